@@ -1,0 +1,72 @@
+/**
+ * Every error the registry and gateway answer with, declared once: a stable code, the HTTP
+ * status, and what it means. `docs/errors.md` lists this table; the HTTP layers map an
+ * `AppError` to a response in one place each (native JSON, Nacos envelope, Nacos plain text).
+ */
+export const ERRORS = {
+  VALIDATION_FAILED: { status: 400, nacos: 20002, doc: 'A parameter or body field has a wrong type, format or value; `field` names it.' },
+  PARAMETER_MISSING: { status: 400, nacos: 10000, doc: 'A required parameter is absent; `field` names it.' },
+  INVALID_JSON: { status: 400, nacos: 20002, doc: 'A body or a JSON-valued parameter (metadata, specifications) is not valid JSON.' },
+  INVALID_SCHEMA: { status: 400, nacos: 20002, doc: "A tool's inputSchema or outputSchema is not a valid JSON Schema (draft-07 or 2020-12); `field` gives the tool and the path." },
+  INVALID_TEMPLATE: { status: 400, nacos: 20002, doc: "A tool's request or response template does not parse; `field` gives the tool and template, the message line and column." },
+  INSTANCE_KIND_CONFLICT: { status: 400, nacos: 20002, doc: 'A service holds either ephemeral or persistent instances, not both.' },
+  PAYLOAD_TOO_LARGE: { status: 413, nacos: 20002, doc: 'The request body is over the limit (1 MiB on the registry).' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, nacos: 20002, doc: 'The body has a content type the endpoint does not take.' },
+  UNAUTHORIZED: { status: 401, nacos: 40001, doc: 'No valid credential (token, API token or username/password) was given.' },
+  FORBIDDEN: { status: 403, nacos: 40003, doc: "The caller's role does not allow this action in this namespace." },
+  NAMESPACE_NOT_FOUND: { status: 404, nacos: 20004, doc: 'The namespace does not exist (or the caller may not see it).' },
+  SERVICE_NOT_FOUND: { status: 404, nacos: 20004, doc: 'The service does not exist in that namespace and group.' },
+  INSTANCE_NOT_FOUND: { status: 404, nacos: 20404, doc: 'The instance (ip, port, cluster) is not registered in that service.' },
+  MCP_SERVER_NOT_FOUND: { status: 404, nacos: 50000, doc: 'The MCP server does not exist in that namespace.' },
+  VERSION_NOT_FOUND: { status: 404, nacos: 50001, doc: 'The MCP server has no such version.' },
+  USER_NOT_FOUND: { status: 404, nacos: 20004, doc: 'The user does not exist.' },
+  TOKEN_NOT_FOUND: { status: 404, nacos: 20004, doc: 'The API token does not exist.' },
+  ROUTE_NOT_FOUND: { status: 404, nacos: 20004, doc: 'No endpoint at that method and path.' },
+  NAMESPACE_EXISTS: { status: 409, nacos: 20005, doc: 'A namespace with that id already exists.' },
+  SERVICE_EXISTS: { status: 409, nacos: 20005, doc: 'A service with that name already exists in the namespace and group.' },
+  MCP_SERVER_EXISTS: { status: 409, nacos: 20005, doc: 'An MCP server with that name already exists in the namespace.' },
+  VERSION_EXISTS: { status: 409, nacos: 20005, doc: 'That version exists and is published or archived: versions are immutable once published.' },
+  USER_EXISTS: { status: 409, nacos: 20005, doc: 'A user with that name already exists.' },
+  NAMESPACE_NOT_EMPTY: { status: 409, nacos: 20005, doc: 'The namespace still holds services or MCP servers; delete them first.' },
+  NAMESPACE_PROTECTED: { status: 409, nacos: 20005, doc: 'The `public` namespace cannot be deleted.' },
+  LAST_ADMIN: { status: 409, nacos: 20005, doc: 'The change would leave the registry without a global admin.' },
+  WATCH_REVISION_GONE: { status: 410, nacos: 20002, doc: 'The change log no longer holds changes after that revision; load a fresh snapshot.' },
+  STORE_UNAVAILABLE: { status: 503, nacos: 30000, doc: 'The database did not answer.' },
+  INTERNAL: { status: 500, nacos: 30000, doc: 'An unexpected error; the log has the details.' },
+} as const satisfies Record<string, { status: number; nacos: number; doc: string }>;
+
+/** A stable error code from the `ERRORS` table. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error that is the caller's to fix (or the server's, for 5xx), with a stable code. */
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** The parameter or body field at fault, as the caller wrote it. */
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+
+  /** The HTTP status this error answers with. */
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+
+  /** The Nacos detail code this error answers with on the Nacos-compatible APIs. */
+  get nacosCode(): number {
+    return ERRORS[this.code].nacos;
+  }
+}
+
+/** Shorthand for a `VALIDATION_FAILED` error on one field. */
+export function invalid(field: string, message: string): AppError {
+  return new AppError('VALIDATION_FAILED', `${field}: ${message}`, field);
+}
+
+/** Shorthand for a `PARAMETER_MISSING` error. */
+export function missing(field: string): AppError {
+  return new AppError('PARAMETER_MISSING', `required parameter '${field}' is missing`, field);
+}

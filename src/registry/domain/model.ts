@@ -1,0 +1,238 @@
+/**
+ * The registry's one internal model. Every input format (native API, Nacos v1/v2/v3,
+ * Higress YAML) converts into these types at the edge; the store persists them and the
+ * gateway compiles them.
+ */
+
+/** The default service group, as in Nacos. */
+export const DEFAULT_GROUP = 'DEFAULT_GROUP';
+/** The default cluster of an instance, as in Nacos. */
+export const DEFAULT_CLUSTER = 'DEFAULT';
+/** The namespace that always exists. */
+export const PUBLIC_NAMESPACE = 'public';
+
+/** A tenant boundary: nothing crosses namespaces. */
+export interface Namespace {
+  id: string;
+  name: string;
+  description: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A named backend service, holding instances of one kind (ephemeral or persistent). */
+export interface Service {
+  id: string;
+  namespace: string;
+  group: string;
+  name: string;
+  metadata: Record<string, string>;
+  protectThreshold: number;
+  selector: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** How the registry checks a persistent instance. */
+export interface HealthCheck {
+  type: 'tcp' | 'http' | 'none';
+  /** Path of the HTTP GET (http only). */
+  path: string;
+  /** Port to check; the instance's port when 0. */
+  port: number;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Consecutive successes that turn an unhealthy instance healthy. */
+  healthyThreshold: number;
+  /** Consecutive failures that turn a healthy instance unhealthy. */
+  unhealthyThreshold: number;
+}
+
+/** The default check of a persistent instance (Nacos checks persistent instances by TCP). */
+export const DEFAULT_HEALTH_CHECK: HealthCheck = {
+  type: 'tcp', path: '/', port: 0, intervalMs: 5000, timeoutMs: 3000, healthyThreshold: 1, unhealthyThreshold: 2,
+};
+
+/** One address of a service. */
+export interface Instance {
+  id: string;
+  namespace: string;
+  serviceId: string;
+  group: string;
+  serviceName: string;
+  ip: string;
+  port: number;
+  cluster: string;
+  weight: number;
+  enabled: boolean;
+  healthy: boolean;
+  ephemeral: boolean;
+  metadata: Record<string, string>;
+  healthCheck: HealthCheck | null;
+  /** Last heartbeat (ephemeral) or last check (persistent), epoch ms. */
+  lastBeat: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The backend kinds an MCP server can front. */
+export const MCP_PROTOCOLS = ['http', 'https', 'mcp-streamable', 'mcp-sse', 'stdio'] as const;
+/** A backend kind. */
+export type McpProtocol = (typeof MCP_PROTOCOLS)[number];
+/** What agents see. */
+export const FRONT_PROTOCOLS = ['mcp-streamable', 'mcp-sse'] as const;
+/** A front protocol. */
+export type FrontProtocol = (typeof FRONT_PROTOCOLS)[number];
+
+/** Where an MCP server's backend is: a registered service, a direct address, or a URL. */
+export type Endpoint =
+  | { type: 'service'; namespace: string; group: string; service: string }
+  | { type: 'direct'; address: string; port: number }
+  | { type: 'url'; url: string }
+  | { type: 'none' };
+
+/** Which of the agent's headers and cookies the gateway forwards to the backend. */
+export interface CredentialPassthrough {
+  headers: string[];
+  cookies: string[];
+}
+
+/** A Higress security scheme (how a credential is carried). */
+export interface SecurityScheme {
+  id: string;
+  type: 'http' | 'apiKey';
+  /** For http: `bearer` or `basic`. */
+  scheme?: string;
+  /** For apiKey: where the key goes. */
+  in?: 'header' | 'query' | 'cookie';
+  /** For apiKey: the header, query or cookie name. */
+  name?: string;
+  defaultCredential?: string;
+}
+
+/** Where an argument goes in the backend request. */
+export type ArgPosition = 'path' | 'query' | 'header' | 'cookie' | 'body';
+
+/** The REST mapping of a tool (Higress `requestTemplate` / `responseTemplate`). */
+export interface RestTemplate {
+  request: {
+    url: string;
+    method: string;
+    headers: { key: string; value: string }[];
+    body?: string;
+    argsToUrlParam: boolean;
+    argsToJsonBody: boolean;
+    argsToFormBody: boolean;
+    security?: { id: string; passthrough?: boolean; credential?: string };
+  } | null;
+  response: { body?: string; prependBody?: string; appendBody?: string };
+  errorResponseTemplate?: string;
+  argsPosition: Record<string, ArgPosition>;
+  /** Per-call timeout, ms (default 30 000 in the gateway). */
+  timeoutMs?: number;
+}
+
+/** A tool of an MCP server version. */
+export interface Tool {
+  name: string;
+  title?: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+  annotations?: Record<string, unknown>;
+  enabled: boolean;
+  template: RestTemplate | null;
+}
+
+/** A prompt an MCP server offers. */
+export interface Prompt {
+  name: string;
+  title?: string;
+  description?: string;
+  arguments: { name: string; description?: string; required?: boolean }[];
+  /** Message templates, rendered with the prompt's arguments. */
+  messages: { role: 'user' | 'assistant'; text: string }[];
+}
+
+/** The immutable content of one version of an MCP server. */
+export interface McpServerSpec {
+  version: string;
+  description: string;
+  config: Record<string, unknown>;
+  securitySchemes: SecurityScheme[];
+  tools: Tool[];
+  prompts: Prompt[];
+}
+
+/** Lifecycle of a version: drafts can change; published and archived ones cannot. */
+export type VersionStatus = 'draft' | 'published' | 'archived';
+
+/** One stored version of an MCP server. */
+export interface McpServerVersion {
+  serverId: string;
+  version: string;
+  status: VersionStatus;
+  spec: McpServerSpec;
+  createdAt: number;
+  publishedAt: number | null;
+}
+
+/** An MCP server: identity and routing; its tools live in versions. */
+export interface McpServer {
+  id: string;
+  namespace: string;
+  name: string;
+  description: string;
+  protocol: McpProtocol;
+  frontProtocol: FrontProtocol;
+  endpoint: Endpoint;
+  enabled: boolean;
+  passthrough: CredentialPassthrough;
+  /** The version agents are served, if any is published. */
+  publishedVersion: string | null;
+  /** The most recently created or updated version (may be a draft). */
+  latestVersion: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A role a user holds in a namespace (`*` for every namespace). */
+export type Role = 'admin' | 'editor' | 'viewer';
+
+/** Someone who manages the registry. */
+export interface User {
+  username: string;
+  roles: { namespace: string; role: Role }[];
+  createdAt: number;
+}
+
+/** A long-lived credential for automation; the secret itself is shown once at creation. */
+export interface ApiToken {
+  id: string;
+  username: string;
+  name: string;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+}
+
+/** What a change-log entry is about. */
+export type ChangeEntity = 'namespace' | 'service' | 'instance' | 'mcp_server' | 'user' | 'token';
+
+/** One row of the change log: what changed at a revision. */
+export interface Change {
+  revision: number;
+  namespace: string;
+  entity: ChangeEntity;
+  entityId: string;
+  op: 'upsert' | 'delete';
+  at: number;
+}
+
+/** A page of a listing. */
+export interface Page<T> {
+  total: number;
+  pageNo: number;
+  pageSize: number;
+  items: T[];
+}

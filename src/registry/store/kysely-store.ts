@@ -1,0 +1,483 @@
+import { Kysely, Migrator, sql } from 'kysely';
+import type { Generated, Selectable, Transaction } from 'kysely';
+import { AppError } from '../../lib/errors.js';
+import type {
+  ApiToken, Change, ChangeEntity, HealthCheck, Instance, McpServer, McpServerSpec, McpServerVersion, Namespace, Page, Role,
+  Service, User, VersionStatus,
+} from '../domain/model.js';
+import type { StoreDialect } from './dialects/dialect.js';
+import { migrations } from './migrations.js';
+import type {
+  ApiTokenRecord, BeatResult, InstanceQuery, McpServerQuery, ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
+} from './store.js';
+import { UniqueViolationError } from './store.js';
+
+interface Tables {
+  mg_meta: { id: number; revision: number };
+  mg_settings: { key: string; value: string };
+  mg_namespaces: { id: string; name: string; description: string; created_at: number; updated_at: number };
+  mg_services: {
+    id: string; namespace: string; group_name: string; name: string; metadata: string; protect_threshold: number;
+    selector: string; created_at: number; updated_at: number;
+  };
+  mg_instances: {
+    id: string; namespace: string; service_id: string; group_name: string; service_name: string; ip: string; port: number;
+    cluster: string; weight: number; enabled: number; healthy: number; ephemeral: number; metadata: string;
+    health_check: string | null; last_beat: number; created_at: number; updated_at: number;
+  };
+  mg_mcp_servers: {
+    id: string; namespace: string; name: string; description: string; protocol: string; front_protocol: string;
+    endpoint: string; enabled: number; passthrough: string; published_version: string | null;
+    latest_version: string | null; created_at: number; updated_at: number;
+  };
+  mg_mcp_server_versions: {
+    server_id: string; version: string; status: string; spec: string; created_at: number; published_at: number | null;
+  };
+  mg_users: { username: string; password_hash: string; created_at: number };
+  mg_user_roles: { username: string; namespace: string; role: string };
+  mg_api_tokens: {
+    id: string; username: string; name: string; token_hash: string; created_at: number; expires_at: number | null;
+    last_used_at: number | null;
+  };
+  mg_change_log: {
+    revision: number; seq: Generated<number>; namespace: string; entity: string; entity_id: string; op: string; at: number;
+  };
+}
+
+type Db = Kysely<Tables>;
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+const bool = (v: unknown): boolean => num(v) !== 0;
+const flag = (b: boolean): number => (b ? 1 : 0);
+
+function toNamespace(r: Selectable<Tables['mg_namespaces']>): Namespace {
+  return { id: r.id, name: r.name, description: r.description, createdAt: num(r.created_at), updatedAt: num(r.updated_at) };
+}
+
+function toService(r: Selectable<Tables['mg_services']>): Service {
+  return {
+    id: r.id, namespace: r.namespace, group: r.group_name, name: r.name, metadata: JSON.parse(r.metadata) as Record<string, string>,
+    protectThreshold: num(r.protect_threshold), selector: r.selector, createdAt: num(r.created_at), updatedAt: num(r.updated_at),
+  };
+}
+
+function toInstance(r: Selectable<Tables['mg_instances']>): Instance {
+  return {
+    id: r.id, namespace: r.namespace, serviceId: r.service_id, group: r.group_name, serviceName: r.service_name, ip: r.ip,
+    port: num(r.port), cluster: r.cluster, weight: num(r.weight), enabled: bool(r.enabled), healthy: bool(r.healthy),
+    ephemeral: bool(r.ephemeral), metadata: JSON.parse(r.metadata) as Record<string, string>,
+    healthCheck: r.health_check ? (JSON.parse(r.health_check) as HealthCheck) : null, lastBeat: num(r.last_beat),
+    createdAt: num(r.created_at), updatedAt: num(r.updated_at),
+  };
+}
+
+function instanceRow(i: Instance): Tables['mg_instances'] {
+  return {
+    id: i.id, namespace: i.namespace, service_id: i.serviceId, group_name: i.group, service_name: i.serviceName, ip: i.ip,
+    port: i.port, cluster: i.cluster, weight: i.weight, enabled: flag(i.enabled), healthy: flag(i.healthy),
+    ephemeral: flag(i.ephemeral), metadata: JSON.stringify(i.metadata),
+    health_check: i.healthCheck ? JSON.stringify(i.healthCheck) : null, last_beat: i.lastBeat, created_at: i.createdAt,
+    updated_at: i.updatedAt,
+  };
+}
+
+function toMcpServer(r: Selectable<Tables['mg_mcp_servers']>): McpServer {
+  return {
+    id: r.id, namespace: r.namespace, name: r.name, description: r.description, protocol: r.protocol as McpServer['protocol'],
+    frontProtocol: r.front_protocol as McpServer['frontProtocol'], endpoint: JSON.parse(r.endpoint) as McpServer['endpoint'],
+    enabled: bool(r.enabled), passthrough: JSON.parse(r.passthrough) as McpServer['passthrough'],
+    publishedVersion: r.published_version, latestVersion: r.latest_version, createdAt: num(r.created_at), updatedAt: num(r.updated_at),
+  };
+}
+
+function mcpServerRow(s: McpServer): Tables['mg_mcp_servers'] {
+  return {
+    id: s.id, namespace: s.namespace, name: s.name, description: s.description, protocol: s.protocol,
+    front_protocol: s.frontProtocol, endpoint: JSON.stringify(s.endpoint), enabled: flag(s.enabled),
+    passthrough: JSON.stringify(s.passthrough), published_version: s.publishedVersion, latest_version: s.latestVersion,
+    created_at: s.createdAt, updated_at: s.updatedAt,
+  };
+}
+
+function toVersion(r: Selectable<Tables['mg_mcp_server_versions']>): McpServerVersion {
+  return {
+    serverId: r.server_id, version: r.version, status: r.status as VersionStatus, spec: JSON.parse(r.spec) as McpServerSpec,
+    createdAt: num(r.created_at), publishedAt: r.published_at === null ? null : num(r.published_at),
+  };
+}
+
+function toApiToken(r: Selectable<Tables['mg_api_tokens']>): ApiTokenRecord {
+  return {
+    id: r.id, username: r.username, name: r.name, tokenHash: r.token_hash, createdAt: num(r.created_at),
+    expiresAt: r.expires_at === null ? null : num(r.expires_at), lastUsedAt: r.last_used_at === null ? null : num(r.last_used_at),
+  };
+}
+
+const publicToken = ({ tokenHash: _h, ...t }: ApiTokenRecord): ApiToken => t;
+
+/** A substring LIKE pattern with `%`, `_` and `!` escaped by `!` (a backslash means different things per dialect). */
+function likePattern(s: string): string {
+  return `%${s.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+}
+
+/** Reads shared by the root connection and transactions. */
+class KyselyReader implements StoreReader {
+  constructor(protected readonly db: Db | Transaction<Tables>) {}
+
+  async revision(): Promise<number> {
+    const r = await this.db.selectFrom('mg_meta').select('revision').where('id', '=', 1).executeTakeFirstOrThrow();
+    return num(r.revision);
+  }
+
+  async getNamespace(id: string) {
+    const r = await this.db.selectFrom('mg_namespaces').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toNamespace(r);
+  }
+
+  async listNamespaces() {
+    return (await this.db.selectFrom('mg_namespaces').selectAll().orderBy('created_at').orderBy('id').execute()).map(toNamespace);
+  }
+
+  async countNamespaceContents(namespace: string) {
+    const s = await this.db.selectFrom('mg_services').select((eb) => eb.fn.countAll().as('n')).where('namespace', '=', namespace).executeTakeFirstOrThrow();
+    const m = await this.db.selectFrom('mg_mcp_servers').select((eb) => eb.fn.countAll().as('n')).where('namespace', '=', namespace).executeTakeFirstOrThrow();
+    return { services: num(s.n), mcpServers: num(m.n) };
+  }
+
+  async getService(namespace: string, group: string, name: string) {
+    const r = await this.db.selectFrom('mg_services').selectAll()
+      .where('namespace', '=', namespace).where('group_name', '=', group).where('name', '=', name).executeTakeFirst();
+    return r && toService(r);
+  }
+
+  async listServices(namespace: string, q: ServiceQuery): Promise<Page<Service>> {
+    let base = this.db.selectFrom('mg_services').where('namespace', '=', namespace);
+    if (q.group !== undefined) base = base.where('group_name', '=', q.group);
+    if (q.search) base = base.where(sql<boolean>`name like ${likePattern(q.search)} escape '!'`);
+    const total = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const rows = await base.selectAll().orderBy('group_name').orderBy('name')
+      .limit(q.pageSize).offset((q.pageNo - 1) * q.pageSize).execute();
+    return { total: num(total.n), pageNo: q.pageNo, pageSize: q.pageSize, items: rows.map(toService) };
+  }
+
+  async getInstance(namespace: string, group: string, service: string, ip: string, port: number, cluster: string) {
+    const r = await this.db.selectFrom('mg_instances').selectAll()
+      .where('namespace', '=', namespace).where('group_name', '=', group).where('service_name', '=', service)
+      .where('ip', '=', ip).where('port', '=', port).where('cluster', '=', cluster).executeTakeFirst();
+    return r && toInstance(r);
+  }
+
+  async getInstanceById(id: string) {
+    const r = await this.db.selectFrom('mg_instances').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toInstance(r);
+  }
+
+  async listInstances(q: InstanceQuery) {
+    let query = this.db.selectFrom('mg_instances').selectAll();
+    if (q.namespace !== undefined) query = query.where('namespace', '=', q.namespace);
+    if (q.serviceId !== undefined) query = query.where('service_id', '=', q.serviceId);
+    if (q.ephemeral !== undefined) query = query.where('ephemeral', '=', flag(q.ephemeral));
+    const rows = await query.orderBy('cluster').orderBy('ip').orderBy('port').execute();
+    return rows.map(toInstance);
+  }
+
+  async getMcpServer(namespace: string, key: { name: string } | { id: string }) {
+    let q = this.db.selectFrom('mg_mcp_servers').selectAll().where('namespace', '=', namespace);
+    q = 'id' in key ? q.where('id', '=', key.id) : q.where('name', '=', key.name);
+    const r = await q.executeTakeFirst();
+    return r && toMcpServer(r);
+  }
+
+  async listMcpServers(namespace: string | undefined, q: McpServerQuery): Promise<Page<McpServer>> {
+    let base = this.db.selectFrom('mg_mcp_servers');
+    if (namespace !== undefined) base = base.where('namespace', '=', namespace);
+    if (q.search) {
+      base = q.exact ? base.where('name', '=', q.search) : base.where(sql<boolean>`name like ${likePattern(q.search)} escape '!'`);
+    }
+    if (q.protocol) base = base.where('protocol', '=', q.protocol);
+    if (q.enabled !== undefined) base = base.where('enabled', '=', flag(q.enabled));
+    const total = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const rows = await base.selectAll().orderBy('namespace').orderBy('name')
+      .limit(q.pageSize).offset((q.pageNo - 1) * q.pageSize).execute();
+    return { total: num(total.n), pageNo: q.pageNo, pageSize: q.pageSize, items: rows.map(toMcpServer) };
+  }
+
+  async getVersion(serverId: string, version: string) {
+    const r = await this.db.selectFrom('mg_mcp_server_versions').selectAll()
+      .where('server_id', '=', serverId).where('version', '=', version).executeTakeFirst();
+    return r && toVersion(r);
+  }
+
+  async listVersions(serverId: string) {
+    const rows = await this.db.selectFrom('mg_mcp_server_versions').selectAll().where('server_id', '=', serverId)
+      .orderBy('created_at').orderBy('version').execute();
+    return rows.map(toVersion);
+  }
+
+  async getUser(username: string): Promise<UserRecord | undefined> {
+    const r = await this.db.selectFrom('mg_users').selectAll().where('username', '=', username).executeTakeFirst();
+    if (!r) return undefined;
+    return { username: r.username, passwordHash: r.password_hash, createdAt: num(r.created_at), roles: await this.roles(r.username) };
+  }
+
+  private async roles(username: string) {
+    const rows = await this.db.selectFrom('mg_user_roles').selectAll().where('username', '=', username).orderBy('namespace').execute();
+    return rows.map((r) => ({ namespace: r.namespace, role: r.role as Role }));
+  }
+
+  async listUsers(): Promise<User[]> {
+    const users = await this.db.selectFrom('mg_users').select(['username', 'created_at']).orderBy('username').execute();
+    const roles = await this.db.selectFrom('mg_user_roles').selectAll().orderBy('namespace').execute();
+    return users.map((u) => ({
+      username: u.username, createdAt: num(u.created_at),
+      roles: roles.filter((r) => r.username === u.username).map((r) => ({ namespace: r.namespace, role: r.role as Role })),
+    }));
+  }
+
+  async getApiTokenByHash(tokenHash: string) {
+    const r = await this.db.selectFrom('mg_api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    return r && toApiToken(r);
+  }
+
+  async listApiTokens(username?: string) {
+    let q = this.db.selectFrom('mg_api_tokens').selectAll();
+    if (username !== undefined) q = q.where('username', '=', username);
+    return (await q.orderBy('created_at').execute()).map((r) => publicToken(toApiToken(r)));
+  }
+
+  async getSetting(key: string) {
+    const r = await this.db.selectFrom('mg_settings').select('value').where('key', '=', key).executeTakeFirst();
+    return r?.value;
+  }
+
+  async changesAfter(revision: number, limit: number): Promise<Change[]> {
+    const rows = await this.db.selectFrom('mg_change_log').selectAll().where('revision', '>', revision)
+      .orderBy('revision').orderBy('seq').limit(limit).execute();
+    return rows.map((r) => ({
+      revision: num(r.revision), namespace: r.namespace, entity: r.entity as ChangeEntity, entityId: r.entity_id,
+      op: r.op as Change['op'], at: num(r.at),
+    }));
+  }
+
+  async changeLogFloor() {
+    const r = await this.db.selectFrom('mg_settings').select('value').where('key', '=', 'change_log_floor').executeTakeFirst();
+    return r ? Number(r.value) : 0;
+  }
+}
+
+/** Writes inside one transaction; `txRevision` was taken when it began. */
+class KyselyWriter extends KyselyReader implements StoreWriter {
+  private seq = 0;
+  constructor(private readonly tx: Transaction<Tables>, readonly txRevision: number) {
+    super(tx);
+  }
+
+  async insertNamespace(ns: Namespace) {
+    await this.tx.insertInto('mg_namespaces').values({
+      id: ns.id, name: ns.name, description: ns.description, created_at: ns.createdAt, updated_at: ns.updatedAt,
+    }).execute();
+  }
+
+  async updateNamespace(ns: Namespace) {
+    await this.tx.updateTable('mg_namespaces').set({ name: ns.name, description: ns.description, updated_at: ns.updatedAt })
+      .where('id', '=', ns.id).execute();
+  }
+
+  async deleteNamespace(id: string) {
+    await this.tx.deleteFrom('mg_user_roles').where('namespace', '=', id).execute();
+    await this.tx.deleteFrom('mg_namespaces').where('id', '=', id).execute();
+  }
+
+  async insertService(s: Service) {
+    await this.tx.insertInto('mg_services').values({
+      id: s.id, namespace: s.namespace, group_name: s.group, name: s.name, metadata: JSON.stringify(s.metadata),
+      protect_threshold: s.protectThreshold, selector: s.selector, created_at: s.createdAt, updated_at: s.updatedAt,
+    }).execute();
+  }
+
+  async updateService(s: Service) {
+    await this.tx.updateTable('mg_services').set({
+      metadata: JSON.stringify(s.metadata), protect_threshold: s.protectThreshold, selector: s.selector, updated_at: s.updatedAt,
+    }).where('id', '=', s.id).execute();
+  }
+
+  async deleteService(id: string) {
+    await this.tx.deleteFrom('mg_instances').where('service_id', '=', id).execute();
+    await this.tx.deleteFrom('mg_services').where('id', '=', id).execute();
+  }
+
+  async insertInstance(i: Instance) {
+    await this.tx.insertInto('mg_instances').values(instanceRow(i)).execute();
+  }
+
+  async updateInstance(i: Instance) {
+    const { id, ...row } = instanceRow(i);
+    await this.tx.updateTable('mg_instances').set(row).where('id', '=', id).execute();
+  }
+
+  async deleteInstance(id: string) {
+    await this.tx.deleteFrom('mg_instances').where('id', '=', id).execute();
+  }
+
+  async insertMcpServer(s: McpServer) {
+    await this.tx.insertInto('mg_mcp_servers').values(mcpServerRow(s)).execute();
+  }
+
+  async updateMcpServer(s: McpServer) {
+    const { id, ...row } = mcpServerRow(s);
+    await this.tx.updateTable('mg_mcp_servers').set(row).where('id', '=', id).execute();
+  }
+
+  async deleteMcpServer(id: string) {
+    await this.tx.deleteFrom('mg_mcp_server_versions').where('server_id', '=', id).execute();
+    await this.tx.deleteFrom('mg_mcp_servers').where('id', '=', id).execute();
+  }
+
+  async putVersion(v: McpServerVersion) {
+    const row = {
+      server_id: v.serverId, version: v.version, status: v.status, spec: JSON.stringify(v.spec), created_at: v.createdAt,
+      published_at: v.publishedAt,
+    };
+    const existing = await this.getVersion(v.serverId, v.version);
+    if (existing) {
+      await this.tx.updateTable('mg_mcp_server_versions').set({ status: row.status, spec: row.spec, published_at: row.published_at })
+        .where('server_id', '=', v.serverId).where('version', '=', v.version).execute();
+    } else {
+      await this.tx.insertInto('mg_mcp_server_versions').values(row).execute();
+    }
+  }
+
+  async deleteVersion(serverId: string, version: string) {
+    await this.tx.deleteFrom('mg_mcp_server_versions').where('server_id', '=', serverId).where('version', '=', version).execute();
+  }
+
+  async insertUser(u: UserRecord) {
+    await this.tx.insertInto('mg_users').values({ username: u.username, password_hash: u.passwordHash, created_at: u.createdAt }).execute();
+    await this.setUserRoles(u.username, u.roles);
+  }
+
+  async updateUserPassword(username: string, passwordHash: string) {
+    await this.tx.updateTable('mg_users').set({ password_hash: passwordHash }).where('username', '=', username).execute();
+  }
+
+  async setUserRoles(username: string, roles: { namespace: string; role: Role }[]) {
+    await this.tx.deleteFrom('mg_user_roles').where('username', '=', username).execute();
+    if (roles.length > 0) {
+      await this.tx.insertInto('mg_user_roles').values(roles.map((r) => ({ username, namespace: r.namespace, role: r.role }))).execute();
+    }
+  }
+
+  async deleteUser(username: string) {
+    await this.tx.deleteFrom('mg_api_tokens').where('username', '=', username).execute();
+    await this.tx.deleteFrom('mg_user_roles').where('username', '=', username).execute();
+    await this.tx.deleteFrom('mg_users').where('username', '=', username).execute();
+  }
+
+  async insertApiToken(t: ApiTokenRecord) {
+    await this.tx.insertInto('mg_api_tokens').values({
+      id: t.id, username: t.username, name: t.name, token_hash: t.tokenHash, created_at: t.createdAt, expires_at: t.expiresAt,
+      last_used_at: t.lastUsedAt,
+    }).execute();
+  }
+
+  async deleteApiToken(id: string) {
+    await this.tx.deleteFrom('mg_api_tokens').where('id', '=', id).execute();
+  }
+
+  async setSetting(key: string, value: string) {
+    const n = await this.tx.updateTable('mg_settings').set({ value }).where('key', '=', key).executeTakeFirst();
+    if (Number(n.numUpdatedRows) === 0) await this.tx.insertInto('mg_settings').values({ key, value }).execute();
+  }
+
+  async recordChange(namespace: string, entity: ChangeEntity, entityId: string, op: 'upsert' | 'delete') {
+    this.seq += 1;
+    await this.tx.insertInto('mg_change_log').values({
+      revision: this.txRevision, seq: this.seq, namespace, entity, entity_id: entityId, op, at: Date.now(),
+    }).execute();
+  }
+}
+
+/** The Kysely implementation of the `Store` port, for every supported dialect. */
+export class KyselyStore extends KyselyReader implements Store {
+  readonly dialect: Store['dialect'];
+
+  private constructor(private readonly root: Db, private readonly adapter: StoreDialect) {
+    super(root);
+    this.dialect = adapter.name;
+  }
+
+  /** Open a store on a dialect; call `migrate()` before use. */
+  static open(adapter: StoreDialect): KyselyStore {
+    return new KyselyStore(new Kysely<Tables>({ dialect: adapter.create() }), adapter);
+  }
+
+  async migrate() {
+    const migrator = new Migrator({
+      db: this.root, provider: migrations(this.adapter),
+      migrationTableName: 'mg_migrations', migrationLockTableName: 'mg_migrations_lock',
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+
+  async write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T> {
+    try {
+      return await this.root.transaction().execute(async (tx) => {
+        const revision = await this.nextRevision(tx);
+        return fn(new KyselyWriter(tx, revision));
+      });
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
+  private async nextRevision(tx: Transaction<Tables>): Promise<number> {
+    const bump = tx.updateTable('mg_meta').set((eb) => ({ revision: eb('revision', '+', 1) })).where('id', '=', 1);
+    if (this.adapter.supportsReturning) {
+      const r = await bump.returning('revision').executeTakeFirstOrThrow();
+      return num(r.revision);
+    }
+    await bump.execute();
+    const r = await tx.selectFrom('mg_meta').select('revision').where('id', '=', 1).executeTakeFirstOrThrow();
+    return num(r.revision);
+  }
+
+  private translate(err: unknown): unknown {
+    if (err instanceof AppError) return err;
+    if (this.adapter.isUniqueViolation(err)) return new UniqueViolationError('a concurrent write created the same name', { cause: err });
+    if (this.adapter.isUnavailable(err)) return new AppError('STORE_UNAVAILABLE', `the ${this.dialect} database is unavailable`);
+    return err;
+  }
+
+  async beat(namespace: string, group: string, service: string, ip: string, port: number, cluster: string, at: number): Promise<BeatResult> {
+    try {
+      const r = await this.root.updateTable('mg_instances').set({ last_beat: at })
+        .where('namespace', '=', namespace).where('group_name', '=', group).where('service_name', '=', service)
+        .where('ip', '=', ip).where('port', '=', port).where('cluster', '=', cluster)
+        .where('healthy', '=', 1).where('ephemeral', '=', 1).executeTakeFirst();
+      if (Number(r.numUpdatedRows) > 0) return 'ok';
+      const existing = await this.getInstance(namespace, group, service, ip, port, cluster);
+      return existing ? 'needs-write' : 'not-found';
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
+  async touchInstance(id: string, at: number) {
+    await this.root.updateTable('mg_instances').set({ last_beat: at }).where('id', '=', id).execute();
+  }
+
+  async pruneChanges(beforeRevision: number) {
+    await this.root.transaction().execute(async (tx) => {
+      await tx.deleteFrom('mg_change_log').where('revision', '<', beforeRevision).execute();
+      await new KyselyWriter(tx, 0).setSetting('change_log_floor', String(beforeRevision));
+    });
+  }
+
+  async close() {
+    await this.root.destroy();
+  }
+}

@@ -1,0 +1,206 @@
+// The Store port's contract, run against every real database this machine has.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { databaseKinds } from '../../../test/support/databases.js';
+import type { TestDatabase } from '../../../test/support/databases.js';
+import type { Instance, McpServer, McpServerSpec, Service } from '../domain/model.js';
+import { openStore } from './open.js';
+import type { Store } from './store.js';
+import { UniqueViolationError } from './store.js';
+
+const now = 1_700_000_000_000;
+
+function service(namespace: string, name: string, group = 'DEFAULT_GROUP'): Service {
+  return { id: randomUUID(), namespace, group, name, metadata: { team: 'a' }, protectThreshold: 0, selector: '', createdAt: now, updatedAt: now };
+}
+
+function instance(s: Service, ip: string, port: number, over: Partial<Instance> = {}): Instance {
+  return {
+    id: randomUUID(), namespace: s.namespace, serviceId: s.id, group: s.group, serviceName: s.name, ip, port, cluster: 'DEFAULT',
+    weight: 1, enabled: true, healthy: true, ephemeral: true, metadata: {}, healthCheck: null, lastBeat: now, createdAt: now,
+    updatedAt: now, ...over,
+  };
+}
+
+function server(namespace: string, name: string): McpServer {
+  return {
+    id: randomUUID(), namespace, name, description: 'd', protocol: 'http', frontProtocol: 'mcp-streamable',
+    endpoint: { type: 'url', url: 'http://127.0.0.1:1' }, enabled: true, passthrough: { headers: [], cookies: [] },
+    publishedVersion: null, latestVersion: null, createdAt: now, updatedAt: now,
+  };
+}
+
+function spec(version: string, description = 'x'): McpServerSpec {
+  return { version, description, config: {}, securitySchemes: [], tools: [], prompts: [] };
+}
+
+for (const kind of await databaseKinds()) {
+  describe(`Store contract on ${kind.kind}`, { skip: kind.unavailable }, () => {
+    let db: TestDatabase;
+    let store: Store;
+
+    before(async () => {
+      db = await kind.create();
+      store = await openStore(db.url);
+      await store.write(async (tx) => tx.insertNamespace({ id: 'public', name: 'public', description: '', createdAt: now, updatedAt: now }));
+    });
+    after(async () => {
+      await store?.close();
+      await db?.drop();
+    });
+
+    it('applies migrations idempotently', async () => {
+      await store.migrate();
+      await store.migrate();
+      assert.ok((await store.revision()) >= 1);
+    });
+
+    it('gives each write the next revision and logs its changes', async () => {
+      const before = await store.revision();
+      const r1 = await store.write(async (tx) => {
+        await tx.insertNamespace({ id: 'ns-a', name: 'A', description: 'first', createdAt: now, updatedAt: now });
+        await tx.recordChange('ns-a', 'namespace', 'ns-a', 'upsert');
+        return tx.txRevision;
+      });
+      assert.equal(r1, before + 1);
+      assert.equal(await store.revision(), before + 1);
+      const changes = await store.changesAfter(before, 100);
+      assert.deepEqual(changes.map((c) => [c.revision, c.namespace, c.entity, c.entityId, c.op]), [[r1, 'ns-a', 'namespace', 'ns-a', 'upsert']]);
+      assert.equal((await store.getNamespace('ns-a'))?.description, 'first');
+    });
+
+    it('rolls a failed write back completely, revision included', async () => {
+      const before = await store.revision();
+      await assert.rejects(store.write(async (tx) => {
+        await tx.insertNamespace({ id: 'ns-rollback', name: 'R', description: '', createdAt: now, updatedAt: now });
+        await tx.recordChange('ns-rollback', 'namespace', 'ns-rollback', 'upsert');
+        throw new Error('boom');
+      }), /boom/);
+      assert.equal(await store.revision(), before);
+      assert.equal(await store.getNamespace('ns-rollback'), undefined);
+      assert.deepEqual(await store.changesAfter(before, 10), []);
+    });
+
+    it('serialises concurrent writes into consecutive revisions', async () => {
+      const before = await store.revision();
+      const revs = await Promise.all(Array.from({ length: 12 }, (_, i) => store.write(async (tx) => {
+        await tx.setSetting(`k${i}`, String(i));
+        await tx.recordChange('public', 'namespace', `k${i}`, 'upsert');
+        return tx.txRevision;
+      })));
+      assert.deepEqual([...revs].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => before + 1 + i));
+      assert.equal(await store.getSetting('k7'), '7');
+    });
+
+    it('stores services, with paging, group and search filters, and case-sensitive names', async () => {
+      const a = service('public', 'orders');
+      const b = service('public', 'Orders');
+      const c = service('public', 'billing', 'PAY');
+      await store.write(async (tx) => { await tx.insertService(a); await tx.insertService(b); await tx.insertService(c); });
+      assert.equal((await store.getService('public', 'DEFAULT_GROUP', 'Orders'))?.id, b.id);
+      assert.deepEqual((await store.getService('public', 'DEFAULT_GROUP', 'orders'))?.metadata, { team: 'a' });
+      const all = await store.listServices('public', { pageNo: 1, pageSize: 2 });
+      assert.equal(all.total, 3);
+      assert.equal(all.items.length, 2);
+      const page2 = await store.listServices('public', { pageNo: 2, pageSize: 2 });
+      assert.equal(page2.items.length, 1);
+      assert.deepEqual((await store.listServices('public', { group: 'PAY', pageNo: 1, pageSize: 10 })).items.map((s) => s.name), ['billing']);
+      assert.deepEqual((await store.listServices('public', { search: 'rder', pageNo: 1, pageSize: 10 })).items.map((s) => s.name).sort(), ['Orders', 'orders']);
+      assert.equal((await store.listServices('public', { search: '%', pageNo: 1, pageSize: 10 })).total, 0, 'LIKE wildcards are escaped');
+      await assert.rejects(store.write((tx) => tx.insertService(service('public', 'orders'))), UniqueViolationError);
+      assert.deepEqual(await store.countNamespaceContents('public'), { services: 3, mcpServers: 0 });
+    });
+
+    it('stores instances and takes the heartbeat fast path only for healthy ephemeral ones', async () => {
+      const s = service('public', 'beats');
+      const healthy = instance(s, '10.0.0.1', 8080);
+      const sick = instance(s, '10.0.0.2', 8080, { healthy: false });
+      await store.write(async (tx) => { await tx.insertService(s); await tx.insertInstance(healthy); await tx.insertInstance(sick); });
+      const rev = await store.revision();
+      assert.equal(await store.beat('public', 'DEFAULT_GROUP', 'beats', '10.0.0.1', 8080, 'DEFAULT', now + 5000), 'ok');
+      assert.equal(await store.beat('public', 'DEFAULT_GROUP', 'beats', '10.0.0.1', 8080, 'DEFAULT', now + 5000), 'ok', 'same value again still counts');
+      assert.equal(await store.beat('public', 'DEFAULT_GROUP', 'beats', '10.0.0.2', 8080, 'DEFAULT', now + 5000), 'needs-write');
+      assert.equal(await store.beat('public', 'DEFAULT_GROUP', 'beats', '10.0.0.9', 8080, 'DEFAULT', now + 5000), 'not-found');
+      assert.equal(await store.revision(), rev, 'beats do not bump the revision');
+      const got = await store.getInstance('public', 'DEFAULT_GROUP', 'beats', '10.0.0.1', 8080, 'DEFAULT');
+      assert.equal(got?.lastBeat, now + 5000);
+      assert.equal(got?.healthy, true);
+      assert.equal((await store.getInstanceById(sick.id))?.healthy, false);
+      assert.equal((await store.listInstances({ serviceId: s.id })).length, 2);
+      assert.equal((await store.listInstances({ serviceId: s.id, ephemeral: false })).length, 0);
+      await store.write((tx) => tx.updateInstance({ ...sick, healthy: true, weight: 2.5, metadata: { a: 'b' } }));
+      const updated = await store.getInstanceById(sick.id);
+      assert.equal(updated?.weight, 2.5);
+      assert.deepEqual(updated?.metadata, { a: 'b' });
+      await assert.rejects(store.write((tx) => tx.insertInstance(instance(s, '10.0.0.1', 8080))), UniqueViolationError);
+      await store.write((tx) => tx.deleteService(s.id));
+      assert.equal((await store.listInstances({ serviceId: s.id })).length, 0, 'deleting a service deletes its instances');
+    });
+
+    it('stores MCP servers and versions, including specs over 64 KiB', async () => {
+      const m = server('public', 'weather');
+      const big = spec('1.0.0', 'y'.repeat(200_000));
+      await store.write(async (tx) => {
+        await tx.insertMcpServer(m);
+        await tx.putVersion({ serverId: m.id, version: '1.0.0', status: 'draft', spec: big, createdAt: now, publishedAt: null });
+      });
+      assert.equal((await store.getVersion(m.id, '1.0.0'))?.spec.description.length, 200_000);
+      await store.write(async (tx) => {
+        await tx.putVersion({ serverId: m.id, version: '1.0.0', status: 'published', spec: spec('1.0.0'), createdAt: now, publishedAt: now + 1 });
+        await tx.putVersion({ serverId: m.id, version: '1.1.0', status: 'draft', spec: spec('1.1.0'), createdAt: now + 2, publishedAt: null });
+        await tx.updateMcpServer({ ...m, publishedVersion: '1.0.0', latestVersion: '1.1.0', enabled: false });
+      });
+      const got = await store.getMcpServer('public', { name: 'weather' });
+      assert.equal(got?.publishedVersion, '1.0.0');
+      assert.equal(got?.enabled, false);
+      assert.equal((await store.getMcpServer('public', { id: m.id }))?.name, 'weather');
+      assert.deepEqual((await store.listVersions(m.id)).map((v) => [v.version, v.status, v.publishedAt]), [['1.0.0', 'published', now + 1], ['1.1.0', 'draft', null]]);
+      assert.equal((await store.listMcpServers('public', { search: 'weather', exact: true, pageNo: 1, pageSize: 10 })).total, 1);
+      assert.equal((await store.listMcpServers('public', { search: 'eath', pageNo: 1, pageSize: 10 })).total, 1);
+      assert.equal((await store.listMcpServers('public', { enabled: true, pageNo: 1, pageSize: 10 })).total, 0);
+      assert.equal((await store.listMcpServers(undefined, { protocol: 'http', pageNo: 1, pageSize: 10 })).total, 1);
+      await assert.rejects(store.write((tx) => tx.insertMcpServer(server('public', 'weather'))), UniqueViolationError);
+      await store.write((tx) => tx.deleteVersion(m.id, '1.1.0'));
+      assert.equal((await store.listVersions(m.id)).length, 1);
+      await store.write((tx) => tx.deleteMcpServer(m.id));
+      assert.equal(await store.getMcpServer('public', { name: 'weather' }), undefined);
+      assert.deepEqual(await store.listVersions(m.id), []);
+    });
+
+    it('stores users, roles and API tokens', async () => {
+      await store.write((tx) => tx.insertUser({ username: 'ann', passwordHash: 'h1', createdAt: now, roles: [{ namespace: 'public', role: 'editor' }] }));
+      await store.write(async (tx) => {
+        await tx.setUserRoles('ann', [{ namespace: 'public', role: 'viewer' }, { namespace: 'ns-a', role: 'admin' }]);
+        await tx.updateUserPassword('ann', 'h2');
+        await tx.insertApiToken({ id: 't1', username: 'ann', name: 'ci', tokenHash: 'abc', createdAt: now, expiresAt: null, lastUsedAt: null });
+      });
+      const ann = await store.getUser('ann');
+      assert.equal(ann?.passwordHash, 'h2');
+      assert.deepEqual(ann?.roles, [{ namespace: 'ns-a', role: 'admin' }, { namespace: 'public', role: 'viewer' }]);
+      assert.equal((await store.getApiTokenByHash('abc'))?.username, 'ann');
+      assert.deepEqual((await store.listApiTokens('ann')).map((t) => t.name), ['ci']);
+      assert.equal('tokenHash' in ((await store.listApiTokens())[0] ?? {}), false, 'listings never carry hashes');
+      assert.deepEqual((await store.listUsers()).map((u) => u.username), ['ann']);
+      await store.write((tx) => tx.deleteUser('ann'));
+      assert.equal(await store.getUser('ann'), undefined);
+      assert.equal(await store.getApiTokenByHash('abc'), undefined);
+    });
+
+    it('prunes the change log and reports its floor', async () => {
+      const rev = await store.revision();
+      await store.pruneChanges(rev);
+      assert.equal(await store.changeLogFloor(), rev);
+      assert.deepEqual(await store.changesAfter(0, 1000).then((c) => c.filter((x) => x.revision < rev)), []);
+    });
+
+    it('deletes a namespace with its role grants', async () => {
+      await store.write(async (tx) => {
+        await tx.insertUser({ username: 'bob', passwordHash: 'h', createdAt: now, roles: [{ namespace: 'ns-a', role: 'viewer' }] });
+        await tx.deleteNamespace('ns-a');
+      });
+      assert.equal(await store.getNamespace('ns-a'), undefined);
+      assert.deepEqual((await store.getUser('bob'))?.roles, []);
+    });
+  });
+}

@@ -1,0 +1,138 @@
+/**
+ * The registry's persistence port. One implementation (Kysely) serves SQLite, PostgreSQL
+ * and MySQL/MariaDB; `store.contract.test.ts` runs the same suite against each real database.
+ *
+ * Rules every implementation keeps:
+ * - every `write` is one transaction that takes the global revision first (so writes are
+ *   totally ordered across registry nodes) and logs what it changed under that revision;
+ * - reads outside `write` see committed data only;
+ * - heartbeats of healthy ephemeral instances take a fast path that changes no revision.
+ */
+import type {
+  ApiToken, Change, ChangeEntity, Instance, McpServer, McpServerVersion, Namespace, Page, Role, Service, User,
+} from '../domain/model.js';
+
+/** Listing filter for services. */
+export interface ServiceQuery {
+  group?: string;
+  /** Substring of the name. */
+  search?: string;
+  pageNo: number;
+  pageSize: number;
+}
+
+/** Listing filter for instances. */
+export interface InstanceQuery {
+  namespace?: string;
+  serviceId?: string;
+  ephemeral?: boolean;
+}
+
+/** Listing filter for MCP servers. */
+export interface McpServerQuery {
+  /** Name filter; substring unless `exact`. */
+  search?: string;
+  exact?: boolean;
+  protocol?: string;
+  enabled?: boolean;
+  pageNo: number;
+  pageSize: number;
+}
+
+/** A user row with its password hash (never leaves the registry). */
+export interface UserRecord extends User {
+  passwordHash: string;
+}
+
+/** An API token row with the hash of its secret. */
+export interface ApiTokenRecord extends ApiToken {
+  tokenHash: string;
+}
+
+/** Reads, available outside and inside a write transaction. */
+export interface StoreReader {
+  /** The revision of the last committed write. */
+  revision(): Promise<number>;
+  getNamespace(id: string): Promise<Namespace | undefined>;
+  listNamespaces(): Promise<Namespace[]>;
+  /** How many services and MCP servers a namespace holds. */
+  countNamespaceContents(namespace: string): Promise<{ services: number; mcpServers: number }>;
+  getService(namespace: string, group: string, name: string): Promise<Service | undefined>;
+  listServices(namespace: string, query: ServiceQuery): Promise<Page<Service>>;
+  getInstance(namespace: string, group: string, service: string, ip: string, port: number, cluster: string): Promise<Instance | undefined>;
+  getInstanceById(id: string): Promise<Instance | undefined>;
+  listInstances(query: InstanceQuery): Promise<Instance[]>;
+  getMcpServer(namespace: string, key: { name: string } | { id: string }): Promise<McpServer | undefined>;
+  listMcpServers(namespace: string | undefined, query: McpServerQuery): Promise<Page<McpServer>>;
+  getVersion(serverId: string, version: string): Promise<McpServerVersion | undefined>;
+  /** Every version of a server, oldest first. */
+  listVersions(serverId: string): Promise<McpServerVersion[]>;
+  getUser(username: string): Promise<UserRecord | undefined>;
+  listUsers(): Promise<User[]>;
+  getApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
+  listApiTokens(username?: string): Promise<ApiToken[]>;
+  getSetting(key: string): Promise<string | undefined>;
+  /** Changes with a revision greater than `revision`, oldest first. */
+  changesAfter(revision: number, limit: number): Promise<Change[]>;
+  /** The lowest revision still in the change log (0 when it was never pruned). */
+  changeLogFloor(): Promise<number>;
+}
+
+/** Writes, only inside `Store.write`. */
+export interface StoreWriter extends StoreReader {
+  /** The revision this transaction commits as. */
+  readonly txRevision: number;
+  insertNamespace(ns: Namespace): Promise<void>;
+  updateNamespace(ns: Namespace): Promise<void>;
+  deleteNamespace(id: string): Promise<void>;
+  insertService(s: Service): Promise<void>;
+  updateService(s: Service): Promise<void>;
+  deleteService(id: string): Promise<void>;
+  insertInstance(i: Instance): Promise<void>;
+  updateInstance(i: Instance): Promise<void>;
+  deleteInstance(id: string): Promise<void>;
+  insertMcpServer(s: McpServer): Promise<void>;
+  updateMcpServer(s: McpServer): Promise<void>;
+  deleteMcpServer(id: string): Promise<void>;
+  /** Insert a version, or replace it if it exists (drafts only: the domain checks). */
+  putVersion(v: McpServerVersion): Promise<void>;
+  deleteVersion(serverId: string, version: string): Promise<void>;
+  insertUser(u: UserRecord): Promise<void>;
+  updateUserPassword(username: string, passwordHash: string): Promise<void>;
+  setUserRoles(username: string, roles: { namespace: string; role: Role }[]): Promise<void>;
+  deleteUser(username: string): Promise<void>;
+  insertApiToken(t: ApiTokenRecord): Promise<void>;
+  deleteApiToken(id: string): Promise<void>;
+  setSetting(key: string, value: string): Promise<void>;
+  /** Log a change under this transaction's revision. */
+  recordChange(namespace: string, entity: ChangeEntity, entityId: string, op: 'upsert' | 'delete'): Promise<void>;
+}
+
+/** Outcome of a heartbeat on the fast path. */
+export type BeatResult = 'ok' | 'not-found' | 'needs-write';
+
+/** The registry's persistence. */
+export interface Store extends StoreReader {
+  /** Which database this is (for logs and metrics only; the core never branches on it). */
+  readonly dialect: 'sqlite' | 'postgres' | 'mysql';
+  /** Apply pending migrations. Safe to call from several nodes at once. */
+  migrate(): Promise<void>;
+  /** Run `fn` in one transaction that takes the next revision. */
+  write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T>;
+  /**
+   * Record a heartbeat of a healthy, enabled ephemeral instance without a revision bump.
+   * `needs-write` means the instance exists but the beat changes visible state
+   * (it was unhealthy), so the caller must go through `write`.
+   */
+  beat(namespace: string, group: string, service: string, ip: string, port: number, cluster: string, at: number): Promise<BeatResult>;
+  /** Record a health-check success time without a revision bump. */
+  touchInstance(id: string, at: number): Promise<void>;
+  /** Drop change-log rows older than `beforeRevision`. */
+  pruneChanges(beforeRevision: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A unique constraint refused a write (two writers raced on a name). */
+export class UniqueViolationError extends Error {
+  override readonly name = 'UniqueViolationError';
+}
