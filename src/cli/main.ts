@@ -1,0 +1,99 @@
+import { Command, Option } from 'commander';
+import { ConfigError, OPTIONS, loadConfig } from '../config/config.js';
+import type { Config, RoleName } from '../config/config.js';
+import { AppError } from '../lib/errors.js';
+import { createLogger } from '../lib/logger.js';
+import type { Logger } from '../lib/logger.js';
+import { Registry } from '../registry/registry.js';
+
+/** A started role that can be stopped. */
+interface Running {
+  close(): Promise<void>;
+}
+
+const ROLE_OPTIONS: Record<RoleName, string[]> = {
+  serve: ['host', 'registryPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername'],
+  registry: ['host', 'registryPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername'],
+  gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis'],
+};
+
+const DESCRIPTIONS: Record<RoleName, string> = {
+  serve: 'Run registry, gateway and console in one process (SQLite in ./data, sessions in memory).',
+  registry: 'Run the control plane: registry APIs, console and health checking (SQLite, PostgreSQL or MySQL).',
+  gateway: 'Run the data plane: MCP endpoints for agents, configured from registries or a file.',
+};
+
+async function startRole(role: RoleName, config: Config, logger: Logger): Promise<Running> {
+  switch (role) {
+    case 'serve':
+    case 'registry':
+      return Registry.start(config, logger);
+    case 'gateway':
+      throw new ConfigError('the gateway role is not available in this build yet (see the project issues)');
+  }
+}
+
+function addRoleCommand(program: Command, role: RoleName, run: (role: RoleName, flags: Record<string, unknown>, configFile?: string) => Promise<void>): void {
+  const cmd = program.command(role, { isDefault: role === 'serve' }).description(DESCRIPTIONS[role]);
+  cmd.option('-c, --config <file>', 'YAML configuration file');
+  const attributes = new Map<string, string>();
+  for (const key of ROLE_OPTIONS[role]) {
+    const opt = OPTIONS.find((o) => o.key === key);
+    if (!opt?.flag) continue;
+    const option = new Option(opt.flag, `${opt.doc} [env ${opt.env}]`);
+    attributes.set(option.attributeName(), key);
+    cmd.addOption(option);
+  }
+  cmd.action(async (opts: Record<string, unknown>) => {
+    const flags: Record<string, unknown> = {};
+    for (const [attribute, key] of attributes) if (opts[attribute] !== undefined) flags[key] = opts[attribute];
+    await run(role, flags, opts.config as string | undefined);
+  });
+}
+
+/** Run the CLI; resolves with the exit code once the process should exit (or never, while serving). */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('mcpgate')
+    .description('mcpgate: an on-premises MCP gateway and registry')
+    .version('0.1.0')
+    .showHelpAfterError();
+  const run = async (role: RoleName, flags: Record<string, unknown>, configFile?: string) => {
+    let config: Config;
+    try {
+      config = loadConfig(role, flags, process.env, configFile);
+    } catch (err) {
+      if (err instanceof ConfigError || err instanceof AppError) {
+        process.stderr.write(`mcpgate: ${err.message}\n`);
+        exitCode = 2;
+        return;
+      }
+      throw err;
+    }
+    const logger = createLogger(config.logLevel);
+    let running: Running;
+    try {
+      running = await startRole(role, config, logger);
+    } catch (err) {
+      logger.fatal({ err }, `${role} failed to start`);
+      process.stderr.write(`mcpgate: ${role} failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+      exitCode = 1;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        logger.info({ signal }, 'shutting down');
+        running.close().catch((err: unknown) => logger.error({ err }, 'shutdown failed')).finally(resolve);
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+  };
+  for (const role of ['serve', 'registry', 'gateway'] as const) addRoleCommand(program, role, run);
+  await program.parseAsync(argv, { from: 'user' });
+  return exitCode;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => { console.error(err); process.exit(1); });
+}

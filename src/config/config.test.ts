@@ -1,0 +1,62 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, OPTIONS, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('has the documented defaults, auth off only for serve on loopback', () => {
+    const c = loadConfig('serve', {}, {});
+    assert.equal(c.host, '127.0.0.1');
+    assert.equal(c.registryPort, 8848);
+    assert.equal(c.gatewayPort, 8080);
+    assert.equal(c.db, 'sqlite:data/mcpgate.db');
+    assert.equal(c.auth.enabled, false);
+    assert.equal(loadConfig('serve', { host: '0.0.0.0' }, {}).auth.enabled, true);
+    assert.equal(loadConfig('registry', {}, {}).auth.enabled, true);
+    assert.equal(loadConfig('registry', {}, {}).host, '0.0.0.0');
+  });
+
+  it('layers file < environment < flags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpgate-cfg-'));
+    const file = join(dir, 'mcpgate.yaml');
+    writeFileSync(file, 'registryPort: 9000\ngatewayPort: 9001\nauth:\n  enabled: true\n  adminUsername: root\n');
+    const c = loadConfig('serve', { gatewayPort: '9003' }, { MCPGATE_REGISTRY_PORT: '9002' }, file);
+    assert.equal(c.registryPort, 9002);
+    assert.equal(c.gatewayPort, 9003);
+    assert.equal(c.auth.enabled, true);
+    assert.equal(c.auth.adminUsername, 'root');
+    assert.deepEqual(loadConfig('gateway', {}, { MCPGATE_REGISTRIES: 'http://a:8848, http://b:8848' }).registries, ['http://a:8848', 'http://b:8848']);
+  });
+
+  it('names the bad key and where it came from', () => {
+    assert.throws(() => loadConfig('serve', { registryPort: 'abc' }, {}), (e: Error) => e instanceof ConfigError && /registryPort \(flag --registry-port\)/.test(e.message));
+    assert.throws(() => loadConfig('serve', {}, { MCPGATE_DB: 'oracle://x' }), /db \(environment MCPGATE_DB\): must start with/);
+    assert.throws(() => loadConfig('serve', {}, { MCPGATE_AUTH_ENABLED: 'maybe' }), /auth\.enabled \(environment MCPGATE_AUTH_ENABLED\)/);
+    const dir = mkdtempSync(join(tmpdir(), 'mcpgate-cfg-'));
+    writeFileSync(join(dir, 'a.yaml'), 'registryPrt: 1\n');
+    assert.throws(() => loadConfig('serve', {}, {}, join(dir, 'a.yaml')), /unknown option 'registryPrt'/);
+    writeFileSync(join(dir, 'b.yaml'), 'logLevel: loud\n');
+    assert.throws(() => loadConfig('serve', {}, {}, join(dir, 'b.yaml')), /logLevel \(file logLevel\)/);
+    writeFileSync(join(dir, 'c.yaml'), 'a: [\n');
+    assert.throws(() => loadConfig('serve', {}, {}, join(dir, 'c.yaml')), /not valid YAML/);
+    assert.throws(() => loadConfig('serve', {}, {}, join(dir, 'missing.yaml')), /cannot read config file/);
+  });
+
+  it('is documented option by option in docs/configuration.md', () => {
+    const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    for (const o of OPTIONS) {
+      assert.ok(doc.includes(`\`${o.key}\``), `docs/configuration.md lacks ${o.key}`);
+      assert.ok(doc.includes(o.env), `docs/configuration.md lacks ${o.env}`);
+    }
+  });
+});
+
+describe('docs/errors.md', () => {
+  it('lists every error code', async () => {
+    const { ERRORS } = await import('../lib/errors.js');
+    const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+    for (const code of Object.keys(ERRORS)) assert.ok(doc.includes(`\`${code}\``), `docs/errors.md lacks ${code}`);
+  });
+});

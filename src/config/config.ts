@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** Which process is starting: the defaults of some options depend on it. */
+export type RoleName = 'serve' | 'registry' | 'gateway';
+
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v))]);
+const port = z.coerce.number().int().min(0).max(65535);
+const list = z.union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))]);
+
+/**
+ * Every configuration option, declared once: its key in the YAML file, its environment
+ * variable, its command-line flag, its type and its documentation (docs/configuration.md
+ * is checked against this table by a test).
+ */
+export const OPTIONS = [
+  { key: 'host', env: 'MCPGATE_HOST', flag: '--host <address>', schema: z.string().min(1), doc: 'Address to listen on. Default 127.0.0.1 for `serve`, 0.0.0.0 for `registry` and `gateway`.' },
+  { key: 'registryPort', env: 'MCPGATE_REGISTRY_PORT', flag: '--registry-port <port>', schema: port, doc: 'Registry port (native, Nacos-compatible and MCP Registry APIs, console). Default 8848.' },
+  { key: 'gatewayPort', env: 'MCPGATE_GATEWAY_PORT', flag: '--gateway-port <port>', schema: port, doc: 'Gateway port (MCP endpoints for agents). Default 8080.' },
+  { key: 'dataDir', env: 'MCPGATE_DATA_DIR', flag: '--data-dir <path>', schema: z.string().min(1), doc: 'Directory for the SQLite database and caches. Default ./data.' },
+  { key: 'db', env: 'MCPGATE_DB', flag: '--db <url>', schema: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/|mysql:\/\/|mariadb:\/\/)/, 'must start with sqlite:, postgres://, postgresql://, mysql:// or mariadb://'), doc: 'Registry database URL: `sqlite:PATH`, `postgres://…` or `mysql://…`. Default `sqlite:<dataDir>/mcpgate.db`.' },
+  { key: 'logLevel', env: 'MCPGATE_LOG_LEVEL', flag: '--log-level <level>', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), doc: 'Log level (pino). Default info.' },
+  { key: 'auth.enabled', env: 'MCPGATE_AUTH_ENABLED', flag: '--auth <bool>', schema: bool, doc: 'Require login on the registry APIs. Default: off for `serve` bound to a loopback address, on otherwise.' },
+  { key: 'auth.adminUsername', env: 'MCPGATE_ADMIN_USERNAME', flag: '--admin-username <name>', schema: z.string().min(1), doc: 'Name of the first admin, created when the registry has no users. Default admin.' },
+  { key: 'auth.adminPassword', env: 'MCPGATE_ADMIN_PASSWORD', flag: undefined, schema: z.string().min(8), doc: 'Password of the first admin (environment or file only). When unset, one is generated and printed once.' },
+  { key: 'auth.tokenTtlSeconds', env: 'MCPGATE_TOKEN_TTL_SECONDS', flag: undefined, schema: z.coerce.number().int().min(60), doc: 'Lifetime of login access tokens, seconds. Default 18000 (as Nacos).' },
+  { key: 'bodyLimitBytes', env: 'MCPGATE_BODY_LIMIT_BYTES', flag: undefined, schema: z.coerce.number().int().min(1024), doc: 'Largest request body the registry accepts. Default 1048576 (1 MiB).' },
+  { key: 'revisionPollMs', env: 'MCPGATE_REVISION_POLL_MS', flag: undefined, schema: z.coerce.number().int().min(50), doc: 'How often a registry node polls the database for writes of other nodes, ms. Default 500.' },
+  { key: 'changeLogRetention', env: 'MCPGATE_CHANGE_LOG_RETENTION', flag: undefined, schema: z.coerce.number().int().min(100), doc: 'How many revisions of change log to keep for watchers that reconnect. Default 100000.' },
+  { key: 'registries', env: 'MCPGATE_REGISTRIES', flag: '--registry <urls>', schema: list, doc: 'Gateway role: registry base URLs to follow, comma-separated (fail over in order).' },
+  { key: 'registryToken', env: 'MCPGATE_REGISTRY_TOKEN', flag: undefined, schema: z.string().min(1), doc: 'Gateway role: API token used to read the registry watch API.' },
+  { key: 'gatewayConfig', env: 'MCPGATE_GATEWAY_CONFIG', flag: '--config-dir <path>', schema: z.string().min(1), doc: 'Gateway role: a Higress-format server definition file or directory to serve instead of a registry.' },
+  { key: 'redis', env: 'MCPGATE_REDIS', flag: '--redis <url>', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), doc: 'Gateway role: Redis URL for shared sessions (memory when unset).' },
+] as const;
+
+/** The validated configuration of a process. */
+export interface Config {
+  role: RoleName;
+  host: string;
+  registryPort: number;
+  gatewayPort: number;
+  dataDir: string;
+  db: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  auth: { enabled: boolean; adminUsername: string; adminPassword?: string; tokenTtlSeconds: number };
+  bodyLimitBytes: number;
+  revisionPollMs: number;
+  changeLogRetention: number;
+  registries: string[];
+  registryToken?: string;
+  gatewayConfig?: string;
+  redis?: string;
+}
+
+/** A configuration problem, naming the key and where its value came from. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Source = 'file' | 'environment' | 'flag';
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let node = target;
+  for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+  node[parts[parts.length - 1] as string] = value;
+}
+
+function getPath(source: Record<string, unknown>, key: string): unknown {
+  let node: unknown = source;
+  for (const p of key.split('.')) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[p] : undefined;
+  return node;
+}
+
+const KNOWN_FILE_KEYS: ReadonlySet<string> = new Set(OPTIONS.map((o) => o.key));
+
+function flatKeys(o: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(o).flatMap(([k, v]) => {
+    const key = prefix ? `${prefix}.${k}` : k;
+    return v && typeof v === 'object' && !Array.isArray(v) && !KNOWN_FILE_KEYS.has(key) ? flatKeys(v as Record<string, unknown>, key) : [key];
+  });
+}
+
+/**
+ * Build the configuration: defaults, then the YAML file (`--config`), then `MCPGATE_*`
+ * variables, then flags. Throws ConfigError naming the first bad key.
+ */
+export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env, configFile?: string): Config {
+  let file: Record<string, unknown> = {};
+  if (configFile) {
+    let text: string;
+    try { text = readFileSync(configFile, 'utf8'); } catch (err) {
+      throw new ConfigError(`cannot read config file ${configFile}: ${(err as Error).message}`);
+    }
+    try { file = (parseYaml(text) ?? {}) as Record<string, unknown>; } catch (err) {
+      throw new ConfigError(`config file ${configFile} is not valid YAML: ${(err as Error).message}`);
+    }
+    if (typeof file !== 'object' || Array.isArray(file)) throw new ConfigError(`config file ${configFile} must hold a mapping of options`);
+    for (const k of flatKeys(file)) if (!KNOWN_FILE_KEYS.has(k)) throw new ConfigError(`unknown option '${k}' in ${configFile}`);
+  }
+  const values: Record<string, unknown> = {};
+  for (const opt of OPTIONS) {
+    const candidates: [Source, string, unknown][] = [
+      ['file', opt.key, getPath(file, opt.key)],
+      ['environment', opt.env, env[opt.env] === '' ? undefined : env[opt.env]],
+      ['flag', opt.flag?.split(' ')[0] ?? '', flags[opt.key]],
+    ];
+    for (const [source, name, raw] of candidates) {
+      if (raw === undefined) continue;
+      const parsed = opt.schema.safeParse(raw);
+      if (!parsed.success) {
+        const why = parsed.error.issues[0]?.message ?? 'invalid value';
+        throw new ConfigError(`invalid ${opt.key} (${source} ${name}): ${why}; got ${JSON.stringify(raw)}`);
+      }
+      setPath(values, opt.key, parsed.data);
+    }
+  }
+  const v = values as Partial<Config> & { auth?: Partial<Config['auth']> };
+  const host = v.host ?? (role === 'serve' ? '127.0.0.1' : '0.0.0.0');
+  const dataDir = v.dataDir ?? './data';
+  return {
+    role, host, dataDir,
+    registryPort: v.registryPort ?? 8848,
+    gatewayPort: v.gatewayPort ?? 8080,
+    db: v.db ?? `sqlite:${join(dataDir, 'mcpgate.db')}`,
+    logLevel: v.logLevel ?? 'info',
+    auth: {
+      enabled: v.auth?.enabled ?? !(role === 'serve' && isLoopback(host)),
+      adminUsername: v.auth?.adminUsername ?? 'admin',
+      ...(v.auth?.adminPassword ? { adminPassword: v.auth.adminPassword } : {}),
+      tokenTtlSeconds: v.auth?.tokenTtlSeconds ?? 18000,
+    },
+    bodyLimitBytes: v.bodyLimitBytes ?? 1024 * 1024,
+    revisionPollMs: v.revisionPollMs ?? 500,
+    changeLogRetention: v.changeLogRetention ?? 100_000,
+    registries: v.registries ?? [],
+    ...(v.registryToken ? { registryToken: v.registryToken } : {}),
+    ...(v.gatewayConfig ? { gatewayConfig: v.gatewayConfig } : {}),
+    ...(v.redis ? { redis: v.redis } : {}),
+  };
+}

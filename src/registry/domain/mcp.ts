@@ -1,0 +1,288 @@
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import diff from 'microdiff';
+import { AppError, invalid } from '../../lib/errors.js';
+import type { StoreWriter } from '../store/store.js';
+import type { RegistryContext } from './context.js';
+import { write } from './context.js';
+import type {
+  CredentialPassthrough, Endpoint, FrontProtocol, McpProtocol, McpServer, McpServerSpec, McpServerVersion, Page,
+} from './model.js';
+import { FRONT_PROTOCOLS, MCP_PROTOCOLS } from './model.js';
+import { requireNamespace } from './naming.js';
+
+/** The server-level fields a caller sets (its tools live in versions). */
+export interface McpServerInput {
+  name: string;
+  description?: string;
+  protocol?: McpProtocol;
+  frontProtocol?: FrontProtocol;
+  endpoint?: Endpoint;
+  enabled?: boolean;
+  passthrough?: CredentialPassthrough;
+}
+
+/** Checks a spec before it is stored (JSON Schemas, templates); throws AppError. */
+export type SpecValidator = (spec: McpServerSpec) => void;
+
+/** How to find a server: by name or by id. */
+export type ServerKey = { name: string } | { id: string };
+
+const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,254}$/;
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;
+const HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** One difference between two versions' specs. */
+export interface SpecChange {
+  path: string;
+  kind: 'added' | 'removed' | 'changed';
+  from?: unknown;
+  to?: unknown;
+}
+
+function describe(key: ServerKey): string {
+  return 'id' in key ? `id '${key.id}'` : `'${key.name}'`;
+}
+
+/** MCP servers and their versions: create, draft, publish, roll back, diff. */
+export class McpService {
+  constructor(private readonly ctx: RegistryContext, private readonly validateSpec: SpecValidator) {}
+
+  private check(namespace: string, input: Partial<McpServerInput>, spec?: McpServerSpec): void {
+    if (input.name !== undefined && !SERVER_NAME.test(input.name)) throw invalid('name', `'${input.name}' is not a valid MCP server name`);
+    if (input.protocol !== undefined && !MCP_PROTOCOLS.includes(input.protocol)) {
+      throw invalid('protocol', `must be one of ${MCP_PROTOCOLS.join(', ')}; got '${String(input.protocol)}'`);
+    }
+    if (input.frontProtocol !== undefined && !FRONT_PROTOCOLS.includes(input.frontProtocol)) {
+      throw invalid('frontProtocol', `must be one of ${FRONT_PROTOCOLS.join(', ')}; got '${String(input.frontProtocol)}'`);
+    }
+    if (input.endpoint) checkEndpoint(namespace, input.endpoint);
+    if (input.passthrough) {
+      for (const h of input.passthrough.headers) if (!HEADER.test(h)) throw invalid('passthrough.headers', `'${h}' is not a header name`);
+      for (const c of input.passthrough.cookies) if (!HEADER.test(c)) throw invalid('passthrough.cookies', `'${c}' is not a cookie name`);
+    }
+    if (spec) {
+      if (!VERSION.test(spec.version)) throw invalid('version', `'${spec.version}' is not a valid version`);
+      this.validateSpec(spec);
+    }
+  }
+
+  async list(namespace: string | undefined, q: { search?: string; exact?: boolean; protocol?: string; enabled?: boolean; pageNo: number; pageSize: number }): Promise<Page<McpServer>> {
+    if (namespace !== undefined && !(await this.ctx.store.getNamespace(namespace))) {
+      throw new AppError('NAMESPACE_NOT_FOUND', `namespace '${namespace}' does not exist`, 'namespaceId');
+    }
+    return this.ctx.store.listMcpServers(namespace, q);
+  }
+
+  async get(namespace: string, key: ServerKey): Promise<McpServer> {
+    const s = await this.ctx.store.getMcpServer(namespace, key);
+    if (!s) throw new AppError('MCP_SERVER_NOT_FOUND', `MCP server ${describe(key)} does not exist in namespace '${namespace}'`, 'id' in key ? 'mcpId' : 'mcpName');
+    return s;
+  }
+
+  /** A version: the one named, else the published one, else the latest draft. */
+  async getVersion(namespace: string, key: ServerKey, version?: string): Promise<{ server: McpServer; version: McpServerVersion }> {
+    const server = await this.get(namespace, key);
+    const wanted = version || server.publishedVersion || server.latestVersion;
+    const v = wanted ? await this.ctx.store.getVersion(server.id, wanted) : undefined;
+    if (!v) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${wanted ?? ''}'`, 'version');
+    return { server, version: v };
+  }
+
+  async listVersions(namespace: string, key: ServerKey): Promise<{ server: McpServer; versions: McpServerVersion[] }> {
+    const server = await this.get(namespace, key);
+    return { server, versions: await this.ctx.store.listVersions(server.id) };
+  }
+
+  /** Create a server with its first version, published unless `publish` is false. */
+  async create(namespace: string, input: McpServerInput, spec: McpServerSpec, publish = true): Promise<{ server: McpServer; version: McpServerVersion }> {
+    this.check(namespace, input, spec);
+    return write(this.ctx, async (tx) => {
+      await requireNamespace(tx, namespace);
+      if (await tx.getMcpServer(namespace, { name: input.name })) {
+        throw new AppError('MCP_SERVER_EXISTS', `MCP server '${input.name}' already exists in namespace '${namespace}'`, 'name');
+      }
+      const t = this.ctx.now();
+      const server: McpServer = {
+        id: randomUUID(), namespace, name: input.name, description: input.description ?? spec.description,
+        protocol: input.protocol ?? 'http', frontProtocol: input.frontProtocol ?? 'mcp-streamable',
+        endpoint: input.endpoint ?? { type: 'none' }, enabled: input.enabled ?? true,
+        passthrough: input.passthrough ?? { headers: [], cookies: [] },
+        publishedVersion: publish ? spec.version : null, latestVersion: spec.version, createdAt: t, updatedAt: t,
+      };
+      const version: McpServerVersion = {
+        serverId: server.id, version: spec.version, status: publish ? 'published' : 'draft', spec, createdAt: t, publishedAt: publish ? t : null,
+      };
+      await tx.insertMcpServer(server);
+      await tx.putVersion(version);
+      await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
+      return { server, version };
+    }, 'MCP_SERVER_EXISTS');
+  }
+
+  /**
+   * Save a version (Nacos `PUT` with `latest`): a new version or a change to a draft; with
+   * `publish` it becomes the published one. Published and archived versions are immutable;
+   * saving one unchanged with `publish` republishes it.
+   */
+  async saveVersion(namespace: string, key: ServerKey, input: Partial<McpServerInput>, spec: McpServerSpec, publish: boolean): Promise<{ server: McpServer; version: McpServerVersion }> {
+    this.check(namespace, input, spec);
+    return write(this.ctx, async (tx) => {
+      const server = await this.requireServer(tx, namespace, key);
+      const t = this.ctx.now();
+      const existing = await tx.getVersion(server.id, spec.version);
+      if (existing && existing.status !== 'draft' && diff(existing.spec, spec).length > 0) {
+        throw new AppError('VERSION_EXISTS', `version '${spec.version}' of '${server.name}' is ${existing.status} and cannot change; save a new version`, 'version');
+      }
+      const version: McpServerVersion = {
+        serverId: server.id, version: spec.version, status: existing?.status ?? 'draft', spec, createdAt: existing?.createdAt ?? t,
+        publishedAt: existing?.publishedAt ?? null,
+      };
+      await tx.putVersion(version);
+      let next: McpServer = {
+        ...server, ...definedOnly(input), name: server.name, latestVersion: spec.version, updatedAt: t,
+        description: input.description ?? server.description,
+      };
+      const result = publish ? await this.publishIn(tx, next, spec.version, t) : { server: next, version };
+      next = result.server;
+      await tx.updateMcpServer(next);
+      await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
+      return { server: next, version: result.version };
+    });
+  }
+
+  /** Change server-level fields (description, endpoint, enabled, passthrough...) without a new version. */
+  async update(namespace: string, key: ServerKey, input: Partial<McpServerInput>): Promise<McpServer> {
+    this.check(namespace, input);
+    return write(this.ctx, async (tx) => {
+      const server = await this.requireServer(tx, namespace, key);
+      const next: McpServer = { ...server, ...definedOnly(input), name: server.name, updatedAt: this.ctx.now() };
+      await tx.updateMcpServer(next);
+      await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
+      return next;
+    });
+  }
+
+  /** Make `version` the published one; the previously published one is archived. */
+  async publish(namespace: string, key: ServerKey, version: string): Promise<{ server: McpServer; version: McpServerVersion }> {
+    return write(this.ctx, async (tx) => {
+      const server = await this.requireServer(tx, namespace, key);
+      const result = await this.publishIn(tx, server, version, this.ctx.now());
+      await tx.updateMcpServer(result.server);
+      await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
+      return result;
+    });
+  }
+
+  /** Republish an older version: the one named, else the one published before the current one. */
+  async rollback(namespace: string, key: ServerKey, version?: string): Promise<{ server: McpServer; version: McpServerVersion }> {
+    return write(this.ctx, async (tx) => {
+      const server = await this.requireServer(tx, namespace, key);
+      let target = version;
+      if (!target) {
+        const archived = (await tx.listVersions(server.id))
+          .filter((v) => v.status === 'archived' && v.publishedAt !== null)
+          .sort((a, b) => (b.publishedAt ?? 0) - (a.publishedAt ?? 0));
+        target = archived[0]?.version;
+        if (!target) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no earlier published version to roll back to`, 'version');
+      }
+      const v = await tx.getVersion(server.id, target);
+      if (!v) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${target}'`, 'version');
+      if (v.status === 'draft') throw invalid('version', `'${target}' is a draft, never published: publish it instead of rolling back to it`);
+      const result = await this.publishIn(tx, server, target, this.ctx.now());
+      await tx.updateMcpServer(result.server);
+      await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
+      return result;
+    });
+  }
+
+  private async publishIn(tx: StoreWriter, server: McpServer, version: string, t: number): Promise<{ server: McpServer; version: McpServerVersion }> {
+    const v = await tx.getVersion(server.id, version);
+    if (!v) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${version}'`, 'version');
+    if (server.publishedVersion && server.publishedVersion !== version) {
+      const previous = await tx.getVersion(server.id, server.publishedVersion);
+      if (previous) await tx.putVersion({ ...previous, status: 'archived' });
+    }
+    const published: McpServerVersion = { ...v, status: 'published', publishedAt: t };
+    await tx.putVersion(published);
+    return { server: { ...server, publishedVersion: version, updatedAt: t }, version: published };
+  }
+
+  /** Delete one version; deleting the last one deletes the server. The published version must be replaced first. */
+  async deleteVersion(namespace: string, key: ServerKey, version: string): Promise<void> {
+    await write(this.ctx, async (tx) => {
+      const server = await this.requireServer(tx, namespace, key);
+      const versions = await tx.listVersions(server.id);
+      if (!versions.some((v) => v.version === version)) {
+        throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${version}'`, 'version');
+      }
+      if (versions.length === 1) {
+        await tx.deleteMcpServer(server.id);
+        await tx.recordChange(namespace, 'mcp_server', server.id, 'delete');
+        return;
+      }
+      if (server.publishedVersion === version) {
+        throw new AppError('VERSION_PUBLISHED', `version '${version}' of '${server.name}' is published; publish another version before deleting it`, 'version');
+      }
+      await tx.deleteVersion(server.id, version);
+      const rest = versions.filter((v) => v.version !== version);
+      const latest = server.latestVersion === version ? rest[rest.length - 1]?.version ?? null : server.latestVersion;
+      await tx.updateMcpServer({ ...server, latestVersion: latest, updatedAt: this.ctx.now() });
+      await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
+    });
+  }
+
+  async delete(namespace: string, key: ServerKey): Promise<void> {
+    await write(this.ctx, async (tx) => {
+      const server = await this.requireServer(tx, namespace, key);
+      await tx.deleteMcpServer(server.id);
+      await tx.recordChange(namespace, 'mcp_server', server.id, 'delete');
+    });
+  }
+
+  /** The differences between two versions' specs, as JSON paths. */
+  async diff(namespace: string, key: ServerKey, from: string, to: string): Promise<SpecChange[]> {
+    const a = (await this.getVersion(namespace, key, from)).version.spec;
+    const b = (await this.getVersion(namespace, key, to)).version.spec;
+    return diff(a as unknown as Record<string, unknown>, b as unknown as Record<string, unknown>).map((d) => ({
+      path: d.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, ''),
+      kind: d.type === 'CREATE' ? 'added' : d.type === 'REMOVE' ? 'removed' : 'changed',
+      ...('oldValue' in d ? { from: d.oldValue } : {}),
+      ...('value' in d ? { to: d.value } : {}),
+    }));
+  }
+
+  private async requireServer(tx: StoreWriter, namespace: string, key: ServerKey): Promise<McpServer> {
+    await requireNamespace(tx, namespace);
+    const s = await tx.getMcpServer(namespace, key);
+    if (!s) throw new AppError('MCP_SERVER_NOT_FOUND', `MCP server ${describe(key)} does not exist in namespace '${namespace}'`, 'id' in key ? 'mcpId' : 'mcpName');
+    return s;
+  }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function checkEndpoint(namespace: string, e: Endpoint): void {
+  switch (e.type) {
+    case 'service':
+      if (e.namespace !== namespace) throw invalid('endpoint.namespace', `a service reference must stay in the server's namespace '${namespace}'`);
+      if (!e.service) throw invalid('endpoint.service', 'a service reference needs a service name');
+      return;
+    case 'direct':
+      if (!isIP(e.address) && !/^[A-Za-z0-9.-]{1,253}$/.test(e.address)) throw invalid('endpoint.address', `'${e.address}' is not an address`);
+      if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) throw invalid('endpoint.port', 'must be an integer from 1 to 65535');
+      return;
+    case 'url': {
+      let u: URL;
+      try { u = new URL(e.url); } catch { throw invalid('endpoint.url', `'${e.url}' is not a URL`); }
+      if (!['http:', 'https:'].includes(u.protocol)) throw invalid('endpoint.url', 'must be an http or https URL');
+      return;
+    }
+    case 'none':
+      return;
+    default:
+      throw invalid('endpoint.type', "must be 'service', 'direct', 'url' or 'none'");
+  }
+}

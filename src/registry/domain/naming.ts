@@ -1,0 +1,398 @@
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import { AppError, invalid } from '../../lib/errors.js';
+import type { HealthCheck, Instance, Namespace, Page, Service } from './model.js';
+import { DEFAULT_HEALTH_CHECK, PUBLIC_NAMESPACE } from './model.js';
+import type { RegistryContext } from './context.js';
+import { write } from './context.js';
+import type { StoreWriter } from '../store/store.js';
+
+/** Heartbeat timings, Nacos defaults; instances override them in metadata (`preserved.*`). */
+export const BEAT_INTERVAL_MS = 5000;
+export const BEAT_TIMEOUT_MS = 15000;
+export const DELETE_TIMEOUT_MS = 30000;
+
+const NAME = /^[A-Za-z0-9_.:-]{1,255}$/;
+const NAMESPACE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+const CLUSTER = /^[A-Za-z0-9_-]{1,64}$/;
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** The per-instance timing overrides Nacos reads from metadata, with defaults. */
+export function beatTimings(metadata: Record<string, string>): { interval: number; timeout: number; deleteTimeout: number } {
+  const read = (key: string, fallback: number) => {
+    const v = Number(metadata[key]);
+    return Number.isFinite(v) && v > 0 ? v : fallback;
+  };
+  return {
+    interval: read('preserved.heart.beat.interval', BEAT_INTERVAL_MS),
+    timeout: read('preserved.heart.beat.timeout', BEAT_TIMEOUT_MS),
+    deleteTimeout: read('preserved.ip.delete.timeout', DELETE_TIMEOUT_MS),
+  };
+}
+
+/** Address of an instance within its service. */
+export interface InstanceKey {
+  namespace: string;
+  group: string;
+  service: string;
+  ip: string;
+  port: number;
+  cluster: string;
+}
+
+/** What a caller may set on an instance. */
+export interface InstanceInput extends InstanceKey {
+  weight?: number;
+  enabled?: boolean;
+  healthy?: boolean;
+  ephemeral?: boolean;
+  metadata?: Record<string, string>;
+  healthCheck?: Partial<HealthCheck> | null;
+}
+
+/** What a caller may set on a service. */
+export interface ServiceInput {
+  namespace: string;
+  group: string;
+  name: string;
+  metadata?: Record<string, string>;
+  protectThreshold?: number;
+  selector?: string;
+}
+
+/** The change-log id of an instance: Nacos' instanceId form. */
+export function instanceId(i: { ip: string; port: number; cluster: string; group: string; serviceName: string }): string {
+  return `${i.ip}#${i.port}#${i.cluster}#${i.group}@@${i.serviceName}`;
+}
+
+function checkName(field: string, value: string): void {
+  if (!NAME.test(value) || value.includes('@@')) throw invalid(field, `'${value}' is not a valid name (1-255 of letters, digits, _ . : -)`);
+}
+
+function checkKey(k: InstanceKey): void {
+  checkName('serviceName', k.service);
+  checkName('groupName', k.group);
+  if (!isIP(k.ip) && !HOSTNAME.test(k.ip)) throw invalid('ip', `'${k.ip}' is not an IP address or host name`);
+  if (!Number.isInteger(k.port) || k.port < 1 || k.port > 65535) throw invalid('port', `must be an integer from 1 to 65535, got ${k.port}`);
+  if (!CLUSTER.test(k.cluster)) throw invalid('clusterName', `'${k.cluster}' is not a valid cluster name (letters, digits, _ -)`);
+}
+
+function checkHealthCheck(h: Partial<HealthCheck>): HealthCheck {
+  const merged = { ...DEFAULT_HEALTH_CHECK, ...h };
+  if (!['tcp', 'http', 'none'].includes(merged.type)) throw invalid('healthCheck.type', "must be 'tcp', 'http' or 'none'");
+  if (typeof merged.path !== 'string' || !merged.path.startsWith('/')) throw invalid('healthCheck.path', "must start with '/'");
+  for (const [k, min, max] of [['intervalMs', 500, 3_600_000], ['timeoutMs', 100, 60_000], ['healthyThreshold', 1, 100], ['unhealthyThreshold', 1, 100], ['port', 0, 65535]] as const) {
+    const v = merged[k];
+    if (!Number.isInteger(v) || v < min || v > max) throw invalid(`healthCheck.${k}`, `must be an integer from ${min} to ${max}`);
+  }
+  return merged;
+}
+
+/** Namespaces, services and instances: the Nacos naming model. */
+export class NamingService {
+  constructor(private readonly ctx: RegistryContext) {}
+
+  /** Make sure `public` exists (every start, every node). */
+  async ensurePublicNamespace(): Promise<void> {
+    if (await this.ctx.store.getNamespace(PUBLIC_NAMESPACE)) return;
+    await write(this.ctx, async (tx) => {
+      if (await tx.getNamespace(PUBLIC_NAMESPACE)) return;
+      const t = this.ctx.now();
+      await tx.insertNamespace({ id: PUBLIC_NAMESPACE, name: PUBLIC_NAMESPACE, description: 'Default namespace', createdAt: t, updatedAt: t });
+      await tx.recordChange(PUBLIC_NAMESPACE, 'namespace', PUBLIC_NAMESPACE, 'upsert');
+    }).catch(async (err) => {
+      if (!(await this.ctx.store.getNamespace(PUBLIC_NAMESPACE))) throw err;
+    });
+  }
+
+  async listNamespaces(): Promise<Namespace[]> {
+    return this.ctx.store.listNamespaces();
+  }
+
+  async getNamespace(id: string): Promise<Namespace> {
+    const ns = await this.ctx.store.getNamespace(id);
+    if (!ns) throw new AppError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`, 'namespaceId');
+    return ns;
+  }
+
+  async createNamespace(input: { id: string; name?: string; description?: string }): Promise<Namespace> {
+    if (!NAMESPACE_ID.test(input.id)) throw invalid('namespaceId', `'${input.id}' is not a valid namespace id (1-128 of letters, digits, _ -)`);
+    const t = this.ctx.now();
+    const ns: Namespace = { id: input.id, name: input.name || input.id, description: input.description ?? '', createdAt: t, updatedAt: t };
+    return write(this.ctx, async (tx) => {
+      if (await tx.getNamespace(ns.id)) throw new AppError('NAMESPACE_EXISTS', `namespace '${ns.id}' already exists`, 'namespaceId');
+      await tx.insertNamespace(ns);
+      await tx.recordChange(ns.id, 'namespace', ns.id, 'upsert');
+      return ns;
+    }, 'NAMESPACE_EXISTS');
+  }
+
+  async updateNamespace(id: string, input: { name?: string; description?: string }): Promise<Namespace> {
+    return write(this.ctx, async (tx) => {
+      const ns = await requireNamespace(tx, id);
+      const next = { ...ns, name: input.name ?? ns.name, description: input.description ?? ns.description, updatedAt: this.ctx.now() };
+      await tx.updateNamespace(next);
+      await tx.recordChange(id, 'namespace', id, 'upsert');
+      return next;
+    });
+  }
+
+  async deleteNamespace(id: string): Promise<void> {
+    if (id === PUBLIC_NAMESPACE) throw new AppError('NAMESPACE_PROTECTED', "the 'public' namespace cannot be deleted", 'namespaceId');
+    await write(this.ctx, async (tx) => {
+      await requireNamespace(tx, id);
+      const held = await tx.countNamespaceContents(id);
+      if (held.services + held.mcpServers > 0) {
+        throw new AppError('NAMESPACE_NOT_EMPTY', `namespace '${id}' still holds ${held.services} service(s) and ${held.mcpServers} MCP server(s)`, 'namespaceId');
+      }
+      await tx.deleteNamespace(id);
+      await tx.recordChange(id, 'namespace', id, 'delete');
+    });
+  }
+
+  async listServices(namespace: string, q: { group?: string; search?: string; pageNo: number; pageSize: number }): Promise<Page<Service>> {
+    await this.getNamespace(namespace);
+    return this.ctx.store.listServices(namespace, q);
+  }
+
+  async getService(namespace: string, group: string, name: string): Promise<Service> {
+    await this.getNamespace(namespace);
+    const s = await this.ctx.store.getService(namespace, group, name);
+    if (!s) throw new AppError('SERVICE_NOT_FOUND', `service '${group}@@${name}' does not exist in namespace '${namespace}'`, 'serviceName');
+    return s;
+  }
+
+  async createService(input: ServiceInput): Promise<Service> {
+    checkName('serviceName', input.name);
+    checkName('groupName', input.group);
+    const threshold = input.protectThreshold ?? 0;
+    if (!(threshold >= 0 && threshold <= 1)) throw invalid('protectThreshold', 'must be a number from 0 to 1');
+    return write(this.ctx, async (tx) => {
+      await requireNamespace(tx, input.namespace);
+      if (await tx.getService(input.namespace, input.group, input.name)) {
+        throw new AppError('SERVICE_EXISTS', `service '${input.group}@@${input.name}' already exists`, 'serviceName');
+      }
+      const t = this.ctx.now();
+      const s: Service = {
+        id: randomUUID(), namespace: input.namespace, group: input.group, name: input.name, metadata: input.metadata ?? {},
+        protectThreshold: threshold, selector: input.selector ?? '', createdAt: t, updatedAt: t,
+      };
+      await tx.insertService(s);
+      await tx.recordChange(s.namespace, 'service', `${s.group}@@${s.name}`, 'upsert');
+      return s;
+    }, 'SERVICE_EXISTS');
+  }
+
+  async updateService(input: ServiceInput): Promise<Service> {
+    if (input.protectThreshold !== undefined && !(input.protectThreshold >= 0 && input.protectThreshold <= 1)) {
+      throw invalid('protectThreshold', 'must be a number from 0 to 1');
+    }
+    return write(this.ctx, async (tx) => {
+      const s = await requireService(tx, input.namespace, input.group, input.name);
+      const next: Service = {
+        ...s, metadata: input.metadata ?? s.metadata, protectThreshold: input.protectThreshold ?? s.protectThreshold,
+        selector: input.selector ?? s.selector, updatedAt: this.ctx.now(),
+      };
+      await tx.updateService(next);
+      await tx.recordChange(s.namespace, 'service', `${s.group}@@${s.name}`, 'upsert');
+      return next;
+    });
+  }
+
+  async deleteService(namespace: string, group: string, name: string): Promise<void> {
+    await write(this.ctx, async (tx) => {
+      const s = await requireService(tx, namespace, group, name);
+      const held = await tx.listInstances({ serviceId: s.id });
+      if (held.length > 0) throw new AppError('SERVICE_NOT_EMPTY', `service '${group}@@${name}' still has ${held.length} instance(s)`, 'serviceName');
+      await tx.deleteService(s.id);
+      await tx.recordChange(namespace, 'service', `${group}@@${name}`, 'delete');
+    });
+  }
+
+  /** The instances of a service (empty when the service does not exist, as Nacos answers). */
+  async listInstances(namespace: string, group: string, service: string, opts: { clusters?: string[]; healthyOnly?: boolean } = {}): Promise<{ service: Service | undefined; instances: Instance[] }> {
+    await this.getNamespace(namespace);
+    const s = await this.ctx.store.getService(namespace, group, service);
+    if (!s) return { service: undefined, instances: [] };
+    let instances = await this.ctx.store.listInstances({ serviceId: s.id });
+    if (opts.clusters && opts.clusters.length > 0) instances = instances.filter((i) => opts.clusters?.includes(i.cluster));
+    if (opts.healthyOnly) instances = instances.filter((i) => i.healthy && i.enabled);
+    return { service: s, instances };
+  }
+
+  async getInstanceById(namespace: string, id: string): Promise<Instance> {
+    const i = await this.ctx.store.getInstanceById(id);
+    if (!i || i.namespace !== namespace) throw new AppError('INSTANCE_NOT_FOUND', `instance '${id}' does not exist`, 'instanceId');
+    return i;
+  }
+
+  /** Register an instance, or update it if it exists. The service is created on first use, as in Nacos. */
+  async registerInstance(input: InstanceInput): Promise<Instance> {
+    const normalized = this.normalize(input);
+    return write(this.ctx, (tx) => this.upsertInstance(tx, normalized, 'register'));
+  }
+
+  /** Update an existing instance (Nacos `PUT /instance`). */
+  async updateInstance(input: InstanceInput): Promise<Instance> {
+    const normalized = this.normalize(input);
+    return write(this.ctx, (tx) => this.upsertInstance(tx, normalized, 'update'));
+  }
+
+  private normalize(input: InstanceInput): InstanceInput {
+    checkKey(input);
+    const weight = input.weight ?? 1;
+    if (!(Number.isFinite(weight) && weight >= 0 && weight <= 10000)) throw invalid('weight', `must be a number from 0 to 10000, got ${input.weight}`);
+    const metadata = input.metadata ?? {};
+    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw invalid(`metadata.${k}`, 'metadata values must be strings');
+    const healthCheck = input.ephemeral === false && input.healthCheck !== null ? checkHealthCheck(input.healthCheck ?? {}) : null;
+    return { ...input, weight, metadata, healthCheck };
+  }
+
+  private async upsertInstance(tx: StoreWriter, input: InstanceInput, mode: 'register' | 'update'): Promise<Instance> {
+    await requireNamespace(tx, input.namespace);
+    const t = this.ctx.now();
+    let service = await tx.getService(input.namespace, input.group, input.service);
+    if (!service) {
+      if (mode === 'update') throw notFound(input);
+      service = {
+        id: randomUUID(), namespace: input.namespace, group: input.group, name: input.service, metadata: {}, protectThreshold: 0,
+        selector: '', createdAt: t, updatedAt: t,
+      };
+      await tx.insertService(service);
+      await tx.recordChange(service.namespace, 'service', `${service.group}@@${service.name}`, 'upsert');
+    }
+    const existing = await tx.getInstance(input.namespace, input.group, input.service, input.ip, input.port, input.cluster);
+    if (!existing && mode === 'update') throw notFound(input);
+    const ephemeral = input.ephemeral ?? existing?.ephemeral ?? true;
+    const clash = (await tx.listInstances({ serviceId: service.id, ephemeral: !ephemeral })).find((i) => i.id !== existing?.id);
+    if (clash) {
+      throw new AppError('INSTANCE_KIND_CONFLICT', `service '${input.group}@@${input.service}' holds ${clash.ephemeral ? 'ephemeral' : 'persistent'} instances; it cannot also hold ${ephemeral ? 'ephemeral' : 'persistent'} ones`, 'ephemeral');
+    }
+    const instance: Instance = {
+      id: existing?.id ?? randomUUID(), namespace: input.namespace, serviceId: service.id, group: input.group,
+      serviceName: input.service, ip: input.ip, port: input.port, cluster: input.cluster, weight: input.weight ?? existing?.weight ?? 1,
+      enabled: input.enabled ?? existing?.enabled ?? true,
+      healthy: input.healthy ?? existing?.healthy ?? true,
+      ephemeral, metadata: input.metadata ?? existing?.metadata ?? {},
+      healthCheck: ephemeral ? null : (input.healthCheck as HealthCheck | null) ?? existing?.healthCheck ?? { ...DEFAULT_HEALTH_CHECK },
+      lastBeat: t, createdAt: existing?.createdAt ?? t, updatedAt: t,
+    };
+    if (existing) await tx.updateInstance(instance);
+    else await tx.insertInstance(instance);
+    await tx.recordChange(instance.namespace, 'instance', instanceId(instance), 'upsert');
+    return instance;
+  }
+
+  /** Deregister an instance; true when it existed. */
+  async deregisterInstance(key: InstanceKey): Promise<boolean> {
+    return write(this.ctx, async (tx) => {
+      const i = await tx.getInstance(key.namespace, key.group, key.service, key.ip, key.port, key.cluster);
+      if (!i) return false;
+      await tx.deleteInstance(i.id);
+      await tx.recordChange(i.namespace, 'instance', instanceId(i), 'delete');
+      return true;
+    });
+  }
+
+  /** Change an instance found by id (native API). */
+  async patchInstance(namespace: string, id: string, patch: { weight?: number; enabled?: boolean; metadata?: Record<string, string>; healthCheck?: Partial<HealthCheck> }): Promise<Instance> {
+    const i = await this.getInstanceById(namespace, id);
+    return this.updateInstance({
+      namespace, group: i.group, service: i.serviceName, ip: i.ip, port: i.port, cluster: i.cluster, ephemeral: i.ephemeral,
+      weight: patch.weight ?? i.weight, enabled: patch.enabled ?? i.enabled, metadata: patch.metadata ?? i.metadata,
+      healthCheck: patch.healthCheck ? { ...(i.healthCheck ?? {}), ...patch.healthCheck } : i.healthCheck,
+    });
+  }
+
+  /**
+   * A client heartbeat. Healthy instances take the store's fast path (no revision);
+   * an unhealthy one turns healthy; an unknown one is re-registered when the beat carries
+   * its details (as Nacos does), else reported missing.
+   */
+  async beat(key: InstanceKey, details?: { weight?: number; metadata?: Record<string, string> }): Promise<'ok' | 'not-found'> {
+    checkKey(key);
+    const t = this.ctx.now();
+    const fast = await this.ctx.store.beat(key.namespace, key.group, key.service, key.ip, key.port, key.cluster, t);
+    if (fast === 'ok') return 'ok';
+    if (fast === 'needs-write') {
+      await write(this.ctx, async (tx) => {
+        const i = await tx.getInstance(key.namespace, key.group, key.service, key.ip, key.port, key.cluster);
+        if (!i) return;
+        await tx.updateInstance({ ...i, healthy: true, lastBeat: t, updatedAt: t });
+        await tx.recordChange(i.namespace, 'instance', instanceId(i), 'upsert');
+      });
+      return 'ok';
+    }
+    if (!details) return 'not-found';
+    await this.registerInstance({ ...key, ephemeral: true, weight: details.weight, metadata: details.metadata });
+    return 'ok';
+  }
+
+  /**
+   * Turn ephemeral instances whose beats stopped unhealthy, and remove them after their
+   * delete timeout. Runs on one registry node at a time.
+   */
+  async sweepEphemeral(): Promise<{ unhealthy: number; removed: number }> {
+    const t = this.ctx.now();
+    const candidates = (await this.ctx.store.listInstances({ ephemeral: true })).filter((i) => {
+      const { timeout, deleteTimeout } = beatTimings(i.metadata);
+      return t - i.lastBeat > deleteTimeout || (i.healthy && t - i.lastBeat > timeout);
+    });
+    if (candidates.length === 0) return { unhealthy: 0, removed: 0 };
+    return write(this.ctx, async (tx) => {
+      let unhealthy = 0;
+      let removed = 0;
+      for (const c of candidates) {
+        const i = await tx.getInstanceById(c.id);
+        if (!i) continue;
+        const { timeout, deleteTimeout } = beatTimings(i.metadata);
+        if (t - i.lastBeat > deleteTimeout) {
+          await tx.deleteInstance(i.id);
+          await tx.recordChange(i.namespace, 'instance', instanceId(i), 'delete');
+          removed += 1;
+        } else if (i.healthy && t - i.lastBeat > timeout) {
+          await tx.updateInstance({ ...i, healthy: false, updatedAt: t });
+          await tx.recordChange(i.namespace, 'instance', instanceId(i), 'upsert');
+          unhealthy += 1;
+        }
+      }
+      return { unhealthy, removed };
+    });
+  }
+
+  /** Record a health-check verdict on a persistent instance; writes only when it flips. */
+  async setHealth(id: string, healthy: boolean): Promise<void> {
+    const t = this.ctx.now();
+    const current = await this.ctx.store.getInstanceById(id);
+    if (!current) return;
+    if (current.healthy === healthy) {
+      await this.ctx.store.touchInstance(id, t);
+      return;
+    }
+    await write(this.ctx, async (tx) => {
+      const i = await tx.getInstanceById(id);
+      if (!i || i.healthy === healthy) return;
+      await tx.updateInstance({ ...i, healthy, lastBeat: t, updatedAt: t });
+      await tx.recordChange(i.namespace, 'instance', instanceId(i), 'upsert');
+    });
+  }
+}
+
+function notFound(k: InstanceKey): AppError {
+  return new AppError('INSTANCE_NOT_FOUND', `instance ${k.ip}:${k.port} (cluster ${k.cluster}) is not registered in '${k.group}@@${k.service}'`, 'ip');
+}
+
+/** The namespace, or NAMESPACE_NOT_FOUND. */
+export async function requireNamespace(tx: StoreWriter, id: string): Promise<Namespace> {
+  const ns = await tx.getNamespace(id);
+  if (!ns) throw new AppError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`, 'namespaceId');
+  return ns;
+}
+
+async function requireService(tx: StoreWriter, namespace: string, group: string, name: string): Promise<Service> {
+  await requireNamespace(tx, namespace);
+  const s = await tx.getService(namespace, group, name);
+  if (!s) throw new AppError('SERVICE_NOT_FOUND', `service '${group}@@${name}' does not exist in namespace '${namespace}'`, 'serviceName');
+  return s;
+}
+

@@ -1,0 +1,66 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ERRORS } from '../../lib/errors.js';
+
+/** The API families of the registry port; each answers errors in its own shape. */
+export type ApiFamily = 'native' | 'nacos-v1' | 'nacos-envelope';
+
+const NACOS_MESSAGES: Record<number, string> = {
+  10000: 'parameter missing', 20002: 'parameter validate error', 20004: 'resource not found', 20005: 'resource conflict',
+  20404: 'instance not found', 40001: 'user not logged in', 40003: 'no permission', 50000: 'mcp server not found',
+  50001: 'mcp server version not found', 30000: 'server error',
+};
+
+/** Turn anything thrown while serving a request into an AppError (the one place that knows Fastify's error codes). */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as FastifyError & { validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string };
+  if (e.validation && e.validation.length > 0) {
+    const v = e.validation[0];
+    const missingProp = v?.params?.missingProperty;
+    const path = [e.validationContext, ...(v?.instancePath ?? '').split('/').filter(Boolean), ...(typeof missingProp === 'string' ? [missingProp] : [])]
+      .filter(Boolean).join('.');
+    const field = path.replace(/^(body|querystring|params|headers)\./, '');
+    const code = typeof missingProp === 'string' ? 'PARAMETER_MISSING' : 'VALIDATION_FAILED';
+    const extra = v?.params?.allowedValues ? ` (${(v.params.allowedValues as unknown[]).join(', ')})` : '';
+    return new AppError(code, `${field || e.validationContext || 'request'}: ${v?.message ?? 'is invalid'}${extra}`, field || undefined);
+  }
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('PAYLOAD_TOO_LARGE', 'request body is larger than the limit');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', `unsupported content type; send application/json or application/x-www-form-urlencoded`);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('INVALID_JSON', 'body: the JSON body is empty', 'body');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('VALIDATION_FAILED', 'content-length does not match the body', 'content-length');
+    default:
+      break;
+  }
+  if (e instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (e.statusCode === 400 && /JSON/i.test(e.message))) {
+    return new AppError('INVALID_JSON', `body: not valid JSON (${e.message})`, 'body');
+  }
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new AppError('VALIDATION_FAILED', e.message);
+  }
+  return new AppError('INTERNAL', 'internal error');
+}
+
+/** Send an error in the shape of the route's API family. */
+export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+  const app = toAppError(err);
+  if (app.code === 'INTERNAL') req.log.error({ err }, 'request failed');
+  else req.log.info({ code: app.code, msg: app.message }, 'request refused');
+  const family = (req.routeOptions.config as { family?: ApiFamily } | undefined)?.family ?? 'native';
+  reply.status(app.status);
+  if (app.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="mcpgate"');
+  if (family === 'nacos-v1') return reply.type('text/plain; charset=utf-8').send(`caused: ${app.message};`);
+  if (family === 'nacos-envelope') {
+    return reply.send({ code: app.nacosCode, message: NACOS_MESSAGES[app.nacosCode] ?? app.code.toLowerCase(), data: app.message });
+  }
+  return reply.send({ error: { code: app.code, message: app.message, ...(app.field ? { field: app.field } : {}) } });
+}
+
+/** The documented error table, for docs and the OpenAPI document. */
+export function errorTable(): { code: string; status: number; nacos: number; doc: string }[] {
+  return Object.entries(ERRORS).map(([code, e]) => ({ code, ...e }));
+}

@@ -1,0 +1,390 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, invalid } from '../../../lib/errors.js';
+import { authorize, canSee, requireGlobalAdmin } from '../../domain/auth.js';
+import { fromHigress } from '../../domain/convert/higress.js';
+import { fromNacos } from '../../domain/convert/nacos.js';
+import type { McpServerInput } from '../../domain/mcp.js';
+import type { Endpoint, HealthCheck, McpServer, McpServerSpec, McpServerVersion } from '../../domain/model.js';
+import { DEFAULT_CLUSTER, DEFAULT_GROUP } from '../../domain/model.js';
+import type { RegistryServices } from '../../registry.js';
+import * as S from './schemas.js';
+
+type Params = Record<string, string>;
+type Query = Record<string, unknown>;
+type Body = Record<string, unknown>;
+
+const tag = (t: string) => ({ tags: [t] });
+
+function versionSummary(v: McpServerVersion) {
+  return { version: v.version, status: v.status, createdAt: v.createdAt, publishedAt: v.publishedAt, toolCount: v.spec.tools.length };
+}
+
+function specFrom(body: Body, fallbackVersion: string): McpServerSpec {
+  const s = body.spec as Partial<McpServerSpec> & { tools: McpServerSpec['tools'] };
+  return {
+    version: s.version || fallbackVersion, description: s.description ?? '', config: s.config ?? {}, securitySchemes: s.securitySchemes ?? [],
+    tools: s.tools.map((t) => ({ ...t, description: t.description ?? '', enabled: t.enabled ?? true, template: t.template ?? null })),
+    prompts: s.prompts ?? [],
+  };
+}
+
+function serverInput(b: Body): Partial<McpServerInput> {
+  return {
+    description: b.description as string | undefined, protocol: b.protocol as McpServerInput['protocol'],
+    frontProtocol: b.frontProtocol as McpServerInput['frontProtocol'], endpoint: b.endpoint as Endpoint | undefined,
+    enabled: b.enabled as boolean | undefined, passthrough: b.passthrough as McpServerInput['passthrough'],
+  };
+}
+
+/** The native JSON API under /api/v1: namespaces, services, instances, MCP servers and versions, users, tokens, watch. */
+export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    app.addHook('onRoute', (route) => {
+      route.config = { family: 'native', ...(route.config ?? {}) } as typeof route.config;
+    });
+
+    // ---- auth ----
+    app.post('/auth/login', {
+      config: { auth: 'public' },
+      schema: { ...tag('auth'), summary: 'Log in; returns an access token', body: { type: 'object', required: ['username', 'password'], properties: { username: { type: 'string' }, password: { type: 'string' } } } },
+    }, async (req) => {
+      const b = req.body as { username: string; password: string };
+      const r = await svc.auth.login(b.username, b.password);
+      return { accessToken: r.accessToken, tokenTtl: r.tokenTtl, username: r.principal.username, globalAdmin: r.principal.globalAdmin, roles: r.principal.roles };
+    });
+    app.get('/auth/me', { schema: { ...tag('auth'), summary: 'Who the caller is' } }, async (req) => req.principal);
+
+    // ---- namespaces ----
+    app.get('/namespaces', { schema: { ...tag('namespaces'), summary: 'Namespaces the caller may see' } }, async (req) => {
+      const all = await svc.naming.listNamespaces();
+      return { items: all.filter((n) => canSee(req.principal, n.id)) };
+    });
+    app.post('/namespaces', { schema: { ...tag('namespaces'), summary: 'Create a namespace (global admin)', body: S.namespaceBody } }, async (req, reply) => {
+      requireGlobalAdmin(req.principal);
+      return reply.status(201).send(await svc.naming.createNamespace(req.body as { id: string }));
+    });
+    app.get('/namespaces/:ns', { schema: { ...tag('namespaces'), params: S.nsParams } }, async (req) => {
+      const { ns } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      return svc.naming.getNamespace(ns!);
+    });
+    app.put('/namespaces/:ns', { schema: { ...tag('namespaces'), params: S.nsParams, body: S.namespacePatch } }, async (req) => {
+      const { ns } = req.params as Params;
+      authorize(req.principal, ns!, 'admin');
+      return svc.naming.updateNamespace(ns!, req.body as { name?: string });
+    });
+    app.delete('/namespaces/:ns', { schema: { ...tag('namespaces'), params: S.nsParams } }, async (req, reply) => {
+      const { ns } = req.params as Params;
+      authorize(req.principal, ns!, 'admin');
+      requireGlobalAdmin(req.principal);
+      await svc.naming.deleteNamespace(ns!);
+      return reply.status(204).send();
+    });
+
+    // ---- services and instances ----
+    app.get('/namespaces/:ns/services', {
+      schema: { ...tag('services'), params: S.nsParams, querystring: { type: 'object', properties: { group: { type: 'string' }, search: { type: 'string' }, ...S.paging } } },
+    }, async (req) => {
+      const { ns } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      const q = req.query as { group?: string; search?: string; pageNo: number; pageSize: number };
+      const page = await svc.naming.listServices(ns!, q);
+      const instances = await svc.store.listInstances({ namespace: ns! });
+      return {
+        ...page,
+        items: page.items.map((s) => {
+          const mine = instances.filter((i) => i.serviceId === s.id);
+          return { ...s, instanceCount: mine.length, healthyCount: mine.filter((i) => i.healthy && i.enabled).length, ephemeral: mine[0]?.ephemeral ?? null };
+        }),
+      };
+    });
+    app.post('/namespaces/:ns/services', { schema: { ...tag('services'), params: S.nsParams, body: S.serviceBody } }, async (req, reply) => {
+      const { ns } = req.params as Params;
+      authorize(req.principal, ns!, 'editor');
+      const b = req.body as { name: string; group?: string; metadata?: Record<string, string>; protectThreshold?: number; selector?: string };
+      return reply.status(201).send(await svc.naming.createService({ namespace: ns!, ...b, group: b.group ?? DEFAULT_GROUP }));
+    });
+    app.get('/namespaces/:ns/services/:group/:name', { schema: { ...tag('services'), params: S.serviceParams } }, async (req) => {
+      const { ns, group, name } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      const service = await svc.naming.getService(ns!, group!, name!);
+      const { instances } = await svc.naming.listInstances(ns!, group!, name!);
+      return { ...service, instances };
+    });
+    app.put('/namespaces/:ns/services/:group/:name', { schema: { ...tag('services'), params: S.serviceParams, body: S.servicePatch } }, async (req) => {
+      const { ns, group, name } = req.params as Params;
+      authorize(req.principal, ns!, 'editor');
+      return svc.naming.updateService({ namespace: ns!, group: group!, name: name!, ...(req.body as object) });
+    });
+    app.delete('/namespaces/:ns/services/:group/:name', { schema: { ...tag('services'), params: S.serviceParams } }, async (req, reply) => {
+      const { ns, group, name } = req.params as Params;
+      authorize(req.principal, ns!, 'editor');
+      await svc.naming.deleteService(ns!, group!, name!);
+      return reply.status(204).send();
+    });
+    app.get('/namespaces/:ns/services/:group/:name/instances', {
+      schema: { ...tag('instances'), params: S.serviceParams, querystring: { type: 'object', properties: { healthyOnly: { type: 'boolean' }, cluster: { type: 'string' } } } },
+    }, async (req) => {
+      const { ns, group, name } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      await svc.naming.getService(ns!, group!, name!);
+      const q = req.query as { healthyOnly?: boolean; cluster?: string };
+      return { items: (await svc.naming.listInstances(ns!, group!, name!, { healthyOnly: q.healthyOnly, clusters: q.cluster ? q.cluster.split(',') : undefined })).instances };
+    });
+    app.post('/namespaces/:ns/services/:group/:name/instances', {
+      schema: { ...tag('instances'), summary: 'Register (or update) an instance', params: S.serviceParams, body: S.instanceBody },
+    }, async (req, reply) => {
+      const { ns, group, name } = req.params as Params;
+      authorize(req.principal, ns!, 'editor');
+      const b = req.body as { ip: string; port: number; cluster?: string; healthCheck?: Partial<HealthCheck> } & Record<string, unknown>;
+      const instance = await svc.naming.registerInstance({
+        namespace: ns!, group: group!, service: name!, ip: b.ip, port: b.port, cluster: b.cluster ?? DEFAULT_CLUSTER,
+        weight: b.weight as number | undefined, enabled: b.enabled as boolean | undefined, healthy: b.healthy as boolean | undefined,
+        ephemeral: b.ephemeral as boolean | undefined, metadata: b.metadata as Record<string, string> | undefined, healthCheck: b.healthCheck,
+      });
+      return reply.status(201).send(instance);
+    });
+    app.patch('/namespaces/:ns/instances/:id', {
+      schema: { ...tag('instances'), params: { type: 'object', properties: { ns: { type: 'string' }, id: { type: 'string' } } }, body: S.instancePatch },
+    }, async (req) => {
+      const { ns, id } = req.params as Params;
+      authorize(req.principal, ns!, 'editor');
+      return svc.naming.patchInstance(ns!, id!, req.body as object);
+    });
+    app.delete('/namespaces/:ns/instances/:id', { schema: { ...tag('instances'), params: { type: 'object', properties: { ns: { type: 'string' }, id: { type: 'string' } } } } }, async (req, reply) => {
+      const { ns, id } = req.params as Params;
+      authorize(req.principal, ns!, 'editor');
+      const i = await svc.naming.getInstanceById(ns!, id!);
+      await svc.naming.deregisterInstance({ namespace: ns!, group: i.group, service: i.serviceName, ip: i.ip, port: i.port, cluster: i.cluster });
+      return reply.status(204).send();
+    });
+
+    // ---- MCP servers and versions ----
+    const serverView = async (server: McpServer) => {
+      const versions = await svc.store.listVersions(server.id);
+      const published = versions.find((v) => v.version === server.publishedVersion);
+      return { ...server, versions: versions.map(versionSummary), ...(published ? { spec: published.spec } : {}) };
+    };
+    app.get('/namespaces/:ns/mcp-servers', {
+      schema: { ...tag('mcp-servers'), params: S.nsParams, querystring: { type: 'object', properties: { search: { type: 'string' }, protocol: { type: 'string' }, enabled: { type: 'boolean' }, ...S.paging } } },
+    }, async (req) => {
+      const { ns } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      return svc.mcp.list(ns!, req.query as { pageNo: number; pageSize: number });
+    });
+    app.post('/namespaces/:ns/mcp-servers', { schema: { ...tag('mcp-servers'), summary: 'Create an MCP server with its first version', params: S.nsParams, body: S.serverBody } }, async (req, reply) => {
+      const { ns } = req.params as Params;
+      authorize(req.principal, ns!, 'editor');
+      const b = req.body as Body;
+      const { server } = await svc.mcp.create(ns!, { name: b.name as string, ...serverInput(b) }, specFrom(b, '1.0.0'), b.publish as boolean);
+      return reply.status(201).send(await serverView(server));
+    });
+    app.post('/namespaces/:ns/mcp-servers/import', {
+      schema: { ...tag('mcp-servers'), summary: 'Import a Higress YAML/JSON definition or a Nacos MCP JSON as a new server or a new draft version', params: S.nsParams, body: S.importBody },
+    }, async (req, reply) => {
+      const { ns } = req.params as Params;
+      authorize(req.principal, ns!, 'editor');
+      const b = req.body as { format: 'higress' | 'nacos'; content: string; name?: string; version?: string; publish: boolean };
+      const { input, spec } = parseImport(b.format, b.content);
+      const name = b.name ?? input.name;
+      const fullSpec = { ...spec, version: b.version ?? spec.version };
+      const existing = await svc.store.getMcpServer(ns!, { name });
+      const result = existing
+        ? await svc.mcp.saveVersion(ns!, { name }, {}, fullSpec, b.publish)
+        : await svc.mcp.create(ns!, { ...input, name }, fullSpec, b.publish);
+      return reply.status(existing ? 200 : 201).send(await serverView(result.server));
+    });
+    app.get('/namespaces/:ns/mcp-servers/:name', { schema: { ...tag('mcp-servers'), params: S.serverParams } }, async (req) => {
+      const { ns, name } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      return serverView(await svc.mcp.get(ns!, { name: name! }));
+    });
+    app.patch('/namespaces/:ns/mcp-servers/:name', { schema: { ...tag('mcp-servers'), summary: 'Change server-level fields', params: S.serverParams, body: S.serverPatch } }, async (req) => {
+      const { ns, name } = req.params as Params;
+      authorize(req.principal, ns!, 'editor');
+      return serverView(await svc.mcp.update(ns!, { name: name! }, serverInput(req.body as Body)));
+    });
+    app.delete('/namespaces/:ns/mcp-servers/:name', { schema: { ...tag('mcp-servers'), params: S.serverParams } }, async (req, reply) => {
+      const { ns, name } = req.params as Params;
+      authorize(req.principal, ns!, 'editor');
+      await svc.mcp.delete(ns!, { name: name! });
+      return reply.status(204).send();
+    });
+    app.get('/namespaces/:ns/mcp-servers/:name/versions', { schema: { ...tag('versions'), params: S.serverParams } }, async (req) => {
+      const { ns, name } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      const { server, versions } = await svc.mcp.listVersions(ns!, { name: name! });
+      return { publishedVersion: server.publishedVersion, latestVersion: server.latestVersion, items: versions.map(versionSummary) };
+    });
+    app.get('/namespaces/:ns/mcp-servers/:name/versions/:version', { schema: { ...tag('versions'), params: S.versionParams } }, async (req) => {
+      const { ns, name, version } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      return (await svc.mcp.getVersion(ns!, { name: name! }, version!)).version;
+    });
+    app.put('/namespaces/:ns/mcp-servers/:name/versions/:version', {
+      schema: { ...tag('versions'), summary: 'Create or change a draft version (publish: true to publish it)', params: S.versionParams, body: S.versionBody },
+    }, async (req) => {
+      const { ns, name, version } = req.params as Params;
+      authorize(req.principal, ns!, 'editor');
+      const b = req.body as Body;
+      const spec = specFrom(b, version!);
+      if (spec.version !== version) throw invalid('spec.version', `must match the version in the path ('${version}')`);
+      const r = await svc.mcp.saveVersion(ns!, { name: name! }, serverInput((b.server as Body | undefined) ?? {}), spec, b.publish as boolean);
+      return r.version;
+    });
+    app.delete('/namespaces/:ns/mcp-servers/:name/versions/:version', { schema: { ...tag('versions'), params: S.versionParams } }, async (req, reply) => {
+      const { ns, name, version } = req.params as Params;
+      authorize(req.principal, ns!, 'editor');
+      await svc.mcp.deleteVersion(ns!, { name: name! }, version!);
+      return reply.status(204).send();
+    });
+    app.post('/namespaces/:ns/mcp-servers/:name/versions/:version/publish', { schema: { ...tag('versions'), params: S.versionParams } }, async (req) => {
+      const { ns, name, version } = req.params as Params;
+      authorize(req.principal, ns!, 'editor');
+      return serverView((await svc.mcp.publish(ns!, { name: name! }, version!)).server);
+    });
+    app.post('/namespaces/:ns/mcp-servers/:name/rollback', {
+      schema: { ...tag('versions'), summary: 'Republish an earlier version (default: the one published before)', params: S.serverParams, body: { type: ['object', 'null'], properties: { version: { type: 'string' } } } },
+    }, async (req) => {
+      const { ns, name } = req.params as Params;
+      authorize(req.principal, ns!, 'editor');
+      return serverView((await svc.mcp.rollback(ns!, { name: name! }, (req.body as { version?: string } | undefined)?.version)).server);
+    });
+    app.get('/namespaces/:ns/mcp-servers/:name/diff', {
+      schema: { ...tag('versions'), params: S.serverParams, querystring: { type: 'object', required: ['from', 'to'], properties: { from: { type: 'string' }, to: { type: 'string' } } } },
+    }, async (req) => {
+      const { ns, name } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      const q = req.query as { from: string; to: string };
+      return { from: q.from, to: q.to, changes: await svc.mcp.diff(ns!, { name: name! }, q.from, q.to) };
+    });
+
+    // ---- users and tokens ----
+    app.get('/users', { schema: { ...tag('users') } }, async (req) => {
+      requireGlobalAdmin(req.principal);
+      return { items: await svc.auth.listUsers() };
+    });
+    app.post('/users', {
+      schema: { ...tag('users'), body: { type: 'object', additionalProperties: false, required: ['username', 'password'], properties: { username: { type: 'string' }, password: { type: 'string' }, roles: { type: 'array' } } } },
+    }, async (req, reply) => {
+      requireGlobalAdmin(req.principal);
+      return reply.status(201).send(await svc.auth.createUser(req.body as { username: string; password: string }));
+    });
+    app.put('/users/:username', {
+      schema: { ...tag('users'), body: { type: 'object', additionalProperties: false, properties: { password: { type: 'string' }, roles: { type: 'array' } } } },
+    }, async (req) => {
+      const { username } = req.params as Params;
+      const b = req.body as { password?: string; roles?: unknown };
+      // Users may change their own password; everything else is a global admin's.
+      if (!(username === req.principal.username && b.roles === undefined)) requireGlobalAdmin(req.principal);
+      return svc.auth.updateUser(username!, b);
+    });
+    app.delete('/users/:username', { schema: { ...tag('users') } }, async (req, reply) => {
+      requireGlobalAdmin(req.principal);
+      await svc.auth.deleteUser((req.params as Params).username!);
+      return reply.status(204).send();
+    });
+    app.get('/tokens', { schema: { ...tag('tokens'), summary: "The caller's API tokens (all, for a global admin)" } }, async (req) => ({
+      items: await svc.auth.listApiTokens(req.principal.globalAdmin ? undefined : req.principal.username),
+    }));
+    app.post('/tokens', {
+      schema: { ...tag('tokens'), summary: 'Create an API token; the secret is in the answer only', body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string' }, ttlDays: { type: 'integer' } } } },
+    }, async (req, reply) => {
+      const b = req.body as { name: string; ttlDays?: number };
+      if (req.principal.username === 'anonymous') throw new AppError('FORBIDDEN', 'API tokens belong to users; turn registry auth on to create them');
+      const { token, info } = await svc.auth.createApiToken(req.principal.username, b.name, b.ttlDays);
+      return reply.status(201).send({ ...info, token });
+    });
+    app.delete('/tokens/:id', { schema: { ...tag('tokens') } }, async (req, reply) => {
+      await svc.auth.revokeApiToken((req.params as Params).id!, req.principal.globalAdmin ? undefined : req.principal.username);
+      return reply.status(204).send();
+    });
+
+    // ---- watch (gateways and other registry nodes) ----
+    app.get('/watch/snapshot', { schema: { ...tag('watch'), summary: 'The published configuration at one revision (global admin or viewer of every namespace)' } }, async (req) => {
+      requireGlobalViewer(req);
+      return svc.watch.snapshot();
+    });
+    app.get('/watch/changes', {
+      schema: {
+        ...tag('watch'),
+        summary: 'Changes after a revision: long-poll JSON, or an SSE stream with Accept: text/event-stream',
+        querystring: { type: 'object', required: ['after'], properties: { after: { type: 'integer', minimum: 0 }, timeoutMs: { type: 'integer', minimum: 0, maximum: 120000, default: 30000 } } },
+      },
+    }, async (req, reply) => {
+      requireGlobalViewer(req);
+      const q = req.query as { after: number; timeoutMs: number };
+      const lastEventId = Number(req.headers['last-event-id']);
+      const after = Number.isInteger(lastEventId) && lastEventId > q.after ? lastEventId : q.after;
+      if ((req.headers.accept ?? '').includes('text/event-stream')) return streamChanges(req, reply, after);
+      const first = await svc.watch.changesAfter(after);
+      if (first.resync || first.changes.length > 0 || q.timeoutMs === 0) return first;
+      const abort = new AbortController();
+      req.raw.once('close', () => abort.abort());
+      await svc.watch.waitForRevision(after, q.timeoutMs, abort.signal);
+      return svc.watch.changesAfter(after);
+    });
+
+    function requireGlobalViewer(req: FastifyRequest): void {
+      if (!req.principal.roles.some((r) => r.namespace === '*')) throw new AppError('FORBIDDEN', 'the watch API needs a role on every namespace (*)');
+    }
+
+    async function streamChanges(req: FastifyRequest, reply: FastifyReply, after: number): Promise<FastifyReply> {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      let cursor = after;
+      let sending = false;
+      let closed = false;
+      const send = async () => {
+        if (sending || closed) return;
+        sending = true;
+        try {
+          for (;;) {
+            const batch = await svc.watch.changesAfter(cursor);
+            if (batch.resync) {
+              res.write(`event: resync\nid: ${batch.revision}\ndata: ${JSON.stringify({ revision: batch.revision })}\n\n`);
+              cursor = batch.revision;
+              break;
+            }
+            if (batch.changes.length === 0) break;
+            cursor = batch.revision;
+            res.write(`event: changes\nid: ${batch.revision}\ndata: ${JSON.stringify(batch)}\n\n`);
+          }
+        } catch (err) {
+          req.log.warn({ err }, 'watch stream read failed');
+        } finally {
+          sending = false;
+        }
+      };
+      const onRevision = (r: number) => { if (r > cursor) void send(); };
+      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      svc.feed.on('revision', onRevision);
+      res.write(`retry: 1000\n\n`);
+      void send();
+      req.raw.once('close', () => {
+        closed = true;
+        clearInterval(keepAlive);
+        svc.feed.off('revision', onRevision);
+      });
+      return reply;
+    }
+  };
+}
+
+function parseImport(format: 'higress' | 'nacos', content: string): { input: McpServerInput; spec: McpServerSpec } {
+  if (format === 'higress') {
+    const { name, spec } = fromHigress(content);
+    return { input: { name, description: spec.description }, spec };
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(content) as Record<string, unknown>;
+  } catch (err) {
+    throw new AppError('INVALID_JSON', `content: not valid JSON (${(err as Error).message})`, 'content');
+  }
+  const { server, spec } = fromNacos({
+    serverSpecification: doc.serverSpecification ?? doc, toolSpecification: doc.toolSpecification ?? doc.toolSpec, endpointSpecification: doc.endpointSpecification,
+  });
+  return { input: server as McpServerInput, spec };
+}

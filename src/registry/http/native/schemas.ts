@@ -1,0 +1,145 @@
+/** JSON Schemas of the native API's requests: validation at the edge and the OpenAPI document. */
+
+const str = (maxLength = 255) => ({ type: 'string', minLength: 1, maxLength }) as const;
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
+
+export const paging = {
+  pageNo: { type: 'integer', minimum: 1, default: 1 },
+  pageSize: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+} as const;
+
+export const nsParams = { type: 'object', required: ['ns'], properties: { ns: str(128) } } as const;
+export const serviceParams = { type: 'object', required: ['ns', 'group', 'name'], properties: { ns: str(128), group: str(), name: str() } } as const;
+export const serverParams = { type: 'object', required: ['ns', 'name'], properties: { ns: str(128), name: str() } } as const;
+export const versionParams = { type: 'object', required: ['ns', 'name', 'version'], properties: { ns: str(128), name: str(), version: str(128) } } as const;
+
+export const healthCheck = {
+  type: 'object', additionalProperties: false,
+  properties: {
+    type: { type: 'string', enum: ['tcp', 'http', 'none'] }, path: { type: 'string' }, port: { type: 'integer' },
+    intervalMs: { type: 'integer' }, timeoutMs: { type: 'integer' }, healthyThreshold: { type: 'integer' }, unhealthyThreshold: { type: 'integer' },
+  },
+} as const;
+
+export const namespaceBody = {
+  type: 'object', additionalProperties: false, required: ['id'],
+  properties: { id: str(128), name: { type: 'string', maxLength: 256 }, description: { type: 'string', maxLength: 4096 } },
+} as const;
+
+export const namespacePatch = {
+  type: 'object', additionalProperties: false,
+  properties: { name: { type: 'string', maxLength: 256 }, description: { type: 'string', maxLength: 4096 } },
+} as const;
+
+export const serviceBody = {
+  type: 'object', additionalProperties: false, required: ['name'],
+  properties: {
+    name: str(), group: str(), metadata: stringMap, protectThreshold: { type: 'number', minimum: 0, maximum: 1 }, selector: { type: 'string' },
+  },
+} as const;
+
+export const servicePatch = {
+  type: 'object', additionalProperties: false,
+  properties: { metadata: stringMap, protectThreshold: { type: 'number', minimum: 0, maximum: 1 }, selector: { type: 'string' } },
+} as const;
+
+export const instanceBody = {
+  type: 'object', additionalProperties: false, required: ['ip', 'port'],
+  properties: {
+    ip: str(64), port: { type: 'integer', minimum: 1, maximum: 65535 }, cluster: str(64), weight: { type: 'number', minimum: 0, maximum: 10000 },
+    enabled: { type: 'boolean' }, healthy: { type: 'boolean' }, ephemeral: { type: 'boolean' }, metadata: stringMap, healthCheck,
+  },
+} as const;
+
+export const instancePatch = {
+  type: 'object', additionalProperties: false,
+  properties: { weight: { type: 'number', minimum: 0, maximum: 10000 }, enabled: { type: 'boolean' }, metadata: stringMap, healthCheck },
+} as const;
+
+const endpoint = {
+  type: 'object', required: ['type'],
+  properties: {
+    type: { type: 'string', enum: ['service', 'direct', 'url', 'none'] }, namespace: { type: 'string' }, group: { type: 'string' },
+    service: { type: 'string' }, address: { type: 'string' }, port: { type: 'integer' }, url: { type: 'string' },
+  },
+} as const;
+
+const passthrough = {
+  type: 'object', additionalProperties: false, required: ['headers', 'cookies'],
+  properties: { headers: { type: 'array', items: { type: 'string' } }, cookies: { type: 'array', items: { type: 'string' } } },
+} as const;
+
+const template = {
+  type: ['object', 'null'],
+  properties: {
+    request: {
+      type: ['object', 'null'], required: ['url', 'method'],
+      properties: {
+        url: { type: 'string' }, method: { type: 'string' }, body: { type: 'string' },
+        headers: { type: 'array', items: { type: 'object', required: ['key', 'value'], properties: { key: { type: 'string' }, value: { type: 'string' } } } },
+        argsToUrlParam: { type: 'boolean' }, argsToJsonBody: { type: 'boolean' }, argsToFormBody: { type: 'boolean' },
+        security: { type: 'object', required: ['id'], properties: { id: { type: 'string' }, passthrough: { type: 'boolean' }, credential: { type: 'string' } } },
+      },
+    },
+    response: { type: 'object', properties: { body: { type: 'string' }, prependBody: { type: 'string' }, appendBody: { type: 'string' } } },
+    errorResponseTemplate: { type: 'string' },
+    argsPosition: { type: 'object', additionalProperties: { type: 'string', enum: ['path', 'query', 'header', 'cookie', 'body'] } },
+    timeoutMs: { type: 'integer', minimum: 1, maximum: 600000 },
+  },
+} as const;
+
+export const tool = {
+  type: 'object', required: ['name', 'inputSchema'],
+  properties: {
+    name: { type: 'string' }, title: { type: 'string' }, description: { type: 'string', default: '' },
+    inputSchema: { type: 'object' }, outputSchema: { type: 'object' }, annotations: { type: 'object' },
+    enabled: { type: 'boolean', default: true }, template,
+  },
+} as const;
+
+export const spec = {
+  type: 'object', required: ['tools'],
+  properties: {
+    version: { type: 'string' }, description: { type: 'string', default: '' }, config: { type: 'object', default: {} },
+    securitySchemes: {
+      type: 'array', default: [],
+      items: { type: 'object', required: ['id', 'type'], properties: { id: { type: 'string' }, type: { type: 'string', enum: ['http', 'apiKey'] }, scheme: { type: 'string' }, in: { type: 'string', enum: ['header', 'query', 'cookie'] }, name: { type: 'string' }, defaultCredential: { type: 'string' } } },
+    },
+    tools: { type: 'array', items: tool, maxItems: 5000 },
+    prompts: {
+      type: 'array', default: [],
+      items: {
+        type: 'object', required: ['name', 'messages'],
+        properties: {
+          name: { type: 'string' }, title: { type: 'string' }, description: { type: 'string' },
+          arguments: { type: 'array', default: [], items: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, description: { type: 'string' }, required: { type: 'boolean' } } } },
+          messages: { type: 'array', items: { type: 'object', required: ['role', 'text'], properties: { role: { type: 'string', enum: ['user', 'assistant'] }, text: { type: 'string' } } } },
+        },
+      },
+    },
+  },
+} as const;
+
+const serverFields = {
+  description: { type: 'string', maxLength: 10000 },
+  protocol: { type: 'string', enum: ['http', 'https', 'mcp-streamable', 'mcp-sse', 'stdio'] },
+  frontProtocol: { type: 'string', enum: ['mcp-streamable', 'mcp-sse'] },
+  endpoint, enabled: { type: 'boolean' }, passthrough,
+} as const;
+
+export const serverBody = {
+  type: 'object', additionalProperties: false, required: ['name', 'spec'],
+  properties: { name: str(), ...serverFields, spec, publish: { type: 'boolean', default: true } },
+} as const;
+
+export const serverPatch = { type: 'object', additionalProperties: false, properties: serverFields } as const;
+
+export const versionBody = {
+  type: 'object', additionalProperties: false, required: ['spec'],
+  properties: { spec, publish: { type: 'boolean', default: false }, server: serverPatch },
+} as const;
+
+export const importBody = {
+  type: 'object', additionalProperties: false, required: ['format', 'content'],
+  properties: { format: { type: 'string', enum: ['higress', 'nacos'] }, content: { type: 'string', minLength: 1 }, name: str(), version: str(128), publish: { type: 'boolean', default: false } },
+} as const;
