@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 import { http } from './support/http.js';
 
 const root = resolve(import.meta.dirname, '..');
+/** tsx's loader by absolute URL, so the CLI runs from any working directory. */
+const tsx = import.meta.resolve('tsx');
 
 async function freePort(): Promise<number> {
   return new Promise((res) => {
@@ -21,7 +23,7 @@ async function freePort(): Promise<number> {
 }
 
 async function serve(cwd: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--registry-port', String(port), '--log-level', 'warn'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsx, join(root, 'src/cli/main.ts'), 'serve', '--registry-port', String(port), '--log-level', 'warn'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d) => { output += d; });
   child.stderr?.on('data', (d) => { output += d; });
@@ -65,13 +67,13 @@ describe('mcpgate serve', () => {
   });
 
   it('names the bad key when the configuration is invalid', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--registry-port', 'abc'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', tsx, join(root, 'src/cli/main.ts'), 'serve', '--registry-port', 'abc'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
     const code = await new Promise((r) => child.once('exit', r));
     assert.equal(code, 2);
     assert.match(err, /registryPort \(flag --registry-port\)/);
-    const envChild = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MCPGATE_DB: 'oracle://x' } });
+    const envChild = spawn(process.execPath, ['--import', tsx, join(root, 'src/cli/main.ts'), 'serve'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MCPGATE_DB: 'oracle://x' } });
     let envErr = '';
     envChild.stderr.on('data', (d) => { envErr += d; });
     assert.equal(await new Promise((r) => envChild.once('exit', r)), 2);

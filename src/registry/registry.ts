@@ -4,6 +4,7 @@ import type { Logger } from '../lib/logger.js';
 import { parse as parseTemplate } from '../gateway/template/index.js';
 import { AuthService } from './domain/auth.js';
 import { ChangeFeed } from './domain/context.js';
+import { ConsumerService } from './domain/consumers.js';
 import type { RegistryContext } from './domain/context.js';
 import { McpService } from './domain/mcp.js';
 import type { McpServerSpec } from './domain/model.js';
@@ -23,6 +24,7 @@ export interface RegistryServices {
   mcp: McpService;
   auth: AuthService;
   watch: WatchService;
+  consumers: ConsumerService;
 }
 
 /** Check a spec's schemas and parse every template with the gateway's engine, as on publish. */
@@ -36,7 +38,7 @@ export function createRegistryServices(store: Store, tokenTtlSeconds: number, no
   const ctx: RegistryContext = { store, feed, now };
   return {
     store, feed, naming: new NamingService(ctx), mcp: new McpService(ctx, checkSpec), auth: new AuthService(ctx, tokenTtlSeconds),
-    watch: new WatchService(ctx),
+    watch: new WatchService(ctx), consumers: new ConsumerService(ctx),
   };
 }
 

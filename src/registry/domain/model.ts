@@ -216,8 +216,24 @@ export interface ApiToken {
   lastUsedAt: number | null;
 }
 
+/**
+ * Who may call the gateway in a namespace: an API key (stored as a SHA-256 hash), optionally
+ * limited to some servers (`weather`) or tools (`weather/get_weather`).
+ */
+export interface Consumer {
+  id: string;
+  namespace: string;
+  name: string;
+  keyHash: string;
+  /** The first characters of the key, to recognise it in listings. */
+  keyPrefix: string;
+  /** Allowed `server` or `server/tool` entries; null allows every server of the namespace. */
+  allow: string[] | null;
+  createdAt: number;
+}
+
 /** What a change-log entry is about. */
-export type ChangeEntity = 'namespace' | 'service' | 'instance' | 'mcp_server' | 'user' | 'token';
+export type ChangeEntity = 'namespace' | 'service' | 'instance' | 'mcp_server' | 'user' | 'token' | 'consumer';
 
 /** One row of the change log: what changed at a revision. */
 export interface Change {

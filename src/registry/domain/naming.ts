@@ -317,7 +317,8 @@ export class NamingService {
     if (fast === 'needs-write') {
       await write(this.ctx, async (tx) => {
         const i = await tx.getInstance(key.namespace, key.group, key.service, key.ip, key.port, key.cluster);
-        if (!i) return;
+        // Persistent instances are checked by the registry: a client beat does not vouch for them.
+        if (!i || !i.ephemeral) return;
         await tx.updateInstance({ ...i, healthy: true, lastBeat: t, updatedAt: t });
         await tx.recordChange(i.namespace, 'instance', instanceId(i), 'upsert');
       });

@@ -1,6 +1,6 @@
 import { AppError } from '../../lib/errors.js';
 import type { RegistryContext } from './context.js';
-import type { Change, McpServer, McpServerSpec } from './model.js';
+import type { Change, Consumer, McpServer, McpServerSpec } from './model.js';
 
 /** An instance as gateways see it. */
 export interface SnapshotInstance {
@@ -20,6 +20,8 @@ export interface RegistrySnapshot {
   services: { namespace: string; group: string; name: string; instances: SnapshotInstance[] }[];
   /** MCP servers with a published version, and that version's spec. */
   mcpServers: { server: McpServer; spec: McpServerSpec }[];
+  /** Gateway API keys (hashes only). */
+  consumers: Consumer[];
 }
 
 /** Changes after a revision, or the instruction to reload the snapshot. */
@@ -62,8 +64,9 @@ export class WatchService {
         }
         if (page.items.length < 500) break;
       }
+      const consumers = await store.listConsumers();
       if ((await store.revision()) === revision || attempt >= 4) {
-        return { revision, namespaces, services: [...services.values()], mcpServers };
+        return { revision, namespaces, services: [...services.values()], mcpServers, consumers };
       }
     }
   }

@@ -26,7 +26,7 @@ export function toAppError(err: unknown): AppError {
   }
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError('PAYLOAD_TOO_LARGE', 'request body is larger than the limit');
+      return new AppError('PAYLOAD_TOO_LARGE', 'body: the request body is larger than the limit (1 MiB by default, bodyLimitBytes)', 'body');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new AppError('UNSUPPORTED_MEDIA_TYPE', `unsupported content type; send application/json or application/x-www-form-urlencoded`);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -45,12 +45,19 @@ export function toAppError(err: unknown): AppError {
   return new AppError('INTERNAL', 'internal error');
 }
 
+/** The API family of a path no route matched (so a 404 under /nacos answers in Nacos' shape). */
+function familyOfPath(url: string): ApiFamily {
+  if (url.startsWith('/nacos/v1/')) return 'nacos-v1';
+  if (url.startsWith('/nacos/')) return 'nacos-envelope';
+  return 'native';
+}
+
 /** Send an error in the shape of the route's API family. */
 export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const app = toAppError(err);
   if (app.code === 'INTERNAL') req.log.error({ err }, 'request failed');
   else req.log.info({ code: app.code, msg: app.message }, 'request refused');
-  const family = (req.routeOptions.config as { family?: ApiFamily } | undefined)?.family ?? 'native';
+  const family = (req.routeOptions.config as { family?: ApiFamily } | undefined)?.family ?? familyOfPath(req.url);
   reply.status(app.status);
   if (app.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="mcpgate"');
   if (family === 'nacos-v1') return reply.type('text/plain; charset=utf-8').send(`caused: ${app.message};`);

@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import type { Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
@@ -37,7 +37,7 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
   const app = Fastify({
     loggerInstance: opts.logger.child({ component: 'registry-http' }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimitBytes,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
     ajv: {},
   });

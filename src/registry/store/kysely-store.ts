@@ -2,7 +2,7 @@ import { Kysely, Migrator, sql } from 'kysely';
 import type { Generated, Selectable, Transaction } from 'kysely';
 import { AppError } from '../../lib/errors.js';
 import type {
-  ApiToken, Change, ChangeEntity, HealthCheck, Instance, McpServer, McpServerSpec, McpServerVersion, Namespace, Page, Role,
+  ApiToken, Change, ChangeEntity, Consumer, HealthCheck, Instance, McpServer, McpServerSpec, McpServerVersion, Namespace, Page, Role,
   Service, User, VersionStatus,
 } from '../domain/model.js';
 import type { StoreDialect } from './dialects/dialect.js';
@@ -38,6 +38,9 @@ interface Tables {
   mg_api_tokens: {
     id: string; username: string; name: string; token_hash: string; created_at: number; expires_at: number | null;
     last_used_at: number | null;
+  };
+  mg_consumers: {
+    id: string; namespace: string; name: string; key_hash: string; key_prefix: string; allow: string | null; created_at: number;
   };
   mg_change_log: {
     revision: number; seq: Generated<number>; namespace: string; entity: string; entity_id: string; op: string; at: number;
@@ -250,6 +253,15 @@ class KyselyReader implements StoreReader {
     return r?.value;
   }
 
+  async listConsumers(namespace?: string): Promise<Consumer[]> {
+    let q = this.db.selectFrom('mg_consumers').selectAll();
+    if (namespace !== undefined) q = q.where('namespace', '=', namespace);
+    return (await q.orderBy('namespace').orderBy('name').execute()).map((r) => ({
+      id: r.id, namespace: r.namespace, name: r.name, keyHash: r.key_hash, keyPrefix: r.key_prefix,
+      allow: r.allow === null ? null : (JSON.parse(r.allow) as string[]), createdAt: num(r.created_at),
+    }));
+  }
+
   async changesAfter(revision: number, limit: number): Promise<Change[]> {
     const rows = await this.db.selectFrom('mg_change_log').selectAll().where('revision', '>', revision)
       .orderBy('revision').orderBy('seq').limit(limit).execute();
@@ -285,6 +297,7 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
 
   async deleteNamespace(id: string) {
     await this.tx.deleteFrom('mg_user_roles').where('namespace', '=', id).execute();
+    await this.tx.deleteFrom('mg_consumers').where('namespace', '=', id).execute();
     await this.tx.deleteFrom('mg_namespaces').where('id', '=', id).execute();
   }
 
@@ -387,6 +400,22 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
   async setSetting(key: string, value: string) {
     const n = await this.tx.updateTable('mg_settings').set({ value }).where('key', '=', key).executeTakeFirst();
     if (Number(n.numUpdatedRows) === 0) await this.tx.insertInto('mg_settings').values({ key, value }).execute();
+  }
+
+  async insertConsumer(c: Consumer) {
+    await this.tx.insertInto('mg_consumers').values({
+      id: c.id, namespace: c.namespace, name: c.name, key_hash: c.keyHash, key_prefix: c.keyPrefix,
+      allow: c.allow === null ? null : JSON.stringify(c.allow), created_at: c.createdAt,
+    }).execute();
+  }
+
+  async updateConsumer(c: Consumer) {
+    await this.tx.updateTable('mg_consumers').set({ name: c.name, allow: c.allow === null ? null : JSON.stringify(c.allow) })
+      .where('id', '=', c.id).execute();
+  }
+
+  async deleteConsumer(id: string) {
+    await this.tx.deleteFrom('mg_consumers').where('id', '=', id).execute();
   }
 
   async recordChange(namespace: string, entity: ChangeEntity, entityId: string, op: 'upsert' | 'delete') {

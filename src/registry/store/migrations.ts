@@ -131,6 +131,21 @@ export function migrations(d: StoreDialect): MigrationProvider {
           .modifyEnd(suffix).execute();
       },
     },
+    '0002_consumers': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('mg_consumers')
+          .addColumn('id', key(36), (c) => c.primaryKey())
+          .addColumn('namespace', key(128), (c) => c.notNull())
+          .addColumn('name', key(255), (c) => c.notNull())
+          .addColumn('key_hash', key(64), (c) => c.notNull().unique())
+          .addColumn('key_prefix', key(16), (c) => c.notNull())
+          .addColumn('allow', big)
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addUniqueConstraint('mg_consumers_key', ['namespace', 'name'])
+          .modifyEnd(suffix).execute();
+      },
+    },
   };
   return { getMigrations: async () => all };
 }

@@ -9,7 +9,7 @@
  * - heartbeats of healthy ephemeral instances take a fast path that changes no revision.
  */
 import type {
-  ApiToken, Change, ChangeEntity, Instance, McpServer, McpServerVersion, Namespace, Page, Role, Service, User,
+  ApiToken, Change, ChangeEntity, Consumer, Instance, McpServer, McpServerVersion, Namespace, Page, Role, Service, User,
 } from '../domain/model.js';
 
 /** Listing filter for services. */
@@ -72,6 +72,8 @@ export interface StoreReader {
   getApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
   listApiTokens(username?: string): Promise<ApiToken[]>;
   getSetting(key: string): Promise<string | undefined>;
+  /** Consumers of one namespace, or of all when `namespace` is undefined. */
+  listConsumers(namespace?: string): Promise<Consumer[]>;
   /** Changes with a revision greater than `revision`, oldest first. */
   changesAfter(revision: number, limit: number): Promise<Change[]>;
   /** The lowest revision still in the change log (0 when it was never pruned). */
@@ -104,6 +106,9 @@ export interface StoreWriter extends StoreReader {
   insertApiToken(t: ApiTokenRecord): Promise<void>;
   deleteApiToken(id: string): Promise<void>;
   setSetting(key: string, value: string): Promise<void>;
+  insertConsumer(c: Consumer): Promise<void>;
+  updateConsumer(c: Consumer): Promise<void>;
+  deleteConsumer(id: string): Promise<void>;
   /** Log a change under this transaction's revision. */
   recordChange(namespace: string, entity: ChangeEntity, entityId: string, op: 'upsert' | 'delete'): Promise<void>;
 }

@@ -259,6 +259,36 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       return { from: q.from, to: q.to, changes: await svc.mcp.diff(ns!, { name: name! }, q.from, q.to) };
     });
 
+    // ---- gateway consumers (API keys) ----
+    const consumerParams = { type: 'object', properties: { ns: { type: 'string' }, id: { type: 'string' } } } as const;
+    const allow = { type: ['array', 'null'], items: { type: 'string' } } as const;
+    app.get('/namespaces/:ns/consumers', { schema: { ...tag('consumers'), params: S.nsParams } }, async (req) => {
+      const { ns } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      return { items: await svc.consumers.list(ns!) };
+    });
+    app.post('/namespaces/:ns/consumers', {
+      schema: { ...tag('consumers'), summary: 'Create a gateway API key; the key is in the answer only', params: S.nsParams, body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string' }, allow } } },
+    }, async (req, reply) => {
+      const { ns } = req.params as Params;
+      authorize(req.principal, ns!, 'admin');
+      const { key, consumer } = await svc.consumers.create(ns!, req.body as { name: string });
+      return reply.status(201).send({ ...consumer, key });
+    });
+    app.put('/namespaces/:ns/consumers/:id', {
+      schema: { ...tag('consumers'), params: consumerParams, body: { type: 'object', additionalProperties: false, properties: { allow } } },
+    }, async (req) => {
+      const { ns, id } = req.params as Params;
+      authorize(req.principal, ns!, 'admin');
+      return svc.consumers.update(ns!, id!, req.body as { allow?: unknown });
+    });
+    app.delete('/namespaces/:ns/consumers/:id', { schema: { ...tag('consumers'), params: consumerParams } }, async (req, reply) => {
+      const { ns, id } = req.params as Params;
+      authorize(req.principal, ns!, 'admin');
+      await svc.consumers.delete(ns!, id!);
+      return reply.status(204).send();
+    });
+
     // ---- users and tokens ----
     app.get('/users', { schema: { ...tag('users') } }, async (req) => {
       requireGlobalAdmin(req.principal);
