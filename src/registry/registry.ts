@@ -106,6 +106,7 @@ export class Registry {
     for (const t of this.timers) clearInterval(t);
     this.checker.stop();
     this.services.feed.stop();
+    await this.services.naming.flushBeats();
     await this.http.close();
     await this.services.store.close();
   }

@@ -55,13 +55,13 @@ export interface RegistryContext {
  * Run one write transaction and announce its revision. A unique-constraint race (two nodes
  * creating the same name) becomes `conflict`.
  */
-export async function write<T>(ctx: RegistryContext, fn: (tx: StoreWriter) => Promise<T>, conflict: ErrorCode = 'CONFLICT'): Promise<T> {
+export async function write<T>(ctx: RegistryContext, fn: (tx: StoreWriter) => Promise<T>, conflict: ErrorCode = 'CONFLICT', options?: { relaxed?: boolean }): Promise<T> {
   let revision = 0;
   try {
     const result = await ctx.store.write(async (tx) => {
       revision = tx.txRevision;
       return fn(tx);
-    });
+    }, options);
     ctx.feed.notify(revision);
     return result;
   } catch (err) {

@@ -48,6 +48,24 @@ export interface HealthCheck {
   unhealthyThreshold: number;
 }
 
+/** Heartbeat timings, Nacos defaults; instances override them in metadata (`preserved.*`). */
+export const BEAT_INTERVAL_MS = 5000;
+export const BEAT_TIMEOUT_MS = 15000;
+export const DELETE_TIMEOUT_MS = 30000;
+
+/** The per-instance timing overrides Nacos reads from metadata, with defaults. */
+export function beatTimings(metadata: Record<string, string>): { interval: number; timeout: number; deleteTimeout: number } {
+  const read = (key: string, fallback: number) => {
+    const v = Number(metadata[key]);
+    return Number.isFinite(v) && v > 0 ? v : fallback;
+  };
+  return {
+    interval: read('preserved.heart.beat.interval', BEAT_INTERVAL_MS),
+    timeout: read('preserved.heart.beat.timeout', BEAT_TIMEOUT_MS),
+    deleteTimeout: read('preserved.ip.delete.timeout', DELETE_TIMEOUT_MS),
+  };
+}
+
 /** The default check of a persistent instance (Nacos checks persistent instances by TCP). */
 export const DEFAULT_HEALTH_CHECK: HealthCheck = {
   type: 'tcp', path: '/', port: 0, intervalMs: 5000, timeoutMs: 3000, healthyThreshold: 1, unhealthyThreshold: 2,

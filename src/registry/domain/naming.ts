@@ -2,33 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { AppError, invalid } from '../../lib/errors.js';
 import type { HealthCheck, Instance, Namespace, Page, Service } from './model.js';
-import { DEFAULT_HEALTH_CHECK, PUBLIC_NAMESPACE } from './model.js';
+import { DEFAULT_HEALTH_CHECK, PUBLIC_NAMESPACE, beatTimings } from './model.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
 import type { StoreWriter } from '../store/store.js';
-
-/** Heartbeat timings, Nacos defaults; instances override them in metadata (`preserved.*`). */
-export const BEAT_INTERVAL_MS = 5000;
-export const BEAT_TIMEOUT_MS = 15000;
-export const DELETE_TIMEOUT_MS = 30000;
 
 const NAME = /^[A-Za-z0-9_.:-]{1,255}$/;
 const NAMESPACE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const CLUSTER = /^[A-Za-z0-9_-]{1,64}$/;
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
-/** The per-instance timing overrides Nacos reads from metadata, with defaults. */
-export function beatTimings(metadata: Record<string, string>): { interval: number; timeout: number; deleteTimeout: number } {
-  const read = (key: string, fallback: number) => {
-    const v = Number(metadata[key]);
-    return Number.isFinite(v) && v > 0 ? v : fallback;
-  };
-  return {
-    interval: read('preserved.heart.beat.interval', BEAT_INTERVAL_MS),
-    timeout: read('preserved.heart.beat.timeout', BEAT_TIMEOUT_MS),
-    deleteTimeout: read('preserved.ip.delete.timeout', DELETE_TIMEOUT_MS),
-  };
-}
 
 /** Address of an instance within its service. */
 export interface InstanceKey {
@@ -90,6 +72,11 @@ function checkHealthCheck(h: Partial<HealthCheck>): HealthCheck {
 
 /** Namespaces, services and instances: the Nacos naming model. */
 export class NamingService {
+  /** Instances whose last beat matched a healthy ephemeral instance, until when that is trusted. */
+  private readonly knownHealthy = new Map<string, number>();
+  private readonly pendingBeats = new Map<string, InstanceKey>();
+  private flushTimer: NodeJS.Timeout | undefined;
+
   constructor(private readonly ctx: RegistryContext) {}
 
   /** Make sure `public` exists (every start, every node). */
@@ -229,13 +216,13 @@ export class NamingService {
   /** Register an instance, or update it if it exists. The service is created on first use, as in Nacos. */
   async registerInstance(input: InstanceInput): Promise<Instance> {
     const normalized = this.normalize(input);
-    return write(this.ctx, (tx) => this.upsertInstance(tx, normalized, 'register'));
+    return write(this.ctx, (tx) => this.upsertInstance(tx, normalized, 'register'), 'CONFLICT', { relaxed: normalized.ephemeral !== false });
   }
 
   /** Update an existing instance (Nacos `PUT /instance`). */
   async updateInstance(input: InstanceInput): Promise<Instance> {
     const normalized = this.normalize(input);
-    return write(this.ctx, (tx) => this.upsertInstance(tx, normalized, 'update'));
+    return write(this.ctx, (tx) => this.upsertInstance(tx, normalized, 'update'), 'CONFLICT', { relaxed: normalized.ephemeral === true });
   }
 
   private normalize(input: InstanceInput): InstanceInput {
@@ -249,10 +236,11 @@ export class NamingService {
   }
 
   private async upsertInstance(tx: StoreWriter, input: InstanceInput, mode: 'register' | 'update'): Promise<Instance> {
-    await requireNamespace(tx, input.namespace);
     const t = this.ctx.now();
     let service = await tx.getService(input.namespace, input.group, input.service);
     if (!service) {
+      // An existing service implies its namespace exists (a namespace is deleted only when empty).
+      await requireNamespace(tx, input.namespace);
       if (mode === 'update') throw notFound(input);
       service = {
         id: randomUUID(), namespace: input.namespace, group: input.group, name: input.service, metadata: {}, protectThreshold: 0,
@@ -305,28 +293,59 @@ export class NamingService {
   }
 
   /**
-   * A client heartbeat. Healthy instances take the store's fast path (no revision);
-   * an unhealthy one turns healthy; an unknown one is re-registered when the beat carries
-   * its details (as Nacos does), else reported missing.
+   * A client heartbeat. A beat of an instance known to be healthy and ephemeral is answered
+   * at once and written with others in the next batch (every 200 ms, no revision); others go
+   * to the store now: an unhealthy instance turns healthy, an unknown one is re-registered
+   * when the beat carries its details (as Nacos does), else reported missing.
    */
   async beat(key: InstanceKey, details?: { weight?: number; metadata?: Record<string, string> }): Promise<'ok' | 'not-found'> {
     checkKey(key);
+    const id = beatId(key);
     const t = this.ctx.now();
-    const fast = await this.ctx.store.beat(key.namespace, key.group, key.service, key.ip, key.port, key.cluster, t);
-    if (fast === 'ok') return 'ok';
-    if (fast === 'needs-write') {
+    if ((this.knownHealthy.get(id) ?? 0) > t) {
+      this.pendingBeats.set(id, key);
+      this.flushTimer ??= setTimeout(() => void this.flushBeats(), 200).unref();
+      return 'ok';
+    }
+    const [matched] = await this.ctx.store.beatMany([key], t);
+    if (matched) {
+      this.remember(id, t);
+      return 'ok';
+    }
+    const existing = await this.ctx.store.getInstance(key.namespace, key.group, key.service, key.ip, key.port, key.cluster);
+    if (existing) {
       await write(this.ctx, async (tx) => {
         const i = await tx.getInstance(key.namespace, key.group, key.service, key.ip, key.port, key.cluster);
         // Persistent instances are checked by the registry: a client beat does not vouch for them.
-        if (!i || !i.ephemeral) return;
+        if (!i || !i.ephemeral || i.healthy) return;
         await tx.updateInstance({ ...i, healthy: true, lastBeat: t, updatedAt: t });
         await tx.recordChange(i.namespace, 'instance', instanceId(i), 'upsert');
-      });
+      }, 'CONFLICT', { relaxed: true });
       return 'ok';
     }
     if (!details) return 'not-found';
     await this.registerInstance({ ...key, ephemeral: true, weight: details.weight, metadata: details.metadata });
     return 'ok';
+  }
+
+  private remember(id: string, t: number): void {
+    if (this.knownHealthy.size > 200_000) this.knownHealthy.clear();
+    this.knownHealthy.set(id, t + 30_000);
+  }
+
+  /** Write the batched heartbeats; a beat that no longer matches sends its next beat down the full path. */
+  async flushBeats(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pendingBeats.size === 0) return;
+    const batch = [...this.pendingBeats];
+    this.pendingBeats.clear();
+    try {
+      const matched = await this.ctx.store.beatMany(batch.map(([, k]) => k), this.ctx.now());
+      matched.forEach((ok, n) => { if (!ok) this.knownHealthy.delete(batch[n]![0]); });
+    } catch {
+      for (const [id] of batch) this.knownHealthy.delete(id);
+    }
   }
 
   /**
@@ -335,10 +354,7 @@ export class NamingService {
    */
   async sweepEphemeral(): Promise<{ unhealthy: number; removed: number }> {
     const t = this.ctx.now();
-    const candidates = (await this.ctx.store.listInstances({ ephemeral: true })).filter((i) => {
-      const { timeout, deleteTimeout } = beatTimings(i.metadata);
-      return t - i.lastBeat > deleteTimeout || (i.healthy && t - i.lastBeat > timeout);
-    });
+    const candidates = await this.ctx.store.listExpiredInstances(t);
     if (candidates.length === 0) return { unhealthy: 0, removed: 0 };
     return write(this.ctx, async (tx) => {
       let unhealthy = 0;
@@ -358,7 +374,7 @@ export class NamingService {
         }
       }
       return { unhealthy, removed };
-    });
+    }, 'CONFLICT', { relaxed: true });
   }
 
   /** Record a health-check verdict on a persistent instance; writes only when it flips. */
@@ -377,6 +393,10 @@ export class NamingService {
       await tx.recordChange(i.namespace, 'instance', instanceId(i), 'upsert');
     });
   }
+}
+
+function beatId(k: InstanceKey): string {
+  return `${k.namespace}\n${k.group}\n${k.service}\n${k.ip}\n${k.port}\n${k.cluster}`;
 }
 
 function notFound(k: InstanceKey): AppError {

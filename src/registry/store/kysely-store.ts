@@ -5,10 +5,11 @@ import type {
   ApiToken, Change, ChangeEntity, Consumer, HealthCheck, Instance, McpServer, McpServerSpec, McpServerVersion, Namespace, Page, Role,
   Service, User, VersionStatus,
 } from '../domain/model.js';
+import { beatTimings } from '../domain/model.js';
 import type { StoreDialect } from './dialects/dialect.js';
 import { migrations } from './migrations.js';
 import type {
-  ApiTokenRecord, BeatResult, InstanceQuery, McpServerQuery, ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
+  ApiTokenRecord, BeatKey, InstanceQuery, McpServerQuery, ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
 } from './store.js';
 import { UniqueViolationError } from './store.js';
 
@@ -24,6 +25,7 @@ interface Tables {
     id: string; namespace: string; service_id: string; group_name: string; service_name: string; ip: string; port: number;
     cluster: string; weight: number; enabled: number; healthy: number; ephemeral: number; metadata: string;
     health_check: string | null; last_beat: number; created_at: number; updated_at: number;
+    beat_timeout: number; delete_timeout: number;
   };
   mg_mcp_servers: {
     id: string; namespace: string; name: string; description: string; protocol: string; front_protocol: string;
@@ -75,7 +77,9 @@ function toInstance(r: Selectable<Tables['mg_instances']>): Instance {
 }
 
 function instanceRow(i: Instance): Tables['mg_instances'] {
+  const timings = beatTimings(i.metadata);
   return {
+    beat_timeout: timings.timeout, delete_timeout: timings.deleteTimeout,
     id: i.id, namespace: i.namespace, service_id: i.serviceId, group_name: i.group, service_name: i.serviceName, ip: i.ip,
     port: i.port, cluster: i.cluster, weight: i.weight, enabled: flag(i.enabled), healthy: flag(i.healthy),
     ephemeral: flag(i.ephemeral), metadata: JSON.stringify(i.metadata),
@@ -181,6 +185,15 @@ class KyselyReader implements StoreReader {
     if (q.serviceId !== undefined) query = query.where('service_id', '=', q.serviceId);
     if (q.ephemeral !== undefined) query = query.where('ephemeral', '=', flag(q.ephemeral));
     const rows = await query.orderBy('cluster').orderBy('ip').orderBy('port').execute();
+    return rows.map(toInstance);
+  }
+
+  async listExpiredInstances(now: number) {
+    const rows = await this.db.selectFrom('mg_instances').selectAll().where('ephemeral', '=', 1)
+      .where((eb) => eb.or([
+        eb.and([eb('healthy', '=', 1), eb(eb('last_beat', '+', eb.ref('beat_timeout')), '<', now)]),
+        eb(eb('last_beat', '+', eb.ref('delete_timeout')), '<', now),
+      ])).execute();
     return rows.map(toInstance);
   }
 
@@ -452,9 +465,10 @@ export class KyselyStore extends KyselyReader implements Store {
     }
   }
 
-  async write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T> {
+  async write<T>(fn: (tx: StoreWriter) => Promise<T>, options: { relaxed?: boolean } = {}): Promise<T> {
     try {
       return await this.root.transaction().execute(async (tx) => {
+        if (options.relaxed && this.adapter.relaxedDurabilitySql) await sql.raw(this.adapter.relaxedDurabilitySql).execute(tx);
         const revision = await this.nextRevision(tx);
         return fn(new KyselyWriter(tx, revision));
       });
@@ -481,15 +495,21 @@ export class KyselyStore extends KyselyReader implements Store {
     return err;
   }
 
-  async beat(namespace: string, group: string, service: string, ip: string, port: number, cluster: string, at: number): Promise<BeatResult> {
+  async beatMany(beats: readonly BeatKey[], at: number): Promise<boolean[]> {
+    if (beats.length === 0) return [];
     try {
-      const r = await this.root.updateTable('mg_instances').set({ last_beat: at })
-        .where('namespace', '=', namespace).where('group_name', '=', group).where('service_name', '=', service)
-        .where('ip', '=', ip).where('port', '=', port).where('cluster', '=', cluster)
-        .where('healthy', '=', 1).where('ephemeral', '=', 1).executeTakeFirst();
-      if (Number(r.numUpdatedRows) > 0) return 'ok';
-      const existing = await this.getInstance(namespace, group, service, ip, port, cluster);
-      return existing ? 'needs-write' : 'not-found';
+      return await this.root.transaction().execute(async (tx) => {
+        if (this.adapter.relaxedDurabilitySql) await sql.raw(this.adapter.relaxedDurabilitySql).execute(tx);
+        const matched: boolean[] = [];
+        for (const b of beats) {
+          const r = await tx.updateTable('mg_instances').set({ last_beat: at })
+            .where('namespace', '=', b.namespace).where('group_name', '=', b.group).where('service_name', '=', b.service)
+            .where('ip', '=', b.ip).where('port', '=', b.port).where('cluster', '=', b.cluster)
+            .where('healthy', '=', 1).where('ephemeral', '=', 1).executeTakeFirst();
+          matched.push(Number(r.numUpdatedRows) > 0);
+        }
+        return matched;
+      });
     } catch (err) {
       throw this.translate(err);
     }

@@ -146,6 +146,15 @@ export function migrations(d: StoreDialect): MigrationProvider {
           .modifyEnd(suffix).execute();
       },
     },
+    '0003_instance_expiry': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // The expiry deadlines of ephemeral instances, so that the sweeper selects only expired ones.
+        await db.schema.alterTable('mg_instances').addColumn('beat_timeout', 'bigint', (c) => c.notNull().defaultTo(15000)).execute();
+        await db.schema.alterTable('mg_instances').addColumn('delete_timeout', 'bigint', (c) => c.notNull().defaultTo(30000)).execute();
+        await db.schema.createIndex('mg_instances_expiry').on('mg_instances').columns(['ephemeral', 'last_beat']).execute();
+      },
+    },
   };
   return { getMigrations: async () => all };
 }

@@ -118,10 +118,10 @@ for (const kind of await databaseKinds()) {
       const sick = instance(s, '10.0.0.2', 8080, { healthy: false });
       await store.write(async (tx) => { await tx.insertService(s); await tx.insertInstance(healthy); await tx.insertInstance(sick); });
       const rev = await store.revision();
-      assert.equal(await store.beat('public', 'DEFAULT_GROUP', 'beats', '10.0.0.1', 8080, 'DEFAULT', now + 5000), 'ok');
-      assert.equal(await store.beat('public', 'DEFAULT_GROUP', 'beats', '10.0.0.1', 8080, 'DEFAULT', now + 5000), 'ok', 'same value again still counts');
-      assert.equal(await store.beat('public', 'DEFAULT_GROUP', 'beats', '10.0.0.2', 8080, 'DEFAULT', now + 5000), 'needs-write');
-      assert.equal(await store.beat('public', 'DEFAULT_GROUP', 'beats', '10.0.0.9', 8080, 'DEFAULT', now + 5000), 'not-found');
+      const key = (ip: string) => ({ namespace: 'public', group: 'DEFAULT_GROUP', service: 'beats', ip, port: 8080, cluster: 'DEFAULT' });
+      assert.deepEqual(await store.beatMany([key('10.0.0.1'), key('10.0.0.2'), key('10.0.0.9')], now + 5000), [true, false, false]);
+      assert.deepEqual(await store.beatMany([key('10.0.0.1'), key('10.0.0.1')], now + 5000), [true, true], 'the same value again still counts');
+      assert.deepEqual(await store.beatMany([], now), []);
       assert.equal(await store.revision(), rev, 'beats do not bump the revision');
       const got = await store.getInstance('public', 'DEFAULT_GROUP', 'beats', '10.0.0.1', 8080, 'DEFAULT');
       assert.equal(got?.lastBeat, now + 5000);
@@ -136,6 +136,25 @@ for (const kind of await databaseKinds()) {
       await assert.rejects(store.write((tx) => tx.insertInstance(instance(s, '10.0.0.1', 8080))), UniqueViolationError);
       await store.write((tx) => tx.deleteService(s.id));
       assert.equal((await store.listInstances({ serviceId: s.id })).length, 0, 'deleting a service deletes its instances');
+    });
+
+    it('selects only the ephemeral instances past their deadlines', async () => {
+      const s = service('public', 'expiry');
+      const fresh = instance(s, '10.3.0.1', 1, { lastBeat: now });
+      const late = instance(s, '10.3.0.2', 1, { lastBeat: now - 16_000 });
+      const lateSick = instance(s, '10.3.0.3', 1, { lastBeat: now - 16_000, healthy: false });
+      const gone = instance(s, '10.3.0.4', 1, { lastBeat: now - 31_000, healthy: false });
+      const quick = instance(s, '10.3.0.5', 1, { lastBeat: now - 2_000, metadata: { 'preserved.heart.beat.timeout': '1500' } });
+      await store.write(async (tx) => {
+        await tx.insertService(s);
+        for (const i of [fresh, late, lateSick, gone, quick]) await tx.insertInstance(i);
+      });
+      const expired = (await store.listExpiredInstances(now)).map((i) => i.ip).sort();
+      assert.deepEqual(expired, ['10.3.0.2', '10.3.0.4', '10.3.0.5']);
+      await store.write(async (tx) => {
+        for (const i of [fresh, late, lateSick, gone, quick]) await tx.deleteInstance(i.id);
+        await tx.deleteService(s.id);
+      });
     });
 
     it('stores MCP servers and versions, including specs over 64 KiB', async () => {

@@ -62,6 +62,8 @@ export interface StoreReader {
   getInstance(namespace: string, group: string, service: string, ip: string, port: number, cluster: string): Promise<Instance | undefined>;
   getInstanceById(id: string): Promise<Instance | undefined>;
   listInstances(query: InstanceQuery): Promise<Instance[]>;
+  /** Ephemeral instances past a deadline at `now`: healthy ones past their beat timeout, any past their delete timeout. */
+  listExpiredInstances(now: number): Promise<Instance[]>;
   getMcpServer(namespace: string, key: { name: string } | { id: string }): Promise<McpServer | undefined>;
   listMcpServers(namespace: string | undefined, query: McpServerQuery): Promise<Page<McpServer>>;
   getVersion(serverId: string, version: string): Promise<McpServerVersion | undefined>;
@@ -113,8 +115,15 @@ export interface StoreWriter extends StoreReader {
   recordChange(namespace: string, entity: ChangeEntity, entityId: string, op: 'upsert' | 'delete'): Promise<void>;
 }
 
-/** Outcome of a heartbeat on the fast path. */
-export type BeatResult = 'ok' | 'not-found' | 'needs-write';
+/** The address of an instance a heartbeat names. */
+export interface BeatKey {
+  namespace: string;
+  group: string;
+  service: string;
+  ip: string;
+  port: number;
+  cluster: string;
+}
 
 /** The registry's persistence. */
 export interface Store extends StoreReader {
@@ -122,14 +131,18 @@ export interface Store extends StoreReader {
   readonly dialect: 'sqlite' | 'postgres' | 'mysql';
   /** Apply pending migrations. Safe to call from several nodes at once. */
   migrate(): Promise<void>;
-  /** Run `fn` in one transaction that takes the next revision. */
-  write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T>;
   /**
-   * Record a heartbeat of a healthy, enabled ephemeral instance without a revision bump.
-   * `needs-write` means the instance exists but the beat changes visible state
-   * (it was unhealthy), so the caller must go through `write`.
+   * Run `fn` in one transaction that takes the next revision. `relaxed`: the write only
+   * concerns ephemeral state, so where the database allows it the commit does not wait for
+   * the disk.
    */
-  beat(namespace: string, group: string, service: string, ip: string, port: number, cluster: string, at: number): Promise<BeatResult>;
+  write<T>(fn: (tx: StoreWriter) => Promise<T>, options?: { relaxed?: boolean }): Promise<T>;
+  /**
+   * Record heartbeats of healthy ephemeral instances, in one transaction and without a
+   * revision bump. Answers, per beat, whether it matched such an instance; an unmatched beat
+   * (unknown, persistent or unhealthy instance) changes nothing.
+   */
+  beatMany(beats: readonly BeatKey[], at: number): Promise<boolean[]>;
   /** Record a health-check success time without a revision bump. */
   touchInstance(id: string, at: number): Promise<void>;
   /** Drop change-log rows older than `beforeRevision`. */

@@ -15,7 +15,7 @@ import { canSee } from '../../domain/auth.js';
 import type { HealthCheck, Instance, Service } from '../../domain/model.js';
 import { DEFAULT_CLUSTER, DEFAULT_GROUP } from '../../domain/model.js';
 import type { InstanceInput, InstanceKey } from '../../domain/naming.js';
-import { beatTimings, BEAT_INTERVAL_MS } from '../../domain/naming.js';
+import { BEAT_INTERVAL_MS, beatTimings } from '../../domain/model.js';
 import type { RegistryServices } from '../../registry.js';
 import { isObject, NacosParams, scope, stringMap } from './params.js';
 import { envelope, instanceDetail, serviceDetailV1, serviceDetailV2, serviceInfoView } from './views.js';

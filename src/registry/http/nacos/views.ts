@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { HealthCheck, Instance, Service } from '../../domain/model.js';
-import { beatTimings, instanceId } from '../../domain/naming.js';
+import { beatTimings } from '../../domain/model.js';
+import { instanceId } from '../../domain/naming.js';
 
 /** The Nacos v2/v3 success envelope. */
 export function envelope(data: unknown): { code: 0; message: 'success'; data: unknown } {

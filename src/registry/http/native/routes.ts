@@ -10,7 +10,6 @@ import type { RegistryServices } from '../../registry.js';
 import * as S from './schemas.js';
 
 type Params = Record<string, string>;
-type Query = Record<string, unknown>;
 type Body = Record<string, unknown>;
 
 const tag = (t: string) => ({ tags: [t] });

@@ -16,6 +16,11 @@ export interface StoreDialect {
   readonly keyTextType: (length: number) => string;
   /** SQL appended to CREATE TABLE (MySQL: case-sensitive collation, InnoDB). */
   readonly createTableSuffix: string;
+  /**
+   * SQL run first in a transaction whose loss in a crash is harmless (ephemeral instances
+   * re-register from their next heartbeat), so its commit does not wait for the disk.
+   */
+  readonly relaxedDurabilitySql?: string;
   /** Whether an error from the driver is a unique-constraint violation. */
   isUniqueViolation(err: unknown): boolean;
   /** Whether an error from the driver means the database is unreachable. */

@@ -19,6 +19,7 @@ export function postgresDialect(url: string, poolSize = 10): StoreDialect {
     largeTextType: 'text',
     keyTextType: (n) => `varchar(${n})`,
     createTableSuffix: '',
+    relaxedDurabilitySql: 'SET LOCAL synchronous_commit TO OFF',
     isUniqueViolation: (err) => errorCode(err) === '23505',
     isUnavailable: (err) => NETWORK_ERROR_CODES.has(errorCode(err) ?? '') || errorCode(err) === '57P01',
   };

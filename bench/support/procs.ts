@@ -1,0 +1,62 @@
+/** Helpers for benchmarks: child processes on loopback ports, and autocannon runs. */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import autocannon from 'autocannon';
+
+/** The repository root. */
+export const ROOT = resolve(import.meta.dirname, '../..');
+/** tsx's loader, by absolute URL. */
+export const TSX = import.meta.resolve('tsx');
+
+/** A free loopback port. */
+export async function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Start a process and wait until `url` answers 2xx. */
+export async function startProcess(cmd: string, args: string[], url: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  let err = '';
+  child.stderr?.on('data', (d) => { err += d; });
+  for (let i = 0; i < 150; i++) {
+    if (child.exitCode !== null) throw new Error(`${cmd} ${args.join(' ')} exited: ${err}`);
+    if (await fetch(url).then((r) => r.ok, () => false)) return child;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${url} did not answer: ${err}`);
+}
+
+/** Stop a process and wait for it. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const done = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await done;
+}
+
+/** One autocannon run's figures. */
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  total: number;
+}
+
+/** Run autocannon; `setup` may rewrite each request (unique paths). */
+export async function load(opts: autocannon.Options): Promise<LoadResult> {
+  const r = await autocannon({ ...opts });
+  return {
+    rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx,
+    total: r.requests.total,
+  };
+}
