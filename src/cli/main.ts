@@ -5,16 +5,13 @@ import { AppError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
 import { Registry } from '../registry/registry.js';
-
-/** A started role that can be stopped. */
-interface Running {
-  close(): Promise<void>;
-}
+import { isDefinitionPath, startGateway, startServe } from './roles.js';
+import type { Running } from './roles.js';
 
 const ROLE_OPTIONS: Record<RoleName, string[]> = {
-  serve: ['host', 'registryPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername'],
+  serve: ['host', 'registryPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins'],
   registry: ['host', 'registryPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername'],
-  gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis'],
+  gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis', 'allowedOrigins'],
 };
 
 const DESCRIPTIONS: Record<RoleName, string> = {
@@ -26,10 +23,11 @@ const DESCRIPTIONS: Record<RoleName, string> = {
 async function startRole(role: RoleName, config: Config, logger: Logger): Promise<Running> {
   switch (role) {
     case 'serve':
+      return startServe(config, logger);
     case 'registry':
       return Registry.start(config, logger);
     case 'gateway':
-      throw new ConfigError('the gateway role is not available in this build yet (see the project issues)');
+      return startGateway(config, logger);
   }
 }
 
@@ -47,7 +45,13 @@ function addRoleCommand(program: Command, role: RoleName, run: (role: RoleName, 
   cmd.action(async (opts: Record<string, unknown>) => {
     const flags: Record<string, unknown> = {};
     for (const [attribute, key] of attributes) if (opts[attribute] !== undefined) flags[key] = opts[attribute];
-    await run(role, flags, opts.config as string | undefined);
+    let configFile = opts.config as string | undefined;
+    // `mcpgate gateway --config PATH` also takes Higress server definitions, as Higress users expect.
+    if (role === 'gateway' && configFile && flags.gatewayConfig === undefined && isDefinitionPath(configFile)) {
+      flags.gatewayConfig = configFile;
+      configFile = undefined;
+    }
+    await run(role, flags, configFile);
   });
 }
 

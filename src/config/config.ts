@@ -31,7 +31,9 @@ export const OPTIONS = [
   { key: 'changeLogRetention', env: 'MCPGATE_CHANGE_LOG_RETENTION', flag: undefined, schema: z.coerce.number().int().min(100), doc: 'How many revisions of change log to keep for watchers that reconnect. Default 100000.' },
   { key: 'registries', env: 'MCPGATE_REGISTRIES', flag: '--registry <urls>', schema: list, doc: 'Gateway role: registry base URLs to follow, comma-separated (fail over in order).' },
   { key: 'registryToken', env: 'MCPGATE_REGISTRY_TOKEN', flag: undefined, schema: z.string().min(1), doc: 'Gateway role: API token used to read the registry watch API.' },
-  { key: 'gatewayConfig', env: 'MCPGATE_GATEWAY_CONFIG', flag: '--config-dir <path>', schema: z.string().min(1), doc: 'Gateway role: a Higress-format server definition file or directory to serve instead of a registry.' },
+  { key: 'gatewayConfig', env: 'MCPGATE_GATEWAY_CONFIG', flag: '--definitions <path>', schema: z.string().min(1), doc: 'Gateway role: a Higress-format server definition file, or a directory of them (one server per file), served at `/mcp/public/{name}` instead of a registry\'s configuration and reloaded on change. `mcpgate gateway --config PATH` means the same when PATH is a directory or a definition file.' },
+  { key: 'allowedOrigins', env: 'MCPGATE_ALLOWED_ORIGINS', flag: '--allowed-origins <origins>', schema: list, doc: 'Gateway: browser origins allowed to call the MCP endpoints besides loopback and the gateway\'s own host, comma-separated (others get 403).' },
+  { key: 'sessionIdleSeconds', env: 'MCPGATE_SESSION_IDLE_SECONDS', flag: undefined, schema: z.coerce.number().int().min(10), doc: 'Gateway: idle MCP sessions are ended after this many seconds. Default 1800.' },
   { key: 'redis', env: 'MCPGATE_REDIS', flag: '--redis <url>', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), doc: 'Gateway role: Redis URL for shared sessions (memory when unset).' },
 ] as const;
 
@@ -52,6 +54,8 @@ export interface Config {
   registryToken?: string;
   gatewayConfig?: string;
   redis?: string;
+  allowedOrigins: string[];
+  sessionIdleSeconds: number;
 }
 
 /** A configuration problem, naming the key and where its value came from. */
@@ -143,5 +147,7 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
     ...(v.registryToken ? { registryToken: v.registryToken } : {}),
     ...(v.gatewayConfig ? { gatewayConfig: v.gatewayConfig } : {}),
     ...(v.redis ? { redis: v.redis } : {}),
+    allowedOrigins: v.allowedOrigins ?? [],
+    sessionIdleSeconds: v.sessionIdleSeconds ?? 1800,
   };
 }

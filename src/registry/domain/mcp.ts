@@ -28,7 +28,8 @@ export type SpecValidator = (spec: McpServerSpec) => void;
 /** How to find a server: by name or by id. */
 export type ServerKey = { name: string } | { id: string };
 
-const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,254}$/;
+/** The rule for MCP server names (they are part of the gateway's URLs). */
+export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,254}$/;
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;
 const HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 

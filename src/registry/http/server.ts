@@ -37,6 +37,8 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
   const app = Fastify({
     loggerInstance: opts.logger.child({ component: 'registry-http' }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimitBytes,
+    // Watch streams stay open until the gateway leaves: close them too on shutdown.
+    forceCloseConnections: true,
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
     ajv: {},

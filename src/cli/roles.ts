@@ -1,0 +1,66 @@
+import { statSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { Config } from '../config/config.js';
+import { ConfigError } from '../config/config.js';
+import type { Logger } from '../lib/logger.js';
+import { Gateway } from '../gateway/gateway.js';
+import { FileSource } from '../gateway/sources/file.js';
+import { InProcessSource } from '../gateway/sources/in-process.js';
+import { RegistrySource } from '../gateway/sources/registry.js';
+import { Registry } from '../registry/registry.js';
+
+/** A started role that can be stopped. */
+export interface Running {
+  close(): Promise<void>;
+}
+
+/** `mcpgate serve`: registry and gateway in one process, configuration delivered in process. */
+export async function startServe(config: Config, logger: Logger): Promise<Running & { registry: Registry; gateway: Gateway }> {
+  const registry = await Registry.start(config, logger);
+  try {
+    const gateway = await Gateway.start({
+      host: config.host, port: config.gatewayPort, logger, allowedOrigins: config.allowedOrigins, sessionIdleMs: config.sessionIdleSeconds * 1000,
+      source: new InProcessSource(registry.services.watch, registry.services.feed, { logger }),
+    });
+    return { registry, gateway, close: async () => { await gateway.close(); await registry.close(); } };
+  } catch (err) {
+    await registry.close();
+    throw err;
+  }
+}
+
+/** `mcpgate gateway`: follows registries, or serves definition files. */
+export async function startGateway(config: Config, logger: Logger): Promise<Running & { gateway: Gateway; source: FileSource | RegistrySource }> {
+  let source: FileSource | RegistrySource;
+  if (config.gatewayConfig) {
+    source = new FileSource({ path: config.gatewayConfig, logger });
+  } else if (config.registries.length > 0) {
+    source = new RegistrySource({
+      urls: config.registries, ...(config.registryToken ? { token: config.registryToken } : {}), logger,
+      cacheFile: join(config.dataDir, 'gateway-snapshot.json'),
+    });
+  } else {
+    throw new ConfigError('the gateway needs a configuration: --registry http://registry:8848 (MCPGATE_REGISTRIES) or --definitions PATH (MCPGATE_GATEWAY_CONFIG)');
+  }
+  const ready = source instanceof RegistrySource ? () => source.status().revision > 0 : undefined;
+  const gateway = await Gateway.start({
+    host: config.host, port: config.gatewayPort, logger, source, allowedOrigins: config.allowedOrigins,
+    sessionIdleMs: config.sessionIdleSeconds * 1000, ...(ready ? { ready } : {}),
+  });
+  return { gateway, source, close: () => gateway.close() };
+}
+
+/**
+ * Whether `path` (given to `mcpgate gateway --config`) is Higress server definitions rather
+ * than an mcpgate configuration file: a directory, or a file with top-level `server` or `tools`.
+ */
+export function isDefinitionPath(path: string): boolean {
+  try {
+    if (statSync(path).isDirectory()) return true;
+    const doc = parseYaml(readFileSync(path, 'utf8')) as Record<string, unknown> | null;
+    return !!doc && typeof doc === 'object' && ('server' in doc || 'tools' in doc);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,121 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Agent } from 'undici';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from '../lib/logger.js';
+import { McpHandler } from './mcp/handler.js';
+import type { EventStore, MessageBus, SessionStore } from './sessions/types.js';
+import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessions/memory.js';
+import { SnapshotCompiler } from './snapshot.js';
+import type { ConfigSource } from './types.js';
+
+/** Options of a gateway. */
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  source: ConfigSource;
+  logger: Logger;
+  /** Shared state; in memory when omitted (one process). */
+  sessions?: SessionStore;
+  bus?: MessageBus;
+  events?: EventStore;
+  allowedOrigins?: readonly string[];
+  sessionIdleMs?: number;
+  /** Extra readiness check (e.g. the registry source is connected or serving a cached snapshot). */
+  ready?: () => boolean;
+}
+
+/**
+ * The data plane: MCP endpoints on node:http, serving the latest compiled snapshot of its
+ * configuration source, swapped atomically when the source delivers a new one.
+ */
+export class Gateway {
+  private constructor(
+    private readonly server: Server,
+    readonly handler: McpHandler,
+    private readonly opts: GatewayOptions,
+    private readonly dispatcher: Agent,
+    private readonly closers: (() => Promise<void>)[],
+  ) {}
+
+  /** Compile the first snapshot, then listen. */
+  static async start(opts: GatewayOptions): Promise<Gateway> {
+    const { logger } = opts;
+    const sessions = opts.sessions ?? new MemorySessionStore(opts.sessionIdleMs ?? 30 * 60_000);
+    const bus = opts.bus ?? new MemoryMessageBus();
+    const events = opts.events ?? new MemoryEventStore();
+    const metrics = new Registry();
+    metrics.setDefaultLabels({ role: 'gateway' });
+    collectDefaultMetrics({ register: metrics });
+    const calls = new Histogram({
+      name: 'mcpgate_tool_call_duration_seconds', help: 'tools/call duration by server and outcome.', labelNames: ['server', 'outcome'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30], registers: [metrics],
+    });
+    const requests = new Counter({ name: 'mcpgate_gateway_requests_total', help: 'HTTP requests by method and status.', labelNames: ['method', 'status'] as const, registers: [metrics] });
+    const revision = new Gauge({ name: 'mcpgate_gateway_snapshot_revision', help: 'Registry revision of the served snapshot.', registers: [metrics] });
+    const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1 });
+    const handler = new McpHandler({
+      logger: logger.child({ component: 'mcp' }), sessions, bus, events, allowedOrigins: opts.allowedOrigins ?? [],
+      onToolCall: (server, _tool, seconds, isError) => calls.observe({ server, outcome: isError ? 'error' : 'ok' }, seconds),
+    });
+    const compiler = new SnapshotCompiler({ dispatcher, logger });
+    await opts.source.start((snap) => {
+      const started = performance.now();
+      const compiled = compiler.compile(snap);
+      handler.setSnapshot(compiled);
+      revision.set(compiled.revision);
+      logger.info({ revision: compiled.revision, servers: compiled.servers.size, ms: Math.round(performance.now() - started) }, 'gateway snapshot swapped');
+      for (const ns of compiled.namespaces) {
+        if (!compiled.securedNamespaces.has(ns) && [...compiled.servers.values()].some((s) => s.namespace === ns)) {
+          logger.debug({ namespace: ns }, 'namespace has no consumer keys: its MCP servers are open to anyone who reaches the gateway');
+        }
+      }
+    });
+    const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+      res.once('finish', () => requests.inc({ method: req.method ?? '', status: String(res.statusCode) }));
+      void route(req, res);
+    });
+    const route = async (req: IncomingMessage, res: ServerResponse) => {
+      const url = new URL(req.url ?? '/', 'http://gateway');
+      if (url.pathname.startsWith('/mcp/')) return handler.handle(req, res, url.pathname.slice(5), url.searchParams);
+      if (url.pathname === '/healthz') return json(res, 200, { status: 'UP' });
+      if (url.pathname === '/readyz') {
+        const ok = handler.current.revision > 0 && (opts.ready?.() ?? true);
+        return json(res, ok ? 200 : 503, { status: ok ? 'UP' : 'DOWN', revision: handler.current.revision, source: opts.source.describe() });
+      }
+      if (url.pathname === '/metrics') {
+        res.writeHead(200, { 'content-type': metrics.contentType });
+        return void res.end(await metrics.metrics());
+      }
+      return json(res, 404, { error: { code: 'ROUTE_NOT_FOUND', message: `no endpoint ${req.method} ${url.pathname}; MCP endpoints are /mcp/{namespace}/{server}` } });
+    };
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.host, () => resolve());
+    });
+    const unsecured = [...handler.current.namespaces].filter((ns) => !handler.current.securedNamespaces.has(ns));
+    if (unsecured.length > 0) logger.warn({ namespaces: unsecured }, 'namespaces without consumer keys are open: anyone who reaches the gateway may call their tools');
+    logger.info({ address: server.address(), source: opts.source.describe() }, 'gateway listening');
+    return new Gateway(server, handler, opts, dispatcher, [() => sessions.close(), () => bus.close(), () => events.close()]);
+  }
+
+  /** The port the gateway listens on (useful with port 0). */
+  get port(): number {
+    const a = this.server.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  async close(): Promise<void> {
+    await this.opts.source.stop();
+    await this.handler.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.dispatcher.close();
+    for (const c of this.closers) await c();
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,596 @@
+/**
+ * The MCP endpoints, for every protocol era at once, over node:http:
+ *
+ * - `POST /mcp/{ns}/{server}`: 2026-07-28 stateless requests (told apart by their `_meta`
+ *   envelope) and 2025-03-26 … 2025-11-25 Streamable HTTP with sessions;
+ * - `GET` / `DELETE` on the same path: a 2025 session's server stream (resumable with
+ *   Last-Event-ID) and its end;
+ * - `GET /mcp/{ns}/{server}/sse` + `POST …/message?sessionId=`: the legacy HTTP+SSE transport.
+ *
+ * The transport is ours rather than the SDK's server transports: one process must serve all
+ * three eras on one path, share sessions and streams across replicas through the
+ * SessionStore / MessageBus / EventStore ports, and stay on the request path's budget
+ * (see docs/architecture.md).
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../lib/logger.js';
+import { hashConsumerKey } from '../../registry/domain/consumers.js';
+import { GatewayError } from '../errors.js';
+import type { CompiledConsumer, CompiledServer, GatewaySnapshot } from '../snapshot.js';
+import { EMPTY_SNAPSHOT, serverKey } from '../snapshot.js';
+import type { EventStore, MessageBus, SessionRecord, SessionStore } from '../sessions/types.js';
+import { sseChannel, streamChannel } from '../sessions/types.js';
+import type { ClientHeaders } from '../types.js';
+import type { JsonRpcId, JsonRpcMessage } from './jsonrpc.js';
+import { classify, errorMessage, idOf, notificationMessage, resultMessage } from './jsonrpc.js';
+import type { CallContext } from './protocol.js';
+import {
+  LEGACY_VERSIONS, META, MODERN_VERSIONS, allowsAny, decorateModern, handleRequest, initializeResult, knowsMethod,
+} from './protocol.js';
+
+/** Options of the MCP endpoints. */
+export interface McpHandlerOptions {
+  logger: Logger;
+  sessions: SessionStore;
+  bus: MessageBus;
+  events: EventStore;
+  /** Origins allowed besides loopback and the gateway's own host. */
+  allowedOrigins: readonly string[];
+  /** Largest request body; default 4 MiB. */
+  bodyLimitBytes?: number;
+  /** Observes each tools/call (for metrics). */
+  onToolCall?: (server: string, tool: string, seconds: number, isError: boolean) => void;
+}
+
+/** A stream this process holds open. */
+interface HeldStream {
+  res: ServerResponse;
+  serverKey: string;
+  /** For 2026-07-28 listen streams: the subscription id and what was asked for. */
+  subscriptionId?: JsonRpcId;
+  filter?: { toolsListChanged?: boolean; promptsListChanged?: boolean };
+  /** For 2025 GET streams: the session whose events are stored for replay. */
+  sessionId?: string;
+  close?: () => Promise<void>;
+}
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+} as const;
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'content-type', 'accept', 'accept-encoding', 'last-event-id']);
+const HEADER_SENTINEL = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/;
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Decode an `=?base64?…?=` header value (2026-07-28); undefined when the sentinel is malformed. */
+function decodeHeaderValue(v: string): string | undefined {
+  const trimmed = v.trim();
+  if (!trimmed.startsWith('=?base64?')) return trimmed;
+  const m = HEADER_SENTINEL.exec(trimmed);
+  return m ? Buffer.from(m[1] ?? '', 'base64').toString('utf8') : undefined;
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\./.test(host);
+}
+
+/** Serves MCP for every server of the current snapshot. */
+export class McpHandler {
+  private snapshot: GatewaySnapshot = EMPTY_SNAPSHOT;
+  private readonly streams = new Set<HeldStream>();
+  private readonly inflight = new Map<string, AbortController>();
+  private readonly keepAlive: NodeJS.Timeout;
+  private readonly bodyLimit: number;
+
+  constructor(private readonly opts: McpHandlerOptions) {
+    this.bodyLimit = opts.bodyLimitBytes ?? 4 * 1024 * 1024;
+    this.keepAlive = setInterval(() => {
+      for (const s of this.streams) s.res.write(': keepalive\n\n');
+    }, 15_000);
+    this.keepAlive.unref();
+  }
+
+  /** The snapshot being served. */
+  get current(): GatewaySnapshot {
+    return this.snapshot;
+  }
+
+  /** How many streams this process holds open. */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Swap in a new snapshot and tell open streams whose server's tools or prompts changed. */
+  setSnapshot(next: GatewaySnapshot): void {
+    const previous = this.snapshot;
+    this.snapshot = next;
+    const changed = (key: string, pick: (s: CompiledServer) => string) => {
+      const a = previous.servers.get(key);
+      const b = next.servers.get(key);
+      return (a ? pick(a) : '') !== (b ? pick(b) : '');
+    };
+    const keys = new Set([...previous.servers.keys(), ...next.servers.keys()]);
+    for (const key of keys) {
+      const tools = changed(key, (s) => s.toolsFingerprint);
+      const prompts = changed(key, (s) => s.promptsFingerprint);
+      if (tools) this.notifyServer(key, 'notifications/tools/list_changed', 'toolsListChanged');
+      if (prompts) this.notifyServer(key, 'notifications/prompts/list_changed', 'promptsListChanged');
+    }
+  }
+
+  private notifyServer(key: string, method: string, filterKey: 'toolsListChanged' | 'promptsListChanged'): void {
+    for (const s of this.streams) {
+      if (s.serverKey !== key) continue;
+      if (s.subscriptionId !== undefined) {
+        if (!s.filter?.[filterKey]) continue;
+        writeEvent(s.res, notificationMessage(method, { _meta: { [META.subscriptionId]: s.subscriptionId } }));
+      } else if (s.sessionId) {
+        void this.sendOnSessionStream(s, notificationMessage(method));
+      } else {
+        writeEvent(s.res, notificationMessage(method));
+      }
+    }
+  }
+
+  private async sendOnSessionStream(s: HeldStream, message: string): Promise<void> {
+    try {
+      const id = await this.opts.events.append(s.sessionId as string, message);
+      writeEvent(s.res, message, id);
+    } catch (err) {
+      this.opts.logger.warn({ err }, 'could not store a stream event; sent without an id');
+      writeEvent(s.res, message);
+    }
+  }
+
+  /** Close every held stream (shutdown): listen streams get their graceful end. */
+  async close(): Promise<void> {
+    clearInterval(this.keepAlive);
+    for (const a of this.inflight.values()) a.abort();
+    for (const s of [...this.streams]) {
+      if (s.subscriptionId !== undefined) writeEvent(s.res, resultMessage(s.subscriptionId, { resultType: 'complete', _meta: { [META.subscriptionId]: s.subscriptionId } }));
+      s.res.end();
+      await s.close?.();
+    }
+    this.streams.clear();
+  }
+
+  /** Handle a request under `/mcp/`; `path` is the part after `/mcp/`. */
+  async handle(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+    try {
+      this.checkOrigin(req);
+      const route = this.route(path);
+      const snapshot = this.snapshot;
+      const consumer = this.authenticate(req, snapshot, route.namespace);
+      const server = snapshot.servers.get(serverKey(route.namespace, route.name));
+      if (!server) throw new GatewayError('ROUTE_NOT_FOUND', `no MCP server '${route.name}' in namespace '${route.namespace}'`);
+      if (!allowsAny(consumer, server.name)) throw new GatewayError('FORBIDDEN', `this key may not use MCP server '${server.name}'`);
+      if (route.kind === 'sse') {
+        if (req.method !== 'GET') throw new GatewayError('METHOD_NOT_ALLOWED', 'Method not allowed.', undefined, { allow: 'GET' });
+        return await this.openLegacySse(req, res, server, consumer, path);
+      }
+      if (route.kind === 'message') {
+        if (req.method !== 'POST') throw new GatewayError('METHOD_NOT_ALLOWED', 'Method not allowed.', undefined, { allow: 'POST' });
+        return await this.legacySseMessage(req, res, server, consumer, query.get('sessionId'));
+      }
+      switch (req.method) {
+        case 'POST':
+          return await this.post(req, res, server, consumer);
+        case 'GET':
+          return await this.openSessionStream(req, res, server);
+        case 'DELETE':
+          return await this.endSession(req, res, server);
+        default:
+          throw new GatewayError('METHOD_NOT_ALLOWED', 'Method not allowed.', undefined, { allow: 'GET, POST, DELETE' });
+      }
+    } catch (err) {
+      this.fail(res, err, null);
+    }
+  }
+
+  private route(path: string): { namespace: string; name: string; kind: 'mcp' | 'sse' | 'message' } {
+    const parts = path.split('/').filter(Boolean).map((p) => {
+      try { return decodeURIComponent(p); } catch { return p; }
+    });
+    let kind: 'mcp' | 'sse' | 'message' = 'mcp';
+    if (parts.length >= 3 && (parts[parts.length - 1] === 'sse' || parts[parts.length - 1] === 'message')) {
+      kind = parts.pop() as 'sse' | 'message';
+    }
+    const [namespace, ...rest] = parts;
+    if (!namespace || rest.length === 0) throw new GatewayError('ROUTE_NOT_FOUND', 'MCP endpoints are /mcp/{namespace}/{server}');
+    return { namespace, name: rest.join('/'), kind };
+  }
+
+  private checkOrigin(req: IncomingMessage): void {
+    const origin = header(req, 'origin');
+    if (!origin) return;
+    let host: string;
+    try { host = new URL(origin).host; } catch { throw new GatewayError('FORBIDDEN_ORIGIN', `Origin '${origin}' is not allowed`); }
+    const hostname = host.replace(/:\d+$/, '');
+    if (isLoopbackHost(hostname) || host === header(req, 'host') || this.opts.allowedOrigins.includes(origin)) return;
+    throw new GatewayError('FORBIDDEN_ORIGIN', `Origin '${origin}' is not allowed`);
+  }
+
+  /** The consumer behind the request's key; null in a namespace without keys (open). */
+  private authenticate(req: IncomingMessage, snapshot: GatewaySnapshot, namespace: string): CompiledConsumer | null {
+    if (!snapshot.securedNamespaces.has(namespace)) return null;
+    const auth = header(req, 'authorization');
+    const key = header(req, 'x-api-key') ?? (auth && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, '').trim() : undefined);
+    const challenge = { 'www-authenticate': 'Bearer realm="mcpgate", error="invalid_token"' };
+    if (!key) throw new GatewayError('UNAUTHORIZED', 'this namespace needs an API key: send Authorization: Bearer <key> or X-API-Key', undefined, { 'www-authenticate': 'Bearer realm="mcpgate"' });
+    const consumer = snapshot.consumersByHash.get(hashConsumerKey(key));
+    if (!consumer || consumer.namespace !== namespace) throw new GatewayError('UNAUTHORIZED', 'the API key is not valid for this namespace', undefined, challenge);
+    return consumer;
+  }
+
+  private async readJson(req: IncomingMessage): Promise<unknown> {
+    const type = header(req, 'content-type') ?? '';
+    if (!/^application\/(.+\+)?json\b/i.test(type)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type: Content-Type must be application/json');
+    const declared = Number(header(req, 'content-length'));
+    if (declared > this.bodyLimit) throw new GatewayError('PAYLOAD_TOO_LARGE', `Payload Too Large: the body is over ${this.bodyLimit} bytes`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > this.bodyLimit) {
+        req.resume();
+        throw new GatewayError('PAYLOAD_TOO_LARGE', `Payload Too Large: the body is over ${this.bodyLimit} bytes`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch (err) {
+      throw new GatewayError('PARSE_ERROR', `Parse error: ${(err as Error).message}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- POST (2026-07-28 and 2025)
+
+  private async post(req: IncomingMessage, res: ServerResponse, server: CompiledServer, consumer: CompiledConsumer | null): Promise<void> {
+    const body = await this.readJson(req);
+    const headerVersion = header(req, 'mcp-protocol-version')?.trim();
+    if (Array.isArray(body)) return this.legacyBatch(req, res, server, consumer, body);
+    const claim = (body as { params?: { _meta?: Record<string, unknown> } } | null)?.params?._meta?.[META.protocolVersion];
+    if (claim !== undefined || MODERN_VERSIONS.includes(headerVersion as (typeof MODERN_VERSIONS)[number])) {
+      return this.modern(req, res, server, consumer, body, headerVersion);
+    }
+    return this.legacy(req, res, server, consumer, body, headerVersion);
+  }
+
+  // ---------------------------------------------------------------- 2026-07-28
+
+  private async modern(req: IncomingMessage, res: ServerResponse, server: CompiledServer, consumer: CompiledConsumer | null, body: unknown, headerVersion: string | undefined): Promise<void> {
+    const id = idOf(body);
+    let message: JsonRpcMessage;
+    try {
+      message = classify(body);
+      if (message.kind === 'response') throw new GatewayError('INVALID_REQUEST', 'Invalid Request: clients do not send responses in protocol revision 2026-07-28');
+    } catch (err) {
+      return this.fail(res, err, id);
+    }
+    const meta = message.params._meta as Record<string, unknown> | undefined;
+    const bad = (code: 'INVALID_PARAMS' | 'HEADER_MISMATCH' | 'UNSUPPORTED_VERSION', text: string, data?: unknown) => {
+      const e = new GatewayError(code, text, data);
+      return this.send(res, 400, errorMessage(id, e));
+    };
+    if (message.kind === 'notification') {
+      const methodHeader = header(req, 'mcp-method');
+      if (methodHeader !== undefined && decodeHeaderValue(methodHeader) !== message.method) {
+        return bad('HEADER_MISMATCH', `Bad Request: the Mcp-Method header (${methodHeader}) disagrees with the body (${message.method})`);
+      }
+      if (message.method === 'notifications/cancelled') this.inflight.get(`m:${String(message.params.requestId)}`)?.abort();
+      return this.accepted(res);
+    }
+    if (typeof meta !== 'object' || meta === null) {
+      return bad('INVALID_PARAMS', `Invalid params: the MCP-Protocol-Version header names protocol revision ${headerVersion}, but the request is missing the required per-request envelope key(s): _meta`, { envelope: { missing: ['_meta'] } });
+    }
+    const version = meta[META.protocolVersion];
+    if (typeof version !== 'string') return bad('INVALID_PARAMS', `Invalid _meta envelope: ${META.protocolVersion}: must be a string`, { envelope: { key: META.protocolVersion, problem: 'invalid' } });
+    const caps = meta[META.clientCapabilities];
+    if (typeof caps !== 'object' || caps === null || Array.isArray(caps)) {
+      return bad('INVALID_PARAMS', `Invalid _meta envelope for protocol revision ${version}: ${META.clientCapabilities}: missing`, { envelope: { key: META.clientCapabilities, problem: 'missing' } });
+    }
+    if (headerVersion !== undefined && headerVersion !== version) {
+      return bad('HEADER_MISMATCH', `Bad Request: the request headers and body disagree: the body envelope names protocol version ${version} but the MCP-Protocol-Version header names ${headerVersion}`, { mismatch: { header: headerVersion, body: version } });
+    }
+    const methodHeader = header(req, 'mcp-method');
+    const decodedMethod = methodHeader === undefined ? undefined : decodeHeaderValue(methodHeader);
+    if (decodedMethod !== undefined && decodedMethod !== message.method) {
+      return bad('HEADER_MISMATCH', `Bad Request: the request headers and body disagree: the body names method ${message.method} but the Mcp-Method header names ${decodedMethod}`, { mismatch: { header: decodedMethod, body: message.method } });
+    }
+    if (!MODERN_VERSIONS.includes(version as (typeof MODERN_VERSIONS)[number])) {
+      return bad('UNSUPPORTED_VERSION', `Unsupported protocol version: ${version}`, { supported: [...MODERN_VERSIONS], requested: version });
+    }
+    if (headerVersion === undefined) return bad('HEADER_MISMATCH', 'Bad Request: the required MCP-Protocol-Version header is absent', { mismatch: { header: '(missing)', body: version } });
+    if (methodHeader === undefined) return bad('HEADER_MISMATCH', `Bad Request: the body names method ${message.method} but the required Mcp-Method header is absent`, { mismatch: { header: '(missing)', body: message.method } });
+    if (decodedMethod === undefined) return bad('HEADER_MISMATCH', 'Bad Request: the Mcp-Method header has an invalid base64 value');
+    const nameSource = message.method === 'resources/read' ? message.params.uri : message.method === 'tools/call' || message.method === 'prompts/get' ? message.params.name : undefined;
+    if (nameSource !== undefined) {
+      const nameHeader = header(req, 'mcp-name');
+      const decodedName = nameHeader === undefined ? undefined : decodeHeaderValue(nameHeader);
+      if (nameHeader === undefined) return bad('HEADER_MISMATCH', `Bad Request: the body carries ${message.method === 'resources/read' ? 'params.uri' : 'params.name'}=${JSON.stringify(nameSource)} but the required Mcp-Name header is absent`, { mismatch: { header: '(missing)', body: nameSource } });
+      if (decodedName !== String(nameSource)) return bad('HEADER_MISMATCH', `Bad Request: the Mcp-Name header (${nameHeader}) disagrees with the body (${String(nameSource)})`, { mismatch: { header: nameHeader, body: nameSource } });
+    }
+    if (!knowsMethod('modern', message.method)) return this.send(res, 404, errorMessage(message.id, new GatewayError('METHOD_NOT_FOUND', 'Method not found')));
+    if (message.method === 'subscriptions/listen') return this.listen(req, res, server, message.id, message.params);
+
+    const controller = new AbortController();
+    const key = `m:${String(message.id)}`;
+    this.inflight.set(key, controller);
+    res.once('close', () => { if (!res.writableFinished) controller.abort(); });
+    const ctx: CallContext = { era: 'modern', server, consumer, clientHeaders: req.headers, signal: controller.signal };
+    try {
+      const result = await this.call(ctx, message.method, message.params);
+      if (!controller.signal.aborted) this.send(res, 200, resultMessage(message.id, decorateModern(message.method, result, ctx)));
+    } catch (err) {
+      if (!controller.signal.aborted) this.fail(res, err, message.id);
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  private listen(req: IncomingMessage, res: ServerResponse, server: CompiledServer, id: JsonRpcId, params: Record<string, unknown>): void {
+    const filter = params.notifications as Record<string, unknown> | undefined;
+    if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
+      return void this.send(res, 200, errorMessage(id, new GatewayError('INVALID_PARAMS', "Invalid params: 'notifications' is required and must be a valid SubscriptionFilter")));
+    }
+    const honored: { toolsListChanged?: boolean; promptsListChanged?: boolean } = {};
+    if (filter.toolsListChanged === true) honored.toolsListChanged = true;
+    if (filter.promptsListChanged === true) honored.promptsListChanged = true;
+    res.writeHead(200, SSE_HEADERS);
+    writeEvent(res, notificationMessage('notifications/subscriptions/acknowledged', { notifications: honored, _meta: { [META.subscriptionId]: id } }));
+    if (Object.keys(honored).length === 0) {
+      writeEvent(res, resultMessage(id, { resultType: 'complete', _meta: { [META.subscriptionId]: id } }));
+      res.end();
+      return;
+    }
+    const held: HeldStream = { res, serverKey: server.key, subscriptionId: id, filter: honored };
+    this.streams.add(held);
+    req.once('close', () => this.streams.delete(held));
+  }
+
+  // ---------------------------------------------------------------- 2025 Streamable HTTP
+
+  private async legacy(req: IncomingMessage, res: ServerResponse, server: CompiledServer, consumer: CompiledConsumer | null, body: unknown, headerVersion: string | undefined): Promise<void> {
+    let message: JsonRpcMessage;
+    try {
+      message = classify(body);
+    } catch (err) {
+      return this.fail(res, err, idOf(body));
+    }
+    if (message.kind === 'request' && message.method === 'initialize') return this.initialize(res, server, consumer, message.id, message.params);
+    const session = await this.requireSession(req, server);
+    if (headerVersion !== undefined && !LEGACY_VERSIONS.includes(headerVersion as (typeof LEGACY_VERSIONS)[number])) {
+      throw new GatewayError('INVALID_REQUEST', `Bad Request: Unsupported protocol version: ${headerVersion} (supported versions: ${LEGACY_VERSIONS.join(', ')})`);
+    }
+    if (message.kind !== 'request') {
+      if (message.kind === 'notification' && message.method === 'notifications/cancelled') this.inflight.get(`${session.id}:${String(message.params.requestId)}`)?.abort();
+      return this.accepted(res);
+    }
+    const progressToken = (message.params._meta as { progressToken?: unknown } | undefined)?.progressToken;
+    const wantsStream = progressToken !== undefined && (header(req, 'accept') ?? '').includes('text/event-stream');
+    const answer = await this.answerLegacy(session, server, consumer, req.headers, message, wantsStream ? res : undefined, progressToken);
+    if (wantsStream) {
+      writeEvent(res, answer);
+      res.end();
+    } else {
+      this.send(res, 200, answer);
+    }
+  }
+
+  private async legacyBatch(req: IncomingMessage, res: ServerResponse, server: CompiledServer, consumer: CompiledConsumer | null, batch: unknown[]): Promise<void> {
+    if (batch.length === 0) throw new GatewayError('INVALID_REQUEST', 'Invalid Request: empty batch');
+    if (batch.some((m) => (m as { params?: { _meta?: Record<string, unknown> } } | null)?.params?._meta?.[META.protocolVersion] !== undefined)) {
+      throw new GatewayError('INVALID_REQUEST', 'Invalid Request: JSON-RPC batches may not contain requests for protocol revision 2026-07-28 or later');
+    }
+    const session = await this.requireSession(req, server);
+    const answers: string[] = [];
+    for (const raw of batch) {
+      let message: JsonRpcMessage;
+      try {
+        message = classify(raw);
+      } catch (err) {
+        answers.push(errorMessage(idOf(raw), toGatewayError(err)));
+        continue;
+      }
+      if (message.kind === 'request') answers.push(await this.answerLegacy(session, server, consumer, req.headers, message));
+    }
+    if (answers.length === 0) return this.accepted(res);
+    this.send(res, 200, `[${answers.join(',')}]`);
+  }
+
+  private async initialize(res: ServerResponse, server: CompiledServer, consumer: CompiledConsumer | null, id: JsonRpcId, params: Record<string, unknown>): Promise<void> {
+    const result = initializeResult(server, params.protocolVersion);
+    const session: SessionRecord = {
+      id: randomUUID(), kind: 'streamable', namespace: server.namespace, server: server.name, protocolVersion: result.protocolVersion as string,
+      clientInfo: params.clientInfo, capabilities: params.capabilities, consumerId: consumer?.id ?? null, headers: {}, createdAt: Date.now(),
+    };
+    await this.opts.sessions.create(session);
+    res.setHeader('mcp-session-id', session.id);
+    this.send(res, 200, resultMessage(id, result));
+  }
+
+  private async requireSession(req: IncomingMessage, server: CompiledServer, id = header(req, 'mcp-session-id')): Promise<SessionRecord> {
+    if (!id) throw new GatewayError('SESSION_REQUIRED', 'Bad Request: Mcp-Session-Id header is required');
+    const session = await this.opts.sessions.get(id);
+    if (!session || session.namespace !== server.namespace || session.server !== server.name) throw new GatewayError('SESSION_NOT_FOUND', 'Session not found');
+    return session;
+  }
+
+  /** Answer one 2025-era request as a JSON-RPC message (result or error). */
+  private async answerLegacy(session: SessionRecord, server: CompiledServer, consumer: CompiledConsumer | null, headers: ClientHeaders, message: Extract<JsonRpcMessage, { kind: 'request' }>, progressStream?: ServerResponse, progressToken?: unknown): Promise<string> {
+    if (!knowsMethod('legacy', message.method)) return errorMessage(message.id, new GatewayError('METHOD_NOT_FOUND', 'Method not found'));
+    if (message.method === 'initialize') return errorMessage(message.id, new GatewayError('INVALID_REQUEST', 'Invalid Request: Server already initialized'));
+    const controller = new AbortController();
+    const key = `${session.id}:${String(message.id)}`;
+    this.inflight.set(key, controller);
+    const effectiveHeaders = session.kind === 'sse' ? { ...session.headers, ...headers } : headers;
+    const ctx: CallContext = { era: 'legacy', server, consumer, clientHeaders: effectiveHeaders, signal: controller.signal };
+    if (progressStream) progressStream.writeHead(200, SSE_HEADERS);
+    const onProgress = progressStream
+      ? (progress: number, total?: number) => writeEvent(progressStream, notificationMessage('notifications/progress', { progressToken, progress, ...(total !== undefined ? { total } : {}) }))
+      : undefined;
+    try {
+      return resultMessage(message.id, await this.call(ctx, message.method, message.params, onProgress));
+    } catch (err) {
+      if (err instanceof GatewayError && (err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN') && !progressStream) throw err;
+      return errorMessage(message.id, toGatewayError(err, this.opts.logger));
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  private async call(ctx: CallContext, method: string, params: Record<string, unknown>, onProgress?: (p: number, t?: number) => void): Promise<Record<string, unknown>> {
+    if (method !== 'tools/call') return handleRequest(ctx, method, params, { onProgress });
+    const started = performance.now();
+    const result = await handleRequest(ctx, method, params, { onProgress });
+    this.opts.onToolCall?.(ctx.server.key, String(params.name), (performance.now() - started) / 1000, result.isError === true);
+    return result;
+  }
+
+  private async openSessionStream(req: IncomingMessage, res: ServerResponse, server: CompiledServer): Promise<void> {
+    if (!header(req, 'mcp-session-id')) throw new GatewayError('METHOD_NOT_ALLOWED', 'Method not allowed.', undefined, { allow: 'POST, DELETE' });
+    const session = await this.requireSession(req, server);
+    if (!(header(req, 'accept') ?? '').includes('text/event-stream')) throw new GatewayError('NOT_ACCEPTABLE', 'Not Acceptable: Client must accept text/event-stream');
+    for (const s of this.streams) {
+      if (s.sessionId === session.id) {
+        s.res.end();
+        this.streams.delete(s);
+        await s.close?.();
+      }
+    }
+    res.writeHead(200, SSE_HEADERS);
+    res.write('retry: 1000\n\n');
+    const held: HeldStream = { res, serverKey: server.key, sessionId: session.id };
+    const lastEventId = header(req, 'last-event-id');
+    if (lastEventId) await this.opts.events.replayAfter(lastEventId, (eventId, message) => writeEvent(res, message, eventId));
+    const unsubscribe = await this.opts.bus.subscribe(streamChannel(session.id), (payload) => void this.sendOnSessionStream(held, payload));
+    held.close = unsubscribe;
+    this.streams.add(held);
+    req.once('close', () => {
+      this.streams.delete(held);
+      void unsubscribe();
+    });
+  }
+
+  private async endSession(req: IncomingMessage, res: ServerResponse, server: CompiledServer): Promise<void> {
+    if (!header(req, 'mcp-session-id')) throw new GatewayError('METHOD_NOT_ALLOWED', 'Method not allowed.', undefined, { allow: 'POST' });
+    const session = await this.requireSession(req, server);
+    await this.opts.sessions.delete(session.id);
+    for (const s of this.streams) {
+      if (s.sessionId === session.id) {
+        s.res.end();
+        this.streams.delete(s);
+        await s.close?.();
+      }
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{}');
+  }
+
+  // ---------------------------------------------------------------- legacy HTTP+SSE
+
+  private async openLegacySse(req: IncomingMessage, res: ServerResponse, server: CompiledServer, consumer: CompiledConsumer | null, path: string): Promise<void> {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !HOP_BY_HOP.has(k)) headers[k] = v;
+    const session: SessionRecord = {
+      id: randomUUID(), kind: 'sse', namespace: server.namespace, server: server.name, protocolVersion: '2024-11-05',
+      consumerId: consumer?.id ?? null, headers, createdAt: Date.now(),
+    };
+    await this.opts.sessions.create(session);
+    res.writeHead(200, SSE_HEADERS);
+    const held: HeldStream = { res, serverKey: server.key };
+    const unsubscribe = await this.opts.bus.subscribe(sseChannel(session.id), (payload) => writeEvent(res, payload));
+    held.close = unsubscribe;
+    this.streams.add(held);
+    const base = `/mcp/${path.replace(/\/sse\/?$/, '')}`;
+    res.write(`event: endpoint\ndata: ${base}/message?sessionId=${session.id}\n\n`);
+    req.once('close', () => {
+      this.streams.delete(held);
+      void unsubscribe();
+      void this.opts.sessions.delete(session.id);
+    });
+  }
+
+  private async legacySseMessage(req: IncomingMessage, res: ServerResponse, server: CompiledServer, consumer: CompiledConsumer | null, sessionId: string | null): Promise<void> {
+    if (!sessionId) throw new GatewayError('SESSION_REQUIRED', 'Bad Request: the sessionId query parameter is required');
+    const session = await this.requireSession(req, server, sessionId);
+    const body = await this.readJson(req);
+    let message: JsonRpcMessage;
+    try {
+      message = classify(body);
+    } catch (err) {
+      return this.fail(res, err, idOf(body));
+    }
+    res.writeHead(202, { 'content-type': 'text/plain' });
+    res.end('Accepted');
+    if (message.kind === 'notification') {
+      if (message.method === 'notifications/cancelled') this.inflight.get(`${session.id}:${String(message.params.requestId)}`)?.abort();
+      return;
+    }
+    if (message.kind !== 'request') return;
+    let answer: string;
+    if (message.method === 'initialize') {
+      const result = initializeResult(server, message.params.protocolVersion);
+      await this.opts.sessions.create({ ...session, protocolVersion: result.protocolVersion as string, clientInfo: message.params.clientInfo, capabilities: message.params.capabilities });
+      answer = resultMessage(message.id, result);
+    } else {
+      try {
+        answer = await this.answerLegacy(session, server, consumer, req.headers, message);
+      } catch (err) {
+        answer = errorMessage(message.id, toGatewayError(err, this.opts.logger));
+      }
+    }
+    await this.opts.bus.publish(sseChannel(session.id), answer);
+  }
+
+  // ---------------------------------------------------------------- answers
+
+  private accepted(res: ServerResponse): void {
+    res.writeHead(202);
+    res.end();
+  }
+
+  private send(res: ServerResponse, status: number, body: string): void {
+    if (res.headersSent) {
+      if (!res.writableEnded) res.end();
+      return;
+    }
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(body);
+  }
+
+  /** The one place an error becomes an HTTP answer. */
+  private fail(res: ServerResponse, err: unknown, id: JsonRpcId | null): void {
+    const e = toGatewayError(err, this.opts.logger);
+    if (res.headersSent) {
+      if (!res.writableEnded) {
+        writeEvent(res, errorMessage(id, e));
+        res.end();
+      }
+      return;
+    }
+    for (const [k, v] of Object.entries(e.headers ?? {})) res.setHeader(k, v);
+    this.send(res, e.status === 200 && id === null ? 400 : e.status, errorMessage(id, e));
+  }
+}
+
+/** Any thrown value as a GatewayError (unexpected ones are logged and answered as internal errors). */
+function toGatewayError(err: unknown, logger?: Logger): GatewayError {
+  if (err instanceof GatewayError) return err;
+  logger?.error({ err }, 'MCP request failed');
+  return new GatewayError('INTERNAL_ERROR', 'Internal error');
+}
+
+function writeEvent(res: ServerResponse, data: string, id?: string): void {
+  if (res.writableEnded) return;
+  res.write(`${id ? `id: ${id}\n` : ''}event: message\ndata: ${data}\n\n`);
+}

@@ -1,0 +1,54 @@
+/** JSON-RPC 2.0 message shapes and helpers. */
+import { GatewayError } from '../errors.js';
+
+/** A request or notification id. */
+export type JsonRpcId = string | number;
+
+/** A parsed, shape-checked JSON-RPC message. */
+export type JsonRpcMessage =
+  | { kind: 'request'; id: JsonRpcId; method: string; params: Record<string, unknown> }
+  | { kind: 'notification'; method: string; params: Record<string, unknown> }
+  | { kind: 'response'; id: JsonRpcId | null };
+
+/** Check one message's shape; throws GatewayError INVALID_REQUEST naming what is wrong. */
+export function classify(raw: unknown): JsonRpcMessage {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new GatewayError('INVALID_REQUEST', 'Invalid Request: a JSON-RPC message must be an object');
+  const m = raw as Record<string, unknown>;
+  if (m.jsonrpc !== '2.0') throw new GatewayError('INVALID_REQUEST', "Invalid Request: 'jsonrpc' must be \"2.0\"");
+  const hasId = 'id' in m && m.id !== undefined;
+  if (hasId && m.id !== null && typeof m.id !== 'string' && !(typeof m.id === 'number' && Number.isFinite(m.id))) {
+    throw new GatewayError('INVALID_REQUEST', "Invalid Request: 'id' must be a string or a number");
+  }
+  if (typeof m.method !== 'string') {
+    if ('result' in m || 'error' in m) return { kind: 'response', id: (m.id ?? null) as JsonRpcId | null };
+    throw new GatewayError('INVALID_REQUEST', "Invalid Request: 'method' must be a string");
+  }
+  if (m.params !== undefined && (typeof m.params !== 'object' || m.params === null || Array.isArray(m.params))) {
+    throw new GatewayError('INVALID_REQUEST', "Invalid Request: 'params' must be an object");
+  }
+  const params = (m.params ?? {}) as Record<string, unknown>;
+  if (!hasId) return { kind: 'notification', method: m.method, params };
+  if (m.id === null) throw new GatewayError('INVALID_REQUEST', "Invalid Request: 'id' must not be null");
+  return { kind: 'request', id: m.id as JsonRpcId, method: m.method, params };
+}
+
+/** The id of a raw message, when it has a usable one (for error answers). */
+export function idOf(raw: unknown): JsonRpcId | null {
+  const id = (raw as { id?: unknown } | null)?.id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
+/** A JSON-RPC result message. */
+export function resultMessage(id: JsonRpcId, result: unknown): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, result });
+}
+
+/** A JSON-RPC error message for a GatewayError. */
+export function errorMessage(id: JsonRpcId | null, err: GatewayError): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, error: { code: err.rpcCode, message: err.message, ...(err.data !== undefined ? { data: err.data } : {}) } });
+}
+
+/** A JSON-RPC notification message. */
+export function notificationMessage(method: string, params?: Record<string, unknown>): string {
+  return JSON.stringify({ jsonrpc: '2.0', method, ...(params ? { params } : {}) });
+}

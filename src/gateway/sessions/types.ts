@@ -1,0 +1,57 @@
+/**
+ * The gateway's shared-state ports. In memory for one process (`mcpgate serve`); in Redis for
+ * replicas behind a load balancer, so that any replica can serve any request of a session.
+ */
+
+/** What the gateway remembers of a 2025-era or legacy SSE session. */
+export interface SessionRecord {
+  id: string;
+  /** `streamable`: 2025 Streamable HTTP; `sse`: legacy HTTP+SSE. */
+  kind: 'streamable' | 'sse';
+  namespace: string;
+  server: string;
+  protocolVersion: string;
+  clientInfo?: unknown;
+  capabilities?: unknown;
+  /** The consumer key's id, when the namespace is secured. */
+  consumerId: string | null;
+  /** Agent headers captured at session start and forwarded with each call (legacy SSE). */
+  headers: Record<string, string>;
+  createdAt: number;
+}
+
+/** Sessions by id, with an idle TTL that every use refreshes. */
+export interface SessionStore {
+  create(session: SessionRecord): Promise<void>;
+  /** The session, refreshing its idle TTL; undefined when unknown or expired. */
+  get(id: string): Promise<SessionRecord | undefined>;
+  delete(id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Delivery between replicas: the replica holding a stream subscribes to its channel. */
+export interface MessageBus {
+  publish(channel: string, payload: string): Promise<void>;
+  /** Subscribe; resolves with the function that unsubscribes. */
+  subscribe(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** Events of resumable streams, so a client reconnecting with Last-Event-ID gets what it missed. */
+export interface EventStore {
+  /** Store a message of a stream; answers its event id. */
+  append(streamId: string, message: string): Promise<string>;
+  /** Replay the events of the stream `lastEventId` belongs to that came after it; answers that stream's id. */
+  replayAfter(lastEventId: string, onEvent: (eventId: string, message: string) => void): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+/** The channel of a legacy SSE session, as Higress names it (`PSUBSCRIBE mcp-server-sse:*` shows the traffic). */
+export function sseChannel(sessionId: string): string {
+  return `mcp-server-sse:${sessionId}`;
+}
+
+/** The channel of a 2025 session's standalone GET stream. */
+export function streamChannel(sessionId: string): string {
+  return `mcp-server-stream:${sessionId}`;
+}

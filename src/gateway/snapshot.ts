@@ -1,0 +1,146 @@
+import type { Dispatcher } from 'undici';
+import type { Logger } from '../lib/logger.js';
+import type { Consumer, McpServer, McpServerSpec, Prompt, Tool } from '../registry/domain/model.js';
+import type { RegistrySnapshot } from '../registry/domain/watch.js';
+import { ArgsCompiler } from './args.js';
+import type { ArgsValidator } from './args.js';
+import { createRestExecutor } from './executors/rest.js';
+import type { ToolExecutor, Upstream, UpstreamTarget } from './types.js';
+import { createUpstream } from './upstream.js';
+
+/** A tool ready to serve: its tools/list entry, its argument validator and its executor. */
+export interface CompiledTool {
+  readonly name: string;
+  /** The entry agents see in tools/list. */
+  readonly listEntry: Readonly<Record<string, unknown>>;
+  readonly validate: ArgsValidator;
+  readonly executor: ToolExecutor;
+}
+
+/** A published MCP server ready to serve. */
+export interface CompiledServer {
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly server: McpServer;
+  readonly version: string;
+  readonly description: string;
+  /** Enabled tools, in name order (deterministic tools/list). */
+  readonly tools: readonly CompiledTool[];
+  readonly toolsByName: ReadonlyMap<string, CompiledTool>;
+  readonly prompts: readonly Prompt[];
+  /** Changes whenever what tools/list shows changes (for list_changed). */
+  readonly toolsFingerprint: string;
+  readonly promptsFingerprint: string;
+}
+
+/** A consumer key's grants. */
+export interface CompiledConsumer {
+  readonly id: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** Allowed `server` and `server/tool` entries; null allows everything in the namespace. */
+  readonly allow: ReadonlySet<string> | null;
+}
+
+/** The immutable configuration the gateway serves from, compiled once per registry revision. */
+export interface GatewaySnapshot {
+  readonly revision: number;
+  readonly servers: ReadonlyMap<string, CompiledServer>;
+  readonly namespaces: ReadonlySet<string>;
+  /** Consumers by the SHA-256 of their key. */
+  readonly consumersByHash: ReadonlyMap<string, CompiledConsumer>;
+  /** Namespaces that have at least one consumer key (the others are open). */
+  readonly securedNamespaces: ReadonlySet<string>;
+}
+
+/** The key of a server in the snapshot. */
+export function serverKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+/** An empty snapshot, served until the first one arrives. */
+export const EMPTY_SNAPSHOT: GatewaySnapshot = {
+  revision: 0, servers: new Map(), namespaces: new Set(), consumersByHash: new Map(), securedNamespaces: new Set(),
+};
+
+/**
+ * A server's upstream across snapshots: compiled tools are reused while their version is
+ * unchanged, and this indirection lets them follow instance changes of each new snapshot.
+ */
+class SwitchableUpstream implements Upstream {
+  current: Upstream | undefined;
+  pick(exclude?: ReadonlySet<string>): UpstreamTarget | undefined {
+    return this.current?.pick(exclude);
+  }
+  get size(): number {
+    return this.current?.size ?? 0;
+  }
+}
+
+interface CachedTools {
+  tools: CompiledTool[];
+  upstream: SwitchableUpstream;
+}
+
+function listEntry(t: Tool): Record<string, unknown> {
+  return {
+    name: t.name, ...(t.title ? { title: t.title } : {}), description: t.description, inputSchema: t.inputSchema,
+    ...(t.outputSchema ? { outputSchema: t.outputSchema } : {}), ...(t.annotations ? { annotations: t.annotations } : {}),
+  };
+}
+
+/** Compiles registry snapshots, reusing the compiled tools of versions that did not change. */
+export class SnapshotCompiler {
+  private cache = new Map<string, CachedTools>();
+
+  constructor(private readonly deps: { dispatcher: Dispatcher; logger: Logger; defaultTimeoutMs?: number }) {}
+
+  compile(input: RegistrySnapshot): GatewaySnapshot {
+    const next = new Map<string, CachedTools>();
+    const servers = new Map<string, CompiledServer>();
+    const args = new ArgsCompiler();
+    for (const { server, spec } of input.mcpServers) {
+      if (!server.enabled || !server.publishedVersion) continue;
+      const cacheKey = `${server.id}@${server.publishedVersion}#${JSON.stringify([server.endpoint, server.protocol, server.passthrough])}`;
+      let entry = this.cache.get(cacheKey) ?? next.get(cacheKey);
+      if (!entry) {
+        const upstream = new SwitchableUpstream();
+        entry = { upstream, tools: this.compileTools(server, spec, upstream, args) };
+      }
+      entry.upstream.current = createUpstream(server.endpoint, server.protocol, input);
+      next.set(cacheKey, entry);
+      const prompts = [...spec.prompts].sort((a, b) => a.name.localeCompare(b.name));
+      const key = serverKey(server.namespace, server.name);
+      servers.set(key, {
+        key, namespace: server.namespace, name: server.name, server, version: server.publishedVersion,
+        description: server.description || spec.description, tools: entry.tools, toolsByName: new Map(entry.tools.map((t) => [t.name, t])),
+        prompts, toolsFingerprint: JSON.stringify(entry.tools.map((t) => t.listEntry)), promptsFingerprint: JSON.stringify(prompts),
+      });
+    }
+    this.cache = next;
+    const consumers = input.consumers ?? [];
+    return {
+      revision: input.revision, servers, namespaces: new Set(input.namespaces),
+      consumersByHash: new Map(consumers.map((c: Consumer) => [c.keyHash, { id: c.id, namespace: c.namespace, name: c.name, allow: c.allow ? new Set(c.allow) : null }])),
+      securedNamespaces: new Set(consumers.map((c) => c.namespace)),
+    };
+  }
+
+  private compileTools(server: McpServer, spec: McpServerSpec, upstream: Upstream, args: ArgsCompiler): CompiledTool[] {
+    const tools: CompiledTool[] = [];
+    for (const tool of [...spec.tools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (!tool.enabled || !tool.template) continue;
+      try {
+        const executor = createRestExecutor({
+          tool, serverName: server.name, spec, passthrough: server.passthrough, upstream, dispatcher: this.deps.dispatcher,
+          defaultTimeoutMs: this.deps.defaultTimeoutMs, allowMetadataAddresses: spec.config.allowMetadataAddresses === true,
+        });
+        tools.push({ name: tool.name, listEntry: listEntry(tool), validate: args.compile(tool.inputSchema), executor });
+      } catch (err) {
+        this.deps.logger.error({ err, server: `${server.namespace}/${server.name}`, tool: tool.name }, 'tool not served: it does not compile');
+      }
+    }
+    return tools;
+  }
+}

@@ -1,0 +1,301 @@
+// RegistrySource against real registries: `mcpgate registry` child processes killed with SIGKILL,
+// a dead address first in the list, a restart on the same database, the on-disk cache, auth;
+// plus a scripted watch server for resync and silent streams, and the SSE parser.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { http } from '../../../test/support/http.js';
+import { startRegistry } from '../../../test/support/registry.js';
+import type { Logger } from '../../lib/logger.js';
+import type { RegistrySnapshot } from '../../registry/domain/watch.js';
+import { RegistrySource, SseParser } from './registry.js';
+import type { SseEvent } from './registry.js';
+
+const root = resolve(import.meta.dirname, '../../..');
+
+function capture(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      if (process.env.MCPGATE_TEST_LOG) process.stderr.write(chunk);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), lines };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createNetServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** `mcpgate registry` as operators run it, on `port` and the SQLite database `db`. */
+async function spawnRegistry(port: number, db: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [
+    '--import', 'tsx', join(root, 'src/cli/main.ts'), 'registry',
+    '--host', '127.0.0.1', '--registry-port', String(port), '--db', db, '--auth', 'false', '--log-level', 'warn',
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MCPGATE_ADMIN_PASSWORD: 'admin-password-1', MCPGATE_REVISION_POLL_MS: '100' } });
+  let output = '';
+  child.stdout?.on('data', (d) => { output += d; });
+  child.stderr?.on('data', (d) => { output += d; });
+  for (let i = 0; i < 150; i++) {
+    if (child.exitCode !== null) throw new Error(`registry exited: ${output}`);
+    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) return child;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`registry did not start: ${output}`);
+}
+
+async function kill9(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+function definition(description: string, version: string): string {
+  return `server:\n  name: weather\n  version: ${version}\ntools:\n  - name: now\n    description: ${description}\n    requestTemplate:\n      url: http://127.0.0.1:1/now\n      method: GET\n`;
+}
+
+async function publish(base: string, description: string, version: string, token?: string): Promise<void> {
+  const res = await http('POST', `${base}/api/v1/namespaces/public/mcp-servers/import`, {
+    body: { format: 'higress', content: definition(description, version), publish: true }, ...(token && { token }),
+  });
+  assert.ok(res.status === 200 || res.status === 201, `import answered ${res.status}: ${res.text}`);
+}
+
+function descriptionOf(s: RegistrySnapshot | undefined): string | undefined {
+  return s?.mcpServers.find((m) => m.server.name === 'weather')?.spec.tools[0]?.description;
+}
+
+async function waitFor<T>(check: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('RegistrySource', () => {
+  it('fails over past a dead registry, keeps its snapshot while none answers, catches up after a restart, and starts from its cache', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpgate-regsrc-'));
+    const db = `sqlite:${join(dir, 'registry.db')}`;
+    const cacheFile = join(dir, 'cache', 'snapshot.json');
+    const livePort = await freePort();
+    const live = `http://127.0.0.1:${livePort}`;
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const { logger, lines } = capture();
+    let child = await spawnRegistry(livePort, db);
+    const source = new RegistrySource({ urls: [dead, `${live}/`], cacheFile, logger, retryDelayMs: 100, maxRetryDelayMs: 400, requestTimeoutMs: 2000 });
+    const seen: RegistrySnapshot[] = [];
+    try {
+      await publish(live, 'sunny', '1.0.0');
+      await source.start((s) => seen.push(s));
+      assert.equal(seen.length, 1);
+      assert.equal(descriptionOf(seen[0]), 'sunny');
+      await waitFor(() => source.status().connected, 2000, 'the watch stream');
+      assert.deepEqual({ ...source.status(), lastError: undefined }, { connected: true, registry: live, revision: seen[0]!.revision, lastError: undefined });
+      assert.equal(source.describe(), `registry ${live}`);
+      assert.ok(lines.some((l) => l['registry'] === dead && l['msg'] === 'cannot follow the registry'), 'the dead registry is logged');
+
+      const t0 = Date.now();
+      await publish(live, 'rainy', '1.0.1');
+      await waitFor(() => descriptionOf(seen.at(-1)) === 'rainy', 1000, 'the change');
+      assert.ok(Date.now() - t0 < 1000);
+      await waitFor(() => existsSync(cacheFile) && (JSON.parse(readFileSync(cacheFile, 'utf8')) as { snapshot: RegistrySnapshot }).snapshot.revision === seen.at(-1)!.revision, 1000, 'the cache file');
+
+      await kill9(child);
+      await waitFor(() => !source.status().connected, 2000, 'the disconnection');
+      const delivered = seen.length;
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(seen.length, delivered, 'nothing is delivered while every registry is down');
+      assert.match(source.status().lastError ?? '', /127\.0\.0\.1/);
+      assert.match(source.describe(), /not connected/);
+
+      // A write made while the source is disconnected, by another registry node on the same database.
+      const other = await startRegistry({ db });
+      await publish(other.url, 'stormy', '1.0.2');
+      await other.close();
+
+      child = await spawnRegistry(livePort, db);
+      await waitFor(() => descriptionOf(seen.at(-1)) === 'stormy', 5000, 'the catch-up after the restart');
+      await waitFor(() => source.status().connected, 2000, 'the reconnection');
+      assert.equal(source.status().registry, live);
+      for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.revision > seen[i - 1]!.revision, 'revisions only increase');
+    } finally {
+      await source.stop();
+      await kill9(child);
+    }
+    const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { snapshot: RegistrySnapshot; registry: string };
+    assert.equal(descriptionOf(cached.snapshot), 'stormy');
+    assert.equal(cached.snapshot.revision, seen.at(-1)!.revision);
+
+    // A gateway restarted while every registry is down serves its cached snapshot within the bound.
+    const restarted = new RegistrySource({ urls: [dead, live], cacheFile, logger, retryDelayMs: 100, startTimeoutMs: 1000 });
+    const again: RegistrySnapshot[] = [];
+    const t0 = Date.now();
+    await restarted.start((s) => again.push(s));
+    const elapsed = Date.now() - t0;
+    try {
+      assert.ok(elapsed >= 900 && elapsed < 2500, `start took ${elapsed} ms`);
+      assert.equal(again.length, 1);
+      assert.deepEqual(again[0], cached.snapshot);
+      assert.deepEqual({ ...restarted.status(), lastError: undefined }, { connected: false, revision: cached.snapshot.revision, lastError: undefined });
+      assert.match(restarted.describe(), /^cached snapshot .*snapshot\.json at revision \d+/);
+    } finally {
+      await restarted.stop();
+    }
+  });
+
+  it('reads the watch API with an API token, and reports a refused one', async () => {
+    const reg = await startRegistry({ auth: true, adminPassword: 'admin-secret-1' });
+    const dir = mkdtempSync(join(tmpdir(), 'mcpgate-regsrc-'));
+    const { logger } = capture();
+    try {
+      const login = await http('POST', `${reg.url}/api/v1/auth/login`, { body: { username: 'admin', password: 'admin-secret-1' } });
+      const created = await http('POST', `${reg.url}/api/v1/tokens`, { body: { name: 'gateway' }, token: login.body.accessToken as string });
+      assert.equal(created.status, 201);
+      const token = created.body.token as string;
+      await publish(reg.url, 'with auth', '1.0.0', token);
+
+      const source = new RegistrySource({ urls: [reg.url], token, cacheFile: join(dir, 'a.json'), logger, retryDelayMs: 50 });
+      const seen: RegistrySnapshot[] = [];
+      await source.start((s) => seen.push(s));
+      try {
+        assert.equal(descriptionOf(seen[0]), 'with auth');
+        await publish(reg.url, 'still with auth', '1.0.1', token);
+        await waitFor(() => descriptionOf(seen.at(-1)) === 'still with auth', 1000, 'the change');
+      } finally {
+        await source.stop();
+      }
+
+      const refused = new RegistrySource({ urls: [reg.url], token: 'not-a-token', cacheFile: join(dir, 'b.json'), logger, retryDelayMs: 50, startTimeoutMs: 200 });
+      const none: RegistrySnapshot[] = [];
+      const starting = refused.start((s) => none.push(s));
+      await waitFor(() => /HTTP 401/.test(refused.status().lastError ?? ''), 2000, 'the 401');
+      await refused.stop();
+      await starting;
+      assert.equal(none.length, 0, 'nothing is delivered without a cache');
+    } finally {
+      await reg.close();
+    }
+  });
+
+  it('reloads on resync, drops a silent stream, and coalesces change events into one read at a time', async () => {
+    let revision = 5;
+    let snapshotReads = 0;
+    let readsInFlight = 0;
+    let maxReadsInFlight = 0;
+    let streams = 0;
+    const open = new Set<ServerResponse>();
+    let onStream: (res: ServerResponse) => void = () => undefined;
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/api/v1/watch/snapshot') {
+        snapshotReads++;
+        maxReadsInFlight = Math.max(maxReadsInFlight, ++readsInFlight);
+        const body = JSON.stringify({ revision, namespaces: ['public'], services: [], mcpServers: [], consumers: [] });
+        setTimeout(() => { readsInFlight--; res.writeHead(200, { 'content-type': 'application/json' }).end(body); }, 30);
+        return;
+      }
+      if (url.pathname === '/api/v1/watch/changes') {
+        streams++;
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(': hello\n\n');
+        open.add(res);
+        res.on('close', () => open.delete(res));
+        onStream(res);
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const dir = mkdtempSync(join(tmpdir(), 'mcpgate-regsrc-'));
+    const { logger } = capture();
+    const source = new RegistrySource({ urls: [base], cacheFile: join(dir, 'c.json'), logger, retryDelayMs: 20, idleTimeoutMs: 800 });
+    const seen: number[] = [];
+    try {
+      await source.start((s) => seen.push(s.revision));
+      await waitFor(() => open.size === 1, 1000, 'the stream');
+      const stream = [...open][0]!;
+
+      revision = 9;
+      stream.write('event: resync\nid: 9\ndata: {"revision":9}\n\n');
+      await waitFor(() => seen.at(-1) === 9, 1000, 'the resync');
+
+      const readsBefore = snapshotReads;
+      for (let r = 10; r <= 30; r++) {
+        revision = r;
+        stream.write(`event: changes\nid: ${r}\ndata: {"revision":${r},"changes":[]}\n\n`);
+      }
+      await waitFor(() => seen.at(-1) === 30, 1000, 'the burst');
+      assert.equal(maxReadsInFlight, 1);
+      assert.ok(snapshotReads - readsBefore <= 3, `${snapshotReads - readsBefore} reads for 21 events`);
+      stream.write('event: changes\nid: 30\ndata: {"revision":30,"changes":[]}\n\n');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(seen.at(-1), 30, 'an event at the delivered revision reads nothing');
+      assert.deepEqual(seen, [...seen].sort((a, b) => a - b));
+
+      // A stream that stays silent past idleTimeoutMs is dropped and opened again (after the last revision).
+      let reconnectedAfter = '';
+      onStream = (res) => { reconnectedAfter = res.req.url ?? ''; };
+      const streamsBefore = streams;
+      await waitFor(() => streams > streamsBefore, 3000, 'the reconnection');
+      assert.match(reconnectedAfter, /after=30/);
+    } finally {
+      await source.stop();
+      for (const res of open) res.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe('SseParser', () => {
+  const stream = '\uFEFFretry: 1500\n: comment\n\nevent: changes\nid: 7\ndata: {"a":\ndata:  1}\n\r\nevent: resync\r\nid: 8\r\ndata:x\r\rdata\n\nid: bad\0id\nevent: empty\n\nevent: cut\ndata: never finished';
+  const expected: SseEvent[] = [
+    { event: 'changes', id: '7', data: '{"a":\n 1}' },
+    { event: 'resync', id: '8', data: 'x' },
+    { event: 'message', id: '8', data: '' },
+  ];
+
+  it('parses events split at every byte', () => {
+    const bytes = new TextEncoder().encode(stream.replace('{"a":', '{"ä":'));
+    const want = expected.map((e) => ({ ...e, data: e.data.replace('{"a":', '{"ä":') }));
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const events: SseEvent[] = [];
+      const parser = new SseParser((e) => events.push(e));
+      parser.push(bytes.subarray(0, cut));
+      parser.push(bytes.subarray(cut));
+      parser.end();
+      assert.deepEqual(events, want, `split at byte ${cut}`);
+      assert.equal(parser.retryMs, 1500);
+    }
+  });
+
+  it('parses one byte at a time', () => {
+    const bytes = new TextEncoder().encode(stream);
+    const events: SseEvent[] = [];
+    const parser = new SseParser((e) => events.push(e));
+    for (const b of bytes) parser.push(Uint8Array.of(b));
+    parser.end();
+    assert.deepEqual(events, expected);
+  });
+});

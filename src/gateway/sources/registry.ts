@@ -1,0 +1,493 @@
+/**
+ * Configuration for `mcpgate gateway`: follows the watch API of one registry out of several
+ * (failing over in order), and keeps the last good snapshot on disk so that the gateway can
+ * start and serve while every registry is down.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { Logger } from '../../lib/logger.js';
+import type { RegistrySnapshot } from '../../registry/domain/watch.js';
+import type { ConfigSource } from '../types.js';
+
+/** One event of a `text/event-stream`. */
+export interface SseEvent {
+  /** The event type (`message` when the stream names none). */
+  event: string;
+  data: string;
+  /** The last event id seen on the stream, if any. */
+  id?: string;
+}
+
+const LF = 10;
+const CR = 13;
+/** A line longer than this is a broken stream, not an event. */
+const MAX_SSE_LINE = 32 * 1024 * 1024;
+
+/** Incremental parser of a `text/event-stream` (WHATWG HTML, server-sent events): push byte chunks as they arrive. */
+export class SseParser {
+  private readonly decoder = new TextDecoder('utf-8');
+  private pending = '';
+  private skipLeadingLf = false;
+  private eventType = '';
+  private data: string[] = [];
+  private lastEventId: string | undefined;
+  /** The reconnection time the stream asked for (`retry:`), ms. */
+  retryMs: number | undefined;
+
+  constructor(private readonly onEvent: (event: SseEvent) => void) {}
+
+  /** Parse one chunk; complete events are dispatched at once. */
+  push(chunk: Uint8Array): void {
+    this.feed(this.decoder.decode(chunk, { stream: true }));
+  }
+
+  /** The stream ended: flush the decoder; an event without its closing blank line is dropped, as the standard says. */
+  end(): void {
+    this.feed(this.decoder.decode());
+  }
+
+  private feed(text: string): void {
+    let s = this.pending + text;
+    this.pending = '';
+    if (this.skipLeadingLf && s.length > 0) {
+      if (s.charCodeAt(0) === LF) s = s.slice(1);
+      this.skipLeadingLf = false;
+    }
+    let start = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c !== LF && c !== CR) continue;
+      this.line(s.slice(start, i));
+      if (c === CR) {
+        if (i + 1 === s.length) this.skipLeadingLf = true;
+        else if (s.charCodeAt(i + 1) === LF) i++;
+      }
+      start = i + 1;
+    }
+    this.pending = s.slice(start);
+    if (this.pending.length > MAX_SSE_LINE) throw new Error(`event stream line over ${MAX_SSE_LINE} characters`);
+  }
+
+  private line(line: string): void {
+    if (line === '') {
+      if (this.data.length > 0) {
+        const event: SseEvent = { event: this.eventType || 'message', data: this.data.join('\n') };
+        if (this.lastEventId !== undefined) event.id = this.lastEventId;
+        this.onEvent(event);
+      }
+      this.eventType = '';
+      this.data = [];
+      return;
+    }
+    if (line.charCodeAt(0) === 58 /* ':' comment */) return;
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    switch (field) {
+      case 'event': this.eventType = value; break;
+      case 'data': this.data.push(value); break;
+      case 'id': if (!value.includes('\0')) this.lastEventId = value; break;
+      case 'retry': if (/^\d+$/.test(value)) this.retryMs = Number(value); break;
+    }
+  }
+}
+
+/** True when `value` has the shape of a `RegistrySnapshot` (checked on what registries and the cache file give). */
+export function isRegistrySnapshot(value: unknown): value is RegistrySnapshot {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return Number.isSafeInteger(v['revision']) && (v['revision'] as number) >= 0
+    && Array.isArray(v['namespaces']) && Array.isArray(v['services']) && Array.isArray(v['mcpServers']) && Array.isArray(v['consumers']);
+}
+
+/** Options of `RegistrySource`. */
+export interface RegistrySourceOptions {
+  /** Registry base URLs (`http://host:8848`), tried in this order. */
+  urls: string[];
+  /** API token of a user with a role on every namespace (`*`); none when registry auth is off. */
+  token?: string;
+  /** Where the last delivered snapshot is kept (written atomically). */
+  cacheFile: string;
+  logger: Logger;
+  /** Connect and answer timeout of one request, ms. Default 5000. */
+  requestTimeoutMs?: number;
+  /** First pause after every registry failed once, ms; doubles per failed round. Default 500. */
+  retryDelayMs?: number;
+  /** Longest pause between rounds, ms. Default 15000. */
+  maxRetryDelayMs?: number;
+  /** How long `start()` waits for a registry before serving the cached snapshot, ms. Default 3000. */
+  startTimeoutMs?: number;
+  /** A watch stream silent this long is dropped (registries send a keep-alive every 15 s), ms. Default 45000. */
+  idleTimeoutMs?: number;
+}
+
+/** What `RegistrySource.status()` reports, for /readyz and the console. */
+export interface RegistrySourceStatus {
+  /** True while a registry's watch stream is open. */
+  connected: boolean;
+  /** The registry currently followed. */
+  registry?: string;
+  /** Revision of the last delivered snapshot (0 before the first). */
+  revision: number;
+  /** The last failure, with the registry it came from. */
+  lastError?: string;
+}
+
+interface CacheFile {
+  format: 'mcpgate-snapshot-cache';
+  version: 1;
+  savedAt: string;
+  registry: string;
+  snapshot: RegistrySnapshot;
+}
+
+/** A connection counts as stable (resetting the backoff) once it stayed open this long, ms. */
+const STABLE_CONNECTION_MS = 10_000;
+
+/**
+ * Follows one registry's watch API out of several. The first answering registry (in list
+ * order) gives the snapshot; its SSE stream of changes then triggers coalesced snapshot reads.
+ * On an error the next registry is tried, resuming after the last delivered revision; after a
+ * round with no answer it waits (doubling, capped) and goes round again. Nothing is delivered
+ * while registries are down: the gateway keeps its snapshot.
+ */
+export class RegistrySource implements ConfigSource {
+  private readonly urls: string[];
+  private readonly log: Logger;
+  private readonly requestTimeoutMs: number;
+  private readonly retryDelayMs: number;
+  private readonly maxRetryDelayMs: number;
+  private readonly startTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
+  private readonly stopper = new AbortController();
+  private onSnapshot: ((snapshot: RegistrySnapshot) => void) | undefined;
+  private agent: Agent | undefined;
+  private loop: Promise<void> | undefined;
+  private delivered: { revision: number; fromCache: boolean } | undefined;
+  private firstDelivered: (() => void) | undefined;
+  /** True until a registry gave a snapshot: the first connection reads one before following changes. */
+  private needSnapshot = true;
+  private following: string | undefined;
+  private lastError: string | undefined;
+  private readonly lastErrorByUrl = new Map<string, string>();
+  private refreshing: Promise<void> | undefined;
+  private refreshAgain = false;
+  private persisting: Promise<void> | undefined;
+  private toPersist: { snapshot: RegistrySnapshot; registry: string } | undefined;
+
+  constructor(private readonly options: RegistrySourceOptions) {
+    if (options.urls.length === 0) throw new Error('RegistrySource: at least one registry URL is required');
+    this.urls = options.urls.map((raw) => {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw new Error(`RegistrySource: '${raw}' is not a URL`);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`RegistrySource: '${raw}' must be an http:// or https:// URL`);
+      return url.href.replace(/\/+$/, '');
+    });
+    this.log = options.logger.child({ component: 'registry-source' });
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    this.retryDelayMs = options.retryDelayMs ?? 500;
+    this.maxRetryDelayMs = Math.max(options.maxRetryDelayMs ?? 15_000, this.retryDelayMs);
+    this.startTimeoutMs = options.startTimeoutMs ?? 3000;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
+  }
+
+  async start(onSnapshot: (snapshot: RegistrySnapshot) => void): Promise<void> {
+    if (this.onSnapshot) throw new Error('RegistrySource: already started');
+    this.onSnapshot = onSnapshot;
+    this.agent = new Agent({ connect: { timeout: this.requestTimeoutMs }, keepAliveTimeout: 10_000 });
+    const first = new Promise<void>((resolve) => { this.firstDelivered = resolve; });
+    const cached = await this.readCache();
+    this.loop = this.run();
+
+    // start() is awaited before the gateway listens, so its waits keep the process up (bounded here, unbounded below).
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([first, new Promise((resolve) => { bound = setTimeout(resolve, this.startTimeoutMs); })]);
+    clearTimeout(bound);
+    if (this.delivered || this.stopper.signal.aborted) return;
+    if (cached) {
+      this.log.warn({ revision: cached.snapshot.revision, savedAt: cached.savedAt, registries: this.urls, lastError: this.lastError },
+        `no registry answered within ${this.startTimeoutMs} ms: serving the cached snapshot from ${this.options.cacheFile}`);
+      this.deliver(cached.snapshot, true, cached.registry);
+      return;
+    }
+    this.log.warn({ registries: this.urls, lastError: this.lastError },
+      `no registry answered within ${this.startTimeoutMs} ms and there is no cached snapshot: waiting for a registry`);
+    const keepAlive = setInterval(() => undefined, 60_000);
+    try {
+      await first;
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    this.firstDelivered?.();
+    await this.loop;
+    await this.persisting;
+    await this.agent?.destroy();
+  }
+
+  describe(): string {
+    if (this.following) return `registry ${this.following}`;
+    const list = this.urls.join(', ');
+    if (this.delivered?.fromCache) return `cached snapshot ${this.options.cacheFile} at revision ${this.delivered.revision} (registries ${list} not answering)`;
+    return `registries ${list} (not connected)`;
+  }
+
+  /** Whether a registry is followed, which, the delivered revision and the last error. */
+  status(): RegistrySourceStatus {
+    const status: RegistrySourceStatus = { connected: this.following !== undefined, revision: this.delivered?.revision ?? 0 };
+    if (this.following) status.registry = this.following;
+    if (this.lastError) status.lastError = this.lastError;
+    return status;
+  }
+
+  private async run(): Promise<void> {
+    let index = 0;
+    let failures = 0;
+    let rounds = 0;
+    while (!this.stopper.signal.aborted) {
+      const base = this.urls[index] ?? this.urls[0]!;
+      const attempt: { connectedAt?: number } = {};
+      try {
+        await this.follow(base, attempt);
+      } catch (err) {
+        if (!this.stopper.signal.aborted) this.noteFailure(base, err, attempt.connectedAt !== undefined);
+      }
+      if (this.stopper.signal.aborted) break;
+      const stable = attempt.connectedAt !== undefined && Date.now() - attempt.connectedAt >= STABLE_CONNECTION_MS;
+      index = (index + 1) % this.urls.length;
+      if (stable) {
+        failures = 0;
+        rounds = 0;
+        continue;
+      }
+      if (++failures < this.urls.length) continue;
+      failures = 0;
+      rounds++;
+      const delay = Math.min(this.maxRetryDelayMs, this.retryDelayMs * 2 ** Math.min(rounds - 1, 20)) * (0.8 + Math.random() * 0.4);
+      await sleep(Math.round(delay), undefined, { ref: false, signal: this.stopper.signal }).catch(() => undefined);
+    }
+  }
+
+  /** One connection: the snapshot if none was read yet, then the change stream until it fails. */
+  private async follow(base: string, attempt: { connectedAt?: number }): Promise<void> {
+    const connection = new AbortController();
+    const signal = AbortSignal.any([connection.signal, this.stopper.signal]);
+    try {
+      if (this.needSnapshot) {
+        this.accept(await this.fetchSnapshot(base, signal), base);
+        this.needSnapshot = false;
+      }
+      const after = this.delivered?.revision ?? 0;
+      const res = await request(`${base}/api/v1/watch/changes?after=${after}`, {
+        dispatcher: this.agent, signal, headers: this.headers({ accept: 'text/event-stream', 'last-event-id': String(after) }),
+        headersTimeout: this.requestTimeoutMs, bodyTimeout: this.idleTimeoutMs,
+      });
+      if (res.statusCode !== 200) throw await httpError(res, 'GET /api/v1/watch/changes');
+      const type = String(res.headers['content-type'] ?? '');
+      if (!type.includes('text/event-stream')) {
+        res.body.resume();
+        throw new Error(`GET /api/v1/watch/changes answered ${type || 'no content type'}, not an event stream`);
+      }
+      attempt.connectedAt = Date.now();
+      this.following = base;
+      this.lastError = undefined;
+      this.lastErrorByUrl.delete(base);
+      this.log.info({ registry: base, after }, 'following the registry');
+      const parser = new SseParser((event) => this.onEvent(event, base, signal, connection));
+      for await (const chunk of res.body) parser.push(chunk as Buffer);
+      parser.end();
+      throw new Error('the registry ended the watch stream');
+    } finally {
+      if (this.following === base) this.following = undefined;
+      connection.abort();
+      await this.refreshing;
+    }
+  }
+
+  private onEvent(event: SseEvent, base: string, signal: AbortSignal, connection: AbortController): void {
+    if (event.event === 'changes') {
+      const revision = revisionOf(event);
+      if (revision !== undefined && this.delivered && revision <= this.delivered.revision) return;
+      this.refresh(base, signal, connection);
+    } else if (event.event === 'resync') {
+      this.refresh(base, signal, connection);
+    }
+  }
+
+  /** Read a fresh snapshot; at most one read is in flight, and events arriving meanwhile cause one more. */
+  private refresh(base: string, signal: AbortSignal, connection: AbortController): void {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    this.refreshing = (async () => {
+      try {
+        do {
+          this.refreshAgain = false;
+          this.accept(await this.fetchSnapshot(base, signal), base);
+        } while (this.refreshAgain && !signal.aborted);
+      } catch (err) {
+        // The stream may look alive while the registry cannot answer: drop it and fail over.
+        if (!signal.aborted) connection.abort(err);
+      } finally {
+        this.refreshing = undefined;
+        this.refreshAgain = false;
+      }
+    })();
+  }
+
+  private async fetchSnapshot(base: string, signal: AbortSignal): Promise<RegistrySnapshot> {
+    const res = await request(`${base}/api/v1/watch/snapshot`, {
+      dispatcher: this.agent, signal, headers: this.headers({ accept: 'application/json' }),
+      headersTimeout: this.requestTimeoutMs, bodyTimeout: this.requestTimeoutMs,
+    });
+    if (res.statusCode !== 200) throw await httpError(res, 'GET /api/v1/watch/snapshot');
+    const body: unknown = await res.body.json();
+    if (!isRegistrySnapshot(body)) throw new Error('GET /api/v1/watch/snapshot answered something that is not a snapshot');
+    return body;
+  }
+
+  private headers(extra: Record<string, string>): Record<string, string> {
+    return this.options.token ? { ...extra, authorization: `Bearer ${this.options.token}` } : extra;
+  }
+
+  /** A snapshot from a registry: delivered when newer, or when it replaces the cached one. */
+  private accept(snapshot: RegistrySnapshot, registry: string): void {
+    const last = this.delivered;
+    if (last) {
+      if (snapshot.revision === last.revision) {
+        last.fromCache = false;
+        return;
+      }
+      if (snapshot.revision < last.revision) {
+        if (!last.fromCache) return;
+        this.log.warn({ registry, revision: snapshot.revision, cachedRevision: last.revision }, 'the registry is behind the cached snapshot; following the registry');
+      }
+    }
+    this.deliver(snapshot, false, registry);
+  }
+
+  private deliver(snapshot: RegistrySnapshot, fromCache: boolean, registry: string): void {
+    if (this.stopper.signal.aborted) return;
+    this.delivered = { revision: snapshot.revision, fromCache };
+    try {
+      this.onSnapshot?.(snapshot);
+      if (!fromCache) this.persist(snapshot, registry);
+    } catch (err) {
+      this.log.error({ err, registry, revision: snapshot.revision }, 'the gateway refused the snapshot; it is not cached');
+    }
+    this.firstDelivered?.();
+  }
+
+  private noteFailure(base: string, err: unknown, wasConnected: boolean): void {
+    const message = errorMessage(err);
+    this.lastError = `${base}: ${message}`;
+    if (wasConnected) {
+      this.log.warn({ registry: base, err: message }, 'lost the registry; failing over');
+    } else if (this.lastErrorByUrl.get(base) !== message) {
+      this.log.warn({ registry: base, err: message }, 'cannot follow the registry');
+    } else {
+      this.log.debug({ registry: base, err: message }, 'still cannot follow the registry');
+    }
+    this.lastErrorByUrl.set(base, message);
+  }
+
+  /** Write the newest delivered snapshot to the cache file; writes never overlap and older ones are skipped. */
+  private persist(snapshot: RegistrySnapshot, registry: string): void {
+    this.toPersist = { snapshot, registry };
+    if (this.persisting) return;
+    this.persisting = (async () => {
+      for (let next = this.toPersist; next; next = this.toPersist) {
+        this.toPersist = undefined;
+        const file: CacheFile = { format: 'mcpgate-snapshot-cache', version: 1, savedAt: new Date().toISOString(), registry: next.registry, snapshot: next.snapshot };
+        try {
+          await writeFileAtomic(this.options.cacheFile, JSON.stringify(file));
+        } catch (err) {
+          this.log.warn({ err, cacheFile: this.options.cacheFile }, 'could not save the snapshot cache');
+        }
+      }
+      this.persisting = undefined;
+    })();
+  }
+
+  private async readCache(): Promise<CacheFile | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.options.cacheFile, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn({ err, cacheFile: this.options.cacheFile }, 'could not read the snapshot cache');
+      return undefined;
+    }
+    try {
+      const file = JSON.parse(text) as Partial<CacheFile>;
+      if (file.format === 'mcpgate-snapshot-cache' && file.version === 1 && isRegistrySnapshot(file.snapshot)) {
+        return { format: file.format, version: 1, savedAt: String(file.savedAt), registry: String(file.registry), snapshot: file.snapshot };
+      }
+    } catch {
+      // reported below
+    }
+    this.log.warn({ cacheFile: this.options.cacheFile }, 'the snapshot cache is not a snapshot cache file; ignoring it');
+    return undefined;
+  }
+}
+
+/** Write `data` to `file` so that readers see the old or the new content, never a part. */
+async function writeFileAtomic(file: string, data: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const handle = await open(temp, 'w', 0o600);
+    try {
+      await handle.writeFile(data, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+}
+
+function revisionOf(event: SseEvent): number | undefined {
+  try {
+    const data = JSON.parse(event.data) as { revision?: unknown };
+    if (Number.isSafeInteger(data.revision)) return data.revision as number;
+  } catch {
+    // fall back to the event id
+  }
+  const id = Number(event.id);
+  return Number.isSafeInteger(id) ? id : undefined;
+}
+
+async function httpError(res: Dispatcher.ResponseData, what: string): Promise<Error> {
+  const text = await res.body.text().catch(() => '');
+  let detail = text.slice(0, 200);
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    if (body.error?.code) detail = `${body.error.code}: ${body.error.message ?? ''}`;
+  } catch {
+    // not JSON: keep the text
+  }
+  return new Error(`${what} answered HTTP ${res.statusCode}${detail ? ` (${detail})` : ''}`);
+}
+
+function errorMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  return code && !err.message.includes(code) ? `${code} ${err.message}${cause}` : `${err.message}${cause}`;
+}

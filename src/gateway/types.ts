@@ -1,0 +1,61 @@
+/**
+ * The gateway's ports: what runs a tool call (`ToolExecutor`), where backend addresses come
+ * from (`Upstream`), and where configuration comes from (`ConfigSource`). The request path
+ * reads only the immutable compiled snapshot built from a `RegistrySnapshot`.
+ */
+import type { RegistrySnapshot } from '../registry/domain/watch.js';
+
+/** One MCP content block of a tool result. */
+export type ContentBlock =
+  | { type: 'text'; text: string }
+  | { type: 'image'; data: string; mimeType: string }
+  | { type: 'audio'; data: string; mimeType: string };
+
+/** The result of `tools/call` (MCP `CallToolResult`). */
+export interface CallToolResult {
+  content: ContentBlock[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+/** Headers of the agent's HTTP request, names in lower case (as node:http gives them). */
+export type ClientHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** One tool call as an executor sees it: arguments already validated against the input schema. */
+export interface ToolCallRequest {
+  args: Record<string, unknown>;
+  /** The agent's request headers (for credential passthrough; legacy SSE: those of the GET). */
+  clientHeaders: ClientHeaders;
+  /** Aborted when the agent cancels or disconnects. */
+  signal: AbortSignal;
+}
+
+/** Runs one kind of tool (REST template, upstream MCP...). Built once per snapshot, shared by all calls. */
+export interface ToolExecutor {
+  execute(call: ToolCallRequest): Promise<CallToolResult>;
+}
+
+/** A backend address chosen for one attempt. */
+export interface UpstreamTarget {
+  /** Base URL without a trailing slash, e.g. `http://10.0.0.1:8080` or `https://api.example.com/v1`. */
+  baseUrl: string;
+  /** Stable id of the instance, so a retry can exclude it. */
+  id: string;
+}
+
+/** Where a server's backend requests go: a service's healthy instances, a direct address, or a URL. */
+export interface Upstream {
+  /** The next target by weighted round robin, skipping `exclude`; undefined when none is available. */
+  pick(exclude?: ReadonlySet<string>): UpstreamTarget | undefined;
+  /** How many targets there are to try. */
+  readonly size: number;
+}
+
+/** A source of registry snapshots for the gateway (in-process, registry over HTTP, or a file). */
+export interface ConfigSource {
+  /** Start delivering snapshots; resolves once the first one was delivered (or the source gave up with a cached one). */
+  start(onSnapshot: (snapshot: RegistrySnapshot) => void): Promise<void>;
+  stop(): Promise<void>;
+  /** A one-line description for logs and /readyz (which registry, which file...). */
+  describe(): string;
+}
