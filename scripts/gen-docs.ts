@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { OPTIONS } from '../src/config/config.js';
 import { ERRORS } from '../src/lib/errors.js';
+import { GATEWAY_ERRORS } from '../src/gateway/errors.js';
 
 const config = [
   '# Configuration',
@@ -41,6 +42,17 @@ const errors = [
   '| code | HTTP | Nacos code | meaning |',
   '| --- | --- | --- | --- |',
   ...Object.entries(ERRORS).map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.nacos} | ${e.doc} |`),
+  '',
+  '## Gateway (MCP endpoints)',
+  '',
+  'The gateway answers JSON-RPC errors `{"jsonrpc":"2.0","id":…,"error":{"code","message","data"?}}`.',
+  'Errors about one request inside a working exchange (unknown tool, invalid arguments) are answered in band',
+  'with HTTP 200, as MCP requires; transport and protocol errors carry the HTTP status below.',
+  'A failing backend call is not an error here: it is a tool result with `isError: true`.',
+  '',
+  '| code | HTTP | JSON-RPC | meaning |',
+  '| --- | --- | --- | --- |',
+  ...Object.entries(GATEWAY_ERRORS).map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.rpc} | ${e.doc} |`),
   '',
 ].join('\n');
 
