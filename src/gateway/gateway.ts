@@ -3,6 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Agent } from 'undici';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
+import { guardedLookup } from './executors/address-guard.js';
 import { McpHandler } from './mcp/handler.js';
 import type { EventStore, MessageBus, SessionStore } from './sessions/types.js';
 import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessions/memory.js';
@@ -53,12 +54,15 @@ export class Gateway {
     });
     const requests = new Counter({ name: 'mcpgate_gateway_requests_total', help: 'HTTP requests by method and status.', labelNames: ['method', 'status'] as const, registers: [metrics] });
     const revision = new Gauge({ name: 'mcpgate_gateway_snapshot_revision', help: 'Registry revision of the served snapshot.', registers: [metrics] });
-    const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1 });
+    // Backend connections: pooled with keep-alive; host names are resolved through a lookup that
+    // refuses link-local and cloud-metadata addresses, except for servers that allow them.
+    const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1, connect: { lookup: guardedLookup } });
+    const metadataDispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
     const handler = new McpHandler({
       logger: logger.child({ component: 'mcp' }), sessions, bus, events, allowedOrigins: opts.allowedOrigins ?? [],
       onToolCall: (server, _tool, seconds, isError) => calls.observe({ server, outcome: isError ? 'error' : 'ok' }, seconds),
     });
-    const compiler = new SnapshotCompiler({ dispatcher, logger });
+    const compiler = new SnapshotCompiler({ dispatcher, metadataDispatcher, logger });
     await opts.source.start((snap) => {
       const started = performance.now();
       const compiled = compiler.compile(snap);
@@ -96,7 +100,7 @@ export class Gateway {
     const unsecured = [...handler.current.namespaces].filter((ns) => !handler.current.securedNamespaces.has(ns));
     if (unsecured.length > 0) logger.warn({ namespaces: unsecured }, 'namespaces without consumer keys are open: anyone who reaches the gateway may call their tools');
     logger.info({ address: server.address(), source: opts.source.describe() }, 'gateway listening');
-    return new Gateway(server, handler, opts, dispatcher, [() => sessions.close(), () => bus.close(), () => events.close()]);
+    return new Gateway(server, handler, opts, dispatcher, [() => metadataDispatcher.close(), () => sessions.close(), () => bus.close(), () => events.close()]);
   }
 
   /** The port the gateway listens on (useful with port 0). */

@@ -94,7 +94,12 @@ function listEntry(t: Tool): Record<string, unknown> {
 export class SnapshotCompiler {
   private cache = new Map<string, CachedTools>();
 
-  constructor(private readonly deps: { dispatcher: Dispatcher; logger: Logger; defaultTimeoutMs?: number }) {}
+  /**
+   * `dispatcher` is used for every backend call; `metadataDispatcher`, when given, for servers
+   * whose config allows link-local and cloud-metadata addresses (the default one refuses them
+   * at connect time too).
+   */
+  constructor(private readonly deps: { dispatcher: Dispatcher; metadataDispatcher?: Dispatcher; logger: Logger; defaultTimeoutMs?: number }) {}
 
   compile(input: RegistrySnapshot): GatewaySnapshot {
     const next = new Map<string, CachedTools>();
@@ -132,9 +137,11 @@ export class SnapshotCompiler {
     for (const tool of [...spec.tools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       if (!tool.enabled || !tool.template) continue;
       try {
+        const allowMetadataAddresses = spec.config.allowMetadataAddresses === true;
         const executor = createRestExecutor({
-          tool, serverName: server.name, spec, passthrough: server.passthrough, upstream, dispatcher: this.deps.dispatcher,
-          defaultTimeoutMs: this.deps.defaultTimeoutMs, allowMetadataAddresses: spec.config.allowMetadataAddresses === true,
+          tool, serverName: server.name, spec, passthrough: server.passthrough, upstream, allowMetadataAddresses,
+          dispatcher: allowMetadataAddresses ? this.deps.metadataDispatcher ?? this.deps.dispatcher : this.deps.dispatcher,
+          defaultTimeoutMs: this.deps.defaultTimeoutMs,
         });
         tools.push({ name: tool.name, listEntry: listEntry(tool), validate: args.compile(tool.inputSchema), executor });
       } catch (err) {

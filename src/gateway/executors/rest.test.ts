@@ -1,0 +1,682 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { Agent, MockAgent } from 'undici';
+import type { Dispatcher } from 'undici';
+import { fromHigress } from '../../registry/domain/convert/higress.js';
+import type { CredentialPassthrough, McpServerSpec } from '../../registry/domain/model.js';
+import type { RegistrySnapshot } from '../../registry/domain/watch.js';
+import { GatewayError } from '../errors.js';
+import { TemplateError } from '../template/index.js';
+import type { CallToolResult, ClientHeaders, ToolExecutor, Upstream } from '../types.js';
+import { createUpstream } from '../upstream.js';
+import { AddressGuard, guardedLookup, isMetadataAddress } from './address-guard.js';
+import { capText, createRestExecutor } from './rest.js';
+import { encodeHostValue, encodePathValue, escapePath, planUrl, queryEscape } from './url.js';
+
+const FIXTURES = new URL('../../../test/fixtures/higress/', import.meta.url);
+const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+const HTML = `<!doctype html><html><body>${'<p>Internal Server Error</p>'.repeat(4000)}</body></html>`;
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+interface Received {
+  method: string;
+  path: string;
+  query: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+interface Backend {
+  server: Server;
+  port: number;
+  url: string;
+  records: Received[];
+  /** The requests received since the last call. */
+  take(): Received[];
+}
+
+function json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(typeof value === 'string' ? value : JSON.stringify(value));
+}
+
+async function startBackend(): Promise<Backend> {
+  const records: Received[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const [path = '', query = ''] = (req.url ?? '').split(/\?(.*)/s);
+      const body = Buffer.concat(chunks).toString('utf8');
+      records.push({ method: req.method ?? '', path, query, headers: req.headers, body });
+      route(path, query, body, res, timers);
+    });
+  });
+  server.on('close', () => timers.forEach(clearTimeout));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server, port, url: `http://127.0.0.1:${port}`, records,
+    take: () => records.splice(0, records.length),
+  };
+}
+
+function route(path: string, query: string, body: string, res: ServerResponse, timers: Set<NodeJS.Timeout>): void {
+  if (path.startsWith('/api/v1/')) return json(res, 200, { title: 'Next.js', snippets: ['npx create-next-app'] });
+  if (/^\/items\/[^/]+\/tags$/.test(path)) return json(res, 201, { ok: true });
+  if (path.startsWith('/regions/')) {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    return void res.end('region ok');
+  }
+  if (/^\/orgs\/[^/]+\/users$/.test(path)) return json(res, 201, { id: 'u1', name: (JSON.parse(body) as { name: string }).name });
+  if (path === '/forms') return json(res, 200, { received: true });
+  if (path === '/templated' || path.startsWith('/todos/')) {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    return void res.end('updated');
+  }
+  if (path === '/xxx/list.json') return json(res, 200, '{\n  "items": [ { "id": 1, "name": "a" } ],\n  "total": 1\n}\n');
+  if (path === '/search') {
+    if (query === 'query=none') return json(res, 200, { results: [], site: 'Example Docs' });
+    return json(res, 200, { results: [{ title: 'One', url: 'https://one.example' }, { title: 'Two' }], site: 'Example Docs' });
+  }
+  if (path === '/quota') {
+    if (query === 'account=plain') {
+      res.writeHead(429, { 'content-type': 'text/plain' });
+      return void res.end('slow down');
+    }
+    return json(res, 503, { code: 'QUOTA', message: 'quota exceeded' }, { 'x-request-id': 'req-7' });
+  }
+  if (path === '/html500') {
+    res.writeHead(500, { 'content-type': 'text/html; charset=utf-8' });
+    return void res.end(HTML);
+  }
+  if (path === '/chart.png') {
+    res.writeHead(200, { 'content-type': 'image/png' });
+    return void res.end(PNG);
+  }
+  if (path === '/empty') {
+    res.writeHead(200, { 'content-length': '0' });
+    return void res.end();
+  }
+  if (path === '/slow') {
+    const t = setTimeout(() => json(res, 200, { late: true }), 2000);
+    timers.add(t);
+    return;
+  }
+  if (path === '/weather') return json(res, 200, { city: 'Berlin', tempC: 21.5 });
+  if (path === '/raw.txt') {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    return void res.end('line1\nline2');
+  }
+  if (['/me', '/keyed', '/basic', '/q', '/session', '/tenant', '/plain', '/flaky'].includes(path)) {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    return void res.end('ok');
+  }
+  res.writeHead(404, { 'content-type': 'text/plain' });
+  res.end('not found');
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+function fixture(file: string): { name: string; spec: McpServerSpec } {
+  return fromHigress(readFileSync(new URL(file, FIXTURES), 'utf8'));
+}
+
+const EMPTY_SNAPSHOT: RegistrySnapshot = { revision: 1, namespaces: ['public'], services: [], mcpServers: [], consumers: [] };
+const NO_PASSTHROUGH: CredentialPassthrough = { headers: [], cookies: [] };
+
+function direct(port: number): Upstream {
+  return createUpstream({ type: 'direct', address: '127.0.0.1', port }, 'http', EMPTY_SNAPSHOT) as Upstream;
+}
+
+function textOf(result: CallToolResult): string {
+  const first = result.content[0];
+  assert.ok(first && first.type === 'text', `expected a text block, got ${JSON.stringify(result)}`);
+  return first.text;
+}
+
+function call(executor: ToolExecutor, args: Record<string, unknown>, clientHeaders: ClientHeaders = {}, signal?: AbortSignal): Promise<CallToolResult> {
+  return executor.execute({ args, clientHeaders, signal: signal ?? new AbortController().signal });
+}
+
+async function rejectsWith(promise: Promise<unknown>, code: GatewayError['code'], message: RegExp): Promise<GatewayError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof GatewayError, `expected a GatewayError, got ${String(caught)}`);
+  assert.equal(caught.code, code);
+  assert.match(caught.message, message);
+  return caught;
+}
+
+describe('REST executor', () => {
+  let backend: Backend;
+  let dispatcher: Agent;
+
+  before(async () => {
+    backend = await startBackend();
+    dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+  });
+  after(async () => {
+    await dispatcher.close();
+    backend.server.closeAllConnections();
+    await new Promise<void>((resolve) => backend.server.close(() => resolve()));
+  });
+
+  function executor(file: string, toolName: string, o: {
+    upstream?: Upstream | undefined; passthrough?: CredentialPassthrough; config?: Record<string, unknown>;
+    allowMetadataAddresses?: boolean; dispatcher?: Dispatcher; defaultTimeoutMs?: number;
+  } = {}): ToolExecutor {
+    const { name, spec } = fixture(file);
+    const tool = spec.tools.find((t) => t.name === toolName);
+    assert.ok(tool, `no tool ${toolName} in ${file}`);
+    return createRestExecutor({
+      tool, serverName: name, spec: { config: { ...spec.config, ...o.config }, securitySchemes: spec.securitySchemes },
+      passthrough: o.passthrough ?? NO_PASSTHROUGH, upstream: 'upstream' in o ? o.upstream : direct(backend.port),
+      dispatcher: o.dispatcher ?? dispatcher, allowMetadataAddresses: o.allowMetadataAddresses, defaultTimeoutMs: o.defaultTimeoutMs,
+    });
+  }
+
+  describe('positions (positions.yaml)', () => {
+    it('get-library-docs: sub-path in a path arg, query args with default, argsToUrlParam, templated headers, prependBody', async () => {
+      const result = await call(executor('positions.yaml', 'get-library-docs'), { libraryId: '/vercel/next.js', topic: 'routing', verbose: 'true' });
+      const [r] = backend.take();
+      assert.ok(r);
+      assert.equal(r.method, 'GET');
+      assert.equal(r.path, '/api/v1/vercel/next.js');
+      assert.equal(r.query, 'lang=en&tokens=5000&topic=routing&verbose=true');
+      assert.equal(r.headers['x-source'], 'server');
+      assert.match(r.headers['x-request-id'] as string, UUID_V4);
+      assert.equal(r.headers['authorization'], 'APPCODE ac-123');
+      assert.equal(r.headers['accept'], '*/*');
+      assert.equal(r.headers['content-type'], undefined);
+      assert.equal(r.body, '');
+      assert.deepEqual(result, {
+        content: [{
+          type: 'text',
+          text: '# Library documentation\nFields: title (string), snippets (array of code samples).\n{"title":"Next.js","snippets":["npx create-next-app"]}',
+        }],
+      });
+    });
+
+    it('get-library-docs: a new uuidv4 on every call, and escaping of what a path may not hold', async () => {
+      const ex = executor('positions.yaml', 'get-library-docs');
+      await call(ex, { libraryId: '/docs/hello world/ü', tokens: 10, type: 'txt' });
+      await call(ex, { libraryId: '/a:b@c(d)', tokens: '20' });
+      const [a, b] = backend.take();
+      assert.equal(a?.path, '/api/v1/docs/hello%20world/%C3%BC');
+      assert.equal(a?.query, 'lang=en&tokens=10&type=txt');
+      assert.equal(b?.path, '/api/v1/a:b@c(d)');
+      assert.equal(b?.query, 'lang=en&tokens=20');
+      assert.notEqual(a?.headers['x-request-id'], b?.headers['x-request-id']);
+    });
+
+    it('refuses path values that would inject a query, a fragment, dot segments or another host', async () => {
+      const ex = executor('positions.yaml', 'get-library-docs');
+      const attempts: [string, RegExp][] = [
+        ['../etc', /dot segments|"\."/], ['/docs/../../etc/passwd', /"\." or "\.\."/], ['a?b=c', /"\?" or "#"/], ['a#frag', /"\?" or "#"/],
+        ['%2e%2e', /"\." or "\.\."/], ['/x/%2E%2e/y', /"\." or "\.\."/], ['%252e%252e', /"\." or "\.\."/], ['a%3Fb', /"\?" or "#"/],
+        ['//evil.com', /"\/\/"/], ['/ok//evil.com', /"\/\/"/], ['a\\b', /backslash/], ['a\r\nHost: x', /control/], ['.', /"\." or "\.\."/],
+      ];
+      for (const [libraryId, why] of attempts) {
+        await rejectsWith(call(ex, { libraryId }), 'INVALID_PARAMS', new RegExp(`^argument 'libraryId': .*${why.source}`));
+      }
+      assert.deepEqual(backend.take(), []);
+    });
+
+    it('tag-item: header, cookie (appended to the template Cookie) and body positions; numbers coerced; appendBody', async () => {
+      const result = await call(executor('positions.yaml', 'tag-item'), {
+        id: 'i-1', 'X-Trace': 't-9', session: 's 1;admin=1', lang: 'de', tag: 'urgent', weight: '2.5',
+      });
+      const [r] = backend.take();
+      assert.ok(r);
+      assert.equal(r.method, 'POST');
+      assert.equal(r.path, '/items/i-1/tags');
+      assert.equal(r.query, '');
+      assert.equal(r.headers['x-trace'], 't-9');
+      assert.equal(r.headers['cookie'], 'tenant=acme; session=s%201%3Badmin=1; lang=de');
+      assert.equal(r.headers['content-type'], 'application/json; charset=utf-8');
+      assert.equal(r.body, '{"tag":"urgent","weight":2.5}');
+      assert.deepEqual(result, { content: [{ type: 'text', text: '{"ok":true}\n(tagged)' }] });
+    });
+
+    it('tag-item: refuses a header argument with CR/LF; sends UTF-8 header values as bytes', async () => {
+      const ex = executor('positions.yaml', 'tag-item');
+      await rejectsWith(call(ex, { id: 'i', tag: 't', 'X-Trace': 'a\r\nX-Evil: 1' }), 'INVALID_PARAMS', /^argument 'X-Trace': .*control/);
+      await call(ex, { id: 'i', tag: 't', 'X-Trace': 'Zoë' });
+      const [r] = backend.take();
+      assert.equal(Buffer.from(r?.headers['x-trace'] as string, 'latin1').toString('utf8'), 'Zoë');
+    });
+
+    it('region-lookup: absolute URL from config; a placeholder in the query is query-escaped; the query is re-encoded sorted', async () => {
+      const ex = executor('positions.yaml', 'region-lookup', { upstream: undefined, config: { baseUrl: backend.url } });
+      const result = await call(ex, { country: 'de', q: 'a&b c', page: 2 });
+      const [r] = backend.take();
+      assert.equal(r?.method, 'GET');
+      assert.equal(r?.path, '/regions/de');
+      assert.equal(r?.query, 'fixed=a+b&page=2&q=a%26b+c');
+      assert.deepEqual(result, { content: [{ type: 'text', text: 'region ok' }] });
+    });
+  });
+
+  describe('bodies (bodies.yaml, seed.yaml)', () => {
+    it('create-user: argsToJsonBody with coerced integer and boolean, path arg left out of the body; response body template', async () => {
+      const result = await call(executor('bodies.yaml', 'create-user'), { org: 'acme', name: 'Ann', age: '42', active: 'true', tags: ['a', 'b'] });
+      const [r] = backend.take();
+      assert.equal(r?.method, 'POST');
+      assert.equal(r?.path, '/orgs/acme/users');
+      assert.equal(r?.query, '');
+      assert.equal(r?.headers['content-type'], 'application/json; charset=utf-8');
+      assert.equal(r?.body, '{"name":"Ann","age":42,"active":true,"tags":["a","b"]}');
+      assert.deepEqual(result, { content: [{ type: 'text', text: 'created u1 (Ann)' }] });
+    });
+
+    it('submit-form: argsToFormBody, sorted and form-encoded; a header arg stays a header', async () => {
+      const result = await call(executor('bodies.yaml', 'submit-form'), { q: 'a b&c=ü', n: 1.5, trace: 'x1' });
+      const [r] = backend.take();
+      assert.equal(r?.method, 'POST');
+      assert.equal(r?.path, '/forms');
+      assert.equal(r?.headers['content-type'], 'application/x-www-form-urlencoded');
+      assert.equal(r?.headers['trace'], 'x1');
+      assert.equal(r?.body, 'n=1.5&q=a+b%26c%3D%C3%BC');
+      assert.deepEqual(result, { content: [{ type: 'text', text: '{"received":true}' }] });
+    });
+
+    it('templated-body: toJson of a string, an object and config; the template wins over body args and argsToJsonBody', async () => {
+      const result = await call(executor('bodies.yaml', 'templated-body'), {
+        name: 'Zoë "Z" <b>', user: { id: 7, email: 'z@example.com' }, ignored: 'nope',
+      });
+      const [r] = backend.take();
+      assert.equal(r?.method, 'POST');
+      assert.equal(r?.path, '/templated');
+      assert.equal(r?.headers['content-type'], 'application/json; charset=utf-8');
+      assert.equal(
+        r?.body,
+        '{"name": "Zoë \\"Z\\" \\u003cb\\u003e", "user": {"id":7,"email":"z@example.com"}, "meta": {"app": "ac-123", "limit": 20, "max": 10}}\n',
+      );
+      assert.deepEqual(JSON.parse(r?.body ?? ''), { name: 'Zoë "Z" <b>', user: { id: 7, email: 'z@example.com' }, meta: { app: 'ac-123', limit: 20, max: 10 } });
+      assert.deepEqual(result, { content: [{ type: 'text', text: 'updated' }] });
+    });
+
+    it('update-form: body args as a form because the template sets a form Content-Type', async () => {
+      const result = await call(executor('bodies.yaml', 'update-form'), { id: 't1', title: 'Buy milk', done: true });
+      const [r] = backend.take();
+      assert.equal(r?.method, 'PUT');
+      assert.equal(r?.path, '/todos/t1');
+      assert.equal(r?.headers['content-type'], 'application/x-www-form-urlencoded');
+      assert.equal(r?.body, 'done=true&title=Buy+milk');
+      assert.deepEqual(result, { content: [{ type: 'text', text: 'updated' }] });
+    });
+
+    it("seed.yaml: the deployment guide's template works verbatim and {{.}} prints the whole JSON", async () => {
+      const result = await call(executor('seed.yaml', 'list'), { page: 2, keyword: 'a b' });
+      const [r] = backend.take();
+      assert.equal(r?.method, 'GET');
+      assert.equal(r?.path, '/xxx/list.json');
+      assert.equal(r?.query, 'keyword=a+b&page=2');
+      assert.equal(r?.body, '');
+      assert.deepEqual(result, { content: [{ type: 'text', text: '{"items":[{"id":1,"name":"a"}],"total":1}' }] });
+    });
+  });
+
+  describe('responses (responses.yaml)', () => {
+    it('search: range and if in the response template', async () => {
+      const ex = executor('responses.yaml', 'search');
+      assert.deepEqual(await call(ex, { query: 'mcp' }), {
+        content: [{ type: 'text', text: '2 results on Example Docs:\n1. One <https://one.example>\n2. Two (no link)' }],
+      });
+      assert.deepEqual(await call(ex, { query: 'none' }), { content: [{ type: 'text', text: 'No results for this query.' }] });
+      assert.deepEqual(backend.take().map((r) => `${r.method} ${r.path}?${r.query}`), ['GET /search?query=mcp', 'GET /search?query=none']);
+    });
+
+    it('quota: the error template sees the body and _headers; empty output falls back to HTTP status and body', async () => {
+      const ex = executor('responses.yaml', 'quota');
+      assert.deepEqual(await call(ex, { account: 'acme' }), {
+        content: [{ type: 'text', text: 'QUOTA: quota exceeded (HTTP 503, request req-7)' }], isError: true,
+      });
+      assert.deepEqual(await call(ex, { account: 'plain' }), { content: [{ type: 'text', text: 'HTTP 429: slow down' }], isError: true });
+      assert.equal(backend.take().length, 2);
+    });
+
+    it('report: an HTML 500 page is an error with the body cut at 64 KiB', async () => {
+      const result = await call(executor('responses.yaml', 'report'), {});
+      backend.take();
+      assert.equal(result.isError, true);
+      const t = textOf(result);
+      assert.ok(t.startsWith('HTTP 500: <!doctype html><html><body><p>Internal Server Error</p>'));
+      const bytes = Buffer.byteLength(HTML);
+      assert.ok(t.endsWith(`\n… [truncated: ${bytes - (64 * 1024 - 'HTTP 500: '.length)} more bytes]`), t.slice(-80));
+      assert.ok(Buffer.byteLength(t) < 64 * 1024 + 100);
+    });
+
+    it('chart: image/* becomes image content', async () => {
+      assert.deepEqual(await call(executor('responses.yaml', 'chart'), {}), {
+        content: [{ type: 'image', data: PNG.toString('base64'), mimeType: 'image/png' }],
+      });
+      assert.equal(backend.take()[0]?.path, '/chart.png');
+    });
+
+    it('ping: an empty body is "success"', async () => {
+      assert.deepEqual(await call(executor('responses.yaml', 'ping'), {}), { content: [{ type: 'text', text: 'success' }] });
+      const [r] = backend.take();
+      assert.equal(r?.method, 'DELETE');
+      assert.equal(r?.path, '/empty');
+    });
+
+    it('slow: the tool timeout gives "timed out after N ms"', async () => {
+      const started = Date.now();
+      assert.deepEqual(await call(executor('responses.yaml', 'slow'), {}), { content: [{ type: 'text', text: 'timed out after 200 ms' }], isError: true });
+      assert.ok(Date.now() - started < 1500);
+      backend.take();
+    });
+
+    it('slow: the default timeout applies to tools without one, and cancellation aborts the call', async () => {
+      const { spec } = fixture('responses.yaml');
+      const tool = spec.tools.find((t) => t.name === 'slow');
+      assert.ok(tool?.template);
+      const ex = createRestExecutor({
+        tool: { ...tool, template: { ...tool.template, timeoutMs: undefined } }, serverName: 'responses', spec,
+        passthrough: NO_PASSTHROUGH, upstream: direct(backend.port), dispatcher, defaultTimeoutMs: 150,
+      });
+      assert.equal(textOf(await call(ex, {})), 'timed out after 150 ms');
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 50);
+      assert.deepEqual(await call(executor('responses.yaml', 'slow'), {}, {}, controller.signal), { content: [{ type: 'text', text: 'cancelled' }], isError: true });
+      backend.take();
+    });
+
+    it('weather: outputSchema gives structuredContent next to the text', async () => {
+      assert.deepEqual(await call(executor('responses.yaml', 'weather'), { city: 'Berlin' }), {
+        content: [{ type: 'text', text: '{"city":"Berlin","tempC":21.5}' }], structuredContent: { city: 'Berlin', tempC: 21.5 },
+      });
+      assert.equal(backend.take()[0]?.query, 'city=Berlin');
+    });
+
+    it('raw: without a response template the raw body is the text', async () => {
+      assert.deepEqual(await call(executor('responses.yaml', 'raw'), {}), { content: [{ type: 'text', text: 'line1\nline2' }] });
+      backend.take();
+    });
+
+    it('current-time: a direct-response tool renders from args (with defaults) and config, with no backend call', async () => {
+      const ex = executor('responses.yaml', 'current-time', { upstream: undefined });
+      const day = '(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}';
+      assert.match(textOf(await call(ex, { timeZone: 'UTC' })), new RegExp(`^Now in UTC: ${day}$`));
+      assert.match(textOf(await call(ex, {})), new RegExp(`^Now in Asia/Shanghai: ${day}$`));
+      const utc = textOf(await call(ex, { timeZone: 'UTC' })).slice(-8, -3);
+      const now = new Date();
+      assert.ok([now.getUTCHours(), (now.getUTCHours() + 23) % 24].map((h) => String(h).padStart(2, '0')).includes(utc.slice(0, 2)));
+      assert.deepEqual(backend.take(), []);
+    });
+
+    it('echo-structured: a direct-response tool with an output schema', async () => {
+      assert.deepEqual(await call(executor('responses.yaml', 'echo-structured', { upstream: undefined }), { city: 'Oslo' }), {
+        content: [{ type: 'text', text: '{"city": "Oslo", "site": "Example Docs"}' }], structuredContent: { city: 'Oslo', site: 'Example Docs' },
+      });
+    });
+  });
+
+  describe('credentials (secure.yaml)', () => {
+    const ok = { content: [{ type: 'text', text: 'ok' }] };
+
+    it('whoami: a required bearer credential is passed through; missing → UNAUTHORIZED with WWW-Authenticate', async () => {
+      const ex = executor('secure.yaml', 'whoami');
+      const err = await rejectsWith(call(ex, {}), 'UNAUTHORIZED', /^tool whoami needs a credential: send Authorization: Bearer <token>/);
+      assert.equal(err.status, 401);
+      assert.deepEqual(err.headers, { 'www-authenticate': 'Bearer realm="mcpgate"' });
+      await rejectsWith(call(ex, {}, { authorization: 'Bearer mgk_consumerkey' }), 'UNAUTHORIZED', /gateway key/);
+      await rejectsWith(call(ex, {}, { authorization: 'Basic dTpw' }), 'UNAUTHORIZED', /Bearer/);
+      assert.deepEqual(backend.take(), []);
+      assert.deepEqual(await call(ex, {}, { authorization: 'bearer user-token-1' }), ok);
+      const [r] = backend.take();
+      assert.equal(r?.path, '/me');
+      assert.equal(r?.headers['authorization'], 'Bearer user-token-1');
+    });
+
+    it('default-key, tool-key, basic-auth, query-key: configured upstream credentials', async () => {
+      assert.deepEqual(await call(executor('secure.yaml', 'default-key'), {}, { 'x-backend-key': 'agent-value' }), ok);
+      assert.deepEqual(await call(executor('secure.yaml', 'tool-key'), {}), ok);
+      assert.deepEqual(await call(executor('secure.yaml', 'basic-auth'), {}), ok);
+      assert.deepEqual(await call(executor('secure.yaml', 'query-key'), { q: 'x' }), ok);
+      const [a, b, c, d] = backend.take();
+      assert.equal(a?.headers['x-backend-key'], 'default-key');
+      assert.equal(b?.headers['x-backend-key'], 'tool-key');
+      assert.equal(c?.headers['authorization'], 'Basic dXNlcjpwYXNz');
+      assert.equal(d?.path, '/q');
+      assert.equal(d?.query, 'api_key=q-default&q=x');
+    });
+
+    it('cookie-session: a required cookie credential, taken from the agent and sent once', async () => {
+      const ex = executor('secure.yaml', 'cookie-session', { passthrough: { headers: [], cookies: ['sid', 'session'] } });
+      const err = await rejectsWith(call(ex, { theme: 'dark' }, { cookie: 'other=1' }), 'UNAUTHORIZED', /send the cookie sid/);
+      assert.deepEqual(err.headers, { 'www-authenticate': 'ApiKey realm="mcpgate", in="cookie", name="sid"' });
+      assert.deepEqual(await call(ex, { theme: 'dark' }, { cookie: 'other=1; sid=abc; session=s1' }), ok);
+      const [r] = backend.take();
+      assert.equal(r?.headers['cookie'], 'theme=dark; session=s1; sid=abc');
+    });
+
+    it('tenant: passthrough wins over the default credential, which applies when the agent sends none', async () => {
+      const ex = executor('secure.yaml', 'tenant', { passthrough: { headers: ['X-Tenant-Key'], cookies: [] } });
+      assert.deepEqual(await call(ex, {}, { 'x-tenant-key': 't-1' }), ok);
+      assert.deepEqual(await call(ex, {}), ok);
+      const [a, b] = backend.take();
+      assert.equal(a?.headers['x-tenant-key'], 't-1');
+      assert.equal(b?.headers['x-tenant-key'], 'fallback-tenant');
+    });
+
+    it('plain: only allow-listed headers and cookies are forwarded; hop-by-hop and the gateway key never', async () => {
+      const passthrough = {
+        headers: ['Authorization', 'X-User-Token', 'Connection', 'Transfer-Encoding', 'X-Api-Key', 'Proxy-Authorization', 'Host', 'Keep-Alive',
+          'Upgrade', 'TE', 'Trailer', 'Content-Length', 'X-Hop', 'Accept'],
+        cookies: ['session'],
+      };
+      const ex = executor('secure.yaml', 'plain', { passthrough });
+      const client: ClientHeaders = {
+        authorization: 'Bearer user-token', 'x-user-token': 'u1', connection: 'keep-alive, X-Hop', 'x-hop': 'secret', 'transfer-encoding': 'chunked',
+        'x-api-key': 'mgk_key', 'proxy-authorization': 'Basic eA==', host: 'gateway.local', 'keep-alive': 'timeout=5', upgrade: 'h2c', te: 'trailers',
+        trailer: 'x', 'content-length': '99', 'x-other': 'no', accept: 'application/json, text/event-stream', cookie: 'session=s1; tracking=t1',
+      };
+      assert.deepEqual(await call(ex, {}, client), ok);
+      const [r] = backend.take();
+      assert.ok(r);
+      assert.equal(r.method, 'POST');
+      assert.equal(r.headers['authorization'], 'Bearer user-token');
+      assert.equal(r.headers['x-user-token'], 'u1');
+      assert.equal(r.headers['cookie'], 'session=s1');
+      assert.equal(r.headers['accept'], '*/*');
+      assert.equal(r.headers['host'], `127.0.0.1:${backend.port}`);
+      for (const h of ['x-hop', 'x-api-key', 'proxy-authorization', 'upgrade', 'te', 'trailer', 'transfer-encoding', 'x-other', 'keep-alive']) {
+        assert.equal(r.headers[h], undefined, h);
+      }
+      assert.equal(r.headers['content-length'], '0');
+
+      assert.deepEqual(await call(ex, {}, { authorization: 'Bearer mgk_consumer' }), ok);
+      assert.equal(backend.take()[0]?.headers['authorization'], undefined);
+      assert.deepEqual(await call(executor('secure.yaml', 'plain'), {}, client), ok);
+      const [none] = backend.take();
+      assert.equal(none?.headers['authorization'], undefined);
+      assert.equal(none?.headers['cookie'], undefined);
+    });
+  });
+
+  describe('metadata addresses (metadata.yaml)', () => {
+    for (const [tool, host] of [
+      ['instance-metadata', '169.254.169.254'], ['google-metadata', 'metadata.google.internal'], ['decimal-ip', '169.254.169.254'], ['aws-v6', '[fd00:ec2::254]'],
+    ] as const) {
+      it(`${tool}: refused`, async () => {
+        const result = await call(executor('metadata.yaml', tool, { upstream: undefined }), {});
+        assert.deepEqual(result, {
+          content: [{ type: 'text', text: `request refused: ${host} is a link-local or cloud-metadata address (the server does not allow metadata addresses)` }],
+          isError: true,
+        });
+      });
+    }
+
+    it('instance-metadata: attempted when the server allows metadata addresses', async () => {
+      const mock = new MockAgent();
+      mock.disableNetConnect();
+      mock.get('http://169.254.169.254').intercept({ path: '/latest', method: 'GET' }).reply(200, 'ami-id');
+      const ex = executor('metadata.yaml', 'instance-metadata', { upstream: undefined, allowMetadataAddresses: true, dispatcher: mock });
+      assert.deepEqual(await call(ex, {}), { content: [{ type: 'text', text: 'ami-id' }] });
+      mock.assertNoPendingInterceptors();
+      await mock.close();
+    });
+
+    it('checks literal forms and DNS answers; a guarded lookup refuses metadata answers at connect time', async () => {
+      for (const ip of ['169.254.169.254', '169.254.0.1', '::ffff:169.254.169.254', 'fd00:ec2::254', 'fe80::1', '100.100.100.200']) assert.equal(isMetadataAddress(ip), true, ip);
+      for (const ip of ['127.0.0.1', '10.0.0.1', '::1', 'fd00::1', 'api.example.com']) assert.equal(isMetadataAddress(ip), false, ip);
+      const guard = new AddressGuard();
+      assert.equal(guard.check('127.0.0.1'), undefined);
+      assert.match(String(guard.check('[fd00:ec2::254]')), /metadata/);
+      assert.match(String(guard.check('METADATA.google.internal')), /metadata/);
+      assert.equal(await guard.check('localhost'), undefined);
+      const refused = await new Promise<NodeJS.ErrnoException | null>((resolve) => guardedLookup('metadata.google.internal', {}, (err) => resolve(err)));
+      assert.equal(refused?.code, 'EMETADATA');
+      const local = await new Promise<unknown>((resolve) => guardedLookup('localhost', {}, (err, address) => resolve(err ?? address)));
+      assert.match(String(local), /^(127\.0\.0\.1|::1)$/);
+    });
+
+    it('refuses a service instance registered at a metadata address', async () => {
+      const upstream = createUpstream({ type: 'direct', address: '169.254.169.254', port: 80 }, 'http', EMPTY_SNAPSHOT);
+      const result = await call(executor('seed.yaml', 'list', { upstream }), {});
+      assert.match(textOf(result), /^request refused: 169\.254\.169\.254 is a link-local/);
+    });
+  });
+
+  describe('backends', () => {
+    it('backend down: a closed port is "backend unavailable"', async () => {
+      const result = await call(executor('seed.yaml', 'list', { upstream: direct(await closedPort()) }), {});
+      assert.deepEqual(result, { content: [{ type: 'text', text: 'backend unavailable: ECONNREFUSED' }], isError: true });
+    });
+
+    it('refuses a URL that is not http(s), and an answer over the size limit', async () => {
+      const ex = executor('positions.yaml', 'region-lookup', { upstream: undefined, config: { baseUrl: 'ftp://127.0.0.1' } });
+      assert.deepEqual(await call(ex, { country: 'de' }), { content: [{ type: 'text', text: 'invalid backend URL: unsupported URL scheme ftp:' }], isError: true });
+      const { spec } = fixture('responses.yaml');
+      const small = createRestExecutor({
+        tool: spec.tools.find((t) => t.name === 'report')!, serverName: 'responses', spec, passthrough: NO_PASSTHROUGH,
+        upstream: direct(backend.port), dispatcher, maxResponseBytes: 1000,
+      });
+      assert.deepEqual(await call(small, {}), { content: [{ type: 'text', text: "the backend's answer is over 1000 bytes" }], isError: true });
+      assert.equal(textOf(await call(executor('seed.yaml', 'list'), {})), '{"items":[{"id":1,"name":"a"}],"total":1}');
+      backend.take();
+    });
+
+    it('no endpoint, or no healthy instance', async () => {
+      assert.match(textOf(await call(executor('seed.yaml', 'list', { upstream: undefined }), {})), /^server has no endpoint/);
+      const empty = createUpstream({ type: 'service', namespace: 'public', group: 'DEFAULT_GROUP', service: 'x' }, 'http', EMPTY_SNAPSHOT);
+      assert.deepEqual(await call(executor('seed.yaml', 'list', { upstream: empty }), {}), {
+        content: [{ type: 'text', text: 'backend unavailable: no healthy instance' }], isError: true,
+      });
+    });
+
+    it('fails over from an instance refusing connections to a live one, for any method', async () => {
+      const dead = await closedPort();
+      const snapshot: RegistrySnapshot = {
+        ...EMPTY_SNAPSHOT,
+        services: [{
+          namespace: 'public', group: 'DEFAULT_GROUP', name: 'api',
+          instances: [dead, backend.port].map((port) => ({ ip: '127.0.0.1', port, weight: 1, healthy: true, enabled: true, cluster: 'DEFAULT', metadata: {} })),
+        }],
+      };
+      const upstream = createUpstream({ type: 'service', namespace: 'public', group: 'DEFAULT_GROUP', service: 'api' }, 'http', snapshot);
+      const list = executor('seed.yaml', 'list', { upstream });
+      const post = executor('positions.yaml', 'tag-item', { upstream });
+      for (let i = 0; i < 6; i++) {
+        assert.equal((await call(list, { page: i })).isError, undefined);
+        assert.equal((await call(post, { id: String(i), tag: 't' })).isError, undefined);
+      }
+      assert.equal(backend.take().length, 12);
+      const allDead = createUpstream({ type: 'service', namespace: 'public', group: 'DEFAULT_GROUP', service: 'api' }, 'http', {
+        ...snapshot, services: [{ ...snapshot.services[0]!, instances: snapshot.services[0]!.instances.map((x) => ({ ...x, port: dead })) }],
+      });
+      assert.equal(allDead?.size, 1);
+    });
+
+    it('retries an idempotent request once on another instance after a reset; not a POST', async () => {
+      const resetter = createTcpServer((socket) => socket.destroy());
+      await new Promise<void>((resolve) => resetter.listen(0, '127.0.0.1', resolve));
+      const resetPort = (resetter.address() as AddressInfo).port;
+      try {
+        const snapshot: RegistrySnapshot = {
+          ...EMPTY_SNAPSHOT,
+          services: [{
+            namespace: 'public', group: 'DEFAULT_GROUP', name: 'api',
+            instances: [resetPort, backend.port].map((port) => ({ ip: '127.0.0.1', port, weight: 1, healthy: true, enabled: true, cluster: 'DEFAULT', metadata: {} })),
+          }],
+        };
+        const service = { type: 'service', namespace: 'public', group: 'DEFAULT_GROUP', service: 'api' } as const;
+        const get = executor('seed.yaml', 'list', { upstream: createUpstream(service, 'http', snapshot) });
+        assert.equal(textOf(await call(get, {})), '{"items":[{"id":1,"name":"a"}],"total":1}');
+        const post = executor('positions.yaml', 'tag-item', { upstream: createUpstream(service, 'http', snapshot) });
+        const result = await call(post, { id: 'x', tag: 't' });
+        assert.equal(result.isError, true);
+        assert.match(textOf(result), /^backend unavailable: (UND_ERR_SOCKET|ECONNRESET)$/);
+        assert.deepEqual(backend.take().map((r) => r.method), ['GET']);
+      } finally {
+        await new Promise<void>((resolve) => resetter.close(() => resolve()));
+      }
+    });
+  });
+
+  describe('compilation', () => {
+    it('parses every template once, at creation: a bad template throws TemplateError', () => {
+      const { spec } = fixture('seed.yaml');
+      const tool = spec.tools[0]!;
+      const bad = { ...tool, template: { ...tool.template!, response: { body: '{{ .items | nofunc }}' } } };
+      assert.throws(
+        () => createRestExecutor({ tool: bad, serverName: 'seed', spec, passthrough: NO_PASSTHROUGH, upstream: undefined, dispatcher }),
+        (err: unknown) => err instanceof TemplateError && err.templateName === 'list.responseTemplate.body',
+      );
+    });
+
+    it('refuses a security requirement naming an unknown scheme', () => {
+      const { spec } = fixture('secure.yaml');
+      assert.throws(() => createRestExecutor({
+        tool: spec.tools[1]!, serverName: 'secure', spec: { config: {}, securitySchemes: [] }, passthrough: NO_PASSTHROUGH, upstream: undefined, dispatcher,
+      }), /no security scheme "backend-key"/);
+    });
+  });
+});
+
+describe('URL helpers', () => {
+  it("queryEscape is Go's url.QueryEscape", () => {
+    assert.equal(queryEscape('a b+c&d=e/f?g~h_i.j-k!*\'()ü'), 'a+b%2Bc%26d%3De%2Ff%3Fg~h_i.j-k%21%2A%27%28%29%C3%BC');
+  });
+
+  it("escapePath keeps valid escapes and sub-delims, and escapes the rest (Go's EscapedPath)", () => {
+    assert.equal(escapePath('/a b/%41/%zz/ü/{x}'), '/a%20b/%41/%25zz/%C3%BC/%7Bx%7D');
+    assert.equal(encodePathValue('p', '/vercel/next.js'), '/vercel/next.js');
+  });
+
+  it('planUrl finds each placeholder in its part of the URL; host values must be host names', () => {
+    const plan = planUrl('https://{region}.api.example.com/v1/{id} x?q={q}&k=v#frag', new Set(['region', 'id', 'q']));
+    assert.deepEqual(plan, {
+      origin: ['https://', { arg: 'region', context: 'host', literal: '{region}' }, '.api.example.com'],
+      path: ['/v1/', { arg: 'id', context: 'path', literal: '%7Bid%7D' }, '%20x'],
+      query: ['q=', { arg: 'q', context: 'query', literal: '{q}' }, '&k=v'],
+    });
+    assert.equal(encodeHostValue('region', 'eu-west.1'), 'eu-west.1');
+    for (const bad of ['evil.com/', 'a@b', 'a:80', 'a..b', '']) assert.throws(() => encodeHostValue('region', bad), GatewayError);
+  });
+
+  it('capText cuts on a character boundary', () => {
+    assert.equal(capText('ééé', 4), 'éé\n… [truncated: 2 more bytes]');
+    assert.equal(capText('abc', 3), 'abc');
+  });
+});

@@ -1,0 +1,888 @@
+/**
+ * The REST executor: runs a Higress/Nacos REST-to-MCP tool (COMPAT.md §3). Every template is
+ * parsed when the executor is built; a call renders them, places the arguments (path, query,
+ * header, cookie, body, argsTo*), adds allow-listed client credentials and the security
+ * scheme's credential, calls the backend through the shared undici dispatcher with failover
+ * across instances, and shapes the answer into an MCP tool result.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { invalid } from '../../lib/errors.js';
+import { CONSUMER_KEY_PREFIX } from '../../registry/domain/consumers.js';
+import type { ArgPosition, CredentialPassthrough, McpServerSpec, SecurityScheme, Tool } from '../../registry/domain/model.js';
+import { GatewayError } from '../errors.js';
+import { parse, TemplateError } from '../template/index.js';
+import type { JsonValue, Template } from '../template/index.js';
+import type { CallToolResult, ClientHeaders, ContentBlock, ToolCallRequest, ToolExecutor, Upstream, UpstreamTarget } from '../types.js';
+import { AddressGuard } from './address-guard.js';
+import { encodeHostValue, encodePathValue, encodeQuery, parseQuery, planUrl, queryEscape, wellFormed } from './url.js';
+import type { QueryValues, UrlPiece, UrlPlan } from './url.js';
+
+/** Per-call timeout when the tool sets none. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Text of a result is cut at this many UTF-8 bytes (a marker tells how much was left out). */
+export const DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
+/** A backend answer larger than this is not read (isError). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/** What `createRestExecutor` needs: the tool, its server's settings, and where to send requests. */
+export interface RestExecutorOptions {
+  tool: Tool;
+  serverName: string;
+  spec: Pick<McpServerSpec, 'config' | 'securitySchemes'>;
+  passthrough: CredentialPassthrough;
+  upstream: Upstream | undefined;
+  dispatcher: Dispatcher;
+  /** Default 30 000 ms; the tool's `timeoutMs` wins. */
+  defaultTimeoutMs?: number | undefined;
+  /** Allow requests to link-local and cloud-metadata addresses (off by default). */
+  allowMetadataAddresses?: boolean | undefined;
+  /** Default 64 KiB. */
+  maxTextBytes?: number | undefined;
+  /** Default 16 MiB. */
+  maxResponseBytes?: number | undefined;
+}
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+/** Errors raised before anything reached the backend: another instance may take any request. */
+const NOT_SENT: ReadonlySet<string> = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'EADDRNOTAVAIL']);
+/** Never forwarded from the agent's request, whatever the allow-list says. */
+const NEVER_FORWARDED: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'trailers',
+  'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'x-api-key', 'http2-settings',
+]);
+/** Headers undici refuses or manages itself; template and argument headers may not set them. */
+const RESERVED_REQUEST_HEADERS: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'content-length', 'expect', 'te', 'trailer']);
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const NON_ASCII = /[\u0080-\uffff]/;
+const COOKIE_UNSAFE = /[^\u0021\u0023-\u002b\u002d-\u003a\u003c-\u005b\u005d-\u007e]/;
+const COOKIE_UNSAFE_ALL = /[^\u0021\u0023-\u002b\u002d-\u003a\u003c-\u005b\u005d-\u007e]/gu;
+const JSON_START = /^\s*[[{"\-0-9tfn]/;
+const BEARER = /^bearer\s+/i;
+const BASIC = /^basic\s+/i;
+const INTEGER = /^[+-]?\d+$/;
+
+const guard = new AddressGuard();
+
+type Json = JsonValue;
+type Headers = Record<string, string | string[]>;
+
+interface ArgSpec {
+  readonly name: string;
+  readonly type: string | undefined;
+  readonly default: unknown;
+}
+
+interface Placement {
+  readonly path: ReadonlySet<string>;
+  readonly query: readonly string[];
+  readonly header: readonly string[];
+  readonly cookie: readonly string[];
+  readonly body: readonly string[];
+  /** Arguments without a position (argsToUrlParam / argsToJsonBody / argsToFormBody). */
+  readonly unplaced: readonly string[];
+}
+
+/** A template, or its text when it has no action (nothing to render). */
+type Renderable = { readonly template: Template; readonly text?: undefined } | { readonly template?: undefined; readonly text: string };
+
+interface CompiledSecurity {
+  readonly scheme: SecurityScheme;
+  readonly passthrough: boolean;
+  readonly configured: string | undefined;
+  /** Lower-case header the agent's credential is taken from (and not forwarded otherwise). */
+  readonly fromHeader: string | undefined;
+  readonly fromCookie: string | undefined;
+}
+
+interface BaseParts {
+  readonly origin: string;
+  readonly basePath: string;
+  readonly hostname: string;
+}
+
+/** A backend request ready to send to any target. */
+interface BuiltRequest {
+  /** Absolute URL's origin, or undefined to use the upstream. */
+  readonly origin: string | undefined;
+  readonly pathAndQuery: string;
+  readonly headers: Headers;
+  readonly body: string | undefined;
+}
+
+function text(message: string, isError = false): CallToolResult {
+  return isError ? { content: [{ type: 'text', text: message }], isError: true } : { content: [{ type: 'text', text: message }] };
+}
+
+function argToString(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'boolean':
+      return String(value);
+    default:
+      return JSON.stringify(value) ?? '';
+  }
+}
+
+/** Higress's coercion of a string argument to its declared type; other values pass unchanged. */
+function coerce(value: unknown, type: string | undefined): unknown {
+  switch (type) {
+    case 'boolean':
+      return value === 'true' ? true : value === 'false' ? false : value;
+    case 'integer':
+      if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : value;
+      if (typeof value === 'string' && INTEGER.test(value)) return Number(value);
+      return value;
+    case 'number':
+      if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+      return value;
+    default:
+      return value;
+  }
+}
+
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** True when a header value holds a control character other than tab (CR and LF would split the header). */
+function hasControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true;
+  }
+  return false;
+}
+
+function firstHeader(headers: ClientHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return typeof v === 'string' ? v : v?.[0];
+}
+
+function isGatewayKey(value: string): boolean {
+  const space = value.indexOf(' ');
+  return value.slice(space + 1).trim().startsWith(CONSUMER_KEY_PREFIX);
+}
+
+/** A header value as undici sends it: UTF-8 bytes carried in a latin1 string (what Envoy sends for Higress). */
+function wireValue(value: string): string {
+  return NON_ASCII.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+}
+
+function cookieValue(value: string): string {
+  return COOKIE_UNSAFE.test(value) ? wellFormed(value).replace(COOKIE_UNSAFE_ALL, (c) => encodeURIComponent(c)) : value;
+}
+
+function cookiesOf(headers: ClientHeaders): string[] {
+  const raw = headers['cookie'];
+  if (raw === undefined) return [];
+  const joined = typeof raw === 'string' ? raw : raw.join('; ');
+  const out: string[] = [];
+  for (const part of joined.split(';')) {
+    const c = part.trim();
+    if (c !== '') out.push(c);
+  }
+  return out;
+}
+
+/** Header names the agent's `Connection` header marks hop-by-hop (RFC 9110 §7.6.1). */
+function connectionTokens(headers: ClientHeaders): Set<string> | undefined {
+  const v = headers['connection'];
+  if (v === undefined) return undefined;
+  const joined = typeof v === 'string' ? v : v.join(',');
+  if (joined === 'keep-alive' || joined === 'close') return undefined;
+  return new Set(joined.split(',').map((t) => t.trim().toLowerCase()));
+}
+
+function cookieName(cookie: string): string {
+  const eq = cookie.indexOf('=');
+  return (eq < 0 ? cookie : cookie.slice(0, eq)).trim();
+}
+
+function tryJson(body: string): { ok: true; value: Json } | { ok: false } {
+  if (!JSON_START.test(body)) return { ok: false };
+  try {
+    return { ok: true, value: JSON.parse(body) as Json };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** Cuts a text at `max` UTF-8 bytes on a character boundary, saying how much was left out. */
+export function capText(value: string, max: number): string {
+  if (value.length * 3 <= max) return value;
+  const bytes = Buffer.byteLength(value);
+  if (bytes <= max) return value;
+  const buf = Buffer.from(value);
+  let cut = max;
+  while (cut > 0 && ((buf[cut] as number) & 0xc0) === 0x80) cut--;
+  return `${buf.subarray(0, cut).toString('utf8')}\n… [truncated: ${bytes - cut} more bytes]`;
+}
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  const cause = (err as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== err ? errorCode(cause) : undefined;
+}
+
+const baseParts = new Map<string, BaseParts | string>();
+
+/** Splits an upstream base URL (cached): origin for undici, the path prefix, the host to check. */
+function splitBase(baseUrl: string): BaseParts | string {
+  let parts = baseParts.get(baseUrl);
+  if (parts !== undefined) return parts;
+  try {
+    const url = new URL(baseUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') parts = `unsupported URL scheme ${url.protocol}`;
+    else if (url.username !== '' || url.password !== '') parts = 'a backend URL may not carry credentials';
+    else parts = { origin: url.origin, basePath: url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, ''), hostname: url.hostname };
+  } catch {
+    parts = 'not a valid URL';
+  }
+  if (baseParts.size >= 4096) baseParts.clear();
+  baseParts.set(baseUrl, parts);
+  return parts;
+}
+
+function joinPieces(pieces: readonly UrlPiece[], args: Record<string, unknown>): string {
+  let out = '';
+  for (const piece of pieces) {
+    if (typeof piece === 'string') {
+      out += piece;
+      continue;
+    }
+    const value = Object.hasOwn(args, piece.arg) ? args[piece.arg] : undefined;
+    if (value === undefined) {
+      out += piece.literal;
+      continue;
+    }
+    const s = argToString(value);
+    out += piece.context === 'path' ? encodePathValue(piece.arg, s) : piece.context === 'host' ? encodeHostValue(piece.arg, s) : queryEscape(s);
+  }
+  return out;
+}
+
+class RestExecutor implements ToolExecutor {
+  private readonly toolName: string;
+  private readonly config: Json;
+  private readonly specs: readonly ArgSpec[] | undefined;
+  private readonly positions: Readonly<Record<string, ArgPosition>>;
+  private readonly placement: Placement | undefined;
+  private readonly direct: boolean;
+  private readonly method: string;
+  private readonly idempotent: boolean;
+  private readonly url: Renderable | undefined;
+  private urlMemo: { source: string; plan: UrlPlan } | undefined;
+  private readonly staticPlan: UrlPlan | undefined;
+  private readonly headerTemplates: readonly { name: string; value: Renderable }[];
+  private readonly body: Renderable | undefined;
+  private readonly argsToUrlParam: boolean;
+  private readonly argsToJsonBody: boolean;
+  private readonly argsToFormBody: boolean;
+  private readonly responseBody: Template | undefined;
+  private readonly prepend: Renderable | undefined;
+  private readonly append: Renderable | undefined;
+  private readonly errorTemplate: Template | undefined;
+  private readonly hasOutputSchema: boolean;
+  private readonly security: CompiledSecurity | undefined;
+  private readonly passHeaders: readonly string[];
+  private readonly passCookies: ReadonlySet<string>;
+  private readonly passAllCookies: boolean;
+  private readonly timeoutMs: number;
+  private readonly maxText: number;
+  private readonly maxResponse: number;
+  private readonly checkAddresses: boolean;
+  private readonly upstream: Upstream | undefined;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(opts: RestExecutorOptions) {
+    const { tool } = opts;
+    const template = tool.template;
+    if (!template) throw invalid(`tools.${tool.name}`, 'has no REST template');
+    this.toolName = tool.name;
+    this.config = opts.spec.config as Json;
+    this.upstream = opts.upstream;
+    this.dispatcher = opts.dispatcher;
+    this.timeoutMs = template.timeoutMs ?? opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxText = opts.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
+    this.maxResponse = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.checkAddresses = opts.allowMetadataAddresses !== true;
+    this.positions = template.argsPosition;
+    this.hasOutputSchema = tool.outputSchema !== undefined && Object.keys(tool.outputSchema).length > 0;
+
+    const properties = isRecord(tool.inputSchema['properties']) ? tool.inputSchema['properties'] : undefined;
+    this.specs = properties
+      ? Object.keys(properties).map((name) => {
+          const p = properties[name];
+          const prop = isRecord(p) ? p : {};
+          return { name, type: typeof prop['type'] === 'string' ? prop['type'] : undefined, default: prop['default'] };
+        })
+      : undefined;
+    this.placement = this.specs ? this.place(this.specs.map((s) => s.name)) : undefined;
+    for (const name of this.placement?.header ?? []) {
+      if (!TOKEN.test(name) || RESERVED_REQUEST_HEADERS.has(name.toLowerCase())) {
+        throw invalid(`tools.${tool.name}.args.${name}`, 'a header argument needs a name that is a valid, non hop-by-hop HTTP header name');
+      }
+    }
+
+    const request = template.request;
+    this.direct = !request || request.url === '';
+    const name = (field: string): { name: string } => ({ name: `${tool.name}.${field}` });
+    const renderable = (source: string, field: string): Renderable => {
+      const parsed = parse(source, name(field));
+      return source.includes('{{') ? { template: parsed } : { text: source };
+    };
+    this.method = request?.method.toUpperCase() ?? 'GET';
+    this.idempotent = IDEMPOTENT.has(this.method);
+    this.argsToUrlParam = request?.argsToUrlParam ?? false;
+    this.argsToJsonBody = request?.argsToJsonBody ?? false;
+    this.argsToFormBody = request?.argsToFormBody ?? false;
+    if (request && !this.direct) {
+      this.url = renderable(request.url, 'requestTemplate.url');
+      if (this.url.text !== undefined) this.staticPlan = planUrl(this.url.text, this.pathArgNames());
+      this.headerTemplates = request.headers.map((h, i) => {
+        const lower = h.key.toLowerCase();
+        if (!TOKEN.test(h.key) || RESERVED_REQUEST_HEADERS.has(lower)) {
+          throw invalid(`tools.${tool.name}.requestTemplate.headers[${i}].key`, `${JSON.stringify(h.key)} is not a header a template may set`);
+        }
+        return { name: lower, value: renderable(h.value, `requestTemplate.headers[${i}].value`) };
+      });
+      this.body = request.body !== undefined && request.body !== '' ? renderable(request.body, 'requestTemplate.body') : undefined;
+    } else {
+      this.headerTemplates = [];
+    }
+    const response = template.response;
+    this.responseBody = response.body ? parse(response.body, name('responseTemplate.body')) : undefined;
+    this.prepend = response.prependBody ? renderable(response.prependBody, 'responseTemplate.prependBody') : undefined;
+    this.append = response.appendBody ? renderable(response.appendBody, 'responseTemplate.appendBody') : undefined;
+    this.errorTemplate = template.errorResponseTemplate ? parse(template.errorResponseTemplate, name('errorResponseTemplate')) : undefined;
+
+    this.security = request?.security ? this.compileSecurity(request.security, opts.spec.securitySchemes) : undefined;
+    const pass = this.compilePassthrough(opts.passthrough);
+    this.passHeaders = pass.headers;
+    this.passCookies = pass.cookies;
+    this.passAllCookies = pass.allCookies;
+  }
+
+  private pathArgNames(): ReadonlySet<string> {
+    if (this.placement) return this.placement.path;
+    return new Set(Object.keys(this.positions).filter((n) => this.positions[n] === 'path'));
+  }
+
+  private place(names: readonly string[]): Placement {
+    const path = new Set<string>();
+    const query: string[] = [];
+    const header: string[] = [];
+    const cookie: string[] = [];
+    const body: string[] = [];
+    const unplaced: string[] = [];
+    for (const n of names) {
+      switch (Object.hasOwn(this.positions, n) ? this.positions[n] : undefined) {
+        case 'path': path.add(n); break;
+        case 'query': query.push(n); break;
+        case 'header': header.push(n); break;
+        case 'cookie': cookie.push(n); break;
+        case 'body': body.push(n); break;
+        default: unplaced.push(n);
+      }
+    }
+    return { path, query, header, cookie, body, unplaced };
+  }
+
+  private compileSecurity(security: { id: string; passthrough?: boolean; credential?: string }, schemes: readonly SecurityScheme[]): CompiledSecurity {
+    const field = `tools.${this.toolName}.requestTemplate.security`;
+    const scheme = schemes.find((s) => s.id === security.id);
+    if (!scheme) throw invalid(`${field}.id`, `no security scheme ${JSON.stringify(security.id)} in server.securitySchemes`);
+    let fromHeader: string | undefined;
+    let fromCookie: string | undefined;
+    if (scheme.type === 'http') {
+      if (scheme.scheme !== 'bearer' && scheme.scheme !== 'basic') throw invalid(`${field}.id`, `http scheme ${JSON.stringify(scheme.scheme ?? '')} is not supported (bearer or basic)`);
+      fromHeader = 'authorization';
+    } else {
+      if (!scheme.name) throw invalid(`${field}.id`, `apiKey scheme ${JSON.stringify(scheme.id)} has no name`);
+      if (scheme.in === 'header') {
+        if (!TOKEN.test(scheme.name)) throw invalid(`${field}.id`, `${JSON.stringify(scheme.name)} is not a header name`);
+        fromHeader = scheme.name.toLowerCase();
+      } else if (scheme.in === 'cookie') fromCookie = scheme.name;
+      else if (scheme.in !== 'query') throw invalid(`${field}.id`, `apiKey scheme ${JSON.stringify(scheme.id)} needs in: header, query or cookie`);
+    }
+    const configured = security.credential || scheme.defaultCredential || undefined;
+    return { scheme, passthrough: security.passthrough === true, configured, fromHeader, fromCookie };
+  }
+
+  private compilePassthrough(passthrough: CredentialPassthrough): { headers: string[]; cookies: Set<string>; allCookies: boolean } {
+    const taken = this.security?.passthrough ? this.security : undefined;
+    let allCookies = false;
+    const headers: string[] = [];
+    for (const h of passthrough.headers) {
+      const lower = h.trim().toLowerCase();
+      if (lower === 'cookie') allCookies = true;
+      else if (lower !== '' && !NEVER_FORWARDED.has(lower) && !lower.startsWith('proxy-') && lower !== taken?.fromHeader && !headers.includes(lower)) headers.push(lower);
+    }
+    const cookies = new Set(passthrough.cookies.filter((c) => c !== taken?.fromCookie));
+    return { headers, cookies, allCookies };
+  }
+
+  async execute(call: ToolCallRequest): Promise<CallToolResult> {
+    if (call.signal.aborted) return text('cancelled', true);
+    const args = this.collectArgs(call.args);
+    const data = { args, config: this.config } as unknown as Json;
+    const credential = this.security ? this.takeCredential(this.security, call.clientHeaders) : undefined;
+    if (this.direct) return this.directResult(data);
+
+    let built: BuiltRequest;
+    try {
+      built = this.build(args, data, call.clientHeaders, credential);
+    } catch (err) {
+      if (err instanceof TemplateError) return text(`error rendering ${err.templateName}: ${err.detail}`, true);
+      if (err instanceof RenderFault) return text(err.message, true);
+      throw err;
+    }
+    return this.send(built, call.signal);
+  }
+
+  private collectArgs(input: Record<string, unknown>): Record<string, unknown> {
+    const specs = this.specs;
+    if (!specs) return input;
+    const args: Record<string, unknown> = {};
+    for (const spec of specs) {
+      const raw = Object.hasOwn(input, spec.name) ? input[spec.name] : undefined;
+      if (raw === undefined) {
+        if (spec.default !== undefined) setOwn(args, spec.name, spec.default);
+        continue;
+      }
+      setOwn(args, spec.name, spec.type === undefined || spec.type === 'string' ? raw : coerce(raw, spec.type));
+    }
+    return args;
+  }
+
+  private takeCredential(security: CompiledSecurity, headers: ClientHeaders): string | undefined {
+    if (!security.passthrough) return undefined;
+    const { scheme } = security;
+    let value: string | undefined;
+    if (scheme.type === 'http') {
+      const auth = firstHeader(headers, 'authorization');
+      const prefix = scheme.scheme === 'bearer' ? BEARER : BASIC;
+      if (auth !== undefined && prefix.test(auth)) {
+        const token = auth.replace(prefix, '').trim();
+        if (token !== '' && !token.startsWith(CONSUMER_KEY_PREFIX)) value = token;
+      }
+    } else if (security.fromHeader) {
+      const v = firstHeader(headers, security.fromHeader)?.trim();
+      if (v && !v.startsWith(CONSUMER_KEY_PREFIX)) value = v;
+    } else if (security.fromCookie) {
+      const prefix = `${security.fromCookie}=`;
+      const c = cookiesOf(headers).find((x) => x.startsWith(prefix));
+      if (c !== undefined && c.length > prefix.length) value = c.slice(prefix.length);
+    }
+    if (value === undefined && security.configured === undefined) throw this.missingCredential(scheme);
+    return value;
+  }
+
+  private missingCredential(scheme: SecurityScheme): GatewayError {
+    let how: string;
+    let challenge: string;
+    if (scheme.type === 'http') {
+      const basic = scheme.scheme === 'basic';
+      how = basic ? 'Authorization: Basic <credentials>' : 'Authorization: Bearer <token>';
+      challenge = `${basic ? 'Basic' : 'Bearer'} realm="mcpgate"`;
+      how += ' (a gateway key there does not count: send it as X-API-Key)';
+    } else {
+      const name = scheme.name ?? '';
+      how = scheme.in === 'cookie' ? `the cookie ${name}` : scheme.in === 'query' ? `the query parameter ${name}` : `the header ${name}`;
+      challenge = `ApiKey realm="mcpgate", in="${scheme.in ?? 'header'}", name="${name}"`;
+    }
+    return new GatewayError('UNAUTHORIZED', `tool ${this.toolName} needs a credential: send ${how}`, undefined, { 'www-authenticate': challenge });
+  }
+
+  private render(r: Renderable, data: Json | undefined): string {
+    return r.text ?? r.template.render(data);
+  }
+
+  private planFor(data: Json): UrlPlan {
+    if (this.staticPlan) return this.staticPlan;
+    const source = this.render(this.url as Renderable, data);
+    const memo = this.urlMemo;
+    if (memo && memo.source === source) return memo.plan;
+    const plan = planUrl(source, this.placement?.path ?? this.pathArgNames());
+    this.urlMemo = { source, plan };
+    return plan;
+  }
+
+  private build(args: Record<string, unknown>, data: Json, client: ClientHeaders, credential: string | undefined): BuiltRequest {
+    const placement = this.placement ?? this.place(Object.keys(args));
+    const plan = this.planFor(data);
+    const origin = plan.origin ? joinPieces(plan.origin, args) : undefined;
+    let path = joinPieces(plan.path, args);
+
+    let query: QueryValues | undefined = plan.query ? parseQuery(joinPieces(plan.query, args)) : undefined;
+    for (const name of placement.query) {
+      const v = args[name];
+      if (v !== undefined) (query ??= new Map()).set(name, [argToString(v)]);
+    }
+    if (this.argsToUrlParam) {
+      for (const name of placement.unplaced) {
+        const v = args[name];
+        if (v !== undefined) (query ??= new Map()).set(name, [argToString(v)]);
+      }
+    }
+
+    const headers: Headers = Object.create(null) as Headers;
+    for (const h of this.headerTemplates) {
+      const value = this.render(h.value, data);
+      if (hasControl(value)) throw new RenderFault(`header ${h.name} of tool ${this.toolName} renders a value with control characters`);
+      headers[h.name] = wireValue(value);
+    }
+    for (const name of placement.header) {
+      const v = args[name];
+      if (v === undefined) continue;
+      const value = argToString(v);
+      if (hasControl(value)) throw new GatewayError('INVALID_PARAMS', `argument '${name}': a header value may not contain control characters`);
+      headers[name.toLowerCase()] = wireValue(value);
+    }
+    const cookies: string[] = [];
+    const templateCookie = headers['cookie'];
+    if (typeof templateCookie === 'string' && templateCookie !== '') cookies.push(templateCookie);
+    for (const name of placement.cookie) {
+      const v = args[name];
+      if (v !== undefined) cookies.push(`${name}=${cookieValue(argToString(v))}`);
+    }
+
+    const body = this.buildBody(placement, args, data, headers);
+    if (headers['accept'] === undefined) headers['accept'] = '*/*';
+
+    const hopByHop = connectionTokens(client);
+    for (const name of this.passHeaders) {
+      if (headers[name] !== undefined) continue;
+      const v = client[name];
+      if (v === undefined || hopByHop?.has(name)) continue;
+      if (name === 'authorization' && isGatewayKey(typeof v === 'string' ? v : (v[0] ?? ''))) continue;
+      headers[name] = v;
+    }
+    if (this.passAllCookies || this.passCookies.size > 0) {
+      for (const c of cookiesOf(client)) {
+        const n = cookieName(c);
+        if (n === this.security?.fromCookie && this.security.passthrough) continue;
+        if (this.passAllCookies || this.passCookies.has(n)) cookies.push(c);
+      }
+    }
+
+    if (this.security) query = this.applySecurity(this.security, credential, headers, cookies, query);
+    if (cookies.length > 0) headers['cookie'] = cookies.join('; ');
+    else delete headers['cookie'];
+
+    if (origin === undefined && !path.startsWith('/')) path = `/${path}`;
+    if (origin !== undefined && path === '') path = '/';
+    const qs = query ? encodeQuery(query) : '';
+    return { origin, pathAndQuery: qs === '' ? path : `${path}?${qs}`, headers, body };
+  }
+
+  private buildBody(placement: Placement, args: Record<string, unknown>, data: Json, headers: Headers): string | undefined {
+    const ct = typeof headers['content-type'] === 'string' ? headers['content-type'].toLowerCase() : '';
+    const hasJson = ct.includes('application/json');
+    const hasForm = ct.includes('application/x-www-form-urlencoded');
+    if (this.body) {
+      const body = this.render(this.body, data);
+      if (!hasJson) {
+        const trimmed = body.trim();
+        const first = trimmed[0];
+        const last = trimmed[trimmed.length - 1];
+        if (((first === '{' && last === '}') || (first === '[' && last === ']')) && tryJson(trimmed).ok) headers['content-type'] = JSON_CONTENT_TYPE;
+      }
+      return body;
+    }
+    if (this.argsToJsonBody || this.argsToFormBody) {
+      const names = placement.body.length === 0 ? placement.unplaced : [...placement.body, ...placement.unplaced];
+      if (this.argsToJsonBody) {
+        if (!hasJson) headers['content-type'] = JSON_CONTENT_TYPE;
+        return JSON.stringify(pick(args, names));
+      }
+      if (!hasForm) headers['content-type'] = FORM_CONTENT_TYPE;
+      return encodeQuery(formValues(args, names));
+    }
+    if (placement.body.length === 0 || !placement.body.some((n) => args[n] !== undefined)) return undefined;
+    if (hasForm) return encodeQuery(formValues(args, placement.body));
+    if (!hasJson) headers['content-type'] = JSON_CONTENT_TYPE;
+    return JSON.stringify(pick(args, placement.body));
+  }
+
+  private applySecurity(security: CompiledSecurity, passed: string | undefined, headers: Headers, cookies: string[], query: QueryValues | undefined): QueryValues | undefined {
+    const credential = passed ?? security.configured;
+    if (credential === undefined) return query;
+    const { scheme } = security;
+    if (scheme.type === 'http') {
+      if (scheme.scheme === 'bearer') headers['authorization'] = credential.startsWith('Bearer ') ? credential : `Bearer ${credential}`;
+      else if (credential.startsWith('Basic ')) headers['authorization'] = credential;
+      else if (passed === undefined && credential.includes(':')) headers['authorization'] = `Basic ${Buffer.from(credential).toString('base64')}`;
+      else headers['authorization'] = `Basic ${credential}`;
+      return query;
+    }
+    const name = scheme.name as string;
+    if (scheme.in === 'header') headers[name.toLowerCase()] = wireValue(credential);
+    else if (scheme.in === 'query') (query ??= new Map()).set(name, [credential]);
+    else {
+      const prefix = `${name}=`;
+      const at = cookies.findIndex((c) => c.startsWith(prefix));
+      const cookie = `${name}=${cookieValue(credential)}`;
+      if (at >= 0) cookies[at] = cookie;
+      else cookies.push(cookie);
+    }
+    return query;
+  }
+
+  private directResult(data: Json): CallToolResult {
+    let out: string;
+    try {
+      out = this.responseBody ? this.responseBody.render(data) : '';
+    } catch (err) {
+      if (err instanceof TemplateError) return text(`error rendering ${err.templateName}: ${err.detail}`, true);
+      throw err;
+    }
+    const result = text(capText(out, this.maxText));
+    if (this.hasOutputSchema) {
+      const parsed = tryJson(out);
+      if (parsed.ok && isRecord(parsed.value)) result.structuredContent = parsed.value;
+    }
+    return result;
+  }
+
+  private async send(req: BuiltRequest, signal: AbortSignal): Promise<CallToolResult> {
+    let target: UpstreamTarget | undefined;
+    if (req.origin !== undefined) target = { id: req.origin, baseUrl: req.origin };
+    else if (!this.upstream) return text('server has no endpoint: a relative URL template needs the server to point at a service, an address or a URL', true);
+    else {
+      target = this.upstream.pick();
+      if (!target) return text('backend unavailable: no healthy instance', true);
+    }
+
+    let current: Exchange | undefined;
+    let stopped: 'timeout' | 'cancelled' | undefined;
+    const stop = (why: 'timeout' | 'cancelled'): void => {
+      stopped ??= why;
+      current?.abort(new Stopped(why));
+    };
+    const timer = setTimeout(stop, this.timeoutMs, 'timeout');
+    const onAbort = (): void => stop('cancelled');
+    signal.addEventListener('abort', onAbort);
+
+    let exclude: Set<string> | undefined;
+    let retried = false;
+    let attempts = 0;
+    try {
+      for (;;) {
+        attempts++;
+        const base = splitBase(target.baseUrl);
+        if (typeof base === 'string') return text(`invalid backend URL: ${base}`, true);
+        if (this.checkAddresses) {
+          const checked = guard.check(base.hostname);
+          const verdict = checked instanceof Promise ? await checked : checked;
+          if (verdict !== undefined) return text(`request refused: ${verdict} (the server does not allow metadata addresses)`, true);
+        }
+        if (stopped) break;
+        current = new Exchange(this.method === 'HEAD' ? Infinity : this.maxResponse);
+        this.dispatcher.dispatch({
+          origin: base.origin,
+          path: base.basePath === '' ? req.pathAndQuery : base.basePath + req.pathAndQuery,
+          method: this.method as Dispatcher.HttpMethod,
+          headers: req.headers,
+          body: req.body ?? null,
+        }, current);
+        const outcome = await current.done;
+        if (outcome.error === undefined) return this.answer(outcome.status, outcome.headers, outcome.body);
+        if (stopped) break;
+        const err = outcome.error;
+        if (err instanceof TooLarge) return text(err.message, true);
+        const code = errorCode(err) ?? 'network error';
+        if (code.startsWith('UND_ERR_INVALID')) return text(`invalid backend request: ${err.message}`, true);
+        const notSent = NOT_SENT.has(code);
+        if (notSent || (this.idempotent && !retried)) {
+          if (!notSent) retried = true;
+          (exclude ??= new Set()).add(target.id);
+          const next = req.origin === undefined ? this.upstream?.pick(exclude) : undefined;
+          if (next) {
+            target = next;
+            continue;
+          }
+          if (!notSent) continue;
+        }
+        return text(`backend unavailable: ${code}${attempts > 1 ? ` (${attempts} attempts)` : ''}`, true);
+      }
+      return stopped === 'timeout' ? text(`timed out after ${this.timeoutMs} ms`, true) : text('cancelled', true);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private answer(status: number, headers: IncomingHttpHeaders, buf: Buffer): CallToolResult {
+    if (status < 200 || status >= 300) return this.errorResult(status, headers, buf);
+    const contentType = headers['content-type'];
+    const media = typeof contentType === 'string' ? (contentType.split(';', 1)[0] as string).trim().toLowerCase() : '';
+    if (media.startsWith('image/') || media.startsWith('audio/')) {
+      const block: ContentBlock = { type: media.startsWith('image/') ? 'image' : 'audio', data: buf.toString('base64'), mimeType: media };
+      return { content: [block] };
+    }
+    const raw = buf.toString('utf8');
+    let parsed: { ok: true; value: Json } | { ok: false } | undefined;
+    const bodyData = (): Json => {
+      parsed ??= tryJson(raw);
+      return parsed.ok ? parsed.value : raw;
+    };
+    let out: string;
+    try {
+      if (this.responseBody) out = this.responseBody.render(raw === '' ? undefined : bodyData());
+      else if (this.prepend || this.append) {
+        const data = (this.prepend?.template ?? this.append?.template) ? bodyData() : undefined;
+        out = (this.prepend ? this.render(this.prepend, data) : '') + raw + (this.append ? this.render(this.append, data) : '');
+      } else out = raw;
+    } catch (err) {
+      if (err instanceof TemplateError) return text(`error rendering ${err.templateName}: ${err.detail}`, true);
+      throw err;
+    }
+    const result = text(out === '' ? 'success' : capText(out, this.maxText));
+    if (this.hasOutputSchema && raw !== '') {
+      const data = bodyData();
+      if (isRecord(data)) result.structuredContent = data;
+    }
+    return result;
+  }
+
+  private errorResult(status: number, headers: IncomingHttpHeaders, buf: Buffer): CallToolResult {
+    const raw = buf.toString('utf8');
+    if (this.errorTemplate) {
+      const parsed = tryJson(raw);
+      const fields: Record<string, unknown> = parsed.ok && isRecord(parsed.value) ? { ...parsed.value } : {};
+      const h: Record<string, string> = { ':status': String(status) };
+      for (const [k, v] of Object.entries(headers)) if (v !== undefined) h[k] = typeof v === 'string' ? v : v.join(', ');
+      fields['_headers'] = h;
+      try {
+        const out = this.errorTemplate.render(fields as Json);
+        if (out !== '') return text(capText(out, this.maxText), true);
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err;
+        return text(`error rendering ${err.templateName}: ${err.detail}`, true);
+      }
+    }
+    return text(raw === '' ? `HTTP ${status}` : capText(`HTTP ${status}: ${raw}`, this.maxText), true);
+  }
+}
+
+/** A request-side template rendered something that cannot be sent. */
+class RenderFault extends Error {
+  override readonly name = 'RenderFault';
+}
+
+/** The backend's answer is over the size limit. */
+class TooLarge extends Error {
+  override readonly name = 'TooLarge';
+}
+
+function pick(args: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const n of names) {
+    const v = args[n];
+    if (v !== undefined) setOwn(out, n, v);
+  }
+  return out;
+}
+
+function formValues(args: Record<string, unknown>, names: readonly string[]): QueryValues {
+  const values: QueryValues = new Map();
+  for (const n of names) {
+    const v = args[n];
+    if (v !== undefined) values.set(n, [argToString(v)]);
+  }
+  return values;
+}
+
+/** The call was stopped by its timeout or by the agent. */
+class Stopped extends Error {
+  override readonly name = 'Stopped';
+}
+
+type Outcome =
+  | { readonly error: undefined; readonly status: number; readonly headers: IncomingHttpHeaders; readonly body: Buffer }
+  | { readonly error: Error };
+
+/**
+ * One backend exchange on undici's dispatch API: the body is collected (up to a limit)
+ * without a stream, and an abort settles at once, even before the connection exists.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly done: Promise<Outcome>;
+  private settle!: (outcome: Outcome) => void;
+  private settled = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  private reason: Error | undefined;
+  private status = 0;
+  private headers: IncomingHttpHeaders = {};
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly max: number) {
+    this.done = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+  }
+
+  abort(reason: Error): void {
+    this.reason ??= reason;
+    this.controller?.abort(reason);
+    this.finish({ error: reason });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.reason) controller.abort(this.reason);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.status = statusCode;
+    this.headers = headers;
+    const declared = headers['content-length'];
+    if (typeof declared === 'string' && Number(declared) > this.max) this.abort(new TooLarge(`the backend's answer is over ${this.max} bytes`));
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > this.max) this.abort(new TooLarge(`the backend's answer is over ${this.max} bytes`));
+    else this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const { chunks } = this;
+    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.size);
+    this.finish({ error: undefined, status: this.status, headers: this.headers, body });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    this.finish({ error: this.reason ?? error });
+  }
+
+  private finish(outcome: Outcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.chunks = [];
+    this.settle(outcome);
+  }
+}
+
+/**
+ * Builds the executor of one REST tool. Every template is parsed here (a `TemplateError`
+ * propagates, so the caller refuses the tool); a missing security scheme is a
+ * `VALIDATION_FAILED` AppError.
+ */
+export function createRestExecutor(opts: RestExecutorOptions): ToolExecutor {
+  return new RestExecutor(opts);
+}
