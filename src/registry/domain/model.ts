@@ -71,6 +71,16 @@ export const DEFAULT_HEALTH_CHECK: HealthCheck = {
   type: 'tcp', path: '/', port: 0, intervalMs: 5000, timeoutMs: 3000, healthyThreshold: 1, unhealthyThreshold: 2,
 };
 
+/** Address of an instance within its service. */
+export interface InstanceKey {
+  namespace: string;
+  group: string;
+  service: string;
+  ip: string;
+  port: number;
+  cluster: string;
+}
+
 /** One address of a service. */
 export interface Instance {
   id: string;

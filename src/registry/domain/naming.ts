@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { AppError, invalid } from '../../lib/errors.js';
 import type { HealthCheck, Instance, Namespace, Page, Service } from './model.js';
 import { DEFAULT_HEALTH_CHECK, PUBLIC_NAMESPACE, beatTimings } from './model.js';
+import type { InstanceKey } from './model.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
 import type { StoreWriter } from '../store/store.js';
@@ -12,15 +13,6 @@ const NAMESPACE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const CLUSTER = /^[A-Za-z0-9_-]{1,64}$/;
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
-/** Address of an instance within its service. */
-export interface InstanceKey {
-  namespace: string;
-  group: string;
-  service: string;
-  ip: string;
-  port: number;
-  cluster: string;
-}
 
 /** What a caller may set on an instance. */
 export interface InstanceInput extends InstanceKey {

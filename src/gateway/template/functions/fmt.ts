@@ -5,7 +5,7 @@
 import { GoDuration, GoTime } from '../values.js';
 import type { TemplateValue } from '../values.js';
 import { formatFloat } from './ftoa.js';
-import { isGoInt } from './kinds.js';
+import { goTypeName, isGoInt } from './kinds.js';
 import { jsonCompact } from './print.js';
 import { durationString, timeString } from './time.js';
 import { runeCount } from './utf8.js';
@@ -30,23 +30,10 @@ function newFlags(): Flags {
 
 const PLAIN: Readonly<Flags> = newFlags();
 
-/** The Go type name of a value as fmt sees it (`%T`, error forms). */
+/** The Go type name of a value as fmt sees it (`%T`, error forms): objects and arrays print as JSON text, so they are strings here. */
 function fmtTypeName(v: TemplateValue): string {
-  switch (typeof v) {
-    case 'undefined':
-      return '<nil>';
-    case 'string':
-      return 'string';
-    case 'boolean':
-      return 'bool';
-    case 'number':
-      return isGoInt(v) ? 'int' : 'float64';
-    default:
-      if (v === null) return '<nil>';
-      if (v instanceof GoTime) return 'time.Time';
-      if (v instanceof GoDuration) return 'time.Duration';
-      return 'string';
-  }
+  const t = goTypeName(v);
+  return t === '[]interface {}' || t === 'map[string]interface {}' ? 'string' : t;
 }
 
 function writePadding(n: number, f: Readonly<Flags>, allowZero: boolean): string {
