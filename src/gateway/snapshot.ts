@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../lib/logger.js';
 import type { Consumer, McpServer, McpServerSpec, Prompt, Tool } from '../registry/domain/model.js';
@@ -90,7 +91,7 @@ function listEntry(t: Tool): Record<string, unknown> {
   };
 }
 
-/** Compiles registry snapshots, reusing the compiled tools of versions that did not change. */
+/** Compiles registry snapshots, reusing the compiled tools of server versions whose content did not change. */
 export class SnapshotCompiler {
   private cache = new Map<string, CachedTools>();
 
@@ -107,7 +108,10 @@ export class SnapshotCompiler {
     const args = new ArgsCompiler();
     for (const { server, spec } of input.mcpServers) {
       if (!server.enabled || !server.publishedVersion) continue;
-      const cacheKey = `${server.id}@${server.publishedVersion}#${JSON.stringify([server.endpoint, server.protocol, server.passthrough])}`;
+      // The content is part of the key: a registry version never changes once published, but a
+      // definition file (FileSource) is edited in place under the same version.
+      const content = createHash('sha256').update(JSON.stringify([spec.tools, spec.config, spec.securitySchemes])).digest('base64url');
+      const cacheKey = `${server.id}@${server.publishedVersion}#${content}#${JSON.stringify([server.endpoint, server.protocol, server.passthrough])}`;
       let entry = this.cache.get(cacheKey) ?? next.get(cacheKey);
       if (!entry) {
         const upstream = new SwitchableUpstream();

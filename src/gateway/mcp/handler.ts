@@ -499,8 +499,10 @@ export class McpHandler {
   // ---------------------------------------------------------------- legacy HTTP+SSE
 
   private async openLegacySse(req: IncomingMessage, res: ServerResponse, server: CompiledServer, consumer: CompiledConsumer | null, path: string): Promise<void> {
+    // Kept for the session's POSTs: end-to-end headers only, so also not those the GET's Connection header nominates (RFC 9110 §7.6.1).
+    const nominated = new Set((header(req, 'connection') ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !HOP_BY_HOP.has(k)) headers[k] = v;
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !HOP_BY_HOP.has(k) && !nominated.has(k)) headers[k] = v;
     const session: SessionRecord = {
       id: randomUUID(), kind: 'sse', namespace: server.namespace, server: server.name, protocolVersion: '2024-11-05',
       consumerId: consumer?.id ?? null, headers, createdAt: Date.now(),
