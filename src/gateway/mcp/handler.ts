@@ -471,7 +471,8 @@ export class McpHandler {
     res.write('retry: 1000\n\n');
     const held: HeldStream = { res, serverKey: server.key, sessionId: session.id };
     const lastEventId = header(req, 'last-event-id');
-    if (lastEventId) await this.opts.events.replayAfter(lastEventId, (eventId, message) => writeEvent(res, message, eventId));
+    // Event ids are `<session id>_<sequence>`: only this session's own stream is replayed.
+    if (lastEventId?.startsWith(`${session.id}_`)) await this.opts.events.replayAfter(lastEventId, (eventId, message) => writeEvent(res, message, eventId));
     const unsubscribe = await this.opts.bus.subscribe(streamChannel(session.id), (payload) => void this.sendOnSessionStream(held, payload));
     held.close = unsubscribe;
     this.streams.add(held);
