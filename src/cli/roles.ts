@@ -5,6 +5,8 @@ import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
 import { Gateway } from '../gateway/gateway.js';
+import type { GatewayOptions } from '../gateway/gateway.js';
+import { createRedisState } from '../gateway/sessions/redis.js';
 import { FileSource } from '../gateway/sources/file.js';
 import { InProcessSource } from '../gateway/sources/in-process.js';
 import { RegistrySource } from '../gateway/sources/registry.js';
@@ -15,13 +17,25 @@ export interface Running {
   close(): Promise<void>;
 }
 
+/** Sessions, delivery and stream events: in Redis when configured (replicas), else in memory. */
+async function sharedState(config: Config, logger: Logger): Promise<Pick<GatewayOptions, 'sessions' | 'bus' | 'events'>> {
+  if (!config.redis) return {};
+  const state = createRedisState(config.redis, {
+    sessionIdleMs: config.sessionIdleSeconds * 1000, logger: logger.child({ component: 'redis' }),
+    ...(config.sessionEncryptionKey ? { encryptionKey: config.sessionEncryptionKey } : {}),
+  });
+  // Not fatal: stateless (2026-07-28) traffic is served without Redis, and sessions recover when it answers.
+  if (!(await state.ready(3000))) logger.warn('Redis does not answer yet: session traffic gets 503 until it does');
+  return { sessions: state.sessions, bus: state.bus, events: state.events };
+}
+
 /** `mcpgate serve`: registry and gateway in one process, configuration delivered in process. */
 export async function startServe(config: Config, logger: Logger): Promise<Running & { registry: Registry; gateway: Gateway }> {
   const registry = await Registry.start(config, logger);
   try {
     const gateway = await Gateway.start({
       host: config.host, port: config.gatewayPort, logger, allowedOrigins: config.allowedOrigins, sessionIdleMs: config.sessionIdleSeconds * 1000,
-      source: new InProcessSource(registry.services.watch, registry.services.feed, { logger }),
+      source: new InProcessSource(registry.services.watch, registry.services.feed, { logger }), ...(await sharedState(config, logger)),
     });
     return { registry, gateway, close: async () => { await gateway.close(); await registry.close(); } };
   } catch (err) {
@@ -46,7 +60,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   const ready = source instanceof RegistrySource ? () => source.status().revision > 0 : undefined;
   const gateway = await Gateway.start({
     host: config.host, port: config.gatewayPort, logger, source, allowedOrigins: config.allowedOrigins,
-    sessionIdleMs: config.sessionIdleSeconds * 1000, ...(ready ? { ready } : {}),
+    sessionIdleMs: config.sessionIdleSeconds * 1000, ...(ready ? { ready } : {}), ...(await sharedState(config, logger)),
   });
   return { gateway, source, close: () => gateway.close() };
 }

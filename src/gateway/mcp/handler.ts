@@ -20,7 +20,7 @@ import { GatewayError } from '../errors.js';
 import type { CompiledConsumer, CompiledServer, GatewaySnapshot } from '../snapshot.js';
 import { EMPTY_SNAPSHOT, serverKey } from '../snapshot.js';
 import type { EventStore, MessageBus, SessionRecord, SessionStore } from '../sessions/types.js';
-import { sseChannel, streamChannel } from '../sessions/types.js';
+import { SessionStateUnavailableError, sseChannel, streamChannel } from '../sessions/types.js';
 import type { ClientHeaders } from '../types.js';
 import type { JsonRpcId, JsonRpcMessage } from './jsonrpc.js';
 import { classify, errorMessage, idOf, notificationMessage, resultMessage } from './jsonrpc.js';
@@ -52,6 +52,8 @@ interface HeldStream {
   filter?: { toolsListChanged?: boolean; promptsListChanged?: boolean };
   /** For 2025 GET streams: the session whose events are stored for replay. */
   sessionId?: string;
+  /** For legacy SSE streams: the session kept alive while its stream is open. */
+  keepAliveSessionId?: string;
   close?: () => Promise<void>;
 }
 
@@ -93,7 +95,12 @@ export class McpHandler {
   constructor(private readonly opts: McpHandlerOptions) {
     this.bodyLimit = opts.bodyLimitBytes ?? 4 * 1024 * 1024;
     this.keepAlive = setInterval(() => {
-      for (const s of this.streams) s.res.write(': keepalive\n\n');
+      for (const s of this.streams) {
+        s.res.write(': keepalive\n\n');
+        // A session whose stream is open is in use even when the client sends nothing.
+        const id = s.sessionId ?? s.keepAliveSessionId;
+        if (id) this.opts.sessions.get(id).catch(() => undefined);
+      }
     }, 15_000);
     this.keepAlive.unref();
   }
@@ -467,14 +474,27 @@ export class McpHandler {
         await s.close?.();
       }
     }
+    const held: HeldStream = { res, serverKey: server.key, sessionId: session.id };
+    // Subscribe before answering, so that an unavailable session store is still a 503; live
+    // messages that arrive while the missed ones are replayed wait behind the replay.
+    let replaying: string[] | undefined = [];
+    const unsubscribe = await this.opts.bus.subscribe(streamChannel(session.id), (payload) => {
+      if (replaying) replaying.push(payload);
+      else void this.sendOnSessionStream(held, payload);
+    });
+    held.close = unsubscribe;
     res.writeHead(200, SSE_HEADERS);
     res.write('retry: 1000\n\n');
-    const held: HeldStream = { res, serverKey: server.key, sessionId: session.id };
     const lastEventId = header(req, 'last-event-id');
-    // Event ids are `<session id>_<sequence>`: only this session's own stream is replayed.
-    if (lastEventId?.startsWith(`${session.id}_`)) await this.opts.events.replayAfter(lastEventId, (eventId, message) => writeEvent(res, message, eventId));
-    const unsubscribe = await this.opts.bus.subscribe(streamChannel(session.id), (payload) => void this.sendOnSessionStream(held, payload));
-    held.close = unsubscribe;
+    try {
+      // Event ids are `<session id>_<sequence>`: only this session's own stream is replayed.
+      if (lastEventId?.startsWith(`${session.id}_`)) await this.opts.events.replayAfter(lastEventId, (eventId, message) => writeEvent(res, message, eventId));
+    } catch (err) {
+      this.opts.logger.warn({ err }, 'could not replay a stream after Last-Event-ID');
+    }
+    const queued = replaying;
+    replaying = undefined;
+    for (const payload of queued) void this.sendOnSessionStream(held, payload);
     this.streams.add(held);
     req.once('close', () => {
       this.streams.delete(held);
@@ -509,10 +529,10 @@ export class McpHandler {
       consumerId: consumer?.id ?? null, headers, createdAt: Date.now(),
     };
     await this.opts.sessions.create(session);
-    res.writeHead(200, SSE_HEADERS);
-    const held: HeldStream = { res, serverKey: server.key };
+    const held: HeldStream = { res, serverKey: server.key, keepAliveSessionId: session.id };
     const unsubscribe = await this.opts.bus.subscribe(sseChannel(session.id), (payload) => writeEvent(res, payload));
     held.close = unsubscribe;
+    res.writeHead(200, SSE_HEADERS);
     this.streams.add(held);
     const base = `/mcp/${path.replace(/\/sse\/?$/, '')}`;
     res.write(`event: endpoint\ndata: ${base}/message?sessionId=${session.id}\n\n`);
@@ -552,7 +572,11 @@ export class McpHandler {
         answer = errorMessage(message.id, toGatewayError(err, this.opts.logger));
       }
     }
-    await this.opts.bus.publish(sseChannel(session.id), answer);
+    const receivers = await this.opts.bus.publish(sseChannel(session.id), answer).catch((err: unknown) => {
+      this.opts.logger.warn({ err, session: session.id }, 'could not deliver a legacy SSE answer');
+      return -1;
+    });
+    if (receivers === 0) this.opts.logger.warn({ session: session.id }, 'legacy SSE answer lost: no replica holds the session stream');
   }
 
   // ---------------------------------------------------------------- answers
@@ -589,6 +613,10 @@ export class McpHandler {
 /** Any thrown value as a GatewayError (unexpected ones are logged and answered as internal errors). */
 function toGatewayError(err: unknown, logger?: Logger): GatewayError {
   if (err instanceof GatewayError) return err;
+  if (err instanceof SessionStateUnavailableError) {
+    logger?.warn({ err: err.message }, 'session state unavailable');
+    return new GatewayError('SERVICE_UNAVAILABLE', `Service Unavailable: ${err.message}; retry shortly`, undefined, { 'retry-after': '1' });
+  }
   logger?.error({ err }, 'MCP request failed');
   return new GatewayError('INTERNAL_ERROR', 'Internal error');
 }

@@ -59,8 +59,10 @@ export class MemoryMessageBus implements MessageBus {
     this.emitter.setMaxListeners(0);
   }
 
-  async publish(channel: string, payload: string): Promise<void> {
+  async publish(channel: string, payload: string): Promise<number> {
+    const receivers = this.emitter.listenerCount(channel);
     this.emitter.emit(channel, payload);
+    return receivers;
   }
 
   async subscribe(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {

@@ -31,7 +31,8 @@ export interface SessionStore {
 
 /** Delivery between replicas: the replica holding a stream subscribes to its channel. */
 export interface MessageBus {
-  publish(channel: string, payload: string): Promise<void>;
+  /** Publish; answers how many subscribers received it (0: no replica holds that stream). */
+  publish(channel: string, payload: string): Promise<number>;
   /** Subscribe; resolves with the function that unsubscribes. */
   subscribe(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -54,4 +55,18 @@ export function sseChannel(sessionId: string): string {
 /** The channel of a 2025 session's standalone GET stream. */
 export function streamChannel(sessionId: string): string {
   return `mcp-server-stream:${sessionId}`;
+}
+
+/**
+ * The shared session state (Redis) did not answer in time or is not reachable. Thrown by the Redis
+ * implementations of the ports above instead of hanging; the handler answers HTTP 503 with a
+ * JSON-RPC error. Nothing is retried behind the caller's back (a failed command is never resent
+ * later), but a command that timed out may still have been applied by Redis.
+ */
+export class SessionStateUnavailableError extends Error {
+  override readonly name = 'SessionStateUnavailableError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
 }

@@ -1,0 +1,570 @@
+/**
+ * The shared-state ports in Redis (ioredis), so that any gateway replica can serve any request of a
+ * session (issue 5, COMPAT.md §4). Requires Redis ≥ 6.2 (GETEX, exclusive XRANGE).
+ *
+ * Key layout (prefix default `mcpgate:`):
+ *   `{prefix}session:{id}`     JSON `{ v: 1, s: record-without-headers, h?: sealed headers }`, PX = idle time,
+ *                              refreshed by every get (GETEX … PX);
+ *   `{prefix}session-key`      32 random bytes (base64) every replica derives the header key from, when no
+ *                              encryption key is configured (created with SET NX, no expiry);
+ *   `{prefix}events:{stream}`  a Redis stream per resumable stream, field `m` = the message; trimmed to
+ *                              ~maxLen entries and to entries younger than maxAge; the key expires maxAge
+ *                              after the last append.
+ * Channels are exactly the names the handler gives (no prefix), so `PSUBSCRIBE mcp-server-sse:*` shows
+ * the legacy SSE traffic as Higress operators expect.
+ *
+ * Faults: nothing waits for Redis. Commands are not queued while disconnected (they fail at once), every
+ * command has a timeout, in-flight commands fail when the connection drops and are never replayed later,
+ * and the clients reconnect forever with capped backoff. Every failure surfaces as
+ * SessionStateUnavailableError; subscriptions are restored by this module after a reconnect.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import type { Logger } from '../../lib/logger.js';
+import { HeaderCipher } from './header-cipher.js';
+import { SessionStateUnavailableError } from './types.js';
+import type { EventStore, MessageBus, SessionRecord, SessionStore } from './types.js';
+
+export interface RedisStateOptions {
+  /** Prefix of every key (not of pub/sub channels). Default `mcpgate:`. */
+  keyPrefix?: string;
+  /** A session's idle time to live, refreshed by each use. */
+  sessionIdleMs: number;
+  /**
+   * Secret the forwarded-headers key is derived from (scrypt); every replica must have the same. When
+   * unset, a random key is created in Redis (`{prefix}session-key`) and shared by all replicas: the
+   * headers are then unreadable to whoever only sees session keys (a `GET`, `MONITOR`, a partial dump),
+   * but not to whoever can read the whole of Redis. Configure a key to keep credentials safe from that too.
+   */
+  encryptionKey?: string;
+  logger: Logger;
+  /** Events kept per stream (approximate, Redis `MAXLEN ~`). Default 1000. */
+  eventsMaxLen?: number;
+  /** Age after which events are dropped, and the stream key expires after its last append. Default 15 min. */
+  eventsMaxAgeMs?: number;
+  /** Time a command may take before it fails. Default 1000 ms. */
+  commandTimeoutMs?: number;
+  /** Time a connection attempt may take. Default 1000 ms. */
+  connectTimeoutMs?: number;
+  /** Longest pause between reconnection attempts (exponential backoff up to it). Default 1000 ms. */
+  reconnectMaxDelayMs?: number;
+  /**
+   * A PING on each connection this often, so that a dead connection (a hung Redis, a network that drops
+   * packets) is noticed within heartbeat + 2 × command timeout even when idle — the subscriber connection
+   * otherwise never sends anything. Default 5000 ms.
+   */
+  heartbeatMs?: number;
+}
+
+/** The three ports on one Redis, with the connection state. */
+export interface RedisState {
+  sessions: RedisSessionStore;
+  bus: RedisMessageBus;
+  events: RedisEventStore;
+  /** Whether both connections are up and every subscription is in place (false once closing). */
+  healthy(): boolean;
+  /** Wait until healthy (true) or until `timeoutMs` has passed (false); never rejects. */
+  ready(timeoutMs?: number): Promise<boolean>;
+  /** Close the three ports and both connections. */
+  close(): Promise<void>;
+}
+
+const DEFAULTS = {
+  keyPrefix: 'mcpgate:',
+  eventsMaxLen: 1000,
+  eventsMaxAgeMs: 15 * 60_000,
+  commandTimeoutMs: 1000,
+  connectTimeoutMs: 1000,
+  reconnectMaxDelayMs: 1000,
+  heartbeatMs: 5000,
+};
+
+/** ioredis options that fail fast instead of waiting for Redis, and reconnect forever. */
+export function failFastOptions(o: { commandTimeoutMs: number; connectTimeoutMs: number; reconnectMaxDelayMs: number }, connectionName: string): RedisOptions {
+  return {
+    connectionName,
+    enableOfflineQueue: false,
+    // In-flight commands fail as soon as the connection drops, and are never resent after a reconnect
+    // (a publish or a session write the caller was told had failed must not happen later).
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    // RedisMessageBus restores its subscriptions itself, from its own table.
+    autoResubscribe: false,
+    commandTimeout: o.commandTimeoutMs,
+    connectTimeout: o.connectTimeoutMs,
+    // A command without any answer for this long: the socket is dead (a half-open connection); reconnect.
+    socketTimeout: o.commandTimeoutMs * 2,
+    keepAlive: 10_000,
+    retryStrategy: (times: number) => Math.min(o.reconnectMaxDelayMs, 50 * 2 ** Math.min(times, 10)) + Math.floor(Math.random() * 50),
+  };
+}
+
+/** Connect the three Redis ports: one connection for commands, one for subscriptions. */
+export function createRedisState(url: string, opts: RedisStateOptions): RedisState {
+  const o = { ...DEFAULTS, ...withoutUndefined(opts) };
+  const cmd = new Redis(url, failFastOptions(o, 'mcpgate'));
+  const sub = new Redis(url, failFastOptions(o, 'mcpgate-sub'));
+  watch(cmd, 'commands', o.logger);
+  watch(sub, 'subscriptions', o.logger);
+  const heartbeat = setInterval(() => {
+    for (const r of [cmd, sub]) if (r.status === 'ready') r.ping().catch(() => undefined);
+  }, o.heartbeatMs);
+  heartbeat.unref();
+  // The command connection is shared by the three ports: it closes with the last of them.
+  let users = 3;
+  const release = async () => {
+    users -= 1;
+    if (users > 0) return;
+    clearInterval(heartbeat);
+    await quit(cmd);
+  };
+  const sessions = new RedisSessionStore(cmd, { keyPrefix: o.keyPrefix, idleMs: o.sessionIdleMs, encryptionKey: o.encryptionKey, logger: o.logger }, release);
+  const bus = new RedisMessageBus(cmd, sub, o.logger, release);
+  const events = new RedisEventStore(cmd, { keyPrefix: o.keyPrefix, maxLen: o.eventsMaxLen, maxAgeMs: o.eventsMaxAgeMs }, release);
+  const healthy = () => users === 3 && cmd.status === 'ready' && bus.healthy();
+  return {
+    sessions, bus, events, healthy,
+    async ready(timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!healthy()) {
+        if (Date.now() >= deadline) return false;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return true;
+    },
+    async close() {
+      await Promise.all([sessions.close(), bus.close(), events.close()]);
+    },
+  };
+}
+
+// ------------------------------------------------------------------ sessions
+
+interface StoredSession {
+  v: 1;
+  s: Omit<SessionRecord, 'headers'>;
+  /** The headers, sealed (absent when there are none). */
+  h?: string;
+}
+
+/** Sessions in Redis: one key per session, idle TTL refreshed on every get, headers encrypted at rest. */
+export class RedisSessionStore implements SessionStore {
+  private readonly prefix: string;
+  /** The key new headers are sealed with. */
+  private current?: Promise<HeaderCipher>;
+  /** Every key this replica has used, by key id (opens what was sealed before a key change). */
+  private readonly ciphers = new Map<string, HeaderCipher>();
+  /** This replica's copy of the shared random key material (random-key mode). */
+  private material?: Buffer;
+  private lastKeyReload = 0;
+  private closed = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly o: { keyPrefix?: string; idleMs: number; encryptionKey?: string; logger: Logger },
+    private readonly release: () => Promise<void> = async () => quit(redis),
+  ) {
+    this.prefix = o.keyPrefix ?? DEFAULTS.keyPrefix;
+    if (o.encryptionKey) {
+      this.current = this.loadCipher();
+      this.current.catch(() => { this.current = undefined; });
+    } else {
+      // After every (re)connect, check the shared key again: if Redis lost it (restart without
+      // persistence, flush), SET NX puts this replica's key back, and replicas converge on one key.
+      redis.on('ready', () => {
+        this.current = undefined;
+        this.cipher().catch(() => undefined);
+      });
+    }
+  }
+
+  private key(id: string): string {
+    return `${this.prefix}session:${id}`;
+  }
+
+  private cipher(): Promise<HeaderCipher> {
+    if (!this.current) {
+      const loading = this.loadCipher();
+      this.current = loading;
+      loading.catch(() => { if (this.current === loading) this.current = undefined; });
+    }
+    return this.current;
+  }
+
+  private async loadCipher(): Promise<HeaderCipher> {
+    let cipher: HeaderCipher;
+    if (this.o.encryptionKey) {
+      cipher = await HeaderCipher.fromSecret(this.o.encryptionKey);
+    } else {
+      const name = `${this.prefix}session-key`;
+      await this.redis.set(name, (this.material ?? randomBytes(32)).toString('base64'), 'NX');
+      const stored = await this.redis.get(name);
+      if (!stored) throw new Error(`${name} disappeared right after it was set`);
+      const material = Buffer.from(stored, 'base64');
+      if (this.material && !material.equals(this.material)) {
+        this.o.logger.warn({ key: name }, 'the shared session encryption key in Redis changed; sessions sealed with the previous key stay readable on this replica only');
+      }
+      this.material = material;
+      cipher = await HeaderCipher.fromMaterial(material);
+    }
+    this.ciphers.set(cipher.keyId, cipher);
+    return cipher;
+  }
+
+  async create(session: SessionRecord): Promise<void> {
+    this.assertOpen();
+    const { headers, ...rest } = session;
+    const doc: StoredSession = { v: 1, s: rest };
+    if (Object.keys(headers).length > 0) {
+      const cipher = await guard(this.redis, 'load the session encryption key', () => this.cipher());
+      doc.h = cipher.seal(headers, session.id);
+    }
+    await guard(this.redis, 'store a session', () => this.redis.set(this.key(session.id), JSON.stringify(doc), 'PX', this.o.idleMs));
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    this.assertOpen();
+    const raw = await guard(this.redis, 'read a session', () => this.redis.getex(this.key(id), 'PX', this.o.idleMs));
+    if (raw === null) return undefined;
+    let doc: StoredSession;
+    try {
+      doc = JSON.parse(raw) as StoredSession;
+      if (doc.v !== 1 || typeof doc.s !== 'object' || doc.s === null) throw new Error(`unknown record version ${String(doc.v)}`);
+    } catch (err) {
+      this.o.logger.error({ session: id, err: errorText(err) }, 'unreadable session record in Redis; treated as unknown');
+      return undefined;
+    }
+    let headers: Record<string, string> = {};
+    if (typeof doc.h === 'string') {
+      const opened = await this.openHeaders(doc.h, id);
+      if (!opened) return undefined;
+      headers = opened;
+    }
+    return { ...doc.s, headers };
+  }
+
+  /** The headers of a session, or undefined (logged) when this replica cannot open them. */
+  private async openHeaders(sealed: string, id: string): Promise<Record<string, string> | undefined> {
+    await guard(this.redis, 'load the session encryption key', () => this.cipher());
+    const keyId = sealed.split('.')[1] ?? '';
+    if (!this.ciphers.has(keyId) && !this.o.encryptionKey && Date.now() - this.lastKeyReload > 5000) {
+      // Sealed by a replica that has another key: maybe ours is stale (Redis lost and re-created it).
+      this.lastKeyReload = Date.now();
+      this.current = undefined;
+      await guard(this.redis, 'load the session encryption key', () => this.cipher());
+    }
+    const cipher = this.ciphers.get(keyId);
+    if (!cipher) {
+      this.o.logger.error({ session: id, keyId, ours: [...this.ciphers.keys()] },
+        'session headers were sealed with another encryption key (do all replicas share the same session encryption key?); the session is treated as unknown');
+      return undefined;
+    }
+    try {
+      return cipher.open(sealed, id);
+    } catch (err) {
+      this.o.logger.error({ session: id, err: errorText(err) }, 'session headers could not be decrypted; the session is treated as unknown');
+      return undefined;
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    this.assertOpen();
+    await guard(this.redis, 'delete a session', () => this.redis.del(this.key(id)));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.release();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new SessionStateUnavailableError('session store (Redis) unavailable: the store is closed');
+  }
+}
+
+// ------------------------------------------------------------------ bus
+
+type Handler = (payload: string) => void;
+
+interface Channel {
+  handlers: Set<Handler>;
+  /** Whether the subscriber connection is subscribed to it right now. */
+  subscribed: boolean;
+  /** Subscribe/unsubscribe operations of this channel, one after the other. */
+  chain: Promise<void>;
+  pending: number;
+}
+
+/**
+ * Pub/sub between replicas. One Redis subscription per channel (on a dedicated connection, as
+ * ioredis requires), fanned out to the local handlers, so each handler gets each message once.
+ * After a reconnect the subscriptions in this table are made again. Messages published while the
+ * subscriber connection was down are lost (Redis pub/sub keeps nothing).
+ */
+export class RedisMessageBus implements MessageBus {
+  private readonly channels = new Map<string, Channel>();
+  private resyncing = 0;
+  private closed = false;
+
+  constructor(
+    private readonly pub: Redis,
+    private readonly sub: Redis,
+    private readonly logger: Logger,
+    private readonly release: () => Promise<void> = async () => quit(pub),
+  ) {
+    sub.on('message', (channel: string, payload: string) => this.dispatch(channel, payload));
+    sub.on('close', () => {
+      for (const c of this.channels.values()) c.subscribed = false;
+    });
+    sub.on('ready', () => this.resync());
+  }
+
+  /** Whether the subscriber connection is up and every channel is subscribed again after a reconnect. */
+  healthy(): boolean {
+    return !this.closed && this.sub.status === 'ready' && this.resyncing === 0;
+  }
+
+  /**
+   * Publish, answering how many subscriber connections (replicas, and operators' PSUBSCRIBEs) got it:
+   * 0 means no replica holds the channel's stream (the message is lost, Redis pub/sub keeps nothing).
+   */
+  async publish(channel: string, payload: string): Promise<number> {
+    if (this.closed) throw new SessionStateUnavailableError('session store (Redis) unavailable: the bus is closed');
+    return guard(this.pub, 'publish a message', () => this.pub.publish(channel, payload));
+  }
+
+  async subscribe(channel: string, onMessage: Handler): Promise<() => Promise<void>> {
+    if (this.closed) throw new SessionStateUnavailableError('session store (Redis) unavailable: the bus is closed');
+    let c = this.channels.get(channel);
+    if (!c) {
+      c = { handlers: new Set(), subscribed: false, chain: Promise.resolve(), pending: 0 };
+      this.channels.set(channel, c);
+    }
+    // A wrapper, so that the same function subscribed twice is two subscriptions.
+    const handler: Handler = (payload) => onMessage(payload);
+    c.handlers.add(handler);
+    try {
+      await guard(this.sub, 'subscribe to a channel', () => this.reconcile(channel, c));
+    } catch (err) {
+      c.handlers.delete(handler);
+      this.reconcile(channel, c).catch(() => undefined);
+      throw err;
+    }
+    let done = false;
+    return async () => {
+      if (done) return;
+      done = true;
+      c.handlers.delete(handler);
+      // Never rejects (callers do `void unsubscribe()`): when Redis is away the subscription is gone anyway.
+      await this.reconcile(channel, c).catch((err: unknown) => this.logger.debug({ channel, err: errorText(err) }, 'unsubscribe failed'));
+    };
+  }
+
+  /** Bring the Redis subscription of a channel in line with its local handlers. */
+  private reconcile(channel: string, c: Channel): Promise<void> {
+    c.pending += 1;
+    const op = c.chain.then(async () => {
+      if (this.closed) return;
+      const wanted = c.handlers.size > 0;
+      if (wanted && !c.subscribed) {
+        try {
+          await this.sub.subscribe(channel);
+        } catch (err) {
+          // Timed out on a live connection: the SUBSCRIBE is still on its way and Redis will apply it
+          // (one connection keeps order), so count it as made; the caller's clean-up then unsubscribes.
+          if (this.sub.status === 'ready') c.subscribed = true;
+          throw err;
+        }
+        if (this.sub.status === 'ready') c.subscribed = true;
+      } else if (!wanted && c.subscribed) {
+        c.subscribed = false;
+        await this.sub.unsubscribe(channel);
+      }
+    });
+    const settled = op.finally(() => {
+      c.pending -= 1;
+      if (c.pending === 0 && c.handlers.size === 0 && !c.subscribed && this.channels.get(channel) === c) this.channels.delete(channel);
+    });
+    c.chain = settled.catch(() => undefined);
+    return settled;
+  }
+
+  /** After a (re)connect: subscribe again to every channel that has local handlers. */
+  private resync(): void {
+    const wanted = [...this.channels].filter(([, c]) => c.handlers.size > 0 && !c.subscribed);
+    if (wanted.length === 0) return;
+    this.resyncing += 1;
+    void Promise.allSettled(wanted.map(([name, c]) => this.reconcile(name, c))).then((results) => {
+      this.resyncing -= 1;
+      const failed = results.filter((r) => r.status === 'rejected').length;
+      if (failed > 0) this.logger.warn({ failed, of: wanted.length }, 'could not subscribe again to some channels after a Redis reconnect; retrying on the next reconnect');
+      else this.logger.info({ channels: wanted.length }, 'subscriptions restored after a Redis reconnect');
+    });
+  }
+
+  private dispatch(channel: string, payload: string): void {
+    const c = this.channels.get(channel);
+    if (!c) return;
+    for (const handler of [...c.handlers]) {
+      try {
+        handler(payload);
+      } catch (err) {
+        this.logger.error({ channel, err: errorText(err) }, 'a message handler failed');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.channels.clear();
+    await quit(this.sub);
+    await this.release();
+  }
+}
+
+// ------------------------------------------------------------------ events
+
+/** XADD with both bounds (length, age) and the key's expiry, atomically, in one round trip. */
+const APPEND_SCRIPT = `
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[2])
+local ms = tonumber(string.match(id, '^(%d+)'))
+redis.call('XTRIM', KEYS[1], 'MINID', '~', string.format('%.0f', ms - tonumber(ARGV[3])))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return id`;
+
+type WithAppend = { mcpgateAppendEvent(key: string, maxLen: number, message: string, maxAgeMs: number): Promise<string> };
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+/**
+ * Events of resumable streams in Redis Streams: `{prefix}events:{streamId}`. Event ids are
+ * `{streamId}_{entry id}` (entry ids are `ms-seq`, without `_`), so any replica can find the stream
+ * of a Last-Event-ID and read what follows it.
+ */
+export class RedisEventStore implements EventStore {
+  private readonly prefix: string;
+  private readonly maxLen: number;
+  private readonly maxAgeMs: number;
+  private closed = false;
+
+  constructor(
+    private readonly redis: Redis,
+    o: { keyPrefix?: string; maxLen?: number; maxAgeMs?: number } = {},
+    private readonly release: () => Promise<void> = async () => quit(redis),
+  ) {
+    this.prefix = o.keyPrefix ?? DEFAULTS.keyPrefix;
+    this.maxLen = o.maxLen ?? DEFAULTS.eventsMaxLen;
+    this.maxAgeMs = o.maxAgeMs ?? DEFAULTS.eventsMaxAgeMs;
+    if (typeof (redis as unknown as Partial<WithAppend>).mcpgateAppendEvent !== 'function') redis.defineCommand('mcpgateAppendEvent', { numberOfKeys: 1, lua: APPEND_SCRIPT });
+  }
+
+  private key(streamId: string): string {
+    return `${this.prefix}events:${streamId}`;
+  }
+
+  async append(streamId: string, message: string): Promise<string> {
+    this.assertOpen();
+    const entry = await guard(this.redis, 'store a stream event', () =>
+      (this.redis as unknown as WithAppend).mcpgateAppendEvent(this.key(streamId), this.maxLen, message, this.maxAgeMs));
+    return `${streamId}_${entry}`;
+  }
+
+  async replayAfter(lastEventId: string, onEvent: (eventId: string, message: string) => void): Promise<string | undefined> {
+    this.assertOpen();
+    const cut = lastEventId.lastIndexOf('_');
+    if (cut <= 0) return undefined;
+    const streamId = lastEventId.slice(0, cut);
+    const entry = /^(\d{1,20})-(\d{1,20})$/.exec(lastEventId.slice(cut + 1));
+    if (!entry || BigInt(entry[1] as string) > MAX_U64 || BigInt(entry[2] as string) >= MAX_U64) return undefined;
+    const key = this.key(streamId);
+    const results = await guard(this.redis, 'replay stream events', async () => {
+      const r = await this.redis.pipeline().exists(key).xrange(key, `(${entry[0]}`, '+').exec();
+      if (!r) throw new Error('pipeline aborted');
+      for (const [err] of r) if (err) throw err;
+      return r;
+    });
+    if (results[0]?.[1] !== 1) return undefined;
+    for (const [id, fields] of (results[1]?.[1] ?? []) as [string, string[]][]) {
+      const at = fields.indexOf('m');
+      if (at >= 0 && at % 2 === 0) onEvent(`${streamId}_${id}`, fields[at + 1] as string);
+    }
+    return streamId;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.release();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new SessionStateUnavailableError('session store (Redis) unavailable: the event store is closed');
+  }
+}
+
+// ------------------------------------------------------------------ plumbing
+
+/** Run a Redis operation; any failure becomes a SessionStateUnavailableError with a clear reason. */
+async function guard<T>(redis: Redis, what: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (err instanceof SessionStateUnavailableError) throw err;
+    const text = errorText(err);
+    const reason = redis.status !== 'ready' && /enableOfflineQueue|Connection is closed|MaxRetriesPerRequest/i.test(text)
+      ? `not connected (${redis.status})`
+      : text;
+    throw new SessionStateUnavailableError(`session store (Redis) unavailable: could not ${what}: ${reason}`, { cause: err });
+  }
+}
+
+const closing = new WeakSet<Redis>();
+
+/** Close a connection: QUIT when it is up (bounded by the command timeout), else drop it. */
+async function quit(redis: Redis): Promise<void> {
+  if (closing.has(redis)) return;
+  closing.add(redis);
+  if (redis.status === 'ready') {
+    try {
+      await redis.quit();
+      return;
+    } catch {
+      // fall through
+    }
+  }
+  redis.disconnect();
+}
+
+/** Log a connection's state changes once each (not every failed reconnection attempt). */
+function watch(redis: Redis, role: string, logger: Logger): void {
+  let state: 'starting' | 'up' | 'down' = 'starting';
+  redis.on('ready', () => {
+    if (state === 'down') logger.info({ redis: role }, 'Redis connection restored');
+    state = 'up';
+  });
+  redis.on('error', (err: Error) => {
+    if (closing.has(redis)) return;
+    if (state === 'down') {
+      logger.debug({ redis: role, err: err.message }, 'Redis still unavailable');
+      return;
+    }
+    state = 'down';
+    logger.warn({ redis: role, err: err.message }, 'Redis unavailable: session traffic fails fast until it is back; reconnecting');
+  });
+  redis.on('close', () => {
+    if (closing.has(redis) || state !== 'up') return;
+    state = 'down';
+    logger.warn({ redis: role }, 'Redis connection lost: session traffic fails fast until it is back; reconnecting');
+  });
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,322 @@
+/**
+ * One contract for the shared-state ports, run against the in-memory implementations and the Redis
+ * ones. "Two replicas" are two independent sets of ports on the same state (for memory, the same
+ * objects: one process is one replica).
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createLogger } from '../../lib/logger.js';
+import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './memory.js';
+import { createRedisState } from './redis.js';
+import type { RedisState } from './redis.js';
+import { sseChannel, streamChannel } from './types.js';
+import type { EventStore, MessageBus, SessionRecord, SessionStore } from './types.js';
+import { dropKeys, redisAvailable, testKeyPrefix } from '../../../test/support/redis.js';
+
+const logger = createLogger(process.env.MCPGATE_TEST_LOG ?? 'silent');
+const redis = await redisAvailable();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Replica {
+  sessions: SessionStore;
+  bus: MessageBus;
+  events: EventStore;
+}
+
+interface Options {
+  idleMs?: number;
+  eventsMaxLen?: number;
+}
+
+interface Subject {
+  name: string;
+  skip?: string;
+  /** Two replicas on one shared state; closed after the test. */
+  replicas(o?: Options): Promise<[Replica, Replica]>;
+}
+
+/** Closers of what the tests opened, run after each subject's suite. */
+const closers: (() => Promise<void>)[] = [];
+
+const memory: Subject = {
+  name: 'memory',
+  async replicas(o = {}) {
+    const r: Replica = { sessions: new MemorySessionStore(o.idleMs ?? 60_000), bus: new MemoryMessageBus(), events: new MemoryEventStore(o.eventsMaxLen) };
+    closers.push(async () => { await r.sessions.close(); await r.bus.close(); await r.events.close(); });
+    return [r, r];
+  },
+};
+
+const prefixes: string[] = [];
+
+async function redisPair(o: Options & { encryptionKeys?: [string | undefined, string | undefined]; prefix?: string } = {}): Promise<[RedisState, RedisState]> {
+  const prefix = o.prefix ?? testKeyPrefix();
+  prefixes.push(prefix);
+  const make = (encryptionKey?: string) => createRedisState(redis.url, { keyPrefix: prefix, sessionIdleMs: o.idleMs ?? 60_000, eventsMaxLen: o.eventsMaxLen, encryptionKey, logger });
+  const pair: [RedisState, RedisState] = [make(o.encryptionKeys?.[0]), make(o.encryptionKeys?.[1])];
+  for (const s of pair) closers.push(() => s.close());
+  for (const s of pair) assert.ok(await s.ready(3000), 'Redis state became healthy');
+  return pair;
+}
+
+const redisSubject: Subject = {
+  name: 'redis',
+  ...(redis.unavailable ? { skip: redis.unavailable } : {}),
+  replicas: (o) => redisPair(o),
+};
+
+after(async () => {
+  for (const close of closers.splice(0)) await close();
+  if (!redis.unavailable) for (const p of prefixes) await dropKeys(redis.url, p);
+});
+
+function record(over: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    id: randomUUID(), kind: 'sse', namespace: 'default', server: 'weather', protocolVersion: '2024-11-05',
+    clientInfo: { name: 'agent', version: '1.0' }, capabilities: { roots: { listChanged: true } }, consumerId: 'c-1',
+    headers: { authorization: 'Bearer sk-live-7f3a9c1e2d', 'x-tenant': 'acme' }, createdAt: 1_700_000_000_000, ...over,
+  };
+}
+
+/** Wait until `check` holds (or fail after `ms`). */
+async function until(check: () => boolean, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await sleep(5);
+  }
+}
+
+for (const subject of [memory, redisSubject]) {
+  describe(`session state contract: ${subject.name}`, { skip: subject.skip }, () => {
+    it('creates, reads on another replica, deletes; unknown ids are undefined', async () => {
+      const [a, b] = await subject.replicas();
+      const s = record();
+      await a.sessions.create(s);
+      assert.deepEqual(await b.sessions.get(s.id), s);
+      assert.deepEqual(await a.sessions.get(s.id), s);
+      const streamable = record({ kind: 'streamable', headers: {}, consumerId: null, protocolVersion: '2025-06-18' });
+      await b.sessions.create(streamable);
+      assert.deepEqual(await a.sessions.get(streamable.id), streamable);
+      // Re-creating overwrites (the legacy SSE initialize updates the record).
+      await a.sessions.create({ ...s, protocolVersion: '2025-03-26' });
+      assert.equal((await b.sessions.get(s.id))?.protocolVersion, '2025-03-26');
+      await b.sessions.delete(s.id);
+      assert.equal(await a.sessions.get(s.id), undefined);
+      assert.equal(await a.sessions.get(randomUUID()), undefined);
+      await a.sessions.delete(randomUUID());
+    });
+
+    it('expires an idle session, and every get refreshes the idle time', async () => {
+      const [a, b] = await subject.replicas({ idleMs: 300 });
+      const s = record();
+      await a.sessions.create(s);
+      await sleep(180);
+      assert.ok(await b.sessions.get(s.id), 'alive at 180 ms');
+      await sleep(180);
+      assert.ok(await a.sessions.get(s.id), 'alive 180 ms after the refresh (360 ms after creation)');
+      await sleep(180);
+      assert.ok(await b.sessions.get(s.id), 'still alive: each get refreshed it');
+      await sleep(420);
+      assert.equal(await a.sessions.get(s.id), undefined, 'gone after 420 ms idle');
+      assert.equal(await b.sessions.get(s.id), undefined);
+    });
+
+    it('delivers a message published on one replica to a subscriber on the other exactly once', async () => {
+      const [a, b] = await subject.replicas();
+      const channel = sseChannel(randomUUID());
+      const got: string[] = [];
+      const unsubscribe = await a.bus.subscribe(channel, (m) => got.push(m));
+      for (let i = 0; i < 20; i += 1) await b.bus.publish(channel, `{"n":${i}}`);
+      await until(() => got.length >= 20);
+      await sleep(50);
+      assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => `{"n":${i}}`), 'each once, in order');
+      await b.bus.publish(sseChannel(randomUUID()), 'elsewhere');
+      await unsubscribe();
+      await unsubscribe();
+      await b.bus.publish(channel, 'after');
+      await sleep(100);
+      assert.equal(got.length, 20, 'nothing after unsubscribe');
+    });
+
+    it('fans a channel out to every local subscriber, and keeps the others when one leaves', async () => {
+      const [a, b] = await subject.replicas();
+      const channel = streamChannel(randomUUID());
+      const first: string[] = [];
+      const second: string[] = [];
+      const onB: string[] = [];
+      const u1 = await a.bus.subscribe(channel, (m) => first.push(m));
+      const u2 = await a.bus.subscribe(channel, (m) => second.push(m));
+      const u3 = b === a ? undefined : await b.bus.subscribe(channel, (m) => onB.push(m));
+      await b.bus.publish(channel, 'one');
+      await until(() => first.length === 1 && second.length === 1 && (u3 === undefined || onB.length === 1));
+      await u1();
+      await a.bus.publish(channel, 'two');
+      await until(() => second.length === 2 && (u3 === undefined || onB.length === 2));
+      await sleep(50);
+      assert.deepEqual(first, ['one']);
+      assert.deepEqual(second, ['one', 'two']);
+      await u2();
+      await u3?.();
+      // Subscribing again after everyone left works (the channel's state was cleaned up).
+      const again: string[] = [];
+      const u4 = await a.bus.subscribe(channel, (m) => again.push(m));
+      await b.bus.publish(channel, 'three');
+      await until(() => again.length === 1);
+      await u4();
+    });
+
+    it('survives racing subscribe/unsubscribe on one channel', async () => {
+      const [a, b] = await subject.replicas();
+      const channel = sseChannel(randomUUID());
+      const got: string[] = [];
+      const u1 = await a.bus.subscribe(channel, () => undefined);
+      const [, u2] = await Promise.all([u1(), a.bus.subscribe(channel, (m) => got.push(m))]);
+      await b.bus.publish(channel, 'x');
+      await until(() => got.length === 1);
+      await u2();
+    });
+
+    it('replays on another replica exactly the events after a Last-Event-ID, in order', async () => {
+      const [a, b] = await subject.replicas();
+      const stream = randomUUID();
+      const other = randomUUID();
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i += 1) {
+        ids.push(await a.events.append(stream, `{"i":${i}}`));
+        await a.events.append(other, `{"other":${i}}`);
+      }
+      assert.equal(new Set(ids).size, 6, 'distinct ids');
+      const seen: [string, string][] = [];
+      assert.equal(await b.events.replayAfter(ids[2] as string, (id, m) => seen.push([id, m])), stream);
+      assert.deepEqual(seen, [3, 4, 5].map((i) => [ids[i], `{"i":${i}}`]));
+      const none: string[] = [];
+      assert.equal(await b.events.replayAfter(ids[5] as string, (id) => none.push(id)), stream, 'the last id: its stream, nothing to replay');
+      assert.deepEqual(none, []);
+      // An id from a replay can itself be used to resume.
+      const rest: string[] = [];
+      await a.events.replayAfter(seen[0]?.[0] as string, (_id, m) => rest.push(m));
+      assert.deepEqual(rest, ['{"i":4}', '{"i":5}']);
+      const unknown: string[] = [];
+      for (const id of [`${randomUUID()}_1`, `${randomUUID()}_1-0`, 'garbage', '_1', `${stream}_x-y`, `${stream}_99999999999999999999999-0`]) {
+        assert.equal(await b.events.replayAfter(id, (e) => unknown.push(e)), undefined, `unknown id ${id}`);
+      }
+      assert.deepEqual(unknown, []);
+    });
+
+    it('bounds a stream by length, keeping the latest events', async () => {
+      const maxLen = 10;
+      const [a, b] = await subject.replicas({ eventsMaxLen: maxLen });
+      const stream = randomUUID();
+      const ids: string[] = [];
+      for (let i = 0; i < 250; i += 1) ids.push(await a.events.append(stream, String(i)));
+      const kept: string[] = [];
+      assert.equal(await b.events.replayAfter(ids[0] as string, (_id, m) => kept.push(m)), stream);
+      // Redis trims whole stream nodes (MAXLEN ~), so it may keep somewhat more than maxLen, never fewer.
+      assert.ok(kept.length >= maxLen && kept.length < 249 && kept.length <= maxLen + 100, `kept ${kept.length}`);
+      assert.deepEqual(kept.slice(-maxLen), Array.from({ length: maxLen }, (_, i) => String(240 + i)));
+      assert.deepEqual(kept, kept.map(Number).sort((x, y) => x - y).map(String), 'in order');
+    });
+  });
+}
+
+describe('session state: memory only', () => {
+  it('reaps idle sessions', async () => {
+    let now = 1_000_000;
+    const store = new MemorySessionStore(30 * 60_000, () => now);
+    closers.push(() => store.close());
+    const idle = record();
+    const busy = record();
+    await store.create(idle);
+    await store.create(busy);
+    now += 20 * 60_000;
+    assert.ok(await store.get(busy.id));
+    now += 15 * 60_000;
+    store.reap();
+    assert.equal(store.size, 1, 'the idle session was reaped, the used one kept');
+    assert.ok(await store.get(busy.id));
+  });
+});
+
+describe('session state: redis only', { skip: redis.unavailable }, () => {
+  const raw = () => {
+    const r = new Redis(redis.url);
+    closers.push(async () => { r.disconnect(); });
+    return r;
+  };
+
+  it('keeps forwarded headers encrypted at rest, and the rest of the record readable', async () => {
+    const prefix = testKeyPrefix();
+    const [a, b] = await redisPair({ prefix });
+    const s = record();
+    await a.sessions.create(s);
+    const r = raw();
+    const stored = await r.get(`${prefix}session:${s.id}`);
+    assert.ok(stored, 'one key per session');
+    assert.ok(!stored.includes('sk-live-7f3a9c1e2d') && !stored.includes('Bearer') && !stored.toLowerCase().includes('authorization') && !stored.includes('acme'), stored);
+    assert.ok(stored.includes('"weather"'), 'the rest of the record is plain');
+    const pttl = await r.pttl(`${prefix}session:${s.id}`);
+    assert.ok(pttl > 59_000 && pttl <= 60_000, `idle TTL ${pttl}`);
+    assert.ok(await r.get(`${prefix}session-key`), 'a shared random key was created (no key configured)');
+    assert.deepEqual((await b.sessions.get(s.id))?.headers, s.headers, 'another replica opens them with the shared key');
+    // A sealed value moved to another session does not open (the session id is authenticated).
+    const t = record({ headers: { authorization: 'other' } });
+    await a.sessions.create(t);
+    const doc = JSON.parse(stored) as { h: string };
+    const target = JSON.parse((await r.get(`${prefix}session:${t.id}`)) as string) as { h: string };
+    target.h = doc.h;
+    await r.set(`${prefix}session:${t.id}`, JSON.stringify(target), 'PX', 60_000);
+    assert.equal(await b.sessions.get(t.id), undefined, 'a transplanted or tampered value is rejected');
+  });
+
+  it('uses a configured encryption key (no key in Redis); replicas with another key cannot open the headers', async () => {
+    const prefix = testKeyPrefix();
+    const [a, b] = await redisPair({ prefix, encryptionKeys: ['correct horse battery staple', 'correct horse battery staple'] });
+    const [, wrong] = await redisPair({ prefix, encryptionKeys: ['correct horse battery staple', 'another key'] });
+    const s = record();
+    await a.sessions.create(s);
+    assert.deepEqual(await b.sessions.get(s.id), s);
+    assert.equal(await wrong.sessions.get(s.id), undefined, 'another key: treated as unknown (and logged)');
+    assert.equal(await raw().get(`${prefix}session-key`), null);
+  });
+
+  it('sets an expiry on event streams, under the prefix', async () => {
+    const prefix = testKeyPrefix();
+    const [a] = await redisPair({ prefix });
+    const stream = randomUUID();
+    const id = await a.events.append(stream, 'm');
+    assert.match(id, new RegExp(`^${stream}_\\d+-\\d+$`));
+    const pttl = await raw().pttl(`${prefix}events:${stream}`);
+    assert.ok(pttl > 14 * 60_000 && pttl <= 15 * 60_000, `stream TTL ${pttl}`);
+  });
+
+  it('closes its connections when the three ports are closed one by one (as the gateway does)', async () => {
+    const state = createRedisState(redis.url, { keyPrefix: testKeyPrefix(), sessionIdleMs: 1000, logger });
+    assert.ok(await state.ready(3000));
+    await state.sessions.close();
+    assert.equal(state.healthy(), false, 'closing');
+    await state.bus.publish('mcp-server-stream:x', 'the events and the bus still work');
+    await state.bus.close();
+    await state.events.close();
+    await assert.rejects(state.sessions.get('x'), /unavailable: the store is closed/);
+    await assert.rejects(state.bus.publish('x', 'y'), /unavailable: the bus is closed/);
+    await state.close();
+  });
+
+  it('shows legacy SSE traffic to an operator running PSUBSCRIBE mcp-server-sse:*', async () => {
+    const [a, b] = await redisPair();
+    const operator = raw();
+    const seen: [string, string][] = [];
+    operator.on('pmessage', (_pattern: string, channel: string, message: string) => seen.push([channel, message]));
+    await operator.psubscribe('mcp-server-sse:*');
+    const id = randomUUID();
+    const got: string[] = [];
+    await a.bus.subscribe(sseChannel(id), (m) => got.push(m));
+    const answer = '{"jsonrpc":"2.0","id":1,"result":{}}';
+    assert.equal(await b.bus.publish(sseChannel(id), answer), 2, 'two subscriber connections: the replica and the operator');
+    await until(() => got.length === 1 && seen.length === 1);
+    assert.deepEqual(seen, [[`mcp-server-sse:${id}`, answer]]);
+  });
+});
