@@ -1,7 +1,9 @@
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
 import { parse as parseTemplate } from '../gateway/template/index.js';
+import { ClusterNode } from './cluster/node.js';
 import { AuthService } from './domain/auth.js';
 import { ChangeFeed } from './domain/context.js';
 import { ConsumerService } from './domain/consumers.js';
@@ -25,6 +27,8 @@ export interface RegistryServices {
   auth: AuthService;
   watch: WatchService;
   consumers: ConsumerService;
+  /** This node in the registry cluster (set by `Registry.start`). */
+  cluster?: ClusterNode;
 }
 
 /** Check a spec's schemas and parse every template with the gateway's engine, as on publish. */
@@ -50,50 +54,87 @@ export class Registry {
     readonly services: RegistryServices,
     readonly http: FastifyInstance,
     private readonly checker: HealthChecker,
+    readonly cluster: ClusterNode,
     private readonly logger: Logger,
   ) {}
 
-  /** Open the database, migrate, bootstrap the first admin, start jobs and listen. */
+  /** Open the database, migrate, bootstrap the first admin, join the cluster, start jobs and listen. */
   static async start(config: Config, logger: Logger): Promise<Registry> {
     const store = await openStore(config.db);
     const services = createRegistryServices(store, config.auth.tokenTtlSeconds);
-    await services.naming.ensurePublicNamespace();
-    const admin = await services.auth.bootstrap(config.auth.adminUsername, config.auth.adminPassword);
-    if (admin.created && admin.password) {
-      // Printed once, on the console only, so the operator can log in; never logged as JSON.
-      process.stderr.write(`\nmcpgate: created the first admin user '${config.auth.adminUsername}' with password: ${admin.password}\n` +
-        'mcpgate: change it after logging in; it is not shown again.\n\n');
+    let http: FastifyInstance | undefined;
+    try {
+      await services.naming.ensurePublicNamespace();
+      const admin = await services.auth.bootstrap(config.auth.adminUsername, config.auth.adminPassword);
+      if (admin.created && admin.password) {
+        // Printed once, on the console only, so the operator can log in; never logged as JSON.
+        process.stderr.write(`\nmcpgate: created the first admin user '${config.auth.adminUsername}' with password: ${admin.password}\n` +
+          'mcpgate: change it after logging in; it is not shown again.\n\n');
+      }
+      await services.feed.start(config.revisionPollMs);
+      http = await buildRegistryHttp(services, {
+        logger, bodyLimitBytes: config.bodyLimitBytes, authEnabled: config.auth.enabled, role: 'registry',
+        ready: async () => { await store.revision(); return true; },
+      });
+      await http.listen({ host: config.host, port: config.registryPort });
+    } catch (err) {
+      // Leave nothing open (the LISTEN connection, the pool) that would keep a failed process alive.
+      await http?.close().catch(() => undefined);
+      await services.feed.stop().catch(() => undefined);
+      await store.close().catch(() => undefined);
+      throw err;
     }
-    await services.feed.start(config.revisionPollMs);
-    const http = await buildRegistryHttp(services, {
-      logger, bodyLimitBytes: config.bodyLimitBytes, authEnabled: config.auth.enabled, role: 'registry',
-      ready: async () => { await store.revision(); return true; },
+    const address = http.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.registryPort;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? hostname() : config.host;
+    const cluster = new ClusterNode(store, services.feed, logger.child({ component: 'cluster' }), {
+      address: `${host.includes(':') ? `[${host}]` : host}:${port}`, roles: config.role === 'serve' ? ['registry', 'gateway'] : ['registry'],
+      leaderLockTtlMs: config.leaderLockTtlMs, heartbeatMs: config.nodeHeartbeatMs, retentionMs: config.nodeRetentionSeconds * 1000,
     });
+    services.cluster = cluster;
     const checker = new HealthChecker(store, services.naming);
-    const registry = new Registry(services, http, checker, logger);
+    const registry = new Registry(services, http, checker, cluster, logger);
     registry.startJobs(config);
-    await http.listen({ host: config.host, port: config.registryPort });
-    logger.info({ db: store.dialect, address: http.server.address(), auth: config.auth.enabled }, 'registry listening');
+    await cluster.start();
+    logger.info({ db: store.dialect, address, auth: config.auth.enabled, node: cluster.id, leader: cluster.isLeader, changes: services.feed.source }, 'registry listening');
     if (!config.auth.enabled) logger.warn('registry auth is off: anyone who can reach the registry port can change it');
     return registry;
   }
 
+  /**
+   * The singleton jobs: ephemeral expiry (every second), health checks (every 500 ms, each
+   * instance on its own interval) and pruning (every minute). Every node runs the timers;
+   * only the node holding the leader lock does the work, checked before each run. Each job
+   * re-reads what it changes inside its revisioned transaction, so a run that overlaps a
+   * hand-over of leadership changes nothing twice.
+   */
   private startJobs(config: Config): void {
     const { naming, store } = this.services;
-    const sweep = setInterval(() => {
-      naming.sweepEphemeral().then(
-        (r) => { if (r.removed + r.unhealthy > 0) this.logger.info(r, 'ephemeral instances expired'); },
-        (err: unknown) => this.logger.warn({ err }, 'ephemeral sweep failed'),
-      );
-    }, 1000);
-    const prune = setInterval(() => {
-      store.revision().then((r) => (r > config.changeLogRetention ? store.pruneChanges(r - config.changeLogRetention) : undefined))
-        .catch((err: unknown) => this.logger.warn({ err }, 'change log pruning failed'));
-    }, 60_000);
-    sweep.unref();
-    prune.unref();
-    this.timers.push(sweep, prune);
-    this.checker.start();
+    const cluster = this.cluster;
+    const job = (name: string, everyMs: number, run: () => Promise<unknown>, quiet = false) => {
+      let running = false;
+      const t = setInterval(() => {
+        if (running || !cluster.isLeader) return;
+        running = true;
+        run().catch((err: unknown) => { if (!quiet) this.logger.warn({ err }, `${name} failed`); }).finally(() => { running = false; });
+      }, everyMs);
+      t.unref();
+      this.timers.push(t);
+    };
+    job('ephemeral sweep', 1000, async () => {
+      const r = await naming.sweepEphemeral();
+      if (r.removed + r.unhealthy > 0) this.logger.info(r, 'ephemeral instances expired');
+    });
+    // Database briefly away: the next tick retries (as before, without a log line every 500 ms).
+    job('health check', 500, () => this.checker.tick(), true);
+    job('pruning', 60_000, async () => {
+      const r = await store.revision();
+      if (r > config.changeLogRetention) await store.pruneChanges(r - config.changeLogRetention);
+      const gone = await cluster.pruneGoneNodes();
+      if (gone > 0) this.logger.info({ nodes: gone }, 'pruned registry nodes gone for long');
+    });
+    // A new leader starts the health checker's counters afresh.
+    cluster.on('deposed', () => this.checker.stop());
   }
 
   /** The port the HTTP server listens on (useful with port 0). */
@@ -105,7 +146,8 @@ export class Registry {
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.checker.stop();
-    this.services.feed.stop();
+    await this.cluster.stop().catch((err: unknown) => this.logger.warn({ err }, 'leaving the cluster failed'));
+    await this.services.feed.stop();
     await this.services.naming.flushBeats();
     await this.http.close();
     await this.services.store.close();

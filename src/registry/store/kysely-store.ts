@@ -7,9 +7,13 @@ import type {
 } from '../domain/model.js';
 import { beatTimings } from '../domain/model.js';
 import type { StoreDialect } from './dialects/dialect.js';
+import { SessionLeaderLock, SingleNodeLock } from './leader-lock.js';
+import type { LeaseStatements } from './leader-lock.js';
 import { migrations } from './migrations.js';
+import { RevisionListener } from './revision-listener.js';
 import type {
-  ApiTokenRecord, BeatKey, InstanceQuery, McpServerQuery, ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
+  ApiTokenRecord, BeatKey, ClusterNodeRecord, InstanceQuery, LeaderLock, LeaderLockOptions, Lease, McpServerQuery, RevisionSubscription,
+  ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
 } from './store.js';
 import { UniqueViolationError } from './store.js';
 
@@ -47,6 +51,10 @@ interface Tables {
   mg_change_log: {
     revision: number; seq: Generated<number>; namespace: string; entity: string; entity_id: string; op: string; at: number;
   };
+  mg_nodes: {
+    id: string; address: string; version: string; roles: string; started_at: number; last_seen: number; is_leader: number; revision: number;
+  };
+  mg_leases: { name: string; holder: string; session_id: number; acquired_at: number; expires_at: number };
 }
 
 type Db = Kysely<Tables>;
@@ -442,6 +450,8 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
 /** The Kysely implementation of the `Store` port, for every supported dialect. */
 export class KyselyStore extends KyselyReader implements Store {
   readonly dialect: Store['dialect'];
+  /** Dedicated connections (leader locks, listeners) to end with the store. */
+  private readonly dedicated = new Set<{ release(): Promise<void> } | { close(): Promise<void> }>();
 
   private constructor(private readonly root: Db, private readonly adapter: StoreDialect) {
     super(root);
@@ -470,6 +480,8 @@ export class KyselyStore extends KyselyReader implements Store {
       return await this.root.transaction().execute(async (tx) => {
         if (options.relaxed && this.adapter.relaxedDurabilitySql) await sql.raw(this.adapter.relaxedDurabilitySql).execute(tx);
         const revision = await this.nextRevision(tx);
+        // Inside the transaction: the database announces the revision on commit, never on rollback.
+        if (this.adapter.revisionPush) await this.adapter.revisionPush.announce(revision).execute(tx);
         return fn(new KyselyWriter(tx, revision));
       });
     } catch (err) {
@@ -526,7 +538,84 @@ export class KyselyStore extends KyselyReader implements Store {
     });
   }
 
+  // ---- cluster ----
+
+  private get now() {
+    return sql<number>`${sql.raw(this.adapter.nowMillisSql)}`;
+  }
+
+  async databaseTime(): Promise<number> {
+    const r = await sql<{ now: unknown }>`select ${this.now} as now`.execute(this.root);
+    return num(r.rows[0]?.now);
+  }
+
+  async upsertNode(n: Omit<ClusterNodeRecord, 'startedAt' | 'lastSeen'>): Promise<void> {
+    const row = { address: n.address, version: n.version, roles: n.roles.join(','), is_leader: flag(n.isLeader), revision: n.revision };
+    const r = await this.root.updateTable('mg_nodes').set({ ...row, last_seen: this.now }).where('id', '=', n.id).executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) return;
+    try {
+      await this.root.insertInto('mg_nodes').values({ id: n.id, ...row, started_at: this.now, last_seen: this.now }).execute();
+    } catch (err) {
+      if (!this.adapter.isUniqueViolation(err)) throw this.translate(err);
+      await this.root.updateTable('mg_nodes').set({ ...row, last_seen: this.now }).where('id', '=', n.id).execute();
+    }
+  }
+
+  async listNodes(): Promise<{ now: number; nodes: ClusterNodeRecord[] }> {
+    const now = await this.databaseTime();
+    const rows = await this.root.selectFrom('mg_nodes').selectAll().orderBy('started_at').orderBy('id').execute();
+    return {
+      now,
+      nodes: rows.map((r) => ({
+        id: r.id, address: r.address, version: r.version, roles: r.roles === '' ? [] : r.roles.split(','), startedAt: num(r.started_at),
+        lastSeen: num(r.last_seen), isLeader: bool(r.is_leader), revision: num(r.revision),
+      })),
+    };
+  }
+
+  async pruneNodes(goneForMs: number): Promise<number> {
+    const r = await this.root.deleteFrom('mg_nodes').where('last_seen', '<', sql<number>`${this.now} - ${goneForMs}`).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async getLease(name: string): Promise<Lease | undefined> {
+    const r = await this.root.selectFrom('mg_leases').selectAll().where('name', '=', name).executeTakeFirst();
+    return r && { name: r.name, holder: r.holder, sessionId: num(r.session_id), acquiredAt: num(r.acquired_at), expiresAt: num(r.expires_at) };
+  }
+
+  private leaseStatements(): LeaseStatements {
+    const db = this.root;
+    const until = (ttlMs: number) => sql<number>`${this.now} + ${ttlMs}`;
+    return {
+      renew: (name, holder, sessionId, ttlMs) => db.updateTable('mg_leases').set({ expires_at: until(ttlMs) })
+        .where('name', '=', name).where('holder', '=', holder).where('session_id', '=', sessionId).compile(),
+      claim: (name, holder, sessionId, ttlMs) => ({
+        update: db.updateTable('mg_leases').set({ holder, session_id: sessionId, acquired_at: this.now, expires_at: until(ttlMs) })
+          .where('name', '=', name).compile(),
+        insert: db.insertInto('mg_leases').values({ name, holder, session_id: sessionId, acquired_at: this.now, expires_at: until(ttlMs) }).compile(),
+      }),
+      read: (name) => db.selectFrom('mg_leases').select(['holder', 'session_id', 'expires_at', this.now.as('db_now')]).where('name', '=', name).compile(),
+    };
+  }
+
+  leaderLock(name: string, holder: string, options: LeaderLockOptions): LeaderLock {
+    const cap = this.adapter.sessionLock;
+    if (cap === 'single-node') return new SingleNodeLock();
+    const lock = new SessionLeaderLock(cap, this.leaseStatements(), name, holder, options);
+    this.dedicated.add(lock);
+    return lock;
+  }
+
+  subscribeRevisions(onRevision: (revision: number) => void): RevisionSubscription | undefined {
+    if (!this.adapter.revisionPush) return undefined;
+    const listener = new RevisionListener(this.adapter.revisionPush, onRevision, () => this.revision());
+    this.dedicated.add(listener);
+    return listener;
+  }
+
   async close() {
+    await Promise.all([...this.dedicated].map((d) => ('release' in d ? d.release() : d.close()).catch(() => undefined)));
+    this.dedicated.clear();
     await this.root.destroy();
   }
 }

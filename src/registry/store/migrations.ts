@@ -155,6 +155,30 @@ export function migrations(d: StoreDialect): MigrationProvider {
         await db.schema.createIndex('mg_instances_expiry').on('mg_instances').columns(['ephemeral', 'last_beat']).execute();
       },
     },
+    '0004_cluster': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // Registry nodes sharing the database, each refreshing its own row (times by the database's clock).
+        await db.schema.createTable('mg_nodes')
+          .addColumn('id', key(128), (c) => c.primaryKey())
+          .addColumn('address', key(256), (c) => c.notNull())
+          .addColumn('version', key(64), (c) => c.notNull())
+          .addColumn('roles', key(128), (c) => c.notNull())
+          .addColumn('started_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seen', 'bigint', (c) => c.notNull())
+          .addColumn('is_leader', 'smallint', (c) => c.notNull())
+          .addColumn('revision', 'bigint', (c) => c.notNull())
+          .modifyEnd(suffix).execute();
+        // Leases of leader locks: renewed by the holder; one that runs out marks a hung holder.
+        await db.schema.createTable('mg_leases')
+          .addColumn('name', key(128), (c) => c.primaryKey())
+          .addColumn('holder', key(128), (c) => c.notNull())
+          .addColumn('session_id', 'bigint', (c) => c.notNull())
+          .addColumn('acquired_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .modifyEnd(suffix).execute();
+      },
+    },
   };
   return { getMigrations: async () => all };
 }

@@ -5,8 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { databaseKinds } from '../../../test/support/databases.js';
 import type { TestDatabase } from '../../../test/support/databases.js';
 import type { Instance, McpServer, McpServerSpec, Service } from '../domain/model.js';
-import { openStore } from './open.js';
-import type { Store } from './store.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KyselyStore } from './kysely-store.js';
+import { dialectFor, openStore } from './open.js';
+import type { LeaderLock, Store } from './store.js';
 import { UniqueViolationError } from './store.js';
 
 const now = 1_700_000_000_000;
@@ -226,6 +228,31 @@ for (const kind of await databaseKinds()) {
       assert.deepEqual(await store.changesAfter(0, 1000).then((c) => c.filter((x) => x.revision < rev)), []);
     });
 
+    it('registers nodes by the database clock and prunes those gone for long', async () => {
+      const t0 = await store.databaseTime();
+      assert.ok(Math.abs(t0 - Date.now()) < 60_000, 'the database clock is epoch milliseconds');
+      await store.upsertNode({ id: 'old', address: 'h1:8848', version: '0.1.0', roles: ['registry'], isLeader: false, revision: 3 });
+      await sleep(150);
+      await store.upsertNode({ id: 'new', address: 'h2:8848', version: '0.1.0', roles: ['registry', 'gateway'], isLeader: true, revision: 4 });
+      await store.upsertNode({ id: 'new', address: 'h2:8848', version: '0.1.0', roles: ['registry', 'gateway'], isLeader: true, revision: 5 });
+      const { now, nodes } = await store.listNodes();
+      assert.deepEqual(nodes.map((n) => [n.id, n.roles, n.isLeader, n.revision]), [['old', ['registry'], false, 3], ['new', ['registry', 'gateway'], true, 5]]);
+      assert.ok(nodes.every((n) => n.lastSeen <= now && n.startedAt <= n.lastSeen && n.startedAt >= t0 - 5));
+      assert.equal(await store.pruneNodes(100), 1);
+      assert.deepEqual((await store.listNodes()).nodes.map((n) => n.id), ['new']);
+    });
+
+    it('hands out a leader lock (always held where the database serves one node)', async () => {
+      const lock = store.leaderLock('contract', 'me', { ttlMs: 2000 });
+      assert.equal(await lock.poll(), true);
+      assert.equal(lock.held, true);
+      assert.equal(await lock.poll(), true, 'renewal');
+      if (store.dialect !== 'sqlite') assert.equal((await store.getLease('contract'))?.holder, 'me');
+      await lock.release();
+      assert.equal(lock.held, false);
+      assert.equal(await lock.poll(), false, 'a released lock stays released');
+    });
+
     it('deletes a namespace with its role grants', async () => {
       await store.write(async (tx) => {
         await tx.insertUser({ username: 'bob', passwordHash: 'h', createdAt: now, roles: [{ namespace: 'ns-a', role: 'viewer' }] });
@@ -233,6 +260,190 @@ for (const kind of await databaseKinds()) {
       });
       assert.equal(await store.getNamespace('ns-a'), undefined);
       assert.deepEqual((await store.getUser('bob'))?.roles, []);
+    });
+  });
+}
+
+/** Poll `lock` every `everyMs` until it is held; resolves the time that took, ms. */
+async function acquireWithin(lock: LeaderLock, limitMs: number, everyMs = 50): Promise<number> {
+  const t0 = performance.now();
+  while (!(await lock.poll())) {
+    if (performance.now() - t0 > limitMs) throw new Error(`lock not acquired within ${limitMs} ms`);
+    await sleep(everyMs);
+  }
+  return performance.now() - t0;
+}
+
+// Two registry nodes (two stores, each with its own pool and dedicated connections) on one database.
+for (const kind of await databaseKinds()) {
+  const skip = kind.unavailable ?? (kind.kind === 'sqlite' ? 'SQLite serves one node: no cluster mode' : undefined);
+  describe(`Store contract in cluster mode on ${kind.kind}`, { skip }, () => {
+    let db: TestDatabase;
+    let a: Store;
+    let b: Store;
+
+    before(async () => {
+      db = await kind.create();
+      a = KyselyStore.open(dialectFor(db.url));
+      b = KyselyStore.open(dialectFor(db.url));
+    });
+    after(async () => {
+      await Promise.all([a?.close(), b?.close()]);
+      await db?.drop();
+    });
+
+    it('migrates a fresh database from both nodes at once', async () => {
+      await Promise.all([a.migrate(), b.migrate()]);
+      await Promise.all([a.migrate(), b.migrate()]);
+      assert.equal(await a.revision(), 0);
+      assert.equal(await b.revision(), 0);
+      assert.deepEqual((await b.listNodes()).nodes, [], 'the cluster tables exist');
+      await a.write(async (tx) => tx.insertNamespace({ id: 'public', name: 'public', description: '', createdAt: now, updatedAt: now }));
+    });
+
+    it('gives concurrent writes through both nodes distinct consecutive revisions', async () => {
+      const before = await a.revision();
+      const writes = Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).write(async (tx) => {
+        await tx.setSetting(`c${i}`, String(i));
+        await tx.recordChange('public', 'namespace', `c${i}`, 'upsert');
+        return tx.txRevision;
+      }));
+      const revs = await Promise.all(writes);
+      assert.deepEqual([...revs].sort((x, y) => x - y), Array.from({ length: 30 }, (_, i) => before + 1 + i));
+      assert.equal(await a.revision(), before + 30);
+      assert.equal(await b.revision(), before + 30);
+      const log = await b.changesAfter(before, 100);
+      assert.equal(log.length, 30);
+      assert.deepEqual(log.map((c) => c.revision), [...revs].sort((x, y) => x - y), 'each revision logged once, in order');
+    });
+
+    it('shows a write through one node to the other at once', async () => {
+      const r = await a.write(async (tx) => {
+        await tx.insertNamespace({ id: 'ns-seen', name: 'Seen', description: 'from a', createdAt: now, updatedAt: now });
+        await tx.recordChange('ns-seen', 'namespace', 'ns-seen', 'upsert');
+        return tx.txRevision;
+      });
+      assert.equal((await b.getNamespace('ns-seen'))?.description, 'from a');
+      assert.equal(await b.revision(), r);
+      assert.deepEqual((await b.changesAfter(r - 1, 10)).map((c) => c.entityId), ['ns-seen']);
+    });
+
+    it('pushes committed revisions to the other node where the database can (PostgreSQL NOTIFY), never rolled-back ones', async (t) => {
+      const heard: { revision: number; at: number }[] = [];
+      const sub = b.subscribeRevisions((revision) => heard.push({ revision, at: performance.now() }));
+      if (kind.kind !== 'postgres') {
+        assert.equal(sub, undefined, 'MySQL/MariaDB cannot push: nodes poll');
+        return;
+      }
+      assert.ok(sub);
+      try {
+        await sub.ready;
+        assert.equal(sub.listening, true);
+        await sleep(50);
+        heard.length = 0;
+        const delays: number[] = [];
+        for (let i = 0; i < 20; i += 1) {
+          const t0 = performance.now();
+          const r = await a.write(async (tx) => { await tx.setSetting('pushed', String(i)); return tx.txRevision; });
+          while (!heard.some((h) => h.revision === r)) {
+            if (performance.now() - t0 > 1000) throw new Error(`revision ${r} not pushed within 1 s`);
+            await sleep(1);
+          }
+          delays.push(heard.find((h) => h.revision === r)!.at - t0);
+        }
+        delays.sort((x, y) => x - y);
+        t.diagnostic(`write on node A → NOTIFY heard on node B: p50 ${delays[10]!.toFixed(1)} ms, max ${delays[19]!.toFixed(1)} ms (from the start of the write)`);
+        assert.ok(delays[19]! < 1000);
+        const before = heard.length;
+        const rev = await a.revision();
+        await assert.rejects(a.write(async (tx) => { await tx.setSetting('never', '1'); throw new Error('rolled back'); }));
+        await sleep(200);
+        assert.equal(heard.length, before, 'a rolled-back write announces nothing');
+        assert.equal(await a.revision(), rev);
+      } finally {
+        await sub.close();
+      }
+    });
+
+    it('lets exactly one node hold the leader lock, and hands it over on release', async () => {
+      const la = a.leaderLock('jobs', 'node-a', { ttlMs: 3000 });
+      const lb = b.leaderLock('jobs', 'node-b', { ttlMs: 3000 });
+      try {
+        for (let i = 0; i < 5; i += 1) {
+          const [ha, hb] = await Promise.all([la.poll(), lb.poll()]);
+          assert.equal(Number(ha) + Number(hb), 1, `exactly one holder (round ${i})`);
+          assert.equal(Number(la.held) + Number(lb.held), 1);
+        }
+        const [holder, other] = la.held ? [la, lb] : [lb, la];
+        const lease = await a.getLease('jobs');
+        assert.equal(lease?.holder, la.held ? 'node-a' : 'node-b');
+        assert.ok(lease && lease.expiresAt > (await a.databaseTime()));
+        await holder.release();
+        const ms = await acquireWithin(other, 1000);
+        assert.equal((await b.getLease('jobs'))?.holder, la.held ? 'node-a' : 'node-b');
+        assert.ok(ms < 1000);
+      } finally {
+        await Promise.all([la.release(), lb.release()]);
+      }
+    });
+
+    it('hands the leader lock over at once when the holder\'s connection dies (kill -9), well within the TTL', async (t) => {
+      const ttlMs = 5000;
+      const lost: string[] = [];
+      const la = a.leaderLock('jobs-kill', 'node-a', { ttlMs, onLost: (r) => lost.push(r) });
+      const lb = b.leaderLock('jobs-kill', 'node-b', { ttlMs });
+      try {
+        assert.equal(await la.poll(), true);
+        assert.equal(await lb.poll(), false);
+        la.destroy(); // the socket closes without a goodbye, as when the process is killed
+        const ms = await acquireWithin(lb, ttlMs);
+        t.diagnostic(`leader lock taken over ${ms.toFixed(0)} ms after the holder's connection died (TTL ${ttlMs} ms)`);
+        assert.ok(ms < 1500, `took ${ms} ms`);
+        assert.equal((await a.getLease('jobs-kill'))?.holder, 'node-b');
+        assert.equal(await la.poll(), false, 'the old holder, reconnected, does not get it back');
+      } finally {
+        await Promise.all([la.release(), lb.release()]);
+      }
+    });
+
+    it('fences off a holder that stops renewing (hung) once its lease has run out', async (t) => {
+      const ttlMs = 1500;
+      const lost: string[] = [];
+      const fenced: unknown[] = [];
+      const la = a.leaderLock('jobs-hang', 'node-a', { ttlMs, onLost: (r) => lost.push(r) });
+      const lb = b.leaderLock('jobs-hang', 'node-b', { ttlMs, onFenced: (h) => fenced.push(h) });
+      try {
+        assert.equal(await la.poll(), true);
+        const t0 = performance.now();
+        // node-a hangs: it stops polling, but its connection stays open, so the database keeps its lock.
+        assert.equal(await lb.poll(), false);
+        const ms = await acquireWithin(lb, ttlMs + 3000, 200);
+        t.diagnostic(`hung holder fenced and lock taken over after ${ms.toFixed(0)} ms (TTL ${ttlMs} ms)`);
+        assert.ok(ms >= ttlMs - 250, `not before the lease ran out (${ms} ms)`);
+        assert.ok(performance.now() - t0 < ttlMs + 2500);
+        assert.equal(fenced.length, 1);
+        assert.deepEqual(fenced[0], { node: 'node-a', sessionId: (fenced[0] as { sessionId: number }).sessionId, terminated: true });
+        assert.equal(la.held, false, 'the hung holder counts its own lease as run out');
+        assert.equal(await la.poll(), false, 'and finds its session ended when it wakes up');
+        assert.equal(lost.length, 1);
+        assert.equal((await a.getLease('jobs-hang'))?.holder, 'node-b');
+      } finally {
+        await Promise.all([la.release(), lb.release()]);
+      }
+    });
+
+    it('frees the leader lock when a node\'s store is closed', async () => {
+      const c = KyselyStore.open(dialectFor(db.url));
+      const lc = c.leaderLock('jobs-close', 'node-c', { ttlMs: 5000 });
+      const lb = b.leaderLock('jobs-close', 'node-b', { ttlMs: 5000 });
+      try {
+        assert.equal(await lc.poll(), true);
+        assert.equal(await lb.poll(), false);
+        await c.close();
+        assert.ok((await acquireWithin(lb, 1000)) < 1000);
+      } finally {
+        await lb.release();
+      }
     });
   });
 }

@@ -7,9 +7,12 @@
  *   totally ordered across registry nodes) and logs what it changed under that revision;
  * - reads outside `write` see committed data only;
  * - heartbeats of healthy ephemeral instances take a fast path that changes no revision.
+ *
+ * Several registry nodes may share one database: `ClusterStore` is how they find each other,
+ * elect the one node that runs the singleton jobs, and hear of each other's writes.
  */
 import type {
-  ApiToken, Change, ChangeEntity, Consumer, Instance, McpServer, McpServerVersion, Namespace, Page, Role, Service, User,
+  ApiToken, Change, ChangeEntity, Consumer, InstanceKey, Instance, McpServer, McpServerVersion, Namespace, Page, Role, Service, User,
 } from '../domain/model.js';
 
 /** Listing filter for services. */
@@ -116,17 +119,101 @@ export interface StoreWriter extends StoreReader {
 }
 
 /** The address of an instance a heartbeat names. */
-export interface BeatKey {
-  namespace: string;
-  group: string;
-  service: string;
-  ip: string;
-  port: number;
-  cluster: string;
+export type BeatKey = InstanceKey;
+
+/** A registry node, as it registers itself in the database. */
+export interface ClusterNodeRecord {
+  id: string;
+  /** Where the node's registry API listens (host:port). */
+  address: string;
+  version: string;
+  roles: string[];
+  /** First registration, by the database's clock (epoch ms). */
+  startedAt: number;
+  /** Last heartbeat, by the database's clock (epoch ms). */
+  lastSeen: number;
+  /** Whether the node held the leader lock at its last heartbeat. */
+  isLeader: boolean;
+  /** The newest revision the node had seen at its last heartbeat. */
+  revision: number;
+}
+
+/** The lease of a leader lock, as its holder last wrote it (times by the database's clock). */
+export interface Lease {
+  name: string;
+  /** The node holding it. */
+  holder: string;
+  /** The database session that holds the lock. */
+  sessionId: number;
+  acquiredAt: number;
+  expiresAt: number;
+}
+
+/**
+ * One node's handle on a cluster-wide lock guarding singleton jobs. Where the database is
+ * shared (PostgreSQL, MySQL) it is a session-level lock on a dedicated connection — the
+ * database releases it the moment that connection dies — plus a lease row the holder renews
+ * on every poll; a holder that stops renewing for the TTL (hung, cut off) is fenced off by
+ * the next node, which ends its session. Where the database has one node (SQLite), the lock
+ * is always held.
+ */
+export interface LeaderLock {
+  /**
+   * Take the lock if it is free (fencing a holder whose lease ran out), or renew it when held;
+   * resolves whether this node holds it now. Never rejects: a failed or slow connection means
+   * "not held" and is replaced on the next call.
+   */
+  poll(): Promise<boolean>;
+  /** Whether this node holds the lock and its lease has not run out by this node's clock. */
+  readonly held: boolean;
+  /** Give the lock up; later polls answer false. */
+  release(): Promise<void>;
+  /** Drop the lock's connection as a crash would, without a goodbye (tests). Later polls reconnect. */
+  destroy(): void;
+}
+
+/** What a leader lock tells its owner. */
+export interface LeaderLockOptions {
+  /** How long a lease lasts without renewal, ms. */
+  ttlMs: number;
+  /** The lock was lost other than by `release`: its connection broke, or the lease was taken over. */
+  onLost?: (reason: string) => void;
+  /** This node ended the session of a holder whose lease had run out. */
+  onFenced?: (holder: { node: string | undefined; sessionId: number; terminated: boolean }) => void;
+}
+
+/** Revisions pushed by the database. */
+export interface RevisionSubscription {
+  /** Whether the listening connection is up now (it reconnects by itself). */
+  readonly listening: boolean;
+  /** Resolves once the first listening connection is up. */
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How registry nodes sharing the database coordinate. */
+export interface ClusterStore {
+  /** The database's clock, epoch ms: the one clock leases and liveness are judged by. */
+  databaseTime(): Promise<number>;
+  /** Insert or refresh a node's row; `lastSeen` (and `startedAt` of a new row) come from the database's clock. */
+  upsertNode(node: Omit<ClusterNodeRecord, 'startedAt' | 'lastSeen'>): Promise<void>;
+  /** Every registered node, oldest first, with the database's time now (to judge liveness). */
+  listNodes(): Promise<{ now: number; nodes: ClusterNodeRecord[] }>;
+  /** Remove the rows of nodes not seen for `goneForMs`; answers how many went. */
+  pruneNodes(goneForMs: number): Promise<number>;
+  /** The lease of a lock (undefined: never taken, or a single-node database). */
+  getLease(name: string): Promise<Lease | undefined>;
+  /** A handle on the cluster-wide lock `name` for node `holder`. Nothing is taken until `poll`. */
+  leaderLock(name: string, holder: string, options: LeaderLockOptions): LeaderLock;
+  /**
+   * Call `onRevision` as soon as the database announces a committed revision (written by any
+   * node); undefined when the database cannot push, and nodes rely on polling `revision()`.
+   */
+  subscribeRevisions(onRevision: (revision: number) => void): RevisionSubscription | undefined;
 }
 
 /** The registry's persistence. */
-export interface Store extends StoreReader {
+export interface Store extends StoreReader, ClusterStore {
   /** Which database this is (for logs and metrics only; the core never branches on it). */
   readonly dialect: 'sqlite' | 'postgres' | 'mysql';
   /** Apply pending migrations. Safe to call from several nodes at once. */

@@ -354,6 +354,15 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       return svc.watch.changesAfter(after);
     });
 
+    // ---- cluster ----
+    app.get('/cluster', {
+      schema: { ...tag('cluster'), summary: 'Registry nodes sharing this database, their state and the leader (global admin or viewer of every namespace)' },
+    }, async (req) => {
+      if (!req.principal.roles.some((r) => r.namespace === '*')) throw new AppError('FORBIDDEN', 'the cluster view needs a role on every namespace (*)');
+      if (!svc.cluster) throw new AppError('ROUTE_NOT_FOUND', 'this process runs no registry cluster node');
+      return svc.cluster.view();
+    });
+
     function requireGlobalViewer(req: FastifyRequest): void {
       if (!req.principal.roles.some((r) => r.namespace === '*')) throw new AppError('FORBIDDEN', 'the watch API needs a role on every namespace (*)');
     }

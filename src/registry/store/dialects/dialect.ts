@@ -1,4 +1,5 @@
-import type { Dialect } from 'kysely';
+import { createHash } from 'node:crypto';
+import type { Dialect, RawBuilder } from 'kysely';
 
 /**
  * What differs between databases, as capabilities of one adapter: the store core reads
@@ -21,10 +22,67 @@ export interface StoreDialect {
    * re-register from their next heartbeat), so its commit does not wait for the disk.
    */
   readonly relaxedDurabilitySql?: string;
+  /**
+   * SQL expression for the database server's clock in epoch milliseconds. Leases and node
+   * liveness are judged by this one clock, so registry nodes need not agree on the time.
+   */
+  readonly nowMillisSql: string;
+  /**
+   * How registry nodes sharing the database choose the one that runs the singleton jobs:
+   * a lock held by a session of its own (released by the database when that session ends,
+   * however it ends), or `'single-node'` when only one process can use the database (SQLite),
+   * which therefore always leads.
+   */
+  readonly sessionLock: SessionLockCapability | 'single-node';
+  /** Revisions announced by the database on commit to listening nodes (absent: nodes poll). */
+  readonly revisionPush?: RevisionPushCapability;
   /** Whether an error from the driver is a unique-constraint violation. */
   isUniqueViolation(err: unknown): boolean;
   /** Whether an error from the driver means the database is unreachable. */
   isUnavailable(err: unknown): boolean;
+}
+
+/**
+ * A database connection of its own, outside the pool, whose session state (locks held,
+ * channels listened to) belongs to it alone.
+ */
+export interface DedicatedConnection {
+  /** The database's id of this session (`pg_backend_pid()`, `CONNECTION_ID()`). */
+  readonly sessionId: number;
+  /** Run one statement compiled by the store's Kysely instance (same placeholder style). */
+  query(sql: string, parameters: readonly unknown[]): Promise<{ rows: Record<string, unknown>[]; affected: number }>;
+  /** Resolves once, when the connection broke or ended for any reason. */
+  readonly closed: Promise<void>;
+  /** Close politely; the database releases the session's locks at once. */
+  end(): Promise<void>;
+  /** Drop the socket without a goodbye, as a killed process does; the database ends the session when it sees the socket close. */
+  destroy(): void;
+}
+
+/**
+ * A named lock held by a database session and released by the database when that session
+ * ends (PostgreSQL `pg_try_advisory_lock`, MySQL/MariaDB `GET_LOCK`). Lock names are scoped
+ * to the database the store uses, so several mcpgate databases on one server do not collide.
+ */
+export interface SessionLockCapability {
+  /** Open a dedicated connection to hold locks on. */
+  connect(): Promise<DedicatedConnection>;
+  /** Take `name` without waiting; true when this session now holds it. Call only while not holding it (locks nest). */
+  tryLock(c: DedicatedConnection, name: string): Promise<boolean>;
+  /** Release `name` held by this session. */
+  unlock(c: DedicatedConnection, name: string): Promise<void>;
+  /** The id of the session holding `name`, if one does. */
+  holder(c: DedicatedConnection, name: string): Promise<number | undefined>;
+  /** End another session (to fence off a hung holder); false when the database refused or no such session exists. */
+  terminate(c: DedicatedConnection, sessionId: number): Promise<boolean>;
+}
+
+/** The database tells listening sessions about each committed revision (PostgreSQL LISTEN/NOTIFY). */
+export interface RevisionPushCapability {
+  /** The statement a write transaction runs so that its commit, and only its commit, announces `revision`. */
+  announce(revision: number): RawBuilder<unknown>;
+  /** Open a dedicated connection that calls `onRevision` for every announcement it hears. */
+  listen(onRevision: (revision: number) => void): Promise<DedicatedConnection>;
 }
 
 /** Error codes of Node's network layer that mean "the database is not there". */
@@ -34,4 +92,41 @@ export const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIME
 export function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/** A positive 63-bit integer for a lock name (PostgreSQL advisory locks take numbers), as decimal text. */
+export function lockKey(name: string): string {
+  const b = createHash('sha256').update(`mcpgate.lock:${name}`).digest();
+  return (b.readBigUInt64BE(0) & 0x7fff_ffff_ffff_ffffn).toString();
+}
+
+/**
+ * The life of a dedicated connection: `closed` resolves on the first close or error, and
+ * `guard` makes a query fail at once when the connection is (or becomes) closed — some
+ * drivers never answer a query sent on a connection the server has ended.
+ */
+export function connectionLife(): {
+  closed: Promise<void>;
+  close: () => void;
+  guard: <T>(run: () => Promise<T>) => Promise<T>;
+} {
+  let isClosed = false;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => { resolveClosed = resolve; });
+  const pending = new Set<(err: Error) => void>();
+  const close = () => {
+    if (isClosed) return;
+    isClosed = true;
+    resolveClosed();
+    for (const reject of pending) reject(new Error('the dedicated database connection closed'));
+    pending.clear();
+  };
+  const guard = <T>(run: () => Promise<T>): Promise<T> => {
+    if (isClosed) return Promise.reject(new Error('the dedicated database connection is closed'));
+    return new Promise<T>((resolve, reject) => {
+      pending.add(reject);
+      run().then(resolve, reject).finally(() => pending.delete(reject));
+    });
+  };
+  return { closed, close, guard };
 }

@@ -1,10 +1,43 @@
-import { PostgresDialect } from 'kysely';
+import type { Socket } from 'node:net';
+import { PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { StoreDialect } from './dialect.js';
-import { NETWORK_ERROR_CODES, errorCode } from './dialect.js';
+import type { DedicatedConnection, StoreDialect } from './dialect.js';
+import { NETWORK_ERROR_CODES, connectionLife, errorCode, lockKey } from './dialect.js';
 
 // int8 (bigint) columns hold epoch milliseconds and revisions: safe as JS numbers.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+
+/** The channel on which write transactions announce their revision. */
+const REVISION_CHANNEL = 'mcpgate_revision';
+
+/** A pg client outside the pool, for advisory locks and LISTEN. */
+async function dedicated(url: string, setup?: (client: pg.Client) => void): Promise<DedicatedConnection> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+  const { closed, close, guard } = connectionLife();
+  client.on('error', close);
+  client.on('end', close);
+  setup?.(client);
+  try {
+    await client.connect();
+    const r = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+    const sessionId = Number(r.rows[0]?.pid);
+    return {
+      sessionId, closed,
+      query: (text, parameters) => guard(async () => {
+        const res = await client.query(text, parameters as unknown[]);
+        return { rows: res.rows as Record<string, unknown>[], affected: res.rowCount ?? 0 };
+      }),
+      async end() { await client.end(); },
+      destroy() {
+        (client as unknown as { connection: { stream: Socket } }).connection.stream.destroy();
+        close();
+      },
+    };
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
+  }
+}
 
 /** PostgreSQL through node-postgres. */
 export function postgresDialect(url: string, poolSize = 10): StoreDialect {
@@ -20,6 +53,53 @@ export function postgresDialect(url: string, poolSize = 10): StoreDialect {
     keyTextType: (n) => `varchar(${n})`,
     createTableSuffix: '',
     relaxedDurabilitySql: 'SET LOCAL synchronous_commit TO OFF',
+    nowMillisSql: '(extract(epoch from clock_timestamp()) * 1000)::bigint',
+    // Session-level advisory locks: per database, released when the backend's session ends.
+    sessionLock: {
+      connect: () => dedicated(url),
+      async tryLock(c, name) {
+        const r = await c.query('select pg_try_advisory_lock($1::bigint) as got', [lockKey(name)]);
+        return r.rows[0]?.got === true;
+      },
+      async unlock(c, name) {
+        await c.query('select pg_advisory_unlock($1::bigint)', [lockKey(name)]);
+      },
+      async holder(c, name) {
+        // A bigint advisory key shows in pg_locks as classid (high half), objid (low half), objsubid 1.
+        const r = await c.query(
+          `select pid from pg_locks where locktype = 'advisory' and granted and objsubid = 1
+             and database = (select oid from pg_database where datname = current_database())
+             and ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [lockKey(name)]);
+        const pid = r.rows[0]?.pid;
+        return pid === undefined || pid === null ? undefined : Number(pid);
+      },
+      async terminate(c, sessionId) {
+        try {
+          const r = await c.query('select pg_terminate_backend($1::int) as ok', [sessionId]);
+          return r.rows[0]?.ok === true;
+        } catch {
+          return false; // not permitted (another role's or a superuser's session)
+        }
+      },
+    },
+    revisionPush: {
+      announce: (revision) => sql`select pg_notify(${REVISION_CHANNEL}, ${String(revision)})`,
+      async listen(onRevision) {
+        const c = await dedicated(url, (client) => {
+          client.on('notification', (m) => {
+            const r = Number(m.payload);
+            if (m.channel === REVISION_CHANNEL && Number.isSafeInteger(r)) onRevision(r);
+          });
+        });
+        try {
+          await c.query(`listen ${REVISION_CHANNEL}`, []);
+        } catch (err) {
+          c.destroy();
+          throw err;
+        }
+        return c;
+      },
+    },
     isUniqueViolation: (err) => errorCode(err) === '23505',
     isUnavailable: (err) => NETWORK_ERROR_CODES.has(errorCode(err) ?? '') || errorCode(err) === '57P01',
   };

@@ -46,6 +46,9 @@ export function sqliteDialect(file: string): StoreDialect {
     largeTextType: 'text',
     keyTextType: () => 'text',
     createTableSuffix: '',
+    nowMillisSql: "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+    // One process owns the file: it always leads.
+    sessionLock: 'single-node',
     isUniqueViolation: (err) => errorCode(err)?.startsWith('SQLITE_CONSTRAINT_UNIQUE') === true || errorCode(err) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
     isUnavailable: (err) => errorCode(err) === 'SQLITE_BUSY' || errorCode(err) === 'SQLITE_CANTOPEN',
   };
