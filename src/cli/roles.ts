@@ -1,4 +1,5 @@
 import { statSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Config } from '../config/config.js';
@@ -6,7 +7,9 @@ import { ConfigError } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
 import { Gateway } from '../gateway/gateway.js';
 import type { GatewayOptions } from '../gateway/gateway.js';
+import { MemorySessionStore } from '../gateway/sessions/memory.js';
 import { createRedisState } from '../gateway/sessions/redis.js';
+import { gatewayDirectory } from '../registry/http/native/console-routes.js';
 import { FileSource } from '../gateway/sources/file.js';
 import { InProcessSource } from '../gateway/sources/in-process.js';
 import { RegistrySource } from '../gateway/sources/registry.js';
@@ -33,11 +36,21 @@ async function sharedState(config: Config, logger: Logger): Promise<Pick<Gateway
 export async function startServe(config: Config, logger: Logger): Promise<Running & { registry: Registry; gateway: Gateway }> {
   const registry = await Registry.start(config, logger);
   try {
+    const shared = await sharedState(config, logger);
+    const sessions = shared.sessions ?? new MemorySessionStore(config.sessionIdleSeconds * 1000);
     const gateway = await Gateway.start({
-      host: config.host, port: config.gatewayPort, logger, allowedOrigins: config.allowedOrigins, sessionIdleMs: config.sessionIdleSeconds * 1000,
-      source: new InProcessSource(registry.services.watch, registry.services.feed, { logger }), ...(await sharedState(config, logger)),
+      host: config.host, port: config.gatewayPort, logger, allowedOrigins: config.allowedOrigins, ...shared, sessions,
+      source: new InProcessSource(registry.services.watch, registry.services.feed, { logger }),
     });
-    return { registry, gateway, close: async () => { await gateway.close(); await registry.close(); } };
+    // The console's Gateways page lists this in-process gateway.
+    const detach = gatewayDirectory(registry.services).attachLocal({
+      id: `serve@${hostname()}:${process.pid}`,
+      status: () => ({
+        revision: gateway.handler.current.revision, streams: gateway.handler.openStreams, address: `http://${config.host}:${gateway.port}`,
+        source: 'in-process registry', ...(sessions instanceof MemorySessionStore ? { sessions: sessions.size } : {}),
+      }),
+    });
+    return { registry, gateway, close: async () => { detach(); await gateway.close(); await registry.close(); } };
   } catch (err) {
     await registry.close();
     throw err;

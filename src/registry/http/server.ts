@@ -11,6 +11,7 @@ import { createMetrics } from '../../lib/metrics.js';
 import type { RegistryServices } from '../registry.js';
 import { registerAuthHook } from './auth-hook.js';
 import { sendError } from './errors.js';
+import { registerConsole } from './native/console-routes.js';
 import { nacosRoutes } from './nacos/routes.js';
 import { nativeRoutes } from './native/routes.js';
 
@@ -81,6 +82,7 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'UP' : 'DOWN' });
   });
 
+  await registerConsole(app, services);
   await app.register(nativeRoutes(services), { prefix: '/api/v1' });
   await app.register(nacosRoutes(services), { prefix: '/nacos' });
   app.get('/api/v1/openapi.json', { config: { auth: 'public' } }, async () => app.swagger());

@@ -1,0 +1,175 @@
+/**
+ * The console's only way to the registry: the native API under /api/v1, with the access token
+ * kept in sessionStorage (gone when the tab closes). A 401 ends the session and shows the login.
+ */
+import type {
+  ApiToken, Endpoint, Instance, McpServer, McpServerSpec, Namespace, Role, Service, Tool, User, VersionStatus,
+} from '../../registry/domain/model.js';
+
+export type { ApiToken, Endpoint, Instance, McpServer, McpServerSpec, Namespace, Role, Service, Tool, User, VersionStatus };
+
+const TOKEN_KEY = 'mcpgate.console.token';
+
+/** An error answered by the API: `{error: {code, message, field}}`, or a network failure. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string) {
+    super(message);
+  }
+}
+
+let token: string | null = sessionStorage.getItem(TOKEN_KEY);
+const unauthorizedListeners = new Set<(message: string) => void>();
+
+export function setToken(next: string | null): void {
+  token = next;
+  if (next) sessionStorage.setItem(TOKEN_KEY, next);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+export function hasToken(): boolean {
+  return token !== null;
+}
+
+/** Called when the API answers 401 (the token expired or was revoked). */
+export function onUnauthorized(listener: (message: string) => void): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+/** One API call; JSON in, JSON out; throws ApiError. */
+export async function api<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (err) {
+    throw new ApiError(0, 'NETWORK', `the registry did not answer (${(err as Error).message})`);
+  }
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  if (text !== '') {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+  }
+  if (!res.ok) {
+    const e = (parsed as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+    const err = new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? (typeof parsed === 'string' && parsed ? parsed : `HTTP ${res.status}`), e?.field);
+    if (res.status === 401 && !opts.quiet401) {
+      setToken(null);
+      for (const l of unauthorizedListeners) l(err.message);
+    }
+    throw err;
+  }
+  return parsed as T;
+}
+
+export const enc = encodeURIComponent;
+
+/** The caller as the registry sees it. */
+export interface Me {
+  username: string;
+  globalAdmin: boolean;
+  roles: { namespace: string; role: Role }[];
+}
+
+export interface ServiceRow extends Service {
+  instanceCount: number;
+  healthyCount: number;
+  ephemeral: boolean | null;
+}
+
+export interface Page<T> {
+  total: number;
+  pageNo: number;
+  pageSize: number;
+  items: T[];
+}
+
+export interface VersionSummary {
+  version: string;
+  status: VersionStatus;
+  createdAt: number;
+  publishedAt: number | null;
+  toolCount: number;
+}
+
+export interface ServerView extends McpServer {
+  versions: VersionSummary[];
+  spec?: McpServerSpec;
+}
+
+export interface VersionView {
+  serverId: string;
+  version: string;
+  status: VersionStatus;
+  spec: McpServerSpec;
+  createdAt: number;
+  publishedAt: number | null;
+}
+
+export interface SpecChange {
+  path: string;
+  kind: 'added' | 'removed' | 'changed';
+  from?: unknown;
+  to?: unknown;
+}
+
+export interface Exchange {
+  request: { method: string; url: string; headers: Record<string, string>; body: string | null };
+  response: { status: number; headers: Record<string, string>; body: string; bodyBytes: number; truncated: boolean } | null;
+  error?: string;
+  durationMs: number;
+}
+
+export interface TryResult {
+  tool: string;
+  version: string;
+  arguments: Record<string, unknown>;
+  request: Exchange['request'] | null;
+  response: Exchange['response'];
+  backendError?: string;
+  attempts: Exchange[];
+  result: { content: { type: string; text?: string; data?: string; mimeType?: string }[]; structuredContent?: unknown; isError?: boolean } | null;
+  gatewayError: { code: string; status: number; message: string } | null;
+  durationMs: number;
+}
+
+export interface ImportPreview {
+  server: { name?: string; description?: string; protocol?: string; endpoint?: Endpoint };
+  spec: McpServerSpec;
+  tools: { name: string; title?: string; description: string; enabled: boolean; request: { method: string; url: string } | null }[];
+  valid: boolean;
+  error: { code: string; message: string; field?: string } | null;
+  exists: boolean;
+}
+
+export interface GatewayRow {
+  id: string;
+  kind: 'in-process' | 'remote';
+  state: 'connected' | 'reporting' | 'stale';
+  revision: number;
+  lag: number;
+  sessions?: number;
+  streams?: number;
+  address?: string;
+  source?: string;
+  version?: string;
+  lastSeen: number;
+  watchConnections: number;
+  remoteAddress?: string;
+}
+
+export interface Consumer {
+  id: string;
+  namespace: string;
+  name: string;
+  keyPrefix: string;
+  allow: string[] | null;
+  createdAt: number;
+}

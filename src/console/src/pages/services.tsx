@@ -1,0 +1,108 @@
+import { useState } from 'react';
+import { api, enc } from '../api.js';
+import type { Page, ServiceRow } from '../api.js';
+import { useSession } from '../app.js';
+import { Link, navigate, path } from '../router.js';
+import { Badge, Dialog, ErrorBox, Form, Load, TextField, useAction, useLoad, useNotify } from '../ui.js';
+
+export function ServicesPage({ ns }: { ns: string }) {
+  const { can } = useSession();
+  const [search, setSearch] = useState('');
+  const [query, setQuery] = useState('');
+  const [creating, setCreating] = useState(false);
+  const state = useLoad(
+    () => api<Page<ServiceRow>>('GET', `/namespaces/${enc(ns)}/services?pageSize=500${query ? `&search=${enc(query)}` : ''}`),
+    [ns, query],
+  );
+  return (
+    <section>
+      <div className="page-head">
+        <h1>Services</h1>
+        {can(ns, 'editor') && (
+          <button type="button" className="primary" onClick={() => setCreating(true)}>
+            New service
+          </button>
+        )}
+      </div>
+      <p className="muted">Backends registered in <code>{ns}</code>: their instances, health and weights. MCP servers reference them by name.</p>
+      <Form className="toolbar" onSubmit={() => setQuery(search.trim())}>
+        <TextField label="Search services" type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="name contains…" />
+        <button type="submit">Search</button>
+      </Form>
+      <Load state={state}>
+        {(page) =>
+          page.items.length === 0 ? (
+            <p className="empty">{query ? 'No service matches.' : 'No service yet. Register one, or let your services register themselves through the Nacos API.'}</p>
+          ) : (
+            <div className="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th>Name</th>
+                    <th>Group</th>
+                    <th>Instances</th>
+                    <th>Healthy</th>
+                    <th>Kind</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.items.map((s) => (
+                    <tr key={s.id}>
+                      <td>
+                        <Link to={path('ns', ns, 'services', s.group, s.name)}>{s.name}</Link>
+                      </td>
+                      <td>{s.group}</td>
+                      <td>{s.instanceCount}</td>
+                      <td>
+                        {s.instanceCount === 0 ? (
+                          <Badge kind="muted">none</Badge>
+                        ) : (
+                          <Badge kind={s.healthyCount === 0 ? 'bad' : s.healthyCount < s.instanceCount ? 'warn' : 'ok'}>
+                            {s.healthyCount}/{s.instanceCount} healthy
+                          </Badge>
+                        )}
+                      </td>
+                      <td>{s.ephemeral === null ? '—' : s.ephemeral ? 'ephemeral' : 'persistent'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <p className="muted small">{page.total} service(s)</p>
+            </div>
+          )
+        }
+      </Load>
+      <CreateServiceDialog ns={ns} open={creating} onClose={() => setCreating(false)} />
+    </section>
+  );
+}
+
+function CreateServiceDialog({ ns, open, onClose }: { ns: string; open: boolean; onClose: () => void }) {
+  const notify = useNotify();
+  const [name, setName] = useState('');
+  const [group, setGroup] = useState('DEFAULT_GROUP');
+  const [threshold, setThreshold] = useState('0');
+  const create = useAction(async () => {
+    await api('POST', `/namespaces/${enc(ns)}/services`, { name: name.trim(), group: group.trim() || 'DEFAULT_GROUP', protectThreshold: Number(threshold) || 0 });
+    notify(`Service ${name} created`);
+    onClose();
+    navigate(path('ns', ns, 'services', group.trim() || 'DEFAULT_GROUP', name.trim()));
+  });
+  const err = create.error as { field?: string; message: string } | undefined;
+  return (
+    <Dialog open={open} title="New service" onClose={onClose}>
+      <Form onSubmit={() => create.run()}>
+        <TextField label="Service name" required autoFocus value={name} onChange={(e) => setName(e.target.value)} error={err?.field === 'name' ? err.message : undefined} />
+        <TextField label="Group" value={group} onChange={(e) => setGroup(e.target.value)} />
+        <TextField label="Protect threshold" type="number" min={0} max={1} step={0.05} value={threshold} onChange={(e) => setThreshold(e.target.value)} hint="0 to 1; above 0, unhealthy instances are still used when fewer than this share are healthy." />
+        <ErrorBox error={create.error} />
+        <div className="actions">
+          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" className="primary" disabled={create.busy || !name.trim()}>
+            {create.busy ? 'Creating…' : 'Create service'}
+          </button>
+        </div>
+      </Form>
+    </Dialog>
+  );
+}

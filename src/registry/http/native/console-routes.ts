@@ -1,0 +1,783 @@
+/**
+ * What the web console needs beyond the native API, and the console itself:
+ *
+ * - `POST …/versions/{version}/try`: runs one tool of a (draft) version through the gateway's
+ *   real REST executor, recording the backend exchange, before anything is published;
+ * - `POST …/mcp-servers/validate` and `POST …/mcp-servers/import/preview`: the write-time checks
+ *   and the import converters, without writing;
+ * - `GET /gateways` and `POST /gateways/heartbeat`: the gateways following this registry (the
+ *   in-process one of `serve`, and replicas that report themselves by heartbeat or on their
+ *   watch connection with `?gateway=<id>&revision=R`);
+ * - the built single-page app at `/`, with an HTML fallback for its client-side routes.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import type { IncomingHttpHeaders } from 'node:http';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Agent, Dispatcher } from 'undici';
+import { AppError, invalid } from '../../../lib/errors.js';
+import { ArgsCompiler } from '../../../gateway/args.js';
+import { GatewayError } from '../../../gateway/errors.js';
+import { guardedLookup } from '../../../gateway/executors/address-guard.js';
+import { createRestExecutor } from '../../../gateway/executors/rest.js';
+import { TemplateError } from '../../../gateway/template/index.js';
+import type { CallToolResult } from '../../../gateway/types.js';
+import { createUpstream } from '../../../gateway/upstream.js';
+import { authorize } from '../../domain/auth.js';
+import type { Principal } from '../../domain/auth.js';
+import { fromHigress } from '../../domain/convert/higress.js';
+import { fromNacos } from '../../domain/convert/nacos.js';
+import type { McpServerInput } from '../../domain/mcp.js';
+import type { McpServer, McpServerSpec, Tool } from '../../domain/model.js';
+import type { RegistrySnapshot, SnapshotInstance } from '../../domain/watch.js';
+import type { RegistryServices } from '../../registry.js';
+import { checkSpec } from '../../registry.js';
+import * as S from './schemas.js';
+
+type Params = Record<string, string>;
+
+/** A backend body kept for the console is cut at this many bytes. */
+export const TRY_BODY_CAP_BYTES = 64 * 1024;
+/** Try calls time out after this long unless the tool sets its own timeout. */
+const TRY_DEFAULT_TIMEOUT_MS = 30_000;
+const MASK = '****';
+/** Header names whose values are credentials. */
+const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-?key|x-auth-token|x-access-token|accesstoken)$|(token|secret|password|passwd|api[-_]?key|credential|signature|session)/i;
+/** Query parameter names whose values are credentials. */
+const SECRET_PARAM = /(token|secret|password|passwd|api[-_]?key|apikey|credential|signature|^key$|^sig$|access_?key|session)/i;
+/** Values that are credentials whatever their name (gateway keys, registry API tokens). */
+const SECRET_VALUE = /^(mgk_|mgt_)/;
+
+// ------------------------------------------------------------------ gateways
+
+/** What a gateway reports about itself. */
+export interface GatewayStatus {
+  /** Registry revision of the snapshot it serves. */
+  revision: number;
+  /** Open MCP sessions (2025 sessions and legacy SSE sessions), when it can count them. */
+  sessions?: number | undefined;
+  /** Open server streams (GET streams, legacy SSE, 2026 listen streams). */
+  streams?: number | undefined;
+  /** Where agents reach it, e.g. `http://10.0.0.5:8080`. */
+  address?: string | undefined;
+  /** Where it takes its configuration from (`in-process registry`, `registry http://r1:8848`). */
+  source?: string | undefined;
+  /** The mcpgate version it runs. */
+  version?: string | undefined;
+  startedAt?: number | undefined;
+}
+
+/** A gateway in the registry's own process (`mcpgate serve`): asked for its status on each listing. */
+export interface LocalGateway {
+  id: string;
+  status(): GatewayStatus;
+}
+
+/** One gateway as the console lists it. */
+export interface GatewayView extends GatewayStatus {
+  id: string;
+  kind: 'in-process' | 'remote';
+  /** `connected`: in process or a watch connection is open; `reporting`: heartbeats arrive; `stale`: silent for over 90 s. */
+  state: 'connected' | 'reporting' | 'stale';
+  /** Epoch ms of the last heartbeat or watch request (now, for in-process gateways). */
+  lastSeen: number;
+  /** Open watch connections of this gateway. */
+  watchConnections: number;
+  /** The peer address the registry saw. */
+  remoteAddress?: string | undefined;
+  /** How many revisions the gateway is behind the registry. */
+  lag: number;
+}
+
+interface RemoteEntry extends GatewayStatus {
+  id: string;
+  lastSeen: number;
+  watchConnections: number;
+  remoteAddress?: string | undefined;
+}
+
+const STALE_MS = 90_000;
+const FORGET_MS = 15 * 60_000;
+const MAX_REMOTE = 1000;
+
+/** The gateways following one registry node, as far as this node knows. */
+export class GatewayDirectory {
+  private readonly local = new Map<string, LocalGateway>();
+  private readonly remote = new Map<string, RemoteEntry>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Attach a gateway running in this process; answers the function that detaches it. */
+  attachLocal(gateway: LocalGateway): () => void {
+    this.local.set(gateway.id, gateway);
+    return () => { if (this.local.get(gateway.id) === gateway) this.local.delete(gateway.id); };
+  }
+
+  /** A heartbeat of a remote gateway. */
+  heartbeat(id: string, status: GatewayStatus, remoteAddress?: string): void {
+    const entry = this.entry(id);
+    Object.assign(entry, definedOnly(status), { lastSeen: this.now(), remoteAddress: remoteAddress ?? entry.remoteAddress });
+  }
+
+  /** A watch request of a remote gateway (`?gateway=<id>&revision=R`); answers the function to call when it closes. */
+  watchOpened(id: string, revision: number | undefined, remoteAddress?: string): () => void {
+    const entry = this.entry(id);
+    entry.watchConnections++;
+    entry.lastSeen = this.now();
+    if (revision !== undefined && revision > entry.revision) entry.revision = revision;
+    if (remoteAddress) entry.remoteAddress = remoteAddress;
+    let closed = false;
+    return () => {
+      if (closed) return;
+      closed = true;
+      entry.watchConnections = Math.max(0, entry.watchConnections - 1);
+      entry.lastSeen = this.now();
+    };
+  }
+
+  /** Every gateway known, in-process first. */
+  list(registryRevision: number): GatewayView[] {
+    const t = this.now();
+    const out: GatewayView[] = [];
+    for (const g of this.local.values()) {
+      let status: GatewayStatus;
+      try {
+        status = g.status();
+      } catch {
+        status = { revision: 0 };
+      }
+      out.push({ ...status, id: g.id, kind: 'in-process', state: 'connected', lastSeen: t, watchConnections: 0, lag: Math.max(0, registryRevision - status.revision) });
+    }
+    for (const [id, e] of this.remote) {
+      if (e.watchConnections === 0 && t - e.lastSeen > FORGET_MS) {
+        this.remote.delete(id);
+        continue;
+      }
+      const state = e.watchConnections > 0 ? 'connected' : t - e.lastSeen <= STALE_MS ? 'reporting' : 'stale';
+      out.push({ ...e, kind: 'remote', state, lag: Math.max(0, registryRevision - e.revision) });
+    }
+    return out;
+  }
+
+  private entry(id: string): RemoteEntry {
+    let entry = this.remote.get(id);
+    if (!entry) {
+      if (this.remote.size >= MAX_REMOTE) {
+        const oldest = [...this.remote.values()].filter((e) => e.watchConnections === 0).sort((a, b) => a.lastSeen - b.lastSeen)[0];
+        if (oldest) this.remote.delete(oldest.id);
+      }
+      entry = { id, revision: 0, lastSeen: this.now(), watchConnections: 0 };
+      this.remote.set(id, entry);
+    }
+    return entry;
+  }
+}
+
+const directories = new WeakMap<RegistryServices, GatewayDirectory>();
+
+/** The gateway directory of a registry (one per `RegistryServices`). */
+export function gatewayDirectory(services: RegistryServices): GatewayDirectory {
+  let d = directories.get(services);
+  if (!d) {
+    d = new GatewayDirectory();
+    directories.set(services, d);
+  }
+  return d;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function hasGlobalRole(p: Principal): boolean {
+  return p.roles.some((r) => r.namespace === '*');
+}
+
+function requireGlobalRole(p: Principal, what: string): void {
+  if (!hasGlobalRole(p)) throw new AppError('FORBIDDEN', `${what} needs a role on every namespace (*)`);
+}
+
+const GATEWAY_ID = /^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,199}$/;
+
+// ------------------------------------------------------------------ recording dispatcher
+
+/** One backend exchange as the console shows it. */
+export interface RecordedExchange {
+  request: { method: string; url: string; headers: Record<string, string>; body: string | null };
+  response: { status: number; headers: Record<string, string>; body: string; bodyBytes: number; truncated: boolean } | null;
+  error?: string;
+  durationMs: number;
+}
+
+function headerRecord(headers: Dispatcher.DispatchOptions['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  const add = (k: string, v: unknown) => {
+    if (v === undefined || v === null) return;
+    const key = k.toLowerCase();
+    const value = Array.isArray(v) ? v.map(String).join(', ') : String(v);
+    out[key] = out[key] !== undefined ? `${out[key]}, ${value}` : value;
+  };
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) add(String(headers[i]), headers[i + 1]);
+  } else if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function' && !(headers.constructor === Object)) {
+    for (const [k, v] of headers as Iterable<[string, string | string[] | undefined]>) add(k, v);
+  } else {
+    for (const [k, v] of Object.entries(headers as Record<string, unknown>)) add(k, v);
+  }
+  return out;
+}
+
+function bodyText(body: Dispatcher.DispatchOptions['body']): string | null {
+  if (body === undefined || body === null) return null;
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
+  return '[stream body]';
+}
+
+/**
+ * A `Dispatcher` that records every request the executor sends (method, URL, headers, body)
+ * and the backend's status, headers and raw body (up to a cap), delegating to a real one.
+ */
+export class RecordingDispatcher extends Dispatcher {
+  readonly exchanges: RecordedExchange[] = [];
+
+  constructor(private readonly inner: Dispatcher, private readonly cap = TRY_BODY_CAP_BYTES) {
+    super();
+  }
+
+  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const origin = typeof opts.origin === 'string' ? opts.origin : opts.origin?.toString() ?? '';
+    const exchange: RecordedExchange = {
+      request: { method: opts.method, url: `${origin.replace(/\/$/, '')}${opts.path}`, headers: headerRecord(opts.headers), body: bodyText(opts.body) },
+      response: null,
+      durationMs: 0,
+    };
+    this.exchanges.push(exchange);
+    const started = performance.now();
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let total = 0;
+    const cap = this.cap;
+    const finish = () => { exchange.durationMs = Math.round((performance.now() - started) * 10) / 10; };
+    const keep = (chunk: Buffer) => {
+      total += chunk.length;
+      if (kept < cap) {
+        const piece = chunk.subarray(0, cap - kept);
+        chunks.push(Buffer.from(piece));
+        kept += piece.length;
+      }
+    };
+    const settle = (error?: Error) => {
+      if (error) exchange.error = error.message || (error as { code?: string }).code || String(error);
+      if (exchange.response) {
+        exchange.response.body = Buffer.concat(chunks).toString('utf8');
+        exchange.response.bodyBytes = total;
+        exchange.response.truncated = total > kept;
+      }
+      finish();
+    };
+    if (typeof handler.onResponseStart !== 'function' && typeof handler.onHeaders === 'function') {
+      // A handler of undici's older callback style (what Dispatcher#request passes).
+      const legacy: Dispatcher.DispatchHandler = {
+        onConnect: (abort) => handler.onConnect?.(abort),
+        onUpgrade: (status, headers, socket) => handler.onUpgrade?.(status, headers, socket),
+        onBodySent: (size, sent) => handler.onBodySent?.(size, sent),
+        onResponseStarted: () => handler.onResponseStarted?.(),
+        onHeaders: (status, raw, resume, text) => {
+          if (status >= 200) exchange.response = { status, headers: headerRecord(raw.map(String)), body: '', bodyBytes: 0, truncated: false };
+          return handler.onHeaders?.(status, raw, resume, text) ?? true;
+        },
+        onData: (chunk) => {
+          keep(chunk);
+          return handler.onData?.(chunk) ?? true;
+        },
+        onComplete: (trailers) => {
+          settle();
+          handler.onComplete?.(trailers);
+        },
+        onError: (error) => {
+          settle(error);
+          handler.onError?.(error);
+        },
+      };
+      return this.inner.dispatch(opts, legacy);
+    }
+    const wrapped: Dispatcher.DispatchHandler = {
+      onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),
+      onRequestUpgrade: (controller, status, headers, socket) => handler.onRequestUpgrade?.(controller, status, headers, socket),
+      onResponseStart: (controller, status, headers, message) => {
+        exchange.response = { status, headers: headerRecord(headers as IncomingHttpHeaders), body: '', bodyBytes: 0, truncated: false };
+        handler.onResponseStart?.(controller, status, headers, message);
+      },
+      onResponseData: (controller, chunk) => {
+        keep(chunk);
+        handler.onResponseData?.(controller, chunk);
+      },
+      onResponseEnd: (controller, trailers) => {
+        settle();
+        handler.onResponseEnd?.(controller, trailers);
+      },
+      onResponseError: (controller, error) => {
+        settle(error);
+        handler.onResponseError?.(controller, error);
+      },
+    };
+    return this.inner.dispatch(opts, wrapped);
+  }
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    // The inner dispatcher is shared: nothing of its own to close.
+    if (callback) return void queueMicrotask(callback);
+    return Promise.resolve();
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | void {
+    const callback = typeof a === 'function' ? a : b;
+    if (callback) return void queueMicrotask(callback);
+    return Promise.resolve();
+  }
+}
+
+// ------------------------------------------------------------------ masking
+
+function maskValue(value: string): string {
+  const space = value.indexOf(' ');
+  if (space > 0 && /^(bearer|basic|digest|token|apikey)$/i.test(value.slice(0, space))) return `${value.slice(0, space)} ${MASK}`;
+  return MASK;
+}
+
+function maskCookies(value: string): string {
+  return value.split(';').map((c) => {
+    const part = c.trim();
+    const eq = part.indexOf('=');
+    return eq < 0 ? MASK : `${part.slice(0, eq)}=${MASK}`;
+  }).join('; ');
+}
+
+/** Headers with credentials masked: authorization, cookies, API-key-like names, and the names given. */
+export function maskHeaders(headers: Record<string, string>, alsoSecret: ReadonlySet<string> = new Set()): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    const key = k.toLowerCase();
+    if (key === 'cookie' || key === 'set-cookie') out[k] = maskCookies(v);
+    else if (SECRET_HEADER.test(key) || alsoSecret.has(key) || SECRET_VALUE.test(v.replace(/^bearer\s+/i, ''))) out[k] = maskValue(v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** A URL with credential-like query parameters masked. */
+export function maskUrl(url: string, alsoSecret: ReadonlySet<string> = new Set()): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const hash = url.indexOf('#', q);
+  const query = url.slice(q + 1, hash < 0 ? undefined : hash);
+  const masked = query.split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    if (eq < 0) return pair;
+    let name = pair.slice(0, eq);
+    try { name = decodeURIComponent(name.replace(/\+/g, ' ')); } catch { /* keep the raw name */ }
+    const value = pair.slice(eq + 1);
+    let decoded = value;
+    try { decoded = decodeURIComponent(value.replace(/\+/g, ' ')); } catch { /* keep the raw value */ }
+    return SECRET_PARAM.test(name) || alsoSecret.has(name) || SECRET_VALUE.test(decoded) ? `${pair.slice(0, eq)}=${encodeURIComponent(MASK)}` : pair;
+  }).join('&');
+  return `${url.slice(0, q + 1)}${masked}${hash < 0 ? '' : url.slice(hash)}`;
+}
+
+// ------------------------------------------------------------------ spec helpers
+
+/** A tool as the API takes it, with the defaults the native API applies. */
+function normalizeTool(t: Partial<Tool> & { name: string; inputSchema: Record<string, unknown> }): Tool {
+  return { ...t, description: t.description ?? '', enabled: t.enabled ?? true, template: t.template ?? null } as Tool;
+}
+
+function normalizeSpec(s: Partial<McpServerSpec> & { tools: McpServerSpec['tools'] }, fallbackVersion: string): McpServerSpec {
+  return {
+    version: s.version || fallbackVersion, description: s.description ?? '', config: s.config ?? {}, securitySchemes: s.securitySchemes ?? [],
+    tools: s.tools.map((t) => normalizeTool(t)), prompts: s.prompts ?? [],
+  };
+}
+
+/** The tools/list entry an agent sees (what the gateway's snapshot compiler builds). */
+export function toolListEntry(t: Tool): Record<string, unknown> {
+  return {
+    name: t.name, ...(t.title ? { title: t.title } : {}), description: t.description, inputSchema: t.inputSchema,
+    ...(t.outputSchema ? { outputSchema: t.outputSchema } : {}), ...(t.annotations ? { annotations: t.annotations } : {}),
+  };
+}
+
+function parseImport(format: 'higress' | 'nacos', content: string): { input: Partial<McpServerInput> & { name?: string }; spec: McpServerSpec } {
+  if (format === 'higress') {
+    const { name, spec } = fromHigress(content);
+    return { input: { name, description: spec.description }, spec };
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(content) as Record<string, unknown>;
+  } catch (err) {
+    throw new AppError('INVALID_JSON', `content: not valid JSON (${(err as Error).message})`, 'content');
+  }
+  const { server, spec } = fromNacos({
+    serverSpecification: doc.serverSpecification ?? doc, toolSpecification: doc.toolSpecification ?? doc.toolSpec, endpointSpecification: doc.endpointSpecification,
+  });
+  return { input: server as Partial<McpServerInput>, spec };
+}
+
+function errorBody(err: unknown): { code: string; message: string; field?: string } {
+  if (err instanceof AppError) return { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) };
+  if (err instanceof TemplateError) return { code: 'INVALID_TEMPLATE', message: `${err.templateName}: line ${err.line}, column ${err.column}: ${err.detail}`, field: err.templateName };
+  return { code: 'VALIDATION_FAILED', message: (err as Error).message };
+}
+
+/** The argument an ArgsValidator message names (`missing required argument 'city'`). */
+function argumentField(problem: string): string {
+  const m = /'([^']+)'/.exec(problem);
+  return m ? `arguments.${m[1]}` : 'arguments';
+}
+
+// ------------------------------------------------------------------ the try runner
+
+/** Options of the console's routes and static files. */
+export interface ConsoleOptions {
+  /** Directory of the built single-page app (default: `src/console/dist` of the package). */
+  consoleDir?: string;
+}
+
+/** The package's built console: `<package root>/src/console/dist` (from src/ under tsx and from dist/ when compiled). */
+export function defaultConsoleDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return resolve(here, '..', '..', '..', '..', 'src', 'console', 'dist');
+}
+
+interface TryBody {
+  tool: string;
+  arguments?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  definition?: Tool;
+}
+
+const trySchema = {
+  type: 'object', additionalProperties: false, required: ['tool'],
+  properties: {
+    tool: { type: 'string', minLength: 1, maxLength: 128 },
+    arguments: { type: 'object' },
+    headers: { type: 'object', additionalProperties: { type: 'string' } },
+    definition: S.tool,
+  },
+} as const;
+
+/** The console's additional API routes (under /api/v1). */
+function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispatcher; open: () => Dispatcher }): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    app.addHook('onRoute', (route) => {
+      route.config = { family: 'native', ...(route.config ?? {}) } as typeof route.config;
+    });
+    const tag = { tags: ['console'] };
+
+    app.post('/namespaces/:ns/mcp-servers/:name/versions/:version/try', {
+      schema: {
+        ...tag, summary: "Run one tool of a version (a draft too) through the gateway's REST executor and show the backend exchange",
+        params: S.versionParams, body: trySchema,
+      },
+    }, async (req, reply) => {
+      const { ns, name, version } = req.params as Params;
+      authorize(req.principal, ns!, 'editor');
+      const b = req.body as TryBody;
+      const { server, version: v } = await svc.mcp.getVersion(ns!, { name: name! }, version!);
+      let spec = v.spec;
+      if (b.definition) {
+        const def = normalizeTool(b.definition);
+        if (def.name !== b.tool) throw invalid('definition.name', `must be the tool being tried ('${b.tool}')`);
+        const tools = spec.tools.some((t) => t.name === def.name) ? spec.tools.map((t) => (t.name === def.name ? def : t)) : [...spec.tools, def];
+        spec = { ...spec, tools };
+        checkSpec(spec);
+      }
+      const tool = spec.tools.find((t) => t.name === b.tool);
+      if (!tool) throw invalid('tool', `version '${v.version}' of '${server.name}' has no tool '${b.tool}'`);
+      if (!tool.template) throw invalid('tool', `tool '${tool.name}' has no REST template: the gateway cannot run it`);
+      const args = structuredClone(b.arguments ?? {});
+      let validate;
+      try {
+        validate = new ArgsCompiler().compile(tool.inputSchema);
+      } catch (err) {
+        throw new AppError('INVALID_SCHEMA', `inputSchema: ${(err as Error).message}`, 'inputSchema');
+      }
+      const problem = validate(args);
+      if (problem) throw new AppError('VALIDATION_FAILED', `invalid arguments for tool ${tool.name}: ${problem}`, argumentField(problem));
+
+      const allowMetadataAddresses = spec.config.allowMetadataAddresses === true;
+      const recorder = new RecordingDispatcher(allowMetadataAddresses ? agents.open() : agents.guarded());
+      const upstream = createUpstream(server.endpoint, server.protocol, await upstreamSnapshot(svc, server));
+      let executor;
+      try {
+        executor = createRestExecutor({
+          tool, serverName: server.name, spec, passthrough: server.passthrough, upstream, dispatcher: recorder,
+          allowMetadataAddresses, defaultTimeoutMs: TRY_DEFAULT_TIMEOUT_MS,
+        });
+      } catch (err) {
+        if (err instanceof TemplateError) throw new AppError('INVALID_TEMPLATE', `${err.templateName}: line ${err.line}, column ${err.column}: ${err.detail}`, err.templateName);
+        throw err;
+      }
+      const clientHeaders: Record<string, string> = {};
+      for (const [k, val] of Object.entries(b.headers ?? {})) clientHeaders[k.toLowerCase()] = val;
+      const abort = new AbortController();
+      reply.raw.once('close', () => { if (!reply.raw.writableFinished) abort.abort(); });
+      const started = performance.now();
+      let result: CallToolResult | null = null;
+      let gatewayError: { code: string; status: number; message: string } | null = null;
+      try {
+        result = await executor.execute({ args, clientHeaders, signal: abort.signal });
+      } catch (err) {
+        if (!(err instanceof GatewayError)) throw err;
+        if (err.code === 'INVALID_PARAMS') throw new AppError('VALIDATION_FAILED', err.message, argumentField(err.message));
+        gatewayError = { code: err.code, status: err.status, message: err.message };
+      }
+      const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      const secretNames = secretNamesOf(spec, tool);
+      const hide = secretValueMasker(spec, tool, clientHeaders);
+      const exchanges = recorder.exchanges.map((e) => ({
+        ...e,
+        request: {
+          ...e.request, url: hide(maskUrl(e.request.url, secretNames.params)),
+          headers: Object.fromEntries(Object.entries(maskHeaders(e.request.headers, secretNames.headers)).map(([k, val]) => [k, hide(val)])),
+          body: e.request.body === null ? null : hide(e.request.body),
+        },
+        response: e.response ? { ...e.response, headers: maskHeaders(e.response.headers) } : null,
+      }));
+      const last = exchanges[exchanges.length - 1];
+      return {
+        tool: tool.name, version: v.version, arguments: args,
+        request: last?.request ?? null, response: last?.response ?? null, ...(last?.error ? { backendError: last.error } : {}),
+        attempts: exchanges, result, gatewayError, durationMs,
+      };
+    });
+
+    app.post('/namespaces/:ns/mcp-servers/validate', {
+      schema: {
+        ...tag, summary: 'Check a spec as saving a version would (schemas, templates), without saving; answers the tools/list entries',
+        params: S.nsParams, body: { type: 'object', additionalProperties: false, required: ['spec'], properties: { spec: S.spec } },
+      },
+    }, async (req) => {
+      const { ns } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      const spec = normalizeSpec((req.body as { spec: McpServerSpec }).spec, 'draft');
+      checkSpec(spec);
+      return { valid: true, tools: spec.tools.filter((t) => t.enabled).map(toolListEntry) };
+    });
+
+    app.post('/namespaces/:ns/mcp-servers/import/preview', {
+      schema: {
+        ...tag, summary: 'Convert a Higress YAML or Nacos MCP JSON definition as import would, without saving',
+        params: S.nsParams,
+        body: { type: 'object', additionalProperties: false, required: ['format', 'content'], properties: { format: { type: 'string', enum: ['higress', 'nacos'] }, content: { type: 'string', minLength: 1 }, name: { type: 'string' }, version: { type: 'string' } } },
+      },
+    }, async (req) => {
+      const { ns } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      const b = req.body as { format: 'higress' | 'nacos'; content: string; name?: string; version?: string };
+      const parsed = parseImport(b.format, b.content);
+      const spec = { ...parsed.spec, ...(b.version ? { version: b.version } : {}) };
+      const server = { ...parsed.input, ...(b.name ? { name: b.name } : {}) };
+      let problem: ReturnType<typeof errorBody> | null = null;
+      try {
+        checkSpec(spec);
+      } catch (err) {
+        problem = errorBody(err);
+      }
+      let exists = false;
+      if (server.name) exists = await svc.store.getMcpServer(ns!, { name: server.name }).then((s) => s !== undefined, () => false);
+      return { server, spec, tools: spec.tools.map((t) => ({ ...toolListEntry(t), enabled: t.enabled, request: t.template?.request ? { method: t.template.request.method, url: t.template.request.url } : null })), valid: problem === null, error: problem, exists };
+    });
+
+    app.get('/gateways', { schema: { ...tag, summary: 'The gateways following this registry node: snapshot revision, sessions, streams (a role on *)' } }, async (req) => {
+      requireGlobalRole(req.principal, 'listing gateways');
+      const registryRevision = svc.feed.revision;
+      return { registryRevision, items: gatewayDirectory(svc).list(registryRevision) };
+    });
+
+    app.post('/gateways/heartbeat', {
+      schema: {
+        ...tag, summary: 'A gateway reports itself (what it serves and holds open); same rights as the watch API',
+        body: {
+          type: 'object', additionalProperties: false, required: ['id', 'revision'],
+          properties: {
+            id: { type: 'string', minLength: 1, maxLength: 200 }, revision: { type: 'integer', minimum: 0 },
+            sessions: { type: 'integer', minimum: 0 }, streams: { type: 'integer', minimum: 0 },
+            address: { type: 'string', maxLength: 500 }, source: { type: 'string', maxLength: 500 }, version: { type: 'string', maxLength: 64 },
+            startedAt: { type: 'integer', minimum: 0 },
+          },
+        },
+      },
+    }, async (req) => {
+      requireGlobalRole(req.principal, 'a gateway heartbeat');
+      const b = req.body as GatewayStatus & { id: string };
+      if (!GATEWAY_ID.test(b.id)) throw invalid('id', 'must be 1-200 characters of letters, digits and _ . : @ / -');
+      const { id, ...status } = b;
+      gatewayDirectory(svc).heartbeat(id, status, req.ip);
+      return { registryRevision: svc.feed.revision };
+    });
+  };
+}
+
+/** The instances of the service an endpoint references (the only part of the snapshot an upstream reads). */
+async function upstreamSnapshot(svc: RegistryServices, server: McpServer): Promise<RegistrySnapshot> {
+  const snapshot: RegistrySnapshot = { revision: svc.feed.revision, namespaces: [server.namespace], services: [], mcpServers: [], consumers: [] };
+  const e = server.endpoint;
+  if (e.type !== 'service') return snapshot;
+  let instances: SnapshotInstance[] = [];
+  try {
+    const list = await svc.naming.listInstances(e.namespace, e.group, e.service);
+    instances = list.instances.map((i) => ({ ip: i.ip, port: i.port, weight: i.weight, healthy: i.healthy, enabled: i.enabled, cluster: i.cluster, metadata: i.metadata }));
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+  }
+  snapshot.services.push({ namespace: e.namespace, group: e.group, name: e.service, instances });
+  return snapshot;
+}
+
+/**
+ * Replaces, wherever they appear in a rendered request, the credentials the console user does
+ * not see otherwise: string values of credential-like keys of the server's config, security
+ * scheme credentials, and the values of credential-like agent headers given for the run.
+ */
+function secretValueMasker(spec: McpServerSpec, tool: Tool, clientHeaders: Record<string, string>): (text: string) => string {
+  const secrets = new Set<string>();
+  const walk = (value: unknown, secretKey: boolean, depth: number) => {
+    if (depth > 8) return;
+    if (typeof value === 'string') {
+      if (secretKey && value.length >= 4) secrets.add(value);
+    } else if (Array.isArray(value)) {
+      for (const v of value) walk(v, secretKey, depth + 1);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [k, v] of Object.entries(value)) walk(v, secretKey || SECRET_PARAM.test(k) || SECRET_HEADER.test(k), depth + 1);
+    }
+  };
+  walk(spec.config, false, 0);
+  for (const scheme of spec.securitySchemes) if (scheme.defaultCredential && scheme.defaultCredential.length >= 4) secrets.add(scheme.defaultCredential);
+  const configured = tool.template?.request?.security?.credential;
+  if (configured && configured.length >= 4) secrets.add(configured);
+  for (const [k, v] of Object.entries(clientHeaders)) {
+    if (!(SECRET_HEADER.test(k) && v.length >= 4)) continue;
+    secrets.add(v);
+    const space = v.indexOf(' ');
+    if (space > 0 && v.length - space > 4) secrets.add(v.slice(space + 1).trim());
+  }
+  if (secrets.size === 0) return (text) => text;
+  // Longest first, so that a secret containing another is replaced whole.
+  const ordered = [...secrets].sort((a, b) => b.length - a.length);
+  const encoded = ordered.map((x) => [x, encodeURIComponent(x)] as const);
+  return (text) => {
+    let out = text;
+    for (const [raw, enc] of encoded) {
+      if (out.includes(raw)) out = out.split(raw).join(MASK);
+      if (enc !== raw && out.includes(enc)) out = out.split(enc).join(MASK);
+    }
+    return out;
+  };
+}
+
+/** Header and query names that carry the tool's configured credential (its security scheme). */
+function secretNamesOf(spec: McpServerSpec, tool: Tool): { headers: Set<string>; params: Set<string> } {
+  const headers = new Set<string>();
+  const params = new Set<string>();
+  const id = tool.template?.request?.security?.id;
+  const scheme = id ? spec.securitySchemes.find((s) => s.id === id) : undefined;
+  if (scheme?.type === 'apiKey' && scheme.name) {
+    if (scheme.in === 'header') headers.add(scheme.name.toLowerCase());
+    if (scheme.in === 'query') params.add(scheme.name);
+  }
+  return { headers, params };
+}
+
+// ------------------------------------------------------------------ static files
+
+const RESERVED = /^\/(api|nacos|healthz|readyz|metrics)(\/|$|\?)/;
+const ASSET = /^\/(assets\/)?[A-Za-z0-9][A-Za-z0-9_.-]*\.(js|css|svg|png|ico|woff2|json|txt|map)$/;
+const TYPES: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', svg: 'image/svg+xml', png: 'image/png', ico: 'image/x-icon',
+  woff2: 'font/woff2', json: 'application/json; charset=utf-8', txt: 'text/plain; charset=utf-8', map: 'application/json; charset=utf-8',
+};
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+};
+
+const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>mcpgate console</title>
+<body style="font-family:system-ui;margin:3rem;max-width:40rem"><h1>mcpgate console</h1>
+<p>The console is not built. Run <code>npm run build:console</code> (or <code>npm run build</code>) and reload.</p>
+<p>The API is at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p></body></html>`;
+
+function notFound(reply: FastifyReply): FastifyReply {
+  reply.callNotFound();
+  return reply;
+}
+
+async function sendConsoleFile(req: FastifyRequest, reply: FastifyReply, dir: string): Promise<FastifyReply> {
+  const path = req.url.split('?')[0] ?? '/';
+  if (RESERVED.test(path)) return notFound(reply);
+  if (ASSET.test(path)) {
+    const file = join(dir, path);
+    const info = await stat(file).catch(() => undefined);
+    if (info?.isFile()) {
+      const ext = path.slice(path.lastIndexOf('.') + 1);
+      reply.headers(SECURITY_HEADERS).header('content-type', TYPES[ext] ?? 'application/octet-stream').header('content-length', info.size)
+        .header('cache-control', path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+      return reply.send(createReadStream(file));
+    }
+    if (path.startsWith('/assets/')) return notFound(reply);
+  }
+  // Client-side routes: the app's HTML, for browsers (API clients asking for JSON keep the 404).
+  const accept = req.headers.accept ?? '';
+  if (path !== '/' && !accept.includes('text/html')) return notFound(reply);
+  const html = await readFile(join(dir, 'index.html'), 'utf8').catch(() => NOT_BUILT);
+  return reply.headers(SECURITY_HEADERS).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(html);
+}
+
+/**
+ * Adds the console to the registry's HTTP server: its API routes under /api/v1, the built app
+ * at `/` (with client-side routes falling back to index.html), and the gateway directory fed by
+ * heartbeats and watch connections. Call before the native routes are registered, so that the
+ * watch-observing hook covers them.
+ */
+export async function registerConsole(app: FastifyInstance, svc: RegistryServices, opts: ConsoleOptions = {}): Promise<void> {
+  const dir = opts.consoleDir ?? defaultConsoleDir();
+  let guarded: Agent | undefined;
+  let open: Agent | undefined;
+  const agents = {
+    guarded: () => (guarded ??= new Agent({ keepAliveTimeout: 10_000, connections: 16, connect: { lookup: guardedLookup } })),
+    open: () => (open ??= new Agent({ keepAliveTimeout: 10_000, connections: 16 })),
+  };
+  app.addHook('onClose', async () => {
+    await guarded?.close();
+    await open?.close();
+  });
+
+  // Gateways following this registry may say who they are on their watch requests.
+  const directory = gatewayDirectory(svc);
+  app.addHook('preHandler', async (req, reply) => {
+    if (!req.url.startsWith('/api/v1/watch/')) return;
+    const q = req.query as Record<string, unknown> | undefined;
+    const id = q?.gateway;
+    if (typeof id !== 'string' || !GATEWAY_ID.test(id) || !req.principal || !hasGlobalRole(req.principal)) return;
+    const revision = Number(q?.revision ?? q?.after);
+    const closed = directory.watchOpened(id, Number.isInteger(revision) && revision >= 0 ? revision : undefined, req.ip);
+    reply.raw.once('close', closed);
+  });
+
+  await app.register(consoleApiRoutes(svc, agents), { prefix: '/api/v1' });
+  const serve = (req: FastifyRequest, reply: FastifyReply) => sendConsoleFile(req, reply, dir);
+  app.get('/', { config: { auth: 'public' } }, serve);
+  app.get('/*', { config: { auth: 'public' } }, serve);
+}
