@@ -6,6 +6,7 @@ import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
 import { Gateway } from '../gateway/gateway.js';
+import { SERVER_VERSION } from '../gateway/mcp/protocol.js';
 import type { GatewayOptions } from '../gateway/gateway.js';
 import { MemorySessionStore } from '../gateway/sessions/memory.js';
 import { createRedisState } from '../gateway/sessions/redis.js';
@@ -59,13 +60,21 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
 
 /** `mcpgate gateway`: follows registries, or serves definition files. */
 export async function startGateway(config: Config, logger: Logger): Promise<Running & { gateway: Gateway; source: FileSource | RegistrySource }> {
+  const started: { gateway?: Gateway } = {};
   let source: FileSource | RegistrySource;
   if (config.gatewayConfig) {
     source = new FileSource({ path: config.gatewayConfig, logger });
   } else if (config.registries.length > 0) {
+    const startedAt = Date.now();
     source = new RegistrySource({
       urls: config.registries, ...(config.registryToken ? { token: config.registryToken } : {}), logger,
       cacheFile: join(config.dataDir, 'gateway-snapshot.json'),
+      // The registry's console lists the gateways that follow it.
+      gatewayId: `${hostname()}:${config.gatewayPort}`,
+      report: () => ({
+        startedAt, version: SERVER_VERSION,
+        ...(started.gateway ? { streams: started.gateway.handler.openStreams, address: `http://${config.host}:${started.gateway.port}` } : {}),
+      }),
     });
   } else {
     throw new ConfigError('the gateway needs a configuration: --registry http://registry:8848 (MCPGATE_REGISTRIES) or --definitions PATH (MCPGATE_GATEWAY_CONFIG)');
@@ -75,6 +84,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
     host: config.host, port: config.gatewayPort, logger, source, allowedOrigins: config.allowedOrigins,
     sessionIdleMs: config.sessionIdleSeconds * 1000, ...(ready ? { ready } : {}), ...(await sharedState(config, logger)),
   });
+  started.gateway = gateway;
   return { gateway, source, close: () => gateway.close() };
 }
 

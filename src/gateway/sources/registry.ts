@@ -124,6 +124,11 @@ export interface RegistrySourceOptions {
   startTimeoutMs?: number;
   /** A watch stream silent this long is dropped (registries send a keep-alive every 15 s), ms. Default 45000. */
   idleTimeoutMs?: number;
+  /** How this gateway names itself to the registry (the console's Gateways page). */
+  gatewayId?: string;
+  /** What the gateway reports every `reportEveryMs` (default 15000) to the registry it follows. */
+  report?: () => { sessions?: number; streams?: number; address?: string; version?: string; startedAt?: number };
+  reportEveryMs?: number;
 }
 
 /** What `RegistrySource.status()` reports, for /readyz and the console. */
@@ -179,6 +184,7 @@ export class RegistrySource implements ConfigSource {
   private refreshAgain = false;
   private persisting: Promise<void> | undefined;
   private toPersist: { snapshot: RegistrySnapshot; registry: string } | undefined;
+  private reportTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RegistrySourceOptions) {
     if (options.urls.length === 0) throw new Error('RegistrySource: at least one registry URL is required');
@@ -207,6 +213,10 @@ export class RegistrySource implements ConfigSource {
     const first = new Promise<void>((resolve) => { this.firstDelivered = resolve; });
     const cached = await this.readCache();
     this.loop = this.run();
+    if (this.options.gatewayId && this.options.report) {
+      this.reportTimer = setInterval(() => void this.reportToRegistry(), this.options.reportEveryMs ?? 15_000);
+      this.reportTimer.unref();
+    }
 
     // start() is awaited before the gateway listens, so its waits keep the process up (bounded here, unbounded below).
     let bound: NodeJS.Timeout | undefined;
@@ -229,7 +239,24 @@ export class RegistrySource implements ConfigSource {
     }
   }
 
+  /** Tell the followed registry who this gateway is and what it holds (best effort). */
+  private async reportToRegistry(): Promise<void> {
+    const base = this.following;
+    if (!base || !this.options.gatewayId || !this.options.report) return;
+    const body = { id: this.options.gatewayId, revision: this.delivered?.revision ?? 0, source: `registry ${base}`, ...this.options.report() };
+    try {
+      const res = await request(`${base}/api/v1/gateways/heartbeat`, {
+        method: 'POST', dispatcher: this.agent, body: JSON.stringify(body), headers: this.headers({ 'content-type': 'application/json' }),
+        headersTimeout: this.requestTimeoutMs, bodyTimeout: this.requestTimeoutMs, signal: this.stopper.signal,
+      });
+      await res.body.dump();
+    } catch (err) {
+      this.log.debug({ err }, 'gateway report to the registry failed');
+    }
+  }
+
   async stop(): Promise<void> {
+    clearInterval(this.reportTimer);
     this.stopper.abort();
     this.firstDelivered?.();
     await this.loop;
@@ -290,7 +317,8 @@ export class RegistrySource implements ConfigSource {
         this.needSnapshot = false;
       }
       const after = this.delivered?.revision ?? 0;
-      const res = await request(`${base}/api/v1/watch/changes?after=${after}`, {
+      const id = this.options.gatewayId ? `&gateway=${encodeURIComponent(this.options.gatewayId)}&revision=${after}` : '';
+      const res = await request(`${base}/api/v1/watch/changes?after=${after}${id}`, {
         dispatcher: this.agent, signal, headers: this.headers({ accept: 'text/event-stream', 'last-event-id': String(after) }),
         headersTimeout: this.requestTimeoutMs, bodyTimeout: this.idleTimeoutMs,
       });
