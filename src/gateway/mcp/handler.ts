@@ -12,7 +12,7 @@
  * SessionStore / MessageBus / EventStore ports, and stay on the request path's budget
  * (see docs/architecture.md).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.js';
 import { hashConsumerKey } from '../../registry/domain/consumers.js';
@@ -52,6 +52,8 @@ interface HeldStream {
   filter?: { toolsListChanged?: boolean; promptsListChanged?: boolean };
   /** For 2025 GET streams: the session whose events are stored for replay. */
   sessionId?: string;
+  /** For 2025 GET streams being resumed: messages that wait for the replay. */
+  pending?: string[];
   /** For legacy SSE streams: the session kept alive while its stream is open. */
   keepAliveSessionId?: string;
   close?: () => Promise<void>;
@@ -63,6 +65,22 @@ const SSE_HEADERS = {
   connection: 'keep-alive',
   'x-accel-buffering': 'no',
 } as const;
+
+/**
+ * Control message on a 2025 session's stream channel (JSON-RPC payloads start with `{`): the
+ * session's stream was replaced (a GET on another replica) or the session ended (DELETE on
+ * another replica), so whichever replica still holds an older stream closes it. It ends with
+ * the token of the stream that replaces it (which ignores its own), empty for a DELETE.
+ */
+const CLOSE_STREAM = 'mcpgate:close-stream:';
+/**
+ * Channel on which a replica that receives `notifications/cancelled` for a request it is not
+ * running asks the others to abort it (payload: `{sessionId}:{requestId}`); without stickiness
+ * the cancellation rarely lands on the replica running the call.
+ */
+const CANCEL_CHANNEL = 'mcp-server-cancel';
+/** The first protocol version whose clients take an id-only "priming" event (2025-11-25). */
+const PRIMING_SINCE = '2025-11-25';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'content-type', 'accept', 'accept-encoding', 'last-event-id']);
 const HEADER_SENTINEL = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/;
@@ -91,18 +109,72 @@ export class McpHandler {
   private readonly inflight = new Map<string, AbortController>();
   private readonly keepAlive: NodeJS.Timeout;
   private readonly bodyLimit: number;
+  /** Short digests of servers' tools and prompts lists, as carried in 2025 stream event ids. */
+  private readonly digests = new WeakMap<CompiledServer, string>();
+  private closed = false;
+  private cancelRetry: NodeJS.Timeout | undefined;
+  private unsubscribeCancels: (() => Promise<void>) | undefined;
 
   constructor(private readonly opts: McpHandlerOptions) {
     this.bodyLimit = opts.bodyLimitBytes ?? 4 * 1024 * 1024;
     this.keepAlive = setInterval(() => {
       for (const s of this.streams) {
         s.res.write(': keepalive\n\n');
-        // A session whose stream is open is in use even when the client sends nothing.
+        // A session whose stream is open is in use even when the client sends nothing; a stream
+        // whose session is gone (ended on another replica, expired, lost with Redis) is closed,
+        // so that its client notices and starts again.
         const id = s.sessionId ?? s.keepAliveSessionId;
-        if (id) this.opts.sessions.get(id).catch(() => undefined);
+        if (id) this.opts.sessions.get(id).then((found) => { if (!found) this.endStream(s); }, () => undefined);
       }
     }, 15_000);
     this.keepAlive.unref();
+    this.listenForCancels();
+  }
+
+  /** Subscribe to cancellations sent by other replicas (retried until the bus answers; kept across reconnects by the bus). */
+  private listenForCancels(): void {
+    if (this.closed) return;
+    this.opts.bus.subscribe(CANCEL_CHANNEL, (key) => this.inflight.get(key)?.abort()).then((unsubscribe) => {
+      if (this.closed) void unsubscribe();
+      else this.unsubscribeCancels = unsubscribe;
+    }, () => {
+      if (this.closed) return;
+      this.cancelRetry = setTimeout(() => this.listenForCancels(), 2000);
+      this.cancelRetry.unref();
+    });
+  }
+
+  /** Abort a request of a session: here if it runs here, else on the replica that runs it. */
+  private cancel(sessionId: string, requestId: unknown): void {
+    const key = `${sessionId}:${String(requestId)}`;
+    const local = this.inflight.get(key);
+    if (local) return local.abort();
+    this.opts.bus.publish(CANCEL_CHANNEL, key).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not forward a cancellation'));
+  }
+
+  /** End a held stream (its client reconnects or gives up). */
+  private endStream(s: HeldStream): void {
+    if (!this.streams.delete(s)) return;
+    s.res.end();
+    void s.close?.();
+  }
+
+  /**
+   * Digest of what a 2025 client was last told about its server's tools and prompts lists: 6 hex
+   * characters each, appended to the stream's event ids (`{event id}.{tools}{prompts}`), so that
+   * whichever replica a client resumes on can tell whether a list changed while no replica held
+   * the stream (its holder died) and send the list_changed it missed.
+   */
+  private digest(key: string): string {
+    const server = this.snapshot.servers.get(key);
+    if (!server) return '000000000000';
+    let d = this.digests.get(server);
+    if (d === undefined) {
+      const h = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 6);
+      d = `${h(server.toolsFingerprint)}${h(server.promptsFingerprint)}`;
+      this.digests.set(server, d);
+    }
+    return d;
   }
 
   /** The snapshot being served. */
@@ -140,17 +212,17 @@ export class McpHandler {
         if (!s.filter?.[filterKey]) continue;
         writeEvent(s.res, notificationMessage(method, { _meta: { [META.subscriptionId]: s.subscriptionId } }));
       } else if (s.sessionId) {
-        void this.sendOnSessionStream(s, notificationMessage(method));
+        this.deliver(s, notificationMessage(method));
       } else {
         writeEvent(s.res, notificationMessage(method));
       }
     }
   }
 
-  private async sendOnSessionStream(s: HeldStream, message: string): Promise<void> {
+  private async sendOnSessionStream(s: HeldStream, message: string, digest = this.digest(s.serverKey)): Promise<void> {
     try {
       const id = await this.opts.events.append(s.sessionId as string, message);
-      writeEvent(s.res, message, id);
+      writeEvent(s.res, message, `${id}.${digest}`);
     } catch (err) {
       this.opts.logger.warn({ err }, 'could not store a stream event; sent without an id');
       writeEvent(s.res, message);
@@ -159,7 +231,10 @@ export class McpHandler {
 
   /** Close every held stream (shutdown): listen streams get their graceful end. */
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.keepAlive);
+    clearTimeout(this.cancelRetry);
+    await this.unsubscribeCancels?.().catch(() => undefined);
     for (const a of this.inflight.values()) a.abort();
     for (const s of [...this.streams]) {
       if (s.subscriptionId !== undefined) writeEvent(s.res, resultMessage(s.subscriptionId, { resultType: 'complete', _meta: { [META.subscriptionId]: s.subscriptionId } }));
@@ -379,7 +454,7 @@ export class McpHandler {
       throw new GatewayError('INVALID_REQUEST', `Bad Request: Unsupported protocol version: ${headerVersion} (supported versions: ${LEGACY_VERSIONS.join(', ')})`);
     }
     if (message.kind !== 'request') {
-      if (message.kind === 'notification' && message.method === 'notifications/cancelled') this.inflight.get(`${session.id}:${String(message.params.requestId)}`)?.abort();
+      if (message.kind === 'notification' && message.method === 'notifications/cancelled') this.cancel(session.id, message.params.requestId);
       return this.accepted(res);
     }
     const progressToken = (message.params._meta as { progressToken?: unknown } | undefined)?.progressToken;
@@ -467,52 +542,92 @@ export class McpHandler {
     if (!header(req, 'mcp-session-id')) throw new GatewayError('METHOD_NOT_ALLOWED', 'Method not allowed.', undefined, { allow: 'POST, DELETE' });
     const session = await this.requireSession(req, server);
     if (!(header(req, 'accept') ?? '').includes('text/event-stream')) throw new GatewayError('NOT_ACCEPTABLE', 'Not Acceptable: Client must accept text/event-stream');
-    for (const s of this.streams) {
-      if (s.sessionId === session.id) {
-        s.res.end();
-        this.streams.delete(s);
-        await s.close?.();
-      }
-    }
-    const held: HeldStream = { res, serverKey: server.key, sessionId: session.id };
+    // The new stream replaces the session's older one, here or on another replica.
+    for (const s of [...this.streams]) if (s.sessionId === session.id) this.endStream(s);
+    const token = randomUUID();
+    await this.opts.bus.publish(streamChannel(session.id), `${CLOSE_STREAM}${token}`);
     // Subscribe before answering, so that an unavailable session store is still a 503; live
     // messages that arrive while the missed ones are replayed wait behind the replay.
-    let replaying: string[] | undefined = [];
-    const unsubscribe = await this.opts.bus.subscribe(streamChannel(session.id), (payload) => {
-      if (replaying) replaying.push(payload);
-      else void this.sendOnSessionStream(held, payload);
+    const held: HeldStream = { res, serverKey: server.key, sessionId: session.id, pending: [] };
+    held.close = await this.opts.bus.subscribe(streamChannel(session.id), (payload) => {
+      if (!payload.startsWith(CLOSE_STREAM)) this.deliver(held, payload);
+      else if (payload !== `${CLOSE_STREAM}${token}`) this.endStream(held);
     });
-    held.close = unsubscribe;
+    this.streams.add(held);
+    req.once('close', () => this.endStream(held));
+    if (req.destroyed) return this.endStream(held);
     res.writeHead(200, SSE_HEADERS);
     res.write('retry: 1000\n\n');
-    const lastEventId = header(req, 'last-event-id');
+    await this.resume(held, session, header(req, 'last-event-id'));
+  }
+
+  /** A message for a 2025 session stream: stored and sent, or queued while the stream is being resumed. */
+  private deliver(s: HeldStream, message: string): void {
+    if (s.pending) s.pending.push(message);
+    else void this.sendOnSessionStream(s, message);
+  }
+
+  /**
+   * What a (re)connecting 2025 client gets before live messages: the events after its
+   * Last-Event-ID; a list_changed for each list that changed while no replica held its stream
+   * (its holder died: nobody stored the notification), told by the digest in that id; then, from
+   * 2025-11-25 on, a priming event (id only) recording that the client is now up to date.
+   */
+  private async resume(held: HeldStream, session: SessionRecord, lastEventId: string | undefined): Promise<void> {
+    const { res } = held;
+    const cut = lastEventId?.lastIndexOf('.') ?? -1;
+    const suffix = lastEventId && cut > 0 && /^[0-9a-f]{12}$/.test(lastEventId.slice(cut + 1)) ? lastEventId.slice(cut + 1) : undefined;
+    const position = suffix ? lastEventId?.slice(0, cut) : lastEventId;
+    // Positions are `{session id}_{entry}`: only this session's own stream is replayed.
+    const own = position?.startsWith(`${session.id}_`) === true;
+    const now = this.digest(held.serverKey);
+    // What the client knows, updated by each list_changed it is sent (it lists again after one).
+    let known = own && suffix ? suffix : now;
+    const learn = (message: string) => {
+      const kind = listChangedKind(message);
+      if (kind === 'tools') known = `${now.slice(0, 6)}${known.slice(6)}`;
+      else if (kind === 'prompts') known = `${known.slice(0, 6)}${now.slice(6)}`;
+    };
     try {
-      // Event ids are `<session id>_<sequence>`: only this session's own stream is replayed.
-      if (lastEventId?.startsWith(`${session.id}_`)) await this.opts.events.replayAfter(lastEventId, (eventId, message) => writeEvent(res, message, eventId));
+      if (own) {
+        await this.opts.events.replayAfter(position as string, (eventId, message) => {
+          if (message === '') return; // a priming point
+          learn(message);
+          writeEvent(res, message, `${eventId}.${known}`);
+        });
+      }
     } catch (err) {
       this.opts.logger.warn({ err }, 'could not replay a stream after Last-Event-ID');
     }
-    const queued = replaying;
-    replaying = undefined;
-    for (const payload of queued) void this.sendOnSessionStream(held, payload);
-    this.streams.add(held);
-    req.once('close', () => {
-      this.streams.delete(held);
-      void unsubscribe();
-    });
+    const queued = held.pending ?? [];
+    held.pending = undefined;
+    for (const message of queued) learn(message);
+    if (known.slice(0, 6) !== now.slice(0, 6)) {
+      known = `${now.slice(0, 6)}${known.slice(6)}`;
+      await this.sendOnSessionStream(held, notificationMessage('notifications/tools/list_changed'), known);
+    }
+    if (known !== now) {
+      known = now;
+      await this.sendOnSessionStream(held, notificationMessage('notifications/prompts/list_changed'), known);
+    }
+    for (const message of queued) void this.sendOnSessionStream(held, message);
+    if (session.protocolVersion >= PRIMING_SINCE) {
+      try {
+        const id = await this.opts.events.append(session.id, '');
+        if (!res.writableEnded) res.write(`id: ${id}.${this.digest(held.serverKey)}\ndata: \n\n`);
+      } catch (err) {
+        this.opts.logger.warn({ err }, 'could not store a stream priming point');
+      }
+    }
   }
 
   private async endSession(req: IncomingMessage, res: ServerResponse, server: CompiledServer): Promise<void> {
     if (!header(req, 'mcp-session-id')) throw new GatewayError('METHOD_NOT_ALLOWED', 'Method not allowed.', undefined, { allow: 'POST' });
     const session = await this.requireSession(req, server);
     await this.opts.sessions.delete(session.id);
-    for (const s of this.streams) {
-      if (s.sessionId === session.id) {
-        s.res.end();
-        this.streams.delete(s);
-        await s.close?.();
-      }
-    }
+    for (const s of [...this.streams]) if (s.sessionId === session.id) this.endStream(s);
+    // And the session's stream if another replica holds it.
+    await this.opts.bus.publish(streamChannel(session.id), CLOSE_STREAM).catch((err: unknown) => this.opts.logger.warn({ err }, 'could not close the ended session\'s stream on other replicas'));
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{}');
   }
@@ -556,7 +671,7 @@ export class McpHandler {
     res.writeHead(202, { 'content-type': 'text/plain' });
     res.end('Accepted');
     if (message.kind === 'notification') {
-      if (message.method === 'notifications/cancelled') this.inflight.get(`${session.id}:${String(message.params.requestId)}`)?.abort();
+      if (message.method === 'notifications/cancelled') this.cancel(session.id, message.params.requestId);
       return;
     }
     if (message.kind !== 'request') return;
@@ -624,4 +739,11 @@ function toGatewayError(err: unknown, logger?: Logger): GatewayError {
 function writeEvent(res: ServerResponse, data: string, id?: string): void {
   if (res.writableEnded) return;
   res.write(`${id ? `id: ${id}\n` : ''}event: message\ndata: ${data}\n\n`);
+}
+
+/** Which list a stored stream message announces a change of. */
+function listChangedKind(message: string): 'tools' | 'prompts' | 'other' {
+  if (message.includes('"notifications/tools/list_changed"')) return 'tools';
+  if (message.includes('"notifications/prompts/list_changed"')) return 'prompts';
+  return 'other';
 }
