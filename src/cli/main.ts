@@ -4,8 +4,7 @@ import type { Config, RoleName } from '../config/config.js';
 import { AppError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
-import { Registry } from '../registry/registry.js';
-import { isDefinitionPath, startGateway, startServe } from './roles.js';
+import { isDefinitionPath, startGateway, startRegistry, startServe } from './roles.js';
 import type { Running } from './roles.js';
 
 const ROLE_OPTIONS: Record<RoleName, string[]> = {
@@ -25,7 +24,7 @@ async function startRole(role: RoleName, config: Config, logger: Logger): Promis
     case 'serve':
       return startServe(config, logger);
     case 'registry':
-      return Registry.start(config, logger);
+      return startRegistry(config, logger);
     case 'gateway':
       return startGateway(config, logger);
   }

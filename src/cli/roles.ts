@@ -10,11 +10,15 @@ import { SERVER_VERSION } from '../gateway/mcp/protocol.js';
 import type { GatewayOptions } from '../gateway/gateway.js';
 import { MemorySessionStore } from '../gateway/sessions/memory.js';
 import { createRedisState } from '../gateway/sessions/redis.js';
-import { gatewayDirectory } from '../registry/http/native/console-routes.js';
 import { FileSource } from '../gateway/sources/file.js';
-import { InProcessSource } from '../gateway/sources/in-process.js';
 import { RegistrySource } from '../gateway/sources/registry.js';
-import { Registry } from '../registry/registry.js';
+import type { Registry } from '../registry/registry.js';
+
+/** `mcpgate registry`: the control plane alone. */
+export async function startRegistry(config: Config, logger: Logger): Promise<Running> {
+  const { Registry } = await import('../registry/registry.js');
+  return Registry.start(config, logger);
+}
 
 /** A started role that can be stopped. */
 export interface Running {
@@ -35,6 +39,10 @@ async function sharedState(config: Config, logger: Logger): Promise<Pick<Gateway
 
 /** `mcpgate serve`: registry and gateway in one process, configuration delivered in process. */
 export async function startServe(config: Config, logger: Logger): Promise<Running & { registry: Registry; gateway: Gateway }> {
+  // The registry's modules (Fastify, Kysely, database drivers) load only in the roles that run it.
+  const [{ Registry }, { InProcessSource }, { gatewayDirectory }] = await Promise.all([
+    import('../registry/registry.js'), import('../gateway/sources/in-process.js'), import('../registry/http/native/console-routes.js'),
+  ]);
   const registry = await Registry.start(config, logger);
   try {
     const shared = await sharedState(config, logger);

@@ -691,7 +691,12 @@ export class McpHandler {
       this.opts.logger.warn({ err, session: session.id }, 'could not deliver a legacy SSE answer');
       return -1;
     });
-    if (receivers === 0) this.opts.logger.warn({ session: session.id }, 'legacy SSE answer lost: no replica holds the session stream');
+    if (receivers === 0) {
+      // No replica holds the stream (its holder died): end the session, so the client's next
+      // POST gets 404 and it reconnects, instead of answers vanishing until the session expires.
+      this.opts.logger.warn({ session: session.id }, 'legacy SSE answer lost: no replica holds the session stream; ending the session');
+      await this.opts.sessions.delete(session.id).catch(() => undefined);
+    }
   }
 
   // ---------------------------------------------------------------- answers

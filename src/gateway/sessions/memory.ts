@@ -77,19 +77,29 @@ export class MemoryMessageBus implements MessageBus {
 
 /** Stream events in memory, bounded per stream by count and age. */
 export class MemoryEventStore implements EventStore {
-  private readonly streams = new Map<string, { seq: number; events: { id: string; message: string; at: number }[] }>();
+  private readonly streams = new Map<string, { seq: number; last: number; events: { id: string; message: string; at: number }[] }>();
+  private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly maxPerStream = 1000, private readonly maxAgeMs = 15 * 60_000) {}
+  constructor(private readonly maxPerStream = 1000, private readonly maxAgeMs = 15 * 60_000) {
+    // A stream that got no event for maxAgeMs is forgotten (as its Redis key would expire).
+    this.timer = setInterval(() => this.reap(), Math.min(60_000, maxAgeMs)).unref();
+  }
+
+  /** Drop streams whose last event is older than the age bound. */
+  reap(now = Date.now()): void {
+    for (const [id, s] of this.streams) if (s.last < now - this.maxAgeMs) this.streams.delete(id);
+  }
 
   async append(streamId: string, message: string): Promise<string> {
     let s = this.streams.get(streamId);
     if (!s) {
-      s = { seq: 0, events: [] };
+      s = { seq: 0, last: 0, events: [] };
       this.streams.set(streamId, s);
     }
     s.seq += 1;
     const id = `${streamId}_${s.seq}`;
     const t = Date.now();
+    s.last = t;
     s.events.push({ id, message, at: t });
     while (s.events.length > this.maxPerStream || (s.events[0] && s.events[0].at < t - this.maxAgeMs)) s.events.shift();
     return id;
@@ -107,6 +117,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.timer);
     this.streams.clear();
   }
 }
