@@ -80,8 +80,11 @@ export class Gateway {
       void route(req, res);
     });
     const route = async (req: IncomingMessage, res: ServerResponse) => {
-      const url = new URL(req.url ?? '/', 'http://gateway');
-      if (url.pathname.startsWith('/mcp/')) return handler.handle(req, res, url.pathname.slice(5), url.searchParams);
+      const raw = req.url ?? '/';
+      const q = raw.indexOf('?');
+      const pathname = q < 0 ? raw : raw.slice(0, q);
+      if (pathname.startsWith('/mcp/')) return handler.handle(req, res, pathname.slice(5), new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)));
+      const url = { pathname };
       if (url.pathname === '/healthz') return json(res, 200, { status: 'UP' });
       if (url.pathname === '/readyz') {
         const ok = handler.current.revision > 0 && (opts.ready?.() ?? true);

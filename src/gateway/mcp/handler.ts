@@ -317,18 +317,22 @@ export class McpHandler {
     if (!/^application\/(.+\+)?json\b/i.test(type)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type: Content-Type must be application/json');
     const declared = Number(header(req, 'content-length'));
     if (declared > this.bodyLimit) throw new GatewayError('PAYLOAD_TOO_LARGE', `Payload Too Large: the body is over ${this.bodyLimit} bytes`);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > this.bodyLimit) {
+    const text = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const onData = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= this.bodyLimit) return void chunks.push(chunk);
+        req.off('data', onData);
         req.resume();
-        throw new GatewayError('PAYLOAD_TOO_LARGE', `Payload Too Large: the body is over ${this.bodyLimit} bytes`);
-      }
-      chunks.push(chunk as Buffer);
-    }
+        reject(new GatewayError('PAYLOAD_TOO_LARGE', `Payload Too Large: the body is over ${this.bodyLimit} bytes`));
+      };
+      req.on('data', onData);
+      req.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+      req.once('error', reject);
+    });
     try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      return JSON.parse(text);
     } catch (err) {
       throw new GatewayError('PARSE_ERROR', `Parse error: ${(err as Error).message}`);
     }
@@ -368,7 +372,8 @@ export class McpHandler {
       if (methodHeader !== undefined && decodeHeaderValue(methodHeader) !== message.method) {
         return bad('HEADER_MISMATCH', `Bad Request: the Mcp-Method header (${methodHeader}) disagrees with the body (${message.method})`);
       }
-      if (message.method === 'notifications/cancelled') this.inflight.get(`m:${String(message.params.requestId)}`)?.abort();
+      // 2026-07-28: closing the request's stream is its cancellation; request ids are not unique
+      // across clients, so a notifications/cancelled cannot name one call safely and is only accepted.
       return this.accepted(res);
     }
     if (typeof meta !== 'object' || meta === null) {
@@ -405,8 +410,6 @@ export class McpHandler {
     if (message.method === 'subscriptions/listen') return this.listen(req, res, server, message.id, message.params);
 
     const controller = new AbortController();
-    const key = `m:${String(message.id)}`;
-    this.inflight.set(key, controller);
     res.once('close', () => { if (!res.writableFinished) controller.abort(); });
     const ctx: CallContext = { era: 'modern', server, consumer, clientHeaders: req.headers, signal: controller.signal };
     try {
@@ -414,8 +417,6 @@ export class McpHandler {
       if (!controller.signal.aborted) this.send(res, 200, resultMessage(message.id, decorateModern(message.method, result, ctx)));
     } catch (err) {
       if (!controller.signal.aborted) this.fail(res, err, message.id);
-    } finally {
-      this.inflight.delete(key);
     }
   }
 
@@ -711,7 +712,8 @@ export class McpHandler {
       if (!res.writableEnded) res.end();
       return;
     }
-    res.writeHead(status, { 'content-type': 'application/json' });
+    // A content-length makes the answer one write instead of a chunked stream.
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   }
 

@@ -145,7 +145,8 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       if (!tool || !allows(ctx.consumer, server.name, name)) throw new GatewayError('INVALID_PARAMS', `Unknown tool: ${name}`);
       const raw = params.arguments ?? {};
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new GatewayError('INVALID_PARAMS', "Invalid params: 'arguments' must be an object");
-      const args = structuredClone(raw) as Record<string, unknown>;
+      // `raw` was parsed from this request alone: the validator may fill in defaults on it.
+      const args = raw as Record<string, unknown>;
       const problem = tool.validate(args);
       if (problem) throw new GatewayError('INVALID_PARAMS', `Invalid arguments for tool ${name}: ${problem}`);
       options.onProgress?.(0, 1);

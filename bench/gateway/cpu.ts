@@ -1,0 +1,54 @@
+/**
+ * CPU time of processes, from /proc (Linux): which process is the bottleneck of a load run —
+ * the load generator, the peer, or the backend behind it.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+function statFields(pid: number | 'self'): string[] | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    return s.slice(s.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** User + system CPU seconds of a process (0 when it is gone). */
+function processSeconds(pid: number): number {
+  const f = statFields(pid);
+  // utime and stime are fields 14 and 15 of /proc/PID/stat, i.e. 11 and 12 after the name.
+  return f ? (Number(f[11]) + Number(f[12])) / TICKS : 0;
+}
+
+/** The process and its direct children (nginx: master and workers). */
+export function withChildren(pid: number): number[] {
+  const pids = [pid];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const f = statFields(Number(d));
+    if (f && Number(f[1]) === pid) pids.push(Number(d));
+  }
+  return pids;
+}
+
+/** CPU seconds of a group of processes. */
+export function groupSeconds(pids: readonly number[]): number {
+  return pids.reduce((s, p) => s + processSeconds(p), 0);
+}
+
+/** CPU seconds of this process's children that have been waited for (e.g. finished wrk runs). */
+export function reapedChildrenSeconds(): number {
+  const f = statFields('self');
+  // cutime and cstime: fields 16 and 17.
+  return f ? (Number(f[13]) + Number(f[14])) / TICKS : 0;
+}
+
+/** CPU seconds of this process (user + system). */
+export function selfSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
