@@ -168,13 +168,26 @@ interface Mcpgate {
   gateway: string;
 }
 
-/** `mcpgate serve` in its own process; with `profileDir`, under `--cpu-prof`. */
+let built = false;
+
+/** The compiled CLI, as `npm start` runs it (built once per benchmark run). */
+function compiledCli(): string {
+  if (!built) {
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('tsc -p tsconfig.build.json failed');
+    built = true;
+  }
+  return join(ROOT, 'dist/cli/main.js');
+}
+
+/** `mcpgate serve` in its own process, from the compiled build; with `profileDir`, under `--cpu-prof`. */
 async function startMcpgate(profileDir?: string): Promise<Mcpgate> {
   const [registryPort, gatewayPort] = [await freePort(), await freePort()];
+  compiledCli();
   const dataDir = mkdtempSync(join(work, 'mcpgate-data-'));
   const node = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const child = own(await startProcess(process.execPath, [
-    ...node, '--import', TSX, join(ROOT, 'src/cli/main.ts'), 'serve', '--host', '127.0.0.1',
+    ...node, join(ROOT, 'bin/mcpgate.js'), 'serve', '--host', '127.0.0.1',
     '--registry-port', String(registryPort), '--gateway-port', String(gatewayPort), '--data-dir', dataDir, '--auth', 'false', '--log-level', 'warn',
   ], `http://127.0.0.1:${gatewayPort}/healthz`));
   const registry = `http://127.0.0.1:${registryPort}`;
