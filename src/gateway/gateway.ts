@@ -53,6 +53,9 @@ export class Gateway {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30], registers: [metrics],
     });
     const requests = new Counter({ name: 'mcpgate_gateway_requests_total', help: 'HTTP requests by method and status.', labelNames: ['method', 'status'] as const, registers: [metrics] });
+    // Label children are looked up once per label set, not hashed on every request.
+    const requestChildren = new Map<string, ReturnType<typeof requests.labels>>();
+    const callChildren = new Map<string, ReturnType<typeof calls.labels>>();
     const revision = new Gauge({ name: 'mcpgate_gateway_snapshot_revision', help: 'Registry revision of the served snapshot.', registers: [metrics] });
     // Backend connections: pooled with keep-alive; host names are resolved through a lookup that
     // refuses link-local and cloud-metadata addresses, except for servers that allow them.
@@ -60,7 +63,7 @@ export class Gateway {
     const metadataDispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
     const handler = new McpHandler({
       logger: logger.child({ component: 'mcp' }), sessions, bus, events, allowedOrigins: opts.allowedOrigins ?? [],
-      onToolCall: (server, _tool, seconds, isError) => calls.observe({ server, outcome: isError ? 'error' : 'ok' }, seconds),
+      onToolCall: (server, _tool, seconds, isError) => cachedLabels(callChildren, `${server}\n${isError}`, () => calls.labels(server, isError ? 'error' : 'ok')).observe(seconds),
     });
     const compiler = new SnapshotCompiler({ dispatcher, metadataDispatcher, logger });
     await opts.source.start((snap) => {
@@ -76,7 +79,7 @@ export class Gateway {
       }
     });
     const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
-      res.once('finish', () => requests.inc({ method: req.method ?? '', status: String(res.statusCode) }));
+      res.once('finish', () => cachedLabels(requestChildren, `${req.method} ${res.statusCode}`, () => requests.labels(req.method ?? '', String(res.statusCode))).inc());
       void route(req, res);
     });
     const route = async (req: IncomingMessage, res: ServerResponse) => {
@@ -120,6 +123,16 @@ export class Gateway {
     await this.dispatcher.close();
     for (const c of this.closers) await c();
   }
+}
+
+function cachedLabels<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  let child = cache.get(key);
+  if (child === undefined) {
+    if (cache.size > 10_000) cache.clear();
+    child = make();
+    cache.set(key, child);
+  }
+  return child;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
