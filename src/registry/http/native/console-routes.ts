@@ -27,11 +27,9 @@ import type { CallToolResult } from '../../../gateway/types.js';
 import { createUpstream } from '../../../gateway/upstream.js';
 import { authorize } from '../../domain/auth.js';
 import type { Principal } from '../../domain/auth.js';
-import { fromHigress } from '../../domain/convert/higress.js';
-import { fromNacos } from '../../domain/convert/nacos.js';
-import type { McpServerInput } from '../../domain/mcp.js';
 import type { McpServer, McpServerSpec, Tool } from '../../domain/model.js';
 import type { RegistrySnapshot, SnapshotInstance } from '../../domain/watch.js';
+import { parseImport } from '../../domain/convert/import.js';
 import type { RegistryServices } from '../../registry.js';
 import { checkSpec } from '../../registry.js';
 import * as S from './schemas.js';
@@ -416,22 +414,6 @@ export function toolListEntry(t: Tool): Record<string, unknown> {
   };
 }
 
-function parseImport(format: 'higress' | 'nacos', content: string): { input: Partial<McpServerInput> & { name?: string }; spec: McpServerSpec } {
-  if (format === 'higress') {
-    const { name, spec } = fromHigress(content);
-    return { input: { name, description: spec.description }, spec };
-  }
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(content) as Record<string, unknown>;
-  } catch (err) {
-    throw new AppError('INVALID_JSON', `content: not valid JSON (${(err as Error).message})`, 'content');
-  }
-  const { server, spec } = fromNacos({
-    serverSpecification: doc.serverSpecification ?? doc, toolSpecification: doc.toolSpecification ?? doc.toolSpec, endpointSpecification: doc.endpointSpecification,
-  });
-  return { input: server as Partial<McpServerInput>, spec };
-}
 
 function errorBody(err: unknown): { code: string; message: string; field?: string } {
   if (err instanceof AppError) return { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) };

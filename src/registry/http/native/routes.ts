@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, invalid } from '../../../lib/errors.js';
 import { authorize, canSee, requireGlobalAdmin } from '../../domain/auth.js';
-import { fromHigress } from '../../domain/convert/higress.js';
-import { fromNacos } from '../../domain/convert/nacos.js';
 import type { McpServerInput } from '../../domain/mcp.js';
 import type { Endpoint, HealthCheck, McpServer, McpServerSpec, McpServerVersion } from '../../domain/model.js';
 import { DEFAULT_CLUSTER, DEFAULT_GROUP } from '../../domain/model.js';
+import { parseImport } from '../../domain/convert/import.js';
 import type { RegistryServices } from '../../registry.js';
 import * as S from './schemas.js';
 
@@ -410,19 +409,3 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
   };
 }
 
-function parseImport(format: 'higress' | 'nacos', content: string): { input: McpServerInput; spec: McpServerSpec } {
-  if (format === 'higress') {
-    const { name, spec } = fromHigress(content);
-    return { input: { name, description: spec.description }, spec };
-  }
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(content) as Record<string, unknown>;
-  } catch (err) {
-    throw new AppError('INVALID_JSON', `content: not valid JSON (${(err as Error).message})`, 'content');
-  }
-  const { server, spec } = fromNacos({
-    serverSpecification: doc.serverSpecification ?? doc, toolSpecification: doc.toolSpecification ?? doc.toolSpec, endpointSpecification: doc.endpointSpecification,
-  });
-  return { input: server as McpServerInput, spec };
-}

@@ -1,0 +1,26 @@
+import { AppError } from '../../../lib/errors.js';
+import type { McpServerInput } from '../mcp.js';
+import type { McpServerSpec } from '../model.js';
+import { fromHigress } from './higress.js';
+import { fromNacos } from './nacos.js';
+
+/**
+ * Read an import: a Higress definition (YAML or JSON) or a Nacos MCP document (the three
+ * specifications of the v3 API, or a server detail with `toolSpec`), into server fields and a spec.
+ */
+export function parseImport(format: 'higress' | 'nacos', content: string): { input: McpServerInput; spec: McpServerSpec } {
+  if (format === 'higress') {
+    const { name, spec } = fromHigress(content);
+    return { input: { name, description: spec.description }, spec };
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(content) as Record<string, unknown>;
+  } catch (err) {
+    throw new AppError('INVALID_JSON', `content: not valid JSON (${(err as Error).message})`, 'content');
+  }
+  const { server, spec } = fromNacos({
+    serverSpecification: doc.serverSpecification ?? doc, toolSpecification: doc.toolSpecification ?? doc.toolSpec, endpointSpecification: doc.endpointSpecification,
+  });
+  return { input: server as McpServerInput, spec };
+}
