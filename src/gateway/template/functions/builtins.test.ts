@@ -1,45 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { functionTable } from './function-table.js';
+import type { FunctionCase } from './function-table.js';
 import { GoDuration, GoTime } from '../values.js';
 import type { TemplateValue } from '../values.js';
-import { ArgumentError, FUNCTION_ARITY, FUNCTIONS, FunctionError, isTrue, printValue } from './index.js';
+import { FUNCTION_ARITY, FUNCTIONS, isTrue, printValue } from './index.js';
 
-interface Case {
-  fn: string;
-  args: TemplateValue[];
-  want?: TemplateValue;
-  error?: string;
-  /** The error is Go's own argument error (reported without "error calling"). */
-  argError?: boolean;
-}
-
-function call(c: Case): TemplateValue {
-  const fn = FUNCTIONS.get(c.fn);
-  assert.ok(fn, `no function ${c.fn}`);
-  return fn(...c.args);
-}
-
-function table(title: string, cases: readonly Case[]): void {
-  describe(title, () => {
-    cases.forEach((c, i) => {
-      it(`${i}: ${c.fn} ${JSON.stringify(c.args)}`, () => {
-        if (c.error !== undefined) {
-          assert.throws(
-            () => call(c),
-            (e: unknown) => {
-              assert.ok(e instanceof FunctionError, `not a FunctionError: ${String(e)}`);
-              assert.equal(e.message, c.error);
-              assert.equal(e instanceof ArgumentError, c.argError ?? false, 'argument-error flag');
-              return true;
-            },
-          );
-        } else {
-          assert.deepEqual(call(c), c.want);
-        }
-      });
-    });
-  });
-}
+const table = (title: string, cases: readonly FunctionCase[]): void => functionTable(title, cases);
 
 const T0 = new GoTime(Date.UTC(2024, 0, 15, 12, 30, 45, 123), 'UTC', 0);
 

@@ -1,37 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { callFunction, functionTable } from './function-table.js';
+import type { FunctionCase } from './function-table.js';
 import type { JsonValue, TemplateValue } from '../values.js';
-import { FUNCTIONS, FunctionError } from './index.js';
 
-interface Case {
-  fn: string;
-  args: TemplateValue[];
-  want?: TemplateValue;
-  error?: string;
-}
-
-function call(fn: string, ...args: TemplateValue[]): TemplateValue {
-  const f = FUNCTIONS.get(fn);
-  assert.ok(f, `no function ${fn}`);
-  return f(...args);
-}
-
-function table(title: string, cases: readonly Case[]): void {
-  describe(title, () => {
-    cases.forEach((c, i) => {
-      it(`${i}: ${c.fn} ${JSON.stringify(c.args)}`, () => {
-        if (c.error !== undefined) {
-          assert.throws(
-            () => call(c.fn, ...c.args),
-            (e: unknown) => e instanceof FunctionError && e.message === c.error,
-          );
-        } else {
-          assert.deepEqual(call(c.fn, ...c.args), c.want);
-        }
-      });
-    });
-  });
-}
+const table = (title: string, cases: readonly FunctionCase[]): void => functionTable(title, cases, false);
+const call = callFunction;
 
 const people: TemplateValue[] = [{ name: 'ann', age: 3 }, { name: 'bob' }, { age: 5 }];
 

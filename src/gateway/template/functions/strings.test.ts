@@ -1,49 +1,8 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { functionTable } from './function-table.js';
+import type { FunctionCase } from './function-table.js';
 import { GoTime } from '../values.js';
-import type { TemplateValue } from '../values.js';
-import { ArgumentError, FUNCTIONS, FunctionError } from './index.js';
 
-interface Case {
-  fn: string;
-  args: TemplateValue[];
-  want?: TemplateValue;
-  match?: RegExp;
-  error?: string;
-  argError?: boolean;
-}
-
-function call(c: Case): TemplateValue {
-  const fn = FUNCTIONS.get(c.fn);
-  assert.ok(fn, `no function ${c.fn}`);
-  return fn(...c.args);
-}
-
-function table(title: string, cases: readonly Case[]): void {
-  describe(title, () => {
-    cases.forEach((c, i) => {
-      it(`${i}: ${c.fn} ${JSON.stringify(c.args)}`, () => {
-        if (c.error !== undefined) {
-          assert.throws(
-            () => call(c),
-            (e: unknown) => {
-              assert.ok(e instanceof FunctionError, `not a FunctionError: ${String(e)}`);
-              assert.equal(e.message, c.error);
-              assert.equal(e instanceof ArgumentError, c.argError ?? false, 'argument-error flag');
-              return true;
-            },
-          );
-        } else if (c.match) {
-          const got = call(c);
-          assert.equal(typeof got, 'string');
-          assert.match(got as string, c.match);
-        } else {
-          assert.deepEqual(call(c), c.want);
-        }
-      });
-    });
-  });
-}
+const table = (title: string, cases: readonly FunctionCase[]): void => functionTable(title, cases);
 
 table('Sprig: defaults and flow', [
   { fn: 'default', args: ['foo', undefined], want: 'foo' },
