@@ -78,8 +78,13 @@ export class Gateway {
         }
       }
     });
+    // One listener function for every response ('finish' fires once; `once` would wrap it).
+    function countRequest(this: ServerResponse): void {
+      const { req: { method = '' }, statusCode } = this;
+      cachedLabels(requestChildren, `${method} ${statusCode}`, () => requests.labels(method, String(statusCode))).inc();
+    }
     const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
-      res.once('finish', () => cachedLabels(requestChildren, `${req.method} ${res.statusCode}`, () => requests.labels(req.method ?? '', String(res.statusCode))).inc());
+      res.on('finish', countRequest);
       void route(req, res);
     });
     const route = async (req: IncomingMessage, res: ServerResponse) => {

@@ -26,8 +26,17 @@ export interface ToolCallRequest {
   args: Record<string, unknown>;
   /** The agent's request headers (for credential passthrough; legacy SSE: those of the GET). */
   clientHeaders: ClientHeaders;
-  /** Aborted when the agent cancels or disconnects. */
-  signal: AbortSignal;
+  /** Cancelled when the agent cancels or disconnects. */
+  cancellation: CallCancellation;
+}
+
+/** What an executor sees of a call's cancellation (see `Cancellation`). */
+export interface CallCancellation {
+  readonly cancelled: boolean;
+  /** Run `listener` once when the call is cancelled; at once when it already is. */
+  onCancel(listener: () => void): void;
+  /** Forget a listener given to `onCancel`. */
+  offCancel(listener: () => void): void;
 }
 
 /** Runs one kind of tool (REST template, upstream MCP...). Built once per snapshot, shared by all calls. */

@@ -10,6 +10,7 @@ import type { Dispatcher } from 'undici';
 import { fromHigress } from '../../registry/domain/convert/higress.js';
 import type { CredentialPassthrough, McpServerSpec } from '../../registry/domain/model.js';
 import type { RegistrySnapshot } from '../../registry/domain/watch.js';
+import { Cancellation } from '../cancellation.js';
 import { GatewayError } from '../errors.js';
 import { TemplateError } from '../template/index.js';
 import type { CallToolResult, ClientHeaders, ToolExecutor, Upstream } from '../types.js';
@@ -21,6 +22,11 @@ import { encodeHostValue, encodePathValue, escapePath, planUrl, queryEscape } fr
 const FIXTURES = new URL('../../../test/fixtures/higress/', import.meta.url);
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 const HTML = `<!doctype html><html><body>${'<p>Internal Server Error</p>'.repeat(4000)}</body></html>`;
+/**
+ * The list backend's body, sent after two spaces: `{{.}}` prints it as received from its `{`
+ * (whitespace, and the number JavaScript cannot hold exactly, kept), as Higress does.
+ */
+const LIST_JSON = '{\n  "items": [ { "id": 1, "name": "a" } ],\n  "total": 1, "cursor": 12345678901234567890\n}\n';
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 interface Received {
@@ -80,7 +86,7 @@ function route(path: string, query: string, body: string, res: ServerResponse, t
     res.writeHead(200, { 'content-type': 'text/plain' });
     return void res.end('updated');
   }
-  if (path === '/xxx/list.json') return json(res, 200, '{\n  "items": [ { "id": 1, "name": "a" } ],\n  "total": 1\n}\n');
+  if (path === '/xxx/list.json') return json(res, 200, `  ${LIST_JSON}`);
   if (path === '/search') {
     if (query === 'query=none') return json(res, 200, { results: [], site: 'Example Docs' });
     return json(res, 200, { results: [{ title: 'One', url: 'https://one.example' }, { title: 'Two' }], site: 'Example Docs' });
@@ -149,7 +155,7 @@ function textOf(result: CallToolResult): string {
 }
 
 function call(executor: ToolExecutor, args: Record<string, unknown>, clientHeaders: ClientHeaders = {}, signal?: AbortSignal): Promise<CallToolResult> {
-  return executor.execute({ args, clientHeaders, signal: signal ?? new AbortController().signal });
+  return executor.execute({ args, clientHeaders, cancellation: signal ? Cancellation.following(signal) : new Cancellation() });
 }
 
 async function rejectsWith(promise: Promise<unknown>, code: GatewayError['code'], message: RegExp): Promise<GatewayError> {
@@ -324,14 +330,14 @@ describe('REST executor', () => {
       assert.deepEqual(result, { content: [{ type: 'text', text: 'updated' }] });
     });
 
-    it("seed.yaml: the deployment guide's template works verbatim and {{.}} prints the whole JSON", async () => {
+    it("seed.yaml: the deployment guide's template works verbatim and {{.}} prints the backend's JSON as received", async () => {
       const result = await call(executor('seed.yaml', 'list'), { page: 2, keyword: 'a b' });
       const [r] = backend.take();
       assert.equal(r?.method, 'GET');
       assert.equal(r?.path, '/xxx/list.json');
       assert.equal(r?.query, 'keyword=a+b&page=2');
       assert.equal(r?.body, '');
-      assert.deepEqual(result, { content: [{ type: 'text', text: '{"items":[{"id":1,"name":"a"}],"total":1}' }] });
+      assert.deepEqual(result, { content: [{ type: 'text', text: LIST_JSON }] });
     });
   });
 
@@ -406,6 +412,14 @@ describe('REST executor', () => {
         content: [{ type: 'text', text: '{"city":"Berlin","tempC":21.5}' }], structuredContent: { city: 'Berlin', tempC: 21.5 },
       });
       assert.equal(backend.take()[0]?.query, 'city=Berlin');
+    });
+
+    it('{{.}} alone: a JSON body as received with structuredContent beside it; a text body as text', async () => {
+      assert.deepEqual(await call(executor('responses.yaml', 'weather-dot'), {}), {
+        content: [{ type: 'text', text: '{"city":"Berlin","tempC":21.5}' }], structuredContent: { city: 'Berlin', tempC: 21.5 },
+      });
+      assert.deepEqual(await call(executor('responses.yaml', 'raw-dot'), {}), { content: [{ type: 'text', text: 'line1\nline2' }] });
+      backend.take();
     });
 
     it('raw: without a response template the raw body is the text', async () => {
@@ -573,7 +587,7 @@ describe('REST executor', () => {
         upstream: direct(backend.port), dispatcher, maxResponseBytes: 1000,
       });
       assert.deepEqual(await call(small, {}), { content: [{ type: 'text', text: "the backend's answer is over 1000 bytes" }], isError: true });
-      assert.equal(textOf(await call(executor('seed.yaml', 'list'), {})), '{"items":[{"id":1,"name":"a"}],"total":1}');
+      assert.equal(textOf(await call(executor('seed.yaml', 'list'), {})), LIST_JSON);
       backend.take();
     });
 
@@ -622,7 +636,7 @@ describe('REST executor', () => {
         };
         const service = { type: 'service', namespace: 'public', group: 'DEFAULT_GROUP', service: 'api' } as const;
         const get = executor('seed.yaml', 'list', { upstream: createUpstream(service, 'http', snapshot) });
-        assert.equal(textOf(await call(get, {})), '{"items":[{"id":1,"name":"a"}],"total":1}');
+        assert.equal(textOf(await call(get, {})), LIST_JSON);
         const post = executor('positions.yaml', 'tag-item', { upstream: createUpstream(service, 'http', snapshot) });
         const result = await call(post, { id: 'x', tag: 't' });
         assert.equal(result.isError, true);

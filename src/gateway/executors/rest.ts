@@ -11,9 +11,9 @@ import { invalid } from '../../lib/errors.js';
 import { CONSUMER_KEY_PREFIX } from '../../registry/domain/consumers.js';
 import type { ArgPosition, CredentialPassthrough, McpServerSpec, SecurityScheme, Tool } from '../../registry/domain/model.js';
 import { GatewayError } from '../errors.js';
-import { parse, TemplateError } from '../template/index.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, parse, TemplateError } from '../template/index.js';
 import type { JsonValue, Template } from '../template/index.js';
-import type { CallToolResult, ClientHeaders, ContentBlock, ToolCallRequest, ToolExecutor, Upstream, UpstreamTarget } from '../types.js';
+import type { CallCancellation, CallToolResult, ClientHeaders, ContentBlock, ToolCallRequest, ToolExecutor, Upstream, UpstreamTarget } from '../types.js';
 import { AddressGuard } from './address-guard.js';
 import { encodeHostValue, encodePathValue, encodeQuery, parseQuery, planUrl, queryEscape, wellFormed } from './url.js';
 import type { QueryValues, UrlPiece, UrlPlan } from './url.js';
@@ -435,7 +435,7 @@ class RestExecutor implements ToolExecutor {
   }
 
   async execute(call: ToolCallRequest): Promise<CallToolResult> {
-    if (call.signal.aborted) return text('cancelled', true);
+    if (call.cancellation.cancelled) return text('cancelled', true);
     const args = this.collectArgs(call.args);
     const data = { args, config: this.config } as unknown as Json;
     const credential = this.security ? this.takeCredential(this.security, call.clientHeaders) : undefined;
@@ -449,7 +449,7 @@ class RestExecutor implements ToolExecutor {
       if (err instanceof RenderFault) return text(err.message, true);
       throw err;
     }
-    return this.send(built, call.signal);
+    return this.send(built, call.cancellation);
   }
 
   private collectArgs(input: Record<string, unknown>): Record<string, unknown> {
@@ -657,7 +657,7 @@ class RestExecutor implements ToolExecutor {
     return result;
   }
 
-  private async send(req: BuiltRequest, signal: AbortSignal): Promise<CallToolResult> {
+  private async send(req: BuiltRequest, cancellation: CallCancellation): Promise<CallToolResult> {
     let target: UpstreamTarget | undefined;
     if (req.origin !== undefined) target = { id: req.origin, baseUrl: req.origin };
     else if (!this.upstream) return text('server has no endpoint: a relative URL template needs the server to point at a service, an address or a URL', true);
@@ -673,8 +673,8 @@ class RestExecutor implements ToolExecutor {
       current?.abort(new Stopped(why));
     };
     const timer = setTimeout(stop, this.timeoutMs, 'timeout');
-    const onAbort = (): void => stop('cancelled');
-    signal.addEventListener('abort', onAbort);
+    const onCancel = (): void => stop('cancelled');
+    cancellation.onCancel(onCancel);
 
     let exclude: Set<string> | undefined;
     let retried = false;
@@ -721,7 +721,7 @@ class RestExecutor implements ToolExecutor {
       return stopped === 'timeout' ? text(`timed out after ${this.timeoutMs} ms`, true) : text('cancelled', true);
     } finally {
       clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      cancellation.offCancel(onCancel);
     }
   }
 
@@ -734,16 +734,18 @@ class RestExecutor implements ToolExecutor {
       return { content: [block] };
     }
     const raw = buf.toString('utf8');
-    let parsed: { ok: true; value: Json } | { ok: false } | undefined;
-    const bodyData = (): Json => {
-      parsed ??= tryJson(raw);
-      return parsed.ok ? parsed.value : raw;
-    };
+    let body: Json | undefined; // the body as data, parsed on first use
     let out: string;
     try {
-      if (this.responseBody) out = this.responseBody.render(raw === '' ? undefined : bodyData());
-      else if (this.prepend || this.append) {
-        const data = (this.prepend?.template ?? this.append?.template) ? bodyData() : undefined;
+      const template = this.responseBody;
+      if (template) {
+        // `{{.}}` alone prints a JSON object or array body as received, as Higress does (its
+        // engine prints the raw JSON text), without parsing and re-serialising it.
+        const at = template.printsDot && buf.length <= DEFAULT_MAX_OUTPUT_BYTES ? jsonTextStart(raw) : -1;
+        if (at >= 0) out = at === 0 ? raw : raw.slice(at);
+        else out = template.render(raw === '' ? undefined : (body = bodyOf(raw)));
+      } else if (this.prepend || this.append) {
+        const data = (this.prepend?.template ?? this.append?.template) ? (body = bodyOf(raw)) : undefined;
         out = (this.prepend ? this.render(this.prepend, data) : '') + raw + (this.append ? this.render(this.append, data) : '');
       } else out = raw;
     } catch (err) {
@@ -752,8 +754,8 @@ class RestExecutor implements ToolExecutor {
     }
     const result = text(out === '' ? 'success' : capText(out, this.maxText));
     if (this.hasOutputSchema && raw !== '') {
-      const data = bodyData();
-      if (isRecord(data)) result.structuredContent = data;
+      body ??= bodyOf(raw);
+      if (isRecord(body)) result.structuredContent = body;
     }
     return result;
   }
@@ -786,6 +788,22 @@ class RenderFault extends Error {
 /** The backend's answer is over the size limit. */
 class TooLarge extends Error {
   override readonly name = 'TooLarge';
+}
+
+/** A response body as template data: its JSON value, else the text itself. */
+function bodyOf(raw: string): Json {
+  const parsed = tryJson(raw);
+  return parsed.ok ? parsed.value : raw;
+}
+
+/** Where a body's JSON object or array starts (after leading whitespace); -1 for any other body. */
+function jsonTextStart(raw: string): number {
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x7b || c === 0x5b) return i; // { [
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return -1;
+  }
+  return -1;
 }
 
 function pick(args: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {

@@ -16,6 +16,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.js';
 import { hashConsumerKey } from '../../registry/domain/consumers.js';
+import { Cancellation } from '../cancellation.js';
 import { GatewayError } from '../errors.js';
 import type { CompiledConsumer, CompiledServer, GatewaySnapshot } from '../snapshot.js';
 import { EMPTY_SNAPSHOT, serverKey } from '../snapshot.js';
@@ -106,7 +107,7 @@ function isLoopbackHost(host: string): boolean {
 export class McpHandler {
   private snapshot: GatewaySnapshot = EMPTY_SNAPSHOT;
   private readonly streams = new Set<HeldStream>();
-  private readonly inflight = new Map<string, AbortController>();
+  private readonly inflight = new Map<string, Cancellation>();
   private readonly keepAlive: NodeJS.Timeout;
   private readonly bodyLimit: number;
   /** Short digests of servers' tools and prompts lists, as carried in 2025 stream event ids. */
@@ -134,7 +135,7 @@ export class McpHandler {
   /** Subscribe to cancellations sent by other replicas (retried until the bus answers; kept across reconnects by the bus). */
   private listenForCancels(): void {
     if (this.closed) return;
-    this.opts.bus.subscribe(CANCEL_CHANNEL, (key) => this.inflight.get(key)?.abort()).then((unsubscribe) => {
+    this.opts.bus.subscribe(CANCEL_CHANNEL, (key) => this.inflight.get(key)?.cancel()).then((unsubscribe) => {
       if (this.closed) void unsubscribe();
       else this.unsubscribeCancels = unsubscribe;
     }, () => {
@@ -148,7 +149,7 @@ export class McpHandler {
   private cancel(sessionId: string, requestId: unknown): void {
     const key = `${sessionId}:${String(requestId)}`;
     const local = this.inflight.get(key);
-    if (local) return local.abort();
+    if (local) return local.cancel();
     this.opts.bus.publish(CANCEL_CHANNEL, key).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not forward a cancellation'));
   }
 
@@ -235,7 +236,7 @@ export class McpHandler {
     clearInterval(this.keepAlive);
     clearTimeout(this.cancelRetry);
     await this.unsubscribeCancels?.().catch(() => undefined);
-    for (const a of this.inflight.values()) a.abort();
+    for (const c of this.inflight.values()) c.cancel();
     for (const s of [...this.streams]) {
       if (s.subscriptionId !== undefined) writeEvent(s.res, resultMessage(s.subscriptionId, { resultType: 'complete', _meta: { [META.subscriptionId]: s.subscriptionId } }));
       s.res.end();
@@ -363,61 +364,62 @@ export class McpHandler {
       return this.fail(res, err, id);
     }
     const meta = message.params._meta as Record<string, unknown> | undefined;
-    const bad = (code: 'INVALID_PARAMS' | 'HEADER_MISMATCH' | 'UNSUPPORTED_VERSION', text: string, data?: unknown) => {
-      const e = new GatewayError(code, text, data);
-      return this.send(res, 400, errorMessage(id, e));
-    };
     if (message.kind === 'notification') {
       const methodHeader = header(req, 'mcp-method');
       if (methodHeader !== undefined && decodeHeaderValue(methodHeader) !== message.method) {
-        return bad('HEADER_MISMATCH', `Bad Request: the Mcp-Method header (${methodHeader}) disagrees with the body (${message.method})`);
+        return this.badRequest(res, id, 'HEADER_MISMATCH', `Bad Request: the Mcp-Method header (${methodHeader}) disagrees with the body (${message.method})`);
       }
       // 2026-07-28: closing the request's stream is its cancellation; request ids are not unique
       // across clients, so a notifications/cancelled cannot name one call safely and is only accepted.
       return this.accepted(res);
     }
     if (typeof meta !== 'object' || meta === null) {
-      return bad('INVALID_PARAMS', `Invalid params: the MCP-Protocol-Version header names protocol revision ${headerVersion}, but the request is missing the required per-request envelope key(s): _meta`, { envelope: { missing: ['_meta'] } });
+      return this.badRequest(res, id, 'INVALID_PARAMS', `Invalid params: the MCP-Protocol-Version header names protocol revision ${headerVersion}, but the request is missing the required per-request envelope key(s): _meta`, { envelope: { missing: ['_meta'] } });
     }
     const version = meta[META.protocolVersion];
-    if (typeof version !== 'string') return bad('INVALID_PARAMS', `Invalid _meta envelope: ${META.protocolVersion}: must be a string`, { envelope: { key: META.protocolVersion, problem: 'invalid' } });
+    if (typeof version !== 'string') return this.badRequest(res, id, 'INVALID_PARAMS', `Invalid _meta envelope: ${META.protocolVersion}: must be a string`, { envelope: { key: META.protocolVersion, problem: 'invalid' } });
     const caps = meta[META.clientCapabilities];
     if (typeof caps !== 'object' || caps === null || Array.isArray(caps)) {
-      return bad('INVALID_PARAMS', `Invalid _meta envelope for protocol revision ${version}: ${META.clientCapabilities}: missing`, { envelope: { key: META.clientCapabilities, problem: 'missing' } });
+      return this.badRequest(res, id, 'INVALID_PARAMS', `Invalid _meta envelope for protocol revision ${version}: ${META.clientCapabilities}: missing`, { envelope: { key: META.clientCapabilities, problem: 'missing' } });
     }
     if (headerVersion !== undefined && headerVersion !== version) {
-      return bad('HEADER_MISMATCH', `Bad Request: the request headers and body disagree: the body envelope names protocol version ${version} but the MCP-Protocol-Version header names ${headerVersion}`, { mismatch: { header: headerVersion, body: version } });
+      return this.badRequest(res, id, 'HEADER_MISMATCH', `Bad Request: the request headers and body disagree: the body envelope names protocol version ${version} but the MCP-Protocol-Version header names ${headerVersion}`, { mismatch: { header: headerVersion, body: version } });
     }
     const methodHeader = header(req, 'mcp-method');
     const decodedMethod = methodHeader === undefined ? undefined : decodeHeaderValue(methodHeader);
     if (decodedMethod !== undefined && decodedMethod !== message.method) {
-      return bad('HEADER_MISMATCH', `Bad Request: the request headers and body disagree: the body names method ${message.method} but the Mcp-Method header names ${decodedMethod}`, { mismatch: { header: decodedMethod, body: message.method } });
+      return this.badRequest(res, id, 'HEADER_MISMATCH', `Bad Request: the request headers and body disagree: the body names method ${message.method} but the Mcp-Method header names ${decodedMethod}`, { mismatch: { header: decodedMethod, body: message.method } });
     }
     if (!MODERN_VERSIONS.includes(version as (typeof MODERN_VERSIONS)[number])) {
-      return bad('UNSUPPORTED_VERSION', `Unsupported protocol version: ${version}`, { supported: [...MODERN_VERSIONS], requested: version });
+      return this.badRequest(res, id, 'UNSUPPORTED_VERSION', `Unsupported protocol version: ${version}`, { supported: [...MODERN_VERSIONS], requested: version });
     }
-    if (headerVersion === undefined) return bad('HEADER_MISMATCH', 'Bad Request: the required MCP-Protocol-Version header is absent', { mismatch: { header: '(missing)', body: version } });
-    if (methodHeader === undefined) return bad('HEADER_MISMATCH', `Bad Request: the body names method ${message.method} but the required Mcp-Method header is absent`, { mismatch: { header: '(missing)', body: message.method } });
-    if (decodedMethod === undefined) return bad('HEADER_MISMATCH', 'Bad Request: the Mcp-Method header has an invalid base64 value');
+    if (headerVersion === undefined) return this.badRequest(res, id, 'HEADER_MISMATCH', 'Bad Request: the required MCP-Protocol-Version header is absent', { mismatch: { header: '(missing)', body: version } });
+    if (methodHeader === undefined) return this.badRequest(res, id, 'HEADER_MISMATCH', `Bad Request: the body names method ${message.method} but the required Mcp-Method header is absent`, { mismatch: { header: '(missing)', body: message.method } });
+    if (decodedMethod === undefined) return this.badRequest(res, id, 'HEADER_MISMATCH', 'Bad Request: the Mcp-Method header has an invalid base64 value');
     const nameSource = message.method === 'resources/read' ? message.params.uri : message.method === 'tools/call' || message.method === 'prompts/get' ? message.params.name : undefined;
     if (nameSource !== undefined) {
       const nameHeader = header(req, 'mcp-name');
       const decodedName = nameHeader === undefined ? undefined : decodeHeaderValue(nameHeader);
-      if (nameHeader === undefined) return bad('HEADER_MISMATCH', `Bad Request: the body carries ${message.method === 'resources/read' ? 'params.uri' : 'params.name'}=${JSON.stringify(nameSource)} but the required Mcp-Name header is absent`, { mismatch: { header: '(missing)', body: nameSource } });
-      if (decodedName !== String(nameSource)) return bad('HEADER_MISMATCH', `Bad Request: the Mcp-Name header (${nameHeader}) disagrees with the body (${String(nameSource)})`, { mismatch: { header: nameHeader, body: nameSource } });
+      if (nameHeader === undefined) return this.badRequest(res, id, 'HEADER_MISMATCH', `Bad Request: the body carries ${message.method === 'resources/read' ? 'params.uri' : 'params.name'}=${JSON.stringify(nameSource)} but the required Mcp-Name header is absent`, { mismatch: { header: '(missing)', body: nameSource } });
+      if (decodedName !== String(nameSource)) return this.badRequest(res, id, 'HEADER_MISMATCH', `Bad Request: the Mcp-Name header (${nameHeader}) disagrees with the body (${String(nameSource)})`, { mismatch: { header: nameHeader, body: nameSource } });
     }
     if (!knowsMethod('modern', message.method)) return this.send(res, 404, errorMessage(message.id, new GatewayError('METHOD_NOT_FOUND', 'Method not found')));
     if (message.method === 'subscriptions/listen') return this.listen(req, res, server, message.id, message.params);
 
-    const controller = new AbortController();
-    res.once('close', () => { if (!res.writableFinished) controller.abort(); });
-    const ctx: CallContext = { era: 'modern', server, consumer, clientHeaders: req.headers, signal: controller.signal };
+    const cancellation = new Cancellation();
+    res.once('close', () => { if (!res.writableFinished) cancellation.cancel(); });
+    const ctx: CallContext = { era: 'modern', server, consumer, clientHeaders: req.headers, cancellation };
     try {
       const result = await this.call(ctx, message.method, message.params);
-      if (!controller.signal.aborted) this.send(res, 200, resultMessage(message.id, decorateModern(message.method, result, ctx)));
+      if (!cancellation.cancelled) this.send(res, 200, resultMessage(message.id, decorateModern(message.method, result, ctx)));
     } catch (err) {
-      if (!controller.signal.aborted) this.fail(res, err, message.id);
+      if (!cancellation.cancelled) this.fail(res, err, message.id);
     }
+  }
+
+  /** A 2026-07-28 request refused before it runs: HTTP 400 with the JSON-RPC error. */
+  private badRequest(res: ServerResponse, id: JsonRpcId | null, code: 'INVALID_PARAMS' | 'HEADER_MISMATCH' | 'UNSUPPORTED_VERSION', text: string, data?: unknown): void {
+    this.send(res, 400, errorMessage(id, new GatewayError(code, text, data)));
   }
 
   private listen(req: IncomingMessage, res: ServerResponse, server: CompiledServer, id: JsonRpcId, params: Record<string, unknown>): void {
@@ -512,11 +514,11 @@ export class McpHandler {
   private async answerLegacy(session: SessionRecord, server: CompiledServer, consumer: CompiledConsumer | null, headers: ClientHeaders, message: Extract<JsonRpcMessage, { kind: 'request' }>, progressStream?: ServerResponse, progressToken?: unknown): Promise<string> {
     if (!knowsMethod('legacy', message.method)) return errorMessage(message.id, new GatewayError('METHOD_NOT_FOUND', 'Method not found'));
     if (message.method === 'initialize') return errorMessage(message.id, new GatewayError('INVALID_REQUEST', 'Invalid Request: Server already initialized'));
-    const controller = new AbortController();
+    const cancellation = new Cancellation();
     const key = `${session.id}:${String(message.id)}`;
-    this.inflight.set(key, controller);
+    this.inflight.set(key, cancellation);
     const effectiveHeaders = session.kind === 'sse' ? { ...session.headers, ...headers } : headers;
-    const ctx: CallContext = { era: 'legacy', server, consumer, clientHeaders: effectiveHeaders, signal: controller.signal };
+    const ctx: CallContext = { era: 'legacy', server, consumer, clientHeaders: effectiveHeaders, cancellation };
     if (progressStream) progressStream.writeHead(200, SSE_HEADERS);
     const onProgress = progressStream
       ? (progress: number, total?: number) => writeEvent(progressStream, notificationMessage('notifications/progress', { progressToken, progress, ...(total !== undefined ? { total } : {}) }))

@@ -6,7 +6,7 @@ import { parse as parseTemplate } from '../template/index.js';
 import type { Template } from '../template/index.js';
 import { GatewayError } from '../errors.js';
 import type { CompiledConsumer, CompiledServer, CompiledTool } from '../snapshot.js';
-import type { CallToolResult, ClientHeaders } from '../types.js';
+import type { CallCancellation, CallToolResult, ClientHeaders } from '../types.js';
 
 /** The 2026-07-28 (stateless) protocol versions served. */
 export const MODERN_VERSIONS = ['2026-07-28'] as const;
@@ -39,7 +39,7 @@ export interface CallContext {
   server: CompiledServer;
   consumer: CompiledConsumer | null;
   clientHeaders: ClientHeaders;
-  signal: AbortSignal;
+  cancellation: CallCancellation;
 }
 
 /** Whether the era knows the method. */
@@ -150,7 +150,7 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       const problem = tool.validate(args);
       if (problem) throw new GatewayError('INVALID_PARAMS', `Invalid arguments for tool ${name}: ${problem}`);
       options.onProgress?.(0, 1);
-      const result: CallToolResult = await tool.executor.execute({ args, clientHeaders: ctx.clientHeaders, signal: ctx.signal });
+      const result: CallToolResult = await tool.executor.execute({ args, clientHeaders: ctx.clientHeaders, cancellation: ctx.cancellation });
       options.onProgress?.(1, 1);
       return result as unknown as Record<string, unknown>;
     }

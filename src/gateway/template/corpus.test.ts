@@ -44,6 +44,13 @@ describe('template API', () => {
     assert.equal(parse('x').name, 'template');
   });
 
+  it('tells a template that is only {{.}} (printsDot)', () => {
+    for (const src of ['{{.}}', '{{ . }}', '{{- . -}}', '  {{- . -}}\n']) assert.equal(parse(src).printsDot, true, src);
+    for (const src of ['', 'x{{.}}', '{{.}}\n', '{{.a}}', '{{. | toJson}}', '{{$x := .}}', '{{print .}}', '{{define "d"}}{{end}}{{.}}', '{{.}}{{.}}']) {
+      assert.equal(parse(src).printsDot, false, src);
+    }
+  });
+
   it('renders without data', () => {
     assert.equal(parse('[{{.a}}][{{.}}]').render(undefined), '[][]');
   });

@@ -7,6 +7,7 @@ import { TemplateError } from './errors.js';
 import type { CompiledRender } from './exec.js';
 import { compile, hasFunction } from './exec.js';
 import { parseSource } from './parser.js';
+import type { ParsedSource } from './parser.js';
 import type { JsonValue } from './values.js';
 
 export { TemplateError };
@@ -29,6 +30,12 @@ export interface RenderOptions {
 /** A parsed, compiled template: immutable, safe to render concurrently. */
 export interface Template {
   readonly name: string;
+  /**
+   * True when the template is one `{{.}}` action and nothing else, so that it prints its data
+   * whole. A caller that holds the data as JSON text may print that text instead of rendering:
+   * Higress prints an object or array as its raw JSON text, where `render` prints compact JSON.
+   */
+  readonly printsDot: boolean;
   /** Render against plain JSON data; throws `TemplateError` on failure or exceeded budgets. */
   render(data: JsonValue | undefined, options?: RenderOptions): string;
 }
@@ -37,6 +44,7 @@ class CompiledTemplate implements Template {
   constructor(
     readonly name: string,
     private readonly run: CompiledRender,
+    readonly printsDot: boolean,
   ) {}
 
   render(data: JsonValue | undefined, options?: RenderOptions): string {
@@ -44,12 +52,21 @@ class CompiledTemplate implements Template {
   }
 }
 
+/** Whether the main tree is exactly `{{.}}` (spaces and trim markers allowed), with no other templates defined. */
+function printsDotOnly(parsed: ParsedSource): boolean {
+  const tree = parsed.trees.get(parsed.main);
+  const only = tree?.root.nodes.length === 1 ? tree.root.nodes[0] : undefined;
+  if (parsed.trees.size !== 1 || only?.type !== 'action') return false;
+  const { decl, cmds } = only.pipe;
+  return decl.length === 0 && cmds.length === 1 && cmds[0]?.args.length === 1 && cmds[0].args[0]?.type === 'dot';
+}
+
 /** Parse and compile a template; throws `TemplateError` (TEMPLATE_PARSE) with line and column. */
 export function parse(source: string, options?: { name?: string }): Template {
   const name = options?.name ?? 'template';
   try {
     const parsed = parseSource(source, { name, hasFunction });
-    return new CompiledTemplate(name, compile(parsed, source));
+    return new CompiledTemplate(name, compile(parsed, source), printsDotOnly(parsed));
   } catch (e) {
     if (e instanceof TemplateError) throw e;
     const detail = e instanceof RangeError ? 'template too deeply nested' : `internal error: ${e instanceof Error ? e.message : String(e)}`;

@@ -19,6 +19,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { Agent, Dispatcher } from 'undici';
 import { AppError, invalid } from '../../../lib/errors.js';
 import { ArgsCompiler } from '../../../gateway/args.js';
+import { Cancellation } from '../../../gateway/cancellation.js';
 import { GatewayError } from '../../../gateway/errors.js';
 import { guardedLookup } from '../../../gateway/executors/address-guard.js';
 import { createRestExecutor } from '../../../gateway/executors/rest.js';
@@ -512,13 +513,13 @@ function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispat
       }
       const clientHeaders: Record<string, string> = {};
       for (const [k, val] of Object.entries(b.headers ?? {})) clientHeaders[k.toLowerCase()] = val;
-      const abort = new AbortController();
-      reply.raw.once('close', () => { if (!reply.raw.writableFinished) abort.abort(); });
+      const cancellation = new Cancellation();
+      reply.raw.once('close', () => { if (!reply.raw.writableFinished) cancellation.cancel(); });
       const started = performance.now();
       let result: CallToolResult | null = null;
       let gatewayError: { code: string; status: number; message: string } | null = null;
       try {
-        result = await executor.execute({ args, clientHeaders, signal: abort.signal });
+        result = await executor.execute({ args, clientHeaders, cancellation });
       } catch (err) {
         if (!(err instanceof GatewayError)) throw err;
         if (err.code === 'INVALID_PARAMS') throw new AppError('VALIDATION_FAILED', err.message, argumentField(err.message));
