@@ -6,14 +6,15 @@ import type { RegistrySnapshot } from '../registry/domain/watch.js';
 import { ArgsCompiler } from './args.js';
 import type { ArgsValidator } from './args.js';
 import { createRestExecutor } from './executors/rest.js';
+import { JsonText } from './mcp/jsonrpc.js';
 import type { ToolExecutor, Upstream, UpstreamTarget } from './types.js';
 import { createUpstream } from './upstream.js';
 
 /** A tool ready to serve: its tools/list entry, its argument validator and its executor. */
 export interface CompiledTool {
   readonly name: string;
-  /** The entry agents see in tools/list. */
-  readonly listEntry: Readonly<Record<string, unknown>>;
+  /** The entry agents see in tools/list, serialised once when the tool is compiled. */
+  readonly listEntry: JsonText;
   readonly validate: ArgsValidator;
   readonly executor: ToolExecutor;
 }
@@ -124,7 +125,7 @@ export class SnapshotCompiler {
       servers.set(key, {
         key, namespace: server.namespace, name: server.name, server, version: server.publishedVersion,
         description: server.description || spec.description, tools: entry.tools, toolsByName: new Map(entry.tools.map((t) => [t.name, t])),
-        prompts, toolsFingerprint: JSON.stringify(entry.tools.map((t) => t.listEntry)), promptsFingerprint: JSON.stringify(prompts),
+        prompts, toolsFingerprint: JsonText.array(entry.tools.map((t) => t.listEntry)).text, promptsFingerprint: JSON.stringify(prompts),
       });
     }
     this.cache = next;
@@ -147,7 +148,7 @@ export class SnapshotCompiler {
           dispatcher: allowMetadataAddresses ? this.deps.metadataDispatcher ?? this.deps.dispatcher : this.deps.dispatcher,
           defaultTimeoutMs: this.deps.defaultTimeoutMs,
         });
-        tools.push({ name: tool.name, listEntry: listEntry(tool), validate: args.compile(tool.inputSchema), executor });
+        tools.push({ name: tool.name, listEntry: new JsonText(JSON.stringify(listEntry(tool))), validate: args.compile(tool.inputSchema), executor });
       } catch (err) {
         this.deps.logger.error({ err, server: `${server.namespace}/${server.name}`, tool: tool.name }, 'tool not served: it does not compile');
       }

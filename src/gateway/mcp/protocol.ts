@@ -5,6 +5,7 @@
 import { parse as parseTemplate } from '../template/index.js';
 import type { Template } from '../template/index.js';
 import { GatewayError } from '../errors.js';
+import { JsonText } from './jsonrpc.js';
 import type { CompiledConsumer, CompiledServer, CompiledTool } from '../snapshot.js';
 import type { CallCancellation, CallToolResult, ClientHeaders } from '../types.js';
 
@@ -94,9 +95,9 @@ function decodeCursor(cursor: unknown): number {
   if (cursor === undefined || cursor === null) return 0;
   if (typeof cursor !== 'string') throw new GatewayError('INVALID_PARAMS', 'Invalid params: cursor must be a string');
   if (cursor === '') return 0;
-  const n = Number(Buffer.from(cursor, 'base64url').toString('utf8').replace(/^o:/, ''));
-  if (!Number.isInteger(n) || n < 0) throw new GatewayError('INVALID_PARAMS', 'Invalid params: unknown cursor');
-  return n;
+  const m = /^o:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) throw new GatewayError('INVALID_PARAMS', 'Invalid params: unknown cursor');
+  return Number(m[1]);
 }
 
 const promptTemplates = new Map<string, Template>();
@@ -134,7 +135,7 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       if (start > tools.length) throw new GatewayError('INVALID_PARAMS', 'Invalid params: unknown cursor');
       const end = Math.min(start + TOOLS_PAGE_SIZE, tools.length);
       return {
-        tools: tools.slice(start, end).map((t) => t.listEntry),
+        tools: JsonText.array(tools.slice(start, end).map((t) => t.listEntry)),
         ...(end < tools.length ? { nextCursor: Buffer.from(`o:${end}`).toString('base64url') } : {}),
       };
     }
