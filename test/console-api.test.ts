@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { Agent } from 'undici';
 import { buildTool, draftFromTool, emptyDraft, fieldTarget, formLimitation, rowsToSchema, schemaToRows } from '../src/console/src/tool-model.js';
 import { GatewayDirectory, maskHeaders, maskUrl, RecordingDispatcher } from '../src/registry/http/native/console-routes.js';
-import type { Tool } from '../src/registry/domain/model.js';
+import type { RestSecurity, Tool } from '../src/registry/domain/model.js';
 import { http } from './support/http.js';
 import { startBackend, startStack } from './support/stack.js';
 import type { TestStack } from './support/stack.js';
@@ -242,6 +242,17 @@ describe('tool editor model', () => {
     const { tool: back, problems } = buildTool(d);
     assert.deepEqual(problems, {});
     assert.deepEqual(back, tool);
+  });
+
+  test('every form of credentials survives the round trip through the editor state', () => {
+    const forms: RestSecurity[] = [
+      { id: 'backend' }, { id: 'backend', credential: 'k' }, { id: 'backend', passthrough: true }, { id: 'backend', clientId: 'backend' },
+      { id: 'backend', passthrough: true, clientId: 'agent' }, { id: 'backend', clientId: 'agent', credential: 'k' }, { id: 'agent', clientId: 'agent', upstream: false },
+    ];
+    for (const security of forms) {
+      const withSecurity: Tool = { ...tool, template: { ...tool.template!, request: { ...tool.template!.request!, security } } };
+      assert.deepEqual(buildTool(draftFromTool(withSecurity)).tool, withSecurity, JSON.stringify(security));
+    }
   });
 
   test('the form covers simple schemas and says why it cannot cover others', () => {

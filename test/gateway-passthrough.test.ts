@@ -60,10 +60,16 @@ describe('credential passthrough through a running gateway', () => {
       name: 'schemes', endpoint: direct,
       spec: {
         version: '1.0.0',
-        securitySchemes: [{ id: 'user-bearer', type: 'http', scheme: 'bearer' }, { id: 'user-key', type: 'apiKey', in: 'header', name: 'X-User-Key' }],
+        securitySchemes: [
+          { id: 'user-bearer', type: 'http', scheme: 'bearer' }, { id: 'user-key', type: 'apiKey', in: 'header', name: 'X-User-Key' },
+          { id: 'backend-key', type: 'apiKey', in: 'header', name: 'X-Backend-Key', defaultCredential: 'service-key' },
+        ],
         tools: [
           restTool('profile', { url: '/profile', security: { id: 'user-bearer', passthrough: true } }),
           restTool('keyed', { url: '/keyed', security: { id: 'user-key', passthrough: true } }),
+          // The agent's bearer token reaches the backend as its API key; the agent's X-User-Key is taken and dropped.
+          restTool('relayed', { url: '/relayed', security: { id: 'backend-key', passthrough: true, clientId: 'user-bearer' } }),
+          restTool('service', { url: '/service', security: { id: 'backend-key', clientId: 'user-key' } }),
         ],
       },
     });
@@ -219,5 +225,24 @@ describe('credential passthrough through a running gateway', () => {
     const keyed = await modernPost(schemes, 6, 'tools/call', { name: 'keyed', arguments: {} }, { 'x-user-key': 'k-42' });
     assert.equal(keyed.status, 200);
     assert.equal(last().headers['x-user-key'], 'k-42');
+  });
+
+  it('takes the agent credential by one scheme and sends it to the backend by another (Higress downstream and upstream security)', async () => {
+    const client = new SdkClient({ name: 'relay', version: '1.0.0' });
+    await client.connect(new SdkStreamable(new URL(schemes), { requestInit: { headers: { authorization: 'Bearer agent-token-7', 'x-user-key': 'agent-key-9' } } }));
+    try {
+      const relayed = await client.callTool({ name: 'relayed', arguments: {} });
+      assert.equal(relayed.isError, undefined);
+      assert.deepEqual([last().path, last().headers['x-backend-key'], last().headers.authorization], ['/relayed', 'agent-token-7', undefined]);
+      const service = await client.callTool({ name: 'service', arguments: {} });
+      assert.equal(service.isError, undefined);
+      assert.deepEqual([last().path, last().headers['x-backend-key'], last().headers['x-user-key']], ['/service', 'service-key', undefined]);
+    } finally {
+      await client.close();
+    }
+    // Without the bearer token, the backend scheme's default credential stands in (passthrough > configured > default).
+    const fallback = await modernPost(schemes, 7, 'tools/call', { name: 'relayed', arguments: {} });
+    assert.equal(fallback.status, 200);
+    assert.equal(last().headers['x-backend-key'], 'service-key');
   });
 });

@@ -15,7 +15,7 @@ export const ENVELOPE = { [PV]: '2026-07-28', 'io.modelcontextprotocol/clientCap
 export function restTool(name: string, opts: {
   description?: string; url: string; method?: string; properties?: Record<string, unknown>; required?: string[];
   argsPosition?: Record<string, string>; argsToUrlParam?: boolean; response?: Record<string, string>; timeoutMs?: number; enabled?: boolean;
-  security?: { id: string; passthrough?: boolean; credential?: string };
+  security?: { id: string; passthrough?: boolean; credential?: string; clientId?: string; upstream?: false };
 }): Record<string, unknown> {
   return {
     name, description: opts.description ?? `the ${name} tool`, enabled: opts.enabled ?? true,

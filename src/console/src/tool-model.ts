@@ -2,7 +2,7 @@
  * The tool editor's model, with no DOM: the input-schema form and its JSON, the editor state
  * and the `Tool` it saves, and where an API error's `field` points in the editor.
  */
-import type { ArgPosition, RestTemplate, Tool } from '../../registry/domain/model.js';
+import type { ArgPosition, RestSecurity, RestTemplate, Tool } from '../../registry/domain/model.js';
 
 export const ARG_TYPES = ['string', 'number', 'integer', 'boolean', 'array', 'object'] as const;
 export type ArgType = (typeof ARG_TYPES)[number];
@@ -149,8 +149,13 @@ export interface ToolDraft {
   headers: { key: string; value: string }[];
   argsTo: ArgsTo;
   body: string;
+  /** Scheme of the backend's credential ('' for none). */
   securityId: string;
+  /** Scheme the agent's credential is taken by ('' for none; with passthrough alone, the backend's). */
+  securityClientId: string;
   securityPassthrough: boolean;
+  /** The backend's credential ('' for the scheme's default). */
+  securityCredential: string;
   responseMode: ResponseMode;
   responseBody: string;
   prependBody: string;
@@ -162,10 +167,25 @@ export interface ToolDraft {
   rest: Record<string, unknown>;
 }
 
+/** The draft's credentials in the model's form (see `RestSecurity`). */
+function securityOf(d: ToolDraft): { security?: RestSecurity } {
+  const backend = d.securityId;
+  const client = d.securityClientId;
+  if (backend === '') {
+    if (client === '') return {};
+    return { security: d.securityPassthrough ? { id: client, passthrough: true } : { id: client, clientId: client, upstream: false } };
+  }
+  const security: RestSecurity = { id: backend };
+  if (d.securityCredential !== '') security.credential = d.securityCredential;
+  if (d.securityPassthrough) security.passthrough = true;
+  if (client !== '' && (client !== backend || !d.securityPassthrough)) security.clientId = client;
+  return { security };
+}
+
 export function emptyDraft(): ToolDraft {
   return {
     name: '', title: '', description: '', enabled: true, schemaMode: 'form', rows: [], extras: {}, schemaText: '{\n  "type": "object",\n  "properties": {}\n}',
-    positions: {}, direct: false, method: 'GET', url: '', headers: [], argsTo: 'none', body: '', securityId: '', securityPassthrough: false,
+    positions: {}, direct: false, method: 'GET', url: '', headers: [], argsTo: 'none', body: '', securityId: '', securityClientId: '', securityPassthrough: false, securityCredential: '',
     responseMode: 'raw', responseBody: '', prependBody: '', appendBody: '', errorTemplate: '', outputSchemaText: '', timeoutMs: '', rest: {},
   };
 }
@@ -194,8 +214,11 @@ export function draftFromTool(t: Tool): ToolDraft {
       d.headers = r.headers.map((h) => ({ ...h }));
       d.argsTo = r.argsToUrlParam ? 'url' : r.argsToJsonBody ? 'json' : r.argsToFormBody ? 'form' : 'none';
       d.body = r.body ?? '';
-      d.securityId = r.security?.id ?? '';
-      d.securityPassthrough = r.security?.passthrough ?? false;
+      const sec = r.security;
+      d.securityId = sec && sec.upstream !== false ? sec.id : '';
+      d.securityClientId = sec?.clientId ?? (sec?.passthrough ? sec.id : '');
+      d.securityPassthrough = sec?.passthrough ?? false;
+      d.securityCredential = sec?.credential ?? '';
     } else d.direct = true;
     const resp = template.response;
     if (resp.body !== undefined) {
@@ -283,7 +306,7 @@ export function buildTool(d: ToolDraft): { tool: Tool | undefined; problems: Rec
           method: d.method.trim().toUpperCase(), url: d.url.trim(), headers: d.headers.filter((h) => h.key.trim() !== '' || h.value !== '').map((h) => ({ key: h.key.trim(), value: h.value })),
           ...(d.body !== '' ? { body: d.body } : {}),
           argsToUrlParam: d.argsTo === 'url', argsToJsonBody: d.argsTo === 'json', argsToFormBody: d.argsTo === 'form',
-          ...(d.securityId ? { security: { id: d.securityId, ...(d.securityPassthrough ? { passthrough: true } : {}) } } : {}),
+          ...securityOf(d),
         },
     response,
     ...(d.errorTemplate !== '' ? { errorResponseTemplate: d.errorTemplate } : {}),

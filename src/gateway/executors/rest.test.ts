@@ -493,6 +493,29 @@ describe('REST executor', () => {
       assert.equal(b?.headers['x-tenant-key'], 'fallback-tenant');
     });
 
+    it('a credential taken by one scheme goes to the backend by another; a taken one is removed, even when allow-listed', async () => {
+      const passthrough = { headers: ['Authorization', 'X-Client-Key', 'X-Backend-Key'], cookies: [] };
+      const bearerToKey = executor('secure.yaml', 'bearer-to-key', { passthrough });
+      assert.deepEqual(await call(bearerToKey, {}, { authorization: 'Bearer agent-token', 'x-backend-key': 'spoofed' }), ok);
+      assert.deepEqual(await call(bearerToKey, {}, { 'x-client-key': 'k' }), ok, 'no bearer token: the backend scheme\'s default credential');
+      assert.deepEqual(await call(executor('secure.yaml', 'key-to-basic', { passthrough }), {}, { 'x-client-key': 'ann:pw' }), ok);
+      assert.deepEqual(await call(executor('secure.yaml', 'client-key-stripped', { passthrough }), {}, { 'x-client-key': 'agent-key' }), ok);
+      assert.deepEqual(await call(executor('secure.yaml', 'client-key-only', { passthrough }), {}, { 'x-client-key': 'agent-key', authorization: 'Bearer t' }), ok);
+      assert.deepEqual(await call(executor('secure.yaml', 'client-key-only', { passthrough }), {}), ok, 'a credential only removed is not required');
+      const [toKey, fallback, toBasic, stripped, only, none] = backend.take();
+      assert.deepEqual([toKey?.headers['x-backend-key'], toKey?.headers['authorization']], ['agent-token', undefined]);
+      assert.equal(fallback?.headers['x-backend-key'], 'default-key');
+      assert.deepEqual([toBasic?.headers['authorization'], toBasic?.headers['x-client-key']], [`Basic ${Buffer.from('ann:pw').toString('base64')}`, undefined]);
+      assert.deepEqual([stripped?.headers['x-backend-key'], stripped?.headers['x-client-key']], ['default-key', undefined]);
+      assert.deepEqual([only?.headers['x-client-key'], only?.headers['x-backend-key'], only?.headers['authorization']], [undefined, undefined, 'Bearer t']);
+      assert.equal(none?.path, '/plain');
+      // Without a fallback credential, a missing passed-through one is a 401 named by the agent-side scheme.
+      const { spec } = fixture('secure.yaml');
+      const noDefault = { ...spec, securitySchemes: spec.securitySchemes.map((x) => (x.id === 'backend-key' ? { ...x, defaultCredential: undefined } : x)) };
+      const strict = createRestExecutor({ tool: spec.tools.find((t) => t.name === 'bearer-to-key')!, serverName: 'secure', spec: noDefault, passthrough, upstream: direct(backend.port), dispatcher });
+      await rejectsWith(call(strict, {}, { 'x-client-key': 'k' }), 'UNAUTHORIZED', /send Authorization: Bearer <token>/);
+    });
+
     it('plain: only allow-listed headers and cookies are forwarded; hop-by-hop and the gateway key never', async () => {
       const passthrough = {
         headers: ['Authorization', 'X-User-Token', 'Connection', 'Transfer-Encoding', 'X-Api-Key', 'Proxy-Authorization', 'Host', 'Keep-Alive',

@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { invalid } from '../../lib/errors.js';
 import { CONSUMER_KEY_PREFIX } from '../../registry/domain/consumers.js';
-import type { ArgPosition, CredentialPassthrough, McpServerSpec, SecurityScheme, Tool } from '../../registry/domain/model.js';
+import type { ArgPosition, CredentialPassthrough, McpServerSpec, RestSecurity, SecurityScheme, Tool } from '../../registry/domain/model.js';
 import { GatewayError } from '../errors.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, parse, TemplateError } from '../template/index.js';
 import type { JsonValue, Template } from '../template/index.js';
@@ -88,13 +88,23 @@ interface Placement {
 /** A template, or its text when it has no action (nothing to render). */
 type Renderable = { readonly template: Template; readonly text?: undefined } | { readonly template?: undefined; readonly text: string };
 
-interface CompiledSecurity {
+/** A security scheme with where its credential travels in a request. */
+interface CompiledScheme {
   readonly scheme: SecurityScheme;
+  /** Lower-case header name (http schemes: authorization). */
+  readonly header: string | undefined;
+  readonly cookie: string | undefined;
+}
+
+interface CompiledSecurity {
+  /** The scheme the agent's credential is taken by, and so never forwarded otherwise; none when no credential is taken. */
+  readonly client: CompiledScheme | undefined;
+  /** The scheme the backend's credential goes by; none when the backend gets no credential. */
+  readonly upstream: CompiledScheme | undefined;
+  /** The agent's credential is forwarded (by the upstream scheme). */
   readonly passthrough: boolean;
+  /** The backend's credential when none is passed through. */
   readonly configured: string | undefined;
-  /** Lower-case header the agent's credential is taken from (and not forwarded otherwise). */
-  readonly fromHeader: string | undefined;
-  readonly fromCookie: string | undefined;
 }
 
 interface BaseParts {
@@ -400,37 +410,25 @@ class RestExecutor implements ToolExecutor {
     return { path, query, header, cookie, body, unplaced };
   }
 
-  private compileSecurity(security: { id: string; passthrough?: boolean; credential?: string }, schemes: readonly SecurityScheme[]): CompiledSecurity {
+  private compileSecurity(security: RestSecurity, schemes: readonly SecurityScheme[]): CompiledSecurity {
     const field = `tools.${this.toolName}.requestTemplate.security`;
-    const scheme = schemes.find((s) => s.id === security.id);
-    if (!scheme) throw invalid(`${field}.id`, `no security scheme ${JSON.stringify(security.id)} in server.securitySchemes`);
-    let fromHeader: string | undefined;
-    let fromCookie: string | undefined;
-    if (scheme.type === 'http') {
-      if (scheme.scheme !== 'bearer' && scheme.scheme !== 'basic') throw invalid(`${field}.id`, `http scheme ${JSON.stringify(scheme.scheme ?? '')} is not supported (bearer or basic)`);
-      fromHeader = 'authorization';
-    } else {
-      if (!scheme.name) throw invalid(`${field}.id`, `apiKey scheme ${JSON.stringify(scheme.id)} has no name`);
-      if (scheme.in === 'header') {
-        if (!TOKEN.test(scheme.name)) throw invalid(`${field}.id`, `${JSON.stringify(scheme.name)} is not a header name`);
-        fromHeader = scheme.name.toLowerCase();
-      } else if (scheme.in === 'cookie') fromCookie = scheme.name;
-      else if (scheme.in !== 'query') throw invalid(`${field}.id`, `apiKey scheme ${JSON.stringify(scheme.id)} needs in: header, query or cookie`);
-    }
-    const configured = security.credential || scheme.defaultCredential || undefined;
-    return { scheme, passthrough: security.passthrough === true, configured, fromHeader, fromCookie };
+    const upstream = security.upstream === false ? undefined : compileScheme(security.id, `${field}.id`, schemes);
+    const clientId = security.clientId ?? (security.passthrough ? security.id : undefined);
+    const client = clientId === undefined ? undefined : clientId === security.id && upstream ? upstream : compileScheme(clientId, `${field}.clientId`, schemes);
+    const configured = upstream ? security.credential || upstream.scheme.defaultCredential || undefined : undefined;
+    return { client, upstream, passthrough: security.passthrough === true && upstream !== undefined, configured };
   }
 
   private compilePassthrough(passthrough: CredentialPassthrough): { headers: string[]; cookies: Set<string>; allCookies: boolean } {
-    const taken = this.security?.passthrough ? this.security : undefined;
+    const taken = this.security?.client;
     let allCookies = false;
     const headers: string[] = [];
     for (const h of passthrough.headers) {
       const lower = h.trim().toLowerCase();
       if (lower === 'cookie') allCookies = true;
-      else if (lower !== '' && !NEVER_FORWARDED.has(lower) && !lower.startsWith('proxy-') && lower !== taken?.fromHeader && !headers.includes(lower)) headers.push(lower);
+      else if (lower !== '' && !NEVER_FORWARDED.has(lower) && !lower.startsWith('proxy-') && lower !== taken?.header && !headers.includes(lower)) headers.push(lower);
     }
-    const cookies = new Set(passthrough.cookies.filter((c) => c !== taken?.fromCookie));
+    const cookies = new Set(passthrough.cookies.filter((c) => c !== taken?.cookie));
     return { headers, cookies, allCookies };
   }
 
@@ -467,9 +465,11 @@ class RestExecutor implements ToolExecutor {
     return args;
   }
 
+  /** The agent's credential to forward, when the tool passes it through; a missing one without a fallback is a 401. */
   private takeCredential(security: CompiledSecurity, headers: ClientHeaders): string | undefined {
-    if (!security.passthrough) return undefined;
-    const { scheme } = security;
+    const { client } = security;
+    if (!security.passthrough || !client) return undefined;
+    const { scheme } = client;
     let value: string | undefined;
     if (scheme.type === 'http') {
       const auth = firstHeader(headers, 'authorization');
@@ -478,11 +478,11 @@ class RestExecutor implements ToolExecutor {
         const token = auth.replace(prefix, '').trim();
         if (token !== '' && !token.startsWith(CONSUMER_KEY_PREFIX)) value = token;
       }
-    } else if (security.fromHeader) {
-      const v = firstHeader(headers, security.fromHeader)?.trim();
+    } else if (client.header) {
+      const v = firstHeader(headers, client.header)?.trim();
       if (v && !v.startsWith(CONSUMER_KEY_PREFIX)) value = v;
-    } else if (security.fromCookie) {
-      const prefix = `${security.fromCookie}=`;
+    } else if (client.cookie) {
+      const prefix = `${client.cookie}=`;
       const c = cookiesOf(headers).find((x) => x.startsWith(prefix));
       if (c !== undefined && c.length > prefix.length) value = c.slice(prefix.length);
     }
@@ -573,7 +573,7 @@ class RestExecutor implements ToolExecutor {
     if (this.passAllCookies || this.passCookies.size > 0) {
       for (const c of cookiesOf(client)) {
         const n = cookieName(c);
-        if (n === this.security?.fromCookie && this.security.passthrough) continue;
+        if (n === this.security?.client?.cookie) continue;
         if (this.passAllCookies || this.passCookies.has(n)) cookies.push(c);
       }
     }
@@ -619,12 +619,14 @@ class RestExecutor implements ToolExecutor {
 
   private applySecurity(security: CompiledSecurity, passed: string | undefined, headers: Headers, cookies: string[], query: QueryValues | undefined): QueryValues | undefined {
     const credential = passed ?? security.configured;
-    if (credential === undefined) return query;
-    const { scheme } = security;
+    if (credential === undefined || !security.upstream) return query;
+    const { scheme } = security.upstream;
     if (scheme.type === 'http') {
+      // A credential taken by a Basic scheme is already encoded; any other `user:password` is encoded here.
+      const encoded = passed !== undefined && security.client?.scheme.type === 'http' && security.client.scheme.scheme === 'basic';
       if (scheme.scheme === 'bearer') headers['authorization'] = credential.startsWith('Bearer ') ? credential : `Bearer ${credential}`;
       else if (credential.startsWith('Basic ')) headers['authorization'] = credential;
-      else if (passed === undefined && credential.includes(':')) headers['authorization'] = `Basic ${Buffer.from(credential).toString('base64')}`;
+      else if (!encoded && credential.includes(':')) headers['authorization'] = `Basic ${Buffer.from(credential).toString('base64')}`;
       else headers['authorization'] = `Basic ${credential}`;
       return query;
     }
@@ -788,6 +790,24 @@ class RenderFault extends Error {
 /** The backend's answer is over the size limit. */
 class TooLarge extends Error {
   override readonly name = 'TooLarge';
+}
+
+/** Where a scheme's credential travels; an unusable scheme is a VALIDATION_FAILED naming `field`. */
+function compileScheme(id: string, field: string, schemes: readonly SecurityScheme[]): CompiledScheme {
+  const scheme = schemes.find((s) => s.id === id);
+  if (!scheme) throw invalid(field, `no security scheme ${JSON.stringify(id)} in server.securitySchemes`);
+  if (scheme.type === 'http') {
+    if (scheme.scheme !== 'bearer' && scheme.scheme !== 'basic') throw invalid(field, `http scheme ${JSON.stringify(scheme.scheme ?? '')} is not supported (bearer or basic)`);
+    return { scheme, header: 'authorization', cookie: undefined };
+  }
+  if (!scheme.name) throw invalid(field, `apiKey scheme ${JSON.stringify(scheme.id)} has no name`);
+  if (scheme.in === 'header') {
+    if (!TOKEN.test(scheme.name)) throw invalid(field, `${JSON.stringify(scheme.name)} is not a header name`);
+    return { scheme, header: scheme.name.toLowerCase(), cookie: undefined };
+  }
+  if (scheme.in === 'cookie') return { scheme, header: undefined, cookie: scheme.name };
+  if (scheme.in !== 'query') throw invalid(field, `apiKey scheme ${JSON.stringify(scheme.id)} needs in: header, query or cookie`);
+  return { scheme, header: undefined, cookie: undefined };
 }
 
 /** A response body as template data: its JSON value, else the text itself. */

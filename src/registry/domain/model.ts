@@ -141,6 +141,23 @@ export interface SecurityScheme {
 /** Where an argument goes in the backend request. */
 export type ArgPosition = 'path' | 'query' | 'header' | 'cookie' | 'body';
 
+/**
+ * The credentials of a tool's backend call: Higress' upstream requirement
+ * (`requestTemplate.security`) and downstream one (tool-level `security`) in one value.
+ */
+export interface RestSecurity {
+  /** Scheme of the backend request's credential (and of the agent's, unless `clientId` names another). */
+  id: string;
+  /** The backend's credential when none is passed through; else the scheme's `defaultCredential`. */
+  credential?: string;
+  /** The agent's credential is taken from its request and forwarded to the backend by `id`'s scheme. */
+  passthrough?: boolean;
+  /** Scheme the agent's credential is taken by (and removed from what is forwarded), when it is not `id`'s or is only removed. */
+  clientId?: string;
+  /** `false`: the backend gets no credential; the agent's is only removed (a downstream requirement alone). */
+  upstream?: false;
+}
+
 /** The REST mapping of a tool (Higress `requestTemplate` / `responseTemplate`). */
 export interface RestTemplate {
   request: {
@@ -151,7 +168,7 @@ export interface RestTemplate {
     argsToUrlParam: boolean;
     argsToJsonBody: boolean;
     argsToFormBody: boolean;
-    security?: { id: string; passthrough?: boolean; credential?: string };
+    security?: RestSecurity;
   } | null;
   response: { body?: string; prependBody?: string; appendBody?: string };
   errorResponseTemplate?: string;

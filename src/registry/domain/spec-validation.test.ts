@@ -159,6 +159,17 @@ describe('validateSpec: version, config and security schemes', () => {
       tools: [weatherTool({ template: template({ request: request({ security: { id: 'key', passthrough: true } }) }) })],
     }));
   });
+  test('the agent-side scheme (clientId) must be declared; upstream: false takes neither passthrough nor a credential', () => {
+    const schemes = [{ id: 'key', type: 'apiKey' as const, in: 'header' as const, name: 'X-API-Key' }, { id: 'agent', type: 'http' as const, scheme: 'bearer' }];
+    const withSecurity = (security: Record<string, unknown>) => spec({ securitySchemes: schemes, tools: [weatherTool({ template: template({ request: request({ security: security as never }) }) })] });
+    validateSpec(withSecurity({ id: 'key', clientId: 'agent', passthrough: true }));
+    validateSpec(withSecurity({ id: 'agent', clientId: 'agent', upstream: false }));
+    const field = 'tools[0](get_weather).requestTemplate.security';
+    expectError(() => validateSpec(withSecurity({ id: 'key', clientId: 'nope' })), 'VALIDATION_FAILED', `${field}.clientId`);
+    expectError(() => validateSpec(withSecurity({ id: 'key', upstream: false })), 'VALIDATION_FAILED', `${field}.clientId`);
+    expectError(() => validateSpec(withSecurity({ id: 'key', clientId: 'agent', upstream: false, passthrough: true })), 'VALIDATION_FAILED', `${field}.passthrough`);
+    expectError(() => validateSpec(withSecurity({ id: 'key', clientId: 'agent', upstream: false, credential: 'x' })), 'VALIDATION_FAILED', `${field}.credential`);
+  });
 });
 
 describe('validateSpec: tool names and fields', () => {

@@ -248,8 +248,17 @@ function checkTool(tool: Tool, i: number, schemeIds: Set<string>, names: Set<str
     }
   }
   const security = template.request?.security;
-  if (security && !schemeIds.has(security.id)) {
-    throw invalid(`${prefix}.requestTemplate.security.id`, `no security scheme with id ${JSON.stringify(security.id)}`);
+  if (security) {
+    const field = `${prefix}.requestTemplate.security`;
+    for (const key of ['id', 'clientId'] as const) {
+      const id = security[key];
+      if (id !== undefined && !schemeIds.has(id)) throw invalid(`${field}.${key}`, `no security scheme with id ${JSON.stringify(id)}`);
+    }
+    if (security.upstream === false) {
+      if (security.clientId === undefined) throw invalid(`${field}.clientId`, 'upstream: false (no backend credential) needs the scheme the agent\'s credential is taken by');
+      if (security.passthrough) throw invalid(`${field}.passthrough`, 'a credential cannot be passed through when upstream is false (the backend gets no credential)');
+      if (security.credential !== undefined) throw invalid(`${field}.credential`, 'a backend credential cannot be set when upstream is false');
+    }
   }
   checkTemplates(tool, template, prefix, options.checkTemplate);
 }

@@ -50,6 +50,9 @@ function ToolEditor({ ns, server, version, existing }: { ns: string; server: Ser
     setDirty(true);
   };
   const built = useMemo(() => buildTool(d), [d]);
+  const schemeOptions = version.spec.securitySchemes.map((s) => (
+    <option key={s.id} value={s.id}>{s.id} ({s.type}{s.scheme ? ` ${s.scheme}` : ''}{s.in ? ` in ${s.in} ${s.name ?? ''}` : ''})</option>
+  ));
   const schema = useMemo(() => draftSchema(d), [d]);
   const props = schema.ok ? schemaProperties(schema.value) : [];
 
@@ -199,11 +202,20 @@ function ToolEditor({ ns, server, version, existing }: { ns: string; server: Ser
                     <TemplateField label="Body template" rows={4} value={d.body} onChange={(v) => update({ body: v })} error={errorFor('body')} hint='Optional, e.g. {"q": "{{ .args.city }}"}; a JSON-looking body is sent as application/json.' />
                     {version.spec.securitySchemes.length > 0 && (
                       <div className="row">
-                        <SelectField label="Security scheme" value={d.securityId} onChange={(e) => update({ securityId: e.target.value })} error={text('security')}>
+                        <SelectField label="Backend credential scheme" value={d.securityId} onChange={(e) => update({ securityId: e.target.value })} error={text('security')}>
                           <option value="">none</option>
-                          {version.spec.securitySchemes.map((s) => <option key={s.id} value={s.id}>{s.id} ({s.type}{s.scheme ? ` ${s.scheme}` : ''}{s.in ? ` in ${s.in} ${s.name ?? ''}` : ''})</option>)}
+                          {schemeOptions}
                         </SelectField>
-                        {d.securityId && <Check label="Take the credential from the agent's request (passthrough)" checked={d.securityPassthrough} onChange={(e) => update({ securityPassthrough: e.target.checked })} />}
+                        <SelectField label="Agent credential scheme" value={d.securityClientId} onChange={(e) => update({ securityClientId: e.target.value })} hint="Taken from the agent's request and never forwarded otherwise.">
+                          <option value="">none</option>
+                          {schemeOptions}
+                        </SelectField>
+                        {(d.securityId || d.securityClientId) && (
+                          <Check label="Forward the agent's credential to the backend (passthrough)" checked={d.securityPassthrough} onChange={(e) => update({ securityPassthrough: e.target.checked })} />
+                        )}
+                        {d.securityId && (
+                          <TextField label="Backend credential" value={d.securityCredential} onChange={(e) => update({ securityCredential: e.target.value })} hint="Optional; else the scheme's default credential. Passthrough wins over both." />
+                        )}
                       </div>
                     )}
                   </>

@@ -326,15 +326,16 @@ describe('Nacos input errors', () => {
       'VALIDATION_FAILED', `${TEMPLATE}.requestTemplate.headers`,
     );
   });
-  test('passthrough with a different scheme than the backend one', () => {
-    expectError(
-      () => fromNacos(withTemplate({
-        requestTemplate: { url: '/w', method: 'GET', security: { id: 'Backend' } },
-        responseTemplate: {},
-        security: { id: 'Client', passthrough: true },
-      })),
-      'VALIDATION_FAILED', `${TEMPLATE}.security.id`,
-    );
+  test('an agent credential taken by one scheme and sent to the backend by another', () => {
+    const { spec } = fromNacos(withTemplate({
+      requestTemplate: { url: '/w', method: 'GET', security: { id: 'Backend' } },
+      responseTemplate: {},
+      security: { id: 'Client', passthrough: true },
+    }));
+    assert.deepEqual(spec.tools[0]?.template?.request?.security, { id: 'Backend', passthrough: true, clientId: 'Client' });
+    const meta = toNacosToolSpec(spec).toolsMeta as Record<string, { templates: Record<string, Record<string, unknown>> }>;
+    const written = meta['get_weather']?.templates['json-go-template'];
+    assert.deepEqual([written?.['security'], (written?.['requestTemplate'] as Record<string, unknown>)['security']], [{ id: 'Client', passthrough: true }, { id: 'Backend' }]);
   });
   test('security scheme of an unknown type', () => {
     expectError(
@@ -414,14 +415,12 @@ describe('Higress input errors', () => {
       'VALIDATION_FAILED', 'tools[0].requestTemplate.method',
     );
   });
-  test('tool-level security without passthrough', () => {
-    expectError(
-      () => fromHigress({
-        server: { name: 's', securitySchemes: [{ id: 'b', type: 'http', scheme: 'bearer' }] },
-        tools: [{ name: 't', security: { id: 'b' }, requestTemplate: { url: 'http://x/', method: 'GET' }, responseTemplate: {} }],
-      }),
-      'VALIDATION_FAILED', 'tools[0].security.passthrough',
-    );
+  test('tool-level security without passthrough: the agent credential is taken and removed, the backend gets none', () => {
+    const { spec } = fromHigress({
+      server: { name: 's', securitySchemes: [{ id: 'b', type: 'http', scheme: 'bearer' }] },
+      tools: [{ name: 't', security: { id: 'b' }, requestTemplate: { url: 'http://x/', method: 'GET' }, responseTemplate: {} }],
+    });
+    assert.deepEqual(spec.tools[0]?.template?.request?.security, { id: 'b', clientId: 'b', upstream: false });
   });
   test('allowTools must be strings', () => {
     expectError(() => fromHigress({ server: { name: 's' }, allowTools: [1] }), 'VALIDATION_FAILED', 'allowTools[0]');

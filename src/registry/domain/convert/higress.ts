@@ -10,7 +10,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { parseDocument } from 'yaml';
 import { AppError, invalid, missing } from '../../../lib/errors.js';
-import type { ArgPosition, McpServerSpec, Prompt, RestTemplate, SecurityScheme, Tool } from '../model.js';
+import type { ArgPosition, McpServerSpec, Prompt, RestSecurity, RestTemplate, SecurityScheme, Tool } from '../model.js';
 import { ARG_POSITIONS, checkRestTemplateShape } from '../spec-validation.js';
 
 /** A JSON object as read from an input document. */
@@ -206,29 +206,18 @@ export function readSecurityRequirement(r: FieldReader): SecurityRequirement {
 /**
  * Merges Higress' two requirements into the internal one. The upstream one
  * (`requestTemplate.security`) says how the backend request is authenticated; the downstream
- * one (tool-level `security`) says which agent credential is taken and, with `passthrough`,
- * forwarded. The internal model forwards with the scheme it took the credential by, so the
- * two must name the same scheme when both are given.
+ * one (tool-level `security`) says which of the agent's credentials is taken from its request
+ * (and removed) and, with `passthrough`, forwarded by the upstream scheme.
  */
-export function mergeSecurity(
-  upstream: SecurityRequirement | undefined,
-  downstream: SecurityRequirement | undefined,
-  downstreamField: string,
-): NonNullable<RestTemplate['request']>['security'] {
-  if (downstream && !downstream.passthrough) {
-    throw invalid(`${downstreamField}.passthrough`, 'a tool-level security requirement must set passthrough: true');
+export function mergeSecurity(upstream: SecurityRequirement | undefined, downstream: SecurityRequirement | undefined): RestSecurity | undefined {
+  if (!upstream) {
+    if (!downstream) return undefined;
+    return downstream.passthrough ? { id: downstream.id, passthrough: true } : { id: downstream.id, clientId: downstream.id, upstream: false };
   }
-  if (upstream && downstream && upstream.id !== downstream.id) {
-    throw invalid(
-      `${downstreamField}.id`,
-      `must name the same scheme as requestTemplate.security (${JSON.stringify(upstream.id)}): the agent's credential is forwarded with the scheme it was taken by`,
-    );
-  }
-  const source = upstream ?? downstream;
-  if (!source) return undefined;
-  const security: NonNullable<NonNullable<RestTemplate['request']>['security']> = { id: source.id };
-  if (upstream?.credential) security.credential = upstream.credential;
-  if (downstream?.passthrough || upstream?.passthrough) security.passthrough = true;
+  const security: RestSecurity = { id: upstream.id };
+  if (upstream.credential) security.credential = upstream.credential;
+  if (upstream.passthrough || downstream?.passthrough) security.passthrough = true;
+  if (downstream && (downstream.id !== upstream.id || !security.passthrough)) security.clientId = downstream.id;
   return security;
 }
 
@@ -276,7 +265,7 @@ export function writeRequestTemplate(request: NonNullable<RestTemplate['request'
   if (request.argsToUrlParam) out['argsToUrlParam'] = true;
   if (request.argsToJsonBody) out['argsToJsonBody'] = true;
   if (request.argsToFormBody) out['argsToFormBody'] = true;
-  if (request.security) {
+  if (request.security && request.security.upstream !== false) {
     const security: JsonObject = { id: request.security.id };
     if (request.security.credential !== undefined) security['credential'] = request.security.credential;
     out['security'] = security;
@@ -293,10 +282,12 @@ export function writeResponseTemplate(response: RestTemplate['response']): JsonO
   return out;
 }
 
-/** The tool-level (downstream) requirement a template implies: present when the agent's credential is passed through. */
+/** The tool-level (downstream) requirement a template implies: present when the agent's credential is taken. */
 export function writeToolSecurity(template: RestTemplate): JsonObject | undefined {
   const security = template.request?.security;
-  return security?.passthrough ? { id: security.id, passthrough: true } : undefined;
+  const client = security?.clientId ?? (security?.passthrough ? security.id : undefined);
+  if (!security || client === undefined) return undefined;
+  return security.passthrough ? { id: client, passthrough: true } : { id: client };
 }
 
 /** Completes a template from the fields a Higress tool and a Nacos `json-go-template` share. */
@@ -415,7 +406,7 @@ function readTool(r: FieldReader, defaults: ServerDefaults): Tool {
   const { request, upstream } = readRequestTemplate(r.reader('requestTemplate'));
   const toolSecurity = r.reader('security');
   const downstream = toolSecurity ? readSecurityRequirement(toolSecurity) : defaults.downstream;
-  const security = mergeSecurity(upstream ?? defaults.upstream, downstream, r.field('security'));
+  const security = mergeSecurity(upstream ?? defaults.upstream, downstream);
   if (request && security) request.security = security;
 
   const template = readTemplateRest(r, request, argsPosition);

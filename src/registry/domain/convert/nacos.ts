@@ -11,7 +11,7 @@ import type {
 } from '../model.js';
 import { DEFAULT_GROUP, FRONT_PROTOCOLS, MCP_PROTOCOLS, PUBLIC_NAMESPACE } from '../model.js';
 import { checkRestTemplateShape } from '../spec-validation.js';
-import type { JsonObject } from './higress.js';
+import type { JsonObject, SecurityRequirement } from './higress.js';
 import {
   DEFAULT_SPEC_VERSION, FieldReader, isJsonObject, mergeSecurity, parseYamlOrJson, readPosition, readRequestTemplate,
   readSecurityRequirement, readTemplateRest, readSecurityScheme, setEntry, writeRequestTemplate, writeResponseTemplate,
@@ -172,11 +172,17 @@ function readEndpoint(input: NacosMcpInput, server: FieldReader, protocol: McpPr
   return { endpoint: { type: 'url', url: `${scheme}://${authority}${path}` }, transport, exportPath: undefined };
 }
 
-function readJsonGoTemplate(raw: unknown, field: string): RestTemplate {
+/** Server-wide security requirements: `toolSpecification.extensions['server.default…Security']`, as Nacos' console writes them. */
+interface SecurityDefaults {
+  downstream: SecurityRequirement | undefined;
+  upstream: SecurityRequirement | undefined;
+}
+
+function readJsonGoTemplate(raw: unknown, field: string, defaults: SecurityDefaults): RestTemplate {
   const r = FieldReader.of(typeof raw === 'string' ? parseYamlOrJson(raw, field) : raw, field);
   const { request, upstream } = readRequestTemplate(r.reader('requestTemplate'));
   const toolSecurity = r.reader('security');
-  const security = mergeSecurity(upstream, toolSecurity ? readSecurityRequirement(toolSecurity) : undefined, r.field('security'));
+  const security = mergeSecurity(upstream ?? defaults.upstream, toolSecurity ? readSecurityRequirement(toolSecurity) : defaults.downstream);
   if (request && security) request.security = security;
   const argsPosition: RestTemplate['argsPosition'] = {};
   const positions = r.reader('argsPosition');
@@ -188,7 +194,7 @@ function readJsonGoTemplate(raw: unknown, field: string): RestTemplate {
   return template;
 }
 
-function readTool(r: FieldReader, meta: FieldReader | undefined): Tool {
+function readTool(r: FieldReader, meta: FieldReader | undefined, defaults: SecurityDefaults): Tool {
   const name = r.requiredString('name');
   const inputSchema = r.raw('inputSchema') ?? { type: 'object', properties: {} };
   if (!isJsonObject(inputSchema)) throw new AppError('INVALID_SCHEMA', `${r.field('inputSchema')}: must be a JSON object`, r.field('inputSchema'));
@@ -208,7 +214,7 @@ function readTool(r: FieldReader, meta: FieldReader | undefined): Tool {
     ...(outputSchema !== undefined && { outputSchema }),
     ...(annotations && { annotations }),
     enabled: meta ? (meta.boolean('enabled') ?? true) : false,
-    template: templates && rawTemplate !== undefined ? readJsonGoTemplate(rawTemplate, templates.field(JSON_GO_TEMPLATE)) : null,
+    template: templates && rawTemplate !== undefined ? readJsonGoTemplate(rawTemplate, templates.field(JSON_GO_TEMPLATE), defaults) : null,
   };
 }
 
@@ -216,9 +222,15 @@ function readToolSpecification(raw: unknown): Pick<McpServerSpec, 'tools' | 'sec
   if (raw === undefined || raw === null) return { tools: [], securitySchemes: [] };
   const r = FieldReader.of(raw, 'toolSpecification');
   const meta = r.reader('toolsMeta');
+  const extensions = r.reader('extensions');
+  const requirement = (key: string) => {
+    const reader = extensions?.reader(key);
+    return reader ? readSecurityRequirement(reader) : undefined;
+  };
+  const defaults = { downstream: requirement('server.defaultDownstreamSecurity'), upstream: requirement('server.defaultUpstreamSecurity') };
   const tools = r.readers('tools').map((t) => {
     const name = t.string('name');
-    return readTool(t, name !== undefined ? meta?.reader(name) : undefined);
+    return readTool(t, name !== undefined ? meta?.reader(name) : undefined, defaults);
   });
   return { tools, securitySchemes: r.readers('securitySchemes').map(readSecurityScheme) };
 }

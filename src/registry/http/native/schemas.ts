@@ -78,7 +78,10 @@ const template = {
         url: { type: 'string' }, method: { type: 'string' }, body: { type: 'string' },
         headers: { type: 'array', items: { type: 'object', required: ['key', 'value'], properties: { key: { type: 'string' }, value: { type: 'string' } } } },
         argsToUrlParam: { type: 'boolean' }, argsToJsonBody: { type: 'boolean' }, argsToFormBody: { type: 'boolean' },
-        security: { type: 'object', required: ['id'], properties: { id: { type: 'string' }, passthrough: { type: 'boolean' }, credential: { type: 'string' } } },
+        security: {
+          type: 'object', required: ['id'],
+          properties: { id: { type: 'string' }, passthrough: { type: 'boolean' }, credential: { type: 'string' }, clientId: { type: 'string' }, upstream: { const: false } },
+        },
       },
     },
     response: { type: 'object', properties: { body: { type: 'string' }, prependBody: { type: 'string' }, appendBody: { type: 'string' } } },
