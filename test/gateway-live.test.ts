@@ -212,6 +212,35 @@ describe('live configuration through a running gateway', () => {
     assert.equal(enabled.status, 200, enabled.text);
     await waitFor('the server back', async () => (await modernPost(endpoint, 7, 'tools/list')).status === 200, 3000, 10);
   });
+  it('tells the sessions of a consumer key whose grants changed, and lists what it may now call', async () => {
+    assert.equal((await http('POST', `${api}/namespaces`, { body: { id: 'granted' } })).status, 201);
+    const tools = [restTool('a', { url: '/a' }), restTool('b', { url: '/b' })];
+    await createMcpServer(stack.registryUrl, 'granted', { name: 'kit', endpoint: { type: 'direct', address: '127.0.0.1', port: backend.port }, spec: { version: '1.0.0', tools } });
+    const created = await http('POST', `${api}/namespaces/granted/consumers`, { body: { name: 'agent', allow: ['kit/a'] } });
+    assert.equal(created.status, 201, created.text);
+    const auth = { authorization: `Bearer ${created.body.key as string}` };
+    const url = `${stack.gatewayUrl}/mcp/granted/kit`;
+    await waitFor('the kit server', async () => (await modernPost(url, 1, 'tools/list', {}, auth)).status === 200);
+
+    const changed = signal();
+    const client = new SdkClient({ name: 'granted', version: '1.0.0' });
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => changed.resolve());
+    const transport = new SdkStreamable(new URL(url), { requestInit: { headers: auth } });
+    try {
+      await client.connect(transport);
+      assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['a']);
+      await waitFor('the GET stream', () => stack.stack.gateway.handler.openStreams >= 1);
+      const streams = stack.stack.gateway.handler.openStreams;
+      const granted = await http('PUT', `${api}/namespaces/granted/consumers/${created.body.id as string}`, { body: { allow: ['kit/a', 'kit/b'] } });
+      assert.equal(granted.status, 200, granted.text);
+      await within(changed.promise, 3000, 'list_changed after the grant');
+      assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['a', 'b']);
+      assert.equal(stack.stack.gateway.handler.openStreams, streams);
+    } finally {
+      await transport.terminateSession().catch(() => undefined);
+      await client.close();
+    }
+  });
 });
 
 describe('live configuration from a definition file', () => {

@@ -57,6 +57,8 @@ interface HeldStream {
   pending?: string[];
   /** For legacy SSE streams: the session kept alive while its stream is open. */
   keepAliveSessionId?: string;
+  /** The consumer key the stream was opened with (null in an open namespace): its grants decide what it is told. */
+  consumerId: string | null;
   close?: () => Promise<void>;
 }
 
@@ -198,25 +200,29 @@ export class McpHandler {
       return (a ? pick(a) : '') !== (b ? pick(b) : '');
     };
     const keys = new Set([...previous.servers.keys(), ...next.servers.keys()]);
+    const toolsChanged = new Set<string>();
     for (const key of keys) {
-      const tools = changed(key, (s) => s.toolsFingerprint);
+      if (changed(key, (s) => s.toolsFingerprint)) toolsChanged.add(key);
       const prompts = changed(key, (s) => s.promptsFingerprint);
-      if (tools) this.notifyServer(key, 'notifications/tools/list_changed', 'toolsListChanged');
-      if (prompts) this.notifyServer(key, 'notifications/prompts/list_changed', 'promptsListChanged');
+      if (prompts) for (const s of this.streams) if (s.serverKey === key) this.notify(s, 'notifications/prompts/list_changed', 'promptsListChanged');
+    }
+    // A consumer key whose grants changed sees other tools, though no server's list changed.
+    const before = grants(previous);
+    const after = grants(next);
+    for (const s of this.streams) {
+      const regranted = s.consumerId !== null && before.get(s.consumerId) !== after.get(s.consumerId);
+      if (toolsChanged.has(s.serverKey) || regranted) this.notify(s, 'notifications/tools/list_changed', 'toolsListChanged');
     }
   }
 
-  private notifyServer(key: string, method: string, filterKey: 'toolsListChanged' | 'promptsListChanged'): void {
-    for (const s of this.streams) {
-      if (s.serverKey !== key) continue;
-      if (s.subscriptionId !== undefined) {
-        if (!s.filter?.[filterKey]) continue;
-        writeEvent(s.res, notificationMessage(method, { _meta: { [META.subscriptionId]: s.subscriptionId } }));
-      } else if (s.sessionId) {
-        this.deliver(s, notificationMessage(method));
-      } else {
-        writeEvent(s.res, notificationMessage(method));
-      }
+  /** Send a list_changed notification on a held stream, in the form its era takes. */
+  private notify(s: HeldStream, method: string, filterKey: 'toolsListChanged' | 'promptsListChanged'): void {
+    if (s.subscriptionId !== undefined) {
+      if (s.filter?.[filterKey]) writeEvent(s.res, notificationMessage(method, { _meta: { [META.subscriptionId]: s.subscriptionId } }));
+    } else if (s.sessionId) {
+      this.deliver(s, notificationMessage(method));
+    } else {
+      writeEvent(s.res, notificationMessage(method));
     }
   }
 
@@ -404,7 +410,7 @@ export class McpHandler {
       if (decodedName !== String(nameSource)) return this.badRequest(res, id, 'HEADER_MISMATCH', `Bad Request: the Mcp-Name header (${nameHeader}) disagrees with the body (${String(nameSource)})`, { mismatch: { header: nameHeader, body: nameSource } });
     }
     if (!knowsMethod('modern', message.method)) return this.send(res, 404, errorMessage(message.id, new GatewayError('METHOD_NOT_FOUND', 'Method not found')));
-    if (message.method === 'subscriptions/listen') return this.listen(req, res, server, message.id, message.params);
+    if (message.method === 'subscriptions/listen') return this.listen(req, res, server, consumer, message.id, message.params);
 
     const cancellation = new Cancellation();
     res.once('close', () => { if (!res.writableFinished) cancellation.cancel(); });
@@ -422,7 +428,7 @@ export class McpHandler {
     this.send(res, 400, errorMessage(id, new GatewayError(code, text, data)));
   }
 
-  private listen(req: IncomingMessage, res: ServerResponse, server: CompiledServer, id: JsonRpcId, params: Record<string, unknown>): void {
+  private listen(req: IncomingMessage, res: ServerResponse, server: CompiledServer, consumer: CompiledConsumer | null, id: JsonRpcId, params: Record<string, unknown>): void {
     const filter = params.notifications as Record<string, unknown> | undefined;
     if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
       return void this.send(res, 200, errorMessage(id, new GatewayError('INVALID_PARAMS', "Invalid params: 'notifications' is required and must be a valid SubscriptionFilter")));
@@ -437,7 +443,7 @@ export class McpHandler {
       res.end();
       return;
     }
-    const held: HeldStream = { res, serverKey: server.key, subscriptionId: id, filter: honored };
+    const held: HeldStream = { res, serverKey: server.key, subscriptionId: id, filter: honored, consumerId: consumer?.id ?? null };
     this.streams.add(held);
     req.once('close', () => this.streams.delete(held));
   }
@@ -551,7 +557,7 @@ export class McpHandler {
     await this.opts.bus.publish(streamChannel(session.id), `${CLOSE_STREAM}${token}`);
     // Subscribe before answering, so that an unavailable session store is still a 503; live
     // messages that arrive while the missed ones are replayed wait behind the replay.
-    const held: HeldStream = { res, serverKey: server.key, sessionId: session.id, pending: [] };
+    const held: HeldStream = { res, serverKey: server.key, sessionId: session.id, pending: [], consumerId: session.consumerId };
     held.close = await this.opts.bus.subscribe(streamChannel(session.id), (payload) => {
       if (!payload.startsWith(CLOSE_STREAM)) this.deliver(held, payload);
       else if (payload !== `${CLOSE_STREAM}${token}`) this.endStream(held);
@@ -647,7 +653,7 @@ export class McpHandler {
       consumerId: consumer?.id ?? null, headers, createdAt: Date.now(),
     };
     await this.opts.sessions.create(session);
-    const held: HeldStream = { res, serverKey: server.key, keepAliveSessionId: session.id };
+    const held: HeldStream = { res, serverKey: server.key, keepAliveSessionId: session.id, consumerId: session.consumerId };
     const unsubscribe = await this.opts.bus.subscribe(sseChannel(session.id), (payload) => writeEvent(res, payload));
     held.close = unsubscribe;
     res.writeHead(200, SSE_HEADERS);
@@ -748,6 +754,13 @@ function toGatewayError(err: unknown, logger?: Logger): GatewayError {
 function writeEvent(res: ServerResponse, data: string, id?: string): void {
   if (res.writableEnded) return;
   res.write(`${id ? `id: ${id}\n` : ''}event: message\ndata: ${data}\n\n`);
+}
+
+/** Each consumer key's grants, as comparable text (`*` for every server of its namespace). */
+function grants(snapshot: GatewaySnapshot): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const c of snapshot.consumersByHash.values()) out.set(c.id, c.allow ? [...c.allow].sort().join('\n') : '*');
+  return out;
 }
 
 /** Which list a stored stream message announces a change of. */
