@@ -19,6 +19,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { RegistrySnapshot } from '../../registry/domain/watch.js';
 import { RegistrySource, SseParser } from './registry.js';
 import type { SseEvent } from './registry.js';
+import { waitFor } from '../../../test/support/gateway.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 
@@ -83,16 +84,6 @@ function descriptionOf(s: RegistrySnapshot | undefined): string | undefined {
   return s?.mcpServers.find((m) => m.server.name === 'weather')?.spec.tools[0]?.description;
 }
 
-async function waitFor<T>(check: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('RegistrySource', () => {
   it('fails over past a dead registry, keeps its snapshot while none answers, catches up after a restart, and starts from its cache', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcpgate-regsrc-'));
@@ -110,19 +101,19 @@ describe('RegistrySource', () => {
       await source.start((s) => seen.push(s));
       assert.equal(seen.length, 1);
       assert.equal(descriptionOf(seen[0]), 'sunny');
-      await waitFor(() => source.status().connected, 2000, 'the watch stream');
+      await waitFor('the watch stream', () => source.status().connected, 2000, 10);
       assert.deepEqual({ ...source.status(), lastError: undefined }, { connected: true, registry: live, revision: seen[0]!.revision, lastError: undefined });
       assert.equal(source.describe(), `registry ${live}`);
       assert.ok(lines.some((l) => l['registry'] === dead && l['msg'] === 'cannot follow the registry'), 'the dead registry is logged');
 
       const t0 = Date.now();
       await publish(live, 'rainy', '1.0.1');
-      await waitFor(() => descriptionOf(seen.at(-1)) === 'rainy', 1000, 'the change');
+      await waitFor('the change', () => descriptionOf(seen.at(-1)) === 'rainy', 1000, 10);
       assert.ok(Date.now() - t0 < 1000);
-      await waitFor(() => existsSync(cacheFile) && (JSON.parse(readFileSync(cacheFile, 'utf8')) as { snapshot: RegistrySnapshot }).snapshot.revision === seen.at(-1)!.revision, 1000, 'the cache file');
+      await waitFor('the cache file', () => existsSync(cacheFile) && (JSON.parse(readFileSync(cacheFile, 'utf8')) as { snapshot: RegistrySnapshot }).snapshot.revision === seen.at(-1)!.revision, 1000, 10);
 
       await kill9(child);
-      await waitFor(() => !source.status().connected, 2000, 'the disconnection');
+      await waitFor('the disconnection', () => !source.status().connected, 2000, 10);
       const delivered = seen.length;
       await new Promise((r) => setTimeout(r, 600));
       assert.equal(seen.length, delivered, 'nothing is delivered while every registry is down');
@@ -135,8 +126,8 @@ describe('RegistrySource', () => {
       await other.close();
 
       child = await spawnRegistry(livePort, db);
-      await waitFor(() => descriptionOf(seen.at(-1)) === 'stormy', 5000, 'the catch-up after the restart');
-      await waitFor(() => source.status().connected, 2000, 'the reconnection');
+      await waitFor('the catch-up after the restart', () => descriptionOf(seen.at(-1)) === 'stormy', 5000, 10);
+      await waitFor('the reconnection', () => source.status().connected, 2000, 10);
       assert.equal(source.status().registry, live);
       for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.revision > seen[i - 1]!.revision, 'revisions only increase');
     } finally {
@@ -181,7 +172,7 @@ describe('RegistrySource', () => {
       try {
         assert.equal(descriptionOf(seen[0]), 'with auth');
         await publish(reg.url, 'still with auth', '1.0.1', token);
-        await waitFor(() => descriptionOf(seen.at(-1)) === 'still with auth', 1000, 'the change');
+        await waitFor('the change', () => descriptionOf(seen.at(-1)) === 'still with auth', 1000, 10);
       } finally {
         await source.stop();
       }
@@ -189,7 +180,7 @@ describe('RegistrySource', () => {
       const refused = new RegistrySource({ urls: [reg.url], token: 'not-a-token', cacheFile: join(dir, 'b.json'), logger, retryDelayMs: 50, startTimeoutMs: 200 });
       const none: RegistrySnapshot[] = [];
       const starting = refused.start((s) => none.push(s));
-      await waitFor(() => /HTTP 401/.test(refused.status().lastError ?? ''), 2000, 'the 401');
+      await waitFor('the 401', () => /HTTP 401/.test(refused.status().lastError ?? ''), 2000, 10);
       await refused.stop();
       await starting;
       assert.equal(none.length, 0, 'nothing is delivered without a cache');
@@ -234,19 +225,19 @@ describe('RegistrySource', () => {
     const seen: number[] = [];
     try {
       await source.start((s) => seen.push(s.revision));
-      await waitFor(() => open.size === 1, 1000, 'the stream');
+      await waitFor('the stream', () => open.size === 1, 1000, 10);
       const stream = [...open][0]!;
 
       revision = 9;
       stream.write('event: resync\nid: 9\ndata: {"revision":9}\n\n');
-      await waitFor(() => seen.at(-1) === 9, 1000, 'the resync');
+      await waitFor('the resync', () => seen.at(-1) === 9, 1000, 10);
 
       const readsBefore = snapshotReads;
       for (let r = 10; r <= 30; r++) {
         revision = r;
         stream.write(`event: changes\nid: ${r}\ndata: {"revision":${r},"changes":[]}\n\n`);
       }
-      await waitFor(() => seen.at(-1) === 30, 1000, 'the burst');
+      await waitFor('the burst', () => seen.at(-1) === 30, 1000, 10);
       assert.equal(maxReadsInFlight, 1);
       assert.ok(snapshotReads - readsBefore <= 3, `${snapshotReads - readsBefore} reads for 21 events`);
       stream.write('event: changes\nid: 30\ndata: {"revision":30,"changes":[]}\n\n');
@@ -258,7 +249,7 @@ describe('RegistrySource', () => {
       let reconnectedAfter = '';
       onStream = (res) => { reconnectedAfter = res.req.url ?? ''; };
       const streamsBefore = streams;
-      await waitFor(() => streams > streamsBefore, 3000, 'the reconnection');
+      await waitFor('the reconnection', () => streams > streamsBefore, 3000, 10);
       assert.match(reconnectedAfter, /after=30/);
     } finally {
       await source.stop();
