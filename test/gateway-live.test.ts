@@ -13,10 +13,11 @@ import { SSEClientTransport as SdkSse } from '@modelcontextprotocol/sdk/client/s
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client as Client2, StreamableHTTPClientTransport as Streamable2 } from '@modelcontextprotocol/client';
 import { Gateway } from '../src/gateway/gateway.js';
+import { MemorySessionStore } from '../src/gateway/sessions/memory.js';
 import { FileSource } from '../src/gateway/sources/file.js';
 import { createLogger } from '../src/lib/logger.js';
 import { http } from './support/http.js';
-import { createMcpServer, firstText, legacyPost, legacySession, mcpPost, modernPost, restTool, waitFor } from './support/gateway.js';
+import { createMcpServer, firstText, legacyPost, legacySession, mcpPost, modernPost, openSse, restTool, waitFor } from './support/gateway.js';
 import { startBackend, startStack } from './support/stack.js';
 import type { TestStack } from './support/stack.js';
 
@@ -212,6 +213,7 @@ describe('live configuration through a running gateway', () => {
     assert.equal(enabled.status, 200, enabled.text);
     await waitFor('the server back', async () => (await modernPost(endpoint, 7, 'tools/list')).status === 200, 3000, 10);
   });
+
   it('tells the sessions of a consumer key whose grants changed, and lists what it may now call', async () => {
     assert.equal((await http('POST', `${api}/namespaces`, { body: { id: 'granted' } })).status, 201);
     const tools = [restTool('a', { url: '/a' }), restTool('b', { url: '/b' })];
@@ -270,6 +272,41 @@ describe('live configuration from a definition file', () => {
     } finally {
       await transport.terminateSession().catch(() => undefined);
       await client.close();
+      await gateway.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('open streams and their sessions', () => {
+  it('keeps the sessions of open streams alive, and closes a stream whose session is gone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpgate-keepalive-'));
+    writeFileSync(join(dir, 'notes.yaml'), ['server:', '  name: notes', 'tools:', '- name: today', '  description: d', '  responseTemplate:', '    body: "x"', ''].join('\n'));
+    const logger = createLogger(process.env.MCPGATE_TEST_LOG ?? 'silent');
+    const sessions = new MemorySessionStore(400);
+    const gateway = await Gateway.start({ host: '127.0.0.1', port: 0, logger, sessions, streamKeepAliveMs: 100, source: new FileSource({ path: dir, logger }) });
+    const url = `http://127.0.0.1:${gateway.port}/mcp/public/notes`;
+    try {
+      const kept = await legacySession(url);
+      const ended = await legacySession(url);
+      const keptStream = await openSse(url, { 'mcp-session-id': kept, 'mcp-protocol-version': '2025-06-18' });
+      const endedStream = await openSse(url, { 'mcp-session-id': ended, 'mcp-protocol-version': '2025-06-18' });
+      const legacy = await openSse(`${url}/sse`);
+      const endpointEvent = await legacy.next((e) => e.event === 'endpoint');
+      const legacyId = new URL(endpointEvent.data, url).searchParams.get('sessionId') as string;
+      await waitFor('three streams', () => gateway.handler.openStreams === 3);
+      // Ended elsewhere (another replica's DELETE, or lost with Redis): the next keep-alive round closes its stream.
+      await sessions.delete(ended);
+      await waitFor('the stream of the ended session closed', () => gateway.handler.openStreams === 2, 2000, 20);
+      // Idle for three TTLs, yet alive: each keep-alive round refreshed the sessions of open streams.
+      await new Promise((r) => setTimeout(r, 1200));
+      assert.equal(gateway.handler.openStreams, 2);
+      assert.ok(await sessions.get(kept));
+      assert.ok(await sessions.get(legacyId));
+      keptStream.close();
+      endedStream.close();
+      legacy.close();
+    } finally {
       await gateway.close();
       rmSync(dir, { recursive: true, force: true });
     }

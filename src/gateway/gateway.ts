@@ -22,6 +22,8 @@ export interface GatewayOptions {
   events?: EventStore;
   allowedOrigins?: readonly string[];
   sessionIdleMs?: number;
+  /** How often open streams get a keep-alive comment and their sessions a refresh; default 15 s. */
+  streamKeepAliveMs?: number;
   /** Extra readiness check (e.g. the registry source is connected or serving a cached snapshot). */
   ready?: () => boolean;
 }
@@ -62,7 +64,7 @@ export class Gateway {
     const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1, connect: { lookup: guardedLookup } });
     const metadataDispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
     const handler = new McpHandler({
-      logger: logger.child({ component: 'mcp' }), sessions, bus, events, allowedOrigins: opts.allowedOrigins ?? [],
+      logger: logger.child({ component: 'mcp' }), sessions, bus, events, allowedOrigins: opts.allowedOrigins ?? [], keepAliveMs: opts.streamKeepAliveMs,
       onToolCall: (server, _tool, seconds, isError) => cachedLabels(callChildren, `${server}\n${isError}`, () => calls.labels(server, isError ? 'error' : 'ok')).observe(seconds),
     });
     const compiler = new SnapshotCompiler({ dispatcher, metadataDispatcher, logger });

@@ -40,6 +40,8 @@ export interface McpHandlerOptions {
   allowedOrigins: readonly string[];
   /** Largest request body; default 4 MiB. */
   bodyLimitBytes?: number;
+  /** Keep-alive period of open streams (and refresh of their sessions); default 15 s. */
+  keepAliveMs?: number | undefined;
   /** Observes each tools/call (for metrics). */
   onToolCall?: (server: string, tool: string, seconds: number, isError: boolean) => void;
 }
@@ -121,15 +123,20 @@ export class McpHandler {
   constructor(private readonly opts: McpHandlerOptions) {
     this.bodyLimit = opts.bodyLimitBytes ?? 4 * 1024 * 1024;
     this.keepAlive = setInterval(() => {
+      // A session whose stream is open is in use even when the client sends nothing; a stream
+      // whose session is gone (ended on another replica, expired, lost with Redis) is closed,
+      // so that its client notices and starts again. All of them in one call to the store.
+      const bySession = new Map<string, HeldStream>();
       for (const s of this.streams) {
         s.res.write(': keepalive\n\n');
-        // A session whose stream is open is in use even when the client sends nothing; a stream
-        // whose session is gone (ended on another replica, expired, lost with Redis) is closed,
-        // so that its client notices and starts again.
         const id = s.sessionId ?? s.keepAliveSessionId;
-        if (id) this.opts.sessions.get(id).then((found) => { if (!found) this.endStream(s); }, () => undefined);
+        if (id) bySession.set(id, s);
       }
-    }, 15_000);
+      if (bySession.size === 0) return;
+      this.opts.sessions.touch([...bySession.keys()]).then((live) => {
+        for (const [id, s] of bySession) if (!live.has(id)) this.endStream(s);
+      }, () => undefined);
+    }, opts.keepAliveMs ?? 15_000);
     this.keepAlive.unref();
     this.listenForCancels();
   }

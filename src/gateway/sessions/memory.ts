@@ -36,6 +36,12 @@ export class MemorySessionStore implements SessionStore {
     return s.session;
   }
 
+  async touch(ids: readonly string[]): Promise<Set<string>> {
+    const live = new Set<string>();
+    for (const id of ids) if (await this.get(id)) live.add(id);
+    return live;
+  }
+
   async delete(id: string): Promise<void> {
     this.sessions.delete(id);
   }

@@ -268,6 +268,25 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
+  /**
+   * One pipelined PEXPIRE per session, in batches: no record is read or parsed, which matters
+   * when a replica holds thousands of streams (every 15 s).
+   */
+  async touch(ids: readonly string[]): Promise<Set<string>> {
+    this.assertOpen();
+    const live = new Set<string>();
+    for (let i = 0; i < ids.length; i += TOUCH_BATCH) {
+      const batch = ids.slice(i, i + TOUCH_BATCH);
+      const pipeline = this.redis.pipeline();
+      for (const id of batch) pipeline.pexpire(this.key(id), this.o.idleMs);
+      const replies = await guard(this.redis, 'refresh sessions', () => pipeline.exec());
+      replies?.forEach(([err, found], j) => {
+        if (!err && found === 1) live.add(batch[j] as string);
+      });
+    }
+    return live;
+  }
+
   async delete(id: string): Promise<void> {
     this.assertOpen();
     await guard(this.redis, 'delete a session', () => this.redis.del(this.key(id)));
@@ -508,6 +527,9 @@ export class RedisEventStore implements EventStore {
 // ------------------------------------------------------------------ plumbing
 
 /** Run a Redis operation; any failure becomes a SessionStateUnavailableError with a clear reason. */
+/** Sessions refreshed per pipeline by `touch`. */
+const TOUCH_BATCH = 1000;
+
 async function guard<T>(redis: Redis, what: string, op: () => Promise<T>): Promise<T> {
   try {
     return await op();

@@ -124,6 +124,24 @@ for (const subject of [memory, redisSubject]) {
       assert.equal(await b.sessions.get(s.id), undefined);
     });
 
+    it('touches many sessions at once: answers those that exist and refreshes their idle time', async () => {
+      const [a, b] = await subject.replicas({ idleMs: 300 });
+      const [kept, other, ended] = [record(), record({ kind: 'streamable', headers: {} }), record()];
+      for (const r of [kept, other, ended]) await a.sessions.create(r);
+      await b.sessions.delete(ended.id);
+      const unknown = randomUUID();
+      assert.deepEqual(await b.sessions.touch([kept.id, ended.id, unknown, other.id]), new Set([kept.id, other.id]));
+      assert.deepEqual(await a.sessions.touch([]), new Set());
+      await sleep(200);
+      assert.deepEqual(await b.sessions.touch([kept.id]), new Set([kept.id]), 'refreshed 200 ms after creation');
+      await sleep(200);
+      assert.ok(await a.sessions.get(kept.id), 'alive 400 ms after creation: the touch refreshed it');
+      assert.equal(await a.sessions.get(other.id), undefined, 'the untouched one expired');
+      const many = Array.from({ length: 2500 }, () => record({ headers: {} }));
+      await Promise.all(many.map((r) => a.sessions.create(r)));
+      assert.equal((await b.sessions.touch(many.map((r) => r.id))).size, 2500, 'more than one batch');
+    });
+
     it('delivers a message published on one replica to a subscriber on the other exactly once', async () => {
       const [a, b] = await subject.replicas();
       const channel = sseChannel(randomUUID());

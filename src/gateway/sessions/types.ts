@@ -25,6 +25,8 @@ export interface SessionStore {
   create(session: SessionRecord): Promise<void>;
   /** The session, refreshing its idle TTL; undefined when unknown or expired. */
   get(id: string): Promise<SessionRecord | undefined>;
+  /** Refresh the idle TTL of many sessions at once (open streams); answers the ids that still exist. */
+  touch(ids: readonly string[]): Promise<Set<string>>;
   delete(id: string): Promise<void>;
   close(): Promise<void>;
 }
