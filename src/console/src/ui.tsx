@@ -45,6 +45,14 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   return { data, error, loading, reload, setData };
 }
 
+/** Call `fn` every `ms` milliseconds while mounted (pass a stable function, such as a `reload`). */
+export function useInterval(fn: () => void, ms: number): void {
+  useEffect(() => {
+    const t = setInterval(fn, ms);
+    return () => clearInterval(t);
+  }, [fn, ms]);
+}
+
 /** Run an action, tracking busy and error state; the error stays until the next run. */
 export function useAction<A extends unknown[], R>(fn: (...args: A) => Promise<R>): {
   run: (...args: A) => Promise<R | undefined>;
@@ -216,10 +224,18 @@ export function Dialog({ open, title, onClose, children, wide }: { open: boolean
   );
 }
 
+interface ConfirmProps {
+  open: boolean;
+  title: string;
+  message: ReactNode;
+  confirmLabel: string;
+  onConfirm: () => Promise<void> | void;
+  onClose: () => void;
+  danger?: boolean;
+}
+
 /** Ask before something irreversible. */
-export function Confirm({
-  open, title, message, confirmLabel, onConfirm, onClose, danger = true,
-}: { open: boolean; title: string; message: ReactNode; confirmLabel: string; onConfirm: () => Promise<void> | void; onClose: () => void; danger?: boolean }) {
+export function Confirm({ open, title, message, confirmLabel, onConfirm, onClose, danger = true }: ConfirmProps) {
   const action = useAction(async () => {
     await onConfirm();
   });
@@ -243,6 +259,31 @@ export function Confirm({
         </div>
       </form>
     </Dialog>
+  );
+}
+
+/**
+ * Ask before something irreversible is done to one item (a row): open while `item` is set. Once
+ * `onConfirm` has succeeded it closes through `onClose`, unless `onConfirm` closed it already (or it
+ * has moved on to another item meanwhile); when it fails, it stays open with the error.
+ */
+export function ConfirmItem<T>({
+  item, message, onConfirm, onClose, ...rest
+}: Omit<ConfirmProps, 'open' | 'message' | 'onConfirm'> & { item: T | undefined; message: (item: T) => ReactNode; onConfirm: (item: T) => Promise<void> | void }) {
+  const shown = useRef(item);
+  shown.current = item;
+  return (
+    <Confirm
+      {...rest}
+      open={item !== undefined}
+      message={item !== undefined && message(item)}
+      onClose={onClose}
+      onConfirm={async () => {
+        if (item === undefined) return;
+        await onConfirm(item);
+        if (shown.current === item) onClose();
+      }}
+    />
   );
 }
 
@@ -321,6 +362,81 @@ export function Form({ onSubmit, children, className }: { onSubmit: () => void |
     >
       {children}
     </form>
+  );
+}
+
+/** For a form's fields: the message of the action's API error when it is about field `k` or a field under it (`k.…`). */
+export function fieldErrors(error: Error | undefined): (k: string) => string | undefined {
+  const err = error as (Error & { field?: string }) | undefined;
+  return (k) => (err?.field === k || err?.field?.startsWith(`${k}.`) ? err.message : undefined);
+}
+
+/**
+ * The end of a form: the error of its action, then its buttons: Cancel (with `onCancel`) and the
+ * primary submit, disabled while the action runs or when `disabled`, reading `busyLabel` (if any) meanwhile.
+ */
+export function FormActions({
+  action, label, busyLabel, disabled = false, onCancel, errorTitle,
+}: {
+  action: { busy: boolean; error: Error | undefined };
+  label: string;
+  busyLabel?: string;
+  disabled?: boolean;
+  onCancel?: () => void;
+  errorTitle?: string;
+}) {
+  return (
+    <>
+      <ErrorBox error={action.error} title={errorTitle} />
+      <div className="actions">
+        {onCancel && <button type="button" onClick={onCancel}>Cancel</button>}
+        <button type="submit" className="primary" disabled={action.busy || disabled}>
+          {action.busy && busyLabel !== undefined ? busyLabel : label}
+        </button>
+      </div>
+    </>
+  );
+}
+
+// ------------------------------------------------------------ tables
+
+/**
+ * A table in its scrolling wrapper (`.table-wrap`): a header row of `columns` and one row an item.
+ * With `empty`, a list without items shows that text (`.empty`) instead of a table.
+ */
+export function DataTable<T>({
+  columns, items, row, actions = false, empty, caption, className, testId, footer,
+}: {
+  /** The header cells, in order. */
+  columns: readonly ReactNode[];
+  items: readonly T[];
+  /** The `<tr>` of one item, with its key. */
+  row: (item: T, index: number) => ReactNode;
+  /** A last column of row actions (its header is for screen readers only). */
+  actions?: boolean;
+  empty?: ReactNode;
+  /** A caption for screen readers only. */
+  caption?: ReactNode;
+  className?: string;
+  testId?: string;
+  /** Below the table, inside the wrapper (such as a count). */
+  footer?: ReactNode;
+}) {
+  if (empty !== undefined && items.length === 0) return <p className="empty">{empty}</p>;
+  return (
+    <div className="table-wrap">
+      <table className={className} data-testid={testId}>
+        {caption !== undefined && <caption className="sr-only">{caption}</caption>}
+        <thead>
+          <tr>
+            {columns.map((c, i) => <th key={i}>{c}</th>)}
+            {actions && <th><span className="sr-only">Actions</span></th>}
+          </tr>
+        </thead>
+        <tbody>{items.map((item, i) => row(item, i))}</tbody>
+      </table>
+      {footer}
+    </div>
   );
 }
 

@@ -3,7 +3,9 @@ import { api, enc } from '../api.js';
 import type { ApiToken, Consumer, Role, User } from '../api.js';
 import { useSession } from '../app.js';
 import { navigate, path, useLocation } from '../router.js';
-import { ago, Badge, Confirm, Dialog, ErrorBox, Form, Load, SelectField, TextField, useAction, useLoad, useNotify, when } from '../ui.js';
+import {
+  ago, Badge, ConfirmItem, DataTable, Dialog, ErrorBox, Form, FormActions, Load, SelectField, TextField, useAction, useLoad, useNotify, when,
+} from '../ui.js';
 
 const TABS = [
   { key: 'users', label: 'Users and roles' },
@@ -119,46 +121,36 @@ function Users() {
       ) : (
         <Load state={state}>
           {(d) => (
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>User</th>
-                    <th>Roles</th>
-                    <th>Created</th>
-                    <th><span className="sr-only">Actions</span></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {d.items.map((u) => (
-                    <tr key={u.username}>
-                      <td><strong>{u.username}</strong></td>
-                      <td>{u.roles.map((r) => <Badge key={`${r.namespace}:${r.role}`} kind={r.namespace === '*' ? 'info' : 'muted'}>{r.role} on {r.namespace}</Badge>)}</td>
-                      <td>{when(u.createdAt)}</td>
-                      <td className="row-actions">
-                        <button type="button" onClick={() => setEditing(u)}>Edit</button>
-                        {u.username !== me.username && <button type="button" className="danger-outline" onClick={() => setDeleting(u)}>Delete</button>}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              columns={['User', 'Roles', 'Created']}
+              actions
+              items={d.items}
+              row={(u) => (
+                <tr key={u.username}>
+                  <td><strong>{u.username}</strong></td>
+                  <td>{u.roles.map((r) => <Badge key={`${r.namespace}:${r.role}`} kind={r.namespace === '*' ? 'info' : 'muted'}>{r.role} on {r.namespace}</Badge>)}</td>
+                  <td>{when(u.createdAt)}</td>
+                  <td className="row-actions">
+                    <button type="button" onClick={() => setEditing(u)}>Edit</button>
+                    {u.username !== me.username && <button type="button" className="danger-outline" onClick={() => setDeleting(u)}>Delete</button>}
+                  </td>
+                </tr>
+              )}
+            />
           )}
         </Load>
       )}
       {editing && <UserDialog user={editing === 'new' ? undefined : editing} onClose={() => setEditing(undefined)} onSaved={state.reload} />}
       {password && <PasswordDialog onClose={() => setPassword(false)} />}
-      <Confirm
-        open={deleting !== undefined}
+      <ConfirmItem
+        item={deleting}
         title="Delete user"
-        message={<p>Delete <strong>{deleting?.username}</strong>? Their tokens stop working within 5 seconds.</p>}
+        message={(u) => <p>Delete <strong>{u.username}</strong>? Their tokens stop working within 5 seconds.</p>}
         confirmLabel="Delete user"
         onClose={() => setDeleting(undefined)}
-        onConfirm={async () => {
-          await api('DELETE', `/users/${enc(deleting?.username ?? '')}`);
-          notify(`User ${deleting?.username} deleted`);
-          setDeleting(undefined);
+        onConfirm={async (u) => {
+          await api('DELETE', `/users/${enc(u.username)}`);
+          notify(`User ${u.username} deleted`);
           state.reload();
         }}
       />
@@ -185,13 +177,7 @@ function UserDialog({ user, onClose, onSaved }: { user?: User; onClose: () => vo
         {!user && <TextField label="Username" required autoFocus value={username} onChange={(e) => setUsername(e.target.value)} error={err?.field === 'username' ? err.message : undefined} />}
         <TextField label={user ? 'New password (leave empty to keep)' : 'Password'} type="password" autoComplete="new-password" required={!user} value={password} onChange={(e) => setPassword(e.target.value)} error={err?.field === 'password' ? err.message : undefined} />
         <RolesEditor roles={roles} onChange={setRoles} />
-        <ErrorBox error={save.error} />
-        <div className="actions">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" className="primary" disabled={save.busy || (!user && (!username.trim() || !password))}>
-            {save.busy ? 'Saving…' : user ? 'Save user' : 'Create user'}
-          </button>
-        </div>
+        <FormActions action={save} label={user ? 'Save user' : 'Create user'} busyLabel="Saving…" disabled={!user && (!username.trim() || !password)} onCancel={onClose} />
       </Form>
     </Dialog>
   );
@@ -213,11 +199,7 @@ function PasswordDialog({ onClose }: { onClose: () => void }) {
       <Form onSubmit={() => save.run()}>
         <TextField label="New password" type="password" autoComplete="new-password" autoFocus value={password} onChange={(e) => setPassword(e.target.value)} />
         <TextField label="New password again" type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} />
-        <ErrorBox error={save.error} />
-        <div className="actions">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" className="primary" disabled={save.busy || !password}>Change password</button>
-        </div>
+        <FormActions action={save} label="Change password" disabled={!password} onCancel={onClose} />
       </Form>
     </Dialog>
   );
@@ -256,51 +238,36 @@ function Tokens() {
       )}
       <ErrorBox error={create.error} />
       <Load state={state}>
-        {(d) =>
-          d.items.length === 0 ? (
-            <p className="empty">No API token.</p>
-          ) : (
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>User</th>
-                    <th>Created</th>
-                    <th>Expires</th>
-                    <th>Last used</th>
-                    <th><span className="sr-only">Actions</span></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {d.items.map((t) => (
-                    <tr key={t.id}>
-                      <td>{t.name}</td>
-                      <td>{t.username}</td>
-                      <td>{when(t.createdAt)}</td>
-                      <td>{t.expiresAt ? when(t.expiresAt) : 'never'}</td>
-                      <td>{ago(t.lastUsedAt)}</td>
-                      <td className="row-actions">
-                        <button type="button" className="danger-outline" onClick={() => setRevoking(t)}>Revoke</button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )
-        }
+        {(d) => (
+          <DataTable
+            columns={['Name', 'User', 'Created', 'Expires', 'Last used']}
+            actions
+            items={d.items}
+            empty="No API token."
+            row={(t) => (
+              <tr key={t.id}>
+                <td>{t.name}</td>
+                <td>{t.username}</td>
+                <td>{when(t.createdAt)}</td>
+                <td>{t.expiresAt ? when(t.expiresAt) : 'never'}</td>
+                <td>{ago(t.lastUsedAt)}</td>
+                <td className="row-actions">
+                  <button type="button" className="danger-outline" onClick={() => setRevoking(t)}>Revoke</button>
+                </td>
+              </tr>
+            )}
+          />
+        )}
       </Load>
-      <Confirm
-        open={revoking !== undefined}
+      <ConfirmItem
+        item={revoking}
         title="Revoke token"
-        message={<p>Revoke <strong>{revoking?.name}</strong> of {revoking?.username}? What uses it is refused within 5 seconds.</p>}
+        message={(t) => <p>Revoke <strong>{t.name}</strong> of {t.username}? What uses it is refused within 5 seconds.</p>}
         confirmLabel="Revoke"
         onClose={() => setRevoking(undefined)}
-        onConfirm={async () => {
-          await api('DELETE', `/tokens/${enc(revoking?.id ?? '')}`);
-          notify(`Token ${revoking?.name} revoked`);
-          setRevoking(undefined);
+        onConfirm={async (t) => {
+          await api('DELETE', `/tokens/${enc(t.id)}`);
+          notify(`Token ${t.name} revoked`);
           state.reload();
         }}
       />
@@ -349,53 +316,39 @@ function Consumers({ ns }: { ns: string }) {
       )}
       <ErrorBox error={create.error} />
       <Load state={state}>
-        {(d) =>
-          d.items.length === 0 ? (
-            <p className="empty">No consumer key: the MCP servers of {ns} are open.</p>
-          ) : (
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Key</th>
-                    <th>Allowed</th>
-                    <th>Created</th>
-                    {admin && <th><span className="sr-only">Actions</span></th>}
-                  </tr>
-                </thead>
-                <tbody>
-                  {d.items.map((c) => (
-                    <tr key={c.id}>
-                      <td>{c.name}</td>
-                      <td><code>{c.keyPrefix}…</code></td>
-                      <td>{c.allow ? c.allow.join(', ') : <span className="muted">every server</span>}</td>
-                      <td>{when(c.createdAt)}</td>
-                      {admin && (
-                        <td className="row-actions">
-                          <button type="button" onClick={() => setEditing(c)}>Edit</button>
-                          <button type="button" className="danger-outline" onClick={() => setDeleting(c)}>Delete</button>
-                        </td>
-                      )}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )
-        }
+        {(d) => (
+          <DataTable
+            columns={['Name', 'Key', 'Allowed', 'Created']}
+            actions={admin}
+            items={d.items}
+            empty={<>No consumer key: the MCP servers of {ns} are open.</>}
+            row={(c) => (
+              <tr key={c.id}>
+                <td>{c.name}</td>
+                <td><code>{c.keyPrefix}…</code></td>
+                <td>{c.allow ? c.allow.join(', ') : <span className="muted">every server</span>}</td>
+                <td>{when(c.createdAt)}</td>
+                {admin && (
+                  <td className="row-actions">
+                    <button type="button" onClick={() => setEditing(c)}>Edit</button>
+                    <button type="button" className="danger-outline" onClick={() => setDeleting(c)}>Delete</button>
+                  </td>
+                )}
+              </tr>
+            )}
+          />
+        )}
       </Load>
       {editing && <ConsumerDialog ns={ns} consumer={editing} onClose={() => setEditing(undefined)} onSaved={state.reload} />}
-      <Confirm
-        open={deleting !== undefined}
+      <ConfirmItem
+        item={deleting}
         title="Delete consumer key"
-        message={<p>Delete the key <strong>{deleting?.name}</strong>? Agents using it are refused at once.</p>}
+        message={(c) => <p>Delete the key <strong>{c.name}</strong>? Agents using it are refused at once.</p>}
         confirmLabel="Delete key"
         onClose={() => setDeleting(undefined)}
-        onConfirm={async () => {
-          await api('DELETE', `/namespaces/${enc(ns)}/consumers/${enc(deleting?.id ?? '')}`);
-          notify(`Consumer key ${deleting?.name} deleted`);
-          setDeleting(undefined);
+        onConfirm={async (c) => {
+          await api('DELETE', `/namespaces/${enc(ns)}/consumers/${enc(c.id)}`);
+          notify(`Consumer key ${c.name} deleted`);
           state.reload();
         }}
       />
@@ -414,11 +367,7 @@ function ConsumerDialog({ ns, consumer, onClose, onSaved }: { ns: string; consum
     <Dialog open title={`Edit ${consumer.name}`} onClose={onClose}>
       <Form onSubmit={() => save.run()}>
         <TextField label="Allowed servers or tools" autoFocus value={allow} onChange={(e) => setAllow(e.target.value)} hint="Comma-separated server or server/tool names; empty allows every server of the namespace." />
-        <ErrorBox error={save.error} />
-        <div className="actions">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" className="primary" disabled={save.busy}>Save</button>
-        </div>
+        <FormActions action={save} label="Save" onCancel={onClose} />
       </Form>
     </Dialog>
   );

@@ -1,15 +1,11 @@
-import { useEffect } from 'react';
 import { api } from '../api.js';
 import type { GatewayRow } from '../api.js';
-import { ago, Badge, Load, useLoad } from '../ui.js';
+import { ago, Badge, DataTable, Load, useInterval, useLoad } from '../ui.js';
 
 export function GatewaysPage() {
   const state = useLoad(() => api<{ registryRevision: number; items: GatewayRow[] }>('GET', '/gateways'), []);
   const { reload } = state;
-  useEffect(() => {
-    const t = setInterval(reload, 5000);
-    return () => clearInterval(t);
-  }, [reload]);
+  useInterval(reload, 5000);
   return (
     <section>
       <div className="page-head">
@@ -26,52 +22,37 @@ export function GatewaysPage() {
             <p>
               Registry revision <strong data-testid="registry-revision">{d.registryRevision}</strong>
             </p>
-            {d.items.length === 0 ? (
-              <p className="empty">No gateway has reported to this registry node yet.</p>
-            ) : (
-              <div className="table-wrap">
-                <table data-testid="gateways">
-                  <thead>
-                    <tr>
-                      <th>Gateway</th>
-                      <th>State</th>
-                      <th>Snapshot revision</th>
-                      <th>Open sessions</th>
-                      <th>Open streams</th>
-                      <th>Source</th>
-                      <th>Last seen</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.items.map((g) => (
-                      <tr key={`${g.kind}:${g.id}`}>
-                        <td>
-                          <strong className="break">{g.id}</strong>
-                          <div className="muted small">
-                            {g.kind}
-                            {g.address ? ` · ${g.address}` : ''}
-                            {g.remoteAddress && g.kind === 'remote' ? ` · from ${g.remoteAddress}` : ''}
-                            {g.version ? ` · v${g.version}` : ''}
-                          </div>
-                        </td>
-                        <td>
-                          <Badge kind={g.state === 'stale' ? 'bad' : 'ok'}>{g.state}</Badge>
-                          {g.watchConnections > 0 && <div className="muted small">{g.watchConnections} watch connection(s)</div>}
-                        </td>
-                        <td>
-                          {g.revision}{' '}
-                          {g.lag === 0 ? <Badge kind="ok">current</Badge> : <Badge kind="warn">{g.lag} behind</Badge>}
-                        </td>
-                        <td>{g.sessions ?? '—'}</td>
-                        <td>{g.streams ?? '—'}</td>
-                        <td className="break">{g.source ?? '—'}</td>
-                        <td>{g.kind === 'in-process' ? 'now' : ago(g.lastSeen)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
+            <DataTable
+              columns={['Gateway', 'State', 'Snapshot revision', 'Open sessions', 'Open streams', 'Source', 'Last seen']}
+              items={d.items}
+              empty="No gateway has reported to this registry node yet."
+              testId="gateways"
+              row={(g) => (
+                <tr key={`${g.kind}:${g.id}`}>
+                  <td>
+                    <strong className="break">{g.id}</strong>
+                    <div className="muted small">
+                      {g.kind}
+                      {g.address ? ` · ${g.address}` : ''}
+                      {g.remoteAddress && g.kind === 'remote' ? ` · from ${g.remoteAddress}` : ''}
+                      {g.version ? ` · v${g.version}` : ''}
+                    </div>
+                  </td>
+                  <td>
+                    <Badge kind={g.state === 'stale' ? 'bad' : 'ok'}>{g.state}</Badge>
+                    {g.watchConnections > 0 && <div className="muted small">{g.watchConnections} watch connection(s)</div>}
+                  </td>
+                  <td>
+                    {g.revision}{' '}
+                    {g.lag === 0 ? <Badge kind="ok">current</Badge> : <Badge kind="warn">{g.lag} behind</Badge>}
+                  </td>
+                  <td>{g.sessions ?? '—'}</td>
+                  <td>{g.streams ?? '—'}</td>
+                  <td className="break">{g.source ?? '—'}</td>
+                  <td>{g.kind === 'in-process' ? 'now' : ago(g.lastSeen)}</td>
+                </tr>
+              )}
+            />
           </>
         )}
       </Load>

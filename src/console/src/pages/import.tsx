@@ -3,7 +3,7 @@ import { api, enc } from '../api.js';
 import type { ImportPreview, ServerView } from '../api.js';
 import { useSession } from '../app.js';
 import { navigate, path } from '../router.js';
-import { Badge, ErrorBox, Form, SelectField, TextArea, TextField, useAction, useNotify } from '../ui.js';
+import { Badge, DataTable, ErrorBox, Form, FormActions, SelectField, TextArea, TextField, useAction, useNotify } from '../ui.js';
 import { describeEndpoint } from './endpoint.js';
 
 /** Nacos MCP JSON has its specifications; anything else is taken as a Higress definition (YAML or JSON). */
@@ -86,12 +86,7 @@ export function ImportPage({ ns }: { ns: string }) {
               <TextField label="Server name (optional)" value={name} onChange={(e) => setName(e.target.value)} hint="Overrides the name in the definition" />
               <TextField label="Version (optional)" value={version} onChange={(e) => setVersion(e.target.value)} hint="Overrides the version in the definition" />
             </div>
-            <ErrorBox error={check.error} title="The definition does not convert" />
-            <div className="actions">
-              <button type="submit" className="primary" disabled={check.busy || !content.trim()}>
-                {check.busy ? 'Reading…' : 'Preview'}
-              </button>
-            </div>
+            <FormActions action={check} label="Preview" busyLabel="Reading…" disabled={!content.trim()} errorTitle="The definition does not convert" />
           </div>
         </Form>
         {preview && (
@@ -114,28 +109,19 @@ export function ImportPage({ ns }: { ns: string }) {
                 <p className="error-message">{preview.error.message}</p>
               </div>
             )}
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Tool</th>
-                    <th>Description</th>
-                    <th>Request</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {preview.tools.map((t) => (
-                    <tr key={t.name}>
-                      <td>
-                        <code>{t.name}</code> {!t.enabled && <Badge kind="muted">disabled</Badge>}
-                      </td>
-                      <td className="clamp-cell">{t.description}</td>
-                      <td>{t.request ? <code className="break">{t.request.method} {t.request.url}</code> : <span className="muted">direct response</span>}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              columns={['Tool', 'Description', 'Request']}
+              items={preview.tools}
+              row={(t) => (
+                <tr key={t.name}>
+                  <td>
+                    <code>{t.name}</code> {!t.enabled && <Badge kind="muted">disabled</Badge>}
+                  </td>
+                  <td className="clamp-cell">{t.description}</td>
+                  <td>{t.request ? <code className="break">{t.request.method} {t.request.url}</code> : <span className="muted">direct response</span>}</td>
+                </tr>
+              )}
+            />
             <ErrorBox error={doImport.error} title="Import failed" />
             <div className="actions">
               <button type="button" className="primary" disabled={doImport.busy || !preview.valid} onClick={() => void doImport.run()}>

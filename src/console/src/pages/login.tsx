@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, setToken } from '../api.js';
-import { ErrorBox, Form, TextField, useAction } from '../ui.js';
+import { Form, FormActions, TextField, useAction } from '../ui.js';
 
 export function LoginPage({ onLoggedIn, notice }: { onLoggedIn: () => Promise<void>; notice?: string }) {
   const [username, setUsername] = useState('');
@@ -21,12 +21,7 @@ export function LoginPage({ onLoggedIn, notice }: { onLoggedIn: () => Promise<vo
         <Form onSubmit={() => login.run()}>
           <TextField label="Username" name="username" autoComplete="username" autoFocus required value={username} onChange={(e) => setUsername(e.target.value)} />
           <TextField label="Password" name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
-          <ErrorBox error={login.error} title="Login failed" />
-          <div className="actions">
-            <button type="submit" className="primary" disabled={login.busy || !username || !password}>
-              {login.busy ? 'Logging in…' : 'Log in'}
-            </button>
-          </div>
+          <FormActions action={login} label="Log in" busyLabel="Logging in…" disabled={!username || !password} errorTitle="Login failed" />
         </Form>
       </div>
     </main>

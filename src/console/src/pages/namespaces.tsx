@@ -3,7 +3,7 @@ import { api, enc } from '../api.js';
 import type { Namespace } from '../api.js';
 import { useSession } from '../app.js';
 import { Link, navigate, path } from '../router.js';
-import { Confirm, Dialog, ErrorBox, Form, Load, TextField, useAction, useLoad, useNotify, when } from '../ui.js';
+import { ConfirmItem, DataTable, Dialog, Form, FormActions, Load, TextField, useAction, useLoad, useNotify, when } from '../ui.js';
 
 export function NamespacesPage() {
   const session = useSession();
@@ -29,57 +29,47 @@ export function NamespacesPage() {
       <p className="muted">Tenants: nothing crosses a namespace. You see the namespaces you hold a role in.</p>
       <Load state={state}>
         {(d) => (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th>Id</th>
-                  <th>Name</th>
-                  <th>Description</th>
-                  <th>Created</th>
-                  <th><span className="sr-only">Actions</span></th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.items.map((n) => (
-                  <tr key={n.id}>
-                    <td>
-                      <Link to={path('ns', n.id, 'servers')}>{n.id}</Link>
-                    </td>
-                    <td>{n.name}</td>
-                    <td className="clamp-cell">{n.description}</td>
-                    <td>{when(n.createdAt)}</td>
-                    <td className="row-actions">
-                      {session.can(n.id, 'admin') && (
-                        <button type="button" onClick={() => setEditing(n)}>
-                          Edit
-                        </button>
-                      )}
-                      {session.me.globalAdmin && n.id !== 'public' && (
-                        <button type="button" className="danger-outline" onClick={() => setDeleting(n)}>
-                          Delete
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            columns={['Id', 'Name', 'Description', 'Created']}
+            actions
+            items={d.items}
+            row={(n) => (
+              <tr key={n.id}>
+                <td>
+                  <Link to={path('ns', n.id, 'servers')}>{n.id}</Link>
+                </td>
+                <td>{n.name}</td>
+                <td className="clamp-cell">{n.description}</td>
+                <td>{when(n.createdAt)}</td>
+                <td className="row-actions">
+                  {session.can(n.id, 'admin') && (
+                    <button type="button" onClick={() => setEditing(n)}>
+                      Edit
+                    </button>
+                  )}
+                  {session.me.globalAdmin && n.id !== 'public' && (
+                    <button type="button" className="danger-outline" onClick={() => setDeleting(n)}>
+                      Delete
+                    </button>
+                  )}
+                </td>
+              </tr>
+            )}
+          />
         )}
       </Load>
       {creating && <NamespaceDialog onClose={() => setCreating(false)} onSaved={refresh} />}
       {editing && <NamespaceDialog existing={editing} onClose={() => setEditing(undefined)} onSaved={refresh} />}
-      <Confirm
-        open={deleting !== undefined}
+      <ConfirmItem
+        item={deleting}
         title="Delete namespace"
-        message={<p>Delete the namespace <strong>{deleting?.id}</strong>? Only an empty namespace (no service, no MCP server) can be deleted.</p>}
+        message={(n) => <p>Delete the namespace <strong>{n.id}</strong>? Only an empty namespace (no service, no MCP server) can be deleted.</p>}
         confirmLabel="Delete namespace"
         onClose={() => setDeleting(undefined)}
-        onConfirm={async () => {
-          await api('DELETE', `/namespaces/${enc(deleting?.id ?? '')}`);
-          notify(`Namespace ${deleting?.id} deleted`);
-          setDeleting(undefined);
+        onConfirm={async (n) => {
+          await api('DELETE', `/namespaces/${enc(n.id)}`);
+          notify(`Namespace ${n.id} deleted`);
+          setDeleting(undefined); // close before the lists reload
           await refresh();
         }}
       />
@@ -111,13 +101,7 @@ function NamespaceDialog({ existing, onClose, onSaved }: { existing?: Namespace;
         {!existing && <TextField label="Namespace id" required autoFocus value={id} onChange={(e) => setId(e.target.value)} error={err?.field === 'id' ? err.message : undefined} hint="Part of the agents' URLs: /mcp/<namespace>/<server>" />}
         <TextField label="Display name" autoFocus={!!existing} value={name} onChange={(e) => setName(e.target.value)} />
         <TextField label="Description" value={description} onChange={(e) => setDescription(e.target.value)} />
-        <ErrorBox error={save.error} />
-        <div className="actions">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" className="primary" disabled={save.busy || (!existing && !id.trim())}>
-            {save.busy ? 'Saving…' : existing ? 'Save' : 'Create namespace'}
-          </button>
-        </div>
+        <FormActions action={save} label={existing ? 'Save' : 'Create namespace'} busyLabel="Saving…" disabled={!existing && !id.trim()} onCancel={onClose} />
       </Form>
     </Dialog>
   );

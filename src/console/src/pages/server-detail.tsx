@@ -4,7 +4,8 @@ import type { McpServerSpec, ServerView, VersionSummary, VersionView } from '../
 import { useSession } from '../app.js';
 import { Link, navigate, path } from '../router.js';
 import {
-  Badge, Check, Confirm, Dialog, ErrorBox, Form, Load, parseJson, pretty, SelectField, TextArea, TextField, useAction, useLoad, useNotify,
+  Badge, Check, Confirm, ConfirmItem, DataTable, Dialog, ErrorBox, fieldErrors, Form, FormActions, Load, parseJson, pretty, SelectField, TextArea, TextField,
+  useAction, useLoad, useNotify,
 } from '../ui.js';
 import { EndpointFields, endpointDraft, endpointOf } from './endpoint.js';
 
@@ -137,72 +138,58 @@ function ToolsSection({ ns, server, draft, editor, onChanged }: { ns: string; se
         <p className="muted small">Published versions cannot change: start a new draft (a copy of {server.publishedVersion ?? server.latestVersion ?? 'nothing'}) to edit tools.</p>
       )}
       <Load state={version}>
-        {(v) =>
-          !v || v.spec.tools.length === 0 ? (
-            <p className="empty">No tool yet.{draft && editor ? ' Add one: map arguments to a REST request of the backend.' : ''}</p>
-          ) : (
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Tool</th>
-                    <th>Description (what the model reads)</th>
-                    <th>Request</th>
-                    <th>State</th>
-                    {draft && editor && <th><span className="sr-only">Actions</span></th>}
-                  </tr>
-                </thead>
-                <tbody>
-                  {v.spec.tools.map((t) => (
-                    <tr key={t.name}>
-                      <td>
-                        <Link to={path('ns', ns, 'servers', server.name, 'versions', v.version, 'tools', t.name)}>{t.name}</Link>
-                        {t.title && <div className="muted small">{t.title}</div>}
-                      </td>
-                      <td className="clamp-cell">{t.description || <span className="muted">no description</span>}</td>
-                      <td>
-                        {t.template?.request ? (
-                          <code className="break">
-                            {t.template.request.method} {t.template.request.url}
-                          </code>
-                        ) : t.template ? (
-                          <span className="muted">direct response</span>
-                        ) : (
-                          <span className="muted">no template</span>
-                        )}
-                      </td>
-                      <td>
-                        <Badge kind={t.enabled ? 'ok' : 'muted'}>{t.enabled ? 'enabled' : 'disabled'}</Badge>
-                      </td>
-                      {draft && editor && (
-                        <td className="row-actions">
-                          <button type="button" className="danger-outline" onClick={() => setRemoving(t.name)}>
-                            Remove
-                          </button>
-                        </td>
-                      )}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )
-        }
+        {(v) => (
+          <DataTable
+            columns={['Tool', 'Description (what the model reads)', 'Request', 'State']}
+            actions={!!draft && editor}
+            items={v?.spec.tools ?? []}
+            empty={<>No tool yet.{draft && editor ? ' Add one: map arguments to a REST request of the backend.' : ''}</>}
+            row={(t) => (
+              <tr key={t.name}>
+                <td>
+                  <Link to={path('ns', ns, 'servers', server.name, 'versions', v?.version ?? '', 'tools', t.name)}>{t.name}</Link>
+                  {t.title && <div className="muted small">{t.title}</div>}
+                </td>
+                <td className="clamp-cell">{t.description || <span className="muted">no description</span>}</td>
+                <td>
+                  {t.template?.request ? (
+                    <code className="break">
+                      {t.template.request.method} {t.template.request.url}
+                    </code>
+                  ) : t.template ? (
+                    <span className="muted">direct response</span>
+                  ) : (
+                    <span className="muted">no template</span>
+                  )}
+                </td>
+                <td>
+                  <Badge kind={t.enabled ? 'ok' : 'muted'}>{t.enabled ? 'enabled' : 'disabled'}</Badge>
+                </td>
+                {draft && editor && (
+                  <td className="row-actions">
+                    <button type="button" className="danger-outline" onClick={() => setRemoving(t.name)}>
+                      Remove
+                    </button>
+                  </td>
+                )}
+              </tr>
+            )}
+          />
+        )}
       </Load>
       <NewDraftDialog ns={ns} server={server} open={newDraft} onClose={() => setNewDraft(false)} onCreated={onChanged} />
-      <Confirm
-        open={removing !== undefined}
+      <ConfirmItem
+        item={removing}
         title="Remove tool"
-        message={<p>Remove <strong>{removing}</strong> from draft {draft?.version}? Nothing changes for agents until the draft is published.</p>}
+        message={(tool) => <p>Remove <strong>{tool}</strong> from draft {draft?.version}? Nothing changes for agents until the draft is published.</p>}
         confirmLabel="Remove tool"
         onClose={() => setRemoving(undefined)}
-        onConfirm={async () => {
+        onConfirm={async (tool) => {
           if (!draft) return;
           const current = await api<VersionView>('GET', `${base}/versions/${enc(draft.version)}`);
-          const spec: McpServerSpec = { ...current.spec, tools: current.spec.tools.filter((t) => t.name !== removing) };
+          const spec: McpServerSpec = { ...current.spec, tools: current.spec.tools.filter((t) => t.name !== tool) };
           await api('PUT', `${base}/versions/${enc(draft.version)}`, { spec });
-          notify(`Tool ${removing} removed from draft ${draft.version}`);
-          setRemoving(undefined);
+          notify(`Tool ${tool} removed from draft ${draft.version}`);
           version.reload();
           onChanged();
         }}
@@ -230,13 +217,7 @@ export function NewDraftDialog({ ns, server, open, onClose, onCreated, from }: {
       <Form onSubmit={() => create.run()}>
         <p className="muted">{source ? `A copy of version ${source}, editable until published.` : 'An empty draft.'}</p>
         <TextField label="Version" autoFocus required value={version} onChange={(e) => setVersion(e.target.value)} error={err?.field === 'version' ? err.message : undefined} />
-        <ErrorBox error={create.error} />
-        <div className="actions">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" className="primary" disabled={create.busy || !version.trim()}>
-            {create.busy ? 'Creating…' : 'Create draft'}
-          </button>
-        </div>
+        <FormActions action={create} label="Create draft" busyLabel="Creating…" disabled={!version.trim()} onCancel={onClose} />
       </Form>
     </Dialog>
   );
@@ -259,8 +240,7 @@ function ServerSettings({ ns, server, editor, onSaved }: { ns: string; server: S
     notify('Server settings saved');
     onSaved(s);
   });
-  const err = save.error as { field?: string; message: string } | undefined;
-  const fe = (k: string) => (err?.field === k || err?.field?.startsWith(`${k}.`) ? err.message : undefined);
+  const fe = fieldErrors(save.error);
   return (
     <div className="panel">
       <h2>Server settings</h2>
@@ -353,12 +333,7 @@ function DraftSettingsForm({ base, version, onSaved }: { base: string; version: 
           hint='e.g. [{"id": "key", "type": "apiKey", "in": "header", "name": "X-Key"}]'
         />
       </div>
-      <ErrorBox error={save.error} />
-      <div className="actions">
-        <button type="submit" className="primary" disabled={save.busy || !configParsed.ok || !schemesParsed.ok}>
-          {save.busy ? 'Saving…' : 'Save draft configuration'}
-        </button>
-      </div>
+      <FormActions action={save} label="Save draft configuration" busyLabel="Saving…" disabled={!configParsed.ok || !schemesParsed.ok} />
     </Form>
   );
 }

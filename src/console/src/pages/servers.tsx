@@ -3,7 +3,7 @@ import { api, enc } from '../api.js';
 import type { McpServer, Page } from '../api.js';
 import { useSession } from '../app.js';
 import { Link, navigate, path } from '../router.js';
-import { Badge, Dialog, ErrorBox, Form, Load, SelectField, TextArea, TextField, useAction, useLoad, useNotify } from '../ui.js';
+import { Badge, DataTable, Dialog, fieldErrors, Form, FormActions, Load, SelectField, TextArea, TextField, useAction, useLoad, useNotify } from '../ui.js';
 import { describeEndpoint, EndpointFields, endpointDraft, endpointOf } from './endpoint.js';
 
 const PROTOCOLS = ['http', 'https', 'mcp-streamable', 'mcp-sse', 'stdio'] as const;
@@ -48,44 +48,29 @@ export function ServersPage({ ns }: { ns: string }) {
         <button type="submit">Search</button>
       </Form>
       <Load state={state}>
-        {(page) =>
-          page.items.length === 0 ? (
-            <p className="empty">{filtered ? 'No MCP server matches.' : 'No MCP server yet. Create one, or import a Higress or Nacos definition.'}</p>
-          ) : (
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Protocol</th>
-                    <th>Backend</th>
-                    <th>State</th>
-                    <th>Published</th>
-                    <th>Latest</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((s) => (
-                    <tr key={s.id}>
-                      <td>
-                        <Link to={path('ns', ns, 'servers', s.name)}>{s.name}</Link>
-                        {s.description && <div className="muted small clamp">{s.description}</div>}
-                      </td>
-                      <td>{s.protocol}</td>
-                      <td className="break">{describeEndpoint(s.endpoint)}</td>
-                      <td>
-                        <Badge kind={s.enabled ? 'ok' : 'muted'}>{s.enabled ? 'enabled' : 'disabled'}</Badge>
-                      </td>
-                      <td>{s.publishedVersion ? <Badge kind="info">{s.publishedVersion}</Badge> : <Badge kind="warn">not published</Badge>}</td>
-                      <td>{s.latestVersion ?? '—'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-              <p className="muted small">{page.total} server(s)</p>
-            </div>
-          )
-        }
+        {(page) => (
+          <DataTable
+            columns={['Name', 'Protocol', 'Backend', 'State', 'Published', 'Latest']}
+            items={page.items}
+            empty={filtered ? 'No MCP server matches.' : 'No MCP server yet. Create one, or import a Higress or Nacos definition.'}
+            footer={<p className="muted small">{page.total} server(s)</p>}
+            row={(s) => (
+              <tr key={s.id}>
+                <td>
+                  <Link to={path('ns', ns, 'servers', s.name)}>{s.name}</Link>
+                  {s.description && <div className="muted small clamp">{s.description}</div>}
+                </td>
+                <td>{s.protocol}</td>
+                <td className="break">{describeEndpoint(s.endpoint)}</td>
+                <td>
+                  <Badge kind={s.enabled ? 'ok' : 'muted'}>{s.enabled ? 'enabled' : 'disabled'}</Badge>
+                </td>
+                <td>{s.publishedVersion ? <Badge kind="info">{s.publishedVersion}</Badge> : <Badge kind="warn">not published</Badge>}</td>
+                <td>{s.latestVersion ?? '—'}</td>
+              </tr>
+            )}
+          />
+        )}
       </Load>
       <CreateServerDialog ns={ns} open={creating} onClose={() => setCreating(false)} />
     </section>
@@ -108,8 +93,7 @@ function CreateServerDialog({ ns, open, onClose }: { ns: string; open: boolean; 
     onClose();
     navigate(path('ns', ns, 'servers', name.trim()));
   });
-  const err = create.error as { field?: string; message: string } | undefined;
-  const fe = (k: string) => (err?.field === k || err?.field?.startsWith(`${k}.`) ? err.message : undefined);
+  const fe = fieldErrors(create.error);
   return (
     <Dialog open={open} title="New MCP server" onClose={onClose} wide>
       <Form onSubmit={() => create.run()}>
@@ -122,13 +106,7 @@ function CreateServerDialog({ ns, open, onClose }: { ns: string; open: boolean; 
           {PROTOCOLS.map((p) => <option key={p} value={p}>{p}</option>)}
         </SelectField>
         <EndpointFields ns={ns} value={endpoint} onChange={setEndpoint} error={fe('endpoint')} />
-        <ErrorBox error={create.error} />
-        <div className="actions">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" className="primary" disabled={create.busy || !name.trim()}>
-            {create.busy ? 'Creating…' : 'Create MCP server'}
-          </button>
-        </div>
+        <FormActions action={create} label="Create MCP server" busyLabel="Creating…" disabled={!name.trim()} onCancel={onClose} />
       </Form>
     </Dialog>
   );

@@ -1,9 +1,9 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api, enc } from '../api.js';
 import type { Instance, Service } from '../api.js';
 import { useSession } from '../app.js';
 import { Link, navigate, path } from '../router.js';
-import { ago, Badge, Confirm, ErrorBox, Form, Load, SelectField, TextField, useAction, useLoad, useNotify } from '../ui.js';
+import { ago, Badge, Confirm, DataTable, fieldErrors, Form, FormActions, Load, SelectField, TextField, useAction, useInterval, useLoad, useNotify } from '../ui.js';
 
 type ServiceWithInstances = Service & { instances: Instance[] };
 
@@ -14,12 +14,8 @@ export function ServiceDetailPage({ ns, group, name }: { ns: string; group: stri
   const state = useLoad(() => api<ServiceWithInstances>('GET', base), [base]);
   const [deleting, setDeleting] = useState(false);
   const editor = can(ns, 'editor');
-  const { reload } = state;
-  useEffect(() => {
-    // Health changes on its own: refresh every 5 s.
-    const t = setInterval(reload, 5000);
-    return () => clearInterval(t);
-  }, [reload]);
+  // Health changes on its own: refresh every 5 s.
+  useInterval(state.reload, 5000);
 
   return (
     <section>
@@ -38,31 +34,14 @@ export function ServiceDetailPage({ ns, group, name }: { ns: string; group: stri
         {(s) => (
           <>
             <h2>Instances</h2>
-            {s.instances.length === 0 ? (
-              <p className="empty">No instance. Register one below, or from the service itself (Nacos API).</p>
-            ) : (
-              <div className="table-wrap">
-                <table className="instances">
-                  <thead>
-                    <tr>
-                      <th>Address</th>
-                      <th>Cluster</th>
-                      <th>Weight</th>
-                      <th>Health</th>
-                      <th>Enabled</th>
-                      <th>Kind</th>
-                      <th>Last beat / check</th>
-                      {editor && <th><span className="sr-only">Actions</span></th>}
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {s.instances.map((i) => (
-                      <InstanceRow key={i.id} ns={ns} instance={i} editor={editor} onChanged={state.reload} />
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
+            <DataTable
+              columns={['Address', 'Cluster', 'Weight', 'Health', 'Enabled', 'Kind', 'Last beat / check']}
+              actions={editor}
+              items={s.instances}
+              empty="No instance. Register one below, or from the service itself (Nacos API)."
+              className="instances"
+              row={(i) => <InstanceRow key={i.id} ns={ns} instance={i} editor={editor} onChanged={state.reload} />}
+            />
             {editor && <RegisterInstance ns={ns} group={group} name={name} hasEphemeral={s.instances.some((i) => i.ephemeral)} onDone={state.reload} />}
           </>
         )}
@@ -171,8 +150,7 @@ function RegisterInstance({ ns, group, name, hasEphemeral, onDone }: { ns: strin
     setF({ ...f, ip: '', port: '' });
     onDone();
   });
-  const err = register.error as { field?: string; message: string } | undefined;
-  const fieldError = (k: string) => (err?.field === k || err?.field?.startsWith(`${k}.`) ? err.message : undefined);
+  const fieldError = fieldErrors(register.error);
   return (
     <div className="panel">
       <h2>Register a persistent instance</h2>
@@ -201,12 +179,7 @@ function RegisterInstance({ ns, group, name, hasEphemeral, onDone }: { ns: strin
           </>
         )}
         <div className="grid-full">
-          <ErrorBox error={register.error} />
-          <div className="actions">
-            <button type="submit" className="primary" disabled={register.busy || !f.ip.trim() || !f.port}>
-              {register.busy ? 'Registering…' : 'Register instance'}
-            </button>
-          </div>
+          <FormActions action={register} label="Register instance" busyLabel="Registering…" disabled={!f.ip.trim() || !f.port} />
         </div>
       </Form>
     </div>

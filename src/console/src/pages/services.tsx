@@ -3,7 +3,7 @@ import { api, enc } from '../api.js';
 import type { Page, ServiceRow } from '../api.js';
 import { useSession } from '../app.js';
 import { Link, navigate, path } from '../router.js';
-import { Badge, Dialog, ErrorBox, Form, Load, TextField, useAction, useLoad, useNotify } from '../ui.js';
+import { Badge, DataTable, Dialog, Form, FormActions, Load, TextField, useAction, useLoad, useNotify } from '../ui.js';
 
 export function ServicesPage({ ns }: { ns: string }) {
   const { can } = useSession();
@@ -30,47 +30,33 @@ export function ServicesPage({ ns }: { ns: string }) {
         <button type="submit">Search</button>
       </Form>
       <Load state={state}>
-        {(page) =>
-          page.items.length === 0 ? (
-            <p className="empty">{query ? 'No service matches.' : 'No service yet. Register one, or let your services register themselves through the Nacos API.'}</p>
-          ) : (
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Group</th>
-                    <th>Instances</th>
-                    <th>Healthy</th>
-                    <th>Kind</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((s) => (
-                    <tr key={s.id}>
-                      <td>
-                        <Link to={path('ns', ns, 'services', s.group, s.name)}>{s.name}</Link>
-                      </td>
-                      <td>{s.group}</td>
-                      <td>{s.instanceCount}</td>
-                      <td>
-                        {s.instanceCount === 0 ? (
-                          <Badge kind="muted">none</Badge>
-                        ) : (
-                          <Badge kind={s.healthyCount === 0 ? 'bad' : s.healthyCount < s.instanceCount ? 'warn' : 'ok'}>
-                            {s.healthyCount}/{s.instanceCount} healthy
-                          </Badge>
-                        )}
-                      </td>
-                      <td>{s.ephemeral === null ? '—' : s.ephemeral ? 'ephemeral' : 'persistent'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-              <p className="muted small">{page.total} service(s)</p>
-            </div>
-          )
-        }
+        {(page) => (
+          <DataTable
+            columns={['Name', 'Group', 'Instances', 'Healthy', 'Kind']}
+            items={page.items}
+            empty={query ? 'No service matches.' : 'No service yet. Register one, or let your services register themselves through the Nacos API.'}
+            footer={<p className="muted small">{page.total} service(s)</p>}
+            row={(s) => (
+              <tr key={s.id}>
+                <td>
+                  <Link to={path('ns', ns, 'services', s.group, s.name)}>{s.name}</Link>
+                </td>
+                <td>{s.group}</td>
+                <td>{s.instanceCount}</td>
+                <td>
+                  {s.instanceCount === 0 ? (
+                    <Badge kind="muted">none</Badge>
+                  ) : (
+                    <Badge kind={s.healthyCount === 0 ? 'bad' : s.healthyCount < s.instanceCount ? 'warn' : 'ok'}>
+                      {s.healthyCount}/{s.instanceCount} healthy
+                    </Badge>
+                  )}
+                </td>
+                <td>{s.ephemeral === null ? '—' : s.ephemeral ? 'ephemeral' : 'persistent'}</td>
+              </tr>
+            )}
+          />
+        )}
       </Load>
       <CreateServiceDialog ns={ns} open={creating} onClose={() => setCreating(false)} />
     </section>
@@ -95,13 +81,7 @@ function CreateServiceDialog({ ns, open, onClose }: { ns: string; open: boolean;
         <TextField label="Service name" required autoFocus value={name} onChange={(e) => setName(e.target.value)} error={err?.field === 'name' ? err.message : undefined} />
         <TextField label="Group" value={group} onChange={(e) => setGroup(e.target.value)} />
         <TextField label="Protect threshold" type="number" min={0} max={1} step={0.05} value={threshold} onChange={(e) => setThreshold(e.target.value)} hint="0 to 1; above 0, unhealthy instances are still used when fewer than this share are healthy." />
-        <ErrorBox error={create.error} />
-        <div className="actions">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" className="primary" disabled={create.busy || !name.trim()}>
-            {create.busy ? 'Creating…' : 'Create service'}
-          </button>
-        </div>
+        <FormActions action={create} label="Create service" busyLabel="Creating…" disabled={!name.trim()} onCancel={onClose} />
       </Form>
     </Dialog>
   );

@@ -3,7 +3,7 @@ import { api, enc } from '../api.js';
 import type { ServerView, SpecChange, VersionSummary } from '../api.js';
 import { useSession } from '../app.js';
 import { Link, path } from '../router.js';
-import { Badge, Confirm, ErrorBox, Form, Load, SelectField, Spinner, useAction, useLoad, useNotify, when } from '../ui.js';
+import { Badge, Confirm, DataTable, ErrorBox, Form, Load, SelectField, Spinner, useAction, useLoad, useNotify, when } from '../ui.js';
 import { NewDraftDialog, serverBase } from './server-detail.js';
 
 function statusKind(s: VersionSummary['status']) {
@@ -59,53 +59,42 @@ export function VersionsPage({ ns, name }: { ns: string; name: string }) {
               <p className="muted">
                 Agents are served {s.publishedVersion ? <>version <strong>{s.publishedVersion}</strong></> : 'nothing yet (no version is published)'}. Published and archived versions never change; drafts do.
               </p>
-              <div className="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th>Version</th>
-                      <th>Status</th>
-                      <th>Tools</th>
-                      <th>Created</th>
-                      <th>Published</th>
-                      {editor && <th><span className="sr-only">Actions</span></th>}
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {versions.map((v) => (
-                      <tr key={v.version}>
-                        <td><strong>{v.version}</strong></td>
-                        <td><Badge kind={statusKind(v.status)}>{v.status}</Badge></td>
-                        <td>{v.toolCount}</td>
-                        <td>{when(v.createdAt)}</td>
-                        <td>{when(v.publishedAt)}</td>
-                        {editor && (
-                          <td className="row-actions">
-                            {v.status === 'draft' && (
-                              <button type="button" className="primary" onClick={() => setPending({ kind: 'publish', version: v.version })}>
-                                Publish {v.version}
-                              </button>
-                            )}
-                            {v.status === 'archived' && v.publishedAt !== null && (
-                              <button type="button" onClick={() => setPending({ kind: 'rollback', version: v.version })}>
-                                Roll back to {v.version}
-                              </button>
-                            )}
-                            <button type="button" onClick={() => setDraftFrom(v.version)}>
-                              New draft from {v.version}
-                            </button>
-                            {v.status !== 'published' && (
-                              <button type="button" className="danger-outline" onClick={() => setPending({ kind: 'delete', version: v.version })}>
-                                Delete
-                              </button>
-                            )}
-                          </td>
+              <DataTable
+                columns={['Version', 'Status', 'Tools', 'Created', 'Published']}
+                actions={editor}
+                items={versions}
+                row={(v) => (
+                  <tr key={v.version}>
+                    <td><strong>{v.version}</strong></td>
+                    <td><Badge kind={statusKind(v.status)}>{v.status}</Badge></td>
+                    <td>{v.toolCount}</td>
+                    <td>{when(v.createdAt)}</td>
+                    <td>{when(v.publishedAt)}</td>
+                    {editor && (
+                      <td className="row-actions">
+                        {v.status === 'draft' && (
+                          <button type="button" className="primary" onClick={() => setPending({ kind: 'publish', version: v.version })}>
+                            Publish {v.version}
+                          </button>
                         )}
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+                        {v.status === 'archived' && v.publishedAt !== null && (
+                          <button type="button" onClick={() => setPending({ kind: 'rollback', version: v.version })}>
+                            Roll back to {v.version}
+                          </button>
+                        )}
+                        <button type="button" onClick={() => setDraftFrom(v.version)}>
+                          New draft from {v.version}
+                        </button>
+                        {v.status !== 'published' && (
+                          <button type="button" className="danger-outline" onClick={() => setPending({ kind: 'delete', version: v.version })}>
+                            Delete
+                          </button>
+                        )}
+                      </td>
+                    )}
+                  </tr>
+                )}
+              />
               {versions.length >= 2 && <DiffView base={base} versions={versions} published={s.publishedVersion} />}
               {draftFrom && <NewDraftDialog key={draftFrom} ns={ns} server={s} from={draftFrom} open onClose={() => setDraftFrom(undefined)} onCreated={state.reload} />}
             </>
@@ -164,33 +153,22 @@ function DiffView({ base, versions, published }: { base: string; versions: Versi
       <ErrorBox error={compare.error} />
       {compare.busy && <Spinner label="Comparing…" />}
       {shown && !compare.busy && (
-        shown.changes.length === 0 ? (
-          <p className="empty">{shown.from} and {shown.to} have the same content.</p>
-        ) : (
-          <div className="table-wrap">
-            <table className="diff" data-testid="diff">
-              <caption className="sr-only">Changes from {shown.from} to {shown.to}</caption>
-              <thead>
-                <tr>
-                  <th>Where</th>
-                  <th>Change</th>
-                  <th>{shown.from}</th>
-                  <th>{shown.to}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {shown.changes.map((c, i) => (
-                  <tr key={i} className={`diff-${c.kind}`}>
-                    <td><code className="break">{c.path}</code></td>
-                    <td><Badge kind={c.kind === 'added' ? 'ok' : c.kind === 'removed' ? 'bad' : 'warn'}>{c.kind}</Badge></td>
-                    <td><pre className="diff-old">{fmt(c.from)}</pre></td>
-                    <td><pre className="diff-new">{fmt(c.to)}</pre></td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )
+        <DataTable
+          columns={['Where', 'Change', shown.from, shown.to]}
+          items={shown.changes}
+          empty={<>{shown.from} and {shown.to} have the same content.</>}
+          caption={<>Changes from {shown.from} to {shown.to}</>}
+          className="diff"
+          testId="diff"
+          row={(c, i) => (
+            <tr key={i} className={`diff-${c.kind}`}>
+              <td><code className="break">{c.path}</code></td>
+              <td><Badge kind={c.kind === 'added' ? 'ok' : c.kind === 'removed' ? 'bad' : 'warn'}>{c.kind}</Badge></td>
+              <td><pre className="diff-old">{fmt(c.from)}</pre></td>
+              <td><pre className="diff-new">{fmt(c.to)}</pre></td>
+            </tr>
+          )}
+        />
       )}
     </div>
   );
