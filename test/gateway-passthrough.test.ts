@@ -63,6 +63,7 @@ describe('credential passthrough through a running gateway', () => {
         securitySchemes: [
           { id: 'user-bearer', type: 'http', scheme: 'bearer' }, { id: 'user-key', type: 'apiKey', in: 'header', name: 'X-User-Key' },
           { id: 'backend-key', type: 'apiKey', in: 'header', name: 'X-Backend-Key', defaultCredential: 'service-key' },
+          { id: 'url-key', type: 'apiKey', in: 'query', name: 'key' },
         ],
         tools: [
           restTool('profile', { url: '/profile', security: { id: 'user-bearer', passthrough: true } }),
@@ -70,6 +71,8 @@ describe('credential passthrough through a running gateway', () => {
           // The agent's bearer token reaches the backend as its API key; the agent's X-User-Key is taken and dropped.
           restTool('relayed', { url: '/relayed', security: { id: 'backend-key', passthrough: true, clientId: 'user-bearer' } }),
           restTool('service', { url: '/service', security: { id: 'backend-key', clientId: 'user-key' } }),
+          // Agents that can only be given a URL put their key in it.
+          restTool('by-url', { url: '/by-url', security: { id: 'backend-key', passthrough: true, clientId: 'url-key' } }),
         ],
       },
     });
@@ -239,6 +242,19 @@ describe('credential passthrough through a running gateway', () => {
       assert.deepEqual([last().path, last().headers['x-backend-key'], last().headers['x-user-key']], ['/service', 'service-key', undefined]);
     } finally {
       await client.close();
+    }
+    // A key in the agent's URL: Streamable HTTP (each POST's URL) and legacy SSE (the GET's URL, kept for the session's POSTs).
+    for (const transport of [new SdkStreamable(new URL(`${schemes}?key=url-key-1`)), new SdkSse(new URL(`${schemes}/sse?key=url-key-2`))]) {
+      const byUrl = new SdkClient({ name: 'by-url', version: '1.0.0' });
+      await byUrl.connect(transport);
+      try {
+        const r = await byUrl.callTool({ name: 'by-url', arguments: {} });
+        assert.equal(r.isError, undefined);
+        assert.deepEqual([last().path, last().query], ['/by-url', '']);
+        assert.equal(last().headers['x-backend-key'], transport instanceof SdkSse ? 'url-key-2' : 'url-key-1');
+      } finally {
+        await byUrl.close();
+      }
     }
     // Without the bearer token, the backend scheme's default credential stands in (passthrough > configured > default).
     const fallback = await modernPost(schemes, 7, 'tools/call', { name: 'relayed', arguments: {} });

@@ -28,6 +28,11 @@ export interface ToolCallRequest {
   clientHeaders: ClientHeaders;
   /** Cancelled when the agent cancels or disconnects. */
   cancellation: CallCancellation;
+  /**
+   * The query string of the agent's request URL, without `?` (legacy SSE: that of the GET), for
+   * credentials agents put in the URL; parsed only by a tool that takes one from there.
+   */
+  clientQuery?: string;
 }
 
 /** What an executor sees of a call's cancellation (see `Cancellation`). */

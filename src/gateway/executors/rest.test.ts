@@ -509,6 +509,13 @@ describe('REST executor', () => {
       assert.deepEqual([stripped?.headers['x-backend-key'], stripped?.headers['x-client-key']], ['default-key', undefined]);
       assert.deepEqual([only?.headers['x-client-key'], only?.headers['x-backend-key'], only?.headers['authorization']], [undefined, undefined, 'Bearer t']);
       assert.equal(none?.path, '/plain');
+      // A key in the agent's URL (apiKey in: query); the gateway's own key there does not count.
+      const fromQuery = executor('secure.yaml', 'query-to-header', { passthrough });
+      assert.deepEqual(await fromQuery.execute({ args: {}, clientHeaders: {}, clientQuery: 'x=1&api_key=agent%20q', cancellation: new Cancellation() }), ok);
+      assert.deepEqual(await fromQuery.execute({ args: {}, clientHeaders: {}, clientQuery: 'api_key=mgk_gatewaykey', cancellation: new Cancellation() }), ok);
+      const [queried, notGateway] = backend.take();
+      assert.deepEqual([queried?.path, queried?.query, queried?.headers['x-backend-key']], ['/keyed', '', 'agent q']);
+      assert.equal(notGateway?.headers['x-backend-key'], 'default-key');
       // Without a fallback credential, a missing passed-through one is a 401 named by the agent-side scheme.
       const { spec } = fixture('secure.yaml');
       const noDefault = { ...spec, securitySchemes: spec.securitySchemes.map((x) => (x.id === 'backend-key' ? { ...x, defaultCredential: undefined } : x)) };

@@ -94,6 +94,8 @@ interface CompiledScheme {
   /** Lower-case header name (http schemes: authorization). */
   readonly header: string | undefined;
   readonly cookie: string | undefined;
+  /** Query parameter name (apiKey schemes `in: query`). */
+  readonly query: string | undefined;
 }
 
 interface CompiledSecurity {
@@ -436,7 +438,7 @@ class RestExecutor implements ToolExecutor {
     if (call.cancellation.cancelled) return text('cancelled', true);
     const args = this.collectArgs(call.args);
     const data = { args, config: this.config } as unknown as Json;
-    const credential = this.security ? this.takeCredential(this.security, call.clientHeaders) : undefined;
+    const credential = this.security ? this.takeCredential(this.security, call) : undefined;
     if (this.direct) return this.directResult(data);
 
     let built: BuiltRequest;
@@ -466,9 +468,10 @@ class RestExecutor implements ToolExecutor {
   }
 
   /** The agent's credential to forward, when the tool passes it through; a missing one without a fallback is a 401. */
-  private takeCredential(security: CompiledSecurity, headers: ClientHeaders): string | undefined {
+  private takeCredential(security: CompiledSecurity, call: ToolCallRequest): string | undefined {
     const { client } = security;
     if (!security.passthrough || !client) return undefined;
+    const headers = call.clientHeaders;
     const { scheme } = client;
     let value: string | undefined;
     if (scheme.type === 'http') {
@@ -485,6 +488,9 @@ class RestExecutor implements ToolExecutor {
       const prefix = `${client.cookie}=`;
       const c = cookiesOf(headers).find((x) => x.startsWith(prefix));
       if (c !== undefined && c.length > prefix.length) value = c.slice(prefix.length);
+    } else if (client.query && call.clientQuery) {
+      const v = new URLSearchParams(call.clientQuery).get(client.query)?.trim();
+      if (v && !v.startsWith(CONSUMER_KEY_PREFIX)) value = v;
     }
     if (value === undefined && security.configured === undefined) throw this.missingCredential(scheme);
     return value;
@@ -798,16 +804,16 @@ function compileScheme(id: string, field: string, schemes: readonly SecuritySche
   if (!scheme) throw invalid(field, `no security scheme ${JSON.stringify(id)} in server.securitySchemes`);
   if (scheme.type === 'http') {
     if (scheme.scheme !== 'bearer' && scheme.scheme !== 'basic') throw invalid(field, `http scheme ${JSON.stringify(scheme.scheme ?? '')} is not supported (bearer or basic)`);
-    return { scheme, header: 'authorization', cookie: undefined };
+    return { scheme, header: 'authorization', cookie: undefined, query: undefined };
   }
   if (!scheme.name) throw invalid(field, `apiKey scheme ${JSON.stringify(scheme.id)} has no name`);
   if (scheme.in === 'header') {
     if (!TOKEN.test(scheme.name)) throw invalid(field, `${JSON.stringify(scheme.name)} is not a header name`);
-    return { scheme, header: scheme.name.toLowerCase(), cookie: undefined };
+    return { scheme, header: scheme.name.toLowerCase(), cookie: undefined, query: undefined };
   }
-  if (scheme.in === 'cookie') return { scheme, header: undefined, cookie: scheme.name };
+  if (scheme.in === 'cookie') return { scheme, header: undefined, cookie: scheme.name, query: undefined };
   if (scheme.in !== 'query') throw invalid(field, `apiKey scheme ${JSON.stringify(scheme.id)} needs in: header, query or cookie`);
-  return { scheme, header: undefined, cookie: undefined };
+  return { scheme, header: undefined, cookie: undefined, query: scheme.name };
 }
 
 /** A response body as template data: its JSON value, else the text itself. */

@@ -90,6 +90,19 @@ const PRIMING_SINCE = '2025-11-25';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'content-type', 'accept', 'accept-encoding', 'last-event-id']);
 const HEADER_SENTINEL = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/;
 
+/**
+ * Where a legacy SSE session keeps the query string of its GET: among its headers (sealed with
+ * them in Redis) under a name no header can have, so it is never forwarded as one.
+ */
+const SSE_QUERY = '?';
+
+/** The query string of a request, without `?`. */
+function queryOf(req: IncomingMessage): string {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  return q < 0 ? '' : url.slice(q + 1);
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -421,7 +434,7 @@ export class McpHandler {
 
     const cancellation = new Cancellation();
     res.once('close', () => { if (!res.writableFinished) cancellation.cancel(); });
-    const ctx: CallContext = { era: 'modern', server, consumer, clientHeaders: req.headers, cancellation };
+    const ctx: CallContext = { era: 'modern', server, consumer, clientHeaders: req.headers, clientQuery: queryOf(req), cancellation };
     try {
       const result = await this.call(ctx, message.method, message.params);
       if (!cancellation.cancelled) this.send(res, 200, resultMessage(message.id, decorateModern(message.method, result, ctx)));
@@ -475,7 +488,7 @@ export class McpHandler {
     }
     const progressToken = (message.params._meta as { progressToken?: unknown } | undefined)?.progressToken;
     const wantsStream = progressToken !== undefined && (header(req, 'accept') ?? '').includes('text/event-stream');
-    const answer = await this.answerLegacy(session, server, consumer, req.headers, message, wantsStream ? res : undefined, progressToken);
+    const answer = await this.answerLegacy(session, server, consumer, req.headers, queryOf(req), message, wantsStream ? res : undefined, progressToken);
     if (wantsStream) {
       writeEvent(res, answer);
       res.end();
@@ -499,7 +512,7 @@ export class McpHandler {
         answers.push(errorMessage(idOf(raw), toGatewayError(err)));
         continue;
       }
-      if (message.kind === 'request') answers.push(await this.answerLegacy(session, server, consumer, req.headers, message));
+      if (message.kind === 'request') answers.push(await this.answerLegacy(session, server, consumer, req.headers, queryOf(req), message));
     }
     if (answers.length === 0) return this.accepted(res);
     this.send(res, 200, `[${answers.join(',')}]`);
@@ -524,14 +537,17 @@ export class McpHandler {
   }
 
   /** Answer one 2025-era request as a JSON-RPC message (result or error). */
-  private async answerLegacy(session: SessionRecord, server: CompiledServer, consumer: CompiledConsumer | null, headers: ClientHeaders, message: Extract<JsonRpcMessage, { kind: 'request' }>, progressStream?: ServerResponse, progressToken?: unknown): Promise<string> {
+  private async answerLegacy(session: SessionRecord, server: CompiledServer, consumer: CompiledConsumer | null, headers: ClientHeaders, query: string, message: Extract<JsonRpcMessage, { kind: 'request' }>, progressStream?: ServerResponse, progressToken?: unknown): Promise<string> {
     if (!knowsMethod('legacy', message.method)) return errorMessage(message.id, new GatewayError('METHOD_NOT_FOUND', 'Method not found'));
     if (message.method === 'initialize') return errorMessage(message.id, new GatewayError('INVALID_REQUEST', 'Invalid Request: Server already initialized'));
     const cancellation = new Cancellation();
     const key = `${session.id}:${String(message.id)}`;
     this.inflight.set(key, cancellation);
-    const effectiveHeaders = session.kind === 'sse' ? { ...session.headers, ...headers } : headers;
-    const ctx: CallContext = { era: 'legacy', server, consumer, clientHeaders: effectiveHeaders, cancellation };
+    // Legacy SSE: the GET's headers and query carry into the session's POSTs (sent to our message endpoint).
+    const sse = session.kind === 'sse';
+    const effectiveHeaders = sse ? { ...session.headers, ...headers } : headers;
+    const clientQuery = sse ? session.headers[SSE_QUERY] ?? '' : query;
+    const ctx: CallContext = { era: 'legacy', server, consumer, clientHeaders: effectiveHeaders, clientQuery, cancellation };
     if (progressStream) progressStream.writeHead(200, SSE_HEADERS);
     const onProgress = progressStream
       ? (progress: number, total?: number) => writeEvent(progressStream, notificationMessage('notifications/progress', { progressToken, progress, ...(total !== undefined ? { total } : {}) }))
@@ -655,6 +671,8 @@ export class McpHandler {
     const nominated = new Set((header(req, 'connection') ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !HOP_BY_HOP.has(k) && !nominated.has(k)) headers[k] = v;
+    const query = queryOf(req);
+    if (query !== '') headers[SSE_QUERY] = query;
     const session: SessionRecord = {
       id: randomUUID(), kind: 'sse', namespace: server.namespace, server: server.name, protocolVersion: '2024-11-05',
       consumerId: consumer?.id ?? null, headers, createdAt: Date.now(),
@@ -698,7 +716,7 @@ export class McpHandler {
       answer = resultMessage(message.id, result);
     } else {
       try {
-        answer = await this.answerLegacy(session, server, consumer, req.headers, message);
+        answer = await this.answerLegacy(session, server, consumer, req.headers, '', message);
       } catch (err) {
         answer = errorMessage(message.id, toGatewayError(err, this.opts.logger));
       }

@@ -40,6 +40,8 @@ export interface CallContext {
   server: CompiledServer;
   consumer: CompiledConsumer | null;
   clientHeaders: ClientHeaders;
+  /** The query string of the agent's request (see `ToolCallRequest.clientQuery`). */
+  clientQuery: string;
   cancellation: CallCancellation;
 }
 
@@ -151,7 +153,7 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       const problem = tool.validate(args);
       if (problem) throw new GatewayError('INVALID_PARAMS', `Invalid arguments for tool ${name}: ${problem}`);
       options.onProgress?.(0, 1);
-      const result: CallToolResult = await tool.executor.execute({ args, clientHeaders: ctx.clientHeaders, cancellation: ctx.cancellation });
+      const result: CallToolResult = await tool.executor.execute({ args, clientHeaders: ctx.clientHeaders, clientQuery: ctx.clientQuery, cancellation: ctx.cancellation });
       options.onProgress?.(1, 1);
       return result as unknown as Record<string, unknown>;
     }
