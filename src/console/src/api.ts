@@ -3,7 +3,7 @@
  * kept in sessionStorage (gone when the tab closes). A 401 ends the session and shows the login.
  */
 import type {
-  ApiToken, Endpoint, Instance, McpServer, McpServerSpec, Namespace, Role, Service, Tool, User, VersionStatus,
+  ApiToken, Endpoint, Instance, McpServer, McpServerSpec, McpServerVersion, Namespace, Role, Service, Tool, User, VersionStatus,
 } from '../../registry/domain/model.js';
 
 export type { ApiToken, Endpoint, Instance, McpServer, McpServerSpec, Namespace, Role, Service, Tool, User, VersionStatus };
@@ -104,14 +104,8 @@ export interface ServerView extends McpServer {
   spec?: McpServerSpec;
 }
 
-export interface VersionView {
-  serverId: string;
-  version: string;
-  status: VersionStatus;
-  spec: McpServerSpec;
-  createdAt: number;
-  publishedAt: number | null;
-}
+/** A version as the API answers it: the stored version. */
+export type VersionView = McpServerVersion;
 
 export interface SpecChange {
   path: string;

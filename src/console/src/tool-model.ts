@@ -3,6 +3,7 @@
  * and the `Tool` it saves, and where an API error's `field` points in the editor.
  */
 import type { ArgPosition, RestSecurity, RestTemplate, Tool } from '../../registry/domain/model.js';
+import { parseJsonAt } from './json-text.js';
 
 export const ARG_TYPES = ['string', 'number', 'integer', 'boolean', 'array', 'object'] as const;
 export type ArgType = (typeof ARG_TYPES)[number];
@@ -236,24 +237,9 @@ export function draftFromTool(t: Tool): ToolDraft {
 
 /** Parse JSON text, answering the problem with line and column. */
 export function parseJsonText(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (e) {
-    const message = (e as Error).message;
-    const pos = /position (\d+)/.exec(message);
-    if (!pos) return { ok: false, message };
-    const offset = Number(pos[1]);
-    let line = 1;
-    let start = 0;
-    for (let i = 0; i < offset && i < text.length; i++) {
-      if (text[i] === '\n') {
-        line++;
-        start = i + 1;
-      }
-    }
-    const detail = message.replace(/ in JSON at position \d+.*$/s, '').replace(/^JSON\.parse: /, '');
-    return { ok: false, message: `not valid JSON: line ${line}, column ${offset - start + 1}: ${detail}` };
-  }
+  const p = parseJsonAt(text);
+  if (p.ok) return p;
+  return { ok: false, message: p.line === undefined ? p.message : `not valid JSON: line ${p.line}, column ${p.column}: ${p.detail}` };
 }
 
 /** The input schema the draft describes, or the JSON problem. */

@@ -2,6 +2,7 @@
 import { Component, createContext, useCallback, useContext, useEffect, useId, useRef, useState } from 'react';
 import type { ErrorInfo, FormEvent, InputHTMLAttributes, ReactNode, SelectHTMLAttributes, TextareaHTMLAttributes } from 'react';
 import { ApiError } from './api.js';
+import { parseJsonAt } from './json-text.js';
 
 // ------------------------------------------------------------ data loading
 
@@ -460,32 +461,11 @@ export function Badge({ kind, children }: { kind: 'ok' | 'warn' | 'bad' | 'info'
   return <span className={`badge badge-${kind}`}>{children}</span>;
 }
 
-/** A 1-based line and column of a string offset. */
-export function lineCol(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let start = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text[i] === '\n') {
-      line++;
-      start = i + 1;
-    }
-  }
-  return { line, column: offset - start + 1 };
-}
-
 /** Parse JSON text; answers the value or the problem with its line and column. */
 export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string; line?: number; column?: number } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (e) {
-    const message = (e as Error).message;
-    const pos = /position (\d+)/.exec(message);
-    if (pos) {
-      const { line, column } = lineCol(text, Number(pos[1]));
-      return { ok: false, message: `line ${line}, column ${column}: ${message.replace(/ in JSON at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)$/, '')}`, line, column };
-    }
-    return { ok: false, message };
-  }
+  const p = parseJsonAt(text);
+  if (p.ok || p.line === undefined) return p.ok ? p : { ok: false, message: p.message };
+  return { ok: false, message: `line ${p.line}, column ${p.column}: ${p.detail}`, line: p.line, column: p.column };
 }
 
 export function pretty(v: unknown): string {
