@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../lib/logger.js';
 import type { ChangeFeed } from '../domain/context.js';
-import type { LeaderLock, Store } from '../store/store.js';
+import type { ClusterNodeRecord, LeaderLock, Store } from '../store/store.js';
 
 /** The lock that elects the node running the registry's singleton jobs. */
 export const JOBS_LOCK = 'registry-jobs';
@@ -28,20 +28,12 @@ export interface ClusterNodeOptions {
   id?: string;
 }
 
-/** One node in the answer of GET /api/v1/cluster. */
-export interface ClusterNodeView {
-  id: string;
-  address: string;
-  version: string;
-  roles: string[];
-  startedAt: number;
-  lastSeen: number;
+/** One node in the answer of GET /api/v1/cluster: its record, and what this node makes of it. */
+export interface ClusterNodeView extends Omit<ClusterNodeRecord, 'isLeader'> {
   /** Seen within 3 heartbeat intervals (by the database's clock). */
   alive: boolean;
   /** Holds the leader lock: runs expiry, health checks and pruning. */
   leader: boolean;
-  /** The newest revision the node had seen at its last heartbeat. */
-  revision: number;
   /** The node answering this request. */
   self: boolean;
 }
