@@ -39,12 +39,4 @@ export class Cancellation implements CallCancellation {
     this.listeners = undefined;
     if (list) for (const l of list) l();
   }
-
-  /** A cancellation that follows `signal` (for callers that hold an AbortSignal). */
-  static following(signal: AbortSignal): Cancellation {
-    const c = new Cancellation();
-    if (signal.aborted) c.cancel();
-    else signal.addEventListener('abort', () => c.cancel(), { once: true });
-    return c;
-  }
 }

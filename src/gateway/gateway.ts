@@ -93,18 +93,17 @@ export class Gateway {
       const raw = req.url ?? '/';
       const q = raw.indexOf('?');
       const pathname = q < 0 ? raw : raw.slice(0, q);
-      if (pathname.startsWith('/mcp/')) return handler.handle(req, res, pathname.slice(5), new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)));
-      const url = { pathname };
-      if (url.pathname === '/healthz') return json(res, 200, { status: 'UP' });
-      if (url.pathname === '/readyz') {
+      if (pathname.startsWith('/mcp/')) return handler.handle(req, res, pathname.slice(5));
+      if (pathname === '/healthz') return json(res, 200, { status: 'UP' });
+      if (pathname === '/readyz') {
         const ok = handler.current.revision > 0 && (opts.ready?.() ?? true);
         return json(res, ok ? 200 : 503, { status: ok ? 'UP' : 'DOWN', revision: handler.current.revision, source: opts.source.describe() });
       }
-      if (url.pathname === '/metrics') {
+      if (pathname === '/metrics') {
         res.writeHead(200, { 'content-type': metrics.contentType });
         return void res.end(await metrics.metrics());
       }
-      return json(res, 404, { error: { code: 'ROUTE_NOT_FOUND', message: `no endpoint ${req.method} ${url.pathname}; MCP endpoints are /mcp/{namespace}/{server}` } });
+      return json(res, 404, { error: { code: 'ROUTE_NOT_FOUND', message: `no endpoint ${req.method} ${pathname}; MCP endpoints are /mcp/{namespace}/{server}` } });
     };
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

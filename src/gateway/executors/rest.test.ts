@@ -154,8 +154,15 @@ function textOf(result: CallToolResult): string {
   return first.text;
 }
 
+/** A call's cancellation that follows `signal` (an AbortController's, in these tests). */
+function following(signal: AbortSignal | undefined): Cancellation {
+  const c = new Cancellation();
+  signal?.addEventListener('abort', () => c.cancel(), { once: true });
+  return c;
+}
+
 function call(executor: ToolExecutor, args: Record<string, unknown>, clientHeaders: ClientHeaders = {}, signal?: AbortSignal): Promise<CallToolResult> {
-  return executor.execute({ args, clientHeaders, cancellation: signal ? Cancellation.following(signal) : new Cancellation() });
+  return executor.execute({ args, clientHeaders, cancellation: following(signal) });
 }
 
 async function rejectsWith(promise: Promise<unknown>, code: GatewayError['code'], message: RegExp): Promise<GatewayError> {

@@ -272,7 +272,7 @@ export class McpHandler {
   }
 
   /** Handle a request under `/mcp/`; `path` is the part after `/mcp/`. */
-  async handle(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     try {
       this.checkOrigin(req);
       const route = this.route(path);
@@ -287,7 +287,7 @@ export class McpHandler {
       }
       if (route.kind === 'message') {
         if (req.method !== 'POST') throw new GatewayError('METHOD_NOT_ALLOWED', 'Method not allowed.', undefined, { allow: 'POST' });
-        return await this.legacySseMessage(req, res, server, consumer, query.get('sessionId'));
+        return await this.legacySseMessage(req, res, server, consumer, new URLSearchParams(queryOf(req)).get('sessionId'));
       }
       switch (req.method) {
         case 'POST':
