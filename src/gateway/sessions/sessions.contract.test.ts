@@ -137,6 +137,11 @@ for (const subject of [memory, redisSubject]) {
       await sleep(200);
       assert.ok(await a.sessions.get(kept.id), 'alive 400 ms after creation: the touch refreshed it');
       assert.equal(await a.sessions.get(other.id), undefined, 'the untouched one expired');
+    });
+
+    it('touches more sessions than one batch holds', async () => {
+      // An idle time no busy machine reaches while 2,500 sessions are created.
+      const [a, b] = await subject.replicas({ idleMs: 600_000 });
       const many = Array.from({ length: 2500 }, () => record({ headers: {} }));
       await Promise.all(many.map((r) => a.sessions.create(r)));
       assert.equal((await b.sessions.touch(many.map((r) => r.id))).size, 2500, 'more than one batch');
