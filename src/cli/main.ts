@@ -8,9 +8,9 @@ import { isDefinitionPath, startGateway, startRegistry, startServe } from './rol
 import type { Running } from './roles.js';
 
 const ROLE_OPTIONS: Record<RoleName, string[]> = {
-  serve: ['host', 'registryPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'redis'],
-  registry: ['host', 'registryPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername'],
-  gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis', 'allowedOrigins'],
+  serve: ['host', 'registryPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'redis'],
+  registry: ['host', 'registryPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts'],
+  gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis', 'allowedOrigins', 'allowedHosts'],
 };
 
 const DESCRIPTIONS: Record<RoleName, string> = {

@@ -36,7 +36,8 @@ export const OPTIONS = [
   { key: 'registryToken', env: 'MCPGATE_REGISTRY_TOKEN', flag: undefined, schema: z.string().min(1), doc: 'Gateway role: API token used to read the registry watch API.' },
   { key: 'gatewayConfig', env: 'MCPGATE_GATEWAY_CONFIG', flag: '--definitions <path>', schema: z.string().min(1), doc: 'Gateway role: a Higress-format server definition file, or a directory of them (one server per file), served at `/mcp/public/{name}` instead of a registry\'s configuration and reloaded on change. `mcpgate gateway --config PATH` means the same when PATH is a directory or a definition file.' },
   { key: 'sessionEncryptionKey', env: 'MCPGATE_SESSION_KEY', flag: undefined, schema: z.string().min(16), doc: 'Gateway with Redis: secret from which the key that encrypts forwarded credentials in Redis is derived; the same on every replica. When unset, a random key is kept in Redis itself (protects against partial exposure only): set it in production.' },
-  { key: 'allowedOrigins', env: 'MCPGATE_ALLOWED_ORIGINS', flag: '--allowed-origins <origins>', schema: list, doc: 'Gateway: browser origins allowed to call the MCP endpoints besides loopback and the gateway\'s own host, comma-separated (others get 403).' },
+  { key: 'allowedOrigins', env: 'MCPGATE_ALLOWED_ORIGINS', flag: '--allowed-origins <origins>', schema: list, doc: 'Browser origins allowed to call the registry APIs and the MCP endpoints besides the server\'s own origin (and, on the gateway, loopback origins such as a local MCP Inspector), comma-separated, e.g. `https://app.example.com`. Requests from other origins get 403.' },
+  { key: 'allowedHosts', env: 'MCPGATE_ALLOWED_HOSTS', flag: '--allowed-hosts <names>', schema: list, doc: 'Host names the registry and gateway answer to besides their bound address (DNS rebinding protection), comma-separated; `*.example.com` matches subdomains, `*` any name. Bound to loopback, only `localhost` and loopback IP literals are accepted unless listed here; bound elsewhere, requests from browsers must name the bound address, the machine\'s name or a listed host. When set, every request must.' },
   { key: 'sessionIdleSeconds', env: 'MCPGATE_SESSION_IDLE_SECONDS', flag: undefined, schema: z.coerce.number().int().min(10), doc: 'Gateway: idle MCP sessions are ended after this many seconds. Default 1800.' },
   { key: 'redis', env: 'MCPGATE_REDIS', flag: '--redis <url>', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), doc: 'Gateway role: Redis URL for shared sessions (memory when unset).' },
 ] as const;
@@ -62,6 +63,7 @@ export interface Config {
   gatewayConfig?: string;
   redis?: string;
   allowedOrigins: string[];
+  allowedHosts: string[];
   sessionIdleSeconds: number;
   sessionEncryptionKey?: string;
 }
@@ -159,6 +161,7 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
     ...(v.gatewayConfig ? { gatewayConfig: v.gatewayConfig } : {}),
     ...(v.redis ? { redis: v.redis } : {}),
     allowedOrigins: v.allowedOrigins ?? [],
+    allowedHosts: v.allowedHosts ?? [],
     sessionIdleSeconds: v.sessionIdleSeconds ?? 1800,
     ...(v.sessionEncryptionKey ? { sessionEncryptionKey: v.sessionEncryptionKey } : {}),
   };
