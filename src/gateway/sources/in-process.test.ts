@@ -48,10 +48,11 @@ function waitFor<T>(check: () => T | undefined, timeoutMs: number, what: string)
 
 describe('InProcessSource', () => {
   let reg: TestRegistry;
-  before(async () => { reg = await startRegistry(); });
+  // Polling far too slow to matter: what the source delivers, it was pushed by the write.
+  before(async () => { reg = await startRegistry({ revisionPollMs: 3_600_000 }); });
   after(async () => { await reg.close(); });
 
-  it('delivers the snapshot at start, then a registry write within 200 ms', async () => {
+  it('delivers the snapshot at start, then a registry write as it is made (pushed, not polled)', async () => {
     const { services } = reg.registry;
     const source = new InProcessSource(services.watch, services.feed);
     const seen: RegistrySnapshot[] = [];
@@ -61,11 +62,8 @@ describe('InProcessSource', () => {
       assert.equal(seen[0]!.revision, await services.store.revision());
       assert.match(source.describe(), /in-process/);
 
-      const t0 = performance.now();
       await services.mcp.create('public', { name: 'weather' }, spec('1.0.0', 'current weather'), true);
-      const delivered = await waitFor(() => seen.find((s) => s.mcpServers.some((m) => m.server.name === 'weather')), 1000, 'the new server');
-      const elapsed = performance.now() - t0;
-      assert.ok(elapsed < 200, `delivered in ${elapsed.toFixed(1)} ms`);
+      const delivered = await waitFor(() => seen.find((s) => s.mcpServers.some((m) => m.server.name === 'weather')), 30_000, 'the new server');
       assert.equal(delivered.mcpServers.find((m) => m.server.name === 'weather')?.spec.tools[0]?.description, 'current weather');
     } finally {
       await source.stop();
