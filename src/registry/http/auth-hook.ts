@@ -29,13 +29,14 @@ function text(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-/** Whether a request carries a form body small enough to be read for a credential before authentication. */
-function smallForm(req: FastifyRequest): boolean {
+/** Whether a request carries a form body: small enough (known length, at most FORM_CREDENTIALS_LIMIT) to be read for a credential before authentication, or not. */
+function formBody(req: FastifyRequest): 'none' | 'small' | 'large' {
   const type = req.headers['content-type'];
-  if (typeof type !== 'string' || !type.toLowerCase().startsWith('application/x-www-form-urlencoded')) return false;
-  if (req.headers['transfer-encoding'] !== undefined) return false;
+  if (typeof type !== 'string' || !type.toLowerCase().startsWith('application/x-www-form-urlencoded')) return 'none';
+  if (req.headers['transfer-encoding'] !== undefined) return 'large';
   const length = Number(req.headers['content-length']);
-  return Number.isInteger(length) && length > 0 && length <= FORM_CREDENTIALS_LIMIT;
+  if (!Number.isInteger(length) || length <= 0) return 'none';
+  return length <= FORM_CREDENTIALS_LIMIT ? 'small' : 'large';
 }
 
 /**
@@ -73,11 +74,14 @@ export function registerAuthHook(app: FastifyInstance, auth: AuthService, enable
       req.principal = await auth.checkPassword(username, password, req.ip);
       return;
     }
-    if (smallForm(req)) {
+    const form = formBody(req);
+    if (form === 'small') {
       awaitingForm.add(req);
       return;
     }
-    throw new AppError('UNAUTHORIZED', UNAUTHORIZED);
+    throw new AppError('UNAUTHORIZED', form === 'large'
+      ? `${UNAUTHORIZED}; a credential in a form body is read only from bodies of at most ${FORM_CREDENTIALS_LIMIT / 1024} KiB with a Content-Length: send it in a header or the query string`
+      : UNAUTHORIZED);
   });
 
   // Runs after the (small, form) body is parsed and before it is validated or handled.
