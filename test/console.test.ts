@@ -455,6 +455,23 @@ test('the console drives the registry and the gateway end to end', { skip, timeo
       await shot('narrow');
     });
 
+    await t.test('change my password: the current one is asked, other sessions end, this one goes on', async () => {
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await nav('Admin').click();
+      await page.getByRole('button', { name: 'Change my password' }).click();
+      await page.getByLabel('Current password').fill('wrong-password');
+      await page.getByLabel('New password', { exact: true }).fill('admin-password-2');
+      await page.getByLabel('New password again').fill('admin-password-2');
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await page.getByText(/your current password is wrong/).first().waitFor();
+      await page.getByLabel('Current password').fill('admin-password-1');
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await toast(/Password changed/);
+      assert.equal((await api('GET', '/namespaces')).status, 401, "the test's own login (another session) was revoked");
+      await nav('Namespaces').click();
+      await page.getByRole('cell', { name: 'Team A' }).waitFor();
+    });
+
     assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
   } finally {
     await context?.close();

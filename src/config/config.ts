@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -9,6 +10,15 @@ export type RoleName = 'serve' | 'registry' | 'gateway';
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v))]);
 const port = z.coerce.number().int().min(0).max(65535);
 const list = z.union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))]);
+
+/** An IP address, a CIDR range, or one of the names of ranges proxy-addr knows (loopback, linklocal, uniquelocal). */
+function isProxyRange(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
 
 /**
  * Every configuration option, declared once: its key in the YAML file, its environment
@@ -26,6 +36,9 @@ export const OPTIONS = [
   { key: 'auth.adminUsername', env: 'MCPGATE_ADMIN_USERNAME', flag: '--admin-username <name>', schema: z.string().min(1), doc: 'Name of the first admin, created when the registry has no users. Default admin.' },
   { key: 'auth.adminPassword', env: 'MCPGATE_ADMIN_PASSWORD', flag: undefined, schema: z.string().min(8), doc: 'Password of the first admin (environment or file only). When unset, one is generated and printed once.' },
   { key: 'auth.tokenTtlSeconds', env: 'MCPGATE_TOKEN_TTL_SECONDS', flag: undefined, schema: z.coerce.number().int().min(60), doc: 'Lifetime of login access tokens, seconds. Default 18000 (as Nacos).' },
+  { key: 'auth.loginFreeFailures', env: 'MCPGATE_LOGIN_FREE_FAILURES', flag: undefined, schema: z.coerce.number().int().min(1).max(1000), doc: 'Login throttling: wrong passwords one user may enter from one address before attempts are slowed down (then 1 s, doubling); an address trying many users, and a user tried from many addresses, get 4 times as many. Default 5.' },
+  { key: 'auth.loginMaxDelaySeconds', env: 'MCPGATE_LOGIN_MAX_DELAY_SECONDS', flag: undefined, schema: z.coerce.number().int().min(1), doc: 'Login throttling: the longest wait imposed on a user at an address or on an address, seconds (a user tried from many addresses waits at most a minute). Default 900.' },
+  { key: 'trustedProxies', env: 'MCPGATE_TRUSTED_PROXIES', flag: '--trusted-proxies <addresses>', schema: list.refine((xs) => xs.every(isProxyRange), 'each entry must be an IP address or a CIDR range (10.0.0.0/8)'), doc: 'Registry: addresses or CIDR ranges of the reverse proxies in front of it, comma-separated (`10.0.0.0/8`, `127.0.0.1`); the client address of a request from one of them is taken from `X-Forwarded-For` (login throttling, logs). Default none: the connection\'s address.' },
   { key: 'bodyLimitBytes', env: 'MCPGATE_BODY_LIMIT_BYTES', flag: undefined, schema: z.coerce.number().int().min(1024), doc: 'Largest request body the registry accepts. Default 1048576 (1 MiB).' },
   { key: 'revisionPollMs', env: 'MCPGATE_REVISION_POLL_MS', flag: undefined, schema: z.coerce.number().int().min(50), doc: 'How often a registry node polls the database for writes of other nodes, ms. Default 500.' },
   { key: 'changeLogRetention', env: 'MCPGATE_CHANGE_LOG_RETENTION', flag: undefined, schema: z.coerce.number().int().min(100), doc: 'How many revisions of change log to keep for watchers that reconnect. Default 100000.' },
@@ -51,7 +64,7 @@ export interface Config {
   dataDir: string;
   db: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  auth: { enabled: boolean; adminUsername: string; adminPassword?: string; tokenTtlSeconds: number };
+  auth: { enabled: boolean; adminUsername: string; adminPassword?: string; tokenTtlSeconds: number; loginFreeFailures: number; loginMaxDelaySeconds: number };
   bodyLimitBytes: number;
   revisionPollMs: number;
   changeLogRetention: number;
@@ -64,6 +77,7 @@ export interface Config {
   redis?: string;
   allowedOrigins: string[];
   allowedHosts: string[];
+  trustedProxies: string[];
   sessionIdleSeconds: number;
   sessionEncryptionKey?: string;
 }
@@ -149,6 +163,8 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
       adminUsername: v.auth?.adminUsername ?? 'admin',
       ...(v.auth?.adminPassword ? { adminPassword: v.auth.adminPassword } : {}),
       tokenTtlSeconds: v.auth?.tokenTtlSeconds ?? 18000,
+      loginFreeFailures: v.auth?.loginFreeFailures ?? 5,
+      loginMaxDelaySeconds: v.auth?.loginMaxDelaySeconds ?? 900,
     },
     bodyLimitBytes: v.bodyLimitBytes ?? 1024 * 1024,
     revisionPollMs: v.revisionPollMs ?? 500,
@@ -162,6 +178,7 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
     ...(v.redis ? { redis: v.redis } : {}),
     allowedOrigins: v.allowedOrigins ?? [],
     allowedHosts: v.allowedHosts ?? [],
+    trustedProxies: v.trustedProxies ?? [],
     sessionIdleSeconds: v.sessionIdleSeconds ?? 1800,
     ...(v.sessionEncryptionKey ? { sessionEncryptionKey: v.sessionEncryptionKey } : {}),
   };

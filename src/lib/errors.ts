@@ -7,6 +7,7 @@ export const ERRORS = {
   VALIDATION_FAILED: { status: 400, nacos: 20002, doc: 'A parameter or body field has a wrong type, format or value; `field` names it.' },
   PARAMETER_MISSING: { status: 400, nacos: 10000, doc: 'A required parameter is absent; `field` names it.' },
   INVALID_JSON: { status: 400, nacos: 20002, doc: 'A body or a JSON-valued parameter (metadata, specifications) is not valid JSON.' },
+  JSON_TOO_DEEP: { status: 400, nacos: 20002, doc: 'A JSON body, a JSON-valued parameter or an imported definition nests arrays and objects deeper than 64 levels; refused before it is parsed.' },
   INVALID_SCHEMA: { status: 400, nacos: 20002, doc: "A tool's inputSchema or outputSchema is not a valid JSON Schema (draft-07 or 2020-12); `field` gives the tool and the path." },
   INVALID_TEMPLATE: { status: 400, nacos: 20002, doc: "A tool's request or response template does not parse; `field` gives the tool and template, the message line and column." },
   INSTANCE_KIND_CONFLICT: { status: 400, nacos: 20002, doc: 'A service holds either ephemeral or persistent instances, not both.' },
@@ -14,6 +15,9 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, nacos: 20002, doc: 'The body has a content type the endpoint does not take.' },
   UNAUTHORIZED: { status: 401, nacos: 40001, doc: 'No valid credential (token, API token or username/password) was given.' },
   FORBIDDEN: { status: 403, nacos: 40003, doc: "The caller's role does not allow this action in this namespace." },
+  FORBIDDEN_HOST: { status: 403, nacos: 40003, doc: 'The `Host` header names a host the registry does not answer to (DNS rebinding protection); list further names in `allowedHosts`.' },
+  FORBIDDEN_ORIGIN: { status: 403, nacos: 40003, doc: "A browser sent the request from another site (its `Origin` or `Sec-Fetch-Site`); list trusted origins in `allowedOrigins`." },
+  WRONG_CURRENT_PASSWORD: { status: 403, nacos: 40003, doc: 'Changing your own password needs your current password (`currentPassword`), and the one given is wrong.' },
   NAMESPACE_NOT_FOUND: { status: 404, nacos: 20004, doc: 'The namespace does not exist (or the caller may not see it).' },
   SERVICE_NOT_FOUND: { status: 404, nacos: 20004, doc: 'The service does not exist in that namespace and group.' },
   INSTANCE_NOT_FOUND: { status: 404, nacos: 20404, doc: 'The instance (ip, port, cluster) is not registered in that service.' },
@@ -35,6 +39,7 @@ export const ERRORS = {
   CONFLICT: { status: 409, nacos: 20005, doc: 'A concurrent write created the same name; retry.' },
   NAMESPACE_PROTECTED: { status: 409, nacos: 20005, doc: 'The `public` namespace cannot be deleted.' },
   LAST_ADMIN: { status: 409, nacos: 20005, doc: 'The change would leave the registry without a global admin.' },
+  TOO_MANY_LOGIN_ATTEMPTS: { status: 429, nacos: 10001, doc: 'Too many wrong passwords for this user or from this address: wait the seconds `Retry-After` gives.' },
   WATCH_REVISION_GONE: { status: 410, nacos: 20002, doc: 'The change log no longer holds changes after that revision; load a fresh snapshot.' },
   STORE_UNAVAILABLE: { status: 503, nacos: 30000, doc: 'The database did not answer.' },
   INTERNAL: { status: 500, nacos: 30000, doc: 'An unexpected error; the log has the details.' },
@@ -63,6 +68,13 @@ export class AppError extends Error {
   /** The Nacos detail code this error answers with on the Nacos-compatible APIs. */
   get nacosCode(): number {
     return ERRORS[this.code].nacos;
+  }
+}
+
+/** A refused login attempt: the caller must wait `retryAfterSeconds` (sent as `Retry-After`). */
+export class TooManyAttemptsError extends AppError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super('TOO_MANY_LOGIN_ATTEMPTS', message);
   }
 }
 

@@ -58,6 +58,7 @@ describe('origin policy', () => {
   it('bound to every address: browsers must name a known host; other clients need not', () => {
     const p = new OriginPolicy({ bindHost: '0.0.0.0' });
     assert.equal(refused(p, { host: 'mcpgate-registry.tools.svc:8848' }), undefined, 'an SDK inside the cluster');
+    assert.equal(refused(p, { host: 'mcpgate-registry.tools.svc:8848', secFetchMode: 'cors', method: 'POST' }), undefined, "Node's fetch: Sec-Fetch-Mode alone");
     assert.equal(refused(p, { host: 'evil.example:8848', origin: 'http://evil.example:8848', method: 'POST' }), 'host');
     assert.equal(refused(p, { host: '10.1.2.3:8848', origin: 'http://10.1.2.3:8848', method: 'POST' }), undefined);
     assert.equal(refused(p, { host: `${hostname()}:8848`, origin: `http://${hostname()}:8848`, method: 'POST' }), undefined);

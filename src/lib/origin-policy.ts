@@ -166,7 +166,8 @@ export class OriginPolicy {
 
   /** The refusal of a request, or undefined when it may go on. */
   check(req: OriginRequest): OriginRefusal | undefined {
-    const fromBrowser = req.origin !== undefined || req.secFetchSite !== undefined || req.secFetchMode !== undefined;
+    // Browsers send Sec-Fetch-Site with every Sec-Fetch-Mode; Node's fetch (undici) sends the mode alone and is no browser.
+    const fromBrowser = req.origin !== undefined || req.secFetchSite !== undefined;
     if (this.loopbackBind || this.strictHosts || fromBrowser) {
       if (req.host === undefined || req.host === '') return { kind: 'host', message: 'the Host header is required' };
       const host = hostOfHeader(req.host);

@@ -5,6 +5,7 @@ import type { Logger } from '../lib/logger.js';
 import { parse as parseTemplate } from '../gateway/template/index.js';
 import { ClusterNode } from './cluster/node.js';
 import { AuthService } from './domain/auth.js';
+import type { AuthOptions } from './domain/auth.js';
 import { ChangeFeed } from './domain/context.js';
 import { ConsumerService } from './domain/consumers.js';
 import type { RegistryContext } from './domain/context.js';
@@ -37,11 +38,11 @@ export function checkSpec(spec: McpServerSpec): void {
 }
 
 /** Wire the domain services over a store. */
-export function createRegistryServices(store: Store, tokenTtlSeconds: number, now: () => number = Date.now): RegistryServices {
+export function createRegistryServices(store: Store, tokenTtlSeconds: number, now: () => number = Date.now, authOptions: AuthOptions = {}): RegistryServices {
   const feed = new ChangeFeed(store);
   const ctx: RegistryContext = { store, feed, now };
   return {
-    store, feed, naming: new NamingService(ctx), mcp: new McpService(ctx, checkSpec), auth: new AuthService(ctx, tokenTtlSeconds),
+    store, feed, naming: new NamingService(ctx), mcp: new McpService(ctx, checkSpec), auth: new AuthService(ctx, tokenTtlSeconds, authOptions),
     watch: new WatchService(ctx), consumers: new ConsumerService(ctx),
   };
 }
@@ -61,7 +62,10 @@ export class Registry {
   /** Open the database, migrate, bootstrap the first admin, join the cluster, start jobs and listen. */
   static async start(config: Config, logger: Logger): Promise<Registry> {
     const store = await openStore(config.db);
-    const services = createRegistryServices(store, config.auth.tokenTtlSeconds);
+    const services = createRegistryServices(store, config.auth.tokenTtlSeconds, Date.now, {
+      throttle: { freeFailures: config.auth.loginFreeFailures, maxDelayMs: config.auth.loginMaxDelaySeconds * 1000 },
+      logger: logger.child({ component: 'auth' }),
+    });
     let http: FastifyInstance | undefined;
     try {
       await services.naming.ensurePublicNamespace();
@@ -74,6 +78,7 @@ export class Registry {
       await services.feed.start(config.revisionPollMs);
       http = await buildRegistryHttp(services, {
         logger, bodyLimitBytes: config.bodyLimitBytes, authEnabled: config.auth.enabled, role: 'registry',
+        bindHost: config.host, allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, trustedProxies: config.trustedProxies,
         ready: async () => { await store.revision(); return true; },
       });
       await http.listen({ host: config.host, port: config.registryPort });

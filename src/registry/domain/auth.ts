@@ -1,9 +1,13 @@
 import { createHash, randomBytes, randomUUID, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { SignJWT, jwtVerify } from 'jose';
-import { AppError, invalid } from '../../lib/errors.js';
+import { AppError, TooManyAttemptsError, invalid, missing } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import type { UserRecord } from '../store/store.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
+import { LoginThrottle } from './login-throttle.js';
+import type { LoginThrottleOptions } from './login-throttle.js';
 import type { ApiToken, Role, User } from './model.js';
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
@@ -83,12 +87,35 @@ function checkRoles(roles: unknown): { namespace: string; role: Role }[] {
   });
 }
 
+/** Options of the AuthService besides the token lifetime. */
+export interface AuthOptions {
+  /** Limits of the login throttle (per user and client address). */
+  throttle?: LoginThrottleOptions;
+  /** Where wrong passwords are logged, with the user and the client address. */
+  logger?: Pick<Logger, 'warn'>;
+}
+
+/** What a login answers: a signed access token and the principal behind it. */
+export interface LoginResult {
+  accessToken: string;
+  tokenTtl: number;
+  principal: Principal;
+}
+
+/** How long a verified credential is trusted without asking the database again, ms: the bound on revocation across nodes. */
+export const CREDENTIAL_CACHE_MS = 5000;
+
 /** Users, logins, tokens and API tokens of the registry. */
 export class AuthService {
   private secret: Uint8Array | undefined;
   private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  private readonly throttle: LoginThrottle;
+  private readonly log: Pick<Logger, 'warn'> | undefined;
 
-  constructor(private readonly ctx: RegistryContext, private readonly tokenTtlSeconds: number) {}
+  constructor(private readonly ctx: RegistryContext, private readonly tokenTtlSeconds: number, options: AuthOptions = {}) {
+    this.throttle = new LoginThrottle(options.throttle);
+    this.log = options.logger;
+  }
 
   /**
    * Create the first admin when the registry has no users: with `password` when given,
@@ -101,7 +128,7 @@ export class AuthService {
     const passwordHash = await hashPassword(pw);
     const created = await write(this.ctx, async (tx) => {
       if ((await tx.listUsers()).length > 0) return false;
-      await tx.insertUser({ username, passwordHash, createdAt: this.ctx.now(), roles: [{ namespace: '*', role: 'admin' }] });
+      await tx.insertUser({ username, id: randomUUID(), credentialGeneration: 0, passwordHash, createdAt: this.ctx.now(), roles: [{ namespace: '*', role: 'admin' }] });
       await tx.recordChange('*', 'user', username, 'upsert');
       return true;
     });
@@ -124,32 +151,73 @@ export class AuthService {
     return this.secret;
   }
 
-  /** Check a username and password; answers the same error for an unknown user and a wrong password. */
-  async checkPassword(username: string, password: string): Promise<Principal> {
+  /**
+   * The user behind a username and password, checked against the login throttle first: while
+   * `client` (an address) must wait, even the right password is refused (TOO_MANY_LOGIN_ATTEMPTS).
+   * A wrong password is logged once, with the user and the address. Answers the same error for
+   * an unknown user and a wrong password.
+   */
+  private async authenticate(username: string, password: string, client: string): Promise<UserRecord> {
+    const wait = this.throttle.begin(username, client);
+    if (wait > 0) throw throttled(wait);
+    let user: UserRecord | undefined;
+    let ok = false;
+    try {
+      user = await this.ctx.store.getUser(username);
+      ok = !!user && (await verifyPassword(password, user.passwordHash));
+    } catch (err) {
+      this.throttle.cancel(username, client);
+      throw err;
+    }
+    if (!user || !ok) {
+      const retryAfterSeconds = Math.ceil(this.throttle.retryAfterMs(username, client) / 1000);
+      this.log?.warn({ user: username.slice(0, 128), address: client, knownUser: !!user, retryAfterSeconds }, 'login failed: unknown user or wrong password');
+      throw new AppError('UNAUTHORIZED', 'unknown user or wrong password');
+    }
+    this.throttle.succeeded(username, client);
+    return user;
+  }
+
+  /** Check a username and password sent with a request (as Nacos clients do), throttled per user and `client` address. */
+  async checkPassword(username: string, password: string, client: string): Promise<Principal> {
+    const wait = this.throttle.retryAfterMs(username, client);
+    if (wait > 0) throw throttled(wait);
     const cacheKey = `pw:${username}:${sha256(password)}`;
     const hit = this.cached(cacheKey);
     if (hit) return hit;
+    return this.remember(cacheKey, toPrincipal(await this.authenticate(username, password, client)));
+  }
+
+  /** Log in from `client` (an address, for the throttle): a signed access token valid for the configured TTL. */
+  async login(username: string, password: string, client: string): Promise<LoginResult> {
+    return this.issue(await this.authenticate(username, password, client));
+  }
+
+  /** A fresh access token for a user (after they changed their own password, which revoked the one they used). */
+  async reissue(username: string): Promise<LoginResult> {
     const user = await this.ctx.store.getUser(username);
-    if (!user || !(await verifyPassword(password, user.passwordHash))) {
-      throw new AppError('UNAUTHORIZED', 'unknown user or wrong password');
-    }
-    return this.remember(cacheKey, toPrincipal(user));
+    if (!user) throw new AppError('USER_NOT_FOUND', `user '${username}' does not exist`, 'username');
+    return this.issue(user);
   }
 
-  /** Log in: a signed access token valid for the configured TTL. */
-  async login(username: string, password: string): Promise<{ accessToken: string; tokenTtl: number; principal: Principal }> {
-    const principal = await this.checkPassword(username, password);
-    const accessToken = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(username)
+  /** An access token bound to the user's id and credential generation: deleting the user or changing the password revokes it. */
+  private async issue(user: UserRecord): Promise<LoginResult> {
+    const accessToken = await new SignJWT({ uid: user.id, gen: user.credentialGeneration }).setProtectedHeader({ alg: 'HS256' }).setSubject(user.username)
       .setIssuedAt().setExpirationTime(`${this.tokenTtlSeconds}s`).setIssuer('mcpgate').sign(await this.signingKey());
-    return { accessToken, tokenTtl: this.tokenTtlSeconds, principal };
+    return { accessToken, tokenTtl: this.tokenTtlSeconds, principal: toPrincipal(user) };
   }
 
-  /** The principal behind an access token or an API token. */
+  /**
+   * The principal behind an access token or an API token. An access token must name the user's
+   * current id and credential generation; an API token must still exist (deleting the user
+   * deletes them). Verified credentials are cached for CREDENTIAL_CACHE_MS.
+   */
   async verifyToken(token: string): Promise<Principal> {
     const cacheKey = `tk:${sha256(token)}`;
     const hit = this.cached(cacheKey);
     if (hit) return hit;
     let username: string;
+    let binding: { uid: unknown; gen: unknown } | undefined;
     if (token.startsWith(API_TOKEN_PREFIX)) {
       const t = await this.ctx.store.getApiTokenByHash(sha256(token));
       if (!t || (t.expiresAt !== null && t.expiresAt < this.ctx.now())) throw new AppError('UNAUTHORIZED', 'the API token is unknown, revoked or expired');
@@ -158,12 +226,16 @@ export class AuthService {
       try {
         const { payload } = await jwtVerify(token, await this.signingKey(), { issuer: 'mcpgate', algorithms: ['HS256'] });
         username = payload.sub ?? '';
+        binding = { uid: payload.uid, gen: payload.gen };
       } catch {
         throw new AppError('UNAUTHORIZED', 'the access token is invalid or expired; log in again');
       }
     }
     const user = await this.ctx.store.getUser(username);
     if (!user) throw new AppError('UNAUTHORIZED', 'the token belongs to a user that no longer exists');
+    if (binding && (binding.uid !== user.id || binding.gen !== user.credentialGeneration)) {
+      throw new AppError('UNAUTHORIZED', 'the access token was revoked (the password was changed or the user deleted); log in again');
+    }
     return this.remember(cacheKey, toPrincipal(user));
   }
 
@@ -174,10 +246,10 @@ export class AuthService {
     return undefined;
   }
 
-  /** Principals are cached briefly (5 s) so a role change or revocation applies within seconds. */
+  /** Principals are cached briefly (CREDENTIAL_CACHE_MS) so a role change or revocation on another node applies within seconds. */
   private remember(key: string, principal: Principal): Principal {
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(key, { principal, until: Date.now() + 5000 });
+    this.cache.set(key, { principal, until: Date.now() + CREDENTIAL_CACHE_MS });
     return principal;
   }
 
@@ -196,14 +268,28 @@ export class AuthService {
         if (r.namespace !== '*' && !(await tx.getNamespace(r.namespace))) throw new AppError('NAMESPACE_NOT_FOUND', `namespace '${r.namespace}' does not exist`, 'roles');
       }
       const user = { username: input.username, createdAt: this.ctx.now(), roles };
-      await tx.insertUser({ ...user, passwordHash });
+      await tx.insertUser({ ...user, id: randomUUID(), credentialGeneration: 0, passwordHash });
       await tx.recordChange('*', 'user', user.username, 'upsert');
       return user;
     }, 'USER_EXISTS');
   }
 
-  async updateUser(username: string, input: { password?: string; roles?: unknown }): Promise<User> {
+  /**
+   * Change a user's roles or password. `by` is who asks: changing your own password needs your
+   * current one (`currentPassword`, checked through the login throttle); an admin resetting
+   * another user's does not. A new password revokes the user's login tokens on every node.
+   */
+  async updateUser(username: string, input: { password?: string; currentPassword?: string; roles?: unknown }, by: { username: string; client: string }): Promise<User> {
     if (input.password !== undefined && (typeof input.password !== 'string' || input.password.length < 8)) throw invalid('password', 'must be at least 8 characters');
+    if (input.password !== undefined && by.username === username) {
+      if (typeof input.currentPassword !== 'string' || input.currentPassword === '') throw missing('currentPassword');
+      try {
+        await this.authenticate(username, input.currentPassword, by.client);
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'UNAUTHORIZED') throw new AppError('WRONG_CURRENT_PASSWORD', 'currentPassword: your current password is wrong', 'currentPassword');
+        throw err;
+      }
+    }
     const roles = input.roles === undefined ? undefined : checkRoles(input.roles);
     const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
     const user = await write(this.ctx, async (tx) => {
@@ -263,6 +349,11 @@ export class AuthService {
     });
     this.cache.clear();
   }
+}
+
+function throttled(waitMs: number): TooManyAttemptsError {
+  const seconds = Math.ceil(waitMs / 1000);
+  return new TooManyAttemptsError(`too many wrong passwords for this user or from this address; try again in ${seconds} s`, seconds);
 }
 
 function toPrincipal(u: User): Principal {

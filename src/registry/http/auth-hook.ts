@@ -5,7 +5,7 @@ import { ANONYMOUS_ADMIN } from '../domain/auth.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Who is calling; set by the auth hook before every handler. */
+    /** Who is calling; set by the auth hook before the body is read (or, for a credential in a small form body, right after). */
     principal: Principal;
   }
   interface FastifyContextConfig {
@@ -15,41 +15,91 @@ declare module 'fastify' {
   }
 }
 
-function field(req: FastifyRequest, name: string): string | undefined {
-  const q = (req.query as Record<string, unknown> | undefined)?.[name];
-  if (typeof q === 'string' && q !== '') return q;
-  const b = (req.body as Record<string, unknown> | undefined)?.[name];
-  return typeof b === 'string' && b !== '' ? b : undefined;
+/**
+ * The largest form body read before its sender is authenticated, for the `accessToken` or
+ * `username` + `password` fields Nacos clients may send in it. Larger bodies, and bodies of
+ * other types, need the credential in a header or the query string.
+ */
+export const FORM_CREDENTIALS_LIMIT = 64 * 1024;
+
+const UNAUTHORIZED = 'log in first: send Authorization: Bearer <token> (POST /api/v1/auth/login or /nacos/v1/auth/login)';
+
+function text(v: unknown): string | undefined {
+  if (Array.isArray(v)) v = v[0];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** Whether a request carries a form body: small enough (known length, at most FORM_CREDENTIALS_LIMIT) to be read for a credential before authentication, or not. */
+function formBody(req: FastifyRequest): 'none' | 'small' | 'large' {
+  const type = req.headers['content-type'];
+  if (typeof type !== 'string' || !type.toLowerCase().startsWith('application/x-www-form-urlencoded')) return 'none';
+  if (req.headers['transfer-encoding'] !== undefined) return 'large';
+  const length = Number(req.headers['content-length']);
+  if (!Number.isInteger(length) || length <= 0) return 'none';
+  return length <= FORM_CREDENTIALS_LIMIT ? 'small' : 'large';
 }
 
 /**
  * Resolve the caller on every request, the ways Nacos accepts a credential:
- * `Authorization: Bearer`, an `accessToken` header, query or form field, or raw
+ * `Authorization: Bearer`, an `accessToken` header, query parameter or form field, or raw
  * `username` + `password` parameters. With auth off, everyone is an admin.
+ *
+ * Authentication runs when the request arrives, before its body is read, parsed or checked
+ * against a schema: a request without a credential in its headers or query string is refused
+ * at once, unless it carries a form body of at most FORM_CREDENTIALS_LIMIT bytes, which is read
+ * and looked at for the credential before anything else (`preValidation`). JSON bodies never
+ * carry credentials (Nacos reads them from servlet parameters: query and form only).
  */
 export function registerAuthHook(app: FastifyInstance, auth: AuthService, enabled: boolean): void {
   app.decorateRequest('principal', null as unknown as Principal);
-  app.addHook('preHandler', async (req) => {
+  const awaitingForm = new WeakSet<FastifyRequest>();
+
+  app.addHook('onRequest', async (req) => {
     if (!enabled) {
       req.principal = ANONYMOUS_ADMIN;
       return;
     }
     const header = req.headers.authorization;
     const bearer = header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
-    const accessHeader = req.headers.accesstoken;
-    const token = bearer || (typeof accessHeader === 'string' && accessHeader) || field(req, 'accessToken');
-    const mode = req.routeOptions.config?.auth ?? 'required';
+    const query = req.query as Record<string, unknown> | undefined;
+    const token = bearer || text(req.headers.accesstoken) || text(query?.accessToken);
     if (token) {
       req.principal = await auth.verifyToken(token);
       return;
     }
-    const username = field(req, 'username');
-    const password = field(req, 'password');
-    if (username && password && mode !== 'public') {
-      req.principal = await auth.checkPassword(username, password);
+    if ((req.routeOptions.config?.auth ?? 'required') === 'public') return;
+    const username = text(query?.username);
+    const password = text(query?.password);
+    if (username && password) {
+      req.principal = await auth.checkPassword(username, password, req.ip);
       return;
     }
-    if (mode === 'public') return;
-    throw new AppError('UNAUTHORIZED', 'log in first: send Authorization: Bearer <token> (POST /api/v1/auth/login or /nacos/v1/auth/login)');
+    const form = formBody(req);
+    if (form === 'small') {
+      awaitingForm.add(req);
+      return;
+    }
+    throw new AppError('UNAUTHORIZED', form === 'large'
+      ? `${UNAUTHORIZED}; a credential in a form body is read only from bodies of at most ${FORM_CREDENTIALS_LIMIT / 1024} KiB with a Content-Length: send it in a header or the query string`
+      : UNAUTHORIZED);
+  });
+
+  // Runs after the (small, form) body is parsed and before it is validated or handled.
+  app.addHook('preValidation', async (req) => {
+    if (!awaitingForm.has(req)) return;
+    awaitingForm.delete(req);
+    const body = req.body as Record<string, unknown> | undefined;
+    const token = text(body?.accessToken);
+    if (token) {
+      req.principal = await auth.verifyToken(token);
+      return;
+    }
+    const username = text(body?.username);
+    const password = text(body?.password);
+    if (username && password) {
+      req.principal = await auth.checkPassword(username, password, req.ip);
+      return;
+    }
+    throw new AppError('UNAUTHORIZED', UNAUTHORIZED);
   });
 }

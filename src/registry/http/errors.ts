@@ -1,11 +1,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ERRORS } from '../../lib/errors.js';
+import { AppError, ERRORS, TooManyAttemptsError } from '../../lib/errors.js';
 
 /** The API families of the registry port; each answers errors in its own shape. */
 export type ApiFamily = 'native' | 'nacos-v1' | 'nacos-envelope';
 
 const NACOS_MESSAGES: Record<number, string> = {
-  10000: 'parameter missing', 20002: 'parameter validate error', 20004: 'resource not found', 20005: 'resource conflict',
+  10000: 'parameter missing', 10001: 'access denied', 20002: 'parameter validate error', 20004: 'resource not found', 20005: 'resource conflict',
   20404: 'instance not found', 40001: 'user not logged in', 40003: 'no permission', 50000: 'mcp server not found',
   50001: 'mcp server version not found', 30000: 'server error',
 };
@@ -56,10 +56,13 @@ function familyOfPath(url: string): ApiFamily {
 export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const app = toAppError(err);
   if (app.code === 'INTERNAL') req.log.error({ err }, 'request failed');
+  // A wrong password is logged once, by the auth service, with the user and the address; a refusal without credential is routine.
+  else if (app.code === 'UNAUTHORIZED' || app.code === 'TOO_MANY_LOGIN_ATTEMPTS') req.log.debug({ code: app.code, msg: app.message }, 'request refused');
   else req.log.info({ code: app.code, msg: app.message }, 'request refused');
   const family = (req.routeOptions.config as { family?: ApiFamily } | undefined)?.family ?? familyOfPath(req.url);
   reply.status(app.status);
   if (app.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="mcpgate"');
+  if (app instanceof TooManyAttemptsError) reply.header('retry-after', String(app.retryAfterSeconds));
   if (family === 'nacos-v1') return reply.type('text/plain; charset=utf-8').send(`caused: ${app.message};`);
   if (family === 'nacos-envelope') {
     return reply.send({ code: app.nacosCode, message: NACOS_MESSAGES[app.nacosCode] ?? app.code.toLowerCase(), data: app.message });

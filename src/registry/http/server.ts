@@ -6,11 +6,14 @@ import addFormatsModule from 'ajv-formats';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { AppError } from '../../lib/errors.js';
+import { checkJsonDepth } from '../../lib/json-depth.js';
 import type { Logger } from '../../lib/logger.js';
 import { createMetrics } from '../../lib/metrics.js';
+import { OriginPolicy } from '../../lib/origin-policy.js';
 import type { RegistryServices } from '../registry.js';
 import { registerAuthHook } from './auth-hook.js';
 import { sendError } from './errors.js';
+import { registerOriginGuard } from './origin-hook.js';
 import { registerConsole } from './native/console-routes.js';
 import { nacosRoutes } from './nacos/routes.js';
 import { nativeRoutes } from './native/routes.js';
@@ -31,6 +34,14 @@ export interface RegistryHttpOptions {
   /** Answers /readyz: false while the database is unreachable. */
   ready: () => Promise<boolean>;
   role: string;
+  /** The address the registry listens on: which `Host` names it answers to follows from it (DNS rebinding protection). */
+  bindHost: string;
+  /** Further host names requests may be addressed to (`allowedHosts`). */
+  allowedHosts?: readonly string[];
+  /** Browser origins allowed besides the console's own (`allowedOrigins`). */
+  allowedOrigins?: readonly string[];
+  /** Reverse proxies whose `X-Forwarded-For` names the client (`trustedProxies`). */
+  trustedProxies?: readonly string[];
 }
 
 /** The registry's HTTP server: native API, Nacos-compatible APIs, watch API, health and metrics. */
@@ -43,6 +54,7 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
     ajv: {},
+    ...(opts.trustedProxies && opts.trustedProxies.length > 0 ? { trustProxy: [...opts.trustedProxies] } : {}),
   });
   // Query strings and path parameters arrive as text: coerce them. Bodies must have the right JSON types.
   const coercing = ajv({ coerceTypes: 'array' });
@@ -50,13 +62,15 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
 
   // An empty body with a JSON content type is an empty object (curl -X POST -H 'content-type: application/json').
+  // Nesting deeper than MAX_JSON_DEPTH is refused before JSON.parse, which would block the event loop on it.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
     try {
+      checkJsonDepth(text, 'body');
       done(null, JSON.parse(text));
     } catch (err) {
-      done(new AppError('INVALID_JSON', `body: not valid JSON (${(err as Error).message})`, 'body'), undefined);
+      done(err instanceof AppError ? err : new AppError('INVALID_JSON', `body: not valid JSON (${(err as Error).message})`, 'body'), undefined);
     }
   });
   await app.register(formbody);
@@ -72,6 +86,11 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
 
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err));
   app.setNotFoundHandler((req, reply) => sendError(req, reply, new AppError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`)));
+  // First of all hooks: the Host and Origin rules, then authentication, both before a body is read.
+  // The console is served by this server, so only its own origin (and allowedOrigins) may call.
+  registerOriginGuard(app, new OriginPolicy({
+    bindHost: opts.bindHost, allowedHosts: opts.allowedHosts ?? [], allowedOrigins: opts.allowedOrigins ?? [], allowLoopbackOrigins: false,
+  }));
   registerAuthHook(app, services.auth, opts.authEnabled);
 
   const metrics = createMetrics(opts.role);

@@ -39,7 +39,7 @@ interface Tables {
   mg_mcp_server_versions: {
     server_id: string; version: string; status: string; spec: string; created_at: number; published_at: number | null;
   };
-  mg_users: { username: string; password_hash: string; created_at: number };
+  mg_users: { username: string; password_hash: string; created_at: number; user_id: string | null; credential_generation: Generated<number> };
   mg_user_roles: { username: string; namespace: string; role: string };
   mg_api_tokens: {
     id: string; username: string; name: string; token_hash: string; created_at: number; expires_at: number | null;
@@ -241,7 +241,10 @@ class KyselyReader implements StoreReader {
   async getUser(username: string): Promise<UserRecord | undefined> {
     const r = await this.db.selectFrom('mg_users').selectAll().where('username', '=', username).executeTakeFirst();
     if (!r) return undefined;
-    return { username: r.username, passwordHash: r.password_hash, createdAt: num(r.created_at), roles: await this.roles(r.username) };
+    return {
+      username: r.username, id: r.user_id ?? '', credentialGeneration: num(r.credential_generation), passwordHash: r.password_hash,
+      createdAt: num(r.created_at), roles: await this.roles(r.username),
+    };
   }
 
   private async roles(username: string) {
@@ -386,12 +389,15 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
   }
 
   async insertUser(u: UserRecord) {
-    await this.tx.insertInto('mg_users').values({ username: u.username, password_hash: u.passwordHash, created_at: u.createdAt }).execute();
+    await this.tx.insertInto('mg_users').values({
+      username: u.username, user_id: u.id, credential_generation: u.credentialGeneration, password_hash: u.passwordHash, created_at: u.createdAt,
+    }).execute();
     await this.setUserRoles(u.username, u.roles);
   }
 
   async updateUserPassword(username: string, passwordHash: string) {
-    await this.tx.updateTable('mg_users').set({ password_hash: passwordHash }).where('username', '=', username).execute();
+    await this.tx.updateTable('mg_users').set((eb) => ({ password_hash: passwordHash, credential_generation: eb('credential_generation', '+', 1) }))
+      .where('username', '=', username).execute();
   }
 
   async setUserRoles(username: string, roles: { namespace: string; role: Role }[]) {

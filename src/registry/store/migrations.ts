@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from './dialects/dialect.js';
@@ -177,6 +178,18 @@ export function migrations(d: StoreDialect): MigrationProvider {
           .addColumn('acquired_at', 'bigint', (c) => c.notNull())
           .addColumn('expires_at', 'bigint', (c) => c.notNull())
           .modifyEnd(suffix).execute();
+      },
+    },
+    '0008_credential_generation': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // Login tokens name the user by an id (a user deleted and created again is another user) and by
+        // the generation of its credentials (a password change revokes the tokens issued before it).
+        await db.schema.alterTable('mg_users').addColumn('user_id', key(36)).execute();
+        await db.schema.alterTable('mg_users').addColumn('credential_generation', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+        const users = await db.selectFrom('mg_users').select('username').execute() as { username: string }[];
+        for (const u of users) await db.updateTable('mg_users').set({ user_id: randomUUID() }).where('username', '=', u.username).execute();
+        await db.schema.createIndex('mg_users_user_id').on('mg_users').column('user_id').unique().execute();
       },
     },
   };

@@ -6,7 +6,9 @@ import { databaseKinds } from '../../../test/support/databases.js';
 import type { TestDatabase } from '../../../test/support/databases.js';
 import type { Instance, McpServer, McpServerSpec, Service } from '../domain/model.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Kysely, Migrator } from 'kysely';
 import { KyselyStore } from './kysely-store.js';
+import { migrations } from './migrations.js';
 import { dialectFor, openStore } from './open.js';
 import type { LeaderLock, Store } from './store.js';
 import { UniqueViolationError } from './store.js';
@@ -190,7 +192,7 @@ for (const kind of await databaseKinds()) {
     });
 
     it('stores users, roles and API tokens', async () => {
-      await store.write((tx) => tx.insertUser({ username: 'ann', passwordHash: 'h1', createdAt: now, roles: [{ namespace: 'public', role: 'editor' }] }));
+      await store.write((tx) => tx.insertUser({ username: 'ann', id: randomUUID(), credentialGeneration: 0, passwordHash: 'h1', createdAt: now, roles: [{ namespace: 'public', role: 'editor' }] }));
       await store.write(async (tx) => {
         await tx.setUserRoles('ann', [{ namespace: 'public', role: 'viewer' }, { namespace: 'ns-a', role: 'admin' }]);
         await tx.updateUserPassword('ann', 'h2');
@@ -198,6 +200,7 @@ for (const kind of await databaseKinds()) {
       });
       const ann = await store.getUser('ann');
       assert.equal(ann?.passwordHash, 'h2');
+      assert.equal(ann?.credentialGeneration, 1, 'the password change bumped the generation');
       assert.deepEqual(ann?.roles, [{ namespace: 'ns-a', role: 'admin' }, { namespace: 'public', role: 'viewer' }]);
       assert.equal((await store.getApiTokenByHash('abc'))?.username, 'ann');
       assert.deepEqual((await store.listApiTokens('ann')).map((t) => t.name), ['ci']);
@@ -206,6 +209,50 @@ for (const kind of await databaseKinds()) {
       await store.write((tx) => tx.deleteUser('ann'));
       assert.equal(await store.getUser('ann'), undefined);
       assert.equal(await store.getApiTokenByHash('abc'), undefined);
+    });
+
+    it('binds a user to an id and bumps its credential generation with every password change', async () => {
+      const first = randomUUID();
+      await store.write((tx) => tx.insertUser({ username: 'gen', id: first, credentialGeneration: 0, passwordHash: 'h1', createdAt: now, roles: [] }));
+      assert.deepEqual(await store.getUser('gen').then((u) => [u?.id, u?.credentialGeneration]), [first, 0]);
+      await store.write((tx) => tx.updateUserPassword('gen', 'h2'));
+      await store.write((tx) => tx.updateUserPassword('gen', 'h3'));
+      assert.deepEqual(await store.getUser('gen').then((u) => [u?.id, u?.credentialGeneration, u?.passwordHash]), [first, 2, 'h3']);
+      await store.write(async (tx) => {
+        await tx.deleteUser('gen');
+        await tx.insertUser({ username: 'gen', id: randomUUID(), credentialGeneration: 0, passwordHash: 'h4', createdAt: now, roles: [] });
+      });
+      const again = await store.getUser('gen');
+      assert.notEqual(again?.id, first, 'created again, the user is another user');
+      assert.equal(again?.credentialGeneration, 0);
+      await assert.rejects(store.write((tx) => tx.insertUser({ username: 'gen-twin', id: again!.id, credentialGeneration: 0, passwordHash: 'h', createdAt: now, roles: [] })), UniqueViolationError);
+      await store.write((tx) => tx.deleteUser('gen'));
+    });
+
+    it('gives every existing user an id of its own when migrating to credential generations', async () => {
+      const old = await kind.create();
+      const dialect = dialectFor(old.url);
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const db = new Kysely<any>({ dialect: dialect.create() });
+      try {
+        const migrator = new Migrator({ db, provider: migrations(dialect), migrationTableName: 'mg_migrations', migrationLockTableName: 'mg_migrations_lock' });
+        assert.equal((await migrator.migrateTo('0004_cluster')).error, undefined);
+        await db.insertInto('mg_users').values([
+          { username: 'old-1', password_hash: 'h', created_at: now }, { username: 'old-2', password_hash: 'h', created_at: now },
+        ]).execute();
+      } finally {
+        await db.destroy();
+      }
+      const migrated = await openStore(old.url);
+      try {
+        const users = await Promise.all(['old-1', 'old-2'].map((u) => migrated.getUser(u)));
+        assert.deepEqual(users.map((u) => u?.credentialGeneration), [0, 0]);
+        assert.ok(users.every((u) => /^[0-9a-f-]{36}$/.test(u?.id ?? '')), 'each has an id');
+        assert.notEqual(users[0]?.id, users[1]?.id);
+      } finally {
+        await migrated.close();
+        await old.drop();
+      }
     });
 
     it('stores consumers with their allow-lists', async () => {
@@ -255,7 +302,7 @@ for (const kind of await databaseKinds()) {
 
     it('deletes a namespace with its role grants', async () => {
       await store.write(async (tx) => {
-        await tx.insertUser({ username: 'bob', passwordHash: 'h', createdAt: now, roles: [{ namespace: 'ns-a', role: 'viewer' }] });
+        await tx.insertUser({ username: 'bob', id: randomUUID(), credentialGeneration: 0, passwordHash: 'h', createdAt: now, roles: [{ namespace: 'ns-a', role: 'viewer' }] });
         await tx.deleteNamespace('ns-a');
       });
       assert.equal(await store.getNamespace('ns-a'), undefined);

@@ -44,6 +44,10 @@ export interface McpServerQuery {
 
 /** A user row with its password hash (never leaves the registry). */
 export interface UserRecord extends User {
+  /** Stable id of this user: a user deleted and created again under the same name gets another. */
+  id: string;
+  /** Bumped by every password change; login tokens carry the generation they were issued under. */
+  credentialGeneration: number;
   passwordHash: string;
 }
 
@@ -105,6 +109,7 @@ export interface StoreWriter extends StoreReader {
   putVersion(v: McpServerVersion): Promise<void>;
   deleteVersion(serverId: string, version: string): Promise<void>;
   insertUser(u: UserRecord): Promise<void>;
+  /** Set a user's password hash and bump its credential generation (revoking its login tokens). */
   updateUserPassword(username: string, passwordHash: string): Promise<void>;
   setUserRoles(username: string, roles: { namespace: string; role: Role }[]): Promise<void>;
   deleteUser(username: string): Promise<void>;

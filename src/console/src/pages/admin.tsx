@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api, enc } from '../api.js';
+import { api, enc, setToken } from '../api.js';
 import type { ApiToken, Consumer, Role, User } from '../api.js';
 import { useSession } from '../app.js';
 import { navigate, path, useLocation } from '../router.js';
@@ -159,7 +159,10 @@ function Users() {
 }
 
 function UserDialog({ user, onClose, onSaved }: { user?: User; onClose: () => void; onSaved: () => void }) {
+  const { me } = useSession();
   const notify = useNotify();
+  // Your own password is changed with "Change my password", which asks for the current one.
+  const self = user?.username === me.username;
   const [username, setUsername] = useState(user?.username ?? '');
   const [password, setPassword] = useState('');
   const [roles, setRoles] = useState<RoleRow[]>(user?.roles.map((r) => ({ ...r })) ?? []);
@@ -175,7 +178,7 @@ function UserDialog({ user, onClose, onSaved }: { user?: User; onClose: () => vo
     <Dialog open title={user ? `Edit ${user.username}` : 'New user'} onClose={onClose} wide>
       <Form onSubmit={() => save.run()}>
         {!user && <TextField label="Username" required autoFocus value={username} onChange={(e) => setUsername(e.target.value)} error={err?.field === 'username' ? err.message : undefined} />}
-        <TextField label={user ? 'New password (leave empty to keep)' : 'Password'} type="password" autoComplete="new-password" required={!user} value={password} onChange={(e) => setPassword(e.target.value)} error={err?.field === 'password' ? err.message : undefined} />
+        {!self && <TextField label={user ? 'New password (leave empty to keep)' : 'Password'} type="password" autoComplete="new-password" required={!user} value={password} onChange={(e) => setPassword(e.target.value)} error={err?.field === 'password' ? err.message : undefined} />}
         <RolesEditor roles={roles} onChange={setRoles} />
         <FormActions action={save} label={user ? 'Save user' : 'Create user'} busyLabel="Saving…" disabled={!user && (!username.trim() || !password)} onCancel={onClose} />
       </Form>
@@ -186,20 +189,25 @@ function UserDialog({ user, onClose, onSaved }: { user?: User; onClose: () => vo
 function PasswordDialog({ onClose }: { onClose: () => void }) {
   const { me } = useSession();
   const notify = useNotify();
+  const [current, setCurrent] = useState('');
   const [password, setPassword] = useState('');
   const [again, setAgain] = useState('');
   const save = useAction(async () => {
     if (password !== again) throw new Error('The two passwords differ.');
-    await api('PUT', `/users/${enc(me.username)}`, { password });
-    notify('Password changed');
+    // The change revokes every token of the user, this session's too: the answer carries a fresh one.
+    const r = await api<{ accessToken?: string }>('PUT', `/users/${enc(me.username)}`, { currentPassword: current, password });
+    if (r.accessToken) setToken(r.accessToken);
+    notify('Password changed; your other sessions are logged out');
     onClose();
   });
+  const err = save.error as { field?: string; message: string } | undefined;
   return (
     <Dialog open title="Change my password" onClose={onClose}>
       <Form onSubmit={() => save.run()}>
-        <TextField label="New password" type="password" autoComplete="new-password" autoFocus value={password} onChange={(e) => setPassword(e.target.value)} />
+        <TextField label="Current password" type="password" autoComplete="current-password" autoFocus value={current} onChange={(e) => setCurrent(e.target.value)} error={err?.field === 'currentPassword' ? err.message : undefined} />
+        <TextField label="New password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} error={err?.field === 'password' ? err.message : undefined} />
         <TextField label="New password again" type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} />
-        <FormActions action={save} label="Change password" disabled={!password} onCancel={onClose} />
+        <FormActions action={save} label="Change password" disabled={!current || !password} onCancel={onClose} />
       </Form>
     </Dialog>
   );

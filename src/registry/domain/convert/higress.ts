@@ -8,8 +8,9 @@
  * exactly) and `timeoutMs`; top-level `prompts`.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { parseDocument } from 'yaml';
+import { CST, Lexer, parseDocument } from 'yaml';
 import { AppError, invalid, missing } from '../../../lib/errors.js';
+import { MAX_JSON_DEPTH } from '../../../lib/json-depth.js';
 import type { ArgPosition, McpServerSpec, Prompt, RestSecurity, RestTemplate, SecurityScheme, Tool } from '../model.js';
 import { ARG_POSITIONS, checkRestTemplateShape } from '../spec-validation.js';
 
@@ -138,8 +139,32 @@ export class FieldReader {
   }
 }
 
+/**
+ * Refuse flow collections (`[…]`, `{…}`, JSON's only kind) nested deeper than MAX_JSON_DEPTH:
+ * the YAML composer recurses on them and takes seconds on a few hundred kilobytes. The lexer
+ * is linear and stops at the first level too many.
+ */
+function checkYamlFlowDepth(text: string, field: string): void {
+  let openers = 0;
+  for (let i = 0; i < text.length && openers <= MAX_JSON_DEPTH; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) openers++;
+  }
+  if (openers <= MAX_JSON_DEPTH) return; // so few brackets cannot nest too deep
+  let depth = 0;
+  for (const token of new Lexer().lex(text)) {
+    const type = CST.tokenType(token);
+    if (type === 'flow-map-start' || type === 'flow-seq-start') {
+      if (++depth > MAX_JSON_DEPTH) throw new AppError('JSON_TOO_DEEP', `${field}: collections nested deeper than ${MAX_JSON_DEPTH} levels; the limit is ${MAX_JSON_DEPTH}`, field);
+    } else if (type === 'flow-map-end' || type === 'flow-seq-end') {
+      depth--;
+    }
+  }
+}
+
 /** Parses a YAML or JSON document; syntax errors are `INVALID_JSON` with the line and column. */
 export function parseYamlOrJson(text: string, field: string): unknown {
+  checkYamlFlowDepth(text, field);
   const doc = parseDocument(text, { uniqueKeys: true });
   const error = doc.errors[0];
   if (error) {

@@ -1,4 +1,5 @@
 import { AppError } from '../../../lib/errors.js';
+import { checkJsonDepth } from '../../../lib/json-depth.js';
 import type { McpServerInput } from '../mcp.js';
 import type { McpServerSpec } from '../model.js';
 import { fromHigress } from './higress.js';
@@ -14,6 +15,7 @@ export function parseImport(format: 'higress' | 'nacos', content: string): { inp
     return { input: { name, description: spec.description }, spec };
   }
   let doc: Record<string, unknown>;
+  checkJsonDepth(content, 'content');
   try {
     doc = JSON.parse(content) as Record<string, unknown>;
   } catch (err) {

@@ -5,6 +5,7 @@
  * McpServerDetailInfo; a tool's REST mapping is `toolsMeta[name].templates["json-go-template"]`,
  * which has the Higress template shape.
  */
+import { parseJsonText } from '../../../lib/json-depth.js';
 import { AppError, invalid, missing } from '../../../lib/errors.js';
 import type {
   CredentialPassthrough, Endpoint, FrontProtocol, McpProtocol, McpServer, McpServerSpec, McpServerVersion, RestTemplate, Tool,
@@ -68,12 +69,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Parses one JSON-valued form field; malformed text is `INVALID_JSON` naming the field. */
 export function parseJsonField(name: string, text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new AppError('INVALID_JSON', `${name} is not valid JSON: ${reason}`, name);
-  }
+  return parseJsonText(text, name);
 }
 
 function readProtocol(r: FieldReader): McpProtocol {

@@ -293,7 +293,7 @@ async function login(svc: RegistryServices, req: FastifyRequest, reply: FastifyR
   const password = p.raw('password');
   if (password === undefined) throw missing('password');
   if (typeof password !== 'string') throw invalid('password', 'must be a string');
-  const r = await svc.auth.login(username, password);
+  const r = await svc.auth.login(username, password, req.ip);
   reply.header('authorization', `Bearer ${r.accessToken}`);
   return { accessToken: r.accessToken, tokenTtl: r.tokenTtl, globalAdmin: r.principal.globalAdmin, username: r.principal.username };
 }

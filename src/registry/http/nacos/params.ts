@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { AppError, invalid, missing } from '../../../lib/errors.js';
+import { invalid, missing } from '../../../lib/errors.js';
+import { parseJsonText } from '../../../lib/json-depth.js';
 import { authorize } from '../../domain/auth.js';
 import type { Role } from '../../domain/model.js';
 import { DEFAULT_GROUP, PUBLIC_NAMESPACE } from '../../domain/model.js';
@@ -96,15 +97,10 @@ export class NacosParams {
     throw invalid(name, `must be true or false, got ${typeof v === 'string' ? `'${v}'` : kind(v)}`);
   }
 
-  /** A JSON-valued parameter: a JSON text (form, query) or already a value (JSON body). */
+  /** A JSON-valued parameter: a JSON text (form, query; nesting limited as bodies are) or already a value (JSON body). */
   json(name: string): unknown {
     const v = this.raw(name);
-    if (typeof v !== 'string') return v;
-    try {
-      return JSON.parse(v) as unknown;
-    } catch (err) {
-      throw new AppError('INVALID_JSON', `${name} is not valid JSON: ${(err as Error).message}`, name);
-    }
+    return typeof v === 'string' ? parseJsonText(v, name) : v;
   }
 
   /** A metadata map: a JSON object (values as strings), or Nacos' `k1=v1,k2=v2` form. */

@@ -47,7 +47,7 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       schema: { ...tag('auth'), summary: 'Log in; returns an access token', body: { type: 'object', required: ['username', 'password'], properties: { username: { type: 'string' }, password: { type: 'string' } } } },
     }, async (req) => {
       const b = req.body as { username: string; password: string };
-      const r = await svc.auth.login(b.username, b.password);
+      const r = await svc.auth.login(b.username, b.password, req.ip);
       return { accessToken: r.accessToken, tokenTtl: r.tokenTtl, username: r.principal.username, globalAdmin: r.principal.globalAdmin, roles: r.principal.roles };
     });
     app.get('/auth/me', { schema: { ...tag('auth'), summary: 'Who the caller is' } }, async (req) => req.principal);
@@ -299,13 +299,24 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       return reply.status(201).send(await svc.auth.createUser(req.body as { username: string; password: string }));
     });
     app.put('/users/:username', {
-      schema: { ...tag('users'), body: { type: 'object', additionalProperties: false, properties: { password: { type: 'string' }, roles: { type: 'array' } } } },
+      schema: {
+        ...tag('users'),
+        summary: 'Change roles (global admin) or a password; your own password needs currentPassword, and the answer then carries a new accessToken',
+        body: { type: 'object', additionalProperties: false, properties: { password: { type: 'string' }, currentPassword: { type: 'string' }, roles: { type: 'array' } } },
+      },
     }, async (req) => {
       const { username } = req.params as Params;
-      const b = req.body as { password?: string; roles?: unknown };
+      const b = req.body as { password?: string; currentPassword?: string; roles?: unknown };
+      const self = username === req.principal.username;
       // Users may change their own password; everything else is a global admin's.
-      if (!(username === req.principal.username && b.roles === undefined)) requireGlobalAdmin(req.principal);
-      return svc.auth.updateUser(username!, b);
+      if (!(self && b.roles === undefined)) requireGlobalAdmin(req.principal);
+      const user = await svc.auth.updateUser(username!, b, { username: req.principal.username, client: req.ip });
+      // The new password revoked the caller's own token: hand them a fresh one.
+      if (self && b.password !== undefined) {
+        const { accessToken, tokenTtl } = await svc.auth.reissue(username!);
+        return { ...user, accessToken, tokenTtl };
+      }
+      return user;
     });
     app.delete('/users/:username', { schema: { ...tag('users') } }, async (req, reply) => {
       requireGlobalAdmin(req.principal);
