@@ -29,6 +29,21 @@ export function scrubText(text: string): string {
   return out.replace(PAIR, (all, lead: string, name: string, value: string) => (value !== '' && isSecretName(name) ? `${lead}${name}=${LOG_REDACTED}` : all));
 }
 
+/** Hides the secrets of one shape of object the rule of names cannot see (answers undefined for other objects). */
+export type LogRedactor = (value: Record<string, unknown>) => Record<string, unknown> | undefined;
+
+const redactors = new Set<LogRedactor>();
+
+/**
+ * Teach every logger of the process to hide the secrets of a shape of object, such as the
+ * registry's MCP server specs, whose secrets are declared by the spec itself (not only named
+ * like one). Answers the function that removes it again.
+ */
+export function addLogRedactor(redactor: LogRedactor): () => void {
+  redactors.add(redactor);
+  return () => redactors.delete(redactor);
+}
+
 function isPlain(v: object): boolean {
   const proto = Object.getPrototypeOf(v) as unknown;
   return proto === Object.prototype || proto === null;
@@ -46,8 +61,13 @@ export function scrubLogValue(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => scrubLogValue(v, depth + 1));
   if (value instanceof Error) return scrubLogValue({ ...stdSerializers.err(value) }, depth + 1);
   if (!isPlain(value)) return value;
+  let record = value as Record<string, unknown>;
+  for (const r of redactors) record = r(record) ?? record;
+  // A header or parameter as a pair ({key, value} / {name, value}) named like a secret.
+  const pairName = typeof record.key === 'string' ? record.key : typeof record.name === 'string' ? record.name : undefined;
+  if (pairName !== undefined && typeof record.value === 'string' && record.value !== '' && isSecretName(pairName)) record = { ...record, value: LOG_REDACTED };
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
+  for (const [k, v] of Object.entries(record)) {
     const hidden = v !== null && v !== undefined && typeof v !== 'boolean' && isSecretName(k);
     out[k] = hidden ? LOG_REDACTED : scrubLogValue(v, depth + 1);
   }

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
+import { addLogRedactor } from '../lib/logger.js';
 import { parse as parseTemplate } from '../gateway/template/index.js';
 import { ClusterNode } from './cluster/node.js';
 import { AuditService } from './domain/audit.js';
@@ -14,6 +15,7 @@ import type { McpServerSpec } from './domain/model.js';
 import { NamingService } from './domain/naming.js';
 import { validateSpec } from './domain/spec-validation.js';
 import { WatchService } from './domain/watch.js';
+import { redactSpecForLog } from './domain/secrets.js';
 import { HealthChecker } from './health/checker.js';
 import { buildRegistryHttp } from './http/server.js';
 import { openStore } from './store/open.js';
@@ -40,6 +42,8 @@ export function checkSpec(spec: McpServerSpec): void {
 
 /** Wire the domain services over a store. */
 export function createRegistryServices(store: Store, tokenTtlSeconds: number, now: () => number = Date.now): RegistryServices {
+  // Specs declare some of their secrets themselves: the process's logs hide those too.
+  addLogRedactor(redactSpecForLog);
   const feed = new ChangeFeed(store);
   const ctx: RegistryContext = { store, feed, now };
   return {

@@ -221,6 +221,19 @@ export function redactServer(server: McpServer): McpServer {
   return endpoint === server.endpoint ? server : { ...server, endpoint };
 }
 
+/**
+ * For the process's logs (lib/logger.ts `addLogRedactor`): a spec-shaped object (config and
+ * tools) with its secrets redacted, the declared ones included; undefined for anything else.
+ */
+export function redactSpecForLog(value: Record<string, unknown>): Record<string, unknown> | undefined {
+  if (!isRecord(value.config) || !Array.isArray(value.tools)) return undefined;
+  try {
+    return redactSpec(value as unknown as McpServerSpec) as unknown as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The value at a JSON path of a document (undefined when the path leaves it). */
 export function valueAt(doc: unknown, path: readonly PathPart[]): unknown {
   let node = doc;
