@@ -64,7 +64,7 @@ function versionStatus(v: McpServerVersion): Omit<McpServerVersion, 'spec'> {
 }
 
 /** The versions whose secrets a new spec keeps where it sends the marker: the same version, the latest, the published, then the rest, newest first. */
-async function secretSources(tx: StoreWriter, server: McpServer, version: string): Promise<McpServerSpec[]> {
+async function secretSources(tx: StoreWriter, server: McpServer, version: string): Promise<McpServerVersion[]> {
   const all = await tx.listVersions(server.id);
   const order = [version, server.latestVersion, server.publishedVersion];
   const ranked = [...all].sort((a, b) => {
@@ -72,7 +72,7 @@ async function secretSources(tx: StoreWriter, server: McpServer, version: string
     const rb = order.indexOf(b.version);
     return (ra < 0 ? 99 : ra) - (rb < 0 ? 99 : rb) || b.createdAt - a.createdAt;
   });
-  return ranked.map((v) => v.spec);
+  return ranked;
 }
 
 function describe(key: ServerKey): string {
@@ -173,7 +173,7 @@ export class McpService {
       const server = await this.requireServer(tx, namespace, key);
       // Markers sent back (a redacted read saved again) keep the stored secrets.
       const sources = await secretSources(tx, server, incoming.version);
-      const spec = restoreSecrets(incoming, sources);
+      const spec = restoreSecrets(incoming, sources.map((v) => v.spec));
       const fields = input.endpoint ? { ...input, endpoint: restoreEndpoint(input.endpoint, server.endpoint, 'server.endpoint.url') } : input;
       const t = this.ctx.now();
       const existing = await tx.getVersion(server.id, spec.version);
@@ -195,10 +195,10 @@ export class McpService {
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
       await audit(this.ctx, tx, {
         namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: publish ? 'version.publish' : 'version.save',
-        before: { server: serverState(server), ...(existing ? { version: versionState(existing) } : {}) },
+        // Before: the version as it was, or for a new version the one it follows (the latest), so that the entry shows what changed.
+        before: { server: serverState(server), ...(sources[0] ? { version: versionState(sources[0]) } : {}) },
         after: { server: serverState(next), version: versionState(result.version) },
-        // Compared with the version this one replaces (itself when it existed, else the latest).
-        secretsChanged: secretChanges({ server, ...(sources[0] ? { spec: sources[0] } : {}) }, { server: next, spec }),
+        secretsChanged: secretChanges({ server, ...(sources[0] ? { spec: sources[0].spec } : {}) }, { server: next, spec }),
       });
       return { server: next, version: result.version };
     });
