@@ -12,8 +12,10 @@ import { requireServices } from './databases.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const CONSOLE = join(ROOT, 'src', 'console');
-const CHROMIUM = process.env.MCPGATE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
+/** The Chromium the tests drive (Debian's, unless MCPGATE_CHROMIUM names another). */
+export const CHROMIUM = process.env.MCPGATE_CHROMIUM ?? '/usr/bin/chromium';
+/** Flags for a headless Chromium that reaches nothing but the test's servers. */
+export const CHROMIUM_FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync',
 ];
