@@ -151,6 +151,16 @@ describe('finding 7: secrets shown to viewers', () => {
     assert.match(forGateway.text, /static-header-1/);
   });
 
+  test('an import preview shows a viewer markers too', async () => {
+    const content = 'server:\n  name: preview\n  config:\n    apiKey: cfg-pass-1\n    region: eu\ntools:\n  - name: t\n    description: T\n    requestTemplate:\n      url: /t\n      method: GET\n      headers:\n        - key: X-Static-Secret\n          value: static-header-1\n';
+    const r = await api('POST', '/namespaces/team/mcp-servers/import/preview', viewer, { format: 'higress', content });
+    assert.equal(r.status, 200, r.text);
+    assertNoSecret(r.text, 'the import preview');
+    assert.deepEqual(r.body.spec.config, { apiKey: REDACTED, region: 'eu' });
+    const mine = await api('POST', '/namespaces/team/mcp-servers/import/preview', editor, { format: 'higress', content });
+    assert.equal(mine.body.spec.config.apiKey, 'cfg-pass-1');
+  });
+
   test('an editor reads the values', async () => {
     const got = await api('GET', `${server}/versions/1.0.1`, editor);
     const spec = got.body.spec as Spec;
