@@ -6,57 +6,20 @@
  * MCPGATE_TEST_REQUIRE_SERVICES=1 (CI installs it: .ci/run).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { BrowserContext, Page } from 'playwright-core';
 import { gatewayDirectory } from '../src/registry/http/native/console-routes.js';
-import { requireServices } from './support/databases.js';
+import { browserSkipReason, CHROMIUM, CHROMIUM_FLAGS, ensureConsoleBuilt, screenshotDir } from './support/browser.js';
 import { waitFor } from './support/gateway.js';
 import { http } from './support/http.js';
 import { startBackend, startStack } from './support/stack.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const CONSOLE = join(ROOT, 'src', 'console');
-const CHROMIUM = process.env.MCPGATE_CHROMIUM ?? '/usr/bin/chromium';
-// Screenshots refresh docs/images/ only when asked (MCPGATE_UPDATE_SCREENSHOTS=1, or a directory in
-// MCPGATE_SCREENSHOT_DIR), so that a test run leaves the work tree clean.
-const SHOTS = process.env.MCPGATE_SCREENSHOT_DIR
-  ?? (process.env.MCPGATE_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'images') : mkdtempSync(join(tmpdir(), 'mcpgate-shots-')));
-const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
-];
-
-function newest(dir: string): number {
-  let t = 0;
-  for (const name of readdirSync(dir)) {
-    if (name === 'dist' || name === 'node_modules') continue;
-    const p = join(dir, name);
-    const s = statSync(p);
-    t = Math.max(t, s.isDirectory() ? newest(p) : s.mtimeMs);
-  }
-  return t;
-}
-
-/** Build the console unless its build is newer than every source file (a fresh clone has none). */
-function ensureConsoleBuilt(): void {
-  const index = join(CONSOLE, 'dist', 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(CONSOLE)) return;
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(CONSOLE, 'vite.config.mjs')], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`building the console failed:\n${r.stdout}\n${r.stderr}`);
-}
-
-function skipReason(): string | undefined {
-  if (existsSync(CHROMIUM)) return undefined;
-  const reason = `${CHROMIUM} is missing (apt-get install chromium)`;
-  if (requireServices) throw new Error(`MCPGATE_TEST_REQUIRE_SERVICES=1 but ${reason}`);
-  return reason;
-}
+const SHOTS = screenshotDir();
 
 const HIGRESS_YAML = `server:
   name: library
@@ -106,7 +69,7 @@ async function mcpTools(url: string): Promise<{ name: string; description?: stri
   }
 }
 
-const skip = skipReason();
+const skip = browserSkipReason();
 
 test('the console drives the registry and the gateway end to end', { skip, timeout: 240_000 }, async (t) => {
   ensureConsoleBuilt();

@@ -42,11 +42,12 @@ export const OPTIONS = [
   { key: 'bodyLimitBytes', env: 'MCPGATE_BODY_LIMIT_BYTES', flag: undefined, schema: z.coerce.number().int().min(1024), doc: 'Largest request body the registry accepts. Default 1048576 (1 MiB).' },
   { key: 'revisionPollMs', env: 'MCPGATE_REVISION_POLL_MS', flag: undefined, schema: z.coerce.number().int().min(50), doc: 'How often a registry node polls the database for writes of other nodes, ms. Default 500.' },
   { key: 'changeLogRetention', env: 'MCPGATE_CHANGE_LOG_RETENTION', flag: undefined, schema: z.coerce.number().int().min(100), doc: 'How many revisions of change log to keep for watchers that reconnect. Default 100000.' },
+  { key: 'auditRetentionDays', env: 'MCPGATE_AUDIT_RETENTION_DAYS', flag: undefined, schema: z.coerce.number().int().min(0), doc: 'How long the audit log keeps an entry, days; the leader prunes older entries every minute. 0 keeps entries forever. Default 90.' },
   { key: 'leaderLockTtlMs', env: 'MCPGATE_LEADER_LOCK_TTL_MS', flag: undefined, schema: z.coerce.number().int().min(1000), doc: 'Registry cluster: lease of the leader lock, ms. One node at a time (the holder of a database lock) runs ephemeral expiry, health checks and pruning, renewing its lease every second (every TTL/3 when shorter). A leader that dies loses the lock with its database connection and another node takes over within about a second; one that hangs or is cut off stops calling itself leader when its lease runs out, and another node then ends its database session and takes over, within this TTL plus a second. Default 10000.' },
   { key: 'nodeHeartbeatMs', env: 'MCPGATE_NODE_HEARTBEAT_MS', flag: undefined, schema: z.coerce.number().int().min(100), doc: 'Registry cluster: how often a node refreshes its row in `mg_nodes`, ms; `/api/v1/cluster` shows a node as alive while it was seen within 3 intervals. Default 3000.' },
   { key: 'nodeRetentionSeconds', env: 'MCPGATE_NODE_RETENTION_SECONDS', flag: undefined, schema: z.coerce.number().int().min(60), doc: 'Registry cluster: rows of nodes not seen for this long are deleted by the leader, seconds. Default 86400.' },
   { key: 'registries', env: 'MCPGATE_REGISTRIES', flag: '--registry <urls>', schema: list, doc: 'Gateway role: registry base URLs to follow, comma-separated (fail over in order).' },
-  { key: 'registryToken', env: 'MCPGATE_REGISTRY_TOKEN', flag: undefined, schema: z.string().min(1), doc: 'Gateway role: API token used to read the registry watch API.' },
+  { key: 'registryToken', env: 'MCPGATE_REGISTRY_TOKEN', flag: undefined, schema: z.string().min(1), doc: 'Gateway role: API token used to read the registry watch API. Its user needs a role on `*`; only the `gateway` role (or `editor`/`admin`) receives the servers\' credentials, a `viewer` token gets `******` in their place.' },
   { key: 'gatewayConfig', env: 'MCPGATE_GATEWAY_CONFIG', flag: '--definitions <path>', schema: z.string().min(1), doc: 'Gateway role: a Higress-format server definition file, or a directory of them (one server per file), served at `/mcp/public/{name}` instead of a registry\'s configuration and reloaded on change. `mcpgate gateway --config PATH` means the same when PATH is a directory or a definition file.' },
   { key: 'sessionEncryptionKey', env: 'MCPGATE_SESSION_KEY', flag: undefined, schema: z.string().min(16), doc: 'Gateway with Redis: secret from which the key that encrypts forwarded credentials in Redis is derived; the same on every replica. When unset, a random key is kept in Redis itself (protects against partial exposure only): set it in production.' },
   { key: 'allowedOrigins', env: 'MCPGATE_ALLOWED_ORIGINS', flag: '--allowed-origins <origins>', schema: list, doc: 'Browser origins allowed to call the registry APIs and the MCP endpoints besides the server\'s own origin (and, on the gateway, loopback origins such as a local MCP Inspector), comma-separated, e.g. `https://app.example.com`. Requests from other origins get 403.' },
@@ -68,6 +69,7 @@ export interface Config {
   bodyLimitBytes: number;
   revisionPollMs: number;
   changeLogRetention: number;
+  auditRetentionDays: number;
   leaderLockTtlMs: number;
   nodeHeartbeatMs: number;
   nodeRetentionSeconds: number;
@@ -169,6 +171,7 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
     bodyLimitBytes: v.bodyLimitBytes ?? 1024 * 1024,
     revisionPollMs: v.revisionPollMs ?? 500,
     changeLogRetention: v.changeLogRetention ?? 100_000,
+    auditRetentionDays: v.auditRetentionDays ?? 90,
     leaderLockTtlMs: v.leaderLockTtlMs ?? 10_000,
     nodeHeartbeatMs: v.nodeHeartbeatMs ?? 3000,
     nodeRetentionSeconds: v.nodeRetentionSeconds ?? 86_400,

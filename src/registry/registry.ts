@@ -2,8 +2,10 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
+import { addLogRedactor } from '../lib/logger.js';
 import { parse as parseTemplate } from '../gateway/template/index.js';
 import { ClusterNode } from './cluster/node.js';
+import { AuditService } from './domain/audit.js';
 import { AuthService } from './domain/auth.js';
 import type { AuthOptions } from './domain/auth.js';
 import { ChangeFeed } from './domain/context.js';
@@ -14,6 +16,7 @@ import type { McpServerSpec } from './domain/model.js';
 import { NamingService } from './domain/naming.js';
 import { validateSpec } from './domain/spec-validation.js';
 import { WatchService } from './domain/watch.js';
+import { redactSpecForLog } from './domain/secrets.js';
 import { HealthChecker } from './health/checker.js';
 import { buildRegistryHttp } from './http/server.js';
 import { openStore } from './store/open.js';
@@ -28,6 +31,7 @@ export interface RegistryServices {
   auth: AuthService;
   watch: WatchService;
   consumers: ConsumerService;
+  audit: AuditService;
   /** This node in the registry cluster (set by `Registry.start`). */
   cluster?: ClusterNode;
 }
@@ -39,11 +43,13 @@ export function checkSpec(spec: McpServerSpec): void {
 
 /** Wire the domain services over a store. */
 export function createRegistryServices(store: Store, tokenTtlSeconds: number, now: () => number = Date.now, authOptions: AuthOptions = {}): RegistryServices {
+  // Specs declare some of their secrets themselves: the process's logs hide those too.
+  addLogRedactor(redactSpecForLog);
   const feed = new ChangeFeed(store);
   const ctx: RegistryContext = { store, feed, now };
   return {
     store, feed, naming: new NamingService(ctx), mcp: new McpService(ctx, checkSpec), auth: new AuthService(ctx, tokenTtlSeconds, authOptions),
-    watch: new WatchService(ctx), consumers: new ConsumerService(ctx),
+    watch: new WatchService(ctx), consumers: new ConsumerService(ctx), audit: new AuditService(ctx),
   };
 }
 
@@ -114,7 +120,7 @@ export class Registry {
    * hand-over of leadership changes nothing twice.
    */
   private startJobs(config: Config): void {
-    const { naming, store } = this.services;
+    const { naming } = this.services;
     const cluster = this.cluster;
     const job = (name: string, everyMs: number, run: () => Promise<unknown>, quiet = false) => {
       let running = false;
@@ -132,14 +138,24 @@ export class Registry {
     });
     // Database briefly away: the next tick retries (as before, without a log line every 500 ms).
     job('health check', 500, () => this.checker.tick(), true);
-    job('pruning', 60_000, async () => {
-      const r = await store.revision();
-      if (r > config.changeLogRetention) await store.pruneChanges(r - config.changeLogRetention);
-      const gone = await cluster.pruneGoneNodes();
-      if (gone > 0) this.logger.info({ nodes: gone }, 'pruned registry nodes gone for long');
-    });
+    job('pruning', 60_000, () => this.prune(config));
     // A new leader starts the health checker's counters afresh.
     cluster.on('deposed', () => this.checker.stop());
+  }
+
+  /**
+   * One run of the pruning job: the change log beyond `changeLogRetention` revisions, audit
+   * entries older than `auditRetentionDays` before `now`, and cluster nodes gone for long.
+   */
+  async prune(config: Pick<Config, 'changeLogRetention' | 'auditRetentionDays'>, now = Date.now()): Promise<{ auditEntries: number; nodes: number }> {
+    const { store, audit } = this.services;
+    const r = await store.revision();
+    if (r > config.changeLogRetention) await store.pruneChanges(r - config.changeLogRetention);
+    const auditEntries = await audit.prune(config.auditRetentionDays, now);
+    if (auditEntries > 0) this.logger.info({ entries: auditEntries, olderThanDays: config.auditRetentionDays }, 'pruned audit log entries');
+    const nodes = await this.cluster.pruneGoneNodes();
+    if (nodes > 0) this.logger.info({ nodes }, 'pruned registry nodes gone for long');
+    return { auditEntries, nodes };
   }
 
   /** The port the HTTP server listens on (useful with port 0). */

@@ -16,6 +16,7 @@ import { ImportPage } from './pages/import.js';
 import { GatewaysPage } from './pages/gateways.js';
 import { AdminPage } from './pages/admin.js';
 import { NamespacesPage } from './pages/namespaces.js';
+import { AuditPage } from './pages/audit.js';
 
 const LAST_NS = 'mcpgate.console.namespace';
 
@@ -36,7 +37,7 @@ export function useSession(): Session {
   return s;
 }
 
-const RANK = { viewer: 1, editor: 2, admin: 3 } as const;
+const RANK = { viewer: 1, gateway: 1, editor: 2, admin: 3 } as const;
 
 export function App() {
   return (
@@ -145,6 +146,7 @@ const NS_ROUTES: RouteDef[] = [
   { pattern: '/ns/:ns/servers/:name/versions/:version/new-tool', render: (p) => <ToolEditorPage ns={p.ns!} name={p.name!} version={p.version!} /> },
   { pattern: '/ns/:ns/import', render: (p) => <ImportPage ns={p.ns!} /> },
   { pattern: '/ns/:ns/admin', render: (p) => <AdminPage ns={p.ns!} /> },
+  { pattern: '/ns/:ns/audit', render: (p) => <AuditPage ns={p.ns!} /> },
 ];
 
 const GLOBAL_ROUTES: RouteDef[] = [
@@ -208,6 +210,7 @@ function Shell() {
         { to: '/gateways', label: 'Gateways', key: 'gateways', show: true },
         { to: '/namespaces', label: 'Namespaces', key: 'namespaces', show: true },
         { to: path('ns', ns, 'admin'), label: 'Admin', key: 'admin', show: true },
+        { to: path('ns', ns, 'audit'), label: 'Audit', key: 'audit', show: session.can(ns, 'admin') },
       ]
     : [
         { to: '/namespaces', label: 'Namespaces', key: 'namespaces', show: true },
@@ -234,7 +237,7 @@ function Shell() {
             onChange={(e) => {
               const next = e.target.value;
               const rest = nsFromPath ? pathname.split('/')[3] ?? 'servers' : 'servers';
-              navigate(path('ns', next, ['services', 'servers', 'import', 'admin'].includes(rest) ? rest : 'servers'));
+              navigate(path('ns', next, ['services', 'servers', 'import', 'admin', 'audit'].includes(rest) ? rest : 'servers'));
             }}
           >
             {!nsKnown && <option value="">—</option>}

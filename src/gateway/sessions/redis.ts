@@ -203,7 +203,7 @@ export class RedisSessionStore implements SessionStore {
       if (!stored) throw new Error(`${name} disappeared right after it was set`);
       const material = Buffer.from(stored, 'base64');
       if (this.material && !material.equals(this.material)) {
-        this.o.logger.warn({ key: name }, 'the shared session encryption key in Redis changed; sessions sealed with the previous key stay readable on this replica only');
+        this.o.logger.warn({ redisKey: name }, 'the shared session encryption key in Redis changed; sessions sealed with the previous key stay readable on this replica only');
       }
       this.material = material;
       cipher = await HeaderCipher.fromMaterial(material);

@@ -109,7 +109,7 @@ export function isRegistrySnapshot(value: unknown): value is RegistrySnapshot {
 export interface RegistrySourceOptions {
   /** Registry base URLs (`http://host:8848`), tried in this order. */
   urls: string[];
-  /** API token of a user with a role on every namespace (`*`); none when registry auth is off. */
+  /** API token of a user with the `gateway` role on every namespace (`*`), so secrets come too; none when registry auth is off. */
   token?: string;
   /** Where the last delivered snapshot is kept (written atomically). */
   cacheFile: string;
@@ -185,6 +185,8 @@ export class RegistrySource implements ConfigSource {
   private persisting: Promise<void> | undefined;
   private toPersist: { snapshot: RegistrySnapshot; registry: string } | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
+  /** The servers whose secrets the registry withheld, as last reported (to warn once per change). */
+  private withheld = '';
 
   constructor(private readonly options: RegistrySourceOptions) {
     if (options.urls.length === 0) throw new Error('RegistrySource: at least one registry URL is required');
@@ -410,6 +412,14 @@ export class RegistrySource implements ConfigSource {
   private deliver(snapshot: RegistrySnapshot, fromCache: boolean, registry: string): void {
     if (this.stopper.signal.aborted) return;
     this.delivered = { revision: snapshot.revision, fromCache };
+    const withheld = (snapshot.withheld ?? []).join(', ');
+    if (withheld !== this.withheld) {
+      this.withheld = withheld;
+      if (withheld !== '') {
+        this.log.warn({ registry, servers: snapshot.withheld },
+          'the registry withheld the secrets of these servers (their credentials read ******): give the registry token\'s user the gateway role on * (or editor/admin)');
+      }
+    }
     try {
       this.onSnapshot?.(snapshot);
       if (!fromCache) this.persist(snapshot, registry);

@@ -4,6 +4,7 @@ import { SignJWT, jwtVerify } from 'jose';
 import { AppError, TooManyAttemptsError, invalid, missing } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { UserRecord } from '../store/store.js';
+import { audit } from './audit.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -13,8 +14,11 @@ import type { ApiToken, Role, User } from './model.js';
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const USERNAME = /^[A-Za-z0-9_.@-]{1,128}$/;
-const ROLES: readonly Role[] = ['admin', 'editor', 'viewer'];
-const RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3 };
+const ROLES: readonly Role[] = ['admin', 'editor', 'viewer', 'gateway'];
+/** `gateway` ranks as `viewer` (reads only); what sets it apart is `canReadSecrets`. */
+const RANK: Record<Role, number> = { viewer: 1, gateway: 1, editor: 2, admin: 3 };
+/** Roles that read secrets: those that write, and gateways (which must send them to backends). */
+const READS_SECRETS: ReadonlySet<Role> = new Set(['editor', 'admin', 'gateway']);
 /** Prefix of long-lived API tokens, so they are recognisable in logs and secret scanners. */
 export const API_TOKEN_PREFIX = 'mgt_';
 
@@ -42,10 +46,14 @@ export interface Principal {
   /** Holds `admin` on `*`: manages users and every namespace. */
   globalAdmin: boolean;
   roles: { namespace: string; role: Role }[];
+  /** The API token the caller authenticated with, if any (audit entries name it). */
+  token?: { id: string; name: string };
+  /** Set on the principal of everyone when registry auth is off. */
+  anonymous?: true;
 }
 
 /** The principal used when registry auth is off: may do everything. */
-export const ANONYMOUS_ADMIN: Principal = { username: 'anonymous', globalAdmin: true, roles: [{ namespace: '*', role: 'admin' }] };
+export const ANONYMOUS_ADMIN: Principal = { username: 'anonymous', globalAdmin: true, roles: [{ namespace: '*', role: 'admin' }], anonymous: true };
 
 /** The role a principal holds in a namespace (a `*` grant applies to all), if any. */
 export function roleIn(p: Principal, namespace: string): Role | undefined {
@@ -59,6 +67,15 @@ export function roleIn(p: Principal, namespace: string): Role | undefined {
 /** Whether a principal may see a namespace at all. */
 export function canSee(p: Principal, namespace: string): boolean {
   return roleIn(p, namespace) !== undefined;
+}
+
+/**
+ * Whether a principal reads the secrets of a namespace's MCP servers (credentials, secret
+ * headers and config): with write access (`editor`, `admin`) or the `gateway` role there or on
+ * `*`. Everyone else reads `REDACTED` in their place.
+ */
+export function canReadSecrets(p: Principal, namespace: string): boolean {
+  return p.roles.some((r) => (r.namespace === namespace || r.namespace === '*') && READS_SECRETS.has(r.role));
 }
 
 /**
@@ -128,8 +145,10 @@ export class AuthService {
     const passwordHash = await hashPassword(pw);
     const created = await write(this.ctx, async (tx) => {
       if ((await tx.listUsers()).length > 0) return false;
-      await tx.insertUser({ username, id: randomUUID(), credentialGeneration: 0, passwordHash, createdAt: this.ctx.now(), roles: [{ namespace: '*', role: 'admin' }] });
+      const user: User = { username, createdAt: this.ctx.now(), roles: [{ namespace: '*', role: 'admin' }] };
+      await tx.insertUser({ ...user, id: randomUUID(), credentialGeneration: 0, passwordHash });
       await tx.recordChange('*', 'user', username, 'upsert');
+      await audit(this.ctx, tx, { namespace: '*', entity: 'user', entityId: username, entityName: username, action: 'user.create', after: user, secretsChanged: ['password'] });
       return true;
     });
     return created ? { created, ...(password ? {} : { password: pw }) } : { created: false };
@@ -218,10 +237,12 @@ export class AuthService {
     if (hit) return hit;
     let username: string;
     let binding: { uid: unknown; gen: unknown } | undefined;
+    let via: Principal['token'];
     if (token.startsWith(API_TOKEN_PREFIX)) {
       const t = await this.ctx.store.getApiTokenByHash(sha256(token));
       if (!t || (t.expiresAt !== null && t.expiresAt < this.ctx.now())) throw new AppError('UNAUTHORIZED', 'the API token is unknown, revoked or expired');
       username = t.username;
+      via = { id: t.id, name: t.name };
     } else {
       try {
         const { payload } = await jwtVerify(token, await this.signingKey(), { issuer: 'mcpgate', algorithms: ['HS256'] });
@@ -236,7 +257,7 @@ export class AuthService {
     if (binding && (binding.uid !== user.id || binding.gen !== user.credentialGeneration)) {
       throw new AppError('UNAUTHORIZED', 'the access token was revoked (the password was changed or the user deleted); log in again');
     }
-    return this.remember(cacheKey, toPrincipal(user));
+    return this.remember(cacheKey, via ? { ...toPrincipal(user), token: via } : toPrincipal(user));
   }
 
   private cached(key: string): Principal | undefined {
@@ -270,6 +291,7 @@ export class AuthService {
       const user = { username: input.username, createdAt: this.ctx.now(), roles };
       await tx.insertUser({ ...user, id: randomUUID(), credentialGeneration: 0, passwordHash });
       await tx.recordChange('*', 'user', user.username, 'upsert');
+      await audit(this.ctx, tx, { namespace: '*', entity: 'user', entityId: user.username, entityName: user.username, action: 'user.create', after: user, secretsChanged: ['password'] });
       return user;
     }, 'USER_EXISTS');
   }
@@ -301,7 +323,12 @@ export class AuthService {
         if (!(await this.anyGlobalAdmin(tx))) throw new AppError('LAST_ADMIN', 'this change would leave no global admin', 'roles');
       }
       await tx.recordChange('*', 'user', username, 'upsert');
-      return { username, createdAt: u.createdAt, roles: roles ?? u.roles };
+      const next: User = { username, createdAt: u.createdAt, roles: roles ?? u.roles };
+      await audit(this.ctx, tx, {
+        namespace: '*', entity: 'user', entityId: username, entityName: username, action: 'user.update',
+        before: { username, createdAt: u.createdAt, roles: u.roles }, after: next, secretsChanged: passwordHash ? ['password'] : [],
+      });
+      return next;
     });
     this.cache.clear();
     return user;
@@ -309,10 +336,12 @@ export class AuthService {
 
   async deleteUser(username: string): Promise<void> {
     await write(this.ctx, async (tx) => {
-      if (!(await tx.getUser(username))) throw new AppError('USER_NOT_FOUND', `user '${username}' does not exist`, 'username');
+      const u = await tx.getUser(username);
+      if (!u) throw new AppError('USER_NOT_FOUND', `user '${username}' does not exist`, 'username');
       await tx.deleteUser(username);
       if (!(await this.anyGlobalAdmin(tx))) throw new AppError('LAST_ADMIN', 'deleting this user would leave no global admin', 'username');
       await tx.recordChange('*', 'user', username, 'delete');
+      await audit(this.ctx, tx, { namespace: '*', entity: 'user', entityId: username, entityName: username, action: 'user.delete', before: { username, createdAt: u.createdAt, roles: u.roles } });
     });
     this.cache.clear();
   }
@@ -331,6 +360,7 @@ export class AuthService {
     await write(this.ctx, async (tx) => {
       await tx.insertApiToken({ ...info, tokenHash: sha256(token) });
       await tx.recordChange('*', 'token', info.id, 'upsert');
+      await audit(this.ctx, tx, { namespace: '*', entity: 'token', entityId: info.id, entityName: name, action: 'token.create', after: info });
     });
     return { token, info };
   }
@@ -346,6 +376,7 @@ export class AuthService {
       if (!t) throw new AppError('TOKEN_NOT_FOUND', `API token '${id}' does not exist`, 'id');
       await tx.deleteApiToken(id);
       await tx.recordChange('*', 'token', id, 'delete');
+      await audit(this.ctx, tx, { namespace: '*', entity: 'token', entityId: id, entityName: t.name, action: 'token.revoke', before: t });
     });
     this.cache.clear();
   }

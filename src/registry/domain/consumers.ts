@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AppError, invalid } from '../../lib/errors.js';
+import { audit } from './audit.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
 import type { Consumer } from './model.js';
@@ -53,6 +54,7 @@ export class ConsumerService {
       }
       await tx.insertConsumer(consumer);
       await tx.recordChange(namespace, 'consumer', consumer.id, 'upsert');
+      await audit(this.ctx, tx, { namespace, entity: 'consumer', entityId: consumer.id, entityName: consumer.name, action: 'consumer.create', after: view(consumer) });
     }, 'CONSUMER_EXISTS');
     return { key, consumer: view(consumer) };
   }
@@ -65,6 +67,7 @@ export class ConsumerService {
       const next = { ...c, allow };
       await tx.updateConsumer(next);
       await tx.recordChange(namespace, 'consumer', id, 'upsert');
+      await audit(this.ctx, tx, { namespace, entity: 'consumer', entityId: id, entityName: c.name, action: 'consumer.update', before: view(c), after: view(next) });
       return view(next);
     });
   }
@@ -75,6 +78,7 @@ export class ConsumerService {
       if (!c) throw new AppError('CONSUMER_NOT_FOUND', `consumer '${id}' does not exist in namespace '${namespace}'`, 'id');
       await tx.deleteConsumer(id);
       await tx.recordChange(namespace, 'consumer', id, 'delete');
+      await audit(this.ctx, tx, { namespace, entity: 'consumer', entityId: id, entityName: c.name, action: 'consumer.delete', before: view(c) });
     });
   }
 }

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import diff from 'microdiff';
 import { AppError, invalid } from '../../lib/errors.js';
 import type { StoreWriter } from '../store/store.js';
+import { audit, secretChanges, serverState, versionState } from './audit.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
 import type {
@@ -10,6 +11,7 @@ import type {
 } from './model.js';
 import { FRONT_PROTOCOLS, MCP_PROTOCOLS } from './model.js';
 import { requireNamespace } from './naming.js';
+import { pathText, redactSpec, restoreEndpoint, restoreSecrets, valueAt } from './secrets.js';
 
 /** The server-level fields a caller sets (its tools live in versions). */
 export interface McpServerInput {
@@ -39,6 +41,38 @@ export interface SpecChange {
   kind: 'added' | 'removed' | 'changed';
   from?: unknown;
   to?: unknown;
+}
+
+/**
+ * The differences between two specs (or any two JSON documents), as JSON paths. With `shown`,
+ * the values come from those documents instead (redacted copies of the two), so that a reader
+ * without write access sees that a secret changed but not its values.
+ */
+export function specChanges(a: object, b: object, shown?: { from: unknown; to: unknown }): SpecChange[] {
+  return diff(a as Record<string, unknown>, b as Record<string, unknown>).map((d) => ({
+    path: pathText(d.path),
+    kind: d.type === 'CREATE' ? 'added' : d.type === 'REMOVE' ? 'removed' : 'changed',
+    ...('oldValue' in d ? { from: shown ? valueAt(shown.from, d.path) : d.oldValue } : {}),
+    ...('value' in d ? { to: shown ? valueAt(shown.to, d.path) : d.value } : {}),
+  }));
+}
+
+/** A version as publish and roll back record it: without the spec, which they do not change. */
+function versionStatus(v: McpServerVersion): Omit<McpServerVersion, 'spec'> {
+  const { spec: _s, ...rest } = v;
+  return rest;
+}
+
+/** The versions whose secrets a new spec keeps where it sends the marker: the same version, the latest, the published, then the rest, newest first. */
+async function secretSources(tx: StoreWriter, server: McpServer, version: string): Promise<McpServerVersion[]> {
+  const all = await tx.listVersions(server.id);
+  const order = [version, server.latestVersion, server.publishedVersion];
+  const ranked = [...all].sort((a, b) => {
+    const ra = order.indexOf(a.version);
+    const rb = order.indexOf(b.version);
+    return (ra < 0 ? 99 : ra) - (rb < 0 ? 99 : rb) || b.createdAt - a.createdAt;
+  });
+  return ranked;
 }
 
 function describe(key: ServerKey): string {
@@ -96,8 +130,11 @@ export class McpService {
   }
 
   /** Create a server with its first version, published unless `publish` is false. */
-  async create(namespace: string, input: McpServerInput, spec: McpServerSpec, publish = true): Promise<{ server: McpServer; version: McpServerVersion }> {
-    this.check(namespace, input, spec);
+  async create(namespace: string, input: McpServerInput, incoming: McpServerSpec, publish = true): Promise<{ server: McpServer; version: McpServerVersion }> {
+    this.check(namespace, input, incoming);
+    // Nothing is stored yet: a redaction marker has no secret to keep and is refused.
+    const spec = restoreSecrets(incoming, []);
+    const endpoint = input.endpoint ? restoreEndpoint(input.endpoint, undefined) : undefined;
     return write(this.ctx, async (tx) => {
       await requireNamespace(tx, namespace);
       if (await tx.getMcpServer(namespace, { name: input.name })) {
@@ -107,7 +144,7 @@ export class McpService {
       const server: McpServer = {
         id: randomUUID(), namespace, name: input.name, description: input.description ?? spec.description,
         protocol: input.protocol ?? 'http', frontProtocol: input.frontProtocol ?? 'mcp-streamable',
-        endpoint: input.endpoint ?? { type: 'none' }, enabled: input.enabled ?? true,
+        endpoint: endpoint ?? { type: 'none' }, enabled: input.enabled ?? true,
         passthrough: input.passthrough ?? { headers: [], cookies: [] },
         publishedVersion: publish ? spec.version : null, latestVersion: spec.version, createdAt: t, updatedAt: t,
       };
@@ -117,6 +154,10 @@ export class McpService {
       await tx.insertMcpServer(server);
       await tx.putVersion(version);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
+      await audit(this.ctx, tx, {
+        namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: 'mcp_server.create',
+        after: { server: serverState(server), version: versionState(version) }, secretsChanged: secretChanges({}, { server, spec }),
+      });
       return { server, version };
     }, 'MCP_SERVER_EXISTS');
   }
@@ -126,10 +167,14 @@ export class McpService {
    * `publish` it becomes the published one. Published and archived versions are immutable;
    * saving one unchanged with `publish` republishes it.
    */
-  async saveVersion(namespace: string, key: ServerKey, input: Partial<McpServerInput>, spec: McpServerSpec, publish: boolean): Promise<{ server: McpServer; version: McpServerVersion }> {
-    this.check(namespace, input, spec);
+  async saveVersion(namespace: string, key: ServerKey, input: Partial<McpServerInput>, incoming: McpServerSpec, publish: boolean): Promise<{ server: McpServer; version: McpServerVersion }> {
+    this.check(namespace, input, incoming);
     return write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
+      // Markers sent back (a redacted read saved again) keep the stored secrets.
+      const sources = await secretSources(tx, server, incoming.version);
+      const spec = restoreSecrets(incoming, sources.map((v) => v.spec));
+      const fields = input.endpoint ? { ...input, endpoint: restoreEndpoint(input.endpoint, server.endpoint, 'server.endpoint.url') } : input;
       const t = this.ctx.now();
       const existing = await tx.getVersion(server.id, spec.version);
       if (existing && existing.status !== 'draft' && diff(existing.spec, spec).length > 0) {
@@ -141,13 +186,20 @@ export class McpService {
       };
       await tx.putVersion(version);
       let next: McpServer = {
-        ...server, ...definedOnly(input), name: server.name, latestVersion: spec.version, updatedAt: t,
-        description: input.description ?? server.description,
+        ...server, ...definedOnly(fields), name: server.name, latestVersion: spec.version, updatedAt: t,
+        description: fields.description ?? server.description,
       };
       const result = publish ? await this.publishIn(tx, next, spec.version, t) : { server: next, version };
       next = result.server;
       await tx.updateMcpServer(next);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
+      await audit(this.ctx, tx, {
+        namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: publish ? 'version.publish' : 'version.save',
+        // Before: the version as it was, or for a new version the one it follows (the latest), so that the entry shows what changed.
+        before: { server: serverState(server), ...(sources[0] ? { version: versionState(sources[0]) } : {}) },
+        after: { server: serverState(next), version: versionState(result.version) },
+        secretsChanged: secretChanges({ server, ...(sources[0] ? { spec: sources[0].spec } : {}) }, { server: next, spec }),
+      });
       return { server: next, version: result.version };
     });
   }
@@ -157,9 +209,14 @@ export class McpService {
     this.check(namespace, input);
     return write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
-      const next: McpServer = { ...server, ...definedOnly(input), name: server.name, updatedAt: this.ctx.now() };
+      const endpoint = input.endpoint ? restoreEndpoint(input.endpoint, server.endpoint) : undefined;
+      const next: McpServer = { ...server, ...definedOnly(input), ...(endpoint ? { endpoint } : {}), name: server.name, updatedAt: this.ctx.now() };
       await tx.updateMcpServer(next);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
+      await audit(this.ctx, tx, {
+        namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: 'mcp_server.update',
+        before: { server: serverState(server) }, after: { server: serverState(next) }, secretsChanged: secretChanges({ server }, { server: next }),
+      });
       return next;
     });
   }
@@ -168,9 +225,15 @@ export class McpService {
   async publish(namespace: string, key: ServerKey, version: string): Promise<{ server: McpServer; version: McpServerVersion }> {
     return write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
+      const before = await tx.getVersion(server.id, version);
       const result = await this.publishIn(tx, server, version, this.ctx.now());
       await tx.updateMcpServer(result.server);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
+      await audit(this.ctx, tx, {
+        namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: 'version.publish',
+        before: { server: serverState(server), ...(before ? { version: versionStatus(before) } : {}) },
+        after: { server: serverState(result.server), version: versionStatus(result.version) },
+      });
       return result;
     });
   }
@@ -193,6 +256,10 @@ export class McpService {
       const result = await this.publishIn(tx, server, target, this.ctx.now());
       await tx.updateMcpServer(result.server);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
+      await audit(this.ctx, tx, {
+        namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: 'version.rollback',
+        before: { server: serverState(server), version: versionStatus(v) }, after: { server: serverState(result.server), version: versionStatus(result.version) },
+      });
       return result;
     });
   }
@@ -214,12 +281,17 @@ export class McpService {
     await write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
       const versions = await tx.listVersions(server.id);
-      if (!versions.some((v) => v.version === version)) {
+      const doomed = versions.find((v) => v.version === version);
+      if (!doomed) {
         throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${version}'`, 'version');
       }
       if (versions.length === 1) {
         await tx.deleteMcpServer(server.id);
         await tx.recordChange(namespace, 'mcp_server', server.id, 'delete');
+        await audit(this.ctx, tx, {
+          namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: 'mcp_server.delete',
+          before: { server: serverState(server), version: versionState(doomed) },
+        });
         return;
       }
       if (server.publishedVersion === version) {
@@ -228,29 +300,38 @@ export class McpService {
       await tx.deleteVersion(server.id, version);
       const rest = versions.filter((v) => v.version !== version);
       const latest = server.latestVersion === version ? rest[rest.length - 1]?.version ?? null : server.latestVersion;
-      await tx.updateMcpServer({ ...server, latestVersion: latest, updatedAt: this.ctx.now() });
+      const next = { ...server, latestVersion: latest, updatedAt: this.ctx.now() };
+      await tx.updateMcpServer(next);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
+      await audit(this.ctx, tx, {
+        namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: 'version.delete',
+        before: { server: serverState(server), version: versionState(doomed) }, after: { server: serverState(next) },
+      });
     });
   }
 
   async delete(namespace: string, key: ServerKey): Promise<void> {
     await write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
+      const shown = server.publishedVersion ?? server.latestVersion;
+      const version = shown ? await tx.getVersion(server.id, shown) : undefined;
       await tx.deleteMcpServer(server.id);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'delete');
+      await audit(this.ctx, tx, {
+        namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: 'mcp_server.delete',
+        before: { server: serverState(server), ...(version ? { version: versionState(version) } : {}) },
+      });
     });
   }
 
-  /** The differences between two versions' specs, as JSON paths. */
-  async diff(namespace: string, key: ServerKey, from: string, to: string): Promise<SpecChange[]> {
+  /**
+   * The differences between two versions' specs, as JSON paths. With `redact`, secret values
+   * show as `REDACTED` (a changed secret is still listed, with the marker on both sides).
+   */
+  async diff(namespace: string, key: ServerKey, from: string, to: string, redact = false): Promise<SpecChange[]> {
     const a = (await this.getVersion(namespace, key, from)).version.spec;
     const b = (await this.getVersion(namespace, key, to)).version.spec;
-    return diff(a as unknown as Record<string, unknown>, b as unknown as Record<string, unknown>).map((d) => ({
-      path: d.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, ''),
-      kind: d.type === 'CREATE' ? 'added' : d.type === 'REMOVE' ? 'removed' : 'changed',
-      ...('oldValue' in d ? { from: d.oldValue } : {}),
-      ...('value' in d ? { to: d.value } : {}),
-    }));
+    return specChanges(a, b, redact ? { from: redactSpec(a), to: redactSpec(b) } : undefined);
   }
 
   private async requireServer(tx: StoreWriter, namespace: string, key: ServerKey): Promise<McpServer> {

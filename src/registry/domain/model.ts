@@ -199,6 +199,17 @@ export interface Prompt {
   messages: { role: 'user' | 'assistant'; text: string }[];
 }
 
+/**
+ * Which values of a spec the operator marks secret, besides those secret by their name or
+ * place (see `domain/secrets.ts`): shown as `******` to readers without write access.
+ */
+export interface SecretDeclaration {
+  /** Paths into `config`, dotted (`db.password`, `tenants.0.key`); everything under a path is secret. */
+  config?: string[];
+  /** Header names (any case) whose values are secret in every tool's request template. */
+  headers?: string[];
+}
+
 /** The immutable content of one version of an MCP server. */
 export interface McpServerSpec {
   version: string;
@@ -207,6 +218,8 @@ export interface McpServerSpec {
   securitySchemes: SecurityScheme[];
   tools: Tool[];
   prompts: Prompt[];
+  /** Secrets the operator declares; a new version without it keeps the declaration of the version it replaces. */
+  secrets?: SecretDeclaration;
 }
 
 /** Lifecycle of a version: drafts can change; published and archived ones cannot. */
@@ -241,8 +254,11 @@ export interface McpServer {
   updatedAt: number;
 }
 
-/** A role a user holds in a namespace (`*` for every namespace). */
-export type Role = 'admin' | 'editor' | 'viewer';
+/**
+ * A role a user holds in a namespace (`*` for every namespace). `gateway` reads like `viewer`
+ * and also reads secrets: it is the role of the API token a gateway follows the registry with.
+ */
+export type Role = 'admin' | 'editor' | 'viewer' | 'gateway';
 
 /** Someone who manages the registry. */
 export interface User {
@@ -288,6 +304,44 @@ export interface Change {
   entityId: string;
   op: 'upsert' | 'delete';
   at: number;
+}
+
+/** Who made a registry change: a user (logged in), an API token, anyone (auth off), or the registry itself. */
+export interface AuditActor {
+  kind: 'user' | 'token' | 'anonymous' | 'system';
+  /** The user name (the token's owner for a token); `anonymous` or `system` otherwise. */
+  name: string;
+  /** The API token's id, for `token`. */
+  tokenId?: string;
+}
+
+/** What an audit entry is about. */
+export type AuditEntity = ChangeEntity;
+
+/** One recorded registry change: who, when, from where, what, before and after (secrets redacted). */
+export interface AuditEntry {
+  /** The revision the change committed as; with `seq`, the entry's place in the total order. */
+  revision: number;
+  seq: number;
+  /** Epoch ms. */
+  at: number;
+  /** The namespace changed, or `*` for users and tokens. */
+  namespace: string;
+  actor: AuditActor;
+  /** The client address the request came from (none for the registry's own changes). */
+  address: string | null;
+  /** The API route that made the change (`PUT /api/v1/namespaces/:ns/mcp-servers/:name/versions/:version`). */
+  route: string | null;
+  /** `<entity>.<verb>`: `mcp_server.create`, `version.publish`, `instance.expire`… */
+  action: string;
+  entity: AuditEntity;
+  entityId: string;
+  /** A name people recognise (server name, `group@@service`, `ip:port`, user name…). */
+  entityName: string;
+  before: unknown;
+  after: unknown;
+  /** Paths of secret values that changed (their values are redacted on both sides). */
+  secretsChanged: string[];
 }
 
 /** A page of a listing. */

@@ -7,6 +7,7 @@ import type { InstanceKey } from './model.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
 import type { StoreWriter } from '../store/store.js';
+import { audit } from './audit.js';
 
 const NAME = /^[A-Za-z0-9_.:-]{1,255}$/;
 const NAMESPACE_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -38,6 +39,14 @@ export interface ServiceInput {
 export function instanceId(i: { ip: string; port: number; cluster: string; group: string; serviceName: string }): string {
   return `${i.ip}#${i.port}#${i.cluster}#${i.group}@@${i.serviceName}`;
 }
+
+/** An instance as the audit log keeps it: without its last beat, which changes with every heartbeat. */
+function instanceState({ lastBeat: _b, ...rest }: Instance): Omit<Instance, 'lastBeat'> {
+  return rest;
+}
+
+const serviceName = (s: { group: string; name: string }) => `${s.group}@@${s.name}`;
+const instanceName = (i: { ip: string; port: number }) => `${i.ip.includes(':') ? `[${i.ip}]` : i.ip}:${i.port}`;
 
 function checkName(field: string, value: string): void {
   if (!NAME.test(value) || value.includes('@@')) throw invalid(field, `'${value}' is not a valid name (1-255 of letters, digits, _ . : -)`);
@@ -77,8 +86,10 @@ export class NamingService {
     await write(this.ctx, async (tx) => {
       if (await tx.getNamespace(PUBLIC_NAMESPACE)) return;
       const t = this.ctx.now();
-      await tx.insertNamespace({ id: PUBLIC_NAMESPACE, name: PUBLIC_NAMESPACE, description: 'Default namespace', createdAt: t, updatedAt: t });
+      const ns: Namespace = { id: PUBLIC_NAMESPACE, name: PUBLIC_NAMESPACE, description: 'Default namespace', createdAt: t, updatedAt: t };
+      await tx.insertNamespace(ns);
       await tx.recordChange(PUBLIC_NAMESPACE, 'namespace', PUBLIC_NAMESPACE, 'upsert');
+      await audit(this.ctx, tx, { namespace: ns.id, entity: 'namespace', entityId: ns.id, entityName: ns.name, action: 'namespace.create', after: ns });
     }).catch(async (err) => {
       if (!(await this.ctx.store.getNamespace(PUBLIC_NAMESPACE))) throw err;
     });
@@ -102,6 +113,7 @@ export class NamingService {
       if (await tx.getNamespace(ns.id)) throw new AppError('NAMESPACE_EXISTS', `namespace '${ns.id}' already exists`, 'namespaceId');
       await tx.insertNamespace(ns);
       await tx.recordChange(ns.id, 'namespace', ns.id, 'upsert');
+      await audit(this.ctx, tx, { namespace: ns.id, entity: 'namespace', entityId: ns.id, entityName: ns.name, action: 'namespace.create', after: ns });
       return ns;
     }, 'NAMESPACE_EXISTS');
   }
@@ -112,6 +124,7 @@ export class NamingService {
       const next = { ...ns, name: input.name ?? ns.name, description: input.description ?? ns.description, updatedAt: this.ctx.now() };
       await tx.updateNamespace(next);
       await tx.recordChange(id, 'namespace', id, 'upsert');
+      await audit(this.ctx, tx, { namespace: id, entity: 'namespace', entityId: id, entityName: next.name, action: 'namespace.update', before: ns, after: next });
       return next;
     });
   }
@@ -119,13 +132,14 @@ export class NamingService {
   async deleteNamespace(id: string): Promise<void> {
     if (id === PUBLIC_NAMESPACE) throw new AppError('NAMESPACE_PROTECTED', "the 'public' namespace cannot be deleted", 'namespaceId');
     await write(this.ctx, async (tx) => {
-      await requireNamespace(tx, id);
+      const ns = await requireNamespace(tx, id);
       const held = await tx.countNamespaceContents(id);
       if (held.services + held.mcpServers > 0) {
         throw new AppError('NAMESPACE_NOT_EMPTY', `namespace '${id}' still holds ${held.services} service(s) and ${held.mcpServers} MCP server(s)`, 'namespaceId');
       }
       await tx.deleteNamespace(id);
       await tx.recordChange(id, 'namespace', id, 'delete');
+      await audit(this.ctx, tx, { namespace: id, entity: 'namespace', entityId: id, entityName: ns.name, action: 'namespace.delete', before: ns });
     });
   }
 
@@ -158,6 +172,7 @@ export class NamingService {
       };
       await tx.insertService(s);
       await tx.recordChange(s.namespace, 'service', `${s.group}@@${s.name}`, 'upsert');
+      await audit(this.ctx, tx, { namespace: s.namespace, entity: 'service', entityId: s.id, entityName: serviceName(s), action: 'service.create', after: s });
       return s;
     }, 'SERVICE_EXISTS');
   }
@@ -174,6 +189,7 @@ export class NamingService {
       };
       await tx.updateService(next);
       await tx.recordChange(s.namespace, 'service', `${s.group}@@${s.name}`, 'upsert');
+      await audit(this.ctx, tx, { namespace: s.namespace, entity: 'service', entityId: s.id, entityName: serviceName(s), action: 'service.update', before: s, after: next });
       return next;
     });
   }
@@ -185,6 +201,7 @@ export class NamingService {
       if (held.length > 0) throw new AppError('SERVICE_NOT_EMPTY', `service '${group}@@${name}' still has ${held.length} instance(s)`, 'serviceName');
       await tx.deleteService(s.id);
       await tx.recordChange(namespace, 'service', `${group}@@${name}`, 'delete');
+      await audit(this.ctx, tx, { namespace, entity: 'service', entityId: s.id, entityName: serviceName(s), action: 'service.delete', before: s });
     });
   }
 
@@ -240,6 +257,7 @@ export class NamingService {
       };
       await tx.insertService(service);
       await tx.recordChange(service.namespace, 'service', `${service.group}@@${service.name}`, 'upsert');
+      await audit(this.ctx, tx, { namespace: service.namespace, entity: 'service', entityId: service.id, entityName: serviceName(service), action: 'service.create', after: service });
     }
     const existing = await tx.getInstance(input.namespace, input.group, input.service, input.ip, input.port, input.cluster);
     if (!existing && mode === 'update') throw notFound(input);
@@ -260,6 +278,10 @@ export class NamingService {
     if (existing) await tx.updateInstance(instance);
     else await tx.insertInstance(instance);
     await tx.recordChange(instance.namespace, 'instance', instanceId(instance), 'upsert');
+    await audit(this.ctx, tx, {
+      namespace: instance.namespace, entity: 'instance', entityId: instanceId(instance), entityName: instanceName(instance),
+      action: existing ? 'instance.update' : 'instance.register', before: existing ? instanceState(existing) : null, after: instanceState(instance),
+    });
     return instance;
   }
 
@@ -270,6 +292,7 @@ export class NamingService {
       if (!i) return false;
       await tx.deleteInstance(i.id);
       await tx.recordChange(i.namespace, 'instance', instanceId(i), 'delete');
+      await audit(this.ctx, tx, { namespace: i.namespace, entity: 'instance', entityId: instanceId(i), entityName: instanceName(i), action: 'instance.deregister', before: instanceState(i) });
       return true;
     });
   }
@@ -358,6 +381,8 @@ export class NamingService {
         if (t - i.lastBeat > deleteTimeout) {
           await tx.deleteInstance(i.id);
           await tx.recordChange(i.namespace, 'instance', instanceId(i), 'delete');
+          // Recorded (as the registry's own change): an instance disappeared. Health flips are not (see docs/security.md).
+          await audit(this.ctx, tx, { namespace: i.namespace, entity: 'instance', entityId: instanceId(i), entityName: instanceName(i), action: 'instance.expire', before: instanceState(i) });
           removed += 1;
         } else if (i.healthy && t - i.lastBeat > timeout) {
           await tx.updateInstance({ ...i, healthy: false, updatedAt: t });

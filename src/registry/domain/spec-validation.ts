@@ -280,11 +280,23 @@ function checkPrompts(prompts: Prompt[]): void {
   });
 }
 
+function checkSecretDeclaration(secrets: unknown): void {
+  if (!isRecord(secrets)) throw invalid('secrets', 'must be an object: {config?: [paths], headers?: [names]}');
+  for (const [key, value] of Object.entries(secrets)) {
+    if (key !== 'config' && key !== 'headers') throw invalid(`secrets.${key}`, 'is not a field of secrets (config, headers)');
+    if (!Array.isArray(value)) throw invalid(`secrets.${key}`, 'must be an array of strings');
+    value.forEach((v, i) => {
+      if (typeof v !== 'string' || v === '') throw invalid(`secrets.${key}[${i}]`, 'must be a non-empty string');
+    });
+  }
+}
+
 /** Checks a spec before it is stored; throws the first problem as an `AppError` naming its field. */
 export function validateSpec(spec: McpServerSpec, options: ValidateSpecOptions = {}): void {
   if (typeof spec.version !== 'string' || spec.version.trim() === '') throw missing('version');
   if (spec.version.length > 128) throw invalid('version', 'must be at most 128 characters');
   if (!isRecord(spec.config)) throw invalid('config', 'must be an object');
+  if (spec.secrets !== undefined) checkSecretDeclaration(spec.secrets);
   const schemeIds = checkSecuritySchemes(spec.securitySchemes);
   const names = new Set<string>();
   spec.tools.forEach((tool, i) => checkTool(tool, i, schemeIds, names, options));

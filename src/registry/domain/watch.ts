@@ -22,6 +22,11 @@ export interface RegistrySnapshot {
   mcpServers: { server: McpServer; spec: McpServerSpec }[];
   /** Gateway API keys (hashes only). */
   consumers: Consumer[];
+  /**
+   * Servers (`namespace/name`) whose secrets the watch API withheld from this reader (they read
+   * `******`): its token lacks the gateway, editor or admin role in their namespace.
+   */
+  withheld?: string[];
 }
 
 /** Changes after a revision, or the instruction to reload the snapshot. */

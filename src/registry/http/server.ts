@@ -10,6 +10,7 @@ import { checkJsonDepth } from '../../lib/json-depth.js';
 import type { Logger } from '../../lib/logger.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { OriginPolicy } from '../../lib/origin-policy.js';
+import { actorOf, runAsOrigin } from '../domain/audit.js';
 import type { RegistryServices } from '../registry.js';
 import { registerAuthHook } from './auth-hook.js';
 import { sendError } from './errors.js';
@@ -84,6 +85,12 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
     hideUntagged: true,
   });
 
+  // Each request runs as its origin, which the audit log records with every change it makes:
+  // the caller (resolved later by the auth hook), the client address and the route.
+  app.addHook('onRequest', (req, _reply, done) => {
+    const route = req.routeOptions.url ? `${req.method} ${req.routeOptions.url}` : null;
+    runAsOrigin({ address: req.ip || null, route, actor: () => actorOf(req.principal ?? undefined) }, done);
+  });
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err));
   app.setNotFoundHandler((req, reply) => sendError(req, reply, new AppError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`)));
   // First of all hooks: the Host and Origin rules, then authentication, both before a body is read.

@@ -2,8 +2,8 @@ import { Kysely, Migrator, sql } from 'kysely';
 import type { Generated, Selectable, Transaction } from 'kysely';
 import { AppError } from '../../lib/errors.js';
 import type {
-  ApiToken, Change, ChangeEntity, Consumer, HealthCheck, Instance, McpServer, McpServerSpec, McpServerVersion, Namespace, Page, Role,
-  Service, User, VersionStatus,
+  ApiToken, AuditActor, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, HealthCheck, Instance, McpServer, McpServerSpec,
+  McpServerVersion, Namespace, Page, Role, Service, User, VersionStatus,
 } from '../domain/model.js';
 import { beatTimings } from '../domain/model.js';
 import type { StoreDialect } from './dialects/dialect.js';
@@ -12,8 +12,8 @@ import type { LeaseStatements } from './leader-lock.js';
 import { migrations } from './migrations.js';
 import { RevisionListener } from './revision-listener.js';
 import type {
-  ApiTokenRecord, BeatKey, ClusterNodeRecord, InstanceQuery, LeaderLock, LeaderLockOptions, Lease, McpServerQuery, RevisionSubscription,
-  ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
+  ApiTokenRecord, AuditQuery, AuditRecord, BeatKey, ClusterNodeRecord, InstanceQuery, LeaderLock, LeaderLockOptions, Lease, McpServerQuery,
+  RevisionSubscription, ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
 } from './store.js';
 import { UniqueViolationError } from './store.js';
 
@@ -55,6 +55,11 @@ interface Tables {
     id: string; address: string; version: string; roles: string; started_at: number; last_seen: number; is_leader: number; revision: number;
   };
   mg_leases: { name: string; holder: string; session_id: number; acquired_at: number; expires_at: number };
+  mg_audit: {
+    revision: number; seq: number; at: number; namespace: string; actor_kind: string; actor: string; token_id: string | null;
+    address: string | null; route: string | null; action: string; entity: string; entity_id: string; entity_name: string;
+    before_json: string | null; after_json: string | null; secrets_changed: string | null;
+  };
 }
 
 type Db = Kysely<Tables>;
@@ -129,6 +134,22 @@ function toApiToken(r: Selectable<Tables['mg_api_tokens']>): ApiTokenRecord {
 }
 
 const publicToken = ({ tokenHash: _h, ...t }: ApiTokenRecord): ApiToken => t;
+
+function toAuditEntry(r: Selectable<Tables['mg_audit']>): AuditEntry {
+  const actor: AuditActor = { kind: r.actor_kind as AuditActor['kind'], name: r.actor, ...(r.token_id !== null ? { tokenId: r.token_id } : {}) };
+  return {
+    revision: num(r.revision), seq: num(r.seq), at: num(r.at), namespace: r.namespace, actor, address: r.address, route: r.route,
+    action: r.action, entity: r.entity as AuditEntity, entityId: r.entity_id, entityName: r.entity_name,
+    before: r.before_json === null ? null : (JSON.parse(r.before_json) as unknown),
+    after: r.after_json === null ? null : (JSON.parse(r.after_json) as unknown),
+    secretsChanged: r.secrets_changed === null ? [] : (JSON.parse(r.secrets_changed) as string[]),
+  };
+}
+
+/** A string cut to a column's length (bounded columns refuse longer values on PostgreSQL and MySQL). */
+function fit(value: string, length: number): string {
+  return value.length <= length ? value : value.slice(0, length);
+}
 
 /** A substring LIKE pattern with `%`, `_` and `!` escaped by `!` (a backslash means different things per dialect). */
 function likePattern(s: string): string {
@@ -299,11 +320,37 @@ class KyselyReader implements StoreReader {
     const r = await this.db.selectFrom('mg_settings').select('value').where('key', '=', 'change_log_floor').executeTakeFirst();
     return r ? Number(r.value) : 0;
   }
+
+  async listAudit(q: AuditQuery): Promise<AuditEntry[]> {
+    let query = this.db.selectFrom('mg_audit').selectAll();
+    if (q.namespaces !== undefined) {
+      if (q.namespaces.length === 0) return [];
+      query = query.where('namespace', 'in', q.namespaces);
+    }
+    if (q.actor !== undefined) query = query.where('actor', '=', q.actor);
+    if (q.entity !== undefined) query = query.where('entity', '=', q.entity);
+    const entityId = q.entityId;
+    if (entityId !== undefined) query = query.where((eb) => eb.or([eb('entity_id', '=', entityId), eb('entity_name', '=', entityId)]));
+    if (q.entityName) query = query.where(sql<boolean>`entity_name like ${likePattern(q.entityName)} escape '!'`);
+    if (q.action !== undefined) query = query.where('action', '=', q.action);
+    if (q.since !== undefined) query = query.where('at', '>=', q.since);
+    if (q.until !== undefined) query = query.where('at', '<', q.until);
+    const before = q.before;
+    if (before) {
+      query = query.where((eb) => eb.or([
+        eb('revision', '<', before.revision),
+        eb.and([eb('revision', '=', before.revision), eb('seq', '<', before.seq)]),
+      ]));
+    }
+    const rows = await query.orderBy('revision', 'desc').orderBy('seq', 'desc').limit(q.limit).execute();
+    return rows.map(toAuditEntry);
+  }
 }
 
 /** Writes inside one transaction; `txRevision` was taken when it began. */
 class KyselyWriter extends KyselyReader implements StoreWriter {
   private seq = 0;
+  private auditSeq = 0;
   constructor(private readonly tx: Transaction<Tables>, readonly txRevision: number) {
     super(tx);
   }
@@ -451,6 +498,19 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
       revision: this.txRevision, seq: this.seq, namespace, entity, entity_id: entityId, op, at: Date.now(),
     }).execute();
   }
+
+  async recordAudit(e: AuditRecord) {
+    this.auditSeq += 1;
+    await this.tx.insertInto('mg_audit').values({
+      revision: this.txRevision, seq: this.auditSeq, at: e.at, namespace: fit(e.namespace, 128), actor_kind: e.actor.kind,
+      actor: fit(e.actor.name, 128), token_id: e.actor.tokenId ?? null, address: e.address === null ? null : fit(e.address, 128),
+      route: e.route === null ? null : fit(e.route, 256), action: fit(e.action, 64), entity: e.entity, entity_id: fit(e.entityId, 512),
+      entity_name: fit(e.entityName, 512),
+      before_json: e.before === null || e.before === undefined ? null : JSON.stringify(e.before),
+      after_json: e.after === null || e.after === undefined ? null : JSON.stringify(e.after),
+      secrets_changed: e.secretsChanged.length === 0 ? null : JSON.stringify(e.secretsChanged),
+    }).execute();
+  }
 }
 
 /** The Kysely implementation of the `Store` port, for every supported dialect. */
@@ -542,6 +602,15 @@ export class KyselyStore extends KyselyReader implements Store {
       await tx.deleteFrom('mg_change_log').where('revision', '<', beforeRevision).execute();
       await new KyselyWriter(tx, 0).setSetting('change_log_floor', String(beforeRevision));
     });
+  }
+
+  async pruneAudit(before: number): Promise<number> {
+    try {
+      const r = await this.root.deleteFrom('mg_audit').where('at', '<', before).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    } catch (err) {
+      throw this.translate(err);
+    }
   }
 
   // ---- cluster ----

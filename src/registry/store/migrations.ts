@@ -180,6 +180,34 @@ export function migrations(d: StoreDialect): MigrationProvider {
           .modifyEnd(suffix).execute();
       },
     },
+    '0005_audit': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // The audit log: one row per registry change, written in the change's own transaction.
+        await db.schema.createTable('mg_audit')
+          .addColumn('revision', 'bigint', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('namespace', key(128), (c) => c.notNull())
+          .addColumn('actor_kind', key(16), (c) => c.notNull())
+          .addColumn('actor', key(128), (c) => c.notNull())
+          .addColumn('token_id', key(36))
+          .addColumn('address', key(128))
+          .addColumn('route', key(256))
+          .addColumn('action', key(64), (c) => c.notNull())
+          .addColumn('entity', key(32), (c) => c.notNull())
+          .addColumn('entity_id', key(512), (c) => c.notNull())
+          .addColumn('entity_name', key(512), (c) => c.notNull())
+          .addColumn('before_json', big)
+          .addColumn('after_json', big)
+          .addColumn('secrets_changed', big)
+          .addPrimaryKeyConstraint('mg_audit_pk', ['revision', 'seq'])
+          .modifyEnd(suffix).execute();
+        await db.schema.createIndex('mg_audit_at').on('mg_audit').column('at').execute();
+        await db.schema.createIndex('mg_audit_namespace').on('mg_audit').columns(['namespace', 'revision']).execute();
+        await db.schema.createIndex('mg_audit_actor').on('mg_audit').columns(['actor', 'revision']).execute();
+      },
+    },
     '0008_credential_generation': {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       async up(db: Kysely<any>) {

@@ -10,7 +10,7 @@ import { Kysely, Migrator } from 'kysely';
 import { KyselyStore } from './kysely-store.js';
 import { migrations } from './migrations.js';
 import { dialectFor, openStore } from './open.js';
-import type { LeaderLock, Store } from './store.js';
+import type { AuditQuery, AuditRecord, LeaderLock, Store } from './store.js';
 import { UniqueViolationError } from './store.js';
 
 const now = 1_700_000_000_000;
@@ -307,6 +307,78 @@ for (const kind of await databaseKinds()) {
       });
       assert.equal(await store.getNamespace('ns-a'), undefined);
       assert.deepEqual((await store.getUser('bob'))?.roles, []);
+    });
+
+    const entry = (over: Partial<AuditRecord> = {}): AuditRecord => ({
+      at: now, namespace: 'audit-ns', actor: { kind: 'user', name: 'ann' }, address: '10.1.2.3', route: 'POST /api/v1/namespaces/:ns/services',
+      action: 'service.create', entity: 'service', entityId: randomUUID(), entityName: 'DEFAULT_GROUP@@orders', before: null, after: { a: 1 },
+      secretsChanged: [], ...over,
+    });
+
+    it('records audit entries in the write\'s own transaction: committed with it, rolled back with it', async () => {
+      const big = { spec: 'z'.repeat(100_000) };
+      const rev = await store.write(async (tx) => {
+        await tx.recordAudit(entry({ entityName: 'first', before: { x: [1, 'two'] }, after: big, secretsChanged: ['version.spec.config.token'] }));
+        await tx.recordAudit(entry({ entityName: 'second', actor: { kind: 'token', name: 'ann', tokenId: 't-9' }, address: null, route: null }));
+        return tx.txRevision;
+      });
+      await assert.rejects(store.write(async (tx) => {
+        await tx.recordAudit(entry({ entityName: 'never' }));
+        throw new Error('boom');
+      }), /boom/);
+      const got = await store.listAudit({ namespaces: ['audit-ns'], limit: 10 });
+      assert.deepEqual(got.map((e) => [e.revision, e.seq, e.entityName]), [[rev, 2, 'second'], [rev, 1, 'first']], 'newest first; the rolled-back entry is gone');
+      const [second, first] = got;
+      assert.deepEqual(first?.before, { x: [1, 'two'] });
+      assert.equal((first?.after as typeof big).spec.length, 100_000, 'before/after over 64 KiB');
+      assert.deepEqual(first?.secretsChanged, ['version.spec.config.token']);
+      assert.deepEqual(first?.actor, { kind: 'user', name: 'ann' });
+      assert.equal(first?.address, '10.1.2.3');
+      assert.deepEqual(second?.actor, { kind: 'token', name: 'ann', tokenId: 't-9' });
+      assert.equal(second?.address, null);
+      assert.equal(second?.before, null);
+      assert.deepEqual(second?.secretsChanged, []);
+    });
+
+    it('lists audit entries with filters, newest first, page by page', async () => {
+      const ns = 'audit-q';
+      const revs: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        revs.push(await store.write(async (tx) => {
+          await tx.recordAudit(entry({
+            namespace: i === 4 ? '*' : ns, at: now + i * 1000, actor: { kind: i % 2 ? 'user' : 'anonymous', name: i % 2 ? 'bob' : 'anonymous' },
+            action: i === 2 ? 'service.delete' : 'service.update', entity: i === 3 ? 'mcp_server' : 'service', entityId: `id-${i}`,
+            entityName: i === 3 ? 'weather_100%' : `svc-${i}`,
+          }));
+          return tx.txRevision;
+        }));
+      }
+      const names = async (q: Partial<AuditQuery>) => (await store.listAudit({ limit: 100, namespaces: [ns, '*'], ...q })).map((e) => e.entityName);
+      assert.deepEqual(await names({}), ['svc-4', 'weather_100%', 'svc-2', 'svc-1', 'svc-0']);
+      assert.deepEqual(await names({ namespaces: [ns] }), ['weather_100%', 'svc-2', 'svc-1', 'svc-0']);
+      assert.deepEqual(await names({ namespaces: [] }), [], 'no namespace: nothing');
+      assert.deepEqual(await names({ actor: 'bob' }), ['weather_100%', 'svc-1']);
+      assert.deepEqual(await names({ entity: 'mcp_server' }), ['weather_100%']);
+      assert.deepEqual(await names({ entityId: 'id-2' }), ['svc-2']);
+      assert.deepEqual(await names({ entityId: 'svc-1' }), ['svc-1'], 'the id filter takes the name too');
+      assert.deepEqual(await names({ entityName: '100%' }), ['weather_100%'], 'LIKE wildcards are escaped');
+      assert.deepEqual(await names({ entityName: 'svc-_' }), []);
+      assert.deepEqual(await names({ action: 'service.delete' }), ['svc-2']);
+      assert.deepEqual(await names({ since: now + 1000, until: now + 3000 }), ['svc-2', 'svc-1'], 'since inclusive, until exclusive');
+      const page1 = await store.listAudit({ limit: 2, namespaces: [ns, '*'] });
+      const last = page1[page1.length - 1]!;
+      const page2 = await store.listAudit({ limit: 2, namespaces: [ns, '*'], before: { revision: last.revision, seq: last.seq } });
+      assert.deepEqual([...page1, ...page2].map((e) => e.revision), [revs[4], revs[3], revs[2], revs[1]]);
+    });
+
+    it('prunes audit entries older than a time', async () => {
+      await store.write(async (tx) => {
+        await tx.recordAudit(entry({ namespace: 'audit-p', at: now - 10_000, entityName: 'old' }));
+        await tx.recordAudit(entry({ namespace: 'audit-p', at: now, entityName: 'new' }));
+      });
+      assert.ok((await store.pruneAudit(now - 5000)) >= 1);
+      assert.deepEqual((await store.listAudit({ namespaces: ['audit-p'], limit: 10 })).map((e) => e.entityName), ['new']);
+      assert.equal(await store.pruneAudit(now - 5000), 0);
     });
   });
 }

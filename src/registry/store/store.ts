@@ -12,7 +12,8 @@
  * elect the one node that runs the singleton jobs, and hear of each other's writes.
  */
 import type {
-  ApiToken, Change, ChangeEntity, Consumer, InstanceKey, Instance, McpServer, McpServerVersion, Namespace, Page, Role, Service, User,
+  ApiToken, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, InstanceKey, Instance, McpServer, McpServerVersion, Namespace, Page, Role,
+  Service, User,
 } from '../domain/model.js';
 
 /** Listing filter for services. */
@@ -56,6 +57,31 @@ export interface ApiTokenRecord extends ApiToken {
   tokenHash: string;
 }
 
+/** An audit entry as a write records it: the store adds the transaction's revision and a sequence number. */
+export type AuditRecord = Omit<AuditEntry, 'revision' | 'seq'>;
+
+/** A filter of the audit log: every field given narrows it. Entries come newest first. */
+export interface AuditQuery {
+  /** Entries of these namespaces only (`*` holds users and tokens). */
+  namespaces?: string[];
+  /** The actor's name (user, token owner, `anonymous`, `system`). */
+  actor?: string;
+  entity?: AuditEntity;
+  /** The entity's id or its name, exactly. */
+  entityId?: string;
+  /** A substring of the entity's name. */
+  entityName?: string;
+  /** The action, exactly (`version.publish`). */
+  action?: string;
+  /** From this time on (epoch ms, inclusive). */
+  since?: number;
+  /** Before this time (epoch ms, exclusive). */
+  until?: number;
+  /** Only entries older than this position (a page's last entry). */
+  before?: { revision: number; seq: number };
+  limit: number;
+}
+
 /** Reads, available outside and inside a write transaction. */
 export interface StoreReader {
   /** The revision of the last committed write. */
@@ -87,6 +113,8 @@ export interface StoreReader {
   changesAfter(revision: number, limit: number): Promise<Change[]>;
   /** The lowest revision still in the change log (0 when it was never pruned). */
   changeLogFloor(): Promise<number>;
+  /** Audit entries matching a filter, newest first. */
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
 }
 
 /** Writes, only inside `Store.write`. */
@@ -121,6 +149,8 @@ export interface StoreWriter extends StoreReader {
   deleteConsumer(id: string): Promise<void>;
   /** Log a change under this transaction's revision. */
   recordChange(namespace: string, entity: ChangeEntity, entityId: string, op: 'upsert' | 'delete'): Promise<void>;
+  /** Record an audit entry under this transaction's revision: it commits, or rolls back, with the change. */
+  recordAudit(entry: AuditRecord): Promise<void>;
 }
 
 /** The address of an instance a heartbeat names. */
@@ -239,6 +269,8 @@ export interface Store extends StoreReader, ClusterStore {
   touchInstance(id: string, at: number): Promise<void>;
   /** Drop change-log rows older than `beforeRevision`. */
   pruneChanges(beforeRevision: number): Promise<void>;
+  /** Drop audit entries recorded before `before` (epoch ms); answers how many went. */
+  pruneAudit(before: number): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -87,6 +87,7 @@ function RolesEditor({ roles, onChange }: { roles: RoleRow[]; onChange: (r: Role
             <option value="viewer">viewer (read)</option>
             <option value="editor">editor (read and write)</option>
             <option value="admin">admin (and manage)</option>
+            <option value="gateway">gateway (read, with secrets: for gateway tokens)</option>
           </SelectField>
           <button type="button" className="icon" aria-label={`Remove role ${i + 1}`} onClick={() => onChange(roles.filter((_, j) => j !== i))}>
             ×

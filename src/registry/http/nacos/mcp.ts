@@ -13,6 +13,7 @@ import { fromNacos, parseJsonField, toNacosDetail, toNacosListItem } from '../..
 import type { McpServerInput, ServerKey } from '../../domain/mcp.js';
 import type { McpServer, McpServerVersion } from '../../domain/model.js';
 import type { RegistryServices } from '../../registry.js';
+import { serverFor, versionFor } from '../redaction.js';
 import type { NacosParams } from './params.js';
 import { scope } from './params.js';
 import { envelope } from './views.js';
@@ -95,7 +96,9 @@ export function registerMcpRoutes(app: FastifyInstance, svc: RegistryServices): 
     const version = wanted ? versions.find((v) => v.version === wanted) : versions[versions.length - 1];
     if (!version) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${wanted ?? ''}'`, 'version');
     const backend = await backendEndpoints(svc, server);
-    return envelope(toNacosDetail(server, version, versions, backend ? { backendEndpoints: backend } : {}));
+    // Secrets (credentials, secret headers and config) only for callers who may read them.
+    const shown = versionFor(req.principal, ns, version);
+    return envelope(toNacosDetail(serverFor(req.principal, server), shown, versions, backend ? { backendEndpoints: backend } : {}));
   });
 
   app.post('/v3/admin/ai/mcp', V3, async (req) => {

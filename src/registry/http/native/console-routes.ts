@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Agent, Dispatcher } from 'undici';
 import { AppError, invalid } from '../../../lib/errors.js';
+import { isSecretName, SECRET_VALUE } from '../../../lib/secret-names.js';
 import { ArgsCompiler } from '../../../gateway/args.js';
 import { Cancellation } from '../../../gateway/cancellation.js';
 import { GatewayError } from '../../../gateway/errors.js';
@@ -26,13 +27,15 @@ import { createRestExecutor } from '../../../gateway/executors/rest.js';
 import { TemplateError } from '../../../gateway/template/index.js';
 import type { CallToolResult } from '../../../gateway/types.js';
 import { createUpstream } from '../../../gateway/upstream.js';
-import { authorize } from '../../domain/auth.js';
+import { authorize, canReadSecrets } from '../../domain/auth.js';
 import type { Principal } from '../../domain/auth.js';
-import type { McpServer, McpServerSpec, Tool } from '../../domain/model.js';
+import type { CredentialPassthrough, McpServer, McpServerSpec, SecretDeclaration, Tool } from '../../domain/model.js';
+import { redactEndpoint, restoreSecrets, secretHeaderNames, secretValues } from '../../domain/secrets.js';
 import type { RegistrySnapshot, SnapshotInstance } from '../../domain/watch.js';
 import { parseImport } from '../../domain/convert/import.js';
 import type { RegistryServices } from '../../registry.js';
 import { checkSpec } from '../../registry.js';
+import { specFor } from '../redaction.js';
 import * as S from './schemas.js';
 
 type Params = Record<string, string>;
@@ -42,12 +45,8 @@ export const TRY_BODY_CAP_BYTES = 64 * 1024;
 /** Try calls time out after this long unless the tool sets its own timeout. */
 const TRY_DEFAULT_TIMEOUT_MS = 30_000;
 const MASK = '****';
-/** Header names whose values are credentials. */
-const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-?key|x-auth-token|x-access-token|accesstoken)$|(token|secret|password|passwd|api[-_]?key|credential|signature|session)/i;
-/** Query parameter names whose values are credentials. */
-const SECRET_PARAM = /(token|secret|password|passwd|api[-_]?key|apikey|credential|signature|^key$|^sig$|access_?key|session)/i;
-/** Values that are credentials whatever their name (gateway keys, registry API tokens). */
-const SECRET_VALUE = /^(mgk_|mgt_)/;
+/** Header and query parameter names whose values the rendered request hides: credentials (lib/secret-names.ts) and session ids. */
+const maskedName = (name: string) => isSecretName(name) || /session/i.test(name);
 
 // ------------------------------------------------------------------ gateways
 
@@ -368,7 +367,7 @@ export function maskHeaders(headers: Record<string, string>, alsoSecret: Readonl
   for (const [k, v] of Object.entries(headers)) {
     const key = k.toLowerCase();
     if (key === 'cookie' || key === 'set-cookie') out[k] = maskCookies(v);
-    else if (SECRET_HEADER.test(key) || alsoSecret.has(key) || SECRET_VALUE.test(v.replace(/^bearer\s+/i, ''))) out[k] = maskValue(v);
+    else if (maskedName(key) || alsoSecret.has(key) || SECRET_VALUE.test(v.replace(/^bearer\s+/i, ''))) out[k] = maskValue(v);
     else out[k] = v;
   }
   return out;
@@ -388,7 +387,7 @@ export function maskUrl(url: string, alsoSecret: ReadonlySet<string> = new Set()
     const value = pair.slice(eq + 1);
     let decoded = value;
     try { decoded = decodeURIComponent(value.replace(/\+/g, ' ')); } catch { /* keep the raw value */ }
-    return SECRET_PARAM.test(name) || alsoSecret.has(name) || SECRET_VALUE.test(decoded) ? `${pair.slice(0, eq)}=${encodeURIComponent(MASK)}` : pair;
+    return maskedName(name) || alsoSecret.has(name) || SECRET_VALUE.test(decoded) ? `${pair.slice(0, eq)}=${encodeURIComponent(MASK)}` : pair;
   }).join('&');
   return `${url.slice(0, q + 1)}${masked}${hash < 0 ? '' : url.slice(hash)}`;
 }
@@ -403,7 +402,7 @@ function normalizeTool(t: Partial<Tool> & { name: string; inputSchema: Record<st
 function normalizeSpec(s: Partial<McpServerSpec> & { tools: McpServerSpec['tools'] }, fallbackVersion: string): McpServerSpec {
   return {
     version: s.version || fallbackVersion, description: s.description ?? '', config: s.config ?? {}, securitySchemes: s.securitySchemes ?? [],
-    tools: s.tools.map((t) => normalizeTool(t)), prompts: s.prompts ?? [],
+    tools: s.tools.map((t) => normalizeTool(t)), prompts: s.prompts ?? [], ...(s.secrets ? { secrets: s.secrets as SecretDeclaration } : {}),
   };
 }
 
@@ -482,7 +481,8 @@ function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispat
         const def = normalizeTool(b.definition);
         if (def.name !== b.tool) throw invalid('definition.name', `must be the tool being tried ('${b.tool}')`);
         const tools = spec.tools.some((t) => t.name === def.name) ? spec.tools.map((t) => (t.name === def.name ? def : t)) : [...spec.tools, def];
-        spec = { ...spec, tools };
+        // A definition that shows a redaction marker runs with the stored secret.
+        spec = restoreSecrets({ ...spec, tools }, [v.spec]);
         checkSpec(spec);
       }
       const tool = spec.tools.find((t) => t.name === b.tool);
@@ -526,8 +526,10 @@ function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispat
         gatewayError = { code: err.code, status: err.status, message: err.message };
       }
       const durationMs = Math.round((performance.now() - started) * 10) / 10;
-      const secretNames = secretNamesOf(spec, tool);
-      const hide = secretValueMasker(spec, tool, clientHeaders);
+      // Every configured secret and every credential the agent passed through is masked, by name and by value,
+      // in the request shown and in what the backend echoed back.
+      const secretNames = secretNamesOf(spec, tool, server.passthrough);
+      const hide = secretValueMasker(spec, clientHeaders, server.passthrough);
       const exchanges = recorder.exchanges.map((e) => ({
         ...e,
         request: {
@@ -535,13 +537,17 @@ function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispat
           headers: Object.fromEntries(Object.entries(maskHeaders(e.request.headers, secretNames.headers)).map(([k, val]) => [k, hide(val)])),
           body: e.request.body === null ? null : hide(e.request.body),
         },
-        response: e.response ? { ...e.response, headers: maskHeaders(e.response.headers) } : null,
+        response: e.response ? {
+          ...e.response, body: hide(e.response.body),
+          headers: Object.fromEntries(Object.entries(maskHeaders(e.response.headers)).map(([k, val]) => [k, hide(val)])),
+        } : null,
+        ...(e.error !== undefined ? { error: hide(e.error) } : {}),
       }));
       const last = exchanges[exchanges.length - 1];
       return {
         tool: tool.name, version: v.version, arguments: args,
         request: last?.request ?? null, response: last?.response ?? null, ...(last?.error ? { backendError: last.error } : {}),
-        attempts: exchanges, result, gatewayError, durationMs,
+        attempts: exchanges, result: hideDeep(result, hide), gatewayError: gatewayError && { ...gatewayError, message: hide(gatewayError.message) }, durationMs,
       };
     });
 
@@ -571,6 +577,9 @@ function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispat
       const parsed = parseImport(b.format, b.content);
       const spec = { ...parsed.spec, ...(b.version ? { version: b.version } : {}) };
       const server = { ...parsed.input, ...(b.name ? { name: b.name } : {}) };
+      // As every read of a spec: its secrets only for those who may read them.
+      const shownSpec = specFor(req.principal, ns!, spec);
+      const shownServer = !canReadSecrets(req.principal, ns!) && server.endpoint ? { ...server, endpoint: redactEndpoint(server.endpoint) } : server;
       let problem: ReturnType<typeof errorBody> | null = null;
       try {
         checkSpec(spec);
@@ -579,7 +588,7 @@ function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispat
       }
       let exists = false;
       if (server.name) exists = await svc.store.getMcpServer(ns!, { name: server.name }).then((s) => s !== undefined, () => false);
-      return { server, spec, tools: spec.tools.map((t) => ({ ...toolListEntry(t), enabled: t.enabled, request: t.template?.request ? { method: t.template.request.method, url: t.template.request.url } : null })), valid: problem === null, error: problem, exists };
+      return { server: shownServer, spec: shownSpec, tools: spec.tools.map((t) => ({ ...toolListEntry(t), enabled: t.enabled, request: t.template?.request ? { method: t.template.request.method, url: t.template.request.url } : null })), valid: problem === null, error: problem, exists };
     });
 
     app.get('/gateways', { schema: { ...tag, summary: 'The gateways following this registry node: snapshot revision, sessions, streams (a role on *)' } }, async (req) => {
@@ -629,31 +638,31 @@ async function upstreamSnapshot(svc: RegistryServices, server: McpServer): Promi
 }
 
 /**
- * Replaces, wherever they appear in a rendered request, the credentials the console user does
- * not see otherwise: string values of credential-like keys of the server's config, security
- * scheme credentials, and the values of credential-like agent headers given for the run.
+ * Replaces, wherever they appear in a rendered request or an answer, the credentials of the run:
+ * every secret of the spec (domain/secrets.ts: secret config, scheme and static credentials,
+ * secret header values), the values of credential-like agent headers given for the run, and
+ * every header and cookie value the server passes through from the agent.
  */
-function secretValueMasker(spec: McpServerSpec, tool: Tool, clientHeaders: Record<string, string>): (text: string) => string {
+function secretValueMasker(spec: McpServerSpec, clientHeaders: Record<string, string>, passthrough: CredentialPassthrough): (text: string) => string {
   const secrets = new Set<string>();
-  const walk = (value: unknown, secretKey: boolean, depth: number) => {
-    if (depth > 8) return;
-    if (typeof value === 'string') {
-      if (secretKey && value.length >= 4) secrets.add(value);
-    } else if (Array.isArray(value)) {
-      for (const v of value) walk(v, secretKey, depth + 1);
-    } else if (typeof value === 'object' && value !== null) {
-      for (const [k, v] of Object.entries(value)) walk(v, secretKey || SECRET_PARAM.test(k) || SECRET_HEADER.test(k), depth + 1);
-    }
-  };
-  walk(spec.config, false, 0);
-  for (const scheme of spec.securitySchemes) if (scheme.defaultCredential && scheme.defaultCredential.length >= 4) secrets.add(scheme.defaultCredential);
-  const configured = tool.template?.request?.security?.credential;
-  if (configured && configured.length >= 4) secrets.add(configured);
-  for (const [k, v] of Object.entries(clientHeaders)) {
-    if (!(SECRET_HEADER.test(k) && v.length >= 4)) continue;
+  const add = (v: string) => {
+    if (v.length < 4) return;
     secrets.add(v);
     const space = v.indexOf(' ');
     if (space > 0 && v.length - space > 4) secrets.add(v.slice(space + 1).trim());
+  };
+  for (const v of secretValues(spec)) add(v);
+  const passed = new Set(passthrough.headers.map((h) => h.toLowerCase()));
+  const passedCookies = new Set(passthrough.cookies);
+  for (const [k, v] of Object.entries(clientHeaders)) {
+    if (k === 'cookie') {
+      for (const c of v.split(';')) {
+        const eq = c.indexOf('=');
+        if (eq > 0 && (passed.has('cookie') || passedCookies.has(c.slice(0, eq).trim()))) add(c.slice(eq + 1).trim());
+      }
+    } else if (maskedName(k) || passed.has(k)) {
+      add(v);
+    }
   }
   if (secrets.size === 0) return (text) => text;
   // Longest first, so that a secret containing another is replaced whole.
@@ -669,9 +678,24 @@ function secretValueMasker(spec: McpServerSpec, tool: Tool, clientHeaders: Recor
   };
 }
 
-/** Header and query names that carry the tool's configured credential (its security scheme). */
-function secretNamesOf(spec: McpServerSpec, tool: Tool): { headers: Set<string>; params: Set<string> } {
-  const headers = new Set<string>();
+/** A value with every string inside it passed through `hide` (a tool result shown to the console). */
+function hideDeep<T>(value: T, hide: (text: string) => string): T {
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return hide(v);
+    if (depth > 32 || typeof v !== 'object' || v === null) return v;
+    if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, depth + 1)]));
+  };
+  return walk(value, 0) as T;
+}
+
+/**
+ * Header and query names whose values are credentials in this run: the tool's security scheme,
+ * the spec's secret headers (named like one or declared), and the headers passed through from the agent.
+ */
+function secretNamesOf(spec: McpServerSpec, tool: Tool, passthrough: CredentialPassthrough): { headers: Set<string>; params: Set<string> } {
+  const headers = secretHeaderNames(spec);
+  for (const h of passthrough.headers) headers.add(h.toLowerCase());
   const params = new Set<string>();
   const id = tool.template?.request?.security?.id;
   const scheme = id ? spec.securitySchemes.find((s) => s.id === id) : undefined;

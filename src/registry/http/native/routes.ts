@@ -1,11 +1,15 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, invalid } from '../../../lib/errors.js';
-import { authorize, canSee, requireGlobalAdmin } from '../../domain/auth.js';
+import type { AuditFilter } from '../../domain/audit.js';
+import { AUDIT_PAGE_MAX } from '../../domain/audit.js';
+import { authorize, canReadSecrets, canSee, requireGlobalAdmin } from '../../domain/auth.js';
 import type { McpServerInput } from '../../domain/mcp.js';
-import type { Endpoint, HealthCheck, McpServer, McpServerSpec, McpServerVersion } from '../../domain/model.js';
+import type { Endpoint, HealthCheck, McpServer, McpServerSpec, McpServerVersion, SecretDeclaration } from '../../domain/model.js';
 import { DEFAULT_CLUSTER, DEFAULT_GROUP } from '../../domain/model.js';
 import { parseImport } from '../../domain/convert/import.js';
 import type { RegistryServices } from '../../registry.js';
+import type { Principal } from '../../domain/auth.js';
+import { serverFor, snapshotFor, specFor, versionFor } from '../redaction.js';
 import * as S from './schemas.js';
 
 type Params = Record<string, string>;
@@ -22,7 +26,7 @@ function specFrom(body: Body, fallbackVersion: string): McpServerSpec {
   return {
     version: s.version || fallbackVersion, description: s.description ?? '', config: s.config ?? {}, securitySchemes: s.securitySchemes ?? [],
     tools: s.tools.map((t) => ({ ...t, description: t.description ?? '', enabled: t.enabled ?? true, template: t.template ?? null })),
-    prompts: s.prompts ?? [],
+    prompts: s.prompts ?? [], ...(s.secrets ? { secrets: s.secrets as SecretDeclaration } : {}),
   };
 }
 
@@ -158,24 +162,26 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
     });
 
     // ---- MCP servers and versions ----
-    const serverView = async (server: McpServer) => {
+    // Every answer holding a server or a spec goes through serverFor / specFor / versionFor: secrets only for those who may read them.
+    const serverView = async (p: Principal, server: McpServer) => {
       const versions = await svc.store.listVersions(server.id);
       const published = versions.find((v) => v.version === server.publishedVersion);
-      return { ...server, versions: versions.map(versionSummary), ...(published ? { spec: published.spec } : {}) };
+      return { ...serverFor(p, server), versions: versions.map(versionSummary), ...(published ? { spec: specFor(p, server.namespace, published.spec) } : {}) };
     };
     app.get('/namespaces/:ns/mcp-servers', {
       schema: { ...tag('mcp-servers'), params: S.nsParams, querystring: { type: 'object', properties: { search: { type: 'string' }, protocol: { type: 'string' }, enabled: { type: 'boolean' }, ...S.paging } } },
     }, async (req) => {
       const { ns } = req.params as Params;
       authorize(req.principal, ns!, 'viewer');
-      return svc.mcp.list(ns!, req.query as { pageNo: number; pageSize: number });
+      const page = await svc.mcp.list(ns!, req.query as { pageNo: number; pageSize: number });
+      return { ...page, items: page.items.map((s) => serverFor(req.principal, s)) };
     });
     app.post('/namespaces/:ns/mcp-servers', { schema: { ...tag('mcp-servers'), summary: 'Create an MCP server with its first version', params: S.nsParams, body: S.serverBody } }, async (req, reply) => {
       const { ns } = req.params as Params;
       authorize(req.principal, ns!, 'editor');
       const b = req.body as Body;
       const { server } = await svc.mcp.create(ns!, { name: b.name as string, ...serverInput(b) }, specFrom(b, '1.0.0'), b.publish as boolean);
-      return reply.status(201).send(await serverView(server));
+      return reply.status(201).send(await serverView(req.principal, server));
     });
     app.post('/namespaces/:ns/mcp-servers/import', {
       schema: { ...tag('mcp-servers'), summary: 'Import a Higress YAML/JSON definition or a Nacos MCP JSON as a new server or a new draft version', params: S.nsParams, body: S.importBody },
@@ -190,17 +196,17 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const result = existing
         ? await svc.mcp.saveVersion(ns!, { name }, {}, fullSpec, b.publish)
         : await svc.mcp.create(ns!, { ...input, name }, fullSpec, b.publish);
-      return reply.status(existing ? 200 : 201).send(await serverView(result.server));
+      return reply.status(existing ? 200 : 201).send(await serverView(req.principal, result.server));
     });
     app.get('/namespaces/:ns/mcp-servers/:name', { schema: { ...tag('mcp-servers'), params: S.serverParams } }, async (req) => {
       const { ns, name } = req.params as Params;
       authorize(req.principal, ns!, 'viewer');
-      return serverView(await svc.mcp.get(ns!, { name: name! }));
+      return serverView(req.principal, await svc.mcp.get(ns!, { name: name! }));
     });
     app.patch('/namespaces/:ns/mcp-servers/:name', { schema: { ...tag('mcp-servers'), summary: 'Change server-level fields', params: S.serverParams, body: S.serverPatch } }, async (req) => {
       const { ns, name } = req.params as Params;
       authorize(req.principal, ns!, 'editor');
-      return serverView(await svc.mcp.update(ns!, { name: name! }, serverInput(req.body as Body)));
+      return serverView(req.principal, await svc.mcp.update(ns!, { name: name! }, serverInput(req.body as Body)));
     });
     app.delete('/namespaces/:ns/mcp-servers/:name', { schema: { ...tag('mcp-servers'), params: S.serverParams } }, async (req, reply) => {
       const { ns, name } = req.params as Params;
@@ -217,7 +223,7 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
     app.get('/namespaces/:ns/mcp-servers/:name/versions/:version', { schema: { ...tag('versions'), params: S.versionParams } }, async (req) => {
       const { ns, name, version } = req.params as Params;
       authorize(req.principal, ns!, 'viewer');
-      return (await svc.mcp.getVersion(ns!, { name: name! }, version!)).version;
+      return versionFor(req.principal, ns!, (await svc.mcp.getVersion(ns!, { name: name! }, version!)).version);
     });
     app.put('/namespaces/:ns/mcp-servers/:name/versions/:version', {
       schema: { ...tag('versions'), summary: 'Create or change a draft version (publish: true to publish it)', params: S.versionParams, body: S.versionBody },
@@ -228,7 +234,7 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const spec = specFrom(b, version!);
       if (spec.version !== version) throw invalid('spec.version', `must match the version in the path ('${version}')`);
       const r = await svc.mcp.saveVersion(ns!, { name: name! }, serverInput((b.server as Body | undefined) ?? {}), spec, b.publish as boolean);
-      return r.version;
+      return versionFor(req.principal, ns!, r.version);
     });
     app.delete('/namespaces/:ns/mcp-servers/:name/versions/:version', { schema: { ...tag('versions'), params: S.versionParams } }, async (req, reply) => {
       const { ns, name, version } = req.params as Params;
@@ -239,14 +245,14 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
     app.post('/namespaces/:ns/mcp-servers/:name/versions/:version/publish', { schema: { ...tag('versions'), params: S.versionParams } }, async (req) => {
       const { ns, name, version } = req.params as Params;
       authorize(req.principal, ns!, 'editor');
-      return serverView((await svc.mcp.publish(ns!, { name: name! }, version!)).server);
+      return serverView(req.principal, (await svc.mcp.publish(ns!, { name: name! }, version!)).server);
     });
     app.post('/namespaces/:ns/mcp-servers/:name/rollback', {
       schema: { ...tag('versions'), summary: 'Republish an earlier version (default: the one published before)', params: S.serverParams, body: { type: ['object', 'null'], properties: { version: { type: 'string' } } } },
     }, async (req) => {
       const { ns, name } = req.params as Params;
       authorize(req.principal, ns!, 'editor');
-      return serverView((await svc.mcp.rollback(ns!, { name: name! }, (req.body as { version?: string } | undefined)?.version)).server);
+      return serverView(req.principal, (await svc.mcp.rollback(ns!, { name: name! }, (req.body as { version?: string } | undefined)?.version)).server);
     });
     app.get('/namespaces/:ns/mcp-servers/:name/diff', {
       schema: { ...tag('versions'), params: S.serverParams, querystring: { type: 'object', required: ['from', 'to'], properties: { from: { type: 'string' }, to: { type: 'string' } } } },
@@ -254,7 +260,7 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const { ns, name } = req.params as Params;
       authorize(req.principal, ns!, 'viewer');
       const q = req.query as { from: string; to: string };
-      return { from: q.from, to: q.to, changes: await svc.mcp.diff(ns!, { name: name! }, q.from, q.to) };
+      return { from: q.from, to: q.to, changes: await svc.mcp.diff(ns!, { name: name! }, q.from, q.to, !canReadSecrets(req.principal, ns!)) };
     });
 
     // ---- gateway consumers (API keys) ----
@@ -342,7 +348,7 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
     // ---- watch (gateways and other registry nodes) ----
     app.get('/watch/snapshot', { schema: { ...tag('watch'), summary: 'The published configuration at one revision (global admin or viewer of every namespace)' } }, async (req) => {
       requireGlobalViewer(req);
-      return svc.watch.snapshot();
+      return snapshotFor(req.principal, await svc.watch.snapshot());
     });
     app.get('/watch/changes', {
       schema: {
@@ -363,6 +369,25 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       await svc.watch.waitForRevision(after, q.timeoutMs, abort.signal);
       return svc.watch.changesAfter(after);
     });
+
+    // ---- audit log ----
+    app.get('/audit', {
+      schema: {
+        ...tag('audit'),
+        summary: 'Registry changes, newest first: who, when, from where, what (before and after, secrets redacted). Global admins read all, namespace admins their namespaces',
+        querystring: {
+          type: 'object', additionalProperties: false,
+          properties: {
+            namespace: { type: 'string', minLength: 1, maxLength: 128 }, actor: { type: 'string', minLength: 1, maxLength: 128 },
+            entityType: { type: 'string', enum: ['namespace', 'service', 'instance', 'mcp_server', 'user', 'token', 'consumer'] },
+            entityId: { type: 'string', minLength: 1, maxLength: 512 }, entityName: { type: 'string', minLength: 1, maxLength: 512 },
+            action: { type: 'string', minLength: 1, maxLength: 64 }, since: { type: 'string', minLength: 1, maxLength: 64 },
+            until: { type: 'string', minLength: 1, maxLength: 64 }, cursor: { type: 'string', minLength: 1, maxLength: 40 },
+            limit: { type: 'integer', minimum: 1, maximum: AUDIT_PAGE_MAX, default: 50 },
+          },
+        },
+      },
+    }, async (req) => svc.audit.list(req.principal, req.query as AuditFilter));
 
     // ---- cluster ----
     app.get('/cluster', {

@@ -109,6 +109,13 @@ export const spec = {
       items: { type: 'object', required: ['id', 'type'], properties: { id: { type: 'string' }, type: { type: 'string', enum: ['http', 'apiKey'] }, scheme: { type: 'string' }, in: { type: 'string', enum: ['header', 'query', 'cookie'] }, name: { type: 'string' }, defaultCredential: { type: 'string' } } },
     },
     tools: { type: 'array', items: tool, maxItems: 5000 },
+    secrets: {
+      type: 'object', additionalProperties: false,
+      properties: {
+        config: { type: 'array', maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 1024 } },
+        headers: { type: 'array', maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 256 } },
+      },
+    },
     prompts: {
       type: 'array', default: [],
       items: {
