@@ -53,6 +53,12 @@ export function createRegistryServices(store: Store, tokenTtlSeconds: number, no
   };
 }
 
+/** What a registry may be started with besides its configuration. */
+export interface RegistryStartOptions {
+  /** The clock of login throttling (tests move it instead of waiting); Date.now by default. */
+  throttleClock?: () => number;
+}
+
 /** A running registry: store, background jobs and HTTP server. */
 export class Registry {
   private readonly timers: NodeJS.Timeout[] = [];
@@ -66,10 +72,10 @@ export class Registry {
   ) {}
 
   /** Open the database, migrate, bootstrap the first admin, join the cluster, start jobs and listen. */
-  static async start(config: Config, logger: Logger): Promise<Registry> {
+  static async start(config: Config, logger: Logger, options: RegistryStartOptions = {}): Promise<Registry> {
     const store = await openStore(config.db);
     const services = createRegistryServices(store, config.auth.tokenTtlSeconds, Date.now, {
-      throttle: { freeFailures: config.auth.loginFreeFailures, maxDelayMs: config.auth.loginMaxDelaySeconds * 1000 },
+      throttle: { freeFailures: config.auth.loginFreeFailures, maxDelayMs: config.auth.loginMaxDelaySeconds * 1000, ...(options.throttleClock ? { now: options.throttleClock } : {}) },
       logger: logger.child({ component: 'auth' }),
     });
     let http: FastifyInstance | undefined;
