@@ -12,11 +12,12 @@ import { CONSUMER_KEY_PREFIX } from '../../registry/domain/consumers.js';
 import type { ArgPosition, CredentialPassthrough, McpServerSpec, RestSecurity, SecurityScheme, Tool } from '../../registry/domain/model.js';
 import { GatewayError } from '../errors.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, parse, TemplateError } from '../template/index.js';
-import type { JsonValue, Template } from '../template/index.js';
+import type { JsonValue, Template, TrackedTemplate } from '../template/index.js';
 import type { CallCancellation, CallToolResult, ClientHeaders, ContentBlock, ToolCallRequest, ToolExecutor, Upstream, UpstreamTarget } from '../types.js';
 import { AddressGuard } from './address-guard.js';
-import { encodeHostValue, encodePathValue, encodeQuery, parseQuery, planUrl, queryEscape, wellFormed } from './url.js';
-import type { QueryValues, UrlPiece, UrlPlan } from './url.js';
+import type { ArgumentHostAccess } from './address-guard.js';
+import { encodeQuery, hostAllowed, joinOrigin, joinPath, joinQuery, parseQuery, planUrl, wellFormed } from './url.js';
+import type { PlacedOrigin, Placing, QueryValues, UrlPlan } from './url.js';
 
 /** Per-call timeout when the tool sets none. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -24,6 +25,8 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
 /** A backend answer larger than this is not read (isError). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** What a URL template's tracking render follows: text printed from `.args`; `urlquery` output counts as escaped. */
+const URL_TAINT = { root: 'args', escapers: ['urlquery'] } as const;
 
 /** What `createRestExecutor` needs: the tool, its server's settings, and where to send requests. */
 export interface RestExecutorOptions {
@@ -37,6 +40,11 @@ export interface RestExecutorOptions {
   defaultTimeoutMs?: number | undefined;
   /** Allow requests to link-local and cloud-metadata addresses (off by default). */
   allowMetadataAddresses?: boolean | undefined;
+  /**
+   * How hosts that arguments choose (a URL template whose host has an argument in it) are
+   * checked and connected to, under the server's policy; without it such hosts are refused.
+   */
+  argumentHosts?: ArgumentHostAccess | undefined;
   /** Default 64 KiB. */
   maxTextBytes?: number | undefined;
   /** Default 16 MiB. */
@@ -88,6 +96,9 @@ interface Placement {
 /** A template, or its text when it has no action (nothing to render). */
 type Renderable = { readonly template: Template; readonly text?: undefined } | { readonly template?: undefined; readonly text: string };
 
+/** The URL template: its text when it has no action, or the template with its tracking render. */
+type UrlTemplate = { readonly template: TrackedTemplate; readonly text?: undefined } | { readonly template?: undefined; readonly text: string };
+
 /** A security scheme with where its credential travels in a request. */
 interface CompiledScheme {
   readonly scheme: SecurityScheme;
@@ -122,6 +133,8 @@ interface BuiltRequest {
   readonly pathAndQuery: string;
   readonly headers: Headers;
   readonly body: string | undefined;
+  /** Set when arguments chose the origin's host: what to check before and while connecting. */
+  readonly argumentHost: NonNullable<PlacedOrigin['argumentHost']> | undefined;
 }
 
 function text(message: string, isError = false): CallToolResult {
@@ -267,24 +280,6 @@ function splitBase(baseUrl: string): BaseParts | string {
   return parts;
 }
 
-function joinPieces(pieces: readonly UrlPiece[], args: Record<string, unknown>): string {
-  let out = '';
-  for (const piece of pieces) {
-    if (typeof piece === 'string') {
-      out += piece;
-      continue;
-    }
-    const value = Object.hasOwn(args, piece.arg) ? args[piece.arg] : undefined;
-    if (value === undefined) {
-      out += piece.literal;
-      continue;
-    }
-    const s = argToString(value);
-    out += piece.context === 'path' ? encodePathValue(piece.arg, s) : piece.context === 'host' ? encodeHostValue(piece.arg, s) : queryEscape(s);
-  }
-  return out;
-}
-
 class RestExecutor implements ToolExecutor {
   private readonly toolName: string;
   private readonly config: Json;
@@ -294,7 +289,7 @@ class RestExecutor implements ToolExecutor {
   private readonly direct: boolean;
   private readonly method: string;
   private readonly idempotent: boolean;
-  private readonly url: Renderable | undefined;
+  private readonly url: UrlTemplate | undefined;
   private urlMemo: { source: string; plan: UrlPlan } | undefined;
   private readonly staticPlan: UrlPlan | undefined;
   private readonly headerTemplates: readonly { name: string; value: Renderable }[];
@@ -315,6 +310,9 @@ class RestExecutor implements ToolExecutor {
   private readonly maxText: number;
   private readonly maxResponse: number;
   private readonly checkAddresses: boolean;
+  private readonly argumentHosts: ArgumentHostAccess | undefined;
+  private readonly allowedArgumentHosts: readonly string[];
+  private readonly placing: Placing;
   private readonly upstream: Upstream | undefined;
   private readonly dispatcher: Dispatcher;
 
@@ -330,6 +328,10 @@ class RestExecutor implements ToolExecutor {
     this.maxText = opts.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
     this.maxResponse = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.checkAddresses = opts.allowMetadataAddresses !== true;
+    this.argumentHosts = opts.argumentHosts;
+    const allowList = opts.spec.config['allowedArgumentHosts'];
+    this.allowedArgumentHosts = Array.isArray(allowList) ? allowList.filter((h): h is string => typeof h === 'string') : [];
+    this.placing = { subPathArgs: new Set(template.subPathArgs ?? []) };
     this.positions = template.argsPosition;
     this.hasOutputSchema = tool.outputSchema !== undefined && Object.keys(tool.outputSchema).length > 0;
 
@@ -361,7 +363,8 @@ class RestExecutor implements ToolExecutor {
     this.argsToJsonBody = request?.argsToJsonBody ?? false;
     this.argsToFormBody = request?.argsToFormBody ?? false;
     if (request && !this.direct) {
-      this.url = renderable(request.url, 'requestTemplate.url');
+      const urlTemplate = parse(request.url, { ...name('requestTemplate.url'), taint: URL_TAINT });
+      this.url = request.url.includes('{{') ? { template: urlTemplate } : { text: request.url };
       if (this.url.text !== undefined) this.staticPlan = planUrl(this.url.text, this.pathArgNames());
       this.headerTemplates = request.headers.map((h, i) => {
         const lower = h.key.toLowerCase();
@@ -449,7 +452,32 @@ class RestExecutor implements ToolExecutor {
       if (err instanceof RenderFault) return text(err.message, true);
       throw err;
     }
+    if (built.argumentHost) await this.checkArgumentHost(built.origin as string, built.argumentHost);
     return this.send(built, call.cancellation);
+  }
+
+  /**
+   * A host arguments chose: the allow-list when a value spans labels, then its addresses
+   * (IP literals in any spelling, DNS answers) under the server's policy. Throws an input error
+   * naming the arguments.
+   */
+  private async checkArgumentHost(origin: string, host: NonNullable<BuiltRequest['argumentHost']>): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw host.refuse(`the URL host is not valid (${origin})`);
+    }
+    const hostname = url.hostname;
+    if (host.needsAllowList && !hostAllowed(hostname, this.allowedArgumentHosts)) {
+      throw host.refuse(`a value in the URL host may fill part of one label (${host.pattern}); ${hostname} is not in the server's allowedArgumentHosts`);
+    }
+    if (!this.argumentHosts) throw host.refuse('this gateway does not call hosts chosen by arguments here');
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const verdict = await this.argumentHosts.check(hostname, port);
+    if (verdict !== undefined) {
+      throw host.refuse(`the URL host ${hostname} ${verdict}; hosts chosen by arguments may not be loopback, private, link-local or the gateway's own addresses unless the server allows them`);
+    }
   }
 
   private collectArgs(input: Record<string, unknown>): Record<string, unknown> {
@@ -516,12 +544,20 @@ class RestExecutor implements ToolExecutor {
     return r.text ?? r.template.render(data);
   }
 
+  /**
+   * The URL's plan: static, or from the tracking render. A render that printed nothing from
+   * arguments is planned once per distinct text (memo); one that did is planned per call, its
+   * argument text placed by where it sits.
+   */
   private planFor(data: Json): UrlPlan {
     if (this.staticPlan) return this.staticPlan;
-    const source = this.render(this.url as Renderable, data);
+    const rendered = (this.url?.template as TrackedTemplate).renderTracked(data);
+    const pathArgs = this.placement?.path ?? this.pathArgNames();
+    if (rendered.pieces.some((p) => p.taint !== undefined)) return planUrl(rendered.pieces, pathArgs);
+    const source = rendered.text;
     const memo = this.urlMemo;
     if (memo && memo.source === source) return memo.plan;
-    const plan = planUrl(source, this.placement?.path ?? this.pathArgNames());
+    const plan = planUrl(source, pathArgs);
     this.urlMemo = { source, plan };
     return plan;
   }
@@ -529,10 +565,11 @@ class RestExecutor implements ToolExecutor {
   private build(args: Record<string, unknown>, data: Json, client: ClientHeaders, credential: string | undefined): BuiltRequest {
     const placement = this.placement ?? this.place(Object.keys(args));
     const plan = this.planFor(data);
-    const origin = plan.origin ? joinPieces(plan.origin, args) : undefined;
-    let path = joinPieces(plan.path, args);
+    const placed = plan.origin ? joinOrigin(plan.origin, args, argToString) : undefined;
+    const origin = placed?.origin;
+    let path = joinPath(plan.path, args, this.placing, argToString);
 
-    let query: QueryValues | undefined = plan.query ? parseQuery(joinPieces(plan.query, args)) : undefined;
+    let query: QueryValues | undefined = plan.query ? parseQuery(joinQuery(plan.query, args, argToString)) : undefined;
     for (const name of placement.query) {
       const v = args[name];
       if (v !== undefined) (query ??= new Map()).set(name, [argToString(v)]);
@@ -591,7 +628,7 @@ class RestExecutor implements ToolExecutor {
     if (origin === undefined && !path.startsWith('/')) path = `/${path}`;
     if (origin !== undefined && path === '') path = '/';
     const qs = query ? encodeQuery(query) : '';
-    return { origin, pathAndQuery: qs === '' ? path : `${path}?${qs}`, headers, body };
+    return { origin, pathAndQuery: qs === '' ? path : `${path}?${qs}`, headers, body, argumentHost: placed?.argumentHost };
   }
 
   private buildBody(placement: Placement, args: Record<string, unknown>, data: Json, headers: Headers): string | undefined {
@@ -692,14 +729,15 @@ class RestExecutor implements ToolExecutor {
         attempts++;
         const base = splitBase(target.baseUrl);
         if (typeof base === 'string') return text(`invalid backend URL: ${base}`, true);
-        if (this.checkAddresses) {
+        if (this.checkAddresses && !req.argumentHost) {
           const checked = guard.check(base.hostname);
           const verdict = checked instanceof Promise ? await checked : checked;
           if (verdict !== undefined) return text(`request refused: ${verdict} (the server does not allow metadata addresses)`, true);
         }
         if (stopped) break;
         current = new Exchange(this.method === 'HEAD' ? Infinity : this.maxResponse);
-        this.dispatcher.dispatch({
+        const dispatcher = req.argumentHost ? (this.argumentHosts as ArgumentHostAccess).dispatcher : this.dispatcher;
+        dispatcher.dispatch({
           origin: base.origin,
           path: base.basePath === '' ? req.pathAndQuery : base.basePath + req.pathAndQuery,
           method: this.method as Dispatcher.HttpMethod,
@@ -713,6 +751,7 @@ class RestExecutor implements ToolExecutor {
         if (err instanceof TooLarge) return text(err.message, true);
         const code = errorCode(err) ?? 'network error';
         if (code.startsWith('UND_ERR_INVALID')) return text(`invalid backend request: ${err.message}`, true);
+        if (code === 'EARGUMENTHOST') return text(`request refused: ${err.message}`, true);
         const notSent = NOT_SENT.has(code);
         if (notSent || (this.idempotent && !retried)) {
           if (!notSent) retried = true;

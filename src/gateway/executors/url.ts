@@ -1,9 +1,11 @@
 /**
  * URL building blocks of the REST executor: Go's query encoding (what Higress sends), path
  * and host values escaped or refused, and the analysis of a rendered URL template into
- * origin, path and query pieces with the `{name}` placeholders of path arguments.
+ * origin, path and query pieces: the `{name}` placeholders of path arguments and the text the
+ * template printed from arguments (taint-tracked), each placed by where it sits in the URL.
  */
 import { GatewayError } from '../errors.js';
+import type { OutputPiece, Taint } from '../template/index.js';
 
 const QUERY_SAFE = /^[A-Za-z0-9\-_.~]*$/;
 const QUERY_EXTRA = /%20|[!'()*]/g;
@@ -12,6 +14,8 @@ const PATH_SAFE = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
 const PATH_UNSAFE_CHAR = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/;
 const PCT_TRIPLET = /^%[0-9A-Fa-f]{2}/;
 const HOST_LABELS = /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*$/;
+const LABEL_PART = /^[A-Za-z0-9-]+$/;
+const SPACE = /\s/;
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
@@ -91,6 +95,14 @@ function refuse(arg: string, why: string): GatewayError {
   return new GatewayError('INVALID_PARAMS', `argument '${arg}': ${why}`);
 }
 
+/** An input error naming the arguments a tainted value came from. */
+function refuseTainted(taint: Taint, why: string): GatewayError {
+  const keys = taint.keys;
+  if (keys === null) return new GatewayError('INVALID_PARAMS', `arguments: ${why}`);
+  if (keys.length === 1) return refuse(keys[0] as string, why);
+  return new GatewayError('INVALID_PARAMS', `arguments ${keys.map((k) => `'${k}'`).join(', ')}: ${why}`);
+}
+
 function decodeOnce(value: string): string | undefined {
   try {
     return decodeURIComponent(value);
@@ -140,19 +152,19 @@ export function encodePathValue(arg: string, value: string): string {
   return escapePath(wellFormed(value));
 }
 
-/** A value placed inside the host of the URL: host name labels only. */
-export function encodeHostValue(arg: string, value: string): string {
-  if (!HOST_LABELS.test(value) || value.includes('..')) throw refuse(arg, 'a value inside the URL host must be a host name (letters, digits, "-" and ".")');
-  return value;
-}
+/** Where a piece of a URL sits. */
+export type UrlContext = 'userinfo' | 'host' | 'port' | 'path' | 'query';
 
-/** Where a `{name}` placeholder sits in the URL. */
-export type PlaceholderContext = 'host' | 'path' | 'query';
+/**
+ * A piece of a URL part: literal text; the `{name}` placeholder of a path argument; or text the
+ * template printed from arguments (`printed`, with its taint), placed when the request is built.
+ */
+export type UrlPiece =
+  | string
+  | { readonly arg: string; readonly context: UrlContext; readonly literal: string }
+  | { readonly printed: string; readonly taint: Taint; readonly context: UrlContext };
 
-/** A piece of a URL part: literal text, or the placeholder of a path argument. */
-export type UrlPiece = string | { readonly arg: string; readonly context: PlaceholderContext; readonly literal: string };
-
-/** A rendered URL template split into its parts, ready to receive path arguments. */
+/** A rendered URL template split into its parts, ready to receive arguments. */
 export interface UrlPlan {
   /** `scheme://authority` of an absolute URL; undefined for a URL relative to the upstream. */
   readonly origin: readonly UrlPiece[] | undefined;
@@ -161,7 +173,12 @@ export interface UrlPlan {
   readonly query: readonly UrlPiece[] | undefined;
 }
 
-function splitPlaceholders(text: string, pathArgs: ReadonlySet<string>, context: PlaceholderContext, out: UrlPiece[], escape: (s: string) => string): void {
+/** How argument text is placed: the arguments whose values may span path segments. */
+export interface Placing {
+  readonly subPathArgs: ReadonlySet<string>;
+}
+
+function splitPlaceholders(text: string, pathArgs: ReadonlySet<string>, context: UrlContext, out: UrlPiece[], escape: (s: string) => string): void {
   let from = 0;
   let literal = '';
   if (pathArgs.size > 0) {
@@ -184,32 +201,323 @@ function splitPlaceholders(text: string, pathArgs: ReadonlySet<string>, context:
 
 const keep = (s: string): string => s;
 
+/** The rendered URL with, for each character, whether it was printed from arguments. */
+class RenderedUrl {
+  readonly text: string;
+  private readonly pieces: readonly OutputPiece[];
+  private readonly starts: number[] = [];
+
+  constructor(rendered: string | readonly OutputPiece[]) {
+    this.pieces = typeof rendered === 'string' ? [{ text: rendered }] : rendered;
+    let at = 0;
+    for (const p of this.pieces) {
+      this.starts.push(at);
+      at += p.text.length;
+    }
+    this.text = typeof rendered === 'string' ? rendered : this.pieces.map((p) => p.text).join('');
+  }
+
+  /** Index of the last piece starting at or before `at` (binary search: output may be large). */
+  private pieceAt(at: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.starts[mid] as number) <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** The taint of the first tainted character in [from, to), if any. */
+  taintIn(from: number, to: number): Taint | undefined {
+    for (let i = this.pieceAt(from); i < this.pieces.length && (this.starts[i] as number) < to; i++) {
+      const p = this.pieces[i] as OutputPiece;
+      if (p.taint && (this.starts[i] as number) + p.text.length > from) return p.taint;
+    }
+    return undefined;
+  }
+
+  private cleanAt(i: number): boolean {
+    return this.taintIn(i, i + 1) === undefined;
+  }
+
+  /** The first `ch` in [from, to) that the template wrote (not printed from arguments), or -1. */
+  indexOfClean(ch: string, from: number, to: number): number {
+    for (let i = this.text.indexOf(ch, from); i >= 0 && i < to; i = this.text.indexOf(ch, i + 1)) if (this.cleanAt(i)) return i;
+    return -1;
+  }
+
+  /** The last such `ch` in [from, to), or -1. */
+  lastIndexOfClean(ch: string, from: number, to: number): number {
+    for (let i = this.text.lastIndexOf(ch, to - 1); i >= from; i = i > 0 ? this.text.lastIndexOf(ch, i - 1) : -1) if (this.cleanAt(i)) return i;
+    return -1;
+  }
+
+  /** Trims whitespace the template wrote at both ends. */
+  trimmed(): [number, number] {
+    let from = 0;
+    let to = this.text.length;
+    while (from < to && SPACE.test(this.text[from] as string) && this.cleanAt(from)) from++;
+    while (to > from && SPACE.test(this.text[to - 1] as string) && this.cleanAt(to - 1)) to--;
+    return [from, to];
+  }
+
+  /** The pieces of [from, to): literal text split at placeholders, printed text as such. */
+  plan(from: number, to: number, context: UrlContext, pathArgs: ReadonlySet<string>, out: UrlPiece[], escape: (s: string) => string): void {
+    let i = this.pieceAt(from);
+    while (i > 0 && this.starts[i - 1] === from) i--;
+    for (; i < this.pieces.length && (this.starts[i] as number) <= to; i++) {
+      const p = this.pieces[i] as OutputPiece;
+      const start = this.starts[i] as number;
+      const a = Math.max(from, start);
+      const b = Math.min(to, start + p.text.length);
+      // An argument that printed nothing still shows where it was placed.
+      if (a > b || (a === b && (p.text !== '' || !p.taint))) continue;
+      const text = p.text.slice(a - start, b - start);
+      if (p.taint) out.push({ printed: text, taint: p.taint, context });
+      else splitPlaceholders(text, pathArgs, context, out, escape);
+    }
+  }
+}
+
 /**
  * Splits a rendered URL template into origin, path and query, finding the `{name}`
  * placeholders of path arguments and the part each one sits in. The fragment is dropped.
+ * Given the pieces of a tracking render, only characters the template wrote delimit the parts:
+ * text printed from arguments is data wherever it sits, and may not set the scheme (an input
+ * error naming the argument).
  */
-export function planUrl(rendered: string, pathArgs: ReadonlySet<string>): UrlPlan {
-  let rest = rendered.trim();
-  const hash = rest.indexOf('#');
-  if (hash >= 0) rest = rest.slice(0, hash);
-  const qmark = rest.indexOf('?');
-  const rawQuery = qmark >= 0 ? rest.slice(qmark + 1) : undefined;
-  if (qmark >= 0) rest = rest.slice(0, qmark);
+export function planUrl(rendered: string | readonly OutputPiece[], pathArgs: ReadonlySet<string>): UrlPlan {
+  const url = new RenderedUrl(rendered);
+  let [from, to] = url.trimmed();
+  const hash = url.indexOfClean('#', from, to);
+  if (hash >= 0) to = hash;
+  const qmark = url.indexOfClean('?', from, to);
+  const beforeQuery = qmark >= 0 ? qmark : to;
   let origin: UrlPiece[] | undefined;
-  const scheme = SCHEME.exec(rest);
+  const scheme = SCHEME.exec(url.text.slice(from, beforeQuery));
   if (scheme) {
-    const slash = rest.indexOf('/', scheme[0].length);
-    const end = slash < 0 ? rest.length : slash;
-    origin = [];
-    splitPlaceholders(rest.slice(0, end), pathArgs, 'host', origin, keep);
-    rest = rest.slice(end);
+    const authority = from + scheme[0].length;
+    const schemeTaint = url.taintIn(from, authority);
+    if (schemeTaint) throw refuseTainted(schemeTaint, 'a value may not set the URL scheme');
+    const slash = url.indexOfClean('/', authority, beforeQuery);
+    const end = slash < 0 ? beforeQuery : slash;
+    origin = [url.text.slice(from, authority)];
+    let hostFrom = authority;
+    const at = url.lastIndexOfClean('@', authority, end);
+    if (at >= 0) {
+      url.plan(authority, at, 'userinfo', pathArgs, origin, keep);
+      origin.push('@');
+      hostFrom = at + 1;
+    }
+    let hostTo = end;
+    if (url.text[hostFrom] === '[' && url.indexOfClean('[', hostFrom, hostFrom + 1) === hostFrom) {
+      const close = url.indexOfClean(']', hostFrom, end);
+      hostTo = close < 0 ? end : close + 1;
+    } else {
+      const colon = url.indexOfClean(':', hostFrom, end);
+      if (colon >= 0) hostTo = colon;
+    }
+    url.plan(hostFrom, hostTo, 'host', pathArgs, origin, keep);
+    url.plan(hostTo, end, 'port', pathArgs, origin, keep);
+    from = end;
   }
   const path: UrlPiece[] = [];
-  splitPlaceholders(rest, pathArgs, 'path', path, escapePath);
+  url.plan(from, beforeQuery, 'path', pathArgs, path, escapePath);
   let query: UrlPiece[] | undefined;
-  if (rawQuery !== undefined) {
+  if (qmark >= 0) {
     query = [];
-    splitPlaceholders(rawQuery, pathArgs, 'query', query, keep);
+    url.plan(qmark + 1, to, 'query', pathArgs, query, keep);
   }
   return { origin, path, query };
+}
+
+/** Percent-encodes a value as one path segment: everything but unreserved characters. */
+function encodeSegment(value: string): string {
+  return encodeURIComponent(wellFormed(value));
+}
+
+function decodes(segment: string, to: (s: string) => boolean): boolean {
+  let form = segment;
+  for (let i = 0; i < 4; i++) {
+    if (to(form)) return true;
+    if (!form.includes('%')) return false;
+    const decoded = decodeOnce(form);
+    if (decoded === undefined || decoded === form) return false;
+    form = decoded;
+  }
+  return false;
+}
+
+const isDotSegment = (s: string): boolean => s === '.' || s === '..';
+
+/** Why a piece is refused in a part of the URL an argument may not set. */
+const NOT_SETTABLE: Readonly<Record<'userinfo' | 'port', string>> = {
+  userinfo: 'a value may not set the user information of the URL',
+  port: 'a value may not set the URL port',
+};
+
+/**
+ * Joins the path pieces with the arguments placed: placeholders as sub-paths (`/` kept, what
+ * a sub-path may not hold refused); printed text percent-encoded as one segment (`/`, `?`,
+ * `#`, `%` encoded) unless every argument it came from may span segments, and left as it is
+ * when an escaper (`urlquery`) already encoded it. A `.` or `..` segment that an argument
+ * takes part in is refused, also when percent-encoded.
+ */
+export function joinPath(pieces: readonly UrlPiece[], args: Record<string, unknown>, placing: Placing, toText: (v: unknown) => string): string {
+  let out = '';
+  let touched: { from: number; to: number; why: () => GatewayError }[] | undefined;
+  for (const piece of pieces) {
+    if (typeof piece === 'string') {
+      out += piece;
+      continue;
+    }
+    const start = out.length;
+    let why: () => GatewayError;
+    if ('arg' in piece) {
+      const value = Object.hasOwn(args, piece.arg) ? args[piece.arg] : undefined;
+      if (value === undefined) {
+        out += piece.literal;
+        continue;
+      }
+      out += encodePathValue(piece.arg, toText(value));
+      why = () => refuse(piece.arg, 'a path value may not contain "." or ".." segments');
+    } else {
+      const { taint, printed } = piece;
+      const subPath = taint.keys !== null && taint.keys.length > 0 && taint.keys.every((k) => placing.subPathArgs.has(k));
+      if (subPath) out += encodePathValue((taint.keys as readonly string[]).join(', '), printed);
+      else out += taint.escapedBy !== undefined ? printed : encodeSegment(printed);
+      why = () => refuseTainted(taint, 'a path value may not make a "." or ".." segment');
+    }
+    (touched ??= []).push({ from: start, to: out.length, why });
+  }
+  if (touched) {
+    // One sweep over segments and the (ordered) stretches arguments placed.
+    let at = 0;
+    let k = 0;
+    for (const segment of out.split('/')) {
+      const end = at + segment.length;
+      while (k < touched.length && (touched[k] as { to: number }).to < at) k++;
+      const by = touched[k];
+      if (by && by.from <= end && decodes(segment, isDotSegment)) throw by.why();
+      at = end + 1;
+    }
+  }
+  return out;
+}
+
+/** Joins the query pieces: placeholders and printed text query-escaped as values, escaper output as it is. */
+export function joinQuery(pieces: readonly UrlPiece[], args: Record<string, unknown>, toText: (v: unknown) => string): string {
+  let out = '';
+  for (const piece of pieces) {
+    if (typeof piece === 'string') out += piece;
+    else if ('arg' in piece) {
+      const value = Object.hasOwn(args, piece.arg) ? args[piece.arg] : undefined;
+      out += value === undefined ? piece.literal : queryEscape(toText(value));
+    } else out += piece.taint.escapedBy !== undefined ? piece.printed : queryEscape(piece.printed);
+  }
+  return out;
+}
+
+/** The origin of an absolute URL with arguments placed, and what a host chosen by arguments needs checked. */
+export interface PlacedOrigin {
+  readonly origin: string;
+  /** Present when arguments placed text in the host. */
+  readonly argumentHost?: {
+    /** The arguments that chose it, for messages. */
+    readonly args: string;
+    /** The host with `*` where arguments placed text: the pattern their values fill. */
+    readonly pattern: string;
+    /** Some value holds a dot: the host must be in the server's allow-list. */
+    readonly needsAllowList: boolean;
+    /** Refuses the host, naming the arguments. */
+    readonly refuse: (why: string) => GatewayError;
+  };
+}
+
+/**
+ * Joins the origin pieces. A value in the host must be host-name characters; it fills part of
+ * one label (no dot) unless the host is then checked against an allow-list (`needsAllowList`).
+ * A value in the user information or the port is refused.
+ */
+export function joinOrigin(pieces: readonly UrlPiece[], args: Record<string, unknown>, toText: (v: unknown) => string): PlacedOrigin {
+  let origin = '';
+  let pattern = '';
+  let names: string[] | undefined;
+  let anyArgs = false;
+  let needsAllowList = false;
+  for (const piece of pieces) {
+    if (typeof piece === 'string') {
+      origin += piece;
+      pattern += piece;
+      continue;
+    }
+    let value: string;
+    let name: string;
+    let fail: (why: string) => GatewayError;
+    if ('arg' in piece) {
+      const v = Object.hasOwn(args, piece.arg) ? args[piece.arg] : undefined;
+      if (v === undefined) {
+        origin += piece.literal;
+        pattern += piece.literal;
+        continue;
+      }
+      const arg = piece.arg;
+      value = toText(v);
+      name = arg;
+      fail = (why) => refuse(arg, why);
+    } else {
+      const { taint } = piece;
+      value = piece.printed;
+      name = taint.keys === null ? '*' : taint.keys.join(', ');
+      fail = (why) => refuseTainted(taint, why);
+      if (taint.keys === null) anyArgs = true;
+    }
+    if (piece.context !== 'host') throw fail(NOT_SETTABLE[piece.context === 'userinfo' ? 'userinfo' : 'port']);
+    if (!LABEL_PART.test(value)) {
+      if (!HOST_LABELS.test(value) || value.includes('..')) throw fail('a value inside the URL host must be letters, digits and "-" (part of a host name)');
+      needsAllowList = true;
+    }
+    if (!names) names = [];
+    if (!names.includes(name)) names.push(name);
+    origin += value;
+    pattern += '*';
+  }
+  if (!names) return { origin };
+  const label = anyArgs ? 'arguments' : names.length === 1 ? `argument '${names[0] ?? ''}'` : `arguments ${names.map((n) => `'${n}'`).join(', ')}`;
+  const hostPattern = patternHost(pattern);
+  return {
+    origin,
+    argumentHost: {
+      args: label,
+      pattern: hostPattern,
+      needsAllowList,
+      refuse: (why) => new GatewayError('INVALID_PARAMS', `${label}: ${why}`),
+    },
+  };
+}
+
+/** The host part of an origin pattern (`http://49999-*.e2b.dev:8080` → `49999-*.e2b.dev`). */
+function patternHost(pattern: string): string {
+  const scheme = SCHEME.exec(pattern);
+  let host = scheme ? pattern.slice(scheme[0].length) : pattern;
+  const at = host.lastIndexOf('@');
+  if (at >= 0) host = host.slice(at + 1);
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  const colon = host.indexOf(':');
+  return colon < 0 ? host : host.slice(0, colon);
+}
+
+/**
+ * Whether a host name matches an allow-list entry: the exact name, or `*.suffix` for any name
+ * ending in `.suffix`. Case-insensitive; a trailing dot is ignored.
+ */
+export function hostAllowed(hostname: string, allowList: readonly string[]): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  for (const entry of allowList) {
+    const e = entry.toLowerCase().replace(/\.$/, '');
+    if (e.startsWith('*.') ? host.endsWith(e.slice(1)) && host.length > e.length - 1 : host === e) return true;
+  }
+  return false;
 }
