@@ -25,6 +25,8 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
 /** A backend answer larger than this is not read (isError). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** An image or audio answer larger than this is not passed on (isError): base64 makes it a third larger, per client. */
+export const DEFAULT_MAX_MEDIA_BYTES = 1024 * 1024;
 /** What a URL template's tracking render follows: text printed from `.args`; `urlquery` output counts as escaped. */
 const URL_TAINT = { root: 'args', escapers: ['urlquery'] } as const;
 
@@ -49,6 +51,8 @@ export interface RestExecutorOptions {
   maxTextBytes?: number | undefined;
   /** Default 16 MiB. */
   maxResponseBytes?: number | undefined;
+  /** Image and audio answers over this many bytes are refused (isError); default 1 MiB. */
+  maxMediaBytes?: number | undefined;
 }
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -309,6 +313,7 @@ class RestExecutor implements ToolExecutor {
   private readonly timeoutMs: number;
   private readonly maxText: number;
   private readonly maxResponse: number;
+  private readonly maxMedia: number;
   private readonly checkAddresses: boolean;
   private readonly argumentHosts: ArgumentHostAccess | undefined;
   private readonly allowedArgumentHosts: readonly string[];
@@ -327,6 +332,7 @@ class RestExecutor implements ToolExecutor {
     this.timeoutMs = template.timeoutMs ?? opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxText = opts.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
     this.maxResponse = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.maxMedia = opts.maxMediaBytes ?? DEFAULT_MAX_MEDIA_BYTES;
     this.checkAddresses = opts.allowMetadataAddresses !== true;
     this.argumentHosts = opts.argumentHosts;
     const allowList = opts.spec.config['allowedArgumentHosts'];
@@ -735,7 +741,7 @@ class RestExecutor implements ToolExecutor {
           if (verdict !== undefined) return text(`request refused: ${verdict} (the server does not allow metadata addresses)`, true);
         }
         if (stopped) break;
-        current = new Exchange(this.method === 'HEAD' ? Infinity : this.maxResponse);
+        current = new Exchange(this.method === 'HEAD' ? Infinity : this.maxResponse, this.maxMedia);
         const dispatcher = req.argumentHost ? (this.argumentHosts as ArgumentHostAccess).dispatcher : this.dispatcher;
         dispatcher.dispatch({
           origin: base.origin,
@@ -774,10 +780,11 @@ class RestExecutor implements ToolExecutor {
 
   private answer(status: number, headers: IncomingHttpHeaders, buf: Buffer): CallToolResult {
     if (status < 200 || status >= 300) return this.errorResult(status, headers, buf);
-    const contentType = headers['content-type'];
-    const media = typeof contentType === 'string' ? (contentType.split(';', 1)[0] as string).trim().toLowerCase() : '';
-    if (media.startsWith('image/') || media.startsWith('audio/')) {
-      const block: ContentBlock = { type: media.startsWith('image/') ? 'image' : 'audio', data: buf.toString('base64'), mimeType: media };
+    const kind = mediaKind(headers['content-type']);
+    if (kind !== undefined) {
+      if (buf.length > this.maxMedia) return text(`the backend's ${kind} is over ${this.maxMedia} bytes, the limit for images and audio`, true);
+      const media = mediaType(headers['content-type']);
+      const block: ContentBlock = { type: kind, data: buf.toString('base64'), mimeType: media };
       return { content: [block] };
     }
     const raw = buf.toString('utf8');
@@ -855,6 +862,17 @@ function compileScheme(id: string, field: string, schemes: readonly SecuritySche
   return { scheme, header: undefined, cookie: undefined, query: scheme.name };
 }
 
+/** The media type of a Content-Type header, lower-case, without parameters. */
+function mediaType(contentType: string | string[] | undefined): string {
+  return typeof contentType === 'string' ? (contentType.split(';', 1)[0] as string).trim().toLowerCase() : '';
+}
+
+/** `image` or `audio` for a Content-Type whose answer becomes image or audio content. */
+function mediaKind(contentType: string | string[] | undefined): 'image' | 'audio' | undefined {
+  const media = mediaType(contentType);
+  return media.startsWith('image/') ? 'image' : media.startsWith('audio/') ? 'audio' : undefined;
+}
+
 /** A response body as template data: its JSON value, else the text itself. */
 function bodyOf(raw: string): Json {
   const parsed = tryJson(raw);
@@ -912,8 +930,13 @@ class Exchange implements Dispatcher.DispatchHandler {
   private headers: IncomingHttpHeaders = {};
   private chunks: Buffer[] = [];
   private size = 0;
+  private max: number;
+  private tooLarge: string;
 
-  constructor(private readonly max: number) {
+  /** `max` bounds any answer; `mediaMax` a successful image or audio answer (passed on whole, as base64). */
+  constructor(max: number, private readonly mediaMax: number) {
+    this.max = max;
+    this.tooLarge = `the backend's answer is over ${max} bytes`;
     this.done = new Promise((resolve) => {
       this.settle = resolve;
     });
@@ -933,13 +956,18 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     this.status = statusCode;
     this.headers = headers;
+    const kind = statusCode >= 200 && statusCode < 300 ? mediaKind(headers['content-type']) : undefined;
+    if (kind !== undefined && this.mediaMax < this.max) {
+      this.max = this.mediaMax;
+      this.tooLarge = `the backend's ${kind} is over ${this.mediaMax} bytes, the limit for images and audio`;
+    }
     const declared = headers['content-length'];
-    if (typeof declared === 'string' && Number(declared) > this.max) this.abort(new TooLarge(`the backend's answer is over ${this.max} bytes`));
+    if (typeof declared === 'string' && Number(declared) > this.max) this.abort(new TooLarge(this.tooLarge));
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.size += chunk.length;
-    if (this.size > this.max) this.abort(new TooLarge(`the backend's answer is over ${this.max} bytes`));
+    if (this.size > this.max) this.abort(new TooLarge(this.tooLarge));
     else this.chunks.push(chunk);
   }
 
