@@ -17,8 +17,9 @@ import type { CallToolResult, ClientHeaders, ToolExecutor, Upstream } from '../t
 import { createUpstream } from '../upstream.js';
 import { AddressGuard, ArgumentHostGuard, OwnEndpoints, addressKind, guardedLookup, isMetadataAddress } from './address-guard.js';
 import { capText, createRestExecutor } from './rest.js';
-import { encodePathValue, escapePath, hostAllowed, joinOrigin, joinPath, joinQuery, planUrl, queryEscape } from './url.js';
-import type { OutputPiece } from '../template/index.js';
+import { checkScheme, encodePathValue, escapePath, hostAllowed, joinOrigin, joinPath, joinQuery, planUrl, printedPieces, queryEscape, skeletonKey } from './url.js';
+import type { ArgumentHost, PlaceValues } from './url.js';
+import type { OutputPiece, TrackedOutput } from '../template/index.js';
 
 const FIXTURES = new URL('../../../test/fixtures/higress/', import.meta.url);
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
@@ -759,6 +760,22 @@ describe('URL helpers', () => {
     assert.equal(encodePathValue('p', '/vercel/next.js'), '/vercel/next.js');
   });
 
+  /** The values a plan receives: arguments, and the pieces a render printed from them. */
+  const values = (args: Record<string, unknown>, printed: readonly OutputPiece[] = [], subPath: string[] = []): PlaceValues => ({
+    args, printed, toText: String, subPathArgs: new Set(subPath),
+  });
+  /** A tracking render's output made of these pieces. */
+  const rendered = (pieces: OutputPiece[]): TrackedOutput => ({ text: pieces.map((p) => p.text).join(''), pieces });
+  /** Plans and joins a tracking render's URL. */
+  const place = (pieces: OutputPiece[], subPath: string[] = []): { origin: string | undefined; path: string; query: string | undefined; host: ArgumentHost | undefined } => {
+    const r = rendered(pieces);
+    const plan = planUrl(r, new Set());
+    const v = values({}, printedPieces(r), subPath);
+    const o = plan.origin ? joinOrigin(plan.origin, v) : undefined;
+    return { origin: o?.origin, host: o?.argumentHost, path: joinPath(plan.path, v), query: plan.query ? joinQuery(plan.query, v) : undefined };
+  };
+  const t = (text: string, ...keys: string[]): OutputPiece => ({ text, taint: { keys } });
+
   it('planUrl finds each placeholder in its part of the URL; host values must be host names', () => {
     const plan = planUrl('https://{region}.api.example.com/v1/{id} x?q={q}&k=v#frag', new Set(['region', 'id', 'q']));
     assert.deepEqual(plan, {
@@ -766,57 +783,65 @@ describe('URL helpers', () => {
       path: ['/v1/', { arg: 'id', context: 'path', literal: '%7Bid%7D' }, '%20x'],
       query: ['q=', { arg: 'q', context: 'query', literal: '{q}' }, '&k=v'],
     });
-    const one = joinOrigin(plan.origin ?? [], { region: 'eu-west-1' }, String);
+    const one = joinOrigin(plan.origin ?? [], values({ region: 'eu-west-1' }));
     assert.equal(one.origin, 'https://eu-west-1.api.example.com');
-    assert.equal(one.argumentHost?.pattern, '*.api.example.com');
+    assert.equal(one.argumentHost?.pattern(), '*.api.example.com');
     assert.equal(one.argumentHost?.needsAllowList, false);
-    assert.equal(joinOrigin(plan.origin ?? [], { region: 'eu.west' }, String).argumentHost?.needsAllowList, true);
-    for (const bad of ['evil.com/', 'a@b', 'a:80', 'a..b', '', '.a', 'a.']) assert.throws(() => joinOrigin(plan.origin ?? [], { region: bad }, String), GatewayError, bad);
-    assert.equal(joinOrigin(plan.origin ?? [], {}, String).argumentHost, undefined, 'no value: the literal stays');
+    assert.equal(joinOrigin(plan.origin ?? [], values({ region: 'eu.west' })).argumentHost?.needsAllowList, true);
+    for (const bad of ['evil.com/', 'a@b', 'a:80', 'a..b', '', '.a', 'a.']) assert.throws(() => joinOrigin(plan.origin ?? [], values({ region: bad })), GatewayError, bad);
+    assert.equal(joinOrigin(plan.origin ?? [], values({})).argumentHost, undefined, 'no value: the literal stays');
   });
 
   it('planUrl over a tracking render: only the template\'s characters delimit the parts', () => {
-    const t = (text: string, ...keys: string[]): OutputPiece => ({ text, taint: { keys } });
-    const plan = planUrl([{ text: 'https://' }, t('a?b#c', 'h'), { text: '.example.com/x/' }, t('../y?z=1', 'p'), { text: '?q=' }, t('v&w=2', 'q'), { text: '#f' }], new Set());
-    assert.deepEqual(plan, {
-      origin: ['https://', { printed: 'a?b#c', taint: { keys: ['h'] }, context: 'host' }, '.example.com'],
-      path: ['/x/', { printed: '../y?z=1', taint: { keys: ['p'] }, context: 'path' }],
-      query: ['q=', { printed: 'v&w=2', taint: { keys: ['q'] }, context: 'query' }],
+    const pieces = [{ text: 'https://' }, t('a?b#c', 'h'), { text: '.example.com/x/' }, t('../y?z=1', 'p'), { text: '?q=' }, t('v&w=2', 'q'), { text: '#f' }];
+    assert.deepEqual(planUrl(rendered(pieces), new Set()), {
+      origin: ['https://', { slot: 0, context: 'host' }, '.example.com'],
+      path: ['/x/', { slot: 1, context: 'path' }],
+      query: ['q=', { slot: 2, context: 'query' }],
     });
-    assert.equal(joinPath(plan.path, {}, { subPathArgs: new Set() }, String), '/x/..%2Fy%3Fz%3D1');
-    assert.equal(joinQuery(plan.query ?? [], {}, String), 'q=v%26w%3D2');
-    assert.throws(() => joinOrigin(plan.origin ?? [], {}, String), /^GatewayError: argument 'h': a value inside the URL host must be letters/);
-    assert.throws(() => planUrl([t('http://evil', 'u'), { text: '/x' }], new Set()), /argument 'u': a value may not set the URL scheme/);
-    assert.throws(() => planUrl([{ text: 'http:' }, t('//evil', 'u')], new Set()), /argument 'u': a value may not set the URL scheme/);
-    const relative = planUrl([t('http//evil.example/a', 'u')], new Set());
-    assert.equal(relative.origin, undefined);
-    assert.equal(joinPath(relative.path, {}, { subPathArgs: new Set() }, String), 'http%2F%2Fevil.example%2Fa');
-    const port = planUrl([{ text: 'http://h:' }, t('81', 'p'), { text: '/' }], new Set());
-    assert.throws(() => joinOrigin(port.origin ?? [], {}, String), /argument 'p': a value may not set the URL port/);
-    const user = planUrl([{ text: 'http://' }, t('me', 'u'), { text: '@h/' }], new Set());
-    assert.throws(() => joinOrigin(user.origin ?? [], {}, String), /argument 'u': a value may not set the user information/);
-    const empty = planUrl([{ text: 'http://' }, t('', 'h'), { text: '/x' }], new Set());
-    assert.throws(() => joinOrigin(empty.origin ?? [], {}, String), /argument 'h'/, 'an empty value still marks the host as chosen by arguments');
-    const both = joinOrigin(planUrl([{ text: 'http://' }, t('a', 'x', 'y'), { text: '-' }, { text: 'b', taint: { keys: null } }, { text: '.e2b.dev:8080' }], new Set()).origin ?? [], {}, String);
+    assert.throws(() => place(pieces), /^GatewayError: argument 'h': a value inside the URL host must be letters/);
+    const fine = place([{ text: 'https://' }, t('a-1', 'h'), { text: '.example.com/x/' }, t('../y?z=1', 'p'), { text: '?q=' }, t('v&w=2', 'q'), { text: '#f' }]);
+    assert.deepEqual([fine.origin, fine.path, fine.query], ['https://a-1.example.com', '/x/..%2Fy%3Fz%3D1', 'q=v%26w%3D2']);
+    assert.equal(fine.host?.pattern(), '*.example.com');
+    assert.throws(() => place([t('http://evil', 'u'), { text: '/x' }]), /argument 'u': a value may not set the URL scheme/);
+    assert.throws(() => place([{ text: 'http:' }, t('//evil', 'u')]), /argument 'u': a value may not set the URL scheme/);
+    assert.throws(() => checkScheme(rendered([{ text: ' ht' }, t('tp://evil', 'u')])), /argument 'u': a value may not set the URL scheme/);
+    checkScheme(rendered([{ text: 'http://h/' }, t('x://y', 'u')]));
+    const relative = place([t('http//evil.example/a', 'u')]);
+    assert.deepEqual([relative.origin, relative.path], [undefined, 'http%2F%2Fevil.example%2Fa']);
+    assert.throws(() => place([{ text: 'http://h:' }, t('81', 'p'), { text: '/' }]), /argument 'p': a value may not set the URL port/);
+    assert.throws(() => place([{ text: 'http://' }, t('me', 'u'), { text: '@h/' }]), /argument 'u': a value may not set the user information/);
+    assert.throws(() => place([{ text: 'http://' }, t('', 'h'), { text: '/x' }]), /argument 'h'/, 'an empty value still marks the host as chosen by arguments');
+    const both = place([{ text: 'http://' }, t('a', 'x', 'y'), { text: '-' }, { text: 'b', taint: { keys: null } }, { text: '.e2b.dev:8080' }]);
     assert.equal(both.origin, 'http://a-b.e2b.dev:8080');
-    assert.equal(both.argumentHost?.pattern, '*-*.e2b.dev');
-    assert.equal(both.argumentHost?.args, 'arguments');
+    assert.equal(both.host?.pattern(), '*-*.e2b.dev');
+    assert.match(String(both.host?.refuse('no')), /^GatewayError: arguments: no$/);
+  });
+
+  it('a plan depends on the skeleton only: an empty value and a longer one are placed alike', () => {
+    const skeleton = (v: string) => rendered([{ text: 'http://' }, t(v, 'h'), { text: '/x/' }, t(v, 'p'), { text: '?q=' }, t(v, 'q')]);
+    assert.equal(skeletonKey(skeleton('')), skeletonKey(skeleton('abc')));
+    assert.notEqual(skeletonKey(rendered([{ text: 'a\u0000' }])), skeletonKey(rendered([{ text: 'a' }, t('', 'x')])));
+    const plan = planUrl(skeleton(''), new Set());
+    assert.deepEqual(plan, { origin: ['http://', { slot: 0, context: 'host' }], path: ['/x/', { slot: 1, context: 'path' }], query: ['q=', { slot: 2, context: 'query' }] });
+    const v = values({}, printedPieces(skeleton('abc')));
+    assert.deepEqual([joinOrigin(plan.origin ?? [], v).origin, joinPath(plan.path, v), joinQuery(plan.query ?? [], v)], ['http://abc', '/x/abc', 'q=abc']);
   });
 
   it('joinPath refuses "." and ".." segments an argument takes part in; escaper output and sub-paths', () => {
-    const t = (text: string, k: string, escapedBy?: string): OutputPiece => ({ text, taint: escapedBy ? { keys: [k], escapedBy } : { keys: [k] } });
-    const none = { subPathArgs: new Set<string>() };
-    const path = (pieces: OutputPiece[], placing = none): string => joinPath(planUrl(pieces, new Set()).path, {}, placing, String);
-    for (const v of ['..', '.', '%2e%2E', '%252e.']) assert.throws(() => path([{ text: '/a/' }, t(v, 'n'), { text: '/b' }]), /argument 'n': a path value may not make a "\." or "\.\." segment/, v);
-    assert.throws(() => path([{ text: '/a/.' }, t('.', 'n')]), /argument 'n'/, 'a dot segment made of template text and a value');
-    assert.equal(path([{ text: '/a/' }, t('.x', 'n')]), '/a/.x');
-    assert.equal(path([{ text: '/./a/../' }, t('x', 'n')]), '/./a/../x', 'the template\'s own dot segments are its business');
-    assert.equal(path([{ text: '/f/' }, t('a+b%2Fc', 'n', 'urlquery')]), '/f/a+b%2Fc');
-    assert.throws(() => path([{ text: '/f/' }, t('..', 'n', 'urlquery')]), /argument 'n'/);
-    const sub = { subPathArgs: new Set(['p']) };
-    assert.equal(path([{ text: '/t/' }, t('docs/a b.md', 'p'), { text: '/raw' }], sub), '/t/docs/a%20b.md/raw');
-    assert.throws(() => path([{ text: '/t/' }, t('a/../../x', 'p')], sub), /argument 'p': a path value may not contain "\." or "\.\." segments/);
-    assert.equal(path([{ text: '/t/' }, { text: 'a/b', taint: { keys: ['p', 'q'] } }], sub), '/t/a%2Fb', 'every source must opt out');
+    const e = (text: string, k: string, escapedBy?: string): OutputPiece => ({ text, taint: escapedBy ? { keys: [k], escapedBy } : { keys: [k] } });
+    const path = (pieces: OutputPiece[], subPath: string[] = []): string => place(pieces, subPath).path;
+    for (const v of ['..', '.', '%2e%2E', '%252e.']) assert.throws(() => path([{ text: '/a/' }, e(v, 'n'), { text: '/b' }]), /argument 'n': a path value may not make a "\." or "\.\." segment/, v);
+    assert.throws(() => path([{ text: '/a/.' }, e('.', 'n')]), /argument 'n'/, 'a dot segment made of template text and a value');
+    assert.throws(() => path([{ text: '/a/.' }, e('', 'n'), { text: '.' }]), /argument 'n'/, 'an empty value between two dots');
+    assert.equal(path([{ text: '/a/' }, e('.x', 'n')]), '/a/.x');
+    assert.equal(path([{ text: '/./a/../' }, e('x', 'n')]), '/./a/../x', 'the template\'s own dot segments are its business');
+    assert.equal(path([{ text: '/f/' }, e('a+b%2Fc', 'n', 'urlquery')]), '/f/a+b%2Fc');
+    assert.throws(() => path([{ text: '/f/' }, e('..', 'n', 'urlquery')]), /argument 'n'/);
+    assert.equal(path([{ text: '/t/' }, e('docs/a b.md', 'p'), { text: '/raw' }], ['p']), '/t/docs/a%20b.md/raw');
+    assert.equal(path([{ text: '/a/..' }, e('/b', 'p')], ['p']), '/a/../b', 'a sub-path that starts a new segment');
+    assert.throws(() => path([{ text: '/t/' }, e('a/../../x', 'p')], ['p']), /argument 'p': a path value may not contain "\." or "\.\." segments/);
+    assert.equal(path([{ text: '/t/' }, { text: 'a/b', taint: { keys: ['p', 'q'] } }], ['p']), '/t/a%2Fb', 'every source must opt out');
   });
 
   it('hostAllowed: exact names and *.suffix, case-insensitive', () => {

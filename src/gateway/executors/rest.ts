@@ -16,8 +16,9 @@ import type { JsonValue, Template, TrackedTemplate } from '../template/index.js'
 import type { CallCancellation, CallToolResult, ClientHeaders, ContentBlock, ToolCallRequest, ToolExecutor, Upstream, UpstreamTarget } from '../types.js';
 import { AddressGuard } from './address-guard.js';
 import type { ArgumentHostAccess } from './address-guard.js';
-import { encodeQuery, hostAllowed, joinOrigin, joinPath, joinQuery, parseQuery, planUrl, wellFormed } from './url.js';
-import type { PlacedOrigin, Placing, QueryValues, UrlPlan } from './url.js';
+import { checkScheme, encodeQuery, hostAllowed, joinOrigin, joinPath, joinQuery, parseQuery, planUrl, printedPieces, skeletonKey, wellFormed } from './url.js';
+import type { ArgumentHost, QueryValues, UrlPlan } from './url.js';
+import type { OutputPiece } from '../template/index.js';
 
 /** Per-call timeout when the tool sets none. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -77,6 +78,7 @@ const BASIC = /^basic\s+/i;
 const INTEGER = /^[+-]?\d+$/;
 
 const guard = new AddressGuard();
+const NONE_PRINTED: readonly OutputPiece[] = [];
 
 type Json = JsonValue;
 type Headers = Record<string, string | string[]>;
@@ -138,7 +140,7 @@ interface BuiltRequest {
   readonly headers: Headers;
   readonly body: string | undefined;
   /** Set when arguments chose the origin's host: what to check before and while connecting. */
-  readonly argumentHost: NonNullable<PlacedOrigin['argumentHost']> | undefined;
+  readonly argumentHost: ArgumentHost | undefined;
 }
 
 function text(message: string, isError = false): CallToolResult {
@@ -295,6 +297,8 @@ class RestExecutor implements ToolExecutor {
   private readonly idempotent: boolean;
   private readonly url: UrlTemplate | undefined;
   private urlMemo: { source: string; plan: UrlPlan } | undefined;
+  /** The plan of the last render that printed arguments, by its skeleton (the values differ per call). */
+  private skeletonMemo: { key: string; plan: UrlPlan } | undefined;
   private readonly staticPlan: UrlPlan | undefined;
   private readonly headerTemplates: readonly { name: string; value: Renderable }[];
   private readonly body: Renderable | undefined;
@@ -317,7 +321,7 @@ class RestExecutor implements ToolExecutor {
   private readonly checkAddresses: boolean;
   private readonly argumentHosts: ArgumentHostAccess | undefined;
   private readonly allowedArgumentHosts: readonly string[];
-  private readonly placing: Placing;
+  private readonly subPathArgs: ReadonlySet<string>;
   private readonly upstream: Upstream | undefined;
   private readonly dispatcher: Dispatcher;
 
@@ -337,7 +341,7 @@ class RestExecutor implements ToolExecutor {
     this.argumentHosts = opts.argumentHosts;
     const allowList = opts.spec.config['allowedArgumentHosts'];
     this.allowedArgumentHosts = Array.isArray(allowList) ? allowList.filter((h): h is string => typeof h === 'string') : [];
-    this.placing = { subPathArgs: new Set(template.subPathArgs ?? []) };
+    this.subPathArgs = new Set(template.subPathArgs ?? []);
     this.positions = template.argsPosition;
     this.hasOutputSchema = tool.outputSchema !== undefined && Object.keys(tool.outputSchema).length > 0;
 
@@ -467,7 +471,7 @@ class RestExecutor implements ToolExecutor {
    * (IP literals in any spelling, DNS answers) under the server's policy. Throws an input error
    * naming the arguments.
    */
-  private async checkArgumentHost(origin: string, host: NonNullable<BuiltRequest['argumentHost']>): Promise<void> {
+  private async checkArgumentHost(origin: string, host: ArgumentHost): Promise<void> {
     let url: URL;
     try {
       url = new URL(origin);
@@ -476,7 +480,7 @@ class RestExecutor implements ToolExecutor {
     }
     const hostname = url.hostname;
     if (host.needsAllowList && !hostAllowed(hostname, this.allowedArgumentHosts)) {
-      throw host.refuse(`a value in the URL host may fill part of one label (${host.pattern}); ${hostname} is not in the server's allowedArgumentHosts`);
+      throw host.refuse(`a value in the URL host may fill part of one label (${host.pattern()}); ${hostname} is not in the server's allowedArgumentHosts`);
     }
     if (!this.argumentHosts) throw host.refuse('this gateway does not call hosts chosen by arguments here');
     const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
@@ -551,31 +555,42 @@ class RestExecutor implements ToolExecutor {
   }
 
   /**
-   * The URL's plan: static, or from the tracking render. A render that printed nothing from
-   * arguments is planned once per distinct text (memo); one that did is planned per call, its
-   * argument text placed by where it sits.
+   * The URL's plan and the pieces it printed from arguments: a static plan; a render that printed
+   * nothing from arguments, planned once per distinct text; or one that did, planned once per
+   * skeleton (its values never delimit the URL, so they do not change the plan).
    */
-  private planFor(data: Json): UrlPlan {
-    if (this.staticPlan) return this.staticPlan;
+  private planFor(data: Json): { plan: UrlPlan; printed: readonly OutputPiece[] } {
+    if (this.staticPlan) return { plan: this.staticPlan, printed: NONE_PRINTED };
     const rendered = (this.url?.template as TrackedTemplate).renderTracked(data);
     const pathArgs = this.placement?.path ?? this.pathArgNames();
-    if (rendered.pieces.some((p) => p.taint !== undefined)) return planUrl(rendered.pieces, pathArgs);
+    if (rendered.pieces.length > 1 || rendered.pieces[0]?.taint !== undefined) {
+      const key = skeletonKey(rendered);
+      const memo = this.skeletonMemo;
+      if (memo && memo.key === key) {
+        checkScheme(rendered);
+        return { plan: memo.plan, printed: printedPieces(rendered) };
+      }
+      const plan = planUrl(rendered, pathArgs);
+      this.skeletonMemo = { key, plan };
+      return { plan, printed: printedPieces(rendered) };
+    }
     const source = rendered.text;
     const memo = this.urlMemo;
-    if (memo && memo.source === source) return memo.plan;
+    if (memo && memo.source === source) return { plan: memo.plan, printed: NONE_PRINTED };
     const plan = planUrl(source, pathArgs);
     this.urlMemo = { source, plan };
-    return plan;
+    return { plan, printed: NONE_PRINTED };
   }
 
   private build(args: Record<string, unknown>, data: Json, client: ClientHeaders, credential: string | undefined): BuiltRequest {
     const placement = this.placement ?? this.place(Object.keys(args));
-    const plan = this.planFor(data);
-    const placed = plan.origin ? joinOrigin(plan.origin, args, argToString) : undefined;
+    const { plan, printed } = this.planFor(data);
+    const values = { args, printed, toText: argToString, subPathArgs: this.subPathArgs };
+    const placed = plan.origin ? joinOrigin(plan.origin, values) : undefined;
     const origin = placed?.origin;
-    let path = joinPath(plan.path, args, this.placing, argToString);
+    let path = joinPath(plan.path, values);
 
-    let query: QueryValues | undefined = plan.query ? parseQuery(joinQuery(plan.query, args, argToString)) : undefined;
+    let query: QueryValues | undefined = plan.query ? parseQuery(joinQuery(plan.query, values)) : undefined;
     for (const name of placement.query) {
       const v = args[name];
       if (v !== undefined) (query ??= new Map()).set(name, [argToString(v)]);

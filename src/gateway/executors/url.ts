@@ -5,7 +5,7 @@
  * template printed from arguments (taint-tracked), each placed by where it sits in the URL.
  */
 import { GatewayError } from '../errors.js';
-import type { OutputPiece, Taint } from '../template/index.js';
+import type { OutputPiece, Taint, TrackedOutput } from '../template/index.js';
 
 const QUERY_SAFE = /^[A-Za-z0-9\-_.~]*$/;
 const QUERY_EXTRA = /%20|[!'()*]/g;
@@ -156,13 +156,26 @@ export function encodePathValue(arg: string, value: string): string {
 export type UrlContext = 'userinfo' | 'host' | 'port' | 'path' | 'query';
 
 /**
- * A piece of a URL part: literal text; the `{name}` placeholder of a path argument; or text the
- * template printed from arguments (`printed`, with its taint), placed when the request is built.
+ * A piece of a URL part: literal text; the `{name}` placeholder of a path argument; or the
+ * `slot`-th piece the template printed from arguments (see `printedPieces`), placed when the
+ * request is built. A plan holds no argument text, so one plan serves every call whose render
+ * has the same skeleton (`skeletonKey`).
  */
 export type UrlPiece =
   | string
   | { readonly arg: string; readonly context: UrlContext; readonly literal: string }
-  | { readonly printed: string; readonly taint: Taint; readonly context: UrlContext };
+  | { readonly slot: number; readonly context: UrlContext };
+
+/** The values a plan's pieces receive: the call's arguments and the pieces its URL printed from them. */
+export interface PlaceValues {
+  readonly args: Record<string, unknown>;
+  /** The tainted pieces of the call's tracking render, in order (`printedPieces`). */
+  readonly printed: readonly OutputPiece[];
+  /** How an argument value is written as text. */
+  readonly toText: (value: unknown) => string;
+  /** The arguments whose values may span path segments. */
+  readonly subPathArgs: ReadonlySet<string>;
+}
 
 /** A rendered URL template split into its parts, ready to receive arguments. */
 export interface UrlPlan {
@@ -171,11 +184,6 @@ export interface UrlPlan {
   readonly path: readonly UrlPiece[];
   /** The raw query (without `?` and fragment), or undefined when there is none. */
   readonly query: readonly UrlPiece[] | undefined;
-}
-
-/** How argument text is placed: the arguments whose values may span path segments. */
-export interface Placing {
-  readonly subPathArgs: ReadonlySet<string>;
 }
 
 function splitPlaceholders(text: string, pathArgs: ReadonlySet<string>, context: UrlContext, out: UrlPiece[], escape: (s: string) => string): void {
@@ -201,20 +209,58 @@ function splitPlaceholders(text: string, pathArgs: ReadonlySet<string>, context:
 
 const keep = (s: string): string => s;
 
+/** The pieces of a tracking render that were printed from arguments, in order: slot `i` is the `i`-th. */
+export function printedPieces(rendered: TrackedOutput): OutputPiece[] {
+  return rendered.pieces.filter((p) => p.taint !== undefined);
+}
+
+/**
+ * What a URL plan depends on: the template's own text, and where values printed from arguments
+ * sit (not their text, which never delimits). Two renders with the same key have the same plan,
+ * except for a scheme that printed text would complete, which `checkScheme` refuses per call.
+ */
+export function skeletonKey(rendered: TrackedOutput): string {
+  let key = '';
+  for (const p of rendered.pieces) key += p.taint ? '\u0000' : `${p.text.length}\u0001${p.text}`;
+  return key;
+}
+
+/** Refuses a rendered URL whose scheme (`x://`) has text printed from arguments in it. */
+export function checkScheme(rendered: TrackedOutput): void {
+  let from = 0;
+  const first = rendered.pieces[0];
+  if (first && !first.taint) while (from < first.text.length && SPACE.test(first.text[from] as string)) from++;
+  const scheme = SCHEME.exec(from === 0 ? rendered.text : rendered.text.slice(from));
+  if (!scheme) return;
+  const end = from + scheme[0].length;
+  let at = 0;
+  for (const p of rendered.pieces) {
+    if (at >= end) return;
+    if (p.taint && at + p.text.length > from) throw refuseTainted(p.taint, 'a value may not set the URL scheme');
+    at += p.text.length;
+  }
+}
+
 /** The rendered URL with, for each character, whether it was printed from arguments. */
 class RenderedUrl {
   readonly text: string;
   private readonly pieces: readonly OutputPiece[];
   private readonly starts: number[] = [];
+  /** For each piece, its slot among the printed ones, or -1. */
+  private readonly slots: number[] = [];
+  /** Empty printed pieces already placed: one at a boundary goes to the part on its left, once. */
+  private readonly claimed = new Set<number>();
 
-  constructor(rendered: string | readonly OutputPiece[]) {
-    this.pieces = typeof rendered === 'string' ? [{ text: rendered }] : rendered;
+  constructor(rendered: string | TrackedOutput) {
+    this.pieces = typeof rendered === 'string' ? [{ text: rendered }] : rendered.pieces;
     let at = 0;
+    let slot = 0;
     for (const p of this.pieces) {
       this.starts.push(at);
+      this.slots.push(p.taint ? slot++ : -1);
       at += p.text.length;
     }
-    this.text = typeof rendered === 'string' ? rendered : this.pieces.map((p) => p.text).join('');
+    this.text = typeof rendered === 'string' ? rendered : rendered.text;
   }
 
   /** Index of the last piece starting at or before `at` (binary search: output may be large). */
@@ -272,10 +318,12 @@ class RenderedUrl {
       const start = this.starts[i] as number;
       const a = Math.max(from, start);
       const b = Math.min(to, start + p.text.length);
-      // An argument that printed nothing still shows where it was placed.
-      if (a > b || (a === b && (p.text !== '' || !p.taint))) continue;
+      // An argument that printed nothing still shows where it was placed: in the part a value
+      // there would be in (parts are planned left to right, so the left one at a boundary).
+      if (a > b || (a === b && (p.text !== '' || !p.taint || this.claimed.has(i)))) continue;
+      if (a === b) this.claimed.add(i);
       const text = p.text.slice(a - start, b - start);
-      if (p.taint) out.push({ printed: text, taint: p.taint, context });
+      if (p.taint) out.push({ slot: this.slots[i] as number, context });
       else splitPlaceholders(text, pathArgs, context, out, escape);
     }
   }
@@ -288,7 +336,7 @@ class RenderedUrl {
  * text printed from arguments is data wherever it sits, and may not set the scheme (an input
  * error naming the argument).
  */
-export function planUrl(rendered: string | readonly OutputPiece[], pathArgs: ReadonlySet<string>): UrlPlan {
+export function planUrl(rendered: string | TrackedOutput, pathArgs: ReadonlySet<string>): UrlPlan {
   const url = new RenderedUrl(rendered);
   let [from, to] = url.trimmed();
   const hash = url.indexOfClean('#', from, to);
@@ -333,9 +381,11 @@ export function planUrl(rendered: string | readonly OutputPiece[], pathArgs: Rea
   return { origin, path, query };
 }
 
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
+
 /** Percent-encodes a value as one path segment: everything but unreserved characters. */
 function encodeSegment(value: string): string {
-  return encodeURIComponent(wellFormed(value));
+  return UNRESERVED.test(value) ? value : encodeURIComponent(wellFormed(value));
 }
 
 function decodes(segment: string, to: (s: string) => boolean): boolean {
@@ -351,12 +401,35 @@ function decodes(segment: string, to: (s: string) => boolean): boolean {
 }
 
 const isDotSegment = (s: string): boolean => s === '.' || s === '..';
+/** Longer than `..` percent-encoded three times over (`%25252E%25252E`): not a dot segment. */
+const MAX_DOT_SEGMENT_LENGTH = 14;
+/** A character no spelling of `.` or `..` (percent-encoded up to three times) has. */
+const NOT_IN_DOTS = /[^.%25eE]/;
+
+/** Start of the segment of `path` holding position `at` (a character that is not `/`, or an empty value's place). */
+function segmentStart(path: string, at: number): number {
+  return path.lastIndexOf('/', at - 1) + 1;
+}
+
+/** Whether the segment starting at `start` is a `.` or `..` segment, also percent-encoded. */
+function isDotSegmentAt(path: string, start: number): boolean {
+  let end = path.indexOf('/', start);
+  if (end < 0) end = path.length;
+  return end - start <= MAX_DOT_SEGMENT_LENGTH && decodes(path.slice(start, end), isDotSegment);
+}
 
 /** Why a piece is refused in a part of the URL an argument may not set. */
 const NOT_SETTABLE: Readonly<Record<'userinfo' | 'port', string>> = {
   userinfo: 'a value may not set the user information of the URL',
   port: 'a value may not set the URL port',
 };
+
+/** The text and taint of a printed piece of the call. */
+function printedAt(values: PlaceValues, slot: number): OutputPiece & { readonly taint: Taint } {
+  const p = values.printed[slot];
+  if (!p?.taint) throw new Error(`URL plan slot ${slot} has no printed piece`);
+  return p as OutputPiece & { readonly taint: Taint };
+}
 
 /**
  * Joins the path pieces with the arguments placed: placeholders as sub-paths (`/` kept, what
@@ -365,75 +438,116 @@ const NOT_SETTABLE: Readonly<Record<'userinfo' | 'port', string>> = {
  * when an escaper (`urlquery`) already encoded it. A `.` or `..` segment that an argument
  * takes part in is refused, also when percent-encoded.
  */
-export function joinPath(pieces: readonly UrlPiece[], args: Record<string, unknown>, placing: Placing, toText: (v: unknown) => string): string {
+export function joinPath(pieces: readonly UrlPiece[], values: PlaceValues): string {
   let out = '';
-  let touched: { from: number; to: number; why: () => GatewayError }[] | undefined;
+  // Where arguments were placed: start, end, and the piece (for the message), in order.
+  let touched: (number | Exclude<UrlPiece, string>)[] | undefined;
   for (const piece of pieces) {
     if (typeof piece === 'string') {
       out += piece;
       continue;
     }
     const start = out.length;
-    let why: () => GatewayError;
+    let placed: string;
     if ('arg' in piece) {
-      const value = Object.hasOwn(args, piece.arg) ? args[piece.arg] : undefined;
+      const value = Object.hasOwn(values.args, piece.arg) ? values.args[piece.arg] : undefined;
       if (value === undefined) {
         out += piece.literal;
         continue;
       }
-      out += encodePathValue(piece.arg, toText(value));
-      why = () => refuse(piece.arg, 'a path value may not contain "." or ".." segments');
+      placed = encodePathValue(piece.arg, values.toText(value));
     } else {
-      const { taint, printed } = piece;
-      const subPath = taint.keys !== null && taint.keys.length > 0 && taint.keys.every((k) => placing.subPathArgs.has(k));
-      if (subPath) out += encodePathValue((taint.keys as readonly string[]).join(', '), printed);
-      else out += taint.escapedBy !== undefined ? printed : encodeSegment(printed);
-      why = () => refuseTainted(taint, 'a path value may not make a "." or ".." segment');
+      const { taint, text } = printedAt(values, piece.slot);
+      const subPath = taint.keys !== null && taint.keys.length > 0 && taint.keys.every((k) => values.subPathArgs.has(k));
+      if (subPath) placed = encodePathValue((taint.keys as readonly string[]).join(', '), text);
+      else placed = taint.escapedBy !== undefined ? text : encodeSegment(text);
     }
-    (touched ??= []).push({ from: start, to: out.length, why });
+    out += placed;
+    // A value in one segment with a character no dot segment has cannot take part in one.
+    if (!NOT_IN_DOTS.test(placed) || placed.includes('/')) (touched ??= []).push(start, out.length, piece);
   }
   if (touched) {
-    // One sweep over segments and the (ordered) stretches arguments placed.
-    let at = 0;
-    let k = 0;
-    for (const segment of out.split('/')) {
-      const end = at + segment.length;
-      while (k < touched.length && (touched[k] as { to: number }).to < at) k++;
-      const by = touched[k];
-      if (by && by.from <= end && decodes(segment, isDotSegment)) throw by.why();
-      at = end + 1;
+    // The segments where each placed value starts and ends (inside, a value has no dot segment:
+    // it is one encoded segment, or a sub-path checked whole), each segment once.
+    let checked = -1;
+    for (let i = 0; i < touched.length; i += 3) {
+      const from = touched[i] as number;
+      const to = touched[i + 1] as number;
+      const head = from === to || out[from] !== '/' ? segmentStart(out, from) : -1;
+      const tail = from < to && out[to - 1] !== '/' ? segmentStart(out, to - 1) : -1;
+      for (const start of [head, tail]) {
+        if (start < 0 || start === checked) continue;
+        checked = start;
+        if (!isDotSegmentAt(out, start)) continue;
+        const piece = touched[i + 2] as Exclude<UrlPiece, string>;
+        throw 'arg' in piece
+          ? refuse(piece.arg, 'a path value may not contain "." or ".." segments')
+          : refuseTainted(printedAt(values, piece.slot).taint, 'a path value may not make a "." or ".." segment');
+      }
     }
   }
   return out;
 }
 
 /** Joins the query pieces: placeholders and printed text query-escaped as values, escaper output as it is. */
-export function joinQuery(pieces: readonly UrlPiece[], args: Record<string, unknown>, toText: (v: unknown) => string): string {
+export function joinQuery(pieces: readonly UrlPiece[], values: PlaceValues): string {
   let out = '';
   for (const piece of pieces) {
     if (typeof piece === 'string') out += piece;
     else if ('arg' in piece) {
-      const value = Object.hasOwn(args, piece.arg) ? args[piece.arg] : undefined;
-      out += value === undefined ? piece.literal : queryEscape(toText(value));
-    } else out += piece.taint.escapedBy !== undefined ? piece.printed : queryEscape(piece.printed);
+      const value = Object.hasOwn(values.args, piece.arg) ? values.args[piece.arg] : undefined;
+      out += value === undefined ? piece.literal : queryEscape(values.toText(value));
+    } else {
+      const { taint, text } = printedAt(values, piece.slot);
+      out += taint.escapedBy !== undefined ? text : queryEscape(text);
+    }
   }
   return out;
 }
 
-/** The origin of an absolute URL with arguments placed, and what a host chosen by arguments needs checked. */
+/** A host that arguments chose: what checking it needs, and what to say when it is refused. */
+export class ArgumentHost {
+  constructor(
+    private readonly pieces: readonly UrlPiece[],
+    private readonly values: PlaceValues,
+    /** Some value holds a dot: the host must be in the server's allow-list. */
+    readonly needsAllowList: boolean,
+  ) {}
+
+  /** The host with `*` where arguments placed text: the pattern their values fill (`49999-*.e2b.dev`). */
+  pattern(): string {
+    let pattern = '';
+    for (const piece of this.pieces) {
+      if (typeof piece === 'string') pattern += piece;
+      else if ('arg' in piece && !Object.hasOwn(this.values.args, piece.arg)) pattern += piece.literal;
+      else pattern += '*';
+    }
+    return patternHost(pattern);
+  }
+
+  /** An input error naming the arguments that chose the host. */
+  refuse(why: string): GatewayError {
+    let any = false;
+    const names: string[] = [];
+    for (const piece of this.pieces) {
+      if (typeof piece === 'string') continue;
+      if ('arg' in piece) {
+        if (Object.hasOwn(this.values.args, piece.arg) && !names.includes(piece.arg)) names.push(piece.arg);
+        continue;
+      }
+      const keys = printedAt(this.values, piece.slot).taint.keys;
+      if (keys === null) any = true;
+      else for (const k of keys) if (!names.includes(k)) names.push(k);
+    }
+    const label = any || names.length === 0 ? 'arguments' : names.length === 1 ? `argument '${names[0] ?? ''}'` : `arguments ${names.map((n) => `'${n}'`).join(', ')}`;
+    return new GatewayError('INVALID_PARAMS', `${label}: ${why}`);
+  }
+}
+
+/** The origin of an absolute URL with arguments placed, and the host to check when arguments chose it. */
 export interface PlacedOrigin {
   readonly origin: string;
-  /** Present when arguments placed text in the host. */
-  readonly argumentHost?: {
-    /** The arguments that chose it, for messages. */
-    readonly args: string;
-    /** The host with `*` where arguments placed text: the pattern their values fill. */
-    readonly pattern: string;
-    /** Some value holds a dot: the host must be in the server's allow-list. */
-    readonly needsAllowList: boolean;
-    /** Refuses the host, naming the arguments. */
-    readonly refuse: (why: string) => GatewayError;
-  };
+  readonly argumentHost?: ArgumentHost;
 }
 
 /**
@@ -441,61 +555,40 @@ export interface PlacedOrigin {
  * one label (no dot) unless the host is then checked against an allow-list (`needsAllowList`).
  * A value in the user information or the port is refused.
  */
-export function joinOrigin(pieces: readonly UrlPiece[], args: Record<string, unknown>, toText: (v: unknown) => string): PlacedOrigin {
+export function joinOrigin(pieces: readonly UrlPiece[], values: PlaceValues): PlacedOrigin {
   let origin = '';
-  let pattern = '';
-  let names: string[] | undefined;
-  let anyArgs = false;
+  let chosen = false;
   let needsAllowList = false;
   for (const piece of pieces) {
     if (typeof piece === 'string') {
       origin += piece;
-      pattern += piece;
       continue;
     }
     let value: string;
-    let name: string;
     let fail: (why: string) => GatewayError;
     if ('arg' in piece) {
-      const v = Object.hasOwn(args, piece.arg) ? args[piece.arg] : undefined;
+      const v = Object.hasOwn(values.args, piece.arg) ? values.args[piece.arg] : undefined;
       if (v === undefined) {
         origin += piece.literal;
-        pattern += piece.literal;
         continue;
       }
       const arg = piece.arg;
-      value = toText(v);
-      name = arg;
+      value = values.toText(v);
       fail = (why) => refuse(arg, why);
     } else {
-      const { taint } = piece;
-      value = piece.printed;
-      name = taint.keys === null ? '*' : taint.keys.join(', ');
-      fail = (why) => refuseTainted(taint, why);
-      if (taint.keys === null) anyArgs = true;
+      const printed = printedAt(values, piece.slot);
+      value = printed.text;
+      fail = (why) => refuseTainted(printed.taint, why);
     }
     if (piece.context !== 'host') throw fail(NOT_SETTABLE[piece.context === 'userinfo' ? 'userinfo' : 'port']);
     if (!LABEL_PART.test(value)) {
       if (!HOST_LABELS.test(value) || value.includes('..')) throw fail('a value inside the URL host must be letters, digits and "-" (part of a host name)');
       needsAllowList = true;
     }
-    if (!names) names = [];
-    if (!names.includes(name)) names.push(name);
+    chosen = true;
     origin += value;
-    pattern += '*';
   }
-  if (!names) return { origin };
-  const label = anyArgs ? 'arguments' : names.length === 1 ? `argument '${names[0] ?? ''}'` : `arguments ${names.map((n) => `'${n}'`).join(', ')}`;
-  const hostPattern = patternHost(pattern);
-  return {
-    origin,
-    argumentHost: {
-      args: label,
-      pattern: hostPattern,
-      needsAllowList,
-      refuse: (why) => new GatewayError('INVALID_PARAMS', `${label}: ${why}`),
-    },
-  };
+  return chosen ? { origin, argumentHost: new ArgumentHost(pieces, values, needsAllowList) } : { origin };
 }
 
 /** The host part of an origin pattern (`http://49999-*.e2b.dev:8080` → `49999-*.e2b.dev`). */
