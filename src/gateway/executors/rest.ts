@@ -12,13 +12,12 @@ import { CONSUMER_KEY_PREFIX } from '../../registry/domain/consumers.js';
 import type { ArgPosition, CredentialPassthrough, McpServerSpec, RestSecurity, SecurityScheme, Tool } from '../../registry/domain/model.js';
 import { GatewayError } from '../errors.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, parse, TemplateError } from '../template/index.js';
-import type { JsonValue, Template, TrackedTemplate } from '../template/index.js';
+import type { JsonValue, OutputPiece, Template, TrackedTemplate } from '../template/index.js';
 import type { CallCancellation, CallToolResult, ClientHeaders, ContentBlock, ToolCallRequest, ToolExecutor, Upstream, UpstreamTarget } from '../types.js';
 import { AddressGuard } from './address-guard.js';
 import type { ArgumentHostAccess } from './address-guard.js';
 import { checkScheme, encodeQuery, hostAllowed, joinOrigin, joinPath, joinQuery, parseQuery, planUrl, printedPieces, skeletonKey, wellFormed } from './url.js';
 import type { ArgumentHost, QueryValues, UrlPlan } from './url.js';
-import type { OutputPiece } from '../template/index.js';
 
 /** Per-call timeout when the tool sets none. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
