@@ -50,6 +50,7 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
     const gateway = await Gateway.start({
       host: config.host, port: config.gatewayPort, logger, allowedOrigins: config.allowedOrigins, ...shared, sessions,
       source: new InProcessSource(registry.services.watch, registry.services.feed, { logger }),
+      ownUrls: [`http://${hostForUrl(config.host)}:${registry.port}`],
     });
     // The console's Gateways page lists this in-process gateway.
     const detach = gatewayDirectory(registry.services).attachLocal({
@@ -91,9 +92,15 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   const gateway = await Gateway.start({
     host: config.host, port: config.gatewayPort, logger, source, allowedOrigins: config.allowedOrigins,
     sessionIdleMs: config.sessionIdleSeconds * 1000, ...(ready ? { ready } : {}), ...(await sharedState(config, logger)),
+    ownUrls: config.registries,
   });
   started.gateway = gateway;
   return { gateway, source, close: () => gateway.close() };
+}
+
+/** A listen address as the host of a URL (IPv6 in brackets). */
+function hostForUrl(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Agent } from 'undici';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
-import { guardedLookup } from './executors/address-guard.js';
+import { ArgumentHostGuard, OwnEndpoints, guardedLookup } from './executors/address-guard.js';
 import { McpHandler } from './mcp/handler.js';
 import type { EventStore, MessageBus, SessionStore } from './sessions/types.js';
 import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessions/memory.js';
@@ -26,6 +26,11 @@ export interface GatewayOptions {
   streamKeepAliveMs?: number;
   /** Extra readiness check (e.g. the registry source is connected or serving a cached snapshot). */
   ready?: () => boolean;
+  /**
+   * URLs of this gateway's registry (in process or followed): hosts that tool arguments choose
+   * may never be these endpoints, nor the gateway's own port.
+   */
+  ownUrls?: readonly string[];
 }
 
 /**
@@ -63,11 +68,15 @@ export class Gateway {
     // refuses link-local and cloud-metadata addresses, except for servers that allow them.
     const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1, connect: { lookup: guardedLookup } });
     const metadataDispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
+    // Hosts that tool arguments choose: checked, and connected to, under each server's policy.
+    const own = new OwnEndpoints();
+    for (const url of opts.ownUrls ?? []) own.addUrl(url);
+    const argumentHosts = new ArgumentHostGuard(own);
     const handler = new McpHandler({
       logger: logger.child({ component: 'mcp' }), sessions, bus, events, allowedOrigins: opts.allowedOrigins ?? [], keepAliveMs: opts.streamKeepAliveMs,
       onToolCall: (server, _tool, seconds, isError) => cachedLabels(callChildren, `${server}\n${isError}`, () => calls.labels(server, isError ? 'error' : 'ok')).observe(seconds),
     });
-    const compiler = new SnapshotCompiler({ dispatcher, metadataDispatcher, logger });
+    const compiler = new SnapshotCompiler({ dispatcher, metadataDispatcher, argumentHosts, logger });
     await opts.source.start((snap) => {
       const started = performance.now();
       const compiled = compiler.compile(snap);
@@ -109,10 +118,14 @@ export class Gateway {
       server.once('error', reject);
       server.listen(opts.port, opts.host, () => resolve());
     });
+    const address = server.address();
+    if (typeof address === 'object' && address) own.addLocalPort(address.port);
     const unsecured = [...handler.current.namespaces].filter((ns) => !handler.current.securedNamespaces.has(ns));
     if (unsecured.length > 0) logger.warn({ namespaces: unsecured }, 'namespaces without consumer keys are open: anyone who reaches the gateway may call their tools');
     logger.info({ address: server.address(), source: opts.source.describe() }, 'gateway listening');
-    return new Gateway(server, handler, opts, dispatcher, [() => metadataDispatcher.close(), () => sessions.close(), () => bus.close(), () => events.close()]);
+    return new Gateway(server, handler, opts, dispatcher, [
+      () => metadataDispatcher.close(), () => argumentHosts.close(), () => sessions.close(), () => bus.close(), () => events.close(),
+    ]);
   }
 
   /** The port the gateway listens on (useful with port 0). */

@@ -5,6 +5,7 @@ import type { Consumer, McpServer, McpServerSpec, Prompt, Tool } from '../regist
 import type { RegistrySnapshot } from '../registry/domain/watch.js';
 import { ArgsCompiler } from './args.js';
 import type { ArgsValidator } from './args.js';
+import type { ArgumentHostGuard } from './executors/address-guard.js';
 import { createRestExecutor } from './executors/rest.js';
 import { JsonText } from './mcp/jsonrpc.js';
 import type { ToolExecutor, Upstream, UpstreamTarget } from './types.js';
@@ -99,9 +100,12 @@ export class SnapshotCompiler {
   /**
    * `dispatcher` is used for every backend call; `metadataDispatcher`, when given, for servers
    * whose config allows link-local and cloud-metadata addresses (the default one refuses them
-   * at connect time too).
+   * at connect time too); `argumentHosts` checks and connects to hosts that tool arguments
+   * choose (without it, such hosts are refused).
    */
-  constructor(private readonly deps: { dispatcher: Dispatcher; metadataDispatcher?: Dispatcher; logger: Logger; defaultTimeoutMs?: number }) {}
+  constructor(private readonly deps: {
+    dispatcher: Dispatcher; metadataDispatcher?: Dispatcher; argumentHosts?: ArgumentHostGuard; logger: Logger; defaultTimeoutMs?: number;
+  }) {}
 
   compile(input: RegistrySnapshot): GatewaySnapshot {
     const next = new Map<string, CachedTools>();
@@ -143,9 +147,11 @@ export class SnapshotCompiler {
       if (!tool.enabled || !tool.template) continue;
       try {
         const allowMetadataAddresses = spec.config.allowMetadataAddresses === true;
+        const allowPrivate = spec.config.allowPrivateAddresses === true;
         const executor = createRestExecutor({
           tool, serverName: server.name, spec, passthrough: server.passthrough, upstream, allowMetadataAddresses,
           dispatcher: allowMetadataAddresses ? this.deps.metadataDispatcher ?? this.deps.dispatcher : this.deps.dispatcher,
+          argumentHosts: this.deps.argumentHosts?.access({ allowPrivate, allowMetadata: allowMetadataAddresses }),
           defaultTimeoutMs: this.deps.defaultTimeoutMs,
         });
         tools.push({ name: tool.name, listEntry: new JsonText(JSON.stringify(listEntry(tool))), validate: args.compile(tool.inputSchema), executor });

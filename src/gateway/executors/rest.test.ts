@@ -15,9 +15,11 @@ import { GatewayError } from '../errors.js';
 import { TemplateError } from '../template/index.js';
 import type { CallToolResult, ClientHeaders, ToolExecutor, Upstream } from '../types.js';
 import { createUpstream } from '../upstream.js';
-import { AddressGuard, guardedLookup, isMetadataAddress } from './address-guard.js';
+import { AddressGuard, ArgumentHostGuard, OwnEndpoints, addressKind, guardedLookup, isMetadataAddress } from './address-guard.js';
 import { capText, createRestExecutor } from './rest.js';
-import { encodeHostValue, encodePathValue, escapePath, planUrl, queryEscape } from './url.js';
+import { checkScheme, encodePathValue, escapePath, hostAllowed, joinOrigin, joinPath, joinQuery, planUrl, printedPieces, queryEscape, skeletonKey } from './url.js';
+import type { ArgumentHost, PlaceValues } from './url.js';
+import type { OutputPiece, TrackedOutput } from '../template/index.js';
 
 const FIXTURES = new URL('../../../test/fixtures/higress/', import.meta.url);
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
@@ -417,7 +419,8 @@ describe('REST executor', () => {
       assert.deepEqual(await call(executor('responses.yaml', 'weather'), { city: 'Berlin' }), {
         content: [{ type: 'text', text: '{"city":"Berlin","tempC":21.5}' }], structuredContent: { city: 'Berlin', tempC: 21.5 },
       });
-      assert.equal(backend.take()[0]?.query, 'city=Berlin');
+      // A cancelled /slow request of an earlier test may arrive late: look for this call's own request.
+      assert.equal(backend.take().find((r) => r.path === '/weather')?.query, 'city=Berlin');
     });
 
     it('{{.}} alone: a JSON body as received with structuredContent beside it; a text body as text', async () => {
@@ -601,6 +604,48 @@ describe('REST executor', () => {
       assert.match(String(local), /^(127\.0\.0\.1|::1)$/);
     });
 
+    it('classifies addresses an argument-chosen host may not reach, in every spelling', () => {
+      const cases: [string, string | undefined][] = [
+        ['127.0.0.1', 'loopback'], ['127.1.2.3', 'loopback'], ['::1', 'loopback'], ['::ffff:127.0.0.1', 'loopback'], ['[::ffff:7f00:1]', 'loopback'],
+        ['10.1.2.3', 'private'], ['172.31.0.1', 'private'], ['192.168.0.1', 'private'], ['100.64.0.1', 'private'], ['0.0.0.0', 'private'],
+        ['::', 'private'], ['fd12::1', 'private'], ['224.0.0.1', 'private'], ['255.255.255.255', 'private'], ['64:ff9b::10.0.0.1', 'private'],
+        ['2002:c0a8:101::1', 'private'], ['::10.0.0.1', 'private'],
+        ['169.254.169.254', 'metadata'], ['fe80::1', 'metadata'], ['fd00:ec2::254', 'metadata'], ['100.100.100.200', 'metadata'], ['64:ff9b::a9fe:a9fe', 'metadata'],
+        ['93.184.216.34', undefined], ['2606:4700::1111', undefined], ['64:ff9b::808:808', undefined], ['example.com', undefined],
+      ];
+      for (const [ip, kind] of cases) assert.equal(addressKind(ip), kind, ip);
+    });
+
+    it('ArgumentHostGuard: policy verdicts, own endpoints, and the connector checks what it connects to', async () => {
+      const own = new OwnEndpoints();
+      own.addUrl('http://0.0.0.0:8848');
+      own.addUrl('http://203.0.113.9:9000');
+      const guard = new ArgumentHostGuard(own);
+      const strict = { allowPrivate: false, allowMetadata: false };
+      const open = { allowPrivate: true, allowMetadata: false };
+      try {
+        assert.match(String(await guard.check('localhost', backend.port, strict)), /loopback/);
+        assert.match(String(await guard.check('10.0.0.1', 80, strict)), /private/);
+        assert.match(String(await guard.check('169.254.169.254', 80, open)), /metadata/);
+        assert.equal(await guard.check('localhost', backend.port, open), undefined);
+        assert.match(String(await guard.check('127.0.0.1', 8848, open)), /endpoint of this gateway or its registry/);
+        assert.match(String(await guard.check('[::1]', 8848, open)), /endpoint/);
+        assert.equal(await guard.check('93.184.216.34', 8848, strict), undefined, 'a public address with the registry\'s port number is not the registry');
+        assert.match(String(await guard.check('203.0.113.9', 9000, open)), /endpoint/, 'a registry the gateway follows elsewhere');
+        assert.equal(await guard.check('203.0.113.9', 9001, strict), undefined);
+
+        const refused = await guard.dispatcher(strict).request({ origin: `http://localhost:${backend.port}`, path: '/weather', method: 'GET' }).then(() => undefined, (err: unknown) => err);
+        assert.ok(refused instanceof Error && (refused as { code?: string }).code === 'EARGUMENTHOST', String(refused));
+        assert.match((refused as Error).message, /localhost resolves to a loopback address/);
+        const ok = await guard.dispatcher(open).request({ origin: `http://localhost:${backend.port}`, path: '/weather', method: 'GET' });
+        assert.equal(ok.statusCode, 200);
+        await ok.body.text();
+        assert.equal(backend.take().length, 1, 'only the allowed request arrived');
+      } finally {
+        await guard.close();
+      }
+    });
+
     it('refuses a service instance registered at a metadata address', async () => {
       const upstream = createUpstream({ type: 'direct', address: '169.254.169.254', port: 80 }, 'http', EMPTY_SNAPSHOT);
       const result = await call(executor('seed.yaml', 'list', { upstream }), {});
@@ -714,6 +759,22 @@ describe('URL helpers', () => {
     assert.equal(encodePathValue('p', '/vercel/next.js'), '/vercel/next.js');
   });
 
+  /** The values a plan receives: arguments, and the pieces a render printed from them. */
+  const values = (args: Record<string, unknown>, printed: readonly OutputPiece[] = [], subPath: string[] = []): PlaceValues => ({
+    args, printed, toText: String, subPathArgs: new Set(subPath),
+  });
+  /** A tracking render's output made of these pieces. */
+  const rendered = (pieces: OutputPiece[]): TrackedOutput => ({ text: pieces.map((p) => p.text).join(''), pieces });
+  /** Plans and joins a tracking render's URL. */
+  const place = (pieces: OutputPiece[], subPath: string[] = []): { origin: string | undefined; path: string; query: string | undefined; host: ArgumentHost | undefined } => {
+    const r = rendered(pieces);
+    const plan = planUrl(r, new Set());
+    const v = values({}, printedPieces(r), subPath);
+    const o = plan.origin ? joinOrigin(plan.origin, v) : undefined;
+    return { origin: o?.origin, host: o?.argumentHost, path: joinPath(plan.path, v), query: plan.query ? joinQuery(plan.query, v) : undefined };
+  };
+  const t = (text: string, ...keys: string[]): OutputPiece => ({ text, taint: { keys } });
+
   it('planUrl finds each placeholder in its part of the URL; host values must be host names', () => {
     const plan = planUrl('https://{region}.api.example.com/v1/{id} x?q={q}&k=v#frag', new Set(['region', 'id', 'q']));
     assert.deepEqual(plan, {
@@ -721,8 +782,73 @@ describe('URL helpers', () => {
       path: ['/v1/', { arg: 'id', context: 'path', literal: '%7Bid%7D' }, '%20x'],
       query: ['q=', { arg: 'q', context: 'query', literal: '{q}' }, '&k=v'],
     });
-    assert.equal(encodeHostValue('region', 'eu-west.1'), 'eu-west.1');
-    for (const bad of ['evil.com/', 'a@b', 'a:80', 'a..b', '']) assert.throws(() => encodeHostValue('region', bad), GatewayError);
+    const one = joinOrigin(plan.origin ?? [], values({ region: 'eu-west-1' }));
+    assert.equal(one.origin, 'https://eu-west-1.api.example.com');
+    assert.equal(one.argumentHost?.pattern(), '*.api.example.com');
+    assert.equal(one.argumentHost?.needsAllowList, false);
+    assert.equal(joinOrigin(plan.origin ?? [], values({ region: 'eu.west' })).argumentHost?.needsAllowList, true);
+    for (const bad of ['evil.com/', 'a@b', 'a:80', 'a..b', '', '.a', 'a.']) assert.throws(() => joinOrigin(plan.origin ?? [], values({ region: bad })), GatewayError, bad);
+    assert.equal(joinOrigin(plan.origin ?? [], values({})).argumentHost, undefined, 'no value: the literal stays');
+  });
+
+  it('planUrl over a tracking render: only the template\'s characters delimit the parts', () => {
+    const pieces = [{ text: 'https://' }, t('a?b#c', 'h'), { text: '.example.com/x/' }, t('../y?z=1', 'p'), { text: '?q=' }, t('v&w=2', 'q'), { text: '#f' }];
+    assert.deepEqual(planUrl(rendered(pieces), new Set()), {
+      origin: ['https://', { slot: 0, context: 'host' }, '.example.com'],
+      path: ['/x/', { slot: 1, context: 'path' }],
+      query: ['q=', { slot: 2, context: 'query' }],
+    });
+    assert.throws(() => place(pieces), /^GatewayError: argument 'h': a value inside the URL host must be letters/);
+    const fine = place([{ text: 'https://' }, t('a-1', 'h'), { text: '.example.com/x/' }, t('../y?z=1', 'p'), { text: '?q=' }, t('v&w=2', 'q'), { text: '#f' }]);
+    assert.deepEqual([fine.origin, fine.path, fine.query], ['https://a-1.example.com', '/x/..%2Fy%3Fz%3D1', 'q=v%26w%3D2']);
+    assert.equal(fine.host?.pattern(), '*.example.com');
+    assert.throws(() => place([t('http://evil', 'u'), { text: '/x' }]), /argument 'u': a value may not set the URL scheme/);
+    assert.throws(() => place([{ text: 'http:' }, t('//evil', 'u')]), /argument 'u': a value may not set the URL scheme/);
+    assert.throws(() => checkScheme(rendered([{ text: ' ht' }, t('tp://evil', 'u')])), /argument 'u': a value may not set the URL scheme/);
+    checkScheme(rendered([{ text: 'http://h/' }, t('x://y', 'u')]));
+    const relative = place([t('http//evil.example/a', 'u')]);
+    assert.deepEqual([relative.origin, relative.path], [undefined, 'http%2F%2Fevil.example%2Fa']);
+    assert.throws(() => place([{ text: 'http://h:' }, t('81', 'p'), { text: '/' }]), /argument 'p': a value may not set the URL port/);
+    assert.throws(() => place([{ text: 'http://' }, t('me', 'u'), { text: '@h/' }]), /argument 'u': a value may not set the user information/);
+    assert.throws(() => place([{ text: 'http://' }, t('', 'h'), { text: '/x' }]), /argument 'h'/, 'an empty value still marks the host as chosen by arguments');
+    const both = place([{ text: 'http://' }, t('a', 'x', 'y'), { text: '-' }, { text: 'b', taint: { keys: null } }, { text: '.e2b.dev:8080' }]);
+    assert.equal(both.origin, 'http://a-b.e2b.dev:8080');
+    assert.equal(both.host?.pattern(), '*-*.e2b.dev');
+    assert.match(String(both.host?.refuse('no')), /^GatewayError: arguments: no$/);
+  });
+
+  it('a plan depends on the skeleton only: an empty value and a longer one are placed alike', () => {
+    const skeleton = (v: string) => rendered([{ text: 'http://' }, t(v, 'h'), { text: '/x/' }, t(v, 'p'), { text: '?q=' }, t(v, 'q')]);
+    assert.equal(skeletonKey(skeleton('')), skeletonKey(skeleton('abc')));
+    assert.notEqual(skeletonKey(rendered([{ text: 'a\u0000' }])), skeletonKey(rendered([{ text: 'a' }, t('', 'x')])));
+    const plan = planUrl(skeleton(''), new Set());
+    assert.deepEqual(plan, { origin: ['http://', { slot: 0, context: 'host' }], path: ['/x/', { slot: 1, context: 'path' }], query: ['q=', { slot: 2, context: 'query' }] });
+    const v = values({}, printedPieces(skeleton('abc')));
+    assert.deepEqual([joinOrigin(plan.origin ?? [], v).origin, joinPath(plan.path, v), joinQuery(plan.query ?? [], v)], ['http://abc', '/x/abc', 'q=abc']);
+  });
+
+  it('joinPath refuses "." and ".." segments an argument takes part in; escaper output and sub-paths', () => {
+    const e = (text: string, k: string, escapedBy?: string): OutputPiece => ({ text, taint: escapedBy ? { keys: [k], escapedBy } : { keys: [k] } });
+    const path = (pieces: OutputPiece[], subPath: string[] = []): string => place(pieces, subPath).path;
+    for (const v of ['..', '.', '%2e%2E', '%252e.']) assert.throws(() => path([{ text: '/a/' }, e(v, 'n'), { text: '/b' }]), /argument 'n': a path value may not make a "\." or "\.\." segment/, v);
+    assert.throws(() => path([{ text: '/a/.' }, e('.', 'n')]), /argument 'n'/, 'a dot segment made of template text and a value');
+    assert.throws(() => path([{ text: '/a/.' }, e('', 'n'), { text: '.' }]), /argument 'n'/, 'an empty value between two dots');
+    assert.equal(path([{ text: '/a/' }, e('.x', 'n')]), '/a/.x');
+    assert.equal(path([{ text: '/./a/../' }, e('x', 'n')]), '/./a/../x', 'the template\'s own dot segments are its business');
+    assert.equal(path([{ text: '/f/' }, e('a+b%2Fc', 'n', 'urlquery')]), '/f/a+b%2Fc');
+    assert.throws(() => path([{ text: '/f/' }, e('..', 'n', 'urlquery')]), /argument 'n'/);
+    assert.equal(path([{ text: '/t/' }, e('docs/a b.md', 'p'), { text: '/raw' }], ['p']), '/t/docs/a%20b.md/raw');
+    assert.equal(path([{ text: '/a/..' }, e('/b', 'p')], ['p']), '/a/../b', 'a sub-path that starts a new segment');
+    assert.throws(() => path([{ text: '/t/' }, e('a/../../x', 'p')], ['p']), /argument 'p': a path value may not contain "\." or "\.\." segments/);
+    assert.equal(path([{ text: '/t/' }, { text: 'a/b', taint: { keys: ['p', 'q'] } }], ['p']), '/t/a%2Fb', 'every source must opt out');
+  });
+
+  it('hostAllowed: exact names and *.suffix, case-insensitive', () => {
+    assert.equal(hostAllowed('API.example.com.', ['api.example.com']), true);
+    assert.equal(hostAllowed('a.b.example.com', ['*.example.com']), true);
+    assert.equal(hostAllowed('example.com', ['*.example.com']), false);
+    assert.equal(hostAllowed('evilexample.com', ['*.example.com']), false);
+    assert.equal(hostAllowed('127.0.0.1', ['127.0.0.1']), true);
   });
 
   it('capText cuts on a character boundary', () => {

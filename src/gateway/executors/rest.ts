@@ -12,11 +12,12 @@ import { CONSUMER_KEY_PREFIX } from '../../registry/domain/consumers.js';
 import type { ArgPosition, CredentialPassthrough, McpServerSpec, RestSecurity, SecurityScheme, Tool } from '../../registry/domain/model.js';
 import { GatewayError } from '../errors.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, parse, TemplateError } from '../template/index.js';
-import type { JsonValue, Template } from '../template/index.js';
+import type { JsonValue, OutputPiece, Template, TrackedTemplate } from '../template/index.js';
 import type { CallCancellation, CallToolResult, ClientHeaders, ContentBlock, ToolCallRequest, ToolExecutor, Upstream, UpstreamTarget } from '../types.js';
 import { AddressGuard } from './address-guard.js';
-import { encodeHostValue, encodePathValue, encodeQuery, parseQuery, planUrl, queryEscape, wellFormed } from './url.js';
-import type { QueryValues, UrlPiece, UrlPlan } from './url.js';
+import type { ArgumentHostAccess } from './address-guard.js';
+import { checkScheme, encodeQuery, hostAllowed, joinOrigin, joinPath, joinQuery, parseQuery, planUrl, printedPieces, skeletonKey, wellFormed } from './url.js';
+import type { ArgumentHost, QueryValues, UrlPlan } from './url.js';
 
 /** Per-call timeout when the tool sets none. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -24,6 +25,10 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
 /** A backend answer larger than this is not read (isError). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** An image or audio answer larger than this is not passed on (isError): base64 makes it a third larger, per client. */
+export const DEFAULT_MAX_MEDIA_BYTES = 1024 * 1024;
+/** What a URL template's tracking render follows: text printed from `.args`; `urlquery` output counts as escaped. */
+const URL_TAINT = { root: 'args', escapers: ['urlquery'] } as const;
 
 /** What `createRestExecutor` needs: the tool, its server's settings, and where to send requests. */
 export interface RestExecutorOptions {
@@ -37,10 +42,17 @@ export interface RestExecutorOptions {
   defaultTimeoutMs?: number | undefined;
   /** Allow requests to link-local and cloud-metadata addresses (off by default). */
   allowMetadataAddresses?: boolean | undefined;
+  /**
+   * How hosts that arguments choose (a URL template whose host has an argument in it) are
+   * checked and connected to, under the server's policy; without it such hosts are refused.
+   */
+  argumentHosts?: ArgumentHostAccess | undefined;
   /** Default 64 KiB. */
   maxTextBytes?: number | undefined;
   /** Default 16 MiB. */
   maxResponseBytes?: number | undefined;
+  /** Image and audio answers over this many bytes are refused (isError); default 1 MiB. */
+  maxMediaBytes?: number | undefined;
 }
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -65,6 +77,7 @@ const BASIC = /^basic\s+/i;
 const INTEGER = /^[+-]?\d+$/;
 
 const guard = new AddressGuard();
+const NONE_PRINTED: readonly OutputPiece[] = [];
 
 type Json = JsonValue;
 type Headers = Record<string, string | string[]>;
@@ -87,6 +100,9 @@ interface Placement {
 
 /** A template, or its text when it has no action (nothing to render). */
 type Renderable = { readonly template: Template; readonly text?: undefined } | { readonly template?: undefined; readonly text: string };
+
+/** The URL template: its text when it has no action, or the template with its tracking render. */
+type UrlTemplate = { readonly template: TrackedTemplate; readonly text?: undefined } | { readonly template?: undefined; readonly text: string };
 
 /** A security scheme with where its credential travels in a request. */
 interface CompiledScheme {
@@ -122,6 +138,8 @@ interface BuiltRequest {
   readonly pathAndQuery: string;
   readonly headers: Headers;
   readonly body: string | undefined;
+  /** Set when arguments chose the origin's host: what to check before and while connecting. */
+  readonly argumentHost: ArgumentHost | undefined;
 }
 
 function text(message: string, isError = false): CallToolResult {
@@ -267,24 +285,6 @@ function splitBase(baseUrl: string): BaseParts | string {
   return parts;
 }
 
-function joinPieces(pieces: readonly UrlPiece[], args: Record<string, unknown>): string {
-  let out = '';
-  for (const piece of pieces) {
-    if (typeof piece === 'string') {
-      out += piece;
-      continue;
-    }
-    const value = Object.hasOwn(args, piece.arg) ? args[piece.arg] : undefined;
-    if (value === undefined) {
-      out += piece.literal;
-      continue;
-    }
-    const s = argToString(value);
-    out += piece.context === 'path' ? encodePathValue(piece.arg, s) : piece.context === 'host' ? encodeHostValue(piece.arg, s) : queryEscape(s);
-  }
-  return out;
-}
-
 class RestExecutor implements ToolExecutor {
   private readonly toolName: string;
   private readonly config: Json;
@@ -294,8 +294,10 @@ class RestExecutor implements ToolExecutor {
   private readonly direct: boolean;
   private readonly method: string;
   private readonly idempotent: boolean;
-  private readonly url: Renderable | undefined;
+  private readonly url: UrlTemplate | undefined;
   private urlMemo: { source: string; plan: UrlPlan } | undefined;
+  /** The plan of the last render that printed arguments, by its skeleton (the values differ per call). */
+  private skeletonMemo: { key: string; plan: UrlPlan } | undefined;
   private readonly staticPlan: UrlPlan | undefined;
   private readonly headerTemplates: readonly { name: string; value: Renderable }[];
   private readonly body: Renderable | undefined;
@@ -314,7 +316,11 @@ class RestExecutor implements ToolExecutor {
   private readonly timeoutMs: number;
   private readonly maxText: number;
   private readonly maxResponse: number;
+  private readonly maxMedia: number;
   private readonly checkAddresses: boolean;
+  private readonly argumentHosts: ArgumentHostAccess | undefined;
+  private readonly allowedArgumentHosts: readonly string[];
+  private readonly subPathArgs: ReadonlySet<string>;
   private readonly upstream: Upstream | undefined;
   private readonly dispatcher: Dispatcher;
 
@@ -329,7 +335,12 @@ class RestExecutor implements ToolExecutor {
     this.timeoutMs = template.timeoutMs ?? opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxText = opts.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
     this.maxResponse = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.maxMedia = opts.maxMediaBytes ?? DEFAULT_MAX_MEDIA_BYTES;
     this.checkAddresses = opts.allowMetadataAddresses !== true;
+    this.argumentHosts = opts.argumentHosts;
+    const allowList = opts.spec.config['allowedArgumentHosts'];
+    this.allowedArgumentHosts = Array.isArray(allowList) ? allowList.filter((h): h is string => typeof h === 'string') : [];
+    this.subPathArgs = new Set(template.subPathArgs ?? []);
     this.positions = template.argsPosition;
     this.hasOutputSchema = tool.outputSchema !== undefined && Object.keys(tool.outputSchema).length > 0;
 
@@ -361,7 +372,8 @@ class RestExecutor implements ToolExecutor {
     this.argsToJsonBody = request?.argsToJsonBody ?? false;
     this.argsToFormBody = request?.argsToFormBody ?? false;
     if (request && !this.direct) {
-      this.url = renderable(request.url, 'requestTemplate.url');
+      const urlTemplate = parse(request.url, { ...name('requestTemplate.url'), taint: URL_TAINT });
+      this.url = request.url.includes('{{') ? { template: urlTemplate } : { text: request.url };
       if (this.url.text !== undefined) this.staticPlan = planUrl(this.url.text, this.pathArgNames());
       this.headerTemplates = request.headers.map((h, i) => {
         const lower = h.key.toLowerCase();
@@ -449,7 +461,32 @@ class RestExecutor implements ToolExecutor {
       if (err instanceof RenderFault) return text(err.message, true);
       throw err;
     }
+    if (built.argumentHost) await this.checkArgumentHost(built.origin as string, built.argumentHost);
     return this.send(built, call.cancellation);
+  }
+
+  /**
+   * A host arguments chose: the allow-list when a value spans labels, then its addresses
+   * (IP literals in any spelling, DNS answers) under the server's policy. Throws an input error
+   * naming the arguments.
+   */
+  private async checkArgumentHost(origin: string, host: ArgumentHost): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw host.refuse(`the URL host is not valid (${origin})`);
+    }
+    const hostname = url.hostname;
+    if (host.needsAllowList && !hostAllowed(hostname, this.allowedArgumentHosts)) {
+      throw host.refuse(`a value in the URL host may fill part of one label (${host.pattern()}); ${hostname} is not in the server's allowedArgumentHosts`);
+    }
+    if (!this.argumentHosts) throw host.refuse('this gateway does not call hosts chosen by arguments here');
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const verdict = await this.argumentHosts.check(hostname, port);
+    if (verdict !== undefined) {
+      throw host.refuse(`the URL host ${hostname} ${verdict}; hosts chosen by arguments may not be loopback, private, link-local or the gateway's own addresses unless the server allows them`);
+    }
   }
 
   private collectArgs(input: Record<string, unknown>): Record<string, unknown> {
@@ -516,23 +553,43 @@ class RestExecutor implements ToolExecutor {
     return r.text ?? r.template.render(data);
   }
 
-  private planFor(data: Json): UrlPlan {
-    if (this.staticPlan) return this.staticPlan;
-    const source = this.render(this.url as Renderable, data);
+  /**
+   * The URL's plan and the pieces it printed from arguments: a static plan; a render that printed
+   * nothing from arguments, planned once per distinct text; or one that did, planned once per
+   * skeleton (its values never delimit the URL, so they do not change the plan).
+   */
+  private planFor(data: Json): { plan: UrlPlan; printed: readonly OutputPiece[] } {
+    if (this.staticPlan) return { plan: this.staticPlan, printed: NONE_PRINTED };
+    const rendered = (this.url?.template as TrackedTemplate).renderTracked(data);
+    const pathArgs = this.placement?.path ?? this.pathArgNames();
+    if (rendered.pieces.length > 1 || rendered.pieces[0]?.taint !== undefined) {
+      const key = skeletonKey(rendered);
+      const memo = this.skeletonMemo;
+      if (memo && memo.key === key) {
+        checkScheme(rendered);
+        return { plan: memo.plan, printed: printedPieces(rendered) };
+      }
+      const plan = planUrl(rendered, pathArgs);
+      this.skeletonMemo = { key, plan };
+      return { plan, printed: printedPieces(rendered) };
+    }
+    const source = rendered.text;
     const memo = this.urlMemo;
-    if (memo && memo.source === source) return memo.plan;
-    const plan = planUrl(source, this.placement?.path ?? this.pathArgNames());
+    if (memo && memo.source === source) return { plan: memo.plan, printed: NONE_PRINTED };
+    const plan = planUrl(source, pathArgs);
     this.urlMemo = { source, plan };
-    return plan;
+    return { plan, printed: NONE_PRINTED };
   }
 
   private build(args: Record<string, unknown>, data: Json, client: ClientHeaders, credential: string | undefined): BuiltRequest {
     const placement = this.placement ?? this.place(Object.keys(args));
-    const plan = this.planFor(data);
-    const origin = plan.origin ? joinPieces(plan.origin, args) : undefined;
-    let path = joinPieces(plan.path, args);
+    const { plan, printed } = this.planFor(data);
+    const values = { args, printed, toText: argToString, subPathArgs: this.subPathArgs };
+    const placed = plan.origin ? joinOrigin(plan.origin, values) : undefined;
+    const origin = placed?.origin;
+    let path = joinPath(plan.path, values);
 
-    let query: QueryValues | undefined = plan.query ? parseQuery(joinPieces(plan.query, args)) : undefined;
+    let query: QueryValues | undefined = plan.query ? parseQuery(joinQuery(plan.query, values)) : undefined;
     for (const name of placement.query) {
       const v = args[name];
       if (v !== undefined) (query ??= new Map()).set(name, [argToString(v)]);
@@ -591,7 +648,7 @@ class RestExecutor implements ToolExecutor {
     if (origin === undefined && !path.startsWith('/')) path = `/${path}`;
     if (origin !== undefined && path === '') path = '/';
     const qs = query ? encodeQuery(query) : '';
-    return { origin, pathAndQuery: qs === '' ? path : `${path}?${qs}`, headers, body };
+    return { origin, pathAndQuery: qs === '' ? path : `${path}?${qs}`, headers, body, argumentHost: placed?.argumentHost };
   }
 
   private buildBody(placement: Placement, args: Record<string, unknown>, data: Json, headers: Headers): string | undefined {
@@ -692,14 +749,15 @@ class RestExecutor implements ToolExecutor {
         attempts++;
         const base = splitBase(target.baseUrl);
         if (typeof base === 'string') return text(`invalid backend URL: ${base}`, true);
-        if (this.checkAddresses) {
+        if (this.checkAddresses && !req.argumentHost) {
           const checked = guard.check(base.hostname);
           const verdict = checked instanceof Promise ? await checked : checked;
           if (verdict !== undefined) return text(`request refused: ${verdict} (the server does not allow metadata addresses)`, true);
         }
         if (stopped) break;
-        current = new Exchange(this.method === 'HEAD' ? Infinity : this.maxResponse);
-        this.dispatcher.dispatch({
+        current = new Exchange(this.method === 'HEAD' ? Infinity : this.maxResponse, this.maxMedia);
+        const dispatcher = req.argumentHost ? (this.argumentHosts as ArgumentHostAccess).dispatcher : this.dispatcher;
+        dispatcher.dispatch({
           origin: base.origin,
           path: base.basePath === '' ? req.pathAndQuery : base.basePath + req.pathAndQuery,
           method: this.method as Dispatcher.HttpMethod,
@@ -713,6 +771,7 @@ class RestExecutor implements ToolExecutor {
         if (err instanceof TooLarge) return text(err.message, true);
         const code = errorCode(err) ?? 'network error';
         if (code.startsWith('UND_ERR_INVALID')) return text(`invalid backend request: ${err.message}`, true);
+        if (code === 'EARGUMENTHOST') return text(`request refused: ${err.message}`, true);
         const notSent = NOT_SENT.has(code);
         if (notSent || (this.idempotent && !retried)) {
           if (!notSent) retried = true;
@@ -735,10 +794,11 @@ class RestExecutor implements ToolExecutor {
 
   private answer(status: number, headers: IncomingHttpHeaders, buf: Buffer): CallToolResult {
     if (status < 200 || status >= 300) return this.errorResult(status, headers, buf);
-    const contentType = headers['content-type'];
-    const media = typeof contentType === 'string' ? (contentType.split(';', 1)[0] as string).trim().toLowerCase() : '';
-    if (media.startsWith('image/') || media.startsWith('audio/')) {
-      const block: ContentBlock = { type: media.startsWith('image/') ? 'image' : 'audio', data: buf.toString('base64'), mimeType: media };
+    const kind = mediaKind(headers['content-type']);
+    if (kind !== undefined) {
+      if (buf.length > this.maxMedia) return text(`the backend's ${kind} is over ${this.maxMedia} bytes, the limit for images and audio`, true);
+      const media = mediaType(headers['content-type']);
+      const block: ContentBlock = { type: kind, data: buf.toString('base64'), mimeType: media };
       return { content: [block] };
     }
     const raw = buf.toString('utf8');
@@ -816,6 +876,17 @@ function compileScheme(id: string, field: string, schemes: readonly SecuritySche
   return { scheme, header: undefined, cookie: undefined, query: scheme.name };
 }
 
+/** The media type of a Content-Type header, lower-case, without parameters. */
+function mediaType(contentType: string | string[] | undefined): string {
+  return typeof contentType === 'string' ? (contentType.split(';', 1)[0] as string).trim().toLowerCase() : '';
+}
+
+/** `image` or `audio` for a Content-Type whose answer becomes image or audio content. */
+function mediaKind(contentType: string | string[] | undefined): 'image' | 'audio' | undefined {
+  const media = mediaType(contentType);
+  return media.startsWith('image/') ? 'image' : media.startsWith('audio/') ? 'audio' : undefined;
+}
+
 /** A response body as template data: its JSON value, else the text itself. */
 function bodyOf(raw: string): Json {
   const parsed = tryJson(raw);
@@ -873,8 +944,13 @@ class Exchange implements Dispatcher.DispatchHandler {
   private headers: IncomingHttpHeaders = {};
   private chunks: Buffer[] = [];
   private size = 0;
+  private max: number;
+  private tooLarge: string;
 
-  constructor(private readonly max: number) {
+  /** `max` bounds any answer; `mediaMax` a successful image or audio answer (passed on whole, as base64). */
+  constructor(max: number, private readonly mediaMax: number) {
+    this.max = max;
+    this.tooLarge = `the backend's answer is over ${max} bytes`;
     this.done = new Promise((resolve) => {
       this.settle = resolve;
     });
@@ -894,13 +970,18 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     this.status = statusCode;
     this.headers = headers;
+    const kind = statusCode >= 200 && statusCode < 300 ? mediaKind(headers['content-type']) : undefined;
+    if (kind !== undefined && this.mediaMax < this.max) {
+      this.max = this.mediaMax;
+      this.tooLarge = `the backend's ${kind} is over ${this.mediaMax} bytes, the limit for images and audio`;
+    }
     const declared = headers['content-length'];
-    if (typeof declared === 'string' && Number(declared) > this.max) this.abort(new TooLarge(`the backend's answer is over ${this.max} bytes`));
+    if (typeof declared === 'string' && Number(declared) > this.max) this.abort(new TooLarge(this.tooLarge));
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.size += chunk.length;
-    if (this.size > this.max) this.abort(new TooLarge(`the backend's answer is over ${this.max} bytes`));
+    if (this.size > this.max) this.abort(new TooLarge(this.tooLarge));
     else this.chunks.push(chunk);
   }
 

@@ -25,7 +25,8 @@ export const SPECIAL_FORMS: ReadonlySet<string> = new Set(['and', 'or', 'gjson']
 /** A compiled template set: renders its top-level template within the given budgets. */
 export type CompiledRender = (data: TemplateValue, maxOutputBytes: number, maxSteps: number) => string;
 
-interface State {
+/** The per-render state of one evaluation. */
+export interface State {
   out: string;
   steps: number;
   readonly maxSteps: number;
@@ -38,15 +39,21 @@ interface State {
   depth: number;
   /** The render's input: plain JSON, so it and everything a path finds in it print without a scan for times. */
   readonly data: TemplateValue;
+  /** What a tracking render (taint.ts) follows besides the values; null in a plain render. */
+  readonly track: unknown;
 }
 
 /** A statement: returns 0, or BREAK / CONTINUE travelling up to the enclosing range. */
-type Stmt = (st: State, dot: TemplateValue) => number;
-type Expr = (st: State, dot: TemplateValue) => TemplateValue;
-type Cmd = (st: State, dot: TemplateValue, final?: TemplateValue) => TemplateValue;
+export type Stmt = (st: State, dot: TemplateValue) => number;
+/** An expression: computes a value from the state and dot. */
+export type Expr = (st: State, dot: TemplateValue) => TemplateValue;
+/** A pipeline stage: an expression that may receive the previous stage's value as `final`. */
+export type Cmd = (st: State, dot: TemplateValue, final?: TemplateValue) => TemplateValue;
 
-const BREAK = 1;
-const CONTINUE = 2;
+/** Returned by a statement that ran `{{break}}`. */
+export const BREAK = 1;
+/** Returned by a statement that ran `{{continue}}`. */
+export const CONTINUE = 2;
 
 interface Origin {
   readonly source: string;
@@ -54,25 +61,28 @@ interface Origin {
 }
 
 /** Where an error is reported: the node (for Go's `at <...>`) and the template executing it. */
-interface Site {
+export interface Site {
   readonly origin: Origin;
   readonly tree: string;
   readonly node: Node | ArgNode | CommandNode;
 }
 
-interface Linked {
+/** A compiled template of the set, linked by name for `{{template}}` calls. */
+export interface Linked {
   body: Stmt;
   readonly slotCount: number;
 }
 
 type PathGetter = ReturnType<typeof compilePath>;
 
-function raise(site: Site, detail: string, code: TemplateErrorCode = 'TEMPLATE_EXEC'): never {
+/** Throws the execution error `detail` at `site`. */
+export function raise(site: Site, detail: string, code: TemplateErrorCode = 'TEMPLATE_EXEC'): never {
   const { line, column } = lineColumn(site.origin.source, site.node.pos);
   throw new TemplateError(code, detail, site.origin.name, line, column, { executing: site.tree, node: nodeString(site.node) });
 }
 
-function overSteps(st: State, site: Site): never {
+/** Throws the step-budget error at `site`. */
+export function overSteps(st: State, site: Site): never {
   raise(site, `exceeded the step budget of ${st.maxSteps} steps`, 'TEMPLATE_STEP_BUDGET');
 }
 
@@ -82,24 +92,27 @@ function checkOutput(st: State, piece: string, site: Site): void {
   if (st.bytes > st.maxBytes) raise(site, `output exceeds the maximum of ${st.maxBytes} bytes`, 'TEMPLATE_OUTPUT_BUDGET');
 }
 
-function write(st: State, piece: string, site: Site): void {
+/** Appends to the output, checking the output budget. */
+export function write(st: State, piece: string, site: Site): void {
   st.out += piece;
   if (st.out.length > st.fast) checkOutput(st, piece, site);
 }
 
 /** A JSON object or array a path can be applied to (not a time or duration value). */
-function isContainer(v: TemplateValue): v is JsonValue[] | { [key: string]: JsonValue } {
+export function isContainer(v: TemplateValue): v is JsonValue[] | { [key: string]: JsonValue } {
   if (typeof v !== 'object' || v === null) return false;
   // Cheaper than instanceof on the hot path; a JSON member named "constructor" is never one of these classes.
   const c: unknown = (v as { constructor?: unknown }).constructor;
   return c !== GoTime && c !== GoDuration;
 }
 
-function isJson(v: TemplateValue): v is JsonValue {
+/** A JSON value (not a time, a duration or a missing value). */
+export function isJson(v: TemplateValue): v is JsonValue {
   return v !== undefined && (typeof v !== 'object' || v === null || isContainer(v));
 }
 
-function toText(v: TemplateValue): string {
+/** How a value prints. */
+export function toText(v: TemplateValue): string {
   return typeof v === 'string' ? v : printValue(v);
 }
 
@@ -114,32 +127,45 @@ export function printJson(v: TemplateValue): string {
 }
 
 /** A function threw: Go reports argument errors at the function name, others as `error calling NAME: ...` at the command. */
-function callFailed(e: unknown, name: string, site: Site, nameSite: Site): never {
+export function callFailed(e: unknown, name: string, site: Site, nameSite: Site): never {
   if (e instanceof TemplateError) throw e;
   const message = e instanceof Error ? e.message : String(e);
   if (e instanceof ArgumentError) raise(nameSite, message);
   raise(site, `error calling ${name}: ${message}`);
 }
 
-function utf8Width(codePoint: number): number {
+/** UTF-8 length of a code point. */
+export function utf8Width(codePoint: number): number {
   return codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
 }
 
-const NOOP: Stmt = () => 0;
+/** A statement that does nothing. */
+export const NOOP: Stmt = () => 0;
 
-class Compiler {
+/**
+ * Compiles parsed trees into closures. The methods are the compilation of each kind of node;
+ * the tracking compiler (taint.ts) overrides some of them, so that a plain render keeps these
+ * closures exactly as they are.
+ */
+export class Compiler {
   private readonly origin: Origin;
-  private readonly linked = new Map<string, Linked>();
+  protected readonly linked = new Map<string, Linked>();
   private readonly paths = new Map<string, PathGetter>();
 
   constructor(
-    private readonly parsed: ParsedSource,
+    protected readonly parsed: ParsedSource,
     source: string,
   ) {
     this.origin = { source, name: parsed.main };
   }
 
   compile(): CompiledRender {
+    const run = this.runner(() => null);
+    return (data, maxOutputBytes, maxSteps) => run(data, maxOutputBytes, maxSteps).out;
+  }
+
+  /** Links every tree and answers a function that renders the main one into a fresh state. */
+  protected runner(track: (data: TemplateValue) => unknown): (data: TemplateValue, maxOutputBytes: number, maxSteps: number) => State {
     for (const [name, tree] of this.parsed.trees) this.linked.set(name, { body: NOOP, slotCount: tree.slotCount });
     for (const [name, tree] of this.parsed.trees) (this.linked.get(name) as Linked).body = this.list(tree.root, tree);
     const main = this.linked.get(this.parsed.main) as Linked;
@@ -158,6 +184,7 @@ class Compiler {
         vars,
         depth: 0,
         data,
+        track: track(data),
       };
       try {
         body(st, data);
@@ -166,15 +193,15 @@ class Compiler {
         const deep = e instanceof RangeError && /call stack/i.test(e.message);
         throw new TemplateError('TEMPLATE_EXEC', deep ? 'template execution too deeply nested' : `internal error: ${e instanceof Error ? e.message : String(e)}`, this.parsed.main, 1, 1);
       }
-      return st.out;
+      return st;
     };
   }
 
-  private site(node: Site['node'], tree: Tree): Site {
+  protected site(node: Site['node'], tree: Tree): Site {
     return { origin: this.origin, tree: tree.name, node };
   }
 
-  private path(path: string): PathGetter {
+  protected path(path: string): PathGetter {
     let p = this.paths.get(path);
     if (!p) {
       p = compilePath(path);
@@ -185,7 +212,7 @@ class Compiler {
 
   // ---- statements ----
 
-  private list(list: ListNode, tree: Tree): Stmt {
+  protected list(list: ListNode, tree: Tree): Stmt {
     const stmts = list.nodes.map((n) => this.node(n, tree));
     if (stmts.length === 0) return NOOP;
     if (stmts.length === 1) return stmts[0] as Stmt;
@@ -203,7 +230,7 @@ class Compiler {
     };
   }
 
-  private node(node: Node, tree: Tree): Stmt {
+  protected node(node: Node, tree: Tree): Stmt {
     const site = this.site(node, tree);
     switch (node.type) {
       case 'list':
@@ -263,7 +290,7 @@ class Compiler {
   }
 
   /** `{{.a.b}}` and `{{$x.a.b}}`, the most common actions, as one closure each. */
-  private printPath(pipe: PipeNode, site: Site): Stmt | null {
+  protected printPath(pipe: PipeNode, site: Site): Stmt | null {
     const only = pipe.cmds.length === 1 && pipe.decl.length === 0 ? (pipe.cmds[0] as CommandNode) : null;
     if (!only || only.args.length !== 1) return null;
     const first = only.args[0] as ArgNode;
@@ -305,13 +332,20 @@ class Compiler {
     return null;
   }
 
-  private range(pipe: PipeNode, listNode: ListNode, elseNode: ListNode | null, site: Site, tree: Tree): Stmt {
-    const e = this.pipe(pipe, tree);
-    const body = this.list(listNode, tree);
-    const els = elseNode ? this.list(elseNode, tree) : NOOP;
+  /** The compiled parts of a `range`: the pipeline, body, else branch, and the slots of `$i, $v :=` (-1 when absent). */
+  protected rangeParts(pipe: PipeNode, listNode: ListNode, elseNode: ListNode | null, tree: Tree): { e: Expr; body: Stmt; els: Stmt; elemSlot: number; keySlot: number } {
     const decl = pipe.decl;
-    const elemSlot = decl.length > 0 ? (decl[decl.length - 1] as VariableNode).slot : -1;
-    const keySlot = decl.length > 1 ? (decl[0] as VariableNode).slot : -1;
+    return {
+      e: this.pipe(pipe, tree),
+      body: this.list(listNode, tree),
+      els: elseNode ? this.list(elseNode, tree) : NOOP,
+      elemSlot: decl.length > 0 ? (decl[decl.length - 1] as VariableNode).slot : -1,
+      keySlot: decl.length > 1 ? (decl[0] as VariableNode).slot : -1,
+    };
+  }
+
+  protected range(pipe: PipeNode, listNode: ListNode, elseNode: ListNode | null, site: Site, tree: Tree): Stmt {
+    const { e, body, els, elemSlot, keySlot } = this.rangeParts(pipe, listNode, elseNode, tree);
     return (st, dot) => {
       if (++st.steps > st.maxSteps) overSteps(st, site);
       const val = e(st, dot);
@@ -366,7 +400,7 @@ class Compiler {
     };
   }
 
-  private templateCall(name: string, pipe: PipeNode | null, site: Site, tree: Tree): Stmt {
+  protected templateCall(name: string, pipe: PipeNode | null, site: Site, tree: Tree): Stmt {
     const target = this.linked.get(name);
     const e = pipe ? this.pipe(pipe, tree) : null;
     if (!target) {
@@ -393,7 +427,7 @@ class Compiler {
 
   // ---- expressions ----
 
-  private pipe(pipe: PipeNode, tree: Tree): Expr {
+  protected pipe(pipe: PipeNode, tree: Tree): Expr {
     const cmds = pipe.cmds.map((c, i) => this.command(c, i > 0, tree));
     let e: Expr;
     if (cmds.length === 1) {
@@ -434,16 +468,16 @@ class Compiler {
     };
   }
 
-  private thrower(site: Site, detail: string): Cmd {
+  protected thrower(site: Site, detail: string): Cmd {
     return () => raise(site, detail);
   }
 
-  private getter(path: string[]): (v: TemplateValue) => TemplateValue {
+  protected getter(path: string[]): (v: TemplateValue) => TemplateValue {
     const p = this.path(path.join('.'));
     return (v) => (isContainer(v) ? p.get(v) : undefined);
   }
 
-  private command(cmd: CommandNode, hasFinal: boolean, tree: Tree): Cmd {
+  protected command(cmd: CommandNode, hasFinal: boolean, tree: Tree): Cmd {
     const first = cmd.args[0] as ArgNode;
     const extra = cmd.args.length > 1 || hasFinal;
     const site = this.site(first, tree);
@@ -485,12 +519,12 @@ class Compiler {
     return this.arg(first, tree);
   }
 
-  private field(ident: string[]): Expr {
+  protected field(ident: string[]): Expr {
     const p = this.path(ident.join('.'));
     return (_st, dot) => (isContainer(dot) ? p.get(dot) : undefined);
   }
 
-  private arg(node: ArgNode, tree: Tree): Expr {
+  protected arg(node: ArgNode, tree: Tree): Expr {
     switch (node.type) {
       case 'dot':
         return (_st, dot) => dot;
@@ -525,7 +559,7 @@ class Compiler {
     }
   }
 
-  private call(id: IdentifierNode, argNodes: ArgNode[], hasFinal: boolean, cmd: CommandNode | IdentifierNode, tree: Tree): Cmd {
+  protected call(id: IdentifierNode, argNodes: ArgNode[], hasFinal: boolean, cmd: CommandNode | IdentifierNode, tree: Tree): Cmd {
     const name = id.ident;
     const site = this.site(cmd, tree);
     const idSite = this.site(id, tree);

@@ -8,10 +8,14 @@ import type { CompiledRender } from './exec.js';
 import { compile, hasFunction } from './exec.js';
 import { parseSource } from './parser.js';
 import type { ParsedSource } from './parser.js';
+import { compileTracked } from './taint.js';
+import type { CompiledTrackedRender, TaintOptions, TrackedOutput } from './taint.js';
 import type { JsonValue } from './values.js';
 
 export { TemplateError };
 export type { ExecContext, TemplateErrorCode } from './errors.js';
+export { unionTaint } from './taint.js';
+export type { OutputPiece, Taint, TaintOptions, TrackedOutput } from './taint.js';
 export type { JsonValue, TemplateValue } from './values.js';
 
 /** Default `maxOutputBytes`: 1 MiB. */
@@ -40,6 +44,24 @@ export interface Template {
   render(data: JsonValue | undefined, options?: RenderOptions): string;
 }
 
+/**
+ * A template parsed with `taint` options: besides `render`, `renderTracked` tells which parts
+ * of the output were printed from the untrusted part of the data (see docs/template-engine.md).
+ */
+export interface TrackedTemplate extends Template {
+  readonly taint: TaintOptions;
+  /** Render as `render` does, and answer the output as pieces, tainted where printed from untrusted data. */
+  renderTracked(data: JsonValue | undefined, options?: RenderOptions): TrackedOutput;
+}
+
+/** Options of `parse`. */
+export interface ParseTemplateOptions {
+  /** Name of the template in error messages; default `template`. */
+  name?: string;
+  /** Compile a tracking render too (`renderTracked`), following this untrusted root. */
+  taint?: TaintOptions;
+}
+
 class CompiledTemplate implements Template {
   constructor(
     readonly name: string,
@@ -52,6 +74,22 @@ class CompiledTemplate implements Template {
   }
 }
 
+class CompiledTrackedTemplate extends CompiledTemplate implements TrackedTemplate {
+  constructor(
+    name: string,
+    run: CompiledRender,
+    printsDot: boolean,
+    readonly taint: TaintOptions,
+    private readonly tracked: CompiledTrackedRender,
+  ) {
+    super(name, run, printsDot);
+  }
+
+  renderTracked(data: JsonValue | undefined, options?: RenderOptions): TrackedOutput {
+    return this.tracked(data, options?.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES, options?.maxSteps ?? DEFAULT_MAX_STEPS);
+  }
+}
+
 /** Whether the main tree is exactly `{{.}}` (spaces and trim markers allowed), with no other templates defined. */
 function printsDotOnly(parsed: ParsedSource): boolean {
   const tree = parsed.trees.get(parsed.main);
@@ -61,11 +99,21 @@ function printsDotOnly(parsed: ParsedSource): boolean {
   return decl.length === 0 && cmds.length === 1 && cmds[0]?.args.length === 1 && cmds[0].args[0]?.type === 'dot';
 }
 
-/** Parse and compile a template; throws `TemplateError` (TEMPLATE_PARSE) with line and column. */
-export function parse(source: string, options?: { name?: string }): Template {
+/**
+ * Parse and compile a template; throws `TemplateError` (TEMPLATE_PARSE) with line and column.
+ * With `taint` options the template is compiled a second time into a tracking render.
+ */
+export function parse(source: string, options: ParseTemplateOptions & { taint: TaintOptions }): TrackedTemplate;
+export function parse(source: string, options?: ParseTemplateOptions): Template;
+export function parse(source: string, options?: ParseTemplateOptions): Template {
   const name = options?.name ?? 'template';
   try {
     const parsed = parseSource(source, { name, hasFunction });
+    const taint = options?.taint;
+    if (taint) {
+      const frozen: TaintOptions = Object.freeze({ root: taint.root, escapers: Object.freeze([...(taint.escapers ?? [])]) });
+      return new CompiledTrackedTemplate(name, compile(parsed, source), printsDotOnly(parsed), frozen, compileTracked(parsed, source, frozen));
+    }
     return new CompiledTemplate(name, compile(parsed, source), printsDotOnly(parsed));
   } catch (e) {
     if (e instanceof TemplateError) throw e;

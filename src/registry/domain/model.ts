@@ -173,6 +173,12 @@ export interface RestTemplate {
   response: { body?: string; prependBody?: string; appendBody?: string };
   errorResponseTemplate?: string;
   argsPosition: Record<string, ArgPosition>;
+  /**
+   * Arguments whose values a `{{.args.x}}` in the URL path may place as a sub-path: `/` kept, and
+   * `?`, `#`, `\`, `//`, control characters and `.`/`..` segments refused. Any other argument's
+   * value printed in the path is percent-encoded as one segment.
+   */
+  subPathArgs?: string[];
   /** Per-call timeout, ms (default 30 000 in the gateway). */
   timeoutMs?: number;
 }

@@ -157,6 +157,12 @@ export function checkRestTemplateShape(template: RestTemplate, prefix: string): 
       throw invalid(`${prefix}.argsPosition.${name}`, `must be one of ${ARG_POSITIONS.join(', ')}`);
     }
   }
+  if (template.subPathArgs !== undefined) {
+    if (!Array.isArray(template.subPathArgs)) throw invalid(`${prefix}.subPathArgs`, 'must be an array of argument names');
+    template.subPathArgs.forEach((name, j) => {
+      if (typeof name !== 'string' || name === '') throw invalid(`${prefix}.subPathArgs[${j}]`, 'must be an argument name');
+    });
+  }
   if (template.timeoutMs !== undefined && !(Number.isInteger(template.timeoutMs) && template.timeoutMs > 0)) {
     throw invalid(`${prefix}.timeoutMs`, 'must be a positive integer');
   }
@@ -247,6 +253,11 @@ function checkTool(tool: Tool, i: number, schemeIds: Set<string>, names: Set<str
       throw invalid(`${prefix}.argsPosition.${name}`, `${JSON.stringify(name)} is not a property of the inputSchema`);
     }
   }
+  (template.subPathArgs ?? []).forEach((name, j) => {
+    if (!isRecord(properties) || !Object.hasOwn(properties, name)) {
+      throw invalid(`${prefix}.subPathArgs[${j}]`, `${JSON.stringify(name)} is not a property of the inputSchema`);
+    }
+  });
   const security = template.request?.security;
   if (security) {
     const field = `${prefix}.requestTemplate.security`;
@@ -291,12 +302,30 @@ function checkSecretDeclaration(secrets: unknown): void {
   }
 }
 
+/** An entry of `config.allowedArgumentHosts`: a host name, `*.` and a domain, or an IP address. */
+const ARGUMENT_HOST_PATTERN = /^(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?$|^\[[0-9A-Fa-f:.]+\]$/;
+
+/** The gateway's options in a server's config: types checked, so that a typo does not silently mean "off". */
+function checkGatewayOptions(config: Record<string, unknown>): void {
+  const allowPrivate = config['allowPrivateAddresses'];
+  if (allowPrivate !== undefined && typeof allowPrivate !== 'boolean') throw invalid('config.allowPrivateAddresses', 'must be a boolean');
+  const hosts = config['allowedArgumentHosts'];
+  if (hosts === undefined) return;
+  if (!Array.isArray(hosts)) throw invalid('config.allowedArgumentHosts', 'must be an array of host names');
+  hosts.forEach((host, i) => {
+    if (typeof host !== 'string' || !ARGUMENT_HOST_PATTERN.test(host)) {
+      throw invalid(`config.allowedArgumentHosts[${i}]`, 'must be a host name (api.example.com), *. and a domain (*.example.com) or an IP address');
+    }
+  });
+}
+
 /** Checks a spec before it is stored; throws the first problem as an `AppError` naming its field. */
 export function validateSpec(spec: McpServerSpec, options: ValidateSpecOptions = {}): void {
   if (typeof spec.version !== 'string' || spec.version.trim() === '') throw missing('version');
   if (spec.version.length > 128) throw invalid('version', 'must be at most 128 characters');
   if (!isRecord(spec.config)) throw invalid('config', 'must be an object');
   if (spec.secrets !== undefined) checkSecretDeclaration(spec.secrets);
+  checkGatewayOptions(spec.config);
   const schemeIds = checkSecuritySchemes(spec.securitySchemes);
   const names = new Set<string>();
   spec.tools.forEach((tool, i) => checkTool(tool, i, schemeIds, names, options));

@@ -5,7 +5,7 @@
  *
  * mcpgate extensions, ignored by Higress: `server.version`, `server.description`, and per tool
  * `title`, `annotations`, `inputSchema` (written when the args cannot express the schema
- * exactly) and `timeoutMs`; top-level `prompts`.
+ * exactly) and `timeoutMs`, and per argument `subPath`; top-level `prompts`.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { CST, Lexer, parseDocument } from 'yaml';
@@ -315,8 +315,11 @@ export function writeToolSecurity(template: RestTemplate): JsonObject | undefine
   return security.passthrough ? { id: client, passthrough: true } : { id: client };
 }
 
-/** Completes a template from the fields a Higress tool and a Nacos `json-go-template` share. */
-export function readTemplateRest(r: FieldReader, request: RestTemplate['request'], argsPosition: RestTemplate['argsPosition']): RestTemplate {
+/**
+ * Completes a template from the fields a Higress tool and a Nacos `json-go-template` share;
+ * `subPathArgs` comes from the arguments' `subPath` (Higress) or the template's list (Nacos).
+ */
+export function readTemplateRest(r: FieldReader, request: RestTemplate['request'], argsPosition: RestTemplate['argsPosition'], subPathArgs: string[] = []): RestTemplate {
   const errorResponseTemplate = r.string('errorResponseTemplate');
   const timeoutMs = r.positiveInteger('timeoutMs');
   return {
@@ -324,6 +327,7 @@ export function readTemplateRest(r: FieldReader, request: RestTemplate['request'
     response: readResponseTemplate(r.reader('responseTemplate')),
     ...(errorResponseTemplate && { errorResponseTemplate }),
     argsPosition,
+    ...(subPathArgs.length > 0 && { subPathArgs }),
     ...(timeoutMs !== undefined && { timeoutMs }),
   };
 }
@@ -334,6 +338,8 @@ interface HigressArg {
   type: string;
   required: boolean;
   position?: ArgPosition;
+  /** mcpgate: a `{{.args.x}}` in the URL path may place the value as a sub-path (`/` kept). */
+  subPath?: boolean;
   default?: unknown;
   enum?: unknown[];
   items?: unknown;
@@ -350,6 +356,7 @@ function readArg(r: FieldReader): HigressArg {
   if (description !== undefined) arg.description = description;
   const position = r.raw('position');
   if (position !== undefined && position !== '') arg.position = readPosition(position, r.field('position'));
+  if (r.boolean('subPath')) arg.subPath = true;
   if (r.raw('default') !== undefined) arg.default = r.raw('default');
   const values = r.array('enum');
   if (values && values.length > 0) arg.enum = values;
@@ -377,7 +384,7 @@ function argsToSchema(args: HigressArg[]): Record<string, unknown> {
   return schema;
 }
 
-function schemaToArgs(schema: Record<string, unknown>, positions: Record<string, ArgPosition>): HigressArg[] {
+function schemaToArgs(schema: Record<string, unknown>, positions: Record<string, ArgPosition>, subPathArgs: readonly string[]): HigressArg[] {
   const properties = isJsonObject(schema['properties']) ? schema['properties'] : {};
   const required: unknown[] = Array.isArray(schema['required']) ? schema['required'] : [];
   return Object.entries(properties).map(([name, value]) => {
@@ -390,6 +397,7 @@ function schemaToArgs(schema: Record<string, unknown>, positions: Record<string,
     if (typeof property['description'] === 'string') arg.description = property['description'];
     const position = ownEntry(positions, name);
     if (position !== undefined) arg.position = position;
+    if (subPathArgs.includes(name)) arg.subPath = true;
     if (property['default'] !== undefined) arg.default = property['default'];
     if (Array.isArray(property['enum'])) arg.enum = property['enum'];
     if (property['items'] !== undefined) arg.items = property['items'];
@@ -404,6 +412,7 @@ function writeArg(arg: HigressArg): JsonObject {
   out['type'] = arg.type;
   if (arg.required) out['required'] = true;
   if (arg.position !== undefined) out['position'] = arg.position;
+  if (arg.subPath) out['subPath'] = true;
   if (arg.default !== undefined) out['default'] = arg.default;
   if (arg.enum !== undefined) out['enum'] = arg.enum;
   if (arg.items !== undefined) out['items'] = arg.items;
@@ -434,7 +443,7 @@ function readTool(r: FieldReader, defaults: ServerDefaults): Tool {
   const security = mergeSecurity(upstream ?? defaults.upstream, downstream);
   if (request && security) request.security = security;
 
-  const template = readTemplateRest(r, request, argsPosition);
+  const template = readTemplateRest(r, request, argsPosition, args.filter((a) => a.subPath).map((a) => a.name));
   checkRestTemplateShape(template, r.path);
 
   const title = r.string('title');
@@ -512,7 +521,7 @@ function writePrompt(prompt: Prompt): JsonObject {
 
 function writeTool(tool: Tool): JsonObject {
   const positions = tool.template?.argsPosition ?? {};
-  const args = schemaToArgs(tool.inputSchema, positions);
+  const args = schemaToArgs(tool.inputSchema, positions, tool.template?.subPathArgs ?? []);
   const out: JsonObject = { name: tool.name };
   if (tool.title !== undefined) out['title'] = tool.title;
   out['description'] = tool.description;

@@ -185,7 +185,7 @@ function readJsonGoTemplate(raw: unknown, field: string, defaults: SecurityDefau
   for (const [name, value] of Object.entries(positions?.value ?? {})) {
     setEntry(argsPosition, name, readPosition(value, `${r.field('argsPosition')}.${name}`));
   }
-  const template = readTemplateRest(r, request, argsPosition);
+  const template = readTemplateRest(r, request, argsPosition, r.strings('subPathArgs'));
   checkRestTemplateShape(template, field);
   return template;
 }
@@ -286,6 +286,7 @@ function writeJsonGoTemplate(template: RestTemplate): JsonObject {
   out['responseTemplate'] = writeResponseTemplate(template.response);
   if (template.errorResponseTemplate !== undefined) out['errorResponseTemplate'] = template.errorResponseTemplate;
   if (Object.keys(template.argsPosition).length > 0) out['argsPosition'] = { ...template.argsPosition };
+  if (template.subPathArgs !== undefined && template.subPathArgs.length > 0) out['subPathArgs'] = [...template.subPathArgs];
   const security = writeToolSecurity(template);
   if (security) out['security'] = security;
   if (template.timeoutMs !== undefined) out['timeoutMs'] = template.timeoutMs;

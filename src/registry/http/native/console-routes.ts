@@ -22,7 +22,7 @@ import { isSecretName, SECRET_VALUE } from '../../../lib/secret-names.js';
 import { ArgsCompiler } from '../../../gateway/args.js';
 import { Cancellation } from '../../../gateway/cancellation.js';
 import { GatewayError } from '../../../gateway/errors.js';
-import { guardedLookup } from '../../../gateway/executors/address-guard.js';
+import { ArgumentHostGuard, guardedLookup } from '../../../gateway/executors/address-guard.js';
 import { createRestExecutor } from '../../../gateway/executors/rest.js';
 import { TemplateError } from '../../../gateway/template/index.js';
 import type { CallToolResult } from '../../../gateway/types.js';
@@ -240,10 +240,13 @@ function bodyText(body: Dispatcher.DispatchOptions['body']): string | null {
  * and the backend's status, headers and raw body (up to a cap), delegating to a real one.
  */
 export class RecordingDispatcher extends Dispatcher {
-  readonly exchanges: RecordedExchange[] = [];
-
-  constructor(private readonly inner: Dispatcher, private readonly cap = TRY_BODY_CAP_BYTES) {
+  constructor(private readonly inner: Dispatcher, private readonly cap = TRY_BODY_CAP_BYTES, readonly exchanges: RecordedExchange[] = []) {
     super();
+  }
+
+  /** A recorder of requests through `other` into the same list. */
+  also(other: Dispatcher): RecordingDispatcher {
+    return new RecordingDispatcher(other, this.cap, this.exchanges);
   }
 
   override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
@@ -459,7 +462,7 @@ const trySchema = {
 } as const;
 
 /** The console's additional API routes (under /api/v1). */
-function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispatcher; open: () => Dispatcher }): FastifyPluginAsync {
+function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispatcher; open: () => Dispatcher; argumentHosts: () => ArgumentHostGuard }): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     app.addHook('onRoute', (route) => {
       route.config = { family: 'native', ...(route.config ?? {}) } as typeof route.config;
@@ -500,12 +503,14 @@ function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispat
 
       const allowMetadataAddresses = spec.config.allowMetadataAddresses === true;
       const recorder = new RecordingDispatcher(allowMetadataAddresses ? agents.open() : agents.guarded());
+      const hosts = agents.argumentHosts().access({ allowPrivate: spec.config.allowPrivateAddresses === true, allowMetadata: allowMetadataAddresses });
       const upstream = createUpstream(server.endpoint, server.protocol, await upstreamSnapshot(svc, server));
       let executor;
       try {
         executor = createRestExecutor({
           tool, serverName: server.name, spec, passthrough: server.passthrough, upstream, dispatcher: recorder,
           allowMetadataAddresses, defaultTimeoutMs: TRY_DEFAULT_TIMEOUT_MS,
+          argumentHosts: { check: hosts.check, dispatcher: recorder.also(hosts.dispatcher) },
         });
       } catch (err) {
         if (err instanceof TemplateError) throw new AppError('INVALID_TEMPLATE', `${err.templateName}: line ${err.line}, column ${err.column}: ${err.detail}`, err.templateName);
@@ -762,13 +767,22 @@ export async function registerConsole(app: FastifyInstance, svc: RegistryService
   const dir = opts.consoleDir ?? defaultConsoleDir();
   let guarded: Agent | undefined;
   let open: Agent | undefined;
+  let argumentHosts: ArgumentHostGuard | undefined;
   const agents = {
     guarded: () => (guarded ??= new Agent({ keepAliveTimeout: 10_000, connections: 16, connect: { lookup: guardedLookup } })),
     open: () => (open ??= new Agent({ keepAliveTimeout: 10_000, connections: 16 })),
+    /** Hosts a try-it call's arguments choose: never the registry's own port, as in the gateway. */
+    argumentHosts: () => {
+      argumentHosts ??= new ArgumentHostGuard();
+      const address = app.server.address();
+      if (typeof address === 'object' && address) argumentHosts.own.addLocalPort(address.port);
+      return argumentHosts;
+    },
   };
   app.addHook('onClose', async () => {
     await guarded?.close();
     await open?.close();
+    await argumentHosts?.close();
   });
 
   // Gateways following this registry may say who they are on their watch requests.

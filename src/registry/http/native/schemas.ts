@@ -87,6 +87,7 @@ const template = {
     response: { type: 'object', properties: { body: { type: 'string' }, prependBody: { type: 'string' }, appendBody: { type: 'string' } } },
     errorResponseTemplate: { type: 'string' },
     argsPosition: { type: 'object', additionalProperties: { type: 'string', enum: ['path', 'query', 'header', 'cookie', 'body'] } },
+    subPathArgs: { type: 'array', items: { type: 'string' } },
     timeoutMs: { type: 'integer', minimum: 1, maximum: 600000 },
   },
 } as const;
