@@ -6,7 +6,7 @@
  *   `{prefix}session:{id}`     JSON `{ v: 1, s: record-without-headers, h?: sealed headers }`, PX = idle time,
  *                              refreshed by every get (GETEX … PX);
  *   `{prefix}sessions`         a sorted set of the live session ids, scored by when each expires (last use +
- *                              idle time, by Redis's clock): the use order the global cap evicts by;
+ *                              idle time, in µs by Redis's clock): the use order the global cap evicts by;
  *   `{prefix}session-owners`   a hash: session id → the owners it counts for (`key:{consumer}`, `addr:{address}`);
  *   `{prefix}sessions-of:{owner}`  a set of the session ids of one consumer key or client address (per-owner caps);
  *   `{prefix}session-key`      32 random bytes (base64) every replica derives the header key from, when no
@@ -161,10 +161,13 @@ interface StoredSession {
   h?: string;
 }
 
-/** Now in ms by Redis's clock, and `forget(id)`: drop a session's bookkeeping (not its record). */
+/**
+ * Now in µs by Redis's clock (uses a millisecond apart keep their order), and `forget(id)`: drop a
+ * session's bookkeeping (not its record).
+ */
 const SESSION_LUA_PRELUDE = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local function forget(prefix, sid)
   local owners = redis.call('HGET', prefix .. 'session-owners', sid)
   if owners then
@@ -185,12 +188,12 @@ local maxAll, maxKey, maxAddr, evictIdle = tonumber(ARGV[4]), tonumber(ARGV[5]),
 local prefix, keyOwner, addrOwner = ARGV[8], ARGV[9], ARGV[10]
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('SET', KEYS[1], doc, 'PX', idle)
-  redis.call('ZADD', KEYS[2], now + idle, id)
+  redis.call('ZADD', KEYS[2], now + idle * 1000, id)
   return {0, 0}
 end
 for _, sid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)) do
   local ttl = redis.call('PTTL', prefix .. 'session:' .. sid)
-  if ttl > 0 then redis.call('ZADD', KEYS[2], now + ttl, sid) else forget(prefix, sid) end
+  if ttl > 0 then redis.call('ZADD', KEYS[2], now + ttl * 1000, sid) else forget(prefix, sid) end
 end
 if keyOwner ~= '' and maxKey > 0 and redis.call('SCARD', prefix .. 'sessions-of:' .. keyOwner) >= maxKey then return {2, 0} end
 if addrOwner ~= '' and maxAddr > 0 and redis.call('SCARD', prefix .. 'sessions-of:' .. addrOwner) >= maxAddr then return {3, 0} end
@@ -199,7 +202,7 @@ if maxAll > 0 then
   local n = redis.call('ZCARD', KEYS[2])
   while n >= maxAll do
     local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-    if now - (tonumber(oldest[2]) - idle) < evictIdle then return {1, evicted} end
+    if now - (tonumber(oldest[2]) - idle * 1000) < evictIdle * 1000 then return {1, evicted} end
     redis.call('DEL', prefix .. 'session:' .. oldest[1])
     forget(prefix, oldest[1])
     evicted = evicted + 1
@@ -207,7 +210,7 @@ if maxAll > 0 then
   end
 end
 redis.call('SET', KEYS[1], doc, 'PX', idle)
-redis.call('ZADD', KEYS[2], now + idle, id)
+redis.call('ZADD', KEYS[2], now + idle * 1000, id)
 local owners = {}
 for _, owner in ipairs({keyOwner, addrOwner}) do
   if owner ~= '' then
@@ -223,7 +226,7 @@ const GET_SESSION_SCRIPT = `
 local v = redis.call('GETEX', KEYS[1], 'PX', ARGV[1])
 if v then
   local t = redis.call('TIME')
-  redis.call('ZADD', KEYS[2], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1]), ARGV[2])
+  redis.call('ZADD', KEYS[2], tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(ARGV[1]) * 1000, ARGV[2])
 end
 return v`;
 
@@ -233,7 +236,7 @@ local idle = tonumber(ARGV[1])
 local out = {}
 for i = 2, #KEYS do
   local found = redis.call('PEXPIRE', KEYS[i], idle)
-  if found == 1 then redis.call('ZADD', KEYS[1], now + idle, ARGV[i]) end
+  if found == 1 then redis.call('ZADD', KEYS[1], now + idle * 1000, ARGV[i]) end
   out[#out + 1] = found
 end
 return out`;
