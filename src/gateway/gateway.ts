@@ -44,6 +44,8 @@ export class Gateway {
   private constructor(
     private readonly server: Server,
     readonly handler: McpHandler,
+    /** The session store in use (for status pages and tests). */
+    readonly sessions: SessionStore,
     private readonly opts: GatewayOptions,
     private readonly dispatcher: Agent,
     private readonly closers: (() => Promise<void>)[],
@@ -145,7 +147,7 @@ export class Gateway {
     const unsecured = [...handler.current.namespaces].filter((ns) => !handler.current.securedNamespaces.has(ns));
     if (unsecured.length > 0) logger.warn({ namespaces: unsecured }, 'namespaces without consumer keys are open: anyone who reaches the gateway may call their tools');
     logger.info({ address: server.address(), source: opts.source.describe() }, 'gateway listening');
-    return new Gateway(server, handler, opts, dispatcher, [() => metadataDispatcher.close(), () => sessions.close(), () => bus.close(), () => events.close()]);
+    return new Gateway(server, handler, sessions, opts, dispatcher, [() => metadataDispatcher.close(), () => sessions.close(), () => bus.close(), () => events.close()]);
   }
 
   /** The port the gateway listens on (useful with port 0). */
