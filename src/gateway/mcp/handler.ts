@@ -518,44 +518,52 @@ export class McpHandler {
     const gone = new Cancellation();
     res.once('close', () => { if (!res.writableFinished) gone.cancel(); });
     const query = queryOf(req);
-    const answers: (string | undefined)[] = new Array<string | undefined>(batch.length);
-    // The answer's brackets, then each answer and its comma.
-    let bytes = 2;
-    let full = false;
-    let failure: unknown;
-    let next = 0;
     const tooLarge = (id: JsonRpcId) => errorMessage(id, new GatewayError('BATCH_ANSWER_TOO_LARGE',
       `the batch's answer would be over ${maxBatchAnswerBytes} bytes (maxBatchAnswerBytes); send this request on its own`, { maxBatchAnswerBytes }));
+    // Answers in the batch's order; the requests, with the size of the error that would replace
+    // their answer. The answer's size: the brackets, each answer and its comma.
+    const answers: (string | undefined)[] = new Array<string | undefined>(batch.length);
+    const requests: { at: number; message: Extract<JsonRpcMessage, { kind: 'request' }>; refusal: number }[] = [];
+    let bytes = 2;
+    for (let at = 0; at < batch.length; at++) {
+      const raw = batch[at];
+      try {
+        const message = classify(raw);
+        if (message.kind === 'request') requests.push({ at, message, refusal: Buffer.byteLength(tooLarge(message.id)) + 1 });
+      } catch (err) {
+        answers[at] = errorMessage(idOf(raw), toGatewayError(err));
+        bytes += Buffer.byteLength(answers[at] as string) + 1;
+      }
+    }
+    // Room kept for the errors of the requests not answered yet, so that the whole answer stays within the cap.
+    let reserved = requests.reduce((sum, r) => sum + r.refusal, 0);
+    let full = bytes + reserved > maxBatchAnswerBytes;
+    let failure: unknown;
+    let next = 0;
+    const place = (at: number, answer: string, refusal: number) => {
+      answers[at] = answer;
+      bytes += Buffer.byteLength(answer) + 1;
+      reserved -= refusal;
+    };
     const worker = async () => {
-      while (next < batch.length && !gone.cancelled && failure === undefined) {
-        const at = next++;
-        const raw = batch[at];
-        let message: JsonRpcMessage;
-        try {
-          message = classify(raw);
-        } catch (err) {
-          answers[at] = errorMessage(idOf(raw), toGatewayError(err));
-          continue;
-        }
-        if (message.kind !== 'request') continue;
+      while (next < requests.length && !gone.cancelled && failure === undefined) {
+        const { at, message, refusal } = requests[next++] as (typeof requests)[number];
         if (full) {
-          answers[at] = tooLarge(message.id);
+          place(at, tooLarge(message.id), refusal);
           continue;
         }
         const cancellation = new Cancellation();
         const abort = () => cancellation.cancel();
         gone.onCancel(abort);
         try {
-          let answer = await this.answerLegacy(session, server, consumer, req.headers, query, message, cancellation);
-          const size = Buffer.byteLength(answer) + 1;
-          if (full || bytes + size > maxBatchAnswerBytes) {
+          const answer = await this.answerLegacy(session, server, consumer, req.headers, query, message, cancellation);
+          if (!full && bytes + Buffer.byteLength(answer) + 1 + reserved - refusal <= maxBatchAnswerBytes) {
+            place(at, answer, refusal);
+          } else {
             if (!full) this.opts.onLimit?.('maxBatchAnswerBytes');
             full = true;
-            answer = tooLarge(message.id);
-          } else {
-            bytes += size;
+            place(at, tooLarge(message.id), refusal);
           }
-          answers[at] = answer;
         } catch (err) {
           // A 401/403 answers the whole request (with its headers): stop the other entries.
           failure = err;
@@ -565,7 +573,7 @@ export class McpHandler {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(batchConcurrency, batch.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(batchConcurrency, requests.length) }, worker));
     if (failure !== undefined) throw failure;
     if (gone.cancelled) return;
     const list = answers.filter((a): a is string => a !== undefined);
