@@ -86,13 +86,13 @@ describe('CORS for browser-based MCP clients', { skip: skipReason() }, () => {
             body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'page', version: '1' } } }),
           });
           const session = init.headers.get('mcp-session-id');
-          const initialized = await init.json();
+          const initialized = await init.json() as PageOutcome['initialized'];
           if (!session) return { ok: false, status: init.status, session, initialized };
           const call = await fetch(gateway, {
             method: 'POST', headers: { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' },
             body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { text: 'from a page' } } }),
           });
-          return { ok: true, status: call.status, session, initialized, called: await call.json() };
+          return { ok: true, status: call.status, session, initialized, called: await call.json() as PageOutcome['called'] };
         } catch (err) {
           return { ok: false, error: String(err) };
         }

@@ -17,12 +17,13 @@ import { pino } from 'pino';
 import { Gateway } from '../../src/gateway/gateway.js';
 import type { GatewayLimits } from '../../src/gateway/limits.js';
 import { FileSource } from '../../src/gateway/sources/file.js';
+import type { Logger } from '../../src/lib/logger.js';
 import { firstText, mcpPost, openSse, waitFor } from '../support/gateway.js';
 import { startBackend } from '../support/stack.js';
 import { limitHits } from './gateway-support.js';
 
 /** What a gateway logs at warn and above, kept for the test to read. */
-function capturedLogger(): { logger: ReturnType<typeof pino>; lines: Record<string, unknown>[] } {
+function capturedLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -30,7 +31,7 @@ function capturedLogger(): { logger: ReturnType<typeof pino>; lines: Record<stri
       done();
     },
   });
-  return { logger: pino({ level: 'warn' }, sink), lines };
+  return { logger: pino({ level: 'warn' }, sink) as unknown as Logger, lines };
 }
 
 describe('slow clients (findings 10 and 11)', () => {
