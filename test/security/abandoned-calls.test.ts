@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
 import type { ClientRequest, ServerResponse } from 'node:http';
-import { ENVELOPE, firstText, legacySession, modernPost, openSse, restTool, waitFor } from '../support/gateway.js';
+import { ENVELOPE, firstText, legacySession, mcpPost, modernPost, openSse, restTool, waitFor } from '../support/gateway.js';
 import type { SseStream } from '../support/gateway.js';
 import { startBackend } from '../support/stack.js';
 import type { TestStack } from '../support/stack.js';
@@ -122,5 +122,18 @@ describe('abandoned calls (finding 6)', () => {
     const healthy = await modernPost(url, 1, 'tools/call', { name: 'fast', arguments: {} });
     assert.equal(healthy.status, 200);
     assert.equal(firstText(healthy.body.result), '{"healthy":true}');
+  });
+
+  it('still answers a call the client cancelled with notifications/cancelled (its request is not abandoned)', async () => {
+    const session = await legacySession(url);
+    const headers = { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' };
+    const pending = mcpPost(url, call(77, 'cancelled-77'), headers);
+    await waitFor('the call at the backend', () => holding.has('cancelled-77'));
+    assert.equal((await mcpPost(url, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 77 } }, headers)).status, 202);
+    const answered = await pending;
+    assert.equal(answered.status, 200);
+    assert.equal(answered.body.id, 77);
+    assert.equal(answered.body.result.isError, true);
+    await waitFor('the backend saw the abort', () => closed.has('cancelled-77'));
   });
 });

@@ -489,9 +489,14 @@ export class McpHandler {
     const wantsStream = progressToken !== undefined && (header(req, 'accept') ?? '').includes('text/event-stream');
     // A client that closes its request (or the connection) has abandoned the call: abort it.
     const cancellation = new Cancellation();
-    res.once('close', () => { if (!res.writableFinished) cancellation.cancel(); });
+    let abandoned = false;
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      abandoned = true;
+      cancellation.cancel();
+    });
     const answer = await this.answerLegacy(session, server, consumer, req.headers, queryOf(req), message, cancellation, wantsStream ? res : undefined, progressToken);
-    if (cancellation.cancelled) return;
+    if (abandoned) return;
     if (wantsStream) {
       this.event(res, answer);
       res.end();
@@ -834,6 +839,7 @@ export class McpHandler {
     }
     if (message.kind !== 'request') return;
     let answer: string;
+    const cancellation = new Cancellation();
     try {
       if (message.method === 'initialize') {
         const info = this.sessionInfo(message.params);
@@ -842,7 +848,7 @@ export class McpHandler {
         answer = resultMessage(message.id, result);
       } else {
         // Aborted when the session's stream closes (cancelSessionCalls), not with this POST.
-        answer = await this.answerLegacy(session, server, consumer, req.headers, '', message, new Cancellation());
+        answer = await this.answerLegacy(session, server, consumer, req.headers, '', message, cancellation);
       }
     } catch (err) {
       answer = errorMessage(message.id, toGatewayError(err, this.opts.logger));
@@ -851,7 +857,7 @@ export class McpHandler {
       this.opts.logger.warn({ err, session: session.id }, 'could not deliver a legacy SSE answer');
       return -1;
     });
-    if (receivers === 0) {
+    if (receivers === 0 && !cancellation.cancelled) {
       // No replica holds the stream (its holder died): end the session, so the client's next
       // POST gets 404 and it reconnects, instead of answers vanishing until the session expires.
       this.opts.logger.warn({ session: session.id }, 'legacy SSE answer lost: no replica holds the session stream; ending the session');
