@@ -14,6 +14,18 @@ export default tseslint.config(
     },
   },
   {
+    // The gateway serves many clients in one process: a rejection nobody handles is a bug that
+    // Node would turn into the end of every client's session (issue 10, finding 2). No promise of
+    // the gateway or the CLI may float, not even behind `void`: each is awaited or has its catch.
+    files: ['src/gateway/**/*.ts', 'src/cli/**/*.ts'],
+    ignores: ['**/*.test.ts', 'src/gateway/template/**'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false }],
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: true, attributes: false, properties: false, returns: false, variables: false } }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },

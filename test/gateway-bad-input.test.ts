@@ -136,7 +136,7 @@ describe('bad input through a running gateway', () => {
     assert.equal(ping.status, 404, 'ping is gone in 2026-07-28');
   });
 
-  it('answers an unknown tool and invalid arguments with -32602 naming the tool or the argument', async () => {
+  it('answers an unknown tool with -32602, and arguments that do not fit the schema with an isError result naming the argument', async () => {
     const session = await legacySession(url);
     const unknown = await legacyPost(url, session, 1, 'tools/call', { name: 'nope', arguments: {} });
     assert.equal(unknown.body.error.code, -32602);
@@ -152,18 +152,25 @@ describe('bad input through a running gateway', () => {
       [{ text: 'x', count: 'many' }, /argument 'count' must be integer/],
       [{ text: 'x', mode: 'medium' }, /argument 'mode' must be equal to one of the allowed values.*"fast","slow"/],
     ];
+    // SEP-1303 (2025-11-25): input errors are tool results, so that the model can correct its call.
     for (const [args, message] of cases) {
       const legacy = await legacyPost(url, session, 3, 'tools/call', { name: 'echo', arguments: args });
-      assert.equal(legacy.body.error.code, -32602, JSON.stringify(args));
-      assert.match(legacy.body.error.message, message);
-      assert.match(legacy.body.error.message, /tool echo/);
+      assert.equal(legacy.body.error, undefined, JSON.stringify(args));
+      assert.equal(legacy.body.result.isError, true, JSON.stringify(args));
+      assert.match(firstText(legacy.body.result), message);
+      assert.match(firstText(legacy.body.result), /^Invalid arguments for tool echo: /);
       const modern = await modernPost(url, 4, 'tools/call', { name: 'echo', arguments: args });
       assert.equal(modern.status, 200);
-      assert.equal(modern.body.error.code, -32602);
-      assert.match(modern.body.error.message, message);
+      assert.equal(modern.body.result.isError, true);
+      assert.match(firstText(modern.body.result), message);
     }
+    // Params that are not a call at all stay protocol errors.
     const notObject = await legacyPost(url, session, 5, 'tools/call', { name: 'echo', arguments: ['text'] });
+    assert.equal(notObject.body.error.code, -32602);
     assert.match(notObject.body.error.message, /'arguments' must be an object/);
+    const noName = await legacyPost(url, session, 6, 'tools/call', { arguments: {} });
+    assert.equal(noName.body.error.code, -32602);
+    assert.match(noName.body.error.message, /'name' must be a string/);
     assert.equal(backend.requests.length, before, 'no invalid call reached the backend');
   });
 
@@ -368,8 +375,8 @@ describe('bad input through a running gateway', () => {
     for (const path of ['../admin', 'a/../../etc/passwd', '%2e%2e/admin', '..', 'x?y=1', 'a#b']) {
       const r = await modernPost(url, 1, 'tools/call', { name: 'file', arguments: { path } });
       assert.equal(r.status, 200, path);
-      assert.equal(r.body.error?.code, -32602, `${path}: ${r.text}`);
-      assert.match(r.body.error.message, /argument 'path'/);
+      assert.equal(r.body.result?.isError, true, `${path}: ${r.text}`);
+      assert.match(firstText(r.body.result), /^Invalid arguments for tool file: argument 'path'/);
     }
     assert.equal(backend.requests.length, before, 'nothing reached the backend');
     const ok = await modernPost(url, 2, 'tools/call', { name: 'file', arguments: { path: 'docs/read me.txt' } });

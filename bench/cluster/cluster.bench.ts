@@ -291,9 +291,10 @@ async function startCompiledGateway(cluster: Cluster): Promise<{ url: string; pi
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   const { freePort } = await import('../../test/support/redis.js');
   const port = await freePort();
+  // One process opens every session from one address: no per-address cap, and room for all of them.
   const child: ChildProcess = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', process.execPath, join(dir, 'dist/cli/main.js'), 'gateway',
     '--host', '127.0.0.1', '--gateway-port', String(port), '--registry', cluster.registries.map((r) => r.url).join(','), '--redis', cluster.redis.url, '--data-dir', join(dir, 'data'),
-  ], { stdio: 'ignore', env: { ...process.env, MCPGATE_LOG_LEVEL: 'warn' } });
+  ], { stdio: 'ignore', env: { ...process.env, MCPGATE_LOG_LEVEL: 'warn', MCPGATE_MAX_SESSIONS_PER_ADDRESS: '0', MCPGATE_MAX_SESSIONS: String(SESSIONS * 2) } });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) break;

@@ -8,6 +8,8 @@ import type { Logger } from '../lib/logger.js';
 import { Gateway } from '../gateway/gateway.js';
 import { SERVER_VERSION } from '../gateway/mcp/protocol.js';
 import type { GatewayOptions } from '../gateway/gateway.js';
+import type { GatewayLimits } from '../gateway/limits.js';
+import { withDefaults } from '../gateway/limits.js';
 import { MemorySessionStore } from '../gateway/sessions/memory.js';
 import { createRedisState } from '../gateway/sessions/redis.js';
 import { FileSource } from '../gateway/sources/file.js';
@@ -25,11 +27,25 @@ export interface Running {
   close(): Promise<void>;
 }
 
+/** The gateway limits the configuration sets (the others keep the gateway's defaults). */
+export function gatewayLimits(config: Config): Partial<GatewayLimits> {
+  const seconds = (s: number | undefined) => (s === undefined ? undefined : Math.round(s * 1000));
+  const limits: Partial<Record<keyof GatewayLimits, number | undefined>> = {
+    maxSessions: config.maxSessions, maxSessionsPerKey: config.maxSessionsPerKey, maxSessionsPerAddress: config.maxSessionsPerAddress,
+    sessionEvictIdleMs: seconds(config.sessionEvictIdleSeconds), sessionInfoMaxBytes: config.sessionInfoMaxBytes,
+    maxBatchEntries: config.maxBatchEntries, maxBatchAnswerBytes: config.maxBatchAnswerBytes, batchConcurrency: config.batchConcurrency,
+    maxJsonDepth: config.maxJsonDepth, headersTimeoutMs: seconds(config.headersTimeoutSeconds), requestTimeoutMs: seconds(config.requestTimeoutSeconds),
+    keepAliveTimeoutMs: seconds(config.keepAliveTimeoutSeconds), streamWriteTimeoutMs: seconds(config.streamWriteTimeoutSeconds),
+    streamMaxBufferedBytes: config.streamMaxBufferedBytes,
+  };
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
+}
+
 /** Sessions, delivery and stream events: in Redis when configured (replicas), else in memory. */
 async function sharedState(config: Config, logger: Logger): Promise<Pick<GatewayOptions, 'sessions' | 'bus' | 'events'>> {
   if (!config.redis) return {};
   const state = createRedisState(config.redis, {
-    sessionIdleMs: config.sessionIdleSeconds * 1000, logger: logger.child({ component: 'redis' }),
+    sessionIdleMs: config.sessionIdleSeconds * 1000, logger: logger.child({ component: 'redis' }), limits: withDefaults(gatewayLimits(config)),
     ...(config.sessionEncryptionKey ? { encryptionKey: config.sessionEncryptionKey } : {}),
   });
   // Not fatal: stateless (2026-07-28) traffic is served without Redis, and sessions recover when it answers.
@@ -46,9 +62,10 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
   const registry = await Registry.start(config, logger);
   try {
     const shared = await sharedState(config, logger);
-    const sessions = shared.sessions ?? new MemorySessionStore(config.sessionIdleSeconds * 1000);
+    const limits = gatewayLimits(config);
+    const sessions = shared.sessions ?? new MemorySessionStore(config.sessionIdleSeconds * 1000, Date.now, withDefaults(limits));
     const gateway = await Gateway.start({
-      host: config.host, port: config.gatewayPort, logger, allowedOrigins: config.allowedOrigins, ...shared, sessions,
+      host: config.host, port: config.gatewayPort, logger, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts, limits, ...shared, sessions,
       source: new InProcessSource(registry.services.watch, registry.services.feed, { logger }),
       ownUrls: [`http://${hostForUrl(config.host)}:${registry.port}`],
     });
@@ -90,8 +107,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   }
   const ready = source instanceof RegistrySource ? () => source.status().revision > 0 : undefined;
   const gateway = await Gateway.start({
-    host: config.host, port: config.gatewayPort, logger, source, allowedOrigins: config.allowedOrigins,
-    sessionIdleMs: config.sessionIdleSeconds * 1000, ...(ready ? { ready } : {}), ...(await sharedState(config, logger)),
+    host: config.host, port: config.gatewayPort, logger, source, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts,
+    sessionIdleMs: config.sessionIdleSeconds * 1000, limits: gatewayLimits(config), ...(ready ? { ready } : {}), ...(await sharedState(config, logger)),
     ownUrls: config.registries,
   });
   started.gateway = gateway;

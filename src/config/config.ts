@@ -53,6 +53,20 @@ export const OPTIONS = [
   { key: 'allowedOrigins', env: 'MCPGATE_ALLOWED_ORIGINS', flag: '--allowed-origins <origins>', schema: list, doc: 'Browser origins allowed to call the registry APIs and the MCP endpoints besides the server\'s own origin (and, on the gateway, loopback origins such as a local MCP Inspector), comma-separated, e.g. `https://app.example.com`. Requests from other origins get 403.' },
   { key: 'allowedHosts', env: 'MCPGATE_ALLOWED_HOSTS', flag: '--allowed-hosts <names>', schema: list, doc: 'Host names the registry and gateway answer to besides their bound address (DNS rebinding protection), comma-separated; `*.example.com` matches subdomains, `*` any name. Bound to loopback, only `localhost` and loopback IP literals are accepted unless listed here; bound elsewhere, requests from browsers must name the bound address, the machine\'s name or a listed host. When set, every request must.' },
   { key: 'sessionIdleSeconds', env: 'MCPGATE_SESSION_IDLE_SECONDS', flag: undefined, schema: z.coerce.number().int().min(10), doc: 'Gateway: idle MCP sessions are ended after this many seconds. Default 1800.' },
+  { key: 'maxSessions', env: 'MCPGATE_MAX_SESSIONS', flag: undefined, schema: z.coerce.number().int().min(1), doc: 'Gateway: most MCP sessions (2025 Streamable HTTP and legacy SSE) held at once; with Redis, across all replicas. At the cap, the least recently used session idle for `sessionEvictIdleSeconds` is ended to make room; when none is, a new session is refused with 503 `SESSION_CAPACITY`. Default 10000.' },
+  { key: 'maxSessionsPerKey', env: 'MCPGATE_MAX_SESSIONS_PER_KEY', flag: undefined, schema: z.coerce.number().int().min(0), doc: 'Gateway: most sessions one consumer key may hold (across replicas with Redis); one more is refused with 429 `SESSION_LIMIT`. 0: no cap. Default 1000.' },
+  { key: 'maxSessionsPerAddress', env: 'MCPGATE_MAX_SESSIONS_PER_ADDRESS', flag: undefined, schema: z.coerce.number().int().min(0), doc: 'Gateway: most sessions one client address may hold (429 `SESSION_LIMIT` beyond). Behind a load balancer every client has its address: raise it or set 0 (no cap). Default 1000.' },
+  { key: 'sessionEvictIdleSeconds', env: 'MCPGATE_SESSION_EVICT_IDLE_SECONDS', flag: undefined, schema: z.coerce.number().int().min(0), doc: 'Gateway: a session unused for this long may be ended to make room for a new one at `maxSessions` (sessions with an open stream are used every keep-alive). Default 60.' },
+  { key: 'sessionInfoMaxBytes', env: 'MCPGATE_SESSION_INFO_MAX_BYTES', flag: undefined, schema: z.coerce.number().int().min(256), doc: 'Gateway: most bytes of `clientInfo` (name, version, title: nothing else is kept) and `capabilities` a session keeps from its `initialize`; a larger one is refused (`SESSION_INFO_TOO_LARGE`). Default 4096.' },
+  { key: 'maxBatchEntries', env: 'MCPGATE_MAX_BATCH_ENTRIES', flag: undefined, schema: z.coerce.number().int().min(1), doc: 'Gateway: most messages in one JSON-RPC batch (2025-03-26); a larger batch is refused whole (`BATCH_TOO_LARGE`). Default 100.' },
+  { key: 'maxBatchAnswerBytes', env: 'MCPGATE_MAX_BATCH_ANSWER_BYTES', flag: undefined, schema: z.coerce.number().int().min(65536), doc: 'Gateway: most bytes of a batch\'s answer; the entries that would go over it are answered `BATCH_ANSWER_TOO_LARGE` (and those not yet run are not run). Default 16777216 (16 MiB).' },
+  { key: 'batchConcurrency', env: 'MCPGATE_BATCH_CONCURRENCY', flag: undefined, schema: z.coerce.number().int().min(1).max(256), doc: 'Gateway: requests of one batch run at once (answers keep the batch\'s order). Default 8.' },
+  { key: 'maxJsonDepth', env: 'MCPGATE_MAX_JSON_DEPTH', flag: undefined, schema: z.coerce.number().int().min(8).max(10000), doc: 'Gateway: deepest nesting of arrays and objects in a request body, checked before it is parsed (`JSON_TOO_DEEP`). Default 64.' },
+  { key: 'headersTimeoutSeconds', env: 'MCPGATE_HEADERS_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().min(0.1), doc: 'Gateway: time a client has to send a request\'s headers; slower connections are answered 408 and closed (slowloris). Default 10.' },
+  { key: 'requestTimeoutSeconds', env: 'MCPGATE_REQUEST_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().min(0.1), doc: 'Gateway: time a client has to send a whole request, headers and body (at least `headersTimeoutSeconds`); answers and streams are not bound by it. Default 30.' },
+  { key: 'keepAliveTimeoutSeconds', env: 'MCPGATE_KEEP_ALIVE_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().min(0.1), doc: 'Gateway: how long an idle keep-alive connection is kept open (longer than the idle timeout of a load balancer in front). Default 65.' },
+  { key: 'streamWriteTimeoutSeconds', env: 'MCPGATE_STREAM_WRITE_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().min(0.1), doc: 'Gateway: a connection whose client leaves what it is sent (a stream, an answer) waiting without taking any of it for this long is closed. Default 30.' },
+  { key: 'streamMaxBufferedBytes', env: 'MCPGATE_STREAM_MAX_BUFFERED_BYTES', flag: undefined, schema: z.coerce.number().int().min(1024), doc: 'Gateway: most bytes an SSE stream may have waiting for a slow client (beyond what the kernel buffers); the stream is closed when its client is further behind (2025 streams resume with Last-Event-ID). Default 1048576 (1 MiB).' },
   { key: 'redis', env: 'MCPGATE_REDIS', flag: '--redis <url>', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), doc: 'Gateway role: Redis URL for shared sessions (memory when unset).' },
 ] as const;
 
@@ -82,7 +96,28 @@ export interface Config {
   trustedProxies: string[];
   sessionIdleSeconds: number;
   sessionEncryptionKey?: string;
+  /** Gateway limits (src/gateway/limits.ts); undefined: the gateway's default. */
+  maxSessions?: number;
+  maxSessionsPerKey?: number;
+  maxSessionsPerAddress?: number;
+  sessionEvictIdleSeconds?: number;
+  sessionInfoMaxBytes?: number;
+  maxBatchEntries?: number;
+  maxBatchAnswerBytes?: number;
+  batchConcurrency?: number;
+  maxJsonDepth?: number;
+  headersTimeoutSeconds?: number;
+  requestTimeoutSeconds?: number;
+  keepAliveTimeoutSeconds?: number;
+  streamWriteTimeoutSeconds?: number;
+  streamMaxBufferedBytes?: number;
 }
+
+/** The gateway-limit options of Config (their defaults are the gateway's). */
+const GATEWAY_LIMIT_KEYS = [
+  'maxSessions', 'maxSessionsPerKey', 'maxSessionsPerAddress', 'sessionEvictIdleSeconds', 'sessionInfoMaxBytes', 'maxBatchEntries', 'maxBatchAnswerBytes',
+  'batchConcurrency', 'maxJsonDepth', 'headersTimeoutSeconds', 'requestTimeoutSeconds', 'keepAliveTimeoutSeconds', 'streamWriteTimeoutSeconds', 'streamMaxBufferedBytes',
+] as const;
 
 /** A configuration problem, naming the key and where its value came from. */
 export class ConfigError extends Error {
@@ -152,6 +187,11 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
     }
   }
   const v = values as Partial<Config> & { auth?: Partial<Config['auth']> };
+  if (v.headersTimeoutSeconds !== undefined && v.requestTimeoutSeconds !== undefined && v.requestTimeoutSeconds < v.headersTimeoutSeconds) {
+    throw new ConfigError(`invalid requestTimeoutSeconds: ${v.requestTimeoutSeconds} is shorter than headersTimeoutSeconds (${v.headersTimeoutSeconds}); the whole request includes its headers`);
+  }
+  const limits: Partial<Config> = {};
+  for (const key of GATEWAY_LIMIT_KEYS) if (v[key] !== undefined) limits[key] = v[key];
   const host = v.host ?? (role === 'serve' ? '127.0.0.1' : '0.0.0.0');
   const dataDir = v.dataDir ?? './data';
   return {
@@ -184,5 +224,6 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
     trustedProxies: v.trustedProxies ?? [],
     sessionIdleSeconds: v.sessionIdleSeconds ?? 1800,
     ...(v.sessionEncryptionKey ? { sessionEncryptionKey: v.sessionEncryptionKey } : {}),
+    ...limits,
   };
 }

@@ -3,7 +3,10 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Agent } from 'undici';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
+import { GatewayAccess } from './access.js';
 import { ArgumentHostGuard, OwnEndpoints, guardedLookup } from './executors/address-guard.js';
+import type { GatewayLimits } from './limits.js';
+import { withDefaults } from './limits.js';
 import { McpHandler } from './mcp/handler.js';
 import type { EventStore, MessageBus, SessionStore } from './sessions/types.js';
 import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessions/memory.js';
@@ -20,8 +23,13 @@ export interface GatewayOptions {
   sessions?: SessionStore;
   bus?: MessageBus;
   events?: EventStore;
+  /** Browser origins allowed besides the gateway's own and loopback ones (CORS too). */
   allowedOrigins?: readonly string[];
+  /** Host names requests may be addressed to besides the bound address (DNS rebinding protection). */
+  allowedHosts?: readonly string[];
   sessionIdleMs?: number;
+  /** Bounds on sessions, batches, JSON, timeouts and slow clients (src/gateway/limits.ts); defaults for those omitted. */
+  limits?: Partial<GatewayLimits>;
   /** How often open streams get a keep-alive comment and their sessions a refresh; default 15 s. */
   streamKeepAliveMs?: number;
   /** Extra readiness check (e.g. the registry source is connected or serving a cached snapshot). */
@@ -41,6 +49,8 @@ export class Gateway {
   private constructor(
     private readonly server: Server,
     readonly handler: McpHandler,
+    /** The session store in use (for status pages and tests). */
+    readonly sessions: SessionStore,
     private readonly opts: GatewayOptions,
     private readonly dispatcher: Agent,
     private readonly closers: (() => Promise<void>)[],
@@ -49,7 +59,8 @@ export class Gateway {
   /** Compile the first snapshot, then listen. */
   static async start(opts: GatewayOptions): Promise<Gateway> {
     const { logger } = opts;
-    const sessions = opts.sessions ?? new MemorySessionStore(opts.sessionIdleMs ?? 30 * 60_000);
+    const limits = withDefaults(opts.limits);
+    const sessions = opts.sessions ?? new MemorySessionStore(opts.sessionIdleMs ?? 30 * 60_000, Date.now, limits);
     const bus = opts.bus ?? new MemoryMessageBus();
     const events = opts.events ?? new MemoryEventStore();
     const metrics = new Registry();
@@ -64,6 +75,7 @@ export class Gateway {
     const requestChildren = new Map<string, ReturnType<typeof requests.labels>>();
     const callChildren = new Map<string, ReturnType<typeof calls.labels>>();
     const revision = new Gauge({ name: 'mcpgate_gateway_snapshot_revision', help: 'Registry revision of the served snapshot.', registers: [metrics] });
+    const limitHits = new Counter({ name: 'mcpgate_gateway_limit_hits_total', help: 'Requests refused and connections closed by a gateway limit, by the limit\'s option name.', labelNames: ['limit'] as const, registers: [metrics] });
     // Backend connections: pooled with keep-alive; host names are resolved through a lookup that
     // refuses link-local and cloud-metadata addresses, except for servers that allow them.
     const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1, connect: { lookup: guardedLookup } });
@@ -73,9 +85,11 @@ export class Gateway {
     for (const url of opts.ownUrls ?? []) own.addUrl(url);
     const argumentHosts = new ArgumentHostGuard(own);
     const handler = new McpHandler({
-      logger: logger.child({ component: 'mcp' }), sessions, bus, events, allowedOrigins: opts.allowedOrigins ?? [], keepAliveMs: opts.streamKeepAliveMs,
+      logger: logger.child({ component: 'mcp' }), sessions, bus, events, keepAliveMs: opts.streamKeepAliveMs, limits,
       onToolCall: (server, _tool, seconds, isError) => cachedLabels(callChildren, `${server}\n${isError}`, () => calls.labels(server, isError ? 'error' : 'ok')).observe(seconds),
+      onLimit: (limit) => limitHits.labels(limit).inc(),
     });
+    const access = new GatewayAccess({ bindHost: opts.host, allowedHosts: opts.allowedHosts, allowedOrigins: opts.allowedOrigins });
     const compiler = new SnapshotCompiler({ dispatcher, metadataDispatcher, argumentHosts, logger });
     await opts.source.start((snap) => {
       const started = performance.now();
@@ -94,15 +108,36 @@ export class Gateway {
       const { req: { method = '' }, statusCode } = this;
       cachedLabels(requestChildren, `${method} ${statusCode}`, () => requests.labels(method, String(statusCode))).inc();
     }
-    const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    // Slowloris: the headers and then the whole request (not the answer: SSE streams are long
+    // answers to short requests) must arrive in time; Node checks its open requests every
+    // `connectionsCheckingInterval` and answers 408 to those too slow.
+    const server = createServer({
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
+    }, (req, res) => {
       res.on('finish', countRequest);
-      void route(req, res);
+      route(req, res).catch((err: unknown) => {
+        logger.error({ err, url: req.url }, 'gateway request failed');
+        if (!res.headersSent) json(res, 500, { error: { code: 'INTERNAL_ERROR', message: 'Internal error' } });
+        else res.destroy();
+      });
     });
     const route = async (req: IncomingMessage, res: ServerResponse) => {
       const raw = req.url ?? '/';
       const q = raw.indexOf('?');
       const pathname = q < 0 ? raw : raw.slice(0, q);
-      if (pathname.startsWith('/mcp/')) return handler.handle(req, res, pathname.slice(5));
+      const mcp = pathname.startsWith('/mcp/');
+      // Every path: probes and metrics too (they carry no Origin, and address the gateway by an IP or its name).
+      const refused = access.check(req);
+      if (refused) {
+        limitHits.labels(refused.code === 'FORBIDDEN_HOST' ? 'allowedHosts' : 'allowedOrigins').inc();
+        if (mcp) return handler.refuse(res, refused);
+        return json(res, refused.status, { error: { code: refused.code, message: refused.message } });
+      }
+      if (mcp) {
+        if (access.cors(req, res)) return;
+        return handler.handle(req, res, pathname.slice(5));
+      }
       if (pathname === '/healthz') return json(res, 200, { status: 'UP' });
       if (pathname === '/readyz') {
         const ok = handler.current.revision > 0 && (opts.ready?.() ?? true);
@@ -123,7 +158,7 @@ export class Gateway {
     const unsecured = [...handler.current.namespaces].filter((ns) => !handler.current.securedNamespaces.has(ns));
     if (unsecured.length > 0) logger.warn({ namespaces: unsecured }, 'namespaces without consumer keys are open: anyone who reaches the gateway may call their tools');
     logger.info({ address: server.address(), source: opts.source.describe() }, 'gateway listening');
-    return new Gateway(server, handler, opts, dispatcher, [
+    return new Gateway(server, handler, sessions, opts, dispatcher, [
       () => metadataDispatcher.close(), () => argumentHosts.close(), () => sessions.close(), () => bus.close(), () => events.close(),
     ]);
   }

@@ -16,12 +16,12 @@ export interface TestStack {
   stack: Awaited<ReturnType<typeof startServe>>;
 }
 
-/** Start registry + gateway; auth off unless asked. */
-export async function startStack(opts: { db?: string; auth?: boolean; redis?: string } = {}): Promise<TestStack> {
+/** Start registry + gateway; auth off unless asked; `options`: further configuration options by key (e.g. `maxSessions`). */
+export async function startStack(opts: { db?: string; auth?: boolean; redis?: string; options?: Record<string, unknown> } = {}): Promise<TestStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcpgate-stack-'));
   const config = loadConfig('serve', {
     registryPort: 0, gatewayPort: 0, host: '127.0.0.1', dataDir, db: opts.db ?? `sqlite:${join(dataDir, 'mcpgate.db')}`,
-    'auth.enabled': opts.auth ?? false, revisionPollMs: 100, ...(opts.redis ? { redis: opts.redis } : {}),
+    'auth.enabled': opts.auth ?? false, revisionPollMs: 100, ...(opts.redis ? { redis: opts.redis } : {}), ...opts.options,
   }, { MCPGATE_ADMIN_PASSWORD: 'admin-password-1' });
   const stack = await startServe(config, createLogger(process.env.MCPGATE_TEST_LOG ?? 'silent'));
   return {

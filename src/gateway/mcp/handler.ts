@@ -18,17 +18,21 @@ import type { Logger } from '../../lib/logger.js';
 import { hashConsumerKey } from '../../registry/domain/consumers.js';
 import { Cancellation } from '../cancellation.js';
 import { GatewayError } from '../errors.js';
+import type { GatewayLimits } from '../limits.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 import type { CompiledConsumer, CompiledServer, GatewaySnapshot } from '../snapshot.js';
 import { EMPTY_SNAPSHOT, serverKey } from '../snapshot.js';
 import type { EventStore, MessageBus, SessionRecord, SessionStore } from '../sessions/types.js';
-import { SessionStateUnavailableError, sseChannel, streamChannel } from '../sessions/types.js';
+import { SessionLimitError, SessionStateUnavailableError, sseChannel, streamChannel } from '../sessions/types.js';
 import type { ClientHeaders } from '../types.js';
+import { readJsonBody } from './body.js';
 import type { JsonRpcId, JsonRpcMessage } from './jsonrpc.js';
 import { classify, errorMessage, idOf, notificationMessage, resultMessage } from './jsonrpc.js';
 import type { CallContext } from './protocol.js';
 import {
   LEGACY_VERSIONS, META, MODERN_VERSIONS, allowsAny, decorateModern, handleRequest, initializeResult, knowsMethod,
 } from './protocol.js';
+import { WriteGuard } from './write-guard.js';
 
 /** Options of the MCP endpoints. */
 export interface McpHandlerOptions {
@@ -36,14 +40,16 @@ export interface McpHandlerOptions {
   sessions: SessionStore;
   bus: MessageBus;
   events: EventStore;
-  /** Origins allowed besides loopback and the gateway's own host. */
-  allowedOrigins: readonly string[];
   /** Largest request body; default 4 MiB. */
   bodyLimitBytes?: number;
   /** Keep-alive period of open streams (and refresh of their sessions); default 15 s. */
   keepAliveMs?: number | undefined;
+  /** Bounds on sessions, batches, JSON and slow clients; the defaults when omitted. */
+  limits?: GatewayLimits | undefined;
   /** Observes each tools/call (for metrics). */
   onToolCall?: (server: string, tool: string, seconds: number, isError: boolean) => void;
+  /** Observes each request refused or connection closed by a limit, named as its option (for metrics). */
+  onLimit?: (limit: string) => void;
 }
 
 /** A stream this process holds open. */
@@ -116,10 +122,6 @@ function decodeHeaderValue(v: string): string | undefined {
   return m ? Buffer.from(m[1] ?? '', 'base64').toString('utf8') : undefined;
 }
 
-function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\./.test(host);
-}
-
 /** Serves MCP for every server of the current snapshot. */
 export class McpHandler {
   private snapshot: GatewaySnapshot = EMPTY_SNAPSHOT;
@@ -127,6 +129,8 @@ export class McpHandler {
   private readonly inflight = new Map<string, Cancellation>();
   private readonly keepAlive: NodeJS.Timeout;
   private readonly bodyLimit: number;
+  private readonly limits: GatewayLimits;
+  private readonly guard: WriteGuard;
   /** Short digests of servers' tools and prompts lists, as carried in 2025 stream event ids. */
   private readonly digests = new WeakMap<CompiledServer, string>();
   private closed = false;
@@ -135,20 +139,28 @@ export class McpHandler {
 
   constructor(private readonly opts: McpHandlerOptions) {
     this.bodyLimit = opts.bodyLimitBytes ?? 4 * 1024 * 1024;
+    this.limits = opts.limits ?? DEFAULT_LIMITS;
+    this.guard = new WriteGuard({
+      maxBufferedBytes: this.limits.streamMaxBufferedBytes, writeTimeoutMs: this.limits.streamWriteTimeoutMs,
+      onDrop: (reason, bytes) => {
+        this.opts.logger.warn({ reason, bufferedBytes: bytes }, 'closed a connection whose client does not read what it is sent');
+        this.opts.onLimit?.(reason);
+      },
+    });
     this.keepAlive = setInterval(() => {
       // A session whose stream is open is in use even when the client sends nothing; a stream
       // whose session is gone (ended on another replica, expired, lost with Redis) is closed,
       // so that its client notices and starts again. All of them in one call to the store.
       const bySession = new Map<string, HeldStream>();
       for (const s of this.streams) {
-        s.res.write(': keepalive\n\n');
+        if (!this.guard.writeStream(s.res, ': keepalive\n\n')) continue;
         const id = s.sessionId ?? s.keepAliveSessionId;
         if (id) bySession.set(id, s);
       }
       if (bySession.size === 0) return;
       this.opts.sessions.touch([...bySession.keys()]).then((live) => {
         for (const [id, s] of bySession) if (!live.has(id)) this.endStream(s);
-      }, () => undefined);
+      }, (err: unknown) => this.opts.logger.debug({ err }, 'could not refresh the sessions of open streams'));
     }, opts.keepAliveMs ?? 15_000);
     this.keepAlive.unref();
     this.listenForCancels();
@@ -157,8 +169,11 @@ export class McpHandler {
   /** Subscribe to cancellations sent by other replicas (retried until the bus answers; kept across reconnects by the bus). */
   private listenForCancels(): void {
     if (this.closed) return;
-    this.opts.bus.subscribe(CANCEL_CHANNEL, (key) => this.inflight.get(key)?.cancel()).then((unsubscribe) => {
-      if (this.closed) void unsubscribe();
+    this.opts.bus.subscribe(CANCEL_CHANNEL, (key) => {
+      if (key.includes(':')) this.inflight.get(key)?.cancel();
+      else this.cancelSessionCalls(key);
+    }).then((unsubscribe) => {
+      if (this.closed) unsubscribe().catch(() => undefined);
       else this.unsubscribeCancels = unsubscribe;
     }, () => {
       if (this.closed) return;
@@ -175,11 +190,17 @@ export class McpHandler {
     this.opts.bus.publish(CANCEL_CHANNEL, key).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not forward a cancellation'));
   }
 
+  /** Abort every call of a session that runs here (its legacy SSE stream, where the answers go, closed). */
+  private cancelSessionCalls(sessionId: string): void {
+    const prefix = `${sessionId}:`;
+    for (const [key, c] of this.inflight) if (key.startsWith(prefix)) c.cancel();
+  }
+
   /** End a held stream (its client reconnects or gives up). */
   private endStream(s: HeldStream): void {
     if (!this.streams.delete(s)) return;
     s.res.end();
-    void s.close?.();
+    s.close?.().catch((err: unknown) => this.opts.logger.debug({ err }, 'could not unsubscribe a closed stream'));
   }
 
   /**
@@ -238,22 +259,27 @@ export class McpHandler {
   /** Send a list_changed notification on a held stream, in the form its era takes. */
   private notify(s: HeldStream, method: string, filterKey: 'toolsListChanged' | 'promptsListChanged'): void {
     if (s.subscriptionId !== undefined) {
-      if (s.filter?.[filterKey]) writeEvent(s.res, notificationMessage(method, { _meta: { [META.subscriptionId]: s.subscriptionId } }));
+      if (s.filter?.[filterKey]) this.event(s.res, notificationMessage(method, { _meta: { [META.subscriptionId]: s.subscriptionId } }));
     } else if (s.sessionId) {
       this.deliver(s, notificationMessage(method));
     } else {
-      writeEvent(s.res, notificationMessage(method));
+      this.event(s.res, notificationMessage(method));
     }
   }
 
   private async sendOnSessionStream(s: HeldStream, message: string, digest = this.digest(s.serverKey)): Promise<void> {
     try {
       const id = await this.opts.events.append(s.sessionId as string, message);
-      writeEvent(s.res, message, `${id}.${digest}`);
+      this.event(s.res, message, `${id}.${digest}`);
     } catch (err) {
       this.opts.logger.warn({ err }, 'could not store a stream event; sent without an id');
-      writeEvent(s.res, message);
+      this.event(s.res, message);
     }
+  }
+
+  /** Write one SSE message event (a client too far behind loses its stream instead). */
+  private event(res: ServerResponse, data: string, id?: string): void {
+    this.guard.writeStream(res, `${id ? `id: ${id}\n` : ''}event: message\ndata: ${data}\n\n`);
   }
 
   /** Close every held stream (shutdown): listen streams get their graceful end. */
@@ -264,17 +290,22 @@ export class McpHandler {
     await this.unsubscribeCancels?.().catch(() => undefined);
     for (const c of this.inflight.values()) c.cancel();
     for (const s of [...this.streams]) {
-      if (s.subscriptionId !== undefined) writeEvent(s.res, resultMessage(s.subscriptionId, { resultType: 'complete', _meta: { [META.subscriptionId]: s.subscriptionId } }));
+      if (s.subscriptionId !== undefined) this.event(s.res, resultMessage(s.subscriptionId, { resultType: 'complete', _meta: { [META.subscriptionId]: s.subscriptionId } }));
       s.res.end();
-      await s.close?.();
+      await s.close?.().catch(() => undefined);
     }
     this.streams.clear();
+    this.guard.close();
   }
 
-  /** Handle a request under `/mcp/`; `path` is the part after `/mcp/`. */
+  /** Answer a request refused before it reached the MCP endpoints (Host, Origin) as a JSON-RPC error. */
+  refuse(res: ServerResponse, err: GatewayError): void {
+    this.fail(res, err, null);
+  }
+
+  /** Handle a request under `/mcp/` (its Host and Origin already checked); `path` is the part after `/mcp/`. Never rejects. */
   async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     try {
-      this.checkOrigin(req);
       const route = this.route(path);
       const snapshot = this.snapshot;
       const consumer = this.authenticate(req, snapshot, route.namespace);
@@ -293,9 +324,9 @@ export class McpHandler {
         case 'POST':
           return await this.post(req, res, server, consumer);
         case 'GET':
-          return await this.openSessionStream(req, res, server);
+          return await this.openSessionStream(req, res, server, consumer);
         case 'DELETE':
-          return await this.endSession(req, res, server);
+          return await this.endSession(req, res, server, consumer);
         default:
           throw new GatewayError('METHOD_NOT_ALLOWED', 'Method not allowed.', undefined, { allow: 'GET, POST, DELETE' });
       }
@@ -317,16 +348,6 @@ export class McpHandler {
     return { namespace, name: rest.join('/'), kind };
   }
 
-  private checkOrigin(req: IncomingMessage): void {
-    const origin = header(req, 'origin');
-    if (!origin) return;
-    let host: string;
-    try { host = new URL(origin).host; } catch { throw new GatewayError('FORBIDDEN_ORIGIN', `Origin '${origin}' is not allowed`); }
-    const hostname = host.replace(/:\d+$/, '');
-    if (isLoopbackHost(hostname) || host === header(req, 'host') || this.opts.allowedOrigins.includes(origin)) return;
-    throw new GatewayError('FORBIDDEN_ORIGIN', `Origin '${origin}' is not allowed`);
-  }
-
   /** The consumer behind the request's key; null in a namespace without keys (open). */
   private authenticate(req: IncomingMessage, snapshot: GatewaySnapshot, namespace: string): CompiledConsumer | null {
     if (!snapshot.securedNamespaces.has(namespace)) return null;
@@ -339,30 +360,8 @@ export class McpHandler {
     return consumer;
   }
 
-  private async readJson(req: IncomingMessage): Promise<unknown> {
-    const type = header(req, 'content-type') ?? '';
-    if (!/^application\/(.+\+)?json\b/i.test(type)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type: Content-Type must be application/json');
-    const declared = Number(header(req, 'content-length'));
-    if (declared > this.bodyLimit) throw new GatewayError('PAYLOAD_TOO_LARGE', `Payload Too Large: the body is over ${this.bodyLimit} bytes`);
-    const text = await new Promise<string>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const onData = (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= this.bodyLimit) return void chunks.push(chunk);
-        req.off('data', onData);
-        req.resume();
-        reject(new GatewayError('PAYLOAD_TOO_LARGE', `Payload Too Large: the body is over ${this.bodyLimit} bytes`));
-      };
-      req.on('data', onData);
-      req.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-      req.once('error', reject);
-    });
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw new GatewayError('PARSE_ERROR', `Parse error: ${(err as Error).message}`);
-    }
+  private readJson(req: IncomingMessage): Promise<unknown> {
+    return readJsonBody(req, { bodyLimitBytes: this.bodyLimit, maxJsonDepth: this.limits.maxJsonDepth });
   }
 
   // ---------------------------------------------------------------- POST (2026-07-28 and 2025)
@@ -457,9 +456,9 @@ export class McpHandler {
     if (filter.toolsListChanged === true) honored.toolsListChanged = true;
     if (filter.promptsListChanged === true) honored.promptsListChanged = true;
     res.writeHead(200, SSE_HEADERS);
-    writeEvent(res, notificationMessage('notifications/subscriptions/acknowledged', { notifications: honored, _meta: { [META.subscriptionId]: id } }));
+    this.event(res, notificationMessage('notifications/subscriptions/acknowledged', { notifications: honored, _meta: { [META.subscriptionId]: id } }));
     if (Object.keys(honored).length === 0) {
-      writeEvent(res, resultMessage(id, { resultType: 'complete', _meta: { [META.subscriptionId]: id } }));
+      this.event(res, resultMessage(id, { resultType: 'complete', _meta: { [META.subscriptionId]: id } }));
       res.end();
       return;
     }
@@ -477,8 +476,8 @@ export class McpHandler {
     } catch (err) {
       return this.fail(res, err, idOf(body));
     }
-    if (message.kind === 'request' && message.method === 'initialize') return this.initialize(res, server, consumer, message.id, message.params);
-    const session = await this.requireSession(req, server);
+    if (message.kind === 'request' && message.method === 'initialize') return this.initialize(req, res, server, consumer, message.id, message.params);
+    const session = await this.requireSession(req, server, consumer);
     if (headerVersion !== undefined && !LEGACY_VERSIONS.includes(headerVersion as (typeof LEGACY_VERSIONS)[number])) {
       throw new GatewayError('INVALID_REQUEST', `Bad Request: Unsupported protocol version: ${headerVersion} (supported versions: ${LEGACY_VERSIONS.join(', ')})`);
     }
@@ -488,59 +487,171 @@ export class McpHandler {
     }
     const progressToken = (message.params._meta as { progressToken?: unknown } | undefined)?.progressToken;
     const wantsStream = progressToken !== undefined && (header(req, 'accept') ?? '').includes('text/event-stream');
-    const answer = await this.answerLegacy(session, server, consumer, req.headers, queryOf(req), message, wantsStream ? res : undefined, progressToken);
+    // A client that closes its request (or the connection) has abandoned the call: abort it.
+    const cancellation = new Cancellation();
+    let abandoned = false;
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      abandoned = true;
+      cancellation.cancel();
+    });
+    const answer = await this.answerLegacy(session, server, consumer, req.headers, queryOf(req), message, cancellation, wantsStream ? res : undefined, progressToken);
+    if (abandoned) return;
     if (wantsStream) {
-      writeEvent(res, answer);
+      this.event(res, answer);
       res.end();
     } else {
       this.send(res, 200, answer);
     }
   }
 
+  /**
+   * A JSON-RPC batch (2025-03-26): at most `maxBatchEntries` messages, run `batchConcurrency` at a
+   * time, answered in order within `maxBatchAnswerBytes`; closing the request aborts what runs.
+   */
   private async legacyBatch(req: IncomingMessage, res: ServerResponse, server: CompiledServer, consumer: CompiledConsumer | null, batch: unknown[]): Promise<void> {
     if (batch.length === 0) throw new GatewayError('INVALID_REQUEST', 'Invalid Request: empty batch');
+    const { maxBatchEntries, maxBatchAnswerBytes, batchConcurrency } = this.limits;
+    if (batch.length > maxBatchEntries) {
+      this.opts.onLimit?.('maxBatchEntries');
+      throw new GatewayError('BATCH_TOO_LARGE', `Invalid Request: a batch may hold at most ${maxBatchEntries} messages (maxBatchEntries); this one holds ${batch.length}`, { maxBatchEntries, entries: batch.length });
+    }
     if (batch.some((m) => (m as { params?: { _meta?: Record<string, unknown> } } | null)?.params?._meta?.[META.protocolVersion] !== undefined)) {
       throw new GatewayError('INVALID_REQUEST', 'Invalid Request: JSON-RPC batches may not contain requests for protocol revision 2026-07-28 or later');
     }
-    const session = await this.requireSession(req, server);
-    const answers: string[] = [];
-    for (const raw of batch) {
-      let message: JsonRpcMessage;
+    const session = await this.requireSession(req, server, consumer);
+    const gone = new Cancellation();
+    res.once('close', () => { if (!res.writableFinished) gone.cancel(); });
+    const query = queryOf(req);
+    const tooLarge = (id: JsonRpcId) => errorMessage(id, new GatewayError('BATCH_ANSWER_TOO_LARGE',
+      `the batch's answer would be over ${maxBatchAnswerBytes} bytes (maxBatchAnswerBytes); send this request on its own`, { maxBatchAnswerBytes }));
+    // Answers in the batch's order; the requests, with the size of the error that would replace
+    // their answer. The answer's size: the brackets, each answer and its comma.
+    const answers: (string | undefined)[] = new Array<string | undefined>(batch.length);
+    const requests: { at: number; message: Extract<JsonRpcMessage, { kind: 'request' }>; refusal: number }[] = [];
+    let bytes = 2;
+    for (let at = 0; at < batch.length; at++) {
+      const raw = batch[at];
       try {
-        message = classify(raw);
+        const message = classify(raw);
+        if (message.kind === 'request') requests.push({ at, message, refusal: Buffer.byteLength(tooLarge(message.id)) + 1 });
       } catch (err) {
-        answers.push(errorMessage(idOf(raw), toGatewayError(err)));
-        continue;
+        answers[at] = errorMessage(idOf(raw), toGatewayError(err));
+        bytes += Buffer.byteLength(answers[at] as string) + 1;
       }
-      if (message.kind === 'request') answers.push(await this.answerLegacy(session, server, consumer, req.headers, queryOf(req), message));
     }
-    if (answers.length === 0) return this.accepted(res);
-    this.send(res, 200, `[${answers.join(',')}]`);
+    // Room kept for the errors of the requests not answered yet, so that the whole answer stays within the cap.
+    let reserved = requests.reduce((sum, r) => sum + r.refusal, 0);
+    let full = bytes + reserved > maxBatchAnswerBytes;
+    let failure: unknown;
+    let next = 0;
+    const place = (at: number, answer: string, refusal: number) => {
+      answers[at] = answer;
+      bytes += Buffer.byteLength(answer) + 1;
+      reserved -= refusal;
+    };
+    const worker = async () => {
+      while (next < requests.length && !gone.cancelled && failure === undefined) {
+        const { at, message, refusal } = requests[next++] as (typeof requests)[number];
+        if (full) {
+          place(at, tooLarge(message.id), refusal);
+          continue;
+        }
+        const cancellation = new Cancellation();
+        const abort = () => cancellation.cancel();
+        gone.onCancel(abort);
+        try {
+          const answer = await this.answerLegacy(session, server, consumer, req.headers, query, message, cancellation);
+          if (!full && bytes + Buffer.byteLength(answer) + 1 + reserved - refusal <= maxBatchAnswerBytes) {
+            place(at, answer, refusal);
+          } else {
+            if (!full) this.opts.onLimit?.('maxBatchAnswerBytes');
+            full = true;
+            place(at, tooLarge(message.id), refusal);
+          }
+        } catch (err) {
+          // A 401/403 answers the whole request (with its headers): stop the other entries.
+          failure = err;
+          gone.cancel();
+        } finally {
+          gone.offCancel(abort);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(batchConcurrency, requests.length) }, worker));
+    if (failure !== undefined) throw failure;
+    if (gone.cancelled) return;
+    const list = answers.filter((a): a is string => a !== undefined);
+    if (list.length === 0) return this.accepted(res);
+    this.send(res, 200, `[${list.join(',')}]`);
   }
 
-  private async initialize(res: ServerResponse, server: CompiledServer, consumer: CompiledConsumer | null, id: JsonRpcId, params: Record<string, unknown>): Promise<void> {
+  /**
+   * What a session keeps of the client's initialize: its name, version and title, and its
+   * capabilities, within `sessionInfoMaxBytes` (an initialize over it is refused, naming the sizes).
+   */
+  private sessionInfo(params: Record<string, unknown>): Pick<SessionRecord, 'clientInfo' | 'capabilities'> {
+    const info = params.clientInfo;
+    let clientInfo: Record<string, string> | undefined;
+    if (typeof info === 'object' && info !== null) {
+      clientInfo = {};
+      for (const k of ['name', 'version', 'title'] as const) {
+        const v = (info as Record<string, unknown>)[k];
+        if (typeof v === 'string') clientInfo[k] = v;
+      }
+    }
+    const kept = { clientInfo, capabilities: params.capabilities };
+    const size = Buffer.byteLength(JSON.stringify(kept) ?? '');
+    const max = this.limits.sessionInfoMaxBytes;
+    if (size > max) {
+      this.opts.onLimit?.('sessionInfoMaxBytes');
+      throw new GatewayError('SESSION_INFO_TOO_LARGE', `Invalid params: initialize's clientInfo (name, version, title) and capabilities take ${size} bytes; a session keeps at most ${max} (sessionInfoMaxBytes)`, { size, sessionInfoMaxBytes: max });
+    }
+    return kept;
+  }
+
+  private async initialize(req: IncomingMessage, res: ServerResponse, server: CompiledServer, consumer: CompiledConsumer | null, id: JsonRpcId, params: Record<string, unknown>): Promise<void> {
     const result = initializeResult(server, params.protocolVersion);
-    const session: SessionRecord = {
-      id: randomUUID(), kind: 'streamable', namespace: server.namespace, server: server.name, protocolVersion: result.protocolVersion as string,
-      clientInfo: params.clientInfo, capabilities: params.capabilities, consumerId: consumer?.id ?? null, headers: {}, createdAt: Date.now(),
-    };
-    await this.opts.sessions.create(session);
-    res.setHeader('mcp-session-id', session.id);
+    try {
+      const session: SessionRecord = {
+        id: randomUUID(), kind: 'streamable', namespace: server.namespace, server: server.name, protocolVersion: result.protocolVersion as string,
+        ...this.sessionInfo(params), consumerId: consumer?.id ?? null, ...clientAddress(req), headers: {}, createdAt: Date.now(),
+      };
+      await this.createSession(session);
+      res.setHeader('mcp-session-id', session.id);
+    } catch (err) {
+      // Refused (too large, a cap, Redis away): the answer names the request.
+      return this.fail(res, err, id);
+    }
     this.send(res, 200, resultMessage(id, result));
   }
 
-  private async requireSession(req: IncomingMessage, server: CompiledServer, id = header(req, 'mcp-session-id')): Promise<SessionRecord> {
+  private async createSession(session: SessionRecord): Promise<void> {
+    try {
+      await this.opts.sessions.create(session);
+    } catch (err) {
+      if (err instanceof SessionLimitError) this.opts.onLimit?.(err.limit);
+      throw err;
+    }
+  }
+
+  /**
+   * The session a request names, of this server and opened with the request's consumer key: a
+   * session of another key (or opened with one, asked for without) is not found, as an unknown one.
+   */
+  private async requireSession(req: IncomingMessage, server: CompiledServer, consumer: CompiledConsumer | null, id = header(req, 'mcp-session-id')): Promise<SessionRecord> {
     if (!id) throw new GatewayError('SESSION_REQUIRED', 'Bad Request: Mcp-Session-Id header is required');
     const session = await this.opts.sessions.get(id);
-    if (!session || session.namespace !== server.namespace || session.server !== server.name) throw new GatewayError('SESSION_NOT_FOUND', 'Session not found');
+    if (!session || session.namespace !== server.namespace || session.server !== server.name || session.consumerId !== (consumer?.id ?? null)) {
+      throw new GatewayError('SESSION_NOT_FOUND', 'Session not found');
+    }
     return session;
   }
 
-  /** Answer one 2025-era request as a JSON-RPC message (result or error). */
-  private async answerLegacy(session: SessionRecord, server: CompiledServer, consumer: CompiledConsumer | null, headers: ClientHeaders, query: string, message: Extract<JsonRpcMessage, { kind: 'request' }>, progressStream?: ServerResponse, progressToken?: unknown): Promise<string> {
+  /** Answer one 2025-era request as a JSON-RPC message (result or error); `cancellation` aborts it. */
+  private async answerLegacy(session: SessionRecord, server: CompiledServer, consumer: CompiledConsumer | null, headers: ClientHeaders, query: string, message: Extract<JsonRpcMessage, { kind: 'request' }>, cancellation: Cancellation, progressStream?: ServerResponse, progressToken?: unknown): Promise<string> {
     if (!knowsMethod('legacy', message.method)) return errorMessage(message.id, new GatewayError('METHOD_NOT_FOUND', 'Method not found'));
     if (message.method === 'initialize') return errorMessage(message.id, new GatewayError('INVALID_REQUEST', 'Invalid Request: Server already initialized'));
-    const cancellation = new Cancellation();
     const key = `${session.id}:${String(message.id)}`;
     this.inflight.set(key, cancellation);
     // Legacy SSE: the GET's headers and query carry into the session's POSTs (sent to our message endpoint).
@@ -550,7 +661,7 @@ export class McpHandler {
     const ctx: CallContext = { era: 'legacy', server, consumer, clientHeaders: effectiveHeaders, clientQuery, cancellation };
     if (progressStream) progressStream.writeHead(200, SSE_HEADERS);
     const onProgress = progressStream
-      ? (progress: number, total?: number) => writeEvent(progressStream, notificationMessage('notifications/progress', { progressToken, progress, ...(total !== undefined ? { total } : {}) }))
+      ? (progress: number, total?: number) => this.event(progressStream, notificationMessage('notifications/progress', { progressToken, progress, ...(total !== undefined ? { total } : {}) }))
       : undefined;
     try {
       return resultMessage(message.id, await this.call(ctx, message.method, message.params, onProgress));
@@ -558,7 +669,7 @@ export class McpHandler {
       if (err instanceof GatewayError && (err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN') && !progressStream) throw err;
       return errorMessage(message.id, toGatewayError(err, this.opts.logger));
     } finally {
-      this.inflight.delete(key);
+      if (this.inflight.get(key) === cancellation) this.inflight.delete(key);
     }
   }
 
@@ -570,9 +681,9 @@ export class McpHandler {
     return result;
   }
 
-  private async openSessionStream(req: IncomingMessage, res: ServerResponse, server: CompiledServer): Promise<void> {
+  private async openSessionStream(req: IncomingMessage, res: ServerResponse, server: CompiledServer, consumer: CompiledConsumer | null): Promise<void> {
     if (!header(req, 'mcp-session-id')) throw new GatewayError('METHOD_NOT_ALLOWED', 'Method not allowed.', undefined, { allow: 'POST, DELETE' });
-    const session = await this.requireSession(req, server);
+    const session = await this.requireSession(req, server, consumer);
     if (!(header(req, 'accept') ?? '').includes('text/event-stream')) throw new GatewayError('NOT_ACCEPTABLE', 'Not Acceptable: Client must accept text/event-stream');
     // The new stream replaces the session's older one, here or on another replica.
     for (const s of [...this.streams]) if (s.sessionId === session.id) this.endStream(s);
@@ -589,14 +700,14 @@ export class McpHandler {
     req.once('close', () => this.endStream(held));
     if (req.destroyed) return this.endStream(held);
     res.writeHead(200, SSE_HEADERS);
-    res.write('retry: 1000\n\n');
+    this.guard.writeStream(res, 'retry: 1000\n\n');
     await this.resume(held, session, header(req, 'last-event-id'));
   }
 
   /** A message for a 2025 session stream: stored and sent, or queued while the stream is being resumed. */
   private deliver(s: HeldStream, message: string): void {
     if (s.pending) s.pending.push(message);
-    else void this.sendOnSessionStream(s, message);
+    else this.sendOnSessionStream(s, message).catch((err: unknown) => this.opts.logger.warn({ err }, 'could not send a stream message'));
   }
 
   /**
@@ -625,7 +736,7 @@ export class McpHandler {
         await this.opts.events.replayAfter(position as string, (eventId, message) => {
           if (message === '') return; // a priming point
           learn(message);
-          writeEvent(res, message, `${eventId}.${known}`);
+          this.event(res, message, `${eventId}.${known}`);
         });
       }
     } catch (err) {
@@ -642,20 +753,20 @@ export class McpHandler {
       known = now;
       await this.sendOnSessionStream(held, notificationMessage('notifications/prompts/list_changed'), known);
     }
-    for (const message of queued) void this.sendOnSessionStream(held, message);
+    for (const message of queued) this.deliver(held, message);
     if (session.protocolVersion >= PRIMING_SINCE) {
       try {
         const id = await this.opts.events.append(session.id, '');
-        if (!res.writableEnded) res.write(`id: ${id}.${this.digest(held.serverKey)}\ndata: \n\n`);
+        this.guard.writeStream(res, `id: ${id}.${this.digest(held.serverKey)}\ndata: \n\n`);
       } catch (err) {
         this.opts.logger.warn({ err }, 'could not store a stream priming point');
       }
     }
   }
 
-  private async endSession(req: IncomingMessage, res: ServerResponse, server: CompiledServer): Promise<void> {
+  private async endSession(req: IncomingMessage, res: ServerResponse, server: CompiledServer, consumer: CompiledConsumer | null): Promise<void> {
     if (!header(req, 'mcp-session-id')) throw new GatewayError('METHOD_NOT_ALLOWED', 'Method not allowed.', undefined, { allow: 'POST' });
-    const session = await this.requireSession(req, server);
+    const session = await this.requireSession(req, server, consumer);
     await this.opts.sessions.delete(session.id);
     for (const s of [...this.streams]) if (s.sessionId === session.id) this.endStream(s);
     // And the session's stream if another replica holds it.
@@ -675,26 +786,44 @@ export class McpHandler {
     if (query !== '') headers[SSE_QUERY] = query;
     const session: SessionRecord = {
       id: randomUUID(), kind: 'sse', namespace: server.namespace, server: server.name, protocolVersion: '2024-11-05',
-      consumerId: consumer?.id ?? null, headers, createdAt: Date.now(),
+      consumerId: consumer?.id ?? null, ...clientAddress(req), headers, createdAt: Date.now(),
     };
-    await this.opts.sessions.create(session);
+    await this.createSession(session);
     const held: HeldStream = { res, serverKey: server.key, keepAliveSessionId: session.id, consumerId: session.consumerId };
-    const unsubscribe = await this.opts.bus.subscribe(sseChannel(session.id), (payload) => writeEvent(res, payload));
+    let unsubscribe: (() => Promise<void>) | undefined;
+    let ended = false;
+    // The stream is where the session's answers go: when it closes, the session ends and its calls
+    // are abandoned, here and on the other replicas. Nothing of this may throw (Redis may be away).
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      this.streams.delete(held);
+      this.cancelSessionCalls(session.id);
+      this.opts.bus.publish(CANCEL_CHANNEL, session.id).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not forward the end of a legacy SSE session\'s calls'));
+      unsubscribe?.().catch((err: unknown) => this.opts.logger.debug({ err }, 'could not unsubscribe a closed legacy SSE stream'));
+      this.opts.sessions.delete(session.id).catch((err: unknown) => this.opts.logger.warn({ err, session: session.id }, 'could not delete the session of a closed legacy SSE stream; it expires when idle'));
+    };
+    req.once('close', end);
+    try {
+      unsubscribe = await this.opts.bus.subscribe(sseChannel(session.id), (payload) => this.event(res, payload));
+    } catch (err) {
+      end();
+      throw err;
+    }
+    if (ended) {
+      unsubscribe().catch(() => undefined);
+      return;
+    }
     held.close = unsubscribe;
     res.writeHead(200, SSE_HEADERS);
     this.streams.add(held);
     const base = `/mcp/${path.replace(/\/sse\/?$/, '')}`;
-    res.write(`event: endpoint\ndata: ${base}/message?sessionId=${session.id}\n\n`);
-    req.once('close', () => {
-      this.streams.delete(held);
-      void unsubscribe();
-      void this.opts.sessions.delete(session.id);
-    });
+    this.guard.writeStream(res, `event: endpoint\ndata: ${base}/message?sessionId=${session.id}\n\n`);
   }
 
   private async legacySseMessage(req: IncomingMessage, res: ServerResponse, server: CompiledServer, consumer: CompiledConsumer | null, sessionId: string | null): Promise<void> {
     if (!sessionId) throw new GatewayError('SESSION_REQUIRED', 'Bad Request: the sessionId query parameter is required');
-    const session = await this.requireSession(req, server, sessionId);
+    const session = await this.requireSession(req, server, consumer, sessionId);
     const body = await this.readJson(req);
     let message: JsonRpcMessage;
     try {
@@ -710,22 +839,25 @@ export class McpHandler {
     }
     if (message.kind !== 'request') return;
     let answer: string;
-    if (message.method === 'initialize') {
-      const result = initializeResult(server, message.params.protocolVersion);
-      await this.opts.sessions.create({ ...session, protocolVersion: result.protocolVersion as string, clientInfo: message.params.clientInfo, capabilities: message.params.capabilities });
-      answer = resultMessage(message.id, result);
-    } else {
-      try {
-        answer = await this.answerLegacy(session, server, consumer, req.headers, '', message);
-      } catch (err) {
-        answer = errorMessage(message.id, toGatewayError(err, this.opts.logger));
+    const cancellation = new Cancellation();
+    try {
+      if (message.method === 'initialize') {
+        const info = this.sessionInfo(message.params);
+        const result = initializeResult(server, message.params.protocolVersion);
+        await this.opts.sessions.create({ ...session, protocolVersion: result.protocolVersion as string, ...info });
+        answer = resultMessage(message.id, result);
+      } else {
+        // Aborted when the session's stream closes (cancelSessionCalls), not with this POST.
+        answer = await this.answerLegacy(session, server, consumer, req.headers, '', message, cancellation);
       }
+    } catch (err) {
+      answer = errorMessage(message.id, toGatewayError(err, this.opts.logger));
     }
     const receivers = await this.opts.bus.publish(sseChannel(session.id), answer).catch((err: unknown) => {
       this.opts.logger.warn({ err, session: session.id }, 'could not deliver a legacy SSE answer');
       return -1;
     });
-    if (receivers === 0) {
+    if (receivers === 0 && !cancellation.cancelled) {
       // No replica holds the stream (its holder died): end the session, so the client's next
       // POST gets 404 and it reconnects, instead of answers vanishing until the session expires.
       this.opts.logger.warn({ session: session.id }, 'legacy SSE answer lost: no replica holds the session stream; ending the session');
@@ -748,6 +880,7 @@ export class McpHandler {
     // A content-length makes the answer one write instead of a chunked stream.
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
+    this.guard.watch(res);
   }
 
   /** The one place an error becomes an HTTP answer. */
@@ -755,7 +888,7 @@ export class McpHandler {
     const e = toGatewayError(err, this.opts.logger);
     if (res.headersSent) {
       if (!res.writableEnded) {
-        writeEvent(res, errorMessage(id, e));
+        this.event(res, errorMessage(id, e));
         res.end();
       }
       return;
@@ -772,13 +905,19 @@ function toGatewayError(err: unknown, logger?: Logger): GatewayError {
     logger?.warn({ err: err.message }, 'session state unavailable');
     return new GatewayError('SERVICE_UNAVAILABLE', `Service Unavailable: ${err.message}; retry shortly`, undefined, { 'retry-after': '1' });
   }
+  if (err instanceof SessionLimitError) {
+    return err.limit === 'maxSessions'
+      ? new GatewayError('SESSION_CAPACITY', `Service Unavailable: ${err.message}; retry later`, { limit: err.limit, max: err.max }, { 'retry-after': '30' })
+      : new GatewayError('SESSION_LIMIT', `Too Many Sessions: ${err.message}`, { limit: err.limit, max: err.max });
+  }
   logger?.error({ err }, 'MCP request failed');
   return new GatewayError('INTERNAL_ERROR', 'Internal error');
 }
 
-function writeEvent(res: ServerResponse, data: string, id?: string): void {
-  if (res.writableEnded) return;
-  res.write(`${id ? `id: ${id}\n` : ''}event: message\ndata: ${data}\n\n`);
+/** Where a request comes from, for the per-address session cap. */
+function clientAddress(req: IncomingMessage): { clientAddress?: string } {
+  const address = req.socket.remoteAddress;
+  return address ? { clientAddress: address } : {};
 }
 
 /** Each consumer key's grants, as comparable text (`*` for every server of its namespace). */

@@ -113,13 +113,21 @@ function promptTemplate(text: string): Template {
   return t;
 }
 
+/** A tools/call result reporting an input error to the model. */
+function inputError(text: string): Record<string, unknown> {
+  return { content: [{ type: 'text', text }], isError: true };
+}
+
 /** Options of tools/call beyond the context. */
 export interface CallOptions {
   /** Called with progress updates when the client asked for them. */
   onProgress?: (progress: number, total?: number, message?: string) => void;
 }
 
-/** Answer one request. Throws GatewayError for protocol errors (unknown tool, bad params...). */
+/**
+ * Answer one request. Throws GatewayError for protocol errors (unknown tool, malformed params...);
+ * arguments that do not fit the tool are a result with `isError: true`.
+ */
 export async function handleRequest(ctx: CallContext, method: string, params: Record<string, unknown>, options: CallOptions = {}): Promise<Record<string, unknown>> {
   const { server } = ctx;
   switch (method) {
@@ -150,10 +158,18 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new GatewayError('INVALID_PARAMS', "Invalid params: 'arguments' must be an object");
       // `raw` was parsed from this request alone: the validator may fill in defaults on it.
       const args = raw as Record<string, unknown>;
+      // Input errors are tool results (SEP-1303), so that the model reads them and corrects its call.
       const problem = tool.validate(args);
-      if (problem) throw new GatewayError('INVALID_PARAMS', `Invalid arguments for tool ${name}: ${problem}`);
+      if (problem) return inputError(`Invalid arguments for tool ${name}: ${problem}`);
       options.onProgress?.(0, 1);
-      const result: CallToolResult = await tool.executor.execute({ args, clientHeaders: ctx.clientHeaders, clientQuery: ctx.clientQuery, cancellation: ctx.cancellation });
+      let result: CallToolResult;
+      try {
+        result = await tool.executor.execute({ args, clientHeaders: ctx.clientHeaders, clientQuery: ctx.clientQuery, cancellation: ctx.cancellation });
+      } catch (err) {
+        // The executor refuses an argument's value (a path that climbs out, a header with control characters).
+        if (err instanceof GatewayError && err.code === 'INVALID_PARAMS') return inputError(`Invalid arguments for tool ${name}: ${err.message}`);
+        throw err;
+      }
       options.onProgress?.(1, 1);
       return result as unknown as Record<string, unknown>;
     }

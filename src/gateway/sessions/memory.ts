@@ -1,52 +1,112 @@
 import { EventEmitter } from 'node:events';
+import type { SessionLimits } from '../limits.js';
+import { NO_SESSION_LIMITS } from '../limits.js';
+import { SessionLimitError, sessionOwners } from './types.js';
 import type { EventStore, MessageBus, SessionRecord, SessionStore } from './types.js';
 
-/** Sessions in this process's memory, reaped after `idleMs` without use. */
-export class MemorySessionStore implements SessionStore {
-  private readonly sessions = new Map<string, { session: SessionRecord; expires: number }>();
-  private readonly timer: NodeJS.Timeout;
+interface HeldSession {
+  session: SessionRecord;
+  expires: number;
+  owners: { key?: string; addr?: string };
+}
 
-  constructor(private readonly idleMs: number, now: () => number = Date.now) {
+/**
+ * Sessions in this process's memory, reaped after `idleMs` without use, capped by `limits`. The
+ * map is kept in order of last use (each use moves a session to its end), so the least recently
+ * used session, the one evicted first at the global cap, is its first.
+ */
+export class MemorySessionStore implements SessionStore {
+  private readonly sessions = new Map<string, HeldSession>();
+  /** Sessions per owner (`key:…`, `addr:…`). */
+  private readonly owned = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly now: () => number;
+
+  constructor(private readonly idleMs: number, now: () => number = Date.now, private readonly limits: SessionLimits = NO_SESSION_LIMITS) {
     this.now = now;
     this.timer = setInterval(() => this.reap(), Math.min(60_000, Math.max(1000, idleMs / 4)));
     this.timer.unref();
   }
 
-  private readonly now: () => number;
-
   /** Drop expired sessions (also runs on a timer). */
   reap(): void {
     const t = this.now();
-    for (const [id, s] of this.sessions) if (s.expires <= t) this.sessions.delete(id);
+    for (const [id, s] of this.sessions) if (s.expires <= t) this.forget(id, s);
+  }
+
+  private forget(id: string, s: HeldSession): void {
+    this.sessions.delete(id);
+    for (const owner of [s.owners.key, s.owners.addr]) {
+      if (owner === undefined) continue;
+      const n = (this.owned.get(owner) ?? 1) - 1;
+      if (n > 0) this.owned.set(owner, n);
+      else this.owned.delete(owner);
+    }
   }
 
   async create(session: SessionRecord): Promise<void> {
-    this.sessions.set(session.id, { session, expires: this.now() + this.idleMs });
+    const t = this.now();
+    const existing = this.sessions.get(session.id);
+    if (existing && existing.expires > t) {
+      this.sessions.delete(session.id);
+      this.sessions.set(session.id, { ...existing, session, expires: t + this.idleMs });
+      return;
+    }
+    if (existing) this.forget(session.id, existing);
+    const owners = sessionOwners(session);
+    const { maxSessions, maxSessionsPerKey, maxSessionsPerAddress, sessionEvictIdleMs } = this.limits;
+    if (owners.key !== undefined && maxSessionsPerKey > 0 && (this.owned.get(owners.key) ?? 0) >= maxSessionsPerKey) {
+      this.reap();
+      if ((this.owned.get(owners.key) ?? 0) >= maxSessionsPerKey) throw new SessionLimitError('maxSessionsPerKey', maxSessionsPerKey);
+    }
+    if (owners.addr !== undefined && maxSessionsPerAddress > 0 && (this.owned.get(owners.addr) ?? 0) >= maxSessionsPerAddress) {
+      this.reap();
+      if ((this.owned.get(owners.addr) ?? 0) >= maxSessionsPerAddress) throw new SessionLimitError('maxSessionsPerAddress', maxSessionsPerAddress);
+    }
+    if (maxSessions > 0 && this.sessions.size >= maxSessions) {
+      this.reap();
+      while (this.sessions.size >= maxSessions) {
+        const [id, oldest] = this.sessions.entries().next().value as [string, HeldSession];
+        // Its last use was `idleMs` before its expiry.
+        if (t - (oldest.expires - this.idleMs) < sessionEvictIdleMs) throw new SessionLimitError('maxSessions', maxSessions);
+        this.forget(id, oldest);
+      }
+    }
+    this.sessions.set(session.id, { session, expires: t + this.idleMs, owners });
+    for (const owner of [owners.key, owners.addr]) if (owner !== undefined) this.owned.set(owner, (this.owned.get(owner) ?? 0) + 1);
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
+    return this.use(id)?.session;
+  }
+
+  /** The session, refreshed and moved to the end of the use order. */
+  private use(id: string): HeldSession | undefined {
     const s = this.sessions.get(id);
     if (!s) return undefined;
     const t = this.now();
     if (s.expires <= t) {
-      this.sessions.delete(id);
+      this.forget(id, s);
       return undefined;
     }
     s.expires = t + this.idleMs;
-    return s.session;
+    this.sessions.delete(id);
+    this.sessions.set(id, s);
+    return s;
   }
 
   async touch(ids: readonly string[]): Promise<Set<string>> {
     const live = new Set<string>();
-    for (const id of ids) if (await this.get(id)) live.add(id);
+    for (const id of ids) if (this.use(id)) live.add(id);
     return live;
   }
 
   async delete(id: string): Promise<void> {
-    this.sessions.delete(id);
+    const s = this.sessions.get(id);
+    if (s) this.forget(id, s);
   }
 
-  /** How many sessions are live. */
+  /** How many sessions are held (expired ones until they are reaped). */
   get size(): number {
     return this.sessions.size;
   }
@@ -54,6 +114,7 @@ export class MemorySessionStore implements SessionStore {
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.sessions.clear();
+    this.owned.clear();
   }
 }
 

@@ -5,6 +5,10 @@
  * Key layout (prefix default `mcpgate:`):
  *   `{prefix}session:{id}`     JSON `{ v: 1, s: record-without-headers, h?: sealed headers }`, PX = idle time,
  *                              refreshed by every get (GETEX … PX);
+ *   `{prefix}sessions`         a sorted set of the live session ids, scored by when each expires (last use +
+ *                              idle time, in µs by Redis's clock): the use order the global cap evicts by;
+ *   `{prefix}session-owners`   a hash: session id → the owners it counts for (`key:{consumer}`, `addr:{address}`);
+ *   `{prefix}sessions-of:{owner}`  a set of the session ids of one consumer key or client address (per-owner caps);
  *   `{prefix}session-key`      32 random bytes (base64) every replica derives the header key from, when no
  *                              encryption key is configured (created with SET NX, no expiry);
  *   `{prefix}events:{stream}`  a Redis stream per resumable stream, field `m` = the message; trimmed to
@@ -12,6 +16,11 @@
  *                              after the last append.
  * Channels are exactly the names the handler gives (no prefix), so `PSUBSCRIBE mcp-server-sse:*` shows
  * the legacy SSE traffic as Higress operators expect.
+ *
+ * The session caps (`SessionLimits`) count what is in Redis, so they hold across all replicas; the
+ * bookkeeping of expired sessions is dropped by the next create (at most 1000 a call), and the session
+ * scripts below keep the record, the sorted set and the owner sets in step atomically. (The scripts
+ * reach keys they compute, as a single Redis allows; Redis Cluster is not supported.)
  *
  * Faults: nothing waits for Redis. Commands are not queued while disconnected (they fail at once), every
  * command has a timeout, in-flight commands fail when the connection drops and are never replayed later,
@@ -22,8 +31,10 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import type { Logger } from '../../lib/logger.js';
+import type { SessionLimits } from '../limits.js';
+import { NO_SESSION_LIMITS } from '../limits.js';
 import { HeaderCipher } from './header-cipher.js';
-import { SessionStateUnavailableError } from './types.js';
+import { SessionLimitError, SessionStateUnavailableError, sessionOwners } from './types.js';
 import type { EventStore, MessageBus, SessionRecord, SessionStore } from './types.js';
 
 export interface RedisStateOptions {
@@ -31,6 +42,8 @@ export interface RedisStateOptions {
   keyPrefix?: string;
   /** A session's idle time to live, refreshed by each use. */
   sessionIdleMs: number;
+  /** Caps on the sessions held (across every replica on this Redis); none when omitted. */
+  limits?: SessionLimits;
   /**
    * Secret the forwarded-headers key is derived from (scrypt); every replica must have the same. When
    * unset, a random key is created in Redis (`{prefix}session-key`) and shared by all replicas: the
@@ -119,7 +132,7 @@ export function createRedisState(url: string, opts: RedisStateOptions): RedisSta
     clearInterval(heartbeat);
     await quit(cmd);
   };
-  const sessions = new RedisSessionStore(cmd, { keyPrefix: o.keyPrefix, idleMs: o.sessionIdleMs, encryptionKey: o.encryptionKey, logger: o.logger }, release);
+  const sessions = new RedisSessionStore(cmd, { keyPrefix: o.keyPrefix, idleMs: o.sessionIdleMs, encryptionKey: o.encryptionKey, logger: o.logger, limits: o.limits }, release);
   const bus = new RedisMessageBus(cmd, sub, o.logger, release);
   const events = new RedisEventStore(cmd, { keyPrefix: o.keyPrefix, maxLen: o.eventsMaxLen, maxAgeMs: o.eventsMaxAgeMs }, release);
   const healthy = () => users === 3 && cmd.status === 'ready' && bus.healthy();
@@ -148,7 +161,102 @@ interface StoredSession {
   h?: string;
 }
 
-/** Sessions in Redis: one key per session, idle TTL refreshed on every get, headers encrypted at rest. */
+/**
+ * Now in µs by Redis's clock (uses a millisecond apart keep their order), and `forget(id)`: drop a
+ * session's bookkeeping (not its record).
+ */
+const SESSION_LUA_PRELUDE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local function forget(prefix, sid)
+  local owners = redis.call('HGET', prefix .. 'session-owners', sid)
+  if owners then
+    for owner in string.gmatch(owners, '[^\\n]+') do redis.call('SREM', prefix .. 'sessions-of:' .. owner, sid) end
+    redis.call('HDEL', prefix .. 'session-owners', sid)
+  end
+  redis.call('ZREM', prefix .. 'sessions', sid)
+end`;
+
+/**
+ * Create (or replace) a session under the caps. KEYS: record, sorted set, owners hash. ARGV: id,
+ * record, idle ms, maxSessions, maxSessionsPerKey, maxSessionsPerAddress, evict-idle ms, prefix, key
+ * owner, address owner ('' for none). Answers {0, evicted} or {1|2|3, evicted} for the cap that refused.
+ */
+const CREATE_SESSION_SCRIPT = `${SESSION_LUA_PRELUDE}
+local id, doc, idle = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local maxAll, maxKey, maxAddr, evictIdle = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local prefix, keyOwner, addrOwner = ARGV[8], ARGV[9], ARGV[10]
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('SET', KEYS[1], doc, 'PX', idle)
+  redis.call('ZADD', KEYS[2], now + idle * 1000, id)
+  return {0, 0}
+end
+for _, sid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)) do
+  local ttl = redis.call('PTTL', prefix .. 'session:' .. sid)
+  if ttl > 0 then redis.call('ZADD', KEYS[2], now + ttl * 1000, sid) else forget(prefix, sid) end
+end
+if keyOwner ~= '' and maxKey > 0 and redis.call('SCARD', prefix .. 'sessions-of:' .. keyOwner) >= maxKey then return {2, 0} end
+if addrOwner ~= '' and maxAddr > 0 and redis.call('SCARD', prefix .. 'sessions-of:' .. addrOwner) >= maxAddr then return {3, 0} end
+local evicted = 0
+if maxAll > 0 then
+  local n = redis.call('ZCARD', KEYS[2])
+  while n >= maxAll do
+    local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    if now - (tonumber(oldest[2]) - idle * 1000) < evictIdle * 1000 then return {1, evicted} end
+    redis.call('DEL', prefix .. 'session:' .. oldest[1])
+    forget(prefix, oldest[1])
+    evicted = evicted + 1
+    n = n - 1
+  end
+end
+redis.call('SET', KEYS[1], doc, 'PX', idle)
+redis.call('ZADD', KEYS[2], now + idle * 1000, id)
+local owners = {}
+for _, owner in ipairs({keyOwner, addrOwner}) do
+  if owner ~= '' then
+    redis.call('SADD', prefix .. 'sessions-of:' .. owner, id)
+    owners[#owners + 1] = owner
+  end
+end
+if #owners > 0 then redis.call('HSET', KEYS[3], id, table.concat(owners, '\\n')) end
+return {0, evicted}`;
+
+/** Read a session and refresh its idle time and its place in the use order. KEYS: record, sorted set. ARGV: idle ms, id. */
+const GET_SESSION_SCRIPT = `
+local v = redis.call('GETEX', KEYS[1], 'PX', ARGV[1])
+if v then
+  local t = redis.call('TIME')
+  redis.call('ZADD', KEYS[2], tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(ARGV[1]) * 1000, ARGV[2])
+end
+return v`;
+
+/** Refresh many sessions. KEYS: sorted set, then the records. ARGV: idle ms, then the ids. Answers 1/0 per id. */
+const TOUCH_SESSIONS_SCRIPT = `${SESSION_LUA_PRELUDE}
+local idle = tonumber(ARGV[1])
+local out = {}
+for i = 2, #KEYS do
+  local found = redis.call('PEXPIRE', KEYS[i], idle)
+  if found == 1 then redis.call('ZADD', KEYS[1], now + idle * 1000, ARGV[i]) end
+  out[#out + 1] = found
+end
+return out`;
+
+/** Delete a session and its bookkeeping. KEYS: record. ARGV: id, prefix. */
+const DELETE_SESSION_SCRIPT = `${SESSION_LUA_PRELUDE}
+redis.call('DEL', KEYS[1])
+forget(ARGV[2], ARGV[1])
+return 1`;
+
+const CAPS = ['', 'maxSessions', 'maxSessionsPerKey', 'maxSessionsPerAddress'] as const;
+
+type WithSessionScripts = {
+  mcpgateCreateSession(record: string, all: string, owners: string, ...argv: (string | number)[]): Promise<[number, number]>;
+  mcpgateGetSession(record: string, all: string, idleMs: number, id: string): Promise<string | null>;
+  mcpgateTouchSessions(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number[]>;
+  mcpgateDeleteSession(record: string, id: string, prefix: string): Promise<number>;
+};
+
+/** Sessions in Redis: one key per session, idle TTL refreshed on every get, headers encrypted at rest, caps across replicas. */
 export class RedisSessionStore implements SessionStore {
   private readonly prefix: string;
   /** The key new headers are sealed with. */
@@ -159,13 +267,23 @@ export class RedisSessionStore implements SessionStore {
   private material?: Buffer;
   private lastKeyReload = 0;
   private closed = false;
+  private readonly limits: SessionLimits;
+  private readonly scripts: WithSessionScripts;
 
   constructor(
     private readonly redis: Redis,
-    private readonly o: { keyPrefix?: string; idleMs: number; encryptionKey?: string; logger: Logger },
+    private readonly o: { keyPrefix?: string; idleMs: number; encryptionKey?: string; logger: Logger; limits?: SessionLimits | undefined },
     private readonly release: () => Promise<void> = async () => quit(redis),
   ) {
     this.prefix = o.keyPrefix ?? DEFAULTS.keyPrefix;
+    this.limits = o.limits ?? NO_SESSION_LIMITS;
+    this.scripts = redis as unknown as WithSessionScripts;
+    if (typeof this.scripts.mcpgateCreateSession !== 'function') {
+      redis.defineCommand('mcpgateCreateSession', { numberOfKeys: 3, lua: CREATE_SESSION_SCRIPT });
+      redis.defineCommand('mcpgateGetSession', { numberOfKeys: 2, lua: GET_SESSION_SCRIPT });
+      redis.defineCommand('mcpgateTouchSessions', { lua: TOUCH_SESSIONS_SCRIPT });
+      redis.defineCommand('mcpgateDeleteSession', { numberOfKeys: 1, lua: DELETE_SESSION_SCRIPT });
+    }
     if (o.encryptionKey) {
       this.current = this.loadCipher();
       this.current.catch(() => { this.current = undefined; });
@@ -220,12 +338,19 @@ export class RedisSessionStore implements SessionStore {
       const cipher = await guard(this.redis, 'load the session encryption key', () => this.cipher());
       doc.h = cipher.seal(headers, session.id);
     }
-    await guard(this.redis, 'store a session', () => this.redis.set(this.key(session.id), JSON.stringify(doc), 'PX', this.o.idleMs));
+    const owners = sessionOwners(session);
+    const { maxSessions, maxSessionsPerKey, maxSessionsPerAddress, sessionEvictIdleMs } = this.limits;
+    const [refused, evicted] = await guard(this.redis, 'store a session', () => this.scripts.mcpgateCreateSession(
+      this.key(session.id), `${this.prefix}sessions`, `${this.prefix}session-owners`,
+      session.id, JSON.stringify(doc), this.o.idleMs, maxSessions, maxSessionsPerKey, maxSessionsPerAddress, sessionEvictIdleMs, this.prefix, owners.key ?? '', owners.addr ?? ''));
+    if (evicted > 0) this.o.logger.info({ evicted, maxSessions }, 'evicted the least recently used idle sessions to make room (maxSessions)');
+    const cap = CAPS[refused];
+    if (cap) throw new SessionLimitError(cap, this.limits[cap]);
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
     this.assertOpen();
-    const raw = await guard(this.redis, 'read a session', () => this.redis.getex(this.key(id), 'PX', this.o.idleMs));
+    const raw = await guard(this.redis, 'read a session', () => this.scripts.mcpgateGetSession(this.key(id), `${this.prefix}sessions`, this.o.idleMs, id));
     if (raw === null) return undefined;
     let doc: StoredSession;
     try {
@@ -269,19 +394,18 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /**
-   * One pipelined PEXPIRE per session, in batches: no record is read or parsed, which matters
-   * when a replica holds thousands of streams (every 15 s).
+   * One script call per batch of sessions (a PEXPIRE and a use-order update each): no record is
+   * read or parsed, which matters when a replica holds thousands of streams (every 15 s).
    */
   async touch(ids: readonly string[]): Promise<Set<string>> {
     this.assertOpen();
     const live = new Set<string>();
     for (let i = 0; i < ids.length; i += TOUCH_BATCH) {
       const batch = ids.slice(i, i + TOUCH_BATCH);
-      const pipeline = this.redis.pipeline();
-      for (const id of batch) pipeline.pexpire(this.key(id), this.o.idleMs);
-      const replies = await guard(this.redis, 'refresh sessions', () => pipeline.exec());
-      replies?.forEach(([err, found], j) => {
-        if (!err && found === 1) live.add(batch[j] as string);
+      const found = await guard(this.redis, 'refresh sessions', () => this.scripts.mcpgateTouchSessions(
+        batch.length + 1, `${this.prefix}sessions`, ...batch.map((id) => this.key(id)), this.o.idleMs, ...batch));
+      found.forEach((f, j) => {
+        if (f === 1) live.add(batch[j] as string);
       });
     }
     return live;
@@ -289,7 +413,7 @@ export class RedisSessionStore implements SessionStore {
 
   async delete(id: string): Promise<void> {
     this.assertOpen();
-    await guard(this.redis, 'delete a session', () => this.redis.del(this.key(id)));
+    await guard(this.redis, 'delete a session', () => this.scripts.mcpgateDeleteSession(this.key(id), id, this.prefix));
   }
 
   async close(): Promise<void> {
@@ -376,7 +500,7 @@ export class RedisMessageBus implements MessageBus {
       if (done) return;
       done = true;
       c.handlers.delete(handler);
-      // Never rejects (callers do `void unsubscribe()`): when Redis is away the subscription is gone anyway.
+      // Never rejects: when Redis is away the subscription is gone anyway.
       await this.reconcile(channel, c).catch((err: unknown) => this.logger.debug({ channel, err: errorText(err) }, 'unsubscribe failed'));
     };
   }
@@ -415,12 +539,12 @@ export class RedisMessageBus implements MessageBus {
     const wanted = [...this.channels].filter(([, c]) => c.handlers.size > 0 && !c.subscribed);
     if (wanted.length === 0) return;
     this.resyncing += 1;
-    void Promise.allSettled(wanted.map(([name, c]) => this.reconcile(name, c))).then((results) => {
+    Promise.allSettled(wanted.map(([name, c]) => this.reconcile(name, c))).then((results) => {
       this.resyncing -= 1;
       const failed = results.filter((r) => r.status === 'rejected').length;
       if (failed > 0) this.logger.warn({ failed, of: wanted.length }, 'could not subscribe again to some channels after a Redis reconnect; retrying on the next reconnect');
       else this.logger.info({ channels: wanted.length }, 'subscriptions restored after a Redis reconnect');
-    });
+    }).catch((err: unknown) => this.logger.error({ err }, 'restoring subscriptions failed'));
   }
 
   private dispatch(channel: string, payload: string): void {

@@ -11,7 +11,9 @@ import { createLogger } from '../../lib/logger.js';
 import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './memory.js';
 import { createRedisState } from './redis.js';
 import type { RedisState } from './redis.js';
-import { sseChannel, streamChannel } from './types.js';
+import type { SessionLimits } from '../limits.js';
+import { NO_SESSION_LIMITS } from '../limits.js';
+import { SessionLimitError, sseChannel, streamChannel } from './types.js';
 import type { EventStore, MessageBus, SessionRecord, SessionStore } from './types.js';
 import { dropKeys, redisAvailable, testKeyPrefix } from '../../../test/support/redis.js';
 
@@ -28,6 +30,7 @@ interface Replica {
 interface Options {
   idleMs?: number;
   eventsMaxLen?: number;
+  limits?: Partial<SessionLimits>;
 }
 
 interface Subject {
@@ -43,7 +46,7 @@ const closers: (() => Promise<void>)[] = [];
 const memory: Subject = {
   name: 'memory',
   async replicas(o = {}) {
-    const r: Replica = { sessions: new MemorySessionStore(o.idleMs ?? 60_000), bus: new MemoryMessageBus(), events: new MemoryEventStore(o.eventsMaxLen) };
+    const r: Replica = { sessions: new MemorySessionStore(o.idleMs ?? 60_000, Date.now, { ...NO_SESSION_LIMITS, ...o.limits }), bus: new MemoryMessageBus(), events: new MemoryEventStore(o.eventsMaxLen) };
     closers.push(async () => { await r.sessions.close(); await r.bus.close(); await r.events.close(); });
     return [r, r];
   },
@@ -54,7 +57,9 @@ const prefixes: string[] = [];
 async function redisPair(o: Options & { encryptionKeys?: [string | undefined, string | undefined]; prefix?: string } = {}): Promise<[RedisState, RedisState]> {
   const prefix = o.prefix ?? testKeyPrefix();
   prefixes.push(prefix);
-  const make = (encryptionKey?: string) => createRedisState(redis.url, { keyPrefix: prefix, sessionIdleMs: o.idleMs ?? 60_000, eventsMaxLen: o.eventsMaxLen, encryptionKey, logger });
+  const make = (encryptionKey?: string) => createRedisState(redis.url, {
+    keyPrefix: prefix, sessionIdleMs: o.idleMs ?? 60_000, eventsMaxLen: o.eventsMaxLen, encryptionKey, logger, limits: { ...NO_SESSION_LIMITS, ...o.limits },
+  });
   const pair: [RedisState, RedisState] = [make(o.encryptionKeys?.[0]), make(o.encryptionKeys?.[1])];
   for (const s of pair) closers.push(() => s.close());
   for (const s of pair) assert.ok(await s.ready(30_000), 'Redis state became healthy');
@@ -145,9 +150,66 @@ for (const subject of [memory, redisSubject]) {
       // An idle time no busy machine reaches while 2,500 sessions are created.
       const [a, b] = await subject.replicas({ idleMs: 600_000 });
       const many = Array.from({ length: 2500 }, () => record({ headers: {} }));
-      // Created 100 at a time: a burst of 2,500 commands on a busy machine would meet the command timeout.
+      // 100 at a time: 2,500 at once would queue behind each other past the 1 s command timeout on a busy machine.
       for (let i = 0; i < many.length; i += 100) await Promise.all(many.slice(i, i + 100).map((r) => a.sessions.create(r)));
       assert.equal((await b.sessions.touch(many.map((r) => r.id))).size, 2500, 'more than one batch');
+    });
+
+    it('caps sessions per consumer key and per client address across replicas; ending or replacing one changes the count as it should', async () => {
+      const [a, b] = await subject.replicas({ limits: { maxSessionsPerKey: 3, maxSessionsPerAddress: 4 } });
+      const mine = [record({ consumerId: 'k1' }), record({ consumerId: 'k1', clientAddress: '10.0.0.9' }), record({ consumerId: 'k1' })];
+      await a.sessions.create(mine[0] as SessionRecord);
+      await b.sessions.create(mine[1] as SessionRecord);
+      await a.sessions.create(mine[2] as SessionRecord);
+      const refused = await b.sessions.create(record({ consumerId: 'k1' })).then(() => undefined, (err: unknown) => err);
+      assert.ok(refused instanceof SessionLimitError, String(refused));
+      assert.equal(refused.limit, 'maxSessionsPerKey');
+      assert.equal(refused.max, 3);
+      // Replacing one (a legacy SSE initialize) is no new session; another key is counted apart.
+      await b.sessions.create({ ...(mine[1] as SessionRecord), protocolVersion: '2025-03-26' });
+      await a.sessions.create(record({ consumerId: 'k2' }));
+      await a.sessions.delete((mine[0] as SessionRecord).id);
+      await b.sessions.create(record({ consumerId: 'k1' }));
+
+      // Per address: 10.0.0.9 holds one (of key k1); three more of no key fill it.
+      for (let i = 0; i < 3; i++) await (i % 2 ? a : b).sessions.create(record({ consumerId: null, clientAddress: '10.0.0.9' }));
+      const byAddress = await a.sessions.create(record({ consumerId: null, clientAddress: '10.0.0.9' })).then(() => undefined, (err: unknown) => err);
+      assert.ok(byAddress instanceof SessionLimitError);
+      assert.equal(byAddress.limit, 'maxSessionsPerAddress');
+      await a.sessions.create(record({ consumerId: null, clientAddress: '10.0.0.10' }));
+      await b.sessions.delete((mine[1] as SessionRecord).id);
+      await a.sessions.create(record({ consumerId: null, clientAddress: '10.0.0.9' }));
+    });
+
+    it('makes room at the global cap by evicting the least recently used session (gets and touches are uses)', async () => {
+      const [a, b] = await subject.replicas({ limits: { maxSessions: 4, sessionEvictIdleMs: 0 } });
+      const s = Array.from({ length: 4 }, () => record({ consumerId: null, headers: {} }));
+      for (const r of s) await a.sessions.create(r);
+      assert.ok(await b.sessions.get((s[0] as SessionRecord).id));
+      assert.deepEqual(await a.sessions.touch([(s[1] as SessionRecord).id]), new Set([(s[1] as SessionRecord).id]));
+      const fifth = record({ consumerId: null, headers: {} });
+      await b.sessions.create(fifth);
+      assert.equal(await a.sessions.get((s[2] as SessionRecord).id), undefined, 'the least recently used was evicted');
+      // These gets are uses too, in this order: s[3] is now the least recently used.
+      for (const kept of [s[3], s[0], s[1], fifth]) assert.ok(await a.sessions.get((kept as SessionRecord).id));
+      await a.sessions.create(record({ consumerId: null, headers: {} }));
+      assert.equal(await b.sessions.get((s[3] as SessionRecord).id), undefined, 'then the next least recently used');
+      assert.ok(await b.sessions.get((s[0] as SessionRecord).id));
+    });
+
+    it('refuses a new session at the global cap when none has been idle long enough, and frees what expires', async () => {
+      const [a, b] = await subject.replicas({ idleMs: 400, limits: { maxSessions: 2, sessionEvictIdleMs: 60_000, maxSessionsPerKey: 2 } });
+      const first = record({ consumerId: 'k' });
+      await a.sessions.create(first);
+      await b.sessions.create(record({ consumerId: 'k' }));
+      const refused = await a.sessions.create(record({ consumerId: 'other' })).then(() => undefined, (err: unknown) => err);
+      assert.ok(refused instanceof SessionLimitError);
+      assert.equal(refused.limit, 'maxSessions');
+      assert.ok(await b.sessions.get(first.id), 'nothing was evicted');
+      // Expired sessions count no more, globally nor for their key.
+      await sleep(600);
+      await b.sessions.create(record({ consumerId: 'k' }));
+      await a.sessions.create(record({ consumerId: 'k' }));
     });
 
     it('delivers a message published on one replica to a subscriber on the other exactly once', async () => {

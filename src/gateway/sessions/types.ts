@@ -13,15 +13,25 @@ export interface SessionRecord {
   protocolVersion: string;
   clientInfo?: unknown;
   capabilities?: unknown;
-  /** The consumer key's id, when the namespace is secured. */
+  /** The consumer key's id, when the namespace is secured: only requests with that key may use the session. */
   consumerId: string | null;
+  /** The address of the client that opened the session (for the per-address cap). */
+  clientAddress?: string;
   /** Agent headers captured at session start and forwarded with each call (legacy SSE). */
   headers: Record<string, string>;
   createdAt: number;
 }
 
-/** Sessions by id, with an idle TTL that every use refreshes. */
+/**
+ * Sessions by id, with an idle TTL that every use refreshes, and caps on how many there are
+ * (in all, per consumer key, per client address: `SessionLimits`).
+ */
 export interface SessionStore {
+  /**
+   * Store a new session, or replace the one with its id (which changes no count). Throws
+   * SessionLimitError when a cap is reached; at the global cap the least recently used session
+   * idle long enough is evicted to make room.
+   */
   create(session: SessionRecord): Promise<void>;
   /** The session, refreshing its idle TTL; undefined when unknown or expired. */
   get(id: string): Promise<SessionRecord | undefined>;
@@ -71,4 +81,26 @@ export class SessionStateUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/** Which session cap refused a new session. */
+export type SessionCap = 'maxSessions' | 'maxSessionsPerKey' | 'maxSessionsPerAddress';
+
+/** A new session was refused: a cap is reached (and, for `maxSessions`, no session was idle enough to evict). */
+export class SessionLimitError extends Error {
+  override readonly name = 'SessionLimitError';
+
+  constructor(readonly limit: SessionCap, readonly max: number) {
+    super(limit === 'maxSessions'
+      ? `the gateway holds the most sessions allowed (maxSessions = ${max}) and none has been idle long enough to make room`
+      : `this ${limit === 'maxSessionsPerKey' ? 'consumer key' : 'client address'} holds the most sessions allowed (${limit} = ${max}); end one (DELETE) or let one expire`);
+  }
+}
+
+/** The owner sets a session counts in: `key:{consumer id}` and `addr:{client address}`. */
+export function sessionOwners(session: Pick<SessionRecord, 'consumerId' | 'clientAddress'>): { key?: string; addr?: string } {
+  return {
+    ...(session.consumerId !== null ? { key: `key:${session.consumerId}` } : {}),
+    ...(session.clientAddress ? { addr: `addr:${session.clientAddress}` } : {}),
+  };
 }

@@ -216,7 +216,9 @@ export class RegistrySource implements ConfigSource {
     const cached = await this.readCache();
     this.loop = this.run();
     if (this.options.gatewayId && this.options.report) {
-      this.reportTimer = setInterval(() => void this.reportToRegistry(), this.options.reportEveryMs ?? 15_000);
+      this.reportTimer = setInterval(() => {
+        this.reportToRegistry().catch((err: unknown) => this.log.debug({ err }, 'gateway report to the registry failed'));
+      }, this.options.reportEveryMs ?? 15_000);
       this.reportTimer.unref();
     }
 
