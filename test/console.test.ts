@@ -423,11 +423,12 @@ test('the console drives the registry and the gateway end to end', { skip, timeo
       assert.match(await page.getByTestId('secret').innerText(), /^mgt_/);
       await page.getByRole('tab', { name: 'Consumer keys' }).click();
       await page.getByLabel('Consumer name').fill('cursor');
-      await page.getByLabel('Allowed servers or tools').fill('weather');
+      await page.getByLabel('Allowed servers or tools').fill('weather; io.acme/maps: route, geocode');
       await page.getByLabel('Consumer name').press('Enter');
       assert.match(await page.getByTestId('secret').innerText(), /^mgk_/);
-      const consumers = await api<{ items: { name: string; allow: string[] }[] }>('GET', '/namespaces/team-a/consumers');
-      assert.deepEqual(consumers.body.items.map((c) => [c.name, c.allow]), [['cursor', ['weather']]]);
+      const consumers = await api<{ items: { name: string; allow: unknown[] }[] }>('GET', '/namespaces/team-a/consumers');
+      assert.deepEqual(consumers.body.items.map((c) => [c.name, c.allow]), [['cursor', [{ server: 'weather' }, { server: 'io.acme/maps', tools: ['route', 'geocode'] }]]]);
+      await page.getByRole('cell', { name: 'weather; io.acme/maps: route, geocode' }).waitFor();
     });
 
     await t.test('errors never leave a blank page; an expired session goes back to the login', async () => {

@@ -3,10 +3,10 @@
  * kept in sessionStorage (gone when the tab closes). A 401 ends the session and shows the login.
  */
 import type {
-  ApiToken, Endpoint, Instance, McpServer, McpServerSpec, McpServerVersion, Namespace, Role, Service, Tool, User, VersionStatus,
+  AllowEntry, ApiToken, Endpoint, Instance, McpServer, McpServerSpec, McpServerVersion, Namespace, Role, Service, Tool, User, VersionStatus,
 } from '../../registry/domain/model.js';
 
-export type { ApiToken, Endpoint, Instance, McpServer, McpServerSpec, Namespace, Role, Service, Tool, User, VersionStatus };
+export type { AllowEntry, ApiToken, Endpoint, Instance, McpServer, McpServerSpec, Namespace, Role, Service, Tool, User, VersionStatus };
 
 const TOKEN_KEY = 'mcpgate.console.token';
 
@@ -164,6 +164,6 @@ export interface Consumer {
   namespace: string;
   name: string;
   keyPrefix: string;
-  allow: string[] | null;
+  allow: AllowEntry[] | null;
   createdAt: number;
 }

@@ -2,7 +2,7 @@ import { Kysely, Migrator, sql } from 'kysely';
 import type { Generated, Selectable, Transaction } from 'kysely';
 import { AppError } from '../../lib/errors.js';
 import type {
-  ApiToken, Change, ChangeEntity, Consumer, HealthCheck, Instance, McpServer, McpServerSpec, McpServerVersion, Namespace, Page, Role,
+  AllowEntry, ApiToken, Change, ChangeEntity, Consumer, HealthCheck, Instance, McpServer, McpServerSpec, McpServerVersion, Namespace, Page, Role,
   Service, User, VersionStatus,
 } from '../domain/model.js';
 import { beatTimings } from '../domain/model.js';
@@ -279,7 +279,7 @@ class KyselyReader implements StoreReader {
     if (namespace !== undefined) q = q.where('namespace', '=', namespace);
     return (await q.orderBy('namespace').orderBy('name').execute()).map((r) => ({
       id: r.id, namespace: r.namespace, name: r.name, keyHash: r.key_hash, keyPrefix: r.key_prefix,
-      allow: r.allow === null ? null : (JSON.parse(r.allow) as string[]), createdAt: num(r.created_at),
+      allow: r.allow === null ? null : (JSON.parse(r.allow) as AllowEntry[]), createdAt: num(r.created_at),
     }));
   }
 

@@ -210,10 +210,10 @@ for (const kind of await databaseKinds()) {
 
     it('stores consumers with their allow-lists', async () => {
       await store.write(async (tx) => {
-        await tx.insertConsumer({ id: 'c1', namespace: 'public', name: 'agent-a', keyHash: 'h-a', keyPrefix: 'mgk_ab', allow: ['weather', 'maps/route'], createdAt: now });
+        await tx.insertConsumer({ id: 'c1', namespace: 'public', name: 'agent-a', keyHash: 'h-a', keyPrefix: 'mgk_ab', allow: [{ server: 'weather' }, { server: 'io.acme/maps', tools: ['route'] }], createdAt: now });
         await tx.insertConsumer({ id: 'c2', namespace: 'public', name: 'agent-b', keyHash: 'h-b', keyPrefix: 'mgk_cd', allow: null, createdAt: now });
       });
-      assert.deepEqual((await store.listConsumers('public')).map((c) => [c.name, c.allow]), [['agent-a', ['weather', 'maps/route']], ['agent-b', null]]);
+      assert.deepEqual((await store.listConsumers('public')).map((c) => [c.name, c.allow]), [['agent-a', [{ server: 'weather' }, { server: 'io.acme/maps', tools: ['route'] }]], ['agent-b', null]]);
       await assert.rejects(store.write((tx) => tx.insertConsumer({ id: 'c3', namespace: 'public', name: 'agent-a', keyHash: 'h-c', keyPrefix: 'x', allow: null, createdAt: now })), UniqueViolationError);
       await store.write((tx) => tx.updateConsumer({ id: 'c1', namespace: 'public', name: 'agent-a', keyHash: 'h-a', keyPrefix: 'mgk_ab', allow: [], createdAt: now }));
       assert.deepEqual((await store.listConsumers()).find((c) => c.id === 'c1')?.allow, []);

@@ -259,7 +259,15 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
 
     // ---- gateway consumers (API keys) ----
     const consumerParams = { type: 'object', properties: { ns: { type: 'string' }, id: { type: 'string' } } } as const;
-    const allow = { type: ['array', 'null'], items: { type: 'string' } } as const;
+    // Entries are checked by ConsumerService (a `/` in a string entry is refused as ambiguous, naming the entry).
+    const allow = {
+      type: ['array', 'null'],
+      description: 'null: every server of the namespace. Else entries {server} (the whole server) or {server, tools: [names]}; a plain string is a whole server whose name holds no "/".',
+      items: {
+        type: ['string', 'object'],
+        properties: { server: { type: 'string' }, tools: { type: 'array', items: { type: 'string' } } },
+      },
+    } as const;
     app.get('/namespaces/:ns/consumers', { schema: { ...tag('consumers'), params: S.nsParams } }, async (req) => {
       const { ns } = req.params as Params;
       authorize(req.principal, ns!, 'viewer');
