@@ -220,6 +220,11 @@ export interface McpServerVersion {
   spec: McpServerSpec;
   createdAt: number;
   publishedAt: number | null;
+  /**
+   * A strong HTTP entity-tag (quotes included, `"…"`), new on every write of the version (save,
+   * publish, archive): what `If-Match` is compared with.
+   */
+  etag: string;
 }
 
 /** An MCP server: identity and routing; its tools live in versions. */

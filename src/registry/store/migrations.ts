@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from './dialects/dialect.js';
+import { newEtag } from './store.js';
 
 /**
  * The registry's schema, as ordered migrations. Applied at start by every node; Kysely's
@@ -177,6 +178,18 @@ export function migrations(d: StoreDialect): MigrationProvider {
           .addColumn('acquired_at', 'bigint', (c) => c.notNull())
           .addColumn('expires_at', 'bigint', (c) => c.notNull())
           .modifyEnd(suffix).execute();
+      },
+    },
+    '0007_version_etag': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // The entity-tag of each version, new on every write: what If-Match is compared with.
+        await db.schema.alterTable('mg_mcp_server_versions').addColumn('etag', key(64), (c) => c.notNull().defaultTo('')).execute();
+        const rows = await db.selectFrom('mg_mcp_server_versions').select(['server_id', 'version']).execute() as { server_id: string; version: string }[];
+        for (const r of rows) {
+          await db.updateTable('mg_mcp_server_versions').set({ etag: newEtag() })
+            .where('server_id', '=', r.server_id).where('version', '=', r.version).execute();
+        }
       },
     },
     '0008_consumer_allow_entries': {
