@@ -319,7 +319,7 @@ function checkEndpoint(namespace: string, e: Endpoint): void {
       if (!e.service) throw invalid('endpoint.service', 'a service reference needs a service name');
       return;
     case 'direct':
-      if (!isIP(e.address) && !/^[A-Za-z0-9.-]{1,253}$/.test(e.address)) throw invalid('endpoint.address', `'${e.address}' is not an address`);
+      if (typeof e.address !== 'string' || (!isIP(e.address) && !/^[A-Za-z0-9.-]{1,253}$/.test(e.address))) throw invalid('endpoint.address', `'${String(e.address)}' is not an address`);
       if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) throw invalid('endpoint.port', 'must be an integer from 1 to 65535');
       return;
     case 'url': {

@@ -11,6 +11,7 @@ import { createMetrics } from '../../lib/metrics.js';
 import type { RegistryServices } from '../registry.js';
 import { registerAuthHook } from './auth-hook.js';
 import { sendError } from './errors.js';
+import { registerInputGuard } from './input-guard.js';
 import { registerConsole } from './native/console-routes.js';
 import { nacosRoutes } from './nacos/routes.js';
 import { nativeRoutes } from './native/routes.js';
@@ -43,6 +44,8 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
     ajv: {},
+    // A malformed path (`/api/v1/namespaces/%zz`) is refused before routing: answer it like any other error.
+    frameworkErrors: (err, req, reply) => sendError(req, reply, err),
   });
   // Query strings and path parameters arrive as text: coerce them. Bodies must have the right JSON types.
   const coercing = ajv({ coerceTypes: 'array' });
@@ -73,6 +76,7 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err));
   app.setNotFoundHandler((req, reply) => sendError(req, reply, new AppError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`)));
   registerAuthHook(app, services.auth, opts.authEnabled);
+  registerInputGuard(app);
 
   const metrics = createMetrics(opts.role);
   metrics.observe(app);

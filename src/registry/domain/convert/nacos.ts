@@ -6,6 +6,7 @@
  * which has the Higress template shape.
  */
 import { AppError, invalid, missing } from '../../../lib/errors.js';
+import { checkJsonInput } from '../../../lib/json-input.js';
 import type {
   CredentialPassthrough, Endpoint, FrontProtocol, McpProtocol, McpServer, McpServerSpec, McpServerVersion, RestTemplate, Tool,
 } from '../model.js';
@@ -68,12 +69,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Parses one JSON-valued form field; malformed text is `INVALID_JSON` naming the field. */
 export function parseJsonField(name: string, text: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new AppError('INVALID_JSON', `${name} is not valid JSON: ${reason}`, name);
   }
+  checkJsonInput(value, name);
+  return value;
 }
 
 function readProtocol(r: FieldReader): McpProtocol {

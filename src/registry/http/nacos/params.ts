@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError, invalid, missing } from '../../../lib/errors.js';
+import { checkJsonInput } from '../../../lib/json-input.js';
 import { authorize } from '../../domain/auth.js';
 import type { Role } from '../../domain/model.js';
 import { DEFAULT_GROUP, PUBLIC_NAMESPACE } from '../../domain/model.js';
@@ -100,11 +101,14 @@ export class NacosParams {
   json(name: string): unknown {
     const v = this.raw(name);
     if (typeof v !== 'string') return v;
+    let value: unknown;
     try {
-      return JSON.parse(v) as unknown;
+      value = JSON.parse(v) as unknown;
     } catch (err) {
       throw new AppError('INVALID_JSON', `${name} is not valid JSON: ${(err as Error).message}`, name);
     }
+    checkJsonInput(value, name);
+    return value;
   }
 
   /** A metadata map: a JSON object (values as strings), or Nacos' `k1=v1,k2=v2` form. */
