@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { Kysely, Migrator } from 'kysely';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { allows, allowsAny } from '../../src/gateway/mcp/protocol.js';
+import { compileConsumer } from '../../src/gateway/snapshot.js';
+import type { AllowEntry } from '../../src/registry/domain/model.js';
 import { dialectFor } from '../../src/registry/store/open.js';
 import { migrations } from '../../src/registry/store/migrations.js';
 import { http } from '../support/http.js';
@@ -214,5 +217,17 @@ describe('a registry upgraded from string allow-lists', () => {
       const s = await seen(gw, 'acme', name!, key!);
       assert.ok('refused' in s && /may not use MCP server/.test(s.refused), `${key} may not use ${name}: ${JSON.stringify(s)}`);
     }
+  });
+});
+
+describe('a gateway starting from a snapshot it cached before the upgrade', () => {
+  it('takes a string entry as a whole server only when it holds no /, and grants nothing for the others', () => {
+    const legacy = ['weather', 'maps/route', 'io.acme/weather'] as unknown as AllowEntry[];
+    const c = compileConsumer({ id: 'c', namespace: 'acme', name: 'old', keyHash: 'h', keyPrefix: 'mgk_', allow: legacy, createdAt: 0 });
+    assert.equal(allows(c, 'weather', 'anything'), true);
+    for (const server of ['maps', 'maps/route', 'io.acme', 'io.acme/weather']) {
+      assert.equal(allowsAny(c, server), false, server);
+    }
+    assert.equal(allows(c, 'maps', 'route'), false);
   });
 });
