@@ -291,6 +291,63 @@ const nacosRoutes: Route[] = [
   nacos('/v3/admin/ai/mcp', 'DELETE', 'nacos-envelope', { namespaceId: NS, mcpName: 'doomed', version: '1.0.0' }),
 ];
 
+// ---------------------------------------------------------------- the finding itself
+
+describe('tool templates that leave out optional fields get defaults, or a 400 naming the field', () => {
+  let reg: TestRegistry;
+  before(async () => {
+    reg = await startRegistry();
+  });
+  after(() => reg?.close());
+
+  const create = (name: string, template: Json) => http('POST', `${reg.url}/api/v1/namespaces/public/mcp-servers`, {
+    body: { name, endpoint: { type: 'direct', address: '127.0.0.1', port: 9 }, spec: { version: '1.0.0', tools: [{ name: 't', inputSchema: schema, template }] } },
+  });
+  const stored = async (name: string) => (await http('GET', `${reg.url}/api/v1/namespaces/public/mcp-servers/${name}/versions/1.0.0`)).body.spec.tools[0].template;
+
+  it('native API: request.headers, request.argsTo*, response, argsPosition and request default', async () => {
+    const cases: [string, Json, Record<string, unknown>][] = [
+      ['no-headers', { request: { url: '/a', method: 'GET' }, response: { body: 'x' } }, { request: { url: '/a', method: 'GET', headers: [], argsToUrlParam: false, argsToJsonBody: false, argsToFormBody: false }, response: { body: 'x' }, argsPosition: {} }],
+      ['no-response', { request: { url: '/a', method: 'GET', headers: [] } }, { request: { url: '/a', method: 'GET', headers: [], argsToUrlParam: false, argsToJsonBody: false, argsToFormBody: false }, response: {}, argsPosition: {} }],
+      ['direct', { request: null, response: { body: 'hi' } }, { request: null, response: { body: 'hi' }, argsPosition: {} }],
+      ['no-request', { response: { body: 'hi' } }, { request: null, response: { body: 'hi' }, argsPosition: {} }],
+    ];
+    for (const [name, template, expected] of cases) {
+      const r = await create(name, template);
+      assert.equal(r.status, 201, `${name}: ${r.text}`);
+      assert.deepEqual(await stored(name), expected, name);
+    }
+  });
+
+  it('native API: a direct-response template without its body is a 400 naming it, and stores nothing', async () => {
+    const revision = await reg.registry.services.store.revision();
+    for (const template of [{ request: null }, {}, { request: null, response: null }] as Json[]) {
+      const r = await create('incomplete', template);
+      assert.equal(r.status, 400, r.text);
+      assert.match(r.body.error.field, /^(tools\[0\]\(t\)\.responseTemplate\.body|spec\.tools\.0\.template\.response)$/, r.text);
+    }
+    assert.equal(await reg.registry.services.store.revision(), revision);
+  });
+
+  it('Nacos API: a json-go-template without headers, responseTemplate or argsPosition gets defaults; without anything to do, a 400', async () => {
+    const put = (name: string, template: Json) => http('POST', `${reg.url}/nacos/v3/admin/ai/mcp`, {
+      form: {
+        serverSpecification: JSON.stringify({ name, protocol: 'http', versionDetail: { version: '1.0.0' } }),
+        endpointSpecification: JSON.stringify({ type: 'DIRECT', data: { address: '127.0.0.1', port: 9 } }),
+        toolSpecification: JSON.stringify({ tools: [{ name: 't', inputSchema: schema }], toolsMeta: { t: { enabled: true, templates: { 'json-go-template': template } } } }),
+      },
+    });
+    const ok = await put('nacos-bare', { requestTemplate: { url: '/a', method: 'GET' } });
+    assert.equal(ok.status, 200, ok.text);
+    assert.deepEqual(await stored('nacos-bare'), { request: { url: '/a', method: 'GET', headers: [], argsToUrlParam: false, argsToJsonBody: false, argsToFormBody: false }, response: {}, argsPosition: {} });
+    const direct = await put('nacos-direct', { requestTemplate: null, responseTemplate: { body: 'hi' } });
+    assert.equal(direct.status, 200, direct.text);
+    const none = await put('nacos-none', { requestTemplate: null });
+    assert.equal(none.status, 400, none.text);
+    assert.match(none.body.data, /responseTemplate\.body/);
+  });
+});
+
 // ---------------------------------------------------------------- the fuzz
 
 for (const kind of await databaseKinds()) describe(`the write APIs answer hostile bodies with a 4xx that changes nothing, never a 5xx, on ${kind.kind}`, { skip: kind.unavailable }, () => {

@@ -75,7 +75,7 @@ const template = {
   type: ['object', 'null'],
   properties: {
     request: {
-      type: ['object', 'null'], required: ['url', 'method'],
+      type: ['object', 'null'], default: null, required: ['url', 'method'],
       properties: {
         url: { type: 'string' }, method: { type: 'string' }, body: { type: 'string' },
         headers: { type: 'array', default: [], items: { type: 'object', required: ['key', 'value'], properties: { key: { type: 'string' }, value: { type: 'string' } } } },
