@@ -150,11 +150,11 @@ export class McpService {
       if (existing && existing.status !== 'draft' && diff(existing.spec, spec).length > 0) {
         throw new AppError('VERSION_EXISTS', `version '${spec.version}' of '${server.name}' is ${existing.status} and cannot change; save a new version`, 'version');
       }
-      let version: McpServerVersion = {
+      const saved: Omit<McpServerVersion, 'etag'> = {
         serverId: server.id, version: spec.version, status: existing?.status ?? 'draft', spec, createdAt: existing?.createdAt ?? t,
-        publishedAt: existing?.publishedAt ?? null, etag: '',
+        publishedAt: existing?.publishedAt ?? null,
       };
-      version = { ...version, etag: await this.put(tx, server, version, ifEtag) };
+      const version: McpServerVersion = { ...saved, etag: await this.put(tx, server, saved, ifEtag) };
       let next: McpServer = {
         ...server, ...definedOnly(input), name: server.name, latestVersion: spec.version, updatedAt: t,
         description: input.description ?? server.description,
