@@ -278,6 +278,24 @@ test('the console drives the registry and the gateway end to end', { skip, timeo
       assert.equal(published.body.publishedVersion, null, 'trying publishes nothing');
     });
 
+    await t.test('a draft changed by someone else since the editor opened it: saving says so, changes nothing, and a reload shows their change', async () => {
+      const draft = (await api<{ spec: { tools: { description: string }[] } }>('GET', '/namespaces/team-a/mcp-servers/weather/versions/1.0.0')).body;
+      const theirs = { ...draft.spec, tools: draft.spec.tools.map((x) => ({ ...x, description: 'Changed by a colleague.' })) };
+      assert.equal((await api('PUT', '/namespaces/team-a/mcp-servers/weather/versions/1.0.0', { spec: theirs })).status, 200);
+      await page.getByLabel('Tool description').fill('My concurrent edit.');
+      await page.getByRole('button', { name: 'Save to draft' }).first().click();
+      const alert = page.getByRole('alert').filter({ hasText: 'Changed by someone else: reload' });
+      await alert.waitFor();
+      assert.match(await alert.innerText(), /was changed by someone else since you opened it/);
+      assert.equal((await draftTools('1.0.0'))[0]?.description, 'Changed by a colleague.', 'their change stands');
+      await page.reload();
+      assert.equal(await page.getByLabel('Tool description').inputValue(), 'Changed by a colleague.');
+      await page.getByLabel('Tool description').fill('Current weather for a city.');
+      await page.getByRole('button', { name: 'Save to draft' }).first().click();
+      await waitFor('the save after the reload', async () => (await draftTools('1.0.0'))[0]?.description === 'Current weather for a city.');
+      await page.getByText('· unsaved changes').waitFor({ state: 'detached' });
+    });
+
     const url = `${stack.gatewayUrl}/mcp/team-a/weather`;
 
     await t.test('publish: an MCP client through the gateway sees the tool', async () => {
@@ -386,11 +404,12 @@ test('the console drives the registry and the gateway end to end', { skip, timeo
       assert.match(await page.getByTestId('secret').innerText(), /^mgt_/);
       await page.getByRole('tab', { name: 'Consumer keys' }).click();
       await page.getByLabel('Consumer name').fill('cursor');
-      await page.getByLabel('Allowed servers or tools').fill('weather');
+      await page.getByLabel('Allowed servers or tools').fill('weather; io.acme/maps: route, geocode');
       await page.getByLabel('Consumer name').press('Enter');
       assert.match(await page.getByTestId('secret').innerText(), /^mgk_/);
-      const consumers = await api<{ items: { name: string; allow: string[] }[] }>('GET', '/namespaces/team-a/consumers');
-      assert.deepEqual(consumers.body.items.map((c) => [c.name, c.allow]), [['cursor', ['weather']]]);
+      const consumers = await api<{ items: { name: string; allow: unknown[] }[] }>('GET', '/namespaces/team-a/consumers');
+      assert.deepEqual(consumers.body.items.map((c) => [c.name, c.allow]), [['cursor', [{ server: 'weather' }, { server: 'io.acme/maps', tools: ['route', 'geocode'] }]]]);
+      await page.getByRole('cell', { name: 'weather; io.acme/maps: route, geocode' }).waitFor();
     });
 
     await t.test('errors never leave a blank page; an expired session goes back to the login', async () => {

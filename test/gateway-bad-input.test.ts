@@ -64,7 +64,7 @@ describe('bad input through a running gateway', () => {
     for (const name of ['svc', 'other-server']) {
       await createMcpServer(reg, 'secure', { name, endpoint: direct, spec: { version: '1.0.0', tools: [echo, restTool('second', { url: '/second' })] } });
     }
-    for (const [ns, name, allow] of [['secure', 'full', null], ['secure', 'limited', ['svc/echo']], ['elsewhere', 'foreign', null]] as const) {
+    for (const [ns, name, allow] of [['secure', 'full', null], ['secure', 'limited', [{ server: 'svc', tools: ['echo'] }]], ['elsewhere', 'foreign', null]] as const) {
       const c = await http('POST', `${reg}/api/v1/namespaces/${ns}/consumers`, { body: { name, allow } });
       assert.equal(c.status, 201, c.text);
       keys[name] = c.body.key;

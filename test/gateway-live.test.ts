@@ -216,7 +216,7 @@ describe('live configuration through a running gateway', () => {
     assert.equal((await http('POST', `${api}/namespaces`, { body: { id: 'granted' } })).status, 201);
     const tools = [restTool('a', { url: '/a' }), restTool('b', { url: '/b' })];
     await createMcpServer(stack.registryUrl, 'granted', { name: 'kit', endpoint: { type: 'direct', address: '127.0.0.1', port: backend.port }, spec: { version: '1.0.0', tools } });
-    const created = await http('POST', `${api}/namespaces/granted/consumers`, { body: { name: 'agent', allow: ['kit/a'] } });
+    const created = await http('POST', `${api}/namespaces/granted/consumers`, { body: { name: 'agent', allow: [{ server: 'kit', tools: ['a'] }] } });
     assert.equal(created.status, 201, created.text);
     const auth = { authorization: `Bearer ${created.body.key as string}` };
     const url = `${stack.gatewayUrl}/mcp/granted/kit`;
@@ -231,7 +231,7 @@ describe('live configuration through a running gateway', () => {
       assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['a']);
       await waitFor('the GET stream', () => stack.stack.gateway.handler.openStreams >= 1);
       const streams = stack.stack.gateway.handler.openStreams;
-      const granted = await http('PUT', `${api}/namespaces/granted/consumers/${created.body.id as string}`, { body: { allow: ['kit/a', 'kit/b'] } });
+      const granted = await http('PUT', `${api}/namespaces/granted/consumers/${created.body.id as string}`, { body: { allow: [{ server: 'kit', tools: ['a', 'b'] }] } });
       assert.equal(granted.status, 200, granted.text);
       await within(changed.promise, 30_000, 'list_changed after the grant');
       assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['a', 'b']);

@@ -27,7 +27,7 @@ describe('tools/list pagination through a running gateway', () => {
     await createMcpServer(reg, 'public', { name: 'catalog', endpoint: { type: 'direct', address: '127.0.0.1', port: 9 }, spec: { version: '1.0.0', tools } });
     assert.equal((await http('POST', `${reg}/api/v1/namespaces`, { body: { id: 'keyed' } })).status, 201);
     await createMcpServer(reg, 'keyed', { name: 'catalog', endpoint: { type: 'direct', address: '127.0.0.1', port: 9 }, spec: { version: '1.0.0', tools } });
-    const allow = ['catalog/tool_0001', 'catalog/tool_0600', 'catalog/tool_1202'];
+    const allow = [{ server: 'catalog', tools: ['tool_0001', 'tool_0600', 'tool_1202'] }];
     const limited = await http('POST', `${reg}/api/v1/namespaces/keyed/consumers`, { body: { name: 'limited', allow } });
     assert.equal(limited.status, 201, limited.text);
     limitedKey = limited.body.key;

@@ -42,8 +42,13 @@ export interface CompiledConsumer {
   readonly id: string;
   readonly namespace: string;
   readonly name: string;
-  /** Allowed `server` and `server/tool` entries; null allows everything in the namespace. */
-  readonly allow: ReadonlySet<string> | null;
+  /**
+   * Allowed servers by name, each with its allowed tools (null: every tool of it); null allows
+   * everything in the namespace. One map look-up per check.
+   */
+  readonly allow: ReadonlyMap<string, ReadonlySet<string> | null> | null;
+  /** The grants as comparable text, to tell whether they changed between snapshots. */
+  readonly grants: string;
 }
 
 /** The immutable configuration the gateway serves from, compiled once per registry revision. */
@@ -93,6 +98,30 @@ function listEntry(t: Tool): Record<string, unknown> {
   };
 }
 
+/**
+ * A consumer's allow-list as the request path checks it. Entries are `{server, tools?}`; a
+ * string entry (from a snapshot cached before allow-lists were structured) counts as a whole
+ * server only when it holds no `/`, and otherwise grants nothing until the registry answers.
+ */
+export function compileConsumer(c: Consumer): CompiledConsumer {
+  let allow: Map<string, Set<string> | null> | null = null;
+  if (c.allow) {
+    allow = new Map();
+    for (const entry of c.allow as unknown[]) {
+      const { server, tools } = typeof entry === 'string' ? { server: entry.includes('/') ? undefined : entry, tools: undefined }
+        : (entry ?? {}) as { server?: unknown; tools?: unknown };
+      if (typeof server !== 'string') continue;
+      const had = allow.get(server);
+      if (had === null) continue;
+      if (!Array.isArray(tools)) allow.set(server, null);
+      else allow.set(server, new Set([...(had ?? []), ...tools.filter((t): t is string => typeof t === 'string')]));
+    }
+  }
+  const grants = allow === null ? '*'
+    : JSON.stringify([...allow].map(([server, tools]) => [server, tools ? [...tools].sort() : null]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))));
+  return { id: c.id, namespace: c.namespace, name: c.name, allow, grants };
+}
+
 /** Compiles registry snapshots, reusing the compiled tools of server versions whose content did not change. */
 export class SnapshotCompiler {
   private cache = new Map<string, CachedTools>();
@@ -136,7 +165,7 @@ export class SnapshotCompiler {
     const consumers = input.consumers ?? [];
     return {
       revision: input.revision, servers, namespaces: new Set(input.namespaces),
-      consumersByHash: new Map(consumers.map((c: Consumer) => [c.keyHash, { id: c.id, namespace: c.namespace, name: c.name, allow: c.allow ? new Set(c.allow) : null }])),
+      consumersByHash: new Map(consumers.map((c: Consumer) => [c.keyHash, compileConsumer(c)])),
       securedNamespaces: new Set(consumers.map((c) => c.namespace)),
     };
   }

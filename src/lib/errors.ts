@@ -35,6 +35,7 @@ export const ERRORS = {
   USER_EXISTS: { status: 409, nacos: 20005, doc: 'A user with that name already exists.' },
   NAMESPACE_NOT_EMPTY: { status: 409, nacos: 20005, doc: 'The namespace still holds services or MCP servers; delete them first.' },
   SERVICE_NOT_EMPTY: { status: 409, nacos: 20005, doc: 'The service still has instances; deregister them first.' },
+  VERSION_CHANGED: { status: 412, nacos: 20005, doc: 'The version is not the one the `If-Match` header names: someone else changed (or deleted) it since you read it. Reload it (its `ETag`) and apply your change again.' },
   VERSION_PUBLISHED: { status: 409, nacos: 20005, doc: 'The version is the published one; publish or roll back to another first.' },
   CONFLICT: { status: 409, nacos: 20005, doc: 'A concurrent write created the same name; retry.' },
   NAMESPACE_PROTECTED: { status: 409, nacos: 20005, doc: 'The `public` namespace cannot be deleted.' },

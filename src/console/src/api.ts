@@ -3,10 +3,10 @@
  * kept in sessionStorage (gone when the tab closes). A 401 ends the session and shows the login.
  */
 import type {
-  ApiToken, Endpoint, Instance, McpServer, McpServerSpec, McpServerVersion, Namespace, Role, Service, Tool, User, VersionStatus,
+  AllowEntry, ApiToken, Endpoint, Instance, McpServer, McpServerSpec, McpServerVersion, Namespace, Role, Service, Tool, User, VersionStatus,
 } from '../../registry/domain/model.js';
 
-export type { ApiToken, Endpoint, Instance, McpServer, McpServerSpec, Namespace, Role, Service, Tool, User, VersionStatus };
+export type { AllowEntry, ApiToken, Endpoint, Instance, McpServer, McpServerSpec, Namespace, Role, Service, Tool, User, VersionStatus };
 
 const TOKEN_KEY = 'mcpgate.console.token';
 
@@ -38,8 +38,8 @@ export function onUnauthorized(listener: (message: string) => void): () => void 
 }
 
 /** One API call; JSON in, JSON out; throws ApiError. */
-export async function api<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean } = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+export async function api<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean; headers?: Record<string, string> } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
@@ -164,6 +164,6 @@ export interface Consumer {
   namespace: string;
   name: string;
   keyPrefix: string;
-  allow: string[] | null;
+  allow: AllowEntry[] | null;
   createdAt: number;
 }

@@ -923,7 +923,7 @@ function clientAddress(req: IncomingMessage): { clientAddress?: string } {
 /** Each consumer key's grants, as comparable text (`*` for every server of its namespace). */
 function grants(snapshot: GatewaySnapshot): Map<string, string> {
   const out = new Map<string, string>();
-  for (const c of snapshot.consumersByHash.values()) out.set(c.id, c.allow ? [...c.allow].sort().join('\n') : '*');
+  for (const c of snapshot.consumersByHash.values()) out.set(c.id, c.grants);
   return out;
 }
 

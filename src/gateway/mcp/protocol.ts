@@ -53,15 +53,14 @@ export function knowsMethod(era: CallContext['era'], method: string): boolean {
 /** Whether a consumer may use a server (and, with `tool`, that tool). */
 export function allows(consumer: CompiledConsumer | null, server: string, tool?: string): boolean {
   if (!consumer || consumer.allow === null) return true;
-  if (consumer.allow.has(server)) return true;
-  return tool !== undefined && consumer.allow.has(`${server}/${tool}`);
+  const tools = consumer.allow.get(server);
+  if (tools === null) return true;
+  return tools !== undefined && tool !== undefined && tools.has(tool);
 }
 
 /** Whether a consumer may use at least something of a server. */
 export function allowsAny(consumer: CompiledConsumer | null, server: string): boolean {
-  if (!consumer || consumer.allow === null || consumer.allow.has(server)) return true;
-  for (const a of consumer.allow) if (a.startsWith(`${server}/`)) return true;
-  return false;
+  return !consumer || consumer.allow === null || consumer.allow.has(server);
 }
 
 function serverInfo(s: CompiledServer) {
@@ -89,8 +88,9 @@ export function decorateModern(method: string, result: Record<string, unknown>, 
 
 function visibleTools(ctx: CallContext): readonly CompiledTool[] {
   const { consumer, server } = ctx;
-  if (!consumer || consumer.allow === null || consumer.allow.has(server.name)) return server.tools;
-  return server.tools.filter((t) => consumer.allow?.has(`${server.name}/${t.name}`));
+  const tools = consumer?.allow ? consumer.allow.get(server.name) : null;
+  if (tools === null) return server.tools;
+  return tools ? server.tools.filter((t) => tools.has(t.name)) : [];
 }
 
 function decodeCursor(cursor: unknown): number {

@@ -14,6 +14,8 @@ import type { ApiToken, Role, User } from './model.js';
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const USERNAME = /^[A-Za-z0-9_.@-]{1,128}$/;
+/** Longest lifetime of an API token (100 years), so its expiry stays a storable time. */
+const MAX_TOKEN_TTL_DAYS = 36_500;
 const ROLES: readonly Role[] = ['admin', 'editor', 'viewer', 'gateway'];
 /** `gateway` ranks as `viewer` (reads only); what sets it apart is `canReadSecrets`. */
 const RANK: Record<Role, number> = { viewer: 1, gateway: 1, editor: 2, admin: 3 };
@@ -95,11 +97,15 @@ export function requireGlobalAdmin(p: Principal): void {
 
 function checkRoles(roles: unknown): { namespace: string; role: Role }[] {
   if (!Array.isArray(roles)) throw invalid('roles', 'must be an array of {namespace, role}');
-  return roles.map((r, i) => {
+  const seen = new Set<string>();
+  return roles.map((r: unknown, i) => {
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) throw invalid(`roles[${i}]`, 'must be an object {namespace, role}');
     const ns = (r as { namespace?: unknown }).namespace;
     const role = (r as { role?: unknown }).role;
     if (typeof ns !== 'string' || ns === '') throw invalid(`roles[${i}].namespace`, "must be a namespace id or '*'");
     if (!ROLES.includes(role as Role)) throw invalid(`roles[${i}].role`, `must be one of ${ROLES.join(', ')}`);
+    if (seen.has(ns)) throw invalid(`roles[${i}].namespace`, `'${ns}' is given a role twice`);
+    seen.add(ns);
     return { namespace: ns, role: role as Role };
   });
 }
@@ -353,7 +359,9 @@ export class AuthService {
   /** Create an API token for a user; the secret is returned once and stored only as a hash. */
   async createApiToken(username: string, name: string, ttlDays?: number): Promise<{ token: string; info: ApiToken }> {
     if (!name || name.length > 256) throw invalid('name', 'must be 1-256 characters');
-    if (ttlDays !== undefined && !(Number.isInteger(ttlDays) && ttlDays > 0)) throw invalid('ttlDays', 'must be a positive integer');
+    if (ttlDays !== undefined && !(Number.isInteger(ttlDays) && ttlDays > 0 && ttlDays <= MAX_TOKEN_TTL_DAYS)) {
+      throw invalid('ttlDays', `must be an integer from 1 to ${MAX_TOKEN_TTL_DAYS}`);
+    }
     const token = `${API_TOKEN_PREFIX}${randomBytes(24).toString('base64url')}`;
     const t = this.ctx.now();
     const info: ApiToken = { id: randomUUID(), username, name, createdAt: t, expiresAt: ttlDays ? t + ttlDays * 86_400_000 : null, lastUsedAt: null };

@@ -3,13 +3,17 @@ import { AppError, invalid } from '../../lib/errors.js';
 import { audit } from './audit.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
-import type { Consumer } from './model.js';
+import { SERVER_NAME } from './mcp.js';
+import type { AllowEntry, Consumer } from './model.js';
 import { requireNamespace } from './naming.js';
+import { TOOL_NAME_PATTERN } from './spec-validation.js';
 
 /** Prefix of gateway consumer keys, so they are recognisable in logs and secret scanners. */
 export const CONSUMER_KEY_PREFIX = 'mgk_';
 const NAME = /^[A-Za-z0-9_.@-]{1,255}$/;
-const ALLOW = /^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,254}$/;
+/** Most entries an allow-list holds, and most tools an entry names (bounds what a key costs the gateway). */
+export const MAX_ALLOW_ENTRIES = 1000;
+export const MAX_ALLOW_TOOLS = 5000;
 
 /** The SHA-256 (hex) under which a consumer key is stored and looked up. */
 export function hashConsumerKey(key: string): string {
@@ -21,13 +25,55 @@ export type ConsumerView = Omit<Consumer, 'keyHash'>;
 
 const view = ({ keyHash: _h, ...c }: Consumer): ConsumerView => c;
 
-function checkAllow(allow: unknown): string[] | null {
-  if (allow === null || allow === undefined) return null;
-  if (!Array.isArray(allow)) throw invalid('allow', "must be null (everything) or an array of 'server' or 'server/tool' entries");
-  return allow.map((a, i) => {
-    if (typeof a !== 'string' || !ALLOW.test(a) || a.split('/').length > 2) throw invalid(`allow[${i}]`, `'${String(a)}' is not 'server' or 'server/tool'`);
-    return a;
+function shown(v: unknown): string {
+  return typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v);
+}
+
+function checkEntry(a: unknown, field: string): AllowEntry {
+  if (typeof a === 'string') {
+    if (a.includes('/')) {
+      const cut = a.lastIndexOf('/');
+      throw invalid(field, `'${a}' is ambiguous: MCP server names may contain '/'. Write {"server":"${a.slice(0, cut)}","tools":["${a.slice(cut + 1)}"]} `
+        + `for tool '${a.slice(cut + 1)}' of server '${a.slice(0, cut)}', or {"server":"${a}"} for the whole server '${a}'`);
+    }
+    if (!SERVER_NAME.test(a)) throw invalid(field, `${shown(a)} is not an MCP server name`);
+    return { server: a };
+  }
+  if (typeof a !== 'object' || a === null || Array.isArray(a)) {
+    throw invalid(field, `must be a server name or {"server": name, "tools": [names]}, got ${shown(a)}`);
+  }
+  const o = a as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (k !== 'server' && k !== 'tools') throw invalid(`${field}.${k}`, 'is not a field of an allow entry (server, tools)');
+  if (typeof o.server !== 'string' || !SERVER_NAME.test(o.server)) throw invalid(`${field}.server`, `${shown(o.server)} is not an MCP server name`);
+  if (o.tools === undefined || o.tools === null) return { server: o.server };
+  if (!Array.isArray(o.tools)) throw invalid(`${field}.tools`, 'must be an array of tool names (omit it to allow every tool of the server)');
+  if (o.tools.length === 0) throw invalid(`${field}.tools`, 'must name at least one tool (omit it to allow every tool of the server)');
+  if (o.tools.length > MAX_ALLOW_TOOLS) throw invalid(`${field}.tools`, `must name at most ${MAX_ALLOW_TOOLS} tools`);
+  const tools = o.tools.map((t, j) => {
+    if (typeof t !== 'string' || !TOOL_NAME_PATTERN.test(t)) throw invalid(`${field}.tools[${j}]`, `${shown(t)} is not a tool name`);
+    return t;
   });
+  return { server: o.server, tools };
+}
+
+/**
+ * Checks an allow-list as given to the API and answers it in its stored form: one entry per
+ * server (a whole-server grant absorbs tool grants), tools without repeats. A string entry is
+ * a whole server, and only when it holds no `/` (else it could name a tool of another server).
+ */
+export function checkAllow(allow: unknown): AllowEntry[] | null {
+  if (allow === null || allow === undefined) return null;
+  if (!Array.isArray(allow)) throw invalid('allow', 'must be null (every server) or an array of server names and {"server", "tools"} entries');
+  if (allow.length > MAX_ALLOW_ENTRIES) throw invalid('allow', `must have at most ${MAX_ALLOW_ENTRIES} entries`);
+  const byServer = new Map<string, Set<string> | null>();
+  allow.forEach((a, i) => {
+    const entry = checkEntry(a, `allow[${i}]`);
+    const had = byServer.get(entry.server);
+    if (had === null) return;
+    if (!entry.tools) byServer.set(entry.server, null);
+    else byServer.set(entry.server, new Set([...(had ?? []), ...entry.tools]));
+  });
+  return [...byServer].map(([server, tools]) => (tools ? { server, tools: [...tools] } : { server }));
 }
 
 /** Gateway consumers: API keys per namespace, hashed at rest, shown once. */

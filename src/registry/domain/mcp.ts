@@ -30,6 +30,18 @@ export type SpecValidator = (spec: McpServerSpec) => void;
 /** How to find a server: by name or by id. */
 export type ServerKey = { name: string } | { id: string };
 
+/**
+ * A write's precondition on the version it changes (HTTP `If-Match`): `*` (the version exists)
+ * or the entity-tags of which the version's current one must be one.
+ */
+export type IfMatch = '*' | readonly string[];
+
+/** Options of a write to one version. */
+export interface VersionWriteOptions {
+  /** Refuse the write with `VERSION_CHANGED` unless the version's entity-tag matches. */
+  ifMatch?: IfMatch;
+}
+
 /** The rule for MCP server names (they are part of the gateway's URLs). */
 export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,254}$/;
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;
@@ -148,17 +160,17 @@ export class McpService {
         passthrough: input.passthrough ?? { headers: [], cookies: [] },
         publishedVersion: publish ? spec.version : null, latestVersion: spec.version, createdAt: t, updatedAt: t,
       };
-      const version: McpServerVersion = {
+      const version: Omit<McpServerVersion, 'etag'> = {
         serverId: server.id, version: spec.version, status: publish ? 'published' : 'draft', spec, createdAt: t, publishedAt: publish ? t : null,
       };
       await tx.insertMcpServer(server);
-      await tx.putVersion(version);
+      const stored = { ...version, etag: await this.put(tx, server, version) };
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
       await audit(this.ctx, tx, {
         namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: 'mcp_server.create',
-        after: { server: serverState(server), version: versionState(version) }, secretsChanged: secretChanges({}, { server, spec }),
+        after: { server: serverState(server), version: versionState(stored) }, secretsChanged: secretChanges({}, { server, spec }),
       });
-      return { server, version };
+      return { server, version: stored };
     }, 'MCP_SERVER_EXISTS');
   }
 
@@ -167,7 +179,9 @@ export class McpService {
    * `publish` it becomes the published one. Published and archived versions are immutable;
    * saving one unchanged with `publish` republishes it.
    */
-  async saveVersion(namespace: string, key: ServerKey, input: Partial<McpServerInput>, incoming: McpServerSpec, publish: boolean): Promise<{ server: McpServer; version: McpServerVersion }> {
+  async saveVersion(
+    namespace: string, key: ServerKey, input: Partial<McpServerInput>, incoming: McpServerSpec, publish: boolean, options: VersionWriteOptions = {},
+  ): Promise<{ server: McpServer; version: McpServerVersion }> {
     this.check(namespace, input, incoming);
     return write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
@@ -177,14 +191,15 @@ export class McpService {
       const fields = input.endpoint ? { ...input, endpoint: restoreEndpoint(input.endpoint, server.endpoint, 'server.endpoint.url') } : input;
       const t = this.ctx.now();
       const existing = await tx.getVersion(server.id, spec.version);
+      const ifEtag = expectedEtag(server, spec.version, existing, options.ifMatch);
       if (existing && existing.status !== 'draft' && diff(existing.spec, spec).length > 0) {
         throw new AppError('VERSION_EXISTS', `version '${spec.version}' of '${server.name}' is ${existing.status} and cannot change; save a new version`, 'version');
       }
-      const version: McpServerVersion = {
+      const saved: Omit<McpServerVersion, 'etag'> = {
         serverId: server.id, version: spec.version, status: existing?.status ?? 'draft', spec, createdAt: existing?.createdAt ?? t,
         publishedAt: existing?.publishedAt ?? null,
       };
-      await tx.putVersion(version);
+      const version: McpServerVersion = { ...saved, etag: await this.put(tx, server, saved, ifEtag) };
       let next: McpServer = {
         ...server, ...definedOnly(fields), name: server.name, latestVersion: spec.version, updatedAt: t,
         description: fields.description ?? server.description,
@@ -222,11 +237,12 @@ export class McpService {
   }
 
   /** Make `version` the published one; the previously published one is archived. */
-  async publish(namespace: string, key: ServerKey, version: string): Promise<{ server: McpServer; version: McpServerVersion }> {
+  async publish(namespace: string, key: ServerKey, version: string, options: VersionWriteOptions = {}): Promise<{ server: McpServer; version: McpServerVersion }> {
     return write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
       const before = await tx.getVersion(server.id, version);
-      const result = await this.publishIn(tx, server, version, this.ctx.now());
+      const ifEtag = expectedEtag(server, version, before, options.ifMatch);
+      const result = await this.publishIn(tx, server, version, this.ctx.now(), ifEtag);
       await tx.updateMcpServer(result.server);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
       await audit(this.ctx, tx, {
@@ -264,24 +280,33 @@ export class McpService {
     });
   }
 
-  private async publishIn(tx: StoreWriter, server: McpServer, version: string, t: number): Promise<{ server: McpServer; version: McpServerVersion }> {
+  private async publishIn(tx: StoreWriter, server: McpServer, version: string, t: number, ifEtag?: string): Promise<{ server: McpServer; version: McpServerVersion }> {
     const v = await tx.getVersion(server.id, version);
     if (!v) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${version}'`, 'version');
     if (server.publishedVersion && server.publishedVersion !== version) {
       const previous = await tx.getVersion(server.id, server.publishedVersion);
-      if (previous) await tx.putVersion({ ...previous, status: 'archived' });
+      if (previous) await this.put(tx, server, { ...previous, status: 'archived' });
     }
     const published: McpServerVersion = { ...v, status: 'published', publishedAt: t };
-    await tx.putVersion(published);
+    published.etag = await this.put(tx, server, published, ifEtag);
     return { server: { ...server, publishedVersion: version, updatedAt: t }, version: published };
   }
 
+  /** Store a version under a new entity-tag; with `ifEtag`, only over the version holding that one. */
+  private async put(tx: StoreWriter, server: McpServer, v: Omit<McpServerVersion, 'etag'>, ifEtag?: string): Promise<string> {
+    const etag = await tx.putVersion(v, ifEtag === undefined ? {} : { ifEtag });
+    if (etag === undefined) throw changed(server, v.version);
+    return etag;
+  }
+
   /** Delete one version; deleting the last one deletes the server. The published version must be replaced first. */
-  async deleteVersion(namespace: string, key: ServerKey, version: string): Promise<void> {
+  async deleteVersion(namespace: string, key: ServerKey, version: string, options: VersionWriteOptions = {}): Promise<void> {
     await write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
       const versions = await tx.listVersions(server.id);
       const doomed = versions.find((v) => v.version === version);
+      // Writes are serialised by the revision they take first, so what this transaction read stays current until it commits.
+      expectedEtag(server, version, doomed, options.ifMatch);
       if (!doomed) {
         throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${version}'`, 'version');
       }
@@ -342,6 +367,27 @@ export class McpService {
   }
 }
 
+function changed(server: McpServer, version: string): AppError {
+  return new AppError(
+    'VERSION_CHANGED',
+    `version '${version}' of '${server.name}' was changed by someone else since you read it; reload it and apply your change again`,
+    'If-Match',
+  );
+}
+
+/**
+ * The entity-tag a write must replace, from its `If-Match`: undefined without one. A version
+ * that does not exist, or whose entity-tag is not one of those given, fails the precondition.
+ */
+function expectedEtag(server: McpServer, version: string, current: McpServerVersion | undefined, ifMatch: IfMatch | undefined): string | undefined {
+  if (ifMatch === undefined) return undefined;
+  if (!current) {
+    throw new AppError('VERSION_CHANGED', `If-Match: version '${version}' of '${server.name}' does not exist (any more); reload`, 'If-Match');
+  }
+  if (ifMatch !== '*' && !ifMatch.includes(current.etag)) throw changed(server, version);
+  return current.etag;
+}
+
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -353,7 +399,7 @@ function checkEndpoint(namespace: string, e: Endpoint): void {
       if (!e.service) throw invalid('endpoint.service', 'a service reference needs a service name');
       return;
     case 'direct':
-      if (!isIP(e.address) && !/^[A-Za-z0-9.-]{1,253}$/.test(e.address)) throw invalid('endpoint.address', `'${e.address}' is not an address`);
+      if (typeof e.address !== 'string' || (!isIP(e.address) && !/^[A-Za-z0-9.-]{1,253}$/.test(e.address))) throw invalid('endpoint.address', `'${String(e.address)}' is not an address`);
       if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) throw invalid('endpoint.port', 'must be an integer from 1 to 65535');
       return;
     case 'url': {

@@ -239,6 +239,11 @@ export interface McpServerVersion {
   spec: McpServerSpec;
   createdAt: number;
   publishedAt: number | null;
+  /**
+   * A strong HTTP entity-tag (quotes included, `"…"`), new on every write of the version (save,
+   * publish, archive): what `If-Match` is compared with.
+   */
+  etag: string;
 }
 
 /** An MCP server: identity and routing; its tools live in versions. */
@@ -284,8 +289,19 @@ export interface ApiToken {
 }
 
 /**
+ * One grant of a consumer's allow-list: a whole MCP server (`{server}`), or some of its tools
+ * (`{server, tools}`). Structured because server names may contain `/` (`io.github.acme/weather`),
+ * so a `server/tool` string could name either a server or a tool of another server.
+ */
+export interface AllowEntry {
+  server: string;
+  /** The tools allowed; absent allows every tool of the server. Never empty. */
+  tools?: string[];
+}
+
+/**
  * Who may call the gateway in a namespace: an API key (stored as a SHA-256 hash), optionally
- * limited to some servers (`weather`) or tools (`weather/get_weather`).
+ * limited to some servers or some of their tools.
  */
 export interface Consumer {
   id: string;
@@ -294,8 +310,8 @@ export interface Consumer {
   keyHash: string;
   /** The first characters of the key, to recognise it in listings. */
   keyPrefix: string;
-  /** Allowed `server` or `server/tool` entries; null allows every server of the namespace. */
-  allow: string[] | null;
+  /** What the key may use, one entry per server; null allows every server of the namespace. */
+  allow: AllowEntry[] | null;
   createdAt: number;
 }
 

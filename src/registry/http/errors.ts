@@ -33,6 +33,8 @@ export function toAppError(err: unknown): AppError {
       return new AppError('INVALID_JSON', 'body: the JSON body is empty', 'body');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('VALIDATION_FAILED', 'content-length does not match the body', 'content-length');
+    case 'FST_ERR_BAD_URL':
+      return new AppError('VALIDATION_FAILED', `path: ${e.message}`, 'path');
     default:
       break;
   }

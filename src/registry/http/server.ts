@@ -14,6 +14,7 @@ import { actorOf, runAsOrigin } from '../domain/audit.js';
 import type { RegistryServices } from '../registry.js';
 import { registerAuthHook } from './auth-hook.js';
 import { sendError } from './errors.js';
+import { registerInputGuard } from './input-guard.js';
 import { registerOriginGuard } from './origin-hook.js';
 import { registerConsole } from './native/console-routes.js';
 import { nacosRoutes } from './nacos/routes.js';
@@ -56,6 +57,8 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
     routerOptions: { ignoreTrailingSlash: true },
     ajv: {},
     ...(opts.trustedProxies && opts.trustedProxies.length > 0 ? { trustProxy: [...opts.trustedProxies] } : {}),
+    // A malformed path (`/api/v1/namespaces/%zz`) is refused before routing: answer it like any other error.
+    frameworkErrors: (err, req, reply) => sendError(req, reply, err),
   });
   // Query strings and path parameters arrive as text: coerce them. Bodies must have the right JSON types.
   const coercing = ajv({ coerceTypes: 'array' });
@@ -99,6 +102,7 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
     bindHost: opts.bindHost, allowedHosts: opts.allowedHosts ?? [], allowedOrigins: opts.allowedOrigins ?? [], allowLoopbackOrigins: false,
   }));
   registerAuthHook(app, services.auth, opts.authEnabled);
+  registerInputGuard(app);
 
   const metrics = createMetrics(opts.role);
   metrics.observe(app);

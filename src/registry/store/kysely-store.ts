@@ -2,7 +2,7 @@ import { Kysely, Migrator, sql } from 'kysely';
 import type { Generated, Selectable, Transaction } from 'kysely';
 import { AppError } from '../../lib/errors.js';
 import type {
-  ApiToken, AuditActor, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, HealthCheck, Instance, McpServer, McpServerSpec,
+  AllowEntry, ApiToken, AuditActor, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, HealthCheck, Instance, McpServer, McpServerSpec,
   McpServerVersion, Namespace, Page, Role, Service, User, VersionStatus,
 } from '../domain/model.js';
 import { beatTimings } from '../domain/model.js';
@@ -15,7 +15,7 @@ import type {
   ApiTokenRecord, AuditQuery, AuditRecord, BeatKey, ClusterNodeRecord, InstanceQuery, LeaderLock, LeaderLockOptions, Lease, McpServerQuery,
   RevisionSubscription, ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
 } from './store.js';
-import { UniqueViolationError } from './store.js';
+import { newEtag, UniqueViolationError } from './store.js';
 
 interface Tables {
   mg_meta: { id: number; revision: number };
@@ -37,7 +37,7 @@ interface Tables {
     latest_version: string | null; created_at: number; updated_at: number;
   };
   mg_mcp_server_versions: {
-    server_id: string; version: string; status: string; spec: string; created_at: number; published_at: number | null;
+    server_id: string; version: string; status: string; spec: string; created_at: number; published_at: number | null; etag: string;
   };
   mg_users: { username: string; password_hash: string; created_at: number; user_id: string | null; credential_generation: Generated<number> };
   mg_user_roles: { username: string; namespace: string; role: string };
@@ -122,7 +122,7 @@ function mcpServerRow(s: McpServer): Tables['mg_mcp_servers'] {
 function toVersion(r: Selectable<Tables['mg_mcp_server_versions']>): McpServerVersion {
   return {
     serverId: r.server_id, version: r.version, status: r.status as VersionStatus, spec: JSON.parse(r.spec) as McpServerSpec,
-    createdAt: num(r.created_at), publishedAt: r.published_at === null ? null : num(r.published_at),
+    createdAt: num(r.created_at), publishedAt: r.published_at === null ? null : num(r.published_at), etag: r.etag,
   };
 }
 
@@ -303,7 +303,7 @@ class KyselyReader implements StoreReader {
     if (namespace !== undefined) q = q.where('namespace', '=', namespace);
     return (await q.orderBy('namespace').orderBy('name').execute()).map((r) => ({
       id: r.id, namespace: r.namespace, name: r.name, keyHash: r.key_hash, keyPrefix: r.key_prefix,
-      allow: r.allow === null ? null : (JSON.parse(r.allow) as string[]), createdAt: num(r.created_at),
+      allow: r.allow === null ? null : (JSON.parse(r.allow) as AllowEntry[]), createdAt: num(r.created_at),
     }));
   }
 
@@ -417,18 +417,21 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
     await this.tx.deleteFrom('mg_mcp_servers').where('id', '=', id).execute();
   }
 
-  async putVersion(v: McpServerVersion) {
+  async putVersion(v: Omit<McpServerVersion, 'etag'>, options: { ifEtag?: string } = {}) {
+    const etag = newEtag();
     const row = {
       server_id: v.serverId, version: v.version, status: v.status, spec: JSON.stringify(v.spec), created_at: v.createdAt,
-      published_at: v.publishedAt,
+      published_at: v.publishedAt, etag,
     };
-    const existing = await this.getVersion(v.serverId, v.version);
-    if (existing) {
-      await this.tx.updateTable('mg_mcp_server_versions').set({ status: row.status, spec: row.spec, published_at: row.published_at })
-        .where('server_id', '=', v.serverId).where('version', '=', v.version).execute();
-    } else {
-      await this.tx.insertInto('mg_mcp_server_versions').values(row).execute();
+    const update = this.tx.updateTable('mg_mcp_server_versions').set({ status: row.status, spec: row.spec, published_at: row.published_at, etag })
+      .where('server_id', '=', v.serverId).where('version', '=', v.version);
+    if (options.ifEtag !== undefined) {
+      const r = await update.where('etag', '=', options.ifEtag).executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0 ? etag : undefined;
     }
+    const r = await update.executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) await this.tx.insertInto('mg_mcp_server_versions').values(row).execute();
+    return etag;
   }
 
   async deleteVersion(serverId: string, version: string) {

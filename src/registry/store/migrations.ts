@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from './dialects/dialect.js';
+import { newEtag } from './store.js';
 
 /**
  * The registry's schema, as ordered migrations. Applied at start by every node; Kysely's
@@ -208,6 +209,18 @@ export function migrations(d: StoreDialect): MigrationProvider {
         await db.schema.createIndex('mg_audit_actor').on('mg_audit').columns(['actor', 'revision']).execute();
       },
     },
+    '0007_version_etag': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // The entity-tag of each version, new on every write: what If-Match is compared with.
+        await db.schema.alterTable('mg_mcp_server_versions').addColumn('etag', key(64), (c) => c.notNull().defaultTo('')).execute();
+        const rows = await db.selectFrom('mg_mcp_server_versions').select(['server_id', 'version']).execute() as { server_id: string; version: string }[];
+        for (const r of rows) {
+          await db.updateTable('mg_mcp_server_versions').set({ etag: newEtag() })
+            .where('server_id', '=', r.server_id).where('version', '=', r.version).execute();
+        }
+      },
+    },
     '0008_credential_generation': {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       async up(db: Kysely<any>) {
@@ -220,6 +233,55 @@ export function migrations(d: StoreDialect): MigrationProvider {
         await db.schema.createIndex('mg_users_user_id').on('mg_users').column('user_id').unique().execute();
       },
     },
+    '0009_consumer_allow_entries': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // Allow-lists were `server` or `server/tool` strings, ambiguous since server names may hold `/`.
+        const consumers = await db.selectFrom('mg_consumers').select(['id', 'namespace', 'allow']).where('allow', 'is not', null)
+          .execute() as { id: string; namespace: string; allow: string }[];
+        if (consumers.length === 0) return;
+        const servers = await db.selectFrom('mg_mcp_servers').select(['namespace', 'name']).execute() as { namespace: string; name: string }[];
+        const names = new Set(servers.map((s) => `${s.namespace}\n${s.name}`));
+        for (const c of consumers) {
+          const allow = structuredAllow(JSON.parse(c.allow) as unknown[], (name) => names.has(`${c.namespace}\n${name}`));
+          await db.updateTable('mg_consumers').set({ allow: JSON.stringify(allow) }).where('id', '=', c.id).execute();
+        }
+      },
+    },
   };
   return { getMigrations: async () => all };
+}
+
+/** Tool names as they were when migration 0009 ran (MCP guidance). */
+const TOOL_NAME_0009 = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/**
+ * Migration 0009's reading of an old allow-list. The gateway used to match an entry `x/y` both
+ * as the whole server `x/y` and as tool `y` of server `x`; the structured entry keeps, of those,
+ * the grants on servers that exist in the namespace now (both when both exist), so nobody loses
+ * access on upgrade, and a server created later under either name gains nothing. When neither
+ * exists, `x/y` keeps its documented meaning, tool `y` of server `x`. Entries of one server merge.
+ */
+export function structuredAllow(old: unknown[], exists: (server: string) => boolean): { server: string; tools?: string[] }[] {
+  const byServer = new Map<string, Set<string> | null>();
+  const grant = (server: string, tool?: string) => {
+    const had = byServer.get(server);
+    if (had === null) return;
+    if (tool === undefined) byServer.set(server, null);
+    else byServer.set(server, new Set([...(had ?? []), tool]));
+  };
+  for (const entry of old) {
+    if (typeof entry !== 'string' || entry === '') continue;
+    const cut = entry.lastIndexOf('/');
+    if (cut < 0) {
+      grant(entry);
+      continue;
+    }
+    const server = entry.slice(0, cut);
+    const tool = entry.slice(cut + 1);
+    const asTool = server !== '' && TOOL_NAME_0009.test(tool);
+    if (exists(entry) || !asTool) grant(entry);
+    if (asTool && (exists(server) || !exists(entry))) grant(server, tool);
+  }
+  return [...byServer].map(([server, tools]) => (tools ? { server, tools: [...tools] } : { server }));
 }

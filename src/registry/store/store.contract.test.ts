@@ -191,6 +191,29 @@ for (const kind of await databaseKinds()) {
       assert.deepEqual(await store.listVersions(m.id), []);
     });
 
+    it('gives every write of a version a new entity-tag, and replaces only the one named (compare-and-set)', async () => {
+      const m = server('public', 'etags');
+      const draft = { serverId: m.id, version: '1.0.0', status: 'draft' as const, spec: spec('1.0.0', 'first'), createdAt: now, publishedAt: null };
+      const e1 = await store.write(async (tx) => {
+        await tx.insertMcpServer(m);
+        return tx.putVersion(draft);
+      });
+      assert.match(e1 ?? '', /^"[A-Za-z0-9_-]{22}"$/, 'a strong entity-tag, quotes included');
+      assert.equal((await store.getVersion(m.id, '1.0.0'))?.etag, e1);
+      const e2 = await store.write((tx) => tx.putVersion({ ...draft, spec: spec('1.0.0', 'second') }, { ifEtag: e1! }));
+      assert.ok(e2 && e2 !== e1, 'a write over the named entity-tag succeeds under a new one');
+      assert.equal(await store.write((tx) => tx.putVersion({ ...draft, spec: spec('1.0.0', 'stale') }, { ifEtag: e1! })), undefined, 'a stale entity-tag replaces nothing');
+      assert.equal(await store.write((tx) => tx.putVersion({ ...draft, version: '9.9.9' }, { ifEtag: e2! })), undefined, 'nor creates a version');
+      const stored = await store.getVersion(m.id, '1.0.0');
+      assert.deepEqual([stored?.spec.description, stored?.etag], ['second', e2]);
+      assert.equal(await store.getVersion(m.id, '9.9.9'), undefined);
+      const e3 = await store.write((tx) => tx.putVersion({ ...draft, spec: spec('1.0.0', 'second') }));
+      assert.ok(e3 && e3 !== e2, 'an unconditional write of the same content gets a new entity-tag too');
+      const racing = await Promise.all(Array.from({ length: 20 }, (_, i) => store.write((tx) => tx.putVersion({ ...draft, spec: spec('1.0.0', `race ${i}`) }, { ifEtag: e3! }))));
+      assert.equal(racing.filter((e) => e !== undefined).length, 1, 'of concurrent writes over one entity-tag, exactly one wins');
+      await store.write((tx) => tx.deleteMcpServer(m.id));
+    });
+
     it('stores users, roles and API tokens', async () => {
       await store.write((tx) => tx.insertUser({ username: 'ann', id: randomUUID(), credentialGeneration: 0, passwordHash: 'h1', createdAt: now, roles: [{ namespace: 'public', role: 'editor' }] }));
       await store.write(async (tx) => {
@@ -257,10 +280,10 @@ for (const kind of await databaseKinds()) {
 
     it('stores consumers with their allow-lists', async () => {
       await store.write(async (tx) => {
-        await tx.insertConsumer({ id: 'c1', namespace: 'public', name: 'agent-a', keyHash: 'h-a', keyPrefix: 'mgk_ab', allow: ['weather', 'maps/route'], createdAt: now });
+        await tx.insertConsumer({ id: 'c1', namespace: 'public', name: 'agent-a', keyHash: 'h-a', keyPrefix: 'mgk_ab', allow: [{ server: 'weather' }, { server: 'io.acme/maps', tools: ['route'] }], createdAt: now });
         await tx.insertConsumer({ id: 'c2', namespace: 'public', name: 'agent-b', keyHash: 'h-b', keyPrefix: 'mgk_cd', allow: null, createdAt: now });
       });
-      assert.deepEqual((await store.listConsumers('public')).map((c) => [c.name, c.allow]), [['agent-a', ['weather', 'maps/route']], ['agent-b', null]]);
+      assert.deepEqual((await store.listConsumers('public')).map((c) => [c.name, c.allow]), [['agent-a', [{ server: 'weather' }, { server: 'io.acme/maps', tools: ['route'] }]], ['agent-b', null]]);
       await assert.rejects(store.write((tx) => tx.insertConsumer({ id: 'c3', namespace: 'public', name: 'agent-a', keyHash: 'h-c', keyPrefix: 'x', allow: null, createdAt: now })), UniqueViolationError);
       await store.write((tx) => tx.updateConsumer({ id: 'c1', namespace: 'public', name: 'agent-a', keyHash: 'h-a', keyPrefix: 'mgk_ab', allow: [], createdAt: now }));
       assert.deepEqual((await store.listConsumers()).find((c) => c.id === 'c1')?.allow, []);
@@ -569,6 +592,58 @@ for (const kind of await databaseKinds()) {
         assert.ok((await acquireWithin(lb, 1000)) < 1000);
       } finally {
         await lb.release();
+      }
+    });
+  });
+}
+
+for (const kind of await databaseKinds()) {
+  describe(`Store migrations 0007 and 0009 on ${kind.kind}`, { skip: kind.unavailable }, () => {
+    let db: TestDatabase;
+    after(async () => db?.drop());
+
+    it('give stored versions entity-tags and turn string allow-lists into unambiguous entries', async () => {
+      db = await kind.create();
+      const adapter = dialectFor(db.url);
+      const old = new Kysely<any>({ dialect: adapter.create() }); // eslint-disable-line @typescript-eslint/no-explicit-any
+      try {
+        const migrator = new Migrator({ db: old, provider: migrations(adapter), migrationTableName: 'mg_migrations', migrationLockTableName: 'mg_migrations_lock' });
+        const { error } = await migrator.migrateTo('0004_cluster');
+        assert.equal(error, undefined);
+        const servers = [['s1', 'public', 'weather'], ['s2', 'public', 'io.acme/maps'], ['s3', 'public', 'both'], ['s4', 'public', 'both/x'], ['s5', 'other', 'io.acme']];
+        for (const [id, namespace, name] of servers) {
+          await old.insertInto('mg_mcp_servers').values({
+            id, namespace, name, description: '', protocol: 'http', front_protocol: 'mcp-streamable', endpoint: '{"type":"none"}', enabled: 1,
+            passthrough: '{"headers":[],"cookies":[]}', published_version: null, latest_version: '1.0.0', created_at: now, updated_at: now,
+          }).execute();
+          await old.insertInto('mg_mcp_server_versions').values({ server_id: id, version: '1.0.0', status: 'draft', spec: JSON.stringify(spec('1.0.0')), created_at: now, published_at: null }).execute();
+        }
+        const consumer = (id: string, namespace: string, allow: string[] | null) => old.insertInto('mg_consumers').values({
+          id, namespace, name: id, key_hash: `h-${id}`, key_prefix: 'mgk_', allow: allow === null ? null : JSON.stringify(allow), created_at: now,
+        }).execute();
+        // weather: a whole server; weather/today: a tool of it; io.acme/maps: the server of that name (io.acme does not exist in public);
+        // both/x: both servers exist, so both grants stay; nowhere/tool: neither exists, the documented meaning (a tool).
+        await consumer('a', 'public', ['weather/today', 'io.acme/maps', 'both/x', 'nowhere/tool', 'weather/later']);
+        await consumer('b', 'public', ['weather', 'weather/today']);
+        await consumer('c', 'other', ['io.acme/maps']);
+        await consumer('d', 'public', null);
+      } finally {
+        await old.destroy();
+      }
+      const store = await openStore(db.url);
+      try {
+        const etags = await Promise.all(['s1', 's2', 's3', 's4', 's5'].map(async (id) => (await store.getVersion(id, '1.0.0'))?.etag));
+        for (const e of etags) assert.match(e ?? '', /^"[A-Za-z0-9_-]{22}"$/);
+        assert.equal(new Set(etags).size, 5, 'each version has its own entity-tag');
+        const allow = Object.fromEntries((await store.listConsumers()).map((c) => [c.id, c.allow]));
+        assert.deepEqual(allow, {
+          a: [{ server: 'weather', tools: ['today', 'later'] }, { server: 'io.acme/maps' }, { server: 'both/x' }, { server: 'both', tools: ['x'] }, { server: 'nowhere', tools: ['tool'] }],
+          b: [{ server: 'weather' }],
+          c: [{ server: 'io.acme', tools: ['maps'] }],
+          d: null,
+        });
+      } finally {
+        await store.close();
       }
     });
   });

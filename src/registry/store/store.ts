@@ -11,6 +11,7 @@
  * Several registry nodes may share one database: `ClusterStore` is how they find each other,
  * elect the one node that runs the singleton jobs, and hear of each other's writes.
  */
+import { randomBytes } from 'node:crypto';
 import type {
   ApiToken, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, InstanceKey, Instance, McpServer, McpServerVersion, Namespace, Page, Role,
   Service, User,
@@ -133,8 +134,13 @@ export interface StoreWriter extends StoreReader {
   insertMcpServer(s: McpServer): Promise<void>;
   updateMcpServer(s: McpServer): Promise<void>;
   deleteMcpServer(id: string): Promise<void>;
-  /** Insert a version, or replace it if it exists (drafts only: the domain checks). */
-  putVersion(v: McpServerVersion): Promise<void>;
+  /**
+   * Insert a version, or replace it if it exists (drafts only: the domain checks), under a new
+   * entity-tag, which it answers (`v.etag` is ignored). With `ifEtag`, only a stored version
+   * holding that entity-tag is replaced, compared and set in one statement; answers undefined
+   * (and changes nothing) when there is none.
+   */
+  putVersion(v: Omit<McpServerVersion, 'etag'>, options?: { ifEtag?: string }): Promise<string | undefined>;
   deleteVersion(serverId: string, version: string): Promise<void>;
   insertUser(u: UserRecord): Promise<void>;
   /** Set a user's password hash and bump its credential generation (revoking its login tokens). */
@@ -277,4 +283,9 @@ export interface Store extends StoreReader, ClusterStore {
 /** A unique constraint refused a write (two writers raced on a name). */
 export class UniqueViolationError extends Error {
   override readonly name = 'UniqueViolationError';
+}
+
+/** A new strong entity-tag for a version (quotes included): 128 random bits, so it never repeats. */
+export function newEtag(): string {
+  return `"${randomBytes(16).toString('base64url')}"`;
 }

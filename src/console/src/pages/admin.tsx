@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, enc, setToken } from '../api.js';
-import type { ApiToken, Consumer, Role, User } from '../api.js';
+import type { AllowEntry, ApiToken, Consumer, Role, User } from '../api.js';
 import { useSession } from '../app.js';
 import { navigate, path, useLocation } from '../router.js';
 import {
@@ -286,10 +286,25 @@ function Tokens() {
 
 // ------------------------------------------------------------ consumers
 
-function allowList(text: string): string[] | null {
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+/**
+ * An allow-list as the console writes it: entries separated by `;`, each a server name (the whole
+ * server) or `server: tool, tool` (neither server nor tool names hold `:` or `;`, while server
+ * names may hold `/`). Empty: every server.
+ */
+function allowList(text: string): AllowEntry[] | null {
+  const items = text.split(';').map((s) => s.trim()).filter(Boolean).map((item): AllowEntry => {
+    const colon = item.indexOf(':');
+    if (colon < 0) return { server: item };
+    return { server: item.slice(0, colon).trim(), tools: item.slice(colon + 1).split(',').map((t) => t.trim()).filter(Boolean) };
+  });
   return items.length ? items : null;
 }
+
+function allowText(allow: AllowEntry[] | null): string {
+  return (allow ?? []).map((a) => (a.tools ? `${a.server}: ${a.tools.join(', ')}` : a.server)).join('; ');
+}
+
+const ALLOW_HINT = 'Servers separated by ";", each whole (weather) or some of its tools (io.acme/maps: route, geocode). Empty: every server of the namespace.';
 
 function Consumers({ ns }: { ns: string }) {
   const { can } = useSession();
@@ -319,7 +334,7 @@ function Consumers({ ns }: { ns: string }) {
       {admin && (
         <Form className="toolbar" onSubmit={() => create.run()}>
           <TextField label="Consumer name" value={name} onChange={(e) => setName(e.target.value)} placeholder="cursor-team-a" />
-          <TextField label="Allowed servers or tools" value={allow} onChange={(e) => setAllow(e.target.value)} placeholder="all (or: weather, maps/route)" />
+          <TextField label="Allowed servers or tools" value={allow} onChange={(e) => setAllow(e.target.value)} placeholder="all (or: weather; maps: route)" title={ALLOW_HINT} />
           <button type="submit" className="primary" disabled={create.busy || !name.trim()}>Create key</button>
         </Form>
       )}
@@ -335,7 +350,7 @@ function Consumers({ ns }: { ns: string }) {
               <tr key={c.id}>
                 <td>{c.name}</td>
                 <td><code>{c.keyPrefix}…</code></td>
-                <td>{c.allow ? c.allow.join(', ') : <span className="muted">every server</span>}</td>
+                <td>{c.allow ? allowText(c.allow) : <span className="muted">every server</span>}</td>
                 <td>{when(c.createdAt)}</td>
                 {admin && (
                   <td className="row-actions">
@@ -366,7 +381,7 @@ function Consumers({ ns }: { ns: string }) {
 }
 
 function ConsumerDialog({ ns, consumer, onClose, onSaved }: { ns: string; consumer: Consumer; onClose: () => void; onSaved: () => void }) {
-  const [allow, setAllow] = useState(consumer.allow?.join(', ') ?? '');
+  const [allow, setAllow] = useState(allowText(consumer.allow));
   const save = useAction(async () => {
     await api('PUT', `/namespaces/${enc(ns)}/consumers/${enc(consumer.id)}`, { allow: allowList(allow) });
     onSaved();
@@ -375,7 +390,7 @@ function ConsumerDialog({ ns, consumer, onClose, onSaved }: { ns: string; consum
   return (
     <Dialog open title={`Edit ${consumer.name}`} onClose={onClose}>
       <Form onSubmit={() => save.run()}>
-        <TextField label="Allowed servers or tools" autoFocus value={allow} onChange={(e) => setAllow(e.target.value)} hint="Comma-separated server or server/tool names; empty allows every server of the namespace." />
+        <TextField label="Allowed servers or tools" autoFocus value={allow} onChange={(e) => setAllow(e.target.value)} hint={ALLOW_HINT} />
         <FormActions action={save} label="Save" onCancel={onClose} />
       </Form>
     </Dialog>

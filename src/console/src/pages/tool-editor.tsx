@@ -44,6 +44,8 @@ function ToolEditor({ ns, server, version, existing }: { ns: string; server: Ser
   const [serverError, setServerError] = useState<(FieldTarget & { code: string; message: string }) | undefined>();
   const [checking, setChecking] = useState(false);
   const [dirty, setDirty] = useState(false);
+  // The draft's entity-tag as this editor last read or wrote it: saves send it as If-Match.
+  const [etag, setEtag] = useState(version.etag);
   const base = serverBase(ns, server.name);
   const update = (patch: Partial<ToolDraft>) => {
     setD((x) => ({ ...x, ...patch }));
@@ -90,8 +92,12 @@ function ToolEditor({ ns, server, version, existing }: { ns: string; server: Ser
       ? current.spec.tools.map((x) => (x.name === original ? t : x))
       : [...current.spec.tools, t];
     try {
-      await api('PUT', `${base}/versions/${enc(version.version)}`, { spec: { ...current.spec, tools } });
+      const saved = await api<VersionView>('PUT', `${base}/versions/${enc(version.version)}`, { spec: { ...current.spec, tools } }, { headers: { 'if-match': etag } });
+      setEtag(saved.etag);
     } catch (e) {
+      if (e instanceof ApiError && e.status === 412) {
+        throw new ApiError(412, e.code, `Draft ${version.version} was changed by someone else since you opened it. Reload the page to see their changes, then apply yours again: nothing was saved.`, e.field);
+      }
       if (e instanceof ApiError) setServerError({ ...fieldTarget(e.field, e.message), code: e.code, message: e.message });
       throw e;
     }
@@ -140,7 +146,9 @@ function ToolEditor({ ns, server, version, existing }: { ns: string; server: Ser
           {version.status === 'draft' ? 'You may read this draft but not change it.' : `Version ${version.version} is ${version.status}: it cannot change. Start a new draft on the server page to edit its tools.`} You can still try the tool.
         </p>
       )}
-      {save.error && !(save.error instanceof ApiError && serverError) && <ErrorBox error={save.error} title="Not saved" />}
+      {save.error && !(save.error instanceof ApiError && serverError) && (
+        <ErrorBox error={save.error} title={save.error instanceof ApiError && save.error.status === 412 ? 'Changed by someone else: reload' : 'Not saved'} />
+      )}
       {serverError && (
         <div className="error-box" role="alert">
           <strong>{serverError.code === 'INVALID_TEMPLATE' ? 'Template error' : serverError.code === 'INVALID_SCHEMA' ? 'Schema error' : 'Invalid tool'}</strong>

@@ -11,6 +11,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { CST, Lexer, parseDocument } from 'yaml';
 import { AppError, invalid, missing } from '../../../lib/errors.js';
 import { MAX_JSON_DEPTH } from '../../../lib/json-depth.js';
+import { checkJsonInput } from '../../../lib/json-input.js';
 import type { ArgPosition, McpServerSpec, Prompt, RestSecurity, RestTemplate, SecurityScheme, Tool } from '../model.js';
 import { ARG_POSITIONS, checkRestTemplateShape } from '../spec-validation.js';
 
@@ -172,11 +173,14 @@ export function parseYamlOrJson(text: string, field: string): unknown {
     const where = at ? ` at line ${at.line}, column ${at.col}` : '';
     throw new AppError('INVALID_JSON', `${field}: not valid YAML or JSON${where}: ${error.message.split('\n')[0] ?? ''}`, field);
   }
+  let value: unknown;
   try {
-    return doc.toJS({ maxAliasCount: 100 });
+    value = doc.toJS({ maxAliasCount: 100 });
   } catch (cause) {
     throw new AppError('INVALID_JSON', `${field}: ${cause instanceof Error ? cause.message : String(cause)}`, field);
   }
+  checkJsonInput(value, field);
+  return value;
 }
 
 /** Reads an argument position (case-insensitive, as Higress lowercases it). */

@@ -7,6 +7,7 @@
  */
 import { parseJsonText } from '../../../lib/json-depth.js';
 import { AppError, invalid, missing } from '../../../lib/errors.js';
+import { checkJsonInput } from '../../../lib/json-input.js';
 import type {
   CredentialPassthrough, Endpoint, FrontProtocol, McpProtocol, McpServer, McpServerSpec, McpServerVersion, RestTemplate, Tool,
 } from '../model.js';
@@ -69,7 +70,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Parses one JSON-valued form field; malformed text is `INVALID_JSON` naming the field. */
 export function parseJsonField(name: string, text: string): unknown {
-  return parseJsonText(text, name);
+  const value = parseJsonText(text, name);
+  checkJsonInput(value, name);
+  return value;
 }
 
 function readProtocol(r: FieldReader): McpProtocol {

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { invalid, missing } from '../../../lib/errors.js';
 import { parseJsonText } from '../../../lib/json-depth.js';
+import { checkJsonInput } from '../../../lib/json-input.js';
 import { authorize } from '../../domain/auth.js';
 import type { Role } from '../../domain/model.js';
 import { DEFAULT_GROUP, PUBLIC_NAMESPACE } from '../../domain/model.js';
@@ -100,7 +101,10 @@ export class NacosParams {
   /** A JSON-valued parameter: a JSON text (form, query; nesting limited as bodies are) or already a value (JSON body). */
   json(name: string): unknown {
     const v = this.raw(name);
-    return typeof v === 'string' ? parseJsonText(v, name) : v;
+    if (typeof v !== 'string') return v;
+    const value = parseJsonText(v, name);
+    checkJsonInput(value, name);
+    return value;
   }
 
   /** A metadata map: a JSON object (values as strings), or Nacos' `k1=v1,k2=v2` form. */

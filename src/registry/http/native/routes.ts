@@ -9,6 +9,7 @@ import { DEFAULT_CLUSTER, DEFAULT_GROUP } from '../../domain/model.js';
 import { parseImport } from '../../domain/convert/import.js';
 import type { RegistryServices } from '../../registry.js';
 import type { Principal } from '../../domain/auth.js';
+import { ifMatchOf } from '../preconditions.js';
 import { serverFor, snapshotFor, specFor, versionFor } from '../redaction.js';
 import * as S from './schemas.js';
 
@@ -18,7 +19,7 @@ type Body = Record<string, unknown>;
 const tag = (t: string) => ({ tags: [t] });
 
 function versionSummary(v: McpServerVersion) {
-  return { version: v.version, status: v.status, createdAt: v.createdAt, publishedAt: v.publishedAt, toolCount: v.spec.tools.length };
+  return { version: v.version, status: v.status, createdAt: v.createdAt, publishedAt: v.publishedAt, toolCount: v.spec.tools.length, etag: v.etag };
 }
 
 function specFrom(body: Body, fallbackVersion: string): McpServerSpec {
@@ -220,32 +221,41 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const { server, versions } = await svc.mcp.listVersions(ns!, { name: name! });
       return { publishedVersion: server.publishedVersion, latestVersion: server.latestVersion, items: versions.map(versionSummary) };
     });
-    app.get('/namespaces/:ns/mcp-servers/:name/versions/:version', { schema: { ...tag('versions'), params: S.versionParams } }, async (req) => {
+    app.get('/namespaces/:ns/mcp-servers/:name/versions/:version', {
+      schema: { ...tag('versions'), summary: 'A version, with its entity-tag in the ETag header (and `etag`): send it as If-Match to change it', params: S.versionParams },
+    }, async (req, reply) => {
       const { ns, name, version } = req.params as Params;
       authorize(req.principal, ns!, 'viewer');
-      return versionFor(req.principal, ns!, (await svc.mcp.getVersion(ns!, { name: name! }, version!)).version);
+      const v = (await svc.mcp.getVersion(ns!, { name: name! }, version!)).version;
+      return reply.header('etag', v.etag).send(versionFor(req.principal, ns!, v));
     });
     app.put('/namespaces/:ns/mcp-servers/:name/versions/:version', {
-      schema: { ...tag('versions'), summary: 'Create or change a draft version (publish: true to publish it)', params: S.versionParams, body: S.versionBody },
-    }, async (req) => {
+      schema: {
+        ...tag('versions'), summary: 'Create or change a draft version (publish: true to publish it); with If-Match, only over that entity-tag (else 412)',
+        params: S.versionParams, body: S.versionBody,
+      },
+    }, async (req, reply) => {
       const { ns, name, version } = req.params as Params;
       authorize(req.principal, ns!, 'editor');
+      const ifMatch = ifMatchOf(req);
       const b = req.body as Body;
       const spec = specFrom(b, version!);
       if (spec.version !== version) throw invalid('spec.version', `must match the version in the path ('${version}')`);
-      const r = await svc.mcp.saveVersion(ns!, { name: name! }, serverInput((b.server as Body | undefined) ?? {}), spec, b.publish as boolean);
-      return versionFor(req.principal, ns!, r.version);
+      const r = await svc.mcp.saveVersion(ns!, { name: name! }, serverInput((b.server as Body | undefined) ?? {}), spec, b.publish as boolean, { ifMatch });
+      return reply.header('etag', r.version.etag).send(versionFor(req.principal, ns!, r.version));
     });
-    app.delete('/namespaces/:ns/mcp-servers/:name/versions/:version', { schema: { ...tag('versions'), params: S.versionParams } }, async (req, reply) => {
+    app.delete('/namespaces/:ns/mcp-servers/:name/versions/:version', { schema: { ...tag('versions'), summary: 'Delete a version; with If-Match, only that entity-tag of it (else 412)', params: S.versionParams } }, async (req, reply) => {
       const { ns, name, version } = req.params as Params;
       authorize(req.principal, ns!, 'editor');
-      await svc.mcp.deleteVersion(ns!, { name: name! }, version!);
+      await svc.mcp.deleteVersion(ns!, { name: name! }, version!, { ifMatch: ifMatchOf(req) });
       return reply.status(204).send();
     });
-    app.post('/namespaces/:ns/mcp-servers/:name/versions/:version/publish', { schema: { ...tag('versions'), params: S.versionParams } }, async (req) => {
+    app.post('/namespaces/:ns/mcp-servers/:name/versions/:version/publish', {
+      schema: { ...tag('versions'), summary: 'Publish a version; with If-Match, only that entity-tag of it (else 412)', params: S.versionParams },
+    }, async (req) => {
       const { ns, name, version } = req.params as Params;
       authorize(req.principal, ns!, 'editor');
-      return serverView(req.principal, (await svc.mcp.publish(ns!, { name: name! }, version!)).server);
+      return serverView(req.principal, (await svc.mcp.publish(ns!, { name: name! }, version!, { ifMatch: ifMatchOf(req) })).server);
     });
     app.post('/namespaces/:ns/mcp-servers/:name/rollback', {
       schema: { ...tag('versions'), summary: 'Republish an earlier version (default: the one published before)', params: S.serverParams, body: { type: ['object', 'null'], properties: { version: { type: 'string' } } } },
@@ -265,7 +275,15 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
 
     // ---- gateway consumers (API keys) ----
     const consumerParams = { type: 'object', properties: { ns: { type: 'string' }, id: { type: 'string' } } } as const;
-    const allow = { type: ['array', 'null'], items: { type: 'string' } } as const;
+    // Entries are checked by ConsumerService (a `/` in a string entry is refused as ambiguous, naming the entry).
+    const allow = {
+      type: ['array', 'null'],
+      description: 'null: every server of the namespace. Else entries {server} (the whole server) or {server, tools: [names]}; a plain string is a whole server whose name holds no "/".',
+      items: {
+        type: ['string', 'object'],
+        properties: { server: { type: 'string' }, tools: { type: 'array', items: { type: 'string' } } },
+      },
+    } as const;
     app.get('/namespaces/:ns/consumers', { schema: { ...tag('consumers'), params: S.nsParams } }, async (req) => {
       const { ns } = req.params as Params;
       authorize(req.principal, ns!, 'viewer');

@@ -69,24 +69,26 @@ const passthrough = {
   properties: { headers: { type: 'array', items: { type: 'string' } }, cookies: { type: 'array', items: { type: 'string' } } },
 } as const;
 
+// Optional parts of a template get their defaults here (Ajv `useDefaults`), so the domain always
+// receives a whole RestTemplate; `request: null` is a direct-response tool.
 const template = {
   type: ['object', 'null'],
   properties: {
     request: {
-      type: ['object', 'null'], required: ['url', 'method'],
+      type: ['object', 'null'], default: null, required: ['url', 'method'],
       properties: {
         url: { type: 'string' }, method: { type: 'string' }, body: { type: 'string' },
-        headers: { type: 'array', items: { type: 'object', required: ['key', 'value'], properties: { key: { type: 'string' }, value: { type: 'string' } } } },
-        argsToUrlParam: { type: 'boolean' }, argsToJsonBody: { type: 'boolean' }, argsToFormBody: { type: 'boolean' },
+        headers: { type: 'array', default: [], items: { type: 'object', required: ['key', 'value'], properties: { key: { type: 'string' }, value: { type: 'string' } } } },
+        argsToUrlParam: { type: 'boolean', default: false }, argsToJsonBody: { type: 'boolean', default: false }, argsToFormBody: { type: 'boolean', default: false },
         security: {
           type: 'object', required: ['id'],
           properties: { id: { type: 'string' }, passthrough: { type: 'boolean' }, credential: { type: 'string' }, clientId: { type: 'string' }, upstream: { const: false } },
         },
       },
     },
-    response: { type: 'object', properties: { body: { type: 'string' }, prependBody: { type: 'string' }, appendBody: { type: 'string' } } },
+    response: { type: 'object', default: {}, properties: { body: { type: 'string' }, prependBody: { type: 'string' }, appendBody: { type: 'string' } } },
     errorResponseTemplate: { type: 'string' },
-    argsPosition: { type: 'object', additionalProperties: { type: 'string', enum: ['path', 'query', 'header', 'cookie', 'body'] } },
+    argsPosition: { type: 'object', default: {}, additionalProperties: { type: 'string', enum: ['path', 'query', 'header', 'cookie', 'body'] } },
     subPathArgs: { type: 'array', items: { type: 'string' } },
     timeoutMs: { type: 'integer', minimum: 1, maximum: 600000 },
   },

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AppError } from './errors.js';
+import { MAX_JSON_DEPTH } from './json-depth.js';
+import { checkJsonInput } from './json-input.js';
+
+function nested(depth: number): unknown {
+  let v: unknown = 'x';
+  for (let i = 0; i < depth; i++) v = i % 2 ? [v] : { a: v };
+  return v;
+}
+
+function refusal(value: unknown, field = 'body'): AppError {
+  try {
+    checkJsonInput(value, field);
+  } catch (err) {
+    assert.ok(err instanceof AppError);
+    return err;
+  }
+  assert.fail('accepted');
+}
+
+describe('checkJsonInput', () => {
+  it(`takes JSON nested up to ${MAX_JSON_DEPTH} levels, and refuses deeper, without recursion`, () => {
+    checkJsonInput(nested(MAX_JSON_DEPTH), 'body');
+    const deep = refusal(nested(MAX_JSON_DEPTH + 1));
+    assert.equal(deep.code, 'VALIDATION_FAILED');
+    assert.match(deep.message, /nests deeper than 128 levels/);
+    assert.match(refusal(nested(200_000)).message, /nests deeper/);
+  });
+
+  it('refuses a NUL character in a string or a key, naming where', () => {
+    assert.equal(refusal({ spec: { tools: [{ name: 'a\0b' }] } }, '').field, 'spec.tools[0].name');
+    assert.equal(refusal({ a: { 'k\0': 1 } }, 'p').field, 'p.a.k\\0');
+    assert.equal(refusal('\0', 'name').field, 'name');
+    checkJsonInput({ a: ['\\0', 'ok', 1, null, true] }, 'body');
+  });
+});

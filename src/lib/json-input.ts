@@ -1,0 +1,33 @@
+/**
+ * Limits on JSON taken from a request, checked once at the edge: how deep it nests (recursive
+ * code further on — JSON.stringify when storing, schema compilers — would overflow the stack),
+ * and no NUL character in any string or key (databases cannot store it in text).
+ */
+import { invalid } from './errors.js';
+import { MAX_JSON_DEPTH } from './json-depth.js';
+/** Field paths in messages name at most this many levels. */
+const NAMED_LEVELS = 8;
+
+/** Throws `VALIDATION_FAILED` naming the field when `value` nests deeper than `MAX_JSON_DEPTH` or holds a NUL character. */
+export function checkJsonInput(value: unknown, field: string): void {
+  const stack: [unknown, string, number][] = [[value, field, 0]];
+  while (stack.length > 0) {
+    const [v, path, depth] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\0')) throw invalid(path || 'body', 'must not contain a NUL character');
+      continue;
+    }
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= MAX_JSON_DEPTH) throw invalid(path || 'body', `nests deeper than ${MAX_JSON_DEPTH} levels`);
+    const named = depth < NAMED_LEVELS;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push([v[i], named ? `${path}[${i}]` : path, depth + 1]);
+      continue;
+    }
+    for (const [k, x] of Object.entries(v)) {
+      const child = named ? (path ? `${path}.${k}` : k) : path;
+      if (k.includes('\0')) throw invalid(child.replace(/\0/g, '\\0') || 'body', 'must not contain a NUL character');
+      stack.push([x, child, depth + 1]);
+    }
+  }
+}
