@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import diff from 'microdiff';
 import { AppError, invalid } from '../../lib/errors.js';
-import type { StoreWriter } from '../store/store.js';
+import type { McpServerQuery, StoreWriter } from '../store/store.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
 import type {
-  CredentialPassthrough, Endpoint, FrontProtocol, McpProtocol, McpServer, McpServerSpec, McpServerVersion, Page,
+  CredentialPassthrough, Endpoint, FrontProtocol, McpProtocol, McpServer, McpServerSpec, McpServerVersion, Page, PublishAction, PublishEvent,
 } from './model.js';
 import { FRONT_PROTOCOLS, MCP_PROTOCOLS } from './model.js';
 import { requireNamespace } from './naming.js';
@@ -35,10 +35,55 @@ const HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** One difference between two versions' specs. */
 export interface SpecChange {
+  /** Where: `description`, `tools[get_weather].template.request.url` (tools and prompts by name, security schemes by id). */
   path: string;
   kind: 'added' | 'removed' | 'changed';
+  /** The tool the change is in, when it is in one. */
+  tool?: string;
   from?: unknown;
   to?: unknown;
+}
+
+/** Who publishes (or rolls back) and why: kept in the publish history. */
+export interface PublishBy {
+  actor: string;
+  note?: string;
+}
+
+const NOBODY: PublishBy = { actor: 'unknown' };
+const NOTE_MAX = 1000;
+
+/**
+ * The versions a rollback walks back through, oldest first, the served one last: each publish
+ * adds its version, each rollback goes back to its version and forgets what came after it, so
+ * rolling back never brings back a version that was rolled back from. Servers published before
+ * the history was kept start from their versions' publish times.
+ */
+export function publishedLine(history: readonly PublishEvent[], versions: readonly McpServerVersion[], published: string | null): string[] {
+  const line: string[] = [];
+  if (history.length === 0) {
+    const current = versions.find((v) => v.version === published);
+    for (const v of [...versions].filter((x) => x.publishedAt !== null).sort((a, b) => (a.publishedAt ?? 0) - (b.publishedAt ?? 0))) {
+      if (v.version !== published && (current?.publishedAt ?? Infinity) >= (v.publishedAt ?? 0)) line.push(v.version);
+    }
+    if (published) line.push(published);
+    return line;
+  }
+  for (const e of history) {
+    const at = line.lastIndexOf(e.version);
+    if (e.action === 'rollback' && at >= 0) line.length = at + 1;
+    else if (line[line.length - 1] !== e.version) line.push(e.version);
+  }
+  if (published && line[line.length - 1] !== published) line.push(published);
+  return line;
+}
+
+/** The version a rollback without a named version goes to: the one served before the current one (undefined: none). */
+export function rollbackTarget(history: readonly PublishEvent[], versions: readonly McpServerVersion[], published: string | null): string | undefined {
+  const line = publishedLine(history, versions, published);
+  const existing = new Set(versions.map((v) => v.version));
+  for (let i = line.length - 2; i >= 0; i--) if (existing.has(line[i]!) && line[i] !== published) return line[i];
+  return undefined;
 }
 
 function describe(key: ServerKey): string {
@@ -68,7 +113,7 @@ export class McpService {
     }
   }
 
-  async list(namespace: string | undefined, q: { search?: string; exact?: boolean; protocol?: string; enabled?: boolean; pageNo: number; pageSize: number }): Promise<Page<McpServer>> {
+  async list(namespace: string | undefined, q: McpServerQuery): Promise<Page<McpServer>> {
     if (namespace !== undefined && !(await this.ctx.store.getNamespace(namespace))) {
       throw new AppError('NAMESPACE_NOT_FOUND', `namespace '${namespace}' does not exist`, 'namespaceId');
     }
@@ -96,8 +141,9 @@ export class McpService {
   }
 
   /** Create a server with its first version, published unless `publish` is false. */
-  async create(namespace: string, input: McpServerInput, spec: McpServerSpec, publish = true): Promise<{ server: McpServer; version: McpServerVersion }> {
+  async create(namespace: string, input: McpServerInput, spec: McpServerSpec, publish = true, by: PublishBy = NOBODY): Promise<{ server: McpServer; version: McpServerVersion }> {
     this.check(namespace, input, spec);
+    checkNote(by);
     return write(this.ctx, async (tx) => {
       await requireNamespace(tx, namespace);
       if (await tx.getMcpServer(namespace, { name: input.name })) {
@@ -116,6 +162,7 @@ export class McpService {
       };
       await tx.insertMcpServer(server);
       await tx.putVersion(version);
+      if (publish) await tx.insertPublishEvent({ serverId: server.id, seq: 1, action: 'publish', version: spec.version, previousVersion: null, actor: by.actor, note: by.note ?? '', at: t });
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
       return { server, version };
     }, 'MCP_SERVER_EXISTS');
@@ -126,8 +173,9 @@ export class McpService {
    * `publish` it becomes the published one. Published and archived versions are immutable;
    * saving one unchanged with `publish` republishes it.
    */
-  async saveVersion(namespace: string, key: ServerKey, input: Partial<McpServerInput>, spec: McpServerSpec, publish: boolean): Promise<{ server: McpServer; version: McpServerVersion }> {
+  async saveVersion(namespace: string, key: ServerKey, input: Partial<McpServerInput>, spec: McpServerSpec, publish: boolean, by: PublishBy = NOBODY): Promise<{ server: McpServer; version: McpServerVersion }> {
     this.check(namespace, input, spec);
+    checkNote(by);
     return write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
       const t = this.ctx.now();
@@ -144,7 +192,7 @@ export class McpService {
         ...server, ...definedOnly(input), name: server.name, latestVersion: spec.version, updatedAt: t,
         description: input.description ?? server.description,
       };
-      const result = publish ? await this.publishIn(tx, next, spec.version, t) : { server: next, version };
+      const result = publish ? await this.publishIn(tx, next, spec.version, t, 'publish', by) : { server: next, version };
       next = result.server;
       await tx.updateMcpServer(next);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
@@ -165,47 +213,75 @@ export class McpService {
   }
 
   /** Make `version` the published one; the previously published one is archived. */
-  async publish(namespace: string, key: ServerKey, version: string): Promise<{ server: McpServer; version: McpServerVersion }> {
+  async publish(namespace: string, key: ServerKey, version: string, by: PublishBy = NOBODY): Promise<{ server: McpServer; version: McpServerVersion }> {
+    checkNote(by);
     return write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
-      const result = await this.publishIn(tx, server, version, this.ctx.now());
+      const result = await this.publishIn(tx, server, version, this.ctx.now(), 'publish', by);
       await tx.updateMcpServer(result.server);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
       return result;
     });
   }
 
-  /** Republish an older version: the one named, else the one published before the current one. */
-  async rollback(namespace: string, key: ServerKey, version?: string): Promise<{ server: McpServer; version: McpServerVersion }> {
+  /**
+   * Republish an earlier version: the one named, else the one served before the current one in
+   * the publish history. Never forward: only a version served before the current one (and not
+   * rolled back from since) can be the target; anything else is published, not rolled back to.
+   */
+  async rollback(namespace: string, key: ServerKey, version?: string, by: PublishBy = NOBODY): Promise<{ server: McpServer; version: McpServerVersion }> {
+    checkNote(by);
     return write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
+      const versions = await tx.listVersions(server.id);
+      const history = await tx.listPublishHistory(server.id);
+      const line = publishedLine(history, versions, server.publishedVersion);
       let target = version;
       if (!target) {
-        const archived = (await tx.listVersions(server.id))
-          .filter((v) => v.status === 'archived' && v.publishedAt !== null)
-          .sort((a, b) => (b.publishedAt ?? 0) - (a.publishedAt ?? 0));
-        target = archived[0]?.version;
+        target = rollbackTarget(history, versions, server.publishedVersion);
         if (!target) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no earlier published version to roll back to`, 'version');
       }
-      const v = await tx.getVersion(server.id, target);
+      const v = versions.find((x) => x.version === target);
       if (!v) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${target}'`, 'version');
       if (v.status === 'draft') throw invalid('version', `'${target}' is a draft, never published: publish it instead of rolling back to it`);
-      const result = await this.publishIn(tx, server, target, this.ctx.now());
+      if (target === server.publishedVersion) throw invalid('version', `'${target}' is the version served now: there is nothing to roll back`);
+      if (!line.slice(0, -1).includes(target)) {
+        throw invalid('version', `'${target}' was not served before the current version ${server.publishedVersion ?? '(none)'}: rolling back to it would roll forward; publish it instead`);
+      }
+      const result = await this.publishIn(tx, server, target, this.ctx.now(), 'rollback', by);
       await tx.updateMcpServer(result.server);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
       return result;
     });
   }
 
-  private async publishIn(tx: StoreWriter, server: McpServer, version: string, t: number): Promise<{ server: McpServer; version: McpServerVersion }> {
+  /** A server's publish history (oldest first) and where a rollback would go now. */
+  async history(namespace: string, key: ServerKey): Promise<{ server: McpServer; events: PublishEvent[]; rollbackTarget: string | null }> {
+    const server = await this.get(namespace, key);
+    const [events, versions] = await Promise.all([this.ctx.store.listPublishHistory(server.id), this.ctx.store.listVersions(server.id)]);
+    return { server, events, rollbackTarget: rollbackTarget(events, versions, server.publishedVersion) ?? null };
+  }
+
+  /**
+   * Serve `version` and log it in the publish history (unless it is served already). A version
+   * keeps the time it was first published; the history holds every later one.
+   */
+  private async publishIn(tx: StoreWriter, server: McpServer, version: string, t: number, action: PublishAction, by: PublishBy): Promise<{ server: McpServer; version: McpServerVersion }> {
     const v = await tx.getVersion(server.id, version);
     if (!v) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${version}'`, 'version');
     if (server.publishedVersion && server.publishedVersion !== version) {
       const previous = await tx.getVersion(server.id, server.publishedVersion);
       if (previous) await tx.putVersion({ ...previous, status: 'archived' });
     }
-    const published: McpServerVersion = { ...v, status: 'published', publishedAt: t };
+    const published: McpServerVersion = { ...v, status: 'published', publishedAt: v.publishedAt ?? t };
     await tx.putVersion(published);
+    if (server.publishedVersion !== version) {
+      const history = await tx.listPublishHistory(server.id);
+      await tx.insertPublishEvent({
+        serverId: server.id, seq: (history[history.length - 1]?.seq ?? 0) + 1, action, version, previousVersion: server.publishedVersion,
+        actor: by.actor, note: by.note ?? '', at: t,
+      });
+    }
     return { server: { ...server, publishedVersion: version, updatedAt: t }, version: published };
   }
 
@@ -245,12 +321,7 @@ export class McpService {
   async diff(namespace: string, key: ServerKey, from: string, to: string): Promise<SpecChange[]> {
     const a = (await this.getVersion(namespace, key, from)).version.spec;
     const b = (await this.getVersion(namespace, key, to)).version.spec;
-    return diff(a as unknown as Record<string, unknown>, b as unknown as Record<string, unknown>).map((d) => ({
-      path: d.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, ''),
-      kind: d.type === 'CREATE' ? 'added' : d.type === 'REMOVE' ? 'removed' : 'changed',
-      ...('oldValue' in d ? { from: d.oldValue } : {}),
-      ...('value' in d ? { to: d.value } : {}),
-    }));
+    return diffSpecs(a, b);
   }
 
   private async requireServer(tx: StoreWriter, namespace: string, key: ServerKey): Promise<McpServer> {
@@ -259,6 +330,38 @@ export class McpService {
     if (!s) throw new AppError('MCP_SERVER_NOT_FOUND', `MCP server ${describe(key)} does not exist in namespace '${namespace}'`, 'id' in key ? 'mcpId' : 'mcpName');
     return s;
   }
+}
+
+/** A spec with its named lists as maps (tools and prompts by name, security schemes by id), so that differences follow names, not positions. */
+function keyedSpec(spec: McpServerSpec): Record<string, unknown> {
+  const byKey = <T>(items: readonly T[], key: (t: T) => string) => Object.fromEntries(items.map((t) => [key(t), t]));
+  return {
+    ...spec, tools: byKey(spec.tools, (t) => t.name), prompts: byKey(spec.prompts, (p) => p.name), securitySchemes: byKey(spec.securitySchemes, (s) => s.id),
+  };
+}
+
+const KEYED = new Set(['tools', 'prompts', 'securitySchemes']);
+
+/** The differences between two specs, with tools, prompts and security schemes matched by name (`tools[get_weather].description`). */
+export function diffSpecs(a: McpServerSpec, b: McpServerSpec): SpecChange[] {
+  return diff(keyedSpec(a), keyedSpec(b)).map((d) => {
+    const path = d.path.map((p, i) => {
+      if (typeof p === 'number') return `[${p}]`;
+      if (i === 1 && KEYED.has(String(d.path[0]))) return `[${p}]`;
+      return `.${p}`;
+    }).join('').replace(/^\./, '');
+    const tool = d.path[0] === 'tools' && d.path.length > 1 ? String(d.path[1]) : undefined;
+    return {
+      path, kind: d.type === 'CREATE' ? 'added' : d.type === 'REMOVE' ? 'removed' : 'changed',
+      ...(tool !== undefined ? { tool } : {}),
+      ...('oldValue' in d ? { from: d.oldValue } : {}),
+      ...('value' in d ? { to: d.value } : {}),
+    } satisfies SpecChange;
+  });
+}
+
+function checkNote(by: PublishBy): void {
+  if (by.note !== undefined && (typeof by.note !== 'string' || by.note.length > NOTE_MAX)) throw invalid('note', `must be text of at most ${NOTE_MAX} characters`);
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

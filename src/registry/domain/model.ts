@@ -99,6 +99,8 @@ export interface Instance {
   healthCheck: HealthCheck | null;
   /** Last heartbeat (ephemeral) or last check (persistent), epoch ms. */
   lastBeat: number;
+  /** Why the last health check of a persistent instance failed (absent when it passed or none ran yet). */
+  healthDetail?: string;
   createdAt: number;
   updatedAt: number;
 }
@@ -222,6 +224,26 @@ export interface McpServerVersion {
   publishedAt: number | null;
 }
 
+/** What made a version the published one: a publish, or a rollback to an earlier version. */
+export type PublishAction = 'publish' | 'rollback';
+
+/** One entry of a server's publish history (kept for good: who published what, when, from which version). */
+export interface PublishEvent {
+  serverId: string;
+  /** Position in the server's history: 1, 2, … */
+  seq: number;
+  action: PublishAction;
+  /** The version published by this event. */
+  version: string;
+  /** The version served before it (null for the first publish). */
+  previousVersion: string | null;
+  /** Who did it (the registry user; `anonymous` with auth off). */
+  actor: string;
+  /** Why, as the publisher wrote it ('' for none). */
+  note: string;
+  at: number;
+}
+
 /** An MCP server: identity and routing; its tools live in versions. */
 export interface McpServer {
   id: string;
@@ -275,6 +297,8 @@ export interface Consumer {
   /** Allowed `server` or `server/tool` entries; null allows every server of the namespace. */
   allow: string[] | null;
   createdAt: number;
+  /** When a gateway last let the key in (epoch ms, reported by gateways; null: never, as far as the registry heard). */
+  lastUsedAt?: number | null;
 }
 
 /** What a change-log entry is about. */

@@ -12,7 +12,8 @@
  * elect the one node that runs the singleton jobs, and hear of each other's writes.
  */
 import type {
-  ApiToken, Change, ChangeEntity, Consumer, InstanceKey, Instance, McpServer, McpServerVersion, Namespace, Page, Role, Service, User,
+  ApiToken, Change, ChangeEntity, Consumer, InstanceKey, Instance, McpServer, McpServerVersion, Namespace, Page, PublishEvent, Role, Service,
+  User,
 } from '../domain/model.js';
 
 /** Listing filter for services. */
@@ -20,6 +21,8 @@ export interface ServiceQuery {
   group?: string;
   /** Substring of the name. */
   search?: string;
+  /** Order by group and name, descending with `desc`. */
+  desc?: boolean;
   pageNo: number;
   pageSize: number;
 }
@@ -38,9 +41,16 @@ export interface McpServerQuery {
   exact?: boolean;
   protocol?: string;
   enabled?: boolean;
+  /** Order (default: namespace, then name). */
+  sort?: McpServerSort;
   pageNo: number;
   pageSize: number;
 }
+
+/** How MCP server listings can be ordered: by name or by last change, `-` for descending. */
+export const MCP_SERVER_SORTS = ['name', '-name', 'updatedAt', '-updatedAt'] as const;
+/** One of `MCP_SERVER_SORTS`. */
+export type McpServerSort = (typeof MCP_SERVER_SORTS)[number];
 
 /** A user row with its password hash (never leaves the registry). */
 export interface UserRecord extends User {
@@ -72,6 +82,8 @@ export interface StoreReader {
   getVersion(serverId: string, version: string): Promise<McpServerVersion | undefined>;
   /** Every version of a server, oldest first. */
   listVersions(serverId: string): Promise<McpServerVersion[]>;
+  /** A server's publish history, oldest first. */
+  listPublishHistory(serverId: string): Promise<PublishEvent[]>;
   getUser(username: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<User[]>;
   getApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
@@ -104,6 +116,8 @@ export interface StoreWriter extends StoreReader {
   /** Insert a version, or replace it if it exists (drafts only: the domain checks). */
   putVersion(v: McpServerVersion): Promise<void>;
   deleteVersion(serverId: string, version: string): Promise<void>;
+  /** Append to a server's publish history (`seq` one above its last; the history goes with the server). */
+  insertPublishEvent(e: PublishEvent): Promise<void>;
   insertUser(u: UserRecord): Promise<void>;
   updateUserPassword(username: string, passwordHash: string): Promise<void>;
   setUserRoles(username: string, roles: { namespace: string; role: Role }[]): Promise<void>;
@@ -232,6 +246,13 @@ export interface Store extends StoreReader, ClusterStore {
   beatMany(beats: readonly BeatKey[], at: number): Promise<boolean[]>;
   /** Record a health-check success time without a revision bump. */
   touchInstance(id: string, at: number): Promise<void>;
+  /** Record why the last health check of an instance failed (null: it passed), without a revision bump. */
+  setHealthDetail(id: string, detail: string | null): Promise<void>;
+  /**
+   * Record when gateways last let consumer keys in, without a revision bump; a time older than
+   * the one stored is ignored, unknown ids too.
+   */
+  touchConsumers(uses: readonly { id: string; at: number }[]): Promise<void>;
   /** Drop change-log rows older than `beforeRevision`. */
   pruneChanges(beforeRevision: number): Promise<void>;
   close(): Promise<void>;

@@ -598,15 +598,22 @@ function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispat
             sessions: { type: 'integer', minimum: 0 }, streams: { type: 'integer', minimum: 0 },
             address: { type: 'string', maxLength: 500 }, source: { type: 'string', maxLength: 500 }, version: { type: 'string', maxLength: 64 },
             startedAt: { type: 'integer', minimum: 0 },
+            consumers: {
+              type: 'array', maxItems: 10000,
+              items: { type: 'object', additionalProperties: false, required: ['id', 'at'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 }, at: { type: 'integer', minimum: 0 } } },
+            },
           },
         },
       },
     }, async (req) => {
       requireGlobalRole(req.principal, 'a gateway heartbeat');
-      const b = req.body as GatewayStatus & { id: string };
+      const b = req.body as GatewayStatus & { id: string; consumers?: { id: string; at: number }[] };
       if (!GATEWAY_ID.test(b.id)) throw invalid('id', 'must be 1-200 characters of letters, digits and _ . : @ / -');
-      const { id, ...status } = b;
+      const { id, consumers, ...status } = b;
       gatewayDirectory(svc).heartbeat(id, status, req.ip);
+      // When the gateway let consumer keys in (the console's "last used"); a time in the future counts as now.
+      const now = Date.now();
+      if (consumers && consumers.length > 0) await svc.store.touchConsumers(consumers.map((c) => ({ id: c.id, at: Math.min(c.at, now) })));
       return { registryRevision: svc.feed.revision };
     });
   };
