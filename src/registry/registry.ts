@@ -74,6 +74,7 @@ export class Registry {
       await services.feed.start(config.revisionPollMs);
       http = await buildRegistryHttp(services, {
         logger, bodyLimitBytes: config.bodyLimitBytes, authEnabled: config.auth.enabled, role: 'registry',
+        console: { gatewayPort: config.gatewayPort, ...(config.publicGatewayUrl ? { publicGatewayUrl: config.publicGatewayUrl } : {}) },
         ready: async () => { await store.revision(); return true; },
       });
       await http.listen({ host: config.host, port: config.registryPort });

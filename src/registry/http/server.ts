@@ -12,6 +12,7 @@ import type { RegistryServices } from '../registry.js';
 import { registerAuthHook } from './auth-hook.js';
 import { sendError } from './errors.js';
 import { registerConsole } from './native/console-routes.js';
+import type { ConsoleOptions } from './native/console-routes.js';
 import { nacosRoutes } from './nacos/routes.js';
 import { nativeRoutes } from './native/routes.js';
 
@@ -31,6 +32,8 @@ export interface RegistryHttpOptions {
   /** Answers /readyz: false while the database is unreachable. */
   ready: () => Promise<boolean>;
   role: string;
+  /** What the console shows agents to connect to (see `ConsoleOptions`). */
+  console?: ConsoleOptions;
 }
 
 /** The registry's HTTP server: native API, Nacos-compatible APIs, watch API, health and metrics. */
@@ -82,7 +85,7 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'UP' : 'DOWN' });
   });
 
-  await registerConsole(app, services);
+  await registerConsole(app, services, opts.console);
   await app.register(nativeRoutes(services), { prefix: '/api/v1' });
   await app.register(nacosRoutes(services), { prefix: '/nacos' });
   app.get('/api/v1/openapi.json', { config: { auth: 'public' } }, async () => app.swagger());

@@ -434,6 +434,10 @@ function argumentField(problem: string): string {
 export interface ConsoleOptions {
   /** Directory of the built single-page app (default: `src/console/dist` of the package). */
   consoleDir?: string;
+  /** The gateway's origin as agents reach it (`MCPGATE_PUBLIC_GATEWAY_URL`), for agent URLs and client configurations. */
+  publicGatewayUrl?: string;
+  /** The gateway's port, for the console to build the agent URL from its own host when `publicGatewayUrl` is unset. */
+  gatewayPort?: number;
 }
 
 /** The package's built console: `<package root>/src/console/dist` (from src/ under tsx and from dist/ when compiled). */
@@ -460,7 +464,7 @@ const trySchema = {
 } as const;
 
 /** The console's additional API routes (under /api/v1). */
-function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispatcher; open: () => Dispatcher }): FastifyPluginAsync {
+function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispatcher; open: () => Dispatcher }, opts: ConsoleOptions): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     app.addHook('onRoute', (route) => {
       route.config = { family: 'native', ...(route.config ?? {}) } as typeof route.config;
@@ -581,6 +585,10 @@ function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispat
       if (server.name) exists = await svc.store.getMcpServer(ns!, { name: server.name }).then((s) => s !== undefined, () => false);
       return { server, spec, tools: spec.tools.map((t) => ({ ...toolListEntry(t), enabled: t.enabled, request: t.template?.request ? { method: t.template.request.method, url: t.template.request.url } : null })), valid: problem === null, error: problem, exists };
     });
+
+    app.get('/console/settings', { schema: { ...tag, summary: "Where agents reach the gateway, for the console's agent URLs and client configurations" } }, async () => ({
+      publicGatewayUrl: opts.publicGatewayUrl ?? null, gatewayPort: opts.gatewayPort ?? 8080,
+    }));
 
     app.get('/gateways', { schema: { ...tag, summary: 'The gateways following this registry node: snapshot revision, sessions, streams (a role on *)' } }, async (req) => {
       requireGlobalRole(req.principal, 'listing gateways');
@@ -766,7 +774,7 @@ export async function registerConsole(app: FastifyInstance, svc: RegistryService
     reply.raw.once('close', closed);
   });
 
-  await app.register(consoleApiRoutes(svc, agents), { prefix: '/api/v1' });
+  await app.register(consoleApiRoutes(svc, agents, opts), { prefix: '/api/v1' });
   const serve = (req: FastifyRequest, reply: FastifyReply) => sendConsoleFile(req, reply, dir);
   app.get('/', { config: { auth: 'public' } }, serve);
   app.get('/*', { config: { auth: 'public' } }, serve);
