@@ -422,6 +422,68 @@ function errorBody(err: unknown): { code: string; message: string; field?: strin
   return { code: 'VALIDATION_FAILED', message: (err as Error).message };
 }
 
+/** How many problems one `validate` with `all` reports at most. */
+const MAX_PROBLEMS = 25;
+
+/**
+ * Make the part of a tool a problem is about harmless, so that checking again finds the next
+ * problem; false when the field names nothing that can be set aside.
+ */
+function setAside(tool: Tool, rest: string, n: number): boolean {
+  const t = tool.template;
+  const request = t?.request ?? undefined;
+  const header = /^requestTemplate\.headers\[(\d+)\]/.exec(rest);
+  if (rest === 'name') tool.name = `set_aside_${n}`;
+  else if (rest === 'description' || rest === 'title' || rest === 'annotations' || rest === 'enabled') {
+    if (rest === 'description') tool.description = '';
+    else if (rest === 'enabled') tool.enabled = true;
+    else delete tool[rest];
+  } else if (rest.startsWith('inputSchema')) {
+    const props = tool.inputSchema && typeof tool.inputSchema.properties === 'object' && tool.inputSchema.properties !== null ? Object.keys(tool.inputSchema.properties) : [];
+    tool.inputSchema = { type: 'object', properties: Object.fromEntries(props.map((n) => [n, {}])) };
+  } else if (rest.startsWith('outputSchema')) delete tool.outputSchema;
+  else if (!t) return false;
+  else if (rest === 'requestTemplate.url' && request) request.url = '/';
+  else if (rest === 'requestTemplate.method' && request) request.method = 'GET';
+  else if (rest === 'requestTemplate.body' && request) delete request.body;
+  else if (header && request && request.headers[Number(header[1])]) request.headers[Number(header[1])] = { key: `x-set-aside-${header[1]}`, value: '' };
+  else if (rest.startsWith('requestTemplate.security') && request) delete request.security;
+  else if (rest === 'requestTemplate' && request) Object.assign(request, { argsToUrlParam: false, argsToJsonBody: false, argsToFormBody: false });
+  else if (rest === 'responseTemplate.body') t.response = { ...t.response, body: '' };
+  else if (rest === 'responseTemplate.prependBody') delete t.response.prependBody;
+  else if (rest === 'responseTemplate.appendBody') delete t.response.appendBody;
+  else if (rest === 'responseTemplate') t.response = {};
+  else if (rest === 'errorResponseTemplate') delete t.errorResponseTemplate;
+  else if (rest.startsWith('argsPosition.')) delete t.argsPosition[rest.slice('argsPosition.'.length)];
+  else if (rest === 'timeoutMs') delete t.timeoutMs;
+  else return false;
+  return true;
+}
+
+/**
+ * Every problem of a spec's tools, not only the first: each found problem's part is set aside
+ * (on a copy) and the spec checked again, up to `MAX_PROBLEMS`. Problems outside the tools end
+ * the search.
+ */
+export function specProblems(spec: McpServerSpec): { code: string; message: string; field?: string }[] {
+  const copy = structuredClone(spec);
+  const problems: { code: string; message: string; field?: string }[] = [];
+  while (problems.length < MAX_PROBLEMS) {
+    try {
+      checkSpec(copy);
+      break;
+    } catch (err) {
+      const body = errorBody(err);
+      if (!(err instanceof AppError || err instanceof TemplateError)) throw err;
+      problems.push(body);
+      const m = body.field ? /^tools\[(\d+)\](?:\([^)]*\))?\.?(.*)$/.exec(body.field) : null;
+      const tool = m ? copy.tools[Number(m[1])] : undefined;
+      if (!m || !tool || !setAside(tool, m[2] ?? '', problems.length)) break;
+    }
+  }
+  return problems;
+}
+
 /** The argument an ArgsValidator message names (`missing required argument 'city'`). */
 function argumentField(problem: string): string {
   const m = /'([^']+)'/.exec(problem);
@@ -552,12 +614,18 @@ function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispat
     app.post('/namespaces/:ns/mcp-servers/validate', {
       schema: {
         ...tag, summary: 'Check a spec as saving a version would (schemas, templates), without saving; answers the tools/list entries',
-        params: S.nsParams, body: { type: 'object', additionalProperties: false, required: ['spec'], properties: { spec: S.spec } },
+        params: S.nsParams, body: { type: 'object', additionalProperties: false, required: ['spec'], properties: { spec: S.spec, all: { type: 'boolean' } } },
       },
     }, async (req) => {
       const { ns } = req.params as Params;
       authorize(req.principal, ns!, 'viewer');
-      const spec = normalizeSpec((req.body as { spec: McpServerSpec }).spec, 'draft');
+      const b = req.body as { spec: McpServerSpec; all?: boolean };
+      const spec = normalizeSpec(b.spec, 'draft');
+      // With `all`, every problem at once (200, valid: false) instead of the first one as an error.
+      if (b.all) {
+        const problems = specProblems(spec);
+        if (problems.length > 0) return { valid: false, problems };
+      }
       checkSpec(spec);
       return { valid: true, tools: spec.tools.filter((t) => t.enabled).map(toolListEntry) };
     });
