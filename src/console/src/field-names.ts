@@ -3,8 +3,10 @@
  * them ("tool get_forecast › request URL"), in the language shown. No DOM: unit-tested under Node.
  */
 
+import type { TFunction } from 'i18next';
+
 /** Translates a key of the `fields` group (the caller's i18next `t`). */
-export type FieldTranslator = (key: string, vars?: Record<string, unknown>) => string;
+export type FieldTranslator = TFunction;
 
 /** Known places inside a tool or a spec, longest first, with their label key. */
 const PLACES: [RegExp, string][] = [

@@ -1,4 +1,5 @@
 /** Where an MCP server's backend is: a service of the namespace, a direct address, or a URL. */
+import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { api, enc } from '../api.js';
 import type { Endpoint, Page, ServiceRow } from '../api.js';
@@ -81,7 +82,7 @@ export function EndpointFields({ ns, value, onChange, error }: { ns: string; val
 }
 
 /** An endpoint in a few words. */
-export function describeEndpoint(e: Endpoint, t: (k: string, o?: Record<string, unknown>) => string): string {
+export function describeEndpoint(e: Endpoint, t: TFunction): string {
   switch (e.type) {
     case 'service':
       return t('endpoint.describeService', { name: `${e.group === 'DEFAULT_GROUP' ? '' : `${e.group}/`}${e.service}` });

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import type { TFunction } from 'i18next';
 import { Trans, useTranslation } from 'react-i18next';
 import { api, enc } from '../api.js';
 import type { Instance, ServiceDetail } from '../api.js';
@@ -91,7 +92,7 @@ function UsedBy({ ns, usedBy }: { ns: string; usedBy: ServiceDetail['usedBy'] })
 }
 
 /** Why an instance is unhealthy, in words. */
-function healthReason(i: Instance, t: (k: string, o?: Record<string, unknown>) => string): string | undefined {
+function healthReason(i: Instance, t: TFunction): string | undefined {
   if (i.healthy) return undefined;
   if (i.ephemeral) return t('service.noHeartbeat', { since: ago(i.lastBeat) });
   if (i.healthDetail) return i.healthDetail;

@@ -4,6 +4,7 @@ import { api, enc } from '../api.js';
 import type { PublishHistory, ServerView, VersionSummary } from '../api.js';
 import { Link, path } from '../router.js';
 import { useSession } from '../session.js';
+import type { Loaded } from '../ui.js';
 import { ago, Badge, Confirm, DataTable, Load, PageHeading, SelectField, useLoad, useNotify, when } from '../ui.js';
 import { PublishDialog, VersionDiff } from './publish.js';
 import { NewDraftDialog, RollbackDialog, serverBase, workingDraft } from './server-detail.js';
@@ -110,7 +111,7 @@ export function VersionsPage({ ns, name }: { ns: string; name: string }) {
 }
 
 /** The publish history: who published which version, when, from which, and why. */
-function HistoryPanel({ history }: { history: ReturnType<typeof useLoad<PublishHistory>> }) {
+function HistoryPanel({ history }: { history: Loaded<PublishHistory> }) {
   const { t } = useTranslation();
   return (
     <div className="panel">
