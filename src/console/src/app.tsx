@@ -9,7 +9,7 @@ import type { Language } from './i18n.js';
 import { answerLeave, Link, match, navigate, path, useLocation, usePendingLeave } from './router.js';
 import { holds, SessionContext, useSession } from './session.js';
 import type { Session } from './session.js';
-import { Announcer, Boundary, Confirm, ErrorBox, NoticeProvider, PageHeading, Spinner, usePageTitle } from './ui.js';
+import { Announcer, Boundary, Confirm, ErrorBox, NoticeProvider, PageHeading, Spinner } from './ui.js';
 import { LoginPage } from './pages/login.js';
 import { ServicesPage } from './pages/services.js';
 import { ServiceDetailPage } from './pages/service-detail.js';
@@ -159,7 +159,7 @@ function NamespaceMissing({ ns }: { ns: string }) {
   return (
     <section>
       <PageHeading title={t('shell.nsMissingTitle')} />
-      <p>{t('shell.nsMissing', { ns })}</p>
+      <p>{t('shell.nsMissing', { namespace: ns })}</p>
       <p><Link to="/namespaces">{t('nav.namespaces')}</Link></p>
     </section>
   );
@@ -201,7 +201,6 @@ function Shell() {
   const nsFromPath = match('/ns/:ns', pathname.split('/').slice(0, 3).join('/'))?.ns;
   const ns = nsFromPath ?? defaultNamespace(session.namespaces);
   const [menuOpen, setMenuOpen] = useState(false);
-  usePageTitle(t('shell.title'));
 
   useEffect(() => {
     if (nsFromPath) sessionStorage.setItem(LAST_NS, nsFromPath);
@@ -275,7 +274,7 @@ function Shell() {
         </div>
         <LanguageSwitch />
         <div className="user">
-          <span className="user-name" title={session.me.roles.map((r) => t('shell.roleOn', { role: t(`roles.${r.role}`), ns: r.namespace })).join(', ')}>
+          <span className="user-name" title={session.me.roles.map((r) => t('shell.roleOn', { role: t(`roles.${r.role}`), namespace: r.namespace })).join(', ')}>
             {session.me.username}
           </span>
           {session.me.username !== 'anonymous' && (

@@ -96,7 +96,7 @@ function Users() {
   const [editing, setEditing] = useState<User | 'new'>();
   const [deleting, setDeleting] = useState<User>();
   const [password, setPassword] = useState(false);
-  const roleText = (r: { namespace: string; role: Role }) => t('shell.roleOn', { role: t(`roles.${r.role}`), ns: r.namespace });
+  const roleText = (r: { namespace: string; role: Role }) => t('shell.roleOn', { role: t(`roles.${r.role}`), namespace: r.namespace });
   return (
     <div className="panel">
       <div className="panel-head">
@@ -374,23 +374,23 @@ function Consumers({ ns }: { ns: string }) {
   return (
     <div className="panel">
       <div className="panel-head">
-        <h2>{t('consumers.title', { ns })}</h2>
+        <h2>{t('consumers.title', { namespace: ns })}</h2>
         {admin && <button type="button" className="primary" onClick={() => setCreating(true)}>{t('consumers.new')}</button>}
       </div>
       <p className="muted small">
         <Trans i18nKey="consumers.intro" components={{ code: <code /> }} />
       </p>
-      {open && <p className="notice-inline" data-testid="open-namespace">{t('consumers.openNow', { ns })}</p>}
+      {open && <p className="notice-inline" data-testid="open-namespace">{t('consumers.openNow', { namespace: ns })}</p>}
       {created && <SecretOnce label={t('consumers.newKey')} value={created} />}
       <Load state={state}>
         {(d) => (
           <DataTable
-            caption={t('consumers.title', { ns })}
+            caption={t('consumers.title', { namespace: ns })}
             columns={[t('consumers.name'), t('consumers.key'), t('consumers.allowed'), t('common.created'), t('consumers.lastUsed')]}
             actions={admin}
             items={d.items}
             testId="consumers"
-            empty={t('consumers.none', { ns })}
+            empty={t('consumers.none', { namespace: ns })}
             row={(c) => (
               <tr key={c.id}>
                 <td>{c.name}</td>
@@ -419,7 +419,7 @@ function Consumers({ ns }: { ns: string }) {
       <ConfirmItem
         item={deleting}
         title={t('consumers.deleteTitle')}
-        message={(c) => <p><Trans i18nKey={d1(state.data?.items.length)} values={{ name: c.name, ns }} components={{ strong: <strong /> }} /></p>}
+        message={(c) => <p><Trans i18nKey={d1(state.data?.items.length)} values={{ name: c.name, namespace: ns }} components={{ strong: <strong /> }} /></p>}
         confirmLabel={t('consumers.deleteConfirm')}
         onClose={() => setDeleting(undefined)}
         onConfirm={async (c) => {
@@ -463,10 +463,10 @@ function ConsumerDialog({ ns, consumer, first, onClose, onSaved }: { ns: string;
         {!consumer && <TextField label={t('consumers.nameLabel')} value={name} onChange={(e) => setName(e.target.value)} placeholder="cursor-team-a" error={fe('name')} />}
         <AllowPicker ns={ns} value={grants} onChange={setGrants} limited={limited} setLimited={setLimited} />
         {fe('allow') && <p className="field-error">{fe('allow')}</p>}
-        {first && <p className="notice-inline" role="note" data-testid="closes-namespace">{t('consumers.closesNamespace', { ns })}</p>}
+        {first && <p className="notice-inline" role="note" data-testid="closes-namespace">{t('consumers.closesNamespace', { namespace: ns })}</p>}
         <FormActions
           action={save}
-          label={consumer ? t('common.save') : first ? t('consumers.createAndClose', { ns }) : t('consumers.create')}
+          label={consumer ? t('common.save') : first ? t('consumers.createAndClose', { namespace: ns }) : t('consumers.create')}
           busyLabel={t('common.saving')}
           disabled={(!consumer && !name.trim()) || (limited && grants.length === 0)}
           onCancel={onClose}

@@ -47,7 +47,7 @@ export function ImportPage({ ns }: { ns: string }) {
     return (
       <section>
         <PageHeading title={t('import.title')} />
-        <ErrorBox title={t('errors.forbidden')} error={new Error(t('import.needsEditor', { ns }))} />
+        <ErrorBox title={t('errors.forbidden')} error={new Error(t('import.needsEditor', { namespace: ns }))} />
       </section>
     );
   }
@@ -56,7 +56,7 @@ export function ImportPage({ ns }: { ns: string }) {
     <section>
       <PageHeading title={t('import.title')} />
       <p className="muted">
-        <Trans i18nKey="import.intro" values={{ ns }} components={{ code: <code /> }} />
+        <Trans i18nKey="import.intro" values={{ namespace: ns }} components={{ code: <code /> }} />
       </p>
       <div className="import-layout">
         <Form onSubmit={() => check.run()} label={t('import.title')}>
@@ -103,7 +103,7 @@ export function ImportPage({ ns }: { ns: string }) {
               {preview.server.endpoint ? `${t('import.backend', { endpoint: describeEndpoint(preview.server.endpoint, t) })} · ` : ''}
               {t('import.toolCount', { count: preview.tools.length })}
             </p>
-            {preview.exists && <p className="notice-inline">{t('import.exists', { name: preview.server.name, ns, version: preview.spec.version })}</p>}
+            {preview.exists && <p className="notice-inline">{t('import.exists', { name: preview.server.name, namespace: ns, version: preview.spec.version })}</p>}
             {preview.error && (
               <div className="error-box" role="alert">
                 <strong>{t('import.wouldNot')}</strong>

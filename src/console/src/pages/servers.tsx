@@ -53,7 +53,7 @@ export function ServersPage({ ns }: { ns: string }) {
           </button>
         )}
       </div>
-      <p className="muted">{t('servers.intro', { ns })}</p>
+      <p className="muted">{t('servers.intro', { namespace: ns })}</p>
       <Form className="toolbar" onSubmit={() => undefined} label={t('servers.filters')}>
         <TextField label={t('common.search')} type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder={t('common.nameContains')} />
         <SelectField label={t('servers.protocol')} value={protocol} onChange={(e) => setProtocol(e.target.value)}>

@@ -31,7 +31,7 @@ export function ServicesPage({ ns }: { ns: string }) {
           </button>
         )}
       </div>
-      <p className="muted">{t('services.intro', { ns })}</p>
+      <p className="muted">{t('services.intro', { namespace: ns })}</p>
       <Form className="toolbar" onSubmit={() => undefined} label={t('services.searchForm')}>
         <TextField label={t('services.search')} type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder={t('common.nameContains')} />
       </Form>

@@ -136,6 +136,20 @@ export class GatewayDirectory {
     };
   }
 
+  /** The port the first in-process gateway listens on (`mcpgate serve`), if any. */
+  localPort(): number | undefined {
+    for (const g of this.local.values()) {
+      try {
+        const address = g.status().address;
+        const port = address ? Number(new URL(address).port) : NaN;
+        if (Number.isInteger(port) && port > 0) return port;
+      } catch {
+        // a gateway that cannot say where it listens is skipped
+      }
+    }
+    return undefined;
+  }
+
   /** Every gateway known, in-process first. */
   list(registryRevision: number): GatewayView[] {
     const t = this.now();
@@ -655,7 +669,7 @@ function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispat
     });
 
     app.get('/console/settings', { schema: { ...tag, summary: "Where agents reach the gateway, for the console's agent URLs and client configurations" } }, async () => ({
-      publicGatewayUrl: opts.publicGatewayUrl ?? null, gatewayPort: opts.gatewayPort ?? 8080,
+      publicGatewayUrl: opts.publicGatewayUrl ?? null, gatewayPort: gatewayDirectory(svc).localPort() ?? (opts.gatewayPort || 8080),
     }));
 
     app.get('/gateways', { schema: { ...tag, summary: 'The gateways following this registry node: snapshot revision, sessions, streams (a role on *)' } }, async (req) => {
