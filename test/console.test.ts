@@ -48,34 +48,6 @@ async function tabTo(page: Page, matches: (el: { tag: string; text: string; labe
   throw new Error('focus never reached the element by Tab');
 }
 
-const HIGRESS_YAML = `server:
-  name: library
-  config:
-    region: eu
-tools:
-  - name: search_books
-    description: Find books by title or author.
-    args:
-      - name: q
-        description: Words of the title or the author's name
-        type: string
-        required: true
-    requestTemplate:
-      url: /books/search
-      method: GET
-      argsToUrlParam: true
-  - name: get_book
-    description: One book by its id.
-    args:
-      - name: id
-        type: string
-        required: true
-        position: path
-    requestTemplate:
-      url: /books/{id}
-      method: GET
-`;
-
 /** A Higress definition with `n` tools (a large catalog). */
 function bigCatalog(n: number): string {
   const tools = Array.from({ length: n }, (_, i) => `  - name: op_${String(i).padStart(3, '0')}
