@@ -120,11 +120,11 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
         try {
           await page.goto(`${R}/`);
           await page.getByLabel(T.login.username).waitFor();
-          assert.equal(await page.evaluate(() => document.documentElement.lang), lang, 'the language follows the browser');
+          assert.equal(await page.evaluate<string>('document.documentElement.lang'), lang, 'the language follows the browser');
           // axe finds what it should here: an unlabelled image is a critical violation.
-          await page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<img id="axe-probe" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'));
+          await page.evaluate(`document.body.insertAdjacentHTML('beforeend', '<img id="axe-probe" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">')`);
           assert.deepEqual((await axeAudit(page, 'probe')).map((f) => f.rule), ['image-alt']);
-          await page.evaluate(() => document.getElementById('axe-probe')?.remove());
+          await page.evaluate("document.getElementById('axe-probe')?.remove()");
           await check('login');
           await page.getByLabel(T.login.username).fill('admin');
           await page.getByLabel(T.login.password).fill('admin-password-1');
@@ -189,7 +189,7 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
           await dialog('leave', () => page.getByRole('navigation', { name: T.common.breadcrumbs }).getByRole('link', { name: 'weather' }).click(), { shot: size.name === 'desktop' });
           await page.getByLabel(T.editor.url).fill('/weather');
 
-          await page.evaluate(() => window.scrollTo(0, 0));
+          await page.evaluate('window.scrollTo(0, 0)');
           await go('/ns/team-a/import', T.import.title);
           await page.getByLabel(T.import.definition).fill(HIGRESS_YAML);
           await page.getByRole('button', { name: T.import.preview }).click();
@@ -252,14 +252,14 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
       await page.getByRole('heading', { level: 1, name: TEXTS.en.servers.title }).waitFor();
       await page.getByLabel(TEXTS.en.shell.language).selectOption('zh-CN');
       await page.getByRole('heading', { level: 1, name: TEXTS['zh-CN'].servers.title }).waitFor();
-      assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+      assert.equal(await page.evaluate<string>('document.documentElement.lang'), 'zh-CN');
       await page.goto(`${R}/ns/team-a/servers/weather/versions`);
       await page.getByRole('heading', { level: 1, name: fill(TEXTS['zh-CN'].versions.title, { name: 'weather' }) }).waitFor();
       const firstPublished = await page.getByRole('row').filter({ hasText: '1.0.0' }).first().getByRole('cell').nth(4).innerText();
       assert.match(firstPublished, /\d{4}年\d{1,2}月\d{1,2}日/, 'a date in Chinese form');
       await page.reload();
       await page.getByRole('heading', { level: 1, name: fill(TEXTS['zh-CN'].versions.title, { name: 'weather' }) }).waitFor();
-      assert.equal(await page.evaluate(() => localStorage.getItem('mcpgate.console.lang')), 'zh-CN', 'remembered');
+      assert.equal(await page.evaluate<string | null>("localStorage.getItem('mcpgate.console.lang')"), 'zh-CN', 'remembered');
       await page.getByLabel(TEXTS['zh-CN'].shell.language).selectOption('en');
       await page.getByRole('heading', { level: 1, name: fill(TEXTS.en.versions.title, { name: 'weather' }) }).waitFor();
       assert.match(await page.getByRole('row').filter({ hasText: '1.0.0' }).first().getByRole('cell').nth(4).innerText(), /[A-Z][a-z]{2} \d{1,2}, \d{4}/);
@@ -277,7 +277,7 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
       await page.getByLabel(TEXTS.en.login.password).fill('admin-password-1');
       await page.getByLabel(TEXTS.en.login.password).press('Enter');
       await page.getByRole('heading', { level: 1, name: TEXTS.en.servers.title }).waitFor();
-      assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor), 'rgb(16, 22, 31)');
+      assert.equal(await page.evaluate<string>('getComputedStyle(document.documentElement).backgroundColor'), 'rgb(16, 22, 31)');
       const dark: AxeFinding[] = [];
       dark.push(...(await axeAudit(page, 'servers (dark)')));
       await page.goto(`${R}/ns/team-a/servers/weather`);

@@ -36,13 +36,12 @@ async function mcpTools(url: string, key?: string): Promise<{ name: string; desc
 async function tabTo(page: Page, matches: (el: { tag: string; text: string; label: string }) => boolean, opts: { back?: boolean; max?: number } = {}): Promise<number> {
   for (let i = 1; i <= (opts.max ?? 120); i++) {
     await page.keyboard.press(opts.back ? 'Shift+Tab' : 'Tab');
-    const el = await page.evaluate(() => {
-      const a = document.activeElement as HTMLElement | null;
+    const el = await page.evaluate<{ tag: string; text: string; label: string }>(`(() => {
+      const a = document.activeElement;
       if (!a) return { tag: '', text: '', label: '' };
-      const id = a.id;
-      const label = (id && document.querySelector(`label[for="${CSS.escape(id)}"]`)?.textContent) || a.getAttribute('aria-label') || '';
+      const label = (a.id && document.querySelector('label[for="' + CSS.escape(a.id) + '"]')?.textContent) || a.getAttribute('aria-label') || '';
       return { tag: a.tagName.toLowerCase(), text: (a.textContent ?? '').trim(), label: label.trim() };
-    });
+    })()`);
     if (matches(el)) return i;
   }
   throw new Error('focus never reached the element by Tab');
@@ -113,10 +112,10 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
       const opener = page.getByRole('button', { name: T.namespaces.new });
       await opener.click();
       await page.getByLabel(T.namespaces.idLabel).waitFor();
-      assert.equal(await page.evaluate(() => document.activeElement?.id), await page.getByLabel(T.namespaces.idLabel).getAttribute('id'), 'the first field, not the close button, has the focus');
+      assert.equal(await page.evaluate<string | undefined>('document.activeElement?.id'), await page.getByLabel(T.namespaces.idLabel).getAttribute('id'), 'the first field, not the close button, has the focus');
       await page.keyboard.press('Escape');
       await page.getByRole('dialog').waitFor({ state: 'detached' }).catch(() => page.getByLabel(T.namespaces.idLabel).waitFor({ state: 'hidden' }));
-      assert.equal(await page.evaluate(() => document.activeElement?.textContent), T.namespaces.new, 'the focus is back on the button that opened it');
+      assert.equal(await page.evaluate<string | undefined>('document.activeElement?.textContent'), T.namespaces.new, 'the focus is back on the button that opened it');
       await page.keyboard.press('Enter');
       await page.keyboard.type('team-a');
       await page.keyboard.press('Tab');
@@ -130,7 +129,7 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
     await t.test('navigation moves the focus to the page heading and announces the page', async () => {
       await nav(T.nav.servers).click();
       await heading(T.servers.title);
-      await waitFor('the heading focused', () => page.evaluate(() => document.activeElement?.tagName === 'H1' && document.activeElement.textContent));
+      await waitFor('the heading focused', () => page.evaluate<string | false>("document.activeElement?.tagName === 'H1' && document.activeElement.textContent"));
       await waitFor('the page announced', async () => (await page.getByTestId('announcer').innerText()) === T.servers.title);
       await nav(T.nav.services).click();
       await heading(T.services.title);
@@ -259,7 +258,7 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
       await page.getByRole('button', { name: T.editor.publish }).click();
       const dialog = page.getByRole('dialog');
       await dialog.getByText(fill(T.publish.title, { version: '1.0.0' })).first().waitFor();
-      assert.equal(await page.evaluate(() => document.activeElement?.textContent), fill(T.publish.button, { version: '1.0.0' }), 'the confirm button has the focus');
+      assert.equal(await page.evaluate<string | undefined>('document.activeElement?.textContent'), fill(T.publish.button, { version: '1.0.0' }), 'the confirm button has the focus');
       await page.keyboard.press('Enter');
       await toast(fill(T.publish.done, { version: '1.0.0' }));
       await heading(/weather/);
@@ -279,7 +278,7 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
       assert.equal(await page.getByRole('tab', { name: T.connect.clients['claude-desktop'] }).getAttribute('aria-selected'), 'true');
       assert.match(await page.getByTestId('client-config').innerText(), /mcp-remote/);
       await page.keyboard.press('End');
-      assert.equal(await page.evaluate(() => document.activeElement?.textContent), T.connect.clients.inspector);
+      assert.equal(await page.evaluate<string | undefined>('document.activeElement?.textContent'), T.connect.clients.inspector);
       assert.match(await page.getByTestId('client-config').innerText(), /npx @modelcontextprotocol\/inspector --cli/);
       await page.keyboard.press('ArrowLeft');
       assert.match(await page.getByTestId('client-config').innerText(), /"type": "streamableHttp"/);
@@ -309,7 +308,7 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
 
     await t.test('the main task by keyboard only', async () => {
       await heading(/weather/);
-      await page.evaluate(() => (document.querySelector('main h1') as HTMLElement | null)?.focus());
+      await page.evaluate("document.querySelector('main h1')?.focus()");
       await tabTo(page, (el) => el.tag === 'a' && el.text === 'get_weather');
       await page.keyboard.press('Enter');
       await heading(/get_weather/);
@@ -375,7 +374,7 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
       // The breadcrumb: stay, and the edit is still there.
       await page.getByRole('navigation', { name: T.common.breadcrumbs }).getByRole('link', { name: 'weather' }).click();
       await leave.waitFor();
-      assert.equal(await page.evaluate(() => document.activeElement?.textContent), T.leave.confirm);
+      assert.equal(await page.evaluate<string | undefined>('document.activeElement?.textContent'), T.leave.confirm);
       await leave.getByRole('button', { name: T.common.cancel }).click();
       assert.equal(await page.getByLabel(T.editor.description).inputValue(), 'Not saved yet.');
       // Another page by the navigation, then the namespace switch.
@@ -388,7 +387,7 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
       await leave.getByRole('button', { name: T.common.cancel }).click();
       // Reload: the browser asks (beforeunload); staying keeps the edit.
       const asked = new Promise<string>((resolve) => page.once('dialog', (d) => { resolve(d.type()); void d.dismiss(); }));
-      void page.evaluate(() => window.location.reload());
+      void page.evaluate('window.location.reload()');
       assert.equal(await asked, 'beforeunload');
       assert.equal(await page.getByLabel(T.editor.description).inputValue(), 'Not saved yet.');
       // Leaving for good drops the edit and goes where asked.

@@ -96,11 +96,10 @@ export interface AxeFinding {
 export async function axeAudit(page: Page, where: string): Promise<AxeFinding[]> {
   // Evaluated through the DevTools protocol, so the console's CSP (script-src 'self') does not stop it.
   await page.evaluate(AXE);
-  const results = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
-    const r = await axe.run(document, { rules: { 'label-content-name-mismatch': { enabled: true } }, resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact ?? '', help: v.help, targets: v.nodes.map((n) => n.target.map(String).join(' ')) }));
-  });
+  const results = await page.evaluate<{ id: string; impact: string; help: string; targets: string[] }[]>(`(async () => {
+    const r = await window.axe.run(document, { rules: { 'label-content-name-mismatch': { enabled: true } }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact || '', help: v.help, targets: v.nodes.map((n) => n.target.map(String).join(' ')) }));
+  })()`);
   return results.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ where, rule: v.id, impact: v.impact, help: v.help, targets: v.targets }));
 }
 

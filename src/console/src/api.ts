@@ -141,13 +141,7 @@ export interface ConsoleSettings {
 /** A version as the API answers it: the stored version. */
 export type VersionView = McpServerVersion;
 
-export interface SpecChange {
-  path: string;
-  kind: 'added' | 'removed' | 'changed';
-  tool?: string;
-  from?: unknown;
-  to?: unknown;
-}
+export type { SpecChange } from './spec-diff.js';
 
 export interface Exchange {
   request: { method: string; url: string; headers: Record<string, string>; body: string | null };
