@@ -80,6 +80,14 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
   await api('POST', '/tokens', { name: 'ci-deploy' });
   await api('POST', '/gateways/heartbeat', { id: 'gw-eu-1', revision: 1, sessions: 12, streams: 3, address: 'http://10.0.3.7:8080', source: 'registry http://registry:8848' });
 
+  /** Log in as admin in English and wait for the start page. */
+  const logIn = async (page: Page) => {
+    await page.goto(`${R}/`);
+    await page.getByLabel(TEXTS.en.login.username).fill('admin');
+    await page.getByLabel(TEXTS.en.login.password).fill('admin-password-1');
+    await page.getByLabel(TEXTS.en.login.password).press('Enter');
+    await page.getByRole('heading', { level: 1, name: TEXTS.en.servers.title }).waitFor();
+  };
   const findings: AxeFinding[] = [];
   const widths: string[] = [];
   let audits = 0;
@@ -245,11 +253,7 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
     const browser = await openBrowser({ locale: 'en-US' });
     const page = browser.page;
     try {
-      await page.goto(`${R}/`);
-      await page.getByLabel(TEXTS.en.login.username).fill('admin');
-      await page.getByLabel(TEXTS.en.login.password).fill('admin-password-1');
-      await page.getByLabel(TEXTS.en.login.password).press('Enter');
-      await page.getByRole('heading', { level: 1, name: TEXTS.en.servers.title }).waitFor();
+      await logIn(page);
       await page.getByLabel(TEXTS.en.shell.language).selectOption('zh-CN');
       await page.getByRole('heading', { level: 1, name: TEXTS['zh-CN'].servers.title }).waitFor();
       assert.equal(await page.evaluate<string>('document.documentElement.lang'), 'zh-CN');
@@ -272,11 +276,7 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
     const browser = await openBrowser({ colorScheme: 'dark' });
     const page = browser.page;
     try {
-      await page.goto(`${R}/`);
-      await page.getByLabel(TEXTS.en.login.username).fill('admin');
-      await page.getByLabel(TEXTS.en.login.password).fill('admin-password-1');
-      await page.getByLabel(TEXTS.en.login.password).press('Enter');
-      await page.getByRole('heading', { level: 1, name: TEXTS.en.servers.title }).waitFor();
+      await logIn(page);
       assert.equal(await page.evaluate<string>('getComputedStyle(document.documentElement).backgroundColor'), 'rgb(16, 22, 31)');
       const dark: AxeFinding[] = [];
       dark.push(...(await axeAudit(page, 'servers (dark)')));

@@ -3,16 +3,9 @@
  * with a human place name and, for texts, the changed words marked. No DOM: unit-tested under Node.
  */
 import { diffWords } from 'diff';
+import type { SpecChange } from '../../registry/domain/model.js';
 
-/** One difference between two versions, as the registry's diff answers it. */
-export interface SpecChange {
-  path: string;
-  kind: 'added' | 'removed' | 'changed';
-  /** The tool the change is in, when it is in one. */
-  tool?: string;
-  from?: unknown;
-  to?: unknown;
-}
+export type { SpecChange };
 
 /** One run of text in a word diff: kept, removed or added. */
 export interface WordPart {

@@ -7,6 +7,7 @@ import type { RegistryContext } from './context.js';
 import { write } from './context.js';
 import type {
   CredentialPassthrough, Endpoint, FrontProtocol, McpProtocol, McpServer, McpServerSpec, McpServerVersion, Page, PublishAction, PublishEvent,
+  SpecChange,
 } from './model.js';
 import { FRONT_PROTOCOLS, MCP_PROTOCOLS } from './model.js';
 import { requireNamespace } from './naming.js';
@@ -33,16 +34,7 @@ export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,254}$/;
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;
 const HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-/** One difference between two versions' specs. */
-export interface SpecChange {
-  /** Where: `description`, `tools[get_weather].template.request.url` (tools and prompts by name, security schemes by id). */
-  path: string;
-  kind: 'added' | 'removed' | 'changed';
-  /** The tool the change is in, when it is in one. */
-  tool?: string;
-  from?: unknown;
-  to?: unknown;
-}
+export type { SpecChange };
 
 /** Who publishes (or rolls back) and why: kept in the publish history. */
 export interface PublishBy {

@@ -224,6 +224,17 @@ export interface McpServerVersion {
   publishedAt: number | null;
 }
 
+/** One difference between two versions' specs. */
+export interface SpecChange {
+  /** Where: `description`, `tools[get_weather].template.request.url` (tools and prompts by name, security schemes by id). */
+  path: string;
+  kind: 'added' | 'removed' | 'changed';
+  /** The tool the change is in, when it is in one. */
+  tool?: string;
+  from?: unknown;
+  to?: unknown;
+}
+
 /** What made a version the published one: a publish, or a rollback to an earlier version. */
 export type PublishAction = 'publish' | 'rollback';
 
