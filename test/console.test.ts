@@ -276,12 +276,12 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
       await page.getByRole('tab', { name: T.connect.clients.cursor }).focus();
       await page.keyboard.press('ArrowRight');
       assert.equal(await page.getByRole('tab', { name: T.connect.clients['claude-desktop'] }).getAttribute('aria-selected'), 'true');
-      assert.match(await page.getByTestId('client-config').innerText(), /mcp-remote/);
+      await waitFor('the /mcp-remote/ configuration', async () => /mcp-remote/.test(await page.getByTestId('client-config').innerText()));
       await page.keyboard.press('End');
       assert.equal(await page.evaluate<string | undefined>('document.activeElement?.textContent'), T.connect.clients.inspector);
-      assert.match(await page.getByTestId('client-config').innerText(), /npx @modelcontextprotocol\/inspector --cli/);
+      await waitFor('the Inspector configuration', async () => /npx @modelcontextprotocol\/inspector --cli/.test(await page.getByTestId('client-config').innerText()));
       await page.keyboard.press('ArrowLeft');
-      assert.match(await page.getByTestId('client-config').innerText(), /"type": "streamableHttp"/);
+      await waitFor('the /"type": "streamableHttp"/ configuration', async () => /"type": "streamableHttp"/.test(await page.getByTestId('client-config').innerText()));
     });
 
     await t.test('the main task by mouse: change a description, try it, publish in at most 5 clicks from the server page', async () => {
@@ -415,7 +415,7 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
       await waitFor('op_053 enabled again', async () => (await catalog()).find((x) => x.name === 'op_053')?.enabled);
       await page.getByLabel(T.tools.search).fill('');
       await page.getByRole('button', { name: fill(T.common.sortBy, { label: T.tools.tool }) }).click();
-      assert.equal(await page.getByTestId('tools').getByRole('row').nth(1).getByRole('link').innerText(), 'op_059');
+      await page.getByTestId('tools').getByRole('row').nth(1).getByRole('link', { name: 'op_059' }).waitFor();
       await page.getByRole('button', { name: fill(T.common.sortBy, { label: T.tools.tool }) }).click();
       const long = page.getByTestId('tools').getByRole('row').filter({ hasText: 'op_007' });
       await long.getByRole('button', { name: T.common.more }).click();
@@ -434,7 +434,7 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
       await page.getByTestId('pager-range').getByText(fill(T.pager.range, { from: 21, to: 32, total: 32 })).waitFor();
       await page.getByRole('button', { name: fill(T.common.sortBy, { label: T.servers.name }) }).click();
       await page.getByTestId('pager-range').getByText(fill(T.pager.range, { from: 1, to: 20, total: 32 })).waitFor();
-      assert.equal(await page.getByTestId('servers').getByRole('row').nth(1).getByRole('link').innerText(), 'weather');
+      await page.getByTestId('servers').getByRole('row').nth(1).getByRole('link', { name: 'weather' }).waitFor();
       const row = page.getByTestId('servers').getByRole('row').nth(1);
       assert.match(await row.innerText(), /http[\s\S]*service weather-api[\s\S]*1\/1 healthy[\s\S]*1[\s\S]*1\.0\.1[\s\S]*draft 1\.0\.3/);
       await page.getByLabel(T.common.search).fill('bulk-2');
