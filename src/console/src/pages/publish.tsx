@@ -11,7 +11,7 @@ import { Badge, Confirm, Load, TextField, useLoad, useNotify } from '../ui.js';
 function Words({ change }: { change: SpecChange }) {
   const parts = wordDiff(change.from, change.to);
   return (
-    <pre className="word-diff">
+    <pre className="word-diff" tabIndex={0}>
       {parts.map((p, i) => (p.kind === 'same' ? <span key={i}>{p.text}</span> : p.kind === 'added' ? <ins key={i}>{p.text}</ins> : <del key={i}>{p.text}</del>))}
     </pre>
   );
