@@ -221,10 +221,19 @@ function ToolsSection({ ns, server, draft, editor, onChanged }: { ns: string; se
   }, [tools, search, sort]);
   const setEnabled = useAction(async (names: string[], enabled: boolean) => {
     if (!draft) return;
-    const current = await api<VersionView>('GET', `${base}/versions/${enc(draft.version)}`);
     const wanted = new Set(names);
-    const spec: McpServerSpec = { ...current.spec, tools: current.spec.tools.map((x) => (wanted.has(x.name) ? { ...x, enabled } : x)) };
-    const saved = await api<VersionView>('PUT', `${base}/versions/${enc(draft.version)}`, { spec });
+    const flip = (list: Tool[]) => list.map((x) => (wanted.has(x.name) ? { ...x, enabled } : x));
+    // Shown at once; the draft's saved state replaces it (or the list reloads when saving fails).
+    if (version.data) version.setData({ ...version.data, spec: { ...version.data.spec, tools: flip(version.data.spec.tools) } });
+    let saved: VersionView;
+    try {
+      const current = await api<VersionView>('GET', `${base}/versions/${enc(draft.version)}`);
+      const spec: McpServerSpec = { ...current.spec, tools: flip(current.spec.tools) };
+      saved = await api<VersionView>('PUT', `${base}/versions/${enc(draft.version)}`, { spec });
+    } catch (e) {
+      version.reload();
+      throw e;
+    }
     version.setData(saved);
     notify(t(enabled ? 'tools.enabledNotice' : 'tools.disabledNotice', { count: names.length, version: draft.version }));
     setSelected(new Set());
