@@ -126,6 +126,40 @@ describe('console API', () => {
     assert.equal(bad.body.error.field, 'tools[0](get_weather).inputSchema/properties/city/type');
   });
 
+  test('validate with all: every problem of the tools at once, each with its field', async () => {
+    const broken = {
+      ...weatherTool,
+      inputSchema: { type: 'object', properties: { city: { type: 'strung' }, days: { type: 'integer' } } },
+      template: { ...weatherTool.template, request: { ...weatherTool.template.request, url: '/w/{{ .args.city ' }, response: { body: '{{ .temp ' } },
+    };
+    const r = await api('POST', '/namespaces/public/mcp-servers/validate', { spec: { tools: [broken] }, all: true });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.valid, false);
+    assert.deepEqual(r.body.problems.map((p: { code: string; field: string }) => [p.code, p.field]), [
+      ['INVALID_SCHEMA', 'tools[0](get_weather).inputSchema/properties/city/type'],
+      ['INVALID_TEMPLATE', 'tools[0](get_weather).requestTemplate.url'],
+      ['INVALID_TEMPLATE', 'tools[0](get_weather).responseTemplate.body'],
+    ]);
+    const fine = await api('POST', '/namespaces/public/mcp-servers/validate', { spec: { tools: [weatherTool] }, all: true });
+    assert.deepEqual([fine.status, fine.body.valid], [200, true]);
+  });
+
+  test('gateways report when consumer keys were last used; the console settings say where agents reach the gateway', async () => {
+    const created = await api('POST', '/namespaces/public/consumers', { name: 'reported-key' });
+    assert.equal(created.status, 201, created.text);
+    const at = Date.now() - 60_000;
+    const beat = await api('POST', '/gateways/heartbeat', { id: 'gw-report', revision: 1, consumers: [{ id: created.body.id, at }, { id: 'unknown-id', at }] });
+    assert.equal(beat.status, 200, beat.text);
+    const listed = await api('GET', '/namespaces/public/consumers');
+    assert.equal(listed.body.items.find((c: { id: string }) => c.id === created.body.id).lastUsedAt, at);
+    const bad = await api('POST', '/gateways/heartbeat', { id: 'gw-report', revision: 1, consumers: [{ id: created.body.id, at: 'yesterday' }] });
+    assert.equal(bad.status, 400);
+    const settings = await api('GET', '/console/settings', undefined, viewerToken);
+    assert.equal(settings.status, 200, settings.text);
+    assert.deepEqual(settings.body, { publicGatewayUrl: null, gatewayPort: Number(new URL(stack.gatewayUrl).port) });
+    assert.equal((await api('DELETE', `/namespaces/public/consumers/${created.body.id}`)).status, 204);
+  });
+
   test('import preview converts without saving', async () => {
     const content = 'server:\n  name: books\ntools:\n  - name: find\n    description: Find books\n    args:\n      - name: q\n        type: string\n        required: true\n    requestTemplate:\n      url: /find\n      method: GET\n      argsToUrlParam: true\n';
     const p = await api('POST', '/namespaces/public/mcp-servers/import/preview', { format: 'higress', content });

@@ -103,7 +103,7 @@ for (const kind of await databaseKinds()) {
 
       const diff = await http('GET', `${api}/namespaces/public/mcp-servers/weather/diff?from=1.0.0&to=1.1.0`);
       assert.deepEqual(diff.body.changes.filter((c: { path: string }) => c.path !== 'version'), [
-        { path: 'tools[0].description', kind: 'changed', from: 'Weather by city', to: 'Weather, now with wind' },
+        { path: 'tools[get_weather].description', kind: 'changed', tool: 'get_weather', from: 'Weather by city', to: 'Weather, now with wind' },
       ]);
 
       const published = await http('POST', `${api}/namespaces/public/mcp-servers/weather/versions/1.1.0/publish`);
@@ -123,6 +123,79 @@ for (const kind of await databaseKinds()) {
       assert.equal(server.body.spec.tools[0].description, 'Weather by city');
       const disabled = await http('PATCH', `${api}/namespaces/public/mcp-servers/weather`, { body: { enabled: false } });
       assert.equal(disabled.body.enabled, false);
+    });
+
+    it('keeps a publish history; rollback goes back through it, never forward, and keeps first publish times', async () => {
+      const base = `${api}/namespaces/public/mcp-servers/history-demo`;
+      const created = await http('POST', `${api}/namespaces/public/mcp-servers`, { body: { name: 'history-demo', protocol: 'http', spec: weatherSpec('1.0.0') } });
+      assert.equal(created.status, 201, created.text);
+      assert.equal(created.body.rollbackTarget, null, 'nothing earlier to go back to');
+      for (const v of ['1.1.0', '1.2.0']) {
+        assert.equal((await http('PUT', `${base}/versions/${v}`, { body: { spec: weatherSpec(v, `Weather ${v}`) } })).status, 200);
+        const p = await http('POST', `${base}/versions/${v}/publish`, { body: { note: `ship ${v}` } });
+        assert.equal(p.status, 200, p.text);
+      }
+      const firstPublished = (await http('GET', base)).body.versions.find((v: { version: string }) => v.version === '1.1.0').publishedAt as number;
+      let server = await http('GET', base);
+      assert.equal(server.body.rollbackTarget, '1.1.0');
+
+      // A rollback to a version never served before the current one would roll forward: refused.
+      assert.equal((await http('PUT', `${base}/versions/2.0.0`, { body: { spec: weatherSpec('2.0.0') } })).status, 200);
+      const draft = await http('POST', `${base}/rollback`, { body: { version: '2.0.0' } });
+      assert.deepEqual([draft.status, draft.body.error.field], [400, 'version']);
+      const current = await http('POST', `${base}/rollback`, { body: { version: '1.2.0' } });
+      assert.deepEqual([current.status, current.body.error.code], [400, 'VALIDATION_FAILED']);
+      const longNote = await http('POST', `${base}/rollback`, { body: { note: 'x'.repeat(1001) } });
+      assert.equal(longNote.status, 400);
+
+      const first = await http('POST', `${base}/rollback`, { body: { note: 'wind speeds wrong' } });
+      assert.equal(first.body.publishedVersion, '1.1.0');
+      assert.equal(first.body.rollbackTarget, '1.0.0');
+      const forward = await http('POST', `${base}/rollback`, { body: { version: '1.2.0' } });
+      assert.equal(forward.status, 400, 'the version rolled back from is not a rollback target');
+      assert.match(forward.body.error.message, /roll forward/);
+      const second = await http('POST', `${base}/rollback`, { body: {} });
+      assert.equal(second.body.publishedVersion, '1.0.0', 'a second rollback goes further back, not forward to 1.2.0');
+      assert.equal(second.body.rollbackTarget, null);
+      const none = await http('POST', `${base}/rollback`, { body: {} });
+      assert.deepEqual([none.status, none.body.error.code], [404, 'VERSION_NOT_FOUND']);
+
+      server = await http('GET', base);
+      assert.equal(server.body.versions.find((v: { version: string }) => v.version === '1.1.0').publishedAt, firstPublished, 'a rollback keeps the first publish time');
+      const history = await http('GET', `${base}/history`);
+      assert.equal(history.status, 200, history.text);
+      assert.deepEqual(history.body.items.map((e: Record<string, unknown>) => [e.seq, e.action, e.version, e.previousVersion, e.actor, e.note]), [
+        [5, 'rollback', '1.0.0', '1.1.0', 'anonymous', ''],
+        [4, 'rollback', '1.1.0', '1.2.0', 'anonymous', 'wind speeds wrong'],
+        [3, 'publish', '1.2.0', '1.1.0', 'anonymous', 'ship 1.2.0'],
+        [2, 'publish', '1.1.0', '1.0.0', 'anonymous', 'ship 1.1.0'],
+        [1, 'publish', '1.0.0', null, 'anonymous', ''],
+      ]);
+      assert.ok(history.body.items.every((e: { at: number }) => typeof e.at === 'number'));
+      // Publishing again after rollbacks starts a new line.
+      await http('POST', `${base}/versions/1.2.0/publish`, { body: {} });
+      assert.equal((await http('GET', base)).body.rollbackTarget, '1.0.0');
+      assert.equal((await http('GET', `${api}/namespaces/public/mcp-servers/no-such/history`)).status, 404);
+      assert.equal((await http('DELETE', base)).status, 204);
+    });
+
+    it('lists MCP servers with their pending draft, tool count and backend health, paged and sorted', async () => {
+      await http('POST', `${api}/namespaces/public/services`, { body: { name: 'listed-api' } });
+      await http('POST', `${api}/namespaces/public/services/DEFAULT_GROUP/listed-api/instances`, { body: { ip: '127.0.0.1', port: 9, ephemeral: false, healthCheck: { type: 'none' } } });
+      const endpoint = { type: 'service', namespace: 'public', group: 'DEFAULT_GROUP', service: 'listed-api' };
+      await http('POST', `${api}/namespaces/public/mcp-servers`, { body: { name: 'listed-a', protocol: 'http', endpoint, spec: weatherSpec('1.0.0') } });
+      await http('POST', `${api}/namespaces/public/mcp-servers`, { body: { name: 'listed-b', protocol: 'https', endpoint: { type: 'url', url: 'https://example.com' }, spec: weatherSpec('1.0.0') } });
+      await http('PUT', `${api}/namespaces/public/mcp-servers/listed-a/versions/1.0.1`, { body: { spec: { ...weatherSpec('1.0.1'), tools: [] } } });
+      const page = await http('GET', `${api}/namespaces/public/mcp-servers?search=listed-&sort=-name&pageSize=1&pageNo=2`);
+      assert.equal(page.status, 200, page.text);
+      assert.equal(page.body.total, 2);
+      assert.deepEqual(page.body.items.map((m: Record<string, unknown>) => [m.name, m.draftVersion, m.toolCount, m.health]), [['listed-a', '1.0.1', 2, { healthy: 1, total: 1 }]]);
+      const other = await http('GET', `${api}/namespaces/public/mcp-servers?search=listed-&sort=-name&pageSize=1&pageNo=1`);
+      assert.deepEqual(other.body.items.map((m: Record<string, unknown>) => [m.name, m.draftVersion, m.toolCount, m.health]), [['listed-b', null, 2, null]]);
+      assert.equal((await http('GET', `${api}/namespaces/public/mcp-servers?sort=size`)).status, 400);
+      const used = await http('GET', `${api}/namespaces/public/services/DEFAULT_GROUP/listed-api`);
+      assert.deepEqual(used.body.usedBy, [{ name: 'listed-a', enabled: true, publishedVersion: '1.0.0' }]);
+      for (const n of ['listed-a', 'listed-b']) await http('DELETE', `${api}/namespaces/public/mcp-servers/${n}`);
     });
 
     it('streams changes to watchers, long-poll and SSE, resumable by revision', async () => {

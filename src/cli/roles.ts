@@ -53,6 +53,9 @@ async function sharedState(config: Config, logger: Logger): Promise<Pick<Gateway
   return { sessions: state.sessions, bus: state.bus, events: state.events };
 }
 
+/** How often `serve` records which consumer keys its gateway let in, ms. */
+const CONSUMER_USE_FLUSH_MS = 5000;
+
 /** `mcpgate serve`: registry and gateway in one process, configuration delivered in process. */
 export async function startServe(config: Config, logger: Logger): Promise<Running & { registry: Registry; gateway: Gateway }> {
   // The registry's modules (Fastify, Kysely, database drivers) load only in the roles that run it.
@@ -77,7 +80,14 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
         source: 'in-process registry', ...(sessions instanceof MemorySessionStore ? { sessions: sessions.size } : {}),
       }),
     });
-    return { registry, gateway, close: async () => { detach(); await gateway.close(); await registry.close(); } };
+    // The console's "last used" of consumer keys: what the gateway let in, written every few seconds (no revision).
+    const flushConsumerUses = () => {
+      const uses = gateway.handler.takeConsumerUses();
+      if (uses.length > 0) registry.services.store.touchConsumers(uses).catch((err: unknown) => logger.debug({ err }, 'recording consumer key use failed'));
+    };
+    const flusher = setInterval(flushConsumerUses, CONSUMER_USE_FLUSH_MS);
+    flusher.unref();
+    return { registry, gateway, close: async () => { clearInterval(flusher); detach(); await gateway.close(); await registry.close(); } };
   } catch (err) {
     await registry.close();
     throw err;
@@ -99,7 +109,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       gatewayId: `${hostname()}:${config.gatewayPort}`,
       report: () => ({
         startedAt, version: SERVER_VERSION,
-        ...(started.gateway ? { streams: started.gateway.handler.openStreams, address: `http://${config.host}:${started.gateway.port}` } : {}),
+        ...(started.gateway ? {
+          streams: started.gateway.handler.openStreams, address: `http://${config.host}:${started.gateway.port}`,
+          consumers: started.gateway.handler.takeConsumerUses(),
+        } : {}),
       }),
     });
   } else {

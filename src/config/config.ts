@@ -46,6 +46,7 @@ export const OPTIONS = [
   { key: 'leaderLockTtlMs', env: 'MCPGATE_LEADER_LOCK_TTL_MS', flag: undefined, schema: z.coerce.number().int().min(1000), doc: 'Registry cluster: lease of the leader lock, ms. One node at a time (the holder of a database lock) runs ephemeral expiry, health checks and pruning, renewing its lease every second (every TTL/3 when shorter). A leader that dies loses the lock with its database connection and another node takes over within about a second; one that hangs or is cut off stops calling itself leader when its lease runs out, and another node then ends its database session and takes over, within this TTL plus a second. Default 10000.' },
   { key: 'nodeHeartbeatMs', env: 'MCPGATE_NODE_HEARTBEAT_MS', flag: undefined, schema: z.coerce.number().int().min(100), doc: 'Registry cluster: how often a node refreshes its row in `mg_nodes`, ms; `/api/v1/cluster` shows a node as alive while it was seen within 3 intervals. Default 3000.' },
   { key: 'nodeRetentionSeconds', env: 'MCPGATE_NODE_RETENTION_SECONDS', flag: undefined, schema: z.coerce.number().int().min(60), doc: 'Registry cluster: rows of nodes not seen for this long are deleted by the leader, seconds. Default 86400.' },
+  { key: 'publicGatewayUrl', env: 'MCPGATE_PUBLIC_GATEWAY_URL', flag: '--public-gateway-url <url>', schema: z.string().regex(/^https?:\/\/[^/]+\/?$/, 'must be an http:// or https:// origin, such as https://mcp.example.com'), doc: 'Registry: the gateway\'s address as agents reach it (`https://mcp.example.com`), which the console puts in agent URLs and client configurations. Default: the host the console was opened on, with the gateway port.' },
   { key: 'registries', env: 'MCPGATE_REGISTRIES', flag: '--registry <urls>', schema: list, doc: 'Gateway role: registry base URLs to follow, comma-separated (fail over in order).' },
   { key: 'registryToken', env: 'MCPGATE_REGISTRY_TOKEN', flag: undefined, schema: z.string().min(1), doc: 'Gateway role: API token used to read the registry watch API. Its user needs a role on `*`; only the `gateway` role (or `editor`/`admin`) receives the servers\' credentials, a `viewer` token gets `******` in their place.' },
   { key: 'gatewayConfig', env: 'MCPGATE_GATEWAY_CONFIG', flag: '--definitions <path>', schema: z.string().min(1), doc: 'Gateway role: a Higress-format server definition file, or a directory of them (one server per file), served at `/mcp/public/{name}` instead of a registry\'s configuration and reloaded on change. `mcpgate gateway --config PATH` means the same when PATH is a directory or a definition file.' },
@@ -87,6 +88,8 @@ export interface Config {
   leaderLockTtlMs: number;
   nodeHeartbeatMs: number;
   nodeRetentionSeconds: number;
+  /** The gateway's origin as agents reach it, for the console (unset: the console's host with the gateway port). */
+  publicGatewayUrl?: string;
   registries: string[];
   registryToken?: string;
   gatewayConfig?: string;
@@ -215,6 +218,7 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
     leaderLockTtlMs: v.leaderLockTtlMs ?? 10_000,
     nodeHeartbeatMs: v.nodeHeartbeatMs ?? 3000,
     nodeRetentionSeconds: v.nodeRetentionSeconds ?? 86_400,
+    ...(v.publicGatewayUrl ? { publicGatewayUrl: v.publicGatewayUrl.replace(/\/$/, '') } : {}),
     registries: v.registries ?? [],
     ...(v.registryToken ? { registryToken: v.registryToken } : {}),
     ...(v.gatewayConfig ? { gatewayConfig: v.gatewayConfig } : {}),

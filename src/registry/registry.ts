@@ -91,6 +91,7 @@ export class Registry {
       http = await buildRegistryHttp(services, {
         logger, bodyLimitBytes: config.bodyLimitBytes, authEnabled: config.auth.enabled, role: 'registry',
         bindHost: config.host, allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, trustedProxies: config.trustedProxies,
+        console: { gatewayPort: config.gatewayPort, ...(config.publicGatewayUrl ? { publicGatewayUrl: config.publicGatewayUrl } : {}) },
         ready: async () => { await store.revision(); return true; },
       });
       await http.listen({ host: config.host, port: config.registryPort });

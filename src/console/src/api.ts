@@ -3,7 +3,7 @@
  * kept in sessionStorage (gone when the tab closes). A 401 ends the session and shows the login.
  */
 import type {
-  AllowEntry, ApiToken, Endpoint, Instance, McpServer, McpServerSpec, McpServerVersion, Namespace, Role, Service, Tool, User, VersionStatus,
+  AllowEntry, ApiToken, Endpoint, Instance, McpServer, McpServerSpec, McpServerVersion, Namespace, PublishEvent, Role, Service, Tool, User, VersionStatus,
 } from '../../registry/domain/model.js';
 
 export type { AllowEntry, ApiToken, Endpoint, Instance, McpServer, McpServerSpec, Namespace, Role, Service, Tool, User, VersionStatus };
@@ -38,15 +38,15 @@ export function onUnauthorized(listener: (message: string) => void): () => void 
 }
 
 /** One API call; JSON in, JSON out; throws ApiError. */
-export async function api<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean; headers?: Record<string, string> } = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+export async function api<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
     res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (err) {
-    throw new ApiError(0, 'NETWORK', `the registry did not answer (${(err as Error).message})`);
+    throw new ApiError(0, 'NETWORK', (err as Error).message);
   }
   const text = await res.text();
   let parsed: unknown = undefined;
@@ -102,17 +102,46 @@ export interface VersionSummary {
 export interface ServerView extends McpServer {
   versions: VersionSummary[];
   spec?: McpServerSpec;
+  /** Where a rollback goes now: the version served before the current one (null: none). */
+  rollbackTarget: string | null;
+}
+
+/** A row of the MCP server list. */
+export interface ServerRow extends McpServer {
+  /** The draft waiting to be published, if any. */
+  draftVersion: string | null;
+  /** Tools of the published version (else of the latest). */
+  toolCount: number;
+  /** Healthy and all instances of the referenced service (null: not a service reference). */
+  health: { healthy: number; total: number } | null;
+}
+
+/** One publish or rollback, as the history lists it. */
+export type PublishEntry = Omit<PublishEvent, 'serverId'>;
+
+/** A server's publish history, newest first. */
+export interface PublishHistory {
+  publishedVersion: string | null;
+  rollbackTarget: string | null;
+  items: PublishEntry[];
+}
+
+/** A service with its instances and the MCP servers that use it. */
+export interface ServiceDetail extends Service {
+  instances: Instance[];
+  usedBy: { name: string; enabled: boolean; publishedVersion: string | null }[];
+}
+
+/** Where agents reach the gateway. */
+export interface ConsoleSettings {
+  publicGatewayUrl: string | null;
+  gatewayPort: number;
 }
 
 /** A version as the API answers it: the stored version. */
 export type VersionView = McpServerVersion;
 
-export interface SpecChange {
-  path: string;
-  kind: 'added' | 'removed' | 'changed';
-  from?: unknown;
-  to?: unknown;
-}
+export type { SpecChange } from './spec-diff.js';
 
 export interface Exchange {
   request: { method: string; url: string; headers: Record<string, string>; body: string | null };
@@ -166,4 +195,5 @@ export interface Consumer {
   keyPrefix: string;
   allow: AllowEntry[] | null;
   createdAt: number;
+  lastUsedAt?: number | null;
 }

@@ -1,10 +1,15 @@
-/** The shell: session (login, who am I, visible namespaces), navigation and the page routes. */
-import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+/** The shell: session (login, who am I, visible namespaces), navigation, language and the page routes. */
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, hasToken, onUnauthorized, setToken } from './api.js';
 import type { Me, Namespace } from './api.js';
-import { Link, match, navigate, path, useLocation } from './router.js';
-import { Boundary, ErrorBox, NoticeProvider, Spinner } from './ui.js';
+import { currentLanguage, LANGUAGES, setLanguage } from './i18n.js';
+import type { Language } from './i18n.js';
+import { answerLeave, Link, match, navigate, path, useLocation, usePendingLeave } from './router.js';
+import { holds, SessionContext, useSession } from './session.js';
+import type { Session } from './session.js';
+import { Announcer, Boundary, Confirm, ErrorBox, NoticeProvider, PageHeading, Spinner } from './ui.js';
 import { LoginPage } from './pages/login.js';
 import { ServicesPage } from './pages/services.js';
 import { ServiceDetailPage } from './pages/service-detail.js';
@@ -15,29 +20,10 @@ import { VersionsPage } from './pages/versions.js';
 import { ImportPage } from './pages/import.js';
 import { GatewaysPage } from './pages/gateways.js';
 import { AdminPage } from './pages/admin.js';
-import { NamespacesPage } from './pages/namespaces.js';
 import { AuditPage } from './pages/audit.js';
+import { NamespacesPage } from './pages/namespaces.js';
 
 const LAST_NS = 'mcpgate.console.namespace';
-
-export interface Session {
-  me: Me;
-  namespaces: Namespace[];
-  reloadNamespaces: () => Promise<void>;
-  logout: () => void;
-  /** Roles: may the user write (editor) or administer (admin) the namespace? */
-  can: (ns: string, role: 'viewer' | 'editor' | 'admin') => boolean;
-}
-
-const SessionContext = createContext<Session | null>(null);
-
-export function useSession(): Session {
-  const s = useContext(SessionContext);
-  if (!s) throw new Error('no session');
-  return s;
-}
-
-const RANK = { viewer: 1, gateway: 1, editor: 2, admin: 3 } as const;
 
 export function App() {
   return (
@@ -48,6 +34,7 @@ export function App() {
 }
 
 function Root() {
+  const { t } = useTranslation();
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [namespaces, setNamespaces] = useState<Namespace[]>([]);
   const [startError, setStartError] = useState<Error>();
@@ -92,24 +79,24 @@ function Root() {
         setToken(null);
         setExpired(undefined);
         setMe(null);
-        navigate('/login');
+        navigate('/login', { force: true });
       },
-      can: (ns, role) => me.roles.some((r) => (r.namespace === ns || r.namespace === '*') && RANK[r.role] >= RANK[role]),
+      can: (ns, role) => holds(me, ns, role),
     };
   }, [me, namespaces]);
 
   if (startError) {
     return (
       <main className="center-page">
-        <ErrorBox error={startError} title="The registry did not answer" onRetry={() => void loadSession()} />
+        <ErrorBox error={startError} title={t('shell.noRegistry')} onRetry={() => void loadSession()} />
       </main>
     );
   }
-  if (me === undefined) return <main className="center-page"><Spinner label="Connecting to the registry…" /></main>;
+  if (me === undefined) return <main className="center-page"><Spinner label={t('shell.connecting')} /></main>;
   if (me === null || !session) {
     return (
       <LoginPage
-        notice={expired ? 'Your session ended: log in again.' : undefined}
+        notice={expired ? t('login.expired') : undefined}
         onLoggedIn={async () => {
           setExpired(undefined);
           await loadSession();
@@ -154,7 +141,63 @@ const GLOBAL_ROUTES: RouteDef[] = [
   { pattern: '/gateways', render: () => <GatewaysPage /> },
 ];
 
+/** The page for a path the console does not have. */
+function NotFoundPage({ pathname }: { pathname: string }) {
+  const { t } = useTranslation();
+  return (
+    <section className="not-found">
+      <PageHeading title={t('notFound.title')} />
+      <p>{t('notFound.body', { path: pathname })}</p>
+      <ul>
+        <li><Link to="/">{t('notFound.home')}</Link></li>
+        <li><Link to="/namespaces">{t('nav.namespaces')}</Link></li>
+      </ul>
+    </section>
+  );
+}
+
+function NamespaceMissing({ ns }: { ns: string }) {
+  const { t } = useTranslation();
+  return (
+    <section>
+      <PageHeading title={t('shell.nsMissingTitle')} />
+      <p>{t('shell.nsMissing', { namespace: ns })}</p>
+      <p><Link to="/namespaces">{t('nav.namespaces')}</Link></p>
+    </section>
+  );
+}
+
+/** Asks before the app leaves a page with unsaved work (see `useLeaveGuard`). */
+function LeaveGuard() {
+  const { t } = useTranslation();
+  const pending = usePendingLeave();
+  return (
+    <Confirm
+      open={pending !== undefined}
+      title={t('leave.title')}
+      message={<p>{t('leave.message')}</p>}
+      confirmLabel={t('leave.confirm')}
+      onConfirm={() => answerLeave(true)}
+      onClose={() => answerLeave(false)}
+    />
+  );
+}
+
+function LanguageSwitch() {
+  const { t, i18n } = useTranslation();
+  const lang = currentLanguage();
+  return (
+    <div className="lang-switch">
+      <label htmlFor="lang-select">{t('shell.language')}</label>
+      <select id="lang-select" value={lang} data-lang={i18n.language} onChange={(e) => setLanguage(e.target.value as Language)}>
+        {LANGUAGES.map((l) => <option key={l.code} value={l.code} lang={l.code}>{l.name}</option>)}
+      </select>
+    </div>
+  );
+}
+
 function Shell() {
+  const { t } = useTranslation();
   const session = useSession();
   const { pathname } = useLocation();
   const nsFromPath = match('/ns/:ns', pathname.split('/').slice(0, 3).join('/'))?.ns;
@@ -178,59 +221,43 @@ function Shell() {
   }
   useEffect(() => {
     if (pathname === '/' || pathname === '/login') {
-      navigate(ns ? path('ns', ns, 'servers') : '/namespaces', { replace: true });
+      navigate(ns ? path('ns', ns, 'servers') : '/namespaces', { replace: true, force: true });
     }
   }, [pathname, ns]);
-  if (!known && pathname !== '/' && pathname !== '/login') {
-    page = (
-      <section>
-        <h1>Page not found</h1>
-        <p>
-          There is no console page at <code>{pathname}</code>. <Link to="/">Go to the start page</Link>.
-        </p>
-      </section>
-    );
-  }
+  if (!known && pathname !== '/' && pathname !== '/login') page = <NotFoundPage pathname={pathname} />;
   const nsKnown = ns !== undefined && session.namespaces.some((n) => n.id === ns);
-  if (nsFromPath && !nsKnown) {
-    page = (
-      <ErrorBox
-        title="Namespace not found"
-        error={new Error(`The namespace '${nsFromPath}' does not exist or you hold no role in it.`)}
-      />
-    );
-  }
+  if (nsFromPath && !nsKnown) page = <NamespaceMissing ns={nsFromPath} />;
 
   const section = pathname.split('/')[3] ?? pathname.split('/')[1] ?? '';
   const nav: { to: string; label: string; key: string; show: boolean }[] = ns
     ? [
-        { to: path('ns', ns, 'services'), label: 'Services', key: 'services', show: true },
-        { to: path('ns', ns, 'servers'), label: 'MCP servers', key: 'servers', show: true },
-        { to: path('ns', ns, 'import'), label: 'Import', key: 'import', show: session.can(ns, 'editor') },
-        { to: '/gateways', label: 'Gateways', key: 'gateways', show: true },
-        { to: '/namespaces', label: 'Namespaces', key: 'namespaces', show: true },
-        { to: path('ns', ns, 'admin'), label: 'Admin', key: 'admin', show: true },
-        { to: path('ns', ns, 'audit'), label: 'Audit', key: 'audit', show: session.can(ns, 'admin') },
+        { to: path('ns', ns, 'services'), label: t('nav.services'), key: 'services', show: true },
+        { to: path('ns', ns, 'servers'), label: t('nav.servers'), key: 'servers', show: true },
+        { to: path('ns', ns, 'import'), label: t('nav.import'), key: 'import', show: session.can(ns, 'editor') },
+        { to: '/gateways', label: t('nav.gateways'), key: 'gateways', show: true },
+        { to: '/namespaces', label: t('nav.namespaces'), key: 'namespaces', show: true },
+        { to: path('ns', ns, 'admin'), label: t('nav.admin'), key: 'admin', show: true },
+        { to: path('ns', ns, 'audit'), label: t('nav.audit'), key: 'audit', show: session.can(ns, 'admin') },
       ]
     : [
-        { to: '/namespaces', label: 'Namespaces', key: 'namespaces', show: true },
-        { to: '/gateways', label: 'Gateways', key: 'gateways', show: true },
+        { to: '/namespaces', label: t('nav.namespaces'), key: 'namespaces', show: true },
+        { to: '/gateways', label: t('nav.gateways'), key: 'gateways', show: true },
       ];
 
   return (
     <div className="shell">
       <a className="skip" href="#main">
-        Skip to content
+        {t('shell.skip')}
       </a>
       <header className="topbar">
-        <Link to="/" className="brand" aria-label="mcpgate console home">
+        <Link to="/" className="brand">
           <span className="logo" aria-hidden="true">M</span> mcpgate
         </Link>
         <button type="button" className="menu-toggle" aria-expanded={menuOpen} aria-controls="nav" onClick={() => setMenuOpen((o) => !o)}>
-          Menu
+          {t('shell.menu')}
         </button>
         <div className="ns-switch">
-          <label htmlFor="ns-select">Namespace</label>
+          <label htmlFor="ns-select">{t('shell.namespace')}</label>
           <select
             id="ns-select"
             value={ns ?? ''}
@@ -248,18 +275,19 @@ function Shell() {
             ))}
           </select>
         </div>
+        <LanguageSwitch />
         <div className="user">
-          <span className="user-name" title={session.me.roles.map((r) => `${r.role} on ${r.namespace}`).join(', ')}>
+          <span className="user-name" title={session.me.roles.map((r) => t('shell.roleOn', { role: t(`roles.${r.role}`), namespace: r.namespace })).join(', ')}>
             {session.me.username}
           </span>
           {session.me.username !== 'anonymous' && (
             <button type="button" onClick={session.logout}>
-              Log out
+              {t('shell.logout')}
             </button>
           )}
         </div>
       </header>
-      <nav id="nav" className={menuOpen ? 'sidenav open' : 'sidenav'} aria-label="Sections">
+      <nav id="nav" className={menuOpen ? 'sidenav open' : 'sidenav'} aria-label={t('nav.label')}>
         <ul>
           {nav.filter((n) => n.show).map((n) => (
             <li key={n.key}>
@@ -273,6 +301,8 @@ function Shell() {
       <main id="main" className="content" tabIndex={-1}>
         <Boundary resetKey={pathname}>{page ?? <Spinner />}</Boundary>
       </main>
+      <LeaveGuard />
+      <Announcer />
     </div>
   );
 }

@@ -1,8 +1,12 @@
-/** Shared building blocks: data loading, error and loading states, dialogs, fields, notices. */
+/** Shared building blocks: data loading, error and loading states, dialogs, fields, tables, paging, notices. */
 import { Component, createContext, useCallback, useContext, useEffect, useId, useRef, useState } from 'react';
-import type { ErrorInfo, FormEvent, InputHTMLAttributes, ReactNode, SelectHTMLAttributes, TextareaHTMLAttributes } from 'react';
+import type { ErrorInfo, FormEvent, InputHTMLAttributes, KeyboardEvent, ReactNode, SelectHTMLAttributes, TextareaHTMLAttributes } from 'react';
+import { useTranslation } from 'react-i18next';
 import { ApiError } from './api.js';
+import { humanField } from './field-names.js';
+import { formatAgo, formatDateTime, formatNumber, i18n } from './i18n.js';
 import { parseJsonAt } from './json-text.js';
+import { takeHeadingFocus } from './router.js';
 
 // ------------------------------------------------------------ data loading
 
@@ -54,6 +58,16 @@ export function useInterval(fn: () => void, ms: number): void {
   }, [fn, ms]);
 }
 
+/** `value`, once it stopped changing for `ms` (for searching as one types). */
+export function useDebounced<T>(value: T, ms = 300): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return v;
+}
+
 /** Run an action, tracking busy and error state; the error stays until the next run. */
 export function useAction<A extends unknown[], R>(fn: (...args: A) => Promise<R>): {
   run: (...args: A) => Promise<R | undefined>;
@@ -80,34 +94,89 @@ export function useAction<A extends unknown[], R>(fn: (...args: A) => Promise<R>
   return { run, busy, error, clear: () => setError(undefined) };
 }
 
+// ------------------------------------------------------------ page heading, title, announcements
+
+const announceListeners = new Set<(text: string) => void>();
+
+/** Say something to screen readers (a polite live region in the shell). */
+export function announce(text: string): void {
+  for (const l of announceListeners) l(text);
+}
+
+/** The shell's live region for page changes and other announcements. */
+export function Announcer() {
+  const [text, setText] = useState('');
+  useEffect(() => {
+    const l = (t: string) => {
+      setText('');
+      // A new text in a fresh tick, so that the same page announced twice is read twice.
+      setTimeout(() => setText(t), 50);
+    };
+    announceListeners.add(l);
+    return () => {
+      announceListeners.delete(l);
+    };
+  }, []);
+  return <div className="sr-only" role="status" aria-live="polite" aria-atomic="true" data-testid="announcer">{text}</div>;
+}
+
+/** Set the tab's title: `<title> · mcpgate`. */
+export function usePageTitle(title: string): void {
+  useEffect(() => {
+    document.title = `${title} · mcpgate`;
+  }, [title]);
+}
+
+/**
+ * A page's `<h1>`: names the tab (`title`, default the text of `children`) and, after an in-app
+ * navigation, takes the focus and announces the page.
+ */
+export function PageHeading({ title, children, className }: { title: string; children?: ReactNode; className?: string }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  usePageTitle(title);
+  useEffect(() => {
+    if (!takeHeadingFocus()) return;
+    ref.current?.focus({ preventScroll: true });
+    announce(title);
+  }, []);
+  return (
+    <h1 ref={ref} tabIndex={-1} className={className}>
+      {children ?? title}
+    </h1>
+  );
+}
+
 // ------------------------------------------------------------ states
 
-export function Spinner({ label = 'Loading…' }: { label?: string }) {
+export function Spinner({ label }: { label?: string }) {
+  const { t } = useTranslation();
   return (
     <div className="loading" role="status" aria-live="polite">
-      <span className="spinner" aria-hidden="true" /> {label}
+      <span className="spinner" aria-hidden="true" /> {label ?? t('common.loading')}
     </div>
   );
 }
 
-/** An error with its code and, when the API named one, the field. */
+/** An error with its code and, when the API named one, the field by its human name. */
 export function ErrorBox({ error, onRetry, title }: { error: Error | undefined; onRetry?: () => void; title?: string }) {
+  const { t } = useTranslation();
   if (!error) return null;
   const api = error instanceof ApiError ? error : undefined;
+  const heading = title ?? (api?.status === 403 ? t('errors.forbidden') : api?.status === 404 ? t('errors.notFound') : api?.status === 0 ? t('errors.network') : t('errors.generic'));
   return (
     <div className="error-box" role="alert">
-      <strong>{title ?? (api?.status === 403 ? 'Not allowed' : api?.status === 404 ? 'Not found' : 'Something went wrong')}</strong>
+      <strong>{heading}</strong>
+      {api?.field && <p className="error-field">{humanField(api.field, t)}</p>}
       <p className="error-message">{error.message}</p>
       {api && (
         <p className="muted small">
           {api.code}
-          {api.field ? <> · field <code>{api.field}</code></> : null}
           {api.status ? <> · HTTP {api.status}</> : null}
         </p>
       )}
       {onRetry && (
         <button type="button" onClick={onRetry}>
-          Try again
+          {t('common.retry')}
         </button>
       )}
     </div>
@@ -116,11 +185,12 @@ export function ErrorBox({ error, onRetry, title }: { error: Error | undefined; 
 
 /** Loading, error or content for one loaded resource. */
 export function Load<T>({ state, children, label }: { state: Loaded<T>; children: (data: T) => ReactNode; label?: string }) {
+  const { t } = useTranslation();
   if (state.error && state.data === undefined) return <ErrorBox error={state.error} onRetry={state.reload} />;
   if (state.data === undefined) return <Spinner label={label} />;
   return (
     <>
-      {state.error && <ErrorBox error={state.error} onRetry={state.reload} title="Could not refresh" />}
+      {state.error && <ErrorBox error={state.error} onRetry={state.reload} title={t('errors.refresh')} />}
       {children(state.data)}
     </>
   );
@@ -144,9 +214,7 @@ export class Boundary extends Component<{ children: ReactNode; resetKey?: string
 
   override render() {
     if (this.state.error) {
-      return (
-        <ErrorBox error={this.state.error} title="This page failed to render" onRetry={() => this.setState({ error: undefined })} />
-      );
+      return <ErrorBox error={this.state.error} title={i18n.t('errors.render')} onRetry={() => this.setState({ error: undefined })} />;
     }
     return this.props.children;
   }
@@ -190,16 +258,42 @@ export function useNotify() {
 
 // ------------------------------------------------------------ dialogs
 
-/** A modal dialog (native <dialog>: focus stays inside, Esc closes). */
+const FIRST_FIELD = 'input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])';
+
+/**
+ * A modal dialog (native <dialog>: focus stays inside, Esc closes). Once open, the element marked
+ * `data-autofocus` takes the focus, else the first field, else the submit button, so that Enter
+ * does what the dialog is for. On closing, the focus goes back to what opened it, or (when that
+ * is gone) to the page's heading.
+ */
 export function Dialog({ open, title, onClose, children, wide }: { open: boolean; title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
+  const { t } = useTranslation();
   const ref = useRef<HTMLDialogElement>(null);
+  const opener = useRef<Element | null>(null);
   const titleId = useId();
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
-    if (open && !d.open) d.showModal();
+    if (open && !d.open) {
+      opener.current = document.activeElement;
+      d.showModal();
+      const target = d.querySelector<HTMLElement>('[data-autofocus]') ?? d.querySelector<HTMLElement>(`.dialog-body ${FIRST_FIELD.split(', ').join(', .dialog-body ')}`)
+        ?? d.querySelector<HTMLElement>('.dialog-body button[type=submit]');
+      target?.focus();
+    }
     if (!open && d.open) d.close();
+    if (!open && opener.current) {
+      const back = opener.current;
+      opener.current = null;
+      if (back instanceof HTMLElement && back.isConnected) back.focus();
+      else document.querySelector<HTMLElement>('main h1')?.focus();
+    }
   }, [open]);
+  useEffect(() => () => {
+    // Unmounted while open (the page moved on): give the focus back all the same.
+    const back = opener.current;
+    if (back instanceof HTMLElement && back.isConnected) back.focus();
+  }, []);
   return (
     <dialog
       ref={ref}
@@ -214,7 +308,7 @@ export function Dialog({ open, title, onClose, children, wide }: { open: boolean
         <>
           <header className="dialog-head">
             <h2 id={titleId}>{title}</h2>
-            <button type="button" className="icon" aria-label="Close" onClick={onClose}>
+            <button type="button" className="icon" aria-label={t('common.close')} onClick={onClose}>
               ×
             </button>
           </header>
@@ -233,15 +327,18 @@ interface ConfirmProps {
   onConfirm: () => Promise<void> | void;
   onClose: () => void;
   danger?: boolean;
+  /** Fields or details between the message and the buttons (focus stays on the confirm button). */
+  extra?: ReactNode;
 }
 
-/** Ask before something irreversible. */
-export function Confirm({ open, title, message, confirmLabel, onConfirm, onClose, danger = true }: ConfirmProps) {
+/** Ask before something that matters; the confirm button has the focus, so Enter confirms. */
+export function Confirm({ open, title, message, confirmLabel, onConfirm, onClose, danger = true, extra }: ConfirmProps) {
+  const { t } = useTranslation();
   const action = useAction(async () => {
     await onConfirm();
   });
   return (
-    <Dialog open={open} title={title} onClose={onClose}>
+    <Dialog open={open} title={title} onClose={onClose} wide={extra !== undefined}>
       <form
         onSubmit={async (e) => {
           e.preventDefault();
@@ -249,13 +346,14 @@ export function Confirm({ open, title, message, confirmLabel, onConfirm, onClose
         }}
       >
         <div className="confirm-message">{message}</div>
+        {extra}
         <ErrorBox error={action.error} />
         <div className="actions">
           <button type="button" onClick={onClose}>
-            Cancel
+            {t('common.cancel')}
           </button>
-          <button type="submit" className={danger ? 'danger' : 'primary'} disabled={action.busy} autoFocus>
-            {action.busy ? 'Working…' : confirmLabel}
+          <button type="submit" className={danger ? 'danger' : 'primary'} disabled={action.busy} data-autofocus>
+            {action.busy ? t('common.working') : confirmLabel}
           </button>
         </div>
       </form>
@@ -351,11 +449,12 @@ export function Check({ label, hint, ...input }: { label: string; hint?: ReactNo
 }
 
 /** A form whose Enter submits and whose failure keeps the input (the caller's state is untouched). */
-export function Form({ onSubmit, children, className }: { onSubmit: () => void | Promise<void>; children: ReactNode; className?: string }) {
+export function Form({ onSubmit, children, className, label }: { onSubmit: () => void | Promise<void>; children: ReactNode; className?: string; label?: string }) {
   return (
     <form
       className={className}
       noValidate
+      aria-label={label}
       onSubmit={(e: FormEvent) => {
         e.preventDefault();
         void onSubmit();
@@ -373,11 +472,12 @@ export function fieldErrors(error: Error | undefined): (k: string) => string | u
 }
 
 /**
- * The end of a form: the error of its action, then its buttons: Cancel (with `onCancel`) and the
- * primary submit, disabled while the action runs or when `disabled`, reading `busyLabel` (if any) meanwhile.
+ * The end of a form: the error of its action (unless a field shows it: `fieldShown`), then its
+ * buttons: Cancel (with `onCancel`) and the primary submit, disabled while the action runs or
+ * when `disabled`, reading `busyLabel` (if any) meanwhile.
  */
 export function FormActions({
-  action, label, busyLabel, disabled = false, onCancel, errorTitle,
+  action, label, busyLabel, disabled = false, onCancel, errorTitle, fieldShown = false,
 }: {
   action: { busy: boolean; error: Error | undefined };
   label: string;
@@ -385,12 +485,14 @@ export function FormActions({
   disabled?: boolean;
   onCancel?: () => void;
   errorTitle?: string;
+  fieldShown?: boolean;
 }) {
+  const { t } = useTranslation();
   return (
     <>
-      <ErrorBox error={action.error} title={errorTitle} />
+      {!fieldShown && <ErrorBox error={action.error} title={errorTitle} />}
       <div className="actions">
-        {onCancel && <button type="button" onClick={onCancel}>Cancel</button>}
+        {onCancel && <button type="button" onClick={onCancel}>{t('common.cancel')}</button>}
         <button type="submit" className="primary" disabled={action.busy || disabled}>
           {action.busy && busyLabel !== undefined ? busyLabel : label}
         </button>
@@ -399,39 +501,125 @@ export function FormActions({
   );
 }
 
-// ------------------------------------------------------------ tables
+/** A button that copies `text`, saying so. */
+export function CopyButton({ text, label }: { text: string; label?: string }) {
+  const { t } = useTranslation();
+  const [copied, setCopied] = useState(false);
+  return (
+    <button
+      type="button"
+      onClick={() => {
+        void navigator.clipboard?.writeText(text).then(() => {
+          setCopied(true);
+          announce(t('common.copied'));
+          setTimeout(() => setCopied(false), 2000);
+        }, () => setCopied(false));
+      }}
+    >
+      {copied ? t('common.copied') : label ?? t('common.copy')}
+    </button>
+  );
+}
+
+/** Tabs with arrow keys, Home and End (WAI-ARIA tabs); `select` moves to a tab. */
+export function Tabs<K extends string>({ tabs, selected, select, label, idPrefix }: { tabs: readonly { key: K; label: string }[]; selected: K; select: (k: K) => void; label: string; idPrefix: string }) {
+  const refs = useRef<Record<string, HTMLButtonElement | null>>({});
+  const onKey = (e: KeyboardEvent<HTMLButtonElement>) => {
+    const i = tabs.findIndex((x) => x.key === selected);
+    const next = e.key === 'ArrowRight' ? (i + 1) % tabs.length : e.key === 'ArrowLeft' ? (i - 1 + tabs.length) % tabs.length : e.key === 'Home' ? 0 : e.key === 'End' ? tabs.length - 1 : -1;
+    if (next < 0) return;
+    e.preventDefault();
+    const k = tabs[next]!.key;
+    select(k);
+    refs.current[k]?.focus();
+  };
+  return (
+    <div className="tabs" role="tablist" aria-label={label}>
+      {tabs.map((x) => (
+        <button
+          key={x.key}
+          ref={(el) => { refs.current[x.key] = el; }}
+          type="button"
+          role="tab"
+          id={`${idPrefix}-tab-${x.key}`}
+          aria-selected={selected === x.key}
+          aria-controls={`${idPrefix}-panel-${x.key}`}
+          tabIndex={selected === x.key ? 0 : -1}
+          onClick={() => select(x.key)}
+          onKeyDown={onKey}
+        >
+          {x.label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+// ------------------------------------------------------------ tables and paging
+
+/** The sort of a list: a key and a direction. */
+export interface SortState<K extends string> {
+  key: K;
+  desc: boolean;
+}
+
+/** A column header that sorts its table (`aria-sort` says how). */
+export function SortHeader<K extends string>({ label, sortKey, sort, onSort }: { label: string; sortKey: K; sort: SortState<K>; onSort: (s: SortState<K>) => void }) {
+  const { t } = useTranslation();
+  const active = sort.key === sortKey;
+  return (
+    <button type="button" className="sort" onClick={() => onSort({ key: sortKey, desc: active ? !sort.desc : false })} aria-label={t('common.sortBy', { label })}>
+      {label} <span aria-hidden="true">{active ? (sort.desc ? '▼' : '▲') : '↕'}</span>
+    </button>
+  );
+}
 
 /**
- * A table in its scrolling wrapper (`.table-wrap`): a header row of `columns` and one row an item.
- * With `empty`, a list without items shows that text (`.empty`) instead of a table.
+ * A table in its scrolling wrapper (`.table-wrap`, focusable so that it scrolls by keyboard): a
+ * header row of `columns` and one row an item. With `empty`, a list without items shows that text
+ * (`.empty`) instead of a table. A column can sort the list (`sortKey` with `sort`).
  */
-export function DataTable<T>({
-  columns, items, row, actions = false, empty, caption, className, testId, footer,
+export function DataTable<T, K extends string = string>({
+  columns, items, row, actions = false, empty, caption, className, testId, footer, sort, onSort,
 }: {
-  /** The header cells, in order. */
-  columns: readonly ReactNode[];
+  /** The header cells, in order (a column with `sortKey` sorts). */
+  columns: readonly (ReactNode | { label: string; sortKey: K })[];
   items: readonly T[];
   /** The `<tr>` of one item, with its key. */
   row: (item: T, index: number) => ReactNode;
-  /** A last column of row actions (its header is for screen readers only). */
+  /** A last column of row actions. */
   actions?: boolean;
   empty?: ReactNode;
-  /** A caption for screen readers only. */
-  caption?: ReactNode;
+  /** The table's name (shown to screen readers only). */
+  caption: string;
   className?: string;
   testId?: string;
   /** Below the table, inside the wrapper (such as a count). */
   footer?: ReactNode;
+  sort?: SortState<K>;
+  onSort?: (s: SortState<K>) => void;
 }) {
+  const { t } = useTranslation();
+  const captionId = useId();
   if (empty !== undefined && items.length === 0) return <p className="empty">{empty}</p>;
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" role="region" aria-labelledby={captionId} tabIndex={0}>
       <table className={className} data-testid={testId}>
-        {caption !== undefined && <caption className="sr-only">{caption}</caption>}
+        <caption id={captionId} className="sr-only">{caption}</caption>
         <thead>
           <tr>
-            {columns.map((c, i) => <th key={i}>{c}</th>)}
-            {actions && <th><span className="sr-only">Actions</span></th>}
+            {columns.map((c, i) => {
+              if (typeof c === 'object' && c !== null && 'sortKey' in c) {
+                const active = sort?.key === c.sortKey;
+                return (
+                  <th key={i} scope="col" aria-sort={active ? (sort?.desc ? 'descending' : 'ascending') : undefined}>
+                    {sort && onSort ? <SortHeader label={c.label} sortKey={c.sortKey} sort={sort} onSort={onSort} /> : c.label}
+                  </th>
+                );
+              }
+              return <th key={i} scope="col">{c as ReactNode}</th>;
+            })}
+            {actions && <th scope="col"><span className="sr-only">{t('common.actions')}</span></th>}
           </tr>
         </thead>
         <tbody>{items.map((item, i) => row(item, i))}</tbody>
@@ -441,20 +629,56 @@ export function DataTable<T>({
   );
 }
 
+/** Page controls of a paged list: previous, next, where we are, page size. */
+export function Pager({ total, pageNo, pageSize, onPage, onPageSize }: { total: number; pageNo: number; pageSize: number; onPage: (n: number) => void; onPageSize?: (n: number) => void }) {
+  const { t } = useTranslation();
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  const from = total === 0 ? 0 : (pageNo - 1) * pageSize + 1;
+  const to = Math.min(total, pageNo * pageSize);
+  return (
+    <nav className="pager" aria-label={t('pager.label')}>
+      <span className="muted small" data-testid="pager-range">{t('pager.range', { from: formatNumber(from), to: formatNumber(to), total: formatNumber(total) })}</span>
+      <button type="button" disabled={pageNo <= 1} onClick={() => onPage(pageNo - 1)}>{t('pager.previous')}</button>
+      <span className="small">{t('pager.page', { n: formatNumber(pageNo), of: formatNumber(pages) })}</span>
+      <button type="button" disabled={pageNo >= pages} onClick={() => onPage(pageNo + 1)}>{t('pager.next')}</button>
+      {onPageSize && (
+        <label className="small pager-size">
+          {t('pager.size')}{' '}
+          <select value={pageSize} onChange={(e) => onPageSize(Number(e.target.value))}>
+            {[20, 50, 100].map((n) => <option key={n} value={n}>{n}</option>)}
+          </select>
+        </label>
+      )}
+    </nav>
+  );
+}
+
+/** A long text cut to two lines, with a button to show all of it. */
+export function Expandable({ text, empty }: { text: string; empty?: ReactNode }) {
+  const { t } = useTranslation();
+  const [open, setOpen] = useState(false);
+  if (!text) return <>{empty}</>;
+  const long = text.length > 140 || text.includes('\n');
+  return (
+    <div className="expandable">
+      <div className={open ? 'expand-text' : 'expand-text clamp'}>{text}</div>
+      {long && (
+        <button type="button" className="link small" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
+          {open ? t('common.less') : t('common.more')}
+        </button>
+      )}
+    </div>
+  );
+}
+
 // ------------------------------------------------------------ formatting
 
 export function ago(ms: number | null | undefined): string {
-  if (!ms) return '—';
-  const s = Math.round((Date.now() - ms) / 1000);
-  if (s < 0) return 'just now';
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
-  return new Date(ms).toLocaleDateString();
+  return formatAgo(ms);
 }
 
 export function when(ms: number | null | undefined): string {
-  return ms ? new Date(ms).toLocaleString() : '—';
+  return formatDateTime(ms);
 }
 
 export function Badge({ kind, children }: { kind: 'ok' | 'warn' | 'bad' | 'info' | 'muted'; children: ReactNode }) {
@@ -465,7 +689,7 @@ export function Badge({ kind, children }: { kind: 'ok' | 'warn' | 'bad' | 'info'
 export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string; line?: number; column?: number } {
   const p = parseJsonAt(text);
   if (p.ok || p.line === undefined) return p.ok ? p : { ok: false, message: p.message };
-  return { ok: false, message: `line ${p.line}, column ${p.column}: ${p.detail}`, line: p.line, column: p.column };
+  return { ok: false, message: i18n.t('json.at', { line: p.line, column: p.column, detail: p.detail }), line: p.line, column: p.column };
 }
 
 export function pretty(v: unknown): string {

@@ -231,6 +231,16 @@ export class McpHandler {
     return this.streams.size;
   }
 
+  /** When each consumer key was last let in (epoch ms), since the last take: at most one entry per key. */
+  private readonly consumerUses = new Map<string, number>();
+
+  /** The consumer keys let in since the last call, with when (reported to the registry: the console's "last used"). */
+  takeConsumerUses(): { id: string; at: number }[] {
+    const uses = [...this.consumerUses].map(([id, at]) => ({ id, at }));
+    this.consumerUses.clear();
+    return uses;
+  }
+
   /** Swap in a new snapshot and tell open streams whose server's tools or prompts changed. */
   setSnapshot(next: GatewaySnapshot): void {
     const previous = this.snapshot;
@@ -357,6 +367,7 @@ export class McpHandler {
     if (!key) throw new GatewayError('UNAUTHORIZED', 'this namespace needs an API key: send Authorization: Bearer <key> or X-API-Key', undefined, { 'www-authenticate': 'Bearer realm="mcpgate"' });
     const consumer = snapshot.consumersByHash.get(hashConsumerKey(key));
     if (!consumer || consumer.namespace !== namespace) throw new GatewayError('UNAUTHORIZED', 'the API key is not valid for this namespace', undefined, challenge);
+    this.consumerUses.set(consumer.id, Date.now());
     return consumer;
   }
 

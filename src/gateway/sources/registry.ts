@@ -127,7 +127,7 @@ export interface RegistrySourceOptions {
   /** How this gateway names itself to the registry (the console's Gateways page). */
   gatewayId?: string;
   /** What the gateway reports every `reportEveryMs` (default 15000) to the registry it follows. */
-  report?: () => { sessions?: number; streams?: number; address?: string; version?: string; startedAt?: number };
+  report?: () => { sessions?: number; streams?: number; address?: string; version?: string; startedAt?: number; consumers?: { id: string; at: number }[] };
   reportEveryMs?: number;
 }
 

@@ -2,16 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import diff from 'microdiff';
 import { AppError, invalid } from '../../lib/errors.js';
-import type { StoreWriter } from '../store/store.js';
+import type { McpServerQuery, StoreWriter } from '../store/store.js';
 import { audit, secretChanges, serverState, versionState } from './audit.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
 import type {
-  CredentialPassthrough, Endpoint, FrontProtocol, McpProtocol, McpServer, McpServerSpec, McpServerVersion, Page,
+  CredentialPassthrough, Endpoint, FrontProtocol, McpProtocol, McpServer, McpServerSpec, McpServerVersion, Page, PublishAction, PublishEvent,
+  SpecChange,
 } from './model.js';
 import { FRONT_PROTOCOLS, MCP_PROTOCOLS } from './model.js';
 import { requireNamespace } from './naming.js';
-import { pathText, redactSpec, restoreEndpoint, restoreSecrets, valueAt } from './secrets.js';
+import { redactSpec, restoreEndpoint, restoreSecrets, valueAt } from './secrets.js';
 
 /** The server-level fields a caller sets (its tools live in versions). */
 export interface McpServerInput {
@@ -47,26 +48,48 @@ export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,254}$/;
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;
 const HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-/** One difference between two versions' specs. */
-export interface SpecChange {
-  path: string;
-  kind: 'added' | 'removed' | 'changed';
-  from?: unknown;
-  to?: unknown;
+export type { SpecChange };
+
+/** Who publishes (or rolls back) and why: kept in the publish history. */
+export interface PublishBy {
+  actor: string;
+  note?: string;
 }
 
+const NOBODY: PublishBy = { actor: 'unknown' };
+const NOTE_MAX = 1000;
+
 /**
- * The differences between two specs (or any two JSON documents), as JSON paths. With `shown`,
- * the values come from those documents instead (redacted copies of the two), so that a reader
- * without write access sees that a secret changed but not its values.
+ * The versions a rollback walks back through, oldest first, the served one last: each publish
+ * adds its version, each rollback goes back to its version and forgets what came after it, so
+ * rolling back never brings back a version that was rolled back from. Servers published before
+ * the history was kept start from their versions' publish times.
  */
-export function specChanges(a: object, b: object, shown?: { from: unknown; to: unknown }): SpecChange[] {
-  return diff(a as Record<string, unknown>, b as Record<string, unknown>).map((d) => ({
-    path: pathText(d.path),
-    kind: d.type === 'CREATE' ? 'added' : d.type === 'REMOVE' ? 'removed' : 'changed',
-    ...('oldValue' in d ? { from: shown ? valueAt(shown.from, d.path) : d.oldValue } : {}),
-    ...('value' in d ? { to: shown ? valueAt(shown.to, d.path) : d.value } : {}),
-  }));
+export function publishedLine(history: readonly PublishEvent[], versions: readonly McpServerVersion[], published: string | null): string[] {
+  const line: string[] = [];
+  if (history.length === 0) {
+    const current = versions.find((v) => v.version === published);
+    for (const v of [...versions].filter((x) => x.publishedAt !== null).sort((a, b) => (a.publishedAt ?? 0) - (b.publishedAt ?? 0))) {
+      if (v.version !== published && (current?.publishedAt ?? Infinity) >= (v.publishedAt ?? 0)) line.push(v.version);
+    }
+    if (published) line.push(published);
+    return line;
+  }
+  for (const e of history) {
+    const at = line.lastIndexOf(e.version);
+    if (e.action === 'rollback' && at >= 0) line.length = at + 1;
+    else if (line[line.length - 1] !== e.version) line.push(e.version);
+  }
+  if (published && line[line.length - 1] !== published) line.push(published);
+  return line;
+}
+
+/** The version a rollback without a named version goes to: the one served before the current one (undefined: none). */
+export function rollbackTarget(history: readonly PublishEvent[], versions: readonly McpServerVersion[], published: string | null): string | undefined {
+  const line = publishedLine(history, versions, published);
+  const existing = new Set(versions.map((v) => v.version));
+  for (let i = line.length - 2; i >= 0; i--) if (existing.has(line[i]!) && line[i] !== published) return line[i];
+  return undefined;
 }
 
 /** A version as publish and roll back record it: without the spec, which they do not change. */
@@ -114,7 +137,7 @@ export class McpService {
     }
   }
 
-  async list(namespace: string | undefined, q: { search?: string; exact?: boolean; protocol?: string; enabled?: boolean; pageNo: number; pageSize: number }): Promise<Page<McpServer>> {
+  async list(namespace: string | undefined, q: McpServerQuery): Promise<Page<McpServer>> {
     if (namespace !== undefined && !(await this.ctx.store.getNamespace(namespace))) {
       throw new AppError('NAMESPACE_NOT_FOUND', `namespace '${namespace}' does not exist`, 'namespaceId');
     }
@@ -142,8 +165,9 @@ export class McpService {
   }
 
   /** Create a server with its first version, published unless `publish` is false. */
-  async create(namespace: string, input: McpServerInput, incoming: McpServerSpec, publish = true): Promise<{ server: McpServer; version: McpServerVersion }> {
+  async create(namespace: string, input: McpServerInput, incoming: McpServerSpec, publish = true, by: PublishBy = NOBODY): Promise<{ server: McpServer; version: McpServerVersion }> {
     this.check(namespace, input, incoming);
+    checkNote(by);
     // Nothing is stored yet: a redaction marker has no secret to keep and is refused.
     const spec = restoreSecrets(incoming, []);
     const endpoint = input.endpoint ? restoreEndpoint(input.endpoint, undefined) : undefined;
@@ -165,6 +189,7 @@ export class McpService {
       };
       await tx.insertMcpServer(server);
       const stored = { ...version, etag: await this.put(tx, server, version) };
+      if (publish) await tx.insertPublishEvent({ serverId: server.id, seq: 1, action: 'publish', version: spec.version, previousVersion: null, actor: by.actor, note: by.note ?? '', at: t });
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
       await audit(this.ctx, tx, {
         namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: 'mcp_server.create',
@@ -180,9 +205,11 @@ export class McpService {
    * saving one unchanged with `publish` republishes it.
    */
   async saveVersion(
-    namespace: string, key: ServerKey, input: Partial<McpServerInput>, incoming: McpServerSpec, publish: boolean, options: VersionWriteOptions = {},
+    namespace: string, key: ServerKey, input: Partial<McpServerInput>, incoming: McpServerSpec, publish: boolean, by: PublishBy = NOBODY,
+    options: VersionWriteOptions = {},
   ): Promise<{ server: McpServer; version: McpServerVersion }> {
     this.check(namespace, input, incoming);
+    checkNote(by);
     return write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
       // Markers sent back (a redacted read saved again) keep the stored secrets.
@@ -204,7 +231,7 @@ export class McpService {
         ...server, ...definedOnly(fields), name: server.name, latestVersion: spec.version, updatedAt: t,
         description: fields.description ?? server.description,
       };
-      const result = publish ? await this.publishIn(tx, next, spec.version, t) : { server: next, version };
+      const result = publish ? await this.publishIn(tx, next, spec.version, t, 'publish', by) : { server: next, version };
       next = result.server;
       await tx.updateMcpServer(next);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
@@ -237,12 +264,13 @@ export class McpService {
   }
 
   /** Make `version` the published one; the previously published one is archived. */
-  async publish(namespace: string, key: ServerKey, version: string, options: VersionWriteOptions = {}): Promise<{ server: McpServer; version: McpServerVersion }> {
+  async publish(namespace: string, key: ServerKey, version: string, by: PublishBy = NOBODY, options: VersionWriteOptions = {}): Promise<{ server: McpServer; version: McpServerVersion }> {
+    checkNote(by);
     return write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
       const before = await tx.getVersion(server.id, version);
       const ifEtag = expectedEtag(server, version, before, options.ifMatch);
-      const result = await this.publishIn(tx, server, version, this.ctx.now(), ifEtag);
+      const result = await this.publishIn(tx, server, version, this.ctx.now(), 'publish', by, ifEtag);
       await tx.updateMcpServer(result.server);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
       await audit(this.ctx, tx, {
@@ -254,22 +282,31 @@ export class McpService {
     });
   }
 
-  /** Republish an older version: the one named, else the one published before the current one. */
-  async rollback(namespace: string, key: ServerKey, version?: string): Promise<{ server: McpServer; version: McpServerVersion }> {
+  /**
+   * Republish an earlier version: the one named, else the one served before the current one in
+   * the publish history. Never forward: only a version served before the current one (and not
+   * rolled back from since) can be the target; anything else is published, not rolled back to.
+   */
+  async rollback(namespace: string, key: ServerKey, version?: string, by: PublishBy = NOBODY): Promise<{ server: McpServer; version: McpServerVersion }> {
+    checkNote(by);
     return write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
+      const versions = await tx.listVersions(server.id);
+      const history = await tx.listPublishHistory(server.id);
+      const line = publishedLine(history, versions, server.publishedVersion);
       let target = version;
       if (!target) {
-        const archived = (await tx.listVersions(server.id))
-          .filter((v) => v.status === 'archived' && v.publishedAt !== null)
-          .sort((a, b) => (b.publishedAt ?? 0) - (a.publishedAt ?? 0));
-        target = archived[0]?.version;
+        target = rollbackTarget(history, versions, server.publishedVersion);
         if (!target) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no earlier published version to roll back to`, 'version');
       }
-      const v = await tx.getVersion(server.id, target);
+      const v = versions.find((x) => x.version === target);
       if (!v) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${target}'`, 'version');
       if (v.status === 'draft') throw invalid('version', `'${target}' is a draft, never published: publish it instead of rolling back to it`);
-      const result = await this.publishIn(tx, server, target, this.ctx.now());
+      if (target === server.publishedVersion) throw invalid('version', `'${target}' is the version served now: there is nothing to roll back`);
+      if (!line.slice(0, -1).includes(target)) {
+        throw invalid('version', `'${target}' was not served before the current version ${server.publishedVersion ?? '(none)'}: rolling back to it would roll forward; publish it instead`);
+      }
+      const result = await this.publishIn(tx, server, target, this.ctx.now(), 'rollback', by);
       await tx.updateMcpServer(result.server);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
       await audit(this.ctx, tx, {
@@ -280,15 +317,35 @@ export class McpService {
     });
   }
 
-  private async publishIn(tx: StoreWriter, server: McpServer, version: string, t: number, ifEtag?: string): Promise<{ server: McpServer; version: McpServerVersion }> {
+  /** A server's publish history (oldest first) and where a rollback would go now. */
+  async history(namespace: string, key: ServerKey): Promise<{ server: McpServer; events: PublishEvent[]; rollbackTarget: string | null }> {
+    const server = await this.get(namespace, key);
+    const [events, versions] = await Promise.all([this.ctx.store.listPublishHistory(server.id), this.ctx.store.listVersions(server.id)]);
+    return { server, events, rollbackTarget: rollbackTarget(events, versions, server.publishedVersion) ?? null };
+  }
+
+  /**
+   * Serve `version` and log it in the publish history (unless it is served already). A version
+   * keeps the time it was first published; the history holds every later one.
+   */
+  private async publishIn(
+    tx: StoreWriter, server: McpServer, version: string, t: number, action: PublishAction, by: PublishBy, ifEtag?: string,
+  ): Promise<{ server: McpServer; version: McpServerVersion }> {
     const v = await tx.getVersion(server.id, version);
     if (!v) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${version}'`, 'version');
     if (server.publishedVersion && server.publishedVersion !== version) {
       const previous = await tx.getVersion(server.id, server.publishedVersion);
       if (previous) await this.put(tx, server, { ...previous, status: 'archived' });
     }
-    const published: McpServerVersion = { ...v, status: 'published', publishedAt: t };
+    const published: McpServerVersion = { ...v, status: 'published', publishedAt: v.publishedAt ?? t };
     published.etag = await this.put(tx, server, published, ifEtag);
+    if (server.publishedVersion !== version) {
+      const history = await tx.listPublishHistory(server.id);
+      await tx.insertPublishEvent({
+        serverId: server.id, seq: (history[history.length - 1]?.seq ?? 0) + 1, action, version, previousVersion: server.publishedVersion,
+        actor: by.actor, note: by.note ?? '', at: t,
+      });
+    }
     return { server: { ...server, publishedVersion: version, updatedAt: t }, version: published };
   }
 
@@ -356,7 +413,7 @@ export class McpService {
   async diff(namespace: string, key: ServerKey, from: string, to: string, redact = false): Promise<SpecChange[]> {
     const a = (await this.getVersion(namespace, key, from)).version.spec;
     const b = (await this.getVersion(namespace, key, to)).version.spec;
-    return specChanges(a, b, redact ? { from: redactSpec(a), to: redactSpec(b) } : undefined);
+    return diffSpecs(a, b, redact ? { from: redactSpec(a), to: redactSpec(b) } : undefined);
   }
 
   private async requireServer(tx: StoreWriter, namespace: string, key: ServerKey): Promise<McpServer> {
@@ -386,6 +443,43 @@ function expectedEtag(server: McpServer, version: string, current: McpServerVers
   }
   if (ifMatch !== '*' && !ifMatch.includes(current.etag)) throw changed(server, version);
   return current.etag;
+}
+
+/** A spec with its named lists as maps (tools and prompts by name, security schemes by id), so that differences follow names, not positions. */
+function keyedSpec(spec: McpServerSpec): Record<string, unknown> {
+  const byKey = <T>(items: readonly T[], key: (t: T) => string) => Object.fromEntries(items.map((t) => [key(t), t]));
+  return {
+    ...spec, tools: byKey(spec.tools, (t) => t.name), prompts: byKey(spec.prompts, (p) => p.name), securitySchemes: byKey(spec.securitySchemes, (s) => s.id),
+  };
+}
+
+const KEYED = new Set(['tools', 'prompts', 'securitySchemes']);
+
+/**
+ * The differences between two specs, with tools, prompts and security schemes matched by name
+ * (`tools[get_weather].description`); with `shown`, values are read from those specs instead
+ * (the redacted ones, so that a changed secret is listed with the marker on both sides).
+ */
+export function diffSpecs(a: McpServerSpec, b: McpServerSpec, shown?: { from: McpServerSpec; to: McpServerSpec }): SpecChange[] {
+  const view = shown && { from: keyedSpec(shown.from), to: keyedSpec(shown.to) };
+  return diff(keyedSpec(a), keyedSpec(b)).map((d) => {
+    const path = d.path.map((p, i) => {
+      if (typeof p === 'number') return `[${p}]`;
+      if (i === 1 && KEYED.has(String(d.path[0]))) return `[${p}]`;
+      return `.${p}`;
+    }).join('').replace(/^\./, '');
+    const tool = d.path[0] === 'tools' && d.path.length > 1 ? String(d.path[1]) : undefined;
+    return {
+      path, kind: d.type === 'CREATE' ? 'added' : d.type === 'REMOVE' ? 'removed' : 'changed',
+      ...(tool !== undefined ? { tool } : {}),
+      ...('oldValue' in d ? { from: view ? valueAt(view.from, d.path) : d.oldValue } : {}),
+      ...('value' in d ? { to: view ? valueAt(view.to, d.path) : d.value } : {}),
+    } satisfies SpecChange;
+  });
+}
+
+function checkNote(by: PublishBy): void {
+  if (by.note !== undefined && (typeof by.note !== 'string' || by.note.length > NOTE_MAX)) throw invalid('note', `must be text of at most ${NOTE_MAX} characters`);
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

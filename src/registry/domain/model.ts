@@ -99,6 +99,8 @@ export interface Instance {
   healthCheck: HealthCheck | null;
   /** Last heartbeat (ephemeral) or last check (persistent), epoch ms. */
   lastBeat: number;
+  /** Why the last health check of a persistent instance failed (absent when it passed or none ran yet). */
+  healthDetail?: string;
   createdAt: number;
   updatedAt: number;
 }
@@ -246,6 +248,37 @@ export interface McpServerVersion {
   etag: string;
 }
 
+/** One difference between two versions' specs. */
+export interface SpecChange {
+  /** Where: `description`, `tools[get_weather].template.request.url` (tools and prompts by name, security schemes by id). */
+  path: string;
+  kind: 'added' | 'removed' | 'changed';
+  /** The tool the change is in, when it is in one. */
+  tool?: string;
+  from?: unknown;
+  to?: unknown;
+}
+
+/** What made a version the published one: a publish, or a rollback to an earlier version. */
+export type PublishAction = 'publish' | 'rollback';
+
+/** One entry of a server's publish history (kept for good: who published what, when, from which version). */
+export interface PublishEvent {
+  serverId: string;
+  /** Position in the server's history: 1, 2, … */
+  seq: number;
+  action: PublishAction;
+  /** The version published by this event. */
+  version: string;
+  /** The version served before it (null for the first publish). */
+  previousVersion: string | null;
+  /** Who did it (the registry user; `anonymous` with auth off). */
+  actor: string;
+  /** Why, as the publisher wrote it ('' for none). */
+  note: string;
+  at: number;
+}
+
 /** An MCP server: identity and routing; its tools live in versions. */
 export interface McpServer {
   id: string;
@@ -313,6 +346,8 @@ export interface Consumer {
   /** What the key may use, one entry per server; null allows every server of the namespace. */
   allow: AllowEntry[] | null;
   createdAt: number;
+  /** When a gateway last let the key in (epoch ms, reported by gateways; null: never, as far as the registry heard). */
+  lastUsedAt?: number | null;
 }
 
 /** What a change-log entry is about. */

@@ -17,6 +17,7 @@ import { sendError } from './errors.js';
 import { registerInputGuard } from './input-guard.js';
 import { registerOriginGuard } from './origin-hook.js';
 import { registerConsole } from './native/console-routes.js';
+import type { ConsoleOptions } from './native/console-routes.js';
 import { nacosRoutes } from './nacos/routes.js';
 import { nativeRoutes } from './native/routes.js';
 
@@ -44,6 +45,8 @@ export interface RegistryHttpOptions {
   allowedOrigins?: readonly string[];
   /** Reverse proxies whose `X-Forwarded-For` names the client (`trustedProxies`). */
   trustedProxies?: readonly string[];
+  /** What the console shows agents to connect to (see `ConsoleOptions`). */
+  console?: ConsoleOptions;
 }
 
 /** The registry's HTTP server: native API, Nacos-compatible APIs, watch API, health and metrics. */
@@ -112,7 +115,7 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'UP' : 'DOWN' });
   });
 
-  await registerConsole(app, services);
+  await registerConsole(app, services, opts.console);
   await app.register(nativeRoutes(services), { prefix: '/api/v1' });
   await app.register(nacosRoutes(services), { prefix: '/nacos' });
   app.get('/api/v1/openapi.json', { config: { auth: 'public' } }, async () => app.swagger());

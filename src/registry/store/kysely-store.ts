@@ -3,7 +3,7 @@ import type { Generated, Selectable, Transaction } from 'kysely';
 import { AppError } from '../../lib/errors.js';
 import type {
   AllowEntry, ApiToken, AuditActor, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, HealthCheck, Instance, McpServer, McpServerSpec,
-  McpServerVersion, Namespace, Page, Role, Service, User, VersionStatus,
+  McpServerVersion, Namespace, Page, PublishAction, PublishEvent, Role, Service, User, VersionStatus,
 } from '../domain/model.js';
 import { beatTimings } from '../domain/model.js';
 import type { StoreDialect } from './dialects/dialect.js';
@@ -29,7 +29,7 @@ interface Tables {
     id: string; namespace: string; service_id: string; group_name: string; service_name: string; ip: string; port: number;
     cluster: string; weight: number; enabled: number; healthy: number; ephemeral: number; metadata: string;
     health_check: string | null; last_beat: number; created_at: number; updated_at: number;
-    beat_timeout: number; delete_timeout: number;
+    beat_timeout: number; delete_timeout: number; health_detail: Generated<string | null>;
   };
   mg_mcp_servers: {
     id: string; namespace: string; name: string; description: string; protocol: string; front_protocol: string;
@@ -47,6 +47,10 @@ interface Tables {
   };
   mg_consumers: {
     id: string; namespace: string; name: string; key_hash: string; key_prefix: string; allow: string | null; created_at: number;
+    last_used_at: Generated<number | null>;
+  };
+  mg_publish_history: {
+    server_id: string; seq: number; action: string; version: string; previous_version: string | null; actor: string; note: string; at: number;
   };
   mg_change_log: {
     revision: number; seq: Generated<number>; namespace: string; entity: string; entity_id: string; op: string; at: number;
@@ -85,11 +89,12 @@ function toInstance(r: Selectable<Tables['mg_instances']>): Instance {
     port: num(r.port), cluster: r.cluster, weight: num(r.weight), enabled: bool(r.enabled), healthy: bool(r.healthy),
     ephemeral: bool(r.ephemeral), metadata: JSON.parse(r.metadata) as Record<string, string>,
     healthCheck: r.health_check ? (JSON.parse(r.health_check) as HealthCheck) : null, lastBeat: num(r.last_beat),
-    createdAt: num(r.created_at), updatedAt: num(r.updated_at),
+    createdAt: num(r.created_at), updatedAt: num(r.updated_at), ...(r.health_detail !== null ? { healthDetail: r.health_detail } : {}),
   };
 }
 
-function instanceRow(i: Instance): Tables['mg_instances'] {
+/** The row of an instance (its health detail is written only by `setHealthDetail`). */
+function instanceRow(i: Instance): Omit<Tables['mg_instances'], 'health_detail'> {
   const timings = beatTimings(i.metadata);
   return {
     beat_timeout: timings.timeout, delete_timeout: timings.deleteTimeout,
@@ -191,7 +196,8 @@ class KyselyReader implements StoreReader {
     if (q.group !== undefined) base = base.where('group_name', '=', q.group);
     if (q.search) base = base.where(sql<boolean>`name like ${likePattern(q.search)} escape '!'`);
     const total = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-    const rows = await base.selectAll().orderBy('group_name').orderBy('name')
+    const dir = q.desc ? 'desc' : 'asc';
+    const rows = await base.selectAll().orderBy('group_name', dir).orderBy('name', dir)
       .limit(q.pageSize).offset((q.pageNo - 1) * q.pageSize).execute();
     return { total: num(total.n), pageNo: q.pageNo, pageSize: q.pageSize, items: rows.map(toService) };
   }
@@ -242,7 +248,11 @@ class KyselyReader implements StoreReader {
     if (q.protocol) base = base.where('protocol', '=', q.protocol);
     if (q.enabled !== undefined) base = base.where('enabled', '=', flag(q.enabled));
     const total = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-    const rows = await base.selectAll().orderBy('namespace').orderBy('name')
+    let ordered = base.selectAll();
+    const sort = q.sort ?? 'name';
+    const dir = sort.startsWith('-') ? 'desc' : 'asc';
+    if (sort.endsWith('updatedAt')) ordered = ordered.orderBy('updated_at', dir);
+    const rows = await ordered.orderBy('namespace', dir).orderBy('name', dir)
       .limit(q.pageSize).offset((q.pageNo - 1) * q.pageSize).execute();
     return { total: num(total.n), pageNo: q.pageNo, pageSize: q.pageSize, items: rows.map(toMcpServer) };
   }
@@ -257,6 +267,14 @@ class KyselyReader implements StoreReader {
     const rows = await this.db.selectFrom('mg_mcp_server_versions').selectAll().where('server_id', '=', serverId)
       .orderBy('created_at').orderBy('version').execute();
     return rows.map(toVersion);
+  }
+
+  async listPublishHistory(serverId: string): Promise<PublishEvent[]> {
+    const rows = await this.db.selectFrom('mg_publish_history').selectAll().where('server_id', '=', serverId).orderBy('seq').execute();
+    return rows.map((r) => ({
+      serverId: r.server_id, seq: num(r.seq), action: r.action as PublishAction, version: r.version, previousVersion: r.previous_version,
+      actor: r.actor, note: r.note, at: num(r.at),
+    }));
   }
 
   async getUser(username: string): Promise<UserRecord | undefined> {
@@ -304,6 +322,7 @@ class KyselyReader implements StoreReader {
     return (await q.orderBy('namespace').orderBy('name').execute()).map((r) => ({
       id: r.id, namespace: r.namespace, name: r.name, keyHash: r.key_hash, keyPrefix: r.key_prefix,
       allow: r.allow === null ? null : (JSON.parse(r.allow) as AllowEntry[]), createdAt: num(r.created_at),
+      lastUsedAt: r.last_used_at === null ? null : num(r.last_used_at),
     }));
   }
 
@@ -413,6 +432,7 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
   }
 
   async deleteMcpServer(id: string) {
+    await this.tx.deleteFrom('mg_publish_history').where('server_id', '=', id).execute();
     await this.tx.deleteFrom('mg_mcp_server_versions').where('server_id', '=', id).execute();
     await this.tx.deleteFrom('mg_mcp_servers').where('id', '=', id).execute();
   }
@@ -436,6 +456,13 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
 
   async deleteVersion(serverId: string, version: string) {
     await this.tx.deleteFrom('mg_mcp_server_versions').where('server_id', '=', serverId).where('version', '=', version).execute();
+  }
+
+  async insertPublishEvent(e: PublishEvent) {
+    await this.tx.insertInto('mg_publish_history').values({
+      server_id: e.serverId, seq: e.seq, action: e.action, version: e.version, previous_version: e.previousVersion, actor: e.actor,
+      note: e.note, at: e.at,
+    }).execute();
   }
 
   async insertUser(u: UserRecord) {
@@ -598,6 +625,25 @@ export class KyselyStore extends KyselyReader implements Store {
 
   async touchInstance(id: string, at: number) {
     await this.root.updateTable('mg_instances').set({ last_beat: at }).where('id', '=', id).execute();
+  }
+
+  async setHealthDetail(id: string, detail: string | null) {
+    await this.root.updateTable('mg_instances').set({ health_detail: detail }).where('id', '=', id).execute();
+  }
+
+  async touchConsumers(uses: readonly { id: string; at: number }[]) {
+    if (uses.length === 0) return;
+    try {
+      await this.root.transaction().execute(async (tx) => {
+        if (this.adapter.relaxedDurabilitySql) await sql.raw(this.adapter.relaxedDurabilitySql).execute(tx);
+        for (const u of uses) {
+          await tx.updateTable('mg_consumers').set({ last_used_at: u.at }).where('id', '=', u.id)
+            .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', u.at)])).execute();
+        }
+      });
+    } catch (err) {
+      throw this.translate(err);
+    }
   }
 
   async pruneChanges(beforeRevision: number) {

@@ -209,6 +209,27 @@ export function migrations(d: StoreDialect): MigrationProvider {
         await db.schema.createIndex('mg_audit_actor').on('mg_audit').columns(['actor', 'revision']).execute();
       },
     },
+    '0006_publish_history': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // Every publish and rollback of an MCP server: what rollback walks back through, and what the console shows.
+        await db.schema.createTable('mg_publish_history')
+          .addColumn('server_id', key(36), (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('action', key(16), (c) => c.notNull())
+          .addColumn('version', key(128), (c) => c.notNull())
+          .addColumn('previous_version', key(128))
+          .addColumn('actor', key(128), (c) => c.notNull())
+          .addColumn('note', big, (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('mg_publish_history_pk', ['server_id', 'seq'])
+          .modifyEnd(suffix).execute();
+        // Operator-facing state that changes no revision: when gateways last let a consumer key in,
+        // and why the last health check of a persistent instance failed.
+        await db.schema.alterTable('mg_consumers').addColumn('last_used_at', 'bigint').execute();
+        await db.schema.alterTable('mg_instances').addColumn('health_detail', big).execute();
+      },
+    },
     '0007_version_etag': {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       async up(db: Kysely<any>) {

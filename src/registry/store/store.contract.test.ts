@@ -291,6 +291,78 @@ for (const kind of await databaseKinds()) {
       assert.equal((await store.listConsumers()).length, 1);
     });
 
+    it('records when consumer keys were last used, never backwards and without a revision', async () => {
+      await store.write((tx) => tx.insertConsumer({ id: 'c-used', namespace: 'public', name: 'agent-used', keyHash: 'h-used', keyPrefix: 'mgk_us', allow: null, createdAt: now }));
+      const lastUsed = async () => (await store.listConsumers('public')).find((c) => c.id === 'c-used')?.lastUsedAt;
+      assert.equal(await lastUsed(), null, 'never used');
+      const rev = await store.revision();
+      await store.touchConsumers([{ id: 'c-used', at: now + 5000 }, { id: 'no-such-consumer', at: now }]);
+      assert.equal(await lastUsed(), now + 5000);
+      await store.touchConsumers([{ id: 'c-used', at: now + 1000 }]);
+      assert.equal(await lastUsed(), now + 5000, 'an older report does not move it back');
+      await store.touchConsumers([]);
+      assert.equal(await store.revision(), rev, 'use is not configuration: no revision');
+      await store.write((tx) => tx.deleteConsumer('c-used'));
+    });
+
+    it('keeps a publish history per server, oldest first, gone with the server', async () => {
+      const m = server('public', 'history-kept');
+      await store.write(async (tx) => {
+        await tx.insertMcpServer(m);
+        await tx.insertPublishEvent({ serverId: m.id, seq: 1, action: 'publish', version: '1.0.0', previousVersion: null, actor: 'ann', note: '', at: now });
+        await tx.insertPublishEvent({ serverId: m.id, seq: 2, action: 'publish', version: '1.1.0', previousVersion: '1.0.0', actor: 'bob', note: 'wind speed added', at: now + 1 });
+        await tx.insertPublishEvent({ serverId: m.id, seq: 3, action: 'rollback', version: '1.0.0', previousVersion: '1.1.0', actor: 'ann', note: '说明：风速错误', at: now + 2 });
+      });
+      assert.deepEqual((await store.listPublishHistory(m.id)).map((e) => [e.seq, e.action, e.version, e.previousVersion, e.actor, e.note, e.at]), [
+        [1, 'publish', '1.0.0', null, 'ann', '', now], [2, 'publish', '1.1.0', '1.0.0', 'bob', 'wind speed added', now + 1],
+        [3, 'rollback', '1.0.0', '1.1.0', 'ann', '说明：风速错误', now + 2],
+      ]);
+      await assert.rejects(store.write((tx) => tx.insertPublishEvent({ serverId: m.id, seq: 3, action: 'publish', version: 'x', previousVersion: null, actor: 'a', note: '', at: now })));
+      await store.write((tx) => tx.deleteMcpServer(m.id));
+      assert.deepEqual(await store.listPublishHistory(m.id), []);
+    });
+
+    it('orders MCP servers by name or by last change, either way', async () => {
+      const a = { ...server('public', 'sort-a'), updatedAt: now + 30 };
+      const b = { ...server('public', 'sort-b'), updatedAt: now + 10 };
+      const c = { ...server('public', 'sort-c'), updatedAt: now + 20 };
+      await store.write(async (tx) => { for (const x of [b, c, a]) await tx.insertMcpServer(x); });
+      const names = async (sort?: 'name' | '-name' | 'updatedAt' | '-updatedAt') =>
+        (await store.listMcpServers('public', { search: 'sort-', pageNo: 1, pageSize: 10, ...(sort ? { sort } : {}) })).items.map((x) => x.name);
+      assert.deepEqual(await names(), ['sort-a', 'sort-b', 'sort-c']);
+      assert.deepEqual(await names('-name'), ['sort-c', 'sort-b', 'sort-a']);
+      assert.deepEqual(await names('updatedAt'), ['sort-b', 'sort-c', 'sort-a']);
+      assert.deepEqual(await names('-updatedAt'), ['sort-a', 'sort-c', 'sort-b']);
+      const page2 = await store.listMcpServers('public', { search: 'sort-', sort: '-name', pageNo: 2, pageSize: 2 });
+      assert.deepEqual([page2.total, page2.items.map((x) => x.name)], [3, ['sort-a']]);
+      await store.write(async (tx) => { for (const x of [a, b, c]) await tx.deleteMcpServer(x.id); });
+    });
+
+    it('keeps why an instance\'s health check fails apart from its other fields', async () => {
+      const s = service('public', 'checked-svc');
+      const i = instance(s, '10.9.9.9', 80, { ephemeral: false });
+      await store.write(async (tx) => { await tx.insertService(s); await tx.insertInstance(i); });
+      assert.equal((await store.getInstanceById(i.id))?.healthDetail, undefined);
+      const rev = await store.revision();
+      await store.setHealthDetail(i.id, 'TCP connect to port 80: connection refused (ECONNREFUSED)');
+      assert.equal(await store.revision(), rev, 'no revision');
+      await store.write((tx) => tx.updateInstance({ ...i, weight: 3 }));
+      const after = await store.getInstanceById(i.id);
+      assert.deepEqual([after?.weight, after?.healthDetail], [3, 'TCP connect to port 80: connection refused (ECONNREFUSED)'], 'an update leaves the detail alone');
+      await store.setHealthDetail(i.id, null);
+      assert.equal((await store.getInstanceById(i.id))?.healthDetail, undefined);
+      await store.write((tx) => tx.deleteService(s.id));
+    });
+
+    it('orders services by group and name, descending on request', async () => {
+      const xs = ['ord-b', 'ord-a', 'ord-c'].map((n) => service('public', n));
+      await store.write(async (tx) => { for (const x of xs) await tx.insertService(x); });
+      const names = async (desc?: boolean) => (await store.listServices('public', { search: 'ord-', pageNo: 1, pageSize: 10, ...(desc ? { desc } : {}) })).items.map((x) => x.name);
+      assert.deepEqual(await names(), ['ord-a', 'ord-b', 'ord-c']);
+      assert.deepEqual(await names(true), ['ord-c', 'ord-b', 'ord-a']);
+      await store.write(async (tx) => { for (const x of xs) await tx.deleteService(x.id); });
+    });
+
     it('prunes the change log and reports its floor', async () => {
       const rev = await store.revision();
       await store.pruneChanges(rev);

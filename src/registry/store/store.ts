@@ -13,8 +13,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type {
-  ApiToken, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, InstanceKey, Instance, McpServer, McpServerVersion, Namespace, Page, Role,
-  Service, User,
+  ApiToken, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, InstanceKey, Instance, McpServer, McpServerVersion, Namespace, Page,
+  PublishEvent, Role, Service, User,
 } from '../domain/model.js';
 
 /** Listing filter for services. */
@@ -22,6 +22,8 @@ export interface ServiceQuery {
   group?: string;
   /** Substring of the name. */
   search?: string;
+  /** Order by group and name, descending with `desc`. */
+  desc?: boolean;
   pageNo: number;
   pageSize: number;
 }
@@ -40,9 +42,16 @@ export interface McpServerQuery {
   exact?: boolean;
   protocol?: string;
   enabled?: boolean;
+  /** Order (default: namespace, then name). */
+  sort?: McpServerSort;
   pageNo: number;
   pageSize: number;
 }
+
+/** How MCP server listings can be ordered: by name or by last change, `-` for descending. */
+export const MCP_SERVER_SORTS = ['name', '-name', 'updatedAt', '-updatedAt'] as const;
+/** One of `MCP_SERVER_SORTS`. */
+export type McpServerSort = (typeof MCP_SERVER_SORTS)[number];
 
 /** A user row with its password hash (never leaves the registry). */
 export interface UserRecord extends User {
@@ -103,6 +112,8 @@ export interface StoreReader {
   getVersion(serverId: string, version: string): Promise<McpServerVersion | undefined>;
   /** Every version of a server, oldest first. */
   listVersions(serverId: string): Promise<McpServerVersion[]>;
+  /** A server's publish history, oldest first. */
+  listPublishHistory(serverId: string): Promise<PublishEvent[]>;
   getUser(username: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<User[]>;
   getApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
@@ -142,6 +153,8 @@ export interface StoreWriter extends StoreReader {
    */
   putVersion(v: Omit<McpServerVersion, 'etag'>, options?: { ifEtag?: string }): Promise<string | undefined>;
   deleteVersion(serverId: string, version: string): Promise<void>;
+  /** Append to a server's publish history (`seq` one above its last; the history goes with the server). */
+  insertPublishEvent(e: PublishEvent): Promise<void>;
   insertUser(u: UserRecord): Promise<void>;
   /** Set a user's password hash and bump its credential generation (revoking its login tokens). */
   updateUserPassword(username: string, passwordHash: string): Promise<void>;
@@ -273,6 +286,13 @@ export interface Store extends StoreReader, ClusterStore {
   beatMany(beats: readonly BeatKey[], at: number): Promise<boolean[]>;
   /** Record a health-check success time without a revision bump. */
   touchInstance(id: string, at: number): Promise<void>;
+  /** Record why the last health check of an instance failed (null: it passed), without a revision bump. */
+  setHealthDetail(id: string, detail: string | null): Promise<void>;
+  /**
+   * Record when gateways last let consumer keys in, without a revision bump; a time older than
+   * the one stored is ignored, unknown ids too.
+   */
+  touchConsumers(uses: readonly { id: string; at: number }[]): Promise<void>;
   /** Drop change-log rows older than `beforeRevision`. */
   pruneChanges(beforeRevision: number): Promise<void>;
   /** Drop audit entries recorded before `before` (epoch ms); answers how many went. */

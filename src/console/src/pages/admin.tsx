@@ -1,40 +1,34 @@
 import { useState } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import { api, enc, setToken } from '../api.js';
-import type { AllowEntry, ApiToken, Consumer, Role, User } from '../api.js';
-import { useSession } from '../app.js';
+import type { ApiToken, Consumer, Page, Role, ServerView, ServerRow, User } from '../api.js';
+import { decodeAllow, encodeAllow } from '../allow-list.js';
+import type { Grant } from '../allow-list.js';
 import { navigate, path, useLocation } from '../router.js';
+import { useSession } from '../session.js';
 import {
-  ago, Badge, ConfirmItem, DataTable, Dialog, ErrorBox, Form, FormActions, Load, SelectField, TextField, useAction, useLoad, useNotify, when,
+  ago, Badge, ConfirmItem, CopyButton, DataTable, Dialog, ErrorBox, fieldErrors, Form, FormActions, Load, PageHeading, SelectField, Spinner, Tabs, TextField, useAction, useLoad,
+  useNotify, when,
 } from '../ui.js';
 
-const TABS = [
-  { key: 'users', label: 'Users and roles' },
-  { key: 'tokens', label: 'API tokens' },
-  { key: 'consumers', label: 'Consumer keys' },
-] as const;
+const TABS = ['users', 'tokens', 'consumers'] as const;
+type Tab = (typeof TABS)[number];
 
 export function AdminPage({ ns }: { ns: string }) {
+  const { t } = useTranslation();
   const { search } = useLocation();
-  const tab = TABS.find((t) => t.key === search.get('tab'))?.key ?? 'users';
+  const tab = TABS.find((x) => x === search.get('tab')) ?? 'users';
   return (
     <section>
-      <h1>Admin</h1>
-      <div className="tabs" role="tablist" aria-label="Admin sections">
-        {TABS.map((t) => (
-          <button
-            key={t.key}
-            type="button"
-            role="tab"
-            id={`tab-${t.key}`}
-            aria-selected={tab === t.key}
-            aria-controls={`panel-${t.key}`}
-            onClick={() => navigate(`${path('ns', ns, 'admin')}?tab=${t.key}`)}
-          >
-            {t.label}
-          </button>
-        ))}
-      </div>
-      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+      <PageHeading title={t('admin.title')} />
+      <Tabs
+        tabs={TABS.map((k) => ({ key: k, label: t(`admin.tabs.${k}`) }))}
+        selected={tab}
+        select={(k: Tab) => navigate(`${path('ns', ns, 'admin')}?tab=${k}`, { replace: true })}
+        label={t('admin.sections')}
+        idPrefix="admin"
+      />
+      <div role="tabpanel" id={`admin-panel-${tab}`} aria-labelledby={`admin-tab-${tab}`}>
         {tab === 'users' && <Users />}
         {tab === 'tokens' && <Tokens />}
         {tab === 'consumers' && <Consumers ns={ns} />}
@@ -45,22 +39,15 @@ export function AdminPage({ ns }: { ns: string }) {
 
 /** A secret shown once, with a copy button. */
 function SecretOnce({ label, value }: { label: string; value: string }) {
-  const [copied, setCopied] = useState(false);
+  const { t } = useTranslation();
   return (
     <div className="secret" role="status">
       <p>
-        <strong>{label}</strong> It is shown only now: copy it.
+        <strong>{label}</strong> {t('admin.shownOnce')}
       </p>
       <div className="secret-row">
         <code data-testid="secret">{value}</code>
-        <button
-          type="button"
-          onClick={() => {
-            void navigator.clipboard?.writeText(value).then(() => setCopied(true), () => setCopied(false));
-          }}
-        >
-          {copied ? 'Copied' : 'Copy'}
-        </button>
+        <CopyButton text={value} />
       </div>
     </div>
   );
@@ -71,69 +58,73 @@ function SecretOnce({ label, value }: { label: string; value: string }) {
 type RoleRow = { namespace: string; role: Role };
 
 function RolesEditor({ roles, onChange }: { roles: RoleRow[]; onChange: (r: RoleRow[]) => void }) {
+  const { t } = useTranslation();
   const { namespaces } = useSession();
   return (
     <fieldset className="fieldset">
-      <legend>Roles</legend>
-      {roles.length === 0 && <p className="muted small">No role: the user can log in but sees nothing.</p>}
+      <legend>{t('admin.roles')}</legend>
+      {roles.length === 0 && <p className="muted small">{t('admin.noRole')}</p>}
       {roles.map((r, i) => (
         <div className="row role-row" key={i}>
-          <SelectField label={`Namespace ${i + 1}`} value={r.namespace} onChange={(e) => onChange(roles.map((x, j) => (j === i ? { ...x, namespace: e.target.value } : x)))}>
-            <option value="*">* (every namespace)</option>
+          <SelectField label={t('admin.roleNamespace', { n: i + 1 })} value={r.namespace} onChange={(e) => onChange(roles.map((x, j) => (j === i ? { ...x, namespace: e.target.value } : x)))}>
+            <option value="*">{t('admin.everyNamespace')}</option>
             {namespaces.map((n) => <option key={n.id} value={n.id}>{n.id}</option>)}
             {r.namespace !== '*' && !namespaces.some((n) => n.id === r.namespace) && <option value={r.namespace}>{r.namespace}</option>}
           </SelectField>
-          <SelectField label={`Role ${i + 1}`} value={r.role} onChange={(e) => onChange(roles.map((x, j) => (j === i ? { ...x, role: e.target.value as Role } : x)))}>
-            <option value="viewer">viewer (read)</option>
-            <option value="editor">editor (read and write)</option>
-            <option value="admin">admin (and manage)</option>
-            <option value="gateway">gateway (read, with secrets: for gateway tokens)</option>
+          <SelectField label={t('admin.roleN', { n: i + 1 })} value={r.role} onChange={(e) => onChange(roles.map((x, j) => (j === i ? { ...x, role: e.target.value as Role } : x)))}>
+            <option value="viewer">{t('admin.viewer')}</option>
+            <option value="editor">{t('admin.editor')}</option>
+            <option value="admin">{t('admin.admin')}</option>
+            <option value="gateway">{t('admin.gateway')}</option>
           </SelectField>
-          <button type="button" className="icon" aria-label={`Remove role ${i + 1}`} onClick={() => onChange(roles.filter((_, j) => j !== i))}>
+          <button type="button" className="icon" aria-label={t('admin.removeRole', { n: i + 1 })} onClick={() => onChange(roles.filter((_, j) => j !== i))}>
             ×
           </button>
         </div>
       ))}
       <button type="button" onClick={() => onChange([...roles, { namespace: namespaces[0]?.id ?? 'public', role: 'viewer' }])}>
-        Add role
+        {t('admin.addRole')}
       </button>
     </fieldset>
   );
 }
 
 function Users() {
+  const { t } = useTranslation();
   const { me } = useSession();
   const notify = useNotify();
   const state = useLoad(() => (me.globalAdmin ? api<{ items: User[] }>('GET', '/users') : Promise.resolve({ items: [] as User[] })), [me.globalAdmin]);
   const [editing, setEditing] = useState<User | 'new'>();
   const [deleting, setDeleting] = useState<User>();
   const [password, setPassword] = useState(false);
+  const roleText = (r: { namespace: string; role: Role }) => t('shell.roleOn', { role: t(`roles.${r.role}`), namespace: r.namespace });
   return (
     <div className="panel">
       <div className="panel-head">
-        <h2>Users and roles</h2>
+        <h2>{t('admin.tabs.users')}</h2>
         <div className="head-actions">
-          {me.username !== 'anonymous' && <button type="button" onClick={() => setPassword(true)}>Change my password</button>}
-          {me.globalAdmin && <button type="button" className="primary" onClick={() => setEditing('new')}>New user</button>}
+          {me.username !== 'anonymous' && <button type="button" onClick={() => setPassword(true)}>{t('admin.changePassword')}</button>}
+          {me.globalAdmin && <button type="button" className="primary" onClick={() => setEditing('new')}>{t('admin.newUser')}</button>}
         </div>
       </div>
       {!me.globalAdmin ? (
-        <p className="muted">Only a global admin (admin on *) manages users. You are {me.username}: {me.roles.map((r) => `${r.role} on ${r.namespace}`).join(', ') || 'no role'}.</p>
+        <p className="muted">{t('admin.onlyGlobal', { user: me.username, roles: me.roles.map(roleText).join(', ') || t('admin.noRoleShort') })}</p>
       ) : (
         <Load state={state}>
           {(d) => (
             <DataTable
-              columns={['User', 'Roles', 'Created']}
+              caption={t('admin.tabs.users')}
+              columns={[t('admin.user'), t('admin.roles'), t('common.created')]}
               actions
               items={d.items}
               row={(u) => (
                 <tr key={u.username}>
                   <td><strong>{u.username}</strong></td>
-                  <td>{u.roles.map((r) => <Badge key={`${r.namespace}:${r.role}`} kind={r.namespace === '*' ? 'info' : 'muted'}>{r.role} on {r.namespace}</Badge>)}</td>
+                  <td>{u.roles.map((r) => <Badge key={`${r.namespace}:${r.role}`} kind={r.namespace === '*' ? 'info' : 'muted'}>{roleText(r)}</Badge>)}</td>
                   <td>{when(u.createdAt)}</td>
                   <td className="row-actions">
-                    <button type="button" onClick={() => setEditing(u)}>Edit</button>
-                    {u.username !== me.username && <button type="button" className="danger-outline" onClick={() => setDeleting(u)}>Delete</button>}
+                    <button type="button" onClick={() => setEditing(u)} aria-label={t('admin.editUser', { name: u.username })}>{t('common.edit')}</button>
+                    {u.username !== me.username && <button type="button" className="danger-outline" onClick={() => setDeleting(u)} aria-label={t('admin.deleteUserOne', { name: u.username })}>{t('common.delete')}</button>}
                   </td>
                 </tr>
               )}
@@ -145,13 +136,13 @@ function Users() {
       {password && <PasswordDialog onClose={() => setPassword(false)} />}
       <ConfirmItem
         item={deleting}
-        title="Delete user"
-        message={(u) => <p>Delete <strong>{u.username}</strong>? Their tokens stop working within 5 seconds.</p>}
-        confirmLabel="Delete user"
+        title={t('admin.deleteUser')}
+        message={(u) => <p><Trans i18nKey="admin.deleteUserMessage" values={{ name: u.username }} components={{ strong: <strong /> }} /></p>}
+        confirmLabel={t('admin.deleteUser')}
         onClose={() => setDeleting(undefined)}
         onConfirm={async (u) => {
           await api('DELETE', `/users/${enc(u.username)}`);
-          notify(`User ${u.username} deleted`);
+          notify(t('admin.userDeleted', { name: u.username }));
           state.reload();
         }}
       />
@@ -161,54 +152,62 @@ function Users() {
 
 function UserDialog({ user, onClose, onSaved }: { user?: User; onClose: () => void; onSaved: () => void }) {
   const { me } = useSession();
+  const { t } = useTranslation();
   const notify = useNotify();
-  // Your own password is changed with "Change my password", which asks for the current one.
-  const self = user?.username === me.username;
   const [username, setUsername] = useState(user?.username ?? '');
   const [password, setPassword] = useState('');
   const [roles, setRoles] = useState<RoleRow[]>(user?.roles.map((r) => ({ ...r })) ?? []);
   const save = useAction(async () => {
     if (user) await api('PUT', `/users/${enc(user.username)}`, { roles, ...(password ? { password } : {}) });
     else await api('POST', '/users', { username: username.trim(), password, roles });
-    notify(user ? `User ${user.username} saved` : `User ${username} created`);
+    notify(user ? t('admin.userSaved', { name: user.username }) : t('admin.userCreated', { name: username }));
     onSaved();
     onClose();
   });
-  const err = save.error as { field?: string; message: string } | undefined;
+  const fe = fieldErrors(save.error);
   return (
-    <Dialog open title={user ? `Edit ${user.username}` : 'New user'} onClose={onClose} wide>
+    <Dialog open title={user ? t('admin.editUser', { name: user.username }) : t('admin.newUser')} onClose={onClose} wide>
       <Form onSubmit={() => save.run()}>
-        {!user && <TextField label="Username" required autoFocus value={username} onChange={(e) => setUsername(e.target.value)} error={err?.field === 'username' ? err.message : undefined} />}
-        {!self && <TextField label={user ? 'New password (leave empty to keep)' : 'Password'} type="password" autoComplete="new-password" required={!user} value={password} onChange={(e) => setPassword(e.target.value)} error={err?.field === 'password' ? err.message : undefined} />}
+        {!user && <TextField label={t('admin.username')} required value={username} onChange={(e) => setUsername(e.target.value)} error={fe('username')} />}
+        {/* One's own password changes with the current one, in its own dialog. */}
+        {user?.username !== me.username && (
+          <TextField label={user ? t('admin.newPasswordKeep') : t('admin.password')} type="password" autoComplete="new-password" required={!user} value={password} onChange={(e) => setPassword(e.target.value)} error={fe('password')} />
+        )}
         <RolesEditor roles={roles} onChange={setRoles} />
-        <FormActions action={save} label={user ? 'Save user' : 'Create user'} busyLabel="Saving…" disabled={!user && (!username.trim() || !password)} onCancel={onClose} />
+        <FormActions action={save} label={user ? t('admin.saveUser') : t('admin.createUser')} busyLabel={t('common.saving')} disabled={!user && (!username.trim() || !password)} onCancel={onClose} fieldShown={!!(fe('username') || fe('password'))} />
       </Form>
     </Dialog>
   );
 }
 
 function PasswordDialog({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
   const { me } = useSession();
   const notify = useNotify();
   const [current, setCurrent] = useState('');
   const [password, setPassword] = useState('');
   const [again, setAgain] = useState('');
+  const [mismatch, setMismatch] = useState(false);
   const save = useAction(async () => {
-    if (password !== again) throw new Error('The two passwords differ.');
+    if (password !== again) {
+      setMismatch(true);
+      return;
+    }
+    setMismatch(false);
     // The change revokes every token of the user, this session's too: the answer carries a fresh one.
     const r = await api<{ accessToken?: string }>('PUT', `/users/${enc(me.username)}`, { currentPassword: current, password });
     if (r.accessToken) setToken(r.accessToken);
-    notify('Password changed; your other sessions are logged out');
+    notify(t('admin.passwordChanged'));
     onClose();
   });
-  const err = save.error as { field?: string; message: string } | undefined;
+  const fe = fieldErrors(save.error);
   return (
-    <Dialog open title="Change my password" onClose={onClose}>
+    <Dialog open title={t('admin.changePassword')} onClose={onClose}>
       <Form onSubmit={() => save.run()}>
-        <TextField label="Current password" type="password" autoComplete="current-password" autoFocus value={current} onChange={(e) => setCurrent(e.target.value)} error={err?.field === 'currentPassword' ? err.message : undefined} />
-        <TextField label="New password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} error={err?.field === 'password' ? err.message : undefined} />
-        <TextField label="New password again" type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} />
-        <FormActions action={save} label="Change password" disabled={!current || !password} onCancel={onClose} />
+        <TextField label={t('admin.currentPassword')} type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} error={fe('currentPassword')} />
+        <TextField label={t('admin.newPassword')} type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} error={fe('password')} />
+        <TextField label={t('admin.newPasswordAgain')} type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} error={mismatch ? t('admin.passwordsDiffer') : undefined} />
+        <FormActions action={save} label={t('admin.changePassword')} disabled={!current || !password} onCancel={onClose} fieldShown={!!fe('password') || !!fe('currentPassword')} />
       </Form>
     </Dialog>
   );
@@ -217,6 +216,7 @@ function PasswordDialog({ onClose }: { onClose: () => void }) {
 // ------------------------------------------------------------ tokens
 
 function Tokens() {
+  const { t } = useTranslation();
   const { me } = useSession();
   const notify = useNotify();
   const state = useLoad(() => api<{ items: ApiToken[] }>('GET', '/tokens'), []);
@@ -228,40 +228,44 @@ function Tokens() {
     const r = await api<ApiToken & { token: string }>('POST', '/tokens', { name: name.trim(), ...(ttl ? { ttlDays: Number(ttl) } : {}) });
     setCreated(r.token);
     setName('');
-    notify(`Token ${r.name} created`);
+    notify(t('admin.tokenCreated', { name: r.name }));
     state.reload();
   });
+  const fe = fieldErrors(create.error);
   return (
     <div className="panel">
-      <h2>API tokens</h2>
-      <p className="muted small">Long-lived credentials for automation and gateways (<code>MCPGATE_REGISTRY_TOKEN</code>), acting as their user. {me.globalAdmin ? 'You see every user\'s tokens.' : ''}</p>
-      {created && <SecretOnce label="New API token." value={created} />}
+      <h2>{t('admin.tabs.tokens')}</h2>
+      <p className="muted small">
+        <Trans i18nKey="admin.tokensIntro" components={{ code: <code /> }} /> {me.globalAdmin ? t('admin.tokensAll') : ''}
+      </p>
+      {created && <SecretOnce label={t('admin.newToken')} value={created} />}
       {me.username === 'anonymous' ? (
-        <p className="muted">Registry auth is off: API tokens belong to users, so turn auth on to create them.</p>
+        <p className="muted">{t('admin.tokensNoAuth')}</p>
       ) : (
-        <Form className="toolbar" onSubmit={() => create.run()}>
-          <TextField label="Token name" value={name} onChange={(e) => setName(e.target.value)} placeholder="ci-deploy" />
-          <TextField label="Expires after (days)" type="number" min={1} value={ttl} onChange={(e) => setTtl(e.target.value)} placeholder="never" />
-          <button type="submit" className="primary" disabled={create.busy || !name.trim()}>Create token</button>
+        <Form className="toolbar" onSubmit={() => create.run()} label={t('admin.createToken')}>
+          <TextField label={t('admin.tokenName')} value={name} onChange={(e) => setName(e.target.value)} placeholder="ci-deploy" error={fe('name')} />
+          <TextField label={t('admin.tokenTtl')} type="number" min={1} value={ttl} onChange={(e) => setTtl(e.target.value)} placeholder={t('admin.never')} error={fe('ttlDays')} />
+          <button type="submit" className="primary" disabled={create.busy || !name.trim()}>{t('admin.createToken')}</button>
         </Form>
       )}
-      <ErrorBox error={create.error} />
+      {!(fe('name') || fe('ttlDays')) && <ErrorBox error={create.error} />}
       <Load state={state}>
         {(d) => (
           <DataTable
-            columns={['Name', 'User', 'Created', 'Expires', 'Last used']}
+            caption={t('admin.tabs.tokens')}
+            columns={[t('admin.tokenName'), t('admin.user'), t('common.created'), t('admin.expires'), t('admin.lastUsed')]}
             actions
             items={d.items}
-            empty="No API token."
-            row={(t) => (
-              <tr key={t.id}>
-                <td>{t.name}</td>
-                <td>{t.username}</td>
-                <td>{when(t.createdAt)}</td>
-                <td>{t.expiresAt ? when(t.expiresAt) : 'never'}</td>
-                <td>{ago(t.lastUsedAt)}</td>
+            empty={t('admin.noToken')}
+            row={(x) => (
+              <tr key={x.id}>
+                <td>{x.name}</td>
+                <td>{x.username}</td>
+                <td>{when(x.createdAt)}</td>
+                <td>{x.expiresAt ? when(x.expiresAt) : t('admin.never')}</td>
+                <td>{x.lastUsedAt ? ago(x.lastUsedAt) : t('admin.neverUsed')}</td>
                 <td className="row-actions">
-                  <button type="button" className="danger-outline" onClick={() => setRevoking(t)}>Revoke</button>
+                  <button type="button" className="danger-outline" onClick={() => setRevoking(x)} aria-label={t('admin.revokeOne', { name: x.name })}>{t('admin.revoke')}</button>
                 </td>
               </tr>
             )}
@@ -270,13 +274,13 @@ function Tokens() {
       </Load>
       <ConfirmItem
         item={revoking}
-        title="Revoke token"
-        message={(t) => <p>Revoke <strong>{t.name}</strong> of {t.username}? What uses it is refused within 5 seconds.</p>}
-        confirmLabel="Revoke"
+        title={t('admin.revokeTitle')}
+        message={(x) => <p><Trans i18nKey="admin.revokeMessage" values={{ name: x.name, user: x.username }} components={{ strong: <strong /> }} /></p>}
+        confirmLabel={t('admin.revoke')}
         onClose={() => setRevoking(undefined)}
-        onConfirm={async (t) => {
-          await api('DELETE', `/tokens/${enc(t.id)}`);
-          notify(`Token ${t.name} revoked`);
+        onConfirm={async (x) => {
+          await api('DELETE', `/tokens/${enc(x.id)}`);
+          notify(t('admin.tokenRevoked', { name: x.name }));
           state.reload();
         }}
       />
@@ -286,76 +290,127 @@ function Tokens() {
 
 // ------------------------------------------------------------ consumers
 
+/** Grants as people read them: `weather`, `weather › get_weather`. */
+function grantText(g: Grant): string {
+  return g.tool === undefined ? g.server : `${g.server} › ${g.tool}`;
+}
+
 /**
- * An allow-list as the console writes it: entries separated by `;`, each a server name (the whole
- * server) or `server: tool, tool` (neither server nor tool names hold `:` or `;`, while server
- * names may hold `/`). Empty: every server.
+ * The servers and tools a key may use, picked from those that exist (no typing): every server,
+ * or some servers, or some tools of a server.
  */
-function allowList(text: string): AllowEntry[] | null {
-  const items = text.split(';').map((s) => s.trim()).filter(Boolean).map((item): AllowEntry => {
-    const colon = item.indexOf(':');
-    if (colon < 0) return { server: item };
-    return { server: item.slice(0, colon).trim(), tools: item.slice(colon + 1).split(',').map((t) => t.trim()).filter(Boolean) };
-  });
-  return items.length ? items : null;
+function AllowPicker({ ns, value, onChange, limited, setLimited }: { ns: string; value: Grant[]; onChange: (g: Grant[]) => void; limited: boolean; setLimited: (l: boolean) => void }) {
+  const { t } = useTranslation();
+  const servers = useLoad(() => api<Page<ServerRow>>('GET', `/namespaces/${enc(ns)}/mcp-servers?pageSize=1000`), [ns]);
+  const [open, setOpen] = useState<string>();
+  const hasServer = (s: string) => value.some((g) => g.server === s && g.tool === undefined);
+  const toolsOf = (s: string) => value.filter((g) => g.server === s && g.tool !== undefined).map((g) => g.tool as string);
+  const setServer = (s: string, on: boolean) => onChange(on ? [...value.filter((g) => g.server !== s), { server: s }] : value.filter((g) => g.server !== s));
+  const setTool = (s: string, tool: string, on: boolean) => {
+    const rest = value.filter((g) => !(g.server === s && (g.tool === tool || g.tool === undefined)));
+    onChange(on ? [...rest, { server: s, tool }] : rest);
+  };
+  return (
+    <fieldset className="fieldset allow-picker">
+      <legend>{t('consumers.allowed')}</legend>
+      <div className="check">
+        <input id="allow-all" type="radio" name="allow-mode" checked={!limited} onChange={() => { setLimited(false); onChange([]); }} />
+        <label htmlFor="allow-all">{t('consumers.allowAll')}</label>
+      </div>
+      <div className="check">
+        <input id="allow-some" type="radio" name="allow-mode" checked={limited} onChange={() => setLimited(true)} />
+        <label htmlFor="allow-some">{t('consumers.allowSome')}</label>
+      </div>
+      {limited && (
+        <Load state={servers}>
+          {(page) => page.items.length === 0 ? <p className="muted small">{t('consumers.noServers')}</p> : (
+            <ul className="allow-list" data-testid="allow-picker">
+              {page.items.map((s) => {
+                const picked = toolsOf(s.name);
+                return (
+                  <li key={s.id}>
+                    <div className="check">
+                      <input id={`allow-${s.id}`} type="checkbox" checked={hasServer(s.name)} onChange={(e) => setServer(s.name, e.target.checked)} />
+                      <label htmlFor={`allow-${s.id}`}>{s.name} <span className="muted small">{t('consumers.wholeServer')}</span></label>
+                    </div>
+                    {!hasServer(s.name) && (
+                      <button type="button" className="link small" aria-expanded={open === s.name} onClick={() => setOpen(open === s.name ? undefined : s.name)}>
+                        {picked.length > 0 ? t('consumers.toolsPicked', { count: picked.length, server: s.name }) : t('consumers.pickTools', { server: s.name })}
+                      </button>
+                    )}
+                    {open === s.name && !hasServer(s.name) && <ToolPicks ns={ns} server={s.name} picked={picked} onPick={(tool, on) => setTool(s.name, tool, on)} />}
+                  </li>
+                );
+              })}
+            </ul>
+          )}
+        </Load>
+      )}
+      {limited && value.length === 0 && <p className="field-error">{t('consumers.pickSomething')}</p>}
+    </fieldset>
+  );
 }
 
-function allowText(allow: AllowEntry[] | null): string {
-  return (allow ?? []).map((a) => (a.tools ? `${a.server}: ${a.tools.join(', ')}` : a.server)).join('; ');
+function ToolPicks({ ns, server, picked, onPick }: { ns: string; server: string; picked: string[]; onPick: (tool: string, on: boolean) => void }) {
+  const { t } = useTranslation();
+  const state = useLoad(() => api<ServerView>('GET', `/namespaces/${enc(ns)}/mcp-servers/${enc(server)}`), [ns, server]);
+  if (!state.data) return state.error ? <ErrorBox error={state.error} /> : <Spinner />;
+  const tools = state.data.spec?.tools ?? [];
+  if (tools.length === 0) return <p className="muted small">{t('consumers.noPublishedTools')}</p>;
+  return (
+    <ul className="allow-tools">
+      {tools.map((x) => (
+        <li key={x.name} className="check">
+          <input id={`allow-${server}-${x.name}`} type="checkbox" checked={picked.includes(x.name)} onChange={(e) => onPick(x.name, e.target.checked)} />
+          <label htmlFor={`allow-${server}-${x.name}`}>{x.name}</label>
+        </li>
+      ))}
+    </ul>
+  );
 }
-
-const ALLOW_HINT = 'Servers separated by ";", each whole (weather) or some of its tools (io.acme/maps: route, geocode). Empty: every server of the namespace.';
 
 function Consumers({ ns }: { ns: string }) {
+  const { t } = useTranslation();
   const { can } = useSession();
   const notify = useNotify();
   const admin = can(ns, 'admin');
   const state = useLoad(() => api<{ items: Consumer[] }>('GET', `/namespaces/${enc(ns)}/consumers`), [ns]);
-  const [name, setName] = useState('');
-  const [allow, setAllow] = useState('');
+  const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<string>();
   const [editing, setEditing] = useState<Consumer>();
   const [deleting, setDeleting] = useState<Consumer>();
-  const create = useAction(async () => {
-    const r = await api<Consumer & { key: string }>('POST', `/namespaces/${enc(ns)}/consumers`, { name: name.trim(), allow: allowList(allow) });
-    setCreated(r.key);
-    setName('');
-    setAllow('');
-    notify(`Consumer key ${r.name} created`);
-    state.reload();
-  });
+  const open = state.data !== undefined && state.data.items.length === 0;
   return (
     <div className="panel">
-      <h2>Consumer keys of {ns}</h2>
+      <div className="panel-head">
+        <h2>{t('consumers.title', { namespace: ns })}</h2>
+        {admin && <button type="button" className="primary" onClick={() => setCreating(true)}>{t('consumers.new')}</button>}
+      </div>
       <p className="muted small">
-        Gateway API keys for agents (<code>Authorization: Bearer mgk_…</code> or <code>X-API-Key</code>). A namespace with no key is open to anyone who reaches the gateway.
+        <Trans i18nKey="consumers.intro" components={{ code: <code /> }} />
       </p>
-      {created && <SecretOnce label="New consumer key." value={created} />}
-      {admin && (
-        <Form className="toolbar" onSubmit={() => create.run()}>
-          <TextField label="Consumer name" value={name} onChange={(e) => setName(e.target.value)} placeholder="cursor-team-a" />
-          <TextField label="Allowed servers or tools" value={allow} onChange={(e) => setAllow(e.target.value)} placeholder="all (or: weather; maps: route)" title={ALLOW_HINT} />
-          <button type="submit" className="primary" disabled={create.busy || !name.trim()}>Create key</button>
-        </Form>
-      )}
-      <ErrorBox error={create.error} />
+      {open && <p className="notice-inline" data-testid="open-namespace">{t('consumers.openNow', { namespace: ns })}</p>}
+      {created && <SecretOnce label={t('consumers.newKey')} value={created} />}
       <Load state={state}>
         {(d) => (
           <DataTable
-            columns={['Name', 'Key', 'Allowed', 'Created']}
+            caption={t('consumers.title', { namespace: ns })}
+            columns={[t('consumers.name'), t('consumers.key'), t('consumers.allowed'), t('common.created'), t('consumers.lastUsed')]}
             actions={admin}
             items={d.items}
-            empty={<>No consumer key: the MCP servers of {ns} are open.</>}
+            testId="consumers"
+            empty={t('consumers.none', { namespace: ns })}
             row={(c) => (
               <tr key={c.id}>
                 <td>{c.name}</td>
                 <td><code>{c.keyPrefix}…</code></td>
-                <td>{c.allow ? allowText(c.allow) : <span className="muted">every server</span>}</td>
+                <td>{c.allow ? decodeAllow(c.allow).map((g) => <Badge key={grantText(g)} kind="muted">{grantText(g)}</Badge>) : <span className="muted">{t('consumers.everyServer')}</span>}</td>
                 <td>{when(c.createdAt)}</td>
+                <td data-testid="last-used" title={c.lastUsedAt ? when(c.lastUsedAt) : undefined}>{c.lastUsedAt ? ago(c.lastUsedAt) : t('consumers.neverUsed')}</td>
                 {admin && (
                   <td className="row-actions">
-                    <button type="button" onClick={() => setEditing(c)}>Edit</button>
-                    <button type="button" className="danger-outline" onClick={() => setDeleting(c)}>Delete</button>
+                    <button type="button" onClick={() => setEditing(c)} aria-label={t('consumers.editOne', { name: c.name })}>{t('common.edit')}</button>
+                    <button type="button" className="danger-outline" onClick={() => setDeleting(c)} aria-label={t('consumers.deleteOne', { name: c.name })}>{t('common.delete')}</button>
                   </td>
                 )}
               </tr>
@@ -363,16 +418,22 @@ function Consumers({ ns }: { ns: string }) {
           />
         )}
       </Load>
-      {editing && <ConsumerDialog ns={ns} consumer={editing} onClose={() => setEditing(undefined)} onSaved={state.reload} />}
+      {creating && (
+        <ConsumerDialog
+          ns={ns} first={open} onClose={() => setCreating(false)}
+          onSaved={(key) => { setCreated(key); state.reload(); }}
+        />
+      )}
+      {editing && <ConsumerDialog ns={ns} consumer={editing} first={false} onClose={() => setEditing(undefined)} onSaved={state.reload} />}
       <ConfirmItem
         item={deleting}
-        title="Delete consumer key"
-        message={(c) => <p>Delete the key <strong>{c.name}</strong>? Agents using it are refused at once.</p>}
-        confirmLabel="Delete key"
+        title={t('consumers.deleteTitle')}
+        message={(c) => <p><Trans i18nKey={d1(state.data?.items.length)} values={{ name: c.name, namespace: ns }} components={{ strong: <strong /> }} /></p>}
+        confirmLabel={t('consumers.deleteConfirm')}
         onClose={() => setDeleting(undefined)}
         onConfirm={async (c) => {
           await api('DELETE', `/namespaces/${enc(ns)}/consumers/${enc(c.id)}`);
-          notify(`Consumer key ${c.name} deleted`);
+          notify(t('consumers.deleted', { name: c.name }));
           state.reload();
         }}
       />
@@ -380,18 +441,46 @@ function Consumers({ ns }: { ns: string }) {
   );
 }
 
-function ConsumerDialog({ ns, consumer, onClose, onSaved }: { ns: string; consumer: Consumer; onClose: () => void; onSaved: () => void }) {
-  const [allow, setAllow] = useState(allowText(consumer.allow));
+/** Deleting the last key opens the namespace: the message says so. */
+function d1(count: number | undefined): string {
+  return count === 1 ? 'consumers.deleteLastMessage' : 'consumers.deleteMessage';
+}
+
+function ConsumerDialog({ ns, consumer, first, onClose, onSaved }: { ns: string; consumer?: Consumer; first: boolean; onClose: () => void; onSaved: (key?: string) => void }) {
+  const { t } = useTranslation();
+  const notify = useNotify();
+  const [name, setName] = useState(consumer?.name ?? '');
+  const [grants, setGrants] = useState<Grant[]>(decodeAllow(consumer?.allow));
+  const [limited, setLimited] = useState(grants.length > 0);
   const save = useAction(async () => {
-    await api('PUT', `/namespaces/${enc(ns)}/consumers/${enc(consumer.id)}`, { allow: allowList(allow) });
-    onSaved();
+    const allow = encodeAllow(grants);
+    if (consumer) {
+      await api('PUT', `/namespaces/${enc(ns)}/consumers/${enc(consumer.id)}`, { allow });
+      notify(t('consumers.saved', { name: consumer.name }));
+      onSaved();
+    } else {
+      const r = await api<Consumer & { key: string }>('POST', `/namespaces/${enc(ns)}/consumers`, { name: name.trim(), allow });
+      notify(t('consumers.created', { name: r.name }));
+      onSaved(r.key);
+    }
     onClose();
   });
+  const fe = fieldErrors(save.error);
   return (
-    <Dialog open title={`Edit ${consumer.name}`} onClose={onClose}>
+    <Dialog open title={consumer ? t('consumers.editOne', { name: consumer.name }) : t('consumers.new')} onClose={onClose} wide>
       <Form onSubmit={() => save.run()}>
-        <TextField label="Allowed servers or tools" autoFocus value={allow} onChange={(e) => setAllow(e.target.value)} hint={ALLOW_HINT} />
-        <FormActions action={save} label="Save" onCancel={onClose} />
+        {!consumer && <TextField label={t('consumers.nameLabel')} value={name} onChange={(e) => setName(e.target.value)} placeholder="cursor-team-a" error={fe('name')} />}
+        <AllowPicker ns={ns} value={grants} onChange={setGrants} limited={limited} setLimited={setLimited} />
+        {fe('allow') && <p className="field-error">{fe('allow')}</p>}
+        {first && <p className="notice-inline" role="note" data-testid="closes-namespace">{t('consumers.closesNamespace', { namespace: ns })}</p>}
+        <FormActions
+          action={save}
+          label={consumer ? t('common.save') : first ? t('consumers.createAndClose', { namespace: ns }) : t('consumers.create')}
+          busyLabel={t('common.saving')}
+          disabled={(!consumer && !name.trim()) || (limited && grants.length === 0)}
+          onCancel={onClose}
+          fieldShown={!!(fe('name') || fe('allow'))}
+        />
       </Form>
     </Dialog>
   );

@@ -1,7 +1,7 @@
 /** The audit log: who changed what in the registry, when and from where, with each change's before and after. */
 import { Fragment, useState } from 'react';
 import { api } from '../api.js';
-import { useSession } from '../app.js';
+import { useSession } from '../session.js';
 import { Badge, DataTable, ErrorBox, Form, SelectField, Spinner, TextField, useAction, useLoad, when } from '../ui.js';
 
 /** One difference of an entry (the API computes them from before and after). */
@@ -102,7 +102,7 @@ function Changes({ entry }: { entry: AuditEntry }) {
         columns={['Where', 'Change', 'Before', 'After']}
         items={entry.changes}
         empty="Nothing changed in the recorded fields."
-        caption={<>Changes of {entry.action} {entry.entityName}</>}
+        caption={`Changes of ${entry.action} ${entry.entityName}`}
         className="diff"
         testId="audit-changes"
         row={(c, i) => (
@@ -188,6 +188,7 @@ export function AuditPage({ ns }: { ns: string }) {
       <ErrorBox error={state.error} onRetry={state.reload} />
       {state.loading && state.data === undefined ? <Spinner label="Reading the audit log…" /> : (
         <DataTable
+          caption="Audit log"
           columns={['When', 'Who', 'From', 'Action', 'Entity', 'Namespace']}
           actions
           items={items}

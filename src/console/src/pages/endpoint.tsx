@@ -1,4 +1,6 @@
 /** Where an MCP server's backend is: a service of the namespace, a direct address, or a URL. */
+import type { TFunction } from 'i18next';
+import { useTranslation } from 'react-i18next';
 import { api, enc } from '../api.js';
 import type { Endpoint, Page, ServiceRow } from '../api.js';
 import { SelectField, TextField, useLoad } from '../ui.js';
@@ -37,30 +39,32 @@ export function endpointOf(ns: string, d: EndpointDraft): Endpoint {
   }
 }
 
-export function EndpointFields({ ns, value, onChange, error }: { ns: string; value: EndpointDraft; onChange: (d: EndpointDraft) => void; error?: string }) {
+/** The endpoint's fields; `error` maps a field (`endpoint.url`…) to its message. */
+export function EndpointFields({ ns, value, onChange, error }: { ns: string; value: EndpointDraft; onChange: (d: EndpointDraft) => void; error: (field: string) => string | undefined }) {
+  const { t } = useTranslation();
   const services = useLoad(() => api<Page<ServiceRow>>('GET', `/namespaces/${enc(ns)}/services?pageSize=1000`), [ns]);
   const set = (k: keyof EndpointDraft) => (e: { target: { value: string } }) => onChange({ ...value, [k]: e.target.value });
   return (
     <fieldset className="fieldset">
-      <legend>Backend endpoint</legend>
-      <SelectField label="Endpoint type" value={value.type} onChange={set('type')}>
-        <option value="service">Service reference (instances of a registered service)</option>
-        <option value="direct">Direct address (host and port)</option>
-        <option value="url">URL (base URL)</option>
-        <option value="none">None (absolute URLs in templates)</option>
+      <legend>{t('endpoint.legend')}</legend>
+      <SelectField label={t('endpoint.type')} value={value.type} onChange={set('type')} error={error('endpoint.type')}>
+        <option value="service">{t('endpoint.service')}</option>
+        <option value="direct">{t('endpoint.direct')}</option>
+        <option value="url">{t('endpoint.url')}</option>
+        <option value="none">{t('endpoint.none')}</option>
       </SelectField>
       {value.type === 'service' && (
         <SelectField
-          label="Service"
+          label={t('endpoint.serviceLabel')}
           value={value.service}
           onChange={set('service')}
-          error={error}
-          hint={services.error ? `Could not list services: ${services.error.message}` : services.loading && !services.data ? 'Loading services…' : undefined}
+          error={error('endpoint.service') ?? error('endpoint.namespace')}
+          hint={services.error ? t('endpoint.servicesFailed', { message: services.error.message }) : services.loading && !services.data ? t('endpoint.servicesLoading') : undefined}
         >
-          <option value="">Choose a service…</option>
+          <option value="">{t('endpoint.choose')}</option>
           {services.data?.items.map((s) => (
             <option key={s.id} value={`${s.group}@@${s.name}`}>
-              {s.group === 'DEFAULT_GROUP' ? s.name : `${s.group} / ${s.name}`} ({s.healthyCount}/{s.instanceCount} healthy)
+              {s.group === 'DEFAULT_GROUP' ? s.name : `${s.group} / ${s.name}`} ({t('services.healthyOf', { healthy: s.healthyCount, total: s.instanceCount })})
             </option>
           ))}
           {value.service && !services.data?.items.some((s) => `${s.group}@@${s.name}` === value.service) && <option value={value.service}>{value.service.replace('@@', ' / ')}</option>}
@@ -68,24 +72,25 @@ export function EndpointFields({ ns, value, onChange, error }: { ns: string; val
       )}
       {value.type === 'direct' && (
         <div className="row">
-          <TextField label="Address" value={value.address} onChange={set('address')} placeholder="10.0.0.5" error={error} />
-          <TextField label="Port" type="number" min={1} max={65535} value={value.port} onChange={set('port')} />
+          <TextField label={t('endpoint.address')} value={value.address} onChange={set('address')} placeholder="10.0.0.5" error={error('endpoint.address')} />
+          <TextField label={t('endpoint.port')} type="number" min={1} max={65535} value={value.port} onChange={set('port')} error={error('endpoint.port')} />
         </div>
       )}
-      {value.type === 'url' && <TextField label="Base URL" type="url" value={value.url} onChange={set('url')} placeholder="https://api.example.com/v1" error={error} />}
+      {value.type === 'url' && <TextField label={t('endpoint.baseUrl')} type="url" value={value.url} onChange={set('url')} placeholder="https://api.example.com/v1" error={error('endpoint.url')} />}
     </fieldset>
   );
 }
 
-export function describeEndpoint(e: Endpoint): string {
+/** An endpoint in a few words. */
+export function describeEndpoint(e: Endpoint, t: TFunction): string {
   switch (e.type) {
     case 'service':
-      return `service ${e.group === 'DEFAULT_GROUP' ? '' : `${e.group}/`}${e.service}`;
+      return t('endpoint.describeService', { name: `${e.group === 'DEFAULT_GROUP' ? '' : `${e.group}/`}${e.service}` });
     case 'direct':
       return `${e.address}:${e.port}`;
     case 'url':
       return e.url;
     default:
-      return 'none';
+      return t('endpoint.describeNone');
   }
 }

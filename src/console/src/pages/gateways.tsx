@@ -1,55 +1,56 @@
+import { useTranslation } from 'react-i18next';
 import { api } from '../api.js';
 import type { GatewayRow } from '../api.js';
-import { ago, Badge, DataTable, Load, useInterval, useLoad } from '../ui.js';
+import { formatNumber } from '../i18n.js';
+import { ago, Badge, DataTable, Load, PageHeading, useInterval, useLoad } from '../ui.js';
 
 export function GatewaysPage() {
+  const { t } = useTranslation();
   const state = useLoad(() => api<{ registryRevision: number; items: GatewayRow[] }>('GET', '/gateways'), []);
   const { reload } = state;
   useInterval(reload, 5000);
   return (
     <section>
       <div className="page-head">
-        <h1>Gateways</h1>
-        <button type="button" onClick={reload}>Refresh</button>
+        <PageHeading title={t('gateways.title')} />
+        <button type="button" onClick={reload}>{t('common.refresh')}</button>
       </div>
-      <p className="muted">
-        The gateway replicas following this registry: the snapshot revision each one serves and what it holds open. A replica reports itself on its watch
-        connection and by heartbeat; the one inside <code>mcpgate serve</code> is always listed.
-      </p>
+      <p className="muted">{t('gateways.intro')}</p>
       <Load state={state}>
         {(d) => (
           <>
             <p>
-              Registry revision <strong data-testid="registry-revision">{d.registryRevision}</strong>
+              {t('gateways.registryRevision')} <strong data-testid="registry-revision">{d.registryRevision}</strong>
             </p>
             <DataTable
-              columns={['Gateway', 'State', 'Snapshot revision', 'Open sessions', 'Open streams', 'Source', 'Last seen']}
+              caption={t('gateways.title')}
+              columns={[t('gateways.gateway'), t('gateways.state'), t('gateways.revision'), t('gateways.sessions'), t('gateways.streams'), t('gateways.source'), t('gateways.lastSeen')]}
               items={d.items}
-              empty="No gateway has reported to this registry node yet."
+              empty={t('gateways.empty')}
               testId="gateways"
               row={(g) => (
                 <tr key={`${g.kind}:${g.id}`}>
                   <td>
                     <strong className="break">{g.id}</strong>
                     <div className="muted small">
-                      {g.kind}
+                      {t(`gateways.kind.${g.kind}`)}
                       {g.address ? ` · ${g.address}` : ''}
-                      {g.remoteAddress && g.kind === 'remote' ? ` · from ${g.remoteAddress}` : ''}
+                      {g.remoteAddress && g.kind === 'remote' ? ` · ${t('gateways.from', { address: g.remoteAddress })}` : ''}
                       {g.version ? ` · v${g.version}` : ''}
                     </div>
                   </td>
                   <td>
-                    <Badge kind={g.state === 'stale' ? 'bad' : 'ok'}>{g.state}</Badge>
-                    {g.watchConnections > 0 && <div className="muted small">{g.watchConnections} watch connection(s)</div>}
+                    <Badge kind={g.state === 'stale' ? 'bad' : 'ok'}>{t(`gateways.states.${g.state}`)}</Badge>
+                    {g.watchConnections > 0 && <div className="muted small">{t('gateways.watchConnections', { count: g.watchConnections })}</div>}
                   </td>
                   <td>
                     {g.revision}{' '}
-                    {g.lag === 0 ? <Badge kind="ok">current</Badge> : <Badge kind="warn">{g.lag} behind</Badge>}
+                    {g.lag === 0 ? <Badge kind="ok">{t('gateways.current')}</Badge> : <Badge kind="warn">{t('gateways.behind', { count: g.lag })}</Badge>}
                   </td>
-                  <td>{g.sessions ?? '—'}</td>
-                  <td>{g.streams ?? '—'}</td>
+                  <td>{g.sessions !== undefined ? formatNumber(g.sessions) : '—'}</td>
+                  <td>{g.streams !== undefined ? formatNumber(g.streams) : '—'}</td>
                   <td className="break">{g.source ?? '—'}</td>
-                  <td>{g.kind === 'in-process' ? 'now' : ago(g.lastSeen)}</td>
+                  <td>{g.kind === 'in-process' ? t('gateways.now') : ago(g.lastSeen)}</td>
                 </tr>
               )}
             />

@@ -1,9 +1,11 @@
 import { useState } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import { api, enc } from '../api.js';
 import type { ImportPreview, ServerView } from '../api.js';
-import { useSession } from '../app.js';
+import { humanField } from '../field-names.js';
 import { navigate, path } from '../router.js';
-import { Badge, DataTable, ErrorBox, Form, FormActions, SelectField, TextArea, TextField, useAction, useNotify } from '../ui.js';
+import { useSession } from '../session.js';
+import { Badge, DataTable, ErrorBox, fieldErrors, Form, FormActions, PageHeading, SelectField, TextArea, TextField, useAction, useNotify } from '../ui.js';
 import { describeEndpoint } from './endpoint.js';
 
 /** Nacos MCP JSON has its specifications; anything else is taken as a Higress definition (YAML or JSON). */
@@ -14,6 +16,7 @@ export function detectFormat(content: string): 'higress' | 'nacos' {
 }
 
 export function ImportPage({ ns }: { ns: string }) {
+  const { t } = useTranslation();
   const { can } = useSession();
   const notify = useNotify();
   const [format, setFormat] = useState<'higress' | 'nacos'>('higress');
@@ -29,7 +32,7 @@ export function ImportPage({ ns }: { ns: string }) {
   });
   const doImport = useAction(async () => {
     const s = await api<ServerView>('POST', `/namespaces/${enc(ns)}/mcp-servers/import`, { ...body(), publish: false });
-    notify(`Imported ${s.name} as draft ${s.latestVersion ?? ''}`);
+    notify(t('import.done', { name: s.name, version: s.latestVersion ?? '' }));
     navigate(path('ns', ns, 'servers', s.name));
   });
   const onFile = async (file: File | undefined) => {
@@ -43,34 +46,34 @@ export function ImportPage({ ns }: { ns: string }) {
   if (!can(ns, 'editor')) {
     return (
       <section>
-        <h1>Import</h1>
-        <ErrorBox title="Not allowed" error={new Error(`Importing needs the editor role in ${ns}.`)} />
+        <PageHeading title={t('import.title')} />
+        <ErrorBox title={t('errors.forbidden')} error={new Error(t('import.needsEditor', { namespace: ns }))} />
       </section>
     );
   }
+  const fe = fieldErrors(check.error);
   return (
     <section>
-      <h1>Import an MCP server</h1>
+      <PageHeading title={t('import.title')} />
       <p className="muted">
-        Paste or upload a Higress MCP server definition (YAML, or JSON with <code>server</code> and <code>tools</code>) or a Nacos MCP server JSON
-        (<code>serverSpecification</code>, <code>toolSpecification</code>). Preview it, then import it as a draft into <code>{ns}</code>.
+        <Trans i18nKey="import.intro" values={{ namespace: ns }} components={{ code: <code /> }} />
       </p>
       <div className="import-layout">
-        <Form onSubmit={() => check.run()}>
+        <Form onSubmit={() => check.run()} label={t('import.title')}>
           <div className="panel">
             <div className="row">
-              <SelectField label="Format" value={format} onChange={(e) => { setFormat(e.target.value as 'higress' | 'nacos'); setPreview(undefined); }}>
-                <option value="higress">Higress (YAML or JSON)</option>
-                <option value="nacos">Nacos MCP JSON</option>
+              <SelectField label={t('import.format')} value={format} onChange={(e) => { setFormat(e.target.value as 'higress' | 'nacos'); setPreview(undefined); }}>
+                <option value="higress">{t('import.higress')}</option>
+                <option value="nacos">{t('import.nacos')}</option>
               </SelectField>
               <div className="field">
-                <label htmlFor="import-file">Upload a file</label>
+                <label htmlFor="import-file">{t('import.upload')}</label>
                 <input id="import-file" type="file" accept=".yaml,.yml,.json,application/json,text/yaml" onChange={(e) => void onFile(e.target.files?.[0])} />
-                {fileName && <div className="hint">Loaded {fileName}</div>}
+                {fileName && <div className="hint">{t('import.loaded', { name: fileName })}</div>}
               </div>
             </div>
             <TextArea
-              label="Definition"
+              label={t('import.definition')}
               className="code"
               rows={14}
               value={content}
@@ -80,52 +83,52 @@ export function ImportPage({ ns }: { ns: string }) {
                 if (e.target.value.trim().startsWith('{')) setFormat(detectFormat(e.target.value));
               }}
               placeholder={'server:\n  name: weather\ntools:\n  - name: get_weather\n    …'}
-              error={(check.error as { field?: string } | undefined)?.field === 'content' ? check.error?.message : undefined}
+              error={fe('content')}
             />
             <div className="row">
-              <TextField label="Server name (optional)" value={name} onChange={(e) => setName(e.target.value)} hint="Overrides the name in the definition" />
-              <TextField label="Version (optional)" value={version} onChange={(e) => setVersion(e.target.value)} hint="Overrides the version in the definition" />
+              <TextField label={t('import.name')} value={name} onChange={(e) => setName(e.target.value)} hint={t('import.nameHint')} error={fe('name')} />
+              <TextField label={t('import.version')} value={version} onChange={(e) => setVersion(e.target.value)} hint={t('import.versionHint')} error={fe('version')} />
             </div>
-            <FormActions action={check} label="Preview" busyLabel="Reading…" disabled={!content.trim()} errorTitle="The definition does not convert" />
+            <FormActions action={check} label={t('import.preview')} busyLabel={t('import.reading')} disabled={!content.trim()} errorTitle={t('import.noConvert')} fieldShown={!!(fe('content') || fe('name') || fe('version'))} />
           </div>
         </Form>
         {preview && (
           <div className="panel" data-testid="import-preview">
             <h2>
-              Preview: {preview.server.name ?? '(no name)'} <Badge kind="warn">draft {preview.spec.version}</Badge>
+              {t('import.previewOf', { name: preview.server.name ?? t('import.noName') })} <Badge kind="warn">{t('import.draftBadge', { version: preview.spec.version })}</Badge>
             </h2>
             {preview.server.description && <p>{preview.server.description}</p>}
             <p className="muted small">
               {preview.server.protocol ? `${preview.server.protocol} · ` : ''}
-              {preview.server.endpoint ? `backend ${describeEndpoint(preview.server.endpoint)} · ` : ''}
-              {preview.tools.length} tool(s)
+              {preview.server.endpoint ? `${t('import.backend', { endpoint: describeEndpoint(preview.server.endpoint, t) })} · ` : ''}
+              {t('import.toolCount', { count: preview.tools.length })}
             </p>
-            {preview.exists && (
-              <p className="notice-inline">A server named {preview.server.name} exists in {ns}: this is added to it as draft version {preview.spec.version}.</p>
-            )}
+            {preview.exists && <p className="notice-inline">{t('import.exists', { name: preview.server.name, namespace: ns, version: preview.spec.version })}</p>}
             {preview.error && (
               <div className="error-box" role="alert">
-                <strong>It would not import as is</strong>
+                <strong>{t('import.wouldNot')}</strong>
+                {preview.error.field && <p className="error-field">{humanField(preview.error.field, t)}</p>}
                 <p className="error-message">{preview.error.message}</p>
               </div>
             )}
             <DataTable
-              columns={['Tool', 'Description', 'Request']}
+              caption={t('import.previewTools')}
+              columns={[t('tools.tool'), t('tools.description'), t('tools.request')]}
               items={preview.tools}
-              row={(t) => (
-                <tr key={t.name}>
+              row={(x) => (
+                <tr key={x.name}>
                   <td>
-                    <code>{t.name}</code> {!t.enabled && <Badge kind="muted">disabled</Badge>}
+                    <code>{x.name}</code> {!x.enabled && <Badge kind="muted">{t('common.disabled')}</Badge>}
                   </td>
-                  <td className="clamp-cell">{t.description}</td>
-                  <td>{t.request ? <code className="break">{t.request.method} {t.request.url}</code> : <span className="muted">direct response</span>}</td>
+                  <td className="clamp-cell">{x.description}</td>
+                  <td>{x.request ? <code className="break">{x.request.method} {x.request.url}</code> : <span className="muted">{t('tools.direct')}</span>}</td>
                 </tr>
               )}
             />
-            <ErrorBox error={doImport.error} title="Import failed" />
+            <ErrorBox error={doImport.error} title={t('import.failed')} />
             <div className="actions">
               <button type="button" className="primary" disabled={doImport.busy || !preview.valid} onClick={() => void doImport.run()}>
-                {doImport.busy ? 'Importing…' : 'Import as draft'}
+                {doImport.busy ? t('import.importing') : t('import.asDraft')}
               </button>
             </div>
           </div>

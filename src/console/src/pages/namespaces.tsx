@@ -1,11 +1,13 @@
 import { useState } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import { api, enc } from '../api.js';
 import type { Namespace } from '../api.js';
-import { useSession } from '../app.js';
 import { Link, navigate, path } from '../router.js';
-import { ConfirmItem, DataTable, Dialog, Form, FormActions, Load, TextField, useAction, useLoad, useNotify, when } from '../ui.js';
+import { useSession } from '../session.js';
+import { ConfirmItem, DataTable, Dialog, fieldErrors, Form, FormActions, Load, PageHeading, TextField, useAction, useLoad, useNotify, when } from '../ui.js';
 
 export function NamespacesPage() {
+  const { t } = useTranslation();
   const session = useSession();
   const notify = useNotify();
   const state = useLoad(() => api<{ items: Namespace[] }>('GET', '/namespaces'), []);
@@ -19,18 +21,19 @@ export function NamespacesPage() {
   return (
     <section>
       <div className="page-head">
-        <h1>Namespaces</h1>
+        <PageHeading title={t('namespaces.title')} />
         {session.me.globalAdmin && (
           <button type="button" className="primary" onClick={() => setCreating(true)}>
-            New namespace
+            {t('namespaces.new')}
           </button>
         )}
       </div>
-      <p className="muted">Tenants: nothing crosses a namespace. You see the namespaces you hold a role in.</p>
+      <p className="muted">{t('namespaces.intro')}</p>
       <Load state={state}>
         {(d) => (
           <DataTable
-            columns={['Id', 'Name', 'Description', 'Created']}
+            caption={t('namespaces.title')}
+            columns={[t('namespaces.id'), t('namespaces.name'), t('namespaces.description'), t('common.created')]}
             actions
             items={d.items}
             row={(n) => (
@@ -43,13 +46,13 @@ export function NamespacesPage() {
                 <td>{when(n.createdAt)}</td>
                 <td className="row-actions">
                   {session.can(n.id, 'admin') && (
-                    <button type="button" onClick={() => setEditing(n)}>
-                      Edit
+                    <button type="button" onClick={() => setEditing(n)} aria-label={t('namespaces.editOne', { id: n.id })}>
+                      {t('common.edit')}
                     </button>
                   )}
                   {session.me.globalAdmin && n.id !== 'public' && (
-                    <button type="button" className="danger-outline" onClick={() => setDeleting(n)}>
-                      Delete
+                    <button type="button" className="danger-outline" onClick={() => setDeleting(n)} aria-label={t('namespaces.deleteOne', { id: n.id })}>
+                      {t('common.delete')}
                     </button>
                   )}
                 </td>
@@ -62,13 +65,13 @@ export function NamespacesPage() {
       {editing && <NamespaceDialog existing={editing} onClose={() => setEditing(undefined)} onSaved={refresh} />}
       <ConfirmItem
         item={deleting}
-        title="Delete namespace"
-        message={(n) => <p>Delete the namespace <strong>{n.id}</strong>? Only an empty namespace (no service, no MCP server) can be deleted.</p>}
-        confirmLabel="Delete namespace"
+        title={t('namespaces.deleteTitle')}
+        message={(n) => <p><Trans i18nKey="namespaces.deleteMessage" values={{ id: n.id }} components={{ strong: <strong /> }} /></p>}
+        confirmLabel={t('namespaces.deleteConfirm')}
         onClose={() => setDeleting(undefined)}
         onConfirm={async (n) => {
           await api('DELETE', `/namespaces/${enc(n.id)}`);
-          notify(`Namespace ${n.id} deleted`);
+          notify(t('namespaces.deleted', { id: n.id }));
           setDeleting(undefined); // close before the lists reload
           await refresh();
         }}
@@ -78,6 +81,7 @@ export function NamespacesPage() {
 }
 
 function NamespaceDialog({ existing, onClose, onSaved }: { existing?: Namespace; onClose: () => void; onSaved: () => Promise<void> }) {
+  const { t } = useTranslation();
   const notify = useNotify();
   const [id, setId] = useState(existing?.id ?? '');
   const [name, setName] = useState(existing?.name ?? '');
@@ -85,23 +89,23 @@ function NamespaceDialog({ existing, onClose, onSaved }: { existing?: Namespace;
   const save = useAction(async () => {
     if (existing) {
       await api('PUT', `/namespaces/${enc(existing.id)}`, { name, description });
-      notify(`Namespace ${existing.id} saved`);
+      notify(t('namespaces.saved', { id: existing.id }));
     } else {
       await api('POST', '/namespaces', { id: id.trim(), ...(name.trim() ? { name: name.trim() } : {}), description });
-      notify(`Namespace ${id} created`);
+      notify(t('namespaces.created', { id }));
     }
     await onSaved();
     onClose();
     if (!existing) navigate(path('ns', id.trim(), 'services'));
   });
-  const err = save.error as { field?: string; message: string } | undefined;
+  const fe = fieldErrors(save.error);
   return (
-    <Dialog open title={existing ? `Edit namespace ${existing.id}` : 'New namespace'} onClose={onClose}>
+    <Dialog open title={existing ? t('namespaces.editTitle', { id: existing.id }) : t('namespaces.new')} onClose={onClose}>
       <Form onSubmit={() => save.run()}>
-        {!existing && <TextField label="Namespace id" required autoFocus value={id} onChange={(e) => setId(e.target.value)} error={err?.field === 'id' ? err.message : undefined} hint="Part of the agents' URLs: /mcp/<namespace>/<server>" />}
-        <TextField label="Display name" autoFocus={!!existing} value={name} onChange={(e) => setName(e.target.value)} />
-        <TextField label="Description" value={description} onChange={(e) => setDescription(e.target.value)} />
-        <FormActions action={save} label={existing ? 'Save' : 'Create namespace'} busyLabel="Saving…" disabled={!existing && !id.trim()} onCancel={onClose} />
+        {!existing && <TextField label={t('namespaces.idLabel')} required value={id} onChange={(e) => setId(e.target.value)} error={fe('id')} hint={t('namespaces.idHint')} />}
+        <TextField label={t('namespaces.displayName')} value={name} onChange={(e) => setName(e.target.value)} error={fe('name')} />
+        <TextField label={t('namespaces.description')} value={description} onChange={(e) => setDescription(e.target.value)} />
+        <FormActions action={save} label={existing ? t('common.save') : t('namespaces.create')} busyLabel={t('common.saving')} disabled={!existing && !id.trim()} onCancel={onClose} fieldShown={!!fe('id') || !!fe('name')} />
       </Form>
     </Dialog>
   );

@@ -1,11 +1,16 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import { api, enc } from '../api.js';
-import type { McpServerSpec, ServerView, VersionSummary, VersionView } from '../api.js';
-import { useSession } from '../app.js';
+import type { ConsoleSettings, Consumer, McpServerSpec, PublishHistory, ServerView, Tool, VersionSummary, VersionView } from '../api.js';
+import { agentUrl, clientConfigs, CLIENTS } from '../client-configs.js';
+import type { ClientKind } from '../client-configs.js';
+import { formatNumber } from '../i18n.js';
 import { Link, navigate, path } from '../router.js';
+import { useSession } from '../session.js';
+import type { SortState } from '../ui.js';
 import {
-  Badge, Check, Confirm, ConfirmItem, DataTable, Dialog, ErrorBox, fieldErrors, Form, FormActions, Load, parseJson, pretty, SelectField, TextArea, TextField,
-  useAction, useLoad, useNotify,
+  ago, Badge, Check, Confirm, ConfirmItem, CopyButton, DataTable, Dialog, ErrorBox, Expandable, fieldErrors, Form, FormActions, Load, PageHeading, parseJson,
+  pretty, SelectField, Tabs, TextArea, TextField, useAction, useLoad, useNotify, when,
 } from '../ui.js';
 import { EndpointFields, endpointDraft, endpointOf } from './endpoint.js';
 
@@ -15,7 +20,7 @@ export function workingDraft(versions: VersionSummary[], latest: string | null):
   return drafts.find((v) => v.version === latest) ?? drafts.sort((a, b) => b.createdAt - a.createdAt)[0];
 }
 
-/** The next patch version after the highest `x.y.z` one (or `<latest>-next`). */
+/** The next patch version after the highest `x.y.z` one (or `1.0.0`). */
 export function nextVersion(versions: VersionSummary[]): string {
   let best: number[] | undefined;
   for (const v of versions) {
@@ -31,75 +36,129 @@ export function serverBase(ns: string, name: string): string {
   return `/namespaces/${enc(ns)}/mcp-servers/${enc(name)}`;
 }
 
+/** Create draft `version` as a copy of `from` (or empty); answers its name. */
+export async function createDraft(ns: string, server: string, version: string, from: string | undefined): Promise<string> {
+  const base = serverBase(ns, server);
+  const spec = from ? (await api<VersionView>('GET', `${base}/versions/${enc(from)}`)).spec : { description: '', tools: [] };
+  await api('PUT', `${base}/versions/${enc(version)}`, { spec: { ...spec, version } });
+  return version;
+}
+
+/**
+ * Roll a server back to the version it served before (named in the button and the message),
+ * with an optional note for the publish history.
+ */
+export function RollbackDialog({ ns, server, target, open, onClose, onDone }: { ns: string; server: ServerView; target: string; open: boolean; onClose: () => void; onDone: (s: ServerView) => void }) {
+  const { t } = useTranslation();
+  const notify = useNotify();
+  const [note, setNote] = useState('');
+  const published = server.versions.find((v) => v.version === target)?.publishedAt ?? null;
+  return (
+    <Confirm
+      open={open}
+      danger={false}
+      title={t('rollback.title', { version: target })}
+      message={
+        <>
+          <p><Trans i18nKey="rollback.message" values={{ target, current: server.publishedVersion ?? '—' }} components={{ strong: <strong /> }} /></p>
+          {published !== null && <p className="muted small">{t('rollback.firstPublished', { version: target, when: when(published) })}</p>}
+        </>
+      }
+      extra={<TextField label={t('publish.note')} value={note} onChange={(e) => setNote(e.target.value)} hint={t('publish.noteHint')} />}
+      confirmLabel={t('rollback.button', { version: target })}
+      onClose={onClose}
+      onConfirm={async () => {
+        const s = await api<ServerView>('POST', `${serverBase(ns, server.name)}/rollback`, { version: target, ...(note.trim() ? { note: note.trim() } : {}) });
+        notify(t('rollback.done', { version: target }));
+        setNote('');
+        onClose();
+        onDone(s);
+      }}
+    />
+  );
+}
+
 export function ServerDetailPage({ ns, name }: { ns: string; name: string }) {
+  const { t } = useTranslation();
   const { can } = useSession();
   const notify = useNotify();
   const base = serverBase(ns, name);
   const state = useLoad(() => api<ServerView>('GET', base), [base]);
+  const history = useLoad(() => api<PublishHistory>('GET', `${base}/history`), [base, state.data?.publishedVersion, state.data?.updatedAt]);
   const [deleting, setDeleting] = useState(false);
+  const [rollingBack, setRollingBack] = useState(false);
   const editor = can(ns, 'editor');
   const toggle = useAction(async (enabled: boolean) => {
     const s = await api<ServerView>('PATCH', base, { enabled });
     state.setData(s);
-    notify(`${name} ${enabled ? 'enabled' : 'disabled'}`);
+    notify(t(enabled ? 'server.enabledNotice' : 'server.disabledNotice', { name }));
   });
 
   return (
     <section>
-      <p className="crumbs">
-        <Link to={path('ns', ns, 'servers')}>MCP servers</Link>
-      </p>
+      <nav className="crumbs" aria-label={t('common.breadcrumbs')}>
+        <Link to={path('ns', ns, 'servers')}>{t('servers.title')}</Link>
+      </nav>
       <Load state={state}>
         {(s) => {
           const draft = workingDraft(s.versions, s.latestVersion);
+          const last = history.data?.items[0];
           return (
             <>
               <div className="page-head">
-                <h1>
+                <PageHeading title={t('server.title', { name: s.name })}>
                   {s.name}{' '}
-                  <Badge kind={s.enabled ? 'ok' : 'muted'}>{s.enabled ? 'enabled' : 'disabled'}</Badge>{' '}
-                  {s.publishedVersion ? <Badge kind="info">published {s.publishedVersion}</Badge> : <Badge kind="warn">not published</Badge>}
-                </h1>
+                  <Badge kind={s.enabled ? 'ok' : 'muted'}>{s.enabled ? t('common.enabled') : t('common.disabled')}</Badge>{' '}
+                  {s.publishedVersion ? <Badge kind="info">{t('server.publishedBadge', { version: s.publishedVersion })}</Badge> : <Badge kind="warn">{t('server.notPublished')}</Badge>}
+                  {draft && <Badge kind="warn">{t('servers.draftPending', { version: draft.version })}</Badge>}
+                </PageHeading>
                 <div className="head-actions">
                   <Link className="button" to={path('ns', ns, 'servers', name, 'versions')}>
-                    Versions
+                    {t('server.versions')}
                   </Link>
+                  {editor && s.rollbackTarget && (
+                    <button type="button" onClick={() => setRollingBack(true)}>
+                      {t('rollback.button', { version: s.rollbackTarget })}
+                    </button>
+                  )}
                   {editor && (
                     <>
                       <button type="button" disabled={toggle.busy} onClick={() => void toggle.run(!s.enabled)}>
-                        {s.enabled ? 'Disable' : 'Enable'}
+                        {s.enabled ? t('common.disable') : t('common.enable')}
                       </button>
                       <button type="button" className="danger-outline" onClick={() => setDeleting(true)}>
-                        Delete
+                        {t('common.delete')}
                       </button>
                     </>
                   )}
                 </div>
               </div>
               <ErrorBox error={toggle.error} />
-              <p className="muted">
-                Agents connect to <code>/mcp/{ns}/{s.name}</code> on the gateway (legacy SSE: <code>/mcp/{ns}/{s.name}/sse</code>).
-              </p>
+              {last && (
+                <p className="muted small" data-testid="last-publish">
+                  {t(last.action === 'rollback' ? 'history.lastRollback' : 'history.lastPublish', { version: last.version, actor: last.actor, ago: ago(last.at) })}
+                  {last.note ? ` — “${last.note}”` : ''}
+                </p>
+              )}
+              <ConnectPanel ns={ns} server={s} />
               <ToolsSection ns={ns} server={s} draft={draft} editor={editor} onChanged={state.reload} />
               {draft && editor && <DraftSettings ns={ns} server={s} draft={draft.version} onSaved={state.reload} />}
               <ServerSettings ns={ns} server={s} editor={editor} onSaved={(v) => state.setData(v)} />
+              {s.rollbackTarget && <RollbackDialog ns={ns} server={s} target={s.rollbackTarget} open={rollingBack} onClose={() => setRollingBack(false)} onDone={(v) => state.setData(v)} />}
             </>
           );
         }}
       </Load>
       <Confirm
         open={deleting}
-        title="Delete MCP server"
-        message={
-          <p>
-            Delete <strong>{name}</strong> with all its versions? Agents lose its tools at once. This cannot be undone.
-          </p>
-        }
-        confirmLabel="Delete server"
+        title={t('server.deleteTitle')}
+        message={<p><Trans i18nKey="server.deleteMessage" values={{ name }} components={{ strong: <strong /> }} /></p>}
+        confirmLabel={t('server.deleteConfirm')}
         onClose={() => setDeleting(false)}
         onConfirm={async () => {
           await api('DELETE', base);
-          notify(`MCP server ${name} deleted`);
+          notify(t('server.deleted', { name }));
+          setDeleting(false);
           navigate(path('ns', ns, 'servers'));
         }}
       />
@@ -107,89 +166,199 @@ export function ServerDetailPage({ ns, name }: { ns: string; name: string }) {
   );
 }
 
+/** The full agent URL and ready-to-paste client configurations. */
+function ConnectPanel({ ns, server }: { ns: string; server: ServerView }) {
+  const { t } = useTranslation();
+  const settings = useLoad(() => api<ConsoleSettings>('GET', '/console/settings'), []);
+  const keys = useLoad(() => api<{ items: Consumer[] }>('GET', `/namespaces/${enc(ns)}/consumers`).catch(() => ({ items: [] as Consumer[] })), [ns]);
+  const [client, setClient] = useState<ClientKind>('cursor');
+  const gateway = settings.data?.publicGatewayUrl ?? `${window.location.protocol}//${window.location.hostname}:${settings.data?.gatewayPort ?? 8080}`;
+  const url = agentUrl(gateway, ns, server.name);
+  const needsKey = (keys.data?.items.length ?? 0) > 0;
+  const configs = clientConfigs(server.name, url, needsKey);
+  const shown = configs.find((c) => c.kind === client) ?? configs[0]!;
+  return (
+    <div className="panel" data-testid="connect">
+      <h2>{t('connect.title')}</h2>
+      <div className="url-row">
+        <code data-testid="agent-url" className="break">{url}</code>
+        <CopyButton text={url} label={t('connect.copyUrl')} />
+      </div>
+      <p className="muted small">
+        {t('connect.sse', { url: `${url}/sse` })} {needsKey ? t('connect.keyNeeded') : t('connect.open')}
+      </p>
+      <Tabs tabs={CLIENTS.map((k) => ({ key: k, label: t(`connect.clients.${k}`) }))} selected={client} select={setClient} label={t('connect.clientsLabel')} idPrefix="client" />
+      <div role="tabpanel" id={`client-panel-${client}`} aria-labelledby={`client-tab-${client}`} className="tab-panel">
+        <p className="small">{shown.file ? t('connect.pasteInto', { file: shown.file }) : shown.format === 'shell' ? t('connect.run') : t(`connect.howto.${client}`)}</p>
+        <pre className="code-block" tabIndex={0} data-testid="client-config">{shown.text}</pre>
+        <CopyButton text={shown.text} />
+      </div>
+    </div>
+  );
+}
+
+type ToolSort = SortState<'name' | 'state'>;
+
 function ToolsSection({ ns, server, draft, editor, onChanged }: { ns: string; server: ServerView; draft: VersionSummary | undefined; editor: boolean; onChanged: () => void }) {
+  const { t } = useTranslation();
   const notify = useNotify();
-  const shown = draft?.version ?? server.publishedVersion ?? server.latestVersion;
+  const shownVersion = draft?.version ?? server.publishedVersion ?? server.latestVersion;
   const base = serverBase(ns, server.name);
-  const version = useLoad(() => (shown ? api<VersionView>('GET', `${base}/versions/${enc(shown)}`) : Promise.resolve(null)), [base, shown, draft?.createdAt, server.updatedAt]);
+  const version = useLoad(() => (shownVersion ? api<VersionView>('GET', `${base}/versions/${enc(shownVersion)}`) : Promise.resolve(null)), [base, shownVersion, draft?.createdAt, server.updatedAt]);
   const [newDraft, setNewDraft] = useState(false);
   const [removing, setRemoving] = useState<string>();
+  const [search, setSearch] = useState('');
+  const [sort, setSort] = useState<ToolSort>({ key: 'name', desc: false });
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const canEdit = !!draft && editor;
+  const tools = version.data?.spec.tools ?? [];
+  const visible = useMemo(() => {
+    const q = search.trim().toLowerCase();
+    const list = tools.filter((x) => !q || x.name.toLowerCase().includes(q) || x.description.toLowerCase().includes(q) || (x.title ?? '').toLowerCase().includes(q));
+    list.sort((a, b) => (sort.key === 'state' ? Number(b.enabled) - Number(a.enabled) || a.name.localeCompare(b.name) : a.name.localeCompare(b.name)));
+    if (sort.desc) list.reverse();
+    return list;
+  }, [tools, search, sort]);
+  const setEnabled = useAction(async (names: string[], enabled: boolean) => {
+    if (!draft) return;
+    const wanted = new Set(names);
+    const flip = (list: Tool[]) => list.map((x) => (wanted.has(x.name) ? { ...x, enabled } : x));
+    // Shown at once; the draft's saved state replaces it (or the list reloads when saving fails).
+    if (version.data) version.setData({ ...version.data, spec: { ...version.data.spec, tools: flip(version.data.spec.tools) } });
+    let saved: VersionView;
+    try {
+      const current = await api<VersionView>('GET', `${base}/versions/${enc(draft.version)}`);
+      const spec: McpServerSpec = { ...current.spec, tools: flip(current.spec.tools) };
+      saved = await api<VersionView>('PUT', `${base}/versions/${enc(draft.version)}`, { spec });
+    } catch (e) {
+      version.reload();
+      throw e;
+    }
+    version.setData(saved);
+    notify(t(enabled ? 'tools.enabledNotice' : 'tools.disabledNotice', { count: names.length, version: draft.version }));
+    setSelected(new Set());
+  });
+  const allVisibleSelected = visible.length > 0 && visible.every((x) => selected.has(x.name));
   return (
     <div className="panel">
       <div className="panel-head">
         <h2>
-          Tools {shown && <span className="muted">of {draft ? 'draft' : 'version'} {shown}</span>}
+          {t('tools.title')} {shownVersion && <span className="muted">{t(draft ? 'tools.ofDraft' : 'tools.ofVersion', { version: shownVersion })}</span>}
         </h2>
         {editor && (
           <div className="head-actions">
             {draft ? (
               <Link className="button primary" to={path('ns', ns, 'servers', server.name, 'versions', draft.version, 'new-tool')}>
-                Add tool
+                {t('tools.add')}
               </Link>
             ) : (
               <button type="button" className="primary" onClick={() => setNewDraft(true)}>
-                New draft version
+                {t('tools.newDraft')}
               </button>
             )}
           </div>
         )}
       </div>
-      {!draft && editor && (
-        <p className="muted small">Published versions cannot change: start a new draft (a copy of {server.publishedVersion ?? server.latestVersion ?? 'nothing'}) to edit tools.</p>
-      )}
+      {!draft && editor && <p className="muted small">{t('tools.publishedImmutable', { version: server.publishedVersion ?? server.latestVersion ?? '—' })}</p>}
       <Load state={version}>
         {(v) => (
-          <DataTable
-            columns={['Tool', 'Description (what the model reads)', 'Request', 'State']}
-            actions={!!draft && editor}
-            items={v?.spec.tools ?? []}
-            empty={<>No tool yet.{draft && editor ? ' Add one: map arguments to a REST request of the backend.' : ''}</>}
-            row={(t) => (
-              <tr key={t.name}>
-                <td>
-                  <Link to={path('ns', ns, 'servers', server.name, 'versions', v?.version ?? '', 'tools', t.name)}>{t.name}</Link>
-                  {t.title && <div className="muted small">{t.title}</div>}
-                </td>
-                <td className="clamp-cell">{t.description || <span className="muted">no description</span>}</td>
-                <td>
-                  {t.template?.request ? (
-                    <code className="break">
-                      {t.template.request.method} {t.template.request.url}
-                    </code>
-                  ) : t.template ? (
-                    <span className="muted">direct response</span>
-                  ) : (
-                    <span className="muted">no template</span>
+          <>
+            <div className="toolbar tools-toolbar">
+              <TextField label={t('tools.search')} type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder={t('tools.searchPlaceholder')} />
+              <p className="muted small tool-count" data-testid="tool-count" aria-live="polite">
+                {search.trim() ? t('tools.countFiltered', { shown: formatNumber(visible.length), count: tools.length, total: formatNumber(tools.length) }) : t('tools.count', { count: tools.length, total: formatNumber(tools.length) })}
+              </p>
+              {canEdit && (
+                <div className="bulk" role="group" aria-label={t('tools.bulk')}>
+                  <button type="button" disabled={selected.size === 0 || setEnabled.busy} onClick={() => void setEnabled.run([...selected], true)}>
+                    {t('tools.enableSelected', { count: selected.size })}
+                  </button>
+                  <button type="button" disabled={selected.size === 0 || setEnabled.busy} onClick={() => void setEnabled.run([...selected], false)}>
+                    {t('tools.disableSelected', { count: selected.size })}
+                  </button>
+                </div>
+              )}
+            </div>
+            <ErrorBox error={setEnabled.error} />
+            <DataTable
+              caption={t('tools.title')}
+              columns={[
+                ...(canEdit ? [
+                  <input
+                    key="all" type="checkbox" aria-label={t('tools.selectAll')} checked={allVisibleSelected}
+                    onChange={(e) => setSelected(e.target.checked ? new Set(visible.map((x) => x.name)) : new Set())}
+                  />,
+                ] : []),
+                { label: t('tools.tool'), sortKey: 'name' as const }, t('tools.description'), t('tools.request'), { label: t('tools.state'), sortKey: 'state' as const },
+              ]}
+              sort={sort}
+              onSort={setSort}
+              actions={canEdit}
+              items={visible}
+              testId="tools"
+              empty={tools.length === 0 ? <>{t('tools.none')}{canEdit ? ` ${t('tools.noneHint')}` : ''}</> : t('tools.noMatch')}
+              row={(x: Tool) => (
+                <tr key={x.name}>
+                  {canEdit && (
+                    <td>
+                      <input
+                        type="checkbox" aria-label={t('tools.select', { name: x.name })} checked={selected.has(x.name)}
+                        onChange={(e) => setSelected((s) => { const n = new Set(s); if (e.target.checked) n.add(x.name); else n.delete(x.name); return n; })}
+                      />
+                    </td>
                   )}
-                </td>
-                <td>
-                  <Badge kind={t.enabled ? 'ok' : 'muted'}>{t.enabled ? 'enabled' : 'disabled'}</Badge>
-                </td>
-                {draft && editor && (
-                  <td className="row-actions">
-                    <button type="button" className="danger-outline" onClick={() => setRemoving(t.name)}>
-                      Remove
-                    </button>
+                  <td>
+                    <Link to={path('ns', ns, 'servers', server.name, 'versions', v?.version ?? '', 'tools', x.name)}>{x.name}</Link>
+                    {x.title && <div className="muted small">{x.title}</div>}
                   </td>
-                )}
-              </tr>
-            )}
-          />
+                  <td className="desc-cell"><Expandable text={x.description} empty={<span className="muted">{t('tools.noDescription')}</span>} /></td>
+                  <td>
+                    {x.template?.request ? (
+                      <code className="break">
+                        {x.template.request.method} {x.template.request.url}
+                      </code>
+                    ) : x.template ? (
+                      <span className="muted">{t('tools.direct')}</span>
+                    ) : (
+                      <span className="muted">{t('tools.noTemplate')}</span>
+                    )}
+                  </td>
+                  <td>
+                    {canEdit ? (
+                      <label className="switch">
+                        <input type="checkbox" role="switch" checked={x.enabled} disabled={setEnabled.busy} onChange={(e) => void setEnabled.run([x.name], e.target.checked)} aria-label={t('tools.enabledToggle', { name: x.name })} />
+                        <span>{x.enabled ? t('common.enabled') : t('common.disabled')}</span>
+                      </label>
+                    ) : (
+                      <Badge kind={x.enabled ? 'ok' : 'muted'}>{x.enabled ? t('common.enabled') : t('common.disabled')}</Badge>
+                    )}
+                  </td>
+                  {canEdit && (
+                    <td className="row-actions">
+                      <button type="button" className="danger-outline" onClick={() => setRemoving(x.name)} aria-label={t('tools.removeOne', { name: x.name })}>
+                        {t('tools.remove')}
+                      </button>
+                    </td>
+                  )}
+                </tr>
+              )}
+            />
+          </>
         )}
       </Load>
       <NewDraftDialog ns={ns} server={server} open={newDraft} onClose={() => setNewDraft(false)} onCreated={onChanged} />
       <ConfirmItem
         item={removing}
-        title="Remove tool"
-        message={(tool) => <p>Remove <strong>{tool}</strong> from draft {draft?.version}? Nothing changes for agents until the draft is published.</p>}
-        confirmLabel="Remove tool"
+        title={t('tools.removeTitle')}
+        message={(tool) => <p><Trans i18nKey="tools.removeMessage" values={{ tool, version: draft?.version }} components={{ strong: <strong /> }} /></p>}
+        confirmLabel={t('tools.removeTitle')}
         onClose={() => setRemoving(undefined)}
         onConfirm={async (tool) => {
           if (!draft) return;
           const current = await api<VersionView>('GET', `${base}/versions/${enc(draft.version)}`);
-          const spec: McpServerSpec = { ...current.spec, tools: current.spec.tools.filter((t) => t.name !== tool) };
+          const spec: McpServerSpec = { ...current.spec, tools: current.spec.tools.filter((x) => x.name !== tool) };
           await api('PUT', `${base}/versions/${enc(draft.version)}`, { spec });
-          notify(`Tool ${tool} removed from draft ${draft.version}`);
+          notify(t('tools.removed', { tool, version: draft.version }));
           version.reload();
           onChanged();
         }}
@@ -199,32 +368,33 @@ function ToolsSection({ ns, server, draft, editor, onChanged }: { ns: string; se
 }
 
 export function NewDraftDialog({ ns, server, open, onClose, onCreated, from }: { ns: string; server: ServerView; open: boolean; onClose: () => void; onCreated: () => void; from?: string }) {
+  const { t } = useTranslation();
   const notify = useNotify();
   const source = from ?? server.publishedVersion ?? server.latestVersion ?? undefined;
   const [version, setVersion] = useState(nextVersion(server.versions));
-  const base = serverBase(ns, server.name);
   const create = useAction(async () => {
-    const v = version.trim();
-    const spec = source ? (await api<VersionView>('GET', `${base}/versions/${enc(source)}`)).spec : { description: '', tools: [] };
-    await api('PUT', `${base}/versions/${enc(v)}`, { spec: { ...spec, version: v } });
-    notify(`Draft ${v} created${source ? ` from ${source}` : ''}`);
+    const v = await createDraft(ns, server.name, version.trim(), source);
+    notify(source ? t('draft.createdFrom', { version: v, from: source }) : t('draft.created', { version: v }));
     onClose();
     onCreated();
   });
-  const err = create.error as { field?: string; message: string } | undefined;
+  const fe = fieldErrors(create.error);
   return (
-    <Dialog open={open} title="New draft version" onClose={onClose}>
+    <Dialog open={open} title={t('draft.title')} onClose={onClose}>
       <Form onSubmit={() => create.run()}>
-        <p className="muted">{source ? `A copy of version ${source}, editable until published.` : 'An empty draft.'}</p>
-        <TextField label="Version" autoFocus required value={version} onChange={(e) => setVersion(e.target.value)} error={err?.field === 'version' ? err.message : undefined} />
-        <FormActions action={create} label="Create draft" busyLabel="Creating…" disabled={!version.trim()} onCancel={onClose} />
+        <p className="muted">{source ? t('draft.copyOf', { version: source }) : t('draft.empty')}</p>
+        <TextField label={t('draft.version')} required value={version} onChange={(e) => setVersion(e.target.value)} error={fe('version') ?? fe('spec.version')} />
+        <FormActions action={create} label={t('draft.create')} busyLabel={t('common.creating')} disabled={!version.trim()} onCancel={onClose} fieldShown={!!(fe('version') ?? fe('spec.version'))} />
       </Form>
     </Dialog>
   );
 }
 
+const PROTOCOLS = ['http', 'https', 'mcp-streamable', 'mcp-sse', 'stdio'] as const;
+
 /** Server-level fields: description, protocols, endpoint, enabled, credential passthrough (PATCH, no new version). */
 function ServerSettings({ ns, server, editor, onSaved }: { ns: string; server: ServerView; editor: boolean; onSaved: (s: ServerView) => void }) {
+  const { t } = useTranslation();
   const notify = useNotify();
   const [f, setF] = useState({
     description: server.description, protocol: server.protocol, frontProtocol: server.frontProtocol, enabled: server.enabled,
@@ -237,42 +407,36 @@ function ServerSettings({ ns, server, editor, onSaved }: { ns: string; server: S
       description: f.description, protocol: f.protocol, frontProtocol: f.frontProtocol, enabled: f.enabled, endpoint: endpointOf(ns, endpoint),
       passthrough: { headers: list(f.headers), cookies: list(f.cookies) },
     });
-    notify('Server settings saved');
+    notify(t('settings.saved'));
     onSaved(s);
   });
   const fe = fieldErrors(save.error);
+  const shown = ['protocol', 'endpoint', 'passthrough'].some((k) => fe(k));
   return (
     <div className="panel">
-      <h2>Server settings</h2>
-      <p className="muted small">These apply at once to the published version too (no new version needed).</p>
+      <h2>{t('settings.title')}</h2>
+      <p className="muted small">{t('settings.intro')}</p>
       <Form onSubmit={() => save.run()}>
         <fieldset disabled={!editor} className="plain">
-          <TextArea label="Server description" rows={2} value={f.description} onChange={(e) => setF({ ...f, description: e.target.value })} />
+          <TextArea label={t('settings.description')} rows={2} value={f.description} onChange={(e) => setF({ ...f, description: e.target.value })} />
           <div className="row">
-            <SelectField label="Backend protocol" value={f.protocol} onChange={(e) => setF({ ...f, protocol: e.target.value as typeof f.protocol })} error={fe('protocol')}>
-              {['http', 'https', 'mcp-streamable', 'mcp-sse', 'stdio'].map((p) => <option key={p} value={p}>{p}</option>)}
+            <SelectField label={t('servers.backendProtocol')} value={f.protocol} onChange={(e) => setF({ ...f, protocol: e.target.value as typeof f.protocol })} error={fe('protocol')}>
+              {PROTOCOLS.map((p) => <option key={p} value={p}>{p}</option>)}
             </SelectField>
-            <SelectField label="Front protocol" value={f.frontProtocol} onChange={(e) => setF({ ...f, frontProtocol: e.target.value as typeof f.frontProtocol })}>
+            <SelectField label={t('settings.frontProtocol')} value={f.frontProtocol} onChange={(e) => setF({ ...f, frontProtocol: e.target.value as typeof f.frontProtocol })}>
               <option value="mcp-streamable">mcp-streamable</option>
               <option value="mcp-sse">mcp-sse</option>
             </SelectField>
           </div>
-          <EndpointFields ns={ns} value={endpoint} onChange={setEndpoint} error={fe('endpoint')} />
+          <EndpointFields ns={ns} value={endpoint} onChange={setEndpoint} error={fe} />
           <fieldset className="fieldset">
-            <legend>Credential passthrough</legend>
-            <p className="muted small">What the gateway copies from the agent's request to the backend request. Nothing else is forwarded.</p>
-            <TextField label="Headers to forward" value={f.headers} onChange={(e) => setF({ ...f, headers: e.target.value })} placeholder="authorization, x-tenant" error={fe('passthrough.headers')} hint="Comma-separated header names." />
-            <TextField label="Cookies to forward" value={f.cookies} onChange={(e) => setF({ ...f, cookies: e.target.value })} placeholder="session" error={fe('passthrough.cookies')} hint="Comma-separated cookie names." />
+            <legend>{t('settings.passthrough')}</legend>
+            <p className="muted small">{t('settings.passthroughIntro')}</p>
+            <TextField label={t('settings.headers')} value={f.headers} onChange={(e) => setF({ ...f, headers: e.target.value })} placeholder="authorization, x-tenant" error={fe('passthrough.headers')} hint={t('settings.headersHint')} />
+            <TextField label={t('settings.cookies')} value={f.cookies} onChange={(e) => setF({ ...f, cookies: e.target.value })} placeholder="session" error={fe('passthrough.cookies')} hint={t('settings.cookiesHint')} />
           </fieldset>
-          <Check label="Enabled (served to agents)" checked={f.enabled} onChange={(e) => setF({ ...f, enabled: e.target.checked })} />
-          <ErrorBox error={save.error} />
-          {editor && (
-            <div className="actions">
-              <button type="submit" className="primary" disabled={save.busy}>
-                {save.busy ? 'Saving…' : 'Save settings'}
-              </button>
-            </div>
-          )}
+          <Check label={t('settings.enabled')} checked={f.enabled} onChange={(e) => setF({ ...f, enabled: e.target.checked })} />
+          {editor && <FormActions action={save} label={t('settings.save')} busyLabel={t('common.saving')} fieldShown={shown} />}
         </fieldset>
       </Form>
     </div>
@@ -281,12 +445,13 @@ function ServerSettings({ ns, server, editor, onSaved }: { ns: string; server: S
 
 /** Version-level settings of the draft: description, config (template `.config`), security schemes. */
 function DraftSettings({ ns, server, draft, onSaved }: { ns: string; server: ServerView; draft: string; onSaved: () => void }) {
+  const { t } = useTranslation();
   const base = serverBase(ns, server.name);
   const state = useLoad(() => api<VersionView>('GET', `${base}/versions/${enc(draft)}`), [base, draft]);
   return (
     <div className="panel">
       <h2>
-        Draft {draft}: configuration <span className="muted small">(saved with the draft, served once published)</span>
+        {t('draftSettings.title', { version: draft })} <span className="muted small">{t('draftSettings.subtitle')}</span>
       </h2>
       <Load state={state}>{(v) => <DraftSettingsForm key={v.version} base={base} version={v} onSaved={onSaved} />}</Load>
     </div>
@@ -294,6 +459,7 @@ function DraftSettings({ ns, server, draft, onSaved }: { ns: string; server: Ser
 }
 
 function DraftSettingsForm({ base, version, onSaved }: { base: string; version: VersionView; onSaved: () => void }) {
+  const { t } = useTranslation();
   const notify = useNotify();
   const [description, setDescription] = useState(version.spec.description);
   const [config, setConfig] = useState(pretty(version.spec.config));
@@ -301,39 +467,25 @@ function DraftSettingsForm({ base, version, onSaved }: { base: string; version: 
   const configParsed = parseJson(config);
   const schemesParsed = parseJson(schemes);
   const save = useAction(async () => {
-    if (!configParsed.ok || !schemesParsed.ok) throw new Error('Fix the JSON first.');
+    if (!configParsed.ok || !schemesParsed.ok) throw new Error(t('draftSettings.fixJson'));
     const current = await api<VersionView>('GET', `${base}/versions/${enc(version.version)}`);
     await api('PUT', `${base}/versions/${enc(version.version)}`, {
       spec: { ...current.spec, description, config: configParsed.value, securitySchemes: schemesParsed.value },
     });
-    notify(`Draft ${version.version} saved`);
+    notify(t('draftSettings.saved', { version: version.version }));
     onSaved();
   });
-  const err = save.error as { field?: string; message: string } | undefined;
+  const fe = fieldErrors(save.error);
+  const configError = !configParsed.ok ? configParsed.message : fe('config') ?? fe('spec.config');
+  const schemesError = !schemesParsed.ok ? schemesParsed.message : fe('securitySchemes') ?? fe('spec.securitySchemes');
   return (
     <Form onSubmit={() => save.run()}>
-      <TextArea label="Version description" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} />
+      <TextArea label={t('draftSettings.description')} rows={2} value={description} onChange={(e) => setDescription(e.target.value)} />
       <div className="row">
-        <TextArea
-          label="Config (JSON, templates read it as .config)"
-          className="code"
-          rows={6}
-          value={config}
-          onChange={(e) => setConfig(e.target.value)}
-          error={!configParsed.ok ? configParsed.message : err?.field === 'config' ? err.message : undefined}
-          hint='e.g. {"apiKey": "…", "allowMetadataAddresses": false}'
-        />
-        <TextArea
-          label="Security schemes (JSON)"
-          className="code"
-          rows={6}
-          value={schemes}
-          onChange={(e) => setSchemes(e.target.value)}
-          error={!schemesParsed.ok ? schemesParsed.message : err?.field?.startsWith('securitySchemes') ? err.message : undefined}
-          hint='e.g. [{"id": "key", "type": "apiKey", "in": "header", "name": "X-Key"}]'
-        />
+        <TextArea label={t('draftSettings.config')} className="code" rows={6} value={config} onChange={(e) => setConfig(e.target.value)} error={configError} hint={t('draftSettings.configHint')} />
+        <TextArea label={t('draftSettings.schemes')} className="code" rows={6} value={schemes} onChange={(e) => setSchemes(e.target.value)} error={schemesError} hint={t('draftSettings.schemesHint')} />
       </div>
-      <FormActions action={save} label="Save draft configuration" busyLabel="Saving…" disabled={!configParsed.ok || !schemesParsed.ok} />
+      <FormActions action={save} label={t('draftSettings.save')} busyLabel={t('common.saving')} disabled={!configParsed.ok || !schemesParsed.ok} fieldShown={!!(configError || schemesError)} />
     </Form>
   );
 }

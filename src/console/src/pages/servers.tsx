@@ -1,75 +1,110 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, enc } from '../api.js';
-import type { McpServer, Page } from '../api.js';
-import { useSession } from '../app.js';
+import type { Page, ServerRow } from '../api.js';
+import { formatNumber } from '../i18n.js';
 import { Link, navigate, path } from '../router.js';
-import { Badge, DataTable, Dialog, fieldErrors, Form, FormActions, Load, SelectField, TextArea, TextField, useAction, useLoad, useNotify } from '../ui.js';
+import { useSession } from '../session.js';
+import type { SortState } from '../ui.js';
+import {
+  Badge, DataTable, Dialog, Expandable, fieldErrors, Form, FormActions, Load, PageHeading, Pager, SelectField, TextArea, TextField, useAction, useDebounced, useLoad, useNotify,
+} from '../ui.js';
 import { describeEndpoint, EndpointFields, endpointDraft, endpointOf } from './endpoint.js';
 
 const PROTOCOLS = ['http', 'https', 'mcp-streamable', 'mcp-sse', 'stdio'] as const;
 
+/** Backend health of a list row, as a badge. */
+function HealthBadge({ health }: { health: ServerRow['health'] }) {
+  const { t } = useTranslation();
+  if (!health) return <span className="muted small">{t('servers.notChecked')}</span>;
+  if (health.total === 0) return <Badge kind="bad">{t('servers.noInstance')}</Badge>;
+  return (
+    <Badge kind={health.healthy === 0 ? 'bad' : health.healthy < health.total ? 'warn' : 'ok'}>
+      {t('services.healthyOf', { healthy: health.healthy, total: health.total })}
+    </Badge>
+  );
+}
+
 export function ServersPage({ ns }: { ns: string }) {
+  const { t } = useTranslation();
   const { can } = useSession();
   const [search, setSearch] = useState('');
+  const query = useDebounced(search.trim());
   const [protocol, setProtocol] = useState('');
   const [enabled, setEnabled] = useState('');
-  const [applied, setApplied] = useState({ search: '', protocol: '', enabled: '' });
+  const [sort, setSort] = useState<SortState<'name' | 'updatedAt'>>({ key: 'name', desc: false });
+  const [pageNo, setPageNo] = useState(1);
+  const [pageSize, setPageSize] = useState(50);
   const [creating, setCreating] = useState(false);
-  const q = new URLSearchParams({ pageSize: '500' });
-  if (applied.search) q.set('search', applied.search);
-  if (applied.protocol) q.set('protocol', applied.protocol);
-  if (applied.enabled) q.set('enabled', applied.enabled);
-  const state = useLoad(() => api<Page<McpServer>>('GET', `/namespaces/${enc(ns)}/mcp-servers?${q.toString()}`), [ns, q.toString()]);
-  const filtered = applied.search || applied.protocol || applied.enabled;
+  useEffect(() => setPageNo(1), [query, protocol, enabled, ns, pageSize, sort.key, sort.desc]);
+  const q = new URLSearchParams({ pageNo: String(pageNo), pageSize: String(pageSize), sort: `${sort.desc ? '-' : ''}${sort.key}` });
+  if (query) q.set('search', query);
+  if (protocol) q.set('protocol', protocol);
+  if (enabled) q.set('enabled', enabled);
+  const state = useLoad(() => api<Page<ServerRow>>('GET', `/namespaces/${enc(ns)}/mcp-servers?${q.toString()}`), [ns, q.toString()]);
+  const filtered = query || protocol || enabled;
   return (
     <section>
       <div className="page-head">
-        <h1>MCP servers</h1>
+        <PageHeading title={t('servers.title')} />
         {can(ns, 'editor') && (
           <button type="button" className="primary" onClick={() => setCreating(true)}>
-            New MCP server
+            {t('servers.new')}
           </button>
         )}
       </div>
-      <p className="muted">
-        What agents connect to: <code>/mcp/{ns}/&lt;server&gt;</code> on the gateway. Only the published version of an enabled server is served.
-      </p>
-      <Form className="toolbar" onSubmit={() => setApplied({ search: search.trim(), protocol, enabled })}>
-        <TextField label="Search" type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="name contains…" />
-        <SelectField label="Protocol" value={protocol} onChange={(e) => { setProtocol(e.target.value); setApplied({ search: search.trim(), protocol: e.target.value, enabled }); }}>
-          <option value="">any</option>
+      <p className="muted">{t('servers.intro', { namespace: ns })}</p>
+      <Form className="toolbar" onSubmit={() => undefined} label={t('servers.filters')}>
+        <TextField label={t('common.search')} type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder={t('common.nameContains')} />
+        <SelectField label={t('servers.protocol')} value={protocol} onChange={(e) => setProtocol(e.target.value)}>
+          <option value="">{t('common.any')}</option>
           {PROTOCOLS.map((p) => <option key={p} value={p}>{p}</option>)}
         </SelectField>
-        <SelectField label="State" value={enabled} onChange={(e) => { setEnabled(e.target.value); setApplied({ search: search.trim(), protocol, enabled: e.target.value }); }}>
-          <option value="">any</option>
-          <option value="true">enabled</option>
-          <option value="false">disabled</option>
+        <SelectField label={t('servers.state')} value={enabled} onChange={(e) => setEnabled(e.target.value)}>
+          <option value="">{t('common.any')}</option>
+          <option value="true">{t('common.enabled')}</option>
+          <option value="false">{t('common.disabled')}</option>
         </SelectField>
-        <button type="submit">Search</button>
+        <SelectField label={t('servers.sort')} value={`${sort.desc ? '-' : ''}${sort.key}`} onChange={(e) => setSort({ key: e.target.value.replace('-', '') as 'name' | 'updatedAt', desc: e.target.value.startsWith('-') })}>
+          <option value="name">{t('servers.sortName')}</option>
+          <option value="-name">{t('servers.sortNameDesc')}</option>
+          <option value="-updatedAt">{t('servers.sortRecent')}</option>
+          <option value="updatedAt">{t('servers.sortOldest')}</option>
+        </SelectField>
       </Form>
       <Load state={state}>
         {(page) => (
-          <DataTable
-            columns={['Name', 'Protocol', 'Backend', 'State', 'Published', 'Latest']}
-            items={page.items}
-            empty={filtered ? 'No MCP server matches.' : 'No MCP server yet. Create one, or import a Higress or Nacos definition.'}
-            footer={<p className="muted small">{page.total} server(s)</p>}
-            row={(s) => (
-              <tr key={s.id}>
-                <td>
-                  <Link to={path('ns', ns, 'servers', s.name)}>{s.name}</Link>
-                  {s.description && <div className="muted small clamp">{s.description}</div>}
-                </td>
-                <td>{s.protocol}</td>
-                <td className="break">{describeEndpoint(s.endpoint)}</td>
-                <td>
-                  <Badge kind={s.enabled ? 'ok' : 'muted'}>{s.enabled ? 'enabled' : 'disabled'}</Badge>
-                </td>
-                <td>{s.publishedVersion ? <Badge kind="info">{s.publishedVersion}</Badge> : <Badge kind="warn">not published</Badge>}</td>
-                <td>{s.latestVersion ?? '—'}</td>
-              </tr>
-            )}
-          />
+          <>
+            <DataTable
+              caption={t('servers.title')}
+              columns={[{ label: t('servers.name'), sortKey: 'name' }, t('servers.protocol'), t('servers.backend'), t('servers.tools'), t('servers.state'), t('servers.published'), t('servers.draft')]}
+              sort={sort}
+              onSort={setSort}
+              items={page.items}
+              testId="servers"
+              empty={filtered ? t('servers.noMatch') : t('servers.none')}
+              row={(s) => (
+                <tr key={s.id}>
+                  <td>
+                    <Link to={path('ns', ns, 'servers', s.name)}>{s.name}</Link>
+                    {s.description && <div className="muted small"><Expandable text={s.description} /></div>}
+                  </td>
+                  <td>{s.protocol}</td>
+                  <td>
+                    <div className="break small">{describeEndpoint(s.endpoint, t)}</div>
+                    <HealthBadge health={s.health} />
+                  </td>
+                  <td>{formatNumber(s.toolCount)}</td>
+                  <td>
+                    <Badge kind={s.enabled ? 'ok' : 'muted'}>{s.enabled ? t('common.enabled') : t('common.disabled')}</Badge>
+                  </td>
+                  <td>{s.publishedVersion ? <Badge kind="info">{s.publishedVersion}</Badge> : <Badge kind="warn">{t('server.notPublished')}</Badge>}</td>
+                  <td>{s.draftVersion ? <Badge kind="warn">{t('servers.draftPending', { version: s.draftVersion })}</Badge> : <span className="muted">—</span>}</td>
+                </tr>
+              )}
+            />
+            <Pager total={page.total} pageNo={pageNo} pageSize={pageSize} onPage={setPageNo} onPageSize={setPageSize} />
+          </>
         )}
       </Load>
       <CreateServerDialog ns={ns} open={creating} onClose={() => setCreating(false)} />
@@ -78,6 +113,7 @@ export function ServersPage({ ns }: { ns: string }) {
 }
 
 function CreateServerDialog({ ns, open, onClose }: { ns: string; open: boolean; onClose: () => void }) {
+  const { t } = useTranslation();
   const notify = useNotify();
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
@@ -89,24 +125,25 @@ function CreateServerDialog({ ns, open, onClose }: { ns: string; open: boolean; 
       name: name.trim(), description, protocol, endpoint: endpointOf(ns, endpoint), publish: false,
       spec: { version: version.trim() || '1.0.0', description, tools: [] },
     });
-    notify(`MCP server ${name} created with draft ${version}`);
+    notify(t('servers.created', { name, version }));
     onClose();
     navigate(path('ns', ns, 'servers', name.trim()));
   });
   const fe = fieldErrors(create.error);
+  const shown = ['name', 'version', 'protocol', 'endpoint'].some((k) => fe(k));
   return (
-    <Dialog open={open} title="New MCP server" onClose={onClose} wide>
+    <Dialog open={open} title={t('servers.new')} onClose={onClose} wide>
       <Form onSubmit={() => create.run()}>
         <div className="row">
-          <TextField label="Server name" required autoFocus value={name} onChange={(e) => setName(e.target.value)} error={fe('name')} hint="Part of the agents' URL: letters, digits, _ . -" />
-          <TextField label="First version" value={version} onChange={(e) => setVersion(e.target.value)} error={fe('version')} hint="Created as a draft: add tools, try them, then publish." />
+          <TextField label={t('servers.nameLabel')} required value={name} onChange={(e) => setName(e.target.value)} error={fe('name')} hint={t('servers.nameHint')} />
+          <TextField label={t('servers.firstVersion')} value={version} onChange={(e) => setVersion(e.target.value)} error={fe('version')} hint={t('servers.firstVersionHint')} />
         </div>
-        <TextArea label="Description" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} />
-        <SelectField label="Backend protocol" value={protocol} onChange={(e) => setProtocol(e.target.value as typeof protocol)} hint="http / https: REST tools defined by templates.">
+        <TextArea label={t('servers.description')} rows={2} value={description} onChange={(e) => setDescription(e.target.value)} />
+        <SelectField label={t('servers.backendProtocol')} value={protocol} onChange={(e) => setProtocol(e.target.value as typeof protocol)} hint={t('servers.backendProtocolHint')} error={fe('protocol')}>
           {PROTOCOLS.map((p) => <option key={p} value={p}>{p}</option>)}
         </SelectField>
-        <EndpointFields ns={ns} value={endpoint} onChange={setEndpoint} error={fe('endpoint')} />
-        <FormActions action={create} label="Create MCP server" busyLabel="Creating…" disabled={!name.trim()} onCancel={onClose} />
+        <EndpointFields ns={ns} value={endpoint} onChange={setEndpoint} error={fe} />
+        <FormActions action={create} label={t('servers.create')} busyLabel={t('common.creating')} disabled={!name.trim()} onCancel={onClose} fieldShown={shown} />
       </Form>
     </Dialog>
   );

@@ -1,17 +1,18 @@
 import { useState } from 'react';
+import type { TFunction } from 'i18next';
+import { Trans, useTranslation } from 'react-i18next';
 import { api, enc } from '../api.js';
-import type { Instance, Service } from '../api.js';
-import { useSession } from '../app.js';
+import type { Instance, ServiceDetail } from '../api.js';
 import { Link, navigate, path } from '../router.js';
-import { ago, Badge, Confirm, DataTable, fieldErrors, Form, FormActions, Load, SelectField, TextField, useAction, useInterval, useLoad, useNotify } from '../ui.js';
-
-type ServiceWithInstances = Service & { instances: Instance[] };
+import { useSession } from '../session.js';
+import { ago, Badge, Confirm, DataTable, fieldErrors, Form, FormActions, Load, PageHeading, SelectField, TextField, useAction, useInterval, useLoad, useNotify, when } from '../ui.js';
 
 export function ServiceDetailPage({ ns, group, name }: { ns: string; group: string; name: string }) {
+  const { t } = useTranslation();
   const { can } = useSession();
   const notify = useNotify();
   const base = `/namespaces/${enc(ns)}/services/${enc(group)}/${enc(name)}`;
-  const state = useLoad(() => api<ServiceWithInstances>('GET', base), [base]);
+  const state = useLoad(() => api<ServiceDetail>('GET', base), [base]);
   const [deleting, setDeleting] = useState(false);
   const editor = can(ns, 'editor');
   // Health changes on its own: refresh every 5 s.
@@ -19,42 +20,48 @@ export function ServiceDetailPage({ ns, group, name }: { ns: string; group: stri
 
   return (
     <section>
-      <p className="crumbs">
-        <Link to={path('ns', ns, 'services')}>Services</Link> / {group}
-      </p>
+      <nav className="crumbs" aria-label={t('common.breadcrumbs')}>
+        <Link to={path('ns', ns, 'services')}>{t('services.title')}</Link> / {group}
+      </nav>
       <div className="page-head">
-        <h1>{name}</h1>
+        <PageHeading title={t('service.title', { name })}>{name}</PageHeading>
         {editor && (
           <button type="button" className="danger-outline" onClick={() => setDeleting(true)}>
-            Delete service
+            {t('service.delete')}
           </button>
         )}
       </div>
       <Load state={state}>
         {(s) => (
           <>
-            <h2>Instances</h2>
+            {Object.keys(s.metadata).length > 0 && (
+              <p className="muted small">{t('service.metadata')}: {Object.entries(s.metadata).map(([k, v]) => <code key={k} className="meta">{k}={v}</code>)}</p>
+            )}
+            <h2>{t('service.instances')}</h2>
             <DataTable
-              columns={['Address', 'Cluster', 'Weight', 'Health', 'Enabled', 'Kind', 'Last beat / check']}
+              caption={t('service.instances')}
+              columns={[t('service.address'), t('service.cluster'), t('service.weight'), t('service.health'), t('service.enabled'), t('service.kind'), t('service.lastBeat')]}
               actions={editor}
               items={s.instances}
-              empty="No instance. Register one below, or from the service itself (Nacos API)."
+              empty={t('service.noInstance')}
               className="instances"
               row={(i) => <InstanceRow key={i.id} ns={ns} instance={i} editor={editor} onChanged={state.reload} />}
             />
+            <UsedBy ns={ns} usedBy={s.usedBy} />
             {editor && <RegisterInstance ns={ns} group={group} name={name} hasEphemeral={s.instances.some((i) => i.ephemeral)} onDone={state.reload} />}
           </>
         )}
       </Load>
       <Confirm
         open={deleting}
-        title="Delete service"
-        message={<p>Delete the service <strong>{name}</strong>? Only a service with no instances can be deleted.</p>}
-        confirmLabel="Delete"
+        title={t('service.delete')}
+        message={<p><Trans i18nKey="service.deleteMessage" values={{ name }} components={{ strong: <strong /> }} /></p>}
+        confirmLabel={t('common.delete')}
         onClose={() => setDeleting(false)}
         onConfirm={async () => {
           await api('DELETE', base);
-          notify(`Service ${name} deleted`);
+          notify(t('service.deleted', { name }));
+          setDeleting(false);
           navigate(path('ns', ns, 'services'));
         }}
       />
@@ -62,34 +69,76 @@ export function ServiceDetailPage({ ns, group, name }: { ns: string; group: stri
   );
 }
 
+function UsedBy({ ns, usedBy }: { ns: string; usedBy: ServiceDetail['usedBy'] }) {
+  const { t } = useTranslation();
+  return (
+    <div className="panel" data-testid="used-by">
+      <h2>{t('service.usedBy')}</h2>
+      {usedBy.length === 0 ? (
+        <p className="muted">{t('service.usedByNone')}</p>
+      ) : (
+        <ul className="plain-list">
+          {usedBy.map((m) => (
+            <li key={m.name}>
+              <Link to={path('ns', ns, 'servers', m.name)}>{m.name}</Link>{' '}
+              {m.publishedVersion ? <Badge kind="info">{t('server.publishedBadge', { version: m.publishedVersion })}</Badge> : <Badge kind="warn">{t('server.notPublished')}</Badge>}
+              {!m.enabled && <Badge kind="muted">{t('common.disabled')}</Badge>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** Why an instance is unhealthy, in words. */
+function healthReason(i: Instance, t: TFunction): string | undefined {
+  if (i.healthy) return undefined;
+  if (i.ephemeral) return t('service.noHeartbeat', { since: ago(i.lastBeat) });
+  if (i.healthDetail) return i.healthDetail;
+  return t('service.checkFailing');
+}
+
 function InstanceRow({ ns, instance: i, editor, onChanged }: { ns: string; instance: Instance; editor: boolean; onChanged: () => void }) {
+  const { t } = useTranslation();
   const notify = useNotify();
   const [weight, setWeight] = useState(String(i.weight));
   const [removing, setRemoving] = useState(false);
+  const address = `${i.ip}:${i.port}`;
   const patch = useAction(async (body: { weight?: number; enabled?: boolean }) => {
     await api('PATCH', `/namespaces/${enc(ns)}/instances/${enc(i.id)}`, body);
-    notify(body.enabled !== undefined ? `${i.ip}:${i.port} ${body.enabled ? 'enabled' : 'disabled'}` : `Weight of ${i.ip}:${i.port} set to ${body.weight}`);
+    notify(body.enabled !== undefined ? t(body.enabled ? 'service.enabledOne' : 'service.disabledOne', { address }) : t('service.weightSet', { address, weight: body.weight }));
     onChanged();
   });
   const hc = i.healthCheck;
+  const reason = healthReason(i, t);
+  const meta = Object.entries(i.metadata);
   return (
     <tr>
       <td>
-        <code>
-          {i.ip}:{i.port}
-        </code>
+        <code>{address}</code>
         {patch.error && <div className="field-error">{patch.error.message}</div>}
+        {meta.length > 0 && (
+          <details className="meta-details">
+            <summary>{t('service.metadataCount', { count: meta.length })}</summary>
+            <dl className="meta-list">
+              {meta.map(([k, v]) => (
+                <div key={k}><dt>{k}</dt><dd>{v}</dd></div>
+              ))}
+            </dl>
+          </details>
+        )}
       </td>
       <td>{i.cluster}</td>
       <td>
         {editor ? (
           <Form className="inline-form" onSubmit={() => patch.run({ weight: Number(weight) })}>
             <label className="sr-only" htmlFor={`w-${i.id}`}>
-              Weight of {i.ip}:{i.port}
+              {t('service.weightOf', { address })}
             </label>
             <input id={`w-${i.id}`} className="narrow" type="number" min={0} max={10000} step="any" value={weight} onChange={(e) => setWeight(e.target.value)} />
             <button type="submit" disabled={patch.busy || weight === String(i.weight) || weight === ''}>
-              Set
+              {t('service.set')}
             </button>
           </Form>
         ) : (
@@ -97,32 +146,33 @@ function InstanceRow({ ns, instance: i, editor, onChanged }: { ns: string; insta
         )}
       </td>
       <td>
-        <Badge kind={i.healthy ? 'ok' : 'bad'}>{i.healthy ? 'healthy' : 'unhealthy'}</Badge>
-        {hc && <div className="muted small">{hc.type === 'none' ? 'no check' : `${hc.type}${hc.type === 'http' ? ` ${hc.path}` : ''} every ${hc.intervalMs / 1000} s`}</div>}
+        <Badge kind={i.healthy ? 'ok' : 'bad'}>{i.healthy ? t('service.healthy') : t('service.unhealthy')}</Badge>
+        {reason && <div className="health-reason small" data-testid="health-reason">{reason}</div>}
+        {hc && <div className="muted small">{hc.type === 'none' ? t('service.noCheck') : t('service.checkEvery', { type: hc.type === 'http' ? `HTTP ${hc.path}` : 'TCP', seconds: hc.intervalMs / 1000 })}</div>}
       </td>
       <td>
-        <Badge kind={i.enabled ? 'ok' : 'muted'}>{i.enabled ? 'enabled' : 'disabled'}</Badge>
+        <Badge kind={i.enabled ? 'ok' : 'muted'}>{i.enabled ? t('common.enabled') : t('common.disabled')}</Badge>
       </td>
-      <td>{i.ephemeral ? 'ephemeral' : 'persistent'}</td>
-      <td title={i.lastBeat ? new Date(i.lastBeat).toLocaleString() : undefined}>{ago(i.lastBeat)}</td>
+      <td>{i.ephemeral ? t('services.ephemeral') : t('services.persistent')}</td>
+      <td title={when(i.lastBeat)}>{ago(i.lastBeat)}</td>
       {editor && (
         <td className="row-actions">
           <button type="button" disabled={patch.busy} onClick={() => void patch.run({ enabled: !i.enabled })}>
-            {i.enabled ? 'Disable' : 'Enable'}
+            {i.enabled ? t('common.disable') : t('common.enable')}
           </button>
           <button type="button" className="danger-outline" onClick={() => setRemoving(true)}>
-            Deregister
+            {t('service.deregister')}
           </button>
           <Confirm
             open={removing}
-            title="Deregister instance"
-            message={<p>Remove <code>{i.ip}:{i.port}</code> from the service? Agents' calls stop going there at once.</p>}
-            confirmLabel="Deregister"
+            title={t('service.deregisterTitle')}
+            message={<p><Trans i18nKey="service.deregisterMessage" values={{ address }} components={{ code: <code /> }} /></p>}
+            confirmLabel={t('service.deregister')}
             onClose={() => setRemoving(false)}
             onConfirm={async () => {
               await api('DELETE', `/namespaces/${enc(ns)}/instances/${enc(i.id)}`);
               setRemoving(false);
-              notify(`${i.ip}:${i.port} deregistered`);
+              notify(t('service.deregistered', { address }));
               onChanged();
             }}
           />
@@ -133,6 +183,7 @@ function InstanceRow({ ns, instance: i, editor, onChanged }: { ns: string; insta
 }
 
 function RegisterInstance({ ns, group, name, hasEphemeral, onDone }: { ns: string; group: string; name: string; hasEphemeral: boolean; onDone: () => void }) {
+  const { t } = useTranslation();
   const notify = useNotify();
   const [f, setF] = useState({
     ip: '', port: '', weight: '1', cluster: 'DEFAULT', type: 'tcp', hcPath: '/', hcPort: '0', intervalMs: '5000', timeoutMs: '3000', healthy: '1', unhealthy: '2',
@@ -146,40 +197,41 @@ function RegisterInstance({ ns, group, name, hasEphemeral, onDone }: { ns: strin
         timeoutMs: Number(f.timeoutMs), healthyThreshold: Number(f.healthy), unhealthyThreshold: Number(f.unhealthy),
       },
     });
-    notify(`Instance ${f.ip}:${f.port} registered`);
+    notify(t('service.registered', { address: `${f.ip}:${f.port}` }));
     setF({ ...f, ip: '', port: '' });
     onDone();
   });
-  const fieldError = fieldErrors(register.error);
+  const fe = fieldErrors(register.error);
+  const shown = ['ip', 'port', 'weight', 'healthCheck'].some((k) => fe(k));
   return (
     <div className="panel">
-      <h2>Register a persistent instance</h2>
+      <h2>{t('service.registerTitle')}</h2>
       <p className="muted small">
-        The registry checks a persistent instance itself (TCP connect, HTTP GET or none); it stays until deregistered.
-        {hasEphemeral && ' This service holds ephemeral instances: it cannot also hold persistent ones.'}
+        {t('service.registerIntro')}
+        {hasEphemeral && ` ${t('service.hasEphemeral')}`}
       </p>
       <Form className="grid-form" onSubmit={() => register.run()}>
-        <TextField label="IP or host" required value={f.ip} onChange={set('ip')} error={fieldError('ip')} placeholder="10.0.0.12" />
-        <TextField label="Port" type="number" required min={1} max={65535} value={f.port} onChange={set('port')} error={fieldError('port')} />
-        <TextField label="Weight" type="number" min={0} max={10000} step="any" value={f.weight} onChange={set('weight')} error={fieldError('weight')} />
-        <TextField label="Cluster" value={f.cluster} onChange={set('cluster')} />
-        <SelectField label="Health check" value={f.type} onChange={set('type')}>
-          <option value="tcp">TCP connect</option>
-          <option value="http">HTTP GET</option>
-          <option value="none">none (always healthy)</option>
+        <TextField label={t('service.ip')} required value={f.ip} onChange={set('ip')} error={fe('ip')} placeholder="10.0.0.12" />
+        <TextField label={t('service.port')} type="number" required min={1} max={65535} value={f.port} onChange={set('port')} error={fe('port')} />
+        <TextField label={t('service.weight')} type="number" min={0} max={10000} step="any" value={f.weight} onChange={set('weight')} error={fe('weight')} />
+        <TextField label={t('service.cluster')} value={f.cluster} onChange={set('cluster')} />
+        <SelectField label={t('service.checkType')} value={f.type} onChange={set('type')}>
+          <option value="tcp">{t('service.checkTcp')}</option>
+          <option value="http">{t('service.checkHttp')}</option>
+          <option value="none">{t('service.checkNone')}</option>
         </SelectField>
-        {f.type === 'http' && <TextField label="Check path" value={f.hcPath} onChange={set('hcPath')} error={fieldError('healthCheck')} />}
+        {f.type === 'http' && <TextField label={t('service.checkPath')} value={f.hcPath} onChange={set('hcPath')} error={fe('healthCheck')} />}
         {f.type !== 'none' && (
           <>
-            <TextField label="Check port" type="number" min={0} max={65535} value={f.hcPort} onChange={set('hcPort')} hint="0: the instance's port" />
-            <TextField label="Interval (ms)" type="number" min={1} value={f.intervalMs} onChange={set('intervalMs')} />
-            <TextField label="Timeout (ms)" type="number" min={1} value={f.timeoutMs} onChange={set('timeoutMs')} />
-            <TextField label="Healthy after (successes)" type="number" min={1} value={f.healthy} onChange={set('healthy')} />
-            <TextField label="Unhealthy after (failures)" type="number" min={1} value={f.unhealthy} onChange={set('unhealthy')} />
+            <TextField label={t('service.checkPort')} type="number" min={0} max={65535} value={f.hcPort} onChange={set('hcPort')} hint={t('service.checkPortHint')} />
+            <TextField label={t('service.interval')} type="number" min={1} value={f.intervalMs} onChange={set('intervalMs')} />
+            <TextField label={t('service.timeout')} type="number" min={1} value={f.timeoutMs} onChange={set('timeoutMs')} />
+            <TextField label={t('service.healthyAfter')} type="number" min={1} value={f.healthy} onChange={set('healthy')} />
+            <TextField label={t('service.unhealthyAfter')} type="number" min={1} value={f.unhealthy} onChange={set('unhealthy')} />
           </>
         )}
         <div className="grid-full">
-          <FormActions action={register} label="Register instance" busyLabel="Registering…" disabled={!f.ip.trim() || !f.port} />
+          <FormActions action={register} label={t('service.register')} busyLabel={t('service.registering')} disabled={!f.ip.trim() || !f.port} fieldShown={shown} />
         </div>
       </Form>
     </div>

@@ -1,18 +1,22 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, ApiError, enc } from '../api.js';
 import type { ServerView, Tool, VersionView } from '../api.js';
-import { useSession } from '../app.js';
-import { Link, navigate, path } from '../router.js';
-import { Badge, Check, ErrorBox, Form, Load, SelectField, TextArea, TextField, useAction, useLoad, useNotify } from '../ui.js';
+import { humanField } from '../field-names.js';
+import { Link, navigate, path, useLeaveGuard } from '../router.js';
+import { useSession } from '../session.js';
+import { Badge, Check, ErrorBox, Form, Load, PageHeading, SelectField, TextArea, TextField, useAction, useLoad, useNotify } from '../ui.js';
 import {
   ARG_TYPES, buildTool, draftFromTool, draftSchema, emptyDraft, fieldTarget, formLimitation, listEntry, newArg, parseJsonText, POSITIONS,
   rowsToSchema, schemaExtras, schemaProperties, schemaToRows,
 } from '../tool-model.js';
 import type { ArgRow, FieldTarget, ToolDraft } from '../tool-model.js';
-import { serverBase } from './server-detail.js';
+import { PublishDialog } from './publish.js';
+import { createDraft, nextVersion, serverBase, workingDraft } from './server-detail.js';
 import { TryPanel } from './try-it.js';
 
 export function ToolEditorPage({ ns, name, version, tool }: { ns: string; name: string; version: string; tool?: string }) {
+  const { t } = useTranslation();
   const base = serverBase(ns, name);
   const state = useLoad(async () => {
     const [server, v] = await Promise.all([api<ServerView>('GET', base), api<VersionView>('GET', `${base}/versions/${enc(version)}`)]);
@@ -20,250 +24,310 @@ export function ToolEditorPage({ ns, name, version, tool }: { ns: string; name: 
   }, [base, version, tool]);
   return (
     <section>
-      <p className="crumbs">
-        <Link to={path('ns', ns, 'servers')}>MCP servers</Link> / <Link to={path('ns', ns, 'servers', name)}>{name}</Link> / version {version}
-      </p>
+      <nav className="crumbs" aria-label={t('common.breadcrumbs')}>
+        <Link to={path('ns', ns, 'servers')}>{t('servers.title')}</Link> / <Link to={path('ns', ns, 'servers', name)}>{name}</Link> / {t('editor.versionCrumb', { version })}
+      </nav>
       <Load state={state}>
         {({ server, version: v }) => {
-          const existing = tool !== undefined ? v.spec.tools.find((t) => t.name === tool) : undefined;
+          const existing = tool !== undefined ? v.spec.tools.find((x) => x.name === tool) : undefined;
           if (tool !== undefined && !existing) {
-            return <ErrorBox title="Tool not found" error={new Error(`Version ${version} of ${name} has no tool '${tool}'.`)} />;
+            return <ErrorBox title={t('editor.notFound')} error={new Error(t('editor.notFoundMessage', { version, name, tool }))} />;
           }
-          return <ToolEditor key={`${version}/${tool ?? ''}`} ns={ns} server={server} version={v} existing={existing} />;
+          return <ToolEditor key={`${version}/${tool ?? ''}`} ns={ns} server={server} version={v} existing={existing} onPublished={state.reload} />;
         }}
       </Load>
     </section>
   );
 }
 
-function ToolEditor({ ns, server, version, existing }: { ns: string; server: ServerView; version: VersionView; existing: Tool | undefined }) {
+type ServerProblem = FieldTarget & { code: string; message: string; field?: string };
+
+function ToolEditor({ ns, server, version, existing, onPublished }: { ns: string; server: ServerView; version: VersionView; existing: Tool | undefined; onPublished: () => void }) {
+  const { t } = useTranslation();
   const { can } = useSession();
   const notify = useNotify();
-  const editable = version.status === 'draft' && can(ns, 'editor');
+  const editor = can(ns, 'editor');
+  const editable = version.status === 'draft' && editor;
   const [d, setD] = useState<ToolDraft>(() => (existing ? draftFromTool(existing) : emptyDraft()));
-  const [serverError, setServerError] = useState<(FieldTarget & { code: string; message: string }) | undefined>();
-  const [checking, setChecking] = useState(false);
+  const [serverProblems, setServerProblems] = useState<ServerProblem[]>([]);
+  const [check, setCheck] = useState<'idle' | 'checking' | 'failed'>('idle');
   const [dirty, setDirty] = useState(false);
-  // The draft's entity-tag as this editor last read or wrote it: saves send it as If-Match.
-  const [etag, setEtag] = useState(version.etag);
+  const [publishing, setPublishing] = useState(false);
   const base = serverBase(ns, server.name);
+  useLeaveGuard(dirty && editable);
   const update = (patch: Partial<ToolDraft>) => {
     setD((x) => ({ ...x, ...patch }));
     setDirty(true);
   };
+  const setRows = (f: (x: ToolDraft) => ToolDraft) => {
+    setD(f);
+    setDirty(true);
+  };
   const built = useMemo(() => buildTool(d), [d]);
   const schemeOptions = version.spec.securitySchemes.map((s) => (
-    <option key={s.id} value={s.id}>{s.id} ({s.type}{s.scheme ? ` ${s.scheme}` : ''}{s.in ? ` in ${s.in} ${s.name ?? ''}` : ''})</option>
+    <option key={s.id} value={s.id}>{s.id} ({s.type}{s.scheme ? ` ${s.scheme}` : ''}{s.in ? ` ${s.in} ${s.name ?? ''}` : ''})</option>
   ));
   const schema = useMemo(() => draftSchema(d), [d]);
   const props = schema.ok ? schemaProperties(schema.value) : [];
+  const toProblems = (list: { code: string; message: string; field?: string }[]): ServerProblem[] => list.map((p) => ({ ...fieldTarget(p.field, p.message), code: p.code, message: p.message, ...(p.field ? { field: p.field } : {}) }));
 
-  // Check the tool as saving would (schemas, templates), a moment after each change.
+  // Check the tool as saving would (schemas, templates), every problem at once, a moment after each change.
   const tool = built.tool;
   const toolJson = tool ? JSON.stringify(tool) : '';
   useEffect(() => {
     if (!toolJson) return;
     let live = true;
-    const t = setTimeout(() => {
-      setChecking(true);
+    const timer = setTimeout(() => {
+      setCheck('checking');
       const spec = { version: 'draft', config: version.spec.config, securitySchemes: version.spec.securitySchemes, tools: [JSON.parse(toolJson) as Tool] };
-      api('POST', `/namespaces/${enc(ns)}/mcp-servers/validate`, { spec }).then(
-        () => { if (live) setServerError(undefined); },
+      api<{ valid: boolean; problems?: { code: string; message: string; field?: string }[] }>('POST', `/namespaces/${enc(ns)}/mcp-servers/validate`, { spec, all: true }).then(
+        (r) => {
+          if (!live) return;
+          setServerProblems(toProblems(r.problems ?? []));
+          setCheck('idle');
+        },
         (e: unknown) => {
           if (!live) return;
-          if (e instanceof ApiError && e.status === 400) setServerError({ ...fieldTarget(e.field, e.message), code: e.code, message: e.message });
+          if (e instanceof ApiError && e.status === 400) {
+            setServerProblems(toProblems([{ code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) }]));
+            setCheck('idle');
+          } else {
+            setCheck('failed');
+          }
         },
-      ).finally(() => { if (live) setChecking(false); });
-    }, 500);
+      );
+    }, 400);
     return () => {
       live = false;
-      clearTimeout(t);
+      clearTimeout(timer);
     };
   }, [toolJson, ns, version.spec.config, version.spec.securitySchemes]);
 
-  const save = useAction(async () => {
-    if (!built.tool) throw new Error('Fix the problems marked below first.');
+  const saveTool = async () => {
+    if (!built.tool) throw new Error(t('editor.fixFirst'));
     const current = await api<VersionView>('GET', `${base}/versions/${enc(version.version)}`);
-    const t = built.tool;
+    const x = built.tool;
     const original = existing?.name;
-    if (original === undefined && current.spec.tools.some((x) => x.name === t.name)) throw new ApiError(400, 'VALIDATION_FAILED', `name: version ${version.version} already has a tool '${t.name}'`, 'definition.name');
-    if (original !== undefined && original !== t.name && current.spec.tools.some((x) => x.name === t.name)) throw new ApiError(400, 'VALIDATION_FAILED', `name: version ${version.version} already has a tool '${t.name}'`, 'definition.name');
-    const tools = original !== undefined && current.spec.tools.some((x) => x.name === original)
-      ? current.spec.tools.map((x) => (x.name === original ? t : x))
-      : [...current.spec.tools, t];
-    try {
-      const saved = await api<VersionView>('PUT', `${base}/versions/${enc(version.version)}`, { spec: { ...current.spec, tools } }, { headers: { 'if-match': etag } });
-      setEtag(saved.etag);
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 412) {
-        throw new ApiError(412, e.code, `Draft ${version.version} was changed by someone else since you opened it. Reload the page to see their changes, then apply yours again: nothing was saved.`, e.field);
-      }
-      if (e instanceof ApiError) setServerError({ ...fieldTarget(e.field, e.message), code: e.code, message: e.message });
+    if ((original === undefined || original !== x.name) && current.spec.tools.some((y) => y.name === x.name)) {
+      const e = new ApiError(400, 'VALIDATION_FAILED', t('editor.duplicate', { version: version.version, name: x.name }), 'definition.name');
+      setServerProblems(toProblems([e]));
       throw e;
     }
-    setServerError(undefined);
+    const tools = original !== undefined && current.spec.tools.some((y) => y.name === original)
+      ? current.spec.tools.map((y) => (y.name === original ? x : y))
+      : [...current.spec.tools, x];
+    try {
+      await api('PUT', `${base}/versions/${enc(version.version)}`, { spec: { ...current.spec, tools } });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 400) setServerProblems(toProblems([{ code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) }]));
+      throw e;
+    }
     setDirty(false);
-    notify(`Tool ${t.name} saved in draft ${version.version}`);
-    if (original !== t.name) navigate(path('ns', ns, 'servers', server.name, 'versions', version.version, 'tools', t.name), { replace: true });
+    notify(t('editor.saved', { name: x.name, version: version.version }));
+    if (original !== x.name) navigate(path('ns', ns, 'servers', server.name, 'versions', version.version, 'tools', x.name), { replace: true, force: true });
+  };
+  const save = useAction(saveTool);
+  const preparePublish = useAction(async () => {
+    if (dirty) await saveTool();
+    setPublishing(true);
+  });
+  const editInDraft = useAction(async () => {
+    const draft = workingDraft(server.versions, server.latestVersion);
+    const target = draft?.version ?? await createDraft(ns, server.name, nextVersion(server.versions), version.version);
+    if (!draft) notify(t('draft.createdFrom', { version: target, from: version.version }));
+    navigate(path('ns', ns, 'servers', server.name, 'versions', target, 'tools', existing?.name ?? ''));
   });
 
-  const errorFor = (key: string): FieldTarget | undefined => {
+  const fieldProblem = (key: string): FieldTarget | undefined => {
     const local = built.problems[key];
     if (local) return { key, detail: local };
-    if (serverError?.key === key) return serverError;
-    return undefined;
+    return serverProblems.find((p) => p.key === key);
   };
   const text = (key: string) => {
-    const e = errorFor(key);
-    return e ? (e.line ? `line ${e.line}, column ${e.column}: ${e.detail}` : e.detail) : undefined;
+    const e = fieldProblem(key);
+    return e ? (e.line ? t('editor.lineColumn', { line: e.line, column: e.column, detail: e.detail }) : e.detail) : undefined;
   };
-  const generalError = serverError && (serverError.key === 'general' || serverError.key.startsWith('try-')) ? serverError : undefined;
-  const problemCount = Object.keys(built.problems).length + (serverError ? 1 : 0);
+  // Problems no field shows: listed at the top, by their human names.
+  const FIELD_KEYS = new Set(['name', 'title', 'description', 'inputSchema', 'outputSchema', 'url', 'method', 'body', 'argsTo', 'security', 'responseBody', 'prependBody', 'appendBody', 'responseMode', 'errorTemplate', 'timeoutMs']);
+  const shownAtField = (p: ServerProblem) => FIELD_KEYS.has(p.key) || /^header-\d+$/.test(p.key) || (p.key.startsWith('position-') && props.some((x) => `position-${x.name}` === p.key));
+  const general = serverProblems.filter((p) => !shownAtField(p));
+  const localCount = Object.keys(built.problems).length;
+  const problemCount = localCount + serverProblems.length;
+  const versionDraft = version.status === 'draft';
+  const existingDraft = workingDraft(server.versions, server.latestVersion);
+  const status = check === 'checking' ? t('editor.checking') : check === 'failed' ? t('editor.couldNotValidate') : problemCount > 0 ? t('editor.problems', { count: problemCount }) : tool ? t('editor.valid') : '';
 
   return (
     <>
       <div className="page-head">
-        <h1>
-          {existing ? <>Tool {existing.name}</> : 'New tool'}{' '}
-          <Badge kind={version.status === 'draft' ? 'warn' : version.status === 'published' ? 'info' : 'muted'}>
-            {version.status} {version.version}
+        <PageHeading title={existing ? t('editor.titleTool', { name: existing.name }) : t('editor.titleNew')}>
+          {existing ? t('editor.titleTool', { name: existing.name }) : t('editor.titleNew')}{' '}
+          <Badge kind={versionDraft ? 'warn' : version.status === 'published' ? 'info' : 'muted'}>
+            {t(`versions.statuses.${version.status}`)} {version.version}
           </Badge>
-        </h1>
+        </PageHeading>
         {editable && (
           <div className="head-actions">
-            <span className="muted small" aria-live="polite">
-              {checking ? 'Checking…' : problemCount > 0 ? `${problemCount} problem(s)` : tool ? 'Valid' : ''}
-              {dirty ? ' · unsaved changes' : ''}
+            <span className={check === 'failed' ? 'check-status failed small' : 'muted small check-status'} data-testid="check-status">
+              {status}
+              {dirty ? ` · ${t('editor.unsaved')}` : ''}
             </span>
-            <button type="button" className="primary" disabled={save.busy} onClick={() => void save.run()}>
-              {save.busy ? 'Saving…' : 'Save to draft'}
+            <button type="button" disabled={save.busy} onClick={() => void save.run()}>
+              {save.busy ? t('common.saving') : t('editor.save')}
+            </button>
+            <button type="button" className="primary" disabled={preparePublish.busy || !existing} onClick={() => void preparePublish.run()} title={existing ? undefined : t('editor.saveFirst')}>
+              {t('editor.publish')}
+            </button>
+          </div>
+        )}
+        {!versionDraft && editor && existing && (
+          <div className="head-actions">
+            <button type="button" className="primary" disabled={editInDraft.busy} onClick={() => void editInDraft.run()}>
+              {existingDraft ? t('editor.openInDraft', { version: existingDraft.version }) : t('editor.editInNewDraft')}
             </button>
           </div>
         )}
       </div>
       {!editable && (
         <p className="notice-inline">
-          {version.status === 'draft' ? 'You may read this draft but not change it.' : `Version ${version.version} is ${version.status}: it cannot change. Start a new draft on the server page to edit its tools.`} You can still try the tool.
+          {versionDraft ? t('editor.readOnlyDraft') : t('editor.immutable', { version: version.version, status: t(`versions.statuses.${version.status}`) })} {t('editor.canTry')}
         </p>
       )}
-      {save.error && !(save.error instanceof ApiError && serverError) && (
-        <ErrorBox error={save.error} title={save.error instanceof ApiError && save.error.status === 412 ? 'Changed by someone else: reload' : 'Not saved'} />
+      <ErrorBox error={editInDraft.error} />
+      {save.error && !(save.error instanceof ApiError && save.error.status === 400) && <ErrorBox error={save.error} title={t('editor.notSaved')} />}
+      {preparePublish.error && !(preparePublish.error instanceof ApiError && preparePublish.error.status === 400) && <ErrorBox error={preparePublish.error} title={t('editor.notSaved')} />}
+      {check === 'failed' && (
+        <p className="notice-inline" role="status">{t('editor.couldNotValidateLong')}</p>
       )}
-      {serverError && (
-        <div className="error-box" role="alert">
-          <strong>{serverError.code === 'INVALID_TEMPLATE' ? 'Template error' : serverError.code === 'INVALID_SCHEMA' ? 'Schema error' : 'Invalid tool'}</strong>
-          <p className="error-message">{serverError.message}</p>
-          {generalError ? null : (
+      {problemCount > 0 && (
+        <div className="error-box" role="alert" data-testid="problems">
+          <strong>{t('editor.problems', { count: problemCount })}</strong>
+          {general.length > 0 && (
+            <ul className="problem-list">
+              {general.map((p, i) => <li key={i}>{p.field ? <span className="error-field">{humanField(p.field, t)}: </span> : null}{p.detail}</li>)}
+            </ul>
+          )}
+          {problemCount > general.length && (
             <button type="button" className="link" onClick={goToInvalidField}>
-              Go to the field
+              {t('editor.goToField')}
             </button>
           )}
         </div>
       )}
       <div className="editor-layout">
         <div className="editor-main">
-          <Form onSubmit={() => save.run()}>
+          <Form onSubmit={() => save.run()} label={t('editor.formLabel')}>
             <fieldset className="plain" disabled={!editable}>
               <div className="panel">
-                <h2>What the model reads</h2>
+                <h2>{t('editor.modelReads')}</h2>
                 <div className="row">
-                  <TextField label="Tool name" required value={d.name} onChange={(e) => update({ name: e.target.value })} error={text('name')} hint="Letters, digits, _ - . (at most 128)" />
-                  <TextField label="Title" value={d.title} onChange={(e) => update({ title: e.target.value })} error={text('title')} hint="Optional display name" />
+                  <TextField label={t('editor.name')} required value={d.name} onChange={(e) => update({ name: e.target.value })} error={text('name')} hint={t('editor.nameHint')} />
+                  <TextField label={t('editor.titleField')} value={d.title} onChange={(e) => update({ title: e.target.value })} error={text('title')} hint={t('editor.titleHint')} />
                 </div>
-                <TextArea label="Tool description" rows={4} value={d.description} onChange={(e) => update({ description: e.target.value })} error={text('description')} hint="What the tool does and when to use it: the agent decides from this." />
-                <Check label="Enabled (listed and callable)" checked={d.enabled} onChange={(e) => update({ enabled: e.target.checked })} />
+                <TextArea label={t('editor.description')} rows={4} value={d.description} onChange={(e) => update({ description: e.target.value })} error={text('description')} hint={t('editor.descriptionHint')} />
+                <Check label={t('editor.enabled')} checked={d.enabled} onChange={(e) => update({ enabled: e.target.checked })} />
               </div>
 
-              <SchemaEditor d={d} update={update} setD={setD} error={text('inputSchema')} rowError={(id) => built.problems[`arg-${id}`]} />
+              <SchemaEditor d={d} update={update} setD={setRows} error={text('inputSchema')} rowError={(id) => built.problems[`arg-${id}`]} />
 
               <div className="panel">
-                <h2>Request to the backend</h2>
-                <Check label="Direct response (no backend request: the response template is the answer)" checked={d.direct} onChange={(e) => update({ direct: e.target.checked, ...(e.target.checked ? { responseMode: 'body' } : {}) })} />
+                <h2>{t('editor.request')}</h2>
+                <Check label={t('editor.direct')} checked={d.direct} onChange={(e) => update({ direct: e.target.checked, ...(e.target.checked ? { responseMode: 'body' } : {}) })} />
                 {!d.direct && (
                   <>
                     <div className="row method-url">
-                      <SelectField label="Method" value={d.method} onChange={(e) => update({ method: e.target.value })} error={text('method')}>
+                      <SelectField label={t('editor.method')} value={d.method} onChange={(e) => update({ method: e.target.value })} error={text('method')}>
                         {['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'].map((m) => <option key={m}>{m}</option>)}
                       </SelectField>
-                      <TemplateField label="URL template" rows={1} value={d.url} onChange={(v) => update({ url: v })} error={errorFor('url')} hint="Relative to the server's endpoint (/weather/{{.args.city}}) or absolute (https://…). {{ }} is a Go template over .args and .config." />
+                      <TemplateField label={t('editor.url')} rows={1} value={d.url} onChange={(v) => update({ url: v })} error={fieldProblem('url')} hint={t('editor.urlHint', { relative: '/weather/{{.args.city}}', braces: '{{ }}' })} />
                     </div>
-                    <HeadersEditor d={d} update={update} errorFor={errorFor} />
+                    <HeadersEditor d={d} update={update} errorFor={fieldProblem} />
                     {props.length > 0 && (
                       <fieldset className="fieldset">
-                        <legend>Where each argument goes</legend>
+                        <legend>{t('editor.positions')}</legend>
                         <div className="positions">
                           {props.map((p) => (
-                            <SelectField key={p.name} label={`Argument ${p.name}`} value={d.positions[p.name] ?? ''} onChange={(e) => update({ positions: { ...d.positions, [p.name]: e.target.value as ToolDraft['positions'][string] } })} error={text(`position-${p.name}`)}>
-                              <option value="">(by the mode below / template only)</option>
-                              {POSITIONS.map((pos) => <option key={pos} value={pos}>{pos}</option>)}
+                            <SelectField key={p.name} label={t('editor.argument', { name: p.name })} value={d.positions[p.name] ?? ''} onChange={(e) => update({ positions: { ...d.positions, [p.name]: e.target.value as ToolDraft['positions'][string] } })} error={text(`position-${p.name}`)}>
+                              <option value="">{t('editor.positionDefault')}</option>
+                              {POSITIONS.map((pos) => <option key={pos} value={pos}>{t(`editor.position.${pos}`)}</option>)}
                             </SelectField>
                           ))}
                         </div>
                       </fieldset>
                     )}
-                    <SelectField label="Arguments without a position" value={d.argsTo} onChange={(e) => update({ argsTo: e.target.value as ToolDraft['argsTo'] })} error={text('argsTo')}>
-                      <option value="none">only where the templates put them</option>
-                      <option value="url">all to the query string (argsToUrlParam)</option>
-                      <option value="json">all to a JSON body (argsToJsonBody)</option>
-                      <option value="form">all to a form body (argsToFormBody)</option>
+                    <SelectField label={t('editor.argsTo')} value={d.argsTo} onChange={(e) => update({ argsTo: e.target.value as ToolDraft['argsTo'] })} error={text('argsTo')}>
+                      <option value="none">{t('editor.argsToNone')}</option>
+                      <option value="url">{t('editor.argsToUrl')}</option>
+                      <option value="json">{t('editor.argsToJson')}</option>
+                      <option value="form">{t('editor.argsToForm')}</option>
                     </SelectField>
-                    <TemplateField label="Body template" rows={4} value={d.body} onChange={(v) => update({ body: v })} error={errorFor('body')} hint='Optional, e.g. {"q": "{{ .args.city }}"}; a JSON-looking body is sent as application/json.' />
+                    <TemplateField label={t('editor.body')} rows={4} value={d.body} onChange={(v) => update({ body: v })} error={fieldProblem('body')} hint={t('editor.bodyHint', { example: '{"q": "{{ .args.city }}"}' })} />
                     {version.spec.securitySchemes.length > 0 && (
                       <div className="row">
-                        <SelectField label="Backend credential scheme" value={d.securityId} onChange={(e) => update({ securityId: e.target.value })} error={text('security')}>
-                          <option value="">none</option>
+                        <SelectField label={t('editor.backendScheme')} value={d.securityId} onChange={(e) => update({ securityId: e.target.value })} error={text('security')}>
+                          <option value="">{t('common.none')}</option>
                           {schemeOptions}
                         </SelectField>
-                        <SelectField label="Agent credential scheme" value={d.securityClientId} onChange={(e) => update({ securityClientId: e.target.value })} hint="Taken from the agent's request and never forwarded otherwise.">
-                          <option value="">none</option>
+                        <SelectField label={t('editor.agentScheme')} value={d.securityClientId} onChange={(e) => update({ securityClientId: e.target.value })} hint={t('editor.agentSchemeHint')}>
+                          <option value="">{t('common.none')}</option>
                           {schemeOptions}
                         </SelectField>
                         {(d.securityId || d.securityClientId) && (
-                          <Check label="Forward the agent's credential to the backend (passthrough)" checked={d.securityPassthrough} onChange={(e) => update({ securityPassthrough: e.target.checked })} />
+                          <Check label={t('editor.passthrough')} checked={d.securityPassthrough} onChange={(e) => update({ securityPassthrough: e.target.checked })} />
                         )}
                         {d.securityId && (
-                          <TextField label="Backend credential" value={d.securityCredential} onChange={(e) => update({ securityCredential: e.target.value })} hint="Optional; else the scheme's default credential. Passthrough wins over both." />
+                          <TextField label={t('editor.credential')} value={d.securityCredential} onChange={(e) => update({ securityCredential: e.target.value })} hint={t('editor.credentialHint')} />
                         )}
                       </div>
                     )}
                   </>
                 )}
-                <TextField label="Timeout (ms)" type="number" min={1} value={d.timeoutMs} onChange={(e) => update({ timeoutMs: e.target.value })} error={text('timeoutMs')} hint="Default 30000" />
+                <TextField label={t('editor.timeout')} type="number" min={1} value={d.timeoutMs} onChange={(e) => update({ timeoutMs: e.target.value })} error={text('timeoutMs')} hint={t('editor.timeoutHint')} />
               </div>
 
               <div className="panel">
-                <h2>Response</h2>
-                <SelectField label="Result text" value={d.responseMode} onChange={(e) => update({ responseMode: e.target.value as ToolDraft['responseMode'] })} error={text('responseMode')}>
-                  {!d.direct && <option value="raw">the backend's body as is</option>}
-                  <option value="body">rendered by a template (.field paths into the backend's JSON)</option>
-                  {!d.direct && <option value="wrap">the backend's body with text before and after</option>}
+                <h2>{t('editor.response')}</h2>
+                <SelectField label={t('editor.resultText')} value={d.responseMode} onChange={(e) => update({ responseMode: e.target.value as ToolDraft['responseMode'] })} error={text('responseMode')}>
+                  {!d.direct && <option value="raw">{t('editor.responseRaw')}</option>}
+                  <option value="body">{t('editor.responseBody')}</option>
+                  {!d.direct && <option value="wrap">{t('editor.responseWrap')}</option>}
                 </SelectField>
-                {d.responseMode === 'body' && <TemplateField label="Response template" rows={4} value={d.responseBody} onChange={(v) => update({ responseBody: v })} error={errorFor('responseBody')} hint="e.g. {{ .city }}: {{ .temp }} °C" />}
+                {d.responseMode === 'body' && <TemplateField label={t('editor.responseTemplate')} rows={4} value={d.responseBody} onChange={(v) => update({ responseBody: v })} error={fieldProblem('responseBody')} hint={t('editor.responseTemplateHint', { example: '{{ .city }}: {{ .temp }} °C' })} />}
                 {d.responseMode === 'wrap' && (
                   <div className="row">
-                    <TemplateField label="Before the body (prependBody)" rows={3} value={d.prependBody} onChange={(v) => update({ prependBody: v })} error={errorFor('prependBody')} />
-                    <TemplateField label="After the body (appendBody)" rows={3} value={d.appendBody} onChange={(v) => update({ appendBody: v })} error={errorFor('appendBody')} />
+                    <TemplateField label={t('editor.prepend')} rows={3} value={d.prependBody} onChange={(v) => update({ prependBody: v })} error={fieldProblem('prependBody')} />
+                    <TemplateField label={t('editor.append')} rows={3} value={d.appendBody} onChange={(v) => update({ appendBody: v })} error={fieldProblem('appendBody')} />
                   </div>
                 )}
-                {!d.direct && <TemplateField label="Error template (non-2xx answers)" rows={3} value={d.errorTemplate} onChange={(v) => update({ errorTemplate: v })} error={errorFor('errorTemplate')} hint="Over the error body's JSON; ._headers holds the answer's headers, including :status." />}
-                <JsonArea label="Output schema (JSON, optional)" rows={5} value={d.outputSchemaText} onChange={(v) => update({ outputSchemaText: v })} error={errorFor('outputSchema')} hint="With an output schema, a JSON object answer is also returned as structuredContent." />
+                {!d.direct && <TemplateField label={t('editor.errorTemplate')} rows={3} value={d.errorTemplate} onChange={(v) => update({ errorTemplate: v })} error={fieldProblem('errorTemplate')} hint={t('editor.errorTemplateHint')} />}
+                <TextArea label={t('editor.outputSchema')} className="code" rows={5} value={d.outputSchemaText} onChange={(e) => update({ outputSchemaText: e.target.value })} error={text('outputSchema')} hint={t('editor.outputSchemaHint')} />
               </div>
             </fieldset>
             {editable && (
               <div className="actions sticky-actions">
-                {dirty && <span className="muted small">Unsaved changes</span>}
-                <button type="submit" className="primary" disabled={save.busy}>
-                  {save.busy ? 'Saving…' : 'Save to draft'}
+                {dirty && <span className="muted small">{t('editor.unsavedLong')}</span>}
+                <button type="submit" disabled={save.busy}>
+                  {save.busy ? t('common.saving') : t('editor.save')}
                 </button>
               </div>
             )}
           </Form>
         </div>
-        <aside className="editor-side">
+        <aside className="editor-side" aria-label={t('editor.side')}>
           <Preview tool={tool} problems={built.problems} />
-          {can(ns, 'editor') && <TryPanel ns={ns} server={server} version={version.version} tool={tool} schema={schema.ok ? schema.value : undefined} onFieldError={(e) => setServerError(e)} dirty={dirty} />}
+          {editor && <TryPanel ns={ns} server={server} version={version.version} tool={tool} schema={schema.ok ? schema.value : undefined} onFieldError={(e) => setServerProblems([e])} dirty={dirty} />}
         </aside>
       </div>
+      {publishing && (
+        <PublishDialog
+          base={base} server={server} version={version.version} open
+          onClose={() => setPublishing(false)}
+          onDone={() => {
+            onPublished();
+            navigate(path('ns', ns, 'servers', server.name), { force: true });
+          }}
+        />
+      )}
     </>
   );
 }
@@ -278,32 +342,34 @@ function goToInvalidField(): void {
 
 // ------------------------------------------------------------ pieces
 
+/** What an agent sees (not a live region: it changes on every keystroke). */
 function Preview({ tool, problems }: { tool: Tool | undefined; problems: Record<string, string> }) {
+  const { t } = useTranslation();
   const [raw, setRaw] = useState(false);
   return (
-    <div className="panel preview" aria-live="polite">
+    <div className="panel preview">
       <div className="panel-head">
-        <h2>What an agent sees</h2>
+        <h2>{t('editor.preview')}</h2>
         <button type="button" className="link" onClick={() => setRaw((r) => !r)} aria-pressed={raw}>
-          {raw ? 'Card' : 'tools/list JSON'}
+          {t('editor.previewJson')}
         </button>
       </div>
       {!tool ? (
-        <p className="muted">Fix {Object.keys(problems).length} problem(s) to see the preview.</p>
+        <p className="muted">{t('editor.previewBlocked', { count: Object.keys(problems).length })}</p>
       ) : raw ? (
-        <pre className="code-block" data-testid="tools-list-entry">{JSON.stringify(listEntry(tool), null, 2)}</pre>
+        <pre className="code-block" tabIndex={0} data-testid="tools-list-entry">{JSON.stringify(listEntry(tool), null, 2)}</pre>
       ) : (
         <div className="tool-card" data-testid="tool-card">
           <div className="tool-card-name">
             <code>{tool.name}</code> {tool.title && <span className="muted">— {tool.title}</span>}
-            {!tool.enabled && <Badge kind="muted">disabled: not listed</Badge>}
+            {!tool.enabled && <Badge kind="muted">{t('editor.previewDisabled')}</Badge>}
           </div>
-          <p className="tool-card-desc">{tool.description || <em className="muted">no description: the model will have to guess</em>}</p>
+          <p className="tool-card-desc">{tool.description || <em className="muted">{t('editor.previewNoDescription')}</em>}</p>
           <ul className="tool-card-args">
             {schemaProperties(tool.inputSchema).map((p) => (
               <li key={p.name}>
                 <code>{p.name}</code>
-                <span className="muted"> {String(p.schema.type ?? 'any')}{p.required ? ', required' : ''}</span>
+                <span className="muted"> {String(p.schema.type ?? 'any')}{p.required ? `, ${t('editor.required')}` : ''}</span>
                 {typeof p.schema.description === 'string' && p.schema.description && <> — {p.schema.description}</>}
               </li>
             ))}
@@ -316,18 +382,19 @@ function Preview({ tool, problems }: { tool: Tool | undefined; problems: Record<
 
 /** A template textarea whose error shows the line and column, the line itself and a caret. */
 function TemplateField({ label, value, onChange, error, hint, rows }: { label: string; value: string; onChange: (v: string) => void; error: FieldTarget | undefined; hint?: string; rows: number }) {
+  const { t } = useTranslation();
   const ref = useRef<HTMLTextAreaElement>(null);
   const id = useId();
   const lineText = error?.line ? value.split('\n')[error.line - 1] : undefined;
   const goTo = () => {
-    const t = ref.current;
-    if (!t || !error?.line) return;
+    const el = ref.current;
+    if (!el || !error?.line) return;
     const lines = value.split('\n');
     let offset = 0;
     for (let i = 0; i < error.line - 1 && i < lines.length; i++) offset += (lines[i]?.length ?? 0) + 1;
     offset += (error.column ?? 1) - 1;
-    t.focus();
-    t.setSelectionRange(offset, Math.min(offset + 1, value.length));
+    el.focus();
+    el.setSelectionRange(offset, Math.min(offset + 1, value.length));
   };
   return (
     <div className={error ? 'field has-error template-field' : 'field template-field'}>
@@ -345,16 +412,13 @@ function TemplateField({ label, value, onChange, error, hint, rows }: { label: s
       />
       {hint && !error && <div id={`${id}-hint`} className="hint">{hint}</div>}
       {error && (
-        <div id={`${id}-error`} className="field-error template-error" role="alert">
+        <div id={`${id}-error`} className="field-error template-error">
           {error.line ? (
             <>
               <div>
-                <strong>
-                  Line {error.line}, column {error.column}:
-                </strong>{' '}
-                {error.detail}{' '}
+                <strong>{t('editor.lineColumnShort', { line: error.line, column: error.column })}</strong> {error.detail}{' '}
                 <button type="button" className="link" onClick={goTo}>
-                  Show
+                  {t('editor.show')}
                 </button>
               </div>
               {lineText !== undefined && (
@@ -374,48 +438,45 @@ function TemplateField({ label, value, onChange, error, hint, rows }: { label: s
   );
 }
 
-function JsonArea({ label, value, onChange, error, hint, rows }: { label: string; value: string; onChange: (v: string) => void; error: FieldTarget | undefined; hint?: string; rows: number }) {
-  return (
-    <TextArea label={label} className="code" rows={rows} value={value} onChange={(e) => onChange(e.target.value)} error={error?.detail} hint={hint} />
-  );
-}
-
 function HeadersEditor({ d, update, errorFor }: { d: ToolDraft; update: (p: Partial<ToolDraft>) => void; errorFor: (k: string) => FieldTarget | undefined }) {
+  const { t } = useTranslation();
   const set = (i: number, patch: Partial<{ key: string; value: string }>) => update({ headers: d.headers.map((h, j) => (j === i ? { ...h, ...patch } : h)) });
   return (
     <fieldset className="fieldset">
-      <legend>Headers</legend>
-      {d.headers.length === 0 && <p className="muted small">No header. Values are templates too (Authorization: Bearer {'{{ .config.token }}'}).</p>}
+      <legend>{t('editor.headers')}</legend>
+      {d.headers.length === 0 && <p className="muted small">{t('editor.noHeader', { example: 'Authorization: Bearer {{ .config.token }}' })}</p>}
       {d.headers.map((h, i) => {
         const e = errorFor(`header-${i}`);
         return (
           <div key={i} className="header-row">
-            <TextField label={`Header ${i + 1} name`} value={h.key} onChange={(ev) => set(i, { key: ev.target.value })} />
-            <TemplateField label={`Header ${i + 1} value`} rows={1} value={h.value} onChange={(v) => set(i, { value: v })} error={e} />
-            <button type="button" className="icon" aria-label={`Remove header ${i + 1}`} onClick={() => update({ headers: d.headers.filter((_, j) => j !== i) })}>
+            <TextField label={t('editor.headerName', { n: i + 1 })} value={h.key} onChange={(ev) => set(i, { key: ev.target.value })} />
+            <TemplateField label={t('editor.headerValue', { n: i + 1 })} rows={1} value={h.value} onChange={(v) => set(i, { value: v })} error={e} />
+            <button type="button" className="icon" aria-label={t('editor.removeHeader', { n: i + 1 })} onClick={() => update({ headers: d.headers.filter((_, j) => j !== i) })}>
               ×
             </button>
           </div>
         );
       })}
       <button type="button" onClick={() => update({ headers: [...d.headers, { key: '', value: '' }] })}>
-        Add header
+        {t('editor.addHeader')}
       </button>
     </fieldset>
   );
 }
 
 function SchemaEditor({ d, update, setD, error, rowError }: { d: ToolDraft; update: (p: Partial<ToolDraft>) => void; setD: (f: (x: ToolDraft) => ToolDraft) => void; error: string | undefined; rowError: (id: number) => string | undefined }) {
+  const { t } = useTranslation();
   const [formProblem, setFormProblem] = useState<string>();
+  const headingId = useId();
   const toJson = () => {
     setFormProblem(undefined);
     update({ schemaMode: 'json', schemaText: JSON.stringify(rowsToSchema(d.rows, d.extras), null, 2) });
   };
   const toForm = () => {
     const p = parseJsonText(d.schemaText);
-    if (!p.ok) return setFormProblem(`Fix the JSON first (${p.message}).`);
+    if (!p.ok) return setFormProblem(t('editor.fixJsonFirst', { message: p.message }));
     const why = formLimitation(p.value);
-    if (why) return setFormProblem(`The form cannot show this schema: ${why}. Keep editing it as JSON.`);
+    if (why) return setFormProblem(t('editor.formCannot', { why }));
     setFormProblem(undefined);
     const value = p.value as Record<string, unknown>;
     update({ schemaMode: 'form', rows: schemaToRows(value), extras: schemaExtras(value) });
@@ -434,10 +495,10 @@ function SchemaEditor({ d, update, setD, error, rowError }: { d: ToolDraft; upda
   return (
     <div className="panel">
       <div className="panel-head">
-        <h2 id="schema-heading">Input schema</h2>
-        <div className="segmented" role="group" aria-labelledby="schema-heading">
+        <h2 id={headingId}>{t('editor.inputSchema')}</h2>
+        <div className="segmented" role="group" aria-labelledby={headingId}>
           <button type="button" aria-pressed={d.schemaMode === 'form'} onClick={toForm}>
-            Form
+            {t('editor.schemaForm')}
           </button>
           <button type="button" aria-pressed={d.schemaMode === 'json'} onClick={toJson}>
             JSON
@@ -446,36 +507,36 @@ function SchemaEditor({ d, update, setD, error, rowError }: { d: ToolDraft; upda
       </div>
       {formProblem && <p className="field-error" role="alert">{formProblem}</p>}
       {d.schemaMode === 'json' ? (
-        <TextArea label="Input schema (JSON Schema)" className="code" rows={12} value={d.schemaText} onChange={(e) => update({ schemaText: e.target.value })} error={error} hint="An object schema (2020-12, or draft-07 with $schema). Checked as you type." />
+        <TextArea label={t('editor.schemaJson')} className="code" rows={12} value={d.schemaText} onChange={(e) => update({ schemaText: e.target.value })} error={error} hint={t('editor.schemaJsonHint')} />
       ) : (
         <>
           {error && <p className="field-error" role="alert">{error}</p>}
-          {d.rows.length === 0 && <p className="muted small">No argument. Add the ones the agent must or may pass.</p>}
+          {d.rows.length === 0 && <p className="muted small">{t('editor.noArgument')}</p>}
           {d.rows.map((r, i) => (
             <fieldset key={r.id} className="arg-row">
-              <legend>Argument {i + 1}</legend>
-              <TextField label="Name" value={r.name} onChange={(e) => setRow(r.id, { name: e.target.value })} error={rowError(r.id)} />
-              <SelectField label="Type" value={r.type} onChange={(e) => setRow(r.id, { type: e.target.value as ArgRow['type'] })}>
-                {ARG_TYPES.map((t) => <option key={t} value={t}>{t}</option>)}
+              <legend>{t('editor.argumentN', { n: i + 1 })}</legend>
+              <TextField label={t('editor.argName')} value={r.name} onChange={(e) => setRow(r.id, { name: e.target.value })} error={rowError(r.id)} />
+              <SelectField label={t('editor.argType')} value={r.type} onChange={(e) => setRow(r.id, { type: e.target.value as ArgRow['type'] })}>
+                {ARG_TYPES.map((x) => <option key={x} value={x}>{x}</option>)}
               </SelectField>
               {r.type === 'array' && (
-                <SelectField label="Items" value={r.itemType} onChange={(e) => setRow(r.id, { itemType: e.target.value as ArgRow['itemType'] })}>
-                  {['string', 'number', 'integer', 'boolean'].map((t) => <option key={t} value={t}>{t}</option>)}
+                <SelectField label={t('editor.argItems')} value={r.itemType} onChange={(e) => setRow(r.id, { itemType: e.target.value as ArgRow['itemType'] })}>
+                  {['string', 'number', 'integer', 'boolean'].map((x) => <option key={x} value={x}>{x}</option>)}
                 </SelectField>
               )}
-              <TextField className="wide-input" label="Description" value={r.description} onChange={(e) => setRow(r.id, { description: e.target.value })} />
+              <TextField className="wide-input" label={t('editor.argDescription')} value={r.description} onChange={(e) => setRow(r.id, { description: e.target.value })} />
               {(r.type === 'string' || r.type === 'number' || r.type === 'integer') && (
-                <TextField label="Allowed values" value={r.enumText} onChange={(e) => setRow(r.id, { enumText: e.target.value })} placeholder="a, b, c" />
+                <TextField label={t('editor.argEnum')} value={r.enumText} onChange={(e) => setRow(r.id, { enumText: e.target.value })} placeholder="a, b, c" />
               )}
-              <TextField label="Default" value={r.defaultText} onChange={(e) => setRow(r.id, { defaultText: e.target.value })} />
-              <Check label="Required" checked={r.required} onChange={(e) => setRow(r.id, { required: e.target.checked })} />
-              <button type="button" className="icon" aria-label={`Remove argument ${r.name || i + 1}`} onClick={() => update({ rows: d.rows.filter((x) => x.id !== r.id) })}>
+              <TextField label={t('editor.argDefault')} value={r.defaultText} onChange={(e) => setRow(r.id, { defaultText: e.target.value })} />
+              <Check label={t('editor.argRequired')} checked={r.required} onChange={(e) => setRow(r.id, { required: e.target.checked })} />
+              <button type="button" className="icon" aria-label={t('editor.removeArgument', { name: r.name || i + 1 })} onClick={() => update({ rows: d.rows.filter((x) => x.id !== r.id) })}>
                 ×
               </button>
             </fieldset>
           ))}
           <button type="button" onClick={() => update({ rows: [...d.rows, newArg()] })}>
-            Add argument
+            {t('editor.addArgument')}
           </button>
         </>
       )}

@@ -104,7 +104,7 @@ export function registerMcpRoutes(app: FastifyInstance, svc: RegistryServices): 
   app.post('/v3/admin/ai/mcp', V3, async (req) => {
     const { p, ns } = scope(req, 'editor');
     const { server, spec } = fromNacos(payload(p, ns));
-    const created = await svc.mcp.create(ns, serverInput(server), spec, true);
+    const created = await svc.mcp.create(ns, serverInput(server), spec, true, { actor: req.principal.username });
     return envelope(created.server.id);
   });
 
@@ -119,7 +119,7 @@ export function registerMcpRoutes(app: FastifyInstance, svc: RegistryServices): 
       throw invalid('serverSpecification.name', `an MCP server cannot be renamed ('${existing.name}' to '${server.name}')`);
     }
     const { name: _name, ...fields } = serverInput(server);
-    await svc.mcp.saveVersion(ns, { id: existing.id }, latest ? fields : {}, spec, latest);
+    await svc.mcp.saveVersion(ns, { id: existing.id }, latest ? fields : {}, spec, latest, { actor: req.principal.username });
     return envelope('ok');
   });
 

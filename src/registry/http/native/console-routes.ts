@@ -135,6 +135,20 @@ export class GatewayDirectory {
     };
   }
 
+  /** The port the first in-process gateway listens on (`mcpgate serve`), if any. */
+  localPort(): number | undefined {
+    for (const g of this.local.values()) {
+      try {
+        const address = g.status().address;
+        const port = address ? Number(new URL(address).port) : NaN;
+        if (Number.isInteger(port) && port > 0) return port;
+      } catch {
+        // a gateway that cannot say where it listens is skipped
+      }
+    }
+    return undefined;
+  }
+
   /** Every gateway known, in-process first. */
   list(registryRevision: number): GatewayView[] {
     const t = this.now();
@@ -424,6 +438,68 @@ function errorBody(err: unknown): { code: string; message: string; field?: strin
   return { code: 'VALIDATION_FAILED', message: (err as Error).message };
 }
 
+/** How many problems one `validate` with `all` reports at most. */
+const MAX_PROBLEMS = 25;
+
+/**
+ * Make the part of a tool a problem is about harmless, so that checking again finds the next
+ * problem; false when the field names nothing that can be set aside.
+ */
+function setAside(tool: Tool, rest: string, n: number): boolean {
+  const t = tool.template;
+  const request = t?.request ?? undefined;
+  const header = /^requestTemplate\.headers\[(\d+)\]/.exec(rest);
+  if (rest === 'name') tool.name = `set_aside_${n}`;
+  else if (rest === 'description' || rest === 'title' || rest === 'annotations' || rest === 'enabled') {
+    if (rest === 'description') tool.description = '';
+    else if (rest === 'enabled') tool.enabled = true;
+    else delete tool[rest];
+  } else if (rest.startsWith('inputSchema')) {
+    const props = tool.inputSchema && typeof tool.inputSchema.properties === 'object' && tool.inputSchema.properties !== null ? Object.keys(tool.inputSchema.properties) : [];
+    tool.inputSchema = { type: 'object', properties: Object.fromEntries(props.map((n) => [n, {}])) };
+  } else if (rest.startsWith('outputSchema')) delete tool.outputSchema;
+  else if (!t) return false;
+  else if (rest === 'requestTemplate.url' && request) request.url = '/';
+  else if (rest === 'requestTemplate.method' && request) request.method = 'GET';
+  else if (rest === 'requestTemplate.body' && request) delete request.body;
+  else if (header && request && request.headers[Number(header[1])]) request.headers[Number(header[1])] = { key: `x-set-aside-${header[1]}`, value: '' };
+  else if (rest.startsWith('requestTemplate.security') && request) delete request.security;
+  else if (rest === 'requestTemplate' && request) Object.assign(request, { argsToUrlParam: false, argsToJsonBody: false, argsToFormBody: false });
+  else if (rest === 'responseTemplate.body') t.response = { ...t.response, body: '' };
+  else if (rest === 'responseTemplate.prependBody') delete t.response.prependBody;
+  else if (rest === 'responseTemplate.appendBody') delete t.response.appendBody;
+  else if (rest === 'responseTemplate') t.response = {};
+  else if (rest === 'errorResponseTemplate') delete t.errorResponseTemplate;
+  else if (rest.startsWith('argsPosition.')) delete t.argsPosition[rest.slice('argsPosition.'.length)];
+  else if (rest === 'timeoutMs') delete t.timeoutMs;
+  else return false;
+  return true;
+}
+
+/**
+ * Every problem of a spec's tools, not only the first: each found problem's part is set aside
+ * (on a copy) and the spec checked again, up to `MAX_PROBLEMS`. Problems outside the tools end
+ * the search.
+ */
+export function specProblems(spec: McpServerSpec): { code: string; message: string; field?: string }[] {
+  const copy = structuredClone(spec);
+  const problems: { code: string; message: string; field?: string }[] = [];
+  while (problems.length < MAX_PROBLEMS) {
+    try {
+      checkSpec(copy);
+      break;
+    } catch (err) {
+      const body = errorBody(err);
+      if (!(err instanceof AppError || err instanceof TemplateError)) throw err;
+      problems.push(body);
+      const m = body.field ? /^tools\[(\d+)\](?:\([^)]*\))?\.?(.*)$/.exec(body.field) : null;
+      const tool = m ? copy.tools[Number(m[1])] : undefined;
+      if (!m || !tool || !setAside(tool, m[2] ?? '', problems.length)) break;
+    }
+  }
+  return problems;
+}
+
 /** The argument an ArgsValidator message names (`missing required argument 'city'`). */
 function argumentField(problem: string): string {
   const m = /'([^']+)'/.exec(problem);
@@ -436,6 +512,10 @@ function argumentField(problem: string): string {
 export interface ConsoleOptions {
   /** Directory of the built single-page app (default: `src/console/dist` of the package). */
   consoleDir?: string;
+  /** The gateway's origin as agents reach it (`MCPGATE_PUBLIC_GATEWAY_URL`), for agent URLs and client configurations. */
+  publicGatewayUrl?: string;
+  /** The gateway's port, for the console to build the agent URL from its own host when `publicGatewayUrl` is unset. */
+  gatewayPort?: number;
 }
 
 /** The package's built console: `<package root>/src/console/dist` (from src/ under tsx and from dist/ when compiled). */
@@ -462,7 +542,9 @@ const trySchema = {
 } as const;
 
 /** The console's additional API routes (under /api/v1). */
-function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispatcher; open: () => Dispatcher; argumentHosts: () => ArgumentHostGuard }): FastifyPluginAsync {
+function consoleApiRoutes(
+  svc: RegistryServices, agents: { guarded: () => Dispatcher; open: () => Dispatcher; argumentHosts: () => ArgumentHostGuard }, opts: ConsoleOptions,
+): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     app.addHook('onRoute', (route) => {
       route.config = { family: 'native', ...(route.config ?? {}) } as typeof route.config;
@@ -559,12 +641,18 @@ function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispat
     app.post('/namespaces/:ns/mcp-servers/validate', {
       schema: {
         ...tag, summary: 'Check a spec as saving a version would (schemas, templates), without saving; answers the tools/list entries',
-        params: S.nsParams, body: { type: 'object', additionalProperties: false, required: ['spec'], properties: { spec: S.spec } },
+        params: S.nsParams, body: { type: 'object', additionalProperties: false, required: ['spec'], properties: { spec: S.spec, all: { type: 'boolean' } } },
       },
     }, async (req) => {
       const { ns } = req.params as Params;
       authorize(req.principal, ns!, 'viewer');
-      const spec = normalizeSpec((req.body as { spec: McpServerSpec }).spec, 'draft');
+      const b = req.body as { spec: McpServerSpec; all?: boolean };
+      const spec = normalizeSpec(b.spec, 'draft');
+      // With `all`, every problem at once (200, valid: false) instead of the first one as an error.
+      if (b.all) {
+        const problems = specProblems(spec);
+        if (problems.length > 0) return { valid: false, problems };
+      }
       checkSpec(spec);
       return { valid: true, tools: spec.tools.filter((t) => t.enabled).map(toolListEntry) };
     });
@@ -596,6 +684,10 @@ function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispat
       return { server: shownServer, spec: shownSpec, tools: spec.tools.map((t) => ({ ...toolListEntry(t), enabled: t.enabled, request: t.template?.request ? { method: t.template.request.method, url: t.template.request.url } : null })), valid: problem === null, error: problem, exists };
     });
 
+    app.get('/console/settings', { schema: { ...tag, summary: "Where agents reach the gateway, for the console's agent URLs and client configurations" } }, async () => ({
+      publicGatewayUrl: opts.publicGatewayUrl ?? null, gatewayPort: gatewayDirectory(svc).localPort() ?? (opts.gatewayPort || 8080),
+    }));
+
     app.get('/gateways', { schema: { ...tag, summary: 'The gateways following this registry node: snapshot revision, sessions, streams (a role on *)' } }, async (req) => {
       requireGlobalRole(req.principal, 'listing gateways');
       const registryRevision = svc.feed.revision;
@@ -612,15 +704,22 @@ function consoleApiRoutes(svc: RegistryServices, agents: { guarded: () => Dispat
             sessions: { type: 'integer', minimum: 0 }, streams: { type: 'integer', minimum: 0 },
             address: { type: 'string', maxLength: 500 }, source: { type: 'string', maxLength: 500 }, version: { type: 'string', maxLength: 64 },
             startedAt: { type: 'integer', minimum: 0 },
+            consumers: {
+              type: 'array', maxItems: 10000,
+              items: { type: 'object', additionalProperties: false, required: ['id', 'at'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 }, at: { type: 'integer', minimum: 0 } } },
+            },
           },
         },
       },
     }, async (req) => {
       requireGlobalRole(req.principal, 'a gateway heartbeat');
-      const b = req.body as GatewayStatus & { id: string };
+      const b = req.body as GatewayStatus & { id: string; consumers?: { id: string; at: number }[] };
       if (!GATEWAY_ID.test(b.id)) throw invalid('id', 'must be 1-200 characters of letters, digits and _ . : @ / -');
-      const { id, ...status } = b;
+      const { id, consumers, ...status } = b;
       gatewayDirectory(svc).heartbeat(id, status, req.ip);
+      // When the gateway let consumer keys in (the console's "last used"); a time in the future counts as now.
+      const now = Date.now();
+      if (consumers && consumers.length > 0) await svc.store.touchConsumers(consumers.map((c) => ({ id: c.id, at: Math.min(c.at, now) })));
       return { registryRevision: svc.feed.revision };
     });
   };
@@ -797,7 +896,7 @@ export async function registerConsole(app: FastifyInstance, svc: RegistryService
     reply.raw.once('close', closed);
   });
 
-  await app.register(consoleApiRoutes(svc, agents), { prefix: '/api/v1' });
+  await app.register(consoleApiRoutes(svc, agents, opts), { prefix: '/api/v1' });
   const serve = (req: FastifyRequest, reply: FastifyReply) => sendConsoleFile(req, reply, dir);
   app.get('/', { config: { auth: 'public' } }, serve);
   app.get('/*', { config: { auth: 'public' } }, serve);

@@ -3,12 +3,15 @@ import { AppError, invalid } from '../../../lib/errors.js';
 import type { AuditFilter } from '../../domain/audit.js';
 import { AUDIT_PAGE_MAX } from '../../domain/audit.js';
 import { authorize, canReadSecrets, canSee, requireGlobalAdmin } from '../../domain/auth.js';
-import type { McpServerInput } from '../../domain/mcp.js';
+import type { Principal } from '../../domain/auth.js';
+import type { McpServerInput, PublishBy } from '../../domain/mcp.js';
+import { rollbackTarget } from '../../domain/mcp.js';
 import type { Endpoint, HealthCheck, McpServer, McpServerSpec, McpServerVersion, SecretDeclaration } from '../../domain/model.js';
 import { DEFAULT_CLUSTER, DEFAULT_GROUP } from '../../domain/model.js';
 import { parseImport } from '../../domain/convert/import.js';
 import type { RegistryServices } from '../../registry.js';
-import type { Principal } from '../../domain/auth.js';
+import { MCP_SERVER_SORTS } from '../../store/store.js';
+import type { McpServerSort } from '../../store/store.js';
 import { ifMatchOf } from '../preconditions.js';
 import { serverFor, snapshotFor, specFor, versionFor } from '../redaction.js';
 import * as S from './schemas.js';
@@ -37,6 +40,12 @@ function serverInput(b: Body): Partial<McpServerInput> {
     frontProtocol: b.frontProtocol as McpServerInput['frontProtocol'], endpoint: b.endpoint as Endpoint | undefined,
     enabled: b.enabled as boolean | undefined, passthrough: b.passthrough as McpServerInput['passthrough'],
   };
+}
+
+/** Who publishes, from the request: the caller, and the note of the body (if any). */
+function publishBy(req: FastifyRequest): PublishBy {
+  const note = (req.body as { note?: unknown } | null | undefined)?.note;
+  return { actor: req.principal.username, ...(typeof note === 'string' && note.trim() !== '' ? { note: note.trim() } : {}) };
 }
 
 /** The native JSON API under /api/v1: namespaces, services, instances, MCP servers and versions, users, tokens, watch. */
@@ -86,11 +95,15 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
 
     // ---- services and instances ----
     app.get('/namespaces/:ns/services', {
-      schema: { ...tag('services'), params: S.nsParams, querystring: { type: 'object', properties: { group: { type: 'string' }, search: { type: 'string' }, ...S.paging } } },
+      schema: {
+        ...tag('services'), params: S.nsParams,
+        querystring: { type: 'object', properties: { group: { type: 'string' }, search: { type: 'string' }, sort: { type: 'string', enum: ['name', '-name'], default: 'name' }, ...S.paging } },
+      },
     }, async (req) => {
       const { ns } = req.params as Params;
       authorize(req.principal, ns!, 'viewer');
-      const q = req.query as { group?: string; search?: string; pageNo: number; pageSize: number };
+      const { sort, ...query } = req.query as { group?: string; search?: string; sort: 'name' | '-name'; pageNo: number; pageSize: number };
+      const q = { ...query, desc: sort === '-name' };
       const page = await svc.naming.listServices(ns!, q);
       const instances = await svc.store.listInstances({ namespace: ns! });
       return {
@@ -112,7 +125,17 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       authorize(req.principal, ns!, 'viewer');
       const service = await svc.naming.getService(ns!, group!, name!);
       const { instances } = await svc.naming.listInstances(ns!, group!, name!);
-      return { ...service, instances };
+      // The MCP servers whose endpoint is this service (what a change to it affects).
+      const usedBy: { name: string; enabled: boolean; publishedVersion: string | null }[] = [];
+      for (let pageNo = 1; ; pageNo++) {
+        const page = await svc.store.listMcpServers(ns!, { pageNo, pageSize: 1000 });
+        for (const m of page.items) {
+          const e = m.endpoint;
+          if (e.type === 'service' && e.namespace === ns && e.group === group && e.service === name) usedBy.push({ name: m.name, enabled: m.enabled, publishedVersion: m.publishedVersion });
+        }
+        if (pageNo * 1000 >= page.total) break;
+      }
+      return { ...service, instances, usedBy };
     });
     app.put('/namespaces/:ns/services/:group/:name', { schema: { ...tag('services'), params: S.serviceParams, body: S.servicePatch } }, async (req) => {
       const { ns, group, name } = req.params as Params;
@@ -165,23 +188,49 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
     // ---- MCP servers and versions ----
     // Every answer holding a server or a spec goes through serverFor / specFor / versionFor: secrets only for those who may read them.
     const serverView = async (p: Principal, server: McpServer) => {
-      const versions = await svc.store.listVersions(server.id);
+      const [versions, history] = await Promise.all([svc.store.listVersions(server.id), svc.store.listPublishHistory(server.id)]);
       const published = versions.find((v) => v.version === server.publishedVersion);
-      return { ...serverFor(p, server), versions: versions.map(versionSummary), ...(published ? { spec: specFor(p, server.namespace, published.spec) } : {}) };
+      return {
+        ...serverFor(p, server), versions: versions.map(versionSummary), ...(published ? { spec: specFor(p, server.namespace, published.spec) } : {}),
+        rollbackTarget: rollbackTarget(history, versions, server.publishedVersion) ?? null,
+      };
     };
     app.get('/namespaces/:ns/mcp-servers', {
-      schema: { ...tag('mcp-servers'), params: S.nsParams, querystring: { type: 'object', properties: { search: { type: 'string' }, protocol: { type: 'string' }, enabled: { type: 'boolean' }, ...S.paging } } },
+      schema: {
+        ...tag('mcp-servers'), params: S.nsParams,
+        querystring: {
+          type: 'object',
+          properties: { search: { type: 'string' }, protocol: { type: 'string' }, enabled: { type: 'boolean' }, sort: { type: 'string', enum: [...MCP_SERVER_SORTS], default: 'name' }, ...S.paging },
+        },
+      },
     }, async (req) => {
       const { ns } = req.params as Params;
       authorize(req.principal, ns!, 'viewer');
-      const page = await svc.mcp.list(ns!, req.query as { pageNo: number; pageSize: number });
-      return { ...page, items: page.items.map((s) => serverFor(req.principal, s)) };
+      const page = await svc.mcp.list(ns!, req.query as { sort: McpServerSort; pageNo: number; pageSize: number });
+      // What the console's list shows beside each server: a pending draft, the tools served, the backend's health.
+      const instances = page.items.some((m) => m.endpoint.type === 'service') ? await svc.store.listInstances({ namespace: ns! }) : [];
+      const items = await Promise.all(page.items.map(async (m) => {
+        const versions = await svc.store.listVersions(m.id);
+        const drafts = versions.filter((v) => v.status === 'draft');
+        const shown = versions.find((v) => v.version === m.publishedVersion) ?? versions[versions.length - 1];
+        const e = m.endpoint;
+        let health: { healthy: number; total: number } | null = null;
+        if (e.type === 'service') {
+          const mine = instances.filter((i) => i.group === e.group && i.serviceName === e.service);
+          health = { healthy: mine.filter((i) => i.healthy && i.enabled).length, total: mine.length };
+        }
+        return {
+          ...serverFor(req.principal, m), draftVersion: (drafts.find((v) => v.version === m.latestVersion) ?? drafts[drafts.length - 1])?.version ?? null,
+          toolCount: shown?.spec.tools.length ?? 0, health,
+        };
+      }));
+      return { ...page, items };
     });
     app.post('/namespaces/:ns/mcp-servers', { schema: { ...tag('mcp-servers'), summary: 'Create an MCP server with its first version', params: S.nsParams, body: S.serverBody } }, async (req, reply) => {
       const { ns } = req.params as Params;
       authorize(req.principal, ns!, 'editor');
       const b = req.body as Body;
-      const { server } = await svc.mcp.create(ns!, { name: b.name as string, ...serverInput(b) }, specFrom(b, '1.0.0'), b.publish as boolean);
+      const { server } = await svc.mcp.create(ns!, { name: b.name as string, ...serverInput(b) }, specFrom(b, '1.0.0'), b.publish as boolean, publishBy(req));
       return reply.status(201).send(await serverView(req.principal, server));
     });
     app.post('/namespaces/:ns/mcp-servers/import', {
@@ -195,8 +244,8 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const fullSpec = { ...spec, version: b.version ?? spec.version };
       const existing = await svc.store.getMcpServer(ns!, { name });
       const result = existing
-        ? await svc.mcp.saveVersion(ns!, { name }, {}, fullSpec, b.publish)
-        : await svc.mcp.create(ns!, { ...input, name }, fullSpec, b.publish);
+        ? await svc.mcp.saveVersion(ns!, { name }, {}, fullSpec, b.publish, publishBy(req))
+        : await svc.mcp.create(ns!, { ...input, name }, fullSpec, b.publish, publishBy(req));
       return reply.status(existing ? 200 : 201).send(await serverView(req.principal, result.server));
     });
     app.get('/namespaces/:ns/mcp-servers/:name', { schema: { ...tag('mcp-servers'), params: S.serverParams } }, async (req) => {
@@ -241,7 +290,7 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const b = req.body as Body;
       const spec = specFrom(b, version!);
       if (spec.version !== version) throw invalid('spec.version', `must match the version in the path ('${version}')`);
-      const r = await svc.mcp.saveVersion(ns!, { name: name! }, serverInput((b.server as Body | undefined) ?? {}), spec, b.publish as boolean, { ifMatch });
+      const r = await svc.mcp.saveVersion(ns!, { name: name! }, serverInput((b.server as Body | undefined) ?? {}), spec, b.publish as boolean, publishBy(req), { ifMatch });
       return reply.header('etag', r.version.etag).send(versionFor(req.principal, ns!, r.version));
     });
     app.delete('/namespaces/:ns/mcp-servers/:name/versions/:version', { schema: { ...tag('versions'), summary: 'Delete a version; with If-Match, only that entity-tag of it (else 412)', params: S.versionParams } }, async (req, reply) => {
@@ -250,19 +299,37 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       await svc.mcp.deleteVersion(ns!, { name: name! }, version!, { ifMatch: ifMatchOf(req) });
       return reply.status(204).send();
     });
+    const note = { type: 'string', maxLength: 1000 } as const;
     app.post('/namespaces/:ns/mcp-servers/:name/versions/:version/publish', {
-      schema: { ...tag('versions'), summary: 'Publish a version; with If-Match, only that entity-tag of it (else 412)', params: S.versionParams },
+      schema: {
+        ...tag('versions'), summary: 'Publish a version (with an optional note for the publish history); with If-Match, only that entity-tag of it (else 412)',
+        params: S.versionParams, body: { type: ['object', 'null'], additionalProperties: false, properties: { note } },
+      },
     }, async (req) => {
       const { ns, name, version } = req.params as Params;
       authorize(req.principal, ns!, 'editor');
-      return serverView(req.principal, (await svc.mcp.publish(ns!, { name: name! }, version!, { ifMatch: ifMatchOf(req) })).server);
+      return serverView(req.principal, (await svc.mcp.publish(ns!, { name: name! }, version!, publishBy(req), { ifMatch: ifMatchOf(req) })).server);
     });
     app.post('/namespaces/:ns/mcp-servers/:name/rollback', {
-      schema: { ...tag('versions'), summary: 'Republish an earlier version (default: the one published before)', params: S.serverParams, body: { type: ['object', 'null'], properties: { version: { type: 'string' } } } },
+      schema: {
+        ...tag('versions'), summary: 'Republish an earlier version: the one named, else the one served before the current one (never forward)',
+        params: S.serverParams, body: { type: ['object', 'null'], additionalProperties: false, properties: { version: { type: 'string' }, note } },
+      },
     }, async (req) => {
       const { ns, name } = req.params as Params;
       authorize(req.principal, ns!, 'editor');
-      return serverView(req.principal, (await svc.mcp.rollback(ns!, { name: name! }, (req.body as { version?: string } | undefined)?.version)).server);
+      return serverView(req.principal, (await svc.mcp.rollback(ns!, { name: name! }, (req.body as { version?: string } | undefined)?.version, publishBy(req))).server);
+    });
+    app.get('/namespaces/:ns/mcp-servers/:name/history', {
+      schema: { ...tag('versions'), summary: 'The publish history (newest first: who published which version, when, from which, why) and the rollback target', params: S.serverParams },
+    }, async (req) => {
+      const { ns, name } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      const h = await svc.mcp.history(ns!, { name: name! });
+      return {
+        publishedVersion: h.server.publishedVersion, rollbackTarget: h.rollbackTarget,
+        items: h.events.reverse().map(({ serverId: _s, ...e }) => e),
+      };
     });
     app.get('/namespaces/:ns/mcp-servers/:name/diff', {
       schema: { ...tag('versions'), params: S.serverParams, querystring: { type: 'object', required: ['from', 'to'], properties: { from: { type: 'string' }, to: { type: 'string' } } } },
