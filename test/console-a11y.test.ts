@@ -75,7 +75,7 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
   await api('PUT', '/namespaces/team-a/mcp-servers/weather/versions/1.0.1', { spec: spec('1.0.1', 'Current weather for a city: temperature and unit.') });
   await api('POST', '/namespaces/team-a/mcp-servers/weather/versions/1.0.1/publish', { note: 'unit added' });
   await api('PUT', '/namespaces/team-a/mcp-servers/weather/versions/1.0.2', { spec: spec('1.0.2', 'Weather now for a city: temperature, unit and wind.') });
-  await api('POST', '/namespaces/team-a/consumers', { name: 'cursor-team-a', allow: ['weather/get_weather'] });
+  await api('POST', '/namespaces/team-a/consumers', { name: 'cursor-team-a', allow: [{ server: 'weather', tools: ['get_weather'] }] });
   await api('POST', '/users', { username: 'alice', password: 'alice-password-1', roles: [{ namespace: 'team-a', role: 'editor' }] });
   await api('POST', '/tokens', { name: 'ci-deploy' });
   await api('POST', '/gateways/heartbeat', { id: 'gw-eu-1', revision: 1, sessions: 12, streams: 3, address: 'http://10.0.3.7:8080', source: 'registry http://registry:8848' });

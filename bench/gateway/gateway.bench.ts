@@ -37,6 +37,11 @@ import type { LoadFigures, Shot } from './loaders.js';
 import { ensureNginx, nginxVersion, startNginx } from './nginx.js';
 import { groupSeconds, reapedChildrenSeconds, selfSeconds, withChildren } from './cpu.js';
 import { writeBenchSection } from '../support/docs.js';
+import type { Mcpgate } from '../support/mcpgate.js';
+import {
+  ACCEPT, ITEM_TOOL, MODERN, MODERN_META, REST_TEMPLATE, createBenchServer, modernCallRequest, registerBackend, startBenchBackend,
+  startMcpgate as startMcpgateProcess,
+} from '../support/mcpgate.js';
 
 // ------------------------------------------------------------------------------- Node
 
@@ -92,7 +97,6 @@ const TARGETS = { overSdk: 5, overNginx: 0.25, p99Ms: 20 } as const;
 const TOOLS = 1000;
 const SDK_PEER = 'MCP SDK 1.x server, hand-written (stateless, JSON)';
 const GATE_PEER = '**mcpgate**';
-const MODERN = '2026-07-28';
 const LEGACY = '2025-06-18';
 
 // ------------------------------------------------------------------------------- processes
@@ -152,9 +156,9 @@ function ensureTool(cmd: string, pkg: string): boolean {
 }
 
 async function startBackend(): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const child = own(await startProcess(process.execPath, ['--import', TSX, join(ROOT, 'bench/gateway/backend.ts'), String(port)], `http://127.0.0.1:${port}/item`));
-  return { child, port };
+  const b = await startBenchBackend();
+  own(b.child);
+  return b;
 }
 
 async function startSdkServer(backendPort: number): Promise<{ child: ChildProcess; url: string }> {
@@ -163,72 +167,16 @@ async function startSdkServer(backendPort: number): Promise<{ child: ChildProces
   return { child, url: `http://127.0.0.1:${port}/mcp` };
 }
 
-interface Mcpgate {
-  child: ChildProcess;
-  registry: string;
-  gateway: string;
-}
-
-let built = false;
-
-/** The compiled CLI, as `npm start` runs it (built once per benchmark run). */
-function compiledCli(): string {
-  if (!built) {
-    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('tsc -p tsconfig.build.json failed');
-    built = true;
-  }
-  return join(ROOT, 'dist/cli/main.js');
-}
-
 /** `mcpgate serve` in its own process, from the compiled build; with `profileDir`, under `--cpu-prof`. */
 async function startMcpgate(profileDir?: string): Promise<Mcpgate> {
-  const [registryPort, gatewayPort] = [await freePort(), await freePort()];
-  compiledCli();
-  const dataDir = mkdtempSync(join(work, 'mcpgate-data-'));
-  const node = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const child = own(await startProcess(process.execPath, [
-    ...node, join(ROOT, 'bin/mcpgate.js'), 'serve', '--host', '127.0.0.1',
-    '--registry-port', String(registryPort), '--gateway-port', String(gatewayPort), '--data-dir', dataDir, '--auth', 'false', '--log-level', 'warn',
-  ], `http://127.0.0.1:${gatewayPort}/healthz`));
-  const registry = `http://127.0.0.1:${registryPort}`;
-  for (let i = 0; !(await fetch(`${registry}/healthz`).then((r) => r.ok, () => false)); i++) {
-    if (i > 100) throw new Error('the registry did not answer');
-    await sleep(100);
-  }
-  return { child, registry, gateway: `http://127.0.0.1:${gatewayPort}` };
+  const m = await startMcpgateProcess(work, profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {});
+  own(m.child);
+  return m;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------------------- registry setup
-
-const REST_TEMPLATE = {
-  request: { url: '/item', method: 'GET', headers: [], argsToUrlParam: true, argsToJsonBody: false, argsToFormBody: false },
-  response: { body: '{{.}}' }, argsPosition: {},
-};
-
-/** Register the backend with the Nacos v1 form (the guide's curl command) once per registry. */
-async function registerBackend(m: Mcpgate, backendPort: number): Promise<void> {
-  const q = `namespaceId=public&serviceName=bench-backend&groupName=DEFAULT_GROUP&ip=127.0.0.1&port=${backendPort}&ephemeral=false`;
-  const r = await fetch(`${m.registry}/nacos/v1/ns/instance?${q}`, { method: 'POST' });
-  const text = await r.text();
-  if (text !== 'ok') throw new Error(`instance registration answered ${r.status} ${text}`);
-}
-
-/** Create an MCP server with the native API, published, its tools calling the backend service. */
-async function createServer(m: Mcpgate, name: string, tools: unknown[]): Promise<void> {
-  const r = await fetch(`${m.registry}/api/v1/namespaces/public/mcp-servers`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      name, protocol: 'http', endpoint: { type: 'service', namespace: 'public', group: 'DEFAULT_GROUP', service: 'bench-backend' },
-      spec: { version: '1.0.0', description: `benchmark server ${name}`, tools }, publish: true,
-    }),
-  });
-  if (r.status !== 201) throw new Error(`creating MCP server ${name} answered ${r.status} ${await r.text()}`);
-}
-
-const ITEM_TOOL = { name: 'get_item', description: 'Get the item', inputSchema: { type: 'object', properties: {} }, template: REST_TEMPLATE };
 
 function catalogTools(): unknown[] {
   return Array.from({ length: TOOLS }, (_, i) => ({
@@ -241,27 +189,16 @@ function catalogTools(): unknown[] {
 
 // ------------------------------------------------------------------------------- MCP requests
 
-const META = {
-  'io.modelcontextprotocol/protocolVersion': MODERN,
-  'io.modelcontextprotocol/clientCapabilities': {},
-  'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
-};
-const ACCEPT = 'application/json, text/event-stream';
-
 /** tools/call in the 2026-07-28 stateless form: `_meta` envelope and the three headers. */
 function modernCall(url: string, tool: string): Shot {
-  return {
-    url, method: 'POST',
-    headers: { 'content-type': 'application/json', accept: ACCEPT, 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': tool },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: {}, _meta: META } }),
-  };
+  return { url, method: 'POST', ...modernCallRequest(tool) };
 }
 
 /** tools/list in the 2026-07-28 form (a cursor for the next page). */
 function modernList(cursor?: string): { headers: Record<string, string>; body: string } {
   return {
     headers: { 'content-type': 'application/json', accept: ACCEPT, 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { ...(cursor !== undefined ? { cursor } : {}), _meta: META } }),
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { ...(cursor !== undefined ? { cursor } : {}), _meta: MODERN_META } }),
   };
 }
 
@@ -552,7 +489,7 @@ async function main(): Promise<void> {
   const sdk = await startSdkServer(backend.port);
   const gate = await startMcpgate();
   await registerBackend(gate, backend.port);
-  await createServer(gate, 'bench', [ITEM_TOOL]);
+  await createBenchServer(gate, 'bench', [ITEM_TOOL]);
   const mcpUrl = `${gate.gateway}/mcp/public/bench`;
 
   // Every peer answers correctly before it is loaded; the exact bodies become autocannon's expectation.
@@ -609,7 +546,7 @@ async function main(): Promise<void> {
   const sessionRow = pick(GATE_PEER, `tools/call ${LEGACY} in a session`);
 
   // tools/list with 1,000 tools, on the same mcpgate once the tools/call runs are done.
-  await createServer(gate, 'catalog', catalogTools());
+  await createBenchServer(gate, 'catalog', catalogTools());
   const list = await listToolsBench(gate.gateway);
 
   await stop(gate.child);
@@ -626,7 +563,7 @@ async function main(): Promise<void> {
     const profileDir = mkdtempSync(join(work, 'cpuprof-'));
     const g = await startMcpgate(profileDir);
     await registerBackend(g, backend.port);
-    await createServer(g, 'bench', [ITEM_TOOL]);
+    await createBenchServer(g, 'bench', [ITEM_TOOL]);
     const shot = modernCall(`${g.gateway}/mcp/public/bench`, 'get_item');
     const body = await checkMcp('mcpgate (profiled)', shot);
     log(`profiling mcpgate: warm-up ${warmup} s, then ${seconds} s with ${loader}`);
@@ -637,7 +574,7 @@ async function main(): Promise<void> {
       : await autocannonRun(shot, { connections, seconds, expectBody: body });
     const toUs = Number(process.hrtime.bigint() / 1000n);
     // Then tools/list of 500 tools (one page), 8 connections.
-    await createServer(g, 'catalog', catalogTools());
+    await createBenchServer(g, 'catalog', catalogTools());
     const { headers, body: listBody } = modernList();
     const listShot: Shot = { url: `${g.gateway}/mcp/public/catalog`, method: 'POST', headers, body: listBody };
     for (let i = 0; (await once(listShot)).status !== 200; i++) {

@@ -28,4 +28,12 @@ describe('JSON depth limit', () => {
     assert.throws(() => parseJsonText('{"a":', 'metadata'), (e: unknown) => e instanceof AppError && e.code === 'INVALID_JSON' && e.field === 'metadata');
     assert.deepEqual(parseJsonText('{"a":[1]}', 'x'), { a: [1] });
   });
+
+  it('bounds siblings by depth, not by count, and stops at the first level too deep of a malformed text', () => {
+    assert.equal(jsonDepthExceeded(`[${Array(10_000).fill('[[1]]').join(',')}]`, 3), -1);
+    assert.equal(jsonDepthExceeded('['.repeat(1_000_000), 64), 64);
+    const mixed = `${'[{"k":'.repeat(20)}0${'}]'.repeat(20)}`;
+    assert.equal(jsonDepthExceeded(mixed, 40), -1);
+    assert.ok(jsonDepthExceeded(mixed, 39) > 0);
+  });
 });

@@ -1,5 +1,6 @@
 /**
- * A nesting limit for JSON text, checked before `JSON.parse`: V8 parses a megabyte of `[[[…]]]`
+ * A nesting limit for JSON text, checked before `JSON.parse` (registry bodies and parameters, the
+ * gateway's MCP bodies): V8 parses a megabyte of `[[[…]]]`
  * in seconds, blocking every other request meanwhile, and what is built from it (schema checks,
  * copies) recurses. No real registry document nests deeper than a few dozen levels.
  *
@@ -23,6 +24,8 @@ const CLOSE_OBJECT = 0x7d;
  * parser that follows says what is wrong with it).
  */
 export function jsonDepthExceeded(text: string, max = MAX_JSON_DEPTH): number {
+  // A text shorter than the limit cannot nest deeper than it.
+  if (text.length <= max) return -1;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

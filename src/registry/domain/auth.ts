@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { SignJWT, jwtVerify } from 'jose';
 import { AppError, TooManyAttemptsError, invalid, missing } from '../../lib/errors.js';
@@ -41,6 +41,16 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** The key of the credential cache's password entries, new in every process. */
+const CACHE_KEY = randomBytes(32);
+
+let dummyHash: Promise<string> | undefined;
+/** A hash no password matches (a random one's), checked for unknown users. */
+function unknownUserHash(): Promise<string> {
+  dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+  return dummyHash;
+}
 
 /** Who is calling, with the roles that decide what they may do. */
 export interface Principal {
@@ -189,7 +199,8 @@ export class AuthService {
     let ok = false;
     try {
       user = await this.ctx.store.getUser(username);
-      ok = !!user && (await verifyPassword(password, user.passwordHash));
+      // An unknown user costs the same scrypt as a known one: the answer's timing does not tell which names exist.
+      ok = (await verifyPassword(password, user?.passwordHash ?? (await unknownUserHash()))) && user !== undefined;
     } catch (err) {
       this.throttle.cancel(username, client);
       throw err;
@@ -207,7 +218,8 @@ export class AuthService {
   async checkPassword(username: string, password: string, client: string): Promise<Principal> {
     const wait = this.throttle.retryAfterMs(username, client);
     if (wait > 0) throw throttled(wait);
-    const cacheKey = `pw:${username}:${sha256(password)}`;
+    // Keyed by an HMAC under a key of this process: the cache holds nothing a fast offline guess could test against.
+    const cacheKey = `pw:${username}:${createHmac('sha256', CACHE_KEY).update(password).digest('hex')}`;
     const hit = this.cached(cacheKey);
     if (hit) return hit;
     return this.remember(cacheKey, toPrincipal(await this.authenticate(username, password, client)));

@@ -1,0 +1,181 @@
+/**
+ * Soak: the gateway as `npm start` runs it (compiled `mcpgate serve`, default limits) under a
+ * long mixed load — normal agents calling a tool beside abusive clients (bench/soak/abusers.ts:
+ * abandoned streams, slow readers, oversized initializes, batches, abandoned calls, slowloris,
+ * deep JSON) — against the same normal load alone, measured in one run:
+ *
+ *   1. normal clients alone (`--baseline-seconds`, default 30);
+ *   2. normal clients beside the abusers (`--seconds`, default 300);
+ *   3. normal clients alone again (recovery).
+ *
+ * Normal clients: `--clients` (8) loops, each one 2026-07-28 stateless tools/call after another
+ * over a keep-alive pool, every answer checked. Reported: their calls/s, p50 and p99 per phase,
+ * the gateway's RSS (sampled every 250 ms) and peak (VmHWM), what the abusers sent and how they
+ * were answered. Targets (issue 10): under abuse, normal clients keep ≥ 80 % of their unloaded
+ * throughput, and the gateway's RSS stays under 400 MB. Rewrites the "## Soak" section of
+ * docs/benchmarks.md (the text after the generated block is kept).
+ *
+ *   npm run bench:soak -- [--seconds 300] [--baseline-seconds 30] [--clients 8] [--no-docs]
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { writeBenchSection } from '../support/docs.js';
+import { ITEM_TOOL, REST_TEMPLATE, createBenchServer, modernCallRequest, registerBackend, startBenchBackend, startMcpgate } from '../support/mcpgate.js';
+import { ROOT, TSX } from '../support/procs.js';
+
+const argv = process.argv.slice(2);
+const num = (name: string, fallback: number) => {
+  const i = argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(argv[i + 1]) : fallback;
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
+  return v;
+};
+const seconds = num('seconds', 300);
+const baselineSeconds = num('baseline-seconds', 30);
+const clients = num('clients', 8);
+const writeDocs = !argv.includes('--no-docs');
+const TARGETS = { keep: 0.8, rssMb: 400 } as const;
+
+const log = (s: string) => process.stderr.write(`[bench:soak] ${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const work = mkdtempSync(join(tmpdir(), 'mcpgate-bench-soak-'));
+const children = new Set<ChildProcess>();
+const own = (c: ChildProcess) => { children.add(c); return c; };
+const killAll = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); };
+process.once('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { killAll(); process.exit(130); });
+setTimeout(() => { log('watchdog: stopping'); killAll(); process.exit(3); }, (seconds + 2 * baselineSeconds + 300) * 1000).unref();
+
+/** Resident set size and its peak of a process, MB, from /proc. */
+function memory(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+/** Figures of the normal clients over one phase. */
+interface Phase {
+  name: string;
+  seconds: number;
+  calls: number;
+  failures: number;
+  rate: number;
+  p50: number;
+  p99: number;
+  rssMax: number;
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number);
+}
+
+/** Run the normal clients for `secs` seconds, sampling the gateway's RSS. */
+async function normalLoad(name: string, pool: Pool, path: string, pid: number, secs: number): Promise<Phase> {
+  const { headers, body } = modernCallRequest('get_item');
+  const latencies: number[] = [];
+  let failures = 0;
+  let rssMax = 0;
+  const sampler = setInterval(() => { rssMax = Math.max(rssMax, memory(pid).rss); }, 250);
+  const started = performance.now();
+  const end = started + secs * 1000;
+  const firstFailures: string[] = [];
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try {
+        const r = await pool.request({ path, method: 'POST', headers, body });
+        const text = await r.body.text();
+        if (r.statusCode !== 200 || !text.includes('"result"') || text.includes('"isError":true')) throw new Error(`${r.statusCode} ${text.slice(0, 200)}`);
+        latencies.push(performance.now() - t0);
+      } catch (err) {
+        failures++;
+        if (firstFailures.length < 3) firstFailures.push(String(err));
+      }
+    }
+  }));
+  clearInterval(sampler);
+  const elapsed = (performance.now() - started) / 1000;
+  for (const f of firstFailures) log(`${name}: a normal call failed: ${f}`);
+  const sorted = Float64Array.from(latencies).sort();
+  return { name, seconds: elapsed, calls: latencies.length, failures, rate: latencies.length / elapsed, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), rssMax };
+}
+
+async function main(): Promise<void> {
+  log(`${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const backend = await startBenchBackend();
+  own(backend.child);
+  const gate = await startMcpgate(work);
+  own(gate.child);
+  const pid = gate.child.pid as number;
+  await registerBackend(gate, backend.port);
+  await createBenchServer(gate, 'bench', [
+    ITEM_TOOL,
+    { name: 'get_big', description: 'A 256 KiB answer', inputSchema: { type: 'object', properties: {} }, template: { ...REST_TEMPLATE, request: { ...REST_TEMPLATE.request, url: '/big' }, response: {} } },
+    { name: 'slow', description: 'Answers after 5 s', inputSchema: { type: 'object', properties: {} }, template: { ...REST_TEMPLATE, request: { ...REST_TEMPLATE.request, url: '/slow' }, timeoutMs: 30_000 } },
+  ]);
+  const pool = new Pool(gate.gateway, { connections: clients, keepAliveTimeout: 60_000 });
+  const path = '/mcp/public/bench';
+  for (let i = 0; ; i++) { // the snapshot reaches the gateway within a second
+    const r = await pool.request({ path, method: 'POST', ...modernCallRequest('get_item') });
+    if (r.statusCode === 200 && (await r.body.text()).includes('"result"')) break;
+    if (i > 50) throw new Error('the tool never became callable');
+    await sleep(100);
+  }
+  log('warm-up');
+  await normalLoad('warm-up', pool, path, pid, 5);
+  log(`baseline: ${baselineSeconds} s of normal clients alone`);
+  const before = await normalLoad('alone', pool, path, pid, baselineSeconds);
+  log(`soak: ${seconds} s of normal clients beside the abusers`);
+  const abusers = own(spawn(process.execPath, ['--import', TSX, join(ROOT, 'bench/soak/abusers.ts'), gate.gateway, String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  let abuseOut = '';
+  abusers.stdout?.on('data', (d: Buffer) => { abuseOut += d.toString('utf8'); });
+  const abusersDone = new Promise<void>((r) => abusers.once('exit', () => r()));
+  await sleep(2000); // let the abusers open their connections first
+  const soak = await normalLoad('beside abusers', pool, path, pid, seconds - 2);
+  await abusersDone;
+  const counts = JSON.parse(abuseOut.trim().split('\n').pop() || '{}') as Record<string, Record<string, number>>;
+  log(`recovery: ${baselineSeconds} s of normal clients alone`);
+  await sleep(2000);
+  const after = await normalLoad('alone, after', pool, path, pid, baselineSeconds);
+  const peak = memory(pid).hwm;
+  await pool.close();
+  gate.child.kill('SIGTERM');
+  backend.child.kill('SIGTERM');
+
+  const keep = soak.rate / before.rate;
+  const rssMax = Math.max(before.rssMax, soak.rssMax, after.rssMax);
+  const ms = (x: number) => `${x.toFixed(2)} ms`;
+  const lines = [
+    `Run of ${new Date().toISOString().slice(0, 10)} on ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}: \`mcpgate serve\` (compiled, default limits), ${clients} normal clients (2026-07-28 stateless tools/call, keep-alive), abusers in a process of their own.`,
+    '',
+    '| phase | seconds | normal calls | calls/s | p50 | p99 | failed | gateway RSS max |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...[before, soak, after].map((p) => `| ${p.name} | ${p.seconds.toFixed(0)} | ${p.calls} | ${p.rate.toFixed(0)} | ${ms(p.p50)} | ${ms(p.p99)} | ${p.failures} | ${p.rssMax.toFixed(0)} MB |`),
+    '',
+    `**Normal clients beside the abusers kept ${(keep * 100).toFixed(0)} % of their throughput alone** (target ≥ ${TARGETS.keep * 100} %: ${keep >= TARGETS.keep ? 'met' : 'missed'}); ` +
+      `recovered to ${((after.rate / before.rate) * 100).toFixed(0)} % after. **Gateway RSS peaked at ${Math.max(peak, rssMax).toFixed(0)} MB** (VmHWM; target < ${TARGETS.rssMb} MB: ${Math.max(peak, rssMax) < TARGETS.rssMb ? 'met' : 'missed'}).`,
+    '',
+    'What the abusers sent, and how the gateway answered (HTTP status or outcome: count):',
+    '',
+    '| abuser | answers |',
+    '| --- | --- |',
+    ...Object.entries(counts).map(([kind, c]) => `| ${kind} | ${Object.entries(c).map(([k, v]) => `${k}: ${v}`).join('; ')} |`),
+  ];
+  const block = lines.join('\n');
+  process.stdout.write(`${block}\n`);
+  if (writeDocs) {
+    const file = writeBenchSection({ heading: 'Soak', name: 'soak', command: `npm run bench:soak -- --seconds ${seconds}`, block });
+    log(`wrote ${file}`);
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+
+main().then(() => process.exit(0), (err: unknown) => {
+  log(String(err instanceof Error ? err.stack : err));
+  killAll();
+  process.exit(1);
+});
