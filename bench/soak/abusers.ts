@@ -143,13 +143,13 @@ async function slowReaders(): Promise<void> {
       await sleep(500);
       continue;
     }
-    // 40 answers of 256 KiB each (10 MiB) posted to a stream nobody reads.
-    for (let i = 0; i < 40 && running() && !s.res.destroyed; i++) {
+    // 80 answers of 256 KiB each (20 MiB, more than the loopback socket buffers hold) posted to a stream nobody reads.
+    for (let i = 0; i < 80 && running() && !s.res.destroyed; i++) {
       const r = await exchange('POST', s.endpoint, JSON_HEADERS, callBody(i, 'get_big'));
       count(kind, `post ${r.outcome}`);
     }
-    const dropped = await Promise.race([new Promise<boolean>((r) => s.res.once('close', () => r(true))), sleep(35_000).then(() => false)]);
-    count(kind, dropped ? 'stream dropped by the gateway' : 'stream still open');
+    // Whether the gateway dropped it shows in its metrics (a paused client does not see the close).
+    await sleep(35_000);
     s.res.destroy();
   }
 }
@@ -231,15 +231,17 @@ async function deepJson(): Promise<void> {
   }
 }
 
+const KINDS: Record<string, [loops: number, run: () => Promise<void>]> = {
+  'abandoned-streams': [2, abandonedStreams], 'slow-readers': [2, slowReaders], 'oversized-inits': [1, oversizedInits], batches: [1, batches],
+  'abandoned-calls': [4, abandonedCalls], slowloris: [1, slowloris], 'deep-json': [1, deepJson],
+};
+/** ABUSE_KINDS=a,b runs only those kinds (to see what each costs). */
+const only = process.env.ABUSE_KINDS?.split(',').filter(Boolean);
 const loops: Promise<void>[] = [];
-const times = (n: number, f: () => Promise<void>) => { for (let i = 0; i < n; i++) loops.push(f().catch((err: unknown) => count('errors', String(err)))); };
-times(2, abandonedStreams);
-times(2, slowReaders);
-times(1, oversizedInits);
-times(1, batches);
-times(4, abandonedCalls);
-times(1, slowloris);
-times(1, deepJson);
+for (const [name, [n, run]] of Object.entries(KINDS)) {
+  if (only && !only.includes(name)) continue;
+  for (let i = 0; i < n; i++) loops.push(run().catch((err: unknown) => count('errors', String(err))));
+}
 await Promise.all(loops);
 process.stdout.write(`${JSON.stringify(counts)}\n`);
 process.exit(0);

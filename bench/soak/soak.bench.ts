@@ -26,6 +26,7 @@ import { Pool } from 'undici';
 import { writeBenchSection } from '../support/docs.js';
 import { ITEM_TOOL, REST_TEMPLATE, createBenchServer, modernCallRequest, registerBackend, startBenchBackend, startMcpgate } from '../support/mcpgate.js';
 import { ROOT, TSX } from '../support/procs.js';
+import { groupSeconds, selfSeconds } from '../gateway/cpu.js';
 
 const argv = process.argv.slice(2);
 const num = (name: string, fallback: number) => {
@@ -67,6 +68,15 @@ interface Phase {
   p50: number;
   p99: number;
   rssMax: number;
+  /** CPU use over the phase, % of one core: the gateway, the backend, the abusers, the normal clients. */
+  cpu: { gateway: number; backend: number; abusers: number; clients: number };
+}
+
+/** The processes whose CPU use is reported. */
+interface Pids {
+  gateway: number;
+  backend: number;
+  abusers?: number;
 }
 
 function quantile(sorted: Float64Array, q: number): number {
@@ -74,7 +84,9 @@ function quantile(sorted: Float64Array, q: number): number {
 }
 
 /** Run the normal clients for `secs` seconds, sampling the gateway's RSS. */
-async function normalLoad(name: string, pool: Pool, path: string, pid: number, secs: number): Promise<Phase> {
+async function normalLoad(name: string, pool: Pool, path: string, pids: Pids, secs: number): Promise<Phase> {
+  const pid = pids.gateway;
+  const cpu0 = { gateway: groupSeconds([pids.gateway]), backend: groupSeconds([pids.backend]), abusers: pids.abusers ? groupSeconds([pids.abusers]) : 0, clients: selfSeconds() };
   const { headers, body } = modernCallRequest('get_item');
   const latencies: number[] = [];
   let failures = 0;
@@ -101,7 +113,12 @@ async function normalLoad(name: string, pool: Pool, path: string, pid: number, s
   const elapsed = (performance.now() - started) / 1000;
   for (const f of firstFailures) log(`${name}: a normal call failed: ${f}`);
   const sorted = Float64Array.from(latencies).sort();
-  return { name, seconds: elapsed, calls: latencies.length, failures, rate: latencies.length / elapsed, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), rssMax };
+  const pct = (s: number) => (100 * s) / elapsed;
+  const cpu = {
+    gateway: pct(groupSeconds([pids.gateway]) - cpu0.gateway), backend: pct(groupSeconds([pids.backend]) - cpu0.backend),
+    abusers: pids.abusers ? pct(groupSeconds([pids.abusers]) - cpu0.abusers) : 0, clients: pct(selfSeconds() - cpu0.clients),
+  };
+  return { name, seconds: elapsed, calls: latencies.length, failures, rate: latencies.length / elapsed, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), rssMax, cpu };
 }
 
 async function main(): Promise<void> {
@@ -111,6 +128,7 @@ async function main(): Promise<void> {
   const gate = await startMcpgate(work);
   own(gate.child);
   const pid = gate.child.pid as number;
+  const pids: Pids = { gateway: pid, backend: backend.child.pid as number };
   await registerBackend(gate, backend.port);
   await createBenchServer(gate, 'bench', [
     ITEM_TOOL,
@@ -126,21 +144,21 @@ async function main(): Promise<void> {
     await sleep(100);
   }
   log('warm-up');
-  await normalLoad('warm-up', pool, path, pid, 5);
+  await normalLoad('warm-up', pool, path, pids, 5);
   log(`baseline: ${baselineSeconds} s of normal clients alone`);
-  const before = await normalLoad('alone', pool, path, pid, baselineSeconds);
+  const before = await normalLoad('alone', pool, path, pids, baselineSeconds);
   log(`soak: ${seconds} s of normal clients beside the abusers`);
   const abusers = own(spawn(process.execPath, ['--import', TSX, join(ROOT, 'bench/soak/abusers.ts'), gate.gateway, String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] }));
   let abuseOut = '';
   abusers.stdout?.on('data', (d: Buffer) => { abuseOut += d.toString('utf8'); });
   const abusersDone = new Promise<void>((r) => abusers.once('exit', () => r()));
   await sleep(2000); // let the abusers open their connections first
-  const soak = await normalLoad('beside abusers', pool, path, pid, seconds - 2);
+  const soak = await normalLoad('beside abusers', pool, path, { ...pids, abusers: abusers.pid as number }, seconds - 2);
   await abusersDone;
   const counts = JSON.parse(abuseOut.trim().split('\n').pop() || '{}') as Record<string, Record<string, number>>;
   log(`recovery: ${baselineSeconds} s of normal clients alone`);
   await sleep(2000);
-  const after = await normalLoad('alone, after', pool, path, pid, baselineSeconds);
+  const after = await normalLoad('alone, after', pool, path, pids, baselineSeconds);
   const peak = memory(pid).hwm;
   await pool.close();
   gate.child.kill('SIGTERM');
@@ -152,9 +170,9 @@ async function main(): Promise<void> {
   const lines = [
     `Run of ${new Date().toISOString().slice(0, 10)} on ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}: \`mcpgate serve\` (compiled, default limits), ${clients} normal clients (2026-07-28 stateless tools/call, keep-alive), abusers in a process of their own.`,
     '',
-    '| phase | seconds | normal calls | calls/s | p50 | p99 | failed | gateway RSS max |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...[before, soak, after].map((p) => `| ${p.name} | ${p.seconds.toFixed(0)} | ${p.calls} | ${p.rate.toFixed(0)} | ${ms(p.p50)} | ${ms(p.p99)} | ${p.failures} | ${p.rssMax.toFixed(0)} MB |`),
+    '| phase | seconds | normal calls | calls/s | p50 | p99 | failed | gateway RSS max | CPU: gateway / backend / abusers / normal clients |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...[before, soak, after].map((p) => `| ${p.name} | ${p.seconds.toFixed(0)} | ${p.calls} | ${p.rate.toFixed(0)} | ${ms(p.p50)} | ${ms(p.p99)} | ${p.failures} | ${p.rssMax.toFixed(0)} MB | ${[p.cpu.gateway, p.cpu.backend, p.cpu.abusers, p.cpu.clients].map((c) => `${c.toFixed(0)} %`).join(' / ')} |`),
     '',
     `**Normal clients beside the abusers kept ${(keep * 100).toFixed(0)} % of their throughput alone** (target ≥ ${TARGETS.keep * 100} %: ${keep >= TARGETS.keep ? 'met' : 'missed'}); ` +
       `recovered to ${((after.rate / before.rate) * 100).toFixed(0)} % after. **Gateway RSS peaked at ${Math.max(peak, rssMax).toFixed(0)} MB** (VmHWM; target < ${TARGETS.rssMb} MB: ${Math.max(peak, rssMax) < TARGETS.rssMb ? 'met' : 'missed'}).`,

@@ -12,23 +12,43 @@ export async function readJsonBody(req: IncomingMessage, limits: { bodyLimitByte
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(type)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type: Content-Type must be application/json');
   const limit = limits.bodyLimitBytes;
-  const tooLarge = () => new GatewayError('PAYLOAD_TOO_LARGE', `Payload Too Large: the body is over ${limit} bytes`);
+  // Answered with `Connection: close`: the rest of the body is not read (and discarded) first.
+  const tooLarge = () => new GatewayError('PAYLOAD_TOO_LARGE', `Payload Too Large: the body is over ${limit} bytes`, undefined, { connection: 'close' });
   if (Number(req.headers['content-length']) > limit) throw tooLarge();
   const body = await new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limit) return void chunks.push(chunk);
-      req.off('data', onData);
+      done();
       req.resume();
       reject(tooLarge());
     };
+    const onEnd = () => {
+      done();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    // A client that goes away mid-body: 'close' without 'end'. (The listeners go with 'end', so
+    // that a request's close makes no error object once its body was read.)
+    const onClose = () => {
+      done();
+      reject(new GatewayError('INVALID_REQUEST', 'Invalid Request: the client closed the request before its body ended'));
+    };
     req.on('data', onData);
-    req.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
-    req.once('error', reject);
-    // A client that goes away mid-body: 'close' without 'end' (after 'end' this settles nothing).
-    req.once('close', () => reject(new GatewayError('INVALID_REQUEST', 'Invalid Request: the client closed the request before its body ended')));
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
   });
   const text = body.toString('utf8');
   if (jsonDepthExceeded(text, limits.maxJsonDepth) >= 0) {
