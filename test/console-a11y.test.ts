@@ -7,11 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { AxeFinding, Lang } from './support/console.js';
-import { axeAudit, browserSkipReason, ensureConsoleBuilt, openBrowser, SHOTS, sidewaysOverflow, TEXTS } from './support/console.js';
+import type { AxeFinding, Lang } from './support/browser.js';
+import { axeAudit, browserSkipReason, ensureConsoleBuilt, openBrowser, screenshotDir, sidewaysOverflow, TEXTS } from './support/browser.js';
 import { http } from './support/http.js';
 import { startBackend, startStack } from './support/stack.js';
 
@@ -48,6 +49,7 @@ const skip = browserSkipReason();
 
 test('the console is accessible, in Chinese and English, on desktops and phones', { skip, timeout: 600_000 }, async (t) => {
   ensureConsoleBuilt();
+  const SHOTS = screenshotDir();
   mkdirSync(SHOTS, { recursive: true });
   const backend = await startBackend((r, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -101,9 +103,7 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
     for (const size of [{ width: 1280, height: 800, name: 'desktop' }, { width: 390, height: 844, name: 'phone' }]) {
       await t.test(`every page and dialog in ${lang} at ${size.width}×${size.height}`, async () => {
         const browser = await openBrowser({ width: size.width, height: size.height, locale: lang === 'en' ? 'en-US' : 'zh-CN' });
-        const page = browser.page;
-        const errors: string[] = [];
-        page.on('pageerror', (e) => errors.push(e.message));
+        const { page, pageErrors } = browser;
         const suffix = `${lang === 'en' ? '' : '-zh'}${size.name === 'phone' ? '-phone' : ''}`;
         const shot = async (name: string) => {
           await page.screenshot({ path: join(SHOTS, `console-${name}${suffix}.png`), style: '.notices { display: none !important; }' });
@@ -228,9 +228,10 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
 
           await go('/ns/team-a/no-such-page', T.notFound.title);
           await check('not-found');
-          assert.deepEqual(errors, [], 'no uncaught error in the page');
+          assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
         } catch (err) {
-          await page.screenshot({ path: `/tmp/dbg/fail-${lang}-${size.name}.png` }).catch(() => undefined);
+          const failed = join(tmpdir(), `mcpgate-console-a11y-failed-${lang}-${size.name}.png`);
+          if (await page.screenshot({ path: failed }).then(() => true, () => false)) t.diagnostic(`the page when it failed: ${failed}`);
           throw err;
         } finally {
           await browser.close();

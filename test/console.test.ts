@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Locator, Page } from 'playwright-core';
-import { browserSkipReason, ensureConsoleBuilt, openBrowser, TEXTS } from './support/console.js';
+import { browserSkipReason, ensureConsoleBuilt, openBrowser, TEXTS } from './support/browser.js';
 import { freePort, waitFor } from './support/gateway.js';
 import { http } from './support/http.js';
 import { startBackend, startStack } from './support/stack.js';
@@ -74,9 +74,7 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
   const token = login.body.accessToken;
   const api = <X = any>(method: string, p: string, body?: unknown) => http<X>(method, `${R}/api/v1${p}`, { token, body }); // eslint-disable-line @typescript-eslint/no-explicit-any
   const browser = await openBrowser();
-  const page = browser.page;
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const { page, pageErrors } = browser;
   const nav = (name: string) => page.getByRole('navigation', { name: T.nav.label }).getByRole('link', { name });
   const toast = (text: string | RegExp) => page.locator('.notice').filter({ hasText: text }).first().waitFor();
   const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name }).waitFor();
