@@ -8,7 +8,9 @@ export const en = {
   },
   errors: {
     forbidden: 'Not allowed', generic: 'Something went wrong', network: 'The registry did not answer', notFound: 'Not found',
-    refresh: 'Could not refresh', render: 'This page failed to render',
+    refresh: 'Could not refresh', render: 'This page failed to render', versionChanged: 'Changed by someone else: reload',
+    versionChangedMessage: 'Someone else changed this draft since it was loaded here, so nothing was changed. Reload it to see their changes, then make yours again.',
+    reload: 'Reload the draft',
   },
   json: { at: 'line {{line}}, column {{column}}: {{detail}}' },
   shell: {
@@ -255,7 +257,7 @@ export const en = {
     deleteUserMessage: 'Delete <strong>{{name}}</strong>? Their tokens stop working within 5 seconds.', userDeleted: 'User {{name}} deleted',
     userSaved: 'User {{name}} saved', userCreated: 'User {{name}} created', username: 'Username', newPasswordKeep: 'New password (leave empty to keep)',
     currentPassword: 'Current password', password: 'Password', saveUser: 'Save user', createUser: 'Create user', passwordChanged: 'Password changed', newPassword: 'New password',
-    newPasswordAgain: 'New password again', passwordsDiffer: 'The two passwords differ.', tokenCreated: 'Token {{name}} created',
+    newPasswordAgain: 'New password again', passwordsDiffer: 'The two passwords differ.', wrongCurrentPassword: 'Your current password is wrong.', tokenCreated: 'Token {{name}} created',
     tokensIntro: 'Long-lived credentials for automation and gateways (<code>MCPGATE_REGISTRY_TOKEN</code>), acting as their user.',
     tokensAll: "You see every user's tokens.", newToken: 'New API token.', tokensNoAuth: 'Registry auth is off: API tokens belong to users, so turn auth on to create them.',
     tokenName: 'Token name', tokenTtl: 'Expires after (days)', never: 'never', createToken: 'Create token', expires: 'Expires', lastUsed: 'Last used',

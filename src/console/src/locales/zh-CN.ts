@@ -13,7 +13,9 @@ export const zhCN: Shape<typeof en> = {
   },
   errors: {
     forbidden: '没有权限', generic: '出错了', network: '注册中心没有响应', notFound: '未找到',
-    refresh: '刷新失败', render: '页面渲染失败',
+    refresh: '刷新失败', render: '页面渲染失败', versionChanged: '已被他人修改：请重新加载',
+    versionChangedMessage: '自此处加载以来，其他人修改了这个草稿，因此没有做任何更改。请重新加载以查看他们的修改，然后再次进行您的修改。',
+    reload: '重新加载草稿',
   },
   json: { at: '第 {{line}} 行第 {{column}} 列：{{detail}}' },
   shell: {
@@ -260,7 +262,7 @@ export const zhCN: Shape<typeof en> = {
     deleteUserMessage: '删除 <strong>{{name}}</strong>？其令牌将在 5 秒内失效。', userDeleted: '已删除用户 {{name}}',
     userSaved: '已保存用户 {{name}}', userCreated: '已创建用户 {{name}}', username: '用户名', newPasswordKeep: '新密码（留空则不修改）',
     currentPassword: '当前密码', password: '密码', saveUser: '保存用户', createUser: '创建用户', passwordChanged: '密码已修改', newPassword: '新密码',
-    newPasswordAgain: '再次输入新密码', passwordsDiffer: '两次输入的密码不一致。', tokenCreated: '已创建令牌 {{name}}',
+    newPasswordAgain: '再次输入新密码', passwordsDiffer: '两次输入的密码不一致。', wrongCurrentPassword: '当前密码不正确。', tokenCreated: '已创建令牌 {{name}}',
     tokensIntro: '用于自动化和网关的长期凭证（<code>MCPGATE_REGISTRY_TOKEN</code>），以其所属用户的身份操作。',
     tokensAll: '您可以看到所有用户的令牌。', newToken: '新的 API 令牌。', tokensNoAuth: '注册中心未开启认证：API 令牌属于用户，请开启认证后再创建。',
     tokenName: '令牌名称', tokenTtl: '有效期（天）', never: '永不过期', createToken: '创建令牌', expires: '过期时间', lastUsed: '最近使用',
