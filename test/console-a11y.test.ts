@@ -55,7 +55,9 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ city: new URLSearchParams(r.query).get('city'), temp: 21, unit: 'C' }));
   });
+  t.after(() => backend.close());
   const stack = await startStack({ auth: true });
+  t.after(() => stack.close());
   const R = stack.registryUrl;
   const token = (await http<{ accessToken: string }>('POST', `${R}/api/v1/auth/login`, { body: { username: 'admin', password: 'admin-password-1' } })).body.accessToken;
   const api = async (method: string, p: string, body?: unknown) => {
@@ -77,7 +79,7 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
   await api('PUT', '/namespaces/team-a/mcp-servers/weather/versions/1.0.1', { spec: spec('1.0.1', 'Current weather for a city: temperature and unit.') });
   await api('POST', '/namespaces/team-a/mcp-servers/weather/versions/1.0.1/publish', { note: 'unit added' });
   await api('PUT', '/namespaces/team-a/mcp-servers/weather/versions/1.0.2', { spec: spec('1.0.2', 'Weather now for a city: temperature, unit and wind.') });
-  await api('POST', '/namespaces/team-a/consumers', { name: 'cursor-team-a', allow: ['weather/get_weather'] });
+  await api('POST', '/namespaces/team-a/consumers', { name: 'cursor-team-a', allow: [{ server: 'weather', tools: ['get_weather'] }] });
   await api('POST', '/users', { username: 'alice', password: 'alice-password-1', roles: [{ namespace: 'team-a', role: 'editor' }] });
   await api('POST', '/tokens', { name: 'ci-deploy' });
   await api('POST', '/gateways/heartbeat', { id: 'gw-eu-1', revision: 1, sessions: 12, streams: 3, address: 'http://10.0.3.7:8080', source: 'registry http://registry:8848' });
@@ -226,6 +228,17 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
             await page.getByLabel('get_weather', { exact: true }).waitFor();
           }, { shot: size.name === 'desktop' });
 
+          await go('/ns/team-a/audit', T.audit.title);
+          await page.getByTestId('audit').getByText('version.publish').first().waitFor();
+          await page.getByTestId('audit').scrollIntoViewIfNeeded();
+          await check('audit');
+          // An entry in full: where it came from and what changed.
+          await page.getByRole('button', { name: fill(T.audit.changesOf, { action: T.audit.actions.version.save, name: 'weather' }) }).first().click();
+          await page.getByRole('dialog').getByTestId('audit-changes').waitFor();
+          await check('audit-detail');
+          await page.keyboard.press('Escape');
+          await page.getByRole('dialog').waitFor({ state: 'hidden' });
+
           await go('/ns/team-a/no-such-page', T.notFound.title);
           await check('not-found');
           assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
@@ -297,6 +310,4 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
     }
   });
 
-  await stack.close();
-  await backend.close();
 });
