@@ -50,12 +50,13 @@ interface Filters {
 }
 
 const ENTITY_TYPES = ['namespace', 'service', 'instance', 'mcp_server', 'user', 'token', 'consumer'] as const;
-const ACTIONS = [
-  'namespace.create', 'namespace.update', 'namespace.delete', 'service.create', 'service.update', 'service.delete',
-  'instance.register', 'instance.update', 'instance.deregister', 'instance.expire', 'mcp_server.create', 'mcp_server.update', 'mcp_server.delete',
-  'version.save', 'version.publish', 'version.rollback', 'version.delete', 'user.create', 'user.update', 'user.delete', 'token.create', 'token.revoke',
-  'consumer.create', 'consumer.update', 'consumer.delete',
-];
+/** The actions recorded (`<entity>.<verb>`), by entity. */
+const VERBS: Record<string, readonly string[]> = {
+  namespace: ['create', 'update', 'delete'], service: ['create', 'update', 'delete'], instance: ['register', 'update', 'deregister', 'expire'],
+  mcp_server: ['create', 'update', 'delete'], version: ['save', 'publish', 'rollback', 'delete'], user: ['create', 'update', 'delete'],
+  token: ['create', 'revoke'], consumer: ['create', 'update', 'delete'],
+};
+const ACTIONS = Object.entries(VERBS).flatMap(([entity, verbs]) => verbs.map((v) => `${entity}.${v}`));
 /** The scope of a global admin's "everything". */
 const ALL = '(all)';
 
