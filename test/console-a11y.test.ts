@@ -7,11 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { AxeFinding, Lang } from './support/console.js';
-import { axeAudit, browserSkipReason, ensureConsoleBuilt, openBrowser, SHOTS, sidewaysOverflow, TEXTS } from './support/console.js';
+import type { AxeFinding, Lang } from './support/browser.js';
+import { axeAudit, browserSkipReason, ensureConsoleBuilt, openBrowser, screenshotDir, sidewaysOverflow, TEXTS } from './support/browser.js';
 import { http } from './support/http.js';
 import { startBackend, startStack } from './support/stack.js';
 
@@ -48,12 +49,15 @@ const skip = browserSkipReason();
 
 test('the console is accessible, in Chinese and English, on desktops and phones', { skip, timeout: 600_000 }, async (t) => {
   ensureConsoleBuilt();
+  const SHOTS = screenshotDir();
   mkdirSync(SHOTS, { recursive: true });
   const backend = await startBackend((r, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ city: new URLSearchParams(r.query).get('city'), temp: 21, unit: 'C' }));
   });
+  t.after(() => backend.close());
   const stack = await startStack({ auth: true });
+  t.after(() => stack.close());
   const R = stack.registryUrl;
   const token = (await http<{ accessToken: string }>('POST', `${R}/api/v1/auth/login`, { body: { username: 'admin', password: 'admin-password-1' } })).body.accessToken;
   const api = async (method: string, p: string, body?: unknown) => {
@@ -101,9 +105,7 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
     for (const size of [{ width: 1280, height: 800, name: 'desktop' }, { width: 390, height: 844, name: 'phone' }]) {
       await t.test(`every page and dialog in ${lang} at ${size.width}×${size.height}`, async () => {
         const browser = await openBrowser({ width: size.width, height: size.height, locale: lang === 'en' ? 'en-US' : 'zh-CN' });
-        const page = browser.page;
-        const errors: string[] = [];
-        page.on('pageerror', (e) => errors.push(e.message));
+        const { page, pageErrors } = browser;
         const suffix = `${lang === 'en' ? '' : '-zh'}${size.name === 'phone' ? '-phone' : ''}`;
         const shot = async (name: string) => {
           await page.screenshot({ path: join(SHOTS, `console-${name}${suffix}.png`), style: '.notices { display: none !important; }' });
@@ -226,11 +228,23 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
             await page.getByLabel('get_weather', { exact: true }).waitFor();
           }, { shot: size.name === 'desktop' });
 
+          await go('/ns/team-a/audit', T.audit.title);
+          await page.getByTestId('audit').getByText('version.publish').first().waitFor();
+          if (size.name === 'phone') await page.getByTestId('audit').scrollIntoViewIfNeeded();
+          await check('audit');
+          // An entry in full: where it came from and what changed.
+          await page.getByRole('button', { name: fill(T.audit.changesOf, { action: T.audit.actions.version.save, name: 'weather' }) }).first().click();
+          await page.getByRole('dialog').getByTestId('audit-changes').waitFor();
+          await check('audit-detail');
+          await page.keyboard.press('Escape');
+          await page.getByRole('dialog').waitFor({ state: 'hidden' });
+
           await go('/ns/team-a/no-such-page', T.notFound.title);
           await check('not-found');
-          assert.deepEqual(errors, [], 'no uncaught error in the page');
+          assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
         } catch (err) {
-          await page.screenshot({ path: `/tmp/dbg/fail-${lang}-${size.name}.png` }).catch(() => undefined);
+          const failed = join(tmpdir(), `mcpgate-console-a11y-failed-${lang}-${size.name}.png`);
+          if (await page.screenshot({ path: failed }).then(() => true, () => false)) t.diagnostic(`the page when it failed: ${failed}`);
           throw err;
         } finally {
           await browser.close();
@@ -296,6 +310,4 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
     }
   });
 
-  await stack.close();
-  await backend.close();
 });

@@ -4,14 +4,15 @@
  * with the secrets redacted, and who may see the page.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { browserSkipReason, ensureConsoleBuilt, openBrowser, screenshotDir } from './support/browser.js';
+import { browserSkipReason, ensureConsoleBuilt, openBrowser, TEXTS } from './support/browser.js';
 import { http } from './support/http.js';
 import { startStack } from './support/stack.js';
 
 const skip = browserSkipReason();
+const T = TEXTS.en;
+/** `{{x}}` placeholders of a text filled in. */
+const fill = (text: string, vars: Record<string, string | number> = {}) => text.replace(/\{\{(\w+)\}\}/g, (_, k: string) => String(vars[k] ?? ''));
 
 const weather = (version: string, token: string) => ({
   version, description: 'Weather', config: { token, region: 'eu' },
@@ -23,8 +24,6 @@ const weather = (version: string, token: string) => ({
 
 test('the Audit page lists changes with filters and pages, shows what changed with secrets hidden, and only to admins', { skip, timeout: 180_000 }, async (t) => {
   ensureConsoleBuilt();
-  const shots = screenshotDir();
-  mkdirSync(shots, { recursive: true });
   const stack = await startStack({ auth: true });
   const R = stack.registryUrl;
   const login = async (username: string, password: string) => (await http<{ accessToken: string }>('POST', `${R}/api/v1/auth/login`, { body: { username, password } })).body.accessToken;
@@ -42,77 +41,85 @@ test('the Audit page lists changes with filters and pages, shows what changed wi
 
   const browser = await openBrowser();
   const { page } = browser;
-  const shot = (name: string) => page.screenshot({ path: join(shots, `console-${name}.png`), style: '.notices { display: none !important; }' });
-  const nav = (name: string) => page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name });
+  const nav = (name: string) => page.getByRole('navigation', { name: T.nav.label }).getByRole('link', { name });
   const signIn = async (username: string, password: string) => {
     await page.evaluate(`sessionStorage.clear()`);
     await page.goto(`${R}/`);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByLabel('Password').press('Enter');
-    await page.getByRole('heading', { name: 'MCP servers' }).waitFor();
+    await page.getByLabel(T.login.username).fill(username);
+    await page.getByLabel(T.login.password).fill(password);
+    await page.getByLabel(T.login.password).press('Enter');
+    await page.getByRole('heading', { level: 1, name: T.servers.title }).waitFor();
   };
-  const rows = () => page.getByTestId('audit').locator('tbody > tr:not(.audit-detail-row)');
+  const rows = () => page.getByTestId('audit').locator('tbody > tr');
+  const rowCount = (n: number) => page.waitForFunction(`document.querySelectorAll('[data-testid="audit"] tbody > tr').length === ${n}`);
   try {
     await page.goto(`${R}/`);
     await signIn('admin', 'admin-password-1');
-    await page.getByLabel('Namespace', { exact: true }).selectOption('team-a');
+    await page.getByLabel(T.shell.namespace, { exact: true }).selectOption('team-a');
 
     await t.test('the list, newest first, and older entries on demand', async () => {
-      await nav('Audit').click();
-      await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+      await nav(T.nav.audit).click();
+      await page.getByRole('heading', { level: 1, name: T.audit.title }).waitFor();
+      assert.equal(await page.title(), `${T.audit.title} · mcpgate`);
       await rows().first().getByText('service.create').waitFor();
       assert.equal(await rows().count(), 50);
-      assert.match(await rows().first().innerText(), /bulk-49/);
-      await page.getByRole('button', { name: 'Load older entries' }).click();
+      assert.match(await rows().first().innerText(), new RegExp(`bulk-49[\\s\\S]*${T.audit.entityTypes.service}`));
+      assert.ok((await rows().first().innerText()).includes(T.audit.actions.service.create), 'the action in words');
+      assert.equal(await page.getByTestId('audit-count').innerText(), fill(T.audit.shown_other, { n: 50 }));
+      await page.getByRole('button', { name: T.audit.older }).click();
       await rows().filter({ hasText: 'mcp_server.create' }).waitFor();
       assert.ok((await rows().count()) > 50);
     });
 
     await t.test('filter by action, and an entry\'s changes with the secret hidden', async () => {
-      await page.getByLabel('Action').fill('version.publish');
-      await page.getByRole('button', { name: 'Apply filters' }).click();
-      await page.waitForFunction(`document.querySelectorAll('[data-testid="audit"] tbody > tr').length === 1`);
+      await page.getByLabel(T.audit.action).selectOption('version.publish');
+      await page.getByRole('button', { name: T.audit.apply }).click();
+      await rowCount(1);
       const row = rows().first();
       assert.match(await row.innerText(), /admin[\s\S]*127\.0\.0\.1[\s\S]*version\.publish[\s\S]*weather/);
-      await row.getByRole('button', { name: 'Changes' }).click();
-      const changes = page.getByTestId('audit-changes');
+      await row.getByRole('button', { name: fill(T.audit.changesOf, { action: T.audit.actions.version.publish, name: 'weather' }) }).click();
+      const dialog = page.getByRole('dialog', { name: fill(T.audit.detailTitle, { action: T.audit.actions.version.publish, name: 'weather' }) });
+      await dialog.waitFor();
+      const changes = dialog.getByTestId('audit-changes');
       const secret = changes.getByRole('row').filter({ hasText: 'version.spec.config.token' }).first();
       await secret.waitFor();
       assert.match(await secret.innerText(), /\*\*\*\*\*\*[\s\S]*\*\*\*\*\*\*/);
       await changes.getByRole('row').filter({ hasText: 'server.publishedVersion' }).getByText('1.0.1').waitFor();
-      await page.getByTestId('audit-detail').getByText('Secrets changed').waitFor();
-      const text = await page.locator('main').innerText();
+      await dialog.getByText(T.audit.secretsChanged).waitFor();
+      assert.match(await dialog.getByTestId('audit-detail').innerText(), /127\.0\.0\.1[\s\S]*PUT \/api\/v1\/namespaces\/:ns\/mcp-servers\/:name\/versions\/:version/);
+      const text = await page.locator('body').innerText();
       assert.ok(!text.includes('sk-audit-secret'), 'no secret on the page');
-      await shot('audit');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      assert.equal(await page.evaluate<string | undefined>('document.activeElement?.textContent'), T.audit.changes, 'the focus is back on the button that opened it');
     });
 
     await t.test('filter by actor; users and tokens under *', async () => {
-      await page.getByRole('button', { name: 'Clear' }).click();
-      await page.getByLabel('Actor').fill('nina');
-      await page.getByRole('button', { name: 'Apply filters' }).click();
-      await page.waitForFunction(`document.querySelectorAll('[data-testid="audit"] tbody > tr').length === 1`);
+      await page.getByRole('button', { name: T.audit.clear }).click();
+      await page.getByLabel(T.audit.actor).fill('nina');
+      await page.getByRole('button', { name: T.audit.apply }).click();
+      await rowCount(1);
       assert.match(await rows().first().innerText(), /nina[\s\S]*DEFAULT_GROUP@@orders/);
-      await page.getByRole('button', { name: 'Clear' }).click();
-      await page.getByLabel('Scope').selectOption('*');
-      await page.getByLabel('Entity type').selectOption('user');
-      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.getByRole('button', { name: T.audit.clear }).click();
+      await page.getByLabel(T.audit.scope).selectOption('*');
+      await page.getByLabel(T.audit.entityType).selectOption('user');
+      await page.getByRole('button', { name: T.audit.apply }).click();
       await rows().filter({ hasText: 'vic' }).waitFor();
       assert.equal(await rows().count(), 3, 'the first admin and the two users created');
-      assert.match(await rows().last().innerText(), /the registry[\s\S]*user\.create[\s\S]*admin/, 'the first admin is the registry\'s own change');
+      assert.match(await rows().last().innerText(), new RegExp(`${T.audit.system}[\\s\\S]*user\\.create[\\s\\S]*admin`), 'the first admin is the registry\'s own change');
     });
 
     await t.test('a namespace admin sees their namespace; a viewer has no Audit page', async () => {
       await signIn('nina', 'nina-password-1');
-      await page.getByLabel('Namespace', { exact: true }).selectOption('team-a');
-      await nav('Audit').click();
+      await page.getByLabel(T.shell.namespace, { exact: true }).selectOption('team-a');
+      await nav(T.nav.audit).click();
       await rows().first().waitFor();
-      assert.deepEqual(await page.getByLabel('Scope').locator('option').allInnerTexts(), ['namespace team-a']);
+      assert.deepEqual(await page.getByLabel(T.audit.scope).locator('option').allInnerTexts(), [fill(T.audit.scopeNamespace, { namespace: 'team-a' })]);
       await signIn('vic', 'vic-password-1');
-      await page.getByLabel('Namespace', { exact: true }).selectOption('team-a');
-      assert.equal(await nav('Audit').count(), 0);
+      await page.getByLabel(T.shell.namespace, { exact: true }).selectOption('team-a');
+      assert.equal(await nav(T.nav.audit).count(), 0);
       await page.goto(`${R}/ns/team-a/audit`);
-      await page.getByRole('alert').getByText(/needs the admin role/).waitFor();
+      await page.getByRole('alert').getByText(fill(T.audit.needsAdmin, { namespace: 'team-a' })).waitFor();
     });
 
     assert.deepEqual(browser.pageErrors, [], 'no uncaught error in the page');

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Locator, Page } from 'playwright-core';
-import { browserSkipReason, ensureConsoleBuilt, openBrowser, TEXTS } from './support/console.js';
+import { browserSkipReason, ensureConsoleBuilt, openBrowser, TEXTS } from './support/browser.js';
 import { freePort, waitFor } from './support/gateway.js';
 import { http } from './support/http.js';
 import { startBackend, startStack } from './support/stack.js';
@@ -74,9 +74,7 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
   const token = login.body.accessToken;
   const api = <X = any>(method: string, p: string, body?: unknown) => http<X>(method, `${R}/api/v1${p}`, { token, body }); // eslint-disable-line @typescript-eslint/no-explicit-any
   const browser = await openBrowser();
-  const page = browser.page;
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const { page, pageErrors } = browser;
   const nav = (name: string) => page.getByRole('navigation', { name: T.nav.label }).getByRole('link', { name });
   const toast = (text: string | RegExp) => page.locator('.notice').filter({ hasText: text }).first().waitFor();
   const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name }).waitFor();
@@ -254,6 +252,28 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
       assert.equal((await server('weather')).publishedVersion, null, 'trying publishes nothing');
     });
 
+    await t.test('a colleague changes the draft while the editor is open: saving says so and saves nothing; after a reload their change shows and a new save works', async () => {
+      const draft = (await api<{ spec: { tools: { description: string }[] } }>('GET', '/namespaces/team-a/mcp-servers/weather/versions/1.0.0')).body;
+      const theirs = { ...draft.spec, tools: draft.spec.tools.map((x) => ({ ...x, description: 'Changed by a colleague.' })) };
+      assert.equal((await api('PUT', '/namespaces/team-a/mcp-servers/weather/versions/1.0.0', { spec: theirs })).status, 200);
+      await page.getByLabel(T.editor.description).fill('My concurrent edit.');
+      await page.getByRole('button', { name: T.editor.save }).first().click();
+      const changed = page.getByRole('alert').filter({ hasText: T.errors.versionChanged });
+      await changed.waitFor();
+      assert.match(await changed.innerText(), /VERSION_CHANGED · HTTP 412/);
+      assert.ok((await changed.innerText()).includes(T.errors.versionChangedMessage));
+      assert.equal((await draftTools('1.0.0'))[0]?.description, 'Changed by a colleague.', 'their change stands: nothing was saved');
+      assert.equal(await page.getByLabel(T.editor.description).inputValue(), 'My concurrent edit.', 'the edit is still in the form');
+      await changed.getByRole('button', { name: T.errors.reload }).click();
+      await waitFor('their change in the editor', async () => (await page.getByLabel(T.editor.description).inputValue()) === 'Changed by a colleague.');
+      await changed.waitFor({ state: 'detached' });
+      assert.doesNotMatch(await page.getByTestId('check-status').innerText(), new RegExp(T.editor.unsaved));
+      await page.getByLabel(T.editor.description).fill('Current weather for a city.');
+      await page.getByRole('button', { name: T.editor.save }).first().click();
+      await toast(fill(T.editor.saved, { name: 'get_weather', version: '1.0.0' }));
+      assert.equal((await draftTools('1.0.0'))[0]?.description, 'Current weather for a city.');
+    });
+
     await t.test('publish from the editor: the confirm box names the version, Enter publishes, an MCP client sees the tool', async () => {
       await page.getByRole('button', { name: T.editor.publish }).click();
       const dialog = page.getByRole('dialog');
@@ -411,7 +431,19 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
       await toast(fill(T.tools.disabledNotice_other, { count: 10, version: '1.0.0' }));
       const catalog = async () => (await api<{ spec: { tools: { name: string; enabled: boolean }[] } }>('GET', '/namespaces/team-a/mcp-servers/catalog/versions/1.0.0')).body.spec.tools;
       assert.deepEqual((await catalog()).filter((x) => !x.enabled).map((x) => x.name), Array.from({ length: 10 }, (_, i) => `op_05${i}`));
-      await page.getByLabel(fill(T.tools.enabledToggle, { name: 'op_053' })).check();
+      // A colleague changes the draft meanwhile: the switch says so, changes nothing, and works after a reload.
+      const read = (await api<{ spec: Record<string, unknown> }>('GET', '/namespaces/team-a/mcp-servers/catalog/versions/1.0.0')).body;
+      assert.equal((await api('PUT', '/namespaces/team-a/mcp-servers/catalog/versions/1.0.0', { spec: { ...read.spec, description: 'Changed by a colleague.' } })).status, 200);
+      const toggle = page.getByLabel(fill(T.tools.enabledToggle, { name: 'op_053' }));
+      await toggle.click();
+      const changed = page.getByRole('alert').filter({ hasText: T.errors.versionChanged });
+      await changed.waitFor();
+      assert.equal(await toggle.isChecked(), false, 'the switch shows the draft as it is');
+      assert.equal((await catalog()).find((x) => x.name === 'op_053')?.enabled, false, 'nothing was changed');
+      await changed.getByRole('button', { name: T.errors.reload }).click();
+      await changed.waitFor({ state: 'detached' });
+      await waitFor('their change shown', async () => (await page.getByLabel(T.draftSettings.description).inputValue()) === 'Changed by a colleague.');
+      await toggle.check();
       await waitFor('op_053 enabled again', async () => (await catalog()).find((x) => x.name === 'op_053')?.enabled);
       await page.getByLabel(T.tools.search).fill('');
       await page.getByRole('button', { name: fill(T.common.sortBy, { label: T.tools.tool }) }).click();
@@ -488,19 +520,36 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
     });
 
     await t.test('change my password: the current one is asked, other sessions end, this one goes on', async () => {
-      await page.setViewportSize({ width: 1280, height: 800 });
-      await nav('Admin').click();
-      await page.getByRole('button', { name: 'Change my password' }).click();
-      await page.getByLabel('Current password').fill('wrong-password');
-      await page.getByLabel('New password', { exact: true }).fill('admin-password-2');
-      await page.getByLabel('New password again').fill('admin-password-2');
-      await page.getByRole('button', { name: 'Change password' }).click();
-      await page.getByText(/your current password is wrong/).first().waitFor();
-      await page.getByLabel('Current password').fill('admin-password-1');
-      await page.getByRole('button', { name: 'Change password' }).click();
-      await toast(/Password changed/);
+      // The step before ended the session: log in again.
+      await page.getByLabel(T.login.username).fill('admin');
+      await page.getByLabel(T.login.password).fill('admin-password-1');
+      await page.getByLabel(T.login.password).press('Enter');
+      await heading(T.servers.title);
+      await nav(T.nav.admin).click();
+      await heading(T.admin.title);
+      // Editing oneself in the users dialog: roles only, no password field.
+      await page.getByRole('button', { name: fill(T.admin.editUser, { name: 'admin' }) }).click();
+      const own = page.getByRole('dialog', { name: fill(T.admin.editUser, { name: 'admin' }) });
+      await own.getByRole('button', { name: T.admin.addRole }).waitFor();
+      assert.equal(await own.getByLabel(T.admin.newPasswordKeep).count(), 0);
+      assert.equal(await own.locator('input[type=password]').count(), 0);
+      await page.keyboard.press('Escape');
+      await own.waitFor({ state: 'hidden' });
+      await page.getByRole('button', { name: T.admin.changePassword }).click();
+      const dialog = page.getByRole('dialog', { name: T.admin.changePassword });
+      await dialog.getByLabel(T.admin.currentPassword).fill('wrong-password');
+      await dialog.getByLabel(T.admin.newPassword, { exact: true }).fill('admin-password-2');
+      await dialog.getByLabel(T.admin.newPasswordAgain).fill('admin-password-2');
+      await dialog.getByRole('button', { name: T.admin.changePassword }).click();
+      await dialog.getByText(T.admin.wrongCurrentPassword).waitFor();
+      assert.equal((await http('POST', `${R}/api/v1/auth/login`, { body: { username: 'admin', password: 'admin-password-2' } })).status, 401, 'nothing changed');
+      await dialog.getByLabel(T.admin.currentPassword).fill('admin-password-1');
+      await dialog.getByRole('button', { name: T.admin.changePassword }).click();
+      await toast(T.admin.passwordChanged);
+      await dialog.waitFor({ state: 'hidden' });
       assert.equal((await api('GET', '/namespaces')).status, 401, "the test's own login (another session) was revoked");
-      await nav('Namespaces').click();
+      assert.equal((await http('POST', `${R}/api/v1/auth/login`, { body: { username: 'admin', password: 'admin-password-2' } })).status, 200, 'the new password logs in');
+      await nav(T.nav.namespaces).click();
       await page.getByRole('cell', { name: 'Team A' }).waitFor();
     });
 

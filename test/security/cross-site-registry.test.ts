@@ -11,11 +11,12 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { browserSkipReason, openBrowser } from '../support/browser.js';
 import { waitFor } from '../support/gateway.js';
 import { http } from '../support/http.js';
 import { startRegistry } from '../support/registry.js';
 import type { TestRegistry } from '../support/registry.js';
-import { chromiumMissing, launchChromium, rawRequest } from './support.js';
+import { rawRequest } from './support.js';
 
 const MCP_FORM = {
   serverSpecification: JSON.stringify({ name: 'evil-helper', protocol: 'http', frontProtocol: 'mcp-streamable', description: 'Helpful tools', versionDetail: { version: '1.0.0' }, enabled: true }),
@@ -67,9 +68,9 @@ describe('cross-site writes to the registry (finding 1)', () => {
     await reg?.close();
   });
 
-  it('a page on another site posting forms and a no-cors fetch from the user\'s browser changes nothing', { skip: chromiumMissing(), timeout: 120_000 }, async () => {
+  it('a page on another site posting forms and a no-cors fetch from the user\'s browser changes nothing', { skip: browserSkipReason(), timeout: 120_000 }, async () => {
     const before = await state(reg);
-    const browser = await launchChromium();
+    const browser = await openBrowser();
     const statuses: number[] = [];
     try {
       const page = await browser.context.newPage();

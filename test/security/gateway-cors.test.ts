@@ -5,25 +5,14 @@
 // their origins are not loopback ones.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { requireServices } from '../support/databases.js';
+import type { Page } from 'playwright-core';
+import { browserSkipReason, openBrowser } from '../support/browser.js';
+import type { TestBrowser } from '../support/browser.js';
 import { startBackend } from '../support/stack.js';
 import type { TestStack } from '../support/stack.js';
 import { limitHits, raw, stackWithEcho } from './gateway-support.js';
-
-const CHROMIUM = process.env.MCPGATE_CHROMIUM ?? '/usr/bin/chromium';
-
-function skipReason(): string | undefined {
-  if (existsSync(CHROMIUM)) return undefined;
-  const reason = `${CHROMIUM} is missing (apt-get install chromium)`;
-  if (requireServices) throw new Error(`MCPGATE_TEST_REQUIRE_SERVICES=1 but ${reason}`);
-  return reason;
-}
 
 /** What a page's fetch calls got: the JSON-RPC answers and the session id, or the error. */
 interface PageOutcome {
@@ -35,14 +24,13 @@ interface PageOutcome {
   called?: { result?: { content: { text: string }[] } };
 }
 
-describe('CORS for browser-based MCP clients', { skip: skipReason() }, () => {
+describe('CORS for browser-based MCP clients', { skip: browserSkipReason() }, () => {
   let backend: Awaited<ReturnType<typeof startBackend>>;
   let stack: TestStack;
   let url: string;
   let pages: Server;
   let pagePort: number;
-  let profile: string;
-  let context: BrowserContext;
+  let browser: TestBrowser;
 
   before(async () => {
     pages = createServer((_req, res) => {
@@ -56,17 +44,10 @@ describe('CORS for browser-based MCP clients', { skip: skipReason() }, () => {
       res.end(JSON.stringify({ query: r.query }));
     });
     ({ stack, url } = await stackWithEcho(backend.url, { allowedOrigins: [`http://app.example:${pagePort}`] }));
-    const { chromium } = await import('playwright-core');
-    profile = mkdtempSync(join(tmpdir(), 'mcpgate-cors-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--host-resolver-rules=MAP app.example 127.0.0.1, MAP evil.example 127.0.0.1'],
-    });
+    browser = await openBrowser({ args: ['--host-resolver-rules=MAP app.example 127.0.0.1, MAP evil.example 127.0.0.1'] });
   });
   after(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await stack?.close();
     await backend?.close();
     pages?.closeAllConnections();
@@ -75,7 +56,7 @@ describe('CORS for browser-based MCP clients', { skip: skipReason() }, () => {
 
   /** Open a page of `origin` and run an MCP session from it with fetch: initialize, then a tools/call in the session. */
   async function fromPage(origin: string): Promise<PageOutcome> {
-    const page: Page = await context.newPage();
+    const page: Page = await browser.context.newPage();
     try {
       await page.goto(`${origin}/`);
       return await page.evaluate(async (gateway: string): Promise<PageOutcome> => {

@@ -1,41 +1,8 @@
 /**
- * Helpers of the registry's security tests: a real Chromium (Debian's, through playwright-core, as
- * test/console.test.ts drives it) and raw HTTP requests that set headers `fetch` may not (`Host`).
+ * Helpers of the registry's security tests: raw HTTP requests that set headers `fetch` may not
+ * (`Host`). A real Chromium comes from test/support/browser.ts, as for the console's tests.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { BrowserContext } from 'playwright-core';
-import { requireServices } from '../support/databases.js';
-
-const CHROMIUM = process.env.MCPGATE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
-];
-
-/** Why the browser tests cannot run here (undefined: they can); under MCPGATE_TEST_REQUIRE_SERVICES=1 a missing Chromium fails instead. */
-export function chromiumMissing(): string | undefined {
-  if (existsSync(CHROMIUM)) return undefined;
-  const reason = `${CHROMIUM} is missing (apt-get install chromium)`;
-  if (requireServices) throw new Error(`MCPGATE_TEST_REQUIRE_SERVICES=1 but ${reason}`);
-  return reason;
-}
-
-/** A headless Chromium with a fresh profile; `close` removes the profile too. */
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  const { chromium } = await import('playwright-core');
-  const profile = mkdtempSync(join(tmpdir(), 'mcpgate-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
-  return {
-    context,
-    close: async () => {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
-}
 
 /** An answer to a raw request: status, headers and the body as text (parsed when JSON). */
 export interface RawAnswer {

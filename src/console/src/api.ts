@@ -37,10 +37,15 @@ export function onUnauthorized(listener: (message: string) => void): () => void 
   return () => unauthorizedListeners.delete(listener);
 }
 
-/** One API call; JSON in, JSON out; throws ApiError. */
-export async function api<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean } = {}): Promise<T> {
+/**
+ * One API call; JSON in, JSON out; throws ApiError. `ifMatch`: the entity-tag the caller last
+ * read of what it changes (a version's `etag`), sent as If-Match so that the registry refuses
+ * the write (412 VERSION_CHANGED) if someone else changed it since.
+ */
+export async function api<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean; ifMatch?: string } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
+  if (opts.ifMatch !== undefined) headers['if-match'] = opts.ifMatch;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
@@ -71,6 +76,11 @@ export async function api<T>(method: string, path: string, body?: unknown, opts:
 
 export const enc = encodeURIComponent;
 
+/** Whether an error is the registry's 412 VERSION_CHANGED: someone else changed (or deleted) the version since it was read. */
+export function versionChanged(e: unknown): e is ApiError {
+  return e instanceof ApiError && e.status === 412 && e.code === 'VERSION_CHANGED';
+}
+
 /** The caller as the registry sees it. */
 export interface Me {
   username: string;
@@ -97,6 +107,8 @@ export interface VersionSummary {
   createdAt: number;
   publishedAt: number | null;
   toolCount: number;
+  /** The version's entity-tag: If-Match of a write to it. */
+  etag: string;
 }
 
 export interface ServerView extends McpServer {

@@ -2,7 +2,7 @@
 import { Component, createContext, useCallback, useContext, useEffect, useId, useRef, useState } from 'react';
 import type { ErrorInfo, FormEvent, InputHTMLAttributes, KeyboardEvent, ReactNode, SelectHTMLAttributes, TextareaHTMLAttributes } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError } from './api.js';
+import { ApiError, versionChanged } from './api.js';
 import { humanField } from './field-names.js';
 import { formatAgo, formatDateTime, formatNumber, i18n } from './i18n.js';
 import { parseJsonAt } from './json-text.js';
@@ -157,10 +157,28 @@ export function Spinner({ label }: { label?: string }) {
   );
 }
 
-/** An error with its code and, when the API named one, the field by its human name. */
-export function ErrorBox({ error, onRetry, title }: { error: Error | undefined; onRetry?: () => void; title?: string }) {
+/**
+ * An error with its code and, when the API named one, the field by its human name. A draft
+ * changed by someone else since it was read (412 VERSION_CHANGED) says so in the language
+ * shown, with `onReload` (to read it again) as its action.
+ */
+export function ErrorBox({ error, onRetry, onReload, title }: { error: Error | undefined; onRetry?: () => void; onReload?: () => void; title?: string }) {
   const { t } = useTranslation();
   if (!error) return null;
+  if (versionChanged(error)) {
+    return (
+      <div className="error-box" role="alert" data-testid="version-changed">
+        <strong>{t('errors.versionChanged')}</strong>
+        <p className="error-message">{t('errors.versionChangedMessage')}</p>
+        <p className="muted small">{error.code} · HTTP {error.status}</p>
+        {onReload && (
+          <button type="button" onClick={onReload}>
+            {t('errors.reload')}
+          </button>
+        )}
+      </div>
+    );
+  }
   const api = error instanceof ApiError ? error : undefined;
   const heading = title ?? (api?.status === 403 ? t('errors.forbidden') : api?.status === 404 ? t('errors.notFound') : api?.status === 0 ? t('errors.network') : t('errors.generic'));
   return (
@@ -329,14 +347,21 @@ interface ConfirmProps {
   danger?: boolean;
   /** Fields or details between the message and the buttons (focus stays on the confirm button). */
   extra?: ReactNode;
+  /** When what it changes was changed by someone else meanwhile (412): read it again (and close). */
+  onReload?: () => void;
 }
 
 /** Ask before something that matters; the confirm button has the focus, so Enter confirms. */
-export function Confirm({ open, title, message, confirmLabel, onConfirm, onClose, danger = true, extra }: ConfirmProps) {
+export function Confirm({ open, title, message, confirmLabel, onConfirm, onClose, danger = true, extra, onReload }: ConfirmProps) {
   const { t } = useTranslation();
   const action = useAction(async () => {
     await onConfirm();
   });
+  const { clear } = action;
+  // Opened again: without the last time's error.
+  useEffect(() => {
+    if (open) clear();
+  }, [open]);
   return (
     <Dialog open={open} title={title} onClose={onClose} wide={extra !== undefined}>
       <form
@@ -347,7 +372,7 @@ export function Confirm({ open, title, message, confirmLabel, onConfirm, onClose
       >
         <div className="confirm-message">{message}</div>
         {extra}
-        <ErrorBox error={action.error} />
+        <ErrorBox error={action.error} onReload={onReload} />
         <div className="actions">
           <button type="button" onClick={onClose}>
             {t('common.cancel')}
@@ -477,9 +502,11 @@ export function fieldErrors(error: Error | undefined): (k: string) => string | u
  * when `disabled`, reading `busyLabel` (if any) meanwhile.
  */
 export function FormActions({
-  action, label, busyLabel, disabled = false, onCancel, errorTitle, fieldShown = false,
+  action, label, busyLabel, disabled = false, onCancel, errorTitle, fieldShown = false, onReload,
 }: {
   action: { busy: boolean; error: Error | undefined };
+  /** What the form changes was changed by someone else meanwhile (412): read it again. */
+  onReload?: () => void;
   label: string;
   busyLabel?: string;
   disabled?: boolean;
@@ -490,7 +517,7 @@ export function FormActions({
   const { t } = useTranslation();
   return (
     <>
-      {!fieldShown && <ErrorBox error={action.error} title={errorTitle} />}
+      {!fieldShown && <ErrorBox error={action.error} title={errorTitle} onReload={onReload} />}
       <div className="actions">
         {onCancel && <button type="button" onClick={onCancel}>{t('common.cancel')}</button>}
         <button type="submit" className="primary" disabled={action.busy || disabled}>

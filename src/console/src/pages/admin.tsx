@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Trans, useTranslation } from 'react-i18next';
-import { api, enc, setToken } from '../api.js';
+import { api, ApiError, enc, setToken } from '../api.js';
 import type { ApiToken, Consumer, Page, Role, ServerView, ServerRow, User } from '../api.js';
 import { decodeAllow, encodeAllow } from '../allow-list.js';
 import type { Grant } from '../allow-list.js';
@@ -201,10 +201,11 @@ function PasswordDialog({ onClose }: { onClose: () => void }) {
     onClose();
   });
   const fe = fieldErrors(save.error);
+  const wrongCurrent = save.error instanceof ApiError && save.error.code === 'WRONG_CURRENT_PASSWORD' ? t('admin.wrongCurrentPassword') : undefined;
   return (
     <Dialog open title={t('admin.changePassword')} onClose={onClose}>
       <Form onSubmit={() => save.run()}>
-        <TextField label={t('admin.currentPassword')} type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} error={fe('currentPassword')} />
+        <TextField label={t('admin.currentPassword')} type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} error={wrongCurrent ?? fe('currentPassword')} />
         <TextField label={t('admin.newPassword')} type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} error={fe('password')} />
         <TextField label={t('admin.newPasswordAgain')} type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} error={mismatch ? t('admin.passwordsDiffer') : undefined} />
         <FormActions action={save} label={t('admin.changePassword')} disabled={!current || !password} onCancel={onClose} fieldShown={!!fe('password') || !!fe('currentPassword')} />

@@ -1,8 +1,11 @@
 /** The audit log: who changed what in the registry, when and from where, with each change's before and after. */
-import { Fragment, useState } from 'react';
+import { useState } from 'react';
+import type { TFunction } from 'i18next';
+import { Trans, useTranslation } from 'react-i18next';
 import { api } from '../api.js';
+import { formatNumber } from '../i18n.js';
 import { useSession } from '../session.js';
-import { Badge, DataTable, ErrorBox, Form, SelectField, Spinner, TextField, useAction, useLoad, when } from '../ui.js';
+import { ago, Badge, DataTable, Dialog, ErrorBox, Form, Load, PageHeading, SelectField, TextField, useAction, useLoad, when } from '../ui.js';
 
 /** One difference of an entry (the API computes them from before and after). */
 interface AuditChange {
@@ -47,12 +50,14 @@ interface Filters {
 }
 
 const ENTITY_TYPES = ['namespace', 'service', 'instance', 'mcp_server', 'user', 'token', 'consumer'] as const;
-const ACTIONS = [
-  'namespace.create', 'namespace.update', 'namespace.delete', 'service.create', 'service.update', 'service.delete',
-  'instance.register', 'instance.update', 'instance.deregister', 'instance.expire', 'mcp_server.create', 'mcp_server.update', 'mcp_server.delete',
-  'version.save', 'version.publish', 'version.rollback', 'version.delete', 'user.create', 'user.update', 'user.delete', 'token.create', 'token.revoke',
-  'consumer.create', 'consumer.update', 'consumer.delete',
-];
+/** The actions recorded (`<entity>.<verb>`), by entity. */
+const VERBS: Record<string, readonly string[]> = {
+  namespace: ['create', 'update', 'delete'], service: ['create', 'update', 'delete'], instance: ['register', 'update', 'deregister', 'expire'],
+  mcp_server: ['create', 'update', 'delete'], version: ['save', 'publish', 'rollback', 'delete'], user: ['create', 'update', 'delete'],
+  token: ['create', 'revoke'], consumer: ['create', 'update', 'delete'],
+};
+const ACTIONS = Object.entries(VERBS).flatMap(([entity, verbs]) => verbs.map((v) => `${entity}.${v}`));
+/** The scope of a global admin's "everything". */
 const ALL = '(all)';
 
 function query(f: Filters, cursor?: string): string {
@@ -60,7 +65,7 @@ function query(f: Filters, cursor?: string): string {
   if (f.scope !== ALL) q.set('namespace', f.scope);
   if (f.actor.trim()) q.set('actor', f.actor.trim());
   if (f.entityType) q.set('entityType', f.entityType);
-  if (f.action.trim()) q.set('action', f.action.trim());
+  if (f.action) q.set('action', f.action);
   if (f.entityName.trim()) q.set('entityName', f.entityName.trim());
   // datetime-local is the browser's local time: sent as an instant.
   if (f.since) q.set('since', new Date(f.since).toISOString());
@@ -69,15 +74,21 @@ function query(f: Filters, cursor?: string): string {
   return q.toString();
 }
 
+/** A recorded value as text (JSON), cut after 2,000 characters. */
 function fmt(v: unknown): string {
   if (v === undefined) return '';
   const s = typeof v === 'string' ? v : JSON.stringify(v, null, 2);
   return s.length > 2000 ? `${s.slice(0, 2000)}…` : s;
 }
 
-function actorLabel(a: AuditEntry['actor']): string {
-  if (a.kind === 'token') return `${a.name} (API token)`;
-  if (a.kind === 'system') return 'the registry';
+/** An action in words of the language shown (the code itself when it has none). */
+function actionLabel(action: string, t: TFunction): string {
+  return t(`audit.actions.${action}`, { defaultValue: action });
+}
+
+function actorLabel(a: AuditEntry['actor'], t: TFunction): string {
+  if (a.kind === 'token') return t('audit.actorToken', { name: a.name });
+  if (a.kind === 'system') return t('audit.system');
   return a.name;
 }
 
@@ -89,54 +100,61 @@ function verbKind(action: string): 'ok' | 'bad' | 'warn' | 'info' {
   return 'warn';
 }
 
-/** The changes of one entry, in the table the version diff uses. */
-function Changes({ entry }: { entry: AuditEntry }) {
+/** One entry in full: where it came from, and what changed, in the table of differences. */
+function EntryDetail({ entry }: { entry: AuditEntry }) {
+  const { t } = useTranslation();
   return (
-    <div className="audit-detail" data-testid="audit-detail">
+    <div data-testid="audit-detail">
+      <dl className="facts">
+        <div><dt>{t('audit.when')}</dt><dd>{when(entry.at)} <span className="muted small">({ago(entry.at)})</span></dd></div>
+        <div><dt>{t('audit.who')}</dt><dd>{actorLabel(entry.actor, t)}{entry.actor.tokenId ? <> · <code className="break">{entry.actor.tokenId}</code></> : null}</dd></div>
+        <div><dt>{t('audit.from')}</dt><dd>{entry.address ?? '—'}{entry.route ? <> · <code className="break">{entry.route}</code></> : null}</dd></div>
+        <div><dt>{t('audit.entity')}</dt><dd>{t(`audit.entityTypes.${entry.entity}`, { defaultValue: entry.entity })} <code className="break">{entry.entityId}</code></dd></div>
+        <div><dt>{t('audit.namespace')}</dt><dd>{entry.namespace}</dd></div>
+        <div><dt>{t('audit.revision')}</dt><dd>{formatNumber(entry.revision)}</dd></div>
+      </dl>
       {entry.secretsChanged.length > 0 && (
-        <p className="muted small">
-          Secrets changed (values hidden): {entry.secretsChanged.map((p) => <code key={p} className="break">{p} </code>)}
+        <p className="notice-inline small">
+          {t('audit.secretsChanged')} {entry.secretsChanged.map((p) => <code key={p} className="break">{p} </code>)}
         </p>
       )}
       <DataTable
-        columns={['Where', 'Change', 'Before', 'After']}
+        caption={t('audit.changesTable')}
+        columns={[t('audit.where'), t('audit.change'), t('audit.before'), t('audit.after')]}
         items={entry.changes}
-        empty="Nothing changed in the recorded fields."
-        caption={`Changes of ${entry.action} ${entry.entityName}`}
-        className="diff"
+        empty={t('audit.nothingChanged')}
+        className="diff audit-changes"
         testId="audit-changes"
         row={(c, i) => (
-          <tr key={i} className={`diff-${c.kind}`}>
-            <td><code className="break">{c.path || '(whole entry)'}</code></td>
-            <td><Badge kind={c.kind === 'added' ? 'ok' : c.kind === 'removed' ? 'bad' : 'warn'}>{c.kind}</Badge></td>
-            <td><pre className="diff-old">{fmt(c.from)}</pre></td>
-            <td><pre className="diff-new">{fmt(c.to)}</pre></td>
+          <tr key={i}>
+            <td><code className="break">{c.path || t('audit.wholeEntry')}</code></td>
+            <td><Badge kind={c.kind === 'added' ? 'ok' : c.kind === 'removed' ? 'bad' : 'warn'}>{t(`diff.kind.${c.kind}`)}</Badge></td>
+            <td><pre>{fmt(c.from)}</pre></td>
+            <td><pre>{fmt(c.to)}</pre></td>
           </tr>
         )}
       />
-      <p className="muted small">
-        Revision {entry.revision}
-        {entry.route ? <> · <code>{entry.route}</code></> : null}
-        {entry.actor.tokenId ? <> · token {entry.actor.tokenId}</> : null} · entity id <code className="break">{entry.entityId}</code>
-      </p>
     </div>
   );
 }
 
 export function AuditPage({ ns }: { ns: string }) {
+  const { t } = useTranslation();
   const { me, can } = useSession();
   const empty: Filters = { scope: ns, actor: '', entityType: '', action: '', entityName: '', since: '', until: '' };
   const [draft, setDraft] = useState<Filters>(empty);
   const [applied, setApplied] = useState<Filters>(empty);
   const [more, setMore] = useState<AuditEntry[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
-  const [open, setOpen] = useState<string>();
+  const [open, setOpen] = useState<AuditEntry>();
+  const allowed = can(ns, 'admin');
   const state = useLoad(async () => {
+    if (!allowed) return { items: [], nextCursor: null };
     const page = await api<AuditPage>('GET', `/audit?${query(applied)}`);
     setMore([]);
     setCursor(page.nextCursor);
     return page;
-  }, [applied]);
+  }, [applied, allowed]);
   const loadMore = useAction(async () => {
     if (!cursor) return;
     const page = await api<AuditPage>('GET', `/audit?${query(applied, cursor)}`);
@@ -145,85 +163,97 @@ export function AuditPage({ ns }: { ns: string }) {
   });
   const set = (patch: Partial<Filters>) => setDraft((d) => ({ ...d, ...patch }));
 
-  if (!can(ns, 'admin')) {
+  if (!allowed) {
     return (
       <section>
-        <h1>Audit log</h1>
-        <ErrorBox title="Not allowed" error={new Error(`The audit log of '${ns}' needs the admin role in it.`)} />
+        <PageHeading title={t('audit.title')} />
+        <ErrorBox title={t('errors.forbidden')} error={new Error(t('audit.needsAdmin', { namespace: ns }))} />
       </section>
     );
   }
-  const items = [...(state.data?.items ?? []), ...more];
   return (
     <section>
       <div className="page-head">
-        <h1>Audit log</h1>
-        <button type="button" onClick={state.reload}>Refresh</button>
+        <PageHeading title={t('audit.title')} />
+        <div className="head-actions">
+          <button type="button" onClick={state.reload}>{t('common.refresh')}</button>
+        </div>
       </div>
-      <p className="muted">
-        Every change to the registry, newest first: who made it, when, from which address, and what changed. Secrets show as <code>******</code>; a
-        changed secret is listed without its values. Entries are kept for the configured retention (<code>auditRetentionDays</code>).
-      </p>
-      <Form className="toolbar audit-filters" onSubmit={() => setApplied({ ...draft })}>
-        <SelectField label="Scope" value={draft.scope} onChange={(e) => set({ scope: e.target.value })}>
-          <option value={ns}>namespace {ns}</option>
-          {me.globalAdmin && <option value="*">users and tokens (*)</option>}
-          {me.globalAdmin && <option value={ALL}>everything</option>}
+      <p className="muted"><Trans i18nKey="audit.intro" components={{ code: <code /> }} /></p>
+      <Form className="toolbar" label={t('audit.filters')} onSubmit={() => setApplied({ ...draft })}>
+        <SelectField label={t('audit.scope')} value={draft.scope} onChange={(e) => set({ scope: e.target.value })}>
+          <option value={ns}>{t('audit.scopeNamespace', { namespace: ns })}</option>
+          {me.globalAdmin && <option value="*">{t('audit.scopeUsers')}</option>}
+          {me.globalAdmin && <option value={ALL}>{t('audit.scopeAll')}</option>}
         </SelectField>
-        <TextField label="Actor" value={draft.actor} placeholder="user name" onChange={(e) => set({ actor: e.target.value })} />
-        <SelectField label="Entity type" value={draft.entityType} onChange={(e) => set({ entityType: e.target.value })}>
-          <option value="">any</option>
-          {ENTITY_TYPES.map((t) => <option key={t} value={t}>{t}</option>)}
+        <TextField label={t('audit.actor')} value={draft.actor} placeholder={t('audit.actorPlaceholder')} onChange={(e) => set({ actor: e.target.value })} />
+        <SelectField label={t('audit.entityType')} value={draft.entityType} onChange={(e) => set({ entityType: e.target.value })}>
+          <option value="">{t('common.any')}</option>
+          {ENTITY_TYPES.map((x) => <option key={x} value={x}>{t(`audit.entityTypes.${x}`)}</option>)}
         </SelectField>
-        <TextField label="Action" value={draft.action} list="audit-actions" placeholder="version.publish" onChange={(e) => set({ action: e.target.value })} />
-        <datalist id="audit-actions">{ACTIONS.map((a) => <option key={a} value={a} />)}</datalist>
-        <TextField label="Entity name" value={draft.entityName} placeholder="part of a name" onChange={(e) => set({ entityName: e.target.value })} />
-        <TextField label="Since" type="datetime-local" value={draft.since} onChange={(e) => set({ since: e.target.value })} />
-        <TextField label="Until" type="datetime-local" value={draft.until} onChange={(e) => set({ until: e.target.value })} />
+        <SelectField label={t('audit.action')} value={draft.action} onChange={(e) => set({ action: e.target.value })}>
+          <option value="">{t('common.any')}</option>
+          {ACTIONS.map((a) => <option key={a} value={a}>{actionLabel(a, t)} ({a})</option>)}
+        </SelectField>
+        <TextField label={t('audit.entityName')} value={draft.entityName} placeholder={t('audit.entityNamePlaceholder')} onChange={(e) => set({ entityName: e.target.value })} />
+        <TextField label={t('audit.since')} type="datetime-local" value={draft.since} onChange={(e) => set({ since: e.target.value })} />
+        <TextField label={t('audit.until')} type="datetime-local" value={draft.until} onChange={(e) => set({ until: e.target.value })} />
         <div className="actions">
-          <button type="submit" className="primary">Apply filters</button>
-          <button type="button" onClick={() => { setDraft(empty); setApplied(empty); }}>Clear</button>
+          <button type="submit" className="primary">{t('audit.apply')}</button>
+          <button type="button" onClick={() => { setDraft(empty); setApplied(empty); }}>{t('audit.clear')}</button>
         </div>
       </Form>
-      <ErrorBox error={state.error} onRetry={state.reload} />
-      {state.loading && state.data === undefined ? <Spinner label="Reading the audit log…" /> : (
-        <DataTable
-          caption="Audit log"
-          columns={['When', 'Who', 'From', 'Action', 'Entity', 'Namespace']}
-          actions
-          items={items}
-          empty="No change matches these filters."
-          testId="audit"
-          row={(e) => (
-            <Fragment key={e.id}>
-              <tr>
-                <td>{when(e.at)}</td>
-                <td>{actorLabel(e.actor)}</td>
-                <td>{e.address ?? '—'}</td>
-                <td><Badge kind={verbKind(e.action)}>{e.action}</Badge></td>
-                <td className="break">{e.entityName}</td>
-                <td>{e.namespace}</td>
-                <td className="row-actions">
-                  <button type="button" aria-expanded={open === e.id} onClick={() => setOpen(open === e.id ? undefined : e.id)}>
-                    {open === e.id ? 'Hide changes' : 'Changes'}
+      <Load state={state} label={t('audit.reading')}>
+        {(page) => {
+          const items = [...page.items, ...more];
+          return (
+            <>
+              <DataTable
+                caption={t('audit.table')}
+                columns={[t('audit.when'), t('audit.who'), t('audit.from'), t('audit.action'), t('audit.entity'), t('audit.namespace')]}
+                actions
+                items={items}
+                empty={t('audit.none')}
+                className="audit-list"
+                testId="audit"
+                footer={<p className="muted small" data-testid="audit-count">{t('audit.shown', { count: items.length, n: formatNumber(items.length) })}</p>}
+                row={(e) => (
+                  <tr key={e.id}>
+                    <td>{when(e.at)}</td>
+                    <td>{actorLabel(e.actor, t)}</td>
+                    <td>{e.address ?? '—'}</td>
+                    <td>
+                      <Badge kind={verbKind(e.action)}>{actionLabel(e.action, t)}</Badge>
+                      <div><code className="small">{e.action}</code></div>
+                    </td>
+                    <td className="break">
+                      {e.entityName}
+                      <div className="muted small">{t(`audit.entityTypes.${e.entity}`, { defaultValue: e.entity })}</div>
+                    </td>
+                    <td>{e.namespace}</td>
+                    <td className="row-actions">
+                      <button type="button" onClick={() => setOpen(e)} aria-label={t('audit.changesOf', { action: actionLabel(e.action, t), name: e.entityName })}>
+                        {t('audit.changes')}
+                      </button>
+                    </td>
+                  </tr>
+                )}
+              />
+              <ErrorBox error={loadMore.error} />
+              {cursor && (
+                <div className="actions">
+                  <button type="button" disabled={loadMore.busy} onClick={() => void loadMore.run()}>
+                    {loadMore.busy ? t('common.loading') : t('audit.older')}
                   </button>
-                </td>
-              </tr>
-              {open === e.id && (
-                <tr className="audit-detail-row">
-                  <td colSpan={7}><Changes entry={e} /></td>
-                </tr>
+                </div>
               )}
-            </Fragment>
-          )}
-        />
-      )}
-      <ErrorBox error={loadMore.error} />
-      {cursor && (
-        <button type="button" disabled={loadMore.busy} onClick={() => void loadMore.run()}>
-          {loadMore.busy ? 'Loading…' : 'Load older entries'}
-        </button>
-      )}
+            </>
+          );
+        }}
+      </Load>
+      <Dialog open={open !== undefined} title={open ? t('audit.detailTitle', { action: actionLabel(open.action, t), name: open.entityName }) : ''} onClose={() => setOpen(undefined)} wide>
+        {open && <EntryDetail entry={open} />}
+      </Dialog>
     </section>
   );
 }

@@ -59,9 +59,12 @@ export function VersionDiff({ base, from, to }: { base: string; from: string; to
 /**
  * Publish `version` of a server: the confirm box says what changes for agents (the diff from the
  * version served now), with an optional note for the publish history. The confirm button has
- * the focus: Enter publishes.
+ * the focus: Enter publishes. It publishes the version as last read (`etag`, sent as If-Match):
+ * if someone else changed it since, nothing is published and `onReload` is offered.
  */
-export function PublishDialog({ base, server, version, open, onClose, onDone }: { base: string; server: ServerView; version: string; open: boolean; onClose: () => void; onDone: (s: ServerView) => void }) {
+export function PublishDialog({ base, server, version, etag, open, onClose, onDone, onReload }: {
+  base: string; server: ServerView; version: string; etag: string | undefined; open: boolean; onClose: () => void; onDone: (s: ServerView) => void; onReload: () => void;
+}) {
   const { t } = useTranslation();
   const notify = useNotify();
   const [note, setNote] = useState('');
@@ -87,8 +90,9 @@ export function PublishDialog({ base, server, version, open, onClose, onDone }: 
       extra={<TextField label={t('publish.note')} value={note} onChange={(e) => setNote(e.target.value)} hint={t('publish.noteHint')} />}
       confirmLabel={t('publish.button', { version })}
       onClose={onClose}
+      onReload={onReload}
       onConfirm={async () => {
-        const s = await api<ServerView>('POST', `${base}/versions/${enc(version)}/publish`, note.trim() ? { note: note.trim() } : {});
+        const s = await api<ServerView>('POST', `${base}/versions/${enc(version)}/publish`, note.trim() ? { note: note.trim() } : {}, etag === undefined ? {} : { ifMatch: etag });
         notify(t('publish.done', { version }));
         setNote('');
         onClose();

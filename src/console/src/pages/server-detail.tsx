@@ -1,13 +1,13 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Trans, useTranslation } from 'react-i18next';
-import { api, enc } from '../api.js';
+import { api, enc, versionChanged } from '../api.js';
 import type { ConsoleSettings, Consumer, McpServerSpec, PublishHistory, ServerView, Tool, VersionSummary, VersionView } from '../api.js';
 import { agentUrl, clientConfigs, CLIENTS } from '../client-configs.js';
 import type { ClientKind } from '../client-configs.js';
 import { formatNumber } from '../i18n.js';
 import { Link, navigate, path } from '../router.js';
 import { useSession } from '../session.js';
-import type { SortState } from '../ui.js';
+import type { Loaded, SortState } from '../ui.js';
 import {
   ago, Badge, Check, Confirm, ConfirmItem, CopyButton, DataTable, Dialog, ErrorBox, Expandable, fieldErrors, Form, FormActions, Load, PageHeading, parseJson,
   pretty, SelectField, Tabs, TextArea, TextField, useAction, useLoad, useNotify, when,
@@ -141,8 +141,7 @@ export function ServerDetailPage({ ns, name }: { ns: string; name: string }) {
                 </p>
               )}
               <ConnectPanel ns={ns} server={s} />
-              <ToolsSection ns={ns} server={s} draft={draft} editor={editor} onChanged={state.reload} />
-              {draft && editor && <DraftSettings ns={ns} server={s} draft={draft.version} onSaved={state.reload} />}
+              <WorkingVersion ns={ns} server={s} draft={draft} editor={editor} onChanged={state.reload} />
               <ServerSettings ns={ns} server={s} editor={editor} onSaved={(v) => state.setData(v)} />
               {s.rollbackTarget && <RollbackDialog ns={ns} server={s} target={s.rollbackTarget} open={rollingBack} onClose={() => setRollingBack(false)} onDone={(v) => state.setData(v)} />}
             </>
@@ -199,12 +198,30 @@ function ConnectPanel({ ns, server }: { ns: string; server: ServerView }) {
 
 type ToolSort = SortState<'name' | 'state'>;
 
-function ToolsSection({ ns, server, draft, editor, onChanged }: { ns: string; server: ServerView; draft: VersionSummary | undefined; editor: boolean; onChanged: () => void }) {
-  const { t } = useTranslation();
-  const notify = useNotify();
+/**
+ * The version the page works on (the draft, else the published or latest one), read once for
+ * its tools and the draft's configuration: every change to the draft is made on it as read and
+ * sent with its entity-tag (If-Match), so that a change someone else made meanwhile is never
+ * overwritten (412: said, with a reload).
+ */
+function WorkingVersion({ ns, server, draft, editor, onChanged }: { ns: string; server: ServerView; draft: VersionSummary | undefined; editor: boolean; onChanged: () => void }) {
   const shownVersion = draft?.version ?? server.publishedVersion ?? server.latestVersion;
   const base = serverBase(ns, server.name);
   const version = useLoad(() => (shownVersion ? api<VersionView>('GET', `${base}/versions/${enc(shownVersion)}`) : Promise.resolve(null)), [base, shownVersion, draft?.createdAt, server.updatedAt]);
+  return (
+    <>
+      <ToolsSection ns={ns} server={server} draft={draft} editor={editor} version={version} shownVersion={shownVersion} onChanged={onChanged} />
+      {draft && editor && <DraftSettings base={base} draft={draft.version} version={version} onSaved={onChanged} />}
+    </>
+  );
+}
+
+function ToolsSection({ ns, server, draft, editor, version, shownVersion, onChanged }: {
+  ns: string; server: ServerView; draft: VersionSummary | undefined; editor: boolean; version: Loaded<VersionView | null>; shownVersion: string | null; onChanged: () => void;
+}) {
+  const { t } = useTranslation();
+  const notify = useNotify();
+  const base = serverBase(ns, server.name);
   const [newDraft, setNewDraft] = useState(false);
   const [removing, setRemoving] = useState<string>();
   const [search, setSearch] = useState('');
@@ -220,18 +237,19 @@ function ToolsSection({ ns, server, draft, editor, onChanged }: { ns: string; se
     return list;
   }, [tools, search, sort]);
   const setEnabled = useAction(async (names: string[], enabled: boolean) => {
-    if (!draft) return;
+    const read = version.data;
+    if (!draft || !read) return;
     const wanted = new Set(names);
-    const flip = (list: Tool[]) => list.map((x) => (wanted.has(x.name) ? { ...x, enabled } : x));
-    // Shown at once; the draft's saved state replaces it (or the list reloads when saving fails).
-    if (version.data) version.setData({ ...version.data, spec: { ...version.data.spec, tools: flip(version.data.spec.tools) } });
+    const spec: McpServerSpec = { ...read.spec, tools: read.spec.tools.map((x) => (wanted.has(x.name) ? { ...x, enabled } : x)) };
+    // Shown at once; the draft's saved state replaces it. When saving fails, the draft as read
+    // comes back (changed by someone else: they are told, with a reload); else the list reloads.
+    version.setData({ ...read, spec });
     let saved: VersionView;
     try {
-      const current = await api<VersionView>('GET', `${base}/versions/${enc(draft.version)}`);
-      const spec: McpServerSpec = { ...current.spec, tools: flip(current.spec.tools) };
-      saved = await api<VersionView>('PUT', `${base}/versions/${enc(draft.version)}`, { spec });
+      saved = await api<VersionView>('PUT', `${base}/versions/${enc(draft.version)}`, { spec }, { ifMatch: read.etag });
     } catch (e) {
-      version.reload();
+      if (versionChanged(e)) version.setData(read);
+      else version.reload();
       throw e;
     }
     version.setData(saved);
@@ -279,7 +297,13 @@ function ToolsSection({ ns, server, draft, editor, onChanged }: { ns: string; se
                 </div>
               )}
             </div>
-            <ErrorBox error={setEnabled.error} />
+            <ErrorBox
+              error={setEnabled.error}
+              onReload={() => {
+                setEnabled.clear();
+                version.reload();
+              }}
+            />
             <DataTable
               caption={t('tools.title')}
               columns={[
@@ -353,13 +377,16 @@ function ToolsSection({ ns, server, draft, editor, onChanged }: { ns: string; se
         message={(tool) => <p><Trans i18nKey="tools.removeMessage" values={{ tool, version: draft?.version }} components={{ strong: <strong /> }} /></p>}
         confirmLabel={t('tools.removeTitle')}
         onClose={() => setRemoving(undefined)}
-        onConfirm={async (tool) => {
-          if (!draft) return;
-          const current = await api<VersionView>('GET', `${base}/versions/${enc(draft.version)}`);
-          const spec: McpServerSpec = { ...current.spec, tools: current.spec.tools.filter((x) => x.name !== tool) };
-          await api('PUT', `${base}/versions/${enc(draft.version)}`, { spec });
-          notify(t('tools.removed', { tool, version: draft.version }));
+        onReload={() => {
+          setRemoving(undefined);
           version.reload();
+        }}
+        onConfirm={async (tool) => {
+          const read = version.data;
+          if (!draft || !read) return;
+          const spec: McpServerSpec = { ...read.spec, tools: read.spec.tools.filter((x) => x.name !== tool) };
+          version.setData(await api<VersionView>('PUT', `${base}/versions/${enc(draft.version)}`, { spec }, { ifMatch: read.etag }));
+          notify(t('tools.removed', { tool, version: draft.version }));
           onChanged();
         }}
       />
@@ -444,48 +471,75 @@ function ServerSettings({ ns, server, editor, onSaved }: { ns: string; server: S
 }
 
 /** Version-level settings of the draft: description, config (template `.config`), security schemes. */
-function DraftSettings({ ns, server, draft, onSaved }: { ns: string; server: ServerView; draft: string; onSaved: () => void }) {
+function DraftSettings({ base, draft, version, onSaved }: { base: string; draft: string; version: Loaded<VersionView | null>; onSaved: () => void }) {
   const { t } = useTranslation();
-  const base = serverBase(ns, server.name);
-  const state = useLoad(() => api<VersionView>('GET', `${base}/versions/${enc(draft)}`), [base, draft]);
   return (
     <div className="panel">
       <h2>
         {t('draftSettings.title', { version: draft })} <span className="muted small">{t('draftSettings.subtitle')}</span>
       </h2>
-      <Load state={state}>{(v) => <DraftSettingsForm key={v.version} base={base} version={v} onSaved={onSaved} />}</Load>
+      <Load state={version}>
+        {(v) => v && (
+          <DraftSettingsForm
+            key={v.version} base={base} version={v} onReload={version.reload}
+            onSaved={(saved) => {
+              version.setData(saved);
+              onSaved();
+            }}
+          />
+        )}
+      </Load>
     </div>
   );
 }
 
-function DraftSettingsForm({ base, version, onSaved }: { base: string; version: VersionView; onSaved: () => void }) {
+function DraftSettingsForm({ base, version, onSaved, onReload }: { base: string; version: VersionView; onSaved: (v: VersionView) => void; onReload: () => void }) {
   const { t } = useTranslation();
   const notify = useNotify();
   const [description, setDescription] = useState(version.spec.description);
   const [config, setConfig] = useState(pretty(version.spec.config));
   const [schemes, setSchemes] = useState(pretty(version.spec.securitySchemes));
+  const [dirty, setDirty] = useState(false);
+  // While not being edited, the fields follow the draft as last read (a reload shows someone else's change).
+  useEffect(() => {
+    if (dirty) return;
+    setDescription(version.spec.description);
+    setConfig(pretty(version.spec.config));
+    setSchemes(pretty(version.spec.securitySchemes));
+  }, [version.etag]);
+  const edit = (set: (v: string) => void) => (e: { target: { value: string } }) => {
+    set(e.target.value);
+    setDirty(true);
+  };
   const configParsed = parseJson(config);
   const schemesParsed = parseJson(schemes);
   const save = useAction(async () => {
     if (!configParsed.ok || !schemesParsed.ok) throw new Error(t('draftSettings.fixJson'));
-    const current = await api<VersionView>('GET', `${base}/versions/${enc(version.version)}`);
-    await api('PUT', `${base}/versions/${enc(version.version)}`, {
-      spec: { ...current.spec, description, config: configParsed.value, securitySchemes: schemesParsed.value },
-    });
+    const saved = await api<VersionView>('PUT', `${base}/versions/${enc(version.version)}`, {
+      spec: { ...version.spec, description, config: configParsed.value, securitySchemes: schemesParsed.value },
+    }, { ifMatch: version.etag });
+    setDirty(false);
     notify(t('draftSettings.saved', { version: version.version }));
-    onSaved();
+    onSaved(saved);
   });
   const fe = fieldErrors(save.error);
   const configError = !configParsed.ok ? configParsed.message : fe('config') ?? fe('spec.config');
   const schemesError = !schemesParsed.ok ? schemesParsed.message : fe('securitySchemes') ?? fe('spec.securitySchemes');
   return (
     <Form onSubmit={() => save.run()}>
-      <TextArea label={t('draftSettings.description')} rows={2} value={description} onChange={(e) => setDescription(e.target.value)} />
+      <TextArea label={t('draftSettings.description')} rows={2} value={description} onChange={edit(setDescription)} />
       <div className="row">
-        <TextArea label={t('draftSettings.config')} className="code" rows={6} value={config} onChange={(e) => setConfig(e.target.value)} error={configError} hint={t('draftSettings.configHint')} />
-        <TextArea label={t('draftSettings.schemes')} className="code" rows={6} value={schemes} onChange={(e) => setSchemes(e.target.value)} error={schemesError} hint={t('draftSettings.schemesHint')} />
+        <TextArea label={t('draftSettings.config')} className="code" rows={6} value={config} onChange={edit(setConfig)} error={configError} hint={t('draftSettings.configHint')} />
+        <TextArea label={t('draftSettings.schemes')} className="code" rows={6} value={schemes} onChange={edit(setSchemes)} error={schemesError} hint={t('draftSettings.schemesHint')} />
       </div>
-      <FormActions action={save} label={t('draftSettings.save')} busyLabel={t('common.saving')} disabled={!configParsed.ok || !schemesParsed.ok} fieldShown={!!(configError || schemesError)} />
+      <FormActions
+        action={save} label={t('draftSettings.save')} busyLabel={t('common.saving')} disabled={!configParsed.ok || !schemesParsed.ok} fieldShown={!!(configError || schemesError)}
+        onReload={() => {
+          setDirty(false);
+          save.clear();
+          onReload();
+        }}
+      />
     </Form>
   );
 }

@@ -33,7 +33,8 @@ export function ToolEditorPage({ ns, name, version, tool }: { ns: string; name: 
           if (tool !== undefined && !existing) {
             return <ErrorBox title={t('editor.notFound')} error={new Error(t('editor.notFoundMessage', { version, name, tool }))} />;
           }
-          return <ToolEditor key={`${version}/${tool ?? ''}`} ns={ns} server={server} version={v} existing={existing} onPublished={state.reload} />;
+          // A new entity-tag read (a reload after someone else's change) starts the editor anew, with their change.
+          return <ToolEditor key={`${version}/${tool ?? ''}/${v.etag}`} ns={ns} server={server} version={v} existing={existing} onPublished={state.reload} onReload={state.reload} />;
         }}
       </Load>
     </section>
@@ -42,7 +43,9 @@ export function ToolEditorPage({ ns, name, version, tool }: { ns: string; name: 
 
 type ServerProblem = FieldTarget & { code: string; message: string; field?: string };
 
-function ToolEditor({ ns, server, version, existing, onPublished }: { ns: string; server: ServerView; version: VersionView; existing: Tool | undefined; onPublished: () => void }) {
+function ToolEditor({ ns, server, version, existing, onPublished, onReload }: {
+  ns: string; server: ServerView; version: VersionView; existing: Tool | undefined; onPublished: () => void; onReload: () => void;
+}) {
   const { t } = useTranslation();
   const { can } = useSession();
   const notify = useNotify();
@@ -53,6 +56,8 @@ function ToolEditor({ ns, server, version, existing, onPublished }: { ns: string
   const [check, setCheck] = useState<'idle' | 'checking' | 'failed'>('idle');
   const [dirty, setDirty] = useState(false);
   const [publishing, setPublishing] = useState(false);
+  // The draft's entity-tag as this editor last read or wrote it: its saves and publish send it as If-Match.
+  const [etag, setEtag] = useState(version.etag);
   const base = serverBase(ns, server.name);
   useLeaveGuard(dirty && editable);
   const update = (patch: Partial<ToolDraft>) => {
@@ -117,7 +122,8 @@ function ToolEditor({ ns, server, version, existing, onPublished }: { ns: string
       ? current.spec.tools.map((y) => (y.name === original ? x : y))
       : [...current.spec.tools, x];
     try {
-      await api('PUT', `${base}/versions/${enc(version.version)}`, { spec: { ...current.spec, tools } });
+      const saved = await api<VersionView>('PUT', `${base}/versions/${enc(version.version)}`, { spec: { ...current.spec, tools } }, { ifMatch: etag });
+      setEtag(saved.etag);
     } catch (e) {
       if (e instanceof ApiError && e.status === 400) setServerProblems(toProblems([{ code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) }]));
       throw e;
@@ -194,8 +200,8 @@ function ToolEditor({ ns, server, version, existing, onPublished }: { ns: string
         </p>
       )}
       <ErrorBox error={editInDraft.error} />
-      {save.error && !(save.error instanceof ApiError && save.error.status === 400) && <ErrorBox error={save.error} title={t('editor.notSaved')} />}
-      {preparePublish.error && !(preparePublish.error instanceof ApiError && preparePublish.error.status === 400) && <ErrorBox error={preparePublish.error} title={t('editor.notSaved')} />}
+      {save.error && !(save.error instanceof ApiError && save.error.status === 400) && <ErrorBox error={save.error} title={t('editor.notSaved')} onReload={onReload} />}
+      {preparePublish.error && !(preparePublish.error instanceof ApiError && preparePublish.error.status === 400) && <ErrorBox error={preparePublish.error} title={t('editor.notSaved')} onReload={onReload} />}
       {check === 'failed' && (
         <p className="notice-inline" role="status">{t('editor.couldNotValidateLong')}</p>
       )}
@@ -320,8 +326,12 @@ function ToolEditor({ ns, server, version, existing, onPublished }: { ns: string
       </div>
       {publishing && (
         <PublishDialog
-          base={base} server={server} version={version.version} open
+          base={base} server={server} version={version.version} etag={etag} open
           onClose={() => setPublishing(false)}
+          onReload={() => {
+            setPublishing(false);
+            onReload();
+          }}
           onDone={() => {
             onPublished();
             navigate(path('ns', ns, 'servers', server.name), { force: true });

@@ -87,7 +87,16 @@ export function VersionsPage({ ns, name }: { ns: string; name: string }) {
               <DiffPanel base={base} versions={versions} published={s.publishedVersion} draft={draft?.version} />
               <HistoryPanel history={history} />
               {draftFrom && <NewDraftDialog key={draftFrom} ns={ns} server={s} from={draftFrom} open onClose={() => setDraftFrom(undefined)} onCreated={state.reload} />}
-              {publishing && <PublishDialog base={base} server={s} version={publishing} open onClose={() => setPublishing(undefined)} onDone={(v) => state.setData(v)} />}
+              {publishing && (
+                <PublishDialog
+                  base={base} server={s} version={publishing} etag={s.versions.find((v) => v.version === publishing)?.etag} open
+                  onClose={() => setPublishing(undefined)} onDone={(v) => state.setData(v)}
+                  onReload={() => {
+                    setPublishing(undefined);
+                    state.reload();
+                  }}
+                />
+              )}
               {s.rollbackTarget && <RollbackDialog ns={ns} server={s} target={s.rollbackTarget} open={rollingBack} onClose={() => setRollingBack(false)} onDone={(v) => state.setData(v)} />}
             </>
           );
@@ -99,8 +108,14 @@ export function VersionsPage({ ns, name }: { ns: string; name: string }) {
         message={<p><Trans i18nKey="versions.deleteMessage" values={{ version: deleting }} components={{ strong: <strong /> }} /></p>}
         confirmLabel={t('common.delete')}
         onClose={() => setDeleting(undefined)}
+        onReload={() => {
+          setDeleting(undefined);
+          state.reload();
+        }}
         onConfirm={async () => {
-          await api('DELETE', `${base}/versions/${enc(deleting ?? '')}`);
+          // The version as this page read it: if someone else changed it since, nothing is deleted (412).
+          const etag = state.data?.versions.find((v) => v.version === deleting)?.etag;
+          await api('DELETE', `${base}/versions/${enc(deleting ?? '')}`, undefined, etag === undefined ? {} : { ifMatch: etag });
           notify(t('versions.deleted', { version: deleting }));
           setDeleting(undefined);
           state.reload();
