@@ -28,19 +28,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT, startCluster } from '../../test/cluster/harness.js';
 import type { Cluster, ClusterProcess } from '../../test/cluster/harness.js';
+import { flag, numberOption, textOption } from '../support/args.js';
 import { writeBenchSection } from '../support/docs.js';
 
-const argv = process.argv.slice(2);
-const num = (name: string, fallback: number) => {
-  const i = argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(argv[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} needs a positive integer`);
-  return v;
-};
-const CALLS = num('calls', 1000);
-const UPDATES = num('updates', 100);
-const SESSIONS = num('sessions', 10_000);
-const DB = argv.includes('--db') && argv[argv.indexOf('--db') + 1] === 'mysql' ? 'mysql' : 'postgres';
+const CALLS = numberOption('calls', 1000, true);
+const UPDATES = numberOption('updates', 100, true);
+const SESSIONS = numberOption('sessions', 10_000, true);
+const DB = textOption('db', 'postgres') === 'mysql' ? 'mysql' : 'postgres';
 const TSX = import.meta.resolve('tsx');
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -484,7 +478,7 @@ try {
   out.push(`| ${int(SESSIONS)} sessions: zero errors | ${errorsC} | **${errorsC === 0 && c.opened === SESSIONS ? 'met' : 'missed'}** |`);
   const block = out.join('\n');
   process.stdout.write(`${block}\n`);
-  if (!argv.includes('--no-docs')) updateDocs(block);
+  if (!flag('no-docs')) updateDocs(block);
 } finally {
   await memoryGateway?.stop();
   await cluster.stop();

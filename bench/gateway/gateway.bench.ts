@@ -36,6 +36,7 @@ import { autocannonRun, wrkRun } from './loaders.js';
 import type { LoadFigures, Shot } from './loaders.js';
 import { ensureNginx, nginxVersion, startNginx } from './nginx.js';
 import { groupSeconds, reapedChildrenSeconds, selfSeconds, withChildren } from './cpu.js';
+import { flag, numberOption, textOption } from '../support/args.js';
 import { writeBenchSection } from '../support/docs.js';
 import type { Mcpgate } from '../support/mcpgate.js';
 import {
@@ -68,29 +69,18 @@ if (realpathSync(process.execPath) !== NODE && !process.env.BENCH_GATEWAY_REEXEC
 
 // ------------------------------------------------------------------------------- options
 
-const argv = process.argv.slice(2);
-const num = (name: string, fallback: number) => {
-  const i = argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(argv[i + 1]) : fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
-  return v;
-};
-const str = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? String(argv[i + 1]) : fallback;
-};
-const seconds = num('seconds', 10);
-const connections = num('connections', 32);
-const warmup = num('warmup', 3);
-const loaderName = str('loader', 'auto');
+const seconds = numberOption('seconds', 10);
+const connections = numberOption('connections', 32);
+const warmup = numberOption('warmup', 3);
+const loaderName = textOption('loader', 'auto');
 if (loaderName !== 'autocannon' && loaderName !== 'wrk' && loaderName !== 'auto') throw new Error('--loader is auto, autocannon or wrk');
-const wrkThreads = num('wrk-threads', 1);
-const rounds = num('rounds', 3);
-const listCalls = num('list-calls', 200);
-const listSeconds = num('list-seconds', 5);
-const profile = !argv.includes('--no-profile');
-const writeDocs = !argv.includes('--no-docs');
-const keep = argv.includes('--keep');
+const wrkThreads = numberOption('wrk-threads', 1);
+const rounds = numberOption('rounds', 3);
+const listCalls = numberOption('list-calls', 200);
+const listSeconds = numberOption('list-seconds', 5);
+const profile = !flag('no-profile');
+const writeDocs = !flag('no-docs');
+const keep = flag('keep');
 
 /** Targets of issue 4. */
 const TARGETS = { overSdk: 5, overNginx: 0.25, p99Ms: 20 } as const;
@@ -609,7 +599,7 @@ async function main(): Promise<void> {
   const gateFig = gateRow.figures;
   const overSdk = gateFig.rps / sdkRow.figures.rps;
   const overNginx = gateFig.rps / nginxBest.figures.rps;
-  const shownArgs = argv.filter((a) => a !== '--keep');
+  const shownArgs = process.argv.slice(2).filter((a) => a !== '--keep');
   const lines: string[] = [];
   lines.push(
     'Command:',

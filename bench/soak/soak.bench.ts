@@ -23,22 +23,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { flag, numberOption } from '../support/args.js';
 import { writeBenchSection } from '../support/docs.js';
 import { ITEM_TOOL, REST_TEMPLATE, createBenchServer, modernCallRequest, registerBackend, startBenchBackend, startMcpgate } from '../support/mcpgate.js';
 import { ROOT, TSX } from '../support/procs.js';
 import { groupSeconds, selfSeconds } from '../gateway/cpu.js';
 
-const argv = process.argv.slice(2);
-const num = (name: string, fallback: number) => {
-  const i = argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(argv[i + 1]) : fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
-  return v;
-};
-const seconds = num('seconds', 300);
-const baselineSeconds = num('baseline-seconds', 30);
-const clients = num('clients', 8);
-const writeDocs = !argv.includes('--no-docs');
+const seconds = numberOption('seconds', 300);
+const baselineSeconds = numberOption('baseline-seconds', 30);
+const clients = numberOption('clients', 8, true);
+const writeDocs = !flag('no-docs');
 const TARGETS = { keep: 0.8, rssMb: 400 } as const;
 
 const log = (s: string) => process.stderr.write(`[bench:soak] ${s}\n`);
