@@ -11,7 +11,7 @@
  * - slow-readers: legacy SSE streams never read while 256 KiB answers are posted to them;
  * - oversized-inits: `initialize` with 3 MB of clientInfo/capabilities;
  * - batches: 4,000-entry batches (refused) and full 100-entry batches;
- * - abandoned-calls: calls of a 5 s tool dropped after 50 ms;
+ * - abandoned-calls: calls of a 5 s tool dropped after 50 ms (four loops, each about 10 a second);
  * - slowloris: connections sending a header line every few seconds;
  * - deep-json: 1 MB of `[[[[…`.
  */
@@ -196,6 +196,9 @@ async function abandonedCalls(): Promise<void> {
       setTimeout(() => req.destroy(), 50);
     });
     count(kind, 'dropped after 50 ms');
+    // About 10 a second per loop: each costs the gateway a connection each way, about 1.2 ms of CPU
+    // (docs/benchmarks.md, "Soak"); back to back, four loops take a fifth of its one core.
+    await sleep(50);
   }
 }
 
