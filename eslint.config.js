@@ -18,7 +18,7 @@ export default tseslint.config(
     // Node would turn into the end of every client's session (issue 10, finding 2). No promise of
     // the gateway or the CLI may float, not even behind `void`: each is awaited or has its catch.
     files: ['src/gateway/**/*.ts', 'src/cli/**/*.ts'],
-    ignores: ['**/*.test.ts', 'src/gateway/template/**'],
+    ignores: ['**/*.test.ts', 'src/template/**'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false }],

@@ -14,8 +14,8 @@
  */
 import Handlebars from 'handlebars';
 import { Bench } from 'tinybench';
-import { parse } from '../../src/gateway/template/index.js';
-import type { JsonValue } from '../../src/gateway/template/index.js';
+import { parse } from '../../src/template/index.js';
+import type { JsonValue } from '../../src/template/index.js';
 
 interface Case {
   readonly id: string;

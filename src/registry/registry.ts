@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
 import { addLogRedactor } from '../lib/logger.js';
-import { parse as parseTemplate } from '../gateway/template/index.js';
+import { parse as parseTemplate } from '../template/index.js';
 import { ClusterNode } from './cluster/node.js';
 import { AuditService } from './domain/audit.js';
 import { AuthService } from './domain/auth.js';

@@ -12,14 +12,14 @@ import type { CredentialPassthrough, McpServerSpec } from '../../registry/domain
 import type { RegistrySnapshot } from '../../registry/domain/watch.js';
 import { Cancellation } from '../cancellation.js';
 import { GatewayError } from '../errors.js';
-import { TemplateError } from '../template/index.js';
+import { TemplateError } from '../../template/index.js';
 import type { CallToolResult, ClientHeaders, ToolExecutor, Upstream } from '../types.js';
 import { createUpstream } from '../upstream.js';
 import { AddressGuard, ArgumentHostGuard, OwnEndpoints, addressKind, guardedLookup, isMetadataAddress } from './address-guard.js';
 import { capText, createRestExecutor } from './rest.js';
 import { checkScheme, encodePathValue, escapePath, hostAllowed, joinOrigin, joinPath, joinQuery, planUrl, printedPieces, queryEscape, skeletonKey } from './url.js';
 import type { ArgumentHost, PlaceValues } from './url.js';
-import type { OutputPiece, TrackedOutput } from '../template/index.js';
+import type { OutputPiece, TrackedOutput } from '../../template/index.js';
 
 const FIXTURES = new URL('../../../test/fixtures/higress/', import.meta.url);
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');

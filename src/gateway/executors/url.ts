@@ -5,7 +5,7 @@
  * template printed from arguments (taint-tracked), each placed by where it sits in the URL.
  */
 import { GatewayError } from '../errors.js';
-import type { OutputPiece, Taint, TrackedOutput } from '../template/index.js';
+import type { OutputPiece, Taint, TrackedOutput } from '../../template/index.js';
 
 const QUERY_SAFE = /^[A-Za-z0-9\-_.~]*$/;
 const QUERY_EXTRA = /%20|[!'()*]/g;

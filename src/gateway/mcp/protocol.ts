@@ -2,8 +2,8 @@
  * MCP methods, independent of transport and era: the answers to initialize, server/discover,
  * tools/*, prompts/*, resources/* and friends, computed from the compiled snapshot.
  */
-import { parse as parseTemplate } from '../template/index.js';
-import type { Template } from '../template/index.js';
+import { parse as parseTemplate } from '../../template/index.js';
+import type { Template } from '../../template/index.js';
 import { GatewayError } from '../errors.js';
 import { JsonText } from './jsonrpc.js';
 import type { CompiledConsumer, CompiledServer, CompiledTool } from '../snapshot.js';

@@ -15,7 +15,7 @@ import { PUBLIC_NAMESPACE } from '../../registry/domain/model.js';
 import { SERVER_NAME } from '../../registry/domain/mcp.js';
 import { validateSpec } from '../../registry/domain/spec-validation.js';
 import type { RegistrySnapshot } from '../../registry/domain/watch.js';
-import { parse as parseTemplate } from '../template/index.js';
+import { parse as parseTemplate } from '../../template/index.js';
 import type { ConfigSource } from '../types.js';
 
 /** Options of `FileSource`. */

@@ -24,7 +24,7 @@ import { Cancellation } from '../../../gateway/cancellation.js';
 import { GatewayError } from '../../../gateway/errors.js';
 import { ArgumentHostGuard, guardedLookup } from '../../../gateway/executors/address-guard.js';
 import { createRestExecutor } from '../../../gateway/executors/rest.js';
-import { TemplateError } from '../../../gateway/template/index.js';
+import { TemplateError } from '../../../template/index.js';
 import type { CallToolResult } from '../../../gateway/types.js';
 import { createUpstream } from '../../../gateway/upstream.js';
 import { authorize, canReadSecrets } from '../../domain/auth.js';

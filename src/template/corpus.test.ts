@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CORPUS, T } from './corpus.cases.js';
-import type { CorpusCase } from './corpus.cases.js';
+import { CORPUS, T } from '../../test/fixtures/template/corpus.cases.js';
+import type { CorpusCase } from '../../test/fixtures/template/corpus.cases.js';
 import { TemplateError, parse } from './index.js';
 
 function run(c: CorpusCase): string {

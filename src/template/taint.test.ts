@@ -3,7 +3,7 @@
 // render agreeing with the plain one on the whole conformance corpus.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CORPUS, T } from './corpus.cases.js';
+import { CORPUS, T } from '../../test/fixtures/template/corpus.cases.js';
 import { TemplateError, parse } from './index.js';
 import type { JsonValue, OutputPiece, TrackedTemplate } from './index.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { JsonValue } from '../values.js';
 import { compilePath, gjsonGet, isSimplePath } from './gjson.js';
-import { APPROXIMATIONS, PATH_CASES, README_DOC } from './gjson.fixtures.js';
+import { APPROXIMATIONS, PATH_CASES, README_DOC } from '../../../test/fixtures/template/gjson.fixtures.js';
 
 describe('gjson paths (table, per gjson v1.18)', () => {
   for (const [group, cases] of Object.entries(PATH_CASES)) {
