@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../lib/logger.js';
-import type { Consumer, McpServer, McpServerSpec, Prompt, Tool } from '../registry/domain/model.js';
-import type { RegistrySnapshot } from '../registry/domain/watch.js';
+import type { Consumer, McpServer, McpServerSpec, Prompt, Tool } from '../model/model.js';
+import type { RegistrySnapshot } from '../model/snapshot.js';
 import { ArgsCompiler } from './args.js';
 import type { ArgsValidator } from './args.js';
 import type { ArgumentHostGuard } from './executors/address-guard.js';

@@ -3,7 +3,7 @@
  * from (`Upstream`), and where configuration comes from (`ConfigSource`). The request path
  * reads only the immutable compiled snapshot built from a `RegistrySnapshot`.
  */
-import type { RegistrySnapshot } from '../registry/domain/watch.js';
+import type { RegistrySnapshot } from '../model/snapshot.js';
 
 /** One MCP content block of a tool result. */
 export type ContentBlock =

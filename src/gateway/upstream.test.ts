@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RegistrySnapshot, SnapshotInstance } from '../registry/domain/watch.js';
+import type { RegistrySnapshot, SnapshotInstance } from '../model/snapshot.js';
 import { createUpstream, hostPort } from './upstream.js';
 
 function instance(ip: string, port: number, extra: Partial<SnapshotInstance> = {}): SnapshotInstance {

@@ -2,8 +2,8 @@
  * Backend addresses of an MCP server: a registered service's usable instances by smooth
  * weighted round robin (nginx's algorithm), a direct address, or a fixed URL.
  */
-import type { Endpoint, McpProtocol } from '../registry/domain/model.js';
-import type { RegistrySnapshot, SnapshotInstance } from '../registry/domain/watch.js';
+import type { Endpoint, McpProtocol } from '../model/model.js';
+import type { RegistrySnapshot, SnapshotInstance } from '../model/snapshot.js';
 import type { Upstream, UpstreamTarget } from './types.js';
 
 /** Instance weights are scaled to integers with this precision (Nacos weights are decimals such as 0.5). */

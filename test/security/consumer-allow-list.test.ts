@@ -13,7 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { allows, allowsAny } from '../../src/gateway/mcp/protocol.js';
 import { compileConsumer } from '../../src/gateway/snapshot.js';
-import type { AllowEntry } from '../../src/registry/domain/model.js';
+import type { AllowEntry } from '../../src/model/model.js';
 import { dialectFor } from '../../src/registry/store/open.js';
 import { migrations } from '../../src/registry/store/migrations.js';
 import { http } from '../support/http.js';
@@ -183,7 +183,7 @@ describe('a registry upgraded from string allow-lists', () => {
       const consumer = (id: string, allow: string[] | null, hash: string) => db.insertInto('mg_consumers').values({
         id, namespace: 'acme', name: id, key_hash: hash, key_prefix: 'mgk_', allow: allow === null ? null : JSON.stringify(allow), created_at: 1,
       }).execute();
-      const { hashConsumerKey } = await import('../../src/registry/domain/consumers.js');
+      const { hashConsumerKey } = await import('../../src/model/consumer-key.js');
       await consumer('old-route', ['maps/route'], hashConsumerKey('mgk_old-route-key'));
       await consumer('old-weather', ['io.acme/weather'], hashConsumerKey('mgk_old-weather-key'));
       await consumer('old-full', null, hashConsumerKey('mgk_old-full-key'));

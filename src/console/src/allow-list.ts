@@ -3,7 +3,7 @@
  * encoding. The API takes one entry per server, `{server}` (the whole server) or
  * `{server, tools}` (some of its tools); the console's pickers work with single grants.
  */
-import type { AllowEntry } from '../../registry/domain/model.js';
+import type { AllowEntry } from '../../model/model.js';
 
 /** One grant: a whole server, or one tool of it. */
 export interface Grant {

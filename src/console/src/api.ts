@@ -4,7 +4,7 @@
  */
 import type {
   AllowEntry, ApiToken, Endpoint, Instance, McpServer, McpServerSpec, McpServerVersion, Namespace, PublishEvent, Role, Service, Tool, User, VersionStatus,
-} from '../../registry/domain/model.js';
+} from '../../model/model.js';
 
 export type { AllowEntry, ApiToken, Endpoint, Instance, McpServer, McpServerSpec, Namespace, Role, Service, Tool, User, VersionStatus };
 

@@ -3,7 +3,7 @@
  * with a human place name and, for texts, the changed words marked. No DOM: unit-tested under Node.
  */
 import { diffWords } from 'diff';
-import type { SpecChange } from '../../registry/domain/model.js';
+import type { SpecChange } from '../../model/model.js';
 
 export type { SpecChange };
 

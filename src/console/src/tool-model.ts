@@ -2,7 +2,7 @@
  * The tool editor's model, with no DOM: the input-schema form and its JSON, the editor state
  * and the `Tool` it saves, and where an API error's `field` points in the editor.
  */
-import type { ArgPosition, RestSecurity, RestTemplate, Tool } from '../../registry/domain/model.js';
+import type { ArgPosition, RestSecurity, RestTemplate, Tool } from '../../model/model.js';
 import { parseJsonAt } from './json-text.js';
 
 export const ARG_TYPES = ['string', 'number', 'integer', 'boolean', 'array', 'object'] as const;

@@ -8,8 +8,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { invalid } from '../../lib/errors.js';
-import { CONSUMER_KEY_PREFIX } from '../../registry/domain/consumers.js';
-import type { ArgPosition, CredentialPassthrough, McpServerSpec, RestSecurity, SecurityScheme, Tool } from '../../registry/domain/model.js';
+import { CONSUMER_KEY_PREFIX } from '../../model/consumer-key.js';
+import type { ArgPosition, CredentialPassthrough, McpServerSpec, RestSecurity, SecurityScheme, Tool } from '../../model/model.js';
 import { GatewayError } from '../errors.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, parse, TemplateError } from '../../template/index.js';
 import type { JsonValue, OutputPiece, Template, TrackedTemplate } from '../../template/index.js';

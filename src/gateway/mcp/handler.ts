@@ -15,7 +15,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.js';
-import { hashConsumerKey } from '../../registry/domain/consumers.js';
+import { hashConsumerKey } from '../../model/consumer-key.js';
 import { Cancellation } from '../cancellation.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayLimits } from '../limits.js';

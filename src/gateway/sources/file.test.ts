@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from '../../lib/logger.js';
-import type { RegistrySnapshot } from '../../registry/domain/watch.js';
+import type { RegistrySnapshot } from '../../model/snapshot.js';
 import { FileSource } from './file.js';
 import { waitFor } from '../../../test/support/gateway.js';
 

@@ -9,12 +9,12 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { AppError, invalid } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import { fromHigress } from '../../registry/domain/convert/higress.js';
-import type { McpServer, McpServerSpec } from '../../registry/domain/model.js';
-import { PUBLIC_NAMESPACE } from '../../registry/domain/model.js';
-import { SERVER_NAME } from '../../registry/domain/mcp.js';
-import { validateSpec } from '../../registry/domain/spec-validation.js';
-import type { RegistrySnapshot } from '../../registry/domain/watch.js';
+import { fromHigress } from '../../model/convert/higress.js';
+import type { McpServer, McpServerSpec } from '../../model/model.js';
+import { PUBLIC_NAMESPACE } from '../../model/model.js';
+import { SERVER_NAME } from '../../model/names.js';
+import { validateSpec } from '../../model/spec-validation.js';
+import type { RegistrySnapshot } from '../../model/snapshot.js';
 import { parse as parseTemplate } from '../../template/index.js';
 import type { ConfigSource } from '../types.js';
 

@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRegistry } from '../../../test/support/registry.js';
 import type { TestRegistry } from '../../../test/support/registry.js';
-import { fromHigress } from '../../registry/domain/convert/higress.js';
-import type { McpServerSpec } from '../../registry/domain/model.js';
+import { fromHigress } from '../../model/convert/higress.js';
+import type { McpServerSpec } from '../../model/model.js';
 import { WatchService } from '../../registry/domain/watch.js';
-import type { RegistrySnapshot } from '../../registry/domain/watch.js';
+import type { RegistrySnapshot } from '../../model/snapshot.js';
 import { InProcessSource } from './in-process.js';
 
 function spec(version: string, description: string): McpServerSpec {

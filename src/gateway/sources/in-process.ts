@@ -1,10 +1,10 @@
 /**
  * Configuration for `mcpgate serve`: the gateway runs beside the registry in one process and
- * reads snapshots straight from its `WatchService`, woken by the `ChangeFeed`.
+ * reads snapshots straight from its `WatchService`, woken by the `ChangeFeed` (through the
+ * `SnapshotReader` and `RevisionFeed` of the snapshot contract, src/model/snapshot.ts).
  */
 import type { Logger } from '../../lib/logger.js';
-import type { ChangeFeed } from '../../registry/domain/context.js';
-import type { RegistrySnapshot, WatchService } from '../../registry/domain/watch.js';
+import type { RegistrySnapshot, RevisionFeed, SnapshotReader } from '../../model/snapshot.js';
 import type { ConfigSource } from '../types.js';
 
 /** Options of `InProcessSource`. */
@@ -32,8 +32,8 @@ export class InProcessSource implements ConfigSource {
   };
 
   constructor(
-    private readonly watch: WatchService,
-    private readonly feed: ChangeFeed,
+    private readonly watch: SnapshotReader,
+    private readonly feed: RevisionFeed,
     private readonly options: InProcessSourceOptions = {},
   ) {
     this.retryDelayMs = options.retryDelayMs ?? 1000;

@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import { http } from '../../../test/support/http.js';
 import { startRegistry } from '../../../test/support/registry.js';
 import type { Logger } from '../../lib/logger.js';
-import type { RegistrySnapshot } from '../../registry/domain/watch.js';
+import type { RegistrySnapshot } from '../../model/snapshot.js';
 import { RegistrySource, SseParser } from './registry.js';
 import type { SseEvent } from './registry.js';
 import { waitFor } from '../../../test/support/gateway.js';

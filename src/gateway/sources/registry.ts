@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../../lib/logger.js';
-import type { RegistrySnapshot } from '../../registry/domain/watch.js';
+import type { RegistrySnapshot } from '../../model/snapshot.js';
 import type { ConfigSource } from '../types.js';
 
 /** One event of a `text/event-stream`. */

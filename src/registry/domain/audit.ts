@@ -13,7 +13,7 @@ import diff from 'microdiff';
 import { AppError, invalid } from '../../lib/errors.js';
 import type { AuditQuery, StoreWriter } from '../store/store.js';
 import type { RegistryContext } from './context.js';
-import type { AuditActor, AuditEntity, AuditEntry, McpServer, McpServerSpec, McpServerVersion, Role } from './model.js';
+import type { AuditActor, AuditEntity, AuditEntry, McpServer, McpServerSpec, McpServerVersion, Role } from '../../model/model.js';
 import { REDACTED, changedSecrets, endpointSecretChanged, pathText, redactServer, redactSpec } from './secrets.js';
 
 /** Where the request being served comes from. */

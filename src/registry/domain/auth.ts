@@ -9,7 +9,7 @@ import type { RegistryContext } from './context.js';
 import { write } from './context.js';
 import { LoginThrottle } from './login-throttle.js';
 import type { LoginThrottleOptions } from './login-throttle.js';
-import type { ApiToken, Role, User } from './model.js';
+import type { ApiToken, Role, User } from '../../model/model.js';
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };

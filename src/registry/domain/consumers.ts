@@ -1,24 +1,17 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { AppError, invalid } from '../../lib/errors.js';
 import { audit } from './audit.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
-import { SERVER_NAME } from './mcp.js';
-import type { AllowEntry, Consumer } from './model.js';
+import { CONSUMER_KEY_PREFIX, hashConsumerKey } from '../../model/consumer-key.js';
+import type { AllowEntry, Consumer } from '../../model/model.js';
 import { requireNamespace } from './naming.js';
-import { TOOL_NAME_PATTERN } from './spec-validation.js';
+import { SERVER_NAME, TOOL_NAME_PATTERN } from '../../model/names.js';
 
-/** Prefix of gateway consumer keys, so they are recognisable in logs and secret scanners. */
-export const CONSUMER_KEY_PREFIX = 'mgk_';
 const NAME = /^[A-Za-z0-9_.@-]{1,255}$/;
 /** Most entries an allow-list holds, and most tools an entry names (bounds what a key costs the gateway). */
 export const MAX_ALLOW_ENTRIES = 1000;
 export const MAX_ALLOW_TOOLS = 5000;
-
-/** The SHA-256 (hex) under which a consumer key is stored and looked up. */
-export function hashConsumerKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
-}
 
 /** A consumer as listings show it: never the key, nor its hash. */
 export type ConsumerView = Omit<Consumer, 'keyHash'>;

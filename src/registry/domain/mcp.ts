@@ -7,23 +7,13 @@ import { audit, secretChanges, serverState, versionState } from './audit.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
 import type {
-  CredentialPassthrough, Endpoint, FrontProtocol, McpProtocol, McpServer, McpServerSpec, McpServerVersion, Page, PublishAction, PublishEvent,
+  Endpoint, McpServer, McpServerInput, McpServerSpec, McpServerVersion, Page, PublishAction, PublishEvent,
   SpecChange,
-} from './model.js';
-import { FRONT_PROTOCOLS, MCP_PROTOCOLS } from './model.js';
+} from '../../model/model.js';
+import { FRONT_PROTOCOLS, MCP_PROTOCOLS } from '../../model/model.js';
+import { SERVER_NAME } from '../../model/names.js';
 import { requireNamespace } from './naming.js';
 import { redactSpec, restoreEndpoint, restoreSecrets, valueAt } from './secrets.js';
-
-/** The server-level fields a caller sets (its tools live in versions). */
-export interface McpServerInput {
-  name: string;
-  description?: string;
-  protocol?: McpProtocol;
-  frontProtocol?: FrontProtocol;
-  endpoint?: Endpoint;
-  enabled?: boolean;
-  passthrough?: CredentialPassthrough;
-}
 
 /** Checks a spec before it is stored (JSON Schemas, templates); throws AppError. */
 export type SpecValidator = (spec: McpServerSpec) => void;
@@ -43,8 +33,6 @@ export interface VersionWriteOptions {
   ifMatch?: IfMatch;
 }
 
-/** The rule for MCP server names (they are part of the gateway's URLs). */
-export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,254}$/;
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;
 const HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { AppError, invalid } from '../../lib/errors.js';
-import type { HealthCheck, Instance, Namespace, Page, Service } from './model.js';
-import { DEFAULT_HEALTH_CHECK, PUBLIC_NAMESPACE, beatTimings } from './model.js';
-import type { InstanceKey } from './model.js';
+import type { HealthCheck, Instance, Namespace, Page, Service } from '../../model/model.js';
+import { DEFAULT_HEALTH_CHECK, PUBLIC_NAMESPACE, beatTimings } from '../../model/model.js';
+import type { InstanceKey } from '../../model/model.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
 import type { StoreWriter } from '../store/store.js';

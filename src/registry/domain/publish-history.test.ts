@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { diffSpecs, publishedLine, rollbackTarget } from './mcp.js';
-import type { McpServerSpec, McpServerVersion, PublishEvent } from './model.js';
+import type { McpServerSpec, McpServerVersion, PublishEvent } from '../../model/model.js';
 
 const spec = (version: string, tools: McpServerSpec['tools'] = []): McpServerSpec => ({ version, description: '', config: {}, securitySchemes: [], tools, prompts: [] });
 const version = (v: string, publishedAt: number | null): McpServerVersion => ({ serverId: 's', version: v, status: 'archived', spec: spec(v), createdAt: 0, publishedAt, etag: `"${v}"` });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AppError } from '../../lib/errors.js';
 import { isSecretName } from '../../lib/secret-names.js';
-import type { McpServerSpec, Tool } from './model.js';
+import type { McpServerSpec, Tool } from '../../model/model.js';
 import {
   REDACTED, changedSecrets, hasSecrets, redactEndpoint, redactSpec, restoreEndpoint, restoreSecrets, secretHeaderNames, secretValues,
 } from './secrets.js';

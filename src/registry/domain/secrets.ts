@@ -7,7 +7,7 @@
  */
 import { invalid } from '../../lib/errors.js';
 import { isSecretName } from '../../lib/secret-names.js';
-import type { Endpoint, McpServer, McpServerSpec, SecretDeclaration } from './model.js';
+import type { Endpoint, McpServer, McpServerSpec, SecretDeclaration } from '../../model/model.js';
 
 /** What a reader without write access sees in place of a secret; written back, it keeps the stored secret. */
 export const REDACTED = '******';

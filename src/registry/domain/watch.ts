@@ -1,39 +1,9 @@
 import { AppError } from '../../lib/errors.js';
 import type { RegistryContext } from './context.js';
-import type { Change, Consumer, McpServer, McpServerSpec } from './model.js';
-
-/** An instance as gateways see it. */
-export interface SnapshotInstance {
-  ip: string;
-  port: number;
-  weight: number;
-  healthy: boolean;
-  enabled: boolean;
-  cluster: string;
-  metadata: Record<string, string>;
-}
-
-/** Everything a gateway serves from, at one revision. */
-export interface RegistrySnapshot {
-  revision: number;
-  namespaces: string[];
-  services: { namespace: string; group: string; name: string; instances: SnapshotInstance[] }[];
-  /** MCP servers with a published version, and that version's spec. */
-  mcpServers: { server: McpServer; spec: McpServerSpec }[];
-  /** Gateway API keys (hashes only). */
-  consumers: Consumer[];
-  /**
-   * Servers (`namespace/name`) whose secrets the watch API withheld from this reader (they read
-   * `******`): its token lacks the gateway, editor or admin role in their namespace.
-   */
-  withheld?: string[];
-}
-
-/** Changes after a revision, or the instruction to reload the snapshot. */
-export type ChangeBatch = { revision: number; changes: Change[]; resync?: false } | { revision: number; changes: []; resync: true };
+import type { ChangeBatch, RegistrySnapshot, SnapshotReader } from '../../model/snapshot.js';
 
 /** The read side that gateways and other registry nodes follow. */
-export class WatchService {
+export class WatchService implements SnapshotReader {
   constructor(private readonly ctx: RegistryContext) {}
 
   /**

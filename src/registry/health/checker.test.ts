@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
 import { freePort } from '../../../test/support/gateway.js';
-import type { Instance } from '../domain/model.js';
+import type { Instance } from '../../model/model.js';
 import { probe } from './checker.js';
 
 function instance(port: number, healthCheck: Instance['healthCheck']): Instance {

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import type { Instance } from '../domain/model.js';
+import type { Instance } from '../../model/model.js';
 import type { NamingService } from '../domain/naming.js';
 import type { Store } from '../store/store.js';
 

@@ -5,9 +5,9 @@
  */
 import type { Principal } from '../domain/auth.js';
 import { canReadSecrets } from '../domain/auth.js';
-import type { McpServer, McpServerSpec, McpServerVersion } from '../domain/model.js';
+import type { McpServer, McpServerSpec, McpServerVersion } from '../../model/model.js';
 import { hasSecrets, redactServer, redactSpec } from '../domain/secrets.js';
-import type { RegistrySnapshot } from '../domain/watch.js';
+import type { RegistrySnapshot } from '../../model/snapshot.js';
 
 /** A spec of `namespace` as `p` may read it. */
 export function specFor(p: Principal, namespace: string, spec: McpServerSpec): McpServerSpec {

@@ -4,8 +4,8 @@ import { AppError } from '../../lib/errors.js';
 import type {
   AllowEntry, ApiToken, AuditActor, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, HealthCheck, Instance, McpServer, McpServerSpec,
   McpServerVersion, Namespace, Page, PublishAction, PublishEvent, Role, Service, User, VersionStatus,
-} from '../domain/model.js';
-import { beatTimings } from '../domain/model.js';
+} from '../../model/model.js';
+import { beatTimings } from '../../model/model.js';
 import type { StoreDialect } from './dialects/dialect.js';
 import { SessionLeaderLock, SingleNodeLock } from './leader-lock.js';
 import type { LeaseStatements } from './leader-lock.js';

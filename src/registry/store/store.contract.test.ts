@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { databaseKinds } from '../../../test/support/databases.js';
 import type { TestDatabase } from '../../../test/support/databases.js';
-import type { Instance, McpServer, McpServerSpec, Service } from '../domain/model.js';
+import type { Instance, McpServer, McpServerSpec, Service } from '../../model/model.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kysely, Migrator } from 'kysely';
 import { KyselyStore } from './kysely-store.js';

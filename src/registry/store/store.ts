@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type {
   ApiToken, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, InstanceKey, Instance, McpServer, McpServerVersion, Namespace, Page,
   PublishEvent, Role, Service, User,
-} from '../domain/model.js';
+} from '../../model/model.js';
 
 /** Listing filter for services. */
 export interface ServiceQuery {

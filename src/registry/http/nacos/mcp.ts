@@ -8,10 +8,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { AppError, invalid } from '../../../lib/errors.js';
-import type { NacosEndpointInfo, NacosMcpInput, NacosServerFields } from '../../domain/convert/nacos.js';
-import { fromNacos, parseJsonField, toNacosDetail, toNacosListItem } from '../../domain/convert/nacos.js';
-import type { McpServerInput, ServerKey } from '../../domain/mcp.js';
-import type { McpServer, McpServerVersion } from '../../domain/model.js';
+import type { NacosEndpointInfo, NacosMcpInput, NacosServerFields } from '../../../model/convert/nacos.js';
+import { fromNacos, parseJsonField, toNacosDetail, toNacosListItem } from '../../../model/convert/nacos.js';
+import type { McpServerInput } from '../../../model/model.js';
+import type { ServerKey } from '../../domain/mcp.js';
+import type { McpServer, McpServerVersion } from '../../../model/model.js';
 import type { RegistryServices } from '../../registry.js';
 import { serverFor, versionFor } from '../redaction.js';
 import type { NacosParams } from './params.js';

@@ -3,8 +3,8 @@ import { invalid, missing } from '../../../lib/errors.js';
 import { parseJsonText } from '../../../lib/json-depth.js';
 import { checkJsonInput } from '../../../lib/json-input.js';
 import { authorize } from '../../domain/auth.js';
-import type { Role } from '../../domain/model.js';
-import { DEFAULT_GROUP, PUBLIC_NAMESPACE } from '../../domain/model.js';
+import type { Role } from '../../../model/model.js';
+import { DEFAULT_GROUP, PUBLIC_NAMESPACE } from '../../../model/model.js';
 
 type Raw = Record<string, unknown>;
 

@@ -3,8 +3,8 @@
  * the v1 service detail, the v2 ServiceDetailInfo).
  */
 import { createHash } from 'node:crypto';
-import type { HealthCheck, Instance, Service } from '../../domain/model.js';
-import { beatTimings } from '../../domain/model.js';
+import type { HealthCheck, Instance, Service } from '../../../model/model.js';
+import { beatTimings } from '../../../model/model.js';
 import { instanceId } from '../../domain/naming.js';
 
 /** The Nacos v2/v3 success envelope. */

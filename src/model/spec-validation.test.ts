@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AppError } from '../../lib/errors.js';
-import type { ErrorCode } from '../../lib/errors.js';
+import { AppError } from '../lib/errors.js';
+import type { ErrorCode } from '../lib/errors.js';
 import type { McpServerSpec, RestTemplate, Tool } from './model.js';
 import { checkJsonSchema, validateSpec } from './spec-validation.js';
 

@@ -298,6 +298,17 @@ export interface McpServer {
   updatedAt: number;
 }
 
+/** The server-level fields a caller sets (its tools live in versions). */
+export interface McpServerInput {
+  name: string;
+  description?: string;
+  protocol?: McpProtocol;
+  frontProtocol?: FrontProtocol;
+  endpoint?: Endpoint;
+  enabled?: boolean;
+  passthrough?: CredentialPassthrough;
+}
+
 /**
  * A role a user holds in a namespace (`*` for every namespace). `gateway` reads like `viewer`
  * and also reads secrets: it is the role of the API token a gateway follows the registry with.

@@ -9,9 +9,9 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { CST, Lexer, parseDocument } from 'yaml';
-import { AppError, invalid, missing } from '../../../lib/errors.js';
-import { MAX_JSON_DEPTH } from '../../../lib/json-depth.js';
-import { checkJsonInput } from '../../../lib/json-input.js';
+import { AppError, invalid, missing } from '../../lib/errors.js';
+import { MAX_JSON_DEPTH } from '../../lib/json-depth.js';
+import { checkJsonInput } from '../../lib/json-input.js';
 import type { ArgPosition, McpServerSpec, Prompt, RestSecurity, RestTemplate, SecurityScheme, Tool } from '../model.js';
 import { ARG_POSITIONS, checkRestTemplateShape } from '../spec-validation.js';
 

@@ -1,5 +1,5 @@
 // Golden tests of the Nacos and Higress conversions, plus round trips and input errors.
-// Each golden/<direction>/<case>.input.(json|yaml) has a <case>.expected.json beside it;
+// Each test/fixtures/convert/golden/<direction>/<case>.input.(json|yaml) has a <case>.expected.json beside it;
 // UPDATE_GOLDEN=1 rewrites the expected files from the current output.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,15 +7,15 @@ import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { AppError } from '../../../lib/errors.js';
-import type { ErrorCode } from '../../../lib/errors.js';
+import { AppError } from '../../lib/errors.js';
+import type { ErrorCode } from '../../lib/errors.js';
 import type { McpServer, McpServerSpec, McpServerVersion } from '../model.js';
 import { validateSpec } from '../spec-validation.js';
 import { fromHigress, toHigress } from './higress.js';
 import type { NacosDetailOptions, NacosMcpInput } from './nacos.js';
 import { fromNacos, parseJsonField, toNacosDetail, toNacosListItem, toNacosToolSpec } from './nacos.js';
 
-const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
+const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'convert', 'golden');
 const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
 const INPUT = /^(.+)\.input\.(json|ya?ml)$/;
 

@@ -1,18 +1,16 @@
 /**
  * Write-time checks of an MCP server version's spec: tool names, JSON Schemas (draft-07 and
  * 2020-12), REST template structure, security scheme references, and template syntax (through
- * a checker the caller passes, so the registry does not depend on the gateway's engine).
+ * a checker the caller passes, so the model does not depend on the template engine).
  * Every failure is an `AppError` whose `field` names the tool and the path inside it.
  */
 import { Ajv } from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { AppError, invalid, missing } from '../../lib/errors.js';
+import { AppError, invalid, missing } from '../lib/errors.js';
 import type { ArgPosition, McpServerSpec, Prompt, RestTemplate, SecurityScheme, Tool } from './model.js';
-
-/** MCP 2025-11-25 tool-name guidance: 1–128 ASCII letters, digits, `_`, `-` and `.`. */
-export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+import { TOOL_NAME_PATTERN } from './names.js';
 
 /** Where an argument can go in the backend request. */
 export const ARG_POSITIONS: readonly ArgPosition[] = ['path', 'query', 'header', 'cookie', 'body'];

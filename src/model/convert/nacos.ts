@@ -5,9 +5,9 @@
  * McpServerDetailInfo; a tool's REST mapping is `toolsMeta[name].templates["json-go-template"]`,
  * which has the Higress template shape.
  */
-import { parseJsonText } from '../../../lib/json-depth.js';
-import { AppError, invalid, missing } from '../../../lib/errors.js';
-import { checkJsonInput } from '../../../lib/json-input.js';
+import { parseJsonText } from '../../lib/json-depth.js';
+import { AppError, invalid, missing } from '../../lib/errors.js';
+import { checkJsonInput } from '../../lib/json-input.js';
 import type {
   CredentialPassthrough, Endpoint, FrontProtocol, McpProtocol, McpServer, McpServerSpec, McpServerVersion, RestTemplate, Tool,
 } from '../model.js';

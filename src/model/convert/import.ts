@@ -1,6 +1,6 @@
-import { AppError } from '../../../lib/errors.js';
-import { checkJsonDepth } from '../../../lib/json-depth.js';
-import type { McpServerInput } from '../mcp.js';
+import { AppError } from '../../lib/errors.js';
+import { checkJsonDepth } from '../../lib/json-depth.js';
+import type { McpServerInput } from '../model.js';
 import type { McpServerSpec } from '../model.js';
 import { fromHigress } from './higress.js';
 import { fromNacos } from './nacos.js';
