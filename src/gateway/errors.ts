@@ -1,7 +1,13 @@
 /**
  * The gateway's errors, declared once. Each has the HTTP status and JSON-RPC code it answers
- * with; `mcp/` maps them to a response in one place.
+ * with. `toGatewayError` is where every other error (the tools', the session store's,
+ * unexpected ones) becomes one of them; `mcp/answers.ts` writes them, per era.
  */
+import type { Logger } from '../lib/logger.js';
+import { ToolError } from '../tools/errors.js';
+import type { CallToolResult } from '../tools/executor.js';
+import { SessionLimitError, SessionStateUnavailableError } from './sessions/types.js';
+
 export const GATEWAY_ERRORS = {
   ROUTE_NOT_FOUND: { status: 404, rpc: -32000, doc: 'No MCP server at that namespace and name (or it is disabled).' },
   PARSE_ERROR: { status: 400, rpc: -32700, doc: 'The body is not valid JSON.' },
@@ -54,4 +60,44 @@ export class GatewayError extends Error {
   get rpcCode(): number {
     return GATEWAY_ERRORS[this.code].rpc;
   }
+}
+
+/**
+ * Any thrown value as a GatewayError: a tool's refusal (an argument: INVALID_PARAMS; a missing
+ * credential: UNAUTHORIZED with its challenge), the session store's (SERVICE_UNAVAILABLE,
+ * SESSION_LIMIT, SESSION_CAPACITY), and unexpected ones, logged and answered as internal errors.
+ */
+export function toGatewayError(err: unknown, logger?: Logger): GatewayError {
+  if (err instanceof GatewayError) return err;
+  if (err instanceof ToolError) {
+    return err.code === 'CREDENTIAL_REQUIRED'
+      ? new GatewayError('UNAUTHORIZED', err.message, undefined, err.challenge === undefined ? undefined : { 'www-authenticate': err.challenge })
+      : new GatewayError('INVALID_PARAMS', err.message);
+  }
+  if (err instanceof SessionStateUnavailableError) {
+    logger?.warn({ err: err.message }, 'session state unavailable');
+    return new GatewayError('SERVICE_UNAVAILABLE', `Service Unavailable: ${err.message}; retry shortly`, undefined, { 'retry-after': '1' });
+  }
+  if (err instanceof SessionLimitError) {
+    return err.limit === 'maxSessions'
+      ? new GatewayError('SESSION_CAPACITY', `Service Unavailable: ${err.message}; retry later`, { limit: err.limit, max: err.max }, { 'retry-after': '30' })
+      : new GatewayError('SESSION_LIMIT', `Too Many Sessions: ${err.message}`, { limit: err.limit, max: err.max });
+  }
+  logger?.error({ err }, 'MCP request failed');
+  return new GatewayError('INTERNAL_ERROR', 'Internal error');
+}
+
+/**
+ * What a tools/call answers when its tool refused the call: an argument the tool refuses is a
+ * tool result with `isError: true` naming it (SEP-1303), so that the model corrects its call;
+ * anything else is thrown on, to be answered as `toGatewayError` says.
+ */
+export function toolRefusal(tool: string, err: unknown): CallToolResult {
+  if (err instanceof ToolError && err.code === 'INVALID_ARGUMENT') return inputError(`Invalid arguments for tool ${tool}: ${err.message}`);
+  throw err;
+}
+
+/** A tools/call result reporting an input error to the model. */
+export function inputError(text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], isError: true };
 }

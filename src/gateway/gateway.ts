@@ -4,14 +4,14 @@ import { Agent } from 'undici';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
 import { GatewayAccess } from './access.js';
-import { ArgumentHostGuard, OwnEndpoints, guardedLookup } from './executors/address-guard.js';
+import { ArgumentHostGuard, OwnEndpoints, guardedLookup } from '../tools/address-guard.js';
 import type { GatewayLimits } from './limits.js';
 import { withDefaults } from './limits.js';
 import { McpHandler } from './mcp/handler.js';
 import type { EventStore, MessageBus, SessionStore } from './sessions/types.js';
 import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessions/memory.js';
 import { SnapshotCompiler } from './snapshot.js';
-import type { ConfigSource } from './types.js';
+import type { ConfigSource } from './sources/config-source.js';
 
 /** Options of a gateway. */
 export interface GatewayOptions {

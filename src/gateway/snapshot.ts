@@ -3,13 +3,13 @@ import type { Dispatcher } from 'undici';
 import type { Logger } from '../lib/logger.js';
 import type { Consumer, McpServer, McpServerSpec, Prompt, Tool } from '../model/model.js';
 import type { RegistrySnapshot } from '../model/snapshot.js';
-import { ArgsCompiler } from './args.js';
-import type { ArgsValidator } from './args.js';
-import type { ArgumentHostGuard } from './executors/address-guard.js';
-import { createRestExecutor } from './executors/rest.js';
+import { ArgsCompiler } from '../tools/args.js';
+import type { ArgsValidator } from '../tools/args.js';
+import type { ArgumentHostGuard } from '../tools/address-guard.js';
+import { createRestExecutor } from '../tools/rest/executor.js';
 import { JsonText } from './mcp/jsonrpc.js';
-import type { ToolExecutor, Upstream, UpstreamTarget } from './types.js';
-import { createUpstream } from './upstream.js';
+import type { ToolExecutor, Upstream, UpstreamTarget } from '../tools/executor.js';
+import { createUpstream } from '../tools/upstream.js';
 
 /** A tool ready to serve: its tools/list entry, its argument validator and its executor. */
 export interface CompiledTool {

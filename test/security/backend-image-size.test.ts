@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { DEFAULT_MAX_MEDIA_BYTES } from '../../src/gateway/executors/rest.js';
+import { DEFAULT_MAX_MEDIA_BYTES } from '../../src/tools/rest/executor.js';
 import { createMcpServer, firstText, modernPost, restTool, waitFor } from '../support/gateway.js';
 import { startBackend, startStack } from '../support/stack.js';
 import type { TestStack } from '../support/stack.js';

@@ -16,15 +16,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.js';
 import { hashConsumerKey } from '../../model/consumer-key.js';
-import { Cancellation } from '../cancellation.js';
-import { GatewayError } from '../errors.js';
+import { Cancellation } from '../../tools/cancellation.js';
+import { GatewayError, toGatewayError } from '../errors.js';
 import type { GatewayLimits } from '../limits.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import type { CompiledConsumer, CompiledServer, GatewaySnapshot } from '../snapshot.js';
 import { EMPTY_SNAPSHOT, serverKey } from '../snapshot.js';
 import type { EventStore, MessageBus, SessionRecord, SessionStore } from '../sessions/types.js';
-import { SessionLimitError, SessionStateUnavailableError, sseChannel, streamChannel } from '../sessions/types.js';
-import type { ClientHeaders } from '../types.js';
+import { SessionLimitError, sseChannel, streamChannel } from '../sessions/types.js';
+import type { ClientHeaders } from '../../tools/executor.js';
 import { readJsonBody } from './body.js';
 import type { JsonRpcId, JsonRpcMessage } from './jsonrpc.js';
 import { classify, errorMessage, idOf, notificationMessage, resultMessage } from './jsonrpc.js';
@@ -677,8 +677,9 @@ export class McpHandler {
     try {
       return resultMessage(message.id, await this.call(ctx, message.method, message.params, onProgress));
     } catch (err) {
-      if (err instanceof GatewayError && (err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN') && !progressStream) throw err;
-      return errorMessage(message.id, toGatewayError(err, this.opts.logger));
+      const e = toGatewayError(err, this.opts.logger);
+      if ((e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN') && !progressStream) throw e;
+      return errorMessage(message.id, e);
     } finally {
       if (this.inflight.get(key) === cancellation) this.inflight.delete(key);
     }
@@ -907,22 +908,6 @@ export class McpHandler {
     for (const [k, v] of Object.entries(e.headers ?? {})) res.setHeader(k, v);
     this.send(res, e.status === 200 && id === null ? 400 : e.status, errorMessage(id, e));
   }
-}
-
-/** Any thrown value as a GatewayError (unexpected ones are logged and answered as internal errors). */
-function toGatewayError(err: unknown, logger?: Logger): GatewayError {
-  if (err instanceof GatewayError) return err;
-  if (err instanceof SessionStateUnavailableError) {
-    logger?.warn({ err: err.message }, 'session state unavailable');
-    return new GatewayError('SERVICE_UNAVAILABLE', `Service Unavailable: ${err.message}; retry shortly`, undefined, { 'retry-after': '1' });
-  }
-  if (err instanceof SessionLimitError) {
-    return err.limit === 'maxSessions'
-      ? new GatewayError('SESSION_CAPACITY', `Service Unavailable: ${err.message}; retry later`, { limit: err.limit, max: err.max }, { 'retry-after': '30' })
-      : new GatewayError('SESSION_LIMIT', `Too Many Sessions: ${err.message}`, { limit: err.limit, max: err.max });
-  }
-  logger?.error({ err }, 'MCP request failed');
-  return new GatewayError('INTERNAL_ERROR', 'Internal error');
 }
 
 /** Where a request comes from, for the per-address session cap. */

@@ -4,10 +4,10 @@
  */
 import { parse as parseTemplate } from '../../template/index.js';
 import type { Template } from '../../template/index.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, inputError, toolRefusal } from '../errors.js';
 import { JsonText } from './jsonrpc.js';
 import type { CompiledConsumer, CompiledServer, CompiledTool } from '../snapshot.js';
-import type { CallCancellation, CallToolResult, ClientHeaders } from '../types.js';
+import type { CallCancellation, CallToolResult, ClientHeaders } from '../../tools/executor.js';
 
 /** The 2026-07-28 (stateless) protocol versions served. */
 export const MODERN_VERSIONS = ['2026-07-28'] as const;
@@ -113,11 +113,6 @@ function promptTemplate(text: string): Template {
   return t;
 }
 
-/** A tools/call result reporting an input error to the model. */
-function inputError(text: string): Record<string, unknown> {
-  return { content: [{ type: 'text', text }], isError: true };
-}
-
 /** Options of tools/call beyond the context. */
 export interface CallOptions {
   /** Called with progress updates when the client asked for them. */
@@ -160,15 +155,14 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       const args = raw as Record<string, unknown>;
       // Input errors are tool results (SEP-1303), so that the model reads them and corrects its call.
       const problem = tool.validate(args);
-      if (problem) return inputError(`Invalid arguments for tool ${name}: ${problem}`);
+      if (problem) return inputError(`Invalid arguments for tool ${name}: ${problem}`) as unknown as Record<string, unknown>;
       options.onProgress?.(0, 1);
       let result: CallToolResult;
       try {
         result = await tool.executor.execute({ args, clientHeaders: ctx.clientHeaders, clientQuery: ctx.clientQuery, cancellation: ctx.cancellation });
       } catch (err) {
         // The executor refuses an argument's value (a path that climbs out, a header with control characters).
-        if (err instanceof GatewayError && err.code === 'INVALID_PARAMS') return inputError(`Invalid arguments for tool ${name}: ${err.message}`);
-        throw err;
+        return toolRefusal(name, err) as unknown as Record<string, unknown>;
       }
       options.onProgress?.(1, 1);
       return result as unknown as Record<string, unknown>;

@@ -16,7 +16,7 @@ import { SERVER_NAME } from '../../model/names.js';
 import { validateSpec } from '../../model/spec-validation.js';
 import type { RegistrySnapshot } from '../../model/snapshot.js';
 import { parse as parseTemplate } from '../../template/index.js';
-import type { ConfigSource } from '../types.js';
+import type { ConfigSource } from './config-source.js';
 
 /** Options of `FileSource`. */
 export interface FileSourceOptions {

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../../lib/logger.js';
 import type { RegistrySnapshot, RevisionFeed, SnapshotReader } from '../../model/snapshot.js';
-import type { ConfigSource } from '../types.js';
+import type { ConfigSource } from './config-source.js';
 
 /** Options of `InProcessSource`. */
 export interface InProcessSourceOptions {

@@ -11,7 +11,7 @@ import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../../lib/logger.js';
 import type { RegistrySnapshot } from '../../model/snapshot.js';
-import type { ConfigSource } from '../types.js';
+import type { ConfigSource } from './config-source.js';
 
 /** One event of a `text/event-stream`. */
 export interface SseEvent {

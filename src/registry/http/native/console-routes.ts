@@ -19,14 +19,14 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { Agent, Dispatcher } from 'undici';
 import { AppError, invalid } from '../../../lib/errors.js';
 import { isSecretName, SECRET_VALUE } from '../../../lib/secret-names.js';
-import { ArgsCompiler } from '../../../gateway/args.js';
-import { Cancellation } from '../../../gateway/cancellation.js';
-import { GatewayError } from '../../../gateway/errors.js';
-import { ArgumentHostGuard, guardedLookup } from '../../../gateway/executors/address-guard.js';
-import { createRestExecutor } from '../../../gateway/executors/rest.js';
+import { ArgsCompiler } from '../../../tools/args.js';
+import { Cancellation } from '../../../tools/cancellation.js';
+import { ToolError } from '../../../tools/errors.js';
+import { ArgumentHostGuard, guardedLookup } from '../../../tools/address-guard.js';
+import { createRestExecutor } from '../../../tools/rest/executor.js';
 import { TemplateError } from '../../../template/index.js';
-import type { CallToolResult } from '../../../gateway/types.js';
-import { createUpstream } from '../../../gateway/upstream.js';
+import type { CallToolResult } from '../../../tools/executor.js';
+import { createUpstream } from '../../../tools/upstream.js';
 import { authorize, canReadSecrets } from '../../domain/auth.js';
 import type { Principal } from '../../domain/auth.js';
 import type { CredentialPassthrough, McpServer, McpServerSpec, SecretDeclaration, Tool } from '../../../model/model.js';
@@ -608,9 +608,10 @@ function consoleApiRoutes(
       try {
         result = await executor.execute({ args, clientHeaders, cancellation });
       } catch (err) {
-        if (!(err instanceof GatewayError)) throw err;
-        if (err.code === 'INVALID_PARAMS') throw new AppError('VALIDATION_FAILED', err.message, argumentField(err.message));
-        gatewayError = { code: err.code, status: err.status, message: err.message };
+        if (!(err instanceof ToolError)) throw err;
+        if (err.code === 'INVALID_ARGUMENT') throw new AppError('VALIDATION_FAILED', err.message, argumentField(err.message));
+        // What the gateway answers a call without the credential the tool passes through.
+        gatewayError = { code: 'UNAUTHORIZED', status: 401, message: err.message };
       }
       const durationMs = Math.round((performance.now() - started) * 10) / 10;
       // Every configured secret and every credential the agent passed through is masked, by name and by value,

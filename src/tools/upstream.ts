@@ -4,7 +4,7 @@
  */
 import type { Endpoint, McpProtocol } from '../model/model.js';
 import type { RegistrySnapshot, SnapshotInstance } from '../model/snapshot.js';
-import type { Upstream, UpstreamTarget } from './types.js';
+import type { Upstream, UpstreamTarget } from './executor.js';
 
 /** Instance weights are scaled to integers with this precision (Nacos weights are decimals such as 0.5). */
 const WEIGHT_SCALE = 1000;

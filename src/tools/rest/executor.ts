@@ -10,12 +10,12 @@ import type { Dispatcher } from 'undici';
 import { invalid } from '../../lib/errors.js';
 import { CONSUMER_KEY_PREFIX } from '../../model/consumer-key.js';
 import type { ArgPosition, CredentialPassthrough, McpServerSpec, RestSecurity, SecurityScheme, Tool } from '../../model/model.js';
-import { GatewayError } from '../errors.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, parse, TemplateError } from '../../template/index.js';
 import type { JsonValue, OutputPiece, Template, TrackedTemplate } from '../../template/index.js';
-import type { CallCancellation, CallToolResult, ClientHeaders, ContentBlock, ToolCallRequest, ToolExecutor, Upstream, UpstreamTarget } from '../types.js';
-import { AddressGuard } from './address-guard.js';
-import type { ArgumentHostAccess } from './address-guard.js';
+import { ToolError } from '../errors.js';
+import type { CallCancellation, CallToolResult, ClientHeaders, ContentBlock, ToolCallRequest, ToolExecutor, Upstream, UpstreamTarget } from '../executor.js';
+import { AddressGuard } from '../address-guard.js';
+import type { ArgumentHostAccess } from '../address-guard.js';
 import { checkScheme, encodeQuery, hostAllowed, joinOrigin, joinPath, joinQuery, parseQuery, planUrl, printedPieces, skeletonKey, wellFormed } from './url.js';
 import type { ArgumentHost, QueryValues, UrlPlan } from './url.js';
 
@@ -533,7 +533,7 @@ class RestExecutor implements ToolExecutor {
     return value;
   }
 
-  private missingCredential(scheme: SecurityScheme): GatewayError {
+  private missingCredential(scheme: SecurityScheme): ToolError {
     let how: string;
     let challenge: string;
     if (scheme.type === 'http') {
@@ -546,7 +546,7 @@ class RestExecutor implements ToolExecutor {
       how = scheme.in === 'cookie' ? `the cookie ${name}` : scheme.in === 'query' ? `the query parameter ${name}` : `the header ${name}`;
       challenge = `ApiKey realm="mcpgate", in="${scheme.in ?? 'header'}", name="${name}"`;
     }
-    return new GatewayError('UNAUTHORIZED', `tool ${this.toolName} needs a credential: send ${how}`, undefined, { 'www-authenticate': challenge });
+    return new ToolError('CREDENTIAL_REQUIRED', `tool ${this.toolName} needs a credential: send ${how}`, challenge);
   }
 
   private render(r: Renderable, data: Json | undefined): string {
@@ -611,7 +611,7 @@ class RestExecutor implements ToolExecutor {
       const v = args[name];
       if (v === undefined) continue;
       const value = argToString(v);
-      if (hasControl(value)) throw new GatewayError('INVALID_PARAMS', `argument '${name}': a header value may not contain control characters`);
+      if (hasControl(value)) throw new ToolError('INVALID_ARGUMENT', `argument '${name}': a header value may not contain control characters`);
       headers[name.toLowerCase()] = wireValue(value);
     }
     const cookies: string[] = [];

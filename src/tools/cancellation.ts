@@ -7,7 +7,7 @@
  * of a stateless tools/call's CPU (docs/benchmarks.md, "Gateway"). This is a flag and a short
  * list of listeners.
  */
-import type { CallCancellation } from './types.js';
+import type { CallCancellation } from './executor.js';
 
 export class Cancellation implements CallCancellation {
   private done = false;

@@ -11,12 +11,12 @@ import { fromHigress } from '../../model/convert/higress.js';
 import type { CredentialPassthrough, McpServerSpec } from '../../model/model.js';
 import type { RegistrySnapshot } from '../../model/snapshot.js';
 import { Cancellation } from '../cancellation.js';
-import { GatewayError } from '../errors.js';
+import { ToolError } from '../errors.js';
 import { TemplateError } from '../../template/index.js';
-import type { CallToolResult, ClientHeaders, ToolExecutor, Upstream } from '../types.js';
+import type { CallToolResult, ClientHeaders, ToolExecutor, Upstream } from '../executor.js';
 import { createUpstream } from '../upstream.js';
-import { AddressGuard, ArgumentHostGuard, OwnEndpoints, addressKind, guardedLookup, isMetadataAddress } from './address-guard.js';
-import { capText, createRestExecutor } from './rest.js';
+import { AddressGuard, ArgumentHostGuard, OwnEndpoints, addressKind, guardedLookup, isMetadataAddress } from '../address-guard.js';
+import { capText, createRestExecutor } from './executor.js';
 import { checkScheme, encodePathValue, escapePath, hostAllowed, joinOrigin, joinPath, joinQuery, planUrl, printedPieces, queryEscape, skeletonKey } from './url.js';
 import type { ArgumentHost, PlaceValues } from './url.js';
 import type { OutputPiece, TrackedOutput } from '../../template/index.js';
@@ -168,14 +168,14 @@ function call(executor: ToolExecutor, args: Record<string, unknown>, clientHeade
   return executor.execute({ args, clientHeaders, cancellation: following(signal) });
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: GatewayError['code'], message: RegExp): Promise<GatewayError> {
+async function rejectsWith(promise: Promise<unknown>, code: ToolError['code'], message: RegExp): Promise<ToolError> {
   let caught: unknown;
   try {
     await promise;
   } catch (err) {
     caught = err;
   }
-  assert.ok(caught instanceof GatewayError, `expected a GatewayError, got ${String(caught)}`);
+  assert.ok(caught instanceof ToolError, `expected a ToolError, got ${String(caught)}`);
   assert.equal(caught.code, code);
   assert.match(caught.message, message);
   return caught;
@@ -251,7 +251,7 @@ describe('REST executor', () => {
         ['//evil.com', /"\/\/"/], ['/ok//evil.com', /"\/\/"/], ['a\\b', /backslash/], ['a\r\nHost: x', /control/], ['.', /"\." or "\.\."/],
       ];
       for (const [libraryId, why] of attempts) {
-        await rejectsWith(call(ex, { libraryId }), 'INVALID_PARAMS', new RegExp(`^argument 'libraryId': .*${why.source}`));
+        await rejectsWith(call(ex, { libraryId }), 'INVALID_ARGUMENT', new RegExp(`^argument 'libraryId': .*${why.source}`));
       }
       assert.deepEqual(backend.take(), []);
     });
@@ -274,7 +274,7 @@ describe('REST executor', () => {
 
     it('tag-item: refuses a header argument with CR/LF; sends UTF-8 header values as bytes', async () => {
       const ex = executor('positions.yaml', 'tag-item');
-      await rejectsWith(call(ex, { id: 'i', tag: 't', 'X-Trace': 'a\r\nX-Evil: 1' }), 'INVALID_PARAMS', /^argument 'X-Trace': .*control/);
+      await rejectsWith(call(ex, { id: 'i', tag: 't', 'X-Trace': 'a\r\nX-Evil: 1' }), 'INVALID_ARGUMENT', /^argument 'X-Trace': .*control/);
       await call(ex, { id: 'i', tag: 't', 'X-Trace': 'Zoë' });
       const [r] = backend.take();
       assert.equal(Buffer.from(r?.headers['x-trace'] as string, 'latin1').toString('utf8'), 'Zoë');
@@ -457,13 +457,12 @@ describe('REST executor', () => {
   describe('credentials (secure.yaml)', () => {
     const ok = { content: [{ type: 'text', text: 'ok' }] };
 
-    it('whoami: a required bearer credential is passed through; missing → UNAUTHORIZED with WWW-Authenticate', async () => {
+    it('whoami: a required bearer credential is passed through; missing → CREDENTIAL_REQUIRED with its WWW-Authenticate challenge (the gateway answers 401)', async () => {
       const ex = executor('secure.yaml', 'whoami');
-      const err = await rejectsWith(call(ex, {}), 'UNAUTHORIZED', /^tool whoami needs a credential: send Authorization: Bearer <token>/);
-      assert.equal(err.status, 401);
-      assert.deepEqual(err.headers, { 'www-authenticate': 'Bearer realm="mcpgate"' });
-      await rejectsWith(call(ex, {}, { authorization: 'Bearer mgk_consumerkey' }), 'UNAUTHORIZED', /gateway key/);
-      await rejectsWith(call(ex, {}, { authorization: 'Basic dTpw' }), 'UNAUTHORIZED', /Bearer/);
+      const err = await rejectsWith(call(ex, {}), 'CREDENTIAL_REQUIRED', /^tool whoami needs a credential: send Authorization: Bearer <token>/);
+      assert.equal(err.challenge, 'Bearer realm="mcpgate"'); // answered 401 by the gateway (src/gateway/errors.test.ts)
+      await rejectsWith(call(ex, {}, { authorization: 'Bearer mgk_consumerkey' }), 'CREDENTIAL_REQUIRED', /gateway key/);
+      await rejectsWith(call(ex, {}, { authorization: 'Basic dTpw' }), 'CREDENTIAL_REQUIRED', /Bearer/);
       assert.deepEqual(backend.take(), []);
       assert.deepEqual(await call(ex, {}, { authorization: 'bearer user-token-1' }), ok);
       const [r] = backend.take();
@@ -486,8 +485,8 @@ describe('REST executor', () => {
 
     it('cookie-session: a required cookie credential, taken from the agent and sent once', async () => {
       const ex = executor('secure.yaml', 'cookie-session', { passthrough: { headers: [], cookies: ['sid', 'session'] } });
-      const err = await rejectsWith(call(ex, { theme: 'dark' }, { cookie: 'other=1' }), 'UNAUTHORIZED', /send the cookie sid/);
-      assert.deepEqual(err.headers, { 'www-authenticate': 'ApiKey realm="mcpgate", in="cookie", name="sid"' });
+      const err = await rejectsWith(call(ex, { theme: 'dark' }, { cookie: 'other=1' }), 'CREDENTIAL_REQUIRED', /send the cookie sid/);
+      assert.equal(err.challenge, 'ApiKey realm="mcpgate", in="cookie", name="sid"');
       assert.deepEqual(await call(ex, { theme: 'dark' }, { cookie: 'other=1; sid=abc; session=s1' }), ok);
       const [r] = backend.take();
       assert.equal(r?.headers['cookie'], 'theme=dark; session=s1; sid=abc');
@@ -529,7 +528,7 @@ describe('REST executor', () => {
       const { spec } = fixture('secure.yaml');
       const noDefault = { ...spec, securitySchemes: spec.securitySchemes.map((x) => (x.id === 'backend-key' ? { ...x, defaultCredential: undefined } : x)) };
       const strict = createRestExecutor({ tool: spec.tools.find((t) => t.name === 'bearer-to-key')!, serverName: 'secure', spec: noDefault, passthrough, upstream: direct(backend.port), dispatcher });
-      await rejectsWith(call(strict, {}, { 'x-client-key': 'k' }), 'UNAUTHORIZED', /send Authorization: Bearer <token>/);
+      await rejectsWith(call(strict, {}, { 'x-client-key': 'k' }), 'CREDENTIAL_REQUIRED', /send Authorization: Bearer <token>/);
     });
 
     it('plain: only allow-listed headers and cookies are forwarded; hop-by-hop and the gateway key never', async () => {
@@ -787,7 +786,7 @@ describe('URL helpers', () => {
     assert.equal(one.argumentHost?.pattern(), '*.api.example.com');
     assert.equal(one.argumentHost?.needsAllowList, false);
     assert.equal(joinOrigin(plan.origin ?? [], values({ region: 'eu.west' })).argumentHost?.needsAllowList, true);
-    for (const bad of ['evil.com/', 'a@b', 'a:80', 'a..b', '', '.a', 'a.']) assert.throws(() => joinOrigin(plan.origin ?? [], values({ region: bad })), GatewayError, bad);
+    for (const bad of ['evil.com/', 'a@b', 'a:80', 'a..b', '', '.a', 'a.']) assert.throws(() => joinOrigin(plan.origin ?? [], values({ region: bad })), ToolError, bad);
     assert.equal(joinOrigin(plan.origin ?? [], values({})).argumentHost, undefined, 'no value: the literal stays');
   });
 
@@ -798,7 +797,7 @@ describe('URL helpers', () => {
       path: ['/x/', { slot: 1, context: 'path' }],
       query: ['q=', { slot: 2, context: 'query' }],
     });
-    assert.throws(() => place(pieces), /^GatewayError: argument 'h': a value inside the URL host must be letters/);
+    assert.throws(() => place(pieces), /^ToolError: argument 'h': a value inside the URL host must be letters/);
     const fine = place([{ text: 'https://' }, t('a-1', 'h'), { text: '.example.com/x/' }, t('../y?z=1', 'p'), { text: '?q=' }, t('v&w=2', 'q'), { text: '#f' }]);
     assert.deepEqual([fine.origin, fine.path, fine.query], ['https://a-1.example.com', '/x/..%2Fy%3Fz%3D1', 'q=v%26w%3D2']);
     assert.equal(fine.host?.pattern(), '*.example.com');
@@ -814,7 +813,7 @@ describe('URL helpers', () => {
     const both = place([{ text: 'http://' }, t('a', 'x', 'y'), { text: '-' }, { text: 'b', taint: { keys: null } }, { text: '.e2b.dev:8080' }]);
     assert.equal(both.origin, 'http://a-b.e2b.dev:8080');
     assert.equal(both.host?.pattern(), '*-*.e2b.dev');
-    assert.match(String(both.host?.refuse('no')), /^GatewayError: arguments: no$/);
+    assert.match(String(both.host?.refuse('no')), /^ToolError: arguments: no$/);
   });
 
   it('a plan depends on the skeleton only: an empty value and a longer one are placed alike', () => {

@@ -1,9 +1,8 @@
 /**
- * The gateway's ports: what runs a tool call (`ToolExecutor`), where backend addresses come
- * from (`Upstream`), and where configuration comes from (`ConfigSource`). The request path
- * reads only the immutable compiled snapshot built from a `RegistrySnapshot`.
+ * The tool runtime's port: what runs a tool call (`ToolExecutor`), what a call carries and
+ * answers, and where backend addresses come from (`Upstream`). Adapters live in sibling
+ * folders (`rest/`; upstream MCP servers next), each compiled once per snapshot.
  */
-import type { RegistrySnapshot } from '../model/snapshot.js';
 
 /** One MCP content block of a tool result. */
 export type ContentBlock =
@@ -63,13 +62,4 @@ export interface Upstream {
   pick(exclude?: ReadonlySet<string>): UpstreamTarget | undefined;
   /** How many targets there are to try. */
   readonly size: number;
-}
-
-/** A source of registry snapshots for the gateway (in-process, registry over HTTP, or a file). */
-export interface ConfigSource {
-  /** Start delivering snapshots; resolves once the first one was delivered (or the source gave up with a cached one). */
-  start(onSnapshot: (snapshot: RegistrySnapshot) => void): Promise<void>;
-  stop(): Promise<void>;
-  /** A one-line description for logs and /readyz (which registry, which file...). */
-  describe(): string;
 }

@@ -4,7 +4,7 @@
  * origin, path and query pieces: the `{name}` placeholders of path arguments and the text the
  * template printed from arguments (taint-tracked), each placed by where it sits in the URL.
  */
-import { GatewayError } from '../errors.js';
+import { ToolError } from '../errors.js';
 import type { OutputPiece, Taint, TrackedOutput } from '../../template/index.js';
 
 const QUERY_SAFE = /^[A-Za-z0-9\-_.~]*$/;
@@ -91,16 +91,16 @@ function fixPercents(path: string): string {
   return from === 0 ? path : out + path.slice(from);
 }
 
-function refuse(arg: string, why: string): GatewayError {
-  return new GatewayError('INVALID_PARAMS', `argument '${arg}': ${why}`);
+function refuse(arg: string, why: string): ToolError {
+  return new ToolError('INVALID_ARGUMENT', `argument '${arg}': ${why}`);
 }
 
 /** An input error naming the arguments a tainted value came from. */
-function refuseTainted(taint: Taint, why: string): GatewayError {
+function refuseTainted(taint: Taint, why: string): ToolError {
   const keys = taint.keys;
-  if (keys === null) return new GatewayError('INVALID_PARAMS', `arguments: ${why}`);
+  if (keys === null) return new ToolError('INVALID_ARGUMENT', `arguments: ${why}`);
   if (keys.length === 1) return refuse(keys[0] as string, why);
-  return new GatewayError('INVALID_PARAMS', `arguments ${keys.map((k) => `'${k}'`).join(', ')}: ${why}`);
+  return new ToolError('INVALID_ARGUMENT', `arguments ${keys.map((k) => `'${k}'`).join(', ')}: ${why}`);
 }
 
 function decodeOnce(value: string): string | undefined {
@@ -526,7 +526,7 @@ export class ArgumentHost {
   }
 
   /** An input error naming the arguments that chose the host. */
-  refuse(why: string): GatewayError {
+  refuse(why: string): ToolError {
     let any = false;
     const names: string[] = [];
     for (const piece of this.pieces) {
@@ -540,7 +540,7 @@ export class ArgumentHost {
       else for (const k of keys) if (!names.includes(k)) names.push(k);
     }
     const label = any || names.length === 0 ? 'arguments' : names.length === 1 ? `argument '${names[0] ?? ''}'` : `arguments ${names.map((n) => `'${n}'`).join(', ')}`;
-    return new GatewayError('INVALID_PARAMS', `${label}: ${why}`);
+    return new ToolError('INVALID_ARGUMENT', `${label}: ${why}`);
   }
 }
 
@@ -565,7 +565,7 @@ export function joinOrigin(pieces: readonly UrlPiece[], values: PlaceValues): Pl
       continue;
     }
     let value: string;
-    let fail: (why: string) => GatewayError;
+    let fail: (why: string) => ToolError;
     if ('arg' in piece) {
       const v = Object.hasOwn(values.args, piece.arg) ? values.args[piece.arg] : undefined;
       if (v === undefined) {
