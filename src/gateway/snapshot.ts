@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../lib/logger.js';
-import type { Consumer, McpServer, McpServerSpec, Prompt, Tool } from '../model/model.js';
+import type { Consumer, McpServer, McpServerSpec, Prompt } from '../model/model.js';
 import type { RegistrySnapshot } from '../model/snapshot.js';
+import type { ArgumentHostGuard } from '../tools/address-guard.js';
 import { ArgsCompiler } from '../tools/args.js';
 import type { ArgsValidator } from '../tools/args.js';
-import type { ArgumentHostGuard } from '../tools/address-guard.js';
-import { createRestExecutor } from '../tools/rest/executor.js';
-import { JsonText } from './mcp/jsonrpc.js';
+import { compileTool, toolListEntry } from '../tools/compile.js';
+import type { ToolConnections } from '../tools/compile.js';
 import type { ToolExecutor, Upstream, UpstreamTarget } from '../tools/executor.js';
 import { createUpstream } from '../tools/upstream.js';
+import { JsonText } from './mcp/jsonrpc.js';
 
 /** A tool ready to serve: its tools/list entry, its argument validator and its executor. */
 export interface CompiledTool {
@@ -91,13 +92,6 @@ interface CachedTools {
   upstream: SwitchableUpstream;
 }
 
-function listEntry(t: Tool): Record<string, unknown> {
-  return {
-    name: t.name, ...(t.title ? { title: t.title } : {}), description: t.description, inputSchema: t.inputSchema,
-    ...(t.outputSchema ? { outputSchema: t.outputSchema } : {}), ...(t.annotations ? { annotations: t.annotations } : {}),
-  };
-}
-
 /**
  * A consumer's allow-list as the request path checks it. Entries are `{server, tools?}`; a
  * string entry (from a snapshot cached before allow-lists were structured) counts as a whole
@@ -134,7 +128,11 @@ export class SnapshotCompiler {
    */
   constructor(private readonly deps: {
     dispatcher: Dispatcher; metadataDispatcher?: Dispatcher; argumentHosts?: ArgumentHostGuard; logger: Logger; defaultTimeoutMs?: number;
-  }) {}
+  }) {
+    this.connections = { guarded: deps.dispatcher, open: deps.metadataDispatcher, argumentHosts: deps.argumentHosts };
+  }
+
+  private readonly connections: ToolConnections;
 
   compile(input: RegistrySnapshot): GatewaySnapshot {
     const next = new Map<string, CachedTools>();
@@ -175,15 +173,8 @@ export class SnapshotCompiler {
     for (const tool of [...spec.tools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       if (!tool.enabled || !tool.template) continue;
       try {
-        const allowMetadataAddresses = spec.config.allowMetadataAddresses === true;
-        const allowPrivate = spec.config.allowPrivateAddresses === true;
-        const executor = createRestExecutor({
-          tool, serverName: server.name, spec, passthrough: server.passthrough, upstream, allowMetadataAddresses,
-          dispatcher: allowMetadataAddresses ? this.deps.metadataDispatcher ?? this.deps.dispatcher : this.deps.dispatcher,
-          argumentHosts: this.deps.argumentHosts?.access({ allowPrivate, allowMetadata: allowMetadataAddresses }),
-          defaultTimeoutMs: this.deps.defaultTimeoutMs,
-        });
-        tools.push({ name: tool.name, listEntry: new JsonText(JSON.stringify(listEntry(tool))), validate: args.compile(tool.inputSchema), executor });
+        const { validate, executor } = compileTool(tool, { server, spec, upstream, connections: this.connections, args, defaultTimeoutMs: this.deps.defaultTimeoutMs });
+        tools.push({ name: tool.name, listEntry: new JsonText(JSON.stringify(toolListEntry(tool))), validate, executor });
       } catch (err) {
         this.deps.logger.error({ err, server: `${server.namespace}/${server.name}`, tool: tool.name }, 'tool not served: it does not compile');
       }

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
 import { addLogRedactor } from '../lib/logger.js';
-import { parse as parseTemplate } from '../template/index.js';
 import { ClusterNode } from './cluster/node.js';
 import { AuditService } from './domain/audit.js';
 import { AuthService } from './domain/auth.js';
@@ -12,11 +11,10 @@ import { ChangeFeed } from './domain/context.js';
 import { ConsumerService } from './domain/consumers.js';
 import type { RegistryContext } from './domain/context.js';
 import { McpService } from './domain/mcp.js';
-import type { McpServerSpec } from '../model/model.js';
 import { NamingService } from './domain/naming.js';
-import { validateSpec } from '../model/spec-validation.js';
 import { WatchService } from './domain/watch.js';
 import { redactSpecForLog } from './domain/secrets.js';
+import { checkSpec } from '../tools/compile.js';
 import { HealthChecker } from './health/checker.js';
 import { buildRegistryHttp } from './http/server.js';
 import { openStore } from './store/open.js';
@@ -34,11 +32,6 @@ export interface RegistryServices {
   audit: AuditService;
   /** This node in the registry cluster (set by `Registry.start`). */
   cluster?: ClusterNode;
-}
-
-/** Check a spec's schemas and parse every template with the gateway's engine, as on publish. */
-export function checkSpec(spec: McpServerSpec): void {
-  validateSpec(spec, { checkTemplate: (source, name) => { parseTemplate(source, { name }); } });
 }
 
 /** Wire the domain services over a store. */

@@ -13,9 +13,8 @@ import { fromHigress } from '../../model/convert/higress.js';
 import type { McpServer, McpServerSpec } from '../../model/model.js';
 import { PUBLIC_NAMESPACE } from '../../model/model.js';
 import { SERVER_NAME } from '../../model/names.js';
-import { validateSpec } from '../../model/spec-validation.js';
 import type { RegistrySnapshot } from '../../model/snapshot.js';
-import { parse as parseTemplate } from '../../template/index.js';
+import { checkSpec } from '../../tools/compile.js';
 import type { ConfigSource } from './config-source.js';
 
 /** Options of `FileSource`. */
@@ -52,7 +51,7 @@ interface FileState {
 function loadDefinition(text: string): { name: string; spec: McpServerSpec } {
   const { name, spec } = fromHigress(text);
   if (!SERVER_NAME.test(name)) throw invalid('server.name', `'${name}' is not a valid MCP server name`);
-  validateSpec(spec, { checkTemplate: (source, templateName) => { parseTemplate(source, { name: templateName }); } });
+  checkSpec(spec);
   return { name, spec };
 }
 

@@ -19,11 +19,9 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { Agent, Dispatcher } from 'undici';
 import { AppError, invalid } from '../../../lib/errors.js';
 import { isSecretName, SECRET_VALUE } from '../../../lib/secret-names.js';
-import { ArgsCompiler } from '../../../tools/args.js';
 import { Cancellation } from '../../../tools/cancellation.js';
 import { ToolError } from '../../../tools/errors.js';
 import { ArgumentHostGuard, guardedLookup } from '../../../tools/address-guard.js';
-import { createRestExecutor } from '../../../tools/rest/executor.js';
 import { TemplateError } from '../../../template/index.js';
 import type { CallToolResult } from '../../../tools/executor.js';
 import { createUpstream } from '../../../tools/upstream.js';
@@ -34,7 +32,8 @@ import { redactEndpoint, restoreSecrets, secretHeaderNames, secretValues } from 
 import type { RegistrySnapshot, SnapshotInstance } from '../../../model/snapshot.js';
 import { parseImport } from '../../../model/convert/import.js';
 import type { RegistryServices } from '../../registry.js';
-import { checkSpec } from '../../registry.js';
+import { checkSpec, compileTool, toolListEntry } from '../../../tools/compile.js';
+import type { ToolConnections } from '../../../tools/compile.js';
 import { specFor } from '../redaction.js';
 import * as S from './schemas.js';
 
@@ -258,11 +257,6 @@ export class RecordingDispatcher extends Dispatcher {
     super();
   }
 
-  /** A recorder of requests through `other` into the same list. */
-  also(other: Dispatcher): RecordingDispatcher {
-    return new RecordingDispatcher(other, this.cap, this.exchanges);
-  }
-
   override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const origin = typeof opts.origin === 'string' ? opts.origin : opts.origin?.toString() ?? '';
     const exchange: RecordedExchange = {
@@ -423,13 +417,6 @@ function normalizeSpec(s: Partial<McpServerSpec> & { tools: McpServerSpec['tools
   };
 }
 
-/** The tools/list entry an agent sees (what the gateway's snapshot compiler builds). */
-export function toolListEntry(t: Tool): Record<string, unknown> {
-  return {
-    name: t.name, ...(t.title ? { title: t.title } : {}), description: t.description, inputSchema: t.inputSchema,
-    ...(t.outputSchema ? { outputSchema: t.outputSchema } : {}), ...(t.annotations ? { annotations: t.annotations } : {}),
-  };
-}
 
 
 function errorBody(err: unknown): { code: string; message: string; field?: string } {
@@ -543,7 +530,7 @@ const trySchema = {
 
 /** The console's additional API routes (under /api/v1). */
 function consoleApiRoutes(
-  svc: RegistryServices, agents: { guarded: () => Dispatcher; open: () => Dispatcher; argumentHosts: () => ArgumentHostGuard }, opts: ConsoleOptions,
+  svc: RegistryServices, agents: { connections: () => ToolConnections }, opts: ConsoleOptions,
 ): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     app.addHook('onRoute', (route) => {
@@ -574,30 +561,20 @@ function consoleApiRoutes(
       if (!tool) throw invalid('tool', `version '${v.version}' of '${server.name}' has no tool '${b.tool}'`);
       if (!tool.template) throw invalid('tool', `tool '${tool.name}' has no REST template: the gateway cannot run it`);
       const args = structuredClone(b.arguments ?? {});
-      let validate;
-      try {
-        validate = new ArgsCompiler().compile(tool.inputSchema);
-      } catch (err) {
-        throw new AppError('INVALID_SCHEMA', `inputSchema: ${(err as Error).message}`, 'inputSchema');
-      }
-      const problem = validate(args);
-      if (problem) throw new AppError('VALIDATION_FAILED', `invalid arguments for tool ${tool.name}: ${problem}`, argumentField(problem));
-
-      const allowMetadataAddresses = spec.config.allowMetadataAddresses === true;
-      const recorder = new RecordingDispatcher(allowMetadataAddresses ? agents.open() : agents.guarded());
-      const hosts = agents.argumentHosts().access({ allowPrivate: spec.config.allowPrivateAddresses === true, allowMetadata: allowMetadataAddresses });
+      // The tool compiled as the gateway compiles it, its backend exchanges recorded.
+      const exchanges: RecordedExchange[] = [];
+      const connections = { ...agents.connections(), wrap: (d: Dispatcher) => new RecordingDispatcher(d, TRY_BODY_CAP_BYTES, exchanges) };
       const upstream = createUpstream(server.endpoint, server.protocol, await upstreamSnapshot(svc, server));
-      let executor;
+      let compiled;
       try {
-        executor = createRestExecutor({
-          tool, serverName: server.name, spec, passthrough: server.passthrough, upstream, dispatcher: recorder,
-          allowMetadataAddresses, defaultTimeoutMs: TRY_DEFAULT_TIMEOUT_MS,
-          argumentHosts: { check: hosts.check, dispatcher: recorder.also(hosts.dispatcher) },
-        });
+        compiled = compileTool(tool, { server, spec, upstream, connections, defaultTimeoutMs: TRY_DEFAULT_TIMEOUT_MS });
       } catch (err) {
         if (err instanceof TemplateError) throw new AppError('INVALID_TEMPLATE', `${err.templateName}: line ${err.line}, column ${err.column}: ${err.detail}`, err.templateName);
         throw err;
       }
+      const { validate, executor } = compiled;
+      const problem = validate(args);
+      if (problem) throw new AppError('VALIDATION_FAILED', `invalid arguments for tool ${tool.name}: ${problem}`, argumentField(problem));
       const clientHeaders: Record<string, string> = {};
       for (const [k, val] of Object.entries(b.headers ?? {})) clientHeaders[k.toLowerCase()] = val;
       const cancellation = new Cancellation();
@@ -618,7 +595,7 @@ function consoleApiRoutes(
       // in the request shown and in what the backend echoed back.
       const secretNames = secretNamesOf(spec, tool, server.passthrough);
       const hide = secretValueMasker(spec, clientHeaders, server.passthrough);
-      const exchanges = recorder.exchanges.map((e) => ({
+      const shown = exchanges.map((e) => ({
         ...e,
         request: {
           ...e.request, url: hide(maskUrl(e.request.url, secretNames.params)),
@@ -631,11 +608,11 @@ function consoleApiRoutes(
         } : null,
         ...(e.error !== undefined ? { error: hide(e.error) } : {}),
       }));
-      const last = exchanges[exchanges.length - 1];
+      const last = shown[shown.length - 1];
       return {
         tool: tool.name, version: v.version, arguments: args,
         request: last?.request ?? null, response: last?.response ?? null, ...(last?.error ? { backendError: last.error } : {}),
-        attempts: exchanges, result: hideDeep(result, hide), gatewayError: gatewayError && { ...gatewayError, message: hide(gatewayError.message) }, durationMs,
+        attempts: shown, result: hideDeep(result, hide), gatewayError: gatewayError && { ...gatewayError, message: hide(gatewayError.message) }, durationMs,
       };
     });
 
@@ -869,14 +846,14 @@ export async function registerConsole(app: FastifyInstance, svc: RegistryService
   let open: Agent | undefined;
   let argumentHosts: ArgumentHostGuard | undefined;
   const agents = {
-    guarded: () => (guarded ??= new Agent({ keepAliveTimeout: 10_000, connections: 16, connect: { lookup: guardedLookup } })),
-    open: () => (open ??= new Agent({ keepAliveTimeout: 10_000, connections: 16 })),
-    /** Hosts a try-it call's arguments choose: never the registry's own port, as in the gateway. */
-    argumentHosts: () => {
+    /** The connections of try-it calls, made on the first; hosts their arguments choose are never the registry's own port, as in the gateway. */
+    connections: (): ToolConnections => {
+      guarded ??= new Agent({ keepAliveTimeout: 10_000, connections: 16, connect: { lookup: guardedLookup } });
+      open ??= new Agent({ keepAliveTimeout: 10_000, connections: 16 });
       argumentHosts ??= new ArgumentHostGuard();
       const address = app.server.address();
       if (typeof address === 'object' && address) argumentHosts.own.addLocalPort(address.port);
-      return argumentHosts;
+      return { guarded, open, argumentHosts };
     },
   };
   app.addHook('onClose', async () => {
