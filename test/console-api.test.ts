@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Agent } from 'undici';
 import { buildTool, draftFromTool, emptyDraft, fieldTarget, formLimitation, rowsToSchema, schemaToRows } from '../src/console/src/tool-model.js';
-import { GatewayDirectory, maskHeaders, maskUrl, RecordingDispatcher } from '../src/registry/http/native/console-routes.js';
+import { GatewayDirectory, maskHeaders, maskUrl, RecordingDispatcher } from '../src/registry/http/console/routes.js';
 import type { RestSecurity, Tool } from '../src/model/model.js';
 import { http } from './support/http.js';
 import { startBackend, startStack } from './support/stack.js';

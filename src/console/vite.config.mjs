@@ -1,6 +1,6 @@
 // @ts-check
 // Builds the console into src/console/dist, which the registry serves at `/` (see
-// src/registry/http/native/console-routes.ts). `npm run build:console` runs it.
+// src/registry/http/console/static-files.ts). `npm run build:console` runs it.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 

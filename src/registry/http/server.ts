@@ -16,8 +16,8 @@ import { registerAuthHook } from './auth-hook.js';
 import { sendError } from './errors.js';
 import { registerInputGuard } from './input-guard.js';
 import { registerOriginGuard } from './origin-hook.js';
-import { registerConsole } from './native/console-routes.js';
-import type { ConsoleOptions } from './native/console-routes.js';
+import { registerConsole } from './console/routes.js';
+import type { ConsoleOptions } from './console/routes.js';
 import { nacosRoutes } from './nacos/routes.js';
 import { nativeRoutes } from './native/routes.js';
 

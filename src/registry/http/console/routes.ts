@@ -35,7 +35,7 @@ import type { RegistryServices } from '../../registry.js';
 import { checkSpec, compileTool, toolListEntry } from '../../../tools/compile.js';
 import type { ToolConnections } from '../../../tools/compile.js';
 import { specFor } from '../redaction.js';
-import * as S from './schemas.js';
+import * as S from '../native/schemas.js';
 
 type Params = Record<string, string>;
 
