@@ -2,49 +2,12 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
-import { addLogRedactor } from '../lib/logger.js';
 import { ClusterNode } from './cluster/node.js';
-import { AuditService } from './domain/audit.js';
-import { AuthService } from './domain/auth.js';
-import type { AuthOptions } from './domain/auth.js';
-import { ChangeFeed } from './domain/context.js';
-import { ConsumerService } from './domain/consumers.js';
-import type { RegistryContext } from './domain/context.js';
-import { McpService } from './domain/mcp.js';
-import { NamingService } from './domain/naming.js';
-import { WatchService } from './domain/watch.js';
-import { redactSpecForLog } from './domain/secrets.js';
-import { checkSpec } from '../tools/compile.js';
 import { HealthChecker } from './health/checker.js';
 import { buildRegistryHttp } from './http/server.js';
 import { openStore } from './store/open.js';
-import type { Store } from './store/store.js';
-
-/** The registry's domain services, as the HTTP layers and the in-process gateway use them. */
-export interface RegistryServices {
-  store: Store;
-  feed: ChangeFeed;
-  naming: NamingService;
-  mcp: McpService;
-  auth: AuthService;
-  watch: WatchService;
-  consumers: ConsumerService;
-  audit: AuditService;
-  /** This node in the registry cluster (set by `Registry.start`). */
-  cluster?: ClusterNode;
-}
-
-/** Wire the domain services over a store. */
-export function createRegistryServices(store: Store, tokenTtlSeconds: number, now: () => number = Date.now, authOptions: AuthOptions = {}): RegistryServices {
-  // Specs declare some of their secrets themselves: the process's logs hide those too.
-  addLogRedactor(redactSpecForLog);
-  const feed = new ChangeFeed(store);
-  const ctx: RegistryContext = { store, feed, now };
-  return {
-    store, feed, naming: new NamingService(ctx), mcp: new McpService(ctx, checkSpec), auth: new AuthService(ctx, tokenTtlSeconds, authOptions),
-    watch: new WatchService(ctx), consumers: new ConsumerService(ctx), audit: new AuditService(ctx),
-  };
-}
+import { createRegistryServices } from './services.js';
+import type { RegistryServices } from './services.js';
 
 /** What a registry may be started with besides its configuration. */
 export interface RegistryStartOptions {

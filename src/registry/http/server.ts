@@ -11,7 +11,7 @@ import type { Logger } from '../../lib/logger.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { OriginPolicy } from '../../lib/origin-policy.js';
 import { actorOf, runAsOrigin } from '../domain/audit.js';
-import type { RegistryServices } from '../registry.js';
+import type { RegistryServices } from '../services.js';
 import { registerAuthHook } from './auth-hook.js';
 import { sendError } from './errors.js';
 import { registerInputGuard } from './input-guard.js';

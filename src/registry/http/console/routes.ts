@@ -31,7 +31,7 @@ import type { CredentialPassthrough, McpServer, McpServerSpec, SecretDeclaration
 import { redactEndpoint, restoreSecrets, secretHeaderNames, secretValues } from '../../domain/secrets.js';
 import type { RegistrySnapshot, SnapshotInstance } from '../../../model/snapshot.js';
 import { parseImport } from '../../../model/convert/import.js';
-import type { RegistryServices } from '../../registry.js';
+import type { RegistryServices } from '../../services.js';
 import { checkSpec, compileTool, toolListEntry } from '../../../tools/compile.js';
 import type { ToolConnections } from '../../../tools/compile.js';
 import { specFor } from '../redaction.js';

@@ -13,7 +13,7 @@ import { fromNacos, parseJsonField, toNacosDetail, toNacosListItem } from '../..
 import type { McpServerInput } from '../../../model/model.js';
 import type { ServerKey } from '../../domain/mcp.js';
 import type { McpServer, McpServerVersion } from '../../../model/model.js';
-import type { RegistryServices } from '../../registry.js';
+import type { RegistryServices } from '../../services.js';
 import { serverFor, versionFor } from '../redaction.js';
 import type { NacosParams } from './params.js';
 import { scope } from './params.js';

@@ -17,7 +17,7 @@ import { DEFAULT_CLUSTER, DEFAULT_GROUP } from '../../../model/model.js';
 import type { InstanceKey } from '../../../model/model.js';
 import type { InstanceInput } from '../../domain/naming.js';
 import { BEAT_INTERVAL_MS, beatTimings } from '../../../model/model.js';
-import type { RegistryServices } from '../../registry.js';
+import type { RegistryServices } from '../../services.js';
 import { isObject, NacosParams, scope, stringMap } from './params.js';
 import { envelope, instanceDetail, serviceDetailV1, serviceDetailV2, serviceInfoView } from './views.js';
 

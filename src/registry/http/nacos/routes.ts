@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import type { RegistryServices } from '../../registry.js';
+import type { RegistryServices } from '../../services.js';
 import { registerMcpRoutes } from './mcp.js';
 import { registerNamingRoutes } from './naming.js';
 

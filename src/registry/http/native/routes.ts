@@ -10,7 +10,7 @@ import { rollbackTarget } from '../../domain/mcp.js';
 import type { Endpoint, HealthCheck, McpServer, McpServerSpec, McpServerVersion, SecretDeclaration } from '../../../model/model.js';
 import { DEFAULT_CLUSTER, DEFAULT_GROUP } from '../../../model/model.js';
 import { parseImport } from '../../../model/convert/import.js';
-import type { RegistryServices } from '../../registry.js';
+import type { RegistryServices } from '../../services.js';
 import { MCP_SERVER_SORTS } from '../../store/store.js';
 import type { McpServerSort } from '../../store/store.js';
 import { ifMatchOf } from '../preconditions.js';

@@ -1,0 +1,45 @@
+/**
+ * The registry's domain services wired over a store: what the HTTP layers, the background jobs
+ * and the in-process gateway's source use. Apart from the HTTP server, so that the routes can
+ * name these types without an import cycle.
+ */
+import { addLogRedactor } from '../lib/logger.js';
+import { checkSpec } from '../tools/compile.js';
+import type { ClusterNode } from './cluster/node.js';
+import { AuditService } from './domain/audit.js';
+import { AuthService } from './domain/auth.js';
+import type { AuthOptions } from './domain/auth.js';
+import { ChangeFeed } from './domain/context.js';
+import type { RegistryContext } from './domain/context.js';
+import { ConsumerService } from './domain/consumers.js';
+import { McpService } from './domain/mcp.js';
+import { NamingService } from './domain/naming.js';
+import { redactSpecForLog } from './domain/secrets.js';
+import { WatchService } from './domain/watch.js';
+import type { Store } from './store/store.js';
+
+/** The registry's domain services, as the HTTP layers and the in-process gateway use them. */
+export interface RegistryServices {
+  store: Store;
+  feed: ChangeFeed;
+  naming: NamingService;
+  mcp: McpService;
+  auth: AuthService;
+  watch: WatchService;
+  consumers: ConsumerService;
+  audit: AuditService;
+  /** This node in the registry cluster (set by `Registry.start`). */
+  cluster?: ClusterNode;
+}
+
+/** Wire the domain services over a store. */
+export function createRegistryServices(store: Store, tokenTtlSeconds: number, now: () => number = Date.now, authOptions: AuthOptions = {}): RegistryServices {
+  // Specs declare some of their secrets themselves: the process's logs hide those too.
+  addLogRedactor(redactSpecForLog);
+  const feed = new ChangeFeed(store);
+  const ctx: RegistryContext = { store, feed, now };
+  return {
+    store, feed, naming: new NamingService(ctx), mcp: new McpService(ctx, checkSpec), auth: new AuthService(ctx, tokenTtlSeconds, authOptions),
+    watch: new WatchService(ctx), consumers: new ConsumerService(ctx), audit: new AuditService(ctx),
+  };
+}
