@@ -60,7 +60,7 @@ const CONSUMER_USE_FLUSH_MS = 5000;
 export async function startServe(config: Config, logger: Logger): Promise<Running & { registry: Registry; gateway: Gateway }> {
   // The registry's modules (Fastify, Kysely, database drivers) load only in the roles that run it.
   const [{ Registry }, { InProcessSource }, { gatewayDirectory }] = await Promise.all([
-    import('../registry/registry.js'), import('../gateway/sources/in-process.js'), import('../registry/http/console/routes.js'),
+    import('../registry/registry.js'), import('../gateway/sources/in-process.js'), import('../registry/http/console/gateways.js'),
   ]);
   const registry = await Registry.start(config, logger);
   try {
