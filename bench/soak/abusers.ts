@@ -20,6 +20,7 @@ import type { Socket } from 'node:net';
 import { request } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { ACCEPT, MODERN_META } from '../support/mcpgate.js';
+import { ALL_KINDS } from './kinds.js';
 
 const [base = '', secondsArg = '60'] = process.argv.slice(2);
 const until = Date.now() + Number(secondsArg) * 1000;
@@ -234,12 +235,14 @@ async function deepJson(): Promise<void> {
   }
 }
 
-const KINDS: Record<string, [loops: number, run: () => Promise<void>]> = {
+const KINDS: Record<(typeof ALL_KINDS)[number], [loops: number, run: () => Promise<void>]> = {
   'abandoned-streams': [2, abandonedStreams], 'slow-readers': [2, slowReaders], 'oversized-inits': [1, oversizedInits], batches: [1, batches],
   'abandoned-calls': [4, abandonedCalls], slowloris: [1, slowloris], 'deep-json': [1, deepJson],
 };
-/** ABUSE_KINDS=a,b runs only those kinds (to see what each costs). */
+/** ABUSE_KINDS=a,b runs only those kinds (the soak's phases; or to see what each costs). */
 const only = process.env.ABUSE_KINDS?.split(',').filter(Boolean);
+const unknown = only?.filter((k) => !(ALL_KINDS as readonly string[]).includes(k));
+if (unknown?.length) throw new Error(`ABUSE_KINDS: unknown kind(s) ${unknown.join(', ')}; known: ${ALL_KINDS.join(', ')}`);
 const loops: Promise<void>[] = [];
 for (const [name, [n, run]] of Object.entries(KINDS)) {
   if (only && !only.includes(name)) continue;

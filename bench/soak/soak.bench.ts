@@ -5,8 +5,11 @@
  * deep JSON) — against the same normal load alone, measured in one run:
  *
  *   1. normal clients alone (`--baseline-seconds`, default 30);
- *   2. normal clients beside the abusers (`--seconds`, default 300);
- *   3. normal clients alone again (recovery).
+ *   2. normal clients beside the issue's abusers — abandoned streams, slow readers, oversized
+ *      initializes, batches (`--seconds`, default 300): the figure the targets apply to;
+ *   3. normal clients beside every abuser, the kinds above and abandoned calls, slowloris and deep
+ *      JSON (`--all-seconds`, default 120; 0 skips the phase);
+ *   4. normal clients alone again (recovery).
  *
  * Normal clients: `--clients` (8) loops, each one 2026-07-28 stateless tools/call after another
  * over a keep-alive pool, every answer checked. Reported: their calls/s, p50 and p99 per phase,
@@ -15,7 +18,10 @@
  * throughput, and the gateway's RSS stays under 400 MB. Rewrites the "## Soak" section of
  * docs/benchmarks.md (the text after the generated block is kept).
  *
- *   npm run bench:soak -- [--seconds 300] [--baseline-seconds 30] [--clients 8] [--no-docs]
+ * Each phase also reports the gateway's CPU time per normal call, which shows work the abuse
+ * leaves behind (a phase "after" dearer than "alone") even on a machine busy with other work.
+ *
+ *   npm run bench:soak -- [--seconds 300] [--all-seconds 120] [--baseline-seconds 30] [--clients 8] [--no-docs]
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -27,10 +33,12 @@ import { flag, numberOption } from '../support/args.js';
 import { writeBenchSection } from '../support/docs.js';
 import { ITEM_TOOL, REST_TEMPLATE, createBenchServer, modernCallRequest, registerBackend, startBenchBackend, startMcpgate } from '../support/mcpgate.js';
 import { ROOT, TSX } from '../support/procs.js';
+import { ALL_KINDS, ISSUE_KINDS } from './kinds.js';
 import { groupSeconds, selfSeconds } from '../gateway/cpu.js';
 
 const seconds = numberOption('seconds', 300);
 const baselineSeconds = numberOption('baseline-seconds', 30);
+const allSeconds = numberOption('all-seconds', 120);
 const clients = numberOption('clients', 8, true);
 const writeDocs = !flag('no-docs');
 const TARGETS = { keep: 0.8, rssMb: 400 } as const;
@@ -43,7 +51,7 @@ const own = (c: ChildProcess) => { children.add(c); return c; };
 const killAll = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); };
 process.once('exit', killAll);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { killAll(); process.exit(130); });
-setTimeout(() => { log('watchdog: stopping'); killAll(); process.exit(3); }, (seconds + 2 * baselineSeconds + 300) * 1000).unref();
+setTimeout(() => { log('watchdog: stopping'); killAll(); process.exit(3); }, (seconds + allSeconds + 2 * baselineSeconds + 300) * 1000).unref();
 
 /** Resident set size and its peak of a process, MB, from /proc. */
 function memory(pid: number): { rss: number; hwm: number } {
@@ -116,7 +124,8 @@ async function normalLoad(name: string, pool: Pool, path: string, pids: Pids, se
 }
 
 async function main(): Promise<void> {
-  log(`${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+  log(`${cpus().length} CPUs, load ${load}`);
   const backend = await startBenchBackend();
   own(backend.child);
   const gate = await startMcpgate(work);
@@ -141,46 +150,55 @@ async function main(): Promise<void> {
   await normalLoad('warm-up', pool, path, pids, 5);
   log(`baseline: ${baselineSeconds} s of normal clients alone`);
   const before = await normalLoad('alone', pool, path, pids, baselineSeconds);
-  log(`soak: ${seconds} s of normal clients beside the abusers`);
-  const abusers = own(spawn(process.execPath, ['--import', TSX, join(ROOT, 'bench/soak/abusers.ts'), gate.gateway, String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] }));
-  let abuseOut = '';
-  abusers.stdout?.on('data', (d: Buffer) => { abuseOut += d.toString('utf8'); });
-  const abusersDone = new Promise<void>((r) => abusers.once('exit', () => r()));
-  await sleep(2000); // let the abusers open their connections first
-  const soak = await normalLoad('beside abusers', pool, path, { ...pids, abusers: abusers.pid as number }, seconds - 2);
-  await abusersDone;
-  const counts = JSON.parse(abuseOut.trim().split('\n').pop() || '{}') as Record<string, Record<string, number>>;
+  const abuse = async (name: string, kinds: readonly string[], secs: number) => {
+    log(`${name}: ${secs} s of normal clients beside ${kinds.join(', ')}`);
+    const abusers = own(spawn(process.execPath, ['--import', TSX, join(ROOT, 'bench/soak/abusers.ts'), gate.gateway, String(secs)], {
+      stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ABUSE_KINDS: kinds.join(',') },
+    }));
+    let out = '';
+    abusers.stdout?.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+    const done = new Promise<void>((r) => abusers.once('exit', () => r()));
+    await sleep(2000); // let the abusers open their connections first
+    const phase = await normalLoad(name, pool, path, { ...pids, abusers: abusers.pid as number }, secs - 2);
+    await done;
+    await sleep(2000); // let the abusers' connections close
+    return { phase, counts: JSON.parse(out.trim().split('\n').pop() || '{}') as Record<string, Record<string, number>> };
+  };
+  const soak = await abuse("beside the issue's abusers", ISSUE_KINDS, seconds);
+  const all = allSeconds > 0 ? await abuse('beside every abuser', ALL_KINDS, allSeconds) : undefined;
   log(`recovery: ${baselineSeconds} s of normal clients alone`);
-  await sleep(2000);
   const after = await normalLoad('alone, after', pool, path, pids, baselineSeconds);
   const peak = memory(pid).hwm;
   await pool.close();
   gate.child.kill('SIGTERM');
   backend.child.kill('SIGTERM');
 
-  const keep = soak.rate / before.rate;
-  const rssMax = Math.max(before.rssMax, soak.rssMax, after.rssMax);
+  const phases = [before, soak.phase, ...(all ? [all.phase] : []), after];
+  const keep = soak.phase.rate / before.rate;
+  const rssMax = Math.max(...phases.map((p) => p.rssMax));
+  const perCall = (p: Phase) => `${((p.cpu.gateway / 100) * 1e6 / p.rate).toFixed(0)} µs`;
   const ms = (x: number) => `${x.toFixed(2)} ms`;
   const lines = [
-    `Run of ${new Date().toISOString().slice(0, 10)} on ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}: \`mcpgate serve\` (compiled, default limits), ${clients} normal clients (2026-07-28 stateless tools/call, keep-alive), abusers in a process of their own.`,
+    `Run of ${new Date().toISOString().slice(0, 10)} on ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, load average ${load} at the start: \`mcpgate serve\` (compiled, default limits), ${clients} normal clients (2026-07-28 stateless tools/call, keep-alive), abusers in a process of their own.`,
     '',
-    '| phase | seconds | normal calls | calls/s | p50 | p99 | failed | gateway RSS max | CPU: gateway / backend / abusers / normal clients |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-    ...[before, soak, after].map((p) => `| ${p.name} | ${p.seconds.toFixed(0)} | ${p.calls} | ${p.rate.toFixed(0)} | ${ms(p.p50)} | ${ms(p.p99)} | ${p.failures} | ${p.rssMax.toFixed(0)} MB | ${[p.cpu.gateway, p.cpu.backend, p.cpu.abusers, p.cpu.clients].map((c) => `${c.toFixed(0)} %`).join(' / ')} |`),
+    '| phase | seconds | normal calls | calls/s | p50 | p99 | failed | gateway RSS max | CPU: gateway / backend / abusers / normal clients | gateway CPU per normal call |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
+    ...phases.map((p) => `| ${p.name} | ${p.seconds.toFixed(0)} | ${p.calls} | ${p.rate.toFixed(0)} | ${ms(p.p50)} | ${ms(p.p99)} | ${p.failures} | ${p.rssMax.toFixed(0)} MB | ${[p.cpu.gateway, p.cpu.backend, p.cpu.abusers, p.cpu.clients].map((c) => `${c.toFixed(0)} %`).join(' / ')} | ${perCall(p)} |`),
     '',
-    `**Normal clients beside the abusers kept ${(keep * 100).toFixed(0)} % of their throughput alone** (target ≥ ${TARGETS.keep * 100} %: ${keep >= TARGETS.keep ? 'met' : 'missed'}); ` +
+    `**Normal clients beside the issue's abusers kept ${(keep * 100).toFixed(0)} % of their throughput alone** (target ≥ ${TARGETS.keep * 100} %: ${keep >= TARGETS.keep ? 'met' : 'missed'}); ` +
+      (all ? `beside every abuser ${((all.phase.rate / before.rate) * 100).toFixed(0)} %; ` : '') +
       `recovered to ${((after.rate / before.rate) * 100).toFixed(0)} % after. **Gateway RSS peaked at ${Math.max(peak, rssMax).toFixed(0)} MB** (VmHWM; target < ${TARGETS.rssMb} MB: ${Math.max(peak, rssMax) < TARGETS.rssMb ? 'met' : 'missed'}).`,
     '',
     'What the abusers sent, and how the gateway answered (HTTP status or outcome: count):',
     '',
     '| abuser | answers |',
     '| --- | --- |',
-    ...Object.entries(counts).map(([kind, c]) => `| ${kind} | ${Object.entries(c).map(([k, v]) => `${k}: ${v}`).join('; ')} |`),
+    ...Object.entries({ ...soak.counts, ...Object.fromEntries(Object.entries(all?.counts ?? {}).map(([k, v]) => [`${k} (every abuser)`, v])) }).map(([kind, c]) => `| ${kind} | ${Object.entries(c).map(([k, v]) => `${k}: ${v}`).join('; ')} |`),
   ];
   const block = lines.join('\n');
   process.stdout.write(`${block}\n`);
   if (writeDocs) {
-    const file = writeBenchSection({ heading: 'Soak', name: 'soak', command: `npm run bench:soak -- --seconds ${seconds}`, block });
+    const file = writeBenchSection({ heading: 'Soak', name: 'soak', command: `npm run bench:soak -- --seconds ${seconds} --all-seconds ${allSeconds}`, block });
     log(`wrote ${file}`);
   }
   rmSync(work, { recursive: true, force: true });
