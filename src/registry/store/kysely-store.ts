@@ -203,6 +203,7 @@ class KyselyReader implements StoreReader {
   }
 
   async getInstance(namespace: string, group: string, service: string, ip: string, port: number, cluster: string) {
+    if (!possiblePort(port)) return undefined;
     const r = await this.db.selectFrom('mg_instances').selectAll()
       .where('namespace', '=', namespace).where('group_name', '=', group).where('service_name', '=', service)
       .where('ip', '=', ip).where('port', '=', port).where('cluster', '=', cluster).executeTakeFirst();
@@ -610,6 +611,10 @@ export class KyselyStore extends KyselyReader implements Store {
         if (this.adapter.relaxedDurabilitySql) await sql.raw(this.adapter.relaxedDurabilitySql).execute(tx);
         const matched: boolean[] = [];
         for (const b of beats) {
+          if (!possiblePort(b.port)) {
+            matched.push(false);
+            continue;
+          }
           const r = await tx.updateTable('mg_instances').set({ last_beat: at })
             .where('namespace', '=', b.namespace).where('group_name', '=', b.group).where('service_name', '=', b.service)
             .where('ip', '=', b.ip).where('port', '=', b.port).where('cluster', '=', b.cluster)
@@ -742,4 +747,12 @@ export class KyselyStore extends KyselyReader implements Store {
     this.dedicated.clear();
     await this.root.destroy();
   }
+}
+
+/**
+ * No instance has a port outside 1-65535, so a lookup by such a port finds nothing without asking:
+ * PostgreSQL and MySQL would fail on the integer column instead (and fail a whole batch of beats with it).
+ */
+function possiblePort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65535;
 }

@@ -130,6 +130,11 @@ for (const kind of await databaseKinds()) {
       const got = await store.getInstance('public', 'DEFAULT_GROUP', 'beats', '10.0.0.1', 8080, 'DEFAULT');
       assert.equal(got?.lastBeat, now + 5000);
       assert.equal(got?.healthy, true);
+      for (const impossible of [0, -1, 65536, 2147483648, 2 ** 53 - 1]) {
+        assert.equal(await store.getInstance('public', 'DEFAULT_GROUP', 'beats', '10.0.0.1', impossible, 'DEFAULT'), undefined, `port ${impossible}`);
+      }
+      assert.deepEqual(await store.beatMany([{ ...key('10.0.0.1'), port: 2147483648 }, key('10.0.0.1')], now + 5000), [false, true],
+        'a port no instance can have matches nothing and fails no other beat of the batch');
       assert.equal((await store.getInstanceById(sick.id))?.healthy, false);
       assert.equal((await store.listInstances({ serviceId: s.id })).length, 2);
       assert.equal((await store.listInstances({ serviceId: s.id, ephemeral: false })).length, 0);

@@ -71,7 +71,7 @@ async function asParams<T>(fn: () => Promise<T>): Promise<T> {
 
 function instanceKey(p: NacosParams, ns: string): InstanceKey {
   const { group, service } = p.service();
-  return { namespace: ns, group, service, ip: p.required('ip'), port: p.requiredInt('port'), cluster: p.cluster(DEFAULT_CLUSTER) };
+  return { namespace: ns, group, service, ip: p.required('ip'), port: p.requiredPort('port'), cluster: p.cluster(DEFAULT_CLUSTER) };
 }
 
 function enabledParam(p: NacosParams): boolean | undefined {
@@ -145,7 +145,7 @@ function beatBody(p: NacosParams): BeatBody | undefined {
   }
   if (v.port !== undefined && v.port !== null) {
     const port = typeof v.port === 'string' && /^\d+$/.test(v.port) ? Number(v.port) : v.port;
-    if (typeof port !== 'number' || !Number.isInteger(port)) throw invalid('beat.port', 'must be an integer');
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw invalid('beat.port', 'must be an integer from 1 to 65535');
     out.port = port;
   }
   if (v.cluster !== undefined && v.cluster !== null && v.cluster !== '') {
@@ -166,7 +166,7 @@ async function beat(svc: RegistryServices, req: FastifyRequest): Promise<Record<
   const { group, service } = p.service();
   const body = beatBody(p);
   const ip = body?.ip ?? p.str('ip');
-  const port = body?.port ?? p.int('port');
+  const port = body?.port ?? p.port('port');
   if (ip === undefined) throw missing(body ? 'beat.ip' : 'ip');
   if (port === undefined) throw missing(body ? 'beat.port' : 'port');
   const key: InstanceKey = { namespace: ns, group, service, ip, port, cluster: body?.cluster ?? p.cluster(DEFAULT_CLUSTER) };

@@ -80,6 +80,19 @@ export class NacosParams {
     return v;
   }
 
+  /** A TCP port (1-65535): refused here, before any lookup, so no database sees an out-of-range integer. */
+  port(name: string): number | undefined {
+    const v = this.int(name);
+    if (v !== undefined && (v < 1 || v > 65535)) throw invalid(name, `must be an integer from 1 to 65535, got ${v}`);
+    return v;
+  }
+
+  requiredPort(name: string): number {
+    const v = this.port(name);
+    if (v === undefined) throw missing(name);
+    return v;
+  }
+
   num(name: string): number | undefined {
     const v = this.raw(name);
     if (v === undefined) return undefined;
