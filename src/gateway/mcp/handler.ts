@@ -444,7 +444,7 @@ export class McpHandler {
 
     const cancellation = new Cancellation();
     res.once('close', () => { if (!res.writableFinished) cancellation.cancel(); });
-    const ctx: CallContext = { era: 'modern', server, consumer, clientHeaders: req.headers, clientQuery: queryOf(req), cancellation };
+    const ctx: CallContext = { era: 'modern', server, consumer, clientHeaders: req.headers, clientQuery: queryOf(req), ...clientAddress(req), cancellation };
     try {
       const result = await this.call(ctx, message.method, message.params);
       if (!cancellation.cancelled) this.send(res, 200, resultMessage(message.id, decorateModern(message.method, result, ctx)));
@@ -669,7 +669,7 @@ export class McpHandler {
     const sse = session.kind === 'sse';
     const effectiveHeaders = sse ? { ...session.headers, ...headers } : headers;
     const clientQuery = sse ? session.headers[SSE_QUERY] ?? '' : query;
-    const ctx: CallContext = { era: 'legacy', server, consumer, clientHeaders: effectiveHeaders, clientQuery, cancellation };
+    const ctx: CallContext = { era: 'legacy', server, consumer, clientHeaders: effectiveHeaders, clientQuery, clientAddress: session.clientAddress, cancellation };
     if (progressStream) progressStream.writeHead(200, SSE_HEADERS);
     const onProgress = progressStream
       ? (progress: number, total?: number) => this.event(progressStream, notificationMessage('notifications/progress', { progressToken, progress, ...(total !== undefined ? { total } : {}) }))
