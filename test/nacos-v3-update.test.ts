@@ -129,6 +129,23 @@ describe('Nacos v3 update flow: PUT of the published version', () => {
     assert.equal(bad.status, 400, bad.text);
   });
 
+  it('with latest=false the served version is overwritten too (Nacos writes its config either way)', async () => {
+    changed = signal();
+    const put = await http('PUT', mcp, {
+      form: {
+        serverSpecification: serverSpecification('Forecasts'), toolSpecification: toolSpecification('Forecast by city (third text)'),
+        endpointSpecification: endpointSpecification(), latest: 'false',
+      },
+    });
+    assert.equal(put.status, 200, put.text);
+    await changed.promise;
+    assert.equal((await client.listTools()).tools[0]?.description, 'Forecast by city (third text)');
+    const history = await http('GET', `${native}/history`);
+    assert.deepEqual([history.body.items[0].action, history.body.items[0].revision, history.body.items[0].previousRevision], ['overwrite', 3, 1]);
+    const revisions = await http('GET', `${native}/versions/1.0.0/revisions`);
+    assert.deepEqual(revisions.body.items.map((r: { revision: number }) => r.revision), [1, 2, 3], 'every content kept');
+  });
+
   it('the native API still refuses to change a published version', async () => {
     const version = await http('GET', `${native}/versions/1.0.0`);
     const spec = { ...version.body.spec, description: 'changed natively' };

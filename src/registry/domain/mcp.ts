@@ -291,7 +291,7 @@ export class McpService {
       await tx.updateMcpServer(next);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
       await audit(this.ctx, tx, {
-        namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: serve ? 'version.publish' : 'version.save',
+        namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: overwrittenFrom !== undefined ? 'version.overwrite' : serve ? 'version.publish' : 'version.save',
         // Before: the version as it was, or for a new version the one it follows (the latest), so that the entry shows what changed.
         before: { server: serverState(server), ...(sources[0] ? { version: versionState(sources[0]) } : {}) },
         after: { server: serverState(next), version: versionState(result.version) },

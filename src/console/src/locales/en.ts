@@ -284,7 +284,7 @@ export const en = {
       service: { create: 'service created', update: 'service changed', delete: 'service deleted' },
       instance: { register: 'instance registered', update: 'instance changed', deregister: 'instance deregistered', expire: 'instance expired' },
       mcp_server: { create: 'MCP server created', update: 'MCP server changed', delete: 'MCP server deleted' },
-      version: { save: 'version saved', publish: 'version published', rollback: 'rolled back', delete: 'version deleted' },
+      version: { save: 'version saved', publish: 'version published', overwrite: 'version overwritten (Nacos)', rollback: 'rolled back', delete: 'version deleted' },
       user: { create: 'user created', update: 'user changed', delete: 'user deleted' },
       token: { create: 'API token created', revoke: 'API token revoked' },
       consumer: { create: 'consumer key created', update: 'consumer key changed', delete: 'consumer key deleted' },

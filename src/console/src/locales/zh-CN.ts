@@ -289,7 +289,7 @@ export const zhCN: Shape<typeof en> = {
       service: { create: '创建服务', update: '修改服务', delete: '删除服务' },
       instance: { register: '注册实例', update: '修改实例', deregister: '注销实例', expire: '实例过期' },
       mcp_server: { create: '创建 MCP 服务器', update: '修改 MCP 服务器', delete: '删除 MCP 服务器' },
-      version: { save: '保存版本', publish: '发布版本', rollback: '回滚', delete: '删除版本' },
+      version: { save: '保存版本', publish: '发布版本', overwrite: '覆盖版本（Nacos）', rollback: '回滚', delete: '删除版本' },
       user: { create: '创建用户', update: '修改用户', delete: '删除用户' },
       token: { create: '创建 API 令牌', revoke: '吊销 API 令牌' },
       consumer: { create: '创建消费者密钥', update: '修改消费者密钥', delete: '删除消费者密钥' },
