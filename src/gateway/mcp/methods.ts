@@ -23,6 +23,8 @@ export interface CallContext {
   clientHeaders: ClientHeaders;
   /** The query string of the agent's request (see `ToolCallRequest.clientQuery`). */
   clientQuery: string;
+  /** The agent's connection peer (see `ToolCallRequest.clientAddress`). */
+  clientAddress?: string | undefined;
   cancellation: CallCancellation;
 }
 
@@ -99,7 +101,7 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       options.onProgress?.(0, 1);
       let result: CallToolResult;
       try {
-        result = await tool.executor.execute({ args, clientHeaders: ctx.clientHeaders, clientQuery: ctx.clientQuery, cancellation: ctx.cancellation });
+        result = await tool.executor.execute({ args, clientHeaders: ctx.clientHeaders, clientQuery: ctx.clientQuery, clientAddress: ctx.clientAddress, cancellation: ctx.cancellation });
       } catch (err) {
         // The executor refuses an argument's value (a path that climbs out, a header with control characters).
         return toolRefusal(name, err) as unknown as Record<string, unknown>;

@@ -3,7 +3,7 @@ import type { Generated, Selectable, Transaction } from 'kysely';
 import { AppError } from '../../lib/errors.js';
 import type {
   AllowEntry, ApiToken, AuditActor, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, HealthCheck, Instance, McpServer, McpServerSpec,
-  McpServerVersion, Namespace, Page, PublishAction, PublishEvent, Role, Service, User, VersionStatus,
+  McpServerVersion, Namespace, Page, PublishAction, PublishEvent, Role, Service, User, VersionRevision, VersionStatus,
 } from '../../model/model.js';
 import { beatTimings } from '../../model/model.js';
 import type { StoreDialect } from './dialects/dialect.js';
@@ -38,6 +38,10 @@ interface Tables {
   };
   mg_mcp_server_versions: {
     server_id: string; version: string; status: string; spec: string; created_at: number; published_at: number | null; etag: string;
+    revision: Generated<number>;
+  };
+  mg_mcp_version_revisions: {
+    server_id: string; version: string; revision: number; spec: string; created_at: number; actor: string;
   };
   mg_users: { username: string; password_hash: string; created_at: number; user_id: string | null; credential_generation: Generated<number> };
   mg_user_roles: { username: string; namespace: string; role: string };
@@ -51,6 +55,7 @@ interface Tables {
   };
   mg_publish_history: {
     server_id: string; seq: number; action: string; version: string; previous_version: string | null; actor: string; note: string; at: number;
+    revision: number | null; previous_revision: number | null;
   };
   mg_change_log: {
     revision: number; seq: Generated<number>; namespace: string; entity: string; entity_id: string; op: string; at: number;
@@ -128,6 +133,14 @@ function toVersion(r: Selectable<Tables['mg_mcp_server_versions']>): McpServerVe
   return {
     serverId: r.server_id, version: r.version, status: r.status as VersionStatus, spec: JSON.parse(r.spec) as McpServerSpec,
     createdAt: num(r.created_at), publishedAt: r.published_at === null ? null : num(r.published_at), etag: r.etag,
+    revision: num(r.revision),
+  };
+}
+
+function toRevision(r: Selectable<Tables['mg_mcp_version_revisions']>): VersionRevision {
+  return {
+    serverId: r.server_id, version: r.version, revision: num(r.revision), spec: JSON.parse(r.spec) as McpServerSpec,
+    createdAt: num(r.created_at), actor: r.actor,
   };
 }
 
@@ -274,8 +287,15 @@ class KyselyReader implements StoreReader {
     const rows = await this.db.selectFrom('mg_publish_history').selectAll().where('server_id', '=', serverId).orderBy('seq').execute();
     return rows.map((r) => ({
       serverId: r.server_id, seq: num(r.seq), action: r.action as PublishAction, version: r.version, previousVersion: r.previous_version,
+      ...(r.revision !== null && { revision: num(r.revision) }), ...(r.previous_revision !== null && { previousRevision: num(r.previous_revision) }),
       actor: r.actor, note: r.note, at: num(r.at),
     }));
+  }
+
+  async listRevisions(serverId: string, version: string): Promise<VersionRevision[]> {
+    const rows = await this.db.selectFrom('mg_mcp_version_revisions').selectAll()
+      .where('server_id', '=', serverId).where('version', '=', version).orderBy('revision').execute();
+    return rows.map(toRevision);
   }
 
   async getUser(username: string): Promise<UserRecord | undefined> {
@@ -434,17 +454,18 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
 
   async deleteMcpServer(id: string) {
     await this.tx.deleteFrom('mg_publish_history').where('server_id', '=', id).execute();
+    await this.tx.deleteFrom('mg_mcp_version_revisions').where('server_id', '=', id).execute();
     await this.tx.deleteFrom('mg_mcp_server_versions').where('server_id', '=', id).execute();
     await this.tx.deleteFrom('mg_mcp_servers').where('id', '=', id).execute();
   }
 
-  async putVersion(v: Omit<McpServerVersion, 'etag'>, options: { ifEtag?: string } = {}) {
+  async putVersion(v: Omit<McpServerVersion, 'etag' | 'revision'> & { revision?: number }, options: { ifEtag?: string } = {}) {
     const etag = newEtag();
     const row = {
       server_id: v.serverId, version: v.version, status: v.status, spec: JSON.stringify(v.spec), created_at: v.createdAt,
-      published_at: v.publishedAt, etag,
+      published_at: v.publishedAt, etag, revision: v.revision ?? 1,
     };
-    const update = this.tx.updateTable('mg_mcp_server_versions').set({ status: row.status, spec: row.spec, published_at: row.published_at, etag })
+    const update = this.tx.updateTable('mg_mcp_server_versions').set({ status: row.status, spec: row.spec, published_at: row.published_at, etag, revision: row.revision })
       .where('server_id', '=', v.serverId).where('version', '=', v.version);
     if (options.ifEtag !== undefined) {
       const r = await update.where('etag', '=', options.ifEtag).executeTakeFirst();
@@ -456,13 +477,20 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
   }
 
   async deleteVersion(serverId: string, version: string) {
+    await this.tx.deleteFrom('mg_mcp_version_revisions').where('server_id', '=', serverId).where('version', '=', version).execute();
     await this.tx.deleteFrom('mg_mcp_server_versions').where('server_id', '=', serverId).where('version', '=', version).execute();
+  }
+
+  async insertRevision(r: VersionRevision) {
+    await this.tx.insertInto('mg_mcp_version_revisions').values({
+      server_id: r.serverId, version: r.version, revision: r.revision, spec: JSON.stringify(r.spec), created_at: r.createdAt, actor: r.actor,
+    }).execute();
   }
 
   async insertPublishEvent(e: PublishEvent) {
     await this.tx.insertInto('mg_publish_history').values({
       server_id: e.serverId, seq: e.seq, action: e.action, version: e.version, previous_version: e.previousVersion, actor: e.actor,
-      note: e.note, at: e.at,
+      note: e.note, at: e.at, revision: e.revision ?? null, previous_revision: e.previousRevision ?? null,
     }).execute();
   }
 

@@ -327,6 +327,28 @@ for (const kind of await databaseKinds()) {
       assert.deepEqual(await store.listPublishHistory(m.id), []);
     });
 
+    it('keeps the revisions of a version, oldest first, gone with the version and with the server', async () => {
+      const m = server('public', 'revisions-kept');
+      await store.write(async (tx) => {
+        await tx.insertMcpServer(m);
+        for (const v of ['1.0.0', '2.0.0']) await tx.putVersion({ serverId: m.id, version: v, status: 'archived', spec: spec(v), createdAt: now, publishedAt: now });
+        await tx.insertRevision({ serverId: m.id, version: '1.0.0', revision: 2, spec: spec('1.0.0', 'edited'), createdAt: now + 1, actor: 'bob' });
+        await tx.insertRevision({ serverId: m.id, version: '1.0.0', revision: 1, spec: spec('1.0.0'), createdAt: now, actor: '' });
+        await tx.insertRevision({ serverId: m.id, version: '2.0.0', revision: 1, spec: spec('2.0.0'), createdAt: now, actor: '' });
+        await tx.putVersion({ serverId: m.id, version: '1.0.0', status: 'published', spec: spec('1.0.0', 'edited'), createdAt: now, publishedAt: now, revision: 2 });
+        await tx.insertPublishEvent({ serverId: m.id, seq: 1, action: 'overwrite', version: '1.0.0', previousVersion: '1.0.0', revision: 2, previousRevision: 1, actor: 'bob', note: '', at: now + 1 });
+      });
+      assert.equal((await store.getVersion(m.id, '1.0.0'))?.revision, 2);
+      assert.equal((await store.getVersion(m.id, '2.0.0'))?.revision, 1, 'a version put without one is at revision 1');
+      assert.deepEqual((await store.listRevisions(m.id, '1.0.0')).map((r) => [r.revision, r.spec.description, r.actor, r.createdAt]), [[1, spec('1.0.0').description, '', now], [2, 'edited', 'bob', now + 1]]);
+      assert.deepEqual((await store.listPublishHistory(m.id)).map((e) => [e.action, e.revision, e.previousRevision]), [['overwrite', 2, 1]]);
+      await assert.rejects(store.write((tx) => tx.insertRevision({ serverId: m.id, version: '1.0.0', revision: 2, spec: spec('1.0.0'), createdAt: now, actor: 'x' })), 'a revision is never replaced');
+      await store.write((tx) => tx.deleteVersion(m.id, '2.0.0'));
+      assert.deepEqual(await store.listRevisions(m.id, '2.0.0'), []);
+      await store.write((tx) => tx.deleteMcpServer(m.id));
+      assert.deepEqual(await store.listRevisions(m.id, '1.0.0'), []);
+    });
+
     it('orders MCP servers by name or by last change, either way', async () => {
       const a = { ...server('public', 'sort-a'), updatedAt: now + 30 };
       const b = { ...server('public', 'sort-b'), updatedAt: now + 10 };

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import type {
   ApiToken, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, InstanceKey, Instance, McpServer, McpServerVersion, Namespace, Page,
-  PublishEvent, Role, Service, User,
+  PublishEvent, Role, Service, User, VersionRevision,
 } from '../../model/model.js';
 
 /** Listing filter for services. */
@@ -114,6 +114,8 @@ export interface StoreReader {
   listVersions(serverId: string): Promise<McpServerVersion[]>;
   /** A server's publish history, oldest first. */
   listPublishHistory(serverId: string): Promise<PublishEvent[]>;
+  /** The kept contents of a version, by revision (none until it is first overwritten). */
+  listRevisions(serverId: string, version: string): Promise<VersionRevision[]>;
   getUser(username: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<User[]>;
   getApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
@@ -151,8 +153,11 @@ export interface StoreWriter extends StoreReader {
    * holding that entity-tag is replaced, compared and set in one statement; answers undefined
    * (and changes nothing) when there is none.
    */
-  putVersion(v: Omit<McpServerVersion, 'etag'>, options?: { ifEtag?: string }): Promise<string | undefined>;
+  putVersion(v: Omit<McpServerVersion, 'etag' | 'revision'> & { revision?: number }, options?: { ifEtag?: string }): Promise<string | undefined>;
+  /** Delete a version with its kept revisions. */
   deleteVersion(serverId: string, version: string): Promise<void>;
+  /** Keep one content of a version (revisions are never changed). */
+  insertRevision(r: VersionRevision): Promise<void>;
   /** Append to a server's publish history (`seq` one above its last; the history goes with the server). */
   insertPublishEvent(e: PublishEvent): Promise<void>;
   insertUser(u: UserRecord): Promise<void>;

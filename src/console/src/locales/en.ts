@@ -113,8 +113,9 @@ export const en = {
   },
   history: {
     title: 'Publish history', when: 'When', action: 'What', version: 'Version', from: 'Replaced', who: 'Who', note: 'Note',
-    none: 'Nothing published yet.', actions: { publish: 'publish', rollback: 'rollback' },
+    none: 'Nothing published yet.', actions: { publish: 'publish', rollback: 'rollback', overwrite: 'overwrite' },
     lastPublish: 'Version {{version}} published by {{actor}} {{ago}}', lastRollback: 'Rolled back to {{version}} by {{actor}} {{ago}}',
+    lastOverwrite: 'Version {{version}} overwritten in place by {{actor}} {{ago}}', revision: 'revision {{revision}}',
   },
   rollback: {
     title: 'Roll back to {{version}}', button: 'Roll back to {{version}}',
@@ -188,6 +189,7 @@ export const en = {
     fixFirst: 'Fix the problems marked below first.', duplicate: "version {{version}} already has a tool '{{name}}'",
     saved: 'Tool {{name}} saved in draft {{version}}', lineColumn: 'line {{line}}, column {{column}}: {{detail}}', lineColumnShort: 'Line {{line}}, column {{column}}:',
     checking: 'Checking…', couldNotValidate: 'Could not validate',
+    warnings_one: '{{count}} warning: accepted as Higress accepts it', warnings_other: '{{count}} warnings: accepted as Higress accepts them',
     couldNotValidateLong: 'Could not validate: the registry did not answer the check. The tool may still have problems; saving checks it again.',
     problems_one: '{{count}} problem', problems_other: '{{count}} problems', valid: 'Valid', unsaved: 'unsaved changes', unsavedLong: 'Unsaved changes',
     titleTool: 'Tool {{name}}', titleNew: 'New tool', save: 'Save to draft', publish: 'Publish…', saveFirst: 'Save the new tool first',
@@ -246,6 +248,7 @@ export const en = {
     toolCount_one: '{{count}} tool', toolCount_other: '{{count}} tools',
     exists: 'A server named {{name}} exists in {{namespace}}: this is added to it as draft version {{version}}.', wouldNot: 'It would not import as is',
     previewTools: 'Tools in the definition', failed: 'Import failed', importing: 'Importing…', asDraft: 'Import as draft',
+    warnings_one: 'Accepted as Higress accepts it, with {{count}} warning', warnings_other: 'Accepted as Higress accepts it, with {{count}} warnings',
   },
   admin: {
     title: 'Admin', sections: 'Admin sections', tabs: { users: 'Users and roles', tokens: 'API tokens', consumers: 'Consumer keys' },
@@ -281,7 +284,7 @@ export const en = {
       service: { create: 'service created', update: 'service changed', delete: 'service deleted' },
       instance: { register: 'instance registered', update: 'instance changed', deregister: 'instance deregistered', expire: 'instance expired' },
       mcp_server: { create: 'MCP server created', update: 'MCP server changed', delete: 'MCP server deleted' },
-      version: { save: 'version saved', publish: 'version published', rollback: 'rolled back', delete: 'version deleted' },
+      version: { save: 'version saved', publish: 'version published', overwrite: 'version overwritten (Nacos)', rollback: 'rolled back', delete: 'version deleted' },
       user: { create: 'user created', update: 'user changed', delete: 'user deleted' },
       token: { create: 'API token created', revoke: 'API token revoked' },
       consumer: { create: 'consumer key created', update: 'consumer key changed', delete: 'consumer key deleted' },

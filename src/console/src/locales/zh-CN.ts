@@ -118,8 +118,9 @@ export const zhCN: Shape<typeof en> = {
   },
   history: {
     title: '发布历史', when: '时间', action: '操作', version: '版本', from: '替换的版本', who: '操作人', note: '备注',
-    none: '还没有发布过。', actions: { publish: '发布', rollback: '回滚' },
+    none: '还没有发布过。', actions: { publish: '发布', rollback: '回滚', overwrite: '覆盖' },
     lastPublish: '版本 {{version}} 由 {{actor}} 于{{ago}}发布', lastRollback: '由 {{actor}} 于{{ago}}回滚到 {{version}}',
+    lastOverwrite: '版本 {{version}} 由 {{actor}} 于{{ago}}原地覆盖', revision: '修订 {{revision}}',
   },
   rollback: {
     title: '回滚到 {{version}}', button: '回滚到 {{version}}',
@@ -193,6 +194,7 @@ export const zhCN: Shape<typeof en> = {
     fixFirst: '请先修正下面标出的问题。', duplicate: '版本 {{version}} 中已有工具“{{name}}”',
     saved: '已把工具 {{name}} 保存到草稿 {{version}}', lineColumn: '第 {{line}} 行第 {{column}} 列：{{detail}}', lineColumnShort: '第 {{line}} 行第 {{column}} 列：',
     checking: '正在检查…', couldNotValidate: '无法校验',
+    warnings_other: '{{count}} 条警告：已按 Higress 的方式接受',
     couldNotValidateLong: '无法校验：注册中心没有响应检查请求。工具可能仍有问题；保存时会再次检查。',
     problems_other: '{{count}} 个问题', valid: '有效', unsaved: '有未保存的修改', unsavedLong: '有未保存的修改',
     titleTool: '工具 {{name}}', titleNew: '新工具', save: '保存到草稿', publish: '发布…', saveFirst: '请先保存新工具',
@@ -251,6 +253,7 @@ export const zhCN: Shape<typeof en> = {
     toolCount_other: '{{count}} 个工具',
     exists: '{{namespace}} 中已有名为 {{name}} 的服务器：将作为草稿版本 {{version}} 加入其中。', wouldNot: '无法按原样导入',
     previewTools: '定义中的工具', failed: '导入失败', importing: '正在导入…', asDraft: '作为草稿导入',
+    warnings_other: '已按 Higress 的方式接受，有 {{count}} 条警告',
   },
   admin: {
     title: '管理', sections: '管理栏目', tabs: { users: '用户与角色', tokens: 'API 令牌', consumers: '消费者密钥' },
@@ -286,7 +289,7 @@ export const zhCN: Shape<typeof en> = {
       service: { create: '创建服务', update: '修改服务', delete: '删除服务' },
       instance: { register: '注册实例', update: '修改实例', deregister: '注销实例', expire: '实例过期' },
       mcp_server: { create: '创建 MCP 服务器', update: '修改 MCP 服务器', delete: '删除 MCP 服务器' },
-      version: { save: '保存版本', publish: '发布版本', rollback: '回滚', delete: '删除版本' },
+      version: { save: '保存版本', publish: '发布版本', overwrite: '覆盖版本（Nacos）', rollback: '回滚', delete: '删除版本' },
       user: { create: '创建用户', update: '修改用户', delete: '删除用户' },
       token: { create: '创建 API 令牌', revoke: '吊销 API 令牌' },
       consumer: { create: '创建消费者密钥', update: '修改消费者密钥', delete: '删除消费者密钥' },

@@ -5,7 +5,7 @@ import type { ImportPreview, ServerView } from '../api.js';
 import { humanField } from '../field-names.js';
 import { navigate, path } from '../router.js';
 import { useSession } from '../session.js';
-import { Badge, DataTable, ErrorBox, fieldErrors, Form, FormActions, PageHeading, SelectField, TextArea, TextField, useAction, useNotify } from '../ui.js';
+import { Badge, DataTable, ErrorBox, fieldErrors, Form, FormActions, PageHeading, SelectField, TextArea, TextField, useAction, useNotify, WarningList } from '../ui.js';
 import { describeEndpoint } from './endpoint.js';
 
 /** Nacos MCP JSON has its specifications; anything else is taken as a Higress definition (YAML or JSON). */
@@ -25,7 +25,7 @@ export function ImportPage({ ns }: { ns: string }) {
   const [version, setVersion] = useState('');
   const [fileName, setFileName] = useState<string>();
   const [preview, setPreview] = useState<ImportPreview>();
-  const body = () => ({ format, content, ...(name.trim() ? { name: name.trim() } : {}), ...(version.trim() ? { version: version.trim() } : {}) });
+  const body = () => ({ format, content, ...(name.trim() ? { name: name.trim() } : {}), ...(version.trim() ? { version: version.trim() } : {}), ...(fileName ? { file: fileName } : {}) });
   const check = useAction(async () => {
     setPreview(undefined);
     setPreview(await api<ImportPreview>('POST', `/namespaces/${enc(ns)}/mcp-servers/import/preview`, body()));
@@ -104,6 +104,7 @@ export function ImportPage({ ns }: { ns: string }) {
               {t('import.toolCount', { count: preview.tools.length })}
             </p>
             {preview.exists && <p className="notice-inline">{t('import.exists', { name: preview.server.name, namespace: ns, version: preview.spec.version })}</p>}
+            {preview.warnings && preview.warnings.length > 0 && <WarningList title={t('import.warnings', { count: preview.warnings.length })} warnings={preview.warnings} testId="import-warnings" />}
             {preview.error && (
               <div className="error-box" role="alert">
                 <strong>{t('import.wouldNot')}</strong>

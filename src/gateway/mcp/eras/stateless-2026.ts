@@ -15,7 +15,7 @@ import { META, STATELESS_VERSIONS, decorateStateless, knowsMethod } from '../pro
 import { SSE_HEADERS } from '../sse.js';
 import type { HeldStream, ListenFilter } from '../streams.js';
 import type { EraDeps, Target } from './era.js';
-import { header, queryOf, runMethod } from './era.js';
+import { clientAddress, header, queryOf, runMethod } from './era.js';
 
 const HEADER_SENTINEL = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/;
 
@@ -93,7 +93,7 @@ export class Stateless2026Era {
 
     const cancellation = new Cancellation();
     res.once('close', () => { if (!res.writableFinished) cancellation.cancel(); });
-    const ctx: CallContext = { server: target.server, consumer: target.consumer, clientHeaders: req.headers, clientQuery: queryOf(req), cancellation };
+    const ctx: CallContext = { server: target.server, consumer: target.consumer, clientHeaders: req.headers, clientQuery: queryOf(req), ...clientAddress(req), cancellation };
     try {
       const result = await runMethod(this.deps, ctx, message.method, message.params);
       if (!cancellation.cancelled) answers.json(res, 200, resultMessage(message.id, decorateStateless(message.method, result, target.server, target.consumer)));

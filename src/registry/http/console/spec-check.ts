@@ -116,21 +116,22 @@ export function specCheckRoutes(app: FastifyInstance, svc: RegistryServices, tag
       const problems = specProblems(spec);
       if (problems.length > 0) return { valid: false, problems };
     }
-    checkSpec(spec);
-    return { valid: true, tools: spec.tools.filter((t) => t.enabled).map(toolListEntry) };
+    const warnings = checkSpec(spec);
+    return { valid: true, tools: spec.tools.filter((t) => t.enabled).map(toolListEntry), warnings };
   });
 
   app.post('/namespaces/:ns/mcp-servers/import/preview', {
     schema: {
       ...tag, summary: 'Convert a Higress YAML or Nacos MCP JSON definition as import would, without saving',
       params: S.nsParams,
-      body: { type: 'object', additionalProperties: false, required: ['format', 'content'], properties: { format: { type: 'string', enum: ['higress', 'nacos'] }, content: { type: 'string', minLength: 1 }, name: { type: 'string' }, version: { type: 'string' } } },
+      body: { type: 'object', additionalProperties: false, required: ['format', 'content'], properties: { format: { type: 'string', enum: ['higress', 'nacos'] }, content: { type: 'string', minLength: 1 }, name: { type: 'string' }, version: { type: 'string' }, file: { type: 'string', maxLength: 512 } } },
     },
   }, async (req) => {
     const { ns } = req.params as Params;
     authorize(req.principal, ns!, 'viewer');
-    const b = req.body as { format: 'higress' | 'nacos'; content: string; name?: string; version?: string };
+    const b = req.body as { format: 'higress' | 'nacos'; content: string; name?: string; version?: string; file?: string };
     const parsed = parseImport(b.format, b.content);
+    const warnings = [...parsed.warnings];
     const spec = { ...parsed.spec, ...(b.version ? { version: b.version } : {}) };
     const server = { ...parsed.input, ...(b.name ? { name: b.name } : {}) };
     // As every read of a spec: its secrets only for those who may read them.
@@ -138,12 +139,12 @@ export function specCheckRoutes(app: FastifyInstance, svc: RegistryServices, tag
     const shownServer = !canReadSecrets(req.principal, ns!) && server.endpoint ? { ...server, endpoint: redactEndpoint(server.endpoint) } : server;
     let problem: ReturnType<typeof errorBody> | null = null;
     try {
-      checkSpec(spec);
+      warnings.push(...checkSpec(spec));
     } catch (err) {
       problem = errorBody(err);
     }
     let exists = false;
     if (server.name) exists = await svc.store.getMcpServer(ns!, { name: server.name }).then((s) => s !== undefined, () => false);
-    return { server: shownServer, spec: shownSpec, tools: spec.tools.map((t) => ({ ...toolListEntry(t), enabled: t.enabled, request: t.template?.request ? { method: t.template.request.method, url: t.template.request.url } : null })), valid: problem === null, error: problem, exists };
+    return { server: shownServer, spec: shownSpec, tools: spec.tools.map((t) => ({ ...toolListEntry(t), enabled: t.enabled, request: t.template?.request ? { method: t.template.request.method, url: t.template.request.url } : null })), valid: problem === null, error: problem, exists, warnings: warnings.map((w) => (b.file ? { ...w, file: b.file } : w)) };
   });
 }

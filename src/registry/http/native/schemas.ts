@@ -154,5 +154,8 @@ export const versionBody = {
 
 export const importBody = {
   type: 'object', additionalProperties: false, required: ['format', 'content'],
-  properties: { format: { type: 'string', enum: ['higress', 'nacos'] }, content: { type: 'string', minLength: 1 }, name: str(), version: str(128), publish: { type: 'boolean', default: false } },
+  properties: {
+    format: { type: 'string', enum: ['higress', 'nacos'] }, content: { type: 'string', minLength: 1 }, name: str(), version: str(128), publish: { type: 'boolean', default: false },
+    file: { ...str(), description: 'The name of the file the content came from: named in warnings and the log' },
+  },
 } as const;
