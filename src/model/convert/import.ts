@@ -4,16 +4,37 @@ import type { McpServerInput } from '../model.js';
 import type { McpServerSpec } from '../model.js';
 import { fromHigress } from './higress.js';
 import { fromNacos } from './nacos.js';
+import { fromOpenApi } from './openapi.js';
+import type { OpenApiImportOptions } from './openapi.js';
+import { fromServerJson } from './server-json.js';
+
+/** The formats an import reads. */
+export const IMPORT_FORMATS = ['higress', 'nacos', 'openapi', 'server-json'] as const;
+/** One import format. */
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+/** What a format's converter takes besides the content (OpenAPI's options; `name` for server.json). */
+export type ImportOptions = Omit<OpenApiImportOptions, 'name'>;
+
+/** A converted import: server fields, the first version's spec, and what the converter left out or guessed. */
+export interface ParsedImport {
+  input: McpServerInput;
+  spec: McpServerSpec;
+  warnings: string[];
+}
 
 /**
- * Read an import: a Higress definition (YAML or JSON) or a Nacos MCP document (the three
- * specifications of the v3 API, or a server detail with `toolSpec`), into server fields and a spec.
+ * Read an import: a Higress definition (YAML or JSON), a Nacos MCP document (the three
+ * specifications of the v3 API, or a server detail with `toolSpec`), an OpenAPI 3 document or
+ * an MCP Registry `server.json`, into server fields and a spec.
  */
-export function parseImport(format: 'higress' | 'nacos', content: string): { input: McpServerInput; spec: McpServerSpec } {
+export function parseImport(format: ImportFormat, content: string, options: ImportOptions = {}): ParsedImport {
   if (format === 'higress') {
     const { name, spec } = fromHigress(content);
-    return { input: { name, description: spec.description }, spec };
+    return { input: { name, description: spec.description }, spec, warnings: [] };
   }
+  if (format === 'openapi') return fromOpenApi(content, options);
+  if (format === 'server-json') return fromServerJson(content);
   let doc: Record<string, unknown>;
   checkJsonDepth(content, 'content');
   try {
@@ -24,5 +45,5 @@ export function parseImport(format: 'higress' | 'nacos', content: string): { inp
   const { server, spec } = fromNacos({
     serverSpecification: doc.serverSpecification ?? doc, toolSpecification: doc.toolSpecification ?? doc.toolSpec, endpointSpecification: doc.endpointSpecification,
   });
-  return { input: server as McpServerInput, spec };
+  return { input: server as McpServerInput, spec, warnings: [] };
 }
