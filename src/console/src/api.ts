@@ -182,6 +182,8 @@ export interface ImportPreview {
   valid: boolean;
   error: { code: string; message: string; field?: string } | null;
   exists: boolean;
+  /** What the converter left out or guessed. */
+  warnings: string[];
 }
 
 export interface GatewayRow {
