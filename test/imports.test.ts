@@ -111,6 +111,95 @@ describe('OpenAPI and server.json imports', () => {
     assert.deepEqual(JSON.parse(post?.body ?? ''), { id: 7, name: 'Tom', tag: 'cat' });
   });
 
+  it('the orders and tickets APIs round-trip: every kind of argument reaches the backend where the document puts it', async () => {
+    const api = await startBackend((r: Recorded, res) => {
+      if (r.path.endsWith('/comments')) { res.statusCode = 204; res.end(); return; }
+      res.setHeader('content-type', 'application/json');
+      if (r.path === '/api/orders' && r.method === 'GET') res.end('{"items":[],"next":null}');
+      else if (r.path.startsWith('/api/orders')) res.end('{"id":"ord_abc","customerId":"c1","status":"open","lines":[]}');
+      else if (r.path.startsWith('/api/categories/')) res.end('{"id":3,"name":"tools","children":[]}');
+      else if (r.path.endsWith('/tags')) res.end('["x","y"]');
+      else if (r.path === '/api/v2/tickets') res.end('{"total":0,"tickets":[]}');
+      else res.end('{"id":7,"subject":"printer","status":"solved"}');
+    });
+    const client = async (name: string, headers: Record<string, string> = {}) => {
+      const c = new Client({ name: 'round-trip', version: '1.0.0' });
+      await c.connect(new StreamableHTTPClientTransport(new URL(`${s.gatewayUrl}/mcp/rt/${name}`), { requestInit: { headers } }));
+      return c;
+    };
+    const ok = async (c: Client, name: string, args: Record<string, unknown>) => {
+      const r = await c.callTool({ name, arguments: args });
+      assert.equal(r.isError ?? false, false, `${name}: ${firstText(r)}`);
+      return r;
+    };
+    try {
+      assert.equal((await http('POST', `${s.registryUrl}/api/v1/namespaces`, { body: { id: 'rt' } })).status, 201);
+      // Orders: the operator sets the API key the import left empty, then publishes.
+      const imported = await http('POST', `${s.registryUrl}/api/v1/namespaces/rt/mcp-servers/import/openapi`, { body: { content: read('orders-api.yaml'), baseUrl: `${api.url}/api` } });
+      assert.equal(imported.status, 201, imported.text);
+      const draft = await http('GET', `${s.registryUrl}/api/v1/namespaces/rt/mcp-servers/acme-orders-api/versions/2024-05-01`);
+      const spec = { ...draft.body.spec, securitySchemes: [{ ...draft.body.spec.securitySchemes[0], defaultCredential: 'k-123' }] };
+      const saved = await http('PUT', `${s.registryUrl}/api/v1/namespaces/rt/mcp-servers/acme-orders-api/versions/2024-05-01`, { body: { spec, publish: true } });
+      assert.equal(saved.status, 200, saved.text);
+      await waitFor('the orders server on the gateway', async () => (await http('POST', `${s.gatewayUrl}/mcp/rt/acme-orders-api`, {
+        body: { jsonrpc: '2.0', id: 1, method: 'ping' }, headers: { accept: 'application/json, text/event-stream' },
+      })).status !== 404);
+      const orders = await client('acme-orders-api');
+      try {
+        await ok(orders, 'listOrders', { pageSize: 5, status: 'open', 'X-Request-Id': '6f1c1a52-3d4e-4b8e-9a51-0c2f8d0b7e11' });
+        await ok(orders, 'createOrder', { customerId: 'c1', note: 'ring twice', lines: [{ sku: 'sku-1', quantity: 2 }] });
+        const one = await ok(orders, 'getOrder', { orderId: 'ord_abc', session: 's1' });
+        assert.equal((one.structuredContent as { id: string }).id, 'ord_abc');
+        await ok(orders, 'updateOrderNote', { orderId: 'ord_abc', note: 'leave at the door', notify: true });
+        await ok(orders, 'getCategory', { categoryId: 3 });
+        await ok(orders, 'delete_orders_orderId', { orderId: 'ord_abc' });
+        const bad = await orders.callTool({ name: 'getOrder', arguments: { orderId: 'no spaces allowed' } });
+        assert.equal(bad.isError, true, 'the path parameter pattern is enforced');
+      } finally {
+        await orders.close();
+      }
+      const [list, create, get, patch, category, del] = api.requests;
+      assert.equal(api.requests.length, 6);
+      const q = new URLSearchParams(list?.query);
+      assert.deepEqual([list?.method, list?.path, q.get('pageSize'), q.get('status')], ['GET', '/api/orders', '5', 'open']);
+      assert.equal(list?.headers['x-request-id'], '6f1c1a52-3d4e-4b8e-9a51-0c2f8d0b7e11');
+      assert.equal(list?.headers['x-acme-key'], 'k-123', 'the API key scheme');
+      assert.deepEqual([create?.method, create?.path, create?.headers['content-type']], ['POST', '/api/orders', 'application/json']);
+      assert.deepEqual(JSON.parse(create?.body ?? ''), { customerId: 'c1', note: 'ring twice', lines: [{ sku: 'sku-1', quantity: 2 }] });
+      assert.deepEqual([get?.method, get?.path], ['GET', '/api/orders/ord_abc']);
+      assert.match(String(get?.headers.cookie), /session=s1/);
+      assert.deepEqual([patch?.method, patch?.path, patch?.headers['content-type']], ['PATCH', '/api/orders/ord_abc', 'application/x-www-form-urlencoded']);
+      assert.deepEqual(Object.fromEntries(new URLSearchParams(patch?.body)), { note: 'leave at the door', notify: 'true' });
+      assert.deepEqual([category?.method, category?.path, category?.headers['x-acme-key']], ['GET', '/api/categories/3', undefined], 'security: [] sends no key');
+      assert.deepEqual([del?.method, del?.path], ['DELETE', '/api/orders/ord_abc']);
+
+      // Tickets: OAuth 2 tokens the agent holds are forwarded; whole bodies go as they are.
+      api.requests.length = 0;
+      const t = await http('POST', `${s.registryUrl}/api/v1/namespaces/rt/mcp-servers/import/openapi`, { body: { content: read('tickets-api.json'), baseUrl: `${api.url}/api/v2`, publish: true } });
+      assert.equal(t.status, 201, t.text);
+      await waitFor('the tickets server on the gateway', async () => (await http('POST', `${s.gatewayUrl}/mcp/rt/helpdesk-tickets`, {
+        body: { jsonrpc: '2.0', id: 1, method: 'ping' }, headers: { accept: 'application/json, text/event-stream' },
+      })).status !== 404);
+      const tickets = await client('helpdesk-tickets', { authorization: 'Bearer user-token-1' });
+      try {
+        await ok(tickets, 'tickets.list_all', { q: 'printer' });
+        await ok(tickets, 'createTicket_2', { id: 7, body: ['x', 'y'] });
+        await ok(tickets, 'post_tickets_id_comments', { id: 7, body: 'It works again.' });
+        await ok(tickets, 'updateTicket', { id: 7, body: { status: 'solved' } });
+      } finally {
+        await tickets.close();
+      }
+      const [search, tags, comment, update] = api.requests;
+      assert.deepEqual([search?.method, search?.path, new URLSearchParams(search?.query).get('q')], ['GET', '/api/v2/tickets', 'printer']);
+      assert.equal(search?.headers.authorization, 'Bearer user-token-1', 'the agent\'s OAuth token passed through');
+      assert.deepEqual([tags?.method, tags?.path, tags?.body], ['PUT', '/api/v2/tickets/7/tags', '["x","y"]']);
+      assert.deepEqual([comment?.method, comment?.path, comment?.body, comment?.headers['content-type']], ['POST', '/api/v2/tickets/7/comments', 'It works again.', 'text/plain']);
+      assert.deepEqual([update?.method, update?.path, JSON.parse(update?.body ?? '')], ['PATCH', '/api/v2/tickets/7', { status: 'solved' }]);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('imports again as a new version of the same server, and through the generic import route', async () => {
     const r = await http('POST', `${s.registryUrl}/api/v1/namespaces/public/mcp-servers/import`, {
       body: { format: 'openapi', content: read('petstore.yaml'), version: '1.1.0', toolPrefix: 'pet_' },

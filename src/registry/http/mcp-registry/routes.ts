@@ -148,15 +148,14 @@ export function mcpRegistryRoutes(svc: RegistryServices, opts: McpRegistryOption
       return `${req.protocol}://${host}:${gatewayDirectory(svc).localPort() ?? opts.gatewayPort ?? 8080}`;
     };
 
-    /** Every entry the caller may see, sorted by name then newest version first. */
-    const entries = async (req: FastifyRequest): Promise<Entry[]> => {
-      const can = visible(req);
-      const secured = new Set<string>();
+    /** Every entry, sorted by name then the served version, then newest published; kept while the revision stays. */
+    let cache: { revision: number; entries: Entry[] } | undefined;
+    const load = async (): Promise<Entry[]> => {
       const out: Entry[] = [];
       for (let pageNo = 1; ; pageNo++) {
         const page = await svc.store.listMcpServers(undefined, { pageNo, pageSize: 1000, enabled: true });
         for (const server of page.items) {
-          if (!server.publishedVersion || !can(server.namespace)) continue;
+          if (!server.publishedVersion) continue;
           const versions = await svc.store.listVersions(server.id);
           const name = registryNameOf(server.namespace, server.name, prefix);
           for (const v of versions) {
@@ -166,13 +165,25 @@ export function mcpRegistryRoutes(svc: RegistryServices, opts: McpRegistryOption
         }
         if (pageNo * 1000 >= page.total) break;
       }
+      const secured = new Set<string>();
       for (const ns of new Set(out.map((e) => e.server.namespace))) {
         if ((await svc.store.listConsumers(ns)).length > 0) secured.add(ns);
       }
       for (const e of out) e.keyRequired = secured.has(e.server.namespace);
-      // By name; within a name the latest first, then newest published.
       return out.sort((a, b) => (a.registryName < b.registryName ? -1 : a.registryName > b.registryName ? 1
         : Number(b.isLatest) - Number(a.isLatest) || (b.version.publishedAt ?? 0) - (a.version.publishedAt ?? 0)));
+    };
+    /** The entries the caller may see. */
+    const entries = async (req: FastifyRequest): Promise<Entry[]> => {
+      const can = visible(req);
+      // Read before loading: a write while loading makes the next request load again.
+      const revision = svc.feed.revision;
+      let all = cache && revision > 0 && cache.revision === revision ? cache.entries : undefined;
+      if (!all) {
+        all = await load();
+        cache = { revision, entries: all };
+      }
+      return all.filter((e) => can(e.server.namespace));
     };
 
     const render = (req: FastifyRequest, e: Entry) => {
