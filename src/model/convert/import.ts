@@ -43,7 +43,22 @@ export function parseImport(format: ImportFormat, content: string, options: Impo
     throw new AppError('INVALID_JSON', `content: not valid JSON (${(err as Error).message})`, 'content');
   }
   const { server, spec } = fromNacos({
-    serverSpecification: doc.serverSpecification ?? doc, toolSpecification: doc.toolSpecification ?? doc.toolSpec, endpointSpecification: doc.endpointSpecification,
+    serverSpecification: doc.serverSpecification ?? doc, toolSpecification: doc.toolSpecification ?? doc.toolSpec,
+    endpointSpecification: doc.endpointSpecification ?? directEndpointOfDetail(doc),
   });
   return { input: server as McpServerInput, spec, warnings: [] };
+}
+
+/**
+ * A Nacos server detail (`GET /nacos/v3/admin/ai/mcp`) carries a DIRECT endpoint only as its
+ * `backendEndpoints` (a REF one as `remoteServerConfig.serviceRef`, which the converter reads):
+ * the endpoint specification it was created with, rebuilt from them.
+ */
+function directEndpointOfDetail(doc: Record<string, unknown>): unknown {
+  const remote = doc.remoteServerConfig as { serviceRef?: unknown } | undefined;
+  if (remote?.serviceRef !== undefined && remote.serviceRef !== null) return undefined;
+  const first = Array.isArray(doc.backendEndpoints) ? (doc.backendEndpoints[0] as Record<string, unknown> | undefined) : undefined;
+  if (!first || typeof first !== 'object' || first.address === undefined) return undefined;
+  const transport = first.protocol === 'https' || first.protocol === 'http' ? { transportProtocol: first.protocol } : {};
+  return { type: 'DIRECT', data: { address: first.address, port: first.port, ...transport } };
 }
