@@ -143,12 +143,21 @@ describe('MCP Registry API (/v0.1)', () => {
     assert.match(withToken.body.servers[0].server.remotes[0].url, /^http:\/\/127\.0\.0\.1:\d+\/mcp\/public\/hidden$/);
     const badToken = await http('GET', `${secured.registryUrl}/v0.1/servers`, { token: 'nope' });
     assert.equal(badToken.status, 401);
+    const cross = await http('GET', `${secured.registryUrl}/v0.1/servers`, { headers: { origin: 'https://registry-browser.example', 'sec-fetch-site': 'cross-site' } });
+    assert.equal(cross.status, 403, 'not public: the Origin rules hold');
 
     const pub = await startStack({ auth: true, options: { mcpRegistryPublic: true } });
     try {
       const r = await http('GET', `${pub.registryUrl}/v0.1/servers`);
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(r.body.servers, []);
+      // Any site may read the public catalogue from a browser; nothing else is opened to it.
+      const browser = { origin: 'https://registry-browser.example', 'sec-fetch-site': 'cross-site' };
+      const cross = await http('GET', `${pub.registryUrl}/v0.1/servers?limit=5`, { headers: browser });
+      assert.equal(cross.status, 200, cross.text);
+      assert.equal(cross.headers.get('access-control-allow-origin'), '*');
+      assert.equal((await http('GET', `${pub.registryUrl}/api/v1/namespaces`, { headers: browser })).status, 403);
+      assert.equal((await http('GET', `${pub.registryUrl}/v0.1/servers`, { headers: { ...browser, authorization: `Bearer ${token}` } })).status, 403, 'credentialed reads keep the rules');
     } finally {
       await pub.close();
     }

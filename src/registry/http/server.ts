@@ -20,7 +20,7 @@ import { registerConsole } from './console/routes.js';
 import type { ConsoleOptions } from './console/routes.js';
 import { nacosRoutes } from './nacos/routes.js';
 import { nativeRoutes } from './native/routes.js';
-import { mcpRegistryRoutes } from './mcp-registry/routes.js';
+import { isAnonymousRegistryRead, mcpRegistryRoutes } from './mcp-registry/routes.js';
 import type { McpRegistryOptions } from './mcp-registry/routes.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -107,7 +107,7 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
   // The console is served by this server, so only its own origin (and allowedOrigins) may call.
   registerOriginGuard(app, new OriginPolicy({
     bindHost: opts.bindHost, allowedHosts: opts.allowedHosts ?? [], allowedOrigins: opts.allowedOrigins ?? [], allowLoopbackOrigins: false,
-  }));
+  }), opts.mcpRegistry?.public ? isAnonymousRegistryRead : undefined);
   registerAuthHook(app, services.auth, opts.authEnabled);
   registerInputGuard(app);
 

@@ -123,11 +123,26 @@ function sendProblem(reply: FastifyReply, err: unknown): FastifyReply {
   });
 }
 
+/**
+ * A read of the public MCP Registry API with no credential: any site may make it (browsers that
+ * browse registries), so the Origin and Host rules do not apply and the answer allows any origin.
+ */
+export function isAnonymousRegistryRead(req: FastifyRequest): boolean {
+  const q = req.query as Record<string, unknown> | undefined;
+  return (req.method === 'GET' || req.method === 'HEAD') && req.url.startsWith('/v0.1/')
+    && req.headers.authorization === undefined && req.headers.accesstoken === undefined && q?.accessToken === undefined;
+}
+
 /** The `/v0.1` routes (mounted at the root of the registry port). */
 export function mcpRegistryRoutes(svc: RegistryServices, opts: McpRegistryOptions = {}): FastifyPluginAsync {
   const prefix = opts.namePrefix ?? defaultNamePrefix(opts.publicGatewayUrl);
   return async (app: FastifyInstance) => {
     app.setErrorHandler((err, _req, reply) => sendProblem(reply, err));
+    if (opts.public) {
+      app.addHook('onSend', async (req, reply) => {
+        if (isAnonymousRegistryRead(req)) reply.header('access-control-allow-origin', '*');
+      });
+    }
     app.addHook('onRoute', (route) => {
       route.config = { auth: 'public', ...(route.config ?? {}) } as typeof route.config;
     });
