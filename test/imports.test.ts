@@ -316,6 +316,27 @@ describe('OpenAPI and server.json imports', () => {
     }
   });
 
+  it('with auth on: importing needs the editor role, and so does a preview that fetches a URL', async () => {
+    const secured = await startStack({ auth: true });
+    try {
+      const R = secured.registryUrl;
+      const admin = (await http('POST', `${R}/api/v1/auth/login`, { body: { username: 'admin', password: 'admin-password-1' } })).body.accessToken as string;
+      const made = await http('POST', `${R}/api/v1/users`, { token: admin, body: { username: 'reader', password: 'reader-password-1', roles: [{ namespace: 'public', role: 'viewer' }] } });
+      assert.equal(made.status, 201, made.text);
+      const reader = (await http('POST', `${R}/api/v1/auth/login`, { body: { username: 'reader', password: 'reader-password-1' } })).body.accessToken as string;
+      const content = read('petstore.yaml');
+      assert.equal((await http('POST', `${R}/api/v1/namespaces/public/mcp-servers/import/openapi`, { body: { content } })).status, 401);
+      const denied = await http('POST', `${R}/api/v1/namespaces/public/mcp-servers/import/openapi`, { token: reader, body: { content } });
+      assert.equal(denied.status, 403, denied.text);
+      assert.equal((await http('POST', `${R}/api/v1/namespaces/public/mcp-servers/import/preview`, { token: reader, body: { format: 'openapi', content } })).status, 200, 'a viewer previews content');
+      const fetch = await http('POST', `${R}/api/v1/namespaces/public/mcp-servers/import/preview`, { token: reader, body: { format: 'openapi', url: `${docsUrl}/petstore.yaml` } });
+      assert.equal(fetch.status, 403, `a viewer may not make the registry fetch: ${fetch.text}`);
+      assert.equal((await http('POST', `${R}/api/v1/namespaces/public/mcp-servers/import/openapi`, { token: admin, body: { content } })).status, 201);
+    } finally {
+      await secured.close();
+    }
+  });
+
   it('the CLI imports a file, dry-runs a document, and refuses unknown imports with a usage error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcpgate-import-cli-'));
     const file = join(dir, 'orders.yaml');
