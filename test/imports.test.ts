@@ -369,6 +369,14 @@ describe('OpenAPI and server.json imports', () => {
     const down = await run(['import', 'openapi', file, '--registry', 'http://127.0.0.1:1']);
     assert.equal(down.code, 1);
     assert.match(down.err, /cannot reach the registry/);
+    // A URL on this machine: the registry refuses to fetch it; --local-fetch fetches it here.
+    const remote = await run(['import', 'openapi', `${docsUrl}/spec/tickets.json`, '--registry', s.registryUrl, '--dry-run']);
+    assert.equal(remote.code, 1);
+    assert.match(remote.err, /IMPORT_URL_REFUSED[\s\S]*--local-fetch/);
+    const local = await run(['import', 'openapi', `${docsUrl}/spec/tickets.json`, '--registry', s.registryUrl, '--local-fetch', '--server', 'tickets-local']);
+    assert.equal(local.code, 0, local.err);
+    const t = await http('GET', `${s.registryUrl}/api/v1/namespaces/public/mcp-servers/tickets-local`);
+    assert.deepEqual(t.body.endpoint, { type: 'url', url: `${docsUrl}/api/v2` }, 'relative servers against where it was fetched');
     const other = await run(['import', 'backup.json']);
     assert.equal(other.code, 2);
     assert.match(other.err, /mcpgate import openapi FILE\|URL/);

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { fetchDocument } from '../tools/document-fetch.js';
 
 /** What the `import` commands write and read, replaceable in tests. */
 export interface ImportIo {
@@ -27,6 +28,7 @@ interface CatalogueFlags {
   toolPrefix?: string;
   baseUrl?: string;
   passthrough?: boolean;
+  localFetch?: boolean;
 }
 
 /** Largest file sent as content (the registry's default body limit is 1 MiB; JSON escaping grows it). */
@@ -40,7 +42,17 @@ async function runCatalogueImport(kind: 'openapi' | 'server-json', source: strin
   const registry = (flags.registry ?? io.env.MCPGATE_REGISTRY_URL ?? 'http://127.0.0.1:8848').replace(/\/+$/, '');
   const token = flags.token ?? io.env.MCPGATE_REGISTRY_TOKEN;
   const body: Record<string, unknown> = {};
-  if (/^https?:\/\//i.test(source)) body.url = source;
+  if (/^https?:\/\//i.test(source) && flags.localFetch) {
+    // This machine fetches (what it may reach, e.g. an API on localhost), the registry converts.
+    try {
+      const fetched = await fetchDocument(source, { allowPrivate: true, maxBytes: MAX_FILE_BYTES, timeoutMs: 30_000 });
+      body.content = fetched.text;
+      if (kind === 'openapi') body.documentUrl = fetched.url;
+    } catch (err) {
+      io.err(`mcpgate: cannot fetch ${source}: ${describe(err)}\n`);
+      return 1;
+    }
+  } else if (/^https?:\/\//i.test(source)) body.url = source;
   else {
     let text: string;
     try {
@@ -80,6 +92,7 @@ async function runCatalogueImport(kind: 'openapi' | 'server-json', source: strin
   if (!res.ok) {
     const e = (answer.error ?? {}) as { code?: string; message?: string; field?: string };
     io.err(`mcpgate: import refused (HTTP ${res.status} ${e.code ?? ''}): ${e.message ?? JSON.stringify(answer)}\n`);
+    if (e.code === 'IMPORT_URL_REFUSED' && body.url !== undefined) io.err('mcpgate: to fetch it from this machine instead, add --local-fetch\n');
     return 1;
   }
   const warnings = Array.isArray(answer.warnings) ? answer.warnings as string[] : [];
@@ -120,8 +133,10 @@ export function addImportCommands(
     .option('--tool-prefix <prefix>', 'put before every tool name')
     .option('--base-url <url>', "the backend's base URL, instead of the document's servers")
     .option('--passthrough', "forward the agent's credential to the backend for every security scheme")
+    .option('--local-fetch', 'fetch the URL from this machine (an API on localhost, say) instead of having the registry fetch it')
     .action(async (source: string, flags: CatalogueFlags) => setExit(await runCatalogueImport('openapi', source, flags, io)));
   common(imp.command('server-json').argument('<source>', 'server.json file or http(s) URL').description('An MCP Registry server.json becomes an MCP server fronted by the gateway'))
+    .option('--local-fetch', 'fetch the URL from this machine instead of having the registry fetch it')
     .action(async (source: string, flags: CatalogueFlags) => setExit(await runCatalogueImport('server-json', source, flags, io)));
   imp.command('backup', { isDefault: true, hidden: true }).argument('<file>').allowUnknownOption().allowExcessArguments()
     .action(async (file: string, _flags: unknown, cmd: Command) => {

@@ -28,6 +28,7 @@ export interface ImportRequest {
   publish?: boolean;
   toolPrefix?: string;
   baseUrl?: string;
+  documentUrl?: string;
   passthrough?: boolean;
 }
 
@@ -35,7 +36,8 @@ export interface ImportRequest {
 export async function readImport(svc: RegistryServices, b: ImportRequest): Promise<ParsedImport> {
   if (b.content !== undefined && b.url !== undefined) throw invalid('url', 'give the document as content or as url, not both');
   let content = b.content;
-  let documentUrl: string | undefined;
+  if (b.url !== undefined && b.documentUrl !== undefined) throw invalid('documentUrl', 'is where content came from; with url, the fetched URL is used');
+  let documentUrl = b.documentUrl;
   if (b.url !== undefined) {
     if (b.format === 'higress' || b.format === 'nacos') throw invalid('url', `${b.format} imports take the document as content`);
     const fetched = await fetchDocument(b.url, svc.importLimits ?? DEFAULT_IMPORT_LIMITS);

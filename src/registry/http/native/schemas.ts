@@ -162,6 +162,8 @@ const importSource = {
 const openApiOptions = {
   toolPrefix: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' },
   baseUrl: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^https?://' },
+  /** Where `content` was downloaded from (never fetched): relative `servers` resolve against it. */
+  documentUrl: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^https?://' },
   passthrough: { type: 'boolean' },
 } as const;
 
