@@ -172,6 +172,23 @@ describe('OpenAPI import', () => {
     assert.equal(serverNameFrom('***'), 'openapi');
   });
 
+  test('operations and paths with servers of their own call them directly', () => {
+    const { input, spec, warnings } = fromOpenApi({
+      openapi: '3.1.0', info: { title: 'split', version: '1' }, servers: [{ url: 'https://api.example.invalid/v1' }],
+      paths: {
+        '/a': { get: { operationId: 'a' } },
+        '/files/{id}': { servers: [{ url: 'https://files.example.invalid/{v}', variables: { v: { default: 'v2' } } }], get: { operationId: 'file' } },
+        '/b': { get: { operationId: 'b', servers: [{ url: 'https://api.example.invalid/v1/' }] } },
+        '/c': { get: { operationId: 'c', servers: [{ url: 'ftp://nope.example.invalid/' }] } },
+      },
+    });
+    assert.deepEqual(input.endpoint, { type: 'url', url: 'https://api.example.invalid/v1' });
+    assert.deepEqual(spec.tools.map((t) => t.template?.request?.url), ['/a', 'https://files.example.invalid/v2/files/{id}', '/b', '/c']);
+    assert.ok(warnings.some((w) => w.includes('has its own servers (https://files.example.invalid/v2)')));
+    assert.ok(warnings.some((w) => w.startsWith('paths./c.get: its own servers entry')));
+    checkSpec(spec);
+  });
+
   test('round trip through the Higress format keeps every tool', () => {
     for (const file of ['petstore.yaml', 'orders-api.yaml', 'tickets-api.json']) {
       const { input, spec } = fromOpenApi(read(file));

@@ -246,20 +246,24 @@ function mediaOf(content: unknown): { type: string; schema: unknown } | undefine
   return { type: best, schema: isJsonObject(media) ? media['schema'] : undefined };
 }
 
+/** The first entry of a `servers` list with its variables at their defaults, or undefined. */
+function firstServerUrl(servers: unknown): string | undefined {
+  const first = Array.isArray(servers) ? servers[0] : undefined;
+  if (!isJsonObject(first) || typeof first['url'] !== 'string') return undefined;
+  const variables = isJsonObject(first['variables']) ? first['variables'] : {};
+  return first['url'].replace(/\{([^}]+)\}/g, (whole, name: string) => {
+    const v = ownEntry(variables, name);
+    return isJsonObject(v) && typeof v['default'] === 'string' ? v['default'] : whole;
+  });
+}
+
 /** The backend's base URL from `servers` (variables at their defaults), relative ones against the document's URL. */
 function baseUrlOf(doc: JsonObject, opts: OpenApiImportOptions, warnings: string[]): { endpoint: Endpoint; protocol: McpProtocol; pathPrefix: string } {
   let url = opts.baseUrl;
   if (url === undefined) {
     const servers = Array.isArray(doc['servers']) ? doc['servers'] : [];
-    const first = servers[0];
-    if (isJsonObject(first) && typeof first['url'] === 'string') {
-      const variables = isJsonObject(first['variables']) ? first['variables'] : {};
-      url = first['url'].replace(/\{([^}]+)\}/g, (whole, name: string) => {
-        const v = ownEntry(variables, name);
-        return isJsonObject(v) && typeof v['default'] === 'string' ? v['default'] : whole;
-      });
-      if (servers.length > 1) warnings.push(`servers: ${servers.length} servers listed; the first (${url}) is the backend`);
-    }
+    url = firstServerUrl(servers);
+    if (url !== undefined && servers.length > 1) warnings.push(`servers: ${servers.length} servers listed; the first (${url}) is the backend`);
   }
   if (url === undefined || url === '' || url === '/') {
     if (opts.documentUrl) url = new URL('/', opts.documentUrl).href;
@@ -376,7 +380,7 @@ export function fromOpenApi(content: string | unknown, opts: OpenApiImportOption
         name = `${name.slice(0, 120)}_${n}`;
       }
       names.add(name);
-      tools.push(operationTool({ refs, path, method, op: rawOp, shared, field, name, pathPrefix, schemes, passthroughIds, opts, doc, warnings }));
+      tools.push(operationTool({ refs, path, method, op: rawOp, shared, field, name, pathPrefix, schemes, passthroughIds, opts, doc, warnings, itemServers: item['servers'], endpoint }));
     }
   }
   if (tools.length === 0) warnings.push('paths: no operation; the server has no tools');
@@ -406,6 +410,36 @@ interface OperationContext {
   opts: OpenApiImportOptions;
   doc: JsonObject;
   warnings: string[];
+  /** The path item's own `servers`, if any. */
+  itemServers: unknown;
+  /** The server's endpoint (from the document's `servers`). */
+  endpoint: Endpoint;
+}
+
+/**
+ * The URL of an operation with `servers` of its own (or its path's) that differ from the
+ * document's: absolute, so the tool calls them whatever the server's endpoint; else the path.
+ */
+function operationUrl(c: OperationContext): string {
+  const local = c.opts.baseUrl === undefined ? firstServerUrl(c.op['servers']) ?? firstServerUrl(c.itemServers) : undefined;
+  if (local === undefined) return `${c.pathPrefix}${c.path}`;
+  let absolute: URL;
+  try {
+    absolute = new URL(local, c.opts.documentUrl);
+  } catch {
+    c.warnings.push(`${c.field}: its own servers entry ${JSON.stringify(local)} is not usable; the document's is used`);
+    return `${c.pathPrefix}${c.path}`;
+  }
+  if ((absolute.protocol !== 'http:' && absolute.protocol !== 'https:') || /\{|%7B/i.test(absolute.href)) {
+    c.warnings.push(`${c.field}: its own servers entry ${JSON.stringify(local)} is not usable; the document's is used`);
+    return `${c.pathPrefix}${c.path}`;
+  }
+  absolute.search = '';
+  absolute.hash = '';
+  const base = absolute.href.replace(/\/+$/, '');
+  if (c.endpoint.type === 'url' && c.endpoint.url === base) return c.path;
+  c.warnings.push(`${c.field}: has its own servers (${base}); the tool calls it directly`);
+  return `${base}${c.path}`;
 }
 
 function operationTool(c: OperationContext): Tool {
@@ -513,7 +547,7 @@ function operationTool(c: OperationContext): Tool {
     enabled: true,
     template: {
       request: {
-        url: `${c.pathPrefix}${c.path}`, method: c.method.toUpperCase(), headers, argsToUrlParam: false, argsToJsonBody: false, argsToFormBody: false,
+        url: operationUrl(c), method: c.method.toUpperCase(), headers, argsToUrlParam: false, argsToJsonBody: false, argsToFormBody: false,
         ...(body !== undefined ? { body } : {}), ...(security ? { security } : {}),
       },
       response: {},
