@@ -192,6 +192,7 @@ export interface ImportPreview {
   valid: boolean;
   error: { code: string; message: string; field?: string } | null;
   exists: boolean;
+  /** What the converter left out, guessed, or accepted as Higress accepts it. */
   warnings?: SpecWarning[];
 }
 

@@ -240,8 +240,11 @@ export const en = {
   },
   import: {
     title: 'Import an MCP server', done: 'Imported {{name}} as draft {{version}}', needsEditor: 'Importing needs the editor role in {{namespace}}.',
-    intro: 'Paste or upload a Higress MCP server definition (YAML, or JSON with <code>server</code> and <code>tools</code>) or a Nacos MCP server JSON (<code>serverSpecification</code>, <code>toolSpecification</code>). Preview it, then import it as a draft into <code>{{namespace}}</code>.',
+    intro: 'Paste or upload a Higress MCP server definition (YAML, or JSON with <code>server</code> and <code>tools</code>), a Nacos MCP server JSON (<code>serverSpecification</code>, <code>toolSpecification</code>), an OpenAPI 3 document (each operation becomes a tool) or an MCP Registry <code>server.json</code>; the last two can also be fetched from a URL. Preview it, then import it as a draft into <code>{{namespace}}</code>.',
     format: 'Format', higress: 'Higress (YAML or JSON)', nacos: 'Nacos MCP JSON', upload: 'Upload a file', loaded: 'Loaded {{name}}',
+    formats: { higress: 'Higress (YAML or JSON)', nacos: 'Nacos MCP JSON', openapi: 'OpenAPI 3 (YAML or JSON)', 'server-json': 'MCP Registry server.json' },
+    url: 'Or fetch from a URL', urlHint: 'The registry fetches it (public addresses only, unless the operator allows private ones)',
+    warnings_one: '{{count}} note from the conversion', warnings_other: '{{count}} notes from the conversion',
     definition: 'Definition', name: 'Server name (optional)', nameHint: 'Overrides the name in the definition', version: 'Version (optional)',
     versionHint: 'Overrides the version in the definition', preview: 'Preview', reading: 'Reading…', noConvert: 'The definition does not convert',
     previewOf: 'Preview: {{name}}', noName: '(no name)', draftBadge: 'draft {{version}}', backend: 'backend {{endpoint}}',

@@ -245,8 +245,11 @@ export const zhCN: Shape<typeof en> = {
   },
   import: {
     title: '导入 MCP 服务器', done: '已导入 {{name}}，草稿版本 {{version}}', needsEditor: '导入需要 {{namespace}} 的编辑者角色。',
-    intro: '粘贴或上传 Higress MCP 服务器定义（YAML，或含 <code>server</code> 和 <code>tools</code> 的 JSON），或 Nacos MCP 服务器 JSON（<code>serverSpecification</code>、<code>toolSpecification</code>）。先预览，再作为草稿导入 <code>{{namespace}}</code>。',
+    intro: '粘贴或上传 Higress MCP 服务器定义（YAML，或含 <code>server</code> 和 <code>tools</code> 的 JSON）、Nacos MCP 服务器 JSON（<code>serverSpecification</code>、<code>toolSpecification</code>）、OpenAPI 3 文档（每个操作成为一个工具）或 MCP Registry <code>server.json</code>；后两种也可从 URL 获取。先预览，再作为草稿导入 <code>{{namespace}}</code>。',
     format: '格式', higress: 'Higress（YAML 或 JSON）', nacos: 'Nacos MCP JSON', upload: '上传文件', loaded: '已载入 {{name}}',
+    formats: { higress: 'Higress（YAML 或 JSON）', nacos: 'Nacos MCP JSON', openapi: 'OpenAPI 3（YAML 或 JSON）', 'server-json': 'MCP Registry server.json' },
+    url: '或从 URL 获取', urlHint: '由注册中心获取（仅限公网地址，除非运维人员允许私有地址）',
+    warnings_other: '转换提示 {{count}} 条',
     definition: '定义', name: '服务器名称（可选）', nameHint: '覆盖定义中的名称', version: '版本（可选）',
     versionHint: '覆盖定义中的版本', preview: '预览', reading: '正在读取…', noConvert: '定义无法转换',
     previewOf: '预览：{{name}}', noName: '（无名称）', draftBadge: '草稿 {{version}}', backend: '后端 {{endpoint}}',

@@ -9,12 +9,12 @@ import type { PublishBy } from '../../domain/mcp.js';
 import { rollbackTarget } from '../../domain/mcp.js';
 import type { Endpoint, HealthCheck, McpServer, McpServerSpec, McpServerVersion, SecretDeclaration } from '../../../model/model.js';
 import { DEFAULT_CLUSTER, DEFAULT_GROUP } from '../../../model/model.js';
-import { parseImport } from '../../../model/convert/import.js';
 import { reportWarnings } from '../warnings.js';
 import type { RegistryServices } from '../../services.js';
 import { MCP_SERVER_SORTS } from '../../store/store.js';
 import type { McpServerSort } from '../../store/store.js';
 import { ifMatchOf } from '../preconditions.js';
+import { importRoutes } from './imports.js';
 import { serverFor, snapshotFor, specFor, versionFor } from '../redaction.js';
 import * as S from './schemas.js';
 
@@ -235,22 +235,7 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const { server, warnings } = await svc.mcp.create(ns!, { name: b.name as string, ...serverInput(b) }, specFrom(b, '1.0.0'), b.publish as boolean, publishBy(req));
       return reply.status(201).send({ ...await serverView(req.principal, server), ...reportWarnings(req, server.name, warnings) });
     });
-    app.post('/namespaces/:ns/mcp-servers/import', {
-      schema: { ...tag('mcp-servers'), summary: 'Import a Higress YAML/JSON definition or a Nacos MCP JSON as a new server or a new draft version', params: S.nsParams, body: S.importBody },
-    }, async (req, reply) => {
-      const { ns } = req.params as Params;
-      authorize(req.principal, ns!, 'editor');
-      const b = req.body as { format: 'higress' | 'nacos'; content: string; name?: string; version?: string; publish: boolean; file?: string };
-      const { input, spec, warnings: converted } = parseImport(b.format, b.content);
-      const name = b.name ?? input.name;
-      const fullSpec = { ...spec, version: b.version ?? spec.version };
-      const existing = await svc.store.getMcpServer(ns!, { name });
-      const result = existing
-        ? await svc.mcp.saveVersion(ns!, { name }, {}, fullSpec, b.publish, publishBy(req))
-        : await svc.mcp.create(ns!, { ...input, name }, fullSpec, b.publish, publishBy(req));
-      const warnings = reportWarnings(req, result.server.name, [...converted, ...result.warnings], b.file);
-      return reply.status(existing ? 200 : 201).send({ ...await serverView(req.principal, result.server), ...warnings });
-    });
+    importRoutes(app, svc, tag('mcp-servers'), (req, server) => serverView(req.principal, server), publishBy);
     app.get('/namespaces/:ns/mcp-servers/:name', { schema: { ...tag('mcp-servers'), params: S.serverParams } }, async (req) => {
       const { ns, name } = req.params as Params;
       authorize(req.principal, ns!, 'viewer');
