@@ -1,8 +1,10 @@
 import { Kysely, Migrator, sql } from 'kysely';
-import type { Generated, Selectable, Transaction } from 'kysely';
+import type { Generated, Insertable, Selectable, Transaction } from 'kysely';
+import { Batcher } from '../../lib/batcher.js';
+import type { BatchItem, BatchOutcome } from '../../lib/batcher.js';
 import { AppError } from '../../lib/errors.js';
 import type {
-  AllowEntry, ApiToken, AuditActor, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, HealthCheck, Instance, McpServer, McpServerSpec,
+  AllowEntry, ApiToken, AuditActor, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, HealthCheck, Instance, InstanceKey, McpServer, McpServerSpec,
   McpServerVersion, Namespace, Page, PublishAction, PublishEvent, Role, Service, User, VersionStatus,
 } from '../../model/model.js';
 import { beatTimings } from '../../model/model.js';
@@ -13,7 +15,7 @@ import { migrations } from './migrations.js';
 import { RevisionListener } from './revision-listener.js';
 import type {
   ApiTokenRecord, AuditQuery, AuditRecord, BeatKey, ClusterNodeRecord, InstanceQuery, LeaderLock, LeaderLockOptions, Lease, McpServerQuery,
-  RevisionSubscription, ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
+  RevisionSubscription, ServiceKey, ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
 } from './store.js';
 import { newEtag, UniqueViolationError } from './store.js';
 
@@ -67,6 +69,9 @@ interface Tables {
 }
 
 type Db = Kysely<Tables>;
+
+/** Keys looked up per query by the batch reads (a statement's parameters are bounded). */
+const KEYS_PER_QUERY = 100;
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const bool = (v: unknown): boolean => num(v) !== 0;
@@ -213,6 +218,42 @@ class KyselyReader implements StoreReader {
   async getInstanceById(id: string) {
     const r = await this.db.selectFrom('mg_instances').selectAll().where('id', '=', id).executeTakeFirst();
     return r && toInstance(r);
+  }
+
+  async getServices(keys: readonly ServiceKey[]): Promise<Service[]> {
+    const out: Service[] = [];
+    for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
+      const chunk = keys.slice(i, i + KEYS_PER_QUERY);
+      const rows = await this.db.selectFrom('mg_services').selectAll()
+        .where((eb) => eb.or(chunk.map((k) => eb.and({ namespace: k.namespace, group_name: k.group, name: k.name })))).execute();
+      out.push(...rows.map(toService));
+    }
+    return out;
+  }
+
+  async getInstances(keys: readonly InstanceKey[]): Promise<Instance[]> {
+    const possible = keys.filter((k) => possiblePort(k.port));
+    const out: Instance[] = [];
+    for (let i = 0; i < possible.length; i += KEYS_PER_QUERY) {
+      const chunk = possible.slice(i, i + KEYS_PER_QUERY);
+      const rows = await this.db.selectFrom('mg_instances').selectAll()
+        .where((eb) => eb.or(chunk.map((k) => eb.and({
+          namespace: k.namespace, group_name: k.group, service_name: k.service, ip: k.ip, port: k.port, cluster: k.cluster,
+        })))).execute();
+      out.push(...rows.map(toInstance));
+    }
+    return out;
+  }
+
+  async countInstanceKinds(serviceIds: readonly string[]) {
+    const out: { serviceId: string; ephemeral: boolean; count: number }[] = [];
+    for (let i = 0; i < serviceIds.length; i += KEYS_PER_QUERY) {
+      const rows = await this.db.selectFrom('mg_instances')
+        .select((eb) => ['service_id', 'ephemeral', eb.fn.countAll().as('n')])
+        .where('service_id', 'in', serviceIds.slice(i, i + KEYS_PER_QUERY)).groupBy(['service_id', 'ephemeral']).execute();
+      out.push(...rows.map((r) => ({ serviceId: r.service_id, ephemeral: bool(r.ephemeral), count: num(r.n) })));
+    }
+    return out;
   }
 
   async listInstances(q: InstanceQuery) {
@@ -367,12 +408,28 @@ class KyselyReader implements StoreReader {
   }
 }
 
-/** Writes inside one transaction; `txRevision` was taken when it began. */
+/** Change-log and audit rows a write recorded, inserted when its batch commits. */
+interface LoggedRows {
+  changes: Insertable<Tables['mg_change_log']>[];
+  audits: Insertable<Tables['mg_audit']>[];
+}
+
+/**
+ * One write of a batch, inside the batch's transaction, under the revision it commits as.
+ * Its change-log and audit rows are kept until the batch ends and then inserted with those
+ * of the other writes, a few statements for the whole batch (dropped if the write fails).
+ */
 class KyselyWriter extends KyselyReader implements StoreWriter {
   private seq = 0;
   private auditSeq = 0;
+  readonly logged: LoggedRows = { changes: [], audits: [] };
   constructor(private readonly tx: Transaction<Tables>, readonly txRevision: number) {
     super(tx);
+  }
+
+  /** Inside a write, the revision it commits as (the row holds the batch's first until the batch ends). */
+  override revision(): Promise<number> {
+    return Promise.resolve(this.txRevision);
   }
 
   async insertNamespace(ns: Namespace) {
@@ -412,6 +469,10 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
 
   async insertInstance(i: Instance) {
     await this.tx.insertInto('mg_instances').values(instanceRow(i)).execute();
+  }
+
+  async insertInstances(list: readonly Instance[]) {
+    for (let i = 0; i < list.length; i += 200) await this.tx.insertInto('mg_instances').values(list.slice(i, i + 200).map(instanceRow)).execute();
   }
 
   async updateInstance(i: Instance) {
@@ -523,16 +584,15 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
     await this.tx.deleteFrom('mg_consumers').where('id', '=', id).execute();
   }
 
-  async recordChange(namespace: string, entity: ChangeEntity, entityId: string, op: 'upsert' | 'delete') {
+  recordChange(namespace: string, entity: ChangeEntity, entityId: string, op: 'upsert' | 'delete'): Promise<void> {
     this.seq += 1;
-    await this.tx.insertInto('mg_change_log').values({
-      revision: this.txRevision, seq: this.seq, namespace, entity, entity_id: entityId, op, at: Date.now(),
-    }).execute();
+    this.logged.changes.push({ revision: this.txRevision, seq: this.seq, namespace, entity, entity_id: entityId, op, at: Date.now() });
+    return Promise.resolve();
   }
 
-  async recordAudit(e: AuditRecord) {
+  recordAudit(e: AuditRecord): Promise<void> {
     this.auditSeq += 1;
-    await this.tx.insertInto('mg_audit').values({
+    this.logged.audits.push({
       revision: this.txRevision, seq: this.auditSeq, at: e.at, namespace: fit(e.namespace, 128), actor_kind: e.actor.kind,
       actor: fit(e.actor.name, 128), token_id: e.actor.tokenId ?? null, address: e.address === null ? null : fit(e.address, 128),
       route: e.route === null ? null : fit(e.route, 256), action: fit(e.action, 64), entity: e.entity, entity_id: fit(e.entityId, 512),
@@ -540,8 +600,46 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
       before_json: e.before === null || e.before === undefined ? null : JSON.stringify(e.before),
       after_json: e.after === null || e.after === undefined ? null : JSON.stringify(e.after),
       secrets_changed: e.secretsChanged.length === 0 ? null : JSON.stringify(e.secretsChanged),
-    }).execute();
+    });
+    return Promise.resolve();
   }
+}
+
+/**
+ * The most writes one batch commits. PostgreSQL keeps the ids of up to 64 subtransactions
+ * (savepoints that wrote) per transaction in shared memory and falls back to a slow lookup
+ * for every other session beyond that, so a batch stays well below.
+ */
+const MAX_BATCH = 48;
+
+/** Thrown inside a batch whose every write failed, to roll back its revision. */
+const ALL_FAILED = Symbol('every write of the batch failed');
+
+/** A write waiting for its batch. */
+interface QueuedWrite {
+  fn: (tx: StoreWriter) => Promise<unknown>;
+  relaxed: boolean;
+}
+
+/** Insert a batch's change-log and audit rows in a few multi-row statements. */
+async function insertLogged(tx: Transaction<Tables>, logged: LoggedRows): Promise<void> {
+  for (let i = 0; i < logged.changes.length; i += 500) {
+    await tx.insertInto('mg_change_log').values(logged.changes.slice(i, i + 500)).execute();
+  }
+  // Audit rows carry documents (before/after, up to megabytes): a statement holds at most 100 rows and about 1 MB of them.
+  let chunk: Insertable<Tables['mg_audit']>[] = [];
+  let size = 0;
+  for (const row of logged.audits) {
+    const rowSize = (row.before_json?.length ?? 0) + (row.after_json?.length ?? 0);
+    if (chunk.length > 0 && (chunk.length >= 100 || size + rowSize > 1_000_000)) {
+      await tx.insertInto('mg_audit').values(chunk).execute();
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(row);
+    size += rowSize;
+  }
+  if (chunk.length > 0) await tx.insertInto('mg_audit').values(chunk).execute();
 }
 
 /** The Kysely implementation of the `Store` port, for every supported dialect. */
@@ -549,6 +647,9 @@ export class KyselyStore extends KyselyReader implements Store {
   readonly dialect: Store['dialect'];
   /** Dedicated connections (leader locks, listeners) to end with the store. */
   private readonly dedicated = new Set<{ release(): Promise<void> } | { close(): Promise<void> }>();
+
+  /** Group commit: the writes queued while a batch commits form the next batch. */
+  private readonly writes = new Batcher<QueuedWrite, unknown>((batch) => this.commitBatch(batch), MAX_BATCH);
 
   private constructor(private readonly root: Db, private readonly adapter: StoreDialect) {
     super(root);
@@ -572,18 +673,64 @@ export class KyselyStore extends KyselyReader implements Store {
     }
   }
 
-  async write<T>(fn: (tx: StoreWriter) => Promise<T>, options: { relaxed?: boolean } = {}): Promise<T> {
+  /**
+   * Group commit. Writes wait in a queue while a batch is committing; the next batch takes
+   * every waiting write (up to `MAX_BATCH`) into one transaction that takes the revision
+   * lock once, runs the writes one after another (each from a savepoint of its own, so one
+   * that fails is undone alone and the others commit), gives each write that commits the next revision,
+   * inserts their change-log and audit rows together, and commits once. Revisions stay
+   * consecutive and totally ordered (the lock is held to the commit), so watchers reading
+   * the change log by revision miss nothing; what is saved is a transaction, a lock handover
+   * and a commit per write, which on PostgreSQL and MySQL bound writes to one commit at a time.
+   */
+  write<T>(fn: (tx: StoreWriter) => Promise<T>, options: { relaxed?: boolean } = {}): Promise<T> {
+    return this.writes.submit({ fn, relaxed: options.relaxed === true }) as Promise<T>;
+  }
+
+  private async commitBatch(batch: BatchItem<QueuedWrite>[]): Promise<BatchOutcome<unknown>[]> {
+    const outcomes: BatchOutcome<unknown>[] = [];
+    const isolate = batch.length > 1;
     try {
-      return await this.root.transaction().execute(async (tx) => {
-        if (options.relaxed && this.adapter.relaxedDurabilitySql) await sql.raw(this.adapter.relaxedDurabilitySql).execute(tx);
-        const revision = await this.nextRevision(tx);
-        // Inside the transaction: the database announces the revision on commit, never on rollback.
-        if (this.adapter.revisionPush) await this.adapter.revisionPush.announce(revision).execute(tx);
-        return fn(new KyselyWriter(tx, revision));
+      await this.root.transaction().execute(async (tx) => {
+        if (this.adapter.relaxedDurabilitySql && batch.every((w) => w.item.relaxed)) await sql.raw(this.adapter.relaxedDurabilitySql).execute(tx);
+        const first = await this.nextRevision(tx);
+        let next = first;
+        const logged: LoggedRows = { changes: [], audits: [] };
+        for (const [k, { item, inContext }] of batch.entries()) {
+          const writer = new KyselyWriter(tx, next);
+          // Savepoints are never released (a round trip each): the batch's commit keeps them all, and rolling
+          // back to one undoes only what its write did after it.
+          if (isolate) await sql.raw(`savepoint mg_w${k}`).execute(tx);
+          try {
+            // In its caller's async context (AsyncLocalStorage: who is asking, for the audit log), not the batch's.
+            outcomes[k] = { ok: true, value: await inContext(() => item.fn(writer)) };
+          } catch (error) {
+            outcomes[k] = { ok: false, error: this.translate(error) };
+            if (!isolate) throw error;
+            await sql.raw(`rollback to savepoint mg_w${k}`).execute(tx);
+            continue;
+          }
+          logged.changes.push(...writer.logged.changes);
+          logged.audits.push(...writer.logged.audits);
+          next += 1;
+        }
+        // Every write failed: roll back the revision taken for them.
+        if (next === first) throw ALL_FAILED;
+        const last = next - 1;
+        if (last !== first) await tx.updateTable('mg_meta').set({ revision: last }).where('id', '=', 1).execute();
+        await insertLogged(tx, logged);
+        // The database announces the batch's last revision on commit, never on rollback.
+        if (this.adapter.revisionPush) await this.adapter.revisionPush.announce(last).execute(tx);
       });
     } catch (err) {
-      throw this.translate(err);
+      // The batch did not commit: a write that failed keeps its own error, the others get the batch's.
+      const batchError = this.translate(err);
+      return batch.map((_, k) => {
+        const o = outcomes[k];
+        return o && !o.ok ? o : { ok: false, error: batchError };
+      });
     }
+    return outcomes;
   }
 
   private async nextRevision(tx: Transaction<Tables>): Promise<number> {
