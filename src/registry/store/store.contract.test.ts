@@ -229,6 +229,9 @@ for (const kind of await databaseKinds()) {
       const got = await store.getInstances(wanted);
       assert.deepEqual(got.map((i) => i.id).sort(), many.slice(0, 150).map((i) => i.id).sort(), 'only those that exist, an impossible port finds nothing');
       assert.deepEqual(got.find((i) => i.id === many[3]!.id), many[3]);
+      // The same shape again (a statement text reused with other keys) finds the other instances.
+      const again = await store.getInstances(many.slice(100, 250).map(keyOf));
+      assert.deepEqual(again.map((i) => i.id).sort(), many.slice(100, 250).map((i) => i.id).sort());
       const kinds = await store.countInstanceKinds([s1.id, s2.id, 'no-such-service']);
       assert.deepEqual(kinds.sort((a, b) => `${a.serviceId}${a.ephemeral}`.localeCompare(`${b.serviceId}${b.ephemeral}`)), [
         { serviceId: s1.id, ephemeral: true, count: 250 }, { serviceId: s2.id, ephemeral: false, count: 1 }, { serviceId: s2.id, ephemeral: true, count: 1 },
