@@ -14,8 +14,8 @@ export interface BatchItem<I> {
 
 /**
  * Natural batching: items submitted while a batch runs wait and form the next batch (at most
- * `max` items); an item submitted while nothing runs starts a batch on the next turn of the
- * event loop, so no timer adds latency. `run` answers one outcome per item, in order; when it
+ * `max` items); an item submitted while nothing runs starts a batch at once (after the
+ * synchronous code that submitted it), so no timer adds latency. `run` answers one outcome per item, in order; when it
  * throws, every item of the batch fails with that error. Written by hand: the few batching
  * libraries on npm wait on a timer or lose the caller's async context.
  */
@@ -34,7 +34,9 @@ export class Batcher<I, O> {
       this.queue.push({ entry: { item, inContext }, resolve, reject });
       if (this.running) return;
       this.running = true;
-      setImmediate(() => void this.drain());
+      // After the current synchronous code: calls made together (`Promise.all`) share the first batch, and a
+      // lone call waits for no turn of the event loop.
+      queueMicrotask(() => void this.drain());
     });
   }
 
