@@ -139,8 +139,8 @@ export function configHandlers(reader: McpConfigReader): Record<string, HandlerE
         const found = visible(ctx.principal, namespace) ? await reader.read(ctx.principal, namespace, group, dataId) : undefined;
         if (!found) return failed(NACOS_CODES.CONFIG_NOT_FOUND, 'config data not exist');
         return ok({
-          content: found.content, md5: found.md5, lastModified: found.lastModified, contentType: 'json', encryptedDataKey: null,
-          beta: false, tag: optString(body, 'tag') ?? null,
+          content: found.content, md5: found.md5, lastModified: found.lastModified, contentType: 'json', encryptedDataKey: '', beta: false,
+          ...(optString(body, 'tag') ? { tag: optString(body, 'tag') } : {}),
         });
       },
     },

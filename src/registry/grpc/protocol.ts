@@ -34,9 +34,9 @@ export const SERVER_ABILITIES: Record<string, boolean> = {
   agent: false,
 };
 
-/** The JSON body of a successful response of `type`. */
+/** The JSON body of a successful response (null fields are left out, as Nacos' Jackson does: clients type them as strings). */
 export function ok(fields: Record<string, unknown> = {}): Record<string, unknown> {
-  return { resultCode: 200, errorCode: 0, success: true, message: null, ...fields };
+  return { resultCode: 200, errorCode: 0, success: true, ...fields };
 }
 
 /** The JSON body of a failed response. */

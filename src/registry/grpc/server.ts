@@ -86,7 +86,7 @@ function header(headers: Record<string, string>, name: string): string | undefin
 }
 
 function respond(type: string, body: Record<string, unknown>, requestId: unknown): Buffer {
-  return encodePayload({ type, body: JSON.stringify({ ...body, requestId: typeof requestId === 'string' ? requestId : null }) });
+  return encodePayload({ type, body: JSON.stringify({ ...body, ...(typeof requestId === 'string' ? { requestId } : {}) }) });
 }
 
 function errorResponse(errorCode: number, message: string, requestId?: unknown): Buffer {

@@ -81,6 +81,12 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
     }
   });
   await app.register(formbody);
+  // A body of another type is refused (415), unless it is empty: Nacos clients (the Python SDK's
+  // login) send their parameters in the query string of a POST with `application/octet-stream`.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
+    if (body.length === 0) return done(null, undefined);
+    done(new AppError('UNSUPPORTED_MEDIA_TYPE', 'unsupported content type; send application/json or application/x-www-form-urlencoded'), undefined);
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
