@@ -48,6 +48,11 @@ export class Pusher {
 
   private kick(): void {
     if (this.stopped) return;
+    // Nobody to push to: nothing to read (a subscription or listen answers with the current state).
+    if (!this.running && !this.anyoneListening()) {
+      this.last = this.services.feed.revision;
+      return;
+    }
     if (this.running) {
       this.again = true;
       return;
@@ -61,6 +66,11 @@ export class Pusher {
           this.kick();
         }
       });
+  }
+
+  private anyoneListening(): boolean {
+    for (const c of this.targets.connections()) if (c.subscriptions.size > 0 || c.listens.size > 0) return true;
+    return false;
   }
 
   private async drain(): Promise<void> {
