@@ -172,6 +172,8 @@ describe('real Nacos clients on the gRPC port', { concurrency: false }, () => {
       const id = await mcpId('go-weather');
       const d = driver(CLIENTS.go, ['127.0.0.1', String(httpPort), String(grpcPort), 'go-svc', id]);
       await d.wait('its own instance', hostsEvent(['10.1.0.1:8080']));
+      const search = await d.wait('the config search', (e) => e.event === 'search');
+      assert.ok((search['dataIds'] as string[]).includes(`${id}-mcp-versions.json`), JSON.stringify(search));
       const tools = await d.wait('the tools config', (e) => e.event === 'config' && e['dataId'] === `${id}-1.0.0-mcp-tools.json`);
       assert.equal((JSON.parse(String(tools['content'])) as { tools: { description: string }[] }).tools[0]?.description, 'Weather by city');
       await d.wait('ready', (e) => e.event === 'ready');

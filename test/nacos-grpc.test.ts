@@ -180,6 +180,17 @@ describe('the Nacos gRPC port', () => {
       assert.equal(t.tools[0]?.description, 'Weather by city');
       assert.equal(t.toolsMeta['get_weather']?.enabled, true);
 
+      // Over HTTP, as Higress lists the servers and reads a config.
+      const search = await http('GET', `${reg.url}/nacos/v1/cs/configs?search=blur&dataId=${encodeURIComponent('*mcp-versions.json')}&group=mcp-server-versions&pageNo=1&pageSize=50`);
+      assert.equal(search.status, 200, search.text);
+      const items = (search.body as { totalCount: number; pageItems: { dataId: string; content: string }[] }).pageItems;
+      assert.deepEqual(items.map((i) => i.dataId), [`${id}-mcp-versions.json`]);
+      assert.equal(items[0]?.content, versions.body['content']);
+      const get = await http('GET', `${reg.url}/nacos/v1/cs/configs?dataId=${id}-1.0.0-mcp-tools.json&group=mcp-tools`);
+      assert.equal(get.status, 200);
+      assert.equal(get.text, JSON.stringify(JSON.parse(String(get.text))));
+      assert.equal((await http('GET', `${reg.url}/nacos/v1/cs/configs?dataId=app.yaml&group=DEFAULT_GROUP`)).status, 404);
+
       const missing = await query('application.yaml', 'DEFAULT_GROUP');
       assert.equal(missing.body['errorCode'], 300);
 

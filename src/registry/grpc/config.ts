@@ -10,114 +10,26 @@
  *
  * Every other config is "not found" (mcpgate is not a general configuration centre), and
  * config writes are refused with NOT_SUPPORTED. Secrets are shown as on HTTP: only to callers
- * who may read them (editor, admin, gateway roles).
+ * who may read them (editor, admin, gateway roles). The contents: domain/nacos-configs.ts.
  */
-import { createHash } from 'node:crypto';
 import { AppError } from '../../lib/errors.js';
-import { toNacosDetail, toNacosListItem, toNacosToolSpec } from '../../model/convert/nacos.js';
-import type { McpServer, McpServerVersion } from '../../model/model.js';
 import type { Principal } from '../domain/auth.js';
-import { authorize, canReadSecrets } from '../domain/auth.js';
-import { serverFor, versionFor } from '../http/redaction.js';
-import type { RegistryServices } from '../services.js';
+import { authorize } from '../domain/auth.js';
+import type { McpConfigReader } from '../domain/nacos-configs.js';
 import type { Body } from './fields.js';
 import { namespaceOf, optBool, optObjects, optString, reqString } from './fields.js';
 import type { HandlerEntry } from './handler.js';
 import { NACOS_CODES, failed, ok } from './protocol.js';
 
-export const MCP_VERSIONS_GROUP = 'mcp-server-versions';
-export const MCP_SERVER_GROUP = 'mcp-server';
-export const MCP_TOOLS_GROUP = 'mcp-tools';
-const MCP_GROUPS: ReadonlySet<string> = new Set([MCP_VERSIONS_GROUP, MCP_SERVER_GROUP, MCP_TOOLS_GROUP]);
-
 /** Most configs one connection may listen to. */
 const MAX_LISTENS = 10_000;
-
-/** What a dataId of the MCP groups names: a server (by id) and, for spec and tools, a version. */
-export function parseMcpDataId(group: string, dataId: string): { serverId: string; version?: string } | undefined {
-  const m = group === MCP_VERSIONS_GROUP ? /^(.+)-mcp-versions\.json$/.exec(dataId)
-    : group === MCP_SERVER_GROUP ? /^([0-9a-fA-F-]{36})-(.+)-mcp-server\.json$/.exec(dataId)
-      : group === MCP_TOOLS_GROUP ? /^([0-9a-fA-F-]{36})-(.+)-mcp-tools\.json$/.exec(dataId) : null;
-  if (!m) return undefined;
-  return m[2] === undefined ? { serverId: m[1]! } : { serverId: m[1]!, version: m[2] };
-}
-
-/** The dataIds of a server's configs. */
-export function mcpDataIds(serverId: string, version: string): { versions: string; spec: string; tools: string } {
-  return { versions: `${serverId}-mcp-versions.json`, spec: `${serverId}-${version}-mcp-server.json`, tools: `${serverId}-${version}-mcp-tools.json` };
-}
-
-/** One config's content. */
-export interface ConfigContent {
-  content: string;
-  md5: string;
-  lastModified: number;
-}
-
-function content(value: unknown, lastModified: number): ConfigContent {
-  const text = JSON.stringify(value);
-  return { content: text, md5: createHash('md5').update(text, 'utf8').digest('hex'), lastModified };
-}
-
-function storageInfo(server: McpServer, version: McpServerVersion, versions: McpServerVersion[]): Record<string, unknown> {
-  const detail = toNacosDetail(server, version, versions);
-  const { toolSpec: _t, allVersions: _a, backendEndpoints: _b, frontendEndpoints: _f, ...rest } = detail;
-  return { ...rest, toolsDescriptionRef: mcpDataIds(server.id, version.version).tools };
-}
-
-/**
- * Reads the MCP configs, caching each answer until the registry's revision moves (clients
- * re-send their whole listen set every few seconds).
- */
-export class McpConfigReader {
-  private cache = new Map<string, ConfigContent | null>();
-  private cachedAt = -1;
-
-  constructor(private readonly services: RegistryServices) {}
-
-  /** The content of one config as `principal` may read it; undefined when there is none. */
-  async read(principal: Principal, namespace: string, group: string, dataId: string): Promise<ConfigContent | undefined> {
-    if (!MCP_GROUPS.has(group)) return undefined;
-    const parsed = parseMcpDataId(group, dataId);
-    if (!parsed) return undefined;
-    const revision = this.services.feed.revision;
-    if (revision !== this.cachedAt || this.cache.size > 50_000) {
-      this.cache.clear();
-      this.cachedAt = revision;
-    }
-    const key = `${canReadSecrets(principal, namespace) ? 's' : 'r'}\n${namespace}\n${group}\n${dataId}`;
-    const hit = this.cache.get(key);
-    if (hit !== undefined) return hit ?? undefined;
-    const value = await this.load(principal, namespace, group, parsed);
-    // Only cache what was read at the revision the cache is for.
-    if (this.services.feed.revision === revision) this.cache.set(key, value ?? null);
-    return value;
-  }
-
-  private async load(principal: Principal, namespace: string, group: string, p: { serverId: string; version?: string }): Promise<ConfigContent | undefined> {
-    const { store } = this.services;
-    const found = await store.getMcpServer(namespace, { id: p.serverId });
-    if (!found) return undefined;
-    const server = serverFor(principal, found);
-    const versions = await store.listVersions(server.id);
-    if (group === MCP_VERSIONS_GROUP) {
-      const shown = versions.find((v) => v.version === server.publishedVersion) ?? versions[versions.length - 1];
-      return shown ? content(toNacosListItem(server, shown, versions), server.updatedAt) : undefined;
-    }
-    const stored = versions.find((v) => v.version === p.version);
-    if (!stored) return undefined;
-    const version = versionFor(principal, namespace, stored);
-    const at = version.publishedAt ?? version.createdAt;
-    return group === MCP_SERVER_GROUP ? content(storageInfo(server, version, versions), at) : content(toNacosToolSpec(version.spec), at);
-  }
-}
 
 function notSupported(what: string): never {
   throw new AppError('NOT_SUPPORTED', `${what}: mcpgate is not a general configuration centre and does not store configs; MCP servers are written through the MCP APIs (gRPC ReleaseMcpServerRequest, HTTP /nacos/v3/admin/ai/mcp)`, 'dataId');
 }
 
 /** Whether the caller may see the namespace (a config of a namespace they hold no role in is "not found"). */
-function visible(principal: Principal, namespace: string): boolean {
+export function visible(principal: Principal, namespace: string): boolean {
   try {
     authorize(principal, namespace, 'viewer');
     return true;

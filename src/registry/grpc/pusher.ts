@@ -12,8 +12,8 @@
  */
 import type { Logger } from '../../lib/logger.js';
 import type { RegistryServices } from '../services.js';
-import type { McpConfigReader } from './config.js';
-import { parseMcpDataId } from './config.js';
+import type { McpConfigReader } from '../domain/nacos-configs.js';
+import { parseMcpDataId } from '../domain/nacos-configs.js';
 import type { Connection } from './connection.js';
 import { grpcServiceInfo } from './naming.js';
 import type { Principal } from '../domain/auth.js';

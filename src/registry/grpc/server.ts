@@ -34,7 +34,8 @@ import type { RegistryServices } from '../services.js';
 import { aiHandlers } from './ai.js';
 import { FrameError, decodePayload, encodePayload } from './codec.js';
 import type { Payload } from './codec.js';
-import { McpConfigReader, configHandlers } from './config.js';
+import { configHandlers } from './config.js';
+import type { McpConfigReader } from '../domain/nacos-configs.js';
 import { Connection } from './connection.js';
 import { optObject, optString, optStringMap, parseBody } from './fields.js';
 import type { GrpcDeps, HandlerEntry, RequestContext } from './handler.js';
@@ -123,7 +124,7 @@ export class NacosGrpcServer implements GrpcDeps {
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
     });
-    this.reader = new McpConfigReader(services);
+    this.reader = services.nacosConfigs;
     this.handlers = {
       HealthCheckRequest: { response: 'HealthCheckResponse', handle: async () => ok() },
       ...namingHandlers(this),

@@ -94,7 +94,17 @@ func main() {
 		fail("subscribe", err)
 	}
 
-	// As Higress: the versions config names the published version; its spec and tools follow.
+	// As Higress: list the MCP servers by a config search, then read each one's versions config,
+	// which names the published version; its spec and tools configs follow.
+	page, err := config.SearchConfig(vo.SearchConfigParam{Search: "blur", DataId: "*mcp-versions.json", Group: "mcp-server-versions", PageNo: 1, PageSize: 50})
+	if err != nil {
+		fail("search configs", err)
+	}
+	found := []string{}
+	for _, item := range page.PageItems {
+		found = append(found, item.DataId)
+	}
+	emit(map[string]interface{}{"event": "search", "dataIds": found})
 	versionsID := mcpID + "-mcp-versions.json"
 	content, err := config.GetConfig(vo.ConfigParam{DataId: versionsID, Group: "mcp-server-versions"})
 	if err != nil {
