@@ -58,10 +58,19 @@ export class Connection {
 
   /** Send a server request (a push) on the stream; returns its requestId, or undefined if the connection is gone. */
   push(type: string, fields: Record<string, unknown>): string | undefined {
+    return this.pushSerialized(type, JSON.stringify(fields));
+  }
+
+  /**
+   * Send a push whose fields are already JSON (an object's text): the same push to many
+   * connections is serialised once; only its requestId differs.
+   */
+  pushSerialized(type: string, fieldsJson: string): string | undefined {
     if (!this.isOpen) return undefined;
     const requestId = String(this.nextRequestId++);
     const module = type === 'NotifySubscriberRequest' ? 'naming' : type === 'ConfigChangeNotifyRequest' ? 'config' : 'internal';
-    const body = JSON.stringify({ headers: {}, requestId, module, ...fields });
+    const rest = fieldsJson.length > 2 ? `,${fieldsJson.slice(1)}` : '}';
+    const body = `{"headers":{},"requestId":"${requestId}","module":"${module}"${rest}`;
     this.stream.write(encodePayload({ type, body }));
     if (this.stream.writableLength > this.maxBufferedBytes) this.onOverflow(this);
     return requestId;

@@ -119,11 +119,15 @@ export class Pusher {
       const { namespace, group, service } = list[0]!;
       const { service: record, instances } = await this.services.naming.listInstances(namespace, group, service).catch(() => ({ service: undefined, instances: [] }));
       const now = Date.now();
-      const views = new Map<string, Record<string, unknown>>();
+      // One serialisation per clusters filter, however many subscribers.
+      const views = new Map<string, string>();
       for (const sub of list) {
-        let view = views.get(sub.clusters);
-        if (!view) views.set(sub.clusters, (view = grpcServiceInfo(group, service, sub.clusters, record, instances, false, now)));
-        sub.conn.push('NotifySubscriberRequest', { namespace, serviceName: service, groupName: group, serviceInfo: view });
+        let json = views.get(sub.clusters);
+        if (json === undefined) {
+          json = JSON.stringify({ namespace, serviceName: service, groupName: group, serviceInfo: grpcServiceInfo(group, service, sub.clusters, record, instances, false, now) });
+          views.set(sub.clusters, json);
+        }
+        sub.conn.pushSerialized('NotifySubscriberRequest', json);
       }
     }
   }

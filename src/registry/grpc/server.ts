@@ -170,7 +170,9 @@ export class NacosGrpcServer implements GrpcDeps {
     this.closing = true;
     this.pusher.stop();
     clearInterval(this.keepAlive);
-    await Promise.allSettled([...this.byId.values()].map((c) => this.drop(c)));
+    const open = [...this.byId.values()];
+    await Promise.allSettled(open.map((c) => this.drop(c)));
+    for (const c of open) c.end();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => { this.server.forceShutdown(); resolve(); }, 2000);
       this.server.tryShutdown(() => { clearTimeout(force); resolve(); });
