@@ -9,6 +9,8 @@ import { status } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { decodePayload, encodePayload } from '../src/registry/grpc/codec.js';
 import { NacosGrpcServer } from '../src/registry/grpc/server.js';
+import { createServer } from 'node:net';
+import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/lib/logger.js';
 import { http } from './support/http.js';
 import { NacosGrpcTestClient } from './support/nacos-grpc.js';
@@ -90,6 +92,25 @@ describe('the Nacos gRPC port', () => {
       const health = await c.request('HealthCheckRequest');
       assert.equal(health.type, 'HealthCheckResponse');
       assert.equal(health.body['success'], true);
+    });
+
+    it('listens on the registry port + 1000 unless told otherwise, and names the option when its port is taken', async () => {
+      assert.equal(loadConfig('registry', {}, {}).grpcPort, 9848);
+      assert.equal(loadConfig('registry', { registryPort: 18848 }, {}).grpcPort, 19848);
+      assert.equal(loadConfig('registry', {}, { MCPGATE_GRPC_PORT: 'off' }).grpcPort, 'off');
+      assert.equal(loadConfig('registry', { grpcPort: '7000' }, {}).grpcPort, 7000);
+      assert.throws(() => loadConfig('registry', { grpcPort: 'nine' }, {}), /invalid grpcPort/);
+      const busy = createServer();
+      await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+      try {
+        const taken = (busy.address() as { port: number }).port;
+        await assert.rejects(startRegistry({ env: { MCPGATE_GRPC_PORT: String(taken) } }), /cannot listen on the Nacos gRPC port .*--grpc-port/);
+        const off = await startRegistry({ env: { MCPGATE_GRPC_PORT: 'off' } });
+        assert.equal(off.registry.grpc, undefined);
+        await off.close();
+      } finally {
+        busy.close();
+      }
     });
   });
 

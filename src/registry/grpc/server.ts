@@ -147,7 +147,9 @@ export class NacosGrpcServer implements GrpcDeps {
   async start(): Promise<number> {
     const host = this.options.host.includes(':') && !this.options.host.startsWith('[') ? `[${this.options.host}]` : this.options.host;
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(`${host}:${this.options.port}`, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+      this.server.bindAsync(`${host}:${this.options.port}`, ServerCredentials.createInsecure(), (err, port) => (err
+        ? reject(new Error(`cannot listen on the Nacos gRPC port ${host}:${this.options.port} (${err.message}); choose another with --grpc-port (grpcPort), or turn it off with grpcPort: off`))
+        : resolve(port)));
     });
     const every = this.options.keepAliveMs ?? 5000;
     this.keepAlive = setInterval(() => void this.beatOwned(), every);
