@@ -92,6 +92,9 @@ describe('the Nacos gRPC port', () => {
       const health = await c.request('HealthCheckRequest');
       assert.equal(health.type, 'HealthCheckResponse');
       assert.equal(health.body['success'], true);
+      const metrics = await http('GET', `${reg.url}/metrics`);
+      assert.match(metrics.text, /mcpgate_grpc_requests_total\{type="HealthCheckRequest",code="200"[^}]*\} 1/);
+      assert.match(metrics.text, /mcpgate_grpc_connections\{[^}]*\} [1-9]/);
     });
 
     it('listens on the registry port + 1000 unless told otherwise, and names the option when its port is taken', async () => {

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import { Registry as PromRegistry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
 import { ClusterNode } from './cluster/node.js';
@@ -48,17 +49,18 @@ export class Registry {
           'mcpgate: change it after logging in; it is not shown again.\n\n');
       }
       await services.feed.start(config.revisionPollMs);
+      const metrics = new PromRegistry();
       http = await buildRegistryHttp(services, {
         logger, bodyLimitBytes: config.bodyLimitBytes, authEnabled: config.auth.enabled, role: 'registry',
         bindHost: config.host, allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, trustedProxies: config.trustedProxies,
         console: { gatewayPort: config.gatewayPort, ...(config.publicGatewayUrl ? { publicGatewayUrl: config.publicGatewayUrl } : {}) },
-        ready: async () => { await store.revision(); return true; },
+        ready: async () => { await store.revision(); return true; }, metrics,
       });
       await http.listen({ host: config.host, port: config.registryPort });
       if (config.grpcPort !== 'off') {
         grpc = new NacosGrpcServer(services, {
           host: config.host, port: config.grpcPort, authEnabled: config.auth.enabled, logger: logger.child({ component: 'grpc' }),
-          maxMessageBytes: config.bodyLimitBytes,
+          maxMessageBytes: config.bodyLimitBytes, metrics,
         });
         await grpc.start();
       }

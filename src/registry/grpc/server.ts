@@ -22,6 +22,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { Counter, Gauge } from 'prom-client';
+import type { Registry as PromRegistry } from 'prom-client';
 import type { ServerDuplexStream, ServerErrorResponse, ServerUnaryCall, ServiceDefinition, sendUnaryData } from '@grpc/grpc-js';
 import { AppError } from '../../lib/errors.js';
 import { parseJsonText } from '../../lib/json-depth.js';
@@ -61,6 +63,8 @@ export interface NacosGrpcOptions {
   maxConnections?: number;
   /** Most bytes of pushes waiting for a client that does not read its stream; it is dropped beyond. Default 16 MiB. */
   maxPushBufferBytes?: number;
+  /** Where to register the port's Prometheus metrics (the registry's `/metrics`). */
+  metrics?: PromRegistry;
 }
 
 const identity = (b: Buffer): Buffer => b;
@@ -109,6 +113,7 @@ export class NacosGrpcServer implements GrpcDeps {
   /** Which connection owns each ephemeral instance registered over gRPC. */
   private readonly owners = new Map<string, string>();
   private keepAlive: NodeJS.Timeout | undefined;
+  private readonly requests: Counter<'type' | 'code'> | undefined;
   private boundPort = 0;
   private closing = false;
 
@@ -125,6 +130,14 @@ export class NacosGrpcServer implements GrpcDeps {
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
     });
     this.reader = services.nacosConfigs;
+    if (options.metrics) {
+      const registers = [options.metrics];
+      this.requests = new Counter({ name: 'mcpgate_grpc_requests_total', help: 'Nacos gRPC requests answered, by request type and Nacos result code (200: success).', labelNames: ['type', 'code'] as const, registers });
+      // eslint-disable-next-line @typescript-eslint/no-this-alias
+      const self = this;
+      new Gauge({ name: 'mcpgate_grpc_connections', help: 'Nacos gRPC client connections set up.', registers, collect() { this.set(self.byId.size); } });
+      new Gauge({ name: 'mcpgate_grpc_ephemeral_instances', help: 'Ephemeral instances held alive by Nacos gRPC connections.', registers, collect() { this.set(self.owners.size); } });
+    }
     this.handlers = {
       HealthCheckRequest: { response: 'HealthCheckResponse', handle: async () => ok() },
       ...namingHandlers(this),
@@ -223,15 +236,18 @@ export class NacosGrpcServer implements GrpcDeps {
     const type = payload.type;
     if (type === 'ServerCheckRequest') {
       const id = this.byPeer.get(peer)?.id ?? this.pendingId(peer);
+      this.count(type, 200);
       return respond('ServerCheckResponse', ok({ connectionId: id, supportAbilityNegotiation: true }), null);
     }
     const entry = Object.hasOwn(this.handlers, type) ? this.handlers[type] : undefined;
     if (!entry) {
       const shown = type === '' ? "no 'metadata.type'" : `'${type.slice(0, 100)}'`;
+      this.count('unknown', NACOS_CODES.NO_HANDLER);
       return errorResponse(NACOS_CODES.NO_HANDLER, `GRPC_UNKNOWN_REQUEST: RequestHandler Not Found: no handler for request type ${shown}`);
     }
     const conn = this.byPeer.get(peer);
     if (!conn || !conn.isOpen) {
+      this.count(type, NACOS_CODES.UN_REGISTER);
       return errorResponse(NACOS_CODES.UN_REGISTER, 'GRPC_CONNECTION_UNREGISTERED: Connection is unregistered: send ConnectionSetupRequest on the BiRequestStream first');
     }
     let body: Record<string, unknown>;
@@ -243,6 +259,7 @@ export class NacosGrpcServer implements GrpcDeps {
       });
     } catch (err) {
       const why = err instanceof AppError ? err.message : 'the body is not valid JSON';
+      this.count(type, NACOS_CODES.INVALID_PARAM);
       return errorResponse(NACOS_CODES.INVALID_PARAM, `GRPC_MALFORMED_PAYLOAD: the body of ${type} is not a JSON object: ${why}`);
     }
     const requestId = body['requestId'];
@@ -250,12 +267,20 @@ export class NacosGrpcServer implements GrpcDeps {
       const principal = await this.principal(payload.headers);
       conn.principal = principal;
       const ctx: RequestContext = { conn, principal, headers: payload.headers };
-      return respond(entry.response, await entry.handle(body, ctx), requestId);
+      const result = await entry.handle(body, ctx);
+      this.count(type, result['success'] === false ? Number(result['errorCode']) : 200);
+      return respond(entry.response, result, requestId);
     } catch (err) {
       const { errorCode, message, unexpected } = describeError(err);
+      this.count(type, errorCode);
       if (unexpected) this.logger.error({ err, type }, 'gRPC request failed');
       return errorResponse(errorCode, message, requestId);
     }
+  }
+
+  /** Count an answer (`type` is a known request type or 'unknown': hostile names add no series). */
+  private count(type: string, code: number): void {
+    this.requests?.inc({ type, code: String(code) });
   }
 
   /** The caller, from the request's headers (`accessToken`, or `Authorization: Bearer`), as on HTTP. */

@@ -8,6 +8,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { AppError } from '../../lib/errors.js';
 import { checkJsonDepth } from '../../lib/json-depth.js';
 import type { Logger } from '../../lib/logger.js';
+import type { Registry as PromRegistry } from 'prom-client';
 import { createMetrics } from '../../lib/metrics.js';
 import { OriginPolicy } from '../../lib/origin-policy.js';
 import { actorOf, runAsOrigin } from '../domain/audit.js';
@@ -47,6 +48,8 @@ export interface RegistryHttpOptions {
   trustedProxies?: readonly string[];
   /** What the console shows agents to connect to (see `ConsoleOptions`). */
   console?: ConsoleOptions;
+  /** The Prometheus registry `/metrics` serves (other parts of the process, such as the gRPC port, register in it too). */
+  metrics?: PromRegistry;
 }
 
 /** The registry's HTTP server: native API, Nacos-compatible APIs, watch API, health and metrics. */
@@ -113,7 +116,7 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
   registerAuthHook(app, services.auth, opts.authEnabled);
   registerInputGuard(app);
 
-  const metrics = createMetrics(opts.role);
+  const metrics = createMetrics(opts.role, opts.metrics);
   metrics.observe(app);
   app.get('/healthz', { config: { auth: 'public' } }, async () => ({ status: 'UP' }));
   app.get('/readyz', { config: { auth: 'public' } }, async (_req, reply) => {
