@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { Registry as PromRegistry } from 'prom-client';
 import type { Config } from '../config/config.js';
+import { defaultGrpcPort } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
 import { ClusterNode } from './cluster/node.js';
 import { HealthChecker } from './health/checker.js';
@@ -62,7 +63,15 @@ export class Registry {
           host: config.host, port: config.grpcPort, authEnabled: config.auth.enabled, logger: logger.child({ component: 'grpc' }),
           maxMessageBytes: config.bodyLimitBytes, metrics,
         });
-        await grpc.start();
+        try {
+          await grpc.start();
+        } catch (err) {
+          // Taken while only defaulted (registry port + 1000): the registry serves without it, loudly.
+          if (config.grpcPort !== defaultGrpcPort(config.registryPort)) throw err;
+          await grpc.close().catch(() => undefined);
+          grpc = undefined;
+          logger.warn({ err }, 'the Nacos gRPC port (registry port + 1000) is taken: Nacos 2.x/3.x gRPC clients cannot connect; set grpcPort (--grpc-port) to another port, or off');
+        }
       }
     } catch (err) {
       // Leave nothing open (the LISTEN connection, the pool) that would keep a failed process alive.
