@@ -153,7 +153,11 @@ describe('real Nacos clients on the gRPC port', { concurrency: false }, () => {
           return res.status === 200 ? true : undefined;
         });
         await agent.connect(new StreamableHTTPClientTransport(new URL(`${stack.gatewayUrl}/mcp/public/py-echo`)));
-        const result = await agent.callTool({ name: 'echo', arguments: { text: 'hello' } });
+        // Until the gateway's snapshot holds the endpoint the client registered (it follows the registry).
+        const result = await until('the registered endpoint to be served', 15_000, async () => {
+          const r = await agent.callTool({ name: 'echo', arguments: { text: 'hello' } });
+          return JSON.stringify(r.content).includes('backend unavailable') ? undefined : r;
+        });
         await agent.close();
         assert.deepEqual(result.content, [{ type: 'text', text: 'echo: hello' }]);
         assert.equal(backend.requests.at(-1)?.path, '/echo');

@@ -417,7 +417,16 @@ export class NacosGrpcServer implements GrpcDeps {
     for (const conn of this.byId.values()) for (const key of conn.instances.values()) keys.push(key);
     const now = Date.now();
     for (let i = 0; i < keys.length; i += 500) {
-      await this.services.store.beatMany(keys.slice(i, i + 500), now).catch((err: unknown) => this.logger.warn({ err }, 'keeping gRPC instances alive failed; the next round retries'));
+      const batch = keys.slice(i, i + 500);
+      const matched = await this.services.store.beatMany(batch, now).catch((err: unknown) => {
+        this.logger.warn({ err }, 'keeping gRPC instances alive failed; the next round retries');
+        return batch.map(() => true);
+      });
+      // Not matched: turned unhealthy (beats missed while the node was stalled) or removed by
+      // someone else. The beat path heals an unhealthy one; a removed one stays removed.
+      for (const [n, ok] of matched.entries()) {
+        if (!ok) await this.services.naming.beat(batch[n]!).catch(() => 'not-found');
+      }
     }
   }
 }
