@@ -142,11 +142,7 @@ describe('real Nacos clients on the gRPC port', { concurrency: false }, () => {
           },
         });
         assert.equal(r.status, 200, r.text);
-        const update = await d.wait('the update', (e) => e.event === 'mcp-update'
-          && (e['detail'] as { toolSpec?: { tools?: { description: string }[] } }).toolSpec?.tools?.[0]?.description === 'Echo a text back', 30_000, seen);
-        assert.equal((update['detail'] as { versionDetail: { version: string } }).versionDetail.version, '1.1.0');
-
-        // An agent calls the tool through the gateway; the call lands on the endpoint the client registered.
+        // An agent calls the tool through the gateway at once; the call lands on the endpoint the client registered.
         const agent = new Client({ name: 'agent', version: '1.0.0' });
         await until('the gateway to serve py-echo', 10_000, async () => {
           const res = await fetch(`${stack.gatewayUrl}/mcp/public/py-echo`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'probe', version: '1' } } }) });
@@ -161,6 +157,10 @@ describe('real Nacos clients on the gRPC port', { concurrency: false }, () => {
         await agent.close();
         assert.deepEqual(result.content, [{ type: 'text', text: 'echo: hello' }]);
         assert.equal(backend.requests.at(-1)?.path, '/echo');
+
+        const update = await d.wait('the update', (e) => e.event === 'mcp-update'
+          && (e['detail'] as { toolSpec?: { tools?: { description: string }[] } }).toolSpec?.tools?.[0]?.description === 'Echo a text back', 30_000, seen);
+        assert.equal((update['detail'] as { versionDetail: { version: string } }).versionDetail.version, '1.1.0');
 
         await d.stop();
         await until('the endpoint to go with the client', 15_000, async () => ((await hosts('py-echo::1.0.0', 'mcp-endpoints')).length === 0 ? true : undefined));

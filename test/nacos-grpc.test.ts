@@ -236,7 +236,8 @@ describe('the Nacos gRPC port', () => {
       assert.equal((JSON.parse(String(newTools.body['content'])) as { tools: { description: string }[] }).tools[0]?.description, 'Weather by city name');
 
       const publish = await c.request('ConfigPublishRequest', { dataId: 'app.yaml', group: 'DEFAULT_GROUP', tenant: '', content: 'a: 1' });
-      assert.equal(publish.type, 'ErrorResponse');
+      assert.equal(publish.type, 'ConfigPublishResponse');
+      assert.equal(publish.body['success'], false);
       assert.equal(publish.body['errorCode'], 501);
       assert.match(String(publish.body['message']), /NOT_SUPPORTED: .*not a general configuration centre/);
       const remove = await c.request('ConfigRemoveRequest', { dataId: toolsId, group: 'mcp-tools', tenant: '' });
@@ -342,7 +343,8 @@ describe('the Nacos gRPC port', () => {
       ];
       for (const [body, message] of cases) {
         const r = await c.request('InstanceRequest', body);
-        assert.equal(r.type, 'ErrorResponse', JSON.stringify(body));
+        assert.equal(r.type, 'InstanceResponse', JSON.stringify(body));
+        assert.equal(r.body['resultCode'], 500);
         assert.ok(Number(r.body['errorCode']) >= 400 && Number(r.body['errorCode']) < 500, JSON.stringify(r.body));
         assert.match(String(r.body['message']), message);
       }

@@ -12,6 +12,7 @@
  * 3. its requests (unary) are answered by the handlers of naming.ts, config.ts and ai.ts; a
  *    request from a connection that did not set up is refused with 301 (clients reconnect), an
  *    unknown type with 302, a malformed body with 400, all as `ErrorResponse`, changing nothing;
+ *    a request the handler refuses gets its own response type, failed, with the error code;
  * 4. pushes (pusher.ts) go down its stream; its acks come back up and are dropped;
  * 5. when the stream ends (the client closed, the network dropped, or the stream was not set
  *    up within `setupTimeoutMs`), the connection goes, and the ephemeral instances registered
@@ -274,7 +275,9 @@ export class NacosGrpcServer implements GrpcDeps {
       const { errorCode, message, unexpected } = describeError(err);
       this.count(type, errorCode);
       if (unexpected) this.logger.error({ err, type }, 'gRPC request failed');
-      return errorResponse(errorCode, message, requestId);
+      // As Nacos' handlers do: the request's own response type, failed. (An ErrorResponse tells
+      // clients the connection is in trouble: the Python client switches servers on one.)
+      return respond(entry.response, failed(errorCode, message), requestId);
     }
   }
 
