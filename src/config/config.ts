@@ -28,6 +28,7 @@ function isProxyRange(entry: string): boolean {
 export const OPTIONS = [
   { key: 'host', env: 'MCPGATE_HOST', flag: '--host <address>', schema: z.string().min(1), doc: 'Address to listen on. Default 127.0.0.1 for `serve`, 0.0.0.0 for `registry` and `gateway`.' },
   { key: 'registryPort', env: 'MCPGATE_REGISTRY_PORT', flag: '--registry-port <port>', schema: port, doc: 'Registry port (native, Nacos-compatible and MCP Registry APIs, console). Default 8848.' },
+  { key: 'grpcPort', env: 'MCPGATE_GRPC_PORT', flag: '--grpc-port <port>', schema: z.union([z.literal('off'), port]), doc: 'Registry: the Nacos gRPC port, where Nacos 2.x/3.x clients (Java, Go, Python) and Higress connect (naming, MCP config reads, the Nacos 3.1 AI requests; see docs/nacos-grpc.md). Default: the registry port + 1000 (9848 with the default 8848), as Nacos clients expect; `off` turns it off.' },
   { key: 'gatewayPort', env: 'MCPGATE_GATEWAY_PORT', flag: '--gateway-port <port>', schema: port, doc: 'Gateway port (MCP endpoints for agents). Default 8080.' },
   { key: 'dataDir', env: 'MCPGATE_DATA_DIR', flag: '--data-dir <path>', schema: z.string().min(1), doc: 'Directory for the SQLite database and caches. Default ./data.' },
   { key: 'db', env: 'MCPGATE_DB', flag: '--db <url>', schema: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/|mysql:\/\/|mariadb:\/\/)/, 'must start with sqlite:, postgres://, postgresql://, mysql:// or mariadb://'), doc: 'Registry database URL: `sqlite:PATH`, `postgres://…` or `mysql://…`. Default `sqlite:<dataDir>/mcpgate.db`.' },
@@ -81,6 +82,8 @@ export interface Config {
   role: RoleName;
   host: string;
   registryPort: number;
+  /** The Nacos gRPC port (registry port + 1000 by default), or 'off'. */
+  grpcPort: number | 'off';
   gatewayPort: number;
   dataDir: string;
   db: string;
@@ -134,6 +137,12 @@ const GATEWAY_LIMIT_KEYS = [
   'maxSessions', 'maxSessionsPerKey', 'maxSessionsPerAddress', 'sessionEvictIdleSeconds', 'sessionInfoMaxBytes', 'maxBatchEntries', 'maxBatchAnswerBytes',
   'batchConcurrency', 'maxJsonDepth', 'headersTimeoutSeconds', 'requestTimeoutSeconds', 'keepAliveTimeoutSeconds', 'streamWriteTimeoutSeconds', 'streamMaxBufferedBytes',
 ] as const;
+
+/** The Nacos gRPC port clients expect beside a registry port: + 1000 (an ephemeral registry port: an ephemeral one too). */
+export function defaultGrpcPort(registryPort: number): number | 'off' {
+  if (registryPort === 0) return 0;
+  return registryPort + 1000 <= 65535 ? registryPort + 1000 : 'off';
+}
 
 /** A configuration problem, naming the key and where its value came from. */
 export class ConfigError extends Error {
@@ -213,6 +222,7 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
   return {
     role, host, dataDir,
     registryPort: v.registryPort ?? 8848,
+    grpcPort: v.grpcPort ?? defaultGrpcPort(v.registryPort ?? 8848),
     gatewayPort: v.gatewayPort ?? 8080,
     db: v.db ?? `sqlite:${join(dataDir, 'mcpgate.db')}`,
     logLevel: v.logLevel ?? 'info',

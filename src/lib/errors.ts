@@ -48,6 +48,10 @@ export const ERRORS = {
   LAST_ADMIN: { status: 409, nacos: 20005, doc: 'The change would leave the registry without a global admin.' },
   TOO_MANY_LOGIN_ATTEMPTS: { status: 429, nacos: 10001, doc: 'Too many wrong passwords for this user or from this address: wait the seconds `Retry-After` gives.' },
   WATCH_REVISION_GONE: { status: 410, nacos: 20002, doc: 'The change log no longer holds changes after that revision; load a fresh snapshot.' },
+  NOT_SUPPORTED: { status: 501, nacos: 501, doc: 'Nacos gRPC port: the request is one mcpgate does not serve, such as a config write (`ConfigPublishRequest`, `ConfigRemoveRequest`): mcpgate is not a general configuration centre; its MCP configs are written through the MCP APIs.' },
+  GRPC_MALFORMED_PAYLOAD: { status: 400, nacos: 400, doc: 'Nacos gRPC port: the frame is not a Nacos `Payload`, or its body is not the JSON object its `metadata.type` needs; the message names the field. Nothing is changed.' },
+  GRPC_UNKNOWN_REQUEST: { status: 400, nacos: 302, doc: 'Nacos gRPC port: no handler for that `metadata.type` (answered as Nacos does, error code 302).' },
+  GRPC_CONNECTION_UNREGISTERED: { status: 400, nacos: 301, doc: 'Nacos gRPC port: a request on a connection that has not sent `ConnectionSetupRequest` on its bi-directional stream (or whose stream ended); Nacos clients reconnect on this code (301).' },
   STORE_UNAVAILABLE: { status: 503, nacos: 30000, doc: 'The database did not answer.' },
   INTERNAL: { status: 500, nacos: 30000, doc: 'An unexpected error; the log has the details.' },
 } as const satisfies Record<string, { status: number; nacos: number; doc: string }>;

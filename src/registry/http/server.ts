@@ -8,6 +8,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { AppError } from '../../lib/errors.js';
 import { checkJsonDepth } from '../../lib/json-depth.js';
 import type { Logger } from '../../lib/logger.js';
+import type { Registry as PromRegistry } from 'prom-client';
 import { createMetrics } from '../../lib/metrics.js';
 import { OriginPolicy } from '../../lib/origin-policy.js';
 import { actorOf, runAsOrigin } from '../domain/audit.js';
@@ -51,6 +52,8 @@ export interface RegistryHttpOptions {
   console?: ConsoleOptions;
   /** The MCP Registry API's access, names and gateway address (see `McpRegistryOptions`). */
   mcpRegistry?: McpRegistryOptions;
+  /** The Prometheus registry `/metrics` serves (other parts of the process, such as the gRPC port, register in it too). */
+  metrics?: PromRegistry;
 }
 
 /** The registry's HTTP server: native API, Nacos-compatible APIs, watch API, health and metrics. */
@@ -85,6 +88,12 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
     }
   });
   await app.register(formbody);
+  // A body of another type is refused (415), unless it is empty: Nacos clients (the Python SDK's
+  // login) send their parameters in the query string of a POST with `application/octet-stream`.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
+    if (body.length === 0) return done(null, undefined);
+    done(new AppError('UNSUPPORTED_MEDIA_TYPE', 'unsupported content type; send application/json or application/x-www-form-urlencoded'), undefined);
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -111,7 +120,7 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
   registerAuthHook(app, services.auth, opts.authEnabled);
   registerInputGuard(app);
 
-  const metrics = createMetrics(opts.role);
+  const metrics = createMetrics(opts.role, opts.metrics);
   metrics.observe(app);
   app.get('/healthz', { config: { auth: 'public' } }, async () => ({ status: 'UP' }));
   app.get('/readyz', { config: { auth: 'public' } }, async (_req, reply) => {
