@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { SpecWarning } from '../model/spec-validation.js';
 
 /** What the `import` commands write and read, replaceable in tests. */
 export interface ImportIo {
@@ -96,8 +97,8 @@ async function runCatalogueImport(kind: 'openapi' | 'server-json', source: strin
     if (e.code === 'IMPORT_URL_REFUSED' && body.url !== undefined) io.err('mcpgate: to fetch it from this machine instead, add --local-fetch\n');
     return 1;
   }
-  const warnings = Array.isArray(answer.warnings) ? answer.warnings as string[] : [];
-  for (const w of warnings) io.err(`warning: ${w}\n`);
+  const warnings = Array.isArray(answer.warnings) ? answer.warnings as SpecWarning[] : [];
+  for (const w of warnings) io.err(`warning: ${[w.file, w.tool, w.field].filter(Boolean).join(' · ')}: ${w.message}\n`);
   if (flags.dryRun) {
     const server = answer.server as { name?: string; protocol?: string };
     const tools = (answer.tools ?? []) as { name: string; request: { method: string; url: string } | null }[];

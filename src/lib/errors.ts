@@ -36,7 +36,7 @@ export const ERRORS = {
   NAMESPACE_EXISTS: { status: 409, nacos: 20005, doc: 'A namespace with that id already exists.' },
   SERVICE_EXISTS: { status: 409, nacos: 20005, doc: 'A service with that name already exists in the namespace and group.' },
   MCP_SERVER_EXISTS: { status: 409, nacos: 20005, doc: 'An MCP server with that name already exists in the namespace.' },
-  VERSION_EXISTS: { status: 409, nacos: 20005, doc: 'That version exists and is published or archived: versions are immutable once published.' },
+  VERSION_EXISTS: { status: 409, nacos: 20005, doc: 'That version exists and is published or archived: versions are immutable once published through the native API (the Nacos v3 `PUT` overwrites it as a new revision instead).' },
   CONSUMER_EXISTS: { status: 409, nacos: 20005, doc: 'A consumer with that name already exists in the namespace.' },
   USER_EXISTS: { status: 409, nacos: 20005, doc: 'A user with that name already exists.' },
   NAMESPACE_NOT_EMPTY: { status: 409, nacos: 20005, doc: 'The namespace still holds services or MCP servers; delete them first.' },

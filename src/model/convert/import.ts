@@ -2,6 +2,7 @@ import { AppError } from '../../lib/errors.js';
 import { checkJsonDepth } from '../../lib/json-depth.js';
 import type { McpServerInput } from '../model.js';
 import type { McpServerSpec } from '../model.js';
+import type { SpecWarning } from '../spec-validation.js';
 import { fromHigress } from './higress.js';
 import { fromNacos } from './nacos.js';
 import { fromOpenApi } from './openapi.js';
@@ -20,7 +21,13 @@ export type ImportOptions = Omit<OpenApiImportOptions, 'name'>;
 export interface ParsedImport {
   input: McpServerInput;
   spec: McpServerSpec;
-  warnings: string[];
+  warnings: SpecWarning[];
+}
+
+/** A converter's warning `field: message` as the registry reports warnings (field apart). */
+function fieldWarning(text: string): SpecWarning {
+  const m = /^([^\s:]+): ([\s\S]*)$/.exec(text);
+  return m ? { field: m[1]!, message: m[2]! } : { field: '', message: text };
 }
 
 /**
@@ -30,11 +37,13 @@ export interface ParsedImport {
  */
 export function parseImport(format: ImportFormat, content: string, options: ImportOptions = {}): ParsedImport {
   if (format === 'higress') {
-    const { name, spec } = fromHigress(content);
-    return { input: { name, description: spec.description }, spec, warnings: [] };
+    const { name, spec, warnings } = fromHigress(content);
+    return { input: { name, description: spec.description }, spec, warnings };
   }
-  if (format === 'openapi') return fromOpenApi(content, options);
-  if (format === 'server-json') return fromServerJson(content);
+  if (format === 'openapi' || format === 'server-json') {
+    const parsed = format === 'openapi' ? fromOpenApi(content, options) : fromServerJson(content);
+    return { ...parsed, warnings: parsed.warnings.map(fieldWarning) };
+  }
   let doc: Record<string, unknown>;
   checkJsonDepth(content, 'content');
   try {

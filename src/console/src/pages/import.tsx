@@ -5,7 +5,7 @@ import type { ImportPreview, ServerView } from '../api.js';
 import { humanField } from '../field-names.js';
 import { navigate, path } from '../router.js';
 import { useSession } from '../session.js';
-import { Badge, DataTable, ErrorBox, fieldErrors, Form, FormActions, PageHeading, SelectField, TextArea, TextField, useAction, useNotify } from '../ui.js';
+import { Badge, DataTable, ErrorBox, fieldErrors, Form, FormActions, PageHeading, SelectField, TextArea, TextField, useAction, useNotify, WarningList } from '../ui.js';
 import { describeEndpoint } from './endpoint.js';
 
 /** The formats the registry imports. */
@@ -40,6 +40,7 @@ export function ImportPage({ ns }: { ns: string }) {
   const byUrl = BY_URL.has(format) && url.trim() !== '';
   const body = () => ({
     format, ...(byUrl ? { url: url.trim() } : { content }), ...(name.trim() ? { name: name.trim() } : {}), ...(version.trim() ? { version: version.trim() } : {}),
+    ...(!byUrl && fileName ? { file: fileName } : {}),
   });
   const check = useAction(async () => {
     setPreview(undefined);
@@ -123,13 +124,8 @@ export function ImportPage({ ns }: { ns: string }) {
               {preview.server.endpoint ? `${t('import.backend', { endpoint: describeEndpoint(preview.server.endpoint, t) })} · ` : ''}
               {t('import.toolCount', { count: preview.tools.length })}
             </p>
-            {preview.warnings.length > 0 && (
-              <div className="notice-inline" data-testid="import-warnings">
-                <strong>{t('import.warnings', { count: preview.warnings.length })}</strong>
-                <ul>{preview.warnings.map((w) => <li key={w}>{w}</li>)}</ul>
-              </div>
-            )}
             {preview.exists && <p className="notice-inline">{t('import.exists', { name: preview.server.name, namespace: ns, version: preview.spec.version })}</p>}
+            {preview.warnings && preview.warnings.length > 0 && <WarningList title={t('import.warnings', { count: preview.warnings.length })} warnings={preview.warnings} testId="import-warnings" />}
             {preview.error && (
               <div className="error-box" role="alert">
                 <strong>{t('import.wouldNot')}</strong>

@@ -117,8 +117,8 @@ export function specCheckRoutes(app: FastifyInstance, svc: RegistryServices, tag
       const problems = specProblems(spec);
       if (problems.length > 0) return { valid: false, problems };
     }
-    checkSpec(spec);
-    return { valid: true, tools: spec.tools.filter((t) => t.enabled).map(toolListEntry) };
+    const warnings = checkSpec(spec);
+    return { valid: true, tools: spec.tools.filter((t) => t.enabled).map(toolListEntry), warnings };
   });
 
   app.post('/namespaces/:ns/mcp-servers/import/preview', {
@@ -134,17 +134,18 @@ export function specCheckRoutes(app: FastifyInstance, svc: RegistryServices, tag
     const parsed = await readImport(svc, body);
     const spec = parsed.spec;
     const server = parsed.input;
+    const warnings = [...parsed.warnings];
     // As every read of a spec: its secrets only for those who may read them.
     const shownSpec = specFor(req.principal, ns!, spec);
     const shownServer = !canReadSecrets(req.principal, ns!) && server.endpoint ? { ...server, endpoint: redactEndpoint(server.endpoint) } : server;
     let problem: ReturnType<typeof errorBody> | null = null;
     try {
-      checkSpec(spec);
+      warnings.push(...checkSpec(spec));
     } catch (err) {
       problem = errorBody(err);
     }
     let exists = false;
     if (server.name) exists = await svc.store.getMcpServer(ns!, { name: server.name }).then((s) => s !== undefined, () => false);
-    return { warnings: parsed.warnings, server: shownServer, spec: shownSpec, tools: spec.tools.map((t) => ({ ...toolListEntry(t), enabled: t.enabled, request: t.template?.request ? { method: t.template.request.method, url: t.template.request.url } : null })), valid: problem === null, error: problem, exists };
+    return { server: shownServer, spec: shownSpec, tools: spec.tools.map((t) => ({ ...toolListEntry(t), enabled: t.enabled, request: t.template?.request ? { method: t.template.request.method, url: t.template.request.url } : null })), valid: problem === null, error: problem, exists, warnings: warnings.map((w) => (body.file ? { ...w, file: body.file } : w)) };
   });
 }

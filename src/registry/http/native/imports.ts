@@ -13,6 +13,7 @@ import { fetchDocument } from '../../../tools/document-fetch.js';
 import type { DocumentFetchOptions } from '../../../tools/document-fetch.js';
 import { authorize } from '../../domain/auth.js';
 import type { RegistryServices } from '../../services.js';
+import { reportWarnings } from '../warnings.js';
 import * as S from './schemas.js';
 
 /** The fetch limits when `Registry.start` set none (tests building the HTTP server alone). */
@@ -30,6 +31,8 @@ export interface ImportRequest {
   baseUrl?: string;
   documentUrl?: string;
   passthrough?: boolean;
+  /** The name of the file the content came from: named in warnings and the log. */
+  file?: string;
 }
 
 /** The document of an import (fetched when given by URL) converted, with the name and version the request sets. */
@@ -72,7 +75,8 @@ export function importRoutes(
     const result = existing
       ? await svc.mcp.saveVersion(ns, { name: input.name }, {}, spec, b.publish ?? false, publishBy(req))
       : await svc.mcp.create(ns, input, spec, b.publish ?? false, publishBy(req));
-    return { status: existing ? 200 : 201, body: { ...(await view(req, result.server)) as object, warnings } };
+    const reported = reportWarnings(req, result.server.name, [...warnings, ...result.warnings], b.file);
+    return { status: existing ? 200 : 201, body: { ...(await view(req, result.server)) as object, warnings: reported.warnings ?? [] } };
   };
   app.post('/namespaces/:ns/mcp-servers/import', {
     schema: {

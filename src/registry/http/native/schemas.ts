@@ -156,6 +156,7 @@ export const versionBody = {
 const importSource = {
   content: { type: 'string', minLength: 1 }, url: { type: 'string', minLength: 1, maxLength: 2048 }, name: str(), version: str(128),
   publish: { type: 'boolean', default: false },
+  file: { ...str(), description: 'The name of the file the content came from: named in warnings and the log' },
 } as const;
 
 /** OpenAPI's conversion options. */
