@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { fetchDocument } from '../tools/document-fetch.js';
 import type { SpecWarning } from '../model/spec-validation.js';
 
 /** What the `import` commands write and read, replaceable in tests. */
@@ -46,6 +45,8 @@ async function runCatalogueImport(kind: 'openapi' | 'server-json', source: strin
   if (/^https?:\/\//i.test(source) && flags.localFetch) {
     // This machine fetches (what it may reach, e.g. an API on localhost), the registry converts.
     try {
+      // Loaded here only: the roles' start-up does not pay for it.
+      const { fetchDocument } = await import('../tools/document-fetch.js');
       const fetched = await fetchDocument(source, { allowPrivate: true, maxBytes: MAX_FILE_BYTES, timeoutMs: 30_000 });
       body.content = fetched.text;
       if (kind === 'openapi') body.documentUrl = fetched.url;
