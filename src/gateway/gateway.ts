@@ -3,6 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Agent } from 'undici';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
+import { REQUEST_ID_HEADER, currentRequestId, requestIdFrom, runWithRequestId } from '../lib/request-context.js';
 import { GatewayAccess } from './access.js';
 import { ArgumentHostGuard, OwnEndpoints, guardedLookup } from '../tools/address-guard.js';
 import type { GatewayLimits } from './limits.js';
@@ -32,8 +33,12 @@ export interface GatewayOptions {
   limits?: Partial<GatewayLimits>;
   /** How often open streams get a keep-alive comment and their sessions a refresh; default 15 s. */
   streamKeepAliveMs?: number;
-  /** Extra readiness check (e.g. the registry source is connected or serving a cached snapshot). */
-  ready?: () => boolean;
+  /**
+   * Readiness checks besides "a snapshot is served" (`registry`: a registry answered recently;
+   * `redis`: the session store is up), by name: `/readyz` answers 503 while one is false, and
+   * lists them.
+   */
+  readiness?: () => Record<string, boolean>;
   /**
    * URLs of this gateway's registry (in process or followed): hosts that tool arguments choose
    * may never be these endpoints, nor the gateway's own port.
@@ -75,6 +80,10 @@ export class Gateway {
     const requestChildren = new Map<string, ReturnType<typeof requests.labels>>();
     const callChildren = new Map<string, ReturnType<typeof calls.labels>>();
     const revision = new Gauge({ name: 'mcpgate_gateway_snapshot_revision', help: 'Registry revision of the served snapshot.', registers: [metrics] });
+    new Gauge({
+      name: 'mcpgate_gateway_open_streams', help: 'SSE streams this process holds open (2025 session streams, legacy SSE, 2026 listen streams).', registers: [metrics],
+      collect() { this.set(handler.openStreams); },
+    });
     const limitHits = new Counter({ name: 'mcpgate_gateway_limit_hits_total', help: 'Requests refused and connections closed by a gateway limit, by the limit\'s option name.', labelNames: ['limit'] as const, registers: [metrics] });
     // Backend connections: pooled with keep-alive; host names are resolved through a lookup that
     // refuses link-local and cloud-metadata addresses, except for servers that allow them.
@@ -116,9 +125,12 @@ export class Gateway {
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
     }, (req, res) => {
       res.on('finish', countRequest);
-      route(req, res).catch((err: unknown) => {
-        logger.error({ err, url: req.url }, 'gateway request failed');
-        if (!res.headersSent) json(res, 500, { error: { code: 'INTERNAL_ERROR', message: 'Internal error' } });
+      // Every answer names its request; log lines and error bodies written while serving it too.
+      const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+      res.setHeader(REQUEST_ID_HEADER, requestId);
+      runWithRequestId(requestId, () => route(req, res)).catch((err: unknown) => {
+        logger.error({ err, url: req.url, reqId: requestId }, 'gateway request failed');
+        if (!res.headersSent) json(res, 500, { error: { code: 'INTERNAL_ERROR', message: 'Internal error', requestId } });
         else res.destroy();
       });
     });
@@ -132,7 +144,7 @@ export class Gateway {
       if (refused) {
         limitHits.labels(refused.code === 'FORBIDDEN_HOST' ? 'allowedHosts' : 'allowedOrigins').inc();
         if (mcp) return handler.refuse(res, refused);
-        return json(res, refused.status, { error: { code: refused.code, message: refused.message } });
+        return json(res, refused.status, { error: { code: refused.code, message: refused.message, requestId: currentRequestId() } });
       }
       if (mcp) {
         if (access.cors(req, res)) return;
@@ -140,14 +152,15 @@ export class Gateway {
       }
       if (pathname === '/healthz') return json(res, 200, { status: 'UP' });
       if (pathname === '/readyz') {
-        const ok = handler.current.revision > 0 && (opts.ready?.() ?? true);
-        return json(res, ok ? 200 : 503, { status: ok ? 'UP' : 'DOWN', revision: handler.current.revision, source: opts.source.describe() });
+        const checks = { snapshot: handler.current.revision > 0, ...opts.readiness?.() };
+        const ok = Object.values(checks).every(Boolean);
+        return json(res, ok ? 200 : 503, { status: ok ? 'UP' : 'DOWN', checks, revision: handler.current.revision, source: opts.source.describe() });
       }
       if (pathname === '/metrics') {
         res.writeHead(200, { 'content-type': metrics.contentType });
         return void res.end(await metrics.metrics());
       }
-      return json(res, 404, { error: { code: 'ROUTE_NOT_FOUND', message: `no endpoint ${req.method} ${pathname}; MCP endpoints are /mcp/{namespace}/{server}` } });
+      return json(res, 404, { error: { code: 'ROUTE_NOT_FOUND', message: `no endpoint ${req.method} ${pathname}; MCP endpoints are /mcp/{namespace}/{server}`, requestId: currentRequestId() } });
     };
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

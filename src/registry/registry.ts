@@ -43,6 +43,9 @@ export class Registry {
         process.stderr.write(`\nmcpgate: created the first admin user '${config.auth.adminUsername}' with password: ${admin.password}\n` +
           'mcpgate: change it after logging in; it is not shown again.\n\n');
       }
+      if (config.auth.gatewayToken && (await services.auth.provisionGatewayToken(config.auth.gatewayToken))) {
+        logger.info({ user: 'gateway' }, 'provisioned the gateways\' API token (auth.gatewayToken)');
+      }
       await services.feed.start(config.revisionPollMs);
       http = await buildRegistryHttp(services, {
         logger, bodyLimitBytes: config.bodyLimitBytes, authEnabled: config.auth.enabled, role: 'registry',
