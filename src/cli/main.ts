@@ -4,6 +4,7 @@ import type { Config, RoleName } from '../config/config.js';
 import { AppError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
+import { addBackupCommands } from './backup.js';
 import { isDefinitionPath, startGateway, startRegistry, startServe } from './roles.js';
 import type { Running } from './roles.js';
 
@@ -106,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     });
   };
   for (const role of ['serve', 'registry', 'gateway'] as const) addRoleCommand(program, role, run);
+  addBackupCommands(program, (code) => { exitCode = code; });
   await program.parseAsync(argv, { from: 'user' });
   return exitCode;
 }
