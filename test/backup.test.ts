@@ -123,6 +123,42 @@ describe('mcpgate export / import', () => {
     }
   });
 
+  it('imports a Nacos MCP export (the admin API\'s answers), idempotently, and serves it', async () => {
+    const port = (backend.address() as { port: number }).port;
+    const tools = (description: string) => ({
+      tools: [{ name: 'whoami', description, inputSchema: { type: 'object', properties: {} } }],
+      toolsMeta: { whoami: { enabled: true, templates: { 'json-go-template': { requestTemplate: { url: '/who', method: 'GET' }, responseTemplate: { body: 'nacos {{ .auth }}' } } } } },
+    });
+    const exported = {
+      code: 0, message: 'success',
+      data: {
+        totalCount: 2, pageNumber: 1, pagesAvailable: 1,
+        pageItems: [
+          { name: 'by-ref', protocol: 'http', frontProtocol: 'mcp-streamable', description: 'by reference', versionDetail: { version: '2.0.0' }, enabled: true,
+            remoteServerConfig: { serviceRef: { namespaceId: 'public', groupName: 'DEFAULT_GROUP', serviceName: 'who-api' } }, toolSpec: tools('ref') },
+          { name: 'direct', protocol: 'http', frontProtocol: 'mcp-streamable', description: 'direct', versionDetail: { version: '1.0.0' }, enabled: true,
+            endpointSpecification: { type: 'DIRECT', data: { address: '127.0.0.1', port } }, toolSpec: tools('direct') },
+        ],
+      },
+    };
+    const nacosFile = join(root, 'nacos-export.json');
+    writeFileSync(nacosFile, JSON.stringify(exported));
+    const dir = join(root, 'from-nacos');
+    const first = cli(['import', nacosFile, '--data-dir', dir]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.deepEqual((JSON.parse(first.stdout) as { created: Record<string, number> }).created, { namespaces: 0, services: 0, instances: 0, mcpServers: 2, versions: 2, consumers: 0, published: 2 });
+    const again = cli(['import', nacosFile, '--data-dir', dir]);
+    assert.equal((JSON.parse(again.stdout) as { created: Record<string, number>; unchanged: number }).unchanged, 2);
+    const stack = await startServe(loadConfig('serve', { host: '127.0.0.1', registryPort: 0, gatewayPort: 0, dataDir: dir }, {}), createLogger('silent'));
+    try {
+      const call = await modernPost(`http://127.0.0.1:${stack.gateway.port}/mcp/public/direct`, 1, 'tools/call', { name: 'whoami', arguments: {} });
+      assert.equal(call.status, 200, call.text);
+      assert.deepEqual(call.body.result.content, [{ type: 'text', text: 'nacos null' }]);
+    } finally {
+      await stack.close();
+    }
+  });
+
   it('hands `import <name> …` to the importer registered under that name', async () => {
     let got: string[] = [];
     registerImportSource('test-format', async (args) => { got = args; return 0; });

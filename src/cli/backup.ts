@@ -14,7 +14,7 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import type { Config } from '../config/config.js';
 import { AppError } from '../lib/errors.js';
 import { checkJsonDepth } from '../lib/json-depth.js';
-import { exportRegistry, importBackup } from '../registry/domain/backup.js';
+import { exportRegistry, importBackup, importNacosMcp, nacosMcpItems } from '../registry/domain/backup.js';
 import type { RegistryServices } from '../registry/services.js';
 
 /** An importer of another format: gets the arguments after its name; answers the exit code. */
@@ -101,7 +101,8 @@ export function addBackupCommands(program: Command, setExit: (code: number) => v
 
   common(program.command('import').argument('<file>', `a backup file written by mcpgate export (or an importer's name: ${[...importSources.keys()].join(', ') || 'none registered'})`)
     .argument('[args...]', 'the importer\'s arguments')
-    .description('Import a backup file (idempotent: what exists is kept, what is missing is created), or run another importer by name.')
+    .description('Import a backup file, or a Nacos MCP export (Nacos 3 admin API answers for MCP servers), idempotently: what exists is kept, what is missing is created; or run another importer by name.')
+    .option('-n, --namespace <id>', 'Nacos MCP export: the namespace of servers without a namespaceId (default public)')
     .allowUnknownOption(true))
     .action(async (first: string, rest: string[], flags: BackupFlags) => {
       const source = importSources.get(first);
@@ -126,7 +127,10 @@ export function addBackupCommands(program: Command, setExit: (code: number) => v
           throw err instanceof AppError ? err : new ConfigError(`${first} is not valid JSON: ${(err as Error).message}`);
         }
         const pass = passphrase(flags.passphraseFile, process.env);
-        const report = await withServices(config, (services) => importBackup(services, doc, pass ? { passphrase: pass } : {}));
+        const nacos = (doc as { format?: unknown } | null)?.format === undefined ? nacosMcpItems(doc) : undefined;
+        const report = await withServices(config, (services) => (nacos
+          ? importNacosMcp(services, nacos, flags.namespace ?? 'public')
+          : importBackup(services, doc, pass ? { passphrase: pass } : {})));
         process.stdout.write(`${JSON.stringify(report)}\n`);
         for (const c of report.conflicts) process.stderr.write(`mcpgate: kept: ${c}\n`);
         setExit(0);

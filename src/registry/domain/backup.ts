@@ -257,3 +257,68 @@ export async function importBackup(services: RegistryServices, input: unknown, o
   }
   return report;
 }
+
+// ------------------------------------------------------------------ Nacos MCP export
+
+/**
+ * The MCP servers of a Nacos MCP export: what Nacos 3's admin API answers for servers
+ * (`GET /nacos/v3/admin/ai/mcp?mcpName=…`: a server's detail with `toolSpec`), one of them, an
+ * array of them, or either inside Nacos' answer envelope (`{"code":0,"data":…}`, a page's
+ * `pageItems`). Undefined when the document is none of these.
+ */
+export function nacosMcpItems(doc: unknown): Record<string, unknown>[] | undefined {
+  let body: unknown = doc;
+  if (isRecord(body) && 'data' in body && 'code' in body) body = body.data;
+  if (isRecord(body) && Array.isArray(body.pageItems)) body = body.pageItems;
+  const items = Array.isArray(body) ? body : [body];
+  const isServer = (x: unknown): x is Record<string, unknown> =>
+    isRecord(x) && typeof x.name === 'string' && ('toolSpec' in x || 'versionDetail' in x || 'serverSpecification' in x || 'protocol' in x);
+  return items.length > 0 && items.every(isServer) ? items : undefined;
+}
+
+/**
+ * Import a Nacos MCP export (see `nacosMcpItems`) into `namespace` (each server's own
+ * `namespaceId` wins), converted as the Nacos API converts a create; each server's version is
+ * published. Idempotent like `importBackup`.
+ */
+export async function importNacosMcp(services: RegistryServices, items: Record<string, unknown>[], namespace: string): Promise<ImportReport> {
+  const { naming, mcp } = services;
+  const { parseImport } = await import('../../model/convert/import.js');
+  const report: ImportReport = { created: { namespaces: 0, services: 0, instances: 0, mcpServers: 0, versions: 0, consumers: 0, published: 0 }, unchanged: 0, conflicts: [] };
+  const namespaces = new Set((await naming.listNamespaces()).map((n) => n.id));
+  for (const item of items) {
+    const ns = typeof item.namespaceId === 'string' && item.namespaceId !== '' ? item.namespaceId : namespace;
+    if (!namespaces.has(ns)) {
+      await naming.createNamespace({ id: ns });
+      namespaces.add(ns);
+      report.created.namespaces++;
+    }
+    const { input, spec } = parseImport('nacos', JSON.stringify(item));
+    const { id: _nacosId, ...fields } = input as typeof input & { id?: string };
+    const stored = await mcp.listVersions(ns, { name: input.name }).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === 'MCP_SERVER_NOT_FOUND') return undefined;
+      throw err;
+    });
+    if (!stored) {
+      await mcp.create(ns, fields, spec, true);
+      report.created.mcpServers++;
+      report.created.versions++;
+      report.created.published++;
+      continue;
+    }
+    const have = stored.versions.find((v) => v.version === spec.version);
+    if (have && diffSpecs(have.spec, spec).length === 0) {
+      report.unchanged++;
+      if (stored.server.publishedVersion !== spec.version) {
+        await mcp.publish(ns, { name: input.name }, spec.version);
+        report.created.published++;
+      }
+      continue;
+    }
+    if (have && have.status !== 'draft') { report.conflicts.push(`${ns}/${input.name} version ${spec.version}: ${have.status} here with another content; left as it is`); continue; }
+    await mcp.saveVersion(ns, { name: input.name }, {}, spec, true);
+    report.created.versions++;
+    report.created.published++;
+  }
+  return report;
+}
