@@ -49,6 +49,8 @@ const errors = [
   '(gateway JSON-RPC errors), and every log line written while serving the request has it as `reqId`: search the logs for it.',
   'The Nacos-compatible APIs answer in Nacos\' shapes: v1 with the status and a plain-text `caused: <message>;` body,',
   'v2 and v3 with `{"code": <Nacos code>, "message": "<short>", "data": "<message>"}`.',
+  'The MCP Registry API (`/v0.1`) answers as the official registry does, in problem JSON (`application/problem+json`):',
+  '`{"title": "Bad Request", "status": 400, "detail": "limit: must be <= 100", "code": "VALIDATION_FAILED", "field": "limit", "errors": [{"location": "query.limit", "message": …}]}`.',
   '',
   '| code | HTTP | Nacos code | meaning |',
   '| --- | --- | --- | --- |',

@@ -12,8 +12,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { registerImportSource } from '../src/cli/backup.js';
-import { main } from '../src/cli/main.js';
 import { startServe } from '../src/cli/roles.js';
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -159,10 +157,4 @@ describe('mcpgate export / import', () => {
     }
   });
 
-  it('hands `import <name> …` to the importer registered under that name', async () => {
-    let got: string[] = [];
-    registerImportSource('test-format', async (args) => { got = args; return 0; });
-    assert.equal(await main(['import', 'test-format', 'spec.yaml', '--namespace', 'team']), 0);
-    assert.deepEqual(got, ['spec.yaml', '--namespace', 'team']);
-  });
 });

@@ -4,9 +4,9 @@
  * configuration (`--config`, `--db`, `MCPGATE_DB`…), while the registries run or not: writes go
  * through the domain services, so running registries and their gateways see an import at once.
  *
- * `mcpgate import` dispatches on its first argument: a name registered with
- * `registerImportSource` (`openapi`, `server-json`: other importers add theirs there) runs that
- * importer with the remaining arguments; anything else is the path of a backup file.
+ * `mcpgate import` (src/cli/import-catalogue.ts) dispatches on its first argument: `openapi` and
+ * `server-json` are its importers; anything else is a backup file or a Nacos MCP export, imported
+ * by `importBackupFile` here.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -16,17 +16,6 @@ import { AppError } from '../lib/errors.js';
 import { checkJsonDepth } from '../lib/json-depth.js';
 import { exportRegistry, importBackup, importNacosMcp, nacosMcpItems } from '../registry/domain/backup.js';
 import type { RegistryServices } from '../registry/services.js';
-
-/** An importer of another format: gets the arguments after its name; answers the exit code. */
-export type ImportSource = (args: string[]) => Promise<number>;
-
-/** `mcpgate import <name> …` importers besides backup files, by name. */
-const importSources = new Map<string, ImportSource>();
-
-/** Make `mcpgate import <name> …` run `source` (e.g. `openapi`, `server-json`). */
-export function registerImportSource(name: string, source: ImportSource): void {
-  importSources.set(name, source);
-}
 
 /** Largest backup file read, bytes. */
 const MAX_BACKUP_BYTES = 256 * 1024 * 1024;
@@ -72,7 +61,7 @@ function fail(err: unknown): number {
   return 1;
 }
 
-/** Add `export` and `import` to the CLI; `setExit` receives the exit code. */
+/** Add `export` to the CLI; `setExit` receives the exit code. */
 export function addBackupCommands(program: Command, setExit: (code: number) => void): void {
   const common = (cmd: Command) => cmd
     .option('-c, --config <file>', 'mcpgate YAML configuration file (the registry\'s)')
@@ -99,43 +88,48 @@ export function addBackupCommands(program: Command, setExit: (code: number) => v
       }
     });
 
-  common(program.command('import').argument('<file>', `a backup file written by mcpgate export (or an importer's name: ${[...importSources.keys()].join(', ') || 'none registered'})`)
-    .argument('[args...]', 'the importer\'s arguments')
-    .description('Import a backup file, or a Nacos MCP export (Nacos 3 admin API answers for MCP servers), idempotently: what exists is kept, what is missing is created; or run another importer by name.')
-    .option('-n, --namespace <id>', 'Nacos MCP export: the namespace of servers without a namespaceId (default public)')
-    .allowUnknownOption(true))
-    .action(async (first: string, rest: string[], flags: BackupFlags) => {
-      const source = importSources.get(first);
-      if (source) {
-        setExit(await source(rest));
-        return;
-      }
-      try {
-        const config = configOf(flags);
-        let text: string;
-        try {
-          text = readFileSync(first === '-' ? 0 : first, 'utf8');
-        } catch (err) {
-          throw new ConfigError(`cannot read ${first}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-        }
-        if (text.length > MAX_BACKUP_BYTES) throw new ConfigError(`${first} is larger than ${MAX_BACKUP_BYTES} bytes`);
-        let doc: unknown;
-        try {
-          checkJsonDepth(text, 'backup');
-          doc = JSON.parse(text);
-        } catch (err) {
-          throw err instanceof AppError ? err : new ConfigError(`${first} is not valid JSON: ${(err as Error).message}`);
-        }
-        const pass = passphrase(flags.passphraseFile, process.env);
-        const nacos = (doc as { format?: unknown } | null)?.format === undefined ? nacosMcpItems(doc) : undefined;
-        const report = await withServices(config, (services) => (nacos
-          ? importNacosMcp(services, nacos, flags.namespace ?? 'public')
-          : importBackup(services, doc, pass ? { passphrase: pass } : {})));
-        process.stdout.write(`${JSON.stringify(report)}\n`);
-        for (const c of report.conflicts) process.stderr.write(`mcpgate: kept: ${c}\n`);
-        setExit(0);
-      } catch (err) {
-        setExit(fail(err));
-      }
-    });
+}
+
+/**
+ * `mcpgate import FILE [flags]`: the backup import, run by the `import` command of
+ * import-catalogue.ts for any first argument other than its importers' names.
+ */
+export async function importBackupFile(file: string, argv: string[]): Promise<number> {
+  const { Command } = await import('commander');
+  const cmd = new Command('mcpgate import').exitOverride()
+    .option('-c, --config <file>').option('--db <url>').option('--data-dir <path>').option('--passphrase-file <path>').option('-n, --namespace <id>');
+  let flags: BackupFlags;
+  try {
+    flags = cmd.parse(argv, { from: 'user' }).opts<BackupFlags>();
+  } catch (err) {
+    process.stderr.write(`mcpgate: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  try {
+    const config = configOf(flags);
+    let text: string;
+    try {
+      text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (text.length > MAX_BACKUP_BYTES) throw new ConfigError(`${file} is larger than ${MAX_BACKUP_BYTES} bytes`);
+    let doc: unknown;
+    try {
+      checkJsonDepth(text, 'backup');
+      doc = JSON.parse(text);
+    } catch (err) {
+      throw err instanceof AppError ? err : new ConfigError(`${file} is not valid JSON: ${(err as Error).message}`);
+    }
+    const pass = passphrase(flags.passphraseFile, process.env);
+    const nacos = (doc as { format?: unknown } | null)?.format === undefined ? nacosMcpItems(doc) : undefined;
+    const report = await withServices(config, (services) => (nacos
+      ? importNacosMcp(services, nacos, flags.namespace ?? 'public')
+      : importBackup(services, doc, pass ? { passphrase: pass } : {})));
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    for (const c of report.conflicts) process.stderr.write(`mcpgate: kept: ${c}\n`);
+    return 0;
+  } catch (err) {
+    return fail(err);
+  }
 }

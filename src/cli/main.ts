@@ -4,13 +4,14 @@ import type { Config, RoleName } from '../config/config.js';
 import { AppError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
-import { addBackupCommands } from './backup.js';
+import { addBackupCommands, importBackupFile } from './backup.js';
+import { addImportCommands } from './import-catalogue.js';
 import { isDefinitionPath, startGateway, startRegistry, startServe } from './roles.js';
 import type { Running } from './roles.js';
 
 const ROLE_OPTIONS: Record<RoleName, string[]> = {
-  serve: ['host', 'registryPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies', 'redis', 'redisPrefix'],
-  registry: ['host', 'registryPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies'],
+  serve: ['host', 'registryPort', 'grpcPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies', 'redis', 'redisPrefix'],
+  registry: ['host', 'registryPort', 'grpcPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies'],
   gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis', 'redisPrefix', 'allowedOrigins', 'allowedHosts'],
 };
 
@@ -108,6 +109,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   for (const role of ['serve', 'registry', 'gateway'] as const) addRoleCommand(program, role, run);
   addBackupCommands(program, (code) => { exitCode = code; });
+  addImportCommands(program, (code) => { exitCode = code; }, { backup: importBackupFile });
   await program.parseAsync(argv, { from: 'user' });
   return exitCode;
 }

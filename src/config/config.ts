@@ -28,6 +28,7 @@ function isProxyRange(entry: string): boolean {
 export const OPTIONS = [
   { key: 'host', env: 'MCPGATE_HOST', flag: '--host <address>', schema: z.string().min(1), doc: 'Address to listen on. Default 127.0.0.1 for `serve`, 0.0.0.0 for `registry` and `gateway`.' },
   { key: 'registryPort', env: 'MCPGATE_REGISTRY_PORT', flag: '--registry-port <port>', schema: port, doc: 'Registry port (native, Nacos-compatible and MCP Registry APIs, console). Default 8848.' },
+  { key: 'grpcPort', env: 'MCPGATE_GRPC_PORT', flag: '--grpc-port <port>', schema: z.union([z.literal('off'), port]), doc: 'Registry: the Nacos gRPC port, where Nacos 2.x/3.x clients (Java, Go, Python) and Higress connect (naming, MCP config reads, the Nacos 3.1 AI requests; see docs/nacos-grpc.md). Default: the registry port + 1000 (9848 with the default 8848), as Nacos clients expect; `off` turns it off.' },
   { key: 'gatewayPort', env: 'MCPGATE_GATEWAY_PORT', flag: '--gateway-port <port>', schema: port, doc: 'Gateway port (MCP endpoints for agents). Default 8080.' },
   { key: 'dataDir', env: 'MCPGATE_DATA_DIR', flag: '--data-dir <path>', schema: z.string().min(1), doc: 'Directory for the SQLite database and caches. Default ./data.' },
   { key: 'db', env: 'MCPGATE_DB', flag: '--db <url>', secret: true, schema: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/|mysql:\/\/|mariadb:\/\/)/, 'must start with sqlite:, postgres://, postgresql://, mysql:// or mariadb://'), doc: 'Registry database URL: `sqlite:PATH`, `postgres://…` or `mysql://…`. Default `sqlite:<dataDir>/mcpgate.db`.' },
@@ -70,6 +71,11 @@ export const OPTIONS = [
   { key: 'keepAliveTimeoutSeconds', env: 'MCPGATE_KEEP_ALIVE_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().min(0.1), doc: 'Gateway: how long an idle keep-alive connection is kept open (longer than the idle timeout of a load balancer in front). Default 65.' },
   { key: 'streamWriteTimeoutSeconds', env: 'MCPGATE_STREAM_WRITE_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().min(0.1), doc: 'Gateway: a connection whose client leaves what it is sent (a stream, an answer) waiting without taking any of it for this long is closed. Default 30.' },
   { key: 'streamMaxBufferedBytes', env: 'MCPGATE_STREAM_MAX_BUFFERED_BYTES', flag: undefined, schema: z.coerce.number().int().min(1024), doc: 'Gateway: most bytes an SSE stream may have waiting for a slow client (beyond what the kernel buffers); the stream is closed when its client is further behind (2025 streams resume with Last-Event-ID). Default 1048576 (1 MiB).' },
+  { key: 'importAllowPrivateUrls', env: 'MCPGATE_IMPORT_ALLOW_PRIVATE_URLS', flag: undefined, schema: bool, doc: 'Registry: let imports fetch documents (OpenAPI, server.json) from loopback and private addresses (`http://10.0.0.5/openapi.json`). Link-local and cloud-metadata addresses stay refused. Default false (SSRF protection: such URLs get 400 `IMPORT_URL_REFUSED`).' },
+  { key: 'importMaxBytes', env: 'MCPGATE_IMPORT_MAX_BYTES', flag: undefined, schema: z.coerce.number().int().min(1024), doc: 'Registry: largest document an import fetches from a URL, bytes; a larger one is refused with 413 `IMPORT_FETCH_TOO_LARGE`. Default 5242880 (5 MiB).' },
+  { key: 'importTimeoutSeconds', env: 'MCPGATE_IMPORT_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().int().min(1).max(300), doc: 'Registry: how long an import may take to fetch a document from a URL (redirects included), seconds; then 504 `IMPORT_FETCH_TIMEOUT`. Default 15.' },
+  { key: 'mcpRegistryPublic', env: 'MCPGATE_MCP_REGISTRY_PUBLIC', flag: undefined, schema: bool, doc: 'Registry: serve the MCP Registry read API (`/v0.1/servers`) without credentials, as the official registry does: it shows the published servers\' names, descriptions, versions and gateway URLs (never tools\' templates or credentials). Default false: with auth on, a credential is needed and each caller sees the namespaces it may read.' },
+  { key: 'mcpRegistryNamePrefix', env: 'MCPGATE_MCP_REGISTRY_NAME_PREFIX', flag: undefined, schema: z.string().regex(/^[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+$/, 'must be a reverse-DNS name such as com.example.mcp'), doc: 'Registry: the reverse-DNS namespace the MCP Registry API gives servers whose own name is not `namespace/name` shaped: `weather` is served as `<prefix>/weather` (`<prefix>.<namespace>/weather` outside `public`). Default: the host of `publicGatewayUrl` reversed (`mcp.example.com` → `com.example.mcp`), else `local.mcpgate`.' },
   { key: 'redis', env: 'MCPGATE_REDIS', flag: '--redis <url>', secret: true, schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), doc: 'Gateway role: Redis URL for shared sessions (memory when unset).' },
   { key: 'redisPrefix', env: 'MCPGATE_REDIS_PREFIX', flag: '--redis-prefix <prefix>', schema: z.string().regex(/^[A-Za-z0-9:._{}-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : . _ - { }'), doc: 'Gateway with Redis: prefix of every key and every pub/sub channel, so that several installations (or environments) share one Redis without seeing each other\'s sessions and messages; every replica of one installation must have the same. Default: keys under `mcpgate:` and channels unprefixed (`PSUBSCRIBE mcp-server-sse:*` shows legacy SSE traffic, as with Higress).' },
 ] as const;
@@ -79,6 +85,8 @@ export interface Config {
   role: RoleName;
   host: string;
   registryPort: number;
+  /** The Nacos gRPC port (registry port + 1000 by default), or 'off'. */
+  grpcPort: number | 'off';
   gatewayPort: number;
   dataDir: string;
   db: string;
@@ -121,6 +129,14 @@ export interface Config {
   keepAliveTimeoutSeconds?: number;
   streamWriteTimeoutSeconds?: number;
   streamMaxBufferedBytes?: number;
+  /** Imports from URLs: private and loopback addresses allowed, size and time limits. */
+  importAllowPrivateUrls: boolean;
+  importMaxBytes: number;
+  importTimeoutSeconds: number;
+  /** The MCP Registry read API without credentials. */
+  mcpRegistryPublic: boolean;
+  /** Reverse-DNS prefix of the names the MCP Registry API gives servers (unset: from publicGatewayUrl). */
+  mcpRegistryNamePrefix?: string;
 }
 
 /** The gateway-limit options of Config (their defaults are the gateway's). */
@@ -146,6 +162,12 @@ function secretFromFile(name: string, env: NodeJS.ProcessEnv): [Source, string, 
     throw new ConfigError(`cannot read ${fileVar} (${path}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   return ['environment', fileVar, text.replace(/\r?\n$/, '')];
+}
+
+/** The Nacos gRPC port clients expect beside a registry port: + 1000 (an ephemeral registry port: an ephemeral one too). */
+export function defaultGrpcPort(registryPort: number): number | 'off' {
+  if (registryPort === 0) return 0;
+  return registryPort + 1000 <= 65535 ? registryPort + 1000 : 'off';
 }
 
 /** A configuration problem, naming the key and where its value came from. */
@@ -229,6 +251,7 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
   return {
     role, host, dataDir,
     registryPort: v.registryPort ?? 8848,
+    grpcPort: v.grpcPort ?? defaultGrpcPort(v.registryPort ?? 8848),
     gatewayPort: v.gatewayPort ?? 8080,
     db: v.db ?? `sqlite:${join(dataDir, 'mcpgate.db')}`,
     logLevel: v.logLevel ?? 'info',
@@ -260,6 +283,11 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
     trustedProxies: v.trustedProxies ?? [],
     sessionIdleSeconds: v.sessionIdleSeconds ?? 1800,
     ...(v.sessionEncryptionKey ? { sessionEncryptionKey: v.sessionEncryptionKey } : {}),
+    importAllowPrivateUrls: v.importAllowPrivateUrls ?? false,
+    importMaxBytes: v.importMaxBytes ?? 5 * 1024 * 1024,
+    importTimeoutSeconds: v.importTimeoutSeconds ?? 15,
+    mcpRegistryPublic: v.mcpRegistryPublic ?? false,
+    ...(v.mcpRegistryNamePrefix ? { mcpRegistryNamePrefix: v.mcpRegistryNamePrefix } : {}),
     ...limits,
   };
 }

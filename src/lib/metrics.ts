@@ -2,8 +2,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import type { FastifyInstance } from 'fastify';
 
 /** One Prometheus registry per process role, with the process metrics and HTTP metrics. */
-export function createMetrics(role: string): { registry: Registry; observe(app: FastifyInstance): void } {
-  const registry = new Registry();
+export function createMetrics(role: string, registry: Registry = new Registry()): { registry: Registry; observe(app: FastifyInstance): void } {
   registry.setDefaultLabels({ role });
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({

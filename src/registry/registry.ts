@@ -1,9 +1,12 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import { Registry as PromRegistry } from 'prom-client';
 import type { Config } from '../config/config.js';
+import { defaultGrpcPort } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
 import { ClusterNode } from './cluster/node.js';
 import { HealthChecker } from './health/checker.js';
+import { NacosGrpcServer } from './grpc/server.js';
 import { buildRegistryHttp } from './http/server.js';
 import { openStore } from './store/open.js';
 import { createRegistryServices } from './services.js';
@@ -25,6 +28,8 @@ export class Registry {
     private readonly checker: HealthChecker,
     readonly cluster: ClusterNode,
     private readonly logger: Logger,
+    /** The Nacos gRPC port's server (undefined when `grpcPort` is off). */
+    readonly grpc: NacosGrpcServer | undefined,
   ) {}
 
   /** Open the database, migrate, bootstrap the first admin, join the cluster, start jobs and listen. */
@@ -35,6 +40,7 @@ export class Registry {
       logger: logger.child({ component: 'auth' }),
     });
     let http: FastifyInstance | undefined;
+    let grpc: NacosGrpcServer | undefined;
     try {
       await services.naming.ensurePublicNamespace();
       const admin = await services.auth.bootstrap(config.auth.adminUsername, config.auth.adminPassword);
@@ -46,16 +52,39 @@ export class Registry {
       if (config.auth.gatewayToken && (await services.auth.provisionGatewayToken(config.auth.gatewayToken))) {
         logger.info({ user: 'gateway' }, 'provisioned the gateways\' API token (auth.gatewayToken)');
       }
+      services.importLimits = { allowPrivate: config.importAllowPrivateUrls, maxBytes: config.importMaxBytes, timeoutMs: config.importTimeoutSeconds * 1000 };
       await services.feed.start(config.revisionPollMs);
+      const metrics = new PromRegistry();
       http = await buildRegistryHttp(services, {
         logger, bodyLimitBytes: config.bodyLimitBytes, authEnabled: config.auth.enabled, role: 'registry',
         bindHost: config.host, allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, trustedProxies: config.trustedProxies,
         console: { gatewayPort: config.gatewayPort, ...(config.publicGatewayUrl ? { publicGatewayUrl: config.publicGatewayUrl } : {}) },
-        ready: async () => { await store.revision(); return true; },
+        mcpRegistry: {
+          public: config.mcpRegistryPublic, gatewayPort: config.gatewayPort,
+          ...(config.publicGatewayUrl ? { publicGatewayUrl: config.publicGatewayUrl } : {}),
+          ...(config.mcpRegistryNamePrefix ? { namePrefix: config.mcpRegistryNamePrefix } : {}),
+        },
+        ready: async () => { await store.revision(); return true; }, metrics,
       });
       await http.listen({ host: config.host, port: config.registryPort });
+      if (config.grpcPort !== 'off') {
+        grpc = new NacosGrpcServer(services, {
+          host: config.host, port: config.grpcPort, authEnabled: config.auth.enabled, logger: logger.child({ component: 'grpc' }),
+          maxMessageBytes: config.bodyLimitBytes, metrics,
+        });
+        try {
+          await grpc.start();
+        } catch (err) {
+          // Taken while only defaulted (registry port + 1000): the registry serves without it, loudly.
+          if (config.grpcPort !== defaultGrpcPort(config.registryPort)) throw err;
+          await grpc.close().catch(() => undefined);
+          grpc = undefined;
+          logger.warn({ err }, 'the Nacos gRPC port (registry port + 1000) is taken: Nacos 2.x/3.x gRPC clients cannot connect; set grpcPort (--grpc-port) to another port, or off');
+        }
+      }
     } catch (err) {
       // Leave nothing open (the LISTEN connection, the pool) that would keep a failed process alive.
+      await grpc?.close().catch(() => undefined);
       await http?.close().catch(() => undefined);
       await services.feed.stop().catch(() => undefined);
       await store.close().catch(() => undefined);
@@ -70,10 +99,10 @@ export class Registry {
     });
     services.cluster = cluster;
     const checker = new HealthChecker(store, services.naming);
-    const registry = new Registry(services, http, checker, cluster, logger);
+    const registry = new Registry(services, http, checker, cluster, logger, grpc);
     registry.startJobs(config);
     await cluster.start();
-    logger.info({ db: store.dialect, address, auth: config.auth.enabled, node: cluster.id, leader: cluster.isLeader, changes: services.feed.source }, 'registry listening');
+    logger.info({ db: store.dialect, address, grpcPort: grpc?.port ?? 'off', auth: config.auth.enabled, node: cluster.id, leader: cluster.isLeader, changes: services.feed.source }, 'registry listening');
     if (!config.auth.enabled) logger.warn('registry auth is off: anyone who can reach the registry port can change it');
     return registry;
   }
@@ -133,6 +162,8 @@ export class Registry {
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.checker.stop();
+    // First the gRPC connections, whose ephemeral instances are deregistered while the store is open.
+    await this.grpc?.close().catch((err: unknown) => this.logger.warn({ err }, 'closing the gRPC port failed'));
     await this.cluster.stop().catch((err: unknown) => this.logger.warn({ err }, 'leaving the cluster failed'));
     await this.services.feed.stop();
     await this.services.naming.flushBeats();

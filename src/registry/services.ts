@@ -5,6 +5,7 @@
  */
 import { addLogRedactor } from '../lib/logger.js';
 import { checkSpec } from '../tools/compile.js';
+import type { DocumentFetchOptions } from '../tools/document-fetch.js';
 import type { ClusterNode } from './cluster/node.js';
 import { AuditService } from './domain/audit.js';
 import { AuthService } from './domain/auth.js';
@@ -13,6 +14,7 @@ import { ChangeFeed } from './domain/context.js';
 import type { RegistryContext } from './domain/context.js';
 import { ConsumerService } from './domain/consumers.js';
 import { McpService } from './domain/mcp.js';
+import { McpConfigReader } from './domain/nacos-configs.js';
 import { NamingService } from './domain/naming.js';
 import { redactSpecForLog } from './domain/secrets.js';
 import { WatchService } from './domain/watch.js';
@@ -28,8 +30,12 @@ export interface RegistryServices {
   watch: WatchService;
   consumers: ConsumerService;
   audit: AuditService;
+  /** The MCP servers as Nacos configs (gRPC ConfigQuery, HTTP /nacos/v1/cs/configs). */
+  nacosConfigs: McpConfigReader;
   /** This node in the registry cluster (set by `Registry.start`). */
   cluster?: ClusterNode;
+  /** Limits of imports that fetch a document by URL (set by `Registry.start`; defaults: no private addresses, 5 MiB, 15 s). */
+  importLimits?: DocumentFetchOptions;
 }
 
 /** Wire the domain services over a store. */
@@ -40,6 +46,6 @@ export function createRegistryServices(store: Store, tokenTtlSeconds: number, no
   const ctx: RegistryContext = { store, feed, now };
   return {
     store, feed, naming: new NamingService(ctx), mcp: new McpService(ctx, checkSpec), auth: new AuthService(ctx, tokenTtlSeconds, authOptions),
-    watch: new WatchService(ctx), consumers: new ConsumerService(ctx), audit: new AuditService(ctx),
+    watch: new WatchService(ctx), consumers: new ConsumerService(ctx), audit: new AuditService(ctx), nacosConfigs: new McpConfigReader(ctx),
   };
 }

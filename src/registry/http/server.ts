@@ -8,6 +8,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { AppError } from '../../lib/errors.js';
 import { checkJsonDepth } from '../../lib/json-depth.js';
 import type { Logger } from '../../lib/logger.js';
+import type { Registry as PromRegistry } from 'prom-client';
 import { createMetrics } from '../../lib/metrics.js';
 import { OriginPolicy } from '../../lib/origin-policy.js';
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestId } from '../../lib/request-context.js';
@@ -21,6 +22,8 @@ import { registerConsole } from './console/routes.js';
 import type { ConsoleOptions } from './console/routes.js';
 import { nacosRoutes } from './nacos/routes.js';
 import { nativeRoutes } from './native/routes.js';
+import { isAnonymousRegistryRead, mcpRegistryRoutes } from './mcp-registry/routes.js';
+import type { McpRegistryOptions } from './mcp-registry/routes.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -48,6 +51,10 @@ export interface RegistryHttpOptions {
   trustedProxies?: readonly string[];
   /** What the console shows agents to connect to (see `ConsoleOptions`). */
   console?: ConsoleOptions;
+  /** The MCP Registry API's access, names and gateway address (see `McpRegistryOptions`). */
+  mcpRegistry?: McpRegistryOptions;
+  /** The Prometheus registry `/metrics` serves (other parts of the process, such as the gRPC port, register in it too). */
+  metrics?: PromRegistry;
 }
 
 /** The registry's HTTP server: native API, Nacos-compatible APIs, watch API, health and metrics. */
@@ -85,6 +92,12 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
     }
   });
   await app.register(formbody);
+  // A body of another type is refused (415), unless it is empty: Nacos clients (the Python SDK's
+  // login) send their parameters in the query string of a POST with `application/octet-stream`.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
+    if (body.length === 0) return done(null, undefined);
+    done(new AppError('UNSUPPORTED_MEDIA_TYPE', 'unsupported content type; send application/json or application/x-www-form-urlencoded'), undefined);
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -109,11 +122,11 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
   // The console is served by this server, so only its own origin (and allowedOrigins) may call.
   registerOriginGuard(app, new OriginPolicy({
     bindHost: opts.bindHost, allowedHosts: opts.allowedHosts ?? [], allowedOrigins: opts.allowedOrigins ?? [], allowLoopbackOrigins: false,
-  }));
+  }), opts.mcpRegistry?.public ? isAnonymousRegistryRead : undefined);
   registerAuthHook(app, services.auth, opts.authEnabled);
   registerInputGuard(app);
 
-  const metrics = createMetrics(opts.role);
+  const metrics = createMetrics(opts.role, opts.metrics);
   metrics.observe(app);
   app.get('/healthz', { config: { auth: 'public' } }, async () => ({ status: 'UP' }));
   app.get('/readyz', { config: { auth: 'public' } }, async (_req, reply) => {
@@ -124,6 +137,7 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
   await registerConsole(app, services, opts.console);
   await app.register(nativeRoutes(services), { prefix: '/api/v1' });
   await app.register(nacosRoutes(services), { prefix: '/nacos' });
+  await app.register(mcpRegistryRoutes(services, opts.mcpRegistry));
   app.get('/api/v1/openapi.json', { config: { auth: 'public' } }, async () => app.swagger());
   return app;
 }

@@ -1,0 +1,122 @@
+/**
+ * The Nacos gRPC port: registrations of new ephemeral instances (InstanceRequest) from many
+ * client connections, and push latency from a registration to 1,000 subscribers
+ * (NotifySubscriberRequest). `mcpgate registry` runs in its own process on SQLite (or the
+ * database given); the clients run here, speaking the protocol with test/support/nacos-grpc.ts.
+ *
+ *   npm run bench:grpc -- [--seconds 10] [--connections 64] [--inflight 4] [--subscribers 1000] [--rounds 100] [--db URL]
+ */
+import { mkdtempSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NacosGrpcTestClient } from '../../test/support/nacos-grpc.js';
+import { ROOT, TSX, freePort, startProcess, stopProcess } from '../support/procs.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const dbArg = (() => {
+  const i = process.argv.indexOf('--db');
+  return i > 0 ? process.argv[i + 1] : undefined;
+})();
+const seconds = arg('seconds', 10);
+const connections = arg('connections', 64);
+const inflight = arg('inflight', 4);
+const subscribers = arg('subscribers', 1000);
+const rounds = arg('rounds', 100);
+const SERVICES = 50;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function connectAll(port: number, n: number): Promise<NacosGrpcTestClient[]> {
+  const out: NacosGrpcTestClient[] = [];
+  for (let i = 0; i < n; i += 50) {
+    const batch = Array.from({ length: Math.min(50, n - i) }, () => new NacosGrpcTestClient(port));
+    await Promise.all(batch.map((c) => c.connect()));
+    out.push(...batch);
+  }
+  return out;
+}
+
+async function registrations(port: number): Promise<{ rps: number; p50: number; p99: number; errors: number; total: number }> {
+  const clients = await connectAll(port, connections);
+  let n = 0;
+  let errors = 0;
+  const latencies: number[] = [];
+  const end = Date.now() + seconds * 1000;
+  const started = Date.now();
+  const worker = async (c: NacosGrpcTestClient) => {
+    while (Date.now() < end) {
+      const i = n++;
+      const t = performance.now();
+      const r = await c.request('InstanceRequest', {
+        namespace: 'public', serviceName: `bench-${i % SERVICES}`, groupName: 'DEFAULT_GROUP', type: 'registerInstance',
+        instance: { ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 8000 + (i % 1000), weight: 1, healthy: true, enabled: true, ephemeral: true, clusterName: 'DEFAULT', metadata: {} },
+      }).catch(() => undefined);
+      latencies.push(performance.now() - t);
+      if (r?.body['resultCode'] !== 200) errors++;
+    }
+  };
+  await Promise.all(clients.flatMap((c) => Array.from({ length: inflight }, () => worker(c))));
+  const elapsed = (Date.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  for (const c of clients) c.close();
+  return { rps: (latencies.length - errors) / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, total: latencies.length };
+}
+
+async function pushLatency(port: number): Promise<{ deliveries: number; p50: number; p99: number; max: number; missed: number }> {
+  const subs = await connectAll(port, subscribers);
+  await Promise.all(subs.map((s) => s.request('SubscribeServiceRequest', { namespace: 'public', serviceName: 'push-target', groupName: 'DEFAULT_GROUP', subscribe: true, clusters: '' })));
+  const registrar = new NacosGrpcTestClient(port);
+  await registrar.connect();
+  const latencies: number[] = [];
+  let missed = 0;
+  for (let round = 0; round < rounds; round++) {
+    const ip = `10.200.${(round >> 8) & 255}.${round & 255}`;
+    const t0 = performance.now();
+    const seen = subs.map((s) => s.nextPush((m) => m.type === 'NotifySubscriberRequest'
+      && ((m.body['serviceInfo'] as { hosts: { ip: string }[] }).hosts ?? []).some((h) => h.ip === ip), 10_000)
+      .then(() => latencies.push(performance.now() - t0), () => { missed++; }));
+    await registrar.request('InstanceRequest', {
+      namespace: 'public', serviceName: 'push-target', groupName: 'DEFAULT_GROUP', type: 'registerInstance',
+      instance: { ip, port: 80, weight: 1, healthy: true, enabled: true, ephemeral: true, clusterName: 'DEFAULT', metadata: {} },
+    });
+    await Promise.all(seen);
+    // Keep the service small: the next round's push carries one host.
+    await registrar.request('InstanceRequest', {
+      namespace: 'public', serviceName: 'push-target', groupName: 'DEFAULT_GROUP', type: 'deregisterInstance',
+      instance: { ip, port: 80, clusterName: 'DEFAULT' },
+    });
+    for (const s of subs) s.pushes.length = 0;
+  }
+  latencies.sort((a, b) => a - b);
+  registrar.close();
+  for (const s of subs) s.close();
+  return { deliveries: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN, missed };
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'mcpgate-bench-grpc-'));
+const db = dbArg ?? `sqlite:${join(dataDir, 'bench.db')}`;
+const httpPort = await freePort();
+const grpcPort = await freePort();
+const load0 = loadavg()[0]!.toFixed(2);
+const child = await startProcess(process.execPath, [
+  '--import', TSX, join(ROOT, 'src/cli/main.ts'), 'registry', '--host', '127.0.0.1', '--registry-port', String(httpPort), '--grpc-port', String(grpcPort),
+  '--db', db, '--auth', 'false', '--log-level', 'warn', '--data-dir', dataDir,
+], `http://127.0.0.1:${httpPort}/healthz`);
+try {
+  const reg = await registrations(grpcPort);
+  const push = await pushLatency(grpcPort);
+  const f = (x: number) => x.toFixed(1);
+  console.log(`node ${process.version}, ${new Date().toISOString().slice(0, 10)}, load average at start ${load0}, database ${db.startsWith('sqlite:') ? 'SQLite' : db.replace(/\/\/.*@/, '//…@')}`);
+  console.log('| workload | throughput / deliveries | p50 ms | p99 ms | errors |');
+  console.log('| --- | --- | --- | --- | --- |');
+  console.log(`| registrations (InstanceRequest, ${connections} connections × ${inflight} in flight, new ephemeral instances) | ${Math.round(reg.rps).toLocaleString('en')}/s (${reg.total} in ${seconds} s) | ${f(reg.p50)} | ${f(reg.p99)} | ${reg.errors} |`);
+  console.log(`| push latency, registration → NotifySubscriberRequest at ${subscribers} subscribers (${rounds} rounds) | ${push.deliveries.toLocaleString('en')} deliveries (max ${f(push.max)} ms) | ${f(push.p50)} | ${f(push.p99)} | ${push.missed} missed |`);
+} finally {
+  await stopProcess(child);
+}
