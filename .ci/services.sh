@@ -27,6 +27,8 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 # Chinese glyphs for the console's zh-CN pages in Chromium (screenshots, visual checks).
 fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+# The image's init (deploy/Dockerfile): test/deploy/ starts the product under it.
+[ -x /usr/bin/tini ] || missing+=(tini)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { http } from './support/http.js';
 import {
-  ENVELOPE, PV, createMcpServer, firstText, freePort, legacyPost, legacySession, mcpPost, modernPost, openSse, restTool, waitFor,
+  ENVELOPE, PV, createMcpServer, errorData, firstText, freePort, legacyPost, legacySession, mcpPost, modernPost, openSse, restTool, waitFor,
 } from './support/gateway.js';
 import { startBackend, startStack } from './support/stack.js';
 import type { TestStack } from './support/stack.js';
@@ -271,12 +271,12 @@ describe('bad input through a running gateway', () => {
       { 'mcp-protocol-version': '2099-01-01', 'mcp-method': 'tools/list' });
     assert.equal(unsupported.status, 400);
     assert.equal(unsupported.body.error.code, -32022);
-    assert.deepEqual(unsupported.body.error.data, { supported: ['2026-07-28'], requested: '2099-01-01' });
+    assert.deepEqual(errorData(unsupported.body.error), { supported: ['2026-07-28'], requested: '2099-01-01' });
 
     const noMeta = await mcpPost(url, { jsonrpc: '2.0', id: 12, method: 'tools/list', params: {} }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' });
     assert.equal(noMeta.status, 400);
     assert.equal(noMeta.body.error.code, -32602);
-    assert.deepEqual(noMeta.body.error.data, { envelope: { missing: ['_meta'] } });
+    assert.deepEqual(errorData(noMeta.body.error), { envelope: { missing: ['_meta'] } });
     const noCaps = await mcpPost(url, { jsonrpc: '2.0', id: 13, method: 'tools/list', params: { _meta: { [PV]: '2026-07-28' } } }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' });
     assert.equal(noCaps.status, 400);
     assert.equal(noCaps.body.error.code, -32602);

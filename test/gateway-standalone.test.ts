@@ -1,4 +1,4 @@
-// The gateway role as operators run it, as real CLI processes: `mcpgate gateway --config DIR`
+// The gateway role as operators run it, as real CLI processes: `mcpgate gateway --definitions DIR`
 // serving Higress definition files (and reloading them), and `mcpgate gateway --registry URL`
 // following a real `mcpgate registry` process, serving on when the registry is killed and
 // after its own restart from its disk cache.
@@ -101,7 +101,7 @@ describe('mcpgate gateway as a standalone process', () => {
     writeFileSync(join(dir, 'weather.yaml'), definition('weather', 'Weather by city', backend.port));
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const gw = await mcpgate(['gateway', '--config', dir, '--gateway-port', String(port)], `${base}/readyz`);
+    const gw = await mcpgate(['gateway', '--definitions', dir, '--gateway-port', String(port)], `${base}/readyz`);
     procs.push(gw);
     const url = `${base}/mcp/public/weather`;
 

@@ -4,14 +4,15 @@ import type { Config, RoleName } from '../config/config.js';
 import { AppError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
+import { addBackupCommands, importBackupFile } from './backup.js';
 import { addImportCommands } from './import-catalogue.js';
 import { isDefinitionPath, startGateway, startRegistry, startServe } from './roles.js';
 import type { Running } from './roles.js';
 
 const ROLE_OPTIONS: Record<RoleName, string[]> = {
-  serve: ['host', 'registryPort', 'grpcPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies', 'redis'],
+  serve: ['host', 'registryPort', 'grpcPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies', 'redis', 'redisPrefix'],
   registry: ['host', 'registryPort', 'grpcPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies'],
-  gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis', 'allowedOrigins', 'allowedHosts'],
+  gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis', 'redisPrefix', 'allowedOrigins', 'allowedHosts'],
 };
 
 const DESCRIPTIONS: Record<RoleName, string> = {
@@ -33,7 +34,9 @@ async function startRole(role: RoleName, config: Config, logger: Logger): Promis
 
 function addRoleCommand(program: Command, role: RoleName, run: (role: RoleName, flags: Record<string, unknown>, configFile?: string) => Promise<void>): void {
   const cmd = program.command(role, { isDefault: role === 'serve' }).description(DESCRIPTIONS[role]);
-  cmd.option('-c, --config <file>', 'YAML configuration file');
+  cmd.option('-c, --config <file>', role === 'gateway'
+    ? 'mcpgate YAML configuration file (Higress server definitions: --definitions)'
+    : 'mcpgate YAML configuration file');
   const attributes = new Map<string, string>();
   for (const key of ROLE_OPTIONS[role]) {
     const opt = OPTIONS.find((o) => o.key === key);
@@ -45,13 +48,7 @@ function addRoleCommand(program: Command, role: RoleName, run: (role: RoleName, 
   cmd.action(async (opts: Record<string, unknown>) => {
     const flags: Record<string, unknown> = {};
     for (const [attribute, key] of attributes) if (opts[attribute] !== undefined) flags[key] = opts[attribute];
-    let configFile = opts.config as string | undefined;
-    // `mcpgate gateway --config PATH` also takes Higress server definitions, as Higress users expect.
-    if (role === 'gateway' && configFile && flags.gatewayConfig === undefined && isDefinitionPath(configFile)) {
-      flags.gatewayConfig = configFile;
-      configFile = undefined;
-    }
-    await run(role, flags, configFile);
+    await run(role, flags, opts.config as string | undefined);
   });
 }
 
@@ -76,6 +73,11 @@ export async function main(argv: string[]): Promise<number> {
   const run = async (role: RoleName, flags: Record<string, unknown>, configFile?: string) => {
     let config: Config;
     try {
+      // `--config` takes an mcpgate configuration file and nothing else: Higress definitions given
+      // to it (as Higress users may try) are refused with the option that takes them.
+      if (role === 'gateway' && configFile && isDefinitionPath(configFile)) {
+        throw new ConfigError(`${configFile} holds Higress server definitions, not an mcpgate configuration file: serve them with --definitions ${configFile}`);
+      }
       config = loadConfig(role, flags, process.env, configFile);
     } catch (err) {
       if (err instanceof ConfigError || err instanceof AppError) {
@@ -106,7 +108,8 @@ export async function main(argv: string[]): Promise<number> {
     });
   };
   for (const role of ['serve', 'registry', 'gateway'] as const) addRoleCommand(program, role, run);
-  addImportCommands(program, (code) => { exitCode = code; });
+  addBackupCommands(program, (code) => { exitCode = code; });
+  addImportCommands(program, (code) => { exitCode = code; }, { backup: importBackupFile });
   await program.parseAsync(argv, { from: 'user' });
   return exitCode;
 }

@@ -41,16 +41,20 @@ export function gatewayLimits(config: Config): Partial<GatewayLimits> {
   return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
 }
 
-/** Sessions, delivery and stream events: in Redis when configured (replicas), else in memory. */
-async function sharedState(config: Config, logger: Logger): Promise<Pick<GatewayOptions, 'sessions' | 'bus' | 'events'>> {
+/**
+ * Sessions, delivery and stream events: in Redis when configured (replicas), else in memory; with
+ * Redis, a `redis` readiness check (false while Redis is away: every session request would fail).
+ */
+async function sharedState(config: Config, logger: Logger): Promise<Pick<GatewayOptions, 'sessions' | 'bus' | 'events'> & { redisUp?: () => boolean }> {
   if (!config.redis) return {};
   const state = createRedisState(config.redis, {
     sessionIdleMs: config.sessionIdleSeconds * 1000, logger: logger.child({ component: 'redis' }), limits: withDefaults(gatewayLimits(config)),
     ...(config.sessionEncryptionKey ? { encryptionKey: config.sessionEncryptionKey } : {}),
+    ...(config.redisPrefix ? { keyPrefix: config.redisPrefix, channelPrefix: config.redisPrefix } : {}),
   });
   // Not fatal: stateless (2026-07-28) traffic is served without Redis, and sessions recover when it answers.
-  if (!(await state.ready(3000))) logger.warn('Redis does not answer yet: session traffic gets 503 until it does');
-  return { sessions: state.sessions, bus: state.bus, events: state.events };
+  if (!(await state.ready(3000))) logger.warn('Redis does not answer yet: session traffic gets 503 (and /readyz 503) until it does');
+  return { sessions: state.sessions, bus: state.bus, events: state.events, redisUp: () => state.healthy() };
 }
 
 /** How often `serve` records which consumer keys its gateway let in, ms. */
@@ -64,11 +68,12 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
   ]);
   const registry = await Registry.start(config, logger);
   try {
-    const shared = await sharedState(config, logger);
+    const { redisUp, ...shared } = await sharedState(config, logger);
     const limits = gatewayLimits(config);
     const sessions = shared.sessions ?? new MemorySessionStore(config.sessionIdleSeconds * 1000, Date.now, withDefaults(limits));
     const gateway = await Gateway.start({
       host: config.host, port: config.gatewayPort, logger, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts, limits, ...shared, sessions,
+      ...(redisUp ? { readiness: () => ({ redis: redisUp() }) } : {}),
       source: new InProcessSource(registry.services.watch, registry.services.feed, { logger }),
       ownUrls: [`http://${hostForUrl(config.host)}:${registry.port}`],
     });
@@ -118,10 +123,17 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   } else {
     throw new ConfigError('the gateway needs a configuration: --registry http://registry:8848 (MCPGATE_REGISTRIES) or --definitions PATH (MCPGATE_GATEWAY_CONFIG)');
   }
-  const ready = source instanceof RegistrySource ? () => source.status().revision > 0 : undefined;
+  const { redisUp, ...shared } = await sharedState(config, logger);
+  const graceMs = config.registryGraceSeconds * 1000;
+  // Ready: a snapshot is served, a registry answered within the grace time (when following
+  // registries), and Redis is up (when sessions are shared). See docs/operations.md#health.
+  const readiness = () => ({
+    ...(source instanceof RegistrySource ? { registry: source.status().revision > 0 && source.unfollowedMs() <= graceMs } : {}),
+    ...(redisUp ? { redis: redisUp() } : {}),
+  });
   const gateway = await Gateway.start({
     host: config.host, port: config.gatewayPort, logger, source, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts,
-    sessionIdleMs: config.sessionIdleSeconds * 1000, limits: gatewayLimits(config), ...(ready ? { ready } : {}), ...(await sharedState(config, logger)),
+    sessionIdleMs: config.sessionIdleSeconds * 1000, limits: gatewayLimits(config), readiness, ...shared,
     ownUrls: config.registries,
   });
   started.gateway = gateway;

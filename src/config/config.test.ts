@@ -44,6 +44,39 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig('serve', {}, {}, join(dir, 'missing.yaml')), /cannot read config file/);
   });
 
+  it('reads every secret from a {VAR}_FILE file, never both ways, and never echoes a bad secret', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpgate-cfg-'));
+    const write = (name: string, text: string) => { const f = join(dir, name); writeFileSync(f, text); return f; };
+    const c = loadConfig('gateway', {}, {
+      MCPGATE_REDIS_FILE: write('redis', 'redis://:s3cret@redis:6379\n'),
+      MCPGATE_REGISTRY_TOKEN_FILE: write('token', `mgt_${'a'.repeat(40)}`),
+      MCPGATE_SESSION_KEY_FILE: write('key', 'k'.repeat(32)),
+    });
+    assert.equal(c.redis, 'redis://:s3cret@redis:6379', 'one final line break dropped');
+    assert.equal(c.registryToken, `mgt_${'a'.repeat(40)}`);
+    assert.equal(c.sessionEncryptionKey, 'k'.repeat(32));
+    const r = loadConfig('registry', {}, {
+      MCPGATE_DB_FILE: write('db', 'postgres://u:p@db/mcpgate'), MCPGATE_ADMIN_PASSWORD_FILE: write('pw', 'long-enough'),
+      MCPGATE_GATEWAY_TOKEN_FILE: write('gw', `mgt_${'b'.repeat(32)}`),
+    });
+    assert.deepEqual([r.db, r.auth.adminPassword, r.auth.gatewayToken], ['postgres://u:p@db/mcpgate', 'long-enough', `mgt_${'b'.repeat(32)}`]);
+    // Every secret option has its _FILE variable.
+    for (const o of OPTIONS.filter((x) => 'secret' in x && x.secret)) {
+      assert.throws(() => loadConfig('serve', {}, { [o.env]: 'x', [`${o.env}_FILE`]: write('x', 'x') }), new RegExp(`set either ${o.env} or ${o.env}_FILE`));
+    }
+    assert.throws(() => loadConfig('serve', {}, { MCPGATE_DB_FILE: join(dir, 'missing') }), /cannot read MCPGATE_DB_FILE \(.*missing\): ENOENT/);
+    assert.throws(() => loadConfig('serve', {}, { MCPGATE_DB_FILE: write('bad', 'oracle://u:hunter2@db') }), (e: Error) => /db \(environment MCPGATE_DB_FILE\): must start with/.test(e.message) && !e.message.includes('hunter2'));
+    assert.throws(() => loadConfig('serve', {}, { MCPGATE_REDIS: 'http://:hunter2@x' }), (e: Error) => /not shown: it is a secret/.test(e.message) && !e.message.includes('hunter2'));
+  });
+
+  it('takes a Redis prefix for keys and channels, a registry grace time, and a gateway token of the API-token form', () => {
+    assert.equal(loadConfig('gateway', { redisPrefix: 'prod:' }, {}).redisPrefix, 'prod:');
+    assert.throws(() => loadConfig('gateway', {}, { MCPGATE_REDIS_PREFIX: 'has space' }), /redisPrefix \(environment MCPGATE_REDIS_PREFIX\)/);
+    assert.equal(loadConfig('gateway', {}, {}).registryGraceSeconds, 10);
+    assert.equal(loadConfig('gateway', {}, { MCPGATE_REGISTRY_GRACE_SECONDS: '0' }).registryGraceSeconds, 0);
+    assert.throws(() => loadConfig('registry', {}, { MCPGATE_GATEWAY_TOKEN: 'short' }), /auth\.gatewayToken/);
+  });
+
   it('is documented option by option in docs/configuration.md', () => {
     const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     for (const o of OPTIONS) {

@@ -31,11 +31,12 @@ export const OPTIONS = [
   { key: 'grpcPort', env: 'MCPGATE_GRPC_PORT', flag: '--grpc-port <port>', schema: z.union([z.literal('off'), port]), doc: 'Registry: the Nacos gRPC port, where Nacos 2.x/3.x clients (Java, Go, Python) and Higress connect (naming, MCP config reads, the Nacos 3.1 AI requests; see docs/nacos-grpc.md). Default: the registry port + 1000 (9848 with the default 8848), as Nacos clients expect; `off` turns it off.' },
   { key: 'gatewayPort', env: 'MCPGATE_GATEWAY_PORT', flag: '--gateway-port <port>', schema: port, doc: 'Gateway port (MCP endpoints for agents). Default 8080.' },
   { key: 'dataDir', env: 'MCPGATE_DATA_DIR', flag: '--data-dir <path>', schema: z.string().min(1), doc: 'Directory for the SQLite database and caches. Default ./data.' },
-  { key: 'db', env: 'MCPGATE_DB', flag: '--db <url>', schema: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/|mysql:\/\/|mariadb:\/\/)/, 'must start with sqlite:, postgres://, postgresql://, mysql:// or mariadb://'), doc: 'Registry database URL: `sqlite:PATH`, `postgres://…` or `mysql://…`. Default `sqlite:<dataDir>/mcpgate.db`.' },
+  { key: 'db', env: 'MCPGATE_DB', flag: '--db <url>', secret: true, schema: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/|mysql:\/\/|mariadb:\/\/)/, 'must start with sqlite:, postgres://, postgresql://, mysql:// or mariadb://'), doc: 'Registry database URL: `sqlite:PATH`, `postgres://…` or `mysql://…`. Default `sqlite:<dataDir>/mcpgate.db`.' },
   { key: 'logLevel', env: 'MCPGATE_LOG_LEVEL', flag: '--log-level <level>', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), doc: 'Log level (pino). Default info.' },
   { key: 'auth.enabled', env: 'MCPGATE_AUTH_ENABLED', flag: '--auth <bool>', schema: bool, doc: 'Require login on the registry APIs. Default: off for `serve` bound to a loopback address, on otherwise.' },
   { key: 'auth.adminUsername', env: 'MCPGATE_ADMIN_USERNAME', flag: '--admin-username <name>', schema: z.string().min(1), doc: 'Name of the first admin, created when the registry has no users. Default admin.' },
-  { key: 'auth.adminPassword', env: 'MCPGATE_ADMIN_PASSWORD', flag: undefined, schema: z.string().min(8), doc: 'Password of the first admin (environment or file only). When unset, one is generated and printed once.' },
+  { key: 'auth.adminPassword', env: 'MCPGATE_ADMIN_PASSWORD', flag: undefined, secret: true, schema: z.string().min(8), doc: 'Password of the first admin (environment or file only). When unset, one is generated and printed once.' },
+  { key: 'auth.gatewayToken', env: 'MCPGATE_GATEWAY_TOKEN', flag: undefined, secret: true, schema: z.string().regex(/^mgt_[A-Za-z0-9_-]{32,512}$/, 'must be mgt_ followed by 32 to 512 of A-Z a-z 0-9 _ -'), doc: 'Registry: an API token for the gateways, provisioned at start (a deployment\'s Secret gives the same value to the registries and, as `registryToken`, to the gateways): the registry makes sure a user `gateway` with the `gateway` role on `*` holds a token with this value. `mgt_` and 32 or more of `A-Z a-z 0-9 _ -`, e.g. `mgt_$(openssl rand -hex 24)`. Revoking it in the console lasts until the next start with it: remove it from the configuration too.' },
   { key: 'auth.tokenTtlSeconds', env: 'MCPGATE_TOKEN_TTL_SECONDS', flag: undefined, schema: z.coerce.number().int().min(60), doc: 'Lifetime of login access tokens, seconds. Default 18000 (as Nacos).' },
   { key: 'auth.loginFreeFailures', env: 'MCPGATE_LOGIN_FREE_FAILURES', flag: undefined, schema: z.coerce.number().int().min(1).max(1000), doc: 'Login throttling: wrong passwords one user may enter from one address before attempts are slowed down (then 1 s, doubling); an address trying many users, and a user tried from many addresses, get 4 times as many. Default 5.' },
   { key: 'auth.loginMaxDelaySeconds', env: 'MCPGATE_LOGIN_MAX_DELAY_SECONDS', flag: undefined, schema: z.coerce.number().int().min(1), doc: 'Login throttling: the longest wait imposed on a user at an address or on an address, seconds (a user tried from many addresses waits at most a minute). Default 900.' },
@@ -49,9 +50,10 @@ export const OPTIONS = [
   { key: 'nodeRetentionSeconds', env: 'MCPGATE_NODE_RETENTION_SECONDS', flag: undefined, schema: z.coerce.number().int().min(60), doc: 'Registry cluster: rows of nodes not seen for this long are deleted by the leader, seconds. Default 86400.' },
   { key: 'publicGatewayUrl', env: 'MCPGATE_PUBLIC_GATEWAY_URL', flag: '--public-gateway-url <url>', schema: z.string().regex(/^https?:\/\/[^/]+\/?$/, 'must be an http:// or https:// origin, such as https://mcp.example.com'), doc: 'Registry: the gateway\'s address as agents reach it (`https://mcp.example.com`), which the console puts in agent URLs and client configurations. Default: the host the console was opened on, with the gateway port.' },
   { key: 'registries', env: 'MCPGATE_REGISTRIES', flag: '--registry <urls>', schema: list, doc: 'Gateway role: registry base URLs to follow, comma-separated (fail over in order).' },
-  { key: 'registryToken', env: 'MCPGATE_REGISTRY_TOKEN', flag: undefined, schema: z.string().min(1), doc: 'Gateway role: API token used to read the registry watch API. Its user needs a role on `*`; only the `gateway` role (or `editor`/`admin`) receives the servers\' credentials, a `viewer` token gets `******` in their place.' },
-  { key: 'gatewayConfig', env: 'MCPGATE_GATEWAY_CONFIG', flag: '--definitions <path>', schema: z.string().min(1), doc: 'Gateway role: a Higress-format server definition file, or a directory of them (one server per file), served at `/mcp/public/{name}` instead of a registry\'s configuration and reloaded on change. `mcpgate gateway --config PATH` means the same when PATH is a directory or a definition file.' },
-  { key: 'sessionEncryptionKey', env: 'MCPGATE_SESSION_KEY', flag: undefined, schema: z.string().min(16), doc: 'Gateway with Redis: secret from which the key that encrypts forwarded credentials in Redis is derived; the same on every replica. When unset, a random key is kept in Redis itself (protects against partial exposure only): set it in production.' },
+  { key: 'registryToken', env: 'MCPGATE_REGISTRY_TOKEN', flag: undefined, secret: true, schema: z.string().min(1), doc: 'Gateway role: API token used to read the registry watch API. Its user needs a role on `*`; only the `gateway` role (or `editor`/`admin`) receives the servers\' credentials, a `viewer` token gets `******` in their place.' },
+  { key: 'gatewayConfig', env: 'MCPGATE_GATEWAY_CONFIG', flag: '--definitions <path>', schema: z.string().min(1), doc: 'Gateway role: a Higress-format server definition file, or a directory of them (one server per file), served at `/mcp/public/{name}` instead of a registry\'s configuration and reloaded on change. (`--config` only ever takes an mcpgate configuration file: given definitions, it stops with a message naming `--definitions`.)' },
+  { key: 'registryGraceSeconds', env: 'MCPGATE_REGISTRY_GRACE_SECONDS', flag: undefined, schema: z.coerce.number().min(0), doc: 'Gateway following registries: `/readyz` answers 503 once no registry has answered for this long, seconds (the gateway still serves its last snapshot to whoever reaches it, but a load balancer sends traffic to the replicas that follow the control plane). Covers a registry\'s restart and the fail-over to another. 0: at once. Default 10.' },
+  { key: 'sessionEncryptionKey', env: 'MCPGATE_SESSION_KEY', flag: undefined, secret: true, schema: z.string().min(16), doc: 'Gateway with Redis: secret from which the key that encrypts forwarded credentials in Redis is derived; the same on every replica. When unset, a random key is kept in Redis itself (protects against partial exposure only): set it in production.' },
   { key: 'allowedOrigins', env: 'MCPGATE_ALLOWED_ORIGINS', flag: '--allowed-origins <origins>', schema: list, doc: 'Browser origins allowed to call the registry APIs and the MCP endpoints besides the server\'s own origin (and, on the gateway, loopback origins such as a local MCP Inspector), comma-separated, e.g. `https://app.example.com`. Requests from other origins get 403.' },
   { key: 'allowedHosts', env: 'MCPGATE_ALLOWED_HOSTS', flag: '--allowed-hosts <names>', schema: list, doc: 'Host names the registry and gateway answer to besides their bound address (DNS rebinding protection), comma-separated; `*.example.com` matches subdomains, `*` any name. Bound to loopback, only `localhost` and loopback IP literals are accepted unless listed here; bound elsewhere, requests from browsers must name the bound address, the machine\'s name or a listed host. When set, every request must.' },
   { key: 'sessionIdleSeconds', env: 'MCPGATE_SESSION_IDLE_SECONDS', flag: undefined, schema: z.coerce.number().int().min(10), doc: 'Gateway: idle MCP sessions are ended after this many seconds. Default 1800.' },
@@ -74,7 +76,8 @@ export const OPTIONS = [
   { key: 'importTimeoutSeconds', env: 'MCPGATE_IMPORT_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().int().min(1).max(300), doc: 'Registry: how long an import may take to fetch a document from a URL (redirects included), seconds; then 504 `IMPORT_FETCH_TIMEOUT`. Default 15.' },
   { key: 'mcpRegistryPublic', env: 'MCPGATE_MCP_REGISTRY_PUBLIC', flag: undefined, schema: bool, doc: 'Registry: serve the MCP Registry read API (`/v0.1/servers`) without credentials, as the official registry does: it shows the published servers\' names, descriptions, versions and gateway URLs (never tools\' templates or credentials). Default false: with auth on, a credential is needed and each caller sees the namespaces it may read.' },
   { key: 'mcpRegistryNamePrefix', env: 'MCPGATE_MCP_REGISTRY_NAME_PREFIX', flag: undefined, schema: z.string().regex(/^[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+$/, 'must be a reverse-DNS name such as com.example.mcp'), doc: 'Registry: the reverse-DNS namespace the MCP Registry API gives servers whose own name is not `namespace/name` shaped: `weather` is served as `<prefix>/weather` (`<prefix>.<namespace>/weather` outside `public`). Default: the host of `publicGatewayUrl` reversed (`mcp.example.com` → `com.example.mcp`), else `local.mcpgate`.' },
-  { key: 'redis', env: 'MCPGATE_REDIS', flag: '--redis <url>', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), doc: 'Gateway role: Redis URL for shared sessions (memory when unset).' },
+  { key: 'redis', env: 'MCPGATE_REDIS', flag: '--redis <url>', secret: true, schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), doc: 'Gateway role: Redis URL for shared sessions (memory when unset).' },
+  { key: 'redisPrefix', env: 'MCPGATE_REDIS_PREFIX', flag: '--redis-prefix <prefix>', schema: z.string().regex(/^[A-Za-z0-9:._{}-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : . _ - { }'), doc: 'Gateway with Redis: prefix of every key and every pub/sub channel, so that several installations (or environments) share one Redis without seeing each other\'s sessions and messages; every replica of one installation must have the same. Default: keys under `mcpgate:` and channels unprefixed (`PSUBSCRIBE mcp-server-sse:*` shows legacy SSE traffic, as with Higress).' },
 ] as const;
 
 /** The validated configuration of a process. */
@@ -88,7 +91,7 @@ export interface Config {
   dataDir: string;
   db: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  auth: { enabled: boolean; adminUsername: string; adminPassword?: string; tokenTtlSeconds: number; loginFreeFailures: number; loginMaxDelaySeconds: number };
+  auth: { enabled: boolean; adminUsername: string; adminPassword?: string; gatewayToken?: string; tokenTtlSeconds: number; loginFreeFailures: number; loginMaxDelaySeconds: number };
   bodyLimitBytes: number;
   revisionPollMs: number;
   changeLogRetention: number;
@@ -101,7 +104,11 @@ export interface Config {
   registries: string[];
   registryToken?: string;
   gatewayConfig?: string;
+  /** Gateway following registries: /readyz fails once no registry answered for this long, s. */
+  registryGraceSeconds: number;
   redis?: string;
+  /** Prefix of Redis keys and channels (unset: keys `mcpgate:`, channels unprefixed). */
+  redisPrefix?: string;
   allowedOrigins: string[];
   allowedHosts: string[];
   trustedProxies: string[];
@@ -137,6 +144,25 @@ const GATEWAY_LIMIT_KEYS = [
   'maxSessions', 'maxSessionsPerKey', 'maxSessionsPerAddress', 'sessionEvictIdleSeconds', 'sessionInfoMaxBytes', 'maxBatchEntries', 'maxBatchAnswerBytes',
   'batchConcurrency', 'maxJsonDepth', 'headersTimeoutSeconds', 'requestTimeoutSeconds', 'keepAliveTimeoutSeconds', 'streamWriteTimeoutSeconds', 'streamMaxBufferedBytes',
 ] as const;
+
+/**
+ * A secret option's `{VAR}_FILE` variable: the value is the content of the named file (a mounted
+ * Kubernetes or Docker secret), without its final line break, so that it never appears in the
+ * process environment (`/proc/<pid>/environ`). Setting both `{VAR}` and `{VAR}_FILE` is an error.
+ */
+function secretFromFile(name: string, env: NodeJS.ProcessEnv): [Source, string, unknown] {
+  const fileVar = `${name}_FILE`;
+  const path = env[fileVar];
+  if (path === undefined || path === '') return ['environment', fileVar, undefined];
+  if (env[name] !== undefined && env[name] !== '') throw new ConfigError(`set either ${name} or ${fileVar}, not both`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read ${fileVar} (${path}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return ['environment', fileVar, text.replace(/\r?\n$/, '')];
+}
 
 /** The Nacos gRPC port clients expect beside a registry port: + 1000 (an ephemeral registry port: an ephemeral one too). */
 export function defaultGrpcPort(registryPort: number): number | 'off' {
@@ -199,6 +225,7 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
     const candidates: [Source, string, unknown][] = [
       ['file', opt.key, getPath(file, opt.key)],
       ['environment', opt.env, env[opt.env] === '' ? undefined : env[opt.env]],
+      ...('secret' in opt && opt.secret ? [secretFromFile(opt.env, env)] : []),
       ['flag', opt.flag?.split(' ')[0] ?? '', flags[opt.key]],
     ];
     for (const [source, name, raw] of candidates) {
@@ -206,7 +233,9 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
       const parsed = opt.schema.safeParse(raw);
       if (!parsed.success) {
         const why = parsed.error.issues[0]?.message ?? 'invalid value';
-        throw new ConfigError(`invalid ${opt.key} (${source} ${name}): ${why}; got ${JSON.stringify(raw)}`);
+        // A secret's value is never echoed (the message goes to the terminal and to logs).
+        const got = 'secret' in opt && opt.secret ? 'the value is not shown: it is a secret' : `got ${JSON.stringify(raw)}`;
+        throw new ConfigError(`invalid ${opt.key} (${source} ${name}): ${why}; ${got}`);
       }
       setPath(values, opt.key, parsed.data);
     }
@@ -230,6 +259,7 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
       enabled: v.auth?.enabled ?? !(role === 'serve' && isLoopback(host)),
       adminUsername: v.auth?.adminUsername ?? 'admin',
       ...(v.auth?.adminPassword ? { adminPassword: v.auth.adminPassword } : {}),
+      ...(v.auth?.gatewayToken ? { gatewayToken: v.auth.gatewayToken } : {}),
       tokenTtlSeconds: v.auth?.tokenTtlSeconds ?? 18000,
       loginFreeFailures: v.auth?.loginFreeFailures ?? 5,
       loginMaxDelaySeconds: v.auth?.loginMaxDelaySeconds ?? 900,
@@ -245,7 +275,9 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
     registries: v.registries ?? [],
     ...(v.registryToken ? { registryToken: v.registryToken } : {}),
     ...(v.gatewayConfig ? { gatewayConfig: v.gatewayConfig } : {}),
+    registryGraceSeconds: v.registryGraceSeconds ?? 10,
     ...(v.redis ? { redis: v.redis } : {}),
+    ...(v.redisPrefix ? { redisPrefix: v.redisPrefix } : {}),
     allowedOrigins: v.allowedOrigins ?? [],
     allowedHosts: v.allowedHosts ?? [],
     trustedProxies: v.trustedProxies ?? [],

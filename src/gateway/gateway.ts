@@ -3,6 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Agent } from 'undici';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
+import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestId } from '../lib/request-context.js';
 import { AccessPolicy } from './access-policy.js';
 import { ArgumentHostGuard, OwnEndpoints, guardedLookup } from '../tools/address-guard.js';
 import type { GatewayLimits } from './limits.js';
@@ -35,6 +36,12 @@ export interface GatewayOptions {
   streamKeepAliveMs?: number;
   /** Extra readiness check (e.g. the registry source is connected or serving a cached snapshot). */
   ready?: () => boolean;
+  /**
+   * Readiness checks besides "a snapshot is served" (`registry`: a registry answered recently;
+   * `redis`: the session store is up), by name: `/readyz` answers 503 while one is false, and
+   * lists them.
+   */
+  readiness?: () => Record<string, boolean>;
   /**
    * URLs of this gateway's registry (in process or followed): hosts that tool arguments choose
    * may never be these endpoints, nor the gateway's own port.
@@ -76,6 +83,10 @@ export class Gateway {
     const requestChildren = new Map<string, ReturnType<typeof requests.labels>>();
     const callChildren = new Map<string, ReturnType<typeof calls.labels>>();
     const revision = new Gauge({ name: 'mcpgate_gateway_snapshot_revision', help: 'Registry revision of the served snapshot.', registers: [metrics] });
+    new Gauge({
+      name: 'mcpgate_gateway_open_streams', help: 'SSE streams this process holds open (2025 session streams, legacy SSE, 2026 listen streams).', registers: [metrics],
+      collect() { this.set(handler.openStreams); },
+    });
     const limitHits = new Counter({ name: 'mcpgate_gateway_limit_hits_total', help: 'Requests refused and connections closed by a gateway limit, by the limit\'s option name.', labelNames: ['limit'] as const, registers: [metrics] });
     // Backend connections: pooled with keep-alive; host names are resolved through a lookup that
     // refuses link-local and cloud-metadata addresses, except for servers that allow them.
@@ -119,8 +130,11 @@ export class Gateway {
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
     }, (req, res) => {
       res.on('finish', countRequest);
-      route(req, res).catch((err: unknown) => {
-        logger.error({ err, url: req.url }, 'gateway request failed');
+      // Every answer names its request; log lines and error bodies written while serving it too.
+      const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+      res.setHeader(REQUEST_ID_HEADER, requestId);
+      runWithRequestId(requestId, () => route(req, res)).catch((err: unknown) => {
+        logger.error({ err, url: req.url, reqId: requestId }, 'gateway request failed');
         if (!res.headersSent) plainError(res, { status: 500, code: 'INTERNAL_ERROR', message: 'Internal error' });
         else res.destroy();
       });
@@ -136,8 +150,9 @@ export class Gateway {
       if (refused) return plainError(res, refused);
       if (pathname === '/healthz') return plainJson(res, 200, { status: 'UP' });
       if (pathname === '/readyz') {
-        const ok = handler.current.revision > 0 && (opts.ready?.() ?? true);
-        return plainJson(res, ok ? 200 : 503, { status: ok ? 'UP' : 'DOWN', revision: handler.current.revision, source: opts.source.describe() });
+        const checks = { snapshot: handler.current.revision > 0 && (opts.ready?.() ?? true), ...opts.readiness?.() };
+        const ok = Object.values(checks).every(Boolean);
+        return plainJson(res, ok ? 200 : 503, { status: ok ? 'UP' : 'DOWN', checks, revision: handler.current.revision, source: opts.source.describe() });
       }
       if (pathname === '/metrics') {
         res.writeHead(200, { 'content-type': metrics.contentType });

@@ -1,5 +1,6 @@
 import { pino, stdSerializers } from 'pino';
 import type { DestinationStream, LogFn, Logger } from 'pino';
+import { currentRequestId } from './request-context.js';
 import { isSecretName } from './secret-names.js';
 
 /** What a log line shows in place of a credential. */
@@ -83,7 +84,8 @@ function requestSerializer(req: { method?: string; url?: string; ip?: string; ho
 }
 
 /**
- * The process logger: JSON lines on stdout (pino), or on `destination`. Credentials never reach
+ * The process logger: JSON lines on stdout (pino), or on `destination`; a line written while
+ * serving a request carries its `reqId` (lib/request-context.ts). Credentials never reach
  * a line: pino censors their well-known paths, every logged object is scrubbed at any depth
  * (values of secret-named keys, inline tokens and passwords), errors after serialization, and
  * messages too.
@@ -93,6 +95,12 @@ export function createLogger(level: string, name = 'mcpgate', destination?: Dest
     name, level,
     redact: { paths: REDACT_PATHS, censor: LOG_REDACTED },
     formatters: { log: (obj: Record<string, unknown>) => scrubLogValue(obj) as Record<string, unknown> },
+    // Every line written while serving a request names it (unless the logger is already bound to
+    // it, as Fastify's request loggers are).
+    mixin: (_obj: object, _level: number, logger: Logger) => {
+      const reqId = currentRequestId();
+      return reqId === undefined || 'reqId' in logger.bindings() ? {} : { reqId };
+    },
     // The serialized error's own fields (message, stack, cause, and any the error carries), scrubbed like the rest.
     serializers: { err: (e: unknown) => (e instanceof Error ? scrubLogValue(e) : e), req: requestSerializer },
     hooks: {

@@ -49,6 +49,9 @@ export class Registry {
         process.stderr.write(`\nmcpgate: created the first admin user '${config.auth.adminUsername}' with password: ${admin.password}\n` +
           'mcpgate: change it after logging in; it is not shown again.\n\n');
       }
+      if (config.auth.gatewayToken && (await services.auth.provisionGatewayToken(config.auth.gatewayToken))) {
+        logger.info({ user: 'gateway' }, 'provisioned the gateways\' API token (auth.gatewayToken)');
+      }
       services.importLimits = { allowPrivate: config.importAllowPrivateUrls, maxBytes: config.importMaxBytes, timeoutMs: config.importTimeoutSeconds * 1000 };
       await services.feed.start(config.revisionPollMs);
       const metrics = new PromRegistry();

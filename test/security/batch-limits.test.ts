@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { legacySession, mcpPost, restTool, waitFor } from '../support/gateway.js';
+import { errorData, legacySession, mcpPost, restTool, waitFor } from '../support/gateway.js';
 import { startBackend } from '../support/stack.js';
 import type { TestStack } from '../support/stack.js';
 import { limitHits, stackWithEcho } from './gateway-support.js';
@@ -63,7 +63,7 @@ describe('JSON-RPC batch limits (finding 5)', () => {
     assert.equal(r.status, 400);
     assert.equal(r.body.error.code, -32600);
     assert.match(r.body.error.message, /a batch may hold at most 100 messages \(maxBatchEntries\); this one holds 4000/);
-    assert.deepEqual(r.body.error.data, { maxBatchEntries: 100, entries: 4000 });
+    assert.deepEqual(errorData(r.body.error), { maxBatchEntries: 100, entries: 4000 });
     assert.equal(backend.requests.length, before, 'no backend call');
     assert.equal(await limitHits(stack.gatewayUrl, 'maxBatchEntries'), 1);
     const one = await mcpPost(url, JSON.stringify(calls(101, 'echo')), headers());

@@ -5,7 +5,7 @@
 // for its depth, which JSON.parse would never have reported.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ENVELOPE, firstText, legacySession, mcpPost, modernPost, openSse } from '../support/gateway.js';
+import { ENVELOPE, errorData, firstText, legacySession, mcpPost, modernPost, openSse } from '../support/gateway.js';
 import { startBackend } from '../support/stack.js';
 import type { TestStack } from '../support/stack.js';
 import { stackWithEcho } from './gateway-support.js';
@@ -48,7 +48,7 @@ describe('deeply nested JSON bodies (finding 12)', () => {
         assert.equal(a.status, 400, a.text.slice(0, 200));
         assert.equal(a.body.error.code, -32700);
         assert.match(a.body.error.message, /nests arrays and objects deeper than 64 levels \(maxJsonDepth\)/);
-        assert.deepEqual(a.body.error.data, { maxJsonDepth: 64 });
+        assert.deepEqual(errorData(a.body.error), { maxJsonDepth: 64 });
       }
     } finally {
       sse.close();

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { http } from '../support/http.js';
-import { createMcpServer, modernPost, openSse, restTool, waitFor } from '../support/gateway.js';
+import { createMcpServer, errorData, modernPost, openSse, restTool, waitFor } from '../support/gateway.js';
 import { privateRedisUnavailable, startPrivateRedis } from '../support/redis.js';
 import type { PrivateRedis } from '../support/redis.js';
 import { startBackend, startStack } from '../support/stack.js';
@@ -141,7 +141,7 @@ for (const subject of [memory, redisSubject]) {
       const third = await initialize(keyed, {}, { headers });
       assert.equal(third.status, 429);
       assert.equal(third.json.error.code, -32000);
-      assert.deepEqual(third.json.error.data, { limit: 'maxSessionsPerKey', max: 2 });
+      assert.deepEqual(errorData(third.json.error), { limit: 'maxSessionsPerKey', max: 2 });
       assert.match(third.json.error.message, /consumer key holds the most sessions allowed \(maxSessionsPerKey = 2\)/);
       const sse = await fetch(`${keyed}/sse`, { headers: { accept: 'text/event-stream', ...headers } });
       assert.equal(sse.status, 429, 'legacy SSE sessions count too');
@@ -160,7 +160,7 @@ for (const subject of [memory, redisSubject]) {
       try {
         const refused = await initialize(url, {});
         assert.equal(refused.status, 429);
-        assert.deepEqual(refused.json.error.data, { limit: 'maxSessionsPerAddress', max: 35 });
+        assert.deepEqual(errorData(refused.json.error), { limit: 'maxSessionsPerAddress', max: 35 });
         const sse = await fetch(`${url}/sse`, { headers: { accept: 'text/event-stream' } });
         assert.equal(sse.status, 429);
         await sse.body?.cancel();
@@ -178,7 +178,7 @@ for (const subject of [memory, redisSubject]) {
       const full = await initialize(url, {}, { localAddress: '127.0.0.3' });
       assert.equal(full.status, 503);
       assert.equal(full.headers['retry-after'], '30');
-      assert.deepEqual(full.json.error.data, { limit: 'maxSessions', max: 40 });
+      assert.deepEqual(errorData(full.json.error), { limit: 'maxSessions', max: 40 });
       assert.match(full.json.error.message, /the gateway holds the most sessions allowed \(maxSessions = 40\)/);
       const held = await subject.stored(stack, [], redis);
       assert.equal(held.count, 40);

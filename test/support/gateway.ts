@@ -211,3 +211,11 @@ export function rawPost(url: string, body: string, headers: Record<string, strin
 export function firstText(result: unknown): string {
   return ((result as { content?: { text?: string }[] }).content?.[0]?.text) ?? '';
 }
+
+/** A JSON-RPC error's `data` without the `requestId` every error answer carries (for deepEqual). */
+export function errorData(error: { data?: unknown } | undefined): unknown {
+  const data = error?.data;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return data;
+  const { requestId: _requestId, ...rest } = data as Record<string, unknown>;
+  return rest;
+}

@@ -6,6 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.js';
+import { currentRequestId } from '../../lib/request-context.js';
 import type { GatewayError, GatewayErrorCode } from '../errors.js';
 import { toGatewayError } from '../errors.js';
 import type { JsonRpcId } from './jsonrpc.js';
@@ -73,7 +74,8 @@ export class Answers {
 
 /** An error of the gateway's other paths (probes, unknown paths) as `{error: {code, message}}`. */
 export function plainError(res: ServerResponse, err: GatewayError | { status: number; code: string; message: string }): void {
-  plainJson(res, err.status, { error: { code: err.code, message: err.message } });
+  const requestId = currentRequestId();
+  plainJson(res, err.status, { error: { code: err.code, message: err.message, ...(requestId ? { requestId } : {}) } });
 }
 
 /** A JSON answer of the gateway's other paths. */

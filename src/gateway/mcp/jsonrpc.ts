@@ -1,5 +1,6 @@
 /** JSON-RPC 2.0 message shapes and helpers. */
 import { GatewayError } from '../errors.js';
+import { currentRequestId } from '../../lib/request-context.js';
 
 /** A request or notification id. */
 export type JsonRpcId = string | number;
@@ -76,7 +77,16 @@ export function resultMessage(id: JsonRpcId, result: Record<string, unknown>): s
 
 /** A JSON-RPC error message for a GatewayError. */
 export function errorMessage(id: JsonRpcId | null, err: GatewayError): string {
-  return JSON.stringify({ jsonrpc: '2.0', id, error: { code: err.rpcCode, message: err.message, ...(err.data !== undefined ? { data: err.data } : {}) } });
+  const data = withRequestId(err.data);
+  return JSON.stringify({ jsonrpc: '2.0', id, error: { code: err.rpcCode, message: err.message, ...(data !== undefined ? { data } : {}) } });
+}
+
+/** An error's `data` with the id of the request being served (`requestId`), to find its log lines. */
+function withRequestId(data: unknown): unknown {
+  const requestId = currentRequestId();
+  if (requestId === undefined) return data;
+  if (data === undefined) return { requestId };
+  return data !== null && typeof data === 'object' && !Array.isArray(data) ? { ...data, requestId } : data;
 }
 
 /** A JSON-RPC notification message. */

@@ -14,8 +14,10 @@
  *   `{prefix}events:{stream}`  a Redis stream per resumable stream, field `m` = the message; trimmed to
  *                              ~maxLen entries and to entries younger than maxAge; the key expires maxAge
  *                              after the last append.
- * Channels are exactly the names the handler gives (no prefix), so `PSUBSCRIBE mcp-server-sse:*` shows
- * the legacy SSE traffic as Higress operators expect.
+ * Channels are the names the handler gives, unprefixed by default, so that `PSUBSCRIBE mcp-server-sse:*`
+ * shows the legacy SSE traffic as Higress operators expect; with `channelPrefix` (the `redisPrefix`
+ * option sets both prefixes) they are `{channelPrefix}{name}`, so that installations sharing a Redis
+ * never receive each other's messages.
  *
  * The session caps (`SessionLimits`) count what is in Redis, so they hold across all replicas; the
  * bookkeeping of expired sessions is dropped by the next create (at most 1000 a call), and the session
@@ -38,8 +40,10 @@ import { SessionLimitError, SessionStateUnavailableError, sessionOwners } from '
 import type { EventStore, MessageBus, SessionRecord, SessionStore } from './types.js';
 
 export interface RedisStateOptions {
-  /** Prefix of every key (not of pub/sub channels). Default `mcpgate:`. */
+  /** Prefix of every key. Default `mcpgate:`. */
   keyPrefix?: string;
+  /** Prefix of every pub/sub channel. Default none. */
+  channelPrefix?: string;
   /** A session's idle time to live, refreshed by each use. */
   sessionIdleMs: number;
   /** Caps on the sessions held (across every replica on this Redis); none when omitted. */
@@ -133,7 +137,7 @@ export function createRedisState(url: string, opts: RedisStateOptions): RedisSta
     await quit(cmd);
   };
   const sessions = new RedisSessionStore(cmd, { keyPrefix: o.keyPrefix, idleMs: o.sessionIdleMs, encryptionKey: o.encryptionKey, logger: o.logger, limits: o.limits }, release);
-  const bus = new RedisMessageBus(cmd, sub, o.logger, release);
+  const bus = new RedisMessageBus(cmd, sub, o.logger, release, o.channelPrefix);
   const events = new RedisEventStore(cmd, { keyPrefix: o.keyPrefix, maxLen: o.eventsMaxLen, maxAgeMs: o.eventsMaxAgeMs }, release);
   const healthy = () => users === 3 && cmd.status === 'ready' && bus.healthy();
   return {
@@ -456,6 +460,8 @@ export class RedisMessageBus implements MessageBus {
     private readonly sub: Redis,
     private readonly logger: Logger,
     private readonly release: () => Promise<void> = async () => quit(pub),
+    /** Prepended to every channel name in Redis. */
+    private readonly channelPrefix = '',
   ) {
     sub.on('message', (channel: string, payload: string) => this.dispatch(channel, payload));
     sub.on('close', () => {
@@ -473,13 +479,15 @@ export class RedisMessageBus implements MessageBus {
    * Publish, answering how many subscriber connections (replicas, and operators' PSUBSCRIBEs) got it:
    * 0 means no replica holds the channel's stream (the message is lost, Redis pub/sub keeps nothing).
    */
-  async publish(channel: string, payload: string): Promise<number> {
+  async publish(name: string, payload: string): Promise<number> {
     if (this.closed) throw new SessionStateUnavailableError('session store (Redis) unavailable: the bus is closed');
-    return guard(this.pub, 'publish a message', () => this.pub.publish(channel, payload));
+    return guard(this.pub, 'publish a message', () => this.pub.publish(this.channelPrefix + name, payload));
   }
 
-  async subscribe(channel: string, onMessage: Handler): Promise<() => Promise<void>> {
+  async subscribe(name: string, onMessage: Handler): Promise<() => Promise<void>> {
     if (this.closed) throw new SessionStateUnavailableError('session store (Redis) unavailable: the bus is closed');
+    // The table is keyed by the channel's name in Redis (what 'message' events carry).
+    const channel = this.channelPrefix + name;
     let c = this.channels.get(channel);
     if (!c) {
       c = { handlers: new Set(), subscribed: false, chain: Promise.resolve(), pending: 0 };

@@ -1,5 +1,5 @@
 /**
- * Configuration for a standalone gateway (`mcpgate gateway --config PATH`): Higress-format
+ * Configuration for a standalone gateway (`mcpgate gateway --definitions PATH`): Higress-format
  * server definitions in one file or a directory of them, reloaded when they change.
  */
 import { createHash } from 'node:crypto';

@@ -178,6 +178,8 @@ export class RegistrySource implements ConfigSource {
   /** True until a registry gave a snapshot: the first connection reads one before following changes. */
   private needSnapshot = true;
   private following: string | undefined;
+  /** Since when no registry's watch stream is open (epoch ms; the start counts as "since"). */
+  private unfollowedSince = Date.now();
   private lastError: string | undefined;
   private readonly lastErrorByUrl = new Map<string, string>();
   private refreshing: Promise<void> | undefined;
@@ -275,6 +277,11 @@ export class RegistrySource implements ConfigSource {
     return `registries ${list} (not connected)`;
   }
 
+  /** How long no registry has been followed, ms (0 while one is). */
+  unfollowedMs(now = Date.now()): number {
+    return this.following !== undefined ? 0 : Math.max(0, now - this.unfollowedSince);
+  }
+
   /** Whether a registry is followed, which, the delivered revision and the last error. */
   status(): RegistrySourceStatus {
     const status: RegistrySourceStatus = { connected: this.following !== undefined, revision: this.delivered?.revision ?? 0 };
@@ -342,7 +349,10 @@ export class RegistrySource implements ConfigSource {
       parser.end();
       throw new Error('the registry ended the watch stream');
     } finally {
-      if (this.following === base) this.following = undefined;
+      if (this.following === base) {
+        this.following = undefined;
+        this.unfollowedSince = Date.now();
+      }
       connection.abort();
       await this.refreshing;
     }

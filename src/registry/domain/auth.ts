@@ -24,6 +24,9 @@ const READS_SECRETS: ReadonlySet<Role> = new Set(['editor', 'admin', 'gateway'])
 /** Prefix of long-lived API tokens, so they are recognisable in logs and secret scanners. */
 export const API_TOKEN_PREFIX = 'mgt_';
 
+/** The user that owns the token provisioned from `auth.gatewayToken`. */
+export const GATEWAY_USER = 'gateway';
+
 /** Hash a password with scrypt: `scrypt$N$r$p$salt$hash` (base64). */
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
@@ -383,6 +386,40 @@ export class AuthService {
       await audit(this.ctx, tx, { namespace: '*', entity: 'token', entityId: info.id, entityName: name, action: 'token.create', after: info });
     });
     return { token, info };
+  }
+
+  /**
+   * Make sure `token` (the `auth.gatewayToken` option) is an API token of the user
+   * `GATEWAY_USER` (created with the `gateway` role on `*` and an unusable random password when
+   * missing), so that a deployment hands the same Secret to registries and gateways with no
+   * manual step. Idempotent, and safe when several nodes start at once. Answers whether it was created.
+   */
+  async provisionGatewayToken(token: string): Promise<boolean> {
+    if (!token.startsWith(API_TOKEN_PREFIX)) throw invalid('auth.gatewayToken', `must start with ${API_TOKEN_PREFIX}`);
+    const tokenHash = sha256(token);
+    if (await this.ctx.store.getApiTokenByHash(tokenHash)) return false;
+    const passwordHash = await hashPassword(randomBytes(24).toString('base64url'));
+    try {
+      return await write(this.ctx, async (tx) => {
+        if (await tx.getApiTokenByHash(tokenHash)) return false;
+        if (!(await tx.getUser(GATEWAY_USER))) {
+          const user = { username: GATEWAY_USER, createdAt: this.ctx.now(), roles: [{ namespace: '*', role: 'gateway' as const }] };
+          await tx.insertUser({ ...user, id: randomUUID(), credentialGeneration: 0, passwordHash });
+          await tx.recordChange('*', 'user', GATEWAY_USER, 'upsert');
+          await audit(this.ctx, tx, { namespace: '*', entity: 'user', entityId: GATEWAY_USER, entityName: GATEWAY_USER, action: 'user.create', after: user, secretsChanged: ['password'] });
+        }
+        const t = this.ctx.now();
+        const info: ApiToken = { id: randomUUID(), username: GATEWAY_USER, name: 'auth.gatewayToken (provisioned at start)', createdAt: t, expiresAt: null, lastUsedAt: null };
+        await tx.insertApiToken({ ...info, tokenHash });
+        await tx.recordChange('*', 'token', info.id, 'upsert');
+        await audit(this.ctx, tx, { namespace: '*', entity: 'token', entityId: info.id, entityName: info.name, action: 'token.create', after: info });
+        return true;
+      });
+    } catch (err) {
+      // Another node provisioned it at the same moment.
+      if (await this.ctx.store.getApiTokenByHash(tokenHash)) return false;
+      throw err;
+    }
   }
 
   async listApiTokens(username?: string): Promise<ApiToken[]> {

@@ -98,6 +98,27 @@ export class ConsumerService {
     return { key, consumer: view(consumer) };
   }
 
+  /**
+   * Restore a consumer from a backup with its key hash (its agents' key keeps working); a
+   * consumer of that name already there is left as it is. Answers whether it was created.
+   */
+  async restore(namespace: string, input: { name: string; keyHash: string; keyPrefix: string; allow?: unknown }): Promise<boolean> {
+    if (typeof input.name !== 'string' || !NAME.test(input.name)) throw invalid('name', 'must be 1-255 of letters, digits, _ . @ -');
+    if (typeof input.keyHash !== 'string' || !/^[0-9a-f]{64}$/.test(input.keyHash)) throw invalid('keyHash', 'must be 64 hexadecimal characters');
+    const allow = checkAllow(input.allow);
+    return write(this.ctx, async (tx) => {
+      await requireNamespace(tx, namespace);
+      if ((await tx.listConsumers(namespace)).some((c) => c.name === input.name)) return false;
+      const consumer: Consumer = {
+        id: randomUUID(), namespace, name: input.name, keyHash: input.keyHash, keyPrefix: String(input.keyPrefix ?? '').slice(0, 16), allow, createdAt: this.ctx.now(),
+      };
+      await tx.insertConsumer(consumer);
+      await tx.recordChange(namespace, 'consumer', consumer.id, 'upsert');
+      await audit(this.ctx, tx, { namespace, entity: 'consumer', entityId: consumer.id, entityName: consumer.name, action: 'consumer.create', after: view(consumer) });
+      return true;
+    }, 'CONSUMER_EXISTS');
+  }
+
   async update(namespace: string, id: string, input: { allow?: unknown }): Promise<ConsumerView> {
     const allow = checkAllow(input.allow);
     return write(this.ctx, async (tx) => {

@@ -121,6 +121,27 @@ export function redactSpec(spec: McpServerSpec): McpServerSpec {
   return copy;
 }
 
+/**
+ * A copy of the spec where `replace` chose each value that may be a secret (config values,
+ * scheme credentials, tool credentials, header values), told whether it is one (and not empty
+ * or the redaction marker): how a backup seals secrets and an import restores them.
+ */
+export function mapSecretSites(spec: McpServerSpec, replace: (value: string | number, secret: boolean) => unknown): McpServerSpec {
+  const copy = structuredClone(spec);
+  for (const s of sites(copy)) {
+    if (typeof s.value === 'string' || typeof s.value === 'number') s.set(replace(s.value, hidden(s)));
+  }
+  return copy;
+}
+
+/** An endpoint whose URL password `replace` chose (unchanged when it has none). */
+export function mapEndpointSecret(e: Endpoint, replace: (password: string) => string): Endpoint {
+  if (e.type !== 'url') return e;
+  const password = urlPassword(e.url);
+  if (!password || password === REDACTED) return e;
+  return { ...e, url: e.url.replace(USERINFO, (_m, head: string, p: string, at: string) => `${head}${replace(p)}${at}`) };
+}
+
 /** The secret values of a spec, as text (to mask them where a rendered request shows them). */
 export function secretValues(spec: McpServerSpec): string[] {
   return sites(spec).filter(hidden).map((s) => String(s.value));

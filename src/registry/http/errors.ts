@@ -73,7 +73,7 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown
   if (family === 'nacos-envelope') {
     return reply.send({ code: app.nacosCode, message: NACOS_MESSAGES[app.nacosCode] ?? app.code.toLowerCase(), data: app.message });
   }
-  return reply.send({ error: { code: app.code, message: app.message, ...(app.field ? { field: app.field } : {}) } });
+  return reply.send({ error: { code: app.code, message: app.message, ...(app.field ? { field: app.field } : {}), requestId: req.id } });
 }
 
 /** The documented error table, for docs and the OpenAPI document. */

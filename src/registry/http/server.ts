@@ -11,6 +11,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { Registry as PromRegistry } from 'prom-client';
 import { createMetrics } from '../../lib/metrics.js';
 import { OriginPolicy } from '../../lib/origin-policy.js';
+import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestId } from '../../lib/request-context.js';
 import { actorOf, runAsOrigin } from '../domain/audit.js';
 import type { RegistryServices } from '../services.js';
 import { registerAuthHook } from './auth-hook.js';
@@ -69,6 +70,9 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
     ...(opts.trustedProxies && opts.trustedProxies.length > 0 ? { trustProxy: [...opts.trustedProxies] } : {}),
     // A malformed path (`/api/v1/namespaces/%zz`) is refused before routing: answer it like any other error.
     frameworkErrors: (err, req, reply) => sendError(req, reply, err),
+    // A proxy's X-Request-Id is kept when plausible (lib/request-context.ts); else a new UUID.
+    requestIdHeader: false,
+    genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
   });
   // Query strings and path parameters arrive as text: coerce them. Bodies must have the right JSON types.
   const coercing = ajv({ coerceTypes: 'array' });
@@ -106,9 +110,11 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
 
   // Each request runs as its origin, which the audit log records with every change it makes:
   // the caller (resolved later by the auth hook), the client address and the route.
-  app.addHook('onRequest', (req, _reply, done) => {
+  // It also runs as its request id (log lines of the domain carry it), sent back in X-Request-Id.
+  app.addHook('onRequest', (req, reply, done) => {
     const route = req.routeOptions.url ? `${req.method} ${req.routeOptions.url}` : null;
-    runAsOrigin({ address: req.ip || null, route, actor: () => actorOf(req.principal ?? undefined) }, done);
+    reply.header(REQUEST_ID_HEADER, req.id);
+    runWithRequestId(req.id, () => runAsOrigin({ address: req.ip || null, route, actor: () => actorOf(req.principal ?? undefined) }, done));
   });
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err));
   app.setNotFoundHandler((req, reply) => sendError(req, reply, new AppError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`)));

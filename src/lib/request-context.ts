@@ -1,0 +1,33 @@
+/**
+ * The request id of the request being served, for every log line written while serving it and
+ * for its error answers (`X-Request-Id` on every answer; `requestId` in error bodies). A client's
+ * own `X-Request-Id` (a proxy's, say) is kept when it is a plausible id, so one id follows a
+ * request through nginx, the gateway and the logs; otherwise one is made.
+ *
+ * Carried in an AsyncLocalStorage (node:async_hooks) rather than passed down: log lines written
+ * deep in the tool runtime or the session store carry it without every signature taking it.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+
+/** The header a request id travels in, both ways. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+const storage = new AsyncLocalStorage<string>();
+const PLAUSIBLE = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+
+/** The client's id when it is 1-128 characters of a safe set, else a new one (a UUID). */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const given = Array.isArray(header) ? header[0] : header;
+  return given !== undefined && PLAUSIBLE.test(given) ? given : randomUUID();
+}
+
+/** Run `fn` (and everything it starts) as the request `id`. */
+export function runWithRequestId<T>(id: string, fn: () => T): T {
+  return storage.run(id, fn);
+}
+
+/** The id of the request being served, if any. */
+export function currentRequestId(): string | undefined {
+  return storage.getStore();
+}
