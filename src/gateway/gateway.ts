@@ -159,7 +159,7 @@ export class Gateway {
     if (unsecured.length > 0) logger.warn({ namespaces: unsecured }, 'namespaces without consumer keys are open: anyone who reaches the gateway may call their tools');
     logger.info({ address: server.address(), source: opts.source.describe() }, 'gateway listening');
     return new Gateway(server, handler, sessions, opts, dispatcher, [
-      () => metadataDispatcher.close(), () => argumentHosts.close(), () => sessions.close(), () => bus.close(), () => events.close(),
+      () => compiler.close(), () => metadataDispatcher.close(), () => argumentHosts.close(), () => sessions.close(), () => bus.close(), () => events.close(),
     ]);
   }
 
@@ -174,8 +174,9 @@ export class Gateway {
     await this.handler.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    await this.dispatcher.close();
+    // First the closers (upstream MCP connections end their streams), then the backend connections they used.
     for (const c of this.closers) await c();
+    await this.dispatcher.close();
   }
 }
 

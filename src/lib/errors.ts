@@ -43,6 +43,7 @@ export const ERRORS = {
   TOO_MANY_LOGIN_ATTEMPTS: { status: 429, nacos: 10001, doc: 'Too many wrong passwords for this user or from this address: wait the seconds `Retry-After` gives.' },
   WATCH_REVISION_GONE: { status: 410, nacos: 20002, doc: 'The change log no longer holds changes after that revision; load a fresh snapshot.' },
   STORE_UNAVAILABLE: { status: 503, nacos: 30000, doc: 'The database did not answer.' },
+  UPSTREAM_FAILED: { status: 502, nacos: 30000, doc: 'Importing tools: the upstream MCP server could not be reached, timed out, or answered something that is not MCP; the message says which (`UPSTREAM_UNREACHABLE`, `UPSTREAM_TIMEOUT`, `UPSTREAM_PROTOCOL`, `UPSTREAM_ERROR`).' },
   INTERNAL: { status: 500, nacos: 30000, doc: 'An unexpected error; the log has the details.' },
 } as const satisfies Record<string, { status: number; nacos: number; doc: string }>;
 

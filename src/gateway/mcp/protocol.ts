@@ -8,6 +8,8 @@ import { GatewayError, inputError, toolRefusal } from '../errors.js';
 import { JsonText } from './jsonrpc.js';
 import type { CompiledConsumer, CompiledServer, CompiledTool } from '../snapshot.js';
 import type { CallCancellation, CallToolResult, ClientHeaders } from '../../tools/executor.js';
+import type { UpstreamRequestContext } from './upstream-methods.js';
+import { FORWARDED_METHODS, upstreamForward, upstreamToolsCall, upstreamToolsList } from './upstream-methods.js';
 
 /** The 2026-07-28 (stateless) protocol versions served. */
 export const MODERN_VERSIONS = ['2026-07-28'] as const;
@@ -43,6 +45,8 @@ export interface CallContext {
   /** The query string of the agent's request (see `ToolCallRequest.clientQuery`). */
   clientQuery: string;
   cancellation: CallCancellation;
+  /** The agent's session (2025 sessions, legacy SSE), for upstream MCP servers with a connection per session. */
+  sessionId?: string | undefined;
 }
 
 /** Whether the era knows the method. */
@@ -67,14 +71,26 @@ function serverInfo(s: CompiledServer) {
   return { name: `mcpgate:${s.namespace}/${s.name}`, title: s.name, version: s.version };
 }
 
-function capabilities() {
-  return { tools: { listChanged: true }, prompts: { listChanged: true }, resources: {}, completions: {}, logging: {} };
+/**
+ * What a server offers. One fronting an upstream MCP server offers what the upstream does (as
+ * its last connection said; everything until one has been made) besides tools, never more.
+ */
+function capabilities(s?: CompiledServer): Record<string, unknown> {
+  const upstream = s?.upstream?.knownCapabilities;
+  if (!upstream) return { tools: { listChanged: true }, prompts: { listChanged: true }, resources: {}, completions: {}, logging: {} };
+  return {
+    tools: { listChanged: true },
+    ...(upstream.prompts || (s?.prompts.length ?? 0) > 0 ? { prompts: { listChanged: true } } : {}),
+    ...(upstream.resources ? { resources: {} } : {}),
+    ...(upstream.completions ? { completions: {} } : {}),
+    ...(upstream.logging ? { logging: {} } : {}),
+  };
 }
 
 /** The legacy `initialize` answer, with the version negotiated from the client's request. */
 export function initializeResult(s: CompiledServer, requested: unknown): Record<string, unknown> {
   const version = LEGACY_VERSIONS.includes(requested as (typeof LEGACY_VERSIONS)[number]) ? (requested as string) : LEGACY_VERSIONS[0];
-  return { protocolVersion: version, capabilities: capabilities(), serverInfo: serverInfo(s), ...(s.description ? { instructions: s.description } : {}) };
+  return { protocolVersion: version, capabilities: capabilities(s), serverInfo: serverInfo(s), ...(s.description ? { instructions: s.description } : {}) };
 }
 
 /** Add the 2026-07-28 result members: resultType, serverInfo and, for cacheable results, ttlMs/cacheScope. */
@@ -125,13 +141,22 @@ export interface CallOptions {
  */
 export async function handleRequest(ctx: CallContext, method: string, params: Record<string, unknown>, options: CallOptions = {}): Promise<Record<string, unknown>> {
   const { server } = ctx;
+  if (server.upstream) {
+    if (server.liveTools && (method === 'tools/list' || method === 'tools/call')) {
+      const live = upstreamContext(ctx, server.upstream, options);
+      return method === 'tools/list' ? upstreamToolsList(live, params) : upstreamToolsCall(live, params);
+    }
+    if (FORWARDED_METHODS.has(method) && !(method.startsWith('prompts/') && server.prompts.length > 0)) {
+      return upstreamForward(upstreamContext(ctx, server.upstream, options), method, params);
+    }
+  }
   switch (method) {
     case 'ping':
     case 'logging/setLevel':
       return {};
     case 'server/discover':
       return {
-        supportedVersions: [...MODERN_VERSIONS], capabilities: capabilities(),
+        supportedVersions: [...MODERN_VERSIONS], capabilities: capabilities(server),
         ...(server.description ? { instructions: server.description } : {}),
       };
     case 'tools/list': {
@@ -156,15 +181,20 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       // Input errors are tool results (SEP-1303), so that the model reads them and corrects its call.
       const problem = tool.validate(args);
       if (problem) return inputError(`Invalid arguments for tool ${name}: ${problem}`) as unknown as Record<string, unknown>;
-      options.onProgress?.(0, 1);
+      // An upstream MCP server reports its own progress; a REST call is one step.
+      const relayed = server.upstream !== undefined;
+      if (!relayed) options.onProgress?.(0, 1);
       let result: CallToolResult;
       try {
-        result = await tool.executor.execute({ args, clientHeaders: ctx.clientHeaders, clientQuery: ctx.clientQuery, cancellation: ctx.cancellation });
+        result = await tool.executor.execute({
+          args, clientHeaders: ctx.clientHeaders, clientQuery: ctx.clientQuery, cancellation: ctx.cancellation,
+          ...(relayed ? { sessionId: ctx.sessionId, onProgress: options.onProgress } : {}),
+        });
       } catch (err) {
         // The executor refuses an argument's value (a path that climbs out, a header with control characters).
         return toolRefusal(name, err) as unknown as Record<string, unknown>;
       }
-      options.onProgress?.(1, 1);
+      if (!relayed) options.onProgress?.(1, 1);
       return result as unknown as Record<string, unknown>;
     }
     case 'prompts/list':
@@ -193,4 +223,13 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
     default:
       throw new GatewayError('METHOD_NOT_FOUND', 'Method not found');
   }
+}
+
+/** How a request goes to a server's upstream MCP server. */
+function upstreamContext(ctx: CallContext, runtime: NonNullable<CompiledServer['upstream']>, options: CallOptions): UpstreamRequestContext {
+  return {
+    runtime,
+    allowed: (tool) => allows(ctx.consumer, ctx.server.name, tool),
+    call: { sessionId: ctx.sessionId, clientHeaders: ctx.clientHeaders, cancellation: ctx.cancellation, onProgress: options.onProgress },
+  };
 }
