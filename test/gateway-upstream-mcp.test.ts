@@ -134,6 +134,26 @@ describe('upstream MCP servers through the gateway', () => {
     assert.equal(rest.status, 502, rest.text);
   });
 
+  it('registered the Nacos way: a REF to a service\'s instances with remoteServerConfig.exportPath', async () => {
+    await stack.stack.registry.services.naming.registerInstance({
+      namespace: 'public', group: 'DEFAULT_GROUP', service: 'fixture-mcp', ip: '127.0.0.1', port: up.port, cluster: 'DEFAULT', ephemeral: false, healthCheck: { type: 'none' },
+    });
+    const ref = { namespaceId: 'public', groupName: 'DEFAULT_GROUP', serviceName: 'fixture-mcp' };
+    const r = await http('POST', `${stack.registryUrl}/nacos/v3/admin/ai/mcp`, {
+      form: {
+        namespaceId: 'public',
+        serverSpecification: JSON.stringify({ name: 'nacos-ref', protocol: 'mcp-streamable', versionDetail: { version: '1.0.0' }, remoteServerConfig: { exportPath: '/mcp', serviceRef: ref } }),
+        endpointSpecification: JSON.stringify({ type: 'REF', data: ref }),
+      },
+    });
+    assert.equal(r.status, 200, r.text);
+    const detail = await http('GET', `${stack.registryUrl}/nacos/v3/admin/ai/mcp?namespaceId=public&mcpName=nacos-ref`);
+    assert.equal((detail.body as { data: { remoteServerConfig: { exportPath: string } } }).data.remoteServerConfig.exportPath, '/mcp');
+    const a = await agent('streamable', mcp('nacos-ref'));
+    agents.push(a);
+    assert.equal(firstText(await a.callTool({ name: 'echo', arguments: { text: 'via nacos' } })), 'via nacos');
+  });
+
   it('an upstream that refuses is a JSON-RPC error; one that hangs times out; the others serve on', async () => {
     const refusing = await agent('streamable', mcp('refusing'));
     agents.push(refusing);
