@@ -13,7 +13,7 @@ import { Client as Client2, StreamableHTTPClientTransport as Streamable2 } from 
 import { liveChildCount } from '../src/tools/mcp/stdio.js';
 import { startHttpUpstream } from './fixtures/mcp/http-upstreams.js';
 import type { HttpUpstream } from './fixtures/mcp/http-upstreams.js';
-import { createMcpServer, freePort } from './support/gateway.js';
+import { createMcpServer, freePort, waitFor } from './support/gateway.js';
 import { http } from './support/http.js';
 import { startStack } from './support/stack.js';
 import type { TestStack } from './support/stack.js';
@@ -77,6 +77,10 @@ describe('upstream MCP servers through the gateway', () => {
         ],
       }),
     });
+    await createMcpServer(reg, 'public', {
+      name: 'stdio-per-session', protocol: 'stdio', endpoint: { type: 'none' },
+      spec: spec({ config: { command: process.execPath, args: [STDIO_FIXTURE], upstream: { sessions: 'per-session', maxProcesses: 4 } } }),
+    });
     await createMcpServer(reg, 'public', { name: 'refusing', protocol: 'mcp-streamable', endpoint: { type: 'url', url: `http://127.0.0.1:${await freePort()}/mcp` }, spec: spec() });
     await createMcpServer(reg, 'public', { name: 'slow', protocol: 'mcp-streamable', endpoint: { type: 'url', url: up.url('/mcp') }, spec: spec({ config: { upstream: { timeoutMs: 300 } } }) });
   });
@@ -132,6 +136,26 @@ describe('upstream MCP servers through the gateway', () => {
     assert.equal(firstText((tried.body as { result: unknown }).result), 'tried');
     const rest = await http('POST', `${stack.registryUrl}/api/v1/namespaces/public/mcp-servers/refusing/versions/2.0.0/import-tools`, { body: {} });
     assert.equal(rest.status, 502, rest.text);
+  });
+
+  it('per-session stdio: one child per agent session, stopped when the session ends', async () => {
+    const pidOf = async (c: SdkClient) => Number(firstText(await c.callTool({ name: 'pid', arguments: {} })));
+    const open = async () => {
+      const transport = new SdkStreamable(new URL(mcp('stdio-per-session')));
+      const client = new SdkClient({ name: 'per-session', version: '1.0.0' });
+      await client.connect(transport);
+      return { client, transport };
+    };
+    const a = await open();
+    const b = await open();
+    const [pa, pb] = [await pidOf(a.client), await pidOf(b.client)];
+    assert.notEqual(pa, pb);
+    assert.equal(await pidOf(a.client), pa);
+    await a.transport.terminateSession();
+    await a.client.close();
+    await waitFor('the ended session\'s child to exit', () => { try { process.kill(pa, 0); return false; } catch { return true; } }, 10_000);
+    assert.equal(await pidOf(b.client), pb);
+    await b.client.close();
   });
 
   it('registered the Nacos way: a REF to a service\'s instances with remoteServerConfig.exportPath', async () => {

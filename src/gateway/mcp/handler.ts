@@ -196,6 +196,11 @@ export class McpHandler {
     for (const [key, c] of this.inflight) if (key.startsWith(prefix)) c.cancel();
   }
 
+  /** Close the upstream MCP connection an ended agent session had (servers with `upstream.sessions: per-session`). */
+  private endUpstreamSession(server: CompiledServer, sessionId: string): void {
+    server.upstream?.endSession(sessionId).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not close an upstream MCP session'));
+  }
+
   /** End a held stream (its client reconnects or gives up). */
   private endStream(s: HeldStream): void {
     if (!this.streams.delete(s)) return;
@@ -669,7 +674,7 @@ export class McpHandler {
     const sse = session.kind === 'sse';
     const effectiveHeaders = sse ? { ...session.headers, ...headers } : headers;
     const clientQuery = sse ? session.headers[SSE_QUERY] ?? '' : query;
-    const ctx: CallContext = { era: 'legacy', server, consumer, clientHeaders: effectiveHeaders, clientQuery, cancellation };
+    const ctx: CallContext = { era: 'legacy', server, consumer, clientHeaders: effectiveHeaders, clientQuery, cancellation, sessionId: session.id };
     if (progressStream) progressStream.writeHead(200, SSE_HEADERS);
     const onProgress = progressStream
       ? (progress: number, total?: number) => this.event(progressStream, notificationMessage('notifications/progress', { progressToken, progress, ...(total !== undefined ? { total } : {}) }))
@@ -780,6 +785,7 @@ export class McpHandler {
     if (!header(req, 'mcp-session-id')) throw new GatewayError('METHOD_NOT_ALLOWED', 'Method not allowed.', undefined, { allow: 'POST' });
     const session = await this.requireSession(req, server, consumer);
     await this.opts.sessions.delete(session.id);
+    this.endUpstreamSession(server, session.id);
     for (const s of [...this.streams]) if (s.sessionId === session.id) this.endStream(s);
     // And the session's stream if another replica holds it.
     await this.opts.bus.publish(streamChannel(session.id), CLOSE_STREAM).catch((err: unknown) => this.opts.logger.warn({ err }, 'could not close the ended session\'s stream on other replicas'));
@@ -811,6 +817,7 @@ export class McpHandler {
       ended = true;
       this.streams.delete(held);
       this.cancelSessionCalls(session.id);
+      this.endUpstreamSession(server, session.id);
       this.opts.bus.publish(CANCEL_CHANNEL, session.id).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not forward the end of a legacy SSE session\'s calls'));
       unsubscribe?.().catch((err: unknown) => this.opts.logger.debug({ err }, 'could not unsubscribe a closed legacy SSE stream'));
       this.opts.sessions.delete(session.id).catch((err: unknown) => this.opts.logger.warn({ err, session: session.id }, 'could not delete the session of a closed legacy SSE stream; it expires when idle'));
