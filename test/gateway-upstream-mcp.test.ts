@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as SdkStreamable } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport as SdkSse } from '@modelcontextprotocol/sdk/client/sse.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client as Client2, StreamableHTTPClientTransport as Streamable2 } from '@modelcontextprotocol/client';
 import { liveChildCount } from '../src/tools/mcp/stdio.js';
 import { startHttpUpstream } from './fixtures/mcp/http-upstreams.js';
@@ -156,6 +157,19 @@ describe('upstream MCP servers through the gateway', () => {
     await waitFor('the ended session\'s child to exit', () => { try { process.kill(pa, 0); return false; } catch { return true; } }, 10_000);
     assert.equal(await pidOf(b.client), pb);
     await b.client.close();
+  });
+
+  it('an upstream\'s tools/list_changed reaches the agents of the server', async () => {
+    const client = new SdkClient({ name: 'listener', version: '1.0.0' });
+    let changed!: () => void;
+    const told = new Promise<void>((r) => { changed = r; });
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => changed());
+    await client.connect(new SdkStreamable(new URL(mcp('stdio'))));
+    agents.push(client as unknown as Agent);
+    await client.callTool({ name: 'add-tool', arguments: { name: 'added_later' } });
+    await told;
+    const { tools } = await client.listTools();
+    assert.ok(tools.some((t) => t.name === 'added_later'));
   });
 
   it('registered the Nacos way: a REF to a service\'s instances with remoteServerConfig.exportPath', async () => {

@@ -99,7 +99,10 @@ async function run(): Promise<void> {
   }));
   const beforeKill = fixtureProcesses().length;
   m.child.kill('SIGKILL');
-  await sleep(2000);
+  // Each child sees its stdin end and exits; wait for that (at most 10 s).
+  const killedAt = Date.now();
+  while (fixtureProcesses().length > 0 && Date.now() - killedAt < 10_000) await sleep(100);
+  const killSeconds = (Date.now() - killedAt) / 1000;
   const afterKill = fixtureProcesses();
   for (const p of afterKill) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
 
@@ -107,7 +110,7 @@ async function run(): Promise<void> {
     `sessions: ${SESSIONS} (concurrency ${CONCURRENCY}) in ${seconds.toFixed(1)} s`,
     `gateway RSS after 100 sessions: ${rssWarm} MiB; after ${SESSIONS}: ${rssEnd} MiB (growth ${(rssEnd - rssWarm).toFixed(1)} MiB)`,
     `stdio children: at most ${peak} at once; ${afterSessions} when the last session closed; ${afterIdle} after idleSeconds; ${afterStop} after the gateway stopped`,
-    `kill -9 of the gateway with ${beforeKill} children running: ${afterKill.length} left 2 s later`,
+    `kill -9 of the gateway with ${beforeKill} children running: ${afterKill.length} left after ${killSeconds.toFixed(1)} s`,
   ];
   console.log(lines.join('\n'));
   if (afterStop !== 0 || afterKill.length !== 0) process.exitCode = 1;

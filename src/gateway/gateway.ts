@@ -90,7 +90,10 @@ export class Gateway {
       onLimit: (limit) => limitHits.labels(limit).inc(),
     });
     const access = new GatewayAccess({ bindHost: opts.host, allowedHosts: opts.allowedHosts, allowedOrigins: opts.allowedOrigins });
-    const compiler = new SnapshotCompiler({ dispatcher, metadataDispatcher, argumentHosts, logger });
+    const compiler = new SnapshotCompiler({
+      dispatcher, metadataDispatcher, argumentHosts, logger,
+      onUpstreamNotification: (server, _session, method) => handler.upstreamListChanged(server, method),
+    });
     await opts.source.start((snap) => {
       const started = performance.now();
       const compiled = compiler.compile(snap);

@@ -140,6 +140,8 @@ export class SnapshotCompiler {
    */
   constructor(private readonly deps: {
     dispatcher: Dispatcher; metadataDispatcher?: Dispatcher; argumentHosts?: ArgumentHostGuard; logger: Logger; defaultTimeoutMs?: number;
+    /** Notifications of upstream MCP servers outside requests, by server key (`namespace/name`) and agent session. */
+    onUpstreamNotification?: (serverKey: string, sessionId: string | undefined, method: string, params: Record<string, unknown> | undefined) => void;
   }) {
     this.connections = { guarded: deps.dispatcher, open: deps.metadataDispatcher, argumentHosts: deps.argumentHosts };
   }
@@ -162,7 +164,12 @@ export class SnapshotCompiler {
         let runtime: McpServerRuntime | undefined;
         if (upstreamKind(server.protocol)) {
           try {
-            runtime = createMcpRuntime(server, spec, { upstream, dispatcher: this.dispatcherFor(spec), logger: this.deps.logger, defaultTimeoutMs: this.deps.defaultTimeoutMs });
+            const relay = this.deps.onUpstreamNotification;
+            const key = serverKey(server.namespace, server.name);
+            runtime = createMcpRuntime(server, spec, {
+              upstream, dispatcher: this.dispatcherFor(spec), logger: this.deps.logger, defaultTimeoutMs: this.deps.defaultTimeoutMs,
+              ...(relay ? { onNotification: (session: string | undefined, method: string, params: Record<string, unknown> | undefined) => relay(key, session, method, params) } : {}),
+            });
           } catch (err) {
             this.deps.logger.error({ err, server: `${server.namespace}/${server.name}` }, 'MCP server not served: its upstream configuration cannot be used');
             continue;

@@ -271,6 +271,18 @@ export class McpHandler {
     }
   }
 
+  /**
+   * An upstream MCP server said one of its lists changed: the streams this process holds for
+   * the server are told (tools and prompts; other notifications are not relayed yet).
+   */
+  upstreamListChanged(serverKey: string, method: string): void {
+    const filterKey = method === 'notifications/tools/list_changed' ? 'toolsListChanged' : method === 'notifications/prompts/list_changed' ? 'promptsListChanged' : undefined;
+    const server = this.snapshot.servers.get(serverKey);
+    // A list the registry serves (its catalogue, its prompts) did not change.
+    if (!filterKey || !server || (filterKey === 'toolsListChanged' ? !server.liveTools : server.prompts.length > 0)) return;
+    for (const s of this.streams) if (s.serverKey === serverKey) this.notify(s, method, filterKey);
+  }
+
   /** Send a list_changed notification on a held stream, in the form its era takes. */
   private notify(s: HeldStream, method: string, filterKey: 'toolsListChanged' | 'promptsListChanged'): void {
     if (s.subscriptionId !== undefined) {

@@ -31,6 +31,8 @@ export interface ConnectionTarget {
   /** Backend connections (HTTP kinds): the gateway's guarded dispatcher. */
   dispatcher?: Dispatcher | undefined;
   logger: Logger;
+  /** Notifications the upstream sends outside a request's progress (list_changed, resources/updated, log messages). */
+  onNotification?: ((method: string, params: Record<string, unknown> | undefined) => void) | undefined;
 }
 
 /** Options of one request to the upstream. */
@@ -157,6 +159,12 @@ export class UpstreamConnection {
     }
     const connection = new UpstreamConnection(client, transport, logger);
     client.onerror = (error) => connection.noteError(error);
+    const relay = target.onNotification;
+    if (relay) {
+      client.fallbackNotificationHandler = async (n) => {
+        relay(n.method, n.params as Record<string, unknown> | undefined);
+      };
+    }
     client.onclose = () => connection.markClosed();
     const what = 'connecting to the upstream MCP server';
     try {

@@ -9,6 +9,7 @@ import { ToolError } from '../errors.js';
 import type { CallToolResult, ToolCallRequest, ToolExecutor, Upstream } from '../executor.js';
 import { readUpstreamOptions } from './config.js';
 import { McpServerRuntime } from './runtime.js';
+import type { McpRuntimeDeps } from './runtime.js';
 
 /** Calls one tool of an upstream MCP server. */
 export class McpToolExecutor implements ToolExecutor {
@@ -33,6 +34,8 @@ export interface McpRuntimeOptions {
   dispatcher?: Dispatcher | undefined;
   logger: Logger;
   defaultTimeoutMs?: number | undefined;
+  /** See `McpRuntimeDeps.onNotification`. */
+  onNotification?: McpRuntimeDeps['onNotification'];
 }
 
 /**
@@ -43,5 +46,6 @@ export function createMcpRuntime(server: Pick<McpServer, 'namespace' | 'name' | 
   return new McpServerRuntime({
     serverKey: `${server.namespace}/${server.name}`, options: readUpstreamOptions(server, spec), endpoint: server.endpoint,
     upstream: o.upstream, passthrough: server.passthrough, dispatcher: o.dispatcher, logger: o.logger, defaultTimeoutMs: o.defaultTimeoutMs,
+    onNotification: o.onNotification,
   });
 }

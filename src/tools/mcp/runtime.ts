@@ -46,6 +46,11 @@ export interface McpRuntimeDeps {
   logger: Logger;
   /** Per-request timeout when neither the call nor the server sets one; default 30 s. */
   defaultTimeoutMs?: number | undefined;
+  /**
+   * Notifications of the upstream outside requests (list_changed, resources/updated, log
+   * messages), with the agent session whose connection got them (undefined: the shared one).
+   */
+  onNotification?: ((sessionId: string | undefined, method: string, params: Record<string, unknown> | undefined) => void) | undefined;
 }
 
 /** Default MCP path on an instance when the endpoint gives none. */
@@ -106,9 +111,11 @@ export class McpServerRuntime {
   }
 
   /** Open a connection: a stdio child, or an HTTP upstream trying each instance once. */
-  private async open(): Promise<UpstreamConnection> {
+  private async open(key: string): Promise<UpstreamConnection> {
     const { options, dispatcher } = this.deps;
-    if (options.kind === 'stdio') return UpstreamConnection.open({ options, logger: this.logger });
+    const relay = this.deps.onNotification;
+    const onNotification = relay ? (method: string, params: Record<string, unknown> | undefined) => relay(key === SHARED ? undefined : key, method, params) : undefined;
+    if (options.kind === 'stdio') return UpstreamConnection.open({ options, logger: this.logger, onNotification });
     const tried = new Set<string>();
     let last: unknown;
     for (;;) {
@@ -119,7 +126,7 @@ export class McpServerRuntime {
       }
       tried.add(target.id);
       try {
-        return await UpstreamConnection.open({ url: target.url, options, dispatcher, logger: this.logger });
+        return await UpstreamConnection.open({ url: target.url, options, dispatcher, logger: this.logger, onNotification });
       } catch (err) {
         last = err;
         if (!(err instanceof ToolError && err.code === 'UPSTREAM_UNREACHABLE')) throw err;
@@ -142,7 +149,7 @@ export class McpServerRuntime {
     if (this.size >= this.deps.options.maxProcesses && !this.evictIdle()) {
       throw new ToolError('UPSTREAM_BUSY', `MCP server ${this.deps.serverKey} already runs ${this.deps.options.maxProcesses} upstream connections (upstream.maxProcesses), all busy`);
     }
-    const opening = this.open().then((c) => {
+    const opening = this.open(key).then((c) => {
       const openedAt = Date.now();
       this.connections.set(key, c);
       this.known = c.capabilities as Record<string, unknown>;
