@@ -88,8 +88,9 @@ async function run(): Promise<void> {
   await sleep(500);
   const afterStop = fixtureProcesses().length;
 
-  // kill -9 of the gateway while its children run.
-  m = await startMcpgate(work);
+  // kill -9 of the gateway while its children run; then a restart on the same data directory.
+  const dataDir = mkdtempSync(join(work, 'crash-'));
+  m = await startMcpgate(work, { args: ['--data-dir', dataDir] });
   const url2 = await register(m);
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     const transport = new StreamableHTTPClientTransport(new URL(url2));
@@ -104,16 +105,21 @@ async function run(): Promise<void> {
   while (fixtureProcesses().length > 0 && Date.now() - killedAt < 10_000) await sleep(100);
   const killSeconds = (Date.now() - killedAt) / 1000;
   const afterKill = fixtureProcesses();
-  for (const p of afterKill) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+  // The restarted gateway ends what its record file says the crashed one left.
+  const restarted = await startMcpgate(work, { args: ['--data-dir', dataDir] });
+  await sleep(500);
+  const afterRestart = fixtureProcesses();
+  await stopProcess(restarted.child);
+  for (const p of afterRestart) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
 
   const lines = [
     `sessions: ${SESSIONS} (concurrency ${CONCURRENCY}) in ${seconds.toFixed(1)} s`,
     `gateway RSS after 100 sessions: ${rssWarm} MiB; after ${SESSIONS}: ${rssEnd} MiB (growth ${(rssEnd - rssWarm).toFixed(1)} MiB)`,
     `stdio children: at most ${peak} at once; ${afterSessions} when the last session closed; ${afterIdle} after idleSeconds; ${afterStop} after the gateway stopped`,
-    `kill -9 of the gateway with ${beforeKill} children running: ${afterKill.length} left after ${killSeconds.toFixed(1)} s`,
+    `kill -9 of the gateway with ${beforeKill} children running: ${afterKill.length} left after ${killSeconds.toFixed(1)} s; ${afterRestart.length} once a gateway restarted on its data directory`,
   ];
   console.log(lines.join('\n'));
-  if (afterStop !== 0 || afterKill.length !== 0) process.exitCode = 1;
+  if (afterStop !== 0 || afterRestart.length !== 0) process.exitCode = 1;
 }
 
 await run();

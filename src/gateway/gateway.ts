@@ -11,6 +11,7 @@ import { McpHandler } from './mcp/handler.js';
 import type { EventStore, MessageBus, SessionStore } from './sessions/types.js';
 import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessions/memory.js';
 import { SnapshotCompiler } from './snapshot.js';
+import { reapAndRecordChildren } from '../tools/mcp/stdio.js';
 import type { ConfigSource } from './sources/config-source.js';
 
 /** Options of a gateway. */
@@ -39,6 +40,11 @@ export interface GatewayOptions {
    * may never be these endpoints, nor the gateway's own port.
    */
   ownUrls?: readonly string[];
+  /**
+   * File recording the stdio children of upstream MCP servers (`<dataDir>/stdio-children.json`),
+   * so that a gateway restarted after a crash ends those the crash left behind.
+   */
+  stdioRecordFile?: string;
 }
 
 /**
@@ -60,6 +66,10 @@ export class Gateway {
   static async start(opts: GatewayOptions): Promise<Gateway> {
     const { logger } = opts;
     const limits = withDefaults(opts.limits);
+    if (opts.stdioRecordFile) {
+      const reaped = reapAndRecordChildren(opts.stdioRecordFile);
+      if (reaped > 0) logger.warn({ reaped }, 'ended stdio children of upstream MCP servers that a previous gateway process left behind');
+    }
     const sessions = opts.sessions ?? new MemorySessionStore(opts.sessionIdleMs ?? 30 * 60_000, Date.now, limits);
     const bus = opts.bus ?? new MemoryMessageBus();
     const events = opts.events ?? new MemoryEventStore();

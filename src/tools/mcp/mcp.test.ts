@@ -2,8 +2,12 @@
 // legacy SSE and stdio) and against upstreams that refuse, hang, send garbage or malformed JSON-RPC.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createLogger } from '../../lib/logger.js';
 import type { Endpoint, McpProtocol } from '../../model/model.js';
 import { startBadUpstream, startHttpUpstream } from '../../../test/fixtures/mcp/http-upstreams.js';
@@ -13,7 +17,7 @@ import { createUpstream } from '../upstream.js';
 import { readStdioLaunch, readUpstreamOptions } from './config.js';
 import { createMcpRuntime } from './executor.js';
 import type { McpServerRuntime } from './runtime.js';
-import { liveChildCount } from './stdio.js';
+import { liveChildCount, reapAndRecordChildren } from './stdio.js';
 
 const logger = createLogger('silent');
 const STDIO_FIXTURE = resolve(import.meta.dirname, '../../../test/fixtures/mcp/stdio-server.mjs');
@@ -246,10 +250,32 @@ describe('stdio upstreams', () => {
   });
 
   it('garbage on stdout: UPSTREAM_PROTOCOL; a command that does not exist: UPSTREAM_UNREACHABLE', async () => {
-    const garbage = runtime('stdio', { type: 'none' }, { command: process.execPath, args: [STDIO_FIXTURE, 'garbage'], upstream: { timeoutMs: 2000 } });
+    const garbage = runtime('stdio', { type: 'none' }, { command: process.execPath, args: [STDIO_FIXTURE, 'garbage'], upstream: { timeoutMs: 5000 } });
     await rejectsWith(garbage.request('tools/call', { name: 'echo', arguments: {} }), 'UPSTREAM_PROTOCOL');
     const missing = runtime('stdio', { type: 'none' }, { command: '/nonexistent/mcp-server' });
     await rejectsWith(missing.request('tools/list', {}), 'UPSTREAM_UNREACHABLE', /not found/);
+  });
+
+  it('a restarted gateway ends the children a crashed one recorded (and only those: a reused pid is left alone)', { skip: process.platform !== 'linux' && 'Linux only' }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpgate-reaper-'));
+    const file = join(dir, 'stdio-children.json');
+    const orphan = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore' });
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore' });
+    await Promise.all([once(orphan, 'spawn'), once(other, 'spawn')]);
+    try {
+      const stat = (pid: number) => { const t = readFileSync(`/proc/${pid}/stat`, 'utf8'); return t.slice(t.lastIndexOf(')') + 2).split(' ')[19]; };
+      writeFileSync(file, JSON.stringify([{ pid: orphan.pid, start: stat(orphan.pid as number) }, { pid: other.pid, start: 'another process' }]));
+      const exited = once(orphan, 'exit');
+      assert.equal(reapAndRecordChildren(file), 1);
+      await exited;
+      assert.ok(alive(other.pid as number), 'a process whose start time differs is not touched');
+      // From now on the file records this process's own live children, not the reaped ones.
+      const recorded = (JSON.parse(readFileSync(file, 'utf8')) as { pid: number }[]).map((r) => r.pid);
+      assert.ok(!recorded.includes(orphan.pid as number) && !recorded.includes(other.pid as number));
+    } finally {
+      other.kill('SIGKILL');
+      orphan.kill('SIGKILL');
+    }
   });
 
   it('closing every runtime leaves no child process', async () => {

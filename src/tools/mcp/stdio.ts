@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { deserializeMessage } from '@modelcontextprotocol/client';
 import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/client';
 import type { Logger } from '../../lib/logger.js';
@@ -31,16 +32,59 @@ export class StdioProtocolError extends Error {
   override readonly name = 'StdioProtocolError';
 }
 
-/** Every child process group this process started and has not seen exit. */
-const liveGroups = new Set<number>();
+/** Every child process group this process started and has not seen exit, with its start time (for the record file). */
+const liveGroups = new Map<number, string>();
 let exitHookInstalled = false;
+/** Where the live children are recorded, so that the next start can end those a crash left behind. */
+let recordFile: string | undefined;
+
+/** A process's start time (clock ticks since boot, /proc/PID/stat field 22): tells a pid reused by another process apart. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function writeRecord(): void {
+  if (!recordFile) return;
+  try {
+    writeFileSync(`${recordFile}.tmp`, JSON.stringify([...liveGroups].map(([pid, start]) => ({ pid, start }))));
+    renameSync(`${recordFile}.tmp`, recordFile);
+  } catch { /* best effort: the exit hook still ends the children */ }
+}
+
+/**
+ * Record the live stdio children in `file` from now on, after ending the children a previous
+ * gateway process recorded there and left behind (killed with SIGKILL, it ran no exit hook):
+ * each recorded process group whose leader still runs with the recorded start time is killed.
+ * Answers how many were. Linux only (elsewhere nothing is recorded or killed).
+ */
+export function reapAndRecordChildren(file: string): number {
+  if (process.platform !== 'linux') return 0;
+  let reaped = 0;
+  try {
+    const left = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown; start?: unknown }[];
+    for (const { pid, start } of Array.isArray(left) ? left : []) {
+      if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 1 || typeof start !== 'string') continue;
+      if (startTime(pid) !== start) continue;
+      try { process.kill(-pid, 'SIGKILL'); reaped++; } catch { /* gone */ }
+    }
+  } catch { /* no record: nothing left behind */ }
+  recordFile = file;
+  writeRecord();
+  return reaped;
+}
 
 /** Kill every live child group at once (the gateway exits: nothing may be orphaned). */
 export function killAllChildren(signal: NodeJS.Signals = 'SIGKILL'): void {
-  for (const pid of liveGroups) {
+  for (const pid of liveGroups.keys()) {
     try { process.kill(-pid, signal); } catch { /* already gone */ }
   }
   liveGroups.clear();
+  writeRecord();
 }
 
 /** How many stdio child processes are running. */
@@ -108,7 +152,10 @@ export class ChildStdioTransport implements Transport {
         else this.onerror?.(err);
       });
       child.once('spawn', () => {
-        if (child.pid !== undefined) liveGroups.add(child.pid);
+        if (child.pid !== undefined) {
+          liveGroups.set(child.pid, startTime(child.pid) ?? '');
+          writeRecord();
+        }
         resolve();
       });
       child.once('exit', (code, signal) => {
@@ -116,6 +163,7 @@ export class ChildStdioTransport implements Transport {
           // The child is gone; its group may still hold descendants: end them too.
           try { process.kill(-child.pid, 'SIGKILL'); } catch { /* none left */ }
           liveGroups.delete(child.pid);
+          writeRecord();
         }
         this.finish();
         this.opts.onExit?.(code, signal);
