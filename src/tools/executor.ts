@@ -37,6 +37,11 @@ export interface ToolCallRequest {
   sessionId?: string | undefined;
   /** Progress of the call, relayed to the agent when it asked for it (upstream MCP servers report theirs). */
   onProgress?: ((progress: number, total?: number, message?: string) => void) | undefined;
+  /**
+   * The peer address of the agent's connection (`ip`, `ip:port` or `[ipv6]:port`), for the
+   * Higress template functions `getSocketIP` / `getRealIP`; absent when the call has none.
+   */
+  clientAddress?: string | undefined;
 }
 
 /** What an executor sees of a call's cancellation (see `Cancellation`). */
