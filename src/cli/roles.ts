@@ -75,7 +75,7 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
       host: config.host, port: config.gatewayPort, logger, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts, limits, ...shared, sessions,
       ...(redisUp ? { readiness: () => ({ redis: redisUp() }) } : {}),
       source: new InProcessSource(registry.services.watch, registry.services.feed, { logger }),
-      ownUrls: [`http://${hostForUrl(config.host)}:${registry.port}`],
+      ownUrls: [`http://${hostForUrl(config.host)}:${registry.port}`], stdioRecordFile: join(config.dataDir, 'stdio-children.json'),
     });
     // The console's Gateways page lists this in-process gateway.
     const detach = gatewayDirectory(registry.services).attachLocal({
@@ -134,7 +134,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   const gateway = await Gateway.start({
     host: config.host, port: config.gatewayPort, logger, source, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts,
     sessionIdleMs: config.sessionIdleSeconds * 1000, limits: gatewayLimits(config), readiness, ...shared,
-    ownUrls: config.registries,
+    ownUrls: config.registries, stdioRecordFile: join(config.dataDir, 'stdio-children.json'),
   });
   started.gateway = gateway;
   return { gateway, source, close: () => gateway.close() };

@@ -35,6 +35,11 @@ export const GATEWAY_ERRORS = {
   UNAUTHORIZED: { status: 401, rpc: -32000, doc: 'A consumer key is required (Authorization: Bearer or X-API-Key), or a credential the tool needs is missing.' },
   FORBIDDEN: { status: 403, rpc: -32000, doc: 'The consumer key may not use this server or tool.' },
   SERVICE_UNAVAILABLE: { status: 503, rpc: -32000, doc: 'The session store is unavailable; retry (Retry-After).' },
+  UPSTREAM_UNREACHABLE: { status: 200, rpc: -32010, doc: 'The upstream MCP server could not be reached: connection refused, no usable instance, its stdio command did not start or exited; after a failure the gateway retries with backoff (250 ms doubling to 30 s) and answers this at once meanwhile.' },
+  UPSTREAM_TIMEOUT: { status: 200, rpc: -32011, doc: 'The upstream MCP server did not answer within the timeout (`config.upstream.timeoutMs`, else 30 s); the request was cancelled upstream.' },
+  UPSTREAM_PROTOCOL: { status: 200, rpc: -32012, doc: 'The upstream MCP server answered with something that is not MCP: not JSON, malformed JSON-RPC, a result of the wrong shape, an HTTP error status.' },
+  UPSTREAM_BUSY: { status: 200, rpc: -32013, doc: 'The upstream stdio server already runs `config.upstream.maxProcesses` processes and all are busy; retry later.' },
+  UPSTREAM_ERROR: { status: 200, rpc: -32603, doc: 'The upstream MCP server answered with a JSON-RPC error: its code, message and data are relayed as they are (the code shown here is only the fallback).' },
 } as const;
 
 /** A stable gateway error code. */
@@ -50,6 +55,8 @@ export class GatewayError extends Error {
     readonly data?: unknown,
     /** Extra response headers (WWW-Authenticate, Allow). */
     readonly headers?: Record<string, string>,
+    /** UPSTREAM_ERROR: the JSON-RPC code the upstream answered with, relayed. */
+    private readonly relayedRpc?: number,
   ) {
     super(message);
   }
@@ -59,21 +66,30 @@ export class GatewayError extends Error {
   }
 
   get rpcCode(): number {
-    return GATEWAY_ERRORS[this.code].rpc;
+    return this.relayedRpc ?? GATEWAY_ERRORS[this.code].rpc;
   }
 }
 
 /**
  * Any thrown value as a GatewayError: a tool's refusal (an argument: INVALID_PARAMS; a missing
- * credential: UNAUTHORIZED with its challenge), the session store's (SERVICE_UNAVAILABLE,
+ * credential: UNAUTHORIZED with its challenge; an upstream MCP server's failure: UPSTREAM_*, its
+ * JSON-RPC error relayed as UPSTREAM_ERROR), the session store's (SERVICE_UNAVAILABLE,
  * SESSION_LIMIT, SESSION_CAPACITY), and unexpected ones, logged and answered as internal errors.
  */
 export function toGatewayError(err: unknown, logger?: Logger): GatewayError {
   if (err instanceof GatewayError) return err;
   if (err instanceof ToolError) {
-    return err.code === 'CREDENTIAL_REQUIRED'
-      ? new GatewayError('UNAUTHORIZED', err.message, undefined, err.challenge === undefined ? undefined : { 'www-authenticate': err.challenge })
-      : new GatewayError('INVALID_PARAMS', err.message);
+    switch (err.code) {
+      case 'CREDENTIAL_REQUIRED':
+        return new GatewayError('UNAUTHORIZED', err.message, undefined, err.challenge === undefined ? undefined : { 'www-authenticate': err.challenge });
+      case 'INVALID_ARGUMENT':
+        return new GatewayError('INVALID_PARAMS', err.message);
+      case 'UPSTREAM_ERROR':
+        return new GatewayError('UPSTREAM_ERROR', err.message, err.upstream?.data, undefined, err.upstream?.rpcCode);
+      default:
+        logger?.warn({ code: err.code, err: err.message }, 'upstream MCP server failed');
+        return new GatewayError(err.code, err.message);
+    }
   }
   if (err instanceof SessionStateUnavailableError) {
     logger?.warn({ err: err.message }, 'session state unavailable');

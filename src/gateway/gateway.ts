@@ -13,6 +13,7 @@ import { McpHandler } from './mcp/handler.js';
 import type { EventStore, MessageBus, SessionStore } from './sessions/types.js';
 import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessions/memory.js';
 import { SnapshotCompiler } from './snapshot.js';
+import { reapAndRecordChildren } from '../tools/mcp/stdio.js';
 import type { ConfigSource } from './sources/config-source.js';
 
 /** Options of a gateway. */
@@ -47,6 +48,11 @@ export interface GatewayOptions {
    * may never be these endpoints, nor the gateway's own port.
    */
   ownUrls?: readonly string[];
+  /**
+   * File recording the stdio children of upstream MCP servers (`<dataDir>/stdio-children.json`),
+   * so that a gateway restarted after a crash ends those the crash left behind.
+   */
+  stdioRecordFile?: string;
 }
 
 /**
@@ -68,6 +74,10 @@ export class Gateway {
   static async start(opts: GatewayOptions): Promise<Gateway> {
     const { logger } = opts;
     const limits = withDefaults(opts.limits);
+    if (opts.stdioRecordFile) {
+      const reaped = reapAndRecordChildren(opts.stdioRecordFile);
+      if (reaped > 0) logger.warn({ reaped }, 'ended stdio children of upstream MCP servers that a previous gateway process left behind');
+    }
     const sessions = opts.sessions ?? new MemorySessionStore(opts.sessionIdleMs ?? 30 * 60_000, Date.now, limits);
     const bus = opts.bus ?? new MemoryMessageBus();
     const events = opts.events ?? new MemoryEventStore();
@@ -104,7 +114,10 @@ export class Gateway {
       onToolCall: (server, _tool, seconds, isError) => cachedLabels(callChildren, `${server}\n${isError}`, () => calls.labels(server, isError ? 'error' : 'ok')).observe(seconds),
       onLimit: (limit) => limitHits.labels(limit).inc(),
     });
-    const compiler = new SnapshotCompiler({ dispatcher, metadataDispatcher, argumentHosts, logger });
+    const compiler = new SnapshotCompiler({
+      dispatcher, metadataDispatcher, argumentHosts, logger,
+      onUpstreamNotification: (server, _session, method) => handler.upstreamListChanged(server, method),
+    });
     await opts.source.start((snap) => {
       const started = performance.now();
       const compiled = compiler.compile(snap);
@@ -170,7 +183,7 @@ export class Gateway {
     if (unsecured.length > 0) logger.warn({ namespaces: unsecured }, 'namespaces without consumer keys are open: anyone who reaches the gateway may call their tools');
     logger.info({ address: server.address(), source: opts.source.describe() }, 'gateway listening');
     return new Gateway(server, handler, sessions, opts, dispatcher, [
-      () => metadataDispatcher.close(), () => argumentHosts.close(), () => sessions.close(), () => bus.close(), () => events.close(),
+      () => compiler.close(), () => metadataDispatcher.close(), () => argumentHosts.close(), () => sessions.close(), () => bus.close(), () => events.close(),
     ]);
   }
 
@@ -185,8 +198,9 @@ export class Gateway {
     await this.handler.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    await this.dispatcher.close();
+    // First the closers (upstream MCP connections end their streams), then the backend connections they used.
     for (const c of this.closers) await c();
+    await this.dispatcher.close();
   }
 }
 

@@ -9,6 +9,9 @@ import type { ArgsValidator } from '../tools/args.js';
 import { compileTool, toolListEntry } from '../tools/compile.js';
 import type { ToolConnections } from '../tools/compile.js';
 import type { ToolExecutor, Upstream, UpstreamTarget } from '../tools/executor.js';
+import { upstreamKind } from '../tools/mcp/config.js';
+import { createMcpRuntime } from '../tools/mcp/executor.js';
+import type { McpServerRuntime } from '../tools/mcp/runtime.js';
 import { createUpstream } from '../tools/upstream.js';
 import { JsonText } from './mcp/jsonrpc.js';
 
@@ -36,6 +39,14 @@ export interface CompiledServer {
   /** Changes whenever what tools/list shows changes (for list_changed). */
   readonly toolsFingerprint: string;
   readonly promptsFingerprint: string;
+  /** The upstream MCP server this server fronts (protocols mcp-streamable, mcp-sse, stdio). */
+  readonly upstream?: McpServerRuntime | undefined;
+  /**
+   * The registry lists no tools for this upstream MCP server: tools/list and tools/call go to the
+   * upstream as they are. When it lists some, they are the catalogue (enabled ones shown, with the
+   * registry's descriptions) and calls go to the upstream.
+   */
+  readonly liveTools?: boolean;
 }
 
 /** A consumer key's grants. */
@@ -90,6 +101,7 @@ class SwitchableUpstream implements Upstream {
 interface CachedTools {
   tools: CompiledTool[];
   upstream: SwitchableUpstream;
+  runtime: McpServerRuntime | undefined;
 }
 
 /**
@@ -128,6 +140,8 @@ export class SnapshotCompiler {
    */
   constructor(private readonly deps: {
     dispatcher: Dispatcher; metadataDispatcher?: Dispatcher; argumentHosts?: ArgumentHostGuard; logger: Logger; defaultTimeoutMs?: number;
+    /** Notifications of upstream MCP servers outside requests, by server key (`namespace/name`) and agent session. */
+    onUpstreamNotification?: (serverKey: string, sessionId: string | undefined, method: string, params: Record<string, unknown> | undefined) => void;
   }) {
     this.connections = { guarded: deps.dispatcher, open: deps.metadataDispatcher, argumentHosts: deps.argumentHosts };
   }
@@ -147,9 +161,25 @@ export class SnapshotCompiler {
       let entry = this.cache.get(cacheKey) ?? next.get(cacheKey);
       if (!entry) {
         const upstream = new SwitchableUpstream();
-        entry = { upstream, tools: this.compileTools(server, spec, upstream, args) };
+        let runtime: McpServerRuntime | undefined;
+        if (upstreamKind(server.protocol)) {
+          try {
+            const relay = this.deps.onUpstreamNotification;
+            const key = serverKey(server.namespace, server.name);
+            runtime = createMcpRuntime(server, spec, {
+              upstream, dispatcher: this.dispatcherFor(spec), logger: this.deps.logger, defaultTimeoutMs: this.deps.defaultTimeoutMs,
+              ...(relay ? { onNotification: (session: string | undefined, method: string, params: Record<string, unknown> | undefined) => relay(key, session, method, params) } : {}),
+            });
+          } catch (err) {
+            this.deps.logger.error({ err, server: `${server.namespace}/${server.name}` }, 'MCP server not served: its upstream configuration cannot be used');
+            continue;
+          }
+        }
+        entry = { upstream, runtime, tools: this.compileTools(server, spec, upstream, args, runtime) };
       }
+      const fresh = !this.cache.has(cacheKey) && !next.has(cacheKey);
       entry.upstream.current = createUpstream(server.endpoint, server.protocol, input);
+      if (fresh) entry.runtime?.warmUp();
       next.set(cacheKey, entry);
       const prompts = [...spec.prompts].sort((a, b) => a.name.localeCompare(b.name));
       const key = serverKey(server.namespace, server.name);
@@ -157,7 +187,13 @@ export class SnapshotCompiler {
         key, namespace: server.namespace, name: server.name, server, version: server.publishedVersion,
         description: server.description || spec.description, tools: entry.tools, toolsByName: new Map(entry.tools.map((t) => [t.name, t])),
         prompts, toolsFingerprint: JsonText.array(entry.tools.map((t) => t.listEntry)).text, promptsFingerprint: JSON.stringify(prompts),
+        ...(entry.runtime ? { upstream: entry.runtime, liveTools: spec.tools.length === 0 } : {}),
       });
+    }
+    // Upstream connections (and stdio children) of servers that changed or left are closed.
+    for (const [key, old] of this.cache) {
+      if (next.has(key) || !old.runtime) continue;
+      old.runtime.close().catch((err: unknown) => this.deps.logger.warn({ err }, 'could not close an upstream MCP server'));
     }
     this.cache = next;
     const consumers = input.consumers ?? [];
@@ -168,12 +204,23 @@ export class SnapshotCompiler {
     };
   }
 
-  private compileTools(server: McpServer, spec: McpServerSpec, upstream: Upstream, args: ArgsCompiler): CompiledTool[] {
+  /** Close every upstream MCP connection and stdio child (the gateway stops). */
+  async close(): Promise<void> {
+    const runtimes = [...this.cache.values()].map((e) => e.runtime).filter((r): r is McpServerRuntime => r !== undefined);
+    this.cache = new Map();
+    await Promise.all(runtimes.map((r) => r.close()));
+  }
+
+  private dispatcherFor(spec: McpServerSpec): Dispatcher {
+    return spec.config.allowMetadataAddresses === true ? this.deps.metadataDispatcher ?? this.deps.dispatcher : this.deps.dispatcher;
+  }
+
+  private compileTools(server: McpServer, spec: McpServerSpec, upstream: Upstream, args: ArgsCompiler, mcp: McpServerRuntime | undefined): CompiledTool[] {
     const tools: CompiledTool[] = [];
     for (const tool of [...spec.tools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      if (!tool.enabled || !tool.template) continue;
+      if (!tool.enabled || (!tool.template && !mcp)) continue;
       try {
-        const { validate, executor } = compileTool(tool, { server, spec, upstream, connections: this.connections, args, defaultTimeoutMs: this.deps.defaultTimeoutMs });
+        const { validate, executor } = compileTool(tool, { server, spec, upstream, connections: this.connections, args, defaultTimeoutMs: this.deps.defaultTimeoutMs, mcp });
         tools.push({ name: tool.name, listEntry: new JsonText(JSON.stringify(toolListEntry(tool))), validate, executor });
       } catch (err) {
         this.deps.logger.error({ err, server: `${server.namespace}/${server.name}`, tool: tool.name }, 'tool not served: it does not compile');

@@ -53,6 +53,7 @@ export const ERRORS = {
   GRPC_UNKNOWN_REQUEST: { status: 400, nacos: 302, doc: 'Nacos gRPC port: no handler for that `metadata.type` (answered as Nacos does, error code 302).' },
   GRPC_CONNECTION_UNREGISTERED: { status: 400, nacos: 301, doc: 'Nacos gRPC port: a request on a connection that has not sent `ConnectionSetupRequest` on its bi-directional stream (or whose stream ended); Nacos clients reconnect on this code (301).' },
   STORE_UNAVAILABLE: { status: 503, nacos: 30000, doc: 'The database did not answer.' },
+  UPSTREAM_FAILED: { status: 502, nacos: 30000, doc: 'Importing tools: the upstream MCP server could not be reached, timed out, or answered something that is not MCP; the message says which (`UPSTREAM_UNREACHABLE`, `UPSTREAM_TIMEOUT`, `UPSTREAM_PROTOCOL`, `UPSTREAM_ERROR`).' },
   INTERNAL: { status: 500, nacos: 30000, doc: 'An unexpected error; the log has the details.' },
 } as const satisfies Record<string, { status: number; nacos: number; doc: string }>;
 

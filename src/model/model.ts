@@ -114,10 +114,14 @@ export const FRONT_PROTOCOLS = ['mcp-streamable', 'mcp-sse'] as const;
 /** A front protocol. */
 export type FrontProtocol = (typeof FRONT_PROTOCOLS)[number];
 
-/** Where an MCP server's backend is: a registered service, a direct address, or a URL. */
+/**
+ * Where an MCP server's backend is: a registered service, a direct address, or a URL.
+ * `exportPath` (Nacos `remoteServerConfig.exportPath`) is the MCP path of an upstream MCP server
+ * on each address (default `/mcp` for `mcp-streamable`, `/sse` for `mcp-sse`).
+ */
 export type Endpoint =
-  | { type: 'service'; namespace: string; group: string; service: string }
-  | { type: 'direct'; address: string; port: number }
+  | { type: 'service'; namespace: string; group: string; service: string; exportPath?: string }
+  | { type: 'direct'; address: string; port: number; exportPath?: string }
   | { type: 'url'; url: string }
   | { type: 'none' };
 

@@ -1,7 +1,8 @@
 /**
  * One tool compiled for calls, the same way for the gateway's snapshot compiler and the
  * console's "try it": its argument validator and its executor (the adapter its server's kind
- * takes: today REST templates), sending through the connections the caller owns.
+ * takes: a REST template, or a tool of an upstream MCP server), sending through the connections
+ * the caller owns.
  */
 import type { Dispatcher } from 'undici';
 import { AppError } from '../lib/errors.js';
@@ -13,6 +14,8 @@ import type { ArgumentHostAccess, ArgumentHostGuard } from './address-guard.js';
 import { ArgsCompiler } from './args.js';
 import type { ArgsValidator } from './args.js';
 import type { ToolExecutor, Upstream } from './executor.js';
+import { McpToolExecutor } from './mcp/executor.js';
+import type { McpServerRuntime } from './mcp/runtime.js';
 import { createRestExecutor } from './rest/executor.js';
 
 /** The backend connections tools send through (owned and closed by the caller). */
@@ -38,6 +41,8 @@ export interface CompileToolOptions {
   args?: ArgsCompiler | undefined;
   /** Per-call timeout when the tool sets none; default 30 s. */
   defaultTimeoutMs?: number | undefined;
+  /** The runtime of the server's upstream MCP server: the tool is called there (its template, if any, is not used). */
+  mcp?: McpServerRuntime | undefined;
 }
 
 /** A tool ready for calls. */
@@ -66,6 +71,7 @@ export function compileTool(tool: Tool, o: CompileToolOptions): RunnableTool {
   } catch (err) {
     throw new AppError('INVALID_SCHEMA', `inputSchema: ${(err as Error).message}`, 'inputSchema');
   }
+  if (o.mcp) return { validate, executor: new McpToolExecutor(o.mcp, tool.name) };
   const { config } = o.spec;
   const allowMetadataAddresses = config.allowMetadataAddresses === true;
   const { connections: c } = o;

@@ -4,11 +4,12 @@
  * folders (`rest/`; upstream MCP servers next), each compiled once per snapshot.
  */
 
-/** One MCP content block of a tool result. */
+/** One MCP content block of a tool result (upstream MCP servers may send any block the protocol has). */
 export type ContentBlock =
   | { type: 'text'; text: string }
   | { type: 'image'; data: string; mimeType: string }
-  | { type: 'audio'; data: string; mimeType: string };
+  | { type: 'audio'; data: string; mimeType: string }
+  | { type: 'resource' | 'resource_link'; [key: string]: unknown };
 
 /** The result of `tools/call` (MCP `CallToolResult`). */
 export interface CallToolResult {
@@ -32,6 +33,10 @@ export interface ToolCallRequest {
    * credentials agents put in the URL; parsed only by a tool that takes one from there.
    */
   clientQuery?: string;
+  /** The agent's session, when it has one (upstream MCP servers may keep a connection per session). */
+  sessionId?: string | undefined;
+  /** Progress of the call, relayed to the agent when it asked for it (upstream MCP servers report theirs). */
+  onProgress?: ((progress: number, total?: number, message?: string) => void) | undefined;
   /**
    * The peer address of the agent's connection (`ip`, `ip:port` or `[ipv6]:port`), for the
    * Higress template functions `getSocketIP` / `getRealIP`; absent when the call has none.

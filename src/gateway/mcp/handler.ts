@@ -109,6 +109,11 @@ export class McpHandler {
     return this.access.takeConsumerUses();
   }
 
+  /** An upstream MCP server said one of its lists changed: tell the streams of its server (see `StreamHub.upstreamListChanged`). */
+  upstreamListChanged(serverKey: string, method: string): void {
+    this.streams.upstreamListChanged(serverKey, method);
+  }
+
   /** Swap in a new snapshot and tell open streams whose server's tools or prompts changed. */
   setSnapshot(next: GatewaySnapshot): void {
     const previous = this.snapshot;

@@ -12,6 +12,8 @@ import type { CompiledConsumer, CompiledServer, CompiledTool } from '../snapshot
 import type { CallCancellation, CallToolResult, ClientHeaders } from '../../tools/executor.js';
 import { allows } from '../access-policy.js';
 import { STATELESS_VERSIONS, capabilities } from './protocol.js';
+import type { UpstreamRequestContext } from './upstream-methods.js';
+import { FORWARDED_METHODS, upstreamForward, upstreamToolsCall, upstreamToolsList } from './upstream-methods.js';
 
 /** Largest tools/list page. */
 export const TOOLS_PAGE_SIZE = 500;
@@ -26,6 +28,8 @@ export interface CallContext {
   /** The agent's connection peer (see `ToolCallRequest.clientAddress`). */
   clientAddress?: string | undefined;
   cancellation: CallCancellation;
+  /** The agent's session (2025 sessions, legacy SSE), for upstream MCP servers with a connection per session. */
+  sessionId?: string | undefined;
 }
 
 function visibleTools(ctx: CallContext): readonly CompiledTool[] {
@@ -67,13 +71,22 @@ export interface CallOptions {
  */
 export async function handleRequest(ctx: CallContext, method: string, params: Record<string, unknown>, options: CallOptions = {}): Promise<Record<string, unknown>> {
   const { server } = ctx;
+  if (server.upstream) {
+    if (server.liveTools && (method === 'tools/list' || method === 'tools/call')) {
+      const live = upstreamContext(ctx, server.upstream, options);
+      return method === 'tools/list' ? upstreamToolsList(live, params) : upstreamToolsCall(live, params);
+    }
+    if (FORWARDED_METHODS.has(method) && !(method.startsWith('prompts/') && server.prompts.length > 0)) {
+      return upstreamForward(upstreamContext(ctx, server.upstream, options), method, params);
+    }
+  }
   switch (method) {
     case 'ping':
     case 'logging/setLevel':
       return {};
     case 'server/discover':
       return {
-        supportedVersions: [...STATELESS_VERSIONS], capabilities: capabilities(),
+        supportedVersions: [...STATELESS_VERSIONS], capabilities: capabilities(server),
         ...(server.description ? { instructions: server.description } : {}),
       };
     case 'tools/list': {
@@ -98,15 +111,20 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       // Input errors are tool results (SEP-1303), so that the model reads them and corrects its call.
       const problem = tool.validate(args);
       if (problem) return inputError(`Invalid arguments for tool ${name}: ${problem}`) as unknown as Record<string, unknown>;
-      options.onProgress?.(0, 1);
+      // An upstream MCP server reports its own progress; a REST call is one step.
+      const relayed = server.upstream !== undefined;
+      if (!relayed) options.onProgress?.(0, 1);
       let result: CallToolResult;
       try {
-        result = await tool.executor.execute({ args, clientHeaders: ctx.clientHeaders, clientQuery: ctx.clientQuery, clientAddress: ctx.clientAddress, cancellation: ctx.cancellation });
+        result = await tool.executor.execute({
+          args, clientHeaders: ctx.clientHeaders, clientQuery: ctx.clientQuery, clientAddress: ctx.clientAddress, cancellation: ctx.cancellation,
+          ...(relayed ? { sessionId: ctx.sessionId, onProgress: options.onProgress } : {}),
+        });
       } catch (err) {
         // The executor refuses an argument's value (a path that climbs out, a header with control characters).
         return toolRefusal(name, err) as unknown as Record<string, unknown>;
       }
-      options.onProgress?.(1, 1);
+      if (!relayed) options.onProgress?.(1, 1);
       return result as unknown as Record<string, unknown>;
     }
     case 'prompts/list':
@@ -135,4 +153,13 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
     default:
       throw new GatewayError('METHOD_NOT_FOUND', 'Method not found');
   }
+}
+
+/** How a request goes to a server's upstream MCP server. */
+function upstreamContext(ctx: CallContext, runtime: NonNullable<CompiledServer['upstream']>, options: CallOptions): UpstreamRequestContext {
+  return {
+    runtime,
+    allowed: (tool) => allows(ctx.consumer, ctx.server.name, tool),
+    call: { sessionId: ctx.sessionId, clientHeaders: ctx.clientHeaders, cancellation: ctx.cancellation, onProgress: options.onProgress },
+  };
 }

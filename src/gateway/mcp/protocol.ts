@@ -44,15 +44,27 @@ export function serverInfo(s: CompiledServer): { name: string; title: string; ve
   return { name: `mcpgate:${s.namespace}/${s.name}`, title: s.name, version: s.version };
 }
 
-/** The capabilities the gateway announces, in every era. */
-export function capabilities(): Record<string, unknown> {
-  return { tools: { listChanged: true }, prompts: { listChanged: true }, resources: {}, completions: {}, logging: {} };
+/**
+ * The capabilities the gateway announces for a server, in every era. One fronting an upstream MCP
+ * server offers what the upstream does (as its last connection said; everything until one has
+ * been made) besides tools, never more.
+ */
+export function capabilities(s?: CompiledServer): Record<string, unknown> {
+  const upstream = s?.upstream?.knownCapabilities;
+  if (!upstream) return { tools: { listChanged: true }, prompts: { listChanged: true }, resources: {}, completions: {}, logging: {} };
+  return {
+    tools: { listChanged: true },
+    ...(upstream.prompts || (s?.prompts.length ?? 0) > 0 ? { prompts: { listChanged: true } } : {}),
+    ...(upstream.resources ? { resources: {} } : {}),
+    ...(upstream.completions ? { completions: {} } : {}),
+    ...(upstream.logging ? { logging: {} } : {}),
+  };
 }
 
 /** The session eras' `initialize` answer, with the version negotiated from the client's request. */
 export function initializeResult(s: CompiledServer, requested: unknown): Record<string, unknown> {
   const version = SESSION_VERSIONS.includes(requested as (typeof SESSION_VERSIONS)[number]) ? (requested as string) : SESSION_VERSIONS[0];
-  return { protocolVersion: version, capabilities: capabilities(), serverInfo: serverInfo(s), ...(s.description ? { instructions: s.description } : {}) };
+  return { protocolVersion: version, capabilities: capabilities(s), serverInfo: serverInfo(s), ...(s.description ? { instructions: s.description } : {}) };
 }
 
 /** Add the 2026-07-28 result members: resultType, serverInfo and, for cacheable results, ttlMs/cacheScope. */

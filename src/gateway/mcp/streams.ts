@@ -209,6 +209,17 @@ export class StreamHub {
   }
 
   /** Send a list_changed notification on a held stream, in the form its era takes. */
+  /**
+   * An upstream MCP server said one of its lists changed: the streams this process holds for
+   * the server are told (tools and prompts the upstream serves live; the registry's own lists did not change).
+   */
+  upstreamListChanged(serverKey: string, method: string): void {
+    const filterKey = method === 'notifications/tools/list_changed' ? 'toolsListChanged' : method === 'notifications/prompts/list_changed' ? 'promptsListChanged' : undefined;
+    const server = this.opts.snapshot().servers.get(serverKey);
+    if (!filterKey || !server || (filterKey === 'toolsListChanged' ? !server.liveTools : server.prompts.length > 0)) return;
+    for (const s of this.streams) if (s.serverKey === serverKey) this.notify(s, method, filterKey);
+  }
+
   private notify(s: HeldStream, method: string, filterKey: keyof ListenFilter): void {
     if (s.subscriptionId !== undefined) {
       if (s.filter?.[filterKey]) this.event(s.res, notificationMessage(method, { _meta: { [META.subscriptionId]: s.subscriptionId } }));

@@ -134,6 +134,12 @@ function serviceEndpoint(r: FieldReader, namespaceId: string | undefined): Endpo
   return { type: 'service', namespace, group: r.string('groupName') || DEFAULT_GROUP, service };
 }
 
+/** A service endpoint with the upstream MCP path Nacos gives in `remoteServerConfig.exportPath`. */
+function withExportPath(endpoint: Endpoint, exportPath: string | undefined): Endpoint {
+  if (!exportPath || endpoint.type !== 'service') return endpoint;
+  return { ...endpoint, exportPath: exportPath.startsWith('/') ? exportPath : `/${exportPath}` };
+}
+
 function hostForUrl(address: string): string {
   return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
 }
@@ -151,14 +157,14 @@ function readEndpoint(input: NacosMcpInput, server: FieldReader, protocol: McpPr
   if (input.endpointSpecification === undefined || input.endpointSpecification === null) {
     const ref = remote?.reader('serviceRef');
     if (!ref) throw missing('endpointSpecification');
-    return { endpoint: serviceEndpoint(ref, input.namespaceId), transport: readTransport(ref), exportPath };
+    return { endpoint: withExportPath(serviceEndpoint(ref, input.namespaceId), exportPath), transport: readTransport(ref), exportPath };
   }
   const spec = FieldReader.of(input.endpointSpecification, 'endpointSpecification');
   const type = spec.requiredString('type').toUpperCase();
   const data = spec.reader('data');
   if (!data) throw missing(spec.field('data'));
   const transport = readTransport(data);
-  if (type === 'REF') return { endpoint: serviceEndpoint(data, input.namespaceId), transport, exportPath };
+  if (type === 'REF') return { endpoint: withExportPath(serviceEndpoint(data, input.namespaceId), exportPath), transport, exportPath };
   if (type !== 'DIRECT') throw invalid(spec.field('type'), 'must be REF or DIRECT');
   const address = data.requiredString('address');
   if (data.raw('port') === undefined || data.raw('port') === '') throw missing(data.field('port'));
@@ -328,12 +334,12 @@ function remoteParts(server: McpServer): { remoteServerConfig: JsonObject; backe
       return {
         remoteServerConfig: {
           serviceRef: { namespaceId: endpoint.namespace, groupName: endpoint.group, serviceName: endpoint.service, transportProtocol: transport },
-          exportPath: '',
+          exportPath: endpoint.exportPath ?? '',
         },
         backendEndpoints: [],
       };
     case 'direct':
-      return { remoteServerConfig: { exportPath: '' }, backendEndpoints: [{ protocol: transport, address: endpoint.address, port: endpoint.port, path: '' }] };
+      return { remoteServerConfig: { exportPath: endpoint.exportPath ?? '' }, backendEndpoints: [{ protocol: transport, address: endpoint.address, port: endpoint.port, path: endpoint.exportPath ?? '' }] };
     case 'url': {
       if (!URL.canParse(endpoint.url)) return { remoteServerConfig: { exportPath: '' }, backendEndpoints: [] };
       const url = new URL(endpoint.url);

@@ -575,13 +575,22 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+function checkExportPath(path: unknown): void {
+  if (path === undefined) return;
+  if (typeof path !== 'string' || !/^\/[\x21-\x7e]{0,1023}$/.test(path) || path.includes('#')) {
+    throw invalid('endpoint.exportPath', 'must be a URL path starting with / (no spaces, control characters or fragment)');
+  }
+}
+
 function checkEndpoint(namespace: string, e: Endpoint): void {
   switch (e.type) {
     case 'service':
       if (e.namespace !== namespace) throw invalid('endpoint.namespace', `a service reference must stay in the server's namespace '${namespace}'`);
       if (!e.service) throw invalid('endpoint.service', 'a service reference needs a service name');
+      checkExportPath(e.exportPath);
       return;
     case 'direct':
+      checkExportPath(e.exportPath);
       if (typeof e.address !== 'string' || (!isIP(e.address) && !/^[A-Za-z0-9.-]{1,253}$/.test(e.address))) throw invalid('endpoint.address', `'${String(e.address)}' is not an address`);
       if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) throw invalid('endpoint.port', 'must be an integer from 1 to 65535');
       return;

@@ -19,6 +19,7 @@ import type { ConsoleSettings } from './gateways.js';
 import { specCheckRoutes } from './spec-check.js';
 import { defaultConsoleDir, sendConsoleFile } from './static-files.js';
 import { tryItRoutes } from './try-it.js';
+import { upstreamImportRoutes } from './upstream-import.js';
 
 /** Options of the console's routes and static files. */
 export interface ConsoleOptions extends ConsoleSettings {
@@ -34,6 +35,7 @@ function consoleApiRoutes(svc: RegistryServices, connections: () => ToolConnecti
     });
     const tag = { tags: ['console'] };
     tryItRoutes(app, svc, connections, tag);
+    upstreamImportRoutes(app, svc, connections, tag);
     specCheckRoutes(app, svc, tag);
     gatewayRoutes(app, svc, opts, tag);
   };

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { AppError, invalid } from '../../../lib/errors.js';
+import type { Logger } from '../../../lib/logger.js';
 import type { McpServer, Tool } from '../../../model/model.js';
 import type { RegistrySnapshot, SnapshotInstance } from '../../../model/snapshot.js';
 import { TemplateError } from '../../../template/index.js';
@@ -14,6 +15,9 @@ import { checkSpec, compileTool } from '../../../tools/compile.js';
 import type { ToolConnections } from '../../../tools/compile.js';
 import { ToolError } from '../../../tools/errors.js';
 import type { CallToolResult } from '../../../tools/executor.js';
+import { upstreamKind } from '../../../tools/mcp/config.js';
+import { createMcpRuntime } from '../../../tools/mcp/executor.js';
+import type { McpServerRuntime } from '../../../tools/mcp/runtime.js';
 import { createUpstream } from '../../../tools/upstream.js';
 import { authorize } from '../../domain/auth.js';
 import { restoreSecrets } from '../../domain/secrets.js';
@@ -53,7 +57,7 @@ const trySchema = {
 } as const;
 
 /** The instances of the service an endpoint references (the only part of the snapshot an upstream reads). */
-async function upstreamSnapshot(svc: RegistryServices, server: McpServer): Promise<RegistrySnapshot> {
+export async function upstreamSnapshot(svc: RegistryServices, server: McpServer): Promise<RegistrySnapshot> {
   const snapshot: RegistrySnapshot = { revision: svc.feed.revision, namespaces: [server.namespace], services: [], mcpServers: [], consumers: [] };
   const e = server.endpoint;
   if (e.type !== 'service') return snapshot;
@@ -72,7 +76,7 @@ async function upstreamSnapshot(svc: RegistryServices, server: McpServer): Promi
 export function tryItRoutes(app: FastifyInstance, svc: RegistryServices, connections: () => ToolConnections, tag: { tags: string[] }): void {
   app.post('/namespaces/:ns/mcp-servers/:name/versions/:version/try', {
     schema: {
-      ...tag, summary: "Run one tool of a version (a draft too) through the gateway's REST executor and show the backend exchange",
+      ...tag, summary: "Run one tool of a version (a draft too) through the gateway's executor (REST template or upstream MCP server) and show the backend exchange",
       params: S.versionParams, body: trySchema,
     },
   }, async (req, reply) => {
@@ -91,22 +95,32 @@ export function tryItRoutes(app: FastifyInstance, svc: RegistryServices, connect
     }
     const tool = spec.tools.find((t) => t.name === b.tool);
     if (!tool) throw invalid('tool', `version '${v.version}' of '${server.name}' has no tool '${b.tool}'`);
-    if (!tool.template) throw invalid('tool', `tool '${tool.name}' has no REST template: the gateway cannot run it`);
+    const mcpKind = upstreamKind(server.protocol);
+    if (!tool.template && !mcpKind) throw invalid('tool', `tool '${tool.name}' has no REST template: the gateway cannot run it`);
+    // Trying a tool of a stdio server starts its command on the registry's machine: admins only.
+    if (mcpKind === 'stdio') authorize(req.principal, ns!, 'admin');
     const args = structuredClone(b.arguments ?? {});
     // The tool compiled as the gateway compiles it, its backend exchanges recorded.
     const exchanges: RecordedExchange[] = [];
     const recorded = { ...connections(), wrap: (d: Dispatcher) => new RecordingDispatcher(d, TRY_BODY_CAP_BYTES, exchanges) };
     const upstream = createUpstream(server.endpoint, server.protocol, await upstreamSnapshot(svc, server));
     let compiled;
+    // An upstream MCP server's tool runs through the gateway's MCP adapter, for this try only.
+    let mcp: McpServerRuntime | undefined;
     try {
-      compiled = compileTool(tool, { server, spec, upstream, connections: recorded, defaultTimeoutMs: TRY_DEFAULT_TIMEOUT_MS });
+      if (mcpKind) mcp = createMcpRuntime(server, spec, { upstream, dispatcher: recorded.wrap(recorded.guarded), logger: req.log as unknown as Logger, defaultTimeoutMs: TRY_DEFAULT_TIMEOUT_MS });
+      compiled = compileTool(tool, { server, spec, upstream, connections: recorded, defaultTimeoutMs: TRY_DEFAULT_TIMEOUT_MS, mcp });
     } catch (err) {
+      await mcp?.close();
       if (err instanceof TemplateError) throw new AppError('INVALID_TEMPLATE', `${err.templateName}: line ${err.line}, column ${err.column}: ${err.detail}`, err.templateName);
       throw err;
     }
     const { validate, executor } = compiled;
     const problem = validate(args);
-    if (problem) throw new AppError('VALIDATION_FAILED', `invalid arguments for tool ${tool.name}: ${problem}`, argumentField(problem));
+    if (problem) {
+      await mcp?.close();
+      throw new AppError('VALIDATION_FAILED', `invalid arguments for tool ${tool.name}: ${problem}`, argumentField(problem));
+    }
     const clientHeaders: Record<string, string> = {};
     for (const [k, val] of Object.entries(b.headers ?? {})) clientHeaders[k.toLowerCase()] = val;
     const cancellation = new Cancellation();
@@ -119,8 +133,12 @@ export function tryItRoutes(app: FastifyInstance, svc: RegistryServices, connect
     } catch (err) {
       if (!(err instanceof ToolError)) throw err;
       if (err.code === 'INVALID_ARGUMENT') throw new AppError('VALIDATION_FAILED', err.message, argumentField(err.message));
-      // What the gateway answers a call without the credential the tool passes through.
-      gatewayError = { code: 'UNAUTHORIZED', status: 401, message: err.message };
+      // What the gateway answers: a call without the credential the tool passes through, or an upstream MCP server's failure.
+      gatewayError = err.code === 'CREDENTIAL_REQUIRED'
+        ? { code: 'UNAUTHORIZED', status: 401, message: err.message }
+        : { code: err.code, status: 200, message: err.message };
+    } finally {
+      await mcp?.close();
     }
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
     // Every configured secret and every credential the agent passed through is masked, by name and by value,

@@ -61,6 +61,7 @@ const endpoint = {
   properties: {
     type: { type: 'string', enum: ['service', 'direct', 'url', 'none'] }, namespace: { type: 'string' }, group: { type: 'string' },
     service: { type: 'string' }, address: { type: 'string' }, port: { type: 'integer' }, url: { type: 'string' },
+    exportPath: { type: 'string', maxLength: 1024 },
   },
 } as const;
 
