@@ -33,6 +33,10 @@ export const GATEWAY_ERRORS = {
   FORBIDDEN_HOST: { status: 403, rpc: -32000, doc: 'The Host header is not a name of this gateway (DNS rebinding protection): bound to loopback only `localhost` and loopback IP literals are, else the bound address, the machine\'s name and `allowedHosts`.' },
   UNAUTHORIZED: { status: 401, rpc: -32000, doc: 'A consumer key is required (Authorization: Bearer or X-API-Key), or a credential the tool needs is missing.' },
   FORBIDDEN: { status: 403, rpc: -32000, doc: 'The consumer key may not use this server or tool.' },
+  INVALID_TOKEN: { status: 401, rpc: -32000, doc: 'OAuth: the access token is malformed, unsigned (`alg: none`), signed by an unknown key or wrongly, expired, not yet valid, from an untrusted issuer or for another audience; `WWW-Authenticate` has `error="invalid_token"` and the endpoint\'s `resource_metadata`.' },
+  INSUFFICIENT_SCOPE: { status: 403, rpc: -32000, doc: 'OAuth: the access token lacks a required scope, or no scope grants this server; `WWW-Authenticate` has `error="insufficient_scope"` and `scope` names what is needed.' },
+  RATE_LIMITED: { status: 429, rpc: -32029, doc: 'The caller (consumer key or token subject), or its calls of this tool, went over the rate limit; retry after `Retry-After` seconds (`data.retryAfterSeconds` inside a session; `data.limit` is `perCaller` or `perTool`).' },
+  TOKEN_EXCHANGE_FAILED: { status: 502, rpc: -32000, doc: 'The token endpoint refused to exchange the caller\'s token for the backend\'s (RFC 8693); the log has its answer.' },
   SERVICE_UNAVAILABLE: { status: 503, rpc: -32000, doc: 'The session store is unavailable; retry (Retry-After).' },
 } as const;
 
