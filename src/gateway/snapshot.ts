@@ -11,6 +11,10 @@ import type { ToolConnections } from '../tools/compile.js';
 import type { ToolExecutor, Upstream, UpstreamTarget } from '../tools/executor.js';
 import { createUpstream } from '../tools/upstream.js';
 import { JsonText } from './mcp/jsonrpc.js';
+import type { AuthorizationSettings } from '../model/authorization.js';
+import { mergeAuthorization } from '../model/authorization.js';
+import { compileEndpointAccess } from './auth/endpoint-settings.js';
+import type { EndpointAccess } from './auth/endpoint-settings.js';
 
 /** A tool ready to serve: its tools/list entry, its argument validator and its executor. */
 export interface CompiledTool {
@@ -36,6 +40,8 @@ export interface CompiledServer {
   /** Changes whenever what tools/list shows changes (for list_changed). */
   readonly toolsFingerprint: string;
   readonly promptsFingerprint: string;
+  /** OAuth tokens, rate limits and token exchange of the endpoint (its namespace's settings with its own over them); absent: none. */
+  readonly access?: EndpointAccess;
 }
 
 /** A consumer key's grants. */
@@ -128,6 +134,8 @@ export class SnapshotCompiler {
    */
   constructor(private readonly deps: {
     dispatcher: Dispatcher; metadataDispatcher?: Dispatcher; argumentHosts?: ArgumentHostGuard; logger: Logger; defaultTimeoutMs?: number;
+    /** Authorization settings per namespace from the gateway's own configuration (under the registry's and the servers'). */
+    namespaceAuthorization?: Readonly<Record<string, AuthorizationSettings>>;
   }) {
     this.connections = { guarded: deps.dispatcher, open: deps.metadataDispatcher, argumentHosts: deps.argumentHosts };
   }
@@ -153,7 +161,10 @@ export class SnapshotCompiler {
       next.set(cacheKey, entry);
       const prompts = [...spec.prompts].sort((a, b) => a.name.localeCompare(b.name));
       const key = serverKey(server.namespace, server.name);
+      const access = compileEndpointAccess(
+        mergeAuthorization(this.deps.namespaceAuthorization?.[server.namespace], input.namespaceAuthorization?.[server.namespace]), spec.authorization);
       servers.set(key, {
+        ...(access ? { access } : {}),
         key, namespace: server.namespace, name: server.name, server, version: server.publishedVersion,
         description: server.description || spec.description, tools: entry.tools, toolsByName: new Map(entry.tools.map((t) => [t.name, t])),
         prompts, toolsFingerprint: JsonText.array(entry.tools.map((t) => t.listEntry)).text, promptsFingerprint: JSON.stringify(prompts),

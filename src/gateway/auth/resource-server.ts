@@ -4,8 +4,8 @@
  * the path-suffixed well-known URL), the `WWW-Authenticate` challenges (RFC 6750 / 9728), and a
  * verified token turned into the same grants a consumer key has (scopes → servers and tools).
  */
-import type { AuthorizationSettings, IssuerSettings } from '../../model/authorization.js';
-import { DEFAULT_CLOCK_SKEW_SECONDS } from '../../model/authorization.js';
+import type { AuthorizationSettings } from '../../model/authorization.js';
+import type { EndpointAuthorization } from './endpoint-settings.js';
 import { GatewayError } from '../errors.js';
 import type { CompiledConsumer } from '../snapshot.js';
 import { InvalidTokenError, subjectId } from './token-verifier.js';
@@ -13,24 +13,6 @@ import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
 
 /** The well-known prefix of Protected Resource Metadata (RFC 9728 §3.1). */
 export const PRM_PREFIX = '/.well-known/oauth-protected-resource';
-
-/** The effective authorization of one endpoint, compiled with its snapshot. */
-export interface EndpointAuthorization {
-  readonly settings: AuthorizationSettings;
-  readonly issuers: readonly IssuerSettings[];
-  readonly requiredScopes: readonly string[];
-  readonly clockSkewSeconds: number;
-  readonly acceptConsumerKeys: boolean;
-}
-
-/** Compiles effective settings; undefined when tokens are not enabled. */
-export function compileEndpointAuthorization(settings: AuthorizationSettings | undefined): EndpointAuthorization | undefined {
-  if (!settings?.enabled || (settings.issuers ?? []).length === 0) return undefined;
-  return {
-    settings, issuers: settings.issuers ?? [], requiredScopes: settings.requiredScopes ?? [],
-    clockSkewSeconds: settings.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS, acceptConsumerKeys: settings.acceptConsumerKeys ?? true,
-  };
-}
 
 /** The endpoint path of a server: `/mcp/{namespace}/{server}`, each part percent-encoded as the gateway routes it. */
 export function endpointPath(namespace: string, server: string): string {
