@@ -12,6 +12,12 @@ import type { EventStore, MessageBus, SessionStore } from './sessions/types.js';
 import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessions/memory.js';
 import { SnapshotCompiler } from './snapshot.js';
 import type { ConfigSource } from './sources/config-source.js';
+import type { AuthorizationSettings } from '../model/authorization.js';
+import { TokenAccess } from './auth/token-access.js';
+import { TokenExchanger } from './auth/token-exchange.js';
+import { TokenVerifier } from './auth/token-verifier.js';
+import { MemoryRateLimiter } from './rate-limit/memory.js';
+import type { RateLimiter } from './rate-limit/types.js';
 
 /** Options of a gateway. */
 export interface GatewayOptions {
@@ -39,6 +45,12 @@ export interface GatewayOptions {
    * may never be these endpoints, nor the gateway's own port.
    */
   ownUrls?: readonly string[];
+  /** The gateway's origin as agents reach it (`https://mcp.example.com`): OAuth resource URIs and metadata URLs; default each request's Host. */
+  publicUrl?: string;
+  /** MCP authorization settings per namespace (OAuth resource server, rate limits), under the registry's and the servers' own. */
+  namespaceAuthorization?: Readonly<Record<string, AuthorizationSettings>>;
+  /** Rate-limit buckets; in memory when omitted (Redis to share them between replicas). */
+  rateLimiter?: RateLimiter;
 }
 
 /**
@@ -84,13 +96,20 @@ export class Gateway {
     const own = new OwnEndpoints();
     for (const url of opts.ownUrls ?? []) own.addUrl(url);
     const argumentHosts = new ArgumentHostGuard(own);
-    const handler = new McpHandler({
+    const rateLimited = new Counter({ name: 'mcpgate_gateway_rate_limited_total', help: 'tools/call refused by a rate limit, by server, limit (perCaller, perTool) and caller (consumer key name; `token` for OAuth subjects, `anonymous` in open namespaces).', labelNames: ['server', 'limit', 'caller'] as const, registers: [metrics] });
+    const rateLimiter = opts.rateLimiter ?? new MemoryRateLimiter();
+    const tokenAccess = new TokenAccess({
+      verifier: new TokenVerifier(), exchanger: new TokenExchanger({ logger }), limiter: rateLimiter, ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
+      onLimited: (limit, server, caller) => rateLimited.labels(server, limit, caller).inc(),
+      onLimiterError: (err) => logger.warn({ err }, 'rate limiter unavailable: call let through'),
+    });
+    const handler = new McpHandler({ tokenAccess,
       logger: logger.child({ component: 'mcp' }), sessions, bus, events, keepAliveMs: opts.streamKeepAliveMs, limits,
       onToolCall: (server, _tool, seconds, isError) => cachedLabels(callChildren, `${server}\n${isError}`, () => calls.labels(server, isError ? 'error' : 'ok')).observe(seconds),
       onLimit: (limit) => limitHits.labels(limit).inc(),
     });
     const access = new GatewayAccess({ bindHost: opts.host, allowedHosts: opts.allowedHosts, allowedOrigins: opts.allowedOrigins });
-    const compiler = new SnapshotCompiler({ dispatcher, metadataDispatcher, argumentHosts, logger });
+    const compiler = new SnapshotCompiler({ dispatcher, metadataDispatcher, argumentHosts, logger, ...(opts.namespaceAuthorization ? { namespaceAuthorization: opts.namespaceAuthorization } : {}) });
     await opts.source.start((snap) => {
       const started = performance.now();
       const compiled = compiler.compile(snap);
@@ -134,6 +153,7 @@ export class Gateway {
         if (mcp) return handler.refuse(res, refused);
         return json(res, refused.status, { error: { code: refused.code, message: refused.message } });
       }
+      if (!mcp && tokenAccess.serveMetadata(req, res, pathname, handler.current)) return;
       if (mcp) {
         if (access.cors(req, res)) return;
         return handler.handle(req, res, pathname.slice(5));
@@ -159,7 +179,7 @@ export class Gateway {
     if (unsecured.length > 0) logger.warn({ namespaces: unsecured }, 'namespaces without consumer keys are open: anyone who reaches the gateway may call their tools');
     logger.info({ address: server.address(), source: opts.source.describe() }, 'gateway listening');
     return new Gateway(server, handler, sessions, opts, dispatcher, [
-      () => metadataDispatcher.close(), () => argumentHosts.close(), () => sessions.close(), () => bus.close(), () => events.close(),
+      () => metadataDispatcher.close(), () => argumentHosts.close(), () => rateLimiter.close(), () => sessions.close(), () => bus.close(), () => events.close(),
     ]);
   }
 

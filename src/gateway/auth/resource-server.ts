@@ -72,7 +72,7 @@ export async function authenticateToken(verifier: TokenVerifier, auth: EndpointA
   const needed = auth.requiredScopes.join(' ');
   if (token === undefined) {
     throw new GatewayError('UNAUTHORIZED', 'this endpoint needs an OAuth access token (Authorization: Bearer); its authorization servers are in the protected resource metadata',
-      { resourceMetadata: prm }, { 'www-authenticate': challenge(prm, needed ? { scope: needed } : {}) });
+      { resourceMetadata: prm }, { 'www-authenticate': challenge(prm, { scope: endpointScopes(auth, ref.server).join(' ') }) });
   }
   let verified: VerifiedToken;
   try {
@@ -98,6 +98,15 @@ export async function authenticateToken(verifier: TokenVerifier, auth: EndpointA
       { 'www-authenticate': challenge(prm, { error: 'insufficient_scope', scope, description: `no scope grants ${ref.server}` }) });
   }
   return consumer;
+}
+
+/**
+ * The scopes an agent should ask for to use an endpoint (the 401 challenge's `scope`, which MCP
+ * clients request first, SEP-835): the required ones and those that grant the server.
+ */
+export function endpointScopes(auth: EndpointAuthorization, server: string): string[] {
+  const granting = Object.entries(auth.settings.scopeGrants ?? {}).filter(([, g]) => g === null || g.some((e) => e.server === server)).map(([s]) => s);
+  return [...new Set([...auth.requiredScopes, ...granting, `tools:${server}:*`])];
 }
 
 /**

@@ -31,6 +31,8 @@ export interface TokenAccessOptions {
   publicUrl?: string;
   /** Told of every call refused by a rate limit (metrics). */
   onLimited?: (limit: RateLimitName, server: string, caller: string) => void;
+  /** Told when the limiter fails (Redis down): the call is let through rather than refused. */
+  onLimiterError?: (err: unknown) => void;
 }
 
 /** The agent's raw access token of a request made with one (kept out of logs and snapshots). */
@@ -120,7 +122,13 @@ export class TokenAccess {
   }
 
   private async take(limit: RateLimitName, key: string, rule: RateLimitRule, server: CompiledServer, consumer: CompiledConsumer | null, caller: string): Promise<void> {
-    const verdict = await this.o.limiter.take(key, rule);
+    let verdict;
+    try {
+      verdict = await this.o.limiter.take(key, rule);
+    } catch (err) {
+      this.o.onLimiterError?.(err);
+      return;
+    }
     if (verdict.allowed) return;
     const who = consumer ? ('token' in consumer ? 'token' : consumer.name) : 'anonymous';
     this.o.onLimited?.(limit, server.key, who);

@@ -33,6 +33,7 @@ import {
   LEGACY_VERSIONS, META, MODERN_VERSIONS, allowsAny, decorateModern, handleRequest, initializeResult, knowsMethod,
 } from './protocol.js';
 import { WriteGuard } from './write-guard.js';
+import type { TokenAccess } from '../auth/token-access.js';
 
 /** Options of the MCP endpoints. */
 export interface McpHandlerOptions {
@@ -50,6 +51,8 @@ export interface McpHandlerOptions {
   onToolCall?: (server: string, tool: string, seconds: number, isError: boolean) => void;
   /** Observes each request refused or connection closed by a limit, named as its option (for metrics). */
   onLimit?: (limit: string) => void;
+  /** OAuth access tokens, rate limits and token exchange of endpoints that configure them (src/gateway/auth). */
+  tokenAccess?: TokenAccess;
 }
 
 /** A stream this process holds open. */
@@ -318,8 +321,10 @@ export class McpHandler {
     try {
       const route = this.route(path);
       const snapshot = this.snapshot;
-      const consumer = this.authenticate(req, snapshot, route.namespace);
       const server = snapshot.servers.get(serverKey(route.namespace, route.name));
+      const consumer = server?.access && this.opts.tokenAccess
+        ? await this.opts.tokenAccess.authenticate(req, server, snapshot.securedNamespaces.has(route.namespace), () => this.authenticate(req, snapshot, route.namespace))
+        : this.authenticate(req, snapshot, route.namespace);
       if (!server) throw new GatewayError('ROUTE_NOT_FOUND', `no MCP server '${route.name}' in namespace '${route.namespace}'`);
       if (!allowsAny(consumer, server.name)) throw new GatewayError('FORBIDDEN', `this key may not use MCP server '${server.name}'`);
       if (route.kind === 'sse') {
@@ -444,7 +449,7 @@ export class McpHandler {
 
     const cancellation = new Cancellation();
     res.once('close', () => { if (!res.writableFinished) cancellation.cancel(); });
-    const ctx: CallContext = { era: 'modern', server, consumer, clientHeaders: req.headers, clientQuery: queryOf(req), cancellation };
+    const ctx: CallContext = { era: 'modern', server, consumer, clientHeaders: req.headers, clientQuery: queryOf(req), cancellation, beforeExecute: this.beforeExecute(server, consumer, req.socket.remoteAddress) };
     try {
       const result = await this.call(ctx, message.method, message.params);
       if (!cancellation.cancelled) this.send(res, 200, resultMessage(message.id, decorateModern(message.method, result, ctx)));
@@ -669,7 +674,7 @@ export class McpHandler {
     const sse = session.kind === 'sse';
     const effectiveHeaders = sse ? { ...session.headers, ...headers } : headers;
     const clientQuery = sse ? session.headers[SSE_QUERY] ?? '' : query;
-    const ctx: CallContext = { era: 'legacy', server, consumer, clientHeaders: effectiveHeaders, clientQuery, cancellation };
+    const ctx: CallContext = { era: 'legacy', server, consumer, clientHeaders: effectiveHeaders, clientQuery, cancellation, beforeExecute: this.beforeExecute(server, consumer, session.clientAddress) };
     if (progressStream) progressStream.writeHead(200, SSE_HEADERS);
     const onProgress = progressStream
       ? (progress: number, total?: number) => this.event(progressStream, notificationMessage('notifications/progress', { progressToken, progress, ...(total !== undefined ? { total } : {}) }))
@@ -683,6 +688,13 @@ export class McpHandler {
     } finally {
       if (this.inflight.get(key) === cancellation) this.inflight.delete(key);
     }
+  }
+
+  /** The rate limits and backend credentials of a tools/call at an endpoint that configures them. */
+  private beforeExecute(server: CompiledServer, consumer: CompiledConsumer | null, address: string | undefined): CallContext['beforeExecute'] {
+    const access = this.opts.tokenAccess;
+    if (!access || !server.access) return undefined;
+    return (tool, headers) => access.beforeCall(server, consumer, address, tool, headers);
   }
 
   private async call(ctx: CallContext, method: string, params: Record<string, unknown>, onProgress?: (p: number, t?: number) => void): Promise<Record<string, unknown>> {

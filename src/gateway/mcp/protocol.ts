@@ -43,6 +43,8 @@ export interface CallContext {
   /** The query string of the agent's request (see `ToolCallRequest.clientQuery`). */
   clientQuery: string;
   cancellation: CallCancellation;
+  /** Run before a tool's executor (rate limits, backend token exchange): the headers the tool may read, or a thrown GatewayError. */
+  beforeExecute?: (tool: string, headers: ClientHeaders) => Promise<ClientHeaders>;
 }
 
 /** Whether the era knows the method. */
@@ -159,7 +161,8 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       options.onProgress?.(0, 1);
       let result: CallToolResult;
       try {
-        result = await tool.executor.execute({ args, clientHeaders: ctx.clientHeaders, clientQuery: ctx.clientQuery, cancellation: ctx.cancellation });
+        const clientHeaders = ctx.beforeExecute ? await ctx.beforeExecute(name, ctx.clientHeaders) : ctx.clientHeaders;
+        result = await tool.executor.execute({ args, clientHeaders, clientQuery: ctx.clientQuery, cancellation: ctx.cancellation });
       } catch (err) {
         // The executor refuses an argument's value (a path that climbs out, a header with control characters).
         return toolRefusal(name, err) as unknown as Record<string, unknown>;
