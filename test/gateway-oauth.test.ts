@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { SignJWT, decodeJwt, importJWK } from 'jose';
 import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
@@ -21,7 +22,7 @@ import type { TestStack } from './support/stack.js';
 import { startOidcProvider } from './support/oidc.js';
 import type { TestOidcProvider } from './support/oidc.js';
 
-const SCOPES = ['mcp', 'weather:basic', 'tools:weather:*', 'tools:orders:*'];
+const SCOPES = ['mcp', 'weather:basic', 'tools:weather:*', 'tools:orders:*', 'tools:opaque:*'];
 
 /** An agent's OAuth state, as a desktop client keeps it; consent is given by driving the provider's pages. */
 class AgentAuth implements OAuthClientProvider {
@@ -76,6 +77,9 @@ describe('MCP authorization (OAuth 2.1 resource server) with a real OpenID provi
   let ordersUrl: string;
   let limitedUrl: string;
   let key: string;
+  let opaqueUrl: string;
+  /** A valid token of the weather endpoint (all its tools), from the SDK flow. */
+  let weatherToken: string;
 
   before(async () => {
     idp = await startOidcProvider({ scopes: SCOPES });
@@ -106,6 +110,16 @@ describe('MCP authorization (OAuth 2.1 resource server) with a real OpenID provi
       name: 'limited', endpoint: { type: 'url', url: backend.url },
       spec: { version: '1.0.0', tools: [restTool('ping', { url: '/ping' })], authorization: { rateLimits: { perCaller: { ratePerSecond: 0.001, burst: 2 } } } },
     });
+    await createMcpServer(stack.registryUrl, 'public', {
+      name: 'opaque', endpoint: { type: 'url', url: backend.url },
+      spec: {
+        version: '1.0.0', tools: [restTool('echo', { url: '/echo' })],
+        authorization: {
+          enabled: true, requiredScopes: ['mcp'],
+          issuers: [{ issuer: idp.issuer, introspection: { endpoint: `${idp.issuer}/token/introspection`, clientId: idp.gatewayClient.clientId, clientSecret: idp.gatewayClient.clientSecret } }],
+        },
+      },
+    });
     const consumers: string[] = [];
     for (const name of ['limited-a', 'limited-b']) {
       const c = await http('POST', `${stack.registryUrl}/api/v1/namespaces/public/consumers`, { body: { name } });
@@ -116,8 +130,9 @@ describe('MCP authorization (OAuth 2.1 resource server) with a real OpenID provi
     weatherUrl = `${stack.gatewayUrl}/mcp/public/weather`;
     ordersUrl = `${stack.gatewayUrl}/mcp/public/orders`;
     limitedUrl = `${stack.gatewayUrl}/mcp/public/limited`;
+    opaqueUrl = `${stack.gatewayUrl}/mcp/public/opaque`;
     // The gateway follows the registry: wait until it serves the servers.
-    for (let i = 0; i < 200 && stack.stack.gateway.handler.current.servers.size < 3; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 200 && stack.stack.gateway.handler.current.servers.size < 4; i++) await new Promise((r) => setTimeout(r, 25));
     (globalThis as { consumerKeys?: string[] }).consumerKeys = consumers;
   });
 
@@ -160,7 +175,8 @@ describe('MCP authorization (OAuth 2.1 resource server) with a real OpenID provi
   });
 
   it('a wider scope sees every tool of the server', async () => {
-    const { client } = await connectWithOAuth(weatherUrl, idp, 'mcp tools:weather:*');
+    const { client, auth } = await connectWithOAuth(weatherUrl, idp, 'mcp tools:weather:*');
+    weatherToken = auth.saved!.access_token;
     try {
       assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['alerts', 'forecast']);
     } finally {
@@ -182,6 +198,39 @@ describe('MCP authorization (OAuth 2.1 resource server) with a real OpenID provi
       assert.equal(claims.aud, 'https://orders.internal');
       assert.equal(claims.sub, 'alice');
       for (const r of backend.requests) assert.ok(!JSON.stringify(r.headers).includes(auth.saved!.access_token), 'the agent token never reaches a backend');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('opaque tokens are checked by introspection (RFC 7662)', async () => {
+    const { client, auth } = await connectWithOAuth(opaqueUrl, idp, 'mcp tools:opaque:*');
+    try {
+      assert.ok(!auth.saved!.access_token.includes('.'), 'the provider issued an opaque token');
+      assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['echo']);
+      assert.equal((await client.callTool({ name: 'echo', arguments: {} })).isError, undefined);
+    } finally {
+      await client.close();
+    }
+    const before = backend.requests.length;
+    const r = await modernPost(opaqueUrl, 1, 'tools/call', { name: 'echo', arguments: {} }, { authorization: `Bearer ${randomBytes(32).toString('base64url')}` });
+    assert.equal(r.status, 401);
+    assert.match(r.headers.get('www-authenticate') ?? '', /error="invalid_token".*not active/);
+    assert.equal(backend.requests.length, before);
+  });
+
+  it('legacy HTTP+SSE: the token is checked on the GET and the session is bound to its subject', async () => {
+    const bad = new SdkClient({ name: 'agent', version: '1' });
+    await assert.rejects(bad.connect(new SSEClientTransport(new URL(`${weatherUrl}/sse`))), /401|Unauthorized/);
+    const headers = { authorization: `Bearer ${weatherToken}` };
+    const client = new SdkClient({ name: 'agent', version: '1' });
+    await client.connect(new SSEClientTransport(new URL(`${weatherUrl}/sse`), {
+      requestInit: { headers }, eventSourceInit: { fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) },
+    }));
+    try {
+      assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['alerts', 'forecast']);
+      assert.equal((await client.callTool({ name: 'alerts', arguments: {} })).isError, undefined);
+      assert.equal(backend.requests.at(-1)!.headers.authorization, undefined, 'the token is not forwarded from the GET either');
     } finally {
       await client.close();
     }

@@ -61,7 +61,9 @@ export async function startOidcProvider(opts: { scopes: string[] }): Promise<Tes
         defaultResource: (_ctx, _client, oneOf) => Promise.resolve(oneOf ? oneOf[0]! : undefined as unknown as string),
         useGrantedResource: () => Promise.resolve(true),
         getResourceServerInfo: (_ctx, resource) => Promise.resolve({
-          scope: resourceScope, audience: resource, accessTokenTTL: 600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } },
+          scope: resourceScope, audience: resource, accessTokenTTL: 600,
+          // Resources whose URI holds `/opaque` get opaque tokens (checked by introspection); the others JWTs.
+          ...(resource.includes('/opaque') ? { accessTokenFormat: 'opaque' as const } : { accessTokenFormat: 'jwt' as const, jwt: { sign: { alg: 'ES256' as const } } }),
         }),
       },
     },
