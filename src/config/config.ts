@@ -70,9 +70,14 @@ export const OPTIONS = [
   { key: 'keepAliveTimeoutSeconds', env: 'MCPGATE_KEEP_ALIVE_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().min(0.1), doc: 'Gateway: how long an idle keep-alive connection is kept open (longer than the idle timeout of a load balancer in front). Default 65.' },
   { key: 'streamWriteTimeoutSeconds', env: 'MCPGATE_STREAM_WRITE_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().min(0.1), doc: 'Gateway: a connection whose client leaves what it is sent (a stream, an answer) waiting without taking any of it for this long is closed. Default 30.' },
   { key: 'streamMaxBufferedBytes', env: 'MCPGATE_STREAM_MAX_BUFFERED_BYTES', flag: undefined, schema: z.coerce.number().int().min(1024), doc: 'Gateway: most bytes an SSE stream may have waiting for a slow client (beyond what the kernel buffers); the stream is closed when its client is further behind (2025 streams resume with Last-Event-ID). Default 1048576 (1 MiB).' },
-  { key: 'namespaceAuthorization', env: 'MCPGATE_NAMESPACE_AUTHORIZATION', flag: undefined, schema: z.union([z.string().transform((t, ctx) => { try { return JSON.parse(t) as unknown; } catch { ctx.addIssue({ code: 'custom', message: 'must be JSON' }); return z.NEVER; } }), z.record(z.string(), z.unknown())]).pipe(z.record(z.string().min(1).max(128), z.unknown()).transform((v, ctx) => {
-    try { return Object.fromEntries(Object.entries(v).map(([ns, s]) => [ns, validateAuthorization(s, `namespaceAuthorization.${ns}`)])); } catch (err) { ctx.addIssue({ code: 'custom', message: (err as Error).message }); return z.NEVER; }
-  })), doc: 'Gateway: MCP authorization per namespace, a mapping of namespace to settings (the environment variable holds JSON): OAuth resource server (`enabled`, `issuers`, `audiences`, `requiredScopes`, `scopeGrants`, `clockSkewSeconds`, `acceptConsumerKeys`), `tokenExchange`, `rateLimits`. A server\'s `spec.authorization` overrides them field by field. See docs/security.md, "MCP authorization".' },
+  { key: 'namespaceAuthorization', env: 'MCPGATE_NAMESPACE_AUTHORIZATION', flag: undefined, schema: z.unknown().transform((raw, ctx) => {
+    let v = raw;
+    if (typeof raw === 'string') {
+      try { v = JSON.parse(raw) as unknown; } catch { ctx.addIssue({ code: 'custom', message: 'must be JSON (a mapping of namespace to settings)' }); return z.NEVER; }
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) { ctx.addIssue({ code: 'custom', message: 'must be a mapping of namespace to settings' }); return z.NEVER; }
+    try { return Object.fromEntries(Object.entries(v).map(([ns, x]) => [ns, validateAuthorization(x, `namespaceAuthorization.${ns}`)])); } catch (err) { ctx.addIssue({ code: 'custom', message: (err as Error).message }); return z.NEVER; }
+  }), doc: 'Gateway: MCP authorization per namespace, a mapping of namespace to settings (the environment variable holds JSON): OAuth resource server (`enabled`, `issuers`, `audiences`, `requiredScopes`, `scopeGrants`, `clockSkewSeconds`, `acceptConsumerKeys`), `tokenExchange`, `rateLimits`. A server\'s `spec.authorization` overrides them field by field. See docs/security.md, "MCP authorization".' },
   { key: 'redis', env: 'MCPGATE_REDIS', flag: '--redis <url>', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), doc: 'Gateway role: Redis URL for shared sessions (memory when unset).' },
 ] as const;
 
