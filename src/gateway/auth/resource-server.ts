@@ -91,7 +91,17 @@ export async function authenticateToken(verifier: TokenVerifier, auth: EndpointA
     throw new GatewayError('INSUFFICIENT_SCOPE', `The access token lacks scope ${missing.join(' ')}`, { scope: needed },
       { 'www-authenticate': challenge(prm, { error: 'insufficient_scope', scope: needed, description: `needs ${needed}` }) });
   }
-  const consumer = tokenConsumer(verified, ref.namespace, auth.settings);
+  // One principal per verified token and endpoint settings: a token seen before costs two look-ups.
+  let bySettings = principals.get(verified);
+  if (!bySettings) {
+    bySettings = new WeakMap();
+    principals.set(verified, bySettings);
+  }
+  let consumer = bySettings.get(auth.settings);
+  if (!consumer || consumer.namespace !== ref.namespace) {
+    consumer = tokenConsumer(verified, ref.namespace, auth.settings);
+    bySettings.set(auth.settings, consumer);
+  }
   if (consumer.allow !== null && !consumer.allow.has(ref.server)) {
     const scope = [...auth.requiredScopes, `tools:${ref.server}:*`].join(' ');
     throw new GatewayError('INSUFFICIENT_SCOPE', `The access token grants nothing of MCP server '${ref.server}'`, { scope },
@@ -99,6 +109,8 @@ export async function authenticateToken(verifier: TokenVerifier, auth: EndpointA
   }
   return consumer;
 }
+
+const principals = new WeakMap<VerifiedToken, WeakMap<AuthorizationSettings, CompiledConsumer & { token: VerifiedToken }>>();
 
 /**
  * The scopes an agent should ask for to use an endpoint (the 401 challenge's `scope`, which MCP
