@@ -37,7 +37,7 @@ export const GATEWAY_ERRORS = {
   INSUFFICIENT_SCOPE: { status: 403, rpc: -32000, doc: 'OAuth: the access token lacks a required scope, or no scope grants this server; `WWW-Authenticate` has `error="insufficient_scope"` and `scope` names what is needed.' },
   RATE_LIMITED: { status: 429, rpc: -32029, doc: 'The caller (consumer key or token subject), or its calls of this tool, went over the rate limit; retry after `Retry-After` seconds (`data.retryAfterSeconds` inside a session; `data.limit` is `perCaller` or `perTool`).' },
   TOKEN_EXCHANGE_FAILED: { status: 502, rpc: -32000, doc: 'The token endpoint refused to exchange the caller\'s token for the backend\'s (RFC 8693); the log has its answer.' },
-  SERVICE_UNAVAILABLE: { status: 503, rpc: -32000, doc: 'The session store is unavailable; retry (Retry-After).' },
+  SERVICE_UNAVAILABLE: { status: 503, rpc: -32000, doc: 'The session store is unavailable, or (OAuth) the authorization server\'s keys, metadata or introspection endpoint could not be reached; retry (Retry-After).' },
 } as const;
 
 /** A stable gateway error code. */

@@ -8,7 +8,7 @@ import type { AuthorizationSettings } from '../../model/authorization.js';
 import type { EndpointAuthorization } from './endpoint-settings.js';
 import { GatewayError } from '../errors.js';
 import type { CompiledConsumer } from '../snapshot.js';
-import { InvalidTokenError, subjectId } from './token-verifier.js';
+import { InvalidTokenError, IssuerUnavailableError, subjectId } from './token-verifier.js';
 import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
 
 /** The well-known prefix of Protected Resource Metadata (RFC 9728 §3.1). */
@@ -78,6 +78,7 @@ export async function authenticateToken(verifier: TokenVerifier, auth: EndpointA
   try {
     verified = await verifier.verify(token, auth.issuers, auth.clockSkewSeconds);
   } catch (err) {
+    if (err instanceof IssuerUnavailableError) throw new GatewayError('SERVICE_UNAVAILABLE', `Service Unavailable: ${err.message}; retry shortly`, undefined, { 'retry-after': '5' });
     const description = err instanceof InvalidTokenError ? err.message : 'the token could not be checked';
     throw new GatewayError('INVALID_TOKEN', `Invalid access token: ${description}`, { resourceMetadata: prm }, { 'www-authenticate': challenge(prm, { error: 'invalid_token', description }) });
   }

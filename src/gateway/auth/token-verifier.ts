@@ -30,6 +30,11 @@ export class InvalidTokenError extends Error {
   override readonly name = 'InvalidTokenError';
 }
 
+/** The issuer's keys, metadata or introspection endpoint could not be reached: not the token's fault (503). */
+export class IssuerUnavailableError extends Error {
+  override readonly name = 'IssuerUnavailableError';
+}
+
 /** The algorithms accepted by default: asymmetric only (no `none`, no HMAC with a guessable key). */
 export const DEFAULT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
@@ -38,6 +43,8 @@ const CACHE_MAX_MS = 60_000;
 /** Introspection answers saying "inactive" are remembered this long (so a flood of one bad token costs one call). */
 const NEGATIVE_CACHE_MS = 5_000;
 const FETCH_TIMEOUT_MS = 5_000;
+/** After an issuer's metadata could not be read, how long before it is tried again. */
+const DISCOVERY_RETRY_MS = 10_000;
 const MAX_TOKEN_LENGTH = 16 * 1024;
 
 /** Options of a verifier. */
@@ -53,6 +60,9 @@ export interface TokenVerifierOptions {
 
 interface Issuer {
   settings: IssuerSettings;
+  /** After a failed discovery, when the next attempt may be made (so a flood of tokens cannot hammer a down issuer). */
+  retryAt?: number;
+  lastError?: string;
   jwks?: ReturnType<typeof createRemoteJWKSet>;
   jwksPending?: Promise<ReturnType<typeof createRemoteJWKSet>>;
 }
@@ -87,7 +97,10 @@ export class TokenVerifier {
       this.remember(token, { token: verified, until: Math.min(now + CACHE_MAX_MS, (verified.expiresAt + clockSkewSeconds) * 1000) });
       return verified;
     } catch (err) {
-      if (err instanceof InvalidTokenError) throw err;
+      if (err instanceof InvalidTokenError || err instanceof IssuerUnavailableError) throw err;
+      if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || !(err instanceof joseErrors.JOSEError)) {
+        throw new IssuerUnavailableError(`the authorization server could not be reached (${err instanceof Error ? err.message : String(err)})`);
+      }
       throw new InvalidTokenError(describe(err));
     }
   }
@@ -133,6 +146,7 @@ export class TokenVerifier {
     }
     if (entry.jwks) return Promise.resolve(entry.jwks);
     const e = entry;
+    if (e.retryAt !== undefined && e.retryAt > this.now() && !e.jwksPending) return Promise.reject(new IssuerUnavailableError(e.lastError ?? 'the issuer is unavailable'));
     e.jwksPending ??= (async () => {
       const uri = settings.jwksUri ?? (await this.discover(settings.issuer)).jwks_uri;
       if (typeof uri !== 'string') throw new InvalidTokenError('the issuer publishes no jwks_uri');
@@ -140,7 +154,11 @@ export class TokenVerifier {
         cooldownDuration: this.opts.jwksCooldownMs ?? 30_000, cacheMaxAge: this.opts.jwksMaxAgeMs ?? 600_000, timeoutDuration: FETCH_TIMEOUT_MS,
       });
       return e.jwks;
-    })().finally(() => { e.jwksPending = undefined; });
+    })().catch((err: unknown) => {
+      e.retryAt = this.now() + DISCOVERY_RETRY_MS;
+      e.lastError = err instanceof Error ? err.message : String(err);
+      throw err;
+    }).finally(() => { e.jwksPending = undefined; });
     return e.jwksPending;
   }
 
@@ -159,7 +177,7 @@ export class TokenVerifier {
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', authorization: `Basic ${basic(clientId, clientSecret)}` },
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
       });
-      if (!res.ok) throw new InvalidTokenError(`the introspection endpoint answered ${res.status}`);
+      if (!res.ok) throw new IssuerUnavailableError(`the introspection endpoint answered ${res.status}`);
       const body = await res.json() as Record<string, unknown>;
       if (body.active !== true) continue;
       const iss = typeof body.iss === 'string' ? body.iss : settings.issuer;
@@ -200,7 +218,7 @@ export async function discoverIssuer(issuer: string, fetcher: typeof fetch = glo
       last = `${url}: ${describe(err)}`;
     }
   }
-  throw new InvalidTokenError(`the issuer's metadata could not be read (${last})`);
+  throw new IssuerUnavailableError(`the issuer's metadata could not be read (${last})`);
 }
 
 function fromClaims(p: JWTPayload & Record<string, unknown>, issuer: string): VerifiedToken {
