@@ -38,6 +38,8 @@ const errors = [
   '`field` names the parameter or body field at fault when there is one.',
   'The Nacos-compatible APIs answer in Nacos\' shapes: v1 with the status and a plain-text `caused: <message>;` body,',
   'v2 and v3 with `{"code": <Nacos code>, "message": "<short>", "data": "<message>"}`.',
+  'The MCP Registry API (`/v0.1`) answers as the official registry does, in problem JSON (`application/problem+json`):',
+  '`{"title": "Bad Request", "status": 400, "detail": "limit: must be <= 100", "code": "VALIDATION_FAILED", "field": "limit", "errors": [{"location": "query.limit", "message": …}]}`.',
   '',
   '| code | HTTP | Nacos code | meaning |',
   '| --- | --- | --- | --- |',

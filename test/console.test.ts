@@ -7,6 +7,7 @@
  * Accessibility, languages, phones and screenshots: console-a11y.test.ts.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -505,6 +506,24 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
       await page.getByLabel(T.admin.tokenName).fill('ci');
       await page.getByLabel(T.admin.tokenName).press('Enter');
       assert.match(await page.getByTestId('secret').innerText(), /^mgt_/);
+    });
+
+    await t.test('import an OpenAPI document: the format is recognised, the preview lists the operations and the notes, it lands as a draft', async () => {
+      await page.goto(`${R}/ns/team-a/import`);
+      await heading(T.import.title);
+      await page.getByLabel(T.import.definition).fill(readFileSync(new URL('./fixtures/openapi/orders-api.yaml', import.meta.url), 'utf8'));
+      assert.equal(await page.getByLabel(T.import.format).inputValue(), 'openapi');
+      await page.getByLabel(T.import.url).waitFor();
+      await page.getByRole('button', { name: T.import.preview }).click();
+      const preview = page.getByTestId('import-preview');
+      await preview.getByText('updateOrderNote').waitFor();
+      await preview.getByText('GET /orders/{orderId}').waitFor();
+      await page.getByTestId('import-warnings').getByText(/servers: 2 servers/).waitFor();
+      await preview.getByRole('button', { name: T.import.asDraft }).click();
+      await heading(/acme-orders-api/);
+      const s = await server('acme-orders-api');
+      assert.equal(s.publishedVersion, null);
+      assert.deepEqual(s.versions.map((v) => v.status), ['draft']);
     });
 
     await t.test('a proper 404 page; an expired session goes back to the login', async () => {

@@ -176,14 +176,20 @@ for (const kind of await databaseKinds()) {
       assert.equal((await http('GET', native)).body.spec.tools[0].description, 'Weather by city, v1.1');
       assert.deepEqual(await servedDescription(), { version: '1.1.0', description: 'Weather by city, v1.1' });
 
+      // As Nacos: the same version PUT again is overwritten in place (a new revision of it here).
       const changed = await http('PUT', mcp, {
         form: { serverSpecification: serverSpecification('1.1.0'), toolSpecification: toolSpecification('changed after publishing'), endpointSpecification },
       });
-      assert.equal(changed.status, 409, 'a published version is immutable');
-      assert.equal(changed.body.code, 20005);
+      assert.equal(changed.status, 200, changed.text);
+      assert.deepEqual(await servedDescription(), { version: '1.1.0', description: 'changed after publishing' });
+      assert.equal((await http('GET', `${native}/history`)).body.rollbackTarget, '1.1.0@1');
     });
 
     it('rolls back through the native API', async () => {
+      const first = await http('POST', `${native}/rollback`, { body: {} });
+      assert.equal(first.status, 200, first.text);
+      assert.equal(first.body.publishedVersion, '1.1.0', 'first to the content 1.1.0 had before the overwrite');
+      assert.deepEqual(await servedDescription(), { version: '1.1.0', description: 'Weather by city, v1.1' });
       const r = await http('POST', `${native}/rollback`, { body: {} });
       assert.equal(r.status, 200, r.text);
       assert.equal(r.body.publishedVersion, '1.0.0');

@@ -18,6 +18,12 @@
  *
  *   npm run bench:gateway -- [--seconds 10] [--connections 32] [--warmup 3] [--loader auto|autocannon|wrk]
  *     [--wrk-threads 1] [--rounds 3] [--list-calls 200] [--list-seconds 5] [--no-profile] [--no-docs] [--keep]
+ *     [--baseline <git rev>]
+ *
+ * With `--baseline <rev>`, the build of that revision (extracted with `git archive`, built with
+ * this tree's node_modules) runs as a second mcpgate beside the current one, measured in the same
+ * rounds, interleaved, in both the 2026-07-28 and the 2025 session forms: a before/after comparison
+ * in one run.
  *
  * Every load loop is bounded in time and aimed at 127.0.0.1 only; the whole run is killed
  * after a watchdog limit.
@@ -40,7 +46,7 @@ import { flag, numberOption, textOption } from '../support/args.js';
 import { writeBenchSection } from '../support/docs.js';
 import type { Mcpgate } from '../support/mcpgate.js';
 import {
-  ACCEPT, ITEM_TOOL, MODERN, MODERN_META, REST_TEMPLATE, createBenchServer, modernCallRequest, registerBackend, startBenchBackend,
+  ACCEPT, ITEM_TOOL, MODERN, MODERN_META, REST_TEMPLATE, checkoutRevision, createBenchServer, modernCallRequest, registerBackend, startBenchBackend,
   startMcpgate as startMcpgateProcess,
 } from '../support/mcpgate.js';
 
@@ -81,6 +87,7 @@ const listSeconds = numberOption('list-seconds', 5);
 const profile = !flag('no-profile');
 const writeDocs = !flag('no-docs');
 const keep = flag('keep');
+const baselineRev = textOption('baseline', '');
 
 /** Targets of issue 4. */
 const TARGETS = { overSdk: 5, overNginx: 0.25, p99Ms: 20 } as const;
@@ -129,7 +136,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 // Watchdog: the whole run is bounded, whatever happens.
-const watchdogMs = ((7 * rounds + 2) * (seconds + warmup) + 6 * listSeconds + listCalls + 300) * 1000;
+const watchdogMs = (((baselineRev ? 9 : 7) * rounds + 2) * (seconds + warmup) + 6 * listSeconds + listCalls + (baselineRev ? 600 : 300)) * 1000;
 setTimeout(() => {
   log(`watchdog: still running after ${Math.round(watchdogMs / 1000)} s, stopping`);
   killAll();
@@ -157,9 +164,9 @@ async function startSdkServer(backendPort: number): Promise<{ child: ChildProces
   return { child, url: `http://127.0.0.1:${port}/mcp` };
 }
 
-/** `mcpgate serve` in its own process, from the compiled build; with `profileDir`, under `--cpu-prof`. */
-async function startMcpgate(profileDir?: string): Promise<Mcpgate> {
-  const m = await startMcpgateProcess(work, profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {});
+/** `mcpgate serve` in its own process, from the compiled build (of `root`: a baseline tree); with `profileDir`, under `--cpu-prof`. */
+async function startMcpgate(profileDir?: string, root?: string): Promise<Mcpgate> {
+  const m = await startMcpgateProcess(work, { ...(profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}), ...(root ? { root } : {}) });
   own(m.child);
   return m;
 }
@@ -495,6 +502,24 @@ async function main(): Promise<void> {
   const sessionId = await openSession(mcpUrl);
   const sessionShot = legacyCall(mcpUrl, 'get_item', sessionId);
   const sessionBody = await checkMcp('mcpgate (2025 session)', sessionShot);
+  // The build before a change, beside this one (--baseline).
+  let base: { peer: string; gate: Mcpgate; modernShot: Shot; modernBody: string; sessionShot: Shot; sessionBody: string } | undefined;
+  if (baselineRev) {
+    const rev = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', baselineRev], { encoding: 'utf8' }).stdout.trim() || baselineRev;
+    log(`baseline: extracting and building ${baselineRev} (${rev})`);
+    const root = checkoutRevision(baselineRev, work);
+    const g = await startMcpgate(undefined, root);
+    await registerBackend(g, backend.port);
+    await createBenchServer(g, 'bench', [ITEM_TOOL]);
+    const url = `${g.gateway}/mcp/public/bench`;
+    const bModern = modernCall(url, 'get_item');
+    const bSession = legacyCall(url, 'get_item', await openSession(url));
+    base = {
+      peer: `mcpgate before (${rev})`, gate: g,
+      modernShot: bModern, modernBody: await checkMcp('baseline (2026-07-28)', bModern),
+      sessionShot: bSession, sessionBody: await checkMcp('baseline (2025 session)', bSession),
+    };
+  }
 
   // The backend directly, with both load generators: which one saturates first decides the
   // load generator of the other peers (unless --loader says). Then every peer, in rounds.
@@ -522,6 +547,10 @@ async function main(): Promise<void> {
     await measure(SDK_PEER, `tools/call ${LEGACY}, no session`, sdkShot, { loader, expectBody: sdkBody, peerPids: only(sdk.child.pid as number), backendPid });
     await measure(GATE_PEER, `tools/call ${MODERN} (stateless)`, modernShot, { loader, expectBody: modernBody, peerPids: only(gate.child.pid as number), backendPid });
     await measure(GATE_PEER, `tools/call ${LEGACY} in a session`, sessionShot, { loader, expectBody: sessionBody, peerPids: only(gate.child.pid as number), backendPid });
+    if (base) {
+      await measure(base.peer, `tools/call ${MODERN} (stateless)`, base.modernShot, { loader, expectBody: base.modernBody, peerPids: only(base.gate.child.pid as number), backendPid });
+      await measure(base.peer, `tools/call ${LEGACY} in a session`, base.sessionShot, { loader, expectBody: base.sessionBody, peerPids: only(base.gate.child.pid as number), backendPid });
+    }
   }
   const best = bestRows();
   const pick = (peer: string, protocol?: string) => {
@@ -540,6 +569,7 @@ async function main(): Promise<void> {
   const list = await listToolsBench(gate.gateway);
 
   await stop(gate.child);
+  if (base) await stop(base.gate.child);
   await stop(sdk.child);
   for (const n of nginxes) await stop(n.child);
 
@@ -624,6 +654,17 @@ async function main(): Promise<void> {
     '',
     `The 2025 session variant: ${ratio(sessionRow.figures.rps, sdkRow.figures.rps)} the SDK server, ${ratio(sessionRow.figures.rps, nginxBest.figures.rps)} nginx, p99 ${ms(sessionRow.figures.p99)} ms.`,
   );
+  if (base) {
+    const bModern = pick(base.peer, `tools/call ${MODERN} (stateless)`);
+    const bSession = pick(base.peer, `tools/call ${LEGACY} in a session`);
+    lines.push(
+      '',
+      `Before and after (\`--baseline ${baselineRev}\`: ${base.peer} built from that revision, measured in the same rounds): `
+      + `2026-07-28 stateless ${int(gateFig.rps)} vs ${int(bModern.figures.rps)} req/s (${ratio(gateFig.rps, bModern.figures.rps)}), p50 ${ms(gateFig.p50)} vs ${ms(bModern.figures.p50)} ms; `
+      + `2025 session ${int(sessionRow.figures.rps)} vs ${int(bSession.figures.rps)} req/s (${ratio(sessionRow.figures.rps, bSession.figures.rps)}), p50 ${ms(sessionRow.figures.p50)} vs ${ms(bSession.figures.p50)} ms. `
+      + `After the change the stateless path does ${ratio(gateFig.rps, sessionRow.figures.rps)} the session path's throughput.`,
+    );
+  }
   if (directWrk && directAc) {
     lines.push(
       '',

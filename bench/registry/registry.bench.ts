@@ -1,16 +1,22 @@
 /**
  * Registry throughput: Nacos v1 instance registrations and heartbeats over HTTP from
- * concurrent clients, on SQLite and PostgreSQL, beside a bare Fastify "ok" endpoint as the
- * ceiling of the HTTP stack on the same machine. The server runs in its own process;
- * autocannon runs here.
+ * concurrent clients, on SQLite, PostgreSQL and MariaDB/MySQL (those that answer), beside a
+ * bare Fastify "ok" endpoint as the ceiling of the HTTP stack on the same machine. The
+ * server runs in its own process; autocannon runs here.
  *
- *   node --import tsx bench/registry/registry.bench.ts [--seconds 10] [--connections 64]
+ *   npm run bench:registry -- [--seconds 10] [--connections 64] [--db sqlite,postgres,mysql] [--baseline DIR]
+ *
+ * `--baseline DIR`: also run the registry of another checkout (an older commit, extracted with
+ * `git archive`, its node_modules linked), alternating with this one on every database, so a
+ * before/after comparison shares one run and the same load on the machine.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import pg from 'pg';
+import { createConnection } from 'mysql2/promise';
+import { loadavg } from 'node:os';
 import { ROOT, TSX, freePort, load, startProcess, stopProcess } from '../support/procs.js';
 import type { LoadResult } from '../support/procs.js';
 
@@ -18,13 +24,19 @@ const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
+const text = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
 const seconds = arg('seconds', 10);
+const wanted = new Set((text('db') ?? 'sqlite,postgres,mysql').split(','));
+const baseline = text('baseline');
 const connections = arg('connections', 64);
 const SERVICES = 50;
 
-async function registry(db: string) {
+async function registry(db: string, root = ROOT) {
   const port = await freePort();
-  const child = await startProcess(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/main.ts'), 'registry', '--host', '127.0.0.1', '--registry-port', String(port), '--db', db, '--auth', 'false', '--log-level', 'warn'], `http://127.0.0.1:${port}/healthz`);
+  const child = await startProcess(process.execPath, ['--import', TSX, join(root, 'src/cli/main.ts'), 'registry', '--host', '127.0.0.1', '--registry-port', String(port), '--db', db, '--auth', 'false', '--log-level', 'warn'], `http://127.0.0.1:${port}/healthz`);
   return { child, base: `http://127.0.0.1:${port}` };
 }
 
@@ -73,42 +85,106 @@ async function postgresDb(): Promise<{ url: string; drop: () => Promise<void> } 
   };
 }
 
+async function mysqlDb(): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
+  const admin = process.env.MCPGATE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+  const name = `mcpgate_bench_${randomBytes(4).toString('hex')}`;
+  try {
+    const c = await createConnection({ uri: admin, connectTimeout: 3000 });
+    try {
+      await c.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    } finally {
+      await c.end();
+    }
+  } catch {
+    return undefined;
+  }
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const d = await createConnection({ uri: admin });
+      try { await d.query(`DROP DATABASE IF EXISTS ${name}`); } finally { await d.end(); }
+    },
+  };
+}
+
 const fmt = (r: LoadResult) => `${Math.round(r.rps).toLocaleString('en-US')}/s | ${r.p50} | ${r.p99} | ${r.errors + r.non2xx}`;
 
+/** CPU time a process used so far, ms (Linux /proc; undefined elsewhere). */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A run's figures with the registry process's CPU time per request (less sensitive to other work on the machine than throughput). */
+async function measured(pid: number | undefined, run: () => Promise<LoadResult>): Promise<string> {
+  const before = cpuMs(pid);
+  const r = await run();
+  const after = cpuMs(pid);
+  const perRequest = before === undefined || after === undefined || r.total === 0 ? '—' : `${Math.round(((after - before) * 1000) / r.total)}`;
+  return `${fmt(r)} | ${perRequest}`;
+}
+
+/** A fresh, empty database of a kind, or undefined when its server does not answer. */
+async function freshDb(kind: string): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
+  if (kind === 'sqlite') return { url: `sqlite:${join(mkdtempSync(join(tmpdir(), 'mcpgate-bench-')), 'bench.db')}`, drop: async () => undefined };
+  if (kind === 'postgres') return postgresDb();
+  if (kind === 'mysql') return mysqlDb();
+  return undefined;
+}
+
+const LABELS: Record<string, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL', mysql: 'MariaDB/MySQL' };
+
 async function main() {
+  const load0 = loadavg().map((l) => l.toFixed(2)).join(', ');
   const rows: string[] = [];
   const ceilingPort = await freePort();
   const ceiling = await startProcess(process.execPath, ['--import', TSX, join(ROOT, 'bench/support/fastify-ok.ts'), String(ceilingPort)], `http://127.0.0.1:${ceilingPort}/ok`);
   try {
     const r = await load({ url: `http://127.0.0.1:${ceilingPort}/ok?a=1`, connections, duration: seconds, method: 'POST' });
-    rows.push(`| bare Fastify POST (ceiling) | — | ${fmt(r)} |`);
+    rows.push(`| bare Fastify POST (ceiling) | — | — | ${fmt(r)} | — |`);
   } finally {
     await stopProcess(ceiling);
   }
-  const pgDb = await postgresDb();
-  const dbs: [string, string][] = [['SQLite', `sqlite:${join(mkdtempSync(join(tmpdir(), 'mcpgate-bench-')), 'bench.db')}`]];
-  if (pgDb) dbs.push(['PostgreSQL', pgDb.url]);
-  try {
-    for (const [label, url] of dbs) {
-      const { child, base } = await registry(url);
+  const builds: [string, string][] = baseline ? [['baseline', baseline], ['this', ROOT]] : [['this', ROOT]];
+  for (const kind of ['sqlite', 'postgres', 'mysql'].filter((k) => wanted.has(k))) {
+    for (const [build, root] of builds) {
+      const db = await freshDb(kind);
+      if (!db) {
+        rows.push(`| (${LABELS[kind]} not reachable) | ${LABELS[kind]} | ${build} | — | — | — | — | — |`);
+        continue;
+      }
       try {
-        const reg = await registrations(base);
-        rows.push(`| registrations (new ephemeral instances) | ${label} | ${fmt(reg)} |`);
-        // Clients beat every 5 s forever: warm up so that every instance has beaten once, then measure the steady state.
-        const population = Math.min(reg.total, 5_000);
-        await heartbeats(base, population, 2);
-        const beat = await heartbeats(base, population);
-        rows.push(`| heartbeats (${population.toLocaleString('en-US')} instances) | ${label} | ${fmt(beat)} |`);
+        const { child, base } = await registry(db.url, root);
+        try {
+          let registered = 0;
+          const reg = await measured(child.pid, async () => {
+            const r = await registrations(base);
+            registered = r.total;
+            return r;
+          });
+          rows.push(`| registrations (new ephemeral instances) | ${LABELS[kind]} | ${build} | ${reg} |`);
+          // Clients beat every 5 s forever: warm up so that every instance has beaten once, then measure the steady state.
+          const population = Math.min(registered, 5_000);
+          await heartbeats(base, population, 2);
+          const beat = await measured(child.pid, () => heartbeats(base, population));
+          rows.push(`| heartbeats (${population.toLocaleString('en-US')} instances) | ${LABELS[kind]} | ${build} | ${beat} |`);
+        } finally {
+          await stopProcess(child);
+        }
       } finally {
-        await stopProcess(child);
+        await db.drop();
       }
     }
-  } finally {
-    await pgDb?.drop();
   }
-  console.log(`\n${connections} connections, ${seconds} s per run, server and load generator on this machine (${process.platform}, Node ${process.version})\n`);
-  console.log('| workload | database | throughput | p50 ms | p99 ms | errors |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log(`\n${connections} connections, ${seconds} s per run, server and load generator on this machine (${process.platform}, Node ${process.version}); load average before the run ${load0}, after ${loadavg().map((l) => l.toFixed(2)).join(', ')}\n`);
+  console.log('| workload | database | build | throughput | p50 ms | p99 ms | errors | registry CPU µs/request |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
 }
 

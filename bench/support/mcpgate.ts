@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, TSX, freePort, startProcess } from './procs.js';
 
@@ -16,16 +16,36 @@ export interface Mcpgate {
   gateway: string;
 }
 
-let built = false;
+const built = new Set<string>();
 
-/** The compiled CLI, as `npm start` runs it (built once per benchmark run). */
-export function compiledCli(): string {
-  if (!built) {
-    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('tsc -p tsconfig.build.json failed');
-    built = true;
+/** The compiled CLI of the tree at `root` (this one by default), as `npm start` runs it (built once per benchmark run). */
+export function compiledCli(root = ROOT): string {
+  if (!built.has(root)) {
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`tsc -p ${join(root, 'tsconfig.build.json')} failed`);
+    built.add(root);
   }
-  return join(ROOT, 'dist/cli/main.js');
+  return join(root, 'dist/cli/main.js');
+}
+
+/**
+ * The tree of git revision `rev` of this repository, extracted under `dir` (with `git archive`,
+ * which writes nothing to the repository) and sharing this tree's node_modules: a build from
+ * before a change, to measure side by side with the current one. Returns its root.
+ */
+export function checkoutRevision(rev: string, dir: string): string {
+  if (!/^[\w./@^~-]+$/.test(rev)) throw new Error(`--baseline: '${rev}' is not a git revision`);
+  const root = join(dir, `baseline-${rev.replace(/[^\w.-]/g, '_')}`);
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  const tar = join(dir, 'baseline.tar');
+  const archive = spawnSync('git', ['-C', ROOT, 'archive', '--format=tar', '-o', tar, rev], { stdio: 'inherit' });
+  if (archive.status !== 0) throw new Error(`git archive ${rev} failed`);
+  const untar = spawnSync('tar', ['-xf', tar, '-C', root], { stdio: 'inherit' });
+  if (untar.status !== 0) throw new Error(`extracting ${rev} failed`);
+  rmSync(tar, { force: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
+  return root;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -33,14 +53,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * `mcpgate serve` in its own process, from the compiled build, on fresh loopback ports and a
  * fresh data directory under `work`; `nodeArgs` go before the script (e.g. `--cpu-prof`), `args`
- * after the defaults (they win).
+ * after the defaults (they win); `root`: another tree's build (see `checkoutRevision`).
  */
-export async function startMcpgate(work: string, o: { nodeArgs?: string[]; args?: string[]; env?: Record<string, string> } = {}): Promise<Mcpgate> {
+export async function startMcpgate(work: string, o: { nodeArgs?: string[]; args?: string[]; env?: Record<string, string>; root?: string } = {}): Promise<Mcpgate> {
   const [registryPort, gatewayPort] = [await freePort(), await freePort()];
-  compiledCli();
+  const root = o.root ?? ROOT;
+  compiledCli(root);
   const dataDir = mkdtempSync(join(work, 'mcpgate-data-'));
   const child = await startProcess(process.execPath, [
-    ...(o.nodeArgs ?? []), join(ROOT, 'bin/mcpgate.js'), 'serve', '--host', '127.0.0.1',
+    ...(o.nodeArgs ?? []), join(root, 'bin/mcpgate.js'), 'serve', '--host', '127.0.0.1',
     '--registry-port', String(registryPort), '--gateway-port', String(gatewayPort), '--data-dir', dataDir, '--auth', 'false', '--log-level', 'warn',
     ...(o.args ?? []),
   ], `http://127.0.0.1:${gatewayPort}/healthz`, o.env ?? {});

@@ -4,6 +4,7 @@ import type { Config, RoleName } from '../config/config.js';
 import { AppError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
+import { addImportCommands } from './import-catalogue.js';
 import { isDefinitionPath, startGateway, startRegistry, startServe } from './roles.js';
 import type { Running } from './roles.js';
 
@@ -105,6 +106,7 @@ export async function main(argv: string[]): Promise<number> {
     });
   };
   for (const role of ['serve', 'registry', 'gateway'] as const) addRoleCommand(program, role, run);
+  addImportCommands(program, (code) => { exitCode = code; });
   await program.parseAsync(argv, { from: 'user' });
   return exitCode;
 }

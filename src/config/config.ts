@@ -78,6 +78,11 @@ export const OPTIONS = [
     if (typeof v !== 'object' || v === null || Array.isArray(v)) { ctx.addIssue({ code: 'custom', message: 'must be a mapping of namespace to settings' }); return z.NEVER; }
     try { return Object.fromEntries(Object.entries(v).map(([ns, x]) => [ns, validateAuthorization(x, `namespaceAuthorization.${ns}`)])); } catch (err) { ctx.addIssue({ code: 'custom', message: (err as Error).message }); return z.NEVER; }
   }), doc: 'Gateway: MCP authorization per namespace, a mapping of namespace to settings (the environment variable holds JSON): OAuth resource server (`enabled`, `issuers`, `audiences`, `requiredScopes`, `scopeGrants`, `clockSkewSeconds`, `acceptConsumerKeys`), `tokenExchange`, `rateLimits`. A server\'s `spec.authorization` overrides them field by field. See docs/security.md, "MCP authorization".' },
+  { key: 'importAllowPrivateUrls', env: 'MCPGATE_IMPORT_ALLOW_PRIVATE_URLS', flag: undefined, schema: bool, doc: 'Registry: let imports fetch documents (OpenAPI, server.json) from loopback and private addresses (`http://10.0.0.5/openapi.json`). Link-local and cloud-metadata addresses stay refused. Default false (SSRF protection: such URLs get 400 `IMPORT_URL_REFUSED`).' },
+  { key: 'importMaxBytes', env: 'MCPGATE_IMPORT_MAX_BYTES', flag: undefined, schema: z.coerce.number().int().min(1024), doc: 'Registry: largest document an import fetches from a URL, bytes; a larger one is refused with 413 `IMPORT_FETCH_TOO_LARGE`. Default 5242880 (5 MiB).' },
+  { key: 'importTimeoutSeconds', env: 'MCPGATE_IMPORT_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().int().min(1).max(300), doc: 'Registry: how long an import may take to fetch a document from a URL (redirects included), seconds; then 504 `IMPORT_FETCH_TIMEOUT`. Default 15.' },
+  { key: 'mcpRegistryPublic', env: 'MCPGATE_MCP_REGISTRY_PUBLIC', flag: undefined, schema: bool, doc: 'Registry: serve the MCP Registry read API (`/v0.1/servers`) without credentials, as the official registry does: it shows the published servers\' names, descriptions, versions and gateway URLs (never tools\' templates or credentials). Default false: with auth on, a credential is needed and each caller sees the namespaces it may read.' },
+  { key: 'mcpRegistryNamePrefix', env: 'MCPGATE_MCP_REGISTRY_NAME_PREFIX', flag: undefined, schema: z.string().regex(/^[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+$/, 'must be a reverse-DNS name such as com.example.mcp'), doc: 'Registry: the reverse-DNS namespace the MCP Registry API gives servers whose own name is not `namespace/name` shaped: `weather` is served as `<prefix>/weather` (`<prefix>.<namespace>/weather` outside `public`). Default: the host of `publicGatewayUrl` reversed (`mcp.example.com` → `com.example.mcp`), else `local.mcpgate`.' },
   { key: 'redis', env: 'MCPGATE_REDIS', flag: '--redis <url>', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), doc: 'Gateway role: Redis URL for shared sessions (memory when unset).' },
 ] as const;
 
@@ -126,6 +131,14 @@ export interface Config {
   keepAliveTimeoutSeconds?: number;
   streamWriteTimeoutSeconds?: number;
   streamMaxBufferedBytes?: number;
+  /** Imports from URLs: private and loopback addresses allowed, size and time limits. */
+  importAllowPrivateUrls: boolean;
+  importMaxBytes: number;
+  importTimeoutSeconds: number;
+  /** The MCP Registry read API without credentials. */
+  mcpRegistryPublic: boolean;
+  /** Reverse-DNS prefix of the names the MCP Registry API gives servers (unset: from publicGatewayUrl). */
+  mcpRegistryNamePrefix?: string;
 }
 
 /** The gateway-limit options of Config (their defaults are the gateway's). */
@@ -241,6 +254,11 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
     trustedProxies: v.trustedProxies ?? [],
     sessionIdleSeconds: v.sessionIdleSeconds ?? 1800,
     ...(v.sessionEncryptionKey ? { sessionEncryptionKey: v.sessionEncryptionKey } : {}),
+    importAllowPrivateUrls: v.importAllowPrivateUrls ?? false,
+    importMaxBytes: v.importMaxBytes ?? 5 * 1024 * 1024,
+    importTimeoutSeconds: v.importTimeoutSeconds ?? 15,
+    mcpRegistryPublic: v.mcpRegistryPublic ?? false,
+    ...(v.mcpRegistryNamePrefix ? { mcpRegistryNamePrefix: v.mcpRegistryNamePrefix } : {}),
     ...limits,
   };
 }

@@ -18,6 +18,7 @@ export const GATEWAY_ERRORS = {
   METHOD_NOT_FOUND: { status: 200, rpc: -32601, doc: 'The JSON-RPC method does not exist (2026-07-28: HTTP 404).' },
   INVALID_PARAMS: { status: 200, rpc: -32602, doc: 'Invalid params: unknown tool or prompt, `arguments` that is not an object, bad cursor. (Arguments that do not match the tool\'s input schema, or that the tool refuses, are a tool result with `isError: true` naming the argument, so that the model can correct itself.)' },
   INTERNAL_ERROR: { status: 500, rpc: -32603, doc: 'An unexpected error; the log has the details.' },
+  INVALID_ENVELOPE: { status: 400, rpc: -32602, doc: '2026-07-28: the request\'s `_meta` envelope is missing, or its protocol version or client capabilities are malformed; `data.envelope` names the key and the problem.' },
   HEADER_MISMATCH: { status: 400, rpc: -32020, doc: '2026-07-28: a required MCP header is missing or disagrees with the body.' },
   UNSUPPORTED_VERSION: { status: 400, rpc: -32022, doc: 'The protocol version is not supported; `data.supported` lists those that are.' },
   SESSION_REQUIRED: { status: 400, rpc: -32000, doc: 'Mcp-Session-Id header is required (2025 sessions).' },

@@ -3,10 +3,11 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Agent } from 'undici';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
-import { GatewayAccess } from './access.js';
+import { AccessPolicy } from './access-policy.js';
 import { ArgumentHostGuard, OwnEndpoints, guardedLookup } from '../tools/address-guard.js';
 import type { GatewayLimits } from './limits.js';
 import { withDefaults } from './limits.js';
+import { plainError, plainJson } from './mcp/answers.js';
 import { McpHandler } from './mcp/handler.js';
 import type { EventStore, MessageBus, SessionStore } from './sessions/types.js';
 import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessions/memory.js';
@@ -103,12 +104,14 @@ export class Gateway {
       onLimited: (limit, server, caller) => rateLimited.labels(server, limit, caller).inc(),
       onLimiterError: (err) => logger.warn({ err }, 'rate limiter unavailable: call let through'),
     });
-    const handler = new McpHandler({ tokenAccess,
-      logger: logger.child({ component: 'mcp' }), sessions, bus, events, keepAliveMs: opts.streamKeepAliveMs, limits,
+    const access = new AccessPolicy({
+      bindHost: opts.host, allowedHosts: opts.allowedHosts, allowedOrigins: opts.allowedOrigins, onLimit: (limit) => limitHits.labels(limit).inc(), tokenAccess,
+    });
+    const handler = new McpHandler({
+      logger: logger.child({ component: 'mcp' }), sessions, bus, events, access, keepAliveMs: opts.streamKeepAliveMs, limits,
       onToolCall: (server, _tool, seconds, isError) => cachedLabels(callChildren, `${server}\n${isError}`, () => calls.labels(server, isError ? 'error' : 'ok')).observe(seconds),
       onLimit: (limit) => limitHits.labels(limit).inc(),
     });
-    const access = new GatewayAccess({ bindHost: opts.host, allowedHosts: opts.allowedHosts, allowedOrigins: opts.allowedOrigins });
     const compiler = new SnapshotCompiler({ dispatcher, metadataDispatcher, argumentHosts, logger, ...(opts.namespaceAuthorization ? { namespaceAuthorization: opts.namespaceAuthorization } : {}) });
     await opts.source.start((snap) => {
       const started = performance.now();
@@ -137,7 +140,7 @@ export class Gateway {
       res.on('finish', countRequest);
       route(req, res).catch((err: unknown) => {
         logger.error({ err, url: req.url }, 'gateway request failed');
-        if (!res.headersSent) json(res, 500, { error: { code: 'INTERNAL_ERROR', message: 'Internal error' } });
+        if (!res.headersSent) plainError(res, { status: 500, code: 'INTERNAL_ERROR', message: 'Internal error' });
         else res.destroy();
       });
     });
@@ -145,29 +148,22 @@ export class Gateway {
       const raw = req.url ?? '/';
       const q = raw.indexOf('?');
       const pathname = q < 0 ? raw : raw.slice(0, q);
-      const mcp = pathname.startsWith('/mcp/');
-      // Every path: probes and metrics too (they carry no Origin, and address the gateway by an IP or its name).
+      // The MCP endpoints take the access policy's whole step (Host/Origin, CORS, key, allow-list).
+      if (pathname.startsWith('/mcp/')) return handler.handle(req, res, pathname.slice(5));
+      // Every other path: probes and metrics too (they carry no Origin, and address the gateway by an IP or its name).
       const refused = access.check(req);
-      if (refused) {
-        limitHits.labels(refused.code === 'FORBIDDEN_HOST' ? 'allowedHosts' : 'allowedOrigins').inc();
-        if (mcp) return handler.refuse(res, refused);
-        return json(res, refused.status, { error: { code: refused.code, message: refused.message } });
-      }
-      if (!mcp && tokenAccess.serveMetadata(req, res, pathname, handler.current)) return;
-      if (mcp) {
-        if (access.cors(req, res)) return;
-        return handler.handle(req, res, pathname.slice(5));
-      }
-      if (pathname === '/healthz') return json(res, 200, { status: 'UP' });
+      if (refused) return plainError(res, refused);
+      if (tokenAccess.serveMetadata(req, res, pathname, handler.current)) return;
+      if (pathname === '/healthz') return plainJson(res, 200, { status: 'UP' });
       if (pathname === '/readyz') {
         const ok = handler.current.revision > 0 && (opts.ready?.() ?? true);
-        return json(res, ok ? 200 : 503, { status: ok ? 'UP' : 'DOWN', revision: handler.current.revision, source: opts.source.describe() });
+        return plainJson(res, ok ? 200 : 503, { status: ok ? 'UP' : 'DOWN', revision: handler.current.revision, source: opts.source.describe() });
       }
       if (pathname === '/metrics') {
         res.writeHead(200, { 'content-type': metrics.contentType });
         return void res.end(await metrics.metrics());
       }
-      return json(res, 404, { error: { code: 'ROUTE_NOT_FOUND', message: `no endpoint ${req.method} ${pathname}; MCP endpoints are /mcp/{namespace}/{server}` } });
+      return plainError(res, { status: 404, code: 'ROUTE_NOT_FOUND', message: `no endpoint ${req.method} ${pathname}; MCP endpoints are /mcp/{namespace}/{server}` });
     };
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -207,9 +203,4 @@ function cachedLabels<T>(cache: Map<string, T>, key: string, make: () => T): T {
     cache.set(key, child);
   }
   return child;
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
 }

@@ -249,6 +249,23 @@ export interface McpServerVersion {
    * publish, archive): what `If-Match` is compared with.
    */
   etag: string;
+  /**
+   * Which content of the version this is: 1 as first saved; a published or archived version
+   * overwritten the Nacos way (`PUT` of the same version) gets the next number, and a rollback
+   * may bring back an earlier one. Every content is kept (`VersionRevision`).
+   */
+  revision: number;
+}
+
+/** One content a published or archived version has had (kept for good, for history, diff and rollback). */
+export interface VersionRevision {
+  serverId: string;
+  version: string;
+  revision: number;
+  spec: McpServerSpec;
+  createdAt: number;
+  /** Who wrote it ('' when it predates revisions). */
+  actor: string;
 }
 
 /** One difference between two versions' specs. */
@@ -263,7 +280,8 @@ export interface SpecChange {
 }
 
 /** What made a version the published one: a publish, or a rollback to an earlier version. */
-export type PublishAction = 'publish' | 'rollback';
+/** `overwrite`: the served version's content replaced in place (Nacos `PUT` of the same version). */
+export type PublishAction = 'publish' | 'rollback' | 'overwrite';
 
 /** One entry of a server's publish history (kept for good: who published what, when, from which version). */
 export interface PublishEvent {
@@ -275,6 +293,10 @@ export interface PublishEvent {
   version: string;
   /** The version served before it (null for the first publish). */
   previousVersion: string | null;
+  /** The revision of `version` served by this event (absent in events recorded before revisions: 1). */
+  revision?: number;
+  /** The revision of `previousVersion` served before it (absent: 1). */
+  previousRevision?: number;
   /** Who did it (the registry user; `anonymous` with auth off). */
   actor: string;
   /** Why, as the publisher wrote it ('' for none). */

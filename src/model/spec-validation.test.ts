@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { AppError } from '../lib/errors.js';
 import type { ErrorCode } from '../lib/errors.js';
 import type { McpServerSpec, RestTemplate, Tool } from './model.js';
-import { checkJsonSchema, validateSpec } from './spec-validation.js';
+import { checkJsonSchema, validateSpec, validationSchema } from './spec-validation.js';
 
 function request(overrides: Partial<NonNullable<RestTemplate['request']>> = {}): NonNullable<RestTemplate['request']> {
   return { url: '/weather', method: 'GET', headers: [], argsToUrlParam: true, argsToJsonBody: false, argsToFormBody: false, ...overrides };
@@ -262,6 +262,39 @@ describe('validateSpec: JSON Schemas', () => {
   test('checkJsonSchema takes any schema, not only object ones', () => {
     checkJsonSchema({ type: 'string' }, 'schema');
     expectError(() => checkJsonSchema('x', 'schema'), 'INVALID_SCHEMA', 'schema');
+  });
+});
+
+describe('validateSpec: what Higress passes through', () => {
+  const nested = {
+    type: 'object',
+    properties: {
+      shape: { type: 'object', properties: { title: { type: 'string', required: true }, tags: { type: 'array', items: { type: 'object', properties: { k: { type: 'string', required: false } } } } } },
+    },
+  };
+
+  test('a boolean required on a nested property: accepted with a warning naming tool and field, listed as written', () => {
+    const s = withTool({ inputSchema: structuredClone(nested), template: template({ argsPosition: {} }) });
+    const warnings = validateSpec(s);
+    assert.deepEqual(warnings.map((w) => [w.tool, w.field]), [
+      ['get_weather', 'tools[0](get_weather).inputSchema/properties/shape/properties/title/required'],
+      ['get_weather', 'tools[0](get_weather).inputSchema/properties/shape/properties/tags/items/properties/k/required'],
+    ]);
+    assert.deepEqual(s.tools[0]?.inputSchema, nested, 'the spec is not changed');
+  });
+
+  test('argument validation leaves it out; a schema with nothing to leave out is the same object', () => {
+    const { schema, tolerated } = validationSchema(nested);
+    assert.equal(tolerated.length, 2);
+    assert.deepEqual((schema as { properties: { shape: { properties: { title: object } } } }).properties.shape.properties.title, { type: 'string' });
+    const plain = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] };
+    assert.equal(validationSchema(plain).schema, plain);
+  });
+
+  test('still refused: other invalid nested schemas, and the same construct in an output schema', () => {
+    expectError(() => validateSpec(withTool({ inputSchema: { type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'integr', required: true } } } } }, template: template({ argsPosition: {} }) })),
+      'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema/properties/a/properties/b/type');
+    expectError(() => validateSpec(withTool({ outputSchema: structuredClone(nested) })), 'INVALID_SCHEMA', 'tools[0](get_weather).outputSchema/properties/shape/properties/title/required');
   });
 });
 

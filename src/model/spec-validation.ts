@@ -19,6 +19,21 @@ export const ARG_POSITIONS: readonly ArgPosition[] = ['path', 'query', 'header',
 /** An HTTP method token (RFC 9110). */
 export const HTTP_METHOD_PATTERN = /^[A-Za-z]{1,32}$/;
 
+/**
+ * Something accepted as Higress accepts it, though not as written or not valid JSON Schema
+ * (`type: int`, an argument declared twice, `required: true` on a nested property): served,
+ * and said in the log, the API answer and the console.
+ */
+export interface SpecWarning {
+  /** The field, named as errors name fields: `tools[2](create_sandbox).args[1].type`. */
+  field: string;
+  /** The tool the field belongs to, when it belongs to one. */
+  tool?: string;
+  message: string;
+  /** The file the definition came from, when one is known. */
+  file?: string;
+}
+
 /** Options of `validateSpec`. */
 export interface ValidateSpecOptions {
   /**
@@ -118,10 +133,69 @@ export function checkJsonSchema(schema: unknown, field: string): void {
   }
 }
 
-function checkObjectSchema(schema: unknown, field: string): void {
+/** Keywords whose value is one subschema. */
+const SUBSCHEMA = ['items', 'additionalProperties', 'additionalItems', 'not', 'if', 'then', 'else', 'contains', 'propertyNames', 'unevaluatedProperties', 'unevaluatedItems'];
+/** Keywords whose value is a map of subschemas. */
+const SUBSCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
+/** Keywords whose value is an array of subschemas. */
+const SUBSCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems', 'items'];
+
+/**
+ * An input schema as argument validation takes it: the constructs Higress passes through and
+ * JSON Schema does not have are left out — a boolean `required` on a property (draft-03
+ * style; Higress does not enforce it either). The schema itself is listed as written. Answers
+ * the same object when there is nothing to leave out, and where each thing was left out
+ * (JSON pointers below the schema).
+ */
+export function validationSchema(schema: Record<string, unknown>): { schema: Record<string, unknown>; tolerated: { path: string; message: string }[] } {
+  const tolerated: { path: string; message: string }[] = [];
+  const walk = (node: unknown, path: string): unknown => {
+    if (!isRecord(node)) return node;
+    let out: Record<string, unknown> | undefined;
+    const set = (key: string, value: unknown): void => {
+      out ??= { ...node };
+      if (value === undefined) delete out[key];
+      else Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    };
+    if (typeof node['required'] === 'boolean') {
+      tolerated.push({ path: `${path}/required`, message: `required: ${String(node['required'])} on a property is draft-03 style, not JSON Schema (list the name in the parent's required array); listed as written, not enforced (as in Higress)` });
+      set('required', undefined);
+    }
+    for (const key of SUBSCHEMA) {
+      if (!Object.hasOwn(node, key) || Array.isArray(node[key])) continue;
+      const next = walk(node[key], `${path}/${key}`);
+      if (next !== node[key]) set(key, next);
+    }
+    for (const key of SUBSCHEMA_LISTS) {
+      const list = Object.hasOwn(node, key) ? node[key] : undefined;
+      if (!Array.isArray(list)) continue;
+      const next = list.map((item, i) => walk(item, `${path}/${key}/${i}`));
+      if (next.some((item, i) => item !== list[i])) set(key, next);
+    }
+    for (const key of SUBSCHEMA_MAPS) {
+      const map = Object.hasOwn(node, key) ? node[key] : undefined;
+      if (!isRecord(map)) continue;
+      let changed: Record<string, unknown> | undefined;
+      for (const [name, sub] of Object.entries(map)) {
+        const next = walk(sub, `${path}/${key}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+        if (next === sub) continue;
+        changed ??= { ...map };
+        Object.defineProperty(changed, name, { value: next, enumerable: true, writable: true, configurable: true });
+      }
+      if (changed) set(key, changed);
+    }
+    return out ?? node;
+  };
+  const result = walk(schema, '') as Record<string, unknown>;
+  return { schema: result, tolerated };
+}
+
+function checkObjectSchema(schema: unknown, field: string, warnings?: SpecWarning[], tool?: string): void {
   if (!isRecord(schema)) throw schemaError(field, 'must be a JSON object');
   if (schema['type'] !== 'object') throw schemaError(`${field}/type`, 'must be "object" (MCP requires an object schema)');
-  checkJsonSchema(schema, field);
+  const { schema: checked, tolerated } = validationSchema(schema);
+  checkJsonSchema(checked, field);
+  for (const t of tolerated) warnings?.push({ field: `${field}${t.path}`, ...(tool !== undefined && { tool }), message: t.message });
 }
 
 /**
@@ -229,7 +303,7 @@ function checkSecuritySchemes(schemes: SecurityScheme[]): Set<string> {
   return ids;
 }
 
-function checkTool(tool: Tool, i: number, schemeIds: Set<string>, names: Set<string>, options: ValidateSpecOptions): void {
+function checkTool(tool: Tool, i: number, schemeIds: Set<string>, names: Set<string>, options: ValidateSpecOptions, warnings: SpecWarning[]): void {
   if (typeof tool.name !== 'string' || tool.name === '') throw missing(`tools[${i}].name`);
   if (!TOOL_NAME_PATTERN.test(tool.name)) {
     throw invalid(`tools[${i}].name`, 'must be 1-128 characters of A-Z, a-z, 0-9, _, - and .');
@@ -241,8 +315,13 @@ function checkTool(tool: Tool, i: number, schemeIds: Set<string>, names: Set<str
   if (tool.title !== undefined && typeof tool.title !== 'string') throw invalid(`${prefix}.title`, 'must be a string');
   if (tool.annotations !== undefined && !isRecord(tool.annotations)) throw invalid(`${prefix}.annotations`, 'must be an object');
   if (typeof tool.enabled !== 'boolean') throw invalid(`${prefix}.enabled`, 'must be a boolean');
-  checkObjectSchema(tool.inputSchema, `${prefix}.inputSchema`);
-  if (tool.outputSchema !== undefined) checkObjectSchema(tool.outputSchema, `${prefix}.outputSchema`);
+  checkObjectSchema(tool.inputSchema, `${prefix}.inputSchema`, warnings, tool.name);
+  // Strict: clients check structuredContent against it.
+  if (tool.outputSchema !== undefined) {
+    if (!isRecord(tool.outputSchema)) throw schemaError(`${prefix}.outputSchema`, 'must be a JSON object');
+    if (tool.outputSchema['type'] !== 'object') throw schemaError(`${prefix}.outputSchema/type`, 'must be "object" (MCP requires an object schema)');
+    checkJsonSchema(tool.outputSchema, `${prefix}.outputSchema`);
+  }
   const template = tool.template;
   if (!template) return;
   checkRestTemplateShape(template, prefix);
@@ -318,8 +397,12 @@ function checkGatewayOptions(config: Record<string, unknown>): void {
   });
 }
 
-/** Checks a spec before it is stored; throws the first problem as an `AppError` naming its field. */
-export function validateSpec(spec: McpServerSpec, options: ValidateSpecOptions = {}): void {
+/**
+ * Checks a spec before it is stored; throws the first problem as an `AppError` naming its
+ * field, and answers what it accepted with a warning (see `SpecWarning`).
+ */
+export function validateSpec(spec: McpServerSpec, options: ValidateSpecOptions = {}): SpecWarning[] {
+  const warnings: SpecWarning[] = [];
   if (typeof spec.version !== 'string' || spec.version.trim() === '') throw missing('version');
   if (spec.version.length > 128) throw invalid('version', 'must be at most 128 characters');
   if (!isRecord(spec.config)) throw invalid('config', 'must be an object');
@@ -328,6 +411,7 @@ export function validateSpec(spec: McpServerSpec, options: ValidateSpecOptions =
   if (spec.authorization !== undefined) validateAuthorization(spec.authorization, 'authorization');
   const schemeIds = checkSecuritySchemes(spec.securitySchemes);
   const names = new Set<string>();
-  spec.tools.forEach((tool, i) => checkTool(tool, i, schemeIds, names, options));
+  spec.tools.forEach((tool, i) => checkTool(tool, i, schemeIds, names, options, warnings));
   checkPrompts(spec.prompts);
+  return warnings;
 }

@@ -43,11 +43,17 @@ export class Registry {
         process.stderr.write(`\nmcpgate: created the first admin user '${config.auth.adminUsername}' with password: ${admin.password}\n` +
           'mcpgate: change it after logging in; it is not shown again.\n\n');
       }
+      services.importLimits = { allowPrivate: config.importAllowPrivateUrls, maxBytes: config.importMaxBytes, timeoutMs: config.importTimeoutSeconds * 1000 };
       await services.feed.start(config.revisionPollMs);
       http = await buildRegistryHttp(services, {
         logger, bodyLimitBytes: config.bodyLimitBytes, authEnabled: config.auth.enabled, role: 'registry',
         bindHost: config.host, allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, trustedProxies: config.trustedProxies,
         console: { gatewayPort: config.gatewayPort, ...(config.publicGatewayUrl ? { publicGatewayUrl: config.publicGatewayUrl } : {}) },
+        mcpRegistry: {
+          public: config.mcpRegistryPublic, gatewayPort: config.gatewayPort,
+          ...(config.publicGatewayUrl ? { publicGatewayUrl: config.publicGatewayUrl } : {}),
+          ...(config.mcpRegistryNamePrefix ? { namePrefix: config.mcpRegistryNamePrefix } : {}),
+        },
         ready: async () => { await store.revision(); return true; },
       });
       await http.listen({ host: config.host, port: config.registryPort });

@@ -5,6 +5,7 @@
  */
 import { addLogRedactor } from '../lib/logger.js';
 import { checkSpec } from '../tools/compile.js';
+import type { DocumentFetchOptions } from '../tools/document-fetch.js';
 import type { ClusterNode } from './cluster/node.js';
 import { AuditService } from './domain/audit.js';
 import { AuthService } from './domain/auth.js';
@@ -30,6 +31,8 @@ export interface RegistryServices {
   audit: AuditService;
   /** This node in the registry cluster (set by `Registry.start`). */
   cluster?: ClusterNode;
+  /** Limits of imports that fetch a document by URL (set by `Registry.start`; defaults: no private addresses, 5 MiB, 15 s). */
+  importLimits?: DocumentFetchOptions;
 }
 
 /** Wire the domain services over a store. */

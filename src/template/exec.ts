@@ -8,8 +8,8 @@ import type { ArgNode, CommandNode, IdentifierNode, ListNode, Node, PipeNode, Tr
 import { nodeString } from './ast.js';
 import { TemplateError, lineColumn } from './errors.js';
 import type { TemplateErrorCode } from './errors.js';
-import { ArgumentError, FUNCTIONS, isTrue, printValue } from './functions/index.js';
-import type { TemplateFunction } from './functions/index.js';
+import { ArgumentError, CLIENT_FUNCTIONS, FUNCTIONS, isTrue, printValue } from './functions/index.js';
+import type { RenderClient, TemplateFunction } from './functions/index.js';
 import { compilePath, gjsonGet } from './gjson/gjson.js';
 import { goQuote } from './lexer.js';
 import type { ParsedSource } from './parser.js';
@@ -23,7 +23,7 @@ export const MAX_TEMPLATE_DEPTH = 100;
 export const SPECIAL_FORMS: ReadonlySet<string> = new Set(['and', 'or', 'gjson']);
 
 /** A compiled template set: renders its top-level template within the given budgets. */
-export type CompiledRender = (data: TemplateValue, maxOutputBytes: number, maxSteps: number) => string;
+export type CompiledRender = (data: TemplateValue, maxOutputBytes: number, maxSteps: number, client?: RenderClient) => string;
 
 /** The per-render state of one evaluation. */
 export interface State {
@@ -41,6 +41,8 @@ export interface State {
   readonly data: TemplateValue;
   /** What a tracking render (taint.ts) follows besides the values; null in a plain render. */
   readonly track: unknown;
+  /** The agent's connection, for `getSocketIP` / `getRealIP`; undefined outside a tool call. */
+  readonly client: RenderClient | undefined;
 }
 
 /** A statement: returns 0, or BREAK / CONTINUE travelling up to the enclosing range. */
@@ -161,17 +163,17 @@ export class Compiler {
 
   compile(): CompiledRender {
     const run = this.runner(() => null);
-    return (data, maxOutputBytes, maxSteps) => run(data, maxOutputBytes, maxSteps).out;
+    return (data, maxOutputBytes, maxSteps, client) => run(data, maxOutputBytes, maxSteps, client).out;
   }
 
   /** Links every tree and answers a function that renders the main one into a fresh state. */
-  protected runner(track: (data: TemplateValue) => unknown): (data: TemplateValue, maxOutputBytes: number, maxSteps: number) => State {
+  protected runner(track: (data: TemplateValue) => unknown): (data: TemplateValue, maxOutputBytes: number, maxSteps: number, client?: RenderClient) => State {
     for (const [name, tree] of this.parsed.trees) this.linked.set(name, { body: NOOP, slotCount: tree.slotCount });
     for (const [name, tree] of this.parsed.trees) (this.linked.get(name) as Linked).body = this.list(tree.root, tree);
     const main = this.linked.get(this.parsed.main) as Linked;
     const body = main.body;
     const slotCount = main.slotCount;
-    return (data, maxOutputBytes, maxSteps) => {
+    return (data, maxOutputBytes, maxSteps, client) => {
       const vars: TemplateValue[] = slotCount === 1 ? [data] : new Array<TemplateValue>(slotCount);
       vars[0] = data;
       const st: State = {
@@ -185,6 +187,7 @@ export class Compiler {
         depth: 0,
         data,
         track: track(data),
+        client,
       };
       try {
         body(st, data);
@@ -600,6 +603,15 @@ export class Compiler {
       };
     }
 
+    const ofClient = CLIENT_FUNCTIONS.get(name);
+    if (ofClient) {
+      if (count !== 0) return this.thrower(idSite, `wrong number of args for ${name}: want 0 got ${count}`);
+      return (st) => {
+        if (++st.steps > st.maxSteps) overSteps(st, site);
+        return ofClient(st.client);
+      };
+    }
+
     const found = FUNCTIONS.get(name);
     if (!found) return this.thrower(idSite, `${goQuote(name)} is not a defined function`);
     const fn: TemplateFunction = found;
@@ -701,7 +713,7 @@ export class Compiler {
 
 /** Whether a template may call this function (unknown names are parse errors). */
 export function hasFunction(name: string): boolean {
-  return SPECIAL_FORMS.has(name) || FUNCTIONS.has(name);
+  return SPECIAL_FORMS.has(name) || FUNCTIONS.has(name) || CLIENT_FUNCTIONS.has(name);
 }
 
 /** Compile parsed trees into a render function. */

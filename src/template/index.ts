@@ -1,7 +1,8 @@
 /**
  * Go `text/template` evaluated over JSON, as Higress and Nacos tool definitions use it:
  * field chains are GJSON paths, `gjson "path"` takes full GJSON syntax, and the Go
- * builtins plus Sprig's text functions are available. Parse once, render many times.
+ * builtins plus Sprig's text functions are available, and Higress's `getSocketIP` / `getRealIP`
+ * (which read `RenderOptions.client`). Parse once, render many times.
  */
 import { TemplateError } from './errors.js';
 import type { CompiledRender } from './exec.js';
@@ -11,12 +12,14 @@ import type { ParsedSource } from './parser.js';
 import { compileTracked } from './taint.js';
 import type { CompiledTrackedRender, TaintOptions, TrackedOutput } from './taint.js';
 import type { JsonValue } from './values.js';
+import type { RenderClient } from './functions/index.js';
 
 export { TemplateError };
 export type { ExecContext, TemplateErrorCode } from './errors.js';
 export { unionTaint } from './taint.js';
 export type { OutputPiece, Taint, TaintOptions, TrackedOutput } from './taint.js';
 export type { JsonValue, TemplateValue } from './values.js';
+export type { RenderClient } from './functions/index.js';
 
 /** Default `maxOutputBytes`: 1 MiB. */
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
@@ -29,6 +32,8 @@ export interface RenderOptions {
   maxOutputBytes?: number;
   /** Maximum evaluation steps (actions, function calls, range iterations); default 1,000,000. */
   maxSteps?: number;
+  /** The agent's connection, read by the Higress functions `getSocketIP` and `getRealIP` (empty without it). */
+  client?: RenderClient | undefined;
 }
 
 /** A parsed, compiled template: immutable, safe to render concurrently. */
@@ -70,7 +75,7 @@ class CompiledTemplate implements Template {
   ) {}
 
   render(data: JsonValue | undefined, options?: RenderOptions): string {
-    return this.run(data, options?.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES, options?.maxSteps ?? DEFAULT_MAX_STEPS);
+    return this.run(data, options?.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES, options?.maxSteps ?? DEFAULT_MAX_STEPS, options?.client);
   }
 }
 
@@ -86,7 +91,7 @@ class CompiledTrackedTemplate extends CompiledTemplate implements TrackedTemplat
   }
 
   renderTracked(data: JsonValue | undefined, options?: RenderOptions): TrackedOutput {
-    return this.tracked(data, options?.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES, options?.maxSteps ?? DEFAULT_MAX_STEPS);
+    return this.tracked(data, options?.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES, options?.maxSteps ?? DEFAULT_MAX_STEPS, options?.client);
   }
 }
 

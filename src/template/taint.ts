@@ -12,7 +12,8 @@
 import type { ArgNode, CommandNode, IdentifierNode, ListNode, Node, PipeNode, Tree } from './ast.js';
 import { BREAK, Compiler, MAX_TEMPLATE_DEPTH, NOOP, callFailed, isContainer, isJson, overSteps, raise, toText, utf8Width, write } from './exec.js';
 import type { Cmd, Expr, Site, State, Stmt } from './exec.js';
-import { FUNCTIONS, isTrue, printValue } from './functions/index.js';
+import { CLIENT_FUNCTIONS, FUNCTIONS, isTrue, printValue } from './functions/index.js';
+import type { RenderClient } from './functions/index.js';
 import { gjsonGet } from './gjson/gjson.js';
 import type { ParsedSource } from './parser.js';
 import type { TemplateValue } from './values.js';
@@ -54,7 +55,7 @@ export interface TrackedOutput {
 }
 
 /** A compiled tracking render. */
-export type CompiledTrackedRender = (data: TemplateValue, maxOutputBytes: number, maxSteps: number) => TrackedOutput;
+export type CompiledTrackedRender = (data: TemplateValue, maxOutputBytes: number, maxSteps: number, client?: RenderClient) => TrackedOutput;
 
 /** Sprig functions that change their dict argument in place. */
 const MUTATING: ReadonlySet<string> = new Set(['set', 'unset']);
@@ -181,8 +182,8 @@ class TrackingCompiler extends Compiler {
       const rootTaint = isContainer(data) ? ANY : undefined;
       return { t: undefined, dt: rootTaint, vt: [rootTaint], mt: undefined, spans: [], untrusted: isContainer(untrusted) ? untrusted : undefined };
     });
-    return (data, maxOutputBytes, maxSteps) => {
-      const st = run(data, maxOutputBytes, maxSteps);
+    return (data, maxOutputBytes, maxSteps, client) => {
+      const st = run(data, maxOutputBytes, maxSteps, client);
       return { text: st.out, pieces: pieces(st.out, trackOf(st).spans) };
     };
   }
@@ -478,6 +479,15 @@ class TrackingCompiler extends Compiler {
       };
     }
 
+    if (CLIENT_FUNCTIONS.has(name)) {
+      // An IP literal of the agent's connection (client.ts checks it is one): printed as trusted text.
+      const run = super.call(id, argNodes, hasFinal, cmd, tree);
+      return (st, dot, final) => {
+        const v = run(st, dot, final);
+        trackOf(st).t = undefined;
+        return v;
+      };
+    }
     const fn = FUNCTIONS.get(name);
     if (!fn) return super.call(id, argNodes, hasFinal, cmd, tree);
     const escaper = this.escapers.has(name) ? name : undefined;

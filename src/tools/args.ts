@@ -2,6 +2,7 @@ import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { validationSchema } from '../model/spec-validation.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv | Ajv2020) => void;
 const OPTIONS = { strict: false, allErrors: false, useDefaults: true, coerceTypes: false, validateSchema: false } as const;
@@ -38,7 +39,8 @@ export class ArgsCompiler {
 
   compile(schema: Record<string, unknown>): ArgsValidator {
     const ajv = typeof schema.$schema === 'string' && schema.$schema.includes('draft-07') ? this.draft07 : this.draft2020;
-    const { $id: _id, ...rest } = schema;
+    // Constructs Higress passes through (a boolean `required` on a property) are not enforced.
+    const { $id: _id, ...rest } = validationSchema(schema).schema;
     const validate: ValidateFunction = ajv.compile(rest);
     return (args) => (validate(args) ? undefined : describe(validate.errors?.[0] as ErrorObject));
   }

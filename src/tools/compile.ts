@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import { AppError } from '../lib/errors.js';
 import type { McpServer, McpServerSpec, Tool } from '../model/model.js';
 import { validateSpec } from '../model/spec-validation.js';
+import type { SpecWarning } from '../model/spec-validation.js';
 import { parse as parseTemplate } from '../template/index.js';
 import type { ArgumentHostAccess, ArgumentHostGuard } from './address-guard.js';
 import { ArgsCompiler } from './args.js';
@@ -81,7 +82,10 @@ export function compileTool(tool: Tool, o: CompileToolOptions): RunnableTool {
   return { validate, executor };
 }
 
-/** Checks a spec's schemas and parses every template with the engine tools run, as on publish; throws AppError or TemplateError. */
-export function checkSpec(spec: McpServerSpec): void {
-  validateSpec(spec, { checkTemplate: (source, name) => { parseTemplate(source, { name }); } });
+/**
+ * Checks a spec's schemas and parses every template with the engine tools run, as on publish;
+ * throws AppError or TemplateError, and answers what it accepted with a warning.
+ */
+export function checkSpec(spec: McpServerSpec): SpecWarning[] {
+  return validateSpec(spec, { checkTemplate: (source, name) => { parseTemplate(source, { name }); } });
 }

@@ -32,6 +32,11 @@ export interface ToolCallRequest {
    * credentials agents put in the URL; parsed only by a tool that takes one from there.
    */
   clientQuery?: string;
+  /**
+   * The peer address of the agent's connection (`ip`, `ip:port` or `[ipv6]:port`), for the
+   * Higress template functions `getSocketIP` / `getRealIP`; absent when the call has none.
+   */
+  clientAddress?: string | undefined;
 }
 
 /** What an executor sees of a call's cancellation (see `Cancellation`). */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Kysely, Migrator } from 'kysely';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { allows, allowsAny } from '../../src/gateway/mcp/protocol.js';
+import { allows, allowsAny } from '../../src/gateway/access-policy.js';
 import { compileConsumer } from '../../src/gateway/snapshot.js';
 import type { AllowEntry } from '../../src/model/model.js';
 import { dialectFor } from '../../src/registry/store/open.js';

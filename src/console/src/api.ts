@@ -109,6 +109,16 @@ export interface VersionSummary {
   toolCount: number;
   /** The version's entity-tag: If-Match of a write to it. */
   etag: string;
+  /** Which content of the version it holds (above 1 once overwritten the Nacos way). */
+  revision?: number;
+}
+
+/** Something accepted as Higress accepts it though not as written (the API's `warnings`). */
+export interface SpecWarning {
+  field: string;
+  tool?: string;
+  message: string;
+  file?: string;
 }
 
 export interface ServerView extends McpServer {
@@ -182,6 +192,8 @@ export interface ImportPreview {
   valid: boolean;
   error: { code: string; message: string; field?: string } | null;
   exists: boolean;
+  /** What the converter left out, guessed, or accepted as Higress accepts it. */
+  warnings?: SpecWarning[];
 }
 
 export interface GatewayRow {

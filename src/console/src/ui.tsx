@@ -708,6 +708,22 @@ export function when(ms: number | null | undefined): string {
   return formatDateTime(ms);
 }
 
+/** Warnings of a spec (accepted as Higress accepts it though not as written): each with its file, tool and field. */
+export function WarningList({ title, warnings, testId }: { title: string; warnings: readonly { field: string; tool?: string; message: string; file?: string }[]; testId?: string }) {
+  return (
+    <div className="notice-inline" role="status" data-testid={testId}>
+      <strong>{title}</strong>
+      <ul className="problem-list">
+        {warnings.map((w, i) => (
+          <li key={i}>
+            <span className="error-field">{[w.file, w.tool, w.field].filter(Boolean).join(' · ')}</span>: {w.message}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 export function Badge({ kind, children }: { kind: 'ok' | 'warn' | 'bad' | 'info' | 'muted'; children: ReactNode }) {
   return <span className={`badge badge-${kind}`}>{children}</span>;
 }

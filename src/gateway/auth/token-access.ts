@@ -19,6 +19,9 @@ import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
 /** A token's principal: a consumer with the token it was made from. */
 type TokenConsumer = CompiledConsumer & { token: VerifiedToken };
 
+/** What runs before a tool's executor: rate limits and the backend's credentials (`TokenAccess.beforeCall` bound to an endpoint and caller). */
+export type BeforeExecute = (tool: string, headers: ClientHeaders, address: string | undefined) => Promise<ClientHeaders>;
+
 /** Which limit refused a call. */
 export type RateLimitName = 'perCaller' | 'perTool';
 

@@ -11,6 +11,7 @@ import { AppError, invalid } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { fromHigress } from '../../model/convert/higress.js';
 import type { McpServer, McpServerSpec } from '../../model/model.js';
+import type { SpecWarning } from '../../model/spec-validation.js';
 import { PUBLIC_NAMESPACE } from '../../model/model.js';
 import { SERVER_NAME } from '../../model/names.js';
 import type { RegistrySnapshot } from '../../model/snapshot.js';
@@ -47,12 +48,14 @@ interface FileState {
   good: Definition | undefined;
 }
 
-/** Reads and checks one definition as the registry would on publish (schemas, templates, name). */
-function loadDefinition(text: string): { name: string; spec: McpServerSpec } {
-  const { name, spec } = fromHigress(text);
+/**
+ * Reads and checks one definition as the registry would on publish (schemas, templates, name),
+ * with what it accepted as Higress accepts it though not as written.
+ */
+export function loadDefinition(text: string): { name: string; spec: McpServerSpec; warnings: SpecWarning[] } {
+  const { name, spec, warnings } = fromHigress(text);
   if (!SERVER_NAME.test(name)) throw invalid('server.name', `'${name}' is not a valid MCP server name`);
-  checkSpec(spec);
-  return { name, spec };
+  return { name, spec, warnings: [...warnings, ...checkSpec(spec)] };
 }
 
 /** The stable server id of a definition file. */
@@ -213,10 +216,13 @@ export class FileSource implements ConfigSource {
       state.hash = createHash('sha256').update(text).digest('hex');
       if (previous?.hash === state.hash) continue;
       try {
-        const { name, spec } = loadDefinition(text);
+        const { name, spec, warnings } = loadDefinition(text);
         state.good = { name, spec, mtimeMs: Math.round(info.mtimeMs) };
         changed = true;
         this.log.info({ file, server: name, version: spec.version }, 'loaded server definition');
+        for (const w of warnings) {
+          this.log.warn({ file, server: name, tool: w.tool, field: w.field }, `${file}: ${w.field}: ${w.message} (accepted as Higress accepts it)`);
+        }
       } catch (err) {
         const field = err instanceof AppError ? err.field : undefined;
         const message = err instanceof Error ? err.message : String(err);

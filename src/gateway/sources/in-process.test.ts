@@ -5,8 +5,7 @@ import { startRegistry } from '../../../test/support/registry.js';
 import type { TestRegistry } from '../../../test/support/registry.js';
 import { fromHigress } from '../../model/convert/higress.js';
 import type { McpServerSpec } from '../../model/model.js';
-import { WatchService } from '../../registry/domain/watch.js';
-import type { RegistrySnapshot } from '../../model/snapshot.js';
+import type { RegistrySnapshot, SnapshotReader } from '../../model/snapshot.js';
 import { InProcessSource } from './in-process.js';
 
 function spec(version: string, description: string): McpServerSpec {
@@ -17,16 +16,17 @@ function spec(version: string, description: string): McpServerSpec {
   return s;
 }
 
-/** The real WatchService, counting how many snapshot reads run at once. */
-class CountingWatch extends WatchService {
+/** The registry's real WatchService, counting how many snapshot reads run at once. */
+class CountingWatch implements SnapshotReader {
   inFlight = 0;
   maxInFlight = 0;
   reads = 0;
-  override async snapshot(): Promise<RegistrySnapshot> {
+  constructor(private readonly watch: SnapshotReader) {}
+  async snapshot(): Promise<RegistrySnapshot> {
     this.reads++;
     this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
     try {
-      return await super.snapshot();
+      return await this.watch.snapshot();
     } finally {
       this.inFlight--;
     }
@@ -72,7 +72,7 @@ describe('InProcessSource', () => {
 
   it('coalesces a burst of writes (one read in flight) and never goes back in revision', async () => {
     const { services } = reg.registry;
-    const watch = new CountingWatch({ store: services.store, feed: services.feed, now: Date.now });
+    const watch = new CountingWatch(services.watch);
     const source = new InProcessSource(watch, services.feed);
     const seen: number[] = [];
     let lastDescription = '';

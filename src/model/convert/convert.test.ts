@@ -123,9 +123,10 @@ describe('golden: internal → Nacos list item', () => {
 
 describe('golden: Higress definition → internal', () => {
   golden('higress-in', (path) => {
-    const result = fromHigress(higressInput(path));
-    validateSpec(result.spec, { checkTemplate: checkBraces });
-    return result;
+    const { name, spec, warnings } = fromHigress(higressInput(path));
+    assert.deepEqual(warnings, []);
+    validateSpec(spec, { checkTemplate: checkBraces });
+    return { name, spec };
   });
 });
 
@@ -164,14 +165,14 @@ describe('round trips', () => {
   for (const c of goldenCases('higress-in')) {
     test(`higress-in/${c.name}: toHigress then fromHigress is the identity`, () => {
       const first = fromHigress(higressInput(c.inputPath));
-      assert.deepEqual(json(fromHigress(toHigress(first.name, first.spec))), json(first));
+      assert.deepEqual(json(fromHigress(toHigress(first.name, first.spec))), json(first), 'no warnings either');
     });
   }
 
   for (const c of goldenCases('higress-out')) {
     test(`higress-out/${c.name}: fromHigress restores the spec`, () => {
       const { name, spec } = readJson(c.inputPath) as { name: string; spec: McpServerSpec };
-      assert.deepEqual(json(fromHigress(toHigress(name, spec))), json({ name, spec }));
+      assert.deepEqual(json(fromHigress(toHigress(name, spec))), json({ name, spec, warnings: [] }));
     });
   }
 
@@ -202,7 +203,7 @@ describe('names that are Object.prototype keys', () => {
     assert.deepEqual(Object.keys(tool.template.argsPosition), ['__proto__']);
     assert.ok(Object.hasOwn(tool.inputSchema['properties'] as object, '__proto__'));
     validateSpec(spec);
-    assert.deepEqual(json(fromHigress(toHigress(name, spec))), json({ name, spec }));
+    assert.deepEqual(json(fromHigress(toHigress(name, spec))), json({ name, spec, warnings: [] }));
     const toolSpec = toNacosToolSpec(spec) as { toolsMeta: object };
     assert.deepEqual(Object.keys(toolSpec.toolsMeta), ['__proto__']);
   });
@@ -392,18 +393,23 @@ describe('Higress input errors', () => {
       'VALIDATION_FAILED', 'tools[0].args[0].position',
     );
   });
-  test('unknown arg type', () => {
+  test('unknown arg type; int and the like read as their JSON Schema type with a warning (as Higress accepts them)', () => {
     expectError(
-      () => fromHigress(withTool({ args: [{ name: 'a', type: 'int' }], responseTemplate: { body: 'x' } })),
+      () => fromHigress(withTool({ args: [{ name: 'a', type: 'float32' }], responseTemplate: { body: 'x' } })),
       'VALIDATION_FAILED', 'tools[0].args[0].type',
     );
+    const { spec, warnings } = fromHigress(withTool({ args: [{ name: 'a', type: 'int' }, { name: 'b', type: 'bool' }], responseTemplate: { body: 'x' } }));
+    assert.deepEqual(spec.tools[0]?.inputSchema['properties'], { a: { type: 'integer' }, b: { type: 'boolean' } });
+    assert.deepEqual(warnings.map((w) => [w.tool, w.field]), [['t', 'tools[0](t).args[0].type'], ['t', 'tools[0](t).args[1].type']]);
   });
-  test('arg without a name, duplicate arg', () => {
+  test('arg without a name; a duplicate arg: the last declaration wins, with a warning', () => {
     expectError(() => fromHigress(withTool({ args: [{ type: 'string' }], responseTemplate: { body: 'x' } })), 'PARAMETER_MISSING', 'tools[0].args[0].name');
-    expectError(
-      () => fromHigress(withTool({ args: [{ name: 'a' }, { name: 'a' }], responseTemplate: { body: 'x' } })),
-      'VALIDATION_FAILED', 'tools[0].args[1].name',
-    );
+    const { spec, warnings } = fromHigress(withTool({
+      args: [{ name: 'a', required: true, position: 'header' }, { name: 'z' }, { name: 'a', type: 'integer', position: 'query' }], requestTemplate: { url: 'http://x/', method: 'GET' }, responseTemplate: {},
+    }));
+    assert.deepEqual(spec.tools[0]?.inputSchema, { type: 'object', properties: { z: { type: 'string' }, a: { type: 'integer' } } });
+    assert.deepEqual(spec.tools[0]?.template?.argsPosition, { a: 'query' });
+    assert.deepEqual(warnings.map((w) => w.field), ['tools[0](t).args[2].name']);
   });
   test('required and enum of the wrong type', () => {
     expectError(() => fromHigress(withTool({ args: [{ name: 'a', required: 'sometimes' }], responseTemplate: { body: 'x' } })), 'VALIDATION_FAILED', 'tools[0].args[0].required');

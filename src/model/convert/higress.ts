@@ -14,6 +14,7 @@ import { MAX_JSON_DEPTH } from '../../lib/json-depth.js';
 import { checkJsonInput } from '../../lib/json-input.js';
 import type { ArgPosition, McpServerSpec, Prompt, RestSecurity, RestTemplate, SecurityScheme, Tool } from '../model.js';
 import { ARG_POSITIONS, checkRestTemplateShape } from '../spec-validation.js';
+import type { SpecWarning } from '../spec-validation.js';
 
 /** A JSON object as read from an input document. */
 export type JsonObject = Record<string, unknown>;
@@ -23,6 +24,14 @@ export const DEFAULT_SPEC_VERSION = '1.0.0';
 
 /** The argument types Higress coerces and describes (JSON Schema type names). */
 export const HIGRESS_ARG_TYPES = ['string', 'number', 'integer', 'boolean', 'array', 'object'] as const;
+
+/**
+ * Type names definitions write that are not JSON Schema's (Higress lists them as written and
+ * coerces nothing): read as the JSON Schema type they mean, with a warning.
+ */
+const ARG_TYPE_ALIASES: Readonly<Record<string, (typeof HIGRESS_ARG_TYPES)[number]>> = {
+  int: 'integer', long: 'integer', float: 'number', double: 'number', bool: 'boolean',
+};
 
 /** A Higress `security` requirement: a scheme id, plus a credential (upstream) or passthrough (downstream). */
 export interface SecurityRequirement {
@@ -350,8 +359,13 @@ interface HigressArg {
   properties?: unknown;
 }
 
-function readArg(r: FieldReader): HigressArg {
-  const type = r.string('type') || 'string';
+function readArg(r: FieldReader, warn: (field: string, message: string) => void): HigressArg {
+  let type = r.string('type') || 'string';
+  const alias = Object.hasOwn(ARG_TYPE_ALIASES, type) ? ARG_TYPE_ALIASES[type] : undefined;
+  if (alias) {
+    warn(r.field('type'), `type ${JSON.stringify(type)} is not a JSON Schema type; read as ${JSON.stringify(alias)}`);
+    type = alias;
+  }
   if (!(HIGRESS_ARG_TYPES as readonly string[]).includes(type)) {
     throw invalid(r.field('type'), `must be one of ${HIGRESS_ARG_TYPES.join(', ')}`);
   }
@@ -430,14 +444,21 @@ interface ServerDefaults {
   allowTools: string[] | undefined;
 }
 
-function readTool(r: FieldReader, defaults: ServerDefaults): Tool {
+function readTool(r: FieldReader, defaults: ServerDefaults, warnings: SpecWarning[]): Tool {
   const name = r.requiredString('name');
-  const args = r.readers('args').map(readArg);
-  const seen = new Set<string>();
-  args.forEach((arg, j) => {
-    if (seen.has(arg.name)) throw invalid(`${r.field('args')}[${j}].name`, `duplicate argument ${JSON.stringify(arg.name)}`);
-    seen.add(arg.name);
+  const toolField = `${r.path}(${name})`;
+  const warn = (field: string, message: string): void => {
+    warnings.push({ field: field.startsWith(r.path) ? toolField + field.slice(r.path.length) : field, tool: name, message });
+  };
+  const declared = r.readers('args').map((a) => readArg(a, warn));
+  // As in Higress (a map by name), the last declaration of an argument wins.
+  const last = new Map<string, number>();
+  declared.forEach((arg, j) => {
+    const earlier = last.get(arg.name);
+    if (earlier !== undefined) warn(`${r.field('args')}[${j}].name`, `argument ${JSON.stringify(arg.name)} is declared again (first at args[${earlier}]); the last declaration wins`);
+    last.set(arg.name, j);
   });
+  const args = declared.filter((arg, j) => last.get(arg.name) === j);
   const argsPosition: Record<string, ArgPosition> = {};
   for (const arg of args) if (arg.position) setEntry(argsPosition, arg.name, arg.position);
 
@@ -489,8 +510,13 @@ function readPrompt(r: FieldReader): Prompt {
   };
 }
 
-/** Converts a Higress REST-to-MCP definition (YAML/JSON text or a parsed object) into a server name and a spec. */
-export function fromHigress(doc: unknown): { name: string; spec: McpServerSpec } {
+/**
+ * Converts a Higress REST-to-MCP definition (YAML/JSON text or a parsed object) into a server
+ * name and a spec, with what was accepted as Higress accepts it though not as written
+ * (`warnings`: `type: int`, an argument declared twice).
+ */
+export function fromHigress(doc: unknown): { name: string; spec: McpServerSpec; warnings: SpecWarning[] } {
+  const warnings: SpecWarning[] = [];
   const root = FieldReader.of(typeof doc === 'string' ? parseYamlOrJson(doc, 'definition') : doc, '');
   const server = root.reader('server');
   if (!server) throw missing('server');
@@ -508,10 +534,10 @@ export function fromHigress(doc: unknown): { name: string; spec: McpServerSpec }
     description: server.string('description') ?? '',
     config: server.object('config') ?? {},
     securitySchemes: server.readers('securitySchemes').map(readSecurityScheme),
-    tools: root.readers('tools').map((t) => readTool(t, defaults)),
+    tools: root.readers('tools').map((t) => readTool(t, defaults, warnings)),
     prompts: root.readers('prompts').map(readPrompt),
   };
-  return { name: server.requiredString('name'), spec };
+  return { name: server.requiredString('name'), spec, warnings };
 }
 
 function writePrompt(prompt: Prompt): JsonObject {

@@ -8,15 +8,16 @@ import type { RegistryContext } from './context.js';
 import { write } from './context.js';
 import type {
   Endpoint, McpServer, McpServerInput, McpServerSpec, McpServerVersion, Page, PublishAction, PublishEvent,
-  SpecChange,
+  SpecChange, VersionRevision,
 } from '../../model/model.js';
 import { FRONT_PROTOCOLS, MCP_PROTOCOLS } from '../../model/model.js';
 import { SERVER_NAME } from '../../model/names.js';
+import type { SpecWarning } from '../../model/spec-validation.js';
 import { requireNamespace } from './naming.js';
 import { redactSpec, restoreEndpoint, restoreSecrets, valueAt } from './secrets.js';
 
-/** Checks a spec before it is stored (JSON Schemas, templates); throws AppError. */
-export type SpecValidator = (spec: McpServerSpec) => void;
+/** Checks a spec before it is stored (JSON Schemas, templates); throws AppError, answers what it accepted with a warning. */
+export type SpecValidator = (spec: McpServerSpec) => SpecWarning[] | void;
 
 /** How to find a server: by name or by id. */
 export type ServerKey = { name: string } | { id: string };
@@ -31,6 +32,12 @@ export type IfMatch = '*' | readonly string[];
 export interface VersionWriteOptions {
   /** Refuse the write with `VERSION_CHANGED` unless the version's entity-tag matches. */
   ifMatch?: IfMatch;
+  /**
+   * Nacos semantics: a published or archived version saved with other content is overwritten
+   * in place as its next revision (the earlier contents are kept), and served at once when it
+   * is the published one. Without it such a save is refused (`VERSION_EXISTS`).
+   */
+  overwrite?: boolean;
 }
 
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;
@@ -47,36 +54,79 @@ export interface PublishBy {
 const NOBODY: PublishBy = { actor: 'unknown' };
 const NOTE_MAX = 1000;
 
+/** One content served: a version at one of its revisions. */
+interface Served {
+  version: string;
+  revision: number;
+}
+
+const sameServed = (a: Served | undefined, b: Served): boolean => a !== undefined && a.version === b.version && a.revision === b.revision;
+
+/** The revision a version holds now (1 for versions stored before revisions). */
+function currentRevision(versions: readonly Pick<McpServerVersion, 'version' | 'revision'>[], version: string): number {
+  return versions.find((v) => v.version === version)?.revision ?? 1;
+}
+
 /**
- * The versions a rollback walks back through, oldest first, the served one last: each publish
- * adds its version, each rollback goes back to its version and forgets what came after it, so
- * rolling back never brings back a version that was rolled back from. Servers published before
- * the history was kept start from their versions' publish times.
+ * How the API names a served content: the version alone for the content it holds now,
+ * `version@revision` for an earlier content of it (`@` cannot occur in a version).
  */
-export function publishedLine(history: readonly PublishEvent[], versions: readonly McpServerVersion[], published: string | null): string[] {
-  const line: string[] = [];
+export function servedRef(s: Served, versions: readonly Pick<McpServerVersion, 'version' | 'revision'>[]): string {
+  return s.revision === currentRevision(versions, s.version) ? s.version : `${s.version}@${s.revision}`;
+}
+
+/** Reads `version` or `version@revision`; the revision is undefined when not given. */
+export function parseServedRef(ref: string): { version: string; revision: number | undefined } {
+  const at = ref.lastIndexOf('@');
+  if (at < 0) return { version: ref, revision: undefined };
+  const revision = Number(ref.slice(at + 1));
+  if (!/^[1-9][0-9]{0,8}$/.test(ref.slice(at + 1))) throw invalid('version', `'${ref}': after @ comes a revision number (1, 2, …)`);
+  return { version: ref.slice(0, at), revision };
+}
+
+function servedLine(history: readonly PublishEvent[], versions: readonly McpServerVersion[], published: string | null): Served[] {
+  const line: Served[] = [];
+  const served = (version: string): Served => ({ version, revision: currentRevision(versions, version) });
   if (history.length === 0) {
     const current = versions.find((v) => v.version === published);
     for (const v of [...versions].filter((x) => x.publishedAt !== null).sort((a, b) => (a.publishedAt ?? 0) - (b.publishedAt ?? 0))) {
-      if (v.version !== published && (current?.publishedAt ?? Infinity) >= (v.publishedAt ?? 0)) line.push(v.version);
+      if (v.version !== published && (current?.publishedAt ?? Infinity) >= (v.publishedAt ?? 0)) line.push(served(v.version));
     }
-    if (published) line.push(published);
+    if (published) line.push(served(published));
     return line;
   }
   for (const e of history) {
-    const at = line.lastIndexOf(e.version);
+    const key: Served = { version: e.version, revision: e.revision ?? 1 };
+    let at = -1;
+    for (let i = line.length - 1; i >= 0; i--) if (sameServed(line[i], key)) { at = i; break; }
     if (e.action === 'rollback' && at >= 0) line.length = at + 1;
-    else if (line[line.length - 1] !== e.version) line.push(e.version);
+    else if (!sameServed(line[line.length - 1], key)) line.push(key);
   }
-  if (published && line[line.length - 1] !== published) line.push(published);
+  if (published && !sameServed(line[line.length - 1], served(published))) line.push(served(published));
   return line;
 }
 
-/** The version a rollback without a named version goes to: the one served before the current one (undefined: none). */
+/**
+ * The contents a rollback walks back through, oldest first, the served one last: each publish
+ * (or overwrite of the served version) adds its content, each rollback goes back to its
+ * content and forgets what came after it, so rolling back never brings back a content that was
+ * rolled back from. Entries are versions, or `version@revision` for an earlier content of one
+ * (see `servedRef`). Servers published before the history was kept start from their
+ * versions' publish times.
+ */
+export function publishedLine(history: readonly PublishEvent[], versions: readonly McpServerVersion[], published: string | null): string[] {
+  return servedLine(history, versions, published).map((s) => servedRef(s, versions));
+}
+
+/** The content a rollback without a named version goes to: the one served before the current one (undefined: none). */
 export function rollbackTarget(history: readonly PublishEvent[], versions: readonly McpServerVersion[], published: string | null): string | undefined {
-  const line = publishedLine(history, versions, published);
+  const line = servedLine(history, versions, published);
   const existing = new Set(versions.map((v) => v.version));
-  for (let i = line.length - 2; i >= 0; i--) if (existing.has(line[i]!) && line[i] !== published) return line[i];
+  const now: Served | undefined = published ? { version: published, revision: currentRevision(versions, published) } : undefined;
+  for (let i = line.length - 2; i >= 0; i--) {
+    const entry = line[i]!;
+    if (existing.has(entry.version) && !(now && sameServed(entry, now))) return servedRef(entry, versions);
+  }
   return undefined;
 }
 
@@ -106,7 +156,7 @@ function describe(key: ServerKey): string {
 export class McpService {
   constructor(private readonly ctx: RegistryContext, private readonly validateSpec: SpecValidator) {}
 
-  private check(namespace: string, input: Partial<McpServerInput>, spec?: McpServerSpec): void {
+  private check(namespace: string, input: Partial<McpServerInput>, spec?: McpServerSpec): SpecWarning[] {
     if (input.name !== undefined && !SERVER_NAME.test(input.name)) throw invalid('name', `'${input.name}' is not a valid MCP server name`);
     if (input.protocol !== undefined && !MCP_PROTOCOLS.includes(input.protocol)) {
       throw invalid('protocol', `must be one of ${MCP_PROTOCOLS.join(', ')}; got '${String(input.protocol)}'`);
@@ -119,10 +169,9 @@ export class McpService {
       for (const h of input.passthrough.headers) if (!HEADER.test(h)) throw invalid('passthrough.headers', `'${h}' is not a header name`);
       for (const c of input.passthrough.cookies) if (!HEADER.test(c)) throw invalid('passthrough.cookies', `'${c}' is not a cookie name`);
     }
-    if (spec) {
-      if (!VERSION.test(spec.version)) throw invalid('version', `'${spec.version}' is not a valid version`);
-      this.validateSpec(spec);
-    }
+    if (!spec) return [];
+    if (!VERSION.test(spec.version)) throw invalid('version', `'${spec.version}' is not a valid version`);
+    return this.validateSpec(spec) ?? [];
   }
 
   async list(namespace: string | undefined, q: McpServerQuery): Promise<Page<McpServer>> {
@@ -153,8 +202,8 @@ export class McpService {
   }
 
   /** Create a server with its first version, published unless `publish` is false. */
-  async create(namespace: string, input: McpServerInput, incoming: McpServerSpec, publish = true, by: PublishBy = NOBODY): Promise<{ server: McpServer; version: McpServerVersion }> {
-    this.check(namespace, input, incoming);
+  async create(namespace: string, input: McpServerInput, incoming: McpServerSpec, publish = true, by: PublishBy = NOBODY): Promise<{ server: McpServer; version: McpServerVersion; warnings: SpecWarning[] }> {
+    const warnings = this.check(namespace, input, incoming);
     checkNote(by);
     // Nothing is stored yet: a redaction marker has no secret to keep and is refused.
     const spec = restoreSecrets(incoming, []);
@@ -173,30 +222,32 @@ export class McpService {
         publishedVersion: publish ? spec.version : null, latestVersion: spec.version, createdAt: t, updatedAt: t,
       };
       const version: Omit<McpServerVersion, 'etag'> = {
-        serverId: server.id, version: spec.version, status: publish ? 'published' : 'draft', spec, createdAt: t, publishedAt: publish ? t : null,
+        serverId: server.id, version: spec.version, status: publish ? 'published' : 'draft', spec, createdAt: t, publishedAt: publish ? t : null, revision: 1,
       };
       await tx.insertMcpServer(server);
       const stored = { ...version, etag: await this.put(tx, server, version) };
-      if (publish) await tx.insertPublishEvent({ serverId: server.id, seq: 1, action: 'publish', version: spec.version, previousVersion: null, actor: by.actor, note: by.note ?? '', at: t });
+      if (publish) await tx.insertPublishEvent({ serverId: server.id, seq: 1, action: 'publish', version: spec.version, previousVersion: null, revision: 1, actor: by.actor, note: by.note ?? '', at: t });
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
       await audit(this.ctx, tx, {
         namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: 'mcp_server.create',
         after: { server: serverState(server), version: versionState(stored) }, secretsChanged: secretChanges({}, { server, spec }),
       });
-      return { server, version: stored };
+      return { server, version: stored, warnings };
     }, 'MCP_SERVER_EXISTS');
   }
 
   /**
    * Save a version (Nacos `PUT` with `latest`): a new version or a change to a draft; with
-   * `publish` it becomes the published one. Published and archived versions are immutable;
-   * saving one unchanged with `publish` republishes it.
+   * `publish` it becomes the published one. Published and archived versions are immutable
+   * unless `options.overwrite` (Nacos semantics: the change becomes the version's next
+   * revision, every earlier content kept, and is served at once when the version is the
+   * published one); saving one unchanged with `publish` republishes it.
    */
   async saveVersion(
     namespace: string, key: ServerKey, input: Partial<McpServerInput>, incoming: McpServerSpec, publish: boolean, by: PublishBy = NOBODY,
     options: VersionWriteOptions = {},
-  ): Promise<{ server: McpServer; version: McpServerVersion }> {
-    this.check(namespace, input, incoming);
+  ): Promise<{ server: McpServer; version: McpServerVersion; warnings: SpecWarning[] }> {
+    const warnings = this.check(namespace, input, incoming);
     checkNote(by);
     return write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
@@ -207,30 +258,46 @@ export class McpService {
       const t = this.ctx.now();
       const existing = await tx.getVersion(server.id, spec.version);
       const ifEtag = expectedEtag(server, spec.version, existing, options.ifMatch);
+      let revision = existing?.revision ?? 1;
+      let overwrittenFrom: number | undefined;
       if (existing && existing.status !== 'draft' && diff(existing.spec, spec).length > 0) {
-        throw new AppError('VERSION_EXISTS', `version '${spec.version}' of '${server.name}' is ${existing.status} and cannot change; save a new version`, 'version');
+        if (!options.overwrite) {
+          throw new AppError('VERSION_EXISTS', `version '${spec.version}' of '${server.name}' is ${existing.status} and cannot change; save a new version`, 'version');
+        }
+        const kept = await tx.listRevisions(server.id, spec.version);
+        // The first overwrite keeps the content the version had until now as its revision.
+        if (!kept.some((k) => k.revision === existing.revision)) {
+          await tx.insertRevision({ serverId: server.id, version: spec.version, revision: existing.revision, spec: existing.spec, createdAt: existing.publishedAt ?? existing.createdAt, actor: '' });
+        }
+        revision = Math.max(existing.revision, ...kept.map((k) => k.revision)) + 1;
+        await tx.insertRevision({ serverId: server.id, version: spec.version, revision, spec, createdAt: t, actor: by.actor });
+        overwrittenFrom = existing.revision;
       }
       const saved: Omit<McpServerVersion, 'etag'> = {
         serverId: server.id, version: spec.version, status: existing?.status ?? 'draft', spec, createdAt: existing?.createdAt ?? t,
-        publishedAt: existing?.publishedAt ?? null,
+        publishedAt: existing?.publishedAt ?? null, revision,
       };
       const version: McpServerVersion = { ...saved, etag: await this.put(tx, server, saved, ifEtag) };
       let next: McpServer = {
         ...server, ...definedOnly(fields), name: server.name, latestVersion: spec.version, updatedAt: t,
         description: fields.description ?? server.description,
       };
-      const result = publish ? await this.publishIn(tx, next, spec.version, t, 'publish', by) : { server: next, version };
+      const servedNow = server.publishedVersion === spec.version;
+      // Overwriting the served version serves the new content, as Nacos does, published or not.
+      const serve = publish || (overwrittenFrom !== undefined && servedNow);
+      const action: PublishAction = overwrittenFrom !== undefined && servedNow ? 'overwrite' : 'publish';
+      const result = serve ? await this.publishIn(tx, next, spec.version, t, action, by, undefined, servedNow ? overwrittenFrom : undefined) : { server: next, version };
       next = result.server;
       await tx.updateMcpServer(next);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
       await audit(this.ctx, tx, {
-        namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: publish ? 'version.publish' : 'version.save',
+        namespace, entity: 'mcp_server', entityId: server.id, entityName: server.name, action: overwrittenFrom !== undefined ? 'version.overwrite' : serve ? 'version.publish' : 'version.save',
         // Before: the version as it was, or for a new version the one it follows (the latest), so that the entry shows what changed.
         before: { server: serverState(server), ...(sources[0] ? { version: versionState(sources[0]) } : {}) },
         after: { server: serverState(next), version: versionState(result.version) },
         secretsChanged: secretChanges({ server, ...(sources[0] ? { spec: sources[0].spec } : {}) }, { server: next, spec }),
       });
-      return { server: next, version: result.version };
+      return { server: next, version: result.version, warnings };
     });
   }
 
@@ -271,9 +338,10 @@ export class McpService {
   }
 
   /**
-   * Republish an earlier version: the one named, else the one served before the current one in
-   * the publish history. Never forward: only a version served before the current one (and not
-   * rolled back from since) can be the target; anything else is published, not rolled back to.
+   * Republish an earlier content: the one named (a version, or `version@revision` for an
+   * earlier revision of one), else the one served before the current one in the publish
+   * history. Never forward: only a content served before the current one (and not rolled back
+   * from since) can be the target; anything else is published, not rolled back to.
    */
   async rollback(namespace: string, key: ServerKey, version?: string, by: PublishBy = NOBODY): Promise<{ server: McpServer; version: McpServerVersion }> {
     checkNote(by);
@@ -287,14 +355,24 @@ export class McpService {
         target = rollbackTarget(history, versions, server.publishedVersion);
         if (!target) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no earlier published version to roll back to`, 'version');
       }
-      const v = versions.find((x) => x.version === target);
-      if (!v) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${target}'`, 'version');
+      const ref = parseServedRef(target);
+      const v = versions.find((x) => x.version === ref.version);
+      if (!v) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${ref.version}'`, 'version');
+      const revision = ref.revision ?? v.revision;
+      const shown = servedRef({ version: v.version, revision }, versions);
       if (v.status === 'draft') throw invalid('version', `'${target}' is a draft, never published: publish it instead of rolling back to it`);
-      if (target === server.publishedVersion) throw invalid('version', `'${target}' is the version served now: there is nothing to roll back`);
-      if (!line.slice(0, -1).includes(target)) {
+      const served = versions.find((x) => x.version === server.publishedVersion);
+      if (v.version === server.publishedVersion && revision === v.revision) throw invalid('version', `'${target}' is the version served now: there is nothing to roll back`);
+      if (!line.slice(0, -1).includes(shown)) {
         throw invalid('version', `'${target}' was not served before the current version ${server.publishedVersion ?? '(none)'}: rolling back to it would roll forward; publish it instead`);
       }
-      const result = await this.publishIn(tx, server, target, this.ctx.now(), 'rollback', by);
+      if (revision !== v.revision) {
+        // An earlier revision: the version holds that content again (every content stays kept).
+        const content = (await tx.listRevisions(server.id, v.version)).find((r) => r.revision === revision);
+        if (!content) throw new AppError('VERSION_NOT_FOUND', `version '${v.version}' of '${server.name}' has no revision ${revision}`, 'version');
+        await this.put(tx, server, { ...v, spec: content.spec, revision });
+      }
+      const result = await this.publishIn(tx, server, v.version, this.ctx.now(), 'rollback', by, undefined, served?.revision);
       await tx.updateMcpServer(result.server);
       await tx.recordChange(namespace, 'mcp_server', server.id, 'upsert');
       await audit(this.ctx, tx, {
@@ -313,25 +391,30 @@ export class McpService {
   }
 
   /**
-   * Serve `version` and log it in the publish history (unless it is served already). A version
-   * keeps the time it was first published; the history holds every later one.
+   * Serve `version` and log it in the publish history (unless that content is served already).
+   * A version keeps the time it was first published; the history holds every later one.
+   * `servedRevision`: the revision of the served version before this write changed it.
    */
   private async publishIn(
-    tx: StoreWriter, server: McpServer, version: string, t: number, action: PublishAction, by: PublishBy, ifEtag?: string,
+    tx: StoreWriter, server: McpServer, version: string, t: number, action: PublishAction, by: PublishBy, ifEtag?: string, servedRevision?: number,
   ): Promise<{ server: McpServer; version: McpServerVersion }> {
     const v = await tx.getVersion(server.id, version);
     if (!v) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${version}'`, 'version');
+    let previousRevision = servedRevision;
     if (server.publishedVersion && server.publishedVersion !== version) {
       const previous = await tx.getVersion(server.id, server.publishedVersion);
-      if (previous) await this.put(tx, server, { ...previous, status: 'archived' });
-    }
+      if (previous) {
+        previousRevision ??= previous.revision;
+        await this.put(tx, server, { ...previous, status: 'archived' });
+      }
+    } else if (server.publishedVersion === version) previousRevision ??= v.revision;
     const published: McpServerVersion = { ...v, status: 'published', publishedAt: v.publishedAt ?? t };
     published.etag = await this.put(tx, server, published, ifEtag);
-    if (server.publishedVersion !== version) {
+    if (server.publishedVersion !== version || previousRevision !== v.revision) {
       const history = await tx.listPublishHistory(server.id);
       await tx.insertPublishEvent({
         serverId: server.id, seq: (history[history.length - 1]?.seq ?? 0) + 1, action, version, previousVersion: server.publishedVersion,
-        actor: by.actor, note: by.note ?? '', at: t,
+        revision: v.revision, ...(previousRevision !== undefined && { previousRevision }), actor: by.actor, note: by.note ?? '', at: t,
       });
     }
     return { server: { ...server, publishedVersion: version, updatedAt: t }, version: published };
@@ -399,9 +482,27 @@ export class McpService {
    * show as `REDACTED` (a changed secret is still listed, with the marker on both sides).
    */
   async diff(namespace: string, key: ServerKey, from: string, to: string, redact = false): Promise<SpecChange[]> {
-    const a = (await this.getVersion(namespace, key, from)).version.spec;
-    const b = (await this.getVersion(namespace, key, to)).version.spec;
+    const a = await this.specAt(namespace, key, from);
+    const b = await this.specAt(namespace, key, to);
     return diffSpecs(a, b, redact ? { from: redactSpec(a), to: redactSpec(b) } : undefined);
+  }
+
+  /** The kept contents of a version, oldest first (just its content when it was never overwritten). */
+  async revisions(namespace: string, key: ServerKey, version: string): Promise<{ current: number; revisions: VersionRevision[] }> {
+    const { server, version: v } = await this.getVersion(namespace, key, version);
+    const kept = await this.ctx.store.listRevisions(server.id, v.version);
+    const revisions = kept.length > 0 ? kept : [{ serverId: server.id, version: v.version, revision: v.revision, spec: v.spec, createdAt: v.createdAt, actor: '' }];
+    return { current: v.revision, revisions };
+  }
+
+  /** The spec of a version (`1.0.0`: as it is now) or of one of its revisions (`1.0.0@2`). */
+  async specAt(namespace: string, key: ServerKey, ref: string): Promise<McpServerSpec> {
+    const { version, revision } = parseServedRef(ref);
+    const { server, version: v } = await this.getVersion(namespace, key, version);
+    if (revision === undefined || revision === v.revision) return v.spec;
+    const kept = (await this.ctx.store.listRevisions(server.id, v.version)).find((r) => r.revision === revision);
+    if (!kept) throw new AppError('VERSION_NOT_FOUND', `version '${v.version}' of '${server.name}' has no revision ${revision}`, 'version');
+    return kept.spec;
   }
 
   private async requireServer(tx: StoreWriter, namespace: string, key: ServerKey): Promise<McpServer> {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
+import { Batcher } from '../../lib/batcher.js';
+import type { BatchItem, BatchOutcome } from '../../lib/batcher.js';
 import { AppError, invalid } from '../../lib/errors.js';
 import type { HealthCheck, Instance, Namespace, Page, Service } from '../../model/model.js';
 import { DEFAULT_HEALTH_CHECK, PUBLIC_NAMESPACE, beatTimings } from '../../model/model.js';
@@ -71,8 +73,48 @@ function checkHealthCheck(h: Partial<HealthCheck>): HealthCheck {
   return merged;
 }
 
+/** A registration or update waiting for its batch. */
+interface Upsert {
+  input: InstanceInput;
+  mode: 'register' | 'update';
+  /** Whether the write only concerns ephemeral state (its commit need not wait for the disk). */
+  relaxed: boolean;
+}
+
+/** What a batch of registrations read, kept up to date as its items are applied. */
+interface UpsertState {
+  services: Map<string, Service>;
+  /** Instances by address (`beatId`). */
+  instances: Map<string, Instance>;
+  /** How many ephemeral and persistent instances a service holds. */
+  kindsOf: (serviceId: string) => { ephemeral: number; persistent: number };
+  /** New instances, by address, inserted together at the end of the batch. */
+  inserts: Map<string, Instance>;
+  /** Whether a namespace exists, as read by this batch. */
+  namespaces: Map<string, boolean>;
+}
+
+/** Every item of a batch was refused: nothing to commit. */
+class RefusedBatch extends Error {
+  constructor(readonly outcomes: BatchOutcome<Instance>[]) {
+    super('every registration of the batch was refused');
+  }
+}
+
+/** The most registrations one batch writes. */
+const MAX_UPSERT_BATCH = 64;
+
+const serviceKeyOf = (s: { namespace: string; group: string; name: string }) => `${s.namespace}\n${s.group}\n${s.name}`;
+const keyOf = (i: Instance): InstanceKey => ({ namespace: i.namespace, group: i.group, service: i.serviceName, ip: i.ip, port: i.port, cluster: i.cluster });
+
+function uniqueBy<T>(items: readonly T[], key: (t: T) => string): T[] {
+  return [...new Map(items.map((i) => [key(i), i])).values()];
+}
+
 /** Namespaces, services and instances: the Nacos naming model. */
 export class NamingService {
+  /** Registrations and updates made at the same time, written together. */
+  private readonly upserts = new Batcher<Upsert, Instance>((batch) => this.commitUpserts(batch), MAX_UPSERT_BATCH);
   /** Instances whose last beat matched a healthy ephemeral instance, until when that is trusted. */
   private readonly knownHealthy = new Map<string, number>();
   private readonly pendingBeats = new Map<string, InstanceKey>();
@@ -222,16 +264,77 @@ export class NamingService {
     return i;
   }
 
-  /** Register an instance, or update it if it exists. The service is created on first use, as in Nacos. */
+  /**
+   * Register an instance, or update it if it exists. The service is created on first use, as in Nacos.
+   * Registrations made at the same time are written together (see `commitUpserts`).
+   */
   async registerInstance(input: InstanceInput): Promise<Instance> {
     const normalized = this.normalize(input);
-    return write(this.ctx, (tx) => this.upsertInstance(tx, normalized, 'register'), 'CONFLICT', { relaxed: normalized.ephemeral !== false });
+    return this.upserts.submit({ input: normalized, mode: 'register', relaxed: normalized.ephemeral !== false });
   }
 
   /** Update an existing instance (Nacos `PUT /instance`). */
   async updateInstance(input: InstanceInput): Promise<Instance> {
     const normalized = this.normalize(input);
-    return write(this.ctx, (tx) => this.upsertInstance(tx, normalized, 'update'), 'CONFLICT', { relaxed: normalized.ephemeral === true });
+    return this.upserts.submit({ input: normalized, mode: 'update', relaxed: normalized.ephemeral === true });
+  }
+
+  /**
+   * Write a batch of registrations and updates in one write: the services, the instances and
+   * the kinds each service holds are read with one query each for the whole batch, new
+   * instances inserted with one statement, so a batch costs a few statements instead of a
+   * handful per instance. Each item is checked on its own (an item refused — unknown
+   * namespace, instance kind conflict — changes nothing and does not hold back the others);
+   * should the write fail as a whole (a concurrent node registered the same address first),
+   * each item is written alone.
+   */
+  private async commitUpserts(batch: BatchItem<Upsert>[]): Promise<BatchOutcome<Instance>[]> {
+    const relaxed = batch.every((b) => b.item.relaxed);
+    try {
+      return await write(this.ctx, async (tx) => {
+        const outcomes = await this.upsertInstances(tx, batch);
+        // Nothing to commit: roll back (a refused registration takes no revision), answering each its error.
+        if (outcomes.every((o) => !o.ok)) throw new RefusedBatch(outcomes);
+        return outcomes;
+      }, 'CONFLICT', { relaxed });
+    } catch (err) {
+      if (err instanceof RefusedBatch) return err.outcomes;
+      if (batch.length === 1) return [{ ok: false, error: err }];
+      return Promise.all(batch.map(async (b) => (await this.commitUpserts([b]))[0]!));
+    }
+  }
+
+  /** Register or update every item of a batch in `tx`; an item refused throws before it changes anything. */
+  private async upsertInstances(tx: StoreWriter, batch: readonly BatchItem<Upsert>[]): Promise<BatchOutcome<Instance>[]> {
+    const inputs = batch.map((b) => b.item.input);
+    const services = new Map<string, Service>();
+    for (const s of await tx.getServices(uniqueBy(inputs.map((i) => ({ namespace: i.namespace, group: i.group, name: i.service })), serviceKeyOf))) {
+      services.set(serviceKeyOf(s), s);
+    }
+    const instances = new Map<string, Instance>();
+    for (const i of await tx.getInstances(uniqueBy(inputs, beatId))) instances.set(beatId(keyOf(i)), i);
+    const kinds = new Map<string, { ephemeral: number; persistent: number }>();
+    const kindsOf = (serviceId: string) => {
+      let k = kinds.get(serviceId);
+      if (!k) kinds.set(serviceId, k = { ephemeral: 0, persistent: 0 });
+      return k;
+    };
+    for (const k of await tx.countInstanceKinds([...services.values()].map((s) => s.id))) {
+      kindsOf(k.serviceId)[k.ephemeral ? 'ephemeral' : 'persistent'] = k.count;
+    }
+    const state: UpsertState = { services, instances, kindsOf, inserts: new Map(), namespaces: new Map() };
+    const outcomes: BatchOutcome<Instance>[] = [];
+    for (const { item, inContext } of batch) {
+      try {
+        // In the caller's async context: the audit log records who asked, from where.
+        outcomes.push({ ok: true, value: await inContext(() => this.upsertInstance(tx, item.input, item.mode, state)) });
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        outcomes.push({ ok: false, error });
+      }
+    }
+    if (state.inserts.size > 0) await tx.insertInstances([...state.inserts.values()]);
+    return outcomes;
   }
 
   private normalize(input: InstanceInput): InstanceInput {
@@ -244,27 +347,37 @@ export class NamingService {
     return { ...input, weight, metadata, healthCheck };
   }
 
-  private async upsertInstance(tx: StoreWriter, input: InstanceInput, mode: 'register' | 'update'): Promise<Instance> {
+  /**
+   * One item of a batch, against what the batch read (`state`, kept up to date as items go).
+   * Every refusal is thrown before anything is written or recorded.
+   */
+  private async upsertInstance(tx: StoreWriter, input: InstanceInput, mode: 'register' | 'update', state: UpsertState): Promise<Instance> {
     const t = this.ctx.now();
-    let service = await tx.getService(input.namespace, input.group, input.service);
+    const key = serviceKeyOf({ namespace: input.namespace, group: input.group, name: input.service });
+    let service = state.services.get(key);
     if (!service) {
       // An existing service implies its namespace exists (a namespace is deleted only when empty).
-      await requireNamespace(tx, input.namespace);
+      let known = state.namespaces.get(input.namespace);
+      if (known === undefined) state.namespaces.set(input.namespace, known = (await tx.getNamespace(input.namespace)) !== undefined);
+      if (!known) throw new AppError('NAMESPACE_NOT_FOUND', `namespace '${input.namespace}' does not exist`, 'namespaceId');
       if (mode === 'update') throw notFound(input);
       service = {
         id: randomUUID(), namespace: input.namespace, group: input.group, name: input.service, metadata: {}, protectThreshold: 0,
         selector: '', createdAt: t, updatedAt: t,
       };
       await tx.insertService(service);
+      state.services.set(key, service);
       await tx.recordChange(service.namespace, 'service', `${service.group}@@${service.name}`, 'upsert');
       await audit(this.ctx, tx, { namespace: service.namespace, entity: 'service', entityId: service.id, entityName: serviceName(service), action: 'service.create', after: service });
     }
-    const existing = await tx.getInstance(input.namespace, input.group, input.service, input.ip, input.port, input.cluster);
+    const address = beatId(input);
+    const existing = state.instances.get(address);
     if (!existing && mode === 'update') throw notFound(input);
     const ephemeral = input.ephemeral ?? existing?.ephemeral ?? true;
-    const clash = (await tx.listInstances({ serviceId: service.id, ephemeral: !ephemeral })).find((i) => i.id !== existing?.id);
-    if (clash) {
-      throw new AppError('INSTANCE_KIND_CONFLICT', `service '${input.group}@@${input.service}' holds ${clash.ephemeral ? 'ephemeral' : 'persistent'} instances; it cannot also hold ${ephemeral ? 'ephemeral' : 'persistent'} ones`, 'ephemeral');
+    const held = state.kindsOf(service.id);
+    const others = (ephemeral ? held.persistent : held.ephemeral) - (existing && existing.ephemeral !== ephemeral ? 1 : 0);
+    if (others > 0) {
+      throw new AppError('INSTANCE_KIND_CONFLICT', `service '${input.group}@@${input.service}' holds ${ephemeral ? 'persistent' : 'ephemeral'} instances; it cannot also hold ${ephemeral ? 'ephemeral' : 'persistent'} ones`, 'ephemeral');
     }
     const instance: Instance = {
       id: existing?.id ?? randomUUID(), namespace: input.namespace, serviceId: service.id, group: input.group,
@@ -275,8 +388,16 @@ export class NamingService {
       healthCheck: ephemeral ? null : (input.healthCheck as HealthCheck | null) ?? existing?.healthCheck ?? { ...DEFAULT_HEALTH_CHECK },
       lastBeat: t, createdAt: existing?.createdAt ?? t, updatedAt: t,
     };
-    if (existing) await tx.updateInstance(instance);
-    else await tx.insertInstance(instance);
+    if (existing) {
+      held[existing.ephemeral ? 'ephemeral' : 'persistent'] -= 1;
+      // Registered earlier in this batch: its insert carries the newest state.
+      if (state.inserts.has(address)) state.inserts.set(address, instance);
+      else await tx.updateInstance(instance);
+    } else {
+      state.inserts.set(address, instance);
+    }
+    held[ephemeral ? 'ephemeral' : 'persistent'] += 1;
+    state.instances.set(address, instance);
     await tx.recordChange(instance.namespace, 'instance', instanceId(instance), 'upsert');
     await audit(this.ctx, tx, {
       namespace: instance.namespace, entity: 'instance', entityId: instanceId(instance), entityName: instanceName(instance),

@@ -6,7 +6,7 @@ import { diffSpecs, publishedLine, rollbackTarget } from './mcp.js';
 import type { McpServerSpec, McpServerVersion, PublishEvent } from '../../model/model.js';
 
 const spec = (version: string, tools: McpServerSpec['tools'] = []): McpServerSpec => ({ version, description: '', config: {}, securitySchemes: [], tools, prompts: [] });
-const version = (v: string, publishedAt: number | null): McpServerVersion => ({ serverId: 's', version: v, status: 'archived', spec: spec(v), createdAt: 0, publishedAt, etag: `"${v}"` });
+const version = (v: string, publishedAt: number | null): McpServerVersion => ({ serverId: 's', version: v, status: 'archived', spec: spec(v), createdAt: 0, publishedAt, etag: `"${v}"`, revision: 1 });
 let seq = 0;
 const ev = (action: PublishEvent['action'], v: string, previous: string | null = null): PublishEvent => ({ serverId: 's', seq: ++seq, action, version: v, previousVersion: previous, actor: 'a', note: '', at: seq });
 
@@ -28,6 +28,19 @@ describe('rollback targets', () => {
     assert.deepEqual(publishedLine(h, versions, '2.0.0'), ['1.0.0', '2.0.0']);
     assert.equal(rollbackTarget(h, versions, '2.0.0'), '1.0.0');
     assert.equal(rollbackTarget(h, versions.filter((v) => v.version !== '1.0.0'), '2.0.0'), undefined, 'a deleted version is no target');
+  });
+
+  it('walks back through the revisions of a version overwritten the Nacos way', () => {
+    const overwritten = [{ ...version('1.0.0', 1), revision: 2 }, version('1.1.0', 2)];
+    const h = [{ ...ev('publish', '1.0.0'), revision: 1 }, { ...ev('overwrite', '1.0.0', '1.0.0'), revision: 2, previousRevision: 1 }];
+    assert.deepEqual(publishedLine(h, overwritten, '1.0.0'), ['1.0.0@1', '1.0.0']);
+    assert.equal(rollbackTarget(h, overwritten, '1.0.0'), '1.0.0@1');
+    h.push({ ...ev('publish', '1.1.0', '1.0.0'), revision: 1, previousRevision: 2 });
+    assert.equal(rollbackTarget(h, overwritten, '1.1.0'), '1.0.0', 'the version as it is now');
+    const back = [{ ...version('1.0.0', 1), revision: 1 }, version('1.1.0', 2)];
+    h.push({ ...ev('rollback', '1.0.0', '1.1.0'), revision: 1, previousRevision: 1 });
+    assert.deepEqual(publishedLine(h, back, '1.0.0'), ['1.0.0'], 'back to the first content: nothing before it');
+    assert.equal(rollbackTarget(h, back, '1.0.0'), undefined);
   });
 
   it('falls back to first publish times for servers published before the history', () => {

@@ -17,12 +17,16 @@ export function toAppError(err: unknown): AppError {
   if (e.validation && e.validation.length > 0) {
     const v = e.validation[0];
     const missingProp = v?.params?.missingProperty;
-    const path = [e.validationContext, ...(v?.instancePath ?? '').split('/').filter(Boolean), ...(typeof missingProp === 'string' ? [missingProp] : [])]
+    // An unknown property is named itself (`surprise`), not the object holding it.
+    const extraProp = v?.params?.additionalProperty;
+    const named = typeof missingProp === 'string' ? [missingProp] : typeof extraProp === 'string' ? [extraProp] : [];
+    const path = [e.validationContext, ...(v?.instancePath ?? '').split('/').filter(Boolean), ...named]
       .filter(Boolean).join('.');
     const field = path.replace(/^(body|querystring|params|headers)\./, '');
     const code = typeof missingProp === 'string' ? 'PARAMETER_MISSING' : 'VALIDATION_FAILED';
     const extra = v?.params?.allowedValues ? ` (${(v.params.allowedValues as unknown[]).join(', ')})` : '';
-    return new AppError(code, `${field || e.validationContext || 'request'}: ${v?.message ?? 'is invalid'}${extra}`, field || undefined);
+    const message = typeof extraProp === 'string' ? 'is not a known field' : v?.message ?? 'is invalid';
+    return new AppError(code, `${field || e.validationContext || 'request'}: ${message}${extra}`, field || undefined);
   }
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

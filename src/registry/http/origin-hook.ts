@@ -16,10 +16,12 @@ const header = (req: FastifyRequest, name: string): string | undefined => {
  * (`FORBIDDEN_HOST`, DNS rebinding), on every route: the APIs, the console and its files, and
  * unknown paths. `/healthz`, `/readyz` and `/metrics` without browser headers are let through
  * (they change nothing, and probes address the pod as they like); from a browser they obey the
- * same rules.
+ * same rules. `exempt` names requests that read public data with no credential (the public MCP
+ * Registry API), which any site may read.
  */
-export function registerOriginGuard(app: FastifyInstance, policy: OriginPolicy): void {
+export function registerOriginGuard(app: FastifyInstance, policy: OriginPolicy, exempt?: (req: FastifyRequest) => boolean): void {
   app.addHook('onRequest', async (req) => {
+    if (exempt?.(req)) return;
     const origin = header(req, 'origin');
     const secFetchSite = header(req, 'sec-fetch-site');
     if (origin === undefined && secFetchSite === undefined && PROBES.has(req.routeOptions.url ?? '')) return;

@@ -20,6 +20,8 @@ import { registerConsole } from './console/routes.js';
 import type { ConsoleOptions } from './console/routes.js';
 import { nacosRoutes } from './nacos/routes.js';
 import { nativeRoutes } from './native/routes.js';
+import { isAnonymousRegistryRead, mcpRegistryRoutes } from './mcp-registry/routes.js';
+import type { McpRegistryOptions } from './mcp-registry/routes.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -47,6 +49,8 @@ export interface RegistryHttpOptions {
   trustedProxies?: readonly string[];
   /** What the console shows agents to connect to (see `ConsoleOptions`). */
   console?: ConsoleOptions;
+  /** The MCP Registry API's access, names and gateway address (see `McpRegistryOptions`). */
+  mcpRegistry?: McpRegistryOptions;
 }
 
 /** The registry's HTTP server: native API, Nacos-compatible APIs, watch API, health and metrics. */
@@ -103,7 +107,7 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
   // The console is served by this server, so only its own origin (and allowedOrigins) may call.
   registerOriginGuard(app, new OriginPolicy({
     bindHost: opts.bindHost, allowedHosts: opts.allowedHosts ?? [], allowedOrigins: opts.allowedOrigins ?? [], allowLoopbackOrigins: false,
-  }));
+  }), opts.mcpRegistry?.public ? isAnonymousRegistryRead : undefined);
   registerAuthHook(app, services.auth, opts.authEnabled);
   registerInputGuard(app);
 
@@ -118,6 +122,7 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
   await registerConsole(app, services, opts.console);
   await app.register(nativeRoutes(services), { prefix: '/api/v1' });
   await app.register(nacosRoutes(services), { prefix: '/nacos' });
+  await app.register(mcpRegistryRoutes(services, opts.mcpRegistry));
   app.get('/api/v1/openapi.json', { config: { auth: 'public' } }, async () => app.swagger());
   return app;
 }

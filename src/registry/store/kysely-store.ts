@@ -1,9 +1,11 @@
-import { Kysely, Migrator, sql } from 'kysely';
-import type { Generated, Selectable, Transaction } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, sql } from 'kysely';
+import type { Compilable, Generated, Selectable, Transaction } from 'kysely';
+import { Batcher } from '../../lib/batcher.js';
+import type { BatchItem, BatchOutcome } from '../../lib/batcher.js';
 import { AppError } from '../../lib/errors.js';
 import type {
-  AllowEntry, ApiToken, AuditActor, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, HealthCheck, Instance, McpServer, McpServerSpec,
-  McpServerVersion, Namespace, Page, PublishAction, PublishEvent, Role, Service, User, VersionStatus,
+  AllowEntry, ApiToken, AuditActor, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, HealthCheck, Instance, InstanceKey, McpServer, McpServerSpec,
+  McpServerVersion, Namespace, Page, PublishAction, PublishEvent, Role, Service, User, VersionRevision, VersionStatus,
 } from '../../model/model.js';
 import { beatTimings } from '../../model/model.js';
 import type { StoreDialect } from './dialects/dialect.js';
@@ -13,7 +15,7 @@ import { migrations } from './migrations.js';
 import { RevisionListener } from './revision-listener.js';
 import type {
   ApiTokenRecord, AuditQuery, AuditRecord, BeatKey, ClusterNodeRecord, InstanceQuery, LeaderLock, LeaderLockOptions, Lease, McpServerQuery,
-  RevisionSubscription, ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
+  RevisionSubscription, ServiceKey, ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
 } from './store.js';
 import { newEtag, UniqueViolationError } from './store.js';
 
@@ -38,6 +40,10 @@ interface Tables {
   };
   mg_mcp_server_versions: {
     server_id: string; version: string; status: string; spec: string; created_at: number; published_at: number | null; etag: string;
+    revision: Generated<number>;
+  };
+  mg_mcp_version_revisions: {
+    server_id: string; version: string; revision: number; spec: string; created_at: number; actor: string;
   };
   mg_users: { username: string; password_hash: string; created_at: number; user_id: string | null; credential_generation: Generated<number> };
   mg_user_roles: { username: string; namespace: string; role: string };
@@ -51,6 +57,7 @@ interface Tables {
   };
   mg_publish_history: {
     server_id: string; seq: number; action: string; version: string; previous_version: string | null; actor: string; note: string; at: number;
+    revision: number | null; previous_revision: number | null;
   };
   mg_change_log: {
     revision: number; seq: Generated<number>; namespace: string; entity: string; entity_id: string; op: string; at: number;
@@ -67,6 +74,9 @@ interface Tables {
 }
 
 type Db = Kysely<Tables>;
+
+/** Keys looked up per query by the batch reads (a statement's parameters are bounded). */
+const KEYS_PER_QUERY = 100;
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const bool = (v: unknown): boolean => num(v) !== 0;
@@ -128,6 +138,14 @@ function toVersion(r: Selectable<Tables['mg_mcp_server_versions']>): McpServerVe
   return {
     serverId: r.server_id, version: r.version, status: r.status as VersionStatus, spec: JSON.parse(r.spec) as McpServerSpec,
     createdAt: num(r.created_at), publishedAt: r.published_at === null ? null : num(r.published_at), etag: r.etag,
+    revision: num(r.revision),
+  };
+}
+
+function toRevision(r: Selectable<Tables['mg_mcp_version_revisions']>): VersionRevision {
+  return {
+    serverId: r.server_id, version: r.version, revision: num(r.revision), spec: JSON.parse(r.spec) as McpServerSpec,
+    createdAt: num(r.created_at), actor: r.actor,
   };
 }
 
@@ -161,9 +179,47 @@ function likePattern(s: string): string {
   return `%${s.replace(/[!%_]/g, (c) => `!${c}`)}%`;
 }
 
+/**
+ * Statements whose text depends only on how many rows or keys they carry (multi-row inserts,
+ * lookups by many keys), compiled by Kysely once per shape and then run with new parameters:
+ * Kysely takes about 15 µs per row to build and compile such a statement, which at thousands
+ * of registrations a second was a large share of the registry's CPU. A shape is cached only
+ * when the parameters Kysely produced are exactly the ones given (so none was inlined).
+ */
+class ShapeCache {
+  private readonly texts = new Map<string, string>();
+
+  async execute<R>(db: Db | Transaction<Tables>, shape: string, parameters: readonly unknown[], build: () => Compilable<R>): Promise<R[]> {
+    const text = this.texts.get(shape);
+    if (text !== undefined) return (await db.executeQuery<R>(CompiledQuery.raw(text, [...parameters]))).rows;
+    const compiled = build().compile();
+    if (this.texts.size < 2000 && compiled.parameters.length === parameters.length && compiled.parameters.every((v, i) => v === parameters[i])) {
+      this.texts.set(shape, compiled.sql);
+    }
+    return (await db.executeQuery(compiled)).rows;
+  }
+}
+
+/** Every value of `rows`, row after row, in the order of `columns`. */
+function flatten<T>(rows: readonly T[], columns: readonly (keyof T)[]): unknown[] {
+  const out: unknown[] = [];
+  for (const r of rows) for (const c of columns) out.push(r[c]);
+  return out;
+}
+
+const CHANGE_COLUMNS = ['revision', 'seq', 'namespace', 'entity', 'entity_id', 'op', 'at'] as const;
+const AUDIT_COLUMNS = [
+  'revision', 'seq', 'at', 'namespace', 'actor_kind', 'actor', 'token_id', 'address', 'route', 'action', 'entity', 'entity_id', 'entity_name',
+  'before_json', 'after_json', 'secrets_changed',
+] as const;
+const INSTANCE_COLUMNS = [
+  'beat_timeout', 'delete_timeout', 'id', 'namespace', 'service_id', 'group_name', 'service_name', 'ip', 'port', 'cluster', 'weight', 'enabled',
+  'healthy', 'ephemeral', 'metadata', 'health_check', 'last_beat', 'created_at', 'updated_at',
+] as const;
+
 /** Reads shared by the root connection and transactions. */
 class KyselyReader implements StoreReader {
-  constructor(protected readonly db: Db | Transaction<Tables>) {}
+  constructor(protected readonly db: Db | Transaction<Tables>, protected readonly shapes: ShapeCache) {}
 
   async revision(): Promise<number> {
     const r = await this.db.selectFrom('mg_meta').select('revision').where('id', '=', 1).executeTakeFirstOrThrow();
@@ -213,6 +269,45 @@ class KyselyReader implements StoreReader {
   async getInstanceById(id: string) {
     const r = await this.db.selectFrom('mg_instances').selectAll().where('id', '=', id).executeTakeFirst();
     return r && toInstance(r);
+  }
+
+  async getServices(keys: readonly ServiceKey[]): Promise<Service[]> {
+    const out: Service[] = [];
+    for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
+      const chunk = keys.slice(i, i + KEYS_PER_QUERY);
+      const rows = await this.shapes.execute(this.db, `services-by-key:${chunk.length}`, chunk.flatMap((k) => [k.namespace, k.group, k.name]),
+        () => this.db.selectFrom('mg_services').selectAll()
+          .where((eb) => eb.or(chunk.map((k) => eb.and([eb('namespace', '=', k.namespace), eb('group_name', '=', k.group), eb('name', '=', k.name)])))));
+      out.push(...rows.map(toService));
+    }
+    return out;
+  }
+
+  async getInstances(keys: readonly InstanceKey[]): Promise<Instance[]> {
+    const possible = keys.filter((k) => possiblePort(k.port));
+    const out: Instance[] = [];
+    for (let i = 0; i < possible.length; i += KEYS_PER_QUERY) {
+      const chunk = possible.slice(i, i + KEYS_PER_QUERY);
+      const rows = await this.shapes.execute(this.db, `instances-by-key:${chunk.length}`,
+        chunk.flatMap((k) => [k.namespace, k.group, k.service, k.ip, k.port, k.cluster]),
+        () => this.db.selectFrom('mg_instances').selectAll().where((eb) => eb.or(chunk.map((k) => eb.and([
+          eb('namespace', '=', k.namespace), eb('group_name', '=', k.group), eb('service_name', '=', k.service), eb('ip', '=', k.ip),
+          eb('port', '=', k.port), eb('cluster', '=', k.cluster),
+        ])))));
+      out.push(...rows.map(toInstance));
+    }
+    return out;
+  }
+
+  async countInstanceKinds(serviceIds: readonly string[]) {
+    const out: { serviceId: string; ephemeral: boolean; count: number }[] = [];
+    for (let i = 0; i < serviceIds.length; i += KEYS_PER_QUERY) {
+      const rows = await this.db.selectFrom('mg_instances')
+        .select((eb) => ['service_id', 'ephemeral', eb.fn.countAll().as('n')])
+        .where('service_id', 'in', serviceIds.slice(i, i + KEYS_PER_QUERY)).groupBy(['service_id', 'ephemeral']).execute();
+      out.push(...rows.map((r) => ({ serviceId: r.service_id, ephemeral: bool(r.ephemeral), count: num(r.n) })));
+    }
+    return out;
   }
 
   async listInstances(q: InstanceQuery) {
@@ -274,8 +369,15 @@ class KyselyReader implements StoreReader {
     const rows = await this.db.selectFrom('mg_publish_history').selectAll().where('server_id', '=', serverId).orderBy('seq').execute();
     return rows.map((r) => ({
       serverId: r.server_id, seq: num(r.seq), action: r.action as PublishAction, version: r.version, previousVersion: r.previous_version,
+      ...(r.revision !== null && { revision: num(r.revision) }), ...(r.previous_revision !== null && { previousRevision: num(r.previous_revision) }),
       actor: r.actor, note: r.note, at: num(r.at),
     }));
+  }
+
+  async listRevisions(serverId: string, version: string): Promise<VersionRevision[]> {
+    const rows = await this.db.selectFrom('mg_mcp_version_revisions').selectAll()
+      .where('server_id', '=', serverId).where('version', '=', version).orderBy('revision').execute();
+    return rows.map(toRevision);
   }
 
   async getUser(username: string): Promise<UserRecord | undefined> {
@@ -367,12 +469,30 @@ class KyselyReader implements StoreReader {
   }
 }
 
-/** Writes inside one transaction; `txRevision` was taken when it began. */
+/** Change-log and audit rows a write recorded, inserted when its batch commits. */
+type ChangeRow = Omit<Tables['mg_change_log'], 'seq'> & { seq: number };
+type AuditRow = Tables['mg_audit'];
+interface LoggedRows {
+  changes: ChangeRow[];
+  audits: AuditRow[];
+}
+
+/**
+ * One write of a batch, inside the batch's transaction, under the revision it commits as.
+ * Its change-log and audit rows are kept until the batch ends and then inserted with those
+ * of the other writes, a few statements for the whole batch (dropped if the write fails).
+ */
 class KyselyWriter extends KyselyReader implements StoreWriter {
   private seq = 0;
   private auditSeq = 0;
-  constructor(private readonly tx: Transaction<Tables>, readonly txRevision: number) {
-    super(tx);
+  readonly logged: LoggedRows = { changes: [], audits: [] };
+  constructor(private readonly tx: Transaction<Tables>, readonly txRevision: number, shapes: ShapeCache) {
+    super(tx, shapes);
+  }
+
+  /** Inside a write, the revision it commits as (the row holds the batch's first until the batch ends). */
+  override revision(): Promise<number> {
+    return Promise.resolve(this.txRevision);
   }
 
   async insertNamespace(ns: Namespace) {
@@ -414,6 +534,14 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
     await this.tx.insertInto('mg_instances').values(instanceRow(i)).execute();
   }
 
+  async insertInstances(list: readonly Instance[]) {
+    for (let i = 0; i < list.length; i += 200) {
+      const rows = list.slice(i, i + 200).map(instanceRow);
+      await this.shapes.execute(this.tx, `insert-instances:${rows.length}`, flatten(rows, INSTANCE_COLUMNS),
+        () => this.tx.insertInto('mg_instances').values(rows.map((r) => pick(r, INSTANCE_COLUMNS))));
+    }
+  }
+
   async updateInstance(i: Instance) {
     const { id, ...row } = instanceRow(i);
     await this.tx.updateTable('mg_instances').set(row).where('id', '=', id).execute();
@@ -434,17 +562,18 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
 
   async deleteMcpServer(id: string) {
     await this.tx.deleteFrom('mg_publish_history').where('server_id', '=', id).execute();
+    await this.tx.deleteFrom('mg_mcp_version_revisions').where('server_id', '=', id).execute();
     await this.tx.deleteFrom('mg_mcp_server_versions').where('server_id', '=', id).execute();
     await this.tx.deleteFrom('mg_mcp_servers').where('id', '=', id).execute();
   }
 
-  async putVersion(v: Omit<McpServerVersion, 'etag'>, options: { ifEtag?: string } = {}) {
+  async putVersion(v: Omit<McpServerVersion, 'etag' | 'revision'> & { revision?: number }, options: { ifEtag?: string } = {}) {
     const etag = newEtag();
     const row = {
       server_id: v.serverId, version: v.version, status: v.status, spec: JSON.stringify(v.spec), created_at: v.createdAt,
-      published_at: v.publishedAt, etag,
+      published_at: v.publishedAt, etag, revision: v.revision ?? 1,
     };
-    const update = this.tx.updateTable('mg_mcp_server_versions').set({ status: row.status, spec: row.spec, published_at: row.published_at, etag })
+    const update = this.tx.updateTable('mg_mcp_server_versions').set({ status: row.status, spec: row.spec, published_at: row.published_at, etag, revision: row.revision })
       .where('server_id', '=', v.serverId).where('version', '=', v.version);
     if (options.ifEtag !== undefined) {
       const r = await update.where('etag', '=', options.ifEtag).executeTakeFirst();
@@ -456,13 +585,20 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
   }
 
   async deleteVersion(serverId: string, version: string) {
+    await this.tx.deleteFrom('mg_mcp_version_revisions').where('server_id', '=', serverId).where('version', '=', version).execute();
     await this.tx.deleteFrom('mg_mcp_server_versions').where('server_id', '=', serverId).where('version', '=', version).execute();
+  }
+
+  async insertRevision(r: VersionRevision) {
+    await this.tx.insertInto('mg_mcp_version_revisions').values({
+      server_id: r.serverId, version: r.version, revision: r.revision, spec: JSON.stringify(r.spec), created_at: r.createdAt, actor: r.actor,
+    }).execute();
   }
 
   async insertPublishEvent(e: PublishEvent) {
     await this.tx.insertInto('mg_publish_history').values({
       server_id: e.serverId, seq: e.seq, action: e.action, version: e.version, previous_version: e.previousVersion, actor: e.actor,
-      note: e.note, at: e.at,
+      note: e.note, at: e.at, revision: e.revision ?? null, previous_revision: e.previousRevision ?? null,
     }).execute();
   }
 
@@ -523,16 +659,15 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
     await this.tx.deleteFrom('mg_consumers').where('id', '=', id).execute();
   }
 
-  async recordChange(namespace: string, entity: ChangeEntity, entityId: string, op: 'upsert' | 'delete') {
+  recordChange(namespace: string, entity: ChangeEntity, entityId: string, op: 'upsert' | 'delete'): Promise<void> {
     this.seq += 1;
-    await this.tx.insertInto('mg_change_log').values({
-      revision: this.txRevision, seq: this.seq, namespace, entity, entity_id: entityId, op, at: Date.now(),
-    }).execute();
+    this.logged.changes.push({ revision: this.txRevision, seq: this.seq, namespace, entity, entity_id: entityId, op, at: Date.now() });
+    return Promise.resolve();
   }
 
-  async recordAudit(e: AuditRecord) {
+  recordAudit(e: AuditRecord): Promise<void> {
     this.auditSeq += 1;
-    await this.tx.insertInto('mg_audit').values({
+    this.logged.audits.push({
       revision: this.txRevision, seq: this.auditSeq, at: e.at, namespace: fit(e.namespace, 128), actor_kind: e.actor.kind,
       actor: fit(e.actor.name, 128), token_id: e.actor.tokenId ?? null, address: e.address === null ? null : fit(e.address, 128),
       route: e.route === null ? null : fit(e.route, 256), action: fit(e.action, 64), entity: e.entity, entity_id: fit(e.entityId, 512),
@@ -540,8 +675,59 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
       before_json: e.before === null || e.before === undefined ? null : JSON.stringify(e.before),
       after_json: e.after === null || e.after === undefined ? null : JSON.stringify(e.after),
       secrets_changed: e.secretsChanged.length === 0 ? null : JSON.stringify(e.secretsChanged),
-    }).execute();
+    });
+    return Promise.resolve();
   }
+}
+
+/**
+ * The most writes one batch commits. PostgreSQL keeps the ids of up to 64 subtransactions
+ * (savepoints that wrote) per transaction in shared memory and falls back to a slow lookup
+ * for every other session beyond that, so a batch stays well below.
+ */
+const MAX_BATCH = 48;
+
+/** Thrown inside a batch whose every write failed, to roll back its revision. */
+const ALL_FAILED = Symbol('every write of the batch failed');
+
+/** A write waiting for its batch. */
+interface QueuedWrite {
+  fn: (tx: StoreWriter) => Promise<unknown>;
+  relaxed: boolean;
+}
+
+/** Insert a batch's change-log and audit rows in a few multi-row statements. */
+async function insertLogged(tx: Transaction<Tables>, shapes: ShapeCache, logged: LoggedRows): Promise<void> {
+  for (let i = 0; i < logged.changes.length; i += 500) {
+    const rows = logged.changes.slice(i, i + 500);
+    await shapes.execute(tx, `insert-changes:${rows.length}`, flatten(rows, CHANGE_COLUMNS),
+      () => tx.insertInto('mg_change_log').values(rows.map((r) => pick(r, CHANGE_COLUMNS))));
+  }
+  // Audit rows carry documents (before/after, up to megabytes): a statement holds at most 100 rows and about 1 MB of them.
+  const insert = async (rows: AuditRow[]) => {
+    await shapes.execute(tx, `insert-audit:${rows.length}`, flatten(rows, AUDIT_COLUMNS),
+      () => tx.insertInto('mg_audit').values(rows.map((r) => pick(r, AUDIT_COLUMNS))));
+  };
+  let chunk: AuditRow[] = [];
+  let size = 0;
+  for (const row of logged.audits) {
+    const rowSize = (row.before_json?.length ?? 0) + (row.after_json?.length ?? 0);
+    if (chunk.length > 0 && (chunk.length >= 100 || size + rowSize > 1_000_000)) {
+      await insert(chunk);
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(row);
+    size += rowSize;
+  }
+  if (chunk.length > 0) await insert(chunk);
+}
+
+/** A copy of `row` with exactly `columns`, in that order (the order of a cached statement's parameters). */
+function pick<T, K extends keyof T>(row: T, columns: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const c of columns) out[c] = row[c];
+  return out;
 }
 
 /** The Kysely implementation of the `Store` port, for every supported dialect. */
@@ -550,8 +736,11 @@ export class KyselyStore extends KyselyReader implements Store {
   /** Dedicated connections (leader locks, listeners) to end with the store. */
   private readonly dedicated = new Set<{ release(): Promise<void> } | { close(): Promise<void> }>();
 
+  /** Group commit: the writes queued while a batch commits form the next batch. */
+  private readonly writes = new Batcher<QueuedWrite, unknown>((batch) => this.commitBatch(batch), MAX_BATCH);
+
   private constructor(private readonly root: Db, private readonly adapter: StoreDialect) {
-    super(root);
+    super(root, new ShapeCache());
     this.dialect = adapter.name;
   }
 
@@ -572,18 +761,64 @@ export class KyselyStore extends KyselyReader implements Store {
     }
   }
 
-  async write<T>(fn: (tx: StoreWriter) => Promise<T>, options: { relaxed?: boolean } = {}): Promise<T> {
+  /**
+   * Group commit. Writes wait in a queue while a batch is committing; the next batch takes
+   * every waiting write (up to `MAX_BATCH`) into one transaction that takes the revision
+   * lock once, runs the writes one after another (each from a savepoint of its own, so one
+   * that fails is undone alone and the others commit), gives each write that commits the next revision,
+   * inserts their change-log and audit rows together, and commits once. Revisions stay
+   * consecutive and totally ordered (the lock is held to the commit), so watchers reading
+   * the change log by revision miss nothing; what is saved is a transaction, a lock handover
+   * and a commit per write, which on PostgreSQL and MySQL bound writes to one commit at a time.
+   */
+  write<T>(fn: (tx: StoreWriter) => Promise<T>, options: { relaxed?: boolean } = {}): Promise<T> {
+    return this.writes.submit({ fn, relaxed: options.relaxed === true }) as Promise<T>;
+  }
+
+  private async commitBatch(batch: BatchItem<QueuedWrite>[]): Promise<BatchOutcome<unknown>[]> {
+    const outcomes: BatchOutcome<unknown>[] = [];
+    const isolate = batch.length > 1;
     try {
-      return await this.root.transaction().execute(async (tx) => {
-        if (options.relaxed && this.adapter.relaxedDurabilitySql) await sql.raw(this.adapter.relaxedDurabilitySql).execute(tx);
-        const revision = await this.nextRevision(tx);
-        // Inside the transaction: the database announces the revision on commit, never on rollback.
-        if (this.adapter.revisionPush) await this.adapter.revisionPush.announce(revision).execute(tx);
-        return fn(new KyselyWriter(tx, revision));
+      await this.root.transaction().execute(async (tx) => {
+        if (this.adapter.relaxedDurabilitySql && batch.every((w) => w.item.relaxed)) await sql.raw(this.adapter.relaxedDurabilitySql).execute(tx);
+        const first = await this.nextRevision(tx);
+        let next = first;
+        const logged: LoggedRows = { changes: [], audits: [] };
+        for (const [k, { item, inContext }] of batch.entries()) {
+          const writer = new KyselyWriter(tx, next, this.shapes);
+          // Savepoints are never released (a round trip each): the batch's commit keeps them all, and rolling
+          // back to one undoes only what its write did after it.
+          if (isolate) await sql.raw(`savepoint mg_w${k}`).execute(tx);
+          try {
+            // In its caller's async context (AsyncLocalStorage: who is asking, for the audit log), not the batch's.
+            outcomes[k] = { ok: true, value: await inContext(() => item.fn(writer)) };
+          } catch (error) {
+            outcomes[k] = { ok: false, error: this.translate(error) };
+            if (!isolate) throw error;
+            await sql.raw(`rollback to savepoint mg_w${k}`).execute(tx);
+            continue;
+          }
+          logged.changes.push(...writer.logged.changes);
+          logged.audits.push(...writer.logged.audits);
+          next += 1;
+        }
+        // Every write failed: roll back the revision taken for them.
+        if (next === first) throw ALL_FAILED;
+        const last = next - 1;
+        if (last !== first) await tx.updateTable('mg_meta').set({ revision: last }).where('id', '=', 1).execute();
+        await insertLogged(tx, this.shapes, logged);
+        // The database announces the batch's last revision on commit, never on rollback.
+        if (this.adapter.revisionPush) await this.adapter.revisionPush.announce(last).execute(tx);
       });
     } catch (err) {
-      throw this.translate(err);
+      // The batch did not commit: a write that failed keeps its own error, the others get the batch's.
+      const batchError = this.translate(err);
+      return batch.map((_, k) => {
+        const o = outcomes[k];
+        return o && !o.ok ? o : { ok: false, error: batchError };
+      });
     }
+    return outcomes;
   }
 
   private async nextRevision(tx: Transaction<Tables>): Promise<number> {
@@ -654,7 +889,7 @@ export class KyselyStore extends KyselyReader implements Store {
   async pruneChanges(beforeRevision: number) {
     await this.root.transaction().execute(async (tx) => {
       await tx.deleteFrom('mg_change_log').where('revision', '<', beforeRevision).execute();
-      await new KyselyWriter(tx, 0).setSetting('change_log_floor', String(beforeRevision));
+      await new KyselyWriter(tx, 0, this.shapes).setSetting('change_log_floor', String(beforeRevision));
     });
   }
 

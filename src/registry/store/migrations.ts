@@ -269,6 +269,25 @@ export function migrations(d: StoreDialect): MigrationProvider {
         }
       },
     },
+    '0010_version_revisions': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // A published version overwritten the Nacos way keeps every content it had, by revision;
+        // the version row holds the one served, the history says which revision each event served.
+        await db.schema.alterTable('mg_mcp_server_versions').addColumn('revision', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+        await db.schema.alterTable('mg_publish_history').addColumn('revision', 'integer').execute();
+        await db.schema.alterTable('mg_publish_history').addColumn('previous_revision', 'integer').execute();
+        await db.schema.createTable('mg_mcp_version_revisions')
+          .addColumn('server_id', key(36), (c) => c.notNull())
+          .addColumn('version', key(128), (c) => c.notNull())
+          .addColumn('revision', 'integer', (c) => c.notNull())
+          .addColumn('spec', big, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('actor', key(128), (c) => c.notNull())
+          .addPrimaryKeyConstraint('mg_mcp_version_revisions_pk', ['server_id', 'version', 'revision'])
+          .modifyEnd(suffix).execute();
+      },
+    },
   };
   return { getMigrations: async () => all };
 }

@@ -1,6 +1,7 @@
 // The Store port's contract, run against every real database this machine has.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { databaseKinds } from '../../../test/support/databases.js';
 import type { TestDatabase } from '../../../test/support/databases.js';
@@ -97,6 +98,66 @@ for (const kind of await databaseKinds()) {
       assert.equal(await store.getSetting('k7'), '7');
     });
 
+    it('commits concurrent writes together: one failing write is undone alone, revisions stay consecutive, watchers see every change', async () => {
+      await store.write(async (tx) => tx.insertNamespace({ id: 'cw-dup', name: 'x', description: '', createdAt: now, updatedAt: now }));
+      const before = await store.revision();
+      const n = 40;
+      // A watcher following the change log while the writes run, as gateways and other nodes do.
+      const seen: { revision: number; entityId: string }[] = [];
+      let cursor = before;
+      let stop = false;
+      const watcher = (async () => {
+        while (!stop || cursor < (await store.revision())) {
+          const batch = await store.changesAfter(cursor, 7);
+          for (const c of batch) seen.push({ revision: c.revision, entityId: c.entityId });
+          cursor = batch.at(-1)?.revision ?? cursor;
+          if (batch.length === 0) await sleep(1);
+        }
+      })();
+      const failing = new Set([5, 17, 30]);
+      const writes = Array.from({ length: n }, (_, i) => store.write(async (tx) => {
+        await tx.setSetting(`cw${i}`, String(i));
+        await tx.recordChange('public', 'namespace', `cw${i}`, 'upsert');
+        await tx.recordAudit(entry({ namespace: 'cw-audit', entityName: `cw${i}` }));
+        // After writing: a domain error, and a database error (a unique violation) that must not poison the others.
+        if (i === 5) throw new Error('refused');
+        if (i === 17) await tx.insertNamespace({ id: 'public', name: 'public', description: '', createdAt: now, updatedAt: now });
+        if (i === 30) await tx.insertNamespace({ id: 'cw-dup', name: 'x', description: '', createdAt: now, updatedAt: now });
+        return tx.txRevision;
+      }));
+      const settled = await Promise.allSettled(writes);
+      stop = true;
+      await watcher;
+      const ok = settled.flatMap((r, i) => (r.status === 'fulfilled' ? [{ i, revision: r.value }] : []));
+      const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ i, error: r.reason as unknown }] : []));
+      assert.deepEqual(failed.map((f) => f.i), [...failing]);
+      assert.match(String((failed[0]?.error as Error).message), /refused/);
+      assert.ok(failed[1]?.error instanceof UniqueViolationError, 'a unique violation stays a UniqueViolationError');
+      assert.ok(failed[2]?.error instanceof UniqueViolationError);
+      const revs = ok.map((o) => o.revision).sort((a, b) => a - b);
+      assert.deepEqual(revs, Array.from({ length: n - failing.size }, (_, k) => before + 1 + k), 'consecutive, one per committed write');
+      assert.equal(await store.revision(), before + n - failing.size);
+      for (const i of failing) assert.equal(await store.getSetting(`cw${i}`), undefined, `write ${i} left nothing behind`);
+      assert.equal(await store.getSetting('cw39'), '39');
+      const log = await store.changesAfter(before, 1000);
+      const expected = ok.map((o) => ({ revision: o.revision, entityId: `cw${o.i}` })).sort((a, b) => a.revision - b.revision);
+      assert.deepEqual(log.map((c) => ({ revision: c.revision, entityId: c.entityId })), expected, 'the change log holds every committed write, under its revision');
+      assert.deepEqual(seen, expected, 'the watcher saw every change once, in revision order');
+      const audit = await store.listAudit({ namespaces: ['cw-audit'], limit: 100 });
+      assert.deepEqual(audit.map((e) => e.entityName).sort(), ok.map((o) => `cw${o.i}`).sort(), 'one audit entry per committed write');
+      assert.ok(audit.every((e) => ok.some((o) => o.revision === e.revision && `cw${o.i}` === e.entityName)), 'each under its write\'s revision');
+    });
+
+    it('runs each write of a batch in its own caller\'s async context (who is asking, for the audit log)', async () => {
+      const asking = new AsyncLocalStorage<string>();
+      const seen = await Promise.all(Array.from({ length: 10 }, (_, i) => asking.run(`caller-${i}`, () => store.write(async (tx) => {
+        const before = asking.getStore();
+        await tx.getSetting('anything');
+        return [before, asking.getStore()];
+      }))));
+      assert.deepEqual(seen, Array.from({ length: 10 }, (_, i) => [`caller-${i}`, `caller-${i}`]));
+    });
+
     it('stores services, with paging, group and search filters, and case-sensitive names', async () => {
       const a = service('public', 'orders');
       const b = service('public', 'Orders');
@@ -145,6 +206,37 @@ for (const kind of await databaseKinds()) {
       await assert.rejects(store.write((tx) => tx.insertInstance(instance(s, '10.0.0.1', 8080))), UniqueViolationError);
       await store.write((tx) => tx.deleteService(s.id));
       assert.equal((await store.listInstances({ serviceId: s.id })).length, 0, 'deleting a service deletes its instances');
+    });
+
+    it('reads services and instances by many keys at once, counts instance kinds, inserts instances together', async () => {
+      const s1 = service('public', 'batch-a');
+      const s2 = service('public', 'batch-b', 'G2');
+      const many = Array.from({ length: 250 }, (_, n) => instance(s1, `10.9.${n >> 8}.${n & 255}`, 7000 + (n % 7)));
+      await store.write(async (tx) => {
+        await tx.insertService(s1);
+        await tx.insertService(s2);
+        await tx.insertInstances(many);
+        await tx.insertInstances([instance(s2, '10.8.0.1', 80, { ephemeral: false }), instance(s2, '10.8.0.2', 80)]);
+      });
+      const found = await store.getServices([
+        { namespace: 'public', group: 'DEFAULT_GROUP', name: 'batch-a' }, { namespace: 'public', group: 'G2', name: 'batch-b' },
+        { namespace: 'public', group: 'DEFAULT_GROUP', name: 'batch-b' }, { namespace: 'nope', group: 'DEFAULT_GROUP', name: 'batch-a' },
+      ]);
+      assert.deepEqual(found.map((s) => s.id).sort(), [s1.id, s2.id].sort());
+      assert.deepEqual(await store.getServices([]), []);
+      const keyOf = (i: Instance) => ({ namespace: i.namespace, group: i.group, service: i.serviceName, ip: i.ip, port: i.port, cluster: i.cluster });
+      const wanted = [...many.slice(0, 150).map(keyOf), { ...keyOf(many[0]!), port: 1 }, { ...keyOf(many[0]!), port: 70000 }, { ...keyOf(many[0]!), cluster: 'OTHER' }];
+      const got = await store.getInstances(wanted);
+      assert.deepEqual(got.map((i) => i.id).sort(), many.slice(0, 150).map((i) => i.id).sort(), 'only those that exist, an impossible port finds nothing');
+      assert.deepEqual(got.find((i) => i.id === many[3]!.id), many[3]);
+      // The same shape again (a statement text reused with other keys) finds the other instances.
+      const again = await store.getInstances(many.slice(100, 250).map(keyOf));
+      assert.deepEqual(again.map((i) => i.id).sort(), many.slice(100, 250).map((i) => i.id).sort());
+      const kinds = await store.countInstanceKinds([s1.id, s2.id, 'no-such-service']);
+      assert.deepEqual(kinds.sort((a, b) => `${a.serviceId}${a.ephemeral}`.localeCompare(`${b.serviceId}${b.ephemeral}`)), [
+        { serviceId: s1.id, ephemeral: true, count: 250 }, { serviceId: s2.id, ephemeral: false, count: 1 }, { serviceId: s2.id, ephemeral: true, count: 1 },
+      ].sort((a, b) => `${a.serviceId}${a.ephemeral}`.localeCompare(`${b.serviceId}${b.ephemeral}`)));
+      await store.write(async (tx) => { await tx.deleteService(s1.id); await tx.deleteService(s2.id); });
     });
 
     it('selects only the ephemeral instances past their deadlines', async () => {
@@ -325,6 +417,28 @@ for (const kind of await databaseKinds()) {
       await assert.rejects(store.write((tx) => tx.insertPublishEvent({ serverId: m.id, seq: 3, action: 'publish', version: 'x', previousVersion: null, actor: 'a', note: '', at: now })));
       await store.write((tx) => tx.deleteMcpServer(m.id));
       assert.deepEqual(await store.listPublishHistory(m.id), []);
+    });
+
+    it('keeps the revisions of a version, oldest first, gone with the version and with the server', async () => {
+      const m = server('public', 'revisions-kept');
+      await store.write(async (tx) => {
+        await tx.insertMcpServer(m);
+        for (const v of ['1.0.0', '2.0.0']) await tx.putVersion({ serverId: m.id, version: v, status: 'archived', spec: spec(v), createdAt: now, publishedAt: now });
+        await tx.insertRevision({ serverId: m.id, version: '1.0.0', revision: 2, spec: spec('1.0.0', 'edited'), createdAt: now + 1, actor: 'bob' });
+        await tx.insertRevision({ serverId: m.id, version: '1.0.0', revision: 1, spec: spec('1.0.0'), createdAt: now, actor: '' });
+        await tx.insertRevision({ serverId: m.id, version: '2.0.0', revision: 1, spec: spec('2.0.0'), createdAt: now, actor: '' });
+        await tx.putVersion({ serverId: m.id, version: '1.0.0', status: 'published', spec: spec('1.0.0', 'edited'), createdAt: now, publishedAt: now, revision: 2 });
+        await tx.insertPublishEvent({ serverId: m.id, seq: 1, action: 'overwrite', version: '1.0.0', previousVersion: '1.0.0', revision: 2, previousRevision: 1, actor: 'bob', note: '', at: now + 1 });
+      });
+      assert.equal((await store.getVersion(m.id, '1.0.0'))?.revision, 2);
+      assert.equal((await store.getVersion(m.id, '2.0.0'))?.revision, 1, 'a version put without one is at revision 1');
+      assert.deepEqual((await store.listRevisions(m.id, '1.0.0')).map((r) => [r.revision, r.spec.description, r.actor, r.createdAt]), [[1, spec('1.0.0').description, '', now], [2, 'edited', 'bob', now + 1]]);
+      assert.deepEqual((await store.listPublishHistory(m.id)).map((e) => [e.action, e.revision, e.previousRevision]), [['overwrite', 2, 1]]);
+      await assert.rejects(store.write((tx) => tx.insertRevision({ serverId: m.id, version: '1.0.0', revision: 2, spec: spec('1.0.0'), createdAt: now, actor: 'x' })), 'a revision is never replaced');
+      await store.write((tx) => tx.deleteVersion(m.id, '2.0.0'));
+      assert.deepEqual(await store.listRevisions(m.id, '2.0.0'), []);
+      await store.write((tx) => tx.deleteMcpServer(m.id));
+      assert.deepEqual(await store.listRevisions(m.id, '1.0.0'), []);
     });
 
     it('orders MCP servers by name or by last change, either way', async () => {

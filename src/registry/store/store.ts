@@ -3,8 +3,10 @@
  * and MySQL/MariaDB; `store.contract.test.ts` runs the same suite against each real database.
  *
  * Rules every implementation keeps:
- * - every `write` is one transaction that takes the global revision first (so writes are
- *   totally ordered across registry nodes) and logs what it changed under that revision;
+ * - every `write` takes the next global revision under a lock held until it commits (so writes
+ *   are totally ordered across registry nodes, and revisions commit in order) and logs what it
+ *   changed under that revision; concurrent writes may share one transaction (group commit),
+ *   each still atomic on its own: one that fails changes nothing and fails no other;
  * - reads outside `write` see committed data only;
  * - heartbeats of healthy ephemeral instances take a fast path that changes no revision.
  *
@@ -14,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import type {
   ApiToken, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, InstanceKey, Instance, McpServer, McpServerVersion, Namespace, Page,
-  PublishEvent, Role, Service, User,
+  PublishEvent, Role, Service, User, VersionRevision,
 } from '../../model/model.js';
 
 /** Listing filter for services. */
@@ -26,6 +28,13 @@ export interface ServiceQuery {
   desc?: boolean;
   pageNo: number;
   pageSize: number;
+}
+
+/** The key of a service: unique per namespace and group. */
+export interface ServiceKey {
+  namespace: string;
+  group: string;
+  name: string;
 }
 
 /** Listing filter for instances. */
@@ -104,6 +113,12 @@ export interface StoreReader {
   listServices(namespace: string, query: ServiceQuery): Promise<Page<Service>>;
   getInstance(namespace: string, group: string, service: string, ip: string, port: number, cluster: string): Promise<Instance | undefined>;
   getInstanceById(id: string): Promise<Instance | undefined>;
+  /** The services with these keys, those that exist, in no particular order (one query for a batch). */
+  getServices(keys: readonly ServiceKey[]): Promise<Service[]>;
+  /** The instances at these addresses, those that exist, in no particular order (one query for a batch). */
+  getInstances(keys: readonly InstanceKey[]): Promise<Instance[]>;
+  /** How many ephemeral and how many persistent instances each of these services holds (services with none are left out). */
+  countInstanceKinds(serviceIds: readonly string[]): Promise<{ serviceId: string; ephemeral: boolean; count: number }[]>;
   listInstances(query: InstanceQuery): Promise<Instance[]>;
   /** Ephemeral instances past a deadline at `now`: healthy ones past their beat timeout, any past their delete timeout. */
   listExpiredInstances(now: number): Promise<Instance[]>;
@@ -114,6 +129,8 @@ export interface StoreReader {
   listVersions(serverId: string): Promise<McpServerVersion[]>;
   /** A server's publish history, oldest first. */
   listPublishHistory(serverId: string): Promise<PublishEvent[]>;
+  /** The kept contents of a version, by revision (none until it is first overwritten). */
+  listRevisions(serverId: string, version: string): Promise<VersionRevision[]>;
   getUser(username: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<User[]>;
   getApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
@@ -140,6 +157,8 @@ export interface StoreWriter extends StoreReader {
   updateService(s: Service): Promise<void>;
   deleteService(id: string): Promise<void>;
   insertInstance(i: Instance): Promise<void>;
+  /** Insert several instances, in as few statements as the database allows. */
+  insertInstances(list: readonly Instance[]): Promise<void>;
   updateInstance(i: Instance): Promise<void>;
   deleteInstance(id: string): Promise<void>;
   insertMcpServer(s: McpServer): Promise<void>;
@@ -151,8 +170,11 @@ export interface StoreWriter extends StoreReader {
    * holding that entity-tag is replaced, compared and set in one statement; answers undefined
    * (and changes nothing) when there is none.
    */
-  putVersion(v: Omit<McpServerVersion, 'etag'>, options?: { ifEtag?: string }): Promise<string | undefined>;
+  putVersion(v: Omit<McpServerVersion, 'etag' | 'revision'> & { revision?: number }, options?: { ifEtag?: string }): Promise<string | undefined>;
+  /** Delete a version with its kept revisions. */
   deleteVersion(serverId: string, version: string): Promise<void>;
+  /** Keep one content of a version (revisions are never changed). */
+  insertRevision(r: VersionRevision): Promise<void>;
   /** Append to a server's publish history (`seq` one above its last; the history goes with the server). */
   insertPublishEvent(e: PublishEvent): Promise<void>;
   insertUser(u: UserRecord): Promise<void>;
@@ -273,9 +295,10 @@ export interface Store extends StoreReader, ClusterStore {
   /** Apply pending migrations. Safe to call from several nodes at once. */
   migrate(): Promise<void>;
   /**
-   * Run `fn` in one transaction that takes the next revision. `relaxed`: the write only
-   * concerns ephemeral state, so where the database allows it the commit does not wait for
-   * the disk.
+   * Run `fn` atomically under the next revision, in the caller's async context. Writes made
+   * while others commit are committed together (one transaction, a savepoint each), so `fn`
+   * must not wait on another `write`. `relaxed`: the write only concerns ephemeral state, so
+   * where the database allows it the commit does not wait for the disk.
    */
   write<T>(fn: (tx: StoreWriter) => Promise<T>, options?: { relaxed?: boolean }): Promise<T>;
   /**

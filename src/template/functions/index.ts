@@ -12,6 +12,8 @@ import { argString, asJson } from './kinds.js';
 import { STRING_FUNCTIONS } from './strings.js';
 
 export type { TemplateFunction } from './define.js';
+export { CLIENT_FUNCTIONS, addressOf } from './client.js';
+export type { ClientFunction, RenderClient } from './client.js';
 export { ArgumentError, FunctionError } from './errors.js';
 export { isTrue, printValue } from './print.js';
 

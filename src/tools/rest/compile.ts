@@ -6,7 +6,7 @@
 import { invalid } from '../../lib/errors.js';
 import type { ArgPosition, Tool } from '../../model/model.js';
 import { parse } from '../../template/index.js';
-import type { Template, TrackedTemplate } from '../../template/index.js';
+import type { RenderClient, Template, TrackedTemplate } from '../../template/index.js';
 import { planUrl } from './url.js';
 import type { UrlPlan } from './url.js';
 import type { Json } from './wire.js';
@@ -103,9 +103,9 @@ export function pathArgNames(t: Pick<CompiledRestTemplate, 'placement' | 'positi
   return new Set(Object.keys(positions).filter((n) => positions[n] === 'path'));
 }
 
-/** A renderable's text for one call. */
-export function render(r: Renderable, data: Json | undefined): string {
-  return r.text ?? r.template.render(data);
+/** A renderable's text for one call; `client` is the agent's connection (for `getRealIP` / `getSocketIP`). */
+export function render(r: Renderable, data: Json | undefined, client?: RenderClient): string {
+  return r.text ?? r.template.render(data, client && { client });
 }
 
 /**

@@ -11,6 +11,7 @@
 import type { Dispatcher } from 'undici';
 import type { CredentialPassthrough, McpServerSpec, Tool } from '../../model/model.js';
 import { TemplateError } from '../../template/index.js';
+import type { RenderClient } from '../../template/index.js';
 import type { ArgumentHostAccess } from '../address-guard.js';
 import type { CallToolResult, ToolCallRequest, ToolExecutor, Upstream } from '../executor.js';
 import { compileRestTemplate } from './compile.js';
@@ -85,19 +86,28 @@ class RestToolExecutor implements ToolExecutor {
     const args = this.request.collectArgs(call.args);
     const data = { args, config: this.config } as unknown as Json;
     const credential = this.credentials.take(call);
-    if (this.direct) return this.response.direct(data);
+    const client = renderClientOf(call);
+    if (this.direct) return this.response.direct(data, client);
 
     let built: BuiltRequest;
     try {
-      built = this.request.build(args, data, call.clientHeaders, credential);
+      built = this.request.build(args, data, call.clientHeaders, credential, client);
     } catch (err) {
       if (err instanceof TemplateError) return renderFailure(err);
       if (err instanceof RenderFault) return textResult(err.message, true);
       throw err;
     }
     if (built.argumentHost) await this.request.checkArgumentHost(built.origin as string, built.argumentHost);
-    return this.transport.send(built, call.cancellation, this.response);
+    return this.transport.send(built, call.cancellation, this.response, client);
   }
+}
+
+/** What `getSocketIP` / `getRealIP` read of a call: its connection's peer and its X-Forwarded-For header. */
+function renderClientOf(call: ToolCallRequest): RenderClient | undefined {
+  const forwarded = call.clientHeaders['x-forwarded-for'];
+  const forwardedFor = Array.isArray(forwarded) ? forwarded.join(', ') : forwarded;
+  if (call.clientAddress === undefined && forwardedFor === undefined) return undefined;
+  return { socketAddress: call.clientAddress, forwardedFor };
 }
 
 /**

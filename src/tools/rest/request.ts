@@ -3,7 +3,7 @@
  * the URL rendered and planned (url.ts), each argument placed (path, query, header, cookie,
  * body, argsTo*), the templates' headers and body rendered, and the credentials added.
  */
-import type { OutputPiece, TrackedTemplate } from '../../template/index.js';
+import type { OutputPiece, RenderClient, TrackedTemplate } from '../../template/index.js';
 import type { ArgumentHostAccess } from '../address-guard.js';
 import { ToolError } from '../errors.js';
 import type { ClientHeaders } from '../executor.js';
@@ -131,9 +131,9 @@ export class RestRequest {
    * nothing from arguments, planned once per distinct text; or one that did, planned once per
    * skeleton (its values never delimit the URL, so they do not change the plan).
    */
-  private planFor(data: Json): { plan: UrlPlan; printed: readonly OutputPiece[] } {
+  private planFor(data: Json, client: RenderClient | undefined): { plan: UrlPlan; printed: readonly OutputPiece[] } {
     if (this.t.staticPlan) return { plan: this.t.staticPlan, printed: NONE_PRINTED };
-    const rendered = (this.t.url?.template as TrackedTemplate).renderTracked(data);
+    const rendered = (this.t.url?.template as TrackedTemplate).renderTracked(data, client && { client });
     const pathArgs = pathArgNames(this.t);
     if (rendered.pieces.length > 1 || rendered.pieces[0]?.taint !== undefined) {
       const key = skeletonKey(rendered);
@@ -158,10 +158,10 @@ export class RestRequest {
    * The backend request of a call. A template that renders what cannot be sent is a
    * `RenderFault`; an argument value that cannot be placed, an INVALID_ARGUMENT ToolError.
    */
-  build(args: Record<string, unknown>, data: Json, client: ClientHeaders, credential: string | undefined): BuiltRequest {
+  build(args: Record<string, unknown>, data: Json, client: ClientHeaders, credential: string | undefined, connection?: RenderClient): BuiltRequest {
     const t = this.t;
     const placement = t.placement ?? place(t.positions, Object.keys(args));
-    const { plan, printed } = this.planFor(data);
+    const { plan, printed } = this.planFor(data, connection);
     const values = { args, printed, toText: argToString, subPathArgs: t.subPathArgs };
     const placed = plan.origin ? joinOrigin(plan.origin, values) : undefined;
     const origin = placed?.origin;
@@ -181,7 +181,7 @@ export class RestRequest {
 
     const headers: Headers = Object.create(null) as Headers;
     for (const h of t.headers) {
-      const value = render(h.value, data);
+      const value = render(h.value, data, connection);
       if (hasControl(value)) throw new RenderFault(`header ${h.name} of tool ${t.toolName} renders a value with control characters`);
       headers[h.name] = wireValue(value);
     }
@@ -200,7 +200,7 @@ export class RestRequest {
       if (v !== undefined) cookies.push(`${name}=${cookieValue(argToString(v))}`);
     }
 
-    const body = this.buildBody(placement, args, data, headers);
+    const body = this.buildBody(placement, args, data, headers, connection);
     if (headers['accept'] === undefined) headers['accept'] = '*/*';
 
     query = this.credentials.addTo(client, credential, headers, cookies, query);
@@ -213,13 +213,13 @@ export class RestRequest {
     return { origin, pathAndQuery: qs === '' ? path : `${path}?${qs}`, headers, body, argumentHost: placed?.argumentHost };
   }
 
-  private buildBody(placement: Placement, args: Record<string, unknown>, data: Json, headers: Headers): string | undefined {
+  private buildBody(placement: Placement, args: Record<string, unknown>, data: Json, headers: Headers, connection: RenderClient | undefined): string | undefined {
     const t = this.t;
     const ct = typeof headers['content-type'] === 'string' ? headers['content-type'].toLowerCase() : '';
     const hasJson = ct.includes('application/json');
     const hasForm = ct.includes('application/x-www-form-urlencoded');
     if (t.body) {
-      const body = render(t.body, data);
+      const body = render(t.body, data, connection);
       if (!hasJson) {
         const trimmed = body.trim();
         const first = trimmed[0];

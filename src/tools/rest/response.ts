@@ -6,6 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { DEFAULT_MAX_OUTPUT_BYTES, TemplateError } from '../../template/index.js';
+import type { RenderClient } from '../../template/index.js';
 import type { CallToolResult, ContentBlock } from '../executor.js';
 import type { CompiledResponse } from './compile.js';
 import { render } from './compile.js';
@@ -71,10 +72,10 @@ export class RestResponse {
   ) {}
 
   /** A direct response: the response template over the arguments, no backend call. */
-  direct(data: Json): CallToolResult {
+  direct(data: Json, client?: RenderClient): CallToolResult {
     let out: string;
     try {
-      out = this.r.body ? this.r.body.render(data) : '';
+      out = this.r.body ? this.r.body.render(data, client && { client }) : '';
     } catch (err) {
       if (err instanceof TemplateError) return renderFailure(err);
       throw err;
@@ -88,8 +89,8 @@ export class RestResponse {
   }
 
   /** The result of the backend's answer. */
-  answer(status: number, headers: IncomingHttpHeaders, buf: Buffer): CallToolResult {
-    if (status < 200 || status >= 300) return this.errorResult(status, headers, buf);
+  answer(status: number, headers: IncomingHttpHeaders, buf: Buffer, client?: RenderClient): CallToolResult {
+    if (status < 200 || status >= 300) return this.errorResult(status, headers, buf, client);
     const kind = mediaKind(headers['content-type']);
     if (kind !== undefined) {
       if (buf.length > this.maxMedia) return textResult(`the backend's ${kind} is over ${this.maxMedia} bytes, the limit for images and audio`, true);
@@ -107,10 +108,10 @@ export class RestResponse {
         // engine prints the raw JSON text), without parsing and re-serialising it.
         const at = template.printsDot && buf.length <= DEFAULT_MAX_OUTPUT_BYTES ? jsonTextStart(raw) : -1;
         if (at >= 0) out = at === 0 ? raw : raw.slice(at);
-        else out = template.render(raw === '' ? undefined : (body = bodyOf(raw)));
+        else out = template.render(raw === '' ? undefined : (body = bodyOf(raw)), client && { client });
       } else if (prepend || append) {
         const data = (prepend?.template ?? append?.template) ? (body = bodyOf(raw)) : undefined;
-        out = (prepend ? render(prepend, data) : '') + raw + (append ? render(append, data) : '');
+        out = (prepend ? render(prepend, data, client) : '') + raw + (append ? render(append, data, client) : '');
       } else out = raw;
     } catch (err) {
       if (err instanceof TemplateError) return renderFailure(err);
@@ -124,7 +125,7 @@ export class RestResponse {
     return result;
   }
 
-  private errorResult(status: number, headers: IncomingHttpHeaders, buf: Buffer): CallToolResult {
+  private errorResult(status: number, headers: IncomingHttpHeaders, buf: Buffer, client: RenderClient | undefined): CallToolResult {
     const raw = buf.toString('utf8');
     if (this.r.error) {
       const parsed = tryJson(raw);
@@ -133,7 +134,7 @@ export class RestResponse {
       for (const [k, v] of Object.entries(headers)) if (v !== undefined) h[k] = typeof v === 'string' ? v : v.join(', ');
       fields['_headers'] = h;
       try {
-        const out = this.r.error.render(fields as Json);
+        const out = this.r.error.render(fields as Json, client && { client });
         if (out !== '') return textResult(capText(out, this.maxText), true);
       } catch (err) {
         if (!(err instanceof TemplateError)) throw err;

@@ -9,6 +9,7 @@ import type { Dispatcher } from 'undici';
 import { AddressGuard } from '../address-guard.js';
 import type { ArgumentHostAccess } from '../address-guard.js';
 import type { CallCancellation, CallToolResult, Upstream, UpstreamTarget } from '../executor.js';
+import type { RenderClient } from '../../template/index.js';
 import type { BuiltRequest } from './request.js';
 import type { RestResponse } from './response.js';
 import { mediaKind, textResult } from './response.js';
@@ -73,7 +74,7 @@ export class RestTransport {
   constructor(private readonly o: RestTransportOptions) {}
 
   /** Send a request and map its answer with `response`; failures are `isError` results. */
-  async send(req: BuiltRequest, cancellation: CallCancellation, response: RestResponse): Promise<CallToolResult> {
+  async send(req: BuiltRequest, cancellation: CallCancellation, response: RestResponse, client?: RenderClient): Promise<CallToolResult> {
     const o = this.o;
     let target: UpstreamTarget | undefined;
     if (req.origin !== undefined) target = { id: req.origin, baseUrl: req.origin };
@@ -117,7 +118,7 @@ export class RestTransport {
           body: req.body ?? null,
         }, current);
         const outcome = await current.done;
-        if (outcome.error === undefined) return response.answer(outcome.status, outcome.headers, outcome.body);
+        if (outcome.error === undefined) return response.answer(outcome.status, outcome.headers, outcome.body, client);
         if (stopped) break;
         const err = outcome.error;
         if (err instanceof TooLarge) return textResult(err.message, true);

@@ -53,7 +53,7 @@ const ENTITY_TYPES = ['namespace', 'service', 'instance', 'mcp_server', 'user', 
 /** The actions recorded (`<entity>.<verb>`), by entity. */
 const VERBS: Record<string, readonly string[]> = {
   namespace: ['create', 'update', 'delete'], service: ['create', 'update', 'delete'], instance: ['register', 'update', 'deregister', 'expire'],
-  mcp_server: ['create', 'update', 'delete'], version: ['save', 'publish', 'rollback', 'delete'], user: ['create', 'update', 'delete'],
+  mcp_server: ['create', 'update', 'delete'], version: ['save', 'publish', 'overwrite', 'rollback', 'delete'], user: ['create', 'update', 'delete'],
   token: ['create', 'revoke'], consumer: ['create', 'update', 'delete'],
 };
 const ACTIONS = Object.entries(VERBS).flatMap(([entity, verbs]) => verbs.map((v) => `${entity}.${v}`));

@@ -5,13 +5,24 @@ import type { ImportPreview, ServerView } from '../api.js';
 import { humanField } from '../field-names.js';
 import { navigate, path } from '../router.js';
 import { useSession } from '../session.js';
-import { Badge, DataTable, ErrorBox, fieldErrors, Form, FormActions, PageHeading, SelectField, TextArea, TextField, useAction, useNotify } from '../ui.js';
+import { Badge, DataTable, ErrorBox, fieldErrors, Form, FormActions, PageHeading, SelectField, TextArea, TextField, useAction, useNotify, WarningList } from '../ui.js';
 import { describeEndpoint } from './endpoint.js';
 
-/** Nacos MCP JSON has its specifications; anything else is taken as a Higress definition (YAML or JSON). */
-export function detectFormat(content: string): 'higress' | 'nacos' {
+/** The formats the registry imports. */
+export type ImportFormat = 'higress' | 'nacos' | 'openapi' | 'server-json';
+const FORMATS: readonly ImportFormat[] = ['higress', 'nacos', 'openapi', 'server-json'];
+/** Formats the registry can fetch by URL. */
+const BY_URL: ReadonlySet<ImportFormat> = new Set(['openapi', 'server-json']);
+
+/**
+ * The format of a pasted document: OpenAPI by its `openapi` (or `swagger`) key, a server.json by
+ * its schema or its `remotes`/`packages`, Nacos MCP JSON by its specifications; else Higress.
+ */
+export function detectFormat(content: string): ImportFormat {
   const t = content.trim();
+  if (/^\s*["']?(openapi|swagger)["']?\s*:/m.test(t.slice(0, 4000))) return 'openapi';
   if (t.startsWith('{') && /"(serverSpecification|toolSpecification|toolSpec|versionDetail|toolsMeta)"/.test(t)) return 'nacos';
+  if (t.startsWith('{') && (/server\.schema\.json/.test(t) || /"(remotes|packages)"\s*:\s*\[/.test(t))) return 'server-json';
   return 'higress';
 }
 
@@ -19,13 +30,18 @@ export function ImportPage({ ns }: { ns: string }) {
   const { t } = useTranslation();
   const { can } = useSession();
   const notify = useNotify();
-  const [format, setFormat] = useState<'higress' | 'nacos'>('higress');
+  const [format, setFormat] = useState<ImportFormat>('higress');
   const [content, setContent] = useState('');
+  const [url, setUrl] = useState('');
   const [name, setName] = useState('');
   const [version, setVersion] = useState('');
   const [fileName, setFileName] = useState<string>();
   const [preview, setPreview] = useState<ImportPreview>();
-  const body = () => ({ format, content, ...(name.trim() ? { name: name.trim() } : {}), ...(version.trim() ? { version: version.trim() } : {}) });
+  const byUrl = BY_URL.has(format) && url.trim() !== '';
+  const body = () => ({
+    format, ...(byUrl ? { url: url.trim() } : { content }), ...(name.trim() ? { name: name.trim() } : {}), ...(version.trim() ? { version: version.trim() } : {}),
+    ...(!byUrl && fileName ? { file: fileName } : {}),
+  });
   const check = useAction(async () => {
     setPreview(undefined);
     setPreview(await api<ImportPreview>('POST', `/namespaces/${enc(ns)}/mcp-servers/import/preview`, body()));
@@ -40,7 +56,8 @@ export function ImportPage({ ns }: { ns: string }) {
     const text = await file.text();
     setFileName(file.name);
     setContent(text);
-    setFormat(/\.ya?ml$/i.test(file.name) ? 'higress' : detectFormat(text));
+    const detected = detectFormat(text);
+    setFormat(/\.ya?ml$/i.test(file.name) && detected !== 'openapi' ? 'higress' : detected);
     setPreview(undefined);
   };
   if (!can(ns, 'editor')) {
@@ -62,9 +79,8 @@ export function ImportPage({ ns }: { ns: string }) {
         <Form onSubmit={() => check.run()} label={t('import.title')}>
           <div className="panel">
             <div className="row">
-              <SelectField label={t('import.format')} value={format} onChange={(e) => { setFormat(e.target.value as 'higress' | 'nacos'); setPreview(undefined); }}>
-                <option value="higress">{t('import.higress')}</option>
-                <option value="nacos">{t('import.nacos')}</option>
+              <SelectField label={t('import.format')} value={format} onChange={(e) => { setFormat(e.target.value as ImportFormat); setPreview(undefined); }}>
+                {FORMATS.map((f) => <option key={f} value={f}>{t(`import.formats.${f}`)}</option>)}
               </SelectField>
               <div className="field">
                 <label htmlFor="import-file">{t('import.upload')}</label>
@@ -80,16 +96,21 @@ export function ImportPage({ ns }: { ns: string }) {
               onChange={(e) => {
                 setContent(e.target.value);
                 setPreview(undefined);
-                if (e.target.value.trim().startsWith('{')) setFormat(detectFormat(e.target.value));
+                const detected = detectFormat(e.target.value);
+                if (e.target.value.trim().startsWith('{') || detected === 'openapi') setFormat(detected);
               }}
               placeholder={'server:\n  name: weather\ntools:\n  - name: get_weather\n    …'}
               error={fe('content')}
+              disabled={byUrl}
             />
+            {BY_URL.has(format) && (
+              <TextField label={t('import.url')} value={url} onChange={(e) => { setUrl(e.target.value); setPreview(undefined); }} hint={t('import.urlHint')} error={fe('url')} inputMode="url" />
+            )}
             <div className="row">
               <TextField label={t('import.name')} value={name} onChange={(e) => setName(e.target.value)} hint={t('import.nameHint')} error={fe('name')} />
               <TextField label={t('import.version')} value={version} onChange={(e) => setVersion(e.target.value)} hint={t('import.versionHint')} error={fe('version')} />
             </div>
-            <FormActions action={check} label={t('import.preview')} busyLabel={t('import.reading')} disabled={!content.trim()} errorTitle={t('import.noConvert')} fieldShown={!!(fe('content') || fe('name') || fe('version'))} />
+            <FormActions action={check} label={t('import.preview')} busyLabel={t('import.reading')} disabled={!byUrl && !content.trim()} errorTitle={t('import.noConvert')} fieldShown={!!(fe('content') || fe('url') || fe('name') || fe('version'))} />
           </div>
         </Form>
         {preview && (
@@ -104,6 +125,7 @@ export function ImportPage({ ns }: { ns: string }) {
               {t('import.toolCount', { count: preview.tools.length })}
             </p>
             {preview.exists && <p className="notice-inline">{t('import.exists', { name: preview.server.name, namespace: ns, version: preview.spec.version })}</p>}
+            {preview.warnings && preview.warnings.length > 0 && <WarningList title={t('import.warnings', { count: preview.warnings.length })} warnings={preview.warnings} testId="import-warnings" />}
             {preview.error && (
               <div className="error-box" role="alert">
                 <strong>{t('import.wouldNot')}</strong>

@@ -1,11 +1,11 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, enc } from '../api.js';
-import type { ServerView, Tool, VersionView } from '../api.js';
+import type { ServerView, SpecWarning, Tool, VersionView } from '../api.js';
 import { humanField } from '../field-names.js';
 import { Link, navigate, path, useLeaveGuard } from '../router.js';
 import { useSession } from '../session.js';
-import { Badge, Check, ErrorBox, Form, Load, PageHeading, SelectField, TextArea, TextField, useAction, useLoad, useNotify } from '../ui.js';
+import { Badge, Check, ErrorBox, Form, Load, PageHeading, SelectField, TextArea, TextField, useAction, useLoad, useNotify, WarningList } from '../ui.js';
 import {
   ARG_TYPES, buildTool, draftFromTool, draftSchema, emptyDraft, fieldTarget, formLimitation, listEntry, newArg, parseJsonText, POSITIONS,
   rowsToSchema, schemaExtras, schemaProperties, schemaToRows,
@@ -53,6 +53,7 @@ function ToolEditor({ ns, server, version, existing, onPublished, onReload }: {
   const editable = version.status === 'draft' && editor;
   const [d, setD] = useState<ToolDraft>(() => (existing ? draftFromTool(existing) : emptyDraft()));
   const [serverProblems, setServerProblems] = useState<ServerProblem[]>([]);
+  const [warnings, setWarnings] = useState<SpecWarning[]>([]);
   const [check, setCheck] = useState<'idle' | 'checking' | 'failed'>('idle');
   const [dirty, setDirty] = useState(false);
   const [publishing, setPublishing] = useState(false);
@@ -85,10 +86,11 @@ function ToolEditor({ ns, server, version, existing, onPublished, onReload }: {
     const timer = setTimeout(() => {
       setCheck('checking');
       const spec = { version: 'draft', config: version.spec.config, securitySchemes: version.spec.securitySchemes, tools: [JSON.parse(toolJson) as Tool] };
-      api<{ valid: boolean; problems?: { code: string; message: string; field?: string }[] }>('POST', `/namespaces/${enc(ns)}/mcp-servers/validate`, { spec, all: true }).then(
+      api<{ valid: boolean; problems?: { code: string; message: string; field?: string }[]; warnings?: SpecWarning[] }>('POST', `/namespaces/${enc(ns)}/mcp-servers/validate`, { spec, all: true }).then(
         (r) => {
           if (!live) return;
           setServerProblems(toProblems(r.problems ?? []));
+          setWarnings(r.warnings ?? []);
           setCheck('idle');
         },
         (e: unknown) => {
@@ -205,6 +207,7 @@ function ToolEditor({ ns, server, version, existing, onPublished, onReload }: {
       {check === 'failed' && (
         <p className="notice-inline" role="status">{t('editor.couldNotValidateLong')}</p>
       )}
+      {warnings.length > 0 && <WarningList title={t('editor.warnings', { count: warnings.length })} warnings={warnings} testId="spec-warnings" />}
       {problemCount > 0 && (
         <div className="error-box" role="alert" data-testid="problems">
           <strong>{t('editor.problems', { count: problemCount })}</strong>

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Trans, useTranslation } from 'react-i18next';
 import { api, enc } from '../api.js';
-import type { PublishHistory, ServerView, VersionSummary } from '../api.js';
+import type { PublishEntry, PublishHistory, ServerView, VersionSummary } from '../api.js';
 import { Link, path } from '../router.js';
 import { useSession } from '../session.js';
 import type { Loaded } from '../ui.js';
@@ -84,7 +84,7 @@ export function VersionsPage({ ns, name }: { ns: string; name: string }) {
                   </tr>
                 )}
               />
-              <DiffPanel base={base} versions={versions} published={s.publishedVersion} draft={draft?.version} />
+              <DiffPanel base={base} versions={versions} published={s.publishedVersion} draft={draft?.version} earlier={earlierRevisions(history.data?.items ?? [], versions)} />
               <HistoryPanel history={history} />
               {draftFrom && <NewDraftDialog key={draftFrom} ns={ns} server={s} from={draftFrom} open onClose={() => setDraftFrom(undefined)} onCreated={state.reload} />}
               {publishing && (
@@ -143,8 +143,8 @@ function HistoryPanel({ history }: { history: Loaded<PublishHistory> }) {
               <tr key={e.seq}>
                 <td title={when(e.at)}>{when(e.at)} <span className="muted small">({ago(e.at)})</span></td>
                 <td><Badge kind={e.action === 'rollback' ? 'warn' : 'info'}>{t(`history.actions.${e.action}`)}</Badge></td>
-                <td><strong>{e.version}</strong></td>
-                <td>{e.previousVersion ?? '—'}</td>
+                <td><strong>{e.version}</strong>{e.revision !== undefined && e.revision > 1 && <span className="muted small"> · {t('history.revision', { revision: e.revision })}</span>}</td>
+                <td>{e.previousVersion ?? '—'}{e.previousRevision !== undefined && e.previousRevision > 1 && <span className="muted small"> · {t('history.revision', { revision: e.previousRevision })}</span>}</td>
                 <td>{e.actor}</td>
                 <td className="clamp-cell">{e.note || <span className="muted">—</span>}</td>
               </tr>
@@ -156,24 +156,41 @@ function HistoryPanel({ history }: { history: Loaded<PublishHistory> }) {
   );
 }
 
+/**
+ * The earlier contents of versions overwritten the Nacos way, as the diff names them
+ * (`version@revision`), from the publish history: every content that was served.
+ */
+function earlierRevisions(items: readonly PublishEntry[], versions: readonly VersionSummary[]): string[] {
+  const current = new Map(versions.map((v) => [v.version, v.revision ?? 1]));
+  const refs = new Set<string>();
+  for (const e of items) {
+    for (const [version, revision] of [[e.version, e.revision ?? 1], [e.previousVersion, e.previousRevision ?? 1]] as const) {
+      if (version !== null && current.has(version) && current.get(version) !== revision) refs.add(`${version}@${revision}`);
+    }
+  }
+  return [...refs].sort();
+}
+
 /** Two versions compared, shown at once: by default what publishing the draft would change (else the last change). */
-function DiffPanel({ base, versions, published, draft }: { base: string; versions: VersionSummary[]; published: string | null; draft: string | undefined }) {
+function DiffPanel({ base, versions, published, draft, earlier }: { base: string; versions: VersionSummary[]; published: string | null; draft: string | undefined; earlier: string[] }) {
   const { t } = useTranslation();
   const newest = versions[0]?.version ?? '';
   const defaultTo = draft ?? published ?? newest;
   const defaultFrom = draft && published ? published : versions.find((v) => v.version !== defaultTo && v.publishedAt !== null)?.version ?? versions.find((v) => v.version !== defaultTo)?.version ?? '';
   const [from, setFrom] = useState(defaultFrom);
   const [to, setTo] = useState(defaultTo);
-  if (versions.length < 2) return null;
+  if (versions.length + earlier.length < 2) return null;
   return (
     <div className="panel">
       <h2>{t('diff.title')}</h2>
       <div className="toolbar">
         <SelectField label={t('diff.from')} value={from} onChange={(e) => setFrom(e.target.value)}>
           {versions.map((v) => <option key={v.version} value={v.version}>{v.version} ({t(`versions.statuses.${v.status}`)})</option>)}
+          {earlier.map((ref) => <option key={ref} value={ref}>{ref}</option>)}
         </SelectField>
         <SelectField label={t('diff.to')} value={to} onChange={(e) => setTo(e.target.value)}>
           {versions.map((v) => <option key={v.version} value={v.version}>{v.version} ({t(`versions.statuses.${v.status}`)})</option>)}
+          {earlier.map((ref) => <option key={ref} value={ref}>{ref}</option>)}
         </SelectField>
       </div>
       {from && to && <VersionDiff base={base} from={from} to={to} />}

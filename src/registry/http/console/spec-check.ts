@@ -5,13 +5,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../../lib/errors.js';
-import { parseImport } from '../../../model/convert/import.js';
 import type { McpServerSpec, SecretDeclaration, Tool } from '../../../model/model.js';
 import { TemplateError } from '../../../template/index.js';
 import { checkSpec, toolListEntry } from '../../../tools/compile.js';
 import { authorize, canReadSecrets } from '../../domain/auth.js';
 import { redactEndpoint } from '../../domain/secrets.js';
 import type { RegistryServices } from '../../services.js';
+import { readImport } from '../native/imports.js';
+import type { ImportRequest } from '../native/imports.js';
 import * as S from '../native/schemas.js';
 import { specFor } from '../redaction.js';
 
@@ -116,34 +117,35 @@ export function specCheckRoutes(app: FastifyInstance, svc: RegistryServices, tag
       const problems = specProblems(spec);
       if (problems.length > 0) return { valid: false, problems };
     }
-    checkSpec(spec);
-    return { valid: true, tools: spec.tools.filter((t) => t.enabled).map(toolListEntry) };
+    const warnings = checkSpec(spec);
+    return { valid: true, tools: spec.tools.filter((t) => t.enabled).map(toolListEntry), warnings };
   });
 
   app.post('/namespaces/:ns/mcp-servers/import/preview', {
     schema: {
-      ...tag, summary: 'Convert a Higress YAML or Nacos MCP JSON definition as import would, without saving',
-      params: S.nsParams,
-      body: { type: 'object', additionalProperties: false, required: ['format', 'content'], properties: { format: { type: 'string', enum: ['higress', 'nacos'] }, content: { type: 'string', minLength: 1 }, name: { type: 'string' }, version: { type: 'string' } } },
+      ...tag, summary: 'Convert a definition (Higress, Nacos, OpenAPI 3, server.json; content or url) as import would, without saving; with the converter\'s warnings',
+      params: S.nsParams, body: S.importPreviewBody,
     },
   }, async (req) => {
     const { ns } = req.params as Params;
-    authorize(req.principal, ns!, 'viewer');
-    const b = req.body as { format: 'higress' | 'nacos'; content: string; name?: string; version?: string };
-    const parsed = parseImport(b.format, b.content);
-    const spec = { ...parsed.spec, ...(b.version ? { version: b.version } : {}) };
-    const server = { ...parsed.input, ...(b.name ? { name: b.name } : {}) };
+    const body = req.body as ImportRequest;
+    // Fetching a URL makes the registry reach out: only for those who may import.
+    authorize(req.principal, ns!, body.url !== undefined ? 'editor' : 'viewer');
+    const parsed = await readImport(svc, body);
+    const spec = parsed.spec;
+    const server = parsed.input;
+    const warnings = [...parsed.warnings];
     // As every read of a spec: its secrets only for those who may read them.
     const shownSpec = specFor(req.principal, ns!, spec);
     const shownServer = !canReadSecrets(req.principal, ns!) && server.endpoint ? { ...server, endpoint: redactEndpoint(server.endpoint) } : server;
     let problem: ReturnType<typeof errorBody> | null = null;
     try {
-      checkSpec(spec);
+      warnings.push(...checkSpec(spec));
     } catch (err) {
       problem = errorBody(err);
     }
     let exists = false;
     if (server.name) exists = await svc.store.getMcpServer(ns!, { name: server.name }).then((s) => s !== undefined, () => false);
-    return { server: shownServer, spec: shownSpec, tools: spec.tools.map((t) => ({ ...toolListEntry(t), enabled: t.enabled, request: t.template?.request ? { method: t.template.request.method, url: t.template.request.url } : null })), valid: problem === null, error: problem, exists };
+    return { server: shownServer, spec: shownSpec, tools: spec.tools.map((t) => ({ ...toolListEntry(t), enabled: t.enabled, request: t.template?.request ? { method: t.template.request.method, url: t.template.request.url } : null })), valid: problem === null, error: problem, exists, warnings: warnings.map((w) => (body.file ? { ...w, file: body.file } : w)) };
   });
 }

@@ -115,7 +115,7 @@ export function tryItRoutes(app: FastifyInstance, svc: RegistryServices, connect
     let result: CallToolResult | null = null;
     let gatewayError: { code: string; status: number; message: string } | null = null;
     try {
-      result = await executor.execute({ args, clientHeaders, cancellation });
+      result = await executor.execute({ args, clientHeaders, cancellation, clientAddress: req.socket.remoteAddress });
     } catch (err) {
       if (!(err instanceof ToolError)) throw err;
       if (err.code === 'INVALID_ARGUMENT') throw new AppError('VALIDATION_FAILED', err.message, argumentField(err.message));

@@ -5,11 +5,14 @@
  *
  * Server-level fields (description, protocol, endpoint, enabled) of an update take effect when
  * it publishes (`latest=true`, the default); a draft (`latest=false`) stores only the version.
+ * An update of an existing version overwrites it, published or not, as Nacos does (as a new
+ * revision of it: see McpService.saveVersion); warnings are logged (Nacos answers have no place for them).
  */
 import type { FastifyInstance } from 'fastify';
 import { AppError, invalid } from '../../../lib/errors.js';
 import type { NacosEndpointInfo, NacosMcpInput, NacosServerFields } from '../../../model/convert/nacos.js';
 import { fromNacos, parseJsonField, toNacosDetail, toNacosListItem } from '../../../model/convert/nacos.js';
+import { reportWarnings } from '../warnings.js';
 import type { McpServerInput } from '../../../model/model.js';
 import type { ServerKey } from '../../domain/mcp.js';
 import type { McpServer, McpServerVersion } from '../../../model/model.js';
@@ -106,6 +109,7 @@ export function registerMcpRoutes(app: FastifyInstance, svc: RegistryServices): 
     const { p, ns } = scope(req, 'editor');
     const { server, spec } = fromNacos(payload(p, ns));
     const created = await svc.mcp.create(ns, serverInput(server), spec, true, { actor: req.principal.username });
+    reportWarnings(req, created.server.name, created.warnings);
     return envelope(created.server.id);
   });
 
@@ -120,7 +124,10 @@ export function registerMcpRoutes(app: FastifyInstance, svc: RegistryServices): 
       throw invalid('serverSpecification.name', `an MCP server cannot be renamed ('${existing.name}' to '${server.name}')`);
     }
     const { name: _name, ...fields } = serverInput(server);
-    await svc.mcp.saveVersion(ns, { id: existing.id }, latest ? fields : {}, spec, latest, { actor: req.principal.username });
+    // As Nacos: the version's content is written whether or not it exists or is published (it
+    // becomes the version's next revision here, the earlier ones kept for history and rollback).
+    const saved = await svc.mcp.saveVersion(ns, { id: existing.id }, latest ? fields : {}, spec, latest, { actor: req.principal.username }, { overwrite: true });
+    reportWarnings(req, existing.name, saved.warnings);
     return envelope('ok');
   });
 

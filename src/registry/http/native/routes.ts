@@ -9,11 +9,12 @@ import type { PublishBy } from '../../domain/mcp.js';
 import { rollbackTarget } from '../../domain/mcp.js';
 import type { Endpoint, HealthCheck, McpServer, McpServerSpec, McpServerVersion, SecretDeclaration } from '../../../model/model.js';
 import { DEFAULT_CLUSTER, DEFAULT_GROUP } from '../../../model/model.js';
-import { parseImport } from '../../../model/convert/import.js';
+import { reportWarnings } from '../warnings.js';
 import type { RegistryServices } from '../../services.js';
 import { MCP_SERVER_SORTS } from '../../store/store.js';
 import type { McpServerSort } from '../../store/store.js';
 import { ifMatchOf } from '../preconditions.js';
+import { importRoutes } from './imports.js';
 import { serverFor, snapshotFor, specFor, versionFor } from '../redaction.js';
 import * as S from './schemas.js';
 
@@ -23,7 +24,7 @@ type Body = Record<string, unknown>;
 const tag = (t: string) => ({ tags: [t] });
 
 function versionSummary(v: McpServerVersion) {
-  return { version: v.version, status: v.status, createdAt: v.createdAt, publishedAt: v.publishedAt, toolCount: v.spec.tools.length, etag: v.etag };
+  return { version: v.version, status: v.status, createdAt: v.createdAt, publishedAt: v.publishedAt, toolCount: v.spec.tools.length, etag: v.etag, revision: v.revision };
 }
 
 function specFrom(body: Body, fallbackVersion: string): McpServerSpec {
@@ -233,24 +234,10 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const { ns } = req.params as Params;
       authorize(req.principal, ns!, 'editor');
       const b = req.body as Body;
-      const { server } = await svc.mcp.create(ns!, { name: b.name as string, ...serverInput(b) }, specFrom(b, '1.0.0'), b.publish as boolean, publishBy(req));
-      return reply.status(201).send(await serverView(req.principal, server));
+      const { server, warnings } = await svc.mcp.create(ns!, { name: b.name as string, ...serverInput(b) }, specFrom(b, '1.0.0'), b.publish as boolean, publishBy(req));
+      return reply.status(201).send({ ...await serverView(req.principal, server), ...reportWarnings(req, server.name, warnings) });
     });
-    app.post('/namespaces/:ns/mcp-servers/import', {
-      schema: { ...tag('mcp-servers'), summary: 'Import a Higress YAML/JSON definition or a Nacos MCP JSON as a new server or a new draft version', params: S.nsParams, body: S.importBody },
-    }, async (req, reply) => {
-      const { ns } = req.params as Params;
-      authorize(req.principal, ns!, 'editor');
-      const b = req.body as { format: 'higress' | 'nacos'; content: string; name?: string; version?: string; publish: boolean };
-      const { input, spec } = parseImport(b.format, b.content);
-      const name = b.name ?? input.name;
-      const fullSpec = { ...spec, version: b.version ?? spec.version };
-      const existing = await svc.store.getMcpServer(ns!, { name });
-      const result = existing
-        ? await svc.mcp.saveVersion(ns!, { name }, {}, fullSpec, b.publish, publishBy(req))
-        : await svc.mcp.create(ns!, { ...input, name }, fullSpec, b.publish, publishBy(req));
-      return reply.status(existing ? 200 : 201).send(await serverView(req.principal, result.server));
-    });
+    importRoutes(app, svc, tag('mcp-servers'), (req, server) => serverView(req.principal, server), publishBy);
     app.get('/namespaces/:ns/mcp-servers/:name', { schema: { ...tag('mcp-servers'), params: S.serverParams } }, async (req) => {
       const { ns, name } = req.params as Params;
       authorize(req.principal, ns!, 'viewer');
@@ -294,7 +281,7 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const spec = specFrom(b, version!);
       if (spec.version !== version) throw invalid('spec.version', `must match the version in the path ('${version}')`);
       const r = await svc.mcp.saveVersion(ns!, { name: name! }, serverInput((b.server as Body | undefined) ?? {}), spec, b.publish as boolean, publishBy(req), { ifMatch });
-      return reply.header('etag', r.version.etag).send(versionFor(req.principal, ns!, r.version));
+      return reply.header('etag', r.version.etag).send({ ...versionFor(req.principal, ns!, r.version), ...reportWarnings(req, r.server.name, r.warnings) });
     });
     app.delete('/namespaces/:ns/mcp-servers/:name/versions/:version', { schema: { ...tag('versions'), summary: 'Delete a version; with If-Match, only that entity-tag of it (else 412)', params: S.versionParams } }, async (req, reply) => {
       const { ns, name, version } = req.params as Params;
@@ -332,6 +319,20 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       return {
         publishedVersion: h.server.publishedVersion, rollbackTarget: h.rollbackTarget,
         items: h.events.reverse().map(({ serverId: _s, ...e }) => e),
+      };
+    });
+    app.get('/namespaces/:ns/mcp-servers/:name/versions/:version/revisions', {
+      schema: {
+        ...tag('versions'), params: S.versionParams,
+        summary: 'The contents a version has had, by revision (a published version overwritten the Nacos way gets a new one); diff them with from/to = version@revision',
+      },
+    }, async (req) => {
+      const { ns, name, version } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      const r = await svc.mcp.revisions(ns!, { name: name! }, version!);
+      return {
+        version, current: r.current,
+        items: r.revisions.map((x) => ({ revision: x.revision, ref: x.revision === r.current ? version : `${version}@${x.revision}`, createdAt: x.createdAt, actor: x.actor, toolCount: x.spec.tools.length })),
       };
     });
     app.get('/namespaces/:ns/mcp-servers/:name/diff', {

@@ -153,7 +153,36 @@ export const versionBody = {
   properties: { spec, publish: { type: 'boolean', default: false }, server: serverPatch },
 } as const;
 
+/** What every import takes: the document as `content`, or a `url` the registry fetches it from (not both). */
+const importSource = {
+  content: { type: 'string', minLength: 1 }, url: { type: 'string', minLength: 1, maxLength: 2048 }, name: str(), version: str(128),
+  publish: { type: 'boolean', default: false },
+  file: { ...str(), description: 'The name of the file the content came from: named in warnings and the log' },
+} as const;
+
+/** OpenAPI's conversion options. */
+const openApiOptions = {
+  toolPrefix: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' },
+  baseUrl: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^https?://' },
+  /** Where `content` was downloaded from (never fetched): relative `servers` resolve against it. */
+  documentUrl: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^https?://' },
+  passthrough: { type: 'boolean' },
+} as const;
+
 export const importBody = {
-  type: 'object', additionalProperties: false, required: ['format', 'content'],
-  properties: { format: { type: 'string', enum: ['higress', 'nacos'] }, content: { type: 'string', minLength: 1 }, name: str(), version: str(128), publish: { type: 'boolean', default: false } },
+  type: 'object', additionalProperties: false, required: ['format'],
+  properties: { format: { type: 'string', enum: ['higress', 'nacos', 'openapi', 'server-json'] }, ...importSource, ...openApiOptions },
+} as const;
+
+export const importPreviewBody = {
+  type: 'object', additionalProperties: false, required: ['format'],
+  properties: { format: { type: 'string', enum: ['higress', 'nacos', 'openapi', 'server-json'] }, ...importSource, ...openApiOptions },
+} as const;
+
+export const openApiImportBody = {
+  type: 'object', additionalProperties: false, properties: { ...importSource, ...openApiOptions },
+} as const;
+
+export const serverJsonImportBody = {
+  type: 'object', additionalProperties: false, properties: { ...importSource },
 } as const;

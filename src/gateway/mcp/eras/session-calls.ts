@@ -1,0 +1,109 @@
+/**
+ * What the two session eras (2025 Streamable HTTP and the 2024 HTTP+SSE transport) share: opening
+ * a session within the caps, finding the session a request names, and answering one request of a
+ * session as a JSON-RPC message.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Cancellation } from '../../../tools/cancellation.js';
+import type { ClientHeaders } from '../../../tools/executor.js';
+import { GatewayError, toGatewayError } from '../../errors.js';
+import type { SessionRecord } from '../../sessions/types.js';
+import { SessionLimitError } from '../../sessions/types.js';
+import type { JsonRpcMessage } from '../jsonrpc.js';
+import { errorMessage, notificationMessage, resultMessage } from '../jsonrpc.js';
+import type { CallContext } from '../methods.js';
+import { knowsMethod } from '../protocol.js';
+import { SSE_HEADERS } from '../sse.js';
+import type { EraDeps, Target } from './era.js';
+import { header, runMethod } from './era.js';
+
+/**
+ * Where a 2024 SSE session keeps the query string of its GET: among its headers (sealed with
+ * them in Redis) under a name no header can have, so it is never forwarded as one.
+ */
+export const SSE_QUERY = '?';
+
+/** A JSON-RPC request, as classified. */
+export type RpcRequest = Extract<JsonRpcMessage, { kind: 'request' }>;
+
+/** Store a new session, counting a cap that refuses it. */
+export async function createSession(deps: EraDeps, session: SessionRecord): Promise<void> {
+  try {
+    await deps.sessions.create(session);
+  } catch (err) {
+    if (err instanceof SessionLimitError) deps.onLimit?.(err.limit);
+    throw err;
+  }
+}
+
+/**
+ * The session a request names, of this server and opened with the request's consumer key: a
+ * session of another key (or opened with one, asked for without) is not found, as an unknown one.
+ */
+export async function requireSession(deps: EraDeps, req: IncomingMessage, { server, consumer }: Target, id = header(req, 'mcp-session-id')): Promise<SessionRecord> {
+  if (!id) throw new GatewayError('SESSION_REQUIRED', 'Bad Request: Mcp-Session-Id header is required');
+  const session = await deps.sessions.get(id);
+  if (!session || session.namespace !== server.namespace || session.server !== server.name || session.consumerId !== (consumer?.id ?? null)) {
+    throw new GatewayError('SESSION_NOT_FOUND', 'Session not found');
+  }
+  return session;
+}
+
+/**
+ * What a session keeps of the client's initialize: its name, version and title, and its
+ * capabilities, within `sessionInfoMaxBytes` (an initialize over it is refused, naming the sizes).
+ */
+export function sessionInfo(deps: EraDeps, params: Record<string, unknown>): Pick<SessionRecord, 'clientInfo' | 'capabilities'> {
+  const info = params.clientInfo;
+  let clientInfo: Record<string, string> | undefined;
+  if (typeof info === 'object' && info !== null) {
+    clientInfo = {};
+    for (const k of ['name', 'version', 'title'] as const) {
+      const v = (info as Record<string, unknown>)[k];
+      if (typeof v === 'string') clientInfo[k] = v;
+    }
+  }
+  const kept = { clientInfo, capabilities: params.capabilities };
+  const size = Buffer.byteLength(JSON.stringify(kept) ?? '');
+  const max = deps.limits.sessionInfoMaxBytes;
+  if (size > max) {
+    deps.onLimit?.('sessionInfoMaxBytes');
+    throw new GatewayError('SESSION_INFO_TOO_LARGE', `Invalid params: initialize's clientInfo (name, version, title) and capabilities take ${size} bytes; a session keeps at most ${max} (sessionInfoMaxBytes)`, { size, sessionInfoMaxBytes: max });
+  }
+  return kept;
+}
+
+/** How a session request's progress is sent: on the request's own SSE answer, with the client's token. */
+export interface ProgressStream {
+  res: ServerResponse;
+  token: unknown;
+}
+
+/**
+ * Answer one request of a session as a JSON-RPC message (result or error); `cancellation` aborts
+ * it. A refused key (401/403) is thrown, to answer the whole HTTP request with its headers,
+ * unless the answer already streams.
+ */
+export async function answerInSession(deps: EraDeps, session: SessionRecord, target: Target, headers: ClientHeaders, query: string, message: RpcRequest, cancellation: Cancellation, progress?: ProgressStream): Promise<string> {
+  if (!knowsMethod('session', message.method)) return errorMessage(message.id, new GatewayError('METHOD_NOT_FOUND', 'Method not found'));
+  if (message.method === 'initialize') return errorMessage(message.id, new GatewayError('INVALID_REQUEST', 'Invalid Request: Server already initialized'));
+  const untrack = deps.streams.track(session.id, message.id, cancellation);
+  // 2024 SSE: the GET's headers and query carry into the session's POSTs (sent to our message endpoint).
+  const sse = session.kind === 'sse';
+  const effectiveHeaders = sse ? { ...session.headers, ...headers } : headers;
+  const clientQuery = sse ? session.headers[SSE_QUERY] ?? '' : query;
+  const ctx: CallContext = { server: target.server, consumer: target.consumer, clientHeaders: effectiveHeaders, clientQuery, clientAddress: session.clientAddress, cancellation, beforeExecute: target.beforeExecute };
+  if (progress) progress.res.writeHead(200, SSE_HEADERS);
+  const onProgress = progress
+    ? (p: number, total?: number) => deps.streams.event(progress.res, notificationMessage('notifications/progress', { progressToken: progress.token, progress: p, ...(total !== undefined ? { total } : {}) }))
+    : undefined;
+  try {
+    return resultMessage(message.id, await runMethod(deps, ctx, message.method, message.params, onProgress));
+  } catch (err) {
+    const e = toGatewayError(err, deps.logger);
+    if ((e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN') && !progress) throw e;
+    return errorMessage(message.id, e);
+  } finally {
+    untrack();
+  }
+}

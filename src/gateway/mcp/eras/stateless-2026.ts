@@ -1,0 +1,131 @@
+/**
+ * Protocol revision 2026-07-28, stateless: every request is a POST that carries its own `_meta`
+ * envelope (protocol version, client capabilities) and names its method (and tool, prompt or
+ * resource) in headers too; no session. Notifications are accepted and dropped (closing a
+ * request's stream is its cancellation); `subscriptions/listen` holds a stream that is told of
+ * list changes. Requests run through `handleRequest` (src/gateway/mcp/methods.ts).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Cancellation } from '../../../tools/cancellation.js';
+import { GatewayError } from '../../errors.js';
+import type { JsonRpcId, JsonRpcMessage } from '../jsonrpc.js';
+import { classify, idOf, notificationMessage, resultMessage } from '../jsonrpc.js';
+import type { CallContext } from '../methods.js';
+import { META, STATELESS_VERSIONS, decorateStateless, knowsMethod } from '../protocol.js';
+import { SSE_HEADERS } from '../sse.js';
+import type { HeldStream, ListenFilter } from '../streams.js';
+import type { EraDeps, Target } from './era.js';
+import { clientAddress, header, queryOf, runMethod } from './era.js';
+
+const HEADER_SENTINEL = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/;
+
+/** Decode an `=?base64?…?=` header value (2026-07-28); undefined when the sentinel is malformed. */
+function decodeHeaderValue(v: string): string | undefined {
+  const trimmed = v.trim();
+  if (!trimmed.startsWith('=?base64?')) return trimmed;
+  const m = HEADER_SENTINEL.exec(trimmed);
+  return m ? Buffer.from(m[1] ?? '', 'base64').toString('utf8') : undefined;
+}
+
+/** Whether a POST body is a 2026-07-28 request: it carries the envelope, or the header names a stateless version. */
+export function isStateless(body: unknown, headerVersion: string | undefined): boolean {
+  const claim = (body as { params?: { _meta?: Record<string, unknown> } } | null)?.params?._meta?.[META.protocolVersion];
+  return claim !== undefined || STATELESS_VERSIONS.includes(headerVersion as (typeof STATELESS_VERSIONS)[number]);
+}
+
+/** The 2026-07-28 endpoint: one POST, one answer (or a listen stream). */
+export class Stateless2026Era {
+  constructor(private readonly deps: EraDeps) {}
+
+  /** Answer a POST whose body (`body`, parsed) is a 2026-07-28 message. */
+  async post(req: IncomingMessage, res: ServerResponse, target: Target, body: unknown, headerVersion: string | undefined): Promise<void> {
+    const { answers } = this.deps;
+    const id = idOf(body);
+    let message: JsonRpcMessage;
+    try {
+      message = classify(body);
+      if (message.kind === 'response') throw new GatewayError('INVALID_REQUEST', 'Invalid Request: clients do not send responses in protocol revision 2026-07-28');
+    } catch (err) {
+      return answers.error(res, 'stateless-2026', err, id);
+    }
+    const meta = message.params._meta as Record<string, unknown> | undefined;
+    if (message.kind === 'notification') {
+      const methodHeader = header(req, 'mcp-method');
+      if (methodHeader !== undefined && decodeHeaderValue(methodHeader) !== message.method) {
+        return this.refuse(res, id, 'HEADER_MISMATCH', `Bad Request: the Mcp-Method header (${methodHeader}) disagrees with the body (${message.method})`);
+      }
+      // Closing the request's stream is its cancellation; request ids are not unique across
+      // clients, so a notifications/cancelled cannot name one call safely and is only accepted.
+      return answers.accepted(res);
+    }
+    if (typeof meta !== 'object' || meta === null) {
+      return this.refuse(res, id, 'INVALID_ENVELOPE', `Invalid params: the MCP-Protocol-Version header names protocol revision ${headerVersion}, but the request is missing the required per-request envelope key(s): _meta`, { envelope: { missing: ['_meta'] } });
+    }
+    const version = meta[META.protocolVersion];
+    if (typeof version !== 'string') return this.refuse(res, id, 'INVALID_ENVELOPE', `Invalid _meta envelope: ${META.protocolVersion}: must be a string`, { envelope: { key: META.protocolVersion, problem: 'invalid' } });
+    const caps = meta[META.clientCapabilities];
+    if (typeof caps !== 'object' || caps === null || Array.isArray(caps)) {
+      return this.refuse(res, id, 'INVALID_ENVELOPE', `Invalid _meta envelope for protocol revision ${version}: ${META.clientCapabilities}: missing`, { envelope: { key: META.clientCapabilities, problem: 'missing' } });
+    }
+    if (headerVersion !== undefined && headerVersion !== version) {
+      return this.refuse(res, id, 'HEADER_MISMATCH', `Bad Request: the request headers and body disagree: the body envelope names protocol version ${version} but the MCP-Protocol-Version header names ${headerVersion}`, { mismatch: { header: headerVersion, body: version } });
+    }
+    const methodHeader = header(req, 'mcp-method');
+    const decodedMethod = methodHeader === undefined ? undefined : decodeHeaderValue(methodHeader);
+    if (decodedMethod !== undefined && decodedMethod !== message.method) {
+      return this.refuse(res, id, 'HEADER_MISMATCH', `Bad Request: the request headers and body disagree: the body names method ${message.method} but the Mcp-Method header names ${decodedMethod}`, { mismatch: { header: decodedMethod, body: message.method } });
+    }
+    if (!STATELESS_VERSIONS.includes(version as (typeof STATELESS_VERSIONS)[number])) {
+      return this.refuse(res, id, 'UNSUPPORTED_VERSION', `Unsupported protocol version: ${version}`, { supported: [...STATELESS_VERSIONS], requested: version });
+    }
+    if (headerVersion === undefined) return this.refuse(res, id, 'HEADER_MISMATCH', 'Bad Request: the required MCP-Protocol-Version header is absent', { mismatch: { header: '(missing)', body: version } });
+    if (methodHeader === undefined) return this.refuse(res, id, 'HEADER_MISMATCH', `Bad Request: the body names method ${message.method} but the required Mcp-Method header is absent`, { mismatch: { header: '(missing)', body: message.method } });
+    if (decodedMethod === undefined) return this.refuse(res, id, 'HEADER_MISMATCH', 'Bad Request: the Mcp-Method header has an invalid base64 value');
+    const nameSource = message.method === 'resources/read' ? message.params.uri : message.method === 'tools/call' || message.method === 'prompts/get' ? message.params.name : undefined;
+    if (nameSource !== undefined) {
+      const nameHeader = header(req, 'mcp-name');
+      const decodedName = nameHeader === undefined ? undefined : decodeHeaderValue(nameHeader);
+      if (nameHeader === undefined) return this.refuse(res, id, 'HEADER_MISMATCH', `Bad Request: the body carries ${message.method === 'resources/read' ? 'params.uri' : 'params.name'}=${JSON.stringify(nameSource)} but the required Mcp-Name header is absent`, { mismatch: { header: '(missing)', body: nameSource } });
+      if (decodedName !== String(nameSource)) return this.refuse(res, id, 'HEADER_MISMATCH', `Bad Request: the Mcp-Name header (${nameHeader}) disagrees with the body (${String(nameSource)})`, { mismatch: { header: nameHeader, body: nameSource } });
+    }
+    if (!knowsMethod('stateless', message.method)) return answers.error(res, 'stateless-2026', new GatewayError('METHOD_NOT_FOUND', 'Method not found'), message.id);
+    if (message.method === 'subscriptions/listen') return this.listen(req, res, target, message.id, message.params);
+
+    const cancellation = new Cancellation();
+    res.once('close', () => { if (!res.writableFinished) cancellation.cancel(); });
+    const ctx: CallContext = { server: target.server, consumer: target.consumer, clientHeaders: req.headers, clientQuery: queryOf(req), ...clientAddress(req), cancellation, beforeExecute: target.beforeExecute };
+    try {
+      const result = await runMethod(this.deps, ctx, message.method, message.params);
+      if (!cancellation.cancelled) answers.json(res, 200, resultMessage(message.id, decorateStateless(message.method, result, target.server, target.consumer)));
+    } catch (err) {
+      if (!cancellation.cancelled) answers.error(res, 'stateless-2026', err, message.id);
+    }
+  }
+
+  /** A request refused before it runs (HTTP 400 with the JSON-RPC error). */
+  private refuse(res: ServerResponse, id: JsonRpcId | null, code: 'INVALID_ENVELOPE' | 'HEADER_MISMATCH' | 'UNSUPPORTED_VERSION', text: string, data?: unknown): void {
+    this.deps.answers.error(res, 'stateless-2026', new GatewayError(code, text, data), id);
+  }
+
+  /** `subscriptions/listen`: acknowledge what is honoured, then hold the stream (or complete at once when nothing is). */
+  private listen(req: IncomingMessage, res: ServerResponse, target: Target, id: JsonRpcId, params: Record<string, unknown>): void {
+    const { answers, streams } = this.deps;
+    const filter = params.notifications as Record<string, unknown> | undefined;
+    if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
+      return answers.error(res, 'stateless-2026', new GatewayError('INVALID_PARAMS', "Invalid params: 'notifications' is required and must be a valid SubscriptionFilter"), id);
+    }
+    const honored: ListenFilter = {};
+    if (filter.toolsListChanged === true) honored.toolsListChanged = true;
+    if (filter.promptsListChanged === true) honored.promptsListChanged = true;
+    res.writeHead(200, SSE_HEADERS);
+    streams.event(res, notificationMessage('notifications/subscriptions/acknowledged', { notifications: honored, _meta: { [META.subscriptionId]: id } }));
+    if (Object.keys(honored).length === 0) {
+      streams.event(res, resultMessage(id, { resultType: 'complete', _meta: { [META.subscriptionId]: id } }));
+      res.end();
+      return;
+    }
+    const held: HeldStream = { res, serverKey: target.server.key, subscriptionId: id, filter: honored, consumerId: target.consumer?.id ?? null };
+    streams.add(held);
+    req.once('close', () => streams.remove(held));
+  }
+}

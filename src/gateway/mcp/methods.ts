@@ -1,0 +1,142 @@
+/**
+ * MCP methods, independent of transport and era: the answers to server/discover, tools/*,
+ * prompts/*, resources/* and friends, computed from the compiled snapshot. Every era runs its
+ * requests through `handleRequest` (tools/list and tools/call included); a tool's call goes to
+ * the `ToolExecutor` the snapshot compiled for it, whatever kind it is.
+ */
+import { parse as parseTemplate } from '../../template/index.js';
+import type { Template } from '../../template/index.js';
+import { GatewayError, inputError, toolRefusal } from '../errors.js';
+import { JsonText } from './jsonrpc.js';
+import type { CompiledConsumer, CompiledServer, CompiledTool } from '../snapshot.js';
+import type { BeforeExecute } from '../auth/token-access.js';
+import type { CallCancellation, CallToolResult, ClientHeaders } from '../../tools/executor.js';
+import { allows } from '../access-policy.js';
+import { STATELESS_VERSIONS, capabilities } from './protocol.js';
+
+/** Largest tools/list page. */
+export const TOOLS_PAGE_SIZE = 500;
+
+/** Who is calling and how: what a method handler needs besides its params. */
+export interface CallContext {
+  server: CompiledServer;
+  consumer: CompiledConsumer | null;
+  clientHeaders: ClientHeaders;
+  /** The query string of the agent's request (see `ToolCallRequest.clientQuery`). */
+  clientQuery: string;
+  /** The agent's connection peer (see `ToolCallRequest.clientAddress`). */
+  clientAddress?: string | undefined;
+  cancellation: CallCancellation;
+  /** Run before a tool's executor (rate limits, backend token exchange): the headers the tool may read, or a thrown GatewayError. */
+  beforeExecute?: BeforeExecute | undefined;
+}
+
+function visibleTools(ctx: CallContext): readonly CompiledTool[] {
+  const { consumer, server } = ctx;
+  const tools = consumer?.allow ? consumer.allow.get(server.name) : null;
+  if (tools === null) return server.tools;
+  return tools ? server.tools.filter((t) => tools.has(t.name)) : [];
+}
+
+function decodeCursor(cursor: unknown): number {
+  if (cursor === undefined || cursor === null) return 0;
+  if (typeof cursor !== 'string') throw new GatewayError('INVALID_PARAMS', 'Invalid params: cursor must be a string');
+  if (cursor === '') return 0;
+  const m = /^o:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) throw new GatewayError('INVALID_PARAMS', 'Invalid params: unknown cursor');
+  return Number(m[1]);
+}
+
+const promptTemplates = new Map<string, Template>();
+function promptTemplate(text: string): Template {
+  let t = promptTemplates.get(text);
+  if (!t) {
+    if (promptTemplates.size > 1000) promptTemplates.clear();
+    t = parseTemplate(text, { name: 'prompt' });
+    promptTemplates.set(text, t);
+  }
+  return t;
+}
+
+/** Options of tools/call beyond the context. */
+export interface CallOptions {
+  /** Called with progress updates when the client asked for them. */
+  onProgress?: (progress: number, total?: number, message?: string) => void;
+}
+
+/**
+ * Answer one request. Throws GatewayError for protocol errors (unknown tool, malformed params...);
+ * arguments that do not fit the tool are a result with `isError: true`.
+ */
+export async function handleRequest(ctx: CallContext, method: string, params: Record<string, unknown>, options: CallOptions = {}): Promise<Record<string, unknown>> {
+  const { server } = ctx;
+  switch (method) {
+    case 'ping':
+    case 'logging/setLevel':
+      return {};
+    case 'server/discover':
+      return {
+        supportedVersions: [...STATELESS_VERSIONS], capabilities: capabilities(),
+        ...(server.description ? { instructions: server.description } : {}),
+      };
+    case 'tools/list': {
+      const tools = visibleTools(ctx);
+      const start = decodeCursor(params.cursor);
+      if (start > tools.length) throw new GatewayError('INVALID_PARAMS', 'Invalid params: unknown cursor');
+      const end = Math.min(start + TOOLS_PAGE_SIZE, tools.length);
+      return {
+        tools: JsonText.array(tools.slice(start, end).map((t) => t.listEntry)),
+        ...(end < tools.length ? { nextCursor: Buffer.from(`o:${end}`).toString('base64url') } : {}),
+      };
+    }
+    case 'tools/call': {
+      const name = params.name;
+      if (typeof name !== 'string') throw new GatewayError('INVALID_PARAMS', "Invalid params: 'name' must be a string");
+      const tool = server.toolsByName.get(name);
+      if (!tool || !allows(ctx.consumer, server.name, name)) throw new GatewayError('INVALID_PARAMS', `Unknown tool: ${name}`);
+      const raw = params.arguments ?? {};
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new GatewayError('INVALID_PARAMS', "Invalid params: 'arguments' must be an object");
+      // `raw` was parsed from this request alone: the validator may fill in defaults on it.
+      const args = raw as Record<string, unknown>;
+      // Input errors are tool results (SEP-1303), so that the model reads them and corrects its call.
+      const problem = tool.validate(args);
+      if (problem) return inputError(`Invalid arguments for tool ${name}: ${problem}`) as unknown as Record<string, unknown>;
+      options.onProgress?.(0, 1);
+      let result: CallToolResult;
+      try {
+        const clientHeaders = ctx.beforeExecute ? await ctx.beforeExecute(name, ctx.clientHeaders, ctx.clientAddress) : ctx.clientHeaders;
+        result = await tool.executor.execute({ args, clientHeaders, clientQuery: ctx.clientQuery, clientAddress: ctx.clientAddress, cancellation: ctx.cancellation });
+      } catch (err) {
+        // The executor refuses an argument's value (a path that climbs out, a header with control characters).
+        return toolRefusal(name, err) as unknown as Record<string, unknown>;
+      }
+      options.onProgress?.(1, 1);
+      return result as unknown as Record<string, unknown>;
+    }
+    case 'prompts/list':
+      return { prompts: server.prompts.map((p) => ({ name: p.name, ...(p.title ? { title: p.title } : {}), ...(p.description ? { description: p.description } : {}), arguments: p.arguments })) };
+    case 'prompts/get': {
+      const prompt = server.prompts.find((p) => p.name === params.name);
+      if (!prompt) throw new GatewayError('INVALID_PARAMS', `Unknown prompt: ${String(params.name)}`);
+      const args = (params.arguments ?? {}) as Record<string, unknown>;
+      for (const a of prompt.arguments) {
+        if (a.required && (args[a.name] === undefined || args[a.name] === '')) throw new GatewayError('INVALID_PARAMS', `Invalid params: missing required argument '${a.name}'`);
+      }
+      const data = { args: args as Record<string, string> };
+      return {
+        ...(prompt.description ? { description: prompt.description } : {}),
+        messages: prompt.messages.map((m) => ({ role: m.role, content: { type: 'text', text: promptTemplate(m.text).render(data) } })),
+      };
+    }
+    case 'resources/list':
+      return { resources: [] };
+    case 'resources/templates/list':
+      return { resourceTemplates: [] };
+    case 'resources/read':
+      throw new GatewayError('INVALID_PARAMS', `Resource not found: ${String(params.uri)}`);
+    case 'completion/complete':
+      return { completion: { values: [], hasMore: false } };
+    default:
+      throw new GatewayError('METHOD_NOT_FOUND', 'Method not found');
+  }
+}

@@ -1,0 +1,352 @@
+/**
+ * The streams this process holds open, and everything that travels on them or between replicas
+ * about them: the registry of held streams (2026-07-28 listen streams, 2025 session streams,
+ * 2024 SSE streams), list_changed notifications when the snapshot changes, delivery of a 2025
+ * session's messages with stored event ids, resumption after Last-Event-ID with the list digests
+ * carried in those ids, the cancel bus (a cancellation reaches the replica running the call), and
+ * the keep-alive that also refreshes the sessions of open streams.
+ */
+import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { Logger } from '../../lib/logger.js';
+import type { Cancellation } from '../../tools/cancellation.js';
+import type { CompiledServer, GatewaySnapshot } from '../snapshot.js';
+import type { EventStore, MessageBus, SessionRecord, SessionStore } from '../sessions/types.js';
+import type { JsonRpcId } from './jsonrpc.js';
+import { notificationMessage, resultMessage } from './jsonrpc.js';
+import { META } from './protocol.js';
+import { messageEvent } from './sse.js';
+import type { WriteGuard } from './write-guard.js';
+
+/** What a 2026-07-28 listen stream asked to be told. */
+export interface ListenFilter {
+  toolsListChanged?: boolean;
+  promptsListChanged?: boolean;
+}
+
+/** A stream this process holds open. */
+export interface HeldStream {
+  res: ServerResponse;
+  serverKey: string;
+  /** For 2026-07-28 listen streams: the subscription id and what was asked for. */
+  subscriptionId?: JsonRpcId;
+  filter?: ListenFilter;
+  /** For 2025 GET streams: the session whose events are stored for replay. */
+  sessionId?: string;
+  /** For 2025 GET streams being resumed: messages that wait for the replay. */
+  pending?: string[] | undefined;
+  /** For 2024 SSE streams: the session kept alive while its stream is open. */
+  keepAliveSessionId?: string;
+  /** The consumer key the stream was opened with (null in an open namespace): its grants decide what it is told. */
+  consumerId: string | null;
+  close?: () => Promise<void>;
+}
+
+/**
+ * Control message on a 2025 session's stream channel (JSON-RPC payloads start with `{`): the
+ * session's stream was replaced (a GET on another replica) or the session ended (DELETE on
+ * another replica), so whichever replica still holds an older stream closes it. It ends with
+ * the token of the stream that replaces it (which ignores its own), empty for a DELETE.
+ */
+export const CLOSE_STREAM = 'mcpgate:close-stream:';
+/**
+ * Channel on which a replica that receives `notifications/cancelled` for a request it is not
+ * running asks the others to abort it (payload: `{sessionId}:{requestId}`, or a session id alone
+ * for every call of a 2024 SSE session whose stream closed); without stickiness the cancellation
+ * rarely lands on the replica running the call.
+ */
+const CANCEL_CHANNEL = 'mcp-server-cancel';
+/** The first protocol version whose clients take an id-only "priming" event (2025-11-25). */
+const PRIMING_SINCE = '2025-11-25';
+
+/** Options of the stream hub. */
+export interface StreamHubOptions {
+  logger: Logger;
+  sessions: SessionStore;
+  bus: MessageBus;
+  events: EventStore;
+  guard: WriteGuard;
+  /** The snapshot being served (the digests of its servers' lists go into 2025 event ids). */
+  snapshot: () => GatewaySnapshot;
+  /** Keep-alive period of open streams (and refresh of their sessions); default 15 s. */
+  keepAliveMs?: number | undefined;
+}
+
+/** The streams held by this process, their notifications, resumption and cancellations. */
+export class StreamHub {
+  private readonly streams = new Set<HeldStream>();
+  private readonly inflight = new Map<string, Cancellation>();
+  private readonly keepAlive: NodeJS.Timeout;
+  /** Short digests of servers' tools and prompts lists, as carried in 2025 stream event ids. */
+  private readonly digests = new WeakMap<CompiledServer, string>();
+  private closed = false;
+  private cancelRetry: NodeJS.Timeout | undefined;
+  private unsubscribeCancels: (() => Promise<void>) | undefined;
+
+  constructor(private readonly opts: StreamHubOptions) {
+    this.keepAlive = setInterval(() => this.keepStreamsAlive(), opts.keepAliveMs ?? 15_000);
+    this.keepAlive.unref();
+    this.listenForCancels();
+  }
+
+  /** How many streams this process holds open. */
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /** Hold a stream open (it is told of changes and kept alive until it ends). */
+  add(s: HeldStream): void {
+    this.streams.add(s);
+  }
+
+  /** Forget a stream without ending it (its client closed it). */
+  remove(s: HeldStream): boolean {
+    return this.streams.delete(s);
+  }
+
+  /** End a held stream (its client reconnects or gives up). */
+  endStream(s: HeldStream): void {
+    if (!this.streams.delete(s)) return;
+    s.res.end();
+    s.close?.().catch((err: unknown) => this.opts.logger.debug({ err }, 'could not unsubscribe a closed stream'));
+  }
+
+  /** End the streams this process holds for a 2025 session. */
+  endSessionStreams(sessionId: string): void {
+    for (const s of [...this.streams]) if (s.sessionId === sessionId) this.endStream(s);
+  }
+
+  // ---------------------------------------------------------------- keep-alive
+
+  /**
+   * A session whose stream is open is in use even when the client sends nothing; a stream whose
+   * session is gone (ended on another replica, expired, lost with Redis) is closed, so that its
+   * client notices and starts again. All of them in one call to the store.
+   */
+  private keepStreamsAlive(): void {
+    const bySession = new Map<string, HeldStream>();
+    for (const s of this.streams) {
+      if (!this.opts.guard.writeStream(s.res, ': keepalive\n\n')) continue;
+      const id = s.sessionId ?? s.keepAliveSessionId;
+      if (id) bySession.set(id, s);
+    }
+    if (bySession.size === 0) return;
+    this.opts.sessions.touch([...bySession.keys()]).then((live) => {
+      for (const [id, s] of bySession) if (!live.has(id)) this.endStream(s);
+    }, (err: unknown) => this.opts.logger.debug({ err }, 'could not refresh the sessions of open streams'));
+  }
+
+  // ---------------------------------------------------------------- cancel bus
+
+  /** Subscribe to cancellations sent by other replicas (retried until the bus answers; kept across reconnects by the bus). */
+  private listenForCancels(): void {
+    if (this.closed) return;
+    this.opts.bus.subscribe(CANCEL_CHANNEL, (key) => {
+      if (key.includes(':')) this.inflight.get(key)?.cancel();
+      else this.cancelSessionCalls(key);
+    }).then((unsubscribe) => {
+      if (this.closed) unsubscribe().catch(() => undefined);
+      else this.unsubscribeCancels = unsubscribe;
+    }, () => {
+      if (this.closed) return;
+      this.cancelRetry = setTimeout(() => this.listenForCancels(), 2000);
+      this.cancelRetry.unref();
+    });
+  }
+
+  /** Record a session's call running here, so that a cancellation finds it; the returned function forgets it. */
+  track(sessionId: string, requestId: JsonRpcId, cancellation: Cancellation): () => void {
+    const key = `${sessionId}:${String(requestId)}`;
+    this.inflight.set(key, cancellation);
+    return () => {
+      if (this.inflight.get(key) === cancellation) this.inflight.delete(key);
+    };
+  }
+
+  /** Abort a request of a session: here if it runs here, else on the replica that runs it. */
+  cancel(sessionId: string, requestId: unknown): void {
+    const key = `${sessionId}:${String(requestId)}`;
+    const local = this.inflight.get(key);
+    if (local) return local.cancel();
+    this.opts.bus.publish(CANCEL_CHANNEL, key).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not forward a cancellation'));
+  }
+
+  /** Abort every call of a session, here and on the other replicas (its 2024 SSE stream, where the answers go, closed). */
+  cancelSession(sessionId: string): void {
+    this.cancelSessionCalls(sessionId);
+    this.opts.bus.publish(CANCEL_CHANNEL, sessionId).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not forward the end of a legacy SSE session\'s calls'));
+  }
+
+  /** Abort every call of a session that runs here. */
+  private cancelSessionCalls(sessionId: string): void {
+    const prefix = `${sessionId}:`;
+    for (const [key, c] of this.inflight) if (key.startsWith(prefix)) c.cancel();
+  }
+
+  // ---------------------------------------------------------------- notifications
+
+  /** Tell open streams whose server's tools or prompts changed, or whose consumer key's grants changed. */
+  snapshotChanged(previous: GatewaySnapshot, next: GatewaySnapshot): void {
+    const changed = (key: string, pick: (s: CompiledServer) => string) => {
+      const a = previous.servers.get(key);
+      const b = next.servers.get(key);
+      return (a ? pick(a) : '') !== (b ? pick(b) : '');
+    };
+    const keys = new Set([...previous.servers.keys(), ...next.servers.keys()]);
+    const toolsChanged = new Set<string>();
+    for (const key of keys) {
+      if (changed(key, (s) => s.toolsFingerprint)) toolsChanged.add(key);
+      const prompts = changed(key, (s) => s.promptsFingerprint);
+      if (prompts) for (const s of this.streams) if (s.serverKey === key) this.notify(s, 'notifications/prompts/list_changed', 'promptsListChanged');
+    }
+    // A consumer key whose grants changed sees other tools, though no server's list changed.
+    const before = grants(previous);
+    const after = grants(next);
+    for (const s of this.streams) {
+      const regranted = s.consumerId !== null && before.get(s.consumerId) !== after.get(s.consumerId);
+      if (toolsChanged.has(s.serverKey) || regranted) this.notify(s, 'notifications/tools/list_changed', 'toolsListChanged');
+    }
+  }
+
+  /** Send a list_changed notification on a held stream, in the form its era takes. */
+  private notify(s: HeldStream, method: string, filterKey: keyof ListenFilter): void {
+    if (s.subscriptionId !== undefined) {
+      if (s.filter?.[filterKey]) this.event(s.res, notificationMessage(method, { _meta: { [META.subscriptionId]: s.subscriptionId } }));
+    } else if (s.sessionId) {
+      this.deliver(s, notificationMessage(method));
+    } else {
+      this.event(s.res, notificationMessage(method));
+    }
+  }
+
+  /** Write one SSE message event (a client too far behind loses its stream instead). */
+  event(res: ServerResponse, data: string, id?: string): void {
+    this.opts.guard.writeStream(res, messageEvent(data, id));
+  }
+
+  /** Write raw SSE text (a comment, `retry:`, the 2024 `endpoint` event). */
+  write(res: ServerResponse, text: string): boolean {
+    return this.opts.guard.writeStream(res, text);
+  }
+
+  // ---------------------------------------------------------------- 2025 session streams and resumption
+
+  /** A message for a 2025 session stream: stored and sent, or queued while the stream is being resumed. */
+  deliver(s: HeldStream, message: string): void {
+    if (s.pending) s.pending.push(message);
+    else this.sendOnSessionStream(s, message).catch((err: unknown) => this.opts.logger.warn({ err }, 'could not send a stream message'));
+  }
+
+  private async sendOnSessionStream(s: HeldStream, message: string, digest = this.digest(s.serverKey)): Promise<void> {
+    try {
+      const id = await this.opts.events.append(s.sessionId as string, message);
+      this.event(s.res, message, `${id}.${digest}`);
+    } catch (err) {
+      this.opts.logger.warn({ err }, 'could not store a stream event; sent without an id');
+      this.event(s.res, message);
+    }
+  }
+
+  /**
+   * Digest of what a 2025 client was last told about its server's tools and prompts lists: 6 hex
+   * characters each, appended to the stream's event ids (`{event id}.{tools}{prompts}`), so that
+   * whichever replica a client resumes on can tell whether a list changed while no replica held
+   * the stream (its holder died) and send the list_changed it missed.
+   */
+  private digest(key: string): string {
+    const server = this.opts.snapshot().servers.get(key);
+    if (!server) return '000000000000';
+    let d = this.digests.get(server);
+    if (d === undefined) {
+      const h = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 6);
+      d = `${h(server.toolsFingerprint)}${h(server.promptsFingerprint)}`;
+      this.digests.set(server, d);
+    }
+    return d;
+  }
+
+  /**
+   * What a (re)connecting 2025 client gets before live messages: the events after its
+   * Last-Event-ID; a list_changed for each list that changed while no replica held its stream
+   * (its holder died: nobody stored the notification), told by the digest in that id; then, from
+   * 2025-11-25 on, a priming event (id only) recording that the client is now up to date.
+   */
+  async resume(held: HeldStream, session: SessionRecord, lastEventId: string | undefined): Promise<void> {
+    const { res } = held;
+    const cut = lastEventId?.lastIndexOf('.') ?? -1;
+    const suffix = lastEventId && cut > 0 && /^[0-9a-f]{12}$/.test(lastEventId.slice(cut + 1)) ? lastEventId.slice(cut + 1) : undefined;
+    const position = suffix ? lastEventId?.slice(0, cut) : lastEventId;
+    // Positions are `{session id}_{entry}`: only this session's own stream is replayed.
+    const own = position?.startsWith(`${session.id}_`) === true;
+    const now = this.digest(held.serverKey);
+    // What the client knows, updated by each list_changed it is sent (it lists again after one).
+    let known = own && suffix ? suffix : now;
+    const learn = (message: string) => {
+      const kind = listChangedKind(message);
+      if (kind === 'tools') known = `${now.slice(0, 6)}${known.slice(6)}`;
+      else if (kind === 'prompts') known = `${known.slice(0, 6)}${now.slice(6)}`;
+    };
+    try {
+      if (own) {
+        await this.opts.events.replayAfter(position as string, (eventId, message) => {
+          if (message === '') return; // a priming point
+          learn(message);
+          this.event(res, message, `${eventId}.${known}`);
+        });
+      }
+    } catch (err) {
+      this.opts.logger.warn({ err }, 'could not replay a stream after Last-Event-ID');
+    }
+    const queued = held.pending ?? [];
+    held.pending = undefined;
+    for (const message of queued) learn(message);
+    if (known.slice(0, 6) !== now.slice(0, 6)) {
+      known = `${now.slice(0, 6)}${known.slice(6)}`;
+      await this.sendOnSessionStream(held, notificationMessage('notifications/tools/list_changed'), known);
+    }
+    if (known !== now) {
+      known = now;
+      await this.sendOnSessionStream(held, notificationMessage('notifications/prompts/list_changed'), known);
+    }
+    for (const message of queued) this.deliver(held, message);
+    if (session.protocolVersion >= PRIMING_SINCE) {
+      try {
+        const id = await this.opts.events.append(session.id, '');
+        this.opts.guard.writeStream(res, `id: ${id}.${this.digest(held.serverKey)}\ndata: \n\n`);
+      } catch (err) {
+        this.opts.logger.warn({ err }, 'could not store a stream priming point');
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  /** Close every held stream (shutdown): listen streams get their graceful end; calls running here are aborted. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.keepAlive);
+    clearTimeout(this.cancelRetry);
+    await this.unsubscribeCancels?.().catch(() => undefined);
+    for (const c of this.inflight.values()) c.cancel();
+    for (const s of [...this.streams]) {
+      if (s.subscriptionId !== undefined) this.event(s.res, resultMessage(s.subscriptionId, { resultType: 'complete', _meta: { [META.subscriptionId]: s.subscriptionId } }));
+      s.res.end();
+      await s.close?.().catch(() => undefined);
+    }
+    this.streams.clear();
+  }
+}
+
+/** Each consumer key's grants, as comparable text (`*` for every server of its namespace). */
+function grants(snapshot: GatewaySnapshot): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const c of snapshot.consumersByHash.values()) out.set(c.id, c.grants);
+  return out;
+}
+
+/** Which list a stored stream message announces a change of. */
+function listChangedKind(message: string): 'tools' | 'prompts' | 'other' {
+  if (message.includes('"notifications/tools/list_changed"')) return 'tools';
+  if (message.includes('"notifications/prompts/list_changed"')) return 'prompts';
+  return 'other';
+}

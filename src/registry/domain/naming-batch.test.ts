@@ -1,0 +1,91 @@
+// Registrations made at the same time are written together: each is checked and answered on
+// its own, audited as its own caller, and every change reaches the change log and watchers.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { databaseKinds } from '../../../test/support/databases.js';
+import type { TestDatabase } from '../../../test/support/databases.js';
+import { AppError } from '../../lib/errors.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import { runAsOrigin } from './audit.js';
+import { ChangeFeed } from './context.js';
+import type { RegistryContext } from './context.js';
+import { NamingService, instanceId } from './naming.js';
+import { WatchService } from './watch.js';
+
+const key = (service: string, n: number) => ({ namespace: 'public', group: 'DEFAULT_GROUP', service, ip: `10.0.0.${n}`, port: 8080, cluster: 'DEFAULT' });
+const as = <T>(name: string, fn: () => Promise<T>) => runAsOrigin({ actor: () => ({ kind: 'user', name }), address: `192.0.2.${name.length}`, route: 'POST /nacos/v1/ns/instance' }, fn);
+
+for (const kind of await databaseKinds()) {
+  describe(`batched registrations on ${kind.kind}`, { skip: kind.unavailable }, () => {
+    let db: TestDatabase;
+    let store: Store;
+    let ctx: RegistryContext;
+    let naming: NamingService;
+
+    before(async () => {
+      db = await kind.create();
+      store = await openStore(db.url);
+      ctx = { store, feed: new ChangeFeed(store), now: () => Date.now() };
+      naming = new NamingService(ctx);
+      await naming.ensurePublicNamespace();
+      // A service of persistent instances: an ephemeral registration into it is refused.
+      await naming.registerInstance({ ...key('persistent-svc', 1), ephemeral: false, healthCheck: { type: 'none' } });
+    });
+    after(async () => {
+      await store?.close();
+      await db?.drop();
+    });
+
+    it('answers each registration of a batch on its own; refused ones change nothing; audit, change log and watchers see each', async () => {
+      const before = await store.revision();
+      const watch = new WatchService(ctx);
+      const calls = [
+        ...Array.from({ length: 30 }, (_, n) => ({ who: `user-${n}`, input: { ...key(`svc-${n % 3}`, n + 10), metadata: { n: String(n) } } })),
+        { who: 'refused-ns', input: { ...key('svc-0', 99), namespace: 'no-such-ns' } },
+        { who: 'refused-kind', input: key('persistent-svc', 2) },
+        // The same address twice in one batch: registered, then updated.
+        { who: 'again', input: { ...key('svc-1', 11), metadata: { n: 'again' } } },
+      ];
+      const settled = await Promise.allSettled(calls.map((c) => as(c.who, () => naming.registerInstance(c.input))));
+      const refused = settled.flatMap((r, i) => (r.status === 'rejected' ? [[calls[i]!.who, (r.reason as AppError).code]] : []));
+      assert.deepEqual(refused, [['refused-ns', 'NAMESPACE_NOT_FOUND'], ['refused-kind', 'INSTANCE_KIND_CONFLICT']]);
+      assert.ok(settled.every((r) => r.status === 'fulfilled' || r.reason instanceof AppError));
+
+      const svc1 = await naming.listInstances('public', 'DEFAULT_GROUP', 'svc-1');
+      assert.equal(svc1.instances.length, 10);
+      assert.equal(svc1.instances.find((i) => i.ip === '10.0.0.11')?.metadata.n, 'again', 'the later registration of an address wins');
+      assert.equal((await naming.listInstances('public', 'DEFAULT_GROUP', 'persistent-svc')).instances.length, 1);
+
+      // Every instance change is in the change log once per registration, and a watcher following it sees them all.
+      const batch = await watch.changesAfter(before);
+      const instanceChanges = batch.changes.filter((c) => c.entity === 'instance').map((c) => c.entityId);
+      const accepted = calls.filter((c) => !c.who.startsWith('refused')).map((c) => instanceId({ ...c.input, serviceName: c.input.service }));
+      assert.deepEqual(instanceChanges.sort(), accepted.sort());
+      assert.equal(batch.revision, await store.revision());
+      assert.equal(ctx.feed.revision, batch.revision, 'this node announced the revision');
+
+      // Each audit entry names its own caller, though the registrations shared a transaction.
+      const entries = await store.listAudit({ namespaces: ['public'], entity: 'instance', limit: 100 });
+      const recent = entries.filter((e) => e.revision > before);
+      assert.equal(recent.length, accepted.length);
+      for (const e of recent) {
+        const call = calls.find((c) => instanceId({ ...c.input, serviceName: c.input.service }) === e.entityId && (e.action === 'instance.update' ? c.who === 'again' : c.who !== 'again'));
+        assert.ok(call, `an audit entry for ${e.entityId}`);
+        assert.equal(e.actor.name, call.who);
+        assert.equal(e.address, `192.0.2.${call.who.length}`);
+      }
+    });
+
+    it('takes no revision when every registration of a batch is refused', async () => {
+      const before = await store.revision();
+      const settled = await Promise.allSettled([
+        naming.registerInstance({ ...key('svc-x', 1), namespace: 'nope' }),
+        naming.registerInstance(key('persistent-svc', 3)),
+        naming.updateInstance(key('svc-x', 2)),
+      ]);
+      assert.deepEqual(settled.map((r) => (r.status === 'rejected' ? (r.reason as AppError).code : 'ok')), ['NAMESPACE_NOT_FOUND', 'INSTANCE_KIND_CONFLICT', 'INSTANCE_NOT_FOUND']);
+      assert.equal(await store.revision(), before);
+    });
+  });
+}
