@@ -12,6 +12,8 @@ import type { GatewayLimits } from '../gateway/limits.js';
 import { withDefaults } from '../gateway/limits.js';
 import { MemorySessionStore } from '../gateway/sessions/memory.js';
 import { createRedisState } from '../gateway/sessions/redis.js';
+import { RedisRateLimiter } from '../gateway/rate-limit/redis.js';
+import { Redis } from 'ioredis';
 import { FileSource } from '../gateway/sources/file.js';
 import { RegistrySource } from '../gateway/sources/registry.js';
 import type { Registry } from '../registry/registry.js';
@@ -39,6 +41,22 @@ export function gatewayLimits(config: Config): Partial<GatewayLimits> {
     streamMaxBufferedBytes: config.streamMaxBufferedBytes,
   };
   return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
+}
+
+/** The gateway's MCP authorization options: its public URL, namespace settings, and rate-limit buckets in Redis when configured. */
+function authorizationOptions(config: Config): Pick<GatewayOptions, 'publicUrl' | 'namespaceAuthorization' | 'rateLimiter'> {
+  return {
+    ...(config.publicGatewayUrl ? { publicUrl: config.publicGatewayUrl } : {}),
+    ...(config.namespaceAuthorization ? { namespaceAuthorization: config.namespaceAuthorization } : {}),
+    ...(config.redis ? { rateLimiter: redisRateLimiter(config.redis) } : {}),
+  };
+}
+
+/** Rate-limit buckets shared by the replicas, on a connection of their own that fails fast (the limiter lets calls through while Redis is down). */
+function redisRateLimiter(url: string): RedisRateLimiter {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, commandTimeout: 1000, connectionName: 'mcpgate-ratelimit' });
+  redis.on('error', () => undefined);
+  return new RedisRateLimiter(redis, { release: async () => { await redis.quit().catch(() => redis.disconnect()); } });
 }
 
 /**
@@ -75,7 +93,7 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
       host: config.host, port: config.gatewayPort, logger, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts, limits, ...shared, sessions,
       ...(redisUp ? { readiness: () => ({ redis: redisUp() }) } : {}),
       source: new InProcessSource(registry.services.watch, registry.services.feed, { logger }),
-      ownUrls: [`http://${hostForUrl(config.host)}:${registry.port}`], stdioRecordFile: join(config.dataDir, 'stdio-children.json'),
+      ownUrls: [`http://${hostForUrl(config.host)}:${registry.port}`], stdioRecordFile: join(config.dataDir, 'stdio-children.json'), ...authorizationOptions(config),
     });
     // The console's Gateways page lists this in-process gateway.
     const detach = gatewayDirectory(registry.services).attachLocal({
@@ -134,7 +152,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   const gateway = await Gateway.start({
     host: config.host, port: config.gatewayPort, logger, source, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts,
     sessionIdleMs: config.sessionIdleSeconds * 1000, limits: gatewayLimits(config), readiness, ...shared,
-    ownUrls: config.registries, stdioRecordFile: join(config.dataDir, 'stdio-children.json'),
+    ownUrls: config.registries, stdioRecordFile: join(config.dataDir, 'stdio-children.json'), ...authorizationOptions(config),
   });
   started.gateway = gateway;
   return { gateway, source, close: () => gateway.close() };

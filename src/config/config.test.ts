@@ -77,6 +77,18 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig('registry', {}, { MCPGATE_GATEWAY_TOKEN: 'short' }), /auth\.gatewayToken/);
   });
 
+  it('reads MCP authorization per namespace from the file or JSON in the environment, naming a bad field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpgate-config-'));
+    const file = join(dir, 'mcpgate.yaml');
+    writeFileSync(file, 'namespaceAuthorization:\n  public:\n    enabled: true\n    issuers: [{ issuer: "https://login.example.com" }]\n    requiredScopes: [mcp]\n');
+    assert.deepEqual(loadConfig('gateway', {}, {}, file).namespaceAuthorization, { public: { enabled: true, issuers: [{ issuer: 'https://login.example.com' }], requiredScopes: ['mcp'] } });
+    const env = { MCPGATE_NAMESPACE_AUTHORIZATION: JSON.stringify({ team: { rateLimits: { perCaller: { ratePerSecond: 5, burst: 10 } } } }) };
+    assert.deepEqual(loadConfig('gateway', {}, env).namespaceAuthorization, { team: { rateLimits: { perCaller: { ratePerSecond: 5, burst: 10 } } } });
+    assert.throws(() => loadConfig('gateway', {}, { MCPGATE_NAMESPACE_AUTHORIZATION: JSON.stringify({ team: { issuers: [{ issuer: 'http://evil.example.com' }] } }) }),
+      (e: Error) => e instanceof ConfigError && /namespaceAuthorization\.team\.issuers\[0\]\.issuer/.test(e.message));
+    assert.throws(() => loadConfig('gateway', {}, { MCPGATE_NAMESPACE_AUTHORIZATION: '{not json' }), (e: Error) => e instanceof ConfigError && /must be JSON/.test(e.message));
+  });
+
   it('is documented option by option in docs/configuration.md', () => {
     const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     for (const o of OPTIONS) {

@@ -3,6 +3,8 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { validateAuthorization } from '../model/authorization.js';
+import type { AuthorizationSettings } from '../model/authorization.js';
 
 /** Which process is starting: the defaults of some options depend on it. */
 export type RoleName = 'serve' | 'registry' | 'gateway';
@@ -48,7 +50,7 @@ export const OPTIONS = [
   { key: 'leaderLockTtlMs', env: 'MCPGATE_LEADER_LOCK_TTL_MS', flag: undefined, schema: z.coerce.number().int().min(1000), doc: 'Registry cluster: lease of the leader lock, ms. One node at a time (the holder of a database lock) runs ephemeral expiry, health checks and pruning, renewing its lease every second (every TTL/3 when shorter). A leader that dies loses the lock with its database connection and another node takes over within about a second; one that hangs or is cut off stops calling itself leader when its lease runs out, and another node then ends its database session and takes over, within this TTL plus a second. Default 10000.' },
   { key: 'nodeHeartbeatMs', env: 'MCPGATE_NODE_HEARTBEAT_MS', flag: undefined, schema: z.coerce.number().int().min(100), doc: 'Registry cluster: how often a node refreshes its row in `mg_nodes`, ms; `/api/v1/cluster` shows a node as alive while it was seen within 3 intervals. Default 3000.' },
   { key: 'nodeRetentionSeconds', env: 'MCPGATE_NODE_RETENTION_SECONDS', flag: undefined, schema: z.coerce.number().int().min(60), doc: 'Registry cluster: rows of nodes not seen for this long are deleted by the leader, seconds. Default 86400.' },
-  { key: 'publicGatewayUrl', env: 'MCPGATE_PUBLIC_GATEWAY_URL', flag: '--public-gateway-url <url>', schema: z.string().regex(/^https?:\/\/[^/]+\/?$/, 'must be an http:// or https:// origin, such as https://mcp.example.com'), doc: 'Registry: the gateway\'s address as agents reach it (`https://mcp.example.com`), which the console puts in agent URLs and client configurations. Default: the host the console was opened on, with the gateway port.' },
+  { key: 'publicGatewayUrl', env: 'MCPGATE_PUBLIC_GATEWAY_URL', flag: '--public-gateway-url <url>', schema: z.string().regex(/^https?:\/\/[^/]+\/?$/, 'must be an http:// or https:// origin, such as https://mcp.example.com'), doc: 'The gateway\'s address as agents reach it (`https://mcp.example.com`). Registry: what the console puts in agent URLs and client configurations (default: the host the console was opened on, with the gateway port). Gateway: the origin of the OAuth resource URIs (token audiences) and Protected Resource Metadata URLs of endpoints that take access tokens (default: the request\'s Host, over http unless the gateway serves TLS itself); set it behind a proxy or load balancer.' },
   { key: 'registries', env: 'MCPGATE_REGISTRIES', flag: '--registry <urls>', schema: list, doc: 'Gateway role: registry base URLs to follow, comma-separated (fail over in order).' },
   { key: 'registryToken', env: 'MCPGATE_REGISTRY_TOKEN', flag: undefined, secret: true, schema: z.string().min(1), doc: 'Gateway role: API token used to read the registry watch API. Its user needs a role on `*`; only the `gateway` role (or `editor`/`admin`) receives the servers\' credentials, a `viewer` token gets `******` in their place.' },
   { key: 'gatewayConfig', env: 'MCPGATE_GATEWAY_CONFIG', flag: '--definitions <path>', schema: z.string().min(1), doc: 'Gateway role: a Higress-format server definition file, or a directory of them (one server per file), served at `/mcp/public/{name}` instead of a registry\'s configuration and reloaded on change. (`--config` only ever takes an mcpgate configuration file: given definitions, it stops with a message naming `--definitions`.)' },
@@ -71,6 +73,14 @@ export const OPTIONS = [
   { key: 'keepAliveTimeoutSeconds', env: 'MCPGATE_KEEP_ALIVE_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().min(0.1), doc: 'Gateway: how long an idle keep-alive connection is kept open (longer than the idle timeout of a load balancer in front). Default 65.' },
   { key: 'streamWriteTimeoutSeconds', env: 'MCPGATE_STREAM_WRITE_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().min(0.1), doc: 'Gateway: a connection whose client leaves what it is sent (a stream, an answer) waiting without taking any of it for this long is closed. Default 30.' },
   { key: 'streamMaxBufferedBytes', env: 'MCPGATE_STREAM_MAX_BUFFERED_BYTES', flag: undefined, schema: z.coerce.number().int().min(1024), doc: 'Gateway: most bytes an SSE stream may have waiting for a slow client (beyond what the kernel buffers); the stream is closed when its client is further behind (2025 streams resume with Last-Event-ID). Default 1048576 (1 MiB).' },
+  { key: 'namespaceAuthorization', env: 'MCPGATE_NAMESPACE_AUTHORIZATION', flag: undefined, schema: z.unknown().transform((raw, ctx) => {
+    let v = raw;
+    if (typeof raw === 'string') {
+      try { v = JSON.parse(raw) as unknown; } catch { ctx.addIssue({ code: 'custom', message: 'must be JSON (a mapping of namespace to settings)' }); return z.NEVER; }
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) { ctx.addIssue({ code: 'custom', message: 'must be a mapping of namespace to settings' }); return z.NEVER; }
+    try { return Object.fromEntries(Object.entries(v).map(([ns, x]) => [ns, validateAuthorization(x, `namespaceAuthorization.${ns}`)])); } catch (err) { ctx.addIssue({ code: 'custom', message: (err as Error).message }); return z.NEVER; }
+  }), doc: 'Gateway: MCP authorization per namespace, a mapping of namespace to settings (the environment variable holds JSON): OAuth resource server (`enabled`, `issuers`, `audiences`, `requiredScopes`, `scopeGrants`, `clockSkewSeconds`, `acceptConsumerKeys`), `tokenExchange`, `rateLimits`. A server\'s `spec.authorization` overrides them field by field. See docs/security.md, "MCP authorization".' },
   { key: 'importAllowPrivateUrls', env: 'MCPGATE_IMPORT_ALLOW_PRIVATE_URLS', flag: undefined, schema: bool, doc: 'Registry: let imports fetch documents (OpenAPI, server.json) from loopback and private addresses (`http://10.0.0.5/openapi.json`). Link-local and cloud-metadata addresses stay refused. Default false (SSRF protection: such URLs get 400 `IMPORT_URL_REFUSED`).' },
   { key: 'importMaxBytes', env: 'MCPGATE_IMPORT_MAX_BYTES', flag: undefined, schema: z.coerce.number().int().min(1024), doc: 'Registry: largest document an import fetches from a URL, bytes; a larger one is refused with 413 `IMPORT_FETCH_TOO_LARGE`. Default 5242880 (5 MiB).' },
   { key: 'importTimeoutSeconds', env: 'MCPGATE_IMPORT_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().int().min(1).max(300), doc: 'Registry: how long an import may take to fetch a document from a URL (redirects included), seconds; then 504 `IMPORT_FETCH_TIMEOUT`. Default 15.' },
@@ -109,6 +119,8 @@ export interface Config {
   redis?: string;
   /** Prefix of Redis keys and channels (unset: keys `mcpgate:`, channels unprefixed). */
   redisPrefix?: string;
+  /** MCP authorization settings per namespace (gateway). */
+  namespaceAuthorization?: Record<string, AuthorizationSettings>;
   allowedOrigins: string[];
   allowedHosts: string[];
   trustedProxies: string[];
@@ -278,6 +290,7 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
     registryGraceSeconds: v.registryGraceSeconds ?? 10,
     ...(v.redis ? { redis: v.redis } : {}),
     ...(v.redisPrefix ? { redisPrefix: v.redisPrefix } : {}),
+    ...(v.namespaceAuthorization ? { namespaceAuthorization: v.namespaceAuthorization } : {}),
     allowedOrigins: v.allowedOrigins ?? [],
     allowedHosts: v.allowedHosts ?? [],
     trustedProxies: v.trustedProxies ?? [],

@@ -13,6 +13,7 @@ import type { McpRoute } from './mcp/route.js';
 import { parseMcpRoute } from './mcp/route.js';
 import type { CompiledConsumer, CompiledServer, GatewaySnapshot } from './snapshot.js';
 import { serverKey } from './snapshot.js';
+import type { BeforeExecute, TokenAccess } from './auth/token-access.js';
 
 /** What browsers may read of an answer besides the CORS-safelisted headers. */
 const EXPOSED_HEADERS = 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate, Retry-After';
@@ -31,6 +32,8 @@ export interface AccessPolicyOptions {
   allowedOrigins?: readonly string[] | undefined;
   /** Observes each request refused by `allowedHosts` or `allowedOrigins`, named as its option (for metrics). */
   onLimit?: ((limit: string) => void) | undefined;
+  /** OAuth access tokens, rate limits and token exchange of endpoints that configure them. */
+  tokenAccess?: TokenAccess | undefined;
 }
 
 /** An MCP request let in: where it goes, and as which consumer (null in an open namespace). */
@@ -38,6 +41,8 @@ export interface Admission {
   route: McpRoute;
   server: CompiledServer;
   consumer: CompiledConsumer | null;
+  /** Rate limits and backend credentials before a tool runs, at endpoints that configure them. */
+  beforeExecute?: BeforeExecute | undefined;
 }
 
 /** Whether a consumer may use a server (and, with `tool`, that tool). */
@@ -69,16 +74,22 @@ export class AccessPolicy {
    * Origin (403), a CORS preflight (answered here: null), the route (404), the consumer key of a
    * secured namespace (401), the server (404), the key's allow-list (403). Throws GatewayError.
    */
-  admit(req: IncomingMessage, res: ServerResponse, snapshot: GatewaySnapshot, path: string): Admission | null {
+  async admit(req: IncomingMessage, res: ServerResponse, snapshot: GatewaySnapshot, path: string): Promise<Admission | null> {
     const refused = this.check(req);
     if (refused) throw refused;
     if (this.cors(req, res)) return null;
     const route = parseMcpRoute(path);
-    const consumer = this.authenticate(req, snapshot, route.namespace);
-    const server = snapshot.servers.get(serverKey(route.namespace, route.name));
+    const found = snapshot.servers.get(serverKey(route.namespace, route.name));
+    const tokens = this.opts.tokenAccess;
+    // Endpoints with MCP authorization settings: an OAuth token (or a key, when accepted) and the settings' rate limits.
+    const consumer = found?.access && tokens
+      ? await tokens.authenticate(req, found, snapshot.securedNamespaces.has(route.namespace), () => this.authenticate(req, snapshot, route.namespace))
+      : this.authenticate(req, snapshot, route.namespace);
+    const server = found;
     if (!server) throw new GatewayError('ROUTE_NOT_FOUND', `no MCP server '${route.name}' in namespace '${route.namespace}'`);
     if (!allowsAny(consumer, server.name)) throw new GatewayError('FORBIDDEN', `this key may not use MCP server '${server.name}'`);
-    return { route, server, consumer };
+    const beforeExecute: BeforeExecute | undefined = tokens && server.access ? (tool, headers, address) => tokens.beforeCall(server, consumer, address, tool, headers) : undefined;
+    return { route, server, consumer, ...(beforeExecute ? { beforeExecute } : {}) };
   }
 
   /** The consumer keys let in since the last call, with when (reported to the registry: the console's "last used"). */

@@ -15,6 +15,12 @@ import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessio
 import { SnapshotCompiler } from './snapshot.js';
 import { reapAndRecordChildren } from '../tools/mcp/stdio.js';
 import type { ConfigSource } from './sources/config-source.js';
+import type { AuthorizationSettings } from '../model/authorization.js';
+import { TokenAccess } from './auth/token-access.js';
+import { TokenExchanger } from './auth/token-exchange.js';
+import { TokenVerifier } from './auth/token-verifier.js';
+import { MemoryRateLimiter } from './rate-limit/memory.js';
+import type { RateLimiter } from './rate-limit/types.js';
 
 /** Options of a gateway. */
 export interface GatewayOptions {
@@ -53,6 +59,12 @@ export interface GatewayOptions {
    * so that a gateway restarted after a crash ends those the crash left behind.
    */
   stdioRecordFile?: string;
+  /** The gateway's origin as agents reach it (`https://mcp.example.com`): OAuth resource URIs and metadata URLs; default each request's Host. */
+  publicUrl?: string;
+  /** MCP authorization settings per namespace (OAuth resource server, rate limits), under the registry's and the servers' own. */
+  namespaceAuthorization?: Readonly<Record<string, AuthorizationSettings>>;
+  /** Rate-limit buckets; in memory when omitted (Redis to share them between replicas). */
+  rateLimiter?: RateLimiter;
 }
 
 /**
@@ -106,8 +118,15 @@ export class Gateway {
     const own = new OwnEndpoints();
     for (const url of opts.ownUrls ?? []) own.addUrl(url);
     const argumentHosts = new ArgumentHostGuard(own);
+    const rateLimited = new Counter({ name: 'mcpgate_gateway_rate_limited_total', help: 'tools/call refused by a rate limit, by server, limit (perCaller, perTool) and caller (consumer key name; `token` for OAuth subjects, `anonymous` in open namespaces).', labelNames: ['server', 'limit', 'caller'] as const, registers: [metrics] });
+    const rateLimiter = opts.rateLimiter ?? new MemoryRateLimiter();
+    const tokenAccess = new TokenAccess({
+      verifier: new TokenVerifier(), exchanger: new TokenExchanger({ logger }), limiter: rateLimiter, ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
+      onLimited: (limit, server, caller) => rateLimited.labels(server, limit, caller).inc(),
+      onLimiterError: (err) => logger.warn({ err }, 'rate limiter unavailable: call let through'),
+    });
     const access = new AccessPolicy({
-      bindHost: opts.host, allowedHosts: opts.allowedHosts, allowedOrigins: opts.allowedOrigins, onLimit: (limit) => limitHits.labels(limit).inc(),
+      bindHost: opts.host, allowedHosts: opts.allowedHosts, allowedOrigins: opts.allowedOrigins, onLimit: (limit) => limitHits.labels(limit).inc(), tokenAccess,
     });
     const handler = new McpHandler({
       logger: logger.child({ component: 'mcp' }), sessions, bus, events, access, keepAliveMs: opts.streamKeepAliveMs, limits,
@@ -115,7 +134,7 @@ export class Gateway {
       onLimit: (limit) => limitHits.labels(limit).inc(),
     });
     const compiler = new SnapshotCompiler({
-      dispatcher, metadataDispatcher, argumentHosts, logger,
+      dispatcher, metadataDispatcher, argumentHosts, logger, ...(opts.namespaceAuthorization ? { namespaceAuthorization: opts.namespaceAuthorization } : {}),
       onUpstreamNotification: (server, _session, method) => handler.upstreamListChanged(server, method),
     });
     await opts.source.start((snap) => {
@@ -161,6 +180,7 @@ export class Gateway {
       // Every other path: probes and metrics too (they carry no Origin, and address the gateway by an IP or its name).
       const refused = access.check(req);
       if (refused) return plainError(res, refused);
+      if (tokenAccess.serveMetadata(req, res, pathname, handler.current)) return;
       if (pathname === '/healthz') return plainJson(res, 200, { status: 'UP' });
       if (pathname === '/readyz') {
         const checks = { snapshot: handler.current.revision > 0 && (opts.ready?.() ?? true), ...opts.readiness?.() };
@@ -183,7 +203,7 @@ export class Gateway {
     if (unsecured.length > 0) logger.warn({ namespaces: unsecured }, 'namespaces without consumer keys are open: anyone who reaches the gateway may call their tools');
     logger.info({ address: server.address(), source: opts.source.describe() }, 'gateway listening');
     return new Gateway(server, handler, sessions, opts, dispatcher, [
-      () => compiler.close(), () => metadataDispatcher.close(), () => argumentHosts.close(), () => sessions.close(), () => bus.close(), () => events.close(),
+      () => compiler.close(), () => metadataDispatcher.close(), () => argumentHosts.close(), () => rateLimiter.close(), () => sessions.close(), () => bus.close(), () => events.close(),
     ]);
   }
 

@@ -14,6 +14,10 @@ import { createMcpRuntime } from '../tools/mcp/executor.js';
 import type { McpServerRuntime } from '../tools/mcp/runtime.js';
 import { createUpstream } from '../tools/upstream.js';
 import { JsonText } from './mcp/jsonrpc.js';
+import type { AuthorizationSettings } from '../model/authorization.js';
+import { mergeAuthorization } from '../model/authorization.js';
+import { compileEndpointAccess } from './auth/endpoint-settings.js';
+import type { EndpointAccess } from './auth/endpoint-settings.js';
 
 /** A tool ready to serve: its tools/list entry, its argument validator and its executor. */
 export interface CompiledTool {
@@ -47,6 +51,8 @@ export interface CompiledServer {
    * registry's descriptions) and calls go to the upstream.
    */
   readonly liveTools?: boolean;
+  /** OAuth tokens, rate limits and token exchange of the endpoint (its namespace's settings with its own over them); absent: none. */
+  readonly access?: EndpointAccess;
 }
 
 /** A consumer key's grants. */
@@ -142,6 +148,8 @@ export class SnapshotCompiler {
     dispatcher: Dispatcher; metadataDispatcher?: Dispatcher; argumentHosts?: ArgumentHostGuard; logger: Logger; defaultTimeoutMs?: number;
     /** Notifications of upstream MCP servers outside requests, by server key (`namespace/name`) and agent session. */
     onUpstreamNotification?: (serverKey: string, sessionId: string | undefined, method: string, params: Record<string, unknown> | undefined) => void;
+    /** Authorization settings per namespace from the gateway's own configuration (under the registry's and the servers'). */
+    namespaceAuthorization?: Readonly<Record<string, AuthorizationSettings>>;
   }) {
     this.connections = { guarded: deps.dispatcher, open: deps.metadataDispatcher, argumentHosts: deps.argumentHosts };
   }
@@ -183,7 +191,10 @@ export class SnapshotCompiler {
       next.set(cacheKey, entry);
       const prompts = [...spec.prompts].sort((a, b) => a.name.localeCompare(b.name));
       const key = serverKey(server.namespace, server.name);
+      const access = compileEndpointAccess(
+        mergeAuthorization(this.deps.namespaceAuthorization?.[server.namespace], input.namespaceAuthorization?.[server.namespace]), spec.authorization);
       servers.set(key, {
+        ...(access ? { access } : {}),
         key, namespace: server.namespace, name: server.name, server, version: server.publishedVersion,
         description: server.description || spec.description, tools: entry.tools, toolsByName: new Map(entry.tools.map((t) => [t.name, t])),
         prompts, toolsFingerprint: JsonText.array(entry.tools.map((t) => t.listEntry)).text, promptsFingerprint: JSON.stringify(prompts),

@@ -3,6 +3,7 @@
  * Higress YAML) converts into these types at the edge; the store persists them and the
  * gateway compiles them.
  */
+import type { AuthorizationSettings } from './authorization.js';
 
 /** The default service group, as in Nacos. */
 export const DEFAULT_GROUP = 'DEFAULT_GROUP';
@@ -232,6 +233,8 @@ export interface McpServerSpec {
   prompts: Prompt[];
   /** Secrets the operator declares; a new version without it keeps the declaration of the version it replaces. */
   secrets?: SecretDeclaration;
+  /** MCP authorization of this server's endpoint (OAuth resource server, token exchange, rate limits), over its namespace's. */
+  authorization?: AuthorizationSettings;
 }
 
 /** Lifecycle of a version: drafts can change; published and archived ones cannot. */

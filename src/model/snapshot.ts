@@ -3,6 +3,7 @@
  * `WatchService`) and what the gateway consumes (every `ConfigSource` delivers these), so that
  * neither side imports the other.
  */
+import type { AuthorizationSettings } from './authorization.js';
 import type { Change, Consumer, McpServer, McpServerSpec } from './model.js';
 
 /** An instance as gateways see it. */
@@ -25,6 +26,8 @@ export interface RegistrySnapshot {
   mcpServers: { server: McpServer; spec: McpServerSpec }[];
   /** Gateway API keys (hashes only). */
   consumers: Consumer[];
+  /** MCP authorization settings per namespace (servers override them in their spec's `authorization`). */
+  namespaceAuthorization?: Record<string, AuthorizationSettings>;
   /**
    * Servers (`namespace/name`) whose secrets the watch API withheld from this reader (they read
    * `******`): its token lacks the gateway, editor or admin role in their namespace.

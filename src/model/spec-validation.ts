@@ -11,6 +11,7 @@ import addFormatsModule from 'ajv-formats';
 import { AppError, invalid, missing } from '../lib/errors.js';
 import type { ArgPosition, McpServerSpec, Prompt, RestTemplate, SecurityScheme, Tool } from './model.js';
 import { TOOL_NAME_PATTERN } from './names.js';
+import { validateAuthorization } from './authorization.js';
 
 /** Where an argument can go in the backend request. */
 export const ARG_POSITIONS: readonly ArgPosition[] = ['path', 'query', 'header', 'cookie', 'body'];
@@ -407,6 +408,7 @@ export function validateSpec(spec: McpServerSpec, options: ValidateSpecOptions =
   if (!isRecord(spec.config)) throw invalid('config', 'must be an object');
   if (spec.secrets !== undefined) checkSecretDeclaration(spec.secrets);
   checkGatewayOptions(spec.config);
+  if (spec.authorization !== undefined) validateAuthorization(spec.authorization, 'authorization');
   const schemeIds = checkSecuritySchemes(spec.securitySchemes);
   const names = new Set<string>();
   spec.tools.forEach((tool, i) => checkTool(tool, i, schemeIds, names, options, warnings));

@@ -9,6 +9,7 @@ import type { Template } from '../../template/index.js';
 import { GatewayError, inputError, toolRefusal } from '../errors.js';
 import { JsonText } from './jsonrpc.js';
 import type { CompiledConsumer, CompiledServer, CompiledTool } from '../snapshot.js';
+import type { BeforeExecute } from '../auth/token-access.js';
 import type { CallCancellation, CallToolResult, ClientHeaders } from '../../tools/executor.js';
 import { allows } from '../access-policy.js';
 import { STATELESS_VERSIONS, capabilities } from './protocol.js';
@@ -30,6 +31,8 @@ export interface CallContext {
   cancellation: CallCancellation;
   /** The agent's session (2025 sessions, legacy SSE), for upstream MCP servers with a connection per session. */
   sessionId?: string | undefined;
+  /** Run before a tool's executor (rate limits, backend token exchange): the headers the tool may read, or a thrown GatewayError. */
+  beforeExecute?: BeforeExecute | undefined;
 }
 
 function visibleTools(ctx: CallContext): readonly CompiledTool[] {
@@ -116,8 +119,9 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       if (!relayed) options.onProgress?.(0, 1);
       let result: CallToolResult;
       try {
+        const clientHeaders = ctx.beforeExecute ? await ctx.beforeExecute(name, ctx.clientHeaders, ctx.clientAddress) : ctx.clientHeaders;
         result = await tool.executor.execute({
-          args, clientHeaders: ctx.clientHeaders, clientQuery: ctx.clientQuery, clientAddress: ctx.clientAddress, cancellation: ctx.cancellation,
+          args, clientHeaders, clientQuery: ctx.clientQuery, clientAddress: ctx.clientAddress, cancellation: ctx.cancellation,
           ...(relayed ? { sessionId: ctx.sessionId, onProgress: options.onProgress } : {}),
         });
       } catch (err) {

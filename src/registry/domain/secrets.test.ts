@@ -113,3 +113,26 @@ describe('endpoint passwords', () => {
     assert.throws(() => restoreEndpoint(shown, undefined), (e: unknown) => e instanceof AppError && e.field === 'endpoint.url');
   });
 });
+
+describe('authorization secrets', () => {
+  const withAuth = (introspectionSecret: string, exchangeSecret: string) => spec({
+    authorization: {
+      enabled: true,
+      issuers: [{ issuer: 'https://as.example.com', introspection: { endpoint: 'https://as.example.com/introspect', clientId: 'gw', clientSecret: introspectionSecret } }],
+      tokenExchange: { tokenEndpoint: 'https://as.example.com/token', clientId: 'gw', clientSecret: exchangeSecret, audience: 'orders-api' },
+    },
+  });
+
+  test('the introspection and token-exchange client secrets are redacted, and kept when written back redacted', () => {
+    const original = withAuth('intro-secret-1', 'exchange-secret-1');
+    const red = redactSpec(original);
+    assert.equal(red.authorization?.issuers?.[0]?.introspection?.clientSecret, REDACTED);
+    assert.equal(red.authorization?.tokenExchange?.clientSecret, REDACTED);
+    assert.equal(red.authorization?.tokenExchange?.clientId, 'gw');
+    assert.ok(!JSON.stringify(red).includes('secret-1'));
+    const restored = restoreSecrets(red, [original]);
+    assert.equal(restored.authorization?.issuers?.[0]?.introspection?.clientSecret, 'intro-secret-1');
+    assert.equal(restored.authorization?.tokenExchange?.clientSecret, 'exchange-secret-1');
+    assert.deepEqual(changedSecrets(original, withAuth('intro-secret-1', 'exchange-secret-2')), ['authorization.tokenExchange.clientSecret']);
+  });
+});

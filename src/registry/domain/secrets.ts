@@ -13,7 +13,7 @@ import type { Endpoint, McpServer, McpServerSpec, SecretDeclaration } from '../.
 export const REDACTED = '******';
 
 /** The places of a spec that hold values which may be secrets. */
-export type SecretFieldKind = 'config' | 'scheme' | 'credential' | 'header';
+export type SecretFieldKind = 'config' | 'scheme' | 'credential' | 'header' | 'authorization';
 
 /**
  * Where secrets live, and when a value there is one. The table is what the code below visits,
@@ -24,6 +24,7 @@ export const SECRET_FIELDS: Readonly<Record<SecretFieldKind, { path: string; sec
   scheme: { path: 'spec.securitySchemes[].defaultCredential', secretWhen: 'always' },
   credential: { path: 'spec.tools[].template.request.security.credential', secretWhen: 'always' },
   header: { path: 'spec.tools[].template.request.headers[].value', secretWhen: 'the header is named like a secret, or listed in spec.secrets.headers' },
+  authorization: { path: 'spec.authorization.issuers[].introspection.clientSecret, spec.authorization.tokenExchange.clientSecret', secretWhen: 'always' },
 };
 
 /** The secret part of a server: the password of a URL endpoint's user info. */
@@ -85,6 +86,16 @@ function sites(spec: McpServerSpec): Site[] {
     if (s.defaultCredential === undefined) return;
     out.push({ kind: 'scheme', id: `scheme:${s.id}`, path: ['securitySchemes', i, 'defaultCredential'], value: s.defaultCredential, secret: true, set: (v) => { s.defaultCredential = v as string; } });
   });
+  const auth = isRecord(spec.authorization) ? spec.authorization : undefined;
+  (Array.isArray(auth?.issuers) ? auth.issuers : []).forEach((iss, i) => {
+    const intro = isRecord(iss) && isRecord(iss.introspection) ? iss.introspection : undefined;
+    if (intro?.clientSecret === undefined) return;
+    out.push({ kind: 'authorization', id: `authorization:introspection:${i}`, path: ['authorization', 'issuers', i, 'introspection', 'clientSecret'], value: intro.clientSecret, secret: true, set: (v) => { intro.clientSecret = v as string; } });
+  });
+  const exchange = auth && isRecord(auth.tokenExchange) ? auth.tokenExchange : undefined;
+  if (exchange?.clientSecret !== undefined) {
+    out.push({ kind: 'authorization', id: 'authorization:tokenExchange', path: ['authorization', 'tokenExchange', 'clientSecret'], value: exchange.clientSecret, secret: true, set: (v) => { exchange.clientSecret = v as string; } });
+  }
   (spec.tools ?? []).forEach((t, i) => {
     const request = t.template?.request;
     if (!request) return;

@@ -10,6 +10,7 @@ import type { EventStore, MessageBus, SessionStore } from '../../sessions/types.
 import type { Answers } from '../answers.js';
 import { readJsonBody } from '../body.js';
 import type { CallContext } from '../methods.js';
+import type { BeforeExecute } from '../../auth/token-access.js';
 import { handleRequest } from '../methods.js';
 import type { StreamHub } from '../streams.js';
 
@@ -34,6 +35,8 @@ export interface EraDeps {
 export interface Target {
   server: CompiledServer;
   consumer: CompiledConsumer | null;
+  /** Before a tool runs (rate limits, backend token exchange): the headers it may read (src/gateway/auth). */
+  beforeExecute?: BeforeExecute | undefined;
 }
 
 /** A request header's (first) value. */

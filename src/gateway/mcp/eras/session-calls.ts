@@ -92,7 +92,7 @@ export async function answerInSession(deps: EraDeps, session: SessionRecord, tar
   const sse = session.kind === 'sse';
   const effectiveHeaders = sse ? { ...session.headers, ...headers } : headers;
   const clientQuery = sse ? session.headers[SSE_QUERY] ?? '' : query;
-  const ctx: CallContext = { server: target.server, consumer: target.consumer, clientHeaders: effectiveHeaders, clientQuery, clientAddress: session.clientAddress, cancellation, sessionId: session.id };
+  const ctx: CallContext = { server: target.server, consumer: target.consumer, clientHeaders: effectiveHeaders, clientQuery, clientAddress: session.clientAddress, cancellation, sessionId: session.id, beforeExecute: target.beforeExecute };
   if (progress) progress.res.writeHead(200, SSE_HEADERS);
   const onProgress = progress
     ? (p: number, total?: number) => deps.streams.event(progress.res, notificationMessage('notifications/progress', { progressToken: progress.token, progress: p, ...(total !== undefined ? { total } : {}) }))

@@ -33,6 +33,8 @@ function specFrom(body: Body, fallbackVersion: string): McpServerSpec {
     version: s.version || fallbackVersion, description: s.description ?? '', config: s.config ?? {}, securitySchemes: s.securitySchemes ?? [],
     tools: s.tools.map((t) => ({ ...t, description: t.description ?? '', enabled: t.enabled ?? true, template: t.template ?? null })),
     prompts: s.prompts ?? [], ...(s.secrets ? { secrets: s.secrets as SecretDeclaration } : {}),
+    // Checked in full (naming the field) by validateSpec.
+    ...(s.authorization ? { authorization: s.authorization } : {}),
   };
 }
 

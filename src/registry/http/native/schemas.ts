@@ -113,6 +113,7 @@ export const spec = {
       items: { type: 'object', required: ['id', 'type'], properties: { id: { type: 'string' }, type: { type: 'string', enum: ['http', 'apiKey'] }, scheme: { type: 'string' }, in: { type: 'string', enum: ['header', 'query', 'cookie'] }, name: { type: 'string' }, defaultCredential: { type: 'string' } } },
     },
     tools: { type: 'array', items: tool, maxItems: 5000 },
+    authorization: { type: 'object', description: 'MCP authorization of the endpoint (OAuth resource server, scope grants, token exchange, rate limits), over its namespace\'s: docs/security.md' },
     secrets: {
       type: 'object', additionalProperties: false,
       properties: {

@@ -1,0 +1,147 @@
+/**
+ * The gateway's OAuth step, in the shape the access step calls it: who the request is (a token's
+ * principal, or the consumer key check the caller passes), the Protected Resource Metadata
+ * documents, and what happens before a tool runs (rate limits; the backend's token by RFC 8693
+ * exchange, and the agent's MCP token removed from what may be forwarded).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientHeaders } from '../../tools/executor.js';
+import type { RateLimitRule } from '../../model/authorization.js';
+import { CONSUMER_KEY_PREFIX } from '../../model/consumer-key.js';
+import { GatewayError } from '../errors.js';
+import type { CompiledConsumer, CompiledServer, GatewaySnapshot } from '../snapshot.js';
+import { serverKey } from '../snapshot.js';
+import type { RateLimiter } from '../rate-limit/types.js';
+import { PRM_PREFIX, authenticateToken, protectedResourceMetadata } from './resource-server.js';
+import type { TokenExchanger } from './token-exchange.js';
+import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
+
+/** A token's principal: a consumer with the token it was made from. */
+type TokenConsumer = CompiledConsumer & { token: VerifiedToken };
+
+/** What runs before a tool's executor: rate limits and the backend's credentials (`TokenAccess.beforeCall` bound to an endpoint and caller). */
+export type BeforeExecute = (tool: string, headers: ClientHeaders, address: string | undefined) => Promise<ClientHeaders>;
+
+/** Which limit refused a call. */
+export type RateLimitName = 'perCaller' | 'perTool';
+
+/** Options of the OAuth step. */
+export interface TokenAccessOptions {
+  verifier: TokenVerifier;
+  exchanger: TokenExchanger;
+  limiter: RateLimiter;
+  /** The gateway's origin as agents reach it (`https://mcp.example.com`); default the request's own (Host). */
+  publicUrl?: string;
+  /** Told of every call refused by a rate limit (metrics). */
+  onLimited?: (limit: RateLimitName, server: string, caller: string) => void;
+  /** Told when the limiter fails (Redis down): the call is let through rather than refused. */
+  onLimiterError?: (err: unknown) => void;
+}
+
+/** The agent's raw access token of a request made with one (kept out of logs and snapshots). */
+const rawTokens = new WeakMap<CompiledConsumer, string>();
+
+function bearerOf(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization;
+  if (auth === undefined || !/^bearer\s+/i.test(auth)) return undefined;
+  const t = auth.replace(/^bearer\s+/i, '').trim();
+  return t === '' ? undefined : t;
+}
+
+/** OAuth resource server, rate limits and token exchange for the gateway's MCP endpoints. */
+export class TokenAccess {
+  constructor(private readonly o: TokenAccessOptions) {}
+
+  /** The origin resource URIs and metadata URLs are made of, for this request. */
+  baseUrl(req: IncomingMessage): string {
+    if (this.o.publicUrl) return this.o.publicUrl.replace(/\/+$/, '');
+    const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
+    return `${encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+  }
+
+  /**
+   * Who the request is at `server`: for an endpoint that takes tokens, the token's principal
+   * (or, when a consumer key is given and accepted, `byKey()`); for others, `byKey()`. Throws
+   * the 401/403 GatewayErrors with their challenges.
+   */
+  async authenticate(req: IncomingMessage, server: CompiledServer, keysExist: boolean, byKey: () => CompiledConsumer | null): Promise<CompiledConsumer | null> {
+    const tokens = server.access?.tokens;
+    if (!tokens) return byKey();
+    const bearer = bearerOf(req);
+    if (tokens.acceptConsumerKeys && keysExist && (req.headers['x-api-key'] !== undefined || bearer?.startsWith(CONSUMER_KEY_PREFIX))) return byKey();
+    const consumer = await authenticateToken(this.o.verifier, tokens, { namespace: server.namespace, server: server.name, baseUrl: this.baseUrl(req) }, bearer);
+    rawTokens.set(consumer, bearer!);
+    return consumer;
+  }
+
+  /**
+   * Answers a request for an endpoint's Protected Resource Metadata (RFC 9728: `GET
+   * /.well-known/oauth-protected-resource/mcp/{namespace}/{server}`); false when `pathname` is not one.
+   */
+  serveMetadata(req: IncomingMessage, res: ServerResponse, pathname: string, snapshot: GatewaySnapshot): boolean {
+    if (!pathname.startsWith(`${PRM_PREFIX}/mcp/`)) return false;
+    const parts = pathname.slice(PRM_PREFIX.length + 5).split('/').filter(Boolean).map((p) => {
+      try { return decodeURIComponent(p); } catch { return p; }
+    });
+    const [namespace, ...rest] = parts;
+    const server = namespace && rest.length > 0 ? snapshot.servers.get(serverKey(namespace, rest.join('/'))) : undefined;
+    const headers = { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'cache-control': 'max-age=300' };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { ...headers, allow: 'GET, HEAD' });
+      res.end(JSON.stringify({ error: { code: 'METHOD_NOT_ALLOWED', message: 'Method not allowed.' } }));
+      return true;
+    }
+    if (!server?.access?.tokens) {
+      res.writeHead(404, headers);
+      res.end(JSON.stringify({ error: { code: 'ROUTE_NOT_FOUND', message: 'no MCP endpoint with OAuth authorization at that path' } }));
+      return true;
+    }
+    res.writeHead(200, headers);
+    res.end(req.method === 'HEAD' ? undefined : JSON.stringify(protectedResourceMetadata(server.access.tokens, this.baseUrl(req), server.namespace, server.name)));
+    return true;
+  }
+
+  /**
+   * Before `tool` of `server` runs for `consumer` (null: an open namespace, keyed by `address`):
+   * the rate limits (RATE_LIMITED, with Retry-After), then the headers the tool may read: for a
+   * token's principal, without the agent's token, and with the exchanged backend token as
+   * `Authorization: Bearer` when the server exchanges tokens.
+   */
+  async beforeCall(server: CompiledServer, consumer: CompiledConsumer | null, address: string | undefined, tool: string, headers: ClientHeaders): Promise<ClientHeaders> {
+    const limits = server.access?.rateLimits;
+    if (limits) {
+      const caller = consumer?.id ?? `addr:${address ?? 'unknown'}`;
+      const toolRule = limits.tools?.[tool] ?? limits.perTool;
+      if (limits.perCaller) await this.take('perCaller', `${server.namespace}\n${caller}`, limits.perCaller, server, consumer, caller);
+      if (toolRule) await this.take('perTool', `${server.key}\n${tool}\n${caller}`, toolRule, server, consumer, caller);
+    }
+    const token = consumer ? rawTokens.get(consumer) : undefined;
+    if (token === undefined) return headers;
+    const { authorization: _mcpToken, ...rest } = headers;
+    const exchange = server.access?.tokenExchange;
+    if (!exchange) return rest;
+    const backendToken = await this.o.exchanger.exchange(consumer!.id, token, exchange);
+    return { ...rest, authorization: `Bearer ${backendToken}` };
+  }
+
+  private async take(limit: RateLimitName, key: string, rule: RateLimitRule, server: CompiledServer, consumer: CompiledConsumer | null, caller: string): Promise<void> {
+    let verdict;
+    try {
+      verdict = await this.o.limiter.take(key, rule);
+    } catch (err) {
+      this.o.onLimiterError?.(err);
+      return;
+    }
+    if (verdict.allowed) return;
+    const who = consumer ? ('token' in consumer ? 'token' : consumer.name) : 'anonymous';
+    this.o.onLimited?.(limit, server.key, who);
+    const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+    throw new GatewayError('RATE_LIMITED', `Too Many Requests: over the ${limit} rate limit (${rule.ratePerSecond}/s, burst ${rule.burst}); retry in ${seconds} s`,
+      { limit, retryAfterSeconds: seconds, caller: consumer ? undefined : caller }, { 'retry-after': String(seconds) });
+  }
+}
+
+/** Whether a consumer is a token's principal. */
+export function isTokenConsumer(c: CompiledConsumer | null): c is TokenConsumer {
+  return c !== null && 'token' in c;
+}

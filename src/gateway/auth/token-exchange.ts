@@ -1,0 +1,89 @@
+/**
+ * RFC 8693 token exchange for backends: the agent's access token (whose audience is the MCP
+ * endpoint, and which the MCP spec forbids passing through) is swapped at the configured token
+ * endpoint for one whose audience is the server's backend. Results are cached per subject and
+ * audience until shortly before they expire, in a bounded map; concurrent calls of one subject
+ * share one exchange.
+ */
+import type { TokenExchangeSettings } from '../../model/authorization.js';
+import type { Logger } from '../../lib/logger.js';
+import { GatewayError } from '../errors.js';
+
+const GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const MAX_ENTRIES = 10_000;
+/** An exchanged token is not used in its last seconds (it could expire on the way to the backend). */
+const EXPIRY_MARGIN_MS = 10_000;
+/** Without `expires_in`, how long an exchanged token is reused. */
+const DEFAULT_LIFETIME_MS = 60_000;
+const FETCH_TIMEOUT_MS = 5_000;
+
+/** Swaps agents' tokens for backend tokens, with a cache. */
+export class TokenExchanger {
+  private readonly cache = new Map<string, { token: string; until: number }>();
+  private readonly pending = new Map<string, Promise<string>>();
+  private readonly fetch: typeof fetch;
+  private readonly now: () => number;
+  /** Exchanges made (not served from the cache), for metrics and tests. */
+  exchanges = 0;
+
+  constructor(opts: { fetch?: typeof fetch; now?: () => number; logger?: Logger } = {}) {
+    this.fetch = opts.fetch ?? globalThis.fetch;
+    this.now = opts.now ?? Date.now;
+    this.logger = opts.logger;
+  }
+
+  private readonly logger: Logger | undefined;
+
+  /** A token for the backend of `settings`, for the subject `subjectId` (whose token is `subjectToken`). */
+  async exchange(subjectId: string, subjectToken: string, settings: TokenExchangeSettings): Promise<string> {
+    const key = `${subjectId}\n${settings.tokenEndpoint}\n${settings.clientId}\n${settings.audience ?? ''}\n${settings.resource ?? ''}\n${settings.scope ?? ''}`;
+    const hit = this.cache.get(key);
+    if (hit && hit.until > this.now()) return hit.token;
+    let p = this.pending.get(key);
+    if (!p) {
+      p = this.request(subjectToken, settings).then(({ token, lifetimeMs }) => {
+        if (this.cache.size >= MAX_ENTRIES) {
+          const now = this.now();
+          for (const [k, v] of this.cache) if (v.until <= now) this.cache.delete(k);
+          for (const k of this.cache.keys()) {
+            if (this.cache.size < MAX_ENTRIES) break;
+            this.cache.delete(k);
+          }
+        }
+        this.cache.set(key, { token, until: this.now() + Math.max(0, lifetimeMs - EXPIRY_MARGIN_MS) });
+        return token;
+      }).finally(() => this.pending.delete(key));
+      this.pending.set(key, p);
+    }
+    return p;
+  }
+
+  private async request(subjectToken: string, s: TokenExchangeSettings): Promise<{ token: string; lifetimeMs: number }> {
+    this.exchanges++;
+    const body = new URLSearchParams({ grant_type: GRANT_TYPE, subject_token: subjectToken, subject_token_type: ACCESS_TOKEN_TYPE, requested_token_type: ACCESS_TOKEN_TYPE });
+    if (s.audience) body.set('audience', s.audience);
+    if (s.resource) body.set('resource', s.resource);
+    if (s.scope) body.set('scope', s.scope);
+    let res: Response;
+    try {
+      res = await this.fetch(s.tokenEndpoint, {
+        method: 'POST', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), body: body.toString(),
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded', accept: 'application/json',
+          authorization: `Basic ${Buffer.from(`${encodeURIComponent(s.clientId)}:${encodeURIComponent(s.clientSecret)}`).toString('base64')}`,
+        },
+      });
+    } catch (err) {
+      this.logger?.warn({ err: err instanceof Error ? err.message : String(err), tokenEndpoint: s.tokenEndpoint }, 'token exchange failed');
+      throw new GatewayError('TOKEN_EXCHANGE_FAILED', 'Bad Gateway: the token endpoint could not be reached to get the backend\'s token');
+    }
+    const answer = await res.json().catch(() => ({})) as Record<string, unknown>;
+    if (!res.ok || typeof answer.access_token !== 'string') {
+      this.logger?.warn({ status: res.status, error: answer.error, description: answer.error_description, tokenEndpoint: s.tokenEndpoint }, 'token exchange refused');
+      throw new GatewayError('TOKEN_EXCHANGE_FAILED', `Bad Gateway: the token endpoint refused the exchange (${typeof answer.error === 'string' ? answer.error : res.status})`);
+    }
+    const lifetimeMs = typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in * 1000 : DEFAULT_LIFETIME_MS;
+    return { token: answer.access_token, lifetimeMs };
+  }
+}
