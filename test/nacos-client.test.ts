@@ -8,6 +8,7 @@ import type { TestDatabase } from './support/databases.js';
 import { http } from './support/http.js';
 import { startRegistry } from './support/registry.js';
 import type { TestRegistry } from './support/registry.js';
+import { until } from './support/wait.js';
 
 type Host = { ip: string; port: number; healthy: boolean; metadata: Record<string, string> };
 type Client = NacosNamingClient & { close(): Promise<void> };
@@ -16,17 +17,6 @@ const quiet = { info() {}, warn() {}, error() {}, debug() {}, log() {} } as unkn
 
 function newClient(port: number): Client {
   return new NacosNamingClient({ logger: quiet, serverList: `127.0.0.1:${port}`, namespace: 'public' }) as Client;
-}
-
-/** Poll `check` until it returns a value (not undefined) or `ms` passes. */
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const kinds = await databaseKinds();

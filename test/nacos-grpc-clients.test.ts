@@ -14,26 +14,12 @@ import type { Driver, DriverEvent } from './support/drivers.js';
 import { http } from './support/http.js';
 import { startBackend, startStack } from './support/stack.js';
 import type { TestStack } from './support/stack.js';
+import { weatherMcpForm } from './support/nacos-grpc.js';
+import { until } from './support/wait.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PASSWORD = 'admin-password-1';
 const credentials = { NACOS_USERNAME: 'admin', NACOS_PASSWORD: PASSWORD };
-
-/** Poll `check` until it returns a value (not undefined) or `ms` passes. */
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const toolSpecification = (description: string) => JSON.stringify({
-  tools: [{ name: 'get_weather', description, inputSchema: { type: 'object', properties: { city: { type: 'string' } } } }],
-  toolsMeta: { get_weather: { enabled: true, templates: { 'json-go-template': { requestTemplate: { url: '/weather', method: 'GET', argsToUrlParam: true }, responseTemplate: { body: '{{.}}' } } } } },
-});
 
 const hostsEvent = (want: string[]) => (e: DriverEvent) => e.event === 'instances' && JSON.stringify(e['hosts']) === JSON.stringify(want);
 
@@ -47,12 +33,7 @@ describe('real Nacos clients on the gRPC port', { concurrency: false }, () => {
   const v3 = async (method: 'POST' | 'PUT', name: string, version: string, description: string) => {
     const r = await http(method, `${stack.registryUrl}/nacos/v3/admin/ai/mcp`, {
       token,
-      form: {
-        serverSpecification: JSON.stringify({ name, protocol: 'http', frontProtocol: 'mcp-streamable', description: 'weather', versionDetail: { version }, enabled: true }),
-        toolSpecification: toolSpecification(description),
-        endpointSpecification: JSON.stringify({ type: 'REF', data: { namespaceId: 'public', groupName: 'DEFAULT_GROUP', serviceName: `${name}-api` } }),
-        ...(method === 'PUT' ? { latest: 'true' } : {}),
-      },
+      form: weatherMcpForm(name, version, description, method),
     });
     assert.equal(r.status, 200, r.text);
   };

@@ -13,21 +13,11 @@ import { createServer } from 'node:net';
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/lib/logger.js';
 import { http } from './support/http.js';
-import { NacosGrpcTestClient } from './support/nacos-grpc.js';
+import { NacosGrpcTestClient, weatherMcpForm } from './support/nacos-grpc.js';
 import type { Message } from './support/nacos-grpc.js';
 import { startRegistry } from './support/registry.js';
 import type { TestRegistry } from './support/registry.js';
-
-/** Poll `check` until it returns a value (not undefined) or `ms` passes. */
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from './support/wait.js';
 
 const instance = (ip: string, port: number, extra: Record<string, unknown> = {}) => ({
   ip, port, weight: 1, healthy: true, enabled: true, ephemeral: true, clusterName: 'DEFAULT', metadata: { k: 'v' }, ...extra,
@@ -36,19 +26,9 @@ const instance = (ip: string, port: number, extra: Record<string, unknown> = {})
 const hostsOf = (serviceInfo: unknown): string[] =>
   ((serviceInfo as { hosts: { ip: string; port: number }[] }).hosts ?? []).map((h) => `${h.ip}:${h.port}`).sort();
 
-const toolSpecification = (description: string) => JSON.stringify({
-  tools: [{ name: 'get_weather', description, inputSchema: { type: 'object', properties: { city: { type: 'string' } } } }],
-  toolsMeta: { get_weather: { enabled: true, templates: { 'json-go-template': { requestTemplate: { url: '/weather', method: 'GET', argsToUrlParam: true }, responseTemplate: { body: '{{.}}' } } } } },
-});
-
 async function createMcp(reg: TestRegistry, name: string, version: string, description: string, method: 'POST' | 'PUT' = 'POST'): Promise<void> {
   const r = await http(method, `${reg.url}/nacos/v3/admin/ai/mcp`, {
-    form: {
-      serverSpecification: JSON.stringify({ name, protocol: 'http', frontProtocol: 'mcp-streamable', description: 'weather', versionDetail: { version }, enabled: true }),
-      toolSpecification: toolSpecification(description),
-      endpointSpecification: JSON.stringify({ type: 'REF', data: { namespaceId: 'public', groupName: 'DEFAULT_GROUP', serviceName: `${name}-api` } }),
-      ...(method === 'PUT' ? { latest: 'true' } : {}),
-    },
+    form: weatherMcpForm(name, version, description, method),
   });
   assert.equal(r.status, 200, r.text);
 }

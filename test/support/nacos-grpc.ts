@@ -136,3 +136,19 @@ export class NacosGrpcTestClient extends EventEmitter<{ push: [Message] }> {
     this.client.close();
   }
 }
+
+/**
+ * The Nacos v3 admin form of an MCP server `name` with one REST tool `get_weather` described as
+ * `description`, backed by the service `${name}-api`; a PUT names the version latest (Nacos's overwrite).
+ */
+export function weatherMcpForm(name: string, version: string, description: string, method: 'POST' | 'PUT'): Record<string, string> {
+  return {
+    serverSpecification: JSON.stringify({ name, protocol: 'http', frontProtocol: 'mcp-streamable', description: 'weather', versionDetail: { version }, enabled: true }),
+    toolSpecification: JSON.stringify({
+      tools: [{ name: 'get_weather', description, inputSchema: { type: 'object', properties: { city: { type: 'string' } } } }],
+      toolsMeta: { get_weather: { enabled: true, templates: { 'json-go-template': { requestTemplate: { url: '/weather', method: 'GET', argsToUrlParam: true }, responseTemplate: { body: '{{.}}' } } } } },
+    }),
+    endpointSpecification: JSON.stringify({ type: 'REF', data: { namespaceId: 'public', groupName: 'DEFAULT_GROUP', serviceName: `${name}-api` } }),
+    ...(method === 'PUT' ? { latest: 'true' } : {}),
+  };
+}
