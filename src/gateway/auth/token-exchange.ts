@@ -8,6 +8,7 @@
 import type { TokenExchangeSettings } from '../../model/authorization.js';
 import type { Logger } from '../../lib/logger.js';
 import { GatewayError } from '../errors.js';
+import { setBounded } from '../../lib/bounded-cache.js';
 
 const GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -43,15 +44,7 @@ export class TokenExchanger {
     let p = this.pending.get(key);
     if (!p) {
       p = this.request(subjectToken, settings).then(({ token, lifetimeMs }) => {
-        if (this.cache.size >= MAX_ENTRIES) {
-          const now = this.now();
-          for (const [k, v] of this.cache) if (v.until <= now) this.cache.delete(k);
-          for (const k of this.cache.keys()) {
-            if (this.cache.size < MAX_ENTRIES) break;
-            this.cache.delete(k);
-          }
-        }
-        this.cache.set(key, { token, until: this.now() + Math.max(0, lifetimeMs - EXPIRY_MARGIN_MS) });
+        setBounded(this.cache, key, { token, until: this.now() + Math.max(0, lifetimeMs - EXPIRY_MARGIN_MS) }, MAX_ENTRIES, this.now());
         return token;
       }).finally(() => this.pending.delete(key));
       this.pending.set(key, p);

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import type { IssuerSettings } from '../../model/authorization.js';
+import { setBounded } from '../../lib/bounded-cache.js';
 
 /** What a valid token says. */
 export interface VerifiedToken {
@@ -106,16 +107,7 @@ export class TokenVerifier {
   }
 
   private remember(token: string, entry: { token?: VerifiedToken; error?: string; until: number }): void {
-    if (this.cache.size >= CACHE_MAX_ENTRIES) {
-      const now = this.now();
-      for (const [k, v] of this.cache) if (v.until <= now) this.cache.delete(k);
-      // Still full: drop the oldest entries (Map order is insertion order).
-      for (const k of this.cache.keys()) {
-        if (this.cache.size < CACHE_MAX_ENTRIES) break;
-        this.cache.delete(k);
-      }
-    }
-    this.cache.set(token, entry);
+    setBounded(this.cache, token, entry, CACHE_MAX_ENTRIES, this.now());
   }
 
   private async verifyJwt(token: string, issuers: readonly IssuerSettings[], skew: number): Promise<VerifiedToken> {
