@@ -62,7 +62,7 @@ async function checkSpecIssuers(req: FastifyRequest, body: Body): Promise<void> 
   const auth = (body.spec as { authorization?: unknown } | undefined)?.authorization;
   const skip = (req.query as { checkIssuers?: unknown } | undefined)?.checkIssuers;
   if (auth === undefined || skip === false || skip === 'false') return;
-  await checkIssuers(validateAuthorization(auth, 'spec.authorization'), 'spec.authorization');
+  await checkIssuers(validateAuthorization(auth, 'authorization'), 'authorization');
 }
 
 /** The native JSON API under /api/v1: namespaces, services, instances, MCP servers and versions, users, tokens, watch. */
