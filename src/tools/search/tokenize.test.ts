@@ -54,6 +54,7 @@ describe('tokenize', () => {
 
   it('treats punctuation, emoji and control characters as separators', () => {
     assert.deepEqual(tokenize('🚀 deploy\u0000now!!! ¿ok?'), ['deploy', 'now', 'ok']);
+    assert.deepEqual(tokenize('lone\ud800surrogate\udfff天气\ud83d'), ['lone', 'surrogat', '天气']);
   });
 
   it('yields no term for empty, blank or non-string input', () => {
