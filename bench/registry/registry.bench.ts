@@ -8,7 +8,8 @@
  *
  * `--baseline DIR`: also run the registry of another checkout (an older commit, extracted with
  * `git archive`, its node_modules linked), alternating with this one on every database, so a
- * before/after comparison shares one run and the same load on the machine.
+ * before/after comparison shares one run and the same load on the machine. Both run from their
+ * compiled build (`tsc -p tsconfig.build.json`, done here before the runs).
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import pg from 'pg';
 import { createConnection } from 'mysql2/promise';
 import { loadavg } from 'node:os';
 import { ROOT, TSX, freePort, load, startProcess, stopProcess } from '../support/procs.js';
+import { compiledCli } from '../support/mcpgate.js';
 import type { LoadResult } from '../support/procs.js';
 
 const arg = (name: string, fallback: number) => {
@@ -34,9 +36,10 @@ const baseline = text('baseline');
 const connections = arg('connections', 64);
 const SERVICES = 50;
 
+/** `mcpgate registry` from the compiled build of `root`, as `npm start` runs it (tsx's transform adds work to every function it defines). */
 async function registry(db: string, root = ROOT) {
   const port = await freePort();
-  const child = await startProcess(process.execPath, ['--import', TSX, join(root, 'src/cli/main.ts'), 'registry', '--host', '127.0.0.1', '--registry-port', String(port), '--db', db, '--auth', 'false', '--log-level', 'warn'], `http://127.0.0.1:${port}/healthz`);
+  const child = await startProcess(process.execPath, [compiledCli(root), 'registry', '--host', '127.0.0.1', '--registry-port', String(port), '--db', db, '--auth', 'false', '--log-level', 'warn'], `http://127.0.0.1:${port}/healthz`, {}, 120_000);
   return { child, base: `http://127.0.0.1:${port}` };
 }
 
