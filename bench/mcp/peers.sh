@@ -30,10 +30,12 @@ npm_peer() { # name package@version bin
 }
 
 # PyPI peers, each in a venv of its own.
-py_peer() { # name requirement bin
-  local name=$1 req=$2 bin=$3 venv="$PEERS/$1"
+py_peer() { # name requirement bin [python]
+  local name=$1 req=$2 bin=$3 py=${4:-$PY} venv="$PEERS/$1"
   if [ -x "$venv/bin/$bin" ]; then ok "$name" "$venv/bin/$bin"; return; fi
-  if ! "$PY" -m venv "$venv" >"$PEERS/logs/$name.log" 2>&1; then failed "$name" "python -m venv failed"; return; fi
+  if [ -z "$py" ]; then failed "$name" "no suitable python found"; return; fi
+  rm -rf "$venv"
+  if ! "$py" -m venv "$venv" >"$PEERS/logs/$name.log" 2>&1; then failed "$name" "$py -m venv failed"; return; fi
   if "$venv/bin/pip" install --disable-pip-version-check -q "$req" >>"$PEERS/logs/$name.log" 2>&1 && [ -x "$venv/bin/$bin" ]; then
     ok "$name" "$venv/bin/$bin"
   else
@@ -44,5 +46,11 @@ py_peer() { # name requirement bin
 npm_peer npm-mcp-proxy mcp-proxy@6 mcp-proxy
 npm_peer supergateway supergateway@3 supergateway
 py_peer py-mcp-proxy 'mcp-proxy==0.13.0' mcp-proxy
-py_peer contextforge 'mcp-contextforge-gateway==1.1.0' mcpgateway
+# ContextForge 1.x requires Python >= 3.12 and < 3.14.
+py312() {
+  for c in python3.13 python3.12 "$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python3 "$(pyenv root 2>/dev/null)"/versions/3.12*/bin/python3; do
+    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys; sys.exit(0 if (3,12) <= sys.version_info[:2] < (3,14) else 1)' 2>/dev/null; then echo "$c"; return; fi
+  done
+}
+py_peer contextforge 'mcp-contextforge-gateway==1.1.0' mcpgateway "$(py312)"
 exit 0
