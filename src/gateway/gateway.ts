@@ -13,6 +13,7 @@ import { McpHandler } from './mcp/handler.js';
 import type { EventStore, MessageBus, SessionStore } from './sessions/types.js';
 import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessions/memory.js';
 import { SnapshotCompiler } from './snapshot.js';
+import { VirtualCompiler } from './virtual/compile.js';
 import { reapAndRecordChildren } from '../tools/mcp/stdio.js';
 import type { ConfigSource } from './sources/config-source.js';
 import type { AuthorizationSettings } from '../model/authorization.js';
@@ -133,13 +134,24 @@ export class Gateway {
       onToolCall: (server, _tool, seconds, isError) => cachedLabels(callChildren, `${server}\n${isError}`, () => calls.labels(server, isError ? 'error' : 'ok')).observe(seconds),
       onLimit: (limit) => limitHits.labels(limit).inc(),
     });
+    const leftOut = new Counter({
+      name: 'mcpgate_virtual_member_left_out_total', help: 'Members left out of a virtual server\'s tools/list, by virtual server, member and reason (down: its list could not be fetched; deadline: not heard from within the listing deadline).',
+      labelNames: ['server', 'member', 'reason'] as const, registers: [metrics],
+    });
+    const virtuals = new VirtualCompiler({
+      logger, onListChanged: (server, method) => handler.upstreamListChanged(server, method),
+      onLeftOut: (server, member, reason) => leftOut.labels(server, member, reason).inc(),
+    });
     const compiler = new SnapshotCompiler({
       dispatcher, metadataDispatcher, argumentHosts, logger, ...(opts.namespaceAuthorization ? { namespaceAuthorization: opts.namespaceAuthorization } : {}),
-      onUpstreamNotification: (server, _session, method) => handler.upstreamListChanged(server, method),
+      onUpstreamNotification: (server, _session, method) => {
+        handler.upstreamListChanged(server, method);
+        virtuals.memberNotified(server, method);
+      },
     });
     await opts.source.start((snap) => {
       const started = performance.now();
-      const compiled = compiler.compile(snap);
+      const compiled = virtuals.extend(compiler.compile(snap), snap);
       handler.setSnapshot(compiled);
       revision.set(compiled.revision);
       logger.info({ revision: compiled.revision, servers: compiled.servers.size, ms: Math.round(performance.now() - started) }, 'gateway snapshot swapped');
@@ -203,7 +215,7 @@ export class Gateway {
     if (unsecured.length > 0) logger.warn({ namespaces: unsecured }, 'namespaces without consumer keys are open: anyone who reaches the gateway may call their tools');
     logger.info({ address: server.address(), source: opts.source.describe() }, 'gateway listening');
     return new Gateway(server, handler, sessions, opts, dispatcher, [
-      () => compiler.close(), () => metadataDispatcher.close(), () => argumentHosts.close(), () => rateLimiter.close(), () => sessions.close(), () => bus.close(), () => events.close(),
+      async () => virtuals.close(), () => compiler.close(), () => metadataDispatcher.close(), () => argumentHosts.close(), () => rateLimiter.close(), () => sessions.close(), () => bus.close(), () => events.close(),
     ]);
   }
 

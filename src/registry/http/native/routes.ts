@@ -35,6 +35,7 @@ function specFrom(body: Body, fallbackVersion: string): McpServerSpec {
     prompts: s.prompts ?? [], ...(s.secrets ? { secrets: s.secrets as SecretDeclaration } : {}),
     // Checked in full (naming the field) by validateSpec.
     ...(s.authorization ? { authorization: s.authorization } : {}),
+    ...(s.virtual ? { virtual: s.virtual } : {}),
   };
 }
 
