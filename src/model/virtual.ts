@@ -206,11 +206,12 @@ export function checkVirtualOwnership(v: VirtualServerSpec, owner: VirtualOwner,
  * missing member, a cycle, an invalid name or a conflict, naming the field.
  */
 export async function staticNames(
-  v: VirtualServerSpec, lookup: (name: string) => Promise<PublishedMember | undefined>, field: string, path: string[],
+  v: VirtualServerSpec, lookup: (name: string) => Promise<PublishedMember | undefined>, field: string, path: string[], outerAt?: string,
 ): Promise<Map<string, { member: number; tool: string }>> {
   const names = new Map<string, { member: number; tool: string }>();
   for (const [i, m] of v.members.entries()) {
-    const at = `${field}.members[${i}].server`;
+    // Inside a nested virtual server, problems are the outer member's.
+    const at = outerAt ?? `${field}.members[${i}].server`;
     const found = await lookup(m.server);
     if (!found) throw invalid(at, `no MCP server '${m.server}' in this namespace`);
     if (!found.spec) throw invalid(at, `'${m.server}' has no published version`);
@@ -219,7 +220,7 @@ export async function staticNames(
       if (path.includes(m.server)) {
         throw new AppError('VIRTUAL_CYCLE', `${at}: '${m.server}' contains this virtual server (${[...path, m.server].join(' → ')}): a virtual server cannot contain itself`, at);
       }
-      tools = [...(await staticNames(found.spec.virtual, lookup, field, [...path, m.server])).keys()];
+      tools = [...(await staticNames(found.spec.virtual, lookup, field, [...path, m.server], at)).keys()];
     } else if (found.server.protocol === VIRTUAL_PROTOCOL) {
       tools = [];
     } else {
@@ -228,19 +229,19 @@ export async function staticNames(
     }
     if (!tools) continue;
     if (Array.isArray(m.tools)) {
-      m.tools.forEach((t, k) => { if (!tools.includes(t)) throw invalid(`${field}.members[${i}].tools[${k}]`, `'${m.server}' has no enabled tool '${t}'`); });
+      m.tools.forEach((t, k) => { if (!tools.includes(t)) throw invalid(outerAt ?? `${field}.members[${i}].tools[${k}]`, `'${m.server}' has no enabled tool '${t}'`); });
     }
     const naming = memberNaming(v, m);
     for (const tool of tools) {
       const name = naming.nameOf(tool);
       if (name === undefined) continue;
-      if (!TOOL_NAME_PATTERN.test(name)) throw invalid(`${field}.members[${i}]`, `tool '${tool}' of '${m.server}' would be named '${name}', not a valid tool name: rename it (rename.${tool})`);
+      if (!TOOL_NAME_PATTERN.test(name)) throw invalid(outerAt ?? `${field}.members[${i}]`, `tool '${tool}' of '${m.server}' would be named '${name}', not a valid tool name: rename it (rename.${tool})`);
       const clash = names.get(name);
       if (clash) {
         const other = v.members[clash.member]?.server;
         throw new AppError('VIRTUAL_NAME_CONFLICT',
           `${field}.members[${i}]: tool '${name}' of member '${m.server}' (its '${tool}') conflicts with member '${other}' (its '${clash.tool}'): rename one (rename.${tool}) or use naming 'prefix'`,
-          `${field}.members[${i}]`);
+          outerAt ?? `${field}.members[${i}]`);
       }
       names.set(name, { member: i, tool });
     }
