@@ -195,6 +195,19 @@ describe('virtual servers', { skip }, () => {
     assert.equal(missing.isError, true);
   });
 
+  it('previews the tools/list an agent will see, with the checks of a publish', async () => {
+    const r = await http('POST', `${api()}/namespaces/public/virtual-preview`, {
+      body: { name: 'draft-desk', virtual: { members: [{ server: 'weather', descriptions: { now: 'Weather, now' } }, { server: 'shop', rename: { buy: 'purchase' } }, { server: 'fixture' }] } },
+    });
+    assert.equal(r.status, 200, r.text);
+    const body = r.body as { tools: { name: string; member: string; tool: string; description: string }[]; live: string[] };
+    assert.deepEqual(body.tools.map((t) => [t.name, t.member, t.tool]), [['weather__now', 'weather', 'now'], ['purchase', 'shop', 'buy'], ['shop__now', 'shop', 'now']]);
+    assert.equal(body.tools[0]?.description, 'Weather, now');
+    assert.deepEqual(body.live, ['fixture']);
+    const clash = await http('POST', `${api()}/namespaces/public/virtual-preview`, { body: { virtual: { members: [{ server: 'weather' }, { server: 'shop' }], naming: 'none' } } });
+    assert.equal(clash.status, 409, clash.text);
+  });
+
   it('refuses cycles, members of other namespaces, conflicting names and invalid renames, naming the field', async () => {
     const refused = async (res: Promise<{ status: number; body: unknown; text: string }>, status: number, code: string, field: RegExp) => {
       const r = await res;
