@@ -144,6 +144,16 @@ export const en = {
       vscode: 'Add this to .vscode/mcp.json:', 'cherry-studio': 'Settings › MCP servers › Add › Import from JSON, and paste:', inspector: 'Run:',
     },
   },
+  virtual: {
+    title: 'Members', intro: 'A virtual server gathers the tools of other servers of this namespace into one endpoint. Conflicting names are refused at publish.',
+    members: 'Members', server: 'Server', tools: 'Tools (* or a list)', pattern: 'Pattern (glob)', prefix: 'Prefix', rename: 'Renames (tool=name)',
+    none: 'No members yet.', remove: 'Remove {{server}}', add: 'Add member', naming: 'Naming', namingHint: 'Prefix always, or keep member names (never prefix only on conflict: names would change when members change).',
+    namingPrefix: 'prefix + separator + tool', namingNone: 'keep member names', separator: 'Separator', mode: 'Mode',
+    modeHint: 'Search mode shows two meta-tools (search_tools, call_tool) instead of every tool.', modeAll: 'every tool', modeSearch: 'search',
+    preview: 'Preview tools/list', save: 'Save members', saved: 'Members saved in draft {{version}}', draftNeeded: 'Start a new draft to change the members.',
+    previewTitle: 'What an agent will see: {{count}} tools', previewEmpty: 'No tools.', agentName: 'Name agents see', memberTool: 'Member tool',
+    live: 'Listed at run time (upstream MCP servers without a registry catalogue): {{servers}}',
+  },
   tools: {
     title: 'Tools', ofDraft: 'of draft {{version}}', ofVersion: 'of version {{version}}', add: 'Add tool', newDraft: 'New draft version',
     publishedImmutable: 'Published versions cannot change: start a new draft (a copy of {{version}}) to edit tools, or open a tool and choose Edit in a new draft.',
