@@ -141,6 +141,11 @@ describe('virtual servers', { skip }, () => {
     await waitFor('list_changed after the kill', () => a.changes() > before, 30_000);
     const without = await names(a);
     assert.ok(without.includes('weather__now') && !without.includes('killable__echo'), without.join(', '));
+    // The console's Gateways page shows the member down (and the hanging one not heard from).
+    const gateways = await http('GET', `${api()}/gateways`);
+    const reported = (gateways.body as { items: { virtualMembers?: { server: string; member: string; state: string }[] }[] }).items.flatMap((g) => g.virtualMembers ?? []);
+    assert.ok(reported.some((m) => m.server === 'public/iso' && m.member === 'killable' && m.state === 'down'), JSON.stringify(reported));
+    assert.ok(reported.some((m) => m.member === 'hanging' && m.state === 'pending'), JSON.stringify(reported));
     // Another member's calls go on while one is down and one hangs.
     assert.match(firstText(await a.client.callTool({ name: 'weather__now', arguments: { city: 'Oslo' } })), /Oslo/);
 

@@ -68,6 +68,15 @@ export interface GatewayOptions {
   rateLimiter?: RateLimiter;
 }
 
+/** A virtual server member that is down or not heard from yet, as the gateway reports it. */
+export interface VirtualMemberReport {
+  /** The virtual server, `namespace/name`. */
+  server: string;
+  member: string;
+  state: 'pending' | 'down';
+  error?: string;
+}
+
 /**
  * The data plane: MCP endpoints on node:http, serving the latest compiled snapshot of its
  * configuration source, swapped atomically when the source delivers a new one.
@@ -81,7 +90,17 @@ export class Gateway {
     private readonly opts: GatewayOptions,
     private readonly dispatcher: Agent,
     private readonly closers: (() => Promise<void>)[],
+    private readonly virtuals: VirtualCompiler,
   ) {}
+
+  /** Members of virtual servers that are down or not heard from yet (the console's Gateways page). */
+  virtualMembersNotOk(): VirtualMemberReport[] {
+    const out: VirtualMemberReport[] = [];
+    for (const [server, members] of Object.entries(this.virtuals.status())) {
+      for (const m of members) if (m.state !== 'ok') out.push({ server, member: m.server, state: m.state, ...(m.error ? { error: m.error.slice(0, 500) } : {}) });
+    }
+    return out.slice(0, 1000);
+  }
 
   /** Compile the first snapshot, then listen. */
   static async start(opts: GatewayOptions): Promise<Gateway> {
@@ -216,7 +235,7 @@ export class Gateway {
     logger.info({ address: server.address(), source: opts.source.describe() }, 'gateway listening');
     return new Gateway(server, handler, sessions, opts, dispatcher, [
       async () => virtuals.close(), () => compiler.close(), () => metadataDispatcher.close(), () => argumentHosts.close(), () => rateLimiter.close(), () => sessions.close(), () => bus.close(), () => events.close(),
-    ]);
+    ], virtuals);
   }
 
   /** The port the gateway listens on (useful with port 0). */

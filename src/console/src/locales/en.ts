@@ -52,6 +52,7 @@ export const en = {
     displayName: 'Display name', create: 'Create namespace',
   },
   gateways: {
+    member: { down: 'member down', pending: 'member not heard from yet' }, memberOf: '{{member}} in {{server}} (left out of its tools/list)',
     title: 'Gateways',
     intro: 'The gateway replicas following this registry: the snapshot revision each one serves and what it holds open. A replica reports itself on its watch connection and by heartbeat; the one inside mcpgate serve is always listed.',
     registryRevision: 'Registry revision', gateway: 'Gateway', state: 'State', revision: 'Snapshot revision', sessions: 'Open sessions',

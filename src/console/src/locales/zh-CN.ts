@@ -57,6 +57,7 @@ export const zhCN: Shape<typeof en> = {
     displayName: '显示名称', create: '创建命名空间',
   },
   gateways: {
+    member: { down: '成员不可用', pending: '成员尚未响应' }, memberOf: '{{server}} 中的 {{member}}（已从其 tools/list 中略去）',
     title: '网关',
     intro: '跟随本注册中心的网关副本：每个副本提供的快照版本及其打开的连接。副本通过 watch 连接和心跳上报自身；mcpgate serve 内置的网关总会列出。',
     registryRevision: '注册中心版本号', gateway: '网关', state: '状态', revision: '快照版本号', sessions: '打开的会话',
