@@ -15,6 +15,7 @@ import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessio
 import { SnapshotCompiler } from './snapshot.js';
 import { VirtualCompiler } from './virtual/compile.js';
 import { reapAndRecordChildren } from '../tools/mcp/stdio.js';
+import type { UpstreamSessionState } from '../tools/mcp/session-state.js';
 import type { ConfigSource } from './sources/config-source.js';
 import type { AuthorizationSettings } from '../model/authorization.js';
 import { TokenAccess } from './auth/token-access.js';
@@ -167,6 +168,8 @@ export class Gateway {
         handler.upstreamListChanged(server, method);
         virtuals.memberNotified(server, method);
       },
+      // Clustered (sessions in Redis): upstream MCP sessions live with the agent sessions, for every replica.
+      ...(opts.sessions ? { upstreamSessions: { get: async (id: string) => (await sessions.get(id))?.upstream, set: (id: string, state: UpstreamSessionState | undefined) => sessions.setUpstream(id, state) } } : {}),
     });
     await opts.source.start((snap) => {
       const started = performance.now();

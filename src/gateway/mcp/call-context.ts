@@ -2,6 +2,7 @@
 import type { BeforeExecute } from '../auth/token-access.js';
 import type { CallCancellation, ClientHeaders } from '../../tools/executor.js';
 import type { CompiledConsumer, CompiledServer } from '../snapshot.js';
+import type { GatewayError } from '../errors.js';
 
 /** Who is calling and how: what a method handler needs besides its params. */
 export interface CallContext {
@@ -17,6 +18,8 @@ export interface CallContext {
   sessionId?: string | undefined;
   /** Run before a tool's executor (rate limits, backend token exchange): the headers the tool may read, or a thrown GatewayError. */
   beforeExecute?: BeforeExecute | undefined;
+  /** For an OAuth token's principal: the 403 step-up answer for a tool of the server its scopes do not grant. */
+  scopeChallenge?: ((tool: string) => GatewayError | undefined) | undefined;
 }
 
 /** Options of tools/call beyond the context. */

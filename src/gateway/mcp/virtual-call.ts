@@ -9,7 +9,7 @@ export type MemberRequest = (ctx: CallContext, method: string, params: Record<st
 
 /** The context of a request to a member: the member's server, no consumer filter (the virtual server's grants were checked). */
 export function memberContext(ctx: CallContext, member: CompiledServer): CallContext {
-  return { ...ctx, server: member, consumer: null, beforeExecute: undefined };
+  return { ...ctx, server: member, consumer: null, beforeExecute: undefined, scopeChallenge: undefined };
 }
 
 /** Call a tool of the catalogue by the name agents see (the caller's grants checked). */
@@ -17,7 +17,8 @@ export async function callVirtualTool(
   ctx: CallContext, v: VirtualServing, name: string, args: unknown, params: Record<string, unknown>, options: CallOptions, run: MemberRequest,
 ): Promise<Record<string, unknown>> {
   const tool = (await v.catalogue()).byName.get(name);
-  if (!tool || !allows(ctx.consumer, ctx.server.name, name)) throw new GatewayError('INVALID_PARAMS', `Unknown tool: ${name}`);
+  if (!tool) throw new GatewayError('INVALID_PARAMS', `Unknown tool: ${name}`);
+  if (!allows(ctx.consumer, ctx.server.name, name)) throw ctx.scopeChallenge?.(name) ?? new GatewayError('INVALID_PARAMS', `Unknown tool: ${name}`);
   let clientHeaders = ctx.clientHeaders;
   if (ctx.beforeExecute) {
     try {

@@ -138,8 +138,15 @@ function fieldTerms(tool: ToolDescriptor): string[][] {
   ];
 }
 
-/** A term's postings: the tools containing it and the score each contributes, precomputed. */
+/**
+ * All postings of the index, packed: term `t`'s are `docs[offsets[t] .. offsets[t + 1])` with the
+ * score each contributes in `scores` at the same places, precomputed. Three typed arrays rather
+ * than two per term: a thousand-tool catalog has thousands of terms (CJK bigrams), and
+ * allocating small typed arrays cost more than the rest of the build.
+ */
 interface Postings {
+  readonly termIds: ReadonlyMap<string, number>;
+  readonly offsets: Int32Array;
   readonly docs: Int32Array;
   readonly scores: Float64Array;
 }
@@ -148,9 +155,9 @@ class Bm25ToolIndex implements ToolIndex {
   readonly #names: readonly string[];
   /** Position of each tool in name order, the tie-break. */
   readonly #nameRank: Int32Array;
-  readonly #postings: ReadonlyMap<string, Postings>;
+  readonly #postings: Postings;
 
-  constructor(names: readonly string[], nameRank: Int32Array, postings: ReadonlyMap<string, Postings>) {
+  constructor(names: readonly string[], nameRank: Int32Array, postings: Postings) {
     this.#names = names;
     this.#nameRank = nameRank;
     this.#postings = postings;
@@ -169,13 +176,14 @@ class Bm25ToolIndex implements ToolIndex {
     const terms = [...new Set(tokenize(query.slice(0, MAX_QUERY_CHARS)))].slice(0, MAX_QUERY_TERMS);
     const scores = new Float64Array(this.#names.length);
     const touched: number[] = [];
+    const { termIds, offsets, docs, scores: contributions } = this.#postings;
     for (const term of terms) {
-      const postings = this.#postings.get(term);
-      if (postings === undefined) continue;
-      for (let i = 0; i < postings.docs.length; i++) {
-        const doc = postings.docs[i]!;
+      const id = termIds.get(term);
+      if (id === undefined) continue;
+      for (let i = offsets[id]!, end = offsets[id + 1]!; i < end; i++) {
+        const doc = docs[i]!;
         if (scores[doc] === 0) touched.push(doc);
-        scores[doc]! += postings.scores[i]!;
+        scores[doc]! += contributions[i]!;
       }
     }
     const rank = this.#nameRank;
@@ -213,32 +221,46 @@ export function buildToolIndex(tools: ReadonlyArray<ToolDescriptor>): ToolIndex 
   const avgLength = totals.map((t) => Math.max(t / Math.max(n, 1), 1));
   // Per term, the tools containing it with their BM25F pseudo-frequency (weighted, length-normalised per field).
   const frequencies = new Map<string, { docs: number[]; tf: number[] }>();
-  perTool.forEach((fields, doc) => {
-    const tf = new Map<string, number>();
-    fields.forEach((terms, f) => {
+  const tf = new Map<string, number>();
+  for (let doc = 0; doc < n; doc++) {
+    tf.clear();
+    const fields = perTool[doc]!;
+    for (let f = 0; f < fields.length; f++) {
+      const terms = fields[f]!;
       const { weight, b } = FIELDS[f]!;
-      const norm = 1 - b + (b * terms.length) / avgLength[f]!;
-      for (const term of terms) tf.set(term, (tf.get(term) ?? 0) + weight / norm);
-    });
+      const increment = weight / (1 - b + (b * terms.length) / avgLength[f]!);
+      for (const term of terms) tf.set(term, (tf.get(term) ?? 0) + increment);
+    }
     for (const [term, value] of tf) {
       let entry = frequencies.get(term);
       if (entry === undefined) frequencies.set(term, (entry = { docs: [], tf: [] }));
       entry.docs.push(doc);
       entry.tf.push(value);
     }
-  });
-
-  const postings = new Map<string, Postings>();
-  for (const [term, { docs, tf }] of frequencies) {
-    const idf = Math.log(1 + (n - docs.length + 0.5) / (docs.length + 0.5));
-    postings.set(term, {
-      docs: Int32Array.from(docs),
-      scores: Float64Array.from(tf, (value) => (idf * value * (K1 + 1)) / (K1 + value)),
-    });
   }
+
+  let total = 0;
+  for (const entry of frequencies.values()) total += entry.docs.length;
+  const termIds = new Map<string, number>();
+  const offsets = new Int32Array(frequencies.size + 1);
+  const docs = new Int32Array(total);
+  const scores = new Float64Array(total);
+  let at = 0;
+  for (const [term, entry] of frequencies) {
+    const df = entry.docs.length;
+    const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+    offsets[termIds.size] = at;
+    termIds.set(term, termIds.size);
+    for (let i = 0; i < df; i++, at++) {
+      const value = entry.tf[i]!;
+      docs[at] = entry.docs[i]!;
+      scores[at] = (idf * value * (K1 + 1)) / (K1 + value);
+    }
+  }
+  offsets[termIds.size] = at;
 
   const byName = names.map((_, i) => i).sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
   const nameRank = new Int32Array(n);
   byName.forEach((doc, position) => (nameRank[doc] = position));
-  return new Bm25ToolIndex(Object.freeze(names), nameRank, postings);
+  return new Bm25ToolIndex(Object.freeze(names), nameRank, { termIds, offsets, docs, scores });
 }

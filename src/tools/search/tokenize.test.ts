@@ -8,7 +8,13 @@ describe('tokenize', () => {
     assert.deepEqual(tokenize('list-pull-requests'), ['list', 'pull', 'request']);
     assert.deepEqual(tokenize('listPullRequests'), ['list', 'pull', 'request']);
     assert.deepEqual(tokenize('HTTPServerURL'), ['http', 'server', 'url']);
-    assert.deepEqual(tokenize('github__search.code/v2'), ['github', 'search', 'code', 'v2']);
+    assert.deepEqual(tokenize('github__search.code/v2'), ['github', 'search', 'code', 'v', '2']);
+  });
+
+  it('starts a new word where letters meet digits', () => {
+    assert.deepEqual(tokenize('weather-forecast15days'), ['weather', 'forecast', '15', 'day']);
+    assert.deepEqual(tokenize('PM2.5'), tokenize('pm2.5'));
+    assert.deepEqual(tokenize('kuaixun2'), ['kuaixun', '2']);
   });
 
   it('lower-cases, drops stop words and keeps duplicates (term frequency counts)', () => {
@@ -48,6 +54,7 @@ describe('tokenize', () => {
 
   it('treats punctuation, emoji and control characters as separators', () => {
     assert.deepEqual(tokenize('🚀 deploy\u0000now!!! ¿ok?'), ['deploy', 'now', 'ok']);
+    assert.deepEqual(tokenize('lone\ud800surrogate\udfff天气\ud83d'), ['lone', 'surrogat', '天气']);
   });
 
   it('yields no term for empty, blank or non-string input', () => {
