@@ -12,6 +12,7 @@ import type { ToolExecutor, Upstream, UpstreamTarget } from '../tools/executor.j
 import { upstreamKind } from '../tools/mcp/config.js';
 import { createMcpRuntime } from '../tools/mcp/executor.js';
 import type { McpServerRuntime } from '../tools/mcp/runtime.js';
+import type { UpstreamSessionStates } from '../tools/mcp/session-state.js';
 import { createUpstream } from '../tools/upstream.js';
 import { JsonText } from './mcp/jsonrpc.js';
 import type { AuthorizationSettings } from '../model/authorization.js';
@@ -53,6 +54,44 @@ export interface CompiledServer {
   readonly liveTools?: boolean;
   /** OAuth tokens, rate limits and token exchange of the endpoint (its namespace's settings with its own over them); absent: none. */
   readonly access?: EndpointAccess;
+  /** A virtual server's members and catalogue (protocol `virtual`): every method goes to its members. */
+  readonly virtual?: VirtualServing;
+}
+
+/** A tool of a virtual server: the name agents see, and the member tool it calls. */
+export interface VirtualTool {
+  readonly name: string;
+  readonly member: CompiledServer;
+  readonly memberTool: string;
+  /** The tools/list entry agents see (renamed, description overridden), serialised once. */
+  readonly listEntry: JsonText;
+  readonly description: string;
+  readonly inputSchema: Record<string, unknown>;
+}
+
+/** What a virtual server shows at one moment: its tools in a deterministic order (members in order, then names). */
+export interface VirtualCatalogue {
+  readonly tools: readonly VirtualTool[];
+  readonly byName: ReadonlyMap<string, VirtualTool>;
+}
+
+/** A member of a virtual server in the snapshot. */
+export interface VirtualMemberRef {
+  readonly server: CompiledServer;
+  /** The member's prefix (resource URIs carry it; tools and prompts under naming `prefix`). */
+  readonly prefix: string;
+  /** The name agents see for a member prompt. */
+  promptName(name: string): string;
+}
+
+/** A virtual server as the request path serves it (gateway/virtual/). */
+export interface VirtualServing {
+  readonly mode: 'all' | 'search';
+  /** How long a listing waits for members not heard from yet, ms. */
+  readonly deadlineMs: number;
+  readonly members: readonly VirtualMemberRef[];
+  /** The tools now: members not heard from yet are waited for up to the deadline; members down or late are left out. */
+  catalogue(): Promise<VirtualCatalogue>;
 }
 
 /** A consumer key's grants. */
@@ -150,6 +189,8 @@ export class SnapshotCompiler {
     onUpstreamNotification?: (serverKey: string, sessionId: string | undefined, method: string, params: Record<string, unknown> | undefined) => void;
     /** Authorization settings per namespace from the gateway's own configuration (under the registry's and the servers'). */
     namespaceAuthorization?: Readonly<Record<string, AuthorizationSettings>>;
+    /** Upstream MCP sessions kept with the agent sessions, so that any replica continues them. */
+    upstreamSessions?: UpstreamSessionStates;
   }) {
     this.connections = { guarded: deps.dispatcher, open: deps.metadataDispatcher, argumentHosts: deps.argumentHosts };
   }
@@ -176,6 +217,7 @@ export class SnapshotCompiler {
             const key = serverKey(server.namespace, server.name);
             runtime = createMcpRuntime(server, spec, {
               upstream, dispatcher: this.dispatcherFor(spec), logger: this.deps.logger, defaultTimeoutMs: this.deps.defaultTimeoutMs,
+              sessionStates: this.deps.upstreamSessions,
               ...(relay ? { onNotification: (session: string | undefined, method: string, params: Record<string, unknown> | undefined) => relay(key, session, method, params) } : {}),
             });
           } catch (err) {
