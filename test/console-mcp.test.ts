@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { startHttpUpstream } from './fixtures/mcp/http-upstreams.js';
-import { browserSkipReason, ensureConsoleBuilt, openBrowser, TEXTS } from './support/browser.js';
+import { join } from 'node:path';
+import { axeAudit, browserSkipReason, ensureConsoleBuilt, openBrowser, screenshotDir, TEXTS } from './support/browser.js';
 import { http } from './support/http.js';
 import { startStack } from './support/stack.js';
 
@@ -58,6 +59,8 @@ test('the console with upstream MCP servers: protocol fields, import tools, try 
       const listed = await dialog.locator('.import-list code').allInnerTexts();
       for (const name of ['echo', 'sleep', 'fails']) assert.ok(listed.includes(name), `${name} in ${listed.join(', ')}`);
       await toast(fill(T.importTools.done, { count: listed.length, version: '1.0.1' }));
+      assert.deepEqual(await axeAudit(page, 'the import tools dialog'), [], 'no serious accessibility finding in the dialog');
+      await page.screenshot({ path: join(screenshotDir(), 'console-import-tools.png'), style: '.notices { display: none !important; }' });
       await dialog.getByRole('button', { name: T.importTools.close }).click();
       // Saved as the draft: the page now works on it.
       await page.getByText(fill(T.tools.ofDraft, { version: '1.0.1' })).waitFor();
@@ -119,6 +122,8 @@ test('the console with upstream MCP servers: protocol fields, import tools, try 
       await launch.getByLabel(T.stdio.command).fill(process.execPath);
       await launch.getByLabel(T.stdio.args).fill(STDIO_FIXTURE);
       await launch.getByLabel(T.stdio.env).fill('FIXTURE_MODE=console\nEMPTY=');
+      await launch.scrollIntoViewIfNeeded();
+      await launch.screenshot({ path: join(screenshotDir(), 'console-stdio-launch.png') });
       await page.getByRole('button', { name: T.draftSettings.save }).click();
       await toast(fill(T.draftSettings.saved, { version: '1.0.0' }));
       const v = (await api<{ spec: { config: Record<string, unknown> } }>('GET', '/namespaces/public/mcp-servers/stdio-fx/versions/1.0.0')).body;
