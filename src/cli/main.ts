@@ -10,9 +10,9 @@ import { isDefinitionPath, startGateway, startRegistry, startServe } from './rol
 import type { Running } from './roles.js';
 
 const ROLE_OPTIONS: Record<RoleName, string[]> = {
-  serve: ['host', 'registryPort', 'grpcPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies', 'redis', 'redisPrefix'],
-  registry: ['host', 'registryPort', 'grpcPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies'],
-  gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis', 'redisPrefix', 'allowedOrigins', 'allowedHosts'],
+  serve: ['host', 'registryPort', 'grpcPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies', 'redis', 'redisPrefix', 'tlsCert', 'tlsKey'],
+  registry: ['host', 'registryPort', 'grpcPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies', 'tlsCert', 'tlsKey'],
+  gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis', 'redisPrefix', 'allowedOrigins', 'allowedHosts', 'tlsCert', 'tlsKey'],
 };
 
 const DESCRIPTIONS: Record<RoleName, string> = {
@@ -98,13 +98,19 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = 1;
       return;
     }
+    // The first SIGTERM or SIGINT stops gracefully (a gateway drains: docs/operations.md#graceful-shutdown);
+    // a second one stops at once.
     await new Promise<void>((resolve) => {
+      let stopping = false;
       const stop = (signal: string) => {
-        logger.info({ signal }, 'shutting down');
-        running.close().catch((err: unknown) => logger.error({ err }, 'shutdown failed')).finally(resolve);
+        const graceful = !stopping && running.drain !== undefined;
+        logger.info({ signal, graceful }, stopping ? 'second signal: stopping at once' : 'shutting down');
+        const done = stopping || !running.drain ? running.close() : running.drain();
+        stopping = true;
+        done.catch((err: unknown) => logger.error({ err }, 'shutdown failed')).finally(resolve);
       };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
     });
   };
   for (const role of ['serve', 'registry', 'gateway'] as const) addRoleCommand(program, role, run);
