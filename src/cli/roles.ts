@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import { FileSource } from '../gateway/sources/file.js';
 import { RegistrySource } from '../gateway/sources/registry.js';
 import type { Registry } from '../registry/registry.js';
+import { clusterMetrics, workerId } from './workers.js';
 
 /** `mcpgate registry`: the control plane alone. */
 export async function startRegistry(config: Config, logger: Logger): Promise<Running> {
@@ -142,7 +143,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       urls: config.registries, ...(config.registryToken ? { token: config.registryToken } : {}), logger,
       cacheFile: join(config.dataDir, 'gateway-snapshot.json'),
       // The registry's console lists the gateways that follow it.
-      gatewayId: `${hostname()}:${config.gatewayPort}`,
+      gatewayId: `${hostname()}:${config.gatewayPort}${workerSuffix()}`,
       report: () => ({
         startedAt, version: SERVER_VERSION,
         ...(started.gateway ? {
@@ -165,10 +166,17 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   const gateway = await Gateway.start({
     host: config.host, port: config.gatewayPort, logger, source, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts,
     sessionIdleMs: config.sessionIdleSeconds * 1000, limits: gatewayLimits(config), readiness, ...shared, ...(config.tls ? { tls: config.tls } : {}),
-    ownUrls: config.registries, stdioRecordFile: join(config.dataDir, 'stdio-children.json'), ...authorizationOptions(config),
+    ownUrls: config.registries, stdioRecordFile: join(config.dataDir, `stdio-children${workerSuffix('-')}.json`), ...authorizationOptions(config),
+    metricsGatherer: clusterMetrics,
   });
   started.gateway = gateway;
   return { gateway, source, close: () => gateway.close(), drain: async () => { await gateway.drain(drainOptions(config)); } };
+}
+
+/** `/w2` (with `/`, or another separator) in worker 2 of `gateway --workers N`; empty in a single process. */
+function workerSuffix(separator = '/'): string {
+  const id = workerId();
+  return id === undefined ? '' : `${separator}w${id}`;
 }
 
 /** The scheme of this process's HTTP listeners. */

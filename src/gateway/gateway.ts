@@ -69,6 +69,11 @@ export interface GatewayOptions {
   namespaceAuthorization?: Readonly<Record<string, AuthorizationSettings>>;
   /** Rate-limit buckets; in memory when omitted (Redis to share them between replicas). */
   rateLimiter?: RateLimiter;
+  /**
+   * What `/metrics` answers instead of this process's own registry: in a worker of `gateway
+   * --workers N`, every worker's metrics gathered by the primary (src/cli/workers.ts).
+   */
+  metricsGatherer?: (own: Registry) => (() => Promise<string>) | undefined;
   /** Serve HTTPS with this certificate and key, reloaded when the files change; plain HTTP when omitted. */
   tls?: TlsFiles;
 }
@@ -136,6 +141,7 @@ export class Gateway {
     const metrics = new Registry();
     metrics.setDefaultLabels({ role: 'gateway' });
     collectDefaultMetrics({ register: metrics });
+    const gathered = opts.metricsGatherer?.(metrics);
     const calls = new Histogram({
       name: 'mcpgate_tool_call_duration_seconds', help: 'tools/call duration by server and outcome.', labelNames: ['server', 'outcome'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30], registers: [metrics],
@@ -239,7 +245,7 @@ export class Gateway {
       }
       if (pathname === '/metrics') {
         res.writeHead(200, { 'content-type': metrics.contentType });
-        return void res.end(await metrics.metrics());
+        return void res.end(gathered ? await gathered() : await metrics.metrics());
       }
       return plainError(res, { status: 404, code: 'ROUTE_NOT_FOUND', message: `no endpoint ${req.method} ${pathname}; MCP endpoints are /mcp/{namespace}/{server}` });
     };

@@ -385,6 +385,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       MCPGATE_SESSION_KEY: randomBytes(24).toString('hex'),
       MCPGATE_LEADER_LOCK_TTL_MS: '4000',
       MCPGATE_NODE_HEARTBEAT_MS: '1000',
+      // One process per replica (the default with Redis is one per core: too many for this machine).
+      MCPGATE_WORKERS: '1',
       ...opts.env,
     };
     const node = (role: 'registry' | 'gateway', args: string[]) => [
