@@ -8,6 +8,7 @@ import type {
   McpServerVersion, Namespace, Page, PublishAction, PublishEvent, Role, Service, User, VersionRevision, VersionStatus,
 } from '../../model/model.js';
 import { beatTimings } from '../../model/model.js';
+import type { AuthorizationSettings } from '../../model/authorization.js';
 import type { StoreDialect } from './dialects/dialect.js';
 import { SessionLeaderLock, SingleNodeLock } from './leader-lock.js';
 import type { LeaseStatements } from './leader-lock.js';
@@ -23,6 +24,7 @@ interface Tables {
   mg_meta: { id: number; revision: number };
   mg_settings: { key: string; value: string };
   mg_namespaces: { id: string; name: string; description: string; created_at: number; updated_at: number };
+  mg_namespace_authorization: { namespace: string; settings: string; updated_at: number };
   mg_services: {
     id: string; namespace: string; group_name: string; name: string; metadata: string; protect_threshold: number;
     selector: string; created_at: number; updated_at: number;
@@ -235,6 +237,16 @@ class KyselyReader implements StoreReader {
     return (await this.db.selectFrom('mg_namespaces').selectAll().orderBy('created_at').orderBy('id').execute()).map(toNamespace);
   }
 
+  async getNamespaceAuthorization(namespace: string) {
+    const r = await this.db.selectFrom('mg_namespace_authorization').select('settings').where('namespace', '=', namespace).executeTakeFirst();
+    return r ? JSON.parse(r.settings) as AuthorizationSettings : undefined;
+  }
+
+  async listNamespaceAuthorization() {
+    const rows = await this.db.selectFrom('mg_namespace_authorization').select(['namespace', 'settings']).orderBy('namespace').execute();
+    return Object.fromEntries(rows.map((r) => [r.namespace, JSON.parse(r.settings) as AuthorizationSettings]));
+  }
+
   async countNamespaceContents(namespace: string) {
     const s = await this.db.selectFrom('mg_services').select((eb) => eb.fn.countAll().as('n')).where('namespace', '=', namespace).executeTakeFirstOrThrow();
     const m = await this.db.selectFrom('mg_mcp_servers').select((eb) => eb.fn.countAll().as('n')).where('namespace', '=', namespace).executeTakeFirstOrThrow();
@@ -299,13 +311,15 @@ class KyselyReader implements StoreReader {
     return out;
   }
 
-  async countInstanceKinds(serviceIds: readonly string[]) {
+  async countInstanceKinds(serviceIds: readonly string[], ephemeral: boolean) {
     const out: { serviceId: string; ephemeral: boolean; count: number }[] = [];
     for (let i = 0; i < serviceIds.length; i += KEYS_PER_QUERY) {
+      // Served by the (service_id, ephemeral) index alone.
       const rows = await this.db.selectFrom('mg_instances')
-        .select((eb) => ['service_id', 'ephemeral', eb.fn.countAll().as('n')])
-        .where('service_id', 'in', serviceIds.slice(i, i + KEYS_PER_QUERY)).groupBy(['service_id', 'ephemeral']).execute();
-      out.push(...rows.map((r) => ({ serviceId: r.service_id, ephemeral: bool(r.ephemeral), count: num(r.n) })));
+        .select((eb) => ['service_id', eb.fn.countAll().as('n')])
+        .where('service_id', 'in', serviceIds.slice(i, i + KEYS_PER_QUERY)).where('ephemeral', '=', flag(ephemeral))
+        .groupBy('service_id').execute();
+      out.push(...rows.map((r) => ({ serviceId: r.service_id, ephemeral, count: num(r.n) })));
     }
     return out;
   }
@@ -506,7 +520,13 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
       .where('id', '=', ns.id).execute();
   }
 
+  async setNamespaceAuthorization(namespace: string, settings: AuthorizationSettings | undefined, at: number) {
+    await this.tx.deleteFrom('mg_namespace_authorization').where('namespace', '=', namespace).execute();
+    if (settings) await this.tx.insertInto('mg_namespace_authorization').values({ namespace, settings: JSON.stringify(settings), updated_at: at }).execute();
+  }
+
   async deleteNamespace(id: string) {
+    await this.tx.deleteFrom('mg_namespace_authorization').where('namespace', '=', id).execute();
     await this.tx.deleteFrom('mg_user_roles').where('namespace', '=', id).execute();
     await this.tx.deleteFrom('mg_consumers').where('namespace', '=', id).execute();
     await this.tx.deleteFrom('mg_namespaces').where('id', '=', id).execute();

@@ -232,7 +232,7 @@ for (const kind of await databaseKinds()) {
       // The same shape again (a statement text reused with other keys) finds the other instances.
       const again = await store.getInstances(many.slice(100, 250).map(keyOf));
       assert.deepEqual(again.map((i) => i.id).sort(), many.slice(100, 250).map((i) => i.id).sort());
-      const kinds = await store.countInstanceKinds([s1.id, s2.id, 'no-such-service']);
+      const kinds = [...await store.countInstanceKinds([s1.id, s2.id, 'no-such-service'], true), ...await store.countInstanceKinds([s1.id, s2.id, 'no-such-service'], false)];
       assert.deepEqual(kinds.sort((a, b) => `${a.serviceId}${a.ephemeral}`.localeCompare(`${b.serviceId}${b.ephemeral}`)), [
         { serviceId: s1.id, ephemeral: true, count: 250 }, { serviceId: s2.id, ephemeral: false, count: 1 }, { serviceId: s2.id, ephemeral: true, count: 1 },
       ].sort((a, b) => `${a.serviceId}${a.ephemeral}`.localeCompare(`${b.serviceId}${b.ephemeral}`)));
@@ -373,6 +373,25 @@ for (const kind of await databaseKinds()) {
         await migrated.close();
         await old.drop();
       }
+    });
+
+    it('stores a namespace\'s authorization settings apart from it, replaced whole, gone with the namespace', async () => {
+      const settings = { enabled: true, issuers: [{ issuer: 'https://login.example.com', introspection: { endpoint: 'https://login.example.com/i', clientId: 'gw', clientSecret: 's3cret' } }], scopeGrants: { 'a:b': null } };
+      await store.write(async (tx) => {
+        await tx.insertNamespace({ id: 'ns-auth', name: 'auth', description: '', createdAt: now, updatedAt: now });
+        await tx.setNamespaceAuthorization('ns-auth', settings, now);
+      });
+      assert.deepEqual(await store.getNamespaceAuthorization('ns-auth'), settings);
+      assert.deepEqual((await store.listNamespaceAuthorization())['ns-auth'], settings);
+      assert.equal((await store.getNamespace('ns-auth')) && 'authorization' in (await store.getNamespace('ns-auth'))!, false, 'namespace reads never carry the settings');
+      await store.write((tx) => tx.setNamespaceAuthorization('ns-auth', { rateLimits: { perCaller: { ratePerSecond: 1, burst: 2 } } }, now));
+      assert.deepEqual(await store.getNamespaceAuthorization('ns-auth'), { rateLimits: { perCaller: { ratePerSecond: 1, burst: 2 } } });
+      await store.write((tx) => tx.setNamespaceAuthorization('ns-auth', undefined, now));
+      assert.equal(await store.getNamespaceAuthorization('ns-auth'), undefined);
+      await store.write((tx) => tx.setNamespaceAuthorization('ns-auth', settings, now));
+      await store.write((tx) => tx.deleteNamespace('ns-auth'));
+      assert.equal(await store.getNamespaceAuthorization('ns-auth'), undefined);
+      assert.equal((await store.listNamespaceAuthorization())['ns-auth'], undefined);
     });
 
     it('stores consumers with their allow-lists', async () => {
