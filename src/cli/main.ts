@@ -8,11 +8,12 @@ import { addBackupCommands, importBackupFile } from './backup.js';
 import { addImportCommands } from './import-catalogue.js';
 import { isDefinitionPath, startGateway, startRegistry, startServe } from './roles.js';
 import type { Running } from './roles.js';
+import { isWorker, leaveCluster, runPrimary, workerCount } from './workers.js';
 
 const ROLE_OPTIONS: Record<RoleName, string[]> = {
-  serve: ['host', 'registryPort', 'grpcPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies', 'redis', 'redisPrefix'],
-  registry: ['host', 'registryPort', 'grpcPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies'],
-  gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis', 'redisPrefix', 'allowedOrigins', 'allowedHosts'],
+  serve: ['host', 'registryPort', 'grpcPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies', 'redis', 'redisPrefix', 'tlsCert', 'tlsKey'],
+  registry: ['host', 'registryPort', 'grpcPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies', 'tlsCert', 'tlsKey'],
+  gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis', 'redisPrefix', 'allowedOrigins', 'allowedHosts', 'tlsCert', 'tlsKey', 'workers'],
 };
 
 const DESCRIPTIONS: Record<RoleName, string> = {
@@ -72,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError();
   const run = async (role: RoleName, flags: Record<string, unknown>, configFile?: string) => {
     let config: Config;
+    let workers = 1;
     try {
       // `--config` takes an mcpgate configuration file and nothing else: Higress definitions given
       // to it (as Higress users may try) are refused with the option that takes them.
@@ -79,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new ConfigError(`${configFile} holds Higress server definitions, not an mcpgate configuration file: serve them with --definitions ${configFile}`);
       }
       config = loadConfig(role, flags, process.env, configFile);
+      workers = workerCount(config);
     } catch (err) {
       if (err instanceof ConfigError || err instanceof AppError) {
         process.stderr.write(`mcpgate: ${err.message}\n`);
@@ -89,6 +92,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     const logger = createLogger(config.logLevel);
     logUnhandledRejections(logger);
+    // `gateway --workers N`: this process only runs the workers (src/cli/workers.ts).
+    if (workers > 1 && !isWorker()) {
+      exitCode = await runPrimary(workers, logger);
+      return;
+    }
     let running: Running;
     try {
       running = await startRole(role, config, logger);
@@ -98,14 +106,23 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = 1;
       return;
     }
+    // The first SIGTERM or SIGINT stops gracefully (a gateway drains: docs/operations.md#graceful-shutdown);
+    // a second one stops at once.
     await new Promise<void>((resolve) => {
+      let stoppingSince: number | undefined;
       const stop = (signal: string) => {
-        logger.info({ signal }, 'shutting down');
-        running.close().catch((err: unknown) => logger.error({ err }, 'shutdown failed')).finally(resolve);
+        // A signal sent twice at once (to the process group and by a --workers primary) is one.
+        if (stoppingSince !== undefined && Date.now() - stoppingSince < 1000) return;
+        const stopping = stoppingSince !== undefined;
+        logger.info({ signal, graceful: !stopping && running.drain !== undefined }, stopping ? 'second signal: stopping at once' : 'shutting down');
+        const done = stopping || !running.drain ? running.close() : running.drain();
+        stoppingSince = Date.now();
+        done.catch((err: unknown) => logger.error({ err }, 'shutdown failed')).finally(resolve);
       };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
     });
+    leaveCluster();
   };
   for (const role of ['serve', 'registry', 'gateway'] as const) addRoleCommand(program, role, run);
   addBackupCommands(program, (code) => { exitCode = code; });

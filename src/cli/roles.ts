@@ -7,7 +7,7 @@ import { ConfigError } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
 import { Gateway } from '../gateway/gateway.js';
 import { SERVER_VERSION } from '../gateway/mcp/protocol.js';
-import type { GatewayOptions } from '../gateway/gateway.js';
+import type { DrainOptions, GatewayOptions } from '../gateway/gateway.js';
 import type { GatewayLimits } from '../gateway/limits.js';
 import { withDefaults } from '../gateway/limits.js';
 import { MemorySessionStore } from '../gateway/sessions/memory.js';
@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import { FileSource } from '../gateway/sources/file.js';
 import { RegistrySource } from '../gateway/sources/registry.js';
 import type { Registry } from '../registry/registry.js';
+import { clusterMetrics, workerId } from './workers.js';
 
 /** `mcpgate registry`: the control plane alone. */
 export async function startRegistry(config: Config, logger: Logger): Promise<Running> {
@@ -27,6 +28,13 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
 /** A started role that can be stopped. */
 export interface Running {
   close(): Promise<void>;
+  /** Graceful stop (SIGTERM) where the role has one: the gateway drains (docs/operations.md#graceful-shutdown). */
+  drain?(): Promise<void>;
+}
+
+/** The gateway's drain settings from the configuration. */
+export function drainOptions(config: Config): DrainOptions {
+  return { delayMs: config.shutdownDelaySeconds * 1000, timeoutMs: config.shutdownTimeoutSeconds * 1000 };
 }
 
 /** The gateway limits the configuration sets (the others keep the gateway's defaults). */
@@ -79,7 +87,7 @@ async function sharedState(config: Config, logger: Logger): Promise<Pick<Gateway
 const CONSUMER_USE_FLUSH_MS = 5000;
 
 /** `mcpgate serve`: registry and gateway in one process, configuration delivered in process. */
-export async function startServe(config: Config, logger: Logger): Promise<Running & { registry: Registry; gateway: Gateway }> {
+export async function startServe(config: Config, logger: Logger): Promise<Running & { registry: Registry; gateway: Gateway; drain(): Promise<void> }> {
   // The registry's modules (Fastify, Kysely, database drivers) load only in the roles that run it.
   const [{ Registry }, { InProcessSource }, { gatewayDirectory }] = await Promise.all([
     import('../registry/registry.js'), import('../gateway/sources/in-process.js'), import('../registry/http/console/gateways.js'),
@@ -93,13 +101,14 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
       host: config.host, port: config.gatewayPort, logger, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts, limits, ...shared, sessions,
       ...(redisUp ? { readiness: () => ({ redis: redisUp() }) } : {}),
       source: new InProcessSource(registry.services.watch, registry.services.feed, { logger }),
-      ownUrls: [`http://${hostForUrl(config.host)}:${registry.port}`], stdioRecordFile: join(config.dataDir, 'stdio-children.json'), ...authorizationOptions(config),
+      ...(config.tls ? { tls: config.tls } : {}),
+      ownUrls: [`${scheme(config)}://${hostForUrl(config.host)}:${registry.port}`], stdioRecordFile: join(config.dataDir, 'stdio-children.json'), ...authorizationOptions(config),
     });
     // The console's Gateways page lists this in-process gateway.
     const detach = gatewayDirectory(registry.services).attachLocal({
       id: `serve@${hostname()}:${process.pid}`,
       status: () => ({
-        revision: gateway.handler.current.revision, streams: gateway.handler.openStreams, address: `http://${config.host}:${gateway.port}`,
+        revision: gateway.handler.current.revision, streams: gateway.handler.openStreams, address: `${scheme(config)}://${config.host}:${gateway.port}`,
         virtualMembers: gateway.virtualMembersNotOk(),
         source: 'in-process registry', ...(sessions instanceof MemorySessionStore ? { sessions: sessions.size } : {}),
       }),
@@ -111,7 +120,12 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
     };
     const flusher = setInterval(flushConsumerUses, CONSUMER_USE_FLUSH_MS);
     flusher.unref();
-    return { registry, gateway, close: async () => { clearInterval(flusher); detach(); await gateway.close(); await registry.close(); } };
+    return {
+      registry, gateway,
+      close: async () => { clearInterval(flusher); detach(); await gateway.close(); await registry.close(); },
+      // The gateway drains first; the registry it reads from stays until it is done.
+      drain: async () => { await gateway.drain(drainOptions(config)); clearInterval(flusher); detach(); await registry.close(); },
+    };
   } catch (err) {
     await registry.close();
     throw err;
@@ -130,11 +144,11 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       urls: config.registries, ...(config.registryToken ? { token: config.registryToken } : {}), logger,
       cacheFile: join(config.dataDir, 'gateway-snapshot.json'),
       // The registry's console lists the gateways that follow it.
-      gatewayId: `${hostname()}:${config.gatewayPort}`,
+      gatewayId: `${hostname()}:${config.gatewayPort}${workerSuffix()}`,
       report: () => ({
         startedAt, version: SERVER_VERSION,
         ...(started.gateway ? {
-          streams: started.gateway.handler.openStreams, address: `http://${config.host}:${started.gateway.port}`, virtualMembers: started.gateway.virtualMembersNotOk(),
+          streams: started.gateway.handler.openStreams, address: `${scheme(config)}://${config.host}:${started.gateway.port}`, virtualMembers: started.gateway.virtualMembersNotOk(),
           consumers: started.gateway.handler.takeConsumerUses(),
         } : {}),
       }),
@@ -152,11 +166,23 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   });
   const gateway = await Gateway.start({
     host: config.host, port: config.gatewayPort, logger, source, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts,
-    sessionIdleMs: config.sessionIdleSeconds * 1000, limits: gatewayLimits(config), readiness, ...shared,
-    ownUrls: config.registries, stdioRecordFile: join(config.dataDir, 'stdio-children.json'), ...authorizationOptions(config),
+    sessionIdleMs: config.sessionIdleSeconds * 1000, limits: gatewayLimits(config), readiness, ...shared, ...(config.tls ? { tls: config.tls } : {}),
+    ownUrls: config.registries, stdioRecordFile: join(config.dataDir, `stdio-children${workerSuffix('-')}.json`), ...authorizationOptions(config),
+    metricsGatherer: clusterMetrics,
   });
   started.gateway = gateway;
-  return { gateway, source, close: () => gateway.close() };
+  return { gateway, source, close: () => gateway.close(), drain: async () => { await gateway.drain(drainOptions(config)); } };
+}
+
+/** `/w2` (with `/`, or another separator) in worker 2 of `gateway --workers N`; empty in a single process. */
+function workerSuffix(separator = '/'): string {
+  const id = workerId();
+  return id === undefined ? '' : `${separator}w${id}`;
+}
+
+/** The scheme of this process's HTTP listeners. */
+function scheme(config: Config): 'http' | 'https' {
+  return config.tls ? 'https' : 'http';
 }
 
 /** A listen address as the host of a URL (IPv6 in brackets). */

@@ -73,6 +73,11 @@ export const OPTIONS = [
   { key: 'keepAliveTimeoutSeconds', env: 'MCPGATE_KEEP_ALIVE_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().min(0.1), doc: 'Gateway: how long an idle keep-alive connection is kept open (longer than the idle timeout of a load balancer in front). Default 65.' },
   { key: 'streamWriteTimeoutSeconds', env: 'MCPGATE_STREAM_WRITE_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().min(0.1), doc: 'Gateway: a connection whose client leaves what it is sent (a stream, an answer) waiting without taking any of it for this long is closed. Default 30.' },
   { key: 'streamMaxBufferedBytes', env: 'MCPGATE_STREAM_MAX_BUFFERED_BYTES', flag: undefined, schema: z.coerce.number().int().min(1024), doc: 'Gateway: most bytes an SSE stream may have waiting for a slow client (beyond what the kernel buffers); the stream is closed when its client is further behind (2025 streams resume with Last-Event-ID). Default 1048576 (1 MiB).' },
+  { key: 'tlsCert', env: 'MCPGATE_TLS_CERT', flag: '--tls-cert <file>', schema: z.string().min(1), doc: 'TLS on the process\'s HTTP listeners (gateway port, registry port and console): a PEM certificate chain file, with `tlsKey`. Both files are reloaded when they change (a renewed certificate is served to new connections without a restart; one that does not load is logged and the previous kept). Default none: plain HTTP (terminate TLS in a proxy: docs/operations.md#tls-and-reverse-proxies). The Nacos gRPC port stays plain.' },
+  { key: 'tlsKey', env: 'MCPGATE_TLS_KEY', flag: '--tls-key <file>', schema: z.string().min(1), doc: 'TLS on the HTTP listeners: the PEM private key file of `tlsCert` (mount it from a Secret; the path is not secret, the file is).' },
+  { key: 'workers', env: 'MCPGATE_WORKERS', flag: '--workers <n>', schema: z.coerce.number().int().min(1).max(256), doc: 'Gateway role: processes serving the gateway port (node:cluster), sharing sessions through Redis as replicas do. Default: the number of cores when `redis` is set, else 1; more than 1 without `redis` is refused (sessions in memory are one process\'s own). See docs/operations.md#every-core.' },
+  { key: 'shutdownDelaySeconds', env: 'MCPGATE_SHUTDOWN_DELAY_SECONDS', flag: undefined, schema: z.coerce.number().min(0).max(300), doc: 'Gateway: on SIGTERM, how long it keeps serving with `/readyz` at 503 before it closes its listener, seconds: the time a load balancer or Kubernetes needs to stop sending it new connections (endpoint removal). Default 0; the Helm chart sets 5.' },
+  { key: 'shutdownTimeoutSeconds', env: 'MCPGATE_SHUTDOWN_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().min(0).max(3600), doc: 'Gateway: on SIGTERM, once the listener is closed and open streams are told to reconnect elsewhere, how long calls in flight may take to finish, seconds; what still runs then is cut and the process exits. Keep `shutdownDelaySeconds` + this below Kubernetes\' `terminationGracePeriodSeconds`. Default 20.' },
   { key: 'namespaceAuthorization', env: 'MCPGATE_NAMESPACE_AUTHORIZATION', flag: undefined, schema: z.unknown().transform((raw, ctx) => {
     let v = raw;
     if (typeof raw === 'string') {
@@ -119,6 +124,14 @@ export interface Config {
   redis?: string;
   /** Prefix of Redis keys and channels (unset: keys `mcpgate:`, channels unprefixed). */
   redisPrefix?: string;
+  /** TLS on the HTTP listeners: certificate chain and key files (both or neither). */
+  tls?: { certFile: string; keyFile: string };
+  /** Gateway processes sharing the port (unset: every core with Redis, else 1). */
+  workers?: number;
+  /** Gateway drain on SIGTERM: unready this long before the listener closes, s. */
+  shutdownDelaySeconds: number;
+  /** Gateway drain on SIGTERM: longest wait for calls in flight, s. */
+  shutdownTimeoutSeconds: number;
   /** MCP authorization settings per namespace (gateway). */
   namespaceAuthorization?: Record<string, AuthorizationSettings>;
   allowedOrigins: string[];
@@ -256,6 +269,10 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
   if (v.headersTimeoutSeconds !== undefined && v.requestTimeoutSeconds !== undefined && v.requestTimeoutSeconds < v.headersTimeoutSeconds) {
     throw new ConfigError(`invalid requestTimeoutSeconds: ${v.requestTimeoutSeconds} is shorter than headersTimeoutSeconds (${v.headersTimeoutSeconds}); the whole request includes its headers`);
   }
+  const tlsKeys = values as { tlsCert?: string; tlsKey?: string };
+  if ((tlsKeys.tlsCert === undefined) !== (tlsKeys.tlsKey === undefined)) {
+    throw new ConfigError(`invalid ${tlsKeys.tlsCert === undefined ? 'tlsCert' : 'tlsKey'}: TLS needs both tlsCert and tlsKey (the certificate chain and its private key)`);
+  }
   const limits: Partial<Config> = {};
   for (const key of GATEWAY_LIMIT_KEYS) if (v[key] !== undefined) limits[key] = v[key];
   const host = v.host ?? (role === 'serve' ? '127.0.0.1' : '0.0.0.0');
@@ -288,6 +305,10 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
     ...(v.registryToken ? { registryToken: v.registryToken } : {}),
     ...(v.gatewayConfig ? { gatewayConfig: v.gatewayConfig } : {}),
     registryGraceSeconds: v.registryGraceSeconds ?? 10,
+    ...(tlsKeys.tlsCert && tlsKeys.tlsKey ? { tls: { certFile: tlsKeys.tlsCert, keyFile: tlsKeys.tlsKey } } : {}),
+    ...(v.workers !== undefined ? { workers: v.workers } : {}),
+    shutdownDelaySeconds: v.shutdownDelaySeconds ?? 0,
+    shutdownTimeoutSeconds: v.shutdownTimeoutSeconds ?? 20,
     ...(v.redis ? { redis: v.redis } : {}),
     ...(v.redisPrefix ? { redisPrefix: v.redisPrefix } : {}),
     ...(v.namespaceAuthorization ? { namespaceAuthorization: v.namespaceAuthorization } : {}),

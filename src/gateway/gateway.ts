@@ -1,8 +1,12 @@
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, Server as HttpServer, ServerOptions, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as HttpsServer } from 'node:https';
 import { Agent } from 'undici';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
+import { loadTls, watchTls } from '../lib/tls.js';
+import type { TlsFiles } from '../lib/tls.js';
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestId } from '../lib/request-context.js';
 import { AccessPolicy } from './access-policy.js';
 import { ArgumentHostGuard, OwnEndpoints, guardedLookup } from '../tools/address-guard.js';
@@ -67,6 +71,46 @@ export interface GatewayOptions {
   namespaceAuthorization?: Readonly<Record<string, AuthorizationSettings>>;
   /** Rate-limit buckets; in memory when omitted (Redis to share them between replicas). */
   rateLimiter?: RateLimiter;
+  /**
+   * What `/metrics` answers instead of this process's own registry: in a worker of `gateway
+   * --workers N`, every worker's metrics gathered by the primary (src/cli/workers.ts).
+   */
+  metricsGatherer?: (own: Registry) => (() => Promise<string>) | undefined;
+  /** Serve HTTPS with this certificate and key, reloaded when the files change; plain HTTP when omitted. */
+  tls?: TlsFiles;
+}
+
+type Server = HttpServer | HttpsServer;
+
+/** An HTTP server, or an HTTPS one with the files' certificate (the same options and listener either way). */
+function listenerServer(options: ServerOptions, tls: TlsFiles | undefined, listener: RequestListener): Server {
+  return tls ? createHttpsServer({ ...options, ...loadTls(tls) }, listener) : createServer(options, listener);
+}
+
+/** How a gateway drains on SIGTERM (docs/operations.md#graceful-shutdown). */
+export interface DrainOptions {
+  /** Time between turning unready and closing the listener (the load balancer's notice), ms. */
+  delayMs: number;
+  /** Longest wait for calls in flight once the listener is closed, ms; then the rest is cut. */
+  timeoutMs: number;
+  /** The SSE `retry:` sent to streams ended while draining, ms. Default 250. */
+  retryMs?: number;
+}
+
+/** What a drain did: streams told to reconnect, and requests cut at the deadline. */
+export interface DrainResult {
+  streams: number;
+  cut: number;
+}
+
+/** Mutable state the request listener shares with the gateway object. */
+interface TrafficState {
+  draining: boolean;
+  /** Requests being answered (streams included), and the waiters for none. */
+  inflight: number;
+  idle: (() => void)[];
+  /** Settles on the server's 'close': it stopped listening and its last connection ended. */
+  closed: Promise<void>;
 }
 
 /** A virtual server member that is down or not heard from yet, as the gateway reports it. */
@@ -92,6 +136,7 @@ export class Gateway {
     private readonly dispatcher: Agent,
     private readonly closers: (() => Promise<void>)[],
     private readonly virtuals: VirtualCompiler,
+    private readonly traffic: TrafficState,
   ) {}
 
   /** Members of virtual servers that are down or not heard from yet (the console's Gateways page). */
@@ -117,6 +162,7 @@ export class Gateway {
     const metrics = new Registry();
     metrics.setDefaultLabels({ role: 'gateway' });
     collectDefaultMetrics({ register: metrics });
+    const gathered = opts.metricsGatherer?.(metrics);
     const calls = new Histogram({
       name: 'mcpgate_tool_call_duration_seconds', help: 'tools/call duration by server and outcome.', labelNames: ['server', 'outcome'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30], registers: [metrics],
@@ -191,11 +237,19 @@ export class Gateway {
     // Slowloris: the headers and then the whole request (not the answer: SSE streams are long
     // answers to short requests) must arrive in time; Node checks its open requests every
     // `connectionsCheckingInterval` and answers 408 to those too slow.
-    const server = createServer({
+    const traffic: TrafficState = { draining: false, inflight: 0, idle: [], closed: Promise.resolve() };
+    const server = listenerServer({
       headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs,
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
-    }, (req, res) => {
+    }, opts.tls, (req, res) => {
       res.on('finish', countRequest);
+      // Counted until its answer is sent or its connection closes (drain waits for none).
+      traffic.inflight++;
+      res.once('close', () => {
+        if (--traffic.inflight === 0) for (const wake of traffic.idle.splice(0)) wake();
+      });
+      // Draining: every answer closes its connection, so the next request opens one elsewhere.
+      if (traffic.draining) res.shouldKeepAlive = false;
       // Every answer names its request; log lines and error bodies written while serving it too.
       const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
       res.setHeader(REQUEST_ID_HEADER, requestId);
@@ -217,28 +271,32 @@ export class Gateway {
       if (tokenAccess.serveMetadata(req, res, pathname, handler.current)) return;
       if (pathname === '/healthz') return plainJson(res, 200, { status: 'UP' });
       if (pathname === '/readyz') {
-        const checks = { snapshot: handler.current.revision > 0 && (opts.ready?.() ?? true), ...opts.readiness?.() };
+        const checks = { snapshot: handler.current.revision > 0 && (opts.ready?.() ?? true), ...opts.readiness?.(), ...(traffic.draining ? { accepting: false } : {}) };
         const ok = Object.values(checks).every(Boolean);
-        return plainJson(res, ok ? 200 : 503, { status: ok ? 'UP' : 'DOWN', checks, revision: handler.current.revision, source: opts.source.describe() });
+        return plainJson(res, ok ? 200 : 503, {
+          status: ok ? 'UP' : 'DOWN', checks, revision: handler.current.revision, source: opts.source.describe(), ...(traffic.draining ? { draining: true } : {}),
+        });
       }
       if (pathname === '/metrics') {
         res.writeHead(200, { 'content-type': metrics.contentType });
-        return void res.end(await metrics.metrics());
+        return void res.end(gathered ? await gathered() : await metrics.metrics());
       }
       return plainError(res, { status: 404, code: 'ROUTE_NOT_FOUND', message: `no endpoint ${req.method} ${pathname}; MCP endpoints are /mcp/{namespace}/{server}` });
     };
+    traffic.closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port, opts.host, () => resolve());
     });
     const address = server.address();
     if (typeof address === 'object' && address) own.addLocalPort(address.port);
+    const unwatchTls = opts.tls && 'setSecureContext' in server ? watchTls(server, opts.tls, logger) : undefined;
     const unsecured = [...handler.current.namespaces].filter((ns) => !handler.current.securedNamespaces.has(ns));
     if (unsecured.length > 0) logger.warn({ namespaces: unsecured }, 'namespaces without consumer keys are open: anyone who reaches the gateway may call their tools');
     logger.info({ address: server.address(), source: opts.source.describe() }, 'gateway listening');
     return new Gateway(server, handler, sessions, opts, dispatcher, [
-      async () => virtuals.close(), () => compiler.close(), () => metadataDispatcher.close(), () => argumentHosts.close(), () => rateLimiter.close(), () => sessions.close(), () => bus.close(), () => events.close(),
-    ], virtuals);
+      async () => unwatchTls?.(), async () => virtuals.close(), () => compiler.close(), () => metadataDispatcher.close(), () => argumentHosts.close(), () => rateLimiter.close(), () => sessions.close(), () => bus.close(), () => events.close(),
+    ], virtuals, traffic);
   }
 
   /** The port the gateway listens on (useful with port 0). */
@@ -247,11 +305,60 @@ export class Gateway {
     return typeof a === 'object' && a ? a.port : 0;
   }
 
-  async close(): Promise<void> {
+  /** Whether the gateway is draining (SIGTERM received). */
+  get draining(): boolean {
+    return this.traffic.draining;
+  }
+
+  /**
+   * Graceful stop (SIGTERM): `/readyz` answers 503 at once (`checks.accepting: false`) and every
+   * answer closes its connection; after `delayMs` the listener closes (new connections are refused,
+   * so a proxy tries another replica), idle connections close, open streams are told to reconnect
+   * (SSE `retry:`, then ended: 2025 clients resume elsewhere with Last-Event-ID), and the calls in
+   * flight finish, up to `timeoutMs`; then everything left is cut and the gateway closed.
+   */
+  async drain(o: DrainOptions): Promise<DrainResult> {
+    const { logger } = this.opts;
+    const traffic = this.traffic;
+    traffic.draining = true;
+    logger.info({ delayMs: o.delayMs, timeoutMs: o.timeoutMs, inflight: traffic.inflight, streams: this.handler.openStreams }, 'draining: /readyz answers 503; the listener closes after the delay');
+    if (o.delayMs > 0) await new Promise((r) => setTimeout(r, o.delayMs));
+    if (this.server.listening) this.server.close();
+    this.server.closeIdleConnections();
+    const retryMs = o.retryMs ?? 250;
+    let streams = this.handler.releaseStreams(retryMs);
+    const deadline = Date.now() + o.timeoutMs;
+    // Wait for the calls in flight; streams opened meanwhile on kept connections are released too.
+    while (traffic.inflight > 0 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(100, Math.max(0, deadline - Date.now())));
+        traffic.idle.push(() => { clearTimeout(timer); resolve(); });
+      });
+      streams += this.handler.releaseStreams(retryMs);
+      this.server.closeIdleConnections();
+    }
+    const cut = traffic.inflight;
+    if (cut > 0) logger.warn({ cut, timeoutMs: o.timeoutMs }, 'drain deadline reached: cutting the requests still running');
+    else logger.info({ streams }, 'drained: no request in flight');
+    await this.close();
+    return { streams, cut };
+  }
+
+  private closing: Promise<void> | undefined;
+
+  /** Stop at once: streams ended, calls running here aborted, connections closed. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
     await this.opts.source.stop();
     await this.handler.close();
+    // The server's 'close' comes once it stopped listening and its last connection ended.
+    if (this.server.listening) this.server.close();
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.traffic.closed;
     // First the closers (upstream MCP connections end their streams), then the backend connections they used.
     for (const c of this.closers) await c();
     await this.dispatcher.close();

@@ -64,7 +64,7 @@ export class Registry {
           ...(config.publicGatewayUrl ? { publicGatewayUrl: config.publicGatewayUrl } : {}),
           ...(config.mcpRegistryNamePrefix ? { namePrefix: config.mcpRegistryNamePrefix } : {}),
         },
-        ready: async () => { await store.revision(); return true; }, metrics,
+        ready: async () => { await store.revision(); return true; }, metrics, ...(config.tls ? { tls: config.tls } : {}),
       });
       await http.listen({ host: config.host, port: config.registryPort });
       if (config.grpcPort !== 'off') {

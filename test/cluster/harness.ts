@@ -62,6 +62,8 @@ export interface ClusterProcess {
   readonly running: boolean;
   /** How many times it was started (1 after the cluster started). */
   readonly starts: number;
+  /** How its last run ended: the exit code, or the signal that ended it (undefined while running). */
+  readonly exit: number | NodeJS.Signals | undefined;
   /** Send `signal` (default SIGKILL) to its process group and wait until it exited. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Start it again (same port, arguments and data directory) and wait until it is ready. */
@@ -216,6 +218,7 @@ class Proc implements ClusterProcess {
   get url(): string { return `http://127.0.0.1:${this.spec.port}`; }
   get pid(): number | undefined { return this.running ? this.child?.pid : undefined; }
   get running(): boolean { return !!this.child && !exited(this.child); }
+  get exit(): number | NodeJS.Signals | undefined { return this.child && exited(this.child) ? (this.child.exitCode ?? this.child.signalCode ?? undefined) : undefined; }
 
   tail(n = 30): string {
     return this.lines.slice(-n).join('\n');
@@ -382,6 +385,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       MCPGATE_SESSION_KEY: randomBytes(24).toString('hex'),
       MCPGATE_LEADER_LOCK_TTL_MS: '4000',
       MCPGATE_NODE_HEARTBEAT_MS: '1000',
+      // One process per replica (the default with Redis is one per core: too many for this machine).
+      MCPGATE_WORKERS: '1',
       ...opts.env,
     };
     const node = (role: 'registry' | 'gateway', args: string[]) => [

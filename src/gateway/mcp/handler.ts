@@ -121,6 +121,11 @@ export class McpHandler {
     this.streams.snapshotChanged(previous, next);
   }
 
+  /** Draining: end every held stream with an SSE `retry:` (its client reconnects elsewhere); calls running go on. Answers how many. */
+  releaseStreams(retryMs: number): number {
+    return this.streams.release(retryMs);
+  }
+
   /** Close every held stream (shutdown): listen streams get their graceful end. */
   async close(): Promise<void> {
     await this.streams.close();

@@ -337,6 +337,22 @@ export class StreamHub {
 
   // ---------------------------------------------------------------- shutdown
 
+  /**
+   * Draining (SIGTERM): tell every held stream to come back after `retryMs` (SSE `retry:`) and end
+   * it, so that its client reconnects through the load balancer to another replica (2025 streams
+   * resume there with Last-Event-ID); listen streams get their graceful end. Calls running here
+   * are left to finish. Answers how many streams were ended.
+   */
+  release(retryMs: number): number {
+    const held = [...this.streams];
+    for (const s of held) {
+      this.opts.guard.writeStream(s.res, `retry: ${Math.max(0, Math.round(retryMs))}\n\n`);
+      if (s.subscriptionId !== undefined) this.event(s.res, resultMessage(s.subscriptionId, { resultType: 'complete', _meta: { [META.subscriptionId]: s.subscriptionId } }));
+      this.endStream(s);
+    }
+    return held.length;
+  }
+
   /** Close every held stream (shutdown): listen streams get their graceful end; calls running here are aborted. */
   async close(): Promise<void> {
     this.closed = true;

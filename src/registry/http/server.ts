@@ -1,4 +1,8 @@
 import formbody from '@fastify/formbody';
+import type { RequestListener, Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { loadTls, watchTls } from '../../lib/tls.js';
+import type { TlsFiles } from '../../lib/tls.js';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import type { Options as AjvOptions } from 'ajv';
@@ -53,8 +57,21 @@ export interface RegistryHttpOptions {
   console?: ConsoleOptions;
   /** The MCP Registry API's access, names and gateway address (see `McpRegistryOptions`). */
   mcpRegistry?: McpRegistryOptions;
+  /** Serve HTTPS with this certificate and key (reloaded when the files change); plain HTTP when omitted. */
+  tls?: TlsFiles;
   /** The Prometheus registry `/metrics` serves (other parts of the process, such as the gRPC port, register in it too). */
   metrics?: PromRegistry;
+}
+
+/** An HTTPS server for Fastify with the files' certificate, reloaded when they change (stops watching on close). */
+function httpsFactory(files: TlsFiles, logger: Logger): (handler: RequestListener) => HttpServer {
+  return (handler) => {
+    const server = createHttpsServer(loadTls(files), handler);
+    const unwatch = watchTls(server, files, logger);
+    server.once('close', unwatch);
+    // Fastify drives it as a node:http server: same request events, close and connection methods.
+    return server as unknown as HttpServer;
+  };
 }
 
 /** The registry's HTTP server: native API, Nacos-compatible APIs, watch API, health and metrics. */
@@ -64,6 +81,8 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
     bodyLimit: opts.bodyLimitBytes,
     // Watch streams stay open until the gateway leaves: close them too on shutdown.
     forceCloseConnections: true,
+    // HTTPS through a server factory: the instance keeps its one type, the listener is TLS.
+    ...(opts.tls ? { serverFactory: httpsFactory(opts.tls, opts.logger) } : {}),
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
     ajv: {},

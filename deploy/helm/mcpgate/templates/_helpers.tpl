@@ -85,6 +85,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- if and .Values.auth.gatewayToken (not (regexMatch "^mgt_[A-Za-z0-9_-]{32,}$" .Values.auth.gatewayToken)) -}}
 {{- fail "auth.gatewayToken must be mgt_ followed by at least 32 of A-Z a-z 0-9 _ -" -}}
 {{- end -}}
+{{- if ge (add .Values.gateway.shutdown.delaySeconds .Values.gateway.shutdown.timeoutSeconds) (int .Values.gateway.terminationGracePeriodSeconds) -}}
+{{- fail "gateway.shutdown.delaySeconds + gateway.shutdown.timeoutSeconds must be below gateway.terminationGracePeriodSeconds (Kubernetes kills the pod then, cutting the drain)" -}}
+{{- end -}}
 {{- end -}}
 
 {{/* Probes of an mcpgate container on `port` (a container port name). */}}
