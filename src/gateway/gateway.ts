@@ -135,7 +135,7 @@ export class Gateway {
     });
     const compiler = new SnapshotCompiler({
       dispatcher, metadataDispatcher, argumentHosts, logger, ...(opts.namespaceAuthorization ? { namespaceAuthorization: opts.namespaceAuthorization } : {}),
-      onUpstreamNotification: (server, _session, method) => handler.upstreamListChanged(server, method),
+      onUpstreamNotification: (server, session, method, params) => handler.upstreamNotification(server, session, method, params),
     });
     await opts.source.start((snap) => {
       const started = performance.now();

@@ -10,7 +10,7 @@ import { GatewayError, inputError, toolRefusal } from '../errors.js';
 import { JsonText } from './jsonrpc.js';
 import type { CompiledConsumer, CompiledServer, CompiledTool } from '../snapshot.js';
 import type { BeforeExecute } from '../auth/token-access.js';
-import type { CallCancellation, CallToolResult, ClientHeaders } from '../../tools/executor.js';
+import type { AgentChannel, CallCancellation, CallToolResult, ClientHeaders } from '../../tools/executor.js';
 import { allows } from '../access-policy.js';
 import { STATELESS_VERSIONS, capabilities } from './protocol.js';
 import type { UpstreamRequestContext } from './upstream-methods.js';
@@ -33,6 +33,17 @@ export interface CallContext {
   sessionId?: string | undefined;
   /** Run before a tool's executor (rate limits, backend token exchange): the headers the tool may read, or a thrown GatewayError. */
   beforeExecute?: BeforeExecute | undefined;
+  /** The way back to the agent, for what an upstream MCP server asks or says during the request. */
+  agent?: AgentChannel | undefined;
+  /** The session's resource subscriptions (session eras), recorded to relay the upstream's updates. */
+  subscriptions?: ResourceSubscriptions | undefined;
+}
+
+/** Where a session's subscriptions to an upstream MCP server's resources are kept. */
+export interface ResourceSubscriptions {
+  subscribe(uri: string): void;
+  /** Answers whether other sessions still want the resource (then the upstream's subscription stays). */
+  unsubscribe(uri: string): boolean;
 }
 
 function visibleTools(ctx: CallContext): readonly CompiledTool[] {
@@ -79,12 +90,16 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       const live = upstreamContext(ctx, server.upstream, options);
       return method === 'tools/list' ? upstreamToolsList(live, params) : upstreamToolsCall(live, params);
     }
+    if (method === 'resources/subscribe' || method === 'resources/unsubscribe') return upstreamSubscription(ctx, server.upstream, method, params, options);
     if (FORWARDED_METHODS.has(method) && !(method.startsWith('prompts/') && server.prompts.length > 0)) {
       return upstreamForward(upstreamContext(ctx, server.upstream, options), method, params);
     }
   }
   switch (method) {
     case 'ping':
+      // An agent's ping of a server fronting an upstream MCP server is the upstream's (its connection is checked).
+      if (server.upstream) return upstreamForward(upstreamContext(ctx, server.upstream, options), method, {});
+      return {};
     case 'logging/setLevel':
       return {};
     case 'server/discover':
@@ -122,7 +137,7 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
         const clientHeaders = ctx.beforeExecute ? await ctx.beforeExecute(name, ctx.clientHeaders, ctx.clientAddress) : ctx.clientHeaders;
         result = await tool.executor.execute({
           args, clientHeaders, clientQuery: ctx.clientQuery, clientAddress: ctx.clientAddress, cancellation: ctx.cancellation,
-          ...(relayed ? { sessionId: ctx.sessionId, onProgress: options.onProgress } : {}),
+          ...(relayed ? { sessionId: ctx.sessionId, onProgress: options.onProgress, agent: ctx.agent } : {}),
         });
       } catch (err) {
         // The executor refuses an argument's value (a path that climbs out, a header with control characters).
@@ -164,6 +179,24 @@ function upstreamContext(ctx: CallContext, runtime: NonNullable<CompiledServer['
   return {
     runtime,
     allowed: (tool) => allows(ctx.consumer, ctx.server.name, tool),
-    call: { sessionId: ctx.sessionId, clientHeaders: ctx.clientHeaders, cancellation: ctx.cancellation, onProgress: options.onProgress },
+    call: { sessionId: ctx.sessionId, clientHeaders: ctx.clientHeaders, cancellation: ctx.cancellation, onProgress: options.onProgress, agent: ctx.agent },
   };
+}
+
+/**
+ * resources/subscribe and unsubscribe of an upstream's resource: forwarded (an unsubscribe only
+ * when no other session of a shared connection still wants the resource), and recorded, so that
+ * the upstream's `notifications/resources/updated` reach the sessions subscribed.
+ */
+async function upstreamSubscription(ctx: CallContext, runtime: NonNullable<CompiledServer['upstream']>, method: 'resources/subscribe' | 'resources/unsubscribe', params: Record<string, unknown>, options: CallOptions): Promise<Record<string, unknown>> {
+  const uri = params.uri;
+  if (typeof uri !== 'string' || uri === '') throw new GatewayError('INVALID_PARAMS', "Invalid params: 'uri' must be a non-empty string");
+  if (method === 'resources/unsubscribe') {
+    const stillWanted = ctx.subscriptions?.unsubscribe(uri) ?? false;
+    if (stillWanted && runtime.shared) return {};
+    return upstreamForward(upstreamContext(ctx, runtime, options), method, params);
+  }
+  const result = await upstreamForward(upstreamContext(ctx, runtime, options), method, params);
+  ctx.subscriptions?.subscribe(uri);
+  return result;
 }
