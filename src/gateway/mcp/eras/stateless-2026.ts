@@ -15,6 +15,7 @@ import { META, STATELESS_VERSIONS, decorateStateless, knowsMethod } from '../pro
 import { SSE_HEADERS } from '../sse.js';
 import type { HeldStream, ListenFilter } from '../streams.js';
 import { InputRounds } from '../input-required.js';
+import { AnswerStream } from '../agent-channel.js';
 import type { EraDeps, Target } from './era.js';
 import { clientAddress, header, queryOf, runMethod } from './era.js';
 
@@ -124,24 +125,36 @@ export class Stateless2026Era {
     const { answers } = this.deps;
     const { requestState, inputResponses, ...params } = raw;
     const consumerId = target.consumer?.id ?? null;
+    // The upstream's progress goes out on this POST's answer, turned SSE stream (2026-07-28 allows
+    // one), while it is the POST the call is answered on.
+    const out = new AnswerStream(res, (header(req, 'accept') ?? '').includes('text/event-stream'), this.deps.streams);
+    const token = (raw._meta as { progressToken?: unknown } | undefined)?.progressToken;
+    const progress: { current?: ((p: number, total?: number, text?: string) => void) | undefined } = {};
     let round;
     try {
       round = requestState !== undefined
         ? this.rounds.resume(requestState, inputResponses ?? {}, target.server.key, consumerId)
         : this.rounds.start(target.server.key, consumerId, caps, (agent, cancellation) => runMethod(this.deps, {
           server: target.server, consumer: target.consumer, clientHeaders: req.headers, clientQuery: queryOf(req), ...clientAddress(req), cancellation, beforeExecute: target.beforeExecute, agent,
-        }, method, params));
+        }, method, params, (p, total, text) => progress.current?.(p, total, text)));
     } catch (err) {
       return answers.error(res, 'stateless-2026', err, id);
     }
     // An agent that goes away while the call runs abandons it.
     const current = round;
     res.once('close', () => { if (!res.writableFinished) current.cancellation.cancel(); });
+    if (token !== undefined && requestState === undefined) {
+      progress.current = (p, total, text) => { out.send(notificationMessage('notifications/progress', { progressToken: token, progress: p, ...(total !== undefined ? { total } : {}), ...(text !== undefined ? { message: text } : {}) })); };
+    }
     const outcome = await current.next();
+    progress.current = undefined;
     if (res.writableEnded || res.destroyed) return;
     if (outcome.kind === 'failed') return answers.error(res, 'stateless-2026', outcome.error, id);
     const result = outcome.kind === 'done' ? outcome.result : { resultType: 'input_required', inputRequests: outcome.inputRequests, requestState: outcome.requestState };
-    answers.json(res, 200, resultMessage(id, decorateStateless(method, result, target.server, target.consumer)));
+    const answer = resultMessage(id, decorateStateless(method, result, target.server, target.consumer));
+    if (!out.streaming) return answers.json(res, 200, answer);
+    this.deps.streams.event(res, answer);
+    res.end();
   }
 
   /** A request refused before it runs (HTTP 400 with the JSON-RPC error). */
