@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as SdkStreamable } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startBadUpstream, startHttpUpstream } from './fixtures/mcp/http-upstreams.js';
 import type { HttpUpstream } from './fixtures/mcp/http-upstreams.js';
 import { ENVELOPE, createMcpServer, legacySession, mcpPost, modernPost, parseSse } from './support/gateway.js';
@@ -90,6 +90,26 @@ describe('upstream requests and notifications through the gateway, and bad input
     const bad = await mcpPost(mcp('up'), { jsonrpc: '2.0', id: 9, method: 'resources/subscribe', params: { uri: 42 } }, { 'mcp-session-id': await legacySession(mcp('up')), 'mcp-protocol-version': '2025-06-18' });
     assert.equal(bad.body.error.code, -32602);
     assert.match(bad.body.error.message, /'uri'/);
+  });
+
+  it('cancellation both ways: the upstream giving up on its sampling request cancels it at the agent; the agent cancelling its call cancels it upstream', async () => {
+    const client = new SdkClient({ name: 'cancelled', version: '1.0.0' }, { capabilities: { sampling: {} } });
+    closers.push(() => client.close());
+    let aborted!: (reason: unknown) => void;
+    const abortedAtAgent = new Promise((r) => { aborted = r; });
+    client.setRequestHandler(CreateMessageRequestSchema, (_request, extra) => new Promise((_, reject) => {
+      extra.signal.addEventListener('abort', () => { aborted(extra.signal.reason); reject(new Error('aborted')); }, { once: true });
+    }));
+    await client.connect(new SdkStreamable(new URL(mcp('up'))));
+    const result = await client.callTool({ name: 'ask', arguments: { what: 'sampling-cancelled' } });
+    assert.match(JSON.stringify(result.content), /gave up/);
+    await abortedAtAgent;
+    // The other way: the agent's AbortSignal sends notifications/cancelled; the upstream's call ends (no session left busy).
+    const stop = new AbortController();
+    const pending = client.callTool({ name: 'hang', arguments: {} }, undefined, { signal: stop.signal });
+    setTimeout(() => stop.abort('agent gave up'), 100);
+    await assert.rejects(pending);
+    assert.match(JSON.stringify((await client.callTool({ name: 'echo', arguments: { text: 'after' } })).content), /after/);
   });
 
   it('a 2025 agent answering the upstream\'s sampling request with garbage: the tool answers isError; an answer to nothing is accepted and dropped', async () => {
