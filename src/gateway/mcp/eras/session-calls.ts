@@ -99,7 +99,7 @@ export async function answerInSession(deps: EraDeps, session: SessionRecord, tar
     : undefined;
   const ctx: CallContext = {
     server: target.server, consumer: target.consumer, clientHeaders: effectiveHeaders, clientQuery, clientAddress: session.clientAddress, cancellation, sessionId: session.id,
-    beforeExecute: target.beforeExecute, agent, subscriptions,
+    beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge, agent, subscriptions,
   };
   const token = (message.params._meta as { progressToken?: unknown } | undefined)?.progressToken;
   const onProgress = out && token !== undefined
@@ -109,7 +109,7 @@ export async function answerInSession(deps: EraDeps, session: SessionRecord, tar
     return resultMessage(message.id, await runMethod(deps, ctx, message.method, message.params, onProgress));
   } catch (err) {
     const e = toGatewayError(err, deps.logger);
-    if ((e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN') && !out?.streaming) throw e;
+    if ((e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN' || e.code === 'INSUFFICIENT_SCOPE') && !out?.streaming) throw e;
     return errorMessage(message.id, e);
   } finally {
     untrack();
