@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as SdkStreamable } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport as SdkSse } from '@modelcontextprotocol/sdk/client/sse.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client as Client2, StreamableHTTPClientTransport as Streamable2 } from '@modelcontextprotocol/client';
 import { liveChildCount } from '../src/tools/mcp/stdio.js';
 import { startHttpUpstream } from './fixtures/mcp/http-upstreams.js';
@@ -106,6 +106,49 @@ describe('upstream MCP servers through the gateway', () => {
       });
     }
   }
+
+  // Requests of the upstream to its client, relayed to the agent on the stream of the call that
+  // caused them (2025, 2024) or as input_required rounds (2026-07-28); log messages relayed too.
+  const ASKING_CAPS = { sampling: {}, elicitation: {}, roots: {} };
+  async function askingAgent(kind: 'streamable' | 'sse' | 'modern', url: string, logs: string[]): Promise<Agent> {
+    if (kind === 'modern') {
+      const client = new Client2({ name: 'asking-2026', version: '2.0.0' }, { capabilities: ASKING_CAPS, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+      client.setRequestHandler('sampling/createMessage', async () => ({ role: 'assistant', content: { type: 'text', text: '4' }, model: 'agent-model' }));
+      client.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { name: 'Ada' } }));
+      client.setRequestHandler('roots/list', async () => ({ roots: [{ uri: 'file:///agent-root' }] }));
+      await client.connect(new Streamable2(new URL(url)));
+      return client as unknown as Agent;
+    }
+    const client = new SdkClient({ name: `asking-${kind}`, version: '1.0.0' }, { capabilities: ASKING_CAPS });
+    client.setRequestHandler(CreateMessageRequestSchema, async () => ({ role: 'assistant', content: { type: 'text', text: '4' }, model: 'agent-model' }));
+    client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'Ada' } }));
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///agent-root' }] }));
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => { logs.push(String(n.params.data)); });
+    await client.connect(kind === 'sse' ? new SdkSse(new URL(`${url}/sse`)) : new SdkStreamable(new URL(url)));
+    return client as unknown as Agent;
+  }
+
+  for (const server of ['streamable', 'sse', 'stdio']) {
+    for (const kind of ['streamable', 'sse', 'modern'] as const) {
+      it(`${kind} agent → ${server} upstream: sampling, elicitation and roots asked of the agent${kind === 'modern' ? ' (input_required)' : ', log messages relayed'}`, async () => {
+        const logs: string[] = [];
+        const a = await askingAgent(kind, mcp(server), logs);
+        agents.push(a);
+        assert.equal(firstText(await a.callTool({ name: 'ask', arguments: { what: 'sampling' } })), 'sampled: 4');
+        assert.equal(firstText(await a.callTool({ name: 'ask', arguments: { what: 'elicitation' } })), 'elicited: accept Ada');
+        assert.equal(firstText(await a.callTool({ name: 'ask', arguments: { what: 'roots' } })), 'roots: file:///agent-root');
+        if (kind !== 'modern') await waitFor('the upstream\'s log messages', () => logs.includes('asking for roots'), 10_000);
+      });
+    }
+  }
+
+  it('an agent that does not offer sampling: the upstream is told so, and its tool answers the error', async () => {
+    const a = await agent('streamable', mcp('streamable'));
+    agents.push(a);
+    const r = await a.callTool({ name: 'ask', arguments: { what: 'sampling' } }) as { isError?: boolean; content: { text: string }[] };
+    assert.equal(r.isError, true, JSON.stringify(r));
+    assert.match(JSON.stringify(r.content), /does not offer sampling/);
+  });
 
   it('the registry\'s catalogue: its descriptions shown, disabled tools hidden and refused, calls go upstream', async () => {
     const a = await agent('streamable', mcp('curated'));

@@ -43,6 +43,8 @@ export const GATEWAY_ERRORS = {
   UPSTREAM_TIMEOUT: { status: 200, rpc: -32011, doc: 'The upstream MCP server did not answer within the timeout (`config.upstream.timeoutMs`, else 30 s); the request was cancelled upstream.' },
   UPSTREAM_PROTOCOL: { status: 200, rpc: -32012, doc: 'The upstream MCP server answered with something that is not MCP: not JSON, malformed JSON-RPC, a result of the wrong shape, an HTTP error status.' },
   UPSTREAM_BUSY: { status: 200, rpc: -32013, doc: 'The upstream stdio server already runs `config.upstream.maxProcesses` processes and all are busy; retry later.' },
+  INPUT_STATE_UNKNOWN: { status: 200, rpc: -32602, doc: '2026-07-28: a retry\'s `requestState` names no call of an upstream MCP server waiting for the agent\'s input on this gateway replica (it ended, waited over 120 s, belongs to another server or consumer key, or was started on another replica); send the request again without `requestState` and `inputResponses`.' },
+  INPUT_ROUNDS_FULL: { status: 200, rpc: -32013, doc: '2026-07-28: the replica already holds 10,000 calls of upstream MCP servers waiting for agents\' input (`input_required`); retry later.' },
   UPSTREAM_ERROR: { status: 200, rpc: -32603, doc: 'The upstream MCP server answered with a JSON-RPC error: its code, message and data are relayed as they are (the code shown here is only the fallback).' },
 } as const;
 

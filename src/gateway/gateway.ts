@@ -210,8 +210,8 @@ export class Gateway {
     });
     const compiler = new SnapshotCompiler({
       dispatcher, metadataDispatcher, argumentHosts, logger, ...(opts.namespaceAuthorization ? { namespaceAuthorization: opts.namespaceAuthorization } : {}),
-      onUpstreamNotification: (server, _session, method) => {
-        handler.upstreamListChanged(server, method);
+      onUpstreamNotification: (server, session, method, params) => {
+        handler.upstreamNotification(server, session, method, params);
         virtuals.memberNotified(server, method);
       },
       // Clustered (sessions in Redis): upstream MCP sessions live with the agent sessions, for every replica.

@@ -42,6 +42,33 @@ export interface ToolCallRequest {
    * Higress template functions `getSocketIP` / `getRealIP`; absent when the call has none.
    */
   clientAddress?: string | undefined;
+  /** The way back to the agent for what an upstream MCP server asks or says during the call (see `AgentChannel`). */
+  agent?: AgentChannel | undefined;
+}
+
+/**
+ * The way back to the agent that made a call: an upstream MCP server's requests to the client
+ * (`sampling/createMessage`, `elicitation/create`, `roots/list`) and its notifications
+ * (`notifications/message`, resource updates) reach the agent through it, on the stream of the
+ * request that caused them (2025 sessions, 2024 SSE) or as `input_required` results (2026-07-28).
+ */
+export interface AgentChannel {
+  /** The agent's session (2025 sessions, 2024 SSE); undefined for a stateless agent. */
+  readonly sessionId?: string | undefined;
+  /** The capabilities the agent declared (its initialize, or its 2026-07-28 envelope). */
+  readonly capabilities: Readonly<Record<string, unknown>> | undefined;
+  /** Send a request to the agent and answer its result; a JSON-RPC error of the agent rejects with `AgentError`. */
+  request(method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<Record<string, unknown>>;
+  /** Send a notification to the agent (dropped when it cannot be delivered). */
+  notify(method: string, params: Record<string, unknown> | undefined): void;
+}
+
+/** The agent answered a request of the upstream with a JSON-RPC error (relayed upstream as it is). */
+export class AgentError extends Error {
+  constructor(readonly code: number, message: string, readonly data?: unknown) {
+    super(message);
+    this.name = 'AgentError';
+  }
 }
 
 /** What an executor sees of a call's cancellation (see `Cancellation`). */

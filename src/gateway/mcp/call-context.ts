@@ -1,6 +1,6 @@
 /** What a method handler needs besides its params (methods.ts, virtual-methods.ts). */
 import type { BeforeExecute } from '../auth/token-access.js';
-import type { CallCancellation, ClientHeaders } from '../../tools/executor.js';
+import type { AgentChannel, CallCancellation, ClientHeaders } from '../../tools/executor.js';
 import type { CompiledConsumer, CompiledServer } from '../snapshot.js';
 import type { GatewayError } from '../errors.js';
 
@@ -18,6 +18,10 @@ export interface CallContext {
   sessionId?: string | undefined;
   /** Run before a tool's executor (rate limits, backend token exchange): the headers the tool may read, or a thrown GatewayError. */
   beforeExecute?: BeforeExecute | undefined;
+  /** The way back to the agent, for what an upstream MCP server asks or says during the request. */
+  agent?: AgentChannel | undefined;
+  /** The session's resource subscriptions (session eras), recorded to relay the upstream's updates. */
+  subscriptions?: ResourceSubscriptions | undefined;
   /** For an OAuth token's principal: the 403 step-up answer for a tool of the server its scopes do not grant. */
   scopeChallenge?: ((tool: string) => GatewayError | undefined) | undefined;
 }
@@ -28,3 +32,10 @@ export interface CallOptions {
   onProgress?: (progress: number, total?: number, message?: string) => void;
 }
 
+
+/** Where a session's subscriptions to an upstream MCP server's resources are kept. */
+export interface ResourceSubscriptions {
+  subscribe(uri: string): void;
+  /** Answers whether other sessions still want the resource (then the upstream's subscription stays). */
+  unsubscribe(uri: string): boolean;
+}

@@ -114,6 +114,11 @@ export class McpHandler {
     this.streams.upstreamListChanged(serverKey, method);
   }
 
+  /** A notification of an upstream MCP server outside requests (see `StreamHub.upstreamNotification`). */
+  upstreamNotification(serverKey: string, sessionId: string | undefined, method: string, params: Record<string, unknown> | undefined): void {
+    this.streams.upstreamNotification(serverKey, sessionId, method, params);
+  }
+
   /** Swap in a new snapshot and tell open streams whose server's tools or prompts changed. */
   setSnapshot(next: GatewaySnapshot): void {
     const previous = this.snapshot;
@@ -128,6 +133,7 @@ export class McpHandler {
 
   /** Close every held stream (shutdown): listen streams get their graceful end. */
   async close(): Promise<void> {
+    this.stateless.close();
     await this.streams.close();
     this.guard.close();
   }

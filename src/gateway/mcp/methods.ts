@@ -10,14 +10,14 @@ import { GatewayError, inputError, toolRefusal } from '../errors.js';
 import { TOOLS_PAGE_SIZE, toolsPage } from './pages.js';
 import type { CompiledServer, CompiledTool } from '../snapshot.js';
 import type { CallToolResult } from '../../tools/executor.js';
-import type { CallContext, CallOptions } from './call-context.js';
+import type { CallContext, CallOptions, ResourceSubscriptions } from './call-context.js';
 import { virtualRequest } from './virtual-methods.js';
 import { allows } from '../access-policy.js';
 import { STATELESS_VERSIONS, capabilities } from './protocol.js';
 import type { UpstreamRequestContext } from './upstream-methods.js';
 import { FORWARDED_METHODS, upstreamForward, upstreamToolsCall, upstreamToolsList } from './upstream-methods.js';
 
-export type { CallContext, CallOptions };
+export type { CallContext, CallOptions, ResourceSubscriptions };
 export { TOOLS_PAGE_SIZE };
 
 function visibleTools(ctx: CallContext): readonly CompiledTool[] {
@@ -50,12 +50,16 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       const live = upstreamContext(ctx, server.upstream, options);
       return method === 'tools/list' ? upstreamToolsList(live, params) : upstreamToolsCall(live, params);
     }
+    if (method === 'resources/subscribe' || method === 'resources/unsubscribe') return upstreamSubscription(ctx, server.upstream, method, params, options);
     if (FORWARDED_METHODS.has(method) && !(method.startsWith('prompts/') && server.prompts.length > 0)) {
       return upstreamForward(upstreamContext(ctx, server.upstream, options), method, params);
     }
   }
   switch (method) {
     case 'ping':
+      // An agent's ping of a server fronting an upstream MCP server is the upstream's (its connection is checked).
+      if (server.upstream) return upstreamForward(upstreamContext(ctx, server.upstream, options), method, {});
+      return {};
     case 'logging/setLevel':
       return {};
     case 'server/discover':
@@ -88,7 +92,7 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
         const clientHeaders = ctx.beforeExecute ? await ctx.beforeExecute(name, ctx.clientHeaders, ctx.clientAddress) : ctx.clientHeaders;
         result = await tool.executor.execute({
           args, clientHeaders, clientQuery: ctx.clientQuery, clientAddress: ctx.clientAddress, cancellation: ctx.cancellation,
-          ...(relayed ? { sessionId: ctx.sessionId, onProgress: options.onProgress } : {}),
+          ...(relayed ? { sessionId: ctx.sessionId, onProgress: options.onProgress, agent: ctx.agent } : {}),
         });
       } catch (err) {
         // The executor refuses an argument's value (a path that climbs out, a header with control characters).
@@ -130,6 +134,24 @@ function upstreamContext(ctx: CallContext, runtime: NonNullable<CompiledServer['
   return {
     runtime,
     allowed: (tool) => allows(ctx.consumer, ctx.server.name, tool),
-    call: { sessionId: ctx.sessionId, clientHeaders: ctx.clientHeaders, cancellation: ctx.cancellation, onProgress: options.onProgress },
+    call: { sessionId: ctx.sessionId, clientHeaders: ctx.clientHeaders, cancellation: ctx.cancellation, onProgress: options.onProgress, agent: ctx.agent },
   };
+}
+
+/**
+ * resources/subscribe and unsubscribe of an upstream's resource: forwarded (an unsubscribe only
+ * when no other session of a shared connection still wants the resource), and recorded, so that
+ * the upstream's `notifications/resources/updated` reach the sessions subscribed.
+ */
+async function upstreamSubscription(ctx: CallContext, runtime: NonNullable<CompiledServer['upstream']>, method: 'resources/subscribe' | 'resources/unsubscribe', params: Record<string, unknown>, options: CallOptions): Promise<Record<string, unknown>> {
+  const uri = params.uri;
+  if (typeof uri !== 'string' || uri === '') throw new GatewayError('INVALID_PARAMS', "Invalid params: 'uri' must be a non-empty string");
+  if (method === 'resources/unsubscribe') {
+    const stillWanted = ctx.subscriptions?.unsubscribe(uri) ?? false;
+    if (stillWanted && runtime.shared) return {};
+    return upstreamForward(upstreamContext(ctx, runtime, options), method, params);
+  }
+  const result = await upstreamForward(upstreamContext(ctx, runtime, options), method, params);
+  ctx.subscriptions?.subscribe(uri);
+  return result;
 }

@@ -31,7 +31,7 @@ export type MethodFamily = 'stateless' | 'session';
 const CACHEABLE = new Set(['server/discover', 'tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read']);
 
 /** Methods each family knows (anything else is -32601). */
-const SESSION_METHODS = new Set(['initialize', 'ping', 'tools/list', 'tools/call', 'prompts/list', 'prompts/get', 'resources/list', 'resources/templates/list', 'resources/read', 'logging/setLevel', 'completion/complete']);
+const SESSION_METHODS = new Set(['initialize', 'ping', 'tools/list', 'tools/call', 'prompts/list', 'prompts/get', 'resources/list', 'resources/templates/list', 'resources/read', 'resources/subscribe', 'resources/unsubscribe', 'logging/setLevel', 'completion/complete']);
 const STATELESS_METHODS = new Set(['server/discover', 'subscriptions/listen', 'tools/list', 'tools/call', 'prompts/list', 'prompts/get', 'resources/list', 'resources/templates/list', 'resources/read', 'completion/complete']);
 
 /** Whether the family knows the method. */
@@ -52,10 +52,11 @@ export function serverInfo(s: CompiledServer): { name: string; title: string; ve
 export function capabilities(s?: CompiledServer): Record<string, unknown> {
   const upstream = s?.upstream?.knownCapabilities;
   if (!upstream) return { tools: { listChanged: true }, prompts: { listChanged: true }, resources: {}, completions: {}, logging: {} };
+  const resources = upstream.resources as { subscribe?: unknown; listChanged?: unknown } | undefined;
   return {
     tools: { listChanged: true },
     ...(upstream.prompts || (s?.prompts.length ?? 0) > 0 ? { prompts: { listChanged: true } } : {}),
-    ...(upstream.resources ? { resources: {} } : {}),
+    ...(resources ? { resources: { ...(resources.subscribe === true ? { subscribe: true } : {}), ...(resources.listChanged === true ? { listChanged: true } : {}) } } : {}),
     ...(upstream.completions ? { completions: {} } : {}),
     ...(upstream.logging ? { logging: {} } : {}),
   };

@@ -10,8 +10,10 @@ import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.js';
 import type { Cancellation } from '../../tools/cancellation.js';
+import { AgentError } from '../../tools/executor.js';
 import type { CompiledServer, GatewaySnapshot } from '../snapshot.js';
 import type { EventStore, MessageBus, SessionRecord, SessionStore } from '../sessions/types.js';
+import { sseChannel, streamChannel } from '../sessions/types.js';
 import type { JsonRpcId } from './jsonrpc.js';
 import { notificationMessage, resultMessage } from './jsonrpc.js';
 import { META } from './protocol.js';
@@ -23,6 +25,7 @@ import { TOKEN_SUBJECT_PREFIX } from '../auth/token-verifier.js';
 export interface ListenFilter {
   toolsListChanged?: boolean;
   promptsListChanged?: boolean;
+  resourcesListChanged?: boolean;
 }
 
 /** A stream this process holds open. */
@@ -77,6 +80,10 @@ export interface StreamHubOptions {
 export class StreamHub {
   private readonly streams = new Set<HeldStream>();
   private readonly inflight = new Map<string, Cancellation>();
+  /** Requests of upstream MCP servers sent to agents, waiting for their answers, by `{sessionId}:{id}`. */
+  private readonly replies = new Map<string, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }>();
+  /** Resource subscriptions of agent sessions made here, by server key, then URI. */
+  private readonly resourceSubscriptions = new Map<string, Map<string, Map<string, 'streamable' | 'sse'>>>();
   private readonly keepAlive: NodeJS.Timeout;
   /** Short digests of servers' tools and prompts lists, as carried in 2025 stream event ids. */
   private readonly digests = new WeakMap<CompiledServer, string>();
@@ -143,7 +150,8 @@ export class StreamHub {
   private listenForCancels(): void {
     if (this.closed) return;
     this.opts.bus.subscribe(CANCEL_CHANNEL, (key) => {
-      if (key.includes(':')) this.inflight.get(key)?.cancel();
+      if (key.startsWith('{')) this.replyHere(key);
+      else if (key.includes(':')) this.inflight.get(key)?.cancel();
       else this.cancelSessionCalls(key);
     }).then((unsubscribe) => {
       if (this.closed) unsubscribe().catch(() => undefined);
@@ -170,6 +178,106 @@ export class StreamHub {
     const local = this.inflight.get(key);
     if (local) return local.cancel();
     this.opts.bus.publish(CANCEL_CHANNEL, key).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not forward a cancellation'));
+  }
+
+  // ---------------------------------------------------------------- answers of agents
+
+  /**
+   * Wait for the agent of a session to answer the request `id` the gateway sent it (for an
+   * upstream MCP server); `cancel` stops waiting (the answer is then rejected).
+   */
+  awaitReply(sessionId: string, id: string): { result: Promise<Record<string, unknown>>; cancel(): void } {
+    const key = `${sessionId}:${id}`;
+    let cancel!: () => void;
+    const result = new Promise<Record<string, unknown>>((resolve, reject) => {
+      this.replies.set(key, { resolve, reject });
+      cancel = () => {
+        if (this.replies.delete(key)) reject(new AgentError(-32800, 'Request cancelled'));
+      };
+    });
+    result.catch(() => undefined);
+    return { result, cancel };
+  }
+
+  /**
+   * A JSON-RPC response an agent POSTed: the answer to a request the gateway sent it, here or,
+   * through the cancel bus, on the replica that waits for it. Answers to nothing are dropped.
+   */
+  reply(sessionId: string, message: Record<string, unknown>): void {
+    const payload = JSON.stringify({ s: sessionId, m: message });
+    if (this.replyHere(payload)) return;
+    if (typeof message.id !== 'string' || !message.id.startsWith('mcpgate-')) return;
+    this.opts.bus.publish(CANCEL_CHANNEL, payload).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not forward an agent\'s answer'));
+  }
+
+  private replyHere(payload: string): boolean {
+    let parsed: { s?: unknown; m?: { id?: unknown; result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } } };
+    try {
+      parsed = JSON.parse(payload) as typeof parsed;
+    } catch {
+      return false;
+    }
+    const key = `${String(parsed.s)}:${String(parsed.m?.id)}`;
+    const waiting = this.replies.get(key);
+    if (!waiting) return false;
+    this.replies.delete(key);
+    const m = parsed.m ?? {};
+    if (m.error !== undefined) {
+      const e = m.error;
+      waiting.reject(new AgentError(typeof e.code === 'number' ? e.code : -32603, typeof e.message === 'string' ? e.message : 'the agent answered an error', e.data));
+    } else if (typeof m.result === 'object' && m.result !== null && !Array.isArray(m.result)) {
+      waiting.resolve(m.result as Record<string, unknown>);
+    } else {
+      waiting.reject(new AgentError(-32603, 'the agent answered a result that is not an object'));
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- resource subscriptions
+
+  /** Send a message to a session's stream (2025: its GET stream; 2024: its SSE stream), wherever it is held. */
+  async toSession(sessionId: string, kind: 'streamable' | 'sse', payload: string): Promise<boolean> {
+    const receivers = await this.opts.bus.publish(kind === 'sse' ? sseChannel(sessionId) : streamChannel(sessionId), payload);
+    return receivers > 0;
+  }
+
+  /** An agent session subscribed to a resource of an upstream MCP server (through this replica's connection). */
+  subscribeResource(serverKey: string, uri: string, sessionId: string, kind: 'streamable' | 'sse'): void {
+    let byUri = this.resourceSubscriptions.get(serverKey);
+    if (!byUri) this.resourceSubscriptions.set(serverKey, byUri = new Map());
+    let sessions = byUri.get(uri);
+    if (!sessions) byUri.set(uri, sessions = new Map());
+    sessions.set(sessionId, kind);
+  }
+
+  /** An agent session unsubscribed; answers whether other sessions still want the resource. */
+  unsubscribeResource(serverKey: string, uri: string, sessionId: string): boolean {
+    const byUri = this.resourceSubscriptions.get(serverKey);
+    const sessions = byUri?.get(uri);
+    sessions?.delete(sessionId);
+    if (sessions && sessions.size === 0) byUri?.delete(uri);
+    return (sessions?.size ?? 0) > 0;
+  }
+
+  /**
+   * A notification of an upstream MCP server outside requests: list changes go to the server's
+   * streams, a resource update to the sessions subscribed to it (or to the one session a
+   * per-session connection serves), a log message to that session.
+   */
+  upstreamNotification(serverKey: string, sessionId: string | undefined, method: string, params: Record<string, unknown> | undefined): void {
+    if (method.endsWith('/list_changed')) return this.upstreamListChanged(serverKey, method);
+    const deliver = (id: string, kind: 'streamable' | 'sse') => {
+      this.toSession(id, kind, notificationMessage(method, params)).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not relay an upstream notification'));
+    };
+    if (method === 'notifications/resources/updated') {
+      const uri = typeof params?.uri === 'string' ? params.uri : undefined;
+      const sessions = uri === undefined ? undefined : this.resourceSubscriptions.get(serverKey)?.get(uri);
+      for (const [id, kind] of sessions ?? []) if (sessionId === undefined || id === sessionId) deliver(id, kind);
+      return;
+    }
+    if (method === 'notifications/message' && sessionId !== undefined) {
+      this.opts.sessions.get(sessionId).then((s) => { if (s) deliver(s.id, s.kind); }, () => undefined);
+    }
   }
 
   /** Abort every call of a session, here and on the other replicas (its 2024 SSE stream, where the answers go, closed). */
@@ -219,9 +327,9 @@ export class StreamHub {
    * the server are told (tools and prompts the upstream serves live; the registry's own lists did not change).
    */
   upstreamListChanged(serverKey: string, method: string): void {
-    const filterKey = method === 'notifications/tools/list_changed' ? 'toolsListChanged' : method === 'notifications/prompts/list_changed' ? 'promptsListChanged' : undefined;
+    const filterKey = method === 'notifications/tools/list_changed' ? 'toolsListChanged' : method === 'notifications/prompts/list_changed' ? 'promptsListChanged' : method === 'notifications/resources/list_changed' ? 'resourcesListChanged' : undefined;
     const server = this.opts.snapshot().servers.get(serverKey);
-    if (!filterKey || !server || (filterKey === 'toolsListChanged' ? !server.liveTools : server.prompts.length > 0)) return;
+    if (!filterKey || !server || (filterKey === 'toolsListChanged' ? !server.liveTools : filterKey === 'promptsListChanged' && server.prompts.length > 0)) return;
     for (const s of this.streams) if (s.serverKey === serverKey) this.notify(s, method, filterKey);
   }
 
@@ -360,6 +468,8 @@ export class StreamHub {
     clearTimeout(this.cancelRetry);
     await this.unsubscribeCancels?.().catch(() => undefined);
     for (const c of this.inflight.values()) c.cancel();
+    for (const r of this.replies.values()) r.reject(new AgentError(-32603, 'the gateway is closing'));
+    this.replies.clear();
     for (const s of [...this.streams]) {
       if (s.subscriptionId !== undefined) this.event(s.res, resultMessage(s.subscriptionId, { resultType: 'complete', _meta: { [META.subscriptionId]: s.subscriptionId } }));
       s.res.end();

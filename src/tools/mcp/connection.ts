@@ -13,7 +13,8 @@ import { fetch as undiciFetch } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../../lib/logger.js';
 import { ToolError } from '../errors.js';
-import type { CallCancellation } from '../executor.js';
+import { AgentError } from '../executor.js';
+import type { AgentChannel, CallCancellation } from '../executor.js';
 import type { McpUpstreamOptions } from './config.js';
 import type { UpstreamSessionState } from './session-state.js';
 import { ChildStdioTransport, StdioProtocolError } from './stdio.js';
@@ -21,8 +22,34 @@ import { ChildStdioTransport, StdioProtocolError } from './stdio.js';
 /** What the gateway calls itself to upstream servers. */
 const CLIENT_INFO = { name: 'mcpgate', version: '0.1.0' };
 
-/** Headers of the call being sent (credentials passed through), read by the transport's fetch. */
-const callHeaders = new AsyncLocalStorage<Record<string, string>>();
+/** One request the gateway has under way on a connection, and the agent it is for. */
+interface ActiveCall {
+  agent: AgentChannel | undefined;
+  startedAt: number;
+}
+
+/** The call being sent (credentials passed through, its agent), read by the transport's fetch and the request handlers. */
+interface CallScope {
+  headers: Record<string, string> | undefined;
+  call: ActiveCall;
+  /** Where the upstream's messages on this call's answer stream are attributed. */
+  connection: UpstreamConnection;
+}
+const callScope = new AsyncLocalStorage<CallScope>();
+
+/** Requests an upstream MCP server may send its client, relayed to the agent. */
+export const RELAYED_REQUESTS = ['sampling/createMessage', 'elicitation/create', 'roots/list'] as const;
+/** The agent capability each relayed request needs. */
+const NEEDS: Record<(typeof RELAYED_REQUESTS)[number], string> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
+/**
+ * What a progress notification the gateway handled becomes before the SDK sees it (a method it
+ * ignores): the SDK dispatches notifications a microtask later than responses, so the last
+ * progress of a call that stdio delivers with its result would come after it, and be dropped.
+ */
+const PROGRESS_HANDLED = 'mcpgate/progress-handled';
+
+/** What the gateway offers upstream as a client: whatever agents may offer (an agent without it is answered an error). */
+const CLIENT_CAPABILITIES = { sampling: {}, elicitation: { form: {}, url: {} }, roots: {} };
 
 /** Where and how to connect. */
 export interface ConnectionTarget {
@@ -46,6 +73,8 @@ export interface UpstreamRequestOptions {
   headers?: Record<string, string> | undefined;
   /** The upstream's progress notifications for this request. */
   onProgress?: ((progress: number, total?: number, message?: string) => void) | undefined;
+  /** The agent the request is for (its requests and notifications to the client are relayed there). */
+  agent?: AgentChannel | undefined;
 }
 
 function causeCode(err: unknown): string | undefined {
@@ -96,16 +125,67 @@ export function isSessionGone(err: unknown): boolean {
   return err instanceof SdkHttpError && err.status === 404;
 }
 
-/** A fetch that goes through the gateway's dispatcher and adds the current call's headers. */
+/** A fetch that goes through the gateway's dispatcher, adds the current call's headers and attributes its answer stream to the call. */
 function gatewayFetch(dispatcher: Dispatcher | undefined, staticHeaders: Record<string, string>): FetchLike {
   return (async (url: string | URL, init?: RequestInit) => {
     const headers = new Headers(init?.headers);
     for (const [k, v] of Object.entries(staticHeaders)) if (!headers.has(k)) headers.set(k, v);
-    const extra = callHeaders.getStore();
-    if (extra) for (const [k, v] of Object.entries(extra)) if (!headers.has(k)) headers.set(k, v);
+    const scope = callScope.getStore();
+    if (scope?.headers) for (const [k, v] of Object.entries(scope.headers)) if (!headers.has(k)) headers.set(k, v);
     // The SDK passes a standard RequestInit; undici's fetch takes the same with a dispatcher.
-    return undiciFetch(url, { ...(init as object), headers, ...(dispatcher ? { dispatcher } : {}) } as Parameters<typeof undiciFetch>[1]);
+    const response = await undiciFetch(url, { ...(init as object), headers, ...(dispatcher ? { dispatcher } : {}) } as Parameters<typeof undiciFetch>[1]);
+    if (!scope?.call.agent || !response.body || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) return response;
+    return new Response(attributeStream(response.body as ReadableStream<Uint8Array>, scope), { status: response.status, statusText: response.statusText, headers: response.headers as unknown as Headers });
   }) as unknown as FetchLike;
+}
+
+/**
+ * The SSE answer stream of one request, read on its way to the SDK: the upstream's requests on
+ * it (sampling, elicitation, roots) are remembered as caused by the call, and its notifications
+ * other than progress (log messages…) go to the call's agent at once and are taken out of the
+ * stream. The SDK's transport tells its handlers nothing of the stream a message came on.
+ */
+function attributeStream(body: ReadableStream<Uint8Array>, scope: CallScope): ReadableStream<Uint8Array> {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  let buffered = '';
+  const keep = (block: string): boolean => {
+    if (!block.includes('"method"')) return true;
+    const data = block.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(l.startsWith('data: ') ? 6 : 5)).join('\n');
+    let message: { id?: unknown; method?: unknown; params?: unknown };
+    try {
+      message = JSON.parse(data) as typeof message;
+    } catch {
+      return true;
+    }
+    if (typeof message?.method !== 'string') return true;
+    if (message.id !== undefined && message.id !== null) {
+      scope.connection.relate(message.id, scope.call);
+      return true;
+    }
+    if (message.method === 'notifications/progress' || message.method === 'notifications/cancelled' || !scope.call.agent) return true;
+    scope.call.agent.notify(message.method, message.params as Record<string, unknown> | undefined);
+    return false;
+  };
+  return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let out = '';
+      for (;;) {
+        const end = /\r?\n\r?\n/.exec(buffered);
+        if (!end) break;
+        const block = buffered.slice(0, end.index);
+        const whole = buffered.slice(0, end.index + end[0].length);
+        buffered = buffered.slice(end.index + end[0].length);
+        if (keep(block)) out += whole;
+      }
+      if (out) controller.enqueue(encoder.encode(out));
+    },
+    flush(controller) {
+      buffered += decoder.decode();
+      if (buffered) controller.enqueue(encoder.encode(buffered));
+    },
+  }));
 }
 
 /** Rejects after `ms` with UPSTREAM_TIMEOUT, whatever the SDK does (a guarantee against hangs). */
@@ -132,6 +212,10 @@ export class UpstreamConnection {
   private readonly closeListeners: (() => void)[] = [];
   /** The last transport-level error (garbage on the wire), to explain a request that then timed out. */
   private lastError: { at: number; error: Error } | undefined;
+  /** Requests under way, with their agents. */
+  private readonly calls = new Set<ActiveCall>();
+  /** The upstream's requests seen on a call's answer stream, by their id, with that call. */
+  private readonly related = new Map<unknown, ActiveCall>();
   /** The upstream session this connection continued (no initialize of its own). */
   private resumed: UpstreamSessionState | undefined;
 
@@ -146,7 +230,7 @@ export class UpstreamConnection {
     const { options, logger } = target;
     const mode = options.protocolVersion === '2026-07-28' ? { pin: '2026-07-28' } : options.protocolVersion;
     const client = new Client(CLIENT_INFO, {
-      capabilities: {},
+      capabilities: CLIENT_CAPABILITIES,
       versionNegotiation: { mode, probe: { timeoutMs: options.connectTimeoutMs } },
       defaultCacheTtlMs: 0,
     });
@@ -167,10 +251,17 @@ export class UpstreamConnection {
     const relay = target.onNotification;
     if (relay) {
       client.fallbackNotificationHandler = async (n) => {
-        relay(n.method, n.params as Record<string, unknown> | undefined);
+        if (n.method === PROGRESS_HANDLED) return;
+        if (!connection.relayNotification(n.method, n.params as Record<string, unknown> | undefined)) relay(n.method, n.params as Record<string, unknown> | undefined);
       };
     }
+    for (const method of RELAYED_REQUESTS) {
+      client.setRequestHandler(method, ((request: { params?: Record<string, unknown> }, ctx: { mcpReq: { id: unknown; signal: AbortSignal } }) =>
+        connection.relayRequest(method, request.params ?? {}, ctx.mcpReq.id, ctx.mcpReq.signal)) as never);
+    }
     client.onclose = () => connection.markClosed();
+    // Seen before the SDK's own handling (Protocol.connect keeps a handler already set and calls it first).
+    transport.onmessage = (message) => connection.early(message as { method?: unknown; params?: Record<string, unknown> });
     const what = 'connecting to the upstream MCP server';
     const resume = options.kind === 'streamable' ? target.resume : undefined;
     try {
@@ -187,6 +278,73 @@ export class UpstreamConnection {
       throw toUpstreamError(err, what, options.connectTimeoutMs);
     }
     return connection;
+  }
+
+  /** Progress callbacks of requests under way, by the progress token the gateway gave them. */
+  private readonly progress = new Map<string, NonNullable<UpstreamRequestOptions['onProgress']>>();
+  private progressCounter = 0;
+
+  /** A message of the upstream, before the SDK handles it: progress of a call goes to its callback at once. */
+  early(message: { method?: unknown; params?: Record<string, unknown> }): void {
+    if (message.method !== 'notifications/progress' || this.progress.size === 0) return;
+    const p = message.params ?? {};
+    const callback = typeof p.progressToken === 'string' ? this.progress.get(p.progressToken) : undefined;
+    if (!callback || typeof p.progress !== 'number') return;
+    callback(p.progress, typeof p.total === 'number' ? p.total : undefined, typeof p.message === 'string' ? p.message : undefined);
+    message.method = PROGRESS_HANDLED;
+  }
+
+  /** Remember that the upstream's request `id` came on the answer stream of `call`. */
+  relate(id: unknown, call: ActiveCall): void {
+    if (this.calls.has(call)) this.related.set(id, call);
+  }
+
+  /**
+   * The call a request or notification of the upstream belongs to: the one whose fetch is under
+   * way (a 2026-07-28 upstream's input_required, fulfilled within the call), the one on whose
+   * answer stream it came, or else the one call with an agent under way (several agents' calls at
+   * once on a shared stdio or SSE connection cannot be told apart: none).
+   */
+  private callFor(id: unknown): ActiveCall | undefined {
+    const scoped = callScope.getStore();
+    if (scoped?.connection === this) return scoped.call;
+    const related = id === undefined ? undefined : this.related.get(id);
+    if (related) return related;
+    let found: ActiveCall | undefined;
+    for (const c of this.calls) {
+      if (!c.agent) continue;
+      if (found && found.agent !== c.agent && (found.agent?.sessionId === undefined || found.agent.sessionId !== c.agent.sessionId)) return undefined;
+      if (!found || c.startedAt > found.startedAt) found = c;
+    }
+    return found;
+  }
+
+  /** A request of the upstream (sampling, elicitation, roots): asked of the agent of the call that caused it. */
+  private async relayRequest(method: (typeof RELAYED_REQUESTS)[number], params: Record<string, unknown>, id: unknown, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const call = this.callFor(id);
+    this.related.delete(id);
+    const agent = call?.agent;
+    if (!agent) throw new ProtocolError(-32603, `${method}: mcpgate cannot tell which agent this request is for (no call of an agent that can answer it is under way on this connection)`);
+    if (agent.capabilities?.[NEEDS[method]] === undefined) throw new ProtocolError(-32601, `${method}: the agent does not offer ${NEEDS[method]}`);
+    try {
+      return await agent.request(method, params, signal);
+    } catch (err) {
+      if (err instanceof AgentError) throw new ProtocolError(err.code, err.message, err.data);
+      throw new ProtocolError(-32603, `${method}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /**
+   * A notification of the upstream outside any answer stream (stdio, legacy SSE, the standalone
+   * GET stream): a log message goes to the agent of the call under way, when there is one.
+   * Answers whether it was delivered.
+   */
+  relayNotification(method: string, params: Record<string, unknown> | undefined): boolean {
+    if (method !== 'notifications/message') return false;
+    const agent = this.callFor(undefined)?.agent;
+    if (!agent) return false;
+    agent.notify(method, params);
+    return true;
   }
 
   private noteError(error: Error): void {
@@ -248,17 +406,23 @@ export class UpstreamConnection {
     this.active++;
     this.lastUsed = Date.now();
     const started = Date.now();
+    const call: ActiveCall = { agent: o.agent, startedAt: performance.now() };
+    this.calls.add(call);
+    let progressToken: string | undefined;
     const abort = new AbortController();
     const onCancel = () => abort.abort();
     o.cancellation?.onCancel(onCancel);
     const what = `upstream ${method}`;
     try {
       // Sent inside the call's headers context, which the transport's fetch reads.
-      const send = () => this.client.request({ method: method as 'tools/call', params }, {
-        timeout: o.timeoutMs, maxTotalTimeout: o.timeoutMs, signal: abort.signal,
-        ...(o.onProgress ? { onprogress: (p: { progress: number; total?: number; message?: string }) => o.onProgress?.(p.progress, p.total, p.message) } : {}),
-      });
-      const work = o.headers ? callHeaders.run(o.headers, send) : send();
+      let sent = params;
+      if (o.onProgress) {
+        progressToken = `mcpgate-${++this.progressCounter}`;
+        this.progress.set(progressToken, o.onProgress);
+        sent = { ...params, _meta: { ...(params._meta as Record<string, unknown> | undefined), progressToken } };
+      }
+      const send = () => this.client.request({ method: method as 'tools/call', params: sent }, { timeout: o.timeoutMs, maxTotalTimeout: o.timeoutMs, signal: abort.signal });
+      const work = o.headers || o.agent ? callScope.run({ headers: o.headers, call, connection: this }, send) : send();
       return (await deadline(work, o.timeoutMs + 100, what, () => abort.abort())) as unknown as Record<string, unknown>;
     } catch (err) {
       const e = toUpstreamError(err, what, o.timeoutMs);
@@ -272,6 +436,9 @@ export class UpstreamConnection {
       throw e;
     } finally {
       o.cancellation?.offCancel(onCancel);
+      this.calls.delete(call);
+      if (progressToken !== undefined) this.progress.delete(progressToken);
+      if (this.related.size > 0) for (const [id, c] of this.related) if (c === call) this.related.delete(id);
       this.active--;
       this.lastUsed = Date.now();
     }

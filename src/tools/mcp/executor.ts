@@ -21,7 +21,7 @@ export class McpToolExecutor implements ToolExecutor {
 
   async execute(call: ToolCallRequest): Promise<CallToolResult> {
     const result = await this.runtime.request('tools/call', { name: this.toolName, arguments: call.args }, {
-      sessionId: call.sessionId, clientHeaders: call.clientHeaders, cancellation: call.cancellation, timeoutMs: this.timeoutMs, onProgress: call.onProgress,
+      sessionId: call.sessionId, clientHeaders: call.clientHeaders, cancellation: call.cancellation, timeoutMs: this.timeoutMs, onProgress: call.onProgress, agent: call.agent,
     });
     if (!Array.isArray(result.content)) throw new ToolError('UPSTREAM_PROTOCOL', `upstream tools/call: the result has no content array`);
     return result as unknown as CallToolResult;

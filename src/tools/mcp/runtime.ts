@@ -9,7 +9,7 @@ import type { Dispatcher } from 'undici';
 import type { Logger } from '../../lib/logger.js';
 import type { CredentialPassthrough, Endpoint } from '../../model/model.js';
 import { ToolError } from '../errors.js';
-import type { CallCancellation, ClientHeaders, Upstream } from '../executor.js';
+import type { AgentChannel, CallCancellation, ClientHeaders, Upstream } from '../executor.js';
 import { RestCredentials } from '../rest/credentials.js';
 import type { McpUpstreamOptions } from './config.js';
 import { UpstreamConnection, isSessionGone, toUpstreamError } from './connection.js';
@@ -32,6 +32,8 @@ export interface UpstreamCall {
   /** Per-request timeout, ms; the server's `upstream.timeoutMs`, else the runtime's default. */
   timeoutMs?: number | undefined;
   onProgress?: ((progress: number, total?: number, message?: string) => void) | undefined;
+  /** The agent making the call: the upstream's requests to the client and its log messages go back to it. */
+  agent?: AgentChannel | undefined;
 }
 
 /** What a runtime needs besides the server's options. */
@@ -243,6 +245,11 @@ export class McpServerRuntime {
     }
   }
 
+  /** Whether agents share one upstream connection (rather than one each). */
+  get shared(): boolean {
+    return this.deps.options.sessions === 'shared';
+  }
+
   /** What the upstream offers, as its last connection said (undefined before the first one). */
   get knownCapabilities(): Record<string, unknown> | undefined {
     return this.known;
@@ -281,7 +288,7 @@ export class McpServerRuntime {
   async request(method: string, params: Record<string, unknown>, call: UpstreamCall = {}): Promise<Record<string, unknown>> {
     const key = this.key(call);
     const timeoutMs = this.timeout(call);
-    const options = { timeoutMs, cancellation: call.cancellation, headers: this.forwardedHeaders(call.clientHeaders), onProgress: call.onProgress };
+    const options = { timeoutMs, cancellation: call.cancellation, headers: this.forwardedHeaders(call.clientHeaders), onProgress: call.onProgress, agent: call.agent };
     // Counted before the first await, so that no other request evicts this connection meanwhile.
     this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
     try {

@@ -67,7 +67,7 @@ export function readJson(deps: EraDeps, req: IncomingMessage): Promise<unknown> 
 }
 
 /** Run one method (timing tools/call for the metrics). */
-export async function runMethod(deps: EraDeps, ctx: CallContext, method: string, params: Record<string, unknown>, onProgress?: (p: number, t?: number) => void): Promise<Record<string, unknown>> {
+export async function runMethod(deps: EraDeps, ctx: CallContext, method: string, params: Record<string, unknown>, onProgress?: (p: number, t?: number, message?: string) => void): Promise<Record<string, unknown>> {
   if (method !== 'tools/call') return handleRequest(ctx, method, params, { onProgress });
   const started = performance.now();
   const result = await handleRequest(ctx, method, params, { onProgress });

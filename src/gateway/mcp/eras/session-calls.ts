@@ -3,7 +3,7 @@
  * a session within the caps, finding the session a request names, and answering one request of a
  * session as a JSON-RPC message.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Cancellation } from '../../../tools/cancellation.js';
 import type { ClientHeaders } from '../../../tools/executor.js';
 import { GatewayError, toGatewayError } from '../../errors.js';
@@ -13,7 +13,8 @@ import type { JsonRpcMessage } from '../jsonrpc.js';
 import { errorMessage, notificationMessage, resultMessage } from '../jsonrpc.js';
 import type { CallContext } from '../methods.js';
 import { knowsMethod } from '../protocol.js';
-import { SSE_HEADERS } from '../sse.js';
+import type { AnswerStream } from '../agent-channel.js';
+import { sessionAgent } from '../agent-channel.js';
 import type { EraDeps, Target } from './era.js';
 import { header, runMethod } from './era.js';
 
@@ -73,18 +74,14 @@ export function sessionInfo(deps: EraDeps, params: Record<string, unknown>): Pic
   return kept;
 }
 
-/** How a session request's progress is sent: on the request's own SSE answer, with the client's token. */
-export interface ProgressStream {
-  res: ServerResponse;
-  token: unknown;
-}
-
 /**
  * Answer one request of a session as a JSON-RPC message (result or error); `cancellation` aborts
- * it. A refused key (401/403) is thrown, to answer the whole HTTP request with its headers,
- * unless the answer already streams.
+ * it. Progress (when the client gave a token) and what an upstream MCP server asks or says
+ * during the request go out on `out`, the request's own answer turned SSE stream, else on the
+ * session's stream. A refused key (401/403) is thrown, to answer the whole HTTP request with its
+ * headers, unless the answer already streams.
  */
-export async function answerInSession(deps: EraDeps, session: SessionRecord, target: Target, headers: ClientHeaders, query: string, message: RpcRequest, cancellation: Cancellation, progress?: ProgressStream): Promise<string> {
+export async function answerInSession(deps: EraDeps, session: SessionRecord, target: Target, headers: ClientHeaders, query: string, message: RpcRequest, cancellation: Cancellation, out?: AnswerStream): Promise<string> {
   if (!knowsMethod('session', message.method)) return errorMessage(message.id, new GatewayError('METHOD_NOT_FOUND', 'Method not found'));
   if (message.method === 'initialize') return errorMessage(message.id, new GatewayError('INVALID_REQUEST', 'Invalid Request: Server already initialized'));
   const untrack = deps.streams.track(session.id, message.id, cancellation);
@@ -92,16 +89,27 @@ export async function answerInSession(deps: EraDeps, session: SessionRecord, tar
   const sse = session.kind === 'sse';
   const effectiveHeaders = sse ? { ...session.headers, ...headers } : headers;
   const clientQuery = sse ? session.headers[SSE_QUERY] ?? '' : query;
-  const ctx: CallContext = { server: target.server, consumer: target.consumer, clientHeaders: effectiveHeaders, clientQuery, clientAddress: session.clientAddress, cancellation, sessionId: session.id, beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge };
-  if (progress) progress.res.writeHead(200, SSE_HEADERS);
-  const onProgress = progress
-    ? (p: number, total?: number) => deps.streams.event(progress.res, notificationMessage('notifications/progress', { progressToken: progress.token, progress: p, ...(total !== undefined ? { total } : {}) }))
+  const { streams } = deps;
+  const kind = session.kind;
+  const agent = target.server.upstream
+    ? sessionAgent(streams, session.id, session.capabilities as Record<string, unknown> | undefined, (payload) => out?.send(payload) || streams.toSession(session.id, kind, payload))
+    : undefined;
+  const subscriptions = target.server.upstream
+    ? { subscribe: (uri: string) => streams.subscribeResource(target.server.key, uri, session.id, kind), unsubscribe: (uri: string) => streams.unsubscribeResource(target.server.key, uri, session.id) }
+    : undefined;
+  const ctx: CallContext = {
+    server: target.server, consumer: target.consumer, clientHeaders: effectiveHeaders, clientQuery, clientAddress: session.clientAddress, cancellation, sessionId: session.id,
+    beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge, agent, subscriptions,
+  };
+  const token = (message.params._meta as { progressToken?: unknown } | undefined)?.progressToken;
+  const onProgress = out && token !== undefined
+    ? (p: number, total?: number, text?: string) => { out.send(notificationMessage('notifications/progress', { progressToken: token, progress: p, ...(total !== undefined ? { total } : {}), ...(text !== undefined ? { message: text } : {}) })); }
     : undefined;
   try {
     return resultMessage(message.id, await runMethod(deps, ctx, message.method, message.params, onProgress));
   } catch (err) {
     const e = toGatewayError(err, deps.logger);
-    if ((e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN' || e.code === 'INSUFFICIENT_SCOPE') && !progress) throw e;
+    if ((e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN' || e.code === 'INSUFFICIENT_SCOPE') && !out?.streaming) throw e;
     return errorMessage(message.id, e);
   } finally {
     untrack();

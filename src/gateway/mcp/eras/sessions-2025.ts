@@ -15,6 +15,7 @@ import type { JsonRpcId, JsonRpcMessage } from '../jsonrpc.js';
 import { classify, errorMessage, idOf, resultMessage } from '../jsonrpc.js';
 import { META, SESSION_VERSIONS, initializeResult } from '../protocol.js';
 import { SSE_HEADERS } from '../sse.js';
+import { AnswerStream } from '../agent-channel.js';
 import type { HeldStream } from '../streams.js';
 import { CLOSE_STREAM } from '../streams.js';
 import type { EraDeps, Target } from './era.js';
@@ -42,10 +43,11 @@ export class Sessions2025Era {
     }
     if (message.kind !== 'request') {
       if (message.kind === 'notification' && message.method === 'notifications/cancelled') this.deps.streams.cancel(session.id, message.params.requestId);
+      // The agent's answer to a request an upstream MCP server sent it through the gateway.
+      if (message.kind === 'response') this.deps.streams.reply(session.id, body as Record<string, unknown>);
       return answers.accepted(res);
     }
-    const progressToken = (message.params._meta as { progressToken?: unknown } | undefined)?.progressToken;
-    const wantsStream = progressToken !== undefined && (header(req, 'accept') ?? '').includes('text/event-stream');
+    const out = new AnswerStream(res, (header(req, 'accept') ?? '').includes('text/event-stream'), this.deps.streams);
     // A client that closes its request (or the connection) has abandoned the call: abort it.
     const cancellation = new Cancellation();
     let abandoned = false;
@@ -54,9 +56,9 @@ export class Sessions2025Era {
       abandoned = true;
       cancellation.cancel();
     });
-    const answer = await answerInSession(this.deps, session, target, req.headers, queryOf(req), message, cancellation, wantsStream ? { res, token: progressToken } : undefined);
+    const answer = await answerInSession(this.deps, session, target, req.headers, queryOf(req), message, cancellation, out);
     if (abandoned) return;
-    if (wantsStream) {
+    if (out.streaming) {
       this.deps.streams.event(res, answer);
       res.end();
     } else {

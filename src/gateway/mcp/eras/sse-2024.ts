@@ -91,6 +91,8 @@ export class Sse2024Era {
       if (message.method === 'notifications/cancelled') streams.cancel(session.id, message.params.requestId);
       return;
     }
+    // The agent's answer to a request an upstream MCP server sent it through the gateway.
+    if (message.kind === 'response') return streams.reply(session.id, body as Record<string, unknown>);
     if (message.kind !== 'request') return;
     let answer: string;
     const cancellation = new Cancellation();

@@ -14,8 +14,13 @@ import type { CallContext } from '../methods.js';
 import { META, STATELESS_VERSIONS, decorateStateless, knowsMethod } from '../protocol.js';
 import { SSE_HEADERS } from '../sse.js';
 import type { HeldStream, ListenFilter } from '../streams.js';
+import { InputRounds } from '../input-required.js';
+import { AnswerStream } from '../agent-channel.js';
 import type { EraDeps, Target } from './era.js';
 import { clientAddress, header, queryOf, runMethod } from './era.js';
+
+/** Methods whose 2026-07-28 results may be `input_required` (multi-round-trip requests). */
+const MULTI_ROUND = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
 const HEADER_SENTINEL = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/;
 
@@ -35,7 +40,15 @@ export function isStateless(body: unknown, headerVersion: string | undefined): b
 
 /** The 2026-07-28 endpoint: one POST, one answer (or a listen stream). */
 export class Stateless2026Era {
+  /** Calls of upstream MCP servers waiting for agents' input (`input_required`). */
+  private readonly rounds = new InputRounds();
+
   constructor(private readonly deps: EraDeps) {}
+
+  /** Cancel the calls waiting for agents' input (shutdown). */
+  close(): void {
+    this.rounds.close();
+  }
 
   /** Answer a POST whose body (`body`, parsed) is a 2026-07-28 message. */
   async post(req: IncomingMessage, res: ServerResponse, target: Target, body: unknown, headerVersion: string | undefined): Promise<void> {
@@ -91,6 +104,7 @@ export class Stateless2026Era {
     if (!knowsMethod('stateless', message.method)) return answers.error(res, 'stateless-2026', new GatewayError('METHOD_NOT_FOUND', 'Method not found'), message.id);
     if (message.method === 'subscriptions/listen') return this.listen(req, res, target, message.id, message.params);
 
+    if (target.server.upstream && MULTI_ROUND.has(message.method)) return this.multiRound(req, res, target, message.id, message.method, message.params, caps as Record<string, unknown>);
     const cancellation = new Cancellation();
     res.once('close', () => { if (!res.writableFinished) cancellation.cancel(); });
     const ctx: CallContext = { server: target.server, consumer: target.consumer, clientHeaders: req.headers, clientQuery: queryOf(req), ...clientAddress(req), cancellation, beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge };
@@ -100,6 +114,47 @@ export class Stateless2026Era {
     } catch (err) {
       if (!cancellation.cancelled) answers.error(res, 'stateless-2026', err, message.id);
     }
+  }
+
+  /**
+   * A request to an upstream MCP server that may ask the agent questions (sampling, elicitation,
+   * roots): answered with the result, or with `input_required` while the upstream call waits for
+   * the agent's retry (src/gateway/mcp/input-required.ts).
+   */
+  private async multiRound(req: IncomingMessage, res: ServerResponse, target: Target, id: JsonRpcId, method: string, raw: Record<string, unknown>, caps: Record<string, unknown>): Promise<void> {
+    const { answers } = this.deps;
+    const { requestState, inputResponses, ...params } = raw;
+    const consumerId = target.consumer?.id ?? null;
+    // The upstream's progress goes out on this POST's answer, turned SSE stream (2026-07-28 allows
+    // one), while it is the POST the call is answered on.
+    const out = new AnswerStream(res, (header(req, 'accept') ?? '').includes('text/event-stream'), this.deps.streams);
+    const token = (raw._meta as { progressToken?: unknown } | undefined)?.progressToken;
+    const progress: { current?: ((p: number, total?: number, text?: string) => void) | undefined } = {};
+    let round;
+    try {
+      round = requestState !== undefined
+        ? this.rounds.resume(requestState, inputResponses ?? {}, target.server.key, consumerId)
+        : this.rounds.start(target.server.key, consumerId, caps, (agent, cancellation) => runMethod(this.deps, {
+          server: target.server, consumer: target.consumer, clientHeaders: req.headers, clientQuery: queryOf(req), ...clientAddress(req), cancellation, beforeExecute: target.beforeExecute, agent,
+        }, method, params, (p, total, text) => progress.current?.(p, total, text)));
+    } catch (err) {
+      return answers.error(res, 'stateless-2026', err, id);
+    }
+    // An agent that goes away while the call runs abandons it.
+    const current = round;
+    res.once('close', () => { if (!res.writableFinished) current.cancellation.cancel(); });
+    if (token !== undefined && requestState === undefined) {
+      progress.current = (p, total, text) => { out.send(notificationMessage('notifications/progress', { progressToken: token, progress: p, ...(total !== undefined ? { total } : {}), ...(text !== undefined ? { message: text } : {}) })); };
+    }
+    const outcome = await current.next();
+    progress.current = undefined;
+    if (res.writableEnded || res.destroyed) return;
+    if (outcome.kind === 'failed') return answers.error(res, 'stateless-2026', outcome.error, id);
+    const result = outcome.kind === 'done' ? outcome.result : { resultType: 'input_required', inputRequests: outcome.inputRequests, requestState: outcome.requestState };
+    const answer = resultMessage(id, decorateStateless(method, result, target.server, target.consumer));
+    if (!out.streaming) return answers.json(res, 200, answer);
+    this.deps.streams.event(res, answer);
+    res.end();
   }
 
   /** A request refused before it runs (HTTP 400 with the JSON-RPC error). */
@@ -117,6 +172,7 @@ export class Stateless2026Era {
     const honored: ListenFilter = {};
     if (filter.toolsListChanged === true) honored.toolsListChanged = true;
     if (filter.promptsListChanged === true) honored.promptsListChanged = true;
+    if (filter.resourcesListChanged === true && target.server.upstream) honored.resourcesListChanged = true;
     res.writeHead(200, SSE_HEADERS);
     streams.event(res, notificationMessage('notifications/subscriptions/acknowledged', { notifications: honored, _meta: { [META.subscriptionId]: id } }));
     if (Object.keys(honored).length === 0) {
