@@ -10,7 +10,7 @@ import { GatewayError, inputError, toolRefusal } from '../errors.js';
 import { JsonText } from './jsonrpc.js';
 import type { CompiledConsumer, CompiledServer, CompiledTool } from '../snapshot.js';
 import type { BeforeExecute } from '../auth/token-access.js';
-import type { CallCancellation, CallToolResult, ClientHeaders } from '../../tools/executor.js';
+import type { CallCancellation, CallReport, CallToolResult, ClientHeaders } from '../../tools/executor.js';
 import { allows } from '../access-policy.js';
 import { STATELESS_VERSIONS, capabilities } from './protocol.js';
 import type { UpstreamRequestContext } from './upstream-methods.js';
@@ -33,6 +33,8 @@ export interface CallContext {
   sessionId?: string | undefined;
   /** Run before a tool's executor (rate limits, backend token exchange): the headers the tool may read, or a thrown GatewayError. */
   beforeExecute?: BeforeExecute | undefined;
+  /** tools/call: what the tool reports of a failure (filled by the executor; read by metrics and the access log). */
+  report?: CallReport | undefined;
 }
 
 function visibleTools(ctx: CallContext): readonly CompiledTool[] {
@@ -113,7 +115,10 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       const args = raw as Record<string, unknown>;
       // Input errors are tool results (SEP-1303), so that the model reads them and corrects its call.
       const problem = tool.validate(args);
-      if (problem) return inputError(`Invalid arguments for tool ${name}: ${problem}`) as unknown as Record<string, unknown>;
+      if (problem) {
+        if (ctx.report) ctx.report.errorKind = 'invalid_arguments';
+        return inputError(`Invalid arguments for tool ${name}: ${problem}`) as unknown as Record<string, unknown>;
+      }
       // An upstream MCP server reports its own progress; a REST call is one step.
       const relayed = server.upstream !== undefined;
       if (!relayed) options.onProgress?.(0, 1);
@@ -122,11 +127,13 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
         const clientHeaders = ctx.beforeExecute ? await ctx.beforeExecute(name, ctx.clientHeaders, ctx.clientAddress) : ctx.clientHeaders;
         result = await tool.executor.execute({
           args, clientHeaders, clientQuery: ctx.clientQuery, clientAddress: ctx.clientAddress, cancellation: ctx.cancellation,
-          ...(relayed ? { sessionId: ctx.sessionId, onProgress: options.onProgress } : {}),
+          ...(relayed ? { sessionId: ctx.sessionId, onProgress: options.onProgress } : {}), ...(ctx.report ? { report: ctx.report } : {}),
         });
       } catch (err) {
         // The executor refuses an argument's value (a path that climbs out, a header with control characters).
-        return toolRefusal(name, err) as unknown as Record<string, unknown>;
+        const refusal = toolRefusal(name, err);
+        if (ctx.report) ctx.report.errorKind = 'invalid_arguments';
+        return refusal as unknown as Record<string, unknown>;
       }
       if (!relayed) options.onProgress?.(1, 1);
       return result as unknown as Record<string, unknown>;

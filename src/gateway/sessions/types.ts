@@ -38,6 +38,8 @@ export interface SessionStore {
   /** Refresh the idle TTL of many sessions at once (open streams); answers the ids that still exist. */
   touch(ids: readonly string[]): Promise<Set<string>>;
   delete(id: string): Promise<void>;
+  /** How many sessions are held (with Redis: across every replica sharing it), for the metrics. */
+  count(): Promise<number>;
   close(): Promise<void>;
 }
 

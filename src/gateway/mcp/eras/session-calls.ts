@@ -98,7 +98,7 @@ export async function answerInSession(deps: EraDeps, session: SessionRecord, tar
     ? (p: number, total?: number) => deps.streams.event(progress.res, notificationMessage('notifications/progress', { progressToken: progress.token, progress: p, ...(total !== undefined ? { total } : {}) }))
     : undefined;
   try {
-    return resultMessage(message.id, await runMethod(deps, ctx, message.method, message.params, onProgress));
+    return resultMessage(message.id, await runMethod(deps, ctx, message.method, message.params, onProgress, message.id));
   } catch (err) {
     const e = toGatewayError(err, deps.logger);
     if ((e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN') && !progress) throw e;
