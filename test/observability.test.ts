@@ -55,6 +55,7 @@ describe('observability: traces, metrics, access log', () => {
   let dir = '';
   let stack: Awaited<ReturnType<typeof startServe>> | undefined;
   let gatewayUrl = '';
+  let registryUrl = '';
 
   // The agent's own trace: the gateway's spans must join it.
   const agentTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -91,7 +92,7 @@ describe('observability: traces, metrics, access log', () => {
       host: '127.0.0.1', registryPort: 0, gatewayPort: 0, dataDir: dir, 'auth.enabled': false, logLevel: 'info',
       otlpEndpoint: `http://127.0.0.1:${receiverPort}`,
     }, {}), createLogger('info', 'mcpgate', sink));
-    const registryUrl = `http://127.0.0.1:${stack.registry.port}`;
+    registryUrl = `http://127.0.0.1:${stack.registry.port}`;
     gatewayUrl = `http://127.0.0.1:${stack.gateway.port}`;
     await createMcpServer(registryUrl, 'public', {
       name: 'weather', endpoint: { type: 'direct', address: '127.0.0.1', port: backendPort },
@@ -232,5 +233,21 @@ describe('observability: traces, metrics, access log', () => {
     assert.equal(r.status, 404);
     const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
     assert.match(text, /mcpgate_gateway_error_answers_total\{code="SESSION_NOT_FOUND",role="gateway"\} [1-9]/);
+  });
+
+  it('registry: instances by health, heartbeats, leader, database and revision', async () => {
+    const nacos = `${registryUrl}/nacos`;
+    const unknown = await fetch(`${nacos}/v1/ns/instance/beat?serviceName=beats&ip=10.6.0.1&port=80`, { method: 'PUT' });
+    assert.equal(unknown.status, 200);
+    const beat = JSON.stringify({ cluster: 'DEFAULT', ip: '10.6.0.1', port: 80, serviceName: 'DEFAULT_GROUP@@beats', weight: 1, metadata: {}, scheduled: true });
+    assert.equal((await fetch(`${nacos}/v1/ns/instance/beat?serviceName=DEFAULT_GROUP@@beats&beat=${encodeURIComponent(beat)}`, { method: 'PUT' })).status, 200);
+    assert.equal((await fetch(`${nacos}/v1/ns/instance/beat?serviceName=beats&ip=10.6.0.1&port=80`, { method: 'PUT' })).status, 200);
+    const text = await (await fetch(`${registryUrl}/metrics`)).text();
+    assert.match(text, /mcpgate_registry_heartbeats_total\{result="not-found",role="\w+"\} 1/);
+    assert.match(text, /mcpgate_registry_heartbeats_total\{result="ok",role="\w+"\} 2/);
+    assert.match(text, /mcpgate_registry_instances\{namespace="public",healthy="true",ephemeral="true",role="\w+"\} 1/);
+    assert.match(text, /mcpgate_registry_leader\{role="\w+"\} 1/);
+    assert.match(text, /mcpgate_registry_db_up\{role="\w+"\} 1/);
+    assert.match(text, /mcpgate_registry_revision\{role="\w+"\} [1-9]/);
   });
 });
