@@ -6,7 +6,7 @@
 // received that CLIENT span as its parent. /metrics is scraped after the traffic.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -249,5 +249,13 @@ describe('observability: traces, metrics, access log', () => {
     assert.match(text, /mcpgate_registry_leader\{role="\w+"\} 1/);
     assert.match(text, /mcpgate_registry_db_up\{role="\w+"\} 1/);
     assert.match(text, /mcpgate_registry_revision\{role="\w+"\} [1-9]/);
+  });
+
+  it('the Grafana dashboard (deploy/grafana) is built on metrics the processes expose', async () => {
+    const dashboard = readFileSync(new URL('../deploy/grafana/mcpgate-dashboard.json', import.meta.url), 'utf8');
+    const used = new Set([...dashboard.matchAll(/\b(mcpgate_[a-z_]+|process_[a-z_]+|nodejs_[a-z0-9_]+)/g)].map((m) => (m[1] as string).replace(/_(bucket|count|sum)$/, '')));
+    assert.ok(used.size >= 15, `panels use ${used.size} metrics`);
+    const exposed = (await (await fetch(`${gatewayUrl}/metrics`)).text()) + (await (await fetch(`${registryUrl}/metrics`)).text());
+    for (const name of used) assert.match(exposed, new RegExp(`^# TYPE ${name} `, 'm'), `${name} is exposed`);
   });
 });
