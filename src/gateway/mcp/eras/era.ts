@@ -14,7 +14,7 @@ import type { BeforeExecute } from '../../auth/token-access.js';
 import { handleRequest } from '../methods.js';
 import type { StreamHub } from '../streams.js';
 import type { JsonRpcId } from '../jsonrpc.js';
-import { ATTR, endSpan, startServerSpan, traceIdOf, withSpan } from '../../../lib/tracing.js';
+import { ATTR, endSpan, startServerSpan, traceIdOf, tracingEnabled, withSpan } from '../../../lib/tracing.js';
 import { errorKindOf } from '../../errors.js';
 import type { CallReport } from '../../../tools/executor.js';
 
@@ -112,7 +112,8 @@ export async function runMethod(deps: EraDeps, ctx: CallContext, method: string,
   const knownTool = tool !== undefined && (method === 'tools/call' ? server.toolsByName.has(tool) : server.prompts.some((p) => p.name === tool));
   const report: CallReport | undefined = method === 'tools/call' ? {} : undefined;
   if (report) ctx.report = report;
-  const span = startServerSpan(knownTool ? `${method} ${tool}` : method, {
+  // Tracing off: no attributes built, no span (one flag check).
+  const span = !tracingEnabled() ? undefined : startServerSpan(knownTool ? `${method} ${tool}` : method, {
     [ATTR.mcpMethod]: method, [ATTR.namespace]: server.namespace, [ATTR.server]: server.name,
     [ATTR.networkTransport]: 'tcp', [ATTR.networkProtocol]: 'http',
     ...(ctx.sessionId !== undefined ? { [ATTR.mcpSession]: ctx.sessionId } : {}),
