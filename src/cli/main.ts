@@ -10,9 +10,9 @@ import { isDefinitionPath, startGateway, startRegistry, startServe } from './rol
 import type { Running } from './roles.js';
 
 const ROLE_OPTIONS: Record<RoleName, string[]> = {
-  serve: ['host', 'registryPort', 'grpcPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies', 'redis', 'redisPrefix'],
+  serve: ['host', 'registryPort', 'grpcPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies', 'redis', 'redisPrefix', 'otlpEndpoint', 'accessLog'],
   registry: ['host', 'registryPort', 'grpcPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies'],
-  gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis', 'redisPrefix', 'allowedOrigins', 'allowedHosts'],
+  gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis', 'redisPrefix', 'allowedOrigins', 'allowedHosts', 'otlpEndpoint', 'accessLog'],
 };
 
 const DESCRIPTIONS: Record<RoleName, string> = {
