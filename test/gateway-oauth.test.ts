@@ -12,62 +12,16 @@ import { SignJWT, decodeJwt, importJWK } from 'jose';
 import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { http } from './support/http.js';
 import { createMcpServer, modernPost, restTool } from './support/gateway.js';
 import { startBackend, startStack } from './support/stack.js';
 import type { TestStack } from './support/stack.js';
 import { startOidcProvider } from './support/oidc.js';
 import type { TestOidcProvider } from './support/oidc.js';
+import { connectWithOAuth } from './support/oauth-agent.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 
 const SCOPES = ['mcp', 'weather:basic', 'tools:weather:*', 'tools:orders:*', 'tools:opaque:*'];
-
-/** An agent's OAuth state, as a desktop client keeps it; consent is given by driving the provider's pages. */
-class AgentAuth implements OAuthClientProvider {
-  info: OAuthClientInformationMixed | undefined;
-  saved: OAuthTokens | undefined;
-  verifier = '';
-  /** The scope the client asked for (from the 401 challenge). */
-  asked = '';
-  code: Promise<string> | undefined;
-  /** The scopes the user consents to: fewer than the client asks for, as a user may choose on a consent page. */
-  constructor(private readonly idp: TestOidcProvider, private readonly scope: string) {}
-  get redirectUrl(): string {
-    return 'http://127.0.0.1:1/callback';
-  }
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      redirect_uris: [this.redirectUrl], client_name: 'test agent', grant_types: ['authorization_code'], response_types: ['code'],
-      token_endpoint_auth_method: 'none', scope: this.scope, application_type: 'native',
-    } as OAuthClientMetadata;
-  }
-  clientInformation() { return this.info; }
-  saveClientInformation(i: OAuthClientInformationMixed) { this.info = i; }
-  tokens() { return this.saved; }
-  saveTokens(t: OAuthTokens) { this.saved = t; }
-  redirectToAuthorization(url: URL) {
-    this.asked = url.searchParams.get('scope') ?? '';
-    url.searchParams.set('scope', this.scope);
-    this.code = this.idp.authorize(url);
-  }
-  saveCodeVerifier(v: string) { this.verifier = v; }
-  codeVerifier() { return this.verifier; }
-}
-
-/** Connect an SDK client through the full authorization flow; the client and its token. */
-async function connectWithOAuth(url: string, idp: TestOidcProvider, scope: string): Promise<{ client: SdkClient; auth: AgentAuth }> {
-  const auth = new AgentAuth(idp, scope);
-  const first = new StreamableHTTPClientTransport(new URL(url), { authProvider: auth });
-  const probe = new SdkClient({ name: 'agent', version: '1' });
-  await assert.rejects(probe.connect(first), UnauthorizedError);
-  assert.ok(auth.code, 'the client was sent to the authorization server');
-  await first.finishAuth(await auth.code);
-  const client = new SdkClient({ name: 'agent', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { authProvider: auth }));
-  return { client, auth };
-}
 
 describe('MCP authorization (OAuth 2.1 resource server) with a real OpenID provider', () => {
   let idp: TestOidcProvider;
@@ -165,7 +119,10 @@ describe('MCP authorization (OAuth 2.1 resource server) with a real OpenID provi
       assert.deepEqual(tools.map((t) => t.name), ['forecast']);
       const result = await client.callTool({ name: 'forecast', arguments: {} });
       assert.equal(result.isError, undefined);
-      await assert.rejects(client.callTool({ name: 'alerts', arguments: {} }), /Unknown tool: alerts/);
+      // A tool of the server its scopes do not grant: 403 insufficient_scope, and the SDK goes back to the authorization server (step-up).
+      await assert.rejects(client.callTool({ name: 'alerts', arguments: {} }), UnauthorizedError);
+      await auth.code;
+      await assert.rejects(client.callTool({ name: 'nope', arguments: {} }), /Unknown tool: nope/);
       const last = backend.requests.at(-1)!;
       assert.equal(last.path, '/forecast');
       assert.equal(last.headers.authorization, undefined, 'the MCP access token is never forwarded, even where authorization is passed through');

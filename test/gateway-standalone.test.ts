@@ -131,7 +131,7 @@ describe('mcpgate gateway as a standalone process', () => {
     const regData = tmp('mcpgate-reg-');
     const regPort = await freePort();
     const registryUrl = `http://127.0.0.1:${regPort}`;
-    const registry = await mcpgate(['registry', '--registry-port', String(regPort), '--data-dir', regData, '--auth', 'false'], `${registryUrl}/healthz`);
+    const registry = await mcpgate(['registry', '--registry-port', String(regPort), '--data-dir', regData, '--auth', 'false', '--grpc-port', 'off'], `${registryUrl}/healthz`);
     procs.push(registry);
     await createMcpServer(registryUrl, 'public', {
       name: 'weather', endpoint: { type: 'direct', address: '127.0.0.1', port: backend.port },

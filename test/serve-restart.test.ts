@@ -23,7 +23,7 @@ async function freePort(): Promise<number> {
 }
 
 async function serve(cwd: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', tsx, join(root, 'src/cli/main.ts'), 'serve', '--registry-port', String(port), '--log-level', 'warn'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsx, join(root, 'src/cli/main.ts'), 'serve', '--registry-port', String(port), '--grpc-port', 'off', '--log-level', 'warn'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d) => { output += d; });
   child.stderr?.on('data', (d) => { output += d; });

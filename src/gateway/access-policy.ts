@@ -43,6 +43,8 @@ export interface Admission {
   consumer: CompiledConsumer | null;
   /** Rate limits and backend credentials before a tool runs, at endpoints that configure them. */
   beforeExecute?: BeforeExecute | undefined;
+  /** For an OAuth token's principal: the 403 step-up answer for a tool of the server its scopes do not grant. */
+  scopeChallenge?: ((tool: string) => GatewayError | undefined) | undefined;
 }
 
 /** Whether a consumer may use a server (and, with `tool`, that tool). */
@@ -89,7 +91,8 @@ export class AccessPolicy {
     if (!server) throw new GatewayError('ROUTE_NOT_FOUND', `no MCP server '${route.name}' in namespace '${route.namespace}'`);
     if (!allowsAny(consumer, server.name)) throw new GatewayError('FORBIDDEN', `this key may not use MCP server '${server.name}'`);
     const beforeExecute: BeforeExecute | undefined = tokens && server.access ? (tool, headers, address) => tokens.beforeCall(server, consumer, address, tool, headers) : undefined;
-    return { route, server, consumer, ...(beforeExecute ? { beforeExecute } : {}) };
+    const scopeChallenge = tokens && server.access?.tokens && consumer ? (tool: string) => tokens.scopeChallenge(req, server, consumer, tool) : undefined;
+    return { route, server, consumer, ...(beforeExecute ? { beforeExecute } : {}), ...(scopeChallenge ? { scopeChallenge } : {}) };
   }
 
   /** The consumer keys let in since the last call, with when (reported to the registry: the console's "last used"). */

@@ -16,6 +16,7 @@ import { GatewayMetrics } from './metrics.js';
 import { AccessLog } from './access-log.js';
 import type { AccessLogMode } from './access-log.js';
 import { reapAndRecordChildren } from '../tools/mcp/stdio.js';
+import type { UpstreamSessionState } from '../tools/mcp/session-state.js';
 import type { ConfigSource } from './sources/config-source.js';
 import type { AuthorizationSettings } from '../model/authorization.js';
 import { TokenAccess } from './auth/token-access.js';
@@ -136,6 +137,8 @@ export class Gateway {
     const compiler = new SnapshotCompiler({
       dispatcher, metadataDispatcher, argumentHosts, logger, ...(opts.namespaceAuthorization ? { namespaceAuthorization: opts.namespaceAuthorization } : {}),
       onUpstreamNotification: (server, _session, method) => handler.upstreamListChanged(server, method),
+      // Clustered (sessions in Redis): upstream MCP sessions live with the agent sessions, for every replica.
+      ...(opts.sessions ? { upstreamSessions: { get: async (id: string) => (await sessions.get(id))?.upstream, set: (id: string, state: UpstreamSessionState | undefined) => sessions.setUpstream(id, state) } } : {}),
     });
     await opts.source.start((snap) => {
       const started = performance.now();

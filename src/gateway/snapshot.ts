@@ -12,6 +12,7 @@ import type { ToolExecutor, Upstream, UpstreamTarget } from '../tools/executor.j
 import { upstreamKind } from '../tools/mcp/config.js';
 import { createMcpRuntime } from '../tools/mcp/executor.js';
 import type { McpServerRuntime } from '../tools/mcp/runtime.js';
+import type { UpstreamSessionStates } from '../tools/mcp/session-state.js';
 import { createUpstream } from '../tools/upstream.js';
 import { JsonText } from './mcp/jsonrpc.js';
 import type { AuthorizationSettings } from '../model/authorization.js';
@@ -152,6 +153,8 @@ export class SnapshotCompiler {
     onUpstreamNotification?: (serverKey: string, sessionId: string | undefined, method: string, params: Record<string, unknown> | undefined) => void;
     /** Authorization settings per namespace from the gateway's own configuration (under the registry's and the servers'). */
     namespaceAuthorization?: Readonly<Record<string, AuthorizationSettings>>;
+    /** Upstream MCP sessions kept with the agent sessions, so that any replica continues them. */
+    upstreamSessions?: UpstreamSessionStates;
   }) {
     this.connections = { guarded: deps.dispatcher, open: deps.metadataDispatcher, argumentHosts: deps.argumentHosts };
   }
@@ -178,6 +181,7 @@ export class SnapshotCompiler {
             const key = serverKey(server.namespace, server.name);
             runtime = createMcpRuntime(server, spec, {
               upstream, dispatcher: this.dispatcherFor(spec), logger: this.deps.logger, defaultTimeoutMs: this.deps.defaultTimeoutMs,
+              sessionStates: this.deps.upstreamSessions,
               ...(relay ? { onNotification: (session: string | undefined, method: string, params: Record<string, unknown> | undefined) => relay(key, session, method, params) } : {}),
             });
           } catch (err) {

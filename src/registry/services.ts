@@ -15,6 +15,7 @@ import type { RegistryContext } from './domain/context.js';
 import { ConsumerService } from './domain/consumers.js';
 import { McpService } from './domain/mcp.js';
 import { McpConfigReader } from './domain/nacos-configs.js';
+import { NamespaceAuthorizationService } from './domain/namespace-authorization.js';
 import { NamingService } from './domain/naming.js';
 import { redactSpecForLog } from './domain/secrets.js';
 import { WatchService } from './domain/watch.js';
@@ -29,6 +30,8 @@ export interface RegistryServices {
   auth: AuthService;
   watch: WatchService;
   consumers: ConsumerService;
+  /** Namespaces' MCP authorization and rate-limit settings. */
+  namespaceAuthorization: NamespaceAuthorizationService;
   audit: AuditService;
   /** The MCP servers as Nacos configs (gRPC ConfigQuery, HTTP /nacos/v1/cs/configs). */
   nacosConfigs: McpConfigReader;
@@ -46,6 +49,7 @@ export function createRegistryServices(store: Store, tokenTtlSeconds: number, no
   const ctx: RegistryContext = { store, feed, now };
   return {
     store, feed, naming: new NamingService(ctx), mcp: new McpService(ctx, checkSpec), auth: new AuthService(ctx, tokenTtlSeconds, authOptions),
-    watch: new WatchService(ctx), consumers: new ConsumerService(ctx), audit: new AuditService(ctx), nacosConfigs: new McpConfigReader(ctx),
+    watch: new WatchService(ctx), consumers: new ConsumerService(ctx),
+    namespaceAuthorization: new NamespaceAuthorizationService(ctx), audit: new AuditService(ctx), nacosConfigs: new McpConfigReader(ctx),
   };
 }

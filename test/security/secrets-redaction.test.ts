@@ -24,7 +24,7 @@ import { addUser, startSecureStack } from './secrets-audit-support.js';
 import type { SecureStack } from './secrets-audit-support.js';
 
 /** Every secret value the server holds at some point of the test: none may reach a viewer or a log line. */
-const SECRETS = ['cfg-pass-1', 'cfg-pass-2', 'tenant-code-1', 'scheme-cred-1', 'static-header-1', 'tenant-header-1', 'tool-cred-1', 'passthrough-ref-1'];
+const SECRETS = ['cfg-pass-1', 'cfg-pass-2', 'tenant-code-1', 'scheme-cred-1', 'static-header-1', 'tenant-header-1', 'tool-cred-1', 'passthrough-ref-1', 'ns-introspection-secret-1', 'ns-exchange-secret-1'];
 
 function billingSpec(version: string, password = 'cfg-pass-1'): Record<string, unknown> {
   const request = (url: string, extra: Record<string, unknown> = {}) => ({
@@ -270,6 +270,32 @@ describe('finding 7: secrets shown to viewers', () => {
       await client.close();
     }
     assert.equal(backend.requests.at(-1)?.headers['x-api-key'], 'scheme-cred-1');
+  });
+
+  test('a namespace\'s authorization secrets are write-only: ****** for everyone, to gateways in the snapshot only with the gateway role', async () => {
+    const settings = {
+      enabled: true, issuers: [{ issuer: 'https://login.example.com', introspection: { endpoint: 'https://login.example.com/i', clientId: 'gw', clientSecret: 'ns-introspection-secret-1' } }],
+      tokenExchange: { tokenEndpoint: 'https://login.example.com/token', clientId: 'gw', clientSecret: 'ns-exchange-secret-1', audience: 'https://billing.internal' },
+    };
+    const url = '/namespaces/team/authorization?checkIssuers=false';
+    assert.equal((await api('PUT', url, editor, settings)).status, 403, 'an editor may not change the namespace settings');
+    const put = await api('PUT', url, s.adminToken, settings);
+    assert.equal(put.status, 200, put.text);
+    assertNoSecret(put.text, 'the answer of the write');
+    for (const who of [s.adminToken, editor, viewer]) {
+      const r = await api('GET', '/namespaces/team/authorization', who);
+      assert.equal(r.status, 200, r.text);
+      assertNoSecret(r.text, 'a read of the namespace settings');
+      assert.equal(r.body.tokenExchange.clientSecret, REDACTED);
+    }
+    const forViewer = await api('GET', '/watch/snapshot', globalViewer);
+    assertNoSecret(forViewer.text, 'the watch snapshot of a viewer on *');
+    assert.ok((forViewer.body.withheld as string[]).includes('team (namespace authorization)'));
+    const forGateway = await api('GET', '/watch/snapshot', gatewayToken);
+    assert.equal(forGateway.body.namespaceAuthorization.team.tokenExchange.clientSecret, 'ns-exchange-secret-1');
+    const audit = await api('GET', '/audit?namespace=team&action=namespace.authorization', s.adminToken);
+    assertNoSecret(audit.text, 'the audit log');
+    assert.deepEqual(audit.body.items[0].secretsChanged, ['authorization.issuers[https://login.example.com].introspection.clientSecret', 'authorization.tokenExchange.clientSecret']);
   });
 
   test('no secret, password or token reached the log', async () => {

@@ -240,6 +240,11 @@ const nativeRoutes: ((ids: Ids) => Route)[] = [
   native('/namespaces/{ns}/mcp-servers/{name}/versions/{version}', 'DELETE', version()),
   native('/namespaces/{ns}/mcp-servers/{name}/versions/{version}/publish', 'POST', version('/publish')),
   native('/namespaces/{ns}/mcp-servers/{name}/rollback', 'POST', server('/rollback'), { version: '1.0.0' }),
+  // The issuers' metadata is not fetched here (checkIssuers=false): fuzzed issuers would be names that resolve nowhere.
+  native('/namespaces/{ns}/authorization', 'PUT', fixed(`/namespaces/${NS}/authorization?checkIssuers=false`), {
+    enabled: true, issuers: [{ issuer: 'https://login.example.com', introspection: { endpoint: 'https://login.example.com/i', clientId: 'gw', clientSecret: 's' } }],
+    requiredScopes: ['mcp'], scopeGrants: { 'a:b': [{ server: 'weather', tools: ['get_weather'] }], all: null }, rateLimits: { perCaller: { ratePerSecond: 1, burst: 2 }, tools: { x: { ratePerSecond: 1, burst: 1 } } },
+  }),
   native('/namespaces/{ns}/consumers', 'POST', fixed(`/namespaces/${NS}/consumers`), { name: 'c2', allow: ['weather', { server: 'io.acme/maps', tools: ['route'] }] }),
   native('/namespaces/{ns}/consumers/{id}', 'PUT', (ids) => segment(ids.consumer).map((s) => `/namespaces/${NS}/consumers/${s}`), { allow: [{ server: 'weather', tools: ['get_weather'] }] }),
   native('/namespaces/{ns}/consumers/{id}', 'DELETE', (ids) => segment(ids.consumer).map((s) => `/namespaces/${NS}/consumers/${s}`)),
@@ -360,7 +365,7 @@ for (const kind of await databaseKinds()) describe(`the write APIs answer hostil
   const dump = async (): Promise<string> => {
     const store = reg.registry.services.store;
     const namespaces = await store.listNamespaces();
-    const out: unknown[] = [namespaces, await store.listConsumers(), await store.listUsers(), await store.listApiTokens()];
+    const out: unknown[] = [namespaces, await store.listConsumers(), await store.listUsers(), await store.listApiTokens(), await store.listNamespaceAuthorization()];
     for (const ns of namespaces) {
       out.push((await store.listServices(ns.id, { pageNo: 1, pageSize: 1000 })).items);
       out.push((await store.listInstances({ namespace: ns.id })).filter((i) => !i.ephemeral).map(({ healthy: _h, lastBeat: _b, updatedAt: _u, ...i }) => i));

@@ -62,6 +62,18 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * A port nothing can answer on and nobody else can take while the test runs: a listener that resets
+ * every connection. (A port from `freePort()` left closed can be bound meanwhile by another test's
+ * process, which would then answer.)
+ */
+export async function deadPort(): Promise<{ port: number; close: () => Promise<void> }> {
+  const s = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = s.address() as { port: number };
+  return { port, close: () => new Promise<void>((resolve) => s.close(() => resolve())) };
+}
+
 /** An answer of a raw MCP POST: status, headers and the JSON body (or the SSE messages, parsed). */
 export interface McpAnswer {
   status: number;

@@ -12,6 +12,8 @@ export interface EndpointAuthorization {
   readonly requiredScopes: readonly string[];
   readonly clockSkewSeconds: number;
   readonly acceptConsumerKeys: boolean;
+  /** What decides a token's tools (scope grants), as comparable text: when it changes, token holders' streams get list_changed. */
+  readonly grantsFingerprint: string;
 }
 
 /** What the gateway enforces and does at one endpoint besides consumer keys; undefined when nothing is set. */
@@ -30,6 +32,7 @@ export function compileEndpointAccess(namespace: AuthorizationSettings | undefin
   const tokens: EndpointAuthorization | undefined = settings.enabled && (settings.issuers ?? []).length > 0 ? {
     settings, issuers: settings.issuers ?? [], requiredScopes: settings.requiredScopes ?? [],
     clockSkewSeconds: settings.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS, acceptConsumerKeys: settings.acceptConsumerKeys ?? true,
+    grantsFingerprint: JSON.stringify([settings.scopeGrants ?? {}, settings.grantAllWithoutToolScopes ?? false]),
   } : undefined;
   const rateLimits = settings.rateLimits && (settings.rateLimits.perCaller || settings.rateLimits.perTool || Object.keys(settings.rateLimits.tools ?? {}).length > 0) ? settings.rateLimits : undefined;
   if (!tokens && !rateLimits) return undefined;

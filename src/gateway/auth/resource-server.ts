@@ -111,6 +111,22 @@ export async function authenticateToken(verifier: TokenVerifier, auth: EndpointA
   return consumer;
 }
 
+/**
+ * The step-up answer for a tool of the server that the token's scopes do not grant (MCP's scope
+ * challenge): 403 `insufficient_scope` whose `scope` holds the scopes the token has, the required
+ * ones, and those that would grant the tool (the mapped scopes that do, else `tools:<server>:<tool>`), so that
+ * a client re-authorizing with it keeps what it had and gains the tool.
+ */
+export function toolScopeChallenge(auth: EndpointAuthorization, ref: EndpointRef, token: VerifiedToken, tool: string): GatewayError {
+  const prm = metadataUrl(ref.baseUrl, ref.namespace, ref.server);
+  const mapped = Object.entries(auth.settings.scopeGrants ?? {})
+    .filter(([, g]) => g === null || g.some((e) => e.server === ref.server && (!e.tools || e.tools.includes(tool)))).map(([s]) => s);
+  const granting = mapped.length > 0 ? mapped : [`tools:${ref.server}:${tool}`];
+  const scope = [...new Set([...auth.requiredScopes, ...token.scopes, ...granting])].join(' ');
+  return new GatewayError('INSUFFICIENT_SCOPE', `The access token does not grant tool '${tool}' of MCP server '${ref.server}'; re-authorize with scope "${scope}"`, { scope },
+    { 'www-authenticate': challenge(prm, { error: 'insufficient_scope', scope, description: `needs a scope granting ${ref.server}/${tool}` }) });
+}
+
 const principals = new WeakMap<VerifiedToken, WeakMap<AuthorizationSettings, CompiledConsumer & { token: VerifiedToken }>>();
 
 /**

@@ -12,7 +12,7 @@ import { GatewayError } from '../errors.js';
 import type { CompiledConsumer, CompiledServer, GatewaySnapshot } from '../snapshot.js';
 import { serverKey } from '../snapshot.js';
 import type { RateLimiter } from '../rate-limit/types.js';
-import { PRM_PREFIX, authenticateToken, protectedResourceMetadata } from './resource-server.js';
+import { PRM_PREFIX, authenticateToken, protectedResourceMetadata, toolScopeChallenge } from './resource-server.js';
 import type { TokenExchanger } from './token-exchange.js';
 import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
 
@@ -99,6 +99,16 @@ export class TokenAccess {
     res.writeHead(200, headers);
     res.end(req.method === 'HEAD' ? undefined : JSON.stringify(protectedResourceMetadata(server.access.tokens, this.baseUrl(req), server.namespace, server.name)));
     return true;
+  }
+
+  /**
+   * The 403 `insufficient_scope` answer for a tool of `server` that exists but that the token's
+   * scopes do not grant (the client re-authorizes with the scope it names); undefined for consumer keys.
+   */
+  scopeChallenge(req: IncomingMessage, server: CompiledServer, consumer: CompiledConsumer | null, tool: string): GatewayError | undefined {
+    const tokens = server.access?.tokens;
+    if (!tokens || !isTokenConsumer(consumer)) return undefined;
+    return toolScopeChallenge(tokens, { namespace: server.namespace, server: server.name, baseUrl: this.baseUrl(req) }, consumer.token, tool);
   }
 
   /**

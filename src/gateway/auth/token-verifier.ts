@@ -11,6 +11,7 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErr
 import type { JWTPayload } from 'jose';
 import type { IssuerSettings } from '../../model/authorization.js';
 import { setBounded } from '../../lib/bounded-cache.js';
+import { IssuerMetadataError, fetchIssuerMetadata } from '../../lib/issuer-metadata.js';
 
 /** What a valid token says. */
 export interface VerifiedToken {
@@ -187,30 +188,12 @@ export class TokenVerifier {
 
 /** Fetches an issuer's authorization server metadata, checking that it names the same issuer. */
 export async function discoverIssuer(issuer: string, fetcher: typeof fetch = globalThis.fetch): Promise<Record<string, unknown>> {
-  const u = new URL(issuer);
-  const path = u.pathname === '/' ? '' : u.pathname.replace(/\/$/, '');
-  const urls = [
-    `${u.origin}/.well-known/oauth-authorization-server${path}`,
-    `${u.origin}/.well-known/openid-configuration${path}`,
-    `${u.origin}${path}/.well-known/openid-configuration`,
-  ];
-  let last = 'no metadata found';
-  for (const url of urls) {
-    try {
-      const res = await fetcher(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-      if (!res.ok) {
-        last = `${url} answered ${res.status}`;
-        continue;
-      }
-      const body = await res.json() as Record<string, unknown>;
-      if (body.issuer !== issuer) throw new InvalidTokenError(`the metadata at ${url} names issuer ${String(body.issuer)}, not ${issuer}`);
-      return body;
-    } catch (err) {
-      if (err instanceof InvalidTokenError) throw err;
-      last = `${url}: ${describe(err)}`;
-    }
+  try {
+    return await fetchIssuerMetadata(issuer, fetcher, FETCH_TIMEOUT_MS);
+  } catch (err) {
+    if (err instanceof IssuerMetadataError && err.kind === 'inconsistent') throw new InvalidTokenError(err.message);
+    throw new IssuerUnavailableError(err instanceof Error ? err.message : String(err));
   }
-  throw new IssuerUnavailableError(`the issuer's metadata could not be read (${last})`);
 }
 
 function fromClaims(p: JWTPayload & Record<string, unknown>, issuer: string): VerifiedToken {
@@ -244,7 +227,10 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : 'the token could not be checked';
 }
 
+/** How the ids of token subjects begin (consumer key ids never do). */
+export const TOKEN_SUBJECT_PREFIX = 'oauth:';
+
 /** Stable id of a token subject, for sessions, rate limits and logs (no token in it). */
 export function subjectId(t: Pick<VerifiedToken, 'issuer' | 'subject'>): string {
-  return `oauth:${createHash('sha256').update(`${t.issuer}\n${t.subject}`).digest('base64url').slice(0, 22)}`;
+  return `${TOKEN_SUBJECT_PREFIX}${createHash('sha256').update(`${t.issuer}\n${t.subject}`).digest('base64url').slice(0, 22)}`;
 }

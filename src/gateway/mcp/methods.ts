@@ -35,6 +35,8 @@ export interface CallContext {
   beforeExecute?: BeforeExecute | undefined;
   /** tools/call: what the tool reports of a failure (filled by the executor; read by metrics and the access log). */
   report?: CallReport | undefined;
+  /** For an OAuth token's principal: the 403 step-up answer for a tool of the server its scopes do not grant. */
+  scopeChallenge?: ((tool: string) => GatewayError | undefined) | undefined;
 }
 
 function visibleTools(ctx: CallContext): readonly CompiledTool[] {
@@ -108,7 +110,9 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       const name = params.name;
       if (typeof name !== 'string') throw new GatewayError('INVALID_PARAMS', "Invalid params: 'name' must be a string");
       const tool = server.toolsByName.get(name);
-      if (!tool || !allows(ctx.consumer, server.name, name)) throw new GatewayError('INVALID_PARAMS', `Unknown tool: ${name}`);
+      if (!tool) throw new GatewayError('INVALID_PARAMS', `Unknown tool: ${name}`);
+      // A token whose scopes do not grant the tool is told which scope would (step-up); a consumer key is not told it exists.
+      if (!allows(ctx.consumer, server.name, name)) throw ctx.scopeChallenge?.(name) ?? new GatewayError('INVALID_PARAMS', `Unknown tool: ${name}`);
       const raw = params.arguments ?? {};
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new GatewayError('INVALID_PARAMS', "Invalid params: 'arguments' must be an object");
       // `raw` was parsed from this request alone: the validator may fill in defaults on it.

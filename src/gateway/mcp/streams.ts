@@ -17,6 +17,7 @@ import { notificationMessage, resultMessage } from './jsonrpc.js';
 import { META } from './protocol.js';
 import { messageEvent } from './sse.js';
 import type { WriteGuard } from './write-guard.js';
+import { TOKEN_SUBJECT_PREFIX } from '../auth/token-verifier.js';
 
 /** What a 2026-07-28 listen stream asked to be told. */
 export interface ListenFilter {
@@ -199,11 +200,15 @@ export class StreamHub {
       const prompts = changed(key, (s) => s.promptsFingerprint);
       if (prompts) for (const s of this.streams) if (s.serverKey === key) this.notify(s, 'notifications/prompts/list_changed', 'promptsListChanged');
     }
-    // A consumer key whose grants changed sees other tools, though no server's list changed.
+    // A consumer key whose grants changed sees other tools, though no server's list changed; so
+    // does an OAuth token's holder when the scope grants of its endpoint changed.
     const before = grants(previous);
     const after = grants(next);
+    const scopeGrants = (snapshot: GatewaySnapshot, key: string) => snapshot.servers.get(key)?.access?.tokens?.grantsFingerprint ?? '';
     for (const s of this.streams) {
-      const regranted = s.consumerId !== null && before.get(s.consumerId) !== after.get(s.consumerId);
+      const regranted = s.consumerId !== null && (s.consumerId.startsWith(TOKEN_SUBJECT_PREFIX)
+        ? scopeGrants(previous, s.serverKey) !== scopeGrants(next, s.serverKey)
+        : before.get(s.consumerId) !== after.get(s.consumerId));
       if (toolsChanged.has(s.serverKey) || regranted) this.notify(s, 'notifications/tools/list_changed', 'toolsListChanged');
     }
   }

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { UpstreamSessionState } from '../../tools/mcp/session-state.js';
 import type { SessionLimits } from '../limits.js';
 import { NO_SESSION_LIMITS } from '../limits.js';
 import { SessionLimitError, sessionOwners } from './types.js';
@@ -104,6 +105,13 @@ export class MemorySessionStore implements SessionStore {
   async delete(id: string): Promise<void> {
     const s = this.sessions.get(id);
     if (s) this.forget(id, s);
+  }
+
+  async setUpstream(id: string, upstream: UpstreamSessionState | undefined): Promise<void> {
+    const s = this.sessions.get(id);
+    if (!s || s.expires <= this.now()) return;
+    const { upstream: _old, ...rest } = s.session;
+    s.session = upstream ? { ...rest, upstream } : rest;
   }
 
   /** How many sessions are held (expired ones until they are reaped). */

@@ -35,6 +35,8 @@ import type { RedisOptions } from 'ioredis';
 import type { Logger } from '../../lib/logger.js';
 import type { SessionLimits } from '../limits.js';
 import { NO_SESSION_LIMITS } from '../limits.js';
+import { MAX_UPSTREAM_STATE_BYTES, readUpstreamState } from '../../tools/mcp/session-state.js';
+import type { UpstreamSessionState } from '../../tools/mcp/session-state.js';
 import { HeaderCipher } from './header-cipher.js';
 import { SessionLimitError, SessionStateUnavailableError, sessionOwners } from './types.js';
 import type { EventStore, MessageBus, SessionRecord, SessionStore } from './types.js';
@@ -160,10 +162,15 @@ export function createRedisState(url: string, opts: RedisStateOptions): RedisSta
 
 interface StoredSession {
   v: 1;
-  s: Omit<SessionRecord, 'headers'>;
+  s: Omit<SessionRecord, 'headers' | 'upstream'>;
   /** The headers, sealed (absent when there are none). */
   h?: string;
+  /** The upstream MCP session (`SessionRecord.upstream`), sealed as the headers are (absent when there is none). */
+  u?: string;
 }
+
+/** The additional authenticated data of a sealed upstream session: not interchangeable with the headers. */
+const upstreamAad = (id: string) => `${id}#upstream`;
 
 /**
  * Now in µs by Redis's clock (uses a millisecond apart keep their order), and `forget(id)`: drop a
@@ -336,12 +343,13 @@ export class RedisSessionStore implements SessionStore {
 
   async create(session: SessionRecord): Promise<void> {
     this.assertOpen();
-    const { headers, ...rest } = session;
+    const { headers, upstream, ...rest } = session;
     const doc: StoredSession = { v: 1, s: rest };
     if (Object.keys(headers).length > 0) {
       const cipher = await guard(this.redis, 'load the session encryption key', () => this.cipher());
       doc.h = cipher.seal(headers, session.id);
     }
+    if (upstream) await this.sealUpstream(doc, session.id, upstream);
     const owners = sessionOwners(session);
     const { maxSessions, maxSessionsPerKey, maxSessionsPerAddress, sessionEvictIdleMs } = this.limits;
     const [refused, evicted] = await guard(this.redis, 'store a session', () => this.scripts.mcpgateCreateSession(
@@ -370,7 +378,42 @@ export class RedisSessionStore implements SessionStore {
       if (!opened) return undefined;
       headers = opened;
     }
-    return { ...doc.s, headers };
+    let upstream: UpstreamSessionState | undefined;
+    if (typeof doc.u === 'string') {
+      // One that cannot be opened is dropped: the next call initializes a new upstream session.
+      const opened = await this.openHeaders(doc.u, upstreamAad(id));
+      try { upstream = readUpstreamState(opened?.state ? JSON.parse(opened.state) : undefined); } catch { upstream = undefined; }
+    }
+    return { ...doc.s, headers, ...(upstream ? { upstream } : {}) };
+  }
+
+  private async sealUpstream(doc: StoredSession, id: string, upstream: UpstreamSessionState): Promise<void> {
+    const state = JSON.stringify(upstream);
+    // Capabilities too large to keep are read again from the upstream (initialize) by the next replica.
+    if (Buffer.byteLength(state) > MAX_UPSTREAM_STATE_BYTES) return;
+    const cipher = await guard(this.redis, 'load the session encryption key', () => this.cipher());
+    doc.u = cipher.seal({ state }, upstreamAad(id));
+  }
+
+  /**
+   * Read, change and write back the record (keeping its TTL; XX: a session deleted meanwhile is
+   * not re-created). Only the replica that opens an upstream session writes it, rarely.
+   */
+  async setUpstream(id: string, upstream: UpstreamSessionState | undefined): Promise<void> {
+    this.assertOpen();
+    const key = this.key(id);
+    const raw = await guard(this.redis, 'read a session', () => this.redis.get(key));
+    if (raw === null) return;
+    let doc: StoredSession;
+    try {
+      doc = JSON.parse(raw) as StoredSession;
+      if (doc.v !== 1) return;
+    } catch {
+      return;
+    }
+    delete doc.u;
+    if (upstream) await this.sealUpstream(doc, id, upstream);
+    await guard(this.redis, 'store a session', () => this.redis.set(key, JSON.stringify(doc), 'KEEPTTL', 'XX'));
   }
 
   /** The headers of a session, or undefined (logged) when this replica cannot open them. */

@@ -116,6 +116,27 @@ for (const subject of [memory, redisSubject]) {
       await a.sessions.delete(randomUUID());
     });
 
+    it('keeps a session\'s upstream MCP session for the other replica; never re-creates a deleted session', async () => {
+      const [a, b] = await subject.replicas();
+      const s = record({ kind: 'streamable', headers: {}, protocolVersion: '2025-06-18' });
+      await a.sessions.create(s);
+      const upstream = { sessionId: 'up-3f9a', protocolVersion: '2025-06-18', capabilities: { tools: { listChanged: true } } };
+      await a.sessions.setUpstream(s.id, upstream);
+      assert.deepEqual((await b.sessions.get(s.id))?.upstream, upstream, 'the other replica reads it');
+      assert.deepEqual(await b.sessions.get(s.id), { ...s, upstream }, 'the rest of the record unchanged');
+      await b.sessions.setUpstream(s.id, { ...upstream, sessionId: 'up-77' });
+      assert.equal((await a.sessions.get(s.id))?.upstream?.sessionId, 'up-77', 'replaced');
+      await a.sessions.setUpstream(s.id, undefined);
+      assert.equal((await b.sessions.get(s.id))?.upstream, undefined, 'forgotten');
+      // Re-created with it (the legacy SSE initialize rewrites the record): kept.
+      await a.sessions.create({ ...s, upstream });
+      assert.deepEqual((await b.sessions.get(s.id))?.upstream, upstream);
+      await b.sessions.delete(s.id);
+      await a.sessions.setUpstream(s.id, upstream);
+      assert.equal(await b.sessions.get(s.id), undefined, 'a deleted session is not re-created');
+      await a.sessions.setUpstream(randomUUID(), upstream);
+    });
+
     // A real clock is the subject here: margins of a second or more either way, so that a busy
     // machine (a late timer) cannot turn "alive" into "gone" or the other way round.
     it('expires an idle session, and every get refreshes the idle time', async () => {
@@ -359,6 +380,32 @@ describe('session state: redis only', { skip: redis.unavailable }, () => {
     target.h = doc.h;
     await r.set(`${prefix}session:${t.id}`, JSON.stringify(target), 'PX', 60_000);
     assert.equal(await b.sessions.get(t.id), undefined, 'a transplanted or tampered value is rejected');
+  });
+
+  it('keeps the upstream MCP session id encrypted at rest, bound to its session, and the TTL as it was', async () => {
+    const prefix = testKeyPrefix();
+    const [a, b] = await redisPair({ prefix });
+    const s = record({ kind: 'streamable', headers: {} });
+    await a.sessions.create(s);
+    const r = raw();
+    const key = `${prefix}session:${s.id}`;
+    await r.pexpire(key, 40_000);
+    await a.sessions.setUpstream(s.id, { sessionId: 'upstream-secret-id', protocolVersion: '2025-06-18' });
+    const stored = await r.get(key) as string;
+    assert.ok(!stored.includes('upstream-secret-id'), stored);
+    const pttl = await r.pttl(key);
+    assert.ok(pttl > 30_000 && pttl <= 40_000, `TTL kept: ${pttl}`);
+    // Moved to another session, it does not open: that session simply has no upstream session.
+    const t = record({ kind: 'streamable', headers: {} });
+    await a.sessions.create(t);
+    const target = JSON.parse((await r.get(`${prefix}session:${t.id}`)) as string) as { u?: string };
+    target.u = (JSON.parse(stored) as { u: string }).u;
+    await r.set(`${prefix}session:${t.id}`, JSON.stringify(target), 'PX', 60_000);
+    const moved = await b.sessions.get(t.id);
+    assert.ok(moved, 'the session is still there');
+    assert.equal(moved.upstream, undefined);
+    // Garbage in the state is treated as none.
+    assert.equal((await b.sessions.get(s.id))?.upstream?.sessionId, 'upstream-secret-id');
   });
 
   it('uses a configured encryption key (no key in Redis); replicas with another key cannot open the headers', async () => {

@@ -1,3 +1,5 @@
+import type { UpstreamSessionState } from '../../tools/mcp/session-state.js';
+
 /**
  * The gateway's shared-state ports. In memory for one process (`mcpgate serve`); in Redis for
  * replicas behind a load balancer, so that any replica can serve any request of a session.
@@ -20,6 +22,8 @@ export interface SessionRecord {
   /** Agent headers captured at session start and forwarded with each call (legacy SSE). */
   headers: Record<string, string>;
   createdAt: number;
+  /** The session's upstream MCP session (per-session Streamable HTTP upstreams), continued by whichever replica serves it. */
+  upstream?: UpstreamSessionState | undefined;
 }
 
 /**
@@ -40,6 +44,11 @@ export interface SessionStore {
   delete(id: string): Promise<void>;
   /** How many sessions are held (with Redis: across every replica sharing it), for the metrics. */
   count(): Promise<number>;
+  /**
+   * Keep (or, with undefined, forget) the session's upstream MCP session, leaving its TTL and
+   * counts as they are; nothing happens when the session is unknown (it is never re-created).
+   */
+  setUpstream(id: string, upstream: UpstreamSessionState | undefined): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -8,7 +8,6 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { ServerResponse } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -19,7 +18,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { RegistrySnapshot } from '../../model/snapshot.js';
 import { RegistrySource, SseParser } from './registry.js';
 import type { SseEvent } from './registry.js';
-import { waitFor } from '../../../test/support/gateway.js';
+import { deadPort, freePort, waitFor } from '../../../test/support/gateway.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 
@@ -35,20 +34,12 @@ function capture(): { logger: Logger; lines: Record<string, unknown>[] } {
   return { logger: pino({ level: 'debug' }, stream), lines };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
-
 /** `mcpgate registry` as operators run it, on `port` and the SQLite database `db`. */
 async function spawnRegistry(port: number, db: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [
     '--import', 'tsx', join(root, 'src/cli/main.ts'), 'registry',
     '--host', '127.0.0.1', '--registry-port', String(port), '--db', db, '--auth', 'false', '--log-level', 'warn',
+    '--grpc-port', 'off',
   ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MCPGATE_ADMIN_PASSWORD: 'admin-password-1', MCPGATE_REVISION_POLL_MS: '100' } });
   let output = '';
   child.stdout?.on('data', (d) => { output += d; });
@@ -91,7 +82,8 @@ describe('RegistrySource', () => {
     const cacheFile = join(dir, 'cache', 'snapshot.json');
     const livePort = await freePort();
     const live = `http://127.0.0.1:${livePort}`;
-    const dead = `http://127.0.0.1:${await freePort()}`;
+    const deadServer = await deadPort();
+    const dead = `http://127.0.0.1:${deadServer.port}`;
     const { logger, lines } = capture();
     let child = await spawnRegistry(livePort, db);
     const source = new RegistrySource({ urls: [dead, `${live}/`], cacheFile, logger, retryDelayMs: 100, maxRetryDelayMs: 400, requestTimeoutMs: 2000 });
@@ -150,6 +142,7 @@ describe('RegistrySource', () => {
       assert.match(restarted.describe(), /^cached snapshot .*snapshot\.json at revision \d+/);
     } finally {
       await restarted.stop();
+      await deadServer.close();
     }
   });
 

@@ -40,8 +40,12 @@ export class WatchService implements SnapshotReader {
         if (page.items.length < 500) break;
       }
       const consumers = await store.listConsumers();
+      const namespaceAuthorization = await store.listNamespaceAuthorization();
       if ((await store.revision()) === revision || attempt >= 4) {
-        return { revision, namespaces, services: [...services.values()], mcpServers, consumers };
+        return {
+          revision, namespaces, services: [...services.values()], mcpServers, consumers,
+          ...(Object.keys(namespaceAuthorization).length > 0 ? { namespaceAuthorization } : {}),
+        };
       }
     }
   }

@@ -8,6 +8,7 @@ import { canReadSecrets } from '../domain/auth.js';
 import type { McpServer, McpServerSpec, McpServerVersion } from '../../model/model.js';
 import { hasSecrets, redactServer, redactSpec } from '../domain/secrets.js';
 import type { RegistrySnapshot } from '../../model/snapshot.js';
+import { redactAuthorization } from '../../model/authorization.js';
 
 /** A spec of `namespace` as `p` may read it. */
 export function specFor(p: Principal, namespace: string, spec: McpServerSpec): McpServerSpec {
@@ -37,5 +38,15 @@ export function snapshotFor(p: Principal, snapshot: RegistrySnapshot): RegistryS
     if (server !== entry.server || hasSecrets(entry.spec)) withheld.push(`${entry.server.namespace}/${entry.server.name}`);
     return { server, spec: redactSpec(entry.spec) };
   });
-  return withheld.length > 0 ? { ...snapshot, mcpServers, withheld } : { ...snapshot, mcpServers };
+  let namespaceAuthorization = snapshot.namespaceAuthorization;
+  if (namespaceAuthorization) {
+    namespaceAuthorization = Object.fromEntries(Object.entries(namespaceAuthorization).map(([ns, settings]) => {
+      if (canReadSecrets(p, ns)) return [ns, settings];
+      const redacted = redactAuthorization(settings);
+      if (JSON.stringify(redacted) !== JSON.stringify(settings)) withheld.push(`${ns} (namespace authorization)`);
+      return [ns, redacted];
+    }));
+  }
+  const out = { ...snapshot, mcpServers, ...(namespaceAuthorization ? { namespaceAuthorization } : {}) };
+  return withheld.length > 0 ? { ...out, withheld } : out;
 }

@@ -8,6 +8,7 @@ import type {
   McpServerVersion, Namespace, Page, PublishAction, PublishEvent, Role, Service, User, VersionRevision, VersionStatus,
 } from '../../model/model.js';
 import { beatTimings } from '../../model/model.js';
+import type { AuthorizationSettings } from '../../model/authorization.js';
 import type { StoreDialect } from './dialects/dialect.js';
 import { SessionLeaderLock, SingleNodeLock } from './leader-lock.js';
 import type { LeaseStatements } from './leader-lock.js';
@@ -23,6 +24,7 @@ interface Tables {
   mg_meta: { id: number; revision: number };
   mg_settings: { key: string; value: string };
   mg_namespaces: { id: string; name: string; description: string; created_at: number; updated_at: number };
+  mg_namespace_authorization: { namespace: string; settings: string; updated_at: number };
   mg_services: {
     id: string; namespace: string; group_name: string; name: string; metadata: string; protect_threshold: number;
     selector: string; created_at: number; updated_at: number;
@@ -233,6 +235,16 @@ class KyselyReader implements StoreReader {
 
   async listNamespaces() {
     return (await this.db.selectFrom('mg_namespaces').selectAll().orderBy('created_at').orderBy('id').execute()).map(toNamespace);
+  }
+
+  async getNamespaceAuthorization(namespace: string) {
+    const r = await this.db.selectFrom('mg_namespace_authorization').select('settings').where('namespace', '=', namespace).executeTakeFirst();
+    return r ? JSON.parse(r.settings) as AuthorizationSettings : undefined;
+  }
+
+  async listNamespaceAuthorization() {
+    const rows = await this.db.selectFrom('mg_namespace_authorization').select(['namespace', 'settings']).orderBy('namespace').execute();
+    return Object.fromEntries(rows.map((r) => [r.namespace, JSON.parse(r.settings) as AuthorizationSettings]));
   }
 
   async countNamespaceContents(namespace: string) {
@@ -506,7 +518,13 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
       .where('id', '=', ns.id).execute();
   }
 
+  async setNamespaceAuthorization(namespace: string, settings: AuthorizationSettings | undefined, at: number) {
+    await this.tx.deleteFrom('mg_namespace_authorization').where('namespace', '=', namespace).execute();
+    if (settings) await this.tx.insertInto('mg_namespace_authorization').values({ namespace, settings: JSON.stringify(settings), updated_at: at }).execute();
+  }
+
   async deleteNamespace(id: string) {
+    await this.tx.deleteFrom('mg_namespace_authorization').where('namespace', '=', id).execute();
     await this.tx.deleteFrom('mg_user_roles').where('namespace', '=', id).execute();
     await this.tx.deleteFrom('mg_consumers').where('namespace', '=', id).execute();
     await this.tx.deleteFrom('mg_namespaces').where('id', '=', id).execute();

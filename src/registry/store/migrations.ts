@@ -288,6 +288,18 @@ export function migrations(d: StoreDialect): MigrationProvider {
           .modifyEnd(suffix).execute();
       },
     },
+    '0011_namespace_authorization': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // A namespace's MCP authorization and rate-limit settings (JSON, secrets included), apart
+        // from the namespace row so that namespace listings never carry them.
+        await db.schema.createTable('mg_namespace_authorization')
+          .addColumn('namespace', key(128), (c) => c.primaryKey())
+          .addColumn('settings', big, (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .modifyEnd(suffix).execute();
+      },
+    },
   };
   return { getMigrations: async () => all };
 }

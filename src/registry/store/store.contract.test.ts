@@ -375,6 +375,25 @@ for (const kind of await databaseKinds()) {
       }
     });
 
+    it('stores a namespace\'s authorization settings apart from it, replaced whole, gone with the namespace', async () => {
+      const settings = { enabled: true, issuers: [{ issuer: 'https://login.example.com', introspection: { endpoint: 'https://login.example.com/i', clientId: 'gw', clientSecret: 's3cret' } }], scopeGrants: { 'a:b': null } };
+      await store.write(async (tx) => {
+        await tx.insertNamespace({ id: 'ns-auth', name: 'auth', description: '', createdAt: now, updatedAt: now });
+        await tx.setNamespaceAuthorization('ns-auth', settings, now);
+      });
+      assert.deepEqual(await store.getNamespaceAuthorization('ns-auth'), settings);
+      assert.deepEqual((await store.listNamespaceAuthorization())['ns-auth'], settings);
+      assert.equal((await store.getNamespace('ns-auth')) && 'authorization' in (await store.getNamespace('ns-auth'))!, false, 'namespace reads never carry the settings');
+      await store.write((tx) => tx.setNamespaceAuthorization('ns-auth', { rateLimits: { perCaller: { ratePerSecond: 1, burst: 2 } } }, now));
+      assert.deepEqual(await store.getNamespaceAuthorization('ns-auth'), { rateLimits: { perCaller: { ratePerSecond: 1, burst: 2 } } });
+      await store.write((tx) => tx.setNamespaceAuthorization('ns-auth', undefined, now));
+      assert.equal(await store.getNamespaceAuthorization('ns-auth'), undefined);
+      await store.write((tx) => tx.setNamespaceAuthorization('ns-auth', settings, now));
+      await store.write((tx) => tx.deleteNamespace('ns-auth'));
+      assert.equal(await store.getNamespaceAuthorization('ns-auth'), undefined);
+      assert.equal((await store.listNamespaceAuthorization())['ns-auth'], undefined);
+    });
+
     it('stores consumers with their allow-lists', async () => {
       await store.write(async (tx) => {
         await tx.insertConsumer({ id: 'c1', namespace: 'public', name: 'agent-a', keyHash: 'h-a', keyPrefix: 'mgk_ab', allow: [{ server: 'weather' }, { server: 'io.acme/maps', tools: ['route'] }], createdAt: now });

@@ -14,6 +14,7 @@
  * elect the one node that runs the singleton jobs, and hear of each other's writes.
  */
 import { randomBytes } from 'node:crypto';
+import type { AuthorizationSettings } from '../../model/authorization.js';
 import type {
   ApiToken, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, InstanceKey, Instance, McpServer, McpServerVersion, Namespace, Page,
   PublishEvent, Role, Service, User, VersionRevision,
@@ -107,6 +108,10 @@ export interface StoreReader {
   revision(): Promise<number>;
   getNamespace(id: string): Promise<Namespace | undefined>;
   listNamespaces(): Promise<Namespace[]>;
+  /** A namespace's MCP authorization and rate-limit settings (secrets included), if set. */
+  getNamespaceAuthorization(namespace: string): Promise<AuthorizationSettings | undefined>;
+  /** Every namespace's settings that are set, by namespace. */
+  listNamespaceAuthorization(): Promise<Record<string, AuthorizationSettings>>;
   /** How many services and MCP servers a namespace holds. */
   countNamespaceContents(namespace: string): Promise<{ services: number; mcpServers: number }>;
   getService(namespace: string, group: string, name: string): Promise<Service | undefined>;
@@ -153,6 +158,8 @@ export interface StoreWriter extends StoreReader {
   insertNamespace(ns: Namespace): Promise<void>;
   updateNamespace(ns: Namespace): Promise<void>;
   deleteNamespace(id: string): Promise<void>;
+  /** Set (or, with undefined, remove) a namespace's authorization settings. */
+  setNamespaceAuthorization(namespace: string, settings: AuthorizationSettings | undefined, at: number): Promise<void>;
   insertService(s: Service): Promise<void>;
   updateService(s: Service): Promise<void>;
   deleteService(id: string): Promise<void>;

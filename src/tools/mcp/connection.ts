@@ -15,6 +15,7 @@ import type { Logger } from '../../lib/logger.js';
 import { ToolError } from '../errors.js';
 import type { CallCancellation } from '../executor.js';
 import type { McpUpstreamOptions } from './config.js';
+import type { UpstreamSessionState } from './session-state.js';
 import { ChildStdioTransport, StdioProtocolError } from './stdio.js';
 
 /** What the gateway calls itself to upstream servers. */
@@ -33,6 +34,8 @@ export interface ConnectionTarget {
   logger: Logger;
   /** Notifications the upstream sends outside a request's progress (list_changed, resources/updated, log messages). */
   onNotification?: ((method: string, params: Record<string, unknown> | undefined) => void) | undefined;
+  /** Streamable HTTP: continue this upstream session (opened by another replica) instead of initializing a new one. */
+  resume?: UpstreamSessionState | undefined;
 }
 
 /** Options of one request to the upstream. */
@@ -129,6 +132,8 @@ export class UpstreamConnection {
   private readonly closeListeners: (() => void)[] = [];
   /** The last transport-level error (garbage on the wire), to explain a request that then timed out. */
   private lastError: { at: number; error: Error } | undefined;
+  /** The upstream session this connection continued (no initialize of its own). */
+  private resumed: UpstreamSessionState | undefined;
 
   private constructor(
     readonly client: Client,
@@ -155,7 +160,7 @@ export class UpstreamConnection {
       const fetch = gatewayFetch(target.dispatcher, options.headers);
       transport = options.kind === 'sse'
         ? new SSEClientTransport(url, { fetch })
-        : new StreamableHTTPClientTransport(url, { fetch, reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 1000, maxReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1 } });
+        : new StreamableHTTPClientTransport(url, { fetch, ...(target.resume ? { sessionId: target.resume.sessionId } : {}), reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 1000, maxReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1 } });
     }
     const connection = new UpstreamConnection(client, transport, logger);
     client.onerror = (error) => connection.noteError(error);
@@ -167,7 +172,15 @@ export class UpstreamConnection {
     }
     client.onclose = () => connection.markClosed();
     const what = 'connecting to the upstream MCP server';
+    const resume = options.kind === 'streamable' ? target.resume : undefined;
     try {
+      if (resume) {
+        // The session exists upstream: attach without initialize (a 404 on the first request re-initializes).
+        await client.connect(transport, { prior: { kind: 'legacy' } });
+        transport.setProtocolVersion?.(resume.protocolVersion);
+        connection.resumed = resume;
+        return connection;
+      }
       await deadline(client.connect(transport, { timeout: options.connectTimeoutMs }), options.connectTimeoutMs + 100, what);
     } catch (err) {
       await connection.close();
@@ -200,7 +213,21 @@ export class UpstreamConnection {
 
   /** What the upstream offers (its initialize or discover answer). */
   get capabilities(): ServerCapabilities {
-    return this.client.getServerCapabilities() ?? {};
+    return this.client.getServerCapabilities() ?? (this.resumed?.capabilities as ServerCapabilities | undefined) ?? {};
+  }
+
+  /** The 2025 upstream session this connection speaks in (Streamable HTTP with an `Mcp-Session-Id`), to be continued elsewhere. */
+  get sessionState(): UpstreamSessionState | undefined {
+    if (!(this.transport instanceof StreamableHTTPClientTransport)) return undefined;
+    const sessionId = this.transport.sessionId;
+    const protocolVersion = this.transport.protocolVersion;
+    if (!sessionId || !protocolVersion) return undefined;
+    return { sessionId, protocolVersion, capabilities: this.capabilities as Record<string, unknown> };
+  }
+
+  /** Whether it continued a session another connection opened (rather than initializing its own). */
+  get isResumed(): boolean {
+    return this.resumed !== undefined;
   }
 
   /** The upstream's `instructions`, if any. */
@@ -255,12 +282,15 @@ export class UpstreamConnection {
     return this.closing;
   }
 
-  /** Close the connection (a 2025 session is ended upstream, a stdio child stopped). */
-  async close(): Promise<void> {
+  /**
+   * Close the connection (a stdio child stopped; a 2025 session ended upstream unless
+   * `endUpstreamSession` is false: other replicas continue it).
+   */
+  async close(endUpstreamSession = true): Promise<void> {
     this.closing = true;
     this.markClosed();
     try {
-      if (this.transport instanceof StreamableHTTPClientTransport && this.transport.sessionId) {
+      if (endUpstreamSession && this.transport instanceof StreamableHTTPClientTransport && this.transport.sessionId) {
         await deadline(this.transport.terminateSession(), 2000, 'ending the upstream session').catch(() => undefined);
       }
       await this.client.close();

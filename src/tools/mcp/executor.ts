@@ -36,6 +36,8 @@ export interface McpRuntimeOptions {
   defaultTimeoutMs?: number | undefined;
   /** See `McpRuntimeDeps.onNotification`. */
   onNotification?: McpRuntimeDeps['onNotification'];
+  /** See `McpRuntimeDeps.sessionStates`. */
+  sessionStates?: McpRuntimeDeps['sessionStates'];
 }
 
 /**
@@ -46,6 +48,6 @@ export function createMcpRuntime(server: Pick<McpServer, 'namespace' | 'name' | 
   return new McpServerRuntime({
     serverKey: `${server.namespace}/${server.name}`, options: readUpstreamOptions(server, spec), endpoint: server.endpoint,
     upstream: o.upstream, passthrough: server.passthrough, dispatcher: o.dispatcher, logger: o.logger, defaultTimeoutMs: o.defaultTimeoutMs,
-    onNotification: o.onNotification,
+    onNotification: o.onNotification, sessionStates: o.sessionStates,
   });
 }

@@ -15,6 +15,7 @@ import type { CallCancellation, ClientHeaders, Upstream } from '../executor.js';
 import { RestCredentials } from '../rest/credentials.js';
 import type { McpUpstreamOptions } from './config.js';
 import { UpstreamConnection, isSessionGone, toUpstreamError } from './connection.js';
+import type { UpstreamSessionState, UpstreamSessionStates } from './session-state.js';
 
 /** Backoff after failed starts: 250 ms doubling to 30 s. */
 const BACKOFF_FIRST_MS = 250;
@@ -53,6 +54,12 @@ export interface McpRuntimeDeps {
    * messages), with the agent session whose connection got them (undefined: the shared one).
    */
   onNotification?: ((sessionId: string | undefined, method: string, params: Record<string, unknown> | undefined) => void) | undefined;
+  /**
+   * Where the upstream sessions of agent sessions are kept for every replica (per-session
+   * Streamable HTTP servers): a replica without a connection for an agent session continues
+   * the stored upstream session, and one that opens a new upstream session stores it.
+   */
+  sessionStates?: UpstreamSessionStates | undefined;
 }
 
 /** Default MCP path on an instance when the endpoint gives none. */
@@ -99,6 +106,33 @@ export class McpServerRuntime {
     return Object.keys(out).length > 0 ? out : undefined;
   }
 
+  /** Whether the upstream session of this connection key is kept for other replicas (so idling out here must not end it). */
+  private sharedAcrossReplicas(key: string): boolean {
+    return key !== SHARED && this.deps.sessionStates !== undefined && this.deps.options.kind === 'streamable' && this.deps.options.sessions === 'per-session';
+  }
+
+  /** The stored upstream session of an agent session (undefined on any failure: a new one is initialized). */
+  private async storedState(key: string): Promise<UpstreamSessionState | undefined> {
+    if (!this.sharedAcrossReplicas(key)) return undefined;
+    try {
+      return await this.deps.sessionStates?.get(key);
+    } catch (err) {
+      this.logger.warn({ err }, 'could not read the stored upstream session; initializing a new one');
+      return undefined;
+    }
+  }
+
+  private async storeState(key: string, c: UpstreamConnection): Promise<void> {
+    if (!this.sharedAcrossReplicas(key) || c.isResumed) return;
+    const state = c.sessionState;
+    if (!state) return;
+    try {
+      await this.deps.sessionStates?.set(key, state);
+    } catch (err) {
+      this.logger.warn({ err }, 'could not store the upstream session for other replicas; they will initialize their own');
+    }
+  }
+
   private key(call: UpstreamCall): string {
     return this.deps.options.sessions === 'per-session' && call.sessionId ? call.sessionId : SHARED;
   }
@@ -112,12 +146,18 @@ export class McpServerRuntime {
     return { url: `${target.baseUrl}${path}`, id: target.id };
   }
 
-  /** Open a connection: a stdio child, or an HTTP upstream trying each instance once. */
-  private async open(key: string): Promise<UpstreamConnection> {
+  /**
+   * Open a connection: a stdio child, or an HTTP upstream trying each instance once. An agent
+   * session's stored upstream session is continued, unless it is `stale` (the upstream forgot it).
+   */
+  private async open(key: string, stale?: string): Promise<UpstreamConnection> {
     const { options, dispatcher } = this.deps;
     const relay = this.deps.onNotification;
     const onNotification = relay ? (method: string, params: Record<string, unknown> | undefined) => relay(key === SHARED ? undefined : key, method, params) : undefined;
     if (options.kind === 'stdio') return UpstreamConnection.open({ options, logger: this.logger, onNotification });
+    const stored = await this.storedState(key);
+    // After a 404, only a session another replica opened since then is continued ('': the forgotten one is unknown).
+    const resume = stored && (stale === undefined || (stale !== '' && stored.sessionId !== stale)) ? stored : undefined;
     const tried = new Set<string>();
     let last: unknown;
     for (;;) {
@@ -128,7 +168,9 @@ export class McpServerRuntime {
       }
       tried.add(target.id);
       try {
-        return await UpstreamConnection.open({ url: target.url, options, dispatcher, logger: this.logger, onNotification });
+        const c = await UpstreamConnection.open({ url: target.url, options, dispatcher, logger: this.logger, onNotification, resume });
+        await this.storeState(key, c);
+        return c;
       } catch (err) {
         last = err;
         if (!(err instanceof ToolError && err.code === 'UPSTREAM_UNREACHABLE')) throw err;
@@ -137,7 +179,7 @@ export class McpServerRuntime {
   }
 
   /** The connection for a call: open, being opened, or opened now (within the pool's limits and backoff). */
-  private async connection(key: string): Promise<UpstreamConnection> {
+  private async connection(key: string, stale?: string): Promise<UpstreamConnection> {
     const open = this.connections.get(key);
     if (open && !open.closed) return open;
     if (open) this.connections.delete(key);
@@ -151,7 +193,7 @@ export class McpServerRuntime {
     if (this.size >= this.deps.options.maxProcesses && !this.evictIdle()) {
       throw new ToolError('UPSTREAM_BUSY', `MCP server ${this.deps.serverKey} already runs ${this.deps.options.maxProcesses} upstream connections (upstream.maxProcesses), all busy`);
     }
-    const opening = this.open(key).then((c) => {
+    const opening = this.open(key, stale).then((c) => {
       const openedAt = Date.now();
       this.connections.set(key, c);
       this.known = c.capabilities as Record<string, unknown>;
@@ -188,7 +230,7 @@ export class McpServerRuntime {
     }
     if (!victim) return false;
     this.connections.delete(victim[0]);
-    victim[1].close().catch(() => undefined);
+    victim[1].close(!this.sharedAcrossReplicas(victim[0])).catch(() => undefined);
     return true;
   }
 
@@ -198,7 +240,7 @@ export class McpServerRuntime {
       if (c.active === 0 && (this.inflight.get(key) ?? 0) === 0 && c.lastUsed < limit) {
         this.connections.delete(key);
         this.logger.debug({ session: key || '(shared)' }, 'closing an idle upstream MCP connection');
-        c.close().catch(() => undefined);
+        c.close(!this.sharedAcrossReplicas(key)).catch(() => undefined);
       }
     }
   }
@@ -271,14 +313,16 @@ export class McpServerRuntime {
     // Counted before the first await, so that no other request evicts this connection meanwhile.
     this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
     try {
+      let stale: string | undefined;
       for (let attempt = 0; ; attempt++) {
-        const c = await this.withinTimeout(this.connection(key), call);
+        const c = await this.withinTimeout(this.connection(key, stale), call);
         try {
           return await c.request(method, params, options);
         } catch (err) {
           if (isSessionGone(err)) {
             if (this.connections.get(key) === c) this.connections.delete(key);
-            c.close().catch(() => undefined);
+            stale = c.sessionState?.sessionId ?? '';
+            c.close(false).catch(() => undefined);
             if (attempt === 0) {
               this.logger.info({ session: key || '(shared)' }, 'the upstream forgot its session (HTTP 404): initializing again');
               continue;
@@ -294,24 +338,35 @@ export class McpServerRuntime {
     }
   }
 
-  /** End the connection of an agent session (per-session servers). */
-  async endSession(sessionId: string): Promise<void> {
+  /**
+   * End the connection of an agent session (per-session servers) and its upstream session: the
+   * one this replica holds, else `stored` (the agent session's record: another replica opened it).
+   */
+  async endSession(sessionId: string, stored?: UpstreamSessionState): Promise<void> {
     const c = this.connections.get(sessionId);
-    if (!c) return;
-    this.connections.delete(sessionId);
-    await c.close();
+    if (c) {
+      this.connections.delete(sessionId);
+      await c.close();
+      return;
+    }
+    if (!stored || !this.sharedAcrossReplicas(sessionId) || this.closedFlag) return;
+    const target = this.url(new Set());
+    if (!target) return;
+    const resumed = await UpstreamConnection.open({ url: target.url, options: this.deps.options, dispatcher: this.deps.dispatcher, logger: this.logger, resume: stored });
+    await resumed.close();
   }
 
   /** Close every connection (the server left the snapshot, or the gateway stops). */
   async close(): Promise<void> {
     this.closedFlag = true;
     clearInterval(this.sweeper);
-    const all = [...this.connections.values()];
+    const all = [...this.connections];
     this.connections.clear();
-    const pending = [...this.opening.values()];
+    const pending = [...this.opening];
+    // Upstream sessions kept for the other replicas outlive this one (they end with their agent session).
     await Promise.all([
-      ...all.map((c) => c.close()),
-      ...pending.map((p) => p.then((c) => c.close(), () => undefined)),
+      ...all.map(([key, c]) => c.close(!this.sharedAcrossReplicas(key))),
+      ...pending.map(([key, p]) => p.then((c) => c.close(!this.sharedAcrossReplicas(key)), () => undefined)),
     ]);
   }
 }

@@ -32,6 +32,49 @@ export class StdioProtocolError extends Error {
   override readonly name = 'StdioProtocolError';
 }
 
+/**
+ * The watchdog: a `sh` in a session of its own that holds the read end of a pipe from this
+ * process and the list of live child groups (`+ pid` / `- pid` lines). When this process dies,
+ * however (kill -9, OOM), the pipe ends and the watchdog kills every group still listed, at once:
+ * what PR_SET_PDEATHSIG does for a direct child, for the whole process group, in portable
+ * shell (Node cannot set PDEATHSIG, and a wrapper such as `setpriv --pdeathsig` would end the
+ * leader only, not an `npx` wrapper's grandchildren). The record file below remains for what
+ * even the watchdog misses (it was killed too).
+ */
+const WATCHDOG = `trap '' INT TERM HUP
+pids=' '
+while IFS=' ' read -r op pid; do
+  case "$op" in
+    +) pids="$pids$pid " ;;
+    -) case "$pids" in *" $pid "*) pids="\${pids%% $pid *} \${pids#* $pid }" ;; esac ;;
+  esac
+done
+for p in $pids; do kill -9 "-$p" 2>/dev/null; done`;
+
+let watchdog: ChildProcess | undefined;
+
+/** Tell the watchdog about a group (+) or its end (-); starts it on first use. */
+function tellWatchdog(op: '+' | '-', pid: number): void {
+  if (process.platform === 'win32') return;
+  if (!watchdog && op === '+') {
+    try {
+      watchdog = spawn('/bin/sh', ['-c', WATCHDOG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+      watchdog.on('error', () => { watchdog = undefined; });
+      watchdog.stdin?.on('error', () => undefined);
+      watchdog.unref();
+      (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    } catch {
+      watchdog = undefined;
+    }
+  }
+  try { watchdog?.stdin?.write(`${op} ${pid}\n`); } catch { /* the exit hook and the record file still apply */ }
+}
+
+/** The watchdog's process id (tests), once a child was started. */
+export function watchdogPid(): number | undefined {
+  return watchdog?.pid;
+}
+
 /** Every child process group this process started and has not seen exit, with its start time (for the record file). */
 const liveGroups = new Map<number, string>();
 let exitHookInstalled = false;
@@ -155,6 +198,7 @@ export class ChildStdioTransport implements Transport {
         if (child.pid !== undefined) {
           liveGroups.set(child.pid, startTime(child.pid) ?? '');
           writeRecord();
+          tellWatchdog('+', child.pid);
         }
         resolve();
       });
@@ -164,6 +208,7 @@ export class ChildStdioTransport implements Transport {
           try { process.kill(-child.pid, 'SIGKILL'); } catch { /* none left */ }
           liveGroups.delete(child.pid);
           writeRecord();
+          tellWatchdog('-', child.pid);
         }
         this.finish();
         this.opts.onExit?.(code, signal);

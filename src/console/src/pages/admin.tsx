@@ -5,13 +5,14 @@ import type { ApiToken, Consumer, Page, Role, ServerView, ServerRow, User } from
 import { decodeAllow, encodeAllow } from '../allow-list.js';
 import type { Grant } from '../allow-list.js';
 import { navigate, path, useLocation } from '../router.js';
+import { NamespaceAuthorization } from './authorization.js';
 import { useSession } from '../session.js';
 import {
   ago, Badge, ConfirmItem, CopyButton, DataTable, Dialog, ErrorBox, fieldErrors, Form, FormActions, Load, PageHeading, SelectField, Spinner, Tabs, TextField, useAction, useLoad,
   useNotify, when,
 } from '../ui.js';
 
-const TABS = ['users', 'tokens', 'consumers'] as const;
+const TABS = ['users', 'tokens', 'consumers', 'authorization'] as const;
 type Tab = (typeof TABS)[number];
 
 export function AdminPage({ ns }: { ns: string }) {
@@ -32,6 +33,7 @@ export function AdminPage({ ns }: { ns: string }) {
         {tab === 'users' && <Users />}
         {tab === 'tokens' && <Tokens />}
         {tab === 'consumers' && <Consumers ns={ns} />}
+        {tab === 'authorization' && <NamespaceAuthorization ns={ns} />}
       </div>
     </section>
   );

@@ -13,6 +13,7 @@ import {
   pretty, SelectField, Tabs, TextArea, TextField, useAction, useLoad, useNotify, when,
 } from '../ui.js';
 import { EndpointFields, endpointDraft, endpointOf } from './endpoint.js';
+import { AuthorizationForm } from './authorization.js';
 
 /** The draft being worked on: the latest draft version, if any. */
 export function workingDraft(versions: VersionSummary[], latest: string | null): VersionSummary | undefined {
@@ -212,6 +213,7 @@ function WorkingVersion({ ns, server, draft, editor, onChanged }: { ns: string; 
     <>
       <ToolsSection ns={ns} server={server} draft={draft} editor={editor} version={version} shownVersion={shownVersion} onChanged={onChanged} />
       {draft && editor && <DraftSettings base={base} draft={draft.version} version={version} onSaved={onChanged} />}
+      {draft && editor && <AuthorizationOverride base={base} draft={draft.version} version={version} onSaved={onChanged} />}
     </>
   );
 }
@@ -484,6 +486,33 @@ function DraftSettings({ base, draft, version, onSaved }: { base: string; draft:
             key={v.version} base={base} version={v} onReload={version.reload}
             onSaved={(saved) => {
               version.setData(saved);
+              onSaved();
+            }}
+          />
+        )}
+      </Load>
+    </div>
+  );
+}
+
+/** The draft's override of its namespace's MCP authorization and rate limits (`spec.authorization`). */
+function AuthorizationOverride({ base, draft, version, onSaved }: { base: string; draft: string; version: Loaded<VersionView | null>; onSaved: () => void }) {
+  const { t } = useTranslation();
+  const notify = useNotify();
+  return (
+    <div className="panel" data-testid="authorization-override">
+      <h2>{t('authz.overrideTitle', { version: draft })}</h2>
+      <Load state={version}>
+        {(v) => v && (
+          <AuthorizationForm
+            key={v.version} settings={v.spec.authorization ?? {}} override saveLabel={t('authz.overrideSave')}
+            onSave={async (next) => {
+              const { authorization: _old, ...rest } = v.spec;
+              const saved = await api<VersionView>('PUT', `${base}/versions/${enc(v.version)}`, {
+                spec: { ...rest, ...(Object.keys(next).length > 0 ? { authorization: next } : {}) },
+              }, { ifMatch: v.etag });
+              version.setData(saved);
+              notify(t('authz.overrideSaved', { version: v.version }));
               onSaved();
             }}
           />

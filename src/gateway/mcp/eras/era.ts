@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../../../lib/logger.js';
 import type { GatewayLimits } from '../../limits.js';
+import type { GatewayError } from '../../errors.js';
 import type { CompiledConsumer, CompiledServer } from '../../snapshot.js';
 import type { EventStore, MessageBus, SessionStore } from '../../sessions/types.js';
 import type { Answers } from '../answers.js';
@@ -64,6 +65,8 @@ export interface Target {
   consumer: CompiledConsumer | null;
   /** Before a tool runs (rate limits, backend token exchange): the headers it may read (src/gateway/auth). */
   beforeExecute?: BeforeExecute | undefined;
+  /** For an OAuth token's principal: the 403 step-up answer for a tool its scopes do not grant. */
+  scopeChallenge?: ((tool: string) => GatewayError | undefined) | undefined;
 }
 
 /** A request header's (first) value. */

@@ -92,7 +92,7 @@ export async function answerInSession(deps: EraDeps, session: SessionRecord, tar
   const sse = session.kind === 'sse';
   const effectiveHeaders = sse ? { ...session.headers, ...headers } : headers;
   const clientQuery = sse ? session.headers[SSE_QUERY] ?? '' : query;
-  const ctx: CallContext = { server: target.server, consumer: target.consumer, clientHeaders: effectiveHeaders, clientQuery, clientAddress: session.clientAddress, cancellation, sessionId: session.id, beforeExecute: target.beforeExecute };
+  const ctx: CallContext = { server: target.server, consumer: target.consumer, clientHeaders: effectiveHeaders, clientQuery, clientAddress: session.clientAddress, cancellation, sessionId: session.id, beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge };
   if (progress) progress.res.writeHead(200, SSE_HEADERS);
   const onProgress = progress
     ? (p: number, total?: number) => deps.streams.event(progress.res, notificationMessage('notifications/progress', { progressToken: progress.token, progress: p, ...(total !== undefined ? { total } : {}) }))
@@ -101,7 +101,7 @@ export async function answerInSession(deps: EraDeps, session: SessionRecord, tar
     return resultMessage(message.id, await runMethod(deps, ctx, message.method, message.params, onProgress, message.id));
   } catch (err) {
     const e = toGatewayError(err, deps.logger);
-    if ((e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN') && !progress) throw e;
+    if ((e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN' || e.code === 'INSUFFICIENT_SCOPE') && !progress) throw e;
     return errorMessage(message.id, e);
   } finally {
     untrack();

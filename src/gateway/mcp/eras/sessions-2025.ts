@@ -194,7 +194,7 @@ export class Sessions2025Era {
     await this.deps.sessions.delete(session.id);
     this.deps.streams.endSessionStreams(session.id);
     // Its upstream MCP connection (servers with `upstream.sessions: per-session`) ends with it.
-    target.server.upstream?.endSession(session.id).catch((err: unknown) => this.deps.logger.debug({ err }, 'could not close an upstream MCP session'));
+    target.server.upstream?.endSession(session.id, session.upstream).catch((err: unknown) => this.deps.logger.debug({ err }, 'could not close an upstream MCP session'));
     // And the session's stream if another replica holds it.
     await this.deps.bus.publish(streamChannel(session.id), CLOSE_STREAM).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not close the ended session\'s stream on other replicas'));
     res.writeHead(200, { 'content-type': 'application/json' });

@@ -51,7 +51,7 @@ export class Sse2024Era {
       ended = true;
       streams.remove(held);
       streams.cancelSession(session.id);
-      server.upstream?.endSession(session.id).catch((err: unknown) => logger.debug({ err }, 'could not close an upstream MCP session'));
+      server.upstream?.endSession(session.id, session.upstream).catch((err: unknown) => logger.debug({ err }, 'could not close an upstream MCP session'));
       unsubscribe?.().catch((err: unknown) => logger.debug({ err }, 'could not unsubscribe a closed legacy SSE stream'));
       sessions.delete(session.id).catch((err: unknown) => logger.warn({ err, session: session.id }, 'could not delete the session of a closed legacy SSE stream; it expires when idle'));
     };

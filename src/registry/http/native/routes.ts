@@ -17,6 +17,8 @@ import { ifMatchOf } from '../preconditions.js';
 import { importRoutes } from './imports.js';
 import { serverFor, snapshotFor, specFor, versionFor } from '../redaction.js';
 import * as S from './schemas.js';
+import { checkIssuers } from '../../domain/namespace-authorization.js';
+import { validateAuthorization } from '../../../model/authorization.js';
 
 type Params = Record<string, string>;
 type Body = Record<string, unknown>;
@@ -50,6 +52,17 @@ function serverInput(b: Body): Partial<McpServerInput> {
 function publishBy(req: FastifyRequest): PublishBy {
   const note = (req.body as { note?: unknown } | null | undefined)?.note;
   return { actor: req.principal.username, ...(typeof note === 'string' && note.trim() !== '' ? { note: note.trim() } : {}) };
+}
+
+/**
+ * The issuers of a spec's `authorization` (a server's override of its namespace's settings),
+ * fetched and checked as a namespace's are, unless the query says `checkIssuers=false`.
+ */
+async function checkSpecIssuers(req: FastifyRequest, body: Body): Promise<void> {
+  const auth = (body.spec as { authorization?: unknown } | undefined)?.authorization;
+  const skip = (req.query as { checkIssuers?: unknown } | undefined)?.checkIssuers;
+  if (auth === undefined || skip === false || skip === 'false') return;
+  await checkIssuers(validateAuthorization(auth, 'authorization'), 'authorization');
 }
 
 /** The native JSON API under /api/v1: namespaces, services, instances, MCP servers and versions, users, tokens, watch. */
@@ -88,6 +101,24 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const { ns } = req.params as Params;
       authorize(req.principal, ns!, 'admin');
       return svc.naming.updateNamespace(ns!, req.body as { name?: string });
+    });
+    app.get('/namespaces/:ns/authorization', {
+      schema: { ...tag('namespaces'), summary: "The namespace's MCP authorization and rate-limit settings (client secrets read as ******)", params: S.nsParams },
+    }, async (req) => {
+      const { ns } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      return svc.namespaceAuthorization.get(ns!);
+    });
+    app.put('/namespaces/:ns/authorization', {
+      schema: {
+        ...tag('namespaces'), summary: "Replace the namespace's MCP authorization and rate-limit settings ({} clears them); each issuer's metadata is fetched and checked unless checkIssuers=false",
+        params: S.nsParams, querystring: { type: 'object', properties: { checkIssuers: { type: 'boolean' } } }, body: { type: 'object' },
+      },
+    }, async (req) => {
+      const { ns } = req.params as Params;
+      authorize(req.principal, ns!, 'admin');
+      const { checkIssuers } = req.query as { checkIssuers?: boolean };
+      return svc.namespaceAuthorization.put(ns!, req.body, { checkIssuers: checkIssuers !== false });
     });
     app.delete('/namespaces/:ns', { schema: { ...tag('namespaces'), params: S.nsParams } }, async (req, reply) => {
       const { ns } = req.params as Params;
@@ -234,6 +265,7 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const { ns } = req.params as Params;
       authorize(req.principal, ns!, 'editor');
       const b = req.body as Body;
+      await checkSpecIssuers(req, b);
       const { server, warnings } = await svc.mcp.create(ns!, { name: b.name as string, ...serverInput(b) }, specFrom(b, '1.0.0'), b.publish as boolean, publishBy(req));
       return reply.status(201).send({ ...await serverView(req.principal, server), ...reportWarnings(req, server.name, warnings) });
     });
@@ -280,6 +312,7 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const b = req.body as Body;
       const spec = specFrom(b, version!);
       if (spec.version !== version) throw invalid('spec.version', `must match the version in the path ('${version}')`);
+      await checkSpecIssuers(req, b);
       const r = await svc.mcp.saveVersion(ns!, { name: name! }, serverInput((b.server as Body | undefined) ?? {}), spec, b.publish as boolean, publishBy(req), { ifMatch });
       return reply.header('etag', r.version.etag).send({ ...versionFor(req.principal, ns!, r.version), ...reportWarnings(req, r.server.name, r.warnings) });
     });

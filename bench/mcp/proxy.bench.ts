@@ -1,0 +1,303 @@
+/**
+ * MCP → MCP proxying, side by side in one run (issue 11, "Performance"): 32 concurrent agent
+ * sessions (official SDK 1.x clients over Streamable HTTP, each with its own session, each calling
+ * a tool in a loop and checking the answer) against
+ *
+ *   - the upstream called directly (bench/mcp/upstream.mjs: an SDK 1.x Streamable HTTP server
+ *     with 2025 sessions, one tool `echo`);
+ *   - mcpgate (`mcpgate serve`, compiled) fronting it as an `mcp-streamable` server, one upstream
+ *     session per agent session (`upstream.sessions: per-session`), and with one shared
+ *     upstream connection (`shared`, the default);
+ *   - the peers installed by bench/mcp/peers.sh into bench/.peers/ (a peer not installed, or
+ *     failing to start or to answer, is reported as such):
+ *       npm `mcp-proxy` (a stdio → HTTP server: in front of supergateway's Streamable HTTP → stdio bridge),
+ *       `supergateway` (stdio → Streamable HTTP, stateful, in front of its own Streamable HTTP → stdio bridge),
+ *       Python `mcp-proxy` (HTTP server in front of its own Streamable HTTP client mode),
+ *       ContextForge (`mcpgateway`: the upstream registered as a gateway, its tools served at /mcp).
+ *
+ *   bash bench/mcp/peers.sh && npx tsx bench/mcp/proxy.bench.ts [--clients 32] [--seconds 10] [--warmup 3] [--only direct,mcpgate]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { numberOption, textOption } from '../support/args.js';
+import { startMcpgate } from '../support/mcpgate.js';
+import { ROOT, freePort } from '../support/procs.js';
+
+const CLIENTS = numberOption('clients', 32, true);
+const SECONDS = numberOption('seconds', 10);
+const WARMUP = numberOption('warmup', 3);
+const ONLY = textOption('only', '').split(',').filter(Boolean);
+const PEERS = join(ROOT, 'bench/.peers');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Running { url: string; headers?: Record<string, string>; stop(): Promise<void>; pids: () => number[] }
+interface Target { name: string; how: string; start(upstreamUrl: string, work: string): Promise<Running> }
+interface Row { name: string; how: string; status: string; rps?: number; p50?: number; p99?: number; errors?: number; calls?: number }
+
+/** A process in a group of its own (peers start children: the whole group is stopped). */
+function spawnGroup(cmd: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string } {
+  const child = spawn(cmd, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let out = '';
+  const keep = (d: Buffer) => { out = (out + d.toString('utf8')).slice(-4000); };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { child, output: () => out };
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }
+  const timer = setTimeout(() => { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }, 3000);
+  await exited;
+  clearTimeout(timer);
+  try { process.kill(-pid, 'SIGKILL'); } catch { /* the group is gone */ }
+}
+
+/** Connect one SDK client (its own session); answers it or throws. */
+async function connect(url: string, headers: Record<string, string> = {}): Promise<Client> {
+  const client = new Client({ name: 'bench-agent', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+  return client;
+}
+
+/** Wait until an MCP client can list the tools at `url` (a peer is up), within `ms`. */
+async function untilServing(url: string, ms: number, running: { child: ChildProcess; output: () => string }, headers: Record<string, string> = {}): Promise<void> {
+  const deadline = Date.now() + ms;
+  let last = '';
+  for (;;) {
+    if (running.child.exitCode !== null) throw new Error(`exited with ${running.child.exitCode}: ${running.output().slice(-600)}`);
+    try {
+      const c = await connect(url, headers);
+      const tools = await c.listTools();
+      await c.close();
+      if (tools.tools.some((t) => t.name.endsWith('echo'))) return;
+      last = `tools: ${tools.tools.map((t) => t.name).join(', ')}`;
+    } catch (err) {
+      last = String(err);
+    }
+    if (Date.now() > deadline) throw new Error(`not serving the echo tool within ${ms} ms (${last.slice(0, 300)}); output: ${running.output().slice(-600)}`);
+    await sleep(500);
+  }
+}
+
+function peerBin(name: string): string {
+  const file = join(PEERS, 'status', name);
+  if (!existsSync(file)) throw new Error('not installed (run bash bench/mcp/peers.sh)');
+  const status = readFileSync(file, 'utf8').trim();
+  if (!status.startsWith('ok: ')) throw new Error(`install ${status}`);
+  return status.slice(4);
+}
+
+const targets: Target[] = [
+  {
+    name: 'upstream directly', how: 'SDK 1.x Streamable HTTP server, a session per client',
+    start: async (upstreamUrl) => ({ url: upstreamUrl, stop: async () => undefined, pids: () => [] }),
+  },
+  ...(['per-session', 'shared'] as const).map((sessions): Target => ({
+    name: `mcpgate (${sessions})`, how: `mcpgate serve, mcp-streamable server, upstream.sessions: ${sessions}`,
+    start: async (upstreamUrl, work) => {
+      const m = await startMcpgate(work);
+      const r = await fetch(`${m.registry}/api/v1/namespaces/public/mcp-servers`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: 'upstream', protocol: 'mcp-streamable', endpoint: { type: 'url', url: upstreamUrl }, publish: true,
+          spec: { version: '1.0.0', description: 'bench upstream', tools: [], config: { upstream: { sessions, protocolVersion: 'legacy', maxProcesses: CLIENTS * 2 } } },
+        }),
+      });
+      if (r.status !== 201) throw new Error(`creating the server answered ${r.status} ${await r.text()}`);
+      const url = `${m.gateway}/mcp/public/upstream`;
+      await untilServing(url, 30_000, { child: m.child, output: () => '' });
+      return { url, stop: async () => { await stopGroupOrProcess(m.child); }, pids: () => [m.child.pid as number] };
+    },
+  })),
+  {
+    name: 'npm mcp-proxy', how: 'mcp-proxy --server stream -- supergateway --streamableHttp UPSTREAM (stdio bridge)',
+    start: async (upstreamUrl) => {
+      const [bin, sg] = [peerBin('npm-mcp-proxy'), peerBin('supergateway')];
+      const port = await freePort();
+      const p = spawnGroup(bin, ['--port', String(port), '--host', '127.0.0.1', '--server', 'stream', '--', sg, '--streamableHttp', upstreamUrl, '--logLevel', 'none']);
+      const url = `http://127.0.0.1:${port}/mcp`;
+      await untilServing(url, 60_000, p).catch(async (err: unknown) => { await stopGroup(p.child); throw err; });
+      return { url, stop: () => stopGroup(p.child), pids: () => [p.child.pid as number] };
+    },
+  },
+  {
+    name: 'supergateway', how: 'supergateway --stdio "supergateway --streamableHttp UPSTREAM" --outputTransport streamableHttp --stateful',
+    start: async (upstreamUrl) => {
+      const sg = peerBin('supergateway');
+      const port = await freePort();
+      const p = spawnGroup(sg, ['--stdio', `${sg} --streamableHttp ${upstreamUrl} --logLevel none`, '--outputTransport', 'streamableHttp', '--stateful', '--port', String(port), '--logLevel', 'none']);
+      const url = `http://127.0.0.1:${port}/mcp`;
+      await untilServing(url, 60_000, p).catch(async (err: unknown) => { await stopGroup(p.child); throw err; });
+      return { url, stop: () => stopGroup(p.child), pids: () => [p.child.pid as number] };
+    },
+  },
+  {
+    name: 'Python mcp-proxy', how: 'mcp-proxy --port P -- mcp-proxy --transport streamablehttp UPSTREAM',
+    start: async (upstreamUrl) => {
+      const bin = peerBin('py-mcp-proxy');
+      const port = await freePort();
+      const p = spawnGroup(bin, ['--port', String(port), '--host', '127.0.0.1', '--log-level', 'WARNING', '--', bin, '--transport', 'streamablehttp', '--log-level', 'WARNING', upstreamUrl]);
+      const url = `http://127.0.0.1:${port}/mcp`;
+      await untilServing(url, 60_000, p).catch(async (err: unknown) => { await stopGroup(p.child); throw err; });
+      return { url, stop: () => stopGroup(p.child), pids: () => [p.child.pid as number] };
+    },
+  },
+  {
+    name: 'ContextForge', how: 'mcpgateway 1.1.0 (SQLite, memory cache, an admin JWT), the upstream registered with POST /gateways, its tools at /mcp',
+    start: async (upstreamUrl, work) => {
+      const bin = peerBin('contextforge');
+      const port = await freePort();
+      const dir = mkdtempSync(join(work, 'contextforge-'));
+      // ContextForge refuses weak or low-entropy secrets and passwords: random ones for this run.
+      const secret = randomBytes(32).toString('base64url');
+      const password = `Bench-${randomBytes(16).toString('base64url')}`;
+      const env = {
+        HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: `sqlite:///${join(dir, 'mcp.db')}`,
+        MCPGATEWAY_UI_ENABLED: 'false', MCPGATEWAY_ADMIN_API_ENABLED: 'false', DEV_MODE: 'true',
+        CACHE_TYPE: 'memory', LOG_LEVEL: 'ERROR', JWT_SECRET_KEY: secret, AUTH_ENCRYPTION_SECRET: secret, BASIC_AUTH_PASSWORD: password,
+        PLATFORM_ADMIN_PASSWORD: password, DEFAULT_USER_PASSWORD: password, PLUGINS_ENABLED: 'false', OBSERVABILITY_ENABLED: 'false', SSRF_PROTECTION_ENABLED: 'false',
+        SSRF_ALLOW_LOCALHOST: 'true', SSRF_ALLOW_PRIVATE_NETWORKS: 'true',
+      };
+      // Its own token tool: an admin token for the platform admin, signed with this run's secret.
+      const made = spawnSync(join(bin, '../python'), ['-m', 'mcpgateway.utils.create_jwt_token', '-u', 'admin@example.com', '--admin', '-e', '120', '-s', secret],
+        { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+      const token = made.stdout?.trim().split('\n').pop() ?? '';
+      if (made.status !== 0 || !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) throw new Error(`create_jwt_token failed: ${(made.stderr ?? '').slice(-400)}`);
+      const headers = { authorization: `Bearer ${token}` };
+      const p = spawnGroup(bin, ['--host', '127.0.0.1', '--port', String(port)], env);
+      const base = `http://127.0.0.1:${port}`;
+      try {
+        const deadline = Date.now() + 120_000;
+        while (!(await fetch(`${base}/health`).then((r) => r.ok, () => false))) {
+          if (p.child.exitCode !== null) throw new Error(`exited with ${p.child.exitCode}: ${p.output().slice(-800)}`);
+          if (Date.now() > deadline) throw new Error(`/health did not answer within 120 s: ${p.output().slice(-800)}`);
+          await sleep(500);
+        }
+        const r = await fetch(`${base}/gateways`, {
+          method: 'POST', headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ name: 'bench-upstream', url: upstreamUrl, transport: 'STREAMABLEHTTP' }),
+        });
+        if (!r.ok) throw new Error(`POST /gateways answered ${r.status} ${(await r.text()).slice(0, 400)}`);
+        const url = `${base}/mcp`;
+        await untilServing(url, 60_000, p, headers);
+        return { url, headers, stop: () => stopGroup(p.child), pids: () => [p.child.pid as number] };
+      } catch (err) {
+        await stopGroup(p.child);
+        throw err;
+      }
+    },
+  },
+];
+
+async function stopGroupOrProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** CLIENTS sessions calling `echo` in a loop: warm-up, then SECONDS measured. */
+async function measure(url: string, headers: Record<string, string> = {}): Promise<{ rps: number; p50: number; p99: number; errors: number; calls: number }> {
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connect(url, headers)));
+  const tools = await clients[0]!.listTools();
+  const tool = tools.tools.find((t) => t.name.endsWith('echo'))?.name ?? 'echo';
+  const latencies: number[] = [];
+  let errors = 0;
+  let measuring = false;
+  let stop = false;
+  const loops = clients.map(async (c, i) => {
+    for (let n = 0; !stop; n++) {
+      const text = `c${i}-${n}`;
+      const t0 = performance.now();
+      try {
+        const r = await c.callTool({ name: tool, arguments: { text } });
+        const got = (r.content as { text?: string }[] | undefined)?.[0]?.text;
+        if (got !== text) throw new Error(`answered ${String(got)}`);
+        if (measuring) latencies.push(performance.now() - t0);
+      } catch {
+        if (measuring) errors++;
+        await sleep(10);
+      }
+    }
+  });
+  await sleep(WARMUP * 1000);
+  measuring = true;
+  const started = performance.now();
+  await sleep(SECONDS * 1000);
+  measuring = false;
+  const elapsed = (performance.now() - started) / 1000;
+  stop = true;
+  await Promise.all(loops);
+  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  latencies.sort((a, b) => a - b);
+  return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, calls: latencies.length };
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'mcpgate-proxy-bench-'));
+  const load = loadavg().map((l) => l.toFixed(2)).join(' / ');
+  console.log(`MCP → MCP proxying: ${CLIENTS} sessions, ${WARMUP} s warm-up + ${SECONDS} s each; load average at start ${load}`);
+  const upstreamPort = await freePort();
+  const upstream = spawnGroup(process.execPath, [join(ROOT, 'bench/mcp/upstream.mjs'), String(upstreamPort)]);
+  const upstreamUrl = `http://127.0.0.1:${upstreamPort}/mcp`;
+  const rows: Row[] = [];
+  try {
+    await untilServing(upstreamUrl, 30_000, upstream);
+    for (const target of targets) {
+      if (ONLY.length > 0 && !ONLY.some((o) => target.name.toLowerCase().includes(o.toLowerCase()))) continue;
+      let running: Running | undefined;
+      try {
+        running = await target.start(upstreamUrl, work);
+      } catch (err) {
+        rows.push({ name: target.name, how: target.how, status: `failed to start: ${String(err instanceof Error ? err.message : err).replace(/\s+/g, ' ').slice(0, 300)}` });
+        console.log(`${target.name}: ${rows.at(-1)?.status}`);
+        continue;
+      }
+      try {
+        const m = await measure(running.url, running.headers);
+        rows.push({ name: target.name, how: target.how, status: m.errors > 0 ? `${m.errors} errors` : 'ok', ...m });
+        console.log(`${target.name}: ${m.rps.toFixed(0)} calls/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${m.errors} errors`);
+      } catch (err) {
+        rows.push({ name: target.name, how: target.how, status: `failed during the run: ${String(err).slice(0, 300)}` });
+        console.log(`${target.name}: ${rows.at(-1)?.status}`);
+      } finally {
+        await running.stop();
+      }
+    }
+  } finally {
+    await stopGroup(upstream.child);
+    rmSync(work, { recursive: true, force: true });
+  }
+  const direct = rows.find((r) => r.name === 'upstream directly' && r.rps);
+  const peers = rows.filter((r) => !r.name.startsWith('mcpgate') && r.name !== 'upstream directly' && r.rps);
+  const bestPeer = peers.reduce<Row | undefined>((b, r) => (!b || (r.rps ?? 0) > (b.rps ?? 0) ? r : b), undefined);
+  console.log(`\nload average at the end ${loadavg().map((l) => l.toFixed(2)).join(' / ')}\n`);
+  console.log('| target | configuration | calls/s | p50 (ms) | p99 (ms) | added p50 (ms) | ÷ direct | ÷ best peer | status |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  for (const r of rows) {
+    const f = (v: number | undefined, d = 2) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(d));
+    const added = r.p50 !== undefined && direct?.p50 !== undefined ? f(r.p50 - direct.p50) : '–';
+    const vsDirect = r.rps && direct?.rps ? `${(r.rps / direct.rps).toFixed(2)}×` : '–';
+    const vsPeer = r.rps && bestPeer?.rps ? `${(r.rps / bestPeer.rps).toFixed(2)}×` : '–';
+    console.log(`| ${r.name} | ${r.how} | ${r.rps ? Math.round(r.rps).toLocaleString('en') : '–'} | ${f(r.p50)} | ${f(r.p99)} | ${added} | ${vsDirect} | ${vsPeer} | ${r.status} |`);
+  }
+}
+
+main().then(() => process.exit(0), (err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
