@@ -17,7 +17,8 @@ import { StreamableHTTPClientTransport as SdkStreamable } from '@modelcontextpro
 import { startServe } from '../src/cli/roles.js';
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/lib/logger.js';
-import { createMcpServer, restTool, waitFor } from './support/gateway.js';
+import { endSpan, startServerSpan, withSpan } from '../src/lib/tracing.js';
+import { createMcpServer, freePort, restTool, waitFor } from './support/gateway.js';
 import { startHttpUpstream } from './fixtures/mcp/http-upstreams.js';
 import type { HttpUpstream } from './fixtures/mcp/http-upstreams.js';
 
@@ -257,5 +258,36 @@ describe('observability: traces, metrics, access log', () => {
     assert.ok(used.size >= 15, `panels use ${used.size} metrics`);
     const exposed = (await (await fetch(`${gatewayUrl}/metrics`)).text()) + (await (await fetch(`${registryUrl}/metrics`)).text());
     for (const name of used) assert.match(exposed, new RegExp(`^# TYPE ${name} `, 'm'), `${name} is exposed`);
+  });
+
+  it('with tracing on, a log line written under a span carries its trace_id and span_id', () => {
+    const own: Record<string, unknown>[] = [];
+    const sink = new Writable({ write(chunk: Buffer, _enc, done) { own.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>); done(); } });
+    const logger = createLogger('info', 'mcpgate', sink);
+    const span = startServerSpan('tools/call x', {}, { traceparent: `00-${agentTrace}-${agentSpan}-01` });
+    assert.ok(span);
+    withSpan(span, () => logger.info('inside'));
+    logger.info('outside');
+    endSpan(span);
+    assert.equal(own[0]?.trace_id, agentTrace);
+    assert.equal(own[0]?.span_id, span.spanContext().spanId);
+    assert.equal(own[1]?.trace_id, undefined, 'no span, no trace id');
+  });
+
+  it('registry: a health check turning an instance unhealthy is logged once and counted', async () => {
+    const dead = await freePort();
+    const r = await fetch(`${registryUrl}/api/v1/namespaces/public/services/DEFAULT_GROUP/probed/instances`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ip: '127.0.0.1', port: dead, ephemeral: false, healthCheck: { type: 'tcp', intervalMs: 500, timeoutMs: 500, unhealthyThreshold: 1 } }),
+    });
+    assert.ok(r.status < 300, await r.text());
+    const line = await waitFor('the unhealthy line', () => lines.find((l) => l.msg === 'instance unhealthy' && l.address === `127.0.0.1:${dead}`), 15_000);
+    assert.equal(line.component, 'health');
+    assert.equal(line.level, 40);
+    assert.equal(line.service, 'probed');
+    assert.match(String(line.detail), /refused/);
+    const text = await (await fetch(`${registryUrl}/metrics`)).text();
+    assert.match(text, /mcpgate_registry_health_transitions_total\{healthy="false",role="\w+"\} 1/);
+    assert.equal(lines.filter((l) => l.msg === 'instance unhealthy' && l.address === `127.0.0.1:${dead}`).length, 1, 'once, not per failed probe');
   });
 });
