@@ -4,22 +4,29 @@
  * (NotifySubscriberRequest). `mcpgate registry` runs in its own process on SQLite (or the
  * database given); the clients run here, speaking the protocol with test/support/nacos-grpc.ts.
  *
- *   npm run bench:grpc -- [--seconds 10] [--connections 64] [--inflight 4] [--subscribers 1000] [--rounds 100] [--db URL]
+ *   npm run bench:grpc -- [--seconds 10] [--connections 64] [--inflight 4] [--subscribers 1000] [--rounds 100] [--db URL] [--baseline DIR]
+ *
+ * The registry runs from its compiled build, as `npm start` runs it. `--baseline DIR`: also
+ * run the registry of another checkout (an older commit extracted with `git archive`, its
+ * node_modules linked), one after the other, so a before/after comparison shares the machine's load.
  */
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NacosGrpcTestClient } from '../../test/support/nacos-grpc.js';
-import { ROOT, TSX, freePort, startProcess, stopProcess } from '../support/procs.js';
+import { ROOT, freePort, startProcess, stopProcess } from '../support/procs.js';
+import { compiledCli } from '../support/mcpgate.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const dbArg = (() => {
-  const i = process.argv.indexOf('--db');
+const textArg = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
-})();
+};
+const dbArg = textArg('db');
+const baseline = textArg('baseline');
 const seconds = arg('seconds', 10);
 const connections = arg('connections', 64);
 const inflight = arg('inflight', 4);
@@ -99,24 +106,28 @@ async function pushLatency(port: number): Promise<{ deliveries: number; p50: num
   return { deliveries: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN, missed };
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'mcpgate-bench-grpc-'));
-const db = dbArg ?? `sqlite:${join(dataDir, 'bench.db')}`;
-const httpPort = await freePort();
-const grpcPort = await freePort();
-const load0 = loadavg()[0]!.toFixed(2);
-const child = await startProcess(process.execPath, [
-  '--import', TSX, join(ROOT, 'src/cli/main.ts'), 'registry', '--host', '127.0.0.1', '--registry-port', String(httpPort), '--grpc-port', String(grpcPort),
-  '--db', db, '--auth', 'false', '--log-level', 'warn', '--data-dir', dataDir,
-], `http://127.0.0.1:${httpPort}/healthz`);
-try {
-  const reg = await registrations(grpcPort);
-  const push = await pushLatency(grpcPort);
-  const f = (x: number) => x.toFixed(1);
-  console.log(`node ${process.version}, ${new Date().toISOString().slice(0, 10)}, load average at start ${load0}, database ${db.startsWith('sqlite:') ? 'SQLite' : db.replace(/\/\/.*@/, '//…@')}`);
-  console.log('| workload | throughput / deliveries | p50 ms | p99 ms | errors |');
-  console.log('| --- | --- | --- | --- | --- |');
-  console.log(`| registrations (InstanceRequest, ${connections} connections × ${inflight} in flight, new ephemeral instances) | ${Math.round(reg.rps).toLocaleString('en')}/s (${reg.total} in ${seconds} s) | ${f(reg.p50)} | ${f(reg.p99)} | ${reg.errors} |`);
-  console.log(`| push latency, registration → NotifySubscriberRequest at ${subscribers} subscribers (${rounds} rounds) | ${push.deliveries.toLocaleString('en')} deliveries (max ${f(push.max)} ms) | ${f(push.p50)} | ${f(push.p99)} | ${push.missed} missed |`);
-} finally {
-  await stopProcess(child);
+const load0 = loadavg().map((l) => l.toFixed(2)).join(', ');
+const f = (x: number) => x.toFixed(1);
+const rows: string[] = [];
+for (const [build, root] of (baseline ? [['baseline', baseline], ['this', ROOT]] : [['this', ROOT]]) as [string, string][]) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mcpgate-bench-grpc-'));
+  const db = dbArg ?? `sqlite:${join(dataDir, 'bench.db')}`;
+  const httpPort = await freePort();
+  const grpcPort = await freePort();
+  const child = await startProcess(process.execPath, [
+    compiledCli(root), 'registry', '--host', '127.0.0.1', '--registry-port', String(httpPort), '--grpc-port', String(grpcPort),
+    '--db', db, '--auth', 'false', '--log-level', 'warn', '--data-dir', dataDir,
+  ], `http://127.0.0.1:${httpPort}/healthz`, {}, 120_000);
+  try {
+    const reg = await registrations(grpcPort);
+    const push = await pushLatency(grpcPort);
+    rows.push(`| registrations (InstanceRequest, ${connections} connections × ${inflight} in flight, new ephemeral instances) | ${build} | ${Math.round(reg.rps).toLocaleString('en')}/s (${reg.total} in ${seconds} s) | ${f(reg.p50)} | ${f(reg.p99)} | ${reg.errors} |`);
+    rows.push(`| push latency, registration → NotifySubscriberRequest at ${subscribers} subscribers (${rounds} rounds) | ${build} | ${push.deliveries.toLocaleString('en')} deliveries (max ${f(push.max)} ms) | ${f(push.p50)} | ${f(push.p99)} | ${push.missed} missed |`);
+  } finally {
+    await stopProcess(child);
+  }
 }
+console.log(`node ${process.version}, ${new Date().toISOString().slice(0, 16)} UTC, load average before the run ${load0}, after ${loadavg().map((l) => l.toFixed(2)).join(', ')}, database ${dbArg === undefined ? 'SQLite' : dbArg.replace(/\/\/.*@/, '//…@')}`);
+console.log('| workload | build | throughput / deliveries | p50 ms | p99 ms | errors |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const r of rows) console.log(r);

@@ -4,11 +4,14 @@
  * bare Fastify "ok" endpoint as the ceiling of the HTTP stack on the same machine. The
  * server runs in its own process; autocannon runs here.
  *
- *   npm run bench:registry -- [--seconds 10] [--connections 64] [--db sqlite,postgres,mysql] [--baseline DIR]
+ *   npm run bench:registry -- [--seconds 10] [--connections 64] [--db sqlite,postgres,mysql] [--baseline DIR] [--rounds 1] [--no-beats]
  *
  * `--baseline DIR`: also run the registry of another checkout (an older commit, extracted with
  * `git archive`, its node_modules linked), alternating with this one on every database, so a
- * before/after comparison shares one run and the same load on the machine.
+ * before/after comparison shares one run and the same load on the machine. Both run from their
+ * compiled build (`tsc -p tsconfig.build.json`, done here before the runs). `--rounds N`: N runs
+ * of each, the builds' order alternating between rounds (ABBA…), and a summary of the medians:
+ * on a machine shared with other work, single runs swing with its load. `--no-beats`: registrations only.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -18,6 +21,7 @@ import pg from 'pg';
 import { createConnection } from 'mysql2/promise';
 import { loadavg } from 'node:os';
 import { ROOT, TSX, freePort, load, startProcess, stopProcess } from '../support/procs.js';
+import { compiledCli } from '../support/mcpgate.js';
 import type { LoadResult } from '../support/procs.js';
 
 const arg = (name: string, fallback: number) => {
@@ -32,11 +36,14 @@ const seconds = arg('seconds', 10);
 const wanted = new Set((text('db') ?? 'sqlite,postgres,mysql').split(','));
 const baseline = text('baseline');
 const connections = arg('connections', 64);
+const rounds = arg('rounds', 1);
+const beats = !process.argv.includes('--no-beats');
 const SERVICES = 50;
 
+/** `mcpgate registry` from the compiled build of `root`, as `npm start` runs it (tsx's transform adds work to every function it defines). */
 async function registry(db: string, root = ROOT) {
   const port = await freePort();
-  const child = await startProcess(process.execPath, ['--import', TSX, join(root, 'src/cli/main.ts'), 'registry', '--host', '127.0.0.1', '--registry-port', String(port), '--db', db, '--auth', 'false', '--log-level', 'warn'], `http://127.0.0.1:${port}/healthz`);
+  const child = await startProcess(process.execPath, [compiledCli(root), 'registry', '--host', '127.0.0.1', '--registry-port', String(port), '--db', db, '--auth', 'false', '--log-level', 'warn'], `http://127.0.0.1:${port}/healthz`, {}, 120_000);
   return { child, base: `http://127.0.0.1:${port}` };
 }
 
@@ -122,13 +129,18 @@ function cpuMs(pid: number | undefined): number | undefined {
 }
 
 /** A run's figures with the registry process's CPU time per request (less sensitive to other work on the machine than throughput). */
-async function measured(pid: number | undefined, run: () => Promise<LoadResult>): Promise<string> {
+async function measured(pid: number | undefined, run: () => Promise<LoadResult>): Promise<{ text: string; rps: number; cpuUs: number | undefined }> {
   const before = cpuMs(pid);
   const r = await run();
   const after = cpuMs(pid);
-  const perRequest = before === undefined || after === undefined || r.total === 0 ? '—' : `${Math.round(((after - before) * 1000) / r.total)}`;
-  return `${fmt(r)} | ${perRequest}`;
+  const cpuUs = before === undefined || after === undefined || r.total === 0 ? undefined : Math.round(((after - before) * 1000) / r.total);
+  return { text: `${fmt(r)} | ${cpuUs ?? '—'}`, rps: r.rps, cpuUs };
 }
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 /** A fresh, empty database of a kind, or undefined when its server does not answer. */
 async function freshDb(kind: string): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
@@ -152,34 +164,49 @@ async function main() {
     await stopProcess(ceiling);
   }
   const builds: [string, string][] = baseline ? [['baseline', baseline], ['this', ROOT]] : [['this', ROOT]];
+  const results = new Map<string, { rps: number[]; cpu: number[] }>();
   for (const kind of ['sqlite', 'postgres', 'mysql'].filter((k) => wanted.has(k))) {
-    for (const [build, root] of builds) {
-      const db = await freshDb(kind);
-      if (!db) {
-        rows.push(`| (${LABELS[kind]} not reachable) | ${LABELS[kind]} | ${build} | — | — | — | — | — |`);
-        continue;
-      }
-      try {
-        const { child, base } = await registry(db.url, root);
-        try {
-          let registered = 0;
-          const reg = await measured(child.pid, async () => {
-            const r = await registrations(base);
-            registered = r.total;
-            return r;
-          });
-          rows.push(`| registrations (new ephemeral instances) | ${LABELS[kind]} | ${build} | ${reg} |`);
-          // Clients beat every 5 s forever: warm up so that every instance has beaten once, then measure the steady state.
-          const population = Math.min(registered, 5_000);
-          await heartbeats(base, population, 2);
-          const beat = await measured(child.pid, () => heartbeats(base, population));
-          rows.push(`| heartbeats (${population.toLocaleString('en-US')} instances) | ${LABELS[kind]} | ${build} | ${beat} |`);
-        } finally {
-          await stopProcess(child);
+    for (let round = 0; round < rounds; round++) {
+      const tag = rounds > 1 ? ` (round ${round + 1})` : '';
+      for (const [build, root] of round % 2 === 0 ? builds : [...builds].reverse()) {
+        const db = await freshDb(kind);
+        if (!db) {
+          rows.push(`| (${LABELS[kind]} not reachable) | ${LABELS[kind]} | ${build} | — | — | — | — | — |`);
+          continue;
         }
-      } finally {
-        await db.drop();
+        try {
+          const { child, base } = await registry(db.url, root);
+          try {
+            let registered = 0;
+            const reg = await measured(child.pid, async () => {
+              const r = await registrations(base);
+              registered = r.total;
+              return r;
+            });
+            rows.push(`| registrations (new ephemeral instances)${tag} | ${LABELS[kind]} | ${build} | ${reg.text} |`);
+            const key = `${LABELS[kind]} | ${build}`;
+            const acc = results.get(key) ?? { rps: [], cpu: [] };
+            acc.rps.push(reg.rps);
+            if (reg.cpuUs !== undefined) acc.cpu.push(reg.cpuUs);
+            results.set(key, acc);
+            if (!beats) continue;
+            // Clients beat every 5 s forever: warm up so that every instance has beaten once, then measure the steady state.
+            const population = Math.min(registered, 5_000);
+            await heartbeats(base, population, 2);
+            const beat = await measured(child.pid, () => heartbeats(base, population));
+            rows.push(`| heartbeats (${population.toLocaleString('en-US')} instances)${tag} | ${LABELS[kind]} | ${build} | ${beat.text} |`);
+          } finally {
+            await stopProcess(child);
+          }
+        } finally {
+          await db.drop();
+        }
       }
+    }
+  }
+  if (rounds > 1) {
+    for (const [key, acc] of results) {
+      rows.push(`| **registrations, median of ${acc.rps.length}** | ${key} | **${Math.round(median(acc.rps)).toLocaleString('en-US')}/s** | | | | **${Math.round(median(acc.cpu))}** |`);
     }
   }
   console.log(`\n${connections} connections, ${seconds} s per run, server and load generator on this machine (${process.platform}, Node ${process.version}); load average before the run ${load0}, after ${loadavg().map((l) => l.toFixed(2)).join(', ')}\n`);

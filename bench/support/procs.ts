@@ -21,11 +21,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** Start a process and wait until `url` answers 2xx. */
-export async function startProcess(cmd: string, args: string[], url: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+export async function startProcess(cmd: string, args: string[], url: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ChildProcess> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   child.stderr?.on('data', (d) => { err += d; });
-  for (let i = 0; i < 150; i++) {
+  for (let i = 0; i < timeoutMs / 200; i++) {
     if (child.exitCode !== null) throw new Error(`${cmd} ${args.join(' ')} exited: ${err}`);
     if (await fetch(url).then((r) => r.ok, () => false)) return child;
     await new Promise((r) => setTimeout(r, 200));

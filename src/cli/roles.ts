@@ -120,6 +120,7 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
       id: `serve@${hostname()}:${process.pid}`,
       status: () => ({
         revision: gateway.handler.current.revision, streams: gateway.handler.openStreams, address: `http://${config.host}:${gateway.port}`,
+        virtualMembers: gateway.virtualMembersNotOk(),
         source: 'in-process registry', ...(sessions instanceof MemorySessionStore ? { sessions: sessions.size } : {}),
       }),
     });
@@ -153,7 +154,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       report: () => ({
         startedAt, version: SERVER_VERSION,
         ...(started.gateway ? {
-          streams: started.gateway.handler.openStreams, address: `http://${config.host}:${started.gateway.port}`,
+          streams: started.gateway.handler.openStreams, address: `http://${config.host}:${started.gateway.port}`, virtualMembers: started.gateway.virtualMembersNotOk(),
           consumers: started.gateway.handler.takeConsumerUses(),
         } : {}),
       }),

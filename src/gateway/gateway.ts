@@ -11,7 +11,9 @@ import { plainError, plainJson } from './mcp/answers.js';
 import { McpHandler } from './mcp/handler.js';
 import type { EventStore, MessageBus, SessionStore } from './sessions/types.js';
 import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessions/memory.js';
+import { Counter } from 'prom-client';
 import { EMPTY_SNAPSHOT, SnapshotCompiler } from './snapshot.js';
+import { VirtualCompiler } from './virtual/compile.js';
 import { GatewayMetrics } from './metrics.js';
 import { AccessLog } from './access-log.js';
 import type { AccessLogMode } from './access-log.js';
@@ -74,6 +76,15 @@ export interface GatewayOptions {
   accessLogSampleRatio?: number;
 }
 
+/** A virtual server member that is down or not heard from yet, as the gateway reports it. */
+export interface VirtualMemberReport {
+  /** The virtual server, `namespace/name`. */
+  server: string;
+  member: string;
+  state: 'pending' | 'down';
+  error?: string;
+}
+
 /**
  * The data plane: MCP endpoints on node:http, serving the latest compiled snapshot of its
  * configuration source, swapped atomically when the source delivers a new one.
@@ -87,7 +98,17 @@ export class Gateway {
     private readonly opts: GatewayOptions,
     private readonly dispatcher: Agent,
     private readonly closers: (() => Promise<void>)[],
+    private readonly virtuals: VirtualCompiler,
   ) {}
+
+  /** Members of virtual servers that are down or not heard from yet (the console's Gateways page). */
+  virtualMembersNotOk(): VirtualMemberReport[] {
+    const out: VirtualMemberReport[] = [];
+    for (const [server, members] of Object.entries(this.virtuals.status())) {
+      for (const m of members) if (m.state !== 'ok') out.push({ server, member: m.server, state: m.state, ...(m.error ? { error: m.error.slice(0, 500) } : {}) });
+    }
+    return out.slice(0, 1000);
+  }
 
   /** Compile the first snapshot, then listen. */
   static async start(opts: GatewayOptions): Promise<Gateway> {
@@ -134,15 +155,26 @@ export class Gateway {
       onLimit: (limit) => metrics.limitHit(limit),
     });
     made.handler = handler;
+    const leftOut = new Counter({
+      name: 'mcpgate_virtual_member_left_out_total', help: 'Members left out of a virtual server\'s tools/list, by virtual server, member and reason (down: its list could not be fetched; deadline: not heard from within the listing deadline).',
+      labelNames: ['server', 'member', 'reason'] as const, registers: [metrics.registry],
+    });
+    const virtuals = new VirtualCompiler({
+      logger, onListChanged: (server, method) => handler.upstreamListChanged(server, method),
+      onLeftOut: (server, member, reason) => leftOut.labels(server, member, reason).inc(),
+    });
     const compiler = new SnapshotCompiler({
       dispatcher, metadataDispatcher, argumentHosts, logger, ...(opts.namespaceAuthorization ? { namespaceAuthorization: opts.namespaceAuthorization } : {}),
-      onUpstreamNotification: (server, _session, method) => handler.upstreamListChanged(server, method),
+      onUpstreamNotification: (server, _session, method) => {
+        handler.upstreamListChanged(server, method);
+        virtuals.memberNotified(server, method);
+      },
       // Clustered (sessions in Redis): upstream MCP sessions live with the agent sessions, for every replica.
       ...(opts.sessions ? { upstreamSessions: { get: async (id: string) => (await sessions.get(id))?.upstream, set: (id: string, state: UpstreamSessionState | undefined) => sessions.setUpstream(id, state) } } : {}),
     });
     await opts.source.start((snap) => {
       const started = performance.now();
-      const compiled = compiler.compile(snap);
+      const compiled = virtuals.extend(compiler.compile(snap), snap);
       handler.setSnapshot(compiled);
       metrics.snapshotSwapped(compiled.revision);
       logger.info({ revision: compiled.revision, servers: compiled.servers.size, ms: Math.round(performance.now() - started) }, 'gateway snapshot swapped');
@@ -206,8 +238,8 @@ export class Gateway {
     if (unsecured.length > 0) logger.warn({ namespaces: unsecured }, 'namespaces without consumer keys are open: anyone who reaches the gateway may call their tools');
     logger.info({ address: server.address(), source: opts.source.describe() }, 'gateway listening');
     return new Gateway(server, handler, sessions, opts, dispatcher, [
-      () => compiler.close(), () => metadataDispatcher.close(), () => argumentHosts.close(), () => rateLimiter.close(), () => sessions.close(), () => bus.close(), () => events.close(),
-    ]);
+      async () => virtuals.close(), () => compiler.close(), () => metadataDispatcher.close(), () => argumentHosts.close(), () => rateLimiter.close(), () => sessions.close(), () => bus.close(), () => events.close(),
+    ], virtuals);
   }
 
   /** The port the gateway listens on (useful with port 0). */

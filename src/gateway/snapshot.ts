@@ -56,6 +56,44 @@ export interface CompiledServer {
   readonly targets?: () => number;
   /** OAuth tokens, rate limits and token exchange of the endpoint (its namespace's settings with its own over them); absent: none. */
   readonly access?: EndpointAccess;
+  /** A virtual server's members and catalogue (protocol `virtual`): every method goes to its members. */
+  readonly virtual?: VirtualServing;
+}
+
+/** A tool of a virtual server: the name agents see, and the member tool it calls. */
+export interface VirtualTool {
+  readonly name: string;
+  readonly member: CompiledServer;
+  readonly memberTool: string;
+  /** The tools/list entry agents see (renamed, description overridden), serialised once. */
+  readonly listEntry: JsonText;
+  readonly description: string;
+  readonly inputSchema: Record<string, unknown>;
+}
+
+/** What a virtual server shows at one moment: its tools in a deterministic order (members in order, then names). */
+export interface VirtualCatalogue {
+  readonly tools: readonly VirtualTool[];
+  readonly byName: ReadonlyMap<string, VirtualTool>;
+}
+
+/** A member of a virtual server in the snapshot. */
+export interface VirtualMemberRef {
+  readonly server: CompiledServer;
+  /** The member's prefix (resource URIs carry it; tools and prompts under naming `prefix`). */
+  readonly prefix: string;
+  /** The name agents see for a member prompt. */
+  promptName(name: string): string;
+}
+
+/** A virtual server as the request path serves it (gateway/virtual/). */
+export interface VirtualServing {
+  readonly mode: 'all' | 'search';
+  /** How long a listing waits for members not heard from yet, ms. */
+  readonly deadlineMs: number;
+  readonly members: readonly VirtualMemberRef[];
+  /** The tools now: members not heard from yet are waited for up to the deadline; members down or late are left out. */
+  catalogue(): Promise<VirtualCatalogue>;
 }
 
 /** A consumer key's grants. */

@@ -13,9 +13,19 @@ export interface BatchItem<I> {
 }
 
 /**
+ * When an idle batcher starts its next batch: `microtask` right after the synchronous code that
+ * submitted the first item (calls made together with `Promise.all` share it); `immediate` after
+ * the event loop's current poll phase, so that items submitted by every request read in that
+ * phase (many connections, each its own callback) share it too. `immediate` matters when a batch
+ * completes without waiting for I/O (SQLite answers synchronously): started at once, every
+ * batch would hold a single item.
+ */
+export type BatchStart = 'microtask' | 'immediate';
+
+/**
  * Natural batching: items submitted while a batch runs wait and form the next batch (at most
- * `max` items); an item submitted while nothing runs starts a batch at once (after the
- * synchronous code that submitted it), so no timer adds latency. `run` answers one outcome per item, in order; when it
+ * `max` items); an item submitted while nothing runs starts a batch without a timer (see
+ * `BatchStart`), so no timer adds latency. `run` answers one outcome per item, in order; when it
  * throws, every item of the batch fails with that error. Written by hand: the few batching
  * libraries on npm wait on a timer or lose the caller's async context.
  */
@@ -23,7 +33,11 @@ export class Batcher<I, O> {
   private readonly queue: { entry: BatchItem<I>; resolve: (value: O) => void; reject: (err: unknown) => void }[] = [];
   private running = false;
 
-  constructor(private readonly run: (items: BatchItem<I>[]) => Promise<BatchOutcome<O>[]>, private readonly max: number) {}
+  constructor(
+    private readonly run: (items: BatchItem<I>[]) => Promise<BatchOutcome<O>[]>,
+    private readonly max: number,
+    private readonly start: BatchStart = 'microtask',
+  ) {}
 
   /** Queue an item; resolves or rejects with its outcome once its batch ran. */
   submit(item: I): Promise<O> {
@@ -34,9 +48,10 @@ export class Batcher<I, O> {
       this.queue.push({ entry: { item, inContext }, resolve, reject });
       if (this.running) return;
       this.running = true;
+      if (this.start === 'immediate') setImmediate(() => void this.drain());
       // After the current synchronous code: calls made together (`Promise.all`) share the first batch, and a
       // lone call waits for no turn of the event loop.
-      queueMicrotask(() => void this.drain());
+      else queueMicrotask(() => void this.drain());
     });
   }
 

@@ -17,6 +17,8 @@ export const ERRORS = {
   IMPORT_FETCH_TOO_LARGE: { status: 413, nacos: 20002, doc: 'The document at an import URL is larger than `importMaxBytes` (5 MiB by default); nothing was imported.' },
   IMPORT_FETCH_FAILED: { status: 502, nacos: 30000, doc: 'The document at an import URL could not be fetched: DNS, connection or TLS failure, too many redirects, or a non-2xx answer (the message gives which).' },
   IMPORT_FETCH_TIMEOUT: { status: 504, nacos: 30000, doc: 'The document at an import URL did not arrive within `importTimeoutSeconds` (15 s by default).' },
+  VIRTUAL_CYCLE: { status: 400, nacos: 20002, doc: 'A virtual server would contain itself, directly or through another virtual server; `field` names the member (`virtual.members[0].server`).' },
+  VIRTUAL_NAME_CONFLICT: { status: 409, nacos: 20005, doc: 'Two members of a virtual server would give agents the same tool name; the message names both members and tools, `field` the later member. Rename one (`rename`) or use naming `prefix`.' },
   INSTANCE_KIND_CONFLICT: { status: 400, nacos: 20002, doc: 'A service holds either ephemeral or persistent instances, not both.' },
   PAYLOAD_TOO_LARGE: { status: 413, nacos: 20002, doc: 'The request body is over the limit (1 MiB on the registry).' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, nacos: 20002, doc: 'The body has a content type the endpoint does not take.' },

@@ -50,7 +50,10 @@ export function isLoopbackName(host: string): boolean {
   const h = bare(host.toLowerCase());
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
   const family = isIP(h);
-  return family !== 0 && LOOPBACK.check(h, family === 4 ? 'ipv4' : 'ipv6');
+  // A valid dotted quad is in 127.0.0.0/8 when its first octet is 127 (isIP refuses leading zeros); the block
+  // list builds a SocketAddress per check, a cost on every request to a loopback-bound listener.
+  if (family === 4) return h.startsWith('127.');
+  return family === 6 && LOOPBACK.check(h, 'ipv6');
 }
 
 function bare(host: string): string {

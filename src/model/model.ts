@@ -4,6 +4,7 @@
  * gateway compiles them.
  */
 import type { AuthorizationSettings } from './authorization.js';
+import type { VirtualServerSpec } from './virtual.js';
 
 /** The default service group, as in Nacos. */
 export const DEFAULT_GROUP = 'DEFAULT_GROUP';
@@ -107,7 +108,8 @@ export interface Instance {
 }
 
 /** The backend kinds an MCP server can front. */
-export const MCP_PROTOCOLS = ['http', 'https', 'mcp-streamable', 'mcp-sse', 'stdio'] as const;
+/** `virtual`: a server that gathers the tools of other servers of its namespace (`McpServerSpec.virtual`, model/virtual.ts). */
+export const MCP_PROTOCOLS = ['http', 'https', 'mcp-streamable', 'mcp-sse', 'stdio', 'virtual'] as const;
 /** A backend kind. */
 export type McpProtocol = (typeof MCP_PROTOCOLS)[number];
 /** What agents see. */
@@ -235,6 +237,8 @@ export interface McpServerSpec {
   secrets?: SecretDeclaration;
   /** MCP authorization of this server's endpoint (OAuth resource server, token exchange, rate limits), over its namespace's. */
   authorization?: AuthorizationSettings;
+  /** A virtual server's members, selection, naming and mode (protocol `virtual`; its `tools` stay empty). */
+  virtual?: VirtualServerSpec;
 }
 
 /** Lifecycle of a version: drafts can change; published and archived ones cannot. */

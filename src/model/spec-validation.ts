@@ -12,6 +12,7 @@ import { AppError, invalid, missing } from '../lib/errors.js';
 import type { ArgPosition, McpServerSpec, Prompt, RestTemplate, SecurityScheme, Tool } from './model.js';
 import { TOOL_NAME_PATTERN } from './names.js';
 import { validateAuthorization } from './authorization.js';
+import { validateVirtualSpec } from './virtual.js';
 
 /** Where an argument can go in the backend request. */
 export const ARG_POSITIONS: readonly ArgPosition[] = ['path', 'query', 'header', 'cookie', 'body'];
@@ -409,6 +410,11 @@ export function validateSpec(spec: McpServerSpec, options: ValidateSpecOptions =
   if (spec.secrets !== undefined) checkSecretDeclaration(spec.secrets);
   checkGatewayOptions(spec.config);
   if (spec.authorization !== undefined) validateAuthorization(spec.authorization, 'authorization');
+  if (spec.virtual !== undefined) {
+    validateVirtualSpec(spec.virtual, 'virtual');
+    if (spec.tools.length > 0) throw invalid('tools', 'a virtual server has no tools of its own: its members give them (virtual.members)');
+    if (spec.prompts.length > 0) throw invalid('prompts', 'a virtual server has no prompts of its own: its members give them (virtual.members)');
+  }
   const schemeIds = checkSecuritySchemes(spec.securitySchemes);
   const names = new Set<string>();
   spec.tools.forEach((tool, i) => checkTool(tool, i, schemeIds, names, options, warnings));

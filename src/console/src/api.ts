@@ -210,6 +210,8 @@ export interface GatewayRow {
   lastSeen: number;
   watchConnections: number;
   remoteAddress?: string;
+  /** Virtual server members down or not heard from yet. */
+  virtualMembers?: { server: string; member: string; state: 'pending' | 'down'; error?: string }[];
 }
 
 export interface Consumer {

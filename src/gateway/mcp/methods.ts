@@ -7,52 +7,24 @@
 import { parse as parseTemplate } from '../../template/index.js';
 import type { Template } from '../../template/index.js';
 import { GatewayError, inputError, toolRefusal } from '../errors.js';
-import { JsonText } from './jsonrpc.js';
-import type { CompiledConsumer, CompiledServer, CompiledTool } from '../snapshot.js';
-import type { BeforeExecute } from '../auth/token-access.js';
-import type { CallCancellation, CallReport, CallToolResult, ClientHeaders } from '../../tools/executor.js';
+import { TOOLS_PAGE_SIZE, toolsPage } from './pages.js';
+import type { CompiledServer, CompiledTool } from '../snapshot.js';
+import type { CallToolResult } from '../../tools/executor.js';
+import type { CallContext, CallOptions } from './call-context.js';
+import { virtualRequest } from './virtual-methods.js';
 import { allows } from '../access-policy.js';
 import { STATELESS_VERSIONS, capabilities } from './protocol.js';
 import type { UpstreamRequestContext } from './upstream-methods.js';
 import { FORWARDED_METHODS, upstreamForward, upstreamToolsCall, upstreamToolsList } from './upstream-methods.js';
 
-/** Largest tools/list page. */
-export const TOOLS_PAGE_SIZE = 500;
-
-/** Who is calling and how: what a method handler needs besides its params. */
-export interface CallContext {
-  server: CompiledServer;
-  consumer: CompiledConsumer | null;
-  clientHeaders: ClientHeaders;
-  /** The query string of the agent's request (see `ToolCallRequest.clientQuery`). */
-  clientQuery: string;
-  /** The agent's connection peer (see `ToolCallRequest.clientAddress`). */
-  clientAddress?: string | undefined;
-  cancellation: CallCancellation;
-  /** The agent's session (2025 sessions, legacy SSE), for upstream MCP servers with a connection per session. */
-  sessionId?: string | undefined;
-  /** Run before a tool's executor (rate limits, backend token exchange): the headers the tool may read, or a thrown GatewayError. */
-  beforeExecute?: BeforeExecute | undefined;
-  /** tools/call: what the tool reports of a failure (filled by the executor; read by metrics and the access log). */
-  report?: CallReport | undefined;
-  /** For an OAuth token's principal: the 403 step-up answer for a tool of the server its scopes do not grant. */
-  scopeChallenge?: ((tool: string) => GatewayError | undefined) | undefined;
-}
+export type { CallContext, CallOptions };
+export { TOOLS_PAGE_SIZE };
 
 function visibleTools(ctx: CallContext): readonly CompiledTool[] {
   const { consumer, server } = ctx;
   const tools = consumer?.allow ? consumer.allow.get(server.name) : null;
   if (tools === null) return server.tools;
   return tools ? server.tools.filter((t) => tools.has(t.name)) : [];
-}
-
-function decodeCursor(cursor: unknown): number {
-  if (cursor === undefined || cursor === null) return 0;
-  if (typeof cursor !== 'string') throw new GatewayError('INVALID_PARAMS', 'Invalid params: cursor must be a string');
-  if (cursor === '') return 0;
-  const m = /^o:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!m) throw new GatewayError('INVALID_PARAMS', 'Invalid params: unknown cursor');
-  return Number(m[1]);
 }
 
 const promptTemplates = new Map<string, Template>();
@@ -66,18 +38,13 @@ function promptTemplate(text: string): Template {
   return t;
 }
 
-/** Options of tools/call beyond the context. */
-export interface CallOptions {
-  /** Called with progress updates when the client asked for them. */
-  onProgress?: (progress: number, total?: number, message?: string) => void;
-}
-
 /**
  * Answer one request. Throws GatewayError for protocol errors (unknown tool, malformed params...);
  * arguments that do not fit the tool are a result with `isError: true`.
  */
 export async function handleRequest(ctx: CallContext, method: string, params: Record<string, unknown>, options: CallOptions = {}): Promise<Record<string, unknown>> {
   const { server } = ctx;
+  if (server.virtual) return virtualRequest(ctx, server.virtual, method, params, options, handleRequest);
   if (server.upstream) {
     if (server.liveTools && (method === 'tools/list' || method === 'tools/call')) {
       const live = upstreamContext(ctx, server.upstream, options);
@@ -97,14 +64,7 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
         ...(server.description ? { instructions: server.description } : {}),
       };
     case 'tools/list': {
-      const tools = visibleTools(ctx);
-      const start = decodeCursor(params.cursor);
-      if (start > tools.length) throw new GatewayError('INVALID_PARAMS', 'Invalid params: unknown cursor');
-      const end = Math.min(start + TOOLS_PAGE_SIZE, tools.length);
-      return {
-        tools: JsonText.array(tools.slice(start, end).map((t) => t.listEntry)),
-        ...(end < tools.length ? { nextCursor: Buffer.from(`o:${end}`).toString('base64url') } : {}),
-      };
+      return toolsPage(visibleTools(ctx), params.cursor);
     }
     case 'tools/call': {
       const name = params.name;

@@ -127,7 +127,11 @@ export interface RegistrySourceOptions {
   /** How this gateway names itself to the registry (the console's Gateways page). */
   gatewayId?: string;
   /** What the gateway reports every `reportEveryMs` (default 15000) to the registry it follows. */
-  report?: () => { sessions?: number; streams?: number; address?: string; version?: string; startedAt?: number; consumers?: { id: string; at: number }[] };
+  report?: () => {
+    sessions?: number; streams?: number; address?: string; version?: string; startedAt?: number; consumers?: { id: string; at: number }[];
+    /** Virtual server members down or not heard from yet. */
+    virtualMembers?: { server: string; member: string; state: 'pending' | 'down'; error?: string }[];
+  };
   reportEveryMs?: number;
 }
 

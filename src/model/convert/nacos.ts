@@ -78,7 +78,8 @@ export function parseJsonField(name: string, text: string): unknown {
 function readProtocol(r: FieldReader): McpProtocol {
   const value = r.requiredString('protocol').toLowerCase();
   const protocol = MCP_PROTOCOLS.find((p) => p === value);
-  if (!protocol) throw invalid(r.field('protocol'), `must be one of ${MCP_PROTOCOLS.join(', ')}`);
+  if (protocol === 'virtual') throw invalid(r.field('protocol'), 'virtual servers have members the Nacos v3 API cannot carry: create and change them through the native API (/api/v1)');
+  if (!protocol) throw invalid(r.field('protocol'), `must be one of ${MCP_PROTOCOLS.filter((p) => p !== 'virtual').join(', ')}`);
   return protocol;
 }
 

@@ -12,6 +12,8 @@ import type {
 } from '../../model/model.js';
 import { FRONT_PROTOCOLS, MCP_PROTOCOLS } from '../../model/model.js';
 import { SERVER_NAME } from '../../model/names.js';
+import { VIRTUAL_PROTOCOL, checkVirtualOwnership, checkVirtualPublish } from '../../model/virtual.js';
+import type { PublishedMember } from '../../model/virtual.js';
 import type { SpecWarning } from '../../model/spec-validation.js';
 import { requireNamespace } from './naming.js';
 import { redactSpec, restoreEndpoint, restoreSecrets, valueAt } from './secrets.js';
@@ -171,7 +173,29 @@ export class McpService {
     }
     if (!spec) return [];
     if (!VERSION.test(spec.version)) throw invalid('version', `'${spec.version}' is not a valid version`);
-    return this.validateSpec(spec) ?? [];
+    const warnings = this.validateSpec(spec) ?? [];
+    if (spec.virtual && input.name !== undefined) checkVirtualOwnership(spec.virtual, { namespace, name: input.name });
+    return warnings;
+  }
+
+  /**
+   * A version about to be served: a virtual server's members exist here, are published, hold no
+   * cycle and give no two tools one name; any other server is not given a `virtual` part.
+   */
+  private async checkServable(tx: StoreWriter, server: McpServer, spec: McpServerSpec): Promise<void> {
+    const isVirtual = server.protocol === VIRTUAL_PROTOCOL;
+    if (!spec.virtual) {
+      if (isVirtual) throw invalid('virtual', `'${server.name}' is a virtual server (protocol virtual): its spec needs virtual.members`);
+      return;
+    }
+    if (!isVirtual) throw invalid('protocol', `a spec with a virtual part is served by a server of protocol 'virtual', not '${server.protocol}'`);
+    const lookup = async (name: string): Promise<PublishedMember | undefined> => {
+      const member = await tx.getMcpServer(server.namespace, { name });
+      if (!member) return undefined;
+      const published = member.publishedVersion ? await tx.getVersion(member.id, member.publishedVersion) : undefined;
+      return { server: member, spec: published?.spec };
+    };
+    await checkVirtualPublish(spec.virtual, { namespace: server.namespace, name: server.name }, lookup);
   }
 
   async list(namespace: string | undefined, q: McpServerQuery): Promise<Page<McpServer>> {
@@ -224,6 +248,7 @@ export class McpService {
       const version: Omit<McpServerVersion, 'etag'> = {
         serverId: server.id, version: spec.version, status: publish ? 'published' : 'draft', spec, createdAt: t, publishedAt: publish ? t : null, revision: 1,
       };
+      if (publish) await this.checkServable(tx, server, spec);
       await tx.insertMcpServer(server);
       const stored = { ...version, etag: await this.put(tx, server, version) };
       if (publish) await tx.insertPublishEvent({ serverId: server.id, seq: 1, action: 'publish', version: spec.version, previousVersion: null, revision: 1, actor: by.actor, note: by.note ?? '', at: t });
@@ -251,6 +276,7 @@ export class McpService {
     checkNote(by);
     return write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
+      if (incoming.virtual) checkVirtualOwnership(incoming.virtual, { namespace, name: server.name });
       // Markers sent back (a redacted read saved again) keep the stored secrets.
       const sources = await secretSources(tx, server, incoming.version);
       const spec = restoreSecrets(incoming, sources.map((v) => v.spec));
@@ -400,6 +426,7 @@ export class McpService {
   ): Promise<{ server: McpServer; version: McpServerVersion }> {
     const v = await tx.getVersion(server.id, version);
     if (!v) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${version}'`, 'version');
+    await this.checkServable(tx, server, v.spec);
     let previousRevision = servedRevision;
     if (server.publishedVersion && server.publishedVersion !== version) {
       const previous = await tx.getVersion(server.id, server.publishedVersion);

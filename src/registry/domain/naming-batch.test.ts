@@ -87,5 +87,20 @@ for (const kind of await databaseKinds()) {
       assert.deepEqual(settled.map((r) => (r.status === 'rejected' ? (r.reason as AppError).code : 'ok')), ['NAMESPACE_NOT_FOUND', 'INSTANCE_KIND_CONFLICT', 'INSTANCE_NOT_FOUND']);
       assert.equal(await store.revision(), before);
     });
+
+    it('checks an item against the kinds its service holds, counting the items before it in its batch', async () => {
+      await naming.registerInstance(key('switching-svc', 1));
+      const settled = await Promise.allSettled([
+        // The service's only instance turns persistent: allowed.
+        naming.registerInstance({ ...key('switching-svc', 1), ephemeral: false, healthCheck: { type: 'none' } }),
+        // An ephemeral one beside it, after that: refused.
+        naming.registerInstance({ ...key('switching-svc', 2), ephemeral: true }),
+        // An update naming no kind keeps the one the first item gave.
+        naming.updateInstance({ ...key('switching-svc', 1), weight: 3 }),
+      ]);
+      assert.deepEqual(settled.map((r) => (r.status === 'rejected' ? (r.reason as AppError).code : 'ok')), ['ok', 'INSTANCE_KIND_CONFLICT', 'ok']);
+      const held = (await naming.listInstances('public', 'DEFAULT_GROUP', 'switching-svc')).instances;
+      assert.deepEqual(held.map((i) => [i.ip, i.ephemeral, i.weight]), [['10.0.0.1', false, 3]]);
+    });
   });
 }

@@ -113,8 +113,12 @@ function uniqueBy<T>(items: readonly T[], key: (t: T) => string): T[] {
 
 /** Namespaces, services and instances: the Nacos naming model. */
 export class NamingService {
-  /** Registrations and updates made at the same time, written together. */
-  private readonly upserts = new Batcher<Upsert, Instance>((batch) => this.commitUpserts(batch), MAX_UPSERT_BATCH);
+  /**
+   * Registrations and updates made at the same time, written together: those of every request
+   * read in one turn of the event loop (each connection is its own callback), also on SQLite,
+   * whose writes complete without waiting for I/O.
+   */
+  private readonly upserts = new Batcher<Upsert, Instance>((batch) => this.commitUpserts(batch), MAX_UPSERT_BATCH, 'immediate');
   /** Instances whose last beat matched a healthy ephemeral instance, until when that is trusted. */
   private readonly knownHealthy = new Map<string, number>();
   private readonly pendingBeats = new Map<string, InstanceKey>();
@@ -319,8 +323,27 @@ export class NamingService {
       if (!k) kinds.set(serviceId, k = { ephemeral: 0, persistent: 0 });
       return k;
     };
-    for (const k of await tx.countInstanceKinds([...services.values()].map((s) => s.id))) {
-      kindsOf(k.serviceId)[k.ephemeral ? 'ephemeral' : 'persistent'] = k.count;
+    // An item needs the count of the kind it does not register, in its service: only those counts are read
+    // (a service holds one kind, so that is an index seek that finds nothing). Items of one batch that change
+    // a count of a kind nobody needs leave it off by their own moves, which no item reads.
+    const needed = { ephemeral: new Set<string>(), persistent: new Set<string>() };
+    const seen = new Map<string, number>();
+    for (const i of inputs) seen.set(beatId(i), (seen.get(beatId(i)) ?? 0) + 1);
+    for (const i of inputs) {
+      const s = services.get(serviceKeyOf({ namespace: i.namespace, group: i.group, name: i.service }));
+      if (!s) continue;
+      if (i.ephemeral === undefined && seen.get(beatId(i))! > 1) {
+        // Its kind follows an earlier item of the batch at the same address, which may be refused: either.
+        needed.ephemeral.add(s.id);
+        needed.persistent.add(s.id);
+        continue;
+      }
+      const ephemeral = i.ephemeral ?? instances.get(beatId(i))?.ephemeral ?? true;
+      needed[ephemeral ? 'persistent' : 'ephemeral'].add(s.id);
+    }
+    for (const kind of ['ephemeral', 'persistent'] as const) {
+      if (needed[kind].size === 0) continue;
+      for (const k of await tx.countInstanceKinds([...needed[kind]], kind === 'ephemeral')) kindsOf(k.serviceId)[kind] = k.count;
     }
     const state: UpsertState = { services, instances, kindsOf, inserts: new Map(), namespaces: new Map() };
     const outcomes: BatchOutcome<Instance>[] = [];

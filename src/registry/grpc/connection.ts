@@ -26,6 +26,27 @@ export interface ConfigListen {
   md5: string;
 }
 
+/**
+ * Push request ids: one sequence for all connections (a client needs them unique on its own
+ * connection only), so that the same push to many connections is one frame, encoded once.
+ */
+let pushSequence = 0;
+
+/** A push encoded once, to write to any number of connections. */
+export interface EncodedPush {
+  readonly requestId: string;
+  readonly frame: Buffer;
+}
+
+/** Encode a push whose fields are already JSON (an object's text), under the next push request id. */
+export function encodePush(type: string, fieldsJson: string): EncodedPush {
+  const requestId = String(++pushSequence);
+  const module = type === 'NotifySubscriberRequest' ? 'naming' : type === 'ConfigChangeNotifyRequest' ? 'config' : 'internal';
+  const rest = fieldsJson.length > 2 ? `,${fieldsJson.slice(1)}` : '}';
+  const body = `{"headers":{},"requestId":"${requestId}","module":"${module}"${rest}`;
+  return { requestId, frame: encodePayload({ type, body }) };
+}
+
 /** A client connection after setup. */
 export class Connection {
   /** Ephemeral instances registered over this connection, by instance key. */
@@ -36,7 +57,6 @@ export class Connection {
   readonly listens = new Map<string, ConfigListen>();
   /** Who the client last authenticated as (config pushes are read as them). */
   principal: Principal | undefined;
-  private nextRequestId = 1;
   private closed = false;
 
   constructor(
@@ -58,22 +78,15 @@ export class Connection {
 
   /** Send a server request (a push) on the stream; returns its requestId, or undefined if the connection is gone. */
   push(type: string, fields: Record<string, unknown>): string | undefined {
-    return this.pushSerialized(type, JSON.stringify(fields));
+    return this.isOpen ? this.pushEncoded(encodePush(type, JSON.stringify(fields))) : undefined;
   }
 
-  /**
-   * Send a push whose fields are already JSON (an object's text): the same push to many
-   * connections is serialised once; only its requestId differs.
-   */
-  pushSerialized(type: string, fieldsJson: string): string | undefined {
+  /** Send a push encoded once for many connections (`encodePush`); returns its requestId, or undefined if the connection is gone. */
+  pushEncoded(push: EncodedPush): string | undefined {
     if (!this.isOpen) return undefined;
-    const requestId = String(this.nextRequestId++);
-    const module = type === 'NotifySubscriberRequest' ? 'naming' : type === 'ConfigChangeNotifyRequest' ? 'config' : 'internal';
-    const rest = fieldsJson.length > 2 ? `,${fieldsJson.slice(1)}` : '}';
-    const body = `{"headers":{},"requestId":"${requestId}","module":"${module}"${rest}`;
-    this.stream.write(encodePayload({ type, body }));
+    this.stream.write(push.frame);
     if (this.stream.writableLength > this.maxBufferedBytes) this.onOverflow(this);
-    return requestId;
+    return push.requestId;
   }
 
   /** End the stream (the client reconnects and redoes its registrations). */

@@ -14,7 +14,8 @@ import type { Logger } from '../../lib/logger.js';
 import type { RegistryServices } from '../services.js';
 import type { McpConfigReader } from '../domain/nacos-configs.js';
 import { parseMcpDataId } from '../domain/nacos-configs.js';
-import type { Connection } from './connection.js';
+import type { Connection, EncodedPush } from './connection.js';
+import { encodePush } from './connection.js';
 import { grpcServiceInfo } from './naming.js';
 import type { Principal } from '../domain/auth.js';
 
@@ -119,15 +120,17 @@ export class Pusher {
       const { namespace, group, service } = list[0]!;
       const { service: record, instances } = await this.services.naming.listInstances(namespace, group, service).catch(() => ({ service: undefined, instances: [] }));
       const now = Date.now();
-      // One serialisation per clusters filter, however many subscribers.
-      const views = new Map<string, string>();
+      // One frame per clusters filter, serialised and encoded once, written to every subscriber.
+      const frames = new Map<string, EncodedPush>();
       for (const sub of list) {
-        let json = views.get(sub.clusters);
-        if (json === undefined) {
-          json = JSON.stringify({ namespace, serviceName: service, groupName: group, serviceInfo: grpcServiceInfo(group, service, sub.clusters, record, instances, false, now) });
-          views.set(sub.clusters, json);
+        let frame = frames.get(sub.clusters);
+        if (frame === undefined) {
+          frame = encodePush('NotifySubscriberRequest', JSON.stringify({
+            namespace, serviceName: service, groupName: group, serviceInfo: grpcServiceInfo(group, service, sub.clusters, record, instances, false, now),
+          }));
+          frames.set(sub.clusters, frame);
         }
-        sub.conn.pushSerialized('NotifySubscriberRequest', json);
+        sub.conn.pushEncoded(frame);
       }
     }
   }

@@ -311,13 +311,15 @@ class KyselyReader implements StoreReader {
     return out;
   }
 
-  async countInstanceKinds(serviceIds: readonly string[]) {
+  async countInstanceKinds(serviceIds: readonly string[], ephemeral: boolean) {
     const out: { serviceId: string; ephemeral: boolean; count: number }[] = [];
     for (let i = 0; i < serviceIds.length; i += KEYS_PER_QUERY) {
+      // Served by the (service_id, ephemeral) index alone.
       const rows = await this.db.selectFrom('mg_instances')
-        .select((eb) => ['service_id', 'ephemeral', eb.fn.countAll().as('n')])
-        .where('service_id', 'in', serviceIds.slice(i, i + KEYS_PER_QUERY)).groupBy(['service_id', 'ephemeral']).execute();
-      out.push(...rows.map((r) => ({ serviceId: r.service_id, ephemeral: bool(r.ephemeral), count: num(r.n) })));
+        .select((eb) => ['service_id', eb.fn.countAll().as('n')])
+        .where('service_id', 'in', serviceIds.slice(i, i + KEYS_PER_QUERY)).where('ephemeral', '=', flag(ephemeral))
+        .groupBy('service_id').execute();
+      out.push(...rows.map((r) => ({ serviceId: r.service_id, ephemeral, count: num(r.n) })));
     }
     return out;
   }

@@ -300,6 +300,17 @@ export function migrations(d: StoreDialect): MigrationProvider {
           .modifyEnd(suffix).execute();
       },
     },
+    '0012_instance_kinds': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // A registration checks that its service holds no instance of the other kind: one index seek, whatever the
+        // service's size (it read every instance of the service before). Also serves every lookup by service alone.
+        await db.schema.createIndex('mg_instances_service_kind').on('mg_instances').columns(['service_id', 'ephemeral']).execute();
+        const drop = db.schema.dropIndex('mg_instances_service');
+        // MySQL names the table of an index it drops; the others refuse the clause.
+        await (d.name === 'mysql' ? drop.on('mg_instances') : drop).execute();
+      },
+    },
   };
   return { getMigrations: async () => all };
 }

@@ -122,8 +122,12 @@ export interface StoreReader {
   getServices(keys: readonly ServiceKey[]): Promise<Service[]>;
   /** The instances at these addresses, those that exist, in no particular order (one query for a batch). */
   getInstances(keys: readonly InstanceKey[]): Promise<Instance[]>;
-  /** How many ephemeral and how many persistent instances each of these services holds (services with none are left out). */
-  countInstanceKinds(serviceIds: readonly string[]): Promise<{ serviceId: string; ephemeral: boolean; count: number }[]>;
+  /**
+   * How many instances of one kind (ephemeral or persistent) each of these services holds
+   * (services with none are left out). One kind per call: a service holds a single kind, so
+   * asking for the other kind is an index seek that finds nothing, not a count of all its instances.
+   */
+  countInstanceKinds(serviceIds: readonly string[], ephemeral: boolean): Promise<{ serviceId: string; ephemeral: boolean; count: number }[]>;
   listInstances(query: InstanceQuery): Promise<Instance[]>;
   /** Ephemeral instances past a deadline at `now`: healthy ones past their beat timeout, any past their delete timeout. */
   listExpiredInstances(now: number): Promise<Instance[]>;

@@ -52,6 +52,7 @@ export const en = {
     displayName: 'Display name', create: 'Create namespace',
   },
   gateways: {
+    member: { down: 'member down', pending: 'member not heard from yet' }, memberOf: '{{member}} in {{server}} (left out of its tools/list)',
     title: 'Gateways',
     intro: 'The gateway replicas following this registry: the snapshot revision each one serves and what it holds open. A replica reports itself on its watch connection and by heartbeat; the one inside mcpgate serve is always listed.',
     registryRevision: 'Registry revision', gateway: 'Gateway', state: 'State', revision: 'Snapshot revision', sessions: 'Open sessions',
@@ -143,6 +144,16 @@ export const en = {
       cursor: 'Add this to .cursor/mcp.json:', 'claude-desktop': 'Add this to claude_desktop_config.json:', 'claude-code': 'Run:',
       vscode: 'Add this to .vscode/mcp.json:', 'cherry-studio': 'Settings › MCP servers › Add › Import from JSON, and paste:', inspector: 'Run:',
     },
+  },
+  virtual: {
+    title: 'Members', intro: 'A virtual server gathers the tools of other servers of this namespace into one endpoint. Conflicting names are refused at publish.',
+    members: 'Members', server: 'Server', tools: 'Tools (* or a list)', pattern: 'Pattern (glob)', prefix: 'Prefix', rename: 'Renames (tool=name)',
+    none: 'No members yet.', remove: 'Remove {{server}}', add: 'Add member', naming: 'Naming', namingHint: 'Prefix always, or keep member names (never prefix only on conflict: names would change when members change).',
+    namingPrefix: 'prefix + separator + tool', namingNone: 'keep member names', separator: 'Separator', mode: 'Mode',
+    modeHint: 'Search mode shows two meta-tools (search_tools, call_tool) instead of every tool.', modeAll: 'every tool', modeSearch: 'search',
+    preview: 'Preview tools/list', save: 'Save members', saved: 'Members saved in draft {{version}}', draftNeeded: 'Start a new draft to change the members.',
+    previewTitle: 'What an agent will see: {{count}} tools', previewEmpty: 'No tools.', agentName: 'Name agents see', memberTool: 'Member tool',
+    live: 'Listed at run time (upstream MCP servers without a registry catalogue): {{servers}}',
   },
   tools: {
     title: 'Tools', ofDraft: 'of draft {{version}}', ofVersion: 'of version {{version}}', add: 'Add tool', newDraft: 'New draft version',

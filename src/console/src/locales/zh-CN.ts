@@ -57,6 +57,7 @@ export const zhCN: Shape<typeof en> = {
     displayName: '显示名称', create: '创建命名空间',
   },
   gateways: {
+    member: { down: '成员不可用', pending: '成员尚未响应' }, memberOf: '{{server}} 中的 {{member}}（已从其 tools/list 中略去）',
     title: '网关',
     intro: '跟随本注册中心的网关副本：每个副本提供的快照版本及其打开的连接。副本通过 watch 连接和心跳上报自身；mcpgate serve 内置的网关总会列出。',
     registryRevision: '注册中心版本号', gateway: '网关', state: '状态', revision: '快照版本号', sessions: '打开的会话',
@@ -148,6 +149,16 @@ export const zhCN: Shape<typeof en> = {
       cursor: '把以下内容加入 .cursor/mcp.json：', 'claude-desktop': '把以下内容加入 claude_desktop_config.json：', 'claude-code': '运行：',
       vscode: '把以下内容加入 .vscode/mcp.json：', 'cherry-studio': '设置 › MCP 服务器 › 添加 › 从 JSON 导入，粘贴：', inspector: '运行：',
     },
+  },
+  virtual: {
+    title: '成员', intro: '虚拟服务器把本命名空间中其他服务器的工具汇聚为一个端点。名称冲突会在发布时被拒绝。',
+    members: '成员', server: '服务器', tools: '工具（* 或列表）', pattern: '模式（通配）', prefix: '前缀', rename: '重命名（tool=name）',
+    none: '还没有成员。', remove: '移除 {{server}}', add: '添加成员', naming: '命名', namingHint: '始终加前缀，或保留成员名称（不提供仅冲突时加前缀：成员变化时名称会变）。',
+    namingPrefix: '前缀 + 分隔符 + 工具', namingNone: '保留成员名称', separator: '分隔符', mode: '模式',
+    modeHint: '搜索模式只显示两个元工具（search_tools、call_tool），而不是全部工具。', modeAll: '全部工具', modeSearch: '搜索',
+    preview: '预览 tools/list', save: '保存成员', saved: '成员已保存到草稿 {{version}}', draftNeeded: '新建草稿以修改成员。',
+    previewTitle: '智能体将看到：{{count}} 个工具', previewEmpty: '没有工具。', agentName: '智能体看到的名称', memberTool: '成员工具',
+    live: '运行时列出（没有注册中心目录的上游 MCP 服务器）：{{servers}}',
   },
   tools: {
     title: '工具', ofDraft: '（草稿 {{version}}）', ofVersion: '（版本 {{version}}）', add: '添加工具', newDraft: '新建草稿版本',

@@ -13,6 +13,7 @@ import {
   pretty, SelectField, Tabs, TextArea, TextField, useAction, useLoad, useNotify, when,
 } from '../ui.js';
 import { EndpointFields, endpointDraft, endpointOf } from './endpoint.js';
+import { VirtualSection } from './virtual-editor.js';
 import { AuthorizationForm } from './authorization.js';
 
 /** The draft being worked on: the latest draft version, if any. */
@@ -211,7 +212,9 @@ function WorkingVersion({ ns, server, draft, editor, onChanged }: { ns: string; 
   const version = useLoad(() => (shownVersion ? api<VersionView>('GET', `${base}/versions/${enc(shownVersion)}`) : Promise.resolve(null)), [base, shownVersion, draft?.createdAt, server.updatedAt]);
   return (
     <>
-      <ToolsSection ns={ns} server={server} draft={draft} editor={editor} version={version} shownVersion={shownVersion} onChanged={onChanged} />
+      {server.protocol === 'virtual'
+        ? <VirtualSection ns={ns} server={server} draft={draft?.version} editor={editor} version={version} onChanged={onChanged} />
+        : <ToolsSection ns={ns} server={server} draft={draft} editor={editor} version={version} shownVersion={shownVersion} onChanged={onChanged} />}
       {draft && editor && <DraftSettings base={base} draft={draft.version} version={version} onSaved={onChanged} />}
       {draft && editor && <AuthorizationOverride base={base} draft={draft.version} version={version} onSaved={onChanged} />}
     </>
@@ -419,7 +422,7 @@ export function NewDraftDialog({ ns, server, open, onClose, onCreated, from }: {
   );
 }
 
-const PROTOCOLS = ['http', 'https', 'mcp-streamable', 'mcp-sse', 'stdio'] as const;
+const PROTOCOLS = ['http', 'https', 'mcp-streamable', 'mcp-sse', 'stdio', 'virtual'] as const;
 
 /** Server-level fields: description, protocols, endpoint, enabled, credential passthrough (PATCH, no new version). */
 function ServerSettings({ ns, server, editor, onSaved }: { ns: string; server: ServerView; editor: boolean; onSaved: (s: ServerView) => void }) {

@@ -11,7 +11,7 @@ import {
 } from '../ui.js';
 import { describeEndpoint, EndpointFields, endpointDraft, endpointOf } from './endpoint.js';
 
-const PROTOCOLS = ['http', 'https', 'mcp-streamable', 'mcp-sse', 'stdio'] as const;
+const PROTOCOLS = ['http', 'https', 'mcp-streamable', 'mcp-sse', 'stdio', 'virtual'] as const;
 
 /** Backend health of a list row, as a badge. */
 function HealthBadge({ health }: { health: ServerRow['health'] }) {

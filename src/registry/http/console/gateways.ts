@@ -23,6 +23,8 @@ export interface GatewayStatus {
   /** The mcpgate version it runs. */
   version?: string | undefined;
   startedAt?: number | undefined;
+  /** Members of virtual servers that are down or not heard from yet (left out of their tools/list). */
+  virtualMembers?: { server: string; member: string; state: 'pending' | 'down'; error?: string }[] | undefined;
 }
 
 /** A gateway in the registry's own process (`mcpgate serve`): asked for its status on each listing. */
@@ -217,6 +219,13 @@ export function gatewayRoutes(app: FastifyInstance, svc: RegistryServices, opts:
           sessions: { type: 'integer', minimum: 0 }, streams: { type: 'integer', minimum: 0 },
           address: { type: 'string', maxLength: 500 }, source: { type: 'string', maxLength: 500 }, version: { type: 'string', maxLength: 64 },
           startedAt: { type: 'integer', minimum: 0 },
+          virtualMembers: {
+            type: 'array', maxItems: 1000,
+            items: {
+              type: 'object', additionalProperties: false, required: ['server', 'member', 'state'],
+              properties: { server: { type: 'string', maxLength: 400 }, member: { type: 'string', maxLength: 255 }, state: { type: 'string', enum: ['pending', 'down'] }, error: { type: 'string', maxLength: 500 } },
+            },
+          },
           consumers: {
             type: 'array', maxItems: 10000,
             items: { type: 'object', additionalProperties: false, required: ['id', 'at'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 }, at: { type: 'integer', minimum: 0 } } },

@@ -27,6 +27,7 @@ function normalizeSpec(s: Partial<McpServerSpec> & { tools: McpServerSpec['tools
   return {
     version: s.version || fallbackVersion, description: s.description ?? '', config: s.config ?? {}, securitySchemes: s.securitySchemes ?? [],
     tools: s.tools.map((t) => normalizeTool(t)), prompts: s.prompts ?? [], ...(s.secrets ? { secrets: s.secrets as SecretDeclaration } : {}),
+    ...(s.virtual ? { virtual: s.virtual } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import type { Principal } from '../../domain/auth.js';
 import type { McpServerInput } from '../../../model/model.js';
 import type { PublishBy } from '../../domain/mcp.js';
 import { rollbackTarget } from '../../domain/mcp.js';
+import { previewVirtual } from '../../domain/virtual-preview.js';
 import type { Endpoint, HealthCheck, McpServer, McpServerSpec, McpServerVersion, SecretDeclaration } from '../../../model/model.js';
 import { DEFAULT_CLUSTER, DEFAULT_GROUP } from '../../../model/model.js';
 import { reportWarnings } from '../warnings.js';
@@ -37,6 +38,7 @@ function specFrom(body: Body, fallbackVersion: string): McpServerSpec {
     prompts: s.prompts ?? [], ...(s.secrets ? { secrets: s.secrets as SecretDeclaration } : {}),
     // Checked in full (naming the field) by validateSpec.
     ...(s.authorization ? { authorization: s.authorization } : {}),
+    ...(s.virtual ? { virtual: s.virtual } : {}),
   };
 }
 
@@ -285,6 +287,17 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       authorize(req.principal, ns!, 'editor');
       await svc.mcp.delete(ns!, { name: name! });
       return reply.status(204).send();
+    });
+    app.post('/namespaces/:ns/virtual-preview', {
+      schema: {
+        ...tag('mcp-servers'), summary: 'The tools/list a virtual server would show (its members\' published versions), with the checks of a publish: docs/virtual-servers.md',
+        params: S.nsParams, body: { type: 'object', additionalProperties: false, required: ['virtual'], properties: { name: { type: 'string', maxLength: 255 }, virtual: { type: 'object' } } },
+      },
+    }, async (req) => {
+      const { ns } = req.params as Params;
+      authorize(req.principal, ns!, 'viewer');
+      const b = req.body as { name?: string; virtual: unknown };
+      return previewVirtual(svc.store, ns!, b.name ?? '', b.virtual);
     });
     app.get('/namespaces/:ns/mcp-servers/:name/versions', { schema: { ...tag('versions'), params: S.serverParams } }, async (req) => {
       const { ns, name } = req.params as Params;

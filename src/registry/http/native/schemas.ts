@@ -113,6 +113,7 @@ export const spec = {
       items: { type: 'object', required: ['id', 'type'], properties: { id: { type: 'string' }, type: { type: 'string', enum: ['http', 'apiKey'] }, scheme: { type: 'string' }, in: { type: 'string', enum: ['header', 'query', 'cookie'] }, name: { type: 'string' }, defaultCredential: { type: 'string' } } },
     },
     tools: { type: 'array', items: tool, maxItems: 5000 },
+    virtual: { type: 'object', description: 'A virtual server\'s members, selection, renames, naming and mode (protocol virtual): docs/virtual-servers.md' },
     authorization: { type: 'object', description: 'MCP authorization of the endpoint (OAuth resource server, scope grants, token exchange, rate limits), over its namespace\'s: docs/security.md' },
     secrets: {
       type: 'object', additionalProperties: false,
@@ -137,7 +138,7 @@ export const spec = {
 
 const serverFields = {
   description: { type: 'string', maxLength: 10000 },
-  protocol: { type: 'string', enum: ['http', 'https', 'mcp-streamable', 'mcp-sse', 'stdio'] },
+  protocol: { type: 'string', enum: ['http', 'https', 'mcp-streamable', 'mcp-sse', 'stdio', 'virtual'] },
   frontProtocol: { type: 'string', enum: ['mcp-streamable', 'mcp-sse'] },
   endpoint, enabled: { type: 'boolean' }, passthrough,
 } as const;

@@ -1,0 +1,159 @@
+/**
+ * Virtual servers: `mcpgate serve` in this process, a local REST backend, and
+ *
+ *   1. tools/list of a virtual server of 10 REST members × 50 tools (500 tools, one page), warm:
+ *      p50 / p99 of sequential requests in the 2026-07-28 stateless form;
+ *   2. cold start: a virtual server over 3 upstream MCP members, one of which never answers:
+ *      the first tools/list is bounded by the listing deadline, not by the sum of the members;
+ *   3. tools/call through the virtual server beside the member server called directly, in one
+ *      run, interleaved rounds, 8 concurrent callers each: requests/s and p50 of both.
+ *
+ *   npm run bench:virtual -- [--rounds 4] [--seconds 3] [--list-calls 500] [--deadline 2000]
+ *
+ * Everything runs on 127.0.0.1; figures go to stdout as markdown.
+ */
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { startServe } from '../../src/cli/roles.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { numberOption } from '../support/args.js';
+import { ACCEPT, MODERN, MODERN_META, modernCallRequest } from '../support/mcpgate.js';
+
+const ROUNDS = numberOption('rounds', 4, true);
+const SECONDS = numberOption('seconds', 3);
+const LIST_CALLS = numberOption('list-calls', 500, true);
+const DEADLINE = numberOption('deadline', 2000, true);
+const CONCURRENCY = 8;
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+async function post(pool: Pool, path: string, headers: Record<string, string>, body: string): Promise<number> {
+  const started = performance.now();
+  const res = await pool.request({ method: 'POST', path, headers, body });
+  await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`${path}: HTTP ${res.statusCode}`);
+  return performance.now() - started;
+}
+
+const listRequest = {
+  headers: { 'content-type': 'application/json', accept: ACCEPT, 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list' },
+  body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: MODERN_META } }),
+};
+
+async function main(): Promise<void> {
+  const backend = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":1,"name":"item","price":10}'));
+  const backendPort = await listen(backend);
+  // Accepts connections and never answers: a hanging upstream MCP member.
+  const silent = createServer(() => undefined);
+  const silentPort = await listen(silent);
+  const dataDir = mkdtempSync(join(tmpdir(), 'mcpgate-bench-virtual-'));
+  const config = loadConfig('serve', { registryPort: 0, gatewayPort: 0, host: '127.0.0.1', dataDir, db: `sqlite:${join(dataDir, 'db.sqlite')}`, 'auth.enabled': false }, { MCPGATE_ADMIN_PASSWORD: 'admin-password-1' });
+  const stack = await startServe(config, createLogger('silent'));
+  const api = new Pool(`http://127.0.0.1:${stack.registry.port}`);
+  const create = async (body: Record<string, unknown>) => {
+    const r = await api.request({ method: 'POST', path: '/api/v1/namespaces/public/mcp-servers', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ publish: true, ...body }) });
+    const text = await r.body.text();
+    if (r.statusCode !== 201) throw new Error(`create ${String(body.name)}: ${r.statusCode} ${text}`);
+  };
+  const template = {
+    request: { url: '/item', method: 'GET', headers: [], argsToUrlParam: false, argsToJsonBody: false, argsToFormBody: false },
+    response: { body: '{{.}}' }, argsPosition: {},
+  };
+  const members: { server: string }[] = [];
+  for (let m = 0; m < 10; m++) {
+    const tools = Array.from({ length: 50 }, (_, t) => ({
+      name: `tool_${t}`, description: `Tool ${t} of member ${m}: reads an item`, inputSchema: { type: 'object', properties: { id: { type: 'string' } } }, template,
+    }));
+    await create({ name: `member${m}`, protocol: 'http', endpoint: { type: 'direct', address: '127.0.0.1', port: backendPort }, spec: { version: '1.0.0', tools } });
+    members.push({ server: `member${m}` });
+  }
+  await create({ name: 'wide', protocol: 'virtual', spec: { version: '1.0.0', tools: [], virtual: { members } } });
+  const stdio = { command: process.execPath, args: [join(import.meta.dirname, '../../test/fixtures/mcp/stdio-server.mjs')] };
+  await create({ name: 'up1', protocol: 'stdio', endpoint: { type: 'none' }, spec: { version: '1.0.0', tools: [], config: stdio } });
+  await create({ name: 'up2', protocol: 'stdio', endpoint: { type: 'none' }, spec: { version: '1.0.0', tools: [], config: { ...stdio, upstream: { sessions: 'shared' } } } });
+  await create({ name: 'stuck', protocol: 'mcp-streamable', endpoint: { type: 'url', url: `http://127.0.0.1:${silentPort}/mcp` }, spec: { version: '1.0.0', tools: [] } });
+  const gateway = new Pool(`http://127.0.0.1:${stack.gateway.port}`, { connections: CONCURRENCY * 2 });
+  // Wait for the snapshot with the virtual servers.
+  for (;;) {
+    const r = await gateway.request({ method: 'POST', path: '/mcp/public/wide', ...listRequest });
+    await r.body.text();
+    if (r.statusCode === 200) break;
+    await new Promise((r2) => setTimeout(r2, 50));
+  }
+  // The cold virtual server is published now: none of its members was contacted before.
+  await create({ name: 'cold', protocol: 'virtual', spec: { version: '1.0.0', tools: [], virtual: { members: [{ server: 'up1' }, { server: 'up2' }, { server: 'stuck' }], listDeadlineMs: DEADLINE } } });
+  let coldMs = NaN;
+  for (;;) {
+    const started = performance.now();
+    const r = await gateway.request({ method: 'POST', path: '/mcp/public/cold', ...listRequest });
+    const text = await r.body.text();
+    if (r.statusCode === 200) {
+      coldMs = performance.now() - started;
+      const n = (JSON.parse(text) as { result: { tools: unknown[] } }).result.tools.length;
+      console.log(`cold tools/list: ${coldMs.toFixed(0)} ms (deadline ${DEADLINE} ms; 2 stdio members started, 1 hanging), ${n} tools`);
+      break;
+    }
+    await new Promise((r2) => setTimeout(r2, 20));
+  }
+
+  // 1. warm tools/list of 500 tools.
+  for (let i = 0; i < 50; i++) await post(gateway, '/mcp/public/wide', listRequest.headers, listRequest.body);
+  const lists: number[] = [];
+  for (let i = 0; i < LIST_CALLS; i++) lists.push(await post(gateway, '/mcp/public/wide', listRequest.headers, listRequest.body));
+  lists.sort((a, b) => a - b);
+
+  // 3. tools/call, virtual vs direct, interleaved rounds.
+  const direct = modernCallRequest('tool_7', { id: '1' });
+  const viaVirtual = modernCallRequest('member3__tool_7', { id: '1' });
+  const run = async (path: string, req: { headers: Record<string, string>; body: string }) => {
+    const until = performance.now() + SECONDS * 1000;
+    const times: number[] = [];
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < until) times.push(await post(gateway, path, req.headers, req.body));
+    }));
+    times.sort((a, b) => a - b);
+    return { rps: times.length / SECONDS, p50: quantile(times, 0.5) };
+  };
+  await run('/mcp/public/member3', direct);
+  await run('/mcp/public/wide', viaVirtual);
+  const figures = { direct: [] as { rps: number; p50: number }[], virtual: [] as { rps: number; p50: number }[] };
+  for (let r = 0; r < ROUNDS; r++) {
+    if (r % 2 === 0) {
+      figures.direct.push(await run('/mcp/public/member3', direct));
+      figures.virtual.push(await run('/mcp/public/wide', viaVirtual));
+    } else {
+      figures.virtual.push(await run('/mcp/public/wide', viaVirtual));
+      figures.direct.push(await run('/mcp/public/member3', direct));
+    }
+  }
+  const total = (xs: { rps: number }[]) => xs.reduce((s, x) => s + x.rps, 0) / xs.length;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  const d = total(figures.direct);
+  const v = total(figures.virtual);
+  console.log('\n| measure | figure |\n| --- | --- |');
+  console.log(`| tools/list, virtual server of 10 × 50 tools, warm, p50 | ${quantile(lists, 0.5).toFixed(2)} ms (p99 ${quantile(lists, 0.99).toFixed(2)} ms, ${LIST_CALLS} sequential) |`);
+  console.log(`| cold tools/list, 3 upstream MCP members (1 hanging), deadline ${DEADLINE} ms | ${coldMs.toFixed(0)} ms |`);
+  console.log(`| tools/call direct to the member (${CONCURRENCY} callers, ${ROUNDS} rounds of ${SECONDS} s) | ${d.toFixed(0)} req/s, p50 ${median(figures.direct.map((x) => x.p50)).toFixed(2)} ms |`);
+  console.log(`| tools/call through the virtual server | ${v.toFixed(0)} req/s, p50 ${median(figures.virtual.map((x) => x.p50)).toFixed(2)} ms (${((v / d - 1) * 100).toFixed(1)} %) |`);
+  await gateway.close();
+  await api.close();
+  await stack.close();
+  silent.closeAllConnections();
+  silent.close();
+  backend.close();
+}
+
+const watchdog = setTimeout(() => { console.error('watchdog: the benchmark took too long'); process.exit(2); }, 10 * 60_000);
+watchdog.unref();
+main().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });

@@ -1,0 +1,32 @@
+/** What a method handler needs besides its params (methods.ts, virtual-methods.ts). */
+import type { BeforeExecute } from '../auth/token-access.js';
+import type { CallCancellation, CallReport, ClientHeaders } from '../../tools/executor.js';
+import type { CompiledConsumer, CompiledServer } from '../snapshot.js';
+import type { GatewayError } from '../errors.js';
+
+/** Who is calling and how: what a method handler needs besides its params. */
+export interface CallContext {
+  server: CompiledServer;
+  consumer: CompiledConsumer | null;
+  clientHeaders: ClientHeaders;
+  /** The query string of the agent's request (see `ToolCallRequest.clientQuery`). */
+  clientQuery: string;
+  /** The agent's connection peer (see `ToolCallRequest.clientAddress`). */
+  clientAddress?: string | undefined;
+  cancellation: CallCancellation;
+  /** The agent's session (2025 sessions, legacy SSE), for upstream MCP servers with a connection per session. */
+  sessionId?: string | undefined;
+  /** Run before a tool's executor (rate limits, backend token exchange): the headers the tool may read, or a thrown GatewayError. */
+  beforeExecute?: BeforeExecute | undefined;
+  /** For an OAuth token's principal: the 403 step-up answer for a tool of the server its scopes do not grant. */
+  scopeChallenge?: ((tool: string) => GatewayError | undefined) | undefined;
+  /** tools/call: what the tool reports of a failure (filled by the executor; read by metrics and the access log). */
+  report?: CallReport | undefined;
+}
+
+/** Options of tools/call beyond the context. */
+export interface CallOptions {
+  /** Called with progress updates when the client asked for them. */
+  onProgress?: (progress: number, total?: number, message?: string) => void;
+}
+

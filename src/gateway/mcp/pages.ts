@@ -1,0 +1,26 @@
+/** tools/list pages: the cursor the gateway hands out (an offset) and one page of serialised entries. */
+import { GatewayError } from '../errors.js';
+import { JsonText } from './jsonrpc.js';
+
+/** Largest tools/list page. */
+export const TOOLS_PAGE_SIZE = 500;
+
+function decodeCursor(cursor: unknown): number {
+  if (cursor === undefined || cursor === null) return 0;
+  if (typeof cursor !== 'string') throw new GatewayError('INVALID_PARAMS', 'Invalid params: cursor must be a string');
+  if (cursor === '') return 0;
+  const m = /^o:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) throw new GatewayError('INVALID_PARAMS', 'Invalid params: unknown cursor');
+  return Number(m[1]);
+}
+
+/** The page of `tools` a cursor asks for, with the cursor of the next page when there is one. */
+export function toolsPage(tools: readonly { listEntry: JsonText }[], cursor: unknown): Record<string, unknown> {
+  const start = decodeCursor(cursor);
+  if (start > tools.length) throw new GatewayError('INVALID_PARAMS', 'Invalid params: unknown cursor');
+  const end = Math.min(start + TOOLS_PAGE_SIZE, tools.length);
+  return {
+    tools: JsonText.array(tools.slice(start, end).map((t) => t.listEntry)),
+    ...(end < tools.length ? { nextCursor: Buffer.from(`o:${end}`).toString('base64url') } : {}),
+  };
+}
