@@ -62,6 +62,10 @@ describe('mcpgate export / import', () => {
       await s.mcp.create('team', { name: 'who', protocol: 'http', endpoint: { type: 'direct', address: '127.0.0.1', port } }, { version: '1.0.0', description: 'who', config: {}, securitySchemes: [], prompts: [], tools: [tool('v1')] } as never, true);
       await s.mcp.saveVersion('team', { name: 'who' }, {}, { version: '1.1.0', description: 'who', config: {}, securitySchemes: [], prompts: [], tools: [tool('v2 draft')] } as never, false);
       consumerKey = (await s.consumers.create('team', { name: 'agent', allow: null })).key;
+      await s.namespaceAuthorization.put('team', {
+        issuers: [{ issuer: 'https://login.example.com', introspection: { endpoint: 'https://login.example.com/i', clientId: 'gw', clientSecret: 'ns-s3cr3t' } }],
+        rateLimits: { perCaller: { ratePerSecond: 5, burst: 10 } },
+      }, { checkIssuers: false });
     } finally {
       await store.close();
     }
@@ -78,7 +82,7 @@ describe('mcpgate export / import', () => {
     const r = cli(['export', file, '--data-dir', source, '--passphrase-file', pass]);
     assert.equal(r.code, 0, r.stderr);
     const text = readFileSync(file, 'utf8');
-    assert.ok(!text.includes('s3cr3t'), 'no secret in clear');
+    assert.ok(!text.includes('s3cr3t'), 'no secret in clear (the namespace authorization\'s client secret neither)');
     const doc = JSON.parse(text) as { format: string; namespaces: { id: string }[]; mcpServers: { versions: unknown[]; publishedVersion: string }[]; consumers: unknown[]; secrets?: unknown };
     assert.equal(doc.format, 'mcpgate-backup');
     assert.deepEqual(doc.namespaces.map((n) => n.id).sort(), ['public', 'team']);
@@ -103,10 +107,10 @@ describe('mcpgate export / import', () => {
     const first = cli(['import', file, '--data-dir', target, '--passphrase-file', pass]);
     assert.equal(first.code, 0, first.stderr);
     const report = JSON.parse(first.stdout) as { created: Record<string, number> };
-    assert.deepEqual(report.created, { namespaces: 1, services: 1, instances: 1, mcpServers: 1, versions: 2, consumers: 1, published: 1 });
+    assert.deepEqual(report.created, { namespaces: 1, services: 1, instances: 1, mcpServers: 1, versions: 2, consumers: 1, published: 1, authorization: 1 });
     const again = cli(['import', file, '--data-dir', target, '--passphrase-file', pass]);
     assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual((JSON.parse(again.stdout) as { created: Record<string, number> }).created, { namespaces: 0, services: 0, instances: 0, mcpServers: 0, versions: 0, consumers: 0, published: 0 });
+    assert.deepEqual((JSON.parse(again.stdout) as { created: Record<string, number> }).created, { namespaces: 0, services: 0, instances: 0, mcpServers: 0, versions: 0, consumers: 0, published: 0, authorization: 0 });
 
     const stack = await startServe(loadConfig('serve', { host: '127.0.0.1', registryPort: 0, gatewayPort: 0, dataDir: target }, {}), createLogger('silent'));
     try {
@@ -116,6 +120,9 @@ describe('mcpgate export / import', () => {
       assert.deepEqual(call.body.result.content, [{ type: 'text', text: SECRET }]);
       const list = await modernPost(url, 2, 'tools/list', {}, { authorization: `Bearer ${consumerKey}` });
       assert.equal(list.body.result.tools[0].description, 'v1', 'the published version is 1.0.0; 1.1.0 is a draft');
+      const restored = await stack.registry.services.store.getNamespaceAuthorization('team');
+      assert.equal(restored?.issuers?.[0]?.introspection?.clientSecret, 'ns-s3cr3t', 'the namespace authorization came back, its secret unsealed');
+      assert.deepEqual(restored?.rateLimits, { perCaller: { ratePerSecond: 5, burst: 10 } });
     } finally {
       await stack.close();
     }
@@ -144,7 +151,7 @@ describe('mcpgate export / import', () => {
     const dir = join(root, 'from-nacos');
     const first = cli(['import', nacosFile, '--data-dir', dir]);
     assert.equal(first.code, 0, first.stderr);
-    assert.deepEqual((JSON.parse(first.stdout) as { created: Record<string, number> }).created, { namespaces: 0, services: 0, instances: 0, mcpServers: 2, versions: 2, consumers: 0, published: 2 });
+    assert.deepEqual((JSON.parse(first.stdout) as { created: Record<string, number> }).created, { namespaces: 0, services: 0, instances: 0, mcpServers: 2, versions: 2, consumers: 0, published: 2, authorization: 0 });
     const again = cli(['import', nacosFile, '--data-dir', dir]);
     assert.equal((JSON.parse(again.stdout) as { created: Record<string, number>; unchanged: number }).unchanged, 2);
     const stack = await startServe(loadConfig('serve', { host: '127.0.0.1', registryPort: 0, gatewayPort: 0, dataDir: dir }, {}), createLogger('silent'));

@@ -166,6 +166,8 @@ const targets: Target[] = [
         CACHE_TYPE: 'memory', LOG_LEVEL: 'ERROR', JWT_SECRET_KEY: secret, AUTH_ENCRYPTION_SECRET: secret, BASIC_AUTH_PASSWORD: password,
         PLATFORM_ADMIN_PASSWORD: password, DEFAULT_USER_PASSWORD: password, PLUGINS_ENABLED: 'false', OBSERVABILITY_ENABLED: 'false', SSRF_PROTECTION_ENABLED: 'false',
         SSRF_ALLOW_LOCALHOST: 'true', SSRF_ALLOW_PRIVATE_NETWORKS: 'true',
+        // Its default rate limits (100 tool requests a minute) would measure the limiter, not the proxy.
+        RATE_LIMITING_ENABLED: 'false', RATE_LIMIT_LOCKOUT_ENABLED: 'false',
       };
       // Its own token tool: an admin token for the platform admin, signed with this run's secret.
       const made = spawnSync(join(bin, '../python'), ['-m', 'mcpgateway.utils.create_jwt_token', '-u', 'admin@example.com', '--admin', '-e', '120', '-s', secret],

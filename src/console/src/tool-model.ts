@@ -252,7 +252,8 @@ export function draftSchema(d: ToolDraft): { ok: true; value: Record<string, unk
 }
 
 /** Build the tool the draft describes; `problems` holds what must be fixed before it can be sent (by editor field). */
-export function buildTool(d: ToolDraft): { tool: Tool | undefined; problems: Record<string, string> } {
+/** The tool a draft describes; `upstream`: a tool of an upstream MCP server (no template: calls go to the upstream). */
+export function buildTool(d: ToolDraft, upstream = false): { tool: Tool | undefined; problems: Record<string, string> } {
   const problems: Record<string, string> = {};
   const schema = draftSchema(d);
   if (!schema.ok) problems.inputSchema = schema.message;
@@ -307,7 +308,7 @@ export function buildTool(d: ToolDraft): { tool: Tool | undefined; problems: Rec
     inputSchema: schema.value,
     ...(outputSchema ? { outputSchema } : {}),
     enabled: d.enabled,
-    template,
+    template: upstream ? null : template,
   };
   return { tool, problems };
 }

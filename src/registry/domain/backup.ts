@@ -3,7 +3,8 @@
  *
  * What a backup holds: namespaces; services with their persistent instances (ephemeral ones live
  * by their clients' heartbeats and come back by themselves); MCP servers with every version and
- * which one is published; consumers with their key hashes (the agents' keys keep working).
+ * which one is published; consumers with their key hashes (the agents' keys keep working);
+ * namespaces' MCP authorization settings.
  * Users, API tokens and the audit log stay behind: they belong to the registry, not to what it
  * serves.
  *
@@ -20,6 +21,7 @@ import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } fro
 import { promisify } from 'node:util';
 import { AppError, invalid } from '../../lib/errors.js';
 import type { AllowEntry, CredentialPassthrough, Endpoint, FrontProtocol, HealthCheck, McpProtocol, McpServerSpec, VersionStatus } from '../../model/model.js';
+import type { AuthorizationSettings } from '../../model/authorization.js';
 import type { RegistryServices } from '../services.js';
 import { diffSpecs } from './mcp.js';
 import { mapEndpointSecret, mapSecretSites } from './secrets.js';
@@ -64,13 +66,15 @@ export interface BackupDocument {
     versions: { version: string; status: VersionStatus; spec: McpServerSpec }[];
   }[];
   consumers: { namespace: string; name: string; keyHash: string; keyPrefix: string; allow: AllowEntry[] | null }[];
+  /** Namespaces' MCP authorization settings (client secrets sealed); absent in backups made before they existed. */
+  authorization?: { namespace: string; settings: AuthorizationSettings }[];
   /** Present when the exported data held secrets. */
   secrets?: SealedSecrets;
 }
 
 /** What an import did, by kind of object. */
 export interface ImportReport {
-  created: Record<'namespaces' | 'services' | 'instances' | 'mcpServers' | 'versions' | 'consumers' | 'published', number>;
+  created: Record<'namespaces' | 'services' | 'instances' | 'mcpServers' | 'versions' | 'consumers' | 'published' | 'authorization', number>;
   unchanged: number;
   /** Objects left as they are because they differ from the file in a way an import must not change (a published version). */
   conflicts: string[];
@@ -125,6 +129,8 @@ export async function exportRegistry(services: RegistryServices, opts: { namespa
     for (const c of await store.listConsumers(ns.id)) {
       doc.consumers.push({ namespace: ns.id, name: c.name, keyHash: c.keyHash, keyPrefix: c.keyPrefix, allow: c.allow });
     }
+    const settings = await store.getNamespaceAuthorization(ns.id);
+    if (settings) (doc.authorization ??= []).push({ namespace: ns.id, settings: mapAuthorizationSecrets(settings, (v) => seal(v)) });
   }
   if (secrets.length > 0) {
     if (!opts.passphrase) throw invalid('passphrase', `the export holds ${secrets.length} secret value(s): give a passphrase to encrypt them`);
@@ -157,6 +163,14 @@ async function openSecrets(sealed: SealedSecrets, passphrase: string): Promise<u
   } catch {
     throw invalid('passphrase', 'cannot decrypt the secrets: wrong passphrase, or the file was changed');
   }
+}
+
+/** Settings with each client secret replaced by `map(secret)` (sealed on export, unsealed on import). */
+function mapAuthorizationSecrets(settings: AuthorizationSettings, map: (secret: string) => string): AuthorizationSettings {
+  const copy = structuredClone(settings);
+  for (const i of copy.issuers ?? []) if (i.introspection && typeof i.introspection.clientSecret === 'string') i.introspection.clientSecret = map(i.introspection.clientSecret);
+  if (copy.tokenExchange && typeof copy.tokenExchange.clientSecret === 'string') copy.tokenExchange.clientSecret = map(copy.tokenExchange.clientSecret);
+  return copy;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -193,7 +207,7 @@ export async function importBackup(services: RegistryServices, input: unknown, o
     if (i >= secrets.length) throw invalid(field, `refers to secret ${i}, which the backup does not hold`);
     return secrets[i];
   };
-  const report: ImportReport = { created: { namespaces: 0, services: 0, instances: 0, mcpServers: 0, versions: 0, consumers: 0, published: 0 }, unchanged: 0, conflicts: [] };
+  const report: ImportReport = { created: { namespaces: 0, services: 0, instances: 0, mcpServers: 0, versions: 0, consumers: 0, published: 0, authorization: 0 }, unchanged: 0, conflicts: [] };
   const existing = new Set((await naming.listNamespaces()).map((n) => n.id));
   for (const ns of doc.namespaces) {
     if (existing.has(ns.id)) { report.unchanged++; continue; }
@@ -255,6 +269,17 @@ export async function importBackup(services: RegistryServices, input: unknown, o
     if (await consumers.restore(c.namespace, c)) report.created.consumers++;
     else report.unchanged++;
   }
+  for (const [index, a] of (Array.isArray(doc.authorization) ? doc.authorization : []).entries()) {
+    const at = `authorization[${index}]`;
+    if (!isRecord(a) || typeof a.namespace !== 'string') throw invalid(at, 'needs namespace and settings');
+    const settings = mapAuthorizationSecrets(a.settings, (v) => String(unseal(v, `${at}.settings`)));
+    const stored = await services.store.getNamespaceAuthorization(a.namespace);
+    if (stored && JSON.stringify(stored) === JSON.stringify(settings)) { report.unchanged++; continue; }
+    if (stored) { report.conflicts.push(`${a.namespace}: authorization settings differ here; left as they are`); continue; }
+    // Restored as they were: the issuers' metadata is not fetched (the registry may not reach them yet).
+    await services.namespaceAuthorization.put(a.namespace, settings, { checkIssuers: false });
+    report.created.authorization++;
+  }
   return report;
 }
 
@@ -284,7 +309,7 @@ export function nacosMcpItems(doc: unknown): Record<string, unknown>[] | undefin
 export async function importNacosMcp(services: RegistryServices, items: Record<string, unknown>[], namespace: string): Promise<ImportReport> {
   const { naming, mcp } = services;
   const { parseImport } = await import('../../model/convert/import.js');
-  const report: ImportReport = { created: { namespaces: 0, services: 0, instances: 0, mcpServers: 0, versions: 0, consumers: 0, published: 0 }, unchanged: 0, conflicts: [] };
+  const report: ImportReport = { created: { namespaces: 0, services: 0, instances: 0, mcpServers: 0, versions: 0, consumers: 0, published: 0, authorization: 0 }, unchanged: 0, conflicts: [] };
   const namespaces = new Set((await naming.listNamespaces()).map((n) => n.id));
   for (const item of items) {
     const ns = typeof item.namespaceId === 'string' && item.namespaceId !== '' ? item.namespaceId : namespace;

@@ -93,6 +93,8 @@ export const en = {
     direct: 'Direct address (host and port)', url: 'URL (base URL)', none: 'None (absolute URLs in templates)', serviceLabel: 'Service',
     servicesFailed: 'Could not list services: {{message}}', servicesLoading: 'Loading services…', choose: 'Choose a service…', address: 'Address',
     port: 'Port', baseUrl: 'Base URL', describeService: 'service {{name}}', describeNone: 'none',
+    mcpUrl: 'MCP URL of the upstream server', exportPath: 'MCP path on the instances (exportPath)', exportPathHint: 'Default {{path}}',
+    stdio: 'A stdio server has no network endpoint: the gateway starts its command (set in the draft\'s configuration below).',
   },
   servers: {
     title: 'MCP servers', new: 'New MCP server',
@@ -182,6 +184,20 @@ export const en = {
     headers: 'Headers to forward', headersHint: 'Comma-separated header names.', cookies: 'Cookies to forward', cookiesHint: 'Comma-separated cookie names.',
     enabled: 'Enabled (served to agents)', save: 'Save settings', saved: 'Server settings saved',
   },
+  importTools: {
+    button: 'Import tools', title: 'Import the tools of {{name}}\'s running server',
+    intro: 'The registry connects to the upstream MCP server as the gateway does and saves the tools it lists as a draft version; calls still go to the upstream.',
+    introStdio: 'The registry starts the command on its own machine (admins only), lists its tools and saves them as a draft version; calls still go to the upstream.',
+    version: 'Save as draft version', intoDraft: 'Into the draft being worked on (its edits are kept).', newDraft: 'A new draft, based on the published version.',
+    overwrite: 'Replace the registry\'s descriptions with the upstream\'s', overwriteHint: 'Otherwise tools the registry already lists keep their title, description and enablement.',
+    run: 'Import tools', running: 'Importing…', done: '{{count}} tools imported into draft {{version}}',
+    summary: '{{count}} tools saved as draft {{version}}:', new: '(new)', removed: 'No longer listed by the upstream, removed from the draft: {{names}}',
+    next: 'Edit their descriptions if needed, then publish {{version}} to serve them.', close: 'Done',
+  },
+  stdio: {
+    legend: 'Launch (stdio)', intro: 'The command the gateway starts for this server, with only this environment (besides PATH, HOME, USER, LOGNAME, SHELL and TERM).',
+    fixJson: 'Fix the config JSON first.', command: 'Command', args: 'Arguments', argsHint: 'One per line.', env: 'Environment', envHint: 'KEY=value, one per line.',
+  },
   draftSettings: {
     title: 'Draft {{version}}: configuration', subtitle: '(saved with the draft, served once published)', description: 'Version description',
     config: 'Config (JSON, templates read it as .config)', configHint: 'e.g. {"apiKey": "…", "allowMetadataAddresses": false}',
@@ -196,6 +212,7 @@ export const en = {
     deleteMessage: 'Delete version <strong>{{version}}</strong>? Deleting the only version deletes the server.', deleted: 'Version {{version}} deleted',
   },
   editor: {
+    upstreamTool: 'A tool of the upstream MCP server ({{protocol}}): the gateway calls it there, with the arguments as the agent sent them. Edit the name an agent sees, its description and its schema here.',
     versionCrumb: 'version {{version}}', notFound: 'Tool not found', notFoundMessage: "Version {{version}} of {{name}} has no tool '{{tool}}'.",
     fixFirst: 'Fix the problems marked below first.', duplicate: "version {{version}} already has a tool '{{name}}'",
     saved: 'Tool {{name}} saved in draft {{version}}', lineColumn: 'line {{line}}, column {{column}}: {{detail}}', lineColumnShort: 'Line {{line}}, column {{column}}:',

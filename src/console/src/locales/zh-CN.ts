@@ -98,6 +98,8 @@ export const zhCN: Shape<typeof en> = {
     direct: '直接地址（主机和端口）', url: 'URL（基础 URL）', none: '无（模板中使用绝对 URL）', serviceLabel: '服务',
     servicesFailed: '无法列出服务：{{message}}', servicesLoading: '正在加载服务…', choose: '选择一个服务…', address: '地址',
     port: '端口', baseUrl: '基础 URL', describeService: '服务 {{name}}', describeNone: '无',
+    mcpUrl: '上游 MCP 服务器的 URL', exportPath: '实例上的 MCP 路径（exportPath）', exportPathHint: '默认 {{path}}',
+    stdio: 'stdio 服务器没有网络端点：网关启动其命令（在下方草稿配置中设置）。',
   },
   servers: {
     title: 'MCP 服务器', new: '新建 MCP 服务器',
@@ -187,6 +189,20 @@ export const zhCN: Shape<typeof en> = {
     headers: '要转发的请求头', headersHint: '以逗号分隔的请求头名称。', cookies: '要转发的 Cookie', cookiesHint: '以逗号分隔的 Cookie 名称。',
     enabled: '启用（对智能体提供）', save: '保存设置', saved: '已保存服务器设置',
   },
+  importTools: {
+    button: '导入工具', title: '从 {{name}} 正在运行的服务器导入工具',
+    intro: '注册中心像网关一样连接上游 MCP 服务器，并将其列出的工具保存为草稿版本；调用仍发往上游。',
+    introStdio: '注册中心在其所在机器上启动该命令（仅管理员），列出其工具并保存为草稿版本；调用仍发往上游。',
+    version: '保存为草稿版本', intoDraft: '保存到当前草稿（保留其中的修改）。', newDraft: '新草稿，基于已发布版本。',
+    overwrite: '用上游的描述替换注册中心的描述', overwriteHint: '否则注册中心已有的工具保留其标题、描述和启用状态。',
+    run: '导入工具', running: '正在导入…', done: '已将 {{count}} 个工具导入草稿 {{version}}',
+    summary: '{{count}} 个工具已保存为草稿 {{version}}：', new: '（新）', removed: '上游不再列出，已从草稿移除：{{names}}',
+    next: '如有需要可编辑其描述，然后发布 {{version}} 以提供服务。', close: '完成',
+  },
+  stdio: {
+    legend: '启动（stdio）', intro: '网关为此服务器启动的命令，仅使用此环境变量（以及 PATH、HOME、USER、LOGNAME、SHELL 和 TERM）。',
+    fixJson: '请先修正配置 JSON。', command: '命令', args: '参数', argsHint: '每行一个。', env: '环境变量', envHint: 'KEY=value，每行一个。',
+  },
   draftSettings: {
     title: '草稿 {{version}}：配置', subtitle: '（随草稿保存，发布后生效）', description: '版本描述',
     config: '配置（JSON，模板中以 .config 读取）', configHint: '例如 {"apiKey": "…", "allowMetadataAddresses": false}',
@@ -201,6 +217,7 @@ export const zhCN: Shape<typeof en> = {
     deleteMessage: '删除版本 <strong>{{version}}</strong>？删除唯一的版本会同时删除服务器。', deleted: '已删除版本 {{version}}',
   },
   editor: {
+    upstreamTool: '上游 MCP 服务器（{{protocol}}）的工具：网关按智能体发送的参数在上游调用它。可在此编辑智能体看到的名称、描述和参数结构。',
     versionCrumb: '版本 {{version}}', notFound: '未找到工具', notFoundMessage: '{{name}} 的版本 {{version}} 中没有工具“{{tool}}”。',
     fixFirst: '请先修正下面标出的问题。', duplicate: '版本 {{version}} 中已有工具“{{name}}”',
     saved: '已把工具 {{name}} 保存到草稿 {{version}}', lineColumn: '第 {{line}} 行第 {{column}} 列：{{detail}}', lineColumnShort: '第 {{line}} 行第 {{column}} 列：',

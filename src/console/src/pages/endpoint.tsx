@@ -11,10 +11,13 @@ export interface EndpointDraft {
   address: string;
   port: string;
   url: string;
+  /** The MCP path on the instances of an upstream MCP server (service and direct endpoints). */
+  exportPath: string;
 }
 
 export function endpointDraft(e: Endpoint | undefined): EndpointDraft {
-  const d: EndpointDraft = { type: e?.type ?? 'service', service: '', address: '', port: '', url: '' };
+  const d: EndpointDraft = { type: e?.type ?? 'service', service: '', address: '', port: '', url: '', exportPath: '' };
+  if ((e?.type === 'service' || e?.type === 'direct') && e.exportPath) d.exportPath = e.exportPath;
   if (e?.type === 'service') d.service = `${e.group}@@${e.service}`;
   if (e?.type === 'direct') {
     d.address = e.address;
@@ -25,13 +28,14 @@ export function endpointDraft(e: Endpoint | undefined): EndpointDraft {
 }
 
 export function endpointOf(ns: string, d: EndpointDraft): Endpoint {
+  const exportPath = d.exportPath.trim() ? { exportPath: d.exportPath.trim() } : {};
   switch (d.type) {
     case 'service': {
       const [group, service] = d.service.includes('@@') ? d.service.split('@@') : ['DEFAULT_GROUP', d.service];
-      return { type: 'service', namespace: ns, group: group ?? 'DEFAULT_GROUP', service: service ?? '' };
+      return { type: 'service', namespace: ns, group: group ?? 'DEFAULT_GROUP', service: service ?? '', ...exportPath };
     }
     case 'direct':
-      return { type: 'direct', address: d.address.trim(), port: Number(d.port) };
+      return { type: 'direct', address: d.address.trim(), port: Number(d.port), ...exportPath };
     case 'url':
       return { type: 'url', url: d.url.trim() };
     default:
@@ -39,8 +43,14 @@ export function endpointOf(ns: string, d: EndpointDraft): Endpoint {
   }
 }
 
-/** The endpoint's fields; `error` maps a field (`endpoint.url`…) to its message. */
-export function EndpointFields({ ns, value, onChange, error }: { ns: string; value: EndpointDraft; onChange: (d: EndpointDraft) => void; error: (field: string) => string | undefined }) {
+/**
+ * The endpoint's fields; `error` maps a field (`endpoint.url`…) to its message. For a server
+ * fronting an upstream MCP server (`protocol` mcp-streamable, mcp-sse), the URL is the server's
+ * MCP URL and services and addresses take the MCP path on the instances (exportPath); a stdio
+ * server has no endpoint (its command is in the draft's configuration).
+ */
+export function EndpointFields({ ns, value, onChange, error, protocol }: { ns: string; value: EndpointDraft; onChange: (d: EndpointDraft) => void; error: (field: string) => string | undefined; protocol?: string }) {
+  const mcp = protocol === 'mcp-streamable' || protocol === 'mcp-sse';
   const { t } = useTranslation();
   const services = useLoad(() => api<Page<ServiceRow>>('GET', `/namespaces/${enc(ns)}/services?pageSize=1000`), [ns]);
   const set = (k: keyof EndpointDraft) => (e: { target: { value: string } }) => onChange({ ...value, [k]: e.target.value });
@@ -76,7 +86,19 @@ export function EndpointFields({ ns, value, onChange, error }: { ns: string; val
           <TextField label={t('endpoint.port')} type="number" min={1} max={65535} value={value.port} onChange={set('port')} error={error('endpoint.port')} />
         </div>
       )}
-      {value.type === 'url' && <TextField label={t('endpoint.baseUrl')} type="url" value={value.url} onChange={set('url')} placeholder="https://api.example.com/v1" error={error('endpoint.url')} />}
+      {value.type === 'url' && (
+        <TextField
+          label={mcp ? t('endpoint.mcpUrl') : t('endpoint.baseUrl')} type="url" value={value.url} onChange={set('url')} error={error('endpoint.url')}
+          placeholder={mcp ? (protocol === 'mcp-sse' ? 'https://mcp.example.com/sse' : 'https://mcp.example.com/mcp') : 'https://api.example.com/v1'}
+        />
+      )}
+      {mcp && (value.type === 'service' || value.type === 'direct') && (
+        <TextField
+          label={t('endpoint.exportPath')} value={value.exportPath} onChange={set('exportPath')} placeholder={protocol === 'mcp-sse' ? '/sse' : '/mcp'}
+          hint={t('endpoint.exportPathHint', { path: protocol === 'mcp-sse' ? '/sse' : '/mcp' })} error={error('endpoint.exportPath')}
+        />
+      )}
+      {protocol === 'stdio' && <p className="muted small">{t('endpoint.stdio')}</p>}
     </fieldset>
   );
 }

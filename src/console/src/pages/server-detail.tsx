@@ -15,6 +15,7 @@ import {
 import { EndpointFields, endpointDraft, endpointOf } from './endpoint.js';
 import { VirtualSection } from './virtual-editor.js';
 import { AuthorizationForm } from './authorization.js';
+import { ImportToolsDialog, UPSTREAM_PROTOCOLS } from './import-tools.js';
 
 /** The draft being worked on: the latest draft version, if any. */
 export function workingDraft(versions: VersionSummary[], latest: string | null): VersionSummary | undefined {
@@ -215,7 +216,7 @@ function WorkingVersion({ ns, server, draft, editor, onChanged }: { ns: string; 
       {server.protocol === 'virtual'
         ? <VirtualSection ns={ns} server={server} draft={draft?.version} editor={editor} version={version} onChanged={onChanged} />
         : <ToolsSection ns={ns} server={server} draft={draft} editor={editor} version={version} shownVersion={shownVersion} onChanged={onChanged} />}
-      {draft && editor && <DraftSettings base={base} draft={draft.version} version={version} onSaved={onChanged} />}
+      {draft && editor && <DraftSettings base={base} draft={draft.version} protocol={server.protocol} version={version} onSaved={onChanged} />}
       {draft && editor && <AuthorizationOverride base={base} draft={draft.version} version={version} onSaved={onChanged} />}
     </>
   );
@@ -228,6 +229,7 @@ function ToolsSection({ ns, server, draft, editor, version, shownVersion, onChan
   const notify = useNotify();
   const base = serverBase(ns, server.name);
   const [newDraft, setNewDraft] = useState(false);
+  const [importing, setImporting] = useState(false);
   const [removing, setRemoving] = useState<string>();
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState<ToolSort>({ key: 'name', desc: false });
@@ -270,6 +272,11 @@ function ToolsSection({ ns, server, draft, editor, version, shownVersion, onChan
         </h2>
         {editor && (
           <div className="head-actions">
+            {UPSTREAM_PROTOCOLS.has(server.protocol) && (
+              <button type="button" onClick={() => setImporting(true)}>
+                {t('importTools.button')}
+              </button>
+            )}
             {draft ? (
               <Link className="button primary" to={path('ns', ns, 'servers', server.name, 'versions', draft.version, 'new-tool')}>
                 {t('tools.add')}
@@ -282,6 +289,16 @@ function ToolsSection({ ns, server, draft, editor, version, shownVersion, onChan
           </div>
         )}
       </div>
+      {editor && UPSTREAM_PROTOCOLS.has(server.protocol) && (
+        <ImportToolsDialog
+          ns={ns} server={server} draft={draft} suggested={nextVersion(server.versions)} open={importing}
+          onClose={() => setImporting(false)}
+          onDone={() => {
+            version.reload();
+            onChanged();
+          }}
+        />
+      )}
       {!draft && editor && <p className="muted small">{t('tools.publishedImmutable', { version: server.publishedVersion ?? server.latestVersion ?? '—' })}</p>}
       <Load state={version}>
         {(v) => (
@@ -460,7 +477,7 @@ function ServerSettings({ ns, server, editor, onSaved }: { ns: string; server: S
               <option value="mcp-sse">mcp-sse</option>
             </SelectField>
           </div>
-          <EndpointFields ns={ns} value={endpoint} onChange={setEndpoint} error={fe} />
+          <EndpointFields ns={ns} value={endpoint} onChange={setEndpoint} error={fe} protocol={f.protocol} />
           <fieldset className="fieldset">
             <legend>{t('settings.passthrough')}</legend>
             <p className="muted small">{t('settings.passthroughIntro')}</p>
@@ -476,7 +493,7 @@ function ServerSettings({ ns, server, editor, onSaved }: { ns: string; server: S
 }
 
 /** Version-level settings of the draft: description, config (template `.config`), security schemes. */
-function DraftSettings({ base, draft, version, onSaved }: { base: string; draft: string; version: Loaded<VersionView | null>; onSaved: () => void }) {
+function DraftSettings({ base, draft, protocol, version, onSaved }: { base: string; draft: string; protocol: string; version: Loaded<VersionView | null>; onSaved: () => void }) {
   const { t } = useTranslation();
   return (
     <div className="panel">
@@ -486,7 +503,7 @@ function DraftSettings({ base, draft, version, onSaved }: { base: string; draft:
       <Load state={version}>
         {(v) => v && (
           <DraftSettingsForm
-            key={v.version} base={base} version={v} onReload={version.reload}
+            key={v.version} base={base} version={v} protocol={protocol} onReload={version.reload}
             onSaved={(saved) => {
               version.setData(saved);
               onSaved();
@@ -525,7 +542,7 @@ function AuthorizationOverride({ base, draft, version, onSaved }: { base: string
   );
 }
 
-function DraftSettingsForm({ base, version, onSaved, onReload }: { base: string; version: VersionView; onSaved: (v: VersionView) => void; onReload: () => void }) {
+function DraftSettingsForm({ base, version, protocol, onSaved, onReload }: { base: string; version: VersionView; protocol: string; onSaved: (v: VersionView) => void; onReload: () => void }) {
   const { t } = useTranslation();
   const notify = useNotify();
   const [description, setDescription] = useState(version.spec.description);
@@ -560,6 +577,15 @@ function DraftSettingsForm({ base, version, onSaved, onReload }: { base: string;
   return (
     <Form onSubmit={() => save.run()}>
       <TextArea label={t('draftSettings.description')} rows={2} value={description} onChange={edit(setDescription)} />
+      {protocol === 'stdio' && (
+        <StdioLaunchFields
+          config={configParsed.ok ? configParsed.value : undefined} error={fe}
+          onChange={(next) => {
+            setConfig(pretty(next));
+            setDirty(true);
+          }}
+        />
+      )}
       <div className="row">
         <TextArea label={t('draftSettings.config')} className="code" rows={6} value={config} onChange={edit(setConfig)} error={configError} hint={t('draftSettings.configHint')} />
         <TextArea label={t('draftSettings.schemes')} className="code" rows={6} value={schemes} onChange={edit(setSchemes)} error={schemesError} hint={t('draftSettings.schemesHint')} />
@@ -573,5 +599,75 @@ function DraftSettingsForm({ base, version, onSaved, onReload }: { base: string;
         }}
       />
     </Form>
+  );
+}
+
+/** Where a stdio launch sits in a config: at the top, or (Nacos localServerConfig, desktop clients) under mcpServers' only entry. */
+function launchOf(config: Record<string, unknown>): { at: string | undefined; launch: Record<string, unknown> } {
+  const servers = config.mcpServers;
+  if (config.command === undefined && typeof servers === 'object' && servers !== null && !Array.isArray(servers)) {
+    const entries = Object.entries(servers as Record<string, unknown>);
+    const [name, launch] = entries[0] ?? [];
+    if (entries.length === 1 && name && typeof launch === 'object' && launch !== null) return { at: name, launch: launch as Record<string, unknown> };
+  }
+  return { at: undefined, launch: config };
+}
+
+/** KEY=value lines ⇄ an environment object. */
+function envText(env: unknown): string {
+  if (typeof env !== 'object' || env === null) return '';
+  return Object.entries(env as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join('\n');
+}
+function envObject(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const eq = line.indexOf('=');
+    if (eq < 0) env[line.trim()] = '';
+    else env[line.slice(0, eq).trim()] = line.slice(eq + 1);
+  }
+  return env;
+}
+
+/**
+ * The stdio launch of the draft (command, arguments one per line, environment KEY=value per
+ * line), edited in place in the draft's config JSON (which the field below shows as it changes).
+ */
+function StdioLaunchFields({ config, onChange, error }: { config: unknown; onChange: (config: Record<string, unknown>) => void; error: (field: string) => string | undefined }) {
+  const { t } = useTranslation();
+  const base = typeof config === 'object' && config !== null && !Array.isArray(config) ? config as Record<string, unknown> : undefined;
+  const { at, launch } = launchOf(base ?? {});
+  const field = (k: string) => (at ? `config.mcpServers.${at}.${k}` : `config.${k}`);
+  const set = (k: 'command' | 'args' | 'env', value: unknown) => {
+    if (!base) return;
+    const next = { ...launch, [k]: value };
+    if (k !== 'command' && (Array.isArray(value) ? value.length === 0 : Object.keys(value as object).length === 0)) delete next[k];
+    onChange(at ? { ...base, mcpServers: { [at]: next } } : next);
+  };
+  const [args, setArgs] = useState(Array.isArray(launch.args) ? (launch.args as unknown[]).map(String).join('\n') : '');
+  const [env, setEnv] = useState(envText(launch.env));
+  const disabled = !base;
+  return (
+    <fieldset className="fieldset" data-testid="stdio-launch">
+      <legend>{t('stdio.legend')}</legend>
+      <p className="muted small">{disabled ? t('stdio.fixJson') : t('stdio.intro')}</p>
+      <TextField label={t('stdio.command')} value={typeof launch.command === 'string' ? launch.command : ''} disabled={disabled} placeholder="npx" onChange={(e) => set('command', e.target.value)} error={error(field('command'))} />
+      <div className="row">
+        <TextArea
+          label={t('stdio.args')} className="code" rows={3} value={args} disabled={disabled} placeholder={'-y\n@modelcontextprotocol/server-everything'} hint={t('stdio.argsHint')} error={error(field('args'))}
+          onChange={(e) => {
+            setArgs(e.target.value);
+            set('args', e.target.value.split('\n').filter((a) => a !== ''));
+          }}
+        />
+        <TextArea
+          label={t('stdio.env')} className="code" rows={3} value={env} disabled={disabled} placeholder="API_KEY=…" hint={t('stdio.envHint')} error={error(field('env'))}
+          onChange={(e) => {
+            setEnv(e.target.value);
+            set('env', envObject(e.target.value));
+          }}
+        />
+      </div>
+    </fieldset>
   );
 }

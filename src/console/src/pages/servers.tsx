@@ -142,7 +142,7 @@ function CreateServerDialog({ ns, open, onClose }: { ns: string; open: boolean; 
         <SelectField label={t('servers.backendProtocol')} value={protocol} onChange={(e) => setProtocol(e.target.value as typeof protocol)} hint={t('servers.backendProtocolHint')} error={fe('protocol')}>
           {PROTOCOLS.map((p) => <option key={p} value={p}>{p}</option>)}
         </SelectField>
-        <EndpointFields ns={ns} value={endpoint} onChange={setEndpoint} error={fe} />
+        <EndpointFields ns={ns} value={endpoint} onChange={setEndpoint} error={fe} protocol={protocol} />
         <FormActions action={create} label={t('servers.create')} busyLabel={t('common.creating')} disabled={!name.trim()} onCancel={onClose} fieldShown={shown} />
       </Form>
     </Dialog>

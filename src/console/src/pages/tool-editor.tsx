@@ -10,6 +10,7 @@ import {
   ARG_TYPES, buildTool, draftFromTool, draftSchema, emptyDraft, fieldTarget, formLimitation, listEntry, newArg, parseJsonText, POSITIONS,
   rowsToSchema, schemaExtras, schemaProperties, schemaToRows,
 } from '../tool-model.js';
+import { UPSTREAM_PROTOCOLS } from './import-tools.js';
 import type { ArgRow, FieldTarget, ToolDraft } from '../tool-model.js';
 import { PublishDialog } from './publish.js';
 import { createDraft, nextVersion, serverBase, workingDraft } from './server-detail.js';
@@ -69,7 +70,9 @@ function ToolEditor({ ns, server, version, existing, onPublished, onReload }: {
     setD(f);
     setDirty(true);
   };
-  const built = useMemo(() => buildTool(d), [d]);
+  // A tool of a server fronting an upstream MCP server has no template: calls go to the upstream.
+  const upstream = UPSTREAM_PROTOCOLS.has(server.protocol) && (existing?.template ?? null) === null;
+  const built = useMemo(() => buildTool(d, upstream), [d, upstream]);
   const schemeOptions = version.spec.securitySchemes.map((s) => (
     <option key={s.id} value={s.id}>{s.id} ({s.type}{s.scheme ? ` ${s.scheme}` : ''}{s.in ? ` ${s.in} ${s.name ?? ''}` : ''})</option>
   ));
@@ -239,6 +242,13 @@ function ToolEditor({ ns, server, version, existing, onPublished, onReload }: {
 
               <SchemaEditor d={d} update={update} setD={setRows} error={text('inputSchema')} rowError={(id) => built.problems[`arg-${id}`]} />
 
+              {upstream ? (
+                <div className="panel" data-testid="upstream-tool">
+                  <h2>{t('editor.request')}</h2>
+                  <p className="muted small">{t('editor.upstreamTool', { protocol: server.protocol })}</p>
+                </div>
+              ) : (
+                <>
               <div className="panel">
                 <h2>{t('editor.request')}</h2>
                 <Check label={t('editor.direct')} checked={d.direct} onChange={(e) => update({ direct: e.target.checked, ...(e.target.checked ? { responseMode: 'body' } : {}) })} />
@@ -311,6 +321,8 @@ function ToolEditor({ ns, server, version, existing, onPublished, onReload }: {
                 {!d.direct && <TemplateField label={t('editor.errorTemplate')} rows={3} value={d.errorTemplate} onChange={(v) => update({ errorTemplate: v })} error={fieldProblem('errorTemplate')} hint={t('editor.errorTemplateHint')} />}
                 <TextArea label={t('editor.outputSchema')} className="code" rows={5} value={d.outputSchemaText} onChange={(e) => update({ outputSchemaText: e.target.value })} error={text('outputSchema')} hint={t('editor.outputSchemaHint')} />
               </div>
+                </>
+              )}
             </fieldset>
             {editable && (
               <div className="actions sticky-actions">
