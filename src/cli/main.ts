@@ -11,9 +11,9 @@ import type { Running } from './roles.js';
 import { isWorker, leaveCluster, runPrimary, workerCount } from './workers.js';
 
 const ROLE_OPTIONS: Record<RoleName, string[]> = {
-  serve: ['host', 'registryPort', 'grpcPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies', 'redis', 'redisPrefix', 'tlsCert', 'tlsKey'],
+  serve: ['host', 'registryPort', 'grpcPort', 'gatewayPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies', 'redis', 'redisPrefix', 'tlsCert', 'tlsKey', 'otlpEndpoint', 'accessLog'],
   registry: ['host', 'registryPort', 'grpcPort', 'dataDir', 'db', 'logLevel', 'auth.enabled', 'auth.adminUsername', 'allowedOrigins', 'allowedHosts', 'trustedProxies', 'tlsCert', 'tlsKey'],
-  gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis', 'redisPrefix', 'allowedOrigins', 'allowedHosts', 'tlsCert', 'tlsKey', 'workers'],
+  gateway: ['host', 'gatewayPort', 'dataDir', 'logLevel', 'registries', 'gatewayConfig', 'redis', 'redisPrefix', 'allowedOrigins', 'allowedHosts', 'tlsCert', 'tlsKey', 'workers', 'otlpEndpoint', 'accessLog'],
 };
 
 const DESCRIPTIONS: Record<RoleName, string> = {

@@ -5,6 +5,8 @@ import { parse as parseYaml } from 'yaml';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
+import { startTracing } from '../lib/tracing.js';
+import type { TracingHandle } from '../lib/tracing.js';
 import { Gateway } from '../gateway/gateway.js';
 import { SERVER_VERSION } from '../gateway/mcp/protocol.js';
 import type { DrainOptions, GatewayOptions } from '../gateway/gateway.js';
@@ -87,18 +89,36 @@ async function sharedState(config: Config, logger: Logger): Promise<Pick<Gateway
 const CONSUMER_USE_FLUSH_MS = 5000;
 
 /** `mcpgate serve`: registry and gateway in one process, configuration delivered in process. */
+/** The gateway's access log settings from the configuration. */
+function observability(config: Config): Pick<GatewayOptions, 'accessLog' | 'accessLogSampleRatio'> {
+  return { accessLog: config.accessLog, accessLogSampleRatio: config.accessLogSampleRatio };
+}
+
+/** Tracing, when `otlpEndpoint` turns it on (the SDK is loaded only then). */
+async function startTelemetry(config: Config, logger: Logger): Promise<TracingHandle | undefined> {
+  if (!config.otlpEndpoint) return undefined;
+  const handle = await startTracing({
+    endpoint: config.otlpEndpoint, serviceName: 'mcpgate-gateway', sampleRatio: config.traceSampleRatio,
+    resource: { 'service.instance.id': `${hostname()}:${process.pid}`, 'service.version': SERVER_VERSION },
+  });
+  logger.info({ endpoint: config.otlpEndpoint, sampleRatio: config.traceSampleRatio }, 'tracing on: spans exported as OTLP/HTTP');
+  return handle;
+}
+
 export async function startServe(config: Config, logger: Logger): Promise<Running & { registry: Registry; gateway: Gateway; drain(): Promise<void> }> {
   // The registry's modules (Fastify, Kysely, database drivers) load only in the roles that run it.
   const [{ Registry }, { InProcessSource }, { gatewayDirectory }] = await Promise.all([
     import('../registry/registry.js'), import('../gateway/sources/in-process.js'), import('../registry/http/console/gateways.js'),
   ]);
   const registry = await Registry.start(config, logger);
+  let tracing: TracingHandle | undefined;
   try {
+    tracing = await startTelemetry(config, logger);
     const { redisUp, ...shared } = await sharedState(config, logger);
     const limits = gatewayLimits(config);
     const sessions = shared.sessions ?? new MemorySessionStore(config.sessionIdleSeconds * 1000, Date.now, withDefaults(limits));
     const gateway = await Gateway.start({
-      host: config.host, port: config.gatewayPort, logger, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts, limits, ...shared, sessions,
+      host: config.host, port: config.gatewayPort, logger, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts, limits, ...shared, sessions, ...observability(config),
       ...(redisUp ? { readiness: () => ({ redis: redisUp() }) } : {}),
       source: new InProcessSource(registry.services.watch, registry.services.feed, { logger }),
       ...(config.tls ? { tls: config.tls } : {}),
@@ -122,9 +142,9 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
     flusher.unref();
     return {
       registry, gateway,
-      close: async () => { clearInterval(flusher); detach(); await gateway.close(); await registry.close(); },
+      close: async () => { clearInterval(flusher); detach(); await gateway.close(); await registry.close(); await tracing?.shutdown(); },
       // The gateway drains first; the registry it reads from stays until it is done.
-      drain: async () => { await gateway.drain(drainOptions(config)); clearInterval(flusher); detach(); await registry.close(); },
+      drain: async () => { await gateway.drain(drainOptions(config)); clearInterval(flusher); detach(); await registry.close(); await tracing?.shutdown(); },
     };
   } catch (err) {
     await registry.close();
@@ -156,6 +176,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   } else {
     throw new ConfigError('the gateway needs a configuration: --registry http://registry:8848 (MCPGATE_REGISTRIES) or --definitions PATH (MCPGATE_GATEWAY_CONFIG)');
   }
+  const tracing = await startTelemetry(config, logger);
   const { redisUp, ...shared } = await sharedState(config, logger);
   const graceMs = config.registryGraceSeconds * 1000;
   // Ready: a snapshot is served, a registry answered within the grace time (when following
@@ -166,12 +187,12 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   });
   const gateway = await Gateway.start({
     host: config.host, port: config.gatewayPort, logger, source, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts,
-    sessionIdleMs: config.sessionIdleSeconds * 1000, limits: gatewayLimits(config), readiness, ...shared, ...(config.tls ? { tls: config.tls } : {}),
+    sessionIdleMs: config.sessionIdleSeconds * 1000, limits: gatewayLimits(config), readiness, ...shared, ...observability(config), ...(config.tls ? { tls: config.tls } : {}),
     ownUrls: config.registries, stdioRecordFile: join(config.dataDir, `stdio-children${workerSuffix('-')}.json`), ...authorizationOptions(config),
     metricsGatherer: clusterMetrics,
   });
   started.gateway = gateway;
-  return { gateway, source, close: () => gateway.close(), drain: async () => { await gateway.drain(drainOptions(config)); } };
+  return { gateway, source, close: async () => { await gateway.close(); await tracing?.shutdown(); }, drain: async () => { await gateway.drain(drainOptions(config)); await tracing?.shutdown(); } };
 }
 
 /** `/w2` (with `/`, or another separator) in worker 2 of `gateway --workers N`; empty in a single process. */

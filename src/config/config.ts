@@ -91,6 +91,10 @@ export const OPTIONS = [
   { key: 'importTimeoutSeconds', env: 'MCPGATE_IMPORT_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().int().min(1).max(300), doc: 'Registry: how long an import may take to fetch a document from a URL (redirects included), seconds; then 504 `IMPORT_FETCH_TIMEOUT`. Default 15.' },
   { key: 'mcpRegistryPublic', env: 'MCPGATE_MCP_REGISTRY_PUBLIC', flag: undefined, schema: bool, doc: 'Registry: serve the MCP Registry read API (`/v0.1/servers`) without credentials, as the official registry does: it shows the published servers\' names, descriptions, versions and gateway URLs (never tools\' templates or credentials). Default false: with auth on, a credential is needed and each caller sees the namespaces it may read.' },
   { key: 'mcpRegistryNamePrefix', env: 'MCPGATE_MCP_REGISTRY_NAME_PREFIX', flag: undefined, schema: z.string().regex(/^[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+$/, 'must be a reverse-DNS name such as com.example.mcp'), doc: 'Registry: the reverse-DNS namespace the MCP Registry API gives servers whose own name is not `namespace/name` shaped: `weather` is served as `<prefix>/weather` (`<prefix>.<namespace>/weather` outside `public`). Default: the host of `publicGatewayUrl` reversed (`mcp.example.com` → `com.example.mcp`), else `local.mcpgate`.' },
+  { key: 'otlpEndpoint', env: 'MCPGATE_OTLP_ENDPOINT', flag: '--otlp-endpoint <url>', schema: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL'), doc: 'Gateway (and `serve`): turns OpenTelemetry tracing on, exporting spans as OTLP/HTTP (JSON) to this receiver: a base URL such as `http://otel-collector:4318` (spans go to `/v1/traces`) or the full traces URL. Each MCP request is a SERVER span (child of the agent\'s `traceparent`, header or `params._meta`), each backend REST request and upstream MCP request a CLIENT span whose context the backend receives as `traceparent`; log lines carry `trace_id` and `span_id`. See docs/observability.md. Default: off.' },
+  { key: 'traceSampleRatio', env: 'MCPGATE_TRACE_SAMPLE_RATIO', flag: undefined, schema: z.coerce.number().min(0).max(1), doc: 'Tracing on: share of traces started at the gateway that are recorded, 0 to 1 (a request whose agent sent a sampled `traceparent` is always recorded, one sent not sampled never). Default 1.' },
+  { key: 'accessLog', env: 'MCPGATE_ACCESS_LOG', flag: '--access-log <mode>', schema: z.enum(['all', 'errors', 'off']), doc: 'Gateway: the per-request log line (`"msg":"mcp request"`: method, namespace, server, tool, outcome, error kind, duration, session, request and trace ids): `all` requests, failed ones only (`errors`, at `warn`), or `off`. Default all.' },
+  { key: 'accessLogSampleRatio', env: 'MCPGATE_ACCESS_LOG_SAMPLE_RATIO', flag: undefined, schema: z.coerce.number().min(0).max(1), doc: 'Gateway: share of successful requests that get an access log line, 0 to 1 (failed ones always do). Default 1.' },
   { key: 'redis', env: 'MCPGATE_REDIS', flag: '--redis <url>', secret: true, schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), doc: 'Gateway role: Redis URL for shared sessions (memory when unset).' },
   { key: 'redisPrefix', env: 'MCPGATE_REDIS_PREFIX', flag: '--redis-prefix <prefix>', schema: z.string().regex(/^[A-Za-z0-9:._{}-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : . _ - { }'), doc: 'Gateway with Redis: prefix of every key and every pub/sub channel, so that several installations (or environments) share one Redis without seeing each other\'s sessions and messages; every replica of one installation must have the same. Default: keys under `mcpgate:` and channels unprefixed (`PSUBSCRIBE mcp-server-sse:*` shows legacy SSE traffic, as with Higress).' },
 ] as const;
@@ -122,6 +126,13 @@ export interface Config {
   /** Gateway following registries: /readyz fails once no registry answered for this long, s. */
   registryGraceSeconds: number;
   redis?: string;
+  /** OTLP/HTTP receiver of traces: tracing is on when set. */
+  otlpEndpoint?: string;
+  /** Share of new traces recorded (default 1). */
+  traceSampleRatio: number;
+  /** The gateway's per-request log line. */
+  accessLog: 'all' | 'errors' | 'off';
+  accessLogSampleRatio: number;
   /** Prefix of Redis keys and channels (unset: keys `mcpgate:`, channels unprefixed). */
   redisPrefix?: string;
   /** TLS on the HTTP listeners: certificate chain and key files (both or neither). */
@@ -310,6 +321,10 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
     shutdownDelaySeconds: v.shutdownDelaySeconds ?? 0,
     shutdownTimeoutSeconds: v.shutdownTimeoutSeconds ?? 20,
     ...(v.redis ? { redis: v.redis } : {}),
+    ...(v.otlpEndpoint ? { otlpEndpoint: v.otlpEndpoint } : {}),
+    traceSampleRatio: v.traceSampleRatio ?? 1,
+    accessLog: v.accessLog ?? 'all',
+    accessLogSampleRatio: v.accessLogSampleRatio ?? 1,
     ...(v.redisPrefix ? { redisPrefix: v.redisPrefix } : {}),
     ...(v.namespaceAuthorization ? { namespaceAuthorization: v.namespaceAuthorization } : {}),
     allowedOrigins: v.allowedOrigins ?? [],

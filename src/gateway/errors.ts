@@ -110,6 +110,14 @@ export function toGatewayError(err: unknown, logger?: Logger): GatewayError {
   return new GatewayError('INTERNAL_ERROR', 'Internal error');
 }
 
+/** The stable code of a thrown value, as `toGatewayError` would answer it (without logging): for metrics and the access log. */
+export function errorKindOf(err: unknown): string {
+  if (err instanceof GatewayError || err instanceof ToolError) return err.code;
+  if (err instanceof SessionStateUnavailableError) return 'SERVICE_UNAVAILABLE';
+  if (err instanceof SessionLimitError) return err.limit === 'maxSessions' ? 'SESSION_CAPACITY' : 'SESSION_LIMIT';
+  return 'INTERNAL_ERROR';
+}
+
 /**
  * What a tools/call answers when its tool refused the call: an argument the tool refuses is a
  * tool result with `isError: true` naming it (SEP-1303), so that the model corrects its call;

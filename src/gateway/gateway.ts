@@ -3,8 +3,8 @@ import type { IncomingMessage, RequestListener, Server as HttpServer, ServerOpti
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
 import { Agent } from 'undici';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
+import type { Registry } from 'prom-client';
 import { loadTls, watchTls } from '../lib/tls.js';
 import type { TlsFiles } from '../lib/tls.js';
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestId } from '../lib/request-context.js';
@@ -16,8 +16,12 @@ import { plainError, plainJson } from './mcp/answers.js';
 import { McpHandler } from './mcp/handler.js';
 import type { EventStore, MessageBus, SessionStore } from './sessions/types.js';
 import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessions/memory.js';
-import { SnapshotCompiler } from './snapshot.js';
+import { Counter } from 'prom-client';
+import { EMPTY_SNAPSHOT, SnapshotCompiler } from './snapshot.js';
 import { VirtualCompiler } from './virtual/compile.js';
+import { GatewayMetrics } from './metrics.js';
+import { AccessLog } from './access-log.js';
+import type { AccessLogMode } from './access-log.js';
 import { reapAndRecordChildren } from '../tools/mcp/stdio.js';
 import type { UpstreamSessionState } from '../tools/mcp/session-state.js';
 import type { ConfigSource } from './sources/config-source.js';
@@ -71,6 +75,10 @@ export interface GatewayOptions {
   namespaceAuthorization?: Readonly<Record<string, AuthorizationSettings>>;
   /** Rate-limit buckets; in memory when omitted (Redis to share them between replicas). */
   rateLimiter?: RateLimiter;
+  /** The per-request log line (`mcp request`): every request, failed ones only, or none; default all. */
+  accessLog?: AccessLogMode;
+  /** Share of successful requests logged, 0..1 (failed ones always are); default 1. */
+  accessLogSampleRatio?: number;
   /**
    * What `/metrics` answers instead of this process's own registry: in a worker of `gateway
    * --workers N`, every worker's metrics gathered by the primary (src/cli/workers.ts).
@@ -159,24 +167,14 @@ export class Gateway {
     const sessions = opts.sessions ?? new MemorySessionStore(opts.sessionIdleMs ?? 30 * 60_000, Date.now, limits);
     const bus = opts.bus ?? new MemoryMessageBus();
     const events = opts.events ?? new MemoryEventStore();
-    const metrics = new Registry();
-    metrics.setDefaultLabels({ role: 'gateway' });
-    collectDefaultMetrics({ register: metrics });
-    const gathered = opts.metricsGatherer?.(metrics);
-    const calls = new Histogram({
-      name: 'mcpgate_tool_call_duration_seconds', help: 'tools/call duration by server and outcome.', labelNames: ['server', 'outcome'] as const,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30], registers: [metrics],
+    // The handler exists once the metrics do; the gauges read it only when scraped.
+    const made: { handler?: McpHandler } = {};
+    const readiness = (): Record<string, boolean> => ({ snapshot: (made.handler?.current.revision ?? 0) > 0 && (opts.ready?.() ?? true), ...opts.readiness?.() });
+    const metrics = new GatewayMetrics({
+      snapshot: () => made.handler?.current ?? EMPTY_SNAPSHOT, openStreams: () => made.handler?.openStreams ?? 0, openSessions: () => sessions.count(), readiness,
     });
-    const requests = new Counter({ name: 'mcpgate_gateway_requests_total', help: 'HTTP requests by method and status.', labelNames: ['method', 'status'] as const, registers: [metrics] });
-    // Label children are looked up once per label set, not hashed on every request.
-    const requestChildren = new Map<string, ReturnType<typeof requests.labels>>();
-    const callChildren = new Map<string, ReturnType<typeof calls.labels>>();
-    const revision = new Gauge({ name: 'mcpgate_gateway_snapshot_revision', help: 'Registry revision of the served snapshot.', registers: [metrics] });
-    new Gauge({
-      name: 'mcpgate_gateway_open_streams', help: 'SSE streams this process holds open (2025 session streams, legacy SSE, 2026 listen streams).', registers: [metrics],
-      collect() { this.set(handler.openStreams); },
-    });
-    const limitHits = new Counter({ name: 'mcpgate_gateway_limit_hits_total', help: 'Requests refused and connections closed by a gateway limit, by the limit\'s option name.', labelNames: ['limit'] as const, registers: [metrics] });
+    const gathered = opts.metricsGatherer?.(metrics.registry);
+    const accessLog = new AccessLog(logger.child({ component: 'access' }), opts.accessLog ?? 'all', opts.accessLogSampleRatio ?? 1);
     // Backend connections: pooled with keep-alive; host names are resolved through a lookup that
     // refuses link-local and cloud-metadata addresses, except for servers that allow them.
     const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1, connect: { lookup: guardedLookup } });
@@ -185,24 +183,28 @@ export class Gateway {
     const own = new OwnEndpoints();
     for (const url of opts.ownUrls ?? []) own.addUrl(url);
     const argumentHosts = new ArgumentHostGuard(own);
-    const rateLimited = new Counter({ name: 'mcpgate_gateway_rate_limited_total', help: 'tools/call refused by a rate limit, by server, limit (perCaller, perTool) and caller (consumer key name; `token` for OAuth subjects, `anonymous` in open namespaces).', labelNames: ['server', 'limit', 'caller'] as const, registers: [metrics] });
     const rateLimiter = opts.rateLimiter ?? new MemoryRateLimiter();
     const tokenAccess = new TokenAccess({
       verifier: new TokenVerifier(), exchanger: new TokenExchanger({ logger }), limiter: rateLimiter, ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
-      onLimited: (limit, server, caller) => rateLimited.labels(server, limit, caller).inc(),
+      onLimited: (limit, server, caller) => metrics.rateLimit(server, limit, caller),
       onLimiterError: (err) => logger.warn({ err }, 'rate limiter unavailable: call let through'),
     });
     const access = new AccessPolicy({
-      bindHost: opts.host, allowedHosts: opts.allowedHosts, allowedOrigins: opts.allowedOrigins, onLimit: (limit) => limitHits.labels(limit).inc(), tokenAccess,
+      bindHost: opts.host, allowedHosts: opts.allowedHosts, allowedOrigins: opts.allowedOrigins, onLimit: (limit) => metrics.limitHit(limit), tokenAccess,
     });
     const handler = new McpHandler({
       logger: logger.child({ component: 'mcp' }), sessions, bus, events, access, keepAliveMs: opts.streamKeepAliveMs, limits,
-      onToolCall: (server, _tool, seconds, isError) => cachedLabels(callChildren, `${server}\n${isError}`, () => calls.labels(server, isError ? 'error' : 'ok')).observe(seconds),
-      onLimit: (limit) => limitHits.labels(limit).inc(),
+      onRequest: (o) => {
+        metrics.request(o);
+        accessLog.write(o);
+      },
+      onErrorAnswer: (code) => metrics.errorAnswer(code),
+      onLimit: (limit) => metrics.limitHit(limit),
     });
+    made.handler = handler;
     const leftOut = new Counter({
       name: 'mcpgate_virtual_member_left_out_total', help: 'Members left out of a virtual server\'s tools/list, by virtual server, member and reason (down: its list could not be fetched; deadline: not heard from within the listing deadline).',
-      labelNames: ['server', 'member', 'reason'] as const, registers: [metrics],
+      labelNames: ['server', 'member', 'reason'] as const, registers: [metrics.registry],
     });
     const virtuals = new VirtualCompiler({
       logger, onListChanged: (server, method) => handler.upstreamListChanged(server, method),
@@ -221,7 +223,7 @@ export class Gateway {
       const started = performance.now();
       const compiled = virtuals.extend(compiler.compile(snap), snap);
       handler.setSnapshot(compiled);
-      revision.set(compiled.revision);
+      metrics.snapshotSwapped(compiled.revision);
       logger.info({ revision: compiled.revision, servers: compiled.servers.size, ms: Math.round(performance.now() - started) }, 'gateway snapshot swapped');
       for (const ns of compiled.namespaces) {
         if (!compiled.securedNamespaces.has(ns) && [...compiled.servers.values()].some((s) => s.namespace === ns)) {
@@ -232,7 +234,7 @@ export class Gateway {
     // One listener function for every response ('finish' fires once; `once` would wrap it).
     function countRequest(this: ServerResponse): void {
       const { req: { method = '' }, statusCode } = this;
-      cachedLabels(requestChildren, `${method} ${statusCode}`, () => requests.labels(method, String(statusCode))).inc();
+      metrics.httpRequest(method, statusCode);
     }
     // Slowloris: the headers and then the whole request (not the answer: SSE streams are long
     // answers to short requests) must arrive in time; Node checks its open requests every
@@ -271,15 +273,15 @@ export class Gateway {
       if (tokenAccess.serveMetadata(req, res, pathname, handler.current)) return;
       if (pathname === '/healthz') return plainJson(res, 200, { status: 'UP' });
       if (pathname === '/readyz') {
-        const checks = { snapshot: handler.current.revision > 0 && (opts.ready?.() ?? true), ...opts.readiness?.(), ...(traffic.draining ? { accepting: false } : {}) };
+        const checks = { ...readiness(), ...(traffic.draining ? { accepting: false } : {}) };
         const ok = Object.values(checks).every(Boolean);
         return plainJson(res, ok ? 200 : 503, {
           status: ok ? 'UP' : 'DOWN', checks, revision: handler.current.revision, source: opts.source.describe(), ...(traffic.draining ? { draining: true } : {}),
         });
       }
       if (pathname === '/metrics') {
-        res.writeHead(200, { 'content-type': metrics.contentType });
-        return void res.end(gathered ? await gathered() : await metrics.metrics());
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        return void res.end(gathered ? await gathered() : await metrics.registry.metrics());
       }
       return plainError(res, { status: 404, code: 'ROUTE_NOT_FOUND', message: `no endpoint ${req.method} ${pathname}; MCP endpoints are /mcp/{namespace}/{server}` });
     };
@@ -363,14 +365,4 @@ export class Gateway {
     for (const c of this.closers) await c();
     await this.dispatcher.close();
   }
-}
-
-function cachedLabels<T>(cache: Map<string, T>, key: string, make: () => T): T {
-  let child = cache.get(key);
-  if (child === undefined) {
-    if (cache.size > 10_000) cache.clear();
-    child = make();
-    cache.set(key, child);
-  }
-  return child;
 }

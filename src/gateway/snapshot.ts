@@ -52,6 +52,8 @@ export interface CompiledServer {
    * registry's descriptions) and calls go to the upstream.
    */
   readonly liveTools?: boolean;
+  /** How many backend targets (healthy instances, or the address) its requests may go to now (for the metrics). */
+  readonly targets?: () => number;
   /** OAuth tokens, rate limits and token exchange of the endpoint (its namespace's settings with its own over them); absent: none. */
   readonly access?: EndpointAccess;
   /** A virtual server's members and catalogue (protocol `virtual`): every method goes to its members. */
@@ -237,7 +239,7 @@ export class SnapshotCompiler {
         mergeAuthorization(this.deps.namespaceAuthorization?.[server.namespace], input.namespaceAuthorization?.[server.namespace]), spec.authorization);
       servers.set(key, {
         ...(access ? { access } : {}),
-        key, namespace: server.namespace, name: server.name, server, version: server.publishedVersion,
+        key, namespace: server.namespace, name: server.name, server, version: server.publishedVersion, targets: () => entry.upstream.size,
         description: server.description || spec.description, tools: entry.tools, toolsByName: new Map(entry.tools.map((t) => [t.name, t])),
         prompts, toolsFingerprint: JsonText.array(entry.tools.map((t) => t.listEntry)).text, promptsFingerprint: JSON.stringify(prompts),
         ...(entry.runtime ? { upstream: entry.runtime, liveTools: spec.tools.length === 0 } : {}),

@@ -2,6 +2,7 @@ import { pino, stdSerializers } from 'pino';
 import type { DestinationStream, LogFn, Logger } from 'pino';
 import { currentRequestId } from './request-context.js';
 import { isSecretName } from './secret-names.js';
+import { currentTraceIds } from './tracing.js';
 
 /** What a log line shows in place of a credential. */
 export const LOG_REDACTED = '[redacted]';
@@ -97,9 +98,12 @@ export function createLogger(level: string, name = 'mcpgate', destination?: Dest
     formatters: { log: (obj: Record<string, unknown>) => scrubLogValue(obj) as Record<string, unknown> },
     // Every line written while serving a request names it (unless the logger is already bound to
     // it, as Fastify's request loggers are).
+    // With tracing on, the current span's `trace_id` and `span_id` too (lib/tracing.ts).
     mixin: (_obj: object, _level: number, logger: Logger) => {
       const reqId = currentRequestId();
-      return reqId === undefined || 'reqId' in logger.bindings() ? {} : { reqId };
+      const ids = currentTraceIds();
+      const own = reqId === undefined || 'reqId' in logger.bindings() ? {} : { reqId };
+      return ids === undefined ? own : { ...own, ...ids };
     },
     // The serialized error's own fields (message, stack, cause, and any the error carries), scrubbed like the rest.
     serializers: { err: (e: unknown) => (e instanceof Error ? scrubLogValue(e) : e), req: requestSerializer },

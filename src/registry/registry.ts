@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { Registry as PromRegistry } from 'prom-client';
+import { registerRegistryMetrics } from './metrics.js';
 import type { Config } from '../config/config.js';
 import { defaultGrpcPort } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
@@ -41,6 +42,7 @@ export class Registry {
     });
     let http: FastifyInstance | undefined;
     let grpc: NacosGrpcServer | undefined;
+    const metrics = new PromRegistry();
     try {
       await services.naming.ensurePublicNamespace();
       const admin = await services.auth.bootstrap(config.auth.adminUsername, config.auth.adminPassword);
@@ -54,7 +56,6 @@ export class Registry {
       }
       services.importLimits = { allowPrivate: config.importAllowPrivateUrls, maxBytes: config.importMaxBytes, timeoutMs: config.importTimeoutSeconds * 1000 };
       await services.feed.start(config.revisionPollMs);
-      const metrics = new PromRegistry();
       http = await buildRegistryHttp(services, {
         logger, bodyLimitBytes: config.bodyLimitBytes, authEnabled: config.auth.enabled, role: 'registry',
         bindHost: config.host, allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, trustedProxies: config.trustedProxies,
@@ -98,7 +99,15 @@ export class Registry {
       leaderLockTtlMs: config.leaderLockTtlMs, heartbeatMs: config.nodeHeartbeatMs, retentionMs: config.nodeRetentionSeconds * 1000,
     });
     services.cluster = cluster;
-    const checker = new HealthChecker(store, services.naming);
+    const counters = registerRegistryMetrics(metrics, { store, isLeader: () => cluster.isLeader });
+    services.naming.onBeat = (result) => counters.beat(result);
+    const healthLog = logger.child({ component: 'health' });
+    const checker = new HealthChecker(store, services.naming, Date.now, (i, healthy, detail) => {
+      counters.healthTransition(healthy);
+      const instance = { namespace: i.namespace, group: i.group, service: i.serviceName, address: `${i.ip}:${i.port}` };
+      if (healthy) healthLog.info({ ...instance, healthy }, 'instance healthy again');
+      else healthLog.warn({ ...instance, healthy, detail }, 'instance unhealthy');
+    });
     const registry = new Registry(services, http, checker, cluster, logger, grpc);
     registry.startJobs(config);
     await cluster.start();

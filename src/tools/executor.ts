@@ -21,6 +21,19 @@ export interface CallToolResult {
 /** Headers of the agent's HTTP request, names in lower case (as node:http gives them). */
 export type ClientHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
+/**
+ * What an executor reports of a call besides its result, for metrics and logs: why it failed
+ * (`errorKind`: `backend_status`, `backend_unavailable`, `backend_timeout`, `cancelled`,
+ * `response_too_large`, `request_refused`, `invalid_arguments`…), the backend's HTTP status, and
+ * the failure's text.
+ */
+export interface CallReport {
+  errorKind?: string;
+  backendStatus?: number;
+  /** The failure's text (as the result tells the agent). */
+  detail?: string;
+}
+
 /** One tool call as an executor sees it: arguments already validated against the input schema. */
 export interface ToolCallRequest {
   args: Record<string, unknown>;
@@ -42,6 +55,8 @@ export interface ToolCallRequest {
    * Higress template functions `getSocketIP` / `getRealIP`; absent when the call has none.
    */
   clientAddress?: string | undefined;
+  /** Filled by the executor when given: why the call failed, the backend's status. */
+  report?: CallReport | undefined;
   /** The way back to the agent for what an upstream MCP server asks or says during the call (see `AgentChannel`). */
   agent?: AgentChannel | undefined;
 }

@@ -38,7 +38,7 @@ export function statusOf(era: AnswerEra, err: GatewayError, id: JsonRpcId | null
 
 /** Writes answers through the write guard (slow clients are dropped). */
 export class Answers {
-  constructor(private readonly guard: WriteGuard, private readonly logger: Logger) {}
+  constructor(private readonly guard: WriteGuard, private readonly logger: Logger, private readonly onError?: (code: string) => void) {}
 
   /** A JSON body (a content-length makes it one write instead of a chunked stream). */
   json(res: ServerResponse, status: number, body: string): void {
@@ -60,6 +60,7 @@ export class Answers {
   /** The one place an error of the MCP endpoints becomes an answer: its status and headers, or an event on a started stream. */
   error(res: ServerResponse, era: AnswerEra, err: unknown, id: JsonRpcId | null): void {
     const e = toGatewayError(err, this.logger);
+    this.onError?.(e.code);
     if (res.headersSent) {
       if (!res.writableEnded) {
         this.guard.writeStream(res, messageEvent(errorMessage(id, e)));

@@ -1,6 +1,6 @@
 /** What a method handler needs besides its params (methods.ts, virtual-methods.ts). */
 import type { BeforeExecute } from '../auth/token-access.js';
-import type { AgentChannel, CallCancellation, ClientHeaders } from '../../tools/executor.js';
+import type { AgentChannel, CallCancellation, CallReport, ClientHeaders } from '../../tools/executor.js';
 import type { CompiledConsumer, CompiledServer } from '../snapshot.js';
 import type { GatewayError } from '../errors.js';
 
@@ -24,6 +24,8 @@ export interface CallContext {
   subscriptions?: ResourceSubscriptions | undefined;
   /** For an OAuth token's principal: the 403 step-up answer for a tool of the server its scopes do not grant. */
   scopeChallenge?: ((tool: string) => GatewayError | undefined) | undefined;
+  /** tools/call: what the tool reports of a failure (filled by the executor; read by metrics and the access log). */
+  report?: CallReport | undefined;
 }
 
 /** Options of tools/call beyond the context. */

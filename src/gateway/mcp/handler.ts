@@ -29,7 +29,7 @@ import type { GatewaySnapshot } from '../snapshot.js';
 import { EMPTY_SNAPSHOT } from '../snapshot.js';
 import type { EventStore, MessageBus, SessionStore } from '../sessions/types.js';
 import { Answers } from './answers.js';
-import type { EraDeps, Target } from './eras/era.js';
+import type { EraDeps, RequestObservation, Target } from './eras/era.js';
 import { header, queryOf, readJson } from './eras/era.js';
 import { Sessions2025Era } from './eras/sessions-2025.js';
 import { Sse2024Era } from './eras/sse-2024.js';
@@ -51,8 +51,10 @@ export interface McpHandlerOptions {
   keepAliveMs?: number | undefined;
   /** Bounds on sessions, batches, JSON and slow clients; the defaults when omitted. */
   limits?: GatewayLimits | undefined;
-  /** Observes each tools/call (for metrics). */
-  onToolCall?: (server: string, tool: string, seconds: number, isError: boolean) => void;
+  /** Observes each request an era runs (metrics, access log). */
+  onRequest?: (observation: RequestObservation) => void;
+  /** Observes each error answered with an HTTP error status or on a started stream (refusals before a method runs: access, sessions, envelope), by code. */
+  onErrorAnswer?: (code: string) => void;
   /** Observes each request refused or connection closed by a limit, named as its option (for metrics). */
   onLimit?: (limit: string) => void;
 }
@@ -83,11 +85,11 @@ export class McpHandler {
       logger: opts.logger, sessions: opts.sessions, bus: opts.bus, events: opts.events, guard: this.guard,
       snapshot: () => this.snapshot, keepAliveMs: opts.keepAliveMs,
     });
-    this.answers = new Answers(this.guard, opts.logger);
+    this.answers = new Answers(this.guard, opts.logger, opts.onErrorAnswer);
     const deps: EraDeps = this.deps = {
       logger: opts.logger, sessions: opts.sessions, bus: opts.bus, events: opts.events, limits,
       bodyLimitBytes: opts.bodyLimitBytes ?? 4 * 1024 * 1024, streams: this.streams, answers: this.answers,
-      onToolCall: opts.onToolCall, onLimit: opts.onLimit,
+      onRequest: opts.onRequest, onLimit: opts.onLimit,
     };
     this.stateless = new Stateless2026Era(deps);
     this.sessions = new Sessions2025Era(deps);

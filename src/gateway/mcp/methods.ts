@@ -83,7 +83,10 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       const args = raw as Record<string, unknown>;
       // Input errors are tool results (SEP-1303), so that the model reads them and corrects its call.
       const problem = tool.validate(args);
-      if (problem) return inputError(`Invalid arguments for tool ${name}: ${problem}`) as unknown as Record<string, unknown>;
+      if (problem) {
+        if (ctx.report) ctx.report.errorKind = 'invalid_arguments';
+        return inputError(`Invalid arguments for tool ${name}: ${problem}`) as unknown as Record<string, unknown>;
+      }
       // An upstream MCP server reports its own progress; a REST call is one step.
       const relayed = server.upstream !== undefined;
       if (!relayed) options.onProgress?.(0, 1);
@@ -92,11 +95,13 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
         const clientHeaders = ctx.beforeExecute ? await ctx.beforeExecute(name, ctx.clientHeaders, ctx.clientAddress) : ctx.clientHeaders;
         result = await tool.executor.execute({
           args, clientHeaders, clientQuery: ctx.clientQuery, clientAddress: ctx.clientAddress, cancellation: ctx.cancellation,
-          ...(relayed ? { sessionId: ctx.sessionId, onProgress: options.onProgress, agent: ctx.agent } : {}),
+          ...(relayed ? { sessionId: ctx.sessionId, onProgress: options.onProgress, agent: ctx.agent } : {}), ...(ctx.report ? { report: ctx.report } : {}),
         });
       } catch (err) {
         // The executor refuses an argument's value (a path that climbs out, a header with control characters).
-        return toolRefusal(name, err) as unknown as Record<string, unknown>;
+        const refusal = toolRefusal(name, err);
+        if (ctx.report) ctx.report.errorKind = 'invalid_arguments';
+        return refusal as unknown as Record<string, unknown>;
       }
       if (!relayed) options.onProgress?.(1, 1);
       return result as unknown as Record<string, unknown>;

@@ -119,6 +119,10 @@ export class MemorySessionStore implements SessionStore {
     return this.sessions.size;
   }
 
+  async count(): Promise<number> {
+    return this.sessions.size;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.sessions.clear();

@@ -458,6 +458,12 @@ export class RedisSessionStore implements SessionStore {
     return live;
   }
 
+  /** Sessions whose idle time has not run out, across replicas (the sorted set's scores are expiry times in µs). */
+  async count(): Promise<number> {
+    this.assertOpen();
+    return guard(this.redis, 'count sessions', () => this.redis.zcount(`${this.prefix}sessions`, `(${Date.now() * 1000}`, '+inf'));
+  }
+
   async delete(id: string): Promise<void> {
     this.assertOpen();
     await guard(this.redis, 'delete a session', () => this.scripts.mcpgateDeleteSession(this.key(id), id, this.prefix));

@@ -108,8 +108,10 @@ for (const subject of [memory, redisSubject]) {
       // Re-creating overwrites (the legacy SSE initialize updates the record).
       await a.sessions.create({ ...s, protocolVersion: '2025-03-26' });
       assert.equal((await b.sessions.get(s.id))?.protocolVersion, '2025-03-26');
+      assert.equal(await a.sessions.count(), 2, 'both replicas count every session (replacing one adds none)');
       await b.sessions.delete(s.id);
       assert.equal(await a.sessions.get(s.id), undefined);
+      assert.equal(await b.sessions.count(), 1);
       assert.equal(await a.sessions.get(randomUUID()), undefined);
       await a.sessions.delete(randomUUID());
     });

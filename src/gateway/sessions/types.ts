@@ -42,6 +42,8 @@ export interface SessionStore {
   /** Refresh the idle TTL of many sessions at once (open streams); answers the ids that still exist. */
   touch(ids: readonly string[]): Promise<Set<string>>;
   delete(id: string): Promise<void>;
+  /** How many sessions are held (with Redis: across every replica sharing it), for the metrics. */
+  count(): Promise<number>;
   /**
    * Keep (or, with undefined, forget) the session's upstream MCP session, leaving its TTL and
    * counts as they are; nothing happens when the session is unknown (it is never re-created).

@@ -458,6 +458,15 @@ export class NamingService {
    * when the beat carries its details (as Nacos does), else reported missing.
    */
   async beat(key: InstanceKey, details?: { weight?: number; metadata?: Record<string, string> }): Promise<'ok' | 'not-found'> {
+    const result = await this.beatOnce(key, details);
+    this.onBeat?.(result);
+    return result;
+  }
+
+  /** Told of every heartbeat's result (for the metrics). */
+  onBeat: ((result: 'ok' | 'not-found') => void) | undefined;
+
+  private async beatOnce(key: InstanceKey, details?: { weight?: number; metadata?: Record<string, string> }): Promise<'ok' | 'not-found'> {
     checkKey(key);
     const id = beatId(key);
     const t = this.ctx.now();

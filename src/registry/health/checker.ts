@@ -54,7 +54,13 @@ export class HealthChecker {
   private readonly state = new Map<string, { nextAt: number; ok: number; fail: number; running: boolean; detail?: string | null }>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly store: Store, private readonly naming: NamingService, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly store: Store,
+    private readonly naming: NamingService,
+    private readonly now: () => number = Date.now,
+    /** Told of each instance the checks turn healthy or unhealthy (logged once, counted). */
+    private readonly onTransition?: (instance: Instance, healthy: boolean, detail: string | null) => void,
+  ) {}
 
   start(tickMs = 500): void {
     this.timer = setInterval(() => { this.tick().catch(() => { /* database briefly away: next tick retries */ }); }, tickMs);
@@ -96,9 +102,13 @@ export class HealthChecker {
         await this.store.setHealthDetail(i.id, detail);
       }
       s.detail = detail;
-      if (ok && !i.healthy && s.ok >= hc.healthyThreshold) await this.naming.setHealth(i.id, true);
-      else if (!ok && i.healthy && s.fail >= hc.unhealthyThreshold) await this.naming.setHealth(i.id, false);
-      else if (ok) await this.store.touchInstance(i.id, this.now());
+      if (ok && !i.healthy && s.ok >= hc.healthyThreshold) {
+        await this.naming.setHealth(i.id, true);
+        this.onTransition?.(i, true, null);
+      } else if (!ok && i.healthy && s.fail >= hc.unhealthyThreshold) {
+        await this.naming.setHealth(i.id, false);
+        this.onTransition?.(i, false, detail);
+      } else if (ok) await this.store.touchInstance(i.id, this.now());
     } finally {
       s.running = false;
       s.nextAt = this.now() + hc.intervalMs;

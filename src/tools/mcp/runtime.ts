@@ -9,6 +9,8 @@ import type { Dispatcher } from 'undici';
 import type { Logger } from '../../lib/logger.js';
 import type { CredentialPassthrough, Endpoint } from '../../model/model.js';
 import { ToolError } from '../errors.js';
+import { ATTR, endSpan, startClientSpan, traceHeaders, tracingEnabled, withSpan } from '../../lib/tracing.js';
+import type { Span } from '@opentelemetry/api';
 import type { AgentChannel, CallCancellation, ClientHeaders, Upstream } from '../executor.js';
 import { RestCredentials } from '../rest/credentials.js';
 import type { McpUpstreamOptions } from './config.js';
@@ -286,9 +288,35 @@ export class McpServerRuntime {
 
   /** Send one request upstream; ToolError on failure. A forgotten session is re-initialized once, transparently. */
   async request(method: string, params: Record<string, unknown>, call: UpstreamCall = {}): Promise<Record<string, unknown>> {
+    if (!tracingEnabled()) return this.send(method, params, call, undefined);
+    // Tracing on: a CLIENT span (MCP semantic conventions) whose context the upstream receives in
+    // `params._meta` (every transport) and as the `traceparent` header (HTTP transports).
+    const span = startClientSpan(method, {
+      [ATTR.mcpMethod]: method, [ATTR.server]: this.deps.serverKey, [ATTR.networkTransport]: this.deps.options.kind === 'stdio' ? 'pipe' : 'tcp',
+      ...(method === 'tools/call' && typeof params.name === 'string' ? { [ATTR.toolName]: params.name, [ATTR.operation]: 'execute_tool' } : {}),
+    });
+    try {
+      const result = await withSpan(span, () => this.send(method, params, call, span));
+      endSpan(span, result.isError === true ? 'tool_error' : undefined);
+      return result;
+    } catch (err) {
+      endSpan(span, err instanceof ToolError ? err.code : 'error', (err as Error).message);
+      throw err;
+    }
+  }
+
+  private async send(method: string, given: Record<string, unknown>, call: UpstreamCall, span: Span | undefined): Promise<Record<string, unknown>> {
     const key = this.key(call);
     const timeoutMs = this.timeout(call);
-    const options = { timeoutMs, cancellation: call.cancellation, headers: this.forwardedHeaders(call.clientHeaders), onProgress: call.onProgress, agent: call.agent };
+    const propagated = traceHeaders(span);
+    let headers = this.forwardedHeaders(call.clientHeaders);
+    let params = given;
+    if (propagated) {
+      if (this.deps.options.kind !== 'stdio') headers = { ...headers, ...propagated };
+      const meta = typeof given._meta === 'object' && given._meta !== null ? given._meta as Record<string, unknown> : {};
+      params = { ...given, _meta: { ...meta, ...propagated } };
+    }
+    const options = { timeoutMs, cancellation: call.cancellation, headers, onProgress: call.onProgress, agent: call.agent };
     // Counted before the first await, so that no other request evicts this connection meanwhile.
     this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
     try {

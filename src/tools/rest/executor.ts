@@ -82,7 +82,10 @@ class RestToolExecutor implements ToolExecutor {
   }
 
   async execute(call: ToolCallRequest): Promise<CallToolResult> {
-    if (call.cancellation.cancelled) return textResult('cancelled', true);
+    if (call.cancellation.cancelled) {
+      if (call.report) call.report.errorKind = 'cancelled';
+      return textResult('cancelled', true);
+    }
     const args = this.request.collectArgs(call.args);
     const data = { args, config: this.config } as unknown as Json;
     const credential = this.credentials.take(call);
@@ -93,12 +96,13 @@ class RestToolExecutor implements ToolExecutor {
     try {
       built = this.request.build(args, data, call.clientHeaders, credential, client);
     } catch (err) {
+      if (call.report) call.report.errorKind = 'template_error';
       if (err instanceof TemplateError) return renderFailure(err);
       if (err instanceof RenderFault) return textResult(err.message, true);
       throw err;
     }
     if (built.argumentHost) await this.request.checkArgumentHost(built.origin as string, built.argumentHost);
-    return this.transport.send(built, call.cancellation, this.response, client);
+    return this.transport.send(built, call.cancellation, this.response, client, call.report);
   }
 }
 

@@ -8,7 +8,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { AddressGuard } from '../address-guard.js';
 import type { ArgumentHostAccess } from '../address-guard.js';
-import type { CallCancellation, CallToolResult, Upstream, UpstreamTarget } from '../executor.js';
+import type { CallCancellation, CallReport, CallToolResult, Upstream, UpstreamTarget } from '../executor.js';
+import { ATTR, endSpan, startClientSpan, traceHeaders, tracingEnabled } from '../../lib/tracing.js';
 import type { RenderClient } from '../../template/index.js';
 import type { BuiltRequest } from './request.js';
 import type { RestResponse } from './response.js';
@@ -73,15 +74,25 @@ export interface RestTransportOptions {
 export class RestTransport {
   constructor(private readonly o: RestTransportOptions) {}
 
-  /** Send a request and map its answer with `response`; failures are `isError` results. */
-  async send(req: BuiltRequest, cancellation: CallCancellation, response: RestResponse, client?: RenderClient): Promise<CallToolResult> {
+  /**
+   * Send a request and map its answer with `response`; failures are `isError` results, and
+   * their kind goes to `report` (metrics and logs).
+   */
+  async send(req: BuiltRequest, cancellation: CallCancellation, response: RestResponse, client?: RenderClient, report?: CallReport): Promise<CallToolResult> {
+    const fail = (kind: string, text: string): CallToolResult => {
+      if (report) {
+        report.errorKind = kind;
+        report.detail = text;
+      }
+      return textResult(text, true);
+    };
     const o = this.o;
     let target: UpstreamTarget | undefined;
     if (req.origin !== undefined) target = { id: req.origin, baseUrl: req.origin };
-    else if (!o.upstream) return textResult('server has no endpoint: a relative URL template needs the server to point at a service, an address or a URL', true);
+    else if (!o.upstream) return fail('no_endpoint', 'server has no endpoint: a relative URL template needs the server to point at a service, an address or a URL');
     else {
       target = o.upstream.pick();
-      if (!target) return textResult('backend unavailable: no healthy instance', true);
+      if (!target) return fail('backend_unavailable', 'backend unavailable: no healthy instance');
     }
 
     let current: Exchange | undefined;
@@ -101,30 +112,46 @@ export class RestTransport {
       for (;;) {
         attempts++;
         const base = splitBase(target.baseUrl);
-        if (typeof base === 'string') return textResult(`invalid backend URL: ${base}`, true);
+        if (typeof base === 'string') return fail('invalid_backend_url', `invalid backend URL: ${base}`);
         if (o.checkAddresses && !req.argumentHost) {
           const checked = guard.check(base.hostname);
           const verdict = checked instanceof Promise ? await checked : checked;
-          if (verdict !== undefined) return textResult(`request refused: ${verdict} (the server does not allow metadata addresses)`, true);
+          if (verdict !== undefined) return fail('request_refused', `request refused: ${verdict} (the server does not allow metadata addresses)`);
         }
         if (stopped) break;
         current = new Exchange(o.method === 'HEAD' ? Infinity : o.maxResponseBytes, response.maxMedia);
         const dispatcher = req.argumentHost ? (o.argumentHosts as ArgumentHostAccess).dispatcher : o.dispatcher;
+        const path = base.basePath === '' ? req.pathAndQuery : base.basePath + req.pathAndQuery;
+        // Each attempt is a CLIENT span whose context the backend receives as `traceparent` (tracing on only).
+        const span = tracingEnabled() ? startClientSpan(o.method, backendAttributes(o.method, base, path)) : undefined;
+        const propagated = traceHeaders(span);
         dispatcher.dispatch({
-          origin: base.origin,
-          path: base.basePath === '' ? req.pathAndQuery : base.basePath + req.pathAndQuery,
-          method: o.method as Dispatcher.HttpMethod,
-          headers: req.headers,
+          origin: base.origin, path, method: o.method as Dispatcher.HttpMethod,
+          headers: propagated ? { ...req.headers, ...propagated } : req.headers,
           body: req.body ?? null,
         }, current);
         const outcome = await current.done;
-        if (outcome.error === undefined) return response.answer(outcome.status, outcome.headers, outcome.body, client);
+        if (outcome.error === undefined) {
+          if (span) span.setAttribute(ATTR.httpStatus, outcome.status);
+          endSpan(span, outcome.status >= 400 ? String(outcome.status) : undefined);
+          const result = response.answer(outcome.status, outcome.headers, outcome.body, client);
+          if (report) {
+            report.backendStatus = outcome.status;
+            if (result.isError === true) {
+              report.errorKind = outcome.status >= 400 ? 'backend_status' : 'response_mapping';
+              const first = result.content[0];
+              if (first?.type === 'text') report.detail = first.text.slice(0, 200);
+            }
+          }
+          return result;
+        }
+        endSpan(span, outcome.error instanceof Stopped ? outcome.error.message : errorCode(outcome.error) ?? outcome.error.name, outcome.error.message);
         if (stopped) break;
         const err = outcome.error;
-        if (err instanceof TooLarge) return textResult(err.message, true);
+        if (err instanceof TooLarge) return fail('response_too_large', err.message);
         const code = errorCode(err) ?? 'network error';
-        if (code.startsWith('UND_ERR_INVALID')) return textResult(`invalid backend request: ${err.message}`, true);
-        if (code === 'EARGUMENTHOST') return textResult(`request refused: ${err.message}`, true);
+        if (code.startsWith('UND_ERR_INVALID')) return fail('invalid_backend_request', `invalid backend request: ${err.message}`);
+        if (code === 'EARGUMENTHOST') return fail('request_refused', `request refused: ${err.message}`);
         const notSent = NOT_SENT.has(code);
         if (notSent || (o.idempotent && !retried)) {
           if (!notSent) retried = true;
@@ -136,14 +163,28 @@ export class RestTransport {
           }
           if (!notSent) continue;
         }
-        return textResult(`backend unavailable: ${code}${attempts > 1 ? ` (${attempts} attempts)` : ''}`, true);
+        return fail('backend_unavailable', `backend unavailable: ${code}${attempts > 1 ? ` (${attempts} attempts)` : ''}`);
       }
-      return stopped === 'timeout' ? textResult(`timed out after ${o.timeoutMs} ms`, true) : textResult('cancelled', true);
+      return stopped === 'timeout' ? fail('backend_timeout', `timed out after ${o.timeoutMs} ms`) : fail('cancelled', 'cancelled');
     } finally {
       clearTimeout(timer);
       cancellation.offCancel(onCancel);
     }
   }
+}
+
+/**
+ * The attributes of a backend request's CLIENT span (HTTP semantic conventions). `url.full`
+ * leaves the query out: a tool may put a credential there.
+ */
+function backendAttributes(method: string, base: BaseParts, path: string): Record<string, string | number> {
+  const q = path.indexOf('?');
+  const url = new URL(base.origin);
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  return {
+    [ATTR.httpMethod]: method, [ATTR.urlFull]: base.origin + (q < 0 ? path : path.slice(0, q)),
+    [ATTR.serverAddress]: base.hostname, [ATTR.serverPort]: port,
+  };
 }
 
 /** The backend's answer is over the size limit. */

@@ -14,6 +14,33 @@ import type { CallContext } from '../methods.js';
 import type { BeforeExecute } from '../../auth/token-access.js';
 import { handleRequest } from '../methods.js';
 import type { StreamHub } from '../streams.js';
+import type { JsonRpcId } from '../jsonrpc.js';
+import { ATTR, endSpan, startServerSpan, traceIdOf, tracingEnabled, withSpan } from '../../../lib/tracing.js';
+import { errorKindOf } from '../../errors.js';
+import type { CallReport } from '../../../tools/executor.js';
+
+/**
+ * One MCP request as run (every era's requests through `runMethod`): for the metrics and the
+ * access log. `tool` is the name the agent sent; `knownTool` says whether the snapshot lists it
+ * (names it does not list never become metric labels).
+ */
+export interface RequestObservation {
+  namespace: string;
+  server: string;
+  method: string;
+  tool?: string | undefined;
+  knownTool: boolean;
+  /** `ok`; `error`: answered with a JSON-RPC error; `tool_error`: a tool result with `isError`. */
+  outcome: 'ok' | 'error' | 'tool_error';
+  /** What failed: a gateway error code (`INVALID_PARAMS`, `RATE_LIMITED`, `UPSTREAM_TIMEOUT`…) or a tool failure (`backend_status`, `backend_unavailable`…). */
+  errorKind?: string | undefined;
+  seconds: number;
+  sessionId?: string | undefined;
+  rpcId?: JsonRpcId | undefined;
+  traceId?: string | undefined;
+  /** REST tools: the backend's HTTP status, and a failure's message (for the log line). */
+  report?: CallReport | undefined;
+}
 
 /** The shared parts an era works with. */
 export interface EraDeps {
@@ -26,8 +53,8 @@ export interface EraDeps {
   bodyLimitBytes: number;
   streams: StreamHub;
   answers: Answers;
-  /** Observes each tools/call (for metrics). */
-  onToolCall?: ((server: string, tool: string, seconds: number, isError: boolean) => void) | undefined;
+  /** Observes each request run by `runMethod` (metrics, access log). */
+  onRequest?: ((observation: RequestObservation) => void) | undefined;
   /** Observes each request refused or connection closed by a limit, named as its option (for metrics). */
   onLimit?: ((limit: string) => void) | undefined;
 }
@@ -66,11 +93,59 @@ export function readJson(deps: EraDeps, req: IncomingMessage): Promise<unknown> 
   return readJsonBody(req, { bodyLimitBytes: deps.bodyLimitBytes, maxJsonDepth: deps.limits.maxJsonDepth });
 }
 
-/** Run one method (timing tools/call for the metrics). */
-export async function runMethod(deps: EraDeps, ctx: CallContext, method: string, params: Record<string, unknown>, onProgress?: (p: number, t?: number, message?: string) => void): Promise<Record<string, unknown>> {
-  if (method !== 'tools/call') return handleRequest(ctx, method, params, { onProgress });
+/** The tool or prompt a request names, if any. */
+function targetOf(method: string, params: Record<string, unknown>): string | undefined {
+  if (method !== 'tools/call' && method !== 'prompts/get') return undefined;
+  return typeof params.name === 'string' ? params.name : undefined;
+}
+
+/** The trace context an agent put in `params._meta` (the MCP semantic conventions' place for it). */
+function metaOf(params: Record<string, unknown>): Record<string, unknown> | undefined {
+  const meta = params._meta;
+  return typeof meta === 'object' && meta !== null && !Array.isArray(meta) ? meta as Record<string, unknown> : undefined;
+}
+
+/**
+ * Run one method: timed and observed (metrics, access log), and traced when tracing is on (the
+ * request's SERVER span, child of the agent's trace context, current while the method runs).
+ */
+export async function runMethod(deps: EraDeps, ctx: CallContext, method: string, params: Record<string, unknown>, onProgress?: (p: number, t?: number, message?: string) => void, rpcId?: JsonRpcId): Promise<Record<string, unknown>> {
+  const { server } = ctx;
+  const tool = targetOf(method, params);
+  const knownTool = tool !== undefined && (method === 'tools/call' ? server.toolsByName.has(tool) : server.prompts.some((p) => p.name === tool));
+  const report: CallReport | undefined = method === 'tools/call' ? {} : undefined;
+  if (report) ctx.report = report;
+  // Tracing off: no attributes built, no span (one flag check).
+  const span = !tracingEnabled() ? undefined : startServerSpan(knownTool ? `${method} ${tool}` : method, {
+    [ATTR.mcpMethod]: method, [ATTR.namespace]: server.namespace, [ATTR.server]: server.name,
+    [ATTR.networkTransport]: 'tcp', [ATTR.networkProtocol]: 'http',
+    ...(ctx.sessionId !== undefined ? { [ATTR.mcpSession]: ctx.sessionId } : {}),
+    ...(rpcId !== undefined ? { [ATTR.jsonrpcRequestId]: String(rpcId) } : {}),
+    ...(tool !== undefined && method === 'tools/call' ? { [ATTR.toolName]: tool, [ATTR.operation]: 'execute_tool' } : {}),
+    ...(tool !== undefined && method === 'prompts/get' ? { [ATTR.promptName]: tool } : {}),
+  }, metaOf(params), ctx.clientHeaders);
   const started = performance.now();
-  const result = await handleRequest(ctx, method, params, { onProgress });
-  deps.onToolCall?.(ctx.server.key, String(params.name), (performance.now() - started) / 1000, result.isError === true);
-  return result;
+  let outcome: RequestObservation['outcome'] = 'ok';
+  let errorKind: string | undefined;
+  try {
+    const result = await withSpan(span, () => handleRequest(ctx, method, params, { onProgress }));
+    if (result.isError === true) {
+      outcome = 'tool_error';
+      errorKind = report?.errorKind ?? 'tool_error';
+    }
+    return result;
+  } catch (err) {
+    outcome = 'error';
+    errorKind = errorKindOf(err);
+    const rpc = (err as { rpcCode?: unknown }).rpcCode;
+    if (span && typeof rpc === 'number') span.setAttribute(ATTR.rpcStatus, String(rpc));
+    throw err;
+  } finally {
+    // A tool result with isError is the tool's error (`tool_error`, as the MCP conventions say), the call's own kind in the log and metrics.
+    endSpan(span, outcome === 'ok' ? undefined : outcome === 'tool_error' ? 'tool_error' : errorKind, report?.detail);
+    deps.onRequest?.({
+      namespace: server.namespace, server: server.name, method, tool, knownTool, outcome, errorKind,
+      seconds: (performance.now() - started) / 1000, sessionId: ctx.sessionId, rpcId, traceId: traceIdOf(span), report,
+    });
+  }
 }

@@ -106,7 +106,7 @@ export async function answerInSession(deps: EraDeps, session: SessionRecord, tar
     ? (p: number, total?: number, text?: string) => { out.send(notificationMessage('notifications/progress', { progressToken: token, progress: p, ...(total !== undefined ? { total } : {}), ...(text !== undefined ? { message: text } : {}) })); }
     : undefined;
   try {
-    return resultMessage(message.id, await runMethod(deps, ctx, message.method, message.params, onProgress));
+    return resultMessage(message.id, await runMethod(deps, ctx, message.method, message.params, onProgress, message.id));
   } catch (err) {
     const e = toGatewayError(err, deps.logger);
     if ((e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN' || e.code === 'INSUFFICIENT_SCOPE') && !out?.streaming) throw e;

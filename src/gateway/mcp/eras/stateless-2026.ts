@@ -109,7 +109,7 @@ export class Stateless2026Era {
     res.once('close', () => { if (!res.writableFinished) cancellation.cancel(); });
     const ctx: CallContext = { server: target.server, consumer: target.consumer, clientHeaders: req.headers, clientQuery: queryOf(req), ...clientAddress(req), cancellation, beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge };
     try {
-      const result = await runMethod(this.deps, ctx, message.method, message.params);
+      const result = await runMethod(this.deps, ctx, message.method, message.params, undefined, message.id);
       if (!cancellation.cancelled) answers.json(res, 200, resultMessage(message.id, decorateStateless(message.method, result, target.server, target.consumer)));
     } catch (err) {
       if (!cancellation.cancelled) answers.error(res, 'stateless-2026', err, message.id);

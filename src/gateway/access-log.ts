@@ -1,0 +1,39 @@
+/**
+ * The gateway's per-request log line (`msg: "mcp request"`, `component: "access"`): one JSON
+ * line per MCP request run, with what an operator greps for: method, namespace, server, tool,
+ * outcome and error kind, duration, session, request id (`reqId`, from the logger's request
+ * context) and trace id. A failed request is logged at `warn` with the backend's status and the
+ * failure's text (the one line a backend failure gets); a successful one at `info`, sampled by
+ * `accessLogSampleRatio`. Schema and examples: docs/observability.md.
+ */
+import type { Logger } from '../lib/logger.js';
+import type { RequestObservation } from './mcp/eras/era.js';
+
+/** Which requests get a line: every one, failed ones only, or none. */
+export type AccessLogMode = 'all' | 'errors' | 'off';
+
+/** Writes the access log lines. */
+export class AccessLog {
+  constructor(private readonly logger: Logger, private readonly mode: AccessLogMode, private readonly sampleRatio: number) {}
+
+  /** Log one request as its mode and sampling say. */
+  write(o: RequestObservation): void {
+    if (this.mode === 'off') return;
+    const failed = o.outcome !== 'ok';
+    if (!failed && (this.mode === 'errors' || (this.sampleRatio < 1 && Math.random() >= this.sampleRatio))) return;
+    if (!failed && !this.logger.isLevelEnabled('info')) return;
+    const line: Record<string, unknown> = {
+      method: o.method, namespace: o.namespace, server: o.server,
+      ...(o.tool !== undefined ? { tool: o.tool.slice(0, 200) } : {}),
+      outcome: o.outcome, ...(o.errorKind !== undefined ? { errorKind: o.errorKind } : {}),
+      ms: Math.round(o.seconds * 10_000) / 10,
+      ...(o.sessionId !== undefined ? { session: o.sessionId } : {}),
+      ...(o.rpcId !== undefined ? { rpcId: typeof o.rpcId === 'string' ? o.rpcId.slice(0, 128) : o.rpcId } : {}),
+      ...(o.traceId !== undefined ? { trace_id: o.traceId } : {}),
+      ...(o.report?.backendStatus !== undefined ? { backendStatus: o.report.backendStatus } : {}),
+      ...(failed && o.report?.detail !== undefined ? { detail: o.report.detail } : {}),
+    };
+    if (failed) this.logger.warn(line, 'mcp request');
+    else this.logger.info(line, 'mcp request');
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The gateway's Prometheus metrics, declared once (docs/observability.md lists them): MCP
+ * requests and tool calls per namespace, server and tool, errors by kind, latency histograms,
+ * open sessions and streams, the served snapshot (revision, age, size), readiness checks
+ * (registry followed, Redis up), upstream instances and connections, limits and rate limits.
+ *
+ * Label values are bounded: namespaces, servers and tools come from the served snapshot (a
+ * request reaches a method only on a known endpoint); a tool the snapshot does not list is
+ * counted as `(unlisted)`, except live tools of upstream MCP servers, which get their own
+ * label after a call that did not fail, up to `MAX_LIVE_TOOL_LABELS` per process.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RequestObservation } from './mcp/eras/era.js';
+import type { GatewaySnapshot } from './snapshot.js';
+
+/** Most distinct live-tool labels (tools of upstream MCP servers the registry does not list). */
+export const MAX_LIVE_TOOL_LABELS = 500;
+/** The label of a tool the snapshot does not list. */
+export const UNLISTED_TOOL = '(unlisted)';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** What the gauges read when scraped. */
+export interface GatewayMetricSources {
+  snapshot: () => GatewaySnapshot;
+  openStreams: () => number;
+  /** Sessions held (across replicas with Redis); rejects when the store is down. */
+  openSessions: () => Promise<number>;
+  /** The readiness checks by name (`snapshot`, `registry`, `redis`). */
+  readiness: () => Record<string, boolean>;
+}
+
+type Child<T extends { labels: (...v: string[]) => unknown }> = ReturnType<T['labels']>;
+
+/** The gateway's metrics on their own registry (`/metrics` of the gateway port). */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly mcpRequests: Counter<'namespace' | 'server' | 'method' | 'outcome'>;
+  private readonly toolCalls: Counter<'namespace' | 'server' | 'tool' | 'outcome'>;
+  private readonly toolErrors: Counter<'namespace' | 'server' | 'tool' | 'kind'>;
+  private readonly toolDuration: Histogram<'namespace' | 'server' | 'tool' | 'outcome'>;
+  private readonly requestDuration: Histogram<'namespace' | 'server' | 'method'>;
+  private readonly httpRequests: Counter<'method' | 'status'>;
+  private readonly errorAnswers: Counter<'code'>;
+  private readonly limitHits: Counter<'limit'>;
+  private readonly rateLimited: Counter<'server' | 'limit' | 'caller'>;
+  private readonly revision: Gauge;
+  private swappedAt = 0;
+  private readonly liveTools = new Set<string>();
+  /** Label children by their joined values: looked up once per label set, not hashed on every request. */
+  private readonly children = new Map<string, unknown>();
+
+  constructor(sources: GatewayMetricSources) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ role: 'gateway' });
+    collectDefaultMetrics({ register: this.registry });
+    this.mcpRequests = new Counter({
+      name: 'mcpgate_mcp_requests_total', help: 'MCP requests run (every method), by namespace, server, method and outcome (ok, error: a JSON-RPC error, tool_error: a tool result with isError).',
+      labelNames: ['namespace', 'server', 'method', 'outcome'] as const, registers,
+    });
+    this.requestDuration = new Histogram({
+      name: 'mcpgate_mcp_request_duration_seconds', help: 'MCP request duration (every method), by namespace, server and method.',
+      labelNames: ['namespace', 'server', 'method'] as const, buckets: LATENCY_BUCKETS, registers,
+    });
+    this.toolCalls = new Counter({
+      name: 'mcpgate_tool_calls_total', help: 'tools/call requests by namespace, server, tool and outcome (ok, error, tool_error).',
+      labelNames: ['namespace', 'server', 'tool', 'outcome'] as const, registers,
+    });
+    this.toolErrors = new Counter({
+      name: 'mcpgate_tool_errors_total', help: 'Failed tools/call by namespace, server, tool and kind (a gateway error code such as RATE_LIMITED or UPSTREAM_TIMEOUT, or a tool failure: backend_status, backend_unavailable, backend_timeout, invalid_arguments…).',
+      labelNames: ['namespace', 'server', 'tool', 'kind'] as const, registers,
+    });
+    this.toolDuration = new Histogram({
+      name: 'mcpgate_tool_call_duration_seconds', help: 'tools/call duration by namespace, server, tool and outcome.',
+      labelNames: ['namespace', 'server', 'tool', 'outcome'] as const, buckets: LATENCY_BUCKETS, registers,
+    });
+    this.httpRequests = new Counter({ name: 'mcpgate_gateway_requests_total', help: 'HTTP requests by method and status.', labelNames: ['method', 'status'] as const, registers });
+    this.errorAnswers = new Counter({
+      name: 'mcpgate_gateway_error_answers_total', help: 'Errors answered with an HTTP error status or on a started stream, by gateway error code: refusals before a method runs (UNAUTHORIZED, FORBIDDEN, SESSION_NOT_FOUND, ORIGIN_FORBIDDEN…).',
+      labelNames: ['code'] as const, registers,
+    });
+    this.limitHits = new Counter({ name: 'mcpgate_gateway_limit_hits_total', help: 'Requests refused and connections closed by a gateway limit, by the limit\'s option name.', labelNames: ['limit'] as const, registers });
+    this.rateLimited = new Counter({
+      name: 'mcpgate_gateway_rate_limited_total', help: 'tools/call refused by a rate limit, by server, limit (perCaller, perTool) and caller (consumer key name; `token` for OAuth subjects, `anonymous` in open namespaces).',
+      labelNames: ['server', 'limit', 'caller'] as const, registers,
+    });
+    this.revision = new Gauge({ name: 'mcpgate_gateway_snapshot_revision', help: 'Registry revision of the served snapshot.', registers });
+    const age = (): number => (this.swappedAt === 0 ? 0 : (Date.now() - this.swappedAt) / 1000);
+    new Gauge({
+      name: 'mcpgate_gateway_snapshot_age_seconds', help: 'Seconds since the served snapshot was swapped in (a gateway cut off from its registries keeps serving an ageing one).', registers,
+      collect() { this.set(age()); },
+    });
+    new Gauge({
+      name: 'mcpgate_gateway_snapshot_servers', help: 'MCP servers in the served snapshot.', registers,
+      collect() { this.set(sources.snapshot().servers.size); },
+    });
+    new Gauge({
+      name: 'mcpgate_gateway_snapshot_tools', help: 'Tools listed in the served snapshot, by namespace.', labelNames: ['namespace'] as const, registers,
+      collect() {
+        this.reset();
+        const byNs = new Map<string, number>();
+        for (const s of sources.snapshot().servers.values()) byNs.set(s.namespace, (byNs.get(s.namespace) ?? 0) + s.tools.length);
+        for (const [ns, n] of byNs) this.labels(ns).set(n);
+      },
+    });
+    new Gauge({
+      name: 'mcpgate_gateway_upstream_targets', help: 'Backend targets a server\'s requests may go to (healthy instances of its service, or its address), by namespace and server; 0: calls fail with backend_unavailable.',
+      labelNames: ['namespace', 'server'] as const, registers,
+      collect() {
+        this.reset();
+        for (const s of sources.snapshot().servers.values()) if (s.targets !== undefined) this.labels(s.namespace, s.name).set(s.targets());
+      },
+    });
+    new Gauge({
+      name: 'mcpgate_gateway_upstream_mcp_connections', help: 'Open connections (stdio processes included) to upstream MCP servers, by namespace and server.',
+      labelNames: ['namespace', 'server'] as const, registers,
+      collect() {
+        this.reset();
+        for (const s of sources.snapshot().servers.values()) if (s.upstream) this.labels(s.namespace, s.name).set(s.upstream.size);
+      },
+    });
+    new Gauge({
+      name: 'mcpgate_gateway_open_streams', help: 'SSE streams this process holds open (2025 session streams, legacy SSE, 2026 listen streams).', registers,
+      collect() { this.set(sources.openStreams()); },
+    });
+    new Gauge({
+      name: 'mcpgate_gateway_open_sessions', help: 'MCP sessions held (2025 Streamable HTTP and legacy SSE); with Redis, across every replica sharing it. NaN while the session store does not answer.', registers,
+      async collect() { this.set(await sources.openSessions().catch(() => Number.NaN)); },
+    });
+    new Gauge({
+      name: 'mcpgate_gateway_ready', help: 'Readiness checks of /readyz by name, 1 passing, 0 failing: snapshot (a configuration is served), registry (a registry answered within registryGraceSeconds), redis (session store connected and subscribed).',
+      labelNames: ['check'] as const, registers,
+      collect() { for (const [check, ok] of Object.entries(sources.readiness())) this.labels(check).set(ok ? 1 : 0); },
+    });
+  }
+
+  /** Count an MCP request as run (see `RequestObservation`). */
+  request(o: RequestObservation): void {
+    this.child(this.mcpRequests, o.namespace, o.server, o.method, o.outcome).inc();
+    this.child(this.requestDuration, o.namespace, o.server, o.method).observe(o.seconds);
+    if (o.method !== 'tools/call') return;
+    const tool = this.toolLabel(o);
+    this.child(this.toolCalls, o.namespace, o.server, tool, o.outcome).inc();
+    this.child(this.toolDuration, o.namespace, o.server, tool, o.outcome).observe(o.seconds);
+    if (o.outcome !== 'ok') this.child(this.toolErrors, o.namespace, o.server, tool, o.errorKind ?? o.outcome).inc();
+  }
+
+  /** The tool's label: listed tools by name, live upstream tools once they answered, else `(unlisted)`. */
+  private toolLabel(o: RequestObservation): string {
+    if (o.tool === undefined) return UNLISTED_TOOL;
+    if (o.knownTool) return o.tool;
+    const key = `${o.namespace}/${o.server}/${o.tool}`;
+    if (this.liveTools.has(key)) return o.tool;
+    if (o.outcome === 'error' || this.liveTools.size >= MAX_LIVE_TOOL_LABELS) return UNLISTED_TOOL;
+    this.liveTools.add(key);
+    return o.tool;
+  }
+
+  /** Count an HTTP request answered. */
+  httpRequest(method: string, status: number): void {
+    this.child(this.httpRequests, method, String(status)).inc();
+  }
+
+  /** Count an error answered by code. */
+  errorAnswer(code: string): void {
+    this.child(this.errorAnswers, code).inc();
+  }
+
+  /** Count a limit hit. */
+  limitHit(limit: string): void {
+    this.child(this.limitHits, limit).inc();
+  }
+
+  /** Count a call refused by a rate limit. */
+  rateLimit(server: string, limit: string, caller: string): void {
+    this.rateLimited.labels(server, limit, caller).inc();
+  }
+
+  /** A snapshot was swapped in. */
+  snapshotSwapped(revision: number): void {
+    this.revision.set(revision);
+    this.swappedAt = Date.now();
+  }
+
+  private child<T extends { labels: (...v: string[]) => unknown }>(metric: T, ...values: string[]): Child<T> {
+    const key = `${(metric as unknown as { name: string }).name}\n${values.join('\n')}`;
+    let c = this.children.get(key);
+    if (c === undefined) {
+      if (this.children.size > 20_000) this.children.clear();
+      c = metric.labels(...values);
+      this.children.set(key, c);
+    }
+    return c as Child<T>;
+  }
+}
