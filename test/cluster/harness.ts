@@ -308,9 +308,11 @@ http {
   keepalive_timeout 75s;
 
   # Plain round robin: no ip_hash, no hash on Mcp-Session-Id, no sticky cookie. A replica that
-  # refuses connections is skipped and left out for 2 s.
+  # refuses connections is skipped (proxy_next_upstream below) but never marked down: with
+  # max_fails, one replica draining and one reset on the other left no live upstream, and nginx
+  # answered 502 to every request until fail_timeout ran out.
   upstream mcpgate_gateways {
-${o.upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).join('\n')}
+${o.upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=0;`).join('\n')}
     keepalive 32;
     keepalive_requests 100000;
     keepalive_timeout 60s;
