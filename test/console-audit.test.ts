@@ -107,7 +107,7 @@ test('the Audit page lists changes with filters and pages, shows what changed wi
       await page.getByLabel(T.audit.entityType).selectOption('user');
       await page.getByRole('button', { name: T.audit.apply }).click();
       await rowCount(3);
-      assert.equal(await rows().filter({ hasText: /\bvic\b/ }).count(), 1, 'the first admin and the two users created');
+      assert.equal(await rows().filter({ hasText: 'vic' }).count(), 1, 'the first admin and the two users created');
       assert.match(await rows().last().innerText(), new RegExp(`${T.audit.system}[\\s\\S]*user\\.create[\\s\\S]*admin`), 'the first admin is the registry\'s own change');
     });
 
