@@ -4,14 +4,14 @@
 // logging/setLevel forwarded, capabilities reflected.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { createMcpServer, freePort, waitFor } from './support/gateway.js';
+import { createMcpServer } from './support/gateway.js';
+import { startEverything } from './support/conformance.js';
 import { startStack } from './support/stack.js';
 import type { TestStack } from './support/stack.js';
 
@@ -28,27 +28,14 @@ function everythingEntry(): string | undefined {
 const ENTRY = everythingEntry();
 const skip = ENTRY === undefined && process.env.MCPGATE_TEST_REQUIRE_SERVICES !== '1' ? '@modelcontextprotocol/server-everything is not installed' : false;
 
-/** Start the everything server with an HTTP transport on a free port; resolves once it listens. */
-async function startEverything(mode: 'streamableHttp' | 'sse'): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [ENTRY as string, mode], { env: { PATH: process.env.PATH ?? '', PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
-  await waitFor(`server-everything ${mode} on ${port}`, () => {
-    if (child.exitCode !== null) throw new Error(err);
-    return /listening|running/i.test(err);
-  }, 30_000, 50);
-  return { child, port };
-}
-
 describe('server-everything through the gateway', { skip }, () => {
   let stack: TestStack;
   const children: ChildProcess[] = [];
   const clients: Client[] = [];
 
   before(async () => {
-    const streamable = await startEverything('streamableHttp');
-    const sse = await startEverything('sse');
+    const streamable = await startEverything(ENTRY as string, 'streamableHttp');
+    const sse = await startEverything(ENTRY as string, 'sse');
     children.push(streamable.child, sse.child);
     stack = await startStack();
     const spec = (config: Record<string, unknown> = {}) => ({ version: '1.0.0', tools: [], config });

@@ -59,7 +59,7 @@ export function locate(): { node: string; cli: string; everything: string } | { 
 }
 
 /** Start a reference server (its entry takes the mode as argument and PORT) on a free port; resolves once it listens. */
-async function startEverything(entry: string, mode: 'streamableHttp' | 'sse'): Promise<{ child: ChildProcess; port: number }> {
+export async function startEverything(entry: string, mode: 'streamableHttp' | 'sse'): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const child = spawn(process.execPath, [entry, mode], { env: { PATH: process.env.PATH ?? '', PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
