@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { AxeFinding, Lang } from './support/browser.js';
 import { axeAudit, browserSkipReason, ensureConsoleBuilt, openBrowser, screenshotDir, sidewaysOverflow, TEXTS } from './support/browser.js';
-import { http } from './support/http.js';
+import { adminApi } from './support/http.js';
 import { startBackend, startStack } from './support/stack.js';
 
 const fill = (text: string, vars: Record<string, string | number> = {}) => text.replace(/\{\{(\w+)\}\}/g, (_, k: string) => String(vars[k] ?? ''));
@@ -59,12 +59,7 @@ test('the console is accessible, in Chinese and English, on desktops and phones'
   const stack = await startStack({ auth: true });
   t.after(() => stack.close());
   const R = stack.registryUrl;
-  const token = (await http<{ accessToken: string }>('POST', `${R}/api/v1/auth/login`, { body: { username: 'admin', password: 'admin-password-1' } })).body.accessToken;
-  const api = async (method: string, p: string, body?: unknown) => {
-    const r = await http(method, `${R}/api/v1${p}`, { token, body });
-    if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${r.text}`);
-    return r;
-  };
+  const { apiOk: api } = await adminApi(R);
   // What the pages show: a namespace with a service, a server with two published versions and a draft, keys, users.
   await api('POST', '/namespaces', { id: 'team-a', name: 'Team A', description: 'The weather team' });
   await api('POST', '/namespaces/team-a/services', { name: 'weather-api', metadata: { owner: 'weather-team' } });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { axeAudit, browserSkipReason, ensureConsoleBuilt, openBrowser, screenshotDir, sidewaysOverflow, TEXTS } from './support/browser.js';
-import { http } from './support/http.js';
+import { adminApi } from './support/http.js';
 import { startOidcProvider } from './support/oidc.js';
 import { restTool } from './support/gateway.js';
 import { startBackend, startStack } from './support/stack.js';
@@ -27,12 +27,7 @@ test('the console edits MCP authorization: namespace settings and a server overr
   const stack = await startStack({ auth: true });
   t.after(() => stack.close());
   const R = stack.registryUrl;
-  const token = (await http<{ accessToken: string }>('POST', `${R}/api/v1/auth/login`, { body: { username: 'admin', password: 'admin-password-1' } })).body.accessToken;
-  const api = async (method: string, p: string, body?: unknown) => {
-    const r = await http(method, `${R}/api/v1${p}`, { token, body });
-    if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${r.text}`);
-    return r;
-  };
+  const { apiOk: api } = await adminApi(R);
   await api('POST', '/namespaces', { id: 'team-a', name: 'Team A' });
   await api('POST', '/namespaces/team-a/mcp-servers', {
     name: 'orders', protocol: 'http', endpoint: { type: 'url', url: backend.url }, publish: true,

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { startHttpUpstream } from './fixtures/mcp/http-upstreams.js';
 import { join } from 'node:path';
 import { axeAudit, browserSkipReason, ensureConsoleBuilt, openBrowser, screenshotDir, TEXTS } from './support/browser.js';
-import { http } from './support/http.js';
+import { adminApi } from './support/http.js';
 import { startStack } from './support/stack.js';
 
 const T = TEXTS.en;
@@ -25,9 +25,7 @@ test('the console with upstream MCP servers: protocol fields, import tools, try 
   const up = await startHttpUpstream();
   const stack = await startStack({ auth: true });
   const R = stack.registryUrl;
-  const login = await http<{ accessToken: string }>('POST', `${R}/api/v1/auth/login`, { body: { username: 'admin', password: 'admin-password-1' } });
-  const token = login.body.accessToken;
-  const api = <X = any>(method: string, p: string, body?: unknown) => http<X>(method, `${R}/api/v1${p}`, { token, body }); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const { api } = await adminApi(R);
   const browser = await openBrowser();
   const { page, pageErrors } = browser;
   const toast = (text: string | RegExp) => page.locator('.notice').filter({ hasText: text }).first().waitFor();

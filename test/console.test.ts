@@ -14,7 +14,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Locator, Page } from 'playwright-core';
 import { browserSkipReason, ensureConsoleBuilt, openBrowser, TEXTS } from './support/browser.js';
 import { freePort, waitFor } from './support/gateway.js';
-import { http } from './support/http.js';
+import { adminApi, http } from './support/http.js';
 import { startBackend, startStack } from './support/stack.js';
 
 const T = TEXTS.en;
@@ -71,9 +71,7 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
   });
   const stack = await startStack({ auth: true });
   const R = stack.registryUrl;
-  const login = await http<{ accessToken: string }>('POST', `${R}/api/v1/auth/login`, { body: { username: 'admin', password: 'admin-password-1' } });
-  const token = login.body.accessToken;
-  const api = <X = any>(method: string, p: string, body?: unknown) => http<X>(method, `${R}/api/v1${p}`, { token, body }); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const { api } = await adminApi(R);
   const browser = await openBrowser();
   const { page, pageErrors } = browser;
   const nav = (name: string) => page.getByRole('navigation', { name: T.nav.label }).getByRole('link', { name });

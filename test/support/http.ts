@@ -24,3 +24,19 @@ export async function http<T = any>(method: string, url: string, opts: { body?: 
   if ((res.headers.get('content-type') ?? '').includes('json') && text !== '') parsed = JSON.parse(text);
   return { status: res.status, headers: res.headers, body: parsed as T, text };
 }
+
+/** The native API as the test stacks' admin (`admin` / `admin-password-1`): `api` answers as `http` does, `apiOk` throws on a status of 300 or more. */
+export async function adminApi(registryUrl: string): Promise<{
+  token: string;
+  api: <T = any>(method: string, path: string, body?: unknown) => Promise<Answer<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  apiOk: <T = any>(method: string, path: string, body?: unknown) => Promise<Answer<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}> {
+  const token = (await http<{ accessToken: string }>('POST', `${registryUrl}/api/v1/auth/login`, { body: { username: 'admin', password: 'admin-password-1' } })).body.accessToken;
+  const api = <T>(method: string, path: string, body?: unknown) => http<T>(method, `${registryUrl}/api/v1${path}`, { token, body });
+  const apiOk = async <T>(method: string, path: string, body?: unknown) => {
+    const r = await api<T>(method, path, body);
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
+    return r;
+  };
+  return { token, api, apiOk };
+}
