@@ -12,7 +12,7 @@ function logger(level: string, spy = true) {
   let children = 0;
   const child = parent.child.bind(parent);
   // Counts the children made of the parent (pino's children inherit the parent's own properties: only where asked).
-  if (spy) parent.child = ((b: pino.Bindings, o?: pino.ChildLoggerOptions) => { children += 1; return child(b, o); }) as typeof parent.child;
+  if (spy) parent.child = ((b: pino.Bindings, o?: pino.ChildLoggerOptions) => { children += 1; return child(b, o); }) as unknown as typeof parent.child;
   return { parent, lines, children: () => children };
 }
 
