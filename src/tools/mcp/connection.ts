@@ -85,6 +85,8 @@ export interface ConnectionTarget {
   agent?: AgentChannel | undefined;
   /** An event id of the upstream's standalone stream (2025 sessions with resumability), to be kept for other replicas. */
   onEventId?: ((id: string) => void) | undefined;
+  /** The last event id of the upstream's stream kept for other replicas (read before reopening it: the last holder may have seen more). */
+  storedEventId?: (() => Promise<string | undefined>) | undefined;
 }
 
 /** Options of one request to the upstream. */
@@ -297,6 +299,7 @@ export class UpstreamConnection {
   private streamTriedAt = Date.now();
   /** The last event id seen on the upstream's standalone stream (to resume it with Last-Event-ID). */
   private lastEventId: string | undefined;
+  private storedEventId: (() => Promise<string | undefined>) | undefined;
 
   private constructor(
     readonly client: Client,
@@ -337,6 +340,7 @@ export class UpstreamConnection {
     }
     connection = new UpstreamConnection(client, transport, logger);
     connection.defaultAgent = target.agent;
+    connection.storedEventId = target.storedEventId;
     client.onerror = (error) => connection.noteError(error);
     const relay = target.onNotification;
     if (relay) {
@@ -476,7 +480,13 @@ export class UpstreamConnection {
     this.streamTriedAt = now;
     this.stream = 'opening';
     // Not within a call's scope: the stream belongs to the connection.
-    callScope.exit(() => (this.transport as StreamableHTTPClientTransport).resumeStream(this.lastEventId ?? '')).then(
+    const transport = this.transport;
+    callScope.exit(async () => {
+      const stored = await this.storedEventId?.().catch(() => undefined);
+      if (stored !== undefined) this.lastEventId = stored;
+      if (this.closedFlag) return;
+      await transport.resumeStream(this.lastEventId ?? '');
+    }).then(
       () => { if (this.stream === 'opening') this.stream = 'none'; },
       (err: unknown) => {
         if (this.stream === 'opening') this.stream = 'none';

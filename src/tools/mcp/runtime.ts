@@ -89,8 +89,8 @@ export class McpServerRuntime {
   private closedFlag = false;
   private known: Record<string, unknown> | undefined;
   private readonly logger: Logger;
-  /** Pending writes of upstream streams' last event ids, by connection key. */
-  private readonly eventWrites = new Map<string, NodeJS.Timeout>();
+  /** Writes of upstream streams' last event ids under way, by connection key (`again`: a newer id came meanwhile). */
+  private readonly eventWrites = new Map<string, { again: boolean }>();
 
   constructor(private readonly deps: McpRuntimeDeps) {
     this.logger = deps.logger.child({ server: deps.serverKey, upstream: deps.options.kind });
@@ -132,16 +132,27 @@ export class McpServerRuntime {
     }
   }
 
-  /** Keep the last event id of an agent session's upstream stream for other replicas (at most one write a second). */
+  /**
+   * Keep the last event id of an agent session's upstream stream for other replicas: written at
+   * once (the replica may die any moment), one write at a time per session, the latest id last.
+   */
   private storeEventId(key: string, c: () => UpstreamConnection | undefined): void {
-    if (this.eventWrites.has(key)) return;
-    const timer = setTimeout(() => {
-      this.eventWrites.delete(key);
-      const state = c()?.sessionState;
-      if (state) this.deps.sessionStates?.set(key, state).catch((err: unknown) => this.logger.debug({ err }, 'could not keep the upstream stream\'s last event id'));
-    }, 1000);
-    timer.unref();
-    this.eventWrites.set(key, timer);
+    const pending = this.eventWrites.get(key);
+    if (pending) {
+      pending.again = true;
+      return;
+    }
+    const write = { again: false };
+    this.eventWrites.set(key, write);
+    const run = async (): Promise<void> => {
+      do {
+        write.again = false;
+        const state = c()?.sessionState;
+        if (!state || this.closedFlag) break;
+        await this.deps.sessionStates?.set(key, state).catch((err: unknown) => this.logger.debug({ err }, 'could not keep the upstream stream\'s last event id'));
+      } while (write.again);
+    };
+    void run().finally(() => this.eventWrites.delete(key));
   }
 
   /** The agent of a session, for requests of the upstream outside calls (undefined on any failure). */
@@ -192,6 +203,7 @@ export class McpServerRuntime {
     const stored = await this.storedState(key);
     let opened: UpstreamConnection | undefined;
     const onEventId = this.sharedAcrossReplicas(key) ? () => this.storeEventId(key, () => opened) : undefined;
+    const storedEventId = this.sharedAcrossReplicas(key) ? async () => (await this.storedState(key))?.lastEventId : undefined;
     // After a 404, only a session another replica opened since then is continued ('': the forgotten one is unknown).
     const resume = stored && (stale === undefined || (stale !== '' && stored.sessionId !== stale)) ? stored : undefined;
     const tried = new Set<string>();
@@ -204,7 +216,7 @@ export class McpServerRuntime {
       }
       tried.add(target.id);
       try {
-        const c = await UpstreamConnection.open({ url: target.url, options, dispatcher, logger: this.logger, onNotification, resume, agent, onEventId });
+        const c = await UpstreamConnection.open({ url: target.url, options, dispatcher, logger: this.logger, onNotification, resume, agent, onEventId, storedEventId });
         opened = c;
         await this.storeState(key, c);
         return c;
@@ -427,8 +439,6 @@ export class McpServerRuntime {
   async close(): Promise<void> {
     this.closedFlag = true;
     clearInterval(this.sweeper);
-    for (const t of this.eventWrites.values()) clearTimeout(t);
-    this.eventWrites.clear();
     const all = [...this.connections];
     this.connections.clear();
     const pending = [...this.opening];
