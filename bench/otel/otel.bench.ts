@@ -58,6 +58,10 @@ interface Subject {
   runs: LoadFigures[];
   cpu: Cpu;
   logFile: string;
+  /** CPU seconds a second the gateway uses with no load (its registry's and timers' work), taken out of its per-call figure. */
+  idle: number;
+  /** Seconds under load. */
+  loaded: number;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'mcpgate-otel-bench-'));
@@ -95,7 +99,7 @@ async function main(): Promise<void> {
     children.push(m.child);
     await registerBackend(m, backend.port);
     await createBenchServer(m, 'bench', [ITEM_TOOL]);
-    subjects.push({ key: c.key, name: c.name, m, runs: [], cpu: { gateway: 0, backend: 0, receiver: 0, loader: 0 }, logFile });
+    subjects.push({ key: c.key, name: c.name, m, runs: [], cpu: { gateway: 0, backend: 0, receiver: 0, loader: 0 }, logFile, idle: 0, loaded: 0 });
   }
   const shotOf = (m: Mcpgate): Shot => ({ url: `${m.gateway}/mcp/public/bench`, method: 'POST' as const, ...modernCallRequest('get_item') });
   for (const s of subjects) {
@@ -110,6 +114,11 @@ async function main(): Promise<void> {
     }
     await loadRun(shotOf(s.m), 2); // warm-up
   }
+  // Each gateway's CPU without load, over the same quiet seconds: what a call does not cost.
+  const idleSeconds = 4;
+  const idleBefore = subjects.map((s) => groupSeconds([s.m.child.pid as number]));
+  await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+  subjects.forEach((s, i) => { s.idle = Math.max(0, (groupSeconds([s.m.child.pid as number]) - (idleBefore[i] as number)) / idleSeconds); });
   const spansBefore = await spanCount(receiverPort);
   const logBytesBefore = new Map(subjects.map((s) => [s.key, statSync(s.logFile).size]));
   const load = loadavg().map((x) => x.toFixed(2)).join(', ');
@@ -119,7 +128,9 @@ async function main(): Promise<void> {
     for (const s of order) {
       const pid = (c: ChildProcess) => [c.pid as number];
       const before = { gateway: groupSeconds(pid(s.m.child)), backend: groupSeconds(pid(backend.child)), receiver: groupSeconds(pid(receiver)) };
+      const started = performance.now();
       const { figures, loaderCpu } = await loadRun(shotOf(s.m), seconds);
+      s.loaded += (performance.now() - started) / 1000;
       s.cpu.gateway += groupSeconds(pid(s.m.child)) - before.gateway;
       s.cpu.backend += groupSeconds(pid(backend.child)) - before.backend;
       s.cpu.receiver += groupSeconds(pid(receiver)) - before.receiver;
@@ -135,9 +146,10 @@ async function main(): Promise<void> {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   const calls = (s: Subject) => s.runs.reduce((n, r) => n + r.total, 0);
   const perCall = (s: Subject, secs: number) => secs / calls(s) * 1e6;
+  const gatewayCpu = (s: Subject) => perCall(s, Math.max(0, s.cpu.gateway - s.idle * s.loaded));
   const [off] = subjects as [Subject];
   const offRps = median(off.runs.map((r) => r.rps));
-  const offCpu = perCall(off, off.cpu.gateway);
+  const offCpu = gatewayCpu(off);
   const tracing = subjects.find((s) => s.key === 'tracing');
   const access = subjects.find((s) => s.key === 'access');
   const pct = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)} %`;
@@ -150,12 +162,13 @@ async function main(): Promise<void> {
     ...subjects.map((s) => {
       const rps = median(s.runs.map((r) => r.rps));
       const last = s.runs[s.runs.length - 1] as LoadFigures;
-      const cpu = perCall(s, s.cpu.gateway);
+      const cpu = gatewayCpu(s);
       return `| ${s.name} | ${rps.toFixed(0)} | ${s.runs.map((r) => r.rps.toFixed(0)).join(' / ')} | ${last.p50} | ${last.p99} | ${pct(rps / offRps - 1)} | ${cpu.toFixed(0)} | ${pct(cpu / offCpu - 1)} | ${perCall(s, s.cpu.backend).toFixed(0)} | ${perCall(s, s.cpu.receiver).toFixed(1)} | ${perCall(s, s.cpu.loader).toFixed(0)} |`;
     }),
     '',
+    `Gateway CPU per call: its CPU during the rounds less what it uses idle (${subjects.map((s) => `${s.key} ${(s.idle * 1000).toFixed(0)} ms/s`).join(', ')}), over its calls.`,
     'A configuration\'s throughput cost when the gateway is what limits throughput is 1 − (off\'s CPU per call ÷ its CPU per call):',
-    ...[tracing, access].filter((s): s is Subject => s !== undefined).map((s) => `${s.name} ${pct(offCpu / perCall(s, s.cpu.gateway) - 1)}`),
+    ...[tracing, access].filter((s): s is Subject => s !== undefined).map((s) => `${s.name} ${pct(offCpu / gatewayCpu(s) - 1)}`),
     '',
     ...(tracing ? [`Spans received by the OTLP receiver during the rounds: ${spans} for ${calls(tracing)} tools/call with tracing on (2 a call: the request's SERVER span and the backend request's CLIENT span).`] : []),
     ...(access ? [`Access log written during the rounds: ${((statSync(access.logFile).size - (logBytesBefore.get('access') ?? 0)) / calls(access)).toFixed(0)} bytes a call.`] : []),
