@@ -19,7 +19,15 @@ import { notificationMessage, resultMessage } from './jsonrpc.js';
 import { META } from './protocol.js';
 import { messageEvent } from './sse.js';
 import type { WriteGuard } from './write-guard.js';
+import type { ResourceSubscriptions } from './call-context.js';
 import { TOKEN_SUBJECT_PREFIX } from '../auth/token-verifier.js';
+
+/** A session subscribed to an upstream resource: how to reach it, and the URI it knows the resource by. */
+interface ResourceSubscriber {
+  kind: 'streamable' | 'sse';
+  /** A virtual server's URI for the member's (undefined: the upstream's own). */
+  shown?: ((uri: string) => string) | undefined;
+}
 
 /** What a 2026-07-28 listen stream asked to be told. */
 export interface ListenFilter {
@@ -83,7 +91,7 @@ export class StreamHub {
   /** Requests of upstream MCP servers sent to agents, waiting for their answers, by `{sessionId}:{id}`. */
   private readonly replies = new Map<string, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }>();
   /** Resource subscriptions of agent sessions made here, by server key, then URI. */
-  private readonly resourceSubscriptions = new Map<string, Map<string, Map<string, 'streamable' | 'sse'>>>();
+  private readonly resourceSubscriptions = new Map<string, Map<string, Map<string, ResourceSubscriber>>>();
   private readonly keepAlive: NodeJS.Timeout;
   /** Short digests of servers' tools and prompts lists, as carried in 2025 stream event ids. */
   private readonly digests = new WeakMap<CompiledServer, string>();
@@ -241,13 +249,25 @@ export class StreamHub {
     return receivers > 0;
   }
 
-  /** An agent session subscribed to a resource of an upstream MCP server (through this replica's connection). */
-  subscribeResource(serverKey: string, uri: string, sessionId: string, kind: 'streamable' | 'sse'): void {
+  /**
+   * An agent session subscribed to a resource of an upstream MCP server (through this replica's
+   * connection); `shown`: the URI the agent knows it by (a virtual server's), when not the upstream's.
+   */
+  subscribeResource(serverKey: string, uri: string, sessionId: string, kind: 'streamable' | 'sse', shown?: (uri: string) => string): void {
     let byUri = this.resourceSubscriptions.get(serverKey);
     if (!byUri) this.resourceSubscriptions.set(serverKey, byUri = new Map());
     let sessions = byUri.get(uri);
     if (!sessions) byUri.set(uri, sessions = new Map());
-    sessions.set(sessionId, kind);
+    sessions.set(sessionId, { kind, shown });
+  }
+
+  /** A session's resource subscriptions to the server `serverKey` (and, through `forMember`, to a virtual server's members). */
+  sessionSubscriptions(serverKey: string, sessionId: string, kind: 'streamable' | 'sse', shown?: (uri: string) => string): ResourceSubscriptions {
+    return {
+      subscribe: (uri) => this.subscribeResource(serverKey, uri, sessionId, kind, shown),
+      unsubscribe: (uri) => this.unsubscribeResource(serverKey, uri, sessionId),
+      forMember: (memberKey, inner) => this.sessionSubscriptions(memberKey, sessionId, kind, shown ? (u) => shown(inner(u)) : inner),
+    };
   }
 
   /** An agent session unsubscribed; answers whether other sessions still want the resource. */
@@ -272,7 +292,11 @@ export class StreamHub {
     if (method === 'notifications/resources/updated') {
       const uri = typeof params?.uri === 'string' ? params.uri : undefined;
       const sessions = uri === undefined ? undefined : this.resourceSubscriptions.get(serverKey)?.get(uri);
-      for (const [id, kind] of sessions ?? []) if (sessionId === undefined || id === sessionId) deliver(id, kind);
+      for (const [id, { kind, shown }] of sessions ?? []) {
+        if (sessionId !== undefined && id !== sessionId) continue;
+        if (!shown || uri === undefined) deliver(id, kind);
+        else this.toSession(id, kind, notificationMessage(method, { ...params, uri: shown(uri) })).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not relay an upstream notification'));
+      }
       return;
     }
     if (method === 'notifications/message' && sessionId !== undefined) {
