@@ -8,7 +8,9 @@
  *   3. tools/call through the virtual server beside the member server called directly, in one
  *      run, interleaved rounds (ABBA), 8 concurrent callers each: requests/s, p50, and the
  *      gateway process's CPU time per call (from /proc: on a machine shared with other work, CPU
- *      per call and the ratio of both paths are what stays put; requests/s move with the load).
+ *      per call and the ratio of both paths are what stays put; requests/s move with the load);
+ *   4. the virtual layer alone, in this process: CPU per tools/call of the routing (name → member,
+ *      grants, member context) to a member that answers at once, 10 members × 50 tools.
  *
  *   npm run bench:virtual -- [--rounds 8] [--seconds 3] [--list-calls 500] [--deadline 2000]
  *
@@ -24,6 +26,14 @@ import { numberOption } from '../support/args.js';
 import { ACCEPT, MODERN, MODERN_META, modernCallRequest, startMcpgate } from '../support/mcpgate.js';
 import { stopProcess } from '../support/procs.js';
 import { groupSeconds } from '../gateway/cpu.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { memberNaming } from '../../src/model/virtual.js';
+import type { VirtualServerSpec } from '../../src/model/virtual.js';
+import { JsonText } from '../../src/gateway/mcp/jsonrpc.js';
+import type { CallContext } from '../../src/gateway/mcp/call-context.js';
+import { callVirtualTool } from '../../src/gateway/mcp/virtual-call.js';
+import type { CompiledServer } from '../../src/gateway/snapshot.js';
+import { VirtualServer } from '../../src/gateway/virtual/catalogue.js';
 
 const ROUNDS = numberOption('rounds', 8, true);
 const SECONDS = numberOption('seconds', 3);
@@ -51,6 +61,27 @@ const listRequest = {
   headers: { 'content-type': 'application/json', accept: ACCEPT, 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list' },
   body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: MODERN_META } }),
 };
+
+/** CPU µs per call of the virtual layer alone: `callVirtualTool` routing to a member that answers at once. */
+async function routingMicros(calls: number): Promise<number> {
+  const spec: VirtualServerSpec = { members: Array.from({ length: 10 }, (_, m) => ({ server: `member${m}` })) };
+  const members = spec.members.map((m) => {
+    const tools = Array.from({ length: 50 }, (_, t) => ({ name: `tool_${t}`, listEntry: new JsonText(JSON.stringify({ name: `tool_${t}`, description: 'd', inputSchema: { type: 'object' } })) }));
+    const server = { key: `public/${m.server}`, name: m.server, namespace: 'public', tools } as unknown as CompiledServer;
+    const naming = memberNaming(spec, m);
+    return { server, prefix: naming.prefix, naming, promptName: (n: string) => n };
+  });
+  const v = new VirtualServer('public/wide', spec, members, createLogger('silent'));
+  const ctx = { server: { name: 'wide' }, consumer: null, clientHeaders: {}, clientQuery: '', cancellation: {} } as unknown as CallContext;
+  const answer = { content: [] };
+  const run = (_ctx: CallContext, _method: string, _params: Record<string, unknown>) => Promise.resolve(answer);
+  const params = { name: 'member3__tool_7', arguments: {} };
+  for (let i = 0; i < 10_000; i++) await callVirtualTool(ctx, v, 'member3__tool_7', params.arguments, params, {}, run);
+  const before = process.cpuUsage();
+  for (let i = 0; i < calls; i++) await callVirtualTool(ctx, v, 'member3__tool_7', params.arguments, params, {}, run);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / calls;
+}
 
 async function main(): Promise<void> {
   const backend = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":1,"name":"item","price":10}'));
@@ -163,6 +194,8 @@ async function main(): Promise<void> {
   console.log(`| cold tools/list, 3 upstream MCP members (1 hanging), deadline ${DEADLINE} ms | ${coldMs.toFixed(0)} ms |`);
   console.log(`| tools/call direct to the member | ${d.toFixed(0)} req/s, p50 ${median(figures.direct.map((x) => x.p50)).toFixed(2)} ms, gateway CPU ${dCpu.toFixed(0)} µs/call |`);
   console.log(`| tools/call through the virtual server | ${v.toFixed(0)} req/s (${pct(v / d - 1)}; per-round median ${pct(median(rpsRatios))}), p50 ${median(figures.virtual.map((x) => x.p50)).toFixed(2)} ms, gateway CPU ${vCpu.toFixed(0)} µs/call (${pct(vCpu / dCpu - 1)}; per-round median ${pct(median(cpuRatios))}) |`);
+  const routing = await routingMicros(200_000);
+  console.log(`| the virtual layer alone (routing to a member that answers at once), CPU per tools/call | ${routing.toFixed(2)} µs (${((routing / dCpu) * 100).toFixed(2)} % of a direct call's gateway CPU) |`);
   console.log(`\nper round, virtual vs direct: req/s ${rpsRatios.map(pct).join(', ')}; CPU/call ${cpuRatios.map(pct).join(', ')}`);
   await gateway.close();
   await api.close();
