@@ -74,7 +74,21 @@ export interface VirtualTool {
 /** What a virtual server shows at one moment: its tools in a deterministic order (members in order, then names). */
 export interface VirtualCatalogue {
   readonly tools: readonly VirtualTool[];
+  /** The routing table of tools/call: name agents see → member and member tool, built once per change of a member's list. */
   readonly byName: ReadonlyMap<string, VirtualTool>;
+  /** Tools left out because another member's tool already has their final name (a live member's list changed). */
+  readonly clashes: readonly VirtualClash[];
+}
+
+/** A tool left out of a virtual server at run time: its final name is another member's tool's. */
+export interface VirtualClash {
+  /** The name agents see (the kept tool's). */
+  readonly name: string;
+  /** The member whose tool keeps the name. */
+  readonly kept: string;
+  /** The member whose tool is left out, and that tool's own name. */
+  readonly leftOut: string;
+  readonly tool: string;
 }
 
 /** A member of a virtual server in the snapshot. */
@@ -94,6 +108,8 @@ export interface VirtualServing {
   readonly members: readonly VirtualMemberRef[];
   /** The tools now: members not heard from yet are waited for up to the deadline; members down or late are left out. */
   catalogue(): Promise<VirtualCatalogue>;
+  /** The catalogue without waiting, when every member has been heard from (the tools/call fast path); else undefined. */
+  settled(): VirtualCatalogue | undefined;
 }
 
 /** A consumer key's grants. */

@@ -211,7 +211,7 @@ export interface GatewayRow {
   watchConnections: number;
   remoteAddress?: string;
   /** Virtual server members down or not heard from yet. */
-  virtualMembers?: { server: string; member: string; state: 'pending' | 'down'; error?: string }[];
+  virtualMembers?: { server: string; member: string; state: 'pending' | 'down' | 'clash'; error?: string }[];
 }
 
 export interface Consumer {

@@ -43,7 +43,7 @@ export function GatewaysPage() {
                     <Badge kind={g.state === 'stale' ? 'bad' : 'ok'}>{t(`gateways.states.${g.state}`)}</Badge>
                     {g.watchConnections > 0 && <div className="muted small">{t('gateways.watchConnections', { count: g.watchConnections })}</div>}
                     {(g.virtualMembers ?? []).map((m) => (
-                      <div key={`${m.server}:${m.member}`} className="small" data-testid="virtual-member-down">
+                      <div key={`${m.server}:${m.member}:${m.state}`} className="small" data-testid="virtual-member-down">
                         <Badge kind={m.state === 'down' ? 'bad' : 'warn'}>{t(`gateways.member.${m.state}`)}</Badge>{' '}
                         {t('gateways.memberOf', { member: m.member, server: m.server })}{m.error ? <span className="muted"> · {m.error}</span> : null}
                       </div>

@@ -109,9 +109,7 @@ export async function answerInSession(deps: EraDeps, session: SessionRecord, tar
   const agent = target.server.upstream
     ? sessionAgent(streams, session.id, session.capabilities as Record<string, unknown> | undefined, (payload) => out?.send(payload) || streams.toSession(session.id, kind, payload))
     : undefined;
-  const subscriptions = target.server.upstream
-    ? { subscribe: (uri: string) => streams.subscribeResource(target.server.key, uri, session.id, kind), unsubscribe: (uri: string) => streams.unsubscribeResource(target.server.key, uri, session.id) }
-    : undefined;
+  const subscriptions = target.server.upstream || target.server.virtual ? streams.sessionSubscriptions(target.server.key, session.id, kind) : undefined;
   const ctx: CallContext = {
     server: target.server, consumer: target.consumer, clientHeaders: effectiveHeaders, clientQuery, clientAddress: session.clientAddress, cancellation, sessionId: session.id,
     beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge, agent, subscriptions,
