@@ -11,8 +11,8 @@ import { SseParser, leanRequest } from './lean-http.js';
 import type { LeanExchange, WireMessage } from './lean-http.js';
 
 describe('SseParser', () => {
-  it('joins data lines, honours event names, skips comments, id and retry, with CR, LF and CRLF line ends cut anywhere', () => {
-    const text = ': comment\r\nid: 7\r\nretry: 10\r\ndata: {"a":\r\ndata: 1}\r\n\r\nevent: other\ndata: skipped\n\nevent: message\rdata:x\r\r';
+  it('joins data lines, honours event names, skips comments, id, retry and events without data (priming events), with CR, LF and CRLF line ends cut anywhere', () => {
+    const text = 'id: prime\ndata:\n\n: comment\r\nid: 7\r\nretry: 10\r\ndata: {"a":\r\ndata: 1}\r\n\r\nevent: other\ndata: skipped\n\nevent: message\rdata:x\r\r';
     for (let cut = 0; cut <= text.length; cut++) {
       const got: string[] = [];
       const p = new SseParser((d) => got.push(d));
@@ -70,6 +70,7 @@ describe('leanRequest', () => {
   it('sends the session, version and headers (the call\'s never overriding the exchange\'s), and resolves with the answer among other messages of an SSE stream cut mid-line', async () => {
     answer = (b) => ({
       chunks: [
+        'id: 0\r\ndata: \r\n\r\n',
         `event: message\r\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}\r\n\r\nevent: mess`,
         `age\r\ndata: {"jsonrpc":"2.0","id":"${b.id}","result":{"content":[{"type":"text","text":"é"}]}}\r`,
         '\n\r\n',

@@ -108,7 +108,9 @@ export class SseParser {
 
   private line(line: string): void {
     if (line === '') {
-      if (this.data.length > 0 && (this.event === '' || this.event === 'message')) this.onData(this.data.join('\n'));
+      // An event with empty data (a 2025-11-25 server's priming event: an id, `data:` and nothing) is not dispatched.
+      const data = this.data.length > 0 ? this.data.join('\n') : '';
+      if (data !== '' && (this.event === '' || this.event === 'message')) this.onData(data);
       this.data = [];
       this.event = '';
       return;
