@@ -408,14 +408,18 @@ async function main(): Promise<void> {
   const peers = rows.filter((r) => !r.name.startsWith('mcpgate') && r.name !== 'upstream directly' && r.rps);
   const bestPeer = peers.reduce<Row | undefined>((b, r) => (!b || (r.rps ?? 0) > (b.rps ?? 0) ? r : b), undefined);
   console.log(`\nload average at the end ${loadavg().map((l) => l.toFixed(2)).join(' / ')}\n`);
-  console.log('| target | configuration | calls/s | p50 (ms) | p99 (ms) | added p50 (ms) | ÷ direct | ÷ best peer | CPU µs/call: target / upstream / load | status |');
-  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  // On a shared machine throughput follows the load; CPU per call does much less: a proxy's
+  // capacity (calls per CPU second of its processes) and its ratio to the best peer's.
+  const capacity = (r: Row | undefined) => (r?.cpu && r.cpu.target > 0 ? 1e6 / r.cpu.target : undefined);
+  const bestPeerCapacity = peers.reduce<number | undefined>((b, r) => Math.max(b ?? 0, capacity(r) ?? 0) || undefined, undefined);
+  console.log('| target | configuration | calls/s | p50 (ms) | p99 (ms) | added p50 (ms) | ÷ direct | ÷ best peer | CPU µs/call: target / upstream / load | calls per CPU s (÷ best peer) | status |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of rows) {
     const f = (v: number | undefined, d = 2) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(d));
     const added = r.p50 !== undefined && direct?.p50 !== undefined ? f(r.p50 - direct.p50) : '–';
     const vsDirect = r.rps && direct?.rps ? `${(r.rps / direct.rps).toFixed(2)}×` : '–';
     const vsPeer = r.rps && bestPeer?.rps ? `${(r.rps / bestPeer.rps).toFixed(2)}×` : '–';
-    console.log(`| ${r.name} | ${r.how} | ${r.rps ? Math.round(r.rps).toLocaleString('en') : '–'} | ${f(r.p50)} | ${f(r.p99)} | ${added} | ${vsDirect} | ${vsPeer} | ${r.cpu ? `${r.name === 'upstream directly' ? '–' : f(r.cpu.target, 0)} / ${f(r.cpu.upstream, 0)} / ${f(r.cpu.load, 0)}` : '–'} | ${r.status} |`);
+    console.log(`| ${r.name} | ${r.how} | ${r.rps ? Math.round(r.rps).toLocaleString('en') : '–'} | ${f(r.p50)} | ${f(r.p99)} | ${added} | ${vsDirect} | ${vsPeer} | ${r.cpu ? `${r.name === 'upstream directly' ? '–' : f(r.cpu.target, 0)} / ${f(r.cpu.upstream, 0)} / ${f(r.cpu.load, 0)}` : '–'} | ${capacity(r) ? `${Math.round(capacity(r) as number)}${bestPeerCapacity ? ` (${((capacity(r) as number) / bestPeerCapacity).toFixed(2)}×)` : ''}` : '–'} | ${r.status} |`);
   }
 }
 
