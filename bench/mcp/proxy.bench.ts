@@ -15,30 +15,43 @@
  *       Python `mcp-proxy` (HTTP server in front of its own Streamable HTTP client mode),
  *       ContextForge (`mcpgateway`: the upstream registered as a gateway, its tools served at /mcp).
  *
- *   bash bench/mcp/peers.sh && npx tsx bench/mcp/proxy.bench.ts [--clients 32] [--seconds 10] [--warmup 3] [--only direct,mcpgate]
+ * Besides calls/s and latency, each party's CPU time per call (from /proc: the target and its
+ * children, the upstream, the load generator) and which of them is the bottleneck: on a machine
+ * of few cores every party's CPU per call lowers every party's throughput. The clients run in
+ * `--load-procs` forked processes (default 2; 0: in this process); `--cpu-prof DIR` runs mcpgate
+ * under `node --cpu-prof` and prints where its CPU goes during the measured window.
+ *
+ *   bash bench/mcp/peers.sh && npx tsx bench/mcp/proxy.bench.ts [--clients 32] [--seconds 10] [--warmup 3] [--load-procs 2]
+ *     [--only direct,mcpgate] [--cpu-prof DIR]
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { groupSeconds, selfSeconds } from '../gateway/cpu.js';
+import { summariseProfile } from '../gateway/cpuprofile.js';
 import { numberOption, textOption } from '../support/args.js';
 import { startMcpgate } from '../support/mcpgate.js';
-import { ROOT, freePort } from '../support/procs.js';
+import { ROOT, TSX, freePort } from '../support/procs.js';
 
 const CLIENTS = numberOption('clients', 32, true);
 const SECONDS = numberOption('seconds', 10);
 const WARMUP = numberOption('warmup', 3);
 const ONLY = textOption('only', '').split(',').filter(Boolean);
+const LOAD_PROCS = textOption('load-procs', '2') === '0' ? 0 : numberOption('load-procs', 2, true);
+const CPU_PROF = textOption('cpu-prof', '');
 const PEERS = join(ROOT, 'bench/.peers');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Running { url: string; headers?: Record<string, string>; stop(): Promise<void>; pids: () => number[] }
 interface Target { name: string; how: string; start(upstreamUrl: string, work: string): Promise<Running> }
-interface Row { name: string; how: string; status: string; rps?: number; p50?: number; p99?: number; errors?: number; calls?: number }
+/** CPU µs per call of each party: the target (with its children), the upstream, the load generator. */
+interface CpuPerCall { target: number; upstream: number; load: number }
+interface Row { name: string; how: string; status: string; rps?: number; p50?: number; p99?: number; errors?: number; calls?: number; cpu?: CpuPerCall }
 
 /** A process in a group of its own (peers start children: the whole group is stopped). */
 function spawnGroup(cmd: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string } {
@@ -104,7 +117,7 @@ const targets: Target[] = [
   ...(['per-session', 'shared'] as const).map((sessions): Target => ({
     name: `mcpgate (${sessions})`, how: `mcpgate serve, mcp-streamable server, upstream.sessions: ${sessions}`,
     start: async (upstreamUrl, work) => {
-      const m = await startMcpgate(work);
+      const m = await startMcpgate(work, CPU_PROF ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', join(CPU_PROF, sessions)] } : {});
       const r = await fetch(`${m.registry}/api/v1/namespaces/public/mcp-servers`, {
         method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
@@ -212,41 +225,142 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-/** CLIENTS sessions calling `echo` in a loop: warm-up, then SECONDS measured. */
-async function measure(url: string, headers: Record<string, string> = {}): Promise<{ rps: number; p50: number; p99: number; errors: number; calls: number }> {
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connect(url, headers)));
-  const tools = await clients[0]!.listTools();
-  const tool = tools.tools.find((t) => t.name.endsWith('echo'))?.name ?? 'echo';
+/** A process and all its descendants (peers start bridges, which start children of their own). */
+function tree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
+    } catch { /* gone */ }
+  }
+  const out: number[] = [];
+  const walk = (pid: number) => { out.push(pid); for (const c of children.get(pid) ?? []) walk(c); };
+  walk(root);
+  return out;
+}
+
+/** What one measurement gives. */
+interface Measured { rps: number; p50: number; p99: number; errors: number; calls: number; cpu: CpuPerCall; window: { fromUs: number; toUs: number } }
+
+/** The parties whose CPU is counted: the target's processes and the upstream's. */
+interface Parties { target: () => number[]; upstream: () => number[] }
+
+/** CLIENTS sessions calling `echo` in a loop in this process, driven like a load worker. */
+function inProcessLoad(url: string, headers: Record<string, string>): LoadGroup {
+  const clients: Client[] = [];
   const latencies: number[] = [];
   let errors = 0;
   let measuring = false;
   let stop = false;
-  const loops = clients.map(async (c, i) => {
-    for (let n = 0; !stop; n++) {
-      const text = `c${i}-${n}`;
-      const t0 = performance.now();
-      try {
-        const r = await c.callTool({ name: tool, arguments: { text } });
-        const got = (r.content as { text?: string }[] | undefined)?.[0]?.text;
-        if (got !== text) throw new Error(`answered ${String(got)}`);
-        if (measuring) latencies.push(performance.now() - t0);
-      } catch {
-        if (measuring) errors++;
-        await sleep(10);
-      }
-    }
+  let loops: Promise<void>[] = [];
+  return {
+    pids: () => [],
+    async ready() {
+      clients.push(...await Promise.all(Array.from({ length: CLIENTS }, () => connect(url, headers))));
+      const tools = await clients[0]!.listTools();
+      const tool = tools.tools.find((t) => t.name.endsWith('echo'))?.name ?? 'echo';
+      loops = clients.map(async (c, i) => {
+        for (let n = 0; !stop; n++) {
+          const text = `c${i}-${n}`;
+          const t0 = performance.now();
+          try {
+            const r = await c.callTool({ name: tool, arguments: { text } });
+            const got = (r.content as { text?: string }[] | undefined)?.[0]?.text;
+            if (got !== text) throw new Error(`answered ${String(got)}`);
+            if (measuring) latencies.push(performance.now() - t0);
+          } catch {
+            if (measuring) errors++;
+            await sleep(10);
+          }
+        }
+      });
+    },
+    measure() { measuring = true; },
+    async stop() {
+      measuring = false;
+      stop = true;
+      await Promise.all(loops);
+      await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+      return { latencies, errors };
+    },
+  };
+}
+
+/** Clients driven as a group: connect, count, stop with their latencies. */
+interface LoadGroup { pids(): number[]; ready(): Promise<void>; measure(): void; stop(): Promise<{ latencies: number[]; errors: number }> }
+
+/** CLIENTS sessions spread over LOAD_PROCS forked load workers (bench/mcp/load-worker.ts). */
+function forkedLoad(url: string, headers: Record<string, string>): LoadGroup {
+  const workers = Array.from({ length: LOAD_PROCS }, (_, i) => {
+    const count = Math.floor(CLIENTS / LOAD_PROCS) + (i < CLIENTS % LOAD_PROCS ? 1 : 0);
+    return fork(join(ROOT, 'bench/mcp/load-worker.ts'), [url, String(count), JSON.stringify(headers)], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   });
+  const next = (w: ChildProcess, type: string) => new Promise<Record<string, unknown>>((resolve, reject) => {
+    const onMessage = (m: Record<string, unknown>) => {
+      if (m.type === 'failed') { w.off('message', onMessage); reject(new Error(String(m.error))); }
+      if (m.type === type) { w.off('message', onMessage); resolve(m); }
+    };
+    w.on('message', onMessage);
+    w.once('exit', (code) => reject(new Error(`a load worker exited with ${code}`)));
+  });
+  return {
+    pids: () => workers.map((w) => w.pid as number),
+    async ready() {
+      try {
+        await Promise.all(workers.map((w) => next(w, 'ready')));
+      } catch (err) {
+        for (const w of workers) w.kill('SIGKILL');
+        throw err;
+      }
+    },
+    measure() { for (const w of workers) w.send({ type: 'measure' }); },
+    async stop() {
+      const done = workers.map((w) => next(w, 'done'));
+      for (const w of workers) w.send({ type: 'stop' });
+      const all = await Promise.all(done);
+      return { latencies: all.flatMap((m) => m.latencies as number[]), errors: all.reduce((s, m) => s + (m.errors as number), 0) };
+    },
+  };
+}
+
+/** CLIENTS sessions calling `echo` in a loop: warm-up, then SECONDS measured, with each party's CPU per call. */
+async function measure(url: string, headers: Record<string, string>, parties: Parties): Promise<Measured> {
+  const load = LOAD_PROCS === 0 ? inProcessLoad(url, headers) : forkedLoad(url, headers);
+  await load.ready();
   await sleep(WARMUP * 1000);
-  measuring = true;
+  const pids = { target: parties.target().flatMap(tree), upstream: parties.upstream().flatMap(tree), load: load.pids().flatMap(tree) };
+  const cpu = () => ({ target: groupSeconds(pids.target), upstream: groupSeconds(pids.upstream), load: groupSeconds(pids.load) + selfSeconds() });
+  const before = cpu();
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
+  load.measure();
   const started = performance.now();
   await sleep(SECONDS * 1000);
-  measuring = false;
+  const after = cpu();
+  const toUs = Number(process.hrtime.bigint() / 1000n);
   const elapsed = (performance.now() - started) / 1000;
-  stop = true;
-  await Promise.all(loops);
-  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  const { latencies, errors } = await load.stop();
   latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, calls: latencies.length };
+  const calls = latencies.length;
+  const per = (k: keyof CpuPerCall) => (calls > 0 ? ((after[k] - before[k]) * 1e6) / calls : NaN);
+  return {
+    rps: calls / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, calls,
+    cpu: { target: per('target'), upstream: per('upstream'), load: per('load') }, window: { fromUs, toUs },
+  };
+}
+
+/** Where mcpgate's CPU went in the measured window (its `--cpu-prof` profile, written when it stopped). */
+function printProfile(dir: string, window: { fromUs: number; toUs: number }): void {
+  const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) : undefined;
+  if (!file) return void console.log(`  (no profile in ${dir})`);
+  let p = summariseProfile(join(dir, file), ROOT, window, 30);
+  if (p.totalMs < 100) p = summariseProfile(join(dir, file), ROOT, undefined, 30);
+  console.log(`  CPU profile ${join(dir, file)}: busy ${p.busyMs.toFixed(0)} ms of ${p.totalMs.toFixed(0)} ms`);
+  for (const a of p.areas) console.log(`    ${(a.share * 100).toFixed(1).padStart(5)} %  ${a.name}`);
+  console.log('  functions (self time):');
+  for (const f of p.functions) console.log(`    ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.name}  ${f.where}`);
 }
 
 async function main(): Promise<void> {
@@ -262,6 +376,7 @@ async function main(): Promise<void> {
     for (const target of targets) {
       if (ONLY.length > 0 && !ONLY.some((o) => target.name.toLowerCase().includes(o.toLowerCase()))) continue;
       let running: Running | undefined;
+      let window: Measured['window'] | undefined;
       try {
         running = await target.start(upstreamUrl, work);
       } catch (err) {
@@ -270,15 +385,20 @@ async function main(): Promise<void> {
         continue;
       }
       try {
-        const m = await measure(running.url, running.headers);
+        const m = await measure(running.url, running.headers ?? {}, { target: running.pids, upstream: () => [upstream.child.pid as number] });
         rows.push({ name: target.name, how: target.how, status: m.errors > 0 ? `${m.errors} errors` : 'ok', ...m });
-        console.log(`${target.name}: ${m.rps.toFixed(0)} calls/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${m.errors} errors`);
+        const { cpu } = m;
+        const bottleneck = (['target', 'upstream', 'load'] as const).reduce((b, k) => (cpu[k] > cpu[b] ? k : b), 'target');
+        console.log(`${target.name}: ${m.rps.toFixed(0)} calls/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${m.errors} errors; `
+          + `CPU µs/call: target ${cpu.target.toFixed(0)}, upstream ${cpu.upstream.toFixed(0)}, load generator ${cpu.load.toFixed(0)} (most: ${bottleneck}); load ${loadavg()[0]?.toFixed(2)}`);
+        window = m.window;
       } catch (err) {
         rows.push({ name: target.name, how: target.how, status: `failed during the run: ${String(err).slice(0, 300)}` });
         console.log(`${target.name}: ${rows.at(-1)?.status}`);
       } finally {
         await running.stop();
       }
+      if (CPU_PROF && window && target.name.startsWith('mcpgate')) printProfile(join(CPU_PROF, target.name.includes('per-session') ? 'per-session' : 'shared'), window);
     }
   } finally {
     await stopGroup(upstream.child);
@@ -288,14 +408,18 @@ async function main(): Promise<void> {
   const peers = rows.filter((r) => !r.name.startsWith('mcpgate') && r.name !== 'upstream directly' && r.rps);
   const bestPeer = peers.reduce<Row | undefined>((b, r) => (!b || (r.rps ?? 0) > (b.rps ?? 0) ? r : b), undefined);
   console.log(`\nload average at the end ${loadavg().map((l) => l.toFixed(2)).join(' / ')}\n`);
-  console.log('| target | configuration | calls/s | p50 (ms) | p99 (ms) | added p50 (ms) | ÷ direct | ÷ best peer | status |');
-  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  // On a shared machine throughput follows the load; CPU per call does much less: a proxy's
+  // capacity (calls per CPU second of its processes) and its ratio to the best peer's.
+  const capacity = (r: Row | undefined) => (r?.cpu && r.cpu.target > 0 ? 1e6 / r.cpu.target : undefined);
+  const bestPeerCapacity = peers.reduce<number | undefined>((b, r) => Math.max(b ?? 0, capacity(r) ?? 0) || undefined, undefined);
+  console.log('| target | configuration | calls/s | p50 (ms) | p99 (ms) | added p50 (ms) | ÷ direct | ÷ best peer | CPU µs/call: target / upstream / load | calls per CPU s (÷ best peer) | status |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of rows) {
     const f = (v: number | undefined, d = 2) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(d));
     const added = r.p50 !== undefined && direct?.p50 !== undefined ? f(r.p50 - direct.p50) : '–';
     const vsDirect = r.rps && direct?.rps ? `${(r.rps / direct.rps).toFixed(2)}×` : '–';
     const vsPeer = r.rps && bestPeer?.rps ? `${(r.rps / bestPeer.rps).toFixed(2)}×` : '–';
-    console.log(`| ${r.name} | ${r.how} | ${r.rps ? Math.round(r.rps).toLocaleString('en') : '–'} | ${f(r.p50)} | ${f(r.p99)} | ${added} | ${vsDirect} | ${vsPeer} | ${r.status} |`);
+    console.log(`| ${r.name} | ${r.how} | ${r.rps ? Math.round(r.rps).toLocaleString('en') : '–'} | ${f(r.p50)} | ${f(r.p99)} | ${added} | ${vsDirect} | ${vsPeer} | ${r.cpu ? `${r.name === 'upstream directly' ? '–' : f(r.cpu.target, 0)} / ${f(r.cpu.upstream, 0)} / ${f(r.cpu.load, 0)}` : '–'} | ${capacity(r) ? `${Math.round(capacity(r) as number)}${bestPeerCapacity ? ` (${((capacity(r) as number) / bestPeerCapacity).toFixed(2)}×)` : ''}` : '–'} | ${r.status} |`);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
-  Client, ProtocolError, SSEClientTransport, SdkError, SdkErrorCode, SdkHttpError, StreamableHTTPClientTransport,
+  Client, ProtocolError, SSEClientTransport, SdkError, SdkErrorCode, SdkHttpError, StreamableHTTPClientTransport, parseJSONRPCMessage,
 } from '@modelcontextprotocol/client';
 import type { FetchLike, ServerCapabilities, Transport } from '@modelcontextprotocol/client';
 import { fetch as undiciFetch } from 'undici';
@@ -16,6 +16,7 @@ import { ToolError } from '../errors.js';
 import { AgentError } from '../executor.js';
 import type { AgentChannel, CallCancellation } from '../executor.js';
 import type { McpUpstreamOptions } from './config.js';
+import { LEAN_METHODS, leanRequest, lowerCaseHeaders, type WireMessage } from './lean-http.js';
 import type { UpstreamSessionState } from './session-state.js';
 import { ChildStdioTransport, StdioProtocolError } from './stdio.js';
 
@@ -300,6 +301,11 @@ export class UpstreamConnection {
   /** The last event id seen on the upstream's standalone stream (to resume it with Last-Event-ID). */
   private lastEventId: string | undefined;
   private storedEventId: (() => Promise<string | undefined>) | undefined;
+  /** Streamable HTTP: where the lean per-call path (lean-http.ts) sends requests, while the connection speaks the 2025 era. */
+  private lean: { url: string; dispatcher: Dispatcher | undefined; staticHeaders: Record<string, string> } | undefined;
+  private leanCounter = 0;
+  /** Lean requests under way: aborted when the connection closes. */
+  private readonly leanCalls = new Set<AbortController>();
 
   private constructor(
     readonly client: Client,
@@ -358,6 +364,7 @@ export class UpstreamConnection {
     transport.onmessage = (message) => connection.early(message as { method?: unknown; params?: Record<string, unknown> });
     const what = 'connecting to the upstream MCP server';
     const resume = options.kind === 'streamable' ? target.resume : undefined;
+    if (options.kind === 'streamable') connection.lean = { url: target.url as string, dispatcher: target.dispatcher, staticHeaders: lowerCaseHeaders(options.headers) };
     try {
       if (resume) {
         // The session exists upstream: attach without initialize (a 404 on the first request re-initializes).
@@ -458,6 +465,7 @@ export class UpstreamConnection {
   private markClosed(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
+    for (const a of this.leanCalls) a.abort();
     for (const l of this.closeListeners.splice(0)) l();
   }
 
@@ -569,9 +577,13 @@ export class UpstreamConnection {
         this.progress.set(progressToken, o.onProgress);
         sent = { ...params, _meta: { ...(params._meta as Record<string, unknown> | undefined), progressToken } };
       }
-      const send = () => this.client.request({ method: method as 'tools/call', params: sent }, { timeout: o.timeoutMs, maxTotalTimeout: o.timeoutMs, signal: abort.signal });
+      const lean = this.leanPath(method);
+      const send = lean
+        ? () => this.leanSend(method, sent, o, call, abort, what)
+        : () => this.client.request({ method: method as 'tools/call', params: sent }, { timeout: o.timeoutMs, maxTotalTimeout: o.timeoutMs, signal: abort.signal });
       const work = o.headers || o.agent ? callScope.run({ headers: o.headers, call, connection: this }, send) : send();
-      return (await deadline(work, o.timeoutMs + 100, what, () => abort.abort())) as unknown as Record<string, unknown>;
+      // The lean path keeps its own deadline (it aborts the exchange and tells the upstream).
+      return (await (lean ? work : deadline(work, o.timeoutMs + 100, what, () => abort.abort()))) as unknown as Record<string, unknown>;
     } catch (err) {
       const e = toUpstreamError(err, what, o.timeoutMs);
       // A request that timed out after the upstream sent garbage failed because of the garbage.
@@ -590,6 +602,82 @@ export class UpstreamConnection {
       this.active--;
       this.lastUsed = Date.now();
     }
+  }
+
+  /** Whether `method` goes on the lean path: a Streamable HTTP connection in the 2025 era (2026-07-28 requests stay with the SDK). */
+  private leanPath(method: string): boolean {
+    if (!this.lean || !LEAN_METHODS.has(method) || this.client.getProtocolEra() === 'modern') return false;
+    const version = (this.transport as StreamableHTTPClientTransport).protocolVersion;
+    return version !== undefined && version < '2026-07-28';
+  }
+
+  /**
+   * One request on the lean path (lean-http.ts): the upstream's other messages on the answer
+   * stream go where the SDK transport's would (progress of this call to its callback, the
+   * upstream's requests to the SDK client's relay handlers, other notifications to the call's
+   * agent); a timeout or a cancellation tells the upstream (notifications/cancelled), as the SDK does.
+   */
+  private async leanSend(method: string, params: Record<string, unknown>, o: UpstreamRequestOptions, call: ActiveCall, abort: AbortController, what: string): Promise<Record<string, unknown>> {
+    const lean = this.lean as NonNullable<UpstreamConnection['lean']>;
+    const transport = this.transport as StreamableHTTPClientTransport;
+    const id = `mcpgate-${++this.leanCounter}`;
+    const progressToken = (params._meta as { progressToken?: unknown } | undefined)?.progressToken;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, o.timeoutMs);
+    const onAbort = () => {
+      if (this.closedFlag) return;
+      this.client.notification({ method: 'notifications/cancelled', params: { requestId: id, reason: timedOut ? `no answer within ${o.timeoutMs} ms` : 'the agent cancelled the call' } })
+        .catch((err: unknown) => this.logger.debug({ err }, 'telling the upstream of a cancelled request failed'));
+    };
+    abort.signal.addEventListener('abort', onAbort, { once: true });
+    this.leanCalls.add(abort);
+    try {
+      return await leanRequest({
+        url: lean.url, dispatcher: lean.dispatcher, staticHeaders: lean.staticHeaders, headers: o.headers,
+        sessionId: transport.sessionId, protocolVersion: transport.protocolVersion,
+        id, method, params, signal: abort.signal, what,
+        onMessage: (m) => this.leanMessage(m, call, progressToken, o.onProgress),
+      });
+    } catch (err) {
+      if (!abort.signal.aborted) throw err;
+      if (this.closedFlag) throw new ToolError('UPSTREAM_UNREACHABLE', `${what}: the upstream closed the connection`);
+      if (timedOut) throw new ToolError('UPSTREAM_TIMEOUT', `${what}: no answer within ${o.timeoutMs} ms`);
+      throw new ToolError('UPSTREAM_PROTOCOL', `${what}: cancelled`);
+    } finally {
+      clearTimeout(timer);
+      abort.signal.removeEventListener('abort', onAbort);
+      this.leanCalls.delete(abort);
+    }
+  }
+
+  /** A message of the upstream on a lean call's answer stream, other than the answer. */
+  private leanMessage(m: WireMessage, call: ActiveCall, progressToken: unknown, onProgress: UpstreamRequestOptions['onProgress']): void {
+    if (typeof m.method === 'string' && (m.id === undefined || m.id === null)) {
+      const params = (typeof m.params === 'object' && m.params !== null ? m.params : undefined) as Record<string, unknown> | undefined;
+      if (m.method === 'notifications/progress') {
+        if (onProgress && progressToken !== undefined && params?.progressToken === progressToken && typeof params.progress === 'number') {
+          onProgress(params.progress, typeof params.total === 'number' ? params.total : undefined, typeof params.message === 'string' ? params.message : undefined);
+          return;
+        }
+      } else if (m.method !== 'notifications/cancelled' && call.agent) {
+        call.agent.notify(m.method, params);
+        return;
+      }
+    } else if (typeof m.method === 'string') {
+      this.relate(m.id, call);
+    }
+    // As the SDK's transport would deliver it (checked as it checks it).
+    let message: ReturnType<typeof parseJSONRPCMessage>;
+    try {
+      message = parseJSONRPCMessage(m);
+    } catch (err) {
+      this.noteError(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    this.transport.onmessage?.(message);
   }
 
   /** Whether the gateway closed the connection (rather than the upstream going away). */

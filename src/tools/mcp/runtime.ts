@@ -369,7 +369,9 @@ export class McpServerRuntime {
     try {
       let stale: string | undefined;
       for (let attempt = 0; ; attempt++) {
-        const c = await this.withinTimeout(this.connection(key, stale), call);
+        // An open connection is used at once (no timer, no race: the per-call path).
+        const open = stale === undefined ? this.connections.get(key) : undefined;
+        const c = open && !open.closed ? open : await this.withinTimeout(this.connection(key, stale), call);
         try {
           return await c.request(method, params, options);
         } catch (err) {
