@@ -42,7 +42,7 @@ const WARM_UP_CALLS = 5000;
 const watchdog = setTimeout(() => {
   console.error('auth benchmark: watchdog expired');
   process.exit(3);
-}, (rounds * 3 * (seconds + 5) + 300) * 1000);
+}, (rounds * 3 * (seconds + 5) + 900) * 1000);
 watchdog.unref();
 
 async function createServer(m: Mcpgate, name: string, authorization: unknown): Promise<void> {
