@@ -1,5 +1,4 @@
 import { statSync, readFileSync } from 'node:fs';
-import { checkAuthorizationIssuers } from '../model/authorization-issuers.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -20,6 +19,7 @@ import { Redis } from 'ioredis';
 import { FileSource } from '../gateway/sources/file.js';
 import { RegistrySource } from '../gateway/sources/registry.js';
 import type { Registry } from '../registry/registry.js';
+import { checkAuthorizationIssuers } from '../model/authorization-issuers.js';
 import { clusterMetrics, workerId } from './workers.js';
 
 /** `mcpgate registry`: the control plane alone. */
