@@ -217,6 +217,7 @@ export class Gateway {
         virtuals.memberNotified(server, method);
       },
       // Clustered (sessions in Redis): upstream MCP sessions live with the agent sessions, for every replica.
+      sessionAgent: (id: string) => handler.sessionAgent(id),
       ...(opts.sessions ? { upstreamSessions: { get: async (id: string) => (await sessions.get(id))?.upstream, set: (id: string, state: UpstreamSessionState | undefined) => sessions.setUpstream(id, state) } } : {}),
     });
     await opts.source.start((snap) => {

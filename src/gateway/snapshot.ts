@@ -8,7 +8,7 @@ import { ArgsCompiler } from '../tools/args.js';
 import type { ArgsValidator } from '../tools/args.js';
 import { compileTool, toolListEntry } from '../tools/compile.js';
 import type { ToolConnections } from '../tools/compile.js';
-import type { ToolExecutor, Upstream, UpstreamTarget } from '../tools/executor.js';
+import type { AgentChannel, ToolExecutor, Upstream, UpstreamTarget } from '../tools/executor.js';
 import { upstreamKind } from '../tools/mcp/config.js';
 import { createMcpRuntime } from '../tools/mcp/executor.js';
 import type { McpServerRuntime } from '../tools/mcp/runtime.js';
@@ -193,6 +193,8 @@ export class SnapshotCompiler {
     namespaceAuthorization?: Readonly<Record<string, AuthorizationSettings>>;
     /** Upstream MCP sessions kept with the agent sessions, so that any replica continues them. */
     upstreamSessions?: UpstreamSessionStates;
+    /** See `McpRuntimeDeps.sessionAgent`. */
+    sessionAgent?: (sessionId: string) => Promise<AgentChannel | undefined>;
   }) {
     this.connections = { guarded: deps.dispatcher, open: deps.metadataDispatcher, argumentHosts: deps.argumentHosts };
   }
@@ -219,7 +221,7 @@ export class SnapshotCompiler {
             const key = serverKey(server.namespace, server.name);
             runtime = createMcpRuntime(server, spec, {
               upstream, dispatcher: this.dispatcherFor(spec), logger: this.deps.logger, defaultTimeoutMs: this.deps.defaultTimeoutMs,
-              sessionStates: this.deps.upstreamSessions,
+              sessionStates: this.deps.upstreamSessions, sessionAgent: this.deps.sessionAgent,
               ...(relay ? { onNotification: (session: string | undefined, method: string, params: Record<string, unknown> | undefined) => relay(key, session, method, params) } : {}),
             });
           } catch (err) {

@@ -241,8 +241,13 @@ export class StreamHub {
     return receivers > 0;
   }
 
-  /** An agent session subscribed to a resource of an upstream MCP server (through this replica's connection). */
-  subscribeResource(serverKey: string, uri: string, sessionId: string, kind: 'streamable' | 'sse'): void {
+  /**
+   * An agent session subscribes to a resource of an upstream MCP server (through this replica's
+   * connection): kept with the session (SessionStore), for every replica, and indexed here.
+   * Throws SubscriptionLimitError at the session's cap.
+   */
+  async subscribeResource(serverKey: string, uri: string, sessionId: string, kind: 'streamable' | 'sse'): Promise<void> {
+    await this.opts.sessions.addSubscription(sessionId, serverKey, uri);
     let byUri = this.resourceSubscriptions.get(serverKey);
     if (!byUri) this.resourceSubscriptions.set(serverKey, byUri = new Map());
     let sessions = byUri.get(uri);
@@ -250,8 +255,9 @@ export class StreamHub {
     sessions.set(sessionId, kind);
   }
 
-  /** An agent session unsubscribed; answers whether other sessions still want the resource. */
-  unsubscribeResource(serverKey: string, uri: string, sessionId: string): boolean {
+  /** An agent session unsubscribes; answers whether other sessions still want the resource (through this replica). */
+  async unsubscribeResource(serverKey: string, uri: string, sessionId: string): Promise<boolean> {
+    await this.opts.sessions.removeSubscription(sessionId, serverKey, uri);
     const byUri = this.resourceSubscriptions.get(serverKey);
     const sessions = byUri?.get(uri);
     sessions?.delete(sessionId);
@@ -271,8 +277,18 @@ export class StreamHub {
     };
     if (method === 'notifications/resources/updated') {
       const uri = typeof params?.uri === 'string' ? params.uri : undefined;
-      const sessions = uri === undefined ? undefined : this.resourceSubscriptions.get(serverKey)?.get(uri);
-      for (const [id, kind] of sessions ?? []) if (sessionId === undefined || id === sessionId) deliver(id, kind);
+      if (uri === undefined) return;
+      if (sessionId === undefined) {
+        for (const [id, kind] of this.resourceSubscriptions.get(serverKey)?.get(uri) ?? []) deliver(id, kind);
+        return;
+      }
+      // The connection of one agent session: the session's subscriptions are kept with it, also
+      // those made through another replica (maybe gone since: this one reopened the upstream's stream).
+      this.opts.sessions.subscriptions(sessionId).then(async (subs) => {
+        if (!subs.some((x) => x.server === serverKey && x.uri === uri)) return;
+        const s = await this.opts.sessions.get(sessionId);
+        if (s) deliver(s.id, s.kind);
+      }).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not relay an upstream resource update'));
       return;
     }
     if (method === 'notifications/message' && sessionId !== undefined) {

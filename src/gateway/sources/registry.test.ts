@@ -86,10 +86,11 @@ describe('RegistrySource', () => {
     const deadServer = await deadPort();
     const dead = `http://127.0.0.1:${deadServer.port}`;
     const { logger, lines } = capture();
-    let child = await spawnRegistry(livePort, db);
+    let child: ChildProcess | undefined;
     const source = new RegistrySource({ urls: [dead, `${live}/`], cacheFile, logger, retryDelayMs: 100, maxRetryDelayMs: 400, requestTimeoutMs: 2000 });
     const seen: RegistrySnapshot[] = [];
     try {
+      child = await spawnRegistry(livePort, db);
       await publish(live, 'sunny', '1.0.0');
       await source.start((s) => seen.push(s));
       assert.equal(seen.length, 1);
@@ -121,9 +122,12 @@ describe('RegistrySource', () => {
       await waitFor('the reconnection', () => source.status().connected, 30_000, 10);
       assert.equal(source.status().registry, live);
       for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.revision > seen[i - 1]!.revision, 'revisions only increase');
+    } catch (err) {
+      await deadServer.close();
+      throw err;
     } finally {
       await source.stop();
-      await kill9(child);
+      if (child) await kill9(child);
     }
     const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { snapshot: RegistrySnapshot; registry: string };
     assert.equal(descriptionOf(cached.snapshot), 'stormy');
