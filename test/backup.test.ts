@@ -104,11 +104,16 @@ describe('mcpgate export / import', () => {
   });
 
   it('imports into an empty registry, whose gateway serves the tool to the existing key with the secret restored; a second import changes nothing', async () => {
-    const first = cli(['import', file, '--data-dir', target, '--passphrase-file', pass]);
+    // The namespace's issuer (login.example.com) cannot be reached from here: checked as a save checks it, the import is refused before anything is written.
+    const refused = cli(['import', file, '--data-dir', target, '--passphrase-file', pass]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /ISSUER_METADATA_INVALID|authorization\[0\]\.settings\.issuers\[0\]\.issuer/);
+    // Restored without reaching the authorization server (and the report below shows the refused import wrote nothing).
+    const first = cli(['import', file, '--data-dir', target, '--passphrase-file', pass, '--no-check-issuers']);
     assert.equal(first.code, 0, first.stderr);
     const report = JSON.parse(first.stdout) as { created: Record<string, number> };
     assert.deepEqual(report.created, { namespaces: 1, services: 1, instances: 1, mcpServers: 1, versions: 2, consumers: 1, published: 1, authorization: 1 });
-    const again = cli(['import', file, '--data-dir', target, '--passphrase-file', pass]);
+    const again = cli(['import', file, '--data-dir', target, '--passphrase-file', pass, '--no-check-issuers']);
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual((JSON.parse(again.stdout) as { created: Record<string, number> }).created, { namespaces: 0, services: 0, instances: 0, mcpServers: 0, versions: 0, consumers: 0, published: 0, authorization: 0 });
 

@@ -17,6 +17,7 @@ import type { TestStack } from './support/stack.js';
 import { startOidcProvider } from './support/oidc.js';
 import type { TestOidcProvider } from './support/oidc.js';
 import { connectWithOAuth } from './support/oauth-agent.js';
+import { subjectId } from '../src/gateway/auth/token-verifier.js';
 
 const SCOPES = ['mcp', 'weather:basic', 'weather:alerts', 'tools:weather:*'];
 
@@ -208,6 +209,10 @@ describe('namespace authorization settings in the registry, with a real OpenID p
       await bob.client.close();
     }
     const metrics = await http('GET', `${stack.gatewayUrl}/metrics`);
-    assert.match(metrics.text, /mcpgate_gateway_rate_limited_total\{server="team\/weather",limit="perTool",caller="token"[^}]*\} 2/);
+    // Per subject (a short piece of its hashed id, never the subject itself) and per tool.
+    const alice = `token:${subjectId({ issuer: idp.issuer, subject: 'alice' }).slice('oauth:'.length, 'oauth:'.length + 10)}`;
+    assert.ok(metrics.text.includes(`mcpgate_gateway_rate_limited_total{server="team/weather",limit="perTool",caller="${alice}",tool="forecast"`), metrics.text);
+    assert.match(metrics.text, /mcpgate_gateway_rate_limited_total\{server="team\/weather",limit="perTool",caller="token:[^"]+",tool="forecast"[^}]*\} 2/);
+    assert.ok(!/caller="[^"]*alice/.test(metrics.text), 'the subject itself is not a label');
   });
 });

@@ -45,7 +45,7 @@ async function withServices<T>(config: Config, run: (services: RegistryServices)
   }
 }
 
-interface BackupFlags { config?: string; db?: string; dataDir?: string; namespace?: string; passphraseFile?: string }
+interface BackupFlags { config?: string; db?: string; dataDir?: string; namespace?: string; passphraseFile?: string; checkIssuers?: boolean }
 
 function configOf(flags: BackupFlags): Config {
   return loadConfig('registry', { ...(flags.db ? { db: flags.db } : {}), ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) }, process.env, flags.config);
@@ -97,7 +97,8 @@ export function addBackupCommands(program: Command, setExit: (code: number) => v
 export async function importBackupFile(file: string, argv: string[]): Promise<number> {
   const { Command } = await import('commander');
   const cmd = new Command('mcpgate import').exitOverride()
-    .option('-c, --config <file>').option('--db <url>').option('--data-dir <path>').option('--passphrase-file <path>').option('-n, --namespace <id>');
+    .option('-c, --config <file>').option('--db <url>').option('--data-dir <path>').option('--passphrase-file <path>').option('-n, --namespace <id>')
+    .option('--no-check-issuers', 'restore authorization settings without fetching their issuers\' metadata (authorization servers unreachable)');
   let flags: BackupFlags;
   try {
     flags = cmd.parse(argv, { from: 'user' }).opts<BackupFlags>();
@@ -125,7 +126,7 @@ export async function importBackupFile(file: string, argv: string[]): Promise<nu
     const nacos = (doc as { format?: unknown } | null)?.format === undefined ? nacosMcpItems(doc) : undefined;
     const report = await withServices(config, (services) => (nacos
       ? importNacosMcp(services, nacos, flags.namespace ?? 'public')
-      : importBackup(services, doc, pass ? { passphrase: pass } : {})));
+      : importBackup(services, doc, { ...(pass ? { passphrase: pass } : {}), checkIssuers: flags.checkIssuers !== false })));
     process.stdout.write(`${JSON.stringify(report)}\n`);
     for (const c of report.conflicts) process.stderr.write(`mcpgate: kept: ${c}\n`);
     return 0;

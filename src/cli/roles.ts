@@ -19,6 +19,7 @@ import { Redis } from 'ioredis';
 import { FileSource } from '../gateway/sources/file.js';
 import { RegistrySource } from '../gateway/sources/registry.js';
 import type { Registry } from '../registry/registry.js';
+import { checkAuthorizationIssuers } from '../model/authorization-issuers.js';
 import { clusterMetrics, workerId } from './workers.js';
 
 /** `mcpgate registry`: the control plane alone. */
@@ -53,8 +54,15 @@ export function gatewayLimits(config: Config): Partial<GatewayLimits> {
   return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
 }
 
-/** The gateway's MCP authorization options: its public URL, namespace settings, and rate-limit buckets in Redis when configured. */
-function authorizationOptions(config: Config): Pick<GatewayOptions, 'publicUrl' | 'namespaceAuthorization' | 'rateLimiter'> {
+/**
+ * The gateway's MCP authorization options: its public URL, namespace settings (their issuers
+ * checked first, as the registry checks saved settings, unless `checkIssuers` is false), and
+ * rate-limit buckets in Redis when configured.
+ */
+async function authorizationOptions(config: Config): Promise<Pick<GatewayOptions, 'publicUrl' | 'namespaceAuthorization' | 'rateLimiter'>> {
+  if (config.namespaceAuthorization && config.checkIssuers) {
+    for (const [ns, settings] of Object.entries(config.namespaceAuthorization)) await checkAuthorizationIssuers(settings, `namespaceAuthorization.${ns}`);
+  }
   return {
     ...(config.publicGatewayUrl ? { publicUrl: config.publicGatewayUrl } : {}),
     ...(config.namespaceAuthorization ? { namespaceAuthorization: config.namespaceAuthorization } : {}),
@@ -122,7 +130,7 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
       ...(redisUp ? { readiness: () => ({ redis: redisUp() }) } : {}),
       source: new InProcessSource(registry.services.watch, registry.services.feed, { logger }),
       ...(config.tls ? { tls: config.tls } : {}),
-      ownUrls: [`${scheme(config)}://${hostForUrl(config.host)}:${registry.port}`], stdioRecordFile: join(config.dataDir, 'stdio-children.json'), ...authorizationOptions(config),
+      ownUrls: [`${scheme(config)}://${hostForUrl(config.host)}:${registry.port}`], stdioRecordFile: join(config.dataDir, 'stdio-children.json'), ...await authorizationOptions(config),
     });
     // The console's Gateways page lists this in-process gateway.
     const detach = gatewayDirectory(registry.services).attachLocal({
@@ -188,7 +196,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   const gateway = await Gateway.start({
     host: config.host, port: config.gatewayPort, logger, source, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts,
     sessionIdleMs: config.sessionIdleSeconds * 1000, limits: gatewayLimits(config), readiness, ...shared, ...observability(config), ...(config.tls ? { tls: config.tls } : {}),
-    ownUrls: config.registries, stdioRecordFile: join(config.dataDir, `stdio-children${workerSuffix('-')}.json`), ...authorizationOptions(config),
+    ownUrls: config.registries, stdioRecordFile: join(config.dataDir, `stdio-children${workerSuffix('-')}.json`), ...await authorizationOptions(config),
     metricsGatherer: clusterMetrics,
   });
   started.gateway = gateway;

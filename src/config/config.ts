@@ -86,6 +86,7 @@ export const OPTIONS = [
     if (typeof v !== 'object' || v === null || Array.isArray(v)) { ctx.addIssue({ code: 'custom', message: 'must be a mapping of namespace to settings' }); return z.NEVER; }
     try { return Object.fromEntries(Object.entries(v).map(([ns, x]) => [ns, validateAuthorization(x, `namespaceAuthorization.${ns}`)])); } catch (err) { ctx.addIssue({ code: 'custom', message: (err as Error).message }); return z.NEVER; }
   }), doc: 'Gateway: MCP authorization per namespace, a mapping of namespace to settings (the environment variable holds JSON): OAuth resource server (`enabled`, `issuers`, `audiences`, `requiredScopes`, `scopeGrants`, `clockSkewSeconds`, `acceptConsumerKeys`), `tokenExchange`, `rateLimits`. Under the registry\'s per-namespace settings (`PUT /api/v1/namespaces/{ns}/authorization`, which win field by field); a server\'s `spec.authorization` overrides both. See docs/security.md, "MCP authorization".' },
+  { key: 'checkIssuers', env: 'MCPGATE_CHECK_ISSUERS', flag: undefined, schema: bool, doc: 'Gateway: when it starts, fetch and check the metadata of every issuer in `namespaceAuthorization` (as the registry checks settings it saves); a bad one stops the start with `ISSUER_METADATA_INVALID` naming the field. Default true; false starts without reaching the authorization servers (their keys are then fetched at the first token).' },
   { key: 'importAllowPrivateUrls', env: 'MCPGATE_IMPORT_ALLOW_PRIVATE_URLS', flag: undefined, schema: bool, doc: 'Registry: let imports fetch documents (OpenAPI, server.json) from loopback and private addresses (`http://10.0.0.5/openapi.json`). Link-local and cloud-metadata addresses stay refused. Default false (SSRF protection: such URLs get 400 `IMPORT_URL_REFUSED`).' },
   { key: 'importMaxBytes', env: 'MCPGATE_IMPORT_MAX_BYTES', flag: undefined, schema: z.coerce.number().int().min(1024), doc: 'Registry: largest document an import fetches from a URL, bytes; a larger one is refused with 413 `IMPORT_FETCH_TOO_LARGE`. Default 5242880 (5 MiB).' },
   { key: 'importTimeoutSeconds', env: 'MCPGATE_IMPORT_TIMEOUT_SECONDS', flag: undefined, schema: z.coerce.number().int().min(1).max(300), doc: 'Registry: how long an import may take to fetch a document from a URL (redirects included), seconds; then 504 `IMPORT_FETCH_TIMEOUT`. Default 15.' },
@@ -166,6 +167,8 @@ export interface Config {
   streamWriteTimeoutSeconds?: number;
   streamMaxBufferedBytes?: number;
   /** Imports from URLs: private and loopback addresses allowed, size and time limits. */
+  /** Gateway: check the issuers of `namespaceAuthorization` at start. */
+  checkIssuers: boolean;
   importAllowPrivateUrls: boolean;
   importMaxBytes: number;
   importTimeoutSeconds: number;
@@ -332,6 +335,7 @@ export function loadConfig(role: RoleName, flags: Record<string, unknown>, env: 
     trustedProxies: v.trustedProxies ?? [],
     sessionIdleSeconds: v.sessionIdleSeconds ?? 1800,
     ...(v.sessionEncryptionKey ? { sessionEncryptionKey: v.sessionEncryptionKey } : {}),
+    checkIssuers: v.checkIssuers ?? true,
     importAllowPrivateUrls: v.importAllowPrivateUrls ?? false,
     importMaxBytes: v.importMaxBytes ?? 5 * 1024 * 1024,
     importTimeoutSeconds: v.importTimeoutSeconds ?? 15,

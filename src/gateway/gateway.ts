@@ -193,7 +193,7 @@ export class Gateway {
     const rateLimiter = opts.rateLimiter ?? new MemoryRateLimiter();
     const tokenAccess = new TokenAccess({
       verifier: new TokenVerifier(), exchanger: new TokenExchanger({ logger }), limiter: rateLimiter, ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
-      onLimited: (limit, server, caller) => metrics.rateLimit(server, limit, caller),
+      onLimited: (refusal) => metrics.rateLimit(refusal),
       onLimiterError: (err) => logger.warn({ err }, 'rate limiter unavailable: call let through'),
     });
     const access = new AccessPolicy({

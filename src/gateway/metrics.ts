@@ -7,14 +7,27 @@
  * Label values are bounded: namespaces, servers and tools come from the served snapshot (a
  * request reaches a method only on a known endpoint); a tool the snapshot does not list is
  * counted as `(unlisted)`, except live tools of upstream MCP servers, which get their own
- * label after a call that did not fail, up to `MAX_LIVE_TOOL_LABELS` per process.
+ * label after a call that did not fail, up to `MAX_LIVE_TOOL_LABELS` per process. Callers refused
+ * by a rate limit: consumer keys by name (the registry's), OAuth subjects by a short hash of
+ * their stable id, up to `MAX_SUBJECT_LABELS` per process, then `token:other`.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RateLimitRefusal } from './auth/token-access.js';
 import type { RequestObservation } from './mcp/eras/era.js';
 import type { GatewaySnapshot } from './snapshot.js';
 
 /** Most distinct live-tool labels (tools of upstream MCP servers the registry does not list). */
 export const MAX_LIVE_TOOL_LABELS = 500;
+/**
+ * Most distinct OAuth subjects given a `caller` label of their own in rate-limit metrics (first
+ * come: Prometheus series cannot be re-assigned, and the subjects that hit a limit first are in
+ * practice those that keep hitting it); the others count as `token:other`.
+ */
+export const MAX_SUBJECT_LABELS = 100;
+/** Most distinct `server/tool` pairs in rate-limit metrics; others count as `(unlisted)`. */
+export const MAX_RATE_LIMITED_TOOLS = 500;
+/** The caller label of the OAuth subjects past `MAX_SUBJECT_LABELS`. */
+export const OTHER_SUBJECT = 'token:other';
 /** The label of a tool the snapshot does not list. */
 export const UNLISTED_TOOL = '(unlisted)';
 
@@ -43,7 +56,9 @@ export class GatewayMetrics {
   private readonly httpRequests: Counter<'method' | 'status'>;
   private readonly errorAnswers: Counter<'code'>;
   private readonly limitHits: Counter<'limit'>;
-  private readonly rateLimited: Counter<'server' | 'limit' | 'caller'>;
+  private readonly rateLimited: Counter<'server' | 'limit' | 'caller' | 'tool'>;
+  private readonly limitedSubjects = new Set<string>();
+  private readonly limitedTools = new Set<string>();
   private readonly revision: Gauge;
   private swappedAt = 0;
   private readonly liveTools = new Set<string>();
@@ -81,8 +96,10 @@ export class GatewayMetrics {
     });
     this.limitHits = new Counter({ name: 'mcpgate_gateway_limit_hits_total', help: 'Requests refused and connections closed by a gateway limit, by the limit\'s option name.', labelNames: ['limit'] as const, registers });
     this.rateLimited = new Counter({
-      name: 'mcpgate_gateway_rate_limited_total', help: 'tools/call refused by a rate limit, by server, limit (perCaller, perTool) and caller (consumer key name; `token` for OAuth subjects, `anonymous` in open namespaces).',
-      labelNames: ['server', 'limit', 'caller'] as const, registers,
+      name: 'mcpgate_gateway_rate_limited_total',
+      help: 'tools/call refused by a rate limit, by server (a virtual server\'s own when called through one), limit (perCaller, perTool), caller (a consumer key\'s name; '
+        + '`token:` and 10 characters of the OAuth subject\'s hashed id, the first 100 subjects, then `token:other`; `anonymous` in open namespaces) and tool (the name the agent called; `(unlisted)` past 500 server/tool pairs).',
+      labelNames: ['server', 'limit', 'caller', 'tool'] as const, registers,
     });
     this.revision = new Gauge({ name: 'mcpgate_gateway_snapshot_revision', help: 'Registry revision of the served snapshot.', registers });
     const age = (): number => (this.swappedAt === 0 ? 0 : (Date.now() - this.swappedAt) / 1000);
@@ -171,9 +188,24 @@ export class GatewayMetrics {
     this.child(this.limitHits, limit).inc();
   }
 
-  /** Count a call refused by a rate limit. */
-  rateLimit(server: string, limit: string, caller: string): void {
-    this.rateLimited.labels(server, limit, caller).inc();
+  /** Count a call refused by a rate limit, with bounded caller and tool labels. */
+  rateLimit(r: RateLimitRefusal): void {
+    let caller = r.kind === 'anonymous' ? 'anonymous' : r.name ?? r.kind;
+    if (r.kind === 'token') {
+      // `oauth:` + a hash of issuer and subject: a short piece of it names the subject without revealing it.
+      caller = `token:${(r.name ?? '').replace(/^oauth:/, '').slice(0, 10)}`;
+      if (!this.limitedSubjects.has(caller)) {
+        if (this.limitedSubjects.size >= MAX_SUBJECT_LABELS) caller = OTHER_SUBJECT;
+        else this.limitedSubjects.add(caller);
+      }
+    }
+    let tool = r.tool;
+    const pair = `${r.server}\n${tool}`;
+    if (!this.limitedTools.has(pair)) {
+      if (this.limitedTools.size >= MAX_RATE_LIMITED_TOOLS) tool = UNLISTED_TOOL;
+      else this.limitedTools.add(pair);
+    }
+    this.rateLimited.labels(r.server, r.limit, caller, tool).inc();
   }
 
   /** A snapshot was swapped in. */

@@ -5,7 +5,7 @@
  */
 export const ERRORS = {
   VALIDATION_FAILED: { status: 400, nacos: 20002, doc: 'A parameter or body field has a wrong type, format or value; `field` names it.' },
-  ISSUER_METADATA_INVALID: { status: 400, nacos: 20002, doc: "An authorization setting names an issuer whose metadata (RFC 8414, then OpenID discovery, under `/.well-known/`) the registry could not read, or that is inconsistent: it names another issuer, or publishes no `jwks_uri` where tokens are JWTs; `field` names the issuer (`authorization.issuers[0].issuer`). Nothing was saved." },
+  ISSUER_METADATA_INVALID: { status: 400, nacos: 20002, doc: "An authorization setting names an issuer whose metadata (RFC 8414, then OpenID discovery, under `/.well-known/`) could not be read, or that is inconsistent: it names another issuer, or publishes no `jwks_uri` where tokens are JWTs; `field` names the issuer (`authorization.issuers[0].issuer`). Checked on every save and load of the settings (namespace and server settings, backup imports, a gateway's `namespaceAuthorization` at start); nothing was saved (the gateway does not start). docs/security.md" },
   PARAMETER_MISSING: { status: 400, nacos: 10000, doc: 'A required parameter is absent; `field` names it.' },
   INVALID_JSON: { status: 400, nacos: 20002, doc: 'A body or a JSON-valued parameter (metadata, specifications) is not valid JSON.' },
   JSON_TOO_DEEP: { status: 400, nacos: 20002, doc: 'A JSON body, a JSON-valued parameter or an imported definition nests arrays and objects deeper than 64 levels; refused before it is parsed.' },

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientHeaders } from '../../tools/executor.js';
-import type { RateLimitRule } from '../../model/authorization.js';
+import type { RateLimitRule, RateLimitSettings } from '../../model/authorization.js';
 import { CONSUMER_KEY_PREFIX } from '../../model/consumer-key.js';
 import { GatewayError } from '../errors.js';
 import type { CompiledConsumer, CompiledServer, GatewaySnapshot } from '../snapshot.js';
@@ -19,11 +19,29 @@ import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
 /** A token's principal: a consumer with the token it was made from. */
 type TokenConsumer = CompiledConsumer & { token: VerifiedToken };
 
-/** What runs before a tool's executor: rate limits and the backend's credentials (`TokenAccess.beforeCall` bound to an endpoint and caller). */
-export type BeforeExecute = (tool: string, headers: ClientHeaders, address: string | undefined) => Promise<ClientHeaders>;
+/**
+ * What runs before a request reaches a backend (`TokenAccess.beforeCall` bound to an endpoint and
+ * caller): for a tool call (`tool` given) the rate limits, then for every request the headers
+ * the backend may see (the agent's MCP token removed, the exchanged token added). `tool`
+ * undefined: another request to an upstream MCP server (tools/list, resources/read…), no rate
+ * limit. Synchronous when nothing needs waiting for (no rate limit, exchanged token cached).
+ */
+export type BeforeExecute = (tool: string | undefined, headers: ClientHeaders, address: string | undefined) => ClientHeaders | Promise<ClientHeaders>;
 
 /** Which limit refused a call. */
 export type RateLimitName = 'perCaller' | 'perTool';
+
+/** A call refused by a rate limit, as metrics count it. */
+export interface RateLimitRefusal {
+  limit: RateLimitName;
+  /** `namespace/name` of the endpoint (a virtual server's own). */
+  server: string;
+  /** The tool as the agent named it. */
+  tool: string;
+  /** Who: `key` (a consumer key, `name` its name), `token` (an OAuth subject, `name` its stable hashed id), `anonymous` (open namespace). */
+  kind: 'key' | 'token' | 'anonymous';
+  name?: string;
+}
 
 /** Options of the OAuth step. */
 export interface TokenAccessOptions {
@@ -33,7 +51,7 @@ export interface TokenAccessOptions {
   /** The gateway's origin as agents reach it (`https://mcp.example.com`); default the request's own (Host). */
   publicUrl?: string;
   /** Told of every call refused by a rate limit (metrics). */
-  onLimited?: (limit: RateLimitName, server: string, caller: string) => void;
+  onLimited?: (refusal: RateLimitRefusal) => void;
   /** Told when the limiter fails (Redis down): the call is let through rather than refused. */
   onLimiterError?: (err: unknown) => void;
 }
@@ -113,28 +131,43 @@ export class TokenAccess {
 
   /**
    * Before `tool` of `server` runs for `consumer` (null: an open namespace, keyed by `address`):
-   * the rate limits (RATE_LIMITED, with Retry-After), then the headers the tool may read: for a
-   * token's principal, without the agent's token, and with the exchanged backend token as
-   * `Authorization: Bearer` when the server exchanges tokens.
+   * the rate limits (RATE_LIMITED, with Retry-After), then the headers the backend may read (see
+   * `backendHeaders`). `tool` undefined: a request to an upstream MCP server that is no tool
+   * call, without rate limits.
    */
-  async beforeCall(server: CompiledServer, consumer: CompiledConsumer | null, address: string | undefined, tool: string, headers: ClientHeaders): Promise<ClientHeaders> {
+  beforeCall(server: CompiledServer, consumer: CompiledConsumer | null, address: string | undefined, tool: string | undefined, headers: ClientHeaders): ClientHeaders | Promise<ClientHeaders> {
     const limits = server.access?.rateLimits;
-    if (limits) {
-      const caller = consumer?.id ?? `addr:${address ?? 'unknown'}`;
-      const toolRule = limits.tools?.[tool] ?? limits.perTool;
-      if (limits.perCaller) await this.take('perCaller', `${server.namespace}\n${caller}`, limits.perCaller, server, consumer, caller);
-      if (toolRule) await this.take('perTool', `${server.key}\n${tool}\n${caller}`, toolRule, server, consumer, caller);
-    }
-    const token = consumer ? rawTokens.get(consumer) : undefined;
-    if (token === undefined) return headers;
-    const { authorization: _mcpToken, ...rest } = headers;
-    const exchange = server.access?.tokenExchange;
-    if (!exchange) return rest;
-    const backendToken = await this.o.exchanger.exchange(consumer!.id, token, exchange);
-    return { ...rest, authorization: `Bearer ${backendToken}` };
+    if (!limits || tool === undefined) return this.backendHeaders(server, consumer, headers);
+    return this.limit(server, limits, consumer, address, tool).then(() => this.backendHeaders(server, consumer, headers));
   }
 
-  private async take(limit: RateLimitName, key: string, rule: RateLimitRule, server: CompiledServer, consumer: CompiledConsumer | null, caller: string): Promise<void> {
+  private async limit(server: CompiledServer, limits: RateLimitSettings, consumer: CompiledConsumer | null, address: string | undefined, tool: string): Promise<void> {
+    const caller = consumer?.id ?? `addr:${address ?? 'unknown'}`;
+    const toolRule = limits.tools?.[tool] ?? limits.perTool;
+    if (limits.perCaller) await this.take('perCaller', `${server.namespace}\n${caller}`, limits.perCaller, server, consumer, caller, tool);
+    if (toolRule) await this.take('perTool', `${server.key}\n${tool}\n${caller}`, toolRule, server, consumer, caller, tool);
+  }
+
+  /**
+   * The headers a backend may read for `consumer`: for a token's principal, without the agent's
+   * token, and with the exchanged backend token as `Authorization: Bearer` when the server
+   * exchanges tokens (synchronous when the exchanged token is cached: one look-up, one copy).
+   */
+  backendHeaders(server: CompiledServer, consumer: CompiledConsumer | null, headers: ClientHeaders): ClientHeaders | Promise<ClientHeaders> {
+    const token = consumer ? rawTokens.get(consumer) : undefined;
+    if (token === undefined) return headers;
+    const exchange = server.access?.tokenExchange;
+    if (!exchange) {
+      const { authorization: _mcpToken, ...rest } = headers;
+      return rest;
+    }
+    // The agent's token is replaced (never forwarded): one copy of the headers with the backend's.
+    const cached = this.o.exchanger.cachedAuthorization(consumer!.id, exchange);
+    if (cached !== undefined) return { ...headers, authorization: cached };
+    return this.o.exchanger.authorization(consumer!.id, token, exchange).then((authorization) => ({ ...headers, authorization }));
+  }
+
+  private async take(limit: RateLimitName, key: string, rule: RateLimitRule, server: CompiledServer, consumer: CompiledConsumer | null, caller: string, tool: string): Promise<void> {
     let verdict;
     try {
       verdict = await this.o.limiter.take(key, rule);
@@ -143,8 +176,7 @@ export class TokenAccess {
       return;
     }
     if (verdict.allowed) return;
-    const who = consumer ? ('token' in consumer ? 'token' : consumer.name) : 'anonymous';
-    this.o.onLimited?.(limit, server.key, who);
+    this.o.onLimited?.({ limit, server: server.key, tool, ...(consumer ? (isTokenConsumer(consumer) ? { kind: 'token', name: consumer.id } : { kind: 'key', name: consumer.name }) : { kind: 'anonymous' }) });
     const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
     throw new GatewayError('RATE_LIMITED', `Too Many Requests: over the ${limit} rate limit (${rule.ratePerSecond}/s, burst ${rule.burst}); retry in ${seconds} s`,
       { limit, retryAfterSeconds: seconds, caller: consumer ? undefined : caller }, { 'retry-after': String(seconds) });

@@ -3,7 +3,9 @@
  * endpoint, and which the MCP spec forbids passing through) is swapped at the configured token
  * endpoint for one whose audience is the server's backend. Results are cached per subject and
  * audience until shortly before they expire, in a bounded map; concurrent calls of one subject
- * share one exchange.
+ * share one exchange. A cached token is read synchronously (`cachedAuthorization`) with its
+ * `Authorization` value made once: the per-call cost of a cached exchange is one map look-up
+ * (bench:auth, docs/benchmarks.md "Gateway with OAuth").
  */
 import type { TokenExchangeSettings } from '../../model/authorization.js';
 import type { Logger } from '../../lib/logger.js';
@@ -19,10 +21,19 @@ const EXPIRY_MARGIN_MS = 10_000;
 const DEFAULT_LIFETIME_MS = 60_000;
 const FETCH_TIMEOUT_MS = 5_000;
 
+/** A cached backend token, with the `Authorization` header value that carries it. */
+interface Exchanged {
+  token: string;
+  authorization: string;
+  until: number;
+}
+
 /** Swaps agents' tokens for backend tokens, with a cache. */
 export class TokenExchanger {
-  private readonly cache = new Map<string, { token: string; until: number }>();
-  private readonly pending = new Map<string, Promise<string>>();
+  private readonly cache = new Map<string, Exchanged>();
+  private readonly pending = new Map<string, Promise<Exchanged>>();
+  /** The settings' part of cache keys, made once per settings object (settings are immutable in a snapshot). */
+  private readonly prefixes = new WeakMap<TokenExchangeSettings, string>();
   private readonly fetch: typeof fetch;
   private readonly now: () => number;
   /** Exchanges made (not served from the cache), for metrics and tests. */
@@ -36,16 +47,42 @@ export class TokenExchanger {
 
   private readonly logger: Logger | undefined;
 
+  /** The cache key of a subject under `settings` (one string concatenation per call). */
+  private keyOf(subjectId: string, s: TokenExchangeSettings): string {
+    let prefix = this.prefixes.get(s);
+    if (prefix === undefined) {
+      prefix = `${s.tokenEndpoint}\n${s.clientId}\n${s.audience ?? ''}\n${s.resource ?? ''}\n${s.scope ?? ''}\n`;
+      this.prefixes.set(s, prefix);
+    }
+    return prefix + subjectId;
+  }
+
+  /** The cached `Authorization: Bearer …` value for the backend of `settings` and subject `subjectId`, if one is fresh (no await). */
+  cachedAuthorization(subjectId: string, settings: TokenExchangeSettings): string | undefined {
+    const hit = this.cache.get(this.keyOf(subjectId, settings));
+    return hit !== undefined && hit.until > this.now() ? hit.authorization : undefined;
+  }
+
+  /** The `Authorization` value for the backend of `settings`: from the cache, else by an exchange of `subjectToken`. */
+  async authorization(subjectId: string, subjectToken: string, settings: TokenExchangeSettings): Promise<string> {
+    return (await this.exchanged(subjectId, subjectToken, settings)).authorization;
+  }
+
   /** A token for the backend of `settings`, for the subject `subjectId` (whose token is `subjectToken`). */
   async exchange(subjectId: string, subjectToken: string, settings: TokenExchangeSettings): Promise<string> {
-    const key = `${subjectId}\n${settings.tokenEndpoint}\n${settings.clientId}\n${settings.audience ?? ''}\n${settings.resource ?? ''}\n${settings.scope ?? ''}`;
+    return (await this.exchanged(subjectId, subjectToken, settings)).token;
+  }
+
+  private exchanged(subjectId: string, subjectToken: string, settings: TokenExchangeSettings): Promise<Exchanged> {
+    const key = this.keyOf(subjectId, settings);
     const hit = this.cache.get(key);
-    if (hit && hit.until > this.now()) return hit.token;
+    if (hit && hit.until > this.now()) return Promise.resolve(hit);
     let p = this.pending.get(key);
     if (!p) {
       p = this.request(subjectToken, settings).then(({ token, lifetimeMs }) => {
-        setBounded(this.cache, key, { token, until: this.now() + Math.max(0, lifetimeMs - EXPIRY_MARGIN_MS) }, MAX_ENTRIES, this.now());
-        return token;
+        const entry = { token, authorization: `Bearer ${token}`, until: this.now() + Math.max(0, lifetimeMs - EXPIRY_MARGIN_MS) };
+        setBounded(this.cache, key, entry, MAX_ENTRIES, this.now());
+        return entry;
       }).finally(() => this.pending.delete(key));
       this.pending.set(key, p);
     }

@@ -140,6 +140,8 @@ function upstreamContext(ctx: CallContext, runtime: NonNullable<CompiledServer['
   return {
     runtime,
     allowed: (tool) => allows(ctx.consumer, ctx.server.name, tool),
+    scopeChallenge: ctx.scopeChallenge,
+    ...(ctx.beforeExecute ? { backendHeaders: (tool: string | undefined) => ctx.beforeExecute!(tool, ctx.clientHeaders, ctx.clientAddress) } : {}),
     call: { sessionId: ctx.sessionId, clientHeaders: ctx.clientHeaders, cancellation: ctx.cancellation, onProgress: options.onProgress, agent: ctx.agent },
   };
 }

@@ -22,6 +22,8 @@ import { promisify } from 'node:util';
 import { AppError, invalid } from '../../lib/errors.js';
 import type { AllowEntry, CredentialPassthrough, Endpoint, FrontProtocol, HealthCheck, McpProtocol, McpServerSpec, VersionStatus } from '../../model/model.js';
 import type { AuthorizationSettings } from '../../model/authorization.js';
+import { validateAuthorization } from '../../model/authorization.js';
+import { checkAuthorizationIssuers } from '../../model/authorization-issuers.js';
 import type { RegistryServices } from '../services.js';
 import { diffSpecs } from './mcp.js';
 import { mapEndpointSecret, mapSecretSites } from './secrets.js';
@@ -190,8 +192,38 @@ export function checkBackup(doc: unknown): BackupDocument {
   return doc as unknown as BackupDocument;
 }
 
-/** Import a backup document (see the module comment); `passphrase` opens its secrets. */
-export async function importBackup(services: RegistryServices, input: unknown, opts: { passphrase?: string } = {}): Promise<ImportReport> {
+/** The issuers were checked with the whole document (or the caller said not to check them). */
+const CHECKED = { checkIssuers: false } as const;
+
+/**
+ * The issuers of every authorization setting of a backup (secrets left sealed: the check reads
+ * no secret), each distinct list once. Throws ISSUER_METADATA_INVALID naming the document's field.
+ */
+async function checkBackupIssuers(doc: BackupDocument): Promise<void> {
+  const done = new Set<string>();
+  const check = async (value: unknown, field: string): Promise<void> => {
+    if (value === undefined || value === null) return;
+    const settings = validateAuthorization(value, field);
+    const key = JSON.stringify(settings.issuers ?? []);
+    if (done.has(key)) return;
+    await checkAuthorizationIssuers(settings, field);
+    done.add(key);
+  };
+  for (const [i, a] of (Array.isArray(doc.authorization) ? doc.authorization : []).entries()) {
+    if (isRecord(a)) await check(a.settings, `authorization[${i}].settings`);
+  }
+  for (const [i, s] of doc.mcpServers.entries()) {
+    for (const [j, v] of s.versions.entries()) await check((v.spec as { authorization?: unknown } | undefined)?.authorization, `mcpServers[${i}].versions[${j}].spec.authorization`);
+  }
+}
+
+/**
+ * Import a backup document (see the module comment); `passphrase` opens its secrets. The
+ * issuers of every authorization setting in it (namespaces' and servers' `spec.authorization`)
+ * are fetched and checked before anything is written, as a save checks them, unless
+ * `checkIssuers` is false (a restore while the authorization servers are unreachable).
+ */
+export async function importBackup(services: RegistryServices, input: unknown, opts: { passphrase?: string; checkIssuers?: boolean } = {}): Promise<ImportReport> {
   const doc = checkBackup(input);
   const { naming, mcp, consumers } = services;
   let secrets: unknown[] = [];
@@ -207,6 +239,7 @@ export async function importBackup(services: RegistryServices, input: unknown, o
     if (i >= secrets.length) throw invalid(field, `refers to secret ${i}, which the backup does not hold`);
     return secrets[i];
   };
+  if (opts.checkIssuers !== false) await checkBackupIssuers(doc);
   const report: ImportReport = { created: { namespaces: 0, services: 0, instances: 0, mcpServers: 0, versions: 0, consumers: 0, published: 0, authorization: 0 }, unchanged: 0, conflicts: [] };
   const existing = new Set((await naming.listNamespaces()).map((n) => n.id));
   for (const ns of doc.namespaces) {
@@ -245,7 +278,7 @@ export async function importBackup(services: RegistryServices, input: unknown, o
     });
     let first = 0;
     if (!stored) {
-      await mcp.create(s.namespace, { name: s.name, ...fields }, specs[0] as McpServerSpec, false);
+      await mcp.create(s.namespace, { name: s.name, ...fields }, specs[0] as McpServerSpec, false, undefined, CHECKED);
       report.created.mcpServers++;
       report.created.versions++;
       first = 1;
@@ -256,7 +289,7 @@ export async function importBackup(services: RegistryServices, input: unknown, o
       const have = stored.versions.find((v) => v.version === spec.version);
       if (have && diffSpecs(have.spec, spec).length === 0) { report.unchanged++; continue; }
       if (have && have.status !== 'draft') { report.conflicts.push(`${s.namespace}/${s.name} version ${spec.version}: ${have.status} here with another content; left as it is`); continue; }
-      await mcp.saveVersion(s.namespace, { name: s.name }, {}, spec, false);
+      await mcp.saveVersion(s.namespace, { name: s.name }, {}, spec, false, undefined, CHECKED);
       report.created.versions++;
     }
     const current = await mcp.get(s.namespace, { name: s.name });
@@ -276,8 +309,8 @@ export async function importBackup(services: RegistryServices, input: unknown, o
     const stored = await services.store.getNamespaceAuthorization(a.namespace);
     if (stored && JSON.stringify(stored) === JSON.stringify(settings)) { report.unchanged++; continue; }
     if (stored) { report.conflicts.push(`${a.namespace}: authorization settings differ here; left as they are`); continue; }
-    // Restored as they were: the issuers' metadata is not fetched (the registry may not reach them yet).
-    await services.namespaceAuthorization.put(a.namespace, settings, { checkIssuers: false });
+    // Checked with the whole document before anything was written (checkBackupIssuers).
+    await services.namespaceAuthorization.put(a.namespace, settings, CHECKED);
     report.created.authorization++;
   }
   return report;

@@ -14,6 +14,8 @@ import { FRONT_PROTOCOLS, MCP_PROTOCOLS } from '../../model/model.js';
 import { SERVER_NAME } from '../../model/names.js';
 import { VIRTUAL_PROTOCOL, checkVirtualOwnership, checkVirtualPublish } from '../../model/virtual.js';
 import type { PublishedMember } from '../../model/virtual.js';
+import { checkAuthorizationIssuers, sameIssuers } from '../../model/authorization-issuers.js';
+import type { MetadataFetch } from '../../model/authorization-issuers.js';
 import type { SpecWarning } from '../../model/spec-validation.js';
 import { requireNamespace } from './naming.js';
 import { redactSpec, restoreEndpoint, restoreSecrets, valueAt } from './secrets.js';
@@ -40,6 +42,8 @@ export interface VersionWriteOptions {
    * is the published one. Without it such a save is refused (`VERSION_EXISTS`).
    */
   overwrite?: boolean;
+  /** Fetch and check the issuers of the spec's `authorization` (default true; skipped when they are those of the version stored). */
+  checkIssuers?: boolean;
 }
 
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;
@@ -156,7 +160,26 @@ function describe(key: ServerKey): string {
 
 /** MCP servers and their versions: create, draft, publish, roll back, diff. */
 export class McpService {
-  constructor(private readonly ctx: RegistryContext, private readonly validateSpec: SpecValidator) {}
+  constructor(private readonly ctx: RegistryContext, private readonly validateSpec: SpecValidator, private readonly fetcher: MetadataFetch = globalThis.fetch) {}
+
+  /**
+   * The issuers of a spec's `authorization` fetched and checked (ISSUER_METADATA_INVALID naming
+   * the field), before anything is written: unless `checkIssuers` is false, or they are those of
+   * `stored` (a save that keeps them, as Nacos clients' updates do).
+   */
+  private async checkIssuers(spec: McpServerSpec, stored: McpServerSpec | undefined, checkIssuers: boolean | undefined): Promise<void> {
+    if (checkIssuers === false || !(spec.authorization?.issuers?.length)) return;
+    if (stored && sameIssuers(spec.authorization, stored.authorization)) return;
+    await checkAuthorizationIssuers(spec.authorization, 'authorization', this.fetcher);
+  }
+
+  /** The stored spec a save of `version` replaces or follows (that version, else the latest), read before the write. */
+  private async storedSpec(namespace: string, key: ServerKey, version: string): Promise<McpServerSpec | undefined> {
+    const server = await this.ctx.store.getMcpServer(namespace, key);
+    if (!server) return undefined;
+    const v = await this.ctx.store.getVersion(server.id, version) ?? (server.latestVersion ? await this.ctx.store.getVersion(server.id, server.latestVersion) : undefined);
+    return v?.spec;
+  }
 
   private check(namespace: string, input: Partial<McpServerInput>, spec?: McpServerSpec): SpecWarning[] {
     if (input.name !== undefined && !SERVER_NAME.test(input.name)) throw invalid('name', `'${input.name}' is not a valid MCP server name`);
@@ -226,9 +249,12 @@ export class McpService {
   }
 
   /** Create a server with its first version, published unless `publish` is false. */
-  async create(namespace: string, input: McpServerInput, incoming: McpServerSpec, publish = true, by: PublishBy = NOBODY): Promise<{ server: McpServer; version: McpServerVersion; warnings: SpecWarning[] }> {
+  async create(
+    namespace: string, input: McpServerInput, incoming: McpServerSpec, publish = true, by: PublishBy = NOBODY, options: Pick<VersionWriteOptions, 'checkIssuers'> = {},
+  ): Promise<{ server: McpServer; version: McpServerVersion; warnings: SpecWarning[] }> {
     const warnings = this.check(namespace, input, incoming);
     checkNote(by);
+    await this.checkIssuers(incoming, undefined, options.checkIssuers);
     // Nothing is stored yet: a redaction marker has no secret to keep and is refused.
     const spec = restoreSecrets(incoming, []);
     const endpoint = input.endpoint ? restoreEndpoint(input.endpoint, undefined) : undefined;
@@ -274,6 +300,7 @@ export class McpService {
   ): Promise<{ server: McpServer; version: McpServerVersion; warnings: SpecWarning[] }> {
     const warnings = this.check(namespace, input, incoming);
     checkNote(by);
+    if (options.checkIssuers !== false && incoming.authorization?.issuers?.length) await this.checkIssuers(incoming, await this.storedSpec(namespace, key, incoming.version), options.checkIssuers);
     return write(this.ctx, async (tx) => {
       const server = await this.requireServer(tx, namespace, key);
       if (incoming.virtual) checkVirtualOwnership(incoming.virtual, { namespace, name: server.name });

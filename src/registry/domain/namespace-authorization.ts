@@ -7,38 +7,14 @@
  * answers 503 to every agent.
  */
 import { AppError, invalid } from '../../lib/errors.js';
-import { IssuerMetadataError, fetchIssuerMetadata } from '../../lib/issuer-metadata.js';
 import type { AuthorizationSettings } from '../../model/authorization.js';
+import { checkAuthorizationIssuers } from '../../model/authorization-issuers.js';
+import type { MetadataFetch } from '../../model/authorization-issuers.js';
 import { AUTHORIZATION_REDACTED, checkEffective, redactAuthorization, validateAuthorization } from '../../model/authorization.js';
 import { audit } from './audit.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
 import { requireNamespace } from './naming.js';
-
-/** How an issuer's metadata is read (the global fetch unless a test or a proxy needs another). */
-export type MetadataFetch = typeof fetch;
-
-/**
- * Fetches and checks the metadata of every issuer of `settings`: it must be readable, name the
- * same issuer and, for issuers whose tokens are JWTs (no `jwksUri` of their own, no
- * introspection), publish a `jwks_uri`. Throws `ISSUER_METADATA_INVALID` naming the field.
- */
-export async function checkIssuers(settings: AuthorizationSettings, field: string, fetcher: MetadataFetch = globalThis.fetch): Promise<void> {
-  const issuers = settings.issuers ?? [];
-  await Promise.all(issuers.map(async (issuer, i) => {
-    const at = `${field}.issuers[${i}]`;
-    let metadata: Record<string, unknown>;
-    try {
-      metadata = await fetchIssuerMetadata(issuer.issuer, fetcher);
-    } catch (err) {
-      const message = err instanceof IssuerMetadataError ? err.message : String(err);
-      throw new AppError('ISSUER_METADATA_INVALID', `${at}.issuer: ${message}`, `${at}.issuer`);
-    }
-    if (!issuer.jwksUri && !issuer.introspection && typeof metadata.jwks_uri !== 'string') {
-      throw new AppError('ISSUER_METADATA_INVALID', `${at}.issuer: the metadata of ${issuer.issuer} publishes no jwks_uri; set jwksUri, or introspection for opaque tokens`, `${at}.issuer`);
-    }
-  }));
-}
 
 /**
  * Settings as written, with `******` where a client secret was read, given back their stored
@@ -95,7 +71,7 @@ export class NamespaceAuthorizationService {
     checkEffective(parsed, field);
     const before = await this.ctx.store.getNamespaceAuthorization(namespace);
     const settings = keepSecrets(parsed, before, field);
-    if (options.checkIssuers !== false) await checkIssuers(settings, field, this.fetcher);
+    if (options.checkIssuers !== false) await checkAuthorizationIssuers(settings, field, this.fetcher);
     const empty = Object.keys(settings).length === 0;
     return write(this.ctx, async (tx) => {
       const ns = await requireNamespace(tx, namespace);

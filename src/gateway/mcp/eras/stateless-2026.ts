@@ -135,7 +135,7 @@ export class Stateless2026Era {
       round = requestState !== undefined
         ? this.rounds.resume(requestState, inputResponses ?? {}, target.server.key, consumerId)
         : this.rounds.start(target.server.key, consumerId, caps, (agent, cancellation) => runMethod(this.deps, {
-          server: target.server, consumer: target.consumer, clientHeaders: req.headers, clientQuery: queryOf(req), ...clientAddress(req), cancellation, beforeExecute: target.beforeExecute, agent,
+          server: target.server, consumer: target.consumer, clientHeaders: req.headers, clientQuery: queryOf(req), ...clientAddress(req), cancellation, beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge, agent,
         }, method, params, (p, total, text) => progress.current?.(p, total, text)));
     } catch (err) {
       return answers.error(res, 'stateless-2026', err, id);

@@ -19,8 +19,6 @@ import { ifMatchOf } from '../preconditions.js';
 import { importRoutes } from './imports.js';
 import { serverFor, snapshotFor, specFor, versionFor } from '../redaction.js';
 import * as S from './schemas.js';
-import { checkIssuers } from '../../domain/namespace-authorization.js';
-import { validateAuthorization } from '../../../model/authorization.js';
 
 type Params = Record<string, string>;
 type Body = Record<string, unknown>;
@@ -57,15 +55,10 @@ function publishBy(req: FastifyRequest): PublishBy {
   return { actor: req.principal.username, ...(typeof note === 'string' && note.trim() !== '' ? { note: note.trim() } : {}) };
 }
 
-/**
- * The issuers of a spec's `authorization` (a server's override of its namespace's settings),
- * fetched and checked as a namespace's are, unless the query says `checkIssuers=false`.
- */
-async function checkSpecIssuers(req: FastifyRequest, body: Body): Promise<void> {
-  const auth = (body.spec as { authorization?: unknown } | undefined)?.authorization;
+/** Whether the request says `checkIssuers=false` (the issuers of the authorization settings are then not fetched). */
+function issuerCheck(req: FastifyRequest): { checkIssuers: boolean } {
   const skip = (req.query as { checkIssuers?: unknown } | undefined)?.checkIssuers;
-  if (auth === undefined || skip === false || skip === 'false') return;
-  await checkIssuers(validateAuthorization(auth, 'authorization'), 'authorization');
+  return { checkIssuers: !(skip === false || skip === 'false') };
 }
 
 /** The native JSON API under /api/v1: namespaces, services, instances, MCP servers and versions, users, tokens, watch. */
@@ -268,8 +261,7 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const { ns } = req.params as Params;
       authorize(req.principal, ns!, 'editor');
       const b = req.body as Body;
-      await checkSpecIssuers(req, b);
-      const { server, warnings } = await svc.mcp.create(ns!, { name: b.name as string, ...serverInput(b) }, specFrom(b, '1.0.0'), b.publish as boolean, publishBy(req));
+      const { server, warnings } = await svc.mcp.create(ns!, { name: b.name as string, ...serverInput(b) }, specFrom(b, '1.0.0'), b.publish as boolean, publishBy(req), issuerCheck(req));
       return reply.status(201).send({ ...await serverView(req.principal, server), ...reportWarnings(req, server.name, warnings) });
     });
     importRoutes(app, svc, tag('mcp-servers'), (req, server) => serverView(req.principal, server), publishBy);
@@ -330,8 +322,7 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const b = req.body as Body;
       const spec = specFrom(b, version!);
       if (spec.version !== version) throw invalid('spec.version', `must match the version in the path ('${version}')`);
-      await checkSpecIssuers(req, b);
-      const r = await svc.mcp.saveVersion(ns!, { name: name! }, serverInput((b.server as Body | undefined) ?? {}), spec, b.publish as boolean, publishBy(req), { ifMatch });
+      const r = await svc.mcp.saveVersion(ns!, { name: name! }, serverInput((b.server as Body | undefined) ?? {}), spec, b.publish as boolean, publishBy(req), { ifMatch, ...issuerCheck(req) });
       return reply.header('etag', r.version.etag).send({ ...versionFor(req.principal, ns!, r.version), ...reportWarnings(req, r.server.name, r.warnings) });
     });
     app.delete('/namespaces/:ns/mcp-servers/:name/versions/:version', { schema: { ...tag('versions'), summary: 'Delete a version; with If-Match, only that entity-tag of it (else 412)', params: S.versionParams } }, async (req, reply) => {
