@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Agent } from 'undici';
 import { buildTool, draftFromTool, emptyDraft, fieldTarget, formLimitation, rowsToSchema, schemaToRows } from '../src/console/src/tool-model.js';
-import { GatewayDirectory } from '../src/registry/http/console/gateways.js';
 import { maskHeaders, maskUrl } from '../src/registry/http/console/masking.js';
 import { RecordingDispatcher } from '../src/registry/http/console/recording-dispatcher.js';
 import type { RestSecurity, Tool } from '../src/model/model.js';
@@ -243,21 +242,6 @@ describe('recording dispatcher and masking', () => {
     assert.deepEqual(maskHeaders({ 'x-key': 'v' }, new Set(['x-key'])), { 'x-key': '****' });
     assert.equal(maskUrl('http://h/p?city=Oslo&api_key=abc&token=t&k=mgt_x#f'), 'http://h/p?city=Oslo&api_key=****&token=****&k=****#f');
     assert.equal(maskUrl('http://h/p?sig=1', new Set(['sig'])), 'http://h/p?sig=****');
-  });
-
-  test('gateway directory: in-process gateways, stale remotes', () => {
-    let now = 1000;
-    const d = new GatewayDirectory(() => now);
-    const detach = d.attachLocal({ id: 'local', status: () => ({ revision: 5, sessions: 2 }) });
-    d.heartbeat('r1', { revision: 4 });
-    const close = d.watchOpened('r2', 6);
-    now += 120_000;
-    const states = Object.fromEntries(d.list(6).map((g) => [g.id, [g.kind, g.state, g.lag]]));
-    assert.deepEqual(states, { local: ['in-process', 'connected', 1], r1: ['remote', 'stale', 2], r2: ['remote', 'connected', 0] });
-    close();
-    detach();
-    now += 20 * 60_000;
-    assert.deepEqual(d.list(6).map((g) => g.id), [], 'silent remotes are forgotten');
   });
 });
 
