@@ -190,6 +190,30 @@ describe('console API', () => {
     assert.equal((await api('POST', '/gateways/heartbeat', { id: 'bad id with spaces', revision: 1 })).body.error.field, 'id');
   });
 
+  test('hostile gateway reports are refused naming the field and change nothing; a large valid one is stored bounded', async () => {
+    const member = (i: number) => ({ server: 'v', member: `m${i}`, state: 'down', error: 'e'.repeat(500) });
+    const cases: [Record<string, unknown>, string][] = [
+      [{ id: 'gw-hostile', revision: -1 }, 'revision'],
+      [{ id: 'gw-hostile', revision: 1, sessions: 1.5 }, 'sessions'],
+      [{ id: 'gw-hostile', revision: 1, extra: 'x' }, 'extra'],
+      [{ id: 'gw-hostile', revision: 1, address: 'a'.repeat(501) }, 'address'],
+      [{ id: 'gw-hostile', revision: 1, virtualMembers: Array.from({ length: 1001 }, (_, i) => member(i)) }, 'virtualMembers'],
+      [{ id: 'gw-hostile', revision: 1, virtualMembers: [{ ...member(0), error: 'e'.repeat(501) }] }, 'virtualMembers'],
+      [{ id: 'x'.repeat(201), revision: 1 }, 'id'],
+    ];
+    for (const [body, field] of cases) {
+      const r = await api('POST', '/gateways/heartbeat', body);
+      assert.equal(r.status, 400, `${field}: ${r.text}`);
+      assert.match(String(r.body.error.field ?? r.body.error.message), new RegExp(field), r.text);
+    }
+    const listed = await api<{ items: { id: string; virtualMembers?: unknown[]; virtualMembersOmitted?: number }[] }>('GET', '/gateways');
+    assert.equal(listed.body.items.find((g) => g.id === 'gw-hostile'), undefined, 'nothing was recorded');
+    const big = await api('POST', '/gateways/heartbeat', { id: 'gw-big', revision: 1, virtualMembers: Array.from({ length: 1000 }, (_, i) => member(i)) });
+    assert.equal(big.status, 200, big.text);
+    const g = (await api<{ items: { id: string; virtualMembers?: unknown[]; virtualMembersOmitted?: number }[] }>('GET', '/gateways')).body.items.find((x) => x.id === 'gw-big');
+    assert.deepEqual([g?.virtualMembers?.length, g?.virtualMembersOmitted], [50, 950]);
+  });
+
   test('the console is served at / with a fallback for its routes; API paths and JSON clients keep their 404', async () => {
     const root = await http('GET', `${stack.registryUrl}/`);
     assert.equal(root.status, 200);
