@@ -20,6 +20,8 @@ const filters = process.argv.slice(2);
 const files = walk('src', walk('test', [])).sort()
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 if (files.length === 0) { console.error('no test files matched'); process.exit(1); }
+// --test-force-exit: a test file whose failure left a handle open (a listener, a child's pipe)
+// must end as failed, not hold the whole run until CI's time limit.
 const concurrency = process.env.MCPGATE_TEST_CONCURRENCY ?? '2';
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -57,7 +57,7 @@ const files = [...walk(join(root, 'src'), []).sort(), ...endToEnd]
 const hook = join(root, 'scripts', 'node24-sqlite-hook.mjs');
 console.log(`Node ${version}: ${files.length} test files`);
 const hooks = withSqlite ? ['--import', hook] : [];
-const r = spawnSync(node24, [...hooks, '--import', 'tsx', '--test', `--test-concurrency=${process.env.MCPGATE_TEST_CONCURRENCY ?? '2'}`, '--test-reporter=spec', ...files], {
+const r = spawnSync(node24, [...hooks, '--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${process.env.MCPGATE_TEST_CONCURRENCY ?? '2'}`, '--test-reporter=spec', ...files], {
   cwd: root, stdio: 'inherit', env: withSqlite ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${hook}`.trim() } : process.env,
 });
 process.exit(r.status ?? 1);

@@ -90,6 +90,21 @@ describe('upstream requests and notifications through the gateway, and bad input
     const bad = await mcpPost(mcp('up'), { jsonrpc: '2.0', id: 9, method: 'resources/subscribe', params: { uri: 42 } }, { 'mcp-session-id': await legacySession(mcp('up')), 'mcp-protocol-version': '2025-06-18' });
     assert.equal(bad.body.error.code, -32602);
     assert.match(bad.body.error.message, /'uri'/);
+    // Bounded: a URI over 2048 bytes, and a subscription past the session's 100.
+    const session = await legacySession(mcp('up'));
+    const headers = { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' };
+    const long = await mcpPost(mcp('up'), { jsonrpc: '2.0', id: 10, method: 'resources/subscribe', params: { uri: `file:///${'x'.repeat(2048)}` } }, headers);
+    assert.equal(long.body.error.code, -32602);
+    assert.match(long.body.error.message, /'uri' is longer than 2048 bytes/);
+    for (let i = 0; i < 100; i++) {
+      const ok = await mcpPost(mcp('up'), { jsonrpc: '2.0', id: 100 + i, method: 'resources/subscribe', params: { uri: `file:///many/${i}` } }, headers);
+      assert.deepEqual(ok.body.result, {}, `subscription ${i}`);
+    }
+    const full = await mcpPost(mcp('up'), { jsonrpc: '2.0', id: 300, method: 'resources/subscribe', params: { uri: 'file:///many/one-too-many' } }, headers);
+    assert.equal(full.body.error.code, -32000);
+    assert.match(full.body.error.message, /most resource subscriptions allowed \(100\)/);
+    const held = await mcpPost(mcp('up'), { jsonrpc: '2.0', id: 301, method: 'resources/subscribe', params: { uri: 'file:///many/7' } }, headers);
+    assert.deepEqual(held.body.result, {}, 'one already held is no new one');
   });
 
   it('cancellation both ways: the upstream giving up on its sampling request cancels it at the agent; the agent cancelling its call cancels it upstream', async () => {

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startBadUpstream, startHttpUpstream } from './fixtures/mcp/http-upstreams.js';
 import type { HttpUpstream } from './fixtures/mcp/http-upstreams.js';
 import { createMcpServer, firstText, restTool, waitFor } from './support/gateway.js';
@@ -114,6 +114,76 @@ describe('virtual servers', { skip }, () => {
     await waitFor('list_changed from the member', () => a.changes() > before, 30_000);
     await waitFor('the added tool listed', async () => (await names(a)).includes('fx__added'), 30_000);
     assert.equal(firstText(await a.client.callTool({ name: 'fx__added', arguments: {} })), 'added ran');
+  });
+
+  it('resources/subscribe through the aggregate: routed to the member, its updates under the virtual URI; refused for a member without subscriptions', async () => {
+    const url = `${stack.gatewayUrl}/mcp/public/agg`;
+    const a = await connect(url);
+    await waitFor('the fixture member listed', async () => (await names(a)).includes('fx__touch'), 30_000, 100);
+    // Capabilities as a new session sees them once the members were heard from.
+    const b = await connect(url);
+    assert.equal(b.client.getServerCapabilities()?.resources?.subscribe, true);
+    const updates: string[] = [];
+    b.client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => { updates.push(n.params.uri); });
+    await waitFor('the GET stream', () => stack.stack.gateway.handler.openStreams >= 1);
+    const uri = 'mcpgate://fx/file:///readme.txt';
+    await b.client.subscribeResource({ uri });
+    assert.match(firstText(await b.client.callTool({ name: 'fx__touch', arguments: { uri: 'file:///readme.txt' } })), /touched/);
+    await waitFor('the update under the virtual URI', () => updates.includes(uri), 30_000);
+    assert.deepEqual(updates, [uri]);
+    await b.client.unsubscribeResource({ uri });
+    assert.match(firstText(await b.client.callTool({ name: 'fx__touch', arguments: { uri: 'file:///readme.txt' } })), /nobody subscribed/);
+    // A REST member has no resources to subscribe to: refused, naming it.
+    const refused = await b.client.subscribeResource({ uri: 'mcpgate://weather/x' }).then(() => undefined, (e: { code: number; message: string }) => e);
+    assert.equal(refused?.code, -32601);
+    assert.match(refused?.message ?? '', /member 'weather'/);
+    const unknown = await b.client.subscribeResource({ uri: 'mcpgate://nobody/x' }).then(() => undefined, (e: { code: number }) => e);
+    assert.equal(unknown?.code, -32602);
+    // A virtual server of REST members only does not offer subscriptions.
+    assert.equal((await virtual('public', 'rest-only', { members: [{ server: 'weather' }] })).status, 201);
+    const restUrl = `${stack.gatewayUrl}/mcp/public/rest-only`;
+    await waitFor('the rest-only server', async () => (await http('GET', restUrl)).status !== 404);
+    const c = await connect(restUrl);
+    assert.equal(c.client.getServerCapabilities()?.resources?.subscribe, undefined);
+  });
+
+  it('a name clash that appears at run time: the registry-listed tool keeps its name, the live one is left out, counted and reported', async () => {
+    const up = await startHttpUpstream();
+    upstreams.push(up);
+    await createMcpServer(stack.registryUrl, 'public', { name: 'grower', protocol: 'mcp-streamable', endpoint: { type: 'url', url: up.url('/mcp') }, spec: { version: '1.0.0', tools: [] } });
+    // The live member is listed first: a tool it gains still never takes a registry-listed name.
+    assert.equal((await virtual('public', 'clashy', { members: [{ server: 'grower' }, { server: 'weather' }], naming: 'none', refreshMs: 200 })).status, 201);
+    const url = `${stack.gatewayUrl}/mcp/public/clashy`;
+    await waitFor('the clashy server', async () => (await http('GET', url)).status !== 404);
+    const a = await connect(url);
+    const before = await waitFor('grower listed', async () => {
+      const t = await names(a);
+      return t.includes('echo') ? t : undefined;
+    }, 30_000, 100);
+    assert.ok(before.includes('now'));
+    await waitFor('the GET stream', () => stack.stack.gateway.handler.openStreams >= 1);
+    const changes = a.changes();
+    await a.client.callTool({ name: 'add-tool', arguments: { name: 'now' } });
+    await a.client.callTool({ name: 'add-tool', arguments: { name: 'later' } });
+    await waitFor('list_changed', () => a.changes() > changes, 30_000);
+    const after = await waitFor('the new tool listed', async () => {
+      const t = await names(a);
+      return t.includes('later') ? t : undefined;
+    }, 30_000, 100);
+    // Nothing else changed names: the clashing tool is left out, the other new one is added.
+    assert.deepEqual(after.filter((n) => n !== 'later'), before);
+    assert.match(firstText(await a.client.callTool({ name: 'now', arguments: { city: 'Lima' } })), /weather\/now.*Lima/);
+    const metrics = await fetch(`${stack.gatewayUrl}/metrics`).then((m) => m.text());
+    assert.match(metrics, /mcpgate_virtual_tool_clash_total\{server="public\/clashy",member="grower"[^}]*\} 1\n/);
+    const gateways = await http('GET', `${api()}/gateways`);
+    const reported = (gateways.body as { items: { virtualMembers?: { server: string; member: string; state: string; error?: string }[] }[] }).items.flatMap((g) => g.virtualMembers ?? []);
+    const clash = reported.find((m) => m.server === 'public/clashy' && m.state === 'clash');
+    assert.equal(clash?.member, 'grower', JSON.stringify(reported));
+    assert.match(clash?.error ?? '', /now \(kept by weather\)/);
+    const preview = await http('POST', `${api()}/namespaces/public/virtual-preview`, { body: { name: 'clashy', virtual: { members: [{ server: 'grower' }, { server: 'weather' }], naming: 'none' } } });
+    assert.equal(preview.status, 200, preview.text);
+    const running = (preview.body as { running: { member: string; state: string; error?: string }[] }).running;
+    assert.ok(running.some((r) => r.member === 'grower' && r.state === 'clash' && /now/.test(r.error ?? '')), JSON.stringify(running));
   });
 
   it('isolation: a killed member and a hanging one are left out, the others answer; the killed one returns with list_changed', async () => {

@@ -3,79 +3,105 @@
  * a REST tool calling a local backend) side by side in one run, in interleaved rounds, with
  *
  *   - `off`: tracing off, log level warn (no access log line written);
- *   - `tracing`: tracing on, every trace sampled (`traceSampleRatio` 1), spans exported as
- *     OTLP/HTTP JSON to a receiver in this process that counts them;
- *   - `access log`: log level info, so the default access log writes one line per request
- *     (to the child's stdout, discarded);
+ *   - `tracing`: tracing on, every trace sampled (`traceSampleRatio` 1), spans exported over
+ *     OTLP/HTTP to a receiver in its own process (as a collector elsewhere would be) that counts
+ *     them without decoding the export (bench/otel/receiver.ts);
+ *   - `access log`: log level info, so the default access log writes one line per request, to a
+ *     file as a container runtime collects a gateway's stdout;
  *   - with `--baseline <rev>`, that revision's build with the same settings as `off` (the cost of
  *     the instrumentation itself while tracing is off).
  *
- *   npm run bench:otel -- [--seconds 8] [--connections 16] [--rounds 3] [--baseline <rev>] [--no-docs]
+ * Besides calls/s, the CPU each party used per call (/proc): the gateway's is the product's cost
+ * and holds on a machine shared with other work, where calls/s swing between rounds; the load
+ * generator's, the backend's and the receiver's say what else competed for the cores.
+ *
+ *   npm run bench:otel -- [--seconds 8] [--connections 16] [--rounds 3] [--loader auto|wrk|autocannon]
+ *     [--baseline <rev>] [--only off,tracing,access] [--no-docs]
  *
  * Prints markdown and rewrites the generated block of the "## Tracing and access log" section of
  * docs/benchmarks.md. Load only ever goes to 127.0.0.1.
  */
+import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stopProcess } from '../support/procs.js';
+import { ROOT, TSX, freePort, startProcess, stopProcess } from '../support/procs.js';
 import { flag, numberOption, textOption } from '../support/args.js';
 import { writeBenchSection } from '../support/docs.js';
 import type { Mcpgate } from '../support/mcpgate.js';
 import { ITEM_TOOL, checkoutRevision, createBenchServer, modernCallRequest, registerBackend, startBenchBackend, startMcpgate } from '../support/mcpgate.js';
-import { autocannonRun } from '../gateway/loaders.js';
-import type { LoadFigures } from '../gateway/loaders.js';
+import { groupSeconds, reapedChildrenSeconds, selfSeconds } from '../gateway/cpu.js';
+import { autocannonRun, wrkRun } from '../gateway/loaders.js';
+import type { LoadFigures, Shot } from '../gateway/loaders.js';
 
 const seconds = numberOption('seconds', 8);
 const connections = numberOption('connections', 16, true);
 const rounds = numberOption('rounds', 3, true);
 const baseline = textOption('baseline', '');
-const watchdog = setTimeout(() => { console.error('otel bench: watchdog limit reached'); process.exit(3); }, 20 * 60_000);
+const only = textOption('only', '').split(',').filter((x) => x !== '');
+const loaderOption = textOption('loader', 'auto');
+if (!['auto', 'wrk', 'autocannon'].includes(loaderOption)) throw new Error('--loader is auto, wrk or autocannon');
+const haveWrk = spawnSync('wrk', ['--version']).error === undefined;
+if (loaderOption === 'wrk' && !haveWrk) throw new Error('--loader wrk: wrk is not installed');
+const loader: 'wrk' | 'autocannon' = loaderOption === 'autocannon' || !haveWrk ? 'autocannon' : 'wrk';
+const watchdog = setTimeout(() => { console.error('otel bench: watchdog limit reached'); process.exit(3); }, 25 * 60_000);
 watchdog.unref();
 
+/** CPU seconds per party during the measured runs. */
+interface Cpu { gateway: number; backend: number; receiver: number; loader: number }
+
 interface Subject {
+  key: string;
   name: string;
   m: Mcpgate;
   runs: LoadFigures[];
+  cpu: Cpu;
+  logFile: string;
+  /** CPU seconds a second the gateway uses with no load (its registry's and timers' work), taken out of its per-call figure. */
+  idle: number;
+  /** Seconds under load. */
+  loaded: number;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'mcpgate-otel-bench-'));
 const children: ChildProcess[] = [];
-let spansReceived = 0;
-// An OTLP/HTTP receiver counting the spans it is sent (JSON encoding).
-const receiver = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    try {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { resourceSpans?: { scopeSpans?: { spans?: unknown[] }[] }[] };
-      for (const rs of body.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spansReceived += ss.spans?.length ?? 0;
-    } catch { /* not ours to judge */ }
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-  });
-});
+const fds: number[] = [];
+
+/** One load run of `shot` with the chosen load generator, and the load generator's CPU seconds. */
+async function loadRun(shot: Shot, secs: number): Promise<{ figures: LoadFigures; loaderCpu: number }> {
+  const cpu = loader === 'wrk' ? reapedChildrenSeconds : selfSeconds;
+  const before = cpu();
+  const figures = loader === 'wrk'
+    ? await wrkRun(shot, { connections, seconds: secs, threads: 1, dir: work })
+    : await autocannonRun(shot, { connections, seconds: secs });
+  return { figures, loaderCpu: cpu() - before };
+}
 
 async function main(): Promise<void> {
-  const receiverPort = await new Promise<number>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve((receiver.address() as { port: number }).port)));
+  const receiverPort = await freePort();
+  const receiver = await startProcess(process.execPath, ['--import', TSX, join(ROOT, 'bench/otel/receiver.ts'), String(receiverPort)], `http://127.0.0.1:${receiverPort}/count`);
+  children.push(receiver);
   const backend = await startBenchBackend();
   children.push(backend.child);
-  const configs: { name: string; args: string[]; root?: string }[] = [
-    { name: 'off', args: [] },
-    { name: 'tracing (100 % sampled)', args: ['--otlp-endpoint', `http://127.0.0.1:${receiverPort}`] },
-    { name: 'access log (level info)', args: ['--log-level', 'info'] },
-  ];
-  if (baseline) configs.push({ name: `baseline ${baseline}`, args: [], root: checkoutRevision(baseline, work) });
+  const configs: { key: string; name: string; args: string[]; root?: string }[] = [
+    { key: 'off', name: 'off', args: [] },
+    { key: 'tracing', name: 'tracing (100 % sampled)', args: ['--otlp-endpoint', `http://127.0.0.1:${receiverPort}`] },
+    { key: 'access', name: 'access log (level info)', args: ['--log-level', 'info'] },
+  ].filter((c) => only.length === 0 || c.key === 'off' || only.includes(c.key));
+  if (baseline) configs.push({ key: 'baseline', name: `baseline ${baseline}`, args: [], root: checkoutRevision(baseline, work) });
   const subjects: Subject[] = [];
   for (const c of configs) {
-    const m = await startMcpgate(work, { args: c.args, ...(c.root ? { root: c.root } : {}) });
+    const logFile = join(work, `${c.key}.log`);
+    const fd = openSync(logFile, 'w');
+    fds.push(fd);
+    const m = await startMcpgate(work, { args: c.args, stdout: fd, ...(c.root ? { root: c.root } : {}) });
     children.push(m.child);
     await registerBackend(m, backend.port);
     await createBenchServer(m, 'bench', [ITEM_TOOL]);
-    subjects.push({ name: c.name, m, runs: [] });
+    subjects.push({ key: c.key, name: c.name, m, runs: [], cpu: { gateway: 0, backend: 0, receiver: 0, loader: 0 }, logFile, idle: 0, loaded: 0 });
   }
-  const shotOf = (m: Mcpgate) => ({ url: `${m.gateway}/mcp/public/bench`, method: 'POST' as const, ...modernCallRequest('get_item') });
+  const shotOf = (m: Mcpgate): Shot => ({ url: `${m.gateway}/mcp/public/bench`, method: 'POST' as const, ...modernCallRequest('get_item') });
   for (const s of subjects) {
     // Served and answering: a call succeeds (the snapshot is compiled, the instance known).
     for (let i = 0; ; i++) {
@@ -86,34 +112,66 @@ async function main(): Promise<void> {
       if (i > 100) throw new Error(`${s.name}: the tool does not answer: ${r.status} ${text}`);
       await new Promise((res) => setTimeout(res, 100));
     }
-    await autocannonRun(shotOf(s.m), { connections, seconds: 2 }); // warm-up
+    await loadRun(shotOf(s.m), 2); // warm-up
   }
+  // Each gateway's CPU without load, over the same quiet seconds: what a call does not cost.
+  const idleSeconds = 4;
+  const idleBefore = subjects.map((s) => groupSeconds([s.m.child.pid as number]));
+  await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+  subjects.forEach((s, i) => { s.idle = Math.max(0, (groupSeconds([s.m.child.pid as number]) - (idleBefore[i] as number)) / idleSeconds); });
+  const spansBefore = await spanCount(receiverPort);
+  const logBytesBefore = new Map(subjects.map((s) => [s.key, statSync(s.logFile).size]));
+  const load = loadavg().map((x) => x.toFixed(2)).join(', ');
   for (let round = 0; round < rounds; round++) {
     // Rotated order: no configuration always runs first (or last) in a round.
     const order = subjects.map((_, i) => subjects[(i + round) % subjects.length] as Subject);
     for (const s of order) {
-      const figures = await autocannonRun(shotOf(s.m), { connections, seconds });
+      const pid = (c: ChildProcess) => [c.pid as number];
+      const before = { gateway: groupSeconds(pid(s.m.child)), backend: groupSeconds(pid(backend.child)), receiver: groupSeconds(pid(receiver)) };
+      const started = performance.now();
+      const { figures, loaderCpu } = await loadRun(shotOf(s.m), seconds);
+      s.loaded += (performance.now() - started) / 1000;
+      s.cpu.gateway += groupSeconds(pid(s.m.child)) - before.gateway;
+      s.cpu.backend += groupSeconds(pid(backend.child)) - before.backend;
+      s.cpu.receiver += groupSeconds(pid(receiver)) - before.receiver;
+      s.cpu.loader += loaderCpu;
       if (figures.errors + figures.non2xx > 0) throw new Error(`${s.name}: ${figures.errors} errors, ${figures.non2xx} non-2xx`);
       s.runs.push(figures);
-      console.error(`round ${round + 1} ${s.name}: ${figures.rps.toFixed(0)} calls/s`);
+      console.error(`round ${round + 1} ${s.name}: ${figures.rps.toFixed(0)} calls/s, gateway ${(s.cpu.gateway / s.runs.reduce((n, r) => n + r.total, 0) * 1e6).toFixed(0)} µs CPU/call so far`);
     }
   }
+  // The batch still buffered in the gateway reaches the receiver within its export delay (1 s).
+  await new Promise((r) => setTimeout(r, 2500));
+  const spans = (await spanCount(receiverPort)) - spansBefore;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-  const off = median((subjects[0] as Subject).runs.map((r) => r.rps));
-  const tracingCalls = (subjects[1] as Subject).runs.reduce((n, r) => n + r.total, 0);
+  const calls = (s: Subject) => s.runs.reduce((n, r) => n + r.total, 0);
+  const perCall = (s: Subject, secs: number) => secs / calls(s) * 1e6;
+  const gatewayCpu = (s: Subject) => perCall(s, Math.max(0, s.cpu.gateway - s.idle * s.loaded));
+  const [off] = subjects as [Subject];
+  const offRps = median(off.runs.map((r) => r.rps));
+  const offCpu = gatewayCpu(off);
+  const tracing = subjects.find((s) => s.key === 'tracing');
+  const access = subjects.find((s) => s.key === 'access');
+  const pct = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)} %`;
   const lines = [
-    `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), load average ${loadavg()[0]?.toFixed(2)} at the end; Node ${process.version};`,
-    `autocannon in this process, ${connections} connections, ${rounds} rounds of ${seconds} s per configuration, interleaved; each mcpgate is \`serve\` in its own process.`,
+    `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), load average ${load} before the rounds, ${loadavg()[0]?.toFixed(2)} at the end; Node ${process.version}.`,
+    `${loader === 'wrk' ? 'wrk (1 thread, a process of its own)' : 'autocannon (in the benchmark\'s process)'}, ${connections} connections, ${rounds} rounds of ${seconds} s per configuration, interleaved; each mcpgate is \`serve\` in its own process, its stdout to a file; the OTLP receiver in its own process.`,
     '',
-    '| configuration | calls/s (median) | per round | p50 ms | p99 ms | vs off |',
-    '| --- | ---: | --- | ---: | ---: | ---: |',
+    '| configuration | calls/s (median) | per round | p50 ms | p99 ms | calls/s vs off | gateway CPU µs/call | CPU/call vs off | backend µs/call | receiver µs/call | load generator µs/call |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...subjects.map((s) => {
       const rps = median(s.runs.map((r) => r.rps));
       const last = s.runs[s.runs.length - 1] as LoadFigures;
-      return `| ${s.name} | ${rps.toFixed(0)} | ${s.runs.map((r) => r.rps.toFixed(0)).join(' / ')} | ${last.p50} | ${last.p99} | ${((rps / off - 1) * 100).toFixed(1)} % |`;
+      const cpu = gatewayCpu(s);
+      return `| ${s.name} | ${rps.toFixed(0)} | ${s.runs.map((r) => r.rps.toFixed(0)).join(' / ')} | ${last.p50} | ${last.p99} | ${pct(rps / offRps - 1)} | ${cpu.toFixed(0)} | ${pct(cpu / offCpu - 1)} | ${perCall(s, s.cpu.backend).toFixed(0)} | ${perCall(s, s.cpu.receiver).toFixed(1)} | ${perCall(s, s.cpu.loader).toFixed(0)} |`;
     }),
     '',
-    `Spans received by the OTLP receiver: ${spansReceived} for ${tracingCalls} measured tools/call with tracing on (2 spans a call: the request's SERVER span and the backend's CLIENT span; warm-up calls and spans still buffered at the end make the difference).`,
+    `Gateway CPU per call: its CPU during the rounds less what it uses idle (${subjects.map((s) => `${s.key} ${(s.idle * 1000).toFixed(0)} ms/s`).join(', ')}), over its calls.`,
+    'A configuration\'s throughput cost when the gateway is what limits throughput is 1 − (off\'s CPU per call ÷ its CPU per call):',
+    ...[tracing, access].filter((s): s is Subject => s !== undefined).map((s) => `${s.name} ${pct(offCpu / gatewayCpu(s) - 1)}`),
+    '',
+    ...(tracing ? [`Spans received by the OTLP receiver during the rounds: ${spans} for ${calls(tracing)} tools/call with tracing on (2 a call: the request's SERVER span and the backend request's CLIENT span).`] : []),
+    ...(access ? [`Access log written during the rounds: ${((statSync(access.logFile).size - (logBytesBefore.get('access') ?? 0)) / calls(access)).toFixed(0)} bytes a call.`] : []),
   ];
   const block = lines.join('\n');
   console.log(block);
@@ -123,11 +181,17 @@ async function main(): Promise<void> {
   }
 }
 
+/** Spans the receiver has counted. */
+async function spanCount(port: number): Promise<number> {
+  const r = await fetch(`http://127.0.0.1:${port}/count`);
+  return ((await r.json()) as { spans: number }).spans;
+}
+
 main().catch((err: unknown) => {
   console.error(err);
   process.exitCode = 1;
 }).finally(async () => {
   for (const c of children.reverse()) await stopProcess(c).catch(() => undefined);
-  receiver.close();
+  for (const fd of fds) closeSync(fd);
   rmSync(work, { recursive: true, force: true });
 });

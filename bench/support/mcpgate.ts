@@ -53,9 +53,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * `mcpgate serve` in its own process, from the compiled build, on fresh loopback ports and a
  * fresh data directory under `work`; `nodeArgs` go before the script (e.g. `--cpu-prof`), `args`
- * after the defaults (they win); `root`: another tree's build (see `checkoutRevision`).
+ * after the defaults (they win); `root`: another tree's build (see `checkoutRevision`); `stdout`:
+ * a file descriptor for its log lines (default: none kept).
  */
-export async function startMcpgate(work: string, o: { nodeArgs?: string[]; args?: string[]; env?: Record<string, string>; root?: string } = {}): Promise<Mcpgate> {
+export async function startMcpgate(work: string, o: { nodeArgs?: string[]; args?: string[]; env?: Record<string, string>; root?: string; stdout?: number } = {}): Promise<Mcpgate> {
   const [registryPort, gatewayPort] = [await freePort(), await freePort()];
   const root = o.root ?? ROOT;
   compiledCli(root);
@@ -64,7 +65,7 @@ export async function startMcpgate(work: string, o: { nodeArgs?: string[]; args?
     ...(o.nodeArgs ?? []), join(root, 'bin/mcpgate.js'), 'serve', '--host', '127.0.0.1',
     '--registry-port', String(registryPort), '--gateway-port', String(gatewayPort), '--data-dir', dataDir, '--auth', 'false', '--log-level', 'warn',
     ...(o.args ?? []),
-  ], `http://127.0.0.1:${gatewayPort}/healthz`, o.env ?? {});
+  ], `http://127.0.0.1:${gatewayPort}/healthz`, o.env ?? {}, 30_000, o.stdout);
   const registry = `http://127.0.0.1:${registryPort}`;
   for (let i = 0; !(await fetch(`${registry}/healthz`).then((r) => r.ok, () => false)); i++) {
     if (i > 100) throw new Error('the registry did not answer');

@@ -20,9 +20,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Start a process and wait until `url` answers 2xx. */
-export async function startProcess(cmd: string, args: string[], url: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ChildProcess> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+/** Start a process and wait until `url` answers 2xx; its stdout goes nowhere, or to the file descriptor `stdout`. */
+export async function startProcess(cmd: string, args: string[], url: string, env: Record<string, string> = {}, timeoutMs = 30_000, stdout?: number): Promise<ChildProcess> {
+  const child = spawn(cmd, args, { stdio: ['ignore', stdout ?? 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   child.stderr?.on('data', (d) => { err += d; });
   for (let i = 0; i < timeoutMs / 200; i++) {

@@ -1,30 +1,41 @@
 /**
- * Virtual servers: `mcpgate serve` in this process, a local REST backend, and
+ * Virtual servers: `mcpgate serve` in its own process (the compiled build), a local REST backend, and
  *
  *   1. tools/list of a virtual server of 10 REST members × 50 tools (500 tools, one page), warm:
  *      p50 / p99 of sequential requests in the 2026-07-28 stateless form;
  *   2. cold start: a virtual server over 3 upstream MCP members, one of which never answers:
  *      the first tools/list is bounded by the listing deadline, not by the sum of the members;
  *   3. tools/call through the virtual server beside the member server called directly, in one
- *      run, interleaved rounds, 8 concurrent callers each: requests/s and p50 of both.
+ *      run, interleaved rounds (ABBA), 8 concurrent callers each: requests/s, p50, and the
+ *      gateway process's CPU time per call (from /proc: on a machine shared with other work, CPU
+ *      per call and the ratio of both paths are what stays put; requests/s move with the load);
+ *   4. the virtual layer alone, in this process: CPU per tools/call of the routing (name → member,
+ *      grants, member context) to a member that answers at once, 10 members × 50 tools.
  *
- *   npm run bench:virtual -- [--rounds 4] [--seconds 3] [--list-calls 500] [--deadline 2000]
+ *   npm run bench:virtual -- [--rounds 8] [--seconds 3] [--list-calls 500] [--deadline 2000]
  *
- * Everything runs on 127.0.0.1; figures go to stdout as markdown.
+ * Everything runs on 127.0.0.1; figures go to stdout as markdown, with the load average.
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { startServe } from '../../src/cli/roles.js';
-import { loadConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/lib/logger.js';
 import { numberOption } from '../support/args.js';
-import { ACCEPT, MODERN, MODERN_META, modernCallRequest } from '../support/mcpgate.js';
+import { ACCEPT, MODERN, MODERN_META, modernCallRequest, startMcpgate } from '../support/mcpgate.js';
+import { stopProcess } from '../support/procs.js';
+import { groupSeconds } from '../gateway/cpu.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { memberNaming } from '../../src/model/virtual.js';
+import type { VirtualServerSpec } from '../../src/model/virtual.js';
+import { JsonText } from '../../src/gateway/mcp/jsonrpc.js';
+import type { CallContext } from '../../src/gateway/mcp/call-context.js';
+import { callVirtualTool } from '../../src/gateway/mcp/virtual-call.js';
+import type { CompiledServer } from '../../src/gateway/snapshot.js';
+import { VirtualServer } from '../../src/gateway/virtual/catalogue.js';
 
-const ROUNDS = numberOption('rounds', 4, true);
+const ROUNDS = numberOption('rounds', 8, true);
 const SECONDS = numberOption('seconds', 3);
 const LIST_CALLS = numberOption('list-calls', 500, true);
 const DEADLINE = numberOption('deadline', 2000, true);
@@ -51,16 +62,39 @@ const listRequest = {
   body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: MODERN_META } }),
 };
 
+/** CPU µs per call of the virtual layer alone: `callVirtualTool` routing to a member that answers at once. */
+async function routingMicros(calls: number): Promise<number> {
+  const spec: VirtualServerSpec = { members: Array.from({ length: 10 }, (_, m) => ({ server: `member${m}` })) };
+  const members = spec.members.map((m) => {
+    const tools = Array.from({ length: 50 }, (_, t) => ({ name: `tool_${t}`, listEntry: new JsonText(JSON.stringify({ name: `tool_${t}`, description: 'd', inputSchema: { type: 'object' } })) }));
+    const server = { key: `public/${m.server}`, name: m.server, namespace: 'public', tools } as unknown as CompiledServer;
+    const naming = memberNaming(spec, m);
+    return { server, prefix: naming.prefix, naming, promptName: (n: string) => n };
+  });
+  const v = new VirtualServer('public/wide', spec, members, createLogger('silent'));
+  const ctx = { server: { name: 'wide' }, consumer: null, clientHeaders: {}, clientQuery: '', cancellation: {} } as unknown as CallContext;
+  const answer = { content: [] };
+  const run = (_ctx: CallContext, _method: string, _params: Record<string, unknown>) => Promise.resolve(answer);
+  const params = { name: 'member3__tool_7', arguments: {} };
+  for (let i = 0; i < 10_000; i++) await callVirtualTool(ctx, v, 'member3__tool_7', params.arguments, params, {}, run);
+  const before = process.cpuUsage();
+  for (let i = 0; i < calls; i++) await callVirtualTool(ctx, v, 'member3__tool_7', params.arguments, params, {}, run);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / calls;
+}
+
 async function main(): Promise<void> {
   const backend = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":1,"name":"item","price":10}'));
   const backendPort = await listen(backend);
   // Accepts connections and never answers: a hanging upstream MCP member.
   const silent = createServer(() => undefined);
   const silentPort = await listen(silent);
-  const dataDir = mkdtempSync(join(tmpdir(), 'mcpgate-bench-virtual-'));
-  const config = loadConfig('serve', { registryPort: 0, gatewayPort: 0, host: '127.0.0.1', dataDir, db: `sqlite:${join(dataDir, 'db.sqlite')}`, 'auth.enabled': false }, { MCPGATE_ADMIN_PASSWORD: 'admin-password-1' });
-  const stack = await startServe(config, createLogger('silent'));
-  const api = new Pool(`http://127.0.0.1:${stack.registry.port}`);
+  const work = mkdtempSync(join(tmpdir(), 'mcpgate-bench-virtual-'));
+  const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+  const loadBefore = load();
+  const mcpgate = await startMcpgate(work, { env: { MCPGATE_ADMIN_PASSWORD: 'admin-password-1' } });
+  const gatewayPid = mcpgate.child.pid as number;
+  const api = new Pool(mcpgate.registry);
   const create = async (body: Record<string, unknown>) => {
     const r = await api.request({ method: 'POST', path: '/api/v1/namespaces/public/mcp-servers', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ publish: true, ...body }) });
     const text = await r.body.text();
@@ -83,7 +117,7 @@ async function main(): Promise<void> {
   await create({ name: 'up1', protocol: 'stdio', endpoint: { type: 'none' }, spec: { version: '1.0.0', tools: [], config: stdio } });
   await create({ name: 'up2', protocol: 'stdio', endpoint: { type: 'none' }, spec: { version: '1.0.0', tools: [], config: { ...stdio, upstream: { sessions: 'shared' } } } });
   await create({ name: 'stuck', protocol: 'mcp-streamable', endpoint: { type: 'url', url: `http://127.0.0.1:${silentPort}/mcp` }, spec: { version: '1.0.0', tools: [] } });
-  const gateway = new Pool(`http://127.0.0.1:${stack.gateway.port}`, { connections: CONCURRENCY * 2 });
+  const gateway = new Pool(mcpgate.gateway, { connections: CONCURRENCY * 2 });
   // Wait for the snapshot with the virtual servers.
   for (;;) {
     const r = await gateway.request({ method: 'POST', path: '/mcp/public/wide', ...listRequest });
@@ -116,20 +150,26 @@ async function main(): Promise<void> {
   // 3. tools/call, virtual vs direct, interleaved rounds.
   const direct = modernCallRequest('tool_7', { id: '1' });
   const viaVirtual = modernCallRequest('member3__tool_7', { id: '1' });
-  const run = async (path: string, req: { headers: Record<string, string>; body: string }) => {
-    const until = performance.now() + SECONDS * 1000;
+  interface Round { rps: number; p50: number; calls: number; cpu: number }
+  const run = async (path: string, req: { headers: Record<string, string>; body: string }): Promise<Round> => {
+    const cpuBefore = groupSeconds([gatewayPid]);
+    const started = performance.now();
+    const until = started + SECONDS * 1000;
     const times: number[] = [];
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
       while (performance.now() < until) times.push(await post(gateway, path, req.headers, req.body));
     }));
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = groupSeconds([gatewayPid]) - cpuBefore;
     times.sort((a, b) => a - b);
-    return { rps: times.length / SECONDS, p50: quantile(times, 0.5) };
+    return { rps: times.length / seconds, p50: quantile(times, 0.5), calls: times.length, cpu };
   };
   await run('/mcp/public/member3', direct);
   await run('/mcp/public/wide', viaVirtual);
-  const figures = { direct: [] as { rps: number; p50: number }[], virtual: [] as { rps: number; p50: number }[] };
+  const figures = { direct: [] as Round[], virtual: [] as Round[] };
   for (let r = 0; r < ROUNDS; r++) {
-    if (r % 2 === 0) {
+    // ABBA: each path runs first in half the rounds, so a drift of the machine's load weighs on both alike.
+    if (r % 4 === 0 || r % 4 === 3) {
       figures.direct.push(await run('/mcp/public/member3', direct));
       figures.virtual.push(await run('/mcp/public/wide', viaVirtual));
     } else {
@@ -137,18 +177,30 @@ async function main(): Promise<void> {
       figures.direct.push(await run('/mcp/public/member3', direct));
     }
   }
-  const total = (xs: { rps: number }[]) => xs.reduce((s, x) => s + x.rps, 0) / xs.length;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-  const d = total(figures.direct);
-  const v = total(figures.virtual);
+  const rps = (xs: Round[]) => xs.reduce((t, x) => t + x.rps, 0) / xs.length;
+  const cpuPerCall = (xs: Round[]) => (xs.reduce((t, x) => t + x.cpu, 0) / xs.reduce((t, x) => t + x.calls, 0)) * 1e6;
+  const d = rps(figures.direct);
+  const v = rps(figures.virtual);
+  const dCpu = cpuPerCall(figures.direct);
+  const vCpu = cpuPerCall(figures.virtual);
+  // Per round: the virtual path's throughput and CPU per call against the direct one's run beside it.
+  const rpsRatios = figures.virtual.map((x, i) => x.rps / (figures.direct[i]?.rps ?? NaN) - 1);
+  const cpuRatios = figures.virtual.map((x, i) => (x.cpu / x.calls) / ((figures.direct[i]?.cpu ?? NaN) / (figures.direct[i]?.calls ?? NaN)) - 1);
+  const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+  console.log(`\nload average (1, 5, 15 min): ${loadBefore} before, ${load()} after; ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONCURRENCY} callers`);
   console.log('\n| measure | figure |\n| --- | --- |');
   console.log(`| tools/list, virtual server of 10 × 50 tools, warm, p50 | ${quantile(lists, 0.5).toFixed(2)} ms (p99 ${quantile(lists, 0.99).toFixed(2)} ms, ${LIST_CALLS} sequential) |`);
   console.log(`| cold tools/list, 3 upstream MCP members (1 hanging), deadline ${DEADLINE} ms | ${coldMs.toFixed(0)} ms |`);
-  console.log(`| tools/call direct to the member (${CONCURRENCY} callers, ${ROUNDS} rounds of ${SECONDS} s) | ${d.toFixed(0)} req/s, p50 ${median(figures.direct.map((x) => x.p50)).toFixed(2)} ms |`);
-  console.log(`| tools/call through the virtual server | ${v.toFixed(0)} req/s, p50 ${median(figures.virtual.map((x) => x.p50)).toFixed(2)} ms (${((v / d - 1) * 100).toFixed(1)} %) |`);
+  console.log(`| tools/call direct to the member | ${d.toFixed(0)} req/s, p50 ${median(figures.direct.map((x) => x.p50)).toFixed(2)} ms, gateway CPU ${dCpu.toFixed(0)} µs/call |`);
+  console.log(`| tools/call through the virtual server | ${v.toFixed(0)} req/s (${pct(v / d - 1)}; per-round median ${pct(median(rpsRatios))}), p50 ${median(figures.virtual.map((x) => x.p50)).toFixed(2)} ms, gateway CPU ${vCpu.toFixed(0)} µs/call (${pct(vCpu / dCpu - 1)}; per-round median ${pct(median(cpuRatios))}) |`);
+  const routing = await routingMicros(200_000);
+  console.log(`| the virtual layer alone (routing to a member that answers at once), CPU per tools/call | ${routing.toFixed(2)} µs (${((routing / dCpu) * 100).toFixed(2)} % of a direct call's gateway CPU) |`);
+  console.log(`\nper round, virtual vs direct: req/s ${rpsRatios.map(pct).join(', ')}; CPU/call ${cpuRatios.map(pct).join(', ')}`);
   await gateway.close();
   await api.close();
-  await stack.close();
+  await stopProcess(mcpgate.child);
+  rmSync(work, { recursive: true, force: true });
   silent.closeAllConnections();
   silent.close();
   backend.close();

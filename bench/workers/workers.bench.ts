@@ -63,6 +63,8 @@ async function main(): Promise<void> {
     const load = loadavg().map((x) => x.toFixed(2)).join(', ');
     let wrkCpu = 0;
     let backendCpu = 0;
+    // Per gateway: the load generator's and the backend's CPU during its own rounds.
+    const partyCpu = new Map<Gateway, { wrk: number; backend: number }>(gateways.map((g) => [g, { wrk: 0, backend: 0 }]));
     for (let r = 0; r < rounds; r++) {
       for (const g of r % 2 === 0 ? gateways : [...gateways].reverse()) {
         const pids = withChildren(g.child.pid as number);
@@ -71,8 +73,13 @@ async function main(): Promise<void> {
         const wrkBefore = reapedChildrenSeconds();
         const figures = await wrkRun(shot(g), { connections, seconds, threads: wrkThreads, dir: work });
         g.cpu += groupSeconds(pids) - before;
-        backendCpu += groupSeconds([backend.child.pid as number]) - backendBefore;
-        wrkCpu += reapedChildrenSeconds() - wrkBefore;
+        const backendUsed = groupSeconds([backend.child.pid as number]) - backendBefore;
+        const wrkUsed = reapedChildrenSeconds() - wrkBefore;
+        backendCpu += backendUsed;
+        wrkCpu += wrkUsed;
+        const party = partyCpu.get(g) as { wrk: number; backend: number };
+        party.wrk += wrkUsed;
+        party.backend += backendUsed;
         g.runs.push(figures);
         console.error(`round ${r + 1}, --workers ${g.workers}: ${figures.rps.toFixed(0)} calls/s, p99 ${figures.p99.toFixed(2)} ms, errors ${figures.errors + figures.non2xx}`);
       }
@@ -100,6 +107,19 @@ async function main(): Promise<void> {
       `**--workers 2 ÷ --workers 1: ${ratio.toFixed(2)}×** (target ≥ 1.5× when the load generator is not the bottleneck).`,
       `CPU during the rounds, in cores: wrk ${(wrkCpu / (2 * wall)).toFixed(2)}, the backend ${backendShare.toFixed(2)} (both share the ${cores} cores with the gateway).`,
       `Bottleneck: ${bottleneck(two.cpu / wall, loaderShare, backendShare, cores)}.`,
+      '',
+      '| gateway | gateway CPU µs/call | wrk µs/call | backend µs/call | all three µs/call | calls/s the cores allow (cores ÷ all three) | cores used by all three |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...gateways.map((g) => {
+        const calls = g.runs.reduce((n, x) => n + x.total, 0);
+        const party = partyCpu.get(g) as { wrk: number; backend: number };
+        const us = (secs: number) => secs / calls * 1e6;
+        const all = us(g.cpu + party.wrk + party.backend);
+        return `| \`--workers ${g.workers}\` | ${us(g.cpu).toFixed(0)} | ${us(party.wrk).toFixed(0)} | ${us(party.backend).toFixed(0)} | ${all.toFixed(0)} | ${(cores / all * 1e6).toFixed(0)} | ${((g.cpu + party.wrk + party.backend) / wall).toFixed(2)} |`;
+      }),
+      '',
+      'When the three parties together use about all the cores, the machine is the limit: `--workers 2` cannot beat the "calls/s the cores allow" column, whatever its scaling; ' +
+        'a ratio that falls short of 1.5× while `--workers 2`\'s own CPU per call stays close to `--workers 1`\'s says the gateway scales and the shared cores do not.',
     ].join('\n');
     console.log(block);
     if (!flag('no-docs')) console.error(`wrote ${writeBenchSection({ heading: 'Gateway workers', name: 'workers', command: 'npx tsx bench/workers/workers.bench.ts', block })}`);

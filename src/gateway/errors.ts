@@ -6,7 +6,7 @@
 import type { Logger } from '../lib/logger.js';
 import { ToolError } from '../tools/errors.js';
 import type { CallToolResult } from '../tools/executor.js';
-import { SessionLimitError, SessionStateUnavailableError } from './sessions/types.js';
+import { SessionLimitError, SessionStateUnavailableError, SubscriptionLimitError } from './sessions/types.js';
 
 export const GATEWAY_ERRORS = {
   ROUTE_NOT_FOUND: { status: 404, rpc: -32000, doc: 'No MCP server at that namespace and name (or it is disabled).' },
@@ -17,6 +17,7 @@ export const GATEWAY_ERRORS = {
   BATCH_ANSWER_TOO_LARGE: { status: 200, rpc: -32000, doc: 'In a batch answer: this entry\'s answer would take the whole answer over `maxBatchAnswerBytes` (default 16 MiB), so it was dropped (or the entry not run); send it on its own.' },
   METHOD_NOT_FOUND: { status: 200, rpc: -32601, doc: 'The JSON-RPC method does not exist (2026-07-28: HTTP 404).' },
   INVALID_PARAMS: { status: 200, rpc: -32602, doc: 'Invalid params: unknown tool or prompt, `arguments` that is not an object, bad cursor. (Arguments that do not match the tool\'s input schema, or that the tool refuses, are a tool result with `isError: true` naming the argument, so that the model can correct itself.)' },
+  SUBSCRIPTION_LIMIT: { status: 200, rpc: -32000, doc: 'resources/subscribe: the session holds the most resource subscriptions allowed (100, every server together); unsubscribe from one first. Nothing was sent upstream.' },
   INTERNAL_ERROR: { status: 500, rpc: -32603, doc: 'An unexpected error; the log has the details.' },
   INVALID_ENVELOPE: { status: 400, rpc: -32602, doc: '2026-07-28: the request\'s `_meta` envelope is missing, or its protocol version or client capabilities are malformed; `data.envelope` names the key and the problem.' },
   HEADER_MISMATCH: { status: 400, rpc: -32020, doc: '2026-07-28: a required MCP header is missing or disagrees with the body.' },
@@ -106,6 +107,7 @@ export function toGatewayError(err: unknown, logger?: Logger): GatewayError {
       ? new GatewayError('SESSION_CAPACITY', `Service Unavailable: ${err.message}; retry later`, { limit: err.limit, max: err.max }, { 'retry-after': '30' })
       : new GatewayError('SESSION_LIMIT', `Too Many Sessions: ${err.message}`, { limit: err.limit, max: err.max });
   }
+  if (err instanceof SubscriptionLimitError) return new GatewayError('SUBSCRIPTION_LIMIT', err.message, { max: err.max });
   logger?.error({ err }, 'MCP request failed');
   return new GatewayError('INTERNAL_ERROR', 'Internal error');
 }
@@ -115,6 +117,7 @@ export function errorKindOf(err: unknown): string {
   if (err instanceof GatewayError || err instanceof ToolError) return err.code;
   if (err instanceof SessionStateUnavailableError) return 'SERVICE_UNAVAILABLE';
   if (err instanceof SessionLimitError) return err.limit === 'maxSessions' ? 'SESSION_CAPACITY' : 'SESSION_LIMIT';
+  if (err instanceof SubscriptionLimitError) return 'SUBSCRIPTION_LIMIT';
   return 'INTERNAL_ERROR';
 }
 

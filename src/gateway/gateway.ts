@@ -121,12 +121,13 @@ interface TrafficState {
   closed: Promise<void>;
 }
 
-/** A virtual server member that is down or not heard from yet, as the gateway reports it. */
+/** A virtual server member that is down or not heard from yet, or whose tools clash with another member's, as the gateway reports it. */
 export interface VirtualMemberReport {
   /** The virtual server, `namespace/name`. */
   server: string;
   member: string;
-  state: 'pending' | 'down';
+  /** clash: some of its tools are left out, another member's tool has their final name (run time; see `error`). */
+  state: 'pending' | 'down' | 'clash';
   error?: string;
 }
 
@@ -151,7 +152,13 @@ export class Gateway {
   virtualMembersNotOk(): VirtualMemberReport[] {
     const out: VirtualMemberReport[] = [];
     for (const [server, members] of Object.entries(this.virtuals.status())) {
-      for (const m of members) if (m.state !== 'ok') out.push({ server, member: m.server, state: m.state, ...(m.error ? { error: m.error.slice(0, 500) } : {}) });
+      for (const m of members) {
+        if (m.state !== 'ok') out.push({ server, member: m.server, state: m.state, ...(m.error ? { error: m.error.slice(0, 500) } : {}) });
+        if (m.clashes?.length) {
+          const error = `tools left out, another member's tool has their name: ${m.clashes.map((c) => `${c.name} (kept by ${c.kept})`).join(', ')}`;
+          out.push({ server, member: m.server, state: 'clash', error: error.slice(0, 500) });
+        }
+      }
     }
     return out.slice(0, 1000);
   }
@@ -206,9 +213,14 @@ export class Gateway {
       name: 'mcpgate_virtual_member_left_out_total', help: 'Members left out of a virtual server\'s tools/list, by virtual server, member and reason (down: its list could not be fetched; deadline: not heard from within the listing deadline).',
       labelNames: ['server', 'member', 'reason'] as const, registers: [metrics.registry],
     });
+    const clashes = new Counter({
+      name: 'mcpgate_virtual_tool_clash_total', help: 'Run-time name clashes in virtual servers, by virtual server and the member whose tool was left out (counted once each time a clash appears: a live member listed a tool whose final name another member\'s tool has).',
+      labelNames: ['server', 'member'] as const, registers: [metrics.registry],
+    });
     const virtuals = new VirtualCompiler({
       logger, onListChanged: (server, method) => handler.upstreamListChanged(server, method),
       onLeftOut: (server, member, reason) => leftOut.labels(server, member, reason).inc(),
+      onClash: (server, member) => clashes.labels(server, member).inc(),
     });
     const compiler = new SnapshotCompiler({
       dispatcher, metadataDispatcher, argumentHosts, logger, ...(opts.namespaceAuthorization ? { namespaceAuthorization: opts.namespaceAuthorization } : {}),
@@ -217,6 +229,7 @@ export class Gateway {
         virtuals.memberNotified(server, method);
       },
       // Clustered (sessions in Redis): upstream MCP sessions live with the agent sessions, for every replica.
+      sessionAgent: (id: string) => handler.sessionAgent(id),
       ...(opts.sessions ? { upstreamSessions: { get: async (id: string) => (await sessions.get(id))?.upstream, set: (id: string, state: UpstreamSessionState | undefined) => sessions.setUpstream(id, state) } } : {}),
     });
     await opts.source.start((snap) => {

@@ -8,7 +8,7 @@ import { ArgsCompiler } from '../tools/args.js';
 import type { ArgsValidator } from '../tools/args.js';
 import { compileTool, toolListEntry } from '../tools/compile.js';
 import type { ToolConnections } from '../tools/compile.js';
-import type { ToolExecutor, Upstream, UpstreamTarget } from '../tools/executor.js';
+import type { AgentChannel, ToolExecutor, Upstream, UpstreamTarget } from '../tools/executor.js';
 import { upstreamKind } from '../tools/mcp/config.js';
 import { createMcpRuntime } from '../tools/mcp/executor.js';
 import type { McpServerRuntime } from '../tools/mcp/runtime.js';
@@ -74,7 +74,21 @@ export interface VirtualTool {
 /** What a virtual server shows at one moment: its tools in a deterministic order (members in order, then names). */
 export interface VirtualCatalogue {
   readonly tools: readonly VirtualTool[];
+  /** The routing table of tools/call: name agents see → member and member tool, built once per change of a member's list. */
   readonly byName: ReadonlyMap<string, VirtualTool>;
+  /** Tools left out because another member's tool already has their final name (a live member's list changed). */
+  readonly clashes: readonly VirtualClash[];
+}
+
+/** A tool left out of a virtual server at run time: its final name is another member's tool's. */
+export interface VirtualClash {
+  /** The name agents see (the kept tool's). */
+  readonly name: string;
+  /** The member whose tool keeps the name. */
+  readonly kept: string;
+  /** The member whose tool is left out, and that tool's own name. */
+  readonly leftOut: string;
+  readonly tool: string;
 }
 
 /** A member of a virtual server in the snapshot. */
@@ -94,6 +108,8 @@ export interface VirtualServing {
   readonly members: readonly VirtualMemberRef[];
   /** The tools now: members not heard from yet are waited for up to the deadline; members down or late are left out. */
   catalogue(): Promise<VirtualCatalogue>;
+  /** The catalogue without waiting, when every member has been heard from (the tools/call fast path); else undefined. */
+  settled(): VirtualCatalogue | undefined;
 }
 
 /** A consumer key's grants. */
@@ -193,6 +209,8 @@ export class SnapshotCompiler {
     namespaceAuthorization?: Readonly<Record<string, AuthorizationSettings>>;
     /** Upstream MCP sessions kept with the agent sessions, so that any replica continues them. */
     upstreamSessions?: UpstreamSessionStates;
+    /** See `McpRuntimeDeps.sessionAgent`. */
+    sessionAgent?: (sessionId: string) => Promise<AgentChannel | undefined>;
   }) {
     this.connections = { guarded: deps.dispatcher, open: deps.metadataDispatcher, argumentHosts: deps.argumentHosts };
   }
@@ -219,7 +237,7 @@ export class SnapshotCompiler {
             const key = serverKey(server.namespace, server.name);
             runtime = createMcpRuntime(server, spec, {
               upstream, dispatcher: this.dispatcherFor(spec), logger: this.deps.logger, defaultTimeoutMs: this.deps.defaultTimeoutMs,
-              sessionStates: this.deps.upstreamSessions,
+              sessionStates: this.deps.upstreamSessions, sessionAgent: this.deps.sessionAgent,
               ...(relay ? { onNotification: (session: string | undefined, method: string, params: Record<string, unknown> | undefined) => relay(key, session, method, params) } : {}),
             });
           } catch (err) {

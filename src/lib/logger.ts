@@ -23,9 +23,16 @@ const INLINE: [RegExp, string][] = [
   [/(\/\/[^/\s:@]+:)[^@\s/]+@/g, `$1${LOG_REDACTED}@`],
 ];
 const PAIR = /([?&;\s]|^)([A-Za-z0-9_.-]{1,64})=([^&\s#"',;]*)/g;
+/**
+ * What every pattern above needs to match (a scheme word, a token prefix, `@`, `=`): text without
+ * any of them is returned as is after one test rather than five replacements (most log
+ * messages and values).
+ */
+const MAY_HOLD_SECRET = /[=@]|mg[tk]_|bearer|basic|digest|token/i;
 
 /** Text with inline credentials censored: authorization values, mcpgate tokens, URL passwords, `name=value` pairs named like secrets. */
 export function scrubText(text: string): string {
+  if (!MAY_HOLD_SECRET.test(text)) return text;
   let out = text;
   for (const [re, to] of INLINE) out = out.replace(re, to);
   return out.replace(PAIR, (all, lead: string, name: string, value: string) => (value !== '' && isSecretName(name) ? `${lead}${name}=${LOG_REDACTED}` : all));
@@ -84,6 +91,17 @@ function requestSerializer(req: { method?: string; url?: string; ip?: string; ho
   };
 }
 
+/** Whether a logger's own bindings name a request (pino parses them on each `bindings()` call: asked once per logger). */
+const boundToRequest = new WeakMap<Logger, boolean>();
+function hasReqIdBinding(logger: Logger): boolean {
+  let bound = boundToRequest.get(logger);
+  if (bound === undefined) {
+    bound = 'reqId' in logger.bindings();
+    boundToRequest.set(logger, bound);
+  }
+  return bound;
+}
+
 /**
  * The process logger: JSON lines on stdout (pino), or on `destination`; a line written while
  * serving a request carries its `reqId` (lib/request-context.ts). Credentials never reach
@@ -102,7 +120,7 @@ export function createLogger(level: string, name = 'mcpgate', destination?: Dest
     mixin: (_obj: object, _level: number, logger: Logger) => {
       const reqId = currentRequestId();
       const ids = currentTraceIds();
-      const own = reqId === undefined || 'reqId' in logger.bindings() ? {} : { reqId };
+      const own = reqId === undefined || hasReqIdBinding(logger) ? {} : { reqId };
       return ids === undefined ? own : { ...own, ...ids };
     },
     // The serialized error's own fields (message, stack, cause, and any the error carries), scrubbed like the rest.

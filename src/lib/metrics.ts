@@ -16,10 +16,12 @@ export function createMetrics(role: string, registry: Registry = new Registry())
   return {
     registry,
     observe(app) {
-      app.addHook('onResponse', async (req, reply) => {
+      // A callback hook: an async one costs a promise and a turn of the microtask queue on every request.
+      app.addHook('onResponse', (req, reply, done) => {
         const route = req.routeOptions.url ?? 'unmatched';
         requests.inc({ method: req.method, route, status: String(reply.statusCode) });
         duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+        done();
       });
       app.get('/metrics', { config: { auth: 'public' }, schema: { hide: true } }, async (_req, reply) => {
         reply.header('content-type', registry.contentType);

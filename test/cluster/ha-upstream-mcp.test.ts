@@ -10,7 +10,14 @@
 //   in the same upstream session on the others; the upstream counts each call exactly once;
 // - the stdio fixture, one child per agent session: kill -9 of the replica holding a child ends
 //   that child (no orphan, no restart of the replica needed) and the next request of the session
-//   runs on a child that the replica serving it starts.
+//   runs on a child that the replica serving it starts; an agent session whose only child lived
+//   on the killed replica goes on through the balancer on a child another replica starts and
+//   initializes for it (nothing to do for the agent);
+// - an upstream with 2025 sessions and resumable streams (event store) that notifies resource
+//   updates and asks for roots: an agent's roots/list_changed reaches it and its roots/list comes
+//   back to the agent; a resource subscription made through one replica keeps delivering
+//   notifications/resources/updated after kill -9 of that replica and of the replica that held
+//   the upstream's GET stream (another one reopens it, with Last-Event-ID).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -21,7 +28,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { EventStore } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  ListRootsRequestSchema, ResourceUpdatedNotificationSchema, RootsListChangedNotificationSchema, SubscribeRequestSchema, UnsubscribeRequestSchema, isInitializeRequest,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { createMcpServer, firstText, waitFor } from '../support/gateway.js';
 import { ROOT, clusterUnavailable, startCluster } from './harness.js';
@@ -78,6 +88,104 @@ async function startCountingUpstream(): Promise<CountingUpstream> {
   };
 }
 
+/**
+ * An upstream's event store (resumable streams) in memory. Not the SDK example's: it takes the
+ * stream id back from an event id up to the first `_`, which the standalone stream's own id
+ * (`_GET_stream`) starts with.
+ */
+function memoryEventStore(): EventStore {
+  const events: { id: string; stream: string; message: unknown }[] = [];
+  let n = 0;
+  return {
+    async storeEvent(stream, message) {
+      const id = `${++n}|${stream}`;
+      events.push({ id, stream, message });
+      return id;
+    },
+    async getStreamIdForEventId(id) {
+      return events.find((e) => e.id === id)?.stream;
+    },
+    async replayEventsAfter(lastEventId, { send }) {
+      const at = events.findIndex((e) => e.id === lastEventId);
+      if (at < 0) return '';
+      const stream = events[at]!.stream;
+      for (const e of events.slice(at + 1)) if (e.stream === stream) await send(e.id, e.message as never);
+      return stream;
+    },
+  };
+}
+
+/** The upstream with resource subscriptions and roots: what it was told, and a way to notify its subscribers. */
+interface NotifyingUpstream {
+  url: string;
+  /** The roots each roots/list answered, in order. */
+  roots: string[][];
+  /** GET (standalone stream) requests, with their Last-Event-ID. */
+  streams: (string | undefined)[];
+  initializes: string[];
+  /** Send notifications/resources/updated to every session subscribed to `uri`; answers how many. */
+  update(uri: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function startNotifyingUpstream(): Promise<NotifyingUpstream> {
+  const roots: string[][] = [];
+  const streams: (string | undefined)[] = [];
+  const initializes: string[] = [];
+  const sessions = new Map<string, { server: McpServer; subscribed: Set<string>; transport: StreamableHTTPServerTransport }>();
+  const body = (req: IncomingMessage) => new Promise<unknown>((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => { try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))); } catch { resolve(undefined); } });
+  });
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const id = req.headers['mcp-session-id'];
+    if (typeof id === 'string') {
+      const s = sessions.get(id);
+      if (!s) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}}');
+      if (req.method === 'GET') streams.push(req.headers['last-event-id'] as string | undefined);
+      return s.transport.handleRequest(req, res, req.method === 'POST' ? await body(req) : undefined);
+    }
+    const message = await body(req);
+    if (req.method !== 'POST' || !isInitializeRequest(message)) return void res.writeHead(400).end();
+    const server = new McpServer({ name: 'notifying-upstream', version: '1.0.0' }, { capabilities: { resources: { subscribe: true } } });
+    server.registerResource('doc', 'test://doc', { mimeType: 'text/plain' }, async (uri) => ({ contents: [{ uri: uri.href, text: 'the doc' }] }));
+    const subscribed = new Set<string>();
+    server.server.setRequestHandler(SubscribeRequestSchema, async (r) => { subscribed.add(r.params.uri); return {}; });
+    server.server.setRequestHandler(UnsubscribeRequestSchema, async (r) => { subscribed.delete(r.params.uri); return {}; });
+    server.server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+      const listed = await server.server.listRoots();
+      roots.push(listed.roots.map((r) => r.uri));
+    });
+    const t: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      eventStore: memoryEventStore(),
+      onsessioninitialized: (sid) => { sessions.set(sid, { server, subscribed, transport: t }); initializes.push(sid); },
+    });
+    await server.connect(t);
+    await t.handleRequest(req, res, message);
+  };
+  const http: Server = createServer((req, res) => { handle(req, res).catch(() => { if (!res.headersSent) res.writeHead(500).end(); }); });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(http.address() as { port: number }).port}/mcp`, roots, streams, initializes,
+    async update(uri) {
+      let n = 0;
+      for (const s of sessions.values()) {
+        if (!s.subscribed.has(uri)) continue;
+        await s.server.server.sendResourceUpdated({ uri }).catch(() => undefined);
+        n++;
+      }
+      return n;
+    },
+    close: async () => {
+      for (const s of sessions.values()) await s.transport.close().catch(() => undefined);
+      http.closeAllConnections();
+      await new Promise<void>((r) => http.close(() => r()));
+    },
+  };
+}
+
 /** A client through the balancer that notes which replica answered each POST. */
 async function agent(url: string): Promise<{ client: Client; replicas: (string | null)[]; close(): Promise<void> }> {
   const replicas: (string | null)[] = [];
@@ -100,13 +208,16 @@ function alive(pid: number): boolean {
 describe('upstream MCP servers across 3 gateway replicas behind nginx', { skip: unavailable, timeout: 300_000 }, () => {
   let cluster: Cluster;
   let upstream: CountingUpstream;
+  let notifying: NotifyingUpstream;
 
   before(async () => {
     upstream = await startCountingUpstream();
+    notifying = await startNotifyingUpstream();
     cluster = await startCluster({ registries: 1, gateways: 3 });
     const reg = cluster.registries[0]!.url;
     const spec = (config: Record<string, unknown>) => ({ version: '1.0.0', description: 'HA upstream', tools: [], config });
     await createMcpServer(reg, 'public', { name: 'counting', protocol: 'mcp-streamable', endpoint: { type: 'url', url: upstream.url }, spec: spec({ upstream: { sessions: 'per-session', protocolVersion: 'legacy' } }) });
+    await createMcpServer(reg, 'public', { name: 'notifying', protocol: 'mcp-streamable', endpoint: { type: 'url', url: notifying.url }, spec: spec({ upstream: { sessions: 'per-session', protocolVersion: 'legacy' } }) });
     await createMcpServer(reg, 'public', {
       name: 'stdio', protocol: 'stdio', endpoint: { type: 'none' },
       spec: spec({ command: process.execPath, args: [STDIO_FIXTURE], upstream: { sessions: 'per-session', maxProcesses: 8 } }),
@@ -129,6 +240,7 @@ describe('upstream MCP servers across 3 gateway replicas behind nginx', { skip: 
   after(async () => {
     await cluster?.stop();
     await upstream?.close();
+    await notifying?.close();
   });
 
   it(`${CALLS} calls of one agent session over every replica, in one upstream session, continued after kill -9 of the replica that opened it; each call exactly once upstream`, async () => {
@@ -210,6 +322,109 @@ describe('upstream MCP servers across 3 gateway replicas behind nginx', { skip: 
       assert.ok(fresh !== undefined && fresh !== orphan && alive(fresh), 'a new child on the restarted replica');
     } finally {
       await a.close().catch(() => undefined);
+    }
+  });
+
+  it('stdio: an agent session whose only child lived on a replica killed with -9 goes on through the balancer, on a child another replica starts and initializes', async () => {
+    await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
+    const holder = cluster.gateways[1]!;
+    // The session starts on one replica only (directly), then goes through the balancer.
+    let base: string | undefined = holder.url;
+    const replicas: (string | null)[] = [];
+    const lb = new URL(cluster.lbUrl);
+    const transport = new StreamableHTTPClientTransport(new URL(cluster.mcpUrl('public', 'stdio')), {
+      fetch: async (u, init) => {
+        const url = new URL(u);
+        if (base) { const b = new URL(base); url.host = b.host; } else { url.host = lb.host; }
+        const res = await fetch(url, init);
+        if ((init?.method ?? 'GET') === 'POST') replicas.push(res.headers.get('x-mcpgate-upstream') ?? (base ? holder.url : null));
+        return res;
+      },
+    });
+    const client = new Client({ name: 'ha-stdio', version: '1' });
+    await client.connect(transport);
+    try {
+      const first = Number(firstText(await client.callTool({ name: 'pid', arguments: {} })));
+      assert.ok(first > 0 && alive(first), 'the session\'s child on the replica holding it');
+      await holder.kill('SIGKILL');
+      await waitFor('the killed replica\'s child to end (its watchdog)', () => !alive(first), 20_000, 50);
+      base = undefined;
+      const next = Number(firstText(await client.callTool({ name: 'pid', arguments: {} })));
+      const served = cluster.gatewayOf(replicas.at(-1));
+      assert.ok(served && served.name !== holder.name, `served by another replica: ${served?.name}`);
+      assert.ok(next > 0 && next !== first && alive(next), 'a new child, started and initialized for the session by the replica serving it');
+      // Each further call of the session works (on whichever replica; each keeps the child it started).
+      for (let i = 0; i < 4; i++) assert.ok(Number(firstText(await client.callTool({ name: 'pid', arguments: {} }))) > 0);
+    } finally {
+      await client.close().catch(() => undefined);
+      await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
+    }
+  });
+
+  it('roots/list_changed reaches the upstream and its roots/list the agent; a resource subscription keeps delivering after kill -9 of the replica that took it and of the one holding the upstream\'s stream', async () => {
+    await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
+    let roots = ['file:///ws-1'];
+    const updates: string[] = [];
+    const replicas: (string | null)[] = [];
+    const transport = new StreamableHTTPClientTransport(new URL(cluster.mcpUrl('public', 'notifying')), {
+      fetch: async (u, init) => {
+        const res = await fetch(u, init);
+        if ((init?.method ?? 'GET') === 'POST') replicas.push(res.headers.get('x-mcpgate-upstream'));
+        return res;
+      },
+    });
+    const client = new Client({ name: 'ha-notified', version: '1' }, { capabilities: { roots: { listChanged: true } } });
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: roots.map((uri) => ({ uri })) }));
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => { updates.push(n.params.uri); });
+    await client.connect(transport);
+    const uri = 'test://doc';
+    // An update reaches the agent: sent again until it does (the upstream drops what finds no stream open).
+    const delivered = async (what: string, drive?: () => Promise<unknown>) => {
+      const seen = updates.length;
+      await waitFor(what, async () => {
+        if (updates.length > seen) return true;
+        await drive?.();
+        await notifying.update(uri);
+        return false;
+      }, 60_000, 300);
+      assert.ok(updates.slice(seen).every((u) => u === uri));
+    };
+    try {
+      const initializesBefore = notifying.initializes.length;
+      const listed = await client.listResources();
+      assert.deepEqual(listed.resources.map((r) => r.uri), [uri]);
+      const opener = cluster.gatewayOf(replicas.at(-1));
+      assert.ok(opener, 'the replica that opened the upstream session (and holds its stream)');
+      await client.subscribeResource({ uri });
+      const subscriber = cluster.gatewayOf(replicas.at(-1));
+      assert.ok(subscriber, 'the replica that took the subscription');
+      await delivered('a resource update to reach the agent');
+
+      // The agent's roots changed: the upstream is told, asks, and gets the new roots from the agent.
+      roots = ['file:///ws-2'];
+      await client.sendRootsListChanged();
+      await waitFor('the upstream to list the new roots', () => notifying.roots.some((r) => r[0] === 'file:///ws-2'), 30_000, 50);
+
+      // Kill the replica that took the subscription and the one holding the upstream's stream.
+      const streamsBefore = notifying.streams.length;
+      await opener.kill('SIGKILL');
+      if (subscriber !== opener) await subscriber.kill('SIGKILL');
+      await delivered('a resource update to reach the agent after the kill', () => client.listResources());
+      assert.ok(notifying.streams.length > streamsBefore, 'another replica reopened the upstream\'s stream');
+      assert.ok(notifying.streams.slice(streamsBefore).some((id) => typeof id === 'string' && id !== ''), `reopened with Last-Event-ID: ${JSON.stringify(notifying.streams.slice(streamsBefore))}`);
+      assert.equal(notifying.initializes.length - initializesBefore, 1, 'one upstream session throughout');
+
+      // The new holder of the stream relays the upstream's requests too.
+      roots = ['file:///ws-3'];
+      await client.sendRootsListChanged();
+      await waitFor('the upstream to list the roots after the kill', () => notifying.roots.some((r) => r[0] === 'file:///ws-3'), 30_000, 50);
+
+      // Unsubscribed: no more updates are relayed (the upstream forgets the subscription).
+      await client.unsubscribeResource({ uri });
+      assert.equal(await notifying.update(uri), 0);
+    } finally {
+      await client.close().catch(() => undefined);
+      await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
     }
   });
 });

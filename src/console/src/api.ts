@@ -214,7 +214,7 @@ export interface GatewayRow {
   node: string;
   nodeAddress?: string;
   /** Virtual server members down or not heard from yet. */
-  virtualMembers?: { server: string; member: string; state: 'pending' | 'down'; error?: string }[];
+  virtualMembers?: { server: string; member: string; state: 'pending' | 'down' | 'clash'; error?: string }[];
   /** Virtual members left out of the report (it keeps 50). */
   virtualMembersOmitted?: number;
 }

@@ -37,7 +37,12 @@ export interface CallOptions {
 
 /** Where a session's subscriptions to an upstream MCP server's resources are kept. */
 export interface ResourceSubscriptions {
-  subscribe(uri: string): void;
+  subscribe(uri: string): Promise<void>;
   /** Answers whether other sessions still want the resource (then the upstream's subscription stays). */
-  unsubscribe(uri: string): boolean;
+  unsubscribe(uri: string): Promise<boolean>;
+  /**
+   * The same session's subscriptions to a virtual server member's resources: recorded under the
+   * member, its updates delivered with `shown(uri)` (the URI the agent subscribed to).
+   */
+  forMember?(memberKey: string, shown: (uri: string) => string): ResourceSubscriptions;
 }

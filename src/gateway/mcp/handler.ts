@@ -28,6 +28,8 @@ import { DEFAULT_LIMITS } from '../limits.js';
 import type { GatewaySnapshot } from '../snapshot.js';
 import { EMPTY_SNAPSHOT } from '../snapshot.js';
 import type { EventStore, MessageBus, SessionStore } from '../sessions/types.js';
+import type { AgentChannel } from '../../tools/executor.js';
+import { sessionAgent } from './agent-channel.js';
 import { Answers } from './answers.js';
 import type { EraDeps, RequestObservation, Target } from './eras/era.js';
 import { header, queryOf, readJson } from './eras/era.js';
@@ -119,6 +121,17 @@ export class McpHandler {
   /** A notification of an upstream MCP server outside requests (see `StreamHub.upstreamNotification`). */
   upstreamNotification(serverKey: string, sessionId: string | undefined, method: string, params: Record<string, unknown> | undefined): void {
     this.streams.upstreamNotification(serverKey, sessionId, method, params);
+  }
+
+  /**
+   * The way to an agent session outside its calls (for a per-session upstream connection): its
+   * stream, wherever it is held; undefined when the session is unknown.
+   */
+  async sessionAgent(sessionId: string): Promise<AgentChannel | undefined> {
+    const session = await this.deps.sessions.get(sessionId);
+    if (!session) return undefined;
+    const { kind } = session;
+    return sessionAgent(this.streams, session.id, session.capabilities as Record<string, unknown> | undefined, (payload) => this.streams.toSession(session.id, kind, payload));
   }
 
   /** Swap in a new snapshot and tell open streams whose server's tools or prompts changed. */

@@ -12,6 +12,7 @@ import type { CompiledServer, CompiledTool } from '../snapshot.js';
 import type { CallToolResult } from '../../tools/executor.js';
 import type { CallContext, CallOptions, ResourceSubscriptions } from './call-context.js';
 import { virtualRequest } from './virtual-methods.js';
+import { MAX_SUBSCRIPTION_URI_BYTES } from '../sessions/types.js';
 import { allows } from '../access-policy.js';
 import { STATELESS_VERSIONS, capabilities } from './protocol.js';
 import type { UpstreamRequestContext } from './upstream-methods.js';
@@ -151,12 +152,18 @@ function upstreamContext(ctx: CallContext, runtime: NonNullable<CompiledServer['
 async function upstreamSubscription(ctx: CallContext, runtime: NonNullable<CompiledServer['upstream']>, method: 'resources/subscribe' | 'resources/unsubscribe', params: Record<string, unknown>, options: CallOptions): Promise<Record<string, unknown>> {
   const uri = params.uri;
   if (typeof uri !== 'string' || uri === '') throw new GatewayError('INVALID_PARAMS', "Invalid params: 'uri' must be a non-empty string");
+  if (Buffer.byteLength(uri) > MAX_SUBSCRIPTION_URI_BYTES) throw new GatewayError('INVALID_PARAMS', `Invalid params: 'uri' is longer than ${MAX_SUBSCRIPTION_URI_BYTES} bytes`);
   if (method === 'resources/unsubscribe') {
-    const stillWanted = ctx.subscriptions?.unsubscribe(uri) ?? false;
+    const stillWanted = await ctx.subscriptions?.unsubscribe(uri) ?? false;
     if (stillWanted && runtime.shared) return {};
     return upstreamForward(upstreamContext(ctx, runtime, options), method, params);
   }
-  const result = await upstreamForward(upstreamContext(ctx, runtime, options), method, params);
-  ctx.subscriptions?.subscribe(uri);
-  return result;
+  // Kept first (a session at its cap is refused before anything goes upstream), forgotten if the upstream refuses.
+  await ctx.subscriptions?.subscribe(uri);
+  try {
+    return await upstreamForward(upstreamContext(ctx, runtime, options), method, params);
+  } catch (err) {
+    await ctx.subscriptions?.unsubscribe(uri).catch(() => undefined);
+    throw err;
+  }
 }

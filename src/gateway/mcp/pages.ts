@@ -14,13 +14,23 @@ function decodeCursor(cursor: unknown): number {
   return Number(m[1]);
 }
 
+/**
+ * Serialised pages by tool list and offset: the lists the request path passes are the snapshot's
+ * (or a virtual catalogue's) immutable arrays, so a warm tools/list joins nothing.
+ */
+const pages = new WeakMap<readonly { listEntry: JsonText }[], Map<number, JsonText>>();
+
 /** The page of `tools` a cursor asks for, with the cursor of the next page when there is one. */
 export function toolsPage(tools: readonly { listEntry: JsonText }[], cursor: unknown): Record<string, unknown> {
   const start = decodeCursor(cursor);
   if (start > tools.length) throw new GatewayError('INVALID_PARAMS', 'Invalid params: unknown cursor');
   const end = Math.min(start + TOOLS_PAGE_SIZE, tools.length);
+  let byStart = pages.get(tools);
+  if (!byStart) pages.set(tools, byStart = new Map());
+  let page = byStart.get(start);
+  if (!page) byStart.set(start, page = JsonText.array(tools.slice(start, end).map((t) => t.listEntry)));
   return {
-    tools: JsonText.array(tools.slice(start, end).map((t) => t.listEntry)),
+    tools: page,
     ...(end < tools.length ? { nextCursor: Buffer.from(`o:${end}`).toString('base64url') } : {}),
   };
 }

@@ -50,6 +50,11 @@ export function serverInfo(s: CompiledServer): { name: string; title: string; ve
  * been made) besides tools, never more.
  */
 export function capabilities(s?: CompiledServer): Record<string, unknown> {
+  if (s?.virtual) {
+    // A virtual server offers resource subscriptions when one of its members is known to.
+    const subscribe = s.virtual.members.some((m) => subscribesToResources(m.server) === true);
+    return { tools: { listChanged: true }, prompts: { listChanged: true }, resources: subscribe ? { subscribe: true } : {}, completions: {}, logging: {} };
+  }
   const upstream = s?.upstream?.knownCapabilities;
   if (!upstream) return { tools: { listChanged: true }, prompts: { listChanged: true }, resources: {}, completions: {}, logging: {} };
   const resources = upstream.resources as { subscribe?: unknown; listChanged?: unknown } | undefined;
@@ -60,6 +65,26 @@ export function capabilities(s?: CompiledServer): Record<string, unknown> {
     ...(upstream.completions ? { completions: {} } : {}),
     ...(upstream.logging ? { logging: {} } : {}),
   };
+}
+
+/**
+ * Whether a server takes resources/subscribe: an upstream MCP server when its capabilities say so
+ * (undefined while no connection has told), a virtual server when one of its members does, never a REST one.
+ */
+export function subscribesToResources(s: CompiledServer): boolean | undefined {
+  if (s.virtual) {
+    let unknown = false;
+    for (const m of s.virtual.members) {
+      const member = subscribesToResources(m.server);
+      if (member === true) return true;
+      if (member === undefined) unknown = true;
+    }
+    return unknown ? undefined : false;
+  }
+  if (!s.upstream) return false;
+  const known = s.upstream.knownCapabilities;
+  if (!known) return undefined;
+  return (known.resources as { subscribe?: unknown } | undefined)?.subscribe === true;
 }
 
 /** The session eras' `initialize` answer, with the version negotiated from the client's request. */

@@ -19,7 +19,15 @@ import { notificationMessage, resultMessage } from './jsonrpc.js';
 import { META } from './protocol.js';
 import { messageEvent } from './sse.js';
 import type { WriteGuard } from './write-guard.js';
+import type { ResourceSubscriptions } from './call-context.js';
 import { TOKEN_SUBJECT_PREFIX } from '../auth/token-verifier.js';
+
+/** A session subscribed to an upstream resource: how to reach it, and the URI it knows the resource by. */
+interface ResourceSubscriber {
+  kind: 'streamable' | 'sse';
+  /** A virtual server's URI for the member's (undefined: the upstream's own). */
+  shown?: ((uri: string) => string) | undefined;
+}
 
 /** What a 2026-07-28 listen stream asked to be told. */
 export interface ListenFilter {
@@ -83,7 +91,7 @@ export class StreamHub {
   /** Requests of upstream MCP servers sent to agents, waiting for their answers, by `{sessionId}:{id}`. */
   private readonly replies = new Map<string, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }>();
   /** Resource subscriptions of agent sessions made here, by server key, then URI. */
-  private readonly resourceSubscriptions = new Map<string, Map<string, Map<string, 'streamable' | 'sse'>>>();
+  private readonly resourceSubscriptions = new Map<string, Map<string, Map<string, ResourceSubscriber>>>();
   private readonly keepAlive: NodeJS.Timeout;
   /** Short digests of servers' tools and prompts lists, as carried in 2025 stream event ids. */
   private readonly digests = new WeakMap<CompiledServer, string>();
@@ -241,17 +249,33 @@ export class StreamHub {
     return receivers > 0;
   }
 
-  /** An agent session subscribed to a resource of an upstream MCP server (through this replica's connection). */
-  subscribeResource(serverKey: string, uri: string, sessionId: string, kind: 'streamable' | 'sse'): void {
+  /**
+   * An agent session subscribes to a resource of an upstream MCP server (through this replica's
+   * connection): kept with the session (SessionStore), for every replica, and indexed here;
+   * `shown`: the URI the agent knows it by (a virtual server's), when not the upstream's.
+   * Throws SubscriptionLimitError at the session's cap.
+   */
+  async subscribeResource(serverKey: string, uri: string, sessionId: string, kind: 'streamable' | 'sse', shown?: (uri: string) => string): Promise<void> {
+    await this.opts.sessions.addSubscription(sessionId, serverKey, uri);
     let byUri = this.resourceSubscriptions.get(serverKey);
     if (!byUri) this.resourceSubscriptions.set(serverKey, byUri = new Map());
     let sessions = byUri.get(uri);
     if (!sessions) byUri.set(uri, sessions = new Map());
-    sessions.set(sessionId, kind);
+    sessions.set(sessionId, { kind, shown });
   }
 
-  /** An agent session unsubscribed; answers whether other sessions still want the resource. */
-  unsubscribeResource(serverKey: string, uri: string, sessionId: string): boolean {
+  /** A session's resource subscriptions to the server `serverKey` (and, through `forMember`, to a virtual server's members). */
+  sessionSubscriptions(serverKey: string, sessionId: string, kind: 'streamable' | 'sse', shown?: (uri: string) => string): ResourceSubscriptions {
+    return {
+      subscribe: (uri) => this.subscribeResource(serverKey, uri, sessionId, kind, shown),
+      unsubscribe: (uri) => this.unsubscribeResource(serverKey, uri, sessionId),
+      forMember: (memberKey, inner) => this.sessionSubscriptions(memberKey, sessionId, kind, shown ? (u) => shown(inner(u)) : inner),
+    };
+  }
+
+  /** An agent session unsubscribes; answers whether other sessions still want the resource (through this replica). */
+  async unsubscribeResource(serverKey: string, uri: string, sessionId: string): Promise<boolean> {
+    await this.opts.sessions.removeSubscription(sessionId, serverKey, uri);
     const byUri = this.resourceSubscriptions.get(serverKey);
     const sessions = byUri?.get(uri);
     sessions?.delete(sessionId);
@@ -271,8 +295,26 @@ export class StreamHub {
     };
     if (method === 'notifications/resources/updated') {
       const uri = typeof params?.uri === 'string' ? params.uri : undefined;
-      const sessions = uri === undefined ? undefined : this.resourceSubscriptions.get(serverKey)?.get(uri);
-      for (const [id, kind] of sessions ?? []) if (sessionId === undefined || id === sessionId) deliver(id, kind);
+      if (uri === undefined) return;
+      const send = (id: string, { kind, shown }: ResourceSubscriber) => {
+        if (!shown) return deliver(id, kind);
+        this.toSession(id, kind, notificationMessage(method, { ...params, uri: shown(uri) })).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not relay an upstream notification'));
+      };
+      const local = this.resourceSubscriptions.get(serverKey)?.get(uri);
+      if (sessionId === undefined) {
+        for (const [id, subscriber] of local ?? []) send(id, subscriber);
+        return;
+      }
+      const mine = local?.get(sessionId);
+      if (mine) return send(sessionId, mine);
+      // The connection of one agent session: the session's subscriptions are kept with it, also
+      // those made through another replica (maybe gone since: this one reopened the upstream's stream).
+      // The URI is the upstream's: a virtual server's mapping lives with the replica that subscribed.
+      this.opts.sessions.subscriptions(sessionId).then(async (subs) => {
+        if (!subs.some((x) => x.server === serverKey && x.uri === uri)) return;
+        const s = await this.opts.sessions.get(sessionId);
+        if (s) deliver(s.id, s.kind);
+      }).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not relay an upstream resource update'));
       return;
     }
     if (method === 'notifications/message' && sessionId !== undefined) {

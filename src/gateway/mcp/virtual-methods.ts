@@ -8,10 +8,10 @@
  * virtual members all behave as they do on their own endpoints.
  */
 import { GatewayError } from '../errors.js';
-import type { CompiledServer, VirtualMemberRef, VirtualServing, VirtualTool } from '../snapshot.js';
+import type { CompiledServer, VirtualCatalogue, VirtualMemberRef, VirtualServing, VirtualTool } from '../snapshot.js';
 import type { CallContext, CallOptions } from './call-context.js';
 import { toolsPage } from './pages.js';
-import { STATELESS_VERSIONS, capabilities } from './protocol.js';
+import { STATELESS_VERSIONS, capabilities, subscribesToResources } from './protocol.js';
 import { searchModeCall, searchModeTools } from './virtual-search.js';
 import { callVirtualTool, memberContext } from './virtual-call.js';
 import type { MemberRequest } from './virtual-call.js';
@@ -70,12 +70,21 @@ async function allPages(ctx: CallContext, run: MemberRequest, member: CompiledSe
   return out;
 }
 
+/** The tools a grant set lets through, by catalogue (both immutable: filtered once, not per request). */
+const granted = new WeakMap<VirtualCatalogue, WeakMap<ReadonlySet<string>, readonly VirtualTool[]>>();
+
 /** The tools the caller may see. */
 export async function visibleVirtualTools(ctx: CallContext, v: VirtualServing): Promise<readonly VirtualTool[]> {
-  const { tools } = await v.catalogue();
+  // catalogue(), not settled(): a listing counts the members left out of it.
+  const catalogue = await v.catalogue();
   const grants = ctx.consumer?.allow ? ctx.consumer.allow.get(ctx.server.name) : null;
-  if (grants === null) return tools;
-  return grants ? tools.filter((t) => grants.has(t.name)) : [];
+  if (grants === null) return catalogue.tools;
+  if (!grants) return [];
+  let byGrants = granted.get(catalogue);
+  if (!byGrants) granted.set(catalogue, byGrants = new WeakMap());
+  let tools = byGrants.get(grants);
+  if (!tools) byGrants.set(grants, tools = catalogue.tools.filter((t) => grants.has(t.name)));
+  return tools;
 }
 
 /** Answer one request to a virtual server. */
@@ -142,6 +151,16 @@ export async function virtualRequest(
         ? (result.contents as Record<string, unknown>[]).map((c) => (typeof c?.uri === 'string' ? { ...c, uri: virtualUri(member.prefix, c.uri) } : c))
         : result.contents;
       return { ...result, contents };
+    }
+    case 'resources/subscribe':
+    case 'resources/unsubscribe': {
+      const { member, uri } = memberOfUri(v, params.uri);
+      if (method === 'resources/subscribe' && subscribesToResources(member.server) === false) {
+        throw new GatewayError('METHOD_NOT_FOUND', `Resource subscriptions are not supported by member '${member.server.name}' of this virtual server (uri: ${String(params.uri)})`);
+      }
+      if (!member.server.upstream && !member.server.virtual) return {};
+      const subscriptions = ctx.subscriptions?.forMember?.(member.server.key, (u) => virtualUri(member.prefix, u));
+      return run({ ...memberContext(ctx, member.server), subscriptions }, method, { ...params, uri });
     }
     case 'completion/complete': {
       const ref = params.ref as { type?: unknown; name?: unknown; uri?: unknown } | undefined;

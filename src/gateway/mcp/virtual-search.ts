@@ -117,7 +117,7 @@ export async function searchModeCall(
     if (typeof targetArgs !== 'object' || targetArgs === null || Array.isArray(targetArgs)) {
       return inputError(`Invalid arguments for tool ${CALL_TOOL}: 'arguments' must be an object`) as unknown as Record<string, unknown>;
     }
-    const tool = (await v.catalogue()).byName.get(target);
+    const tool = (v.settled() ?? await v.catalogue()).byName.get(target);
     if (!tool || !allows(ctx.consumer, ctx.server.name, target)) return inputError(`Unknown tool: ${target} (find tools with ${SEARCH_TOOL})`) as unknown as Record<string, unknown>;
     const validate = validatorOf(tool);
     const problem = validate instanceof Error ? undefined : validate(targetArgs as Record<string, unknown>);

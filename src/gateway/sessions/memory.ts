@@ -2,13 +2,15 @@ import { EventEmitter } from 'node:events';
 import type { UpstreamSessionState } from '../../tools/mcp/session-state.js';
 import type { SessionLimits } from '../limits.js';
 import { NO_SESSION_LIMITS } from '../limits.js';
-import { SessionLimitError, sessionOwners } from './types.js';
-import type { EventStore, MessageBus, SessionRecord, SessionStore } from './types.js';
+import { MAX_SESSION_SUBSCRIPTIONS, SessionLimitError, SubscriptionLimitError, readSubscriptionMember, sessionOwners, subscriptionMember } from './types.js';
+import type { EventStore, MessageBus, ResourceSubscription, SessionRecord, SessionStore } from './types.js';
 
 interface HeldSession {
   session: SessionRecord;
   expires: number;
   owners: { key?: string; addr?: string };
+  /** Resource subscriptions (`subscriptionMember`). */
+  subs?: Set<string>;
 }
 
 /**
@@ -112,6 +114,26 @@ export class MemorySessionStore implements SessionStore {
     if (!s || s.expires <= this.now()) return;
     const { upstream: _old, ...rest } = s.session;
     s.session = upstream ? { ...rest, upstream } : rest;
+  }
+
+  async addSubscription(id: string, server: string, uri: string): Promise<boolean> {
+    const s = this.sessions.get(id);
+    if (!s || s.expires <= this.now()) return false;
+    const member = subscriptionMember(server, uri);
+    s.subs ??= new Set();
+    if (!s.subs.has(member) && s.subs.size >= MAX_SESSION_SUBSCRIPTIONS) throw new SubscriptionLimitError(MAX_SESSION_SUBSCRIPTIONS);
+    s.subs.add(member);
+    return true;
+  }
+
+  async removeSubscription(id: string, server: string, uri: string): Promise<void> {
+    this.sessions.get(id)?.subs?.delete(subscriptionMember(server, uri));
+  }
+
+  async subscriptions(id: string): Promise<ResourceSubscription[]> {
+    const s = this.sessions.get(id);
+    if (!s || s.expires <= this.now() || !s.subs) return [];
+    return [...s.subs].map(readSubscriptionMember).filter((x): x is ResourceSubscription => x !== undefined);
   }
 
   /** How many sessions are held (expired ones until they are reaped). */

@@ -5,6 +5,8 @@
  * Key layout (prefix default `mcpgate:`):
  *   `{prefix}session:{id}`     JSON `{ v: 1, s: record-without-headers, h?: sealed headers }`, PX = idle time,
  *                              refreshed by every get (GETEX … PX);
+ *   `{prefix}session:{id}:subs` a set of the session's resource subscriptions to upstream MCP servers
+ *                              (`{server}\n{uri}`), expiring and ending with the record;
  *   `{prefix}sessions`         a sorted set of the live session ids, scored by when each expires (last use +
  *                              idle time, in µs by Redis's clock): the use order the global cap evicts by;
  *   `{prefix}session-owners`   a hash: session id → the owners it counts for (`key:{consumer}`, `addr:{address}`);
@@ -38,8 +40,8 @@ import { NO_SESSION_LIMITS } from '../limits.js';
 import { MAX_UPSTREAM_STATE_BYTES, readUpstreamState } from '../../tools/mcp/session-state.js';
 import type { UpstreamSessionState } from '../../tools/mcp/session-state.js';
 import { HeaderCipher } from './header-cipher.js';
-import { SessionLimitError, SessionStateUnavailableError, sessionOwners } from './types.js';
-import type { EventStore, MessageBus, SessionRecord, SessionStore } from './types.js';
+import { MAX_SESSION_SUBSCRIPTIONS, SessionLimitError, SessionStateUnavailableError, SubscriptionLimitError, readSubscriptionMember, sessionOwners, subscriptionMember } from './types.js';
+import type { EventStore, MessageBus, ResourceSubscription, SessionRecord, SessionStore } from './types.js';
 
 export interface RedisStateOptions {
   /** Prefix of every key. Default `mcpgate:`. */
@@ -199,6 +201,7 @@ local maxAll, maxKey, maxAddr, evictIdle = tonumber(ARGV[4]), tonumber(ARGV[5]),
 local prefix, keyOwner, addrOwner = ARGV[8], ARGV[9], ARGV[10]
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('SET', KEYS[1], doc, 'PX', idle)
+  redis.call('PEXPIRE', KEYS[1] .. ':subs', idle)
   redis.call('ZADD', KEYS[2], now + idle * 1000, id)
   return {0, 0}
 end
@@ -214,7 +217,7 @@ if maxAll > 0 then
   while n >= maxAll do
     local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
     if now - (tonumber(oldest[2]) - idle * 1000) < evictIdle * 1000 then return {1, evicted} end
-    redis.call('DEL', prefix .. 'session:' .. oldest[1])
+    redis.call('DEL', prefix .. 'session:' .. oldest[1], prefix .. 'session:' .. oldest[1] .. ':subs')
     forget(prefix, oldest[1])
     evicted = evicted + 1
     n = n - 1
@@ -236,6 +239,7 @@ return {0, evicted}`;
 const GET_SESSION_SCRIPT = `
 local v = redis.call('GETEX', KEYS[1], 'PX', ARGV[1])
 if v then
+  redis.call('PEXPIRE', KEYS[1] .. ':subs', ARGV[1])
   local t = redis.call('TIME')
   redis.call('ZADD', KEYS[2], tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(ARGV[1]) * 1000, ARGV[2])
 end
@@ -247,16 +251,36 @@ local idle = tonumber(ARGV[1])
 local out = {}
 for i = 2, #KEYS do
   local found = redis.call('PEXPIRE', KEYS[i], idle)
-  if found == 1 then redis.call('ZADD', KEYS[1], now + idle * 1000, ARGV[i]) end
+  if found == 1 then
+    redis.call('ZADD', KEYS[1], now + idle * 1000, ARGV[i])
+    redis.call('PEXPIRE', KEYS[i] .. ':subs', idle)
+  end
   out[#out + 1] = found
 end
 return out`;
 
 /** Delete a session and its bookkeeping. KEYS: record. ARGV: id, prefix. */
 const DELETE_SESSION_SCRIPT = `${SESSION_LUA_PRELUDE}
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[1] .. ':subs')
 forget(ARGV[2], ARGV[1])
 return 1`;
+
+/**
+ * Add a resource subscription to a live session, with the session's remaining TTL. KEYS: record,
+ * subscriptions. ARGV: member, cap. Answers 1, 0 (no such session) or -1 (at the cap).
+ */
+const ADD_SUBSCRIPTION_SCRIPT = `
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 then return 0 end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 and redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[2]) then return -1 end
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ttl)
+return 1`;
+
+/** The subscriptions of a live session. KEYS: record, subscriptions. */
+const LIST_SUBSCRIPTIONS_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+return redis.call('SMEMBERS', KEYS[2])`;
 
 const CAPS = ['', 'maxSessions', 'maxSessionsPerKey', 'maxSessionsPerAddress'] as const;
 
@@ -265,6 +289,8 @@ type WithSessionScripts = {
   mcpgateGetSession(record: string, all: string, idleMs: number, id: string): Promise<string | null>;
   mcpgateTouchSessions(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number[]>;
   mcpgateDeleteSession(record: string, id: string, prefix: string): Promise<number>;
+  mcpgateAddSubscription(record: string, subs: string, member: string, max: number): Promise<number>;
+  mcpgateListSubscriptions(record: string, subs: string): Promise<string[]>;
 };
 
 /** Sessions in Redis: one key per session, idle TTL refreshed on every get, headers encrypted at rest, caps across replicas. */
@@ -294,6 +320,8 @@ export class RedisSessionStore implements SessionStore {
       redis.defineCommand('mcpgateGetSession', { numberOfKeys: 2, lua: GET_SESSION_SCRIPT });
       redis.defineCommand('mcpgateTouchSessions', { lua: TOUCH_SESSIONS_SCRIPT });
       redis.defineCommand('mcpgateDeleteSession', { numberOfKeys: 1, lua: DELETE_SESSION_SCRIPT });
+      redis.defineCommand('mcpgateAddSubscription', { numberOfKeys: 2, lua: ADD_SUBSCRIPTION_SCRIPT });
+      redis.defineCommand('mcpgateListSubscriptions', { numberOfKeys: 2, lua: LIST_SUBSCRIPTIONS_SCRIPT });
     }
     if (o.encryptionKey) {
       this.current = this.loadCipher();
@@ -414,6 +442,26 @@ export class RedisSessionStore implements SessionStore {
     delete doc.u;
     if (upstream) await this.sealUpstream(doc, id, upstream);
     await guard(this.redis, 'store a session', () => this.redis.set(key, JSON.stringify(doc), 'KEEPTTL', 'XX'));
+  }
+
+  async addSubscription(id: string, server: string, uri: string): Promise<boolean> {
+    this.assertOpen();
+    const key = this.key(id);
+    const added = await guard(this.redis, 'store a resource subscription', () => this.scripts.mcpgateAddSubscription(key, `${key}:subs`, subscriptionMember(server, uri), MAX_SESSION_SUBSCRIPTIONS));
+    if (added === -1) throw new SubscriptionLimitError(MAX_SESSION_SUBSCRIPTIONS);
+    return added === 1;
+  }
+
+  async removeSubscription(id: string, server: string, uri: string): Promise<void> {
+    this.assertOpen();
+    await guard(this.redis, 'remove a resource subscription', () => this.redis.srem(`${this.key(id)}:subs`, subscriptionMember(server, uri)));
+  }
+
+  async subscriptions(id: string): Promise<ResourceSubscription[]> {
+    this.assertOpen();
+    const key = this.key(id);
+    const members = await guard(this.redis, 'read resource subscriptions', () => this.scripts.mcpgateListSubscriptions(key, `${key}:subs`));
+    return members.map(readSubscriptionMember).filter((x): x is ResourceSubscription => x !== undefined);
   }
 
   /** The headers of a session, or undefined (logged) when this replica cannot open them. */

@@ -13,7 +13,7 @@ import { createRedisState } from './redis.js';
 import type { RedisState } from './redis.js';
 import type { SessionLimits } from '../limits.js';
 import { NO_SESSION_LIMITS } from '../limits.js';
-import { SessionLimitError, sseChannel, streamChannel } from './types.js';
+import { MAX_SESSION_SUBSCRIPTIONS, SessionLimitError, SubscriptionLimitError, sseChannel, streamChannel } from './types.js';
 import type { EventStore, MessageBus, SessionRecord, SessionStore } from './types.js';
 import { dropKeys, redisAvailable, testKeyPrefix } from '../../../test/support/redis.js';
 
@@ -135,6 +135,51 @@ for (const subject of [memory, redisSubject]) {
       await a.sessions.setUpstream(s.id, upstream);
       assert.equal(await b.sessions.get(s.id), undefined, 'a deleted session is not re-created');
       await a.sessions.setUpstream(randomUUID(), upstream);
+    });
+
+    it('keeps a session\'s resource subscriptions for the other replica, bounded, ended with the session', async () => {
+      const [a, b] = await subject.replicas();
+      const s = record({ kind: 'streamable', headers: {}, protocolVersion: '2025-06-18' });
+      await a.sessions.create(s);
+      const sorted = (x: { server: string; uri: string }[]) => [...x].sort((p, q) => `${p.server} ${p.uri}`.localeCompare(`${q.server} ${q.uri}`));
+      assert.equal(await a.sessions.addSubscription(s.id, 'public/files', 'file:///a.txt'), true);
+      assert.equal(await a.sessions.addSubscription(s.id, 'public/files', 'file:///a.txt'), true, 'twice is once');
+      assert.equal(await b.sessions.addSubscription(s.id, 'team/docs', 'docs://x?y=1#z'), true);
+      assert.deepEqual(sorted(await b.sessions.subscriptions(s.id)), [{ server: 'public/files', uri: 'file:///a.txt' }, { server: 'team/docs', uri: 'docs://x?y=1#z' }]);
+      await b.sessions.removeSubscription(s.id, 'public/files', 'file:///a.txt');
+      await b.sessions.removeSubscription(s.id, 'public/files', 'file:///never');
+      assert.deepEqual(await a.sessions.subscriptions(s.id), [{ server: 'team/docs', uri: 'docs://x?y=1#z' }]);
+      // The record's other changes keep them.
+      await a.sessions.setUpstream(s.id, { sessionId: 'up-1', protocolVersion: '2025-06-18' });
+      await a.sessions.create({ ...s, protocolVersion: '2025-03-26' });
+      assert.equal((await b.sessions.subscriptions(s.id)).length, 1);
+      // Bounded: a new one past the cap is refused, one already held is not new.
+      for (let i = 1; i < MAX_SESSION_SUBSCRIPTIONS; i++) await a.sessions.addSubscription(s.id, 'public/files', `file:///${i}`);
+      await assert.rejects(b.sessions.addSubscription(s.id, 'public/files', 'file:///one-too-many'), SubscriptionLimitError);
+      assert.equal(await b.sessions.addSubscription(s.id, 'team/docs', 'docs://x?y=1#z'), true);
+      assert.equal((await a.sessions.subscriptions(s.id)).length, MAX_SESSION_SUBSCRIPTIONS);
+      // Ended with the session; never for an unknown one.
+      await b.sessions.delete(s.id);
+      assert.deepEqual(await a.sessions.subscriptions(s.id), []);
+      assert.equal(await a.sessions.addSubscription(s.id, 'public/files', 'file:///a.txt'), false, 'a deleted session takes none');
+      await a.sessions.create(s);
+      assert.deepEqual(await b.sessions.subscriptions(s.id), [], 'a session re-created with the id of an ended one starts with none');
+      assert.equal(await b.sessions.addSubscription(randomUUID(), 'public/files', 'file:///a.txt'), false);
+    });
+
+    it('expires a session\'s subscriptions with it; every use of the session keeps them', async () => {
+      const [a, b] = await subject.replicas({ idleMs: 3000 });
+      const s = record();
+      await a.sessions.create(s);
+      await a.sessions.addSubscription(s.id, 'public/files', 'file:///a.txt');
+      await sleep(2000);
+      assert.ok(await b.sessions.get(s.id));
+      await sleep(2000);
+      assert.equal((await a.sessions.touch([s.id])).size, 1);
+      await sleep(2000);
+      assert.deepEqual(await b.sessions.subscriptions(s.id), [{ server: 'public/files', uri: 'file:///a.txt' }], 'kept 6 s after it was added: the uses refreshed it');
+      await sleep(3500);
+      assert.deepEqual(await a.sessions.subscriptions(s.id), [], 'gone with the idle session');
     });
 
     // A real clock is the subject here: margins of a second or more either way, so that a busy

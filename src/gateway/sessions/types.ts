@@ -49,7 +49,53 @@ export interface SessionStore {
    * counts as they are; nothing happens when the session is unknown (it is never re-created).
    */
   setUpstream(id: string, upstream: UpstreamSessionState | undefined): Promise<void>;
+  /**
+   * Record that the session subscribed to a resource of an upstream MCP server (`server`:
+   * `namespace/name`), so that whichever replica receives the upstream's
+   * `notifications/resources/updated` delivers it, also after the replica that took the
+   * subscription died. Kept with the session (same idle TTL, ended with it), at most
+   * `MAX_SESSION_SUBSCRIPTIONS` per session. Answers false when the session is unknown; throws
+   * SubscriptionLimitError at the cap (a subscription already held is no new one).
+   */
+  addSubscription(id: string, server: string, uri: string): Promise<boolean>;
+  /** Forget a subscription (nothing happens when there is none). */
+  removeSubscription(id: string, server: string, uri: string): Promise<void>;
+  /** The session's subscriptions, in no particular order (none when the session is unknown). */
+  subscriptions(id: string): Promise<ResourceSubscription[]>;
   close(): Promise<void>;
+}
+
+/** A session's subscription to a resource of an upstream MCP server. */
+export interface ResourceSubscription {
+  /** The server, `namespace/name`. */
+  server: string;
+  uri: string;
+}
+
+/** Most resource subscriptions one session holds (every server together). */
+export const MAX_SESSION_SUBSCRIPTIONS = 100;
+/** Longest resource URI a subscription takes (bytes). */
+export const MAX_SUBSCRIPTION_URI_BYTES = 2048;
+
+/** How a subscription is kept (one string: the server, a newline, the URI; neither holds a newline). */
+export function subscriptionMember(server: string, uri: string): string {
+  return `${server}\n${uri}`;
+}
+
+/** A kept subscription read back (undefined when malformed). */
+export function readSubscriptionMember(member: string): ResourceSubscription | undefined {
+  const at = member.indexOf('\n');
+  if (at <= 0 || at === member.length - 1) return undefined;
+  return { server: member.slice(0, at), uri: member.slice(at + 1) };
+}
+
+/** A session holds the most resource subscriptions allowed. */
+export class SubscriptionLimitError extends Error {
+  override readonly name = 'SubscriptionLimitError';
+
+  constructor(readonly max: number) {
+    super(`this session holds the most resource subscriptions allowed (${max}); unsubscribe from one first`);
+  }
 }
 
 /** Delivery between replicas: the replica holding a stream subscribes to its channel. */

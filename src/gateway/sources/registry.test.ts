@@ -44,7 +44,8 @@ async function spawnRegistry(port: number, db: string): Promise<ChildProcess> {
   let output = '';
   child.stdout?.on('data', (d) => { output += d; });
   child.stderr?.on('data', (d) => { output += d; });
-  for (let i = 0; i < 150; i++) {
+  // Under a loaded CI machine, starting the registry from source under tsx takes well over 15 s.
+  for (const deadline = Date.now() + 90_000; Date.now() < deadline;) {
     if (child.exitCode !== null) throw new Error(`registry exited: ${output}`);
     if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) return child;
     await new Promise((r) => setTimeout(r, 100));
@@ -85,10 +86,11 @@ describe('RegistrySource', () => {
     const deadServer = await deadPort();
     const dead = `http://127.0.0.1:${deadServer.port}`;
     const { logger, lines } = capture();
-    let child = await spawnRegistry(livePort, db);
+    let child: ChildProcess | undefined;
     const source = new RegistrySource({ urls: [dead, `${live}/`], cacheFile, logger, retryDelayMs: 100, maxRetryDelayMs: 400, requestTimeoutMs: 2000 });
     const seen: RegistrySnapshot[] = [];
     try {
+      child = await spawnRegistry(livePort, db);
       await publish(live, 'sunny', '1.0.0');
       await source.start((s) => seen.push(s));
       assert.equal(seen.length, 1);
@@ -120,9 +122,12 @@ describe('RegistrySource', () => {
       await waitFor('the reconnection', () => source.status().connected, 30_000, 10);
       assert.equal(source.status().registry, live);
       for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.revision > seen[i - 1]!.revision, 'revisions only increase');
+    } catch (err) {
+      await deadServer.close();
+      throw err;
     } finally {
       await source.stop();
-      await kill9(child);
+      if (child) await kill9(child);
     }
     const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { snapshot: RegistrySnapshot; registry: string };
     assert.equal(descriptionOf(cached.snapshot), 'stormy');

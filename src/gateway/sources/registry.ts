@@ -134,8 +134,8 @@ export interface RegistrySourceOptions {
   /** What the gateway reports every `reportEveryMs` (default 15000) to the registry it follows. */
   report?: () => {
     sessions?: number; streams?: number; address?: string; version?: string; startedAt?: number; consumers?: { id: string; at: number }[];
-    /** Virtual server members down or not heard from yet. */
-    virtualMembers?: { server: string; member: string; state: 'pending' | 'down'; error?: string }[];
+    /** Virtual server members down or not heard from yet, or with tools left out for a name clash. */
+    virtualMembers?: { server: string; member: string; state: 'pending' | 'down' | 'clash'; error?: string }[];
   };
   reportEveryMs?: number;
   /**

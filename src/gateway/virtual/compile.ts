@@ -12,7 +12,7 @@ import type { RegistrySnapshot } from '../../model/snapshot.js';
 import { VIRTUAL_DEFAULTS, VIRTUAL_PROTOCOL, memberNaming } from '../../model/virtual.js';
 import type { VirtualServerSpec } from '../../model/virtual.js';
 import type { McpServerRuntime } from '../../tools/mcp/runtime.js';
-import type { CompiledServer, GatewaySnapshot } from '../snapshot.js';
+import type { CompiledServer, GatewaySnapshot, VirtualClash } from '../snapshot.js';
 import { serverKey } from '../snapshot.js';
 import type { CatalogueMember, LeftOutReason, MemberStatus } from './catalogue.js';
 import { VirtualServer } from './catalogue.js';
@@ -25,6 +25,8 @@ export interface VirtualCompilerDeps {
   onListChanged: (serverKey: string, method: string) => void;
   /** A member was left out of a virtual server's answer (for metrics). */
   onLeftOut?: (serverKey: string, member: string, reason: LeftOutReason) => void;
+  /** A run-time name clash appeared in a virtual server: `member`'s tool was left out for `kept`'s (for metrics; once per appearance). */
+  onClash?: (serverKey: string, member: string, kept: string) => void;
   /** Timeout of a member's tools/list fetch, ms (default: the virtual server's deadline × 5, at least 10 s). */
   fetchTimeoutMs?: number;
 }
@@ -33,6 +35,8 @@ export interface VirtualCompilerDeps {
 export class VirtualCompiler {
   private live = new Map<McpServerRuntime, LiveToolsCache>();
   private servers: VirtualServer[] = [];
+  /** The run-time clashes each virtual server has now, by virtual server key (kept across snapshots: each is logged and counted once). */
+  private clashes = new Map<string, Set<string>>();
 
   constructor(private readonly deps: VirtualCompilerDeps) {}
 
@@ -81,8 +85,10 @@ export class VirtualCompiler {
           const nested = member.virtual instanceof VirtualServer ? member.virtual : undefined;
           members.push({ server: member, prefix: naming.prefix, naming, promptName, live, nested });
         }
-        const virtual = new VirtualServer(key, entry.spec, members, this.deps.logger.child({ component: 'virtual' }),
-          (member, reason) => this.deps.onLeftOut?.(key, member, reason));
+        const virtual = new VirtualServer(key, entry.spec, members, this.deps.logger.child({ component: 'virtual' }), {
+          onLeftOut: (member, reason) => this.deps.onLeftOut?.(key, member, reason),
+          onClashes: (clashes) => this.clashesFound(key, clashes),
+        });
         virtual.onChange(() => this.deps.onListChanged(key, 'notifications/tools/list_changed'));
         made.push(virtual);
         const fingerprint = (pick: (s: CompiledServer) => string) => createHash('sha256')
@@ -98,12 +104,29 @@ export class VirtualCompiler {
       }
     };
     for (const key of specs.keys()) compileOne(key);
+    for (const key of this.clashes.keys()) if (!specs.has(key)) this.clashes.delete(key);
     for (const old of this.servers) old.close();
     this.servers = made;
     for (const [runtime, cache] of this.live) if (!used.has(runtime)) cache.close();
     this.live = used;
     for (const cache of used.values()) cache.start();
     return { ...snapshot, servers };
+  }
+
+  /** Log and count the clashes of a virtual server that were not there at its last rebuild. */
+  private clashesFound(key: string, clashes: readonly VirtualClash[]): void {
+    const before = this.clashes.get(key) ?? new Set<string>();
+    const now = new Set<string>();
+    for (const c of clashes) {
+      const id = `${c.name}\u0000${c.kept}\u0000${c.leftOut}`;
+      now.add(id);
+      if (before.has(id)) continue;
+      this.deps.logger.warn({ server: key, tool: c.name, kept: c.kept, leftOut: c.leftOut, memberTool: c.tool },
+        'virtual server: a member\'s tool has the final name of another member\'s tool; it is left out (rename it or give the member a prefix)');
+      this.deps.onClash?.(key, c.leftOut, c.kept);
+    }
+    if (now.size > 0) this.clashes.set(key, now);
+    else this.clashes.delete(key);
   }
 
   private liveCache(runtime: McpServerRuntime, key: string, spec: VirtualServerSpec, used: Map<McpServerRuntime, LiveToolsCache>): LiveToolsCache {

@@ -22,6 +22,7 @@ import { registerAuthHook } from './auth-hook.js';
 import { sendError } from './errors.js';
 import { registerInputGuard } from './input-guard.js';
 import { registerOriginGuard } from './origin-hook.js';
+import { lazyChildLogger } from './request-logger.js';
 import { registerConsole } from './console/routes.js';
 import type { ConsoleOptions } from './console/routes.js';
 import { nacosRoutes } from './nacos/routes.js';
@@ -84,6 +85,8 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
     // HTTPS through a server factory: the instance keeps its one type, the listener is TLS.
     ...(opts.tls ? { serverFactory: httpsFactory(opts.tls, opts.logger) } : {}),
     logController: new LogController({ disableRequestLogging: true }),
+    // `req.log` is made on its first use: most requests never log (request-logger.ts).
+    childLoggerFactory: lazyChildLogger,
     routerOptions: { ignoreTrailingSlash: true },
     ajv: {},
     ...(opts.trustedProxies && opts.trustedProxies.length > 0 ? { trustProxy: [...opts.trustedProxies] } : {}),

@@ -49,7 +49,22 @@ const NEEDS: Record<(typeof RELAYED_REQUESTS)[number], string> = { 'sampling/cre
 const PROGRESS_HANDLED = 'mcpgate/progress-handled';
 
 /** What the gateway offers upstream as a client: whatever agents may offer (an agent without it is answered an error). */
-const CLIENT_CAPABILITIES = { sampling: {}, elicitation: { form: {}, url: {} }, roots: {} };
+const CLIENT_CAPABILITIES = { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: true } };
+/**
+ * How long after an attempt to open the upstream's standalone GET stream (2025 sessions) another
+ * is made, when none is open here: the replica that held it may have died (see `ensureStream`).
+ */
+const STREAM_RETRY_MS = 3000;
+/** Longest event id of the upstream's stream that is kept to resume it. */
+const MAX_EVENT_ID_LENGTH = 256;
+
+/** What the transport's fetch tells a connection of its standalone GET stream. */
+interface StreamWatch {
+  /** The GET stream opened (`open`), ended (`end`), or the upstream has none (`unsupported`: HTTP 405). */
+  onState(state: 'open' | 'end' | 'unsupported'): void;
+  /** An event id seen on it. */
+  onEventId(id: string): void;
+}
 
 /** Where and how to connect. */
 export interface ConnectionTarget {
@@ -63,6 +78,15 @@ export interface ConnectionTarget {
   onNotification?: ((method: string, params: Record<string, unknown> | undefined) => void) | undefined;
   /** Streamable HTTP: continue this upstream session (opened by another replica) instead of initializing a new one. */
   resume?: UpstreamSessionState | undefined;
+  /**
+   * The agent of the one session this connection serves (per-session connections): what the
+   * upstream asks outside any call (roots/list after the agent's roots/list_changed…) goes there.
+   */
+  agent?: AgentChannel | undefined;
+  /** An event id of the upstream's standalone stream (2025 sessions with resumability), to be kept for other replicas. */
+  onEventId?: ((id: string) => void) | undefined;
+  /** The last event id of the upstream's stream kept for other replicas (read before reopening it: the last holder may have seen more). */
+  storedEventId?: (() => Promise<string | undefined>) | undefined;
 }
 
 /** Options of one request to the upstream. */
@@ -126,7 +150,7 @@ export function isSessionGone(err: unknown): boolean {
 }
 
 /** A fetch that goes through the gateway's dispatcher, adds the current call's headers and attributes its answer stream to the call. */
-function gatewayFetch(dispatcher: Dispatcher | undefined, staticHeaders: Record<string, string>): FetchLike {
+function gatewayFetch(dispatcher: Dispatcher | undefined, staticHeaders: Record<string, string>, watch?: StreamWatch): FetchLike {
   return (async (url: string | URL, init?: RequestInit) => {
     const headers = new Headers(init?.headers);
     for (const [k, v] of Object.entries(staticHeaders)) if (!headers.has(k)) headers.set(k, v);
@@ -134,6 +158,12 @@ function gatewayFetch(dispatcher: Dispatcher | undefined, staticHeaders: Record<
     if (scope?.headers) for (const [k, v] of Object.entries(scope.headers)) if (!headers.has(k)) headers.set(k, v);
     // The SDK passes a standard RequestInit; undici's fetch takes the same with a dispatcher.
     const response = await undiciFetch(url, { ...(init as object), headers, ...(dispatcher ? { dispatcher } : {}) } as Parameters<typeof undiciFetch>[1]);
+    if (watch && (init?.method ?? 'GET') === 'GET') {
+      if (response.status === 405) watch.onState('unsupported');
+      if (!response.ok || !response.body) return response;
+      watch.onState('open');
+      return new Response(watchStream(response.body as ReadableStream<Uint8Array>, watch), { status: response.status, statusText: response.statusText, headers: response.headers as unknown as Headers });
+    }
     if (!scope?.call.agent || !response.body || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) return response;
     return new Response(attributeStream(response.body as ReadableStream<Uint8Array>, scope), { status: response.status, statusText: response.statusText, headers: response.headers as unknown as Headers });
   }) as unknown as FetchLike;
@@ -188,6 +218,50 @@ function attributeStream(body: ReadableStream<Uint8Array>, scope: CallScope): Re
   }));
 }
 
+/**
+ * The upstream's standalone GET stream on its way to the SDK, unchanged: its event ids are noted
+ * (to resume it elsewhere with Last-Event-ID) and its end is told (another attempt may open it).
+ */
+function watchStream(body: ReadableStream<Uint8Array>, watch: StreamWatch): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let partial = '';
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    watch.onState('end');
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const r = await reader.read();
+        if (r.done) {
+          end();
+          controller.close();
+          return;
+        }
+        partial += decoder.decode(r.value, { stream: true });
+        const lines = partial.split(/\r?\n/);
+        partial = (lines.pop() ?? '').slice(-MAX_EVENT_ID_LENGTH - 8);
+        for (const line of lines) {
+          if (!line.startsWith('id:')) continue;
+          const id = line.slice(line.startsWith('id: ') ? 4 : 3);
+          if (id !== '' && id.length <= MAX_EVENT_ID_LENGTH) watch.onEventId(id);
+        }
+        controller.enqueue(r.value);
+      } catch (err) {
+        end();
+        controller.error(err);
+      }
+    },
+    cancel(reason) {
+      end();
+      return reader.cancel(reason);
+    },
+  });
+}
+
 /** Rejects after `ms` with UPSTREAM_TIMEOUT, whatever the SDK does (a guarantee against hangs). */
 function deadline<T>(work: Promise<T>, ms: number, what: string, onTimeout?: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -218,6 +292,14 @@ export class UpstreamConnection {
   private readonly related = new Map<unknown, ActiveCall>();
   /** The upstream session this connection continued (no initialize of its own). */
   private resumed: UpstreamSessionState | undefined;
+  /** The agent of the session this connection serves alone, for what the upstream asks outside calls. */
+  private defaultAgent: AgentChannel | undefined;
+  /** The upstream's standalone GET stream (2025 sessions) as held by this connection. */
+  private stream: 'none' | 'opening' | 'open' | 'unsupported' = 'none';
+  private streamTriedAt = Date.now();
+  /** The last event id seen on the upstream's standalone stream (to resume it with Last-Event-ID). */
+  private lastEventId: string | undefined;
+  private storedEventId: (() => Promise<string | undefined>) | undefined;
 
   private constructor(
     readonly client: Client,
@@ -235,18 +317,30 @@ export class UpstreamConnection {
       defaultCacheTtlMs: 0,
     });
     let transport: Transport;
+    // Set right below; the transport's fetch (which needs it) runs only once connected.
+    // eslint-disable-next-line prefer-const
+    let connection: UpstreamConnection | undefined;
     if (options.kind === 'stdio') {
       if (!options.launch) throw new ToolError('UPSTREAM_UNREACHABLE', 'the stdio server has no command');
       transport = new ChildStdioTransport({ launch: options.launch, logger });
     } else {
       if (!target.url) throw new ToolError('UPSTREAM_UNREACHABLE', 'the MCP server has no usable upstream address');
       const url = new URL(target.url);
-      const fetch = gatewayFetch(target.dispatcher, options.headers);
+      const fetch = gatewayFetch(target.dispatcher, options.headers, options.kind === 'streamable' ? {
+        onState: (state) => connection?.streamState(state),
+        onEventId: (id) => {
+          if (!connection) return;
+          connection.lastEventId = id;
+          target.onEventId?.(id);
+        },
+      } : undefined);
       transport = options.kind === 'sse'
         ? new SSEClientTransport(url, { fetch })
         : new StreamableHTTPClientTransport(url, { fetch, ...(target.resume ? { sessionId: target.resume.sessionId } : {}), reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 1000, maxReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1 } });
     }
-    const connection = new UpstreamConnection(client, transport, logger);
+    connection = new UpstreamConnection(client, transport, logger);
+    connection.defaultAgent = target.agent;
+    connection.storedEventId = target.storedEventId;
     client.onerror = (error) => connection.noteError(error);
     const relay = target.onNotification;
     if (relay) {
@@ -270,6 +364,10 @@ export class UpstreamConnection {
         await client.connect(transport, { prior: { kind: 'legacy' } });
         transport.setProtocolVersion?.(resume.protocolVersion);
         connection.resumed = resume;
+        connection.lastEventId = resume.lastEventId;
+        // The replica that held the upstream's stream may be gone: open it here if nobody holds it.
+        connection.streamTriedAt = 0;
+        connection.ensureStream();
         return connection;
       }
       await deadline(client.connect(transport, { timeout: options.connectTimeoutMs }), options.connectTimeoutMs + 100, what);
@@ -323,7 +421,7 @@ export class UpstreamConnection {
   private async relayRequest(method: (typeof RELAYED_REQUESTS)[number], params: Record<string, unknown>, id: unknown, signal: AbortSignal): Promise<Record<string, unknown>> {
     const call = this.callFor(id);
     this.related.delete(id);
-    const agent = call?.agent;
+    const agent = call?.agent ?? this.defaultAgent;
     if (!agent) throw new ProtocolError(-32603, `${method}: mcpgate cannot tell which agent this request is for (no call of an agent that can answer it is under way on this connection)`);
     if (agent.capabilities?.[NEEDS[method]] === undefined) throw new ProtocolError(-32601, `${method}: the agent does not offer ${NEEDS[method]}`);
     try {
@@ -348,6 +446,11 @@ export class UpstreamConnection {
   }
 
   private noteError(error: Error): void {
+    // A standalone stream this connection could not open (another replica holds it: 409) is no transport failure.
+    if (error instanceof SdkHttpError && error.code === SdkErrorCode.ClientHttpFailedToOpenStream) {
+      this.logger.debug({ err: error }, 'the upstream\'s stream is not open here');
+      return;
+    }
     this.lastError = { at: Date.now(), error };
     this.logger.debug({ err: error }, 'upstream MCP transport error');
   }
@@ -356,6 +459,50 @@ export class UpstreamConnection {
     if (this.closedFlag) return;
     this.closedFlag = true;
     for (const l of this.closeListeners.splice(0)) l();
+  }
+
+  private streamState(state: 'open' | 'end' | 'unsupported'): void {
+    if (state === 'end' && this.stream === 'unsupported') return;
+    this.stream = state === 'end' ? 'none' : state;
+  }
+
+  /**
+   * Open the upstream's standalone GET stream (2025 sessions) when this connection holds none and
+   * has not tried for `STREAM_RETRY_MS`, resuming after the last event id known: the upstream's
+   * notifications outside requests (resources/updated, list_changed, its requests) come on it. An
+   * upstream that allows one stream per session refuses it (409) while another replica holds
+   * it; when that replica dies, the next one serving the session opens it.
+   */
+  ensureStream(): void {
+    if (this.stream !== 'none' || this.closedFlag || !(this.transport instanceof StreamableHTTPClientTransport) || !this.transport.sessionId) return;
+    const now = Date.now();
+    if (now - this.streamTriedAt < STREAM_RETRY_MS) return;
+    this.streamTriedAt = now;
+    this.stream = 'opening';
+    // Not within a call's scope: the stream belongs to the connection.
+    const transport = this.transport;
+    callScope.exit(async () => {
+      const stored = await this.storedEventId?.().catch(() => undefined);
+      if (stored !== undefined) this.lastEventId = stored;
+      if (this.closedFlag) return;
+      await transport.resumeStream(this.lastEventId ?? '');
+    }).then(
+      () => { if (this.stream === 'opening') this.stream = 'none'; },
+      (err: unknown) => {
+        if (this.stream === 'opening') this.stream = 'none';
+        this.logger.debug({ err }, 'could not open the upstream\'s stream');
+      },
+    );
+  }
+
+  /** Send a notification of the agent to the upstream (roots/list_changed). */
+  async notify(method: string, params: Record<string, unknown> | undefined, timeoutMs: number): Promise<void> {
+    this.lastUsed = Date.now();
+    try {
+      await deadline(this.client.notification({ method, ...(params ? { params } : {}) } as never), timeoutMs, `upstream ${method}`);
+    } catch (err) {
+      throw toUpstreamError(err, `upstream ${method}`, timeoutMs);
+    }
   }
 
   /** Whether the connection can take requests. */
@@ -380,7 +527,7 @@ export class UpstreamConnection {
     const sessionId = this.transport.sessionId;
     const protocolVersion = this.transport.protocolVersion;
     if (!sessionId || !protocolVersion) return undefined;
-    return { sessionId, protocolVersion, capabilities: this.capabilities as Record<string, unknown> };
+    return { sessionId, protocolVersion, capabilities: this.capabilities as Record<string, unknown>, ...(this.lastEventId !== undefined ? { lastEventId: this.lastEventId } : {}) };
   }
 
   /** Whether it continued a session another connection opened (rather than initializing its own). */
@@ -403,6 +550,7 @@ export class UpstreamConnection {
    * the upstream's JSON-RPC error; a timeout, a closed connection, garbage: the others).
    */
   async request(method: string, params: Record<string, unknown>, o: UpstreamRequestOptions): Promise<Record<string, unknown>> {
+    if (this.stream === 'none') this.ensureStream();
     this.active++;
     this.lastUsed = Date.now();
     const started = Date.now();

@@ -38,6 +38,8 @@ export interface McpRuntimeOptions {
   onNotification?: McpRuntimeDeps['onNotification'];
   /** See `McpRuntimeDeps.sessionStates`. */
   sessionStates?: McpRuntimeDeps['sessionStates'];
+  /** See `McpRuntimeDeps.sessionAgent`. */
+  sessionAgent?: McpRuntimeDeps['sessionAgent'];
 }
 
 /**
@@ -48,6 +50,6 @@ export function createMcpRuntime(server: Pick<McpServer, 'namespace' | 'name' | 
   return new McpServerRuntime({
     serverKey: `${server.namespace}/${server.name}`, options: readUpstreamOptions(server, spec), endpoint: server.endpoint,
     upstream: o.upstream, passthrough: server.passthrough, dispatcher: o.dispatcher, logger: o.logger, defaultTimeoutMs: o.defaultTimeoutMs,
-    onNotification: o.onNotification, sessionStates: o.sessionStates,
+    onNotification: o.onNotification, sessionStates: o.sessionStates, sessionAgent: o.sessionAgent,
   });
 }

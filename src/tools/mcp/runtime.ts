@@ -62,6 +62,12 @@ export interface McpRuntimeDeps {
    * the stored upstream session, and one that opens a new upstream session stores it.
    */
   sessionStates?: UpstreamSessionStates | undefined;
+  /**
+   * The way to an agent session outside its calls (per-session connections): what the upstream
+   * asks then (roots/list after the agent's roots/list_changed…) is asked of it. Undefined: the
+   * session is gone, or the gateway cannot reach it.
+   */
+  sessionAgent?: ((sessionId: string) => Promise<AgentChannel | undefined>) | undefined;
 }
 
 /** Default MCP path on an instance when the endpoint gives none. */
@@ -83,6 +89,8 @@ export class McpServerRuntime {
   private closedFlag = false;
   private known: Record<string, unknown> | undefined;
   private readonly logger: Logger;
+  /** Writes of upstream streams' last event ids under way, by connection key (`again`: a newer id came meanwhile). */
+  private readonly eventWrites = new Map<string, { again: boolean }>();
 
   constructor(private readonly deps: McpRuntimeDeps) {
     this.logger = deps.logger.child({ server: deps.serverKey, upstream: deps.options.kind });
@@ -124,6 +132,40 @@ export class McpServerRuntime {
     }
   }
 
+  /**
+   * Keep the last event id of an agent session's upstream stream for other replicas: written at
+   * once (the replica may die any moment), one write at a time per session, the latest id last.
+   */
+  private storeEventId(key: string, c: () => UpstreamConnection | undefined): void {
+    const pending = this.eventWrites.get(key);
+    if (pending) {
+      pending.again = true;
+      return;
+    }
+    const write = { again: false };
+    this.eventWrites.set(key, write);
+    const run = async (): Promise<void> => {
+      do {
+        write.again = false;
+        const state = c()?.sessionState;
+        if (!state || this.closedFlag) break;
+        await this.deps.sessionStates?.set(key, state).catch((err: unknown) => this.logger.debug({ err }, 'could not keep the upstream stream\'s last event id'));
+      } while (write.again);
+    };
+    void run().finally(() => this.eventWrites.delete(key));
+  }
+
+  /** The agent of a session, for requests of the upstream outside calls (undefined on any failure). */
+  private async agentOf(key: string): Promise<AgentChannel | undefined> {
+    if (key === SHARED || !this.deps.sessionAgent) return undefined;
+    try {
+      return await this.deps.sessionAgent(key);
+    } catch (err) {
+      this.logger.debug({ err }, 'could not find the agent session of an upstream connection');
+      return undefined;
+    }
+  }
+
   private async storeState(key: string, c: UpstreamConnection): Promise<void> {
     if (!this.sharedAcrossReplicas(key) || c.isResumed) return;
     const state = c.sessionState;
@@ -156,8 +198,12 @@ export class McpServerRuntime {
     const { options, dispatcher } = this.deps;
     const relay = this.deps.onNotification;
     const onNotification = relay ? (method: string, params: Record<string, unknown> | undefined) => relay(key === SHARED ? undefined : key, method, params) : undefined;
-    if (options.kind === 'stdio') return UpstreamConnection.open({ options, logger: this.logger, onNotification });
+    const agent = await this.agentOf(key);
+    if (options.kind === 'stdio') return UpstreamConnection.open({ options, logger: this.logger, onNotification, agent });
     const stored = await this.storedState(key);
+    let opened: UpstreamConnection | undefined;
+    const onEventId = this.sharedAcrossReplicas(key) ? () => this.storeEventId(key, () => opened) : undefined;
+    const storedEventId = this.sharedAcrossReplicas(key) ? async () => (await this.storedState(key))?.lastEventId : undefined;
     // After a 404, only a session another replica opened since then is continued ('': the forgotten one is unknown).
     const resume = stored && (stale === undefined || (stale !== '' && stored.sessionId !== stale)) ? stored : undefined;
     const tried = new Set<string>();
@@ -170,7 +216,8 @@ export class McpServerRuntime {
       }
       tried.add(target.id);
       try {
-        const c = await UpstreamConnection.open({ url: target.url, options, dispatcher, logger: this.logger, onNotification, resume });
+        const c = await UpstreamConnection.open({ url: target.url, options, dispatcher, logger: this.logger, onNotification, resume, agent, onEventId, storedEventId });
+        opened = c;
         await this.storeState(key, c);
         return c;
       } catch (err) {
@@ -343,6 +390,31 @@ export class McpServerRuntime {
       if (left > 0) this.inflight.set(key, left);
       else this.inflight.delete(key);
     }
+  }
+
+  /**
+   * Send a notification of an agent to the upstream (`notifications/roots/list_changed`): on the
+   * connection of its session (per-session servers; opened, or the upstream session continued,
+   * when this replica has none). A shared connection serves many agents: not sent.
+   */
+  async notify(method: string, params: Record<string, unknown> | undefined, call: UpstreamCall): Promise<void> {
+    if (this.deps.options.sessions !== 'per-session' || !call.sessionId) return;
+    const key = this.key(call);
+    this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
+    try {
+      const c = await this.withinTimeout(this.connection(key), call);
+      await c.notify(method, params, this.timeout(call));
+    } finally {
+      const left = (this.inflight.get(key) ?? 1) - 1;
+      if (left > 0) this.inflight.set(key, left);
+      else this.inflight.delete(key);
+    }
+  }
+
+  /** Whether a notification of an agent session goes to its own upstream connection on this replica. */
+  holds(sessionId: string): boolean {
+    const c = this.connections.get(sessionId);
+    return c !== undefined && !c.closed;
   }
 
   /**

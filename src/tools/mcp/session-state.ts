@@ -16,6 +16,8 @@ export interface UpstreamSessionState {
   protocolVersion: string;
   /** The upstream's capabilities from its initialize answer. */
   capabilities?: Record<string, unknown> | undefined;
+  /** The last event id seen on the upstream's standalone GET stream (when it supports resumption), to reopen it with Last-Event-ID. */
+  lastEventId?: string | undefined;
 }
 
 /** The port: upstream session state by agent session id. */
@@ -32,9 +34,10 @@ export const MAX_UPSTREAM_STATE_BYTES = 16 * 1024;
 /** A state read back from storage, checked (a malformed one is treated as none). */
 export function readUpstreamState(raw: unknown): UpstreamSessionState | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const { sessionId, protocolVersion, capabilities } = raw as Record<string, unknown>;
+  const { sessionId, protocolVersion, capabilities, lastEventId } = raw as Record<string, unknown>;
   if (typeof sessionId !== 'string' || sessionId === '' || sessionId.length > 1024 || !/^[\x21-\x7e]+$/.test(sessionId)) return undefined;
   if (typeof protocolVersion !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(protocolVersion)) return undefined;
   const caps = typeof capabilities === 'object' && capabilities !== null && !Array.isArray(capabilities) ? capabilities as Record<string, unknown> : undefined;
-  return { sessionId, protocolVersion, ...(caps ? { capabilities: caps } : {}) };
+  const eventId = typeof lastEventId === 'string' && lastEventId !== '' && lastEventId.length <= 256 && /^[\x20-\x7e]+$/.test(lastEventId) ? lastEventId : undefined;
+  return { sessionId, protocolVersion, ...(caps ? { capabilities: caps } : {}), ...(eventId !== undefined ? { lastEventId: eventId } : {}) };
 }

@@ -52,7 +52,7 @@ export const en = {
     displayName: 'Display name', create: 'Create namespace',
   },
   gateways: {
-    member: { down: 'member down', pending: 'member not heard from yet' }, memberOf: '{{member}} in {{server}} (left out of its tools/list)',
+    member: { down: 'member down', pending: 'member not heard from yet', clash: 'name clash' }, memberOf: '{{member}} in {{server}} (left out of its tools/list)',
     title: 'Gateways',
     intro: 'The gateway replicas following any node of this registry cluster (every node lists the same): the registry node each one follows, the snapshot revision it serves and what it holds open. A replica reports itself on its watch connection and by heartbeat; the one inside mcpgate serve is always listed.',
     registryRevision: 'Registry revision', gateway: 'Gateway', state: 'State', revision: 'Snapshot revision', sessions: 'Open sessions',
@@ -156,6 +156,7 @@ export const en = {
     preview: 'Preview tools/list', save: 'Save members', saved: 'Members saved in draft {{version}}', draftNeeded: 'Start a new draft to change the members.',
     previewTitle: 'What an agent will see: {{count}} tools', previewEmpty: 'No tools.', agentName: 'Name agents see', memberTool: 'Member tool',
     live: 'Listed at run time (upstream MCP servers without a registry catalogue): {{servers}}',
+    running: '{{member}} on gateway {{gateway}}',
   },
   tools: {
     title: 'Tools', ofDraft: 'of draft {{version}}', ofVersion: 'of version {{version}}', add: 'Add tool', newDraft: 'New draft version',

@@ -57,7 +57,7 @@ export const zhCN: Shape<typeof en> = {
     displayName: '显示名称', create: '创建命名空间',
   },
   gateways: {
-    member: { down: '成员不可用', pending: '成员尚未响应' }, memberOf: '{{server}} 中的 {{member}}（已从其 tools/list 中略去）',
+    member: { down: '成员不可用', pending: '成员尚未响应', clash: '名称冲突' }, memberOf: '{{server}} 中的 {{member}}（已从其 tools/list 中略去）',
     title: '网关',
     intro: '跟随本注册中心集群任一节点的网关副本（每个节点列出的都相同）：每个副本跟随的注册中心节点、提供的快照版本及其打开的连接。副本通过 watch 连接和心跳上报自身；mcpgate serve 内置的网关总会列出。',
     registryRevision: '注册中心版本号', gateway: '网关', state: '状态', revision: '快照版本号', sessions: '打开的会话',
@@ -161,6 +161,7 @@ export const zhCN: Shape<typeof en> = {
     preview: '预览 tools/list', save: '保存成员', saved: '成员已保存到草稿 {{version}}', draftNeeded: '新建草稿以修改成员。',
     previewTitle: '智能体将看到：{{count}} 个工具', previewEmpty: '没有工具。', agentName: '智能体看到的名称', memberTool: '成员工具',
     live: '运行时列出（没有注册中心目录的上游 MCP 服务器）：{{servers}}',
+    running: '网关 {{gateway}} 上的 {{member}}',
   },
   tools: {
     title: '工具', ofDraft: '（草稿 {{version}}）', ofVersion: '（版本 {{version}}）', add: '添加工具', newDraft: '新建草稿版本',

@@ -44,7 +44,7 @@ export function GatewaysPage() {
                     <div className="muted small" data-testid="gateway-node">{t('gateways.via', { node: g.nodeAddress ?? g.node })}</div>
                     {g.watchConnections > 0 && <div className="muted small">{t('gateways.watchConnections', { count: g.watchConnections })}</div>}
                     {(g.virtualMembers ?? []).map((m) => (
-                      <div key={`${m.server}:${m.member}`} className="small" data-testid="virtual-member-down">
+                      <div key={`${m.server}:${m.member}:${m.state}`} className="small" data-testid="virtual-member-down">
                         <Badge kind={m.state === 'down' ? 'bad' : 'warn'}>{t(`gateways.member.${m.state}`)}</Badge>{' '}
                         {t('gateways.memberOf', { member: m.member, server: m.server })}{m.error ? <span className="muted"> · {m.error}</span> : null}
                       </div>

@@ -10,7 +10,7 @@ import { api, enc, versionChanged } from '../api.js';
 import type { McpServer, VersionView } from '../api.js';
 import type { VirtualMember, VirtualServerSpec } from '../../../model/virtual.js';
 import type { Loaded } from '../ui.js';
-import { DataTable, ErrorBox, Load, SelectField, TextField, useAction, useLoad, useNotify } from '../ui.js';
+import { Badge, DataTable, ErrorBox, Load, SelectField, TextField, useAction, useLoad, useNotify } from '../ui.js';
 
 /** A member as the form edits it (lists and renames as text). */
 interface MemberRow {
@@ -24,6 +24,8 @@ interface MemberRow {
 interface Preview {
   tools: { name: string; member: string; tool: string; description: string }[];
   live: string[];
+  /** What the gateways report of this virtual server now: members down, not heard from, or with tools left out for a name clash. */
+  running?: { gateway: string; member: string; state: 'pending' | 'down' | 'clash'; error?: string }[];
 }
 
 function toRow(m: VirtualMember): MemberRow {
@@ -149,6 +151,12 @@ export function VirtualSection({ ns, server, draft, editor, version, onChanged }
                   row={(p) => <tr key={p.name}><td><code>{p.name}</code></td><td>{p.member}</td><td>{p.tool}</td><td>{p.description}</td></tr>}
                 />
                 {preview.live.length > 0 && <p className="muted small">{t('virtual.live', { servers: preview.live.join(', ') })}</p>}
+                {(preview.running ?? []).map((r) => (
+                  <p key={`${r.gateway}:${r.member}:${r.state}`} className="small" data-testid="virtual-running">
+                    <Badge kind={r.state === 'down' ? 'bad' : 'warn'}>{t(`gateways.member.${r.state}`)}</Badge>{' '}
+                    {t('virtual.running', { member: r.member, gateway: r.gateway })}{r.error ? <span className="muted"> · {r.error}</span> : null}
+                  </p>
+                ))}
               </>
             )}
           </>

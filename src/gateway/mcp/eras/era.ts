@@ -112,7 +112,9 @@ function metaOf(params: Record<string, unknown>): Record<string, unknown> | unde
 export async function runMethod(deps: EraDeps, ctx: CallContext, method: string, params: Record<string, unknown>, onProgress?: (p: number, t?: number, message?: string) => void, rpcId?: JsonRpcId): Promise<Record<string, unknown>> {
   const { server } = ctx;
   const tool = targetOf(method, params);
-  const knownTool = tool !== undefined && (method === 'tools/call' ? server.toolsByName.has(tool) : server.prompts.some((p) => p.name === tool));
+  const knownTool = tool !== undefined && (method === 'tools/call'
+    ? server.toolsByName.has(tool) || (server.virtual?.settled()?.byName.has(tool) ?? false)
+    : server.prompts.some((p) => p.name === tool));
   const report: CallReport | undefined = method === 'tools/call' ? {} : undefined;
   if (report) ctx.report = report;
   // Tracing off: no attributes built, no span (one flag check).

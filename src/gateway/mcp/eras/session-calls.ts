@@ -74,6 +74,21 @@ export function sessionInfo(deps: EraDeps, params: Record<string, unknown>): Pic
   return kept;
 }
 
+/** Notifications of agents that the upstream MCP server of their session is told of. */
+const FORWARDED_NOTIFICATIONS: ReadonlySet<string> = new Set(['notifications/roots/list_changed']);
+
+/**
+ * A notification of the agent that concerns its upstream MCP server (its roots changed): sent on
+ * the session's upstream connection (per-session servers), in the background; the upstream's
+ * roots/list that follows comes back to the agent on its stream.
+ */
+export function forwardAgentNotification(deps: EraDeps, target: Target, sessionId: string, method: string, params: unknown, headers: ClientHeaders): void {
+  const runtime = target.server.upstream;
+  if (!runtime || !FORWARDED_NOTIFICATIONS.has(method)) return;
+  const sent = typeof params === 'object' && params !== null && !Array.isArray(params) ? params as Record<string, unknown> : undefined;
+  runtime.notify(method, sent, { sessionId, clientHeaders: headers }).catch((err: unknown) => deps.logger.debug({ err, method }, 'could not forward an agent\'s notification upstream'));
+}
+
 /**
  * Answer one request of a session as a JSON-RPC message (result or error); `cancellation` aborts
  * it. Progress (when the client gave a token) and what an upstream MCP server asks or says
@@ -94,9 +109,7 @@ export async function answerInSession(deps: EraDeps, session: SessionRecord, tar
   const agent = target.server.upstream
     ? sessionAgent(streams, session.id, session.capabilities as Record<string, unknown> | undefined, (payload) => out?.send(payload) || streams.toSession(session.id, kind, payload))
     : undefined;
-  const subscriptions = target.server.upstream
-    ? { subscribe: (uri: string) => streams.subscribeResource(target.server.key, uri, session.id, kind), unsubscribe: (uri: string) => streams.unsubscribeResource(target.server.key, uri, session.id) }
-    : undefined;
+  const subscriptions = target.server.upstream || target.server.virtual ? streams.sessionSubscriptions(target.server.key, session.id, kind) : undefined;
   const ctx: CallContext = {
     server: target.server, consumer: target.consumer, clientHeaders: effectiveHeaders, clientQuery, clientAddress: session.clientAddress, cancellation, sessionId: session.id,
     beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge, agent, subscriptions,

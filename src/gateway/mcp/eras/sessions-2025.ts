@@ -21,7 +21,7 @@ import { CLOSE_STREAM } from '../streams.js';
 import type { EraDeps, Target } from './era.js';
 import { clientAddress, header, queryOf } from './era.js';
 import type { RpcRequest } from './session-calls.js';
-import { answerInSession, createSession, requireSession, sessionInfo } from './session-calls.js';
+import { answerInSession, createSession, forwardAgentNotification, requireSession, sessionInfo } from './session-calls.js';
 
 /** The 2025 Streamable HTTP endpoint: POST, GET and DELETE on `/mcp/{namespace}/{server}`. */
 export class Sessions2025Era {
@@ -43,6 +43,7 @@ export class Sessions2025Era {
     }
     if (message.kind !== 'request') {
       if (message.kind === 'notification' && message.method === 'notifications/cancelled') this.deps.streams.cancel(session.id, message.params.requestId);
+      if (message.kind === 'notification') forwardAgentNotification(this.deps, target, session.id, message.method, message.params, req.headers);
       // The agent's answer to a request an upstream MCP server sent it through the gateway.
       if (message.kind === 'response') this.deps.streams.reply(session.id, body as Record<string, unknown>);
       return answers.accepted(res);

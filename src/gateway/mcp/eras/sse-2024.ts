@@ -18,7 +18,7 @@ import { SSE_HEADERS } from '../sse.js';
 import type { HeldStream } from '../streams.js';
 import type { EraDeps, Target } from './era.js';
 import { clientAddress, header, queryOf, readJson } from './era.js';
-import { SSE_QUERY, answerInSession, createSession, requireSession, sessionInfo } from './session-calls.js';
+import { SSE_QUERY, answerInSession, createSession, forwardAgentNotification, requireSession, sessionInfo } from './session-calls.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'content-type', 'accept', 'accept-encoding', 'last-event-id']);
 
@@ -89,6 +89,7 @@ export class Sse2024Era {
     res.end('Accepted');
     if (message.kind === 'notification') {
       if (message.method === 'notifications/cancelled') streams.cancel(session.id, message.params.requestId);
+      forwardAgentNotification(this.deps, target, session.id, message.method, message.params, { ...session.headers, ...req.headers });
       return;
     }
     // The agent's answer to a request an upstream MCP server sent it through the gateway.

@@ -26,8 +26,8 @@ export interface GatewayStatus {
   /** The mcpgate version it runs. */
   version?: string | undefined;
   startedAt?: number | undefined;
-  /** Members of virtual servers that are down or not heard from yet (left out of their tools/list). */
-  virtualMembers?: { server: string; member: string; state: 'pending' | 'down'; error?: string }[] | undefined;
+  /** Members of virtual servers that are down or not heard from yet (left out of their tools/list), or with tools left out for a name clash. */
+  virtualMembers?: { server: string; member: string; state: 'pending' | 'down' | 'clash'; error?: string }[] | undefined;
   /** Virtual members left out of `virtualMembers` (a report keeps the first 50). */
   virtualMembersOmitted?: number | undefined;
 }
@@ -389,7 +389,7 @@ export function gatewayRoutes(app: FastifyInstance, svc: RegistryServices, opts:
             type: 'array', maxItems: 1000,
             items: {
               type: 'object', additionalProperties: false, required: ['server', 'member', 'state'],
-              properties: { server: { type: 'string', maxLength: 400 }, member: { type: 'string', maxLength: 255 }, state: { type: 'string', enum: ['pending', 'down'] }, error: { type: 'string', maxLength: 500 } },
+              properties: { server: { type: 'string', maxLength: 400 }, member: { type: 'string', maxLength: 255 }, state: { type: 'string', enum: ['pending', 'down', 'clash'] }, error: { type: 'string', maxLength: 500 } },
             },
           },
           consumers: {

@@ -56,17 +56,18 @@ function healthCheckParams(p: NacosParams): Partial<HealthCheck> | undefined {
 }
 
 /** The domain names health-check fields `healthCheck.x`; these routes take them as `healthCheckX`. */
-async function asParams<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof AppError && err.field?.startsWith('healthCheck.')) {
-      const key = err.field.slice('healthCheck.'.length);
-      const param = `healthCheck${key.charAt(0).toUpperCase()}${key.slice(1)}`;
-      throw new AppError(err.code, err.message.replace(err.field, param), param);
-    }
-    throw err;
+function asParam(err: unknown): never {
+  if (err instanceof AppError && err.field?.startsWith('healthCheck.')) {
+    const key = err.field.slice('healthCheck.'.length);
+    const param = `healthCheck${key.charAt(0).toUpperCase()}${key.slice(1)}`;
+    throw new AppError(err.code, err.message.replace(err.field, param), param);
   }
+  throw err;
+}
+
+/** A domain call's errors with the routes' parameter names (a rejection handler: no further promise per request). */
+function asParams<T>(call: Promise<T>): Promise<T> {
+  return call.catch(asParam);
 }
 
 function instanceKey(p: NacosParams, ns: string): InstanceKey {
@@ -250,12 +251,13 @@ async function serviceNames(svc: RegistryServices, req: FastifyRequest, defaultP
 
 async function register(svc: RegistryServices, req: FastifyRequest): Promise<void> {
   const { p, ns } = scope(req, 'editor');
-  await asParams(async () => svc.naming.registerInstance(registerInput(p, ns)));
+  await asParams(svc.naming.registerInstance(registerInput(p, ns)));
 }
 
 async function update(svc: RegistryServices, req: FastifyRequest): Promise<void> {
   const { p, ns } = scope(req, 'editor');
-  await asParams(async () => svc.naming.updateInstance(await updateInput(svc, p, ns)));
+  const input = await updateInput(svc, p, ns);
+  await asParams(svc.naming.updateInstance(input));
 }
 
 async function deregister(svc: RegistryServices, req: FastifyRequest): Promise<void> {

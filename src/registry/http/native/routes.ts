@@ -8,6 +8,7 @@ import type { McpServerInput } from '../../../model/model.js';
 import type { PublishBy } from '../../domain/mcp.js';
 import { rollbackTarget } from '../../domain/mcp.js';
 import { previewVirtual } from '../../domain/virtual-preview.js';
+import { gatewayDirectory } from '../console/gateways.js';
 import type { Endpoint, HealthCheck, McpServer, McpServerSpec, McpServerVersion, SecretDeclaration } from '../../../model/model.js';
 import { DEFAULT_CLUSTER, DEFAULT_GROUP } from '../../../model/model.js';
 import { reportWarnings } from '../warnings.js';
@@ -297,7 +298,11 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const { ns } = req.params as Params;
       authorize(req.principal, ns!, 'viewer');
       const b = req.body as { name?: string; virtual: unknown };
-      return previewVirtual(svc.store, ns!, b.name ?? '', b.virtual);
+      const preview = await previewVirtual(svc.store, ns!, b.name ?? '', b.virtual);
+      // What the gateways report of the virtual server now (members down, run-time name clashes).
+      const key = `${ns!}/${b.name ?? ''}`;
+      const running = b.name ? (await gatewayDirectory(svc).list(0)).flatMap((g) => (g.virtualMembers ?? []).filter((m) => m.server === key).map(({ server: _server, ...m }) => ({ gateway: g.id, ...m }))) : [];
+      return { ...preview, running };
     });
     app.get('/namespaces/:ns/mcp-servers/:name/versions', { schema: { ...tag('versions'), params: S.serverParams } }, async (req) => {
       const { ns, name } = req.params as Params;
