@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Agent } from 'undici';
 import { buildTool, draftFromTool, emptyDraft, fieldTarget, formLimitation, rowsToSchema, schemaToRows } from '../src/console/src/tool-model.js';
-import { GatewayDirectory } from '../src/registry/http/console/gateways.js';
 import { maskHeaders, maskUrl } from '../src/registry/http/console/masking.js';
 import { RecordingDispatcher } from '../src/registry/http/console/recording-dispatcher.js';
 import type { RestSecurity, Tool } from '../src/model/model.js';
@@ -191,6 +190,30 @@ describe('console API', () => {
     assert.equal((await api('POST', '/gateways/heartbeat', { id: 'bad id with spaces', revision: 1 })).body.error.field, 'id');
   });
 
+  test('hostile gateway reports are refused naming the field and change nothing; a large valid one is stored bounded', async () => {
+    const member = (i: number) => ({ server: 'v', member: `m${i}`, state: 'down', error: 'e'.repeat(500) });
+    const cases: [Record<string, unknown>, string][] = [
+      [{ id: 'gw-hostile', revision: -1 }, 'revision'],
+      [{ id: 'gw-hostile', revision: 1, sessions: 1.5 }, 'sessions'],
+      [{ id: 'gw-hostile', revision: 1, extra: 'x' }, 'extra'],
+      [{ id: 'gw-hostile', revision: 1, address: 'a'.repeat(501) }, 'address'],
+      [{ id: 'gw-hostile', revision: 1, virtualMembers: Array.from({ length: 1001 }, (_, i) => member(i)) }, 'virtualMembers'],
+      [{ id: 'gw-hostile', revision: 1, virtualMembers: [{ ...member(0), error: 'e'.repeat(501) }] }, 'virtualMembers'],
+      [{ id: 'x'.repeat(201), revision: 1 }, 'id'],
+    ];
+    for (const [body, field] of cases) {
+      const r = await api('POST', '/gateways/heartbeat', body);
+      assert.equal(r.status, 400, `${field}: ${r.text}`);
+      assert.match(String(r.body.error.field ?? r.body.error.message), new RegExp(field), r.text);
+    }
+    const listed = await api<{ items: { id: string; virtualMembers?: unknown[]; virtualMembersOmitted?: number }[] }>('GET', '/gateways');
+    assert.equal(listed.body.items.find((g) => g.id === 'gw-hostile'), undefined, 'nothing was recorded');
+    const big = await api('POST', '/gateways/heartbeat', { id: 'gw-big', revision: 1, virtualMembers: Array.from({ length: 1000 }, (_, i) => member(i)) });
+    assert.equal(big.status, 200, big.text);
+    const g = (await api<{ items: { id: string; virtualMembers?: unknown[]; virtualMembersOmitted?: number }[] }>('GET', '/gateways')).body.items.find((x) => x.id === 'gw-big');
+    assert.deepEqual([g?.virtualMembers?.length, g?.virtualMembersOmitted], [50, 950]);
+  });
+
   test('the console is served at / with a fallback for its routes; API paths and JSON clients keep their 404', async () => {
     const root = await http('GET', `${stack.registryUrl}/`);
     assert.equal(root.status, 200);
@@ -243,21 +266,6 @@ describe('recording dispatcher and masking', () => {
     assert.deepEqual(maskHeaders({ 'x-key': 'v' }, new Set(['x-key'])), { 'x-key': '****' });
     assert.equal(maskUrl('http://h/p?city=Oslo&api_key=abc&token=t&k=mgt_x#f'), 'http://h/p?city=Oslo&api_key=****&token=****&k=****#f');
     assert.equal(maskUrl('http://h/p?sig=1', new Set(['sig'])), 'http://h/p?sig=****');
-  });
-
-  test('gateway directory: in-process gateways, stale remotes', () => {
-    let now = 1000;
-    const d = new GatewayDirectory(() => now);
-    const detach = d.attachLocal({ id: 'local', status: () => ({ revision: 5, sessions: 2 }) });
-    d.heartbeat('r1', { revision: 4 });
-    const close = d.watchOpened('r2', 6);
-    now += 120_000;
-    const states = Object.fromEntries(d.list(6).map((g) => [g.id, [g.kind, g.state, g.lag]]));
-    assert.deepEqual(states, { local: ['in-process', 'connected', 1], r1: ['remote', 'stale', 2], r2: ['remote', 'connected', 0] });
-    close();
-    detach();
-    now += 20 * 60_000;
-    assert.deepEqual(d.list(6).map((g) => g.id), [], 'silent remotes are forgotten');
   });
 });
 

@@ -104,6 +104,21 @@ describe('gateway --workers', { skip: privateRedisUnavailable() }, () => {
       const metrics = await (await fetch(`${base}/metrics`)).text();
       const posts = [...metrics.matchAll(/^mcpgate_gateway_requests_total\{[^}]*method="POST"[^}]*status="200"[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
       assert.ok(posts >= CALLS + 1, `the gathered metrics count every worker's POSTs (${posts})`);
+      const calls = [...metrics.matchAll(/^mcpgate_tool_calls_total\{[^}]*outcome="ok"[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      assert.equal(calls, CALLS, 'tool calls are summed over the workers');
+      // Figures both workers read alike are not doubled: one session in Redis, one snapshot, readiness 1.
+      const value = (series: string) => {
+        const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
+        assert.ok(line, `${series} in ${metrics.slice(0, 300)}`);
+        return Number(line.slice(series.length + 1));
+      };
+      assert.equal(value('mcpgate_gateway_open_sessions{role="gateway"}'), 1, 'sessions in Redis: the max, not the sum');
+      assert.equal(value('mcpgate_gateway_snapshot_servers{role="gateway"}'), 1);
+      assert.equal(value('mcpgate_gateway_ready{check="redis",role="gateway"}'), 1, 'readiness: the min');
+      assert.equal(value('mcpgate_gateway_ready{check="snapshot",role="gateway"}'), 1);
+      assert.ok(value('mcpgate_gateway_snapshot_age_seconds{role="gateway"}') < 3600, 'snapshot age: the oldest worker\'s');
+      const started = value('process_start_time_seconds{role="gateway"}');
+      assert.ok(started > 1e9 && started <= Date.now() / 1000, `start time: the earliest worker's (${started})`);
 
       gw.child.kill('SIGTERM');
       assert.equal(await gw.exit, 0, gw.output());

@@ -11,8 +11,8 @@
  * refused (docs/operations.md#every-core).
  *
  * Metrics: each worker counts its own. `/metrics`, whichever worker answers it, asks the primary,
- * which gathers every worker's registry (prom-client's AggregatorRegistry: summed, unless a metric
- * declares another aggregation).
+ * which gathers every worker's registry (prom-client's AggregatorRegistry: summed, unless the metric
+ * is named in `WORKER_AGGREGATION` — max, min or first for figures every worker reads alike).
  */
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
@@ -22,6 +22,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
+import { applyWorkerAggregation } from '../gateway/metrics.js';
 
 /** The workers a gateway runs: the option, else every core when sessions are in Redis, else 1. */
 export function workerCount(config: Config): number {
@@ -121,6 +122,8 @@ export function clusterMetrics(own: Registry): (() => Promise<string>) | undefin
   });
   return () => new Promise<string>((resolve) => {
     const id = String(next++);
+    // Metrics registered since the last scrape get their aggregation too.
+    applyWorkerAggregation(own);
     // The primary answers within the aggregator's own timeout; own figures if it does not.
     const timer = setTimeout(() => { waiting.delete(id); own.metrics().then(resolve, () => resolve('')); }, 10_000);
     waiting.set(id, (text) => { clearTimeout(timer); resolve(text); });

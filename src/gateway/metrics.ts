@@ -12,6 +12,7 @@
  * their stable id, up to `MAX_SUBJECT_LABELS` per process, then `token:other`.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Aggregator } from 'prom-client';
 import type { RateLimitRefusal } from './auth/token-access.js';
 import type { RequestObservation } from './mcp/eras/era.js';
 import type { GatewaySnapshot } from './snapshot.js';
@@ -41,6 +42,43 @@ export interface GatewayMetricSources {
   openSessions: () => Promise<number>;
   /** The readiness checks by name (`snapshot`, `registry`, `redis`). */
   readiness: () => Record<string, boolean>;
+}
+
+/**
+ * How `--workers N` combines a metric of the N worker processes (prom-client's AggregatorRegistry,
+ * in the primary; docs/operations.md#metrics-across-workers). Counters, histograms and what each
+ * process holds (streams, upstream connections) are summed; figures every worker reads from the
+ * same place (sessions in Redis, the snapshot) take the max or min, so N workers do not count N
+ * times; readiness and health take the min (0 when any worker fails); lag and age the max (the worst).
+ * Metrics not named here are summed.
+ */
+export const WORKER_AGGREGATION: Readonly<Record<string, Aggregator>> = {
+  mcpgate_gateway_open_sessions: 'max',
+  mcpgate_gateway_snapshot_revision: 'min',
+  mcpgate_gateway_snapshot_age_seconds: 'max',
+  mcpgate_gateway_snapshot_servers: 'max',
+  mcpgate_gateway_snapshot_tools: 'max',
+  mcpgate_gateway_upstream_targets: 'min',
+  mcpgate_gateway_ready: 'min',
+  // prom-client's default metrics: one start time and version for the gateway; the slowest event loop.
+  process_start_time_seconds: 'min',
+  nodejs_version_info: 'first',
+  nodejs_eventloop_lag_seconds: 'max',
+  nodejs_eventloop_lag_min_seconds: 'min',
+  nodejs_eventloop_lag_max_seconds: 'max',
+  nodejs_eventloop_lag_mean_seconds: 'max',
+  nodejs_eventloop_lag_stddev_seconds: 'max',
+  nodejs_eventloop_lag_p50_seconds: 'max',
+  nodejs_eventloop_lag_p90_seconds: 'max',
+  nodejs_eventloop_lag_p99_seconds: 'max',
+};
+
+/** Set the workers' aggregation of every metric of `registry` that `WORKER_AGGREGATION` names (metrics added later included: call again). */
+export function applyWorkerAggregation(registry: Registry): void {
+  for (const metric of registry.getMetricsAsArray()) {
+    const aggregator = WORKER_AGGREGATION[metric.name];
+    if (aggregator) (metric as { aggregator: Aggregator }).aggregator = aggregator;
+  }
 }
 
 type Child<T extends { labels: (...v: string[]) => unknown }> = ReturnType<T['labels']>;
@@ -149,6 +187,7 @@ export class GatewayMetrics {
       labelNames: ['check'] as const, registers,
       collect() { for (const [check, ok] of Object.entries(sources.readiness())) this.labels(check).set(ok ? 1 : 0); },
     });
+    applyWorkerAggregation(this.registry);
   }
 
   /** Count an MCP request as run (see `RequestObservation`). */

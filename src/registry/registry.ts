@@ -8,6 +8,7 @@ import type { Logger } from '../lib/logger.js';
 import { ClusterNode } from './cluster/node.js';
 import { HealthChecker } from './health/checker.js';
 import { NacosGrpcServer } from './grpc/server.js';
+import { closeGatewayDirectory, gatewayDirectory } from './http/console/gateways.js';
 import { buildRegistryHttp } from './http/server.js';
 import { openStore } from './store/open.js';
 import { createRegistryServices } from './services.js';
@@ -43,6 +44,9 @@ export class Registry {
     let http: FastifyInstance | undefined;
     let grpc: NacosGrpcServer | undefined;
     const metrics = new PromRegistry();
+    // Gateway reports go to the database in batches; a failed batch is written again by the next.
+    const gatewayLog = logger.child({ component: 'gateways' });
+    gatewayDirectory(services, (err) => gatewayLog.warn({ err }, 'could not record gateway reports in the database'));
     try {
       await services.naming.ensurePublicNamespace();
       const admin = await services.auth.bootstrap(config.auth.adminUsername, config.auth.adminPassword);
@@ -88,6 +92,7 @@ export class Registry {
       await grpc?.close().catch(() => undefined);
       await http?.close().catch(() => undefined);
       await services.feed.stop().catch(() => undefined);
+      await closeGatewayDirectory(services).catch(() => undefined);
       await store.close().catch(() => undefined);
       throw err;
     }
@@ -177,6 +182,7 @@ export class Registry {
     await this.services.feed.stop();
     await this.services.naming.flushBeats();
     await this.http.close();
+    await closeGatewayDirectory(this.services);
     await this.services.store.close();
   }
 }

@@ -22,6 +22,8 @@ import { StreamableHTTPClientTransport as SdkStreamable } from '@modelcontextpro
 import { SSEClientTransport as SdkSse } from '@modelcontextprotocol/sdk/client/sse.js';
 import { Client as Client2, StreamableHTTPClientTransport as Streamable2 } from '@modelcontextprotocol/client';
 import { createMcpServer, firstText, legacyPost, legacySession, mcpPost, modernPost, restTool, waitFor } from '../support/gateway.js';
+import { hostname } from 'node:os';
+import { registryOrder } from '../../src/gateway/sources/registry.js';
 import { http } from '../support/http.js';
 import { clusterUnavailable, startCluster } from './harness.js';
 import type { Cluster, ClusterProcess } from './harness.js';
@@ -398,7 +400,21 @@ describe(`high availability: 2 registries (${DB}), 3 gateways, Redis, nginx roun
 
   it('kill -9 of a registry node: writes through the other reach every gateway', async (t) => {
     const [first, second] = cluster.registries as [ClusterProcess, ClusterProcess];
-    // The gateways follow registry-1 (the first of their list): they fail over to registry-2.
+    // Each gateway prefers a registry by rendezvous hashing of its id (host:port); those on registry-1 fail over to registry-2.
+    const urls = cluster.registries.map((r) => r.url);
+    const prefers = new Map(cluster.gateways.map((g) => [`${hostname()}:${g.port}`, registryOrder(urls, `${hostname()}:${g.port}`)[0]!]));
+    const followed = async (via: ClusterProcess) => {
+      const r = await http('GET', `${via.url}/api/v1/gateways`);
+      assert.equal(r.status, 200, r.text);
+      return new Map((r.body.items as { id: string; state: string; nodeAddress?: string }[]).filter((g) => g.state === 'connected').map((g) => [g.id, g.nodeAddress ?? '']));
+    };
+    // The console API of either node lists every gateway, each on the node it prefers.
+    const onPreferred = async (via: ClusterProcess) => {
+      const listed = await followed(via);
+      return [...prefers].every(([id, url]) => listed.get(id) === new URL(url).host) || undefined;
+    };
+    for (const via of cluster.registries) await waitFor(`${via.name} lists every gateway on its preferred node`, () => onPreferred(via), 60_000, 200);
+    t.diagnostic(`gateways preferring registry-1: ${[...prefers.values()].filter((u) => u === first.url).length} of ${prefers.size}`);
     const before = await http('GET', `${second.url}/api/v1/cluster`);
     const leaderBefore = before.status === 200 ? (before.body as { leader: { node: string } | null; nodes: { id: string; address: string }[] }) : undefined;
     const leaderAddress = leaderBefore?.nodes.find((n) => n.id === leaderBefore.leader?.node)?.address;
@@ -423,9 +439,15 @@ describe(`high availability: 2 registries (${DB}), 3 gateways, Redis, nginx roun
       } else {
         t.diagnostic(`no /api/v1/cluster (HTTP ${view.status}): leadership not checked`);
       }
+      await waitFor('registry-2 lists every gateway on itself', async () => {
+        const listed = await followed(second);
+        return [...prefers.keys()].every((id) => listed.get(id) === new URL(second.url).host) || undefined;
+      }, 60_000, 200);
     } finally {
       await first.restart();
     }
+    // Back: the gateways preferring registry-1 move back to it (fail-back), as both nodes list.
+    for (const via of cluster.registries) await waitFor(`${via.name} lists every gateway back on its preferred node`, () => onPreferred(via), 60_000, 200);
     assertCountedOnce('registry-kill', 1);
   });
 

@@ -210,8 +210,13 @@ export interface GatewayRow {
   lastSeen: number;
   watchConnections: number;
   remoteAddress?: string;
+  /** The registry node it follows, and where that node listens. */
+  node: string;
+  nodeAddress?: string;
   /** Virtual server members down or not heard from yet. */
   virtualMembers?: { server: string; member: string; state: 'pending' | 'down' | 'clash'; error?: string }[];
+  /** Virtual members left out of the report (it keeps 50). */
+  virtualMembersOmitted?: number;
 }
 
 export interface Consumer {

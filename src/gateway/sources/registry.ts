@@ -1,9 +1,10 @@
 /**
  * Configuration for `mcpgate gateway`: follows the watch API of one registry out of several
- * (failing over in order), and keeps the last good snapshot on disk so that the gateway can
- * start and serve while every registry is down.
+ * (each gateway prefers its own by rendezvous hashing, fails over, and moves back), and keeps
+ * the last good snapshot on disk so that the gateway can start and serve while every registry
+ * is down.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -107,7 +108,11 @@ export function isRegistrySnapshot(value: unknown): value is RegistrySnapshot {
 
 /** Options of `RegistrySource`. */
 export interface RegistrySourceOptions {
-  /** Registry base URLs (`http://host:8848`), tried in this order. */
+  /**
+   * Registry base URLs (`http://host:8848`). With a `gatewayId`, each gateway orders them by
+   * rendezvous hashing of its id (so gateways spread over the registries, and those of a dead
+   * registry spread over the others); without one, in this order.
+   */
   urls: string[];
   /** API token of a user with the `gateway` role on every namespace (`*`), so secrets come too; none when registry auth is off. */
   token?: string;
@@ -133,6 +138,21 @@ export interface RegistrySourceOptions {
     virtualMembers?: { server: string; member: string; state: 'pending' | 'down' | 'clash'; error?: string }[];
   };
   reportEveryMs?: number;
+  /**
+   * While following another registry than its preferred one, probe the preferred one's
+   * `/readyz` after this pause (ms, doubling per failed probe up to `maxFailbackDelayMs`), and
+   * move back to it after two probes in a row found it ready. Default 5000; 0 turns failback off.
+   */
+  failbackDelayMs?: number;
+  /** Longest pause between failback probes, ms. Default 60000. */
+  maxFailbackDelayMs?: number;
+}
+
+/** The order in which a gateway tries registries: by rendezvous (highest random weight) hashing of its id, stable per id. */
+export function registryOrder(urls: readonly string[], gatewayId: string | undefined): string[] {
+  if (gatewayId === undefined || urls.length < 2) return [...urls];
+  const weight = (url: string) => createHash('sha256').update(`${gatewayId}\n${url}`).digest().readBigUInt64BE(0);
+  return urls.map((url) => ({ url, w: weight(url) })).sort((a, b) => (a.w === b.w ? 0 : a.w > b.w ? -1 : 1)).map((x) => x.url);
 }
 
 /** What `RegistrySource.status()` reports, for /readyz and the console. */
@@ -145,6 +165,8 @@ export interface RegistrySourceStatus {
   revision: number;
   /** The last failure, with the registry it came from. */
   lastError?: string;
+  /** The registry this gateway prefers (first in its rendezvous order). */
+  preferred?: string;
 }
 
 interface CacheFile {
@@ -157,6 +179,13 @@ interface CacheFile {
 
 /** A connection counts as stable (resetting the backoff) once it stayed open this long, ms. */
 const STABLE_CONNECTION_MS = 10_000;
+/** Longest hold-down before probing a preferred registry that failed right after a failback, ms. */
+const MAX_FAILBACK_HOLD_MS = 5 * 60_000;
+
+/** Why a connection was closed on purpose: the preferred registry is back. */
+class Failback extends Error {
+  override readonly name = 'Failback';
+}
 
 /**
  * Follows one registry's watch API out of several. The first answering registry (in list
@@ -193,6 +222,10 @@ export class RegistrySource implements ConfigSource {
   private reportTimer: NodeJS.Timeout | undefined;
   /** The servers whose secrets the registry withheld, as last reported (to warn once per change). */
   private withheld = '';
+  /** The registries in the order this gateway tries them; the first is its preferred one. */
+  private readonly order: string[];
+  /** Extra pause before probing the preferred registry, grown when a failback did not hold (anti-flapping), ms. */
+  private failbackHoldMs = 0;
 
   constructor(private readonly options: RegistrySourceOptions) {
     if (options.urls.length === 0) throw new Error('RegistrySource: at least one registry URL is required');
@@ -206,6 +239,7 @@ export class RegistrySource implements ConfigSource {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`RegistrySource: '${raw}' must be an http:// or https:// URL`);
       return url.href.replace(/\/+$/, '');
     });
+    this.order = registryOrder(this.urls, options.gatewayId);
     this.log = options.logger.child({ component: 'registry-source' });
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.retryDelayMs = options.retryDelayMs ?? 500;
@@ -290,6 +324,7 @@ export class RegistrySource implements ConfigSource {
   status(): RegistrySourceStatus {
     const status: RegistrySourceStatus = { connected: this.following !== undefined, revision: this.delivered?.revision ?? 0 };
     if (this.following) status.registry = this.following;
+    if (this.options.gatewayId !== undefined) status.preferred = this.order[0]!;
     if (this.lastError) status.lastError = this.lastError;
     return status;
   }
@@ -298,23 +333,36 @@ export class RegistrySource implements ConfigSource {
     let index = 0;
     let failures = 0;
     let rounds = 0;
+    let failingBack = false;
     while (!this.stopper.signal.aborted) {
-      const base = this.urls[index] ?? this.urls[0]!;
-      const attempt: { connectedAt?: number } = {};
+      const base = this.order[index] ?? this.order[0]!;
+      const attempt: { connectedAt?: number; failback?: boolean } = {};
       try {
         await this.follow(base, attempt);
       } catch (err) {
-        if (!this.stopper.signal.aborted) this.noteFailure(base, err, attempt.connectedAt !== undefined);
+        if (!this.stopper.signal.aborted && !attempt.failback) this.noteFailure(base, err, attempt.connectedAt !== undefined);
       }
       if (this.stopper.signal.aborted) break;
       const stable = attempt.connectedAt !== undefined && Date.now() - attempt.connectedAt >= STABLE_CONNECTION_MS;
-      index = (index + 1) % this.urls.length;
+      if (index === 0 && (failingBack || attempt.connectedAt !== undefined)) {
+        // The preferred registry: a connection that held resets the hold-down; one that broke soon (or at once after a failback) grows it.
+        this.failbackHoldMs = stable ? 0 : Math.min(MAX_FAILBACK_HOLD_MS, Math.max(this.failbackDelayMs(), this.failbackHoldMs * 2));
+      }
+      failingBack = attempt.failback === true;
+      if (attempt.failback) {
+        // Moving back to the preferred registry; the watch resumes after the last delivered revision.
+        index = 0;
+        failures = 0;
+        rounds = 0;
+        continue;
+      }
+      index = (index + 1) % this.order.length;
       if (stable) {
         failures = 0;
         rounds = 0;
         continue;
       }
-      if (++failures < this.urls.length) continue;
+      if (++failures < this.order.length) continue;
       failures = 0;
       rounds++;
       const delay = Math.min(this.maxRetryDelayMs, this.retryDelayMs * 2 ** Math.min(rounds - 1, 20)) * (0.8 + Math.random() * 0.4);
@@ -322,8 +370,53 @@ export class RegistrySource implements ConfigSource {
     }
   }
 
+  private failbackDelayMs(): number {
+    return this.options.failbackDelayMs ?? 5000;
+  }
+
+  /**
+   * While following `base` (not the preferred registry): probe the preferred one's `/readyz`
+   * with a growing pause; after two ready answers in a row, close this connection on purpose
+   * (`attempt.failback`) so that `run` moves back. Ends with the connection.
+   */
+  private async probeFailback(base: string, connection: AbortController, signal: AbortSignal, attempt: { failback?: boolean }): Promise<void> {
+    const preferred = this.order[0]!;
+    const first = this.failbackDelayMs();
+    if (base === preferred || first <= 0) return;
+    const max = Math.max(first, this.options.maxFailbackDelayMs ?? 60_000);
+    let delay = first + this.failbackHoldMs;
+    let ready = 0;
+    while (!signal.aborted) {
+      const pause = ready > 0 ? first : delay;
+      await sleep(Math.round(pause * (0.8 + Math.random() * 0.4)), undefined, { ref: false, signal }).catch(() => undefined);
+      if (signal.aborted) return;
+      if (await this.ready(preferred, signal)) {
+        if (++ready < 2) continue;
+        this.log.info({ registry: preferred, from: base, revision: this.delivered?.revision ?? 0 }, 'the preferred registry is ready again: moving back to it');
+        attempt.failback = true;
+        connection.abort(new Failback('moving back to the preferred registry'));
+        return;
+      }
+      ready = 0;
+      delay = Math.min(max, delay * 2);
+    }
+  }
+
+  /** Whether a registry answers its `/readyz` with 200 (its database answers). */
+  private async ready(base: string, signal: AbortSignal): Promise<boolean> {
+    try {
+      const res = await request(`${base}/readyz`, {
+        dispatcher: this.agent, signal, headersTimeout: this.requestTimeoutMs, bodyTimeout: this.requestTimeoutMs,
+      });
+      await res.body.dump();
+      return res.statusCode === 200;
+    } catch {
+      return false;
+    }
+  }
+
   /** One connection: the snapshot if none was read yet, then the change stream until it fails. */
-  private async follow(base: string, attempt: { connectedAt?: number }): Promise<void> {
+  private async follow(base: string, attempt: { connectedAt?: number; failback?: boolean }): Promise<void> {
     const connection = new AbortController();
     const signal = AbortSignal.any([connection.signal, this.stopper.signal]);
     try {
@@ -347,7 +440,8 @@ export class RegistrySource implements ConfigSource {
       this.following = base;
       this.lastError = undefined;
       this.lastErrorByUrl.delete(base);
-      this.log.info({ registry: base, after }, 'following the registry');
+      this.log.info({ registry: base, after, preferred: this.order[0] }, 'following the registry');
+      this.probeFailback(base, connection, signal, attempt).catch(() => undefined);
       const parser = new SseParser((event) => this.onEvent(event, base, signal, connection));
       for await (const chunk of res.body) parser.push(chunk as Buffer);
       parser.end();

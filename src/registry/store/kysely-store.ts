@@ -15,7 +15,7 @@ import type { LeaseStatements } from './leader-lock.js';
 import { migrations } from './migrations.js';
 import { RevisionListener } from './revision-listener.js';
 import type {
-  ApiTokenRecord, AuditQuery, AuditRecord, BeatKey, ClusterNodeRecord, InstanceQuery, LeaderLock, LeaderLockOptions, Lease, McpServerQuery,
+  ApiTokenRecord, AuditQuery, AuditRecord, BeatKey, ClusterNodeRecord, GatewayReportRecord, GatewayReportWrite, InstanceQuery, LeaderLock, LeaderLockOptions, Lease, McpServerQuery,
   RevisionSubscription, ServiceKey, ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
 } from './store.js';
 import { newEtag, UniqueViolationError } from './store.js';
@@ -66,6 +66,9 @@ interface Tables {
   };
   mg_nodes: {
     id: string; address: string; version: string; roles: string; started_at: number; last_seen: number; is_leader: number; revision: number;
+  };
+  mg_gateway_reports: {
+    id: string; node: string; kind: string; revision: number; watch_connections: number; remote_address: string | null; status: string; last_seen: number;
   };
   mg_leases: { name: string; holder: string; session_id: number; acquired_at: number; expires_at: number };
   mg_audit: {
@@ -959,6 +962,53 @@ export class KyselyStore extends KyselyReader implements Store {
 
   async pruneNodes(goneForMs: number): Promise<number> {
     const r = await this.root.deleteFrom('mg_nodes').where('last_seen', '<', sql<number>`${this.now} - ${goneForMs}`).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async putGatewayReports(rows: readonly GatewayReportWrite[]): Promise<void> {
+    if (rows.length === 0) return;
+    const row = (r: GatewayReportWrite) => ({
+      node: r.node, kind: r.kind, revision: r.revision, watch_connections: r.watchConnections, remote_address: r.remoteAddress, status: r.status,
+    });
+    const claimed = rows.filter((r) => r.claim);
+    const columns = ['node', 'kind', 'revision', 'watch_connections', 'remote_address', 'status', 'last_seen'] as const;
+    try {
+      await this.root.transaction().execute(async (tx) => {
+        // Reports are refreshed every few seconds: losing the last ones in a crash is harmless.
+        if (this.adapter.relaxedDurabilitySql) await sql.raw(this.adapter.relaxedDurabilitySql).execute(tx);
+        // One statement per chunk: insert, or update the row of a gateway reported before.
+        for (let i = 0; i < claimed.length; i += KEYS_PER_QUERY) {
+          const chunk = claimed.slice(i, i + KEYS_PER_QUERY).map((r) => ({ id: r.id, ...row(r), last_seen: this.now }));
+          const insert = tx.insertInto('mg_gateway_reports').values(chunk);
+          if (this.adapter.upsert === 'on-duplicate-key') {
+            await insert.onDuplicateKeyUpdate(Object.fromEntries(columns.map((c) => [c, sql`values(${sql.ref(c)})`]))).execute();
+          } else {
+            await insert.onConflict((oc) => oc.column('id').doUpdateSet(Object.fromEntries(columns.map((c) => [c, sql`excluded.${sql.ref(c)}`])))).execute();
+          }
+        }
+        for (const r of rows) {
+          if (!r.claim) await tx.updateTable('mg_gateway_reports').set({ ...row(r), last_seen: this.now }).where('id', '=', r.id).where('node', '=', r.node).execute();
+        }
+      });
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
+  async listGatewayReports(limit: number): Promise<{ now: number; reports: GatewayReportRecord[] }> {
+    const now = await this.databaseTime();
+    const rows = await this.root.selectFrom('mg_gateway_reports').selectAll().orderBy('last_seen', 'desc').orderBy('id').limit(limit).execute();
+    return {
+      now,
+      reports: rows.map((r) => ({
+        id: r.id, node: r.node, kind: r.kind === 'in-process' ? 'in-process' : 'remote', revision: num(r.revision), watchConnections: num(r.watch_connections),
+        remoteAddress: r.remote_address, status: r.status, lastSeen: num(r.last_seen),
+      })),
+    };
+  }
+
+  async pruneGatewayReports(goneForMs: number): Promise<number> {
+    const r = await this.root.deleteFrom('mg_gateway_reports').where('last_seen', '<', sql<number>`${this.now} - ${goneForMs}`).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 

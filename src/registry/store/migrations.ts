@@ -311,6 +311,24 @@ export function migrations(d: StoreDialect): MigrationProvider {
         await (d.name === 'mysql' ? drop.on('mg_instances') : drop).execute();
       },
     },
+    '0013_gateway_reports': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // The last report of each gateway, written by the registry node that took it (the one it follows), so that
+        // every node lists every gateway alike (the console's Gateways page). Times by the database's clock.
+        await db.schema.createTable('mg_gateway_reports')
+          .addColumn('id', key(200), (c) => c.primaryKey())
+          .addColumn('node', key(128), (c) => c.notNull())
+          .addColumn('kind', key(16), (c) => c.notNull())
+          .addColumn('revision', 'bigint', (c) => c.notNull())
+          .addColumn('watch_connections', 'integer', (c) => c.notNull())
+          .addColumn('remote_address', key(64))
+          .addColumn('status', big, (c) => c.notNull())
+          .addColumn('last_seen', 'bigint', (c) => c.notNull())
+          .modifyEnd(suffix).execute();
+        await db.schema.createIndex('mg_gateway_reports_seen').on('mg_gateway_reports').column('last_seen').execute();
+      },
+    },
   };
   return { getMigrations: async () => all };
 }

@@ -522,6 +522,36 @@ for (const kind of await databaseKinds()) {
       assert.deepEqual((await store.listNodes()).nodes.map((n) => n.id), ['new']);
     });
 
+    it('keeps each gateway\'s last report, claimed by the node that took it, and prunes the silent ones', async () => {
+      const report = (id: string, node: string, revision: number, claim: boolean, watchConnections = 0) => ({
+        id, node, kind: 'remote' as const, revision, watchConnections, remoteAddress: '10.0.0.1', status: JSON.stringify({ sessions: revision }), claim,
+      });
+      await store.putGatewayReports([]);
+      await store.putGatewayReports([report('gw-a', 'n1', 1, true, 1), report('gw-b', 'n1', 2, true)]);
+      await sleep(150);
+      // gw-a moved to n2; n1's late refresh (not a claim) must not take it back; gw-b is reported again through n1.
+      await store.putGatewayReports([report('gw-a', 'n2', 3, true, 1), report('gw-b', 'n1', 4, true)]);
+      await store.putGatewayReports([report('gw-a', 'n1', 1, false, 0)]);
+      const many = Array.from({ length: 130 }, (_, i) => report(`gw-many-${i}`, 'n2', i, true));
+      await store.putGatewayReports(many);
+      const { now, reports } = await store.listGatewayReports(1000);
+      const byId = new Map(reports.map((r) => [r.id, r]));
+      assert.equal(reports.length, 132);
+      assert.deepEqual([byId.get('gw-a')?.node, byId.get('gw-a')?.revision, byId.get('gw-a')?.watchConnections], ['n2', 3, 1]);
+      assert.deepEqual([byId.get('gw-b')?.node, byId.get('gw-b')?.revision, JSON.parse(byId.get('gw-b')?.status ?? '{}')], ['n1', 4, { sessions: 4 }]);
+      assert.equal(byId.get('gw-b')?.kind, 'remote');
+      assert.equal(byId.get('gw-b')?.remoteAddress, '10.0.0.1');
+      assert.ok(reports.every((r) => r.lastSeen <= now + 5 && now - r.lastSeen < 60_000));
+      assert.equal((await store.listGatewayReports(5)).reports.length, 5, 'bounded by the limit');
+      // A refresh by the node that holds the gateway goes through.
+      await store.putGatewayReports([report('gw-a', 'n2', 5, false, 0)]);
+      assert.equal((await store.listGatewayReports(1000)).reports.find((r) => r.id === 'gw-a')?.revision, 5);
+      await sleep(150);
+      await store.putGatewayReports([report('gw-b', 'n1', 6, true)]);
+      assert.equal(await store.pruneGatewayReports(100), 131);
+      assert.deepEqual((await store.listGatewayReports(1000)).reports.map((r) => r.id), ['gw-b']);
+    });
+
     it('hands out a leader lock (always held where the database serves one node)', async () => {
       const lock = store.leaderLock('contract', 'me', { ttlMs: 2000 });
       assert.equal(await lock.poll(), true);

@@ -225,6 +225,32 @@ export interface ClusterNodeRecord {
   revision: number;
 }
 
+/**
+ * A gateway's last report, as the registry node that took it wrote it (the console's Gateways
+ * page lists these from every node alike).
+ */
+export interface GatewayReportRecord {
+  /** The gateway's id (1-200 characters). */
+  id: string;
+  /** The registry node that took the report: the one the gateway follows. */
+  node: string;
+  /** `in-process` (the gateway of `mcpgate serve`) or `remote`. */
+  kind: 'in-process' | 'remote';
+  /** The registry revision the gateway serves. */
+  revision: number;
+  /** Watch connections the gateway held open on `node` when it wrote the row. */
+  watchConnections: number;
+  /** The peer address the node saw. */
+  remoteAddress: string | null;
+  /** The rest of the report, a JSON object (sessions, streams, address, version…), bounded by the caller. */
+  status: string;
+  /** When `node` last wrote the row, by the database's clock (epoch ms). */
+  lastSeen: number;
+}
+
+/** One row to write: `claim` takes the row over from any node; otherwise it is updated only while it names this `node`. */
+export type GatewayReportWrite = Omit<GatewayReportRecord, 'lastSeen'> & { claim: boolean };
+
 /** The lease of a leader lock, as its holder last wrote it (times by the database's clock). */
 export interface Lease {
   name: string;
@@ -297,6 +323,16 @@ export interface ClusterStore {
    * node); undefined when the database cannot push, and nodes rely on polling `revision()`.
    */
   subscribeRevisions(onRevision: (revision: number) => void): RevisionSubscription | undefined;
+  /**
+   * Write gateway reports in one transaction, without a revision bump; `lastSeen` is the
+   * database's clock. A row written with `claim: false` (a node refreshing or closing a watch
+   * connection it holds) changes nothing once another node claimed the gateway.
+   */
+  putGatewayReports(rows: readonly GatewayReportWrite[]): Promise<void>;
+  /** The most recently seen `limit` gateway reports, newest first, with the database's time now. */
+  listGatewayReports(limit: number): Promise<{ now: number; reports: GatewayReportRecord[] }>;
+  /** Remove reports not written for `goneForMs`; answers how many went. */
+  pruneGatewayReports(goneForMs: number): Promise<number>;
 }
 
 /** The registry's persistence. */

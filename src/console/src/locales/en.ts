@@ -54,10 +54,10 @@ export const en = {
   gateways: {
     member: { down: 'member down', pending: 'member not heard from yet', clash: 'name clash' }, memberOf: '{{member}} in {{server}} (left out of its tools/list)',
     title: 'Gateways',
-    intro: 'The gateway replicas following this registry: the snapshot revision each one serves and what it holds open. A replica reports itself on its watch connection and by heartbeat; the one inside mcpgate serve is always listed.',
+    intro: 'The gateway replicas following any node of this registry cluster (every node lists the same): the registry node each one follows, the snapshot revision it serves and what it holds open. A replica reports itself on its watch connection and by heartbeat; the one inside mcpgate serve is always listed.',
     registryRevision: 'Registry revision', gateway: 'Gateway', state: 'State', revision: 'Snapshot revision', sessions: 'Open sessions',
-    streams: 'Open streams', source: 'Source', lastSeen: 'Last seen', empty: 'No gateway has reported to this registry node yet.',
-    kind: { 'in-process': 'in process', remote: 'remote' }, from: 'from {{address}}',
+    streams: 'Open streams', source: 'Source', lastSeen: 'Last seen', empty: 'No gateway has reported to this registry cluster yet.',
+    kind: { 'in-process': 'in process', remote: 'remote' }, from: 'from {{address}}', via: 'follows registry node {{node}}',
     states: { connected: 'connected', reporting: 'reporting', stale: 'stale' },
     watchConnections_one: '{{count}} watch connection', watchConnections_other: '{{count}} watch connections',
     current: 'current', behind_one: '{{count}} revision behind', behind_other: '{{count}} revisions behind', now: 'now',

@@ -59,10 +59,10 @@ export const zhCN: Shape<typeof en> = {
   gateways: {
     member: { down: '成员不可用', pending: '成员尚未响应', clash: '名称冲突' }, memberOf: '{{server}} 中的 {{member}}（已从其 tools/list 中略去）',
     title: '网关',
-    intro: '跟随本注册中心的网关副本：每个副本提供的快照版本及其打开的连接。副本通过 watch 连接和心跳上报自身；mcpgate serve 内置的网关总会列出。',
+    intro: '跟随本注册中心集群任一节点的网关副本（每个节点列出的都相同）：每个副本跟随的注册中心节点、提供的快照版本及其打开的连接。副本通过 watch 连接和心跳上报自身；mcpgate serve 内置的网关总会列出。',
     registryRevision: '注册中心版本号', gateway: '网关', state: '状态', revision: '快照版本号', sessions: '打开的会话',
-    streams: '打开的流', source: '配置来源', lastSeen: '最近上报', empty: '还没有网关向本注册中心节点上报。',
-    kind: { 'in-process': '进程内', remote: '远程' }, from: '来自 {{address}}',
+    streams: '打开的流', source: '配置来源', lastSeen: '最近上报', empty: '还没有网关向本注册中心集群上报。',
+    kind: { 'in-process': '进程内', remote: '远程' }, from: '来自 {{address}}', via: '跟随注册中心节点 {{node}}',
     states: { connected: '已连接', reporting: '心跳中', stale: '失联' },
     watchConnections_other: '{{count}} 个 watch 连接',
     current: '最新', behind_other: '落后 {{count}} 个版本', now: '现在',

@@ -41,6 +41,7 @@ export function GatewaysPage() {
                   </td>
                   <td>
                     <Badge kind={g.state === 'stale' ? 'bad' : 'ok'}>{t(`gateways.states.${g.state}`)}</Badge>
+                    <div className="muted small" data-testid="gateway-node">{t('gateways.via', { node: g.nodeAddress ?? g.node })}</div>
                     {g.watchConnections > 0 && <div className="muted small">{t('gateways.watchConnections', { count: g.watchConnections })}</div>}
                     {(g.virtualMembers ?? []).map((m) => (
                       <div key={`${m.server}:${m.member}:${m.state}`} className="small" data-testid="virtual-member-down">

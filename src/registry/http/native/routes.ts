@@ -293,7 +293,7 @@ export function nativeRoutes(svc: RegistryServices): FastifyPluginAsync {
       const preview = await previewVirtual(svc.store, ns!, b.name ?? '', b.virtual);
       // What the gateways report of the virtual server now (members down, run-time name clashes).
       const key = `${ns!}/${b.name ?? ''}`;
-      const running = b.name ? gatewayDirectory(svc).list(0).flatMap((g) => (g.virtualMembers ?? []).filter((m) => m.server === key).map(({ server: _server, ...m }) => ({ gateway: g.id, ...m }))) : [];
+      const running = b.name ? (await gatewayDirectory(svc).list(0)).flatMap((g) => (g.virtualMembers ?? []).filter((m) => m.server === key).map(({ server: _server, ...m }) => ({ gateway: g.id, ...m }))) : [];
       return { ...preview, running };
     });
     app.get('/namespaces/:ns/mcp-servers/:name/versions', { schema: { ...tag('versions'), params: S.serverParams } }, async (req) => {

@@ -11,6 +11,12 @@ export interface StoreDialect {
   create(): Dialect;
   /** `UPDATE … RETURNING` is available. */
   readonly supportsReturning: boolean;
+  /**
+   * How one INSERT updates the rows whose key exists already: `on-conflict` (PostgreSQL, SQLite:
+   * `ON CONFLICT … DO UPDATE`, new values as `excluded.col`) or `on-duplicate-key` (MySQL/MariaDB:
+   * `ON DUPLICATE KEY UPDATE`, new values as `VALUES(col)`).
+   */
+  readonly upsert: 'on-conflict' | 'on-duplicate-key';
   /** Column type for large JSON documents (MySQL's TEXT stops at 64 KiB). */
   readonly largeTextType: 'text' | 'longtext';
   /** Column type for bounded strings used in keys and indexes. */
