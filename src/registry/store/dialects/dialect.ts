@@ -11,6 +11,12 @@ export interface StoreDialect {
   create(): Dialect;
   /** `UPDATE … RETURNING` is available. */
   readonly supportsReturning: boolean;
+  /**
+   * How an insert adds to the counters of a row that exists: `on-conflict` (PostgreSQL, SQLite:
+   * `ON CONFLICT (…) DO UPDATE`, the new row as `excluded`) or `on-duplicate-key` (MySQL/MariaDB:
+   * `ON DUPLICATE KEY UPDATE`, the new row as `VALUES(…)`).
+   */
+  readonly upsert: 'on-conflict' | 'on-duplicate-key';
   /** Column type for large JSON documents (MySQL's TEXT stops at 64 KiB). */
   readonly largeTextType: 'text' | 'longtext';
   /** Column type for bounded strings used in keys and indexes. */

@@ -55,6 +55,7 @@ export function mysqlDialect(url: string, poolSize = 10): StoreDialect {
       return new MysqlDialect({ pool });
     },
     supportsReturning: false,
+    upsert: 'on-duplicate-key',
     largeTextType: 'longtext',
     keyTextType: (n) => `varchar(${n})`,
     createTableSuffix: 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin',

@@ -49,6 +49,7 @@ export function postgresDialect(url: string, poolSize = 10): StoreDialect {
       return new PostgresDialect({ pool });
     },
     supportsReturning: true,
+    upsert: 'on-conflict',
     largeTextType: 'text',
     keyTextType: (n) => `varchar(${n})`,
     createTableSuffix: '',

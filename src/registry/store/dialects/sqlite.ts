@@ -43,6 +43,7 @@ export function sqliteDialect(file: string): StoreDialect {
       return new SqliteDialect({ database: cachingStatements(db) });
     },
     supportsReturning: true,
+    upsert: 'on-conflict',
     largeTextType: 'text',
     keyTextType: () => 'text',
     createTableSuffix: '',
