@@ -4,22 +4,21 @@
  * their request and answer redacted, until the next report takes them (src/model/activity.ts is
  * the format; the registry adds up the reports of every replica).
  *
- * Memory is bounded: at most `maxKeys` tool-minutes and `MAX_SAMPLES_PER_TOOL` samples per tool
- * wait for a report (what does not fit is counted in `dropped`), whatever the traffic or how long
- * the registry stays away.
+ * Memory is bounded: at most `maxKeys` tool-minutes (`MAX_REPORT_BUCKETS`), and the newest
+ * `MAX_REPORT_SAMPLES_PER_TOOL` samples of `MAX_REPORT_SAMPLED_TOOLS` tools wait for a report
+ * (calls that do not fit are counted in `dropped`), whatever the traffic or how long the
+ * registry stays away; so a report also fits the registry's body limit for it.
  */
 import type { ActivityBucket, ActivityErrorSample, ActivityReport } from '../model/activity.js';
 import {
   addAgent, addBounded, bucketKey, emptyLatency, latencyBucket, MAX_AGENT_NAME, MAX_AGENT_VERSION, MAX_AGENTS_PER_BUCKET, MAX_KINDS_PER_BUCKET,
-  MAX_SAMPLE_CHARS, MAX_SAMPLES_PER_TOOL, mergeBucket, MINUTE_MS, UNKNOWN_AGENT,
+  MAX_REPORT_BUCKETS, MAX_REPORT_SAMPLED_TOOLS, MAX_REPORT_SAMPLES_PER_TOOL, MAX_SAMPLE_CHARS, mergeBucket, MINUTE_MS, UNKNOWN_AGENT,
 } from '../model/activity.js';
 import { isSecretName, SECRET_VALUE } from '../lib/secret-names.js';
 import type { ClientHeaders } from '../tools/executor.js';
 
 /** Default most tool-minutes waiting for a report. */
-export const DEFAULT_MAX_ACTIVITY_KEYS = 5000;
-/** Most tools with error samples waiting for a report. */
-const MAX_SAMPLED_TOOLS = 500;
+export const DEFAULT_MAX_ACTIVITY_KEYS = MAX_REPORT_BUCKETS;
 const MASK = '****';
 
 /** A failed call as the request path saw it (built only when a call fails). */
@@ -63,7 +62,7 @@ export class ActivityRecorder {
     const key = bucketKey({ namespace: call.namespace, server: call.server, tool: call.tool, minute });
     let b = this.buckets.get(key);
     if (!b) {
-      if (this.buckets.size >= (this.opts.maxKeys ?? DEFAULT_MAX_ACTIVITY_KEYS)) {
+      if (this.buckets.size >= (Math.min(this.opts.maxKeys ?? DEFAULT_MAX_ACTIVITY_KEYS, MAX_REPORT_BUCKETS))) {
         this.dropped++;
         return;
       }
@@ -97,7 +96,7 @@ export class ActivityRecorder {
       const key = bucketKey(b);
       const had = this.buckets.get(key);
       if (had) mergeBucket(had, b);
-      else if (this.buckets.size < (this.opts.maxKeys ?? DEFAULT_MAX_ACTIVITY_KEYS)) this.buckets.set(key, b);
+      else if (this.buckets.size < (Math.min(this.opts.maxKeys ?? DEFAULT_MAX_ACTIVITY_KEYS, MAX_REPORT_BUCKETS))) this.buckets.set(key, b);
       else this.dropped += b.calls;
     }
     for (const s of report.errors) this.keepSample(s, true);
@@ -123,14 +122,14 @@ export class ActivityRecorder {
     const key = `${s.namespace}\n${s.server}\n${s.tool}`;
     let list = this.samples.get(key);
     if (!list) {
-      if (this.samples.size >= MAX_SAMPLED_TOOLS) return;
+      if (this.samples.size >= MAX_REPORT_SAMPLED_TOOLS) return;
       list = [];
       this.samples.set(key, list);
     }
     // Newest last; given-back (older) samples go first and are the first to go.
     if (older) list.unshift(s);
     else list.push(s);
-    if (list.length > MAX_SAMPLES_PER_TOOL) list.splice(0, list.length - MAX_SAMPLES_PER_TOOL);
+    if (list.length > MAX_REPORT_SAMPLES_PER_TOOL) list.splice(0, list.length - MAX_REPORT_SAMPLES_PER_TOOL);
   }
 }
 

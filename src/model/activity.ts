@@ -25,8 +25,13 @@ export const OTHER = '(other)';
 export const UNKNOWN_AGENT = '(unknown)';
 /** Largest redacted request or answer of an error sample, as JSON text (longer is cut, and says so). */
 export const MAX_SAMPLE_CHARS = 4096;
-/** Most error samples of one tool a report carries, and the registry keeps. */
+/** Most error samples of one tool the registry keeps (the newest). */
 export const MAX_SAMPLES_PER_TOOL = 20;
+/** Most error samples of one tool one report carries (the newest), and most tools with samples in it. */
+export const MAX_REPORT_SAMPLES_PER_TOOL = 5;
+export const MAX_REPORT_SAMPLED_TOOLS = 20;
+/** Most tool-minutes one report carries. */
+export const MAX_REPORT_BUCKETS = 5000;
 
 /** The calls of one tool in one minute, as one gateway counted them (or as several added up). */
 export interface ActivityBucket {
