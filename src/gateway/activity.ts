@@ -108,7 +108,8 @@ export class ActivityRecorder {
   }
 
   private sample(s: { namespace: string; server: string; tool: string; at: number; kind: string; agent: { name: string; version: string }; failure: CallFailure }): void {
-    const hide = credentialMasker(s.failure.clientHeaders);
+    // Values of arguments named like a secret are hidden wherever they come back (a backend echoing its query, say).
+    const hide = credentialMasker(s.failure.clientHeaders, secretArgumentValues(s.failure.arguments));
     this.keepSample({
       namespace: s.namespace, server: s.server, tool: s.tool, at: s.at, kind: s.kind, agent: s.agent,
       message: cut(hide(s.failure.message), 500),
@@ -178,9 +179,29 @@ export function redact(value: unknown, hide: (text: string) => string = (t) => t
   return walk(value, 0);
 }
 
+/** String values of fields named like a secret, anywhere in the arguments (bounded walk). */
+function secretArgumentValues(args: unknown): string[] {
+  const out: string[] = [];
+  let budget = 2000;
+  const walk = (v: unknown, depth: number): void => {
+    if (--budget < 0 || depth > 16 || typeof v !== 'object' || v === null) return;
+    for (const [k, x] of Object.entries(v).slice(0, 100)) {
+      if (typeof x === 'string' && isSecretName(k)) {
+        out.push(x);
+        // Also as a URL-encoded query value would carry it.
+        if (encodeURIComponent(x) !== x) out.push(encodeURIComponent(x));
+      } else {
+        walk(x, depth + 1);
+      }
+    }
+  };
+  walk(args, 0);
+  return out.slice(0, 100);
+}
+
 /** Replaces the values of the agent's credential-like headers (authorization, cookies, API keys) in a text. */
-export function credentialMasker(headers: ClientHeaders): (text: string) => string {
-  const secrets: string[] = [];
+export function credentialMasker(headers: ClientHeaders, also: readonly string[] = []): (text: string) => string {
+  const secrets: string[] = also.filter((v) => v.length >= 4);
   const add = (v: string) => {
     const t = v.trim();
     if (t.length >= 6) secrets.push(t);

@@ -269,6 +269,11 @@ export class RegistrySource implements ConfigSource {
     }
   }
 
+  /** Send the Activity counts now (also done every report, and on stop); kept for the next report when no registry takes them. */
+  flushActivity(): Promise<void> {
+    return this.reportActivity();
+  }
+
   /** Send the calls counted since the last report; kept for the next one when no registry takes them. */
   private async reportActivity(): Promise<void> {
     const base = this.following;
@@ -293,6 +298,8 @@ export class RegistrySource implements ConfigSource {
 
   async stop(): Promise<void> {
     clearInterval(this.reportTimer);
+    // The last calls counted go out before the connections close (bounded by the request timeout).
+    await this.reportActivity().catch(() => undefined);
     this.stopper.abort();
     this.firstDelivered?.();
     await this.loop;
