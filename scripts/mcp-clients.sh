@@ -16,30 +16,11 @@ status=0
 
 say() { printf 'mcp-clients: %s\n' "$*"; }
 
-# ---- Python ----
-if [ -x "$TOOLS/mcp-py/bin/python" ] && [ "$("$TOOLS/mcp-py/bin/python" -c 'import importlib.metadata as m; print(m.version("mcp"))' 2>/dev/null)" = "$PY_SDK_VERSION" ]; then
-  say "python MCP SDK present"
-elif command -v python3 >/dev/null; then
-  say "installing the python MCP SDK $PY_SDK_VERSION"
-  if python3 -m venv "$TOOLS/mcp-py" </dev/null && "$TOOLS/mcp-py/bin/pip" install -q --disable-pip-version-check "mcp==$PY_SDK_VERSION" </dev/null; then
-    say "python MCP SDK installed"
-  else
-    say "python MCP SDK NOT installed"; status=1
-  fi
-else
-  say "python3 missing: python MCP SDK not installed"; status=1
-fi
+# shellcheck source=lib/client-tools.sh
+. "$ROOT/scripts/lib/client-tools.sh"
 
-# ---- Go ----
-if command -v go >/dev/null; then
-  if [ -x "$TOOLS/mcp-go/driver" ] && [ "$TOOLS/mcp-go/driver" -nt test/clients/go-mcp/main.go ] && [ "$TOOLS/mcp-go/driver" -nt test/clients/go-mcp/go.mod ]; then
-    say "go MCP client present"
-  else
-    say "building the go MCP client"
-    if (cd test/clients/go-mcp && go build -o "$TOOLS/mcp-go/driver" . </dev/null); then say "go MCP client built"; else say "go MCP client NOT built"; status=1; fi
-  fi
-else
-  say "go missing: go MCP client not built"; status=1
-fi
+py_venv "python MCP SDK" "$TOOLS/mcp-py" "mcp==$PY_SDK_VERSION" \
+  "import importlib.metadata as m, sys; sys.exit(m.version('mcp') != '$PY_SDK_VERSION')"
+go_driver "go MCP client" test/clients/go-mcp "$TOOLS/mcp-go/driver"
 
 exit $status

@@ -17,31 +17,11 @@ status=0
 
 say() { printf 'nacos-clients: %s\n' "$*"; }
 
-# ---- Python ----
-if [ -x "$TOOLS/nacos-py/bin/python" ] && "$TOOLS/nacos-py/bin/python" -c 'import v2.nacos, v2.nacos.ai' 2>/dev/null; then
-  say "python client present"
-elif command -v python3 >/dev/null; then
-  say "installing nacos-sdk-python $PY_CLIENT_VERSION"
-  if python3 -m venv "$TOOLS/nacos-py" </dev/null && "$TOOLS/nacos-py/bin/pip" install -q --disable-pip-version-check "nacos-sdk-python==$PY_CLIENT_VERSION" </dev/null; then
-    say "python client installed"
-  else
-    say "python client NOT installed"; status=1
-  fi
-else
-  say "python3 missing: python client not installed"; status=1
-fi
+# shellcheck source=lib/client-tools.sh
+. "$ROOT/scripts/lib/client-tools.sh"
 
-# ---- Go ----
-if command -v go >/dev/null; then
-  if [ -x "$TOOLS/nacos-go/driver" ] && [ "$TOOLS/nacos-go/driver" -nt test/clients/go/main.go ]; then
-    say "go client present"
-  else
-    say "building the go client driver"
-    if (cd test/clients/go && go build -o "$TOOLS/nacos-go/driver" . </dev/null); then say "go client built"; else say "go client NOT built"; status=1; fi
-  fi
-else
-  say "go missing: go client not built"; status=1
-fi
+py_venv "python client" "$TOOLS/nacos-py" "nacos-sdk-python==$PY_CLIENT_VERSION" 'import v2.nacos, v2.nacos.ai'
+go_driver "go client" test/clients/go "$TOOLS/nacos-go/driver"
 
 # ---- Java ----
 if command -v mvn >/dev/null && command -v javac >/dev/null; then

@@ -44,7 +44,8 @@ async function spawnRegistry(port: number, db: string): Promise<ChildProcess> {
   let output = '';
   child.stdout?.on('data', (d) => { output += d; });
   child.stderr?.on('data', (d) => { output += d; });
-  for (let i = 0; i < 150; i++) {
+  // Under a loaded CI machine, starting the registry from source under tsx takes well over 15 s.
+  for (const deadline = Date.now() + 90_000; Date.now() < deadline;) {
     if (child.exitCode !== null) throw new Error(`registry exited: ${output}`);
     if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) return child;
     await new Promise((r) => setTimeout(r, 100));
