@@ -76,7 +76,7 @@ export class ActivityRecorder {
     addAgent(b.agents, agent.name, agent.version, 1, MAX_AGENTS_PER_BUCKET);
     if (call.ok) return;
     b.errors++;
-    const kind = call.kind ?? 'error';
+    const kind = cut(call.kind ?? 'error', 64);
     addBounded(b.kinds, kind, 1, MAX_KINDS_PER_BUCKET);
     if (call.failure) this.sample({ namespace: call.namespace, server: call.server, tool: call.tool, at, kind, agent, failure: call.failure });
   }

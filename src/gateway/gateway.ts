@@ -96,7 +96,7 @@ type Server = HttpServer | HttpsServer;
 
 /** A tools/call for the Activity page: a name the snapshot does not list counts as `(unlisted)` unless the call went through (a live upstream tool). */
 function recordActivity(activity: ActivityRecorder, o: RequestObservation): void {
-  const tool = o.tool !== undefined && (o.knownTool || o.outcome !== 'error') ? o.tool : UNLISTED_TOOL;
+  const tool = o.tool !== undefined && o.tool.length <= 128 && (o.knownTool || o.outcome !== 'error') ? o.tool : UNLISTED_TOOL;
   activity.record({ namespace: o.namespace, server: o.server, tool, ok: o.outcome === 'ok', kind: o.errorKind, ms: o.seconds * 1000, agent: o.agent, failure: o.failure });
 }
 
