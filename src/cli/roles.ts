@@ -1,4 +1,5 @@
 import { statSync, readFileSync } from 'node:fs';
+import { ActivityRecorder } from '../gateway/activity.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -115,8 +116,8 @@ async function startTelemetry(config: Config, logger: Logger): Promise<TracingHa
 
 export async function startServe(config: Config, logger: Logger): Promise<Running & { registry: Registry; gateway: Gateway; drain(): Promise<void> }> {
   // The registry's modules (Fastify, Kysely, database drivers) load only in the roles that run it.
-  const [{ Registry }, { InProcessSource }, { gatewayDirectory }] = await Promise.all([
-    import('../registry/registry.js'), import('../gateway/sources/in-process.js'), import('../registry/http/console/gateways.js'),
+  const [{ Registry }, { InProcessSource }, { gatewayDirectory }, { ingestActivity }] = await Promise.all([
+    import('../registry/registry.js'), import('../gateway/sources/in-process.js'), import('../registry/http/console/gateways.js'), import('../registry/http/console/activity.js'),
   ]);
   const registry = await Registry.start(config, logger);
   let tracing: TracingHandle | undefined;
@@ -125,8 +126,10 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
     const { redisUp, ...shared } = await sharedState(config, logger);
     const limits = gatewayLimits(config);
     const sessions = shared.sessions ?? new MemorySessionStore(config.sessionIdleSeconds * 1000, Date.now, withDefaults(limits));
+    const gatewayId = `serve@${hostname()}:${process.pid}`;
+    const activity = new ActivityRecorder({ gateway: gatewayId });
     const gateway = await Gateway.start({
-      host: config.host, port: config.gatewayPort, logger, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts, limits, ...shared, sessions, ...observability(config),
+      host: config.host, port: config.gatewayPort, logger, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts, limits, ...shared, sessions, ...observability(config), activity,
       ...(redisUp ? { readiness: () => ({ redis: redisUp() }) } : {}),
       source: new InProcessSource(registry.services.watch, registry.services.feed, { logger }),
       ...(config.tls ? { tls: config.tls } : {}),
@@ -134,7 +137,7 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
     });
     // The console's Gateways page lists this in-process gateway.
     const detach = gatewayDirectory(registry.services).attachLocal({
-      id: `serve@${hostname()}:${process.pid}`,
+      id: gatewayId,
       status: () => ({
         revision: gateway.handler.current.revision, streams: gateway.handler.openStreams, address: `${scheme(config)}://${config.host}:${gateway.port}`,
         virtualMembers: gateway.virtualMembersNotOk(),
@@ -145,6 +148,14 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
     const flushConsumerUses = () => {
       const uses = gateway.handler.takeConsumerUses();
       if (uses.length > 0) registry.services.store.touchConsumers(uses).catch((err: unknown) => logger.debug({ err }, 'recording consumer key use failed'));
+      // The Activity page's counts, stored directly (a report that fails comes back for the next flush).
+      const report = activity.take();
+      if (report) {
+        ingestActivity(registry.services, report, gatewayId).catch((err: unknown) => {
+          activity.giveBack(report);
+          logger.debug({ err }, 'recording activity failed');
+        });
+      }
     };
     const flusher = setInterval(flushConsumerUses, CONSUMER_USE_FLUSH_MS);
     flusher.unref();
@@ -164,12 +175,14 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
 export async function startGateway(config: Config, logger: Logger): Promise<Running & { gateway: Gateway; source: FileSource | RegistrySource }> {
   const started: { gateway?: Gateway } = {};
   let source: FileSource | RegistrySource;
+  // Counts for the registry's Activity page (reported with the gateway's heartbeats; not kept without a registry).
+  const activity = config.registries.length > 0 && !config.gatewayConfig ? new ActivityRecorder({ gateway: `${hostname()}:${config.gatewayPort}${workerSuffix()}` }) : undefined;
   if (config.gatewayConfig) {
     source = new FileSource({ path: config.gatewayConfig, logger });
   } else if (config.registries.length > 0) {
     const startedAt = Date.now();
     source = new RegistrySource({
-      urls: config.registries, ...(config.registryToken ? { token: config.registryToken } : {}), logger,
+      urls: config.registries, ...(config.registryToken ? { token: config.registryToken } : {}), logger, activity,
       cacheFile: join(config.dataDir, 'gateway-snapshot.json'),
       // The registry's console lists the gateways that follow it.
       gatewayId: `${hostname()}:${config.gatewayPort}${workerSuffix()}`,
@@ -196,6 +209,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   const gateway = await Gateway.start({
     host: config.host, port: config.gatewayPort, logger, source, allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts,
     sessionIdleMs: config.sessionIdleSeconds * 1000, limits: gatewayLimits(config), readiness, ...shared, ...observability(config), ...(config.tls ? { tls: config.tls } : {}),
+    ...(activity ? { activity } : {}),
     ownUrls: config.registries, stdioRecordFile: join(config.dataDir, `stdio-children${workerSuffix('-')}.json`), ...await authorizationOptions(config),
     metricsGatherer: clusterMetrics,
   });

@@ -19,7 +19,9 @@ import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessio
 import { Counter } from 'prom-client';
 import { EMPTY_SNAPSHOT, SnapshotCompiler } from './snapshot.js';
 import { VirtualCompiler } from './virtual/compile.js';
-import { GatewayMetrics } from './metrics.js';
+import { GatewayMetrics, UNLISTED_TOOL } from './metrics.js';
+import type { ActivityRecorder } from './activity.js';
+import type { RequestObservation } from './mcp/eras/era.js';
 import { AccessLog } from './access-log.js';
 import type { AccessLogMode } from './access-log.js';
 import { reapAndRecordChildren } from '../tools/mcp/stdio.js';
@@ -86,9 +88,17 @@ export interface GatewayOptions {
   metricsGatherer?: (own: Registry) => (() => Promise<string>) | undefined;
   /** Serve HTTPS with this certificate and key, reloaded when the files change; plain HTTP when omitted. */
   tls?: TlsFiles;
+  /** Counts tools/call for the console's Activity page (reported to the registry by the caller). */
+  activity?: ActivityRecorder;
 }
 
 type Server = HttpServer | HttpsServer;
+
+/** A tools/call for the Activity page: a name the snapshot does not list counts as `(unlisted)` unless the call went through (a live upstream tool). */
+function recordActivity(activity: ActivityRecorder, o: RequestObservation): void {
+  const tool = o.tool !== undefined && o.tool.length <= 128 && (o.knownTool || o.outcome !== 'error') ? o.tool : UNLISTED_TOOL;
+  activity.record({ namespace: o.namespace, server: o.server, tool, ok: o.outcome === 'ok', kind: o.errorKind, ms: o.seconds * 1000, agent: o.agent, failure: o.failure });
+}
 
 /** An HTTP server, or an HTTPS one with the files' certificate (the same options and listener either way). */
 function listenerServer(options: ServerOptions, tls: TlsFiles | undefined, listener: RequestListener): Server {
@@ -204,6 +214,7 @@ export class Gateway {
       onRequest: (o) => {
         metrics.request(o);
         accessLog.write(o);
+        if (o.method === 'tools/call' && opts.activity) recordActivity(opts.activity, o);
       },
       onErrorAnswer: (code) => metrics.errorAnswer(code),
       onLimit: (limit) => metrics.limitHit(limit),

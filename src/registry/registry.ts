@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { ACTIVITY_RETENTION_MS } from './domain/activity.js';
 import type { FastifyInstance } from 'fastify';
 import { Registry as PromRegistry } from 'prom-client';
 import { registerRegistryMetrics } from './metrics.js';
@@ -154,7 +155,8 @@ export class Registry {
 
   /**
    * One run of the pruning job: the change log beyond `changeLogRetention` revisions, audit
-   * entries older than `auditRetentionDays` before `now`, and cluster nodes gone for long.
+   * entries older than `auditRetentionDays` before `now`, cluster nodes gone for long, and
+   * activity older than `ACTIVITY_RETENTION_MS`.
    */
   async prune(config: Pick<Config, 'changeLogRetention' | 'auditRetentionDays'>, now = Date.now()): Promise<{ auditEntries: number; nodes: number }> {
     const { store, audit } = this.services;
@@ -164,6 +166,8 @@ export class Registry {
     if (auditEntries > 0) this.logger.info({ entries: auditEntries, olderThanDays: config.auditRetentionDays }, 'pruned audit log entries');
     const nodes = await this.cluster.pruneGoneNodes();
     if (nodes > 0) this.logger.info({ nodes }, 'pruned registry nodes gone for long');
+    // The Activity page reads a day back at most.
+    await store.pruneActivity(now - ACTIVITY_RETENTION_MS);
     return { auditEntries, nodes };
   }
 

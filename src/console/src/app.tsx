@@ -21,6 +21,7 @@ import { ImportPage } from './pages/import.js';
 import { GatewaysPage } from './pages/gateways.js';
 import { AdminPage } from './pages/admin.js';
 import { AuditPage } from './pages/audit.js';
+import { ActivityPage, ServerActivityPage, ToolActivityPage } from './pages/activity.js';
 import { NamespacesPage } from './pages/namespaces.js';
 
 const LAST_NS = 'mcpgate.console.namespace';
@@ -134,6 +135,9 @@ const NS_ROUTES: RouteDef[] = [
   { pattern: '/ns/:ns/import', render: (p) => <ImportPage ns={p.ns!} /> },
   { pattern: '/ns/:ns/admin', render: (p) => <AdminPage ns={p.ns!} /> },
   { pattern: '/ns/:ns/audit', render: (p) => <AuditPage ns={p.ns!} /> },
+  { pattern: '/ns/:ns/activity', render: (p) => <ActivityPage ns={p.ns!} /> },
+  { pattern: '/ns/:ns/activity/:server', render: (p) => <ServerActivityPage ns={p.ns!} server={p.server!} /> },
+  { pattern: '/ns/:ns/activity/:server/:tool', render: (p) => <ToolActivityPage ns={p.ns!} server={p.server!} tool={p.tool!} /> },
 ];
 
 const GLOBAL_ROUTES: RouteDef[] = [
@@ -234,6 +238,7 @@ function Shell() {
         { to: path('ns', ns, 'services'), label: t('nav.services'), key: 'services', show: true },
         { to: path('ns', ns, 'servers'), label: t('nav.servers'), key: 'servers', show: true },
         { to: path('ns', ns, 'import'), label: t('nav.import'), key: 'import', show: session.can(ns, 'editor') },
+        { to: path('ns', ns, 'activity'), label: t('nav.activity'), key: 'activity', show: true },
         { to: '/gateways', label: t('nav.gateways'), key: 'gateways', show: true },
         { to: '/namespaces', label: t('nav.namespaces'), key: 'namespaces', show: true },
         { to: path('ns', ns, 'admin'), label: t('nav.admin'), key: 'admin', show: true },
@@ -264,7 +269,7 @@ function Shell() {
             onChange={(e) => {
               const next = e.target.value;
               const rest = nsFromPath ? pathname.split('/')[3] ?? 'servers' : 'servers';
-              navigate(path('ns', next, ['services', 'servers', 'import', 'admin', 'audit'].includes(rest) ? rest : 'servers'));
+              navigate(path('ns', next, ['services', 'servers', 'import', 'activity', 'admin', 'audit'].includes(rest) ? rest : 'servers'));
             }}
           >
             {!nsKnown && <option value="">—</option>}

@@ -24,6 +24,8 @@ export interface CallContext {
   subscriptions?: ResourceSubscriptions | undefined;
   /** For an OAuth token's principal: the 403 step-up answer for a tool of the server its scopes do not grant. */
   scopeChallenge?: ((tool: string) => GatewayError | undefined) | undefined;
+  /** The agent's clientInfo (name, version) as its session's initialize gave it (session eras). */
+  agentInfo?: { name?: string | undefined; version?: string | undefined } | undefined;
   /** tools/call: what the tool reports of a failure (filled by the executor; read by metrics and the access log). */
   report?: CallReport | undefined;
 }

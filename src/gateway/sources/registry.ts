@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../../lib/logger.js';
+import type { ActivityReport } from '../../model/activity.js';
 import type { RegistrySnapshot } from '../../model/snapshot.js';
 import type { ConfigSource } from './config-source.js';
 
@@ -138,6 +139,8 @@ export interface RegistrySourceOptions {
     virtualMembers?: { server: string; member: string; state: 'pending' | 'down' | 'clash'; error?: string }[];
   };
   reportEveryMs?: number;
+  /** The Activity page's counts, sent with every report (`POST /api/v1/gateways/activity`); given back when the registry does not take them. */
+  activity?: { take(): ActivityReport | undefined; giveBack(report: ActivityReport): void };
   /**
    * While following another registry than its preferred one, probe the preferred one's
    * `/readyz` after this pause (ms, doubling per failed probe up to `maxFailbackDelayMs`), and
@@ -258,6 +261,7 @@ export class RegistrySource implements ConfigSource {
     if (this.options.gatewayId && this.options.report) {
       this.reportTimer = setInterval(() => {
         this.reportToRegistry().catch((err: unknown) => this.log.debug({ err }, 'gateway report to the registry failed'));
+        this.reportActivity().catch((err: unknown) => this.log.debug({ err }, 'activity report to the registry failed'));
       }, this.options.reportEveryMs ?? 15_000);
       this.reportTimer.unref();
     }
@@ -299,8 +303,37 @@ export class RegistrySource implements ConfigSource {
     }
   }
 
+  /** Send the Activity counts now (also done every report, and on stop); kept for the next report when no registry takes them. */
+  flushActivity(): Promise<void> {
+    return this.reportActivity();
+  }
+
+  /** Send the calls counted since the last report; kept for the next one when no registry takes them. */
+  private async reportActivity(): Promise<void> {
+    const base = this.following;
+    const recorder = this.options.activity;
+    if (!base || !recorder || !this.options.gatewayId) return;
+    const report = recorder.take();
+    if (!report) return;
+    try {
+      const res = await request(`${base}/api/v1/gateways/activity`, {
+        method: 'POST', dispatcher: this.agent, body: JSON.stringify({ gateway: this.options.gatewayId, ...report }), headers: this.headers({ 'content-type': 'application/json' }),
+        headersTimeout: this.requestTimeoutMs, bodyTimeout: this.requestTimeoutMs, signal: this.stopper.signal,
+      });
+      await res.body.dump();
+      // A registry that refuses the report (4xx: older version, bad data) would refuse it again: dropped, said once per report.
+      if (res.statusCode >= 500) recorder.giveBack(report);
+      else if (res.statusCode >= 400) this.log.warn({ status: res.statusCode, registry: base }, 'the registry refused the activity report');
+    } catch (err) {
+      recorder.giveBack(report);
+      this.log.debug({ err }, 'activity report to the registry failed');
+    }
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.reportTimer);
+    // The last calls counted go out before the connections close (bounded by the request timeout).
+    await this.reportActivity().catch(() => undefined);
     this.stopper.abort();
     this.firstDelivered?.();
     await this.loop;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { CompiledQuery, Kysely, Migrator, sql } from 'kysely';
 import type { Compilable, Generated, Selectable, Transaction } from 'kysely';
 import { Batcher } from '../../lib/batcher.js';
@@ -8,6 +9,8 @@ import type {
   McpServerVersion, Namespace, Page, PublishAction, PublishEvent, Role, Service, User, VersionRevision, VersionStatus,
 } from '../../model/model.js';
 import { beatTimings } from '../../model/model.js';
+import type { ActivityBucket, ActivityErrorSample, ActivityReport } from '../../model/activity.js';
+import { bucketKey, LATENCY_BUCKETS, MAX_SAMPLES_PER_TOOL, mergeBucket, MINUTE_MS } from '../../model/activity.js';
 import type { AuthorizationSettings } from '../../model/authorization.js';
 import type { StoreDialect } from './dialects/dialect.js';
 import { SessionLeaderLock, SingleNodeLock } from './leader-lock.js';
@@ -15,7 +18,7 @@ import type { LeaseStatements } from './leader-lock.js';
 import { migrations } from './migrations.js';
 import { RevisionListener } from './revision-listener.js';
 import type {
-  ApiTokenRecord, AuditQuery, AuditRecord, BeatKey, ClusterNodeRecord, GatewayReportRecord, GatewayReportWrite, InstanceQuery, LeaderLock, LeaderLockOptions, Lease, McpServerQuery,
+  ActivityQuery, ActivityRead, ApiTokenRecord, AuditQuery, AuditRecord, BeatKey, ClusterNodeRecord, GatewayReportRecord, GatewayReportWrite, InstanceQuery, LeaderLock, LeaderLockOptions, Lease, McpServerQuery,
   RevisionSubscription, ServiceKey, ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
 } from './store.js';
 import { newEtag, UniqueViolationError } from './store.js';
@@ -76,7 +79,22 @@ interface Tables {
     address: string | null; route: string | null; action: string; entity: string; entity_id: string; entity_name: string;
     before_json: string | null; after_json: string | null; secrets_changed: string | null;
   };
+  mg_activity: ActivityRow;
+  mg_activity_kinds: { namespace: string; server: string; tool: string; minute: number; kind: string; count: number };
+  mg_activity_agents: { namespace: string; server: string; tool: string; minute: number; agent: string; agent_version: string; calls: number };
+  mg_activity_errors: {
+    id: string; namespace: string; server: string; tool: string; at: number; kind: string; message: string; agent: string; agent_version: string;
+    gateway: string | null; request: string; answer: string;
+  };
 }
+
+/** A tool's minute of activity: counts and the latency histogram's buckets `l0`…`l11` (LATENCY_BUCKETS). */
+type ActivityRow = {
+  namespace: string; server: string; tool: string; minute: number; calls: number; errors: number; latency_sum: number;
+} & Record<`l${number}`, number>;
+
+/** Rows per multi-row insert of activity (parameters per statement stay under every database's bound). */
+const ACTIVITY_ROWS_PER_INSERT = 40;
 
 type Db = Kysely<Tables>;
 
@@ -920,6 +938,144 @@ export class KyselyStore extends KyselyReader implements Store {
     try {
       const r = await this.root.deleteFrom('mg_audit').where('at', '<', before).executeTakeFirst();
       return Number(r.numDeletedRows);
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
+  // ---- activity ----
+
+  async addActivity(report: ActivityReport): Promise<void> {
+    // One row per key, in key order (so concurrent reports on two nodes lock rows in the same order).
+    const merged = new Map<string, ActivityBucket>();
+    for (const b of report.buckets) {
+      const key = bucketKey(b);
+      const had = merged.get(key);
+      if (had) mergeBucket(had, b);
+      else merged.set(key, { ...b, kinds: { ...b.kinds }, latency: [...b.latency], agents: b.agents.map((a) => ({ ...a })) });
+    }
+    const buckets = [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, b]) => b);
+    const rows: ActivityRow[] = buckets.map((b) => {
+      const row = { namespace: b.namespace, server: b.server, tool: b.tool, minute: b.minute, calls: b.calls, errors: b.errors, latency_sum: b.latencySumMs } as ActivityRow;
+      for (let i = 0; i < LATENCY_BUCKETS; i++) row[`l${i}`] = b.latency[i] ?? 0;
+      return row;
+    });
+    const kinds = buckets.flatMap((b) => Object.entries(b.kinds).sort(([x], [y]) => (x < y ? -1 : 1))
+      .map(([kind, count]) => ({ namespace: b.namespace, server: b.server, tool: b.tool, minute: b.minute, kind, count })));
+    const agents = buckets.flatMap((b) => [...b.agents].sort((x, y) => (`${x.name}\n${x.version}` < `${y.name}\n${y.version}` ? -1 : 1))
+      .map((a) => ({ namespace: b.namespace, server: b.server, tool: b.tool, minute: b.minute, agent: a.name, agent_version: a.version, calls: a.calls })));
+    const latencyColumns = Array.from({ length: LATENCY_BUCKETS }, (_, i) => `l${i}`);
+    try {
+      await this.root.transaction().execute(async (tx) => {
+        // Lost in a crash, a report is a few seconds of counts: no need to wait for the disk.
+        if (this.adapter.relaxedDurabilitySql) await sql.raw(this.adapter.relaxedDurabilitySql).execute(tx);
+        await this.addCounts(tx, 'mg_activity', ['namespace', 'server', 'tool', 'minute'], rows, ['calls', 'errors', 'latency_sum', ...latencyColumns]);
+        await this.addCounts(tx, 'mg_activity_kinds', ['namespace', 'server', 'tool', 'minute', 'kind'], kinds, ['count']);
+        await this.addCounts(tx, 'mg_activity_agents', ['namespace', 'server', 'tool', 'minute', 'agent', 'agent_version'], agents, ['calls']);
+        if (report.errors.length === 0) return;
+        const samples = report.errors.map((e) => ({
+          id: randomUUID(), namespace: e.namespace, server: e.server, tool: e.tool, at: e.at, kind: e.kind, message: e.message,
+          agent: e.agent.name, agent_version: e.agent.version, gateway: e.gateway ?? null, request: e.request, answer: e.answer,
+        }));
+        for (let i = 0; i < samples.length; i += ACTIVITY_ROWS_PER_INSERT) await tx.insertInto('mg_activity_errors').values(samples.slice(i, i + ACTIVITY_ROWS_PER_INSERT)).execute();
+        // Each tool keeps its newest samples: older than its MAX_SAMPLES_PER_TOOL-th newest go.
+        const tools = new Map(report.errors.map((e) => [`${e.namespace}\n${e.server}\n${e.tool}`, e]));
+        for (const e of tools.values()) {
+          const cut = await tx.selectFrom('mg_activity_errors').select(['at', 'id'])
+            .where('namespace', '=', e.namespace).where('server', '=', e.server).where('tool', '=', e.tool)
+            .orderBy('at', 'desc').orderBy('id', 'desc').offset(MAX_SAMPLES_PER_TOOL - 1).limit(1).executeTakeFirst();
+          if (!cut) continue;
+          await tx.deleteFrom('mg_activity_errors').where('namespace', '=', e.namespace).where('server', '=', e.server).where('tool', '=', e.tool)
+            .where((eb) => eb.or([eb('at', '<', num(cut.at)), eb.and([eb('at', '=', num(cut.at)), eb('id', '<', cut.id)])])).execute();
+        }
+      });
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
+  /** Insert rows, adding `counters` into those whose key exists (the dialect's upsert). */
+  private async addCounts(tx: Transaction<Tables>, table: 'mg_activity' | 'mg_activity_kinds' | 'mg_activity_agents', keys: string[], rows: readonly object[], counters: string[]): Promise<void> {
+    // The tables differ in columns only: one code path for the three, typed loosely here.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const db = tx as unknown as Transaction<any>;
+    for (let i = 0; i < rows.length; i += ACTIVITY_ROWS_PER_INSERT) {
+      const insert = db.insertInto(table).values(rows.slice(i, i + ACTIVITY_ROWS_PER_INSERT));
+      if (this.adapter.upsert === 'on-duplicate-key') {
+        await insert.onDuplicateKeyUpdate(Object.fromEntries(counters.map((c) => [c, sql`${sql.ref(c)} + values(${sql.ref(c)})`]))).execute();
+      } else {
+        await insert.onConflict((oc) => oc.columns(keys).doUpdateSet(Object.fromEntries(counters.map((c) => [c, sql`${sql.ref(`${table}.${c}`)} + ${sql.ref(`excluded.${c}`)}`])))).execute();
+      }
+    }
+  }
+
+  async readActivity(q: ActivityQuery): Promise<ActivityRead> {
+    const step = Math.max(MINUTE_MS, Math.trunc(q.stepMs / MINUTE_MS) * MINUTE_MS);
+    // The slot is an expression of the column and a literal (a parameter there would differ between SELECT and GROUP BY).
+    const slot = sql<number>`${sql.ref('minute')} - (${sql.ref('minute')} % ${sql.lit(step)})`;
+    const sumCol = (c: string) => sql<number>`sum(${sql.ref(c)})`.as(c);
+    let slots = this.root.selectFrom('mg_activity')
+      .select(['server', 'tool', slot.as('at'), sumCol('calls'), sumCol('errors'), sumCol('latency_sum'), ...Array.from({ length: LATENCY_BUCKETS }, (_, i) => sumCol(`l${i}`))])
+      .where('namespace', '=', q.namespace).where('minute', '>=', q.from);
+    let kinds = this.root.selectFrom('mg_activity_kinds').select(['server', 'tool', 'kind', sql<number>`sum(${sql.ref('count')})`.as('count')])
+      .where('namespace', '=', q.namespace).where('minute', '>=', q.from);
+    let agents = this.root.selectFrom('mg_activity_agents').select(['server', 'tool', 'agent', 'agent_version', sql<number>`sum(${sql.ref('calls')})`.as('calls')])
+      .where('namespace', '=', q.namespace).where('minute', '>=', q.from);
+    if (q.server !== undefined) {
+      slots = slots.where('server', '=', q.server);
+      kinds = kinds.where('server', '=', q.server);
+      agents = agents.where('server', '=', q.server);
+    }
+    if (q.tool !== undefined) {
+      slots = slots.where('tool', '=', q.tool);
+      kinds = kinds.where('tool', '=', q.tool);
+      agents = agents.where('tool', '=', q.tool);
+    }
+    try {
+      const [s, k, a] = await Promise.all([
+        slots.groupBy(['server', 'tool', slot]).orderBy('server').orderBy('tool').orderBy(slot).execute(),
+        kinds.groupBy(['server', 'tool', 'kind']).execute(),
+        agents.groupBy(['server', 'tool', 'agent', 'agent_version']).execute(),
+      ]);
+      return {
+        slots: s.map((r) => {
+          const row = r as unknown as Record<string, unknown>;
+          return {
+            server: r.server, tool: r.tool, at: num(row.at), calls: num(row.calls), errors: num(row.errors), latencySumMs: num(row.latency_sum),
+            latency: Array.from({ length: LATENCY_BUCKETS }, (_, i) => num(row[`l${i}`])),
+          };
+        }),
+        kinds: k.map((r) => ({ server: r.server, tool: r.tool, kind: r.kind, count: num(r.count) })),
+        agents: a.map((r) => ({ server: r.server, tool: r.tool, name: r.agent, version: r.agent_version, calls: num(r.calls) })),
+      };
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
+  async listActivityErrors(q: Omit<ActivityQuery, 'stepMs'> & { limit: number }): Promise<ActivityErrorSample[]> {
+    let query = this.root.selectFrom('mg_activity_errors').selectAll().where('namespace', '=', q.namespace).where('at', '>=', q.from);
+    if (q.server !== undefined) query = query.where('server', '=', q.server);
+    if (q.tool !== undefined) query = query.where('tool', '=', q.tool);
+    try {
+      const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+      return rows.map((r) => ({
+        namespace: r.namespace, server: r.server, tool: r.tool, at: num(r.at), kind: r.kind, message: r.message,
+        agent: { name: r.agent, version: r.agent_version }, request: r.request, answer: r.answer, ...(r.gateway !== null ? { gateway: r.gateway } : {}),
+      }));
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
+  async pruneActivity(before: number): Promise<number> {
+    try {
+      let n = 0;
+      for (const table of ['mg_activity', 'mg_activity_kinds', 'mg_activity_agents'] as const) {
+        n += Number((await this.root.deleteFrom(table).where('minute', '<', before).executeTakeFirst()).numDeletedRows);
+      }
+      n += Number((await this.root.deleteFrom('mg_activity_errors').where('at', '<', before).executeTakeFirst()).numDeletedRows);
+      return n;
     } catch (err) {
       throw this.translate(err);
     }

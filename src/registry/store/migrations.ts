@@ -329,6 +329,62 @@ export function migrations(d: StoreDialect): MigrationProvider {
         await db.schema.createIndex('mg_gateway_reports_seen').on('mg_gateway_reports').column('last_seen').execute();
       },
     },
+    '0014_activity': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // The console's Activity page: tool calls as gateways report them, added up per tool and
+        // minute across replicas (a fixed latency histogram, l0…l11, adds up too), the error kinds
+        // and agents of each minute, and the last failures with their request and answer redacted.
+        let t = db.schema.createTable('mg_activity')
+          .addColumn('namespace', key(128), (c) => c.notNull())
+          .addColumn('server', key(255), (c) => c.notNull())
+          .addColumn('tool', key(128), (c) => c.notNull())
+          .addColumn('minute', 'bigint', (c) => c.notNull())
+          .addColumn('calls', 'bigint', (c) => c.notNull())
+          .addColumn('errors', 'bigint', (c) => c.notNull())
+          .addColumn('latency_sum', 'double precision', (c) => c.notNull());
+        for (let i = 0; i < 12; i++) t = t.addColumn(`l${i}`, 'bigint', (c) => c.notNull());
+        await t.addPrimaryKeyConstraint('mg_activity_pk', ['namespace', 'server', 'tool', 'minute']).modifyEnd(suffix).execute();
+        await db.schema.createIndex('mg_activity_minute').on('mg_activity').column('minute').execute();
+        await db.schema.createTable('mg_activity_kinds')
+          .addColumn('namespace', key(128), (c) => c.notNull())
+          .addColumn('server', key(255), (c) => c.notNull())
+          .addColumn('tool', key(128), (c) => c.notNull())
+          .addColumn('minute', 'bigint', (c) => c.notNull())
+          .addColumn('kind', key(64), (c) => c.notNull())
+          .addColumn('count', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('mg_activity_kinds_pk', ['namespace', 'server', 'tool', 'minute', 'kind'])
+          .modifyEnd(suffix).execute();
+        await db.schema.createIndex('mg_activity_kinds_minute').on('mg_activity_kinds').column('minute').execute();
+        await db.schema.createTable('mg_activity_agents')
+          .addColumn('namespace', key(128), (c) => c.notNull())
+          .addColumn('server', key(255), (c) => c.notNull())
+          .addColumn('tool', key(128), (c) => c.notNull())
+          .addColumn('minute', 'bigint', (c) => c.notNull())
+          .addColumn('agent', key(128), (c) => c.notNull())
+          .addColumn('agent_version', key(64), (c) => c.notNull())
+          .addColumn('calls', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('mg_activity_agents_pk', ['namespace', 'server', 'tool', 'minute', 'agent', 'agent_version'])
+          .modifyEnd(suffix).execute();
+        await db.schema.createIndex('mg_activity_agents_minute').on('mg_activity_agents').column('minute').execute();
+        await db.schema.createTable('mg_activity_errors')
+          .addColumn('id', key(36), (c) => c.primaryKey())
+          .addColumn('namespace', key(128), (c) => c.notNull())
+          .addColumn('server', key(255), (c) => c.notNull())
+          .addColumn('tool', key(128), (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('kind', key(64), (c) => c.notNull())
+          .addColumn('message', big, (c) => c.notNull())
+          .addColumn('agent', key(128), (c) => c.notNull())
+          .addColumn('agent_version', key(64), (c) => c.notNull())
+          .addColumn('gateway', key(200))
+          .addColumn('request', big, (c) => c.notNull())
+          .addColumn('answer', big, (c) => c.notNull())
+          .modifyEnd(suffix).execute();
+        await db.schema.createIndex('mg_activity_errors_tool').on('mg_activity_errors').columns(['namespace', 'server', 'tool', 'at']).execute();
+        await db.schema.createIndex('mg_activity_errors_at').on('mg_activity_errors').column('at').execute();
+      },
+    },
   };
   return { getMigrations: async () => all };
 }

@@ -13,6 +13,7 @@ import { migrations } from './migrations.js';
 import { dialectFor, openStore } from './open.js';
 import type { AuditQuery, AuditRecord, LeaderLock, Store } from './store.js';
 import { UniqueViolationError } from './store.js';
+import { emptyLatency, latencyBucket, MAX_SAMPLES_PER_TOOL, MINUTE_MS } from '../../model/activity.js';
 
 const now = 1_700_000_000_000;
 
@@ -642,6 +643,63 @@ for (const kind of await databaseKinds()) {
       assert.ok((await store.pruneAudit(now - 5000)) >= 1);
       assert.deepEqual((await store.listAudit({ namespaces: ['audit-p'], limit: 10 })).map((e) => e.entityName), ['new']);
       assert.equal(await store.pruneAudit(now - 5000), 0);
+    });
+
+    it('adds activity up across reports (calls, errors, latency histogram, kinds, agents) and reads it by slot', async () => {
+      const ns = `act-${randomUUID().slice(0, 8)}`;
+      const m0 = now - (now % MINUTE_MS);
+      const bucket = (minute: number, calls: number, errors: number, agent: string, kind?: string) => {
+        const latency = emptyLatency();
+        latency[latencyBucket(20)] = calls;
+        return {
+          namespace: ns, server: 'weather', tool: 'forecast', minute, calls, errors, kinds: kind ? { [kind]: errors } : {}, latency,
+          latencySumMs: 20 * calls, agents: [{ name: agent, version: '1.0', calls }],
+        };
+      };
+      // Two gateways report the same minute (one twice in one report), a third the next minute.
+      await store.addActivity({ buckets: [bucket(m0, 3, 1, 'claude', 'backend_status'), bucket(m0, 1, 0, 'claude')], errors: [] });
+      await Promise.all([
+        store.addActivity({ buckets: [bucket(m0, 2, 2, 'cursor', 'backend_status')], errors: [] }),
+        store.addActivity({ buckets: [bucket(m0 + MINUTE_MS, 4, 0, 'cursor'), { ...bucket(m0, 5, 0, 'claude'), tool: 'alerts' }], errors: [] }),
+      ]);
+      const byMinute = await store.readActivity({ namespace: ns, from: m0, stepMs: MINUTE_MS });
+      const forecast = byMinute.slots.filter((s) => s.tool === 'forecast');
+      assert.deepEqual(forecast.map((s) => [s.at, s.calls, s.errors]), [[m0, 6, 3], [m0 + MINUTE_MS, 4, 0]]);
+      assert.equal(forecast[0]!.latency[latencyBucket(20)], 6);
+      assert.equal(forecast[0]!.latencySumMs, 120);
+      assert.deepEqual(byMinute.kinds.filter((k) => k.tool === 'forecast').map((k) => [k.kind, k.count]), [['backend_status', 3]]);
+      const agents = byMinute.agents.filter((a) => a.tool === 'forecast').map((a) => [a.name, a.version, a.calls]).sort();
+      assert.deepEqual(agents, [['claude', '1.0', 4], ['cursor', '1.0', 6]]);
+      // An hour's slot holds both minutes; a narrowed read sees one tool; `from` leaves earlier minutes out.
+      const hour = await store.readActivity({ namespace: ns, from: m0, stepMs: 60 * MINUTE_MS, tool: 'forecast' });
+      assert.deepEqual(hour.slots.map((s) => s.calls), hour.slots.length === 1 ? [10] : [6, 4]);
+      assert.ok(hour.slots.every((s) => s.tool === 'forecast'));
+      assert.deepEqual((await store.readActivity({ namespace: ns, from: m0 + MINUTE_MS, stepMs: MINUTE_MS, server: 'weather' })).slots.map((s) => s.calls), [4]);
+      assert.deepEqual((await store.readActivity({ namespace: 'no-such-ns', from: 0, stepMs: MINUTE_MS })).slots, []);
+    });
+
+    it('keeps the newest error samples of each tool, and prunes activity by age', async () => {
+      const ns = `act-${randomUUID().slice(0, 8)}`;
+      const sample = (at: number, tool = 'forecast') => ({
+        namespace: ns, server: 'weather', tool, at, kind: 'backend_status', message: `failed at ${at}`, agent: { name: 'claude', version: '1.0' },
+        request: '{"city":"Paris","apiKey":"****"}', answer: '{"isError":true}', gateway: 'gw-1',
+      });
+      const first = Array.from({ length: MAX_SAMPLES_PER_TOOL }, (_, i) => sample(now + i));
+      await store.addActivity({ buckets: [], errors: [...first, sample(now, 'alerts')] });
+      await store.addActivity({ buckets: [], errors: [sample(now + 100), sample(now + 101)] });
+      const kept = await store.listActivityErrors({ namespace: ns, from: 0, tool: 'forecast', limit: 100 });
+      assert.equal(kept.length, MAX_SAMPLES_PER_TOOL);
+      assert.deepEqual(kept.slice(0, 2).map((e) => e.at), [now + 101, now + 100], 'newest first');
+      assert.ok(kept.every((e) => e.at >= now + 2), 'the two oldest went');
+      assert.deepEqual(kept[0], { ...sample(now + 101) });
+      assert.equal((await store.listActivityErrors({ namespace: ns, from: 0, server: 'weather', limit: 5 })).length, 5);
+      assert.equal((await store.listActivityErrors({ namespace: ns, from: 0, tool: 'alerts', limit: 5 })).length, 1);
+
+      const m0 = now - (now % MINUTE_MS);
+      await store.addActivity({ buckets: [{ namespace: ns, server: 'weather', tool: 'old', minute: m0 - 10 * MINUTE_MS, calls: 1, errors: 0, kinds: {}, latency: emptyLatency(), latencySumMs: 1, agents: [{ name: 'a', version: '', calls: 1 }] }], errors: [] });
+      assert.ok((await store.pruneActivity(now + 50)) >= 3);
+      assert.deepEqual((await store.readActivity({ namespace: ns, from: 0, stepMs: MINUTE_MS, tool: 'old' })).slots, []);
+      assert.deepEqual((await store.listActivityErrors({ namespace: ns, from: 0, tool: 'forecast', limit: 100 })).map((e) => e.at), [now + 101, now + 100]);
     });
   });
 }

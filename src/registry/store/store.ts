@@ -14,6 +14,7 @@
  * elect the one node that runs the singleton jobs, and hear of each other's writes.
  */
 import { randomBytes } from 'node:crypto';
+import type { ActivityErrorSample, ActivityReport } from '../../model/activity.js';
 import type { AuthorizationSettings } from '../../model/authorization.js';
 import type {
   ApiToken, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, InstanceKey, Instance, McpServer, McpServerVersion, Namespace, Page,
@@ -367,7 +368,38 @@ export interface Store extends StoreReader, ClusterStore {
   pruneChanges(beforeRevision: number): Promise<void>;
   /** Drop audit entries recorded before `before` (epoch ms); answers how many went. */
   pruneAudit(before: number): Promise<number>;
+  /**
+   * Add gateways' activity counts to the stored ones (per namespace, server, tool and minute; error
+   * kinds and agents too), without a revision bump, and keep their error samples (the newest
+   * `MAX_SAMPLES_PER_TOOL` of each tool). Counts of one key from several reports, nodes or
+   * replicas add up, whatever the order they arrive in.
+   */
+  addActivity(report: ActivityReport): Promise<void>;
+  /** A namespace's activity since `from`, added up per server, tool and `stepMs` slot (a multiple of a minute). */
+  readActivity(query: ActivityQuery): Promise<ActivityRead>;
+  /** Error samples of a namespace since `from` (narrowed to a server and tool when given), newest first. */
+  listActivityErrors(query: Omit<ActivityQuery, 'stepMs'> & { limit: number }): Promise<ActivityErrorSample[]>;
+  /** Drop activity before `before` (epoch ms); answers how many rows went. */
+  pruneActivity(before: number): Promise<number>;
   close(): Promise<void>;
+}
+
+/** What part of the activity to read. */
+export interface ActivityQuery {
+  namespace: string;
+  /** Epoch ms; minutes starting at or after it count. */
+  from: number;
+  /** Slot length of the series, ms (a multiple of a minute). */
+  stepMs: number;
+  server?: string;
+  tool?: string;
+}
+
+/** Activity as stored, added up: per slot, and per tool over the whole window for kinds and agents. */
+export interface ActivityRead {
+  slots: { server: string; tool: string; at: number; calls: number; errors: number; latency: number[]; latencySumMs: number }[];
+  kinds: { server: string; tool: string; kind: string; count: number }[];
+  agents: { server: string; tool: string; name: string; version: string; calls: number }[];
 }
 
 /** A unique constraint refused a write (two writers raced on a name). */

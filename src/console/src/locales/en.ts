@@ -19,7 +19,7 @@ export const en = {
     nsMissingTitle: 'Namespace not found', roleOn: '{{role}} on {{namespace}}', skip: 'Skip to content',
   },
   roles: { viewer: 'viewer', editor: 'editor', admin: 'admin', gateway: 'gateway' },
-  nav: { label: 'Sections', services: 'Services', servers: 'MCP servers', import: 'Import', gateways: 'Gateways', namespaces: 'Namespaces', admin: 'Admin', audit: 'Audit' },
+  nav: { label: 'Sections', services: 'Services', servers: 'MCP servers', import: 'Import', activity: 'Activity', gateways: 'Gateways', namespaces: 'Namespaces', admin: 'Admin', audit: 'Audit' },
   notFound: { title: 'Page not found', body: 'There is no console page at {{path}}.', home: 'Go to the start page' },
   leave: {
     title: 'Leave without saving?', message: 'Your changes to this tool are not saved. If you leave now, they are lost.',
@@ -109,6 +109,7 @@ export const en = {
     backendProtocolHint: 'http / https: REST tools defined by templates.', create: 'Create MCP server',
   },
   server: {
+    activity: 'Activity',
     title: 'MCP server {{name}}', publishedBadge: 'published {{version}}', notPublished: 'not published', versions: 'Versions and history',
     enabledNotice: '{{name}} enabled', disabledNotice: '{{name}} disabled', deleteTitle: 'Delete MCP server',
     deleteMessage: 'Delete <strong>{{name}}</strong> with all its versions? Agents lose its tools at once. This cannot be undone.',
@@ -318,6 +319,14 @@ export const en = {
     tokenName: 'Token name', tokenTtl: 'Expires after (days)', never: 'never', createToken: 'Create token', expires: 'Expires', lastUsed: 'Last used',
     noToken: 'No API token.', neverUsed: 'never', revoke: 'Revoke', revokeOne: 'Revoke {{name}}', revokeTitle: 'Revoke token',
     revokeMessage: 'Revoke <strong>{{name}}</strong> of {{user}}? What uses it is refused within 5 seconds.', tokenRevoked: 'Token {{name}} revoked',
+  },
+  activity: {
+    title: 'Activity', intro: 'Tool calls over the window as every gateway replica reported them (a report every 15 s): the servers and tools that fail most come first. Requests and answers of failed calls are shown with their credentials hidden.',
+    window: 'Time window', windows: { '1h': 'Last hour', '24h': 'Last day' }, calls: 'Calls', callsShort: 'calls', errors: 'Errors', errorRate: 'Error rate',
+    p50: 'p50 latency', p95: 'p95 latency', series: 'Calls over time', seriesLabel: '{{calls}} calls, {{errors}} failed, over the window',
+    tool: 'Tool', tools: 'Tools', toolsOf: 'Tools of {{server}}', topAgent: 'Agents', agents: 'Agents calling', agent: 'Agent (client name)', version: 'Version',
+    kinds: 'Failures by kind:', lastErrors: 'Last errors', request: 'Request (arguments)', answer: 'Answer', noErrors: 'No failed call in this window.',
+    noAgents: 'No agent called in this window.', empty: 'No tool was called in this window.', serverTitle: 'Activity of {{server}}', toolTitle: 'Activity of {{server}} / {{tool}}',
   },
   audit: {
     title: 'Audit log', needsAdmin: "The audit log of '{{namespace}}' needs the admin role in it.",

@@ -24,7 +24,7 @@ export const zhCN: Shape<typeof en> = {
     nsMissingTitle: '未找到命名空间', roleOn: '{{namespace}} 的{{role}}', skip: '跳到主要内容',
   },
   roles: { viewer: '查看者', editor: '编辑者', admin: '管理员', gateway: '网关' },
-  nav: { label: '栏目', services: '服务', servers: 'MCP 服务器', import: '导入', gateways: '网关', namespaces: '命名空间', admin: '管理', audit: '审计' },
+  nav: { label: '栏目', services: '服务', servers: 'MCP 服务器', import: '导入', activity: '活动', gateways: '网关', namespaces: '命名空间', admin: '管理', audit: '审计' },
   notFound: { title: '页面不存在', body: '控制台没有 {{path}} 这个页面。', home: '回到首页' },
   leave: {
     title: '不保存就离开？', message: '对这个工具的修改尚未保存。现在离开，修改将会丢失。',
@@ -114,6 +114,7 @@ export const zhCN: Shape<typeof en> = {
     backendProtocolHint: 'http / https：由模板定义的 REST 工具。', create: '创建 MCP 服务器',
   },
   server: {
+    activity: '活动',
     title: 'MCP 服务器 {{name}}', publishedBadge: '已发布 {{version}}', notPublished: '未发布', versions: '版本与历史',
     enabledNotice: '已启用 {{name}}', disabledNotice: '已停用 {{name}}', deleteTitle: '删除 MCP 服务器',
     deleteMessage: '删除 <strong>{{name}}</strong> 及其所有版本？智能体会立即失去它的工具。此操作无法撤销。',
@@ -323,6 +324,14 @@ export const zhCN: Shape<typeof en> = {
     tokenName: '令牌名称', tokenTtl: '有效期（天）', never: '永不过期', createToken: '创建令牌', expires: '过期时间', lastUsed: '最近使用',
     noToken: '没有 API 令牌。', neverUsed: '从未使用', revoke: '吊销', revokeOne: '吊销 {{name}}', revokeTitle: '吊销令牌',
     revokeMessage: '吊销 {{user}} 的令牌 <strong>{{name}}</strong>？使用它的请求将在 5 秒内被拒绝。', tokenRevoked: '已吊销令牌 {{name}}',
+  },
+  activity: {
+    title: '活动', intro: '时间窗口内各网关副本上报的工具调用（每 15 秒上报一次）：失败最多的服务器和工具排在最前。失败调用的请求和应答已隐藏其中的凭据。',
+    window: '时间窗口', windows: { '1h': '最近一小时', '24h': '最近一天' }, calls: '调用次数', callsShort: '次调用', errors: '错误', errorRate: '错误率',
+    p50: 'p50 延迟', p95: 'p95 延迟', series: '调用趋势', seriesLabel: '窗口内 {{calls}} 次调用，{{errors}} 次失败',
+    tool: '工具', tools: '工具', toolsOf: '{{server}} 的工具', topAgent: '智能体', agents: '调用的智能体', agent: '智能体（客户端名称）', version: '版本',
+    kinds: '失败类型：', lastErrors: '最近的错误', request: '请求（参数）', answer: '应答', noErrors: '此窗口内没有失败的调用。',
+    noAgents: '此窗口内没有智能体调用。', empty: '此窗口内没有工具被调用。', serverTitle: '{{server}} 的活动', toolTitle: '{{server}} / {{tool}} 的活动',
   },
   audit: {
     title: '审计日志', needsAdmin: '查看“{{namespace}}”的审计日志需要该命名空间的管理员角色。',

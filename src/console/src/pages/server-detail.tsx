@@ -119,6 +119,9 @@ export function ServerDetailPage({ ns, name }: { ns: string; name: string }) {
                   <Link className="button" to={path('ns', ns, 'servers', name, 'versions')}>
                     {t('server.versions')}
                   </Link>
+                  <Link className="button" to={path('ns', ns, 'activity', name)} data-testid="server-activity-link">
+                    {t('server.activity')}
+                  </Link>
                   {editor && s.rollbackTarget && (
                     <button type="button" onClick={() => setRollingBack(true)}>
                       {t('rollback.button', { version: s.rollbackTarget })}

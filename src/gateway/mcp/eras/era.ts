@@ -16,8 +16,10 @@ import { handleRequest } from '../methods.js';
 import type { StreamHub } from '../streams.js';
 import type { JsonRpcId } from '../jsonrpc.js';
 import { ATTR, endSpan, startServerSpan, traceIdOf, tracingEnabled, withSpan } from '../../../lib/tracing.js';
-import { errorKindOf } from '../../errors.js';
+import { errorKindOf, toGatewayError } from '../../errors.js';
 import type { CallReport } from '../../../tools/executor.js';
+import type { CallFailure } from '../../activity.js';
+import { META } from '../protocol.js';
 
 /**
  * One MCP request as run (every era's requests through `runMethod`): for the metrics and the
@@ -40,6 +42,10 @@ export interface RequestObservation {
   traceId?: string | undefined;
   /** REST tools: the backend's HTTP status, and a failure's message (for the log line). */
   report?: CallReport | undefined;
+  /** The agent's clientInfo name and version (session eras: from initialize; 2026: from the request's `_meta`). */
+  agent?: { name?: string | undefined; version?: string | undefined } | undefined;
+  /** A failed tools/call: its arguments and answer, for the Activity page's error samples (redacted there). */
+  failure?: CallFailure | undefined;
 }
 
 /** The shared parts an era works with. */
@@ -129,16 +135,22 @@ export async function runMethod(deps: EraDeps, ctx: CallContext, method: string,
   const started = performance.now();
   let outcome: RequestObservation['outcome'] = 'ok';
   let errorKind: string | undefined;
+  let failure: CallFailure | undefined;
   try {
     const result = await withSpan(span, () => handleRequest(ctx, method, params, { onProgress }));
     if (result.isError === true) {
       outcome = 'tool_error';
       errorKind = report?.errorKind ?? 'tool_error';
+      if (report) failure = { arguments: params.arguments, answer: result, message: report.detail ?? firstText(result), clientHeaders: ctx.clientHeaders };
     }
     return result;
   } catch (err) {
     outcome = 'error';
     errorKind = errorKindOf(err);
+    if (report) {
+      const e = toGatewayError(err);
+      failure = { arguments: params.arguments, answer: { error: { code: e.rpcCode, message: e.message, ...(e.data !== undefined ? { data: e.data } : {}) } }, message: e.message, clientHeaders: ctx.clientHeaders };
+    }
     const rpc = (err as { rpcCode?: unknown }).rpcCode;
     if (span && typeof rpc === 'number') span.setAttribute(ATTR.rpcStatus, String(rpc));
     throw err;
@@ -148,6 +160,23 @@ export async function runMethod(deps: EraDeps, ctx: CallContext, method: string,
     deps.onRequest?.({
       namespace: server.namespace, server: server.name, method, tool, knownTool, outcome, errorKind,
       seconds: (performance.now() - started) / 1000, sessionId: ctx.sessionId, rpcId, traceId: traceIdOf(span), report,
+      agent: ctx.agentInfo ?? agentOfMeta(params), failure,
     });
   }
+}
+
+/** The 2026-07-28 client's name and version from the request's `_meta` envelope. */
+function agentOfMeta(params: Record<string, unknown>): RequestObservation['agent'] {
+  const info = metaOf(params)?.[META.clientInfo];
+  if (typeof info !== 'object' || info === null) return undefined;
+  const { name, version } = info as { name?: unknown; version?: unknown };
+  return { name: typeof name === 'string' ? name : undefined, version: typeof version === 'string' ? version : undefined };
+}
+
+/** The first text of a tool result (its error message). */
+function firstText(result: Record<string, unknown>): string {
+  const content = result.content;
+  if (!Array.isArray(content)) return '';
+  const text = content.find((c: unknown) => typeof c === 'object' && c !== null && (c as { type?: unknown }).type === 'text') as { text?: unknown } | undefined;
+  return typeof text?.text === 'string' ? text.text : '';
 }

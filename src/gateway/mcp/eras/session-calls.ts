@@ -113,6 +113,7 @@ export async function answerInSession(deps: EraDeps, session: SessionRecord, tar
   const ctx: CallContext = {
     server: target.server, consumer: target.consumer, clientHeaders: effectiveHeaders, clientQuery, clientAddress: session.clientAddress, cancellation, sessionId: session.id,
     beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge, agent, subscriptions,
+    agentInfo: session.clientInfo as CallContext['agentInfo'],
   };
   const token = (message.params._meta as { progressToken?: unknown } | undefined)?.progressToken;
   const onProgress = out && token !== undefined

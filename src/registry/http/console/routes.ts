@@ -7,6 +7,7 @@
  * - `spec-check.ts`: `POST …/mcp-servers/validate` and `POST …/mcp-servers/import/preview`;
  * - `gateways.ts`: `GET /gateways` and `POST /gateways/heartbeat`, the gateways following this
  *   registry, and `GET /console/settings`;
+ * - `activity.ts`: `POST /gateways/activity` and `GET /namespaces/{ns}/activity…`, the Activity page;
  * - `static-files.ts`: the built single-page app at `/`.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -14,6 +15,7 @@ import { Agent } from 'undici';
 import { ArgumentHostGuard, guardedLookup } from '../../../tools/address-guard.js';
 import type { ToolConnections } from '../../../tools/compile.js';
 import type { RegistryServices } from '../../services.js';
+import { activityRoutes } from './activity.js';
 import { gatewayRoutes, observeWatchingGateways } from './gateways.js';
 import type { ConsoleSettings } from './gateways.js';
 import { specCheckRoutes } from './spec-check.js';
@@ -38,6 +40,7 @@ function consoleApiRoutes(svc: RegistryServices, connections: () => ToolConnecti
     upstreamImportRoutes(app, svc, connections, tag);
     specCheckRoutes(app, svc, tag);
     gatewayRoutes(app, svc, opts, tag);
+    activityRoutes(app, svc, tag);
   };
 }
 
