@@ -154,3 +154,24 @@ export function addAgent(agents: { name: string; version: string; calls: number 
 export function bucketKey(b: Pick<ActivityBucket, 'namespace' | 'server' | 'tool' | 'minute'>): string {
   return `${b.namespace}\n${b.server}\n${b.tool}\n${b.minute}`;
 }
+
+/** Figures of a tool, a server or a namespace over the window. */
+export interface ActivityFigures {
+  calls: number;
+  errors: number;
+  /** errors / calls, 0..1 (0 without calls). */
+  errorRate: number;
+  /** Latency quantiles and mean from the merged histogram, ms (null without calls). */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  meanMs: number | null;
+  /** One entry per slot of the window, oldest first (zeros where nothing ran). */
+  series: { at: number; calls: number; errors: number }[];
+  /** Failed calls by kind, most first. */
+  kinds: { kind: string; count: number }[];
+  /** Calls by agent (client name and version), most first. */
+  agents: { name: string; version: string; calls: number }[];
+}
+
+export interface ToolActivity extends ActivityFigures { tool: string }
+export interface ServerActivity extends ActivityFigures { server: string; tools: ToolActivity[] }

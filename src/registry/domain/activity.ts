@@ -4,7 +4,8 @@
  * or day) is read per server and tool: calls, errors, error rate, latency p50/p95 from the merged
  * histogram, a series per slot, error kinds, agents, and the last failures (redacted).
  */
-import type { ActivityErrorSample } from '../../model/activity.js';
+import type { ActivityErrorSample, ActivityFigures, ServerActivity } from '../../model/activity.js';
+export type { ActivityFigures, ServerActivity, ToolActivity } from '../../model/activity.js';
 import { addLatency, emptyLatency, latencyQuantile, MAX_SAMPLES_PER_TOOL, MINUTE_MS } from '../../model/activity.js';
 import type { ActivityRead, Store } from '../store/store.js';
 
@@ -17,26 +18,6 @@ export type ActivityWindow = keyof typeof ACTIVITY_WINDOWS;
 /** How long activity is kept: the longest window and an hour (pruned by the leader every minute). */
 export const ACTIVITY_RETENTION_MS = 25 * 60 * MINUTE_MS;
 
-/** Figures of a tool, a server or a namespace over the window. */
-export interface ActivityFigures {
-  calls: number;
-  errors: number;
-  /** errors / calls, 0..1 (0 without calls). */
-  errorRate: number;
-  /** Latency quantiles and mean from the merged histogram, ms (null without calls). */
-  p50Ms: number | null;
-  p95Ms: number | null;
-  meanMs: number | null;
-  /** One entry per slot of the window, oldest first (zeros where nothing ran). */
-  series: { at: number; calls: number; errors: number }[];
-  /** Failed calls by kind, most first. */
-  kinds: { kind: string; count: number }[];
-  /** Calls by agent (client name and version), most first. */
-  agents: { name: string; version: string; calls: number }[];
-}
-
-export interface ToolActivity extends ActivityFigures { tool: string }
-export interface ServerActivity extends ActivityFigures { server: string; tools: ToolActivity[] }
 
 /** A namespace's activity: totals, and its servers with their tools, the most failing first. */
 export interface NamespaceActivity {

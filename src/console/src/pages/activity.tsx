@@ -6,6 +6,7 @@
  */
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { ActivityFigures, ServerActivity, ToolActivity } from '../../../model/activity.js';
 import { api, enc } from '../api.js';
 import { formatDateTime, formatNumber } from '../i18n.js';
 import { Link, path } from '../router.js';
@@ -13,19 +14,9 @@ import { ago, Badge, DataTable, Load, PageHeading, useInterval, useLoad } from '
 
 type Window = '1h' | '24h';
 
-interface Figures {
-  calls: number;
-  errors: number;
-  errorRate: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  meanMs: number | null;
-  series: { at: number; calls: number; errors: number }[];
-  kinds: { kind: string; count: number }[];
-  agents: { name: string; version: string; calls: number }[];
-}
-interface ToolFigures extends Figures { tool: string }
-interface ServerFigures extends Figures { server: string; tools: ToolFigures[] }
+type Figures = ActivityFigures;
+type ToolFigures = ToolActivity;
+type ServerFigures = ServerActivity;
 interface ErrorSample {
   namespace: string; server: string; tool: string; at: number; kind: string; message: string;
   agent: { name: string; version: string }; request: string; answer: string; gateway?: string;
