@@ -30,13 +30,13 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { groupSeconds, selfSeconds } from '../gateway/cpu.js';
 import { summariseProfile } from '../gateway/cpuprofile.js';
 import { numberOption, textOption } from '../support/args.js';
 import { startMcpgate } from '../support/mcpgate.js';
 import { ROOT, TSX, freePort } from '../support/procs.js';
+import { connect, startEchoLoad } from './echo-load.js';
+import type { EchoLoad } from './echo-load.js';
 
 const CLIENTS = numberOption('clients', 32, true);
 const SECONDS = numberOption('seconds', 10);
@@ -72,13 +72,6 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
   try { process.kill(-pid, 'SIGKILL'); } catch { /* the group is gone */ }
-}
-
-/** Connect one SDK client (its own session); answers it or throws. */
-async function connect(url: string, headers: Record<string, string> = {}): Promise<Client> {
-  const client = new Client({ name: 'bench-agent', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
-  return client;
 }
 
 /** Wait until an MCP client can list the tools at `url` (a peer is up), within `ms`. */
@@ -250,42 +243,12 @@ interface Parties { target: () => number[]; upstream: () => number[] }
 
 /** CLIENTS sessions calling `echo` in a loop in this process, driven like a load worker. */
 function inProcessLoad(url: string, headers: Record<string, string>): LoadGroup {
-  const clients: Client[] = [];
-  const latencies: number[] = [];
-  let errors = 0;
-  let measuring = false;
-  let stop = false;
-  let loops: Promise<void>[] = [];
+  let load: EchoLoad | undefined;
   return {
     pids: () => [],
-    async ready() {
-      clients.push(...await Promise.all(Array.from({ length: CLIENTS }, () => connect(url, headers))));
-      const tools = await clients[0]!.listTools();
-      const tool = tools.tools.find((t) => t.name.endsWith('echo'))?.name ?? 'echo';
-      loops = clients.map(async (c, i) => {
-        for (let n = 0; !stop; n++) {
-          const text = `c${i}-${n}`;
-          const t0 = performance.now();
-          try {
-            const r = await c.callTool({ name: tool, arguments: { text } });
-            const got = (r.content as { text?: string }[] | undefined)?.[0]?.text;
-            if (got !== text) throw new Error(`answered ${String(got)}`);
-            if (measuring) latencies.push(performance.now() - t0);
-          } catch {
-            if (measuring) errors++;
-            await sleep(10);
-          }
-        }
-      });
-    },
-    measure() { measuring = true; },
-    async stop() {
-      measuring = false;
-      stop = true;
-      await Promise.all(loops);
-      await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-      return { latencies, errors };
-    },
+    async ready() { load = await startEchoLoad(url, headers, CLIENTS); },
+    measure() { load?.measure(); },
+    stop: async () => (load ? load.stop() : { latencies: [], errors: 0 }),
   };
 }
 
