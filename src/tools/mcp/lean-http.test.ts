@@ -7,17 +7,19 @@ import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import { ProtocolError, SdkHttpError } from '@modelcontextprotocol/client';
 import { ToolError } from '../errors.js';
-import { SseParser, leanRequest } from './lean-http.js';
+import { answerStreamParser, leanRequest } from './lean-http.js';
 import type { LeanExchange, WireMessage } from './lean-http.js';
 
-describe('SseParser', () => {
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe('answerStreamParser', () => {
   it('joins data lines, honours event names, skips comments, id, retry and events without data (priming events), with CR, LF and CRLF line ends cut anywhere', () => {
     const text = 'id: prime\ndata:\n\n: comment\r\nid: 7\r\nretry: 10\r\ndata: {"a":\r\ndata: 1}\r\n\r\nevent: other\ndata: skipped\n\nevent: message\rdata:x\r\r';
     for (let cut = 0; cut <= text.length; cut++) {
       const got: string[] = [];
-      const p = new SseParser((d) => got.push(d));
-      p.push(text.slice(0, cut));
-      p.push(text.slice(cut));
+      const p = answerStreamParser((d) => got.push(d));
+      p.push(bytes(text.slice(0, cut)));
+      p.push(bytes(text.slice(cut)));
       p.end();
       assert.deepEqual(got, ['{"a":\n1}', 'x'], `cut at ${cut}`);
     }
@@ -25,8 +27,8 @@ describe('SseParser', () => {
 
   it('drops an event the stream ends in the middle of', () => {
     const got: string[] = [];
-    const p = new SseParser((d) => got.push(d));
-    p.push('data: half');
+    const p = answerStreamParser((d) => got.push(d));
+    p.push(bytes('data: half'));
     p.end();
     assert.deepEqual(got, []);
   });

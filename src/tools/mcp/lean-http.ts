@@ -15,10 +15,10 @@
  * Connection set-up (initialize, era negotiation), the standalone GET stream, session end, and
  * every other transport (2026-07-28 stateless, legacy SSE, stdio) stay on the SDK.
  */
-import { StringDecoder } from 'node:string_decoder';
 import { ProtocolError, SdkError, SdkErrorCode, SdkHttpError } from '@modelcontextprotocol/client';
 import { request as undiciRequest } from 'undici';
 import type { Dispatcher } from 'undici';
+import { SseParser } from '../../lib/sse-parser.js';
 import { ToolError } from '../errors.js';
 
 /**
@@ -71,58 +71,14 @@ export function lowerCaseHeaders(headers: Record<string, string>): Record<string
 }
 
 /**
- * Incremental `text/event-stream` parser (the WHATWG rules the gateway needs: `data` lines joined,
- * `event` names, comments, `id` and `retry` ignored, CR, LF and CRLF line ends); calls `onData`
- * with the data of each `message` event.
+ * The parser of an answer stream: calls `onData` with the data of each `message` event. Events
+ * with empty data (a 2025-11-25 server's priming event: an id, `data:` and nothing) and events
+ * of other names are not the upstream's messages.
  */
-export class SseParser {
-  private buffer = '';
-  private pendingCr = false;
-  private data: string[] = [];
-  private event = '';
-
-  constructor(private readonly onData: (data: string) => void) {}
-
-  push(text: string): void {
-    if (this.pendingCr) {
-      text = `\r${text}`;
-      this.pendingCr = false;
-    }
-    if (text.endsWith('\r')) {
-      this.pendingCr = true;
-      text = text.slice(0, -1);
-    }
-    this.buffer += text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
-    let start = 0;
-    for (let nl = this.buffer.indexOf('\n', start); nl >= 0; nl = this.buffer.indexOf('\n', start)) {
-      this.line(this.buffer.slice(start, nl));
-      start = nl + 1;
-    }
-    this.buffer = start === 0 ? this.buffer : this.buffer.slice(start);
-  }
-
-  /** The stream ended: a last event without its blank line is dropped, as the standard says. */
-  end(): void {
-    if (this.pendingCr) this.push('\n');
-  }
-
-  private line(line: string): void {
-    if (line === '') {
-      // An event with empty data (a 2025-11-25 server's priming event: an id, `data:` and nothing) is not dispatched.
-      const data = this.data.length > 0 ? this.data.join('\n') : '';
-      if (data !== '' && (this.event === '' || this.event === 'message')) this.onData(data);
-      this.data = [];
-      this.event = '';
-      return;
-    }
-    if (line.charCodeAt(0) === 58 /* ':' */) return;
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    let value = colon < 0 ? '' : line.slice(colon + 1);
-    if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') this.data.push(value);
-    else if (field === 'event') this.event = value;
-  }
+export function answerStreamParser(onData: (data: string) => void): SseParser {
+  return new SseParser((e) => {
+    if (e.event === 'message' && e.data !== '') onData(e.data);
+  });
 }
 
 /** The answer's result, checked as far as the gateway reads it; a JSON-RPC error as the SDK's ProtocolError. */
@@ -201,7 +157,6 @@ export async function leanRequest(x: LeanExchange): Promise<Record<string, unkno
   } else if (contentType.startsWith('text/event-stream')) {
     // The answer resolves the call as soon as it comes; the rest of the stream is read on.
     return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const decoder = new StringDecoder('utf8');
       let done = false;
       const finish = (err?: unknown) => {
         if (done) return;
@@ -214,7 +169,7 @@ export async function leanRequest(x: LeanExchange): Promise<Record<string, unkno
           else resolve(answer as Record<string, unknown>);
         }
       };
-      const parser = new SseParser((data) => {
+      const parser = answerStreamParser((data) => {
         try {
           take(parse(data));
         } catch (err) {
@@ -224,9 +179,15 @@ export async function leanRequest(x: LeanExchange): Promise<Record<string, unkno
         }
         finish();
       });
-      body.on('data', (chunk: Buffer) => parser.push(decoder.write(chunk)));
+      body.on('data', (chunk: Buffer) => {
+        try {
+          parser.push(chunk);
+        } catch (err) { // a line over the parser's bound: a broken stream
+          finish(new ToolError('UPSTREAM_PROTOCOL', `${x.what}: ${err instanceof Error ? err.message : String(err)}`));
+          body.destroy();
+        }
+      });
       body.on('end', () => {
-        parser.push(decoder.end());
         parser.end();
         if (!answered) finish(new ToolError('UPSTREAM_PROTOCOL', `${x.what}: the upstream ended its answer stream without answering`));
       });
