@@ -42,6 +42,20 @@ const CALLS = 200;
 const STDIO_FIXTURE = join(ROOT, 'test/fixtures/mcp/stdio-server.mjs');
 
 /** The upstream: 2025 sessions, a `count` tool counting each key, initializes counted. */
+/** A request's JSON body (undefined when it is not JSON). */
+function body(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => { try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))); } catch { resolve(undefined); } });
+  });
+}
+
+/** The upstream's answer to a session id it does not know (404, as the SDK's servers answer). */
+function sessionNotFound(res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}}');
+}
+
 interface CountingUpstream { url: string; counts: Map<string, number>; initializes: string[]; sessionsSeen: Set<string>; close(): Promise<void> }
 
 async function startCountingUpstream(): Promise<CountingUpstream> {
@@ -49,17 +63,12 @@ async function startCountingUpstream(): Promise<CountingUpstream> {
   const initializes: string[] = [];
   const sessionsSeen = new Set<string>();
   const transports = new Map<string, StreamableHTTPServerTransport>();
-  const body = (req: IncomingMessage) => new Promise<unknown>((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => { try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))); } catch { resolve(undefined); } });
-  });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const id = req.headers['mcp-session-id'];
     if (typeof id === 'string') {
       sessionsSeen.add(id);
       const t = transports.get(id);
-      if (!t) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}}');
+      if (!t) return void sessionNotFound(res);
       return t.handleRequest(req, res, req.method === 'POST' ? await body(req) : undefined);
     }
     const message = await body(req);
@@ -133,16 +142,11 @@ async function startNotifyingUpstream(): Promise<NotifyingUpstream> {
   const streams: (string | undefined)[] = [];
   const initializes: string[] = [];
   const sessions = new Map<string, { server: McpServer; subscribed: Set<string>; transport: StreamableHTTPServerTransport }>();
-  const body = (req: IncomingMessage) => new Promise<unknown>((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => { try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))); } catch { resolve(undefined); } });
-  });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const id = req.headers['mcp-session-id'];
     if (typeof id === 'string') {
       const s = sessions.get(id);
-      if (!s) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}}');
+      if (!s) return void sessionNotFound(res);
       if (req.method === 'GET') streams.push(req.headers['last-event-id'] as string | undefined);
       return s.transport.handleRequest(req, res, req.method === 'POST' ? await body(req) : undefined);
     }
