@@ -53,7 +53,12 @@ export class ActivityRecorder {
   /** Calls not counted because `maxKeys` tool-minutes were waiting (reported as a log line by the caller). */
   dropped = 0;
 
-  constructor(private readonly opts: { maxKeys?: number; gateway?: string; now?: () => number } = {}) {}
+  /** Tool-minutes kept at most until a report takes them. */
+  private readonly maxKeys: number;
+
+  constructor(private readonly opts: { maxKeys?: number; gateway?: string; now?: () => number } = {}) {
+    this.maxKeys = Math.min(opts.maxKeys ?? DEFAULT_MAX_ACTIVITY_KEYS, MAX_REPORT_BUCKETS);
+  }
 
   /** Count one call. */
   record(call: ActivityCall): void {
@@ -62,7 +67,7 @@ export class ActivityRecorder {
     const key = bucketKey({ namespace: call.namespace, server: call.server, tool: call.tool, minute });
     let b = this.buckets.get(key);
     if (!b) {
-      if (this.buckets.size >= (Math.min(this.opts.maxKeys ?? DEFAULT_MAX_ACTIVITY_KEYS, MAX_REPORT_BUCKETS))) {
+      if (this.buckets.size >= this.maxKeys) {
         this.dropped++;
         return;
       }
@@ -96,7 +101,7 @@ export class ActivityRecorder {
       const key = bucketKey(b);
       const had = this.buckets.get(key);
       if (had) mergeBucket(had, b);
-      else if (this.buckets.size < (Math.min(this.opts.maxKeys ?? DEFAULT_MAX_ACTIVITY_KEYS, MAX_REPORT_BUCKETS))) this.buckets.set(key, b);
+      else if (this.buckets.size < this.maxKeys) this.buckets.set(key, b);
       else this.dropped += b.calls;
     }
     for (const s of report.errors) this.keepSample(s, true);

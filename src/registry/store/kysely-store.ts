@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, Kysely, Migrator, sql } from 'kysely';
-import type { Compilable, Generated, Selectable, Transaction } from 'kysely';
+import type { Compilable, Generated, InsertQueryBuilder, Selectable, Transaction } from 'kysely';
 import { Batcher } from '../../lib/batcher.js';
 import type { BatchItem, BatchOutcome } from '../../lib/batcher.js';
 import { AppError } from '../../lib/errors.js';
@@ -1000,12 +1000,22 @@ export class KyselyStore extends KyselyReader implements Store {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const db = tx as unknown as Transaction<any>;
     for (let i = 0; i < rows.length; i += ACTIVITY_ROWS_PER_INSERT) {
-      const insert = db.insertInto(table).values(rows.slice(i, i + ACTIVITY_ROWS_PER_INSERT));
-      if (this.adapter.upsert === 'on-duplicate-key') {
-        await insert.onDuplicateKeyUpdate(Object.fromEntries(counters.map((c) => [c, sql`${sql.ref(c)} + values(${sql.ref(c)})`]))).execute();
-      } else {
-        await insert.onConflict((oc) => oc.columns(keys).doUpdateSet(Object.fromEntries(counters.map((c) => [c, sql`${sql.ref(`${table}.${c}`)} + ${sql.ref(`excluded.${c}`)}`])))).execute();
-      }
+      await this.upsert(db.insertInto(table).values(rows.slice(i, i + ACTIVITY_ROWS_PER_INSERT)), table, keys, counters, 'add');
+    }
+  }
+
+  /**
+   * Run `insert` so that rows whose key exists are updated (the dialect's upsert): their
+   * `columns` replaced by the new row's, or with `add`, the new row's values added to them.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private async upsert(insert: InsertQueryBuilder<any, any, any>, table: string, keys: readonly string[], columns: readonly string[], how: 'replace' | 'add'): Promise<void> {
+    if (this.adapter.upsert === 'on-duplicate-key') {
+      const set = (c: string) => (how === 'add' ? sql`${sql.ref(c)} + values(${sql.ref(c)})` : sql`values(${sql.ref(c)})`);
+      await insert.onDuplicateKeyUpdate(Object.fromEntries(columns.map((c) => [c, set(c)]))).execute();
+    } else {
+      const set = (c: string) => (how === 'add' ? sql`${sql.ref(`${table}.${c}`)} + ${sql.ref(`excluded.${c}`)}` : sql`${sql.ref(`excluded.${c}`)}`);
+      await insert.onConflict((oc) => oc.columns([...keys]).doUpdateSet(Object.fromEntries(columns.map((c) => [c, set(c)])))).execute();
     }
   }
 
@@ -1135,12 +1145,7 @@ export class KyselyStore extends KyselyReader implements Store {
         // One statement per chunk: insert, or update the row of a gateway reported before.
         for (let i = 0; i < claimed.length; i += KEYS_PER_QUERY) {
           const chunk = claimed.slice(i, i + KEYS_PER_QUERY).map((r) => ({ id: r.id, ...row(r), last_seen: this.now }));
-          const insert = tx.insertInto('mg_gateway_reports').values(chunk);
-          if (this.adapter.upsert === 'on-duplicate-key') {
-            await insert.onDuplicateKeyUpdate(Object.fromEntries(columns.map((c) => [c, sql`values(${sql.ref(c)})`]))).execute();
-          } else {
-            await insert.onConflict((oc) => oc.column('id').doUpdateSet(Object.fromEntries(columns.map((c) => [c, sql`excluded.${sql.ref(c)}`])))).execute();
-          }
+          await this.upsert(tx.insertInto('mg_gateway_reports').values(chunk), 'mg_gateway_reports', ['id'], columns, 'replace');
         }
         for (const r of rows) {
           if (!r.claim) await tx.updateTable('mg_gateway_reports').set({ ...row(r), last_seen: this.now }).where('id', '=', r.id).where('node', '=', r.node).execute();
