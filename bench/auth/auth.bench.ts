@@ -7,24 +7,31 @@
  *   3. `exchange`: the same, and the backend's token obtained by RFC 8693 token exchange (cached).
  *
  * The issuer is the tests' oidc-provider (test/support/oidc.ts) in this process; the token is a
- * client-credentials token bound to each endpoint by its resource indicator. Rounds interleave
- * the three (each round in a rotated order) so that drift in machine load spreads over them;
- * medians are reported. Besides throughput (which on a shared machine moves with the other
- * processes' load), the `serve` process's CPU time per call is measured from /proc (user +
- * system over the calls of the run): the gateway's own cost, which other load barely moves.
- * Rewrites the generated block of "## Gateway with OAuth" in docs/benchmarks.md unless `--no-docs`;
- * with `--profile DIR`, `serve` runs under `node --cpu-prof` and the self-time summary of the
- * profile is printed (figures are then not written to the docs).
+ * client-credentials token bound to each endpoint by its resource indicator.
  *
- *   npm run bench:auth -- [--seconds 5] [--connections 16] [--rounds 3] [--no-docs] [--profile DIR]
+ * Method (docs/benchmarks.md "Gateway with OAuth"): many short rounds, each running the three
+ * servers one after the other in a rotated order, so that drift in machine load falls on all
+ * three alike. Each round gives its own paired ratio (`jwt` and `exchange` against that round's
+ * `open`); the reported cost is the median of those ratios with their interquartile range (the
+ * spread: a cost whose range straddles the target is not verified). Besides throughput (which on
+ * a shared machine moves with the other processes' load), the `serve` process's CPU time per call
+ * is measured from /proc (user + system over the calls of the run): the gateway's own cost, which
+ * other load barely moves. Rewrites the generated block of "## Gateway with OAuth" in
+ * docs/benchmarks.md unless `--no-docs`; with `--profile DIR`, `serve` runs under
+ * `node --cpu-prof` and each server's self time per call, by function, is printed from the
+ * samples of its own runs, with the functions that cost `jwt` and `exchange` more than `open`
+ * (figures are then not written to the docs).
+ *
+ *   npm run bench:auth -- [--seconds 2] [--connections 16] [--rounds 15] [--loader autocannon|wrk] [--no-docs] [--profile DIR]
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { autocannonRun } from '../gateway/loaders.js';
-import type { LoadFigures } from '../gateway/loaders.js';
+import { autocannonRun, wrkRun } from '../gateway/loaders.js';
+import type { LoadFigures, Shot } from '../gateway/loaders.js';
 import { groupSeconds } from '../gateway/cpu.js';
 import { summariseProfile } from '../gateway/cpuprofile.js';
+import type { ProfileWindow } from '../gateway/cpuprofile.js';
 import { flag, numberOption, textOption } from '../support/args.js';
 import { writeBenchSection } from '../support/docs.js';
 import { ROOT, stopProcess } from '../support/procs.js';
@@ -32,10 +39,12 @@ import { ITEM_TOOL, modernCallRequest, registerBackend, startBenchBackend, start
 import type { Mcpgate } from '../support/mcpgate.js';
 import { startOidcProvider } from '../../test/support/oidc.js';
 
-const seconds = numberOption('seconds', 5);
+const seconds = numberOption('seconds', 2);
 const connections = numberOption('connections', 16, true);
-const rounds = numberOption('rounds', 3, true);
+const rounds = numberOption('rounds', 15, true);
 const profileDir = textOption('profile', '');
+const loader = textOption('loader', 'autocannon');
+if (loader !== 'autocannon' && loader !== 'wrk') throw new Error('--loader is autocannon or wrk');
 /** Calls of each server before measuring. */
 const WARM_UP_CALLS = 5000;
 
@@ -57,7 +66,16 @@ async function createServer(m: Mcpgate, name: string, authorization: unknown): P
   if (r.status !== 201) throw new Error(`creating MCP server ${name} answered ${r.status} ${await r.text()}`);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** The `q` quantile (0..1) of `xs`, linearly interpolated. */
+function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  const hi = Math.ceil(at);
+  return s[lo]! + (s[hi]! - s[lo]!) * (at - lo);
+}
+const median = (xs: readonly number[]) => quantile(xs, 0.5);
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'mcpgate-bench-auth-'));
@@ -65,6 +83,11 @@ async function main(): Promise<void> {
   const backend = await startBenchBackend();
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const m = await startMcpgate(work, profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {});
+  const names = ['open', 'jwt', 'exchange'] as const;
+  type Name = (typeof names)[number];
+  /** Each server's measured runs: the sample windows of its profile, and its calls. */
+  const windows: Record<Name, ProfileWindow[]> = { open: [], jwt: [], exchange: [] };
+  const calls: Record<Name, number> = { open: 0, jwt: 0, exchange: 0 };
   try {
     await registerBackend(m, backend.port);
     const issuers = [{ issuer: idp.issuer }];
@@ -84,58 +107,63 @@ async function main(): Promise<void> {
       if (!body.access_token) throw new Error(`no token for ${name}: ${JSON.stringify(body)}`);
       return body.access_token;
     };
-    const shots = {
-      open: { headers: {} as Record<string, string> },
-      jwt: { headers: { authorization: `Bearer ${await tokenFor('jwt')}` } },
-      exchange: { headers: { authorization: `Bearer ${await tokenFor('exchange')}` } },
+    const call = modernCallRequest('get_item');
+    const tokens: Record<Name, Record<string, string>> = {
+      open: {},
+      jwt: { authorization: `Bearer ${await tokenFor('jwt')}` },
+      exchange: { authorization: `Bearer ${await tokenFor('exchange')}` },
     };
-    type Name = keyof typeof shots;
+    const shot = (name: Name): Shot => ({ url: `${m.gateway}/mcp/public/${name}`, method: 'POST', headers: { ...call.headers, ...tokens[name] }, body: call.body });
+    const run = (name: Name, s: number): Promise<LoadFigures> => loader === 'wrk' ? wrkRun(shot(name), { connections, seconds: s, threads: 1, dir: work }) : autocannonRun(shot(name), { connections, seconds: s });
     const figures: Record<Name, LoadFigures[]> = { open: [], jwt: [], exchange: [] };
     /** Gateway CPU µs per call, per round. */
     const cpu: Record<Name, number[]> = { open: [], jwt: [], exchange: [] };
-    const names = Object.keys(shots) as Name[];
-    const call = modernCallRequest('get_item');
-    for (const name of Object.keys(shots) as (keyof typeof shots)[]) {
-      const check = await fetch(`${m.gateway}/mcp/public/${name}`, { method: 'POST', headers: { ...call.headers, ...shots[name].headers }, body: call.body });
+    for (const name of names) {
+      const check = await fetch(shot(name).url, { method: 'POST', headers: shot(name).headers, body: call.body });
       if (check.status !== 200) throw new Error(`${name}: tools/call answered ${check.status} ${await check.text()}`);
     }
     // Warm up (JIT, pools, key and exchange caches) by calls, not by time: on a loaded machine 2 s may be a few hundred calls.
     for (let done = 0, started = Date.now(); done < WARM_UP_CALLS && Date.now() - started < 60_000;) {
-      for (const name of Object.keys(shots) as (keyof typeof shots)[]) {
-        done += (await autocannonRun({ url: `${m.gateway}/mcp/public/${name}`, method: 'POST', headers: { ...call.headers, ...shots[name].headers }, body: call.body }, { connections, seconds: 1 })).total / 3;
-      }
+      for (const name of names) done += (await run(name, 1)).total / 3;
     }
     const loadAtStart = loadavg();
     for (let round = 0; round < rounds; round++) {
       // Rotate the order each round, so that no server always runs first (or after the same one).
       for (const name of names.map((_, i) => names[(i + round) % names.length]!)) {
         const before = groupSeconds([m.child.pid!]);
-        const f = await autocannonRun({ url: `${m.gateway}/mcp/public/${name}`, method: 'POST', headers: { ...call.headers, ...shots[name].headers }, body: call.body }, { connections, seconds });
+        const fromUs = monotonicUs();
+        const f = await run(name, seconds);
+        windows[name].push({ fromUs, toUs: monotonicUs() });
         const usPerCall = ((groupSeconds([m.child.pid!]) - before) * 1e6) / Math.max(1, f.total);
         if (f.errors > 0 || f.non2xx > 0) throw new Error(`${name}: ${f.errors} errors, ${f.non2xx} non-2xx answers`);
         figures[name].push(f);
         cpu[name].push(usPerCall);
+        calls[name] += f.total;
         console.error(`round ${round + 1} ${name}: ${Math.round(f.rps)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, gateway CPU ${Math.round(usPerCall)} µs/call, load ${loadavg()[0]!.toFixed(2)}`);
       }
     }
-    // Costs are medians of each round's own ratio to the open server's run of the same round (paired), so that load drifting between rounds cancels out.
+    // Costs: each round's own ratio to the open server's run of the same round (paired), so that
+    // load drifting between rounds cancels out; the median of them, and their interquartile range.
     const pct = (x: number) => `${x.toFixed(1)} %`;
-    const paired = (xs: number[], base: number[], lower: boolean) => median(xs.map((x, i) => (lower ? (base[i]! - x) / base[i]! : (x - base[i]!) / base[i]!) * 100));
+    const spread = (xs: readonly number[]) => `${pct(median(xs))} (${pct(quantile(xs, 0.25))} … ${pct(quantile(xs, 0.75))})`;
+    const costs = (name: Name) => ({
+      throughput: figures[name].map((f, i) => (1 - f.rps / figures.open[i]!.rps) * 100),
+      cpu: cpu[name].map((x, i) => (x / cpu.open[i]! - 1) * 100),
+    });
     const rows = names.map((name) => {
-      const rps = median(figures[name].map((f) => f.rps));
-      const us = median(cpu[name]);
-      const cost = name === 'open' ? '—' : pct(paired(figures[name].map((f) => f.rps), figures.open.map((f) => f.rps), true));
-      const cpuCost = name === 'open' ? '—' : pct(paired(cpu[name], cpu.open, false));
-      return `| ${name} | ${Math.round(rps)} | ${median(figures[name].map((f) => f.p50))} | ${median(figures[name].map((f) => f.p99))} | ${cost} | ${Math.round(us)} | ${cpuCost} |`;
+      const c = costs(name);
+      return `| ${name} | ${Math.round(median(figures[name].map((f) => f.rps)))} | ${median(figures[name].map((f) => f.p50))} | ${median(figures[name].map((f) => f.p99))} `
+        + `| ${name === 'open' ? '—' : spread(c.throughput)} | ${Math.round(median(cpu[name]))} | ${name === 'open' ? '—' : spread(c.cpu)} |`;
     });
     const block = [
-      `tools/call (2026-07-28, stateless) through \`mcpgate serve\`, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s each (order rotated per round), medians;`,
+      `tools/call (2026-07-28, stateless) through \`mcpgate serve\`, ${connections} connections (${loader}), ${rounds} interleaved rounds of ${seconds} s per server (order rotated per round);`,
       `${cpus().length} CPUs shared with the load generator, the backend and the provider; load average ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')} at the start,`,
       `${loadavg().map((l) => l.toFixed(2)).join(' / ')} at the end; exchanges made: ${idp.exchanges.length}. Gateway CPU is the \`serve\` process's user + system`,
-      'time (/proc) over the calls of each run: the steadier figure when other processes share the cores. Costs are the median over rounds of each',
-      'round\'s ratio to the open server in the same round.',
+      'time (/proc) over the calls of each run: the steadier figure when other processes share the cores. req/s, latencies and CPU are medians',
+      'over rounds; a cost is the median over rounds of each round\'s ratio to the open server in the same round, with the interquartile range',
+      'of those ratios in parentheses (the spread between rounds).',
       '',
-      '| server | req/s | p50 ms | p99 ms | throughput cost vs open | gateway CPU µs/call | CPU cost vs open |',
+      '| server | req/s | p50 ms | p99 ms | throughput cost vs open (IQR) | gateway CPU µs/call | CPU cost vs open (IQR) |',
       '| --- | --- | --- | --- | --- | --- | --- |',
       ...rows,
     ].join('\n');
@@ -143,16 +171,36 @@ async function main(): Promise<void> {
     if (!flag('no-docs') && !profileDir) console.error(`wrote ${writeBenchSection({ heading: 'Gateway with OAuth', name: 'auth', command: 'npm run bench:auth', block })}`);
   } finally {
     await stopProcess(m.child);
-    if (profileDir) {
-      for (const f of readdirSync(profileDir).filter((x) => x.endsWith('.cpuprofile'))) {
-        const p = summariseProfile(join(profileDir, f), ROOT, undefined, 40);
-        console.error(`${f}: ${Math.round(p.busyMs)} ms busy of ${Math.round(p.totalMs)} ms`);
-        for (const fn of p.functions) console.error(`  ${fn.ms.toFixed(0).padStart(6)} ms ${(fn.share * 100).toFixed(1).padStart(5)} %  ${fn.name}  ${fn.where}`);
-      }
-    }
+    if (profileDir) printProfiles(profileDir, windows, calls);
     await stopProcess(backend.child);
     await idp.close();
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Each server's self time per call by function (from its own runs' samples), and what `jwt` and `exchange` spend beyond `open`. */
+function printProfiles<N extends string>(dir: string, windows: Record<N, ProfileWindow[]>, calls: Record<N, number>): void {
+  const names = Object.keys(windows) as N[];
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
+    const perCall = new Map<N, Map<string, { label: string; us: number }>>();
+    for (const name of names) {
+      if (calls[name] === 0) continue;
+      const p = summariseProfile(join(dir, f), ROOT, windows[name], 100_000);
+      const fns = new Map(p.functions.map((fn) => [`${fn.name}  ${fn.where}`, { label: `${fn.name}  ${fn.where}`, us: (fn.ms * 1000) / calls[name] }]));
+      perCall.set(name, fns);
+      console.error(`${f} ${name}: ${((p.busyMs * 1000) / calls[name]).toFixed(1)} µs busy per call (${calls[name]} calls)`);
+      for (const fn of [...fns.values()].slice(0, 25)) console.error(`  ${fn.us.toFixed(2).padStart(7)} µs  ${fn.label}`);
+    }
+    const open = perCall.get(names[0]!);
+    if (!open) continue;
+    for (const name of names.slice(1)) {
+      const fns = perCall.get(name);
+      if (!fns) continue;
+      const diff = [...new Set([...fns.keys(), ...open.keys()])].map((k) => ({ label: k, us: (fns.get(k)?.us ?? 0) - (open.get(k)?.us ?? 0) }));
+      const total = diff.reduce((s, d) => s + d.us, 0);
+      console.error(`${f} ${name} − ${names[0]}: ${total.toFixed(1)} µs per call; the largest differences:`);
+      for (const d of diff.sort((a, b) => Math.abs(b.us) - Math.abs(a.us)).slice(0, 30)) console.error(`  ${(d.us >= 0 ? '+' : '') + d.us.toFixed(2).padStart(6)} µs  ${d.label}`);
+    }
   }
 }
 

@@ -17,6 +17,12 @@ interface Profile {
   endTime: number;
 }
 
+/** A span of CLOCK_MONOTONIC, microseconds (`process.hrtime.bigint() / 1000n`). */
+export interface ProfileWindow {
+  fromUs: number;
+  toUs: number;
+}
+
 /** One line of the summary. */
 export interface SelfTime {
   name: string;
@@ -77,9 +83,11 @@ function area(url: string, name: string, root: string): string {
  * Read and summarise `file`; paths are shown relative to `root`. With `window` (microseconds
  * of CLOCK_MONOTONIC, the clock of both V8's profile timestamps and `process.hrtime`, also
  * across processes), only the samples taken inside it count: the load, not start-up or
- * shutdown.
+ * shutdown. Several windows: the samples inside any of them (one configuration's runs of an
+ * interleaved benchmark).
  */
-export function summariseProfile(file: string, root: string, window?: { fromUs: number; toUs: number }, top = 25): ProfileSummary {
+export function summariseProfile(file: string, root: string, window?: ProfileWindow | readonly ProfileWindow[], top = 25): ProfileSummary {
+  const windows = window === undefined ? undefined : Array.isArray(window) ? window : [window as ProfileWindow];
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
@@ -87,7 +95,7 @@ export function summariseProfile(file: string, root: string, window?: { fromUs: 
   for (let i = 0; i < p.samples.length; i++) {
     const id = p.samples[i]!;
     t += p.timeDeltas[i] ?? 0;
-    if (window && (t < window.fromUs || t > window.toUs)) continue;
+    if (windows && !windows.some((w) => t >= w.fromUs && t <= w.toUs)) continue;
     // timeDeltas[i] is the time before sample i; attribute the next delta to this sample.
     const dt = p.timeDeltas[i + 1] ?? 0;
     selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, dt));
