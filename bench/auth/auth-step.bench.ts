@@ -81,7 +81,9 @@ try {
     const req = request(name);
     const admitted = await policy.admit(req, res, snapshot, `public/${name}`);
     if (!admitted) throw new Error('preflight?');
-    const headers = admitted.beforeExecute ? await admitted.beforeExecute('get_item', req.headers, '127.0.0.1') : req.headers;
+    // As tools/call does (src/gateway/mcp/methods.ts): awaited only when a promise.
+    const before = admitted.beforeExecute ? admitted.beforeExecute('get_item', req.headers, '127.0.0.1') : req.headers;
+    const headers = before instanceof Promise ? await before : before;
     if (name !== 'open' && headers.authorization === bearer[name]) throw new Error(`${name}: the agent's token would be forwarded`);
   };
   for (const name of names) await once(name);

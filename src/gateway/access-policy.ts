@@ -84,9 +84,11 @@ export class AccessPolicy {
     const found = snapshot.servers.get(serverKey(route.namespace, route.name));
     const tokens = this.opts.tokenAccess;
     // Endpoints with MCP authorization settings: an OAuth token (or a key, when accepted) and the settings' rate limits.
-    const consumer = found?.access && tokens
-      ? await tokens.authenticate(req, found, snapshot.securedNamespaces.has(route.namespace), () => this.authenticate(req, snapshot, route.namespace))
+    const who = found?.access && tokens
+      ? tokens.authenticate(req, found, snapshot.securedNamespaces.has(route.namespace), () => this.authenticate(req, snapshot, route.namespace))
       : this.authenticate(req, snapshot, route.namespace);
+    // A token in the verifier's cache is known without waiting: no await (a promise and its hooks per call) then.
+    const consumer = who instanceof Promise ? await who : who;
     const server = found;
     if (!server) throw new GatewayError('ROUTE_NOT_FOUND', `no MCP server '${route.name}' in namespace '${route.namespace}'`);
     if (!allowsAny(consumer, server.name)) throw new GatewayError('FORBIDDEN', `this key may not use MCP server '${server.name}'`);

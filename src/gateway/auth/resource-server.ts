@@ -65,49 +65,88 @@ export interface EndpointRef {
 /**
  * The token's consumer-like principal for an endpoint, or a GatewayError: 401 with a challenge
  * naming the metadata (no token, or an invalid one: `error="invalid_token"`), 403 with
- * `error="insufficient_scope"` and the scopes needed.
+ * `error="insufficient_scope"` and the scopes needed. Synchronous (the principal, or a thrown
+ * GatewayError) when the token is in the verifier's cache, which is the request path's common
+ * case; a promise when it must be checked.
  */
-export async function authenticateToken(verifier: TokenVerifier, auth: EndpointAuthorization, ref: EndpointRef, token: string | undefined): Promise<CompiledConsumer> {
-  const prm = metadataUrl(ref.baseUrl, ref.namespace, ref.server);
-  const needed = auth.requiredScopes.join(' ');
+export function authenticateToken(verifier: TokenVerifier, auth: EndpointAuthorization, ref: EndpointRef, token: string | undefined): CompiledConsumer | Promise<CompiledConsumer> {
   if (token === undefined) {
+    const prm = metadataUrl(ref.baseUrl, ref.namespace, ref.server);
     throw new GatewayError('UNAUTHORIZED', 'this endpoint needs an OAuth access token (Authorization: Bearer); its authorization servers are in the protected resource metadata',
       { resourceMetadata: prm }, { 'www-authenticate': challenge(prm, { scope: endpointScopes(auth, ref.server).join(' ') }) });
   }
-  let verified: VerifiedToken;
+  let hit: VerifiedToken | undefined;
   try {
-    verified = await verifier.verify(token, auth.issuers, auth.clockSkewSeconds);
+    hit = verifier.cached(token, auth.issuers, auth.clockSkewSeconds);
   } catch (err) {
-    if (err instanceof IssuerUnavailableError) throw new GatewayError('SERVICE_UNAVAILABLE', `Service Unavailable: ${err.message}; retry shortly`, undefined, { 'retry-after': '5' });
-    const description = err instanceof InvalidTokenError ? err.message : 'the token could not be checked';
-    throw new GatewayError('INVALID_TOKEN', `Invalid access token: ${description}`, { resourceMetadata: prm }, { 'www-authenticate': challenge(prm, { error: 'invalid_token', description }) });
+    throw refusal(err, ref);
   }
-  const audiences = auth.settings.audiences ?? [resourceUri(ref.baseUrl, ref.namespace, ref.server)];
-  if (!verified.audiences.some((a) => audiences.includes(a.replace(/\/+$/, '')) || audiences.includes(a))) {
-    const description = 'the token was not issued for this resource (aud)';
-    throw new GatewayError('INVALID_TOKEN', `Invalid access token: ${description}`, { resourceMetadata: prm }, { 'www-authenticate': challenge(prm, { error: 'invalid_token', description }) });
-  }
-  const missing = auth.requiredScopes.filter((s) => !verified.scopes.has(s));
-  if (missing.length > 0) {
-    throw new GatewayError('INSUFFICIENT_SCOPE', `The access token lacks scope ${missing.join(' ')}`, { scope: needed },
-      { 'www-authenticate': challenge(prm, { error: 'insufficient_scope', scope: needed, description: `needs ${needed}` }) });
-  }
-  // One principal per verified token and endpoint settings: a token seen before costs two look-ups.
+  if (hit !== undefined) return admitToken(hit, auth, ref);
+  return verifier.verify(token, auth.issuers, auth.clockSkewSeconds).then((verified) => admitToken(verified, auth, ref), (err: unknown) => {
+    throw refusal(err, ref);
+  });
+}
+
+/** The answer to a token the verifier refused (401 `invalid_token`), or to an issuer that could not be reached (503). */
+function refusal(err: unknown, ref: EndpointRef): GatewayError {
+  if (err instanceof IssuerUnavailableError) return new GatewayError('SERVICE_UNAVAILABLE', `Service Unavailable: ${err.message}; retry shortly`, undefined, { 'retry-after': '5' });
+  const prm = metadataUrl(ref.baseUrl, ref.namespace, ref.server);
+  const description = err instanceof InvalidTokenError ? err.message : 'the token could not be checked';
+  return new GatewayError('INVALID_TOKEN', `Invalid access token: ${description}`, { resourceMetadata: prm }, { 'www-authenticate': challenge(prm, { error: 'invalid_token', description }) });
+}
+
+/** A verified token's principal under one endpoint's settings, and the endpoint it was last admitted at. */
+interface Principal {
+  consumer: CompiledConsumer & { token: VerifiedToken };
+  /** The base URL, namespace and server of the endpoint whose audience, scope and grant checks it last passed. */
+  admittedAt?: { baseUrl: string; namespace: string; server: string };
+}
+
+/** One principal per verified token and endpoint settings (settings are immutable in a snapshot). */
+const principals = new WeakMap<VerifiedToken, WeakMap<AuthorizationSettings, Principal>>();
+
+/**
+ * The principal of a verified token at an endpoint, after its audience, required scopes and
+ * grants are checked. The checks depend only on the token, the settings and the endpoint, so a
+ * token admitted at an endpoint before is admitted again by two look-ups and three comparisons,
+ * without rebuilding the resource URI or the metadata URL (bench:auth).
+ */
+function admitToken(verified: VerifiedToken, auth: EndpointAuthorization, ref: EndpointRef): CompiledConsumer {
   let bySettings = principals.get(verified);
   if (!bySettings) {
     bySettings = new WeakMap();
     principals.set(verified, bySettings);
   }
-  let consumer = bySettings.get(auth.settings);
-  if (!consumer || consumer.namespace !== ref.namespace) {
-    consumer = tokenConsumer(verified, ref.namespace, auth.settings);
-    bySettings.set(auth.settings, consumer);
+  let principal = bySettings.get(auth.settings);
+  if (principal !== undefined && principal.consumer.namespace === ref.namespace) {
+    const at = principal.admittedAt;
+    if (at !== undefined && at.server === ref.server && at.baseUrl === ref.baseUrl && at.namespace === ref.namespace) return principal.consumer;
   }
+  const audiences = auth.settings.audiences ?? [resourceUri(ref.baseUrl, ref.namespace, ref.server)];
+  if (!verified.audiences.some((a) => audiences.includes(a.replace(/\/+$/, '')) || audiences.includes(a))) {
+    const prm = metadataUrl(ref.baseUrl, ref.namespace, ref.server);
+    const description = 'the token was not issued for this resource (aud)';
+    throw new GatewayError('INVALID_TOKEN', `Invalid access token: ${description}`, { resourceMetadata: prm }, { 'www-authenticate': challenge(prm, { error: 'invalid_token', description }) });
+  }
+  const missing = auth.requiredScopes.filter((s) => !verified.scopes.has(s));
+  if (missing.length > 0) {
+    const prm = metadataUrl(ref.baseUrl, ref.namespace, ref.server);
+    const needed = auth.requiredScopes.join(' ');
+    throw new GatewayError('INSUFFICIENT_SCOPE', `The access token lacks scope ${missing.join(' ')}`, { scope: needed },
+      { 'www-authenticate': challenge(prm, { error: 'insufficient_scope', scope: needed, description: `needs ${needed}` }) });
+  }
+  if (principal === undefined || principal.consumer.namespace !== ref.namespace) {
+    principal = { consumer: tokenConsumer(verified, ref.namespace, auth.settings) };
+    bySettings.set(auth.settings, principal);
+  }
+  const { consumer } = principal;
   if (consumer.allow !== null && !consumer.allow.has(ref.server)) {
+    const prm = metadataUrl(ref.baseUrl, ref.namespace, ref.server);
     const scope = [...auth.requiredScopes, `tools:${ref.server}:*`].join(' ');
     throw new GatewayError('INSUFFICIENT_SCOPE', `The access token grants nothing of MCP server '${ref.server}'`, { scope },
       { 'www-authenticate': challenge(prm, { error: 'insufficient_scope', scope, description: `no scope grants ${ref.server}` }) });
   }
+  principal.admittedAt = { baseUrl: ref.baseUrl, namespace: ref.namespace, server: ref.server };
   return consumer;
 }
 
@@ -126,8 +165,6 @@ export function toolScopeChallenge(auth: EndpointAuthorization, ref: EndpointRef
   return new GatewayError('INSUFFICIENT_SCOPE', `The access token does not grant tool '${tool}' of MCP server '${ref.server}'; re-authorize with scope "${scope}"`, { scope },
     { 'www-authenticate': challenge(prm, { error: 'insufficient_scope', scope, description: `needs a scope granting ${ref.server}/${tool}` }) });
 }
-
-const principals = new WeakMap<VerifiedToken, WeakMap<AuthorizationSettings, CompiledConsumer & { token: VerifiedToken }>>();
 
 /**
  * The scopes an agent should ask for to use an endpoint (the 401 challenge's `scope`, which MCP

@@ -6,14 +6,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientHeaders } from '../../tools/executor.js';
-import type { RateLimitRule, RateLimitSettings } from '../../model/authorization.js';
+import type { RateLimitRule, RateLimitSettings, TokenExchangeSettings } from '../../model/authorization.js';
 import { CONSUMER_KEY_PREFIX } from '../../model/consumer-key.js';
 import { GatewayError } from '../errors.js';
 import type { CompiledConsumer, CompiledServer, GatewaySnapshot } from '../snapshot.js';
 import { serverKey } from '../snapshot.js';
 import type { RateLimiter } from '../rate-limit/types.js';
 import { PRM_PREFIX, authenticateToken, protectedResourceMetadata, toolScopeChallenge } from './resource-server.js';
-import type { TokenExchanger } from './token-exchange.js';
+import type { ExchangedAuthorization, TokenExchanger } from './token-exchange.js';
 import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
 
 /** A token's principal: a consumer with the token it was made from. */
@@ -59,20 +59,30 @@ export interface TokenAccessOptions {
 /** The agent's raw access token of a request made with one (kept out of logs and snapshots). */
 const rawTokens = new WeakMap<CompiledConsumer, string>();
 
-function bearerOf(req: IncomingMessage): string | undefined {
-  const auth = req.headers.authorization;
-  if (auth === undefined || !/^bearer\s+/i.test(auth)) return undefined;
-  const t = auth.replace(/^bearer\s+/i, '').trim();
+const WHITE_SPACE = /\s/;
+
+/** The token of an `Authorization: Bearer <token>` header (the scheme in any case), without regular expressions over the token. */
+export function bearerToken(auth: string | undefined): string | undefined {
+  // `Bearer` then at least one white space character (`\s`, the set `trim` removes too).
+  if (auth === undefined || auth.length < 8 || !WHITE_SPACE.test(auth[6]!) || auth.slice(0, 6).toLowerCase() !== 'bearer') return undefined;
+  const t = auth.slice(7).trim();
   return t === '' ? undefined : t;
 }
 
 /** OAuth resource server, rate limits and token exchange for the gateway's MCP endpoints. */
 export class TokenAccess {
-  constructor(private readonly o: TokenAccessOptions) {}
+  /** The configured public URL without trailing slashes (made once). */
+  private readonly publicUrl: string | undefined;
+  /** Each token principal's last cached exchange, with the settings it was for. */
+  private readonly exchanged = new WeakMap<CompiledConsumer, { settings: TokenExchangeSettings; entry: ExchangedAuthorization }>();
+
+  constructor(private readonly o: TokenAccessOptions) {
+    this.publicUrl = o.publicUrl ? o.publicUrl.replace(/\/+$/, '') : undefined;
+  }
 
   /** The origin resource URIs and metadata URLs are made of, for this request. */
   baseUrl(req: IncomingMessage): string {
-    if (this.o.publicUrl) return this.o.publicUrl.replace(/\/+$/, '');
+    if (this.publicUrl !== undefined) return this.publicUrl;
     const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
     return `${encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
   }
@@ -80,14 +90,21 @@ export class TokenAccess {
   /**
    * Who the request is at `server`: for an endpoint that takes tokens, the token's principal
    * (or, when a consumer key is given and accepted, `byKey()`); for others, `byKey()`. Throws
-   * the 401/403 GatewayErrors with their challenges.
+   * the 401/403 GatewayErrors with their challenges. Synchronous (no promise, no await) when the
+   * token is in the verifier's cache: the per-call cost of a token is then a few look-ups.
    */
-  async authenticate(req: IncomingMessage, server: CompiledServer, keysExist: boolean, byKey: () => CompiledConsumer | null): Promise<CompiledConsumer | null> {
+  authenticate(req: IncomingMessage, server: CompiledServer, keysExist: boolean, byKey: () => CompiledConsumer | null): CompiledConsumer | null | Promise<CompiledConsumer | null> {
     const tokens = server.access?.tokens;
     if (!tokens) return byKey();
-    const bearer = bearerOf(req);
+    const bearer = bearerToken(req.headers.authorization);
     if (tokens.acceptConsumerKeys && keysExist && (req.headers['x-api-key'] !== undefined || bearer?.startsWith(CONSUMER_KEY_PREFIX))) return byKey();
-    const consumer = await authenticateToken(this.o.verifier, tokens, { namespace: server.namespace, server: server.name, baseUrl: this.baseUrl(req) }, bearer);
+    const consumer = authenticateToken(this.o.verifier, tokens, { namespace: server.namespace, server: server.name, baseUrl: this.baseUrl(req) }, bearer);
+    if (consumer instanceof Promise) {
+      return consumer.then((c) => {
+        rawTokens.set(c, bearer!);
+        return c;
+      });
+    }
     rawTokens.set(consumer, bearer!);
     return consumer;
   }
@@ -162,9 +179,24 @@ export class TokenAccess {
       return rest;
     }
     // The agent's token is replaced (never forwarded): one copy of the headers with the backend's.
-    const cached = this.o.exchanger.cachedAuthorization(consumer!.id, exchange);
+    const cached = this.exchangedAuthorization(consumer!, exchange);
     if (cached !== undefined) return { ...headers, authorization: cached };
     return this.o.exchanger.authorization(consumer!.id, token, exchange).then((authorization) => ({ ...headers, authorization }));
+  }
+
+  /**
+   * The cached exchanged token's `Authorization` value for a principal: kept with the principal
+   * (a look-up by object) while fresh, so that a call does not build and hash the exchanger's
+   * string key (endpoint, client, audience, subject) each time.
+   */
+  private exchangedAuthorization(consumer: CompiledConsumer, exchange: TokenExchangeSettings): string | undefined {
+    const exchanger = this.o.exchanger;
+    const kept = this.exchanged.get(consumer);
+    if (kept !== undefined && kept.settings === exchange && exchanger.fresh(kept.entry)) return kept.entry.authorization;
+    const entry = exchanger.cachedEntry(consumer.id, exchange);
+    if (entry === undefined) return undefined;
+    this.exchanged.set(consumer, { settings: exchange, entry });
+    return entry.authorization;
   }
 
   private async take(limit: RateLimitName, key: string, rule: RateLimitRule, server: CompiledServer, consumer: CompiledConsumer | null, caller: string, tool: string): Promise<void> {

@@ -3,8 +3,9 @@
  * endpoint, and which the MCP spec forbids passing through) is swapped at the configured token
  * endpoint for one whose audience is the server's backend. Results are cached per subject and
  * audience until shortly before they expire, in a bounded map; concurrent calls of one subject
- * share one exchange. A cached token is read synchronously (`cachedAuthorization`) with its
- * `Authorization` value made once: the per-call cost of a cached exchange is one map look-up
+ * share one exchange. A cached token is read synchronously (`cachedEntry`) with its
+ * `Authorization` value made once, and the caller keeps the entry with the token's principal
+ * while it is fresh: the per-call cost of a cached exchange is one look-up by object
  * (bench:auth, docs/benchmarks.md "Gateway with OAuth").
  */
 import type { TokenExchangeSettings } from '../../model/authorization.js';
@@ -21,11 +22,15 @@ const EXPIRY_MARGIN_MS = 10_000;
 const DEFAULT_LIFETIME_MS = 60_000;
 const FETCH_TIMEOUT_MS = 5_000;
 
+/** A cached backend token's `Authorization` header value, and until when it is used (epoch ms). */
+export interface ExchangedAuthorization {
+  readonly authorization: string;
+  readonly until: number;
+}
+
 /** A cached backend token, with the `Authorization` header value that carries it. */
-interface Exchanged {
+interface Exchanged extends ExchangedAuthorization {
   token: string;
-  authorization: string;
-  until: number;
 }
 
 /** Swaps agents' tokens for backend tokens, with a cache. */
@@ -57,10 +62,18 @@ export class TokenExchanger {
     return prefix + subjectId;
   }
 
-  /** The cached `Authorization: Bearer …` value for the backend of `settings` and subject `subjectId`, if one is fresh (no await). */
-  cachedAuthorization(subjectId: string, settings: TokenExchangeSettings): string | undefined {
+  /**
+   * The cached exchange for the backend of `settings` and subject `subjectId`, if one is fresh
+   * (no await); a caller may keep it for the same subject and settings while `fresh` says so.
+   */
+  cachedEntry(subjectId: string, settings: TokenExchangeSettings): ExchangedAuthorization | undefined {
     const hit = this.cache.get(this.keyOf(subjectId, settings));
-    return hit !== undefined && hit.until > this.now() ? hit.authorization : undefined;
+    return hit !== undefined && hit.until > this.now() ? hit : undefined;
+  }
+
+  /** Whether an entry of `cachedEntry` may still be used. */
+  fresh(entry: ExchangedAuthorization): boolean {
+    return entry.until > this.now();
   }
 
   /** The `Authorization` value for the backend of `settings`: from the cache, else by an exchange of `subjectToken`. */

@@ -49,6 +49,27 @@ const FETCH_TIMEOUT_MS = 5_000;
 const DISCOVERY_RETRY_MS = 10_000;
 const MAX_TOKEN_LENGTH = 16 * 1024;
 
+/**
+ * How many characters of the end of a token key the cache. A Map hashes its string key on every
+ * look-up, and a request's token is a new string each time: hashing all of a JWT (500 to 1,500
+ * characters) cost more than the rest of the cached check (bench/auth/auth-step.bench.ts). The
+ * end of a JWT is its signature (of an opaque token, its random part); the entry keeps the whole
+ * token and a hit must equal it, so tokens sharing an end only share a slot, never a result.
+ */
+const CACHE_KEY_CHARS = 64;
+
+function cacheKey(token: string): string {
+  return token.length > CACHE_KEY_CHARS ? token.slice(token.length - CACHE_KEY_CHARS) : token;
+}
+
+/** A cached result: the claims of a valid token, or why it was refused; for `raw` until `until`. */
+interface CacheEntry {
+  raw: string;
+  token?: VerifiedToken;
+  error?: string;
+  until: number;
+}
+
 /** Options of a verifier. */
 export interface TokenVerifierOptions {
   /** Fetch used for discovery and introspection (default the global one). */
@@ -72,7 +93,8 @@ interface Issuer {
 /** Validates access tokens of a set of trusted issuers (one per gateway, shared by endpoints). */
 export class TokenVerifier {
   private readonly issuers = new Map<string, Issuer>();
-  private readonly cache = new Map<string, { token?: VerifiedToken; error?: string; until: number }>();
+  /** Results by `cacheKey(token)`, each with the whole token it is for. */
+  private readonly cache = new Map<string, CacheEntry>();
   private readonly fetch: typeof fetch;
   private readonly now: () => number;
 
@@ -87,13 +109,9 @@ export class TokenVerifier {
    */
   async verify(token: string, issuers: readonly IssuerSettings[], clockSkewSeconds: number): Promise<VerifiedToken> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('the token is empty or too long');
+    const hit = this.cached(token, issuers, clockSkewSeconds);
+    if (hit !== undefined) return hit;
     const now = this.now();
-    const cached = this.cache.get(token);
-    if (cached && cached.until > now) {
-      if (cached.error !== undefined) throw new InvalidTokenError(cached.error);
-      const t = cached.token!;
-      if (issuers.some((i) => i.issuer === t.issuer) && t.expiresAt + clockSkewSeconds > now / 1000) return t;
-    }
     try {
       const verified = isJwt(token) ? await this.verifyJwt(token, issuers, clockSkewSeconds) : await this.introspect(token, issuers, clockSkewSeconds);
       this.remember(token, { token: verified, until: Math.min(now + CACHE_MAX_MS, (verified.expiresAt + clockSkewSeconds) * 1000) });
@@ -107,8 +125,25 @@ export class TokenVerifier {
     }
   }
 
+  /**
+   * `verify`'s answer from the cache, without waiting (the request path's common case: one map
+   * look-up and one comparison with the whole token, no digest of it); undefined when the token must be
+   * checked (`verify`). Throws `InvalidTokenError` for a token remembered as refused.
+   */
+  cached(token: string, issuers: readonly IssuerSettings[], clockSkewSeconds: number): VerifiedToken | undefined {
+    const entry = this.cache.get(cacheKey(token));
+    if (entry === undefined || entry.raw !== token) return undefined;
+    const now = this.now();
+    if (entry.until <= now) return undefined;
+    if (entry.error !== undefined) throw new InvalidTokenError(entry.error);
+    const t = entry.token!;
+    if (t.expiresAt + clockSkewSeconds <= now / 1000) return undefined;
+    for (const i of issuers) if (i.issuer === t.issuer) return t;
+    return undefined;
+  }
+
   private remember(token: string, entry: { token?: VerifiedToken; error?: string; until: number }): void {
-    setBounded(this.cache, token, entry, CACHE_MAX_ENTRIES, this.now());
+    setBounded(this.cache, cacheKey(token), { raw: token, ...entry }, CACHE_MAX_ENTRIES, this.now());
   }
 
   private async verifyJwt(token: string, issuers: readonly IssuerSettings[], skew: number): Promise<VerifiedToken> {

@@ -93,7 +93,9 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
       if (!relayed) options.onProgress?.(0, 1);
       let result: CallToolResult;
       try {
-        const clientHeaders = ctx.beforeExecute ? await ctx.beforeExecute(name, ctx.clientHeaders, ctx.clientAddress) : ctx.clientHeaders;
+        // Synchronous without rate limits and with the exchanged token cached: awaited only when a promise.
+        const before = ctx.beforeExecute ? ctx.beforeExecute(name, ctx.clientHeaders, ctx.clientAddress) : ctx.clientHeaders;
+        const clientHeaders = before instanceof Promise ? await before : before;
         result = await tool.executor.execute({
           args, clientHeaders, clientQuery: ctx.clientQuery, clientAddress: ctx.clientAddress, cancellation: ctx.cancellation,
           ...(relayed ? { sessionId: ctx.sessionId, onProgress: options.onProgress, agent: ctx.agent } : {}), ...(ctx.report ? { report: ctx.report } : {}),

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import type { CryptoKey } from 'jose';
+import { GatewayError } from '../errors.js';
+import type { CompiledServer } from '../snapshot.js';
+import { MemoryRateLimiter } from '../rate-limit/memory.js';
+import { compileEndpointAccess } from './endpoint-settings.js';
+import { TokenAccess, bearerToken } from './token-access.js';
+import { TokenExchanger } from './token-exchange.js';
+import { TokenVerifier } from './token-verifier.js';
+
+const ISSUER = 'https://as.example.com';
+const BASE = 'http://gateway.test';
+
+/** A loopback HTTP server answering with `answer`. */
+async function serve(answer: (req: IncomingMessage, body: string) => unknown): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer(req, body)));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+describe('TokenAccess on the request path', () => {
+  let key: CryptoKey;
+  let jwks: { server: Server; url: string };
+  let tokenEndpoint: { server: Server; url: string };
+  let exchanges = 0;
+  let now = Date.now();
+
+  before(async () => {
+    const pair = await generateKeyPair('ES256');
+    key = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    jwks = await serve(() => ({ keys: [jwk] }));
+    tokenEndpoint = await serve(() => ({ access_token: `backend-token-${++exchanges}`, token_type: 'Bearer', expires_in: 20 }));
+  });
+  after(() => {
+    jwks.server.close();
+    tokenEndpoint.server.close();
+  });
+
+  const issuers = () => [{ issuer: ISSUER, jwksUri: `${jwks.url}/jwks` }];
+  const server = (name: string, settings: Record<string, unknown>): CompiledServer => {
+    const access = compileEndpointAccess(undefined, { enabled: true, issuers: issuers(), requiredScopes: ['mcp'], ...settings });
+    return { namespace: 'public', name, key: `public/${name}`, access } as unknown as CompiledServer;
+  };
+  const sign = (claims: Record<string, unknown>) => new SignJWT({ scope: 'mcp tools:*', ...claims }).setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+    .setIssuer(ISSUER).setSubject('alice').setIssuedAt().setExpirationTime('10m').sign(key);
+  const request = (token: string): IncomingMessage => ({ headers: { host: 'gateway.test', authorization: `Bearer ${token}`, accept: 'application/json' }, socket: {} }) as unknown as IncomingMessage;
+  const access = () => new TokenAccess({
+    verifier: new TokenVerifier(), exchanger: new TokenExchanger({ now: () => now }), limiter: new MemoryRateLimiter(), publicUrl: `${BASE}/`,
+  });
+
+  it('reads the bearer token as the scheme and white space allow, in any case', () => {
+    assert.equal(bearerToken('Bearer abc'), 'abc');
+    assert.equal(bearerToken('bEaReR \t abc  '), 'abc');
+    assert.equal(bearerToken('Bearer\tabc'), 'abc');
+    assert.equal(bearerToken('Bearer '), undefined);
+    assert.equal(bearerToken('Bearer    '), undefined);
+    assert.equal(bearerToken('Bearerabc'), undefined);
+    assert.equal(bearerToken('Basic abc'), undefined);
+    assert.equal(bearerToken('Bear abc'), undefined);
+    assert.equal(bearerToken(undefined), undefined);
+  });
+
+  it('admits a cached token without a promise, and checks the audience again at another endpoint', async () => {
+    const a = access();
+    const orders = server('orders', {});
+    const weather = server('weather', {});
+    const token = await sign({ aud: `${BASE}/mcp/public/orders` });
+    const first = await a.authenticate(request(token), orders, false, () => null);
+    const again = a.authenticate(request(token), orders, false, () => null);
+    assert.ok(!(again instanceof Promise), 'a token in the cache is admitted synchronously');
+    assert.equal(again, first, 'one principal per token and settings');
+    // The same token at an endpoint it was not issued for: refused, though admitted elsewhere before.
+    assert.throws(() => a.authenticate(request(token), weather, false, () => null), (err: unknown) => err instanceof GatewayError && err.code === 'INVALID_TOKEN');
+    assert.equal(a.authenticate(request(token), orders, false, () => null), first);
+  });
+
+  it('checks the required scopes of each endpoint\'s settings, also for a token admitted before', async () => {
+    const a = access();
+    const token = await sign({ aud: `${BASE}/mcp/public/orders`, scope: 'mcp tools:orders:*' });
+    const open = server('orders', {});
+    const strict = server('orders', { requiredScopes: ['mcp', 'orders:admin'] });
+    assert.ok(await a.authenticate(request(token), open, false, () => null));
+    assert.throws(() => a.authenticate(request(token), strict, false, () => null), (err: unknown) => err instanceof GatewayError && err.code === 'INSUFFICIENT_SCOPE');
+  });
+
+  it('never takes a token for a cached one that ends the same (the cache is keyed by the end of tokens)', async () => {
+    const a = access();
+    const orders = server('orders', {});
+    const token = await sign({ aud: `${BASE}/mcp/public/orders` });
+    await a.authenticate(request(token), orders, false, () => null);
+    const [, , signature] = token.split('.');
+    const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const forged = `${enc({ alg: 'ES256', kid: 'k1' })}.${enc({ iss: ISSUER, sub: 'mallory', aud: `${BASE}/mcp/public/orders`, scope: 'mcp tools:*', exp: Math.floor(Date.now() / 1000) + 600 })}.${signature}`;
+    assert.equal(forged.slice(-64), token.slice(-64));
+    const refused = a.authenticate(request(forged), orders, false, () => null);
+    assert.ok(refused instanceof Promise, 'not in the cache: checked');
+    await assert.rejects(refused, (err: unknown) => err instanceof GatewayError && err.code === 'INVALID_TOKEN');
+    // The real token still works (it is checked again if the forged one took its slot).
+    assert.equal((await a.authenticate(request(token), orders, false, () => null))?.name, 'alice');
+  });
+
+  it('sends the backend the exchanged token kept with the principal, and exchanges again once it is stale', async () => {
+    const a = access();
+    const payments = server('payments', { tokenExchange: { tokenEndpoint: `${tokenEndpoint.url}/token`, clientId: 'gw', clientSecret: 'secret', audience: 'https://backend.internal' } });
+    const token = await sign({ aud: `${BASE}/mcp/public/payments` });
+    const req = request(token);
+    const consumer = await a.authenticate(req, payments, false, () => null);
+    const headers = { ...req.headers };
+    const before = exchanges;
+    const first = await a.beforeCall(payments, consumer, '127.0.0.1', 'pay', headers);
+    assert.equal(first.authorization, `Bearer backend-token-${before + 1}`);
+    const cached = a.beforeCall(payments, consumer, '127.0.0.1', 'pay', headers);
+    assert.ok(!(cached instanceof Promise), 'a cached exchange is synchronous');
+    assert.equal(cached.authorization, first.authorization);
+    assert.equal(exchanges, before + 1);
+    assert.equal(headers.authorization, `Bearer ${token}`, 'the request\'s own headers are left as they were');
+    // Expires in 20 s, used until 10 s before: after that, a new exchange.
+    now += 11_000;
+    const later = await a.beforeCall(payments, consumer, '127.0.0.1', 'pay', headers);
+    assert.equal(later.authorization, `Bearer backend-token-${before + 2}`);
+    const again = a.beforeCall(payments, consumer, '127.0.0.1', 'pay', headers);
+    assert.ok(!(again instanceof Promise));
+    assert.equal(again.authorization, later.authorization);
+  });
+
+  it('removes the agent\'s token from what the backend may read when the server does not exchange', async () => {
+    const a = access();
+    const orders = server('orders', {});
+    const token = await sign({ aud: `${BASE}/mcp/public/orders` });
+    const req = request(token);
+    const consumer = await a.authenticate(req, orders, false, () => null);
+    const headers = a.beforeCall(orders, consumer, '127.0.0.1', 'get', { ...req.headers });
+    assert.ok(!(headers instanceof Promise));
+    assert.equal(headers.authorization, undefined);
+    assert.equal(headers.accept, 'application/json');
+  });
+});
