@@ -22,8 +22,14 @@
  * samples of its own runs, with the functions that cost `jwt` and `exchange` more than `open`
  * (figures are then not written to the docs).
  *
- *   npm run bench:auth -- [--seconds 2] [--connections 16] [--rounds 15] [--loader autocannon|wrk] [--no-docs] [--profile DIR]
+ * With `--baseline <git rev>`, a second `serve` built from that revision (extracted with `git
+ * archive`) runs the same three servers in the same rounds: each build's costs against its own
+ * `open`, side by side under the same load, and its CPU per call (figures are then not written
+ * to the docs).
+ *
+ *   npm run bench:auth -- [--seconds 2] [--connections 16] [--rounds 15] [--loader autocannon|wrk] [--baseline REV] [--no-docs] [--profile DIR]
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,23 +41,27 @@ import type { ProfileWindow } from '../gateway/cpuprofile.js';
 import { flag, numberOption, textOption } from '../support/args.js';
 import { writeBenchSection } from '../support/docs.js';
 import { ROOT, stopProcess } from '../support/procs.js';
-import { ITEM_TOOL, modernCallRequest, registerBackend, startBenchBackend, startMcpgate } from '../support/mcpgate.js';
+import { ITEM_TOOL, checkoutRevision, modernCallRequest, registerBackend, startBenchBackend, startMcpgate } from '../support/mcpgate.js';
 import type { Mcpgate } from '../support/mcpgate.js';
 import { startOidcProvider } from '../../test/support/oidc.js';
+import type { TestOidcProvider } from '../../test/support/oidc.js';
 
 const seconds = numberOption('seconds', 2);
 const connections = numberOption('connections', 16, true);
 const rounds = numberOption('rounds', 15, true);
 const profileDir = textOption('profile', '');
+const baselineRev = textOption('baseline', '');
 const loader = textOption('loader', 'autocannon');
 if (loader !== 'autocannon' && loader !== 'wrk') throw new Error('--loader is autocannon or wrk');
 /** Calls of each server before measuring. */
 const WARM_UP_CALLS = 5000;
+const NAMES = ['open', 'jwt', 'exchange'] as const;
+type Name = (typeof NAMES)[number];
 
 const watchdog = setTimeout(() => {
   console.error('auth benchmark: watchdog expired');
   process.exit(3);
-}, (rounds * 3 * (seconds + 5) + 900) * 1000);
+}, ((baselineRev ? 2 : 1) * rounds * 3 * (seconds + 5) + (baselineRev ? 1500 : 900)) * 1000);
 watchdog.unref();
 
 async function createServer(m: Mcpgate, name: string, authorization: unknown): Promise<void> {
@@ -77,86 +87,118 @@ function quantile(xs: readonly number[], q: number): number {
 const median = (xs: readonly number[]) => quantile(xs, 0.5);
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
+/** One `serve` process (this tree's build, or the baseline's) with the three servers, and the shots that call them. */
+interface Build {
+  label: string;
+  m: Mcpgate;
+  shots: Record<Name, Shot>;
+}
+
+/** The three servers on `m`, a token for each endpoint, and the calls; checked once. */
+async function setUp(label: string, m: Mcpgate, idp: TestOidcProvider, backendPort: number): Promise<Build> {
+  await registerBackend(m, backendPort);
+  const issuers = [{ issuer: idp.issuer }];
+  await createServer(m, 'open', undefined);
+  await createServer(m, 'jwt', { enabled: true, issuers, requiredScopes: ['mcp'] });
+  await createServer(m, 'exchange', {
+    enabled: true, issuers, requiredScopes: ['mcp'],
+    tokenExchange: { tokenEndpoint: `${idp.issuer}/token`, clientId: idp.gatewayClient.clientId, clientSecret: idp.gatewayClient.clientSecret, audience: 'https://backend.internal' },
+  });
+  const tokenFor = async (name: string): Promise<string> => {
+    const r = await fetch(`${idp.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${idp.gatewayClient.clientId}:${idp.gatewayClient.clientSecret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: `mcp tools:${name}:*`, resource: `${m.gateway}/mcp/public/${name}` }).toString(),
+    });
+    const body = await r.json() as { access_token?: string };
+    if (!body.access_token) throw new Error(`no token for ${name}: ${JSON.stringify(body)}`);
+    return body.access_token;
+  };
+  const call = modernCallRequest('get_item');
+  const tokens: Record<Name, Record<string, string>> = {
+    open: {},
+    jwt: { authorization: `Bearer ${await tokenFor('jwt')}` },
+    exchange: { authorization: `Bearer ${await tokenFor('exchange')}` },
+  };
+  const shot = (name: Name): Shot => ({ url: `${m.gateway}/mcp/public/${name}`, method: 'POST', headers: { ...call.headers, ...tokens[name] }, body: call.body });
+  const shots = { open: shot('open'), jwt: shot('jwt'), exchange: shot('exchange') };
+  for (const name of NAMES) {
+    const check = await fetch(shots[name].url, { method: 'POST', headers: shots[name].headers, body: call.body });
+    if (check.status !== 200) throw new Error(`${label} ${name}: tools/call answered ${check.status} ${await check.text()}`);
+  }
+  return { label, m, shots };
+}
+
+/** One measured configuration: a server of a build. */
+interface Config {
+  build: Build;
+  name: Name;
+  figures: LoadFigures[];
+  /** Gateway CPU µs per call, per round. */
+  cpu: number[];
+  /** The sample windows of its runs (for the profile), and its calls. */
+  windows: ProfileWindow[];
+  calls: number;
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'mcpgate-bench-auth-'));
   const idp = await startOidcProvider({ scopes: ['mcp', 'tools:jwt:*', 'tools:exchange:*'] });
   const backend = await startBenchBackend();
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  const m = await startMcpgate(work, profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {});
-  const names = ['open', 'jwt', 'exchange'] as const;
-  type Name = (typeof names)[number];
-  /** Each server's measured runs: the sample windows of its profile, and its calls. */
-  const windows: Record<Name, ProfileWindow[]> = { open: [], jwt: [], exchange: [] };
-  const calls: Record<Name, number> = { open: 0, jwt: 0, exchange: 0 };
+  const processes: Mcpgate[] = [];
+  const configs: Config[] = [];
   try {
-    await registerBackend(m, backend.port);
-    const issuers = [{ issuer: idp.issuer }];
-    await createServer(m, 'open', undefined);
-    await createServer(m, 'jwt', { enabled: true, issuers, requiredScopes: ['mcp'] });
-    await createServer(m, 'exchange', {
-      enabled: true, issuers, requiredScopes: ['mcp'],
-      tokenExchange: { tokenEndpoint: `${idp.issuer}/token`, clientId: idp.gatewayClient.clientId, clientSecret: idp.gatewayClient.clientSecret, audience: 'https://backend.internal' },
-    });
-    const tokenFor = async (name: string): Promise<string> => {
-      const r = await fetch(`${idp.issuer}/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${idp.gatewayClient.clientId}:${idp.gatewayClient.clientSecret}`).toString('base64')}` },
-        body: new URLSearchParams({ grant_type: 'client_credentials', scope: `mcp tools:${name}:*`, resource: `${m.gateway}/mcp/public/${name}` }).toString(),
-      });
-      const body = await r.json() as { access_token?: string };
-      if (!body.access_token) throw new Error(`no token for ${name}: ${JSON.stringify(body)}`);
-      return body.access_token;
-    };
-    const call = modernCallRequest('get_item');
-    const tokens: Record<Name, Record<string, string>> = {
-      open: {},
-      jwt: { authorization: `Bearer ${await tokenFor('jwt')}` },
-      exchange: { authorization: `Bearer ${await tokenFor('exchange')}` },
-    };
-    const shot = (name: Name): Shot => ({ url: `${m.gateway}/mcp/public/${name}`, method: 'POST', headers: { ...call.headers, ...tokens[name] }, body: call.body });
-    const run = (name: Name, s: number): Promise<LoadFigures> => loader === 'wrk' ? wrkRun(shot(name), { connections, seconds: s, threads: 1, dir: work }) : autocannonRun(shot(name), { connections, seconds: s });
-    const figures: Record<Name, LoadFigures[]> = { open: [], jwt: [], exchange: [] };
-    /** Gateway CPU µs per call, per round. */
-    const cpu: Record<Name, number[]> = { open: [], jwt: [], exchange: [] };
-    for (const name of names) {
-      const check = await fetch(shot(name).url, { method: 'POST', headers: shot(name).headers, body: call.body });
-      if (check.status !== 200) throw new Error(`${name}: tools/call answered ${check.status} ${await check.text()}`);
+    const m = await startMcpgate(work, profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {});
+    processes.push(m);
+    const builds = [await setUp(baselineRev ? 'this build' : '', m, idp, backend.port)];
+    if (baselineRev) {
+      const rev = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', baselineRev], { encoding: 'utf8' }).stdout.trim() || baselineRev;
+      console.error(`baseline: extracting and building ${baselineRev} (${rev})`);
+      const b = await startMcpgate(work, { root: checkoutRevision(baselineRev, work) });
+      processes.push(b);
+      builds.push(await setUp(`baseline ${rev}`, b, idp, backend.port));
     }
+    for (const build of builds) for (const name of NAMES) configs.push({ build, name, figures: [], cpu: [], windows: [], calls: 0 });
+    const run = (c: Config, s: number): Promise<LoadFigures> => loader === 'wrk'
+      ? wrkRun(c.build.shots[c.name], { connections, seconds: s, threads: 1, dir: work })
+      : autocannonRun(c.build.shots[c.name], { connections, seconds: s });
+    const label = (c: Config) => `${c.build.label ? `${c.build.label} ` : ''}${c.name}`;
     // Warm up (JIT, pools, key and exchange caches) by calls, not by time: on a loaded machine 2 s may be a few hundred calls.
     for (let done = 0, started = Date.now(); done < WARM_UP_CALLS && Date.now() - started < 60_000;) {
-      for (const name of names) done += (await run(name, 1)).total / 3;
+      for (const c of configs) done += (await run(c, 1)).total / configs.length;
     }
     const loadAtStart = loadavg();
     for (let round = 0; round < rounds; round++) {
       // Rotate the order each round, so that no server always runs first (or after the same one).
-      for (const name of names.map((_, i) => names[(i + round) % names.length]!)) {
-        const before = groupSeconds([m.child.pid!]);
+      for (const c of configs.map((_, i) => configs[(i + round) % configs.length]!)) {
+        const pid = c.build.m.child.pid!;
+        const before = groupSeconds([pid]);
         const fromUs = monotonicUs();
-        const f = await run(name, seconds);
-        windows[name].push({ fromUs, toUs: monotonicUs() });
-        const usPerCall = ((groupSeconds([m.child.pid!]) - before) * 1e6) / Math.max(1, f.total);
-        if (f.errors > 0 || f.non2xx > 0) throw new Error(`${name}: ${f.errors} errors, ${f.non2xx} non-2xx answers`);
-        figures[name].push(f);
-        cpu[name].push(usPerCall);
-        calls[name] += f.total;
-        console.error(`round ${round + 1} ${name}: ${Math.round(f.rps)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, gateway CPU ${Math.round(usPerCall)} µs/call, load ${loadavg()[0]!.toFixed(2)}`);
+        const f = await run(c, seconds);
+        c.windows.push({ fromUs, toUs: monotonicUs() });
+        const usPerCall = ((groupSeconds([pid]) - before) * 1e6) / Math.max(1, f.total);
+        if (f.errors > 0 || f.non2xx > 0) throw new Error(`${label(c)}: ${f.errors} errors, ${f.non2xx} non-2xx answers`);
+        c.figures.push(f);
+        c.cpu.push(usPerCall);
+        c.calls += f.total;
+        console.error(`round ${round + 1} ${label(c)}: ${Math.round(f.rps)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, gateway CPU ${Math.round(usPerCall)} µs/call, load ${loadavg()[0]!.toFixed(2)}`);
       }
     }
-    // Costs: each round's own ratio to the open server's run of the same round (paired), so that
-    // load drifting between rounds cancels out; the median of them, and their interquartile range.
+    // Costs: each round's own ratio to the same build's open server in the same round (paired), so
+    // that load drifting between rounds cancels out; the median of them, and their interquartile range.
     const pct = (x: number) => `${x.toFixed(1)} %`;
     const spread = (xs: readonly number[]) => `${pct(median(xs))} (${pct(quantile(xs, 0.25))} … ${pct(quantile(xs, 0.75))})`;
-    const costs = (name: Name) => ({
-      throughput: figures[name].map((f, i) => (1 - f.rps / figures.open[i]!.rps) * 100),
-      cpu: cpu[name].map((x, i) => (x / cpu.open[i]! - 1) * 100),
-    });
-    const rows = names.map((name) => {
-      const c = costs(name);
-      return `| ${name} | ${Math.round(median(figures[name].map((f) => f.rps)))} | ${median(figures[name].map((f) => f.p50))} | ${median(figures[name].map((f) => f.p99))} `
-        + `| ${name === 'open' ? '—' : spread(c.throughput)} | ${Math.round(median(cpu[name]))} | ${name === 'open' ? '—' : spread(c.cpu)} |`;
+    const rows = configs.map((c) => {
+      const open = configs.find((o) => o.build === c.build && o.name === 'open')!;
+      const throughput = c.figures.map((f, i) => (1 - f.rps / open.figures[i]!.rps) * 100);
+      const cpu = c.cpu.map((x, i) => (x / open.cpu[i]! - 1) * 100);
+      return `| ${label(c)} | ${Math.round(median(c.figures.map((f) => f.rps)))} | ${median(c.figures.map((f) => f.p50))} | ${median(c.figures.map((f) => f.p99))} `
+        + `| ${c.name === 'open' ? '—' : spread(throughput)} | ${Math.round(median(c.cpu))} | ${c.name === 'open' ? '—' : spread(cpu)} |`;
     });
     const block = [
-      `tools/call (2026-07-28, stateless) through \`mcpgate serve\`, ${connections} connections (${loader}), ${rounds} interleaved rounds of ${seconds} s per server (order rotated per round);`,
+      `tools/call (2026-07-28, stateless) through \`mcpgate serve\`, ${connections} connections (${loader}), ${rounds} interleaved rounds of ${seconds} s per server (order rotated per round)`
+        + `${baselineRev ? `, this build and \`--baseline ${baselineRev}\` in the same rounds` : ''};`,
       `${cpus().length} CPUs shared with the load generator, the backend and the provider; load average ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')} at the start,`,
       `${loadavg().map((l) => l.toFixed(2)).join(' / ')} at the end; exchanges made: ${idp.exchanges.length}. Gateway CPU is the \`serve\` process's user + system`,
       'time (/proc) over the calls of each run: the steadier figure when other processes share the cores. req/s, latencies and CPU are medians',
@@ -168,10 +210,10 @@ async function main(): Promise<void> {
       ...rows,
     ].join('\n');
     console.log(block);
-    if (!flag('no-docs') && !profileDir) console.error(`wrote ${writeBenchSection({ heading: 'Gateway with OAuth', name: 'auth', command: 'npm run bench:auth', block })}`);
+    if (!flag('no-docs') && !profileDir && !baselineRev) console.error(`wrote ${writeBenchSection({ heading: 'Gateway with OAuth', name: 'auth', command: 'npm run bench:auth', block })}`);
   } finally {
-    await stopProcess(m.child);
-    if (profileDir) printProfiles(profileDir, windows, calls);
+    for (const p of processes) await stopProcess(p.child);
+    if (profileDir) printProfiles(profileDir, configs.filter((c) => c.build === configs[0]?.build));
     await stopProcess(backend.child);
     await idp.close();
     rmSync(work, { recursive: true, force: true });
@@ -179,27 +221,25 @@ async function main(): Promise<void> {
 }
 
 /** Each server's self time per call by function (from its own runs' samples), and what `jwt` and `exchange` spend beyond `open`. */
-function printProfiles<N extends string>(dir: string, windows: Record<N, ProfileWindow[]>, calls: Record<N, number>): void {
-  const names = Object.keys(windows) as N[];
+function printProfiles(dir: string, configs: readonly Config[]): void {
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
-    const perCall = new Map<N, Map<string, { label: string; us: number }>>();
-    for (const name of names) {
-      if (calls[name] === 0) continue;
-      const p = summariseProfile(join(dir, f), ROOT, windows[name], 100_000);
-      const fns = new Map(p.functions.map((fn) => [`${fn.name}  ${fn.where}`, { label: `${fn.name}  ${fn.where}`, us: (fn.ms * 1000) / calls[name] }]));
-      perCall.set(name, fns);
-      console.error(`${f} ${name}: ${((p.busyMs * 1000) / calls[name]).toFixed(1)} µs busy per call (${calls[name]} calls)`);
-      for (const fn of [...fns.values()].slice(0, 25)) console.error(`  ${fn.us.toFixed(2).padStart(7)} µs  ${fn.label}`);
+    const perCall = new Map<Name, Map<string, number>>();
+    for (const c of configs) {
+      if (c.calls === 0) continue;
+      const p = summariseProfile(join(dir, f), ROOT, c.windows, 100_000);
+      const fns = new Map(p.functions.map((fn) => [`${fn.name}  ${fn.where}`, (fn.ms * 1000) / c.calls]));
+      perCall.set(c.name, fns);
+      console.error(`${f} ${c.name}: ${((p.busyMs * 1000) / c.calls).toFixed(1)} µs busy per call (${c.calls} calls)`);
+      for (const [fn, us] of [...fns].slice(0, 25)) console.error(`  ${us.toFixed(2).padStart(7)} µs  ${fn}`);
     }
-    const open = perCall.get(names[0]!);
+    const open = perCall.get('open');
     if (!open) continue;
-    for (const name of names.slice(1)) {
+    for (const name of NAMES.slice(1)) {
       const fns = perCall.get(name);
       if (!fns) continue;
-      const diff = [...new Set([...fns.keys(), ...open.keys()])].map((k) => ({ label: k, us: (fns.get(k)?.us ?? 0) - (open.get(k)?.us ?? 0) }));
-      const total = diff.reduce((s, d) => s + d.us, 0);
-      console.error(`${f} ${name} − ${names[0]}: ${total.toFixed(1)} µs per call; the largest differences:`);
-      for (const d of diff.sort((a, b) => Math.abs(b.us) - Math.abs(a.us)).slice(0, 30)) console.error(`  ${(d.us >= 0 ? '+' : '') + d.us.toFixed(2).padStart(6)} µs  ${d.label}`);
+      const diff = [...new Set([...fns.keys(), ...open.keys()])].map((k) => ({ fn: k, us: (fns.get(k) ?? 0) - (open.get(k) ?? 0) }));
+      console.error(`${f} ${name} − open: ${diff.reduce((s, d) => s + d.us, 0).toFixed(1)} µs per call; the largest differences:`);
+      for (const d of diff.sort((a, b) => Math.abs(b.us) - Math.abs(a.us)).slice(0, 30)) console.error(`  ${(d.us >= 0 ? '+' : '') + d.us.toFixed(2).padStart(6)} µs  ${d.fn}`);
     }
   }
 }
