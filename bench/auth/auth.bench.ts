@@ -188,12 +188,13 @@ async function main(): Promise<void> {
     // Costs: each round's own ratio to the same build's open server in the same round (paired), so
     // that load drifting between rounds cancels out; the median of them, and their interquartile range.
     const pct = (x: number) => `${x.toFixed(1)} %`;
+    const ms = (x: number) => String(Math.round(x * 10) / 10);
     const spread = (xs: readonly number[]) => `${pct(median(xs))} (${pct(quantile(xs, 0.25))} … ${pct(quantile(xs, 0.75))})`;
     const rows = configs.map((c) => {
       const open = configs.find((o) => o.build === c.build && o.name === 'open')!;
       const throughput = c.figures.map((f, i) => (1 - f.rps / open.figures[i]!.rps) * 100);
       const cpu = c.cpu.map((x, i) => (x / open.cpu[i]! - 1) * 100);
-      return `| ${label(c)} | ${Math.round(median(c.figures.map((f) => f.rps)))} | ${median(c.figures.map((f) => f.p50))} | ${median(c.figures.map((f) => f.p99))} `
+      return `| ${label(c)} | ${Math.round(median(c.figures.map((f) => f.rps)))} | ${ms(median(c.figures.map((f) => f.p50)))} | ${ms(median(c.figures.map((f) => f.p99)))} `
         + `| ${c.name === 'open' ? '—' : spread(throughput)} | ${Math.round(median(c.cpu))} | ${c.name === 'open' ? '—' : spread(cpu)} |`;
     });
     const block = [
