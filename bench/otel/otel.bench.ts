@@ -158,7 +158,7 @@ async function main(): Promise<void> {
       console.error(`round ${round + 1} ${s.name}: ${figures.rps.toFixed(0)} calls/s, gateway ${(s.cpu.gateway / s.runs.reduce((n, r) => n + r.total, 0) * 1e6).toFixed(0)} µs CPU/call so far`);
     }
   }
-  // The batch still buffered in the gateway reaches the receiver within its export delay (100 ms).
+  // The batch still buffered in the gateway reaches the receiver within its export delay (1 s).
   await new Promise((r) => setTimeout(r, 2500));
   const spans = (await spanCount(receiverPort)) - spansBefore;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;

@@ -74,16 +74,6 @@ export function tracesUrl(endpoint: string): string {
 }
 
 /**
- * How the batch span processor sends: small batches soon. At a few thousand calls a second the
- * default (512 spans, so a batch waits ~100 ms to fill) kept every span alive through several
- * young-generation collections, promoted to the old generation and collected there, which cost
- * the gateway more CPU than making and sending the spans (bench/otel: 64 spans a batch took about
- * a third off tracing's CPU a call). 64 spans make a request of ~50 KB; at most 100 ms between
- * exports while spans wait.
- */
-const EXPORT_BATCHING = { maxExportBatchSize: 64, scheduledDelayMillis: 100 } as const;
-
-/**
  * Turn tracing on for this process: spans batched and posted as OTLP/HTTP JSON to the endpoint,
  * W3C trace context as the propagator, async-hooks context so that a span follows its request
  * through every await. One process, one setup: a second start is refused. The SDK is loaded
@@ -100,7 +90,7 @@ export async function startTracing(opts: TracingOptions): Promise<TracingHandle>
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': opts.serviceName, ...opts.resource }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(opts.endpoint) }), EXPORT_BATCHING)],
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(opts.endpoint) }), { scheduledDelayMillis: 1000 })],
   });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
