@@ -102,6 +102,13 @@ export class GatewayMetrics {
   private readonly liveTools = new Set<string>();
   /** Label children by their joined values: looked up once per label set, not hashed on every request. */
   private readonly children = new Map<string, unknown>();
+  /** The series of MCP requests by namespace, server, method (`\n` + tool for tools/call) and outcome. */
+  private readonly series = new Map<string, Map<string, Map<string, Map<string, RequestSeries>>>>();
+  private seriesCount = 0;
+  private readonly httpSeries = new Map<string, Map<number, CounterCell>>();
+  private readonly mcpRequestCells: CounterCells;
+  private readonly toolCallCells: CounterCells;
+  private readonly httpRequestCells: CounterCells;
 
   constructor(sources: GatewayMetricSources) {
     const registers = [this.registry];
@@ -110,7 +117,9 @@ export class GatewayMetrics {
     this.mcpRequests = new Counter({
       name: 'mcpgate_mcp_requests_total', help: 'MCP requests run (every method), by namespace, server, method and outcome (ok, error: a JSON-RPC error, tool_error: a tool result with isError).',
       labelNames: ['namespace', 'server', 'method', 'outcome'] as const, registers,
+      collect: () => this.mcpRequestCells.flush(),
     });
+    this.mcpRequestCells = new CounterCells(this.mcpRequests);
     this.requestDuration = new Histogram({
       name: 'mcpgate_mcp_request_duration_seconds', help: 'MCP request duration (every method), by namespace, server and method.',
       labelNames: ['namespace', 'server', 'method'] as const, buckets: LATENCY_BUCKETS, registers,
@@ -118,7 +127,9 @@ export class GatewayMetrics {
     this.toolCalls = new Counter({
       name: 'mcpgate_tool_calls_total', help: 'tools/call requests by namespace, server, tool and outcome (ok, error, tool_error).',
       labelNames: ['namespace', 'server', 'tool', 'outcome'] as const, registers,
+      collect: () => this.toolCallCells.flush(),
     });
+    this.toolCallCells = new CounterCells(this.toolCalls);
     this.toolErrors = new Counter({
       name: 'mcpgate_tool_errors_total', help: 'Failed tools/call by namespace, server, tool and kind (a gateway error code such as RATE_LIMITED or UPSTREAM_TIMEOUT, or a tool failure: backend_status, backend_unavailable, backend_timeout, invalid_arguments…).',
       labelNames: ['namespace', 'server', 'tool', 'kind'] as const, registers,
@@ -127,7 +138,11 @@ export class GatewayMetrics {
       name: 'mcpgate_tool_call_duration_seconds', help: 'tools/call duration by namespace, server, tool and outcome.',
       labelNames: ['namespace', 'server', 'tool', 'outcome'] as const, buckets: LATENCY_BUCKETS, registers,
     });
-    this.httpRequests = new Counter({ name: 'mcpgate_gateway_requests_total', help: 'HTTP requests by method and status.', labelNames: ['method', 'status'] as const, registers });
+    this.httpRequests = new Counter({
+      name: 'mcpgate_gateway_requests_total', help: 'HTTP requests by method and status.', labelNames: ['method', 'status'] as const, registers,
+      collect: () => this.httpRequestCells.flush(),
+    });
+    this.httpRequestCells = new CounterCells(this.httpRequests);
     this.errorAnswers = new Counter({
       name: 'mcpgate_gateway_error_answers_total', help: 'Errors answered with an HTTP error status or on a started stream, by gateway error code: refusals before a method runs (UNAUTHORIZED, FORBIDDEN, SESSION_NOT_FOUND, ORIGIN_FORBIDDEN…).',
       labelNames: ['code'] as const, registers,
@@ -192,13 +207,44 @@ export class GatewayMetrics {
 
   /** Count an MCP request as run (see `RequestObservation`). */
   request(o: RequestObservation): void {
-    this.child(this.mcpRequests, o.namespace, o.server, o.method, o.outcome).inc();
-    this.child(this.requestDuration, o.namespace, o.server, o.method).observe(o.seconds);
-    if (o.method !== 'tools/call') return;
-    const tool = this.toolLabel(o);
-    this.child(this.toolCalls, o.namespace, o.server, tool, o.outcome).inc();
-    this.child(this.toolDuration, o.namespace, o.server, tool, o.outcome).observe(o.seconds);
-    if (o.outcome !== 'ok') this.child(this.toolErrors, o.namespace, o.server, tool, o.errorKind ?? o.outcome).inc();
+    const tool = o.method === 'tools/call' ? this.toolLabel(o) : undefined;
+    // The series of this namespace, server, method (tool) and outcome, found with lookups of the
+    // observation's own strings (no label key joined per request).
+    const byServer = lookup(lookup(this.series, o.namespace), o.server);
+    const byOutcome = lookup(byServer, tool === undefined ? o.method : `\n${tool}`);
+    let s = byOutcome.get(o.outcome);
+    if (s === undefined) {
+      if (this.seriesCount++ > 20_000) this.dropSeries();
+      s = this.requestSeries(o, tool);
+      byOutcome.set(o.outcome, s);
+    }
+    s.requests.pending++;
+    s.requestDuration.observe(o.seconds);
+    if (s.toolCalls === undefined) return;
+    s.toolCalls.pending++;
+    s.toolDuration?.observe(o.seconds);
+    if (o.outcome !== 'ok') this.child(this.toolErrors, o.namespace, o.server, tool as string, o.errorKind ?? o.outcome).inc();
+  }
+
+  /** The series one kind of request counts in (made once per label set). */
+  private requestSeries(o: RequestObservation, tool: string | undefined): RequestSeries {
+    const { namespace, server, method, outcome } = o;
+    return {
+      requests: this.mcpRequestCells.cell({ namespace, server, method, outcome }),
+      requestDuration: this.child(this.requestDuration, namespace, server, method),
+      ...(tool !== undefined ? {
+        toolCalls: this.toolCallCells.cell({ namespace, server, tool, outcome }),
+        toolDuration: this.child(this.toolDuration, namespace, server, tool, outcome),
+      } : {}),
+    };
+  }
+
+  /** Forget the cached series (their counts are kept: pending ones are added first). */
+  private dropSeries(): void {
+    this.mcpRequestCells.clear();
+    this.toolCallCells.clear();
+    this.series.clear();
+    this.seriesCount = 0;
   }
 
   /** The tool's label: listed tools by name, live upstream tools once they answered, else `(unlisted)`. */
@@ -214,7 +260,14 @@ export class GatewayMetrics {
 
   /** Count an HTTP request answered. */
   httpRequest(method: string, status: number): void {
-    this.child(this.httpRequests, method, String(status)).inc();
+    const byStatus = lookup(this.httpSeries, method);
+    let cell = byStatus.get(status);
+    if (cell === undefined) {
+      // Bounded: node:http knows a fixed set of methods, and statuses are 100-599.
+      cell = this.httpRequestCells.cell({ method, status: String(status) });
+      byStatus.set(status, cell);
+    }
+    cell.pending++;
   }
 
   /** Count an error answered by code. */
@@ -263,4 +316,62 @@ export class GatewayMetrics {
     }
     return c as Child<T>;
   }
+}
+
+/** A counter series the request path counts in: a plain number, added to its prom-client counter when scraped. */
+interface CounterCell {
+  readonly labels: Readonly<Record<string, string>>;
+  pending: number;
+}
+
+/**
+ * The request path's counts of one prom-client counter, added to it when it is collected (a
+ * scrape): prom-client's own `inc` checks and hashes the label values on every call (about a
+ * microsecond each), which the busiest counters would pay on every request.
+ */
+class CounterCells {
+  private readonly cells: CounterCell[] = [];
+
+  constructor(private readonly counter: Counter<string>) {}
+
+  /** A new series of `labels` (the caller keeps it). */
+  cell(labels: Record<string, string>): CounterCell {
+    const c: CounterCell = { labels, pending: 0 };
+    // Bounded by the callers' label bounds; cells of forgotten series are dropped once flushed.
+    this.cells.push(c);
+    return c;
+  }
+
+  /** Add the pending counts to the counter. */
+  flush(): void {
+    for (const c of this.cells) {
+      if (c.pending === 0) continue;
+      this.counter.inc(c.labels, c.pending);
+      c.pending = 0;
+    }
+  }
+
+  /** Flush, and forget every cell (the callers dropped theirs). */
+  clear(): void {
+    this.flush();
+    this.cells.length = 0;
+  }
+}
+
+/** The series one kind of MCP request counts in. */
+interface RequestSeries {
+  requests: CounterCell;
+  requestDuration: { observe(v: number): void };
+  toolCalls?: CounterCell | undefined;
+  toolDuration?: { observe(v: number): void } | undefined;
+}
+
+/** The map under `key`, made on first use. */
+function lookup<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  let m = map.get(key);
+  if (m === undefined) {
+    m = new Map();
+    map.set(key, m);
+  }
+  return m;
 }
