@@ -109,6 +109,8 @@ export class GatewayMetrics {
   private readonly mcpRequestCells: CounterCells;
   private readonly toolCallCells: CounterCells;
   private readonly httpRequestCells: CounterCells;
+  private readonly requestDurationCells: HistogramCells;
+  private readonly toolDurationCells: HistogramCells;
 
   constructor(sources: GatewayMetricSources) {
     const registers = [this.registry];
@@ -123,7 +125,9 @@ export class GatewayMetrics {
     this.requestDuration = new Histogram({
       name: 'mcpgate_mcp_request_duration_seconds', help: 'MCP request duration (every method), by namespace, server and method.',
       labelNames: ['namespace', 'server', 'method'] as const, buckets: LATENCY_BUCKETS, registers,
+      collect: () => this.requestDurationCells.flush(),
     });
+    this.requestDurationCells = new HistogramCells(this.requestDuration, LATENCY_BUCKETS);
     this.toolCalls = new Counter({
       name: 'mcpgate_tool_calls_total', help: 'tools/call requests by namespace, server, tool and outcome (ok, error, tool_error).',
       labelNames: ['namespace', 'server', 'tool', 'outcome'] as const, registers,
@@ -137,7 +141,9 @@ export class GatewayMetrics {
     this.toolDuration = new Histogram({
       name: 'mcpgate_tool_call_duration_seconds', help: 'tools/call duration by namespace, server, tool and outcome.',
       labelNames: ['namespace', 'server', 'tool', 'outcome'] as const, buckets: LATENCY_BUCKETS, registers,
+      collect: () => this.toolDurationCells.flush(),
     });
+    this.toolDurationCells = new HistogramCells(this.toolDuration, LATENCY_BUCKETS);
     this.httpRequests = new Counter({
       name: 'mcpgate_gateway_requests_total', help: 'HTTP requests by method and status.', labelNames: ['method', 'status'] as const, registers,
       collect: () => this.httpRequestCells.flush(),
@@ -219,10 +225,10 @@ export class GatewayMetrics {
       byOutcome.set(o.outcome, s);
     }
     s.requests.pending++;
-    s.requestDuration.observe(o.seconds);
+    observe(s.requestDuration, o.seconds);
     if (s.toolCalls === undefined) return;
     s.toolCalls.pending++;
-    s.toolDuration?.observe(o.seconds);
+    if (s.toolDuration) observe(s.toolDuration, o.seconds);
     if (o.outcome !== 'ok') this.child(this.toolErrors, o.namespace, o.server, tool as string, o.errorKind ?? o.outcome).inc();
   }
 
@@ -231,18 +237,16 @@ export class GatewayMetrics {
     const { namespace, server, method, outcome } = o;
     return {
       requests: this.mcpRequestCells.cell({ namespace, server, method, outcome }),
-      requestDuration: this.child(this.requestDuration, namespace, server, method),
+      requestDuration: this.requestDurationCells.cell({ namespace, server, method }),
       ...(tool !== undefined ? {
         toolCalls: this.toolCallCells.cell({ namespace, server, tool, outcome }),
-        toolDuration: this.child(this.toolDuration, namespace, server, tool, outcome),
+        toolDuration: this.toolDurationCells.cell({ namespace, server, tool, outcome }),
       } : {}),
     };
   }
 
-  /** Forget the cached series (their counts are kept: pending ones are added first). */
+  /** Forget the lookups of the series (the cells, and so the counts, stay). */
   private dropSeries(): void {
-    this.mcpRequestCells.clear();
-    this.toolCallCells.clear();
     this.series.clear();
     this.seriesCount = 0;
   }
@@ -324,46 +328,106 @@ interface CounterCell {
   pending: number;
 }
 
+/** The key of a label set among the cells of one metric (made once per series, not per request). */
+function cellKey(labels: Readonly<Record<string, string>>): string {
+  return Object.values(labels).join('\n');
+}
+
 /**
  * The request path's counts of one prom-client counter, added to it when it is collected (a
  * scrape): prom-client's own `inc` checks and hashes the label values on every call (about a
  * microsecond each), which the busiest counters would pay on every request.
  */
 class CounterCells {
-  private readonly cells: CounterCell[] = [];
+  private readonly cells = new Map<string, CounterCell>();
 
   constructor(private readonly counter: Counter<string>) {}
 
-  /** A new series of `labels` (the caller keeps it). */
+  /** The series of `labels` (the caller keeps it; the same one for the same labels). */
   cell(labels: Record<string, string>): CounterCell {
-    const c: CounterCell = { labels, pending: 0 };
-    // Bounded by the callers' label bounds; cells of forgotten series are dropped once flushed.
-    this.cells.push(c);
+    const key = cellKey(labels);
+    let c = this.cells.get(key);
+    if (c === undefined) {
+      c = { labels, pending: 0 };
+      this.cells.set(key, c);
+    }
     return c;
   }
 
   /** Add the pending counts to the counter. */
   flush(): void {
-    for (const c of this.cells) {
+    for (const c of this.cells.values()) {
       if (c.pending === 0) continue;
       this.counter.inc(c.labels, c.pending);
       c.pending = 0;
     }
   }
+}
 
-  /** Flush, and forget every cell (the callers dropped theirs). */
-  clear(): void {
-    this.flush();
-    this.cells.length = 0;
+/** A histogram series the request path observes into: counts per bucket (not cumulative), sum and count. */
+interface HistogramCell {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly bounds: readonly number[];
+  readonly counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** Observe `value` in a cell (as prom-client does: the first bucket whose bound is at least the value; past the last, only sum and count). */
+function observe(c: HistogramCell, value: number): void {
+  const { bounds } = c;
+  for (let i = 0; i < bounds.length; i++) {
+    if (value <= (bounds[i] as number)) {
+      (c.counts[i] as number)++;
+      break;
+    }
+  }
+  c.sum += value;
+  c.count++;
+}
+
+/**
+ * The request path's series of one prom-client histogram. prom-client's `observe` checks and
+ * hashes the label values on every call; here a request adds to its cell, and the cells become
+ * the histogram's series when it is collected. The histogram is observed through its cells
+ * only: they are written as prom-client keeps its series (`hashMap`: by label set, `{labels,
+ * bucketValues (per upper bound), sum, count}`), which its own export then reads and formats
+ * (test/observability.test.ts checks the exposition).
+ */
+class HistogramCells {
+  private readonly cells = new Map<string, HistogramCell>();
+
+  constructor(private readonly histogram: Histogram<string>, private readonly bounds: readonly number[]) {}
+
+  /** The series of `labels` (the caller keeps it; the same one for the same labels). */
+  cell(labels: Record<string, string>): HistogramCell {
+    const key = cellKey(labels);
+    let c = this.cells.get(key);
+    if (c === undefined) {
+      c = { labels, bounds: this.bounds, counts: new Array<number>(this.bounds.length).fill(0), sum: 0, count: 0 };
+      this.cells.set(key, c);
+    }
+    return c;
+  }
+
+  /** Write the cells as the histogram's series. */
+  flush(): void {
+    const series: Record<string, unknown> = {};
+    for (const [key, c] of this.cells) {
+      const bucketValues: Record<number, number> = {};
+      for (let i = 0; i < this.bounds.length; i++) bucketValues[this.bounds[i] as number] = c.counts[i] as number;
+      series[key] = { labels: c.labels, bucketValues, sum: c.sum, count: c.count };
+    }
+    (this.histogram as unknown as { hashMap: Record<string, unknown> }).hashMap = series;
   }
 }
 
 /** The series one kind of MCP request counts in. */
 interface RequestSeries {
   requests: CounterCell;
-  requestDuration: { observe(v: number): void };
+  requestDuration: HistogramCell;
   toolCalls?: CounterCell | undefined;
-  toolDuration?: { observe(v: number): void } | undefined;
+  toolDuration?: HistogramCell | undefined;
 }
 
 /** The map under `key`, made on first use. */
