@@ -215,7 +215,7 @@ export class InputRounds {
     } else if (m.k === 'abandon') {
       this.rounds.get(m.id)?.cancellation.cancel();
     } else if (m.k === 'resume') {
-      void this.resumeForwarded(m);
+      this.resumeForwarded(m).catch((err: unknown) => this.deps?.logger.debug({ err }, 'could not continue a forwarded retry'));
     }
   }
 
@@ -328,10 +328,10 @@ export class InputRounds {
           }, () => undefined);
         }, HOLDER_CHECK_MS);
         check.unref();
-        void answered.then((o) => {
+        answered.then((o) => {
           clearInterval(check);
           resolve(InputRounds.fromWire(o));
-        });
+        }, () => undefined);
       }),
       abandon: () => {
         if (!this.waiting.delete(q)) return;
