@@ -6,7 +6,7 @@
  * carried in those ids, the cancel bus (a cancellation reaches the replica running the call), and
  * the keep-alive that also refreshes the sessions of open streams.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.js';
 import type { Cancellation } from '../../tools/cancellation.js';
@@ -96,6 +96,8 @@ export class StreamHub {
   /** Short digests of servers' tools and prompts lists, as carried in 2025 stream event ids. */
   private readonly digests = new WeakMap<CompiledServer, string>();
   private closed = false;
+  /** This replica's name on the cancel bus (what it sent itself is not done twice). */
+  private readonly replica = randomUUID();
   private cancelRetry: NodeJS.Timeout | undefined;
   private unsubscribeCancels: (() => Promise<void>) | undefined;
 
@@ -158,7 +160,8 @@ export class StreamHub {
   private listenForCancels(): void {
     if (this.closed) return;
     this.opts.bus.subscribe(CANCEL_CHANNEL, (key) => {
-      if (key.startsWith('{')) this.replyHere(key);
+      if (key.startsWith('{"n":')) this.notifyUpstreamHere(key);
+      else if (key.startsWith('{')) this.replyHere(key);
       else if (key.includes(':')) this.inflight.get(key)?.cancel();
       else this.cancelSessionCalls(key);
     }).then((unsubscribe) => {
@@ -169,6 +172,31 @@ export class StreamHub {
       this.cancelRetry = setTimeout(() => this.listenForCancels(), 2000);
       this.cancelRetry.unref();
     });
+  }
+
+  /**
+   * An agent's notification for the per-replica upstream connections of its session (stdio
+   * children, legacy SSE: each replica serving the session runs its own): told to those the other
+   * replicas hold, on the cancel bus (this replica tells its own).
+   */
+  notifyUpstreamReplicas(serverKey: string, sessionId: string, method: string, params: Record<string, unknown> | undefined): void {
+    const payload = JSON.stringify({ n: method, r: this.replica, k: serverKey, s: sessionId, ...(params ? { p: params } : {}) });
+    this.opts.bus.publish(CANCEL_CHANNEL, payload).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not forward an agent\'s notification to the other replicas'));
+  }
+
+  /** Another replica's `notifyUpstreamReplicas`: told to this replica's connection of the session, when it holds one (none is opened for it). */
+  private notifyUpstreamHere(payload: string): void {
+    let m: { n?: unknown; r?: unknown; k?: unknown; s?: unknown; p?: unknown };
+    try {
+      m = JSON.parse(payload) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.r === this.replica || m.n !== 'notifications/roots/list_changed' || typeof m.k !== 'string' || typeof m.s !== 'string') return;
+    const runtime = this.opts.snapshot().servers.get(m.k)?.upstream;
+    if (!runtime?.perReplicaSessions || !runtime.holds(m.s)) return;
+    const params = typeof m.p === 'object' && m.p !== null && !Array.isArray(m.p) ? m.p as Record<string, unknown> : undefined;
+    runtime.notify(m.n, params, { sessionId: m.s }).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not forward an agent\'s notification upstream'));
   }
 
   /** Record a session's call running here, so that a cancellation finds it; the returned function forgets it. */
