@@ -62,6 +62,11 @@ export interface HeldStream {
  */
 export const CLOSE_STREAM = 'mcpgate:close-stream:';
 /**
+ * Control message on a 2025 session's stream channel: the session's resource subscriptions
+ * changed (through another replica); the replica holding its stream takes them over.
+ */
+export const ADOPT_SUBSCRIPTIONS = 'mcpgate:adopt-subscriptions';
+/**
  * Channel on which a replica that receives `notifications/cancelled` for a request it is not
  * running asks the others to abort it (payload: `{sessionId}:{requestId}`, or a session id alone
  * for every call of a 2024 SSE session whose stream closed); without stickiness the cancellation
@@ -161,6 +166,7 @@ export class StreamHub {
     if (this.closed) return;
     this.opts.bus.subscribe(CANCEL_CHANNEL, (key) => {
       if (key.startsWith('{"n":')) this.notifyUpstreamHere(key);
+      else if (key.startsWith('{"a":')) this.releaseAdopted(key);
       else if (key.startsWith('{')) this.replyHere(key);
       else if (key.includes(':')) this.inflight.get(key)?.cancel();
       else this.cancelSessionCalls(key);
@@ -298,7 +304,69 @@ export class StreamHub {
       subscribe: (uri) => this.subscribeResource(serverKey, uri, sessionId, kind, shown),
       unsubscribe: (uri) => this.unsubscribeResource(serverKey, uri, sessionId),
       forMember: (memberKey, inner) => this.sessionSubscriptions(memberKey, sessionId, kind, shown ? (u) => shown(inner(u)) : inner),
+      // Subscriptions to a virtual server's members keep their URI mapping with the replica that took them.
+      ...(kind === 'streamable' && !shown ? { changed: () => this.subscriptionsChanged(sessionId) } : {}),
     };
+  }
+
+  /** A 2025 session's subscriptions changed here: the replica holding its stream (maybe this one) takes them over. */
+  private subscriptionsChanged(sessionId: string): void {
+    this.opts.bus.publish(streamChannel(sessionId), ADOPT_SUBSCRIPTIONS).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not tell the holder of a session\'s stream that its subscriptions changed'));
+  }
+
+  /**
+   * The replica holding a 2025 session's stream takes over its subscriptions to its server's
+   * resources on a shared upstream connection (`sessions: shared`): the subscriptions kept in the
+   * session store are made on this replica's connection (those no longer kept are dropped), so
+   * that the upstream's updates reach the agent from here, also after the replica that took
+   * them died; the other replicas are told to drop theirs (one delivery). Run when the stream
+   * opens here (a reconnect after its holder died) and when the subscriptions change.
+   */
+  async adoptSubscriptions(session: Pick<SessionRecord, 'id' | 'namespace' | 'server'>): Promise<void> {
+    const own = `${session.namespace}/${session.server}`;
+    const runtime = this.opts.snapshot().servers.get(own)?.upstream;
+    if (!runtime?.shared) return;
+    const kept = new Set((await this.opts.sessions.subscriptions(session.id)).filter((x) => x.server === own).map((x) => x.uri));
+    let byUri = this.resourceSubscriptions.get(own);
+    if (!byUri && kept.size === 0) return;
+    if (!byUri) this.resourceSubscriptions.set(own, byUri = new Map());
+    const upstream = (method: string, uri: string) => runtime.request(method, { uri }).catch((err: unknown) => this.opts.logger.debug({ err, uri }, `could not take over a resource subscription (${method})`));
+    for (const [uri, sessions] of byUri) {
+      if (kept.has(uri) || !sessions.delete(session.id) || sessions.size > 0) continue;
+      byUri.delete(uri);
+      upstream('resources/unsubscribe', uri).catch(() => undefined);
+    }
+    const fresh: string[] = [];
+    for (const uri of kept) {
+      let sessions = byUri.get(uri);
+      if (!sessions) {
+        byUri.set(uri, sessions = new Map());
+        fresh.push(uri);
+      }
+      sessions.set(session.id, { kind: 'streamable' });
+    }
+    // This replica's connection subscribes to what no session of this replica wanted yet.
+    await Promise.all(fresh.map((uri) => upstream('resources/subscribe', uri)));
+    await this.opts.bus.publish(CANCEL_CHANNEL, JSON.stringify({ a: session.id, r: this.replica, k: own }));
+  }
+
+  /** Another replica took over a session's subscriptions: this one drops its own (and its connection's, when no other session wants them). */
+  private releaseAdopted(payload: string): void {
+    let m: { a?: unknown; r?: unknown; k?: unknown };
+    try {
+      m = JSON.parse(payload) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.r === this.replica || typeof m.a !== 'string' || typeof m.k !== 'string') return;
+    const byUri = this.resourceSubscriptions.get(m.k);
+    const runtime = this.opts.snapshot().servers.get(m.k)?.upstream;
+    if (!byUri || !runtime?.shared) return;
+    for (const [uri, sessions] of byUri) {
+      if (!sessions.delete(m.a) || sessions.size > 0) continue;
+      byUri.delete(uri);
+      runtime.request('resources/unsubscribe', { uri }).catch((err: unknown) => this.opts.logger.debug({ err, uri }, 'could not drop a resource subscription taken over elsewhere'));
+    }
   }
 
   /** An agent session unsubscribes; answers whether other sessions still want the resource (through this replica). */
