@@ -534,12 +534,12 @@ export class UpstreamConnection {
   }
 
   /**
-   * Shared connections: before a call of an agent other than the one whose roots the upstream
-   * last listed, the upstream is told the roots changed (once per change of agent), so that a
-   * server that lists them again does so during this call, and gets this agent's.
+   * Shared connections: before a call of an agent session other than the one whose roots the
+   * upstream last listed, the upstream is told the roots changed (once per change of agent), so
+   * that a server that lists them again does so during this call, and gets this agent's.
+   * 2026-07-28 agents (no session) are not: each of their calls would cost a round trip.
    */
-  private async rootsFor(agent: AgentChannel, timeoutMs: number): Promise<void> {
-    const owner = agent.sessionId ?? agent;
+  private async rootsFor(owner: string, timeoutMs: number): Promise<void> {
     if (owner === this.rootsOf) return;
     this.rootsOf = owner;
     await this.notify('notifications/roots/list_changed', undefined, timeoutMs).catch((err: unknown) => this.logger.debug({ err }, 'could not tell the upstream the roots changed'));
@@ -604,7 +604,7 @@ export class UpstreamConnection {
     this.active++;
     this.lastUsed = Date.now();
     const started = Date.now();
-    if (this.shared && this.asksRoots && o.agent?.capabilities?.roots !== undefined && ROOTS_SCOPED.has(method)) await this.rootsFor(o.agent, o.timeoutMs);
+    if (this.shared && this.asksRoots && o.agent?.sessionId !== undefined && o.agent.capabilities?.roots !== undefined && ROOTS_SCOPED.has(method)) await this.rootsFor(o.agent.sessionId, o.timeoutMs);
     const call: ActiveCall = { agent: o.agent, startedAt: performance.now() };
     this.calls.add(call);
     let progressToken: string | undefined;
