@@ -1,11 +1,12 @@
 // Graceful shutdown of a gateway (docs/operations.md#graceful-shutdown): on drain, /readyz turns
 // 503 at once while requests are still served; then the listener closes (new connections are
-// refused), open streams get an SSE `retry:` and end, and a call in flight finishes with its
-// answer before the gateway stops. A call longer than the deadline is cut.
+// refused, kept ones are answered once more with `Connection: close`), open streams get an SSE
+// `retry:` and end, and a call in flight finishes with its answer before the gateway stops. A
+// call longer than the deadline is cut.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, createServer, request as httpRequest } from 'node:http';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +59,7 @@ describe('gateway drain (SIGTERM)', () => {
 
   it('turns unready at once, tells streams to reconnect, finishes the call in flight, then refuses connections', async () => {
     const { s, base, url } = await stack({ shutdownDelaySeconds: 2, shutdownTimeoutSeconds: 30 });
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
     try {
       const session = await legacySession(url, {}, '2025-11-25');
       const headers = { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' };
@@ -73,14 +75,22 @@ describe('gateway drain (SIGTERM)', () => {
       const body = await ready.json() as { checks: Record<string, boolean>; draining?: boolean };
       assert.equal(body.checks.accepting, false);
       assert.equal(body.draining, true);
-      assert.equal(ready.headers.get('connection'), 'close', 'answers close their connection while draining');
       const during = await legacyPost(url, session, 2, 'tools/call', { name: 'echo', arguments: { key: 'during' } }, headers);
       assert.equal(firstText(during.body.result), 'got during', 'calls are still served during the delay');
+      // A connection kept by a client (a proxy's keep-alive pool) during the delay…
+      const kept = await keptGet(agent, `${base}/healthz`);
+      assert.equal(kept.connection, 'keep-alive', 'answers keep their connection during the delay');
 
       // The listener closes: the stream is told to come back soon and ends.
       await stream.ended;
       assert.match(stream.text(), /\nretry: 250\n\n$/, 'the stream ends with a short retry');
       await waitFor('connections refused', async () => fetch(`${base}/healthz`).then(() => false, () => true), 10_000, 50);
+      // …is not cut under it (a request written on it would be lost): its next request is
+      // answered, and that answer closes it.
+      const last = await keptGet(agent, `${base}/healthz`);
+      assert.equal(last.status, 200, 'a request on a kept connection is answered after the listener closed');
+      assert.equal(last.connection, 'close', 'that answer closes the connection');
+      assert.equal(last.reused, true, 'on the connection kept from before');
 
       // The call in flight gets its answer, then the gateway stops.
       waiting.get('slow-1')?.();
@@ -89,6 +99,7 @@ describe('gateway drain (SIGTERM)', () => {
       assert.equal(firstText(answer.body.result), 'got slow-1');
       await drained;
     } finally {
+      agent.destroy();
       await s.close();
     }
   });
@@ -118,6 +129,18 @@ function rawStream(url: string, headers: Record<string, string>): Promise<{ stat
       res.on('data', (chunk: string) => { text += chunk; });
       const ended = new Promise<void>((done) => { res.once('close', () => done()); });
       resolve({ status: res.statusCode ?? 0, text: () => text, ended });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A GET on a keep-alive agent: its status, its `Connection` header, and whether it went on a kept socket. */
+function keptGet(agent: HttpAgent, url: string): Promise<{ status: number; connection: string | undefined; reused: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent }, (res) => {
+      res.resume();
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, reused: req.reusedSocket }));
     });
     req.on('error', reject);
     req.end();

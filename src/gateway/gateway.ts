@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, RequestListener, Server as HttpServer, ServerOptions, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { Server as NetServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server as HttpsServer } from 'node:https';
 import { Agent } from 'undici';
 import type { Logger } from '../lib/logger.js';
@@ -113,6 +115,8 @@ export interface DrainOptions {
   timeoutMs: number;
   /** The SSE `retry:` sent to streams ended while draining, ms. Default 250. */
   retryMs?: number;
+  /** Once no call is in flight, how long idle kept-alive connections are left to their clients (within `timeoutMs`), ms. Default 1000. */
+  lingerMs?: number;
 }
 
 /** What a drain did: streams told to reconnect, and requests cut at the deadline. */
@@ -123,7 +127,10 @@ export interface DrainResult {
 
 /** Mutable state the request listener shares with the gateway object. */
 interface TrafficState {
+  /** SIGTERM received: `/readyz` answers 503. */
   draining: boolean;
+  /** The listener is closed: every answer closes its connection. */
+  closing: boolean;
   /** Requests being answered (streams included), and the waiters for none. */
   inflight: number;
   idle: (() => void)[];
@@ -260,10 +267,14 @@ export class Gateway {
       const { req: { method = '' }, statusCode } = this;
       metrics.httpRequest(method, statusCode);
     }
+    // Shared by every response too ('close' fires once): no closure per request.
+    function requestClosed(): void {
+      if (--traffic.inflight === 0) for (const wake of traffic.idle.splice(0)) wake();
+    }
     // Slowloris: the headers and then the whole request (not the answer: SSE streams are long
     // answers to short requests) must arrive in time; Node checks its open requests every
     // `connectionsCheckingInterval` and answers 408 to those too slow.
-    const traffic: TrafficState = { draining: false, inflight: 0, idle: [], closed: Promise.resolve() };
+    const traffic: TrafficState = { draining: false, closing: false, inflight: 0, idle: [], closed: Promise.resolve() };
     const server = listenerServer({
       headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs,
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
@@ -271,11 +282,9 @@ export class Gateway {
       res.on('finish', countRequest);
       // Counted until its answer is sent or its connection closes (drain waits for none).
       traffic.inflight++;
-      res.once('close', () => {
-        if (--traffic.inflight === 0) for (const wake of traffic.idle.splice(0)) wake();
-      });
-      // Draining: every answer closes its connection, so the next request opens one elsewhere.
-      if (traffic.draining) res.shouldKeepAlive = false;
+      res.on('close', requestClosed);
+      // Listener closed: every answer closes its connection, so the next request opens one elsewhere.
+      if (traffic.closing) res.shouldKeepAlive = false;
       // Every answer names its request; log lines and error bodies written while serving it too.
       const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
       res.setHeader(REQUEST_ID_HEADER, requestId);
@@ -337,20 +346,31 @@ export class Gateway {
   }
 
   /**
-   * Graceful stop (SIGTERM): `/readyz` answers 503 at once (`checks.accepting: false`) and every
-   * answer closes its connection; after `delayMs` the listener closes (new connections are refused,
-   * so a proxy tries another replica), idle connections close, open streams are told to reconnect
-   * (SSE `retry:`, then ended: 2025 clients resume elsewhere with Last-Event-ID), and the calls in
-   * flight finish, up to `timeoutMs`; then everything left is cut and the gateway closed.
+   * Graceful stop (SIGTERM): `/readyz` answers 503 at once (`checks.accepting: false`) while
+   * everything is still served on the connections as they are; after `delayMs` the listener closes
+   * (new connections are refused, so a proxy tries another replica), every answer from then on
+   * closes its connection, open streams are told to reconnect (SSE `retry:`, then ended: 2025
+   * clients resume elsewhere with Last-Event-ID), and the calls in flight finish, up to
+   * `timeoutMs`. Kept-alive connections that are idle are left to their clients for up to
+   * `lingerMs` more (each next request is answered, with `Connection: close`); then everything
+   * left is cut and the gateway closed.
+   *
+   * Why idle connections are not closed as soon as the listener is: a proxy in front (nginx's
+   * upstream keep-alive pool) may be writing a request on one at that very moment, and a POST
+   * it has written is never retried elsewhere (it cannot know the call was not made): the agent
+   * would get a 502. Answering that request instead, with `Connection: close`, is safe; the same
+   * goes for the delay, where closing every answer's connection made the proxy open new ones
+   * that could land in the listener's backlog as it closed (reset, 502).
    */
   async drain(o: DrainOptions): Promise<DrainResult> {
     const { logger } = this.opts;
     const traffic = this.traffic;
     traffic.draining = true;
     logger.info({ delayMs: o.delayMs, timeoutMs: o.timeoutMs, inflight: traffic.inflight, streams: this.handler.openStreams }, 'draining: /readyz answers 503; the listener closes after the delay');
-    if (o.delayMs > 0) await new Promise((r) => setTimeout(r, o.delayMs));
-    if (this.server.listening) this.server.close();
-    this.server.closeIdleConnections();
+    if (o.delayMs > 0) await sleep(o.delayMs);
+    traffic.closing = true;
+    // The listening socket only: http.Server#close would also close the idle connections (Node ≥ 19).
+    if (this.server.listening) NetServer.prototype.close.call(this.server);
     const retryMs = o.retryMs ?? 250;
     let streams = this.handler.releaseStreams(retryMs);
     const deadline = Date.now() + o.timeoutMs;
@@ -361,11 +381,15 @@ export class Gateway {
         traffic.idle.push(() => { clearTimeout(timer); resolve(); });
       });
       streams += this.handler.releaseStreams(retryMs);
-      this.server.closeIdleConnections();
     }
     const cut = traffic.inflight;
     if (cut > 0) logger.warn({ cut, timeoutMs: o.timeoutMs }, 'drain deadline reached: cutting the requests still running');
-    else logger.info({ streams }, 'drained: no request in flight');
+    else {
+      // The server's 'close' comes when its last connection ended: clients used their kept ones up.
+      const linger = Math.min(o.lingerMs ?? 1000, Math.max(0, deadline - Date.now()));
+      if (linger > 0) await Promise.race([this.traffic.closed, sleep(linger)]);
+      logger.info({ streams }, 'drained: no request in flight');
+    }
     await this.close();
     return { streams, cut };
   }
@@ -382,7 +406,7 @@ export class Gateway {
     await this.opts.source.stop();
     await this.handler.close();
     // The server's 'close' comes once it stopped listening and its last connection ended.
-    if (this.server.listening) this.server.close();
+    this.server.close();
     this.server.closeAllConnections();
     await this.traffic.closed;
     // First the closers (upstream MCP connections end their streams), then the backend connections they used.
