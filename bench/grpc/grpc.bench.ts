@@ -4,13 +4,17 @@
  * (NotifySubscriberRequest). `mcpgate registry` runs in its own process on SQLite (or the
  * database given); the clients run here, speaking the protocol with test/support/nacos-grpc.ts.
  *
- *   npm run bench:grpc -- [--seconds 10] [--connections 64] [--inflight 4] [--subscribers 1000] [--rounds 100] [--db URL] [--baseline DIR]
+ *   npm run bench:grpc -- [--seconds 10] [--connections 64] [--inflight 4] [--subscribers 1000] [--rounds 100] [--db URL] [--baseline DIR] [--cpu-prof DIR]
  *
  * The registry runs from its compiled build, as `npm start` runs it. `--baseline DIR`: also
  * run the registry of another checkout (an older commit extracted with `git archive`, its
  * node_modules linked), one after the other, so a before/after comparison shares the machine's load.
+ * `--cpu-prof DIR`: the registry writes a V8 CPU profile (`node --cpu-prof`) into DIR per build.
+ * Beside each figure: the registry's CPU µs per registration (or per push delivered) and the
+ * load generator's (this process, which runs every client): on a 2-core machine the clients'
+ * share shows whether they, rather than the registry, set the figure.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NacosGrpcTestClient } from '../../test/support/nacos-grpc.js';
@@ -32,6 +36,7 @@ const connections = arg('connections', 64);
 const inflight = arg('inflight', 4);
 const subscribers = arg('subscribers', 1000);
 const rounds = arg('rounds', 100);
+const cpuProf = textArg('cpu-prof');
 const SERVICES = 50;
 
 function percentile(sorted: number[], p: number): number {
@@ -106,6 +111,28 @@ async function pushLatency(port: number): Promise<{ deliveries: number; p50: num
   return { deliveries: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN, missed };
 }
 
+/** CPU time a process used so far, ms (Linux /proc; undefined elsewhere). */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A run's figures with the CPU µs per unit of work (`units`) of the registry (`pid`) and of this process, the load generator. */
+async function cpuOf<R>(pid: number | undefined, run: () => Promise<R>, units: (r: R) => number): Promise<R & { cpu: string }> {
+  const before = cpuMs(pid);
+  const own = process.cpuUsage();
+  const r = await run();
+  const after = cpuMs(pid);
+  const used = process.cpuUsage(own);
+  const n = units(r);
+  const registry = before === undefined || after === undefined || n === 0 ? '—' : String(Math.round(((after - before) * 1000) / n));
+  return { ...r, cpu: `${registry}, ${n === 0 ? '—' : Math.round((used.user + used.system) / n)}` };
+}
+
 const load0 = loadavg().map((l) => l.toFixed(2)).join(', ');
 const f = (x: number) => x.toFixed(1);
 const rows: string[] = [];
@@ -115,19 +142,19 @@ for (const [build, root] of (baseline ? [['baseline', baseline], ['this', ROOT]]
   const httpPort = await freePort();
   const grpcPort = await freePort();
   const child = await startProcess(process.execPath, [
-    compiledCli(root), 'registry', '--host', '127.0.0.1', '--registry-port', String(httpPort), '--grpc-port', String(grpcPort),
+    ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []), compiledCli(root), 'registry', '--host', '127.0.0.1', '--registry-port', String(httpPort), '--grpc-port', String(grpcPort),
     '--db', db, '--auth', 'false', '--log-level', 'warn', '--data-dir', dataDir,
   ], `http://127.0.0.1:${httpPort}/healthz`, {}, 120_000);
   try {
-    const reg = await registrations(grpcPort);
-    const push = await pushLatency(grpcPort);
-    rows.push(`| registrations (InstanceRequest, ${connections} connections × ${inflight} in flight, new ephemeral instances) | ${build} | ${Math.round(reg.rps).toLocaleString('en')}/s (${reg.total} in ${seconds} s) | ${f(reg.p50)} | ${f(reg.p99)} | ${reg.errors} |`);
-    rows.push(`| push latency, registration → NotifySubscriberRequest at ${subscribers} subscribers (${rounds} rounds) | ${build} | ${push.deliveries.toLocaleString('en')} deliveries (max ${f(push.max)} ms) | ${f(push.p50)} | ${f(push.p99)} | ${push.missed} missed |`);
+    const reg = await cpuOf(child.pid, () => registrations(grpcPort), (r) => r.total);
+    const push = await cpuOf(child.pid, () => pushLatency(grpcPort), (r) => r.deliveries);
+    rows.push(`| registrations (InstanceRequest, ${connections} connections × ${inflight} in flight, new ephemeral instances) | ${build} | ${Math.round(reg.rps).toLocaleString('en')}/s (${reg.total} in ${seconds} s) | ${f(reg.p50)} | ${f(reg.p99)} | ${reg.errors} | ${reg.cpu} |`);
+    rows.push(`| push latency, registration → NotifySubscriberRequest at ${subscribers} subscribers (${rounds} rounds) | ${build} | ${push.deliveries.toLocaleString('en')} deliveries (max ${f(push.max)} ms) | ${f(push.p50)} | ${f(push.p99)} | ${push.missed} missed | ${push.cpu} |`);
   } finally {
     await stopProcess(child);
   }
 }
 console.log(`node ${process.version}, ${new Date().toISOString().slice(0, 16)} UTC, load average before the run ${load0}, after ${loadavg().map((l) => l.toFixed(2)).join(', ')}, database ${dbArg === undefined ? 'SQLite' : dbArg.replace(/\/\/.*@/, '//…@')}`);
-console.log('| workload | build | throughput / deliveries | p50 ms | p99 ms | errors |');
-console.log('| --- | --- | --- | --- | --- | --- |');
+console.log('| workload | build | throughput / deliveries | p50 ms | p99 ms | errors | CPU µs per registration / delivery: registry, load generator |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(r);

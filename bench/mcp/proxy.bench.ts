@@ -22,7 +22,12 @@
  * under `node --cpu-prof` and prints where its CPU goes during the measured window.
  *
  *   bash bench/mcp/peers.sh && npx tsx bench/mcp/proxy.bench.ts [--clients 32] [--seconds 10] [--warmup 3] [--load-procs 2]
- *     [--only direct,mcpgate] [--cpu-prof DIR]
+ *     [--only direct,mcpgate] [--cpu-prof DIR] [--rounds 1]
+ *
+ * `--rounds N` measures every target N times, interleaved (the order reversed every other round,
+ * so that no target always runs first or after the same one), and reports each target's median
+ * round besides every round's figures: on a shared machine two configurations compare only
+ * side by side like this.
  */
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -44,6 +49,10 @@ const WARMUP = numberOption('warmup', 3);
 const ONLY = textOption('only', '').split(',').filter(Boolean);
 const LOAD_PROCS = textOption('load-procs', '2') === '0' ? 0 : numberOption('load-procs', 2, true);
 const CPU_PROF = textOption('cpu-prof', '');
+const ROUNDS = numberOption('rounds', 1, true);
+/** The round being measured (profiles of each round go to a directory of their own). */
+let currentRound = 1;
+const profileDir = (sessions: string) => join(CPU_PROF, ROUNDS > 1 ? `${sessions}-r${currentRound}` : sessions);
 const PEERS = join(ROOT, 'bench/.peers');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -110,7 +119,7 @@ const targets: Target[] = [
   ...(['per-session', 'shared'] as const).map((sessions): Target => ({
     name: `mcpgate (${sessions})`, how: `mcpgate serve, mcp-streamable server, upstream.sessions: ${sessions}`,
     start: async (upstreamUrl, work) => {
-      const m = await startMcpgate(work, CPU_PROF ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', join(CPU_PROF, sessions)] } : {});
+      const m = await startMcpgate(work, CPU_PROF ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir(sessions)] } : {});
       const r = await fetch(`${m.registry}/api/v1/namespaces/public/mcp-servers`, {
         method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
@@ -333,39 +342,56 @@ async function main(): Promise<void> {
   const upstreamPort = await freePort();
   const upstream = spawnGroup(process.execPath, [join(ROOT, 'bench/mcp/upstream.mjs'), String(upstreamPort)]);
   const upstreamUrl = `http://127.0.0.1:${upstreamPort}/mcp`;
-  const rows: Row[] = [];
+  const measured: Row[] = [];
+  const chosen = targets.filter((t) => ONLY.length === 0 || ONLY.some((o) => t.name.toLowerCase().includes(o.toLowerCase())));
   try {
     await untilServing(upstreamUrl, 30_000, upstream);
-    for (const target of targets) {
-      if (ONLY.length > 0 && !ONLY.some((o) => target.name.toLowerCase().includes(o.toLowerCase()))) continue;
-      let running: Running | undefined;
-      let window: Measured['window'] | undefined;
-      try {
-        running = await target.start(upstreamUrl, work);
-      } catch (err) {
-        rows.push({ name: target.name, how: target.how, status: `failed to start: ${String(err instanceof Error ? err.message : err).replace(/\s+/g, ' ').slice(0, 300)}` });
-        console.log(`${target.name}: ${rows.at(-1)?.status}`);
-        continue;
+    for (currentRound = 1; currentRound <= ROUNDS; currentRound++) {
+      if (ROUNDS > 1) console.log(`round ${currentRound} of ${ROUNDS}`);
+      for (const target of currentRound % 2 === 0 ? [...chosen].reverse() : chosen) {
+        const rows = measured;
+        let running: Running | undefined;
+        let window: Measured['window'] | undefined;
+        try {
+          running = await target.start(upstreamUrl, work);
+        } catch (err) {
+          rows.push({ name: target.name, how: target.how, status: `failed to start: ${String(err instanceof Error ? err.message : err).replace(/\s+/g, ' ').slice(0, 300)}` });
+          console.log(`${target.name}: ${rows.at(-1)?.status}`);
+          continue;
+        }
+        try {
+          const m = await measure(running.url, running.headers ?? {}, { target: running.pids, upstream: () => [upstream.child.pid as number] });
+          rows.push({ name: target.name, how: target.how, status: m.errors > 0 ? `${m.errors} errors` : 'ok', ...m });
+          const { cpu } = m;
+          const bottleneck = (['target', 'upstream', 'load'] as const).reduce((b, k) => (cpu[k] > cpu[b] ? k : b), 'target');
+          console.log(`${target.name}: ${m.rps.toFixed(0)} calls/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${m.errors} errors; `
+            + `CPU µs/call: target ${cpu.target.toFixed(0)}, upstream ${cpu.upstream.toFixed(0)}, load generator ${cpu.load.toFixed(0)} (most: ${bottleneck}); load ${loadavg()[0]?.toFixed(2)}`);
+          window = m.window;
+        } catch (err) {
+          rows.push({ name: target.name, how: target.how, status: `failed during the run: ${String(err).slice(0, 300)}` });
+          console.log(`${target.name}: ${rows.at(-1)?.status}`);
+        } finally {
+          await running.stop();
+        }
+        if (CPU_PROF && window && target.name.startsWith('mcpgate')) printProfile(profileDir(target.name.includes('per-session') ? 'per-session' : 'shared'), window);
       }
-      try {
-        const m = await measure(running.url, running.headers ?? {}, { target: running.pids, upstream: () => [upstream.child.pid as number] });
-        rows.push({ name: target.name, how: target.how, status: m.errors > 0 ? `${m.errors} errors` : 'ok', ...m });
-        const { cpu } = m;
-        const bottleneck = (['target', 'upstream', 'load'] as const).reduce((b, k) => (cpu[k] > cpu[b] ? k : b), 'target');
-        console.log(`${target.name}: ${m.rps.toFixed(0)} calls/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${m.errors} errors; `
-          + `CPU µs/call: target ${cpu.target.toFixed(0)}, upstream ${cpu.upstream.toFixed(0)}, load generator ${cpu.load.toFixed(0)} (most: ${bottleneck}); load ${loadavg()[0]?.toFixed(2)}`);
-        window = m.window;
-      } catch (err) {
-        rows.push({ name: target.name, how: target.how, status: `failed during the run: ${String(err).slice(0, 300)}` });
-        console.log(`${target.name}: ${rows.at(-1)?.status}`);
-      } finally {
-        await running.stop();
-      }
-      if (CPU_PROF && window && target.name.startsWith('mcpgate')) printProfile(join(CPU_PROF, target.name.includes('per-session') ? 'per-session' : 'shared'), window);
     }
   } finally {
     await stopGroup(upstream.child);
     rmSync(work, { recursive: true, force: true });
+  }
+  // Each target's median round (by calls/s; a failed round only when no round succeeded).
+  const rows: Row[] = chosen.flatMap((t) => {
+    const all = measured.filter((r) => r.name === t.name);
+    const ok = all.filter((r) => r.rps).sort((a, b) => (a.rps ?? 0) - (b.rps ?? 0));
+    return ok.length > 0 ? [ok[Math.floor((ok.length - 1) / 2)] as Row] : all.slice(0, 1);
+  });
+  if (ROUNDS > 1) {
+    console.log(`\nEvery round (calls/s, p50 ms, CPU µs/call of the target / upstream / load generator); the table shows each target's median round:`);
+    for (const t of chosen) {
+      const all = measured.filter((r) => r.name === t.name);
+      console.log(`  ${t.name}: ${all.map((r) => (r.rps ? `${Math.round(r.rps)} (${r.p50?.toFixed(2)}, ${r.cpu ? `${Math.round(r.cpu.target)}/${Math.round(r.cpu.upstream)}/${Math.round(r.cpu.load)}` : '–'})` : r.status)).join('; ')}`);
+    }
   }
   const direct = rows.find((r) => r.name === 'upstream directly' && r.rps);
   const peers = rows.filter((r) => !r.name.startsWith('mcpgate') && r.name !== 'upstream directly' && r.rps);

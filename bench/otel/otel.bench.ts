@@ -8,24 +8,30 @@
  *     them without decoding the export (bench/otel/receiver.ts);
  *   - `access log`: log level info, so the default access log writes one line per request, to a
  *     file as a container runtime collects a gateway's stdout;
- *   - with `--baseline <rev>`, that revision's build with the same settings as `off` (the cost of
- *     the instrumentation itself while tracing is off).
+ *   - with `--baseline <rev>`, that revision's build with the same settings as each of the above
+ *     (`baseline off`: the cost of the instrumentation itself while tracing is off; `baseline
+ *     tracing`, `baseline access`: before and after a change, side by side in one run).
  *
  * Besides calls/s, the CPU each party used per call (/proc): the gateway's is the product's cost
  * and holds on a machine shared with other work, where calls/s swing between rounds; the load
  * generator's, the backend's and the receiver's say what else competed for the cores.
  *
  *   npm run bench:otel -- [--seconds 8] [--connections 16] [--rounds 3] [--loader auto|wrk|autocannon]
- *     [--baseline <rev>] [--only off,tracing,access] [--no-docs]
+ *     [--baseline <rev>] [--only off,tracing,access] [--cpu-prof <dir>] [--no-docs]
+ *
+ * `--cpu-prof <dir>` runs each gateway under `node --cpu-prof`, its profile written to
+ * `<dir>/<configuration>/` when it stops, beside `rounds.json` (the measured rounds' time windows
+ * and calls); compare self time by function per call, over the measured rounds only, with
+ * `npx tsx bench/otel/profile-top.ts <dir>/off <dir>/tracing`.
  *
  * Prints markdown and rewrites the generated block of the "## Tracing and access log" section of
  * docs/benchmarks.md. Load only ever goes to 127.0.0.1.
  */
 import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ROOT, TSX, freePort, startProcess, stopProcess } from '../support/procs.js';
 import { flag, numberOption, textOption } from '../support/args.js';
 import { writeBenchSection } from '../support/docs.js';
@@ -39,6 +45,7 @@ const seconds = numberOption('seconds', 8);
 const connections = numberOption('connections', 16, true);
 const rounds = numberOption('rounds', 3, true);
 const baseline = textOption('baseline', '');
+const cpuProf = textOption('cpu-prof', '');
 const only = textOption('only', '').split(',').filter((x) => x !== '');
 const loaderOption = textOption('loader', 'auto');
 if (!['auto', 'wrk', 'autocannon'].includes(loaderOption)) throw new Error('--loader is auto, wrk or autocannon');
@@ -62,7 +69,12 @@ interface Subject {
   idle: number;
   /** Seconds under load. */
   loaded: number;
+  /** The measured rounds' [start, end] on the monotonic clock (µs), as a --cpu-prof profile's timestamps are. */
+  windows: [number, number][];
 }
+
+/** CLOCK_MONOTONIC in microseconds: the clock of V8's profile timestamps on Linux. */
+const monotonicMicros = (): number => Number(process.hrtime.bigint() / 1000n);
 
 const work = mkdtempSync(join(tmpdir(), 'mcpgate-otel-bench-'));
 const children: ChildProcess[] = [];
@@ -89,17 +101,21 @@ async function main(): Promise<void> {
     { key: 'tracing', name: 'tracing (100 % sampled)', args: ['--otlp-endpoint', `http://127.0.0.1:${receiverPort}`] },
     { key: 'access', name: 'access log (level info)', args: ['--log-level', 'info'] },
   ].filter((c) => only.length === 0 || c.key === 'off' || only.includes(c.key));
-  if (baseline) configs.push({ key: 'baseline', name: `baseline ${baseline}`, args: [], root: checkoutRevision(baseline, work) });
+  if (baseline) {
+    const root = checkoutRevision(baseline, work);
+    configs.push(...configs.map((c) => ({ ...c, key: `baseline-${c.key}`, name: `baseline ${baseline} ${c.name}`, root })));
+  }
   const subjects: Subject[] = [];
   for (const c of configs) {
     const logFile = join(work, `${c.key}.log`);
     const fd = openSync(logFile, 'w');
     fds.push(fd);
-    const m = await startMcpgate(work, { args: c.args, stdout: fd, ...(c.root ? { root: c.root } : {}) });
+    const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf, c.key)] : [];
+    const m = await startMcpgate(work, { args: c.args, nodeArgs, stdout: fd, ...(c.root ? { root: c.root } : {}) });
     children.push(m.child);
     await registerBackend(m, backend.port);
     await createBenchServer(m, 'bench', [ITEM_TOOL]);
-    subjects.push({ key: c.key, name: c.name, m, runs: [], cpu: { gateway: 0, backend: 0, receiver: 0, loader: 0 }, logFile, idle: 0, loaded: 0 });
+    subjects.push({ key: c.key, name: c.name, m, runs: [], cpu: { gateway: 0, backend: 0, receiver: 0, loader: 0 }, logFile, idle: 0, loaded: 0, windows: [] });
   }
   const shotOf = (m: Mcpgate): Shot => ({ url: `${m.gateway}/mcp/public/bench`, method: 'POST' as const, ...modernCallRequest('get_item') });
   for (const s of subjects) {
@@ -129,7 +145,9 @@ async function main(): Promise<void> {
       const pid = (c: ChildProcess) => [c.pid as number];
       const before = { gateway: groupSeconds(pid(s.m.child)), backend: groupSeconds(pid(backend.child)), receiver: groupSeconds(pid(receiver)) };
       const started = performance.now();
+      const from = monotonicMicros();
       const { figures, loaderCpu } = await loadRun(shotOf(s.m), seconds);
+      s.windows.push([from, monotonicMicros()]);
       s.loaded += (performance.now() - started) / 1000;
       s.cpu.gateway += groupSeconds(pid(s.m.child)) - before.gateway;
       s.cpu.backend += groupSeconds(pid(backend.child)) - before.backend;
@@ -168,11 +186,23 @@ async function main(): Promise<void> {
     '',
     `Gateway CPU per call: its CPU during the rounds less what it uses idle (${subjects.map((s) => `${s.key} ${(s.idle * 1000).toFixed(0)} ms/s`).join(', ')}), over its calls.`,
     'A configuration\'s throughput cost when the gateway is what limits throughput is 1 − (off\'s CPU per call ÷ its CPU per call):',
-    ...[tracing, access].filter((s): s is Subject => s !== undefined).map((s) => `${s.name} ${pct(offCpu / gatewayCpu(s) - 1)}`),
+    ...subjects.filter((s) => !s.key.endsWith('off')).map((s) => {
+      // Against the `off` of the same build (the baseline's configurations against the baseline's off).
+      const own = subjects.find((o) => o.key === (s.key.startsWith('baseline-') ? 'baseline-off' : 'off')) ?? off;
+      return `${s.name}: ${pct(gatewayCpu(own) / gatewayCpu(s) - 1)}${own !== off ? ' (against the baseline\'s off)' : ''}`;
+    }),
     '',
-    ...(tracing ? [`Spans received by the OTLP receiver during the rounds: ${spans} for ${calls(tracing)} tools/call with tracing on (2 a call: the request's SERVER span and the backend request's CLIENT span).`] : []),
+    ...(tracing ? [`Spans received by the OTLP receiver during the rounds: ${spans} for ${subjects.filter((s) => s.key.endsWith('tracing')).reduce((n, s) => n + calls(s), 0)} tools/call with tracing on (2 a call: the request's SERVER span and the backend request's CLIENT span).`] : []),
     ...(access ? [`Access log written during the rounds: ${((statSync(access.logFile).size - (logBytesBefore.get('access') ?? 0)) / calls(access)).toFixed(0)} bytes a call.`] : []),
   ];
+  if (cpuProf) {
+    // The measured rounds' windows and calls beside each profile: profile-top.ts counts those samples only, per call.
+    for (const s of subjects) {
+      mkdirSync(resolve(cpuProf, s.key), { recursive: true });
+      writeFileSync(resolve(cpuProf, s.key, 'rounds.json'), JSON.stringify({ calls: calls(s), windows: s.windows }));
+    }
+    console.error(`profiles in ${resolve(cpuProf)}/<configuration> (written as the gateways stop); compare: npx tsx bench/otel/profile-top.ts ${resolve(cpuProf, 'off')} ${resolve(cpuProf, 'tracing')}`);
+  }
   const block = lines.join('\n');
   console.log(block);
   if (!flag('no-docs')) {

@@ -4,7 +4,7 @@
  * bare Fastify "ok" endpoint as the ceiling of the HTTP stack on the same machine. The
  * server runs in its own process; autocannon runs here.
  *
- *   npm run bench:registry -- [--seconds 10] [--connections 64] [--db sqlite,postgres,mysql] [--baseline DIR] [--rounds 1] [--no-beats]
+ *   npm run bench:registry -- [--seconds 10] [--connections 64] [--db sqlite,postgres,mysql] [--baseline DIR] [--rounds 1] [--no-beats] [--cpu-prof DIR]
  *
  * `--baseline DIR`: also run the registry of another checkout (an older commit, extracted with
  * `git archive`, its node_modules linked), alternating with this one on every database, so a
@@ -12,6 +12,10 @@
  * compiled build (`tsc -p tsconfig.build.json`, done here before the runs). `--rounds N`: N runs
  * of each, the builds' order alternating between rounds (ABBA…), and a summary of the medians:
  * on a machine shared with other work, single runs swing with its load. `--no-beats`: registrations only.
+ * `--cpu-prof DIR`: the registry processes write V8 CPU profiles (`node --cpu-prof`) into DIR, one
+ * per run, to open in Chrome DevTools or summarise. The last column, load generator CPU µs per
+ * request, is autocannon's (this process): beside the registry's, it shows whether the load
+ * generator, sharing the machine's cores, is what limits a run.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -38,12 +42,14 @@ const baseline = text('baseline');
 const connections = arg('connections', 64);
 const rounds = arg('rounds', 1);
 const beats = !process.argv.includes('--no-beats');
+const cpuProf = text('cpu-prof');
 const SERVICES = 50;
 
 /** `mcpgate registry` from the compiled build of `root`, as `npm start` runs it (tsx's transform adds work to every function it defines). */
 async function registry(db: string, root = ROOT) {
   const port = await freePort();
-  const child = await startProcess(process.execPath, [compiledCli(root), 'registry', '--host', '127.0.0.1', '--registry-port', String(port), '--db', db, '--auth', 'false', '--log-level', 'warn'], `http://127.0.0.1:${port}/healthz`, {}, 120_000);
+  const profile = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : [];
+  const child = await startProcess(process.execPath, [...profile, compiledCli(root), 'registry', '--host', '127.0.0.1', '--registry-port', String(port), '--db', db, '--auth', 'false', '--log-level', 'warn'], `http://127.0.0.1:${port}/healthz`, {}, 120_000);
   return { child, base: `http://127.0.0.1:${port}` };
 }
 
@@ -131,10 +137,13 @@ function cpuMs(pid: number | undefined): number | undefined {
 /** A run's figures with the registry process's CPU time per request (less sensitive to other work on the machine than throughput). */
 async function measured(pid: number | undefined, run: () => Promise<LoadResult>): Promise<{ text: string; rps: number; cpuUs: number | undefined }> {
   const before = cpuMs(pid);
+  const own = process.cpuUsage();
   const r = await run();
   const after = cpuMs(pid);
+  const used = process.cpuUsage(own);
   const cpuUs = before === undefined || after === undefined || r.total === 0 ? undefined : Math.round(((after - before) * 1000) / r.total);
-  return { text: `${fmt(r)} | ${cpuUs ?? '—'}`, rps: r.rps, cpuUs };
+  const loadUs = r.total === 0 ? '—' : Math.round((used.user + used.system) / r.total);
+  return { text: `${fmt(r)} | ${cpuUs ?? '—'} | ${loadUs}`, rps: r.rps, cpuUs };
 }
 
 const median = (xs: number[]): number => {
@@ -159,7 +168,7 @@ async function main() {
   const ceiling = await startProcess(process.execPath, ['--import', TSX, join(ROOT, 'bench/support/fastify-ok.ts'), String(ceilingPort)], `http://127.0.0.1:${ceilingPort}/ok`);
   try {
     const r = await load({ url: `http://127.0.0.1:${ceilingPort}/ok?a=1`, connections, duration: seconds, method: 'POST' });
-    rows.push(`| bare Fastify POST (ceiling) | — | — | ${fmt(r)} | — |`);
+    rows.push(`| bare Fastify POST (ceiling) | — | — | ${fmt(r)} | — | — |`);
   } finally {
     await stopProcess(ceiling);
   }
@@ -171,7 +180,7 @@ async function main() {
       for (const [build, root] of round % 2 === 0 ? builds : [...builds].reverse()) {
         const db = await freshDb(kind);
         if (!db) {
-          rows.push(`| (${LABELS[kind]} not reachable) | ${LABELS[kind]} | ${build} | — | — | — | — | — |`);
+          rows.push(`| (${LABELS[kind]} not reachable) | ${LABELS[kind]} | ${build} | — | — | — | — | — | — |`);
           continue;
         }
         try {
@@ -206,12 +215,12 @@ async function main() {
   }
   if (rounds > 1) {
     for (const [key, acc] of results) {
-      rows.push(`| **registrations, median of ${acc.rps.length}** | ${key} | **${Math.round(median(acc.rps)).toLocaleString('en-US')}/s** | | | | **${Math.round(median(acc.cpu))}** |`);
+      rows.push(`| **registrations, median of ${acc.rps.length}** | ${key} | **${Math.round(median(acc.rps)).toLocaleString('en-US')}/s** | | | | **${Math.round(median(acc.cpu))}** | |`);
     }
   }
   console.log(`\n${connections} connections, ${seconds} s per run, server and load generator on this machine (${process.platform}, Node ${process.version}); load average before the run ${load0}, after ${loadavg().map((l) => l.toFixed(2)).join(', ')}\n`);
-  console.log('| workload | database | build | throughput | p50 ms | p99 ms | errors | registry CPU µs/request |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| workload | database | build | throughput | p50 ms | p99 ms | errors | registry CPU µs/request | load generator CPU µs/request |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
 }
 

@@ -12,7 +12,6 @@ import { GatewayError } from './errors.js';
 import type { McpRoute } from './mcp/route.js';
 import { parseMcpRoute } from './mcp/route.js';
 import type { CompiledConsumer, CompiledServer, GatewaySnapshot } from './snapshot.js';
-import { serverKey } from './snapshot.js';
 import type { BeforeExecute, TokenAccess } from './auth/token-access.js';
 
 /** What browsers may read of an answer besides the CORS-safelisted headers. */
@@ -81,7 +80,7 @@ export class AccessPolicy {
     if (refused) throw refused;
     if (this.cors(req, res)) return null;
     const route = parseMcpRoute(path);
-    const found = snapshot.servers.get(serverKey(route.namespace, route.name));
+    const found = snapshot.servers.get(route.key);
     const tokens = this.opts.tokenAccess;
     // Endpoints with MCP authorization settings: an OAuth token (or a key, when accepted) and the settings' rate limits.
     const who = found?.access && tokens

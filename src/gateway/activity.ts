@@ -50,6 +50,8 @@ export interface ActivityCall {
 export class ActivityRecorder {
   private buckets = new Map<string, ActivityBucket>();
   private samples = new Map<string, ActivityErrorSample[]>();
+  /** Per namespace, server and tool, the bucket of `buckets` it counted in last (at most one per bucket). */
+  private recent = new Map<string, Map<string, Map<string, ActivityBucket>>>();
   /** Calls not counted because `maxKeys` tool-minutes were waiting (reported as a log line by the caller). */
   dropped = 0;
 
@@ -64,22 +66,31 @@ export class ActivityRecorder {
   record(call: ActivityCall): void {
     const at = call.at ?? (this.opts.now ?? Date.now)();
     const minute = at - (at % MINUTE_MS);
-    const key = bucketKey({ namespace: call.namespace, server: call.server, tool: call.tool, minute });
-    let b = this.buckets.get(key);
-    if (!b) {
-      if (this.buckets.size >= this.maxKeys) {
-        this.dropped++;
-        return;
+    // The bucket the tool counted in last, when it is this minute's: no key built per call.
+    const byTool = inner(inner(this.recent, call.namespace), call.server);
+    let b = byTool.get(call.tool);
+    if (b === undefined || b.minute !== minute) {
+      const key = bucketKey({ namespace: call.namespace, server: call.server, tool: call.tool, minute });
+      b = this.buckets.get(key);
+      if (!b) {
+        if (this.buckets.size >= this.maxKeys) {
+          this.dropped++;
+          return;
+        }
+        b = { namespace: call.namespace, server: call.server, tool: call.tool, minute, calls: 0, errors: 0, kinds: {}, latency: emptyLatency(), latencySumMs: 0, agents: [] };
+        this.buckets.set(key, b);
       }
-      b = { namespace: call.namespace, server: call.server, tool: call.tool, minute, calls: 0, errors: 0, kinds: {}, latency: emptyLatency(), latencySumMs: 0, agents: [] };
-      this.buckets.set(key, b);
+      byTool.set(call.tool, b);
     }
     b.calls++;
     b.latency[latencyBucket(call.ms)]!++;
     b.latencySumMs += call.ms;
-    const agent = agentOf(call.agent);
-    addAgent(b.agents, agent.name, agent.version, 1, MAX_AGENTS_PER_BUCKET);
+    const name = call.agent?.name;
+    const version = call.agent?.version;
+    // Cut only when over the bounds (the common name and version are kept as they are).
+    addAgent(b.agents, typeof name === 'string' && name !== '' ? cut(name, MAX_AGENT_NAME) : UNKNOWN_AGENT, typeof version === 'string' ? cut(version, MAX_AGENT_VERSION) : '', 1, MAX_AGENTS_PER_BUCKET);
     if (call.ok) return;
+    const agent = agentOf(call.agent);
     b.errors++;
     const kind = cut(call.kind ?? 'error', 64);
     addBounded(b.kinds, kind, 1, MAX_KINDS_PER_BUCKET);
@@ -91,6 +102,7 @@ export class ActivityRecorder {
     if (this.buckets.size === 0 && this.samples.size === 0) return undefined;
     const report = { buckets: [...this.buckets.values()], errors: [...this.samples.values()].flat() };
     this.buckets = new Map();
+    this.recent = new Map();
     this.samples = new Map();
     return report;
   }
@@ -137,6 +149,16 @@ export class ActivityRecorder {
     else list.push(s);
     if (list.length > MAX_REPORT_SAMPLES_PER_TOOL) list.splice(0, list.length - MAX_REPORT_SAMPLES_PER_TOOL);
   }
+}
+
+/** The map under `key`, made on first use. */
+function inner<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let m = map.get(key);
+  if (m === undefined) {
+    m = new Map();
+    map.set(key, m);
+  }
+  return m;
 }
 
 /** The agent's name and version, bounded; `(unknown)` when the client did not say. */

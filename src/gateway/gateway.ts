@@ -267,6 +267,10 @@ export class Gateway {
       const { req: { method = '' }, statusCode } = this;
       metrics.httpRequest(method, statusCode);
     }
+    // Shared by every response too ('close' fires once): no closure per request.
+    function requestClosed(): void {
+      if (--traffic.inflight === 0) for (const wake of traffic.idle.splice(0)) wake();
+    }
     // Slowloris: the headers and then the whole request (not the answer: SSE streams are long
     // answers to short requests) must arrive in time; Node checks its open requests every
     // `connectionsCheckingInterval` and answers 408 to those too slow.
@@ -278,9 +282,7 @@ export class Gateway {
       res.on('finish', countRequest);
       // Counted until its answer is sent or its connection closes (drain waits for none).
       traffic.inflight++;
-      res.once('close', () => {
-        if (--traffic.inflight === 0) for (const wake of traffic.idle.splice(0)) wake();
-      });
+      res.on('close', requestClosed);
       // Listener closed: every answer closes its connection, so the next request opens one elsewhere.
       if (traffic.closing) res.shouldKeepAlive = false;
       // Every answer names its request; log lines and error bodies written while serving it too.

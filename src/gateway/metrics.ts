@@ -102,6 +102,15 @@ export class GatewayMetrics {
   private readonly liveTools = new Set<string>();
   /** Label children by their joined values: looked up once per label set, not hashed on every request. */
   private readonly children = new Map<string, unknown>();
+  /** The series of MCP requests by namespace, server, method (`\n` + tool for tools/call) and outcome. */
+  private readonly series = new Map<string, Map<string, Map<string, Map<string, RequestSeries>>>>();
+  private seriesCount = 0;
+  private readonly httpSeries = new Map<string, Map<number, CounterCell>>();
+  private readonly mcpRequestCells: CounterCells;
+  private readonly toolCallCells: CounterCells;
+  private readonly httpRequestCells: CounterCells;
+  private readonly requestDurationCells: HistogramCells;
+  private readonly toolDurationCells: HistogramCells;
 
   constructor(sources: GatewayMetricSources) {
     const registers = [this.registry];
@@ -110,15 +119,21 @@ export class GatewayMetrics {
     this.mcpRequests = new Counter({
       name: 'mcpgate_mcp_requests_total', help: 'MCP requests run (every method), by namespace, server, method and outcome (ok, error: a JSON-RPC error, tool_error: a tool result with isError).',
       labelNames: ['namespace', 'server', 'method', 'outcome'] as const, registers,
+      collect: () => this.mcpRequestCells.flush(),
     });
+    this.mcpRequestCells = new CounterCells(this.mcpRequests);
     this.requestDuration = new Histogram({
       name: 'mcpgate_mcp_request_duration_seconds', help: 'MCP request duration (every method), by namespace, server and method.',
       labelNames: ['namespace', 'server', 'method'] as const, buckets: LATENCY_BUCKETS, registers,
+      collect: () => this.requestDurationCells.flush(),
     });
+    this.requestDurationCells = new HistogramCells(this.requestDuration, LATENCY_BUCKETS);
     this.toolCalls = new Counter({
       name: 'mcpgate_tool_calls_total', help: 'tools/call requests by namespace, server, tool and outcome (ok, error, tool_error).',
       labelNames: ['namespace', 'server', 'tool', 'outcome'] as const, registers,
+      collect: () => this.toolCallCells.flush(),
     });
+    this.toolCallCells = new CounterCells(this.toolCalls);
     this.toolErrors = new Counter({
       name: 'mcpgate_tool_errors_total', help: 'Failed tools/call by namespace, server, tool and kind (a gateway error code such as RATE_LIMITED or UPSTREAM_TIMEOUT, or a tool failure: backend_status, backend_unavailable, backend_timeout, invalid_arguments…).',
       labelNames: ['namespace', 'server', 'tool', 'kind'] as const, registers,
@@ -126,8 +141,14 @@ export class GatewayMetrics {
     this.toolDuration = new Histogram({
       name: 'mcpgate_tool_call_duration_seconds', help: 'tools/call duration by namespace, server, tool and outcome.',
       labelNames: ['namespace', 'server', 'tool', 'outcome'] as const, buckets: LATENCY_BUCKETS, registers,
+      collect: () => this.toolDurationCells.flush(),
     });
-    this.httpRequests = new Counter({ name: 'mcpgate_gateway_requests_total', help: 'HTTP requests by method and status.', labelNames: ['method', 'status'] as const, registers });
+    this.toolDurationCells = new HistogramCells(this.toolDuration, LATENCY_BUCKETS);
+    this.httpRequests = new Counter({
+      name: 'mcpgate_gateway_requests_total', help: 'HTTP requests by method and status.', labelNames: ['method', 'status'] as const, registers,
+      collect: () => this.httpRequestCells.flush(),
+    });
+    this.httpRequestCells = new CounterCells(this.httpRequests);
     this.errorAnswers = new Counter({
       name: 'mcpgate_gateway_error_answers_total', help: 'Errors answered with an HTTP error status or on a started stream, by gateway error code: refusals before a method runs (UNAUTHORIZED, FORBIDDEN, SESSION_NOT_FOUND, ORIGIN_FORBIDDEN…).',
       labelNames: ['code'] as const, registers,
@@ -192,13 +213,42 @@ export class GatewayMetrics {
 
   /** Count an MCP request as run (see `RequestObservation`). */
   request(o: RequestObservation): void {
-    this.child(this.mcpRequests, o.namespace, o.server, o.method, o.outcome).inc();
-    this.child(this.requestDuration, o.namespace, o.server, o.method).observe(o.seconds);
-    if (o.method !== 'tools/call') return;
-    const tool = this.toolLabel(o);
-    this.child(this.toolCalls, o.namespace, o.server, tool, o.outcome).inc();
-    this.child(this.toolDuration, o.namespace, o.server, tool, o.outcome).observe(o.seconds);
-    if (o.outcome !== 'ok') this.child(this.toolErrors, o.namespace, o.server, tool, o.errorKind ?? o.outcome).inc();
+    const tool = o.method === 'tools/call' ? this.toolLabel(o) : undefined;
+    // The series of this namespace, server, method (tool) and outcome, found with lookups of the
+    // observation's own strings (no label key joined per request).
+    const byServer = lookup(lookup(this.series, o.namespace), o.server);
+    const byOutcome = lookup(byServer, tool === undefined ? o.method : `\n${tool}`);
+    let s = byOutcome.get(o.outcome);
+    if (s === undefined) {
+      if (this.seriesCount++ > 20_000) this.dropSeries();
+      s = this.requestSeries(o, tool);
+      byOutcome.set(o.outcome, s);
+    }
+    s.requests.pending++;
+    observe(s.requestDuration, o.seconds);
+    if (s.toolCalls === undefined) return;
+    s.toolCalls.pending++;
+    if (s.toolDuration) observe(s.toolDuration, o.seconds);
+    if (o.outcome !== 'ok') this.child(this.toolErrors, o.namespace, o.server, tool as string, o.errorKind ?? o.outcome).inc();
+  }
+
+  /** The series one kind of request counts in (made once per label set). */
+  private requestSeries(o: RequestObservation, tool: string | undefined): RequestSeries {
+    const { namespace, server, method, outcome } = o;
+    return {
+      requests: this.mcpRequestCells.cell({ namespace, server, method, outcome }),
+      requestDuration: this.requestDurationCells.cell({ namespace, server, method }),
+      ...(tool !== undefined ? {
+        toolCalls: this.toolCallCells.cell({ namespace, server, tool, outcome }),
+        toolDuration: this.toolDurationCells.cell({ namespace, server, tool, outcome }),
+      } : {}),
+    };
+  }
+
+  /** Forget the lookups of the series (the cells, and so the counts, stay). */
+  private dropSeries(): void {
+    this.series.clear();
+    this.seriesCount = 0;
   }
 
   /** The tool's label: listed tools by name, live upstream tools once they answered, else `(unlisted)`. */
@@ -214,7 +264,14 @@ export class GatewayMetrics {
 
   /** Count an HTTP request answered. */
   httpRequest(method: string, status: number): void {
-    this.child(this.httpRequests, method, String(status)).inc();
+    const byStatus = lookup(this.httpSeries, method);
+    let cell = byStatus.get(status);
+    if (cell === undefined) {
+      // Bounded: node:http knows a fixed set of methods, and statuses are 100-599.
+      cell = this.httpRequestCells.cell({ method, status: String(status) });
+      byStatus.set(status, cell);
+    }
+    cell.pending++;
   }
 
   /** Count an error answered by code. */
@@ -263,4 +320,122 @@ export class GatewayMetrics {
     }
     return c as Child<T>;
   }
+}
+
+/** A counter series the request path counts in: a plain number, added to its prom-client counter when scraped. */
+interface CounterCell {
+  readonly labels: Readonly<Record<string, string>>;
+  pending: number;
+}
+
+/** The key of a label set among the cells of one metric (made once per series, not per request). */
+function cellKey(labels: Readonly<Record<string, string>>): string {
+  return Object.values(labels).join('\n');
+}
+
+/**
+ * The request path's counts of one prom-client counter, added to it when it is collected (a
+ * scrape): prom-client's own `inc` checks and hashes the label values on every call (about a
+ * microsecond each), which the busiest counters would pay on every request.
+ */
+class CounterCells {
+  private readonly cells = new Map<string, CounterCell>();
+
+  constructor(private readonly counter: Counter<string>) {}
+
+  /** The series of `labels` (the caller keeps it; the same one for the same labels). */
+  cell(labels: Record<string, string>): CounterCell {
+    const key = cellKey(labels);
+    let c = this.cells.get(key);
+    if (c === undefined) {
+      c = { labels, pending: 0 };
+      this.cells.set(key, c);
+    }
+    return c;
+  }
+
+  /** Add the pending counts to the counter. */
+  flush(): void {
+    for (const c of this.cells.values()) {
+      if (c.pending === 0) continue;
+      this.counter.inc(c.labels, c.pending);
+      c.pending = 0;
+    }
+  }
+}
+
+/** A histogram series the request path observes into: counts per bucket (not cumulative), sum and count. */
+interface HistogramCell {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly bounds: readonly number[];
+  readonly counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** Observe `value` in a cell (as prom-client does: the first bucket whose bound is at least the value; past the last, only sum and count). */
+function observe(c: HistogramCell, value: number): void {
+  const { bounds } = c;
+  for (let i = 0; i < bounds.length; i++) {
+    if (value <= (bounds[i] as number)) {
+      (c.counts[i] as number)++;
+      break;
+    }
+  }
+  c.sum += value;
+  c.count++;
+}
+
+/**
+ * The request path's series of one prom-client histogram. prom-client's `observe` checks and
+ * hashes the label values on every call; here a request adds to its cell, and the cells become
+ * the histogram's series when it is collected. The histogram is observed through its cells
+ * only: they are written as prom-client keeps its series (`hashMap`: by label set, `{labels,
+ * bucketValues (per upper bound), sum, count}`), which its own export then reads and formats
+ * (test/observability.test.ts checks the exposition).
+ */
+class HistogramCells {
+  private readonly cells = new Map<string, HistogramCell>();
+
+  constructor(private readonly histogram: Histogram<string>, private readonly bounds: readonly number[]) {}
+
+  /** The series of `labels` (the caller keeps it; the same one for the same labels). */
+  cell(labels: Record<string, string>): HistogramCell {
+    const key = cellKey(labels);
+    let c = this.cells.get(key);
+    if (c === undefined) {
+      c = { labels, bounds: this.bounds, counts: new Array<number>(this.bounds.length).fill(0), sum: 0, count: 0 };
+      this.cells.set(key, c);
+    }
+    return c;
+  }
+
+  /** Write the cells as the histogram's series. */
+  flush(): void {
+    const series: Record<string, unknown> = {};
+    for (const [key, c] of this.cells) {
+      const bucketValues: Record<number, number> = {};
+      for (let i = 0; i < this.bounds.length; i++) bucketValues[this.bounds[i] as number] = c.counts[i] as number;
+      series[key] = { labels: c.labels, bucketValues, sum: c.sum, count: c.count };
+    }
+    (this.histogram as unknown as { hashMap: Record<string, unknown> }).hashMap = series;
+  }
+}
+
+/** The series one kind of MCP request counts in. */
+interface RequestSeries {
+  requests: CounterCell;
+  requestDuration: HistogramCell;
+  toolCalls?: CounterCell | undefined;
+  toolDuration?: HistogramCell | undefined;
+}
+
+/** The map under `key`, made on first use. */
+function lookup<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  let m = map.get(key);
+  if (m === undefined) {
+    m = new Map();
+    map.set(key, m);
+  }
+  return m;
 }

@@ -13,7 +13,18 @@ import { randomUUID } from 'node:crypto';
 /** The header a request id travels in, both ways. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
-const storage = new AsyncLocalStorage<string>();
+/**
+ * What a request runs with: its id, and what the part of the process serving it adds (the
+ * registry: who is asking and from where, for its audit log). One AsyncLocalStorage for both:
+ * each one enabled costs something on every promise the process makes.
+ */
+export interface RequestScope {
+  readonly id: string | undefined;
+  /** Set by the registry's HTTP layer (domain/audit.ts reads it). */
+  readonly origin?: unknown;
+}
+
+const storage = new AsyncLocalStorage<RequestScope>();
 const PLAUSIBLE = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 /** The client's id when it is 1-128 characters of a safe set, else a new one (a UUID). */
@@ -24,10 +35,20 @@ export function requestIdFrom(header: string | string[] | undefined): string {
 
 /** Run `fn` (and everything it starts) as the request `id`. */
 export function runWithRequestId<T>(id: string, fn: () => T): T {
-  return storage.run(id, fn);
+  return storage.run({ id }, fn);
+}
+
+/** Run `fn` (and everything it starts) in `scope`. */
+export function runInRequestScope<T>(scope: RequestScope, fn: () => T): T {
+  return storage.run(scope, fn);
+}
+
+/** The scope of the request being served, if any. */
+export function currentRequestScope(): RequestScope | undefined {
+  return storage.getStore();
 }
 
 /** The id of the request being served, if any. */
 export function currentRequestId(): string | undefined {
-  return storage.getStore();
+  return storage.getStore()?.id;
 }

@@ -135,7 +135,15 @@ export function mergeBucket(into: ActivityBucket, from: ActivityBucket): void {
 
 /** Counts calls of an agent in a bounded list: past `max` agents, calls go to `(other)`. */
 export function addAgent(agents: { name: string; version: string; calls: number }[], name: string, version: string, calls: number, max: number): void {
-  let a = agents.find((x) => x.name === name && x.version === version);
+  // A loop rather than `find`: the request path counts every call here.
+  let a: { name: string; version: string; calls: number } | undefined;
+  for (let i = 0; i < agents.length; i++) {
+    const x = agents[i]!;
+    if (x.name === name && x.version === version) {
+      a = x;
+      break;
+    }
+  }
   if (!a && agents.length >= max) {
     a = agents.find((x) => x.name === OTHER);
     if (!a) {

@@ -17,7 +17,11 @@
 //   updates and asks for roots: an agent's roots/list_changed reaches it and its roots/list comes
 //   back to the agent; a resource subscription made through one replica keeps delivering
 //   notifications/resources/updated after kill -9 of that replica and of the replica that held
-//   the upstream's GET stream (another one reopens it, with Last-Event-ID).
+//   the upstream's GET stream (another one reopens it, with Last-Event-ID);
+// - the same upstream behind one shared connection per replica (`upstream.sessions: shared`): the
+//   replica holding the agent session's stream takes its subscription over (on its own
+//   connection), and after kill -9 of that replica and of the one that took the subscription,
+//   the replica the agent's stream reconnects to subscribes again: updates keep reaching the agent.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -222,6 +226,7 @@ describe('upstream MCP servers across 3 gateway replicas behind nginx', { skip: 
     const spec = (config: Record<string, unknown>) => ({ version: '1.0.0', description: 'HA upstream', tools: [], config });
     await createMcpServer(reg, 'public', { name: 'counting', protocol: 'mcp-streamable', endpoint: { type: 'url', url: upstream.url }, spec: spec({ upstream: { sessions: 'per-session', protocolVersion: 'legacy' } }) });
     await createMcpServer(reg, 'public', { name: 'notifying', protocol: 'mcp-streamable', endpoint: { type: 'url', url: notifying.url }, spec: spec({ upstream: { sessions: 'per-session', protocolVersion: 'legacy' } }) });
+    await createMcpServer(reg, 'public', { name: 'notifying-shared', protocol: 'mcp-streamable', endpoint: { type: 'url', url: notifying.url }, spec: spec({ upstream: { sessions: 'shared', protocolVersion: 'legacy' } }) });
     await createMcpServer(reg, 'public', {
       name: 'stdio', protocol: 'stdio', endpoint: { type: 'none' },
       spec: spec({ command: process.execPath, args: [STDIO_FIXTURE], upstream: { sessions: 'per-session', maxProcesses: 8 } }),
@@ -426,6 +431,54 @@ describe('upstream MCP servers across 3 gateway replicas behind nginx', { skip: 
       // Unsubscribed: no more updates are relayed (the upstream forgets the subscription).
       await client.unsubscribeResource({ uri });
       assert.equal(await notifying.update(uri), 0);
+    } finally {
+      await client.close().catch(() => undefined);
+      await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
+    }
+  });
+
+  it('shared upstream connections: a resource subscription follows the agent session\'s stream, and keeps delivering after kill -9 of the replica that took it and of the one holding the stream', async () => {
+    await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
+    const updates: string[] = [];
+    const replicas: (string | null)[] = [];
+    const streams: (string | null)[] = [];
+    const transport = new StreamableHTTPClientTransport(new URL(cluster.mcpUrl('public', 'notifying-shared')), {
+      fetch: async (u, init) => {
+        const res = await fetch(u, init);
+        ((init?.method ?? 'GET') === 'POST' ? replicas : streams).push(res.headers.get('x-mcpgate-upstream'));
+        return res;
+      },
+    });
+    const client = new Client({ name: 'ha-shared-subscriber', version: '1' });
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => { updates.push(n.params.uri); });
+    await client.connect(transport);
+    const uri = 'test://doc';
+    const delivered = async (what: string, drive?: () => Promise<unknown>) => {
+      const seen = updates.length;
+      await waitFor(what, async () => {
+        if (updates.length > seen) return true;
+        await drive?.();
+        await notifying.update(uri);
+        return false;
+      }, 60_000, 300);
+      assert.ok(updates.slice(seen).every((u) => u === uri));
+    };
+    try {
+      const listed = await client.listResources();
+      assert.deepEqual(listed.resources.map((r) => r.uri), [uri]);
+      await waitFor('the agent\'s stream to open', () => streams.some((s) => s !== null), 20_000, 50);
+      await client.subscribeResource({ uri });
+      const subscriber = cluster.gatewayOf(replicas.at(-1));
+      assert.ok(subscriber, 'the replica that took the subscription');
+      await delivered('a resource update to reach the agent');
+      const holder = cluster.gatewayOf(streams.filter((s) => s !== null).at(-1));
+      assert.ok(holder, 'the replica holding the agent\'s stream');
+
+      await subscriber.kill('SIGKILL');
+      if (holder !== subscriber) await holder.kill('SIGKILL');
+      await delivered('a resource update to reach the agent after the kill', () => client.listResources());
+      const now = cluster.gatewayOf(streams.filter((s) => s !== null).at(-1));
+      assert.ok(now?.running && now !== holder, `the agent's stream reconnected to a live replica (${now?.name}), which took the subscription over`);
     } finally {
       await client.close().catch(() => undefined);
       await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));

@@ -47,4 +47,6 @@ export interface ResourceSubscriptions {
    * member, its updates delivered with `shown(uri)` (the URI the agent subscribed to).
    */
   forMember?(memberKey: string, shown: (uri: string) => string): ResourceSubscriptions;
+  /** The subscriptions changed upstream (subscribed or unsubscribed there): the replica holding the session's stream takes them over. */
+  changed?(): void;
 }

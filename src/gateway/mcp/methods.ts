@@ -159,13 +159,16 @@ async function upstreamSubscription(ctx: CallContext, runtime: NonNullable<Compi
   if (Buffer.byteLength(uri) > MAX_SUBSCRIPTION_URI_BYTES) throw new GatewayError('INVALID_PARAMS', `Invalid params: 'uri' is longer than ${MAX_SUBSCRIPTION_URI_BYTES} bytes`);
   if (method === 'resources/unsubscribe') {
     const stillWanted = await ctx.subscriptions?.unsubscribe(uri) ?? false;
+    ctx.subscriptions?.changed?.();
     if (stillWanted && runtime.shared) return {};
     return upstreamForward(upstreamContext(ctx, runtime, options), method, params);
   }
   // Kept first (a session at its cap is refused before anything goes upstream), forgotten if the upstream refuses.
   await ctx.subscriptions?.subscribe(uri);
   try {
-    return await upstreamForward(upstreamContext(ctx, runtime, options), method, params);
+    const answer = await upstreamForward(upstreamContext(ctx, runtime, options), method, params);
+    ctx.subscriptions?.changed?.();
+    return answer;
   } catch (err) {
     await ctx.subscriptions?.unsubscribe(uri).catch(() => undefined);
     throw err;

@@ -6,7 +6,7 @@
  * carried in those ids, the cancel bus (a cancellation reaches the replica running the call), and
  * the keep-alive that also refreshes the sessions of open streams.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.js';
 import type { Cancellation } from '../../tools/cancellation.js';
@@ -62,6 +62,11 @@ export interface HeldStream {
  */
 export const CLOSE_STREAM = 'mcpgate:close-stream:';
 /**
+ * Control message on a 2025 session's stream channel: the session's resource subscriptions
+ * changed (through another replica); the replica holding its stream takes them over.
+ */
+export const ADOPT_SUBSCRIPTIONS = 'mcpgate:adopt-subscriptions';
+/**
  * Channel on which a replica that receives `notifications/cancelled` for a request it is not
  * running asks the others to abort it (payload: `{sessionId}:{requestId}`, or a session id alone
  * for every call of a 2024 SSE session whose stream closed); without stickiness the cancellation
@@ -96,6 +101,8 @@ export class StreamHub {
   /** Short digests of servers' tools and prompts lists, as carried in 2025 stream event ids. */
   private readonly digests = new WeakMap<CompiledServer, string>();
   private closed = false;
+  /** This replica's name on the cancel bus (what it sent itself is not done twice). */
+  private readonly replica = randomUUID();
   private cancelRetry: NodeJS.Timeout | undefined;
   private unsubscribeCancels: (() => Promise<void>) | undefined;
 
@@ -158,7 +165,9 @@ export class StreamHub {
   private listenForCancels(): void {
     if (this.closed) return;
     this.opts.bus.subscribe(CANCEL_CHANNEL, (key) => {
-      if (key.startsWith('{')) this.replyHere(key);
+      if (key.startsWith('{"n":')) this.notifyUpstreamHere(key);
+      else if (key.startsWith('{"a":')) this.releaseAdopted(key);
+      else if (key.startsWith('{')) this.replyHere(key);
       else if (key.includes(':')) this.inflight.get(key)?.cancel();
       else this.cancelSessionCalls(key);
     }).then((unsubscribe) => {
@@ -169,6 +178,31 @@ export class StreamHub {
       this.cancelRetry = setTimeout(() => this.listenForCancels(), 2000);
       this.cancelRetry.unref();
     });
+  }
+
+  /**
+   * An agent's notification for the per-replica upstream connections of its session (stdio
+   * children, legacy SSE: each replica serving the session runs its own): told to those the other
+   * replicas hold, on the cancel bus (this replica tells its own).
+   */
+  notifyUpstreamReplicas(serverKey: string, sessionId: string, method: string, params: Record<string, unknown> | undefined): void {
+    const payload = JSON.stringify({ n: method, r: this.replica, k: serverKey, s: sessionId, ...(params ? { p: params } : {}) });
+    this.opts.bus.publish(CANCEL_CHANNEL, payload).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not forward an agent\'s notification to the other replicas'));
+  }
+
+  /** Another replica's `notifyUpstreamReplicas`: told to this replica's connection of the session, when it holds one (none is opened for it). */
+  private notifyUpstreamHere(payload: string): void {
+    let m: { n?: unknown; r?: unknown; k?: unknown; s?: unknown; p?: unknown };
+    try {
+      m = JSON.parse(payload) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.r === this.replica || m.n !== 'notifications/roots/list_changed' || typeof m.k !== 'string' || typeof m.s !== 'string') return;
+    const runtime = this.opts.snapshot().servers.get(m.k)?.upstream;
+    if (!runtime?.perReplicaSessions || !runtime.holds(m.s)) return;
+    const params = typeof m.p === 'object' && m.p !== null && !Array.isArray(m.p) ? m.p as Record<string, unknown> : undefined;
+    runtime.notify(m.n, params, { sessionId: m.s }).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not forward an agent\'s notification upstream'));
   }
 
   /** Record a session's call running here, so that a cancellation finds it; the returned function forgets it. */
@@ -270,7 +304,69 @@ export class StreamHub {
       subscribe: (uri) => this.subscribeResource(serverKey, uri, sessionId, kind, shown),
       unsubscribe: (uri) => this.unsubscribeResource(serverKey, uri, sessionId),
       forMember: (memberKey, inner) => this.sessionSubscriptions(memberKey, sessionId, kind, shown ? (u) => shown(inner(u)) : inner),
+      // Subscriptions to a virtual server's members keep their URI mapping with the replica that took them.
+      ...(kind === 'streamable' && !shown ? { changed: () => this.subscriptionsChanged(sessionId) } : {}),
     };
+  }
+
+  /** A 2025 session's subscriptions changed here: the replica holding its stream (maybe this one) takes them over. */
+  private subscriptionsChanged(sessionId: string): void {
+    this.opts.bus.publish(streamChannel(sessionId), ADOPT_SUBSCRIPTIONS).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not tell the holder of a session\'s stream that its subscriptions changed'));
+  }
+
+  /**
+   * The replica holding a 2025 session's stream takes over its subscriptions to its server's
+   * resources on a shared upstream connection (`sessions: shared`): the subscriptions kept in the
+   * session store are made on this replica's connection (those no longer kept are dropped), so
+   * that the upstream's updates reach the agent from here, also after the replica that took
+   * them died; the other replicas are told to drop theirs (one delivery). Run when the stream
+   * opens here (a reconnect after its holder died) and when the subscriptions change.
+   */
+  async adoptSubscriptions(session: Pick<SessionRecord, 'id' | 'namespace' | 'server'>): Promise<void> {
+    const own = `${session.namespace}/${session.server}`;
+    const runtime = this.opts.snapshot().servers.get(own)?.upstream;
+    if (!runtime?.shared) return;
+    const kept = new Set((await this.opts.sessions.subscriptions(session.id)).filter((x) => x.server === own).map((x) => x.uri));
+    let byUri = this.resourceSubscriptions.get(own);
+    if (!byUri && kept.size === 0) return;
+    if (!byUri) this.resourceSubscriptions.set(own, byUri = new Map());
+    const upstream = (method: string, uri: string) => runtime.request(method, { uri }).catch((err: unknown) => this.opts.logger.debug({ err, uri }, `could not take over a resource subscription (${method})`));
+    for (const [uri, sessions] of byUri) {
+      if (kept.has(uri) || !sessions.delete(session.id) || sessions.size > 0) continue;
+      byUri.delete(uri);
+      upstream('resources/unsubscribe', uri).catch(() => undefined);
+    }
+    const fresh: string[] = [];
+    for (const uri of kept) {
+      let sessions = byUri.get(uri);
+      if (!sessions) {
+        byUri.set(uri, sessions = new Map());
+        fresh.push(uri);
+      }
+      sessions.set(session.id, { kind: 'streamable' });
+    }
+    // This replica's connection subscribes to what no session of this replica wanted yet.
+    await Promise.all(fresh.map((uri) => upstream('resources/subscribe', uri)));
+    await this.opts.bus.publish(CANCEL_CHANNEL, JSON.stringify({ a: session.id, r: this.replica, k: own }));
+  }
+
+  /** Another replica took over a session's subscriptions: this one drops its own (and its connection's, when no other session wants them). */
+  private releaseAdopted(payload: string): void {
+    let m: { a?: unknown; r?: unknown; k?: unknown };
+    try {
+      m = JSON.parse(payload) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.r === this.replica || typeof m.a !== 'string' || typeof m.k !== 'string') return;
+    const byUri = this.resourceSubscriptions.get(m.k);
+    const runtime = this.opts.snapshot().servers.get(m.k)?.upstream;
+    if (!byUri || !runtime?.shared) return;
+    for (const [uri, sessions] of byUri) {
+      if (!sessions.delete(m.a) || sessions.size > 0) continue;
+      byUri.delete(uri);
+      runtime.request('resources/unsubscribe', { uri }).catch((err: unknown) => this.opts.logger.debug({ err, uri }, 'could not drop a resource subscription taken over elsewhere'));
+    }
   }
 
   /** An agent session unsubscribes; answers whether other sessions still want the resource (through this replica). */

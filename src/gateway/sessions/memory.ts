@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { UpstreamSessionState } from '../../tools/mcp/session-state.js';
 import type { SessionLimits } from '../limits.js';
 import { NO_SESSION_LIMITS } from '../limits.js';
-import { MAX_SESSION_SUBSCRIPTIONS, SessionLimitError, SubscriptionLimitError, readSubscriptionMember, sessionOwners, subscriptionMember } from './types.js';
-import type { EventStore, MessageBus, ResourceSubscription, SessionRecord, SessionStore } from './types.js';
+import { MAX_INPUT_ROUNDS, MAX_SESSION_SUBSCRIPTIONS, SessionLimitError, SubscriptionLimitError, readSubscriptionMember, sessionOwners, subscriptionMember } from './types.js';
+import type { EventStore, InputRoundRecord, MessageBus, ResourceSubscription, SessionRecord, SessionStore } from './types.js';
 
 interface HeldSession {
   session: SessionRecord;
@@ -22,6 +22,8 @@ export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, HeldSession>();
   /** Sessions per owner (`key:…`, `addr:…`). */
   private readonly owned = new Map<string, number>();
+  /** 2026-07-28 rounds waiting for input, by id (insertion order: oldest first). */
+  private readonly rounds = new Map<string, { round: InputRoundRecord; expires: number }>();
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
 
@@ -35,6 +37,7 @@ export class MemorySessionStore implements SessionStore {
   reap(): void {
     const t = this.now();
     for (const [id, s] of this.sessions) if (s.expires <= t) this.forget(id, s);
+    for (const [id, r] of this.rounds) if (r.expires <= t) this.rounds.delete(id);
   }
 
   private forget(id: string, s: HeldSession): void {
@@ -136,6 +139,30 @@ export class MemorySessionStore implements SessionStore {
     return [...s.subs].map(readSubscriptionMember).filter((x): x is ResourceSubscription => x !== undefined);
   }
 
+  async putInputRound(id: string, round: InputRoundRecord, ttlMs: number): Promise<void> {
+    this.rounds.delete(id);
+    // Bounded: the oldest round (the first in insertion order) makes room.
+    if (this.rounds.size >= MAX_INPUT_ROUNDS) {
+      const oldest = this.rounds.keys().next().value;
+      if (oldest !== undefined) this.rounds.delete(oldest);
+    }
+    this.rounds.set(id, { round: { ...round }, expires: this.now() + ttlMs });
+  }
+
+  async getInputRound(id: string): Promise<InputRoundRecord | undefined> {
+    const r = this.rounds.get(id);
+    if (!r) return undefined;
+    if (r.expires <= this.now()) {
+      this.rounds.delete(id);
+      return undefined;
+    }
+    return { ...r.round };
+  }
+
+  async deleteInputRound(id: string): Promise<void> {
+    this.rounds.delete(id);
+  }
+
   /** How many sessions are held (expired ones until they are reaped). */
   get size(): number {
     return this.sessions.size;
@@ -149,6 +176,7 @@ export class MemorySessionStore implements SessionStore {
     clearInterval(this.timer);
     this.sessions.clear();
     this.owned.clear();
+    this.rounds.clear();
   }
 }
 

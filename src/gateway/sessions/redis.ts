@@ -13,6 +13,8 @@
  *   `{prefix}sessions-of:{owner}`  a set of the session ids of one consumer key or client address (per-owner caps);
  *   `{prefix}session-key`      32 random bytes (base64) every replica derives the header key from, when no
  *                              encryption key is configured (created with SET NX, no expiry);
+ *   `{prefix}input:{id}`       JSON `{ holder, server, consumerId }`: a 2026-07-28 call waiting for its agent's
+ *                              input (`requestState` = id, 122 random bits), PX = 120 s from its last question;
  *   `{prefix}events:{stream}`  a Redis stream per resumable stream, field `m` = the message; trimmed to
  *                              ~maxLen entries and to entries younger than maxAge; the key expires maxAge
  *                              after the last append.
@@ -40,8 +42,8 @@ import { NO_SESSION_LIMITS } from '../limits.js';
 import { MAX_UPSTREAM_STATE_BYTES, readUpstreamState } from '../../tools/mcp/session-state.js';
 import type { UpstreamSessionState } from '../../tools/mcp/session-state.js';
 import { HeaderCipher } from './header-cipher.js';
-import { MAX_SESSION_SUBSCRIPTIONS, SessionLimitError, SessionStateUnavailableError, SubscriptionLimitError, readSubscriptionMember, sessionOwners, subscriptionMember } from './types.js';
-import type { EventStore, MessageBus, ResourceSubscription, SessionRecord, SessionStore } from './types.js';
+import { MAX_SESSION_SUBSCRIPTIONS, SessionLimitError, SessionStateUnavailableError, SubscriptionLimitError, readInputRound, readSubscriptionMember, sessionOwners, subscriptionMember } from './types.js';
+import type { EventStore, InputRoundRecord, MessageBus, ResourceSubscription, SessionRecord, SessionStore } from './types.js';
 
 export interface RedisStateOptions {
   /** Prefix of every key. Default `mcpgate:`. */
@@ -462,6 +464,21 @@ export class RedisSessionStore implements SessionStore {
     const key = this.key(id);
     const members = await guard(this.redis, 'read resource subscriptions', () => this.scripts.mcpgateListSubscriptions(key, `${key}:subs`));
     return members.map(readSubscriptionMember).filter((x): x is ResourceSubscription => x !== undefined);
+  }
+
+  async putInputRound(id: string, round: InputRoundRecord, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    await guard(this.redis, 'store a round waiting for input', () => this.redis.set(`${this.prefix}input:${id}`, JSON.stringify(round), 'PX', Math.max(1, Math.ceil(ttlMs))));
+  }
+
+  async getInputRound(id: string): Promise<InputRoundRecord | undefined> {
+    this.assertOpen();
+    return readInputRound(await guard(this.redis, 'read a round waiting for input', () => this.redis.get(`${this.prefix}input:${id}`)));
+  }
+
+  async deleteInputRound(id: string): Promise<void> {
+    this.assertOpen();
+    await guard(this.redis, 'forget a round waiting for input', () => this.redis.del(`${this.prefix}input:${id}`));
   }
 
   /** The headers of a session, or undefined (logged) when this replica cannot open them. */

@@ -182,6 +182,23 @@ for (const subject of [memory, redisSubject]) {
       assert.deepEqual(await a.sessions.subscriptions(s.id), [], 'gone with the idle session');
     });
 
+    it('keeps a 2026-07-28 round waiting for input for the other replica, until it expires or is forgotten', async () => {
+      const [a, b] = await subject.replicas();
+      const id = randomUUID();
+      assert.equal(await b.sessions.getInputRound(id), undefined);
+      await a.sessions.putInputRound(id, { holder: 'replica-a', server: 'public/asking', consumerId: null }, 60_000);
+      assert.deepEqual(await b.sessions.getInputRound(id), { holder: 'replica-a', server: 'public/asking', consumerId: null });
+      await b.sessions.putInputRound(id, { holder: 'replica-a', server: 'public/asking', consumerId: 'c-1' }, 60_000);
+      assert.deepEqual(await a.sessions.getInputRound(id), { holder: 'replica-a', server: 'public/asking', consumerId: 'c-1' }, 'written again: replaced');
+      await b.sessions.deleteInputRound(id);
+      assert.equal(await a.sessions.getInputRound(id), undefined);
+      await b.sessions.deleteInputRound(id);
+      const short = randomUUID();
+      await a.sessions.putInputRound(short, { holder: 'replica-a', server: 'public/asking', consumerId: null }, 300);
+      await sleep(1300);
+      assert.equal(await b.sessions.getInputRound(short), undefined, 'expired');
+    });
+
     // A real clock is the subject here: margins of a second or more either way, so that a busy
     // machine (a late timer) cannot turn "alive" into "gone" or the other way round.
     it('expires an idle session, and every get refreshes the idle time', async () => {

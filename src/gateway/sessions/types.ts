@@ -62,7 +62,47 @@ export interface SessionStore {
   removeSubscription(id: string, server: string, uri: string): Promise<void>;
   /** The session's subscriptions, in no particular order (none when the session is unknown). */
   subscriptions(id: string): Promise<ResourceSubscription[]>;
+  /**
+   * Keep, for `ttlMs`, where a 2026-07-28 call of an upstream MCP server waits for its agent's
+   * input (`input_required`; `id`: the round's `requestState`), so that the agent's retry is
+   * continued whichever replica receives it. Writing again replaces it and its TTL.
+   */
+  putInputRound(id: string, round: InputRoundRecord, ttlMs: number): Promise<void>;
+  /** A round kept by `putInputRound`; undefined when unknown, expired or malformed. */
+  getInputRound(id: string): Promise<InputRoundRecord | undefined>;
+  /** Forget a round (nothing happens when there is none). */
+  deleteInputRound(id: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Where a 2026-07-28 call waiting for its agent's input is held, and whose it is. */
+export interface InputRoundRecord {
+  /** The replica holding the call (its bus channel: `inputChannel(holder)`). */
+  holder: string;
+  /** The server, `namespace/name`. */
+  server: string;
+  /** The consumer key that started it (null in an open namespace). */
+  consumerId: string | null;
+}
+
+/** Most rounds the in-memory store keeps (each replica holds at most 10,000 itself). */
+export const MAX_INPUT_ROUNDS = 100_000;
+
+/** A kept round read back (undefined when malformed). */
+export function readInputRound(raw: string | null | undefined): InputRoundRecord | undefined {
+  if (!raw) return undefined;
+  try {
+    const r = JSON.parse(raw) as Partial<InputRoundRecord>;
+    if (typeof r.holder !== 'string' || typeof r.server !== 'string' || (r.consumerId !== null && typeof r.consumerId !== 'string')) return undefined;
+    return { holder: r.holder, server: r.server, consumerId: r.consumerId };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The bus channel of one replica's 2026-07-28 rounds: retries forwarded to it, and its answers to forwarded retries. */
+export function inputChannel(replica: string): string {
+  return `mcp-server-input:${replica}`;
 }
 
 /** A session's subscription to a resource of an upstream MCP server. */

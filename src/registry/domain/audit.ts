@@ -3,12 +3,13 @@
  * (before and after, secrets redacted), in the same transaction as the change, so an entry
  * exists exactly when the change committed.
  *
- * Who and from where come from the request being served: the HTTP layer runs each request
- * inside `runAsOrigin` (Node's AsyncLocalStorage), and the domain services read it when they
- * record. A write made outside any request (expiry of ephemeral instances, the first admin, the
- * `public` namespace) is the registry's own: actor `system`.
+ * Who and from where come from the request being served: the HTTP layer runs each request in
+ * a scope that carries its origin beside its id (lib/request-context.ts; `runAsOrigin` for
+ * other callers), and the domain services read it when they record. A write made outside any
+ * request (expiry of ephemeral instances, the first admin, the `public` namespace) is the
+ * registry's own: actor `system`.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { currentRequestId, currentRequestScope, runInRequestScope } from '../../lib/request-context.js';
 import diff from 'microdiff';
 import { AppError, invalid } from '../../lib/errors.js';
 import type { AuditQuery, StoreWriter } from '../store/store.js';
@@ -26,11 +27,14 @@ export interface RequestOrigin {
   route: string | null;
 }
 
-const origins = new AsyncLocalStorage<RequestOrigin>();
-
-/** Run `fn` (and everything it awaits) as serving a request from `origin`. */
+/** Run `fn` (and everything it awaits) as serving a request from `origin` (under the request id being served, if any). */
 export function runAsOrigin<T>(origin: RequestOrigin, fn: () => T): T {
-  return origins.run(origin, fn);
+  return runInRequestScope({ id: currentRequestId(), origin }, fn);
+}
+
+/** The origin of the request being served (kept in the request's scope, lib/request-context.ts). */
+function currentOrigin(): RequestOrigin | undefined {
+  return currentRequestScope()?.origin as RequestOrigin | undefined;
 }
 
 /** The registry itself, for changes made outside any request. */
@@ -70,7 +74,7 @@ export interface AuditInput {
  * already be free of secrets: build them with `serverState` / `versionState`.
  */
 export async function audit(ctx: RegistryContext, tx: StoreWriter, input: AuditInput): Promise<void> {
-  const origin = origins.getStore();
+  const origin = currentOrigin();
   await tx.recordAudit({
     at: ctx.now(), namespace: input.namespace, actor: origin ? origin.actor() : SYSTEM_ACTOR, address: origin?.address ?? null,
     route: origin?.route ?? null, action: input.action, entity: input.entity, entityId: input.entityId, entityName: input.entityName,

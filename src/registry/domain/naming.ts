@@ -441,6 +441,25 @@ export class NamingService {
     });
   }
 
+  /**
+   * Deregister several instances in one write (a closed gRPC connection's): one query finds
+   * them, one statement deletes them, each recorded in the change log and the audit log as a
+   * deregistration of its own. Answers how many existed.
+   */
+  async deregisterInstances(keys: readonly InstanceKey[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    return write(this.ctx, async (tx) => {
+      const found = await tx.getInstances(uniqueBy(keys, beatId));
+      if (found.length === 0) return 0;
+      await tx.deleteInstances(found.map((i) => i.id));
+      for (const i of found) {
+        await tx.recordChange(i.namespace, 'instance', instanceId(i), 'delete');
+        await audit(this.ctx, tx, { namespace: i.namespace, entity: 'instance', entityId: instanceId(i), entityName: instanceName(i), action: 'instance.deregister', before: instanceState(i) });
+      }
+      return found.length;
+    });
+  }
+
   /** Change an instance found by id (native API). */
   async patchInstance(namespace: string, id: string, patch: { weight?: number; enabled?: boolean; metadata?: Record<string, string>; healthCheck?: Partial<HealthCheck> }): Promise<Instance> {
     const i = await this.getInstanceById(namespace, id);

@@ -70,6 +70,9 @@ export interface NacosGrpcOptions {
 
 const identity = (b: Buffer): Buffer => b;
 
+/** The most instances of a closed connection deregistered by one write. */
+const DEREGISTER_BATCH = 200;
+
 /** The two services of nacos_grpc.proto, with frames passed through as bytes (codec.ts decodes them). */
 const REQUEST_SERVICE: ServiceDefinition = {
   request: {
@@ -406,9 +409,12 @@ export class NacosGrpcServer implements GrpcDeps {
     const owned = [...conn.instances].filter(([k]) => this.owners.get(k) === conn.id);
     conn.instances.clear();
     for (const [k] of owned) this.owners.delete(k);
-    for (const [, key] of owned) {
-      // One at a time: a client with many instances does not hold many database connections.
-      await this.services.naming.deregisterInstance(key).catch((err: unknown) => this.logger.warn({ err, connection: conn.id }, 'deregistering an instance of a closed gRPC connection failed'));
+    // A few writes of many instances each (one query, one delete, the logs' rows together), not a write per
+    // instance: a client with many instances costs little, and many connections closing at once (a client
+    // fleet restarting) do not hold up the registrations and pushes that follow.
+    for (let i = 0; i < owned.length; i += DEREGISTER_BATCH) {
+      const keys = owned.slice(i, i + DEREGISTER_BATCH).map(([, key]) => key);
+      await this.services.naming.deregisterInstances(keys).catch((err: unknown) => this.logger.warn({ err, connection: conn.id }, 'deregistering the instances of a closed gRPC connection failed'));
     }
     if (owned.length > 0) this.logger.debug({ connection: conn.id, instances: owned.length }, 'gRPC connection closed; its ephemeral instances were deregistered');
   }

@@ -15,8 +15,9 @@ import type { Logger } from '../../lib/logger.js';
 import type { Registry as PromRegistry } from 'prom-client';
 import { createMetrics } from '../../lib/metrics.js';
 import { OriginPolicy } from '../../lib/origin-policy.js';
-import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestId } from '../../lib/request-context.js';
-import { actorOf, runAsOrigin } from '../domain/audit.js';
+import { REQUEST_ID_HEADER, requestIdFrom, runInRequestScope } from '../../lib/request-context.js';
+import { actorOf } from '../domain/audit.js';
+import type { RequestOrigin } from '../domain/audit.js';
 import type { RegistryServices } from '../services.js';
 import { registerAuthHook } from './auth-hook.js';
 import { sendError } from './errors.js';
@@ -136,7 +137,9 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
   app.addHook('onRequest', (req, reply, done) => {
     const route = req.routeOptions.url ? `${req.method} ${req.routeOptions.url}` : null;
     reply.header(REQUEST_ID_HEADER, req.id);
-    runWithRequestId(req.id, () => runAsOrigin({ address: req.ip || null, route, actor: () => actorOf(req.principal ?? undefined) }, done));
+    // One scope for both (one AsyncLocalStorage run per request).
+    const origin: RequestOrigin = { address: req.ip || null, route, actor: () => actorOf(req.principal ?? undefined) };
+    runInRequestScope({ id: req.id, origin }, done);
   });
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err));
   app.setNotFoundHandler((req, reply) => sendError(req, reply, new AppError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`)));

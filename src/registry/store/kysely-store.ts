@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, Kysely, Migrator, sql } from 'kysely';
-import type { Compilable, Generated, InsertQueryBuilder, Selectable, Transaction } from 'kysely';
+import type { Compilable, Generated, InsertQueryBuilder, QueryResult, Selectable, Transaction } from 'kysely';
 import { Batcher } from '../../lib/batcher.js';
 import type { BatchItem, BatchOutcome } from '../../lib/batcher.js';
 import { AppError } from '../../lib/errors.js';
@@ -213,13 +213,18 @@ class ShapeCache {
   private readonly texts = new Map<string, string>();
 
   async execute<R>(db: Db | Transaction<Tables>, shape: string, parameters: readonly unknown[], build: () => Compilable<R>): Promise<R[]> {
+    return (await this.result(db, shape, parameters, build)).rows;
+  }
+
+  /** As `execute`, answering the whole result (`numAffectedRows` of an update). */
+  async result<R>(db: Db | Transaction<Tables>, shape: string, parameters: readonly unknown[], build: () => Compilable<R>): Promise<QueryResult<R>> {
     const text = this.texts.get(shape);
-    if (text !== undefined) return (await db.executeQuery<R>(CompiledQuery.raw(text, [...parameters]))).rows;
+    if (text !== undefined) return db.executeQuery<R>(CompiledQuery.raw(text, [...parameters]));
     const compiled = build().compile();
     if (this.texts.size < 2000 && compiled.parameters.length === parameters.length && compiled.parameters.every((v, i) => v === parameters[i])) {
       this.texts.set(shape, compiled.sql);
     }
-    return (await db.executeQuery(compiled)).rows;
+    return db.executeQuery(compiled);
   }
 }
 
@@ -592,6 +597,13 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
     await this.tx.deleteFrom('mg_instances').where('id', '=', id).execute();
   }
 
+  async deleteInstances(ids: readonly string[]) {
+    for (let i = 0; i < ids.length; i += KEYS_PER_QUERY) {
+      const chunk = ids.slice(i, i + KEYS_PER_QUERY);
+      await this.shapes.execute(this.tx, `delete-instances:${chunk.length}`, chunk, () => this.tx.deleteFrom('mg_instances').where('id', 'in', chunk));
+    }
+  }
+
   async insertMcpServer(s: McpServer) {
     await this.tx.insertInto('mg_mcp_servers').values(mcpServerRow(s)).execute();
   }
@@ -891,11 +903,14 @@ export class KyselyStore extends KyselyReader implements Store {
             matched.push(false);
             continue;
           }
-          const r = await tx.updateTable('mg_instances').set({ last_beat: at })
-            .where('namespace', '=', b.namespace).where('group_name', '=', b.group).where('service_name', '=', b.service)
-            .where('ip', '=', b.ip).where('port', '=', b.port).where('cluster', '=', b.cluster)
-            .where('healthy', '=', 1).where('ephemeral', '=', 1).executeTakeFirst();
-          matched.push(Number(r.numUpdatedRows) > 0);
+          // One statement text for every beat, built by Kysely once (see ShapeCache): a node beats every instance
+          // of its gRPC connections every few seconds, thousands of rows.
+          const r = await this.shapes.result(tx, 'beat-instance', [at, b.namespace, b.group, b.service, b.ip, b.port, b.cluster, 1, 1],
+            () => tx.updateTable('mg_instances').set({ last_beat: at })
+              .where('namespace', '=', b.namespace).where('group_name', '=', b.group).where('service_name', '=', b.service)
+              .where('ip', '=', b.ip).where('port', '=', b.port).where('cluster', '=', b.cluster)
+              .where('healthy', '=', 1).where('ephemeral', '=', 1));
+          matched.push(Number(r.numAffectedRows ?? 0) > 0);
         }
         return matched;
       });

@@ -178,6 +178,17 @@ for (const kind of await databaseKinds()) {
       assert.deepEqual(await store.countNamespaceContents('public'), { services: 3, mcpServers: 0 });
     });
 
+    it('deletes many instances by id in one write, across chunks, leaving the others', async () => {
+      const s = service('public', 'bulk-delete');
+      const many = Array.from({ length: 230 }, (_, n) => instance(s, `10.9.${n >> 8}.${n & 255}`, 9000));
+      await store.write(async (tx) => { await tx.insertService(s); await tx.insertInstances(many); });
+      const gone = many.filter((_, n) => n % 3 !== 0);
+      await store.write((tx) => tx.deleteInstances([...gone.map((i) => i.id), 'no-such-id']));
+      await store.write((tx) => tx.deleteInstances([]));
+      const left = await store.listInstances({ serviceId: s.id });
+      assert.deepEqual(left.map((i) => i.id).sort(), many.filter((_, n) => n % 3 === 0).map((i) => i.id).sort());
+    });
+
     it('stores instances and takes the heartbeat fast path only for healthy ephemeral ones', async () => {
       const s = service('public', 'beats');
       const healthy = instance(s, '10.0.0.1', 8080);

@@ -88,7 +88,14 @@ export interface ConnectionTarget {
   onEventId?: ((id: string) => void) | undefined;
   /** The last event id of the upstream's stream kept for other replicas (read before reopening it: the last holder may have seen more). */
   storedEventId?: (() => Promise<string | undefined>) | undefined;
+  /** The connection serves many agents (`sessions: shared`): their roots differ (see `rootsOf`). */
+  shared?: boolean | undefined;
+  /** Shared connections: the way to an agent session outside its calls (its roots are asked of it when they are those the upstream holds). */
+  sessionAgent?: ((sessionId: string) => Promise<AgentChannel | undefined>) | undefined;
 }
+
+/** Requests of an agent before which a shared connection's upstream is told the roots changed, when they are another agent's. */
+const ROOTS_SCOPED: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
 /** Options of one request to the upstream. */
 export interface UpstreamRequestOptions {
@@ -306,6 +313,12 @@ export class UpstreamConnection {
   private leanCounter = 0;
   /** Lean requests under way: aborted when the connection closes. */
   private readonly leanCalls = new Set<AbortController>();
+  /** Serving many agents (`sessions: shared`). */
+  private shared = false;
+  /** Shared connections: whether the upstream asks for roots (it asked once), and whose it was last given (a session id, or a stateless agent's channel). */
+  private asksRoots = false;
+  private rootsOf: unknown;
+  private sessionAgent: ConnectionTarget['sessionAgent'];
 
   private constructor(
     readonly client: Client,
@@ -346,6 +359,8 @@ export class UpstreamConnection {
     }
     connection = new UpstreamConnection(client, transport, logger);
     connection.defaultAgent = target.agent;
+    connection.shared = target.shared === true;
+    connection.sessionAgent = target.sessionAgent;
     connection.storedEventId = target.storedEventId;
     client.onerror = (error) => connection.noteError(error);
     const relay = target.onNotification;
@@ -428,11 +443,21 @@ export class UpstreamConnection {
   private async relayRequest(method: (typeof RELAYED_REQUESTS)[number], params: Record<string, unknown>, id: unknown, signal: AbortSignal): Promise<Record<string, unknown>> {
     const call = this.callFor(id);
     this.related.delete(id);
-    const agent = call?.agent ?? this.defaultAgent;
-    if (!agent) throw new ProtocolError(-32603, `${method}: mcpgate cannot tell which agent this request is for (no call of an agent that can answer it is under way on this connection)`);
+    let agent = call?.agent ?? this.defaultAgent;
+    if (method === 'roots/list') {
+      this.asksRoots = true;
+      // A shared connection outside calls: the roots it holds are one session's, asked of it again (its roots changed).
+      if (!agent && this.shared && typeof this.rootsOf === 'string') agent = await this.sessionAgent?.(this.rootsOf).catch(() => undefined);
+    }
+    if (!agent) {
+      if (method === 'roots/list' && this.shared) throw new ProtocolError(-32603, 'roots/list: roots are unavailable: this connection serves several agents (upstream.sessions: shared) and no call of one that can answer is under way; the roots of an agent are listed during its calls');
+      throw new ProtocolError(-32603, `${method}: mcpgate cannot tell which agent this request is for (no call of an agent that can answer it is under way on this connection)`);
+    }
     if (agent.capabilities?.[NEEDS[method]] === undefined) throw new ProtocolError(-32601, `${method}: the agent does not offer ${NEEDS[method]}`);
     try {
-      return await agent.request(method, params, signal);
+      const answer = await agent.request(method, params, signal);
+      if (method === 'roots/list') this.rootsOf = agent.sessionId ?? agent;
+      return answer;
     } catch (err) {
       if (err instanceof AgentError) throw new ProtocolError(err.code, err.message, err.data);
       throw new ProtocolError(-32603, `${method}: ${err instanceof Error ? err.message : String(err)}`);
@@ -503,6 +528,23 @@ export class UpstreamConnection {
     );
   }
 
+  /** Shared connections: whether the roots the upstream was last given are those of the agent session `sessionId`. */
+  holdsRootsOf(sessionId: string): boolean {
+    return this.rootsOf === sessionId;
+  }
+
+  /**
+   * Shared connections: before a call of an agent session other than the one whose roots the
+   * upstream last listed, the upstream is told the roots changed (once per change of agent), so
+   * that a server that lists them again does so during this call, and gets this agent's.
+   * 2026-07-28 agents (no session) are not: each of their calls would cost a round trip.
+   */
+  private async rootsFor(owner: string, timeoutMs: number): Promise<void> {
+    if (owner === this.rootsOf) return;
+    this.rootsOf = owner;
+    await this.notify('notifications/roots/list_changed', undefined, timeoutMs).catch((err: unknown) => this.logger.debug({ err }, 'could not tell the upstream the roots changed'));
+  }
+
   /** Send a notification of the agent to the upstream (roots/list_changed). */
   async notify(method: string, params: Record<string, unknown> | undefined, timeoutMs: number): Promise<void> {
     this.lastUsed = Date.now();
@@ -562,6 +604,7 @@ export class UpstreamConnection {
     this.active++;
     this.lastUsed = Date.now();
     const started = Date.now();
+    if (this.shared && this.asksRoots && o.agent?.sessionId !== undefined && o.agent.capabilities?.roots !== undefined && ROOTS_SCOPED.has(method)) await this.rootsFor(o.agent.sessionId, o.timeoutMs);
     const call: ActiveCall = { agent: o.agent, startedAt: performance.now() };
     this.calls.add(call);
     let progressToken: string | undefined;

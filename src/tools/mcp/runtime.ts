@@ -199,7 +199,9 @@ export class McpServerRuntime {
     const relay = this.deps.onNotification;
     const onNotification = relay ? (method: string, params: Record<string, unknown> | undefined) => relay(key === SHARED ? undefined : key, method, params) : undefined;
     const agent = await this.agentOf(key);
-    if (options.kind === 'stdio') return UpstreamConnection.open({ options, logger: this.logger, onNotification, agent });
+    const shared = key === SHARED;
+    const sessionAgent = shared ? this.deps.sessionAgent : undefined;
+    if (options.kind === 'stdio') return UpstreamConnection.open({ options, logger: this.logger, onNotification, agent, shared, sessionAgent });
     const stored = await this.storedState(key);
     let opened: UpstreamConnection | undefined;
     const onEventId = this.sharedAcrossReplicas(key) ? () => this.storeEventId(key, () => opened) : undefined;
@@ -216,7 +218,7 @@ export class McpServerRuntime {
       }
       tried.add(target.id);
       try {
-        const c = await UpstreamConnection.open({ url: target.url, options, dispatcher, logger: this.logger, onNotification, resume, agent, onEventId, storedEventId });
+        const c = await UpstreamConnection.open({ url: target.url, options, dispatcher, logger: this.logger, onNotification, resume, agent, onEventId, storedEventId, shared, sessionAgent });
         opened = c;
         await this.storeState(key, c);
         return c;
@@ -397,10 +399,16 @@ export class McpServerRuntime {
   /**
    * Send a notification of an agent to the upstream (`notifications/roots/list_changed`): on the
    * connection of its session (per-session servers; opened, or the upstream session continued,
-   * when this replica has none). A shared connection serves many agents: not sent.
+   * when this replica has none). A shared connection serves many agents: sent there only when
+   * the roots the upstream holds are this session's (else it is told before the agent's next call).
    */
   async notify(method: string, params: Record<string, unknown> | undefined, call: UpstreamCall): Promise<void> {
-    if (this.deps.options.sessions !== 'per-session' || !call.sessionId) return;
+    if (!call.sessionId) return;
+    if (this.deps.options.sessions !== 'per-session') {
+      const c = this.connections.get(SHARED);
+      if (c && !c.closed && c.holdsRootsOf(call.sessionId)) await c.notify(method, params, this.timeout(call));
+      return;
+    }
     const key = this.key(call);
     this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
     try {
@@ -411,6 +419,11 @@ export class McpServerRuntime {
       if (left > 0) this.inflight.set(key, left);
       else this.inflight.delete(key);
     }
+  }
+
+  /** Per-session connections that each replica opens for itself (stdio children, legacy SSE): an agent's notification is for every replica's. */
+  get perReplicaSessions(): boolean {
+    return this.deps.options.sessions === 'per-session' && this.deps.options.kind !== 'streamable';
   }
 
   /** Whether a notification of an agent session goes to its own upstream connection on this replica. */

@@ -34,9 +34,18 @@ export function capText(value: string, max: number): string {
   return `${buf.subarray(0, cut).toString('utf8')}\n… [truncated: ${bytes - cut} more bytes]`;
 }
 
+/** The last Content-Type seen and its media type: a backend answers with the same one every time. */
+let lastContentType = '';
+let lastMediaType = '';
+
 /** The media type of a Content-Type header, lower-case, without parameters. */
 function mediaType(contentType: string | string[] | undefined): string {
-  return typeof contentType === 'string' ? (contentType.split(';', 1)[0] as string).trim().toLowerCase() : '';
+  if (typeof contentType !== 'string') return '';
+  if (contentType !== lastContentType) {
+    lastMediaType = (contentType.split(';', 1)[0] as string).trim().toLowerCase();
+    lastContentType = contentType;
+  }
+  return lastMediaType;
 }
 
 /** `image` or `audio` for a Content-Type whose answer becomes image or audio content. */

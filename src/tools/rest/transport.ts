@@ -24,6 +24,8 @@ interface BaseParts {
   readonly origin: string;
   readonly basePath: string;
   readonly hostname: string;
+  /** The port, the scheme's default when the URL names none (the backend span's `server.port`). */
+  readonly port: number;
 }
 
 function errorCode(err: unknown): string | undefined {
@@ -44,7 +46,7 @@ function splitBase(baseUrl: string): BaseParts | string {
     const url = new URL(baseUrl);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') parts = `unsupported URL scheme ${url.protocol}`;
     else if (url.username !== '' || url.password !== '') parts = 'a backend URL may not carry credentials';
-    else parts = { origin: url.origin, basePath: url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, ''), hostname: url.hostname };
+    else parts = { origin: url.origin, basePath: url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, ''), hostname: url.hostname, port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port) };
   } catch {
     parts = 'not a valid URL';
   }
@@ -179,11 +181,9 @@ export class RestTransport {
  */
 function backendAttributes(method: string, base: BaseParts, path: string): Record<string, string | number> {
   const q = path.indexOf('?');
-  const url = new URL(base.origin);
-  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
   return {
     [ATTR.httpMethod]: method, [ATTR.urlFull]: base.origin + (q < 0 ? path : path.slice(0, q)),
-    [ATTR.serverAddress]: base.hostname, [ATTR.serverPort]: port,
+    [ATTR.serverAddress]: base.hostname, [ATTR.serverPort]: base.port,
   };
 }
 

@@ -79,14 +79,17 @@ const FORWARDED_NOTIFICATIONS: ReadonlySet<string> = new Set(['notifications/roo
 
 /**
  * A notification of the agent that concerns its upstream MCP server (its roots changed): sent on
- * the session's upstream connection (per-session servers), in the background; the upstream's
- * roots/list that follows comes back to the agent on its stream.
+ * the session's upstream connection (per-session servers; with stdio and SSE, on every replica
+ * holding one), or on the shared one when the roots it holds are this session's, in the
+ * background; the upstream's roots/list that follows comes back to the agent on its stream.
  */
 export function forwardAgentNotification(deps: EraDeps, target: Target, sessionId: string, method: string, params: unknown, headers: ClientHeaders): void {
   const runtime = target.server.upstream;
   if (!runtime || !FORWARDED_NOTIFICATIONS.has(method)) return;
   const sent = typeof params === 'object' && params !== null && !Array.isArray(params) ? params as Record<string, unknown> : undefined;
   runtime.notify(method, sent, { sessionId, clientHeaders: headers }).catch((err: unknown) => deps.logger.debug({ err, method }, 'could not forward an agent\'s notification upstream'));
+  // Per-replica connections (stdio children, SSE): the other replicas' connections of the session are told too.
+  if (runtime.perReplicaSessions) deps.streams.notifyUpstreamReplicas(target.server.key, sessionId, method, sent);
 }
 
 /**

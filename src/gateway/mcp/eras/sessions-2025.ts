@@ -17,7 +17,7 @@ import { META, SESSION_VERSIONS, initializeResult } from '../protocol.js';
 import { SSE_HEADERS } from '../sse.js';
 import { AnswerStream } from '../agent-channel.js';
 import type { HeldStream } from '../streams.js';
-import { CLOSE_STREAM } from '../streams.js';
+import { ADOPT_SUBSCRIPTIONS, CLOSE_STREAM } from '../streams.js';
 import type { EraDeps, Target } from './era.js';
 import { clientAddress, header, queryOf } from './era.js';
 import type { RpcRequest } from './session-calls.js';
@@ -179,10 +179,14 @@ export class Sessions2025Era {
     // messages that arrive while the missed ones are replayed wait behind the replay.
     const held: HeldStream = { res, serverKey: target.server.key, sessionId: session.id, pending: [], consumerId: session.consumerId };
     held.close = await bus.subscribe(streamChannel(session.id), (payload) => {
-      if (!payload.startsWith(CLOSE_STREAM)) streams.deliver(held, payload);
+      if (payload === ADOPT_SUBSCRIPTIONS) adopt();
+      else if (!payload.startsWith(CLOSE_STREAM)) streams.deliver(held, payload);
       else if (payload !== `${CLOSE_STREAM}${token}`) streams.endStream(held);
     });
     streams.add(held);
+    // The session's subscriptions on a shared upstream connection follow its stream (here now).
+    const adopt = () => { streams.adoptSubscriptions(session).catch((err: unknown) => this.deps.logger.debug({ err }, 'could not take over a session\'s resource subscriptions')); };
+    adopt();
     req.once('close', () => streams.endStream(held));
     if (req.destroyed) return streams.endStream(held);
     res.writeHead(200, SSE_HEADERS);

@@ -15,6 +15,7 @@ import { META, STATELESS_VERSIONS, decorateStateless, knowsMethod } from '../pro
 import { SSE_HEADERS } from '../sse.js';
 import type { HeldStream, ListenFilter } from '../streams.js';
 import { InputRounds } from '../input-required.js';
+import type { RoundHandle } from '../input-required.js';
 import { AnswerStream } from '../agent-channel.js';
 import type { EraDeps, Target } from './era.js';
 import { clientAddress, header, queryOf, runMethod } from './era.js';
@@ -41,9 +42,11 @@ export function isStateless(body: unknown, headerVersion: string | undefined): b
 /** The 2026-07-28 endpoint: one POST, one answer (or a listen stream). */
 export class Stateless2026Era {
   /** Calls of upstream MCP servers waiting for agents' input (`input_required`). */
-  private readonly rounds = new InputRounds();
+  private readonly rounds: InputRounds;
 
-  constructor(private readonly deps: EraDeps) {}
+  constructor(private readonly deps: EraDeps) {
+    this.rounds = new InputRounds({ sessions: deps.sessions, bus: deps.bus, logger: deps.logger });
+  }
 
   /** Cancel the calls waiting for agents' input (shutdown). */
   close(): void {
@@ -130,19 +133,22 @@ export class Stateless2026Era {
     const out = new AnswerStream(res, (header(req, 'accept') ?? '').includes('text/event-stream'), this.deps.streams);
     const token = (raw._meta as { progressToken?: unknown } | undefined)?.progressToken;
     const progress: { current?: ((p: number, total?: number, text?: string) => void) | undefined } = {};
-    let round;
+    let round: RoundHandle;
     try {
-      round = requestState !== undefined
-        ? this.rounds.resume(requestState, inputResponses ?? {}, target.server.key, consumerId)
-        : this.rounds.start(target.server.key, consumerId, caps, (agent, cancellation) => runMethod(this.deps, {
+      if (requestState !== undefined) {
+        round = await this.rounds.resume(requestState, inputResponses ?? {}, target.server.key, consumerId);
+      } else {
+        const started = this.rounds.start(target.server.key, consumerId, caps, (agent, cancellation) => runMethod(this.deps, {
           server: target.server, consumer: target.consumer, clientHeaders: req.headers, clientQuery: queryOf(req), ...clientAddress(req), cancellation, beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge, agent,
         }, method, params, (p, total, text) => progress.current?.(p, total, text)));
+        round = { next: () => started.next(), abandon: () => started.cancellation.cancel() };
+      }
     } catch (err) {
       return answers.error(res, 'stateless-2026', err, id);
     }
     // An agent that goes away while the call runs abandons it.
     const current = round;
-    res.once('close', () => { if (!res.writableFinished) current.cancellation.cancel(); });
+    res.once('close', () => { if (!res.writableFinished) current.abandon(); });
     if (token !== undefined && requestState === undefined) {
       progress.current = (p, total, text) => { out.send(notificationMessage('notifications/progress', { progressToken: token, progress: p, ...(total !== undefined ? { total } : {}), ...(text !== undefined ? { message: text } : {}) })); };
     }
@@ -150,6 +156,8 @@ export class Stateless2026Era {
     progress.current = undefined;
     if (res.writableEnded || res.destroyed) return;
     if (outcome.kind === 'failed') return answers.error(res, 'stateless-2026', outcome.error, id);
+    // Kept for every replica before the agent learns the requestState (its retry may land anywhere).
+    if (outcome.kind === 'input') await this.rounds.keep(outcome.requestState);
     const result = outcome.kind === 'done' ? outcome.result : { resultType: 'input_required', inputRequests: outcome.inputRequests, requestState: outcome.requestState };
     const answer = resultMessage(id, decorateStateless(method, result, target.server, target.consumer));
     if (!out.streaming) return answers.json(res, 200, answer);
