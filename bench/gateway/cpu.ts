@@ -24,6 +24,12 @@ function processSeconds(pid: number): number {
   return f ? (Number(f[11]) + Number(f[12])) / TICKS : 0;
 }
 
+/** User + system CPU time of a process so far, ms (undefined without /proc or when it is gone). */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  const f = pid === undefined ? undefined : statFields(pid);
+  return f ? ((Number(f[11]) + Number(f[12])) * 1000) / TICKS : undefined;
+}
+
 /** The process and its direct children (nginx: master and workers). */
 export function withChildren(pid: number): number[] {
   const pids = [pid];

@@ -14,12 +14,13 @@
  * load generator's (this process, which runs every client): on a 2-core machine the clients'
  * share shows whether they, rather than the registry, set the figure.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NacosGrpcTestClient } from '../../test/support/nacos-grpc.js';
 import { ROOT, freePort, startProcess, stopProcess } from '../support/procs.js';
 import { compiledCli } from '../support/mcpgate.js';
+import { processCpuMs } from '../gateway/cpu.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -111,22 +112,12 @@ async function pushLatency(port: number): Promise<{ deliveries: number; p50: num
   return { deliveries: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN, missed };
 }
 
-/** CPU time a process used so far, ms (Linux /proc; undefined elsewhere). */
-function cpuMs(pid: number | undefined): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A run's figures with the CPU µs per unit of work (`units`) of the registry (`pid`) and of this process, the load generator. */
 async function cpuOf<R>(pid: number | undefined, run: () => Promise<R>, units: (r: R) => number): Promise<R & { cpu: string }> {
-  const before = cpuMs(pid);
+  const before = processCpuMs(pid);
   const own = process.cpuUsage();
   const r = await run();
-  const after = cpuMs(pid);
+  const after = processCpuMs(pid);
   const used = process.cpuUsage(own);
   const n = units(r);
   const registry = before === undefined || after === undefined || n === 0 ? '—' : String(Math.round(((after - before) * 1000) / n));

@@ -19,13 +19,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import pg from 'pg';
 import { createConnection } from 'mysql2/promise';
 import { loadavg } from 'node:os';
 import { ROOT, TSX, freePort, load, startProcess, stopProcess } from '../support/procs.js';
 import { compiledCli } from '../support/mcpgate.js';
+import { processCpuMs } from '../gateway/cpu.js';
 import type { LoadResult } from '../support/procs.js';
 
 const arg = (name: string, fallback: number) => {
@@ -124,22 +125,12 @@ async function mysqlDb(): Promise<{ url: string; drop: () => Promise<void> } | u
 
 const fmt = (r: LoadResult) => `${Math.round(r.rps).toLocaleString('en-US')}/s | ${r.p50} | ${r.p99} | ${r.errors + r.non2xx}`;
 
-/** CPU time a process used so far, ms (Linux /proc; undefined elsewhere). */
-function cpuMs(pid: number | undefined): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A run's figures with the registry process's CPU time per request (less sensitive to other work on the machine than throughput). */
 async function measured(pid: number | undefined, run: () => Promise<LoadResult>): Promise<{ text: string; rps: number; cpuUs: number | undefined }> {
-  const before = cpuMs(pid);
+  const before = processCpuMs(pid);
   const own = process.cpuUsage();
   const r = await run();
-  const after = cpuMs(pid);
+  const after = processCpuMs(pid);
   const used = process.cpuUsage(own);
   const cpuUs = before === undefined || after === undefined || r.total === 0 ? undefined : Math.round(((after - before) * 1000) / r.total);
   const loadUs = r.total === 0 ? '—' : Math.round((used.user + used.system) / r.total);

@@ -387,17 +387,7 @@ describe('upstream MCP servers across 3 gateway replicas behind nginx', { skip: 
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => { updates.push(n.params.uri); });
     await client.connect(transport);
     const uri = 'test://doc';
-    // An update reaches the agent: sent again until it does (the upstream drops what finds no stream open).
-    const delivered = async (what: string, drive?: () => Promise<unknown>) => {
-      const seen = updates.length;
-      await waitFor(what, async () => {
-        if (updates.length > seen) return true;
-        await drive?.();
-        await notifying.update(uri);
-        return false;
-      }, 60_000, 300);
-      assert.ok(updates.slice(seen).every((u) => u === uri));
-    };
+    const delivered = deliveries(updates, (u) => notifying.update(u), uri);
     try {
       const initializesBefore = notifying.initializes.length;
       const listed = await client.listResources();
@@ -453,16 +443,7 @@ describe('upstream MCP servers across 3 gateway replicas behind nginx', { skip: 
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => { updates.push(n.params.uri); });
     await client.connect(transport);
     const uri = 'test://doc';
-    const delivered = async (what: string, drive?: () => Promise<unknown>) => {
-      const seen = updates.length;
-      await waitFor(what, async () => {
-        if (updates.length > seen) return true;
-        await drive?.();
-        await notifying.update(uri);
-        return false;
-      }, 60_000, 300);
-      assert.ok(updates.slice(seen).every((u) => u === uri));
-    };
+    const delivered = deliveries(updates, (u) => notifying.update(u), uri);
     try {
       const listed = await client.listResources();
       assert.deepEqual(listed.resources.map((r) => r.uri), [uri]);
@@ -485,3 +466,20 @@ describe('upstream MCP servers across 3 gateway replicas behind nginx', { skip: 
     }
   });
 });
+
+/**
+ * A wait for the next resource update of `uri` to reach the agent (into `updates`): the update is
+ * sent again until it does (the upstream drops what finds no stream open), after `drive` if given.
+ */
+function deliveries(updates: string[], update: (uri: string) => Promise<unknown>, uri: string) {
+  return async (what: string, drive?: () => Promise<unknown>): Promise<void> => {
+    const seen = updates.length;
+    await waitFor(what, async () => {
+      if (updates.length > seen) return true;
+      await drive?.();
+      await update(uri);
+      return false;
+    }, 60_000, 300);
+    assert.ok(updates.slice(seen).every((u) => u === uri));
+  };
+}
