@@ -15,6 +15,9 @@ import { http } from '../support/http.js';
 import { startRegistry } from '../support/registry.js';
 import type { TestRegistry } from '../support/registry.js';
 
+// Awaited before the first describe: tests registered after a later top-level await would be
+// lost (the runner's --test-force-exit ends a file once the tests known so far have finished).
+const kinds = await databaseKinds();
 const ADMIN_PASSWORD = 'admin-password-1';
 
 function client(base: string) {
@@ -114,7 +117,7 @@ describe('tokens and revocation (finding 14)', () => {
 });
 
 // Registry nodes sharing a database (SQLite serves one node): the change made through one reaches the other's cache.
-for (const kind of (await databaseKinds()).filter((k) => k.kind !== 'sqlite')) {
+for (const kind of kinds.filter((k) => k.kind !== 'sqlite')) {
   describe(`revocation across registry nodes on ${kind.kind}`, { skip: kind.unavailable }, () => {
     let db: TestDatabase;
     let a: TestRegistry;

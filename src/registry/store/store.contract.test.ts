@@ -41,7 +41,11 @@ function spec(version: string, description = 'x'): McpServerSpec {
   return { version, description, config: {}, securitySchemes: [], tools: [], prompts: [] };
 }
 
-for (const kind of await databaseKinds()) {
+// Awaited once, before the first describe: tests registered after a later top-level await would
+// be lost (the runner's --test-force-exit ends a file once the tests known so far have finished).
+const kinds = await databaseKinds();
+
+for (const kind of kinds) {
   describe(`Store contract on ${kind.kind}`, { skip: kind.unavailable }, () => {
     let db: TestDatabase;
     let store: Store;
@@ -726,7 +730,7 @@ async function acquireWithin(lock: LeaderLock, limitMs: number, everyMs = 50): P
 }
 
 // Two registry nodes (two stores, each with its own pool and dedicated connections) on one database.
-for (const kind of await databaseKinds()) {
+for (const kind of kinds) {
   const skip = kind.unavailable ?? (kind.kind === 'sqlite' ? 'SQLite serves one node: no cluster mode' : undefined);
   describe(`Store contract in cluster mode on ${kind.kind}`, { skip }, () => {
     let db: TestDatabase;
@@ -906,7 +910,7 @@ for (const kind of await databaseKinds()) {
   });
 }
 
-for (const kind of await databaseKinds()) {
+for (const kind of kinds) {
   describe(`Store migrations 0007 and 0009 on ${kind.kind}`, { skip: kind.unavailable }, () => {
     let db: TestDatabase;
     after(async () => db?.drop());
