@@ -328,9 +328,15 @@ interface CounterCell {
   pending: number;
 }
 
-/** The key of a label set among the cells of one metric (made once per series, not per request). */
-function cellKey(labels: Readonly<Record<string, string>>): string {
-  return Object.values(labels).join('\n');
+/** The cell of a label set among the cells of one metric, made on first use (keyed once per series, not per request). */
+function cellIn<C>(cells: Map<string, C>, labels: Readonly<Record<string, string>>, make: () => C): C {
+  const key = Object.values(labels).join('\n');
+  let c = cells.get(key);
+  if (c === undefined) {
+    c = make();
+    cells.set(key, c);
+  }
+  return c;
 }
 
 /**
@@ -345,13 +351,7 @@ class CounterCells {
 
   /** The series of `labels` (the caller keeps it; the same one for the same labels). */
   cell(labels: Record<string, string>): CounterCell {
-    const key = cellKey(labels);
-    let c = this.cells.get(key);
-    if (c === undefined) {
-      c = { labels, pending: 0 };
-      this.cells.set(key, c);
-    }
-    return c;
+    return cellIn(this.cells, labels, () => ({ labels, pending: 0 }));
   }
 
   /** Add the pending counts to the counter. */
@@ -401,13 +401,7 @@ class HistogramCells {
 
   /** The series of `labels` (the caller keeps it; the same one for the same labels). */
   cell(labels: Record<string, string>): HistogramCell {
-    const key = cellKey(labels);
-    let c = this.cells.get(key);
-    if (c === undefined) {
-      c = { labels, bounds: this.bounds, counts: new Array<number>(this.bounds.length).fill(0), sum: 0, count: 0 };
-      this.cells.set(key, c);
-    }
-    return c;
+    return cellIn(this.cells, labels, () => ({ labels, bounds: this.bounds, counts: new Array<number>(this.bounds.length).fill(0), sum: 0, count: 0 }));
   }
 
   /** Write the cells as the histogram's series. */

@@ -25,6 +25,8 @@ import { GATEWAY_ERRORS, GatewayError, toGatewayError } from '../errors.js';
 import type { GatewayErrorCode } from '../errors.js';
 import type { MessageBus, SessionStore } from '../sessions/types.js';
 import { inputChannel } from '../sessions/types.js';
+import { standingSubscription } from '../sessions/standing-subscription.js';
+import type { StandingSubscription } from '../sessions/standing-subscription.js';
 
 /** How long a round waits for the agent's retry. */
 export const INPUT_WAIT_MS = 120_000;
@@ -177,26 +179,11 @@ export class InputRounds {
   readonly replica = randomUUID();
   /** Forwarded retries waiting for the holder's answer, by their tag. */
   private readonly waiting = new Map<string, (o: WireOutcome) => void>();
-  private unsubscribe: (() => Promise<void>) | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private closed = false;
+  /** This replica's input channel. */
+  private readonly channel: StandingSubscription | undefined;
 
   constructor(private readonly deps?: InputRoundsDeps) {
-    this.listen();
-  }
-
-  /** Subscribe to this replica's input channel (retried until the bus answers). */
-  private listen(): void {
-    const deps = this.deps;
-    if (!deps || this.closed) return;
-    deps.bus.subscribe(inputChannel(this.replica), (payload) => this.onMessage(payload)).then((unsubscribe) => {
-      if (this.closed) unsubscribe().catch(() => undefined);
-      else this.unsubscribe = unsubscribe;
-    }, () => {
-      if (this.closed) return;
-      this.retry = setTimeout(() => this.listen(), 2000);
-      this.retry.unref();
-    });
+    if (deps) this.channel = standingSubscription(deps.bus, inputChannel(this.replica), (payload) => this.onMessage(payload));
   }
 
   private onMessage(payload: string): void {
@@ -342,9 +329,7 @@ export class InputRounds {
 
   /** Cancel every round (shutdown). */
   close(): void {
-    this.closed = true;
-    clearTimeout(this.retry);
     for (const r of this.rounds.values()) r.cancellation.cancel();
-    this.unsubscribe?.().catch(() => undefined);
+    this.channel?.close().catch(() => undefined);
   }
 }

@@ -14,6 +14,8 @@ import { AgentError } from '../../tools/executor.js';
 import type { CompiledServer, GatewaySnapshot } from '../snapshot.js';
 import type { EventStore, MessageBus, SessionRecord, SessionStore } from '../sessions/types.js';
 import { sseChannel, streamChannel } from '../sessions/types.js';
+import { standingSubscription } from '../sessions/standing-subscription.js';
+import type { StandingSubscription } from '../sessions/standing-subscription.js';
 import type { JsonRpcId } from './jsonrpc.js';
 import { notificationMessage, resultMessage } from './jsonrpc.js';
 import { META } from './protocol.js';
@@ -100,16 +102,15 @@ export class StreamHub {
   private readonly keepAlive: NodeJS.Timeout;
   /** Short digests of servers' tools and prompts lists, as carried in 2025 stream event ids. */
   private readonly digests = new WeakMap<CompiledServer, string>();
-  private closed = false;
   /** This replica's name on the cancel bus (what it sent itself is not done twice). */
   private readonly replica = randomUUID();
-  private cancelRetry: NodeJS.Timeout | undefined;
-  private unsubscribeCancels: (() => Promise<void>) | undefined;
+  /** Cancellations (and relayed messages) sent by other replicas. */
+  private readonly cancels: StandingSubscription;
 
   constructor(private readonly opts: StreamHubOptions) {
     this.keepAlive = setInterval(() => this.keepStreamsAlive(), opts.keepAliveMs ?? 15_000);
     this.keepAlive.unref();
-    this.listenForCancels();
+    this.cancels = standingSubscription(this.opts.bus, CANCEL_CHANNEL, (key) => this.onBusMessage(key));
   }
 
   /** How many streams this process holds open. */
@@ -161,23 +162,13 @@ export class StreamHub {
 
   // ---------------------------------------------------------------- cancel bus
 
-  /** Subscribe to cancellations sent by other replicas (retried until the bus answers; kept across reconnects by the bus). */
-  private listenForCancels(): void {
-    if (this.closed) return;
-    this.opts.bus.subscribe(CANCEL_CHANNEL, (key) => {
-      if (key.startsWith('{"n":')) this.notifyUpstreamHere(key);
-      else if (key.startsWith('{"a":')) this.releaseAdopted(key);
-      else if (key.startsWith('{')) this.replyHere(key);
-      else if (key.includes(':')) this.inflight.get(key)?.cancel();
-      else this.cancelSessionCalls(key);
-    }).then((unsubscribe) => {
-      if (this.closed) unsubscribe().catch(() => undefined);
-      else this.unsubscribeCancels = unsubscribe;
-    }, () => {
-      if (this.closed) return;
-      this.cancelRetry = setTimeout(() => this.listenForCancels(), 2000);
-      this.cancelRetry.unref();
-    });
+  /** A message of the cancel bus: a cancellation, a reply, a notification or a release for a call or session here. */
+  private onBusMessage(key: string): void {
+    if (key.startsWith('{"n":')) this.notifyUpstreamHere(key);
+    else if (key.startsWith('{"a":')) this.releaseAdopted(key);
+    else if (key.startsWith('{')) this.replyHere(key);
+    else if (key.includes(':')) this.inflight.get(key)?.cancel();
+    else this.cancelSessionCalls(key);
   }
 
   /**
@@ -601,10 +592,8 @@ export class StreamHub {
 
   /** Close every held stream (shutdown): listen streams get their graceful end; calls running here are aborted. */
   async close(): Promise<void> {
-    this.closed = true;
     clearInterval(this.keepAlive);
-    clearTimeout(this.cancelRetry);
-    await this.unsubscribeCancels?.().catch(() => undefined);
+    await this.cancels.close();
     for (const c of this.inflight.values()) c.cancel();
     for (const r of this.replies.values()) r.reject(new AgentError(-32603, 'the gateway is closing'));
     this.replies.clear();
