@@ -6,7 +6,7 @@
  * Pauses are the main thread's; the parallel and concurrent GC work of V8's helper threads shows
  * in the benchmark's per-thread CPU (/proc/PID/task) instead.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 
 const file = process.env.MCPGATE_BENCH_GC_FILE;
@@ -25,5 +25,6 @@ if (file) {
       t.ms += e.duration;
     }
   }).observe({ entryTypes: ['gc'] });
-  setInterval(() => writeFileSync(file, JSON.stringify(totals)), 100).unref();
+  // Written aside and renamed: the benchmark never reads a half-written file.
+  setInterval(() => { writeFileSync(`${file}.tmp`, JSON.stringify(totals)); renameSync(`${file}.tmp`, file); }, 100).unref();
 }

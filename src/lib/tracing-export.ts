@@ -9,8 +9,8 @@
  * attributes, context, resource links, events and links arrays) until the batch is exported, so
  * at a few thousand calls a second the spans outlive the young generation and are copied and
  * promoted by the garbage collector, and the OTLP transformer then rebuilds each one as a second
- * object tree before `JSON.stringify`. Here the span object dies young, one flat string per span
- * waits instead, and the request's JSON is the strings joined. The format is the one
+ * object tree before `JSON.stringify`. Here the span object dies young, one small buffer per span
+ * waits instead (as UTF-8 bytes), and the request's JSON is the spans' bytes joined. The format is the one
  * `@opentelemetry/otlp-transformer`'s JSON serializer writes (ids as hex, times as decimal
  * nanosecond strings, span kind and flags as in OTLP).
  */
@@ -42,7 +42,8 @@ function nanos(t: HrTime): string {
 function anyValue(v: AttributeValue | undefined | null): string {
   switch (typeof v) {
     case 'string': return `{"stringValue":${JSON.stringify(v)}}`;
-    case 'number': return Number.isInteger(v) ? `{"intValue":${v}}` : Number.isFinite(v) ? `{"doubleValue":${v}}` : `{"doubleValue":${JSON.stringify(String(v))}}`;
+    // JSON.stringify as the OTel serializer does (NaN and infinities become null).
+    case 'number': return `{"${Number.isInteger(v) ? 'intValue' : 'doubleValue'}":${JSON.stringify(v)}}`;
     case 'boolean': return `{"boolValue":${v}}`;
     default: return Array.isArray(v) ? `{"arrayValue":{"values":[${v.map((x) => anyValue(x)).join(',')}]}}` : '{}';
   }
@@ -77,7 +78,7 @@ export function spanJson(span: ReadableSpan): string {
 }
 
 /** The start of an export request up to its spans: the resource and scope of `span`, which every span of its tracer shares. */
-function requestHead(span: ReadableSpan): string {
+export function requestHead(span: ReadableSpan): string {
   const { name, version } = span.instrumentationScope;
   return `{"resourceSpans":[{"resource":{"attributes":${attributesJson(span.resource.attributes)},"droppedAttributesCount":0},"scopeSpans":[{"scope":{"name":${JSON.stringify(name)}${version !== undefined ? `,"version":${JSON.stringify(version)}` : ''}},"spans":[`;
 }
@@ -88,22 +89,33 @@ function requestHead(span: ReadableSpan): string {
  * the resource and scope are the first span's.
  */
 export class SerializingSpanProcessor implements SpanProcessor {
-  private readonly exporter: OTLPExporterBase<string[]>;
-  private queue: string[] = [];
+  private readonly exporter: OTLPExporterBase<Buffer[]>;
+  /**
+   * Each span's JSON as UTF-8 bytes: a string built by concatenation is a tree of its pieces
+   * (a V8 cons string) until flattened, and kept as such until the export it would be promoted
+   * with all its pieces: the bytes are one small object, their memory outside the JS heap.
+   */
+  private queue: Buffer[] = [];
   private dropped = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
-  private head = '';
+  private head: Buffer | undefined;
 
   constructor(url: string) {
-    const encoder = new TextEncoder();
+    const comma = Buffer.from(',');
+    const tail = Buffer.from(']}]}]}');
     const serializer = {
-      serializeRequest: (spans: string[]) => encoder.encode(`${this.head}${spans.join(',')}]}]}]}`),
+      serializeRequest: (spans: Buffer[]): Uint8Array => {
+        const parts = [this.head ?? Buffer.alloc(0)];
+        spans.forEach((s, i) => { if (i > 0) parts.push(comma); parts.push(s); });
+        parts.push(tail);
+        return Buffer.concat(parts);
+      },
       deserializeResponse: () => ({}),
     };
     const options = convertLegacyHttpOptions({ url }, 'TRACES', 'v1/traces', { 'Content-Type': 'application/json' });
-    this.exporter = new OTLPExporterBase(createOtlpHttpExportDelegate(options, serializer, 'otlp_http_span_exporter', { name: 'span', countItems: (r: string[]) => r.length }, undefined));
+    this.exporter = new OTLPExporterBase(createOtlpHttpExportDelegate(options, serializer, 'otlp_http_span_exporter', { name: 'span', countItems: (r: Buffer[]) => r.length }, undefined));
   }
 
   onStart(): void {}
@@ -114,8 +126,8 @@ export class SerializingSpanProcessor implements SpanProcessor {
       if (this.dropped++ === 0) diag.warn('tracing: the export queue is full, spans dropped');
       return;
     }
-    if (this.head === '') this.head = requestHead(span);
-    this.queue.push(spanJson(span));
+    this.head ??= Buffer.from(requestHead(span));
+    this.queue.push(Buffer.from(spanJson(span)));
     if (this.queue.length >= MAX_BATCH) this.exportQueued();
     else if (this.timer === undefined) {
       this.timer = setTimeout(() => this.exportQueued(), DELAY_MS);
