@@ -81,17 +81,16 @@ export function tracesUrl(endpoint: string): string {
  */
 export async function startTracing(opts: TracingOptions): Promise<TracingHandle> {
   if (tracer) throw new Error('tracing is already started in this process');
-  const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { SerializingSpanProcessor }, { resourceFromAttributes }, sdk] = await Promise.all([
-    import('@opentelemetry/context-async-hooks'), import('@opentelemetry/core'), import('./tracing-export.js'),
+  const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
+    import('@opentelemetry/context-async-hooks'), import('@opentelemetry/core'), import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'), import('@opentelemetry/sdk-trace-base'),
   ]);
-  const { BasicTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
+  const { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
   const ratio = opts.sampleRatio ?? 1;
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': opts.serviceName, ...opts.resource }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
-    // Spans serialised as they end, the text batched (tracing-export.ts says why not the SDK's BatchSpanProcessor).
-    spanProcessors: [new SerializingSpanProcessor(tracesUrl(opts.endpoint))],
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(opts.endpoint) }), { scheduledDelayMillis: 1000 })],
   });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
