@@ -22,8 +22,8 @@
  *   npm run bench:otel -- [--seconds 8] [--connections 16] [--rounds 3] [--loader auto|wrk|autocannon]
  *     [--baseline <rev>] [--only off,tracing,access] [--cpu-prof <dir>] [--node-args '<flags>'] [--no-docs]
 
- * `--node-args` adds Node flags to every gateway (e.g. `--max-semi-space-size=64`), for trying
- * a runtime setting.
+ * `--node-args` adds Node flags to this build's gateways, not the baseline's (e.g.
+ * `--max-semi-space-size=64 --baseline HEAD`: a runtime setting against none, side by side).
  *
  * `--cpu-prof <dir>` runs each gateway under `node --cpu-prof`, its profile written to
  * `<dir>/<configuration>/` when it stops, beside `rounds.json` (the measured rounds' time windows
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     const fd = openSync(logFile, 'w');
     fds.push(fd);
     const gcFile = join(work, `${c.key}.gc.json`);
-    const nodeArgs = ['--import', GC_PROBE, ...extraNodeArgs, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf, c.key)] : [])];
+    const nodeArgs = ['--import', GC_PROBE, ...(c.root ? [] : extraNodeArgs), ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf, c.key)] : [])];
     const m = await startMcpgate(work, { args: c.args, nodeArgs, env: { MCPGATE_BENCH_GC_FILE: gcFile }, stdout: fd, ...(c.root ? { root: c.root } : {}) });
     children.push(m.child);
     await registerBackend(m, backend.port);
