@@ -8,6 +8,7 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { setInterval } from 'node:timers';
 
 const file = process.env.MCPGATE_BENCH_GC_FILE;
 if (file) {
