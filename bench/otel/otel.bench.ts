@@ -20,8 +20,13 @@
  * main one (V8's parallel scavenges and concurrent marking run there).
  *
  *   npm run bench:otel -- [--seconds 8] [--connections 16] [--rounds 3] [--loader auto|wrk|autocannon]
- *     [--baseline <rev>] [--only off,tracing,access] [--cpu-prof <dir>] [--node-args '<flags>'] [--no-docs]
+ *     [--baseline <rev>] [--only off,tracing,access] [--cpu-prof <dir>] [--node-args '<flags>'] [--rate N] [--no-docs]
 
+ * `--rate N` sends N calls/s to every configuration (autocannon's overall rate) instead of as many
+ * as they answer: a gateway's CPU per call depends on its throughput (at a lower rate the event
+ * loop's per-iteration and per-write work is shared by fewer calls), so comparing configurations at
+ * one rate measures what a configuration adds per call, not also the effect of its slower rate.
+ *
  * `--node-args` adds Node flags to this build's gateways, not the baseline's (e.g.
  * `--max-semi-space-size=64 --baseline HEAD`: a runtime setting against none, side by side).
  *
@@ -55,7 +60,9 @@ const cpuProf = textOption('cpu-prof', '');
 const extraNodeArgs = textOption('node-args', '').split(' ').filter((x) => x !== '');
 const GC_PROBE = join(ROOT, 'bench/otel/gc-probe.mjs');
 const only = textOption('only', '').split(',').filter((x) => x !== '');
-const loaderOption = textOption('loader', 'auto');
+const rate = numberOption('rate', 0);
+const loaderOption = textOption('loader', rate > 0 ? 'autocannon' : 'auto');
+if (rate > 0 && loaderOption !== 'autocannon') throw new Error('--rate needs --loader autocannon');
 if (!['auto', 'wrk', 'autocannon'].includes(loaderOption)) throw new Error('--loader is auto, wrk or autocannon');
 const haveWrk = spawnSync('wrk', ['--version']).error === undefined;
 if (loaderOption === 'wrk' && !haveWrk) throw new Error('--loader wrk: wrk is not installed');
@@ -113,7 +120,7 @@ async function loadRun(shot: Shot, secs: number): Promise<{ figures: LoadFigures
   const before = cpu();
   const figures = loader === 'wrk'
     ? await wrkRun(shot, { connections, seconds: secs, threads: 1, dir: work })
-    : await autocannonRun(shot, { connections, seconds: secs });
+    : await autocannonRun(shot, { connections, seconds: secs, ...(rate > 0 ? { rate } : {}) });
   return { figures, loaderCpu: cpu() - before };
 }
 
@@ -210,7 +217,7 @@ async function main(): Promise<void> {
   const pct = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)} %`;
   const lines = [
     `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), load average ${load} before the rounds, ${loadavg()[0]?.toFixed(2)} at the end; Node ${process.version}.`,
-    `${loader === 'wrk' ? 'wrk (1 thread, a process of its own)' : 'autocannon (in the benchmark\'s process)'}, ${connections} connections, ${rounds} rounds of ${seconds} s per configuration, interleaved; each mcpgate is \`serve\` in its own process, its stdout to a file; the OTLP receiver in its own process.`,
+    `${loader === 'wrk' ? 'wrk (1 thread, a process of its own)' : `autocannon (in the benchmark\'s process)${rate > 0 ? `, ${rate} calls/s to each configuration` : ''}`}, ${connections} connections, ${rounds} rounds of ${seconds} s per configuration, interleaved; each mcpgate is \`serve\` in its own process, its stdout to a file; the OTLP receiver in its own process.`,
     '',
     '| configuration | calls/s (median) | per round | p50 ms | p99 ms | calls/s vs off | gateway CPU µs/call | CPU/call vs off | backend µs/call | receiver µs/call | load generator µs/call |',
     '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
