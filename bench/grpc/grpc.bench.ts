@@ -12,12 +12,14 @@
  * The registry runs from its compiled build, as `npm start` runs it. `--baseline DIR`: also
  * run the registry of another checkout (an older commit extracted with `git archive`, its
  * node_modules linked), one after the other, so a before/after comparison shares the machine's load.
- * `--cpu-prof DIR`: the registry writes a V8 CPU profile (`node --cpu-prof`) into DIR per build.
+ * `--cpu-prof DIR`: the registry writes a V8 CPU profile (`node --cpu-prof`) into DIR/<build> (`this`, `baseline`),
+ * beside the measured windows of the two phases: self time per registration or per push delivered with
+ * `npx tsx bench/otel/profile-top.ts DIR/baseline DIR/this --rounds registrations.json` (or `push.json`).
  * Beside each figure: the registry's CPU µs per registration (or per push delivered) and the
  * load generator's (this process, which runs every client): on a 2-core machine the clients'
  * share shows whether they, rather than the registry, set the figure.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NacosGrpcTestClient } from '../../test/support/nacos-grpc.js';
@@ -230,11 +232,16 @@ async function pushLatency(port: number): Promise<{ deliveries: number; p50: num
   return { deliveries: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN, missed };
 }
 
-/** A run's figures with the CPU µs per unit of work (`units`) of the registry (`pid`) and of this process, the load generator. */
-async function cpuOf<R>(pid: number | undefined, run: () => Promise<R>, units: (r: R) => number): Promise<R & { cpu: string }> {
+/**
+ * A run's figures with the CPU µs per unit of work (`units`) of the registry (`pid`) and of this process, the load generator.
+ * With `--cpu-prof`, the run's time window and units go to `profileDir/window` for bench/otel/profile-top.ts (`--rounds window`).
+ */
+async function cpuOf<R>(pid: number | undefined, run: () => Promise<R>, units: (r: R) => number, profileDir?: string, window?: string): Promise<R & { cpu: string }> {
   const before = processCpuMs(pid);
   const own = process.cpuUsage();
+  const from = Number(process.hrtime.bigint() / 1000n);
   const r = await run();
+  if (profileDir && window) writeFileSync(join(profileDir, window), JSON.stringify({ calls: units(r), windows: [[from, Number(process.hrtime.bigint() / 1000n)]] }));
   const after = processCpuMs(pid);
   const used = process.cpuUsage(own);
   const n = units(r);
@@ -250,14 +257,16 @@ for (const [build, root] of (baseline ? [['baseline', baseline], ['this', ROOT]]
   const db = dbArg ?? `sqlite:${join(dataDir, 'bench.db')}`;
   const httpPort = await freePort();
   const grpcPort = await freePort();
+  const profileDir = cpuProf ? join(cpuProf, build) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const child = await startProcess(process.execPath, [
-    ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []), compiledCli(root), 'registry', '--host', '127.0.0.1', '--registry-port', String(httpPort), '--grpc-port', String(grpcPort),
+    ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), compiledCli(root), 'registry', '--host', '127.0.0.1', '--registry-port', String(httpPort), '--grpc-port', String(grpcPort),
     '--db', db, '--auth', 'false', '--log-level', 'warn', '--data-dir', dataDir,
   ], `http://127.0.0.1:${httpPort}/healthz`, {}, 120_000);
   try {
     if (client === 'lean') await checkLeanClient(grpcPort);
-    const reg = await cpuOf(child.pid, () => registrations(grpcPort), (r) => r.total);
-    const push = await cpuOf(child.pid, () => pushLatency(grpcPort), (r) => r.deliveries);
+    const reg = await cpuOf(child.pid, () => registrations(grpcPort), (r) => r.total, profileDir, 'registrations.json');
+    const push = await cpuOf(child.pid, () => pushLatency(grpcPort), (r) => r.deliveries, profileDir, 'push.json');
     rows.push(`| registrations (InstanceRequest, ${connections} connections × ${inflight} in flight, new ephemeral instances) | ${build} | ${Math.round(reg.rps).toLocaleString('en')}/s (${reg.total} in ${seconds} s) | ${f(reg.p50)} | ${f(reg.p99)} | ${reg.errors} | ${reg.cpu} |`);
     rows.push(`| push latency, registration → NotifySubscriberRequest at ${subscribers} subscribers (${rounds} rounds) | ${build} | ${push.deliveries.toLocaleString('en')} deliveries (max ${f(push.max)} ms) | ${f(push.p50)} | ${f(push.p99)} | ${push.missed} missed | ${push.cpu} |`);
   } finally {
