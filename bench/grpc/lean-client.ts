@@ -17,24 +17,7 @@
  */
 import { connect } from 'node:http2';
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
-import { decodePayload } from '../../src/registry/grpc/codec.js';
-
-function varintLength(n: number): number {
-  let len = 1;
-  for (let v = n; v >= 0x80; v = Math.floor(v / 0x80)) len++;
-  return len;
-}
-
-function writeVarint(buf: Buffer, at: number, n: number): number {
-  let v = n;
-  let p = at;
-  while (v >= 0x80) {
-    buf[p++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  buf[p++] = v;
-  return p;
-}
+import { decodePayload, varintLength, writeVarint } from '../../src/registry/grpc/codec.js';
 
 /** A length-delimited field: tag, length, content. */
 function lengthDelimited(field: number, content: Buffer): Buffer {
