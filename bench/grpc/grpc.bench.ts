@@ -14,7 +14,9 @@
  * node_modules linked), one after the other, so a before/after comparison shares the machine's load.
  * `--cpu-prof DIR`: the registry writes a V8 CPU profile (`node --cpu-prof`) into DIR/<build> (`this`, `baseline`),
  * beside the measured windows of the two phases: self time per registration or per push delivered with
- * `npx tsx bench/otel/profile-top.ts DIR/baseline DIR/this --rounds registrations.json` (or `push.json`).
+ * `npx tsx bench/otel/profile-top.ts DIR/baseline DIR/this --rounds registrations.json` (or `deregistrations.json`, `push.json`).
+ * Between the two phases the registering connections close and the bench waits until the registry has
+ * deregistered their instances (a row of its own), so that the push phase measures a settled registry.
  * Beside each figure: the registry's CPU µs per registration (or per push delivered) and the
  * load generator's (this process, which runs every client): on a 2-core machine the clients'
  * share shows whether they, rather than the registry, set the figure.
@@ -187,7 +189,7 @@ async function checkLeanClient(port: number): Promise<void> {
   ref.close();
 }
 
-async function registrations(port: number): Promise<{ rps: number; p50: number; p99: number; errors: number; total: number }> {
+async function registrations(port: number): Promise<{ rps: number; p50: number; p99: number; errors: number; total: number; clients: Registrar[] }> {
   const clients = await connectAll(port, connections);
   let n = 0;
   let errors = 0;
@@ -206,8 +208,29 @@ async function registrations(port: number): Promise<{ rps: number; p50: number; 
   await Promise.all(clients.flatMap((c) => Array.from({ length: inflight }, () => worker(c))));
   const elapsed = (Date.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
+  return { rps: (latencies.length - errors) / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, total: latencies.length, clients };
+}
+
+/**
+ * The registering connections close; resolves when the registry has deregistered every instance
+ * they held (each service of the registration phase answers ServiceQueryRequest with no host), so
+ * that the push phase starts on a settled registry and this cost is a row of its own.
+ */
+async function deregistrations(port: number, clients: Registrar[], instances: number): Promise<{ instances: number; ms: number }> {
+  const t0 = performance.now();
   for (const c of clients) c.close();
-  return { rps: (latencies.length - errors) / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, total: latencies.length };
+  const probe = new LeanNacosConnection(port);
+  await probe.connect();
+  for (let s = 0; s < SERVICES; s++) {
+    for (let i = 0; ; i++) {
+      const r = await probe.request('ServiceQueryRequest', `{"namespace":"public","serviceName":"bench-${s}","groupName":"DEFAULT_GROUP","cluster":"","healthyOnly":false}`);
+      if (r.includes('"hosts":[]')) break;
+      if (i > 1200) throw new Error(`bench-${s} still holds instances 60 s after its connections closed`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+  probe.close();
+  return { instances, ms: performance.now() - t0 };
 }
 
 async function pushLatency(port: number): Promise<{ deliveries: number; p50: number; p99: number; max: number; missed: number }> {
@@ -266,14 +289,16 @@ for (const [build, root] of (baseline ? [['baseline', baseline], ['this', ROOT]]
   try {
     if (client === 'lean') await checkLeanClient(grpcPort);
     const reg = await cpuOf(child.pid, () => registrations(grpcPort), (r) => r.total, profileDir, 'registrations.json');
+    const gone = await cpuOf(child.pid, () => deregistrations(grpcPort, reg.clients, reg.total - reg.errors), (r) => r.instances, profileDir, 'deregistrations.json');
     const push = await cpuOf(child.pid, () => pushLatency(grpcPort), (r) => r.deliveries, profileDir, 'push.json');
     rows.push(`| registrations (InstanceRequest, ${connections} connections × ${inflight} in flight, new ephemeral instances) | ${build} | ${Math.round(reg.rps).toLocaleString('en')}/s (${reg.total} in ${seconds} s) | ${f(reg.p50)} | ${f(reg.p99)} | ${reg.errors} | ${reg.cpu} |`);
+    rows.push(`| deregistrations when those ${connections} connections close (until every service lists no host) | ${build} | ${gone.instances.toLocaleString('en')} instances in ${Math.round(gone.ms).toLocaleString('en')} ms | — | — | — | ${gone.cpu} |`);
     rows.push(`| push latency, registration → NotifySubscriberRequest at ${subscribers} subscribers (${rounds} rounds) | ${build} | ${push.deliveries.toLocaleString('en')} deliveries (max ${f(push.max)} ms) | ${f(push.p50)} | ${f(push.p99)} | ${push.missed} missed | ${push.cpu} |`);
   } finally {
     await stopProcess(child);
   }
 }
 console.log(`node ${process.version}, ${new Date().toISOString().slice(0, 16)} UTC, load average before the run ${load0}, after ${loadavg().map((l) => l.toFixed(2)).join(', ')}, database ${dbArg === undefined ? 'SQLite' : dbArg.replace(/\/\/.*@/, '//…@')}, ${client} clients`);
-console.log('| workload | build | throughput / deliveries | p50 ms | p99 ms | errors | CPU µs per registration / delivery: registry, load generator |');
+console.log('| workload | build | throughput / deliveries | p50 ms | p99 ms | errors | CPU µs per registration / instance / delivery: registry, load generator |');
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(r);
