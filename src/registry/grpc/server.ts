@@ -132,6 +132,8 @@ export class NacosGrpcServer implements GrpcDeps {
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+      // No channelz service is served: its bookkeeping (counters and a timestamp per call and per message) is work nobody reads.
+      'grpc.enable_channelz': 0,
     });
     this.reader = services.nacosConfigs;
     if (options.metrics) {
