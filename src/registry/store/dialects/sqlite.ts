@@ -87,12 +87,16 @@ function startCheckpointer(file: string): () => void {
     eval: true,
     workerData: { file, module: createRequire(import.meta.url).resolve('better-sqlite3'), done, everyMs: CHECKPOINT_EVERY_MS },
   });
+  const flag = new Int32Array(done);
   worker.unref();
-  worker.on('error', () => undefined);
+  // A worker that failed (or ended) has no connection to close: the close below does not wait for it.
+  const gone = () => Atomics.store(flag, 0, 1);
+  worker.on('error', gone);
+  worker.on('exit', gone);
   return () => {
     worker.postMessage('close');
     // A bounded wait (the worker finishes a checkpoint in progress, then closes): the store's close is synchronous here.
-    Atomics.wait(new Int32Array(done), 0, 0, 2000);
+    Atomics.wait(flag, 0, 0, 2000);
   };
 }
 
