@@ -2,9 +2,10 @@
  * Self time by function of `node --cpu-prof` profiles (as `npm run bench:otel -- --cpu-prof DIR`
  * writes them), for two configurations side by side: where the CPU a configuration adds goes.
  *
- *   npx tsx bench/otel/profile-top.ts DIR_A [DIR_B] [--top 40] [--by function|package] [--callers NAME [--depth 4]]
+ *   npx tsx bench/otel/profile-top.ts DIR_A [DIR_B] [--top 40] [--by function|package] [--callers NAME [--depth 4]] [--rounds rounds.json]
  *
- * Each DIR holds one or more .cpuprofile files (summed). When DIR has the bench's `rounds.json`,
+ * Each DIR holds one or more .cpuprofile files (summed). When DIR has the bench's `rounds.json`
+ * (or the file `--rounds` names: bench:grpc writes one per phase),
  * only the samples inside the measured rounds count and times are microseconds per call;
  * otherwise milliseconds over the whole profile. `(idle)` and `(program)` are left out of the busy
  * total. With two directories, rows are sorted by the difference B − A. `--callers NAME` splits the
@@ -30,6 +31,7 @@ const by = textOption('by', 'function');
 /** `--callers NAME`: the time of functions whose row contains NAME, by their callers' chain (`--depth` frames up). */
 const callers = textOption('callers', '');
 const depth = numberOption('depth', 4, true);
+const roundsName = textOption('rounds', 'rounds.json');
 const dirs = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] ?? '').startsWith('--'));
 if (dirs.length < 1 || dirs.length > 2) throw new Error('usage: profile-top.ts DIR_A [DIR_B] [--top N] [--by function|package]');
 
@@ -49,7 +51,7 @@ function key(f: ProfileNode['callFrame']): string {
 
 /** Self time by row over every profile in `dir`: µs per call within the rounds, or ms overall. */
 function selfTimes(dir: string): Map<string, number> {
-  const roundsFile = join(dir, 'rounds.json');
+  const roundsFile = join(dir, roundsName);
   const rounds = existsSync(roundsFile) ? JSON.parse(readFileSync(roundsFile, 'utf8')) as Rounds : undefined;
   const inRounds = (t: number) => rounds === undefined || rounds.windows.some(([a, b]) => t >= a && t <= b);
   const out = new Map<string, number>();
@@ -83,7 +85,7 @@ function selfTimes(dir: string): Map<string, number> {
 
 const busy = (m: Map<string, number>) => [...m].filter(([k]) => !k.startsWith('(idle)') && !k.startsWith('(program)')).reduce((s, [, v]) => s + v, 0);
 const [a, b] = dirs.map(selfTimes) as [Map<string, number>, Map<string, number> | undefined];
-const unit = existsSync(join(dirs[0] as string, 'rounds.json')) ? 'µs/call in the rounds' : 'ms';
+const unit = existsSync(join(dirs[0] as string, roundsName)) ? 'µs/call in the rounds' : 'ms';
 console.log(`busy (${unit}): ${dirs[0]} ${busy(a).toFixed(1)}${b ? `, ${dirs[1]} ${busy(b).toFixed(1)}` : ''}`);
 const rows = [...new Set([...a.keys(), ...(b?.keys() ?? [])])].map((k) => ({ k, x: a.get(k) ?? 0, y: b?.get(k) ?? 0 }));
 rows.sort((r, s) => (b ? (s.y - s.x) - (r.y - r.x) : s.x - r.x));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppError } from './errors.js';
 import { MAX_JSON_DEPTH } from './json-depth.js';
-import { checkJsonInput } from './json-input.js';
+import { checkJsonInput, jsonTextMayHoldNul } from './json-input.js';
 
 function nested(depth: number): unknown {
   let v: unknown = 'x';
@@ -34,5 +34,17 @@ describe('checkJsonInput', () => {
     assert.equal(refusal({ a: { 'k\0': 1 } }, 'p').field, 'p.a.k\\0');
     assert.equal(refusal('\0', 'name').field, 'name');
     checkJsonInput({ a: ['\\0', 'ok', 1, null, true] }, 'body');
+  });
+});
+
+describe('jsonTextMayHoldNul', () => {
+  it('flags every text whose parsed value holds a NUL in a string or key', () => {
+    for (const text of ['{"a":"x\\u0000"}', '{"a\\u0000":1}', '{"a":["b",{"c":"\\u0000"}]}']) {
+      assert.equal(jsonTextMayHoldNul(text), true, text);
+      assert.throws(() => checkJsonInput(JSON.parse(text), 'body'), /NUL/);
+    }
+    // A raw NUL is not valid JSON, but is flagged all the same.
+    assert.equal(jsonTextMayHoldNul('["\0"]'), true);
+    assert.equal(jsonTextMayHoldNul('{"a":"u0000","b":[0,"\\u0001"],"c":"\\\\"}'), false);
   });
 });

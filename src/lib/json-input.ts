@@ -31,3 +31,12 @@ export function checkJsonInput(value: unknown, field: string): void {
     }
   }
 }
+
+/**
+ * Whether JSON text may hold a NUL character in a string or key once parsed: only as a raw NUL
+ * or the escape `\u0000`. Text without either needs no `checkJsonInput` walk after a parse whose
+ * depth was checked on the text (`parseJsonText`): the walk would find nothing.
+ */
+export function jsonTextMayHoldNul(text: string): boolean {
+  return text.includes('\0') || text.includes('\\u0000');
+}

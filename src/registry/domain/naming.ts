@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Batcher } from '../../lib/batcher.js';
 import type { BatchItem, BatchOutcome } from '../../lib/batcher.js';
+import { timeOrderedUuid } from '../../lib/time-ordered-id.js';
 import { AppError, invalid } from '../../lib/errors.js';
 import type { HealthCheck, Instance, Namespace, Page, Service } from '../../model/model.js';
 import { DEFAULT_HEALTH_CHECK, PUBLIC_NAMESPACE, beatTimings } from '../../model/model.js';
@@ -403,7 +404,7 @@ export class NamingService {
       throw new AppError('INSTANCE_KIND_CONFLICT', `service '${input.group}@@${input.service}' holds ${ephemeral ? 'persistent' : 'ephemeral'} instances; it cannot also hold ${ephemeral ? 'ephemeral' : 'persistent'} ones`, 'ephemeral');
     }
     const instance: Instance = {
-      id: existing?.id ?? randomUUID(), namespace: input.namespace, serviceId: service.id, group: input.group,
+      id: existing?.id ?? timeOrderedUuid(), namespace: input.namespace, serviceId: service.id, group: input.group,
       serviceName: input.service, ip: input.ip, port: input.port, cluster: input.cluster, weight: input.weight ?? existing?.weight ?? 1,
       enabled: input.enabled ?? existing?.enabled ?? true,
       healthy: input.healthy ?? existing?.healthy ?? true,

@@ -153,31 +153,75 @@ export function decodePayload(buf: Buffer): Payload {
   return out;
 }
 
-function varint(n: number): Buffer {
-  const bytes: number[] = [];
+/** Bytes of `n` as a protobuf varint. */
+export function varintLength(n: number): number {
+  let len = 1;
+  for (let v = n; v >= 0x80; v = Math.floor(v / 0x80)) len++;
+  return len;
+}
+
+/** Write `n` as a protobuf varint at `at`; answers the offset after it. */
+export function writeVarint(buf: Buffer, at: number, n: number): number {
   let v = n;
+  let p = at;
   while (v >= 0x80) {
-    bytes.push((v % 0x80) | 0x80);
+    buf[p++] = (v % 0x80) | 0x80;
     v = Math.floor(v / 0x80);
   }
-  bytes.push(v);
-  return Buffer.from(bytes);
+  buf[p++] = v;
+  return p;
 }
 
-function field(number: number, content: Buffer): Buffer[] {
-  return [varint(number * 8 + 2), varint(content.length), content];
+/** Bytes of a length-delimited field (field numbers below 16: a one-byte tag) of `len` content bytes. */
+const fieldLength = (len: number) => 1 + varintLength(len) + len;
+
+/** Write a length-delimited field's tag and length at `at`; answers the offset of its content. */
+function fieldHeader(buf: Buffer, at: number, field: number, len: number): number {
+  buf[at] = field * 8 + 2;
+  return writeVarint(buf, at + 1, len);
 }
 
-function text(number: number, value: string): Buffer[] {
-  return value === '' ? [] : field(number, Buffer.from(value, 'utf8'));
+/** Write a string field (left out when empty, as proto3 does); answers the offset after it. */
+function writeText(buf: Buffer, at: number, field: number, value: string, len: number): number {
+  if (len === 0) return at;
+  const p = fieldHeader(buf, at, field, len);
+  return p + buf.write(value, p, 'utf8');
 }
 
-/** Encode one Payload (empty strings and an empty body are left out, as proto3 does). */
+/**
+ * Encode one Payload (empty strings and an empty body are left out, as proto3 does): the sizes
+ * first, then every field written into one buffer (a response or push is one allocation).
+ */
 export function encodePayload(p: { type: string; clientIp?: string; headers?: Record<string, string>; body: Buffer | string }): Buffer {
-  const meta: Buffer[] = [...text(3, p.type)];
-  for (const [k, v] of Object.entries(p.headers ?? {})) meta.push(...field(7, Buffer.concat([...text(1, k), ...text(2, v)])));
-  meta.push(...text(8, p.clientIp ?? ''));
-  const body = typeof p.body === 'string' ? Buffer.from(p.body, 'utf8') : p.body;
-  const any = body.length > 0 ? Buffer.concat(field(2, body)) : Buffer.alloc(0);
-  return Buffer.concat([...field(2, Buffer.concat(meta)), ...field(3, any)]);
+  const clientIp = p.clientIp ?? '';
+  const typeLen = Buffer.byteLength(p.type);
+  const ipLen = Buffer.byteLength(clientIp);
+  const headers: [string, number, string, number, number][] = [];
+  let metaLen = (typeLen > 0 ? fieldLength(typeLen) : 0) + (ipLen > 0 ? fieldLength(ipLen) : 0);
+  for (const [k, v] of Object.entries(p.headers ?? {})) {
+    const kLen = Buffer.byteLength(k);
+    const vLen = Buffer.byteLength(v);
+    const entryLen = (kLen > 0 ? fieldLength(kLen) : 0) + (vLen > 0 ? fieldLength(vLen) : 0);
+    headers.push([k, kLen, v, vLen, entryLen]);
+    metaLen += fieldLength(entryLen);
+  }
+  const body = typeof p.body === 'string' ? p.body : undefined;
+  const bodyLen = body !== undefined ? Buffer.byteLength(body) : (p.body as Buffer).length;
+  const anyLen = bodyLen > 0 ? fieldLength(bodyLen) : 0;
+  const out = Buffer.allocUnsafe(fieldLength(metaLen) + fieldLength(anyLen));
+  let at = fieldHeader(out, 0, 2, metaLen);
+  at = writeText(out, at, 3, p.type, typeLen);
+  for (const [k, kLen, v, vLen, entryLen] of headers) {
+    at = fieldHeader(out, at, 7, entryLen);
+    at = writeText(out, at, 1, k, kLen);
+    at = writeText(out, at, 2, v, vLen);
+  }
+  at = writeText(out, at, 8, clientIp, ipLen);
+  at = fieldHeader(out, at, 3, anyLen);
+  if (bodyLen > 0) {
+    at = fieldHeader(out, at, 2, bodyLen);
+    if (body !== undefined) out.write(body, at, 'utf8');
+    else (p.body as Buffer).copy(out, at);
+  }
+  return out;
 }

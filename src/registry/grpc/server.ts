@@ -28,7 +28,7 @@ import type { Registry as PromRegistry } from 'prom-client';
 import type { ServerDuplexStream, ServerErrorResponse, ServerUnaryCall, ServiceDefinition, sendUnaryData } from '@grpc/grpc-js';
 import { AppError } from '../../lib/errors.js';
 import { parseJsonText } from '../../lib/json-depth.js';
-import { checkJsonInput } from '../../lib/json-input.js';
+import { checkJsonInput, jsonTextMayHoldNul } from '../../lib/json-input.js';
 import type { Logger } from '../../lib/logger.js';
 import type { InstanceKey } from '../../model/model.js';
 import type { Principal } from '../domain/auth.js';
@@ -132,6 +132,8 @@ export class NacosGrpcServer implements GrpcDeps {
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+      // No channelz service is served: its bookkeeping (counters and a timestamp per call and per message) is work nobody reads.
+      'grpc.enable_channelz': 0,
     });
     this.reader = services.nacosConfigs;
     if (options.metrics) {
@@ -258,7 +260,8 @@ export class NacosGrpcServer implements GrpcDeps {
     try {
       body = parseBody(payload.body.toString('utf8'), type, (text, field) => {
         const v = parseJsonText(text, field);
-        checkJsonInput(v, field);
+        // The depth is checked on the text; only a NUL needs the walk over the parsed value.
+        if (jsonTextMayHoldNul(text)) checkJsonInput(v, field);
         return v;
       });
     } catch (err) {
