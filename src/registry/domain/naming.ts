@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Batcher } from '../../lib/batcher.js';
 import type { BatchItem, BatchOutcome } from '../../lib/batcher.js';
-import { timeOrderedUuid } from '../../lib/time-ordered-id.js';
+import { v7 as timeOrderedUuid } from 'uuid';
 import { AppError, invalid } from '../../lib/errors.js';
 import type { HealthCheck, Instance, Namespace, Page, Service } from '../../model/model.js';
 import { DEFAULT_HEALTH_CHECK, PUBLIC_NAMESPACE, beatTimings } from '../../model/model.js';
