@@ -53,13 +53,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * `mcpgate serve` in its own process, from the compiled build, on fresh loopback ports and a
  * fresh data directory under `work`; `nodeArgs` go before the script (e.g. `--cpu-prof`), `args`
- * after the defaults (they win); `root`: another tree's build (see `checkoutRevision`); `stdout`:
- * a file descriptor for its log lines (default: none kept).
+ * after the defaults (they win); `root`: another tree's build (see `checkoutRevision`); `prebuilt`:
+ * run that tree's dist/ as it is; `stdout`: a file descriptor for its log lines (default: none kept).
  */
-export async function startMcpgate(work: string, o: { nodeArgs?: string[]; args?: string[]; env?: Record<string, string>; root?: string; stdout?: number } = {}): Promise<Mcpgate> {
+export async function startMcpgate(work: string, o: { nodeArgs?: string[]; args?: string[]; env?: Record<string, string>; root?: string; prebuilt?: boolean; stdout?: number } = {}): Promise<Mcpgate> {
   const [registryPort, gatewayPort] = [await freePort(), await freePort()];
   const root = o.root ?? ROOT;
-  compiledCli(root);
+  if (!o.prebuilt) compiledCli(root);
   const dataDir = mkdtempSync(join(work, 'mcpgate-data-'));
   const child = await startProcess(process.execPath, [
     ...(o.nodeArgs ?? []), join(root, 'bin/mcpgate.js'), 'serve', '--host', '127.0.0.1',

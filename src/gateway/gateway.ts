@@ -262,13 +262,11 @@ export class Gateway {
         }
       }
     });
-    // One listener function for every response ('finish' fires once; `once` would wrap it).
-    function countRequest(this: ServerResponse): void {
-      const { req: { method = '' }, statusCode } = this;
-      metrics.httpRequest(method, statusCode);
-    }
-    // Shared by every response too ('close' fires once): no closure per request.
-    function requestClosed(): void {
+    // One listener function for every response, no closure per request ('close' fires once, after
+    // 'finish' when the answer was sent; `once` would wrap it): an answer sent is counted, and a
+    // request stops counting as in flight once its answer is sent or its connection closes.
+    function requestClosed(this: ServerResponse): void {
+      if (this.writableFinished) metrics.httpRequest(this.req.method ?? '', this.statusCode);
       if (--traffic.inflight === 0) for (const wake of traffic.idle.splice(0)) wake();
     }
     // Slowloris: the headers and then the whole request (not the answer: SSE streams are long
@@ -279,7 +277,6 @@ export class Gateway {
       headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs,
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
     }, opts.tls, (req, res) => {
-      res.on('finish', countRequest);
       // Counted until its answer is sent or its connection closes (drain waits for none).
       traffic.inflight++;
       res.on('close', requestClosed);
