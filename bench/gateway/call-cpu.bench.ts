@@ -25,7 +25,7 @@ import { summariseProfile } from './cpuprofile.js';
 import type { ProfileWindow } from './cpuprofile.js';
 import { numberOption, textOption } from '../support/args.js';
 import { ROOT, stopProcess } from '../support/procs.js';
-import { ACCEPT, ITEM_TOOL, createBenchServer, modernCallRequest, registerBackend, startBenchBackend, startMcpgate } from '../support/mcpgate.js';
+import { ACCEPT, ITEM_TOOL, SESSION_VERSION, createBenchServer, modernCallRequest, openSession, registerBackend, startBenchBackend, startMcpgate } from '../support/mcpgate.js';
 import type { Mcpgate } from '../support/mcpgate.js';
 
 const seconds = numberOption('seconds', 4);
@@ -43,7 +43,6 @@ const builds = textOption('builds', 'now=.').split(',').map((b) => {
   if (!label || !root) throw new Error('--builds is a list of label=root');
   return { label, root: resolve(ROOT, root) };
 });
-const LEGACY = '2025-06-18';
 const WARM_UP_CALLS = 5000;
 
 setTimeout(() => {
@@ -56,19 +55,6 @@ function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = (s.length - 1) / 2;
   return (s[Math.floor(m)]! + s[Math.ceil(m)]!) / 2;
-}
-
-/** initialize + notifications/initialized in the 2025 form; the session id. */
-async function openSession(url: string): Promise<string> {
-  const headers = { 'content-type': 'application/json', accept: ACCEPT };
-  const r = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name: 'bench', version: '1.0.0' } } }) });
-  const id = r.headers.get('mcp-session-id');
-  await r.text();
-  if (r.status !== 200 || !id) throw new Error(`initialize answered ${r.status} without a session id`);
-  const n = await fetch(url, { method: 'POST', headers: { ...headers, 'mcp-session-id': id, 'mcp-protocol-version': LEGACY }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
-  await n.text();
-  if (n.status !== 202) throw new Error(`notifications/initialized answered ${n.status}`);
-  return id;
 }
 
 interface Config {
@@ -107,7 +93,7 @@ async function main(): Promise<void> {
         else {
           shot = {
             url, method: 'POST',
-            headers: { 'content-type': 'application/json', accept: ACCEPT, 'mcp-protocol-version': LEGACY, 'mcp-session-id': await openSession(url) },
+            headers: { 'content-type': 'application/json', accept: ACCEPT, 'mcp-protocol-version': SESSION_VERSION, 'mcp-session-id': await openSession(url) },
             body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_item', arguments: {} } }),
           };
         }

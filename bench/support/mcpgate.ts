@@ -126,3 +126,19 @@ export function modernCallRequest(tool: string, args: Record<string, unknown> = 
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: args, _meta: MODERN_META } }),
   };
 }
+
+/** The 2025 protocol revision the benchmarks' sessions speak. */
+export const SESSION_VERSION = '2025-06-18';
+
+/** Open a 2025 session at `url` (initialize + notifications/initialized); its id. */
+export async function openSession(url: string): Promise<string> {
+  const headers = { 'content-type': 'application/json', accept: ACCEPT };
+  const r = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: SESSION_VERSION, capabilities: {}, clientInfo: { name: 'bench', version: '1.0.0' } } }) });
+  const id = r.headers.get('mcp-session-id');
+  await r.text();
+  if (r.status !== 200 || !id) throw new Error(`initialize answered ${r.status} without a session id`);
+  const n = await fetch(url, { method: 'POST', headers: { ...headers, 'mcp-session-id': id, 'mcp-protocol-version': SESSION_VERSION }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  await n.text();
+  if (n.status !== 202) throw new Error(`notifications/initialized answered ${n.status}`);
+  return id;
+}
