@@ -1,5 +1,5 @@
 /** Helpers for benchmarks: child processes on loopback ports, and autocannon runs. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -32,6 +32,17 @@ export async function startProcess(cmd: string, args: string[], url: string, env
   }
   child.kill('SIGKILL');
   throw new Error(`${url} did not answer: ${err}`);
+}
+
+/**
+ * Pin every thread of process `pid` (and the children it starts later) to CPU `cpu` with
+ * `taskset`; false (nothing changed) where taskset is missing or the machine has one CPU.
+ * Benchmarks that compare configurations of one process give it a core of its own and put the
+ * load generator and the backend on the other, so that its throughput is set by its own CPU per
+ * call rather than by how the scheduler shares the cores with them from one round to the next.
+ */
+export function pinToCpu(pid: number, cpu: number): boolean {
+  return spawnSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { stdio: 'ignore' }).status === 0;
 }
 
 /** Stop a process and wait for it. */
