@@ -7,24 +7,26 @@
  * there. Medians over rounds, and each round's ratio to the first build in the same round.
  *
  *   npx tsx bench/gateway/call-cpu.bench.ts --builds now=.,before=/tmp/e291858 [--rounds 5] [--seconds 4]
- *     [--connections 32] [--loader wrk|autocannon] [--forms stateless,session] [--profile DIR]
+ *     [--connections 32] [--loader wrk|autocannon] [--forms stateless,session] [--profile DIR] [--no-pin]
  *
  * A build is `label=root`: a tree with node_modules (`.` is this one; another revision:
  * `git archive REV | tar -x -C DIR` and a node_modules link, as `--baseline` of bench:gateway
  * does), compiled here unless its dist/ exists. With `--profile DIR` every `serve` runs under
  * `node --cpu-prof`, and each configuration's self time per call by function is printed from the
- * samples of its own runs, with the differences to the first build's same form.
+ * samples of its own runs, with the differences to the first build's same form. Unless `--no-pin`
+ * (or on one CPU), every `serve` runs on CPU 1 and the rest (this process, wrk, the backend) on
+ * CPU 0 (`taskset`, as bench:auth does), so that each build's calls batch alike.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { autocannonRun, wrkRun } from './loaders.js';
 import type { LoadFigures, Shot } from './loaders.js';
 import { groupSeconds } from './cpu.js';
 import { summariseProfile } from './cpuprofile.js';
 import type { ProfileWindow } from './cpuprofile.js';
-import { numberOption, textOption } from '../support/args.js';
-import { ROOT, stopProcess } from '../support/procs.js';
+import { flag, numberOption, textOption } from '../support/args.js';
+import { ROOT, pinToCpu, stopProcess } from '../support/procs.js';
 import { ACCEPT, ITEM_TOOL, SESSION_VERSION, createBenchServer, modernCallRequest, openSession, registerBackend, startBenchBackend, startMcpgate } from '../support/mcpgate.js';
 import type { Mcpgate } from '../support/mcpgate.js';
 
@@ -72,6 +74,7 @@ interface Config {
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'mcpgate-bench-call-cpu-'));
   const backend = await startBenchBackend();
+  let pinned = !flag('no-pin') && cpus().length >= 2 && pinToCpu(process.pid, 0) && pinToCpu(backend.child.pid!, 0);
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const processes: Mcpgate[] = [];
   const configs: Config[] = [];
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
         ...(profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
       });
       processes.push(m);
+      if (pinned) pinned = pinToCpu(m.child.pid!, 1);
       profiles.set(m.child.pid!, b.label);
       await registerBackend(m, backend.port);
       await createBenchServer(m, 'bench', [ITEM_TOOL]);
@@ -129,7 +133,7 @@ async function main(): Promise<void> {
         console.error(`round ${round + 1} ${c.label}: ${Math.round(f.rps)} req/s, gateway ${Math.round(us)} µs/call, load ${loadavg()[0]!.toFixed(2)}`);
       }
     }
-    console.log(`${connections} connections (${loader}), ${rounds} rounds of ${seconds} s, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')} at the start, ${loadavg().map((l) => l.toFixed(2)).join(' / ')} at the end`);
+    console.log(`${connections} connections (${loader}), ${pinned ? 'serve pinned to CPU 1, the rest to CPU 0, ' : ''}${rounds} rounds of ${seconds} s, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')} at the start, ${loadavg().map((l) => l.toFixed(2)).join(' / ')} at the end`);
     console.log('| build | form | req/s (median) | gateway CPU µs/call (median) | per round | ÷ first build, median of rounds |');
     console.log('| --- | --- | ---: | ---: | --- | ---: |');
     for (const c of configs) {
