@@ -285,19 +285,23 @@ export class Gateway {
       // Every answer names its request; log lines and error bodies written while serving it too.
       const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
       res.setHeader(REQUEST_ID_HEADER, requestId);
-      runWithRequestId(requestId, () => route(req, res)).catch((err: unknown) => {
-        logger.error({ err, url: req.url, reqId: requestId }, 'gateway request failed');
-        if (!res.headersSent) plainError(res, { status: 500, code: 'INTERNAL_ERROR', message: 'Internal error' });
-        else res.destroy();
-      });
+      runWithRequestId(requestId, route, req, res);
     });
-    const route = async (req: IncomingMessage, res: ServerResponse) => {
+    /** Where a request goes: the MCP endpoints (whose handler never rejects), or the gateway's other paths. */
+    const route = (req: IncomingMessage, res: ServerResponse): void => {
       const raw = req.url ?? '/';
       const q = raw.indexOf('?');
       const pathname = q < 0 ? raw : raw.slice(0, q);
       // The MCP endpoints take the access policy's whole step (Host/Origin, CORS, key, allow-list).
-      if (pathname.startsWith('/mcp/')) return handler.handle(req, res, pathname.slice(5));
-      // Every other path: probes and metrics too (they carry no Origin, and address the gateway by an IP or its name).
+      if (pathname.startsWith('/mcp/')) return void handler.handle(req, res, pathname.slice(5));
+      otherPath(req, res, pathname).catch((err: unknown) => {
+        logger.error({ err, url: req.url, reqId: res.getHeader(REQUEST_ID_HEADER) }, 'gateway request failed');
+        if (!res.headersSent) plainError(res, { status: 500, code: 'INTERNAL_ERROR', message: 'Internal error' });
+        else res.destroy();
+      });
+    };
+    // Every other path: probes and metrics too (they carry no Origin, and address the gateway by an IP or its name).
+    const otherPath = async (req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> => {
       const refused = access.check(req);
       if (refused) return plainError(res, refused);
       if (tokenAccess.serveMetadata(req, res, pathname, handler.current)) return;
