@@ -7,9 +7,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 
 const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
-function statFields(pid: number | 'self'): string[] | undefined {
+function statFields(pid: number | 'self', tid?: number): string[] | undefined {
   try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const s = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     // Fields after the command name, which is in parentheses and may contain spaces.
     return s.slice(s.lastIndexOf(')') + 2).split(' ');
   } catch {
@@ -28,6 +28,12 @@ function processSeconds(pid: number): number {
 export function processCpuMs(pid: number | undefined): number | undefined {
   const f = pid === undefined ? undefined : statFields(pid);
   return f ? ((Number(f[11]) + Number(f[12])) * 1000) / TICKS : undefined;
+}
+
+/** User + system CPU seconds of a process's main thread alone (0 when it is gone): the rest of its CPU is its helper threads' (V8's parallel and concurrent GC, libuv's pool). */
+export function mainThreadSeconds(pid: number): number {
+  const f = statFields(pid, pid);
+  return f ? (Number(f[11]) + Number(f[12])) / TICKS : 0;
 }
 
 /** The process and its direct children (nginx: master and workers). */

@@ -37,12 +37,17 @@ function assertLoopback(url: string): void {
   if (new URL(url).hostname !== '127.0.0.1') throw new Error(`load is only ever aimed at 127.0.0.1, not ${url}`);
 }
 
-/** Run autocannon for `seconds`; with `expectBody`, answers with another body count as mismatches. */
-export async function autocannonRun(shot: Shot, o: { connections: number; seconds: number; expectBody?: string }): Promise<LoadFigures> {
+/**
+ * Run autocannon for `seconds`; with `expectBody`, answers with another body count as mismatches;
+ * with `rate`, at most that many requests a second over all connections (an open-loop rate, so that
+ * configurations compared serve the same calls/s).
+ */
+export async function autocannonRun(shot: Shot, o: { connections: number; seconds: number; expectBody?: string; rate?: number }): Promise<LoadFigures> {
   assertLoopback(shot.url);
   const r = await autocannon({
     url: shot.url, method: shot.method, headers: shot.headers ?? {}, ...(shot.body !== undefined ? { body: shot.body } : {}),
     connections: o.connections, duration: o.seconds, timeout: 10, ...(o.expectBody !== undefined ? { expectBody: o.expectBody } : {}),
+    ...(o.rate !== undefined ? { overallRate: o.rate } : {}),
   });
   return {
     loader: 'autocannon', rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts,

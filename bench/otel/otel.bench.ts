@@ -14,10 +14,21 @@
  *
  * Besides calls/s, the CPU each party used per call (/proc): the gateway's is the product's cost
  * and holds on a machine shared with other work, where calls/s swing between rounds; the load
- * generator's, the backend's and the receiver's say what else competed for the cores.
+ * generator's, the backend's and the receiver's say what else competed for the cores. Each
+ * gateway's garbage collection too: its main-thread GC pauses per call by kind (perf_hooks 'gc'
+ * entries, through bench/otel/gc-probe.mjs preloaded) and the CPU of its threads other than the
+ * main one (V8's parallel scavenges and concurrent marking run there).
  *
  *   npm run bench:otel -- [--seconds 8] [--connections 16] [--rounds 3] [--loader auto|wrk|autocannon]
- *     [--baseline <rev>] [--only off,tracing,access] [--cpu-prof <dir>] [--no-docs]
+ *     [--baseline <rev>] [--only off,tracing,access] [--cpu-prof <dir>] [--node-args '<flags>'] [--rate N] [--no-docs]
+
+ * `--rate N` sends N calls/s to every configuration (autocannon's overall rate) instead of as many
+ * as they answer: a gateway's CPU per call depends on its throughput (at a lower rate the event
+ * loop's per-iteration and per-write work is shared by fewer calls), so comparing configurations at
+ * one rate measures what a configuration adds per call, not also the effect of its slower rate.
+ *
+ * `--node-args` adds Node flags to this build's gateways, not the baseline's (e.g.
+ * `--max-semi-space-size=64 --baseline HEAD`: a runtime setting against none, side by side).
  *
  * `--cpu-prof <dir>` runs each gateway under `node --cpu-prof`, its profile written to
  * `<dir>/<configuration>/` when it stops, beside `rounds.json` (the measured rounds' time windows
@@ -29,7 +40,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ROOT, TSX, freePort, startProcess, stopProcess } from '../support/procs.js';
@@ -37,7 +48,7 @@ import { flag, numberOption, textOption } from '../support/args.js';
 import { writeBenchSection } from '../support/docs.js';
 import type { Mcpgate } from '../support/mcpgate.js';
 import { ITEM_TOOL, checkoutRevision, createBenchServer, modernCallRequest, registerBackend, startBenchBackend, startMcpgate } from '../support/mcpgate.js';
-import { groupSeconds, reapedChildrenSeconds, selfSeconds } from '../gateway/cpu.js';
+import { groupSeconds, mainThreadSeconds, reapedChildrenSeconds, selfSeconds } from '../gateway/cpu.js';
 import { autocannonRun, wrkRun } from '../gateway/loaders.js';
 import type { LoadFigures, Shot } from '../gateway/loaders.js';
 
@@ -46,17 +57,35 @@ const connections = numberOption('connections', 16, true);
 const rounds = numberOption('rounds', 3, true);
 const baseline = textOption('baseline', '');
 const cpuProf = textOption('cpu-prof', '');
+const extraNodeArgs = textOption('node-args', '').split(' ').filter((x) => x !== '');
+const GC_PROBE = join(ROOT, 'bench/otel/gc-probe.mjs');
 const only = textOption('only', '').split(',').filter((x) => x !== '');
-const loaderOption = textOption('loader', 'auto');
+const rate = numberOption('rate', 0);
+const loaderOption = textOption('loader', rate > 0 ? 'autocannon' : 'auto');
+if (rate > 0 && loaderOption !== 'autocannon') throw new Error('--rate needs --loader autocannon');
 if (!['auto', 'wrk', 'autocannon'].includes(loaderOption)) throw new Error('--loader is auto, wrk or autocannon');
 const haveWrk = spawnSync('wrk', ['--version']).error === undefined;
 if (loaderOption === 'wrk' && !haveWrk) throw new Error('--loader wrk: wrk is not installed');
 const loader: 'wrk' | 'autocannon' = loaderOption === 'autocannon' || !haveWrk ? 'autocannon' : 'wrk';
+/** The GC totals a gateway's probe last wrote (zeros before its first write). */
+function readGc(file: string): GcTotals {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as GcTotals;
+  } catch {
+    return noGc();
+  }
+}
+
 const watchdog = setTimeout(() => { console.error('otel bench: watchdog limit reached'); process.exit(3); }, 25 * 60_000);
 watchdog.unref();
 
 /** CPU seconds per party during the measured runs. */
-interface Cpu { gateway: number; backend: number; receiver: number; loader: number }
+interface Cpu { gateway: number; backend: number; receiver: number; loader: number; gatewayMain: number }
+
+/** Main-thread GC pauses by kind, as bench/otel/gc-probe.mjs writes them. */
+interface GcTotals { scavenge: { n: number; ms: number }; markCompact: { n: number; ms: number }; incremental: { n: number; ms: number }; weakCallbacks: { n: number; ms: number } }
+const GC_KINDS = ['scavenge', 'markCompact', 'incremental', 'weakCallbacks'] as const;
+const noGc = (): GcTotals => ({ scavenge: { n: 0, ms: 0 }, markCompact: { n: 0, ms: 0 }, incremental: { n: 0, ms: 0 }, weakCallbacks: { n: 0, ms: 0 } });
 
 interface Subject {
   key: string;
@@ -65,6 +94,11 @@ interface Subject {
   runs: LoadFigures[];
   cpu: Cpu;
   logFile: string;
+  gcFile: string;
+  /** GC pauses during the measured rounds. */
+  gc: GcTotals;
+  /** Gateway CPU µs per call of each round (idle use taken out). */
+  perRound: number[];
   /** CPU seconds a second the gateway uses with no load (its registry's and timers' work), taken out of its per-call figure. */
   idle: number;
   /** Seconds under load. */
@@ -86,7 +120,7 @@ async function loadRun(shot: Shot, secs: number): Promise<{ figures: LoadFigures
   const before = cpu();
   const figures = loader === 'wrk'
     ? await wrkRun(shot, { connections, seconds: secs, threads: 1, dir: work })
-    : await autocannonRun(shot, { connections, seconds: secs });
+    : await autocannonRun(shot, { connections, seconds: secs, ...(rate > 0 ? { rate } : {}) });
   return { figures, loaderCpu: cpu() - before };
 }
 
@@ -110,12 +144,13 @@ async function main(): Promise<void> {
     const logFile = join(work, `${c.key}.log`);
     const fd = openSync(logFile, 'w');
     fds.push(fd);
-    const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf, c.key)] : [];
-    const m = await startMcpgate(work, { args: c.args, nodeArgs, stdout: fd, ...(c.root ? { root: c.root } : {}) });
+    const gcFile = join(work, `${c.key}.gc.json`);
+    const nodeArgs = ['--import', GC_PROBE, ...(c.root ? [] : extraNodeArgs), ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf, c.key)] : [])];
+    const m = await startMcpgate(work, { args: c.args, nodeArgs, env: { MCPGATE_BENCH_GC_FILE: gcFile }, stdout: fd, ...(c.root ? { root: c.root } : {}) });
     children.push(m.child);
     await registerBackend(m, backend.port);
     await createBenchServer(m, 'bench', [ITEM_TOOL]);
-    subjects.push({ key: c.key, name: c.name, m, runs: [], cpu: { gateway: 0, backend: 0, receiver: 0, loader: 0 }, logFile, idle: 0, loaded: 0, windows: [] });
+    subjects.push({ key: c.key, name: c.name, m, runs: [], cpu: { gateway: 0, backend: 0, receiver: 0, loader: 0, gatewayMain: 0 }, logFile, gcFile, gc: noGc(), perRound: [], idle: 0, loaded: 0, windows: [] });
   }
   const shotOf = (m: Mcpgate): Shot => ({ url: `${m.gateway}/mcp/public/bench`, method: 'POST' as const, ...modernCallRequest('get_item') });
   for (const s of subjects) {
@@ -143,19 +178,28 @@ async function main(): Promise<void> {
     const order = subjects.map((_, i) => subjects[(i + round) % subjects.length] as Subject);
     for (const s of order) {
       const pid = (c: ChildProcess) => [c.pid as number];
-      const before = { gateway: groupSeconds(pid(s.m.child)), backend: groupSeconds(pid(backend.child)), receiver: groupSeconds(pid(receiver)) };
+      const gid = s.m.child.pid as number;
+      const before = { gateway: groupSeconds(pid(s.m.child)), backend: groupSeconds(pid(backend.child)), receiver: groupSeconds(pid(receiver)), main: mainThreadSeconds(gid), gc: readGc(s.gcFile) };
       const started = performance.now();
       const from = monotonicMicros();
       const { figures, loaderCpu } = await loadRun(shotOf(s.m), seconds);
       s.windows.push([from, monotonicMicros()]);
-      s.loaded += (performance.now() - started) / 1000;
-      s.cpu.gateway += groupSeconds(pid(s.m.child)) - before.gateway;
+      const loadedSecs = (performance.now() - started) / 1000;
+      s.loaded += loadedSecs;
+      const gatewaySecs = groupSeconds(pid(s.m.child)) - before.gateway;
+      s.cpu.gateway += gatewaySecs;
+      s.cpu.gatewayMain += mainThreadSeconds(gid) - before.main;
+      s.perRound.push(Math.max(0, gatewaySecs - s.idle * loadedSecs) / figures.total * 1e6);
+      // The probe writes every 100 ms: wait for its write that covers the round's end.
+      await new Promise((r) => setTimeout(r, 150));
+      const gcAfter = readGc(s.gcFile);
+      for (const k of GC_KINDS) { s.gc[k].n += gcAfter[k].n - before.gc[k].n; s.gc[k].ms += gcAfter[k].ms - before.gc[k].ms; }
       s.cpu.backend += groupSeconds(pid(backend.child)) - before.backend;
       s.cpu.receiver += groupSeconds(pid(receiver)) - before.receiver;
       s.cpu.loader += loaderCpu;
       if (figures.errors + figures.non2xx > 0) throw new Error(`${s.name}: ${figures.errors} errors, ${figures.non2xx} non-2xx`);
       s.runs.push(figures);
-      console.error(`round ${round + 1} ${s.name}: ${figures.rps.toFixed(0)} calls/s, gateway ${(s.cpu.gateway / s.runs.reduce((n, r) => n + r.total, 0) * 1e6).toFixed(0)} µs CPU/call so far`);
+      console.error(`round ${round + 1} ${s.name}: ${figures.rps.toFixed(0)} calls/s, gateway ${(s.perRound[s.perRound.length - 1] as number).toFixed(0)} µs CPU/call, GC pauses ${((gcAfter.scavenge.ms + gcAfter.markCompact.ms + gcAfter.incremental.ms - before.gc.scavenge.ms - before.gc.markCompact.ms - before.gc.incremental.ms) / figures.total * 1000).toFixed(1)} µs/call`);
     }
   }
   // The batch still buffered in the gateway reaches the receiver within its export delay (1 s).
@@ -173,7 +217,7 @@ async function main(): Promise<void> {
   const pct = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)} %`;
   const lines = [
     `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), load average ${load} before the rounds, ${loadavg()[0]?.toFixed(2)} at the end; Node ${process.version}.`,
-    `${loader === 'wrk' ? 'wrk (1 thread, a process of its own)' : 'autocannon (in the benchmark\'s process)'}, ${connections} connections, ${rounds} rounds of ${seconds} s per configuration, interleaved; each mcpgate is \`serve\` in its own process, its stdout to a file; the OTLP receiver in its own process.`,
+    `${loader === 'wrk' ? 'wrk (1 thread, a process of its own)' : `autocannon (in the benchmark\'s process)${rate > 0 ? `, ${rate} calls/s to each configuration` : ''}`}, ${connections} connections, ${rounds} rounds of ${seconds} s per configuration, interleaved; each mcpgate is \`serve\` in its own process, its stdout to a file; the OTLP receiver in its own process.`,
     '',
     '| configuration | calls/s (median) | per round | p50 ms | p99 ms | calls/s vs off | gateway CPU µs/call | CPU/call vs off | backend µs/call | receiver µs/call | load generator µs/call |',
     '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -184,6 +228,14 @@ async function main(): Promise<void> {
       return `| ${s.name} | ${rps.toFixed(0)} | ${s.runs.map((r) => r.rps.toFixed(0)).join(' / ')} | ${last.p50} | ${last.p99} | ${pct(rps / offRps - 1)} | ${cpu.toFixed(0)} | ${pct(cpu / offCpu - 1)} | ${perCall(s, s.cpu.backend).toFixed(0)} | ${perCall(s, s.cpu.receiver).toFixed(1)} | ${perCall(s, s.cpu.loader).toFixed(0)} |`;
     }),
     '',
+    '| configuration | gateway CPU µs/call, per round | GC pauses µs/call | scavenges per 1000 calls | scavenge µs/call | mark-compact µs/call (incremental steps included) | main thread µs/call | other threads µs/call |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...subjects.map((s) => {
+      const ms = (k: typeof GC_KINDS[number]) => s.gc[k].ms / calls(s) * 1000;
+      return `| ${s.name} | ${s.perRound.map((x) => x.toFixed(0)).join(' / ')} (median ${median(s.perRound).toFixed(0)}) | ${(ms('scavenge') + ms('markCompact') + ms('incremental')).toFixed(1)} | ${(s.gc.scavenge.n / calls(s) * 1000).toFixed(1)} | ${ms('scavenge').toFixed(1)} | ${(ms('markCompact') + ms('incremental')).toFixed(1)} | ${perCall(s, s.cpu.gatewayMain).toFixed(0)} | ${perCall(s, s.cpu.gateway - s.cpu.gatewayMain).toFixed(0)} |`;
+    }),
+    '',
+    'GC pauses: the main thread\'s, from perf_hooks \'gc\' entries (bench/otel/gc-probe.mjs preloaded); the threads\' CPU (/proc/PID/task) is raw, idle use included: V8 runs parallel scavenges and concurrent marking on the other threads.',
     `Gateway CPU per call: its CPU during the rounds less what it uses idle (${subjects.map((s) => `${s.key} ${(s.idle * 1000).toFixed(0)} ms/s`).join(', ')}), over its calls.`,
     'A configuration\'s throughput cost when the gateway is what limits throughput is 1 − (off\'s CPU per call ÷ its CPU per call):',
     ...subjects.filter((s) => !s.key.endsWith('off')).map((s) => {
