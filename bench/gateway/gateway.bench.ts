@@ -46,7 +46,7 @@ import { flag, numberOption, textOption } from '../support/args.js';
 import { writeBenchSection } from '../support/docs.js';
 import type { Mcpgate } from '../support/mcpgate.js';
 import {
-  ACCEPT, ITEM_TOOL, MODERN, MODERN_META, REST_TEMPLATE, checkoutRevision, createBenchServer, modernCallRequest, registerBackend, startBenchBackend,
+  ACCEPT, ITEM_TOOL, MODERN, MODERN_META, REST_TEMPLATE, SESSION_VERSION, checkoutRevision, openSession, createBenchServer, modernCallRequest, registerBackend, startBenchBackend,
   startMcpgate as startMcpgateProcess,
 } from '../support/mcpgate.js';
 
@@ -94,7 +94,7 @@ const TARGETS = { overSdk: 5, overNginx: 0.25, p99Ms: 20 } as const;
 const TOOLS = 1000;
 const SDK_PEER = 'MCP SDK 1.x server, hand-written (stateless, JSON)';
 const GATE_PEER = '**mcpgate**';
-const LEGACY = '2025-06-18';
+const LEGACY = SESSION_VERSION;
 
 // ------------------------------------------------------------------------------- processes
 
@@ -206,19 +206,6 @@ function legacyCall(url: string, tool: string, sessionId?: string): Shot {
     headers: { 'content-type': 'application/json', accept: ACCEPT, 'mcp-protocol-version': LEGACY, ...(sessionId ? { 'mcp-session-id': sessionId } : {}) },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: {} } }),
   };
-}
-
-/** initialize + notifications/initialized; the session id. */
-async function openSession(url: string): Promise<string> {
-  const headers = { 'content-type': 'application/json', accept: ACCEPT };
-  const r = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name: 'bench', version: '1.0.0' } } }) });
-  const id = r.headers.get('mcp-session-id');
-  await r.text();
-  if (r.status !== 200 || !id) throw new Error(`initialize answered ${r.status} without a session id`);
-  const n = await fetch(url, { method: 'POST', headers: { ...headers, 'mcp-session-id': id, 'mcp-protocol-version': LEGACY }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
-  await n.text();
-  if (n.status !== 202) throw new Error(`notifications/initialized answered ${n.status}`);
-  return id;
 }
 
 /** Send one request; status and body. */

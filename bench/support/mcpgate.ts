@@ -53,13 +53,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * `mcpgate serve` in its own process, from the compiled build, on fresh loopback ports and a
  * fresh data directory under `work`; `nodeArgs` go before the script (e.g. `--cpu-prof`), `args`
- * after the defaults (they win); `root`: another tree's build (see `checkoutRevision`); `stdout`:
- * a file descriptor for its log lines (default: none kept).
+ * after the defaults (they win); `root`: another tree's build (see `checkoutRevision`); `prebuilt`:
+ * run that tree's dist/ as it is; `stdout`: a file descriptor for its log lines (default: none kept).
  */
-export async function startMcpgate(work: string, o: { nodeArgs?: string[]; args?: string[]; env?: Record<string, string>; root?: string; stdout?: number } = {}): Promise<Mcpgate> {
+export async function startMcpgate(work: string, o: { nodeArgs?: string[]; args?: string[]; env?: Record<string, string>; root?: string; prebuilt?: boolean; stdout?: number } = {}): Promise<Mcpgate> {
   const [registryPort, gatewayPort] = [await freePort(), await freePort()];
   const root = o.root ?? ROOT;
-  compiledCli(root);
+  if (!o.prebuilt) compiledCli(root);
   const dataDir = mkdtempSync(join(work, 'mcpgate-data-'));
   const child = await startProcess(process.execPath, [
     ...(o.nodeArgs ?? []), join(root, 'bin/mcpgate.js'), 'serve', '--host', '127.0.0.1',
@@ -125,4 +125,20 @@ export function modernCallRequest(tool: string, args: Record<string, unknown> = 
     headers: { 'content-type': 'application/json', accept: ACCEPT, 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': tool },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: args, _meta: MODERN_META } }),
   };
+}
+
+/** The 2025 protocol revision the benchmarks' sessions speak. */
+export const SESSION_VERSION = '2025-06-18';
+
+/** Open a 2025 session at `url` (initialize + notifications/initialized); its id. */
+export async function openSession(url: string): Promise<string> {
+  const headers = { 'content-type': 'application/json', accept: ACCEPT };
+  const r = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: SESSION_VERSION, capabilities: {}, clientInfo: { name: 'bench', version: '1.0.0' } } }) });
+  const id = r.headers.get('mcp-session-id');
+  await r.text();
+  if (r.status !== 200 || !id) throw new Error(`initialize answered ${r.status} without a session id`);
+  const n = await fetch(url, { method: 'POST', headers: { ...headers, 'mcp-session-id': id, 'mcp-protocol-version': SESSION_VERSION }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  await n.text();
+  if (n.status !== 202) throw new Error(`notifications/initialized answered ${n.status}`);
+  return id;
 }

@@ -73,9 +73,13 @@ export class AccessPolicy {
   /**
    * The access step of an MCP request (`path`: the part after `/mcp/`), in this order: Host and
    * Origin (403), a CORS preflight (answered here: null), the route (404), the consumer key of a
-   * secured namespace (401), the server (404), the key's allow-list (403). Throws GatewayError.
+   * secured namespace (401), the server (404), the key's allow-list (403). Throws GatewayError
+   * (or rejects, when the answer is a promise).
+   *
+   * Synchronous unless an OAuth token has to be verified: a key, an open namespace or a token in
+   * the verifier's cache costs no promise (nor its async hooks) per call.
    */
-  async admit(req: IncomingMessage, res: ServerResponse, snapshot: GatewaySnapshot, path: string): Promise<Admission | null> {
+  admit(req: IncomingMessage, res: ServerResponse, snapshot: GatewaySnapshot, path: string): Admission | null | Promise<Admission> {
     const refused = this.check(req);
     if (refused) throw refused;
     if (this.cors(req, res)) return null;
@@ -86,9 +90,12 @@ export class AccessPolicy {
     const who = found?.access && tokens
       ? tokens.authenticate(req, found, snapshot.securedNamespaces.has(route.namespace), () => this.authenticate(req, snapshot, route.namespace))
       : this.authenticate(req, snapshot, route.namespace);
-    // A token in the verifier's cache is known without waiting: no await (a promise and its hooks per call) then.
-    const consumer = who instanceof Promise ? await who : who;
-    const server = found;
+    return who instanceof Promise ? who.then((consumer) => this.admitted(req, route, found, consumer)) : this.admitted(req, route, found, who);
+  }
+
+  /** The rest of `admit` once the consumer is known: the server (404) and the key's allow-list (403). */
+  private admitted(req: IncomingMessage, route: McpRoute, server: CompiledServer | undefined, consumer: CompiledConsumer | null): Admission {
+    const tokens = this.opts.tokenAccess;
     if (!server) throw new GatewayError('ROUTE_NOT_FOUND', `no MCP server '${route.name}' in namespace '${route.namespace}'`);
     if (!allowsAny(consumer, server.name)) throw new GatewayError('FORBIDDEN', `this key may not use MCP server '${server.name}'`);
     const beforeExecute: BeforeExecute | undefined = tokens && server.access ? (tool, headers, address) => tokens.beforeCall(server, consumer, address, tool, headers) : undefined;

@@ -262,13 +262,11 @@ export class Gateway {
         }
       }
     });
-    // One listener function for every response ('finish' fires once; `once` would wrap it).
-    function countRequest(this: ServerResponse): void {
-      const { req: { method = '' }, statusCode } = this;
-      metrics.httpRequest(method, statusCode);
-    }
-    // Shared by every response too ('close' fires once): no closure per request.
-    function requestClosed(): void {
+    // One listener function for every response, no closure per request ('close' fires once, after
+    // 'finish' when the answer was sent; `once` would wrap it): an answer sent is counted, and a
+    // request stops counting as in flight once its answer is sent or its connection closes.
+    function requestClosed(this: ServerResponse): void {
+      if (this.writableFinished) metrics.httpRequest(this.req.method ?? '', this.statusCode);
       if (--traffic.inflight === 0) for (const wake of traffic.idle.splice(0)) wake();
     }
     // Slowloris: the headers and then the whole request (not the answer: SSE streams are long
@@ -279,7 +277,6 @@ export class Gateway {
       headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs,
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
     }, opts.tls, (req, res) => {
-      res.on('finish', countRequest);
       // Counted until its answer is sent or its connection closes (drain waits for none).
       traffic.inflight++;
       res.on('close', requestClosed);
@@ -288,19 +285,23 @@ export class Gateway {
       // Every answer names its request; log lines and error bodies written while serving it too.
       const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
       res.setHeader(REQUEST_ID_HEADER, requestId);
-      runWithRequestId(requestId, () => route(req, res)).catch((err: unknown) => {
-        logger.error({ err, url: req.url, reqId: requestId }, 'gateway request failed');
-        if (!res.headersSent) plainError(res, { status: 500, code: 'INTERNAL_ERROR', message: 'Internal error' });
-        else res.destroy();
-      });
+      runWithRequestId(requestId, route, req, res);
     });
-    const route = async (req: IncomingMessage, res: ServerResponse) => {
+    /** Where a request goes: the MCP endpoints (whose handler never rejects), or the gateway's other paths. */
+    const route = (req: IncomingMessage, res: ServerResponse): void => {
       const raw = req.url ?? '/';
       const q = raw.indexOf('?');
       const pathname = q < 0 ? raw : raw.slice(0, q);
       // The MCP endpoints take the access policy's whole step (Host/Origin, CORS, key, allow-list).
-      if (pathname.startsWith('/mcp/')) return handler.handle(req, res, pathname.slice(5));
-      // Every other path: probes and metrics too (they carry no Origin, and address the gateway by an IP or its name).
+      if (pathname.startsWith('/mcp/')) return void handler.handle(req, res, pathname.slice(5));
+      otherPath(req, res, pathname).catch((err: unknown) => {
+        logger.error({ err, url: req.url, reqId: res.getHeader(REQUEST_ID_HEADER) }, 'gateway request failed');
+        if (!res.headersSent) plainError(res, { status: 500, code: 'INTERNAL_ERROR', message: 'Internal error' });
+        else res.destroy();
+      });
+    };
+    // Every other path: probes and metrics too (they carry no Origin, and address the gateway by an IP or its name).
+    const otherPath = async (req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> => {
       const refused = access.check(req);
       if (refused) return plainError(res, refused);
       if (tokenAccess.serveMetadata(req, res, pathname, handler.current)) return;

@@ -33,9 +33,9 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return given !== undefined && PLAUSIBLE.test(given) ? given : randomUUID();
 }
 
-/** Run `fn` (and everything it starts) as the request `id`. */
-export function runWithRequestId<T>(id: string, fn: () => T): T {
-  return storage.run({ id }, fn);
+/** Run `fn(...args)` (and everything it starts) as the request `id` (arguments rather than a closure: none made per request). */
+export function runWithRequestId<A extends unknown[], T>(id: string, fn: (...args: A) => T, ...args: A): T {
+  return storage.run({ id }, fn, ...args);
 }
 
 /** Run `fn` (and everything it starts) in `scope`. */

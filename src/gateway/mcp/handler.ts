@@ -156,7 +156,8 @@ export class McpHandler {
   /** Handle a request under `/mcp/`; `path` is the part after `/mcp/`. Never rejects. */
   async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     try {
-      const admitted = await this.access.admit(req, res, this.snapshot, path);
+      const admission = this.access.admit(req, res, this.snapshot, path);
+      const admitted = admission instanceof Promise ? await admission : admission;
       if (!admitted) return; // a CORS preflight, answered
       const { route } = admitted;
       const target: Target = admitted;

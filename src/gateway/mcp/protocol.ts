@@ -39,9 +39,18 @@ export function knowsMethod(family: MethodFamily, method: string): boolean {
   return (family === 'stateless' ? STATELESS_METHODS : SESSION_METHODS).has(method);
 }
 
+type ServerInfo = Readonly<{ name: string; title: string; version: string }>;
+/** Each compiled server's serverInfo, made once (2026-07-28 answers carry it in every result). */
+const serverInfos = new WeakMap<CompiledServer, ServerInfo>();
+
 /** The serverInfo of a server, in every era. */
-export function serverInfo(s: CompiledServer): { name: string; title: string; version: string } {
-  return { name: `mcpgate:${s.namespace}/${s.name}`, title: s.name, version: s.version };
+export function serverInfo(s: CompiledServer): ServerInfo {
+  let info = serverInfos.get(s);
+  if (info === undefined) {
+    info = Object.freeze({ name: `mcpgate:${s.namespace}/${s.name}`, title: s.name, version: s.version });
+    serverInfos.set(s, info);
+  }
+  return info;
 }
 
 /**

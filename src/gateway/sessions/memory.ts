@@ -83,6 +83,10 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
+    return this.getHeld(id);
+  }
+
+  getHeld(id: string): SessionRecord | undefined {
     return this.use(id)?.session;
   }
 

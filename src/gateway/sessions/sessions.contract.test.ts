@@ -411,6 +411,23 @@ describe('session state: memory only', () => {
     assert.equal(store.size, 1, 'the idle session was reaped, the used one kept');
     assert.ok(await store.get(busy.id));
   });
+
+  it('answers a session at once (getHeld) as get does: refreshed by it, undefined when unknown or expired', async () => {
+    let now = 1_000_000;
+    const store = new MemorySessionStore(60_000, () => now);
+    closers.push(() => store.close());
+    const s = record();
+    await store.create(s);
+    assert.deepEqual(store.getHeld(s.id), await store.get(s.id));
+    assert.equal(store.getHeld(randomUUID()), undefined);
+    now += 40_000;
+    assert.ok(store.getHeld(s.id), 'alive 40 s after creation');
+    now += 40_000;
+    assert.ok(store.getHeld(s.id), 'alive 80 s after creation: the getHeld refreshed it');
+    now += 60_000;
+    assert.equal(store.getHeld(s.id), undefined, 'gone after 60 s idle');
+    assert.equal(await store.get(s.id), undefined);
+  });
 });
 
 describe('session state: redis only', { skip: redis.unavailable }, () => {

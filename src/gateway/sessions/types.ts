@@ -39,6 +39,12 @@ export interface SessionStore {
   create(session: SessionRecord): Promise<void>;
   /** The session, refreshing its idle TTL; undefined when unknown or expired. */
   get(id: string): Promise<SessionRecord | undefined>;
+  /**
+   * `get` answered at once, offered by stores that hold the sessions in this process (memory):
+   * the 2025 request path then makes no promise for the lookup. Absent where a lookup waits for
+   * another process (Redis).
+   */
+  getHeld?(id: string): SessionRecord | undefined;
   /** Refresh the idle TTL of many sessions at once (open streams); answers the ids that still exist. */
   touch(ids: readonly string[]): Promise<Set<string>>;
   delete(id: string): Promise<void>;

@@ -137,7 +137,8 @@ export async function runMethod(deps: EraDeps, ctx: CallContext, method: string,
   let errorKind: string | undefined;
   let failure: CallFailure | undefined;
   try {
-    const result = await withSpan(span, () => handleRequest(ctx, method, params, { onProgress }));
+    const options = { onProgress };
+    const result = await (span ? withSpan(span, () => handleRequest(ctx, method, params, options)) : handleRequest(ctx, method, params, options));
     if (result.isError === true) {
       outcome = 'tool_error';
       errorKind = report?.errorKind ?? 'tool_error';

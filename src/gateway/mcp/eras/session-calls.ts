@@ -40,10 +40,16 @@ export async function createSession(deps: EraDeps, session: SessionRecord): Prom
 /**
  * The session a request names, of this server and opened with the request's consumer key: a
  * session of another key (or opened with one, asked for without) is not found, as an unknown one.
+ * At once (no promise) when the store holds its sessions in this process (`getHeld`); throws
+ * GatewayError (or rejects, when the answer is a promise).
  */
-export async function requireSession(deps: EraDeps, req: IncomingMessage, { server, consumer }: Target, id = header(req, 'mcp-session-id')): Promise<SessionRecord> {
+export function requireSession(deps: EraDeps, req: IncomingMessage, target: Target, id = header(req, 'mcp-session-id')): SessionRecord | Promise<SessionRecord> {
   if (!id) throw new GatewayError('SESSION_REQUIRED', 'Bad Request: Mcp-Session-Id header is required');
-  const session = await deps.sessions.get(id);
+  const { sessions } = deps;
+  return sessions.getHeld ? sessionOf(target, sessions.getHeld(id)) : sessions.get(id).then((s) => sessionOf(target, s));
+}
+
+function sessionOf({ server, consumer }: Target, session: SessionRecord | undefined): SessionRecord {
   if (!session || session.namespace !== server.namespace || session.server !== server.name || session.consumerId !== (consumer?.id ?? null)) {
     throw new GatewayError('SESSION_NOT_FOUND', 'Session not found');
   }

@@ -37,7 +37,8 @@ export class Sessions2025Era {
       return answers.error(res, 'sessions-2025', err, idOf(body));
     }
     if (message.kind === 'request' && message.method === 'initialize') return this.initialize(req, res, target, message.id, message.params);
-    const session = await requireSession(this.deps, req, target);
+    const found = requireSession(this.deps, req, target);
+    const session = found instanceof Promise ? await found : found;
     if (headerVersion !== undefined && !SESSION_VERSIONS.includes(headerVersion as (typeof SESSION_VERSIONS)[number])) {
       throw new GatewayError('INVALID_REQUEST', `Bad Request: Unsupported protocol version: ${headerVersion} (supported versions: ${SESSION_VERSIONS.join(', ')})`);
     }
@@ -48,18 +49,22 @@ export class Sessions2025Era {
       if (message.kind === 'response') this.deps.streams.reply(session.id, body as Record<string, unknown>);
       return answers.accepted(res);
     }
-    const out = new AnswerStream(res, (header(req, 'accept') ?? '').includes('text/event-stream'), this.deps.streams);
+    // The answer may turn into an SSE stream for progress (when the client gave a token) and for
+    // what an upstream MCP server says during the call; a REST call without a token needs none.
+    const token = (message.params._meta as { progressToken?: unknown } | undefined)?.progressToken;
+    const out = target.server.upstream || token !== undefined ? new AnswerStream(res, (header(req, 'accept') ?? '').includes('text/event-stream'), this.deps.streams) : undefined;
     // A client that closes its request (or the connection) has abandoned the call: abort it.
+    // ('close' comes once: `on`, as `once` wraps the listener.)
     const cancellation = new Cancellation();
     let abandoned = false;
-    res.once('close', () => {
+    res.on('close', () => {
       if (res.writableFinished) return;
       abandoned = true;
       cancellation.cancel();
     });
     const answer = await answerInSession(this.deps, session, target, req.headers, queryOf(req), message, cancellation, out);
     if (abandoned) return;
-    if (out.streaming) {
+    if (out?.streaming) {
       this.deps.streams.event(res, answer);
       res.end();
     } else {
@@ -83,7 +88,7 @@ export class Sessions2025Era {
     }
     const session = await requireSession(this.deps, req, target);
     const gone = new Cancellation();
-    res.once('close', () => { if (!res.writableFinished) gone.cancel(); });
+    res.on('close', () => { if (!res.writableFinished) gone.cancel(); });
     const query = queryOf(req);
     const tooLarge = (id: JsonRpcId) => errorMessage(id, new GatewayError('BATCH_ANSWER_TOO_LARGE',
       `the batch's answer would be over ${maxBatchAnswerBytes} bytes (maxBatchAnswerBytes); send this request on its own`, { maxBatchAnswerBytes }));

@@ -109,7 +109,7 @@ export class Stateless2026Era {
 
     if (target.server.upstream && MULTI_ROUND.has(message.method)) return this.multiRound(req, res, target, message.id, message.method, message.params, caps as Record<string, unknown>);
     const cancellation = new Cancellation();
-    res.once('close', () => { if (!res.writableFinished) cancellation.cancel(); });
+    res.on('close', () => { if (!res.writableFinished) cancellation.cancel(); }); // 'close' comes once: `on` (`once` wraps the listener)
     const ctx: CallContext = { server: target.server, consumer: target.consumer, clientHeaders: req.headers, clientQuery: queryOf(req), ...clientAddress(req), cancellation, beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge };
     try {
       const result = await runMethod(this.deps, ctx, message.method, message.params, undefined, message.id);
@@ -148,7 +148,7 @@ export class Stateless2026Era {
     }
     // An agent that goes away while the call runs abandons it.
     const current = round;
-    res.once('close', () => { if (!res.writableFinished) current.abandon(); });
+    res.on('close', () => { if (!res.writableFinished) current.abandon(); });
     if (token !== undefined && requestState === undefined) {
       progress.current = (p, total, text) => { out.send(notificationMessage('notifications/progress', { progressToken: token, progress: p, ...(total !== undefined ? { total } : {}), ...(text !== undefined ? { message: text } : {}) })); };
     }
