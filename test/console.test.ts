@@ -269,8 +269,10 @@ test('the console: operator workflows end to end', { skip, timeout: 420_000 }, a
       assert.doesNotMatch(await page.getByTestId('check-status').innerText(), new RegExp(T.editor.unsaved));
       await page.getByLabel(T.editor.description).fill('Current weather for a city.');
       await page.getByRole('button', { name: T.editor.save }).first().click();
+      // The "saved" notice of the previous test's save may still be showing: wait for the draft itself.
+      await waitFor('the new save stored', async () => (await draftTools('1.0.0'))[0]?.description === 'Current weather for a city.');
       await toast(fill(T.editor.saved, { name: 'get_weather', version: '1.0.0' }));
-      assert.equal((await draftTools('1.0.0'))[0]?.description, 'Current weather for a city.');
+      await page.getByTestId('check-status').filter({ hasNotText: T.editor.unsaved }).waitFor();
     });
 
     await t.test('publish from the editor: the confirm box names the version, Enter publishes, an MCP client sees the tool', async () => {
