@@ -38,13 +38,12 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { autocannonRun, wrkRun } from '../gateway/loaders.js';
-import type { LoadFigures, Shot } from '../gateway/loaders.js';
+import type { LoadFigures, Measured, Shot } from '../gateway/loaders.js';
 import { groupSeconds } from '../gateway/cpu.js';
 import { summariseProfile } from '../gateway/cpuprofile.js';
-import type { ProfileWindow } from '../gateway/cpuprofile.js';
 import { flag, numberOption, textOption } from '../support/args.js';
 import { writeBenchSection } from '../support/docs.js';
-import { ROOT, pinToCpu, stopProcess } from '../support/procs.js';
+import { Pinning, ROOT, stopProcess } from '../support/procs.js';
 import { ITEM_TOOL, checkoutRevision, modernCallRequest, registerBackend, startBenchBackend, startMcpgate } from '../support/mcpgate.js';
 import type { Mcpgate } from '../support/mcpgate.js';
 import { startOidcProvider } from '../../test/support/oidc.js';
@@ -56,8 +55,6 @@ const rounds = numberOption('rounds', 15, true);
 const profileDir = textOption('profile', '');
 const baselineRev = textOption('baseline', '');
 const loader = textOption('loader', 'autocannon');
-/** The gateway on a core of its own (CPU 1), everything else (this process, wrk, the backend, the provider) on CPU 0. */
-const pinning = !flag('no-pin') && cpus().length >= 2;
 if (loader !== 'autocannon' && loader !== 'wrk') throw new Error('--loader is autocannon or wrk');
 /** Calls of each server before measuring. */
 const WARM_UP_CALLS = 5000;
@@ -136,37 +133,32 @@ async function setUp(label: string, m: Mcpgate, idp: TestOidcProvider, backendPo
 }
 
 /** One measured configuration: a server of a build. */
-interface Config {
+interface Config extends Measured {
   build: Build;
   name: Name;
-  figures: LoadFigures[];
-  /** Gateway CPU µs per call, per round. */
-  cpu: number[];
-  /** The sample windows of its runs (for the profile), and its calls. */
-  windows: ProfileWindow[];
-  calls: number;
 }
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'mcpgate-bench-auth-'));
   const idp = await startOidcProvider({ scopes: ['mcp', 'tools:jwt:*', 'tools:exchange:*'] });
   const backend = await startBenchBackend();
-  let pinned = pinning && pinToCpu(process.pid, 0) && pinToCpu(backend.child.pid!, 0);
-  const pinGateway = (m: Mcpgate) => { if (pinned) pinned = pinToCpu(m.child.pid!, 1); };
+  // The gateway on a core of its own (CPU 1), everything else (this process, wrk, the backend, the provider) on CPU 0.
+  const pins = new Pinning(!flag('no-pin'));
+  pins.helpers(process.pid, backend.child.pid!);
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const processes: Mcpgate[] = [];
   const configs: Config[] = [];
   try {
     const m = await startMcpgate(work, profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {});
     processes.push(m);
-    pinGateway(m);
+    pins.measured(m.child.pid!);
     const builds = [await setUp(baselineRev ? 'this build' : '', m, idp, backend.port)];
     if (baselineRev) {
       const rev = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', baselineRev], { encoding: 'utf8' }).stdout.trim() || baselineRev;
       console.error(`baseline: extracting and building ${baselineRev} (${rev})`);
       const b = await startMcpgate(work, { root: checkoutRevision(baselineRev, work) });
       processes.push(b);
-      pinGateway(b);
+      pins.measured(b.child.pid!);
       builds.push(await setUp(`baseline ${rev}`, b, idp, backend.port));
     }
     for (const build of builds) for (const name of NAMES) configs.push({ build, name, figures: [], cpu: [], windows: [], calls: 0 });
@@ -210,7 +202,7 @@ async function main(): Promise<void> {
     const block = [
       `tools/call (2026-07-28, stateless) through \`mcpgate serve\`, ${connections} connections (${loader}), ${rounds} interleaved rounds of ${seconds} s per server (order rotated per round)`
         + `${baselineRev ? `, this build and \`--baseline ${baselineRev}\` in the same rounds` : ''};`,
-      `${cpus().length} CPUs, ${pinned ? 'the gateway pinned to one, the load generator, the backend and the provider to the other' : 'shared by the gateway, the load generator, the backend and the provider'}; load average ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')} at the start,`,
+      `${cpus().length} CPUs, ${pins.active ? 'the gateway pinned to one, the load generator, the backend and the provider to the other' : 'shared by the gateway, the load generator, the backend and the provider'}; load average ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')} at the start,`,
       `${loadavg().map((l) => l.toFixed(2)).join(' / ')} at the end; exchanges made: ${idp.exchanges.length}. Gateway CPU is the \`serve\` process's user + system`,
       'time (/proc) over the calls of each run: the steadier figure when other processes share the cores. req/s, latencies and CPU are medians',
       'over rounds; a cost is the median over rounds of each round\'s ratio to the open server in the same round, with the interquartile range',

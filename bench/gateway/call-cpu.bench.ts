@@ -18,15 +18,14 @@
  * CPU 0 (`taskset`, as bench:auth does), so that each build's calls batch alike.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { autocannonRun, wrkRun } from './loaders.js';
-import type { LoadFigures, Shot } from './loaders.js';
+import type { LoadFigures, Measured, Shot } from './loaders.js';
 import { groupSeconds } from './cpu.js';
 import { summariseProfile } from './cpuprofile.js';
-import type { ProfileWindow } from './cpuprofile.js';
 import { flag, numberOption, textOption } from '../support/args.js';
-import { ROOT, pinToCpu, stopProcess } from '../support/procs.js';
+import { Pinning, ROOT, stopProcess } from '../support/procs.js';
 import { ACCEPT, ITEM_TOOL, SESSION_VERSION, createBenchServer, modernCallRequest, openSession, registerBackend, startBenchBackend, startMcpgate } from '../support/mcpgate.js';
 import type { Mcpgate } from '../support/mcpgate.js';
 
@@ -59,22 +58,19 @@ function median(xs: readonly number[]): number {
   return (s[Math.floor(m)]! + s[Math.ceil(m)]!) / 2;
 }
 
-interface Config {
+interface Config extends Measured {
   label: string;
   build: string;
   form: Form;
   m: Mcpgate;
   shot: Shot;
-  figures: LoadFigures[];
-  cpu: number[];
-  windows: ProfileWindow[];
-  calls: number;
 }
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'mcpgate-bench-call-cpu-'));
   const backend = await startBenchBackend();
-  let pinned = !flag('no-pin') && cpus().length >= 2 && pinToCpu(process.pid, 0) && pinToCpu(backend.child.pid!, 0);
+  const pins = new Pinning(!flag('no-pin'));
+  pins.helpers(process.pid, backend.child.pid!);
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const processes: Mcpgate[] = [];
   const configs: Config[] = [];
@@ -86,7 +82,7 @@ async function main(): Promise<void> {
         ...(profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
       });
       processes.push(m);
-      if (pinned) pinned = pinToCpu(m.child.pid!, 1);
+      pins.measured(m.child.pid!);
       profiles.set(m.child.pid!, b.label);
       await registerBackend(m, backend.port);
       await createBenchServer(m, 'bench', [ITEM_TOOL]);
@@ -133,7 +129,7 @@ async function main(): Promise<void> {
         console.error(`round ${round + 1} ${c.label}: ${Math.round(f.rps)} req/s, gateway ${Math.round(us)} µs/call, load ${loadavg()[0]!.toFixed(2)}`);
       }
     }
-    console.log(`${connections} connections (${loader}), ${pinned ? 'serve pinned to CPU 1, the rest to CPU 0, ' : ''}${rounds} rounds of ${seconds} s, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')} at the start, ${loadavg().map((l) => l.toFixed(2)).join(' / ')} at the end`);
+    console.log(`${connections} connections (${loader}), ${pins.active ? 'serve pinned to CPU 1, the rest to CPU 0, ' : ''}${rounds} rounds of ${seconds} s, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')} at the start, ${loadavg().map((l) => l.toFixed(2)).join(' / ')} at the end`);
     console.log('| build | form | req/s (median) | gateway CPU µs/call (median) | per round | ÷ first build, median of rounds |');
     console.log('| --- | --- | ---: | ---: | --- | ---: |');
     for (const c of configs) {

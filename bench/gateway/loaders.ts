@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
+import type { ProfileWindow } from './cpuprofile.js';
 
 /** One HTTP request a load run repeats. */
 export interface Shot {
@@ -84,4 +85,12 @@ export async function wrkRun(shot: Shot, o: { connections: number; seconds: numb
     loader: 'wrk', rps: n('requests') / (n('duration') / 1e6), p50: n('p50') / 1000, p99: n('p99') / 1000,
     errors: n('connect') + n('read') + n('write') + n('timeout'), non2xx: n('status'), mismatches: 0, total: n('requests'),
   };
+}
+
+/** What a benchmark keeps of one measured configuration: each round's figures, the gateway's CPU µs per call and sample window, and its calls. */
+export interface Measured {
+  figures: LoadFigures[];
+  cpu: number[];
+  windows: ProfileWindow[];
+  calls: number;
 }

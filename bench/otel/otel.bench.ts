@@ -47,7 +47,7 @@ import { ROOT, TSX, freePort, startProcess, stopProcess } from '../support/procs
 import { flag, numberOption, textOption } from '../support/args.js';
 import { writeBenchSection } from '../support/docs.js';
 import type { Mcpgate } from '../support/mcpgate.js';
-import { pinToCpu } from '../support/procs.js';
+import { Pinning } from '../support/procs.js';
 import { ITEM_TOOL, checkoutRevision, createBenchServer, modernCallRequest, registerBackend, startBenchBackend, startMcpgate } from '../support/mcpgate.js';
 import { groupSeconds, mainThreadSeconds, reapedChildrenSeconds, selfSeconds } from '../gateway/cpu.js';
 import { autocannonRun, wrkRun } from '../gateway/loaders.js';
@@ -63,8 +63,6 @@ const GC_PROBE = join(ROOT, 'bench/otel/gc-probe.mjs');
 const only = textOption('only', '').split(',').filter((x) => x !== '');
 /** Calls/s sent to every configuration (autocannon's overall rate); 0: as fast as they answer. */
 const rate = textOption('rate', '') === '' ? 0 : numberOption('rate', 1);
-/** Each gateway on a core of its own (CPU 1), everything else (this process, wrk, the backend, the receiver) on CPU 0; `--no-pin` shares both. */
-const pinning = !flag('no-pin') && cpus().length >= 2;
 const loaderOption = textOption('loader', rate > 0 ? 'autocannon' : 'auto');
 if (rate > 0 && loaderOption !== 'autocannon') throw new Error('--rate needs --loader autocannon');
 if (!['auto', 'wrk', 'autocannon'].includes(loaderOption)) throw new Error('--loader is auto, wrk or autocannon');
@@ -133,7 +131,9 @@ async function main(): Promise<void> {
   const receiver = await startProcess(process.execPath, ['--import', TSX, join(ROOT, 'bench/otel/receiver.ts'), String(receiverPort)], `http://127.0.0.1:${receiverPort}/count`);
   children.push(receiver);
   const backend = await startBenchBackend();
-  let pinned = pinning && pinToCpu(process.pid, 0) && pinToCpu(receiver.pid!, 0) && pinToCpu(backend.child.pid!, 0);
+  // Each gateway on a core of its own (CPU 1), everything else (this process, wrk, the backend, the receiver) on CPU 0.
+  const pins = new Pinning(!flag('no-pin'));
+  pins.helpers(process.pid, receiver.pid!, backend.child.pid!);
   children.push(backend.child);
   const configs: { key: string; name: string; args: string[]; root?: string }[] = [
     { key: 'off', name: 'off', args: [] },
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
     const gcFile = join(work, `${c.key}.gc.json`);
     const nodeArgs = ['--import', GC_PROBE, ...(c.root ? [] : extraNodeArgs), ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf, c.key)] : [])];
     const m = await startMcpgate(work, { args: c.args, nodeArgs, env: { MCPGATE_BENCH_GC_FILE: gcFile }, stdout: fd, ...(c.root ? { root: c.root } : {}) });
-    if (pinned) pinned = pinToCpu(m.child.pid!, 1);
+    pins.measured(m.child.pid!);
     children.push(m.child);
     await registerBackend(m, backend.port);
     await createBenchServer(m, 'bench', [ITEM_TOOL]);
@@ -223,7 +223,7 @@ async function main(): Promise<void> {
   const pct = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)} %`;
   const lines = [
     `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), load average ${load} before the rounds, ${loadavg()[0]?.toFixed(2)} at the end; Node ${process.version}.`,
-    `${loader === 'wrk' ? 'wrk (1 thread, a process of its own)' : `autocannon (in the benchmark's process)${rate > 0 ? `, ${rate} calls/s to each configuration` : ''}`}, ${connections} connections, ${rounds} rounds of ${seconds} s per configuration, interleaved; each mcpgate is \`serve\` in its own process, its stdout to a file; the OTLP receiver in its own process; ${pinned ? 'every gateway pinned to one core, everything else to the other' : 'no process pinned to a core'}.`,
+    `${loader === 'wrk' ? 'wrk (1 thread, a process of its own)' : `autocannon (in the benchmark's process)${rate > 0 ? `, ${rate} calls/s to each configuration` : ''}`}, ${connections} connections, ${rounds} rounds of ${seconds} s per configuration, interleaved; each mcpgate is \`serve\` in its own process, its stdout to a file; the OTLP receiver in its own process; ${pins.active ? 'every gateway pinned to one core, everything else to the other' : 'no process pinned to a core'}.`,
     '',
     '| configuration | calls/s (median) | per round | p50 ms | p99 ms | calls/s vs off | gateway CPU µs/call | CPU/call vs off | backend µs/call | receiver µs/call | load generator µs/call |',
     '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -2,6 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 
@@ -43,6 +44,34 @@ export async function startProcess(cmd: string, args: string[], url: string, env
  */
 export function pinToCpu(pid: number, cpu: number): boolean {
   return spawnSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * How a benchmark pins its processes (`pinToCpu`): the measured one on CPU 1, everything else (the
+ * benchmark, its load generator, backend, receiver…) on CPU 0. Off when not `wanted` (`--no-pin`),
+ * on one CPU, or once a pin fails (then `active` is false and the report says nothing is pinned).
+ */
+export class Pinning {
+  private ok: boolean;
+
+  constructor(wanted: boolean) {
+    this.ok = wanted && cpus().length >= 2;
+  }
+
+  /** Whether every process given so far was pinned. */
+  get active(): boolean {
+    return this.ok;
+  }
+
+  /** The processes that serve the measurement, on CPU 0 (children started later inherit it). */
+  helpers(...pids: number[]): void {
+    for (const pid of pids) if (this.ok) this.ok = pinToCpu(pid, 0);
+  }
+
+  /** A measured process, on CPU 1. */
+  measured(pid: number): void {
+    if (this.ok) this.ok = pinToCpu(pid, 1);
+  }
 }
 
 /** Stop a process and wait for it. */

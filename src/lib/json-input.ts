@@ -4,7 +4,7 @@
  * and no NUL character in any string or key (databases cannot store it in text).
  */
 import { invalid } from './errors.js';
-import { MAX_JSON_DEPTH } from './json-depth.js';
+import { MAX_JSON_DEPTH, parseJsonText } from './json-depth.js';
 /** Field paths in messages name at most this many levels. */
 const NAMED_LEVELS = 8;
 
@@ -39,4 +39,15 @@ export function checkJsonInput(value: unknown, field: string): void {
  */
 export function jsonTextMayHoldNul(text: string): boolean {
   return text.includes('\0') || text.includes('\\u0000');
+}
+
+/**
+ * JSON text taken from a request, parsed under the same limits: `INVALID_JSON` naming the field
+ * when malformed or nested too deep (checked on the text), `VALIDATION_FAILED` when a string or
+ * key holds a NUL — walked for only when the text may hold one.
+ */
+export function parseJsonInput(text: string, field: string): unknown {
+  const value = parseJsonText(text, field);
+  if (jsonTextMayHoldNul(text)) checkJsonInput(value, field);
+  return value;
 }

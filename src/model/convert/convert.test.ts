@@ -13,7 +13,8 @@ import type { McpServer, McpServerSpec, McpServerVersion } from '../model.js';
 import { validateSpec } from '../spec-validation.js';
 import { fromHigress, toHigress } from './higress.js';
 import type { NacosDetailOptions, NacosMcpInput } from './nacos.js';
-import { fromNacos, parseJsonField, toNacosDetail, toNacosListItem, toNacosToolSpec } from './nacos.js';
+import { fromNacos, toNacosDetail, toNacosListItem, toNacosToolSpec } from './nacos.js';
+import { parseJsonInput } from '../../lib/json-input.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'convert', 'golden');
 const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
@@ -67,7 +68,7 @@ function nacosInput(inputPath: string): NacosMcpInput {
   const raw = readJson(inputPath) as Record<string, unknown>;
   const field = (name: string): unknown => {
     const value = raw[name];
-    return typeof value === 'string' ? parseJsonField(name, value) : value;
+    return typeof value === 'string' ? parseJsonInput(value, name) : value;
   };
   const input: NacosMcpInput = { serverSpecification: field('serverSpecification') };
   if (raw['toolSpecification'] !== undefined) input.toolSpecification = field('toolSpecification');
@@ -145,7 +146,7 @@ describe('round trips', () => {
       serverSpecification: { name: 'seed', protocol: 'http', versionDetail: { version: '1.0.0' } },
       toolSpecification: {
         tools: [{ name: 'list', description: 'List', inputSchema: { type: 'object', properties: {} } }],
-        toolsMeta: { list: { enabled: true, templates: { 'json-go-template': parseJsonField('template', seed) } } },
+        toolsMeta: { list: { enabled: true, templates: { 'json-go-template': parseJsonInput(seed, 'template') } } },
       },
       endpointSpecification: { type: 'DIRECT', data: { address: '10.0.0.1', port: 80 } },
     });
@@ -221,7 +222,7 @@ describe('Nacos input errors', () => {
   const TEMPLATE = 'toolSpecification.toolsMeta.get_weather.templates.json-go-template';
 
   test('malformed JSON in a form field', () => {
-    const error = expectError(() => parseJsonField('toolSpecification', '{"tools": ['), 'INVALID_JSON', 'toolSpecification');
+    const error = expectError(() => parseJsonInput('{"tools": [', 'toolSpecification'), 'INVALID_JSON', 'toolSpecification');
     assert.match(error.message, /^toolSpecification is not valid JSON/);
   });
   test('missing serverSpecification', () => {

@@ -5,9 +5,8 @@
  * McpServerDetailInfo; a tool's REST mapping is `toolsMeta[name].templates["json-go-template"]`,
  * which has the Higress template shape.
  */
-import { parseJsonText } from '../../lib/json-depth.js';
 import { AppError, invalid, missing } from '../../lib/errors.js';
-import { checkJsonInput } from '../../lib/json-input.js';
+import { parseJsonInput } from '../../lib/json-input.js';
 import type {
   CredentialPassthrough, Endpoint, FrontProtocol, McpProtocol, McpServer, McpServerSpec, McpServerVersion, RestTemplate, Tool,
 } from '../model.js';
@@ -68,12 +67,6 @@ export interface NacosDetailOptions {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Parses one JSON-valued form field; malformed text is `INVALID_JSON` naming the field. */
-export function parseJsonField(name: string, text: string): unknown {
-  const value = parseJsonText(text, name);
-  checkJsonInput(value, name);
-  return value;
-}
 
 function readProtocol(r: FieldReader): McpProtocol {
   const value = r.requiredString('protocol').toLowerCase();
@@ -106,7 +99,7 @@ function readPassthrough(r: FieldReader | undefined): CredentialPassthrough | un
 function readLocalServerConfig(r: FieldReader): Record<string, unknown> {
   const raw = r.raw('localServerConfig');
   if (raw === undefined) return {};
-  const value = typeof raw === 'string' ? (raw.trim() === '' ? {} : parseJsonField(r.field('localServerConfig'), raw)) : raw;
+  const value = typeof raw === 'string' ? (raw.trim() === '' ? {} : parseJsonInput(raw, r.field('localServerConfig'))) : raw;
   if (!isJsonObject(value)) throw invalid(r.field('localServerConfig'), 'must be an object');
   return value;
 }

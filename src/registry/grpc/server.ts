@@ -28,7 +28,7 @@ import type { Registry as PromRegistry } from 'prom-client';
 import type { ServerDuplexStream, ServerErrorResponse, ServerUnaryCall, ServiceDefinition, sendUnaryData } from '@grpc/grpc-js';
 import { AppError } from '../../lib/errors.js';
 import { parseJsonText } from '../../lib/json-depth.js';
-import { checkJsonInput, jsonTextMayHoldNul } from '../../lib/json-input.js';
+import { parseJsonInput } from '../../lib/json-input.js';
 import type { Logger } from '../../lib/logger.js';
 import type { InstanceKey } from '../../model/model.js';
 import type { Principal } from '../domain/auth.js';
@@ -258,12 +258,7 @@ export class NacosGrpcServer implements GrpcDeps {
     }
     let body: Record<string, unknown>;
     try {
-      body = parseBody(payload.body.toString('utf8'), type, (text, field) => {
-        const v = parseJsonText(text, field);
-        // The depth is checked on the text; only a NUL needs the walk over the parsed value.
-        if (jsonTextMayHoldNul(text)) checkJsonInput(v, field);
-        return v;
-      });
+      body = parseBody(payload.body.toString('utf8'), type, parseJsonInput);
     } catch (err) {
       const why = err instanceof AppError ? err.message : 'the body is not valid JSON';
       this.count(type, NACOS_CODES.INVALID_PARAM);
@@ -368,7 +363,7 @@ export class NacosGrpcServer implements GrpcDeps {
   private setup(peer: string, call: ServerDuplexStream<Buffer, Buffer>, payload: Payload): Connection {
     let body: Record<string, unknown>;
     try {
-      body = parseBody(payload.body.toString('utf8'), 'ConnectionSetupRequest', (text, field) => parseJsonText(text, field));
+      body = parseBody(payload.body.toString('utf8'), 'ConnectionSetupRequest', parseJsonText);
     } catch (err) {
       throw new AppError('GRPC_MALFORMED_PAYLOAD', `the body of ConnectionSetupRequest is not a JSON object: ${err instanceof Error ? err.message : ''}`);
     }

@@ -11,7 +11,8 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError, invalid } from '../../../lib/errors.js';
 import type { NacosEndpointInfo, NacosMcpInput, NacosServerFields } from '../../../model/convert/nacos.js';
-import { fromNacos, parseJsonField, toNacosDetail, toNacosListItem } from '../../../model/convert/nacos.js';
+import { fromNacos, toNacosDetail, toNacosListItem } from '../../../model/convert/nacos.js';
+import { parseJsonInput } from '../../../lib/json-input.js';
 import { reportWarnings } from '../warnings.js';
 import type { McpServerInput } from '../../../model/model.js';
 import type { ServerKey } from '../../domain/mcp.js';
@@ -34,7 +35,7 @@ function serverKey(p: NacosParams): ServerKey {
 
 function jsonField(p: NacosParams, name: string): unknown {
   const v = p.raw(name);
-  return typeof v === 'string' ? parseJsonField(name, v) : v;
+  return typeof v === 'string' ? parseJsonInput(v, name) : v;
 }
 
 function payload(p: NacosParams, ns: string): NacosMcpInput {

@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { invalid, missing } from '../../../lib/errors.js';
-import { parseJsonText } from '../../../lib/json-depth.js';
-import { checkJsonInput } from '../../../lib/json-input.js';
+import { parseJsonInput } from '../../../lib/json-input.js';
 import { authorize } from '../../domain/auth.js';
 import type { Role } from '../../../model/model.js';
 import { DEFAULT_GROUP, PUBLIC_NAMESPACE } from '../../../model/model.js';
@@ -115,9 +114,7 @@ export class NacosParams {
   json(name: string): unknown {
     const v = this.raw(name);
     if (typeof v !== 'string') return v;
-    const value = parseJsonText(v, name);
-    checkJsonInput(value, name);
-    return value;
+    return parseJsonInput(v, name);
   }
 
   /** A metadata map: a JSON object (values as strings), or Nacos' `k1=v1,k2=v2` form. */
