@@ -155,7 +155,7 @@ export class Registry {
 
   /**
    * One run of the pruning job: the change log beyond `changeLogRetention` revisions, audit
-   * entries older than `auditRetentionDays` before `now`, cluster nodes gone for long, and
+   * entries older than `auditRetentionDays` before `now`, cluster nodes (and their instance leases) gone for long, and
    * activity older than `ACTIVITY_RETENTION_MS`.
    */
   async prune(config: Pick<Config, 'changeLogRetention' | 'auditRetentionDays'>, now = Date.now()): Promise<{ auditEntries: number; nodes: number }> {
@@ -165,6 +165,8 @@ export class Registry {
     const auditEntries = await audit.prune(config.auditRetentionDays, now);
     if (auditEntries > 0) this.logger.info({ entries: auditEntries, olderThanDays: config.auditRetentionDays }, 'pruned audit log entries');
     const nodes = await this.cluster.pruneGoneNodes();
+    // Leases of gRPC-held instances whose node went as long ago (their instances expired long since).
+    await store.dropHolderLeases({ before: now - this.cluster.retentionMs });
     if (nodes > 0) this.logger.info({ nodes }, 'pruned registry nodes gone for long');
     // The Activity page reads a day back at most.
     await store.pruneActivity(now - ACTIVITY_RETENTION_MS);

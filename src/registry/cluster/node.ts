@@ -145,6 +145,11 @@ export class ClusterNode extends EventEmitter<{ elected: []; deposed: [string] }
     }
   }
 
+  /** How long rows of gone nodes are kept, ms. */
+  get retentionMs(): number {
+    return this.options.retentionMs;
+  }
+
   /** Delete rows of nodes gone for longer than the retention (a leader's job). */
   async pruneGoneNodes(): Promise<number> {
     return this.store.pruneNodes(this.options.retentionMs);

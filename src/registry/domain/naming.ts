@@ -9,7 +9,7 @@ import { DEFAULT_HEALTH_CHECK, PUBLIC_NAMESPACE, beatTimings } from '../../model
 import type { InstanceKey } from '../../model/model.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
-import type { StoreWriter } from '../store/store.js';
+import type { InstanceWrite, StoreWriter } from '../store/store.js';
 import { audit } from './audit.js';
 
 const NAME = /^[A-Za-z0-9_.:-]{1,255}$/;
@@ -26,6 +26,12 @@ export interface InstanceInput extends InstanceKey {
   ephemeral?: boolean;
   metadata?: Record<string, string>;
   healthCheck?: Partial<HealthCheck> | null;
+  /**
+   * The lease that keeps an ephemeral instance alive instead of its own beats (a registry node's, for
+   * the instances its gRPC connections hold; see `Store.renewHolderLease`). Absent: an existing
+   * instance keeps its holder.
+   */
+  holder?: string;
 }
 
 /** What a caller may set on a service. */
@@ -90,7 +96,7 @@ interface UpsertState {
   /** How many ephemeral and persistent instances a service holds. */
   kindsOf: (serviceId: string) => { ephemeral: number; persistent: number };
   /** New instances, by address, inserted together at the end of the batch. */
-  inserts: Map<string, Instance>;
+  inserts: Map<string, InstanceWrite>;
   /** Whether a namespace exists, as read by this batch. */
   namespaces: Map<string, boolean>;
 }
@@ -412,13 +418,16 @@ export class NamingService {
       healthCheck: ephemeral ? null : (input.healthCheck as HealthCheck | null) ?? existing?.healthCheck ?? { ...DEFAULT_HEALTH_CHECK },
       lastBeat: t, createdAt: existing?.createdAt ?? t, updatedAt: t,
     };
+    // A persistent instance has no holder; an ephemeral one keeps its holder unless this write names one.
+    const earlier = state.inserts.get(address);
+    const stored: InstanceWrite = { ...instance, holder: ephemeral ? input.holder ?? earlier?.holder : null };
     if (existing) {
       held[existing.ephemeral ? 'ephemeral' : 'persistent'] -= 1;
       // Registered earlier in this batch: its insert carries the newest state.
-      if (state.inserts.has(address)) state.inserts.set(address, instance);
-      else await tx.updateInstance(instance);
+      if (earlier) state.inserts.set(address, stored);
+      else await tx.updateInstance(stored);
     } else {
-      state.inserts.set(address, instance);
+      state.inserts.set(address, stored);
     }
     held[ephemeral ? 'ephemeral' : 'persistent'] += 1;
     state.instances.set(address, instance);
@@ -547,9 +556,8 @@ export class NamingService {
     return write(this.ctx, async (tx) => {
       let unhealthy = 0;
       let removed = 0;
-      for (const c of candidates) {
-        const i = await tx.getInstanceById(c.id);
-        if (!i) continue;
+      // Read again under the write lock (a beat or a lease renewal may have come since); `lastBeat` counts the holder's lease.
+      for (const i of await tx.listExpiredInstances(t)) {
         const { timeout, deleteTimeout } = beatTimings(i.metadata);
         if (t - i.lastBeat > deleteTimeout) {
           await tx.deleteInstance(i.id);

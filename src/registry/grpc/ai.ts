@@ -129,7 +129,7 @@ export function aiHandlers(deps: GrpcDeps): Record<string, HandlerEntry> {
         const key: InstanceKey = { namespace: e.namespace, group: e.group, service: e.service, ip: reqString(body, 'address'), port, cluster: DEFAULT_CLUSTER };
         if (type === REGISTER_ENDPOINT) {
           const version = optString(body, 'version');
-          await naming.registerInstance({ ...key, ephemeral: true, healthy: true, metadata: version ? { version } : {} });
+          await naming.registerInstance({ ...key, ephemeral: true, healthy: true, metadata: version ? { version } : {}, holder: deps.holder });
           deps.claim(ctx.conn, key);
         } else {
           await naming.deregisterInstance(key);

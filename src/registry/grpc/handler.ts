@@ -9,6 +9,8 @@ import type { Body } from './fields.js';
 export interface GrpcDeps {
   services: RegistryServices;
   now(): number;
+  /** The lease this node renews for the ephemeral instances its connections hold (`InstanceInput.holder`). */
+  readonly holder: string;
   /** Record that `conn` registered the ephemeral instance `key` (it goes when `conn` closes). */
   claim(conn: Connection, key: InstanceKey): void;
   /** Forget that `conn` registered `key` (deregistered by the client). */

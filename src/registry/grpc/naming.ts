@@ -66,7 +66,7 @@ export function namingHandlers(deps: GrpcDeps): Record<string, HandlerEntry> {
   async function register(ctx: RequestContext, f: InstanceFields, persistent: boolean): Promise<void> {
     const ephemeral = persistent ? false : f.ephemeral !== false;
     await naming.registerInstance({
-      ...f.key, ephemeral, ...(f.weight !== undefined && { weight: f.weight }), ...(f.enabled !== undefined && { enabled: f.enabled }),
+      ...f.key, ephemeral, ...(ephemeral && { holder: deps.holder }), ...(f.weight !== undefined && { weight: f.weight }), ...(f.enabled !== undefined && { enabled: f.enabled }),
       healthy: f.healthy ?? true, ...(f.metadata && { metadata: f.metadata }),
     });
     if (ephemeral) deps.claim(ctx.conn, f.key);

@@ -16,12 +16,13 @@
  * 4. pushes (pusher.ts) go down its stream; its acks come back up and are dropped;
  * 5. when the stream ends (the client closed, the network dropped, or the stream was not set
  *    up within `setupTimeoutMs`), the connection goes, and the ephemeral instances registered
- *    over it are deregistered. While it lives, they are kept alive in the store (their last
- *    beat refreshed every `keepAliveMs`), so the registry's ephemeral expiry treats them as
- *    beating, and another registry node that takes over expiry removes them ~30 s after this
- *    node dies.
+ *    over it are deregistered. While it lives, they are kept alive by this node's lease: they
+ *    name it as their holder, and the node renews it (one row) every `keepAliveMs`, so the
+ *    registry's ephemeral expiry treats them as beating at its last renewal; another registry
+ *    node that takes over expiry removes them ~30 s after this node dies.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry as PromRegistry } from 'prom-client';
@@ -58,8 +59,10 @@ export interface NacosGrpcOptions {
   maxMessageBytes: number;
   /** A stream that has not sent ConnectionSetupRequest within this is ended. Default 10 000 ms. */
   setupTimeoutMs?: number;
-  /** How often the ephemeral instances of open connections are marked alive. Default 5000 ms. */
+  /** How often the lease of the ephemeral instances of open connections is renewed. Default 5000 ms. */
   keepAliveMs?: number;
+  /** The name of that lease, unique among the registry nodes sharing the database. Default: host name and a random UUID. */
+  holder?: string;
   /** Most connections at once; a setup beyond is refused (RESOURCE_EXHAUSTED). Default 20 000. */
   maxConnections?: number;
   /** Most bytes of pushes waiting for a client that does not read its stream; it is dropped beyond. Default 16 MiB. */
@@ -117,6 +120,12 @@ export class NacosGrpcServer implements GrpcDeps {
   /** Which connection owns each ephemeral instance registered over gRPC. */
   private readonly owners = new Map<string, string>();
   private keepAlive: NodeJS.Timeout | undefined;
+  /** This node's lease, named by the ephemeral instances its connections hold. */
+  readonly holder: string;
+  /** When the lease was last renewed (undefined: never yet). */
+  private lastRenewal: number | undefined;
+  /** Whether the next keep-alive round beats each instance (see `beatOwned`). */
+  private beatEach = false;
   private readonly requests: Counter<'type' | 'code'> | undefined;
   private boundPort = 0;
   private closing = false;
@@ -124,6 +133,7 @@ export class NacosGrpcServer implements GrpcDeps {
   constructor(services: RegistryServices, private readonly options: NacosGrpcOptions) {
     this.services = services;
     this.logger = options.logger;
+    this.holder = options.holder ?? `${hostname().slice(0, 80)}-${randomUUID()}`;
     this.server = new Server({
       'grpc.max_receive_message_length': options.maxMessageBytes,
       'grpc.max_send_message_length': -1,
@@ -170,14 +180,18 @@ export class NacosGrpcServer implements GrpcDeps {
         ? reject(new Error(`cannot listen on the Nacos gRPC port ${host}:${this.options.port} (${err.message}); choose another with --grpc-port (grpcPort), or turn it off with grpcPort: off`))
         : resolve(port)));
     });
-    const every = this.options.keepAliveMs ?? 5000;
-    this.keepAlive = setInterval(() => void this.beatOwned(), every);
+    await this.beatOwned();
+    this.keepAlive = setInterval(() => void this.beatOwned(), this.keepAliveMs);
     this.keepAlive.unref();
     return this.boundPort;
   }
 
   get port(): number {
     return this.boundPort;
+  }
+
+  private get keepAliveMs(): number {
+    return this.options.keepAliveMs ?? 5000;
   }
 
   /** How many client connections are set up. */
@@ -194,6 +208,8 @@ export class NacosGrpcServer implements GrpcDeps {
     const open = [...this.byId.values()];
     await Promise.allSettled(open.map((c) => this.drop(c)));
     for (const c of open) c.end();
+    await this.services.store.dropHolderLeases({ holder: this.holder })
+      .catch((err: unknown) => this.logger.warn({ err }, 'removing the lease of the gRPC connections\' instances failed; it lapses'));
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => { this.server.forceShutdown(); resolve(); }, 2000);
       this.server.tryShutdown(() => { clearTimeout(force); resolve(); });
@@ -417,16 +433,34 @@ export class NacosGrpcServer implements GrpcDeps {
     if (owned.length > 0) this.logger.debug({ connection: conn.id, instances: owned.length }, 'gRPC connection closed; its ephemeral instances were deregistered');
   }
 
-  /** Mark the ephemeral instances of open connections alive (no revision: the store's heartbeat path). */
+  /**
+   * Keep the ephemeral instances of open connections alive: renew this node's lease, which they
+   * name as their holder (one row whatever their number; no revision). When the lease was missing
+   * (removed while this node was out of reach) or this renewal came late (the node stalled, or the
+   * database was out of reach, maybe long enough for the expiry to turn some unhealthy), beat each
+   * instance as well: that heals those turned unhealthy, and finds those removed.
+   */
   private async beatOwned(): Promise<void> {
-    if (this.owners.size === 0) return;
+    const now = Date.now();
+    let existed: boolean;
+    try {
+      existed = await this.services.store.renewHolderLease(this.holder, now);
+    } catch (err) {
+      this.logger.warn({ err }, 'renewing the lease of the gRPC connections\' instances failed; the next round retries');
+      return;
+    }
+    const first = this.lastRenewal === undefined;
+    if ((!existed && !first) || (!first && now - this.lastRenewal! > 2 * this.keepAliveMs)) this.beatEach = true;
+    this.lastRenewal = now;
+    if (!this.beatEach) return;
+    this.beatEach = false;
     const keys: InstanceKey[] = [];
     for (const conn of this.byId.values()) for (const key of conn.instances.values()) keys.push(key);
-    const now = Date.now();
     for (let i = 0; i < keys.length; i += 500) {
       const batch = keys.slice(i, i + 500);
       const matched = await this.services.store.beatMany(batch, now).catch((err: unknown) => {
         this.logger.warn({ err }, 'keeping gRPC instances alive failed; the next round retries');
+        this.beatEach = true;
         return batch.map(() => true);
       });
       // Not matched: turned unhealthy (beats missed while the node was stalled) or removed by

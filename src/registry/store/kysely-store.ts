@@ -19,7 +19,7 @@ import { migrations } from './migrations.js';
 import { RevisionListener } from './revision-listener.js';
 import type {
   ActivityQuery, ActivityRead, ApiTokenRecord, AuditQuery, AuditRecord, BeatKey, ClusterNodeRecord, GatewayReportRecord, GatewayReportWrite, InstanceQuery, LeaderLock, LeaderLockOptions, Lease, McpServerQuery,
-  RevisionSubscription, ServiceKey, ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
+  InstanceWrite, RevisionSubscription, ServiceKey, ServiceQuery, Store, StoreReader, StoreWriter, UserRecord,
 } from './store.js';
 import { newEtag, UniqueViolationError } from './store.js';
 
@@ -36,8 +36,9 @@ interface Tables {
     id: string; namespace: string; service_id: string; group_name: string; service_name: string; ip: string; port: number;
     cluster: string; weight: number; enabled: number; healthy: number; ephemeral: number; metadata: string;
     health_check: string | null; last_beat: number; created_at: number; updated_at: number;
-    beat_timeout: number; delete_timeout: number; health_detail: Generated<string | null>;
+    beat_timeout: number; delete_timeout: number; health_detail: Generated<string | null>; holder: Generated<string | null>;
   };
+  mg_instance_leases: { holder: string; renewed_at: number };
   mg_mcp_servers: {
     id: string; namespace: string; name: string; description: string; protocol: string; front_protocol: string;
     endpoint: string; enabled: number; passthrough: string; published_version: string | null;
@@ -126,10 +127,11 @@ function toInstance(r: Selectable<Tables['mg_instances']>): Instance {
   };
 }
 
-/** The row of an instance (its health detail is written only by `setHealthDetail`). */
-function instanceRow(i: Instance): Omit<Tables['mg_instances'], 'health_detail'> {
+/** The row of an instance (its health detail is written only by `setHealthDetail`; its holder only when given). */
+function instanceRow(i: InstanceWrite): Omit<Tables['mg_instances'], 'health_detail' | 'holder'> & { holder?: string | null } {
   const timings = beatTimings(i.metadata);
   return {
+    ...(i.holder !== undefined && { holder: i.holder }),
     beat_timeout: timings.timeout, delete_timeout: timings.deleteTimeout,
     id: i.id, namespace: i.namespace, service_id: i.serviceId, group_name: i.group, service_name: i.serviceName, ip: i.ip,
     port: i.port, cluster: i.cluster, weight: i.weight, enabled: flag(i.enabled), healthy: flag(i.healthy),
@@ -242,7 +244,7 @@ const AUDIT_COLUMNS = [
 ] as const;
 const INSTANCE_COLUMNS = [
   'beat_timeout', 'delete_timeout', 'id', 'namespace', 'service_id', 'group_name', 'service_name', 'ip', 'port', 'cluster', 'weight', 'enabled',
-  'healthy', 'ephemeral', 'metadata', 'health_check', 'last_beat', 'created_at', 'updated_at',
+  'healthy', 'ephemeral', 'metadata', 'health_check', 'last_beat', 'created_at', 'updated_at', 'holder',
 ] as const;
 
 /** Reads shared by the root connection and transactions. */
@@ -360,12 +362,15 @@ class KyselyReader implements StoreReader {
   }
 
   async listExpiredInstances(now: number) {
-    const rows = await this.db.selectFrom('mg_instances').selectAll().where('ephemeral', '=', 1)
+    // The last beat of an instance held by a lease is the later of its own and the lease's last renewal.
+    const beat = sql<number>`case when l.renewed_at > i.last_beat then l.renewed_at else i.last_beat end`;
+    const rows = await this.db.selectFrom('mg_instances as i').leftJoin('mg_instance_leases as l', 'l.holder', 'i.holder')
+      .selectAll('i').select(beat.as('effective_beat')).where('i.ephemeral', '=', 1)
       .where((eb) => eb.or([
-        eb.and([eb('healthy', '=', 1), eb(eb('last_beat', '+', eb.ref('beat_timeout')), '<', now)]),
-        eb(eb('last_beat', '+', eb.ref('delete_timeout')), '<', now),
+        eb.and([eb('i.healthy', '=', 1), eb(sql`${beat} + i.beat_timeout`, '<', now)]),
+        eb(sql`${beat} + i.delete_timeout`, '<', now),
       ])).execute();
-    return rows.map(toInstance);
+    return rows.map(({ effective_beat: lastBeat, ...r }) => ({ ...toInstance(r), lastBeat: num(lastBeat) }));
   }
 
   async getMcpServer(namespace: string, key: { name: string } | { id: string }) {
@@ -576,19 +581,19 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
     await this.tx.deleteFrom('mg_services').where('id', '=', id).execute();
   }
 
-  async insertInstance(i: Instance) {
-    await this.tx.insertInto('mg_instances').values(instanceRow(i)).execute();
+  async insertInstance(i: InstanceWrite) {
+    await this.tx.insertInto('mg_instances').values({ ...instanceRow(i), holder: i.holder ?? null }).execute();
   }
 
-  async insertInstances(list: readonly Instance[]) {
+  async insertInstances(list: readonly InstanceWrite[]) {
     for (let i = 0; i < list.length; i += 200) {
-      const rows = list.slice(i, i + 200).map(instanceRow);
+      const rows = list.slice(i, i + 200).map((w) => ({ ...instanceRow(w), holder: w.holder ?? null }));
       await this.shapes.execute(this.tx, `insert-instances:${rows.length}`, flatten(rows, INSTANCE_COLUMNS),
         () => this.tx.insertInto('mg_instances').values(rows.map((r) => pick(r, INSTANCE_COLUMNS))));
     }
   }
 
-  async updateInstance(i: Instance) {
+  async updateInstance(i: InstanceWrite) {
     const { id, ...row } = instanceRow(i);
     await this.tx.updateTable('mg_instances').set(row).where('id', '=', id).execute();
   }
@@ -917,6 +922,25 @@ export class KyselyStore extends KyselyReader implements Store {
     } catch (err) {
       throw this.translate(err);
     }
+  }
+
+  async renewHolderLease(holder: string, at: number): Promise<boolean> {
+    try {
+      const r = await this.root.updateTable('mg_instance_leases').set({ renewed_at: at }).where('holder', '=', holder).executeTakeFirst();
+      if (Number(r.numUpdatedRows) > 0) return true;
+      await this.root.insertInto('mg_instance_leases').values({ holder, renewed_at: at }).execute();
+      return false;
+    } catch (err) {
+      // Inserted by an overlapping renewal of the same holder: it exists now.
+      if (this.adapter.isUniqueViolation(err)) return false;
+      throw this.translate(err);
+    }
+  }
+
+  async dropHolderLeases(which: { holder: string } | { before: number }): Promise<number> {
+    const q = this.root.deleteFrom('mg_instance_leases');
+    const r = await ('holder' in which ? q.where('holder', '=', which.holder) : q.where('renewed_at', '<', which.before)).executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   async touchInstance(id: string, at: number) {

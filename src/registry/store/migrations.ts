@@ -385,6 +385,19 @@ export function migrations(d: StoreDialect): MigrationProvider {
         await db.schema.createIndex('mg_activity_errors_at').on('mg_activity_errors').column('at').execute();
       },
     },
+    '0015_instance_leases': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // Ephemeral instances a registry node's gRPC connections hold name that node's lease instead of each beating:
+        // the node renews one row, and the expiry sweep reads an instance's last beat as the later of its own and its
+        // holder's last renewal (a node that dies stops renewing, and its instances expire as if their beats stopped).
+        await db.schema.alterTable('mg_instances').addColumn('holder', key(128)).execute();
+        await db.schema.createTable('mg_instance_leases')
+          .addColumn('holder', key(128), (c) => c.primaryKey())
+          .addColumn('renewed_at', 'bigint', (c) => c.notNull())
+          .modifyEnd(suffix).execute();
+      },
+    },
   };
   return { getMigrations: async () => all };
 }

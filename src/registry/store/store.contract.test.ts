@@ -274,6 +274,52 @@ for (const kind of kinds) {
       });
     });
 
+    it('counts an instance held by a lease as beating when the lease was last renewed', async () => {
+      const s = service('public', 'leased');
+      const holder = `node-${randomUUID()}`;
+      const other = `node-${randomUUID()}`;
+      // Registered long ago, never beaten since: only their holders' leases keep them.
+      const held = instance(s, '10.4.0.1', 1, { lastBeat: now - 60_000 });
+      const heldSick = instance(s, '10.4.0.2', 1, { lastBeat: now - 60_000, healthy: false });
+      const orphan = instance(s, '10.4.0.3', 1, { lastBeat: now - 60_000 });
+      const own = instance(s, '10.4.0.4', 1, { lastBeat: now - 1_000 });
+      assert.equal(await store.renewHolderLease(holder, now - 1_000), false, 'a first renewal creates the lease');
+      const rev = await store.revision();
+      await store.write(async (tx) => {
+        await tx.insertService(s);
+        await tx.insertInstances([{ ...held, holder }, { ...heldSick, holder }]);
+        await tx.insertInstance({ ...orphan, holder: other });
+        await tx.insertInstance({ ...own, holder: null });
+      });
+      const expired = async () => (await store.listExpiredInstances(now)).filter((i) => i.serviceId === s.id)
+        .map((i) => `${i.ip} ${now - i.lastBeat}`).sort();
+      // The lease is fresh: its instances are alive (a sick one stays until its delete timeout, counted from the renewal).
+      assert.deepEqual(await expired(), ['10.4.0.3 60000'], 'an instance whose holder has no lease expires by its own beats');
+      assert.equal(await store.renewHolderLease(holder, now - 20_000), true, 'a renewal of an existing lease');
+      assert.equal(await store.revision(), rev + 1, 'renewals bump no revision');
+      // Not renewed for 20 s (its node died): unhealthy past the beat timeout, not yet past the delete timeout.
+      assert.deepEqual(await expired(), ['10.4.0.1 20000', '10.4.0.3 60000']);
+      await store.renewHolderLease(holder, now - 31_000);
+      assert.deepEqual(await expired(), ['10.4.0.1 31000', '10.4.0.2 31000', '10.4.0.3 60000']);
+      // A later own beat counts over an older renewal; an update that names no holder keeps it, null clears it.
+      await store.renewHolderLease(holder, now);
+      await store.write((tx) => tx.updateInstance({ ...held, weight: 3 }));
+      await store.write((tx) => tx.updateInstance({ ...heldSick, holder: null }));
+      assert.deepEqual(await expired(), ['10.4.0.2 60000', '10.4.0.3 60000']);
+      assert.equal(await store.dropHolderLeases({ holder }), 1);
+      assert.deepEqual(await expired(), ['10.4.0.1 60000', '10.4.0.2 60000', '10.4.0.3 60000'], 'a lease removed keeps nothing alive');
+      await store.renewHolderLease(holder, now - 5_000);
+      await store.renewHolderLease(other, now - 50_000);
+      assert.equal(await store.dropHolderLeases({ before: now - 10_000 }), 1, 'only the lease not renewed since');
+      assert.equal(await store.renewHolderLease(holder, now), true);
+      assert.equal(await store.renewHolderLease(other, now), false);
+      await store.dropHolderLeases({ before: now + 1 });
+      await store.write(async (tx) => {
+        await tx.deleteInstances([held.id, heldSick.id, orphan.id, own.id]);
+        await tx.deleteService(s.id);
+      });
+    });
+
     it('stores MCP servers and versions, including specs over 64 KiB', async () => {
       const m = server('public', 'weather');
       const big = spec('1.0.0', 'y'.repeat(200_000));

@@ -130,7 +130,11 @@ export interface StoreReader {
    */
   countInstanceKinds(serviceIds: readonly string[], ephemeral: boolean): Promise<{ serviceId: string; ephemeral: boolean; count: number }[]>;
   listInstances(query: InstanceQuery): Promise<Instance[]>;
-  /** Ephemeral instances past a deadline at `now`: healthy ones past their beat timeout, any past their delete timeout. */
+  /**
+   * Ephemeral instances past a deadline at `now`: healthy ones past their beat timeout, any past their delete timeout.
+   * An instance held by a node's lease (`InstanceWrite.holder`) counts as having beaten when that lease was last renewed,
+   * if later than its own last beat; its `lastBeat` here is that later time.
+   */
   listExpiredInstances(now: number): Promise<Instance[]>;
   getMcpServer(namespace: string, key: { name: string } | { id: string }): Promise<McpServer | undefined>;
   listMcpServers(namespace: string | undefined, query: McpServerQuery): Promise<Page<McpServer>>;
@@ -168,10 +172,11 @@ export interface StoreWriter extends StoreReader {
   insertService(s: Service): Promise<void>;
   updateService(s: Service): Promise<void>;
   deleteService(id: string): Promise<void>;
-  insertInstance(i: Instance): Promise<void>;
+  insertInstance(i: InstanceWrite): Promise<void>;
   /** Insert several instances, in as few statements as the database allows. */
-  insertInstances(list: readonly Instance[]): Promise<void>;
-  updateInstance(i: Instance): Promise<void>;
+  insertInstances(list: readonly InstanceWrite[]): Promise<void>;
+  /** Update an instance; its holder changes only when `i.holder` is given (null: no holder). */
+  updateInstance(i: InstanceWrite): Promise<void>;
   deleteInstance(id: string): Promise<void>;
   /** Delete several instances by id, in as few statements as the database allows. */
   deleteInstances(ids: readonly string[]): Promise<void>;
@@ -207,6 +212,13 @@ export interface StoreWriter extends StoreReader {
   /** Record an audit entry under this transaction's revision: it commits, or rolls back, with the change. */
   recordAudit(entry: AuditRecord): Promise<void>;
 }
+
+/**
+ * An instance as a write stores it. `holder` names the lease (`renewHolderLease`) that keeps an
+ * ephemeral instance alive in place of its own beats: a registry node's, for the instances its
+ * Nacos gRPC connections hold. Not part of the model: it never leaves the store.
+ */
+export type InstanceWrite = Instance & { holder?: string | null };
 
 /** The address of an instance a heartbeat names. */
 export type BeatKey = InstanceKey;
@@ -357,6 +369,14 @@ export interface Store extends StoreReader, ClusterStore {
    * (unknown, persistent or unhealthy instance) changes nothing.
    */
   beatMany(beats: readonly BeatKey[], at: number): Promise<boolean[]>;
+  /**
+   * Renew the lease `holder` (a registry node's: every ephemeral instance written with that holder
+   * counts as beating at `at`), without a revision bump. Answers false when there was no such lease
+   * (first renewal, or pruned): it exists from now on.
+   */
+  renewHolderLease(holder: string, at: number): Promise<boolean>;
+  /** Remove leases: `holder`'s (a node closing), or, with `before`, every lease not renewed since then (epoch ms). Answers how many went. */
+  dropHolderLeases(which: { holder: string } | { before: number }): Promise<number>;
   /** Record a health-check success time without a revision bump. */
   touchInstance(id: string, at: number): Promise<void>;
   /** Record why the last health check of an instance failed (null: it passed), without a revision bump. */
