@@ -143,6 +143,31 @@ describe('the Nacos gRPC port', () => {
       assert.deepEqual(await listHosts(reg, 'batch'), ['10.0.1.3:80']);
     });
 
+    it('keeps a connection\'s ephemeral instances alive by renewing one lease, not by beating each, past their beat timeouts', async () => {
+      // A second port on the same registry, renewing its lease every 200 ms; the registry's expiry runs every second.
+      const port2 = new NacosGrpcServer(reg.registry.services, {
+        host: '127.0.0.1', port: 0, authEnabled: false, logger: createLogger('silent'), maxMessageBytes: 1024 * 1024, keepAliveMs: 200,
+      });
+      const p2 = await port2.start();
+      const c = new NacosGrpcTestClient(p2);
+      try {
+        await c.connect();
+        const quick = { 'preserved.heart.beat.timeout': '1500', 'preserved.ip.delete.timeout': '3000' };
+        const r = await c.request('InstanceRequest', { namespace: 'public', serviceName: 'leased', groupName: 'DEFAULT_GROUP', type: 'registerInstance', instance: instance('10.0.3.1', 80, { metadata: quick }) });
+        assert.equal(r.body['resultCode'], 200, JSON.stringify(r.body));
+        const registered = await reg.registry.services.store.getInstance('public', 'DEFAULT_GROUP', 'leased', '10.0.3.1', 80, 'DEFAULT');
+        await new Promise((done) => setTimeout(done, 4500));
+        const now = await reg.registry.services.store.getInstance('public', 'DEFAULT_GROUP', 'leased', '10.0.3.1', 80, 'DEFAULT');
+        assert.equal(now?.healthy, true, 'alive and healthy past its delete timeout');
+        assert.equal(now?.lastBeat, registered?.lastBeat, 'its own last beat never moved: the lease kept it');
+        c.close();
+        await until('the instance to go with its connection', 5000, async () => ((await listHosts(reg, 'leased')).length === 0 ? true : undefined));
+      } finally {
+        c.close();
+        await port2.close();
+      }
+    });
+
     it('keeps persistent instances after the connection closes', async () => {
       const c = client();
       await c.connect();

@@ -102,5 +102,37 @@ for (const kind of await databaseKinds()) {
       const held = (await naming.listInstances('public', 'DEFAULT_GROUP', 'switching-svc')).instances;
       assert.deepEqual(held.map((i) => [i.ip, i.ephemeral, i.weight]), [['10.0.0.1', false, 3]]);
     });
+
+    it('keeps instances held by a lease alive while it is renewed, and expires them as if their beats stopped once it is not', async () => {
+      let clock = Date.now();
+      const clocked = new NamingService({ ...ctx, now: () => clock });
+      const holder = `node-${clock}`;
+      const t0 = clock;
+      await store.renewHolderLease(holder, t0);
+      await clocked.registerInstance({ ...key('leased-svc', 1), holder });
+      await clocked.registerInstance(key('leased-svc', 2));
+      const state = async () => (await clocked.listInstances('public', 'DEFAULT_GROUP', 'leased-svc')).instances.map((i) => `${i.ip} ${i.healthy}`);
+      // 40 s on: the instance that beats itself is gone (with those of the tests before); the held one lives on its lease, renewed 2 s ago.
+      clock = t0 + 40_000;
+      await store.renewHolderLease(holder, t0 + 38_000);
+      await clocked.sweepEphemeral();
+      assert.deepEqual(await state(), ['10.0.0.1 true']);
+      // An update of the held instance (no holder named; it counts as a beat, at t0 + 40 s) keeps its holder.
+      await clocked.updateInstance({ ...key('leased-svc', 1), weight: 2 });
+      // The lease not renewed since (its node died): unhealthy 15 s on, and removed 30 s on, watchers told.
+      const before = await store.revision();
+      clock = t0 + 55_500;
+      assert.deepEqual(await clocked.sweepEphemeral(), { unhealthy: 1, removed: 0 });
+      assert.deepEqual(await state(), ['10.0.0.1 false']);
+      clock = t0 + 69_000;
+      assert.deepEqual(await clocked.sweepEphemeral(), { unhealthy: 0, removed: 0 });
+      clock = t0 + 70_500;
+      assert.deepEqual(await clocked.sweepEphemeral(), { unhealthy: 0, removed: 1 });
+      assert.deepEqual(await state(), []);
+      const id = instanceId({ ...key('leased-svc', 1), serviceName: 'leased-svc' });
+      const changes = await new WatchService(ctx).changesAfter(before);
+      assert.deepEqual(changes.changes.filter((c) => c.entity === 'instance').map((c) => `${c.entityId} ${c.op}`), [`${id} upsert`, `${id} delete`]);
+      await store.dropHolderLeases({ holder });
+    });
   });
 }
