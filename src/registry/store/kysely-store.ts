@@ -362,15 +362,26 @@ class KyselyReader implements StoreReader {
   }
 
   async listExpiredInstances(now: number) {
-    // The last beat of an instance held by a lease is the later of its own and the lease's last renewal.
-    const beat = sql<number>`case when l.renewed_at > i.last_beat then l.renewed_at else i.last_beat end`;
+    // The last beat of an instance held by a lease is the later of its own and the lease's last renewal: past a
+    // deadline only if both are. The query keeps the rows where each is (the first test needs no lease, so an
+    // instance that beats itself costs no lookup of one), and the exact test on the later of the two follows here.
     const rows = await this.db.selectFrom('mg_instances as i').leftJoin('mg_instance_leases as l', 'l.holder', 'i.holder')
-      .selectAll('i').select(beat.as('effective_beat')).where('i.ephemeral', '=', 1)
+      .selectAll('i').select('l.renewed_at').where('i.ephemeral', '=', 1)
       .where((eb) => eb.or([
-        eb.and([eb('i.healthy', '=', 1), eb(sql`${beat} + i.beat_timeout`, '<', now)]),
-        eb(sql`${beat} + i.delete_timeout`, '<', now),
+        eb.and([eb('i.healthy', '=', 1), eb(eb('i.last_beat', '+', eb.ref('i.beat_timeout')), '<', now)]),
+        eb(eb('i.last_beat', '+', eb.ref('i.delete_timeout')), '<', now),
+      ]))
+      .where((eb) => eb.or([
+        eb('l.renewed_at', 'is', null),
+        eb.and([eb('i.healthy', '=', 1), eb(eb('l.renewed_at', '+', eb.ref('i.beat_timeout')), '<', now)]),
+        eb(eb('l.renewed_at', '+', eb.ref('i.delete_timeout')), '<', now),
       ])).execute();
-    return rows.map(({ effective_beat: lastBeat, ...r }) => ({ ...toInstance(r), lastBeat: num(lastBeat) }));
+    const out: Instance[] = [];
+    for (const { renewed_at: renewed, ...r } of rows) {
+      const lastBeat = Math.max(num(r.last_beat), renewed === null ? 0 : num(renewed));
+      if ((r.healthy && lastBeat + num(r.beat_timeout) < now) || lastBeat + num(r.delete_timeout) < now) out.push({ ...toInstance(r), lastBeat });
+    }
+    return out;
   }
 
   async getMcpServer(namespace: string, key: { name: string } | { id: string }) {

@@ -398,6 +398,18 @@ export function migrations(d: StoreDialect): MigrationProvider {
           .modifyEnd(suffix).execute();
       },
     },
+    '0016_no_expiry_index': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // The expiry sweep compares each ephemeral instance's last beat (or its lease's) plus its own timeouts with
+        // the time: no index range serves that, and this one only served `ephemeral = 1` (a walk of every ephemeral
+        // entry with a table lookup each, dearer than scanning the table), while every insert, delete and beat of
+        // an instance paid for keeping it.
+        const drop = db.schema.dropIndex('mg_instances_expiry');
+        // MySQL names the table of an index it drops; the others refuse the clause.
+        await (d.name === 'mysql' ? drop.on('mg_instances') : drop).execute();
+      },
+    },
   };
   return { getMigrations: async () => all };
 }
