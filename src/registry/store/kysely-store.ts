@@ -127,11 +127,14 @@ function toInstance(r: Selectable<Tables['mg_instances']>): Instance {
   };
 }
 
-/** The row of an instance (its health detail is written only by `setHealthDetail`; its holder only when given). */
-function instanceRow(i: InstanceWrite): Omit<Tables['mg_instances'], 'health_detail' | 'holder'> & { holder?: string | null } {
+/**
+ * The row of an instance (its health detail is written only by `setHealthDetail`). A plain literal: a spread in
+ * it made V8 build each row the slow way, ~30 µs a registration on the gRPC benchmark.
+ */
+function instanceRow(i: InstanceWrite): Omit<Tables['mg_instances'], 'health_detail' | 'holder'> & { holder: string | null } {
   const timings = beatTimings(i.metadata);
   return {
-    ...(i.holder !== undefined && { holder: i.holder }),
+    holder: i.holder ?? null,
     beat_timeout: timings.timeout, delete_timeout: timings.deleteTimeout,
     id: i.id, namespace: i.namespace, service_id: i.serviceId, group_name: i.group, service_name: i.serviceName, ip: i.ip,
     port: i.port, cluster: i.cluster, weight: i.weight, enabled: flag(i.enabled), healthy: flag(i.healthy),
@@ -593,12 +596,12 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
   }
 
   async insertInstance(i: InstanceWrite) {
-    await this.tx.insertInto('mg_instances').values({ ...instanceRow(i), holder: i.holder ?? null }).execute();
+    await this.tx.insertInto('mg_instances').values(instanceRow(i)).execute();
   }
 
   async insertInstances(list: readonly InstanceWrite[]) {
     for (let i = 0; i < list.length; i += 200) {
-      const rows = list.slice(i, i + 200).map((w) => ({ ...instanceRow(w), holder: w.holder ?? null }));
+      const rows = list.slice(i, i + 200).map(instanceRow);
       await this.shapes.execute(this.tx, `insert-instances:${rows.length}`, flatten(rows, INSTANCE_COLUMNS),
         () => this.tx.insertInto('mg_instances').values(rows.map((r) => pick(r, INSTANCE_COLUMNS))));
     }
