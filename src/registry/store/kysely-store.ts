@@ -608,8 +608,9 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
   }
 
   async updateInstance(i: InstanceWrite) {
-    const { id, ...row } = instanceRow(i);
-    await this.tx.updateTable('mg_instances').set(row).where('id', '=', id).execute();
+    const { id, holder, ...row } = instanceRow(i);
+    // An update that names no holder keeps the stored one.
+    await this.tx.updateTable('mg_instances').set(i.holder === undefined ? row : { ...row, holder }).where('id', '=', id).execute();
   }
 
   async deleteInstance(id: string) {
