@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { databaseKinds } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 import { http } from './support/http.js';
+import { NacosGrpcTestClient } from './support/nacos-grpc.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TSX = import.meta.resolve('tsx');
@@ -32,7 +33,7 @@ interface ClusterView {
 class RegistryNode {
   readonly output: string[] = [];
   exited = false;
-  constructor(readonly proc: ChildProcess, readonly port: number) {
+  constructor(readonly proc: ChildProcess, readonly port: number, readonly grpcPort: number) {
     const keep = (chunk: Buffer) => {
       this.output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
       if (this.output.length > 300) this.output.splice(0, this.output.length - 300);
@@ -75,8 +76,10 @@ async function freePort(): Promise<number> {
 
 async function startNode(db: string, env: Record<string, string>): Promise<RegistryNode> {
   const port = await freePort();
+  const grpcPort = await freePort();
   const proc = spawn(process.execPath, [
-    '--import', TSX, 'src/cli/main.ts', 'registry', '--host', '127.0.0.1', '--registry-port', String(port), '--db', db, '--auth', 'false',
+    '--import', TSX, 'src/cli/main.ts', 'registry', '--host', '127.0.0.1', '--registry-port', String(port), '--grpc-port', String(grpcPort),
+    '--db', db, '--auth', 'false',
   ], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -84,7 +87,7 @@ async function startNode(db: string, env: Record<string, string>): Promise<Regis
       MCPGATE_LEADER_LOCK_TTL_MS: String(TTL_MS), MCPGATE_NODE_HEARTBEAT_MS: String(HEARTBEAT_MS), ...env,
     },
   });
-  const node = new RegistryNode(proc, port);
+  const node = new RegistryNode(proc, port, grpcPort);
   const t0 = Date.now();
   for (;;) {
     if (node.exited) throw new Error(`registry node exited at start:\n${node.tail()}`);
@@ -311,6 +314,21 @@ for (const kind of await databaseKinds()) {
       assert.ok(leaderId);
       const [leader, survivor] = (await n1.cluster()).node === leaderId ? [n1, n2] : [n2, n1];
       await registerShortLived(survivor, '10.7.0.3');
+      // An ephemeral instance held by a gRPC connection of the node about to die (default timeouts: 15 s, 30 s), kept
+      // alive by that node's lease: it must go once the lease is no longer renewed.
+      const grpcClient = new NacosGrpcTestClient(leader.grpcPort);
+      t.after(() => grpcClient.close());
+      await grpcClient.connect();
+      const held = await grpcClient.request('InstanceRequest', {
+        namespace: 'public', serviceName: 'grpc-held', groupName: 'DEFAULT_GROUP', type: 'registerInstance',
+        instance: { ip: '10.7.1.1', port: 8080, weight: 1, healthy: true, enabled: true, ephemeral: true, clusterName: 'DEFAULT', metadata: {} },
+      });
+      assert.equal(held.body['resultCode'], 200, JSON.stringify(held.body));
+      const grpcHeld = async () => {
+        const r = await http<{ items: { ip: string; healthy: boolean }[] }>('GET', `${survivor.url}/api/v1/namespaces/public/services/DEFAULT_GROUP/grpc-held/instances`);
+        return r.body.items.find((x) => x.ip === '10.7.1.1');
+      };
+      assert.equal((await grpcHeld())?.healthy, true);
       const deadLease = (await survivor.cluster()).leader;
       assert.equal(deadLease?.node, leaderId);
       const t0 = performance.now();
@@ -333,6 +351,8 @@ for (const kind of await databaseKinds()) {
 
       await waitFor('expiry after the hand-over', 30_000, async () => ((await instanceState(survivor, '10.7.0.3')) === 'gone' ? true : undefined), 100);
       t.diagnostic(`instance registered before the kill expired ${(performance.now() - t0).toFixed(0)} ms after it`);
+      await waitFor('the killed node\'s gRPC-held instance removed', 60_000, async () => ((await grpcHeld()) === undefined ? true : undefined), 200);
+      t.diagnostic(`the killed node's gRPC-held instance removed ${(performance.now() - t0).toFixed(0)} ms after the kill (its lease's last renewal + 30 s)`);
 
       const created = await api(survivor, 'POST', '/namespaces/public/services', { name: 'after-failover' });
       assert.equal(created.status, 201, created.text);
