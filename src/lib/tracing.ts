@@ -15,6 +15,7 @@
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span, TextMapGetter, Tracer } from '@opentelemetry/api';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 /** The semantic-convention attribute names this project writes. */
 export const ATTR = {
@@ -61,6 +62,15 @@ export interface TracingHandle {
 
 let tracer: Tracer | undefined;
 
+/**
+ * Bench-only ablation (issue 14): `MCPGATE_TRACE_ABLATE`, a comma-separated set read once when
+ * tracing starts, turns one part of tracing off so that `npm run bench:otel -- --ablate …` can
+ * measure what each part costs end to end. Not a product option (undocumented in the config).
+ */
+const ablate = new Set<string>();
+/** With `nocontext`: the SERVER span of the last request, the CLIENT spans' parent (wrong under concurrency; cost only). */
+let ablateParent: Span | undefined;
+
 /** Whether tracing is on in this process. */
 export function tracingEnabled(): boolean {
   return tracer !== undefined;
@@ -86,14 +96,24 @@ export async function startTracing(opts: TracingOptions): Promise<TracingHandle>
     import('@opentelemetry/resources'), import('@opentelemetry/sdk-trace-base'),
   ]);
   const { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
+  ablate.clear();
+  for (const part of (process.env.MCPGATE_TRACE_ABLATE ?? '').split(',')) if (part !== '') ablate.add(part);
   const ratio = opts.sampleRatio ?? 1;
+  let exporter: SpanExporter = new OTLPTraceExporter({ url: tracesUrl(opts.endpoint) });
+  if (ablate.has('serialize')) {
+    const { JsonTraceSerializer } = await import('@opentelemetry/otlp-transformer');
+    exporter = {
+      export(spans, done) { JsonTraceSerializer.serializeRequest(spans); done({ code: 0 }); },
+      shutdown: async () => undefined,
+    };
+  }
+  const noop: SpanProcessor = { onStart() {}, onEnd() {}, forceFlush: async () => undefined, shutdown: async () => undefined };
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': opts.serviceName, ...opts.resource }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(opts.endpoint) }), { scheduledDelayMillis: 1000 })],
+    spanProcessors: [ablate.has('noexport') ? noop : new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 })],
   });
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
+  if (!ablate.has('noals')) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   tracer = provider.getTracer('mcpgate');
@@ -128,7 +148,8 @@ export type TraceCarrier = Readonly<Record<string, unknown>> | undefined;
  * `params._meta`, else its HTTP headers); undefined when tracing is off.
  */
 export function startServerSpan(name: string, attributes: Attributes, ...carriers: TraceCarrier[]): Span | undefined {
-  if (!tracer) return undefined;
+  if (!tracer || ablate.has('nospans')) return undefined;
+  if (ablate.has('noattrs')) attributes = {};
   let parent: Context = ROOT_CONTEXT;
   for (const c of carriers) {
     if (c !== undefined && (typeof c.traceparent === 'string' || Array.isArray(c.traceparent))) {
@@ -141,18 +162,24 @@ export function startServerSpan(name: string, attributes: Attributes, ...carrier
 
 /** Start a CLIENT span, child of the span of the current request; undefined when tracing is off. */
 export function startClientSpan(name: string, attributes: Attributes): Span | undefined {
-  if (!tracer) return undefined;
-  return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
+  if (!tracer || ablate.has('nospans')) return undefined;
+  if (ablate.has('noattrs')) attributes = {};
+  const parent = ablate.has('nocontext') ? (ablateParent ? trace.setSpan(ROOT_CONTEXT, ablateParent) : ROOT_CONTEXT) : context.active();
+  return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
 }
 
 /** Run `fn` with `span` as the current span (log lines, child spans); `fn` itself when there is none. */
 export function withSpan<T>(span: Span | undefined, fn: () => T): T {
+  if (span && ablate.has('nocontext')) {
+    ablateParent = span;
+    return fn();
+  }
   return span ? context.with(trace.setSpan(context.active(), span), fn) : fn();
 }
 
 /** The `traceparent` (and `tracestate`) headers that make `span` the parent of the receiver's spans. */
 export function traceHeaders(span: Span | undefined): Record<string, string> | undefined {
-  if (!span) return undefined;
+  if (!span || ablate.has('noheader')) return undefined;
   const headers: Record<string, string> = {};
   propagation.inject(trace.setSpan(ROOT_CONTEXT, span), headers);
   return headers;
