@@ -14,7 +14,8 @@
  * which its authors ask libraries not to depend on.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
-import type { Attributes, Context, Span, TextMapGetter, Tracer } from '@opentelemetry/api';
+import type { Attributes, Context, ContextManager, Span, TextMapGetter, Tracer } from '@opentelemetry/api';
+import { currentRequestScope, runInRequestScope } from './request-context.js';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 /** The semantic-convention attribute names this project writes. */
@@ -111,9 +112,11 @@ export async function startTracing(opts: TracingOptions): Promise<TracingHandle>
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': opts.serviceName, ...opts.resource }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
-    spanProcessors: [ablate.has('noexport') ? noop : new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 })],
+    spanProcessors: [ablate.has('noexport') ? noop : new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000, ...(ablate.has('batch2048') ? { maxExportBatchSize: 2048, maxQueueSize: 8192 } : {}) })],
   });
-  if (!ablate.has('noals')) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  // The context in the request's own AsyncLocalStorage scope (RequestScopeContextManager below);
+  // `twoals` (bench-only) puts back the SDK's manager over a second AsyncLocalStorage to compare.
+  if (!ablate.has('noals')) context.setGlobalContextManager(ablate.has('twoals') ? new AsyncLocalStorageContextManager().enable() : new RequestScopeContextManager());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   tracer = provider.getTracer('mcpgate');
@@ -127,6 +130,38 @@ export async function startTracing(opts: TracingOptions): Promise<TracingHandle>
       context.disable();
     },
   };
+}
+
+/**
+ * The OpenTelemetry context kept in the request's own AsyncLocalStorage scope
+ * (lib/request-context.ts) instead of the second AsyncLocalStorage that
+ * `@opentelemetry/context-async-hooks` enables: on Node 20 each enabled AsyncLocalStorage stores
+ * its value on every promise and async resource the process makes (a property added to each:
+ * about 10,000 instructions a tools/call for the second one, counted with
+ * bench/otel/instructions.ts; docs/benchmarks.md, "Tracing and access log"). `with` runs in a
+ * copy of the current scope holding the new context. Written here because the OpenTelemetry
+ * packages offer no context manager over an existing store.
+ */
+class RequestScopeContextManager implements ContextManager {
+  active(): Context {
+    return (currentRequestScope()?.otel as Context | undefined) ?? ROOT_CONTEXT;
+  }
+
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    const scope = currentRequestScope();
+    return runInRequestScope({ ...scope, id: scope?.id, otel: ctx }, () => fn.apply(thisArg, args));
+  }
+
+  /** Functions only: nothing in this process binds an EventEmitter to a context, so other targets come back as they are. */
+  bind<T>(ctx: Context, target: T): T {
+    if (typeof target !== 'function') return target;
+    const run = (thisArg: unknown, args: unknown[]): unknown => this.with(ctx, () => (target as (...a: unknown[]) => unknown).apply(thisArg, args));
+    return function bound(this: unknown, ...args: unknown[]) { return run(this, args); } as T;
+  }
+
+  enable(): this { return this; }
+
+  disable(): this { return this; }
 }
 
 /** Reads `traceparent` / `tracestate` from node:http headers or an MCP `_meta` object. */
@@ -157,7 +192,8 @@ export function startServerSpan(name: string, attributes: Attributes, ...carrier
       break;
     }
   }
-  return tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+  if (ablate.has('attrsatstart')) return tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+  return tracer.startSpan(name, { kind: SpanKind.SERVER }, parent).setAttributes(attributes);
 }
 
 /** Start a CLIENT span, child of the span of the current request; undefined when tracing is off. */
@@ -165,7 +201,8 @@ export function startClientSpan(name: string, attributes: Attributes): Span | un
   if (!tracer || ablate.has('nospans')) return undefined;
   if (ablate.has('noattrs')) attributes = {};
   const parent = ablate.has('nocontext') ? (ablateParent ? trace.setSpan(ROOT_CONTEXT, ablateParent) : ROOT_CONTEXT) : context.active();
-  return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+  if (ablate.has('attrsatstart')) return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+  return tracer.startSpan(name, { kind: SpanKind.CLIENT }, parent).setAttributes(attributes);
 }
 
 /** Run `fn` with `span` as the current span (log lines, child spans); `fn` itself when there is none. */
