@@ -15,7 +15,7 @@
  * `--ablate` adds one tracing configuration per `;`-separated entry, with MCPGATE_TRACE_ABLATE set
  * to it (bench-only; see src/lib/tracing.ts). Needs valgrind; slow (a minute or two a configuration).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -64,12 +64,19 @@ export interface TracingHandle {
 let tracer: Tracer | undefined;
 
 /**
- * Bench-only ablation (issue 14): `MCPGATE_TRACE_ABLATE`, a comma-separated set read once when
- * tracing starts, turns one part of tracing off so that `npm run bench:otel -- --ablate …` can
- * measure what each part costs end to end. Not a product option (undocumented in the config).
+ * Bench-only ablation (issue 14; docs/benchmarks.md, "Tracing and access log"):
+ * `MCPGATE_TRACE_ABLATE`, a comma-separated set read once when tracing starts, turns one part of
+ * tracing off or back to an earlier form so that `npm run bench:otel -- --ablate …` and
+ * bench/otel/instructions.ts measure what each part costs end to end. Not a product option (not
+ * in the configuration reference): `noexport` (spans made, none kept), `serialize` (batches
+ * serialised to OTLP JSON and dropped), `nocontext` (no context switch; the last SERVER span is
+ * the CLIENT spans' parent), `noheader` (no `traceparent` to backends), `noattrs`, `nospans`,
+ * `noals` (no context manager), `twoals` (the SDK's AsyncLocalStorage context manager),
+ * `attrsatstart` (attributes given to `startSpan`), `batch2048` (larger export batches).
  */
 const ablate = new Set<string>();
-/** With `nocontext`: the SERVER span of the last request, the CLIENT spans' parent (wrong under concurrency; cost only). */
+/** The per-call ablations, as flags (read once at start). */
+let ab = { nospans: false, noattrs: false, nocontext: false, noheader: false, attrsatstart: false };
 let ablateParent: Span | undefined;
 
 /** Whether tracing is on in this process. */
@@ -99,6 +106,7 @@ export async function startTracing(opts: TracingOptions): Promise<TracingHandle>
   const { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
   ablate.clear();
   for (const part of (process.env.MCPGATE_TRACE_ABLATE ?? '').split(',')) if (part !== '') ablate.add(part);
+  ab = { nospans: ablate.has('nospans'), noattrs: ablate.has('noattrs'), nocontext: ablate.has('nocontext'), noheader: ablate.has('noheader'), attrsatstart: ablate.has('attrsatstart') };
   const ratio = opts.sampleRatio ?? 1;
   let exporter: SpanExporter = new OTLPTraceExporter({ url: tracesUrl(opts.endpoint) });
   if (ablate.has('serialize')) {
@@ -183,8 +191,8 @@ export type TraceCarrier = Readonly<Record<string, unknown>> | undefined;
  * `params._meta`, else its HTTP headers); undefined when tracing is off.
  */
 export function startServerSpan(name: string, attributes: Attributes, ...carriers: TraceCarrier[]): Span | undefined {
-  if (!tracer || ablate.has('nospans')) return undefined;
-  if (ablate.has('noattrs')) attributes = {};
+  if (!tracer || ab.nospans) return undefined;
+  if (ab.noattrs) attributes = {};
   let parent: Context = ROOT_CONTEXT;
   for (const c of carriers) {
     if (c !== undefined && (typeof c.traceparent === 'string' || Array.isArray(c.traceparent))) {
@@ -192,22 +200,27 @@ export function startServerSpan(name: string, attributes: Attributes, ...carrier
       break;
     }
   }
-  if (ablate.has('attrsatstart')) return tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+  // Attributes set on the started span rather than given to startSpan: the SDK copies those given
+  // to startSpan twice (before and after sampling) and then once more into the span, and this
+  // process's samplers (parent-based, trace-id ratio) do not read them: about 15,000
+  // instructions a call less (bench/otel/instructions.ts).
+  if (ab.attrsatstart) return tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
   return tracer.startSpan(name, { kind: SpanKind.SERVER }, parent).setAttributes(attributes);
 }
 
 /** Start a CLIENT span, child of the span of the current request; undefined when tracing is off. */
 export function startClientSpan(name: string, attributes: Attributes): Span | undefined {
-  if (!tracer || ablate.has('nospans')) return undefined;
-  if (ablate.has('noattrs')) attributes = {};
-  const parent = ablate.has('nocontext') ? (ablateParent ? trace.setSpan(ROOT_CONTEXT, ablateParent) : ROOT_CONTEXT) : context.active();
-  if (ablate.has('attrsatstart')) return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+  if (!tracer || ab.nospans) return undefined;
+  if (ab.noattrs) attributes = {};
+  const parent = ab.nocontext ? (ablateParent ? trace.setSpan(ROOT_CONTEXT, ablateParent) : ROOT_CONTEXT) : context.active();
+  // Attributes after start, as for the SERVER span.
+  if (ab.attrsatstart) return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
   return tracer.startSpan(name, { kind: SpanKind.CLIENT }, parent).setAttributes(attributes);
 }
 
 /** Run `fn` with `span` as the current span (log lines, child spans); `fn` itself when there is none. */
 export function withSpan<T>(span: Span | undefined, fn: () => T): T {
-  if (span && ablate.has('nocontext')) {
+  if (span && ab.nocontext) {
     ablateParent = span;
     return fn();
   }
@@ -216,7 +229,7 @@ export function withSpan<T>(span: Span | undefined, fn: () => T): T {
 
 /** The `traceparent` (and `tracestate`) headers that make `span` the parent of the receiver's spans. */
 export function traceHeaders(span: Span | undefined): Record<string, string> | undefined {
-  if (!span || ablate.has('noheader')) return undefined;
+  if (!span || ab.noheader) return undefined;
   const headers: Record<string, string> = {};
   propagation.inject(trace.setSpan(ROOT_CONTEXT, span), headers);
   return headers;
