@@ -12,7 +12,7 @@ import { beatTimings } from '../../model/model.js';
 import type { ActivityBucket, ActivityErrorSample, ActivityReport } from '../../model/activity.js';
 import { bucketKey, LATENCY_BUCKETS, MAX_SAMPLES_PER_TOOL, mergeBucket, MINUTE_MS } from '../../model/activity.js';
 import type { AuthorizationSettings } from '../../model/authorization.js';
-import type { StoreDialect } from './dialects/dialect.js';
+import type { KeyColumn, StoreDialect } from './dialects/dialect.js';
 import { SessionLeaderLock, SingleNodeLock } from './leader-lock.js';
 import type { LeaseStatements } from './leader-lock.js';
 import { migrations } from './migrations.js';
@@ -212,6 +212,16 @@ function likePattern(s: string): string {
 class ShapeCache {
   private readonly texts = new Map<string, string>();
 
+  /** The SQL text of a shape, if known. */
+  text(shape: string): string | undefined {
+    return this.texts.get(shape);
+  }
+
+  /** Keep the SQL text of a shape built without Kysely. */
+  remember(shape: string, text: string): void {
+    this.texts.set(shape, text);
+  }
+
   async execute<R>(db: Db | Transaction<Tables>, shape: string, parameters: readonly unknown[], build: () => Compilable<R>): Promise<R[]> {
     return (await this.result(db, shape, parameters, build)).rows;
   }
@@ -235,6 +245,13 @@ function flatten<T>(rows: readonly T[], columns: readonly (keyof T)[]): unknown[
   return out;
 }
 
+/** The unique keys of services and instances, as lookups by many keys bind them. */
+const SERVICE_KEY: readonly KeyColumn[] = [{ name: 'namespace', type: 'text' }, { name: 'group_name', type: 'text' }, { name: 'name', type: 'text' }];
+const INSTANCE_KEY: readonly KeyColumn[] = [
+  { name: 'namespace', type: 'text' }, { name: 'group_name', type: 'text' }, { name: 'service_name', type: 'text' }, { name: 'ip', type: 'text' },
+  { name: 'port', type: 'integer' }, { name: 'cluster', type: 'text' },
+];
+
 const CHANGE_COLUMNS = ['revision', 'seq', 'namespace', 'entity', 'entity_id', 'op', 'at'] as const;
 const AUDIT_COLUMNS = [
   'revision', 'seq', 'at', 'namespace', 'actor_kind', 'actor', 'token_id', 'address', 'route', 'action', 'entity', 'entity_id', 'entity_name',
@@ -247,7 +264,7 @@ const INSTANCE_COLUMNS = [
 
 /** Reads shared by the root connection and transactions. */
 class KyselyReader implements StoreReader {
-  constructor(protected readonly db: Db | Transaction<Tables>, protected readonly shapes: ShapeCache) {}
+  constructor(protected readonly db: Db | Transaction<Tables>, protected readonly shapes: ShapeCache, protected readonly keyArrays: StoreDialect['selectByKeyArrays']) {}
 
   async revision(): Promise<number> {
     const r = await this.db.selectFrom('mg_meta').select('revision').where('id', '=', 1).executeTakeFirstOrThrow();
@@ -310,6 +327,10 @@ class KyselyReader implements StoreReader {
   }
 
   async getServices(keys: readonly ServiceKey[]): Promise<Service[]> {
+    if (this.keyArrays && keys.length > 0) {
+      const rows = await this.byKeyArrays<Selectable<Tables['mg_services']>>('mg_services', SERVICE_KEY, [keys.map((k) => k.namespace), keys.map((k) => k.group), keys.map((k) => k.name)]);
+      return rows.map(toService);
+    }
     const out: Service[] = [];
     for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
       const chunk = keys.slice(i, i + KEYS_PER_QUERY);
@@ -323,6 +344,13 @@ class KyselyReader implements StoreReader {
 
   async getInstances(keys: readonly InstanceKey[]): Promise<Instance[]> {
     const possible = keys.filter((k) => possiblePort(k.port));
+    if (this.keyArrays && possible.length > 0) {
+      const rows = await this.byKeyArrays<Selectable<Tables['mg_instances']>>('mg_instances', INSTANCE_KEY, [
+        possible.map((k) => k.namespace), possible.map((k) => k.group), possible.map((k) => k.service), possible.map((k) => k.ip),
+        possible.map((k) => k.port), possible.map((k) => k.cluster),
+      ]);
+      return rows.map(toInstance);
+    }
     const out: Instance[] = [];
     for (let i = 0; i < possible.length; i += KEYS_PER_QUERY) {
       const chunk = possible.slice(i, i + KEYS_PER_QUERY);
@@ -335,6 +363,16 @@ class KyselyReader implements StoreReader {
       out.push(...rows.map(toInstance));
     }
     return out;
+  }
+
+  /** Rows of `table` matching one of many keys, given as one array per key column (the dialect's `selectByKeyArrays`). */
+  private async byKeyArrays<R extends { id: string }>(table: keyof Tables, columns: readonly KeyColumn[], arrays: unknown[][]): Promise<R[]> {
+    const shape = `by-key-arrays:${table}`;
+    let text = this.shapes.text(shape);
+    if (text === undefined) this.shapes.remember(shape, text = this.keyArrays!(table, columns));
+    const rows = (await this.db.executeQuery<R>(CompiledQuery.raw(text, arrays))).rows;
+    // A key given twice joins its row twice; the OR form answers each row once.
+    return rows.length < 2 ? rows : [...new Map(rows.map((r) => [r.id, r])).values()];
   }
 
   async countInstanceKinds(serviceIds: readonly string[], ephemeral: boolean) {
@@ -526,8 +564,8 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
   private seq = 0;
   private auditSeq = 0;
   readonly logged: LoggedRows = { changes: [], audits: [] };
-  constructor(private readonly tx: Transaction<Tables>, readonly txRevision: number, shapes: ShapeCache) {
-    super(tx, shapes);
+  constructor(private readonly tx: Transaction<Tables>, readonly txRevision: number, shapes: ShapeCache, keyArrays: StoreDialect['selectByKeyArrays']) {
+    super(tx, shapes, keyArrays);
   }
 
   /** Inside a write, the revision it commits as (the row holds the batch's first until the batch ends). */
@@ -793,7 +831,7 @@ export class KyselyStore extends KyselyReader implements Store {
   private readonly writes = new Batcher<QueuedWrite, unknown>((batch) => this.commitBatch(batch), MAX_BATCH);
 
   private constructor(private readonly root: Db, private readonly adapter: StoreDialect) {
-    super(root, new ShapeCache());
+    super(root, new ShapeCache(), adapter.selectByKeyArrays);
     this.dialect = adapter.name;
   }
 
@@ -838,7 +876,7 @@ export class KyselyStore extends KyselyReader implements Store {
         let next = first;
         const logged: LoggedRows = { changes: [], audits: [] };
         for (const [k, { item, inContext }] of batch.entries()) {
-          const writer = new KyselyWriter(tx, next, this.shapes);
+          const writer = new KyselyWriter(tx, next, this.shapes, this.keyArrays);
           // Savepoints are never released (a round trip each): the batch's commit keeps them all, and rolling
           // back to one undoes only what its write did after it.
           if (isolate) await sql.raw(`savepoint mg_w${k}`).execute(tx);
@@ -945,7 +983,7 @@ export class KyselyStore extends KyselyReader implements Store {
   async pruneChanges(beforeRevision: number) {
     await this.root.transaction().execute(async (tx) => {
       await tx.deleteFrom('mg_change_log').where('revision', '<', beforeRevision).execute();
-      await new KyselyWriter(tx, 0, this.shapes).setSetting('change_log_floor', String(beforeRevision));
+      await new KyselyWriter(tx, 0, this.shapes, this.keyArrays).setSetting('change_log_floor', String(beforeRevision));
     });
   }
 

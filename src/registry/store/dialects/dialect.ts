@@ -40,12 +40,27 @@ export interface StoreDialect {
    * which therefore always leads.
    */
   readonly sessionLock: SessionLockCapability | 'single-node';
+  /**
+   * A lookup of rows by many composite keys as one statement with an array parameter per key
+   * column, joined to the table by `unnest` (PostgreSQL): the SQL selecting `table`'s rows whose
+   * `columns` equal those of one of the keys, the i-th parameter holding every key's i-th column.
+   * Its text is the same for any number of keys, and its plan one probe of the key's index per key.
+   * Absent: an OR of one equality group per key, which PostgreSQL's planner, on a table it has no
+   * statistics for yet (one filling with registrations), ran as a scan of the whole index.
+   */
+  readonly selectByKeyArrays?: (table: string, columns: readonly KeyColumn[]) => string;
   /** Revisions announced by the database on commit to listening nodes (absent: nodes poll). */
   readonly revisionPush?: RevisionPushCapability;
   /** Whether an error from the driver is a unique-constraint violation. */
   isUniqueViolation(err: unknown): boolean;
   /** Whether an error from the driver means the database is unreachable. */
   isUnavailable(err: unknown): boolean;
+}
+
+/** A key column of a lookup by many keys, with the type of its values. */
+export interface KeyColumn {
+  readonly name: string;
+  readonly type: 'text' | 'integer';
 }
 
 /**

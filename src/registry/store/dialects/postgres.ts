@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { DedicatedConnection, StoreDialect } from './dialect.js';
+import type { DedicatedConnection, KeyColumn, StoreDialect } from './dialect.js';
 import { NETWORK_ERROR_CODES, connectionLife, errorCode, lockKey } from './dialect.js';
 
 // int8 (bigint) columns hold epoch milliseconds and revisions: safe as JS numbers.
@@ -55,6 +55,12 @@ export function postgresDialect(url: string, poolSize = 10): StoreDialect {
     createTableSuffix: '',
     relaxedDurabilitySql: 'SET LOCAL synchronous_commit TO OFF',
     nowMillisSql: '(extract(epoch from clock_timestamp()) * 1000)::bigint',
+    selectByKeyArrays: (table: string, columns: readonly KeyColumn[]) => {
+      const q = (name: string) => `"${name}"`;
+      const arrays = columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
+      const on = columns.map((c) => `t.${q(c.name)} = k.${q(c.name)}`).join(' and ');
+      return `select t.* from unnest(${arrays}) as k(${columns.map((c) => q(c.name)).join(', ')}) join ${q(table)} t on ${on}`;
+    },
     // Session-level advisory locks: per database, released when the backend's session ends.
     sessionLock: {
       connect: () => dedicated(url),
