@@ -208,6 +208,11 @@ async function printStatements(url: string, per: number, label: string): Promise
       const calls = Number(s.calls);
       console.log(`| \`${s.q!.replace(/\|/g, '\\|')}\` | ${(calls / per).toFixed(3)} | ${(Number(s.rows) / Math.max(1, calls)).toFixed(1)} | ${f(s.total_plan_time!, 1000 / per)} | ${f(s.total_exec_time!, 1000 / per)} | ${f(s.wal_bytes!, 1 / per, 0)} |`);
     }
+    const t = await c.query<Record<string, string>>(`
+      select sum(calls) as calls, sum(total_plan_time) as plan, sum(total_exec_time) as exec, sum(wal_bytes) as wal
+      from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())`);
+    const all = t.rows[0]!;
+    console.log(`| **all statements** | ${(Number(all.calls) / per).toFixed(3)} | | ${f(all.plan!, 1000 / per)} | ${f(all.exec!, 1000 / per)} | ${f(all.wal!, 1 / per, 0)} |`);
   } finally {
     await c.end();
   }

@@ -41,10 +41,10 @@ export interface StoreDialect {
    */
   readonly sessionLock: SessionLockCapability | 'single-node';
   /**
-   * A lookup of rows by many composite keys as one statement with an array parameter per key
-   * column, joined to the table by `unnest` (PostgreSQL): the SQL selecting `table`'s rows whose
-   * `columns` equal those of one of the keys, the i-th parameter holding every key's i-th column.
-   * Its text is the same for any number of keys, and its plan one probe of the key's index per key.
+   * A lookup of rows by many values of a unique key as one statement with an array parameter per
+   * key column, expanded by `unnest` (PostgreSQL): the SQL selecting `table`'s rows whose unique
+   * key `columns` equal one of the keys, the i-th parameter holding every key's i-th column. Its
+   * text is the same for any number of keys, and its plan one probe of the key's index per key.
    * Absent: an OR of one equality group per key, which PostgreSQL's planner, on a table it has no
    * statistics for yet (one filling with registrations), ran as a scan of the whole index.
    */

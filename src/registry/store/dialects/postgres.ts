@@ -59,7 +59,9 @@ export function postgresDialect(url: string, poolSize = 10): StoreDialect {
       const q = (name: string) => `"${name}"`;
       const arrays = columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
       const on = columns.map((c) => `t.${q(c.name)} = k.${q(c.name)}`).join(' and ');
-      return `select t.* from unnest(${arrays}) as k(${columns.map((c) => q(c.name)).join(', ')}) join ${q(table)} t on ${on}`;
+      // A lateral subquery with a limit is never flattened into a join: one probe of the unique key's index per key,
+      // where a join was planned as a hash join over the whole table when its statistics were missing or small.
+      return `select r.* from unnest(${arrays}) as k(${columns.map((c) => q(c.name)).join(', ')}) cross join lateral (select t.* from ${q(table)} t where ${on} limit 1) r`;
     },
     // Session-level advisory locks: per database, released when the backend's session ends.
     sessionLock: {
