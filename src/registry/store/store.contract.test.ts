@@ -248,6 +248,9 @@ for (const kind of kinds) {
       // The same shape again (a statement text reused with other keys) finds the other instances.
       const again = await store.getInstances(many.slice(100, 250).map(keyOf));
       assert.deepEqual(again.map((i) => i.id).sort(), many.slice(100, 250).map((i) => i.id).sort());
+      assert.deepEqual((await store.getInstances([keyOf(many[7]!), keyOf(many[7]!)])).map((i) => i.id), [many[7]!.id], 'a key given twice answers its instance once');
+      const twice = { namespace: 'public', group: 'G2', name: 'batch-b' };
+      assert.deepEqual((await store.getServices([twice, twice])).map((s) => s.id), [s2.id], 'a key given twice answers its service once');
       const kinds = [...await store.countInstanceKinds([s1.id, s2.id, 'no-such-service'], true), ...await store.countInstanceKinds([s1.id, s2.id, 'no-such-service'], false)];
       assert.deepEqual(kinds.sort((a, b) => `${a.serviceId}${a.ephemeral}`.localeCompare(`${b.serviceId}${b.ephemeral}`)), [
         { serviceId: s1.id, ephemeral: true, count: 250 }, { serviceId: s2.id, ephemeral: false, count: 1 }, { serviceId: s2.id, ephemeral: true, count: 1 },
