@@ -42,13 +42,27 @@ export interface StoreDialect {
   readonly sessionLock: SessionLockCapability | 'single-node';
   /**
    * A lookup of rows by many values of a unique key as one statement with an array parameter per
-   * key column, expanded by `unnest` (PostgreSQL): the SQL selecting `table`'s rows whose unique
-   * key `columns` equal one of the keys, the i-th parameter holding every key's i-th column. Its
-   * text is the same for any number of keys, and its plan one probe of the key's index per key.
-   * Absent: an OR of one equality group per key, which PostgreSQL's planner, on a table it has no
-   * statistics for yet (one filling with registrations), ran as a scan of the whole index.
+   * key column, expanded by `unnest` (PostgreSQL): the SQL selecting `select` of `table`'s rows
+   * whose unique key `columns` equal one of the keys, the i-th parameter holding every key's i-th
+   * column. Its text is the same for any number of keys, and its plan one probe of the key's index
+   * per key. Absent: an OR of one equality group per key, which PostgreSQL's planner, on a table it
+   * has no statistics for yet (one filling with registrations), ran as a scan of the whole index.
    */
-  readonly selectByKeyArrays?: (table: string, columns: readonly KeyColumn[]) => string;
+  readonly selectByKeyArrays?: (table: string, columns: readonly TypedColumn[], select: readonly string[]) => string;
+  /**
+   * A multi-row insert as one statement with an array parameter per column (PostgreSQL: `insert …
+   * select * from unnest(…)`), the i-th parameter holding every row's i-th column: one text and one
+   * plan for any number of rows, where a VALUES list is parsed, bound and planned anew for each row
+   * count (about twice the database's CPU per row). Absent: a VALUES list.
+   */
+  readonly insertByArrays?: (table: string, columns: readonly TypedColumn[]) => string;
+  /**
+   * Mark a statement text as run often, with parameters: the driver prepares it once per
+   * connection and runs it by name after (PostgreSQL named statements: parsed and planned once).
+   * Only for a few fixed texts; a statement it prepares must name the columns it reads (a prepared
+   * `select *` fails once another node's migration adds a column).
+   */
+  readonly prepare?: (text: string) => void;
   /** Revisions announced by the database on commit to listening nodes (absent: nodes poll). */
   readonly revisionPush?: RevisionPushCapability;
   /** Whether an error from the driver is a unique-constraint violation. */
@@ -57,10 +71,10 @@ export interface StoreDialect {
   isUnavailable(err: unknown): boolean;
 }
 
-/** A key column of a lookup by many keys, with the type of its values. */
-export interface KeyColumn {
+/** A column a statement binds as an array, with the type of its values. */
+export interface TypedColumn {
   readonly name: string;
-  readonly type: 'text' | 'integer';
+  readonly type: 'text' | 'integer' | 'smallint' | 'bigint' | 'double';
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { DedicatedConnection, KeyColumn, StoreDialect } from './dialect.js';
+import type { DedicatedConnection, StoreDialect, TypedColumn } from './dialect.js';
 import { NETWORK_ERROR_CODES, connectionLife, errorCode, lockKey } from './dialect.js';
 
 // int8 (bigint) columns hold epoch milliseconds and revisions: safe as JS numbers.
@@ -39,12 +39,33 @@ async function dedicated(url: string, setup?: (client: pg.Client) => void): Prom
   }
 }
 
+const quote = (name: string) => `"${name}"`;
+const ARRAY_TYPES: Record<TypedColumn['type'], string> = { text: 'text[]', integer: 'integer[]', smallint: 'smallint[]', bigint: 'bigint[]', double: 'double precision[]' };
+const arrays = (columns: readonly TypedColumn[]) => columns.map((c, i) => `$${i + 1}::${ARRAY_TYPES[c.type]}`).join(', ');
+
+/**
+ * A pg client that runs the statement texts in `named` as named statements (node-postgres
+ * prepares a name once per connection, then only binds and executes it). Kysely passes every
+ * query as a text and its parameters, with no way to name it, hence this subclass.
+ */
+function preparingClient(named: ReadonlyMap<string, string>): typeof pg.Client {
+  return class extends pg.Client {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    override query(config: any, values?: any, callback?: any): any {
+      const name = typeof config === 'string' ? named.get(config) : undefined;
+      return name === undefined ? super.query(config, values, callback) : super.query({ name, text: config, values }, callback);
+    }
+  } as typeof pg.Client;
+}
+
 /** PostgreSQL through node-postgres. */
 export function postgresDialect(url: string, poolSize = 10): StoreDialect {
+  /** Statement texts prepared on every connection, and their names. */
+  const named = new Map<string, string>();
   return {
     name: 'postgres',
     create() {
-      const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
+      const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000, Client: preparingClient(named) });
       pool.on('error', () => { /* an idle client died; the pool replaces it */ });
       return new PostgresDialect({ pool });
     },
@@ -55,13 +76,16 @@ export function postgresDialect(url: string, poolSize = 10): StoreDialect {
     createTableSuffix: '',
     relaxedDurabilitySql: 'SET LOCAL synchronous_commit TO OFF',
     nowMillisSql: '(extract(epoch from clock_timestamp()) * 1000)::bigint',
-    selectByKeyArrays: (table: string, columns: readonly KeyColumn[]) => {
-      const q = (name: string) => `"${name}"`;
-      const arrays = columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
-      const on = columns.map((c) => `t.${q(c.name)} = k.${q(c.name)}`).join(' and ');
+    selectByKeyArrays: (table, columns, select) => {
+      const on = columns.map((c) => `t.${quote(c.name)} = k.${quote(c.name)}`).join(' and ');
       // A lateral subquery with a limit is never flattened into a join: one probe of the unique key's index per key,
       // where a join was planned as a hash join over the whole table when its statistics were missing or small.
-      return `select r.* from unnest(${arrays}) as k(${columns.map((c) => q(c.name)).join(', ')}) cross join lateral (select t.* from ${q(table)} t where ${on} limit 1) r`;
+      return `select ${select.map((c) => `r.${quote(c)}`).join(', ')} from unnest(${arrays(columns)}) as k(${columns.map((c) => quote(c.name)).join(', ')})`
+        + ` cross join lateral (select * from ${quote(table)} t where ${on} limit 1) r`;
+    },
+    insertByArrays: (table, columns) => `insert into ${quote(table)} (${columns.map((c) => quote(c.name)).join(', ')}) select * from unnest(${arrays(columns)})`,
+    prepare: (text) => {
+      if (!named.has(text)) named.set(text, `mg_${named.size + 1}`);
     },
     // Session-level advisory locks: per database, released when the backend's session ends.
     sessionLock: {
