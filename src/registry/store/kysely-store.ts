@@ -232,13 +232,17 @@ class ShapeCache {
     return (await this.result(db, shape, parameters, build)).rows;
   }
 
-  /** As `execute`, answering the whole result (`numAffectedRows` of an update). */
-  async result<R>(db: Db | Transaction<Tables>, shape: string, parameters: readonly unknown[], build: () => Compilable<R>): Promise<QueryResult<R>> {
+  /**
+   * As `execute`, answering the whole result (`numAffectedRows` of an update). `prepared`: a shape
+   * run on every batch or beat whose text never changes, which the driver prepares per connection.
+   */
+  async result<R>(db: Db | Transaction<Tables>, shape: string, parameters: readonly unknown[], build: () => Compilable<R>, prepared = false): Promise<QueryResult<R>> {
     const text = this.texts.get(shape);
     if (text !== undefined) return db.executeQuery<R>(CompiledQuery.raw(text, [...parameters]));
     const compiled = build().compile();
     if (this.texts.size < 2000 && compiled.parameters.length === parameters.length && compiled.parameters.every((v, i) => v === parameters[i])) {
       this.texts.set(shape, compiled.sql);
+      if (prepared) this.prepare?.(compiled.sql);
     }
     return db.executeQuery(compiled);
   }
@@ -952,8 +956,9 @@ export class KyselyStore extends KyselyReader implements Store {
   private async nextRevision(tx: Transaction<Tables>): Promise<number> {
     const bump = tx.updateTable('mg_meta').set((eb) => ({ revision: eb('revision', '+', 1) })).where('id', '=', 1);
     if (this.adapter.supportsReturning) {
-      const r = await bump.returning('revision').executeTakeFirstOrThrow();
-      return num(r.revision);
+      const [row] = (await this.shapes.result(tx, 'next-revision', [1, 1], () => bump.returning('revision'), true)).rows;
+      if (!row) throw new Error('mg_meta holds no revision row');
+      return num(row.revision);
     }
     await bump.execute();
     const r = await tx.selectFrom('mg_meta').select('revision').where('id', '=', 1).executeTakeFirstOrThrow();
@@ -984,7 +989,7 @@ export class KyselyStore extends KyselyReader implements Store {
             () => tx.updateTable('mg_instances').set({ last_beat: at })
               .where('namespace', '=', b.namespace).where('group_name', '=', b.group).where('service_name', '=', b.service)
               .where('ip', '=', b.ip).where('port', '=', b.port).where('cluster', '=', b.cluster)
-              .where('healthy', '=', 1).where('ephemeral', '=', 1));
+              .where('healthy', '=', 1).where('ephemeral', '=', 1), true);
           matched.push(Number(r.numAffectedRows ?? 0) > 0);
         }
         return matched;
