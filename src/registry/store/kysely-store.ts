@@ -977,6 +977,7 @@ export class KyselyStore extends KyselyReader implements Store {
     try {
       return await this.root.transaction().execute(async (tx) => {
         if (this.adapter.relaxedDurabilitySql) await sql.raw(this.adapter.relaxedDurabilitySql).execute(tx);
+        if (this.adapter.updateByKeyArrays) return await this.beatByKeyArrays(tx, beats, at);
         const matched: boolean[] = [];
         for (const b of beats) {
           if (!possiblePort(b.port)) {
@@ -997,6 +998,22 @@ export class KyselyStore extends KyselyReader implements Store {
     } catch (err) {
       throw this.translate(err);
     }
+  }
+
+  /** `beatMany` as one statement for the whole batch (the dialect's `updateByKeyArrays`). */
+  private async beatByKeyArrays(tx: Transaction<Tables>, beats: readonly BeatKey[], at: number): Promise<boolean[]> {
+    const possible = beats.filter((b) => possiblePort(b.port));
+    if (possible.length === 0) return beats.map(() => false);
+    const key = (k: { namespace: string; group: string; service: string; ip: string; port: number; cluster: string }) =>
+      `${k.namespace}\n${k.group}\n${k.service}\n${k.ip}\n${k.port}\n${k.cluster}`;
+    const text = this.shapes.fixed('beat-by-key-arrays', () => this.adapter.updateByKeyArrays!('mg_instances', INSTANCE_KEY, ['last_beat'], ['healthy', 'ephemeral'],
+      INSTANCE_KEY.map((c) => c.name)));
+    const r = await tx.executeQuery<Pick<Tables['mg_instances'], 'namespace' | 'group_name' | 'service_name' | 'ip' | 'port' | 'cluster'>>(CompiledQuery.raw(text, [
+      at, 1, 1, possible.map((k) => k.namespace), possible.map((k) => k.group), possible.map((k) => k.service), possible.map((k) => k.ip),
+      possible.map((k) => k.port), possible.map((k) => k.cluster),
+    ]));
+    const updated = new Set(r.rows.map((row) => key({ namespace: row.namespace, group: row.group_name, service: row.service_name, ip: row.ip, port: num(row.port), cluster: row.cluster })));
+    return beats.map((b) => updated.has(key(b)));
   }
 
   async touchInstance(id: string, at: number) {

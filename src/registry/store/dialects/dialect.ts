@@ -50,6 +50,13 @@ export interface StoreDialect {
    */
   readonly selectByKeyArrays?: (table: string, columns: readonly TypedColumn[], select: readonly string[]) => string;
   /**
+   * With `selectByKeyArrays`: one UPDATE of the rows of `table` (which has an `id` primary key) whose
+   * unique key `key` is one of many keys and whose `where` columns equal given values, setting the
+   * `set` columns, answering the `returning` columns of the rows it updated. Parameters: the `set`
+   * values, the `where` values, then one array per key column.
+   */
+  readonly updateByKeyArrays?: (table: string, key: readonly TypedColumn[], set: readonly string[], where: readonly string[], returning: readonly string[]) => string;
+  /**
    * A multi-row insert as one statement with an array parameter per column (PostgreSQL: `insert …
    * select * from unnest(…)`), the i-th parameter holding every row's i-th column: one text and one
    * plan for any number of rows, where a VALUES list is parsed, bound and planned anew for each row
