@@ -228,8 +228,8 @@ class ShapeCache {
     return text;
   }
 
-  async execute<R>(db: Db | Transaction<Tables>, shape: string, parameters: readonly unknown[], build: () => Compilable<R>): Promise<R[]> {
-    return (await this.result(db, shape, parameters, build)).rows;
+  async execute<R>(db: Db | Transaction<Tables>, shape: string, parameters: readonly unknown[], build: () => Compilable<R>, prepared = false): Promise<R[]> {
+    return (await this.result(db, shape, parameters, build, prepared)).rows;
   }
 
   /**
@@ -344,10 +344,13 @@ class KyselyReader implements StoreReader {
 
   async getInstance(namespace: string, group: string, service: string, ip: string, port: number, cluster: string) {
     if (!possiblePort(port)) return undefined;
-    const r = await this.db.selectFrom('mg_instances').selectAll()
-      .where('namespace', '=', namespace).where('group_name', '=', group).where('service_name', '=', service)
-      .where('ip', '=', ip).where('port', '=', port).where('cluster', '=', cluster).executeTakeFirst();
-    return r && toInstance(r);
+    // Read for every heartbeat that carries no details (its answer's beat interval is in the instance's metadata):
+    // one text, prepared where the dialect prepares, its columns named.
+    const [r] = await this.shapes.execute(this.db, 'instance-by-key', [namespace, group, service, ip, port, cluster],
+      () => this.db.selectFrom('mg_instances').select(INSTANCE_SELECT as (keyof Tables['mg_instances'])[])
+        .where('namespace', '=', namespace).where('group_name', '=', group).where('service_name', '=', service)
+        .where('ip', '=', ip).where('port', '=', port).where('cluster', '=', cluster), true);
+    return r && toInstance(r as Selectable<Tables['mg_instances']>);
   }
 
   async getInstanceById(id: string) {
@@ -977,7 +980,9 @@ export class KyselyStore extends KyselyReader implements Store {
     try {
       return await this.root.transaction().execute(async (tx) => {
         if (this.adapter.relaxedDurabilitySql) await sql.raw(this.adapter.relaxedDurabilitySql).execute(tx);
-        if (this.adapter.updateByKeyArrays) return await this.beatByKeyArrays(tx, beats, at);
+        // One beat (an instance's first after the registry learns of it) keeps the per-key statement: its generic plan
+        // is cached, where PostgreSQL plans the array statement anew for each run.
+        if (this.adapter.updateByKeyArrays && beats.length > 1) return await this.beatByKeyArrays(tx, beats, at);
         const matched: boolean[] = [];
         for (const b of beats) {
           if (!possiblePort(b.port)) {
