@@ -385,6 +385,18 @@ export function migrations(d: StoreDialect): MigrationProvider {
         await db.schema.createIndex('mg_activity_errors_at').on('mg_activity_errors').column('at').execute();
       },
     },
+    '0016_instance_expiry_index': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // No query can use (ephemeral, last_beat): the expiry sweep compares `last_beat + beat_timeout` (each instance's
+        // own timeout), so the index only narrowed to ephemeral instances, nearly all rows, and planners scan the table.
+        // It cost every registration an index entry and every heartbeat one more (an update of an indexed column is
+        // never a heap-only update on PostgreSQL).
+        const drop = db.schema.dropIndex('mg_instances_expiry');
+        // MySQL names the table of an index it drops; the others refuse the clause.
+        await (d.name === 'mysql' ? drop.on('mg_instances') : drop).execute();
+      },
+    },
   };
   return { getMigrations: async () => all };
 }
