@@ -10,10 +10,9 @@
  * Counts say how much work is done, not how long it takes (no cache misses, no memory stalls).
  *
  *   npx tsx bench/otel/instructions.ts [--calls 3000] [--warm 4000] [--concurrency 8]
- *     [--ablate 'noexport;nocontext'] [--only off,tracing] [--top 25]
+ *     [--only off,tracing] [--top 25] [--keep DIR]
  *
- * `--ablate` adds one tracing configuration per `;`-separated entry, with MCPGATE_TRACE_ABLATE set
- * to it (bench-only; see src/lib/tracing.ts). Needs valgrind; slow (a minute or two a configuration).
+ * Needs valgrind; slow (a minute or two a configuration).
  */
 import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -29,7 +28,6 @@ const warm = numberOption('warm', 4000, true);
 const concurrency = numberOption('concurrency', 8, true);
 const top = numberOption('top', 25, true);
 const only = textOption('only', '').split(',').filter((x) => x !== '');
-const ablations = textOption('ablate', '').split(';').filter((x) => x !== '');
 /** Keep the callgrind dumps in this directory (callgrind_annotate them). */
 const keep = textOption('keep', '');
 
@@ -137,7 +135,6 @@ async function main(): Promise<void> {
   const configs: { key: string; args: string[]; env: Record<string, string> }[] = [
     { key: 'off', args: [], env: {} },
     { key: 'tracing', args: tracingArgs, env: {} },
-    ...ablations.map((a) => ({ key: `tracing-${a}`, args: tracingArgs, env: { MCPGATE_TRACE_ABLATE: a } })),
   ].filter((c) => only.length === 0 || only.includes(c.key));
   const results: Result[] = [];
   for (const c of configs) results.push(await measure(c.key, c.args, c.env, backend.port));

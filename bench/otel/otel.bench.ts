@@ -61,12 +61,6 @@ const cpuProf = textOption('cpu-prof', '');
 const extraNodeArgs = textOption('node-args', '').split(' ').filter((x) => x !== '');
 const GC_PROBE = join(ROOT, 'bench/otel/gc-probe.mjs');
 const only = textOption('only', '').split(',').filter((x) => x !== '');
-/**
- * Bench-only ablation of tracing (issue 14): `--ablate 'noexport;nocontext,noheader'` adds one
- * `tracing` configuration per `;`-separated entry, run with MCPGATE_TRACE_ABLATE set to it (see
- * src/lib/tracing.ts: noexport, serialize, nocontext, noheader, noattrs, nospans, noals).
- */
-const ablations = textOption('ablate', '').split(';').filter((x) => x !== '');
 /** Calls/s sent to every configuration (autocannon's overall rate); 0: as fast as they answer. */
 const rate = textOption('rate', '') === '' ? 0 : numberOption('rate', 1);
 const loaderOption = textOption('loader', rate > 0 ? 'autocannon' : 'auto');
@@ -147,7 +141,6 @@ async function main(): Promise<void> {
     { key: 'tracing', name: 'tracing (100 % sampled)', args: tracingArgs },
     { key: 'access', name: 'access log (level info)', args: ['--log-level', 'info'] },
   ].filter((c) => only.length === 0 || c.key === 'off' || only.includes(c.key));
-  configs.push(...ablations.map((a) => ({ key: `tracing-${a}`, name: `tracing, ablated: ${a}`, args: tracingArgs, env: { MCPGATE_TRACE_ABLATE: a } })));
   if (baseline) {
     const root = checkoutRevision(baseline, work);
     configs.push(...configs.map((c) => ({ ...c, key: `baseline-${c.key}`, name: `baseline ${baseline} ${c.name}`, root })));

@@ -16,7 +16,6 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import type { Attributes, Context, ContextManager, Span, TextMapGetter, Tracer } from '@opentelemetry/api';
 import { currentRequestScope, runInRequestScope } from './request-context.js';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 /** The semantic-convention attribute names this project writes. */
 export const ATTR = {
@@ -63,22 +62,6 @@ export interface TracingHandle {
 
 let tracer: Tracer | undefined;
 
-/**
- * Bench-only ablation (issue 14; docs/benchmarks.md, "Tracing and access log"):
- * `MCPGATE_TRACE_ABLATE`, a comma-separated set read once when tracing starts, turns one part of
- * tracing off or back to an earlier form so that `npm run bench:otel -- --ablate …` and
- * bench/otel/instructions.ts measure what each part costs end to end. Not a product option (not
- * in the configuration reference): `noexport` (spans made, none kept), `serialize` (batches
- * serialised to OTLP JSON and dropped), `nocontext` (no context switch; the last SERVER span is
- * the CLIENT spans' parent), `noheader` (no `traceparent` to backends), `noattrs`, `nospans`,
- * `noals` (no context manager), `twoals` (the SDK's AsyncLocalStorage context manager),
- * `attrsatstart` (attributes given to `startSpan`), `batch2048` (larger export batches).
- */
-const ablate = new Set<string>();
-/** The per-call ablations, as flags (read once at start). */
-let ab = { nospans: false, noattrs: false, nocontext: false, noheader: false, attrsatstart: false };
-let ablateParent: Span | undefined;
-
 /** Whether tracing is on in this process. */
 export function tracingEnabled(): boolean {
   return tracer !== undefined;
@@ -93,38 +76,25 @@ export function tracesUrl(endpoint: string): string {
 
 /**
  * Turn tracing on for this process: spans batched and posted as OTLP/HTTP JSON to the endpoint,
- * W3C trace context as the propagator, async-hooks context so that a span follows its request
- * through every await. One process, one setup: a second start is refused. The SDK is loaded
+ * W3C trace context as the propagator, the context kept in the request's AsyncLocalStorage scope
+ * so that a span follows its request through every await. One process, one setup: a second start is refused. The SDK is loaded
  * here only, so that a process with tracing off never loads it.
  */
 export async function startTracing(opts: TracingOptions): Promise<TracingHandle> {
   if (tracer) throw new Error('tracing is already started in this process');
-  const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
-    import('@opentelemetry/context-async-hooks'), import('@opentelemetry/core'), import('@opentelemetry/exporter-trace-otlp-http'),
+  const [{ W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
+    import('@opentelemetry/core'), import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'), import('@opentelemetry/sdk-trace-base'),
   ]);
   const { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
-  ablate.clear();
-  for (const part of (process.env.MCPGATE_TRACE_ABLATE ?? '').split(',')) if (part !== '') ablate.add(part);
-  ab = { nospans: ablate.has('nospans'), noattrs: ablate.has('noattrs'), nocontext: ablate.has('nocontext'), noheader: ablate.has('noheader'), attrsatstart: ablate.has('attrsatstart') };
   const ratio = opts.sampleRatio ?? 1;
-  let exporter: SpanExporter = new OTLPTraceExporter({ url: tracesUrl(opts.endpoint) });
-  if (ablate.has('serialize')) {
-    const { JsonTraceSerializer } = await import('@opentelemetry/otlp-transformer');
-    exporter = {
-      export(spans, done) { JsonTraceSerializer.serializeRequest(spans); done({ code: 0 }); },
-      shutdown: async () => undefined,
-    };
-  }
-  const noop: SpanProcessor = { onStart() {}, onEnd() {}, forceFlush: async () => undefined, shutdown: async () => undefined };
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': opts.serviceName, ...opts.resource }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
-    spanProcessors: [ablate.has('noexport') ? noop : new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000, ...(ablate.has('batch2048') ? { maxExportBatchSize: 2048, maxQueueSize: 8192 } : {}) })],
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(opts.endpoint) }), { scheduledDelayMillis: 1000 })],
   });
-  // The context in the request's own AsyncLocalStorage scope (RequestScopeContextManager below);
-  // `twoals` (bench-only) puts back the SDK's manager over a second AsyncLocalStorage to compare.
-  if (!ablate.has('noals')) context.setGlobalContextManager(ablate.has('twoals') ? new AsyncLocalStorageContextManager().enable() : new RequestScopeContextManager());
+  // The context in the request's own AsyncLocalStorage scope (RequestScopeContextManager below).
+  context.setGlobalContextManager(new RequestScopeContextManager());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   tracer = provider.getTracer('mcpgate');
@@ -191,8 +161,7 @@ export type TraceCarrier = Readonly<Record<string, unknown>> | undefined;
  * `params._meta`, else its HTTP headers); undefined when tracing is off.
  */
 export function startServerSpan(name: string, attributes: Attributes, ...carriers: TraceCarrier[]): Span | undefined {
-  if (!tracer || ab.nospans) return undefined;
-  if (ab.noattrs) attributes = {};
+  if (!tracer) return undefined;
   let parent: Context = ROOT_CONTEXT;
   for (const c of carriers) {
     if (c !== undefined && (typeof c.traceparent === 'string' || Array.isArray(c.traceparent))) {
@@ -204,32 +173,24 @@ export function startServerSpan(name: string, attributes: Attributes, ...carrier
   // to startSpan twice (before and after sampling) and then once more into the span, and this
   // process's samplers (parent-based, trace-id ratio) do not read them: about 15,000
   // instructions a call less (bench/otel/instructions.ts).
-  if (ab.attrsatstart) return tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
   return tracer.startSpan(name, { kind: SpanKind.SERVER }, parent).setAttributes(attributes);
 }
 
 /** Start a CLIENT span, child of the span of the current request; undefined when tracing is off. */
 export function startClientSpan(name: string, attributes: Attributes): Span | undefined {
-  if (!tracer || ab.nospans) return undefined;
-  if (ab.noattrs) attributes = {};
-  const parent = ab.nocontext ? (ablateParent ? trace.setSpan(ROOT_CONTEXT, ablateParent) : ROOT_CONTEXT) : context.active();
+  if (!tracer) return undefined;
   // Attributes after start, as for the SERVER span.
-  if (ab.attrsatstart) return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
-  return tracer.startSpan(name, { kind: SpanKind.CLIENT }, parent).setAttributes(attributes);
+  return tracer.startSpan(name, { kind: SpanKind.CLIENT }, context.active()).setAttributes(attributes);
 }
 
 /** Run `fn` with `span` as the current span (log lines, child spans); `fn` itself when there is none. */
 export function withSpan<T>(span: Span | undefined, fn: () => T): T {
-  if (span && ab.nocontext) {
-    ablateParent = span;
-    return fn();
-  }
   return span ? context.with(trace.setSpan(context.active(), span), fn) : fn();
 }
 
 /** The `traceparent` (and `tracestate`) headers that make `span` the parent of the receiver's spans. */
 export function traceHeaders(span: Span | undefined): Record<string, string> | undefined {
-  if (!span || ab.noheader) return undefined;
+  if (!span) return undefined;
   const headers: Record<string, string> = {};
   propagation.inject(trace.setSpan(ROOT_CONTEXT, span), headers);
   return headers;
