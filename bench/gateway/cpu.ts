@@ -47,6 +47,18 @@ export function withChildren(pid: number): number[] {
   return pids;
 }
 
+/**
+ * User + system CPU seconds of a server and all its processes so far: the server process with
+ * its children that have exited (cutime, cstime), plus every living child (PostgreSQL: the
+ * postmaster, its backends, WAL writer, checkpointer, autovacuum). 0 when it is gone.
+ */
+export function serverTreeSeconds(pid: number): number {
+  const f = statFields(pid);
+  if (!f) return 0;
+  const reaped = (Number(f[13]) + Number(f[14])) / TICKS;
+  return reaped + groupSeconds(withChildren(pid));
+}
+
 /** CPU seconds of a group of processes. */
 export function groupSeconds(pids: readonly number[]): number {
   return pids.reduce((s, p) => s + processSeconds(p), 0);

@@ -135,9 +135,10 @@ async function main(): Promise<void> {
   const pins = new Pinning(!flag('no-pin'));
   pins.helpers(process.pid, receiver.pid!, backend.child.pid!);
   children.push(backend.child);
-  const configs: { key: string; name: string; args: string[]; root?: string }[] = [
+  const tracingArgs = ['--otlp-endpoint', `http://127.0.0.1:${receiverPort}`];
+  const configs: { key: string; name: string; args: string[]; root?: string; env?: Record<string, string> }[] = [
     { key: 'off', name: 'off', args: [] },
-    { key: 'tracing', name: 'tracing (100 % sampled)', args: ['--otlp-endpoint', `http://127.0.0.1:${receiverPort}`] },
+    { key: 'tracing', name: 'tracing (100 % sampled)', args: tracingArgs },
     { key: 'access', name: 'access log (level info)', args: ['--log-level', 'info'] },
   ].filter((c) => only.length === 0 || c.key === 'off' || only.includes(c.key));
   if (baseline) {
@@ -151,7 +152,7 @@ async function main(): Promise<void> {
     fds.push(fd);
     const gcFile = join(work, `${c.key}.gc.json`);
     const nodeArgs = ['--import', GC_PROBE, ...(c.root ? [] : extraNodeArgs), ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf, c.key)] : [])];
-    const m = await startMcpgate(work, { args: c.args, nodeArgs, env: { MCPGATE_BENCH_GC_FILE: gcFile }, stdout: fd, ...(c.root ? { root: c.root } : {}) });
+    const m = await startMcpgate(work, { args: c.args, nodeArgs, env: { MCPGATE_BENCH_GC_FILE: gcFile, ...c.env }, stdout: fd, ...(c.root ? { root: c.root } : {}) });
     pins.measured(m.child.pid!);
     children.push(m.child);
     await registerBackend(m, backend.port);
@@ -250,7 +251,7 @@ async function main(): Promise<void> {
       return `${s.name}: ${pct(gatewayCpu(own) / gatewayCpu(s) - 1)}${own !== off ? ' (against the baseline\'s off)' : ''}`;
     }),
     '',
-    ...(tracing ? [`Spans received by the OTLP receiver during the rounds: ${spans} for ${subjects.filter((s) => s.key.endsWith('tracing')).reduce((n, s) => n + calls(s), 0)} tools/call with tracing on (2 a call: the request's SERVER span and the backend request's CLIENT span).`] : []),
+    ...(tracing ? [`Spans received by the OTLP receiver during the rounds: ${spans} for ${subjects.filter((s) => s.key.endsWith('tracing') || s.key.startsWith('tracing-')).reduce((n, s) => n + calls(s), 0)} tools/call with tracing on (2 a call: the request's SERVER span and the backend request's CLIENT span).`] : []),
     ...(access ? [`Access log written during the rounds: ${((statSync(access.logFile).size - (logBytesBefore.get('access') ?? 0)) / calls(access)).toFixed(0)} bytes a call.`] : []),
   ];
   if (cpuProf) {

@@ -15,13 +15,15 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 
 /**
  * What a request runs with: its id, and what the part of the process serving it adds (the
- * registry: who is asking and from where, for its audit log). One AsyncLocalStorage for both:
- * each one enabled costs something on every promise the process makes.
+ * registry: who is asking and from where, for its audit log; the OpenTelemetry context). One
+ * AsyncLocalStorage for all: each one enabled costs something on every promise the process makes.
  */
 export interface RequestScope {
   readonly id: string | undefined;
   /** Set by the registry's HTTP layer (domain/audit.ts reads it). */
   readonly origin?: unknown;
+  /** The OpenTelemetry context while tracing is on (lib/tracing.ts's context manager keeps it here). */
+  readonly otel?: unknown;
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();

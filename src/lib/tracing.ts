@@ -14,7 +14,8 @@
  * which its authors ask libraries not to depend on.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
-import type { Attributes, Context, Span, TextMapGetter, Tracer } from '@opentelemetry/api';
+import type { Attributes, Context, ContextManager, Span, TextMapGetter, Tracer } from '@opentelemetry/api';
+import { currentRequestScope, runInRequestScope } from './request-context.js';
 
 /** The semantic-convention attribute names this project writes. */
 export const ATTR = {
@@ -75,14 +76,14 @@ export function tracesUrl(endpoint: string): string {
 
 /**
  * Turn tracing on for this process: spans batched and posted as OTLP/HTTP JSON to the endpoint,
- * W3C trace context as the propagator, async-hooks context so that a span follows its request
- * through every await. One process, one setup: a second start is refused. The SDK is loaded
+ * W3C trace context as the propagator, the context kept in the request's AsyncLocalStorage scope
+ * so that a span follows its request through every await. One process, one setup: a second start is refused. The SDK is loaded
  * here only, so that a process with tracing off never loads it.
  */
 export async function startTracing(opts: TracingOptions): Promise<TracingHandle> {
   if (tracer) throw new Error('tracing is already started in this process');
-  const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
-    import('@opentelemetry/context-async-hooks'), import('@opentelemetry/core'), import('@opentelemetry/exporter-trace-otlp-http'),
+  const [{ W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
+    import('@opentelemetry/core'), import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'), import('@opentelemetry/sdk-trace-base'),
   ]);
   const { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
@@ -92,8 +93,8 @@ export async function startTracing(opts: TracingOptions): Promise<TracingHandle>
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(opts.endpoint) }), { scheduledDelayMillis: 1000 })],
   });
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
+  // The context in the request's own AsyncLocalStorage scope (RequestScopeContextManager below).
+  context.setGlobalContextManager(new RequestScopeContextManager());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   tracer = provider.getTracer('mcpgate');
@@ -107,6 +108,38 @@ export async function startTracing(opts: TracingOptions): Promise<TracingHandle>
       context.disable();
     },
   };
+}
+
+/**
+ * The OpenTelemetry context kept in the request's own AsyncLocalStorage scope
+ * (lib/request-context.ts) instead of the second AsyncLocalStorage that
+ * `@opentelemetry/context-async-hooks` enables: on Node 20 each enabled AsyncLocalStorage stores
+ * its value on every promise and async resource the process makes (a property added to each:
+ * about 10,000 instructions a tools/call for the second one, counted with
+ * bench/otel/instructions.ts; docs/benchmarks.md, "Tracing and access log"). `with` runs in a
+ * copy of the current scope holding the new context. Written here because the OpenTelemetry
+ * packages offer no context manager over an existing store.
+ */
+class RequestScopeContextManager implements ContextManager {
+  active(): Context {
+    return (currentRequestScope()?.otel as Context | undefined) ?? ROOT_CONTEXT;
+  }
+
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    const scope = currentRequestScope();
+    return runInRequestScope({ ...scope, id: scope?.id, otel: ctx }, () => fn.apply(thisArg, args));
+  }
+
+  /** Functions only: nothing in this process binds an EventEmitter to a context, so other targets come back as they are. */
+  bind<T>(ctx: Context, target: T): T {
+    if (typeof target !== 'function') return target;
+    const run = (thisArg: unknown, args: unknown[]): unknown => this.with(ctx, () => (target as (...a: unknown[]) => unknown).apply(thisArg, args));
+    return function bound(this: unknown, ...args: unknown[]) { return run(this, args); } as T;
+  }
+
+  enable(): this { return this; }
+
+  disable(): this { return this; }
 }
 
 /** Reads `traceparent` / `tracestate` from node:http headers or an MCP `_meta` object. */
@@ -136,13 +169,18 @@ export function startServerSpan(name: string, attributes: Attributes, ...carrier
       break;
     }
   }
-  return tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+  // Attributes set on the started span rather than given to startSpan: the SDK copies those given
+  // to startSpan twice (before and after sampling) and then once more into the span, and this
+  // process's samplers (parent-based, trace-id ratio) do not read them: about 15,000
+  // instructions a call less (bench/otel/instructions.ts).
+  return tracer.startSpan(name, { kind: SpanKind.SERVER }, parent).setAttributes(attributes);
 }
 
 /** Start a CLIENT span, child of the span of the current request; undefined when tracing is off. */
 export function startClientSpan(name: string, attributes: Attributes): Span | undefined {
   if (!tracer) return undefined;
-  return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, context.active());
+  // Attributes after start, as for the SERVER span.
+  return tracer.startSpan(name, { kind: SpanKind.CLIENT }, context.active()).setAttributes(attributes);
 }
 
 /** Run `fn` with `span` as the current span (log lines, child spans); `fn` itself when there is none. */

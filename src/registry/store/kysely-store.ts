@@ -12,7 +12,7 @@ import { beatTimings } from '../../model/model.js';
 import type { ActivityBucket, ActivityErrorSample, ActivityReport } from '../../model/activity.js';
 import { bucketKey, LATENCY_BUCKETS, MAX_SAMPLES_PER_TOOL, mergeBucket, MINUTE_MS } from '../../model/activity.js';
 import type { AuthorizationSettings } from '../../model/authorization.js';
-import type { StoreDialect } from './dialects/dialect.js';
+import type { StoreDialect, TypedColumn } from './dialects/dialect.js';
 import { SessionLeaderLock, SingleNodeLock } from './leader-lock.js';
 import type { LeaseStatements } from './leader-lock.js';
 import { migrations } from './migrations.js';
@@ -131,7 +131,8 @@ function toInstance(r: Selectable<Tables['mg_instances']>): Instance {
  * The row of an instance (its health detail is written only by `setHealthDetail`). A plain literal: a spread in
  * it made V8 build each row the slow way, ~30 µs a registration on the gRPC benchmark.
  */
-function instanceRow(i: InstanceWrite): Omit<Tables['mg_instances'], 'health_detail' | 'holder'> & { holder: string | null } {
+type InstanceRow = Omit<Tables['mg_instances'], 'health_detail' | 'holder'> & { holder: string | null };
+function instanceRow(i: InstanceWrite): InstanceRow {
   const timings = beatTimings(i.metadata);
   return {
     holder: i.holder ?? null,
@@ -217,17 +218,36 @@ function likePattern(s: string): string {
 class ShapeCache {
   private readonly texts = new Map<string, string>();
 
-  async execute<R>(db: Db | Transaction<Tables>, shape: string, parameters: readonly unknown[], build: () => Compilable<R>): Promise<R[]> {
-    return (await this.result(db, shape, parameters, build)).rows;
+  constructor(private readonly prepare: StoreDialect['prepare']) {}
+
+  /**
+   * The text of a statement built without Kysely whose text never changes (one per table: the
+   * dialect's array statements), made once and prepared by the driver on each connection.
+   */
+  fixed(shape: string, make: () => string): string {
+    let text = this.texts.get(shape);
+    if (text === undefined) {
+      this.texts.set(shape, text = make());
+      this.prepare?.(text);
+    }
+    return text;
   }
 
-  /** As `execute`, answering the whole result (`numAffectedRows` of an update). */
-  async result<R>(db: Db | Transaction<Tables>, shape: string, parameters: readonly unknown[], build: () => Compilable<R>): Promise<QueryResult<R>> {
+  async execute<R>(db: Db | Transaction<Tables>, shape: string, parameters: readonly unknown[], build: () => Compilable<R>, prepared = false): Promise<R[]> {
+    return (await this.result(db, shape, parameters, build, prepared)).rows;
+  }
+
+  /**
+   * As `execute`, answering the whole result (`numAffectedRows` of an update). `prepared`: a shape
+   * run on every batch or beat whose text never changes, which the driver prepares per connection.
+   */
+  async result<R>(db: Db | Transaction<Tables>, shape: string, parameters: readonly unknown[], build: () => Compilable<R>, prepared = false): Promise<QueryResult<R>> {
     const text = this.texts.get(shape);
     if (text !== undefined) return db.executeQuery<R>(CompiledQuery.raw(text, [...parameters]));
     const compiled = build().compile();
     if (this.texts.size < 2000 && compiled.parameters.length === parameters.length && compiled.parameters.every((v, i) => v === parameters[i])) {
       this.texts.set(shape, compiled.sql);
+      if (prepared) this.prepare?.(compiled.sql);
     }
     return db.executeQuery(compiled);
   }
@@ -240,19 +260,46 @@ function flatten<T>(rows: readonly T[], columns: readonly (keyof T)[]): unknown[
   return out;
 }
 
-const CHANGE_COLUMNS = ['revision', 'seq', 'namespace', 'entity', 'entity_id', 'op', 'at'] as const;
-const AUDIT_COLUMNS = [
-  'revision', 'seq', 'at', 'namespace', 'actor_kind', 'actor', 'token_id', 'address', 'route', 'action', 'entity', 'entity_id', 'entity_name',
-  'before_json', 'after_json', 'secrets_changed',
-] as const;
-const INSTANCE_COLUMNS = [
-  'beat_timeout', 'delete_timeout', 'id', 'namespace', 'service_id', 'group_name', 'service_name', 'ip', 'port', 'cluster', 'weight', 'enabled',
-  'healthy', 'ephemeral', 'metadata', 'health_check', 'last_beat', 'created_at', 'updated_at', 'holder',
-] as const;
+/** The unique keys of services and instances, as lookups by many keys bind them. */
+const SERVICE_KEY: readonly TypedColumn[] = [{ name: 'namespace', type: 'text' }, { name: 'group_name', type: 'text' }, { name: 'name', type: 'text' }];
+const INSTANCE_KEY: readonly TypedColumn[] = [
+  { name: 'namespace', type: 'text' }, { name: 'group_name', type: 'text' }, { name: 'service_name', type: 'text' }, { name: 'ip', type: 'text' },
+  { name: 'port', type: 'integer' }, { name: 'cluster', type: 'text' },
+];
+const SERVICE_SELECT = ['id', 'namespace', 'group_name', 'name', 'metadata', 'protect_threshold', 'selector', 'created_at', 'updated_at'] as const;
+
+/** The columns of the batch inserts, with their types (for inserts that bind one array per column). */
+const textColumn = (name: string): TypedColumn => ({ name, type: 'text' });
+const INSTANCE_TYPED: readonly TypedColumn[] = [
+  { name: 'beat_timeout', type: 'bigint' }, { name: 'delete_timeout', type: 'bigint' }, textColumn('id'), textColumn('namespace'), textColumn('service_id'),
+  textColumn('group_name'), textColumn('service_name'), textColumn('ip'), { name: 'port', type: 'integer' }, textColumn('cluster'), { name: 'weight', type: 'double' },
+  { name: 'enabled', type: 'smallint' }, { name: 'healthy', type: 'smallint' }, { name: 'ephemeral', type: 'smallint' }, textColumn('metadata'),
+  textColumn('health_check'), { name: 'last_beat', type: 'bigint' }, { name: 'created_at', type: 'bigint' }, { name: 'updated_at', type: 'bigint' },
+  textColumn('holder'),
+];
+const CHANGE_TYPED: readonly TypedColumn[] = [
+  { name: 'revision', type: 'bigint' }, { name: 'seq', type: 'integer' }, textColumn('namespace'), textColumn('entity'), textColumn('entity_id'), textColumn('op'),
+  { name: 'at', type: 'bigint' },
+];
+const AUDIT_TYPED: readonly TypedColumn[] = [
+  { name: 'revision', type: 'bigint' }, { name: 'seq', type: 'integer' }, { name: 'at', type: 'bigint' }, textColumn('namespace'), textColumn('actor_kind'),
+  textColumn('actor'), textColumn('token_id'), textColumn('address'), textColumn('route'), textColumn('action'), textColumn('entity'), textColumn('entity_id'), textColumn('entity_name'),
+  textColumn('before_json'), textColumn('after_json'), textColumn('secrets_changed'),
+];
+
+/** Every value of `rows` by column: one array per column, in the order of `columns`. */
+function columnArrays<T>(rows: readonly T[], columns: readonly (keyof T)[]): unknown[][] {
+  return columns.map((c) => rows.map((r) => r[c]));
+}
+
+const CHANGE_COLUMNS = CHANGE_TYPED.map((c) => c.name) as readonly (keyof ChangeRow)[];
+const AUDIT_COLUMNS = AUDIT_TYPED.map((c) => c.name) as readonly (keyof AuditRow)[];
+const INSTANCE_COLUMNS = INSTANCE_TYPED.map((c) => c.name) as readonly (keyof InstanceRow)[];
+const INSTANCE_SELECT = [...INSTANCE_COLUMNS, 'health_detail'];
 
 /** Reads shared by the root connection and transactions. */
 class KyselyReader implements StoreReader {
-  constructor(protected readonly db: Db | Transaction<Tables>, protected readonly shapes: ShapeCache) {}
+  constructor(protected readonly db: Db | Transaction<Tables>, protected readonly shapes: ShapeCache, protected readonly adapter: StoreDialect) {}
 
   async revision(): Promise<number> {
     const r = await this.db.selectFrom('mg_meta').select('revision').where('id', '=', 1).executeTakeFirstOrThrow();
@@ -303,10 +350,13 @@ class KyselyReader implements StoreReader {
 
   async getInstance(namespace: string, group: string, service: string, ip: string, port: number, cluster: string) {
     if (!possiblePort(port)) return undefined;
-    const r = await this.db.selectFrom('mg_instances').selectAll()
-      .where('namespace', '=', namespace).where('group_name', '=', group).where('service_name', '=', service)
-      .where('ip', '=', ip).where('port', '=', port).where('cluster', '=', cluster).executeTakeFirst();
-    return r && toInstance(r);
+    // Read for every heartbeat that carries no details (its answer's beat interval is in the instance's metadata):
+    // one text, prepared where the dialect prepares, its columns named.
+    const [r] = await this.shapes.execute(this.db, 'instance-by-key', [namespace, group, service, ip, port, cluster],
+      () => this.db.selectFrom('mg_instances').select(INSTANCE_SELECT as (keyof Tables['mg_instances'])[])
+        .where('namespace', '=', namespace).where('group_name', '=', group).where('service_name', '=', service)
+        .where('ip', '=', ip).where('port', '=', port).where('cluster', '=', cluster), true);
+    return r && toInstance(r as Selectable<Tables['mg_instances']>);
   }
 
   async getInstanceById(id: string) {
@@ -315,6 +365,10 @@ class KyselyReader implements StoreReader {
   }
 
   async getServices(keys: readonly ServiceKey[]): Promise<Service[]> {
+    if (this.adapter.selectByKeyArrays && keys.length > 0) {
+      const rows = await this.byKeyArrays<Selectable<Tables['mg_services']>>('mg_services', SERVICE_KEY, SERVICE_SELECT, [keys.map((k) => k.namespace), keys.map((k) => k.group), keys.map((k) => k.name)]);
+      return rows.map(toService);
+    }
     const out: Service[] = [];
     for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
       const chunk = keys.slice(i, i + KEYS_PER_QUERY);
@@ -328,6 +382,13 @@ class KyselyReader implements StoreReader {
 
   async getInstances(keys: readonly InstanceKey[]): Promise<Instance[]> {
     const possible = keys.filter((k) => possiblePort(k.port));
+    if (this.adapter.selectByKeyArrays && possible.length > 0) {
+      const rows = await this.byKeyArrays<Selectable<Tables['mg_instances']>>('mg_instances', INSTANCE_KEY, INSTANCE_SELECT, [
+        possible.map((k) => k.namespace), possible.map((k) => k.group), possible.map((k) => k.service), possible.map((k) => k.ip),
+        possible.map((k) => k.port), possible.map((k) => k.cluster),
+      ]);
+      return rows.map(toInstance);
+    }
     const out: Instance[] = [];
     for (let i = 0; i < possible.length; i += KEYS_PER_QUERY) {
       const chunk = possible.slice(i, i + KEYS_PER_QUERY);
@@ -340,6 +401,14 @@ class KyselyReader implements StoreReader {
       out.push(...rows.map(toInstance));
     }
     return out;
+  }
+
+  /** The `select` columns of `table`'s rows matching one of many keys, given as one array per key column (the dialect's `selectByKeyArrays`). */
+  private async byKeyArrays<R extends { id: string }>(table: keyof Tables, key: readonly TypedColumn[], select: readonly string[], arrays: unknown[][]): Promise<R[]> {
+    const sqlText = this.shapes.fixed(`select-by-key-arrays:${table}`, () => this.adapter.selectByKeyArrays!(table, key, select));
+    const rows = (await this.db.executeQuery<R>(CompiledQuery.raw(sqlText, arrays))).rows;
+    // A key given twice joins its row twice; the OR form answers each row once.
+    return rows.length < 2 ? rows : [...new Map(rows.map((r) => [r.id, r])).values()];
   }
 
   async countInstanceKinds(serviceIds: readonly string[], ephemeral: boolean) {
@@ -545,8 +614,8 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
   private seq = 0;
   private auditSeq = 0;
   readonly logged: LoggedRows = { changes: [], audits: [] };
-  constructor(private readonly tx: Transaction<Tables>, readonly txRevision: number, shapes: ShapeCache) {
-    super(tx, shapes);
+  constructor(private readonly tx: Transaction<Tables>, readonly txRevision: number, shapes: ShapeCache, adapter: StoreDialect) {
+    super(tx, shapes, adapter);
   }
 
   /** Inside a write, the revision it commits as (the row holds the batch's first until the batch ends). */
@@ -600,6 +669,11 @@ class KyselyWriter extends KyselyReader implements StoreWriter {
   }
 
   async insertInstances(list: readonly InstanceWrite[]) {
+    if (list.length === 0) return;
+    if (this.adapter.insertByArrays) {
+      await insertByArrays(this.tx, this.shapes, this.adapter, 'mg_instances', INSTANCE_TYPED, columnArrays(list.map(instanceRow), INSTANCE_COLUMNS));
+      return;
+    }
     for (let i = 0; i < list.length; i += 200) {
       const rows = list.slice(i, i + 200).map(instanceRow);
       await this.shapes.execute(this.tx, `insert-instances:${rows.length}`, flatten(rows, INSTANCE_COLUMNS),
@@ -769,15 +843,24 @@ interface QueuedWrite {
   relaxed: boolean;
 }
 
+/** Insert rows of `table` with the dialect's statement that binds one array per column. */
+async function insertByArrays(tx: Transaction<Tables>, shapes: ShapeCache, adapter: StoreDialect, table: keyof Tables, columns: readonly TypedColumn[], arrays: unknown[][]): Promise<void> {
+  await tx.executeQuery(CompiledQuery.raw(shapes.fixed(`insert-by-arrays:${table}`, () => adapter.insertByArrays!(table, columns)), arrays));
+}
+
 /** Insert a batch's change-log and audit rows in a few multi-row statements. */
-async function insertLogged(tx: Transaction<Tables>, shapes: ShapeCache, logged: LoggedRows): Promise<void> {
-  for (let i = 0; i < logged.changes.length; i += 500) {
+async function insertLogged(tx: Transaction<Tables>, shapes: ShapeCache, adapter: StoreDialect, logged: LoggedRows): Promise<void> {
+  if (adapter.insertByArrays && logged.changes.length > 0) {
+    await insertByArrays(tx, shapes, adapter, 'mg_change_log', CHANGE_TYPED, columnArrays(logged.changes, CHANGE_COLUMNS));
+  }
+  for (let i = 0; !adapter.insertByArrays && i < logged.changes.length; i += 500) {
     const rows = logged.changes.slice(i, i + 500);
     await shapes.execute(tx, `insert-changes:${rows.length}`, flatten(rows, CHANGE_COLUMNS),
       () => tx.insertInto('mg_change_log').values(rows.map((r) => pick(r, CHANGE_COLUMNS))));
   }
   // Audit rows carry documents (before/after, up to megabytes): a statement holds at most 100 rows and about 1 MB of them.
   const insert = async (rows: AuditRow[]) => {
+    if (adapter.insertByArrays) return insertByArrays(tx, shapes, adapter, 'mg_audit', AUDIT_TYPED, columnArrays(rows, AUDIT_COLUMNS));
     await shapes.execute(tx, `insert-audit:${rows.length}`, flatten(rows, AUDIT_COLUMNS),
       () => tx.insertInto('mg_audit').values(rows.map((r) => pick(r, AUDIT_COLUMNS))));
   };
@@ -812,8 +895,8 @@ export class KyselyStore extends KyselyReader implements Store {
   /** Group commit: the writes queued while a batch commits form the next batch. */
   private readonly writes = new Batcher<QueuedWrite, unknown>((batch) => this.commitBatch(batch), MAX_BATCH);
 
-  private constructor(private readonly root: Db, private readonly adapter: StoreDialect) {
-    super(root, new ShapeCache());
+  private constructor(private readonly root: Db, adapter: StoreDialect) {
+    super(root, new ShapeCache(adapter.prepare), adapter);
     this.dialect = adapter.name;
   }
 
@@ -858,7 +941,7 @@ export class KyselyStore extends KyselyReader implements Store {
         let next = first;
         const logged: LoggedRows = { changes: [], audits: [] };
         for (const [k, { item, inContext }] of batch.entries()) {
-          const writer = new KyselyWriter(tx, next, this.shapes);
+          const writer = new KyselyWriter(tx, next, this.shapes, this.adapter);
           // Savepoints are never released (a round trip each): the batch's commit keeps them all, and rolling
           // back to one undoes only what its write did after it.
           if (isolate) await sql.raw(`savepoint mg_w${k}`).execute(tx);
@@ -879,7 +962,7 @@ export class KyselyStore extends KyselyReader implements Store {
         if (next === first) throw ALL_FAILED;
         const last = next - 1;
         if (last !== first) await tx.updateTable('mg_meta').set({ revision: last }).where('id', '=', 1).execute();
-        await insertLogged(tx, this.shapes, logged);
+        await insertLogged(tx, this.shapes, this.adapter, logged);
         // The database announces the batch's last revision on commit, never on rollback.
         if (this.adapter.revisionPush) await this.adapter.revisionPush.announce(last).execute(tx);
       });
@@ -897,8 +980,9 @@ export class KyselyStore extends KyselyReader implements Store {
   private async nextRevision(tx: Transaction<Tables>): Promise<number> {
     const bump = tx.updateTable('mg_meta').set((eb) => ({ revision: eb('revision', '+', 1) })).where('id', '=', 1);
     if (this.adapter.supportsReturning) {
-      const r = await bump.returning('revision').executeTakeFirstOrThrow();
-      return num(r.revision);
+      const [row] = (await this.shapes.result(tx, 'next-revision', [1, 1], () => bump.returning('revision'), true)).rows;
+      if (!row) throw new Error('mg_meta holds no revision row');
+      return num(row.revision);
     }
     await bump.execute();
     const r = await tx.selectFrom('mg_meta').select('revision').where('id', '=', 1).executeTakeFirstOrThrow();
@@ -917,6 +1001,9 @@ export class KyselyStore extends KyselyReader implements Store {
     try {
       return await this.root.transaction().execute(async (tx) => {
         if (this.adapter.relaxedDurabilitySql) await sql.raw(this.adapter.relaxedDurabilitySql).execute(tx);
+        // One beat (an instance's first after the registry learns of it) keeps the per-key statement: its generic plan
+        // is cached, where PostgreSQL plans the array statement anew for each run.
+        if (this.adapter.updateByKeyArrays && beats.length > 1) return await this.beatByKeyArrays(tx, beats, at);
         const matched: boolean[] = [];
         for (const b of beats) {
           if (!possiblePort(b.port)) {
@@ -929,7 +1016,7 @@ export class KyselyStore extends KyselyReader implements Store {
             () => tx.updateTable('mg_instances').set({ last_beat: at })
               .where('namespace', '=', b.namespace).where('group_name', '=', b.group).where('service_name', '=', b.service)
               .where('ip', '=', b.ip).where('port', '=', b.port).where('cluster', '=', b.cluster)
-              .where('healthy', '=', 1).where('ephemeral', '=', 1));
+              .where('healthy', '=', 1).where('ephemeral', '=', 1), true);
           matched.push(Number(r.numAffectedRows ?? 0) > 0);
         }
         return matched;
@@ -958,6 +1045,22 @@ export class KyselyStore extends KyselyReader implements Store {
     return Number(r.numDeletedRows);
   }
 
+  /** `beatMany` as one statement for the whole batch (the dialect's `updateByKeyArrays`). */
+  private async beatByKeyArrays(tx: Transaction<Tables>, beats: readonly BeatKey[], at: number): Promise<boolean[]> {
+    const possible = beats.filter((b) => possiblePort(b.port));
+    if (possible.length === 0) return beats.map(() => false);
+    const key = (k: { namespace: string; group: string; service: string; ip: string; port: number; cluster: string }) =>
+      `${k.namespace}\n${k.group}\n${k.service}\n${k.ip}\n${k.port}\n${k.cluster}`;
+    const text = this.shapes.fixed('beat-by-key-arrays', () => this.adapter.updateByKeyArrays!('mg_instances', INSTANCE_KEY, ['last_beat'], ['healthy', 'ephemeral'],
+      INSTANCE_KEY.map((c) => c.name)));
+    const r = await tx.executeQuery<Pick<Tables['mg_instances'], 'namespace' | 'group_name' | 'service_name' | 'ip' | 'port' | 'cluster'>>(CompiledQuery.raw(text, [
+      at, 1, 1, possible.map((k) => k.namespace), possible.map((k) => k.group), possible.map((k) => k.service), possible.map((k) => k.ip),
+      possible.map((k) => k.port), possible.map((k) => k.cluster),
+    ]));
+    const updated = new Set(r.rows.map((row) => key({ namespace: row.namespace, group: row.group_name, service: row.service_name, ip: row.ip, port: num(row.port), cluster: row.cluster })));
+    return beats.map((b) => updated.has(key(b)));
+  }
+
   async touchInstance(id: string, at: number) {
     await this.root.updateTable('mg_instances').set({ last_beat: at }).where('id', '=', id).execute();
   }
@@ -984,7 +1087,7 @@ export class KyselyStore extends KyselyReader implements Store {
   async pruneChanges(beforeRevision: number) {
     await this.root.transaction().execute(async (tx) => {
       await tx.deleteFrom('mg_change_log').where('revision', '<', beforeRevision).execute();
-      await new KyselyWriter(tx, 0, this.shapes).setSetting('change_log_floor', String(beforeRevision));
+      await new KyselyWriter(tx, 0, this.shapes, this.adapter).setSetting('change_log_floor', String(beforeRevision));
     });
   }
 

@@ -385,7 +385,19 @@ export function migrations(d: StoreDialect): MigrationProvider {
         await db.schema.createIndex('mg_activity_errors_at').on('mg_activity_errors').column('at').execute();
       },
     },
-    '0015_instance_leases': {
+    '0016_instance_expiry_index': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        // No query can use (ephemeral, last_beat): the expiry sweep compares `last_beat + beat_timeout` (each instance's
+        // own timeout), so the index only narrowed to ephemeral instances, nearly all rows, and planners scan the table.
+        // It cost every registration an index entry and every heartbeat one more (an update of an indexed column is
+        // never a heap-only update on PostgreSQL).
+        const drop = db.schema.dropIndex('mg_instances_expiry');
+        // MySQL names the table of an index it drops; the others refuse the clause.
+        await (d.name === 'mysql' ? drop.on('mg_instances') : drop).execute();
+      },
+    },
+    '0017_instance_leases': {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       async up(db: Kysely<any>) {
         // Ephemeral instances a registry node's gRPC connections hold name that node's lease instead of each beating:
@@ -396,18 +408,6 @@ export function migrations(d: StoreDialect): MigrationProvider {
           .addColumn('holder', key(128), (c) => c.primaryKey())
           .addColumn('renewed_at', 'bigint', (c) => c.notNull())
           .modifyEnd(suffix).execute();
-      },
-    },
-    '0016_no_expiry_index': {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      async up(db: Kysely<any>) {
-        // The expiry sweep compares each ephemeral instance's last beat (or its lease's) plus its own timeouts with
-        // the time: no index range serves that, and this one only served `ephemeral = 1` (a walk of every ephemeral
-        // entry with a table lookup each, dearer than scanning the table), while every insert, delete and beat of
-        // an instance paid for keeping it.
-        const drop = db.schema.dropIndex('mg_instances_expiry');
-        // MySQL names the table of an index it drops; the others refuse the clause.
-        await (d.name === 'mysql' ? drop.on('mg_instances') : drop).execute();
       },
     },
   };

@@ -248,6 +248,9 @@ for (const kind of kinds) {
       // The same shape again (a statement text reused with other keys) finds the other instances.
       const again = await store.getInstances(many.slice(100, 250).map(keyOf));
       assert.deepEqual(again.map((i) => i.id).sort(), many.slice(100, 250).map((i) => i.id).sort());
+      assert.deepEqual((await store.getInstances([keyOf(many[7]!), keyOf(many[7]!)])).map((i) => i.id), [many[7]!.id], 'a key given twice answers its instance once');
+      const twice = { namespace: 'public', group: 'G2', name: 'batch-b' };
+      assert.deepEqual((await store.getServices([twice, twice])).map((s) => s.id), [s2.id], 'a key given twice answers its service once');
       const kinds = [...await store.countInstanceKinds([s1.id, s2.id, 'no-such-service'], true), ...await store.countInstanceKinds([s1.id, s2.id, 'no-such-service'], false)];
       assert.deepEqual(kinds.sort((a, b) => `${a.serviceId}${a.ephemeral}`.localeCompare(`${b.serviceId}${b.ephemeral}`)), [
         { serviceId: s1.id, ephemeral: true, count: 250 }, { serviceId: s2.id, ephemeral: false, count: 1 }, { serviceId: s2.id, ephemeral: true, count: 1 },
@@ -643,7 +646,7 @@ for (const kind of kinds) {
     it('records audit entries in the write\'s own transaction: committed with it, rolled back with it', async () => {
       const big = { spec: 'z'.repeat(100_000) };
       const rev = await store.write(async (tx) => {
-        await tx.recordAudit(entry({ entityName: 'first', before: { x: [1, 'two'] }, after: big, secretsChanged: ['version.spec.config.token'] }));
+        await tx.recordAudit(entry({ entityName: 'first', before: { x: [1, 'two'], odd: 'a "b" \\ {c,d} NULL é' }, after: big, secretsChanged: ['version.spec.config.token'] }));
         await tx.recordAudit(entry({ entityName: 'second', actor: { kind: 'token', name: 'ann', tokenId: 't-9' }, address: null, route: null }));
         return tx.txRevision;
       });
@@ -654,7 +657,7 @@ for (const kind of kinds) {
       const got = await store.listAudit({ namespaces: ['audit-ns'], limit: 10 });
       assert.deepEqual(got.map((e) => [e.revision, e.seq, e.entityName]), [[rev, 2, 'second'], [rev, 1, 'first']], 'newest first; the rolled-back entry is gone');
       const [second, first] = got;
-      assert.deepEqual(first?.before, { x: [1, 'two'] });
+      assert.deepEqual(first?.before, { x: [1, 'two'], odd: 'a "b" \\ {c,d} NULL é' }, 'quotes, backslashes, braces, commas and NULL kept as written');
       assert.equal((first?.after as typeof big).spec.length, 100_000, 'before/after over 64 KiB');
       assert.deepEqual(first?.secretsChanged, ['version.spec.config.token']);
       assert.deepEqual(first?.actor, { kind: 'user', name: 'ann' });

@@ -40,12 +40,48 @@ export interface StoreDialect {
    * which therefore always leads.
    */
   readonly sessionLock: SessionLockCapability | 'single-node';
+  /**
+   * A lookup of rows by many values of a unique key as one statement with an array parameter per
+   * key column, expanded by `unnest` (PostgreSQL): the SQL selecting `select` of `table`'s rows
+   * whose unique key `columns` equal one of the keys, the i-th parameter holding every key's i-th
+   * column. Its text is the same for any number of keys, and its plan one probe of the key's index
+   * per key. Absent: an OR of one equality group per key, which PostgreSQL's planner, on a table it
+   * has no statistics for yet (one filling with registrations), ran as a scan of the whole index.
+   */
+  readonly selectByKeyArrays?: (table: string, columns: readonly TypedColumn[], select: readonly string[]) => string;
+  /**
+   * With `selectByKeyArrays`: one UPDATE of the rows of `table` (which has an `id` primary key) whose
+   * unique key `key` is one of many keys and whose `where` columns equal given values, setting the
+   * `set` columns, answering the `returning` columns of the rows it updated. Parameters: the `set`
+   * values, the `where` values, then one array per key column.
+   */
+  readonly updateByKeyArrays?: (table: string, key: readonly TypedColumn[], set: readonly string[], where: readonly string[], returning: readonly string[]) => string;
+  /**
+   * A multi-row insert as one statement with an array parameter per column (PostgreSQL: `insert …
+   * select * from unnest(…)`), the i-th parameter holding every row's i-th column: one text and one
+   * plan for any number of rows, where a VALUES list is parsed, bound and planned anew for each row
+   * count (about twice the database's CPU per row). Absent: a VALUES list.
+   */
+  readonly insertByArrays?: (table: string, columns: readonly TypedColumn[]) => string;
+  /**
+   * Mark a statement text as run often, with parameters: the driver prepares it once per
+   * connection and runs it by name after (PostgreSQL named statements: parsed and planned once).
+   * Only for a few fixed texts; a statement it prepares must name the columns it reads (a prepared
+   * `select *` fails once another node's migration adds a column).
+   */
+  readonly prepare?: (text: string) => void;
   /** Revisions announced by the database on commit to listening nodes (absent: nodes poll). */
   readonly revisionPush?: RevisionPushCapability;
   /** Whether an error from the driver is a unique-constraint violation. */
   isUniqueViolation(err: unknown): boolean;
   /** Whether an error from the driver means the database is unreachable. */
   isUnavailable(err: unknown): boolean;
+}
+
+/** A column a statement binds as an array, with the type of its values. */
+export interface TypedColumn {
+  readonly name: string;
+  readonly type: 'text' | 'integer' | 'smallint' | 'bigint' | 'double';
 }
 
 /**
