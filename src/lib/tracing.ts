@@ -77,8 +77,8 @@ export function tracesUrl(endpoint: string): string {
 /**
  * Turn tracing on for this process: spans batched and posted as OTLP/HTTP JSON to the endpoint,
  * W3C trace context as the propagator, the context kept in the request's AsyncLocalStorage scope
- * so that a span follows its request through every await. One process, one setup: a second start is refused. The SDK is loaded
- * here only, so that a process with tracing off never loads it.
+ * so that a span follows its request through every await. One process, one setup: a second
+ * start is refused. The SDK is loaded here only, so that a process with tracing off never loads it.
  */
 export async function startTracing(opts: TracingOptions): Promise<TracingHandle> {
   if (tracer) throw new Error('tracing is already started in this process');

@@ -83,6 +83,11 @@ export interface InstanceKey {
   cluster: string;
 }
 
+/** The text of an instance's key, for maps and sets by address. */
+export function instanceKeyId(k: InstanceKey): string {
+  return `${k.namespace}\n${k.group}\n${k.service}\n${k.ip}\n${k.port}\n${k.cluster}`;
+}
+
 /** One address of a service. */
 export interface Instance {
   id: string;

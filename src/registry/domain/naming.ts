@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { randomFillSync } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Batcher } from '../../lib/batcher.js';
 import type { BatchItem, BatchOutcome } from '../../lib/batcher.js';
 import { v7 as timeOrderedUuid } from 'uuid';
 import { AppError, invalid } from '../../lib/errors.js';
 import type { HealthCheck, Instance, Namespace, Page, Service } from '../../model/model.js';
-import { DEFAULT_HEALTH_CHECK, PUBLIC_NAMESPACE, beatTimings } from '../../model/model.js';
+import { DEFAULT_HEALTH_CHECK, PUBLIC_NAMESPACE, beatTimings, instanceKeyId } from '../../model/model.js';
 import type { InstanceKey } from '../../model/model.js';
 import type { RegistryContext } from './context.js';
 import { write } from './context.js';
@@ -109,7 +108,7 @@ interface Upsert {
 /** What a batch of registrations read, kept up to date as its items are applied. */
 interface UpsertState {
   services: Map<string, Service>;
-  /** Instances by address (`beatId`). */
+  /** Instances by address (`instanceKeyId`). */
   instances: Map<string, Instance>;
   /** How many ephemeral and persistent instances a service holds. */
   kindsOf: (serviceId: string) => { ephemeral: number; persistent: number };
@@ -341,7 +340,7 @@ export class NamingService {
       services.set(serviceKeyOf(s), s);
     }
     const instances = new Map<string, Instance>();
-    for (const i of await tx.getInstances(uniqueBy(inputs, beatId))) instances.set(beatId(keyOf(i)), i);
+    for (const i of await tx.getInstances(uniqueBy(inputs, instanceKeyId))) instances.set(instanceKeyId(keyOf(i)), i);
     const kinds = new Map<string, { ephemeral: number; persistent: number }>();
     const kindsOf = (serviceId: string) => {
       let k = kinds.get(serviceId);
@@ -353,17 +352,17 @@ export class NamingService {
     // a count of a kind nobody needs leave it off by their own moves, which no item reads.
     const needed = { ephemeral: new Set<string>(), persistent: new Set<string>() };
     const seen = new Map<string, number>();
-    for (const i of inputs) seen.set(beatId(i), (seen.get(beatId(i)) ?? 0) + 1);
+    for (const i of inputs) seen.set(instanceKeyId(i), (seen.get(instanceKeyId(i)) ?? 0) + 1);
     for (const i of inputs) {
       const s = services.get(serviceKeyOf({ namespace: i.namespace, group: i.group, name: i.service }));
       if (!s) continue;
-      if (i.ephemeral === undefined && seen.get(beatId(i))! > 1) {
+      if (i.ephemeral === undefined && seen.get(instanceKeyId(i))! > 1) {
         // Its kind follows an earlier item of the batch at the same address, which may be refused: either.
         needed.ephemeral.add(s.id);
         needed.persistent.add(s.id);
         continue;
       }
-      const ephemeral = i.ephemeral ?? instances.get(beatId(i))?.ephemeral ?? true;
+      const ephemeral = i.ephemeral ?? instances.get(instanceKeyId(i))?.ephemeral ?? true;
       needed[ephemeral ? 'persistent' : 'ephemeral'].add(s.id);
     }
     for (const kind of ['ephemeral', 'persistent'] as const) {
@@ -418,7 +417,7 @@ export class NamingService {
       await tx.recordChange(service.namespace, 'service', `${service.group}@@${service.name}`, 'upsert');
       await audit(this.ctx, tx, { namespace: service.namespace, entity: 'service', entityId: service.id, entityName: serviceName(service), action: 'service.create', after: service });
     }
-    const address = beatId(input);
+    const address = instanceKeyId(input);
     const existing = state.instances.get(address);
     if (!existing && mode === 'update') throw notFound(input);
     const ephemeral = input.ephemeral ?? existing?.ephemeral ?? true;
@@ -477,7 +476,7 @@ export class NamingService {
   async deregisterInstances(keys: readonly InstanceKey[]): Promise<number> {
     if (keys.length === 0) return 0;
     return write(this.ctx, async (tx) => {
-      const found = await tx.getInstances(uniqueBy(keys, beatId));
+      const found = await tx.getInstances(uniqueBy(keys, instanceKeyId));
       if (found.length === 0) return 0;
       await tx.deleteInstances(found.map((i) => i.id));
       for (const i of found) {
@@ -515,7 +514,7 @@ export class NamingService {
 
   private async beatOnce(key: InstanceKey, details?: { weight?: number; metadata?: Record<string, string> }): Promise<'ok' | 'not-found'> {
     checkKey(key);
-    const id = beatId(key);
+    const id = instanceKeyId(key);
     const t = this.ctx.now();
     if ((this.knownHealthy.get(id) ?? 0) > t) {
       this.pendingBeats.set(id, key);
@@ -609,10 +608,6 @@ export class NamingService {
       await tx.recordChange(i.namespace, 'instance', instanceId(i), 'upsert');
     });
   }
-}
-
-function beatId(k: InstanceKey): string {
-  return `${k.namespace}\n${k.group}\n${k.service}\n${k.ip}\n${k.port}\n${k.cluster}`;
 }
 
 function notFound(k: InstanceKey): AppError {

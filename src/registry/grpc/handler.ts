@@ -29,8 +29,3 @@ export interface HandlerEntry {
   response: string;
   handle(body: Body, ctx: RequestContext): Promise<Record<string, unknown>>;
 }
-
-/** The stable key of an instance in the maps of connections. */
-export function instanceKeyOf(k: InstanceKey): string {
-  return `${k.namespace}\n${k.group}\n${k.service}\n${k.ip}\n${k.port}\n${k.cluster}`;
-}

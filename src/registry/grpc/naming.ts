@@ -6,13 +6,12 @@
  */
 import { AppError, invalid } from '../../lib/errors.js';
 import type { Instance, InstanceKey, Service } from '../../model/model.js';
-import { DEFAULT_CLUSTER, DEFAULT_GROUP } from '../../model/model.js';
+import { DEFAULT_CLUSTER, DEFAULT_GROUP, instanceKeyId } from '../../model/model.js';
 import { authorize } from '../domain/auth.js';
 import { serviceInfoView } from '../http/nacos/views.js';
 import type { Body } from './fields.js';
 import { namespaceOf, optBool, optInt, optNumber, optObject, optObjects, optString, optStringMap, reqString, serviceOf } from './fields.js';
 import type { GrpcDeps, HandlerEntry, RequestContext } from './handler.js';
-import { instanceKeyOf } from './handler.js';
 import { ok } from './protocol.js';
 
 const REGISTER = 'registerInstance';
@@ -107,7 +106,7 @@ export function namingHandlers(deps: GrpcDeps): Record<string, HandlerEntry> {
         const fields = list.map((i, n) => readInstance(i, `instances[${n}]`, t.namespace, t.group, t.service));
         if (type === BATCH_REGISTER) {
           // As Nacos: the batch replaces what this connection registered in the service.
-          const wanted = new Set(fields.map((f) => instanceKeyOf(f.key)));
+          const wanted = new Set(fields.map((f) => instanceKeyId(f.key)));
           for (const [k, key] of [...ctx.conn.instances]) {
             if (key.namespace === t.namespace && key.group === t.group && key.service === t.service && !wanted.has(k)) await deregister(ctx, key);
           }

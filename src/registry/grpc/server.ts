@@ -43,7 +43,7 @@ import type { McpConfigReader } from '../domain/nacos-configs.js';
 import { Connection } from './connection.js';
 import { optObject, optString, optStringMap, parseBody } from './fields.js';
 import type { GrpcDeps, HandlerEntry, RequestContext } from './handler.js';
-import { instanceKeyOf } from './handler.js';
+import { instanceKeyId } from '../../model/model.js';
 import { namingHandlers } from './naming.js';
 import { NACOS_CODES, SERVER_ABILITIES, describeError, failed, ok } from './protocol.js';
 import { Pusher } from './pusher.js';
@@ -217,7 +217,7 @@ export class NacosGrpcServer implements GrpcDeps {
   }
 
   claim(conn: Connection, key: InstanceKey): void {
-    const k = instanceKeyOf(key);
+    const k = instanceKeyId(key);
     // The connection may have closed while the write ran: then the instance goes at once.
     if (!conn.isOpen || !this.byId.has(conn.id)) {
       void this.services.naming.deregisterInstance(key).catch(() => undefined);
@@ -230,7 +230,7 @@ export class NacosGrpcServer implements GrpcDeps {
   }
 
   release(conn: Connection, key: InstanceKey): void {
-    const k = instanceKeyOf(key);
+    const k = instanceKeyId(key);
     conn.instances.delete(k);
     if (this.owners.get(k) === conn.id) this.owners.delete(k);
   }
@@ -449,8 +449,8 @@ export class NacosGrpcServer implements GrpcDeps {
       this.logger.warn({ err }, 'renewing the lease of the gRPC connections\' instances failed; the next round retries');
       return;
     }
-    const first = this.lastRenewal === undefined;
-    if ((!existed && !first) || (!first && now - this.lastRenewal! > 2 * this.keepAliveMs)) this.beatEach = true;
+    const last = this.lastRenewal;
+    if (last !== undefined && (!existed || now - last > 2 * this.keepAliveMs)) this.beatEach = true;
     this.lastRenewal = now;
     if (!this.beatEach) return;
     this.beatEach = false;

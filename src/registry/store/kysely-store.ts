@@ -8,7 +8,7 @@ import type {
   AllowEntry, ApiToken, AuditActor, AuditEntity, AuditEntry, Change, ChangeEntity, Consumer, HealthCheck, Instance, InstanceKey, McpServer, McpServerSpec,
   McpServerVersion, Namespace, Page, PublishAction, PublishEvent, Role, Service, User, VersionRevision, VersionStatus,
 } from '../../model/model.js';
-import { beatTimings } from '../../model/model.js';
+import { beatTimings, instanceKeyId } from '../../model/model.js';
 import type { ActivityBucket, ActivityErrorSample, ActivityReport } from '../../model/activity.js';
 import { bucketKey, LATENCY_BUCKETS, MAX_SAMPLES_PER_TOOL, mergeBucket, MINUTE_MS } from '../../model/activity.js';
 import type { AuthorizationSettings } from '../../model/authorization.js';
@@ -287,6 +287,11 @@ const AUDIT_TYPED: readonly TypedColumn[] = [
   textColumn('before_json'), textColumn('after_json'), textColumn('secrets_changed'),
 ];
 
+/** The keys of instances as one array per column of `INSTANCE_KEY`, in its order. */
+function instanceKeyArrays(keys: readonly InstanceKey[]): unknown[][] {
+  return [keys.map((k) => k.namespace), keys.map((k) => k.group), keys.map((k) => k.service), keys.map((k) => k.ip), keys.map((k) => k.port), keys.map((k) => k.cluster)];
+}
+
 /** Every value of `rows` by column: one array per column, in the order of `columns`. */
 function columnArrays<T>(rows: readonly T[], columns: readonly (keyof T)[]): unknown[][] {
   return columns.map((c) => rows.map((r) => r[c]));
@@ -383,10 +388,7 @@ class KyselyReader implements StoreReader {
   async getInstances(keys: readonly InstanceKey[]): Promise<Instance[]> {
     const possible = keys.filter((k) => possiblePort(k.port));
     if (this.adapter.selectByKeyArrays && possible.length > 0) {
-      const rows = await this.byKeyArrays<Selectable<Tables['mg_instances']>>('mg_instances', INSTANCE_KEY, INSTANCE_SELECT, [
-        possible.map((k) => k.namespace), possible.map((k) => k.group), possible.map((k) => k.service), possible.map((k) => k.ip),
-        possible.map((k) => k.port), possible.map((k) => k.cluster),
-      ]);
+      const rows = await this.byKeyArrays<Selectable<Tables['mg_instances']>>('mg_instances', INSTANCE_KEY, INSTANCE_SELECT, instanceKeyArrays(possible));
       return rows.map(toInstance);
     }
     const out: Instance[] = [];
@@ -850,10 +852,9 @@ async function insertByArrays(tx: Transaction<Tables>, shapes: ShapeCache, adapt
 
 /** Insert a batch's change-log and audit rows in a few multi-row statements. */
 async function insertLogged(tx: Transaction<Tables>, shapes: ShapeCache, adapter: StoreDialect, logged: LoggedRows): Promise<void> {
-  if (adapter.insertByArrays && logged.changes.length > 0) {
-    await insertByArrays(tx, shapes, adapter, 'mg_change_log', CHANGE_TYPED, columnArrays(logged.changes, CHANGE_COLUMNS));
-  }
-  for (let i = 0; !adapter.insertByArrays && i < logged.changes.length; i += 500) {
+  if (adapter.insertByArrays) {
+    if (logged.changes.length > 0) await insertByArrays(tx, shapes, adapter, 'mg_change_log', CHANGE_TYPED, columnArrays(logged.changes, CHANGE_COLUMNS));
+  } else for (let i = 0; i < logged.changes.length; i += 500) {
     const rows = logged.changes.slice(i, i + 500);
     await shapes.execute(tx, `insert-changes:${rows.length}`, flatten(rows, CHANGE_COLUMNS),
       () => tx.insertInto('mg_change_log').values(rows.map((r) => pick(r, CHANGE_COLUMNS))));
@@ -1049,16 +1050,11 @@ export class KyselyStore extends KyselyReader implements Store {
   private async beatByKeyArrays(tx: Transaction<Tables>, beats: readonly BeatKey[], at: number): Promise<boolean[]> {
     const possible = beats.filter((b) => possiblePort(b.port));
     if (possible.length === 0) return beats.map(() => false);
-    const key = (k: { namespace: string; group: string; service: string; ip: string; port: number; cluster: string }) =>
-      `${k.namespace}\n${k.group}\n${k.service}\n${k.ip}\n${k.port}\n${k.cluster}`;
     const text = this.shapes.fixed('beat-by-key-arrays', () => this.adapter.updateByKeyArrays!('mg_instances', INSTANCE_KEY, ['last_beat'], ['healthy', 'ephemeral'],
       INSTANCE_KEY.map((c) => c.name)));
-    const r = await tx.executeQuery<Pick<Tables['mg_instances'], 'namespace' | 'group_name' | 'service_name' | 'ip' | 'port' | 'cluster'>>(CompiledQuery.raw(text, [
-      at, 1, 1, possible.map((k) => k.namespace), possible.map((k) => k.group), possible.map((k) => k.service), possible.map((k) => k.ip),
-      possible.map((k) => k.port), possible.map((k) => k.cluster),
-    ]));
-    const updated = new Set(r.rows.map((row) => key({ namespace: row.namespace, group: row.group_name, service: row.service_name, ip: row.ip, port: num(row.port), cluster: row.cluster })));
-    return beats.map((b) => updated.has(key(b)));
+    const r = await tx.executeQuery<Pick<Tables['mg_instances'], 'namespace' | 'group_name' | 'service_name' | 'ip' | 'port' | 'cluster'>>(CompiledQuery.raw(text, [at, 1, 1, ...instanceKeyArrays(possible)]));
+    const updated = new Set(r.rows.map((row) => instanceKeyId({ namespace: row.namespace, group: row.group_name, service: row.service_name, ip: row.ip, port: num(row.port), cluster: row.cluster })));
+    return beats.map((b) => updated.has(instanceKeyId(b)));
   }
 
   async touchInstance(id: string, at: number) {
