@@ -96,9 +96,10 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
         // Synchronous without rate limits and with the exchanged token cached: awaited only when a promise.
         const before = ctx.beforeExecute ? ctx.beforeExecute(name, ctx.clientHeaders, ctx.clientAddress) : ctx.clientHeaders;
         const clientHeaders = before instanceof Promise ? await before : before;
+        // A plain literal (conditional spreads take V8's slow path on every call).
         result = await tool.executor.execute({
-          args, clientHeaders, clientQuery: ctx.clientQuery, clientAddress: ctx.clientAddress, cancellation: ctx.cancellation,
-          ...(relayed ? { sessionId: ctx.sessionId, onProgress: options.onProgress, agent: ctx.agent } : {}), ...(ctx.report ? { report: ctx.report } : {}),
+          args, clientHeaders, clientQuery: ctx.clientQuery, clientAddress: ctx.clientAddress, cancellation: ctx.cancellation, report: ctx.report,
+          sessionId: relayed ? ctx.sessionId : undefined, onProgress: relayed ? options.onProgress : undefined, agent: relayed ? ctx.agent : undefined,
         });
       } catch (err) {
         // The executor refuses an argument's value (a path that climbs out, a header with control characters).
