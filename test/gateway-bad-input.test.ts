@@ -4,6 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { http } from './support/http.js';
 import {
@@ -200,6 +201,19 @@ describe('bad input through a running gateway', () => {
     // Just under the limit is fine.
     const fits = await mcpPost(url, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: ENVELOPE, pad: 'x'.repeat(LIMIT - 1024) } }), { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' });
     assert.equal(fits.status, 200);
+  });
+
+  it('keeps serving after a client goes away in the middle of a body', async () => {
+    const { hostname, port, pathname } = new URL(url);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(`POST ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"jsonrpc":`);
+        setTimeout(() => { socket.destroy(); resolve(); }, 100);
+      });
+      socket.on('error', reject);
+    });
+    const list = await mcpPost(url, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: ENVELOPE } }), { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' });
+    assert.equal(list.status, 200);
   });
 
   it('enforces 2025 session rules: missing id 400, unknown or ended id 404, bad version 400, GET/DELETE without a session 405', async () => {
