@@ -2,17 +2,18 @@
  * What sending the exchanged backend token costs the gateway per call, apart from the OAuth step
  * (`auth-step.bench.ts`): the same GET of the bench backend through undici with the gateway's
  * Agent settings, with and without an `Authorization: Bearer <token>` header of the size of the
- * tests' oidc-provider's exchanged tokens (about 900 characters). What differs per request is
- * undici's validation of the value (a regular expression over every character: its API has no
- * pre-validated form, `lib/core/request.js` `processHeader` checks arrays and objects alike), the
- * request head built and written (a string about 900 bytes longer) and the loopback send.
+ * tests' oidc-provider's exchanged tokens (428 characters for bench:auth's; `--token-chars` for
+ * others). What differs per request is undici's validation of the value (a regular expression
+ * over every character: its API has no pre-validated form, `lib/core/request.js`
+ * `processHeader` checks arrays and objects alike), the request head built and written (a
+ * longer string) and the loopback send.
  *
  * This process is measured (its user + system CPU per request, 16 requests in flight as the
  * gateway has under bench:auth's 16 connections), pinned to CPU 1 when it can be, and the backend
  * runs on CPU 0; batches of each variant interleave, and the median of each pair's difference
  * is printed.
  *
- *   npx tsx bench/auth/backend-token.bench.ts [--requests 10000] [--rounds 12] [--token-chars 900]
+ *   npx tsx bench/auth/backend-token.bench.ts [--requests 10000] [--rounds 12] [--token-chars 428]
  */
 import { Agent } from 'undici';
 import { numberOption } from '../support/args.js';
@@ -21,7 +22,7 @@ import { startBenchBackend } from '../support/mcpgate.js';
 
 const requests = numberOption('requests', 10_000, true);
 const rounds = numberOption('rounds', 12, true);
-const tokenChars = numberOption('token-chars', 900, true);
+const tokenChars = numberOption('token-chars', 428, true);
 const IN_FLIGHT = 16;
 
 const backend = await startBenchBackend();
