@@ -215,6 +215,10 @@ describe('observability: traces, metrics, access log', () => {
     has(/mcpgate_gateway_open_streams\{role="gateway"\} \d/);
     has(/mcpgate_gateway_ready\{check="snapshot",role="gateway"\} 1/);
     has(/mcpgate_gateway_requests_total\{method="POST",status="200",role="gateway"\} [1-9]/);
+    // The span export's own counts: spans reached the receiver above, none dropped or lost.
+    has(/mcpgate_gateway_trace_spans_total\{outcome="exported",role="gateway"\} [1-9]/);
+    has(/mcpgate_gateway_trace_spans_total\{outcome="dropped",role="gateway"\} 0/);
+    has(/mcpgate_gateway_trace_spans_total\{outcome="failed",role="gateway"\} 0/);
   });
 
   it('refusals before a method runs are counted by code', async () => {

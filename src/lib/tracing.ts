@@ -28,7 +28,7 @@
 import { randomFillSync } from 'node:crypto';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import type {
-  AttributeValue, Attributes, Context, ContextManager, Link, Span, SpanContext, SpanOptions, SpanStatus,
+  AttributeValue, Attributes, Context, ContextManager, Link, Span, SpanContext, SpanOptions, SpanStatus, TraceState,
   TimeInput, Tracer, TracerProvider,
 } from '@opentelemetry/api';
 import type { Pool } from 'undici';
@@ -307,12 +307,12 @@ class Recorder {
   private timer: NodeJS.Timeout | undefined;
   private soon = false;
   private inflight: Promise<void> | undefined;
-  private readonly states = new Map<string, import('@opentelemetry/api').TraceState>();
+  private readonly states = new Map<string, TraceState>();
 
   constructor(
     private readonly ratio: number, private readonly header: ExportHeader, private readonly client: Pool, private readonly path: string,
     private readonly headers: Record<string, string>, private readonly maxQueue: number, private readonly batchSize: number,
-    intervalMs: number, private readonly timeoutMs: number, private readonly parseTraceState: (s: string) => import('@opentelemetry/api').TraceState,
+    intervalMs: number, private readonly timeoutMs: number, private readonly parseTraceState: (s: string) => TraceState,
   ) {
     this.timer = setInterval(() => void this.flush(), intervalMs);
     this.timer.unref();
@@ -333,7 +333,7 @@ class Recorder {
     return new LeanSpan(this, name, kind, traceId, undefined, (sampled ? SAMPLED : 0) | CONTEXT_HAS_IS_REMOTE, undefined, started);
   }
 
-  traceState(text: string): import('@opentelemetry/api').TraceState {
+  traceState(text: string): TraceState {
     let state = this.states.get(text);
     if (state === undefined) {
       if (this.states.size >= 256) this.states.clear();
@@ -439,7 +439,7 @@ class ApiTracerProvider implements TracerProvider {
  */
 export async function startTracing(opts: TracingOptions): Promise<TracingHandle> {
   if (recorder) throw new Error('tracing is already started in this process');
-  const [{ Pool: UndiciPool }, { W3CTraceContextPropagator, TraceState }] = await Promise.all([import('undici'), import('@opentelemetry/core')]);
+  const [{ Pool: UndiciPool }, { W3CTraceContextPropagator, TraceState: W3CTraceState }] = await Promise.all([import('undici'), import('@opentelemetry/core')]);
   const url = new URL(tracesUrl(opts.endpoint));
   const env = process.env;
   const headers = {
@@ -450,7 +450,7 @@ export async function startTracing(opts: TracingOptions): Promise<TracingHandle>
   const header = exportHeader({ 'service.name': opts.serviceName, ...opts.resource }, 'mcpgate');
   const started = new Recorder(
     opts.sampleRatio ?? 1, header, new UndiciPool(url.origin, { connections: 2 }), url.pathname + url.search, headers,
-    opts.maxQueue ?? 2048, opts.batchSize ?? 512, opts.intervalMs ?? 1000, timeoutMs, (s) => new TraceState(s),
+    opts.maxQueue ?? 2048, opts.batchSize ?? 512, opts.intervalMs ?? 1000, timeoutMs, (s) => new W3CTraceState(s),
   );
   context.setGlobalContextManager(new RequestScopeContextManager());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
