@@ -203,6 +203,7 @@ function anyValue(w: ProtoWriter, v: AttributeValue): void {
 /** A `KeyValue` with the given field tag; attributes whose value is undefined or null are left out. */
 function keyValue(w: ProtoWriter, tag: number, key: string, v: AttributeValue | undefined): void {
   if (v === undefined || v === null) return;
+  if (typeof v === 'string' && shortAsciiKeyValue(w, tag, key, v)) return;
   w.byte(tag);
   const at = w.begin(1);
   w.byte(0x0a);
@@ -212,6 +213,54 @@ function keyValue(w: ProtoWriter, tag: number, key: string, v: AttributeValue | 
   anyValue(w, v);
   w.finish(val, 1);
   w.finish(at, 1);
+}
+
+/**
+ * Attribute keys (a small fixed set: the semantic conventions' names) as their encoded
+ * `KeyValue.key` field, made once: most of an attribute's bytes, not re-encoded per span.
+ */
+const keyFields = new Map<string, Uint8Array>();
+
+function keyField(key: string): Uint8Array {
+  let field = keyFields.get(key);
+  if (field === undefined) {
+    const k = new ProtoWriter(key.length * 3 + 6);
+    k.byte(0x0a);
+    k.string(key);
+    field = k.bytes();
+    if (keyFields.size < 1024) keyFields.set(key, field);
+  }
+  return field;
+}
+
+/**
+ * The common case written in one pass: a string value of short ASCII text, whose lengths are
+ * known before writing (no reserved length bytes to fix up). False, with nothing written, when
+ * the value is not short ASCII.
+ */
+function shortAsciiKeyValue(w: ProtoWriter, tag: number, key: string, v: string): boolean {
+  const n = v.length;
+  const field = keyField(key);
+  const kvLen = field.length + 4 + n; // key field, 0x12 + value length, 0x0a + string length, text
+  if (kvLen >= 128) return false;
+  w.ensure(kvLen + 2);
+  const b = w.buf;
+  const start = w.pos;
+  let p = start + 2;
+  for (let i = 0; i < field.length; i++) b[p++] = field[i] as number;
+  b[p++] = 0x12;
+  b[p++] = n + 2;
+  b[p++] = 0x0a;
+  b[p++] = n;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0x80) return false;
+    b[p++] = c;
+  }
+  b[start] = tag;
+  b[start + 1] = kvLen;
+  w.pos = p;
+  return true;
 }
 
 /** `KeyValue` fields with the given tag, one per attribute. */
