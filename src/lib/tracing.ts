@@ -443,8 +443,7 @@ class ApiTracerProvider implements TracerProvider {
  * Turn tracing on for this process: spans batched and posted as OTLP/HTTP protobuf to the
  * endpoint, W3C trace context as the propagator, the current span kept in the request's
  * AsyncLocalStorage scope so that it follows its request through every await. One process, one
- * setup: a second start is refused. undici and the W3C propagator are loaded here only, so that a
- * process with tracing off never loads them.
+ * setup: a second start is refused.
  */
 export async function startTracing(opts: TracingOptions): Promise<TracingHandle> {
   if (recorder) throw new Error('tracing is already started in this process');
