@@ -1,6 +1,6 @@
 // Traces, metrics and the access log with real parts: `mcpgate serve` with tracing on, exporting
-// to an OTLP/HTTP receiver in this test (decoding the protobuf export against the official .proto
-// files with protobufjs), a REST backend and an upstream
+// to an OTLP/HTTP receiver in this test (decoding the protobuf export with protobufjs against
+// test/fixtures/otlp/trace-export.proto), a REST backend and an upstream
 // MCP server (official SDK) that record the headers they get, and an agent (the official SDK
 // client) sending its own W3C traceparent. One agent call gives one trace: the gateway's SERVER
 // span under the agent's span, the backend request's CLIENT span under it, and the backend

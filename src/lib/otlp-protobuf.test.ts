@@ -1,4 +1,4 @@
-// The hand-written OTLP/HTTP protobuf encoder against the official OpenTelemetry .proto files,
+// The hand-written OTLP/HTTP protobuf encoder against our own schema of the OTLP trace export (test/fixtures/otlp),
 // decoded by protobufjs (test/support/otlp.ts): every field the gateway writes, lengths across
 // the 1-, 2- and 3-byte varint boundaries, non-ASCII text, negative and large integers, and
 // nanosecond times past 2^53.
@@ -29,7 +29,7 @@ function roundTrip(spans: SpanRecord[], resource: Record<string, string> = { 'se
 }
 
 describe('OTLP protobuf encoder', () => {
-  it('writes the resource, the scope and every span field the official schema reads back', () => {
+  it('writes the resource, the scope and every span field the OTLP schema reads back', () => {
     const decoded = roundTrip([
       span({
         attributes: { 'mcp.method.name': 'tools/call', 'server.port': 8080, 'x.neg': -42, 'x.ratio': 0.25, 'x.flag': true, 'x.list': ['a', 'b'], 'x.none': undefined },

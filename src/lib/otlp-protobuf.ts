@@ -9,8 +9,8 @@
  * was the largest single part of tracing's work (docs/benchmarks.md, "Tracing and access log").
  * The schema written here is fixed and small (one resource, one scope, spans with string,
  * number, boolean and array attributes and a status), so a writer of a few dozen lines covers
- * it; `otlp-protobuf.test.ts` decodes its output with protobufjs against the official .proto
- * files.
+ * it; `otlp-protobuf.test.ts` decodes its output with protobufjs against a schema of our own
+ * written from the OTLP specification (test/fixtures/otlp/trace-export.proto).
  */
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
 

@@ -1,5 +1,5 @@
 // The lean span recorder against a real OTLP/HTTP receiver (a node:http server decoding the
-// protobuf export against the official .proto files): parent-based and ratio sampling, W3C
+// protobuf export against test/fixtures/otlp/trace-export.proto): parent-based and ratio sampling, W3C
 // traceparent in and out, the current span through awaits, the API surface
 // (`@opentelemetry/api` tracer, context and propagator), export headers, the bounded queue's
 // drops, failed exports, and flush on shutdown. test/observability.test.ts covers the gateway

@@ -1,7 +1,8 @@
 /**
  * Decoding OTLP/HTTP protobuf trace exports in tests, with protobufjs (through
- * `@grpc/proto-loader`) against the official OpenTelemetry .proto files
- * (test/fixtures/opentelemetry-proto): an independent check of mcpgate's hand-written encoder.
+ * `@grpc/proto-loader`) against a schema of our own written from the OTLP specification's field
+ * numbers and types (test/fixtures/otlp/trace-export.proto): an independent check of mcpgate's
+ * hand-written encoder.
  * The result has the shape of the OTLP JSON encoding (camelCase fields, ids as lowercase hex,
  * 64-bit integers as decimal strings).
  */
@@ -45,16 +46,16 @@ export interface OtlpTraceRequest {
   resourceSpans: { resource: { attributes: OtlpKeyValue[] }; scopeSpans: { scope: { name: string; version?: string }; spans: OtlpSpan[] }[] }[];
 }
 
-const PROTO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/opentelemetry-proto');
+const PROTO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/otlp');
 let exportMethod: { requestDeserialize(b: Buffer): unknown } | undefined;
 
 /** An `ExportTraceServiceRequest` body, decoded. */
 export function decodeOtlpTraces(body: Buffer): OtlpTraceRequest {
   exportMethod ??= (() => {
-    const defs = loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto', {
+    const defs = loadSync('trace-export.proto', {
       includeDirs: [PROTO_ROOT], longs: String, enums: Number, defaults: false, arrays: true,
     });
-    return (defs['opentelemetry.proto.collector.trace.v1.TraceService'] as ServiceDefinition).Export;
+    return (defs['mcpgate.test.otlp.TraceExport'] as ServiceDefinition).Export;
   })();
   const decoded = (exportMethod as { requestDeserialize(b: Buffer): unknown }).requestDeserialize(body) as OtlpTraceRequest;
   for (const rs of decoded.resourceSpans) {
