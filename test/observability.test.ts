@@ -1,5 +1,6 @@
 // Traces, metrics and the access log with real parts: `mcpgate serve` with tracing on, exporting
-// to an OTLP/HTTP receiver in this test (decoding the JSON export), a REST backend and an upstream
+// to an OTLP/HTTP receiver in this test (decoding the protobuf export with protobufjs against
+// test/fixtures/otlp/trace-export.proto), a REST backend and an upstream
 // MCP server (official SDK) that record the headers they get, and an agent (the official SDK
 // client) sending its own W3C traceparent. One agent call gives one trace: the gateway's SERVER
 // span under the agent's span, the backend request's CLIENT span under it, and the backend
@@ -21,17 +22,9 @@ import { endSpan, startServerSpan, withSpan } from '../src/lib/tracing.js';
 import { createMcpServer, freePort, restTool, waitFor } from './support/gateway.js';
 import { startHttpUpstream } from './fixtures/mcp/http-upstreams.js';
 import type { HttpUpstream } from './fixtures/mcp/http-upstreams.js';
+import { decodeOtlpTraces } from './support/otlp.js';
+import type { OtlpSpan } from './support/otlp.js';
 
-/** One span as the OTLP JSON encoding has it. */
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  attributes: { key: string; value: { stringValue?: string; intValue?: string | number } }[];
-  status?: { code?: number };
-}
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -64,20 +57,18 @@ describe('observability: traces, metrics, access log', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mcpgate-otel-'));
-    // An OTLP/HTTP receiver: what a collector's otlphttp receiver does with the JSON encoding.
+    // An OTLP/HTTP receiver: what a collector's otlphttp receiver does with the protobuf encoding.
     receiver = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         if (req.url !== '/v1/traces' || req.method !== 'POST') return void res.writeHead(404).end();
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          resourceSpans: { resource: { attributes: OtlpSpan['attributes'] }; scopeSpans: { spans: OtlpSpan[] }[] }[];
-        };
+        const body = decodeOtlpTraces(Buffer.concat(chunks));
         for (const rs of body.resourceSpans) {
           exports.push({ contentType: req.headers['content-type'], serviceName: rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue });
           for (const ss of rs.scopeSpans) spans.push(...ss.spans);
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       });
     });
     const receiverPort = await listen(receiver);
@@ -148,7 +139,7 @@ describe('observability: traces, metrics, access log', () => {
     assert.ok(got, `the backend received a traceparent of the agent's trace: ${JSON.stringify(backendHeaders.map((h) => h.traceparent))}`);
     assert.equal(got.traceparent, `00-${agentTrace}-${call.spanId}-01`, 'with the CLIENT span as its parent');
 
-    assert.ok(exports.every((e) => e.contentType?.startsWith('application/json')), 'OTLP/HTTP JSON');
+    assert.ok(exports.every((e) => e.contentType === 'application/x-protobuf'), 'OTLP/HTTP protobuf');
     assert.ok(exports.some((e) => e.serviceName === 'mcpgate-gateway'));
 
     // The access log line of the call names the trace; the request id ties it to the answer.
@@ -224,6 +215,10 @@ describe('observability: traces, metrics, access log', () => {
     has(/mcpgate_gateway_open_streams\{role="gateway"\} \d/);
     has(/mcpgate_gateway_ready\{check="snapshot",role="gateway"\} 1/);
     has(/mcpgate_gateway_requests_total\{method="POST",status="200",role="gateway"\} [1-9]/);
+    // The span export's own counts: spans reached the receiver above, none dropped or lost.
+    has(/mcpgate_gateway_trace_spans_total\{outcome="exported",role="gateway"\} [1-9]/);
+    has(/mcpgate_gateway_trace_spans_total\{outcome="dropped",role="gateway"\} 0/);
+    has(/mcpgate_gateway_trace_spans_total\{outcome="failed",role="gateway"\} 0/);
   });
 
   it('refusals before a method runs are counted by code', async () => {

@@ -103,7 +103,7 @@ function observability(config: Config): Pick<GatewayOptions, 'accessLog' | 'acce
   return { accessLog: config.accessLog, accessLogSampleRatio: config.accessLogSampleRatio };
 }
 
-/** Tracing, when `otlpEndpoint` turns it on (the SDK is loaded only then). */
+/** Tracing, when `otlpEndpoint` turns it on. */
 async function startTelemetry(config: Config, logger: Logger): Promise<TracingHandle | undefined> {
   if (!config.otlpEndpoint) return undefined;
   const handle = await startTracing({

@@ -13,6 +13,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Aggregator } from 'prom-client';
+import { tracingEnabled, tracingStats } from '../lib/tracing.js';
 import type { RateLimitRefusal } from './auth/token-access.js';
 import type { RequestObservation } from './mcp/eras/era.js';
 import type { GatewaySnapshot } from './snapshot.js';
@@ -193,6 +194,19 @@ export class GatewayMetrics {
       collect() {
         this.reset();
         for (const s of sources.snapshot().servers.values()) if (s.upstream) this.labels(s.namespace, s.name).set(s.upstream.size);
+      },
+    });
+    new Counter({
+      name: 'mcpgate_gateway_trace_spans_total',
+      help: 'Spans of the OpenTelemetry export (tracing on), by outcome: `exported` (the receiver accepted them), `dropped` (ended while the export queue was full), `failed` (their export request failed).',
+      labelNames: ['outcome'] as const, registers,
+      collect() {
+        const { exported, dropped, failed } = tracingStats();
+        if (!tracingEnabled() && exported + dropped + failed === 0) return;
+        this.reset();
+        this.labels('exported').inc(exported);
+        this.labels('dropped').inc(dropped);
+        this.labels('failed').inc(failed);
       },
     });
     new Gauge({

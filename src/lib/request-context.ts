@@ -22,8 +22,10 @@ export interface RequestScope {
   readonly id: string | undefined;
   /** Set by the registry's HTTP layer (domain/audit.ts reads it). */
   readonly origin?: unknown;
-  /** The OpenTelemetry context while tracing is on (lib/tracing.ts's context manager keeps it here). */
+  /** The OpenTelemetry context an API user made current (lib/tracing.ts's context manager keeps it here). */
   readonly otel?: unknown;
+  /** The current span while tracing is on (lib/tracing.ts's helpers keep it here, no Context made). */
+  readonly span?: unknown;
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();

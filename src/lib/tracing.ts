@@ -3,19 +3,38 @@
  * request (SERVER), of each backend REST request and upstream MCP request (CLIENT), with W3C
  * `traceparent` taken from agents (HTTP header, or `params._meta` as the MCP semantic
  * conventions propagate it) and sent on to backends and upstream MCP servers; exported as
- * OTLP/HTTP JSON.
+ * OTLP/HTTP protobuf.
  *
  * Off, every helper here answers `undefined` after one check of a module flag: no span objects,
  * no context switches, no header parsing on the request path.
+ *
+ * On, `@opentelemetry/api` stays the instrumentation surface (spans are its `Span`, a global
+ * tracer provider, propagator and context manager are registered for any code that uses the
+ * API), but the spans are this module's own lean records rather than the SDK's: the SDK's
+ * per-span machinery (attribute copies and sanitising, span-context validation by regular
+ * expressions, a context object per `with`, an OTLP object tree and `JSON.stringify` per batch)
+ * cost the gateway about 170,000 instructions a tools/call, half a call's own work (measured
+ * with bench/otel/instructions.ts; docs/benchmarks.md, "Tracing and access log"). Here a span is
+ * one flat object: ids cut from a pooled random buffer, one clock read at start and end, the
+ * caller's attribute object kept as given, the current span in the request's own
+ * AsyncLocalStorage scope, batches encoded as protobuf into one reused buffer
+ * (lib/otlp-protobuf.ts) and posted with undici.
  *
  * Attribute names follow the OpenTelemetry semantic conventions (HTTP client spans, and the
  * GenAI conventions' MCP spans, status "development"); they are written as strings here rather
  * than imported from the incubating entry point of `@opentelemetry/semantic-conventions`,
  * which its authors ask libraries not to depend on.
  */
+import { randomFillSync } from 'node:crypto';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
-import type { Attributes, Context, ContextManager, Span, TextMapGetter, Tracer } from '@opentelemetry/api';
+import type {
+  AttributeValue, Attributes, Context, ContextManager, Link, Span, SpanContext, SpanOptions, SpanStatus, TraceState,
+  TimeInput, Tracer, TracerProvider,
+} from '@opentelemetry/api';
+import type { Pool } from 'undici';
 import { currentRequestScope, runInRequestScope } from './request-context.js';
+import { ProtoWriter, encodeExportRequest, exportHeader } from './otlp-protobuf.js';
+import type { ExportHeader, SpanRecord } from './otlp-protobuf.js';
 
 /** The semantic-convention attribute names this project writes. */
 export const ATTR = {
@@ -50,6 +69,20 @@ export interface TracingOptions {
   sampleRatio?: number;
   /** Attributes of the resource besides the service name (`service.instance.id`…). */
   resource?: Attributes;
+  /**
+   * Headers of every export request. Default: `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, else
+   * `OTEL_EXPORTER_OTLP_HEADERS` (`key=value,key2=value2`, values URL-encoded), as the
+   * OpenTelemetry exporters read them.
+   */
+  headers?: Record<string, string>;
+  /** Spans held for export at most; spans ended beyond it are dropped and counted. Default 2048. */
+  maxQueue?: number;
+  /** Spans a request carries at most, and the queue length that starts an export at once. Default 512. */
+  batchSize?: number;
+  /** How often held spans are exported, ms. Default 1000. */
+  intervalMs?: number;
+  /** Time limit of one export request, ms. Default `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT`, else 10000. */
+  timeoutMs?: number;
 }
 
 /** Tracing as started: flush and stop it. */
@@ -60,11 +93,28 @@ export interface TracingHandle {
   shutdown(): Promise<void>;
 }
 
-let tracer: Tracer | undefined;
+/** Counts of the span export since the process started (the gateway's metrics read them). */
+export interface TracingStats {
+  /** Spans the receiver accepted (a 2xx answer). */
+  exported: number;
+  /** Spans dropped: ended while the queue was full. */
+  dropped: number;
+  /** Spans lost with an export request that failed (no answer, or not 2xx). */
+  failed: number;
+}
+
+const stats: TracingStats = { exported: 0, dropped: 0, failed: 0 };
+
+/** The span export's counts so far. */
+export function tracingStats(): Readonly<TracingStats> {
+  return stats;
+}
+
+let recorder: Recorder | undefined;
 
 /** Whether tracing is on in this process. */
 export function tracingEnabled(): boolean {
-  return tracer !== undefined;
+  return recorder !== undefined;
 }
 
 /** The OTLP traces URL of an endpoint option: a base URL gets `/v1/traces`. */
@@ -74,35 +124,351 @@ export function tracesUrl(endpoint: string): string {
   return url.toString();
 }
 
+/** `key=value,key2=value2` with URL-encoded values (the OTLP exporters' `*_HEADERS` variables). */
+export function parseOtlpHeaders(text: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const part of (text ?? '').split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const key = decodeURIComponent(part.slice(0, eq).trim());
+    if (key !== '') headers[key.toLowerCase()] = decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return headers;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ids and clock
+
+const ZERO_TRACE = '00000000000000000000000000000000';
+const ZERO_SPAN = '0000000000000000';
+
 /**
- * Turn tracing on for this process: spans batched and posted as OTLP/HTTP JSON to the endpoint,
- * W3C trace context as the propagator, the context kept in the request's AsyncLocalStorage scope
- * so that a span follows its request through every await. One process, one setup: a second
- * start is refused. The SDK is loaded here only, so that a process with tracing off never loads it.
+ * Random ids cut from 4 KiB of random bytes held as one hex string: one call into the CSPRNG and
+ * one hex conversion per ~170 spans, and each id a slice of that string (V8 makes a slice of 13
+ * characters or more without copying).
+ */
+const pool = Buffer.allocUnsafe(4096);
+let poolHex = '';
+let poolAt = 0;
+
+/** `bytes` random bytes as lowercase hex, never all zeros (an invalid id in W3C trace context). */
+function randomHex(bytes: number): string {
+  for (;;) {
+    if (poolAt + bytes * 2 > poolHex.length) {
+      randomFillSync(pool);
+      poolHex = pool.toString('hex');
+      poolAt = 0;
+    }
+    const id = poolHex.slice(poolAt, poolAt + bytes * 2);
+    poolAt += bytes * 2;
+    if (id !== ZERO_TRACE && id !== ZERO_SPAN) return id;
+  }
+}
+
+const timeOrigin = performance.timeOrigin;
+
+/** Unix time in ms with a fraction, from the monotonic clock. */
+function nowMs(): number {
+  return timeOrigin + performance.now();
+}
+
+/** A `TimeInput` of the API as Unix ms. */
+function toMs(t: TimeInput | undefined): number {
+  if (t === undefined) return nowMs();
+  if (typeof t === 'number') return t < timeOrigin ? timeOrigin + t : t; // below the time origin: a performance.now() value, as the SDK reads it
+  if (t instanceof Date) return t.getTime();
+  return t[0] * 1000 + t[1] / 1e6;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spans
+
+/** Span kinds of the API as OTLP's `Span.SpanKind` (the API's value + 1). */
+const OTLP_KIND = [1, 2, 3, 4, 5] as const;
+
+/** Trace context taken from an agent: the parent of a SERVER span. */
+interface RemoteParent {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly flags: number;
+  readonly traceState: string | undefined;
+}
+
+/**
+ * One span: the API's `Span`, recorded into flat fields and, when sampled, handed to the
+ * exporter as it ends. Unsampled spans carry their context (for `traceparent`) and record nothing.
+ */
+class LeanSpan implements Span, SpanRecord {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string | undefined;
+  readonly traceState: string | undefined;
+  readonly flags: number;
+  name: string;
+  readonly kind: number;
+  readonly startMs: number;
+  endMs = 0;
+  attributes: Attributes | undefined;
+  extra: (string | AttributeValue | undefined)[] | undefined = undefined;
+  statusCode = 0;
+  statusMessage: string | undefined = undefined;
+  droppedEvents = 0;
+  droppedLinks = 0;
+  private ended = false;
+  private context: SpanContext | undefined = undefined;
+  private header: string | undefined = undefined;
+
+  constructor(
+    private readonly owner: Recorder, name: string, kind: SpanKind, traceId: string, parentSpanId: string | undefined,
+    flags: number, traceState: string | undefined, startMs: number,
+  ) {
+    this.traceId = traceId;
+    this.spanId = randomHex(8);
+    this.parentSpanId = parentSpanId;
+    this.flags = flags;
+    this.traceState = traceState;
+    this.name = name;
+    this.kind = OTLP_KIND[kind] ?? 1;
+    this.startMs = startMs;
+    this.attributes = undefined;
+  }
+
+  spanContext(): SpanContext {
+    return this.context ??= {
+      traceId: this.traceId, spanId: this.spanId, traceFlags: this.flags & 0xff,
+      ...(this.traceState !== undefined ? { traceState: this.owner.traceState(this.traceState) } : {}),
+    };
+  }
+
+  /** The W3C `traceparent` making this span the parent. */
+  traceparent(): string {
+    return this.header ??= `00-${this.traceId}-${this.spanId}-${(this.flags & 1) === 1 ? '01' : '00'}`;
+  }
+
+  setAttribute(key: string, value: AttributeValue): this {
+    if (this.ended || (this.flags & 1) === 0) return this;
+    (this.extra ??= []).push(key, value);
+    return this;
+  }
+
+  setAttributes(attributes: Attributes): this {
+    if (this.ended || (this.flags & 1) === 0) return this;
+    // The first object given is kept as it is (callers build a fresh one per span); later ones are copied.
+    if (this.attributes === undefined) this.attributes = attributes;
+    else for (const key in attributes) this.setAttribute(key, attributes[key] as AttributeValue);
+    return this;
+  }
+
+  /** Events are not recorded (nothing in this process adds any): counted as dropped. */
+  addEvent(): this {
+    this.droppedEvents++;
+    return this;
+  }
+
+  /** Links are not recorded (nothing in this process adds any): counted as dropped. */
+  addLink(): this {
+    this.droppedLinks++;
+    return this;
+  }
+
+  addLinks(links: Link[]): this {
+    this.droppedLinks += links.length;
+    return this;
+  }
+
+  setStatus(status: SpanStatus): this {
+    if (this.ended || (this.statusCode === SpanStatusCode.OK && status.code !== SpanStatusCode.OK)) return this;
+    this.statusCode = status.code;
+    this.statusMessage = status.code === SpanStatusCode.ERROR ? status.message : undefined;
+    return this;
+  }
+
+  updateName(name: string): this {
+    if (!this.ended) this.name = name;
+    return this;
+  }
+
+  end(endTime?: TimeInput): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.endMs = endTime === undefined ? nowMs() : toMs(endTime);
+    if ((this.flags & 1) === 1) this.owner.enqueue(this);
+  }
+
+  isRecording(): boolean {
+    return !this.ended && (this.flags & 1) === 1;
+  }
+
+  recordException(): void {
+    this.droppedEvents++;
+  }
+}
+
+const SAMPLED = 0x01;
+/** OTLP `SpanFlags`: whether the parent is remote is known (0x100), and it is (0x200). */
+const CONTEXT_HAS_IS_REMOTE = 0x100;
+const CONTEXT_IS_REMOTE = 0x200;
+
+/** The process's tracer: sampling, span creation and export. */
+class Recorder {
+  private readonly queue: LeanSpan[] = [];
+  private readonly writer = new ProtoWriter(256 * 1024);
+  private timer: NodeJS.Timeout | undefined;
+  private soon = false;
+  private inflight: Promise<void> | undefined;
+  private readonly states = new Map<string, TraceState>();
+
+  constructor(
+    private readonly ratio: number, private readonly header: ExportHeader, private readonly client: Pool, private readonly path: string,
+    private readonly headers: Record<string, string>, private readonly maxQueue: number, private readonly batchSize: number,
+    intervalMs: number, private readonly timeoutMs: number, private readonly parseTraceState: (s: string) => TraceState,
+  ) {
+    this.timer = setInterval(() => void this.flush(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Parent-based sampling: a parent's decision is followed; a new trace is recorded when its id falls under the ratio. */
+  start(name: string, kind: SpanKind, parent: LeanSpan | RemoteParent | undefined): LeanSpan {
+    const started = nowMs();
+    if (parent instanceof LeanSpan) {
+      return new LeanSpan(this, name, kind, parent.traceId, parent.spanId, (parent.flags & SAMPLED) | CONTEXT_HAS_IS_REMOTE, parent.traceState, started);
+    }
+    if (parent !== undefined) {
+      return new LeanSpan(this, name, kind, parent.traceId, parent.spanId, (parent.flags & SAMPLED) | CONTEXT_HAS_IS_REMOTE | CONTEXT_IS_REMOTE, parent.traceState, started);
+    }
+    const traceId = randomHex(16);
+    // The trace id's last 8 hex digits as a fraction: the same trace gets the same decision everywhere this ratio applies.
+    const sampled = this.ratio >= 1 || (this.ratio > 0 && Number.parseInt(traceId.slice(24), 16) / 4294967296 < this.ratio);
+    return new LeanSpan(this, name, kind, traceId, undefined, (sampled ? SAMPLED : 0) | CONTEXT_HAS_IS_REMOTE, undefined, started);
+  }
+
+  traceState(text: string): TraceState {
+    let state = this.states.get(text);
+    if (state === undefined) {
+      if (this.states.size >= 256) this.states.clear();
+      state = this.parseTraceState(text);
+      this.states.set(text, state);
+    }
+    return state;
+  }
+
+  enqueue(span: LeanSpan): void {
+    if (this.queue.length >= this.maxQueue) {
+      stats.dropped++;
+      return;
+    }
+    this.queue.push(span);
+    if (this.queue.length >= this.batchSize && !this.soon) {
+      this.soon = true;
+      setImmediate(() => { this.soon = false; void this.flush(); });
+    }
+  }
+
+  /** Export what is queued, one request at a time, `batchSize` spans a request. */
+  flush(): Promise<void> {
+    if (this.inflight) return this.inflight.then(() => (this.queue.length > 0 ? this.flush() : undefined));
+    if (this.queue.length === 0) return Promise.resolve();
+    const p = this.exportAll().finally(() => { this.inflight = undefined; });
+    this.inflight = p;
+    return p;
+  }
+
+  private async exportAll(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.batchSize);
+      encodeExportRequest(this.writer, this.header, batch);
+      const body = this.writer.bytes();
+      try {
+        const res = await this.client.request({
+          path: this.path, method: 'POST', headers: this.headers, body,
+          headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs,
+        });
+        await res.body.dump();
+        if (res.statusCode >= 200 && res.statusCode < 300) stats.exported += batch.length;
+        else stats.failed += batch.length;
+      } catch {
+        stats.failed += batch.length;
+      }
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+    await this.client.close();
+  }
+}
+
+/** The API's tracer over the recorder, for code that uses `@opentelemetry/api` directly. */
+class ApiTracer implements Tracer {
+  constructor(private readonly owner: Recorder) {}
+
+  startSpan(name: string, options?: SpanOptions, ctx?: Context): Span {
+    const parentCtx = options?.root === true ? undefined : trace.getSpanContext(ctx ?? context.active());
+    const local = ctx === undefined ? currentSpan() : trace.getSpan(ctx);
+    let parent: LeanSpan | RemoteParent | undefined;
+    if (local instanceof LeanSpan && options?.root !== true) parent = local;
+    else if (parentCtx !== undefined && trace.isSpanContextValid(parentCtx)) {
+      parent = { traceId: parentCtx.traceId, spanId: parentCtx.spanId, flags: parentCtx.traceFlags, traceState: parentCtx.traceState?.serialize() };
+    }
+    const span = this.owner.start(name, options?.kind ?? SpanKind.INTERNAL, parent);
+    if (options?.attributes) span.setAttributes({ ...options.attributes });
+    return span;
+  }
+
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, ...rest: unknown[]): ReturnType<F> {
+    const fn = rest[rest.length - 1] as (span: Span) => ReturnType<F>;
+    const options = (rest.length > 1 ? rest[0] : undefined) as SpanOptions | undefined;
+    const ctx = (rest.length > 2 ? rest[1] : undefined) as Context | undefined;
+    const span = this.startSpan(name, options, ctx);
+    return context.with(trace.setSpan(ctx ?? context.active(), span), fn, undefined, span) as ReturnType<F>;
+  }
+}
+
+/** The API's tracer provider: one tracer for every name. */
+class ApiTracerProvider implements TracerProvider {
+  private readonly tracer: ApiTracer;
+
+  constructor(owner: Recorder) {
+    this.tracer = new ApiTracer(owner);
+  }
+
+  getTracer(): Tracer {
+    return this.tracer;
+  }
+}
+
+/**
+ * Turn tracing on for this process: spans batched and posted as OTLP/HTTP protobuf to the
+ * endpoint, W3C trace context as the propagator, the current span kept in the request's
+ * AsyncLocalStorage scope so that it follows its request through every await. One process, one
+ * setup: a second start is refused.
  */
 export async function startTracing(opts: TracingOptions): Promise<TracingHandle> {
-  if (tracer) throw new Error('tracing is already started in this process');
-  const [{ W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
-    import('@opentelemetry/core'), import('@opentelemetry/exporter-trace-otlp-http'),
-    import('@opentelemetry/resources'), import('@opentelemetry/sdk-trace-base'),
-  ]);
-  const { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
-  const ratio = opts.sampleRatio ?? 1;
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': opts.serviceName, ...opts.resource }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(opts.endpoint) }), { scheduledDelayMillis: 1000 })],
-  });
-  // The context in the request's own AsyncLocalStorage scope (RequestScopeContextManager below).
+  if (recorder) throw new Error('tracing is already started in this process');
+  const [{ Pool: UndiciPool }, { W3CTraceContextPropagator, TraceState: W3CTraceState }] = await Promise.all([import('undici'), import('@opentelemetry/core')]);
+  const url = new URL(tracesUrl(opts.endpoint));
+  const env = process.env;
+  const headers = {
+    ...(opts.headers ?? parseOtlpHeaders(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ?? env.OTEL_EXPORTER_OTLP_HEADERS)),
+    'content-type': 'application/x-protobuf',
+  };
+  const timeoutMs = opts.timeoutMs ?? (Number(env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ?? env.OTEL_EXPORTER_OTLP_TIMEOUT) || 10_000);
+  const header = exportHeader({ 'service.name': opts.serviceName, ...opts.resource }, 'mcpgate');
+  const started = new Recorder(
+    opts.sampleRatio ?? 1, header, new UndiciPool(url.origin, { connections: 2 }), url.pathname + url.search, headers,
+    opts.maxQueue ?? 2048, opts.batchSize ?? 512, opts.intervalMs ?? 1000, timeoutMs, (s) => new W3CTraceState(s),
+  );
   context.setGlobalContextManager(new RequestScopeContextManager());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
-  tracer = provider.getTracer('mcpgate');
+  trace.setGlobalTracerProvider(new ApiTracerProvider(started));
+  recorder = started;
   return {
-    flush: () => provider.forceFlush(),
+    flush: () => started.flush(),
     async shutdown() {
-      tracer = undefined;
-      await provider.shutdown();
+      if (recorder === started) recorder = undefined;
+      await started.shutdown();
       trace.disable();
       propagation.disable();
       context.disable();
@@ -110,24 +476,34 @@ export async function startTracing(opts: TracingOptions): Promise<TracingHandle>
   };
 }
 
+/** The current span of the request being served: the scope's own, else one an API user made current. */
+function currentSpan(): Span | undefined {
+  const scope = currentRequestScope();
+  if (scope === undefined) return undefined;
+  if (scope.span !== undefined) return scope.span as Span;
+  return scope.otel === undefined ? undefined : trace.getSpan(scope.otel as Context);
+}
+
 /**
  * The OpenTelemetry context kept in the request's own AsyncLocalStorage scope
- * (lib/request-context.ts) instead of the second AsyncLocalStorage that
- * `@opentelemetry/context-async-hooks` enables: on Node 20 each enabled AsyncLocalStorage stores
- * its value on every promise and async resource the process makes (a property added to each:
- * about 10,000 instructions a tools/call for the second one, counted with
- * bench/otel/instructions.ts; docs/benchmarks.md, "Tracing and access log"). `with` runs in a
- * copy of the current scope holding the new context. Written here because the OpenTelemetry
- * packages offer no context manager over an existing store.
+ * (lib/request-context.ts) rather than in a second AsyncLocalStorage as
+ * `@opentelemetry/context-async-hooks` does: on Node 20 each enabled AsyncLocalStorage stores
+ * its value on every promise and async resource the process makes (about 10,000 instructions a
+ * tools/call for a second one). This module's helpers put the current span in the scope
+ * directly (`span`, no Context object made); an API user's `context.with` puts its Context there
+ * (`otel`). Written here because the OpenTelemetry packages offer no context manager over an
+ * existing store.
  */
 class RequestScopeContextManager implements ContextManager {
   active(): Context {
-    return (currentRequestScope()?.otel as Context | undefined) ?? ROOT_CONTEXT;
+    const scope = currentRequestScope();
+    if (scope?.otel !== undefined) return scope.otel as Context;
+    return scope?.span !== undefined ? trace.setSpan(ROOT_CONTEXT, scope.span as Span) : ROOT_CONTEXT;
   }
 
   with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
     const scope = currentRequestScope();
-    return runInRequestScope({ ...scope, id: scope?.id, otel: ctx }, () => fn.apply(thisArg, args));
+    return runInRequestScope({ id: scope?.id, origin: scope?.origin, otel: ctx, span: undefined }, () => fn.apply(thisArg, args));
   }
 
   /** Functions only: nothing in this process binds an EventEmitter to a context, so other targets come back as they are. */
@@ -142,55 +518,73 @@ class RequestScopeContextManager implements ContextManager {
   disable(): this { return this; }
 }
 
-/** Reads `traceparent` / `tracestate` from node:http headers or an MCP `_meta` object. */
-const carrierGetter: TextMapGetter<Record<string, unknown>> = {
-  keys: (carrier) => Object.keys(carrier),
-  get(carrier, key) {
-    const v = carrier[key];
-    if (typeof v === 'string') return v;
-    if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
-    return undefined;
-  },
-};
+/** `traceparent` / `tracestate` of node:http headers or an MCP `_meta` object. */
+function carrierValue(carrier: Readonly<Record<string, unknown>>, key: string): string | undefined {
+  const v = carrier[key];
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
+  return undefined;
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+
+/** A W3C `traceparent` (and `tracestate`) as a parent; undefined when invalid (the request then starts a trace). */
+function parseTraceparent(header: string, state: string | undefined): RemoteParent | undefined {
+  const m = TRACEPARENT.exec(header.trim());
+  if (!m) return undefined;
+  const [, version, traceId, spanId, flags, rest] = m as unknown as [string, string, string, string, string, string | undefined];
+  // Version ff is invalid; version 00 has nothing after the flags; later versions may add fields.
+  if (version === 'ff' || (version === '00' && rest !== undefined) || traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
+  return { traceId, spanId, flags: Number.parseInt(flags, 16), traceState: state === undefined || state.trim() === '' ? undefined : state };
+}
 
 /** Where an agent's trace context may come from, first found wins. */
 export type TraceCarrier = Readonly<Record<string, unknown>> | undefined;
 
 /**
  * Start the SERVER span of an agent's request, child of the trace context the agent sent (in
- * `params._meta`, else its HTTP headers); undefined when tracing is off.
+ * `params._meta`, else its HTTP headers); undefined when tracing is off. `attributes` is kept as
+ * given (not copied): pass a fresh object.
  */
 export function startServerSpan(name: string, attributes: Attributes, ...carriers: TraceCarrier[]): Span | undefined {
-  if (!tracer) return undefined;
-  let parent: Context = ROOT_CONTEXT;
+  if (!recorder) return undefined;
+  let parent: RemoteParent | undefined;
   for (const c of carriers) {
-    if (c !== undefined && (typeof c.traceparent === 'string' || Array.isArray(c.traceparent))) {
-      parent = propagation.extract(ROOT_CONTEXT, c, carrierGetter);
-      break;
-    }
+    if (c === undefined) continue;
+    const header = carrierValue(c, 'traceparent');
+    if (header === undefined) continue;
+    parent = parseTraceparent(header, carrierValue(c, 'tracestate'));
+    break;
   }
-  // Attributes set on the started span rather than given to startSpan: the SDK copies those given
-  // to startSpan twice (before and after sampling) and then once more into the span, and this
-  // process's samplers (parent-based, trace-id ratio) do not read them: about 15,000
-  // instructions a call less (bench/otel/instructions.ts).
-  return tracer.startSpan(name, { kind: SpanKind.SERVER }, parent).setAttributes(attributes);
+  return recorder.start(name, SpanKind.SERVER, parent).setAttributes(attributes);
 }
 
-/** Start a CLIENT span, child of the span of the current request; undefined when tracing is off. */
+/** Start a CLIENT span, child of the span of the current request; undefined when tracing is off. `attributes` is kept as given. */
 export function startClientSpan(name: string, attributes: Attributes): Span | undefined {
-  if (!tracer) return undefined;
-  // Attributes after start, as for the SERVER span.
-  return tracer.startSpan(name, { kind: SpanKind.CLIENT }, context.active()).setAttributes(attributes);
+  if (!recorder) return undefined;
+  const current = currentSpan();
+  let parent: LeanSpan | RemoteParent | undefined;
+  if (current instanceof LeanSpan) parent = current;
+  else if (current !== undefined) {
+    const c = current.spanContext();
+    parent = { traceId: c.traceId, spanId: c.spanId, flags: c.traceFlags, traceState: c.traceState?.serialize() };
+  }
+  return recorder.start(name, SpanKind.CLIENT, parent).setAttributes(attributes);
 }
 
 /** Run `fn` with `span` as the current span (log lines, child spans); `fn` itself when there is none. */
 export function withSpan<T>(span: Span | undefined, fn: () => T): T {
-  return span ? context.with(trace.setSpan(context.active(), span), fn) : fn();
+  if (!span) return fn();
+  const scope = currentRequestScope();
+  return runInRequestScope({ id: scope?.id, origin: scope?.origin, otel: undefined, span }, fn);
 }
 
 /** The `traceparent` (and `tracestate`) headers that make `span` the parent of the receiver's spans. */
 export function traceHeaders(span: Span | undefined): Record<string, string> | undefined {
   if (!span) return undefined;
+  if (span instanceof LeanSpan) {
+    return span.traceState === undefined ? { traceparent: span.traceparent() } : { traceparent: span.traceparent(), tracestate: span.traceState };
+  }
   const headers: Record<string, string> = {};
   propagation.inject(trace.setSpan(ROOT_CONTEXT, span), headers);
   return headers;
@@ -201,21 +595,23 @@ export function endSpan(span: Span | undefined, errorType?: string, message?: st
   if (!span) return;
   if (errorType !== undefined) {
     span.setAttribute(ATTR.errorType, errorType);
-    span.setStatus({ code: SpanStatusCode.ERROR, ...(message !== undefined ? { message } : {}) });
+    span.setStatus(message !== undefined ? { code: SpanStatusCode.ERROR, message } : { code: SpanStatusCode.ERROR });
   }
   span.end();
 }
 
 /** The trace and span ids of the current span, for log lines; undefined when tracing is off or none is current. */
 export function currentTraceIds(): { trace_id: string; span_id: string } | undefined {
-  if (!tracer) return undefined;
-  const span = trace.getSpan(context.active());
+  if (!recorder) return undefined;
+  const span = currentSpan();
   if (!span) return undefined;
+  if (span instanceof LeanSpan) return { trace_id: span.traceId, span_id: span.spanId };
   const { traceId, spanId } = span.spanContext();
   return { trace_id: traceId, span_id: spanId };
 }
 
 /** The trace id of a span (for the access log); undefined without one. */
 export function traceIdOf(span: Span | undefined): string | undefined {
+  if (span instanceof LeanSpan) return span.traceId;
   return span?.spanContext().traceId;
 }

@@ -123,14 +123,16 @@ export async function runMethod(deps: EraDeps, ctx: CallContext, method: string,
     : server.prompts.some((p) => p.name === tool));
   const report: CallReport | undefined = method === 'tools/call' ? {} : undefined;
   if (report) ctx.report = report;
-  // Tracing off: no attributes built, no span (one flag check).
+  // Tracing off: no attributes built, no span (one flag check). One object shape for every
+  // request: an attribute that does not apply is undefined (not exported) rather than spread in.
+  const isCall = tool !== undefined && method === 'tools/call';
   const span = !tracingEnabled() ? undefined : startServerSpan(knownTool ? `${method} ${tool}` : method, {
     [ATTR.mcpMethod]: method, [ATTR.namespace]: server.namespace, [ATTR.server]: server.name,
     [ATTR.networkTransport]: 'tcp', [ATTR.networkProtocol]: 'http',
-    ...(ctx.sessionId !== undefined ? { [ATTR.mcpSession]: ctx.sessionId } : {}),
-    ...(rpcId !== undefined ? { [ATTR.jsonrpcRequestId]: String(rpcId) } : {}),
-    ...(tool !== undefined && method === 'tools/call' ? { [ATTR.toolName]: tool, [ATTR.operation]: 'execute_tool' } : {}),
-    ...(tool !== undefined && method === 'prompts/get' ? { [ATTR.promptName]: tool } : {}),
+    [ATTR.mcpSession]: ctx.sessionId,
+    [ATTR.jsonrpcRequestId]: rpcId !== undefined ? String(rpcId) : undefined,
+    [ATTR.toolName]: isCall ? tool : undefined, [ATTR.operation]: isCall ? 'execute_tool' : undefined,
+    [ATTR.promptName]: tool !== undefined && method === 'prompts/get' ? tool : undefined,
   }, metaOf(params), ctx.clientHeaders);
   const started = performance.now();
   let outcome: RequestObservation['outcome'] = 'ok';
