@@ -134,8 +134,13 @@ class RefusedBatch extends Error {
   }
 }
 
-/** The most registrations one batch writes. */
-const MAX_UPSERT_BATCH = 64;
+/**
+ * The most registrations one batch writes. A batch's cost is mostly per page it changes (each service's leaf
+ * in the two per-service indexes of `mg_instances`, the commit's WAL frames), shared by its registrations:
+ * 256 a batch instead of 64 took SQLite's CPU per registration from ~58 to ~31 µs in process (256 callers,
+ * 32,000 registrations in 50 services). Larger gains little (512: −5 µs more).
+ */
+const MAX_UPSERT_BATCH = 256;
 
 const serviceKeyOf = (s: { namespace: string; group: string; name: string }) => `${s.namespace}\n${s.group}\n${s.name}`;
 const keyOf = (i: Instance): InstanceKey => ({ namespace: i.namespace, group: i.group, service: i.serviceName, ip: i.ip, port: i.port, cluster: i.cluster });
