@@ -8,9 +8,12 @@
  * each interleave (order rotated); the medians of CPU ns per call (this process's user + system
  * time, steadier than the wall clock on a shared machine) are printed, with what `jwt` and
  * `exchange` cost beyond `open` (the median of each round's difference). It isolates the step `bench:auth` measures end to end (where the
- * HTTP server, JSON and the backend call dominate), so that a change to it can be seen.
+ * HTTP server, JSON and the backend call dominate), so that a change to it can be seen. With
+ * `--sync`, the calls run in a plain loop without the AsyncLocalStorage and awaits (a cached
+ * token's step is synchronous: a promise fails the run), so that the step's own few hundred ns
+ * are not lost in the async overhead the gateway pays with or without a token.
  *
- *   npx tsx bench/auth/auth-step.bench.ts [--calls 20000] [--rounds 15]
+ *   npx tsx bench/auth/auth-step.bench.ts [--calls 20000] [--rounds 15] [--sync]
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -22,11 +25,12 @@ import { compileEndpointAccess } from '../../src/gateway/auth/endpoint-settings.
 import { MemoryRateLimiter } from '../../src/gateway/rate-limit/memory.js';
 import type { CompiledServer, GatewaySnapshot } from '../../src/gateway/snapshot.js';
 import { serverKey } from '../../src/gateway/snapshot.js';
-import { numberOption } from '../support/args.js';
+import { flag, numberOption } from '../support/args.js';
 import { startOidcProvider } from '../../test/support/oidc.js';
 
 const calls = numberOption('calls', 20_000, true);
 const rounds = numberOption('rounds', 15, true);
+const sync = flag('sync');
 const HOST = '127.0.0.1:8080';
 const names = ['open', 'jwt', 'exchange'] as const;
 type Name = (typeof names)[number];
@@ -86,6 +90,15 @@ try {
     const headers = before instanceof Promise ? await before : before;
     if (name !== 'open' && headers.authorization === bearer[name]) throw new Error(`${name}: the agent's token would be forwarded`);
   };
+  /** `step` without promises: a cached token's admission and headers are synchronous. */
+  const onceSync = (name: Name): void => {
+    const req = request(name);
+    const admitted = policy.admit(req, res, snapshot, `public/${name}`);
+    if (admitted instanceof Promise || !admitted) throw new Error(`${name}: the admission is not synchronous`);
+    const headers = admitted.beforeExecute ? admitted.beforeExecute('get_item', req.headers, '127.0.0.1') : req.headers;
+    if (headers instanceof Promise) throw new Error(`${name}: the backend headers are not synchronous`);
+    if (name !== 'open' && headers.authorization === bearer[name]) throw new Error(`${name}: the agent's token would be forwarded`);
+  };
   for (const name of names) await once(name);
   for (let i = 0; i < calls; i++) for (const name of names) await once(name);
 
@@ -93,7 +106,8 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const name of names.map((_, i) => names[(i + round) % names.length]!)) {
       const t0 = process.cpuUsage();
-      for (let i = 0; i < calls; i++) await once(name);
+      if (sync) for (let i = 0; i < calls; i++) onceSync(name);
+      else for (let i = 0; i < calls; i++) await once(name);
       const t = process.cpuUsage(t0);
       ns[name].push(((t.user + t.system) * 1000) / calls);
     }

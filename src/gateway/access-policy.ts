@@ -100,7 +100,8 @@ export class AccessPolicy {
     if (!allowsAny(consumer, server.name)) throw new GatewayError('FORBIDDEN', `this key may not use MCP server '${server.name}'`);
     const beforeExecute: BeforeExecute | undefined = tokens && server.access ? (tool, headers, address) => tokens.beforeCall(server, consumer, address, tool, headers) : undefined;
     const scopeChallenge = tokens && server.access?.tokens && consumer ? (tool: string) => tokens.scopeChallenge(req, server, consumer, tool) : undefined;
-    return { route, server, consumer, ...(beforeExecute ? { beforeExecute } : {}), ...(scopeChallenge ? { scopeChallenge } : {}) };
+    // A plain literal (conditional spreads of small objects take V8's slow object-building path per request).
+    return { route, server, consumer, beforeExecute, scopeChallenge };
   }
 
   /** The consumer keys let in since the last call, with when (reported to the registry: the console's "last used"). */

@@ -56,8 +56,16 @@ export interface TokenAccessOptions {
   onLimiterError?: (err: unknown) => void;
 }
 
-/** The agent's raw access token of a request made with one (kept out of logs and snapshots). */
-const rawTokens = new WeakMap<CompiledConsumer, string>();
+/**
+ * What a token's principal carries besides itself (kept out of logs and snapshots): the agent's
+ * raw access token, and its last cached exchange with the settings it was for. A principal is
+ * made per verified token (src/gateway/auth/resource-server.ts), so its raw token never changes:
+ * it is recorded once, and a call reads both with one look-up.
+ */
+interface TokenState {
+  readonly raw: string;
+  exchanged?: { settings: TokenExchangeSettings; entry: ExchangedAuthorization } | undefined;
+}
 
 const WHITE_SPACE = /\s/;
 
@@ -73,8 +81,13 @@ export function bearerToken(auth: string | undefined): string | undefined {
 export class TokenAccess {
   /** The configured public URL without trailing slashes (made once). */
   private readonly publicUrl: string | undefined;
-  /** Each token principal's last cached exchange, with the settings it was for. */
-  private readonly exchanged = new WeakMap<CompiledConsumer, { settings: TokenExchangeSettings; entry: ExchangedAuthorization }>();
+
+  /** The origin `baseUrl` last made for a Host, per scheme. */
+  private lastHttp: { host: string; url: string } | undefined;
+  private lastHttps: { host: string; url: string } | undefined;
+
+  /** Each token principal's raw token and cached exchange (this gateway's: its exchanger's entries). */
+  private readonly tokenStates = new WeakMap<CompiledConsumer, TokenState>();
 
   constructor(private readonly o: TokenAccessOptions) {
     this.publicUrl = o.publicUrl ? o.publicUrl.replace(/\/+$/, '') : undefined;
@@ -84,7 +97,15 @@ export class TokenAccess {
   baseUrl(req: IncomingMessage): string {
     if (this.publicUrl !== undefined) return this.publicUrl;
     const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
-    return `${encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+    const host = req.headers.host ?? 'localhost';
+    // The last origin made is reused while requests name the same Host (the common case): the
+    // endpoint checks remembered per principal then compare one string with itself.
+    const last = encrypted ? this.lastHttps : this.lastHttp;
+    if (last !== undefined && last.host === host) return last.url;
+    const made = { host, url: `${encrypted ? 'https' : 'http'}://${host}` };
+    if (encrypted) this.lastHttps = made;
+    else this.lastHttp = made;
+    return made.url;
   }
 
   /**
@@ -99,13 +120,12 @@ export class TokenAccess {
     const bearer = bearerToken(req.headers.authorization);
     if (tokens.acceptConsumerKeys && keysExist && (req.headers['x-api-key'] !== undefined || bearer?.startsWith(CONSUMER_KEY_PREFIX))) return byKey();
     const consumer = authenticateToken(this.o.verifier, tokens, { namespace: server.namespace, server: server.name, baseUrl: this.baseUrl(req) }, bearer);
-    if (consumer instanceof Promise) {
-      return consumer.then((c) => {
-        rawTokens.set(c, bearer!);
-        return c;
-      });
-    }
-    rawTokens.set(consumer, bearer!);
+    return consumer instanceof Promise ? consumer.then((c) => this.recordToken(c, bearer!)) : this.recordToken(consumer, bearer!);
+  }
+
+  /** Records the raw token of a principal, once: a principal stands for one verified token, whose cache entry holds it. */
+  private recordToken(consumer: CompiledConsumer, raw: string): CompiledConsumer {
+    if (!this.tokenStates.has(consumer)) this.tokenStates.set(consumer, { raw });
     return consumer;
   }
 
@@ -171,31 +191,33 @@ export class TokenAccess {
    * exchanges tokens (synchronous when the exchanged token is cached: one look-up, one copy).
    */
   backendHeaders(server: CompiledServer, consumer: CompiledConsumer | null, headers: ClientHeaders): ClientHeaders | Promise<ClientHeaders> {
-    const token = consumer ? rawTokens.get(consumer) : undefined;
-    if (token === undefined) return headers;
+    const state = consumer ? this.tokenStates.get(consumer) : undefined;
+    if (state === undefined) return headers;
     const exchange = server.access?.tokenExchange;
-    if (!exchange) {
-      const { authorization: _mcpToken, ...rest } = headers;
-      return rest;
-    }
+    // The agent's token is never forwarded: the copy holds `authorization: undefined` (a header
+    // not sent, as ClientHeaders allows) rather than leaving the key out, since `{ ...h, k: v }`
+    // clones the headers object on V8's fast path and a rest pattern omitting a key (`{ k, ...rest }`)
+    // takes a runtime call, about 400 ns a call (bench/auth/auth-step.bench.ts).
+    if (!exchange) return { ...headers, authorization: undefined };
     // The agent's token is replaced (never forwarded): one copy of the headers with the backend's.
-    const cached = this.exchangedAuthorization(consumer!, exchange);
+    const cached = this.exchangedAuthorization(consumer!, state, exchange);
     if (cached !== undefined) return { ...headers, authorization: cached };
-    return this.o.exchanger.authorization(consumer!.id, token, exchange).then((authorization) => ({ ...headers, authorization }));
+    return this.o.exchanger.authorization(consumer!.id, state.raw, exchange).then((authorization) => ({ ...headers, authorization }));
   }
 
   /**
    * The cached exchanged token's `Authorization` value for a principal: kept with the principal
    * (a look-up by object) while fresh, so that a call does not build and hash the exchanger's
-   * string key (endpoint, client, audience, subject) each time.
+   * string key (endpoint, client, audience, subject) each time; an entry past its time is
+   * never used (`fresh`, read on every call).
    */
-  private exchangedAuthorization(consumer: CompiledConsumer, exchange: TokenExchangeSettings): string | undefined {
+  private exchangedAuthorization(consumer: CompiledConsumer, state: TokenState, exchange: TokenExchangeSettings): string | undefined {
     const exchanger = this.o.exchanger;
-    const kept = this.exchanged.get(consumer);
+    const kept = state.exchanged;
     if (kept !== undefined && kept.settings === exchange && exchanger.fresh(kept.entry)) return kept.entry.authorization;
     const entry = exchanger.cachedEntry(consumer.id, exchange);
     if (entry === undefined) return undefined;
-    this.exchanged.set(consumer, { settings: exchange, entry });
+    state.exchanged = { settings: exchange, entry };
     return entry.authorization;
   }
 
