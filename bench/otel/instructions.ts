@@ -16,11 +16,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, TSX, freePort, startProcess, stopProcess } from '../support/procs.js';
 import { numberOption, textOption } from '../support/args.js';
+import { byFunction, control, largestDifferences } from '../support/callgrind.js';
 import { ITEM_TOOL, compiledCli, createBenchServer, modernCallRequest, registerBackend, startBenchBackend } from '../support/mcpgate.js';
 
 const calls = numberOption('calls', 3000, true);
@@ -46,42 +47,6 @@ async function drive(url: string, n: number): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
-function control(args: string[]): string {
-  const r = spawnSync('callgrind_control', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`callgrind_control ${args.join(' ')}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-/** Self instructions by function name of a callgrind dump (fn= lines, summed over files). */
-function byFunction(file: string): { total: number; fns: Map<string, number> } {
-  const fns = new Map<string, number>();
-  const names = new Map<string, string>();
-  let current = '';
-  let total = 0;
-  let inCall = false;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line.startsWith('fn=')) {
-      const m = /^fn=\((\d+)\)(?: (.*))?$/.exec(line);
-      if (m) { if (m[2] !== undefined) names.set(m[1] as string, m[2]); current = names.get(m[1] as string) ?? m[1] as string; } else current = line.slice(3);
-      continue;
-    }
-    if (line.startsWith('cfn=')) {
-      const m = /^cfn=\((\d+)\)(?: (.*))?$/.exec(line);
-      if (m && m[2] !== undefined) names.set(m[1] as string, m[2]);
-      continue;
-    }
-    if (line.startsWith('calls=')) { inCall = true; continue; }
-    if (/^[+-]?\d|^\*/.test(line)) {
-      const parts = line.trim().split(/\s+/);
-      const ir = Number(parts[1] ?? 0);
-      if (inCall) { inCall = false; continue; } // inclusive cost of a call line: not self
-      fns.set(current, (fns.get(current) ?? 0) + ir);
-      total += ir;
-    }
-  }
-  return { total, fns };
 }
 
 interface Result { key: string; perCall: number; fns: Map<string, number> }
@@ -165,10 +130,8 @@ async function main(): Promise<void> {
       console.log(`| ${r.key} | ${groups.map((g) => `${(((rs.get(g) ?? 0) - (offSums.get(g) ?? 0)) / 1000).toFixed(1)} k`).join(' | ')} |`);
     }
     for (const r of results.filter((x) => x !== off)) {
-      const names = new Set([...r.fns.keys(), ...off.fns.keys()]);
-      const diffs = [...names].map((n) => [n, (r.fns.get(n) ?? 0) - (off.fns.get(n) ?? 0)] as const).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])).slice(0, top);
       console.log(`\n${r.key} − off, self instructions a call by function (top ${top}):`);
-      for (const [n, d] of diffs) console.log(`${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(0).padStart(7)}  ${n.slice(0, 140)}`);
+      for (const line of largestDifferences(off.fns, r.fns, top)) console.log(line);
     }
   }
 }

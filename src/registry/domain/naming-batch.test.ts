@@ -77,6 +77,21 @@ for (const kind of await databaseKinds()) {
       }
     });
 
+    it('writes a full batch (300 registrations at once: beyond the statements\' chunks of 100 keys and 200 rows) with every change-log and audit row', async () => {
+      const before = await store.revision();
+      const inputs = Array.from({ length: 300 }, (_, n) => ({ ...key(`wide-${n % 7}`, 0), ip: `10.1.${n >> 8}.${n & 255}` }));
+      const registered = await Promise.all(inputs.map((input) => as('wide', () => naming.registerInstance(input))));
+      assert.equal(new Set(registered.map((i) => i.id)).size, 300);
+      let listed = 0;
+      for (let s = 0; s < 7; s++) listed += (await naming.listInstances('public', 'DEFAULT_GROUP', `wide-${s}`)).instances.length;
+      assert.equal(listed, 300);
+      const changes = (await new WatchService(ctx).changesAfter(before)).changes.filter((c) => c.entity === 'instance' && c.op === 'upsert');
+      assert.deepEqual(changes.map((c) => c.entityId).sort(), inputs.map((i) => instanceId({ ...i, serviceName: i.service })).sort());
+      const audited = (await store.listAudit({ namespaces: ['public'], entity: 'instance', limit: 1000 })).filter((e) => e.revision > before);
+      assert.equal(audited.length, 300);
+      assert.ok(audited.every((e) => e.action === 'instance.register' && e.actor.name === 'wide'));
+    });
+
     it('takes no revision when every registration of a batch is refused', async () => {
       const before = await store.revision();
       const settled = await Promise.allSettled([
