@@ -203,7 +203,7 @@ function anyValue(w: ProtoWriter, v: AttributeValue): void {
 /** A `KeyValue` with the given field tag; attributes whose value is undefined or null are left out. */
 function keyValue(w: ProtoWriter, tag: number, key: string, v: AttributeValue | undefined): void {
   if (v === undefined || v === null) return;
-  if (typeof v === 'string' && shortAsciiKeyValue(w, tag, key, v)) return;
+  if (typeof v === 'string' && (cachedKeyValue(w, tag, key, v) || shortAsciiKeyValue(w, tag, key, v))) return;
   w.byte(tag);
   const at = w.begin(1);
   w.byte(0x0a);
@@ -231,6 +231,52 @@ function keyField(key: string): Uint8Array {
     if (keyFields.size < 1024) keyFields.set(key, field);
   }
   return field;
+}
+
+/**
+ * Whole `KeyValue` messages (length included, tag not) of string attributes, by key and value.
+ * Most of the gateway's attribute values repeat call after call (method, namespace, server,
+ * tool, transport, backend URL and host): copied from here in one `set`, where writing them out
+ * is a loop over every byte of key and value, most of the encoder's work. A key whose values keep
+ * changing (session and request ids) stops being cached after `PAIRS_PER_KEY` values (`null`).
+ */
+const keyValues = new Map<string, Map<string, Uint8Array> | null>();
+const PAIRS_PER_KEY = 64;
+const CACHED_KEYS = 256;
+
+/** A string attribute from `keyValues`, added there when new; false, with nothing written, when its key is not cached. */
+function cachedKeyValue(w: ProtoWriter, tag: number, key: string, v: string): boolean {
+  let byValue = keyValues.get(key);
+  if (byValue === null) return false;
+  if (byValue === undefined) {
+    if (keyValues.size >= CACHED_KEYS) return false;
+    byValue = new Map();
+    keyValues.set(key, byValue);
+  }
+  let encoded = byValue.get(v);
+  if (encoded === undefined) {
+    if (byValue.size >= PAIRS_PER_KEY) {
+      keyValues.set(key, null);
+      return false;
+    }
+    const kv = new ProtoWriter(key.length * 3 + v.length * 3 + 16);
+    const at = kv.begin(1);
+    kv.byte(0x0a);
+    kv.string(key);
+    kv.byte(0x12);
+    const val = kv.begin(1);
+    kv.byte(0x0a);
+    kv.string(v);
+    kv.finish(val, 1);
+    kv.finish(at, 1);
+    encoded = kv.bytes();
+    byValue.set(v, encoded);
+  }
+  w.ensure(encoded.length + 1);
+  w.buf[w.pos] = tag;
+  w.buf.set(encoded, w.pos + 1);
+  w.pos += encoded.length + 1;
+  return true;
 }
 
 /**
