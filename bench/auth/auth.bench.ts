@@ -31,7 +31,7 @@
  * the other (`taskset`): its throughput is then set by its own CPU per call, and a round does not
  * depend on how the scheduler happened to share two cores between four busy processes.
  *
- *   npm run bench:auth -- [--seconds 2] [--connections 16] [--rounds 15] [--loader autocannon|wrk] [--baseline REV] [--no-docs] [--profile DIR] [--no-pin]
+ *   npm run bench:auth -- [--seconds 2] [--connections 16] [--rounds 15] [--loader autocannon|wrk] [--baseline REV] [--no-docs] [--profile DIR] [--no-pin] [--padded]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -39,7 +39,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { autocannonRun, wrkRun } from '../gateway/loaders.js';
 import type { LoadFigures, Measured, Shot } from '../gateway/loaders.js';
-import { groupSeconds } from '../gateway/cpu.js';
+import { groupSeconds, mainThreadSeconds } from '../gateway/cpu.js';
 import { summariseProfile } from '../gateway/cpuprofile.js';
 import { flag, numberOption, textOption } from '../support/args.js';
 import { writeBenchSection } from '../support/docs.js';
@@ -58,8 +58,15 @@ const loader = textOption('loader', 'autocannon');
 if (loader !== 'autocannon' && loader !== 'wrk') throw new Error('--loader is autocannon or wrk');
 /** Calls of each server before measuring. */
 const WARM_UP_CALLS = 5000;
-const NAMES = ['open', 'jwt', 'exchange'] as const;
-type Name = (typeof NAMES)[number];
+/**
+ * With `--padded`, a fourth run: the `open` server called with a header of the `jwt` token's size
+ * that no part of the gateway reads (`x-bench-padding`): what carrying the token's bytes costs
+ * without any token step, to tell the step from the HTTP parsing of a larger request.
+ */
+const padded = flag('padded');
+const ALL_NAMES = ['open', 'jwt', 'exchange', 'padded'] as const;
+type Name = (typeof ALL_NAMES)[number];
+const NAMES: readonly Name[] = padded ? ALL_NAMES : ALL_NAMES.slice(0, 3);
 
 const watchdog = setTimeout(() => {
   console.error('auth benchmark: watchdog expired');
@@ -122,9 +129,11 @@ async function setUp(label: string, m: Mcpgate, idp: TestOidcProvider, backendPo
     open: {},
     jwt: { authorization: `Bearer ${await tokenFor('jwt')}` },
     exchange: { authorization: `Bearer ${await tokenFor('exchange')}` },
+    padded: {},
   };
-  const shot = (name: Name): Shot => ({ url: `${m.gateway}/mcp/public/${name}`, method: 'POST', headers: { ...call.headers, ...tokens[name] }, body: call.body });
-  const shots = { open: shot('open'), jwt: shot('jwt'), exchange: shot('exchange') };
+  tokens.padded = { 'x-bench-padding': 'p'.repeat(tokens.jwt.authorization!.length) };
+  const shot = (name: Name): Shot => ({ url: `${m.gateway}/mcp/public/${name === 'padded' ? 'open' : name}`, method: 'POST', headers: { ...call.headers, ...tokens[name] }, body: call.body });
+  const shots = { open: shot('open'), jwt: shot('jwt'), exchange: shot('exchange'), padded: shot('padded') };
   for (const name of NAMES) {
     const check = await fetch(shots[name].url, { method: 'POST', headers: shots[name].headers, body: call.body });
     if (check.status !== 200) throw new Error(`${label} ${name}: tools/call answered ${check.status} ${await check.text()}`);
@@ -136,6 +145,8 @@ async function setUp(label: string, m: Mcpgate, idp: TestOidcProvider, backendPo
 interface Config extends Measured {
   build: Build;
   name: Name;
+  /** The gateway's main thread's CPU µs per call, each round (the rest of `cpu` is its helper threads': V8's GC, libuv's pool). */
+  main: number[];
 }
 
 async function main(): Promise<void> {
@@ -161,7 +172,7 @@ async function main(): Promise<void> {
       pins.measured(b.child.pid!);
       builds.push(await setUp(`baseline ${rev}`, b, idp, backend.port));
     }
-    for (const build of builds) for (const name of NAMES) configs.push({ build, name, figures: [], cpu: [], windows: [], calls: 0 });
+    for (const build of builds) for (const name of NAMES) configs.push({ build, name, figures: [], cpu: [], main: [], windows: [], calls: 0 });
     const run = (c: Config, s: number): Promise<LoadFigures> => loader === 'wrk'
       ? wrkRun(c.build.shots[c.name], { connections, seconds: s, threads: 1, dir: work })
       : autocannonRun(c.build.shots[c.name], { connections, seconds: s });
@@ -176,28 +187,36 @@ async function main(): Promise<void> {
       for (const c of configs.map((_, i) => configs[(i + round) % configs.length]!)) {
         const pid = c.build.m.child.pid!;
         const before = groupSeconds([pid]);
+        const mainBefore = mainThreadSeconds(pid);
         const fromUs = monotonicUs();
         const f = await run(c, seconds);
         c.windows.push({ fromUs, toUs: monotonicUs() });
         const usPerCall = ((groupSeconds([pid]) - before) * 1e6) / Math.max(1, f.total);
+        const mainUsPerCall = ((mainThreadSeconds(pid) - mainBefore) * 1e6) / Math.max(1, f.total);
         if (f.errors > 0 || f.non2xx > 0) throw new Error(`${label(c)}: ${f.errors} errors, ${f.non2xx} non-2xx answers`);
         c.figures.push(f);
         c.cpu.push(usPerCall);
+        c.main.push(mainUsPerCall);
         c.calls += f.total;
-        console.error(`round ${round + 1} ${label(c)}: ${Math.round(f.rps)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, gateway CPU ${Math.round(usPerCall)} µs/call, load ${loadavg()[0]!.toFixed(2)}`);
+        console.error(`round ${round + 1} ${label(c)}: ${Math.round(f.rps)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, gateway CPU ${Math.round(usPerCall)} µs/call (main thread ${Math.round(mainUsPerCall)}), load ${loadavg()[0]!.toFixed(2)}`);
       }
     }
     // Costs: each round's own ratio to the same build's open server in the same round (paired), so
     // that load drifting between rounds cancels out; the median of them, and their interquartile range.
     const pct = (x: number) => `${x.toFixed(1)} %`;
     const ms = (x: number) => String(Math.round(x * 10) / 10);
+    const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
     const spread = (xs: readonly number[]) => `${pct(median(xs))} (${pct(quantile(xs, 0.25))} … ${pct(quantile(xs, 0.75))})`;
     const rows = configs.map((c) => {
       const open = configs.find((o) => o.build === c.build && o.name === 'open')!;
       const throughput = c.figures.map((f, i) => (1 - f.rps / open.figures[i]!.rps) * 100);
       const cpu = c.cpu.map((x, i) => (x / open.cpu[i]! - 1) * 100);
+      // Beyond open, per round (paired): the main thread's and the helper threads' shares of the extra CPU.
+      const mainExtra = c.main.map((x, i) => x - open.main[i]!);
+      const helperExtra = c.cpu.map((x, i) => x - c.main[i]! - (open.cpu[i]! - open.main[i]!));
       return `| ${label(c)} | ${Math.round(median(c.figures.map((f) => f.rps)))} | ${ms(median(c.figures.map((f) => f.p50)))} | ${ms(median(c.figures.map((f) => f.p99)))} `
-        + `| ${c.name === 'open' ? '—' : spread(throughput)} | ${Math.round(median(c.cpu))} | ${c.name === 'open' ? '—' : spread(cpu)} |`;
+        + `| ${c.name === 'open' ? '—' : spread(throughput)} | ${Math.round(median(c.cpu))} | ${c.name === 'open' ? '—' : spread(cpu)} `
+        + `| ${Math.round(median(c.main))} | ${c.name === 'open' ? '—' : `${signed(median(mainExtra))} / ${signed(median(helperExtra))}`} |`;
     });
     const block = [
       `tools/call (2026-07-28, stateless) through \`mcpgate serve\`, ${connections} connections (${loader}), ${rounds} interleaved rounds of ${seconds} s per server (order rotated per round)`
@@ -206,14 +225,15 @@ async function main(): Promise<void> {
       `${loadavg().map((l) => l.toFixed(2)).join(' / ')} at the end; exchanges made: ${idp.exchanges.length}. Gateway CPU is the \`serve\` process's user + system`,
       'time (/proc) over the calls of each run: the steadier figure when other processes share the cores. req/s, latencies and CPU are medians',
       'over rounds; a cost is the median over rounds of each round\'s ratio to the open server in the same round, with the interquartile range',
-      'of those ratios in parentheses (the spread between rounds).',
+      'of those ratios in parentheses (the spread between rounds). Main thread: the CPU of the `serve` process\'s main thread alone',
+      '(/proc/PID/task/PID/stat); beyond open, the median per round of the extra µs on the main thread / on its other threads (V8\'s GC helpers, libuv).',
       '',
-      '| server | req/s | p50 ms | p99 ms | throughput cost vs open (IQR) | gateway CPU µs/call | CPU cost vs open (IQR) |',
-      '| --- | --- | --- | --- | --- | --- | --- |',
+      '| server | req/s | p50 ms | p99 ms | throughput cost vs open (IQR) | gateway CPU µs/call | CPU cost vs open (IQR) | main thread µs/call | extra µs main / helpers |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...rows,
     ].join('\n');
     console.log(block);
-    if (!flag('no-docs') && !profileDir && !baselineRev) console.error(`wrote ${writeBenchSection({ heading: 'Gateway with OAuth', name: 'auth', command: 'npm run bench:auth', block })}`);
+    if (!flag('no-docs') && !profileDir && !baselineRev && !padded) console.error(`wrote ${writeBenchSection({ heading: 'Gateway with OAuth', name: 'auth', command: 'npm run bench:auth', block })}`);
   } finally {
     for (const p of processes) await stopProcess(p.child);
     if (profileDir) printProfiles(profileDir, configs.filter((c) => c.build === configs[0]?.build));
