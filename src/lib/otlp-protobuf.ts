@@ -314,8 +314,8 @@ export function writeAttributes(w: ProtoWriter, tag: number, attributes: Attribu
   for (const key in attributes) keyValue(w, tag, key, attributes[key]);
 }
 
-/** A `Span` message, tag included (`ScopeSpans.spans`): what `encodeExportRequestOf` takes, span after span. */
-export function writeSpan(w: ProtoWriter, s: SpanRecord): void {
+/** A `Span` message, tag included. */
+function writeSpan(w: ProtoWriter, s: SpanRecord): void {
   w.byte(0x12); // ScopeSpans.spans = 2
   const at = w.begin(2);
   w.byte(0x0a); w.hex(s.traceId); // trace_id = 1
@@ -371,25 +371,6 @@ export function exportHeader(resource: Attributes, scopeName: string, scopeVersi
 
 /** An `ExportTraceServiceRequest` holding `spans` (one resource, one scope) in `w`, from its start. */
 export function encodeExportRequest(w: ProtoWriter, header: ExportHeader, spans: readonly SpanRecord[]): void {
-  const [rs, ss] = openRequest(w, header);
-  for (const s of spans) writeSpan(w, s);
-  closeRequest(w, rs, ss);
-}
-
-/**
- * An `ExportTraceServiceRequest` in `w`, from its start, around spans already encoded by
- * `writeSpan` (the recorder encodes each span as it ends, so no span object waits for the batch).
- */
-export function encodeExportRequestOf(w: ProtoWriter, header: ExportHeader, encodedSpans: Uint8Array): void {
-  const [rs, ss] = openRequest(w, header);
-  w.ensure(encodedSpans.length);
-  w.buf.set(encodedSpans, w.pos);
-  w.pos += encodedSpans.length;
-  closeRequest(w, rs, ss);
-}
-
-/** The request's start up to its first span: where the two open lengths are. */
-function openRequest(w: ProtoWriter, header: ExportHeader): [number, number] {
   w.pos = 0;
   w.byte(0x0a); // ExportTraceServiceRequest.resource_spans = 1
   const rs = w.begin(3);
@@ -399,10 +380,7 @@ function openRequest(w: ProtoWriter, header: ExportHeader): [number, number] {
   const ss = w.begin(3);
   w.ensure(header.scope.length);
   w.pos += header.scope.copy(w.buf, w.pos);
-  return [rs, ss];
-}
-
-function closeRequest(w: ProtoWriter, rs: number, ss: number): void {
+  for (const s of spans) writeSpan(w, s);
   w.finish(ss, 3);
   w.finish(rs, 3);
 }

@@ -33,7 +33,7 @@ import type {
 } from '@opentelemetry/api';
 import type { Pool } from 'undici';
 import { currentRequestScope, runInRequestScope } from './request-context.js';
-import { ProtoWriter, encodeExportRequestOf, exportHeader, writeSpan } from './otlp-protobuf.js';
+import { ProtoWriter, encodeExportRequest, exportHeader } from './otlp-protobuf.js';
 import type { ExportHeader, SpanRecord } from './otlp-protobuf.js';
 
 /** The semantic-convention attribute names this project writes. */
@@ -75,9 +75,9 @@ export interface TracingOptions {
    * OpenTelemetry exporters read them.
    */
   headers?: Record<string, string>;
-  /** Spans held for export (encoded as each ends) at most; spans ended beyond it are dropped and counted. Default 2048. */
+  /** Spans held for export at most; spans ended beyond it are dropped and counted. Default 2048. */
   maxQueue?: number;
-  /** Spans a request carries at most, and the number held that starts an export at once. Default 512. */
+  /** Spans a request carries at most, and the queue length that starts an export at once. Default 512. */
   batchSize?: number;
   /** How often held spans are exported, ms. Default 1000. */
   intervalMs?: number;
@@ -309,25 +309,9 @@ const SAMPLED = 0x01;
 const CONTEXT_HAS_IS_REMOTE = 0x100;
 const CONTEXT_IS_REMOTE = 0x200;
 
-/** A batch's spans, encoded, waiting for its export request. */
-interface EncodedBatch {
-  readonly bytes: Buffer;
-  readonly count: number;
-}
-
-/**
- * The process's tracer: sampling, span creation and export. A sampled span is encoded into the
- * batch being filled as it ends (`writeSpan`), so no span object waits for the export: the batch
- * is bytes, sealed at `batchSize` spans; `maxQueue` bounds the spans held in bytes.
- */
+/** The process's tracer: sampling, span creation and export. */
 class Recorder {
-  /** Encoded spans of the batch being filled. */
-  private filling = new ProtoWriter(64 * 1024);
-  private fillingCount = 0;
-  /** Full batches waiting for their request. */
-  private readonly sealed: EncodedBatch[] = [];
-  /** Spans held: in `sealed` and `filling`. */
-  private held = 0;
+  private readonly queue: LeanSpan[] = [];
   private readonly writer = new ProtoWriter(256 * 1024);
   private timer: NodeJS.Timeout | undefined;
   private soon = false;
@@ -369,47 +353,30 @@ class Recorder {
   }
 
   enqueue(span: LeanSpan): void {
-    if (this.held >= this.maxQueue) {
+    if (this.queue.length >= this.maxQueue) {
       stats.dropped++;
       return;
     }
-    writeSpan(this.filling, span);
-    this.held++;
-    if (++this.fillingCount >= this.batchSize) {
-      this.seal();
-      if (!this.soon) {
-        this.soon = true;
-        setImmediate(() => { this.soon = false; void this.flush(); });
-      }
+    this.queue.push(span);
+    if (this.queue.length >= this.batchSize && !this.soon) {
+      this.soon = true;
+      setImmediate(() => { this.soon = false; void this.flush(); });
     }
   }
 
-  /** Close the batch being filled (its bytes copied out; the buffer reused). */
-  private seal(): void {
-    if (this.fillingCount === 0) return;
-    this.sealed.push({ bytes: this.filling.bytes(), count: this.fillingCount });
-    this.filling.pos = 0;
-    this.fillingCount = 0;
-    // A batch far larger than usual (long attributes) does not keep its buffer.
-    if (this.filling.buf.length > 1024 * 1024) this.filling = new ProtoWriter(64 * 1024);
-  }
-
-  /** Export what is held, one request at a time, `batchSize` spans a request. */
+  /** Export what is queued, one request at a time, `batchSize` spans a request. */
   flush(): Promise<void> {
-    if (this.inflight) return this.inflight.then(() => (this.held > 0 ? this.flush() : undefined));
-    if (this.held === 0) return Promise.resolve();
+    if (this.inflight) return this.inflight.then(() => (this.queue.length > 0 ? this.flush() : undefined));
+    if (this.queue.length === 0) return Promise.resolve();
     const p = this.exportAll().finally(() => { this.inflight = undefined; });
     this.inflight = p;
     return p;
   }
 
   private async exportAll(): Promise<void> {
-    for (;;) {
-      if (this.sealed.length === 0) this.seal();
-      const batch = this.sealed.shift();
-      if (batch === undefined) return;
-      this.held -= batch.count;
-      encodeExportRequestOf(this.writer, this.header, batch.bytes);
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.batchSize);
+      encodeExportRequest(this.writer, this.header, batch);
       const body = this.writer.bytes();
       try {
         const res = await this.client.request({
@@ -417,10 +384,10 @@ class Recorder {
           headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs,
         });
         await res.body.dump();
-        if (res.statusCode >= 200 && res.statusCode < 300) stats.exported += batch.count;
-        else stats.failed += batch.count;
+        if (res.statusCode >= 200 && res.statusCode < 300) stats.exported += batch.length;
+        else stats.failed += batch.length;
       } catch {
-        stats.failed += batch.count;
+        stats.failed += batch.length;
       }
     }
   }
