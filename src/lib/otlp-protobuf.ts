@@ -243,9 +243,12 @@ function keyField(key: string): Uint8Array {
 const keyValues = new Map<string, Map<string, Uint8Array> | null>();
 const PAIRS_PER_KEY = 64;
 const CACHED_KEYS = 256;
+/** Longer values are written out, not cached: the cache's memory stays small (256 × 64 × at most ~1 KiB). */
+const CACHED_VALUE_CHARS = 256;
 
 /** A string attribute from `keyValues`, added there when new; false, with nothing written, when its key is not cached. */
 function cachedKeyValue(w: ProtoWriter, tag: number, key: string, v: string): boolean {
+  if (v.length > CACHED_VALUE_CHARS) return false;
   let byValue = keyValues.get(key);
   if (byValue === null) return false;
   if (byValue === undefined) {
