@@ -23,7 +23,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, freePort, startProcess, stopProcess } from '../support/procs.js';
 import { numberOption, textOption } from '../support/args.js';
-import { byFunction, control, largestDifferences } from '../support/callgrind.js';
+import { areaOf, byFunction, control, largestDifferences, sumsByArea } from '../support/callgrind.js';
+import type { OwnAreas } from '../support/callgrind.js';
 import { compiledCli } from '../support/mcpgate.js';
 import { LeanNacosConnection, frame } from './lean-client.js';
 
@@ -89,24 +90,21 @@ async function measure(build: string, root: string): Promise<Result> {
   return { build, perRegistration: total / registrations, fns, rate };
 }
 
-const group = (n: string): string => n.startsWith('0x') ? 'unsymbolised (JIT code, copied builtins)'
-  : /^sqlite3|^pager|^btree|^vdbe|^wal/i.test(n) ? 'SQLite'
-  : n.includes('Json') || n.includes('Utf8') ? 'JSON and UTF-8'
-  : n.includes('compiler::') || n.includes('maglev') || n.includes('baseline::') ? 'V8 compilers'
-  : /Scaveng|MarkCompact|Heap::|Marking|Sweeper|Evacuat|GC|Concurrent/.test(n) ? 'garbage collection'
-  : n.startsWith('Builtins_') ? 'V8 builtins (symbolised)' : 'other native';
+const AREAS: OwnAreas = [
+  ['SQLite', (n) => /^sqlite3|^pager|^btree|^vdbe|^wal/i.test(n)],
+  ['JSON and UTF-8', (n) => n.includes('Json') || n.includes('Utf8')],
+];
 
 async function main(): Promise<void> {
   const builds: [string, string][] = baseline ? [['baseline', baseline], ['this', ROOT]] : [['this', ROOT]];
   const results: Result[] = [];
   for (const [build, root] of builds) results.push(await measure(build, root));
   console.log(`${registrations} registrations of new ephemeral instances (after ${warm} uncounted), ${connections} connections × ${inflight} in flight, SQLite; instructions of the registry process per registration (callgrind):\n`);
-  const groups = [...new Set(results.flatMap((r) => [...r.fns.keys()].map(group)))].sort();
-  const sums = (r: Result) => { const m = new Map<string, number>(); for (const [n, v] of r.fns) m.set(group(n), (m.get(group(n)) ?? 0) + v); return m; };
+  const groups = [...new Set(results.flatMap((r) => [...r.fns.keys()].map((n) => areaOf(n, AREAS))))].sort();
   console.log(`| build | instructions a registration | ${groups.join(' | ')} |`);
   console.log(`| --- | ---: | ${groups.map(() => '---:').join(' | ')} |`);
   for (const r of results) {
-    const s = sums(r);
+    const s = sumsByArea(r.fns, AREAS);
     console.log(`| ${r.build} | ${(r.perRegistration / 1000).toFixed(1)} k | ${groups.map((g) => `${((s.get(g) ?? 0) / 1000).toFixed(1)} k`).join(' | ')} |`);
   }
   const [base, self] = results;

@@ -21,7 +21,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, TSX, freePort, startProcess, stopProcess } from '../support/procs.js';
 import { numberOption, textOption } from '../support/args.js';
-import { byFunction, control, largestDifferences } from '../support/callgrind.js';
+import { areaOf, byFunction, control, largestDifferences, sumsByArea } from '../support/callgrind.js';
+import type { OwnAreas } from '../support/callgrind.js';
+
+const AREAS: OwnAreas = [['JSON.stringify and UTF-8', (n) => n.includes('JsonStringifier') || n.includes('Utf8Length') || n.includes('WriteUtf8')]];
 import { ITEM_TOOL, compiledCli, createBenchServer, modernCallRequest, registerBackend, startBenchBackend } from '../support/mcpgate.js';
 
 const calls = numberOption('calls', 3000, true);
@@ -114,19 +117,13 @@ async function main(): Promise<void> {
     const own = r.perCall - compiling(r);
     console.log(`| ${r.key} | ${(r.perCall / 1000).toFixed(1)} k | ${off ? signed(r.perCall - off.perCall) : ''} | ${(own / 1000).toFixed(1)} k | ${off ? signed(own - (off.perCall - compiling(off))) : ''} |`);
   }
-  const group = (n: string): string => n.startsWith('0x') ? 'unsymbolised (JIT code, copied builtins)'
-    : n.includes('JsonStringifier') || n.includes('Utf8Length') || n.includes('WriteUtf8') ? 'JSON.stringify and UTF-8'
-    : n.includes('compiler::') || n.includes('maglev') || n.includes('baseline::') ? 'V8 compilers'
-    : /Scaveng|MarkCompact|Heap::|Marking|Sweeper|Evacuat|GC|Concurrent/.test(n) ? 'garbage collection'
-    : n.startsWith('Builtins_') ? 'V8 builtins (symbolised)' : 'other native';
   if (off) {
-    const groups = [...new Set(results.flatMap((r) => [...r.fns.keys()].map(group)))].sort();
+    const groups = [...new Set(results.flatMap((r) => [...r.fns.keys()].map((n) => areaOf(n, AREAS))))].sort();
     console.log(`\n| configuration − off, instructions a call | ${groups.join(' | ')} |`);
     console.log(`| --- | ${groups.map(() => '---:').join(' | ')} |`);
-    const sums = (r: Result) => { const m = new Map<string, number>(); for (const [n, v] of r.fns) m.set(group(n), (m.get(group(n)) ?? 0) + v); return m; };
-    const offSums = sums(off);
+    const offSums = sumsByArea(off.fns, AREAS);
     for (const r of results.filter((x) => x !== off)) {
-      const rs = sums(r);
+      const rs = sumsByArea(r.fns, AREAS);
       console.log(`| ${r.key} | ${groups.map((g) => `${(((rs.get(g) ?? 0) - (offSums.get(g) ?? 0)) / 1000).toFixed(1)} k`).join(' | ')} |`);
     }
     for (const r of results.filter((x) => x !== off)) {

@@ -49,3 +49,25 @@ export function largestDifferences(from: Map<string, number>, to: Map<string, nu
   return [...names].map((n) => [n, (to.get(n) ?? 0) - (from.get(n) ?? 0)] as const).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])).slice(0, top)
     .map(([n, d]) => `${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(0).padStart(7)}  ${n.slice(0, 140)}`);
 }
+
+/** A bench's own areas of native code: a label and the test of a function's name. */
+export type OwnAreas = readonly (readonly [string, (name: string) => boolean])[];
+
+/** The area a function's instructions are summed under: unsymbolised code, the bench's own areas, then V8's compilers, GC and builtins. */
+export function areaOf(name: string, own: OwnAreas): string {
+  if (name.startsWith('0x')) return 'unsymbolised (JIT code, copied builtins)';
+  for (const [label, test] of own) if (test(name)) return label;
+  if (name.includes('compiler::') || name.includes('maglev') || name.includes('baseline::')) return 'V8 compilers';
+  if (/Scaveng|MarkCompact|Heap::|Marking|Sweeper|Evacuat|GC|Concurrent/.test(name)) return 'garbage collection';
+  return name.startsWith('Builtins_') ? 'V8 builtins (symbolised)' : 'other native';
+}
+
+/** Self instructions summed by area. */
+export function sumsByArea(fns: Map<string, number>, own: OwnAreas): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const [n, v] of fns) {
+    const a = areaOf(n, own);
+    sums.set(a, (sums.get(a) ?? 0) + v);
+  }
+  return sums;
+}

@@ -81,33 +81,27 @@ class RestToolExecutor implements ToolExecutor {
     });
   }
 
-  // Not `async`: the transport's promise is returned as it is (an async function would wrap it in
-  // one more promise, resolved a microtask later); the other answers are settled promises.
-  execute(call: ToolCallRequest): Promise<CallToolResult> {
+  async execute(call: ToolCallRequest): Promise<CallToolResult> {
     if (call.cancellation.cancelled) {
       if (call.report) call.report.errorKind = 'cancelled';
-      return Promise.resolve(textResult('cancelled', true));
+      return textResult('cancelled', true);
     }
+    const args = this.request.collectArgs(call.args);
+    const data = { args, config: this.config } as unknown as Json;
+    const credential = this.credentials.take(call);
+    const client = renderClientOf(call);
+    if (this.direct) return this.response.direct(data, client);
+
     let built: BuiltRequest;
-    let client: RenderClient | undefined;
     try {
-      const args = this.request.collectArgs(call.args);
-      const data = { args, config: this.config } as unknown as Json;
-      const credential = this.credentials.take(call);
-      client = renderClientOf(call);
-      if (this.direct) return Promise.resolve(this.response.direct(data, client));
-      try {
-        built = this.request.build(args, data, call.clientHeaders, credential, client);
-      } catch (err) {
-        if (call.report) call.report.errorKind = 'template_error';
-        if (err instanceof TemplateError) return Promise.resolve(renderFailure(err));
-        if (err instanceof RenderFault) return Promise.resolve(textResult(err.message, true));
-        throw err;
-      }
+      built = this.request.build(args, data, call.clientHeaders, credential, client);
     } catch (err) {
-      return Promise.reject(err);
+      if (call.report) call.report.errorKind = 'template_error';
+      if (err instanceof TemplateError) return renderFailure(err);
+      if (err instanceof RenderFault) return textResult(err.message, true);
+      throw err;
     }
-    if (built.argumentHost) return this.request.checkArgumentHost(built.origin as string, built.argumentHost).then(() => this.transport.send(built, call.cancellation, this.response, client, call.report));
+    if (built.argumentHost) await this.request.checkArgumentHost(built.origin as string, built.argumentHost);
     return this.transport.send(built, call.cancellation, this.response, client, call.report);
   }
 }
