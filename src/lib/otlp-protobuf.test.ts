@@ -5,14 +5,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeOtlpTraces } from '../../test/support/otlp.js';
-import { ProtoWriter, encodeExportRequest, exportHeader } from './otlp-protobuf.js';
+import { ProtoWriter, encodeExportRequest, encodeShape, exportHeader } from './otlp-protobuf.js';
 import type { SpanRecord } from './otlp-protobuf.js';
 
-function span(over: Partial<SpanRecord> = {}): SpanRecord {
+/** A span record; ids given as hex (`traceId`, `spanId`, `parentSpanId`), kept as bytes at an offset as the recorder keeps them. */
+function span(over: Partial<SpanRecord> & { traceId?: string; spanId?: string; parentSpanId?: string } = {}): SpanRecord {
+  const { traceId = '4bf92f3577b34da6a3ce929d0e0e4736', spanId = '00f067aa0ba902b7', parentSpanId, ...rest } = over;
   return {
-    traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', parentSpanId: undefined, traceState: undefined,
-    flags: 0x101, name: 'tools/call get_weather', kind: 2, startMs: 1764806400123.456, endMs: 1764806400124.5,
-    attributes: undefined, extra: undefined, statusCode: 0, statusMessage: undefined, droppedEvents: 0, droppedLinks: 0, ...over,
+    traceBytes: Buffer.from(`ff${traceId}`, 'hex'), traceAt: 1, spanBytes: Buffer.from(`0000${spanId}`, 'hex'), spanAt: 2,
+    parentBytes: parentSpanId === undefined ? undefined : Buffer.from(parentSpanId, 'hex'), parentAt: 0, traceState: undefined,
+    flags: 0x101, name: 'tools/call get_weather', shape: undefined, kind: 2, startMs: 1764806400123.456, endMs: 1764806400124.5,
+    attributes: undefined, extra: undefined, statusCode: 0, statusMessage: undefined, droppedEvents: 0, droppedLinks: 0, ...rest,
   };
 }
 
@@ -87,6 +90,26 @@ describe('OTLP protobuf encoder', () => {
       assert.equal(got[i]!.status?.message ?? '', t);
     });
     assert.deepEqual(got[texts.length]!.attributes.map((a) => a.value.intValue), ints.map(String));
+  });
+
+  it('a shape: its name and shared attributes written as encoded once, the span\'s own attributes besides; a renamed span keeps its name', () => {
+    const shape = encodeShape('tools/call get_weather', { 'mcp.method.name': 'tools/call', 'server.port': 8080, 'x.none': undefined, 'x.text': 'é'.repeat(100) });
+    const [shaped, renamed] = roundTrip([
+      span({ name: shape.name, shape, attributes: { 'mcp.session.id': 's-1' } }),
+      span({ name: 'renamed', shape, parentSpanId: '1111111111111111' }),
+    ]).resourceSpans[0]!.scopeSpans[0]!.spans;
+    assert.ok(shaped && renamed);
+    const shared = [
+      { key: 'mcp.method.name', value: { stringValue: 'tools/call' } }, { key: 'server.port', value: { intValue: '8080' } },
+      { key: 'x.text', value: { stringValue: 'é'.repeat(100) } },
+    ];
+    assert.equal(shaped.name, 'tools/call get_weather');
+    assert.deepEqual(shaped.attributes, [...shared, { key: 'mcp.session.id', value: { stringValue: 's-1' } }]);
+    assert.equal(shaped.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
+    assert.equal(shaped.spanId, '00f067aa0ba902b7');
+    assert.equal(renamed.name, 'renamed');
+    assert.deepEqual(renamed.attributes, shared);
+    assert.equal(renamed.parentSpanId, '1111111111111111');
   });
 
   it('nanosecond times past 2^53 exactly (no BigInt on the way)', () => {

@@ -16,13 +16,25 @@ import type { AttributeValue, Attributes } from '@opentelemetry/api';
 
 /** What the encoder needs of a finished span. */
 export interface SpanRecord {
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentSpanId: string | undefined;
+  /**
+   * The trace id: 16 bytes at `traceAt` of `traceBytes`. Ids are kept as bytes where they were
+   * made (a pooled random buffer, or the parent's) and copied into the export as they are: no
+   * hex decoding per span.
+   */
+  readonly traceBytes: Buffer;
+  readonly traceAt: number;
+  /** The span id: 8 bytes at `spanAt` of `spanBytes`. */
+  readonly spanBytes: Buffer;
+  readonly spanAt: number;
+  /** The parent's span id, 8 bytes at `parentAt`; undefined for a root span. */
+  readonly parentBytes: Buffer | undefined;
+  readonly parentAt: number;
   readonly traceState: string | undefined;
   /** W3C trace flags (bit 0: sampled) with the OTLP `SpanFlags` context bits (0x100 known, 0x200 remote parent). */
   readonly flags: number;
   readonly name: string;
+  /** The name and the attributes that repeat span after span, encoded once (`encodeShape`); undefined: none. */
+  readonly shape: EncodedShape | undefined;
   /** OTLP `Span.SpanKind`: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
   readonly kind: number;
   /** Unix time in milliseconds, fraction included. */
@@ -37,6 +49,29 @@ export interface SpanRecord {
   readonly statusMessage: string | undefined;
   readonly droppedEvents: number;
   readonly droppedLinks: number;
+}
+
+/**
+ * A span name and attributes that many spans share (a server's tool, a backend), encoded once:
+ * a span carrying it has those fields copied into the export in one `set` instead of written out
+ * attribute by attribute.
+ */
+export interface EncodedShape {
+  readonly name: string;
+  /** `Span.name = 5`, tag and length included. */
+  readonly nameField: Buffer;
+  /** `Span.attributes = 9` fields, tags and lengths included. */
+  readonly fixed: Buffer;
+}
+
+/** Encode a span name and its shared attributes (those whose value is undefined are left out). */
+export function encodeShape(name: string, attributes: Attributes): EncodedShape {
+  const n = new ProtoWriter(name.length * 3 + 8);
+  n.byte(0x2a);
+  n.string(name);
+  const a = new ProtoWriter(256);
+  for (const key in attributes) writeKeyValue(a, 0x4a, key, attributes[key]);
+  return { name, nameField: n.bytes(), fixed: a.bytes() };
 }
 
 const TWO_32 = 4294967296;
@@ -134,30 +169,6 @@ export class ProtoWriter {
     this.finish(at, 1);
   }
 
-  /** Length-delimited bytes from hex text (ids). */
-  hex(h: string): void {
-    this.ensure(h.length / 2 + 1);
-    this.buf[this.pos++] = h.length / 2;
-    this.pos += this.buf.write(h, this.pos, 'hex');
-  }
-
-  /** A fixed64 of Unix nanoseconds from milliseconds with a fraction (exact: no BigInt, no 2^53 overflow). */
-  nanos(ms: number): void {
-    const whole = Math.floor(ms);
-    const frac = Math.round((ms - whole) * 1e6);
-    // whole = a * 2^16 + b; whole * 1e6 = a * 1e6 * 2^16 + b * 1e6: each product below 2^53.
-    const a = Math.floor(whole / 65536);
-    const b = whole - a * 65536;
-    const high = a * 1e6;
-    let low = (high % 65536) * 65536 + b * 1e6 + frac;
-    const hi = Math.floor(high / 65536) + Math.floor(low / TWO_32);
-    low %= TWO_32;
-    this.ensure(8);
-    this.buf.writeUInt32LE(low, this.pos);
-    this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
-    this.pos += 8;
-  }
-
   byte(b: number): void {
     this.ensure(1);
     this.buf[this.pos++] = b;
@@ -204,6 +215,12 @@ function anyValue(w: ProtoWriter, v: AttributeValue): void {
 function keyValue(w: ProtoWriter, tag: number, key: string, v: AttributeValue | undefined): void {
   if (v === undefined || v === null) return;
   if (typeof v === 'string' && (cachedKeyValue(w, tag, key, v) || shortAsciiKeyValue(w, tag, key, v))) return;
+  writeKeyValue(w, tag, key, v);
+}
+
+/** A `KeyValue` written out in full (no cache). */
+function writeKeyValue(w: ProtoWriter, tag: number, key: string, v: AttributeValue | undefined): void {
+  if (v === undefined || v === null) return;
   w.byte(tag);
   const at = w.begin(1);
   w.byte(0x0a);
@@ -317,18 +334,57 @@ export function writeAttributes(w: ProtoWriter, tag: number, attributes: Attribu
   for (const key in attributes) keyValue(w, tag, key, attributes[key]);
 }
 
-/** A `Span` message, tag included. */
+/** `n` bytes of `src` from `from` into `b` at `p` (ids: shorter than a call into a native copy). */
+function copyBytes(b: Buffer, p: number, src: Buffer, from: number, n: number): void {
+  for (let i = 0; i < n; i++) b[p + i] = src[from + i] as number;
+}
+
+/** A fixed64 of Unix nanoseconds from milliseconds with a fraction at `p` of `b` (exact: no BigInt, no 2^53 overflow). */
+function putNanos(b: Buffer, p: number, ms: number): void {
+  const whole = Math.floor(ms);
+  const frac = Math.round((ms - whole) * 1e6);
+  // whole = a * 2^16 + c; whole * 1e6 = a * 1e6 * 2^16 + c * 1e6: each product below 2^53.
+  const a = Math.floor(whole / 65536);
+  const c = whole - a * 65536;
+  const high = a * 1e6;
+  let low = (high % 65536) * 65536 + c * 1e6 + frac;
+  const hi = (Math.floor(high / 65536) + Math.floor(low / TWO_32)) >>> 0;
+  low = (low % TWO_32) >>> 0;
+  b[p] = low & 0xff; b[p + 1] = (low >>> 8) & 0xff; b[p + 2] = (low >>> 16) & 0xff; b[p + 3] = low >>> 24;
+  b[p + 4] = hi & 0xff; b[p + 5] = (hi >>> 8) & 0xff; b[p + 6] = (hi >>> 16) & 0xff; b[p + 7] = hi >>> 24;
+}
+
+/** Bytes of a span's fixed-size fields at most: tag and length 3, ids 18 + 10 + 10, kind 2, times 18, flags 6. */
+const SPAN_FIXED_BYTES = 67;
+
+/**
+ * A `Span` message, tag included. The fixed-size fields (ids, kind, times, flags) and a shape's
+ * encoded name and attributes go in one pass after one `ensure`; the rest through the writer.
+ * Field order is free in protobuf, so the shared fields come first.
+ */
 function writeSpan(w: ProtoWriter, s: SpanRecord): void {
-  w.byte(0x12); // ScopeSpans.spans = 2
-  const at = w.begin(2);
-  w.byte(0x0a); w.hex(s.traceId); // trace_id = 1
-  w.byte(0x12); w.hex(s.spanId); // span_id = 2
+  const shape = s.shape;
+  const nameField = shape !== undefined && shape.name === s.name ? shape.nameField : undefined;
+  w.ensure(SPAN_FIXED_BYTES + (nameField === undefined ? 0 : nameField.length) + (shape === undefined ? 0 : shape.fixed.length));
+  const b = w.buf;
+  let p = w.pos;
+  b[p] = 0x12; // ScopeSpans.spans = 2
+  const at = p + 1;
+  p += 3; // 2 bytes kept for the length
+  b[p] = 0x0a; b[p + 1] = 16; copyBytes(b, p + 2, s.traceBytes, s.traceAt, 16); p += 18; // trace_id = 1
+  b[p] = 0x12; b[p + 1] = 8; copyBytes(b, p + 2, s.spanBytes, s.spanAt, 8); p += 10; // span_id = 2
+  if (s.parentBytes !== undefined) { b[p] = 0x22; b[p + 1] = 8; copyBytes(b, p + 2, s.parentBytes, s.parentAt, 8); p += 10; } // parent_span_id = 4
+  b[p] = 0x30; b[p + 1] = s.kind; p += 2; // kind = 6 (1..5: one byte)
+  b[p] = 0x39; putNanos(b, p + 1, s.startMs); p += 9; // start_time_unix_nano = 7
+  b[p] = 0x41; putNanos(b, p + 1, s.endMs); p += 9; // end_time_unix_nano = 8
+  const flags = s.flags;
+  b[p] = 0x85; b[p + 1] = 0x01; // flags = 16, fixed32
+  b[p + 2] = flags & 0xff; b[p + 3] = (flags >>> 8) & 0xff; b[p + 4] = (flags >>> 16) & 0xff; b[p + 5] = flags >>> 24; p += 6;
+  if (nameField !== undefined) { b.set(nameField, p); p += nameField.length; } // name = 5
+  if (shape !== undefined) { b.set(shape.fixed, p); p += shape.fixed.length; } // attributes = 9
+  w.pos = p;
+  if (nameField === undefined) { w.byte(0x2a); w.string(s.name); } // name = 5
   if (s.traceState !== undefined && s.traceState !== '') { w.byte(0x1a); w.string(s.traceState); } // trace_state = 3
-  if (s.parentSpanId !== undefined) { w.byte(0x22); w.hex(s.parentSpanId); } // parent_span_id = 4
-  w.byte(0x2a); w.string(s.name); // name = 5
-  w.byte(0x30); w.varint(s.kind); // kind = 6
-  w.byte(0x39); w.nanos(s.startMs); // start_time_unix_nano = 7
-  w.byte(0x41); w.nanos(s.endMs); // end_time_unix_nano = 8
   if (s.attributes !== undefined) writeAttributes(w, 0x4a, s.attributes); // attributes = 9
   const extra = s.extra;
   if (extra !== undefined) for (let i = 0; i < extra.length; i += 2) keyValue(w, 0x4a, extra[i] as string, extra[i + 1]);
@@ -341,10 +397,6 @@ function writeSpan(w: ProtoWriter, s: SpanRecord): void {
     w.byte(0x18); w.varint(s.statusCode); // code = 3
     w.finish(st, 1);
   }
-  w.byte(0x85); w.byte(0x01); // flags = 16, fixed32
-  w.ensure(4);
-  w.buf.writeUInt32LE(s.flags, w.pos);
-  w.pos += 4;
   w.finish(at, 2);
 }
 

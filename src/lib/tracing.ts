@@ -33,8 +33,8 @@ import type {
 } from '@opentelemetry/api';
 import type { Pool } from 'undici';
 import { currentRequestScope, runInRequestScope } from './request-context.js';
-import { ProtoWriter, encodeExportRequest, exportHeader } from './otlp-protobuf.js';
-import type { ExportHeader, SpanRecord } from './otlp-protobuf.js';
+import { ProtoWriter, encodeExportRequest, encodeShape, exportHeader } from './otlp-protobuf.js';
+import type { EncodedShape, ExportHeader, SpanRecord } from './otlp-protobuf.js';
 
 /** The semantic-convention attribute names this project writes. */
 export const ATTR = {
@@ -143,26 +143,34 @@ const ZERO_TRACE = '00000000000000000000000000000000';
 const ZERO_SPAN = '0000000000000000';
 
 /**
- * Random ids cut from 4 KiB of random bytes held as one hex string: one call into the CSPRNG and
- * one hex conversion per ~170 spans, and each id a slice of that string (V8 makes a slice of 13
- * characters or more without copying).
+ * Random ids cut from 4 KiB of random bytes: one call into the CSPRNG and one hex conversion per
+ * ~170 spans. A span keeps its ids both as bytes (this buffer and an offset: the export copies
+ * them as they are) and as hex (a slice of the buffer's hex, which V8 makes without copying at 13
+ * characters or more: for `traceparent` and log lines). Each refill is a new buffer, as spans
+ * waiting for the export still point into the previous one.
  */
-const pool = Buffer.allocUnsafe(4096);
+let pool = Buffer.alloc(0);
 let poolHex = '';
 let poolAt = 0;
 
-/** `bytes` random bytes as lowercase hex, never all zeros (an invalid id in W3C trace context). */
-function randomHex(bytes: number): string {
+/** Take `bytes` random bytes from `pool` (refilled when short), never all zeros (an invalid id in W3C trace context); their offset. */
+function takeId(bytes: number): number {
   for (;;) {
-    if (poolAt + bytes * 2 > poolHex.length) {
+    if (poolAt + bytes > pool.length) {
+      pool = Buffer.allocUnsafeSlow(4096);
       randomFillSync(pool);
       poolHex = pool.toString('hex');
       poolAt = 0;
     }
-    const id = poolHex.slice(poolAt, poolAt + bytes * 2);
-    poolAt += bytes * 2;
-    if (id !== ZERO_TRACE && id !== ZERO_SPAN) return id;
+    const at = poolAt;
+    poolAt += bytes;
+    for (let i = at; i < at + bytes; i++) if (pool[i] !== 0) return at;
   }
+}
+
+/** Hex of `bytes` bytes taken at `at` (the current pool's). */
+function idHex(at: number, bytes: number): string {
+  return poolHex.slice(at * 2, (at + bytes) * 2);
 }
 
 const timeOrigin = performance.timeOrigin;
@@ -189,9 +197,32 @@ const OTLP_KIND = [1, 2, 3, 4, 5] as const;
 /** Trace context taken from an agent: the parent of a SERVER span. */
 interface RemoteParent {
   readonly traceId: string;
-  readonly spanId: string;
+  /** The ids as bytes, at offset 0 (trace id 16, span id 8). */
+  readonly traceBytes: Buffer;
+  readonly spanBytes: Buffer;
   readonly flags: number;
   readonly traceState: string | undefined;
+}
+
+/** A parent from its hex ids (valid ones: the caller checked). */
+function remoteParent(traceId: string, spanId: string, flags: number, traceState: string | undefined): RemoteParent {
+  return { traceId, traceBytes: Buffer.from(traceId, 'hex'), spanBytes: Buffer.from(spanId, 'hex'), flags, traceState };
+}
+
+/**
+ * A span name and the attributes that repeat call after call (a server's tool, a backend),
+ * encoded once for the export: see `spanShape`.
+ */
+export type SpanShape = EncodedShape;
+
+/**
+ * The name and shared attributes of spans that repeat, encoded once (callers keep it, per server
+ * and tool, per backend): a span started with it has them copied into the export as bytes, where
+ * an attribute object would be built per span and written out key by key. Give the attributes
+ * that differ per span (session and request ids…) at start as usual.
+ */
+export function spanShape(name: string, attributes: Attributes): SpanShape {
+  return encodeShape(name, attributes);
 }
 
 /**
@@ -200,15 +231,21 @@ interface RemoteParent {
  */
 class LeanSpan implements Span, SpanRecord {
   readonly traceId: string;
+  readonly traceBytes: Buffer;
+  readonly traceAt: number;
   readonly spanId: string;
-  readonly parentSpanId: string | undefined;
+  readonly spanBytes: Buffer;
+  readonly spanAt: number;
+  readonly parentBytes: Buffer | undefined;
+  readonly parentAt: number;
   readonly traceState: string | undefined;
   readonly flags: number;
   name: string;
+  readonly shape: SpanShape | undefined;
   readonly kind: number;
   readonly startMs: number;
   endMs = 0;
-  attributes: Attributes | undefined;
+  attributes: Attributes | undefined = undefined;
   extra: (string | AttributeValue | undefined)[] | undefined = undefined;
   statusCode = 0;
   statusMessage: string | undefined = undefined;
@@ -219,18 +256,30 @@ class LeanSpan implements Span, SpanRecord {
   private header: string | undefined = undefined;
 
   constructor(
-    private readonly owner: Recorder, name: string, kind: SpanKind, traceId: string, parentSpanId: string | undefined,
+    private readonly owner: Recorder, name: string, shape: SpanShape | undefined, kind: SpanKind,
+    traceId: string, traceBytes: Buffer, traceAt: number, parentBytes: Buffer | undefined, parentAt: number,
     flags: number, traceState: string | undefined, startMs: number,
   ) {
     this.traceId = traceId;
-    this.spanId = randomHex(8);
-    this.parentSpanId = parentSpanId;
+    this.traceBytes = traceBytes;
+    this.traceAt = traceAt;
+    const at = takeId(8);
+    this.spanBytes = pool;
+    this.spanAt = at;
+    this.spanId = idHex(at, 8);
+    this.parentBytes = parentBytes;
+    this.parentAt = parentAt;
     this.flags = flags;
     this.traceState = traceState;
     this.name = name;
+    this.shape = shape;
     this.kind = OTLP_KIND[kind] ?? 1;
     this.startMs = startMs;
-    this.attributes = undefined;
+  }
+
+  /** The parent's span id as hex (undefined for a root span): made when asked, the export takes the bytes. */
+  get parentSpanId(): string | undefined {
+    return this.parentBytes?.toString('hex', this.parentAt, this.parentAt + 8);
   }
 
   spanContext(): SpanContext {
@@ -328,18 +377,21 @@ class Recorder {
   }
 
   /** Parent-based sampling: a parent's decision is followed; a new trace is recorded when its id falls under the ratio. */
-  start(name: string, kind: SpanKind, parent: LeanSpan | RemoteParent | undefined): LeanSpan {
+  start(name: string, shape: SpanShape | undefined, kind: SpanKind, parent: LeanSpan | RemoteParent | undefined): LeanSpan {
     const started = nowMs();
     if (parent instanceof LeanSpan) {
-      return new LeanSpan(this, name, kind, parent.traceId, parent.spanId, (parent.flags & SAMPLED) | CONTEXT_HAS_IS_REMOTE, parent.traceState, started);
+      return new LeanSpan(this, name, shape, kind, parent.traceId, parent.traceBytes, parent.traceAt, parent.spanBytes, parent.spanAt,
+        (parent.flags & SAMPLED) | CONTEXT_HAS_IS_REMOTE, parent.traceState, started);
     }
     if (parent !== undefined) {
-      return new LeanSpan(this, name, kind, parent.traceId, parent.spanId, (parent.flags & SAMPLED) | CONTEXT_HAS_IS_REMOTE | CONTEXT_IS_REMOTE, parent.traceState, started);
+      return new LeanSpan(this, name, shape, kind, parent.traceId, parent.traceBytes, 0, parent.spanBytes, 0,
+        (parent.flags & SAMPLED) | CONTEXT_HAS_IS_REMOTE | CONTEXT_IS_REMOTE, parent.traceState, started);
     }
-    const traceId = randomHex(16);
+    const at = takeId(16);
+    const traceId = idHex(at, 16);
     // The trace id's last 8 hex digits as a fraction: the same trace gets the same decision everywhere this ratio applies.
     const sampled = this.ratio >= 1 || (this.ratio > 0 && Number.parseInt(traceId.slice(24), 16) / 4294967296 < this.ratio);
-    return new LeanSpan(this, name, kind, traceId, undefined, (sampled ? SAMPLED : 0) | CONTEXT_HAS_IS_REMOTE, undefined, started);
+    return new LeanSpan(this, name, shape, kind, traceId, pool, at, undefined, 0, (sampled ? SAMPLED : 0) | CONTEXT_HAS_IS_REMOTE, undefined, started);
   }
 
   traceState(text: string): TraceState {
@@ -410,9 +462,9 @@ class ApiTracer implements Tracer {
     let parent: LeanSpan | RemoteParent | undefined;
     if (local instanceof LeanSpan && options?.root !== true) parent = local;
     else if (parentCtx !== undefined && trace.isSpanContextValid(parentCtx)) {
-      parent = { traceId: parentCtx.traceId, spanId: parentCtx.spanId, flags: parentCtx.traceFlags, traceState: parentCtx.traceState?.serialize() };
+      parent = remoteParent(parentCtx.traceId, parentCtx.spanId, parentCtx.traceFlags, parentCtx.traceState?.serialize());
     }
-    const span = this.owner.start(name, options?.kind ?? SpanKind.INTERNAL, parent);
+    const span = this.owner.start(name, undefined, options?.kind ?? SpanKind.INTERNAL, parent);
     if (options?.attributes) span.setAttributes({ ...options.attributes });
     return span;
   }
@@ -535,7 +587,7 @@ function parseTraceparent(header: string, state: string | undefined): RemotePare
   const [, version, traceId, spanId, flags, rest] = m as unknown as [string, string, string, string, string, string | undefined];
   // Version ff is invalid; version 00 has nothing after the flags; later versions may add fields.
   if (version === 'ff' || (version === '00' && rest !== undefined) || traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
-  return { traceId, spanId, flags: Number.parseInt(flags, 16), traceState: state === undefined || state.trim() === '' ? undefined : state };
+  return remoteParent(traceId, spanId, Number.parseInt(flags, 16), state === undefined || state.trim() === '' ? undefined : state);
 }
 
 /** Where an agent's trace context may come from, first found wins. */
@@ -543,10 +595,11 @@ export type TraceCarrier = Readonly<Record<string, unknown>> | undefined;
 
 /**
  * Start the SERVER span of an agent's request, child of the trace context the agent sent (in
- * `params._meta`, else its HTTP headers); undefined when tracing is off. `attributes` is kept as
- * given (not copied): pass a fresh object.
+ * `params._meta`, else its HTTP headers); undefined when tracing is off. `name` is the span's
+ * name, or a shape giving it with the attributes shared by many spans (`spanShape`).
+ * `attributes` is kept as given (not copied): pass a fresh object.
  */
-export function startServerSpan(name: string, attributes: Attributes, ...carriers: TraceCarrier[]): Span | undefined {
+export function startServerSpan(name: string | SpanShape, attributes: Attributes, ...carriers: TraceCarrier[]): Span | undefined {
   if (!recorder) return undefined;
   let parent: RemoteParent | undefined;
   for (const c of carriers) {
@@ -556,20 +609,27 @@ export function startServerSpan(name: string, attributes: Attributes, ...carrier
     parent = parseTraceparent(header, carrierValue(c, 'tracestate'));
     break;
   }
-  return recorder.start(name, SpanKind.SERVER, parent).setAttributes(attributes);
+  return typeof name === 'string'
+    ? recorder.start(name, undefined, SpanKind.SERVER, parent).setAttributes(attributes)
+    : recorder.start(name.name, name, SpanKind.SERVER, parent).setAttributes(attributes);
 }
 
-/** Start a CLIENT span, child of the span of the current request; undefined when tracing is off. `attributes` is kept as given. */
-export function startClientSpan(name: string, attributes: Attributes): Span | undefined {
+/**
+ * Start a CLIENT span, child of the span of the current request; undefined when tracing is off.
+ * `name`: the span's name or a shape (`spanShape`); `attributes` is kept as given.
+ */
+export function startClientSpan(name: string | SpanShape, attributes: Attributes): Span | undefined {
   if (!recorder) return undefined;
   const current = currentSpan();
   let parent: LeanSpan | RemoteParent | undefined;
   if (current instanceof LeanSpan) parent = current;
   else if (current !== undefined) {
     const c = current.spanContext();
-    parent = { traceId: c.traceId, spanId: c.spanId, flags: c.traceFlags, traceState: c.traceState?.serialize() };
+    parent = remoteParent(c.traceId, c.spanId, c.traceFlags, c.traceState?.serialize());
   }
-  return recorder.start(name, SpanKind.CLIENT, parent).setAttributes(attributes);
+  return typeof name === 'string'
+    ? recorder.start(name, undefined, SpanKind.CLIENT, parent).setAttributes(attributes)
+    : recorder.start(name.name, name, SpanKind.CLIENT, parent).setAttributes(attributes);
 }
 
 /** Run `fn` with `span` as the current span (log lines, child spans); `fn` itself when there is none. */
@@ -588,6 +648,19 @@ export function traceHeaders(span: Span | undefined): Record<string, string> | u
   const headers: Record<string, string> = {};
   propagation.inject(trace.setSpan(ROOT_CONTEXT, span), headers);
   return headers;
+}
+
+/**
+ * Add the `traceparent` (and `tracestate`) headers that make `span` the parent of the receiver's
+ * spans to `headers` itself: a request whose headers object is its own needs no copy of it.
+ */
+export function addTraceHeaders(span: Span, headers: Record<string, unknown>): void {
+  if (span instanceof LeanSpan) {
+    headers.traceparent = span.traceparent();
+    if (span.traceState !== undefined) headers.tracestate = span.traceState;
+    return;
+  }
+  propagation.inject(trace.setSpan(ROOT_CONTEXT, span), headers);
 }
 
 /** End a span: an `errorType` marks it failed (`error.type`, status ERROR with `message`). */

@@ -9,7 +9,8 @@ import type { Dispatcher } from 'undici';
 import { AddressGuard } from '../address-guard.js';
 import type { ArgumentHostAccess } from '../address-guard.js';
 import type { CallCancellation, CallReport, CallToolResult, Upstream, UpstreamTarget } from '../executor.js';
-import { ATTR, endSpan, startClientSpan, traceHeaders, tracingEnabled } from '../../lib/tracing.js';
+import { ATTR, addTraceHeaders, endSpan, spanShape, startClientSpan, tracingEnabled } from '../../lib/tracing.js';
+import type { SpanShape } from '../../lib/tracing.js';
 import type { RenderClient } from '../../template/index.js';
 import type { BuiltRequest } from './request.js';
 import type { RestResponse } from './response.js';
@@ -74,6 +75,9 @@ export interface RestTransportOptions {
 
 /** Sends one REST tool's backend requests. */
 export class RestTransport {
+  /** The backend spans' name and shared attributes by backend (tracing on only): encoded once, not per request. */
+  private readonly shapes = new Map<BaseParts, SpanShape>();
+
   constructor(private readonly o: RestTransportOptions) {}
 
   /**
@@ -124,13 +128,12 @@ export class RestTransport {
         current = new Exchange(o.method === 'HEAD' ? Infinity : o.maxResponseBytes, response.maxMedia);
         const dispatcher = req.argumentHost ? (o.argumentHosts as ArgumentHostAccess).dispatcher : o.dispatcher;
         const path = base.basePath === '' ? req.pathAndQuery : base.basePath + req.pathAndQuery;
-        // Each attempt is a CLIENT span whose context the backend receives as `traceparent` (tracing on only).
-        const span = tracingEnabled() ? startClientSpan(o.method, backendAttributes(o.method, base, path)) : undefined;
-        const propagated = traceHeaders(span);
+        // Each attempt is a CLIENT span whose context the backend receives as `traceparent` (tracing on only),
+        // added to the request's own headers object (built for this call: no copy).
+        const span = tracingEnabled() ? startClientSpan(this.shapeOf(base), backendAttributes(base, path)) : undefined;
+        if (span) addTraceHeaders(span, req.headers);
         dispatcher.dispatch({
-          origin: base.origin, path, method: o.method as Dispatcher.HttpMethod,
-          headers: propagated ? { ...req.headers, ...propagated } : req.headers,
-          body: req.body ?? null,
+          origin: base.origin, path, method: o.method as Dispatcher.HttpMethod, headers: req.headers, body: req.body ?? null,
         }, current);
         const outcome = await current.done;
         if (outcome.error === undefined) {
@@ -173,18 +176,27 @@ export class RestTransport {
       cancellation.offCancel(onCancel);
     }
   }
+
+  /** The backend span's name (the HTTP method) and the attributes every request to `base` shares (HTTP semantic conventions). */
+  private shapeOf(base: BaseParts): SpanShape {
+    let shape = this.shapes.get(base);
+    if (shape === undefined) {
+      if (this.shapes.size >= 64) this.shapes.clear();
+      shape = spanShape(this.o.method, { [ATTR.httpMethod]: this.o.method, [ATTR.serverAddress]: base.hostname, [ATTR.serverPort]: base.port });
+      this.shapes.set(base, shape);
+    }
+    return shape;
+  }
 }
 
 /**
- * The attributes of a backend request's CLIENT span (HTTP semantic conventions). `url.full`
- * leaves the query out: a tool may put a credential there.
+ * The attributes of a backend request's CLIENT span besides its shape's (`url.full`, which
+ * leaves the query out: a tool may put a credential there).
  */
-function backendAttributes(method: string, base: BaseParts, path: string): Record<string, string | number> {
+function backendAttributes(base: BaseParts, path: string): Record<string, string> {
   const q = path.indexOf('?');
-  return {
-    [ATTR.httpMethod]: method, [ATTR.urlFull]: base.origin + (q < 0 ? path : path.slice(0, q)),
-    [ATTR.serverAddress]: base.hostname, [ATTR.serverPort]: base.port,
-  };
+  // ATTR.urlFull written as a literal key: the object is then made with its shape known, not by a keyed store.
+  return { 'url.full': base.origin + (q < 0 ? path : path.slice(0, q)) };
 }
 
 /** The backend's answer is over the size limit. */

@@ -15,7 +15,8 @@ import type { BeforeExecute } from '../../auth/token-access.js';
 import { handleRequest } from '../methods.js';
 import type { StreamHub } from '../streams.js';
 import type { JsonRpcId } from '../jsonrpc.js';
-import { ATTR, endSpan, startServerSpan, traceIdOf, tracingEnabled, withSpan } from '../../../lib/tracing.js';
+import { ATTR, endSpan, spanShape, startServerSpan, traceIdOf, tracingEnabled, withSpan } from '../../../lib/tracing.js';
+import type { SpanShape } from '../../../lib/tracing.js';
 import { errorKindOf, toGatewayError } from '../../errors.js';
 import type { CallReport } from '../../../tools/executor.js';
 import type { CallFailure } from '../../activity.js';
@@ -111,6 +112,37 @@ function metaOf(params: Record<string, unknown>): Record<string, unknown> | unde
   return typeof meta === 'object' && meta !== null && !Array.isArray(meta) ? meta as Record<string, unknown> : undefined;
 }
 
+/** SERVER span shapes by server (a snapshot's: dropped with it), method and listed tool or prompt ('' for none). */
+const serverShapes = new WeakMap<CompiledServer, Map<string, Map<string, SpanShape>>>();
+
+/**
+ * The name and the attributes every request of `method` (on `tool`, a tool or prompt the snapshot
+ * lists) to `server` shares, encoded once (tracing on only): the span name's concatenation and
+ * most of the attributes are then not made and written per request.
+ */
+function serverSpanShape(server: CompiledServer, method: string, tool: string | undefined): SpanShape {
+  let byMethod = serverShapes.get(server);
+  if (byMethod === undefined) serverShapes.set(server, byMethod = new Map());
+  let byTool = byMethod.get(method);
+  if (byTool === undefined) {
+    if (byMethod.size >= 64) byMethod.clear(); // method names come from agents: bounded
+    byMethod.set(method, byTool = new Map());
+  }
+  let shape = byTool.get(tool ?? '');
+  if (shape === undefined) {
+    if (byTool.size >= 4096) byTool.clear();
+    const isCall = tool !== undefined && method === 'tools/call';
+    shape = spanShape(tool !== undefined ? `${method} ${tool}` : method, {
+      [ATTR.mcpMethod]: method, [ATTR.namespace]: server.namespace, [ATTR.server]: server.name,
+      [ATTR.networkTransport]: 'tcp', [ATTR.networkProtocol]: 'http',
+      [ATTR.toolName]: isCall ? tool : undefined, [ATTR.operation]: isCall ? 'execute_tool' : undefined,
+      [ATTR.promptName]: tool !== undefined && method === 'prompts/get' ? tool : undefined,
+    });
+    byTool.set(tool ?? '', shape);
+  }
+  return shape;
+}
+
 /**
  * Run one method: timed and observed (metrics, access log), and traced when tracing is on (the
  * request's SERVER span, child of the agent's trace context, current while the method runs).
@@ -123,17 +155,17 @@ export async function runMethod(deps: EraDeps, ctx: CallContext, method: string,
     : server.prompts.some((p) => p.name === tool));
   const report: CallReport | undefined = method === 'tools/call' ? {} : undefined;
   if (report) ctx.report = report;
-  // Tracing off: no attributes built, no span (one flag check). One object shape for every
-  // request: an attribute that does not apply is undefined (not exported) rather than spread in.
-  const isCall = tool !== undefined && method === 'tools/call';
-  const span = !tracingEnabled() ? undefined : startServerSpan(knownTool ? `${method} ${tool}` : method, {
-    [ATTR.mcpMethod]: method, [ATTR.namespace]: server.namespace, [ATTR.server]: server.name,
-    [ATTR.networkTransport]: 'tcp', [ATTR.networkProtocol]: 'http',
-    [ATTR.mcpSession]: ctx.sessionId,
-    [ATTR.jsonrpcRequestId]: rpcId !== undefined ? String(rpcId) : undefined,
-    [ATTR.toolName]: isCall ? tool : undefined, [ATTR.operation]: isCall ? 'execute_tool' : undefined,
-    [ATTR.promptName]: tool !== undefined && method === 'prompts/get' ? tool : undefined,
-  }, metaOf(params), ctx.clientHeaders);
+  // Tracing off: no attributes built, no span (one flag check). On: the shape holds what every
+  // such request shares; the per-request attributes have literal keys (ATTR's names), one object
+  // shape each, an attribute that does not apply undefined (not exported) rather than spread in.
+  const span = !tracingEnabled() ? undefined : startServerSpan(serverSpanShape(server, method, knownTool ? tool : undefined), knownTool || tool === undefined
+    ? { 'mcp.session.id': ctx.sessionId, 'jsonrpc.request.id': rpcId !== undefined ? String(rpcId) : undefined }
+    : {
+      'mcp.session.id': ctx.sessionId, 'jsonrpc.request.id': rpcId !== undefined ? String(rpcId) : undefined,
+      // A name the snapshot does not list: an attribute of this span, not a shape of its own.
+      'gen_ai.tool.name': method === 'tools/call' ? tool : undefined, 'gen_ai.operation.name': method === 'tools/call' ? 'execute_tool' : undefined,
+      'gen_ai.prompt.name': method === 'prompts/get' ? tool : undefined,
+    }, metaOf(params), ctx.clientHeaders);
   const started = performance.now();
   let outcome: RequestObservation['outcome'] = 'ok';
   let errorKind: string | undefined;
