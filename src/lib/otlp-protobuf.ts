@@ -214,7 +214,7 @@ function anyValue(w: ProtoWriter, v: AttributeValue): void {
 /** A `KeyValue` with the given field tag; attributes whose value is undefined or null are left out. */
 function keyValue(w: ProtoWriter, tag: number, key: string, v: AttributeValue | undefined): void {
   if (v === undefined || v === null) return;
-  if (typeof v === 'string' && (cachedKeyValue(w, tag, key, v) || shortAsciiKeyValue(w, tag, key, v))) return;
+  if (typeof v === 'string' ? cachedKeyValue(w, tag, key, v) || shortAsciiKeyValue(w, tag, key, v) : Number.isSafeInteger(v) && cachedKeyValue(w, tag, key, v as number)) return;
   writeKeyValue(w, tag, key, v);
 }
 
@@ -251,21 +251,21 @@ function keyField(key: string): Uint8Array {
 }
 
 /**
- * Whole `KeyValue` messages (length included, tag not) of string attributes, by key and value.
- * Most of the gateway's attribute values repeat call after call (method, namespace, server,
- * tool, transport, backend URL and host): copied from here in one `set`, where writing them out
- * is a loop over every byte of key and value, most of the encoder's work. A key whose values keep
- * changing (session and request ids) stops being cached after `PAIRS_PER_KEY` values (`null`).
+ * Whole `KeyValue` messages (length included, tag not) of string and integer attributes, by key
+ * and value. Most of the gateway's attribute values repeat call after call (backend URL, HTTP
+ * status): copied from here in one `set`, where writing them out is a loop over every byte of key
+ * and value. A key whose values keep changing (session and request ids) stops being cached after
+ * `PAIRS_PER_KEY` values (`null`).
  */
-const keyValues = new Map<string, Map<string, Uint8Array> | null>();
+const keyValues = new Map<string, Map<string | number, Uint8Array> | null>();
 const PAIRS_PER_KEY = 64;
 const CACHED_KEYS = 256;
 /** Longer values are written out, not cached: the cache's memory stays small (256 × 64 × at most ~1 KiB). */
 const CACHED_VALUE_CHARS = 256;
 
-/** A string attribute from `keyValues`, added there when new; false, with nothing written, when its key is not cached. */
-function cachedKeyValue(w: ProtoWriter, tag: number, key: string, v: string): boolean {
-  if (v.length > CACHED_VALUE_CHARS) return false;
+/** A string or integer attribute from `keyValues`, added there when new; false, with nothing written, when its key is not cached. */
+function cachedKeyValue(w: ProtoWriter, tag: number, key: string, v: string | number): boolean {
+  if (typeof v === 'string' && v.length > CACHED_VALUE_CHARS) return false;
   let byValue = keyValues.get(key);
   if (byValue === null) return false;
   if (byValue === undefined) {
@@ -279,17 +279,9 @@ function cachedKeyValue(w: ProtoWriter, tag: number, key: string, v: string): bo
       keyValues.set(key, null);
       return false;
     }
-    const kv = new ProtoWriter(key.length * 3 + v.length * 3 + 16);
-    const at = kv.begin(1);
-    kv.byte(0x0a);
-    kv.string(key);
-    kv.byte(0x12);
-    const val = kv.begin(1);
-    kv.byte(0x0a);
-    kv.string(v);
-    kv.finish(val, 1);
-    kv.finish(at, 1);
-    encoded = kv.bytes();
+    const kv = new ProtoWriter(key.length * 3 + 800);
+    writeKeyValue(kv, 0, key, v);
+    encoded = kv.bytes().subarray(1); // without the tag (0: one byte)
     byValue.set(v, encoded);
   }
   w.ensure(encoded.length + 1);
