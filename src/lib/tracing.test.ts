@@ -173,6 +173,26 @@ describe('tracing: the lean recorder and its OTLP/HTTP protobuf export', () => {
     assert.equal(tracingStats().failed - before.failed, 1);
   });
 
+  it('a full batch is posted at once; spans arriving while it is out wait for a full batch or the interval (no small batch per round trip)', async () => {
+    requests.length = 0;
+    const before = { ...tracingStats() };
+    const tracing = await startTracing({ endpoint: url, serviceName: 'svc-test', batchSize: 2, intervalMs: 60_000 });
+    try {
+      const exported = async (n: number): Promise<void> => {
+        while (tracingStats().exported - before.exported < n) await new Promise((r) => setTimeout(r, 5));
+      };
+      for (let i = 0; i < 3; i++) endSpan(startServerSpan(`b${i}`, {})); // b2 is queued before the first batch is out
+      await exported(2);
+      endSpan(startServerSpan('b3', {}));
+      await exported(4);
+      endSpan(startServerSpan('b4', {}));
+      await tracing.flush(); // a partial batch: on flush (or the interval)
+      assert.deepEqual(requests.map((r) => r.body.resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => s.name)), [['b0', 'b1'], ['b2', 'b3'], ['b4']]);
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+
   it('OTLP headers from the environment\'s syntax', () => {
     assert.deepEqual(parseOtlpHeaders('Authorization=Bearer%20abc, x-tenant = t1,,bad'), { authorization: 'Bearer abc', 'x-tenant': 't1' });
     assert.deepEqual(parseOtlpHeaders(undefined), {});
