@@ -58,7 +58,9 @@ const profileDir = textOption('profile', '');
  * process, which runs with `--perf-basic-prof` so that JIT frames are named) and each server's
  * self time per call by symbol, native frames included, is printed with the symbols that cost
  * `jwt` / `exchange` / `padded` more than `open`: what the V8 CPU profile counts as idle (Node's
- * HTTP parser, libuv, the kernel's socket calls).
+ * HTTP parser, libuv, the kernel's socket calls). With `--baseline`, the baseline's runs too.
+ * Names of JIT-compiled functions are approximate: the map only grows, so code that V8 moved or
+ * dropped may lend its name to what later took its address; native symbols are exact.
  */
 const perfDir = textOption('perf', '');
 const baselineRev = textOption('baseline', '');
@@ -177,7 +179,7 @@ async function main(): Promise<void> {
     if (baselineRev) {
       const rev = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', baselineRev], { encoding: 'utf8' }).stdout.trim() || baselineRev;
       console.error(`baseline: extracting and building ${baselineRev} (${rev})`);
-      const b = await startMcpgate(work, { root: checkoutRevision(baselineRev, work) });
+      const b = await startMcpgate(work, { root: checkoutRevision(baselineRev, work), nodeArgs: perfDir ? ['--perf-basic-prof'] : [] });
       processes.push(b);
       pins.measured(b.child.pid!);
       builds.push(await setUp(`baseline ${rev}`, b, idp, backend.port));
@@ -245,10 +247,14 @@ async function main(): Promise<void> {
       ...rows,
     ].join('\n');
     console.log(block);
-    if (perfDir) printPerf(perfDir, configs.filter((c) => c.build === builds[0]));
+    if (perfDir) for (const b of builds) printPerf(perfDir, b === builds[0] ? '' : 'baseline-', configs.filter((c) => c.build === b));
     if (!flag('no-docs') && !profileDir && !perfDir && !baselineRev && !padded) console.error(`wrote ${writeBenchSection({ heading: 'Gateway with OAuth', name: 'auth', command: 'npm run bench:auth', block })}`);
   } finally {
-    for (const p of processes) await stopProcess(p.child);
+    for (const p of processes) {
+      await stopProcess(p.child);
+      // --perf-basic-prof's symbol map of the process, read by `perf report` above.
+      if (perfDir) rmSync(`/tmp/perf-${p.child.pid}.map`, { force: true });
+    }
     if (profileDir) printProfiles(profileDir, configs.filter((c) => c.build === configs[0]?.build));
     await stopProcess(backend.child);
     await idp.close();
@@ -269,12 +275,13 @@ async function startPerf(pid: number, file: string): Promise<{ stop: () => Promi
   };
 }
 
-/** Each server's self time per call by symbol, from its runs' perf recordings (cpu-clock: a sample's period is ns), and the differences from `open`. */
-function printPerf(dir: string, configs: readonly Config[]): void {
+/** Each server's self time per call by symbol, from its runs' perf recordings (files `prefix` + name; cpu-clock: a sample's period is ns), and the differences from `open`. */
+function printPerf(dir: string, prefix: string, configs: readonly Config[]): void {
   const perCall = new Map<Name, Map<string, number>>();
+  const label = `perf${prefix === '' ? '' : ` ${configs[0]?.build.label ?? ''}`}`;
   for (const c of configs) {
     const ns = new Map<string, number>();
-    for (const f of readdirSync(dir).filter((x) => x.startsWith(`${c.name}-`) && x.endsWith('.data'))) {
+    for (const f of readdirSync(dir).filter((x) => x.startsWith(`${prefix}${c.name}-`) && x.endsWith('.data'))) {
       const r = spawnSync('perf', ['report', '-i', join(dir, f), '--stdio', '-q', '--no-children', '--sort', 'dso,sym', '-F', 'period,dso,sym', '-g', 'none', '--percent-limit', '0'], { encoding: 'utf8', maxBuffer: 1 << 28 });
       for (const line of r.stdout.split('\n')) {
         // period, dso (`[JIT] tid N` for V8's code, named by --perf-basic-prof's map), `[.]`, symbol.
@@ -286,17 +293,25 @@ function printPerf(dir: string, configs: readonly Config[]): void {
     }
     const fns = new Map([...ns].map(([k, v]) => [k, v / 1000 / Math.max(1, c.calls)] as const).sort((a, b) => b[1] - a[1]));
     perCall.set(c.name, fns);
-    console.error(`perf ${c.name}: ${[...fns.values()].reduce((s, x) => s + x, 0).toFixed(1)} µs sampled per call (${c.calls} calls)`);
+    console.error(`${label} ${c.name}: ${[...fns.values()].reduce((s, x) => s + x, 0).toFixed(1)} µs sampled per call (${c.calls} calls)`);
     for (const [fn, us] of [...fns].slice(0, 30)) console.error(`  ${us.toFixed(2).padStart(7)} µs  ${fn}`);
+    // The gateway's own JavaScript of the token path (src/gateway/auth, the access step), self time.
+    const own = [...fns].filter(([fn]) => /\/gateway\/(auth\/|access-policy)/.test(fn));
+    console.error(`${label} ${c.name}: token path's own JavaScript ${own.reduce((s, [, us]) => s + us, 0).toFixed(3)} µs a call: ${own.map(([fn, us]) => `${fn.replace(/ .*\//, ' ').replace(/\s+\(.*$/, '')} ${us.toFixed(3)}`).join(', ')}`);
   }
+  printDifferences(label, perCall, 40);
+}
+
+/** What each server spends per call beyond `open`, by function (µs a call per function and server): the total and the `top` largest differences. */
+function printDifferences(label: string, perCall: ReadonlyMap<Name, ReadonlyMap<string, number>>, top: number): void {
   const open = perCall.get('open');
   if (!open) return;
   for (const name of NAMES.slice(1)) {
     const fns = perCall.get(name);
     if (!fns) continue;
     const diff = [...new Set([...fns.keys(), ...open.keys()])].map((k) => ({ fn: k, us: (fns.get(k) ?? 0) - (open.get(k) ?? 0) }));
-    console.error(`perf ${name} − open: ${diff.reduce((s, d) => s + d.us, 0).toFixed(1)} µs per call; the largest differences:`);
-    for (const d of diff.sort((a, b) => Math.abs(b.us) - Math.abs(a.us)).slice(0, 40)) console.error(`  ${(d.us >= 0 ? '+' : '') + d.us.toFixed(2).padStart(6)} µs  ${d.fn}`);
+    console.error(`${label} ${name} − open: ${diff.reduce((s, d) => s + d.us, 0).toFixed(1)} µs per call; the largest differences:`);
+    for (const d of diff.sort((a, b) => Math.abs(b.us) - Math.abs(a.us)).slice(0, top)) console.error(`  ${(d.us >= 0 ? '+' : '') + d.us.toFixed(2).padStart(6)} µs  ${d.fn}`);
   }
 }
 
@@ -312,15 +327,7 @@ function printProfiles(dir: string, configs: readonly Config[]): void {
       console.error(`${f} ${c.name}: ${((p.busyMs * 1000) / c.calls).toFixed(1)} µs busy per call (${c.calls} calls)`);
       for (const [fn, us] of [...fns].slice(0, 25)) console.error(`  ${us.toFixed(2).padStart(7)} µs  ${fn}`);
     }
-    const open = perCall.get('open');
-    if (!open) continue;
-    for (const name of NAMES.slice(1)) {
-      const fns = perCall.get(name);
-      if (!fns) continue;
-      const diff = [...new Set([...fns.keys(), ...open.keys()])].map((k) => ({ fn: k, us: (fns.get(k) ?? 0) - (open.get(k) ?? 0) }));
-      console.error(`${f} ${name} − open: ${diff.reduce((s, d) => s + d.us, 0).toFixed(1)} µs per call; the largest differences:`);
-      for (const d of diff.sort((a, b) => Math.abs(b.us) - Math.abs(a.us)).slice(0, 30)) console.error(`  ${(d.us >= 0 ? '+' : '') + d.us.toFixed(2).padStart(6)} µs  ${d.fn}`);
-    }
+    printDifferences(f, perCall, 30);
   }
 }
 
