@@ -14,7 +14,7 @@ import { serverKey } from '../snapshot.js';
 import type { RateLimiter } from '../rate-limit/types.js';
 import { PRM_PREFIX, authenticateToken, protectedResourceMetadata, toolScopeChallenge } from './resource-server.js';
 import type { ExchangedAuthorization, TokenExchanger } from './token-exchange.js';
-import type { EndpointAuthorization } from './endpoint-settings.js';
+import type { EndpointAccess, EndpointAuthorization } from './endpoint-settings.js';
 import { cacheKey } from './token-verifier.js';
 import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
 import { setBounded } from '../../lib/bounded-cache.js';
@@ -79,8 +79,12 @@ interface TokenState {
 interface Admitted {
   /** The whole `Authorization` value (`Bearer <token>`), as the request had it. */
   readonly header: string;
-  /** The endpoint (settings are immutable in a snapshot; a new snapshot's server is a new object). */
-  readonly server: CompiledServer;
+  /**
+   * The endpoint's compiled access settings: one object per server and snapshot (a new snapshot
+   * compiles new ones), so the same object means the same endpoint and settings. Held rather than
+   * the server, which would keep an old snapshot's tools alive while the admission is kept.
+   */
+  readonly access: EndpointAccess;
   readonly baseUrl: string;
   readonly consumer: CompiledConsumer;
   /** Epoch ms, the verifier's clock: no later than its cache entry and the token's expiry (with skew). */
@@ -151,7 +155,7 @@ export class TokenAccess {
     // and endpoint; the value is compared whole, never by its key alone).
     if (header !== undefined) {
       const hit = this.admissions.get(cacheKey(header));
-      if (hit !== undefined && hit.header === header && hit.server === server && hit.until > this.o.verifier.now() && hit.baseUrl === this.baseUrl(req)) return hit.consumer;
+      if (hit !== undefined && hit.header === header && hit.access === server.access && hit.until > this.o.verifier.now() && hit.baseUrl === this.baseUrl(req)) return hit.consumer;
     }
     const bearer = bearerToken(header);
     if (keys && bearer?.startsWith(CONSUMER_KEY_PREFIX)) return byKey();
@@ -170,7 +174,7 @@ export class TokenAccess {
     const verifier = this.o.verifier;
     const until = verifier.cachedUntil(bearer, tokens.issuers, tokens.clockSkewSeconds);
     if (until === 0) return;
-    setBounded(this.admissions, cacheKey(header), { header, server, baseUrl, consumer, until }, MAX_ADMISSIONS, verifier.now());
+    setBounded(this.admissions, cacheKey(header), { header, access: server.access!, baseUrl, consumer, until }, MAX_ADMISSIONS, verifier.now());
   }
 
   /** Records the raw token of a principal, once: a principal stands for one verified token, whose cache entry holds it. */
