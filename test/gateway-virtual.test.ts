@@ -18,6 +18,7 @@ import { startBackend, startStack } from './support/stack.js';
 import type { TestStack } from './support/stack.js';
 
 const STDIO_FIXTURE = resolve(import.meta.dirname, 'fixtures/mcp/stdio-server.mjs');
+const PAGED_FIXTURE = resolve(import.meta.dirname, 'fixtures/mcp/paged-server.mjs');
 
 function everythingEntry(): string | undefined {
   try {
@@ -114,6 +115,37 @@ describe('virtual servers', { skip }, () => {
     await waitFor('list_changed from the member', () => a.changes() > before, 30_000);
     await waitFor('the added tool listed', async () => (await names(a)).includes('fx__added'), 30_000);
     assert.equal(firstText(await a.client.callTool({ name: 'fx__added', arguments: {} })), 'added ran');
+  });
+
+  it('members\' pagination followed (tools, prompts, resources, templates) and completions routed to the member', async () => {
+    await createMcpServer(stack.registryUrl, 'public', { name: 'paged', protocol: 'stdio', endpoint: { type: 'none' }, spec: { version: '1.0.0', tools: [], config: { command: process.execPath, args: [PAGED_FIXTURE] } } });
+    assert.equal((await virtual('public', 'pages', { members: [{ server: 'weather' }, { server: 'paged', prefix: 'pg' }] })).status, 201);
+    const url = `${stack.gatewayUrl}/mcp/public/pages`;
+    await waitFor('the pages server', async () => (await http('GET', url)).status !== 404);
+    const a = await connect(url);
+    // The member answers 2 tools a page: every page is followed.
+    const tools = await waitFor('the paged member listed', async () => {
+      const t = await names(a);
+      return t.includes('pg__t0') ? t : undefined;
+    }, 30_000, 100);
+    assert.deepEqual(tools, ['weather__now', 'pg__t0', 'pg__t1', 'pg__t2', 'pg__t3', 'pg__t4']);
+    assert.equal(firstText(await a.client.callTool({ name: 'pg__t4', arguments: {} })), 't4 ran');
+    const { prompts } = await a.client.listPrompts();
+    assert.deepEqual(prompts.map((p) => p.name), ['pg__p0', 'pg__p1', 'pg__p2']);
+    const { resources } = await a.client.listResources();
+    assert.deepEqual(resources.map((r) => r.uri), [0, 1, 2, 3, 4].map((i) => `mcpgate://pg/paged://doc/${i}`));
+    const { resourceTemplates } = await a.client.listResourceTemplates();
+    assert.deepEqual(resourceTemplates.map((r) => r.uriTemplate), [0, 1, 2].map((i) => `mcpgate://pg/paged://tpl${i}/{id}`));
+    const read = await a.client.readResource({ uri: 'mcpgate://pg/paged://doc/4' });
+    assert.deepEqual(read.contents.map((c) => [c.uri, c.text]), [['mcpgate://pg/paged://doc/4', 'read paged://doc/4']]);
+    assert.match(JSON.stringify((await a.client.getPrompt({ name: 'pg__p2', arguments: { colour: 'red' } })).messages), /p2 in red/);
+    // Completions: a prompt's under the member's prompt name, a template's under the member's URI.
+    const prompt = await a.client.complete({ ref: { type: 'ref/prompt', name: 'pg__p1' }, argument: { name: 'colour', value: 'gr' } });
+    assert.deepEqual(prompt.completion.values, ['p1:green', 'p1:grey']);
+    const template = await a.client.complete({ ref: { type: 'ref/resource', uri: 'mcpgate://pg/paged://tpl0/{id}' }, argument: { name: 'id', value: '4' } });
+    assert.deepEqual(template.completion.values, ['paged://tpl0/{id}:id=41']);
+    const unknown = await a.client.complete({ ref: { type: 'ref/prompt', name: 'p1' }, argument: { name: 'colour', value: '' } }).then(() => undefined, (e: { code: number }) => e);
+    assert.equal(unknown?.code, -32602);
   });
 
   it('resources/subscribe through the aggregate: routed to the member, its updates under the virtual URI; refused for a member without subscriptions', async () => {
