@@ -123,18 +123,18 @@ export class MemorySessionStore implements SessionStore {
     s.session = upstream ? { ...rest, upstream } : rest;
   }
 
-  async addSubscription(id: string, server: string, uri: string): Promise<boolean> {
+  async addSubscription(id: string, server: string, uri: string, shown?: string): Promise<boolean> {
     const s = this.sessions.get(id);
     if (!s || s.expires <= this.now()) return false;
-    const member = subscriptionMember(server, uri);
+    const member = subscriptionMember(server, uri, shown);
     s.subs ??= new Set();
     if (!s.subs.has(member) && s.subs.size >= MAX_SESSION_SUBSCRIPTIONS) throw new SubscriptionLimitError(MAX_SESSION_SUBSCRIPTIONS);
     s.subs.add(member);
     return true;
   }
 
-  async removeSubscription(id: string, server: string, uri: string): Promise<void> {
-    this.sessions.get(id)?.subs?.delete(subscriptionMember(server, uri));
+  async removeSubscription(id: string, server: string, uri: string, shown?: string): Promise<void> {
+    this.sessions.get(id)?.subs?.delete(subscriptionMember(server, uri, shown));
   }
 
   async subscriptions(id: string): Promise<ResourceSubscription[]> {

@@ -6,7 +6,7 @@
  *   `{prefix}session:{id}`     JSON `{ v: 1, s: record-without-headers, h?: sealed headers }`, PX = idle time,
  *                              refreshed by every get (GETEX … PX);
  *   `{prefix}session:{id}:subs` a set of the session's resource subscriptions to upstream MCP servers
- *                              (`{server}\n{uri}`), expiring and ending with the record;
+ *                              (`{server}\n{uri}[\n{shown}]`), expiring and ending with the record;
  *   `{prefix}sessions`         a sorted set of the live session ids, scored by when each expires (last use +
  *                              idle time, in µs by Redis's clock): the use order the global cap evicts by;
  *   `{prefix}session-owners`   a hash: session id → the owners it counts for (`key:{consumer}`, `addr:{address}`);
@@ -446,17 +446,17 @@ export class RedisSessionStore implements SessionStore {
     await guard(this.redis, 'store a session', () => this.redis.set(key, JSON.stringify(doc), 'KEEPTTL', 'XX'));
   }
 
-  async addSubscription(id: string, server: string, uri: string): Promise<boolean> {
+  async addSubscription(id: string, server: string, uri: string, shown?: string): Promise<boolean> {
     this.assertOpen();
     const key = this.key(id);
-    const added = await guard(this.redis, 'store a resource subscription', () => this.scripts.mcpgateAddSubscription(key, `${key}:subs`, subscriptionMember(server, uri), MAX_SESSION_SUBSCRIPTIONS));
+    const added = await guard(this.redis, 'store a resource subscription', () => this.scripts.mcpgateAddSubscription(key, `${key}:subs`, subscriptionMember(server, uri, shown), MAX_SESSION_SUBSCRIPTIONS));
     if (added === -1) throw new SubscriptionLimitError(MAX_SESSION_SUBSCRIPTIONS);
     return added === 1;
   }
 
-  async removeSubscription(id: string, server: string, uri: string): Promise<void> {
+  async removeSubscription(id: string, server: string, uri: string, shown?: string): Promise<void> {
     this.assertOpen();
-    await guard(this.redis, 'remove a resource subscription', () => this.redis.srem(`${this.key(id)}:subs`, subscriptionMember(server, uri)));
+    await guard(this.redis, 'remove a resource subscription', () => this.redis.srem(`${this.key(id)}:subs`, subscriptionMember(server, uri, shown)));
   }
 
   async subscriptions(id: string): Promise<ResourceSubscription[]> {

@@ -149,6 +149,15 @@ for (const subject of [memory, redisSubject]) {
       await b.sessions.removeSubscription(s.id, 'public/files', 'file:///a.txt');
       await b.sessions.removeSubscription(s.id, 'public/files', 'file:///never');
       assert.deepEqual(await a.sessions.subscriptions(s.id), [{ server: 'team/docs', uri: 'docs://x?y=1#z' }]);
+      // Through a virtual server: the URI the agent knows it by is kept beside the member's.
+      assert.equal(await a.sessions.addSubscription(s.id, 'public/files', 'file:///v.txt', 'mcpgate://fs/file:///v.txt'), true);
+      assert.deepEqual(sorted(await b.sessions.subscriptions(s.id)), [
+        { server: 'public/files', uri: 'file:///v.txt', shown: 'mcpgate://fs/file:///v.txt' }, { server: 'team/docs', uri: 'docs://x?y=1#z' },
+      ]);
+      await b.sessions.removeSubscription(s.id, 'public/files', 'file:///v.txt');
+      assert.equal((await a.sessions.subscriptions(s.id)).length, 2, 'removed only with the URI it was shown by');
+      await b.sessions.removeSubscription(s.id, 'public/files', 'file:///v.txt', 'mcpgate://fs/file:///v.txt');
+      assert.deepEqual(await a.sessions.subscriptions(s.id), [{ server: 'team/docs', uri: 'docs://x?y=1#z' }]);
       // The record's other changes keep them.
       await a.sessions.setUpstream(s.id, { sessionId: 'up-1', protocolVersion: '2025-06-18' });
       await a.sessions.create({ ...s, protocolVersion: '2025-03-26' });

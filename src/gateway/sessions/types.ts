@@ -61,11 +61,13 @@ export interface SessionStore {
    * `notifications/resources/updated` delivers it, also after the replica that took the
    * subscription died. Kept with the session (same idle TTL, ended with it), at most
    * `MAX_SESSION_SUBSCRIPTIONS` per session. Answers false when the session is unknown; throws
-   * SubscriptionLimitError at the cap (a subscription already held is no new one).
+   * SubscriptionLimitError at the cap (a subscription already held is no new one). `shown`: the
+   * URI the agent subscribed to when not the upstream's (through a virtual server), so that any
+   * replica delivers the upstream's updates under it.
    */
-  addSubscription(id: string, server: string, uri: string): Promise<boolean>;
-  /** Forget a subscription (nothing happens when there is none). */
-  removeSubscription(id: string, server: string, uri: string): Promise<void>;
+  addSubscription(id: string, server: string, uri: string, shown?: string): Promise<boolean>;
+  /** Forget a subscription (nothing happens when there is none); `shown` as it was added. */
+  removeSubscription(id: string, server: string, uri: string, shown?: string): Promise<void>;
   /** The session's subscriptions, in no particular order (none when the session is unknown). */
   subscriptions(id: string): Promise<ResourceSubscription[]>;
   /**
@@ -116,6 +118,8 @@ export interface ResourceSubscription {
   /** The server, `namespace/name`. */
   server: string;
   uri: string;
+  /** The URI the agent knows the resource by (a virtual server's), when not `uri`. */
+  shown?: string;
 }
 
 /** Most resource subscriptions one session holds (every server together). */
@@ -123,16 +127,24 @@ export const MAX_SESSION_SUBSCRIPTIONS = 100;
 /** Longest resource URI a subscription takes (bytes). */
 export const MAX_SUBSCRIPTION_URI_BYTES = 2048;
 
-/** How a subscription is kept (one string: the server, a newline, the URI; neither holds a newline). */
-export function subscriptionMember(server: string, uri: string): string {
-  return `${server}\n${uri}`;
+/**
+ * How a subscription is kept: one string, the server, a newline, the URI, and when the agent
+ * knows it by another URI, a newline and that one (none of them holds a newline: resources/subscribe
+ * refuses such URIs).
+ */
+export function subscriptionMember(server: string, uri: string, shown?: string): string {
+  return shown === undefined ? `${server}\n${uri}` : `${server}\n${uri}\n${shown}`;
 }
 
 /** A kept subscription read back (undefined when malformed). */
 export function readSubscriptionMember(member: string): ResourceSubscription | undefined {
   const at = member.indexOf('\n');
   if (at <= 0 || at === member.length - 1) return undefined;
-  return { server: member.slice(0, at), uri: member.slice(at + 1) };
+  const rest = member.slice(at + 1);
+  const second = rest.indexOf('\n');
+  if (second < 0) return { server: member.slice(0, at), uri: rest };
+  if (second === 0 || second === rest.length - 1) return undefined;
+  return { server: member.slice(0, at), uri: rest.slice(0, second), shown: rest.slice(second + 1) };
 }
 
 /** A session holds the most resource subscriptions allowed. */
