@@ -60,10 +60,19 @@ function sessionNotFound(res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}}');
 }
 
-interface CountingUpstream { url: string; counts: Map<string, number>; initializes: string[]; sessionsSeen: Set<string>; close(): Promise<void> }
+interface CountingUpstream {
+  url: string;
+  counts: Map<string, number>;
+  /** The upstream session each key was counted in (the last time). */
+  countedIn: Map<string, string | undefined>;
+  initializes: string[];
+  sessionsSeen: Set<string>;
+  close(): Promise<void>;
+}
 
 async function startCountingUpstream(): Promise<CountingUpstream> {
   const counts = new Map<string, number>();
+  const countedIn = new Map<string, string | undefined>();
   const initializes: string[] = [];
   const sessionsSeen = new Set<string>();
   const transports = new Map<string, StreamableHTTPServerTransport>();
@@ -78,8 +87,9 @@ async function startCountingUpstream(): Promise<CountingUpstream> {
     const message = await body(req);
     if (req.method !== 'POST' || !isInitializeRequest(message)) return void res.writeHead(400).end();
     const server = new McpServer({ name: 'counting-upstream', version: '1.0.0' });
-    server.registerTool('count', { description: 'Counts each key', inputSchema: { key: z.string() } }, async ({ key }) => {
+    server.registerTool('count', { description: 'Counts each key', inputSchema: { key: z.string() } }, async ({ key }, extra) => {
       counts.set(key, (counts.get(key) ?? 0) + 1);
+      countedIn.set(key, extra.sessionId);
       return { content: [{ type: 'text', text: `counted ${key}` }] };
     });
     const t: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
@@ -92,7 +102,7 @@ async function startCountingUpstream(): Promise<CountingUpstream> {
   const http: Server = createServer((req, res) => { handle(req, res).catch(() => { if (!res.headersSent) res.writeHead(500).end(); }); });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   return {
-    url: `http://127.0.0.1:${(http.address() as { port: number }).port}/mcp`, counts, initializes, sessionsSeen,
+    url: `http://127.0.0.1:${(http.address() as { port: number }).port}/mcp`, counts, countedIn, initializes, sessionsSeen,
     close: async () => {
       for (const t of transports.values()) await t.close().catch(() => undefined);
       http.closeAllConnections();
@@ -231,6 +241,15 @@ describe('upstream MCP servers across 3 gateway replicas behind nginx', { skip: 
       name: 'stdio', protocol: 'stdio', endpoint: { type: 'none' },
       spec: spec({ command: process.execPath, args: [STDIO_FIXTURE], upstream: { sessions: 'per-session', maxProcesses: 8 } }),
     });
+    // A virtual server over two per-session members and a shared one.
+    const desk = await fetch(`${reg}/api/v1/namespaces/public/mcp-servers`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'desk', protocol: 'virtual', publish: true,
+        spec: { version: '1.0.0', tools: [], virtual: { members: [{ server: 'counting', prefix: 'cnt' }, { server: 'notifying', prefix: 'ps' }, { server: 'notifying-shared', prefix: 'sh' }] } },
+      }),
+    });
+    assert.equal(desk.status, 201, await desk.text());
     // Every replica serves both.
     for (const g of cluster.gateways) {
       await waitFor(`${g.name} serving the servers`, async () => {
@@ -465,13 +484,98 @@ describe('upstream MCP servers across 3 gateway replicas behind nginx', { skip: 
       await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
     }
   });
+
+  it('a virtual server: each per-session member continues its own upstream session on every replica; a subscription through it keeps delivering under the virtual URI after kill -9 of the replica that took it and of the one holding the upstream\'s stream', async () => {
+    await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
+    const updates: string[] = [];
+    const replicas: (string | null)[] = [];
+    const transport = new StreamableHTTPClientTransport(new URL(cluster.mcpUrl('public', 'desk')), {
+      fetch: async (u, init) => {
+        const res = await fetch(u, init);
+        if ((init?.method ?? 'GET') === 'POST') replicas.push(res.headers.get('x-mcpgate-upstream'));
+        return res;
+      },
+    });
+    const client = new Client({ name: 'ha-virtual', version: '1' });
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => { updates.push(n.params.uri); });
+    await client.connect(transport);
+    const uri = 'test://doc';
+    const shown = 'mcpgate://ps/test://doc';
+    const delivered = deliveries(updates, (u) => notifying.update(u), uri, shown);
+    try {
+      const listed = await client.listResources();
+      assert.ok(listed.resources.some((r) => r.uri === shown), JSON.stringify(listed.resources));
+      const opener = cluster.gatewayOf(replicas.at(-1));
+      assert.ok(opener, 'the replica that opened the member\'s upstream session (and holds its stream)');
+      // Calls of both per-session members over every replica: each continues its own upstream session.
+      const mark = replicas.length;
+      for (let i = 0; i < 9; i++) {
+        assert.equal(firstText(await client.callTool({ name: 'cnt__count', arguments: { key: `desk-${i}` } })), `counted desk-${i}`);
+        await client.listResources();
+      }
+      const served = new Set(replicas.slice(mark).map((u) => cluster.gatewayOf(u)?.name));
+      assert.equal(served.size, 3, `the calls landed on every replica: ${[...served].join(', ')}`);
+      const counted = new Set(Array.from({ length: 9 }, (_, i) => upstream.countedIn.get(`desk-${i}`)));
+      assert.equal(counted.size, 1, `one upstream session of the counting member throughout: ${[...counted].join(', ')}`);
+
+      await client.subscribeResource({ uri: shown });
+      const subscriber = cluster.gatewayOf(replicas.at(-1));
+      assert.ok(subscriber, 'the replica that took the subscription');
+      await delivered('a resource update to reach the agent under the virtual URI');
+      await opener.kill('SIGKILL');
+      if (subscriber !== opener) await subscriber.kill('SIGKILL');
+      await delivered('a resource update under the virtual URI after the kill', () => client.listResources());
+    } finally {
+      await client.close().catch(() => undefined);
+      await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
+    }
+  });
+
+  it('a virtual server over a shared upstream connection: a subscription through it follows the agent\'s stream under the virtual URI, after kill -9 of the replica that took it and of the one holding the stream', async () => {
+    await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
+    const updates: string[] = [];
+    const replicas: (string | null)[] = [];
+    const streams: (string | null)[] = [];
+    const transport = new StreamableHTTPClientTransport(new URL(cluster.mcpUrl('public', 'desk')), {
+      fetch: async (u, init) => {
+        const res = await fetch(u, init);
+        ((init?.method ?? 'GET') === 'POST' ? replicas : streams).push(res.headers.get('x-mcpgate-upstream'));
+        return res;
+      },
+    });
+    const client = new Client({ name: 'ha-virtual-shared', version: '1' });
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => { updates.push(n.params.uri); });
+    await client.connect(transport);
+    const uri = 'test://doc';
+    const shown = 'mcpgate://sh/test://doc';
+    const delivered = deliveries(updates, (u) => notifying.update(u), uri, shown);
+    try {
+      const listed = await client.listResources();
+      assert.ok(listed.resources.some((r) => r.uri === shown), JSON.stringify(listed.resources));
+      await waitFor('the agent\'s stream to open', () => streams.some((s) => s !== null), 20_000, 50);
+      await client.subscribeResource({ uri: shown });
+      const subscriber = cluster.gatewayOf(replicas.at(-1));
+      assert.ok(subscriber, 'the replica that took the subscription');
+      await delivered('a resource update to reach the agent under the virtual URI');
+      const holder = cluster.gatewayOf(streams.filter((s) => s !== null).at(-1));
+      assert.ok(holder, 'the replica holding the agent\'s stream');
+      await subscriber.kill('SIGKILL');
+      if (holder !== subscriber) await holder.kill('SIGKILL');
+      await delivered('a resource update under the virtual URI after the kill', () => client.listResources());
+      const now = cluster.gatewayOf(streams.filter((s) => s !== null).at(-1));
+      assert.ok(now?.running && now !== holder, `the agent's stream reconnected to a live replica (${now?.name}), which took the subscription over`);
+    } finally {
+      await client.close().catch(() => undefined);
+      await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
+    }
+  });
 });
 
 /**
  * A wait for the next resource update of `uri` to reach the agent (into `updates`): the update is
  * sent again until it does (the upstream drops what finds no stream open), after `drive` if given.
  */
-function deliveries(updates: string[], update: (uri: string) => Promise<unknown>, uri: string) {
+function deliveries(updates: string[], update: (uri: string) => Promise<unknown>, uri: string, shown = uri) {
   return async (what: string, drive?: () => Promise<unknown>): Promise<void> => {
     const seen = updates.length;
     await waitFor(what, async () => {
@@ -480,6 +584,6 @@ function deliveries(updates: string[], update: (uri: string) => Promise<unknown>
       await update(uri);
       return false;
     }, 60_000, 300);
-    assert.ok(updates.slice(seen).every((u) => u === uri));
+    assert.ok(updates.slice(seen).every((u) => u === shown), JSON.stringify(updates.slice(seen)));
   };
 }

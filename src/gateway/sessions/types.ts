@@ -1,4 +1,4 @@
-import type { UpstreamSessionState } from '../../tools/mcp/session-state.js';
+import type { UpstreamSessionState, UpstreamSessionStates } from '../../tools/mcp/session-state.js';
 
 /**
  * The gateway's shared-state ports. In memory for one process (`mcpgate serve`); in Redis for
@@ -55,6 +55,18 @@ export interface SessionStore {
    * counts as they are; nothing happens when the session is unknown (it is never re-created).
    */
   setUpstream(id: string, upstream: UpstreamSessionState | undefined): Promise<void>;
+  /**
+   * The upstream MCP session of `server` (`namespace/name`), a member of the virtual server the
+   * session is with (a per-session Streamable HTTP upstream), kept by `setMemberUpstream`.
+   */
+  memberUpstream(id: string, server: string): Promise<UpstreamSessionState | undefined>;
+  /**
+   * Keep (or, with undefined, forget) the upstream MCP session of a member of the session's
+   * virtual server: one per member, each written on its own (two members' sessions opened at
+   * once never overwrite each other), expiring and ending with the session, at most
+   * `MAX_MEMBER_UPSTREAMS` (past that one is not kept: other replicas initialize their own).
+   */
+  setMemberUpstream(id: string, server: string, upstream: UpstreamSessionState | undefined): Promise<void>;
   /**
    * Record that the session subscribed to a resource of an upstream MCP server (`server`:
    * `namespace/name`), so that whichever replica receives the upstream's
@@ -121,6 +133,10 @@ export interface ResourceSubscription {
   /** The URI the agent knows the resource by (a virtual server's), when not `uri`. */
   shown?: string;
 }
+
+/** Most upstream sessions of virtual server members kept with one agent session (more are not kept: other replicas initialize their own). */
+export const MAX_MEMBER_UPSTREAMS = 32;
+
 
 /** Most resource subscriptions one session holds (every server together). */
 export const MAX_SESSION_SUBSCRIPTIONS = 100;
@@ -217,5 +233,26 @@ export function sessionOwners(session: Pick<SessionRecord, 'consumerId' | 'clien
   return {
     ...(session.consumerId !== null ? { key: `key:${session.consumerId}` } : {}),
     ...(session.clientAddress ? { addr: `addr:${session.clientAddress}` } : {}),
+  };
+}
+
+/**
+ * The upstream sessions of one upstream MCP server kept with the agent sessions: the session's
+ * own `upstream` when the server is the session's, else the member's (the session is with a
+ * virtual server), so that two members never continue each other's upstream session.
+ */
+export function upstreamSessionsOf(store: SessionStore, server: string): UpstreamSessionStates {
+  return {
+    get: async (id) => {
+      const s = await store.get(id);
+      if (!s) return undefined;
+      return `${s.namespace}/${s.server}` === server ? s.upstream : store.memberUpstream(id, server);
+    },
+    set: async (id, state) => {
+      const s = await store.get(id);
+      if (!s) return;
+      if (`${s.namespace}/${s.server}` === server) await store.setUpstream(id, state);
+      else await store.setMemberUpstream(id, server, state);
+    },
   };
 }
