@@ -302,6 +302,29 @@ describe('virtual servers', { skip }, () => {
     assert.equal(missing.isError, true);
   });
 
+  it('versioned like any server: a draft is not served, a publish is (list_changed), a rollback serves the earlier members again', async () => {
+    assert.equal((await virtual('public', 'staged', { members: [{ server: 'weather' }] })).status, 201);
+    const url = `${stack.gatewayUrl}/mcp/public/staged`;
+    await waitFor('the staged server', async () => (await http('GET', url)).status !== 404);
+    const a = await connect(url);
+    assert.deepEqual(await names(a), ['weather__now']);
+    const versionUrl = `${api()}/namespaces/public/mcp-servers/staged/versions/2.0.0`;
+    const draft = await http('PUT', versionUrl, { body: { spec: { version: '2.0.0', tools: [], virtual: { members: [{ server: 'weather' }, { server: 'shop', tools: ['buy'] }] } } } });
+    assert.ok(draft.status === 200 || draft.status === 201, draft.text);
+    assert.deepEqual(await names(a), ['weather__now'], 'a draft is not served');
+    await waitFor('the GET stream', () => stack.stack.gateway.handler.openStreams >= 1);
+    let before = a.changes();
+    assert.equal((await http('POST', `${versionUrl}/publish`, { body: {} })).status, 200);
+    await waitFor('list_changed on publish', () => a.changes() > before, 30_000);
+    assert.deepEqual(await names(a), ['weather__now', 'shop__buy']);
+    before = a.changes();
+    const back = await http('POST', `${api()}/namespaces/public/mcp-servers/staged/rollback`, { body: {} });
+    assert.equal(back.status, 200, back.text);
+    assert.equal((back.body as { publishedVersion: string }).publishedVersion, '1.0.0');
+    await waitFor('list_changed on rollback', () => a.changes() > before, 30_000);
+    assert.deepEqual(await names(a), ['weather__now']);
+  });
+
   it('previews the tools/list an agent will see, with the checks of a publish', async () => {
     const r = await http('POST', `${api()}/namespaces/public/virtual-preview`, {
       body: { name: 'draft-desk', virtual: { members: [{ server: 'weather', descriptions: { now: 'Weather, now' } }, { server: 'shop', rename: { buy: 'purchase' } }, { server: 'fixture' }] } },
