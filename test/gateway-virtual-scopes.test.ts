@@ -27,10 +27,7 @@ describe('token scopes select virtual servers and their tools', () => {
 
   before(async () => {
     idp = await startOidcProvider({ scopes: SCOPES });
-    backend = await startBackend((r, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ path: r.path }));
-    });
+    backend = await startBackend((r, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: r.path })));
     stack = await startStack();
     const api = `${stack.registryUrl}/api/v1`;
     assert.equal((await http('POST', `${api}/namespaces`, { body: { id: 'scoped' } })).status, 201);
