@@ -9,7 +9,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { startBadUpstream, startHttpUpstream } from './fixtures/mcp/http-upstreams.js';
 import type { HttpUpstream } from './fixtures/mcp/http-upstreams.js';
 import { createMcpServer, firstText, restTool, waitFor } from './support/gateway.js';
@@ -128,7 +130,7 @@ describe('virtual servers', { skip }, () => {
       const t = await names(a);
       return t.includes('pg__t0') ? t : undefined;
     }, 30_000, 100);
-    assert.deepEqual(tools, ['weather__now', 'pg__t0', 'pg__t1', 'pg__t2', 'pg__t3', 'pg__t4']);
+    assert.deepEqual(tools, ['weather__now', 'pg__grow', 'pg__t0', 'pg__t1', 'pg__t2', 'pg__t3', 'pg__t4']);
     assert.equal(firstText(await a.client.callTool({ name: 'pg__t4', arguments: {} })), 't4 ran');
     const { prompts } = await a.client.listPrompts();
     assert.deepEqual(prompts.map((p) => p.name), ['pg__p0', 'pg__p1', 'pg__p2']);
@@ -146,6 +148,22 @@ describe('virtual servers', { skip }, () => {
     assert.deepEqual(template.completion.values, ['paged://tpl0/{id}:id=41']);
     const unknown = await a.client.complete({ ref: { type: 'ref/prompt', name: 'p1' }, argument: { name: 'colour', value: '' } }).then(() => undefined, (e: { code: number }) => e);
     assert.equal(unknown?.code, -32602);
+
+    // A member's prompts and resources list_changed reach the agents of the virtual server and of
+    // one that contains it.
+    assert.equal((await virtual('public', 'outer-pages', { members: [{ server: 'pages', prefix: 'in' }] })).status, 201);
+    const outerUrl = `${stack.gatewayUrl}/mcp/public/outer-pages`;
+    await waitFor('the outer server', async () => (await http('GET', outerUrl)).status !== 404);
+    const outer = await connect(outerUrl);
+    const told: string[] = [];
+    for (const [agent, who] of [[a, 'pages'], [outer, 'outer']] as const) {
+      agent.client.setNotificationHandler(PromptListChangedNotificationSchema, async () => { told.push(`${who} prompts`); });
+      agent.client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => { told.push(`${who} resources`); });
+    }
+    await waitFor('both GET streams', () => stack.stack.gateway.handler.openStreams >= 2);
+    assert.equal(firstText(await a.client.callTool({ name: 'pg__grow', arguments: {} })), 'grown');
+    await waitFor('list_changed on both', () => ['pages prompts', 'pages resources', 'outer prompts', 'outer resources'].every((x) => told.includes(x)), 30_000);
+    assert.deepEqual((await outer.client.listPrompts()).prompts.map((p) => p.name), ['in__pg__p0', 'in__pg__p1', 'in__pg__p2', 'in__pg__p3']);
   });
 
   it('resources/subscribe through the aggregate: routed to the member, its updates under the virtual URI; refused for a member without subscriptions', async () => {
