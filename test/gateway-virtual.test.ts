@@ -279,7 +279,7 @@ describe('virtual servers', { skip }, () => {
     assert.match(metrics, /mcpgate_virtual_member_left_out_total\{server="public\/iso",member="hanging",reason="deadline"/);
   });
 
-  it('a key limited to some tools of a virtual server sees and calls only those; a grant change reaches its stream', async () => {
+  it('a key limited to some tools of a virtual server sees and calls only those (search mode too); a grant change reaches its stream', async () => {
     assert.equal((await http('POST', `${api()}/namespaces`, { body: { id: 'tenant' } })).status, 201);
     const endpoint = { type: 'direct', address: '127.0.0.1', port: backend.port };
     await createMcpServer(stack.registryUrl, 'tenant', { name: 'weather', endpoint, spec: { version: '1.0.0', tools: [restTool('now', { url: '/t/now' }), restTool('week', { url: '/t/week' })] } });
@@ -300,6 +300,21 @@ describe('virtual servers', { skip }, () => {
     assert.equal(put.status, 200, put.text);
     await waitFor('list_changed after the grant', () => a.changes() > before, 30_000);
     assert.deepEqual(await names(a), ['now', 'week']);
+
+    // In search mode the key finds and calls only the tools it is granted.
+    assert.equal((await virtual('tenant', 'finder', { members: [{ server: 'weather' }], naming: 'none', mode: 'search' })).status, 201);
+    const limited = await http('POST', `${api()}/namespaces/tenant/consumers`, { body: { name: 'searcher', allow: [{ server: 'finder', tools: ['now'] }] } });
+    assert.equal(limited.status, 201, limited.text);
+    const finderUrl = `${stack.gatewayUrl}/mcp/tenant/finder`;
+    const searcherAuth = { authorization: `Bearer ${limited.body.key as string}` };
+    await waitFor('the finder server', async () => (await http('GET', finderUrl, { headers: searcherAuth })).status !== 404);
+    const s = await connect(finderUrl, searcherAuth);
+    const found = await s.client.callTool({ name: 'search_tools', arguments: { query: 'now week' } });
+    assert.deepEqual((found.structuredContent as { tools: { name: string }[] }).tools.map((t) => t.name), ['now']);
+    const hidden = await s.client.callTool({ name: 'call_tool', arguments: { name: 'week', arguments: {} } });
+    assert.equal(hidden.isError, true);
+    assert.match(firstText(hidden), /Unknown tool: week/);
+    assert.match(firstText(await s.client.callTool({ name: 'call_tool', arguments: { name: 'now', arguments: {} } })), /t\/now/);
   });
 
   it('search mode: two meta-tools, search by words, call a found tool with checked arguments', async () => {
