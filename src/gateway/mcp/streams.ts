@@ -314,7 +314,10 @@ export class StreamHub {
    * them died; the other replicas are told to drop theirs (one delivery). Run when the stream
    * opens here (a reconnect after its holder died) and when the subscriptions change.
    */
-  async adoptSubscriptions(session: Pick<SessionRecord, 'id'>): Promise<void> {
+  async adoptSubscriptions(session: Pick<SessionRecord, 'id' | 'namespace' | 'server'>): Promise<void> {
+    // Only an upstream server on shared connections, or a virtual server (whose members may be), has any to adopt.
+    const own = this.opts.snapshot().servers.get(`${session.namespace}/${session.server}`);
+    if (!own?.virtual && !own?.upstream?.shared) return;
     const kept = new Map<string, Map<string, string | undefined>>();
     for (const x of await this.opts.sessions.subscriptions(session.id)) {
       let byUri = kept.get(x.server);
