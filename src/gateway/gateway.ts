@@ -17,6 +17,7 @@ import { withDefaults } from './limits.js';
 import { plainError, plainJson } from './mcp/answers.js';
 import { McpHandler } from './mcp/handler.js';
 import type { EventStore, MessageBus, SessionStore } from './sessions/types.js';
+import { upstreamSessionsOf } from './sessions/types.js';
 import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessions/memory.js';
 import { Counter } from 'prom-client';
 import { EMPTY_SNAPSHOT, SnapshotCompiler } from './snapshot.js';
@@ -27,7 +28,6 @@ import type { RequestObservation } from './mcp/eras/era.js';
 import { AccessLog } from './access-log.js';
 import type { AccessLogMode } from './access-log.js';
 import { reapAndRecordChildren } from '../tools/mcp/stdio.js';
-import type { UpstreamSessionState } from '../tools/mcp/session-state.js';
 import type { ConfigSource } from './sources/config-source.js';
 import type { AuthorizationSettings } from '../model/authorization.js';
 import { TokenAccess } from './auth/token-access.js';
@@ -248,7 +248,7 @@ export class Gateway {
       },
       // Clustered (sessions in Redis): upstream MCP sessions live with the agent sessions, for every replica.
       sessionAgent: (id: string) => handler.sessionAgent(id),
-      ...(opts.sessions ? { upstreamSessions: { get: async (id: string) => (await sessions.get(id))?.upstream, set: (id: string, state: UpstreamSessionState | undefined) => sessions.setUpstream(id, state) } } : {}),
+      ...(opts.sessions ? { upstreamSessions: (server: string) => upstreamSessionsOf(sessions, server) } : {}),
     });
     await opts.source.start((snap) => {
       const started = performance.now();
