@@ -2,7 +2,7 @@
  * The console's virtual server editor, in Debian's Chromium against `mcpgate serve` (auth off):
  * members picked from the namespace's servers, a rename, the tools/list preview an agent will
  * see, a conflict shown with the field the registry names, the members saved to the draft and
- * served once published.
+ * served once published; a member that is down shown on the Gateways page and in the preview.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -54,6 +54,23 @@ test('the console edits a virtual server\'s members and previews its tools/list'
       return r.status === 200 ? r : undefined;
     });
     assert.deepEqual((listed.body as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name), ['now', 'buy', 'shop_now']);
+
+    // A member that is down: left out, and shown on the Gateways page and in the editor's preview.
+    await createMcpServer(R, 'public', { name: 'gone', protocol: 'mcp-streamable', endpoint: { type: 'url', url: 'http://127.0.0.1:1/mcp' }, spec: { version: '1.0.0', tools: [] } });
+    const broken = await http('POST', `${R}/api/v1/namespaces/public/mcp-servers`, {
+      body: { name: 'broken', protocol: 'virtual', publish: true, spec: { version: '1.0.0', tools: [], virtual: { members: [{ server: 'weather' }, { server: 'gone' }], listDeadlineMs: 500 } } },
+    });
+    assert.equal(broken.status, 201, broken.text);
+    await waitFor('broken served without its down member', async () => {
+      const r = await modernPost(`${stack.gatewayUrl}/mcp/public/broken`, 1, 'tools/list');
+      return r.status === 200 && JSON.stringify(r.body).includes('weather__now');
+    });
+    await page.goto(`${R}/gateways`);
+    await page.getByTestId('virtual-member-down').filter({ hasText: 'gone in public/broken' }).filter({ hasText: T.gateways.member.down }).waitFor({ timeout: 30_000 });
+    await page.goto(`${R}/ns/public/servers/broken`);
+    const brokenPanel = page.getByTestId('virtual-members');
+    await brokenPanel.getByRole('button', { name: T.virtual.preview }).click();
+    await brokenPanel.getByTestId('virtual-running').filter({ hasText: 'gone' }).waitFor();
     assert.deepEqual(pageErrors, []);
   } finally {
     await browser.close();

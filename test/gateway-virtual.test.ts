@@ -9,7 +9,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { startBadUpstream, startHttpUpstream } from './fixtures/mcp/http-upstreams.js';
 import type { HttpUpstream } from './fixtures/mcp/http-upstreams.js';
 import { createMcpServer, firstText, restTool, waitFor } from './support/gateway.js';
@@ -18,6 +20,7 @@ import { startBackend, startStack } from './support/stack.js';
 import type { TestStack } from './support/stack.js';
 
 const STDIO_FIXTURE = resolve(import.meta.dirname, 'fixtures/mcp/stdio-server.mjs');
+const PAGED_FIXTURE = resolve(import.meta.dirname, 'fixtures/mcp/paged-server.mjs');
 
 function everythingEntry(): string | undefined {
   try {
@@ -114,6 +117,53 @@ describe('virtual servers', { skip }, () => {
     await waitFor('list_changed from the member', () => a.changes() > before, 30_000);
     await waitFor('the added tool listed', async () => (await names(a)).includes('fx__added'), 30_000);
     assert.equal(firstText(await a.client.callTool({ name: 'fx__added', arguments: {} })), 'added ran');
+  });
+
+  it('members\' pagination followed (tools, prompts, resources, templates) and completions routed to the member', async () => {
+    await createMcpServer(stack.registryUrl, 'public', { name: 'paged', protocol: 'stdio', endpoint: { type: 'none' }, spec: { version: '1.0.0', tools: [], config: { command: process.execPath, args: [PAGED_FIXTURE] } } });
+    assert.equal((await virtual('public', 'pages', { members: [{ server: 'weather' }, { server: 'paged', prefix: 'pg' }] })).status, 201);
+    const url = `${stack.gatewayUrl}/mcp/public/pages`;
+    await waitFor('the pages server', async () => (await http('GET', url)).status !== 404);
+    const a = await connect(url);
+    // The member answers 2 tools a page: every page is followed.
+    const tools = await waitFor('the paged member listed', async () => {
+      const t = await names(a);
+      return t.includes('pg__t0') ? t : undefined;
+    }, 30_000, 100);
+    assert.deepEqual(tools, ['weather__now', 'pg__grow', 'pg__t0', 'pg__t1', 'pg__t2', 'pg__t3', 'pg__t4']);
+    assert.equal(firstText(await a.client.callTool({ name: 'pg__t4', arguments: {} })), 't4 ran');
+    const { prompts } = await a.client.listPrompts();
+    assert.deepEqual(prompts.map((p) => p.name), ['pg__p0', 'pg__p1', 'pg__p2']);
+    const { resources } = await a.client.listResources();
+    assert.deepEqual(resources.map((r) => r.uri), [0, 1, 2, 3, 4].map((i) => `mcpgate://pg/paged://doc/${i}`));
+    const { resourceTemplates } = await a.client.listResourceTemplates();
+    assert.deepEqual(resourceTemplates.map((r) => r.uriTemplate), [0, 1, 2].map((i) => `mcpgate://pg/paged://tpl${i}/{id}`));
+    const read = await a.client.readResource({ uri: 'mcpgate://pg/paged://doc/4' });
+    assert.deepEqual(read.contents.map((c) => [c.uri, 'text' in c ? c.text : undefined]), [['mcpgate://pg/paged://doc/4', 'read paged://doc/4']]);
+    assert.match(JSON.stringify((await a.client.getPrompt({ name: 'pg__p2', arguments: { colour: 'red' } })).messages), /p2 in red/);
+    // Completions: a prompt's under the member's prompt name, a template's under the member's URI.
+    const prompt = await a.client.complete({ ref: { type: 'ref/prompt', name: 'pg__p1' }, argument: { name: 'colour', value: 'gr' } });
+    assert.deepEqual(prompt.completion.values, ['p1:green', 'p1:grey']);
+    const template = await a.client.complete({ ref: { type: 'ref/resource', uri: 'mcpgate://pg/paged://tpl0/{id}' }, argument: { name: 'id', value: '4' } });
+    assert.deepEqual(template.completion.values, ['paged://tpl0/{id}:id=41']);
+    const unknown = await a.client.complete({ ref: { type: 'ref/prompt', name: 'p1' }, argument: { name: 'colour', value: '' } }).then(() => undefined, (e: { code: number }) => e);
+    assert.equal(unknown?.code, -32602);
+
+    // A member's prompts and resources list_changed reach the agents of the virtual server and of
+    // one that contains it.
+    assert.equal((await virtual('public', 'outer-pages', { members: [{ server: 'pages', prefix: 'in' }] })).status, 201);
+    const outerUrl = `${stack.gatewayUrl}/mcp/public/outer-pages`;
+    await waitFor('the outer server', async () => (await http('GET', outerUrl)).status !== 404);
+    const outer = await connect(outerUrl);
+    const told: string[] = [];
+    for (const [agent, who] of [[a, 'pages'], [outer, 'outer']] as const) {
+      agent.client.setNotificationHandler(PromptListChangedNotificationSchema, async () => { told.push(`${who} prompts`); });
+      agent.client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => { told.push(`${who} resources`); });
+    }
+    await waitFor('both GET streams', () => stack.stack.gateway.handler.openStreams >= 2);
+    assert.equal(firstText(await a.client.callTool({ name: 'pg__grow', arguments: {} })), 'grown');
+    await waitFor('list_changed on both', () => ['pages prompts', 'pages resources', 'outer prompts', 'outer resources'].every((x) => told.includes(x)), 30_000);
+    assert.deepEqual((await outer.client.listPrompts()).prompts.map((p) => p.name), ['in__pg__p0', 'in__pg__p1', 'in__pg__p2', 'in__pg__p3']);
   });
 
   it('resources/subscribe through the aggregate: routed to the member, its updates under the virtual URI; refused for a member without subscriptions', async () => {
@@ -229,7 +279,7 @@ describe('virtual servers', { skip }, () => {
     assert.match(metrics, /mcpgate_virtual_member_left_out_total\{server="public\/iso",member="hanging",reason="deadline"/);
   });
 
-  it('a key limited to some tools of a virtual server sees and calls only those; a grant change reaches its stream', async () => {
+  it('a key limited to some tools of a virtual server sees and calls only those (search mode too); a grant change reaches its stream', async () => {
     assert.equal((await http('POST', `${api()}/namespaces`, { body: { id: 'tenant' } })).status, 201);
     const endpoint = { type: 'direct', address: '127.0.0.1', port: backend.port };
     await createMcpServer(stack.registryUrl, 'tenant', { name: 'weather', endpoint, spec: { version: '1.0.0', tools: [restTool('now', { url: '/t/now' }), restTool('week', { url: '/t/week' })] } });
@@ -250,6 +300,21 @@ describe('virtual servers', { skip }, () => {
     assert.equal(put.status, 200, put.text);
     await waitFor('list_changed after the grant', () => a.changes() > before, 30_000);
     assert.deepEqual(await names(a), ['now', 'week']);
+
+    // In search mode the key finds and calls only the tools it is granted.
+    assert.equal((await virtual('tenant', 'finder', { members: [{ server: 'weather' }], naming: 'none', mode: 'search' })).status, 201);
+    const limited = await http('POST', `${api()}/namespaces/tenant/consumers`, { body: { name: 'searcher', allow: [{ server: 'finder', tools: ['now'] }] } });
+    assert.equal(limited.status, 201, limited.text);
+    const finderUrl = `${stack.gatewayUrl}/mcp/tenant/finder`;
+    const searcherAuth = { authorization: `Bearer ${limited.body.key as string}` };
+    await waitFor('the finder server', async () => (await http('GET', finderUrl, { headers: searcherAuth })).status !== 404);
+    const s = await connect(finderUrl, searcherAuth);
+    const found = await s.client.callTool({ name: 'search_tools', arguments: { query: 'now week' } });
+    assert.deepEqual((found.structuredContent as { tools: { name: string }[] }).tools.map((t) => t.name), ['now']);
+    const hidden = await s.client.callTool({ name: 'call_tool', arguments: { name: 'week', arguments: {} } });
+    assert.equal(hidden.isError, true);
+    assert.match(firstText(hidden), /Unknown tool: week/);
+    assert.match(firstText(await s.client.callTool({ name: 'call_tool', arguments: { name: 'now', arguments: {} } })), /t\/now/);
   });
 
   it('search mode: two meta-tools, search by words, call a found tool with checked arguments', async () => {
@@ -268,6 +333,29 @@ describe('virtual servers', { skip }, () => {
     assert.match(firstText(bad), /city/);
     const missing = await a.client.callTool({ name: 'call_tool', arguments: { name: 'nope', arguments: {} } });
     assert.equal(missing.isError, true);
+  });
+
+  it('versioned like any server: a draft is not served, a publish is (list_changed), a rollback serves the earlier members again', async () => {
+    assert.equal((await virtual('public', 'staged', { members: [{ server: 'weather' }] })).status, 201);
+    const url = `${stack.gatewayUrl}/mcp/public/staged`;
+    await waitFor('the staged server', async () => (await http('GET', url)).status !== 404);
+    const a = await connect(url);
+    assert.deepEqual(await names(a), ['weather__now']);
+    const versionUrl = `${api()}/namespaces/public/mcp-servers/staged/versions/2.0.0`;
+    const draft = await http('PUT', versionUrl, { body: { spec: { version: '2.0.0', tools: [], virtual: { members: [{ server: 'weather' }, { server: 'shop', tools: ['buy'] }] } } } });
+    assert.ok(draft.status === 200 || draft.status === 201, draft.text);
+    assert.deepEqual(await names(a), ['weather__now'], 'a draft is not served');
+    await waitFor('the GET stream', () => stack.stack.gateway.handler.openStreams >= 1);
+    let before = a.changes();
+    assert.equal((await http('POST', `${versionUrl}/publish`, { body: {} })).status, 200);
+    await waitFor('list_changed on publish', () => a.changes() > before, 30_000);
+    assert.deepEqual(await names(a), ['weather__now', 'shop__buy']);
+    before = a.changes();
+    const back = await http('POST', `${api()}/namespaces/public/mcp-servers/staged/rollback`, { body: {} });
+    assert.equal(back.status, 200, back.text);
+    assert.equal((back.body as { publishedVersion: string }).publishedVersion, '1.0.0');
+    await waitFor('list_changed on rollback', () => a.changes() > before, 30_000);
+    assert.deepEqual(await names(a), ['weather__now']);
   });
 
   it('previews the tools/list an agent will see, with the checks of a publish', async () => {

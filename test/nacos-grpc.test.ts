@@ -16,6 +16,7 @@ import { http } from './support/http.js';
 import { NacosGrpcTestClient, weatherMcpForm } from './support/nacos-grpc.js';
 import type { Message } from './support/nacos-grpc.js';
 import { startRegistry } from './support/registry.js';
+import { restTool } from './support/gateway.js';
 import type { TestRegistry } from './support/registry.js';
 import { until } from './support/wait.js';
 
@@ -287,6 +288,33 @@ describe('the Nacos gRPC port', () => {
         const r = await http('GET', `${reg.url}/nacos/v1/ns/instance/list?serviceName=${encodeURIComponent('echo-mcp::0.1.0')}&groupName=mcp-endpoints`);
         return hostsOf(r.body).length === 0 ? true : undefined;
       });
+    });
+
+    it('queries a virtual server with the tools agents see, and refuses to release a new version of it', async () => {
+      const api = `${reg.url}/api/v1/namespaces/public/mcp-servers`;
+      const member = await http('POST', api, {
+        body: { name: 'grpc-member', endpoint: { type: 'direct', address: '127.0.0.1', port: 9 }, publish: true, spec: { version: '1.0.0', tools: [restTool('now', { url: '/now', description: 'Now' })] } },
+      });
+      assert.equal(member.status, 201, member.text);
+      const desk = await http('POST', api, { body: { name: 'grpc-desk', protocol: 'virtual', publish: true, spec: { version: '1.0.0', tools: [], virtual: { members: [{ server: 'grpc-member', prefix: 'm' }] } } } });
+      assert.equal(desk.status, 201, desk.text);
+      const c = client();
+      await c.connect();
+      try {
+        const query = await c.request('QueryMcpServerRequest', { namespaceId: 'public', mcpName: 'grpc-desk' });
+        const info = query.body['mcpServerDetailInfo'] as { protocol: string; toolSpec: { tools: { name: string; description: string }[] } };
+        assert.equal(info.protocol, 'virtual');
+        assert.deepEqual(info.toolSpec.tools.map((t) => [t.name, t.description]), [['m__now', 'Now']]);
+        const release = await c.request('ReleaseMcpServerRequest', {
+          namespaceId: 'public', mcpName: 'grpc-desk',
+          serverSpecification: { name: 'grpc-desk', protocol: 'mcp-streamable', versionDetail: { version: '2.0.0' } }, toolSpecification: { tools: [], toolsMeta: {} },
+        });
+        assert.equal(release.body['errorCode'], 400, JSON.stringify(release.body));
+        assert.match(String(release.body['message']), /'grpc-desk' is a virtual server.*native API/);
+        assert.equal((await http('GET', `${api}/grpc-desk`)).body.latestVersion, '1.0.0');
+      } finally {
+        c.close();
+      }
     });
   });
 

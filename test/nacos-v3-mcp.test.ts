@@ -1,10 +1,12 @@
 // The Nacos 3 MCP admin API end to end: an MCP server with two tools created, drafted,
-// published and rolled back, every step read back through both the v3 and the native API.
+// published and rolled back, every step read back through both the v3 and the native API; a
+// virtual server shown with the tools agents see, and refused when created or changed through it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { databaseKinds } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 import { http } from './support/http.js';
+import { restTool } from './support/gateway.js';
 import { startRegistry } from './support/registry.js';
 import type { TestRegistry } from './support/registry.js';
 
@@ -218,6 +220,44 @@ for (const kind of await databaseKinds()) {
       assert.match(gone.body.data, /weather/);
       assert.equal((await http('GET', native)).status, 404);
       assert.equal((await http('GET', `${mcp}/list`)).body.data.totalCount, 0);
+    });
+
+    it('shows a virtual server as far as it can: listed, its tools the ones agents see; never created or changed through it', async () => {
+      const api = `${reg.url}/api/v1/namespaces/public/mcp-servers`;
+      const endpoint = { type: 'direct', address: '127.0.0.1', port: 9 };
+      const rest = (name: string, tools: string[]) => http('POST', api, {
+        body: { name, endpoint, publish: true, spec: { version: '1.0.0', tools: tools.map((t) => restTool(t, { url: `/${t}`, description: `${t} of ${name}`, properties: { city: { type: 'string' } } })) } },
+      });
+      assert.equal((await rest('forecast', ['now', 'week'])).status, 201);
+      assert.equal((await rest('shop', ['buy'])).status, 201);
+      const desk = await http('POST', api, {
+        body: {
+          name: 'desk', protocol: 'virtual', publish: true,
+          spec: { version: '1.0.0', tools: [], virtual: { members: [{ server: 'forecast', tools: ['now'] }, { server: 'shop', rename: { buy: 'purchase' }, descriptions: { buy: 'Buy it' } }] } },
+        },
+      });
+      assert.equal(desk.status, 201, desk.text);
+      const d = await v3('mcpName=desk');
+      assert.equal(d.protocol, 'virtual');
+      const tools = d.toolSpec.tools as { name: string; description: string; inputSchema: { properties?: Record<string, unknown> } }[];
+      assert.deepEqual(tools.map((t) => [t.name, t.description]), [['forecast__now', 'now of forecast'], ['purchase', 'Buy it']]);
+      assert.deepEqual(Object.keys(tools[0]?.inputSchema.properties ?? {}), ['city']);
+      assert.deepEqual(Object.keys(d.toolSpec.toolsMeta), ['forecast__now', 'purchase']);
+      const listed = await http('GET', `${mcp}/list?mcpName=desk`);
+      assert.equal(listed.body.data.pageItems[0]?.protocol, 'virtual');
+
+      // Created or changed through the Nacos API a virtual server would lose its members: refused.
+      const created = await http('POST', mcp, { form: { namespaceId: 'public', serverSpecification: JSON.stringify({ name: 'desk2', protocol: 'virtual', versionDetail: { version: '1.0.0' } }) } });
+      assert.equal(created.status, 400, created.text);
+      assert.match(created.text, /native API/);
+      const changed = await http('PUT', mcp, {
+        form: { namespaceId: 'public', serverSpecification: JSON.stringify({ name: 'desk', protocol: 'http', versionDetail: { version: '1.0.0' } }), toolSpecification: toolSpecification('x'), endpointSpecification },
+      });
+      assert.equal(changed.status, 400, changed.text);
+      assert.match(changed.text, /'desk' is a virtual server.*native API/);
+      const after = await http('GET', `${api}/desk`);
+      assert.equal(after.body.protocol, 'virtual');
+      assert.equal(after.body.spec.virtual.members.length, 2);
     });
   });
 }

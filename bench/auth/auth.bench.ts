@@ -31,9 +31,9 @@
  * the other (`taskset`): its throughput is then set by its own CPU per call, and a round does not
  * depend on how the scheduler happened to share two cores between four busy processes.
  *
- *   npm run bench:auth -- [--seconds 2] [--connections 16] [--rounds 15] [--loader autocannon|wrk] [--baseline REV] [--no-docs] [--profile DIR] [--no-pin] [--padded]
+ *   npm run bench:auth -- [--seconds 2] [--connections 16] [--rounds 15] [--loader autocannon|wrk] [--baseline REV] [--no-docs] [--profile DIR] [--no-pin] [--padded] [--perf DIR]
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +53,16 @@ const seconds = numberOption('seconds', 2);
 const connections = numberOption('connections', 16, true);
 const rounds = numberOption('rounds', 15, true);
 const profileDir = textOption('profile', '');
+/**
+ * With `--perf DIR`, every run is recorded by `perf record` (cpu-clock samples of the `serve`
+ * process, which runs with `--perf-basic-prof` so that JIT frames are named) and each server's
+ * self time per call by symbol, native frames included, is printed with the symbols that cost
+ * `jwt` / `exchange` / `padded` more than `open`: what the V8 CPU profile counts as idle (Node's
+ * HTTP parser, libuv, the kernel's socket calls). With `--baseline`, the baseline's runs too.
+ * Names of JIT-compiled functions are approximate: the map only grows, so code that V8 moved or
+ * dropped may lend its name to what later took its address; native symbols are exact.
+ */
+const perfDir = textOption('perf', '');
 const baselineRev = textOption('baseline', '');
 const loader = textOption('loader', 'autocannon');
 if (loader !== 'autocannon' && loader !== 'wrk') throw new Error('--loader is autocannon or wrk');
@@ -160,14 +170,16 @@ async function main(): Promise<void> {
   const processes: Mcpgate[] = [];
   const configs: Config[] = [];
   try {
-    const m = await startMcpgate(work, profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {});
+    const nodeArgs = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...(perfDir ? ['--perf-basic-prof'] : [])];
+    if (perfDir) mkdirSync(perfDir, { recursive: true });
+    const m = await startMcpgate(work, { nodeArgs });
     processes.push(m);
     pins.measured(m.child.pid!);
     const builds = [await setUp(baselineRev ? 'this build' : '', m, idp, backend.port)];
     if (baselineRev) {
       const rev = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', baselineRev], { encoding: 'utf8' }).stdout.trim() || baselineRev;
       console.error(`baseline: extracting and building ${baselineRev} (${rev})`);
-      const b = await startMcpgate(work, { root: checkoutRevision(baselineRev, work) });
+      const b = await startMcpgate(work, { root: checkoutRevision(baselineRev, work), nodeArgs: perfDir ? ['--perf-basic-prof'] : [] });
       processes.push(b);
       pins.measured(b.child.pid!);
       builds.push(await setUp(`baseline ${rev}`, b, idp, backend.port));
@@ -186,11 +198,13 @@ async function main(): Promise<void> {
       // Rotate the order each round, so that no server always runs first (or after the same one).
       for (const c of configs.map((_, i) => configs[(i + round) % configs.length]!)) {
         const pid = c.build.m.child.pid!;
+        const recording = perfDir ? await startPerf(pid, join(perfDir, `${c.build === builds[0] ? '' : 'baseline-'}${c.name}-${round}.data`)) : undefined;
         const before = groupSeconds([pid]);
         const mainBefore = mainThreadSeconds(pid);
         const fromUs = monotonicUs();
         const f = await run(c, seconds);
         c.windows.push({ fromUs, toUs: monotonicUs() });
+        if (recording) await recording.stop();
         const usPerCall = ((groupSeconds([pid]) - before) * 1e6) / Math.max(1, f.total);
         const mainUsPerCall = ((mainThreadSeconds(pid) - mainBefore) * 1e6) / Math.max(1, f.total);
         if (f.errors > 0 || f.non2xx > 0) throw new Error(`${label(c)}: ${f.errors} errors, ${f.non2xx} non-2xx answers`);
@@ -233,13 +247,71 @@ async function main(): Promise<void> {
       ...rows,
     ].join('\n');
     console.log(block);
-    if (!flag('no-docs') && !profileDir && !baselineRev && !padded) console.error(`wrote ${writeBenchSection({ heading: 'Gateway with OAuth', name: 'auth', command: 'npm run bench:auth', block })}`);
+    if (perfDir) for (const b of builds) printPerf(perfDir, b === builds[0] ? '' : 'baseline-', configs.filter((c) => c.build === b));
+    if (!flag('no-docs') && !profileDir && !perfDir && !baselineRev && !padded) console.error(`wrote ${writeBenchSection({ heading: 'Gateway with OAuth', name: 'auth', command: 'npm run bench:auth', block })}`);
   } finally {
-    for (const p of processes) await stopProcess(p.child);
+    for (const p of processes) {
+      await stopProcess(p.child);
+      // --perf-basic-prof's symbol map of the process, read by `perf report` above.
+      if (perfDir) rmSync(`/tmp/perf-${p.child.pid}.map`, { force: true });
+    }
     if (profileDir) printProfiles(profileDir, configs.filter((c) => c.build === configs[0]?.build));
     await stopProcess(backend.child);
     await idp.close();
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** `perf record` of process `pid` into `file` until `stop()` (started, and given time to attach, before it resolves). */
+async function startPerf(pid: number, file: string): Promise<{ stop: () => Promise<void> }> {
+  const child = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '4999', '-p', String(pid), '-o', file], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 300));
+  return {
+    stop: async () => {
+      const done = new Promise((r) => child.once('exit', r));
+      child.kill('SIGINT');
+      await done;
+    },
+  };
+}
+
+/** Each server's self time per call by symbol, from its runs' perf recordings (files `prefix` + name; cpu-clock: a sample's period is ns), and the differences from `open`. */
+function printPerf(dir: string, prefix: string, configs: readonly Config[]): void {
+  const perCall = new Map<Name, Map<string, number>>();
+  const label = `perf${prefix === '' ? '' : ` ${configs[0]?.build.label ?? ''}`}`;
+  for (const c of configs) {
+    const ns = new Map<string, number>();
+    for (const f of readdirSync(dir).filter((x) => x.startsWith(`${prefix}${c.name}-`) && x.endsWith('.data'))) {
+      const r = spawnSync('perf', ['report', '-i', join(dir, f), '--stdio', '-q', '--no-children', '--sort', 'dso,sym', '-F', 'period,dso,sym', '-g', 'none', '--percent-limit', '0'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+      for (const line of r.stdout.split('\n')) {
+        // period, dso (`[JIT] tid N` for V8's code, named by --perf-basic-prof's map), `[.]`, symbol.
+        const m = /^\s*(\d+)\s+(.+?)\s+\[.\]\s+(.*)$/.exec(line);
+        if (!m) continue;
+        const key = `${m[3]!.trim().slice(0, 120)}  (${m[2]!.replace(/ tid \d+$/, '')})`;
+        ns.set(key, (ns.get(key) ?? 0) + Number(m[1]));
+      }
+    }
+    const fns = new Map([...ns].map(([k, v]) => [k, v / 1000 / Math.max(1, c.calls)] as const).sort((a, b) => b[1] - a[1]));
+    perCall.set(c.name, fns);
+    console.error(`${label} ${c.name}: ${[...fns.values()].reduce((s, x) => s + x, 0).toFixed(1)} µs sampled per call (${c.calls} calls)`);
+    for (const [fn, us] of [...fns].slice(0, 30)) console.error(`  ${us.toFixed(2).padStart(7)} µs  ${fn}`);
+    // The gateway's own JavaScript of the token path (src/gateway/auth, the access step), self time.
+    const own = [...fns].filter(([fn]) => /\/gateway\/(auth\/|access-policy)/.test(fn));
+    console.error(`${label} ${c.name}: token path's own JavaScript ${own.reduce((s, [, us]) => s + us, 0).toFixed(3)} µs a call: ${own.map(([fn, us]) => `${fn.replace(/ .*\//, ' ').replace(/\s+\(.*$/, '')} ${us.toFixed(3)}`).join(', ')}`);
+  }
+  printDifferences(label, perCall, 40);
+}
+
+/** What each server spends per call beyond `open`, by function (µs a call per function and server): the total and the `top` largest differences. */
+function printDifferences(label: string, perCall: ReadonlyMap<Name, ReadonlyMap<string, number>>, top: number): void {
+  const open = perCall.get('open');
+  if (!open) return;
+  for (const name of NAMES.slice(1)) {
+    const fns = perCall.get(name);
+    if (!fns) continue;
+    const diff = [...new Set([...fns.keys(), ...open.keys()])].map((k) => ({ fn: k, us: (fns.get(k) ?? 0) - (open.get(k) ?? 0) }));
+    console.error(`${label} ${name} − open: ${diff.reduce((s, d) => s + d.us, 0).toFixed(1)} µs per call; the largest differences:`);
+    for (const d of diff.sort((a, b) => Math.abs(b.us) - Math.abs(a.us)).slice(0, top)) console.error(`  ${(d.us >= 0 ? '+' : '') + d.us.toFixed(2).padStart(6)} µs  ${d.fn}`);
   }
 }
 
@@ -255,15 +327,7 @@ function printProfiles(dir: string, configs: readonly Config[]): void {
       console.error(`${f} ${c.name}: ${((p.busyMs * 1000) / c.calls).toFixed(1)} µs busy per call (${c.calls} calls)`);
       for (const [fn, us] of [...fns].slice(0, 25)) console.error(`  ${us.toFixed(2).padStart(7)} µs  ${fn}`);
     }
-    const open = perCall.get('open');
-    if (!open) continue;
-    for (const name of NAMES.slice(1)) {
-      const fns = perCall.get(name);
-      if (!fns) continue;
-      const diff = [...new Set([...fns.keys(), ...open.keys()])].map((k) => ({ fn: k, us: (fns.get(k) ?? 0) - (open.get(k) ?? 0) }));
-      console.error(`${f} ${name} − open: ${diff.reduce((s, d) => s + d.us, 0).toFixed(1)} µs per call; the largest differences:`);
-      for (const d of diff.sort((a, b) => Math.abs(b.us) - Math.abs(a.us)).slice(0, 30)) console.error(`  ${(d.us >= 0 ? '+' : '') + d.us.toFixed(2).padStart(6)} µs  ${d.fn}`);
-    }
+    printDifferences(f, perCall, 30);
   }
 }
 

@@ -17,6 +17,7 @@ import { withDefaults } from './limits.js';
 import { plainError, plainJson } from './mcp/answers.js';
 import { McpHandler } from './mcp/handler.js';
 import type { EventStore, MessageBus, SessionStore } from './sessions/types.js';
+import { upstreamSessionsOf } from './sessions/types.js';
 import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessions/memory.js';
 import { Counter } from 'prom-client';
 import { EMPTY_SNAPSHOT, SnapshotCompiler } from './snapshot.js';
@@ -29,7 +30,6 @@ import type { RequestObservation } from './mcp/eras/era.js';
 import { AccessLog } from './access-log.js';
 import type { AccessLogMode } from './access-log.js';
 import { reapAndRecordChildren } from '../tools/mcp/stdio.js';
-import type { UpstreamSessionState } from '../tools/mcp/session-state.js';
 import type { ConfigSource } from './sources/config-source.js';
 import type { AuthorizationSettings } from '../model/authorization.js';
 import { TokenAccess } from './auth/token-access.js';
@@ -250,7 +250,7 @@ export class Gateway {
       },
       // Clustered (sessions in Redis): upstream MCP sessions live with the agent sessions, for every replica.
       sessionAgent: (id: string) => handler.sessionAgent(id),
-      ...(opts.sessions ? { upstreamSessions: { get: async (id: string) => (await sessions.get(id))?.upstream, set: (id: string, state: UpstreamSessionState | undefined) => sessions.setUpstream(id, state) } } : {}),
+      ...(opts.sessions ? { upstreamSessions: (server: string) => upstreamSessionsOf(sessions, server) } : {}),
     });
     // Request scopes (an AsyncLocalStorage, lib/request-context.ts) only where a part that logs or
     // traces without the request at hand serves it: tracing, a session store outside this process

@@ -207,8 +207,11 @@ export class SnapshotCompiler {
     onUpstreamNotification?: (serverKey: string, sessionId: string | undefined, method: string, params: Record<string, unknown> | undefined) => void;
     /** Authorization settings per namespace from the gateway's own configuration (under the registry's and the servers'). */
     namespaceAuthorization?: Readonly<Record<string, AuthorizationSettings>>;
-    /** Upstream MCP sessions kept with the agent sessions, so that any replica continues them. */
-    upstreamSessions?: UpstreamSessionStates;
+    /**
+     * Upstream MCP sessions kept with the agent sessions, so that any replica continues them, by
+     * the upstream's server key (an agent session of a virtual server holds one per member).
+     */
+    upstreamSessions?: (serverKey: string) => UpstreamSessionStates;
     /** See `McpRuntimeDeps.sessionAgent`. */
     sessionAgent?: (sessionId: string) => Promise<AgentChannel | undefined>;
   }) {
@@ -237,7 +240,7 @@ export class SnapshotCompiler {
             const key = serverKey(server.namespace, server.name);
             runtime = createMcpRuntime(server, spec, {
               upstream, dispatcher: this.dispatcherFor(spec), logger: this.deps.logger, defaultTimeoutMs: this.deps.defaultTimeoutMs,
-              sessionStates: this.deps.upstreamSessions, sessionAgent: this.deps.sessionAgent,
+              sessionStates: this.deps.upstreamSessions?.(key), sessionAgent: this.deps.sessionAgent,
               ...(relay ? { onNotification: (session: string | undefined, method: string, params: Record<string, unknown> | undefined) => relay(key, session, method, params) } : {}),
             });
           } catch (err) {

@@ -22,6 +22,9 @@
 //   replica holding the agent session's stream takes its subscription over (on its own
 //   connection), and after kill -9 of that replica and of the one that took the subscription,
 //   the replica the agent's stream reconnects to subscribes again: updates keep reaching the agent.
+// - a virtual server over those (issue 13): its two per-session members each continue their own
+//   upstream session on every replica, and a subscription through it, to a per-session member or
+//   to a shared one, keeps delivering under the virtual URI after the same kills.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -60,10 +63,19 @@ function sessionNotFound(res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}}');
 }
 
-interface CountingUpstream { url: string; counts: Map<string, number>; initializes: string[]; sessionsSeen: Set<string>; close(): Promise<void> }
+interface CountingUpstream {
+  url: string;
+  counts: Map<string, number>;
+  /** The upstream session each key was counted in (the last time). */
+  countedIn: Map<string, string | undefined>;
+  initializes: string[];
+  sessionsSeen: Set<string>;
+  close(): Promise<void>;
+}
 
 async function startCountingUpstream(): Promise<CountingUpstream> {
   const counts = new Map<string, number>();
+  const countedIn = new Map<string, string | undefined>();
   const initializes: string[] = [];
   const sessionsSeen = new Set<string>();
   const transports = new Map<string, StreamableHTTPServerTransport>();
@@ -78,8 +90,9 @@ async function startCountingUpstream(): Promise<CountingUpstream> {
     const message = await body(req);
     if (req.method !== 'POST' || !isInitializeRequest(message)) return void res.writeHead(400).end();
     const server = new McpServer({ name: 'counting-upstream', version: '1.0.0' });
-    server.registerTool('count', { description: 'Counts each key', inputSchema: { key: z.string() } }, async ({ key }) => {
+    server.registerTool('count', { description: 'Counts each key', inputSchema: { key: z.string() } }, async ({ key }, extra) => {
       counts.set(key, (counts.get(key) ?? 0) + 1);
+      countedIn.set(key, extra.sessionId);
       return { content: [{ type: 'text', text: `counted ${key}` }] };
     });
     const t: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
@@ -92,7 +105,7 @@ async function startCountingUpstream(): Promise<CountingUpstream> {
   const http: Server = createServer((req, res) => { handle(req, res).catch(() => { if (!res.headersSent) res.writeHead(500).end(); }); });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   return {
-    url: `http://127.0.0.1:${(http.address() as { port: number }).port}/mcp`, counts, initializes, sessionsSeen,
+    url: `http://127.0.0.1:${(http.address() as { port: number }).port}/mcp`, counts, countedIn, initializes, sessionsSeen,
     close: async () => {
       for (const t of transports.values()) await t.close().catch(() => undefined);
       http.closeAllConnections();
@@ -209,6 +222,27 @@ async function agent(url: string): Promise<{ client: Client; replicas: (string |
   return { client, replicas, close: () => client.close() };
 }
 
+/**
+ * A client through the balancer that notes which replica answered each POST (`replicas`) and each
+ * GET (`streams`: its session stream), and the resource updates it is told of.
+ */
+async function watchedAgent(url: string): Promise<{ client: Client; replicas: (string | null)[]; streams: (string | null)[]; updates: string[] }> {
+  const replicas: (string | null)[] = [];
+  const streams: (string | null)[] = [];
+  const updates: string[] = [];
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    fetch: async (u, init) => {
+      const res = await fetch(u, init);
+      ((init?.method ?? 'GET') === 'POST' ? replicas : streams).push(res.headers.get('x-mcpgate-upstream'));
+      return res;
+    },
+  });
+  const client = new Client({ name: 'ha-subscriber', version: '1' });
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => { updates.push(n.params.uri); });
+  await client.connect(transport);
+  return { client, replicas, streams, updates };
+}
+
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
 }
@@ -231,6 +265,15 @@ describe('upstream MCP servers across 3 gateway replicas behind nginx', { skip: 
       name: 'stdio', protocol: 'stdio', endpoint: { type: 'none' },
       spec: spec({ command: process.execPath, args: [STDIO_FIXTURE], upstream: { sessions: 'per-session', maxProcesses: 8 } }),
     });
+    // A virtual server over two per-session members and a shared one.
+    const desk = await fetch(`${reg}/api/v1/namespaces/public/mcp-servers`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'desk', protocol: 'virtual', publish: true,
+        spec: { version: '1.0.0', tools: [], virtual: { members: [{ server: 'counting', prefix: 'cnt' }, { server: 'notifying', prefix: 'ps' }, { server: 'notifying-shared', prefix: 'sh' }] } },
+      }),
+    });
+    assert.equal(desk.status, 201, await desk.text());
     // Every replica serves both.
     for (const g of cluster.gateways) {
       await waitFor(`${g.name} serving the servers`, async () => {
@@ -427,43 +470,81 @@ describe('upstream MCP servers across 3 gateway replicas behind nginx', { skip: 
     }
   });
 
-  it('shared upstream connections: a resource subscription follows the agent session\'s stream, and keeps delivering after kill -9 of the replica that took it and of the one holding the stream', async () => {
-    await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
-    const updates: string[] = [];
-    const replicas: (string | null)[] = [];
-    const streams: (string | null)[] = [];
-    const transport = new StreamableHTTPClientTransport(new URL(cluster.mcpUrl('public', 'notifying-shared')), {
-      fetch: async (u, init) => {
-        const res = await fetch(u, init);
-        ((init?.method ?? 'GET') === 'POST' ? replicas : streams).push(res.headers.get('x-mcpgate-upstream'));
-        return res;
-      },
-    });
-    const client = new Client({ name: 'ha-shared-subscriber', version: '1' });
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => { updates.push(n.params.uri); });
-    await client.connect(transport);
+  /**
+   * A subscription to `test://doc` of the notifying upstream behind a shared connection per
+   * replica (`server`, or a virtual server over it: `shown` is the URI the agent knows it by)
+   * follows the agent's stream: delivered, then again after kill -9 of the replica that took it
+   * and of the one holding the agent's stream, from the replica the stream reconnected to.
+   */
+  async function subscriptionFollowsTheStream(server: string, shown: string): Promise<void> {
+    const a = await watchedAgent(cluster.mcpUrl('public', server));
     const uri = 'test://doc';
-    const delivered = deliveries(updates, (u) => notifying.update(u), uri);
+    const delivered = deliveries(a.updates, (u) => notifying.update(u), uri, shown);
     try {
-      const listed = await client.listResources();
-      assert.deepEqual(listed.resources.map((r) => r.uri), [uri]);
-      await waitFor('the agent\'s stream to open', () => streams.some((s) => s !== null), 20_000, 50);
-      await client.subscribeResource({ uri });
-      const subscriber = cluster.gatewayOf(replicas.at(-1));
+      const listed = await a.client.listResources();
+      assert.ok(listed.resources.some((r) => r.uri === shown), JSON.stringify(listed.resources));
+      await waitFor('the agent\'s stream to open', () => a.streams.some((s) => s !== null), 20_000, 50);
+      await a.client.subscribeResource({ uri: shown });
+      const subscriber = cluster.gatewayOf(a.replicas.at(-1));
       assert.ok(subscriber, 'the replica that took the subscription');
       await delivered('a resource update to reach the agent');
-      const holder = cluster.gatewayOf(streams.filter((s) => s !== null).at(-1));
+      const holder = cluster.gatewayOf(a.streams.filter((s) => s !== null).at(-1));
       assert.ok(holder, 'the replica holding the agent\'s stream');
 
       await subscriber.kill('SIGKILL');
       if (holder !== subscriber) await holder.kill('SIGKILL');
-      await delivered('a resource update to reach the agent after the kill', () => client.listResources());
-      const now = cluster.gatewayOf(streams.filter((s) => s !== null).at(-1));
+      await delivered('a resource update to reach the agent after the kill', () => a.client.listResources());
+      const now = cluster.gatewayOf(a.streams.filter((s) => s !== null).at(-1));
       assert.ok(now?.running && now !== holder, `the agent's stream reconnected to a live replica (${now?.name}), which took the subscription over`);
     } finally {
-      await client.close().catch(() => undefined);
+      await a.client.close().catch(() => undefined);
       await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
     }
+  }
+
+  it('shared upstream connections: a resource subscription follows the agent session\'s stream, and keeps delivering after kill -9 of the replica that took it and of the one holding the stream', async () => {
+    await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
+    await subscriptionFollowsTheStream('notifying-shared', 'test://doc');
+  });
+
+  it('a virtual server: each per-session member continues its own upstream session on every replica; a subscription through it keeps delivering under the virtual URI after kill -9 of the replica that took it and of the one holding the upstream\'s stream', async () => {
+    await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
+    const a = await watchedAgent(cluster.mcpUrl('public', 'desk'));
+    const uri = 'test://doc';
+    const shown = 'mcpgate://ps/test://doc';
+    const delivered = deliveries(a.updates, (u) => notifying.update(u), uri, shown);
+    try {
+      const listed = await a.client.listResources();
+      assert.ok(listed.resources.some((r) => r.uri === shown), JSON.stringify(listed.resources));
+      const opener = cluster.gatewayOf(a.replicas.at(-1));
+      assert.ok(opener, 'the replica that opened the member\'s upstream session (and holds its stream)');
+      // Calls of both per-session members over every replica: each continues its own upstream session.
+      const mark = a.replicas.length;
+      for (let i = 0; i < 9; i++) {
+        assert.equal(firstText(await a.client.callTool({ name: 'cnt__count', arguments: { key: `desk-${i}` } })), `counted desk-${i}`);
+        await a.client.listResources();
+      }
+      const served = new Set(a.replicas.slice(mark).map((u) => cluster.gatewayOf(u)?.name));
+      assert.equal(served.size, 3, `the calls landed on every replica: ${[...served].join(', ')}`);
+      const counted = new Set(Array.from({ length: 9 }, (_, i) => upstream.countedIn.get(`desk-${i}`)));
+      assert.equal(counted.size, 1, `one upstream session of the counting member throughout: ${[...counted].join(', ')}`);
+
+      await a.client.subscribeResource({ uri: shown });
+      const subscriber = cluster.gatewayOf(a.replicas.at(-1));
+      assert.ok(subscriber, 'the replica that took the subscription');
+      await delivered('a resource update to reach the agent under the virtual URI');
+      await opener.kill('SIGKILL');
+      if (subscriber !== opener) await subscriber.kill('SIGKILL');
+      await delivered('a resource update under the virtual URI after the kill', () => a.client.listResources());
+    } finally {
+      await a.client.close().catch(() => undefined);
+      await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
+    }
+  });
+
+  it('a virtual server over a shared upstream connection: a subscription through it follows the agent\'s stream under the virtual URI, after kill -9 of the replica that took it and of the one holding the stream', async () => {
+    await Promise.all(cluster.gateways.filter((g) => !g.running).map((g) => g.restart()));
+    await subscriptionFollowsTheStream('desk', 'mcpgate://sh/test://doc');
   });
 });
 
@@ -471,7 +552,7 @@ describe('upstream MCP servers across 3 gateway replicas behind nginx', { skip: 
  * A wait for the next resource update of `uri` to reach the agent (into `updates`): the update is
  * sent again until it does (the upstream drops what finds no stream open), after `drive` if given.
  */
-function deliveries(updates: string[], update: (uri: string) => Promise<unknown>, uri: string) {
+function deliveries(updates: string[], update: (uri: string) => Promise<unknown>, uri: string, shown = uri) {
   return async (what: string, drive?: () => Promise<unknown>): Promise<void> => {
     const seen = updates.length;
     await waitFor(what, async () => {
@@ -480,6 +561,6 @@ function deliveries(updates: string[], update: (uri: string) => Promise<unknown>
       await update(uri);
       return false;
     }, 60_000, 300);
-    assert.ok(updates.slice(seen).every((u) => u === uri));
+    assert.ok(updates.slice(seen).every((u) => u === shown), JSON.stringify(updates.slice(seen)));
   };
 }

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { CryptoKey } from 'jose';
 import { GatewayError } from '../errors.js';
-import type { CompiledServer } from '../snapshot.js';
+import type { CompiledConsumer, CompiledServer } from '../snapshot.js';
 import { MemoryRateLimiter } from '../rate-limit/memory.js';
 import { compileEndpointAccess } from './endpoint-settings.js';
 import { TokenAccess, bearerToken } from './token-access.js';
@@ -85,6 +85,33 @@ describe('TokenAccess on the request path', () => {
     // The same token at an endpoint it was not issued for: refused, though admitted elsewhere before.
     assert.throws(() => a.authenticate(request(token), weather, false, () => null), (err: unknown) => err instanceof GatewayError && err.code === 'INVALID_TOKEN');
     assert.equal(a.authenticate(request(token), orders, false, () => null), first);
+  });
+
+  it('keeps an admission no longer than the token: refused at the same endpoint once it expires', async () => {
+    let clock = Date.now();
+    const a = new TokenAccess({ verifier: new TokenVerifier({ now: () => clock }), exchanger: new TokenExchanger(), limiter: new MemoryRateLimiter(), publicUrl: BASE });
+    const orders = server('orders', {});
+    const token = await sign({ aud: `${BASE}/mcp/public/orders` });
+    const first = await a.authenticate(request(token), orders, false, () => null);
+    assert.equal(a.authenticate(request(token), orders, false, () => null), first, 'the same Authorization value again: the same principal, synchronously');
+    // The same token sent with the scheme in another case: the same principal too.
+    const lower = { headers: { host: 'gateway.test', authorization: `bearer ${token}` }, socket: {} } as unknown as IncomingMessage;
+    assert.equal(a.authenticate(lower, orders, false, () => null), first);
+    clock += 11 * 60_000; // the token's exp is 10 minutes after it was issued
+    const expired = a.authenticate(request(token), orders, false, () => null);
+    assert.ok(expired instanceof Promise, 'checked again, not taken from an earlier admission');
+    await assert.rejects(expired, (err: unknown) => err instanceof GatewayError && err.code === 'INVALID_TOKEN');
+  });
+
+  it('takes a key sent as X-API-Key at an endpoint that accepts keys, even with a token admitted before', async () => {
+    const a = access();
+    const orders = server('orders', { acceptConsumerKeys: true });
+    const token = await sign({ aud: `${BASE}/mcp/public/orders` });
+    const first = await a.authenticate(request(token), orders, true, () => null);
+    assert.equal(a.authenticate(request(token), orders, true, () => null), first);
+    const key = { id: 'key-1', namespace: 'public', name: 'key-owner', allow: null, grants: '*' } as unknown as CompiledConsumer;
+    const withKey = { headers: { host: 'gateway.test', authorization: `Bearer ${token}`, 'x-api-key': 'mcpk_x' }, socket: {} } as unknown as IncomingMessage;
+    assert.equal(a.authenticate(withKey, orders, true, () => key), key);
   });
 
   it('checks the required scopes of each endpoint\'s settings, also for a token admitted before', async () => {

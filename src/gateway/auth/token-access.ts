@@ -14,7 +14,10 @@ import { serverKey } from '../snapshot.js';
 import type { RateLimiter } from '../rate-limit/types.js';
 import { PRM_PREFIX, authenticateToken, protectedResourceMetadata, toolScopeChallenge } from './resource-server.js';
 import type { ExchangedAuthorization, TokenExchanger } from './token-exchange.js';
+import type { EndpointAccess, EndpointAuthorization } from './endpoint-settings.js';
+import { cacheKey } from './token-verifier.js';
 import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
+import { setBounded } from '../../lib/bounded-cache.js';
 
 /** A token's principal: a consumer with the token it was made from. */
 type TokenConsumer = CompiledConsumer & { token: VerifiedToken };
@@ -67,6 +70,30 @@ interface TokenState {
   exchanged?: { settings: TokenExchangeSettings; entry: ExchangedAuthorization } | undefined;
 }
 
+/**
+ * A token's last admission at an endpoint (`TokenAccess.authenticate`), by the exact
+ * `Authorization` value it came in: the next request with the same value at the same endpoint
+ * is the same principal without reading the token out of the header, looking it up in the
+ * verifier's cache, and finding its principal (the per-request work the token adds, bench:auth).
+ */
+interface Admitted {
+  /** The whole `Authorization` value (`Bearer <token>`), as the request had it. */
+  readonly header: string;
+  /**
+   * The endpoint's compiled access settings: one object per server and snapshot (a new snapshot
+   * compiles new ones), so the same object means the same endpoint and settings. Held rather than
+   * the server, which would keep an old snapshot's tools alive while the admission is kept.
+   */
+  readonly access: EndpointAccess;
+  readonly baseUrl: string;
+  readonly consumer: CompiledConsumer;
+  /** Epoch ms, the verifier's clock: no later than its cache entry and the token's expiry (with skew). */
+  readonly until: number;
+}
+
+/** At most this many admissions are kept (as the verifier's cache: one a token, normally). */
+const MAX_ADMISSIONS = 10_000;
+
 const WHITE_SPACE = /\s/;
 
 /** The token of an `Authorization: Bearer <token>` header (the scheme in any case), without regular expressions over the token. */
@@ -88,6 +115,9 @@ export class TokenAccess {
 
   /** Each token principal's raw token and cached exchange (this gateway's: its exchanger's entries). */
   private readonly tokenStates = new WeakMap<CompiledConsumer, TokenState>();
+
+  /** Tokens' last admissions, by `cacheKey` of their `Authorization` value (see `Admitted`). */
+  private readonly admissions = new Map<number, Admitted>();
 
   constructor(private readonly o: TokenAccessOptions) {
     this.publicUrl = o.publicUrl ? o.publicUrl.replace(/\/+$/, '') : undefined;
@@ -117,10 +147,34 @@ export class TokenAccess {
   authenticate(req: IncomingMessage, server: CompiledServer, keysExist: boolean, byKey: () => CompiledConsumer | null): CompiledConsumer | null | Promise<CompiledConsumer | null> {
     const tokens = server.access?.tokens;
     if (!tokens) return byKey();
-    const bearer = bearerToken(req.headers.authorization);
-    if (tokens.acceptConsumerKeys && keysExist && (req.headers['x-api-key'] !== undefined || bearer?.startsWith(CONSUMER_KEY_PREFIX))) return byKey();
-    const consumer = authenticateToken(this.o.verifier, tokens, { namespace: server.namespace, server: server.name, baseUrl: this.baseUrl(req) }, bearer);
-    return consumer instanceof Promise ? consumer.then((c) => this.recordToken(c, bearer!)) : this.recordToken(consumer, bearer!);
+    const header = req.headers.authorization;
+    const keys = tokens.acceptConsumerKeys && keysExist;
+    if (keys && req.headers['x-api-key'] !== undefined) return byKey();
+    // The same `Authorization` value admitted here before, and still within its time: the same
+    // principal (the audience, scope and grant checks are the same for the same token, settings
+    // and endpoint; the value is compared whole, never by its key alone).
+    if (header !== undefined) {
+      const hit = this.admissions.get(cacheKey(header));
+      if (hit !== undefined && hit.header === header && hit.access === server.access && hit.until > this.o.verifier.now() && hit.baseUrl === this.baseUrl(req)) return hit.consumer;
+    }
+    const bearer = bearerToken(header);
+    if (keys && bearer?.startsWith(CONSUMER_KEY_PREFIX)) return byKey();
+    const baseUrl = this.baseUrl(req);
+    const consumer = authenticateToken(this.o.verifier, tokens, { namespace: server.namespace, server: server.name, baseUrl }, bearer);
+    if (consumer instanceof Promise) return consumer.then((c) => this.recordToken(c, bearer!));
+    this.recordToken(consumer, bearer!);
+    this.admitted(header!, bearer!, server, tokens, baseUrl, consumer);
+    return consumer;
+  }
+
+  /** Remembers a token admitted from the verifier's cache (see `Admitted`), for as long as the verifier would answer the same. */
+  private admitted(header: string, bearer: string, server: CompiledServer, tokens: EndpointAuthorization, baseUrl: string, consumer: CompiledConsumer): void {
+    // A token that looks like a consumer key is taken as a key wherever keys are accepted: never kept here.
+    if (bearer.startsWith(CONSUMER_KEY_PREFIX)) return;
+    const verifier = this.o.verifier;
+    const until = verifier.cachedUntil(bearer, tokens.issuers, tokens.clockSkewSeconds);
+    if (until === 0) return;
+    setBounded(this.admissions, cacheKey(header), { header, access: server.access!, baseUrl, consumer, until }, MAX_ADMISSIONS, verifier.now());
   }
 
   /** Records the raw token of a principal, once: a principal stands for one verified token, whose cache entry holds it. */

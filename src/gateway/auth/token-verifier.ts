@@ -61,8 +61,12 @@ const MAX_TOKEN_LENGTH = 16 * 1024;
  */
 const CACHE_KEY_CHARS = 16;
 
-/** The cache key of a token: its last `CACHE_KEY_CHARS` characters folded into 30 bits (FNV-1a). */
-function cacheKey(token: string): number {
+/**
+ * The cache key of a token: its last `CACHE_KEY_CHARS` characters folded into 30 bits (FNV-1a).
+ * Also the key of `TokenAccess`'s admissions, folded from the `Authorization` value, which ends
+ * with the token.
+ */
+export function cacheKey(token: string): number {
   let h = 0x811c9dc5;
   for (let i = Math.max(0, token.length - CACHE_KEY_CHARS); i < token.length; i++) h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
   return h & 0x3fffffff;
@@ -102,7 +106,8 @@ export class TokenVerifier {
   /** Results by `cacheKey(token)`, each with the whole token it is for. */
   private readonly cache = new Map<number, CacheEntry>();
   private readonly fetch: typeof fetch;
-  private readonly now: () => number;
+  /** The verifier's clock (epoch ms): callers that keep its answers check their time by it. */
+  readonly now: () => number;
 
   constructor(private readonly opts: TokenVerifierOptions = {}) {
     this.fetch = opts.fetch ?? globalThis.fetch;
@@ -146,6 +151,17 @@ export class TokenVerifier {
     if (t.expiresAt + clockSkewSeconds <= now / 1000) return undefined;
     for (const i of issuers) if (i.issuer === t.issuer) return t;
     return undefined;
+  }
+
+  /**
+   * Until when (epoch ms) `cached` answers `token` for `issuers` as it does now: the end of its
+   * cache entry or the token's expiry (with the skew), whichever is first; 0 when it is not
+   * cached as valid. A caller keeping a cached answer keeps it no longer than this.
+   */
+  cachedUntil(token: string, issuers: readonly IssuerSettings[], clockSkewSeconds: number): number {
+    const t = this.cached(token, issuers, clockSkewSeconds);
+    const entry = this.cache.get(cacheKey(token));
+    return t === undefined || entry === undefined ? 0 : Math.min(entry.until, (t.expiresAt + clockSkewSeconds) * 1000);
   }
 
   private remember(token: string, entry: { token?: VerifiedToken; error?: string; until: number }): void {

@@ -156,7 +156,7 @@ function upstreamContext(ctx: CallContext, runtime: NonNullable<CompiledServer['
  */
 async function upstreamSubscription(ctx: CallContext, runtime: NonNullable<CompiledServer['upstream']>, method: 'resources/subscribe' | 'resources/unsubscribe', params: Record<string, unknown>, options: CallOptions): Promise<Record<string, unknown>> {
   const uri = params.uri;
-  if (typeof uri !== 'string' || uri === '') throw new GatewayError('INVALID_PARAMS', "Invalid params: 'uri' must be a non-empty string");
+  if (typeof uri !== 'string' || uri === '' || uri.includes('\n')) throw new GatewayError('INVALID_PARAMS', "Invalid params: 'uri' must be a non-empty string without line breaks");
   if (Buffer.byteLength(uri) > MAX_SUBSCRIPTION_URI_BYTES) throw new GatewayError('INVALID_PARAMS', `Invalid params: 'uri' is longer than ${MAX_SUBSCRIPTION_URI_BYTES} bytes`);
   if (method === 'resources/unsubscribe') {
     const stillWanted = await ctx.subscriptions?.unsubscribe(uri) ?? false;

@@ -27,8 +27,8 @@ import { TOKEN_SUBJECT_PREFIX } from '../auth/token-verifier.js';
 /** A session subscribed to an upstream resource: how to reach it, and the URI it knows the resource by. */
 interface ResourceSubscriber {
   kind: 'streamable' | 'sse';
-  /** A virtual server's URI for the member's (undefined: the upstream's own). */
-  shown?: ((uri: string) => string) | undefined;
+  /** The URI the agent subscribed to, a virtual server's for the member's (undefined: the upstream's own). */
+  shown?: string | undefined;
 }
 
 /** What a 2026-07-28 listen stream asked to be told. */
@@ -281,22 +281,22 @@ export class StreamHub {
    * Throws SubscriptionLimitError at the session's cap.
    */
   async subscribeResource(serverKey: string, uri: string, sessionId: string, kind: 'streamable' | 'sse', shown?: (uri: string) => string): Promise<void> {
-    await this.opts.sessions.addSubscription(sessionId, serverKey, uri);
+    const shownUri = shown?.(uri);
+    await this.opts.sessions.addSubscription(sessionId, serverKey, uri, shownUri);
     let byUri = this.resourceSubscriptions.get(serverKey);
     if (!byUri) this.resourceSubscriptions.set(serverKey, byUri = new Map());
     let sessions = byUri.get(uri);
     if (!sessions) byUri.set(uri, sessions = new Map());
-    sessions.set(sessionId, { kind, shown });
+    sessions.set(sessionId, { kind, shown: shownUri });
   }
 
   /** A session's resource subscriptions to the server `serverKey` (and, through `forMember`, to a virtual server's members). */
   sessionSubscriptions(serverKey: string, sessionId: string, kind: 'streamable' | 'sse', shown?: (uri: string) => string): ResourceSubscriptions {
     return {
       subscribe: (uri) => this.subscribeResource(serverKey, uri, sessionId, kind, shown),
-      unsubscribe: (uri) => this.unsubscribeResource(serverKey, uri, sessionId),
+      unsubscribe: (uri) => this.unsubscribeResource(serverKey, uri, sessionId, shown?.(uri)),
       forMember: (memberKey, inner) => this.sessionSubscriptions(memberKey, sessionId, kind, shown ? (u) => shown(inner(u)) : inner),
-      // Subscriptions to a virtual server's members keep their URI mapping with the replica that took them.
-      ...(kind === 'streamable' && !shown ? { changed: () => this.subscriptionsChanged(sessionId) } : {}),
+      ...(kind === 'streamable' ? { changed: () => this.subscriptionsChanged(sessionId) } : {}),
     };
   }
 
@@ -306,39 +306,63 @@ export class StreamHub {
   }
 
   /**
-   * The replica holding a 2025 session's stream takes over its subscriptions to its server's
-   * resources on a shared upstream connection (`sessions: shared`): the subscriptions kept in the
-   * session store are made on this replica's connection (those no longer kept are dropped), so
-   * that the upstream's updates reach the agent from here, also after the replica that took
+   * The replica holding a 2025 session's stream takes over its subscriptions to resources of
+   * upstream MCP servers on shared connections (`sessions: shared`) — its server's, or through a
+   * virtual server its members', under the URIs the agent subscribed to: the subscriptions kept in
+   * the session store are made on this replica's connections (those no longer kept are dropped),
+   * so that the upstreams' updates reach the agent from here, also after the replica that took
    * them died; the other replicas are told to drop theirs (one delivery). Run when the stream
    * opens here (a reconnect after its holder died) and when the subscriptions change.
    */
   async adoptSubscriptions(session: Pick<SessionRecord, 'id' | 'namespace' | 'server'>): Promise<void> {
-    const own = `${session.namespace}/${session.server}`;
-    const runtime = this.opts.snapshot().servers.get(own)?.upstream;
+    // Only an upstream server on shared connections, or a virtual server (whose members may be), has any to adopt.
+    const own = this.opts.snapshot().servers.get(`${session.namespace}/${session.server}`);
+    if (!own?.virtual && !own?.upstream?.shared) return;
+    const kept = new Map<string, Map<string, string | undefined>>();
+    for (const x of await this.opts.sessions.subscriptions(session.id)) {
+      let byUri = kept.get(x.server);
+      if (!byUri) kept.set(x.server, byUri = new Map());
+      byUri.set(x.uri, x.shown);
+    }
+    // The servers of the kept subscriptions, and those this replica still holds some of the session's for.
+    const servers = new Set(kept.keys());
+    for (const [key, byUri] of this.resourceSubscriptions) {
+      if (servers.has(key)) continue;
+      for (const sessions of byUri.values()) {
+        if (sessions.has(session.id)) {
+          servers.add(key);
+          break;
+        }
+      }
+    }
+    await Promise.all([...servers].map((key) => this.adoptOn(key, session.id, kept.get(key) ?? new Map())));
+  }
+
+  /** adoptSubscriptions for one server: `kept`, the session's subscriptions to it (URI → the URI shown to the agent). */
+  private async adoptOn(key: string, sessionId: string, kept: ReadonlyMap<string, string | undefined>): Promise<void> {
+    const runtime = this.opts.snapshot().servers.get(key)?.upstream;
     if (!runtime?.shared) return;
-    const kept = new Set((await this.opts.sessions.subscriptions(session.id)).filter((x) => x.server === own).map((x) => x.uri));
-    let byUri = this.resourceSubscriptions.get(own);
+    let byUri = this.resourceSubscriptions.get(key);
     if (!byUri && kept.size === 0) return;
-    if (!byUri) this.resourceSubscriptions.set(own, byUri = new Map());
+    if (!byUri) this.resourceSubscriptions.set(key, byUri = new Map());
     const upstream = (method: string, uri: string) => runtime.request(method, { uri }).catch((err: unknown) => this.opts.logger.debug({ err, uri }, `could not take over a resource subscription (${method})`));
     for (const [uri, sessions] of byUri) {
-      if (kept.has(uri) || !sessions.delete(session.id) || sessions.size > 0) continue;
+      if (kept.has(uri) || !sessions.delete(sessionId) || sessions.size > 0) continue;
       byUri.delete(uri);
       upstream('resources/unsubscribe', uri).catch(() => undefined);
     }
     const fresh: string[] = [];
-    for (const uri of kept) {
+    for (const [uri, shown] of kept) {
       let sessions = byUri.get(uri);
       if (!sessions) {
         byUri.set(uri, sessions = new Map());
         fresh.push(uri);
       }
-      sessions.set(session.id, { kind: 'streamable' });
+      sessions.set(sessionId, { kind: 'streamable', shown });
     }
     // This replica's connection subscribes to what no session of this replica wanted yet.
     await Promise.all(fresh.map((uri) => upstream('resources/subscribe', uri)));
-    await this.opts.bus.publish(CANCEL_CHANNEL, JSON.stringify({ a: session.id, r: this.replica, k: own }));
+    await this.opts.bus.publish(CANCEL_CHANNEL, JSON.stringify({ a: sessionId, r: this.replica, k: key }));
   }
 
   /** Another replica took over a session's subscriptions: this one drops its own (and its connection's, when no other session wants them). */
@@ -361,8 +385,8 @@ export class StreamHub {
   }
 
   /** An agent session unsubscribes; answers whether other sessions still want the resource (through this replica). */
-  async unsubscribeResource(serverKey: string, uri: string, sessionId: string): Promise<boolean> {
-    await this.opts.sessions.removeSubscription(sessionId, serverKey, uri);
+  async unsubscribeResource(serverKey: string, uri: string, sessionId: string, shown?: string): Promise<boolean> {
+    await this.opts.sessions.removeSubscription(sessionId, serverKey, uri, shown);
     const byUri = this.resourceSubscriptions.get(serverKey);
     const sessions = byUri?.get(uri);
     sessions?.delete(sessionId);
@@ -384,8 +408,8 @@ export class StreamHub {
       const uri = typeof params?.uri === 'string' ? params.uri : undefined;
       if (uri === undefined) return;
       const send = (id: string, { kind, shown }: ResourceSubscriber) => {
-        if (!shown) return deliver(id, kind);
-        this.toSession(id, kind, notificationMessage(method, { ...params, uri: shown(uri) })).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not relay an upstream notification'));
+        if (shown === undefined) return deliver(id, kind);
+        this.toSession(id, kind, notificationMessage(method, { ...params, uri: shown })).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not relay an upstream notification'));
       };
       const local = this.resourceSubscriptions.get(serverKey)?.get(uri);
       if (sessionId === undefined) {
@@ -395,12 +419,13 @@ export class StreamHub {
       const mine = local?.get(sessionId);
       if (mine) return send(sessionId, mine);
       // The connection of one agent session: the session's subscriptions are kept with it, also
-      // those made through another replica (maybe gone since: this one reopened the upstream's stream).
-      // The URI is the upstream's: a virtual server's mapping lives with the replica that subscribed.
+      // those made through another replica (maybe gone since: this one reopened the upstream's stream),
+      // each under the URI the agent subscribed to (a virtual server's, when through one).
       this.opts.sessions.subscriptions(sessionId).then(async (subs) => {
-        if (!subs.some((x) => x.server === serverKey && x.uri === uri)) return;
+        const wanted = subs.filter((x) => x.server === serverKey && x.uri === uri);
+        if (wanted.length === 0) return;
         const s = await this.opts.sessions.get(sessionId);
-        if (s) deliver(s.id, s.kind);
+        if (s) for (const x of wanted) send(s.id, { kind: s.kind, shown: x.shown });
       }).catch((err: unknown) => this.opts.logger.debug({ err }, 'could not relay an upstream resource update'));
       return;
     }

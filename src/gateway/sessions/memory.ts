@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { UpstreamSessionState } from '../../tools/mcp/session-state.js';
 import type { SessionLimits } from '../limits.js';
 import { NO_SESSION_LIMITS } from '../limits.js';
-import { MAX_INPUT_ROUNDS, MAX_SESSION_SUBSCRIPTIONS, SessionLimitError, SubscriptionLimitError, readSubscriptionMember, sessionOwners, subscriptionMember } from './types.js';
+import { MAX_INPUT_ROUNDS, MAX_MEMBER_UPSTREAMS, MAX_SESSION_SUBSCRIPTIONS, SessionLimitError, SubscriptionLimitError, readSubscriptionMember, sessionOwners, subscriptionMember } from './types.js';
 import type { EventStore, InputRoundRecord, MessageBus, ResourceSubscription, SessionRecord, SessionStore } from './types.js';
 
 interface HeldSession {
@@ -11,6 +11,8 @@ interface HeldSession {
   owners: { key?: string; addr?: string };
   /** Resource subscriptions (`subscriptionMember`). */
   subs?: Set<string>;
+  /** Upstream sessions of the virtual server's members, by server key. */
+  members?: Map<string, UpstreamSessionState>;
 }
 
 /**
@@ -123,18 +125,34 @@ export class MemorySessionStore implements SessionStore {
     s.session = upstream ? { ...rest, upstream } : rest;
   }
 
-  async addSubscription(id: string, server: string, uri: string): Promise<boolean> {
+  async memberUpstream(id: string, server: string): Promise<UpstreamSessionState | undefined> {
+    const s = this.sessions.get(id);
+    return s && s.expires > this.now() ? s.members?.get(server) : undefined;
+  }
+
+  async setMemberUpstream(id: string, server: string, upstream: UpstreamSessionState | undefined): Promise<void> {
+    const s = this.sessions.get(id);
+    if (!s || s.expires <= this.now()) return;
+    if (upstream === undefined) {
+      s.members?.delete(server);
+      return;
+    }
+    s.members ??= new Map();
+    if (s.members.has(server) || s.members.size < MAX_MEMBER_UPSTREAMS) s.members.set(server, upstream);
+  }
+
+  async addSubscription(id: string, server: string, uri: string, shown?: string): Promise<boolean> {
     const s = this.sessions.get(id);
     if (!s || s.expires <= this.now()) return false;
-    const member = subscriptionMember(server, uri);
+    const member = subscriptionMember(server, uri, shown);
     s.subs ??= new Set();
     if (!s.subs.has(member) && s.subs.size >= MAX_SESSION_SUBSCRIPTIONS) throw new SubscriptionLimitError(MAX_SESSION_SUBSCRIPTIONS);
     s.subs.add(member);
     return true;
   }
 
-  async removeSubscription(id: string, server: string, uri: string): Promise<void> {
-    this.sessions.get(id)?.subs?.delete(subscriptionMember(server, uri));
+  async removeSubscription(id: string, server: string, uri: string, shown?: string): Promise<void> {
+    this.sessions.get(id)?.subs?.delete(subscriptionMember(server, uri, shown));
   }
 
   async subscriptions(id: string): Promise<ResourceSubscription[]> {

@@ -6,7 +6,9 @@
  *   `{prefix}session:{id}`     JSON `{ v: 1, s: record-without-headers, h?: sealed headers }`, PX = idle time,
  *                              refreshed by every get (GETEX … PX);
  *   `{prefix}session:{id}:subs` a set of the session's resource subscriptions to upstream MCP servers
- *                              (`{server}\n{uri}`), expiring and ending with the record;
+ *                              (`{server}\n{uri}[\n{shown}]`), expiring and ending with the record;
+ *   `{prefix}session:{id}:up`  a hash of the upstream sessions of a virtual server's members, by server key,
+ *                              each sealed, expiring and ending with the record;
  *   `{prefix}sessions`         a sorted set of the live session ids, scored by when each expires (last use +
  *                              idle time, in µs by Redis's clock): the use order the global cap evicts by;
  *   `{prefix}session-owners`   a hash: session id → the owners it counts for (`key:{consumer}`, `addr:{address}`);
@@ -42,7 +44,7 @@ import { NO_SESSION_LIMITS } from '../limits.js';
 import { MAX_UPSTREAM_STATE_BYTES, readUpstreamState } from '../../tools/mcp/session-state.js';
 import type { UpstreamSessionState } from '../../tools/mcp/session-state.js';
 import { HeaderCipher } from './header-cipher.js';
-import { MAX_SESSION_SUBSCRIPTIONS, SessionLimitError, SessionStateUnavailableError, SubscriptionLimitError, readInputRound, readSubscriptionMember, sessionOwners, subscriptionMember } from './types.js';
+import { MAX_MEMBER_UPSTREAMS, MAX_SESSION_SUBSCRIPTIONS, SessionLimitError, SessionStateUnavailableError, SubscriptionLimitError, readInputRound, readSubscriptionMember, sessionOwners, subscriptionMember } from './types.js';
 import type { EventStore, InputRoundRecord, MessageBus, ResourceSubscription, SessionRecord, SessionStore } from './types.js';
 
 export interface RedisStateOptions {
@@ -175,6 +177,8 @@ interface StoredSession {
 
 /** The additional authenticated data of a sealed upstream session: not interchangeable with the headers. */
 const upstreamAad = (id: string) => `${id}#upstream`;
+/** The same for a virtual server member's upstream session: not interchangeable with another member's. */
+const memberAad = (id: string, server: string) => `${id}#upstream:${server}`;
 
 /**
  * Now in µs by Redis's clock (uses a millisecond apart keep their order), and `forget(id)`: drop a
@@ -204,6 +208,7 @@ local prefix, keyOwner, addrOwner = ARGV[8], ARGV[9], ARGV[10]
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('SET', KEYS[1], doc, 'PX', idle)
   redis.call('PEXPIRE', KEYS[1] .. ':subs', idle)
+  redis.call('PEXPIRE', KEYS[1] .. ':up', idle)
   redis.call('ZADD', KEYS[2], now + idle * 1000, id)
   return {0, 0}
 end
@@ -219,7 +224,7 @@ if maxAll > 0 then
   while n >= maxAll do
     local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
     if now - (tonumber(oldest[2]) - idle * 1000) < evictIdle * 1000 then return {1, evicted} end
-    redis.call('DEL', prefix .. 'session:' .. oldest[1], prefix .. 'session:' .. oldest[1] .. ':subs')
+    redis.call('DEL', prefix .. 'session:' .. oldest[1], prefix .. 'session:' .. oldest[1] .. ':subs', prefix .. 'session:' .. oldest[1] .. ':up')
     forget(prefix, oldest[1])
     evicted = evicted + 1
     n = n - 1
@@ -242,6 +247,7 @@ const GET_SESSION_SCRIPT = `
 local v = redis.call('GETEX', KEYS[1], 'PX', ARGV[1])
 if v then
   redis.call('PEXPIRE', KEYS[1] .. ':subs', ARGV[1])
+  redis.call('PEXPIRE', KEYS[1] .. ':up', ARGV[1])
   local t = redis.call('TIME')
   redis.call('ZADD', KEYS[2], tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(ARGV[1]) * 1000, ARGV[2])
 end
@@ -256,6 +262,7 @@ for i = 2, #KEYS do
   if found == 1 then
     redis.call('ZADD', KEYS[1], now + idle * 1000, ARGV[i])
     redis.call('PEXPIRE', KEYS[i] .. ':subs', idle)
+    redis.call('PEXPIRE', KEYS[i] .. ':up', idle)
   end
   out[#out + 1] = found
 end
@@ -263,7 +270,7 @@ return out`;
 
 /** Delete a session and its bookkeeping. KEYS: record. ARGV: id, prefix. */
 const DELETE_SESSION_SCRIPT = `${SESSION_LUA_PRELUDE}
-redis.call('DEL', KEYS[1], KEYS[1] .. ':subs')
+redis.call('DEL', KEYS[1], KEYS[1] .. ':subs', KEYS[1] .. ':up')
 forget(ARGV[2], ARGV[1])
 return 1`;
 
@@ -284,6 +291,28 @@ const LIST_SUBSCRIPTIONS_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
 return redis.call('SMEMBERS', KEYS[2])`;
 
+/**
+ * Keep (ARGV[2] not empty) or forget a virtual server member's upstream session of a live session,
+ * with the session's remaining TTL. KEYS: record, members hash. ARGV: server, sealed state or '',
+ * cap. Answers 1, 0 (no such session) or -1 (at the cap: not kept).
+ */
+const SET_MEMBER_UPSTREAM_SCRIPT = `
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 then return 0 end
+if ARGV[2] == '' then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 1
+end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 and redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[3]) then return -1 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ttl)
+return 1`;
+
+/** A member's upstream session of a live session. KEYS: record, members hash. ARGV: server. */
+const GET_MEMBER_UPSTREAM_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+return redis.call('HGET', KEYS[2], ARGV[1])`;
+
 const CAPS = ['', 'maxSessions', 'maxSessionsPerKey', 'maxSessionsPerAddress'] as const;
 
 type WithSessionScripts = {
@@ -293,6 +322,8 @@ type WithSessionScripts = {
   mcpgateDeleteSession(record: string, id: string, prefix: string): Promise<number>;
   mcpgateAddSubscription(record: string, subs: string, member: string, max: number): Promise<number>;
   mcpgateListSubscriptions(record: string, subs: string): Promise<string[]>;
+  mcpgateSetMemberUpstream(record: string, members: string, server: string, sealed: string, max: number): Promise<number>;
+  mcpgateGetMemberUpstream(record: string, members: string, server: string): Promise<string | null>;
 };
 
 /** Sessions in Redis: one key per session, idle TTL refreshed on every get, headers encrypted at rest, caps across replicas. */
@@ -324,6 +355,8 @@ export class RedisSessionStore implements SessionStore {
       redis.defineCommand('mcpgateDeleteSession', { numberOfKeys: 1, lua: DELETE_SESSION_SCRIPT });
       redis.defineCommand('mcpgateAddSubscription', { numberOfKeys: 2, lua: ADD_SUBSCRIPTION_SCRIPT });
       redis.defineCommand('mcpgateListSubscriptions', { numberOfKeys: 2, lua: LIST_SUBSCRIPTIONS_SCRIPT });
+      redis.defineCommand('mcpgateSetMemberUpstream', { numberOfKeys: 2, lua: SET_MEMBER_UPSTREAM_SCRIPT });
+      redis.defineCommand('mcpgateGetMemberUpstream', { numberOfKeys: 2, lua: GET_MEMBER_UPSTREAM_SCRIPT });
     }
     if (o.encryptionKey) {
       this.current = this.loadCipher();
@@ -446,17 +479,41 @@ export class RedisSessionStore implements SessionStore {
     await guard(this.redis, 'store a session', () => this.redis.set(key, JSON.stringify(doc), 'KEEPTTL', 'XX'));
   }
 
-  async addSubscription(id: string, server: string, uri: string): Promise<boolean> {
+  async memberUpstream(id: string, server: string): Promise<UpstreamSessionState | undefined> {
     this.assertOpen();
     const key = this.key(id);
-    const added = await guard(this.redis, 'store a resource subscription', () => this.scripts.mcpgateAddSubscription(key, `${key}:subs`, subscriptionMember(server, uri), MAX_SESSION_SUBSCRIPTIONS));
+    const sealed = await guard(this.redis, 'read a member\'s upstream session', () => this.scripts.mcpgateGetMemberUpstream(key, `${key}:up`, server));
+    if (sealed === null) return undefined;
+    // One that cannot be opened is dropped: the next call initializes a new upstream session.
+    const opened = await this.openHeaders(sealed, memberAad(id, server));
+    try { return readUpstreamState(opened?.state ? JSON.parse(opened.state) : undefined); } catch { return undefined; }
+  }
+
+  async setMemberUpstream(id: string, server: string, upstream: UpstreamSessionState | undefined): Promise<void> {
+    this.assertOpen();
+    const key = this.key(id);
+    let sealed = '';
+    if (upstream) {
+      const state = JSON.stringify(upstream);
+      // Too large to keep: read again from the upstream (initialize) by the next replica.
+      if (Buffer.byteLength(state) > MAX_UPSTREAM_STATE_BYTES) return;
+      const cipher = await guard(this.redis, 'load the session encryption key', () => this.cipher());
+      sealed = cipher.seal({ state }, memberAad(id, server));
+    }
+    await guard(this.redis, 'store a member\'s upstream session', () => this.scripts.mcpgateSetMemberUpstream(key, `${key}:up`, server, sealed, MAX_MEMBER_UPSTREAMS));
+  }
+
+  async addSubscription(id: string, server: string, uri: string, shown?: string): Promise<boolean> {
+    this.assertOpen();
+    const key = this.key(id);
+    const added = await guard(this.redis, 'store a resource subscription', () => this.scripts.mcpgateAddSubscription(key, `${key}:subs`, subscriptionMember(server, uri, shown), MAX_SESSION_SUBSCRIPTIONS));
     if (added === -1) throw new SubscriptionLimitError(MAX_SESSION_SUBSCRIPTIONS);
     return added === 1;
   }
 
-  async removeSubscription(id: string, server: string, uri: string): Promise<void> {
+  async removeSubscription(id: string, server: string, uri: string, shown?: string): Promise<void> {
     this.assertOpen();
-    await guard(this.redis, 'remove a resource subscription', () => this.redis.srem(`${this.key(id)}:subs`, subscriptionMember(server, uri)));
+    await guard(this.redis, 'remove a resource subscription', () => this.redis.srem(`${this.key(id)}:subs`, subscriptionMember(server, uri, shown)));
   }
 
   async subscriptions(id: string): Promise<ResourceSubscription[]> {

@@ -13,7 +13,7 @@ import { createRedisState } from './redis.js';
 import type { RedisState } from './redis.js';
 import type { SessionLimits } from '../limits.js';
 import { NO_SESSION_LIMITS } from '../limits.js';
-import { MAX_SESSION_SUBSCRIPTIONS, SessionLimitError, SubscriptionLimitError, sseChannel, streamChannel } from './types.js';
+import { MAX_MEMBER_UPSTREAMS, MAX_SESSION_SUBSCRIPTIONS, SessionLimitError, SubscriptionLimitError, sseChannel, streamChannel, upstreamSessionsOf } from './types.js';
 import type { EventStore, MessageBus, SessionRecord, SessionStore } from './types.js';
 import { dropKeys, redisAvailable, testKeyPrefix } from '../../../test/support/redis.js';
 
@@ -137,6 +137,40 @@ for (const subject of [memory, redisSubject]) {
       await a.sessions.setUpstream(randomUUID(), upstream);
     });
 
+    it('keeps the upstream sessions of a virtual server\'s members apart, each under its server, bounded', async () => {
+      const [a, b] = await subject.replicas();
+      const s = record({ kind: 'streamable', headers: {}, protocolVersion: '2025-06-18' });
+      await a.sessions.create(s);
+      const own = `${s.namespace}/${s.server}`;
+      const one = { sessionId: 'member-1', protocolVersion: '2025-06-18' };
+      const two = { sessionId: 'member-2', protocolVersion: '2025-03-26', capabilities: { resources: { subscribe: true } } };
+      const mine = { sessionId: 'own', protocolVersion: '2025-06-18' };
+      const stores = [upstreamSessionsOf(a.sessions, 'public/one'), upstreamSessionsOf(b.sessions, 'public/two'), upstreamSessionsOf(b.sessions, own)];
+      // Written at once by two replicas: neither overwrites the other.
+      await Promise.all([stores[0]!.set(s.id, one), stores[1]!.set(s.id, two), stores[2]!.set(s.id, mine)]);
+      assert.deepEqual(await Promise.all(stores.map((x) => x.get(s.id))), [one, two, mine]);
+      assert.deepEqual((await a.sessions.get(s.id))?.upstream, mine, 'the session\'s own server keeps the record\'s upstream');
+      assert.deepEqual(await b.sessions.memberUpstream(s.id, 'public/one'), one);
+      assert.equal(await upstreamSessionsOf(a.sessions, 'public/three').get(s.id), undefined, 'a member never reads another\'s');
+      await stores[0]!.set(s.id, undefined);
+      assert.equal(await b.sessions.memberUpstream(s.id, 'public/one'), undefined, 'forgotten');
+      // The record rewritten (legacy SSE initialize) keeps them.
+      await a.sessions.create(s);
+      assert.deepEqual(await b.sessions.memberUpstream(s.id, 'public/two'), two);
+      // Bounded: past the cap, a new member's session is not kept (its next replica initializes one).
+      for (let i = 0; i < MAX_MEMBER_UPSTREAMS + 3; i++) await a.sessions.setMemberUpstream(s.id, `public/m${i}`, one);
+      const kept = await Promise.all(Array.from({ length: MAX_MEMBER_UPSTREAMS + 3 }, (_, i) => b.sessions.memberUpstream(s.id, `public/m${i}`)));
+      assert.equal(kept.filter((x) => x !== undefined).length, MAX_MEMBER_UPSTREAMS - 1);
+      assert.deepEqual(await b.sessions.memberUpstream(s.id, 'public/two'), two);
+      // Ended with the session, never re-created.
+      await b.sessions.delete(s.id);
+      assert.equal(await a.sessions.memberUpstream(s.id, 'public/two'), undefined);
+      await a.sessions.setMemberUpstream(s.id, 'public/one', one);
+      assert.equal(await b.sessions.get(s.id), undefined, 'a deleted session is not re-created');
+      await a.sessions.create(s);
+      assert.equal(await b.sessions.memberUpstream(s.id, 'public/two'), undefined, 'a session re-created with the id of an ended one starts with none');
+    });
+
     it('keeps a session\'s resource subscriptions for the other replica, bounded, ended with the session', async () => {
       const [a, b] = await subject.replicas();
       const s = record({ kind: 'streamable', headers: {}, protocolVersion: '2025-06-18' });
@@ -148,6 +182,15 @@ for (const subject of [memory, redisSubject]) {
       assert.deepEqual(sorted(await b.sessions.subscriptions(s.id)), [{ server: 'public/files', uri: 'file:///a.txt' }, { server: 'team/docs', uri: 'docs://x?y=1#z' }]);
       await b.sessions.removeSubscription(s.id, 'public/files', 'file:///a.txt');
       await b.sessions.removeSubscription(s.id, 'public/files', 'file:///never');
+      assert.deepEqual(await a.sessions.subscriptions(s.id), [{ server: 'team/docs', uri: 'docs://x?y=1#z' }]);
+      // Through a virtual server: the URI the agent knows it by is kept beside the member's.
+      assert.equal(await a.sessions.addSubscription(s.id, 'public/files', 'file:///v.txt', 'mcpgate://fs/file:///v.txt'), true);
+      assert.deepEqual(sorted(await b.sessions.subscriptions(s.id)), [
+        { server: 'public/files', uri: 'file:///v.txt', shown: 'mcpgate://fs/file:///v.txt' }, { server: 'team/docs', uri: 'docs://x?y=1#z' },
+      ]);
+      await b.sessions.removeSubscription(s.id, 'public/files', 'file:///v.txt');
+      assert.equal((await a.sessions.subscriptions(s.id)).length, 2, 'removed only with the URI it was shown by');
+      await b.sessions.removeSubscription(s.id, 'public/files', 'file:///v.txt', 'mcpgate://fs/file:///v.txt');
       assert.deepEqual(await a.sessions.subscriptions(s.id), [{ server: 'team/docs', uri: 'docs://x?y=1#z' }]);
       // The record's other changes keep them.
       await a.sessions.setUpstream(s.id, { sessionId: 'up-1', protocolVersion: '2025-06-18' });

@@ -1,4 +1,4 @@
-import type { UpstreamSessionState } from '../../tools/mcp/session-state.js';
+import type { UpstreamSessionState, UpstreamSessionStates } from '../../tools/mcp/session-state.js';
 
 /**
  * The gateway's shared-state ports. In memory for one process (`mcpgate serve`); in Redis for
@@ -56,16 +56,30 @@ export interface SessionStore {
    */
   setUpstream(id: string, upstream: UpstreamSessionState | undefined): Promise<void>;
   /**
+   * The upstream MCP session of `server` (`namespace/name`), a member of the virtual server the
+   * session is with (a per-session Streamable HTTP upstream), kept by `setMemberUpstream`.
+   */
+  memberUpstream(id: string, server: string): Promise<UpstreamSessionState | undefined>;
+  /**
+   * Keep (or, with undefined, forget) the upstream MCP session of a member of the session's
+   * virtual server: one per member, each written on its own (two members' sessions opened at
+   * once never overwrite each other), expiring and ending with the session, at most
+   * `MAX_MEMBER_UPSTREAMS` (past that one is not kept: other replicas initialize their own).
+   */
+  setMemberUpstream(id: string, server: string, upstream: UpstreamSessionState | undefined): Promise<void>;
+  /**
    * Record that the session subscribed to a resource of an upstream MCP server (`server`:
    * `namespace/name`), so that whichever replica receives the upstream's
    * `notifications/resources/updated` delivers it, also after the replica that took the
    * subscription died. Kept with the session (same idle TTL, ended with it), at most
    * `MAX_SESSION_SUBSCRIPTIONS` per session. Answers false when the session is unknown; throws
-   * SubscriptionLimitError at the cap (a subscription already held is no new one).
+   * SubscriptionLimitError at the cap (a subscription already held is no new one). `shown`: the
+   * URI the agent subscribed to when not the upstream's (through a virtual server), so that any
+   * replica delivers the upstream's updates under it.
    */
-  addSubscription(id: string, server: string, uri: string): Promise<boolean>;
-  /** Forget a subscription (nothing happens when there is none). */
-  removeSubscription(id: string, server: string, uri: string): Promise<void>;
+  addSubscription(id: string, server: string, uri: string, shown?: string): Promise<boolean>;
+  /** Forget a subscription (nothing happens when there is none); `shown` as it was added. */
+  removeSubscription(id: string, server: string, uri: string, shown?: string): Promise<void>;
   /** The session's subscriptions, in no particular order (none when the session is unknown). */
   subscriptions(id: string): Promise<ResourceSubscription[]>;
   /**
@@ -116,23 +130,37 @@ export interface ResourceSubscription {
   /** The server, `namespace/name`. */
   server: string;
   uri: string;
+  /** The URI the agent knows the resource by (a virtual server's), when not `uri`. */
+  shown?: string;
 }
+
+/** Most upstream sessions of virtual server members kept with one agent session (more are not kept: other replicas initialize their own). */
+export const MAX_MEMBER_UPSTREAMS = 32;
+
 
 /** Most resource subscriptions one session holds (every server together). */
 export const MAX_SESSION_SUBSCRIPTIONS = 100;
 /** Longest resource URI a subscription takes (bytes). */
 export const MAX_SUBSCRIPTION_URI_BYTES = 2048;
 
-/** How a subscription is kept (one string: the server, a newline, the URI; neither holds a newline). */
-export function subscriptionMember(server: string, uri: string): string {
-  return `${server}\n${uri}`;
+/**
+ * How a subscription is kept: one string, the server, a newline, the URI, and when the agent
+ * knows it by another URI, a newline and that one (none of them holds a newline: resources/subscribe
+ * refuses such URIs).
+ */
+export function subscriptionMember(server: string, uri: string, shown?: string): string {
+  return shown === undefined ? `${server}\n${uri}` : `${server}\n${uri}\n${shown}`;
 }
 
 /** A kept subscription read back (undefined when malformed). */
 export function readSubscriptionMember(member: string): ResourceSubscription | undefined {
   const at = member.indexOf('\n');
   if (at <= 0 || at === member.length - 1) return undefined;
-  return { server: member.slice(0, at), uri: member.slice(at + 1) };
+  const rest = member.slice(at + 1);
+  const second = rest.indexOf('\n');
+  if (second < 0) return { server: member.slice(0, at), uri: rest };
+  if (second === 0 || second === rest.length - 1) return undefined;
+  return { server: member.slice(0, at), uri: rest.slice(0, second), shown: rest.slice(second + 1) };
 }
 
 /** A session holds the most resource subscriptions allowed. */
@@ -205,5 +233,26 @@ export function sessionOwners(session: Pick<SessionRecord, 'consumerId' | 'clien
   return {
     ...(session.consumerId !== null ? { key: `key:${session.consumerId}` } : {}),
     ...(session.clientAddress ? { addr: `addr:${session.clientAddress}` } : {}),
+  };
+}
+
+/**
+ * The upstream sessions of one upstream MCP server kept with the agent sessions: the session's
+ * own `upstream` when the server is the session's, else the member's (the session is with a
+ * virtual server), so that two members never continue each other's upstream session.
+ */
+export function upstreamSessionsOf(store: SessionStore, server: string): UpstreamSessionStates {
+  return {
+    get: async (id) => {
+      const s = await store.get(id);
+      if (!s) return undefined;
+      return `${s.namespace}/${s.server}` === server ? s.upstream : store.memberUpstream(id, server);
+    },
+    set: async (id, state) => {
+      const s = await store.get(id);
+      if (!s) return;
+      if (`${s.namespace}/${s.server}` === server) await store.setUpstream(id, state);
+      else await store.setMemberUpstream(id, server, state);
+    },
   };
 }

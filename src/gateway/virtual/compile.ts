@@ -144,14 +144,20 @@ export class VirtualCompiler {
   /**
    * An upstream MCP server sent a notification outside a request: its live tool list is fetched
    * again (virtual servers tell their agents if it changed), and a prompts or resources
-   * list_changed is passed on to the virtual servers that contain it.
+   * list_changed is passed on to the virtual servers that contain it, directly or through
+   * nested virtual servers (`told`: those told already).
    */
-  memberNotified(memberKey: string, method: string): void {
+  memberNotified(memberKey: string, method: string, told: Set<string> = new Set()): void {
     for (const v of this.servers) {
       const member = v.members.find((m) => m.server.key === memberKey);
       if (!member) continue;
       if (method === 'notifications/tools/list_changed') member.live?.refresh();
-      else if (method === 'notifications/prompts/list_changed' || method === 'notifications/resources/list_changed') this.deps.onListChanged(v.key, method);
+      else if ((method === 'notifications/prompts/list_changed' || method === 'notifications/resources/list_changed') && !told.has(v.key)) {
+        told.add(v.key);
+        this.deps.onListChanged(v.key, method);
+        // And the virtual servers that contain this one (tools go through the catalogues' own change events).
+        this.memberNotified(v.key, method, told);
+      }
     }
   }
 

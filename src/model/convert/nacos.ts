@@ -68,10 +68,18 @@ export interface NacosDetailOptions {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 
+/** Why the Nacos v3 API does not create or change virtual servers. */
+const VIRTUAL_NOT_CARRIED = 'virtual servers have members the Nacos v3 API cannot carry: create and change them through the native API (/api/v1)';
+
+/** An update through the Nacos v3 API of an existing server: refused for a virtual server (it would lose its members). */
+export function refuseNacosVirtualUpdate(existing: Pick<McpServer, 'name' | 'protocol'>): void {
+  if (existing.protocol === 'virtual') throw invalid('serverSpecification.protocol', `'${existing.name}' is a virtual server: ${VIRTUAL_NOT_CARRIED}`);
+}
+
 function readProtocol(r: FieldReader): McpProtocol {
   const value = r.requiredString('protocol').toLowerCase();
   const protocol = MCP_PROTOCOLS.find((p) => p === value);
-  if (protocol === 'virtual') throw invalid(r.field('protocol'), 'virtual servers have members the Nacos v3 API cannot carry: create and change them through the native API (/api/v1)');
+  if (protocol === 'virtual') throw invalid(r.field('protocol'), VIRTUAL_NOT_CARRIED);
   if (!protocol) throw invalid(r.field('protocol'), `must be one of ${MCP_PROTOCOLS.filter((p) => p !== 'virtual').join(', ')}`);
   return protocol;
 }

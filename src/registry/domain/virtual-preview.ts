@@ -6,7 +6,7 @@
 import type { StoreReader } from '../store/store.js';
 import { VIRTUAL_PROTOCOL, checkVirtualOwnership, memberNaming, staticNames, validateVirtualSpec } from '../../model/virtual.js';
 import type { PublishedMember, VirtualServerSpec } from '../../model/virtual.js';
-import type { McpServerSpec } from '../../model/model.js';
+import type { McpServer, McpServerSpec, McpServerVersion } from '../../model/model.js';
 
 /** One tool of a preview. */
 export interface PreviewTool {
@@ -16,6 +16,8 @@ export interface PreviewTool {
   member: string;
   tool: string;
   description: string;
+  /** The member tool's input schema (what the agent's arguments are checked against). */
+  inputSchema: Record<string, unknown>;
 }
 
 /** What a virtual server would show. */
@@ -43,8 +45,8 @@ export async function previewVirtual(store: StoreReader, namespace: string, name
   for (const [shown, { member, tool }] of names) {
     const m = v.members[member];
     if (!m) continue;
-    const original = specs.get(m.server)?.tools.find((t) => t.name === tool)?.description;
-    tools.push({ name: shown, member: m.server, tool, description: memberNaming(v, m).describe(tool, original) ?? '' });
+    const original = specs.get(m.server)?.tools.find((t) => t.name === tool);
+    tools.push({ name: shown, member: m.server, tool, description: memberNaming(v, m).describe(tool, original?.description) ?? '', inputSchema: original?.inputSchema ?? { type: 'object' } });
   }
   const order = new Map(v.members.map((m, i) => [m.server, i]));
   tools.sort((a, b) => (order.get(a.member) ?? 0) - (order.get(b.member) ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -57,4 +59,20 @@ export async function previewVirtual(store: StoreReader, namespace: string, name
     }
   }
   return { tools, live };
+}
+
+/**
+ * A version as an API without a place for members shows it (the Nacos v3 API): a virtual
+ * server's tools are the ones agents see from the members the registry lists (named, described
+ * and with the input schemas of the preview); any other version unchanged. A virtual server whose
+ * members cannot be previewed any more (one deleted or unpublished since) is shown without tools.
+ */
+export async function withVirtualTools(store: StoreReader, server: McpServer, version: McpServerVersion): Promise<McpServerVersion> {
+  if (server.protocol !== VIRTUAL_PROTOCOL || !version.spec.virtual) return version;
+  try {
+    const { tools } = await previewVirtual(store, server.namespace, server.name, version.spec.virtual);
+    return { ...version, spec: { ...version.spec, tools: tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema, enabled: true, template: null })) } };
+  } catch {
+    return version;
+  }
 }

@@ -14,7 +14,8 @@
  */
 import { AppError, invalid, missing } from '../../lib/errors.js';
 import type { NacosServerFields } from '../../model/convert/nacos.js';
-import { fromNacos, toNacosDetail } from '../../model/convert/nacos.js';
+import { fromNacos, refuseNacosVirtualUpdate, toNacosDetail } from '../../model/convert/nacos.js';
+import { withVirtualTools } from '../domain/virtual-preview.js';
 import type { InstanceKey, McpServer, McpServerInput } from '../../model/model.js';
 import { DEFAULT_CLUSTER } from '../../model/model.js';
 import { authorize } from '../domain/auth.js';
@@ -69,7 +70,8 @@ export function aiHandlers(deps: GrpcDeps): Record<string, HandlerEntry> {
           const protocol = server.protocol === 'https' ? 'https' : 'http';
           backendEndpoints = instances.map((i) => ({ protocol, address: i.ip, port: i.port, path: '' }));
         }
-        const detail = toNacosDetail(serverFor(ctx.principal, server), versionFor(ctx.principal, namespace, version), versions, backendEndpoints ? { backendEndpoints } : {});
+        const shown = await withVirtualTools(store, server, versionFor(ctx.principal, namespace, version));
+        const detail = toNacosDetail(serverFor(ctx.principal, server), shown, versions, backendEndpoints ? { backendEndpoints } : {});
         return ok({ mcpServerDetailInfo: detail });
       },
     },
@@ -100,6 +102,7 @@ export function aiHandlers(deps: GrpcDeps): Record<string, HandlerEntry> {
           const created = await mcp.create(namespace, serverInput(server), spec, true, by);
           return ok({ mcpId: created.server.id });
         }
+        refuseNacosVirtualUpdate(existing);
         if (await store.getVersion(existing.id, spec.version)) {
           throw new AppError('VERSION_EXISTS', `Mcp Server ${name} and target version ${spec.version} already exist, do not do release`, 'serverSpecification.versionDetail.version');
         }

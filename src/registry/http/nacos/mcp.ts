@@ -11,7 +11,8 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError, invalid } from '../../../lib/errors.js';
 import type { NacosEndpointInfo, NacosMcpInput, NacosServerFields } from '../../../model/convert/nacos.js';
-import { fromNacos, toNacosDetail, toNacosListItem } from '../../../model/convert/nacos.js';
+import { fromNacos, refuseNacosVirtualUpdate, toNacosDetail, toNacosListItem } from '../../../model/convert/nacos.js';
+import { withVirtualTools } from '../../domain/virtual-preview.js';
 import { parseJsonInput } from '../../../lib/json-input.js';
 import { reportWarnings } from '../warnings.js';
 import type { McpServerInput } from '../../../model/model.js';
@@ -102,7 +103,7 @@ export function registerMcpRoutes(app: FastifyInstance, svc: RegistryServices): 
     if (!version) throw new AppError('VERSION_NOT_FOUND', `MCP server '${server.name}' has no version '${wanted ?? ''}'`, 'version');
     const backend = await backendEndpoints(svc, server);
     // Secrets (credentials, secret headers and config) only for callers who may read them.
-    const shown = versionFor(req.principal, ns, version);
+    const shown = await withVirtualTools(svc.store, server, versionFor(req.principal, ns, version));
     return envelope(toNacosDetail(serverFor(req.principal, server), shown, versions, backend ? { backendEndpoints: backend } : {}));
   });
 
@@ -121,6 +122,7 @@ export function registerMcpRoutes(app: FastifyInstance, svc: RegistryServices): 
     const id = server.id ?? p.str('mcpId');
     const key: ServerKey = id ? { id } : { name: server.name };
     const existing = await svc.mcp.get(ns, key);
+    refuseNacosVirtualUpdate(existing);
     if (existing.name !== server.name) {
       throw invalid('serverSpecification.name', `an MCP server cannot be renamed ('${existing.name}' to '${server.name}')`);
     }
