@@ -25,6 +25,13 @@ test('an access line: the request, its request id from the context, no other fie
   });
 });
 
+test('an access line names the observation\'s request id where no request scope runs', () => {
+  const out = capture();
+  const log = new AccessLog(createLogger('info', 'test', out.stream), 'all', 1);
+  log.write({ ...OK, requestId: 'req-2' });
+  assert.equal(out.lines()[0]?.reqId, 'req-2');
+});
+
 test('an access line hides credentials in what the agent named and in a failure\'s detail', () => {
   const out = capture();
   const log = new AccessLog(createLogger('info', 'test', out.stream), 'all', 1);

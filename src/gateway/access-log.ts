@@ -1,8 +1,8 @@
 /**
  * The gateway's per-request log line (`msg: "mcp request"`, `component: "access"`): one JSON
  * line per MCP request run, with what an operator greps for: method, namespace, server, tool,
- * outcome and error kind, duration, session, request id (`reqId`, from the logger's request
- * context) and trace id. A failed request is logged at `warn` with the backend's status and the
+ * outcome and error kind, duration, session, request id (`reqId`: the observation's, else the
+ * logger's request scope) and trace id. A failed request is logged at `warn` with the backend's status and the
  * failure's text (the one line a backend failure gets); a successful one at `info`, sampled by
  * `accessLogSampleRatio`. Schema and examples: docs/observability.md.
  */
@@ -22,8 +22,8 @@ export class AccessLog {
    * paths, wildcard ones included, and a scrub of every value at any depth), which costs several
    * times the rest of writing a line; this line is built here of known fields, so it skips both
    * (a child without redaction paths and with no `log` formatter) and scrubs the only free text
-   * it holds: what the agent named (tool, JSON-RPC id) and a failure's detail. Its request id and
-   * the message still come from the logger's mixin and hook.
+   * it holds: what the agent named (tool, JSON-RPC id) and a failure's detail. The message still
+   * goes through the logger's hook, and a request id the observation lacks comes from its mixin.
    */
   constructor(logger: Logger, private readonly mode: AccessLogMode, private readonly sampleRatio: number) {
     this.logger = logger.child({}, { redact: [], formatters: { log: (line: object) => line } });
@@ -42,6 +42,7 @@ export class AccessLog {
       ms: Math.round(o.seconds * 10_000) / 10,
       ...(o.sessionId !== undefined ? { session: o.sessionId } : {}),
       ...(o.rpcId !== undefined ? { rpcId: typeof o.rpcId === 'string' ? scrubText(o.rpcId.slice(0, 128)) : o.rpcId } : {}),
+      ...(o.requestId !== undefined ? { reqId: o.requestId } : {}),
       ...(o.traceId !== undefined ? { trace_id: o.traceId } : {}),
       ...(o.report?.backendStatus !== undefined ? { backendStatus: o.report.backendStatus } : {}),
       ...(failed && o.report?.detail !== undefined ? { detail: scrubText(o.report.detail) } : {}),

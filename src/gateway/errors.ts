@@ -82,8 +82,9 @@ export class GatewayError extends Error {
  * credential: UNAUTHORIZED with its challenge; an upstream MCP server's failure: UPSTREAM_*, its
  * JSON-RPC error relayed as UPSTREAM_ERROR), the session store's (SERVICE_UNAVAILABLE,
  * SESSION_LIMIT, SESSION_CAPACITY), and unexpected ones, logged and answered as internal errors.
+ * `requestId` names the request on the log line (where no request scope carries it).
  */
-export function toGatewayError(err: unknown, logger?: Logger): GatewayError {
+export function toGatewayError(err: unknown, logger?: Logger, requestId?: string): GatewayError {
   if (err instanceof GatewayError) return err;
   if (err instanceof ToolError) {
     switch (err.code) {
@@ -94,12 +95,12 @@ export function toGatewayError(err: unknown, logger?: Logger): GatewayError {
       case 'UPSTREAM_ERROR':
         return new GatewayError('UPSTREAM_ERROR', err.message, err.upstream?.data, undefined, err.upstream?.rpcCode);
       default:
-        logger?.warn({ code: err.code, err: err.message }, 'upstream MCP server failed');
+        logger?.warn({ code: err.code, err: err.message, ...reqIdOf(requestId) }, 'upstream MCP server failed');
         return new GatewayError(err.code, err.message);
     }
   }
   if (err instanceof SessionStateUnavailableError) {
-    logger?.warn({ err: err.message }, 'session state unavailable');
+    logger?.warn({ err: err.message, ...reqIdOf(requestId) }, 'session state unavailable');
     return new GatewayError('SERVICE_UNAVAILABLE', `Service Unavailable: ${err.message}; retry shortly`, undefined, { 'retry-after': '1' });
   }
   if (err instanceof SessionLimitError) {
@@ -108,8 +109,13 @@ export function toGatewayError(err: unknown, logger?: Logger): GatewayError {
       : new GatewayError('SESSION_LIMIT', `Too Many Sessions: ${err.message}`, { limit: err.limit, max: err.max });
   }
   if (err instanceof SubscriptionLimitError) return new GatewayError('SUBSCRIPTION_LIMIT', err.message, { max: err.max });
-  logger?.error({ err }, 'MCP request failed');
+  logger?.error({ err, ...reqIdOf(requestId) }, 'MCP request failed');
   return new GatewayError('INTERNAL_ERROR', 'Internal error');
+}
+
+/** A log line's `reqId` field, when there is an id (an undefined field would hide the request scope's). */
+function reqIdOf(requestId: string | undefined): { reqId?: string } {
+  return requestId === undefined ? {} : { reqId: requestId };
 }
 
 /** The stable code of a thrown value, as `toGatewayError` would answer it (without logging): for metrics and the access log. */

@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.js';
-import { currentRequestId } from '../../lib/request-context.js';
+import { requestIdOf } from '../../lib/request-context.js';
 import type { GatewayError, GatewayErrorCode } from '../errors.js';
 import { toGatewayError } from '../errors.js';
 import type { JsonRpcId } from './jsonrpc.js';
@@ -59,23 +59,24 @@ export class Answers {
 
   /** The one place an error of the MCP endpoints becomes an answer: its status and headers, or an event on a started stream. */
   error(res: ServerResponse, era: AnswerEra, err: unknown, id: JsonRpcId | null): void {
-    const e = toGatewayError(err, this.logger);
+    const requestId = requestIdOf(res);
+    const e = toGatewayError(err, this.logger, requestId);
     this.onError?.(e.code);
     if (res.headersSent) {
       if (!res.writableEnded) {
-        this.guard.writeStream(res, messageEvent(errorMessage(id, e)));
+        this.guard.writeStream(res, messageEvent(errorMessage(id, e, requestId)));
         res.end();
       }
       return;
     }
     for (const [k, v] of Object.entries(e.headers ?? {})) res.setHeader(k, v);
-    this.json(res, statusOf(era, e, id), errorMessage(id, e));
+    this.json(res, statusOf(era, e, id), errorMessage(id, e, requestId));
   }
 }
 
 /** An error of the gateway's other paths (probes, unknown paths) as `{error: {code, message}}`. */
 export function plainError(res: ServerResponse, err: GatewayError | { status: number; code: string; message: string }): void {
-  const requestId = currentRequestId();
+  const requestId = requestIdOf(res);
   plainJson(res, err.status, { error: { code: err.code, message: err.message, ...(requestId ? { requestId } : {}) } });
 }
 

@@ -13,6 +13,8 @@ export interface CallContext {
   clientQuery: string;
   /** The agent's connection peer (see `ToolCallRequest.clientAddress`). */
   clientAddress?: string | undefined;
+  /** The id of the request being served (`X-Request-Id`), for its log lines where no request scope carries it. */
+  requestId?: string | undefined;
   cancellation: CallCancellation;
   /** The agent's session (2025 sessions, legacy SSE), for upstream MCP servers with a connection per session. */
   sessionId?: string | undefined;

@@ -75,15 +75,14 @@ export function resultMessage(id: JsonRpcId, result: Record<string, unknown>): s
   return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{${spliced}${others === '{}' ? '}' : `,${others.slice(1)}`}}`;
 }
 
-/** A JSON-RPC error message for a GatewayError. */
-export function errorMessage(id: JsonRpcId | null, err: GatewayError): string {
-  const data = withRequestId(err.data);
+/** A JSON-RPC error message for a GatewayError, naming the request it answers (`requestId`: the current scope's when not given). */
+export function errorMessage(id: JsonRpcId | null, err: GatewayError, requestId: string | undefined = currentRequestId()): string {
+  const data = withRequestId(err.data, requestId);
   return JSON.stringify({ jsonrpc: '2.0', id, error: { code: err.rpcCode, message: err.message, ...(data !== undefined ? { data } : {}) } });
 }
 
 /** An error's `data` with the id of the request being served (`requestId`), to find its log lines. */
-function withRequestId(data: unknown): unknown {
-  const requestId = currentRequestId();
+function withRequestId(data: unknown, requestId: string | undefined): unknown {
   if (requestId === undefined) return data;
   if (data === undefined) return { requestId };
   return data !== null && typeof data === 'object' && !Array.isArray(data) ? { ...data, requestId } : data;

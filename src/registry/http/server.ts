@@ -15,7 +15,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { Registry as PromRegistry } from 'prom-client';
 import { createMetrics } from '../../lib/metrics.js';
 import { OriginPolicy } from '../../lib/origin-policy.js';
-import { REQUEST_ID_HEADER, requestIdFrom, runInRequestScope } from '../../lib/request-context.js';
+import { REQUEST_ID_HEADER, holdRequestScopes, requestIdFrom, runInRequestScope } from '../../lib/request-context.js';
 import { actorOf } from '../domain/audit.js';
 import type { RequestOrigin } from '../domain/audit.js';
 import type { RegistryServices } from '../services.js';
@@ -38,6 +38,9 @@ function ajv(options: AjvOptions): Ajv {
   addFormats(a);
   return a;
 }
+
+/** Each registry request's hold on request scopes (released once its answer is on its way). */
+const scopeReleases = new WeakMap<object, () => void>();
 
 /** Options of the registry's HTTP server. */
 export interface RegistryHttpOptions {
@@ -137,9 +140,19 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
   app.addHook('onRequest', (req, reply, done) => {
     const route = req.routeOptions.url ? `${req.method} ${req.routeOptions.url}` : null;
     reply.header(REQUEST_ID_HEADER, req.id);
-    // One scope for both (one AsyncLocalStorage run per request).
+    // One scope for both (one AsyncLocalStorage run per request). The storage is off while no
+    // request holds it (lib/request-context.ts): held until the handler's answer is on its way
+    // (onSend; a client gone before that does not end a change being made, nor its audit entry),
+    // or until a hijacked answer (a stream) ends.
     const origin: RequestOrigin = { address: req.ip || null, route, actor: () => actorOf(req.principal ?? undefined) };
+    const release = holdRequestScopes();
+    scopeReleases.set(req, release);
+    reply.raw.on('close', () => { if (reply.raw.writableFinished) release(); });
     runInRequestScope({ id: req.id, origin }, done);
+  });
+  app.addHook('onSend', (req, _reply, payload, done) => {
+    scopeReleases.get(req)?.();
+    done(null, payload);
   });
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err));
   app.setNotFoundHandler((req, reply) => sendError(req, reply, new AppError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`)));

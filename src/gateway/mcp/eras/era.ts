@@ -40,6 +40,8 @@ export interface RequestObservation {
   seconds: number;
   sessionId?: string | undefined;
   rpcId?: JsonRpcId | undefined;
+  /** The HTTP request's id (`X-Request-Id`), for the access log line. */
+  requestId?: string | undefined;
   traceId?: string | undefined;
   /** REST tools: the backend's HTTP status, and a failure's message (for the log line). */
   report?: CallReport | undefined;
@@ -194,7 +196,7 @@ export async function runMethod(deps: EraDeps, ctx: CallContext, method: string,
     endSpan(span, outcome === 'ok' ? undefined : outcome === 'tool_error' ? 'tool_error' : errorKind, report?.detail);
     deps.onRequest?.({
       namespace: server.namespace, server: server.name, method, tool, knownTool, outcome, errorKind,
-      seconds: (performance.now() - started) / 1000, sessionId: ctx.sessionId, rpcId, traceId: traceIdOf(span), report,
+      seconds: (performance.now() - started) / 1000, sessionId: ctx.sessionId, rpcId, requestId: ctx.requestId, traceId: traceIdOf(span), report,
       agent: ctx.agentInfo ?? agentOfMeta(params), failure,
     });
   }

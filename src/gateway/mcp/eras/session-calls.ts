@@ -103,11 +103,11 @@ export function forwardAgentNotification(deps: EraDeps, target: Target, sessionI
  * it. Progress (when the client gave a token) and what an upstream MCP server asks or says
  * during the request go out on `out`, the request's own answer turned SSE stream, else on the
  * session's stream. A refused key (401/403) is thrown, to answer the whole HTTP request with its
- * headers, unless the answer already streams.
+ * headers, unless the answer already streams. `requestId`: the HTTP request's (`requestIdOf`).
  */
-export async function answerInSession(deps: EraDeps, session: SessionRecord, target: Target, headers: ClientHeaders, query: string, message: RpcRequest, cancellation: Cancellation, out?: AnswerStream): Promise<string> {
-  if (!knowsMethod('session', message.method)) return errorMessage(message.id, new GatewayError('METHOD_NOT_FOUND', 'Method not found'));
-  if (message.method === 'initialize') return errorMessage(message.id, new GatewayError('INVALID_REQUEST', 'Invalid Request: Server already initialized'));
+export async function answerInSession(deps: EraDeps, session: SessionRecord, target: Target, headers: ClientHeaders, query: string, requestId: string | undefined, message: RpcRequest, cancellation: Cancellation, out?: AnswerStream): Promise<string> {
+  if (!knowsMethod('session', message.method)) return errorMessage(message.id, new GatewayError('METHOD_NOT_FOUND', 'Method not found'), requestId);
+  if (message.method === 'initialize') return errorMessage(message.id, new GatewayError('INVALID_REQUEST', 'Invalid Request: Server already initialized'), requestId);
   const untrack = deps.streams.track(session.id, message.id, cancellation);
   // 2024 SSE: the GET's headers and query carry into the session's POSTs (sent to our message endpoint).
   const sse = session.kind === 'sse';
@@ -120,7 +120,7 @@ export async function answerInSession(deps: EraDeps, session: SessionRecord, tar
     : undefined;
   const subscriptions = target.server.upstream || target.server.virtual ? streams.sessionSubscriptions(target.server.key, session.id, kind) : undefined;
   const ctx: CallContext = {
-    server: target.server, consumer: target.consumer, clientHeaders: effectiveHeaders, clientQuery, clientAddress: session.clientAddress, cancellation, sessionId: session.id,
+    server: target.server, consumer: target.consumer, clientHeaders: effectiveHeaders, clientQuery, clientAddress: session.clientAddress, requestId, cancellation, sessionId: session.id,
     beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge, agent, subscriptions,
     agentInfo: session.clientInfo as CallContext['agentInfo'],
   };
@@ -131,9 +131,9 @@ export async function answerInSession(deps: EraDeps, session: SessionRecord, tar
   try {
     return resultMessage(message.id, await runMethod(deps, ctx, message.method, message.params, onProgress, message.id));
   } catch (err) {
-    const e = toGatewayError(err, deps.logger);
+    const e = toGatewayError(err, deps.logger, requestId);
     if ((e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN' || e.code === 'INSUFFICIENT_SCOPE') && !out?.streaming) throw e;
-    return errorMessage(message.id, e);
+    return errorMessage(message.id, e, requestId);
   } finally {
     untrack();
   }

@@ -12,6 +12,7 @@ import { GatewayError, toGatewayError } from '../../errors.js';
 import type { SessionRecord } from '../../sessions/types.js';
 import { streamChannel } from '../../sessions/types.js';
 import type { JsonRpcId, JsonRpcMessage } from '../jsonrpc.js';
+import { requestIdOf } from '../../../lib/request-context.js';
 import { classify, errorMessage, idOf, resultMessage } from '../jsonrpc.js';
 import { META, SESSION_VERSIONS, initializeResult } from '../protocol.js';
 import { SSE_HEADERS } from '../sse.js';
@@ -62,7 +63,7 @@ export class Sessions2025Era {
       abandoned = true;
       cancellation.cancel();
     });
-    const answer = await answerInSession(this.deps, session, target, req.headers, queryOf(req), message, cancellation, out);
+    const answer = await answerInSession(this.deps, session, target, req.headers, queryOf(req), requestIdOf(res), message, cancellation, out);
     if (abandoned) return;
     if (out?.streaming) {
       this.deps.streams.event(res, answer);
@@ -90,8 +91,9 @@ export class Sessions2025Era {
     const gone = new Cancellation();
     res.on('close', () => { if (!res.writableFinished) gone.cancel(); });
     const query = queryOf(req);
+    const requestId = requestIdOf(res);
     const tooLarge = (id: JsonRpcId) => errorMessage(id, new GatewayError('BATCH_ANSWER_TOO_LARGE',
-      `the batch's answer would be over ${maxBatchAnswerBytes} bytes (maxBatchAnswerBytes); send this request on its own`, { maxBatchAnswerBytes }));
+      `the batch's answer would be over ${maxBatchAnswerBytes} bytes (maxBatchAnswerBytes); send this request on its own`, { maxBatchAnswerBytes }), requestId);
     // Answers in the batch's order; the requests, with the size of the error that would replace
     // their answer. The answer's size: the brackets, each answer and its comma.
     const answers: (string | undefined)[] = new Array<string | undefined>(batch.length);
@@ -103,7 +105,7 @@ export class Sessions2025Era {
         const message = classify(raw);
         if (message.kind === 'request') requests.push({ at, message, refusal: Buffer.byteLength(tooLarge(message.id)) + 1 });
       } catch (err) {
-        answers[at] = errorMessage(idOf(raw), toGatewayError(err));
+        answers[at] = errorMessage(idOf(raw), toGatewayError(err), requestId);
         bytes += Buffer.byteLength(answers[at] as string) + 1;
       }
     }
@@ -128,7 +130,7 @@ export class Sessions2025Era {
         const abort = () => cancellation.cancel();
         gone.onCancel(abort);
         try {
-          const answer = await answerInSession(this.deps, session, target, req.headers, query, message, cancellation);
+          const answer = await answerInSession(this.deps, session, target, req.headers, query, requestId, message, cancellation);
           if (!full && bytes + Buffer.byteLength(answer) + 1 + reserved - refusal <= maxBatchAnswerBytes) {
             place(at, answer, refusal);
           } else {

@@ -12,6 +12,7 @@ import { GatewayError, toGatewayError } from '../../errors.js';
 import type { SessionRecord } from '../../sessions/types.js';
 import { sseChannel } from '../../sessions/types.js';
 import type { JsonRpcMessage } from '../jsonrpc.js';
+import { requestIdOf } from '../../../lib/request-context.js';
 import { classify, errorMessage, idOf, resultMessage } from '../jsonrpc.js';
 import { initializeResult } from '../protocol.js';
 import { SSE_HEADERS } from '../sse.js';
@@ -96,6 +97,7 @@ export class Sse2024Era {
     if (message.kind === 'response') return streams.reply(session.id, body as Record<string, unknown>);
     if (message.kind !== 'request') return;
     let answer: string;
+    const requestId = requestIdOf(res);
     const cancellation = new Cancellation();
     try {
       if (message.method === 'initialize') {
@@ -105,10 +107,10 @@ export class Sse2024Era {
         answer = resultMessage(message.id, result);
       } else {
         // Aborted when the session's stream closes (StreamHub.cancelSession), not with this POST.
-        answer = await answerInSession(this.deps, session, target, req.headers, '', message, cancellation);
+        answer = await answerInSession(this.deps, session, target, req.headers, '', requestId, message, cancellation);
       }
     } catch (err) {
-      answer = errorMessage(message.id, toGatewayError(err, logger));
+      answer = errorMessage(message.id, toGatewayError(err, logger, requestId), requestId);
     }
     const receivers = await bus.publish(sseChannel(session.id), answer).catch((err: unknown) => {
       logger.warn({ err, session: session.id }, 'could not deliver a legacy SSE answer');

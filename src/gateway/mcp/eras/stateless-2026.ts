@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Cancellation } from '../../../tools/cancellation.js';
 import { GatewayError } from '../../errors.js';
 import type { JsonRpcId, JsonRpcMessage } from '../jsonrpc.js';
+import { requestIdOf } from '../../../lib/request-context.js';
 import { classify, idOf, notificationMessage, resultMessage } from '../jsonrpc.js';
 import type { CallContext } from '../methods.js';
 import { META, STATELESS_VERSIONS, decorateStateless, knowsMethod } from '../protocol.js';
@@ -110,7 +111,7 @@ export class Stateless2026Era {
     if (target.server.upstream && MULTI_ROUND.has(message.method)) return this.multiRound(req, res, target, message.id, message.method, message.params, caps as Record<string, unknown>);
     const cancellation = new Cancellation();
     res.on('close', () => { if (!res.writableFinished) cancellation.cancel(); }); // 'close' comes once: `on` (`once` wraps the listener)
-    const ctx: CallContext = { server: target.server, consumer: target.consumer, clientHeaders: req.headers, clientQuery: queryOf(req), clientAddress: req.socket.remoteAddress || undefined, cancellation, beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge };
+    const ctx: CallContext = { server: target.server, consumer: target.consumer, clientHeaders: req.headers, clientQuery: queryOf(req), clientAddress: req.socket.remoteAddress || undefined, requestId: requestIdOf(res), cancellation, beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge };
     try {
       const result = await runMethod(this.deps, ctx, message.method, message.params, undefined, message.id);
       if (!cancellation.cancelled) answers.json(res, 200, resultMessage(message.id, decorateStateless(message.method, result, target.server, target.consumer)));
