@@ -22,7 +22,6 @@ import { MemoryEventStore, MemoryMessageBus, MemorySessionStore } from './sessio
 import { Counter } from 'prom-client';
 import { EMPTY_SNAPSHOT, SnapshotCompiler } from './snapshot.js';
 import type { CompiledServer, GatewaySnapshot } from './snapshot.js';
-import { tracingEnabled } from '../lib/tracing.js';
 import { VirtualCompiler } from './virtual/compile.js';
 import { GatewayMetrics, UNLISTED_TOOL } from './metrics.js';
 import type { ActivityRecorder } from './activity.js';
@@ -253,14 +252,15 @@ export class Gateway {
       ...(opts.sessions ? { upstreamSessions: (server: string) => upstreamSessionsOf(sessions, server) } : {}),
     });
     // Request scopes (an AsyncLocalStorage, lib/request-context.ts) only where a part that logs or
-    // traces without the request at hand serves it: tracing, a session store outside this process
-    // (Redis), upstream MCP servers, virtual servers, OAuth and rate limits (token exchange, a
-    // shared limiter). Otherwise (REST tools, sessions held here) the request id travels on the
-    // answer (`requestIdOf`) and the call context, and no promise of the process pays the
-    // storage's hook (on Node 20 about 6-8 µs of a tools/call).
+    // traces without the request at hand serves it: a session store outside this process (Redis),
+    // upstream MCP servers, virtual servers, OAuth and rate limits (token exchange, a shared
+    // limiter). Otherwise (REST tools, sessions held here) the request id and, with tracing on, the
+    // request's span travel on the answer (`requestIdOf`) and the call context (the backend span's
+    // parent, the access log's `trace_id`), and no promise of the process pays the storage's hook
+    // (on Node 20 about 6-8 µs of a tools/call).
     const scopes: { needed: boolean; release?: (() => void) | undefined } = { needed: false };
     const setScopes = (snapshot: GatewaySnapshot): void => {
-      scopes.needed = tracingEnabled() || sessions.getHeld === undefined || someServer(snapshot, (s) => s.upstream !== undefined || s.virtual !== undefined || s.access !== undefined);
+      scopes.needed = sessions.getHeld === undefined || someServer(snapshot, (s) => s.upstream !== undefined || s.virtual !== undefined || s.access !== undefined);
       if (scopes.needed && !scopes.release) scopes.release = holdRequestScopes();
       else if (!scopes.needed && scopes.release) {
         scopes.release();

@@ -633,21 +633,22 @@ export function startServerSpan(name: string | SpanShape, attributes: Attributes
 }
 
 /**
- * Start a CLIENT span, child of the span of the current request; undefined when tracing is off.
- * `name`: the span's name or a shape (`spanShape`); `attributes` is kept as given.
+ * Start a CLIENT span, child of `parent` when given (a caller that carries its request's span),
+ * else of the current request's span; undefined when tracing is off. `name`: the span's name or a
+ * shape (`spanShape`); `attributes` is kept as given.
  */
-export function startClientSpan(name: string | SpanShape, attributes: Attributes): Span | undefined {
+export function startClientSpan(name: string | SpanShape, attributes: Attributes, parent?: Span): Span | undefined {
   if (!recorder) return undefined;
-  const current = currentSpan();
-  let parent: LeanSpan | RemoteParent | undefined;
-  if (current instanceof LeanSpan) parent = current;
+  const current = parent ?? currentSpan();
+  let from: LeanSpan | RemoteParent | undefined;
+  if (current instanceof LeanSpan) from = current;
   else if (current !== undefined) {
     const c = current.spanContext();
-    parent = remoteParent(c.traceId, c.spanId, c.traceFlags, c.traceState?.serialize());
+    from = remoteParent(c.traceId, c.spanId, c.traceFlags, c.traceState?.serialize());
   }
   return typeof name === 'string'
-    ? recorder.start(name, undefined, SpanKind.CLIENT, parent).setAttributes(attributes)
-    : recorder.start(name.name, name, SpanKind.CLIENT, parent).setAttributes(attributes);
+    ? recorder.start(name, undefined, SpanKind.CLIENT, from).setAttributes(attributes)
+    : recorder.start(name.name, name, SpanKind.CLIENT, from).setAttributes(attributes);
 }
 
 /** Run `fn` with `span` as the current span (log lines, child spans); `fn` itself when there is none. */

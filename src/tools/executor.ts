@@ -3,6 +3,7 @@
  * answers, and where backend addresses come from (`Upstream`). Adapters live in sibling
  * folders (`rest/`; upstream MCP servers next), each compiled once per snapshot.
  */
+import type { Span } from '@opentelemetry/api';
 
 /** One MCP content block of a tool result (upstream MCP servers may send any block the protocol has). */
 export type ContentBlock =
@@ -59,6 +60,8 @@ export interface ToolCallRequest {
   report?: CallReport | undefined;
   /** The way back to the agent for what an upstream MCP server asks or says during the call (see `AgentChannel`). */
   agent?: AgentChannel | undefined;
+  /** The agent's request's span (tracing on): the parent of the backend request's span, carried here rather than in a request scope. */
+  span?: Span | undefined;
 }
 
 /**

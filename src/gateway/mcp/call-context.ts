@@ -1,4 +1,5 @@
 /** What a method handler needs besides its params (methods.ts, virtual-methods.ts). */
+import type { Span } from '@opentelemetry/api';
 import type { BeforeExecute } from '../auth/token-access.js';
 import type { AgentChannel, CallCancellation, CallReport, ClientHeaders } from '../../tools/executor.js';
 import type { CompiledConsumer, CompiledServer } from '../snapshot.js';
@@ -30,6 +31,8 @@ export interface CallContext {
   agentInfo?: { name?: string | undefined; version?: string | undefined } | undefined;
   /** tools/call: what the tool reports of a failure (filled by the executor; read by metrics and the access log). */
   report?: CallReport | undefined;
+  /** The request's SERVER span (tracing on; set by `runMethod`): the parent of its tool's backend span. */
+  span?: Span | undefined;
 }
 
 /** Options of tools/call beyond the context. */

@@ -98,7 +98,7 @@ export async function handleRequest(ctx: CallContext, method: string, params: Re
         const clientHeaders = before instanceof Promise ? await before : before;
         // A plain literal (conditional spreads take V8's slow path on every call).
         result = await tool.executor.execute({
-          args, clientHeaders, clientQuery: ctx.clientQuery, clientAddress: ctx.clientAddress, cancellation: ctx.cancellation, report: ctx.report,
+          args, clientHeaders, clientQuery: ctx.clientQuery, clientAddress: ctx.clientAddress, cancellation: ctx.cancellation, report: ctx.report, span: ctx.span,
           sessionId: relayed ? ctx.sessionId : undefined, onProgress: relayed ? options.onProgress : undefined, agent: relayed ? ctx.agent : undefined,
         });
       } catch (err) {

@@ -102,7 +102,7 @@ class RestToolExecutor implements ToolExecutor {
       throw err;
     }
     if (built.argumentHost) await this.request.checkArgumentHost(built.origin as string, built.argumentHost);
-    return this.transport.send(built, call.cancellation, this.response, client, call.report);
+    return this.transport.send(built, call.cancellation, this.response, client, call.report, call.span);
   }
 }
 

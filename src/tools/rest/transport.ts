@@ -11,6 +11,7 @@ import type { ArgumentHostAccess } from '../address-guard.js';
 import type { CallCancellation, CallReport, CallToolResult, Upstream, UpstreamTarget } from '../executor.js';
 import { ATTR, addTraceHeaders, endSpan, spanShape, startClientSpan, tracingEnabled } from '../../lib/tracing.js';
 import type { SpanShape } from '../../lib/tracing.js';
+import type { Span } from '@opentelemetry/api';
 import type { RenderClient } from '../../template/index.js';
 import type { BuiltRequest } from './request.js';
 import type { RestResponse } from './response.js';
@@ -82,9 +83,10 @@ export class RestTransport {
 
   /**
    * Send a request and map its answer with `response`; failures are `isError` results, and
-   * their kind goes to `report` (metrics and logs).
+   * their kind goes to `report` (metrics and logs). Each attempt's span is a child of `parent`
+   * (the agent's request's span) when given, else of the current request scope's.
    */
-  async send(req: BuiltRequest, cancellation: CallCancellation, response: RestResponse, client?: RenderClient, report?: CallReport): Promise<CallToolResult> {
+  async send(req: BuiltRequest, cancellation: CallCancellation, response: RestResponse, client?: RenderClient, report?: CallReport, parent?: Span): Promise<CallToolResult> {
     const fail = (kind: string, text: string): CallToolResult => {
       if (report) {
         report.errorKind = kind;
@@ -130,7 +132,7 @@ export class RestTransport {
         const path = base.basePath === '' ? req.pathAndQuery : base.basePath + req.pathAndQuery;
         // Each attempt is a CLIENT span whose context the backend receives as `traceparent` (tracing on only),
         // added to the request's own headers object (built for this call: no copy).
-        const span = tracingEnabled() ? startClientSpan(this.shapeOf(base), backendAttributes(base, path)) : undefined;
+        const span = tracingEnabled() ? startClientSpan(this.shapeOf(base), backendAttributes(base, path), parent) : undefined;
         if (span) addTraceHeaders(span, req.headers);
         dispatcher.dispatch({
           origin: base.origin, path, method: o.method as Dispatcher.HttpMethod, headers: req.headers, body: req.body ?? null,

@@ -13,6 +13,7 @@ import { readJsonBody } from '../body.js';
 import type { CallContext } from '../methods.js';
 import type { BeforeExecute } from '../../auth/token-access.js';
 import { handleRequest } from '../methods.js';
+import { currentRequestScope } from '../../../lib/request-context.js';
 import type { StreamHub } from '../streams.js';
 import type { JsonRpcId } from '../jsonrpc.js';
 import { ATTR, endSpan, spanShape, startServerSpan, traceIdOf, tracingEnabled, withSpan } from '../../../lib/tracing.js';
@@ -174,7 +175,12 @@ export async function runMethod(deps: EraDeps, ctx: CallContext, method: string,
   let failure: CallFailure | undefined;
   try {
     const options = { onProgress };
-    const result = await (span ? withSpan(span, () => handleRequest(ctx, method, params, options)) : handleRequest(ctx, method, params, options));
+    // The span travels in the call context to the tool's backend request; it is also made the
+    // current span where the request runs in a request scope (log lines, upstream MCP servers),
+    // and only there: entering a scope would switch on the storage the gateway keeps off when no
+    // part of its snapshot needs it (lib/request-context.ts).
+    if (span) ctx.span = span;
+    const result = await (span && currentRequestScope() !== undefined ? withSpan(span, () => handleRequest(ctx, method, params, options)) : handleRequest(ctx, method, params, options));
     if (result.isError === true) {
       outcome = 'tool_error';
       errorKind = report?.errorKind ?? 'tool_error';
