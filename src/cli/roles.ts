@@ -125,7 +125,7 @@ export async function startServe(config: Config, logger: Logger): Promise<Runnin
     tracing = await startTelemetry(config, logger);
     const { redisUp, ...shared } = await sharedState(config, logger);
     const limits = gatewayLimits(config);
-    const sessions = shared.sessions ?? new MemorySessionStore(config.sessionIdleSeconds * 1000, Date.now, withDefaults(limits));
+    const sessions = shared.sessions ?? new MemorySessionStore(config.sessionIdleSeconds * 1000, undefined, withDefaults(limits));
     const gatewayId = `serve@${hostname()}:${process.pid}`;
     const activity = new ActivityRecorder({ gateway: gatewayId });
     const gateway = await Gateway.start({

@@ -189,7 +189,7 @@ export class Gateway {
       const reaped = reapAndRecordChildren(opts.stdioRecordFile);
       if (reaped > 0) logger.warn({ reaped }, 'ended stdio children of upstream MCP servers that a previous gateway process left behind');
     }
-    const sessions = opts.sessions ?? new MemorySessionStore(opts.sessionIdleMs ?? 30 * 60_000, Date.now, limits);
+    const sessions = opts.sessions ?? new MemorySessionStore(opts.sessionIdleMs ?? 30 * 60_000, undefined, limits);
     const bus = opts.bus ?? new MemoryMessageBus();
     const events = opts.events ?? new MemoryEventStore();
     // The handler exists once the metrics do; the gauges read it only when scraped.

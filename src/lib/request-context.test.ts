@@ -17,9 +17,11 @@ test('a scope follows its request through awaits while held, and the storage is 
   const kept = runWithRequestId('req-b', () => new Promise<string | undefined>((resolve) => setImmediate(() => resolve(currentRequestId()))));
   assert.equal(await kept, 'req-b', 'still held');
   second();
-  // Work started in a scope before the storage was switched off reads nothing after it.
+  // Work started in a scope before the storage was switched off reads nothing after it on Node 20
+  // (its promise hook is what carried the scope); from Node 24 a scope is a frame the continuation
+  // captured when it was made, and disabling the storage does not take it back.
   const late = runWithRequestId('req-c', () => sleep(1300).then(() => currentRequestId()));
-  assert.equal(await late, undefined);
+  assert.equal(await late, Number(process.versions.node.split('.')[0]) >= 24 ? 'req-c' : undefined);
   // A scope entered afterwards works again.
   assert.equal(await runWithRequestId('req-d', async () => { await sleep(1); return currentRequestId(); }), 'req-d');
 });

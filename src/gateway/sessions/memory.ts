@@ -5,6 +5,13 @@ import { NO_SESSION_LIMITS } from '../limits.js';
 import { MAX_INPUT_ROUNDS, MAX_MEMBER_UPSTREAMS, MAX_SESSION_SUBSCRIPTIONS, SessionLimitError, SubscriptionLimitError, readSubscriptionMember, sessionOwners, subscriptionMember } from './types.js';
 import type { EventStore, InputRoundRecord, MessageBus, ResourceSubscription, SessionRecord, SessionStore } from './types.js';
 
+/**
+ * Epoch milliseconds that only move forward: the process's start by the wall clock, then a
+ * monotonic clock. Idle times held in the process must not follow a step of the wall clock (a
+ * host adjusting a virtual machine's time would otherwise end sessions early or keep them late).
+ */
+const steadyNow = (): number => performance.timeOrigin + performance.now();
+
 interface HeldSession {
   session: SessionRecord;
   expires: number;
@@ -29,7 +36,7 @@ export class MemorySessionStore implements SessionStore {
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
 
-  constructor(private readonly idleMs: number, now: () => number = Date.now, private readonly limits: SessionLimits = NO_SESSION_LIMITS) {
+  constructor(private readonly idleMs: number, now: () => number = steadyNow, private readonly limits: SessionLimits = NO_SESSION_LIMITS) {
     this.now = now;
     this.timer = setInterval(() => this.reap(), Math.min(60_000, Math.max(1000, idleMs / 4)));
     this.timer.unref();

@@ -46,7 +46,7 @@ const closers: (() => Promise<void>)[] = [];
 const memory: Subject = {
   name: 'memory',
   async replicas(o = {}) {
-    const r: Replica = { sessions: new MemorySessionStore(o.idleMs ?? 60_000, Date.now, { ...NO_SESSION_LIMITS, ...o.limits }), bus: new MemoryMessageBus(), events: new MemoryEventStore(o.eventsMaxLen) };
+    const r: Replica = { sessions: new MemorySessionStore(o.idleMs ?? 60_000, undefined, { ...NO_SESSION_LIMITS, ...o.limits }), bus: new MemoryMessageBus(), events: new MemoryEventStore(o.eventsMaxLen) };
     closers.push(async () => { await r.sessions.close(); await r.bus.close(); await r.events.close(); });
     return [r, r];
   },
