@@ -377,8 +377,11 @@ class Recorder {
   }
 
   /** Parent-based sampling: a parent's decision is followed; a new trace is recorded when its id falls under the ratio. */
-  start(name: string, shape: SpanShape | undefined, kind: SpanKind, parent: LeanSpan | RemoteParent | undefined): LeanSpan {
+  start(named: string | SpanShape, kind: SpanKind, parent: LeanSpan | RemoteParent | undefined): LeanSpan {
     const started = nowMs();
+    // A shape gives the name with the shared attributes (`spanShape`).
+    const shape = typeof named === 'string' ? undefined : named;
+    const name = shape === undefined ? named as string : shape.name;
     if (parent instanceof LeanSpan) {
       return new LeanSpan(this, name, shape, kind, parent.traceId, parent.traceBytes, parent.traceAt, parent.spanBytes, parent.spanAt,
         (parent.flags & SAMPLED) | CONTEXT_HAS_IS_REMOTE, parent.traceState, started);
@@ -482,7 +485,7 @@ class ApiTracer implements Tracer {
     else if (parentCtx !== undefined && trace.isSpanContextValid(parentCtx)) {
       parent = remoteParent(parentCtx.traceId, parentCtx.spanId, parentCtx.traceFlags, parentCtx.traceState?.serialize());
     }
-    const span = this.owner.start(name, undefined, options?.kind ?? SpanKind.INTERNAL, parent);
+    const span = this.owner.start(name, options?.kind ?? SpanKind.INTERNAL, parent);
     if (options?.attributes) span.setAttributes({ ...options.attributes });
     return span;
   }
@@ -627,9 +630,7 @@ export function startServerSpan(name: string | SpanShape, attributes: Attributes
     parent = parseTraceparent(header, carrierValue(c, 'tracestate'));
     break;
   }
-  return typeof name === 'string'
-    ? recorder.start(name, undefined, SpanKind.SERVER, parent).setAttributes(attributes)
-    : recorder.start(name.name, name, SpanKind.SERVER, parent).setAttributes(attributes);
+  return recorder.start(name, SpanKind.SERVER, parent).setAttributes(attributes);
 }
 
 /**
@@ -646,9 +647,7 @@ export function startClientSpan(name: string | SpanShape, attributes: Attributes
     const c = current.spanContext();
     from = remoteParent(c.traceId, c.spanId, c.traceFlags, c.traceState?.serialize());
   }
-  return typeof name === 'string'
-    ? recorder.start(name, undefined, SpanKind.CLIENT, from).setAttributes(attributes)
-    : recorder.start(name.name, name, SpanKind.CLIENT, from).setAttributes(attributes);
+  return recorder.start(name, SpanKind.CLIENT, from).setAttributes(attributes);
 }
 
 /** Run `fn` with `span` as the current span (log lines, child spans); `fn` itself when there is none. */

@@ -147,7 +147,8 @@ export async function buildRegistryHttp(services: RegistryServices, opts: Regist
     const origin: RequestOrigin = { address: req.ip || null, route, actor: () => actorOf(req.principal ?? undefined) };
     const release = holdRequestScopes();
     scopeReleases.set(req, release);
-    reply.raw.on('close', () => { if (reply.raw.writableFinished) release(); });
+    // A hijacked answer (a stream) gets no onSend: its hold ends with its connection, finished or not.
+    reply.raw.on('close', () => { if (reply.sent) release(); });
     runInRequestScope({ id: req.id, origin }, done);
   });
   app.addHook('onSend', (req, _reply, payload, done) => {
