@@ -19,6 +19,17 @@ describe('JSON depth limit', () => {
     assert.equal(jsonDepthExceeded(`["\\"", [[]]]`, 2), 8, 'an escaped quote does not end the string');
   });
 
+  it('tells an escaped quote from one after escaped backslashes (runs of backslashes, odd and even)', () => {
+    // `"\\"` ends after two backslashes (they escape each other): the brackets after it count.
+    assert.equal(jsonDepthExceeded('["\\\\", [[]]]', 2), 8);
+    // `"\\\"[[[` does not end at its quote (the third backslash escapes it): the brackets are text.
+    assert.equal(jsonDepthExceeded('["\\\\\\"[[[[", []]', 2), -1);
+    assert.equal(jsonDepthExceeded('["\\\\\\\\", [[]]]', 2), 10);
+    // A string that never ends hides what follows it, as before.
+    assert.equal(jsonDepthExceeded('["[[[[[[[[[[ ', 2), -1);
+    assert.equal(jsonDepthExceeded('["\\" [[[[[[[[[[', 2), -1);
+  });
+
   it('closes levels: siblings do not add up', () => {
     assert.equal(jsonDepthExceeded(nested(60).repeat(1000)), -1);
   });

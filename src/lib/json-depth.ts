@@ -21,20 +21,20 @@ const CLOSE_OBJECT = 0x7d;
 /**
  * The offset of the first `[` or `{` that opens level `max + 1`, or -1 when the text nests no
  * deeper than `max`. Brackets inside strings do not count. The text need not be valid JSON (the
- * parser that follows says what is wrong with it).
+ * parser that follows says what is wrong with it). A string is skipped with `indexOf` to its next
+ * quote (an escaped one is preceded by an odd run of backslashes): most of a JSON text is
+ * strings, and the builtin's search is about three times as fast as a loop over their characters
+ * (a 2026-07-28 request's `_meta` envelope is mostly string).
  */
 export function jsonDepthExceeded(text: string, max = MAX_JSON_DEPTH): number {
   // A text shorter than the limit cannot nest deeper than it.
   if (text.length <= max) return -1;
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
+    if (c === QUOTE) {
+      i = stringEnd(text, i);
+      if (i < 0) return -1; // unterminated: nothing after it counts
     } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       if (++depth > max) return i;
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
@@ -42,6 +42,18 @@ export function jsonDepthExceeded(text: string, max = MAX_JSON_DEPTH): number {
     }
   }
   return -1;
+}
+
+/** The offset of the quote that closes the string opened at `open`, or -1 when none does. */
+function stringEnd(text: string, open: number): number {
+  for (let from = open + 1; ;) {
+    const quote = text.indexOf('"', from);
+    if (quote < 0) return -1;
+    let before = quote - 1;
+    while (text.charCodeAt(before) === BACKSLASH) before--;
+    if ((quote - 1 - before) % 2 === 0) return quote; // an even run of backslashes escapes each other, not the quote
+    from = quote + 1;
+  }
 }
 
 /** Throw `JSON_TOO_DEEP` (400, naming the limit and `field`) when `text` nests deeper than the limit. */
