@@ -59,8 +59,12 @@ export class JsonText {
   }
 }
 
-/** A JSON-RPC result message; `JsonText` members of the result are spliced in as they are. */
-export function resultMessage(id: JsonRpcId, result: Record<string, unknown>): string {
+/**
+ * A JSON-RPC result message; `JsonText` members of the result are spliced in as they are.
+ * `members`: JSON text of members written before the result's own (`"a":1,"b":2`), which the
+ * result must not have (the 2026-07-28 era's, serialised once per server).
+ */
+export function resultMessage(id: JsonRpcId, result: Record<string, unknown>, members?: string): string {
   let spliced: string | undefined;
   let rest: Record<string, unknown> | undefined;
   for (const key in result) {
@@ -70,9 +74,11 @@ export function resultMessage(id: JsonRpcId, result: Record<string, unknown>): s
     rest ??= { ...result };
     delete rest[key];
   }
-  if (spliced === undefined || rest === undefined) return JSON.stringify({ jsonrpc: '2.0', id, result });
-  const others = JSON.stringify(rest);
-  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{${spliced}${others === '{}' ? '}' : `,${others.slice(1)}`}}`;
+  if (members === undefined && (spliced === undefined || rest === undefined)) return JSON.stringify({ jsonrpc: '2.0', id, result });
+  const others = JSON.stringify(rest ?? result);
+  const own = spliced === undefined ? others.slice(1, -1) : others === '{}' ? spliced : `${spliced},${others.slice(1, -1)}`;
+  const all = members === undefined ? own : own === '' ? members : `${members},${own}`;
+  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{${all}}}`;
 }
 
 /** A JSON-RPC error message for a GatewayError, naming the request it answers (`requestId`: the current scope's when not given). */

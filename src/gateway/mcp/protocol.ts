@@ -4,6 +4,8 @@
  * capabilities, and the era-specific members of answers (initialize's, 2026-07-28 results').
  */
 import type { CompiledConsumer, CompiledServer } from '../snapshot.js';
+import type { JsonRpcId } from './jsonrpc.js';
+import { resultMessage } from './jsonrpc.js';
 
 /** The 2026-07-28 (stateless) protocol versions served. */
 export const STATELESS_VERSIONS = ['2026-07-28'] as const;
@@ -103,10 +105,33 @@ export function initializeResult(s: CompiledServer, requested: unknown): Record<
 }
 
 /** Add the 2026-07-28 result members: resultType, serverInfo and, for cacheable results, ttlMs/cacheScope. */
-export function decorateStateless(method: string, result: Record<string, unknown>, server: CompiledServer, consumer: CompiledConsumer | null): Record<string, unknown> {
+function decorateStateless(method: string, result: Record<string, unknown>, server: CompiledServer, consumer: CompiledConsumer | null): Record<string, unknown> {
   const meta = { ...(result._meta as Record<string, unknown> | undefined), [META.serverInfo]: serverInfo(server) };
   return {
     resultType: 'complete', ...result, _meta: meta,
     ...(CACHEABLE.has(method) ? { ttlMs: 0, cacheScope: consumer ? 'private' : 'public' } : {}),
   };
+}
+
+/** Each compiled server's 2026-07-28 result members (`"resultType":"complete","_meta":{serverInfo}`) as JSON text, made once. */
+const statelessMembers = new WeakMap<CompiledServer, string>();
+const CACHE_PUBLIC = ',"ttlMs":0,"cacheScope":"public"';
+const CACHE_PRIVATE = ',"ttlMs":0,"cacheScope":"private"';
+
+/**
+ * The JSON-RPC message of a 2026-07-28 result: the result with the members `decorateStateless`
+ * adds. A result that has none of them (every REST tool result) gets them as JSON text serialised
+ * once per server, written before its own: the same answer without building and serialising
+ * serverInfo's objects per call. One that has some (its own `_meta`, `input_required`) is decorated.
+ */
+export function statelessResultMessage(id: JsonRpcId, method: string, result: Record<string, unknown>, server: CompiledServer, consumer: CompiledConsumer | null): string {
+  if (result._meta !== undefined || result.resultType !== undefined || result.ttlMs !== undefined || result.cacheScope !== undefined) {
+    return resultMessage(id, decorateStateless(method, result, server, consumer));
+  }
+  let members = statelessMembers.get(server);
+  if (members === undefined) {
+    members = `"resultType":"complete","_meta":${JSON.stringify({ [META.serverInfo]: serverInfo(server) })}`;
+    statelessMembers.set(server, members);
+  }
+  return resultMessage(id, result, CACHEABLE.has(method) ? members + (consumer ? CACHE_PRIVATE : CACHE_PUBLIC) : members);
 }

@@ -12,7 +12,7 @@ import type { JsonRpcId, JsonRpcMessage } from '../jsonrpc.js';
 import { requestIdOf } from '../../../lib/request-context.js';
 import { classify, idOf, notificationMessage, resultMessage } from '../jsonrpc.js';
 import type { CallContext } from '../methods.js';
-import { META, STATELESS_VERSIONS, decorateStateless, knowsMethod } from '../protocol.js';
+import { META, STATELESS_VERSIONS, knowsMethod, statelessResultMessage } from '../protocol.js';
 import { SSE_HEADERS } from '../sse.js';
 import type { HeldStream, ListenFilter } from '../streams.js';
 import { InputRounds } from '../input-required.js';
@@ -114,7 +114,7 @@ export class Stateless2026Era {
     const ctx: CallContext = { server: target.server, consumer: target.consumer, clientHeaders: req.headers, clientQuery: queryOf(req), clientAddress: req.socket.remoteAddress || undefined, requestId: requestIdOf(res), cancellation, beforeExecute: target.beforeExecute, scopeChallenge: target.scopeChallenge };
     try {
       const result = await runMethod(this.deps, ctx, message.method, message.params, undefined, message.id);
-      if (!cancellation.cancelled) answers.json(res, 200, resultMessage(message.id, decorateStateless(message.method, result, target.server, target.consumer)));
+      if (!cancellation.cancelled) answers.json(res, 200, statelessResultMessage(message.id, message.method, result, target.server, target.consumer));
     } catch (err) {
       if (!cancellation.cancelled) answers.error(res, 'stateless-2026', err, message.id);
     }
@@ -160,7 +160,7 @@ export class Stateless2026Era {
     // Kept for every replica before the agent learns the requestState (its retry may land anywhere).
     if (outcome.kind === 'input') await this.rounds.keep(outcome.requestState);
     const result = outcome.kind === 'done' ? outcome.result : { resultType: 'input_required', inputRequests: outcome.inputRequests, requestState: outcome.requestState };
-    const answer = resultMessage(id, decorateStateless(method, result, target.server, target.consumer));
+    const answer = statelessResultMessage(id, method, result, target.server, target.consumer);
     if (!out.streaming) return answers.json(res, 200, answer);
     this.deps.streams.event(res, answer);
     res.end();
