@@ -13,7 +13,8 @@
  * `git archive REV | tar -x -C DIR` and a node_modules link, as `--baseline` of bench:gateway
  * does), compiled here unless its dist/ exists. With `--profile DIR` every `serve` runs under
  * `node --cpu-prof`, and each configuration's self time per call by function is printed from the
- * samples of its own runs, with the differences to the first build's same form. Unless `--no-pin`
+ * samples of its own runs, with the differences to the first build's same form and, within each
+ * build, the stateless form's to the session form's. Unless `--no-pin`
  * (or on one CPU), every `serve` runs on CPU 1 and the rest (this process, wrk, the backend) on
  * CPU 0 (`taskset`, as bench:auth does), so that each build's calls batch alike.
  */
@@ -137,6 +138,12 @@ async function main(): Promise<void> {
       const ratio = median(c.cpu.map((x, i) => x / first.cpu[i]!));
       console.log(`| ${c.build} | ${c.form} | ${Math.round(median(c.figures.map((f) => f.rps)))} | ${median(c.cpu).toFixed(1)} | ${c.cpu.map((x) => Math.round(x)).join(' ')} | ${ratio.toFixed(3)} |`);
     }
+    // The issue's target: the 2026-07-28 form no dearer than the 2025 session form, measured in the same rounds.
+    for (const b of builds) {
+      const stateless = configs.find((c) => c.build === b.label && c.form === 'stateless');
+      const session = configs.find((c) => c.build === b.label && c.form === 'session');
+      if (stateless && session) console.log(`${b.label}: stateless ÷ session CPU µs a call, median of rounds: ${median(stateless.cpu.map((x, i) => x / session.cpu[i]!)).toFixed(3)}`);
+    }
   } finally {
     for (const p of processes) await stopProcess(p.child);
     if (profileDir) printProfiles(profileDir, profiles, configs);
@@ -157,26 +164,35 @@ function printProfiles(dir: string, pids: Map<number, string>, configs: readonly
     for (const c of configs.filter((x) => x.build === build?.label && x.calls > 0)) {
       const p = summariseProfile(join(dir, f), build!.root, c.windows, 100_000);
       const us = (ms: number) => (ms * 1000) / c.calls;
-      const fns = new Map<string, number>();
+      // A process writes one profile per thread (the main one and the registry's worker): summed.
+      const fns = perCall.get(c.label) ?? new Map<string, number>();
       for (const fn of p.functions) {
         const key = `${fn.name}  ${fn.where.replace(/:\d+$/, '')}`;
         fns.set(key, (fns.get(key) ?? 0) + us(fn.ms));
       }
-      for (const a of p.areas) fns.set(`[area] ${a.name}`, us(a.ms));
+      for (const a of p.areas) fns.set(`[area] ${a.name}`, (fns.get(`[area] ${a.name}`) ?? 0) + us(a.ms));
       perCall.set(c.label, fns);
       console.error(`${c.label}: ${us(p.busyMs).toFixed(1)} µs busy per call (${c.calls} calls); by area: ${p.areas.map((a) => `${a.name} ${us(a.ms).toFixed(1)}`).join(', ')}`);
       for (const fn of p.functions.slice(0, 30)) console.error(`  ${us(fn.ms).toFixed(2).padStart(7)} µs  ${fn.name}  ${fn.where}`);
     }
   }
+  const printDiff = (label: string, a: Map<string, number>, b: Map<string, number>) => {
+    const diff = [...new Set([...a.keys(), ...b.keys()])].map((k) => ({ fn: k, us: (a.get(k) ?? 0) - (b.get(k) ?? 0) }));
+    const fnDiff = diff.filter((d) => !d.fn.startsWith('[area]'));
+    console.error(`${label}: ${fnDiff.reduce((s, d) => s + d.us, 0).toFixed(1)} µs per call; the largest differences:`);
+    for (const d of diff.sort((x, y) => Math.abs(y.us) - Math.abs(x.us)).slice(0, 45)) console.error(`  ${(d.us >= 0 ? '+' : '') + d.us.toFixed(2).padStart(6)} µs  ${d.fn}`);
+  };
   for (const c of configs) {
     const first = configs.find((o) => o.form === c.form)!;
     const a = perCall.get(c.label);
     const b = perCall.get(first.label);
-    if (c === first || !a || !b) continue;
-    const diff = [...new Set([...a.keys(), ...b.keys()])].map((k) => ({ fn: k, us: (a.get(k) ?? 0) - (b.get(k) ?? 0) }));
-    const fnDiff = diff.filter((d) => !d.fn.startsWith('[area]'));
-    console.error(`${c.label} − ${first.label}: ${fnDiff.reduce((s, d) => s + d.us, 0).toFixed(1)} µs per call; the largest differences:`);
-    for (const d of diff.sort((x, y) => Math.abs(y.us) - Math.abs(x.us)).slice(0, 45)) console.error(`  ${(d.us >= 0 ? '+' : '') + d.us.toFixed(2).padStart(6)} µs  ${d.fn}`);
+    if (c !== first && a && b) printDiff(`${c.label} − ${first.label}`, a, b);
+  }
+  // Within each build, what the 2026-07-28 form costs beyond the 2025 session form, by function.
+  for (const b of builds) {
+    const stateless = perCall.get(`${b.label} stateless`);
+    const session = perCall.get(`${b.label} session`);
+    if (stateless && session) printDiff(`${b.label}: stateless − session`, stateless, session);
   }
 }
 
