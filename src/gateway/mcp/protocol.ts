@@ -4,6 +4,7 @@
  * capabilities, and the era-specific members of answers (initialize's, 2026-07-28 results').
  */
 import type { CompiledConsumer, CompiledServer } from '../snapshot.js';
+import { JsonText } from './jsonrpc.js';
 
 /** The 2026-07-28 (stateless) protocol versions served. */
 export const STATELESS_VERSIONS = ['2026-07-28'] as const;
@@ -102,9 +103,19 @@ export function initializeResult(s: CompiledServer, requested: unknown): Record<
   return { protocolVersion: version, capabilities: capabilities(s), serverInfo: serverInfo(s), ...(s.description ? { instructions: s.description } : {}) };
 }
 
+/** Each compiled server's `_meta` of a 2026-07-28 result that has none of its own (its serverInfo), serialised once. */
+const serverMetas = new WeakMap<CompiledServer, JsonText>();
+
 /** Add the 2026-07-28 result members: resultType, serverInfo and, for cacheable results, ttlMs/cacheScope. */
 export function decorateStateless(method: string, result: Record<string, unknown>, server: CompiledServer, consumer: CompiledConsumer | null): Record<string, unknown> {
-  const meta = { ...(result._meta as Record<string, unknown> | undefined), [META.serverInfo]: serverInfo(server) };
+  let meta: Record<string, unknown> | JsonText | undefined;
+  if (result._meta === undefined) {
+    // A REST tool's result (most of them): the same `_meta` every time, spliced into the answer as it is.
+    meta = serverMetas.get(server);
+    if (meta === undefined) serverMetas.set(server, meta = new JsonText(JSON.stringify({ [META.serverInfo]: serverInfo(server) })));
+  } else {
+    meta = { ...(result._meta as Record<string, unknown>), [META.serverInfo]: serverInfo(server) };
+  }
   return {
     resultType: 'complete', ...result, _meta: meta,
     ...(CACHEABLE.has(method) ? { ttlMs: 0, cacheScope: consumer ? 'private' : 'public' } : {}),
