@@ -19,14 +19,6 @@ describe('JSON depth limit', () => {
     assert.equal(jsonDepthExceeded(`["\\"", [[]]]`, 2), 8, 'an escaped quote does not end the string');
   });
 
-  it('counts the brackets first: a text with no more than the limit of them passes without the scan, one with more is scanned', () => {
-    assert.equal(jsonDepthExceeded(`{"a":"${'x'.repeat(10_000)}","b":[[{}]]}`, 4), -1);
-    assert.equal(jsonDepthExceeded(`{"a":"${'x'.repeat(10_000)}","b":[[{[]}]]}`, 4), 10_015);
-    // More brackets than the limit, all but four of them inside a string: the scan says it fits.
-    assert.equal(jsonDepthExceeded(`{"s":"${'[{'.repeat(40)}","b":[[{}]]}`, 4), -1);
-    assert.equal(jsonDepthExceeded(`{"s":"${'[{'.repeat(40)}","b":[[{[]}]]}`, 4), 95);
-  });
-
   it('closes levels: siblings do not add up', () => {
     assert.equal(jsonDepthExceeded(nested(60).repeat(1000)), -1);
   });

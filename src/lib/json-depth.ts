@@ -24,10 +24,8 @@ const CLOSE_OBJECT = 0x7d;
  * parser that follows says what is wrong with it).
  */
 export function jsonDepthExceeded(text: string, max = MAX_JSON_DEPTH): number {
-  // A text shorter than the limit cannot nest deeper than it; nor can one with no more than `max`
-  // opening brackets (inside strings or not), counted with indexOf (native, a tenth of the scan's
-  // time on a small MCP request), the scan then only for texts with more of them.
-  if (text.length <= max || openersAtMost(text, max)) return -1;
+  // A text shorter than the limit cannot nest deeper than it.
+  if (text.length <= max) return -1;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -44,14 +42,6 @@ export function jsonDepthExceeded(text: string, max = MAX_JSON_DEPTH): number {
     }
   }
   return -1;
-}
-
-/** Whether `text` holds at most `max` `[` and `{` together (stops counting past `max`). */
-function openersAtMost(text: string, max: number): boolean {
-  let n = 0;
-  for (let i = text.indexOf('{'); i >= 0; i = text.indexOf('{', i + 1)) if (++n > max) return false;
-  for (let i = text.indexOf('['); i >= 0; i = text.indexOf('[', i + 1)) if (++n > max) return false;
-  return true;
 }
 
 /** Throw `JSON_TOO_DEEP` (400, naming the limit and `field`) when `text` nests deeper than the limit. */
