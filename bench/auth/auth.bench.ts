@@ -34,7 +34,7 @@
  *   npm run bench:auth -- [--seconds 2] [--connections 16] [--rounds 15] [--loader autocannon|wrk] [--baseline REV] [--no-docs] [--profile DIR] [--no-pin] [--padded] [--perf DIR]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { autocannonRun, wrkRun } from '../gateway/loaders.js';
@@ -61,6 +61,12 @@ const profileDir = textOption('profile', '');
  * HTTP parser, libuv, the kernel's socket calls). With `--baseline`, the baseline's runs too.
  * Names of JIT-compiled functions are approximate: the map only grows, so code that V8 moved or
  * dropped may lend its name to what later took its address; native symbols are exact.
+ * Samples carry their call chains (`-g`), so time is also given inclusive of callees: the
+ * kernel's share by the stage it serves (`KERNEL_STAGES`: above all the wake-up of the socket's
+ * reader on the other CPU, which a cpu-clock profile in a VM otherwise books as the self time
+ * of `_raw_spin_unlock_irqrestore`, the interrupts held off while the wake-up is sent), and
+ * the symbols whose inclusive time differs most from `open`. The gateway's JIT symbol maps are
+ * kept in DIR (copy them back to /tmp to run `perf report` on the recordings again).
  */
 const perfDir = textOption('perf', '');
 const baselineRev = textOption('baseline', '');
@@ -252,8 +258,13 @@ async function main(): Promise<void> {
   } finally {
     for (const p of processes) {
       await stopProcess(p.child);
-      // --perf-basic-prof's symbol map of the process, read by `perf report` above.
-      if (perfDir) rmSync(`/tmp/perf-${p.child.pid}.map`, { force: true });
+      // --perf-basic-prof's symbol map of the process, read by `perf report` above; kept beside the
+      // recordings (copy it back to /tmp to report them again with JIT names).
+      if (perfDir) {
+        const map = `/tmp/perf-${p.child.pid}.map`;
+        if (existsSync(map)) copyFileSync(map, join(perfDir, `perf-${p.child.pid}.map`));
+        rmSync(map, { force: true });
+      }
     }
     if (profileDir) printProfiles(profileDir, configs.filter((c) => c.build === configs[0]?.build));
     await stopProcess(backend.child);
@@ -264,7 +275,7 @@ async function main(): Promise<void> {
 
 /** `perf record` of process `pid` into `file` until `stop()` (started, and given time to attach, before it resolves). */
 async function startPerf(pid: number, file: string): Promise<{ stop: () => Promise<void> }> {
-  const child = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '4999', '-p', String(pid), '-o', file], { stdio: 'ignore' });
+  const child = spawn('perf', ['record', '-q', '-g', '-e', 'cpu-clock', '-F', '4999', '-p', String(pid), '-o', file], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 300));
   return {
     stop: async () => {
@@ -300,6 +311,53 @@ function printPerf(dir: string, prefix: string, configs: readonly Config[]): voi
     console.error(`${label} ${c.name}: token path's own JavaScript ${own.reduce((s, [, us]) => s + us, 0).toFixed(3)} µs a call: ${own.map(([fn, us]) => `${fn.replace(/ .*\//, ' ').replace(/\s+\(.*$/, '')} ${us.toFixed(3)}`).join(', ')}`);
   }
   printDifferences(label, perCall, 40);
+  printInclusive(label, dir, prefix, configs);
+}
+
+/**
+ * Kernel functions whose inclusive time (with their callees) tells what the gateway's kernel time
+ * a call is for: the socket writes and reads, the loopback delivery to the peer run in the
+ * writer's softirq (`net_rx_action`), and within it the wake-up of the peer's epoll
+ * (`sock_def_readable`: `ep_poll_callback`, `try_to_wake_up`, an IPI to the other CPU when it
+ * idles), and the epoll waits.
+ */
+const KERNEL_STAGES = ['tcp_sendmsg', 'net_rx_action', 'sock_def_readable', 'tcp_recvmsg', 'do_epoll_wait'] as const;
+
+/**
+ * Each server's inclusive µs a call by symbol (the samples' call chains: a function with all it
+ * calls), from its runs' recordings: the `KERNEL_STAGES`, and the symbols whose inclusive time
+ * differs most from `open` (which stage of a request carries the extra: the parser's callbacks,
+ * the microtasks after an await, the writes).
+ */
+function printInclusive(label: string, dir: string, prefix: string, configs: readonly Config[]): void {
+  const perCall = new Map<Name, Map<string, number>>();
+  for (const c of configs) {
+    const ns = new Map<string, number>();
+    for (const f of readdirSync(dir).filter((x) => x.startsWith(`${prefix}${c.name}-`) && x.endsWith('.data'))) {
+      const file = join(dir, f);
+      // The file's whole period (ns), then each symbol's share of it with its callees (--children).
+      const total = spawnSync('perf', ['report', '-i', file, '--stdio', '-q', '--no-children', '--sort', 'dso', '-F', 'period', '-g', 'none'], { encoding: 'utf8', maxBuffer: 1 << 28 })
+        .stdout.split('\n').reduce((sum, line) => sum + Number(/^\s*(\d+)/.exec(line)?.[1] ?? 0), 0);
+      const r = spawnSync('perf', ['report', '-i', file, '--stdio', '-q', '--children', '--sort', 'sym', '-g', 'none', '--percent-limit', '0.05'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+      for (const line of r.stdout.split('\n')) {
+        // children %, self %, `[k]` or `[.]`, symbol.
+        const m = /^\s*([\d.]+)%\s+[\d.]+%\s+\[.\]\s+(.*?)\s*$/.exec(line);
+        if (!m) continue;
+        const key = m[2]!.slice(0, 120);
+        ns.set(key, (ns.get(key) ?? 0) + (Number(m[1]) / 100) * total);
+      }
+    }
+    perCall.set(c.name, new Map([...ns].map(([k, v]) => [k, v / 1000 / Math.max(1, c.calls)] as const)));
+  }
+  const open = perCall.get('open');
+  for (const [name, fns] of perCall) {
+    console.error(`${label} ${name}: kernel µs a call, inclusive${name === 'open' ? '' : ' (beyond open)'}: ${KERNEL_STAGES.map((k) => {
+      const us = fns.get(k) ?? 0;
+      const extra = open && name !== 'open' ? ` (${us - (open.get(k) ?? 0) >= 0 ? '+' : ''}${(us - (open.get(k) ?? 0)).toFixed(2)})` : '';
+      return `${k} ${us.toFixed(2)}${extra}`;
+    }).join(', ')}`);
+  }
+  printDifferences(`${label} inclusive`, perCall, 30);
 }
 
 /** What each server spends per call beyond `open`, by function (µs a call per function and server): the total and the `top` largest differences. */

@@ -163,6 +163,29 @@ describe('TokenAccess on the request path', () => {
     assert.equal(again.authorization, later.authorization);
   });
 
+  it('refuses an exchanged token that is no Bearer credential: nothing cached, nothing sent, the next call exchanges again', async () => {
+    const answers = ['backend token\r\nx-injected: 1', '', 'a'.repeat(16_385), 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln-_~+/=='];
+    let asked = 0;
+    const endpoint = await serve(() => ({ access_token: answers[asked++], token_type: 'Bearer', expires_in: 20 }));
+    try {
+      const a = access();
+      const billing = server('billing', { tokenExchange: { tokenEndpoint: `${endpoint.url}/token`, clientId: 'gw', clientSecret: 'secret', audience: 'https://backend.internal' } });
+      const token = await sign({ aud: `${BASE}/mcp/public/billing` });
+      const req = request(token);
+      const consumer = await a.authenticate(req, billing, false, () => null);
+      for (let i = 0; i < 3; i++) {
+        await assert.rejects(async () => a.beforeCall(billing, consumer, '127.0.0.1', 'bill', { ...req.headers }),
+          (err: unknown) => err instanceof GatewayError && err.code === 'TOKEN_EXCHANGE_FAILED' && !err.message.includes('backend token'));
+      }
+      assert.equal(asked, 3, 'a refused token is not cached: each call asked again');
+      const headers = await a.beforeCall(billing, consumer, '127.0.0.1', 'bill', { ...req.headers });
+      assert.equal(headers.authorization, `Bearer ${answers[3]}`, 'RFC 6750 b64token characters pass');
+      assert.equal(asked, 4);
+    } finally {
+      endpoint.server.close();
+    }
+  });
+
   it('removes the agent\'s token from what the backend may read when the server does not exchange', async () => {
     const a = access();
     const orders = server('orders', {});

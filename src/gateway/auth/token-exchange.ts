@@ -21,6 +21,14 @@ const EXPIRY_MARGIN_MS = 10_000;
 /** Without `expires_in`, how long an exchanged token is reused. */
 const DEFAULT_LIFETIME_MS = 60_000;
 const FETCH_TIMEOUT_MS = 5_000;
+/**
+ * An exchanged token the gateway will send as `Authorization: Bearer <token>`: RFC 6750's
+ * b64token syntax, checked once when it enters the cache (a token endpoint's answer is not
+ * trusted to be a header value: no white space, control characters or line breaks), and no
+ * longer than a backend's whole request head may be by Node's default limit (16 KiB).
+ */
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const MAX_TOKEN_CHARS = 16_384;
 
 /** A cached backend token's `Authorization` header value, and until when it is used (epoch ms). */
 export interface ExchangedAuthorization {
@@ -126,7 +134,13 @@ export class TokenExchanger {
       this.logger?.warn({ status: res.status, error: answer.error, description: answer.error_description, tokenEndpoint: s.tokenEndpoint }, 'token exchange refused');
       throw new GatewayError('TOKEN_EXCHANGE_FAILED', `Bad Gateway: the token endpoint refused the exchange (${typeof answer.error === 'string' ? answer.error : res.status})`);
     }
+    const token = answer.access_token;
+    if (token.length > MAX_TOKEN_CHARS || !BEARER_TOKEN.test(token)) {
+      // The token itself is not logged: only what is wrong with it.
+      this.logger?.warn({ tokenEndpoint: s.tokenEndpoint, tokenChars: token.length }, 'token exchange answered a token that is no Bearer credential');
+      throw new GatewayError('TOKEN_EXCHANGE_FAILED', 'Bad Gateway: the token endpoint answered a token that cannot be sent as a Bearer credential');
+    }
     const lifetimeMs = typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in * 1000 : DEFAULT_LIFETIME_MS;
-    return { token: answer.access_token, lifetimeMs };
+    return { token, lifetimeMs };
   }
 }
