@@ -20,7 +20,12 @@
  * main one (V8's parallel scavenges and concurrent marking run there).
  *
  *   npm run bench:otel -- [--seconds 8] [--connections 16] [--rounds 3] [--loader auto|wrk|autocannon]
- *     [--baseline <rev>] [--only off,tracing,access] [--cpu-prof <dir>] [--node-args '<flags>'] [--rate N] [--no-docs] [--no-pin]
+ *     [--processes 2] [--baseline <rev>] [--only off,tracing,access] [--cpu-prof <dir>] [--node-args '<flags>'] [--rate N] [--no-docs] [--no-pin]
+
+ * `--processes N` runs each configuration as N `serve` processes, the rounds going to them in
+ * turn (round r to process r mod N): a process keeps an offset of a few µs a call for its whole
+ * life (where V8 and the allocator placed things), as large as what is measured here, so one
+ * process per configuration compares processes as much as configurations. With `--cpu-prof`, 1.
 
  * `--rate N` sends N calls/s to every configuration (autocannon's overall rate) instead of as many
  * as they answer: a gateway's CPU per call depends on its throughput (at a lower rate the event
@@ -58,6 +63,7 @@ const connections = numberOption('connections', 16, true);
 const rounds = numberOption('rounds', 3, true);
 const baseline = textOption('baseline', '');
 const cpuProf = textOption('cpu-prof', '');
+const processes = cpuProf ? 1 : numberOption('processes', 2, true);
 const extraNodeArgs = textOption('node-args', '').split(' ').filter((x) => x !== '');
 const GC_PROBE = join(ROOT, 'bench/otel/gc-probe.mjs');
 const only = textOption('only', '').split(',').filter((x) => x !== '');
@@ -89,22 +95,28 @@ interface GcTotals { scavenge: { n: number; ms: number }; markCompact: { n: numb
 const GC_KINDS = ['scavenge', 'markCompact', 'incremental', 'weakCallbacks'] as const;
 const noGc = (): GcTotals => ({ scavenge: { n: 0, ms: 0 }, markCompact: { n: 0, ms: 0 }, incremental: { n: 0, ms: 0 }, weakCallbacks: { n: 0, ms: 0 } });
 
+/** One `serve` process of a configuration. */
+interface Instance {
+  m: Mcpgate;
+  logFile: string;
+  gcFile: string;
+  /** CPU seconds a second it uses with no load (its registry's and timers' work), taken out of its per-call figure. */
+  idle: number;
+}
+
 interface Subject {
   key: string;
   name: string;
-  m: Mcpgate;
+  /** Its processes, the rounds going to them in turn. */
+  instances: Instance[];
   runs: LoadFigures[];
   cpu: Cpu;
-  logFile: string;
-  gcFile: string;
   /** GC pauses during the measured rounds. */
   gc: GcTotals;
   /** Gateway CPU µs per call of each round (idle use taken out). */
   perRound: number[];
-  /** CPU seconds a second the gateway uses with no load (its registry's and timers' work), taken out of its per-call figure. */
-  idle: number;
-  /** Seconds under load. */
-  loaded: number;
+  /** CPU seconds its processes used idle during its measured rounds (their idle use times the rounds' length). */
+  idleUsed: number;
   /** The measured rounds' [start, end] on the monotonic clock (µs), as a --cpu-prof profile's timestamps are. */
   windows: [number, number][];
 }
@@ -147,59 +159,66 @@ async function main(): Promise<void> {
   }
   const subjects: Subject[] = [];
   for (const c of configs) {
-    const logFile = join(work, `${c.key}.log`);
-    const fd = openSync(logFile, 'w');
-    fds.push(fd);
-    const gcFile = join(work, `${c.key}.gc.json`);
-    const nodeArgs = ['--import', GC_PROBE, ...(c.root ? [] : extraNodeArgs), ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf, c.key)] : [])];
-    const m = await startMcpgate(work, { args: c.args, nodeArgs, env: { MCPGATE_BENCH_GC_FILE: gcFile, ...c.env }, stdout: fd, ...(c.root ? { root: c.root } : {}) });
-    pins.measured(m.child.pid!);
-    children.push(m.child);
-    await registerBackend(m, backend.port);
-    await createBenchServer(m, 'bench', [ITEM_TOOL]);
-    subjects.push({ key: c.key, name: c.name, m, runs: [], cpu: { gateway: 0, backend: 0, receiver: 0, loader: 0, gatewayMain: 0 }, logFile, gcFile, gc: noGc(), perRound: [], idle: 0, loaded: 0, windows: [] });
+    const instances: Instance[] = [];
+    for (let i = 0; i < processes; i++) {
+      const logFile = join(work, `${c.key}-${i}.log`);
+      const fd = openSync(logFile, 'w');
+      fds.push(fd);
+      const gcFile = join(work, `${c.key}-${i}.gc.json`);
+      const nodeArgs = ['--import', GC_PROBE, ...(c.root ? [] : extraNodeArgs), ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf, c.key)] : [])];
+      const m = await startMcpgate(work, { args: c.args, nodeArgs, env: { MCPGATE_BENCH_GC_FILE: gcFile, ...c.env }, stdout: fd, ...(c.root ? { root: c.root } : {}) });
+      pins.measured(m.child.pid!);
+      children.push(m.child);
+      await registerBackend(m, backend.port);
+      await createBenchServer(m, 'bench', [ITEM_TOOL]);
+      instances.push({ m, logFile, gcFile, idle: 0 });
+    }
+    subjects.push({ key: c.key, name: c.name, instances, runs: [], cpu: { gateway: 0, backend: 0, receiver: 0, loader: 0, gatewayMain: 0 }, gc: noGc(), perRound: [], idleUsed: 0, windows: [] });
   }
   const shotOf = (m: Mcpgate): Shot => ({ url: `${m.gateway}/mcp/public/bench`, method: 'POST' as const, ...modernCallRequest('get_item') });
-  for (const s of subjects) {
+  const instances = subjects.flatMap((s) => s.instances);
+  for (const s of instances) {
     // Served and answering: a call succeeds (the snapshot is compiled, the instance known).
     for (let i = 0; ; i++) {
       const shot = shotOf(s.m);
       const r = await fetch(shot.url, { method: 'POST', headers: shot.headers, body: shot.body });
       const text = await r.text();
       if (r.status === 200 && !text.includes('"isError":true')) break;
-      if (i > 100) throw new Error(`${s.name}: the tool does not answer: ${r.status} ${text}`);
+      if (i > 100) throw new Error(`${s.m.gateway}: the tool does not answer: ${r.status} ${text}`);
       await new Promise((res) => setTimeout(res, 100));
     }
     await loadRun(shotOf(s.m), 2); // warm-up
   }
   // Each gateway's CPU without load, over the same quiet seconds: what a call does not cost.
   const idleSeconds = 4;
-  const idleBefore = subjects.map((s) => groupSeconds([s.m.child.pid as number]));
+  const idleBefore = instances.map((s) => groupSeconds([s.m.child.pid as number]));
   await new Promise((r) => setTimeout(r, idleSeconds * 1000));
-  subjects.forEach((s, i) => { s.idle = Math.max(0, (groupSeconds([s.m.child.pid as number]) - (idleBefore[i] as number)) / idleSeconds); });
+  instances.forEach((s, i) => { s.idle = Math.max(0, (groupSeconds([s.m.child.pid as number]) - (idleBefore[i] as number)) / idleSeconds); });
   const spansBefore = await spanCount(receiverPort);
-  const logBytesBefore = new Map(subjects.map((s) => [s.key, statSync(s.logFile).size]));
+  const logBytes = (s: Subject) => s.instances.reduce((n, i) => n + statSync(i.logFile).size, 0);
+  const logBytesBefore = new Map(subjects.map((s) => [s.key, logBytes(s)]));
   const load = loadavg().map((x) => x.toFixed(2)).join(', ');
   for (let round = 0; round < rounds; round++) {
     // Rotated order: no configuration always runs first (or last) in a round.
     const order = subjects.map((_, i) => subjects[(i + round) % subjects.length] as Subject);
     for (const s of order) {
+      const instance = s.instances[round % s.instances.length] as Instance;
       const pid = (c: ChildProcess) => [c.pid as number];
-      const gid = s.m.child.pid as number;
-      const before = { gateway: groupSeconds(pid(s.m.child)), backend: groupSeconds(pid(backend.child)), receiver: groupSeconds(pid(receiver)), main: mainThreadSeconds(gid), gc: readGc(s.gcFile) };
+      const gid = instance.m.child.pid as number;
+      const before = { gateway: groupSeconds(pid(instance.m.child)), backend: groupSeconds(pid(backend.child)), receiver: groupSeconds(pid(receiver)), main: mainThreadSeconds(gid), gc: readGc(instance.gcFile) };
       const started = performance.now();
       const from = monotonicMicros();
-      const { figures, loaderCpu } = await loadRun(shotOf(s.m), seconds);
+      const { figures, loaderCpu } = await loadRun(shotOf(instance.m), seconds);
       s.windows.push([from, monotonicMicros()]);
-      const loadedSecs = (performance.now() - started) / 1000;
-      s.loaded += loadedSecs;
-      const gatewaySecs = groupSeconds(pid(s.m.child)) - before.gateway;
+      const idleSecs = instance.idle * (performance.now() - started) / 1000;
+      s.idleUsed += idleSecs;
+      const gatewaySecs = groupSeconds(pid(instance.m.child)) - before.gateway;
       s.cpu.gateway += gatewaySecs;
       s.cpu.gatewayMain += mainThreadSeconds(gid) - before.main;
-      s.perRound.push(Math.max(0, gatewaySecs - s.idle * loadedSecs) / figures.total * 1e6);
+      s.perRound.push(Math.max(0, gatewaySecs - idleSecs) / figures.total * 1e6);
       // The probe writes every 100 ms: wait for its write that covers the round's end.
       await new Promise((r) => setTimeout(r, 150));
-      const gcAfter = readGc(s.gcFile);
+      const gcAfter = readGc(instance.gcFile);
       for (const k of GC_KINDS) { s.gc[k].n += gcAfter[k].n - before.gc[k].n; s.gc[k].ms += gcAfter[k].ms - before.gc[k].ms; }
       s.cpu.backend += groupSeconds(pid(backend.child)) - before.backend;
       s.cpu.receiver += groupSeconds(pid(receiver)) - before.receiver;
@@ -215,7 +234,7 @@ async function main(): Promise<void> {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   const calls = (s: Subject) => s.runs.reduce((n, r) => n + r.total, 0);
   const perCall = (s: Subject, secs: number) => secs / calls(s) * 1e6;
-  const gatewayCpu = (s: Subject) => perCall(s, Math.max(0, s.cpu.gateway - s.idle * s.loaded));
+  const gatewayCpu = (s: Subject) => perCall(s, Math.max(0, s.cpu.gateway - s.idleUsed));
   const [off] = subjects as [Subject];
   const offRps = median(off.runs.map((r) => r.rps));
   const offCpu = gatewayCpu(off);
@@ -224,7 +243,7 @@ async function main(): Promise<void> {
   const pct = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)} %`;
   const lines = [
     `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), load average ${load} before the rounds, ${loadavg()[0]?.toFixed(2)} at the end; Node ${process.version}.`,
-    `${loader === 'wrk' ? 'wrk (1 thread, a process of its own)' : `autocannon (in the benchmark's process)${rate > 0 ? `, ${rate} calls/s to each configuration` : ''}`}, ${connections} connections, ${rounds} rounds of ${seconds} s per configuration, interleaved; each mcpgate is \`serve\` in its own process, its stdout to a file; the OTLP receiver in its own process; ${pins.active ? 'every gateway pinned to one core, everything else to the other' : 'no process pinned to a core'}.`,
+    `${loader === 'wrk' ? 'wrk (1 thread, a process of its own)' : `autocannon (in the benchmark's process)${rate > 0 ? `, ${rate} calls/s to each configuration` : ''}`}, ${connections} connections, ${rounds} rounds of ${seconds} s per configuration, interleaved; each configuration ${processes === 1 ? 'one `serve` process' : `${processes} \`serve\` processes, the rounds going to them in turn`}, its stdout to a file; the OTLP receiver in its own process; ${pins.active ? 'every gateway pinned to one core, everything else to the other' : 'no process pinned to a core'}.`,
     '',
     '| configuration | calls/s (median) | per round | p50 ms | p99 ms | calls/s vs off | gateway CPU µs/call | CPU/call vs off | backend µs/call | receiver µs/call | load generator µs/call |',
     '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -243,7 +262,7 @@ async function main(): Promise<void> {
     }),
     '',
     'GC pauses: the main thread\'s, from perf_hooks \'gc\' entries (bench/otel/gc-probe.mjs preloaded); the threads\' CPU (/proc/PID/task) is raw, idle use included: V8 runs parallel scavenges and concurrent marking on the other threads.',
-    `Gateway CPU per call: its CPU during the rounds less what it uses idle (${subjects.map((s) => `${s.key} ${(s.idle * 1000).toFixed(0)} ms/s`).join(', ')}), over its calls.`,
+    `Gateway CPU per call: its CPU during the rounds less what it uses idle (${subjects.map((s) => `${s.key} ${s.instances.map((i) => (i.idle * 1000).toFixed(0)).join('/')} ms/s`).join(', ')}), over its calls.`,
     'A configuration\'s throughput cost when the gateway is what limits throughput is 1 − (off\'s CPU per call ÷ its CPU per call):',
     ...subjects.filter((s) => !s.key.endsWith('off')).map((s) => {
       // Against the `off` of the same build (the baseline's configurations against the baseline's off).
@@ -252,7 +271,7 @@ async function main(): Promise<void> {
     }),
     '',
     ...(tracing ? [`Spans received by the OTLP receiver during the rounds: ${spans} for ${subjects.filter((s) => s.key.endsWith('tracing') || s.key.startsWith('tracing-')).reduce((n, s) => n + calls(s), 0)} tools/call with tracing on (2 a call: the request's SERVER span and the backend request's CLIENT span).`] : []),
-    ...(access ? [`Access log written during the rounds: ${((statSync(access.logFile).size - (logBytesBefore.get('access') ?? 0)) / calls(access)).toFixed(0)} bytes a call.`] : []),
+    ...(access ? [`Access log written during the rounds: ${((logBytes(access) - (logBytesBefore.get('access') ?? 0)) / calls(access)).toFixed(0)} bytes a call.`] : []),
   ];
   if (cpuProf) {
     // The measured rounds' windows and calls beside each profile: profile-top.ts counts those samples only, per call.
