@@ -13,6 +13,7 @@
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
+import { runTestFiles } from './lib/run-test-files.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const node24 = execFileSync(process.execPath, [join(root, 'scripts', 'node24.mjs')], { encoding: 'utf8' }).trim();
@@ -57,7 +58,7 @@ const files = [...walk(join(root, 'src'), []).sort(), ...endToEnd]
 const hook = join(root, 'scripts', 'node24-sqlite-hook.mjs');
 console.log(`Node ${version}: ${files.length} test files`);
 const hooks = withSqlite ? ['--import', hook] : [];
-const r = spawnSync(node24, [...hooks, '--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${process.env.MCPGATE_TEST_CONCURRENCY ?? '2'}`, '--test-reporter=spec', ...files], {
-  cwd: root, stdio: 'inherit', env: withSqlite ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${hook}`.trim() } : process.env,
-});
-process.exit(r.status ?? 1);
+// A test file that left a handle open ends as failed (scripts/lib/run-test-files.mjs).
+process.exit(await runTestFiles(node24, [...hooks, '--import', 'tsx', '--test', `--test-concurrency=${process.env.MCPGATE_TEST_CONCURRENCY ?? '2'}`, '--test-reporter=spec', ...files], {
+  cwd: root, env: withSqlite ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${hook}`.trim() } : process.env,
+}));

@@ -1,6 +1,6 @@
-// The test files themselves. The runner (scripts/run-tests.mjs) passes --test-force-exit, so a
-// file whose failure left a handle open still ends; but it ends once the tests registered so far
-// have finished. A describe/it registered after a top-level await that follows an earlier one may
+// The test files themselves. Under a forced exit (`--test-force-exit`, which the runner passed
+// until scripts/lib/run-test-files.mjs replaced it) a file ends once the tests registered so far
+// have finished: a describe/it registered after a top-level await that follows an earlier one may
 // come too late, and its tests are then silently not run (this happened: 147 tests of two files).
 // So every top-level await of a test file comes before its first describe, it or test.
 import { describe, it } from 'node:test';

@@ -16,7 +16,7 @@ import { startRegistry } from '../support/registry.js';
 import type { TestRegistry } from '../support/registry.js';
 
 // Awaited before the first describe: tests registered after a later top-level await would be
-// lost (the runner's --test-force-exit ends a file once the tests known so far have finished).
+// lost under a forced exit (see test/test-files.test.ts).
 const kinds = await databaseKinds();
 const ADMIN_PASSWORD = 'admin-password-1';
 

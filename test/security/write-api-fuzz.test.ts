@@ -15,7 +15,7 @@ import type { TestDatabase } from '../support/databases.js';
 import { http } from '../support/http.js';
 import { startRegistry } from '../support/registry.js';
 // Awaited before the first describe: tests registered after a later top-level await would be
-// lost (the runner's --test-force-exit ends a file once the tests known so far have finished).
+// lost under a forced exit (see test/test-files.test.ts).
 const kinds = await databaseKinds();
 import type { TestRegistry } from '../support/registry.js';
 

@@ -42,7 +42,7 @@ function spec(version: string, description = 'x'): McpServerSpec {
 }
 
 // Awaited once, before the first describe: tests registered after a later top-level await would
-// be lost (the runner's --test-force-exit ends a file once the tests known so far have finished).
+// be lost under a forced exit (see test/test-files.test.ts).
 const kinds = await databaseKinds();
 
 for (const kind of kinds) {
