@@ -109,14 +109,17 @@ function decorateStateless(method: string, result: Record<string, unknown>, serv
   const meta = { ...(result._meta as Record<string, unknown> | undefined), [META.serverInfo]: serverInfo(server) };
   return {
     resultType: 'complete', ...result, _meta: meta,
-    ...(CACHEABLE.has(method) ? { ttlMs: 0, cacheScope: consumer ? 'private' : 'public' } : {}),
+    ...(CACHEABLE.has(method) ? CACHE_HINTS[consumer ? 'private' : 'public'] : {}),
   };
 }
 
+/** A cacheable 2026-07-28 result's hints: private when a consumer's key asked. */
+const CACHE_HINTS = { public: { ttlMs: 0, cacheScope: 'public' }, private: { ttlMs: 0, cacheScope: 'private' } } as const;
+/** The same hints as JSON members written after others (`,"ttlMs":0,…`). */
+const CACHE_HINTS_JSON = { public: `,${JSON.stringify(CACHE_HINTS.public).slice(1, -1)}`, private: `,${JSON.stringify(CACHE_HINTS.private).slice(1, -1)}` };
+
 /** Each compiled server's 2026-07-28 result members (`"resultType":"complete","_meta":{serverInfo}`) as JSON text, made once. */
 const statelessMembers = new WeakMap<CompiledServer, string>();
-const CACHE_PUBLIC = ',"ttlMs":0,"cacheScope":"public"';
-const CACHE_PRIVATE = ',"ttlMs":0,"cacheScope":"private"';
 
 /**
  * The JSON-RPC message of a 2026-07-28 result: the result with the members `decorateStateless`
@@ -130,8 +133,9 @@ export function statelessResultMessage(id: JsonRpcId, method: string, result: Re
   }
   let members = statelessMembers.get(server);
   if (members === undefined) {
-    members = `"resultType":"complete","_meta":${JSON.stringify({ [META.serverInfo]: serverInfo(server) })}`;
+    // What decorateStateless adds to an empty result of a method that is not cacheable.
+    members = JSON.stringify(decorateStateless('', {}, server, null)).slice(1, -1);
     statelessMembers.set(server, members);
   }
-  return resultMessage(id, result, CACHEABLE.has(method) ? members + (consumer ? CACHE_PRIVATE : CACHE_PUBLIC) : members);
+  return resultMessage(id, result, CACHEABLE.has(method) ? members + CACHE_HINTS_JSON[consumer ? 'private' : 'public'] : members);
 }
