@@ -30,7 +30,7 @@ describe('deploy/Dockerfile', () => {
     assert.match(runs, /npm ci/);
     assert.match(runs, /npm run build/, 'the CLI and the console are built in the image');
     assert.match(runs, /npm prune --omit=dev/);
-    assert.match(runtime.from, /^node:20[-.\w]*-slim$/, 'a Node 20 slim runtime');
+    assert.match(runtime.from, /^node:24[-.\w]*-slim$/, 'a Node 24 (active LTS) slim runtime');
     assert.match(runtime.user, /^[1-9]\d*:[1-9]\d*$/, 'a numeric non-root user and group (runAsNonRoot can check it)');
     assert.equal(runtime.entrypoint[0], '/usr/bin/tini');
     assert.equal(runtime.entrypoint[1], '--');

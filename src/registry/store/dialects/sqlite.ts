@@ -1,20 +1,20 @@
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import { SqliteDialect } from 'kysely';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 import type { StoreDialect } from './dialect.js';
 import { errorCode } from './dialect.js';
+import { Database, sqliteModulePath } from './sqlite-driver.js';
+import type { Statement } from './sqlite-driver.js';
 
 /**
  * better-sqlite3 prepares a statement for every query Kysely sends, which costs as much as
  * running it; the store sends a small, fixed set of SQL texts, so prepared statements are
  * kept and reused (bounded, least recently used out).
  */
-function cachingStatements(db: Database.Database, onClose: () => void, max = 500): SqliteDatabase {
-  const cache = new Map<string, Database.Statement>();
+function cachingStatements(db: Database, onClose: () => void, max = 500): SqliteDatabase {
+  const cache = new Map<string, Statement>();
   return {
     close: () => {
       onClose();
@@ -85,7 +85,7 @@ function startCheckpointer(file: string): () => void {
   const done = new SharedArrayBuffer(4);
   const worker = new Worker(CHECKPOINTER, {
     eval: true,
-    workerData: { file, module: createRequire(import.meta.url).resolve('better-sqlite3'), done, everyMs: CHECKPOINT_EVERY_MS },
+    workerData: { file, module: sqliteModulePath, done, everyMs: CHECKPOINT_EVERY_MS },
   });
   const flag = new Int32Array(done);
   worker.unref();
@@ -100,7 +100,7 @@ function startCheckpointer(file: string): () => void {
   };
 }
 
-/** SQLite through better-sqlite3: WAL journal, NORMAL sync (durable across process crashes), checkpoints in a worker thread. */
+/** SQLite through better-sqlite3 (the build for this Node: ./sqlite-driver.ts): WAL journal, NORMAL sync (durable across process crashes), checkpoints in a worker thread. */
 export function sqliteDialect(file: string): StoreDialect {
   return {
     name: 'sqlite',
