@@ -7,7 +7,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,8 +99,8 @@ export interface PrivateRedis {
   start(): Promise<void>;
   /** kill -9: the connections drop at once. */
   kill(): Promise<void>;
-  /** SIGSTOP: the server keeps its connections but answers nothing (a hung Redis). */
-  pause(): void;
+  /** SIGSTOP: the server keeps its connections but answers nothing (a hung Redis); resolves once it has stopped. */
+  pause(): Promise<void>;
   /** SIGCONT after pause. */
   resume(): void;
   /** Stop it for good and remove its directory. */
@@ -141,7 +141,26 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   await start();
   return {
     port, url, start, kill,
-    pause: () => { child?.kill('SIGSTOP'); },
+    async pause() {
+      const c = child;
+      if (!c?.pid) return;
+      c.kill('SIGSTOP');
+      // kill(2) only queues the signal: a command sent before the process has stopped may still be
+      // answered. Wait until its state is T (stopped), as /proc shows it.
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        let state: string | undefined;
+        try {
+          const stat = readFileSync(`/proc/${c.pid}/stat`, 'utf8');
+          state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+        } catch {
+          return; // no /proc (not Linux), or the process is gone
+        }
+        if (state === 'T' || state === 't') return;
+        if (Date.now() > deadline) throw new Error(`redis-server (pid ${c.pid}) not stopped 5 s after SIGSTOP: state ${state}`);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    },
     resume: () => { child?.kill('SIGCONT'); },
     async stop() {
       await kill();

@@ -122,7 +122,7 @@ describe('Redis faults', { skip: unavailable }, () => {
     const channel = sseChannel(randomUUID());
     const got: string[] = [];
     await a.bus.subscribe(channel, (m) => got.push(m));
-    server.pause();
+    await server.pause();
     try {
       await assertFailsFast(a);
       // The idle subscriber connection is found dead too (heartbeat + socket timeout), not only the busy one.
