@@ -9,7 +9,9 @@
  *      a new server and transport per request) making the same backend call;
  *   4. mcpgate, the tool defined through the registry APIs (instance registered with the
  *      Nacos v1 form, MCP server created with the native API, GET template + `{{.}}`),
- *      called in the 2026-07-28 stateless form and, reported separately, in a 2025 session.
+ *      called in the 2026-07-28 stateless form and, reported separately, in a 2025 session;
+ *   5. a bare Node proxy (bench/gateway/floor-proxy.ts: node:http + undici dispatch, no MCP, no
+ *      checks), the ceiling of any Node gateway of this shape, to read mcpgate's ratios against.
  *
  * Then tools/list latency on a server with 1,000 tools (one page of 500, and the full walk of
  * two pages; sequential and with 8 concurrent connections), and a CPU profile of mcpgate
@@ -89,11 +91,12 @@ const writeDocs = !flag('no-docs');
 const keep = flag('keep');
 const baselineRev = textOption('baseline', '');
 
-/** Targets of issue 4. */
-const TARGETS = { overSdk: 5, overNginx: 0.25, p99Ms: 20 } as const;
+/** Targets of issue 4, and issue 11's for REST tools after the redesign (both eras ≥ 8× the SDK server). */
+const TARGETS = { overSdk: 5, overNginx: 0.25, p99Ms: 20, bothEras: 8 } as const;
 const TOOLS = 1000;
 const SDK_PEER = 'MCP SDK 1.x server, hand-written (stateless, JSON)';
 const GATE_PEER = '**mcpgate**';
+const FLOOR_PEER = 'bare Node proxy (node:http + undici dispatch; no MCP, no checks)';
 const LEGACY = SESSION_VERSION;
 
 // ------------------------------------------------------------------------------- processes
@@ -136,7 +139,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 // Watchdog: the whole run is bounded, whatever happens.
-const watchdogMs = (((baselineRev ? 9 : 7) * rounds + 2) * (seconds + warmup) + 6 * listSeconds + listCalls + (baselineRev ? 600 : 300)) * 1000;
+const watchdogMs = (((baselineRev ? 10 : 8) * rounds + 2) * (seconds + warmup) + 6 * listSeconds + listCalls + (baselineRev ? 600 : 300)) * 1000;
 setTimeout(() => {
   log(`watchdog: still running after ${Math.round(watchdogMs / 1000)} s, stopping`);
   killAll();
@@ -156,6 +159,16 @@ async function startBackend(): Promise<{ child: ChildProcess; port: number }> {
   const b = await startBenchBackend();
   own(b.child);
   return b;
+}
+
+/**
+ * The floor under any Node gateway of this shape (bench/gateway/floor-proxy.ts): it reads the
+ * POST, fetches the backend with undici's dispatch, and answers the JSON-RPC result; nothing else.
+ */
+async function startFloorProxy(backendPort: number): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = own(await startProcess(process.execPath, ['--import', TSX, join(ROOT, 'bench/gateway/floor-proxy.ts'), String(port), String(backendPort)], `http://127.0.0.1:${port}/`));
+  return { child, url: `http://127.0.0.1:${port}/mcp` };
 }
 
 async function startSdkServer(backendPort: number): Promise<{ child: ChildProcess; url: string }> {
@@ -471,6 +484,7 @@ async function main(): Promise<void> {
     nginxes.push({ label, child, shot: { url: `http://127.0.0.1:${port}/item`, method: 'GET' } });
   }
   const sdk = await startSdkServer(backend.port);
+  const floor = await startFloorProxy(backend.port);
   const gate = await startMcpgate();
   await registerBackend(gate, backend.port);
   await createBenchServer(gate, 'bench', [ITEM_TOOL]);
@@ -484,6 +498,8 @@ async function main(): Promise<void> {
   }
   const sdkShot = legacyCall(sdk.url, 'get_item');
   const sdkBody = await checkMcp('SDK server', sdkShot);
+  const floorShot = modernCall(floor.url, 'get_item');
+  const floorBody = await checkMcp('bare Node proxy', floorShot);
   const modernShot = modernCall(mcpUrl, 'get_item');
   const modernBody = await checkMcp('mcpgate (2026-07-28)', modernShot);
   const sessionId = await openSession(mcpUrl);
@@ -532,6 +548,7 @@ async function main(): Promise<void> {
       await measure(n.label, 'HTTP GET', n.shot, { loader, expectBody: DOCUMENT, peerPids: () => withChildren(n.child.pid as number), backendPid });
     }
     await measure(SDK_PEER, `tools/call ${LEGACY}, no session`, sdkShot, { loader, expectBody: sdkBody, peerPids: only(sdk.child.pid as number), backendPid });
+    await measure(FLOOR_PEER, `tools/call ${MODERN} (any JSON-RPC body)`, floorShot, { loader, expectBody: floorBody, peerPids: only(floor.child.pid as number), backendPid });
     await measure(GATE_PEER, `tools/call ${MODERN} (stateless)`, modernShot, { loader, expectBody: modernBody, peerPids: only(gate.child.pid as number), backendPid });
     await measure(GATE_PEER, `tools/call ${LEGACY} in a session`, sessionShot, { loader, expectBody: sessionBody, peerPids: only(gate.child.pid as number), backendPid });
     if (base) {
@@ -548,6 +565,7 @@ async function main(): Promise<void> {
   };
   const nginxBest = nginxes.map((n) => pick(n.label)).sort((a, b) => b.figures.rps - a.figures.rps)[0] as Row;
   const sdkRow = pick(SDK_PEER);
+  const floorRow = pick(FLOOR_PEER);
   const gateRow = pick(GATE_PEER, `tools/call ${MODERN} (stateless)`);
   const sessionRow = pick(GATE_PEER, `tools/call ${LEGACY} in a session`);
 
@@ -558,6 +576,7 @@ async function main(): Promise<void> {
   await stop(gate.child);
   if (base) await stop(base.gate.child);
   await stop(sdk.child);
+  await stop(floor.child);
   for (const n of nginxes) await stop(n.child);
 
   // A CPU profile of mcpgate under the same tools/call load, in a separate run (the profiler
@@ -640,6 +659,15 @@ async function main(): Promise<void> {
     `| mcpgate p99 at ${connections} connections < ${TARGETS.p99Ms} ms | ${ms(gateFig.p99)} ms | ${verdict(gateFig.p99 < TARGETS.p99Ms)} |`,
     '',
     `The 2025 session variant: ${ratio(sessionRow.figures.rps, sdkRow.figures.rps)} the SDK server, ${ratio(sessionRow.figures.rps, nginxBest.figures.rps)} nginx, p99 ${ms(sessionRow.figures.p99)} ms.`,
+    '',
+    'REST tools after the redesign (issue 11), from this run, with the bare Node proxy as the ceiling of any Node gateway of this shape:',
+    '',
+    '| figure | 2026-07-28 stateless | 2025 session |',
+    '|---|---:|---:|',
+    `| ÷ hand-written SDK server (target ≥ ${TARGETS.bothEras}×) | ${ratio(gateFig.rps, sdkRow.figures.rps)} ${verdict(overSdk >= TARGETS.bothEras)} | ${ratio(sessionRow.figures.rps, sdkRow.figures.rps)} ${verdict(sessionRow.figures.rps / sdkRow.figures.rps >= TARGETS.bothEras)} |`,
+    `| ÷ bare Node proxy | ${ratio(gateFig.rps, floorRow.figures.rps)} | ${ratio(sessionRow.figures.rps, floorRow.figures.rps)} |`,
+    '',
+    `The bare Node proxy itself does ${ratio(floorRow.figures.rps, sdkRow.figures.rps)} the SDK server: ${TARGETS.bothEras}× asks a gateway for ${(TARGETS.bothEras / (floorRow.figures.rps / sdkRow.figures.rps) * 100).toFixed(0)} % of the throughput of a proxy that checks nothing. Stateless ÷ session: ${(gateFig.rps / sessionRow.figures.rps).toFixed(3)}.`,
   );
   if (base) {
     const bModern = pick(base.peer, `tools/call ${MODERN} (stateless)`);
