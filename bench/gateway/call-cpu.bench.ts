@@ -9,7 +9,8 @@
  *   npx tsx bench/gateway/call-cpu.bench.ts --builds now=.,before=/tmp/e291858 [--rounds 5] [--seconds 4]
  *     [--connections 32] [--loader wrk|autocannon] [--forms stateless,session] [--profile DIR] [--no-pin]
  *
- * A build is `label=root`: a tree with node_modules (`.` is this one; another revision:
+ * A build is `label=root` or `label=root@node` (its `serve` on that Node binary, e.g. Node 24 from
+ * scripts/node24.mjs; this one's by default): a tree with node_modules (`.` is this one; another revision:
  * `git archive REV | tar -x -C DIR` and a node_modules link, as `--baseline` of bench:gateway
  * does), compiled here unless its dist/ exists. With `--profile DIR` every `serve` runs under
  * `node --cpu-prof`, and each configuration's self time per call by function is printed from the
@@ -41,9 +42,10 @@ type Form = (typeof FORMS)[number];
 const forms = textOption('forms', FORMS.join(',')).split(',') as Form[];
 if (forms.some((f) => !FORMS.includes(f))) throw new Error(`--forms is a list of ${FORMS.join(', ')}`);
 const builds = textOption('builds', 'now=.').split(',').map((b) => {
-  const [label, root] = b.split('=');
-  if (!label || !root) throw new Error('--builds is a list of label=root');
-  return { label, root: resolve(ROOT, root) };
+  const [label, spec] = b.split('=');
+  const [root, node] = (spec ?? '').split('@');
+  if (!label || !root) throw new Error('--builds is a list of label=root or label=root@node');
+  return { label, root: resolve(ROOT, root), ...(node ? { node } : {}) };
 });
 const WARM_UP_CALLS = 5000;
 
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
   try {
     for (const b of builds) {
       const m = await startMcpgate(work, {
-        root: b.root, ...(existsSync(join(b.root, 'dist/cli/main.js')) && b.root !== ROOT ? { prebuilt: true } : {}),
+        root: b.root, ...(b.node ? { node: b.node } : {}), ...(existsSync(join(b.root, 'dist/cli/main.js')) && b.root !== ROOT ? { prebuilt: true } : {}),
         ...(profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
       });
       processes.push(m);

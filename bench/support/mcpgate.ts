@@ -54,14 +54,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * `mcpgate serve` in its own process, from the compiled build, on fresh loopback ports and a
  * fresh data directory under `work`; `nodeArgs` go before the script (e.g. `--cpu-prof`), `args`
  * after the defaults (they win); `root`: another tree's build (see `checkoutRevision`); `prebuilt`:
- * run that tree's dist/ as it is; `stdout`: a file descriptor for its log lines (default: none kept).
+ * run that tree's dist/ as it is; `stdout`: a file descriptor for its log lines (default: none kept);
+ * `node`: the Node binary (default: this one's).
  */
-export async function startMcpgate(work: string, o: { nodeArgs?: string[]; args?: string[]; env?: Record<string, string>; root?: string; prebuilt?: boolean; stdout?: number } = {}): Promise<Mcpgate> {
+export async function startMcpgate(work: string, o: { nodeArgs?: string[]; args?: string[]; env?: Record<string, string>; root?: string; prebuilt?: boolean; stdout?: number; node?: string } = {}): Promise<Mcpgate> {
   const [registryPort, gatewayPort] = [await freePort(), await freePort()];
   const root = o.root ?? ROOT;
   if (!o.prebuilt) compiledCli(root);
   const dataDir = mkdtempSync(join(work, 'mcpgate-data-'));
-  const child = await startProcess(process.execPath, [
+  const child = await startProcess(o.node ?? process.execPath, [
     ...(o.nodeArgs ?? []), join(root, 'bin/mcpgate.js'), 'serve', '--host', '127.0.0.1',
     '--registry-port', String(registryPort), '--gateway-port', String(gatewayPort), '--data-dir', dataDir, '--auth', 'false', '--log-level', 'warn',
     ...(o.args ?? []),
