@@ -219,6 +219,21 @@ export function rawPost(url: string, body: string, headers: Record<string, strin
   });
 }
 
+/** A raw GET event stream (node:http) whose text so far and end (the response closing) are observable. */
+export function rawStream(url: string, headers: Record<string, string>): Promise<{ status: number; text(): string; ended: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'GET', headers: { accept: 'text/event-stream', ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => { text += chunk; });
+      const ended = new Promise<void>((done) => { res.once('close', () => done()); });
+      resolve({ status: res.statusCode ?? 0, text: () => text, ended });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** The text of the first content block of a tools/call result. */
 export function firstText(result: unknown): string {
   return ((result as { content?: { text?: string }[] }).content?.[0]?.text) ?? '';
