@@ -37,6 +37,18 @@ export async function createMcpServer(registryUrl: string, ns: string, body: Rec
   return r.body as Record<string, unknown>;
 }
 
+/**
+ * The upstream MCP servers of namespace `public` that reach the MCP fixtures, each with no tools of
+ * its own: `streamable` (Streamable HTTP at `up`'s /mcp), `sse` (legacy HTTP+SSE at its /sse) and
+ * `stdio` (started as the stdio spec config `stdioConfig` says).
+ */
+export async function createUpstreamMcpServers(registryUrl: string, up: { port: number; url(path: string): string }, stdioConfig: Record<string, unknown>): Promise<void> {
+  const spec = (extra: Record<string, unknown> = {}) => ({ version: '1.0.0', tools: [], ...extra });
+  await createMcpServer(registryUrl, 'public', { name: 'streamable', protocol: 'mcp-streamable', endpoint: { type: 'url', url: up.url('/mcp') }, spec: spec() });
+  await createMcpServer(registryUrl, 'public', { name: 'sse', protocol: 'mcp-sse', endpoint: { type: 'direct', address: '127.0.0.1', port: up.port, exportPath: '/sse' }, spec: spec() });
+  await createMcpServer(registryUrl, 'public', { name: 'stdio', protocol: 'stdio', endpoint: { type: 'none' }, spec: spec({ config: stdioConfig }) });
+}
+
 /** Poll `check` until it answers a truthy value (or throw after `timeoutMs`). */
 export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 5000, everyMs = 20): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
