@@ -217,10 +217,16 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
   });
 }
 
-/** A request with raw headers through node:http (fetch refuses hop-by-hop headers such as Connection or TE). */
-export function rawPost(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+/**
+ * A request with raw headers through node:http (fetch refuses hop-by-hop headers such as Connection
+ * or TE); `ownConnection`: on a connection of its own (no agent, no keep-alive).
+ */
+export function rawPost(url: string, body: string, headers: Record<string, string>, ownConnection = false): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
+    const req = httpRequest(url, {
+      method: 'POST', ...(ownConnection ? { agent: false } : {}),
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(Buffer.byteLength(body)), ...headers },
+    }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => { text += c; });
