@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Page } from 'playwright-core';
-import { axeAudit, browserSkipReason, ensureConsoleBuilt, openBrowser, screenshotDir, sidewaysOverflow, TEXTS } from './support/browser.js';
+import { axeAudit, browserSkipReason, ensureConsoleBuilt, logIn, openBrowser, screenshotDir, sidewaysOverflow, TEXTS } from './support/browser.js';
 import type { Lang } from './support/browser.js';
 import { restTool, waitFor } from './support/gateway.js';
 import { adminApi } from './support/http.js';
@@ -83,14 +82,6 @@ test('the Activity pages show which tool breaks, its redacted last errors and th
     return body.totals.calls === 33;
   }, 30_000, 250);
 
-  const logIn = async (page: Page, T: (typeof TEXTS)[Lang]) => {
-    await page.goto(`${R}/`);
-    await page.getByLabel(T.login.username).fill('admin');
-    await page.getByLabel(T.login.password).fill('admin-password-1');
-    await page.getByLabel(T.login.password).press('Enter');
-    await page.getByRole('heading', { level: 1, name: T.servers.title }).waitFor();
-  };
-
   for (const lang of ['en', 'zh-CN'] as Lang[]) {
     const T = TEXTS[lang];
     for (const size of [{ width: 1280, height: 900, name: 'desktop' }, { width: 390, height: 844, name: 'phone' }]) {
@@ -104,7 +95,7 @@ test('the Activity pages show which tool breaks, its redacted last errors and th
           await page.screenshot({ path: join(SHOTS, `console-${name}${suffix}.png`), fullPage: size.name === 'desktop', style: '.notices { display: none !important; }' });
         };
         try {
-          await logIn(page, T);
+          await logIn(page, R, T);
           await page.goto(`${R}/ns/team-a/activity`);
           await page.getByRole('heading', { level: 1, name: T.activity.title }).waitFor();
           await page.getByTestId('activity-server').first().waitFor();

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { browserSkipReason, ensureConsoleBuilt, openBrowser, TEXTS } from './support/browser.js';
+import { browserSkipReason, ensureConsoleBuilt, logIn, openBrowser, TEXTS } from './support/browser.js';
 import { waitFor } from './support/gateway.js';
 import { http } from './support/http.js';
 import { startStack } from './support/stack.js';
@@ -45,11 +45,7 @@ test('the Audit page lists changes with filters and pages, shows what changed wi
   const nav = (name: string) => page.getByRole('navigation', { name: T.nav.label }).getByRole('link', { name });
   const signIn = async (username: string, password: string) => {
     await page.evaluate(`sessionStorage.clear()`);
-    await page.goto(`${R}/`);
-    await page.getByLabel(T.login.username).fill(username);
-    await page.getByLabel(T.login.password).fill(password);
-    await page.getByLabel(T.login.password).press('Enter');
-    await page.getByRole('heading', { level: 1, name: T.servers.title }).waitFor();
+    await logIn(page, R, T, username, password);
   };
   const rows = () => page.getByTestId('audit').locator('tbody > tr');
   // A locator count, not waitForFunction: the console's CSP forbids the eval that a string predicate needs.

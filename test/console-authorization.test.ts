@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { axeAudit, browserSkipReason, ensureConsoleBuilt, openBrowser, screenshotDir, sidewaysOverflow, TEXTS } from './support/browser.js';
+import { axeAudit, browserSkipReason, ensureConsoleBuilt, logIn, openBrowser, screenshotDir, sidewaysOverflow, TEXTS } from './support/browser.js';
 import { adminApi } from './support/http.js';
 import { startOidcProvider } from './support/oidc.js';
 import { restTool } from './support/gateway.js';
@@ -40,11 +40,7 @@ test('the console edits MCP authorization: namespace settings and a server overr
     await t.test(`at ${size.width}×${size.height}`, async () => {
       const { page, pageErrors, close } = await openBrowser({ width: size.width, height: size.height });
       try {
-        await page.goto(`${R}/`);
-        await page.getByLabel(T.login.username).fill('admin');
-        await page.getByLabel(T.login.password).fill('admin-password-1');
-        await page.getByLabel(T.login.password).press('Enter');
-        await page.getByRole('heading', { level: 1, name: T.servers.title }).waitFor();
+        await logIn(page, R, T);
         const audit = async (where: string) => {
           assert.deepEqual(await axeAudit(page, where), [], `axe-core findings on ${where}`);
           if (size.suffix) assert.ok((await sidewaysOverflow(page)) <= 1, `${where} is wider than the phone`);

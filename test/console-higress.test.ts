@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { browserSkipReason, ensureConsoleBuilt, openBrowser, TEXTS } from './support/browser.js';
+import { browserSkipReason, ensureConsoleBuilt, logIn, openBrowser, TEXTS } from './support/browser.js';
 import { http } from './support/http.js';
 import { startStack } from './support/stack.js';
 
@@ -29,11 +29,7 @@ test('the console: Higress warnings and Nacos revisions', { skip: browserSkipRea
   const browser = await openBrowser();
   const { page, pageErrors } = browser;
   try {
-    await page.goto(`${R}/`);
-    await page.getByLabel(T.login.username).fill('admin');
-    await page.getByLabel(T.login.password).fill('admin-password-1');
-    await page.getByLabel(T.login.password).press('Enter');
-    await page.getByRole('heading', { level: 1, name: T.servers.title }).waitFor();
+    await logIn(page, R, T);
 
     await t.test('the import preview lists each warning with file, tool and field', async () => {
       await page.goto(`${R}/ns/public/import`);

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { startHttpUpstream } from './fixtures/mcp/http-upstreams.js';
 import { join } from 'node:path';
-import { axeAudit, browserSkipReason, ensureConsoleBuilt, openBrowser, screenshotDir, TEXTS } from './support/browser.js';
+import { axeAudit, browserSkipReason, ensureConsoleBuilt, logIn, openBrowser, screenshotDir, TEXTS } from './support/browser.js';
 import { adminApi } from './support/http.js';
 import { startStack } from './support/stack.js';
 
@@ -40,11 +40,7 @@ test('the console with upstream MCP servers: protocol fields, import tools, try 
     })).status, 201);
 
     await t.test('log in', async () => {
-      await page.goto(`${R}/`);
-      await page.getByLabel(T.login.username).fill('admin');
-      await page.getByLabel(T.login.password).fill('admin-password-1');
-      await page.getByLabel(T.login.password).press('Enter');
-      await page.getByRole('heading', { level: 1, name: T.servers.title }).waitFor();
+      await logIn(page, R, T);
     });
 
     await t.test('import tools from the running server into a new draft; the dialog shows them', async () => {

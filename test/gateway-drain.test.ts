@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { startServe } from '../src/cli/roles.js';
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/lib/logger.js';
-import { createMcpServer, firstText, legacyPost, legacySession, restTool, waitFor } from './support/gateway.js';
+import { createMcpServer, firstText, legacyPost, legacySession, rawStream, restTool, waitFor } from './support/gateway.js';
 
 const logger = createLogger(process.env.MCPGATE_TEST_LOG ?? 'silent');
 
@@ -119,21 +119,6 @@ describe('gateway drain (SIGTERM)', () => {
     }
   });
 });
-
-/** A raw GET stream whose text and end are observable. */
-function rawStream(url: string, headers: Record<string, string>): Promise<{ status: number; text(): string; ended: Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'GET', headers: { accept: 'text/event-stream', ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { text += chunk; });
-      const ended = new Promise<void>((done) => { res.once('close', () => done()); });
-      resolve({ status: res.statusCode ?? 0, text: () => text, ended });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** A GET on a keep-alive agent: its status, its `Connection` header, and whether it went on a kept socket. */
 function keptGet(agent: HttpAgent, url: string): Promise<{ status: number; connection: string | undefined; reused: boolean }> {

@@ -81,6 +81,17 @@ describe('live configuration through a running gateway', () => {
     return performance.now() - started;
   }
 
+  /** Publish `version` of the server `live` (the backend, direct) as latest through the Nacos v3 API (PUT). */
+  function putLiveVersion(version: string, toolSpecification: string) {
+    return http('PUT', `${stack.registryUrl}/nacos/v3/admin/ai/mcp`, {
+      form: {
+        namespaceId: 'public', latest: 'true', toolSpecification,
+        serverSpecification: JSON.stringify({ name: 'live', protocol: 'http', frontProtocol: 'mcp-streamable', description: 'live updates', versionDetail: { version }, enabled: true }),
+        endpointSpecification: JSON.stringify({ type: 'DIRECT', data: { address: '127.0.0.1', port: backend.port } }),
+      },
+    });
+  }
+
   it('shows a description changed in the registry and tells every open session', async (t) => {
     // Three sessions, one per client and era, each waiting for list_changed.
     const sdkStreamChanged = signal();
@@ -139,13 +150,7 @@ describe('live configuration through a running gateway', () => {
       toolsMeta: { echo: { enabled: true, templates: { 'json-go-template': { requestTemplate: { url: '/echo', method: 'GET', headers: [], argsToUrlParam: true }, responseTemplate: { body: 'echo {{ .query }}' } } } } },
     });
     const elapsed = await timeToVisible(async () => {
-      const r = await http('PUT', `${stack.registryUrl}/nacos/v3/admin/ai/mcp`, {
-        form: {
-          namespaceId: 'public', latest: 'true', toolSpecification,
-          serverSpecification: JSON.stringify({ name: 'live', protocol: 'http', frontProtocol: 'mcp-streamable', description: 'live updates', versionDetail: { version: '1.2.0' }, enabled: true }),
-          endpointSpecification: JSON.stringify({ type: 'DIRECT', data: { address: '127.0.0.1', port: backend.port } }),
-        },
-      });
+      const r = await putLiveVersion('1.2.0', toolSpecification);
       assert.equal(r.status, 200, r.text);
       assert.equal(r.body.code, 0, r.text);
     }, 'Echo v3');
@@ -165,13 +170,7 @@ describe('live configuration through a running gateway', () => {
         hidden: { enabled: false, templates: { 'json-go-template': { requestTemplate: { url: '/hidden', method: 'GET' }, responseTemplate: { body: 'must not run' } } } },
       },
     });
-    const r = await http('PUT', `${stack.registryUrl}/nacos/v3/admin/ai/mcp`, {
-      form: {
-        namespaceId: 'public', latest: 'true', toolSpecification,
-        serverSpecification: JSON.stringify({ name: 'live', protocol: 'http', frontProtocol: 'mcp-streamable', description: 'live updates', versionDetail: { version: '1.3.0' }, enabled: true }),
-        endpointSpecification: JSON.stringify({ type: 'DIRECT', data: { address: '127.0.0.1', port: backend.port } }),
-      },
-    });
+    const r = await putLiveVersion('1.3.0', toolSpecification);
     assert.equal(r.status, 200, r.text);
     await waitFor('version 1.3.0 served', async () => (await listedDescription()) === 'Echo v4', 30_000, 10);
     const before = backend.requests.length;

@@ -19,7 +19,7 @@ import { Client as Client2, StreamableHTTPClientTransport as Streamable2 } from 
 import { requireServices } from './support/databases.js';
 import { startHttpUpstream } from './fixtures/mcp/http-upstreams.js';
 import type { HttpUpstream } from './fixtures/mcp/http-upstreams.js';
-import { createMcpServer } from './support/gateway.js';
+import { createUpstreamMcpServers, firstText } from './support/gateway.js';
 import { startStack } from './support/stack.js';
 import type { TestStack } from './support/stack.js';
 
@@ -57,10 +57,6 @@ function check(seen: Seen, who: string): void {
   assert.equal(seen.sampling, 'sampled: 4');
 }
 
-function firstText(result: unknown): string {
-  return ((result as { content: { text: string }[] }).content[0] as { text: string }).text;
-}
-
 describe('real MCP SDK clients through the gateway to an upstream MCP server', () => {
   let stack: TestStack;
   let up: HttpUpstream;
@@ -70,11 +66,7 @@ describe('real MCP SDK clients through the gateway to an upstream MCP server', (
   before(async () => {
     up = await startHttpUpstream();
     stack = await startStack();
-    const reg = stack.registryUrl;
-    const spec = (extra: Record<string, unknown> = {}) => ({ version: '1.0.0', tools: [], ...extra });
-    await createMcpServer(reg, 'public', { name: 'streamable', protocol: 'mcp-streamable', endpoint: { type: 'url', url: up.url('/mcp') }, spec: spec() });
-    await createMcpServer(reg, 'public', { name: 'sse', protocol: 'mcp-sse', endpoint: { type: 'direct', address: '127.0.0.1', port: up.port, exportPath: '/sse' }, spec: spec() });
-    await createMcpServer(reg, 'public', { name: 'stdio', protocol: 'stdio', endpoint: { type: 'none' }, spec: spec({ config: { command: process.execPath, args: [STDIO_FIXTURE] } }) });
+    await createUpstreamMcpServers(stack.registryUrl, up, { command: process.execPath, args: [STDIO_FIXTURE] });
   });
 
   after(async () => {

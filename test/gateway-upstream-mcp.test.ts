@@ -14,7 +14,7 @@ import { Client as Client2, StreamableHTTPClientTransport as Streamable2 } from 
 import { liveChildCount } from '../src/tools/mcp/stdio.js';
 import { startHttpUpstream } from './fixtures/mcp/http-upstreams.js';
 import type { HttpUpstream } from './fixtures/mcp/http-upstreams.js';
-import { createMcpServer, freePort, waitFor } from './support/gateway.js';
+import { createMcpServer, createUpstreamMcpServers, firstText, freePort, waitFor } from './support/gateway.js';
 import { http } from './support/http.js';
 import { startStack } from './support/stack.js';
 import type { TestStack } from './support/stack.js';
@@ -38,10 +38,6 @@ async function agent(kind: 'streamable' | 'sse' | 'modern', url: string): Promis
   return client as unknown as Agent;
 }
 
-function firstText(result: unknown): string {
-  return ((result as { content: { text: string }[] }).content[0] as { text: string }).text;
-}
-
 async function rpcError(work: Promise<unknown>): Promise<{ code: number; message: string }> {
   try {
     await work;
@@ -62,12 +58,7 @@ describe('upstream MCP servers through the gateway', () => {
     stack = await startStack();
     const reg = stack.registryUrl;
     const spec = (extra: Record<string, unknown> = {}) => ({ version: '1.0.0', tools: [], ...extra });
-    await createMcpServer(reg, 'public', { name: 'streamable', protocol: 'mcp-streamable', endpoint: { type: 'url', url: up.url('/mcp') }, spec: spec() });
-    await createMcpServer(reg, 'public', { name: 'sse', protocol: 'mcp-sse', endpoint: { type: 'direct', address: '127.0.0.1', port: up.port, exportPath: '/sse' }, spec: spec() });
-    await createMcpServer(reg, 'public', {
-      name: 'stdio', protocol: 'stdio', endpoint: { type: 'none' },
-      spec: spec({ config: { mcpServers: { fixture: { command: process.execPath, args: [STDIO_FIXTURE] } } } }),
-    });
+    await createUpstreamMcpServers(reg, up, { mcpServers: { fixture: { command: process.execPath, args: [STDIO_FIXTURE] } } });
     // A catalogue in the registry: the upstream's echo with the registry's description; fails switched off.
     await createMcpServer(reg, 'public', {
       name: 'curated', protocol: 'mcp-streamable', endpoint: { type: 'url', url: up.url('/mcp') },

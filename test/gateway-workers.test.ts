@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { firstText, freePort, waitFor } from './support/gateway.js';
+import { firstText, freePort, rawPost, waitFor } from './support/gateway.js';
 import { privateRedisUnavailable, startPrivateRedis } from './support/redis.js';
 import type { PrivateRedis } from './support/redis.js';
 
@@ -31,20 +31,7 @@ function mcpgate(args: string[], env: Record<string, string> = {}): { child: Chi
 
 /** A POST on a connection of its own (no keep-alive), so that consecutive requests reach different workers. */
 function post(url: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
-  const data = JSON.stringify(body);
-  return new Promise((ok, fail) => {
-    const req = httpRequest(url, {
-      method: 'POST', agent: false,
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(Buffer.byteLength(data)), ...headers },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
-      res.on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, text }));
-    });
-    req.on('error', fail);
-    req.end(data);
-  });
+  return rawPost(url, JSON.stringify(body), headers, true);
 }
 
 describe('gateway --workers', { skip: privateRedisUnavailable() }, () => {

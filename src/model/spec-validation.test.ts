@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AppError } from '../lib/errors.js';
-import type { ErrorCode } from '../lib/errors.js';
 import type { McpServerSpec, RestTemplate, Tool } from './model.js';
 import { checkJsonSchema, validateSpec, validationSchema } from './spec-validation.js';
+import { expectAppError } from '../../test/support/errors.js';
 
 function request(overrides: Partial<NonNullable<RestTemplate['request']>> = {}): NonNullable<RestTemplate['request']> {
   return { url: '/weather', method: 'GET', headers: [], argsToUrlParam: true, argsToJsonBody: false, argsToFormBody: false, ...overrides };
@@ -30,18 +29,6 @@ function spec(overrides: Partial<McpServerSpec> = {}): McpServerSpec {
 
 function withTool(overrides: Partial<Tool>): McpServerSpec {
   return spec({ tools: [weatherTool(overrides)] });
-}
-
-function expectError(fn: () => void, code: ErrorCode, field: string): AppError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof AppError, `expected AppError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    assert.equal(error.field, field, error.message);
-    return error;
-  }
-  assert.fail(`expected ${code} on ${field}`);
 }
 
 /** A stand-in for the gateway's TemplateError. */
@@ -127,30 +114,30 @@ describe('validateSpec: accepted specs', () => {
 
 describe('validateSpec: version, config and security schemes', () => {
   test('version', () => {
-    expectError(() => validateSpec(spec({ version: ' ' })), 'PARAMETER_MISSING', 'version');
-    expectError(() => validateSpec(spec({ version: '1'.repeat(129) })), 'VALIDATION_FAILED', 'version');
+    expectAppError(() => validateSpec(spec({ version: ' ' })), 'PARAMETER_MISSING', 'version');
+    expectAppError(() => validateSpec(spec({ version: '1'.repeat(129) })), 'VALIDATION_FAILED', 'version');
   });
   test('config must be an object', () => {
-    expectError(() => validateSpec(spec({ config: [] as unknown as Record<string, unknown> })), 'VALIDATION_FAILED', 'config');
+    expectAppError(() => validateSpec(spec({ config: [] as unknown as Record<string, unknown> })), 'VALIDATION_FAILED', 'config');
   });
   test('scheme ids', () => {
-    expectError(() => validateSpec(spec({ securitySchemes: [{ id: '', type: 'http', scheme: 'bearer' }] })), 'PARAMETER_MISSING', 'securitySchemes[0].id');
-    expectError(
+    expectAppError(() => validateSpec(spec({ securitySchemes: [{ id: '', type: 'http', scheme: 'bearer' }] })), 'PARAMETER_MISSING', 'securitySchemes[0].id');
+    expectAppError(
       () => validateSpec(spec({ securitySchemes: [{ id: 'k', type: 'http', scheme: 'bearer' }, { id: 'k', type: 'http', scheme: 'basic' }] })),
       'VALIDATION_FAILED', 'securitySchemes[1].id',
     );
   });
   test('scheme kinds', () => {
-    expectError(() => validateSpec(spec({ securitySchemes: [{ id: 'k', type: 'http', scheme: 'digest' }] })), 'VALIDATION_FAILED', 'securitySchemes[0].scheme');
-    expectError(() => validateSpec(spec({ securitySchemes: [{ id: 'k', type: 'apiKey', name: 'X' }] })), 'VALIDATION_FAILED', 'securitySchemes[0].in');
-    expectError(() => validateSpec(spec({ securitySchemes: [{ id: 'k', type: 'apiKey', in: 'header' }] })), 'PARAMETER_MISSING', 'securitySchemes[0].name');
-    expectError(
+    expectAppError(() => validateSpec(spec({ securitySchemes: [{ id: 'k', type: 'http', scheme: 'digest' }] })), 'VALIDATION_FAILED', 'securitySchemes[0].scheme');
+    expectAppError(() => validateSpec(spec({ securitySchemes: [{ id: 'k', type: 'apiKey', name: 'X' }] })), 'VALIDATION_FAILED', 'securitySchemes[0].in');
+    expectAppError(() => validateSpec(spec({ securitySchemes: [{ id: 'k', type: 'apiKey', in: 'header' }] })), 'PARAMETER_MISSING', 'securitySchemes[0].name');
+    expectAppError(
       () => validateSpec(spec({ securitySchemes: [{ id: 'k', type: 'oauth2' as 'http' }] })),
       'VALIDATION_FAILED', 'securitySchemes[0].type',
     );
   });
   test('a template may only name a declared scheme', () => {
-    expectError(
+    expectAppError(
       () => validateSpec(withTool({ template: template({ request: request({ security: { id: 'nope' } }) }) })),
       'VALIDATION_FAILED', 'tools[0](get_weather).requestTemplate.security.id',
     );
@@ -165,67 +152,67 @@ describe('validateSpec: version, config and security schemes', () => {
     validateSpec(withSecurity({ id: 'key', clientId: 'agent', passthrough: true }));
     validateSpec(withSecurity({ id: 'agent', clientId: 'agent', upstream: false }));
     const field = 'tools[0](get_weather).requestTemplate.security';
-    expectError(() => validateSpec(withSecurity({ id: 'key', clientId: 'nope' })), 'VALIDATION_FAILED', `${field}.clientId`);
-    expectError(() => validateSpec(withSecurity({ id: 'key', upstream: false })), 'VALIDATION_FAILED', `${field}.clientId`);
-    expectError(() => validateSpec(withSecurity({ id: 'key', clientId: 'agent', upstream: false, passthrough: true })), 'VALIDATION_FAILED', `${field}.passthrough`);
-    expectError(() => validateSpec(withSecurity({ id: 'key', clientId: 'agent', upstream: false, credential: 'x' })), 'VALIDATION_FAILED', `${field}.credential`);
+    expectAppError(() => validateSpec(withSecurity({ id: 'key', clientId: 'nope' })), 'VALIDATION_FAILED', `${field}.clientId`);
+    expectAppError(() => validateSpec(withSecurity({ id: 'key', upstream: false })), 'VALIDATION_FAILED', `${field}.clientId`);
+    expectAppError(() => validateSpec(withSecurity({ id: 'key', clientId: 'agent', upstream: false, passthrough: true })), 'VALIDATION_FAILED', `${field}.passthrough`);
+    expectAppError(() => validateSpec(withSecurity({ id: 'key', clientId: 'agent', upstream: false, credential: 'x' })), 'VALIDATION_FAILED', `${field}.credential`);
   });
 });
 
 describe('validateSpec: tool names and fields', () => {
   test('missing name', () => {
-    expectError(() => validateSpec(withTool({ name: '' })), 'PARAMETER_MISSING', 'tools[0].name');
+    expectAppError(() => validateSpec(withTool({ name: '' })), 'PARAMETER_MISSING', 'tools[0].name');
   });
   test('names outside the MCP rule', () => {
-    expectError(() => validateSpec(withTool({ name: 'get weather' })), 'VALIDATION_FAILED', 'tools[0].name');
-    expectError(() => validateSpec(withTool({ name: 'docs/get' })), 'VALIDATION_FAILED', 'tools[0].name');
-    expectError(() => validateSpec(withTool({ name: 'a'.repeat(129) })), 'VALIDATION_FAILED', 'tools[0].name');
+    expectAppError(() => validateSpec(withTool({ name: 'get weather' })), 'VALIDATION_FAILED', 'tools[0].name');
+    expectAppError(() => validateSpec(withTool({ name: 'docs/get' })), 'VALIDATION_FAILED', 'tools[0].name');
+    expectAppError(() => validateSpec(withTool({ name: 'a'.repeat(129) })), 'VALIDATION_FAILED', 'tools[0].name');
   });
   test('duplicate names', () => {
-    expectError(() => validateSpec(spec({ tools: [weatherTool(), weatherTool()] })), 'VALIDATION_FAILED', 'tools[1](get_weather).name');
+    expectAppError(() => validateSpec(spec({ tools: [weatherTool(), weatherTool()] })), 'VALIDATION_FAILED', 'tools[1](get_weather).name');
   });
   test('description, title, annotations, enabled', () => {
-    expectError(() => validateSpec(withTool({ description: 3 as unknown as string })), 'VALIDATION_FAILED', 'tools[0](get_weather).description');
-    expectError(() => validateSpec(withTool({ title: 3 as unknown as string })), 'VALIDATION_FAILED', 'tools[0](get_weather).title');
-    expectError(() => validateSpec(withTool({ annotations: [] as unknown as Record<string, unknown> })), 'VALIDATION_FAILED', 'tools[0](get_weather).annotations');
-    expectError(() => validateSpec(withTool({ enabled: 'yes' as unknown as boolean })), 'VALIDATION_FAILED', 'tools[0](get_weather).enabled');
+    expectAppError(() => validateSpec(withTool({ description: 3 as unknown as string })), 'VALIDATION_FAILED', 'tools[0](get_weather).description');
+    expectAppError(() => validateSpec(withTool({ title: 3 as unknown as string })), 'VALIDATION_FAILED', 'tools[0](get_weather).title');
+    expectAppError(() => validateSpec(withTool({ annotations: [] as unknown as Record<string, unknown> })), 'VALIDATION_FAILED', 'tools[0](get_weather).annotations');
+    expectAppError(() => validateSpec(withTool({ enabled: 'yes' as unknown as boolean })), 'VALIDATION_FAILED', 'tools[0](get_weather).enabled');
   });
 });
 
 describe('validateSpec: JSON Schemas', () => {
   test('inputSchema must be an object schema', () => {
-    expectError(() => validateSpec(withTool({ inputSchema: [] as unknown as Record<string, unknown> })), 'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema');
-    expectError(() => validateSpec(withTool({ inputSchema: { type: 'array' } })), 'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema/type');
-    expectError(() => validateSpec(withTool({ inputSchema: { properties: {} } })), 'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema/type');
+    expectAppError(() => validateSpec(withTool({ inputSchema: [] as unknown as Record<string, unknown> })), 'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema');
+    expectAppError(() => validateSpec(withTool({ inputSchema: { type: 'array' } })), 'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema/type');
+    expectAppError(() => validateSpec(withTool({ inputSchema: { properties: {} } })), 'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema/type');
   });
   test('an invalid keyword value is named by its path, with ajv’s message', () => {
-    const error = expectError(
+    const error = expectAppError(
       () => validateSpec(withTool({ inputSchema: { type: 'object', properties: { city: { type: 'strin' } } } })),
       'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema/properties/city/type',
     );
     assert.match(error.message, /must be equal to one of the allowed values: array, boolean, integer, null, number, object, string/);
   });
   test('required must be an array of strings', () => {
-    expectError(
+    expectAppError(
       () => validateSpec(withTool({ inputSchema: { type: 'object', required: 'city' } })),
       'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema/required',
     );
   });
   test('an unresolvable $ref fails compilation', () => {
-    const error = expectError(
+    const error = expectAppError(
       () => validateSpec(withTool({ inputSchema: { type: 'object', properties: { city: { $ref: '#/definitions/missing' } } } })),
       'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema',
     );
     assert.match(error.message, /can't resolve reference/);
   });
   test('a remote $ref is not fetched', () => {
-    expectError(
+    expectAppError(
       () => validateSpec(withTool({ inputSchema: { type: 'object', properties: { city: { $ref: 'https://example.com/city.json' } } } })),
       'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema',
     );
   });
   test('a bad regular expression fails compilation', () => {
-    expectError(
+    expectAppError(
       () => validateSpec(withTool({ inputSchema: { type: 'object', properties: { city: { type: 'string', pattern: '(' } } } })),
       'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema',
     );
@@ -233,35 +220,35 @@ describe('validateSpec: JSON Schemas', () => {
   test('the dialect follows $schema: tuple items are draft-07 only', () => {
     const tuple = { type: 'object', properties: { city: { type: 'string' }, pair: { type: 'array', items: [{ type: 'string' }] } } };
     validateSpec(withTool({ inputSchema: { $schema: 'http://json-schema.org/draft-07/schema', ...tuple } }));
-    expectError(() => validateSpec(withTool({ inputSchema: tuple })), 'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema/properties/pair/items');
+    expectAppError(() => validateSpec(withTool({ inputSchema: tuple })), 'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema/properties/pair/items');
   });
   test('other dialects are refused', () => {
-    expectError(
+    expectAppError(
       () => validateSpec(withTool({ inputSchema: { $schema: 'http://json-schema.org/draft-04/schema#', type: 'object' } })),
       'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema/$schema',
     );
-    expectError(
+    expectAppError(
       () => validateSpec(withTool({ inputSchema: { $schema: 7, type: 'object' } })),
       'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema/$schema',
     );
   });
   test('a root $id may not take over a meta-schema', () => {
-    expectError(
+    expectAppError(
       () => validateSpec(withTool({ inputSchema: { $id: 'https://json-schema.org/draft/2020-12/schema', type: 'object' } })),
       'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema/$id',
     );
     validateSpec(spec());
   });
   test('outputSchema likewise', () => {
-    expectError(() => validateSpec(withTool({ outputSchema: { type: 'string' } })), 'INVALID_SCHEMA', 'tools[0](get_weather).outputSchema/type');
-    expectError(
+    expectAppError(() => validateSpec(withTool({ outputSchema: { type: 'string' } })), 'INVALID_SCHEMA', 'tools[0](get_weather).outputSchema/type');
+    expectAppError(
       () => validateSpec(withTool({ outputSchema: { type: 'object', properties: { t: { minimum: 'x' } } } })),
       'INVALID_SCHEMA', 'tools[0](get_weather).outputSchema/properties/t/minimum',
     );
   });
   test('checkJsonSchema takes any schema, not only object ones', () => {
     checkJsonSchema({ type: 'string' }, 'schema');
-    expectError(() => checkJsonSchema('x', 'schema'), 'INVALID_SCHEMA', 'schema');
+    expectAppError(() => checkJsonSchema('x', 'schema'), 'INVALID_SCHEMA', 'schema');
   });
 });
 
@@ -292,9 +279,9 @@ describe('validateSpec: what Higress passes through', () => {
   });
 
   test('still refused: other invalid nested schemas, and the same construct in an output schema', () => {
-    expectError(() => validateSpec(withTool({ inputSchema: { type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'integr', required: true } } } } }, template: template({ argsPosition: {} }) })),
+    expectAppError(() => validateSpec(withTool({ inputSchema: { type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'integr', required: true } } } } }, template: template({ argsPosition: {} }) })),
       'INVALID_SCHEMA', 'tools[0](get_weather).inputSchema/properties/a/properties/b/type');
-    expectError(() => validateSpec(withTool({ outputSchema: structuredClone(nested) })), 'INVALID_SCHEMA', 'tools[0](get_weather).outputSchema/properties/shape/properties/title/required');
+    expectAppError(() => validateSpec(withTool({ outputSchema: structuredClone(nested) })), 'INVALID_SCHEMA', 'tools[0](get_weather).outputSchema/properties/shape/properties/title/required');
   });
 });
 
@@ -302,45 +289,45 @@ describe('validateSpec: REST templates', () => {
   const T = 'tools[0](get_weather)';
 
   test('more than one args placement', () => {
-    expectError(
+    expectAppError(
       () => validateSpec(withTool({ template: template({ request: request({ argsToUrlParam: true, argsToFormBody: true }) }) })),
       'VALIDATION_FAILED', `${T}.requestTemplate`,
     );
   });
   test('body with prependBody or appendBody', () => {
-    expectError(
+    expectAppError(
       () => validateSpec(withTool({ template: template({ response: { body: 'a', appendBody: 'b' } }) })),
       'VALIDATION_FAILED', `${T}.responseTemplate`,
     );
   });
   test('a direct-response tool needs a response body', () => {
-    expectError(
+    expectAppError(
       () => validateSpec(withTool({ template: template({ request: null, response: { prependBody: 'x' } }) })),
       'PARAMETER_MISSING', `${T}.responseTemplate.body`,
     );
   });
   test('url, method and header keys', () => {
-    expectError(() => validateSpec(withTool({ template: template({ request: request({ url: '' }) }) })), 'PARAMETER_MISSING', `${T}.requestTemplate.url`);
-    expectError(() => validateSpec(withTool({ template: template({ request: request({ method: 'GET /x' }) }) })), 'VALIDATION_FAILED', `${T}.requestTemplate.method`);
-    expectError(
+    expectAppError(() => validateSpec(withTool({ template: template({ request: request({ url: '' }) }) })), 'PARAMETER_MISSING', `${T}.requestTemplate.url`);
+    expectAppError(() => validateSpec(withTool({ template: template({ request: request({ method: 'GET /x' }) }) })), 'VALIDATION_FAILED', `${T}.requestTemplate.method`);
+    expectAppError(
       () => validateSpec(withTool({ template: template({ request: request({ headers: [{ key: '', value: 'v' }] }) }) })),
       'PARAMETER_MISSING', `${T}.requestTemplate.headers[0].key`,
     );
   });
   test('argsPosition keys must be inputSchema properties', () => {
-    expectError(
+    expectAppError(
       () => validateSpec(withTool({ template: template({ argsPosition: { town: 'query' } }) })),
       'VALIDATION_FAILED', `${T}.argsPosition.town`,
     );
   });
   test('argsPosition values must be known positions', () => {
-    expectError(
+    expectAppError(
       () => validateSpec(withTool({ template: template({ argsPosition: { city: 'form' as 'query' } }) })),
       'VALIDATION_FAILED', `${T}.argsPosition.city`,
     );
   });
   test('timeoutMs', () => {
-    expectError(() => validateSpec(withTool({ template: template({ timeoutMs: 0 }) })), 'VALIDATION_FAILED', `${T}.timeoutMs`);
+    expectAppError(() => validateSpec(withTool({ template: template({ timeoutMs: 0 }) })), 'VALIDATION_FAILED', `${T}.timeoutMs`);
   });
 });
 
@@ -359,12 +346,12 @@ describe('validateSpec: template syntax through the checker', () => {
     'responseTemplate.appendBody', 'errorResponseTemplate',
   ]) {
     test(`a parse error in ${target}`, () => {
-      const error = expectError(() => validateSpec(withTool({ template: full }), { checkTemplate: failOn(target) }), 'INVALID_TEMPLATE', `${T}.${target}`);
+      const error = expectAppError(() => validateSpec(withTool({ template: full }), { checkTemplate: failOn(target) }), 'INVALID_TEMPLATE', `${T}.${target}`);
       assert.equal(error.message, `${T}.${target}: line 2, column 7: function "nope" not defined`);
     });
   }
   test('a parse error in responseTemplate.body', () => {
-    expectError(
+    expectAppError(
       () => validateSpec(withTool({}), { checkTemplate: failOn('responseTemplate.body') }),
       'INVALID_TEMPLATE', `${T}.responseTemplate.body`,
     );
@@ -374,7 +361,7 @@ describe('validateSpec: template syntax through the checker', () => {
     assert.throws(() => validateSpec(spec(), { checkTemplate: () => { throw boom; } }), (error) => error === boom);
   });
   test('disabled tools are checked too', () => {
-    expectError(
+    expectAppError(
       () => validateSpec(withTool({ enabled: false }), { checkTemplate: failOn('requestTemplate.url') }),
       'INVALID_TEMPLATE', `${T}.requestTemplate.url`,
     );
@@ -384,12 +371,12 @@ describe('validateSpec: template syntax through the checker', () => {
 describe('validateSpec: prompts', () => {
   const prompt = { name: 'triage', arguments: [{ name: 'subject' }], messages: [{ role: 'user' as const, text: 'x' }] };
   test('names are required and unique', () => {
-    expectError(() => validateSpec(spec({ prompts: [{ ...prompt, name: '' }] })), 'PARAMETER_MISSING', 'prompts[0].name');
-    expectError(() => validateSpec(spec({ prompts: [prompt, prompt] })), 'VALIDATION_FAILED', 'prompts[1].name');
+    expectAppError(() => validateSpec(spec({ prompts: [{ ...prompt, name: '' }] })), 'PARAMETER_MISSING', 'prompts[0].name');
+    expectAppError(() => validateSpec(spec({ prompts: [prompt, prompt] })), 'VALIDATION_FAILED', 'prompts[1].name');
   });
   test('argument names and message roles', () => {
-    expectError(() => validateSpec(spec({ prompts: [{ ...prompt, arguments: [{ name: '' }] }] })), 'PARAMETER_MISSING', 'prompts[0].arguments[0].name');
-    expectError(
+    expectAppError(() => validateSpec(spec({ prompts: [{ ...prompt, arguments: [{ name: '' }] }] })), 'PARAMETER_MISSING', 'prompts[0].arguments[0].name');
+    expectAppError(
       () => validateSpec(spec({ prompts: [{ ...prompt, messages: [{ role: 'system' as 'user', text: 'x' }] }] })),
       'VALIDATION_FAILED', 'prompts[0].messages[0].role',
     );

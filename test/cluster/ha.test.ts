@@ -15,13 +15,13 @@
 import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as SdkStreamable } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport as SdkSse } from '@modelcontextprotocol/sdk/client/sse.js';
 import { Client as Client2, StreamableHTTPClientTransport as Streamable2 } from '@modelcontextprotocol/client';
-import { createMcpServer, firstText, legacyPost, legacySession, mcpPost, modernPost, restTool, waitFor } from '../support/gateway.js';
+import { createMcpServer, firstText, legacyPost, legacySession, mcpPost, modernPost, rawStream, restTool, waitFor } from '../support/gateway.js';
 import { hostname } from 'node:os';
 import { registryOrder } from '../../src/gateway/sources/registry.js';
 import { http } from '../support/http.js';
@@ -72,21 +72,6 @@ function observe(transport: { onmessage?: ((m: never, extra?: never) => void) | 
     (inner as (m: unknown, e?: unknown) => void)(message, extra);
   }) as never;
   return seen;
-}
-
-/** A raw GET stream whose end is observable. */
-async function rawStream(url: string, headers: Record<string, string>): Promise<{ status: number; text(): string; ended: Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'GET', headers: { accept: 'text/event-stream', ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { text += chunk; });
-      const ended = new Promise<void>((done) => { res.once('close', () => done()); });
-      resolve({ status: res.statusCode ?? 0, text: () => text, ended });
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -100,6 +100,18 @@ export async function openBrowser(opts: { width?: number; height?: number; local
 let shots: string | undefined;
 
 /**
+ * Log in on the console at `registryUrl` (its login page, texts `T`) as `username`, by pressing
+ * Enter in the password field, and wait for the MCP servers page.
+ */
+export async function logIn(page: Page, registryUrl: string, T: (typeof TEXTS)[Lang], username = 'admin', password = 'admin-password-1'): Promise<void> {
+  await page.goto(`${registryUrl}/`);
+  await page.getByLabel(T.login.username).fill(username);
+  await page.getByLabel(T.login.password).fill(password);
+  await page.getByLabel(T.login.password).press('Enter');
+  await page.getByRole('heading', { level: 1, name: T.servers.title }).waitFor();
+}
+
+/**
  * Where screenshots go: docs/images/ only when asked (MCPGATE_UPDATE_SCREENSHOTS=1), or the
  * directory in MCPGATE_SCREENSHOT_DIR, else a temporary directory (made on first use), so that
  * a test run leaves the work tree clean.

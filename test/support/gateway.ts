@@ -37,6 +37,18 @@ export async function createMcpServer(registryUrl: string, ns: string, body: Rec
   return r.body as Record<string, unknown>;
 }
 
+/**
+ * The upstream MCP servers of namespace `public` that reach the MCP fixtures, each with no tools of
+ * its own: `streamable` (Streamable HTTP at `up`'s /mcp), `sse` (legacy HTTP+SSE at its /sse) and
+ * `stdio` (started as the stdio spec config `stdioConfig` says).
+ */
+export async function createUpstreamMcpServers(registryUrl: string, up: { port: number; url(path: string): string }, stdioConfig: Record<string, unknown>): Promise<void> {
+  const spec = (extra: Record<string, unknown> = {}) => ({ version: '1.0.0', tools: [], ...extra });
+  await createMcpServer(registryUrl, 'public', { name: 'streamable', protocol: 'mcp-streamable', endpoint: { type: 'url', url: up.url('/mcp') }, spec: spec() });
+  await createMcpServer(registryUrl, 'public', { name: 'sse', protocol: 'mcp-sse', endpoint: { type: 'direct', address: '127.0.0.1', port: up.port, exportPath: '/sse' }, spec: spec() });
+  await createMcpServer(registryUrl, 'public', { name: 'stdio', protocol: 'stdio', endpoint: { type: 'none' }, spec: spec({ config: stdioConfig }) });
+}
+
 /** Poll `check` until it answers a truthy value (or throw after `timeoutMs`). */
 export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 5000, everyMs = 20): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
@@ -205,10 +217,16 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
   });
 }
 
-/** A request with raw headers through node:http (fetch refuses hop-by-hop headers such as Connection or TE). */
-export function rawPost(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+/**
+ * A request with raw headers through node:http (fetch refuses hop-by-hop headers such as Connection
+ * or TE); `ownConnection`: on a connection of its own (no agent, no keep-alive).
+ */
+export function rawPost(url: string, body: string, headers: Record<string, string>, ownConnection = false): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
+    const req = httpRequest(url, {
+      method: 'POST', ...(ownConnection ? { agent: false } : {}),
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(Buffer.byteLength(body)), ...headers },
+    }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => { text += c; });
@@ -216,6 +234,21 @@ export function rawPost(url: string, body: string, headers: Record<string, strin
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/** A raw GET event stream (node:http) whose text so far and end (the response closing) are observable. */
+export function rawStream(url: string, headers: Record<string, string>): Promise<{ status: number; text(): string; ended: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'GET', headers: { accept: 'text/event-stream', ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => { text += chunk; });
+      const ended = new Promise<void>((done) => { res.once('close', () => done()); });
+      resolve({ status: res.statusCode ?? 0, text: () => text, ended });
+    });
+    req.on('error', reject);
+    req.end();
   });
 }
 

@@ -5,24 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import type { Logger } from '../../lib/logger.js';
 import type { RegistrySnapshot } from '../../model/snapshot.js';
 import { FileSource } from './file.js';
 import { waitFor } from '../../../test/support/gateway.js';
-
-function capture(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      if (process.env.MCPGATE_TEST_LOG) process.stderr.write(chunk);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
-}
+import { captureLogger } from '../../../test/support/logs.js';
 
 function yamlServer(name: string, description: string, version = '1.0.0'): string {
   return [
@@ -50,7 +36,7 @@ describe('FileSource', () => {
     writeFileSync(join(dir, 'news.json'), jsonServer('news', 'top headlines'));
     writeFileSync(join(dir, 'README.md'), 'not a definition');
     writeFileSync(join(dir, '.hidden.yaml'), 'not: loaded');
-    const { logger, lines } = capture();
+    const { logger, lines } = captureLogger();
     const source = new FileSource({ path: dir, logger, debounceMs: 50 });
     const seen: RegistrySnapshot[] = [];
     await source.start((s) => seen.push(s));
@@ -125,7 +111,7 @@ describe('FileSource', () => {
   it('polls modification times when file-system events are off', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcpgate-filesrc-'));
     writeFileSync(join(dir, 'weather.yaml'), yamlServer('weather', 'v1'));
-    const { logger } = capture();
+    const { logger } = captureLogger();
     const source = new FileSource({ path: dir, logger, watch: false, pollMs: 100 });
     const seen: RegistrySnapshot[] = [];
     await source.start((s) => seen.push(s));
@@ -144,7 +130,7 @@ describe('FileSource', () => {
     const file = join(dir, 'weather.yaml');
     writeFileSync(file, yamlServer('weather', 'v1'));
     writeFileSync(join(dir, 'other.yaml'), yamlServer('other', 'not served'));
-    const { logger, lines } = capture();
+    const { logger, lines } = captureLogger();
     const source = new FileSource({ path: file, logger, debounceMs: 50 });
     const seen: RegistrySnapshot[] = [];
     await source.start((s) => seen.push(s));
@@ -168,7 +154,7 @@ describe('FileSource', () => {
   });
 
   it('refuses to start on a path that does not exist', async () => {
-    const { logger } = capture();
+    const { logger } = captureLogger();
     const source = new FileSource({ path: join(tmpdir(), 'mcpgate-no-such-dir', 'x.yaml'), logger });
     await assert.rejects(source.start(() => undefined), /cannot read the gateway configuration .*x\.yaml/);
     await source.stop();

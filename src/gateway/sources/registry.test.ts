@@ -10,28 +10,14 @@ import { createServer } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { http } from '../../../test/support/http.js';
 import { startRegistry } from '../../../test/support/registry.js';
-import type { Logger } from '../../lib/logger.js';
 import type { RegistrySnapshot } from '../../model/snapshot.js';
 import { RegistrySource } from './registry.js';
 import { deadPort, freePort, waitFor } from '../../../test/support/gateway.js';
+import { captureLogger } from '../../../test/support/logs.js';
 
 const root = resolve(import.meta.dirname, '../../..');
-
-function capture(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      if (process.env.MCPGATE_TEST_LOG) process.stderr.write(chunk);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
-}
 
 /** `mcpgate registry` as operators run it, on `port` and the SQLite database `db`. */
 async function spawnRegistry(port: number, db: string): Promise<ChildProcess> {
@@ -84,7 +70,7 @@ describe('RegistrySource', () => {
     const live = `http://127.0.0.1:${livePort}`;
     const deadServer = await deadPort();
     const dead = `http://127.0.0.1:${deadServer.port}`;
-    const { logger, lines } = capture();
+    const { logger, lines } = captureLogger();
     let child: ChildProcess | undefined;
     const source = new RegistrySource({ urls: [dead, `${live}/`], cacheFile, logger, retryDelayMs: 100, maxRetryDelayMs: 400, requestTimeoutMs: 2000 });
     const seen: RegistrySnapshot[] = [];
@@ -153,7 +139,7 @@ describe('RegistrySource', () => {
   it('reads the watch API with an API token, and reports a refused one', async () => {
     const reg = await startRegistry({ auth: true, adminPassword: 'admin-secret-1' });
     const dir = mkdtempSync(join(tmpdir(), 'mcpgate-regsrc-'));
-    const { logger } = capture();
+    const { logger } = captureLogger();
     try {
       const login = await http('POST', `${reg.url}/api/v1/auth/login`, { body: { username: 'admin', password: 'admin-secret-1' } });
       const created = await http('POST', `${reg.url}/api/v1/tokens`, { body: { name: 'gateway' }, token: login.body.accessToken as string });
@@ -215,7 +201,7 @@ describe('RegistrySource', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const dir = mkdtempSync(join(tmpdir(), 'mcpgate-regsrc-'));
-    const { logger } = capture();
+    const { logger } = captureLogger();
     const source = new RegistrySource({ urls: [base], cacheFile: join(dir, 'c.json'), logger, retryDelayMs: 20, idleTimeoutMs: 800 });
     const seen: number[] = [];
     try {

@@ -7,14 +7,13 @@ import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { AppError } from '../../lib/errors.js';
-import type { ErrorCode } from '../../lib/errors.js';
 import type { McpServer, McpServerSpec, McpServerVersion } from '../model.js';
 import { validateSpec } from '../spec-validation.js';
 import { fromHigress, toHigress } from './higress.js';
 import type { NacosDetailOptions, NacosMcpInput } from './nacos.js';
 import { fromNacos, toNacosDetail, toNacosListItem, toNacosToolSpec } from './nacos.js';
 import { parseJsonInput } from '../../lib/json-input.js';
+import { expectAppError } from '../../../test/support/errors.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'convert', 'golden');
 const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
@@ -86,18 +85,6 @@ function detailInput(inputPath: string): DetailInput {
 function higressInput(inputPath: string): unknown {
   const text = readFileSync(inputPath, 'utf8');
   return inputPath.endsWith('.json') ? (JSON.parse(text) as unknown) : text;
-}
-
-function expectError(fn: () => unknown, code: ErrorCode, field: string): AppError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof AppError, `expected AppError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    assert.equal(error.field, field, error.message);
-    return error;
-  }
-  assert.fail(`expected ${code} on ${field}`);
 }
 
 describe('golden: Nacos create payload → internal', () => {
@@ -222,108 +209,108 @@ describe('Nacos input errors', () => {
   const TEMPLATE = 'toolSpecification.toolsMeta.get_weather.templates.json-go-template';
 
   test('malformed JSON in a form field', () => {
-    const error = expectError(() => parseJsonInput('{"tools": [', 'toolSpecification'), 'INVALID_JSON', 'toolSpecification');
+    const error = expectAppError(() => parseJsonInput('{"tools": [', 'toolSpecification'), 'INVALID_JSON', 'toolSpecification');
     assert.match(error.message, /^toolSpecification is not valid JSON/);
   });
   test('missing serverSpecification', () => {
-    expectError(() => fromNacos({ serverSpecification: undefined }), 'PARAMETER_MISSING', 'serverSpecification');
+    expectAppError(() => fromNacos({ serverSpecification: undefined }), 'PARAMETER_MISSING', 'serverSpecification');
   });
   test('serverSpecification that is not an object', () => {
-    expectError(() => fromNacos({ serverSpecification: [1] }), 'VALIDATION_FAILED', 'serverSpecification');
+    expectAppError(() => fromNacos({ serverSpecification: [1] }), 'VALIDATION_FAILED', 'serverSpecification');
   });
   test('missing name', () => {
-    expectError(() => fromNacos({ serverSpecification: { protocol: 'http' } }), 'PARAMETER_MISSING', 'serverSpecification.name');
+    expectAppError(() => fromNacos({ serverSpecification: { protocol: 'http' } }), 'PARAMETER_MISSING', 'serverSpecification.name');
   });
   test('name of the wrong type', () => {
-    expectError(() => fromNacos({ serverSpecification: { name: 7, protocol: 'http' } }), 'VALIDATION_FAILED', 'serverSpecification.name');
+    expectAppError(() => fromNacos({ serverSpecification: { name: 7, protocol: 'http' } }), 'VALIDATION_FAILED', 'serverSpecification.name');
   });
   test('missing and unknown protocol', () => {
-    expectError(() => fromNacos({ serverSpecification: { name: 'x' } }), 'PARAMETER_MISSING', 'serverSpecification.protocol');
-    expectError(() => fromNacos({ serverSpecification: { name: 'x', protocol: 'dubbo' } }), 'VALIDATION_FAILED', 'serverSpecification.protocol');
+    expectAppError(() => fromNacos({ serverSpecification: { name: 'x' } }), 'PARAMETER_MISSING', 'serverSpecification.protocol');
+    expectAppError(() => fromNacos({ serverSpecification: { name: 'x', protocol: 'dubbo' } }), 'VALIDATION_FAILED', 'serverSpecification.protocol');
   });
   test('unknown frontProtocol', () => {
-    expectError(
+    expectAppError(
       () => fromNacos({ serverSpecification: { ...server, frontProtocol: 'websocket' }, endpointSpecification: endpoint }),
       'VALIDATION_FAILED', 'serverSpecification.frontProtocol',
     );
   });
   test('id that is not a UUID', () => {
-    expectError(() => fromNacos({ serverSpecification: { ...server, id: 'abc' }, endpointSpecification: endpoint }), 'VALIDATION_FAILED', 'serverSpecification.id');
+    expectAppError(() => fromNacos({ serverSpecification: { ...server, id: 'abc' }, endpointSpecification: endpoint }), 'VALIDATION_FAILED', 'serverSpecification.id');
   });
   test('enabled of the wrong type', () => {
-    expectError(() => fromNacos({ serverSpecification: { ...server, enabled: 'yes' }, endpointSpecification: endpoint }), 'VALIDATION_FAILED', 'serverSpecification.enabled');
+    expectAppError(() => fromNacos({ serverSpecification: { ...server, enabled: 'yes' }, endpointSpecification: endpoint }), 'VALIDATION_FAILED', 'serverSpecification.enabled');
   });
   test('a remote server needs an endpoint', () => {
-    expectError(() => fromNacos({ serverSpecification: server }), 'PARAMETER_MISSING', 'endpointSpecification');
+    expectAppError(() => fromNacos({ serverSpecification: server }), 'PARAMETER_MISSING', 'endpointSpecification');
   });
   test('endpoint type and data', () => {
-    expectError(() => fromNacos({ serverSpecification: server, endpointSpecification: { data: {} } }), 'PARAMETER_MISSING', 'endpointSpecification.type');
-    expectError(() => fromNacos({ serverSpecification: server, endpointSpecification: { type: 'URL', data: {} } }), 'VALIDATION_FAILED', 'endpointSpecification.type');
-    expectError(() => fromNacos({ serverSpecification: server, endpointSpecification: { type: 'REF' } }), 'PARAMETER_MISSING', 'endpointSpecification.data');
+    expectAppError(() => fromNacos({ serverSpecification: server, endpointSpecification: { data: {} } }), 'PARAMETER_MISSING', 'endpointSpecification.type');
+    expectAppError(() => fromNacos({ serverSpecification: server, endpointSpecification: { type: 'URL', data: {} } }), 'VALIDATION_FAILED', 'endpointSpecification.type');
+    expectAppError(() => fromNacos({ serverSpecification: server, endpointSpecification: { type: 'REF' } }), 'PARAMETER_MISSING', 'endpointSpecification.data');
   });
   test('REF without a service name', () => {
-    expectError(
+    expectAppError(
       () => fromNacos({ serverSpecification: server, endpointSpecification: { type: 'REF', data: { groupName: 'g' } } }),
       'PARAMETER_MISSING', 'endpointSpecification.data.serviceName',
     );
   });
   test('REF into another namespace', () => {
-    expectError(
+    expectAppError(
       () => fromNacos({ serverSpecification: server, endpointSpecification: endpoint, namespaceId: 'team-a' }),
       'VALIDATION_FAILED', 'endpointSpecification.data.namespaceId',
     );
   });
   test('DIRECT address and port', () => {
     const direct = (data: unknown): NacosMcpInput => ({ serverSpecification: server, endpointSpecification: { type: 'DIRECT', data } });
-    expectError(() => fromNacos(direct({ port: 80 })), 'PARAMETER_MISSING', 'endpointSpecification.data.address');
-    expectError(() => fromNacos(direct({ address: 'h' })), 'PARAMETER_MISSING', 'endpointSpecification.data.port');
-    expectError(() => fromNacos(direct({ address: 'h', port: '80a' })), 'VALIDATION_FAILED', 'endpointSpecification.data.port');
-    expectError(() => fromNacos(direct({ address: 'h', port: 70000 })), 'VALIDATION_FAILED', 'endpointSpecification.data.port');
-    expectError(() => fromNacos(direct({ address: 'h', port: 80, transportProtocol: 'grpc' })), 'VALIDATION_FAILED', 'endpointSpecification.data.transportProtocol');
+    expectAppError(() => fromNacos(direct({ port: 80 })), 'PARAMETER_MISSING', 'endpointSpecification.data.address');
+    expectAppError(() => fromNacos(direct({ address: 'h' })), 'PARAMETER_MISSING', 'endpointSpecification.data.port');
+    expectAppError(() => fromNacos(direct({ address: 'h', port: '80a' })), 'VALIDATION_FAILED', 'endpointSpecification.data.port');
+    expectAppError(() => fromNacos(direct({ address: 'h', port: 70000 })), 'VALIDATION_FAILED', 'endpointSpecification.data.port');
+    expectAppError(() => fromNacos(direct({ address: 'h', port: 80, transportProtocol: 'grpc' })), 'VALIDATION_FAILED', 'endpointSpecification.data.transportProtocol');
   });
   test('tools must be an array of objects with names', () => {
     const input = (toolSpecification: unknown): NacosMcpInput => ({ serverSpecification: server, endpointSpecification: endpoint, toolSpecification });
-    expectError(() => fromNacos(input({ tools: {} })), 'VALIDATION_FAILED', 'toolSpecification.tools');
-    expectError(() => fromNacos(input({ tools: ['x'] })), 'VALIDATION_FAILED', 'toolSpecification.tools[0]');
-    expectError(() => fromNacos(input({ tools: [{ description: 'd' }] })), 'PARAMETER_MISSING', 'toolSpecification.tools[0].name');
+    expectAppError(() => fromNacos(input({ tools: {} })), 'VALIDATION_FAILED', 'toolSpecification.tools');
+    expectAppError(() => fromNacos(input({ tools: ['x'] })), 'VALIDATION_FAILED', 'toolSpecification.tools[0]');
+    expectAppError(() => fromNacos(input({ tools: [{ description: 'd' }] })), 'PARAMETER_MISSING', 'toolSpecification.tools[0].name');
   });
   test('inputSchema and outputSchema must be objects', () => {
     const input = (t: unknown): NacosMcpInput => ({ serverSpecification: server, endpointSpecification: endpoint, toolSpecification: { tools: [t] } });
-    expectError(() => fromNacos(input({ name: 'a', inputSchema: '{}' })), 'INVALID_SCHEMA', 'toolSpecification.tools[0].inputSchema');
-    expectError(() => fromNacos(input({ name: 'a', outputSchema: [] })), 'INVALID_SCHEMA', 'toolSpecification.tools[0].outputSchema');
+    expectAppError(() => fromNacos(input({ name: 'a', inputSchema: '{}' })), 'INVALID_SCHEMA', 'toolSpecification.tools[0].inputSchema');
+    expectAppError(() => fromNacos(input({ name: 'a', outputSchema: [] })), 'INVALID_SCHEMA', 'toolSpecification.tools[0].outputSchema');
   });
   test('toolsMeta entry that is not an object', () => {
-    expectError(
+    expectAppError(
       () => fromNacos({ serverSpecification: server, endpointSpecification: endpoint, toolSpecification: { tools: [tool], toolsMeta: { get_weather: true } } }),
       'VALIDATION_FAILED', 'toolSpecification.toolsMeta.get_weather',
     );
   });
   test('more than one args placement in a template', () => {
-    expectError(
+    expectAppError(
       () => fromNacos(withTemplate({ requestTemplate: { url: '/w', method: 'GET', argsToUrlParam: true, argsToJsonBody: true }, responseTemplate: {} })),
       'VALIDATION_FAILED', `${TEMPLATE}.requestTemplate`,
     );
   });
   test('body with prependBody in a template', () => {
-    expectError(
+    expectAppError(
       () => fromNacos(withTemplate({ requestTemplate: { url: '/w', method: 'GET' }, responseTemplate: { body: 'a', prependBody: 'b' } })),
       'VALIDATION_FAILED', `${TEMPLATE}.responseTemplate`,
     );
   });
   test('direct-response template without a body', () => {
-    expectError(() => fromNacos(withTemplate({ responseTemplate: {} })), 'PARAMETER_MISSING', `${TEMPLATE}.responseTemplate.body`);
+    expectAppError(() => fromNacos(withTemplate({ responseTemplate: {} })), 'PARAMETER_MISSING', `${TEMPLATE}.responseTemplate.body`);
   });
   test('unknown argsPosition value', () => {
-    expectError(
+    expectAppError(
       () => fromNacos(withTemplate({ requestTemplate: { url: '/w', method: 'GET' }, argsPosition: { city: 'form' } })),
       'VALIDATION_FAILED', `${TEMPLATE}.argsPosition.city`,
     );
   });
   test('template text that is not JSON or YAML', () => {
-    expectError(() => fromNacos(withTemplate('requestTemplate: [unclosed')), 'INVALID_JSON', TEMPLATE);
+    expectAppError(() => fromNacos(withTemplate('requestTemplate: [unclosed')), 'INVALID_JSON', TEMPLATE);
   });
   test('headers must be a list of key/value pairs', () => {
-    expectError(
+    expectAppError(
       () => fromNacos(withTemplate({ requestTemplate: { url: '/w', method: 'GET', headers: { 'X-A': '1' } }, responseTemplate: {} })),
       'VALIDATION_FAILED', `${TEMPLATE}.requestTemplate.headers`,
     );
@@ -340,13 +327,13 @@ describe('Nacos input errors', () => {
     assert.deepEqual([written?.['security'], (written?.['requestTemplate'] as Record<string, unknown>)['security']], [{ id: 'Client', passthrough: true }, { id: 'Backend' }]);
   });
   test('security scheme of an unknown type', () => {
-    expectError(
+    expectAppError(
       () => fromNacos({ serverSpecification: server, endpointSpecification: endpoint, toolSpecification: { securitySchemes: [{ id: 'k', type: 'oauth2' }] } }),
       'VALIDATION_FAILED', 'toolSpecification.securitySchemes[0].type',
     );
   });
   test('stdio localServerConfig that is malformed JSON text', () => {
-    expectError(
+    expectAppError(
       () => fromNacos({ serverSpecification: { name: 'x', protocol: 'stdio', localServerConfig: '{"mcpServers":' } }),
       'INVALID_JSON', 'serverSpecification.localServerConfig',
     );
@@ -357,45 +344,45 @@ describe('Higress input errors', () => {
   const withTool = (tool: Record<string, unknown>): unknown => ({ server: { name: 's' }, tools: [{ name: 't', description: 'd', ...tool }] });
 
   test('YAML that does not parse names the document, line and column', () => {
-    const error = expectError(() => fromHigress('server:\n  name: [a\n'), 'INVALID_JSON', 'definition');
+    const error = expectAppError(() => fromHigress('server:\n  name: [a\n'), 'INVALID_JSON', 'definition');
     assert.match(error.message, /line \d+, column \d+/);
   });
   test('duplicate YAML keys', () => {
-    expectError(() => fromHigress('server:\n  name: a\n  name: b\n'), 'INVALID_JSON', 'definition');
+    expectAppError(() => fromHigress('server:\n  name: a\n  name: b\n'), 'INVALID_JSON', 'definition');
   });
   test('a document that is not an object', () => {
-    expectError(() => fromHigress('- a\n- b\n'), 'VALIDATION_FAILED', 'document');
+    expectAppError(() => fromHigress('- a\n- b\n'), 'VALIDATION_FAILED', 'document');
   });
   test('missing server and server name', () => {
-    expectError(() => fromHigress({ tools: [] }), 'PARAMETER_MISSING', 'server');
-    expectError(() => fromHigress({ server: {} }), 'PARAMETER_MISSING', 'server.name');
+    expectAppError(() => fromHigress({ tools: [] }), 'PARAMETER_MISSING', 'server');
+    expectAppError(() => fromHigress({ server: {} }), 'PARAMETER_MISSING', 'server.name');
   });
   test('an mcp-proxy server is not a REST definition', () => {
-    expectError(() => fromHigress({ server: { name: 's', type: 'mcp-proxy' } }), 'VALIDATION_FAILED', 'server.type');
+    expectAppError(() => fromHigress({ server: { name: 's', type: 'mcp-proxy' } }), 'VALIDATION_FAILED', 'server.type');
   });
   test('more than one args placement', () => {
-    expectError(
+    expectAppError(
       () => fromHigress(withTool({ requestTemplate: { url: 'http://x/', method: 'POST', argsToJsonBody: true, argsToFormBody: true }, responseTemplate: {} })),
       'VALIDATION_FAILED', 'tools[0].requestTemplate',
     );
   });
   test('body with appendBody', () => {
-    expectError(
+    expectAppError(
       () => fromHigress(withTool({ requestTemplate: { url: 'http://x/', method: 'GET' }, responseTemplate: { body: 'a', appendBody: 'b' } })),
       'VALIDATION_FAILED', 'tools[0].responseTemplate',
     );
   });
   test('direct response without a body', () => {
-    expectError(() => fromHigress(withTool({ responseTemplate: { prependBody: 'x' } })), 'PARAMETER_MISSING', 'tools[0].responseTemplate.body');
+    expectAppError(() => fromHigress(withTool({ responseTemplate: { prependBody: 'x' } })), 'PARAMETER_MISSING', 'tools[0].responseTemplate.body');
   });
   test('unknown position', () => {
-    expectError(
+    expectAppError(
       () => fromHigress(withTool({ args: [{ name: 'a', type: 'string', position: 'form' }], responseTemplate: { body: 'x' } })),
       'VALIDATION_FAILED', 'tools[0].args[0].position',
     );
   });
   test('unknown arg type; int and the like read as their JSON Schema type with a warning (as Higress accepts them)', () => {
-    expectError(
+    expectAppError(
       () => fromHigress(withTool({ args: [{ name: 'a', type: 'float32' }], responseTemplate: { body: 'x' } })),
       'VALIDATION_FAILED', 'tools[0].args[0].type',
     );
@@ -404,7 +391,7 @@ describe('Higress input errors', () => {
     assert.deepEqual(warnings.map((w) => [w.tool, w.field]), [['t', 'tools[0](t).args[0].type'], ['t', 'tools[0](t).args[1].type']]);
   });
   test('arg without a name; a duplicate arg: the last declaration wins, with a warning', () => {
-    expectError(() => fromHigress(withTool({ args: [{ type: 'string' }], responseTemplate: { body: 'x' } })), 'PARAMETER_MISSING', 'tools[0].args[0].name');
+    expectAppError(() => fromHigress(withTool({ args: [{ type: 'string' }], responseTemplate: { body: 'x' } })), 'PARAMETER_MISSING', 'tools[0].args[0].name');
     const { spec, warnings } = fromHigress(withTool({
       args: [{ name: 'a', required: true, position: 'header' }, { name: 'z' }, { name: 'a', type: 'integer', position: 'query' }], requestTemplate: { url: 'http://x/', method: 'GET' }, responseTemplate: {},
     }));
@@ -413,11 +400,11 @@ describe('Higress input errors', () => {
     assert.deepEqual(warnings.map((w) => w.field), ['tools[0](t).args[2].name']);
   });
   test('required and enum of the wrong type', () => {
-    expectError(() => fromHigress(withTool({ args: [{ name: 'a', required: 'sometimes' }], responseTemplate: { body: 'x' } })), 'VALIDATION_FAILED', 'tools[0].args[0].required');
-    expectError(() => fromHigress(withTool({ args: [{ name: 'a', enum: 'x' }], responseTemplate: { body: 'x' } })), 'VALIDATION_FAILED', 'tools[0].args[0].enum');
+    expectAppError(() => fromHigress(withTool({ args: [{ name: 'a', required: 'sometimes' }], responseTemplate: { body: 'x' } })), 'VALIDATION_FAILED', 'tools[0].args[0].required');
+    expectAppError(() => fromHigress(withTool({ args: [{ name: 'a', enum: 'x' }], responseTemplate: { body: 'x' } })), 'VALIDATION_FAILED', 'tools[0].args[0].enum');
   });
   test('method that is not a token', () => {
-    expectError(
+    expectAppError(
       () => fromHigress(withTool({ requestTemplate: { url: 'http://x/', method: 'GET /' }, responseTemplate: {} })),
       'VALIDATION_FAILED', 'tools[0].requestTemplate.method',
     );
@@ -430,10 +417,10 @@ describe('Higress input errors', () => {
     assert.deepEqual(spec.tools[0]?.template?.request?.security, { id: 'b', clientId: 'b', upstream: false });
   });
   test('allowTools must be strings', () => {
-    expectError(() => fromHigress({ server: { name: 's' }, allowTools: [1] }), 'VALIDATION_FAILED', 'allowTools[0]');
+    expectAppError(() => fromHigress({ server: { name: 's' }, allowTools: [1] }), 'VALIDATION_FAILED', 'allowTools[0]');
   });
   test('prompt message role', () => {
-    expectError(
+    expectAppError(
       () => fromHigress({ server: { name: 's' }, prompts: [{ name: 'p', messages: [{ role: 'system', text: 'x' }] }] }),
       'VALIDATION_FAILED', 'prompts[0].messages[0].role',
     );

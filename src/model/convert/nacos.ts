@@ -358,6 +358,23 @@ function remoteParts(server: McpServer): { remoteServerConfig: JsonObject; backe
   }
 }
 
+/** The fields the detail and the list answers share (McpServerBasicInfo with the version's), in Nacos's order. */
+function versionInfo(server: McpServer, version: McpServerVersion, description: string): JsonObject {
+  return {
+    id: server.id,
+    namespaceId: server.namespace,
+    name: server.name,
+    protocol: server.protocol,
+    frontProtocol: server.frontProtocol,
+    description,
+    versionDetail: versionDetail(server, version),
+    version: version.version,
+    enabled: server.enabled,
+    status: 'active',
+    capabilities: capabilities(version.spec),
+  };
+}
+
 /** The detail answer of `GET /nacos/v3/admin/ai/mcp` (McpServerDetailInfo) for one version. */
 export function toNacosDetail(
   server: McpServer,
@@ -366,19 +383,7 @@ export function toNacosDetail(
   options: NacosDetailOptions = {},
 ): JsonObject {
   const spec = version.spec;
-  const out: JsonObject = {
-    id: server.id,
-    namespaceId: server.namespace,
-    name: server.name,
-    protocol: server.protocol,
-    frontProtocol: server.frontProtocol,
-    description: spec.description,
-    versionDetail: versionDetail(server, version),
-    version: version.version,
-    enabled: server.enabled,
-    status: 'active',
-    capabilities: capabilities(spec),
-  };
+  const out = versionInfo(server, version, spec.description);
   if (server.protocol === 'stdio') {
     out['localServerConfig'] = spec.config;
   } else {
@@ -394,19 +399,7 @@ export function toNacosDetail(
 
 /** One `pageItems` entry of `GET /nacos/v3/admin/ai/mcp/list` (McpServerVersionInfo). */
 export function toNacosListItem(server: McpServer, version: McpServerVersion, allVersions?: McpServerVersion[]): JsonObject {
-  const out: JsonObject = {
-    id: server.id,
-    namespaceId: server.namespace,
-    name: server.name,
-    protocol: server.protocol,
-    frontProtocol: server.frontProtocol,
-    description: server.description,
-    versionDetail: versionDetail(server, version),
-    version: version.version,
-    enabled: server.enabled,
-    status: 'active',
-    capabilities: capabilities(version.spec),
-  };
+  const out = versionInfo(server, version, server.description);
   if (server.publishedVersion !== null) out['latestPublishedVersion'] = server.publishedVersion;
   if (allVersions) out['versionDetails'] = allVersions.map((v) => versionDetail(server, v));
   return out;

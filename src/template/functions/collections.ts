@@ -8,7 +8,7 @@ import { FunctionError } from './errors.js';
 import { formatV } from './fmt.js';
 import { argInt, argMap, argString, goKindName, isEmpty, nilToNull } from './kinds.js';
 import type { JsonObject } from './kinds.js';
-import { toStringList } from './strings.js';
+import { toStringList, untilStep } from './strings.js';
 import { compareStrings } from './utf8.js';
 
 function setKey(obj: JsonObject, key: string, value: TemplateValue): void {
@@ -59,18 +59,6 @@ function dict(...kv: TemplateValue[]): JsonObject {
     setKey(out, formatV(kv[i]), i + 1 < kv.length ? nilToNull(kv[i + 1]) : '');
   }
   return out;
-}
-
-function untilStep(start: number, stop: number, step: number): number[] {
-  const v: number[] = [];
-  if (stop < start) {
-    if (step >= 0) return v;
-    for (let i = start; i > stop; i += step) v.push(i);
-    return v;
-  }
-  if (step <= 0) return v;
-  for (let i = start; i < stop; i += step) v.push(i);
-  return v;
 }
 
 /** Sprig's list and dict functions. */

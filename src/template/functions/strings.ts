@@ -491,18 +491,20 @@ function joinNonNil(values: readonly TemplateValue[], quote: string): string {
   return out;
 }
 
-function seq(...params: number[]): string {
-  const untilStep = (start: number, stop: number, step: number): number[] => {
-    const v: number[] = [];
-    if (stop < start) {
-      if (step >= 0) return v;
-      for (let i = start; i > stop; i += step) v.push(i);
-      return v;
-    }
-    if (step <= 0) return v;
-    for (let i = start; i < stop; i += step) v.push(i);
+/** Sprig's `untilStep`: from `start` towards `stop` (excluded) by `step`; empty when the step leads away. */
+export function untilStep(start: number, stop: number, step: number): number[] {
+  const v: number[] = [];
+  if (stop < start) {
+    if (step >= 0) return v;
+    for (let i = start; i > stop; i += step) v.push(i);
     return v;
-  };
+  }
+  if (step <= 0) return v;
+  for (let i = start; i < stop; i += step) v.push(i);
+  return v;
+}
+
+function seq(...params: number[]): string {
   let list: number[];
   switch (params.length) {
     case 1: {

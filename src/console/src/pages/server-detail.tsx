@@ -39,6 +39,14 @@ export function serverBase(ns: string, name: string): string {
   return `/namespaces/${enc(ns)}/mcp-servers/${enc(name)}`;
 }
 
+/** A server page's data: the server (`state`) and its publish history, reloaded as the server's published version or update time changes. */
+export function useServerWithHistory(ns: string, name: string): { base: string; state: Loaded<ServerView>; history: Loaded<PublishHistory> } {
+  const base = serverBase(ns, name);
+  const state = useLoad(() => api<ServerView>('GET', base), [base]);
+  const history = useLoad(() => api<PublishHistory>('GET', `${base}/history`), [base, state.data?.publishedVersion, state.data?.updatedAt]);
+  return { base, state, history };
+}
+
 /** Create draft `version` as a copy of `from` (or empty); answers its name. */
 export async function createDraft(ns: string, server: string, version: string, from: string | undefined): Promise<string> {
   const base = serverBase(ns, server);
@@ -85,9 +93,7 @@ export function ServerDetailPage({ ns, name }: { ns: string; name: string }) {
   const { t } = useTranslation();
   const { can } = useSession();
   const notify = useNotify();
-  const base = serverBase(ns, name);
-  const state = useLoad(() => api<ServerView>('GET', base), [base]);
-  const history = useLoad(() => api<PublishHistory>('GET', `${base}/history`), [base, state.data?.publishedVersion, state.data?.updatedAt]);
+  const { base, state, history } = useServerWithHistory(ns, name);
   const [deleting, setDeleting] = useState(false);
   const [rollingBack, setRollingBack] = useState(false);
   const editor = can(ns, 'editor');

@@ -1,13 +1,13 @@
 import { useState } from 'react';
 import { Trans, useTranslation } from 'react-i18next';
 import { api, enc } from '../api.js';
-import type { PublishEntry, PublishHistory, ServerView, VersionSummary } from '../api.js';
+import type { PublishEntry, PublishHistory, VersionSummary } from '../api.js';
 import { Link, path } from '../router.js';
 import { useSession } from '../session.js';
 import type { Loaded } from '../ui.js';
-import { ago, Badge, Confirm, DataTable, Load, PageHeading, SelectField, useLoad, useNotify, when } from '../ui.js';
+import { ago, Badge, Confirm, DataTable, Load, PageHeading, SelectField, useNotify, when } from '../ui.js';
 import { PublishDialog, VersionDiff } from './publish.js';
-import { NewDraftDialog, RollbackDialog, serverBase, workingDraft } from './server-detail.js';
+import { NewDraftDialog, RollbackDialog, useServerWithHistory, workingDraft } from './server-detail.js';
 
 function statusKind(s: VersionSummary['status']) {
   return s === 'published' ? 'info' : s === 'draft' ? 'warn' : 'muted';
@@ -17,9 +17,7 @@ export function VersionsPage({ ns, name }: { ns: string; name: string }) {
   const { t } = useTranslation();
   const { can } = useSession();
   const notify = useNotify();
-  const base = serverBase(ns, name);
-  const state = useLoad(() => api<ServerView>('GET', base), [base]);
-  const history = useLoad(() => api<PublishHistory>('GET', `${base}/history`), [base, state.data?.publishedVersion, state.data?.updatedAt]);
+  const { base, state, history } = useServerWithHistory(ns, name);
   const editor = can(ns, 'editor');
   const [publishing, setPublishing] = useState<string>();
   const [rollingBack, setRollingBack] = useState(false);
