@@ -8,7 +8,7 @@ import { formatV, sprint, sprintf, sprintln } from './fmt.js';
 import { argString, goTypeName, isGoInt, isObject } from './kinds.js';
 import type { JsonObject } from './kinds.js';
 import { isTrue } from './print.js';
-import { byteAt, byteLength, byteSlice, compareStrings } from './utf8.js';
+import { byteAt, byteLength, byteSlice, compareStrings } from '../utf8.js';
 
 /** Go's `%v` of a value inside an error message (maps as `map[k:v]`, slices as `[a b]`). */
 function goV(v: TemplateValue): string {

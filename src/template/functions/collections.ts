@@ -9,7 +9,7 @@ import { formatV } from './fmt.js';
 import { argInt, argMap, argString, goKindName, isEmpty, nilToNull } from './kinds.js';
 import type { JsonObject } from './kinds.js';
 import { toStringList, untilStep } from './strings.js';
-import { compareStrings } from './utf8.js';
+import { compareStrings } from '../utf8.js';
 
 function setKey(obj: JsonObject, key: string, value: TemplateValue): void {
   if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });

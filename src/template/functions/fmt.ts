@@ -8,7 +8,7 @@ import { formatFloat } from './ftoa.js';
 import { goTypeName, isGoInt } from './kinds.js';
 import { jsonCompact } from './print.js';
 import { durationString, timeString } from './time.js';
-import { runeCount } from './utf8.js';
+import { runeCount } from '../utf8.js';
 
 interface Flags {
   plus: boolean;

@@ -4,7 +4,7 @@
 // Go's message, and the few RE2 features JS lacks (scoped or mid-pattern flags, `(?U)`)
 // are refused. Matching loops follow Go's rules for empty matches.
 import { backquoteOrQuote } from './fmt.js';
-import { codePointWidth } from './utf8.js';
+import { codePointWidth } from '../utf8.js';
 
 /** A translated, compiled pattern. */
 export interface GoRegexp {

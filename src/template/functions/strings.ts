@@ -8,7 +8,7 @@ import { formatV, quoteString } from './fmt.js';
 import { argBool, argInt, argString, isEmpty, toFloat64, toInt64 } from './kinds.js';
 import { goJson } from './print.js';
 import { compileRegexp, quoteMeta, regexpFindAll, regexpMatch, regexpReplaceAll, RegexpError } from './regex.js';
-import { byteLength, byteSlice, isAscii } from './utf8.js';
+import { byteLength, byteSlice, isAscii } from '../utf8.js';
 
 // ---------------------------------------------------------------------------------
 // Case mapping with Go's per-rune (simple) mappings.

@@ -54,25 +54,7 @@ export function resultBool(v: Val): boolean {
   return false;
 }
 
-/**
- * Compares strings in UTF-8 byte order (= code point order), as Go's `<` does; plain JS
- * `<` orders UTF-16 code units, which differs for astral characters vs U+E000–U+FFFF.
- */
-export function compareStrings(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    if (x >= 0xd800 && y >= 0xd800) {
-      const xs = x <= 0xdfff;
-      const ys = y <= 0xdfff;
-      if (xs !== ys) return xs ? 1 : -1;
-    }
-    return x - y;
-  }
-  return a.length - b.length;
-}
+export { compareStrings } from '../utf8.js';
 
 /** True when the `"` at `i` is escaped: an odd run of backslashes precedes it (not before `start`). */
 export function isEscapedQuote(s: string, i: number, start: number): boolean {
