@@ -3,19 +3,9 @@
  * the load generator, the peer, or the backend behind it.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { procStat as statFields, childPids } from '../../test/support/proc.js';
 
 const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-function statFields(pid: number | 'self', tid?: number): string[] | undefined {
-  try {
-    const s = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    return s.slice(s.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
 
 /** User + system CPU seconds of a process (0 when it is gone). */
 function processSeconds(pid: number): number {
@@ -38,13 +28,7 @@ export function mainThreadSeconds(pid: number): number {
 
 /** The process and its direct children (nginx: master and workers). */
 export function withChildren(pid: number): number[] {
-  const pids = [pid];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    const f = statFields(Number(d));
-    if (f && Number(f[1]) === pid) pids.push(Number(d));
-  }
-  return pids;
+  return [pid, ...childPids(pid)];
 }
 
 /**

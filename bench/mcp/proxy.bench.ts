@@ -40,6 +40,7 @@ import { summariseProfile } from '../gateway/cpuprofile.js';
 import { numberOption, textOption } from '../support/args.js';
 import { startMcpgate } from '../support/mcpgate.js';
 import { ROOT, TSX, freePort } from '../support/procs.js';
+import { parentPids } from '../../test/support/proc.js';
 import { connect, startEchoLoad } from './echo-load.js';
 import type { EchoLoad } from './echo-load.js';
 
@@ -230,14 +231,7 @@ function percentile(sorted: number[], p: number): number {
 /** A process and all its descendants (peers start bridges, which start children of their own). */
 function tree(root: number): number[] {
   const children = new Map<number, number[]>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
-    } catch { /* gone */ }
-  }
+  for (const [pid, ppid] of parentPids()) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
   const out: number[] = [];
   const walk = (pid: number) => { out.push(pid); for (const c of children.get(pid) ?? []) walk(c); };
   walk(root);

@@ -19,7 +19,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,7 @@ import { databaseKinds, requireServices } from '../support/databases.js';
 import type { TestDatabase } from '../support/databases.js';
 import { freePort, privateRedisUnavailable, startPrivateRedis } from '../support/redis.js';
 import type { PrivateRedis } from '../support/redis.js';
+import { childPids } from '../support/proc.js';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -133,25 +134,6 @@ const live = new Set<ChildProcess>();
 const roots = new Set<string>();
 let exitHook = false;
 
-/** The processes whose parent is `pid` (Linux /proc; empty elsewhere). */
-function childrenOf(pid: number): number[] {
-  const found: number[] = [];
-  let entries: string[] = [];
-  try { entries = readdirSync('/proc'); } catch { return found; }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // pid (comm) state ppid …; comm may hold spaces and parentheses.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) found.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
-
 /**
  * Kill every child still running when this process exits (a crashed test must not leak them),
  * also on a signal nobody else handles: the children have process groups of their own, so a
@@ -163,7 +145,7 @@ function hookExit(): void {
   const killAll = () => {
     for (const c of live) killGroup(c, 'SIGKILL');
     // The private redis-server (test/support/redis.ts) is a plain child of this process.
-    for (const pid of childrenOf(process.pid)) {
+    for (const pid of childPids(process.pid)) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
     for (const dir of roots) rmSync(dir, { recursive: true, force: true });

@@ -7,13 +7,14 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { requireServices } from './databases.js';
+import { procStat } from './proc.js';
 
 export const REDIS_URL = process.env.MCPGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -149,13 +150,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       // answered. Wait until its state is T (stopped), as /proc shows it.
       const deadline = Date.now() + 5000;
       for (;;) {
-        let state: string | undefined;
-        try {
-          const stat = readFileSync(`/proc/${c.pid}/stat`, 'utf8');
-          state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-        } catch {
-          return; // no /proc (not Linux), or the process is gone
-        }
+        const state = procStat(c.pid)?.[0];
+        if (state === undefined) return; // no /proc (not Linux), or the process is gone
         if (state === 'T' || state === 't') return;
         if (Date.now() > deadline) throw new Error(`redis-server (pid ${c.pid}) not stopped 5 s after SIGSTOP: state ${state}`);
         await new Promise((r) => setTimeout(r, 1));

@@ -23,7 +23,8 @@
 import type { JsonValue } from '../values.js';
 import { Glob } from './match.js';
 import { literalEvaluator, MODIFIERS, type Evaluator } from './modifiers.js';
-import { compareStrings, goParseBoolLower, goParseFloat, parseLeadingJson, setKey, type Val } from './scalars.js';
+import { goParseBoolLower, goParseFloat, parseLeadingJson, setKey, type Val } from './scalars.js';
+import { compareStrings } from '../utf8.js';
 import {
   isSimpleName,
   nameOfLast,

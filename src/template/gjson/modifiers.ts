@@ -4,7 +4,8 @@
  * thing minus formatting (`@pretty` / `@ugly` only matter for `sortKeys`).
  */
 import type { JsonValue } from '../values.js';
-import { cloneJson, compareStrings, isObject, parseLeadingJson, resultBool, setKey, type Val } from './scalars.js';
+import { cloneJson, isObject, parseLeadingJson, resultBool, setKey, type Val } from './scalars.js';
+import { compareStrings } from '../utf8.js';
 
 /** A compiled path or modifier step: value in, value out. */
 export type Evaluator = (v: Val) => Val;

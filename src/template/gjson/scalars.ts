@@ -54,8 +54,6 @@ export function resultBool(v: Val): boolean {
   return false;
 }
 
-export { compareStrings } from '../utf8.js';
-
 /** True when the `"` at `i` is escaped: an odd run of backslashes precedes it (not before `start`). */
 export function isEscapedQuote(s: string, i: number, start: number): boolean {
   let n = 0;

@@ -12,6 +12,7 @@ import { createLogger } from '../../lib/logger.js';
 import type { Endpoint, McpProtocol } from '../../model/model.js';
 import { startBadUpstream, startHttpUpstream } from '../../../test/fixtures/mcp/http-upstreams.js';
 import type { HttpUpstream } from '../../../test/fixtures/mcp/http-upstreams.js';
+import { procStat } from '../../../test/support/proc.js';
 import { ToolError } from '../errors.js';
 import { createUpstream } from '../upstream.js';
 import { readStdioLaunch, readUpstreamOptions } from './config.js';
@@ -263,7 +264,7 @@ describe('stdio upstreams', () => {
     const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore' });
     await Promise.all([once(orphan, 'spawn'), once(other, 'spawn')]);
     try {
-      const stat = (pid: number) => { const t = readFileSync(`/proc/${pid}/stat`, 'utf8'); return t.slice(t.lastIndexOf(')') + 2).split(' ')[19]; };
+      const stat = (pid: number) => procStat(pid)?.[19];
       writeFileSync(file, JSON.stringify([{ pid: orphan.pid, start: stat(orphan.pid as number) }, { pid: other.pid, start: 'another process' }]));
       const exited = once(orphan, 'exit');
       assert.equal(reapAndRecordChildren(file), 1);
